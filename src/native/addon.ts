@@ -1,0 +1,79 @@
+// Loads the compiled addon (build/Release/mqlab_native.node) and types it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type StrategyName = 'sendfile' | 'mmap' | 'copy';
+export const STRATEGY_NAMES: readonly StrategyName[] = ['sendfile', 'mmap', 'copy'];
+
+export interface SyscallCounts {
+  sendfile: number;
+  write: number;
+  writev: number;
+  send: number;
+  pread: number;
+  mmap: number;
+  munmap: number;
+  fstat: number;
+  dup: number;
+  close: number;
+}
+
+/** What one strategy asked of the kernel since the last reset. */
+export interface StrategyCounters {
+  sends: number;
+  /** Finished inside the first synchronous attempt. */
+  sendsInline: number;
+  /** Had to wait for the socket to become writable. */
+  sendsDeferred: number;
+  sendsFailed: number;
+  writableWaits: number;
+  eagain: number;
+  /** Log bytes delivered to sockets. */
+  fileBytes: number;
+  /** Response-header bytes delivered to sockets (same for every strategy). */
+  headerBytes: number;
+  /** Log bytes the CPU copied: 0 for sendfile, 1x for mmap, 2x for copy. */
+  copiedBytes: number;
+  syscalls: SyscallCounts;
+}
+
+export type TransferCounters = Record<StrategyName, StrategyCounters>;
+
+interface NativeAddon {
+  send(strategy: number, fd: number, header: Buffer | null, regions: Float64Array | null, onDone: (err: Error | null) => void): number;
+  cancel(id: number): boolean;
+  pendingCount(): number;
+  counters(): TransferCounters;
+  resetCounters(): void;
+  mapCacheForget(fd: number): void;
+  mapCacheClear(): void;
+  mapCacheSize(): number;
+  map(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
+  unmap(mapping: ArrayBuffer): void;
+  msync(mapping: ArrayBuffer, offset: number, length: number): void;
+  crc32c(data: Uint8Array, crc?: number): number;
+  crc32cSoftware(data: Uint8Array): number;
+  crc32cHardware: boolean;
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('mqlab: package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): NativeAddon {
+  const path = join(packageRoot(), 'build', 'Release', 'mqlab_native.node');
+  if (!existsSync(path)) {
+    throw new Error(`mqlab: native addon not built (${path} missing); run \`npm install\` or \`npm run build\``);
+  }
+  return createRequire(import.meta.url)(path) as NativeAddon;
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,3 @@
+export type { FileRegion, StrategyName, TransferStrategy } from './types.js';
+export { LiveTransfer } from './live-transfer.js';
+export { forgetMappedFile, isStrategyName, resetTransferCounters, strategyByName, transferCounters } from './strategies.js';
