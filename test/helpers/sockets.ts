@@ -11,16 +11,23 @@ export interface Pair {
 
 export class PairFactory {
   private server: Server | undefined;
-  private readonly accepted: Socket[] = [];
-  private readonly waiters: ((s: Socket) => void)[] = [];
+  // Accepted sockets by their remote port: concurrent connects may be
+  // accepted in any order, so a pair is matched by port, never by order.
+  private readonly accepted = new Map<number, Socket>();
+  private readonly waiters = new Map<number, (s: Socket) => void>();
   private readonly all: Socket[] = [];
 
   async start(): Promise<void> {
     this.server = createServer((s) => {
       this.all.push(s);
-      const w = this.waiters.shift();
-      if (w) w(s);
-      else this.accepted.push(s);
+      const port = s.remotePort!;
+      const w = this.waiters.get(port);
+      if (w) {
+        this.waiters.delete(port);
+        w(s);
+      } else {
+        this.accepted.set(port, s);
+      }
     });
     this.server.listen(0, '127.0.0.1');
     await once(this.server, 'listening');
@@ -30,13 +37,17 @@ export class PairFactory {
     const port = (this.server!.address() as { port: number }).port;
     const receiver = connect(port, '127.0.0.1');
     this.all.push(receiver);
+    await once(receiver, 'connect');
+    const local = receiver.localPort!;
     const sender = await new Promise<Socket>((resolve) => {
-      const s = this.accepted.shift();
-      if (s) resolve(s);
-      else this.waiters.push(resolve);
+      const s = this.accepted.get(local);
+      if (s) {
+        this.accepted.delete(local);
+        resolve(s);
+      } else {
+        this.waiters.set(local, resolve);
+      }
     });
-    await once(receiver, 'connect').catch(() => undefined);
-    if (receiver.connecting) await once(receiver, 'connect');
     return { sender, receiver };
   }
 

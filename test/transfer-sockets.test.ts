@@ -1,0 +1,185 @@
+// How transfers behave on real loopback sockets: slow readers, peers that
+// go away, many sockets at once, a strategy swap under load, fds closed by
+// JavaScript while a send waits.
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { native, STRATEGY_NAMES } from '../src/native/addon.js';
+import { LiveTransfer, resetTransferCounters, strategyByName, transferCounters } from '../src/transfer/index.js';
+import { tempDir } from './helpers/files.js';
+import { PairFactory, readExactly } from './helpers/sockets.js';
+
+const pairs = new PairFactory();
+const tmp = tempDir();
+const data = randomBytes(8 * 1024 * 1024);
+let fd = -1;
+
+beforeAll(async () => {
+  await pairs.start();
+  fd = openSync(join(tmp.dir, 'data.log'), 'w+');
+  writeSync(fd, data, 0, data.length, 0);
+});
+
+afterAll(async () => {
+  await pairs.stop();
+  closeSync(fd);
+  tmp.cleanup();
+});
+
+describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
+  const strategy = strategyByName(name);
+
+  it('waits for a slow reader without blocking the event loop', async () => {
+    const { sender, receiver } = await pairs.pair();
+    receiver.pause();
+    resetTransferCounters();
+    let settled = false;
+    const sending = strategy.send(sender, Buffer.from('HDR'), [{ fd, position: 0, length: data.length }]).then(() => {
+      settled = true;
+    });
+    // The socket buffers cannot hold 8 MiB: the send must be waiting now,
+    // while timers (the event loop) keep running.
+    const t0 = Date.now();
+    await sleep(50);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(settled).toBe(false);
+    expect(transferCounters()[name].sendsDeferred).toBe(1);
+    expect(native.pendingCount()).toBe(1);
+    // Read slowly, in small bites.
+    const chunks: Buffer[] = [];
+    let got = 0;
+    // (read() with no size: read(n) returns null while fewer than n bytes
+    // are buffered, yet 'readable' fires again at once, spinning forever.)
+    while (got < data.length + 3) {
+      const chunk = receiver.read() as Buffer | null;
+      if (chunk === null) {
+        await new Promise((r) => receiver.once('readable', r));
+        continue;
+      }
+      chunks.push(chunk);
+      got += chunk.length;
+      if (chunks.length % 8 === 0) await sleep(1);
+    }
+    await sending;
+    const all = Buffer.concat(chunks);
+    expect(all.subarray(0, 3).toString()).toBe('HDR');
+    expect(all.subarray(3).equals(data)).toBe(true);
+    expect(transferCounters()[name].writableWaits).toBeGreaterThan(1);
+    expect(native.pendingCount()).toBe(0);
+    sender.destroy();
+  });
+
+  it('rejects, without crashing, when the peer closes mid-send', async () => {
+    const { sender, receiver } = await pairs.pair();
+    receiver.pause();
+    const sending = strategy.send(sender, null, [{ fd, position: 0, length: data.length }]);
+    await sleep(20);
+    receiver.resetAndDestroy(); // RST: the sender's next write fails
+    const err = (await sending.then(() => null, (e: unknown) => e)) as NodeJS.ErrnoException | null;
+    expect(err).not.toBeNull();
+    expect(['EPIPE', 'ECONNRESET', 'ERR_SOCKET_CLOSED']).toContain(err!.code);
+    expect(native.pendingCount()).toBe(0);
+    // Later sends on that socket fail cleanly too.
+    await expect(strategy.send(sender, Buffer.from('x'), [])).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+  });
+
+  it('rejects queued sends when the socket is destroyed locally', async () => {
+    const { sender, receiver } = await pairs.pair();
+    receiver.pause();
+    const first = strategy.send(sender, null, [{ fd, position: 0, length: data.length }]);
+    const second = strategy.send(sender, Buffer.from('never'), []);
+    await sleep(20);
+    sender.destroy();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+    await expect(second).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+    expect(native.pendingCount()).toBe(0);
+  });
+
+  it('reads the original file even if JavaScript closes its fd mid-send', async () => {
+    const own = openSync(join(tmp.dir, `own-${name}.log`), 'w+');
+    writeSync(own, data, 0, data.length, 0);
+    const { sender, receiver } = await pairs.pair();
+    receiver.pause();
+    const sending = strategy.send(sender, null, [{ fd: own, position: 0, length: data.length }]);
+    await sleep(20);
+    closeSync(own);
+    // The fd number is free now; the next open takes it, with other bytes.
+    const impostor = openSync(join(tmp.dir, `impostor-${name}.log`), 'w+');
+    writeSync(impostor, Buffer.alloc(data.length, 0xee), 0, data.length, 0);
+    const got = await Promise.all([readExactly(receiver, data.length), sending]);
+    expect(got[0].equals(data)).toBe(true);
+    closeSync(impostor);
+    sender.destroy();
+  });
+
+  it('keeps order with bytes written through Node first', async () => {
+    const { sender, receiver } = await pairs.pair();
+    const got = readExactly(receiver, 6 + 1000);
+    sender.write('node:');
+    sender.write('!');
+    await strategy.send(sender, null, [{ fd, position: 0, length: 1000 }]);
+    const bytes = await got;
+    expect(bytes.subarray(0, 6).toString()).toBe('node:!');
+    expect(bytes.subarray(6).equals(data.subarray(0, 1000))).toBe(true);
+    sender.destroy();
+  });
+});
+
+describe('many sockets', () => {
+  it('serves 200 sockets at once, each its own bytes, in order', async () => {
+    const all = await Promise.all(Array.from({ length: 200 }, () => pairs.pair()));
+    const sizes = 3;
+    const work = all.map(({ sender, receiver }, i) => {
+      const strategy = strategyByName(STRATEGY_NAMES[i % 3]!);
+      const parts = Array.from({ length: sizes }, (_, k) => ({
+        header: Buffer.from(`socket ${i} part ${k};`),
+        region: { fd, position: (i * 7919 + k * 104729) % (data.length - 300_000), length: 100_000 + k * 50_000 },
+      }));
+      const want = Buffer.concat(parts.flatMap((p) => [p.header, data.subarray(p.region.position, p.region.position + p.region.length)]));
+      const got = readExactly(receiver, want.length);
+      const sent = parts.map((p) => strategy.send(sender, p.header, [p.region]));
+      return Promise.all([got, ...sent]).then(([bytes]) => (bytes as Buffer).equals(want));
+    });
+    expect((await Promise.all(work)).every(Boolean)).toBe(true);
+    for (const p of all) p.sender.destroy();
+  });
+});
+
+describe('live swap', () => {
+  it('swaps strategy during traffic with no failed send and exact bytes', async () => {
+    const live = new LiveTransfer('sendfile');
+    resetTransferCounters();
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => pairs.pair()));
+    let swaps = 0;
+    const swapper = setInterval(() => {
+      live.set(STRATEGY_NAMES[++swaps % 3]!);
+    }, 3);
+    const sendsPerSocket = 150;
+    const results = await Promise.all(
+      sockets.map(async ({ sender, receiver }, i) => {
+        const regions = Array.from({ length: sendsPerSocket }, (_, k) => ({
+          fd,
+          position: ((i + 1) * k * 65_537) % (data.length - 262_144),
+          length: 262_144,
+        }));
+        const want = Buffer.concat(regions.map((r) => data.subarray(r.position, r.position + r.length)));
+        const got = readExactly(receiver, want.length);
+        for (const r of regions) await live.send(sender, null, [r]);
+        return (await got).equals(want);
+      }),
+    );
+    clearInterval(swapper);
+    expect(results.every(Boolean)).toBe(true);
+    expect(swaps).toBeGreaterThan(3);
+    const c = transferCounters();
+    const total = STRATEGY_NAMES.reduce((n, s) => n + c[s].sends, 0);
+    expect(total).toBe(4 * sendsPerSocket);
+    for (const s of STRATEGY_NAMES) {
+      expect(c[s].sendsFailed).toBe(0);
+      expect(c[s].sends).toBeGreaterThan(0);
+    }
+    expect(() => live.set('zerocopy')).toThrow(/unknown transfer strategy/);
+  });
+});
