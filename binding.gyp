@@ -9,6 +9,7 @@
         "native/mapping.cc",
         "native/map_cache.cc",
         "native/send_job.cc",
+        "native/threadpool_send.cc",
         "native/transfer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -7,5 +7,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The JSON file is what .ci/run reads its totals from.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'build/test-results.json' },
   },
 });

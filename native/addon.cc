@@ -4,6 +4,7 @@
 
 #include "crc32c.h"
 #include "mapping.h"
+#include "threadpool_send.h"
 #include "transfer.h"
 
 namespace {
@@ -11,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitTransfer(env, exports);
   mqlab::InitMapping(env, exports);
   mqlab::InitCrc32c(env, exports);
+  mqlab::InitThreadpoolSend(env, exports);
   return exports;
 }
 }  // namespace

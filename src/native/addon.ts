@@ -43,6 +43,8 @@ export type TransferCounters = Record<StrategyName, StrategyCounters>;
 
 interface NativeAddon {
   send(strategy: number, fd: number, header: Buffer | null, regions: Float64Array | null, onDone: (err: Error | null) => void): number;
+  /** The design not chosen, kept for the benchmark: a thread-pool send. */
+  sendOnThreadPool(strategy: number, fd: number, header: Buffer | null, regions: Float64Array | null, onDone: (err: Error | null) => void): void;
   cancel(id: number): boolean;
   pendingCount(): number;
   counters(): TransferCounters;
@@ -58,7 +60,7 @@ interface NativeAddon {
   crc32cHardware: boolean;
 }
 
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);

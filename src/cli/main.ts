@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The `mqlab` command.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { packageRoot } from '../native/addon.js';
+
+const program = new Command();
+program
+  .name('mqlab')
+  .description('A Kafka-wire-compatible message broker and a lab that measures how it moves bytes.')
+  .version('0.1.0');
+
+/** Benchmarks run as their own process, so CPU figures are theirs alone. */
+function runBench(name: string, args: string[]): never {
+  const script = join(packageRoot(), 'dist', 'bench', name, 'run.js');
+  if (!existsSync(script)) {
+    console.error(`mqlab: ${script} is missing; run \`npm install\` (or \`npm run build\`) first`);
+    process.exit(2);
+  }
+  const r = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const bench = program.command('bench').description('run a benchmark suite (default: transfer)');
+
+bench
+  .command('transfer', { isDefault: true })
+  .description('file-to-socket transfer: sendfile vs mmap+write vs pread+write, against a C reference')
+  .option('--reps <n>', 'runs per configuration (median and spread are reported)', '3')
+  .option('--mib-per-run <n>', 'MiB moved per run', '512')
+  .option('--sizes <list>', 'transfer sizes in bytes, comma-separated', '16384,262144,1048576,67108864')
+  .option('--strace', 'cross-check the addon system-call counts with strace -c -f', false)
+  .option('--out <file>', 'JSON result file (default reports/transfer-<time>.json)')
+  .action((o: { reps: string; mibPerRun: string; sizes: string; strace: boolean; out?: string }) => {
+    const args = ['--reps', o.reps, '--mib-per-run', o.mibPerRun, '--sizes', o.sizes];
+    if (o.strace) args.push('--strace');
+    if (o.out) args.push('--out', o.out);
+    runBench('transfer', args);
+  });
+
+bench
+  .command('crc32c')
+  .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
+  .action(() => runBench('crc32c', []));
+
+await program.parseAsync(process.argv);
