@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Real processes, files and sockets: forks isolate native state per file.
     pool: 'forks',
     testTimeout: 60_000,

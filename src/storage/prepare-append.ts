@@ -1,0 +1,56 @@
+// What every engine does to a produce buffer before it touches disk: check
+// every batch as Kafka checks a producer's (src/records validateBatches:
+// size, magic, CRC, content), then write the assigned base offsets in place.
+// The base offset lies outside the CRC, so the bytes are stored exactly as
+// the producer's CRC covers them. Nothing is changed unless all batches pass.
+import { RecordBatchError, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
+import { StorageError, type StorageErrorCode } from './errors.js';
+
+export interface PreparedBatch {
+  at: number;
+  size: number;
+  baseOffset: number;
+  lastOffsetDelta: number;
+  recordCount: number;
+  maxTimestamp: number;
+}
+
+export interface PreparedAppend {
+  batches: PreparedBatch[];
+  lastOffset: number;
+  nextOffset: number;
+}
+
+const CODES: Record<RecordBatchErrorCode, StorageErrorCode> = {
+  CORRUPT_MESSAGE: 'CORRUPT_MESSAGE',
+  BATCH_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  UNSUPPORTED_MAGIC: 'INVALID_RECORD',
+  INVALID_RECORD: 'INVALID_RECORD',
+  UNSUPPORTED_COMPRESSION: 'UNSUPPORTED_COMPRESSION_TYPE',
+};
+
+export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number): PreparedAppend {
+  let checked;
+  try {
+    checked = validateBatches(buf, { maxBatchBytes, origin: 'client' });
+  } catch (err) {
+    if (err instanceof RecordBatchError) throw new StorageError(CODES[err.code], err.message, { cause: err });
+    throw err;
+  }
+  if (checked.length === 0) throw new StorageError('CORRUPT_MESSAGE', 'no record batch in the request');
+  const batches: PreparedBatch[] = [];
+  let next = nextOffset;
+  for (const b of checked) {
+    batches.push({
+      at: b.position,
+      size: b.length,
+      baseOffset: next,
+      lastOffsetDelta: b.header.lastOffsetDelta,
+      recordCount: b.header.recordCount,
+      maxTimestamp: Number(b.header.maxTimestamp),
+    });
+    next += b.header.lastOffsetDelta + 1;
+  }
+  for (const b of batches) buf.writeBigInt64BE(BigInt(b.baseOffset), b.at);
+  return { batches, lastOffset: next - 1, nextOffset: next };
+}

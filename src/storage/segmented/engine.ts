@@ -1,0 +1,178 @@
+// The Kafka-style engine: per partition, a directory of segment files.
+//
+// What a resolved append promises, per flush policy:
+// - none: the batches are in the page cache and readable by every fetch; a
+//   process crash loses nothing (the kernel holds the pages), a machine
+//   crash can lose what the kernel had not yet written back.
+// - interval: as none, and at most `intervalMs` of appends are exposed to a
+//   machine crash.
+// - batch: the batches were fdatasync'ed to disk before the promise resolved.
+// A rejected append wrote nothing that a reader or recovery will see.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StorageError } from '../errors.js';
+import { Flusher } from '../flush.js';
+import { prepareAppend } from '../prepare-append.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_RETENTION,
+  tpKey,
+  type AppendResult,
+  type EngineLimits,
+  type EngineOptions,
+  type ReadOptions,
+  type ReadResult,
+  type RetentionPolicy,
+  type StorageEngine,
+  type TopicPartition,
+} from '../types.js';
+import { validateTopicPartition } from '../topic-names.js';
+import { PartitionLog } from './partition-log.js';
+
+const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024 * 1024;
+
+export class SegmentedEngine implements StorageEngine {
+  readonly kind = 'segmented';
+  private readonly logs = new Map<string, { tp: TopicPartition; log: PartitionLog }>();
+  private readonly flusher: Flusher;
+  private readonly limits: EngineLimits;
+  private readonly retention: RetentionPolicy;
+  private readonly segmentBytes: number;
+  private readonly now: () => number;
+  private readonly log: (m: string) => void;
+  private clean = false;
+  private opened = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.flusher = new Flusher(options.flush);
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!(this.segmentBytes >= 1024 && this.segmentBytes <= 2 ** 31 - 1)) {
+      throw new RangeError(`segmentBytes must be in [1 KiB, 2 GiB), got ${this.segmentBytes}`);
+    }
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.options.dir, { recursive: true });
+    const marker = join(this.options.dir, CLEAN_SHUTDOWN_FILE);
+    this.clean = existsSync(marker);
+    rmSync(marker, { force: true });
+    for (const name of readdirSync(this.options.dir, { withFileTypes: true })) {
+      const m = /^(.+)-(\d+)$/.exec(name.name);
+      if (!name.isDirectory() || !m) continue;
+      this.openLog({ topic: m[1]!, partition: Number(m[2]) });
+    }
+    this.opened = true;
+  }
+
+  private openLog(tp: TopicPartition): PartitionLog {
+    const log = PartitionLog.open(join(this.options.dir, tpKey(tp)), this.segmentBytes, this.clean, this.now(), this.log);
+    this.logs.set(tpKey(tp), { tp, log });
+    return log;
+  }
+
+  createPartition(tp: TopicPartition): void {
+    this.assertOpen();
+    validateTopicPartition(tp);
+    if (this.logs.has(tpKey(tp))) return;
+    if (this.logs.size >= this.limits.maxPartitions) {
+      throw new StorageError('POLICY_VIOLATION', `partition limit reached (${this.limits.maxPartitions})`);
+    }
+    this.openLog(tp);
+  }
+
+  async deletePartition(tp: TopicPartition): Promise<void> {
+    const entry = this.logs.get(tpKey(tp));
+    if (!entry) return;
+    for (const fd of entry.log.fds()) this.flusher.forget(fd);
+    entry.log.deleteAll();
+    this.logs.delete(tpKey(tp));
+  }
+
+  partitions(): TopicPartition[] {
+    return [...this.logs.values()].map((e) => e.tp);
+  }
+
+  private get(tp: TopicPartition): PartitionLog {
+    const e = this.logs.get(tpKey(tp));
+    if (!e) throw new StorageError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${tpKey(tp)}`);
+    return e.log;
+  }
+
+  async append(tp: TopicPartition, batches: Buffer): Promise<AppendResult> {
+    const log = this.get(tp);
+    const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes);
+    const nowMs = this.now();
+    const fd = log.append(batches, prepared, nowMs);
+    const durable = this.flusher.afterWrite(fd);
+    if (durable) await durable;
+    return {
+      baseOffset: BigInt(prepared.batches[0]!.baseOffset),
+      lastOffset: BigInt(prepared.lastOffset),
+      logAppendTimeMs: BigInt(nowMs),
+      logStartOffset: BigInt(log.logStartOffset),
+    };
+  }
+
+  read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult {
+    const log = this.get(tp);
+    const regions = log.read(Number(offset), maxBytes, options?.verify ?? false);
+    return {
+      regions,
+      bytes: regions.reduce((n, r) => n + r.length, 0),
+      highWatermark: BigInt(log.nextOffset),
+      logStartOffset: BigInt(log.logStartOffset),
+    };
+  }
+
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null {
+    const o = this.get(tp).offsetForTime(Number(timestampMs));
+    return o === null ? null : BigInt(o);
+  }
+
+  highWatermark(tp: TopicPartition): bigint {
+    return BigInt(this.get(tp).nextOffset);
+  }
+
+  logStartOffset(tp: TopicPartition): bigint {
+    return BigInt(this.get(tp).logStartOffset);
+  }
+
+  async enforceRetention(): Promise<void> {
+    const nowMs = this.now();
+    for (const { log } of this.logs.values()) {
+      const before = new Set(log.fds());
+      log.enforceRetention(this.retention, nowMs);
+      const after = new Set(log.fds());
+      for (const fd of before) if (!after.has(fd)) this.flusher.forget(fd);
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.flusher.flush();
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    this.flusher.stop();
+    await this.flusher.flush();
+    for (const { log } of this.logs.values()) log.close();
+    this.logs.clear();
+    writeFileSync(join(this.options.dir, CLEAN_SHUTDOWN_FILE), '');
+    this.opened = false;
+  }
+
+  stats(): Record<string, number> {
+    let headerReads = 0;
+    for (const { log } of this.logs.values()) headerReads += log.headerReads();
+    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads };
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) throw new StorageError('KAFKA_STORAGE_ERROR', 'engine is not open');
+  }
+}

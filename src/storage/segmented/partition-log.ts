@@ -1,0 +1,121 @@
+// A partition of the segmented engine: a directory of segments, the last
+// one active. Rolls at segmentBytes; retention deletes whole old segments.
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import type { FileRegion } from '../../transfer/types.js';
+import { StorageError } from '../errors.js';
+import type { PreparedAppend } from '../prepare-append.js';
+import type { RetentionPolicy } from '../types.js';
+import { LogSegment } from './segment.js';
+
+export class PartitionLog {
+  private segments: LogSegment[] = [];
+
+  private constructor(readonly dir: string, private readonly segmentBytes: number) {}
+
+  static open(dir: string, segmentBytes: number, clean: boolean, nowMs: number, log: (m: string) => void): PartitionLog {
+    mkdirSync(dir, { recursive: true });
+    const p = new PartitionLog(dir, segmentBytes);
+    const bases = readdirSync(dir)
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    if (bases.length === 0) bases.push(0);
+    for (const base of bases) p.segments.push(LogSegment.open(dir, base, nowMs));
+    for (let i = 0; i < p.segments.length; i++) {
+      const s = p.segments[i]!;
+      const last = i === p.segments.length - 1;
+      if (last && !clean) {
+        const r = s.recover();
+        if (r.truncatedBytes > 0) log(`recovery: ${dir}: ${r.reason} tail at byte ${r.validBytes} of segment ${base(s)}: kept ${r.batches} batches, truncated ${r.truncatedBytes} bytes`);
+      } else {
+        s.trust();
+      }
+    }
+    return p;
+  }
+
+  get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get nextOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0]!.baseOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** Writes a prepared append; returns the fd written, for the flusher. */
+  append(bytes: Buffer, prepared: PreparedAppend, nowMs: number): number {
+    if (this.active.size > 0 && this.active.size + bytes.length > this.segmentBytes) {
+      this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+    }
+    this.active.append(bytes, prepared.batches, nowMs);
+    return this.active.fd;
+  }
+
+  read(offset: number, maxBytes: number, verify: boolean): FileRegion[] {
+    if (offset < this.logStartOffset || offset > this.nextOffset) {
+      throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.logStartOffset}, ${this.nextOffset}] of ${this.dir}`);
+    }
+    // The segment holding `offset`: the last whose base offset is <= it.
+    let i = this.segments.length - 1;
+    while (i > 0 && this.segments[i]!.baseOffset > offset) i--;
+    for (; i < this.segments.length; i++) {
+      const s = this.segments[i]!;
+      const region = s.read(offset, maxBytes);
+      if (region === null) continue; // offset is past this segment's end
+      return [verify ? s.verify(region) : region];
+    }
+    return [];
+  }
+
+  offsetForTime(timestampMs: number): number | null {
+    for (const s of this.segments) {
+      const o = s.offsetForTime(timestampMs);
+      if (o !== null) return o;
+    }
+    return null;
+  }
+
+  /** Deletes old segments (never the active one) past the retention limits. */
+  enforceRetention(policy: RetentionPolicy, nowMs: number): number {
+    let deleted = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const tooBig = policy.retentionBytes >= 0 && this.sizeBytes - oldest.size >= policy.retentionBytes;
+      const tooOld = policy.retentionMs >= 0 && nowMs - Math.max(oldest.lastAppendMs, oldest.maxTimestamp) > policy.retentionMs;
+      if (!tooBig && !tooOld) break;
+      oldest.deleteFiles();
+      this.segments.shift();
+      deleted++;
+    }
+    return deleted;
+  }
+
+  fds(): number[] {
+    return this.segments.map((s) => s.fd);
+  }
+
+  headerReads(): number {
+    return this.segments.reduce((n, s) => n + s.headerReads, 0);
+  }
+
+  close(): void {
+    for (const s of this.segments) s.close();
+  }
+
+  deleteAll(): void {
+    this.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function base(s: LogSegment): string {
+  return String(s.baseOffset);
+}

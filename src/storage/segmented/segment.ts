@@ -1,0 +1,286 @@
+// One segment of a partition: <base offset, 20 digits>.log holding record
+// batches byte for byte as they came on the wire, with its .index and
+// .timeindex (formats in sparse-index.ts). Appends go through write(2) at
+// the segment's end (see bench/storage for the mmap alternative measured).
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { forgetMappedFile } from '../../transfer/index.js';
+import type { FileRegion } from '../../transfer/types.js';
+import { batchCrcOk, type BatchAt } from '../batch-view.js';
+import { StorageError } from '../errors.js';
+import { BatchReader } from './batch-reader.js';
+import { INDEX_INTERVAL_BYTES, OffsetIndex, TimeIndex } from './sparse-index.js';
+
+export function segmentName(baseOffset: number): string {
+  return String(baseOffset).padStart(20, '0');
+}
+
+export interface RecoveryReport {
+  batches: number;
+  validBytes: number;
+  truncatedBytes: number;
+  reason: 'end' | 'torn' | 'corrupt' | 'offset-gap';
+}
+
+export class LogSegment {
+  size: number;
+  nextOffset: number;
+  maxTimestamp = -1;
+  /** When the segment was last appended to (ms), for retention by time. */
+  lastAppendMs: number;
+  private bytesSinceIndex = 0;
+  private maxTimestampSoFarRel = 0;
+  // The position after the last read, so a consumer reading on gets its
+  // next batch without an index lookup or scan.
+  private cachedOffset = -1;
+  private cachedPosition = 0;
+  headerReads = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly fd: number,
+    private readonly indexFd: number,
+    private readonly timeFd: number,
+    readonly index: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    size: number,
+    nowMs: number,
+  ) {
+    this.size = size;
+    this.nextOffset = baseOffset;
+    this.lastAppendMs = nowMs;
+  }
+
+  static paths(dir: string, baseOffset: number): { log: string; index: string; time: string } {
+    const n = join(dir, segmentName(baseOffset));
+    return { log: `${n}.log`, index: `${n}.index`, time: `${n}.timeindex` };
+  }
+
+  /** Opens (creating if absent) a segment; call recover() or trust() next. */
+  static open(dir: string, baseOffset: number, nowMs: number): LogSegment {
+    const p = LogSegment.paths(dir, baseOffset);
+    const fd = openSync(p.log, 'a+');
+    closeSync(fd); // create if missing, then reopen positionally
+    const logFd = openSync(p.log, 'r+');
+    const indexFd = openSync(p.index, 'a+');
+    closeSync(indexFd);
+    const timeFd0 = openSync(p.time, 'a+');
+    closeSync(timeFd0);
+    const ifd = openSync(p.index, 'r+');
+    const tfd = openSync(p.time, 'r+');
+    const st = fstatSync(logFd);
+    return new LogSegment(dir, baseOffset, logFd, ifd, tfd, OffsetIndex.load(ifd, p.index), TimeIndex.load(tfd, p.time), st.size, st.mtimeMs);
+  }
+
+  /**
+   * Trusts a segment closed cleanly: reads only the last batches to learn
+   * the next offset and the max timestamp.
+   */
+  trust(): void {
+    const reader = new BatchReader(this.fd, this.size);
+    let pos = Math.max(0, this.index.lastPosition);
+    let last: BatchAt | null = null;
+    for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
+      last = b;
+      this.maxTimestamp = Math.max(this.maxTimestamp, b.maxTimestamp);
+      pos += b.size;
+    }
+    if (last) this.nextOffset = last.baseOffset + last.lastOffsetDelta + 1;
+    if (pos !== this.size) {
+      // Not as clean as claimed: fall back to a full check.
+      this.recover();
+    }
+    this.maxTimestamp = Math.max(this.maxTimestamp, this.timeIndex.lastTimestamp);
+  }
+
+  /**
+   * Checks every batch (size, magic, CRC, offsets following on), truncates
+   * the log after the last good one, and rebuilds both indexes.
+   */
+  recover(): RecoveryReport {
+    const reader = new BatchReader(this.fd, this.size);
+    this.index.truncateToPosition(0);
+    this.timeIndex.truncateToRelativeOffset(0);
+    this.bytesSinceIndex = 0;
+    this.maxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    let pos = 0;
+    let batches = 0;
+    let reason: RecoveryReport['reason'] = 'end';
+    while (pos < this.size) {
+      const b = reader.at(pos, true);
+      if (b === null) {
+        reason = 'torn';
+        break;
+      }
+      if (!batchCrcOk(b)) {
+        reason = 'corrupt';
+        break;
+      }
+      if (b.baseOffset !== this.nextOffset) {
+        reason = 'offset-gap';
+        break;
+      }
+      this.indexBatch(pos, b.size, b.baseOffset, b.maxTimestamp);
+      this.nextOffset = b.baseOffset + b.lastOffsetDelta + 1;
+      pos += b.size;
+      batches++;
+    }
+    const truncatedBytes = this.size - pos;
+    if (truncatedBytes > 0) {
+      ftruncateSync(this.fd, pos);
+      this.size = pos;
+    }
+    this.cachedOffset = -1;
+    return { batches, validBytes: pos, truncatedBytes, reason };
+  }
+
+  private indexBatch(position: number, size: number, baseOffset: number, maxTimestamp: number): void {
+    const rel = baseOffset - this.baseOffset;
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.maxTimestampSoFarRel = rel;
+    }
+    if (this.bytesSinceIndex >= INDEX_INTERVAL_BYTES) {
+      this.index.append(rel, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.maxTimestampSoFarRel);
+      this.bytesSinceIndex = 0;
+    }
+    this.bytesSinceIndex += size;
+  }
+
+  /**
+   * Writes `bytes` (batches whose base offsets are already assigned) at the
+   * end, then indexes them. If either fails (a full disk, say), the log and
+   * its indexes are cut back to where they were: a failed append leaves no
+   * trace a reader or recovery could see.
+   */
+  append(bytes: Buffer, batches: readonly { at: number; size: number; baseOffset: number; lastOffsetDelta: number; maxTimestamp: number }[], nowMs: number): void {
+    const start = this.size;
+    const saved = { next: this.nextOffset, maxTs: this.maxTimestamp, rel: this.maxTimestampSoFarRel, since: this.bytesSinceIndex };
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, start + done);
+      for (const b of batches) {
+        this.indexBatch(start + b.at, b.size, b.baseOffset, b.maxTimestamp);
+        this.nextOffset = b.baseOffset + b.lastOffsetDelta + 1;
+      }
+    } catch (err) {
+      this.rollBack(start, saved);
+      const e = err as NodeJS.ErrnoException;
+      throw new StorageError('KAFKA_STORAGE_ERROR', `append to ${segmentName(this.baseOffset)}.log failed: ${e.code ?? e.message}`, { cause: err });
+    }
+    this.size = start + bytes.length;
+    this.lastAppendMs = nowMs;
+  }
+
+  private rollBack(start: number, saved: { next: number; maxTs: number; rel: number; since: number }): void {
+    try {
+      ftruncateSync(this.fd, start);
+      this.index.truncateToPosition(start);
+      this.timeIndex.truncateToRelativeOffset(saved.next - this.baseOffset);
+    } catch {
+      // Still consistent up to `start` in memory; recovery cuts the rest.
+    }
+    this.nextOffset = saved.next;
+    this.maxTimestamp = saved.maxTs;
+    this.maxTimestampSoFarRel = saved.rel;
+    this.bytesSinceIndex = saved.since;
+  }
+
+  /** Position of the batch holding `offset` (in this segment), or size if none. */
+  positionOf(offset: number): number {
+    if (offset === this.cachedOffset) return this.cachedPosition;
+    if (offset >= this.nextOffset) return this.size;
+    const entry = this.index.lookup(offset - this.baseOffset);
+    const reader = new BatchReader(this.fd, this.size);
+    let pos = entry.position;
+    try {
+      for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
+        if (b.baseOffset + b.lastOffsetDelta >= offset) return pos;
+        pos += b.size;
+      }
+      return this.size;
+    } finally {
+      this.headerReads += reader.reads;
+    }
+  }
+
+  /**
+   * The region from the batch holding `offset`: up to `maxBytes`, but at
+   * least that first batch whole (KIP-74). Like Kafka's FileRecords.slice,
+   * it may end inside a batch; clients drop an incomplete trailing batch.
+   */
+  read(offset: number, maxBytes: number): FileRegion | null {
+    const pos = this.positionOf(offset);
+    if (pos >= this.size) return null;
+    let length = this.size - pos;
+    if (length > maxBytes) {
+      const reader = new BatchReader(this.fd, this.size);
+      const first = reader.at(pos, false);
+      this.headerReads += reader.reads;
+      length = Math.max(maxBytes, first ? first.size : 0);
+    } else {
+      this.cachedOffset = this.nextOffset;
+      this.cachedPosition = this.size;
+    }
+    return { fd: this.fd, position: pos, length };
+  }
+
+  /** Base offset of the first batch with max timestamp >= ts, or null. */
+  offsetForTime(timestampMs: number): number | null {
+    if (this.maxTimestamp < timestampMs) return null;
+    const startRel = this.timeIndex.scanStart(timestampMs);
+    const reader = new BatchReader(this.fd, this.size);
+    let pos = this.index.lookup(startRel).position;
+    for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
+      if (b.maxTimestamp >= timestampMs) return b.baseOffset;
+      pos += b.size;
+    }
+    return null;
+  }
+
+  /**
+   * Checks every batch inside `region` (CRC, and offsets running on without
+   * a gap: the base offset lies outside the CRC) and returns it cut to whole
+   * batches. A batch running past the end of the file is damage, not a
+   * partial read.
+   */
+  verify(region: FileRegion): FileRegion {
+    const end = region.position + region.length;
+    const reader = new BatchReader(this.fd, this.size);
+    let pos = region.position;
+    let expected = -1;
+    const corrupt = (why: string): never => {
+      throw new StorageError('CORRUPT_MESSAGE', `corrupt batch at position ${pos} of ${segmentName(this.baseOffset)}.log: ${why}`);
+    };
+    while (pos < end) {
+      const b = reader.at(pos, true);
+      if (b === null) {
+        if (end >= this.size) corrupt('its length runs past the end of the file');
+        break; // the read stopped inside this batch (maxBytes): leave it out
+      }
+      if (pos + b.size > end) break;
+      if (!batchCrcOk(b)) corrupt('CRC mismatch');
+      if (expected >= 0 && b.baseOffset !== expected) corrupt(`base offset ${b.baseOffset}, expected ${expected}`);
+      expected = b.baseOffset + b.lastOffsetDelta + 1;
+      pos += b.size;
+    }
+    this.headerReads += reader.reads;
+    return { fd: region.fd, position: region.position, length: pos - region.position };
+  }
+
+  close(): void {
+    forgetMappedFile(this.fd);
+    closeSync(this.fd);
+    closeSync(this.indexFd);
+    closeSync(this.timeFd);
+  }
+
+  deleteFiles(): void {
+    this.close();
+    const p = LogSegment.paths(this.dir, this.baseOffset);
+    for (const f of [p.log, p.index, p.time]) rmSync(f, { force: true });
+  }
+}

@@ -1,0 +1,150 @@
+// The sparse indexes of a segment, kept in memory and appended to a file.
+//
+// .index — one entry per `INDEX_INTERVAL_BYTES` of log appended:
+//   +----------------------+----------------------+
+//   | relative offset (4)  | file position (4)    |   big-endian, 8 bytes
+//   +----------------------+----------------------+
+//   relative offset = batch base offset - segment base offset; position is
+//   where that batch starts in the .log file.
+//
+// .timeindex — an entry whenever a new maximum timestamp is indexed:
+//   +-----------------------------+----------------------+
+//   | max timestamp so far (8)    | relative offset (4)  |  12 bytes
+//   +-----------------------------+----------------------+
+//   relative offset is the base offset of the batch holding that timestamp.
+//
+// Both are derived data: recovery rebuilds them from the log when it cannot
+// trust them, so a torn entry at a file's end is simply dropped on load.
+import { ftruncateSync, readFileSync, writeSync } from 'node:fs';
+
+export const INDEX_INTERVAL_BYTES = 4096;
+export const OFFSET_ENTRY_BYTES = 8;
+export const TIME_ENTRY_BYTES = 12;
+
+/** Entries sorted by key; floor() finds the last entry with key <= k. */
+class SortedEntries {
+  readonly keys: number[] = [];
+  readonly values: number[] = [];
+
+  floor(key: number): number {
+    let lo = 0;
+    let hi = this.keys.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.keys[mid]! <= key) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  get length(): number {
+    return this.keys.length;
+  }
+
+  truncate(n: number): void {
+    this.keys.length = n;
+    this.values.length = n;
+  }
+}
+
+export class OffsetIndex {
+  private readonly entries = new SortedEntries();
+  constructor(private readonly fd: number) {}
+
+  static load(fd: number, path: string): OffsetIndex {
+    const idx = new OffsetIndex(fd);
+    const buf = readFileSync(path);
+    const whole = buf.length - (buf.length % OFFSET_ENTRY_BYTES);
+    for (let p = 0; p < whole; p += OFFSET_ENTRY_BYTES) {
+      idx.entries.keys.push(buf.readUInt32BE(p));
+      idx.entries.values.push(buf.readUInt32BE(p + 4));
+    }
+    if (whole !== buf.length) ftruncateSync(fd, whole);
+    return idx;
+  }
+
+  append(relativeOffset: number, position: number): void {
+    const b = Buffer.allocUnsafe(OFFSET_ENTRY_BYTES);
+    b.writeUInt32BE(relativeOffset, 0);
+    b.writeUInt32BE(position, 4);
+    writeSync(this.fd, b, 0, OFFSET_ENTRY_BYTES, this.entries.length * OFFSET_ENTRY_BYTES);
+    this.entries.keys.push(relativeOffset);
+    this.entries.values.push(position);
+  }
+
+  /** Position of the last indexed batch starting at or before `relativeOffset` (0 if none). */
+  lookup(relativeOffset: number): { relativeOffset: number; position: number } {
+    const i = this.entries.floor(relativeOffset);
+    return i < 0 ? { relativeOffset: 0, position: 0 } : { relativeOffset: this.entries.keys[i]!, position: this.entries.values[i]! };
+  }
+
+  get lastPosition(): number {
+    const n = this.entries.length;
+    return n === 0 ? -1 : this.entries.values[n - 1]!;
+  }
+
+  /** Drops entries pointing at or past `position`. */
+  truncateToPosition(position: number): void {
+    let n = this.entries.length;
+    while (n > 0 && this.entries.values[n - 1]! >= position) n--;
+    this.entries.truncate(n);
+    ftruncateSync(this.fd, n * OFFSET_ENTRY_BYTES);
+  }
+
+  get entryCount(): number {
+    return this.entries.length;
+  }
+}
+
+export class TimeIndex {
+  private readonly entries = new SortedEntries();
+  constructor(private readonly fd: number) {}
+
+  static load(fd: number, path: string): TimeIndex {
+    const idx = new TimeIndex(fd);
+    const buf = readFileSync(path);
+    const whole = buf.length - (buf.length % TIME_ENTRY_BYTES);
+    for (let p = 0; p < whole; p += TIME_ENTRY_BYTES) {
+      idx.entries.keys.push(Number(buf.readBigInt64BE(p)));
+      idx.entries.values.push(buf.readUInt32BE(p + 8));
+    }
+    if (whole !== buf.length) ftruncateSync(fd, whole);
+    return idx;
+  }
+
+  /** Appends if `timestampMs` is a new maximum. */
+  maybeAppend(timestampMs: number, relativeOffset: number): void {
+    const n = this.entries.length;
+    if (n > 0 && this.entries.keys[n - 1]! >= timestampMs) return;
+    const b = Buffer.allocUnsafe(TIME_ENTRY_BYTES);
+    b.writeBigInt64BE(BigInt(timestampMs), 0);
+    b.writeUInt32BE(relativeOffset, 8);
+    writeSync(this.fd, b, 0, TIME_ENTRY_BYTES, n * TIME_ENTRY_BYTES);
+    this.entries.keys.push(timestampMs);
+    this.entries.values.push(relativeOffset);
+  }
+
+  /**
+   * A relative offset from which to scan for the first batch with a
+   * timestamp >= `timestampMs`: that of the last entry below it.
+   */
+  scanStart(timestampMs: number): number {
+    const i = this.entries.floor(timestampMs - 1);
+    return i < 0 ? 0 : this.entries.values[i]!;
+  }
+
+  get lastTimestamp(): number {
+    const n = this.entries.length;
+    return n === 0 ? -1 : this.entries.keys[n - 1]!;
+  }
+
+  truncateToRelativeOffset(relativeOffset: number): void {
+    let n = this.entries.length;
+    while (n > 0 && this.entries.values[n - 1]! >= relativeOffset) n--;
+    this.entries.truncate(n);
+    ftruncateSync(this.fd, n * TIME_ENTRY_BYTES);
+  }
+}

@@ -1,0 +1,120 @@
+// The seam every storage engine implements, and the conformance suite
+// (test/storage-conformance.test.ts) checks.
+import type { FileRegion } from '../transfer/types.js';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * When appended bytes are forced to disk.
+ * - none: never by us; the page cache writes back (Kafka's default).
+ * - interval: every `intervalMs`, all dirty files.
+ * - batch: before an append's promise resolves; appends that arrive while a
+ *   sync runs share the next one (group commit).
+ */
+export type FlushPolicy = { kind: 'none' } | { kind: 'interval'; intervalMs: number } | { kind: 'batch' };
+
+export interface EngineLimits {
+  /** Largest single record batch accepted (Kafka's message.max.bytes). */
+  maxBatchBytes: number;
+  /** Most partitions the engine will hold. */
+  maxPartitions: number;
+}
+
+export interface RetentionPolicy {
+  /** Per partition; -1 keeps everything (Kafka's retention.bytes). */
+  retentionBytes: number;
+  /** Age of a segment's newest record past which it goes; -1 keeps all. */
+  retentionMs: number;
+}
+
+export interface EngineOptions {
+  dir: string;
+  flush: FlushPolicy;
+  limits?: Partial<EngineLimits>;
+  retention?: Partial<RetentionPolicy>;
+  /** Segmented: bytes per segment file; commitlog: bytes per commit-log file. */
+  segmentBytes?: number;
+  /** Injected clock for store timestamps and retention by time (ms). */
+  now?: () => number;
+  /** Where recovery reports what it found (default: silent). */
+  log?: (message: string) => void;
+}
+
+export interface AppendResult {
+  /** Offset given to the first record of the first batch. */
+  baseOffset: bigint;
+  /** Offset of the last record of the last batch. */
+  lastOffset: bigint;
+  /** When the broker stored the batches (ms since the epoch). */
+  logAppendTimeMs: bigint;
+  /** The log start offset after the append. */
+  logStartOffset: bigint;
+}
+
+export interface ReadResult {
+  /** Whole batches, in offset order; the first may start before `offset`. */
+  regions: FileRegion[];
+  /** Total bytes in `regions`. */
+  bytes: number;
+  /** The offset the next append will get (Kafka's high watermark; no replicas). */
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+export interface ReadOptions {
+  /**
+   * Read the batches and check their CRCs before returning them (costs a
+   * copy and a CRC pass, so the plain fetch path leaves it off). A corrupt
+   * batch throws StorageError CORRUPT_MESSAGE instead of being served.
+   */
+  verify?: boolean;
+}
+
+export interface StorageEngine {
+  readonly kind: string;
+  /** Opens the directory, recovering whatever a crash left. */
+  open(): Promise<void>;
+  /** Creates the partition if it does not exist. */
+  createPartition(tp: TopicPartition): void;
+  deletePartition(tp: TopicPartition): Promise<void>;
+  partitions(): TopicPartition[];
+  /**
+   * Appends one or more record batches (v2, as on the wire). Checks each
+   * batch's header and CRC first, assigns offsets by writing each base
+   * offset in place (outside the CRC), and resolves per the flush policy.
+   */
+  append(tp: TopicPartition, batches: Buffer): Promise<AppendResult>;
+  /**
+   * Batches from the one holding `offset`, up to `maxBytes` (at least one
+   * whole batch, however large, so a consumer always progresses). An offset
+   * equal to the high watermark gives no regions; outside
+   * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
+   */
+  read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult;
+  /** The first offset whose batch has a timestamp >= `timestampMs`, or null. */
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null;
+  highWatermark(tp: TopicPartition): bigint;
+  logStartOffset(tp: TopicPartition): bigint;
+  /** Deletes what the retention policy says has expired. */
+  enforceRetention(): Promise<void>;
+  /** Forces everything appended so far to disk. */
+  flush(): Promise<void>;
+  /** Flushes, closes files, and marks a clean shutdown. */
+  close(): Promise<void>;
+  /** Counters for the benchmark: reads of each kind the engine did. */
+  stats(): Record<string, number>;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = {
+  maxBatchBytes: 1024 * 1024 + 12, // Kafka's message.max.bytes (1 MiB + record overhead)
+  maxPartitions: 10_000,
+};
+
+export const DEFAULT_RETENTION: RetentionPolicy = { retentionBytes: -1, retentionMs: -1 };
+
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}-${tp.partition}`;
+}
