@@ -153,6 +153,7 @@ export class SegmentedEngine implements StorageEngine {
   }
 
   async flush(): Promise<void> {
+    for (const { log } of this.logs.values()) log.persistIndexes();
     await this.flusher.flush();
   }
 

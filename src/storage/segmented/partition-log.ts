@@ -53,7 +53,13 @@ export class PartitionLog {
   /** Writes a prepared append; returns the fd written, for the flusher. */
   append(bytes: Buffer, prepared: PreparedAppend, nowMs: number): number {
     if (this.active.size > 0 && this.active.size + bytes.length > this.segmentBytes) {
-      this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+      try {
+        this.active.persistIndexes();
+        this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new StorageError('KAFKA_STORAGE_ERROR', `rolling a new segment in ${this.dir} failed: ${e.code ?? e.message}`, { cause: err });
+      }
     }
     this.active.append(bytes, prepared.batches, nowMs);
     return this.active.fd;
@@ -96,6 +102,10 @@ export class PartitionLog {
       deleted++;
     }
     return deleted;
+  }
+
+  persistIndexes(): void {
+    this.active.persistIndexes();
   }
 
   fds(): number[] {

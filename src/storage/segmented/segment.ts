@@ -1,7 +1,13 @@
 // One segment of a partition: <base offset, 20 digits>.log holding record
 // batches byte for byte as they came on the wire, with its .index and
-// .timeindex (formats in sparse-index.ts). Appends go through write(2) at
-// the segment's end (see bench/storage for the mmap alternative measured).
+// .timeindex (formats in sparse-index.ts).
+//
+// Appends go through positional write(2). Measured in bench/storage on this
+// machine: write(2) of 16 KiB batches to one file ran at 0.98-1.09 GB/s, a
+// memcpy into a preallocated file mapped through the addon (RocketMQ's
+// MappedFile way) at 0.76-0.81 GB/s, because every new page of the mapping
+// takes a fault. write(2) also fails with a code (ENOSPC) where a store into
+// a mapping on a full disk takes SIGBUS.
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { forgetMappedFile } from '../../transfer/index.js';
@@ -133,6 +139,8 @@ export class LogSegment {
       this.size = pos;
     }
     this.cachedOffset = -1;
+    // The rebuilt indexes are written at the next roll, flush or close: a
+    // disk that is still full must not stop the log from opening.
     return { batches, validBytes: pos, truncatedBytes, reason };
   }
 
@@ -271,7 +279,14 @@ export class LogSegment {
     return { fd: region.fd, position: region.position, length: pos - region.position };
   }
 
+  /** Writes index entries still held in memory (roll, flush, close). */
+  persistIndexes(): void {
+    this.index.persist();
+    this.timeIndex.persist();
+  }
+
   close(): void {
+    this.persistIndexes();
     forgetMappedFile(this.fd);
     closeSync(this.fd);
     closeSync(this.indexFd);
