@@ -1,0 +1,180 @@
+// One client connection: frames in, responses out in request order.
+//
+// Requests of a connection are processed concurrently (so that, say, many
+// produce requests under flush=batch share one fsync), but responses leave
+// in the order the requests came, as Kafka clients require. Reading pauses
+// while `maxInFlightRequests` are being processed or the broker-wide byte
+// budget is spent.
+import type { Socket } from 'node:net';
+import type { FileRegion, TransferStrategy } from '../../transfer/types.js';
+import { FrameDecoder, FrameError } from './frame-decoder.js';
+import type { NetworkLimits } from './limits.js';
+import type { QueueBudget } from './queue-budget.js';
+
+export interface KafkaRequest {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  /** The whole request: header and body, without the size prefix. */
+  frame: Buffer;
+  connectionId: number;
+  remoteAddress: string;
+}
+
+export interface KafkaResponse {
+  /** Response header and body, without the size prefix. */
+  body: Buffer;
+  /** Log bytes that follow the body (fetch), sent by the transfer strategy. */
+  regions?: readonly FileRegion[];
+}
+
+/** Returns the response, or null when none is due (produce with acks=0). */
+export type RequestHandler = (request: KafkaRequest) => Promise<KafkaResponse | null> | KafkaResponse | null;
+
+export type NetLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+interface Slot {
+  done: boolean;
+  response: KafkaResponse | null;
+  error: unknown;
+  bytes: number;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly slots: Slot[] = [];
+  // Frames read but not yet started, held while maxInFlightRequests run (one
+  // socket read can carry many frames; pausing the socket cannot undo that).
+  private readonly backlog: Buffer[] = [];
+  private closed = false;
+  private pausedForRoom = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly handler: RequestHandler,
+    private readonly transfer: TransferStrategy,
+    private readonly limits: NetworkLimits,
+    private readonly budget: QueueBudget,
+    private readonly log: NetLog,
+  ) {
+    this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs, () => this.close(`idle for ${limits.idleTimeoutMs} ms`));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.log('warn', `closing connection ${this.id} from ${this.remoteAddress}: ${reason}`);
+    for (const s of this.slots.splice(0)) if (!s.done) this.budget.give(s.bytes);
+    for (const f of this.backlog.splice(0)) this.budget.give(f.length);
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.close(err instanceof FrameError ? err.message : String(err));
+      return;
+    }
+    for (const frame of frames) {
+      this.budget.take(frame.length);
+      this.backlog.push(frame);
+    }
+    this.pump();
+    this.applyBackpressure();
+  }
+
+  private pump(): void {
+    // Slots count until their response is sent, so responses waiting behind
+    // a slow head-of-line request are bounded too.
+    while (this.backlog.length > 0 && this.slots.length < this.limits.maxInFlightRequests) {
+      this.dispatch(this.backlog.shift()!);
+    }
+  }
+
+  private dispatch(frame: Buffer): void {
+    const request: KafkaRequest = {
+      apiKey: frame.readInt16BE(0),
+      apiVersion: frame.readInt16BE(2),
+      correlationId: frame.readInt32BE(4),
+      frame,
+      connectionId: this.id,
+      remoteAddress: this.remoteAddress,
+    };
+    const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length };
+    this.slots.push(slot);
+    const finish = (): void => {
+      if (this.closed) return;
+      slot.done = true;
+      this.budget.give(slot.bytes);
+      this.flush();
+      this.pump();
+      this.applyBackpressure();
+    };
+    Promise.resolve()
+      .then(() => this.handler(request))
+      .then(
+        (response) => {
+          slot.response = response;
+          finish();
+        },
+        (err: unknown) => {
+          slot.error = err ?? new Error('request failed');
+          finish();
+        },
+      );
+  }
+
+  /** Sends the responses at the head of the line that are ready, in order. */
+  private flush(): void {
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const s = this.slots.shift()!;
+      if (s.error !== undefined) {
+        // A request we cannot answer (malformed, say): Kafka closes the connection.
+        this.close(`bad request: ${(s.error as Error).message ?? s.error}`);
+        return;
+      }
+      if (s.response === null) continue;
+      this.send(s.response);
+    }
+  }
+
+  private send(r: KafkaResponse): void {
+    const regions = r.regions ?? [];
+    let size = r.body.length;
+    for (const region of regions) size += region.length;
+    const head = Buffer.allocUnsafe(4 + r.body.length);
+    head.writeInt32BE(size, 0);
+    r.body.copy(head, 4);
+    // The transfer's per-socket queue keeps sends in call order.
+    this.transfer.send(this.socket, head, regions).catch((err: Error) => this.close(`send failed: ${err.message}`));
+  }
+
+  private applyBackpressure(): void {
+    if (this.closed) return;
+    const busy = this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests;
+    if (busy || this.budget.exhausted) {
+      this.socket.pause();
+      if (!busy && !this.pausedForRoom) {
+        this.pausedForRoom = true;
+        this.budget.waitForRoom(() => {
+          this.pausedForRoom = false;
+          this.applyBackpressure();
+        });
+      }
+    } else {
+      this.socket.resume();
+    }
+  }
+}

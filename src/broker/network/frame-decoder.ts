@@ -1,0 +1,67 @@
+// Splits a byte stream into Kafka request frames: a 4-byte big-endian size,
+// then that many bytes. Holds at most one frame's worth of bytes, so memory
+// per connection is bounded by the frame limit.
+
+/** The smallest request: api key (2), api version (2), correlation id (4). */
+export const MIN_FRAME_BYTES = 8;
+
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Adds bytes; returns the complete frames (bodies, without the size). Throws FrameError on a bad size. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Buffer[] = [];
+    for (;;) {
+      if (this.buffered < 4) break;
+      const size = this.peekSize();
+      if (size < MIN_FRAME_BYTES) throw new FrameError(`invalid frame size ${size} (a request is at least ${MIN_FRAME_BYTES} bytes)`);
+      if (size > this.maxFrameBytes) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`);
+      if (this.buffered < 4 + size) break;
+      frames.push(this.take(4 + size).subarray(4));
+    }
+    return frames;
+  }
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return this.take(4, true).readInt32BE(0);
+  }
+
+  /** Removes (or, with peek, copies) the first n bytes. */
+  private take(n: number, peek = false): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      if (peek) return first;
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const all = Buffer.concat(this.chunks, this.buffered);
+    if (peek) {
+      this.chunks = [all];
+      return all;
+    }
+    this.chunks = all.length > n ? [all.subarray(n)] : [];
+    this.buffered -= n;
+    return all.subarray(0, n);
+  }
+}

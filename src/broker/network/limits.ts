@@ -1,0 +1,32 @@
+// Every limit of the network layer, with its unit in its name. Defaults
+// follow Kafka's where Kafka has one.
+export interface NetworkLimits {
+  /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
+  maxFrameBytes: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** A connection with no request for this long is closed (connections.max.idle.ms). */
+  idleTimeoutMs: number;
+  /** Requests of one connection being processed at once; reading pauses beyond. */
+  maxInFlightRequests: number;
+  /** Request bytes held across all connections; reading pauses beyond (queued.max.request.bytes). */
+  maxQueuedBytes: number;
+}
+
+export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
+  maxFrameBytes: 100 * 1024 * 1024,
+  maxConnections: 10_000,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxInFlightRequests: 64,
+  maxQueuedBytes: 512 * 1024 * 1024,
+};
+
+export function checkLimits(l: NetworkLimits): NetworkLimits {
+  const positive = (name: keyof NetworkLimits): void => {
+    if (!(Number.isInteger(l[name]) && l[name] > 0)) throw new RangeError(`${name} must be a positive integer, got ${l[name]}`);
+  };
+  for (const k of Object.keys(DEFAULT_NETWORK_LIMITS) as (keyof NetworkLimits)[]) positive(k);
+  if (l.maxFrameBytes > 2 ** 31 - 1) throw new RangeError('maxFrameBytes must fit in a 32-bit signed size');
+  if (l.maxQueuedBytes < l.maxFrameBytes) throw new RangeError('maxQueuedBytes must be at least maxFrameBytes');
+  return l;
+}
