@@ -1,0 +1,87 @@
+// Idempotent producers: per partition and producer id, the epoch and the
+// sequence numbers of the last batches appended, as Kafka's
+// ProducerStateManager keeps them.
+//
+// A batch from producer P with epoch E and sequences [first, last]:
+// - E older than P's epoch here: fenced, INVALID_PRODUCER_EPOCH.
+// - same E, and [first, last] equals one of P's last 5 batches: a retry of
+//   a batch already written; answered with its offsets, not written again.
+// - same E: first must be the last sequence + 1 (wrapping at 2^31-1), else
+//   OUT_OF_ORDER_SEQUENCE_NUMBER.
+// - a newer E must start at sequence 0; a producer with no state here (new,
+//   or its state was lost) may start anywhere, as Kafka allows since KIP-360.
+
+export const DEDUPE_BATCHES = 5;
+const SEQUENCE_MAX = 2 ** 31 - 1;
+
+interface BatchMeta {
+  firstSeq: number;
+  lastSeq: number;
+  baseOffset: bigint;
+  lastOffset: bigint;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: BatchMeta[];
+}
+
+export type SequenceCheck =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; baseOffset: bigint; lastOffset: bigint }
+  | { kind: 'error'; code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH'; message: string };
+
+export function lastSequence(baseSequence: number, recordCount: number): number {
+  return (baseSequence + recordCount - 1) % (SEQUENCE_MAX + 1);
+}
+
+function follows(lastSeq: number, firstSeq: number): boolean {
+  return firstSeq === (lastSeq === SEQUENCE_MAX ? 0 : lastSeq + 1);
+}
+
+export class ProducerStateTable {
+  private readonly partitions = new Map<string, Map<bigint, ProducerEntry>>();
+
+  check(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number): SequenceCheck {
+    const entry = this.partitions.get(partition)?.get(producerId);
+    if (entry === undefined) return { kind: 'append' };
+    const firstSeq = baseSequence;
+    const lastSeq = lastSequence(baseSequence, recordCount);
+    if (epoch < entry.epoch) {
+      return { kind: 'error', code: 'INVALID_PRODUCER_EPOCH', message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` };
+    }
+    if (epoch > entry.epoch) {
+      if (firstSeq !== 0) {
+        return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${producerId}: new epoch ${epoch} must start at sequence 0, not ${firstSeq}` };
+      }
+      return { kind: 'append' };
+    }
+    const dup = entry.batches.find((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq);
+    if (dup) return { kind: 'duplicate', baseOffset: dup.baseOffset, lastOffset: dup.lastOffset };
+    const last = entry.batches.at(-1);
+    if (last && !follows(last.lastSeq, firstSeq)) {
+      return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${producerId}: sequence ${firstSeq} does not follow ${last.lastSeq}` };
+    }
+    return { kind: 'append' };
+  }
+
+  /** Records a batch that was appended (or found in the log at startup). */
+  record(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number, baseOffset: bigint, lastOffset: bigint): void {
+    let byProducer = this.partitions.get(partition);
+    if (!byProducer) this.partitions.set(partition, (byProducer = new Map()));
+    let entry = byProducer.get(producerId);
+    if (!entry || epoch > entry.epoch) byProducer.set(producerId, (entry = { epoch, batches: [] }));
+    entry.batches.push({ firstSeq: baseSequence, lastSeq: lastSequence(baseSequence, recordCount), baseOffset, lastOffset });
+    if (entry.batches.length > DEDUPE_BATCHES) entry.batches.shift();
+  }
+
+  forgetPartition(partition: string): void {
+    this.partitions.delete(partition);
+  }
+
+  get producerCount(): number {
+    let n = 0;
+    for (const m of this.partitions.values()) n += m.size;
+    return n;
+  }
+}

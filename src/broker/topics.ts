@@ -1,0 +1,100 @@
+// Topics: names, partition counts and per-topic configs, kept in
+// <data>/topics.json (written atomically: temp file, fsync, rename) and
+// reconciled at startup with the partitions the storage engine holds, so a
+// crash between the two never loses a partition with data in it.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { validateTopicPartition } from '../storage/topic-names.js';
+import type { StorageEngine } from '../storage/types.js';
+import { BrokerError } from './errors.js';
+
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  configs: Record<string, string>;
+  internal: boolean;
+}
+
+export interface TopicLimits {
+  maxPartitionsPerTopic: number;
+}
+
+export class TopicRegistry {
+  private readonly topics = new Map<string, TopicInfo>();
+
+  constructor(
+    private readonly engine: StorageEngine,
+    private readonly file: string,
+    private readonly limits: TopicLimits = { maxPartitionsPerTopic: 10_000 },
+  ) {}
+
+  open(): void {
+    if (existsSync(this.file)) {
+      for (const t of JSON.parse(readFileSync(this.file, 'utf8')) as TopicInfo[]) this.topics.set(t.name, t);
+    }
+    let changed = false;
+    for (const tp of this.engine.partitions()) {
+      const t = this.topics.get(tp.topic);
+      if (!t) {
+        this.topics.set(tp.topic, { name: tp.topic, partitions: tp.partition + 1, configs: {}, internal: tp.topic.startsWith('__') });
+        changed = true;
+      } else if (tp.partition >= t.partitions) {
+        t.partitions = tp.partition + 1;
+        changed = true;
+      }
+    }
+    for (const t of this.topics.values()) {
+      for (let p = 0; p < t.partitions; p++) this.engine.createPartition({ topic: t.name, partition: p });
+    }
+    if (changed) this.save();
+  }
+
+  get(name: string): TopicInfo | undefined {
+    return this.topics.get(name);
+  }
+
+  list(): TopicInfo[] {
+    return [...this.topics.values()];
+  }
+
+  create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false): TopicInfo {
+    if (this.topics.has(name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > this.limits.maxPartitionsPerTopic) {
+      throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${partitions}`);
+    }
+    try {
+      validateTopicPartition({ topic: name, partition: 0 });
+    } catch (err) {
+      throw new BrokerError('INVALID_TOPIC_EXCEPTION', (err as Error).message);
+    }
+    for (let p = 0; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
+    const t: TopicInfo = { name, partitions, configs: { ...configs }, internal };
+    this.topics.set(name, t);
+    this.save();
+    return t;
+  }
+
+  async delete(name: string): Promise<void> {
+    const t = this.topics.get(name);
+    if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
+    this.topics.delete(name);
+    this.save();
+    for (let p = 0; p < t.partitions; p++) await this.engine.deletePartition({ topic: name, partition: p });
+  }
+
+  setConfig(name: string, key: string, value: string | null): void {
+    const t = this.topics.get(name);
+    if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
+    if (value === null) delete t.configs[key];
+    else t.configs[key] = value;
+    this.save();
+  }
+
+  private save(): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, JSON.stringify(this.list(), null, 2));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,69 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppendWatch } from '../src/broker/append-watch.js';
+import { TopicRegistry } from '../src/broker/topics.js';
+import { SegmentedEngine } from '../src/storage/segmented/engine.js';
+import { tempDir } from './helpers/files.js';
+
+describe('topic registry', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let engine: SegmentedEngine;
+  const open = async (): Promise<TopicRegistry> => {
+    engine = new SegmentedEngine({ dir: join(tmp.dir, 'log'), flush: { kind: 'none' } });
+    await engine.open();
+    const r = new TopicRegistry(engine, join(tmp.dir, 'topics.json'), { maxPartitionsPerTopic: 100 });
+    r.open();
+    return r;
+  };
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(async () => {
+    await engine.close();
+    tmp.cleanup();
+  });
+
+  it('creates, lists, configures and deletes topics, and keeps them across restarts', async () => {
+    const r = await open();
+    r.create('orders', 3, { 'retention.ms': '1000' });
+    r.create('empty', 1);
+    r.setConfig('orders', 'cleanup.policy', 'delete');
+    expect(engine.partitions()).toHaveLength(4);
+    await engine.close();
+    const again = await open();
+    expect(again.get('orders')).toEqual({ name: 'orders', partitions: 3, configs: { 'retention.ms': '1000', 'cleanup.policy': 'delete' }, internal: false });
+    await again.delete('empty');
+    expect(again.list().map((t) => t.name)).toEqual(['orders']);
+    expect(engine.partitions()).toHaveLength(3);
+  });
+
+  it('refuses duplicates, bad names and bad partition counts with Kafka error names', async () => {
+    const r = await open();
+    r.create('t', 1);
+    expect(() => r.create('t', 1)).toThrow(expect.objectContaining({ code: 'TOPIC_ALREADY_EXISTS' }));
+    expect(() => r.create('bad name', 1)).toThrow(expect.objectContaining({ code: 'INVALID_TOPIC_EXCEPTION' }));
+    expect(() => r.create('u', 0)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
+    expect(() => r.create('u', 101)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
+    await expect(r.delete('nope')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  });
+
+  it('recovers topics the engine holds but the file lost', async () => {
+    const r = await open();
+    r.create('kept', 2);
+    await engine.close();
+    writeFileSync(join(tmp.dir, 'topics.json'), '[]');
+    const again = await open();
+    expect(again.get('kept')?.partitions).toBe(2);
+  });
+});
+
+describe('append watch', () => {
+  it('wakes a waiter on an append to a key it waits on, and times out otherwise', async () => {
+    const w = new AppendWatch();
+    const woken = w.wait(['a-0', 'b-0'], 5000);
+    w.notify('c-0');
+    w.notify('b-0');
+    expect(await woken).toBe('append');
+    expect(await w.wait(['a-0'], 20)).toBe('timeout');
+    expect(w.waiting).toBe(0);
+  });
+});
