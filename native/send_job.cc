@@ -140,6 +140,31 @@ int SendJob::Detach() {
   return sock;
 }
 
+// One write(2) or writev(2) of `count` iovecs, counted; EINTR retried.
+// kDone here means "wrote *written bytes", not that the send is over.
+StepResult SendJob::WriteVectors(const struct iovec* iov, int count, size_t* written) {
+  for (;;) {
+    ssize_t n;
+    if (count == 1) {
+      counters_.syscalls[kSysWrite]++;
+      n = write(sock_, iov[0].iov_base, iov[0].iov_len);
+    } else {
+      counters_.syscalls[kSysWritev]++;
+      n = writev(sock_, iov, count);
+    }
+    if (n >= 0) {
+      *written = static_cast<size_t>(n);
+      return StepResult::kDone;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      counters_.eagain++;
+      return StepResult::kAgain;
+    }
+    return Fail(errno, count == 1 ? "write" : "writev");
+  }
+}
+
 StepResult SendJob::Fail(int err, const char* syscall) {
   error_ = err;
   failedSyscall_ = syscall;
@@ -217,23 +242,10 @@ StepResult SendJob::StepMmap() {
       iov[count++] = {const_cast<uint8_t*>(slices_[i].data + skip), slices_[i].length - skip};
     }
     if (count == 0) return StepResult::kDone;
-    ssize_t n;
-    if (count == 1) {
-      counters_.syscalls[kSysWrite]++;
-      n = write(sock_, iov[0].iov_base, iov[0].iov_len);
-    } else {
-      counters_.syscalls[kSysWritev]++;
-      n = writev(sock_, iov, count);
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        counters_.eagain++;
-        return StepResult::kAgain;
-      }
-      return Fail(errno, count == 1 ? "write" : "writev");
-    }
-    size_t data = ConsumeHeader(static_cast<size_t>(n));
+    size_t n = 0;
+    const StepResult r = WriteVectors(iov, count, &n);
+    if (r != StepResult::kDone) return r;
+    size_t data = ConsumeHeader(n);
     counters_.fileBytes += data;
     counters_.copiedBytes += data;
     while (data > 0) {
@@ -282,23 +294,10 @@ StepResult SendJob::StepCopy() {
     }
     if (bufferStart_ < bufferEnd_) iov[count++] = {buffer_ + bufferStart_, bufferEnd_ - bufferStart_};
     if (count == 0) return StepResult::kDone;
-    ssize_t n;
-    if (count == 1) {
-      counters_.syscalls[kSysWrite]++;
-      n = write(sock_, iov[0].iov_base, iov[0].iov_len);
-    } else {
-      counters_.syscalls[kSysWritev]++;
-      n = writev(sock_, iov, count);
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        counters_.eagain++;
-        return StepResult::kAgain;
-      }
-      return Fail(errno, count == 1 ? "write" : "writev");
-    }
-    const size_t data = ConsumeHeader(static_cast<size_t>(n));
+    size_t n = 0;
+    const StepResult r = WriteVectors(iov, count, &n);
+    if (r != StepResult::kDone) return r;
+    const size_t data = ConsumeHeader(n);
     bufferStart_ += data;
     counters_.fileBytes += data;
     counters_.copiedBytes += data;

@@ -3,6 +3,7 @@
 // returns; the caller re-runs it when the socket is writable again. The job
 // never blocks and never writes anything but its own bytes, in order.
 #pragma once
+#include <napi.h>
 #include <sys/uio.h>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,10 @@ struct Region {
 };
 
 enum class StepResult { kDone, kAgain, kError };
+
+// Reads a Float64Array of [fd, position, length] triples; false if
+// malformed. Defined in transfer.cc, shared with threadpool_send.cc.
+bool ReadRegions(const Napi::Value& value, std::vector<Region>* out);
 
 class SendJob {
  public:
@@ -59,6 +64,7 @@ class SendJob {
   StepResult StepMmap();
   StepResult StepCopy();
   StepResult Fail(int err, const char* syscall);
+  StepResult WriteVectors(const struct iovec* iov, int count, size_t* written);
   // Accounts n bytes written from header-then-data, advancing the header.
   size_t ConsumeHeader(size_t n);
   bool HeaderPending() const { return headerOffset_ < headerLength_; }

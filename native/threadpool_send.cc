@@ -56,11 +56,9 @@ Napi::Value SendOnThreadPool(const Napi::CallbackInfo& info) {
     headerLength = b.Length();
   }
   std::vector<Region> regions;
-  if (info[3].IsTypedArray()) {
-    auto f = info[3].As<Napi::Float64Array>();
-    for (size_t i = 0; i + 2 < f.ElementLength(); i += 3) {
-      regions.push_back({static_cast<int>(f[i]), static_cast<uint64_t>(f[i + 1]), static_cast<uint64_t>(f[i + 2])});
-    }
+  if (!ReadRegions(info[3], &regions)) {
+    Napi::TypeError::New(env, "regions must be a Float64Array of [fd, position, length] triples").ThrowAsJavaScriptException();
+    return env.Undefined();
   }
   auto* job = new SendJob(strategy, sock, header, headerLength, std::move(regions));
   if (!job->Prepare()) {

@@ -91,6 +91,8 @@ void OnWritable(uv_poll_t* handle, int status, int events) {
   Finish(p, true);
 }
 
+}  // namespace
+
 bool ReadRegions(const Napi::Value& value, std::vector<Region>* out) {
   if (value.IsUndefined() || value.IsNull()) return true;
   if (!value.IsTypedArray()) return false;
@@ -105,6 +107,8 @@ bool ReadRegions(const Napi::Value& value, std::vector<Region>* out) {
   }
   return true;
 }
+
+namespace {
 
 // send(strategy: 0|1|2, fd, header: Buffer | null, regions: Float64Array
 // [fd, position, length]*, onDone(err)) -> 0 when finished synchronously, or
