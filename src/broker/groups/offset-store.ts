@@ -1,0 +1,97 @@
+// Committed offsets, kept in the internal topic __consumer_offsets (one
+// partition) of the storage engine, so they are as durable as any message
+// under the broker's flush policy. A commit appends one record per
+// partition:
+//   key   JSON ["<group>", "<topic>", <partition>]
+//   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>}
+// Startup replays the topic; the last record of a key wins. The topic is not
+// compacted yet, so it grows with every commit (see the notes in README).
+import { decodeBatch, encodeBatch } from '../../records/index.js';
+import { readRegionBytes } from '../../storage/read-bytes.js';
+import type { StorageEngine, TopicPartition } from '../../storage/types.js';
+import type { TopicRegistry } from '../topics.js';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+const TP: TopicPartition = { topic: OFFSETS_TOPIC, partition: 0 };
+
+export interface CommittedOffset {
+  offset: bigint;
+  metadata: string | null;
+  commitMs: number;
+}
+
+export interface OffsetCommitEntry {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  metadata: string | null;
+}
+
+export class OffsetStore {
+  // group -> "topic\0partition" -> committed
+  private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+
+  constructor(private readonly engine: StorageEngine, private readonly topics: TopicRegistry, private readonly now: () => number = Date.now) {}
+
+  open(): void {
+    if (!this.topics.get(OFFSETS_TOPIC)) this.topics.create(OFFSETS_TOPIC, 1, {}, true);
+    let offset = this.engine.logStartOffset(TP);
+    const hw = this.engine.highWatermark(TP);
+    while (offset < hw) {
+      const bytes = readRegionBytes(this.engine.read(TP, offset, 4 * 1024 * 1024).regions);
+      let at = 0;
+      let progressed = false;
+      while (at + 61 <= bytes.length) {
+        const size = bytes.readInt32BE(at + 8) + 12;
+        if (at + size > bytes.length) break;
+        const { header, records } = decodeBatch(bytes, at);
+        for (const r of records) this.apply(r.key!, r.value);
+        offset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+        at += size;
+        progressed = true;
+      }
+      if (!progressed) throw new Error(`${OFFSETS_TOPIC}: cannot read on from offset ${offset}`);
+    }
+  }
+
+  private apply(key: Buffer, value: Buffer | null): void {
+    const [group, topic, partition] = JSON.parse(key.toString()) as [string, string, number];
+    let g = this.offsets.get(group);
+    if (!g) this.offsets.set(group, (g = new Map()));
+    if (value === null) {
+      g.delete(`${topic}\0${partition}`);
+      return;
+    }
+    const v = JSON.parse(value.toString()) as { offset: string; metadata: string | null; commitMs: number };
+    g.set(`${topic}\0${partition}`, { offset: BigInt(v.offset), metadata: v.metadata, commitMs: v.commitMs });
+  }
+
+  /** Appends the commit and resolves once the engine's flush policy says it is stored. */
+  async commit(group: string, entries: readonly OffsetCommitEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const commitMs = this.now();
+    const records = entries.map((e) => ({
+      key: Buffer.from(JSON.stringify([group, e.topic, e.partition])),
+      value: Buffer.from(JSON.stringify({ offset: String(e.offset), metadata: e.metadata, commitMs })),
+      headers: [],
+    }));
+    await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(commitMs), records }));
+    for (const r of records) this.apply(r.key, r.value);
+  }
+
+  fetch(group: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.offsets.get(group)?.get(`${topic}\0${partition}`);
+  }
+
+  /** Every committed offset of a group. */
+  groupOffsets(group: string): { topic: string; partition: number; committed: CommittedOffset }[] {
+    return [...(this.offsets.get(group) ?? new Map<string, CommittedOffset>()).entries()].map(([k, committed]) => {
+      const [topic, partition] = k.split('\0');
+      return { topic: topic!, partition: Number(partition), committed };
+    });
+  }
+
+  groups(): string[] {
+    return [...this.offsets.keys()].filter((g) => this.offsets.get(g)!.size > 0);
+  }
+}
