@@ -73,7 +73,9 @@ export class Group {
     const existing = this.members.get(m.memberId);
     const member: Member = existing ? Object.assign(existing, m) : { ...m, assignment: Buffer.alloc(0) };
     this.members.set(m.memberId, member);
-    this.touch(member);
+    // While its join is pending a member cannot heartbeat; Kafka suspends its
+    // session until the join response goes out (the rebalance timeout rules).
+    clearTimeout(member.sessionTimer);
     const result = new Promise<JoinResult>((resolve) => {
       member.joinWaiter?.(this.joinError(member.memberId, 'REBALANCE_IN_PROGRESS'));
       member.joinWaiter = resolve;
@@ -202,6 +204,7 @@ export class Group {
     this.state = 'CompletingRebalance';
     this.joined = new Set();
     for (const m of members) {
+      this.touch(m);
       const w = m.joinWaiter;
       m.joinWaiter = undefined;
       w?.({
