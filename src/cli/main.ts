@@ -41,6 +41,25 @@ bench
   });
 
 bench
+  .command('storage')
+  .description('append/read throughput of each storage engine x flush policy x partitions, against raw write(2) baselines')
+  .option('--reps <n>', 'runs per configuration', '1')
+  .option('--mib <n>', 'MiB appended per configuration', '128')
+  .option('--batch-mib <n>', 'MiB appended per configuration under flush=batch', '32')
+  .option('--partitions <list>', 'partition counts', '1,16,256,1024')
+  .option('--record-bytes <list>', 'record sizes in bytes', '100,1024')
+  .option('--engines <list>', 'engines to run (default: all)')
+  .option('--flush <list>', 'flush policies', 'none,interval,batch')
+  .option('--out <file>', 'JSON result file (default reports/storage-<time>.json)')
+  .action((o: Record<string, string | undefined>) => {
+    const args: string[] = [];
+    for (const [flag, key] of [['--reps', 'reps'], ['--mib', 'mib'], ['--batch-mib', 'batchMib'], ['--partitions', 'partitions'], ['--record-bytes', 'recordBytes'], ['--engines', 'engines'], ['--flush', 'flush'], ['--out', 'out']] as const) {
+      if (o[key] !== undefined) args.push(flag, o[key]!);
+    }
+    runBench('storage', args);
+  });
+
+bench
   .command('crc32c')
   .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
   .action(() => runBench('crc32c', []));
