@@ -59,24 +59,26 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY;
   const batches = new Map(recordSizes.map((s) => [s, makeBatch(s)]));
 
+  // Page-cache writeback makes the disk's speed drift by 2x within a run, so
+  // every engine run is paired with raw baselines measured just before it,
+  // and ratios are taken pair by pair.
   for (let rep = 0; rep < reps; rep++) {
     for (const partitions of partitionCounts) {
-      const sample = batches.get(recordSizes[0]!)!.batch;
-      const one = rawWrites(join(base, 'raw'), sample, 1, totalBytes);
-      const many = partitions === 1 ? one : rawWrites(join(base, 'raw'), sample, partitions, totalBytes);
-      raw.push(one);
-      if (many !== one) raw.push(many);
       for (const recordBytes of recordSizes) {
         const { batch, records } = batches.get(recordBytes)!;
         for (const engine of engines) {
           for (const flush of flushes) {
             if (tty) process.stderr.write(`\rrep ${rep + 1}/${reps} ${engine} ${flushName(flush)} p=${partitions} ${recordBytes}B`.padEnd(70));
+            const bytes = flush.kind === 'batch' ? batchFlushBytes : totalBytes;
+            const one = rawWrites(join(base, 'raw'), batch, 1, bytes);
+            const many = partitions === 1 ? one : rawWrites(join(base, 'raw'), batch, partitions, bytes);
+            raw.push(one);
+            if (many !== one) raw.push(many);
             const dir = join(base, engine);
             const e = createEngine(engine, { dir, flush, limits: { maxPartitions: 100_000 } });
             await e.open();
             const tps: TopicPartition[] = Array.from({ length: partitions }, (_, p) => ({ topic: 'bench', partition: p }));
             for (const tp of tps) e.createPartition(tp);
-            const bytes = flush.kind === 'batch' ? batchFlushBytes : totalBytes;
             const run = await appendLoop(e, tps, batch, records, bytes);
             if (flush.kind === 'none' && recordBytes === recordSizes[0]) reads.push({ engine, partitions, run: readLoop(e, tps) });
             await e.close();

@@ -3,8 +3,10 @@ import { readSync } from 'node:fs';
 import { encodeBatch } from '../../src/records/index.js';
 import type { FlushPolicy, StorageEngine, TopicPartition } from '../../src/storage/types.js';
 
+import { SOURCE_COPIES } from './baselines.js';
+
 export const BATCH_TARGET_BYTES = 16 * 1024; // a Kafka producer's default batch.size
-const IN_FLIGHT = 64;
+const IN_FLIGHT = SOURCE_COPIES;
 
 /** A batch of ~16 KiB of `recordBytes`-byte records, and its record count. */
 export function makeBatch(recordBytes: number): { batch: Buffer; records: number } {
