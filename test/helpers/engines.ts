@@ -2,6 +2,7 @@
 // engine joins every storage test by adding an entry here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CommitLogEngine } from '../../src/storage/commitlog/engine.js';
 import { SegmentedEngine } from '../../src/storage/segmented/engine.js';
 import type { EngineOptions, StorageEngine } from '../../src/storage/types.js';
 
@@ -24,4 +25,5 @@ function walk(dir: string, pattern: RegExp): string[] {
 
 export const ENGINES: EngineFactory[] = [
   { name: 'segmented', make: (o) => new SegmentedEngine(o), dataFiles: (dir) => walk(dir, /^\d{20}\.log$/) },
+  { name: 'commitlog', make: (o) => new CommitLogEngine(o), dataFiles: (dir) => walk(join(dir, 'commitlog'), /^\d{20}$/) },
 ];

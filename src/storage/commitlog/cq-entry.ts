@@ -1,0 +1,55 @@
+// A consume-queue entry: where in the commit log the record with this queue
+// offset lives. One entry per offset (not per batch), all the same size, so
+// the entry for offset o sits at byte (o - firstOffset) * CQ_ENTRY_BYTES of
+// its queue: one multiplication, as in RocketMQ. Every offset of a batch gets
+// the same position and size, so a reader collapses a run of equal entries
+// into one region. Big-endian.
+//
+//   byte 0 ┌──────────────────────────────┐
+//          │ batchPosition        int64   │  global commit-log position of the batch
+//        8 ├──────────────────────────────┤  (its first byte, after the entry header)
+//          │ batchBytes           int32   │  the whole batch
+//       12 ├──────────────────────────────┤
+//          │ tagsCode             int64   │  tag hash code; 0 until tags exist
+//       20 └──────────────────────────────┘
+//
+// RocketMQ stores the message's own position (the entry header's); storing
+// the batch's saves the fetch path a header read, since it hands out only
+// batch bytes. An entry of all zeros is never valid (batchBytes 0): that is
+// what a hole in a file reads as.
+export const CQ_ENTRY_BYTES = 20;
+export const CQ_BATCH_POSITION_AT = 0;
+export const CQ_BATCH_BYTES_AT = 8;
+export const CQ_TAGS_CODE_AT = 12;
+
+const TWO_32 = 2 ** 32;
+
+export interface CqEntry {
+  batchPosition: number;
+  batchBytes: number;
+}
+
+/** `count` identical entries for one batch, written into `buf` at `at`. */
+export function writeCqEntries(buf: Buffer, at: number, batchPosition: number, batchBytes: number, count: number): void {
+  const hi = Math.floor(batchPosition / TWO_32);
+  const lo = batchPosition >>> 0;
+  for (let i = 0, p = at; i < count; i++, p += CQ_ENTRY_BYTES) {
+    buf.writeUInt32BE(hi, p + CQ_BATCH_POSITION_AT);
+    buf.writeUInt32BE(lo, p + CQ_BATCH_POSITION_AT + 4);
+    buf.writeInt32BE(batchBytes, p + CQ_BATCH_BYTES_AT);
+    buf.writeUInt32BE(0, p + CQ_TAGS_CODE_AT);
+    buf.writeUInt32BE(0, p + CQ_TAGS_CODE_AT + 4);
+  }
+}
+
+export function batchPositionAt(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at + CQ_BATCH_POSITION_AT) * TWO_32 + buf.readUInt32BE(at + CQ_BATCH_POSITION_AT + 4);
+}
+
+export function batchBytesAt(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at + CQ_BATCH_BYTES_AT);
+}
+
+export function readCqEntry(buf: Buffer, at: number): CqEntry {
+  return { batchPosition: batchPositionAt(buf, at), batchBytes: batchBytesAt(buf, at) };
+}

@@ -1,0 +1,132 @@
+// Reading a queue: the consume queue says where its batches are (first
+// read), the commit log holds them (second read). A plain read does the first
+// with pread and hands out the second as file regions for the transfer
+// strategy to send; a verified read preads every batch and checks it.
+//
+// Each batch is its own region: the batches of one queue are never adjacent
+// in the commit log (an entry header always lies between two of them), so
+// there is nothing to merge, and a read of n batches costs the transfer n
+// sends where the segmented engine's costs one.
+import { BATCH_HEADER_BYTES } from '../../records/index.js';
+import type { FileRegion } from '../../transfer/types.js';
+import { batchAt, batchCrcOk } from '../batch-view.js';
+import { StorageError } from '../errors.js';
+import type { CommitLog } from './commitlog.js';
+import type { ConsumeQueue } from './consume-queue.js';
+import { batchBytesAt, batchPositionAt, CQ_ENTRY_BYTES } from './cq-entry.js';
+
+/** Consume-queue entries read at first, and most at once (the chunk grows 4× per pread). */
+const READ_ENTRIES_FIRST = 512;
+const READ_ENTRIES_MAX = 16 * 1024;
+
+export interface ReadCounters {
+  /** preads of consume-queue files. */
+  consumeQueueReads: number;
+  /** Commit-log reads: regions handed out, batches read to verify, headers read by time probes. */
+  commitLogReads: number;
+  /** Binary-search steps of offsetForTime (each one read of each kind). */
+  timeSearchProbes: number;
+}
+
+export function newReadCounters(): ReadCounters {
+  return { consumeQueueReads: 0, commitLogReads: 0, timeSearchProbes: 0 };
+}
+
+/**
+ * Regions of the batches from the one holding `offset` (in [start, next)):
+ * the first whole whatever its size, then whole batches while the total
+ * stays within maxBytes (Kafka's fetch rule).
+ */
+export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, maxBytes: number, counters: ReadCounters): FileRegion[] {
+  const regions: FileRegion[] = [];
+  const next = cq.nextOffset;
+  let chunk = READ_ENTRIES_FIRST;
+  let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
+  let total = 0;
+  let lastPosition = -1;
+  for (let o = offset; o < next; ) {
+    const n = Math.min(chunk, next - o);
+    const before = cq.reads;
+    const entries = cq.read(o, n, buf);
+    counters.consumeQueueReads += cq.reads - before;
+    for (let at = 0; at < entries.length; at += CQ_ENTRY_BYTES) {
+      const position = batchPositionAt(entries, at);
+      if (position === lastPosition) continue; // another record of the same batch
+      const size = batchBytesAt(entries, at);
+      if (regions.length > 0 && total + size > maxBytes) return regions;
+      const f = log.fileAt(position);
+      if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
+        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
+      }
+      regions.push({ fd: f.fd, position: position - f.start, length: size });
+      total += size;
+      lastPosition = position;
+    }
+    o += n;
+    if (chunk < READ_ENTRIES_MAX) {
+      chunk *= 4;
+      buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
+    }
+  }
+  return regions;
+}
+
+/**
+ * Reads each region's batch back and checks it: CRC, and offsets running on
+ * from the batch holding `offset` without a gap (the base offset lies
+ * outside the CRC). Throws CORRUPT_MESSAGE rather than serve damage.
+ */
+export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, offset: number, counters: ReadCounters): void {
+  let buf = Buffer.allocUnsafe(64 * 1024);
+  let expected = -1;
+  for (const r of regions) {
+    const f = log.files.find((x) => x.fd === r.fd)!;
+    if (buf.length < r.length) buf = Buffer.allocUnsafe(r.length);
+    const bytes = log.readAt(f.start + r.position, r.length, buf);
+    counters.commitLogReads++;
+    const where = `batch at position ${f.start + r.position} of the commit log`;
+    const b = bytes === null ? null : batchAt(bytes, 0);
+    if (b === null || b.size !== r.length) throw new StorageError('CORRUPT_MESSAGE', `corrupt ${where}: its length does not match the consume queue's`);
+    if (!batchCrcOk(b)) throw new StorageError('CORRUPT_MESSAGE', `corrupt ${where}: CRC mismatch`);
+    const ok = expected < 0 ? b.baseOffset <= offset && offset <= b.baseOffset + b.lastOffsetDelta : b.baseOffset === expected;
+    if (!ok) throw new StorageError('CORRUPT_MESSAGE', `corrupt ${where}: base offset ${b.baseOffset}, expected ${expected < 0 ? `one holding ${offset}` : expected}`);
+    expected = b.baseOffset + b.lastOffsetDelta + 1;
+  }
+}
+
+/**
+ * The base offset of the first batch whose max timestamp is >= ts, or null:
+ * a binary search over the consume queue where each probe reads an entry
+ * (consume queue) and then the batch header it points at (commit log), as
+ * RocketMQ's getOffsetInQueueByTime does. RocketMQ compares store times,
+ * which only grow; this compares the batches' max timestamps (what Kafka's
+ * ListOffsets means), so the answer is exact when those do not go back
+ * within the queue (one producer's CreateTime, or LogAppendTime), and
+ * otherwise a batch at or past the time whose probed predecessor was before.
+ */
+export function offsetForTime(cq: ConsumeQueue, log: CommitLog, timestampMs: number, counters: ReadCounters): number | null {
+  const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+  let lo = cq.startOffset;
+  let hi = cq.nextOffset;
+  let found: number | null = null;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const before = cq.reads;
+    const e = cq.entry(mid);
+    counters.consumeQueueReads += cq.reads - before;
+    const bytes = log.readAt(e.batchPosition, BATCH_HEADER_BYTES, header);
+    counters.commitLogReads++;
+    counters.timeSearchProbes++;
+    const b = bytes === null ? null : batchAt(bytes, 0);
+    if (b === null || b.baseOffset > mid || b.baseOffset + b.lastOffsetDelta < mid) {
+      throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${mid} does not point at its batch`);
+    }
+    if (b.maxTimestamp >= timestampMs) {
+      found = b.baseOffset;
+      hi = b.baseOffset;
+    } else {
+      lo = b.baseOffset + b.lastOffsetDelta + 1;
+    }
+  }
+  return found;
+}

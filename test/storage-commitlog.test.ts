@@ -1,0 +1,171 @@
+// What only the commit-log engine has: one log shared by every queue,
+// consume queues derived from it (and rebuilt from it), two reads per
+// lookup, and retention by whole commit-log files.
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
+import { CQ_ENTRY_BYTES } from '../src/storage/commitlog/cq-entry.js';
+import { decodeBatch } from '../src/records/index.js';
+import type { EngineOptions, TopicPartition } from '../src/storage/types.js';
+import { numberedBatch } from './helpers/batches.js';
+import { tempDir } from './helpers/files.js';
+import { readAllBatches } from './helpers/regions.js';
+
+const a: TopicPartition = { topic: 'a', partition: 0 };
+const b: TopicPartition = { topic: 'b', partition: 3 };
+
+describe('commitlog engine', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  const engines: CommitLogEngine[] = [];
+  const messages: string[] = [];
+  const open = async (o: Partial<EngineOptions> = {}, cqFileEntries?: number): Promise<CommitLogEngine> => {
+    const e = new CommitLogEngine({ dir: tmp.dir, flush: { kind: 'none' }, log: (m) => messages.push(m), ...o }, { cqFileEntries });
+    await e.open();
+    engines.push(e);
+    return e;
+  };
+  const clFiles = (): string[] => readdirSync(join(tmp.dir, 'commitlog')).filter((f) => /^\d{20}$/.test(f)).sort();
+  const cqDir = (tp: TopicPartition): string => join(tmp.dir, 'consumequeue', tp.topic, String(tp.partition));
+  const values = (e: CommitLogEngine, tp: TopicPartition): string[] =>
+    readAllBatches(e, tp).flatMap((x) => decodeBatch(x.bytes).records.map((r) => r.value!.toString()));
+
+  beforeEach(() => {
+    tmp = tempDir();
+    messages.length = 0;
+  });
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.close().catch(() => undefined);
+    tmp.cleanup();
+  });
+
+  it('puts every queue in one commit log, interleaved in append order', async () => {
+    const e = await open();
+    e.createPartition(a);
+    e.createPartition(b);
+    for (let i = 0; i < 5; i++) {
+      await e.append(a, numberedBatch(`a${i}`, 2));
+      await e.append(b, numberedBatch(`b${i}`, 1));
+    }
+    expect(clFiles()).toEqual(['00000000000000000000']);
+    const regionsA = e.read(a, 0n, 1 << 20).regions;
+    const regionsB = e.read(b, 0n, 1 << 20).regions;
+    // One region per batch, never merged: a header lies between any two.
+    expect(regionsA).toHaveLength(5);
+    expect(regionsB).toHaveLength(5);
+    const positions = [...regionsA, ...regionsB].map((r) => r.position).sort((x, y) => x - y);
+    const interleaved = positions.map((p) => (regionsA.some((r) => r.position === p) ? 'a' : 'b')).join('');
+    expect(interleaved).toBe('ababababab');
+    expect(values(e, a)).toEqual(['a0-0', 'a0-1', 'a1-0', 'a1-1', 'a2-0', 'a2-1', 'a3-0', 'a3-1', 'a4-0', 'a4-1']);
+  });
+
+  it('keeps one 20-byte consume-queue entry per record, in files named by byte offset', async () => {
+    const e = await open({}, 4);
+    e.createPartition(a);
+    await e.append(a, numberedBatch('x', 3));
+    await e.append(a, numberedBatch('y', 6));
+    const files = readdirSync(cqDir(a)).sort();
+    // 9 entries, 4 per file: offsets [0,4) [4,8) [8,9), named by offset × 20.
+    expect(files).toEqual(['00000000000000000000', '00000000000000000080', '00000000000000000160']);
+    expect(files.map((f) => statSync(join(cqDir(a), f)).size)).toEqual([4, 4, 1].map((n) => n * CQ_ENTRY_BYTES));
+    // Offset 5 lies in the second batch: a read from it starts there.
+    const r = e.read(a, 5n, 1 << 20);
+    expect(r.regions).toHaveLength(1);
+    expect(readAllBatches(e, a, 5n)[0]!.baseOffset).toBe(3);
+  });
+
+  it('counts two reads per time lookup: a consume-queue entry, then a commit-log header', async () => {
+    const e = await open();
+    e.createPartition(a);
+    for (let i = 0; i < 64; i++) await e.append(a, numberedBatch(`t${i}`, 2, 1_000_000 + i * 10));
+    const before = e.stats();
+    expect(e.offsetForTime(a, 1_000_000n + 33n * 10n)).toBe(66n);
+    expect(e.offsetForTime(a, 1_000_000n + 32n * 10n + 1n)).toBe(66n);
+    expect(e.offsetForTime(a, 0n)).toBe(0n);
+    expect(e.offsetForTime(a, 9_999_999n)).toBeNull();
+    const after = e.stats();
+    const probes = after.timeSearchProbes! - before.timeSearchProbes!;
+    expect(probes).toBeGreaterThanOrEqual(4 * 5); // ~log2(128) per lookup
+    expect(after.commitLogReads! - before.commitLogReads!).toBe(probes);
+    expect(after.consumeQueueReads! - before.consumeQueueReads!).toBe(probes);
+  });
+
+  it('rebuilds a deleted consume queue from the commit log', async () => {
+    let e = await open();
+    e.createPartition(a);
+    e.createPartition(b);
+    for (let i = 0; i < 20; i++) await e.append(i % 2 ? a : b, numberedBatch(`m${i}`, 3));
+    const beforeA = values(e, a);
+    await e.close();
+    rmSync(cqDir(a), { recursive: true });
+    messages.length = 0;
+    e = await open();
+    expect(messages.join('\n')).toMatch(/rebuilt 60 consume-queue entries in 2 queues/);
+    expect(values(e, a)).toEqual(beforeA);
+    expect(e.highWatermark(b)).toBe(30n);
+    expect((await e.append(a, numberedBatch('after', 1))).baseOffset).toBe(30n);
+  });
+
+  it('repairs a consume queue whose tail is garbage after a crash', async () => {
+    let e = await open();
+    e.createPartition(a);
+    for (let i = 0; i < 8; i++) await e.append(a, numberedBatch(`g${i}`, 2));
+    // Crash (no close): then half an entry of junk lands at the queue's end.
+    const f = join(cqDir(a), readdirSync(cqDir(a)).sort().at(-1)!);
+    writeFileSync(f, Buffer.concat([readFileSync(f), Buffer.alloc(CQ_ENTRY_BYTES / 2, 0xee)]));
+    engines.splice(0);
+    e = await open();
+    expect(e.highWatermark(a)).toBe(16n);
+    expect(values(e, a)).toHaveLength(16);
+  });
+
+  it('rolls to a new commit-log file named by its start position, entries never spanning two', async () => {
+    const e = await open({ segmentBytes: 4096 });
+    e.createPartition(a);
+    for (let i = 0; i < 40; i++) await e.append(a, numberedBatch(`r${i}`.padEnd(200, '.'), 1));
+    const files = clFiles();
+    expect(files.length).toBeGreaterThan(3);
+    let position = 0;
+    for (const f of files) {
+      expect(Number(f)).toBe(position); // contiguous: each begins where the last ended
+      const size = statSync(join(tmp.dir, 'commitlog', f)).size;
+      expect(size).toBeLessThanOrEqual(4096);
+      position += size;
+    }
+    expect(values(e, a)).toHaveLength(40);
+  });
+
+  it('retention deletes whole commit-log files, moving every queue start past them', async () => {
+    const e = await open({ segmentBytes: 4096, retention: { retentionBytes: 4096, retentionMs: -1 } });
+    e.createPartition(a);
+    e.createPartition(b);
+    for (let i = 0; i < 60; i++) await e.append(i % 2 ? a : b, numberedBatch(`d${i}`.padEnd(150, '.'), 1));
+    const filesBefore = clFiles().length;
+    await e.enforceRetention();
+    const filesAfter = clFiles();
+    expect(filesAfter.length).toBeLessThan(filesBefore);
+    expect(filesAfter[0]).not.toBe('00000000000000000000');
+    // Budget: 4096 per queue × 2 queues, and never less.
+    const kept = filesAfter.reduce((n, f) => n + statSync(join(tmp.dir, 'commitlog', f)).size, 0);
+    expect(kept).toBeGreaterThanOrEqual(8192);
+    for (const tp of [a, b]) {
+      const start = e.logStartOffset(tp);
+      expect(start).toBeGreaterThan(0n);
+      expect(BigInt(readAllBatches(e, tp, start)[0]!.baseOffset)).toBe(start);
+      expect(() => e.read(tp, start - 1n, 1024)).toThrow(/outside/);
+    }
+  });
+
+  it('skips a deleted queue\'s entries when rebuilding, and a re-created queue starts empty', async () => {
+    let e = await open();
+    e.createPartition(a);
+    await e.append(a, numberedBatch('old', 5));
+    await e.deletePartition(a);
+    e.createPartition(a);
+    await e.append(a, numberedBatch('new', 2));
+    engines.splice(0); // crash: recovery scans the log holding both incarnations
+    rmSync(cqDir(a), { recursive: true });
+    e = await open();
+    expect(values(e, a)).toEqual(['new-0', 'new-1']);
+  });
+});
