@@ -3,7 +3,7 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KafkaRequest, KafkaResponse } from '../src/broker/network/connection.js';
+import { bytesResponse, type KafkaRequest, type KafkaResponse, type RequestHandler } from '../src/broker/network/connection.js';
 import type { NetworkLimits } from '../src/broker/network/limits.js';
 import { KafkaServer } from '../src/broker/network/server.js';
 import { LiveTransfer } from '../src/transfer/index.js';
@@ -21,10 +21,10 @@ async function echo(req: KafkaRequest): Promise<KafkaResponse | null> {
   if (req.apiKey === 1 && req.frame.length > 8) await sleep(req.frame[8]! * 10);
   const body = Buffer.alloc(4);
   body.writeInt32BE(req.correlationId, 0);
-  return { body };
+  return bytesResponse(body);
 }
 
-async function start(limits: Partial<NetworkLimits> = {}, handler = echo): Promise<number> {
+async function start(limits: Partial<NetworkLimits> = {}, handler: RequestHandler = echo): Promise<number> {
   server = new KafkaServer({ port: 0, limits, handler, transfer: new LiveTransfer('sendfile') });
   return (await server.listen()).port;
 }
@@ -72,14 +72,14 @@ describe('broker network layer', () => {
     expect(idOf(await c.next())).toBe(2);
   });
 
-  it('sends file regions after the response body', async () => {
+  it('sends a response of several parts: bytes, file regions, bytes, file regions', async () => {
     const tmp = tempDir();
     const fd = openSync(join(tmp.dir, 'r.log'), 'w+');
     writeSync(fd, Buffer.from('0123456789'));
-    const port = await start({}, (req) => ({ body: Buffer.from([req.correlationId]), regions: [{ fd, position: 2, length: 5 }] }));
+    const port = await start({}, (req) => ({ parts: [{ bytes: Buffer.from([req.correlationId]), regions: [{ fd, position: 2, length: 5 }] }, { bytes: Buffer.from('!'), regions: [{ fd, position: 0, length: 1 }] }] }));
     const c = await client(port);
     c.send(RawClient.frame(1, 0, 7));
-    expect((await c.next())!.toString('latin1')).toBe('\x0723456');
+    expect((await c.next())!.toString('latin1')).toBe('\x0723456!0');
     closeSync(fd);
     tmp.cleanup();
   });
@@ -154,7 +154,7 @@ describe('broker network layer', () => {
       peak = Math.max(peak, running);
       await sleep(10);
       running--;
-      return { body: Buffer.from([req.correlationId]) };
+      return bytesResponse(Buffer.from([req.correlationId]));
     });
     const c = await client(port);
     c.send(Buffer.concat(Array.from({ length: 20 }, (_, i) => RawClient.frame(3, 0, i))));
@@ -167,7 +167,7 @@ describe('broker network layer', () => {
     const port = await start({ maxFrameBytes: 256 * 1024, maxQueuedBytes: 512 * 1024 }, async (req) => {
       peakQueued = Math.max(peakQueued, server!.queuedBytes);
       await sleep(20);
-      return { body: Buffer.from([req.correlationId]) };
+      return bytesResponse(Buffer.from([req.correlationId]));
     });
     const cs = await Promise.all([client(port), client(port), client(port)]);
     for (const c of cs) c.send(Buffer.concat(Array.from({ length: 4 }, (_, i) => RawClient.frame(0, 0, i, Buffer.alloc(200 * 1024)))));

@@ -102,3 +102,16 @@ export class Flusher {
     }
   }
 }
+
+/**
+ * Awaits a flush unless the caller asked not to (acks=1): then the flush
+ * goes on alone and this caller never hears how it went, as a Kafka
+ * producer with acks=1 does not.
+ */
+export async function awaitOrDetach(durable: Promise<void>, options?: { awaitFlush?: boolean }): Promise<void> {
+  if (options?.awaitFlush === false) {
+    durable.catch(() => undefined);
+    return;
+  }
+  await durable;
+}

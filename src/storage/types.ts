@@ -73,6 +73,15 @@ export interface ReadOptions {
   verify?: boolean;
 }
 
+export interface AppendOptions {
+  /**
+   * Wait for the flush policy's durability point before resolving (the
+   * default; Kafka's acks=-1). False resolves once the bytes are written
+   * and readable (acks=1); the flush still happens as the policy says.
+   */
+  awaitFlush?: boolean;
+}
+
 export interface StorageEngine {
   readonly kind: string;
   /** Opens the directory, recovering whatever a crash left. */
@@ -84,9 +93,10 @@ export interface StorageEngine {
   /**
    * Appends one or more record batches (v2, as on the wire). Checks each
    * batch's header and CRC first, assigns offsets by writing each base
-   * offset in place (outside the CRC), and resolves per the flush policy.
+   * offset in place (outside the CRC), and resolves per the flush policy
+   * (or, with awaitFlush false, once written).
    */
-  append(tp: TopicPartition, batches: Buffer): Promise<AppendResult>;
+  append(tp: TopicPartition, batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
   /**
    * Batches from the one holding `offset`, up to `maxBytes` (at least one
    * whole batch, however large, so a consumer always progresses). An offset

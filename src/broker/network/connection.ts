@@ -21,11 +21,23 @@ export interface KafkaRequest {
   remoteAddress: string;
 }
 
+/** Bytes built in memory, then log bytes the transfer strategy sends from their files. */
+export interface ResponsePart {
+  bytes: Buffer;
+  regions: readonly FileRegion[];
+}
+
+/**
+ * A response without its size prefix: its parts back to back. A fetch of
+ * many partitions alternates encoded fields and each partition's records.
+ */
 export interface KafkaResponse {
-  /** Response header and body, without the size prefix. */
-  body: Buffer;
-  /** Log bytes that follow the body (fetch), sent by the transfer strategy. */
-  regions?: readonly FileRegion[];
+  parts: readonly ResponsePart[];
+}
+
+/** A response made of bytes only. */
+export function bytesResponse(bytes: Buffer): KafkaResponse {
+  return { parts: [{ bytes, regions: [] }] };
 }
 
 /** Returns the response, or null when none is due (produce with acks=0). */
@@ -151,14 +163,20 @@ export class Connection {
   }
 
   private send(r: KafkaResponse): void {
-    const regions = r.regions ?? [];
-    let size = r.body.length;
-    for (const region of regions) size += region.length;
-    const head = Buffer.allocUnsafe(4 + r.body.length);
-    head.writeInt32BE(size, 0);
-    r.body.copy(head, 4);
-    // The transfer's per-socket queue keeps sends in call order.
-    this.transfer.send(this.socket, head, regions).catch((err: Error) => this.close(`send failed: ${err.message}`));
+    let size = 0;
+    for (const p of r.parts) {
+      size += p.bytes.length;
+      for (const region of p.regions) size += region.length;
+    }
+    const prefix = Buffer.allocUnsafe(4);
+    prefix.writeInt32BE(size, 0);
+    // The transfer's per-socket queue keeps sends in call order, so a
+    // response of several parts goes out as several sends, back to back.
+    const fail = (err: Error): void => this.close(`send failed: ${err.message}`);
+    r.parts.forEach((p, i) => {
+      const head = i === 0 ? Buffer.concat([prefix, p.bytes]) : p.bytes;
+      this.transfer.send(this.socket, head, p.regions).catch(fail);
+    });
   }
 
   private applyBackpressure(): void {

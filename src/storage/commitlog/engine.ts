@@ -19,13 +19,14 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
-import { Flusher } from '../flush.js';
+import { awaitOrDetach, Flusher } from '../flush.js';
 import { prepareAppend } from '../prepare-append.js';
 import { validateTopicPartition } from '../topic-names.js';
 import {
   DEFAULT_LIMITS,
   DEFAULT_RETENTION,
   tpKey,
+  type AppendOptions,
   type AppendResult,
   type EngineLimits,
   type EngineOptions,
@@ -147,7 +148,7 @@ export class CommitLogEngine implements StorageEngine {
     return q;
   }
 
-  async append(tp: TopicPartition, batches: Buffer): Promise<AppendResult> {
+  async append(tp: TopicPartition, batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     const q = this.get(tp);
     const prepared = prepareAppend(batches, q.cq.nextOffset, this.limits.maxBatchBytes);
     const nowMs = this.now();
@@ -160,7 +161,7 @@ export class CommitLogEngine implements StorageEngine {
     let derived: Promise<void> | null = null;
     for (const fd of written.queueFds) derived = this.flusher.afterWrite(fd) ?? derived;
     if (derived) void derived.then(() => this.advanceCheckpoint(end), () => undefined);
-    if (durable) await durable;
+    if (durable) await awaitOrDetach(durable, options);
     return {
       baseOffset: BigInt(prepared.batches[0]!.baseOffset),
       lastOffset: BigInt(prepared.lastOffset),

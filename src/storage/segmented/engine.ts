@@ -11,12 +11,13 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
-import { Flusher } from '../flush.js';
+import { awaitOrDetach, Flusher } from '../flush.js';
 import { prepareAppend } from '../prepare-append.js';
 import {
   DEFAULT_LIMITS,
   DEFAULT_RETENTION,
   tpKey,
+  type AppendOptions,
   type AppendResult,
   type EngineLimits,
   type EngineOptions,
@@ -103,13 +104,13 @@ export class SegmentedEngine implements StorageEngine {
     return e.log;
   }
 
-  async append(tp: TopicPartition, batches: Buffer): Promise<AppendResult> {
+  async append(tp: TopicPartition, batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     const log = this.get(tp);
     const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes);
     const nowMs = this.now();
     const fd = log.append(batches, prepared, nowMs);
     const durable = this.flusher.afterWrite(fd);
-    if (durable) await durable;
+    if (durable) await awaitOrDetach(durable, options);
     return {
       baseOffset: BigInt(prepared.batches[0]!.baseOffset),
       lastOffset: BigInt(prepared.lastOffset),
