@@ -159,6 +159,27 @@ describe.each(ENGINES)('$name engine', (factory) => {
     expect(readAll(e, tp, e.logStartOffset(tp)).at(-1)!.lastOffset).toBe(324);
   });
 
+  it('applies a policy per partition where the engine says it can', async () => {
+    const e = await open({ segmentBytes: 4096 });
+    const keep = { topic: 'keep', partition: 0 };
+    const trim = { topic: 'trim', partition: 0 };
+    e.createPartition(keep);
+    e.createPartition(trim);
+    for (let i = 0; i < 40; i++) {
+      await e.append(keep, numberedBatch(`k${i}`.padEnd(100, '.'), 2));
+      await e.append(trim, numberedBatch(`t${i}`.padEnd(100, '.'), 2));
+    }
+    await e.enforceRetention((p) => (p.topic === 'trim' ? { retentionBytes: 4096, retentionMs: -1 } : { retentionBytes: -1, retentionMs: -1 }));
+    if (e.perPartitionRetention) {
+      expect(e.logStartOffset(keep)).toBe(0n);
+      expect(e.logStartOffset(trim)).toBeGreaterThan(0n);
+    } else {
+      // One shared log: the engine-wide policy (keep everything) stands.
+      expect([e.logStartOffset(keep), e.logStartOffset(trim)]).toEqual([0n, 0n]);
+    }
+    expect(e.highWatermark(trim)).toBe(80n);
+  });
+
   it('enforces the partition limit', async () => {
     const e = await open({ limits: { maxPartitions: 3 } });
     for (let p = 0; p < 3; p++) e.createPartition({ topic: 't', partition: p });

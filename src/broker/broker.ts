@@ -6,12 +6,13 @@ import { LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
 import { readRegionBytes } from '../storage/read-bytes.js';
-import { tpKey, type FlushPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
+import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
 import { LiveTransfer } from '../transfer/index.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
 import { BrokerError } from './errors.js';
+import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
 import { OffsetStore } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
@@ -29,9 +30,18 @@ export interface BrokerConfig {
   numPartitions: number;
   segmentBytes?: number;
   maxBatchBytes?: number;
+  /** log.retention.ms / log.retention.bytes (per partition); -1 keeps all. */
+  retention?: Partial<RetentionPolicy>;
+  /** log.retention.check.interval.ms; 0 runs retention only when asked. */
+  retentionCheckIntervalMs?: number;
   groups?: Partial<CoordinatorSettings>;
+  /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
+  settings?: Record<string, string>;
   log?: (message: string) => void;
 }
+
+/** acks=0 and 1 answer once the batch is written; -1 at the flush policy's durability point. */
+export type Acks = 0 | 1 | -1;
 
 export interface ProduceResult {
   error: string;
@@ -68,12 +78,17 @@ export class Broker {
   private readonly producerIds: ProducerIds;
   private readonly watch = new AppendWatch();
   private closed = false;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  readonly configs: BrokerConfigs;
 
   constructor(readonly config: BrokerConfig) {
+    const settings = staticSettings(config);
+    const setting = (name: string): number => Number(settings[name] ?? BROKER_CONFIG_DEFAULTS[name]);
     this.engine = createEngine(config.engine, {
       dir: join(config.dataDir, 'log'),
       flush: config.flush,
       segmentBytes: config.segmentBytes,
+      retention: { retentionMs: setting('log.retention.ms'), retentionBytes: setting('log.retention.bytes') },
       limits: config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : undefined,
       log: config.log,
     });
@@ -82,6 +97,9 @@ export class Broker {
     this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups });
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
     this.transfer = new LiveTransfer(config.transfer);
+    this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
+      if (name === 'transfer.strategy') this.transfer.set(value);
+    });
   }
 
   async open(): Promise<void> {
@@ -90,28 +108,62 @@ export class Broker {
     this.offsets.open();
     this.producerIds.open();
     for (const tp of this.engine.partitions()) this.rebuildProducerState(tp);
+    this.configs.open();
+    const every = this.config.retentionCheckIntervalMs ?? 0;
+    if (every > 0) {
+      this.retentionTimer = setInterval(() => {
+        this.enforceRetention().catch((err: Error) => this.config.log?.(`retention failed: ${err.message}`));
+      }, every);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /** Runs retention now: each topic's retention.ms/retention.bytes, else the broker's. */
+  async enforceRetention(): Promise<void> {
+    const broker: RetentionPolicy = { retentionMs: Number(this.configs.get('log.retention.ms')), retentionBytes: Number(this.configs.get('log.retention.bytes')) };
+    await this.engine.enforceRetention((tp) => {
+      const c = this.topics.get(tp.topic)?.configs ?? {};
+      return {
+        retentionMs: c['retention.ms'] !== undefined ? Number(c['retention.ms']) : broker.retentionMs,
+        retentionBytes: c['retention.bytes'] !== undefined ? Number(c['retention.bytes']) : broker.retentionBytes,
+      };
+    });
+  }
+
+  /** Sets or removes (null) topic configs, all or none. */
+  alterTopicConfigs(topic: string, changes: readonly { name: string; value: string | null }[], validateOnly = false): void {
+    if (!this.topics.get(topic)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${topic}"`);
+    for (const { name, value } of changes) {
+      if (value !== null) checkTopicConfig(name, value);
+      if (name.startsWith('retention.') && value !== null && !this.engine.perPartitionRetention) {
+        throw new BrokerError('INVALID_CONFIG', `${name} per topic is not possible on the ${this.engine.kind} engine: all topics share one log, whose retention is log.retention.*`);
+      }
+    }
+    if (validateOnly) return;
+    for (const { name, value } of changes) this.topics.setConfig(topic, name, value);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.watch.wakeAll();
     this.coordinator.shutdown();
     await this.engine.close();
   }
 
   /** The topic, created with num.partitions if auto-creation is on. */
-  topic(name: string, autoCreate = this.config.autoCreateTopics): ReturnType<TopicRegistry['get']> {
+  topic(name: string, autoCreate = this.configs.get('auto.create.topics.enable') === 'true'): ReturnType<TopicRegistry['get']> {
     const t = this.topics.get(name);
     if (t || !autoCreate) return t;
     try {
-      return this.topics.create(name, this.config.numPartitions);
+      return this.topics.create(name, Number(this.configs.get('num.partitions')));
     } catch {
       return undefined; // an illegal name: reported as unknown
     }
   }
 
-  async produce(topic: string, partition: number, records: Buffer | null, nowMs = Date.now()): Promise<ProduceResult> {
+  async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1): Promise<ProduceResult> {
     const fail = (error: string, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
     const t = this.topic(topic);
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
@@ -130,7 +182,7 @@ export class Broker {
       }
     }
     const before = this.engine.highWatermark(tp);
-    const appending = this.engine.append(tp, records);
+    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1 });
     // Offsets are assigned when append writes, before its promise settles:
     // record the producer's sequence now, so a pipelined next batch of the
     // same producer is checked against this one.
@@ -205,8 +257,9 @@ export class Broker {
     return this.producerIds.allocate(transactionalId);
   }
 
+  /** Swaps the transfer strategy on the live broker (the dynamic config transfer.strategy). */
   setTransferStrategy(name: string): void {
-    this.transfer.set(name);
+    this.configs.alter([{ name: 'transfer.strategy', value: name }]);
   }
 
   /** Producer sequences from the batch headers in the log, so idempotence survives a restart. */
@@ -232,4 +285,21 @@ export class Broker {
       offset = next;
     }
   }
+}
+
+/** The broker's static configs by Kafka name, from its typed settings. */
+function staticSettings(c: BrokerConfig): Record<string, string> {
+  const s: Record<string, string> = {
+    'mqlab.storage.engine': c.engine,
+    'mqlab.flush': c.flush.kind === 'interval' ? String(c.flush.intervalMs) : c.flush.kind,
+    'transfer.strategy': c.transfer,
+    'auto.create.topics.enable': String(c.autoCreateTopics),
+    'num.partitions': String(c.numPartitions),
+  };
+  if (c.segmentBytes !== undefined) s['log.segment.bytes'] = String(c.segmentBytes);
+  if (c.maxBatchBytes !== undefined) s['message.max.bytes'] = String(c.maxBatchBytes);
+  if (c.retention?.retentionMs !== undefined) s['log.retention.ms'] = String(c.retention.retentionMs);
+  if (c.retention?.retentionBytes !== undefined) s['log.retention.bytes'] = String(c.retention.retentionBytes);
+  if (c.retentionCheckIntervalMs) s['log.retention.check.interval.ms'] = String(c.retentionCheckIntervalMs);
+  return { ...s, ...c.settings };
 }

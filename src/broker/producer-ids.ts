@@ -1,7 +1,8 @@
 // Producer ids for InitProducerId, unique across restarts: ids are handed
 // out from blocks reserved in <data>/producer-ids.json (written and synced
 // before any id of a block is used), so a crash skips at most a block.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 
 const BLOCK = 1000n;
 
@@ -41,12 +42,7 @@ export class ProducerIds {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
     const transactional = [...this.transactional].map(([id, r]) => [id, String(r.producerId), r.epoch]);
-    writeSync(fd, JSON.stringify({ reservedUntil: String(this.reservedUntil), transactional }));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ reservedUntil: String(this.reservedUntil), transactional }));
   }
 }

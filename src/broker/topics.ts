@@ -2,9 +2,10 @@
 // <data>/topics.json (written atomically: temp file, fsync, rename) and
 // reconciled at startup with the partitions the storage engine holds, so a
 // crash between the two never loses a partition with data in it.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { validateTopicPartition } from '../storage/topic-names.js';
 import type { StorageEngine } from '../storage/types.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { BrokerError } from './errors.js';
 
 export interface TopicInfo {
@@ -90,11 +91,6 @@ export class TopicRegistry {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, JSON.stringify(this.list(), null, 2));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(this.list(), null, 2));
   }
 }

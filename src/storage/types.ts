@@ -108,8 +108,15 @@ export interface StorageEngine {
   offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null;
   highWatermark(tp: TopicPartition): bigint;
   logStartOffset(tp: TopicPartition): bigint;
-  /** Deletes what the retention policy says has expired. */
-  enforceRetention(): Promise<void>;
+  /**
+   * Deletes what the retention policy says has expired. `policyFor` gives a
+   * partition's own policy (topic configs) where the engine keeps data per
+   * partition; an engine with one shared log (commitlog) applies its
+   * engine-wide policy and reports perPartitionRetention false.
+   */
+  enforceRetention(policyFor?: (tp: TopicPartition) => RetentionPolicy): Promise<void>;
+  /** True if enforceRetention honours a policy per partition. */
+  readonly perPartitionRetention: boolean;
   /** Forces everything appended so far to disk. */
   flush(): Promise<void>;
   /** Flushes, closes files, and marks a clean shutdown. */

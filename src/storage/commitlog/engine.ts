@@ -213,6 +213,8 @@ export class CommitLogEngine implements StorageEngine {
    * though a busy queue may use what an idle one leaves. Each queue's start
    * then moves past its entries in deleted files.
    */
+  readonly perPartitionRetention = false;
+
   async enforceRetention(): Promise<void> {
     const nowMs = this.now();
     const budgetBytes = this.retention.retentionBytes >= 0 ? this.retention.retentionBytes * Math.max(1, this.queues.size) : -1;

@@ -143,11 +143,13 @@ export class SegmentedEngine implements StorageEngine {
     return BigInt(this.get(tp).logStartOffset);
   }
 
-  async enforceRetention(): Promise<void> {
+  readonly perPartitionRetention = true;
+
+  async enforceRetention(policyFor?: (tp: TopicPartition) => RetentionPolicy): Promise<void> {
     const nowMs = this.now();
-    for (const { log } of this.logs.values()) {
+    for (const { tp, log } of this.logs.values()) {
       const before = new Set(log.fds());
-      log.enforceRetention(this.retention, nowMs);
+      log.enforceRetention(policyFor?.(tp) ?? this.retention, nowMs);
       const after = new Set(log.fds());
       for (const fd of before) if (!after.has(fd)) this.flusher.forget(fd);
     }

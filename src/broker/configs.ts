@@ -1,0 +1,190 @@
+// Broker and topic configs, by Kafka's names: what DescribeConfigs shows and
+// what AlterConfigs / IncrementalAlterConfigs may change. A config is either
+// dynamic (applied to the running broker at once, and kept in
+// <data>/configs.json so it survives a restart, as Kafka keeps dynamic
+// configs in its metadata) or read-only (fixed at start by flags or the
+// config file). Only configs the broker really honours are listed: an
+// unknown name is refused, not stored and ignored.
+import { existsSync, readFileSync } from 'node:fs';
+import { STRATEGY_NAMES } from '../native/addon.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { BrokerError } from './errors.js';
+
+export type ConfigType = 'STRING' | 'BOOLEAN' | 'INT' | 'LONG';
+
+export interface ConfigDef {
+  name: string;
+  type: ConfigType;
+  dynamic: boolean;
+  /** Why a value is not acceptable, or null. */
+  check: (value: string) => string | null;
+  doc: string;
+}
+
+const intIn = (lo: number, hi: number) => (v: string): string | null =>
+  /^-?\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? null : `must be an integer in [${lo}, ${hi}]`;
+const bool = (v: string): string | null => (v === 'true' || v === 'false' ? null : 'must be true or false');
+const oneOf = (values: readonly string[]) => (v: string): string | null => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
+const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
+
+const BROKER_DEFS: ConfigDef[] = [
+  { name: 'transfer.strategy', type: 'STRING', dynamic: true, check: oneOf(STRATEGY_NAMES), doc: 'how fetch responses move log bytes to the socket: sendfile, mmap or copy' },
+  { name: 'auto.create.topics.enable', type: 'BOOLEAN', dynamic: true, check: bool, doc: 'create a topic on first Metadata or Produce for it' },
+  { name: 'num.partitions', type: 'INT', dynamic: true, check: intIn(1, 10_000), doc: 'partitions of an auto-created topic' },
+  { name: 'log.retention.check.interval.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'how often retention runs' },
+  { name: 'log.retention.ms', type: 'LONG', dynamic: false, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'delete log files older than this (-1: never)' },
+  { name: 'log.retention.bytes', type: 'LONG', dynamic: false, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'per partition, delete the oldest log files beyond this size (-1: never)' },
+  { name: 'log.segment.bytes', type: 'INT', dynamic: false, check: intIn(1024, 2 ** 31 - 1), doc: 'segment (or commit-log file) size' },
+  { name: 'message.max.bytes', type: 'INT', dynamic: false, check: intIn(61, 2 ** 31 - 1), doc: 'largest record batch accepted' },
+  { name: 'socket.request.max.bytes', type: 'INT', dynamic: false, check: intIn(64, 2 ** 31 - 1), doc: 'largest request frame accepted' },
+  { name: 'max.connections', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'open connections at once' },
+  { name: 'connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'close a connection idle this long' },
+  { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
+  { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
+];
+
+/** Topic configs: a topic's value overrides the broker's (the name in `broker`). */
+const TOPIC_DEFS: (ConfigDef & { broker: string })[] = [
+  { name: 'retention.ms', broker: 'log.retention.ms', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'delete data older than this (-1: never)' },
+  { name: 'retention.bytes', broker: 'log.retention.bytes', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'per partition, delete the oldest data beyond this size (-1: never)' },
+  { name: 'cleanup.policy', broker: '', type: 'STRING', dynamic: true, check: oneOf(['delete']), doc: 'delete (compaction is not implemented)' },
+];
+
+export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
+  'transfer.strategy': 'sendfile',
+  'auto.create.topics.enable': 'true',
+  'num.partitions': '1',
+  'log.retention.check.interval.ms': String(5 * 60 * 1000),
+  'log.retention.ms': String(7 * 24 * 3600 * 1000),
+  'log.retention.bytes': '-1',
+  'log.segment.bytes': String(1024 * 1024 * 1024),
+  'message.max.bytes': String(1024 * 1024 + 12),
+  'socket.request.max.bytes': String(100 * 1024 * 1024),
+  'max.connections': '10000',
+  'connections.max.idle.ms': String(10 * 60 * 1000),
+  'mqlab.storage.engine': 'segmented',
+  'mqlab.flush': 'none',
+};
+
+export interface ConfigEntry {
+  name: string;
+  value: string;
+  readOnly: boolean;
+  /** Where the value comes from, as Kafka's DescribeConfigs says it. */
+  source: 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG';
+  isDefault: boolean;
+  type: ConfigType;
+  doc: string;
+}
+
+export function brokerConfigDef(name: string): ConfigDef | undefined {
+  return BROKER_DEFS.find((d) => d.name === name);
+}
+
+export function topicConfigDef(name: string): (ConfigDef & { broker: string }) | undefined {
+  return TOPIC_DEFS.find((d) => d.name === name);
+}
+
+/** Checks a whole set of broker settings (a config file's, say): throws on the first bad one. */
+export function checkBrokerSettings(settings: Record<string, string>): void {
+  for (const [name, value] of Object.entries(settings)) {
+    const def = brokerConfigDef(name);
+    if (!def) throw new BrokerError('INVALID_CONFIG', `unknown broker config "${name}" (known: ${BROKER_DEFS.map((d) => d.name).join(', ')})`);
+    const why = def.check(value);
+    if (why) throw new BrokerError('INVALID_CONFIG', `${name}=${value}: ${why}`);
+  }
+}
+
+/** Checks a topic config change; `supported` says what the engine can honour per topic. */
+export function checkTopicConfig(name: string, value: string): void {
+  const def = topicConfigDef(name);
+  if (!def) throw new BrokerError('INVALID_CONFIG', `unknown or unsupported topic config "${name}" (supported: ${TOPIC_DEFS.map((d) => d.name).join(', ')})`);
+  const why = def.check(value);
+  if (why) throw new BrokerError('INVALID_CONFIG', `${name}=${value}: ${why}`);
+}
+
+/**
+ * The broker's configs in force: defaults, then the static settings (flags,
+ * config file), then dynamic changes (persisted). `onChange` hears each
+ * dynamic change after it is stored.
+ */
+export class BrokerConfigs {
+  private readonly dynamicValues: Record<string, string> = {};
+
+  constructor(
+    private readonly staticValues: Record<string, string>,
+    private readonly file: string | null,
+    private readonly onChange: (name: string, value: string) => void,
+  ) {
+    checkBrokerSettings(staticValues);
+  }
+
+  /** Loads the persisted dynamic configs and applies them. */
+  open(): void {
+    if (!this.file || !existsSync(this.file)) return;
+    const saved = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+    for (const [name, value] of Object.entries(saved)) {
+      const def = brokerConfigDef(name);
+      if (!def?.dynamic || def.check(value)) continue; // a config dropped or narrowed since: the static value stands
+      this.dynamicValues[name] = value;
+      this.onChange(name, value);
+    }
+  }
+
+  get(name: string): string {
+    const v = this.dynamicValues[name] ?? this.staticValues[name] ?? BROKER_CONFIG_DEFAULTS[name];
+    if (v === undefined) throw new Error(`no broker config ${name}`);
+    return v;
+  }
+
+  describe(): ConfigEntry[] {
+    return BROKER_DEFS.map((d) => {
+      const dynamic = this.dynamicValues[d.name];
+      const fixed = this.staticValues[d.name];
+      const source = dynamic !== undefined ? 'DYNAMIC_BROKER_CONFIG' : fixed !== undefined ? 'STATIC_BROKER_CONFIG' : 'DEFAULT_CONFIG';
+      return { name: d.name, value: this.get(d.name), readOnly: !d.dynamic, source, isDefault: source === 'DEFAULT_CONFIG', type: d.type, doc: d.doc };
+    });
+  }
+
+  /**
+   * Sets (value) or reverts to the static value (null) each config, all or
+   * none: every change is checked before any is applied.
+   */
+  alter(changes: readonly { name: string; value: string | null }[], validateOnly = false): void {
+    for (const { name, value } of changes) {
+      const def = brokerConfigDef(name);
+      if (!def) throw new BrokerError('INVALID_CONFIG', `unknown broker config "${name}"`);
+      if (!def.dynamic) throw new BrokerError('INVALID_CONFIG', `${name} is read-only: set it with a flag or the config file and restart`);
+      const why = value === null ? null : def.check(value);
+      if (why) throw new BrokerError('INVALID_CONFIG', `${name}=${value}: ${why}`);
+    }
+    if (validateOnly) return;
+    for (const { name, value } of changes) {
+      if (value === null) delete this.dynamicValues[name];
+      else this.dynamicValues[name] = value;
+    }
+    this.save();
+    for (const { name } of changes) this.onChange(name, this.get(name));
+  }
+
+  /** A topic's configs: its own overrides, else the broker's values. */
+  describeTopic(overrides: Record<string, string>): ConfigEntry[] {
+    return TOPIC_DEFS.map((d) => {
+      const own = overrides[d.name];
+      const inherited = d.broker ? this.get(d.broker) : 'delete';
+      return {
+        name: d.name,
+        value: own ?? inherited,
+        readOnly: false,
+        source: own !== undefined ? 'DYNAMIC_TOPIC_CONFIG' : 'DEFAULT_CONFIG',
+        isDefault: own === undefined,
+        type: d.type,
+        doc: d.doc,
+      };
+    });
+  }
+
+  private save(): void {
+    if (this.file) writeFileAtomic(this.file, JSON.stringify(this.dynamicValues, null, 2));
+  }
+}
