@@ -1,0 +1,86 @@
+// Produce (api key 0), from Kafka's ProduceRequest.json and
+// ProduceResponse.json. v3 adds the transactional id and record batch v2;
+// v4-v7 change only what errors and compression the client must handle; v8
+// adds per-record errors (KIP-467); v9 is the first flexible version.
+// Kafka's response goes on to v12 (KIP-951 leader hints as tagged fields);
+// these declarations stop at v9, where the request does.
+import type { ApiDefinition, MessageSpec } from '../schema.js';
+
+export const ProduceRequest = {
+  apiKey: 0,
+  type: 'request',
+  name: 'ProduceRequest',
+  validVersions: '0-9',
+  flexibleVersions: '9+',
+  fields: [
+    { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
+    { name: 'Acks', type: 'int16', versions: '0+' },
+    { name: 'TimeoutMs', type: 'int32', versions: '0+' },
+    {
+      name: 'TopicData',
+      type: '[]TopicProduceData',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        {
+          name: 'PartitionData',
+          type: '[]PartitionProduceData',
+          versions: '0+',
+          fields: [
+            { name: 'Index', type: 'int32', versions: '0+' },
+            { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const satisfies MessageSpec;
+
+export const ProduceResponse = {
+  apiKey: 0,
+  type: 'response',
+  name: 'ProduceResponse',
+  validVersions: '0-9',
+  flexibleVersions: '9+',
+  fields: [
+    {
+      name: 'Responses',
+      type: '[]TopicProduceResponse',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        {
+          name: 'PartitionResponses',
+          type: '[]PartitionProduceResponse',
+          versions: '0+',
+          fields: [
+            { name: 'Index', type: 'int32', versions: '0+' },
+            { name: 'ErrorCode', type: 'int16', versions: '0+' },
+            { name: 'BaseOffset', type: 'int64', versions: '0+' },
+            { name: 'LogAppendTimeMs', type: 'int64', versions: '2+', default: -1, ignorable: true },
+            { name: 'LogStartOffset', type: 'int64', versions: '5+', default: -1, ignorable: true },
+            {
+              name: 'RecordErrors',
+              type: '[]BatchIndexAndErrorMessage',
+              versions: '8+',
+              ignorable: true,
+              fields: [
+                { name: 'BatchIndex', type: 'int32', versions: '8+' },
+                { name: 'BatchIndexErrorMessage', type: 'string', versions: '8+', nullableVersions: '8+', default: null },
+              ],
+            },
+            { name: 'ErrorMessage', type: 'string', versions: '8+', nullableVersions: '8+', default: null, ignorable: true },
+          ],
+        },
+      ],
+    },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true, default: 0 },
+  ],
+} as const satisfies MessageSpec;
+
+export const Produce = {
+  name: 'Produce',
+  apiKey: 0,
+  request: ProduceRequest,
+  response: ProduceResponse,
+} as const satisfies ApiDefinition;
