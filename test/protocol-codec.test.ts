@@ -677,7 +677,7 @@ describe('golden bytes', () => {
     const back = decodeResponse(ApiKeys.Metadata, 1, bytes).body;
     expect(back).toMatchObject(response);
     expect(back.throttleTimeMs).toBe(0);
-    expect(back.clusterId).toBe('');
+    expect(back.clusterId).toBeNull();
   });
 });
 

@@ -4,7 +4,10 @@
 // controller and internal topics, v2 the cluster id, v3 throttle time, v4
 // AllowAutoTopicCreation, v5 offline replicas, v7 leader epochs. v8 adds
 // authorized operations and v9 is the first flexible version; these
-// declarations stop at v7.
+// declarations stop at v7. The response file read says nothing of
+// ThrottleTimeMs being ignorable or of null defaults for Rack and ClusterId;
+// current Kafka treats them so (its generated code drops a throttle time
+// before v3 and defaults both strings to null), and so do these.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const MetadataRequest = {
@@ -32,7 +35,7 @@ export const MetadataResponse = {
   validVersions: '0-7',
   flexibleVersions: '9+',
   fields: [
-    { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
+    { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },
     {
       name: 'Brokers',
       type: '[]MetadataResponseBroker',
@@ -41,10 +44,10 @@ export const MetadataResponse = {
         { name: 'NodeId', type: 'int32', versions: '0+' },
         { name: 'Host', type: 'string', versions: '0+' },
         { name: 'Port', type: 'int32', versions: '0+' },
-        { name: 'Rack', type: 'string', versions: '1+', nullableVersions: '1+', ignorable: true },
+        { name: 'Rack', type: 'string', versions: '1+', nullableVersions: '1+', default: null, ignorable: true },
       ],
     },
-    { name: 'ClusterId', type: 'string', nullableVersions: '2+', versions: '2+', ignorable: true },
+    { name: 'ClusterId', type: 'string', nullableVersions: '2+', versions: '2+', default: null, ignorable: true },
     { name: 'ControllerId', type: 'int32', versions: '1+', default: -1, ignorable: true },
     {
       name: 'Topics',
