@@ -14,7 +14,7 @@ import { AppendWatch } from './append-watch.js';
 import { BrokerError } from './errors.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
-import { OffsetStore } from './groups/offset-store.js';
+import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
 import { TopicRegistry } from './topics.js';
@@ -130,15 +130,34 @@ export class Broker {
     });
   }
 
-  /** Sets or removes (null) topic configs, all or none. */
-  alterTopicConfigs(topic: string, changes: readonly { name: string; value: string | null }[], validateOnly = false): void {
-    if (!this.topics.get(topic)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${topic}"`);
+  /** CreateTopics: the topic with its configs, all checked first. */
+  createTopic(name: string, partitions: number, configs: Record<string, string> = {}): void {
+    this.checkTopicConfigs(Object.entries(configs).map(([k, v]) => ({ name: k, value: v })));
+    if (name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
+    this.topics.create(name, partitions, configs);
+  }
+
+  /** DeleteTopics: the topic and all its data; fetches waiting on it are woken. */
+  async deleteTopic(name: string): Promise<void> {
+    const t = this.topics.get(name);
+    if (t?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
+    await this.topics.delete(name);
+    for (let p = 0; p < (t?.partitions ?? 0); p++) this.watch.notify(tpKey({ topic: name, partition: p }));
+  }
+
+  private checkTopicConfigs(changes: readonly { name: string; value: string | null }[]): void {
     for (const { name, value } of changes) {
       if (value !== null) checkTopicConfig(name, value);
       if (name.startsWith('retention.') && value !== null && !this.engine.perPartitionRetention) {
         throw new BrokerError('INVALID_CONFIG', `${name} per topic is not possible on the ${this.engine.kind} engine: all topics share one log, whose retention is log.retention.*`);
       }
     }
+  }
+
+  /** Sets or removes (null) topic configs, all or none. */
+  alterTopicConfigs(topic: string, changes: readonly { name: string; value: string | null }[], validateOnly = false): void {
+    if (!this.topics.get(topic)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${topic}"`);
+    this.checkTopicConfigs(changes);
     if (validateOnly) return;
     for (const { name, value } of changes) this.topics.setConfig(topic, name, value);
   }
@@ -172,6 +191,7 @@ export class Broker {
     const tp = { topic, partition };
     const key = tpKey(tp);
     const h = readBatchHeader(records, 0);
+    if (h.magic !== 2) return fail('INVALID_RECORD', `record batch magic ${h.magic}: only magic 2 (record batch v2) is accepted`);
     const idempotent = h.producerId >= 0n && h.baseSequence >= 0;
     if (idempotent) {
       if (h.batchLength + LOG_OVERHEAD_BYTES !== records.length) return fail('INVALID_RECORD', 'an idempotent produce carries exactly one batch');

@@ -39,6 +39,9 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'socket.request.max.bytes', type: 'INT', dynamic: false, check: intIn(64, 2 ** 31 - 1), doc: 'largest request frame accepted' },
   { name: 'max.connections', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'open connections at once' },
   { name: 'connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'close a connection idle this long' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'INT', dynamic: false, check: intIn(0, 300_000), doc: 'how long a new group waits for more members before its first rebalance' },
+  { name: 'group.min.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'smallest session timeout a member may ask for' },
+  { name: 'group.max.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'largest session timeout a member may ask for' },
   { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
 ];
@@ -62,6 +65,9 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'socket.request.max.bytes': String(100 * 1024 * 1024),
   'max.connections': '10000',
   'connections.max.idle.ms': String(10 * 60 * 1000),
+  'group.initial.rebalance.delay.ms': '3000',
+  'group.min.session.timeout.ms': '6000',
+  'group.max.session.timeout.ms': '1800000',
   'mqlab.storage.engine': 'segmented',
   'mqlab.flush': 'none',
 };

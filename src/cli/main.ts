@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../native/addon.js';
+import { addServeCommand } from './serve.js';
 
 const program = new Command();
 program
@@ -63,5 +64,7 @@ bench
   .command('crc32c')
   .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
   .action(() => runBench('crc32c', []));
+
+addServeCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,99 @@
+// From a request frame to a response: decode with the protocol tables, run
+// the API's handler against the broker, encode. A frame that does not parse
+// closes its connection (Kafka does the same; the client cannot be answered
+// in a layout it will read), except ApiVersions of too new a version, which
+// is answered in the v0 layout with UNSUPPORTED_VERSION and our ranges, so
+// the client retries with one we speak (KIP-511).
+import type { KafkaRequest, KafkaResponse, RequestHandler } from '../broker/network/connection.js';
+import {
+  ApiKeys,
+  advertisedVersions,
+  decodeRequest,
+  encodeResponse,
+  errorCode,
+  EncodeError,
+  UnsupportedVersionError,
+  type ApiKey,
+  type DecodedRequest,
+  type ResponseInput,
+} from '../protocol/kafka/index.js';
+import { alterConfigs, createTopics, deleteTopics, describeConfigs, initProducerId } from './handlers/admin.js';
+import type { HandlerContext, RequestMeta } from './handlers/context.js';
+import { fetch, listOffsets } from './handlers/fetch.js';
+import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, offsetCommit, offsetFetch, syncGroup } from './handlers/groups.js';
+import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
+import { produce } from './handlers/produce.js';
+
+type Ctx = Omit<HandlerContext, 'apis'>;
+
+export function createDispatcher(base: Ctx): RequestHandler {
+  const ctx = base as HandlerContext;
+  ctx.apis = advertisedVersions();
+  return async (request: KafkaRequest): Promise<KafkaResponse | null> => {
+    let req: DecodedRequest;
+    try {
+      req = decodeRequest(request.frame);
+    } catch (err) {
+      if (err instanceof UnsupportedVersionError && err.apiKey === ApiKeys.ApiVersions) {
+        const body = { errorCode: errorCode('UNSUPPORTED_VERSION'), apiKeys: ctx.apis.map((a) => ({ ...a })) };
+        return { parts: encodeResponse(ApiKeys.ApiVersions, 0, err.correlationId, body).parts };
+      }
+      throw err; // the connection closes, saying why
+    }
+    const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost: request.remoteAddress.replace(/:\d+$/, '') };
+    const body = await handle(ctx, req, meta);
+    if (body === null) return null;
+    try {
+      return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body as ResponseInput<ApiKey>).parts };
+    } catch (err) {
+      if (err instanceof EncodeError) ctx.log('error', `bug: a response the codec cannot write: ${err.message}`);
+      throw err;
+    }
+  };
+}
+
+async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMeta): Promise<object | null> {
+  const v = req.apiVersion;
+  switch (req.apiKey) {
+    case ApiKeys.ApiVersions:
+      return apiVersions(ctx);
+    case ApiKeys.Metadata:
+      return metadata(ctx, req.body, v);
+    case ApiKeys.FindCoordinator:
+      return findCoordinator(ctx, req.body);
+    case ApiKeys.Produce:
+      return produce(ctx, req.body);
+    case ApiKeys.Fetch:
+      return fetch(ctx, req.body, v);
+    case ApiKeys.ListOffsets:
+      return listOffsets(ctx, req.body, v);
+    case ApiKeys.JoinGroup:
+      return joinGroup(ctx, req.body, meta);
+    case ApiKeys.SyncGroup:
+      return syncGroup(ctx, req.body);
+    case ApiKeys.Heartbeat:
+      return heartbeat(ctx, req.body);
+    case ApiKeys.LeaveGroup:
+      return leaveGroup(ctx, req.body);
+    case ApiKeys.OffsetCommit:
+      return offsetCommit(ctx, req.body, meta);
+    case ApiKeys.OffsetFetch:
+      return offsetFetch(ctx, req.body);
+    case ApiKeys.DescribeGroups:
+      return describeGroups(ctx, req.body);
+    case ApiKeys.ListGroups:
+      return listGroups(ctx);
+    case ApiKeys.CreateTopics:
+      return createTopics(ctx, req.body);
+    case ApiKeys.DeleteTopics:
+      return deleteTopics(ctx, req.body);
+    case ApiKeys.InitProducerId:
+      return initProducerId(ctx, req.body);
+    case ApiKeys.DescribeConfigs:
+      return describeConfigs(ctx, req.body, v);
+    case ApiKeys.AlterConfigs:
+      return alterConfigs(ctx, req.body, false);
+    case ApiKeys.IncrementalAlterConfigs:
+      return alterConfigs(ctx, req.body, true);
+  }
+}

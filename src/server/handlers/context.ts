@@ -1,0 +1,23 @@
+// What every API handler works with: the broker, and how this broker names
+// itself in Metadata and FindCoordinator answers (a single node, id 0, the
+// leader of every partition and the coordinator of every group).
+import type { Broker } from '../../broker/broker.js';
+
+export interface HandlerContext {
+  broker: Broker;
+  nodeId: number;
+  /** The address clients are told to connect to. */
+  host: string;
+  port: number;
+  clusterId: string;
+  /** What ApiVersions advertises. */
+  apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[];
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** The request header fields a handler may need. */
+export interface RequestMeta {
+  apiVersion: number;
+  clientId: string;
+  clientHost: string;
+}

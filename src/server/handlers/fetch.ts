@@ -1,0 +1,69 @@
+// Fetch and ListOffsets. A fetch response is built here field by field,
+// but each partition's records are file regions: the codec writes their
+// length and the transfer strategy sends the bytes from the log file, so no
+// record byte passes through JavaScript.
+import { errorCode } from '../../protocol/kafka/index.js';
+import type { HandlerContext } from './context.js';
+
+interface FetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  /** v3+; before that, only per-partition limits. */
+  maxBytes: number;
+  topics: { topic: string; partitions: { partition: number; fetchOffset: bigint; partitionMaxBytes: number }[] }[];
+}
+
+/** Longest a fetch may wait, whatever the client asks (bounded like every other limit). */
+const MAX_WAIT_MS = 30_000;
+
+export async function fetch(ctx: HandlerContext, req: FetchRequest, apiVersion: number): Promise<object> {
+  const wanted = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes })));
+  const maxBytes = apiVersion >= 3 && req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+  const results = await ctx.broker.fetch(wanted, Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS), req.minBytes, maxBytes);
+  let i = 0;
+  const responses = req.topics.map((t) => ({
+    topic: t.topic,
+    partitions: t.partitions.map(() => {
+      const r = results[i++]!;
+      return {
+        partitionIndex: r.partition,
+        errorCode: errorCode(r.error),
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.highWatermark,
+        logStartOffset: r.logStartOffset,
+        abortedTransactions: [],
+        preferredReadReplica: -1,
+        records: { length: r.bytes, regions: r.regions },
+      };
+    }),
+  }));
+  return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+}
+
+interface ListOffsetsRequest {
+  topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint; maxNumOffsets: number }[] }[];
+}
+
+/** Latest (-1), earliest (-2) or the first offset at or after a time: replay from a timestamp. */
+export function listOffsets(ctx: HandlerContext, req: ListOffsetsRequest, apiVersion: number): object {
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp);
+        const found = r.error === 'NONE' && r.offset >= 0n;
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: errorCode(r.error),
+          // v0 answers a list of offsets (the newest first); one is all a client needs.
+          oldStyleOffsets: apiVersion === 0 && found ? [r.offset] : [],
+          timestamp: r.timestamp,
+          offset: r.offset,
+          leaderEpoch: -1,
+        };
+      }),
+    })),
+  };
+}

@@ -1,0 +1,65 @@
+// A running broker: storage, the Broker, and the Kafka listener wired to the
+// protocol handlers. `mqlab serve` and the tests start it the same way.
+import { Broker } from '../broker/broker.js';
+import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
+import { KafkaServer } from '../broker/network/server.js';
+import type { StrategyName } from '../native/addon.js';
+import { createDispatcher } from './dispatch.js';
+import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
+
+export interface RunningBroker {
+  broker: Broker;
+  host: string;
+  port: number;
+  /** Stops accepting, closes connections, flushes and closes the storage. */
+  close(): Promise<void>;
+}
+
+export type ServerLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined): Promise<RunningBroker> {
+  const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
+  const broker = new Broker({
+    dataDir: settings.dataDir,
+    engine: c('mqlab.storage.engine'),
+    flush: parseFlush(c('mqlab.flush')),
+    transfer: c('transfer.strategy') as StrategyName,
+    autoCreateTopics: c('auto.create.topics.enable') === 'true',
+    numPartitions: Number(c('num.partitions')),
+    segmentBytes: settings.configs['log.segment.bytes'] ? Number(settings.configs['log.segment.bytes']) : undefined,
+    maxBatchBytes: Number(c('message.max.bytes')),
+    retention: { retentionMs: Number(c('log.retention.ms')), retentionBytes: Number(c('log.retention.bytes')) },
+    retentionCheckIntervalMs: Number(c('log.retention.check.interval.ms')),
+    groups: {
+      initialRebalanceDelayMs: Number(c('group.initial.rebalance.delay.ms')),
+      minSessionTimeoutMs: Number(c('group.min.session.timeout.ms')),
+      maxSessionTimeoutMs: Number(c('group.max.session.timeout.ms')),
+    },
+    settings: settings.configs,
+    log: (m) => log('info', m),
+  });
+  await broker.open();
+  let server: KafkaServer | null = null;
+  try {
+    const ctx = { broker, nodeId: 0, host: settings.host, port: settings.port, clusterId: 'mqlab', apis: [], log };
+    server = new KafkaServer({ host: settings.host, port: settings.port, limits: networkLimits(settings.configs), transfer: broker.transfer, log, handler: createDispatcher(ctx) });
+    const address = await server.listen();
+    // Port 0 picks a free port: tell clients the real one.
+    ctx.port = address.port;
+    let closing: Promise<void> | null = null;
+    const s = server;
+    return {
+      broker,
+      host: address.host,
+      port: address.port,
+      close: () => (closing ??= (async () => {
+        await s.close();
+        await broker.close();
+      })()),
+    };
+  } catch (err) {
+    await server?.close().catch(() => undefined);
+    await broker.close();
+    throw err;
+  }
+}
