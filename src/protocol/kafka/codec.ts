@@ -99,10 +99,11 @@ function compileField(field: Field, version: number, flexible: boolean, where: s
   checkDefault(field, where);
   const present = inVersions(field.versions, version);
   const tagged = present && inVersions(field.taggedVersions, version);
-  if (tagged && (!flexible || field.tag === undefined)) {
-    throw new Error(`${where}: tagged in version ${version}, which ${flexible ? 'has no tag' : 'is not flexible'}`);
-  }
+  if (tagged && !flexible) throw new Error(`${where}: tagged in version ${version}, which is not flexible`);
+  if (tagged && field.tag === undefined) throw new Error(`${where}: tagged in version ${version} but has no tag`);
   const nullable = inVersions(field.nullableVersions, version);
+  // Immutable defaults (numbers, strings, null) are shared; arrays, structs
+  // and buffers are made afresh, as a caller may change what it decoded.
   const constant = field.fields === undefined && !isArrayType(field.type) && field.type !== 'bytes';
   const fresh = (): unknown => defaultOf(field);
   const value = constant ? defaultOf(field) : undefined;

@@ -2,16 +2,20 @@
 // per API under apis/), one codec that reads and writes any of them, headers,
 // and error codes. A request handler needs only:
 //
-//   const req = decodeRequest(frame);          // throws ProtocolError
-//   switch (req.apiKey) {
-//     case ApiKeys.Fetch: {
-//       // req.body.topics[i].partitions[j].fetchOffset: bigint
+//   const req = decodeRequest(frame);    // frame without its size prefix
+//   switch (req.apiKey) {                 // narrows req.body to that API
+//     case ApiKeys.Fetch:
+//       // req.body.topics[i].partitions[j].fetchOffset is a bigint
 //       return encodeResponse(ApiKeys.Fetch, req.apiVersion, req.header.correlationId, {
-//         responses: [{ topic, partitionResponses: [{ partition, highWatermark,
-//           recordSet: { length: bytes, regions } }] }],
-//       });                                      // parts: bytes, regions, bytes…
-//     }
+//         responses: [{ topic, partitions: [{ partitionIndex, errorCode: 0, highWatermark,
+//           records: { length: bytes, regions } }] }],   // file regions: never copied
+//       });                                // { parts: bytes, regions, bytes, …; size }
 //   }
+//
+// decodeRequest throws UnsupportedVersionError (an API or version not
+// served; answer ApiVersions with a v0 UNSUPPORTED_VERSION response) or
+// ProtocolError (bytes that do not parse; close the connection).
+// encodeResponse throws EncodeError for a body the schema cannot carry.
 export {
   ApiKeys,
   KAFKA_APIS,
