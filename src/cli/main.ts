@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../native/addon.js';
+import { addKafkaCommands } from './kafka-commands.js';
 import { addServeCommand } from './serve.js';
 
 const program = new Command();
@@ -66,5 +67,6 @@ bench
   .action(() => runBench('crc32c', []));
 
 addServeCommand(program);
+addKafkaCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,106 @@
+// The admin calls the CLI makes, in Kafka's terms, over one connection.
+import { errorName } from '../protocol/kafka/index.js';
+import { KafkaConnection, parseBootstrap } from './connection.js';
+
+export class AdminError extends Error {}
+
+/** Throws with Kafka's error name and the broker's message when `code` is not 0. */
+export function check(code: number, what: string, message?: string | null): void {
+  if (code !== 0) throw new AdminError(`${what}: ${errorName(code)}${message ? ` (${message})` : ''}`);
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  internal: boolean;
+}
+
+export class Admin {
+  private constructor(readonly conn: KafkaConnection, readonly host: string, readonly port: number) {}
+
+  static async connect(bootstrap: string): Promise<Admin> {
+    const { host, port } = parseBootstrap(bootstrap);
+    return new Admin(await KafkaConnection.open(host, port, 'mqlab-admin'), host, port);
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  async listTopics(): Promise<TopicDescription[]> {
+    const r = await this.conn.request(3, 4, { topics: null, allowAutoTopicCreation: false });
+    return r.topics.map((t) => ({ name: t.name ?? '', partitions: t.partitions.length, internal: t.isInternal })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The topic's partition count; auto-created if asked and the broker allows. */
+  async partitions(topic: string, autoCreate = false): Promise<number> {
+    const r = await this.conn.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: autoCreate });
+    const t = r.topics[0]!;
+    check(t.errorCode, `topic ${topic}`);
+    return t.partitions.length;
+  }
+
+  async createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+    const r = await this.conn.request(19, 3, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    check(r.topics[0]!.errorCode, `creating ${name}`, r.topics[0]!.errorMessage);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const r = await this.conn.request(20, 3, { topicNames: [name], timeoutMs: 30_000 });
+    check(r.responses[0]!.errorCode, `deleting ${name}`);
+  }
+
+  /** Configs of the broker (topic undefined) or a topic. */
+  async describeConfigs(topic?: string): Promise<{ name: string; value: string | null; readOnly: boolean; source: number }[]> {
+    const r = await this.conn.request(32, 2, { resources: [{ resourceType: topic ? 2 : 4, resourceName: topic ?? '0', configurationKeys: null }] });
+    const res = r.results[0]!;
+    check(res.errorCode, `describing configs`, res.errorMessage);
+    return res.configs.map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, source: c.configSource }));
+  }
+
+  /** IncrementalAlterConfigs: set (value) or delete (null) each. */
+  async alterConfigs(changes: Record<string, string | null>, topic?: string): Promise<void> {
+    const r = await this.conn.request(44, 1, {
+      resources: [{ resourceType: topic ? 2 : 4, resourceName: topic ?? '0', configs: Object.entries(changes).map(([name, value]) => ({ name, configOperation: value === null ? 1 : 0, value })) }],
+      validateOnly: false,
+    });
+    check(r.responses[0]!.errorCode, `altering configs`, r.responses[0]!.errorMessage);
+  }
+
+  async listGroups(): Promise<{ groupId: string; protocolType: string }[]> {
+    const r = await this.conn.request(16, 2, {});
+    check(r.errorCode, 'listing groups');
+    return r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
+  }
+
+  async describeGroup(groupId: string): Promise<{ state: string; members: { memberId: string; clientId: string; clientHost: string; assignment: Buffer }[] }> {
+    const r = await this.conn.request(15, 2, { groups: [groupId] });
+    const g = r.groups[0]!;
+    check(g.errorCode, `describing group ${groupId}`);
+    return { state: g.groupState, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.memberAssignment })) };
+  }
+
+  /** Every committed offset of the group: topic → partition → offset. */
+  async groupOffsets(groupId: string): Promise<Map<string, Map<number, bigint>>> {
+    const r = await this.conn.request(9, 4, { groupId, topics: null });
+    check(r.errorCode, `offsets of group ${groupId}`);
+    const out = new Map<string, Map<number, bigint>>();
+    for (const t of r.topics) for (const p of t.partitions) if (p.committedOffset >= 0n) (out.get(t.name) ?? out.set(t.name, new Map()).get(t.name)!).set(p.partitionIndex, p.committedOffset);
+    return out;
+  }
+
+  /** ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time. */
+  async offsets(topic: string, partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    const r = await this.conn.request(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
+    const out = new Map<number, bigint>();
+    for (const p of r.topics[0]?.partitions ?? []) {
+      check(p.errorCode, `offsets of ${topic}-${p.partitionIndex}`);
+      out.set(p.partitionIndex, p.offset);
+    }
+    return out;
+  }
+}

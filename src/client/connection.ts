@@ -1,0 +1,122 @@
+// One connection to a Kafka broker: typed requests out, responses matched
+// by correlation id, many in flight at once (Kafka answers in order on a
+// connection, so a FIFO of pending requests is enough). Used by the CLI,
+// the load generator and the benchmarks; kafkajs stays a test-only check.
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { bytesOf, decodeResponse, encodeRequest, type ApiKey, type RequestInput, type ResponseBody } from '../protocol/kafka/index.js';
+
+interface Pending {
+  apiKey: ApiKey;
+  apiVersion: number;
+  correlationId: number;
+  resolve: (frame: Buffer) => void;
+  reject: (err: Error) => void;
+}
+
+export class KafkaConnection {
+  private readonly pending: Pending[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private nextCorrelationId = 1;
+  private error: Error | null = null;
+
+  private constructor(private readonly socket: Socket, readonly clientId: string) {
+    socket.setNoDelay(true);
+    socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed by the broker')));
+  }
+
+  static async open(host: string, port: number, clientId = 'mqlab'): Promise<KafkaConnection> {
+    const socket = connect(port, host);
+    await once(socket, 'connect');
+    return new KafkaConnection(socket, clientId);
+  }
+
+  /** Sends a request and resolves with its decoded response. */
+  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<ResponseBody<K>> {
+    const frame = await this.send(apiKey, apiVersion, body, true);
+    return decodeResponse(apiKey, apiVersion, frame!).body;
+  }
+
+  /**
+   * Sends a request; resolves with the raw response frame (or null when
+   * none is expected: produce with acks=0). The write is queued at once,
+   * so calls without awaiting are pipelined in call order.
+   */
+  send<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse = true): Promise<Buffer | null> {
+    if (this.error) return Promise.reject(this.error);
+    const correlationId = this.nextCorrelationId++;
+    const encoded = bytesOf(encodeRequest(apiKey, apiVersion, correlationId, this.clientId, body));
+    const size = Buffer.allocUnsafe(4);
+    size.writeInt32BE(encoded.length, 0);
+    this.socket.write(size);
+    this.socket.write(encoded);
+    if (!expectResponse) return Promise.resolve(null);
+    return new Promise((resolve, reject) => this.pending.push({ apiKey, apiVersion, correlationId, resolve, reject }));
+  }
+
+  /** Sends pre-encoded request bytes (size prefix included): the load generator's path. */
+  sendRaw(frame: Buffer, correlationId: number, apiKey: ApiKey, apiVersion: number): Promise<Buffer> {
+    if (this.error) return Promise.reject(this.error);
+    this.socket.write(frame);
+    return new Promise((resolve, reject) => this.pending.push({ apiKey, apiVersion, correlationId, resolve, reject }));
+  }
+
+  /** A correlation id for a request encoded by the caller. */
+  takeCorrelationId(): number {
+    return this.nextCorrelationId++;
+  }
+
+  /** Bytes queued in the socket but not yet written (for backpressure). */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onData(b: Buffer): void {
+    this.chunks.push(b);
+    this.buffered += b.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      let head = this.chunks[0]!;
+      if (head.length < 4) head = this.flatten();
+      const size = head.readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      const all = this.flatten();
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      const p = this.pending.shift();
+      if (!p) return this.fail(new Error('a response arrived with no request waiting'));
+      const id = frame.readInt32BE(0);
+      if (id !== p.correlationId) return this.fail(new Error(`response for correlation id ${id}, expected ${p.correlationId}`));
+      p.resolve(frame);
+    }
+  }
+
+  private flatten(): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [all];
+    return all;
+  }
+
+  private fail(err: Error): void {
+    if (!this.error) this.error = err;
+    for (const p of this.pending.splice(0)) p.reject(err);
+    this.socket.destroy();
+  }
+}
+
+/** "host:port" (the first of a comma-separated list). */
+export function parseBootstrap(servers: string): { host: string; port: number } {
+  const first = servers.split(',')[0]!.trim();
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(first);
+  if (!m) throw new Error(`bootstrap server must be host:port, got "${first}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}

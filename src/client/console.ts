@@ -1,0 +1,178 @@
+// The console producer and consumer behind `mqlab produce` and
+// `mqlab consume`: lines in, records out, and back.
+import { createInterface } from 'node:readline';
+import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
+import { errorName } from '../protocol/kafka/index.js';
+import { Admin, check } from './admin.js';
+import { GroupMember } from './group-member.js';
+import { partitionForKey } from './partitioner.js';
+
+export interface ProduceOptions {
+  bootstrap: string;
+  topic: string;
+  /** Split each line at this separator into key and value. */
+  keySeparator?: string;
+  acks: number;
+  /** Records per batch (a batch also closes at the end of input). */
+  batchSize: number;
+}
+
+/** Produces each line of `input`; returns the count. */
+export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOptions): Promise<number> {
+  const admin = await Admin.connect(o.bootstrap);
+  try {
+    const partitions = await admin.partitions(o.topic, true);
+    const pending = new Map<number, { key: Buffer | null; value: Buffer }[]>();
+    const inFlight: Promise<void>[] = [];
+    let count = 0;
+    let roundRobin = 0;
+    const flush = (p: number): void => {
+      const records = pending.get(p);
+      if (!records?.length) return;
+      pending.delete(p);
+      const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: records.map((r) => ({ key: r.key, value: r.value })) });
+      const body = { transactionalId: null, acks: o.acks, timeoutMs: 30_000, topicData: [{ name: o.topic, partitionData: [{ index: p, records: batch }] }] };
+      if (o.acks === 0) {
+        void admin.conn.send(0, 7, body, false);
+        return;
+      }
+      const acked = admin.conn.request(0, 7, body).then((r) => {
+        const part = r.responses[0]!.partitionResponses[0]!;
+        check(part.errorCode, `producing to ${o.topic}-${p}`, part.errorMessage);
+      });
+      acked.catch(() => undefined); // awaited below, with the rest
+      inFlight.push(acked);
+    };
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      let key: Buffer | null = null;
+      let value = line;
+      if (o.keySeparator !== undefined) {
+        const at = line.indexOf(o.keySeparator);
+        if (at >= 0) {
+          key = Buffer.from(line.slice(0, at));
+          value = line.slice(at + o.keySeparator.length);
+        }
+      }
+      const p = key ? partitionForKey(key, partitions) : roundRobin++ % partitions;
+      const list = pending.get(p) ?? [];
+      list.push({ key, value: Buffer.from(value) });
+      pending.set(p, list);
+      count++;
+      if (list.length >= o.batchSize) flush(p);
+    }
+    for (const p of [...pending.keys()]) flush(p);
+    await Promise.all(inFlight);
+    if (o.acks === 0) await admin.partitions(o.topic); // a round trip: every acks=0 request was read before it
+    return count;
+  } finally {
+    admin.close();
+  }
+}
+
+export interface ConsumeOptions {
+  bootstrap: string;
+  topic: string;
+  group?: string;
+  fromBeginning: boolean;
+  maxMessages?: number;
+  /** Stop after this long with nothing new (default: run until interrupted). */
+  timeoutMs?: number;
+  printKey: boolean;
+  keySeparator: string;
+  print: (line: string) => void;
+  /** Set to stop the loop (SIGINT). */
+  signal?: AbortSignal;
+}
+
+/** Consumes and prints records; returns the count. Commits positions in a group. */
+export async function consoleConsume(o: ConsumeOptions): Promise<number> {
+  const admin = await Admin.connect(o.bootstrap);
+  let member: GroupMember | null = null;
+  let count = 0;
+  try {
+    const partitionsOf = (t: string): Promise<number> => admin.partitions(t, true);
+    const total = await partitionsOf(o.topic);
+    let assigned: number[] = Array.from({ length: total }, (_, i) => i);
+    const positions = new Map<number, bigint>();
+    const reset = async (ps: number[]): Promise<void> => {
+      const start = await admin.offsets(o.topic, ps, o.fromBeginning ? -2n : -1n);
+      for (const [p, off] of start) positions.set(p, off);
+    };
+    const assign = async (): Promise<void> => {
+      positions.clear();
+      if (!member) return reset(assigned);
+      const a = await member.join();
+      assigned = a.get(o.topic) ?? [];
+      const committed = await member.committed(new Map([[o.topic, assigned]]));
+      const fresh: number[] = [];
+      for (const p of assigned) {
+        const c = committed.get(`${o.topic}:${p}`) ?? -1n;
+        if (c >= 0n) positions.set(p, c);
+        else fresh.push(p);
+      }
+      if (fresh.length) await reset(fresh);
+    };
+    const commit = async (): Promise<void> => {
+      if (member && positions.size) await member.commit(new Map([[o.topic, positions]]));
+    };
+    if (o.group) member = await GroupMember.open(admin.host, admin.port, o.group, [o.topic], partitionsOf);
+    await assign();
+    let idleSince = Date.now();
+    let lastCommit = Date.now();
+    while (!o.signal?.aborted) {
+      if (member?.rejoinNeeded) {
+        await commit().catch(() => undefined);
+        await assign();
+      }
+      if (o.maxMessages !== undefined && count >= o.maxMessages) break;
+      if (o.timeoutMs !== undefined && Date.now() - idleSince > o.timeoutMs) break;
+      const r = await admin.conn.request(1, 11, {
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 1,
+        maxBytes: 8 * 1024 * 1024,
+        isolationLevel: 0,
+        topics: [{ topic: o.topic, partitions: assigned.map((partition) => ({ partition, fetchOffset: positions.get(partition) ?? 0n, partitionMaxBytes: 1024 * 1024 })) }],
+      });
+      for (const t of r.responses) {
+        for (const p of t.partitions) {
+          const e = errorName(p.errorCode);
+          if (e === 'OFFSET_OUT_OF_RANGE') {
+            await reset([p.partitionIndex]);
+            continue;
+          }
+          check(p.errorCode, `fetching ${o.topic}-${p.partitionIndex}`);
+          const records = p.records;
+          if (!records || records.length === 0) continue;
+          const from = positions.get(p.partitionIndex) ?? 0n;
+          for (let at = 0; at + 61 <= records.length; ) {
+            const h = readBatchHeader(records, at);
+            const size = h.batchLength + LOG_OVERHEAD_BYTES;
+            if (at + size > records.length) break; // a partial batch at the end, as Kafka may send
+            const batch = decodeBatch(records, at);
+            for (const rec of batch.records) {
+              const offset = h.baseOffset + BigInt(rec.offsetDelta);
+              if (offset < from) continue; // earlier records of the first batch
+              if (o.maxMessages !== undefined && count >= o.maxMessages) break;
+              const value = rec.value?.toString() ?? '';
+              o.print(o.printKey ? `${rec.key?.toString() ?? ''}${o.keySeparator}${value}` : value);
+              count++;
+              positions.set(p.partitionIndex, offset + 1n);
+              idleSince = Date.now();
+            }
+            at += size;
+          }
+        }
+      }
+      if (Date.now() - lastCommit > 1000) {
+        await commit();
+        lastCommit = Date.now();
+      }
+    }
+    await commit();
+    return count;
+  } finally {
+    await member?.leave();
+    admin.close();
+  }
+}

@@ -1,0 +1,102 @@
+// The command line as a user runs it: `mqlab serve` in a child process, the
+// Kafka-style tools against it, and a clean stop on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/files.js';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+
+function mqlab(args: string[], stdin = '', timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mqlab ${args.join(' ')} timed out: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+describe('mqlab serve and the Kafka-style tools', () => {
+  const tmp = tempDir('mqlab-cli-');
+  let server: ChildProcess;
+  let bootstrap = '';
+  const exited = (): Promise<number | null> => new Promise((r) => (server.exitCode !== null ? r(server.exitCode) : server.once('exit', (code) => r(code))));
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', tmp.dir, '--engine', 'commitlog', '--set', 'group.initial.rebalance.delay.ms=0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    bootstrap = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on ([\d.]+:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      server.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+  });
+  afterAll(async () => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('creates, lists and describes topics', async () => {
+    const create = await mqlab(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', 'cli', '--partitions', '3']);
+    expect(create.stdout).toContain('Created topic cli.');
+    const again = await mqlab(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', 'cli', '--partitions', '3']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/TOPIC_ALREADY_EXISTS/);
+    expect((await mqlab(['topics', '--bootstrap-server', bootstrap, '--list'])).stdout.split('\n')).toContain('cli');
+    const d = await mqlab(['topics', '--bootstrap-server', bootstrap, '--describe', '--topic', 'cli']);
+    expect(d.stdout).toMatch(/PartitionCount: 3/);
+  });
+
+  it('produces lines and consumes them back, alone and in a group whose lag it shows', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `key${i % 5}:value-${i}`);
+    const p = await mqlab(['produce', '--bootstrap-server', bootstrap, '--topic', 'cli', '--key-separator', ':'], lines.join('\n') + '\n');
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stderr).toContain('Produced 100 records');
+    const all = await mqlab(['consume', '--bootstrap-server', bootstrap, '--topic', 'cli', '--from-beginning', '--max-messages', '100', '--print-key', '--key-separator', ':']);
+    expect(all.stdout.trim().split('\n').sort()).toEqual([...lines].sort());
+    const some = await mqlab(['consume', '--bootstrap-server', bootstrap, '--topic', 'cli', '--group', 'cli-g', '--from-beginning', '--max-messages', '60']);
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stdout.trim().split('\n')).toHaveLength(60);
+    const g = await mqlab(['groups', '--bootstrap-server', bootstrap, '--describe', '--group', 'cli-g']);
+    expect(g.code, g.stderr).toBe(0);
+    const lag = g.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('cli-g '))
+      .reduce((n, l) => n + Number(l.trim().split(/\s+/)[5]), 0);
+    expect(lag).toBe(40);
+    // The group resumes where it committed: the other 40.
+    const rest = await mqlab(['consume', '--bootstrap-server', bootstrap, '--topic', 'cli', '--group', 'cli-g', '--timeout-ms', '1500']);
+    expect(rest.stdout.trim().split('\n')).toHaveLength(40);
+    expect(new Set([...some.stdout.trim().split('\n'), ...rest.stdout.trim().split('\n')]).size).toBe(100);
+  });
+
+  it('reads and swaps transfer.strategy on the live broker, and refuses read-only configs', async () => {
+    const set = await mqlab(['config', '--bootstrap-server', bootstrap, '--set', 'transfer.strategy=mmap']);
+    expect(set.code, set.stderr).toBe(0);
+    const get = await mqlab(['config', '--bootstrap-server', bootstrap, '--get', 'transfer.strategy']);
+    expect(get.stdout).toMatch(/transfer\.strategy\s+mmap\s+dynamic/);
+    const bad = await mqlab(['config', '--bootstrap-server', bootstrap, '--set', 'log.segment.bytes=1024']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/INVALID_CONFIG.*read-only/);
+  });
+
+  it('stops cleanly on SIGTERM, marking a clean shutdown', async () => {
+    server.kill('SIGTERM');
+    expect(await exited()).toBe(0);
+    expect(existsSync(join(tmp.dir, 'log', '.clean-shutdown'))).toBe(true);
+  });
+});
