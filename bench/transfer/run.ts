@@ -7,11 +7,11 @@
 //        [--sizes 16384,262144,1048576,67108864] [--strace] [--out FILE]
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packageRoot, STRATEGY_NAMES, type StrategyName } from '../../src/native/addon.js';
+import { environment } from '../lib/environment.js';
 import { fmtBytes, fmtSpread, spread, table, type Spread } from '../lib/stats.js';
 import { runAddon, type AddonResult, type Sender } from './addon-runner.js';
 import { buildReference, runReference, Sink, type RefResult } from './reference.js';
@@ -157,8 +157,7 @@ async function main(): Promise<void> {
 
   const out = args.out ?? join(root, 'reports', `transfer-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
-  const environment = { node: process.version, kernel: release(), cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem() };
-  writeFileSync(out, JSON.stringify({ bench: 'transfer', command: process.argv.join(' '), environment, reps, bytesPerRun, rows, strace, targets }, null, 2));
+  writeFileSync(out, JSON.stringify({ bench: 'transfer', command: process.argv.join(' '), environment: environment(), reps, bytesPerRun, rows, strace, targets }, null, 2));
   console.log(`\nwrote ${out}`);
 }
 

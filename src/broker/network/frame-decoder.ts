@@ -55,13 +55,17 @@ export class FrameDecoder {
       this.buffered -= n;
       return out;
     }
-    const all = Buffer.concat(this.chunks, this.buffered);
+    // Join only the chunks the first n bytes span, not everything buffered.
+    let k = 0;
+    let joined = 0;
+    while (joined < n) joined += this.chunks[k++]!.length;
+    const head = Buffer.concat(this.chunks.slice(0, k), joined);
     if (peek) {
-      this.chunks = [all];
-      return all;
+      this.chunks.splice(0, k, head);
+      return head;
     }
-    this.chunks = all.length > n ? [all.subarray(n)] : [];
+    this.chunks.splice(0, k, ...(joined > n ? [head.subarray(n)] : []));
     this.buffered -= n;
-    return all.subarray(0, n);
+    return head.subarray(0, n);
   }
 }

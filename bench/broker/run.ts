@@ -1,0 +1,111 @@
+// bench/broker: a quick end-to-end figure per engine x transfer strategy
+// through a live `mqlab serve` in its own process: produce records/s and
+// MB/s (one connection, a window of pipelined requests, acks=1, flush none)
+// and fetch GB/s (one consumer reading a partition from start to end), with
+// the broker's CPU seconds per GB from /proc. Strategies are swapped on the
+// live broker through IncrementalAlterConfigs and interleaved across reps.
+//
+//   node dist/bench/broker/run.js [--reps 3] [--mib 256] [--record-bytes 1024]
+//     [--batch-records 16] [--window 64] [--fetch-mib 4] [--engines …] [--strategies …] [--out F]
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Admin } from '../../src/client/admin.js';
+import { packageRoot, STRATEGY_NAMES } from '../../src/native/addon.js';
+import { ENGINE_KINDS } from '../../src/storage/index.js';
+import { environment, processCpuSeconds } from '../lib/environment.js';
+import { fmtSpread, spread, table } from '../lib/stats.js';
+import { startChildBroker } from './child-broker.js';
+import { fetchLoad, produceLoad } from './load.js';
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    mib: { type: 'string', default: '256' },
+    'record-bytes': { type: 'string', default: '1024' },
+    'batch-records': { type: 'string', default: '16' },
+    window: { type: 'string', default: '64' },
+    'fetch-mib': { type: 'string', default: '4' },
+    engines: { type: 'string', default: ENGINE_KINDS.join(',') },
+    strategies: { type: 'string', default: STRATEGY_NAMES.join(',') },
+    out: { type: 'string' },
+  },
+});
+const reps = Number(args.reps);
+const totalBytes = Number(args.mib) * 1024 * 1024;
+const recordBytes = Number(args['record-bytes']);
+const batchRecords = Number(args['batch-records']);
+const window = Number(args.window);
+const fetchBytes = Number(args['fetch-mib']) * 1024 * 1024;
+const engines = args.engines!.split(',');
+const strategies = args.strategies!.split(',');
+
+interface Sample {
+  engine: string;
+  what: string;
+  rate: number;
+  mbPerSecond: number;
+  cpuSecondsPerGB: number;
+}
+
+async function main(): Promise<void> {
+  const root = packageRoot();
+  const base = join(root, 'data', 'bench', 'broker');
+  const samples: Sample[] = [];
+  const tty = process.stderr.isTTY;
+  for (let rep = 0; rep < reps; rep++) {
+    for (const engine of engines) {
+      const dir = join(base, engine);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      const broker = await startChildBroker(['--data-dir', dir, '--engine', engine, '--flush', 'none']);
+      const admin = await Admin.connect(`${broker.host}:${broker.port}`);
+      try {
+        if (tty) process.stderr.write(`\rrep ${rep + 1}/${reps} ${engine} produce`.padEnd(60));
+        await admin.createTopic('bench', 1);
+        const cpu0 = processCpuSeconds(broker.pid);
+        const p = await produceLoad(broker.host, broker.port, 'bench', recordBytes, batchRecords, totalBytes, window);
+        const cpu1 = processCpuSeconds(broker.pid);
+        samples.push({ engine, what: 'produce', rate: p.records / p.seconds, mbPerSecond: p.bytes / p.seconds / 1e6, cpuSecondsPerGB: (cpu1 - cpu0) / (p.bytes / 1e9) });
+        const end = (await admin.offsets('bench', [0], -1n)).get(0)!;
+        const batchBytes = p.bytes / p.requests;
+        // A different order each rep, so no strategy always reads a cold cache first.
+        const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
+        for (const strategy of order) {
+          if (tty) process.stderr.write(`\rrep ${rep + 1}/${reps} ${engine} fetch ${strategy}`.padEnd(60));
+          await admin.alterConfigs({ 'transfer.strategy': strategy });
+          const c0 = processCpuSeconds(broker.pid);
+          const f = await fetchLoad(broker.host, broker.port, 'bench', end, batchRecords, batchBytes, fetchBytes);
+          const c1 = processCpuSeconds(broker.pid);
+          samples.push({ engine, what: `fetch ${strategy}`, rate: f.requests / f.seconds, mbPerSecond: f.bytes / f.seconds / 1e6, cpuSecondsPerGB: (c1 - c0) / (f.bytes / 1e9) });
+        }
+      } finally {
+        admin.close();
+        await broker.stop();
+      }
+    }
+  }
+  if (tty) process.stderr.write('\r'.padEnd(60) + '\r');
+  rmSync(base, { recursive: true, force: true });
+
+  const keys = [...new Set(samples.map((s) => `${s.engine}|${s.what}`))];
+  const rows = keys.map((k) => {
+    const [engine, what] = k.split('|') as [string, string];
+    const ss = samples.filter((s) => s.engine === engine && s.what === what);
+    return { engine, what, rate: spread(ss.map((s) => s.rate)), mbPerSecond: spread(ss.map((s) => s.mbPerSecond)), cpuSecondsPerGB: spread(ss.map((s) => s.cpuSecondsPerGB)) };
+  });
+  const batchKiB = ((recordBytes + 10) * batchRecords) / 1024;
+  console.log(`Broker end to end: ${recordBytes} B records, ${batchRecords} per batch (~${batchKiB.toFixed(0)} KiB), produce ${window} requests in flight acks=1 flush=none, fetch ${args['fetch-mib']} MiB per request; ${reps} reps, median (min–max)\n`);
+  console.log(
+    table(
+      ['engine', 'what', 'records/s or fetches/s', 'MB/s', 'broker CPU s/GB'],
+      rows.map((r) => [r.engine, r.what, fmtSpread(r.rate, 0), fmtSpread(r.mbPerSecond, 0), fmtSpread(r.cpuSecondsPerGB)]),
+    ),
+  );
+  const out = args.out ?? join(root, 'reports', `broker-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, JSON.stringify({ bench: 'broker', command: process.argv.join(' '), environment: environment(), reps, totalBytes, recordBytes, batchRecords, window, fetchBytes, samples, rows }, null, 2));
+  console.log(`\nwrote ${out}`);
+}
+
+await main();
