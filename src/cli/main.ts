@@ -62,6 +62,26 @@ bench
   });
 
 bench
+  .command('broker')
+  .description('produce and fetch through a live mqlab serve, per engine x transfer strategy')
+  .option('--reps <n>', 'runs per configuration', '3')
+  .option('--mib <n>', 'MiB produced per engine and rep', '256')
+  .option('--record-bytes <n>', 'record size', '1024')
+  .option('--batch-records <n>', 'records per batch', '16')
+  .option('--window <n>', 'produce requests in flight', '64')
+  .option('--fetch-mib <n>', 'MiB per fetch request', '4')
+  .option('--engines <list>', 'engines (default: all)')
+  .option('--strategies <list>', 'transfer strategies (default: all)')
+  .option('--out <file>', 'JSON result file (default reports/broker-<time>.json)')
+  .action((o: Record<string, string | undefined>) => {
+    const args: string[] = [];
+    for (const [flag, key] of [['--reps', 'reps'], ['--mib', 'mib'], ['--record-bytes', 'recordBytes'], ['--batch-records', 'batchRecords'], ['--window', 'window'], ['--fetch-mib', 'fetchMib'], ['--engines', 'engines'], ['--strategies', 'strategies'], ['--out', 'out']] as const) {
+      if (o[key] !== undefined) args.push(flag, o[key]!);
+    }
+    runBench('broker', args);
+  });
+
+bench
   .command('crc32c')
   .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
   .action(() => runBench('crc32c', []));
