@@ -59,8 +59,9 @@ export function listOffsets(ctx: HandlerContext, req: ListOffsetsRequest, apiVer
           errorCode: errorCode(r.error),
           // v0 answers a list of offsets (the newest first); one is all a client needs.
           oldStyleOffsets: apiVersion === 0 && found ? [r.offset] : [],
-          timestamp: r.timestamp,
-          offset: r.offset,
+          // v1+ answers one offset and its timestamp; v0 has neither field.
+          timestamp: apiVersion === 0 ? -1n : r.timestamp,
+          offset: apiVersion === 0 ? -1n : r.offset,
           leaderEpoch: -1,
         };
       }),
