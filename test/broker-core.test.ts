@@ -94,4 +94,18 @@ describe('broker core', () => {
     expect(b.listOffset('time', 0, 9999n).offset).toBe(-1n);
     expect(b.listOffset('none', 0, -1n).error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
+
+  it.each(['segmented', 'commitlog'])('answers acks=1 once written and acks=-1 after the fdatasync under flush=batch (%s)', async (engine) => {
+    const b = await start({ engine, flush: { kind: 'batch' } });
+    b.topics.create('acks', 1);
+    const syncs = (): number => b.engine.stats().syncs!;
+    const before = syncs();
+    const one = await b.produce('acks', 0, numberedBatch('a', 1), 1);
+    expect(one.error).toBe('NONE');
+    expect(syncs()).toBe(before); // written and readable, not yet synced
+    expect(b.engine.highWatermark({ topic: 'acks', partition: 0 })).toBe(1n);
+    const all = await b.produce('acks', 0, numberedBatch('b', 1), -1);
+    expect(all.error).toBe('NONE');
+    expect(syncs()).toBeGreaterThan(before);
+  });
 });

@@ -29,13 +29,15 @@ export class GroupCommit {
     return this.queued;
   }
 
+  /** Syncs that completed: what an acknowledgement under flush=batch waited for. */
   get count(): number {
     return this.syncs;
   }
 
   private start(): Promise<void> {
-    this.syncs++;
-    const p = this.syncAll().finally(() => {
+    const p = this.syncAll().then(() => {
+      this.syncs++;
+    }).finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;
