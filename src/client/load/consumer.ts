@@ -1,0 +1,110 @@
+// The load consumer: fetches partitions from given offsets as a Kafka
+// consumer does (long polling, whole batches, the partial batch at the end
+// fetched again), checks every stamped record into an IntegrityTracker and
+// records end-to-end latency (now minus the producer's intended send time).
+import type { RecordableHistogram } from 'node:perf_hooks';
+import { KafkaConnection } from '../connection.js';
+import { newLatencyHistogram, recordMicros } from './histogram.js';
+import { IntegrityTracker } from './integrity.js';
+import { forEachStamped, nowMicros } from './stamped-batch.js';
+
+export interface ConsumerLoadOptions {
+  host: string;
+  port: number;
+  topic: string;
+  /** Partition → first offset to read. */
+  from: ReadonlyMap<number, bigint>;
+  /** Stop once this many records were received, or after maxMs. */
+  expectRecords: number;
+  maxMs: number;
+  maxBytes: number;
+  partitionMaxBytes: number;
+  maxWaitMs?: number;
+  bucketMs?: number;
+  /** Called between fetches (the live-swap scenario changes strategies from here). */
+  onTick?: (elapsedMs: number) => Promise<void> | void;
+  integrity?: IntegrityTracker;
+}
+
+export interface ConsumerLoadResult {
+  received: number;
+  bytes: number;
+  fetches: number;
+  failedFetches: number;
+  firstError: string | null;
+  seconds: number;
+  latency: RecordableHistogram;
+  integrity: IntegrityTracker;
+  /** Records received per bucket. */
+  timeline: number[];
+  bucketMs: number;
+  positions: Map<number, bigint>;
+}
+
+export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadResult> {
+  const conn = await KafkaConnection.open(o.host, o.port, 'mqlab-load-consumer');
+  const bucketMs = o.bucketMs ?? 100;
+  const positions = new Map(o.from);
+  const r: ConsumerLoadResult = {
+    received: 0,
+    bytes: 0,
+    fetches: 0,
+    failedFetches: 0,
+    firstError: null,
+    seconds: 0,
+    latency: newLatencyHistogram(),
+    integrity: o.integrity ?? new IntegrityTracker(),
+    timeline: [],
+    bucketMs,
+    positions,
+  };
+  const start = nowMicros();
+  try {
+    while (r.received < o.expectRecords && nowMicros() - start < o.maxMs * 1000) {
+      await o.onTick?.((nowMicros() - start) / 1000);
+      let body;
+      try {
+        body = await conn.request(1, 11, {
+          replicaId: -1,
+          maxWaitMs: o.maxWaitMs ?? 100,
+          minBytes: 1,
+          maxBytes: o.maxBytes,
+          isolationLevel: 0,
+          topics: [{ topic: o.topic, partitions: [...positions].map(([partition, fetchOffset]) => ({ partition, fetchOffset, partitionMaxBytes: o.partitionMaxBytes })) }],
+        });
+      } catch (err) {
+        r.failedFetches++;
+        r.firstError ??= (err as Error).message;
+        throw err;
+      }
+      r.fetches++;
+      const now = nowMicros();
+      const bucket = Math.floor((now - start) / 1000 / bucketMs);
+      while (r.timeline.length <= bucket) r.timeline.push(0);
+      for (const t of body.responses) {
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0) {
+            r.failedFetches++;
+            r.firstError ??= `fetch ${t.topic}-${p.partitionIndex}: error ${p.errorCode}`;
+            continue;
+          }
+          const records = p.records;
+          if (!records || records.length === 0) continue;
+          r.bytes += records.length;
+          const from = positions.get(p.partitionIndex)!;
+          const next = forEachStamped(records, from, (rec) => {
+            r.integrity.add(rec.producerId, rec.sequence);
+            recordMicros(r.latency, now - rec.sentMicros);
+            r.received++;
+            r.timeline[bucket] = r.timeline[bucket]! + 1;
+          });
+          positions.set(p.partitionIndex, next);
+        }
+      }
+    }
+  } finally {
+    conn.close();
+  }
+  r.seconds = (nowMicros() - start) / 1e6;
+  return r;
+}

@@ -1,0 +1,43 @@
+// What a consumer saw of what producers sent: per producer, each sequence
+// number once (a bitmap), so a run ends with exact lost and duplicated
+// counts rather than totals that hide a loss behind a duplicate.
+export class IntegrityTracker {
+  private readonly seen = new Map<bigint, Uint8Array>();
+  duplicated = 0;
+  received = 0;
+
+  add(producerId: bigint, sequence: number): void {
+    let bits = this.seen.get(producerId);
+    if (!bits || bits.length * 8 <= sequence) {
+      const grown = new Uint8Array(Math.max(1024, (bits?.length ?? 0) * 2, (sequence >> 3) + 1));
+      if (bits) grown.set(bits);
+      bits = grown;
+      this.seen.set(producerId, bits);
+    }
+    const byte = sequence >> 3;
+    const mask = 1 << (sequence & 7);
+    this.received++;
+    if (bits[byte]! & mask) this.duplicated++;
+    else bits[byte] = bits[byte]! | mask;
+  }
+
+  /** Distinct sequences seen of a producer's [0, sent). */
+  distinct(producerId: bigint, sent: number): number {
+    const bits = this.seen.get(producerId);
+    if (!bits) return 0;
+    let n = 0;
+    for (let s = 0; s < sent; s++) if (bits[s >> 3]! & (1 << (s & 7))) n++;
+    return n;
+  }
+
+  /** Lost: sent (acknowledged or not, as the caller counts) but never seen. */
+  report(run: string, sent: ReadonlyMap<bigint, number>): { run: string; sent: number; received: number; lost: number; duplicated: number } {
+    let total = 0;
+    let lost = 0;
+    for (const [id, n] of sent) {
+      total += n;
+      lost += n - this.distinct(id, n);
+    }
+    return { run, sent: total, received: this.received, lost, duplicated: this.duplicated };
+  }
+}

@@ -1,0 +1,215 @@
+// The load producer: one connection, one pre-encoded request frame per slot
+// of a window of requests in flight, a fixed target rate or as fast as the
+// broker answers. Latency is measured from each batch's intended send time
+// (start + n / rate), not from when a full window let it go, so a stalled
+// broker shows up in the percentiles instead of hiding (no coordinated
+// omission). Every record carries the producer id and a sequence number.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import type { RecordableHistogram } from 'node:perf_hooks';
+import { bytesOf, decodeResponse, encodeRequest } from '../../protocol/kafka/index.js';
+import { newLatencyHistogram, recordMicros } from './histogram.js';
+import { nowMicros, StampedBatch } from './stamped-batch.js';
+
+export interface ProducerLoadOptions {
+  host: string;
+  port: number;
+  topic: string;
+  partitions: readonly number[];
+  recordsPerBatch: number;
+  valueBytes: number;
+  acks: 0 | 1 | -1;
+  window: number;
+  /** Records per second to aim at; 0 for as fast as possible. */
+  targetRecordsPerSecond: number;
+  /** Stop after this many records, or this long, whichever first. */
+  maxRecords: number;
+  maxMs: number;
+  /** Timeline resolution. */
+  bucketMs?: number;
+}
+
+export interface ProducerLoadResult {
+  producerId: bigint;
+  /** Records sent and acknowledged without error (acks=0: sent). */
+  sentRecords: number;
+  ackedRecords: number;
+  errors: number;
+  firstError: string | null;
+  seconds: number;
+  bytes: number;
+  latency: RecordableHistogram;
+  /** Acknowledged records per bucket, from the start. */
+  timeline: number[];
+  bucketMs: number;
+}
+
+interface Slot {
+  frame: Buffer;
+  batch: StampedBatch;
+}
+
+export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadResult> {
+  const producerId = randomBytes(8).readBigInt64BE(0) & 0x7fffffffffffffffn;
+  const socket = connect(o.port, o.host);
+  await once(socket, 'connect');
+  socket.setNoDelay(true);
+  const slots = buildSlots(o, producerId);
+  const bucketMs = o.bucketMs ?? 100;
+  const result: ProducerLoadResult = { producerId, sentRecords: 0, ackedRecords: 0, errors: 0, firstError: null, seconds: 0, bytes: 0, latency: newLatencyHistogram(), timeline: [], bucketMs };
+  const intended: number[] = []; // per request in flight, in order
+  const startMicros = nowMicros();
+  const startWall = Date.now();
+  const interval = o.targetRecordsPerSecond > 0 ? (1e6 * o.recordsPerBatch) / o.targetRecordsPerSecond : 0;
+  let sent = 0;
+  let acked = 0;
+  let sequence = 0;
+  const responses = new ResponseReader(socket);
+  const deadline = startMicros + o.maxMs * 1000;
+
+  const sendOne = (): void => {
+    const slot = slots[sent % slots.length]!;
+    const due = interval > 0 ? startMicros + sent * interval : nowMicros();
+    slot.frame.writeInt32BE(sent + 1, 8); // correlation id
+    slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.frame.length - slot.batch.bytes.length - 8);
+    slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000));
+    // With acks=0 no answer says the slot's bytes left: send a copy.
+    socket.write(o.acks === 0 ? Buffer.from(slot.frame) : slot.frame);
+    intended.push(due);
+    sequence += o.recordsPerBatch;
+    sent++;
+    result.bytes += slot.batch.bytes.length;
+  };
+  const onAck = (frame: Buffer | null): void => {
+    const due = intended.shift()!;
+    const now = nowMicros();
+    recordMicros(result.latency, now - due);
+    let ok = true;
+    if (frame) {
+      const p = decodeResponse(0, 7, frame).body.responses[0]!.partitionResponses[0]!;
+      if (p.errorCode !== 0) {
+        ok = false;
+        result.errors++;
+        result.firstError ??= `error ${p.errorCode}${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
+      }
+    }
+    if (ok) {
+      result.ackedRecords += o.recordsPerBatch;
+      const bucket = Math.floor((now - startMicros) / 1000 / bucketMs);
+      while (result.timeline.length <= bucket) result.timeline.push(0);
+      result.timeline[bucket] = result.timeline[bucket]! + o.recordsPerBatch;
+    }
+    acked++;
+  };
+
+  try {
+    for (;;) {
+      const more = sent * o.recordsPerBatch < o.maxRecords && nowMicros() < deadline;
+      if (!more && acked === sent) break;
+      if (more && sent - acked < o.window) {
+        if (interval > 0) {
+          const wait = startMicros + sent * interval - nowMicros();
+          if (wait > 1000 && sent > acked) {
+            // Nothing due yet: take an answer if one comes first.
+            const r = await responses.next(wait / 1000);
+            if (r !== undefined) onAck(o.acks === 0 ? null : r);
+            continue;
+          }
+          if (wait > 0) await sleepMicros(wait);
+        }
+        sendOne();
+        if (o.acks === 0) {
+          onAck(null);
+          if (socket.writableLength > 4 * 1024 * 1024) await once(socket, 'drain');
+        }
+        continue;
+      }
+      if (o.acks === 0) continue;
+      const r = await responses.next(5000);
+      if (r === undefined) throw new Error('no produce response in 5 s');
+      onAck(r);
+    }
+  } finally {
+    socket.destroy();
+  }
+  result.sentRecords = sent * o.recordsPerBatch;
+  result.seconds = (nowMicros() - startMicros) / 1e6;
+  return result;
+}
+
+function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
+  return Array.from({ length: o.window }, () => {
+    const batch = new StampedBatch(producerId, o.recordsPerBatch, o.valueBytes);
+    const body = bytesOf(
+      encodeRequest(0, 7, 0, 'mqlab-load', {
+        transactionalId: null,
+        acks: o.acks,
+        timeoutMs: 30_000,
+        topicData: [{ name: o.topic, partitionData: [{ index: o.partitions[0]!, records: batch.bytes }] }],
+      }),
+    );
+    // Produce v7 ends with the partition's records: the batch is the frame's tail.
+    const frame = Buffer.allocUnsafe(4 + body.length);
+    frame.writeInt32BE(body.length, 0);
+    body.copy(frame, 4);
+    batch.moveInto(frame, frame.length - batch.bytes.length);
+    return { frame, batch };
+  });
+}
+
+function sleepMicros(us: number): Promise<void> {
+  return new Promise((r) => (us >= 1000 ? setTimeout(r, Math.floor(us / 1000)) : setImmediate(r)));
+}
+
+/** Response frames in arrival order; next() waits up to a timeout. */
+class ResponseReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly frames: Buffer[] = [];
+  private waiter: (() => void) | null = null;
+  private closed = false;
+
+  constructor(socket: Socket) {
+    socket.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.buffered += b.length;
+      this.split();
+      this.waiter?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  async next(timeoutMs: number): Promise<Buffer | undefined> {
+    if (this.frames.length === 0 && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(0, timeoutMs));
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = null;
+    }
+    if (this.frames.length === 0 && this.closed) throw new Error('the broker closed the connection');
+    return this.frames.shift();
+  }
+
+  private split(): void {
+    for (;;) {
+      if (this.buffered < 4) return;
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
+      const size = this.chunks[0]!.readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.frames.push(all.subarray(4, 4 + size));
+      const rest = all.subarray(4 + size);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// The load generator against a real broker: stamped records come back with
+// exact lost/duplicated counts, a fixed rate is kept, and a consumer that
+// reads a partition twice reports the duplicates.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumeLoad } from '../src/client/load/consumer.js';
+import { summarize } from '../src/client/load/histogram.js';
+import { IntegrityTracker } from '../src/client/load/integrity.js';
+import { produceLoad } from '../src/client/load/producer.js';
+import { startTestBroker, type TestBroker } from './helpers/broker.js';
+
+describe('load generator', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    broker.broker.topics.create('load', 2);
+  });
+  afterAll(async () => broker.destroy());
+
+  it('produces stamped records as fast as acknowledged, and the consumer accounts for every one', async () => {
+    const p = await produceLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', partitions: [0, 1], recordsPerBatch: 10, valueBytes: 100, acks: 1, window: 8, targetRecordsPerSecond: 0, maxRecords: 5000, maxMs: 20_000 });
+    expect([p.sentRecords, p.ackedRecords, p.errors]).toEqual([5000, 5000, 0]);
+    expect(summarize(p.latency).count).toBe(500);
+    const c = await consumeLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', from: new Map([[0, 0n], [1, 0n]]), expectRecords: 5000, maxMs: 20_000, maxBytes: 1 << 20, partitionMaxBytes: 64 * 1024 });
+    expect(c.integrity.report('run', new Map([[p.producerId, p.sentRecords]]))).toEqual({ run: 'run', sent: 5000, received: 5000, lost: 0, duplicated: 0 });
+    expect(summarize(c.latency).count).toBe(5000);
+    // Reading partition 0 again: its records count as duplicates, none lost.
+    const again = await consumeLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', from: new Map([[0, 0n]]), expectRecords: 2500, maxMs: 20_000, maxBytes: 1 << 20, partitionMaxBytes: 64 * 1024, integrity: c.integrity });
+    expect(again.received).toBe(2500);
+    expect(c.integrity.report('run', new Map([[p.producerId, p.sentRecords]]))).toMatchObject({ lost: 0, duplicated: 2500 });
+  });
+
+  it('keeps a fixed rate, and counts records never seen as lost', async () => {
+    const p = await produceLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', partitions: [0], recordsPerBatch: 5, valueBytes: 64, acks: -1, window: 4, targetRecordsPerSecond: 2000, maxRecords: 1000, maxMs: 10_000 });
+    expect(p.ackedRecords).toBe(1000);
+    expect(p.seconds).toBeGreaterThan(0.45);
+    expect(p.seconds).toBeLessThan(2);
+    const tracker = new IntegrityTracker();
+    for (let s = 0; s < 990; s++) tracker.add(p.producerId, s);
+    expect(tracker.report('partial', new Map([[p.producerId, 1000]]))).toMatchObject({ lost: 10, duplicated: 0 });
+  });
+});
