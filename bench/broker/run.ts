@@ -13,10 +13,11 @@ import { parseArgs } from 'node:util';
 import { Admin } from '../../src/client/admin.js';
 import { packageRoot, STRATEGY_NAMES } from '../../src/native/addon.js';
 import { ENGINE_KINDS } from '../../src/storage/index.js';
-import { environment, processCpuSeconds } from '../lib/environment.js';
+import { fetchLoop } from '../../src/client/load/fetch-loop.js';
+import { produceLoad } from '../../src/client/load/producer.js';
+import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
+import { environment } from '../lib/environment.js';
 import { fmtSpread, spread, table } from '../lib/stats.js';
-import { startChildBroker } from './child-broker.js';
-import { fetchLoad, produceLoad } from './load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,26 +59,39 @@ async function main(): Promise<void> {
       const dir = join(base, engine);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const broker = await startChildBroker(['--data-dir', dir, '--engine', engine, '--flush', 'none']);
+      const broker = await BrokerProcess.start(['--data-dir', dir, '--engine', engine, '--flush', 'none']);
       const admin = await Admin.connect(`${broker.host}:${broker.port}`);
       try {
         if (tty) process.stderr.write(`\rrep ${rep + 1}/${reps} ${engine} produce`.padEnd(60));
         await admin.createTopic('bench', 1);
-        const cpu0 = processCpuSeconds(broker.pid);
-        const p = await produceLoad(broker.host, broker.port, 'bench', recordBytes, batchRecords, totalBytes, window);
-        const cpu1 = processCpuSeconds(broker.pid);
-        samples.push({ engine, what: 'produce', rate: p.records / p.seconds, mbPerSecond: p.bytes / p.seconds / 1e6, cpuSecondsPerGB: (cpu1 - cpu0) / (p.bytes / 1e9) });
+        const s0 = await broker.stats();
+        const p = await produceLoad({
+          host: broker.host,
+          port: broker.port,
+          topic: 'bench',
+          partitions: [0],
+          recordsPerBatch: batchRecords,
+          valueBytes: recordBytes,
+          acks: 1,
+          window,
+          targetRecordsPerSecond: 0,
+          maxRecords: Math.ceil(totalBytes / recordBytes),
+          maxMs: 600_000,
+        });
+        if (p.errors > 0) throw new Error(`produce failed: ${p.firstError}`);
+        const s1 = await broker.stats();
+        samples.push({ engine, what: 'produce', rate: p.ackedRecords / p.seconds, mbPerSecond: p.bytes / p.seconds / 1e6, cpuSecondsPerGB: cpuSecondsBetween(s0, s1) / (p.bytes / 1e9) });
         const end = (await admin.offsets('bench', [0], -1n)).get(0)!;
-        const batchBytes = p.bytes / p.requests;
+        const batchBytes = p.bytes / (p.sentRecords / batchRecords);
         // A different order each rep, so no strategy always reads a cold cache first.
         const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
         for (const strategy of order) {
           if (tty) process.stderr.write(`\rrep ${rep + 1}/${reps} ${engine} fetch ${strategy}`.padEnd(60));
           await admin.alterConfigs({ 'transfer.strategy': strategy });
-          const c0 = processCpuSeconds(broker.pid);
-          const f = await fetchLoad(broker.host, broker.port, 'bench', end, batchRecords, batchBytes, fetchBytes);
-          const c1 = processCpuSeconds(broker.pid);
-          samples.push({ engine, what: `fetch ${strategy}`, rate: f.requests / f.seconds, mbPerSecond: f.bytes / f.seconds / 1e6, cpuSecondsPerGB: (c1 - c0) / (f.bytes / 1e9) });
+          const c0 = await broker.stats();
+          const f = await fetchLoop(broker.host, broker.port, 'bench', end, batchRecords, batchBytes, fetchBytes);
+          const c1 = await broker.stats();
+          samples.push({ engine, what: `fetch ${strategy}`, rate: f.requests / f.seconds, mbPerSecond: f.bytes / f.seconds / 1e6, cpuSecondsPerGB: cpuSecondsBetween(c0, c1) / (f.bytes / 1e9) });
         }
       } finally {
         admin.close();

@@ -2,7 +2,9 @@
 // close it cleanly (connections closed, storage flushed, clean-shutdown
 // marker written).
 import type { Command } from 'commander';
+import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../server/start.js';
+import { resetTransferCounters, transferCounters } from '../transfer/index.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
 
 interface ServeOptions {
@@ -79,5 +81,22 @@ export function addServeCommand(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      if (process.send) answerStats(running.broker);
     });
+}
+
+/**
+ * When started by the lab with an IPC channel: answers {type: 'stats'} with
+ * the addon's transfer counters and the engine's read counters, and
+ * {type: 'reset-counters'}, so the lab reads the broker's own figures
+ * without a side door into its memory.
+ */
+function answerStats(broker: Broker): void {
+  process.on('message', (m: { type?: string; id?: number }) => {
+    if (m?.type === 'reset-counters') resetTransferCounters();
+    if (m?.type === 'stats' || m?.type === 'reset-counters') {
+      process.send!({ id: m.id, strategy: broker.transfer.name, transfer: transferCounters(), engine: broker.engine.stats(), cpu: process.cpuUsage() });
+    }
+  });
+  process.channel?.unref();
 }

@@ -1,0 +1,103 @@
+// A broker for the lab, in its own process (`mqlab serve` with an IPC
+// channel): its CPU time is its own, it can be swapped between engines and
+// settings between runs, and it can be killed. Its addon and engine
+// counters are read over the IPC channel.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { TransferCounters } from '../native/addon.js';
+import { packageRoot } from '../native/addon.js';
+
+export interface BrokerStats {
+  strategy: string;
+  transfer: TransferCounters;
+  engine: Record<string, number>;
+  /** process.cpuUsage() of the broker, µs. */
+  cpu: { user: number; system: number };
+}
+
+export class BrokerProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (s: BrokerStats) => void>();
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    child.on('message', (m: BrokerStats & { id: number }) => {
+      this.waiting.get(m.id)?.(m);
+      this.waiting.delete(m.id);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get bootstrap(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Starts `mqlab serve` with these flags (port 0: a free one) and waits for its address. */
+  static async start(args: string[]): Promise<BrokerProcess> {
+    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const address = await new Promise<[string, number]>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on ([\d.]+):(\d+)/.exec(out);
+        if (m) resolve([m[1]!, Number(m[2])]);
+      });
+      child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
+    });
+    return new BrokerProcess(child, address[0], address[1]);
+  }
+
+  stats(): Promise<BrokerStats> {
+    return this.ask('stats');
+  }
+
+  resetCounters(): Promise<BrokerStats> {
+    return this.ask('reset-counters');
+  }
+
+  private ask(type: string): Promise<BrokerStats> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the broker did not answer a stats request')), 5000);
+      this.waiting.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.child.send({ type, id });
+    });
+  }
+
+  /** SIGTERM and wait: a clean shutdown. */
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL and wait: a crash. */
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  private signal(sig: NodeJS.Signals): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill(sig);
+    });
+  }
+}
+
+/** CPU seconds between two stats readings. */
+export function cpuSecondsBetween(a: BrokerStats, b: BrokerStats): number {
+  return (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6;
+}
