@@ -70,7 +70,10 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
 
   const sendOne = (): void => {
     const slot = slots[sent % slots.length]!;
-    const due = interval > 0 ? startMicros + sent * interval : nowMicros();
+    // Latency counts from the intended send time when the send is late (no
+    // coordinated omission), from the actual one when a timer let it go early.
+    const now = nowMicros();
+    const due = interval > 0 ? Math.max(startMicros + sent * interval, now) : now;
     slot.frame.writeInt32BE(sent + 1, 8); // correlation id
     slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.frame.length - slot.batch.bytes.length - 8);
     slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000));

@@ -1,0 +1,74 @@
+// What a scenario runs with: the suite's size, a place for data, brokers
+// started on demand (each on a fresh data directory, all stopped at the
+// end), and progress on stderr when it is a terminal.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Admin } from '../client/admin.js';
+import { BrokerProcess } from './broker-process.js';
+
+export interface BrokerSettings {
+  engine: 'segmented' | 'commitlog';
+  flush?: string;
+  transfer?: string;
+  extra?: string[];
+}
+
+export class LabContext {
+  private readonly brokers = new Set<BrokerProcess>();
+  private serial = 0;
+
+  constructor(
+    readonly dataRoot: string,
+    readonly full: boolean,
+    private readonly progressTo: NodeJS.WriteStream | null,
+  ) {
+    mkdirSync(dataRoot, { recursive: true });
+  }
+
+  /** Repetitions per configuration: 3 in the full suite (median and spread), 1 in the quick one. */
+  get reps(): number {
+    return this.full ? 3 : 1;
+  }
+
+  /** `quick` in the quick suite, `full` in the full one. */
+  pick<T>(quick: T, full: T): T {
+    return this.full ? full : quick;
+  }
+
+  progress(message: string): void {
+    if (this.progressTo) this.progressTo.write(`\r${message}`.padEnd(100).slice(0, 100));
+  }
+
+  endProgress(): void {
+    if (this.progressTo) this.progressTo.write('\r'.padEnd(101) + '\r');
+  }
+
+  async startBroker(s: BrokerSettings): Promise<BrokerProcess> {
+    const dir = join(this.dataRoot, `broker-${++this.serial}-${s.engine}`);
+    rmSync(dir, { recursive: true, force: true });
+    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])]);
+    this.brokers.add(b);
+    return b;
+  }
+
+  async stopBroker(b: BrokerProcess): Promise<void> {
+    this.brokers.delete(b);
+    await b.stop();
+  }
+
+  /** An admin connection for one call sequence. */
+  async admin<T>(b: BrokerProcess, use: (a: Admin) => Promise<T>): Promise<T> {
+    const a = await Admin.connect(b.bootstrap);
+    try {
+      return await use(a);
+    } finally {
+      a.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const b of this.brokers) await b.stop();
+    this.brokers.clear();
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+}

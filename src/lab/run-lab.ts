@@ -1,0 +1,62 @@
+// A lab run: the chosen scenarios one after another, each against brokers
+// of its own, then the raw results and the report written side by side.
+import { join } from 'node:path';
+import { LabContext } from './context.js';
+import { gitRevision, labEnvironment } from './environment.js';
+import { RESULTS_SCHEMA, type LabRun, type ScenarioResult } from './results.js';
+import { SCENARIOS, scenarioByName, type Scenario } from './scenarios/index.js';
+
+export interface LabOptions {
+  suite: 'quick' | 'full' | 'scenario';
+  /** With suite 'scenario': which ones. */
+  scenarios?: string[];
+  dataDir: string;
+  progress: NodeJS.WriteStream | null;
+  log: (line: string) => void;
+}
+
+export async function runLab(o: LabOptions): Promise<LabRun> {
+  const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : [...SCENARIOS];
+  const ctx = new LabContext(join(o.dataDir, 'lab'), o.suite === 'full', o.progress);
+  const run: LabRun = {
+    schema: RESULTS_SCHEMA,
+    startedAt: new Date().toISOString(),
+    command: process.argv.join(' '),
+    gitRevision: gitRevision(),
+    suite: o.suite,
+    environment: labEnvironment(o.dataDir),
+    scenarios: [],
+  };
+  try {
+    for (const s of chosen) {
+      const started = Date.now();
+      let result: ScenarioResult;
+      try {
+        result = await s.run(ctx);
+      } catch (err) {
+        // A scenario that breaks is reported as such; the others still run.
+        result = failed(s, err as Error);
+      }
+      ctx.endProgress();
+      o.log(`${s.name}: ${result.verdict.held === true ? 'held' : result.verdict.held === false ? 'did not hold' : 'inconclusive'} — ${result.verdict.measured} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      run.scenarios.push(result);
+    }
+  } finally {
+    await ctx.close();
+  }
+  return run;
+}
+
+function failed(s: Scenario, err: Error): ScenarioResult {
+  return {
+    name: s.name,
+    title: s.title,
+    claim: s.claim,
+    verdict: { held: null, measured: 'the scenario failed', summary: `The scenario did not complete: ${err.message}` },
+    charts: [],
+    tables: [],
+    integrity: [],
+    settings: {},
+    notes: [err.stack ?? err.message],
+  };
+}

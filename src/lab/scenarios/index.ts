@@ -1,0 +1,18 @@
+// The claim scenarios, in the order a report shows them.
+import type { Scenario } from './common.js';
+import { liveSwap } from './live-swap.js';
+import { partitions } from './partitions.js';
+import { persistence } from './persistence.js';
+import { throughput } from './throughput.js';
+import { twoReads } from './two-reads.js';
+import { zeroCopy } from './zero-copy.js';
+
+export type { Scenario };
+
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, liveSwap];
+
+export function scenarioByName(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`no scenario "${name}" (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  return s;
+}
