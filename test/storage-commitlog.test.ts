@@ -4,11 +4,11 @@
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
+import { CommitLogEngine, type CommitLogTuning } from '../src/storage/commitlog/engine.js';
 import { CQ_ENTRY_BYTES } from '../src/storage/commitlog/cq-entry.js';
 import { decodeBatch } from '../src/records/index.js';
 import type { EngineOptions, TopicPartition } from '../src/storage/types.js';
-import { numberedBatch } from './helpers/batches.js';
+import { batchOf, numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { readAllBatches } from './helpers/regions.js';
 
@@ -19,14 +19,20 @@ describe('commitlog engine', () => {
   let tmp: ReturnType<typeof tempDir>;
   const engines: CommitLogEngine[] = [];
   const messages: string[] = [];
-  const open = async (o: Partial<EngineOptions> = {}, cqFileEntries?: number): Promise<CommitLogEngine> => {
-    const e = new CommitLogEngine({ dir: tmp.dir, flush: { kind: 'none' }, log: (m) => messages.push(m), ...o }, { cqFileEntries });
+  const open = async (o: Partial<EngineOptions> = {}, tuning: CommitLogTuning = {}): Promise<CommitLogEngine> => {
+    const e = new CommitLogEngine({ dir: tmp.dir, flush: { kind: 'none' }, log: (m) => messages.push(m), ...o }, tuning);
     await e.open();
     engines.push(e);
     return e;
   };
   const clFiles = (): string[] => readdirSync(join(tmp.dir, 'commitlog')).filter((f) => /^\d{20}$/.test(f)).sort();
   const cqDir = (tp: TopicPartition): string => join(tmp.dir, 'consumequeue', tp.topic, String(tp.partition));
+  /** Entries in a queue's files (not those still in memory). */
+  const cqFileEntries = (tp: TopicPartition): number => readdirSync(cqDir(tp)).reduce((n, f) => n + statSync(join(cqDir(tp), f)).size, 0) / CQ_ENTRY_BYTES;
+  const checkpoint = (): number => {
+    const b = readFileSync(join(tmp.dir, 'checkpoint'));
+    return b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8);
+  };
   const values = (e: CommitLogEngine, tp: TopicPartition): string[] =>
     readAllBatches(e, tp).flatMap((x) => decodeBatch(x.bytes).records.map((r) => r.value!.toString()));
 
@@ -60,10 +66,11 @@ describe('commitlog engine', () => {
   });
 
   it('keeps one 20-byte consume-queue entry per record, in files named by byte offset', async () => {
-    const e = await open({}, 4);
+    const e = await open({}, { cqFileEntries: 4 });
     e.createPartition(a);
     await e.append(a, numberedBatch('x', 3));
     await e.append(a, numberedBatch('y', 6));
+    await e.flush(); // the entries are in memory until then (cq-dispatch.ts)
     const files = readdirSync(cqDir(a)).sort();
     // 9 entries, 4 per file: offsets [0,4) [4,8) [8,9), named by offset × 20.
     expect(files).toEqual(['00000000000000000000', '00000000000000000080', '00000000000000000160']);
@@ -74,7 +81,7 @@ describe('commitlog engine', () => {
     expect(readAllBatches(e, a, 5n)[0]!.baseOffset).toBe(3);
   });
 
-  it('counts two reads per time lookup: a consume-queue entry, then a commit-log header', async () => {
+  it('counts two reads per time lookup: a consume-queue entry (file or in-memory tail), then a commit-log header', async () => {
     const e = await open();
     e.createPartition(a);
     for (let i = 0; i < 64; i++) await e.append(a, numberedBatch(`t${i}`, 2, 1_000_000 + i * 10));
@@ -87,7 +94,8 @@ describe('commitlog engine', () => {
     const probes = after.timeSearchProbes! - before.timeSearchProbes!;
     expect(probes).toBeGreaterThanOrEqual(4 * 5); // ~log2(128) per lookup
     expect(after.commitLogReads! - before.commitLogReads!).toBe(probes);
-    expect(after.consumeQueueReads! - before.consumeQueueReads!).toBe(probes);
+    const cqReads = (s: Record<string, number>): number => s.consumeQueueReads! + s.consumeQueueTailReads!;
+    expect(cqReads(after) - cqReads(before)).toBe(probes);
   });
 
   it('rebuilds a deleted consume queue from the commit log', async () => {
@@ -167,5 +175,92 @@ describe('commitlog engine', () => {
     rmSync(cqDir(a), { recursive: true });
     e = await open();
     expect(values(e, a)).toEqual(['new-0', 'new-1']);
+  });
+
+  it('serves reads from a queue\'s in-memory tail, and from its files once written', async () => {
+    const e = await open();
+    e.createPartition(a);
+    await e.append(a, numberedBatch('m0', 3));
+    await e.append(a, Buffer.concat([numberedBatch('m1', 2), numberedBatch('m2', 1)]));
+    expect(cqFileEntries(a)).toBe(0); // all six entries still in memory
+    const six = ['m0-0', 'm0-1', 'm0-2', 'm1-0', 'm1-1', 'm2-0'];
+    const s0 = e.stats();
+    expect(values(e, a)).toEqual(six);
+    expect(readAllBatches(e, a, 4n)[0]!.baseOffset).toBe(3); // from inside a batch
+    const s1 = e.stats();
+    expect(s1.consumeQueueTailReads! - s0.consumeQueueTailReads!).toBeGreaterThan(0);
+    expect(s1.consumeQueueReads).toBe(s0.consumeQueueReads); // no pread
+    await e.flush();
+    expect(cqFileEntries(a)).toBe(6);
+    await e.append(a, numberedBatch('m3', 2)); // a read now spans the file and the tail
+    expect(values(e, a)).toEqual([...six, 'm3-0', 'm3-1']);
+    const s2 = e.stats();
+    expect(s2.consumeQueueReads! - s1.consumeQueueReads!).toBeGreaterThan(0);
+    expect(s2.consumeQueueTailReads! - s1.consumeQueueTailReads!).toBeGreaterThan(0);
+  });
+
+  it('writes a tail before it passes its size, the oldest once the log is far past it, and the oldest when all hold too many', async () => {
+    let e = await open({}, { cqTailEntries: 8 });
+    e.createPartition(a);
+    await e.append(a, numberedBatch('s', 5));
+    expect(cqFileEntries(a)).toBe(0);
+    await e.append(a, numberedBatch('t', 5)); // 5 + 5 > 8: the first five go first
+    expect(cqFileEntries(a)).toBe(5);
+    await e.close();
+
+    e = await open({}, { cqLagBytes: 4096 });
+    e.createPartition(b);
+    await e.append(b, numberedBatch('old', 1));
+    for (let i = 0; cqFileEntries(b) === 0; i++) {
+      expect(i).toBeLessThan(5); // ~1 KiB per append: gone once the log is 4 KiB past it
+      await e.append(a, numberedBatch('x'.repeat(1000), 1));
+    }
+    await e.close();
+
+    const c: TopicPartition = { topic: 'c', partition: 0 };
+    e = await open({}, { cqMaxEntries: 10 });
+    e.createPartition(c);
+    const before = [a, b, c].map(cqFileEntries);
+    for (const tp of [a, b, c]) await e.append(tp, numberedBatch(tp.topic, 4));
+    expect([a, b, c].map((tp, i) => cqFileEntries(tp) - before[i]!)).toEqual([4, 0, 0]); // 4 + 4 + 4 > 10: a's went
+    expect(values(e, c)).toEqual(['c-0', 'c-1', 'c-2', 'c-3']);
+  });
+
+  it('rebuilds entries that were only in memory when the process died', async () => {
+    let e = await open();
+    e.createPartition(a);
+    e.createPartition(b);
+    await e.append(a, numberedBatch('x', 2));
+    await e.flush(); // to the files, and the checkpoint past them
+    await e.append(a, Buffer.concat([numberedBatch('y', 3), numberedBatch('z', 1)]));
+    await e.append(b, numberedBatch('w', 2));
+    expect([cqFileEntries(a), cqFileEntries(b)]).toEqual([2, 0]);
+    engines.splice(0); // crash: no close, the tails are lost
+    messages.length = 0;
+    e = await open();
+    expect(messages.join('\n')).toMatch(/rebuilt 6 consume-queue entries in 2 queues/);
+    expect(values(e, a)).toEqual(['x-0', 'x-1', 'y-0', 'y-1', 'y-2', 'z-0']);
+    expect(values(e, b)).toEqual(['w-0', 'w-1']);
+    expect((await e.append(b, numberedBatch('v', 1))).baseOffset).toBe(2n);
+  });
+
+  it('never moves the checkpoint past entries whose consume-queue entries are only in memory (flush=batch)', async () => {
+    // The checkpoint would move every 1 MiB; a's entries wait for 1.5 MiB.
+    let e = await open({ flush: { kind: 'batch' } }, { cqTailEntries: 16, cqLagBytes: 1536 * 1024 });
+    e.createPartition(a);
+    e.createPartition(b);
+    await e.append(a, numberedBatch('early', 3));
+    let advanced = false;
+    for (let i = 0; i < 300; i++) {
+      await e.append(b, batchOf([{ value: Buffer.alloc(8000, i) }]));
+      if (cqFileEntries(a) === 0) expect(checkpoint()).toBe(0);
+      advanced ||= checkpoint() > 0;
+    }
+    expect(cqFileEntries(a)).toBe(3);
+    expect(advanced).toBe(true); // once a's entries were written (and synced), it moved on
+    engines.splice(0); // crash
+    e = await open();
+    expect(values(e, a)).toEqual(['early-0', 'early-1', 'early-2']);
+    expect(e.highWatermark(b)).toBe(300n);
   });
 });

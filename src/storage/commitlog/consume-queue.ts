@@ -9,13 +9,17 @@
 // (o - first file's first offset) / N, and the byte inside it one
 // multiplication away. The last file is kept even when retention has made
 // all its entries stale: its name and size are the queue's next offset.
-// Entries are read with pread (the engine counts them: the first of the
-// commit log's two reads) and written with pwrite at the end.
+// The newest entries are held in memory (cq-tail.ts) and written with one
+// pwrite at the end of the files when cq-dispatch.ts says so; a read takes
+// entries from the files with pread (the engine counts them: the first of
+// the commit log's two reads) and from the tail by copying.
 //
 // Derived data: recovery (recovery.ts) rebuilds it from the commit log.
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CqDispatch } from './cq-dispatch.js';
 import { CQ_ENTRY_BYTES, readCqEntry, type CqEntry } from './cq-entry.js';
+import { CqTail } from './cq-tail.js';
 
 /** Entries per file: RocketMQ's default (6,000,000-byte files). */
 export const DEFAULT_CQ_FILE_ENTRIES = 300_000;
@@ -27,23 +31,28 @@ interface CqFile {
   entries: number;
 }
 
-export interface CqMark {
+interface CqMark {
   files: number;
   entries: number;
 }
 
 export class ConsumeQueue {
   private files: CqFile[] = [];
+  private readonly tail = new CqTail();
   /** The log start offset: entries before it point into deleted commit-log files. */
   startOffset = 0;
   /** False if a file's size was not whole entries or files did not follow on (recovery needed). */
   intact = true;
+  /** preads of the files. */
   reads = 0;
+  /** Reads served (in part) from the in-memory tail. */
+  tailReads = 0;
 
   private constructor(
     readonly dir: string,
     private readonly fileEntries: number,
     private readonly beforeClose: (fd: number) => void,
+    readonly dispatch: CqDispatch,
   ) {}
 
   /**
@@ -51,10 +60,10 @@ export class ConsumeQueue {
    * was there. `beforeClose` hears of every fd before it is closed (the
    * flusher must stop syncing it).
    */
-  static open(dir: string, fileEntries: number, beforeClose: (fd: number) => void): { cq: ConsumeQueue; existed: boolean } {
+  static open(dir: string, fileEntries: number, beforeClose: (fd: number) => void, dispatch: CqDispatch): { cq: ConsumeQueue; existed: boolean } {
     const existed = readdirSafe(dir) !== null;
     mkdirSync(dir, { recursive: true });
-    const cq = new ConsumeQueue(dir, fileEntries, beforeClose);
+    const cq = new ConsumeQueue(dir, fileEntries, beforeClose, dispatch);
     const names = (readdirSafe(dir) ?? []).filter((f) => NAME.test(f)).sort();
     for (const name of names) {
       const fd = openSync(join(dir, name), 'r+');
@@ -78,8 +87,23 @@ export class ConsumeQueue {
     return this.files[this.files.length - 1]!;
   }
 
-  get nextOffset(): number {
+  /** The offset after the last entry in the files: where the tail begins. */
+  private get filesEnd(): number {
     return this.last.firstOffset + this.last.entries;
+  }
+
+  get nextOffset(): number {
+    return this.filesEnd + this.tail.count;
+  }
+
+  /** Entries held in memory, not yet in the files. */
+  get tailCount(): number {
+    return this.tail.count;
+  }
+
+  /** Commit-log position of the entry the oldest in-memory entry points into. */
+  get tailEntryStart(): number {
+    return this.tail.entryStart;
   }
 
   /** The file holding `offset` (which must lie in [first file's first offset, nextOffset)). */
@@ -88,46 +112,89 @@ export class ConsumeQueue {
     return this.files[i]!;
   }
 
-  mark(): CqMark {
+  private mark(): CqMark {
     return { files: this.files.length, entries: this.last.entries };
   }
 
   /**
-   * Appends `count` entries from `entries` (count × CQ_ENTRY_BYTES bytes),
-   * opening new files as each fills. Returns the fds written; throws the
-   * write's error (the caller rolls back to its mark).
+   * Adds `count` entries for the batch of `batchBytes` at commit-log
+   * `batchPosition`, inside the entry (header) at `entryStart`, to the
+   * in-memory tail: readable at once, written by spill(). Call
+   * dispatch.makeRoom first.
    */
-  append(entries: Buffer, count: number): number[] {
-    const fds: number[] = [];
-    let done = 0;
-    while (done < count) {
-      let f = this.last;
-      if (f.entries >= this.fileEntries) f = this.addFile(this.nextOffset);
-      const n = Math.min(count - done, this.fileEntries - f.entries);
-      const bytes = n * CQ_ENTRY_BYTES;
-      const from = done * CQ_ENTRY_BYTES;
-      let written = 0;
-      while (written < bytes) written += writeSync(f.fd, entries, from + written, bytes - written, f.entries * CQ_ENTRY_BYTES + written);
-      f.entries += n;
-      done += n;
-      fds.push(f.fd);
-    }
-    return fds;
+  push(entryStart: number, batchPosition: number, batchBytes: number, count: number): void {
+    if (this.tail.count === 0) this.dispatch.joined(this);
+    const capacity = this.tail.capacity;
+    this.tail.push(entryStart, batchPosition, batchBytes, count);
+    this.dispatch.entries += count;
+    this.dispatch.bufferBytes += this.tail.capacity - capacity;
   }
 
-  /** Cuts the queue back to `mark` (a failed append). */
-  rollBack(mark: CqMark): void {
+  /**
+   * Writes the tail to the files (one pwrite per file touched, opening new
+   * files as each fills) and empties it, adding the fds written to `into`.
+   * All or nothing: on an error the files are cut back, the tail is kept,
+   * and the error is thrown. The tail's buffer is kept for the next entries
+   * if the dispatcher's memory budget allows.
+   */
+  spill(into: number[]): void {
+    const count = this.tail.count;
+    if (count === 0) return;
+    const bytes = this.tail.bytes();
+    const mark = this.mark();
+    const fds: number[] = [];
+    try {
+      for (let done = 0; done < count; ) {
+        let f = this.last;
+        if (f.entries >= this.fileEntries) f = this.addFile(f.firstOffset + f.entries);
+        const n = Math.min(count - done, this.fileEntries - f.entries);
+        const from = done * CQ_ENTRY_BYTES;
+        const length = n * CQ_ENTRY_BYTES;
+        let written = 0;
+        while (written < length) written += writeSync(f.fd, bytes, from + written, length - written, f.entries * CQ_ENTRY_BYTES + written);
+        f.entries += n;
+        done += n;
+        fds.push(f.fd);
+      }
+    } catch (err) {
+      this.cutFiles(mark);
+      throw err;
+    }
+    into.push(...fds);
+    this.setTail(0, this.dispatch.mayKeep(this.tail.capacity));
+  }
+
+  /** Cuts the files back to `mark`, best effort. */
+  private cutFiles(mark: CqMark): void {
     try {
       while (this.files.length > mark.files) this.removeFile(this.files.pop()!);
       this.last.entries = mark.entries;
       ftruncateSync(this.last.fd, mark.entries * CQ_ENTRY_BYTES);
     } catch {
-      // The in-memory end is right; recovery cuts entries past the log's end.
+      // The in-memory end is right and the next write goes there; recovery
+      // drops entries at or past the checkpoint, which these all are.
     }
+  }
+
+  /** Keeps the tail's first `count` entries, telling the dispatcher. */
+  private setTail(count: number, keepBuffer = false): void {
+    const before = this.tail.count;
+    const capacity = this.tail.capacity;
+    if (count === 0) this.tail.clear(keepBuffer);
+    else this.tail.truncate(count);
+    this.dispatch.entries -= before - this.tail.count;
+    this.dispatch.bufferBytes -= capacity - this.tail.capacity;
+    if (before > 0 && this.tail.count === 0) this.dispatch.left(this);
   }
 
   /** Drops the entries from `offset` on (and any partial entry at the end). */
   truncateTo(offset: number): void {
+    if (this.tail.count > 0 && offset >= this.filesEnd) {
+      this.setTail(offset - this.filesEnd);
+      this.startOffset = Math.min(this.startOffset, this.nextOffset);
+      return;
+    }
+    this.setTail(0);
     while (this.files.length > 1 && this.last.firstOffset >= offset) this.removeFile(this.files.pop()!);
     const f = this.last;
     f.entries = Math.max(0, Math.min(f.entries, offset - f.firstOffset));
@@ -137,17 +204,24 @@ export class ConsumeQueue {
 
   /** Empties the queue and starts it again at `offset` (a rebuild whose first entry is there). */
   resetTo(offset: number): void {
+    this.setTail(0);
     for (const f of this.files.splice(0)) this.removeFile(f);
     this.addFile(offset);
     this.startOffset = offset;
     this.intact = true;
   }
 
-  /** Reads the entries [offset, offset + count) (inside the queue) into `buf`; one pread per file touched. */
+  /** Reads the entries [offset, offset + count) (inside the queue) into `buf`; one pread per file touched, one copy from the tail. */
   read(offset: number, count: number, buf: Buffer): Buffer {
+    const filesEnd = this.filesEnd;
     let done = 0;
     while (done < count) {
       const o = offset + done;
+      if (o >= filesEnd) {
+        this.tailReads++;
+        this.tail.bytes(o - filesEnd, o - filesEnd + count - done).copy(buf, done * CQ_ENTRY_BYTES);
+        break;
+      }
       const f = this.fileOf(o);
       const n = Math.min(count - done, f.firstOffset + f.entries - o);
       const bytes = n * CQ_ENTRY_BYTES;
@@ -193,7 +267,9 @@ export class ConsumeQueue {
     return this.files.map((f) => f.fd);
   }
 
+  /** Closes the files; entries still in the tail are dropped (recovery rebuilds them). */
   close(): void {
+    this.setTail(0);
     for (const f of this.files) {
       this.beforeClose(f.fd);
       closeSync(f.fd);

@@ -13,8 +13,9 @@
 // - interval: as none, with at most `intervalMs` of appends exposed to a
 //   machine crash.
 // - batch: the commit-log bytes were fdatasync'ed before the promise
-//   resolved. The consume-queue entries are synced by the next group commit,
-//   not awaited: they are derived, and recovery rebuilds them from the log.
+//   resolved. The consume-queue entries are not awaited: they are derived,
+//   and recovery rebuilds them from the log. They reach their files in
+//   chunks (cq-dispatch.ts), and a group commit after that syncs them.
 // A rejected append wrote nothing that a reader or recovery will see.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,9 +41,10 @@ import { appendEntries } from './append.js';
 import { Checkpoint } from './checkpoint.js';
 import { CommitLog, DEFAULT_COMMITLOG_FILE_BYTES } from './commitlog.js';
 import { ConsumeQueue, DEFAULT_CQ_FILE_ENTRIES } from './consume-queue.js';
+import { CqDispatch } from './cq-dispatch.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
-import { openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
+import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
 import { newReadCounters, offsetForTime, readBatches, verifyBatches } from './read-path.js';
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -52,6 +54,10 @@ const CHECKPOINT_STRIDE_BYTES = 1024 * 1024;
 export interface CommitLogTuning {
   /** Entries per consume-queue file (tests use small ones to see files roll). */
   cqFileEntries?: number;
+  /** When in-memory consume-queue entries are written (cq-dispatch.ts; tests use small ones). */
+  cqTailEntries?: number;
+  cqLagBytes?: number;
+  cqMaxEntries?: number;
 }
 
 export class CommitLogEngine implements StorageEngine {
@@ -66,6 +72,7 @@ export class CommitLogEngine implements StorageEngine {
   private readonly log: (m: string) => void;
   private readonly counters = newReadCounters();
   private readonly forget = (fd: number): void => this.flusher.forget(fd);
+  private readonly dispatch: CqDispatch;
   private cl!: CommitLog;
   private registry!: QueueRegistry;
   private checkpoint!: Checkpoint;
@@ -81,6 +88,7 @@ export class CommitLogEngine implements StorageEngine {
     }
     this.cqFileEntries = tuning.cqFileEntries ?? DEFAULT_CQ_FILE_ENTRIES;
     if (!(Number.isInteger(this.cqFileEntries) && this.cqFileEntries >= 1)) throw new RangeError(`cqFileEntries must be >= 1, got ${this.cqFileEntries}`);
+    this.dispatch = new CqDispatch(tuning.cqTailEntries, tuning.cqLagBytes, tuning.cqMaxEntries);
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
   }
@@ -95,13 +103,20 @@ export class CommitLogEngine implements StorageEngine {
     this.registry = QueueRegistry.open(dir);
     this.checkpoint = Checkpoint.open(dir);
     this.cl = CommitLog.open(join(dir, 'commitlog'), this.fileBytes, this.forget);
-    const { missing } = openQueues(dir, this.registry, this.cqFileEntries, this.forget, this.queues);
+    const { missing } = openQueues(dir, this.registry, this.cqFileEntries, this.forget, this.dispatch, this.queues);
     const recovered = recoverLog(this.cl, this.queues, { clean, missingQueue: missing, checkpoint: this.checkpoint.position }, this.log);
     if (recovered) {
-      // Make the rebuilt state durable, so the checkpoint can say so.
-      for (const fd of this.allFds()) void this.flusher.afterWrite(fd)?.catch(() => undefined);
+      // Make the rebuilt state durable, so the checkpoint can say so. On a
+      // full disk the tails may not fit: they stay in memory (readable), and
+      // the checkpoint stays where it is.
+      try {
+        this.dispatch.spillAll([]);
+      } catch {
+        // the next flush or close tries again
+      }
+      for (const fd of this.allFds()) this.written(fd);
       await this.flusher.flush();
-      this.checkpoint.write(this.cl.end);
+      this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
     this.opened = true;
@@ -119,13 +134,13 @@ export class CommitLogEngine implements StorageEngine {
     const dir = removeQueueDir(this.options.dir, tp); // a new queue starts empty, whatever a crash left
     let cq: ConsumeQueue;
     try {
-      cq = ConsumeQueue.open(dir, this.cqFileEntries, this.forget).cq;
+      cq = ConsumeQueue.open(dir, this.cqFileEntries, this.forget, this.dispatch).cq;
     } catch (err) {
       this.registry.delete(tp);
       const e = err as NodeJS.ErrnoException;
       throw new StorageError('KAFKA_STORAGE_ERROR', `creating consume queue ${dir} failed: ${e.code ?? e.message}`, { cause: err });
     }
-    this.queues.set(tpKey(tp), { tp, key: tpKey(tp), epoch, cq });
+    this.queues.set(tpKey(tp), newQueue(tp, epoch, cq));
   }
 
   async deletePartition(tp: TopicPartition): Promise<void> {
@@ -152,15 +167,34 @@ export class CommitLogEngine implements StorageEngine {
     const q = this.get(tp);
     const prepared = prepareAppend(batches, q.cq.nextOffset, this.limits.maxBatchBytes);
     const nowMs = this.now();
-    const written = appendEntries(this.cl, q, batches, prepared, nowMs);
-    const end = this.cl.end;
+    const queueFds: number[] = [];
+    let logFds: number[];
+    try {
+      logFds = appendEntries(this.cl, q, batches, prepared, nowMs, queueFds);
+    } catch (err) {
+      // A full disk, most likely: write the tails while small writes may
+      // still fit (a big batch failed), so a restart need not rebuild them.
+      try {
+        this.dispatch.spillAll(queueFds);
+      } catch {
+        // they stay in memory
+      }
+      for (const fd of queueFds) this.written(fd);
+      throw err;
+    }
     // Commit-log fds first: the first sync started covers the bytes the
     // acknowledgement needs; the consume queue's ride on the next one.
     let durable: Promise<void> | null = null;
-    for (const fd of written.logFds) durable = this.flusher.afterWrite(fd) ?? durable;
+    for (const fd of logFds) durable = this.flusher.afterWrite(fd) ?? durable;
     let derived: Promise<void> | null = null;
-    for (const fd of written.queueFds) derived = this.flusher.afterWrite(fd) ?? derived;
-    if (derived) void derived.then(() => this.advanceCheckpoint(end), () => undefined);
+    for (const fd of queueFds) derived = this.flusher.afterWrite(fd) ?? derived;
+    // A sync started from here on covers every consume-queue entry written
+    // so far; those below `safe` are all written.
+    const synced = derived ?? durable;
+    if (synced) {
+      const safe = this.dispatch.safePosition(this.cl.end);
+      void synced.then(() => this.advanceCheckpoint(safe), () => undefined);
+    }
     if (durable) await awaitOrDetach(durable, options);
     return {
       baseOffset: BigInt(prepared.batches[0]!.baseOffset),
@@ -170,10 +204,28 @@ export class CommitLogEngine implements StorageEngine {
     };
   }
 
-  /** After a sync that covered everything below `end` (log and queues). */
-  private advanceCheckpoint(end: number): void {
+  /** After a sync that covered everything below `safe` (log and queues). */
+  private advanceCheckpoint(safe: number): void {
     if (!this.opened) return;
-    if (end - (this.checkpoint.position ?? 0) >= CHECKPOINT_STRIDE_BYTES) this.checkpoint.write(end);
+    if (safe - (this.checkpoint.position ?? 0) >= CHECKPOINT_STRIDE_BYTES) this.checkpoint.write(safe);
+  }
+
+  /** Marks `fd` for the flusher, not waiting for any sync it starts. */
+  private written(fd: number): void {
+    void this.flusher.afterWrite(fd)?.catch(() => undefined);
+  }
+
+  /** Writes every consume-queue tail and marks its files for syncing (even if one fails). */
+  private spillTails(): void {
+    const fds: number[] = [];
+    try {
+      this.dispatch.spillAll(fds);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new StorageError('KAFKA_STORAGE_ERROR', `writing consume-queue entries failed: ${e.code ?? e.message}`, { cause: err });
+    } finally {
+      for (const fd of fds) this.written(fd);
+    }
   }
 
   read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult {
@@ -231,6 +283,7 @@ export class CommitLogEngine implements StorageEngine {
   }
 
   async flush(): Promise<void> {
+    this.spillTails();
     const end = this.cl.end;
     await this.flusher.flush();
     this.checkpoint.write(end);
@@ -240,9 +293,10 @@ export class CommitLogEngine implements StorageEngine {
     if (!this.opened) return;
     this.opened = false;
     this.flusher.stop();
-    const end = this.cl.end;
     let synced = false;
     try {
+      this.spillTails();
+      const end = this.cl.end;
       await this.flusher.flush();
       this.checkpoint.write(end, true);
       synced = true;
@@ -262,6 +316,7 @@ export class CommitLogEngine implements StorageEngine {
       partitions: this.queues.size,
       syncs: this.flusher.syncCount,
       consumeQueueReads: this.counters.consumeQueueReads,
+      consumeQueueTailReads: this.counters.consumeQueueTailReads,
       commitLogReads: this.counters.commitLogReads,
       timeSearchProbes: this.counters.timeSearchProbes,
       commitLogFiles: this.cl?.files.length ?? 0,

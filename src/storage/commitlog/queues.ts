@@ -4,6 +4,8 @@ import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tpKey, type TopicPartition } from '../types.js';
 import { ConsumeQueue } from './consume-queue.js';
+import type { CqDispatch } from './cq-dispatch.js';
+import { EntryHeaders } from './entry-format.js';
 import type { QueueRegistry } from './queue-registry.js';
 
 export const QUEUE_ROOT = 'consumequeue';
@@ -14,6 +16,12 @@ export interface Queue {
   /** The incarnation whose commit-log entries are this queue's. */
   epoch: number;
   cq: ConsumeQueue;
+  /** Encodes this queue's commit-log entry headers. */
+  headers: EntryHeaders;
+}
+
+export function newQueue(tp: TopicPartition, epoch: number, cq: ConsumeQueue): Queue {
+  return { tp, key: tpKey(tp), epoch, cq, headers: new EntryHeaders(tp.topic, tp.partition, epoch) };
 }
 
 export function queueDir(dir: string, tp: TopicPartition): string {
@@ -26,7 +34,7 @@ export function queueDir(dir: string, tp: TopicPartition): string {
  * `missing` is true if a live queue had no directory: recovery must then
  * rebuild from the start of the commit log.
  */
-export function openQueues(dir: string, registry: QueueRegistry, fileEntries: number, forget: (fd: number) => void, into: Map<string, Queue>): { missing: boolean } {
+export function openQueues(dir: string, registry: QueueRegistry, fileEntries: number, forget: (fd: number) => void, dispatch: CqDispatch, into: Map<string, Queue>): { missing: boolean } {
   const root = join(dir, QUEUE_ROOT);
   for (const topic of readdirSync(root)) {
     for (const p of listDir(join(root, topic))) {
@@ -36,9 +44,9 @@ export function openQueues(dir: string, registry: QueueRegistry, fileEntries: nu
   }
   let missing = false;
   for (const { tp, epoch } of registry.live.values()) {
-    const { cq, existed } = ConsumeQueue.open(queueDir(dir, tp), fileEntries, forget);
+    const { cq, existed } = ConsumeQueue.open(queueDir(dir, tp), fileEntries, forget, dispatch);
     missing ||= !existed;
-    into.set(tpKey(tp), { tp, key: tpKey(tp), epoch, cq });
+    into.set(tpKey(tp), newQueue(tp, epoch, cq));
   }
   return { missing };
 }

@@ -22,6 +22,8 @@ const READ_ENTRIES_MAX = 16 * 1024;
 export interface ReadCounters {
   /** preads of consume-queue files. */
   consumeQueueReads: number;
+  /** Consume-queue reads served from a queue's in-memory tail (a copy, no syscall). */
+  consumeQueueTailReads: number;
   /** Commit-log reads: regions handed out, batches read to verify, headers read by time probes. */
   commitLogReads: number;
   /** Binary-search steps of offsetForTime (each one read of each kind). */
@@ -29,7 +31,7 @@ export interface ReadCounters {
 }
 
 export function newReadCounters(): ReadCounters {
-  return { consumeQueueReads: 0, commitLogReads: 0, timeSearchProbes: 0 };
+  return { consumeQueueReads: 0, consumeQueueTailReads: 0, commitLogReads: 0, timeSearchProbes: 0 };
 }
 
 /**
@@ -46,9 +48,7 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
   let lastPosition = -1;
   for (let o = offset; o < next; ) {
     const n = Math.min(chunk, next - o);
-    const before = cq.reads;
-    const entries = cq.read(o, n, buf);
-    counters.consumeQueueReads += cq.reads - before;
+    const entries = countedRead(cq, counters, () => cq.read(o, n, buf));
     for (let at = 0; at < entries.length; at += CQ_ENTRY_BYTES) {
       const position = batchPositionAt(entries, at);
       if (position === lastPosition) continue; // another record of the same batch
@@ -111,9 +111,7 @@ export function offsetForTime(cq: ConsumeQueue, log: CommitLog, timestampMs: num
   let found: number | null = null;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const before = cq.reads;
-    const e = cq.entry(mid);
-    counters.consumeQueueReads += cq.reads - before;
+    const e = countedRead(cq, counters, () => cq.entry(mid));
     const bytes = log.readAt(e.batchPosition, BATCH_HEADER_BYTES, header);
     counters.commitLogReads++;
     counters.timeSearchProbes++;
@@ -129,4 +127,14 @@ export function offsetForTime(cq: ConsumeQueue, log: CommitLog, timestampMs: num
     }
   }
   return found;
+}
+
+/** Runs a consume-queue read, adding what it did to the counters. */
+function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
+  const reads = cq.reads;
+  const tailReads = cq.tailReads;
+  const out = read();
+  counters.consumeQueueReads += cq.reads - reads;
+  counters.consumeQueueTailReads += cq.tailReads - tailReads;
+  return out;
 }

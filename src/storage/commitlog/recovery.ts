@@ -10,7 +10,8 @@
 // 2. every entry from the scan start is checked (header CRC, batch CRC, the
 //    batch's base offset against the header's) and, if it belongs to the
 //    live epoch of a live queue (queue-registry.ts), its consume-queue
-//    entries are appended;
+//    entries are appended (to the queue's in-memory tail, written to its
+//    files as cq-dispatch.ts says and, at the latest, when the engine opens);
 // 3. the log is cut at the first entry that fails, and files after it go.
 // Consume-queue entries only ever point below the cut: step 1 removed the
 // old ones and step 2 adds only checked entries before it.
@@ -24,7 +25,6 @@
 // one wins, as it is the one that was acknowledged.
 import type { CommitLog } from './commitlog.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { CQ_ENTRY_BYTES, writeCqEntries } from './cq-entry.js';
 import { isDefect } from './entry-format.js';
 import { EntryReader } from './entry-reader.js';
 import { commitLogFileName } from './commitlog-file.js';
@@ -63,7 +63,6 @@ export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, sc
   }
   const seen = new Set<string>();
   const broken = new Set<string>();
-  let cqBuf = Buffer.allocUnsafe(64 * CQ_ENTRY_BYTES);
   let cut = -1;
   let prevEnd = -1;
   scan: for (const f of log.files) {
@@ -102,10 +101,9 @@ export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, sc
           report.superseded++;
         }
         if (!broken.has(key)) {
-          const bytes = e.offsetCount * CQ_ENTRY_BYTES;
-          if (cqBuf.length < bytes) cqBuf = Buffer.allocUnsafe(bytes);
-          writeCqEntries(cqBuf, 0, f.start + pos + h.headerBytes, h.entryBytes - h.headerBytes, e.offsetCount);
-          q.cq.append(cqBuf, e.offsetCount);
+          const at = f.start + pos;
+          q.cq.dispatch.makeRoom(q.cq, e.offsetCount, at, []); // the engine syncs every file after recovery
+          q.cq.push(at, at + h.headerBytes, h.entryBytes - h.headerBytes, e.offsetCount);
           report.rebuiltEntries += e.offsetCount;
           seen.add(key);
         }
