@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../native/addon.js';
 import { addKafkaCommands } from './kafka-commands.js';
+import { addLabActions } from './lab-commands.js';
 import { addServeCommand } from './serve.js';
 
 const program = new Command();
@@ -25,10 +26,13 @@ function runBench(name: string, args: string[]): never {
   process.exit(r.status ?? 1);
 }
 
-const bench = program.command('bench').description('run a benchmark suite (default: transfer)');
+const bench = program
+  .command('bench')
+  .description('the lab: run the claim scenarios against live brokers and write an HTML report (quick suite by default); or one benchmark by name');
+addLabActions(bench, program);
 
 bench
-  .command('transfer', { isDefault: true })
+  .command('transfer')
   .description('file-to-socket transfer: sendfile vs mmap+write vs pread+write, against a C reference')
   .option('--reps <n>', 'runs per configuration (median and spread are reported)', '3')
   .option('--mib-per-run <n>', 'MiB moved per run', '512')

@@ -114,6 +114,12 @@ export class GroupMember {
     }
   }
 
+  /** Stops without a commit or a LeaveGroup, as a killed process would: the coordinator finds out when the session expires. */
+  crash(): void {
+    this.stopHeartbeats();
+    this.conn.close();
+  }
+
   async leave(): Promise<void> {
     this.stopHeartbeats();
     if (this.memberId) await this.conn.request(13, 1, { groupId: this.groupId, memberId: this.memberId }).catch(() => undefined);

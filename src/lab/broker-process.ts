@@ -23,6 +23,7 @@ export class BrokerProcess {
     private readonly child: ChildProcess,
     readonly host: string,
     readonly port: number,
+    private readonly args: string[],
   ) {
     child.on('message', (m: BrokerStats & { id: number }) => {
       this.waiting.get(m.id)?.(m);
@@ -39,9 +40,9 @@ export class BrokerProcess {
   }
 
   /** Starts `mqlab serve` with these flags (port 0: a free one) and waits for its address. */
-  static async start(args: string[]): Promise<BrokerProcess> {
+  static async start(args: string[], port = 0): Promise<BrokerProcess> {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let stderr = '';
@@ -55,7 +56,7 @@ export class BrokerProcess {
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1]);
+    return new BrokerProcess(child, address[0], address[1], args);
   }
 
   stats(): Promise<BrokerStats> {
@@ -81,6 +82,11 @@ export class BrokerProcess {
   /** SIGTERM and wait: a clean shutdown. */
   stop(): Promise<void> {
     return this.signal('SIGTERM');
+  }
+
+  /** The same broker again (same data, same port), after a stop or a kill. */
+  restart(): Promise<BrokerProcess> {
+    return BrokerProcess.start(this.args, this.port);
   }
 
   /** SIGKILL and wait: a crash. */

@@ -51,6 +51,15 @@ export class LabContext {
     return b;
   }
 
+  /** Kills the broker with SIGKILL (a crash) and starts it again on its data and port. */
+  async crashAndRestart(b: BrokerProcess): Promise<BrokerProcess> {
+    await b.kill();
+    this.brokers.delete(b);
+    const again = await b.restart();
+    this.brokers.add(again);
+    return again;
+  }
+
   async stopBroker(b: BrokerProcess): Promise<void> {
     this.brokers.delete(b);
     await b.stop();

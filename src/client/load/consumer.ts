@@ -21,6 +21,8 @@ export interface ConsumerLoadOptions {
   partitionMaxBytes: number;
   maxWaitMs?: number;
   bucketMs?: number;
+  /** Stop once every partition's position reaches this offset (the end, read beforehand). */
+  until?: ReadonlyMap<number, bigint>;
   /** Called between fetches (the live-swap scenario changes strategies from here). */
   onTick?: (elapsedMs: number) => Promise<void> | void;
   integrity?: IntegrityTracker;
@@ -60,7 +62,8 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
   };
   const start = nowMicros();
   try {
-    while (r.received < o.expectRecords && nowMicros() - start < o.maxMs * 1000) {
+    const reachedEnd = (): boolean => o.until !== undefined && [...o.until].every(([p, end]) => (positions.get(p) ?? 0n) >= end);
+    while (r.received < o.expectRecords && !reachedEnd() && nowMicros() - start < o.maxMs * 1000) {
       await o.onTick?.((nowMicros() - start) / 1000);
       let body;
       try {

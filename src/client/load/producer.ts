@@ -28,6 +28,13 @@ export interface ProducerLoadOptions {
   maxMs: number;
   /** Timeline resolution. */
   bucketMs?: number;
+  /**
+   * On a lost connection (a broker killed and restarted), reconnect and
+   * send every unacknowledged request again, as a retrying Kafka producer
+   * does: at least once, so a request written before the crash but not
+   * answered comes back as a duplicate. Without it a lost connection throws.
+   */
+  reconnect?: boolean;
 }
 
 export interface ProducerLoadResult {
@@ -37,6 +44,10 @@ export interface ProducerLoadResult {
   ackedRecords: number;
   errors: number;
   firstError: string | null;
+  /** Connections lost and made again. */
+  reconnects: number;
+  /** Requests sent again after a reconnect. */
+  resent: number;
   seconds: number;
   bytes: number;
   latency: RecordableHistogram;
@@ -52,12 +63,10 @@ interface Slot {
 
 export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadResult> {
   const producerId = randomBytes(8).readBigInt64BE(0) & 0x7fffffffffffffffn;
-  const socket = connect(o.port, o.host);
-  await once(socket, 'connect');
-  socket.setNoDelay(true);
+  let socket = await open(o.host, o.port);
   const slots = buildSlots(o, producerId);
   const bucketMs = o.bucketMs ?? 100;
-  const result: ProducerLoadResult = { producerId, sentRecords: 0, ackedRecords: 0, errors: 0, firstError: null, seconds: 0, bytes: 0, latency: newLatencyHistogram(), timeline: [], bucketMs };
+  const result: ProducerLoadResult = { producerId, sentRecords: 0, ackedRecords: 0, errors: 0, firstError: null, reconnects: 0, resent: 0, seconds: 0, bytes: 0, latency: newLatencyHistogram(), timeline: [], bucketMs };
   const intended: number[] = []; // per request in flight, in order
   const startMicros = nowMicros();
   const startWall = Date.now();
@@ -65,7 +74,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
   let sent = 0;
   let acked = 0;
   let sequence = 0;
-  const responses = new ResponseReader(socket);
+  let responses = new ResponseReader(socket);
   const deadline = startMicros + o.maxMs * 1000;
 
   const sendOne = (): void => {
@@ -106,8 +115,34 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
     acked++;
   };
 
+  const reconnect = async (why: unknown): Promise<void> => {
+    if (!o.reconnect) throw why;
+    socket.destroy();
+    for (;;) {
+      if (nowMicros() > deadline + 30e6) throw new Error(`could not reconnect to ${o.host}:${o.port}: ${(why as Error).message}`);
+      try {
+        socket = await open(o.host, o.port);
+        break;
+      } catch {
+        await sleepMicros(50_000);
+      }
+    }
+    responses = new ResponseReader(socket);
+    result.reconnects++;
+    // Unanswered requests still sit in their slots (a slot is reused only
+    // after its answer came): send them again, in order.
+    if (o.acks !== 0) {
+      for (let k = acked; k < sent; k++) socket.write(slots[k % slots.length]!.frame);
+      result.resent += sent - acked;
+    }
+  };
+
   try {
     for (;;) {
+      if (socket.destroyed || responses.closed) {
+        await reconnect(new Error('the broker closed the connection'));
+        continue;
+      }
       const more = sent * o.recordsPerBatch < o.maxRecords && nowMicros() < deadline;
       if (!more && acked === sent) break;
       if (more && sent - acked < o.window) {
@@ -115,8 +150,9 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
           const wait = startMicros + sent * interval - nowMicros();
           if (wait > 1000 && sent > acked) {
             // Nothing due yet: take an answer if one comes first.
-            const r = await responses.next(wait / 1000);
-            if (r !== undefined) onAck(o.acks === 0 ? null : r);
+            const r = await responses.next(wait / 1000).catch((err: Error) => err);
+            if (r instanceof Error) await reconnect(r);
+            else if (r !== undefined) onAck(o.acks === 0 ? null : r);
             continue;
           }
           if (wait > 0) await sleepMicros(wait);
@@ -129,9 +165,10 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         continue;
       }
       if (o.acks === 0) continue;
-      const r = await responses.next(5000);
-      if (r === undefined) throw new Error('no produce response in 5 s');
-      onAck(r);
+      const r = await responses.next(5000).catch((err: Error) => err);
+      if (r instanceof Error) await reconnect(r);
+      else if (r === undefined) await reconnect(new Error('no produce response in 5 s'));
+      else onAck(r);
     }
   } finally {
     socket.destroy();
@@ -161,6 +198,14 @@ function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
   });
 }
 
+async function open(host: string, port: number): Promise<Socket> {
+  const socket = connect(port, host);
+  socket.on('error', () => undefined); // surfaced as a close
+  await once(socket, 'connect');
+  socket.setNoDelay(true);
+  return socket;
+}
+
 function sleepMicros(us: number): Promise<void> {
   return new Promise((r) => (us >= 1000 ? setTimeout(r, Math.floor(us / 1000)) : setImmediate(r)));
 }
@@ -171,7 +216,7 @@ class ResponseReader {
   private buffered = 0;
   private readonly frames: Buffer[] = [];
   private waiter: (() => void) | null = null;
-  private closed = false;
+  closed = false;
 
   constructor(socket: Socket) {
     socket.on('data', (b: Buffer) => {
