@@ -3,6 +3,7 @@
 // marker written).
 import type { Command } from 'commander';
 import type { Broker } from '../broker/broker.js';
+import { DEFAULT_HTTP_PORT, startHttpApi, type HttpApi } from '../http/index.js';
 import { startBroker } from '../server/start.js';
 import { resetTransferCounters, transferCounters } from '../transfer/index.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
@@ -17,6 +18,9 @@ interface ServeOptions {
   config?: string;
   set?: string[];
   quiet?: boolean;
+  httpPort: string;
+  http: boolean;
+  httpToken?: string;
 }
 
 export function addServeCommand(program: Command): void {
@@ -31,7 +35,10 @@ export function addServeCommand(program: Command): void {
     .option('--flush <policy>', 'none, batch, or an interval in ms')
     .option('--config <file>', 'a server.properties file: key=value lines with Kafka config names')
     .option('--set <key=value...>', 'any broker config by Kafka name, e.g. --set num.partitions=3')
-    .option('--quiet', 'print only the address line and errors')
+    .option('--http-port <port>', 'the HTTP API (health, /metrics, produce, fetch, admin) on the same host; 0 picks a free port', String(DEFAULT_HTTP_PORT))
+    .option('--no-http', 'no HTTP API')
+    .option('--http-token <token>', 'admin calls of the HTTP API need "Authorization: Bearer <token>" (or set MQLAB_ADMIN_TOKEN)')
+    .option('--quiet', 'print only the address lines and errors')
     .action(async (o: ServeOptions) => {
       let settings = DEFAULT_SERVE_SETTINGS;
       try {
@@ -63,12 +70,22 @@ export function addServeCommand(program: Command): void {
       });
       const b = running.broker;
       console.log(`mqlab broker listening on ${running.host}:${running.port} (engine ${b.engine.kind}, transfer ${b.transfer.name}, flush ${b.configs.get('mqlab.flush')}, data ${settings.dataDir})`);
+      let http: HttpApi | null = null;
+      if (o.http) {
+        const token = o.httpToken ?? process.env.MQLAB_ADMIN_TOKEN ?? null;
+        http = await startHttpApi(b, { host: settings.host, port: Number(o.httpPort), adminToken: token, log }).catch(async (err: Error) => {
+          console.error(`mqlab serve: cannot start the HTTP API: ${err.message}`);
+          await running.close();
+          process.exit(1);
+        });
+        console.log(`mqlab HTTP API on http://${http.host}:${http.port}${token ? ' (admin calls need the token)' : ''}`);
+      }
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
         log('info', `${signal}: shutting down`);
-        running.close().then(
+        (http ? http.close() : Promise.resolve()).then(() => running.close()).then(
           () => {
             log('info', 'stopped cleanly');
             process.exit(0);

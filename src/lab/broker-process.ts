@@ -23,6 +23,8 @@ export class BrokerProcess {
     private readonly child: ChildProcess,
     readonly host: string,
     readonly port: number,
+    /** The broker's HTTP API. */
+    readonly httpPort: number,
     private readonly args: string[],
   ) {
     child.on('message', (m: BrokerStats & { id: number }) => {
@@ -42,21 +44,22 @@ export class BrokerProcess {
   /** Starts `mqlab serve` with these flags (port 0: a free one) and waits for its address. */
   static async start(args: string[], port = 0): Promise<BrokerProcess> {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const address = await new Promise<[string, number]>((resolve, reject) => {
+    const address = await new Promise<[string, number, number]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on ([\d.]+):(\d+)/.exec(out);
-        if (m) resolve([m[1]!, Number(m[2])]);
+        const h = /HTTP API on http:\/\/[\d.]+:(\d+)/.exec(out);
+        if (m && h) resolve([m[1]!, Number(m[2]), Number(h[1])]);
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1], args);
+    return new BrokerProcess(child, address[0], address[1], address[2], args);
   }
 
   stats(): Promise<BrokerStats> {

@@ -82,7 +82,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
     // Latency counts from the intended send time when the send is late (no
     // coordinated omission), from the actual one when a timer let it go early.
     const now = nowMicros();
-    const due = interval > 0 ? Math.max(startMicros + sent * interval, now) : now;
+    const due = interval > 0 ? Math.min(startMicros + sent * interval, now) : now;
     slot.frame.writeInt32BE(sent + 1, 8); // correlation id
     slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.frame.length - slot.batch.bytes.length - 8);
     slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000));

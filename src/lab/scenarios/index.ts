@@ -1,5 +1,6 @@
 // The claim scenarios, in the order a report shows them.
 import type { Scenario } from './common.js';
+import { http } from './http.js';
 import { integrity } from './integrity.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
@@ -10,7 +11,7 @@ import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, liveSwap];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, liveSwap, http];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -15,7 +15,7 @@ export const partitions: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const counts = ctx.pick([1, 16, 256, 1024], [1, 16, 64, 256, 1024]);
     const flushes = ctx.pick(['none'], ['none', 'batch']);
-    const records = ctx.pick(32_000, 128_000);
+    const records = ctx.pick(64_000, 128_000);
     const valueBytes = 1024;
     const recordsPerBatch = 16;
     const mbps = new Map<string, number[]>();

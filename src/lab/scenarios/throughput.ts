@@ -16,7 +16,7 @@ export const throughput: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const valueBytes = 1024;
     const recordsPerBatch = 16;
-    const records = ctx.pick(48_000, 200_000);
+    const records = ctx.pick(160_000, 400_000);
     const produced = new Map<string, number[]>();
     const consumed = new Map<string, number[]>();
     const raw: number[] = [];

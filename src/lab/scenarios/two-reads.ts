@@ -15,7 +15,7 @@ export const twoReads: Scenario = {
   claim: "RocketMQ's two reads per lookup (consume queue, then commit log) make consuming measurably slower than Kafka's read of one partition file.",
   async run(ctx): Promise<ScenarioResult> {
     const rate = 5000;
-    const seconds = ctx.pick(4, 15);
+    const seconds = ctx.pick(6, 15);
     const series: LatencyChart['series'] = [];
     const rows: ResultTable['rows'] = [];
     const integrity = [];

@@ -25,7 +25,7 @@ export const zeroCopy: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const recordsPerBatch = 16;
     const valueBytes = 1024;
-    const records = ctx.pick(64_000, 256_000);
+    const records = ctx.pick(128_000, 256_000);
     const sizes = [16 * 1024, 1024 * 1024];
     const samples = new Map<string, Sample[]>();
     const b = await ctx.startBroker({ engine: 'segmented' });
