@@ -90,11 +90,14 @@ describe.skipIf(!hasKcat)('kcat (librdkafka)', () => {
     expect(c.code, c.stderr).toBe(0);
     expect(new Set(c.stdout.split('\n').filter(Boolean))).toEqual(new Set(Array.from({ length: 300 }, (_, i) => `g${i}`)));
     // The group committed each partition's end: every message was consumed.
+    // (librdkafka's sticky partitioner may leave a partition empty: nothing to commit there.)
     let total = 0n;
     for (let partition = 0; partition < 3; partition++) {
       const committed = broker.broker.coordinator.committed('kcat-group', 'grp', partition).offset;
-      expect(committed).toBe(broker.broker.engine.highWatermark({ topic: 'grp', partition }));
-      total += committed;
+      const end = broker.broker.engine.highWatermark({ topic: 'grp', partition });
+      if (end > 0n) expect(committed).toBe(end);
+      else expect(committed <= 0n).toBe(true);
+      total += end;
     }
     expect(total).toBe(300n);
     // A second run of the group (no -o, which would override them) starts
