@@ -26,6 +26,19 @@ function runBench(name: string, args: string[]): never {
   process.exit(r.status ?? 1);
 }
 
+/** A subcommand's options as the benchmark script's flags (they share names). */
+function forwarded(cmd: Command): string[] {
+  const values = cmd.opts<Record<string, unknown>>();
+  const args: string[] = [];
+  for (const opt of cmd.options) {
+    const v = values[opt.attributeName()];
+    if (v === undefined || v === false) continue;
+    args.push(opt.long!);
+    if (v !== true) args.push(String(v));
+  }
+  return args;
+}
+
 const bench = program
   .command('bench')
   .description('the lab: run the claim scenarios against live brokers and write an HTML report (quick suite by default); or one benchmark by name');
@@ -39,12 +52,7 @@ bench
   .option('--sizes <list>', 'transfer sizes in bytes, comma-separated', '16384,262144,1048576,67108864')
   .option('--strace', 'cross-check the addon system-call counts with strace -c -f', false)
   .option('--out <file>', 'JSON result file (default reports/transfer-<time>.json)')
-  .action((o: { reps: string; mibPerRun: string; sizes: string; strace: boolean; out?: string }) => {
-    const args = ['--reps', o.reps, '--mib-per-run', o.mibPerRun, '--sizes', o.sizes];
-    if (o.strace) args.push('--strace');
-    if (o.out) args.push('--out', o.out);
-    runBench('transfer', args);
-  });
+  .action((_o: unknown, cmd: Command) => runBench('transfer', forwarded(cmd)));
 
 bench
   .command('storage')
@@ -57,13 +65,7 @@ bench
   .option('--engines <list>', 'engines to run (default: all)')
   .option('--flush <list>', 'flush policies', 'none,interval,batch')
   .option('--out <file>', 'JSON result file (default reports/storage-<time>.json)')
-  .action((o: Record<string, string | undefined>) => {
-    const args: string[] = [];
-    for (const [flag, key] of [['--reps', 'reps'], ['--mib', 'mib'], ['--batch-mib', 'batchMib'], ['--partitions', 'partitions'], ['--record-bytes', 'recordBytes'], ['--engines', 'engines'], ['--flush', 'flush'], ['--out', 'out']] as const) {
-      if (o[key] !== undefined) args.push(flag, o[key]!);
-    }
-    runBench('storage', args);
-  });
+  .action((_o: unknown, cmd: Command) => runBench('storage', forwarded(cmd)));
 
 bench
   .command('broker')
@@ -77,13 +79,7 @@ bench
   .option('--engines <list>', 'engines (default: all)')
   .option('--strategies <list>', 'transfer strategies (default: all)')
   .option('--out <file>', 'JSON result file (default reports/broker-<time>.json)')
-  .action((o: Record<string, string | undefined>) => {
-    const args: string[] = [];
-    for (const [flag, key] of [['--reps', 'reps'], ['--mib', 'mib'], ['--record-bytes', 'recordBytes'], ['--batch-records', 'batchRecords'], ['--window', 'window'], ['--fetch-mib', 'fetchMib'], ['--engines', 'engines'], ['--strategies', 'strategies'], ['--out', 'out']] as const) {
-      if (o[key] !== undefined) args.push(flag, o[key]!);
-    }
-    runBench('broker', args);
-  });
+  .action((_o: unknown, cmd: Command) => runBench('broker', forwarded(cmd)));
 
 bench
   .command('crc32c')
