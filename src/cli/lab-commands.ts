@@ -8,18 +8,56 @@ import { SCENARIOS } from '../lab/scenarios/index.js';
 import { loadRun, writeReport } from '../lab/report/write.js';
 import { renderComparison } from '../lab/report/compare.js';
 import { writeFileSync } from 'node:fs';
+import { checkWorkload, readWorkloadFile, type Workload } from '../lab/workload.js';
+
+interface LabFlags {
+  full?: boolean;
+  scenario?: string;
+  workload?: string;
+  messageSize?: string;
+  producerRate?: string;
+  partitions?: string;
+  durationSeconds?: string;
+  records?: string;
+  dataDir: string;
+  reportsDir: string;
+}
+
+/** The workload fields given as flags. */
+function flagFields(o: LabFlags): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (o.messageSize !== undefined) out.messageSize = o.messageSize;
+  if (o.producerRate !== undefined) out.producerRate = o.producerRate;
+  if (o.partitions !== undefined) out.partitionsPerTopic = o.partitions;
+  if (o.durationSeconds !== undefined) out.testDurationSeconds = o.durationSeconds;
+  if (o.records !== undefined) out.records = o.records;
+  return out;
+}
 
 export function addLabActions(bench: Command, program: Command): void {
   bench
     .option('--full', 'the complete suite: larger runs, 3 repetitions per configuration')
     .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIOS.map((s) => s.name).join(', ')})`)
+    .option('--workload <file>', 'a YAML workload (OpenMessaging Benchmark fields: messageSize, producerRate, partitionsPerTopic, testDurationMinutes; mqlab: records, testDurationSeconds)')
+    .option('--message-size <bytes>', 'record value size (default 1024)')
+    .option('--producer-rate <n>', 'records/s of the fixed-rate runs (two-reads, live-swap)')
+    .option('--partitions <n>', 'partitions of the throughput topic (and a point of the partitions sweep)')
+    .option('--duration-seconds <n>', 'length of the timed runs')
+    .option('--records <n>', 'records per produce run')
     .option('--data-dir <dir>', 'where the lab brokers keep their data (removed after)', './data')
     .option('--reports-dir <dir>', 'where the results and the report go', 'reports')
-    .action(async (o: { full?: boolean; scenario?: string; dataDir: string; reportsDir: string }) => {
+    .action(async (o: LabFlags) => {
+      let workload: Workload;
+      try {
+        workload = { ...(o.workload ? readWorkloadFile(o.workload) : {}), ...checkWorkload(flagFields(o), 'flags') };
+      } catch (err) {
+        console.error(`mqlab bench: ${(err as Error).message}`);
+        process.exit(2);
+      }
       const suite = o.scenario ? 'scenario' : o.full ? 'full' : 'quick';
       const tty = process.stderr.isTTY ? process.stderr : null;
       console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
-      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line) });
+      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload });
       const paths = writeReport(run, o.reportsDir);
       console.log(`results: ${paths.json}\nreport:  ${paths.html}\nlatest:  ${paths.latest}`);
       const lost = run.scenarios.flatMap((s) => s.integrity).reduce((n, c) => n + c.lost, 0);

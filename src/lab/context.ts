@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin } from '../client/admin.js';
 import { BrokerProcess } from './broker-process.js';
+import { durationSeconds, type Workload } from './workload.js';
 
 export interface BrokerSettings {
   engine: 'segmented' | 'commitlog';
@@ -21,6 +22,7 @@ export class LabContext {
     readonly dataRoot: string,
     readonly full: boolean,
     private readonly progressTo: NodeJS.WriteStream | null,
+    readonly workload: Workload = {},
   ) {
     mkdirSync(dataRoot, { recursive: true });
   }
@@ -33,6 +35,26 @@ export class LabContext {
   /** `quick` in the quick suite, `full` in the full one. */
   pick<T>(quick: T, full: T): T {
     return this.full ? full : quick;
+  }
+
+  /** Record value bytes: the workload's messageSize, else the scenario's. */
+  valueBytes(fallback: number): number {
+    return this.workload.messageSize ?? fallback;
+  }
+
+  /** Records per produce run: the workload's, else the suite's default. */
+  records(quick: number, full: number): number {
+    return this.workload.records ?? this.pick(quick, full);
+  }
+
+  /** Records per second of fixed-rate runs. */
+  rate(quick: number, full: number): number {
+    return this.workload.producerRate ?? this.pick(quick, full);
+  }
+
+  /** Seconds of timed runs. */
+  seconds(quick: number, full: number): number {
+    return durationSeconds(this.workload, this.pick(quick, full));
   }
 
   progress(message: string): void {

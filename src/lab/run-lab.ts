@@ -5,6 +5,7 @@ import { LabContext } from './context.js';
 import { gitRevision, labEnvironment } from './environment.js';
 import { RESULTS_SCHEMA, type LabRun, type ScenarioResult } from './results.js';
 import { SCENARIOS, scenarioByName, type Scenario } from './scenarios/index.js';
+import type { Workload } from './workload.js';
 
 export interface LabOptions {
   suite: 'quick' | 'full' | 'scenario';
@@ -13,17 +14,19 @@ export interface LabOptions {
   dataDir: string;
   progress: NodeJS.WriteStream | null;
   log: (line: string) => void;
+  workload?: Workload;
 }
 
 export async function runLab(o: LabOptions): Promise<LabRun> {
   const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : [...SCENARIOS];
-  const ctx = new LabContext(join(o.dataDir, 'lab'), o.suite === 'full', o.progress);
+  const ctx = new LabContext(join(o.dataDir, 'lab'), o.suite === 'full', o.progress, o.workload ?? {});
   const run: LabRun = {
     schema: RESULTS_SCHEMA,
     startedAt: new Date().toISOString(),
     command: process.argv.join(' '),
     gitRevision: gitRevision(),
     suite: o.suite,
+    workload: { ...o.workload },
     environment: labEnvironment(o.dataDir),
     scenarios: [],
   };

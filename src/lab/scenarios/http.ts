@@ -29,7 +29,7 @@ export const http: Scenario = {
   title: 'HTTP API: produce and fetch under autocannon, per transfer strategy',
   claim: 'The HTTP API serves raw produce and fetch under load with no error, its fetch bodies sent by the transfer strategy in force.',
   async run(ctx): Promise<ScenarioResult> {
-    const seconds = ctx.pick(3, 10);
+    const seconds = ctx.seconds(3, 10);
     const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: 16 }, (_, i) => ({ key: null, value: Buffer.alloc(1024, 97 + (i % 26)) })) });
     const b = await ctx.startBroker({ engine: 'segmented' });
     const results = new Map<string, Cannon>();

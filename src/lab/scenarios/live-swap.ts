@@ -13,8 +13,9 @@ export const liveSwap: Scenario = {
   title: 'Live swap: changing transfer.strategy on a running broker under load',
   claim: 'The transfer strategy can be changed on a live broker with no failed fetch and no lost or duplicated record.',
   async run(ctx): Promise<ScenarioResult> {
-    const rate = ctx.pick(20_000, 40_000);
-    const seconds = ctx.pick(6, 15);
+    const rate = ctx.rate(20_000, 40_000);
+    const valueBytes = ctx.valueBytes(1024);
+    const seconds = ctx.seconds(6, 15);
     const every = (seconds * 1000) / (ORDER.length + 1);
     const markers: { x: number; label: string }[] = [];
     const b = await ctx.startBroker({ engine: 'segmented', transfer: 'sendfile' });
@@ -25,7 +26,7 @@ export const liveSwap: Scenario = {
         topic: 'swap',
         rate,
         seconds,
-        valueBytes: 1024,
+        valueBytes,
         recordsPerBatch: 16,
         run: 'live swap',
         onTick: async (ms, admin) => {
@@ -62,7 +63,7 @@ export const liveSwap: Scenario = {
         charts: [chart],
         tables: [],
         integrity: [r.integrity],
-        settings: { rate, seconds, swaps: ORDER.join(' → '), valueBytes: 1024 },
+        settings: { rate, seconds, swaps: ORDER.join(' → '), valueBytes },
         notes: [],
       };
     } finally {

@@ -14,9 +14,11 @@ export const throughput: Scenario = {
   title: 'Throughput: produce and consume, each engine × each transfer strategy',
   claim: 'Producing 1 KiB records (acks=1, flush none) through the broker reaches at least 0.8× a raw write(2) loop to one file on the same disk.',
   async run(ctx): Promise<ScenarioResult> {
-    const valueBytes = 1024;
+    const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
-    const records = ctx.pick(160_000, 400_000);
+    const records = ctx.records(160_000, 400_000);
+    const partitions = ctx.workload.partitionsPerTopic ?? 1;
+    const all = Array.from({ length: partitions }, (_, i) => i);
     const produced = new Map<string, number[]>();
     const consumed = new Map<string, number[]>();
     const raw: number[] = [];
@@ -30,9 +32,9 @@ export const throughput: Scenario = {
       for (const engine of ENGINES) {
         const b = await ctx.startBroker({ engine });
         try {
-          await ctx.admin(b, (a) => a.createTopic('throughput', 1));
+          await ctx.admin(b, (a) => a.createTopic('throughput', partitions));
           ctx.progress(`throughput: ${engine} produce (rep ${rep + 1})`);
-          const p = await produce(b, { topic: 'throughput', partitions: [0], recordsPerBatch, valueBytes, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: records, maxMs: 120_000 });
+          const p = await produce(b, { topic: 'throughput', partitions: all, recordsPerBatch, valueBytes, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: records, maxMs: 120_000 });
           if (p.errors) throw new Error(`produce failed: ${p.firstError}`);
           push(produced, engine, p.bytes / p.seconds / MB);
           if (rep === 0) latency.push(latencySeries(`${engine} produce (ack)`, latencyOf(p)));
@@ -46,7 +48,7 @@ export const throughput: Scenario = {
           for (const strategy of STRATEGIES) {
             await ctx.admin(b, (a) => a.alterConfigs({ 'transfer.strategy': strategy }));
             ctx.progress(`throughput: ${engine} consume with ${strategy} (rep ${rep + 1})`);
-            const { c, integrity: check } = await consumeAll(b, 'throughput', [0], p, `${engine} / ${strategy}, rep ${rep + 1}`);
+            const { c, integrity: check } = await consumeAll(b, 'throughput', all, p, `${engine} / ${strategy}, rep ${rep + 1}`);
             push(consumed, `${engine}|${strategy}`, c.bytes / c.seconds / MB);
             integrity.push(check);
           }
@@ -100,7 +102,7 @@ export const throughput: Scenario = {
       ],
       tables: [{ title: 'Throughput', caption: `${ctx.reps} run(s); median, min, max`, columns: ['engine', 'what', 'strategy', 'MB/s', 'min', 'max', 'records/s', 'vs raw write'], rows }],
       integrity,
-      settings: { records, smallRecords: records * 4, valueBytes, recordsPerBatch, window: 64, acks: 1, flush: 'none', reps: ctx.reps, rawWriteMBps: Math.round(rawMB) },
+      settings: { records, partitions, smallRecords: records * 4, valueBytes, recordsPerBatch, window: 64, acks: 1, flush: 'none', reps: ctx.reps, rawWriteMBps: Math.round(rawMB) },
       notes: [
         'The load generator runs in the lab process and the broker in its own; on a 2-core machine they share the CPU.',
         `Target for 100 B records in 16 KiB batches from one pipelined connection: 2,000,000 records/s; measured ${ENGINES.map((e) => `${e} ${fmt(spread(smallRecords.get(e)!).median)}`).join(', ')} records/s.`,

@@ -24,8 +24,8 @@ export const zeroCopy: Scenario = {
   claim: "Kafka's sendfile costs the broker less CPU per GB fetched than RocketMQ-style mmap+write, which costs less than read+write.",
   async run(ctx): Promise<ScenarioResult> {
     const recordsPerBatch = 16;
-    const valueBytes = 1024;
-    const records = ctx.pick(128_000, 256_000);
+    const valueBytes = ctx.valueBytes(1024);
+    const records = ctx.records(128_000, 256_000);
     const sizes = [16 * 1024, 1024 * 1024];
     const samples = new Map<string, Sample[]>();
     const b = await ctx.startBroker({ engine: 'segmented' });
