@@ -6,6 +6,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { StrategyName, SyscallCounts } from '../../src/native/addon.js';
+import { DATA_PATH, parseStraceSummary } from '../../src/lab/strace.js';
+
+export { straceAvailable } from '../../src/lab/strace.js';
 
 export interface StraceCheck {
   strategy: StrategyName;
@@ -13,29 +16,6 @@ export interface StraceCheck {
   addon: number;
   strace: number;
   differencePercent: number;
-}
-
-// What strace calls them (glibc's pread is pread64) and what the addon does.
-const DATA_PATH: Record<StrategyName, { strace: string[]; addon: (keyof SyscallCounts)[] }> = {
-  sendfile: { strace: ['sendfile'], addon: ['sendfile'] },
-  mmap: { strace: ['write', 'writev'], addon: ['write', 'writev'] },
-  copy: { strace: ['pread64', 'write', 'writev'], addon: ['pread', 'write', 'writev'] },
-};
-
-export function straceAvailable(): boolean {
-  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-}
-
-function parseStraceSummary(text: string): Record<string, number> {
-  const calls: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    // % time  seconds  usecs/call  calls  [errors]  syscall
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 5 || !/^\d/.test(cols[0]!)) continue;
-    const name = cols[cols.length - 1]!;
-    calls[name] = Number(cols[3]);
-  }
-  return calls;
 }
 
 export function straceCheck(childScript: string, port: number, file: string, strategy: StrategyName, size: number, count: number): StraceCheck {
