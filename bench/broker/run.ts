@@ -7,7 +7,7 @@
 //
 //   node dist/bench/broker/run.js [--reps 3] [--mib 256] [--record-bytes 1024]
 //     [--batch-records 16] [--window 64] [--fetch-mib 4] [--engines …] [--strategies …] [--out F]
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin } from '../../src/client/admin.js';
@@ -18,6 +18,7 @@ import { produceLoad } from '../../src/client/load/producer.js';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 import { environment } from '../lib/environment.js';
 import { fmtSpread, spread, table } from '../lib/stats.js';
+import { buildReference, runReference, Sink } from '../transfer/reference.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
   const root = packageRoot();
   const base = join(root, 'data', 'bench', 'broker');
   const samples: Sample[] = [];
+  const bin = buildReference(root);
+  const reference = { bin, sink: await Sink.start(bin) };
   const tty = process.stderr.isTTY;
   for (let rep = 0; rep < reps; rep++) {
     for (const engine of engines) {
@@ -92,6 +95,13 @@ async function main(): Promise<void> {
           const f = await fetchLoop(broker.host, broker.port, 'bench', end, batchRecords, batchBytes, fetchBytes);
           const c1 = await broker.stats();
           samples.push({ engine, what: `fetch ${strategy}`, rate: f.requests / f.seconds, mbPerSecond: f.bytes / f.seconds / 1e6, cpuSecondsPerGB: cpuSecondsBetween(c0, c1) / (f.bytes / 1e9) });
+          if (strategy === 'sendfile' && engine === 'segmented') {
+            // The kernel-only bar: the transfer benchmark's C sender, sendfile of
+            // the same log file in the same request size to a discarding sink.
+            const file = join(dir, 'log', 'bench-0', '00000000000000000000.log');
+            const r = runReference(reference.bin, reference.sink.port, file, 'sendfile', fetchBytes, Math.max(1, Math.floor(statSync(file).size / fetchBytes)));
+            samples.push({ engine: 'C reference', what: 'sendfile', rate: r.count / r.seconds, mbPerSecond: r.bytes / r.seconds / 1e6, cpuSecondsPerGB: (r.cpuUserSeconds + r.cpuSystemSeconds) / (r.bytes / 1e9) });
+          }
         }
       } finally {
         admin.close();
@@ -99,6 +109,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  await reference.sink.stop();
   if (tty) process.stderr.write('\r'.padEnd(60) + '\r');
   rmSync(base, { recursive: true, force: true });
 
@@ -116,9 +127,16 @@ async function main(): Promise<void> {
       rows.map((r) => [r.engine, r.what, fmtSpread(r.rate, 0), fmtSpread(r.mbPerSecond, 0), fmtSpread(r.cpuSecondsPerGB)]),
     ),
   );
+  const ratios = keys.flatMap((k) => {
+    const [engine, what] = k.split('|') as [string, string];
+    if (what !== 'fetch sendfile') return [];
+    const ratio = spread(samples.filter((s) => s.engine === engine && s.what === what).map((s, i) => s.mbPerSecond / samples.filter((x) => x.engine === 'C reference')[i]!.mbPerSecond));
+    return [{ target: `${engine} fetch with sendfile ≥ 0.85× the C sendfile reference`, measured: fmtSpread(ratio), met: ratio.median >= 0.85 }];
+  });
+  if (ratios.length) console.log('\n' + table(['target', 'measured', 'met'], ratios.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])));
   const out = args.out ?? join(root, 'reports', `broker-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify({ bench: 'broker', command: process.argv.join(' '), environment: environment(), reps, totalBytes, recordBytes, batchRecords, window, fetchBytes, samples, rows }, null, 2));
+  writeFileSync(out, JSON.stringify({ bench: 'broker', command: process.argv.join(' '), environment: environment(), reps, totalBytes, recordBytes, batchRecords, window, fetchBytes, samples, rows, targets: ratios }, null, 2));
   console.log(`\nwrote ${out}`);
 }
 
