@@ -1,7 +1,10 @@
-// Reads record-batch headers and whole batches from a log file with pread,
-// in chunks, for index lookups, time lookups and recovery.
+// Reads record-batch headers and whole batches from a log file with pread:
+// BatchReader in 64 KiB chunks, for time lookups, verified reads and
+// recovery; HeadReader just the heads the fetch path's offset lookups need.
 import { readSync } from 'node:fs';
+import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES } from '../../records/index.js';
 import { batchAt, type BatchAt } from '../batch-view.js';
+import { INDEX_INTERVAL_BYTES } from './sparse-index.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -45,3 +48,70 @@ export class BatchReader {
     return position + n <= this.end;
   }
 }
+
+/** Bytes of a batch header an offset lookup needs: base offset, batch length, lastOffsetDelta. */
+export const HEAD_BYTES = LAST_OFFSET_DELTA_AT + 4;
+/**
+ * One pread of this many bytes from an index entry holds the heads of all
+ * the batches up to the next entry: an entry is written at the first batch
+ * starting INDEX_INTERVAL_BYTES or more after the previous one, so every
+ * batch between two entries starts less than that far after the first.
+ */
+export const HEAD_SCAN_BYTES = INDEX_INTERVAL_BYTES + HEAD_BYTES;
+
+/**
+ * Reads the heads of batches (HEAD_BYTES each) for offset lookups on the
+ * fetch path, through one small buffer. The buffer's contents are good for
+ * one lookup only: begin() forgets them (a segment can be cut back and
+ * written again between two lookups).
+ */
+export class HeadReader {
+  private readonly buf = Buffer.allocUnsafe(HEAD_SCAN_BYTES);
+  private fd = -1;
+  private fileBytes = 0;
+  private start = 0;
+  private end = 0;
+  /** preads done, over the reader's life. */
+  reads = 0;
+  // The last head read by at(), in fields so a lookup allocates nothing.
+  baseOffset = 0;
+  size = 0;
+  lastOffsetDelta = 0;
+
+  begin(fd: number, fileBytes: number): void {
+    this.fd = fd;
+    this.fileBytes = fileBytes;
+    this.start = 0;
+    this.end = 0;
+  }
+
+  /**
+   * Reads the head of the batch at `position` (reading ahead up to
+   * `readAheadTo` if it has to read at all). False at the end of the file or
+   * at a batch that is too short or runs past the end of the file.
+   */
+  at(position: number, readAheadTo: number): boolean {
+    if (position + HEAD_BYTES > this.fileBytes) return false;
+    if (position < this.start || position + HEAD_BYTES > this.end) {
+      const want = Math.min(this.buf.length, this.fileBytes - position, Math.max(readAheadTo - position, HEAD_BYTES));
+      let got = 0;
+      while (got < want) {
+        this.reads++;
+        const r = readSync(this.fd, this.buf, got, want - got, position + got);
+        if (r === 0) break;
+        got += r;
+      }
+      this.start = position;
+      this.end = position + got;
+      if (got < HEAD_BYTES) return false;
+    }
+    const o = position - this.start;
+    this.baseOffset = this.buf.readInt32BE(o + BASE_OFFSET_AT) * 2 ** 32 + this.buf.readUInt32BE(o + BASE_OFFSET_AT + 4);
+    this.size = this.buf.readInt32BE(o + BATCH_LENGTH_AT) + LOG_OVERHEAD_BYTES;
+    this.lastOffsetDelta = this.buf.readInt32BE(o + LAST_OFFSET_DELTA_AT);
+    return this.size >= BATCH_HEADER_BYTES && position + this.size <= this.fileBytes;
+  }
+}
+
+/** Shared by every segment: lookups are synchronous and never nest. */
+export const headReader = new HeadReader();

@@ -70,8 +70,14 @@ export class PartitionLog {
       throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.logStartOffset}, ${this.nextOffset}] of ${this.dir}`);
     }
     // The segment holding `offset`: the last whose base offset is <= it.
-    let i = this.segments.length - 1;
-    while (i > 0 && this.segments[i]!.baseOffset > offset) i--;
+    let i = 0;
+    for (let lo = 1, hi = this.segments.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
     for (; i < this.segments.length; i++) {
       const s = this.segments[i]!;
       const region = s.read(offset, maxBytes);

@@ -96,6 +96,19 @@ export class OffsetIndex {
     return i < 0 ? { relativeOffset: 0, position: 0 } : { relativeOffset: this.entries.keys[i]!, position: this.entries.values[i]! };
   }
 
+  /** The last entry with relative offset <= `relativeOffset`, or -1 (then the segment's first batch, at 0). */
+  floor(relativeOffset: number): number {
+    return this.entries.floor(relativeOffset);
+  }
+
+  relativeOffsetAt(i: number): number {
+    return this.entries.keys[i]!;
+  }
+
+  positionAt(i: number): number {
+    return this.entries.values[i]!;
+  }
+
   get lastPosition(): number {
     const n = this.entries.length;
     return n === 0 ? -1 : this.entries.values[n - 1]!;
