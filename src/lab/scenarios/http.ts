@@ -6,6 +6,7 @@ import autocannon from 'autocannon';
 import { encodeBatch } from '../../records/index.js';
 import type { StrategyName } from '../../native/addon.js';
 import type { BarChart, ResultTable, ScenarioResult } from '../results.js';
+import { spread } from '../stats.js';
 import { fmt, produce, type Scenario } from './common.js';
 
 const STRATEGIES: StrategyName[] = ['sendfile', 'mmap', 'copy'];
@@ -32,23 +33,33 @@ export const http: Scenario = {
     const seconds = ctx.seconds(3, 10);
     const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: 16 }, (_, i) => ({ key: null, value: Buffer.alloc(1024, 97 + (i % 26)) })) });
     const b = await ctx.startBroker({ engine: 'segmented' });
-    const results = new Map<string, Cannon>();
+    const runs = new Map<string, Cannon[]>();
+    const add = (k: string, c: Cannon): void => void runs.set(k, [...(runs.get(k) ?? []), c]);
     try {
       await ctx.admin(b, (a) => a.createTopic('http', 1));
       // Data to fetch: 16 KiB batches from the start of the partition.
       await produce(b, { topic: 'http', partitions: [0], recordsPerBatch: 16, valueBytes: 1024, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: 16_000, maxMs: 60_000 });
       const base = `http://${b.host}:${b.httpPort}`;
+      for (let rep = 0; rep < ctx.reps; rep++) {
       for (const strategy of STRATEGIES) {
         const swap = await fetch(`${base}/admin/transfer-strategy`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ strategy }) });
         if (!swap.ok) throw new Error(`swapping to ${strategy}: HTTP ${swap.status} ${await swap.text()}`);
         ctx.progress(`http: fetch with ${strategy} for ${seconds} s`);
-        results.set(`fetch|${strategy}`, await cannon({ url: `${base}/topics/http/partitions/0/records?offset=0&maxBytes=16384`, method: 'GET', seconds }));
+        add(`fetch|${strategy}`, await cannon({ url: `${base}/topics/http/partitions/0/records?offset=0&maxBytes=16384`, method: 'GET', seconds }));
       }
       ctx.progress(`http: produce for ${seconds} s`);
-      results.set('produce|-', await cannon({ url: `${base}/topics/http/partitions/0/records?acks=1`, method: 'POST', body: batch, headers: { 'content-type': 'application/vnd.kafka.batch' }, seconds }));
+      add('produce|-', await cannon({ url: `${base}/topics/http/partitions/0/records?acks=1`, method: 'POST', body: batch, headers: { 'content-type': 'application/vnd.kafka.batch' }, seconds }));
+      }
     } finally {
       await ctx.stopBroker(b);
     }
+    // Medians over the repetitions; errors summed.
+    const results = new Map(
+      [...runs].map(([k, cs]) => {
+        const m = (f: (c: Cannon) => number): number => spread(cs.map(f)).median;
+        return [k, { rps: m((c) => c.rps), mbps: m((c) => c.mbps), p50: m((c) => c.p50), p99: m((c) => c.p99), errors: cs.reduce((n, c) => n + c.errors, 0), non2xx: cs.reduce((n, c) => n + c.non2xx, 0) }];
+      }),
+    );
     const rows: ResultTable['rows'] = [...results].map(([k, r]) => {
       const [what, strategy] = k.split('|');
       return [what!, strategy!, fmt(r.rps), fmt(r.mbps, 1), String(r.p50), String(r.p99), r.errors, r.non2xx];
@@ -74,7 +85,7 @@ export const http: Scenario = {
         summary: bad === 0 ? 'Every request was answered with success under load, whatever the strategy.' : 'Some requests failed: see the table.',
       },
       charts: [bars],
-      tables: [{ title: 'HTTP under autocannon', caption: `${seconds} s per run, 16 connections, latency in ms`, columns: ['what', 'strategy', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], rows }],
+      tables: [{ title: 'HTTP under autocannon', caption: `${seconds} s per run, 16 connections, latency in ms; medians of ${ctx.reps} run(s)`, columns: ['what', 'strategy', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], rows }],
       integrity: [],
       settings: { seconds, connections: 16, fetchBytes: 16384, produceBatchBytes: batch.length },
       notes: ['autocannon runs in the lab process, on the same 2 cores as the broker.'],
