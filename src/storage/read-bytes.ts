@@ -1,17 +1,29 @@
 import { readSync } from 'node:fs';
 import type { FileRegion } from '../transfer/types.js';
 
+/**
+ * Reads up to `length` bytes at `position` into `buf` at `at`, going on
+ * after short reads; stops early only at the end of the file. Returns the
+ * bytes read and the pread calls it took (the engines count them).
+ */
+export function preadFully(fd: number, buf: Buffer, at: number, length: number, position: number): { bytes: number; calls: number } {
+  let bytes = 0;
+  let calls = 0;
+  while (bytes < length) {
+    calls++;
+    const n = readSync(fd, buf, at + bytes, length - bytes, position + bytes);
+    if (n === 0) break;
+    bytes += n;
+  }
+  return { bytes, calls };
+}
+
 /** The bytes of file regions, read into memory (for the paths that must look inside records). */
 export function readRegionBytes(regions: readonly FileRegion[]): Buffer {
   const out = Buffer.allocUnsafe(regions.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of regions) {
-    let got = 0;
-    while (got < r.length) {
-      const n = readSync(r.fd, out, at + got, r.length - got, r.position + got);
-      if (n === 0) throw new Error(`region ${r.position}+${r.length} lies past the end of its file`);
-      got += n;
-    }
+    if (preadFully(r.fd, out, at, r.length, r.position).bytes < r.length) throw new Error(`region ${r.position}+${r.length} lies past the end of its file`);
     at += r.length;
   }
   return out;

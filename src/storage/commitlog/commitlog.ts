@@ -24,7 +24,8 @@
 //   copying them together.
 // The price is a binary search over the (few) files to map a position to its
 // file, where RocketMQ divides.
-import { readdirSync, readSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { preadFully } from '../read-bytes.js';
 import { CommitLogFile, COMMITLOG_FILE_NAME } from './commitlog-file.js';
 
 export const DEFAULT_COMMITLOG_FILE_BYTES = 1024 * 1024 * 1024; // RocketMQ's mappedFileSizeCommitLog
@@ -186,12 +187,7 @@ export class CommitLog {
   readAt(position: number, length: number, buf: Buffer): Buffer | null {
     const f = this.fileAt(position);
     if (f === null || position + length > f.end) return null;
-    let got = 0;
-    while (got < length) {
-      const n = readSync(f.fd, buf, got, length - got, position - f.start + got);
-      if (n === 0) return null;
-      got += n;
-    }
+    if (preadFully(f.fd, buf, 0, length, position - f.start).bytes < length) return null;
     return buf.subarray(0, length);
   }
 

@@ -15,7 +15,8 @@
 // the commit log's two reads) and from the tail by copying.
 //
 // Derived data: recovery (recovery.ts) rebuilds it from the commit log.
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { preadFully } from '../read-bytes.js';
 import { join } from 'node:path';
 import type { CqDispatch } from './cq-dispatch.js';
 import { CQ_ENTRY_BYTES, readCqEntry, type CqEntry } from './cq-entry.js';
@@ -225,13 +226,9 @@ export class ConsumeQueue {
       const f = this.fileOf(o);
       const n = Math.min(count - done, f.firstOffset + f.entries - o);
       const bytes = n * CQ_ENTRY_BYTES;
-      let got = 0;
-      while (got < bytes) {
-        this.reads++;
-        const r = readSync(f.fd, buf, done * CQ_ENTRY_BYTES + got, bytes - got, (o - f.firstOffset) * CQ_ENTRY_BYTES + got);
-        if (r === 0) throw new Error(`consume queue ${this.dir} ends before offset ${o + n}`);
-        got += r;
-      }
+      const r = preadFully(f.fd, buf, done * CQ_ENTRY_BYTES, bytes, (o - f.firstOffset) * CQ_ENTRY_BYTES);
+      this.reads += r.calls;
+      if (r.bytes < bytes) throw new Error(`consume queue ${this.dir} ends before offset ${o + n}`);
       done += n;
     }
     return buf.subarray(0, count * CQ_ENTRY_BYTES);

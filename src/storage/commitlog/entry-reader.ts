@@ -1,7 +1,7 @@
 // Reads commit-log entries one after another with pread, in chunks, for
 // recovery: each entry's header CRC and its batch's CRC are checked before
 // anything is built from it.
-import { readSync } from 'node:fs';
+import { preadFully } from '../read-bytes.js';
 import { batchAt, batchCrcOk } from '../batch-view.js';
 import { decodeEntryHeader, isDefect, ENTRY_HEADER_MAX_BYTES, type EntryDefect, type EntryHeader } from './entry-format.js';
 
@@ -43,14 +43,9 @@ export class EntryReader {
     if (position >= this.start && position + n <= this.end) return;
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
     const want = Math.min(this.buf.length, this.fileBytes - position);
-    let got = 0;
-    while (got < want) {
-      this.reads++;
-      const r = readSync(this.fd, this.buf, got, want - got, position + got);
-      if (r === 0) break;
-      got += r;
-    }
+    const r = preadFully(this.fd, this.buf, 0, want, position);
+    this.reads += r.calls;
     this.start = position;
-    this.end = position + got;
+    this.end = position + r.bytes;
   }
 }

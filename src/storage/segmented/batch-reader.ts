@@ -1,7 +1,7 @@
 // Reads record-batch headers and whole batches from a log file with pread:
 // BatchReader in 64 KiB chunks, for time lookups, verified reads and
 // recovery; HeadReader just the heads the fetch path's offset lookups need.
-import { readSync } from 'node:fs';
+import { preadFully } from '../read-bytes.js';
 import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES } from '../../records/index.js';
 import { batchAt, type BatchAt } from '../batch-view.js';
 import { INDEX_INTERVAL_BYTES } from './sparse-index.js';
@@ -36,15 +36,10 @@ export class BatchReader {
     if (position >= this.start && position + n <= this.end) return true;
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
     const want = Math.min(this.buf.length, this.fileBytes - position);
-    let got = 0;
-    while (got < want) {
-      this.reads++;
-      const r = readSync(this.fd, this.buf, got, want - got, position + got);
-      if (r === 0) break;
-      got += r;
-    }
+    const r = preadFully(this.fd, this.buf, 0, want, position);
+    this.reads += r.calls;
     this.start = position;
-    this.end = position + got;
+    this.end = position + r.bytes;
     return position + n <= this.end;
   }
 }
@@ -94,16 +89,11 @@ export class HeadReader {
     if (position + HEAD_BYTES > this.fileBytes) return false;
     if (position < this.start || position + HEAD_BYTES > this.end) {
       const want = Math.min(this.buf.length, this.fileBytes - position, Math.max(readAheadTo - position, HEAD_BYTES));
-      let got = 0;
-      while (got < want) {
-        this.reads++;
-        const r = readSync(this.fd, this.buf, got, want - got, position + got);
-        if (r === 0) break;
-        got += r;
-      }
+      const r = preadFully(this.fd, this.buf, 0, want, position);
+      this.reads += r.calls;
       this.start = position;
-      this.end = position + got;
-      if (got < HEAD_BYTES) return false;
+      this.end = position + r.bytes;
+      if (r.bytes < HEAD_BYTES) return false;
     }
     const o = position - this.start;
     this.baseOffset = this.buf.readInt32BE(o + BASE_OFFSET_AT) * 2 ** 32 + this.buf.readUInt32BE(o + BASE_OFFSET_AT + 4);
