@@ -4,6 +4,8 @@
 // the load generator and the benchmarks; kafkajs stays a test-only check.
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { FrameDecoder, MIN_RESPONSE_FRAME_BYTES } from '../protocol/kafka/frame-decoder.js';
+import { MAX_RESPONSE_BYTES } from './response-frames.js';
 import { bytesOf, decodeResponse, encodeRequest, type ApiKey, type RequestInput, type ResponseBody } from '../protocol/kafka/index.js';
 
 interface Pending {
@@ -16,8 +18,7 @@ interface Pending {
 
 export class KafkaConnection {
   private readonly pending: Pending[] = [];
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES, MIN_RESPONSE_FRAME_BYTES);
   private nextCorrelationId = 1;
   private error: Error | null = null;
 
@@ -79,31 +80,19 @@ export class KafkaConnection {
   }
 
   private onData(b: Buffer): void {
-    this.chunks.push(b);
-    this.buffered += b.length;
-    for (;;) {
-      if (this.buffered < 4) return;
-      let head = this.chunks[0]!;
-      if (head.length < 4) head = this.flatten();
-      const size = head.readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      const all = this.flatten();
-      const frame = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(b);
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    for (const frame of frames) {
       const p = this.pending.shift();
       if (!p) return this.fail(new Error('a response arrived with no request waiting'));
       const id = frame.readInt32BE(0);
       if (id !== p.correlationId) return this.fail(new Error(`response for correlation id ${id}, expected ${p.correlationId}`));
       p.resolve(frame);
     }
-  }
-
-  private flatten(): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [all];
-    return all;
   }
 
   private fail(err: Error): void {

@@ -7,7 +7,7 @@
 // budget is spent.
 import type { Socket } from 'node:net';
 import type { FileRegion, TransferStrategy } from '../../transfer/types.js';
-import { FrameDecoder, FrameError } from './frame-decoder.js';
+import { FrameDecoder, FrameError } from '../../protocol/kafka/frame-decoder.js';
 import type { NetworkLimits } from './limits.js';
 import type { QueueBudget } from './queue-budget.js';
 

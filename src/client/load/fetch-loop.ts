@@ -4,8 +4,9 @@
 // all the same size (the load producer's), so the next offset follows from
 // how many whole batches a response carried.
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { bytesOf, decodeResponse, encodeRequest, encodeResponse } from '../../protocol/kafka/index.js';
+import { ResponseFrames } from '../response-frames.js';
 
 export interface FetchLoopResult {
   seconds: number;
@@ -17,7 +18,7 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
   const socket = connect(port, host);
   await once(socket, 'connect');
   socket.setNoDelay(true);
-  const frames = frameReader(socket);
+  const frames = new ResponseFrames(socket);
   const request = (offset: bigint, id: number): Buffer => {
     const body = bytesOf(
       encodeRequest(1, 11, id, 'mqlab-fetch-loop', {
@@ -43,7 +44,7 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
   try {
     while (offset < endOffset) {
       socket.write(request(offset, ++requests));
-      const frame = await frames();
+      const frame = (await frames.next())!;
       // Whole batches, and perhaps part of one more (a read may stop at
       // maxBytes inside a batch, as Kafka's does; it is fetched again).
       const recordBytes = frame.length - empty;
@@ -59,44 +60,4 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
     socket.destroy();
   }
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, bytes, requests };
-}
-
-/** Whole response frames, one per call, in order. */
-function frameReader(socket: Socket): () => Promise<Buffer> {
-  let chunks: Buffer[] = [];
-  let buffered = 0;
-  let waiting: ((f: Buffer) => void) | null = null;
-  let failed: Error | null = null;
-  let fail: ((e: Error) => void) | null = null;
-  const drain = (): void => {
-    if (!waiting || buffered < 4) return;
-    if (chunks[0]!.length < 4) chunks = [Buffer.concat(chunks)];
-    const size = chunks[0]!.readInt32BE(0);
-    if (buffered < 4 + size) return;
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    const rest = all.subarray(4 + size);
-    chunks = rest.length ? [rest] : [];
-    buffered = rest.length;
-    const w = waiting;
-    waiting = null;
-    fail = null;
-    w(all.subarray(4, 4 + size));
-  };
-  socket.on('data', (b: Buffer) => {
-    chunks.push(b);
-    buffered += b.length;
-    drain();
-  });
-  socket.on('close', () => {
-    failed = new Error('the broker closed the connection');
-    fail?.(failed);
-  });
-  socket.on('error', () => undefined);
-  return () =>
-    new Promise((resolve, reject) => {
-      if (failed) return reject(failed);
-      waiting = resolve;
-      fail = reject;
-      drain();
-    });
 }

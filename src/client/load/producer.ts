@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { bytesOf, decodeResponse, encodeRequest } from '../../protocol/kafka/index.js';
+import { ResponseFrames } from '../response-frames.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { nowMicros, StampedBatch } from './stamped-batch.js';
 
@@ -74,7 +75,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
   let sent = 0;
   let acked = 0;
   let sequence = 0;
-  let responses = new ResponseReader(socket);
+  let responses = new ResponseFrames(socket);
   const deadline = startMicros + o.maxMs * 1000;
 
   const sendOne = (): void => {
@@ -127,7 +128,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         await sleepMicros(50_000);
       }
     }
-    responses = new ResponseReader(socket);
+    responses = new ResponseFrames(socket);
     result.reconnects++;
     // Unanswered requests still sit in their slots (a slot is reused only
     // after its answer came): send them again, in order.
@@ -208,56 +209,4 @@ async function open(host: string, port: number): Promise<Socket> {
 
 function sleepMicros(us: number): Promise<void> {
   return new Promise((r) => (us >= 1000 ? setTimeout(r, Math.floor(us / 1000)) : setImmediate(r)));
-}
-
-/** Response frames in arrival order; next() waits up to a timeout. */
-class ResponseReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private readonly frames: Buffer[] = [];
-  private waiter: (() => void) | null = null;
-  closed = false;
-
-  constructor(socket: Socket) {
-    socket.on('data', (b: Buffer) => {
-      this.chunks.push(b);
-      this.buffered += b.length;
-      this.split();
-      this.waiter?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter?.();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  async next(timeoutMs: number): Promise<Buffer | undefined> {
-    if (this.frames.length === 0 && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(0, timeoutMs));
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.waiter = null;
-    }
-    if (this.frames.length === 0 && this.closed) throw new Error('the broker closed the connection');
-    return this.frames.shift();
-  }
-
-  private split(): void {
-    for (;;) {
-      if (this.buffered < 4) return;
-      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
-      const size = this.chunks[0]!.readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      this.frames.push(all.subarray(4, 4 + size));
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
-    }
-  }
 }

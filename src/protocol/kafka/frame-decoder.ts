@@ -1,9 +1,12 @@
-// Splits a byte stream into Kafka request frames: a 4-byte big-endian size,
-// then that many bytes. Holds at most one frame's worth of bytes, so memory
-// per connection is bounded by the frame limit.
+// Splits a byte stream into Kafka frames: a 4-byte big-endian size, then
+// that many bytes. Holds at most one frame's worth of bytes, so memory per
+// connection is bounded by the frame limit. The broker reads requests with
+// it, mqlab's clients read responses.
 
 /** The smallest request: api key (2), api version (2), correlation id (4). */
-export const MIN_FRAME_BYTES = 8;
+export const MIN_REQUEST_FRAME_BYTES = 8;
+/** The smallest response: its correlation id. */
+export const MIN_RESPONSE_FRAME_BYTES = 4;
 
 export class FrameError extends Error {
   constructor(message: string) {
@@ -16,7 +19,10 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly minFrameBytes = MIN_REQUEST_FRAME_BYTES,
+  ) {}
 
   /** Adds bytes; returns the complete frames (bodies, without the size). Throws FrameError on a bad size. */
   push(chunk: Buffer): Buffer[] {
@@ -26,7 +32,7 @@ export class FrameDecoder {
     for (;;) {
       if (this.buffered < 4) break;
       const size = this.peekSize();
-      if (size < MIN_FRAME_BYTES) throw new FrameError(`invalid frame size ${size} (a request is at least ${MIN_FRAME_BYTES} bytes)`);
+      if (size < this.minFrameBytes) throw new FrameError(`invalid frame size ${size} (a frame here is at least ${this.minFrameBytes} bytes)`);
       if (size > this.maxFrameBytes) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`);
       if (this.buffered < 4 + size) break;
       frames.push(this.take(4 + size).subarray(4));
