@@ -10,7 +10,9 @@
 // such a value would be silently lost otherwise. For the same reason it
 // refuses keys that are not fields at all.
 import { EncodeError, ProtocolError, withinField } from './errors.js';
-import { Reader, Writer, ZERO_UUID, type RecordsValue } from './primitives.js';
+import { ZERO_UUID, type RecordsValue } from './primitives.js';
+import { Reader } from './reader.js';
+import { Writer } from './writer.js';
 import {
   inVersions,
   isFlexible,

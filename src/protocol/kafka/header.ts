@@ -26,7 +26,9 @@ import {
 } from './apis/index.js';
 import { decode, encode } from './codec.js';
 import { EncodeError, ProtocolError, UnsupportedVersionError, withinField } from './errors.js';
-import { Reader, Writer, type Encoded } from './primitives.js';
+import type { Encoded } from './primitives.js';
+import { Reader } from './reader.js';
+import { Writer } from './writer.js';
 import { isFlexible, type Input, type MessageSpec } from './schema.js';
 
 const API_VERSIONS_KEY = 18;

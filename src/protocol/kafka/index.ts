@@ -47,15 +47,14 @@ export {
   type RequestHeader,
 } from './header.js';
 export {
-  Reader,
-  Writer,
   ZERO_UUID,
-  bytesOf,
   type Encoded,
   type EncodedPart,
   type RecordsValue,
   type RegionRecords,
 } from './primitives.js';
+export { Reader } from './reader.js';
+export { Writer, bytesOf } from './writer.js';
 export {
   inVersions,
   isFlexible,
