@@ -10,11 +10,13 @@
 // such a value would be silently lost otherwise. For the same reason it
 // refuses keys that are not fields at all.
 import { EncodeError, ProtocolError, withinField } from './errors.js';
-import { ZERO_UUID, type RecordsValue } from './primitives.js';
+import type { RecordsValue } from './primitives.js';
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 import {
+  camel,
   inVersions,
+  isArrayType,
   isFlexible,
   parseVersions,
   type Decoded,
@@ -23,6 +25,7 @@ import {
   type MessageSpec,
   type Primitive,
 } from './schema.js';
+import { checkDefault, defaultOf, isDefault } from './defaults.js';
 
 type ReadFn = (r: Reader) => unknown;
 type WriteFn = (w: Writer, value: unknown) => void;
@@ -57,14 +60,6 @@ const plans = new WeakMap<MessageSpec, Map<number, StructPlan>>();
 /** "ProduceRequest" v7 → "Produce v7", for error messages. */
 function label(message: MessageSpec, version: number): string {
   return `${message.name.replace(/(Request|Response)$/, '')} v${version}`;
-}
-
-function camel(name: string): string {
-  return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-function isArrayType(type: string): boolean {
-  return type.startsWith('[]');
 }
 
 export function isValidVersion(message: MessageSpec, version: number): boolean {
@@ -232,78 +227,6 @@ function scalar(type: Primitive, flexible: boolean, nullable: boolean): { read: 
       };
     default:
       throw new Error(`unknown primitive type "${String(type)}"`);
-  }
-}
-
-// ---- defaults --------------------------------------------------------
-
-/** A field's value when absent, as Kafka's generated code defaults it. */
-function defaultOf(field: Field): unknown {
-  const d = field.default;
-  if (isArrayType(field.type)) return d === null ? null : [];
-  if (field.fields !== undefined) return defaultStruct(field.fields);
-  switch (field.type) {
-    case 'bool':
-      return d ?? false;
-    case 'int64':
-      return BigInt(d ?? 0);
-    case 'string':
-      return d === undefined ? '' : d;
-    case 'uuid':
-      return d ?? ZERO_UUID;
-    case 'bytes':
-      return d === null ? null : Buffer.alloc(0);
-    case 'records':
-      return null;
-    default:
-      return Number(d ?? 0);
-  }
-}
-
-function defaultStruct(fields: readonly Field[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) out[camel(f.name)] = defaultOf(f);
-  return out;
-}
-
-/** Rejects a declared default that cannot be the field's value (a typo in a table). */
-function checkDefault(field: Field, where: string): void {
-  const d = field.default;
-  if (d === undefined) return;
-  if (d === null) {
-    if (field.nullableVersions === undefined) throw new Error(`${where}: default null on a field that is never nullable`);
-    return;
-  }
-  const type = field.fields !== undefined || isArrayType(field.type) ? 'array or struct' : field.type;
-  const ok =
-    type === 'bool'
-      ? typeof d === 'boolean'
-      : type === 'string' || type === 'uuid'
-        ? typeof d === 'string'
-        : type === 'array or struct' || type === 'bytes' || type === 'records'
-          ? false
-          : typeof d === 'number' && Number.isInteger(d);
-  if (!ok) throw new Error(`${where}: default ${JSON.stringify(d)} does not fit type ${field.type}`);
-}
-
-/** Whether writing `value` would say nothing the default does not. */
-function isDefault(field: Field, value: unknown): boolean {
-  if (value === undefined) return true;
-  const d = defaultOf(field);
-  if (value === null || d === null) return value === d;
-  if (isArrayType(field.type)) return Array.isArray(value) && value.length === 0;
-  if (field.fields !== undefined) {
-    if (typeof value !== 'object') return false;
-    const obj = value as Record<string, unknown>;
-    return field.fields.every((f) => isDefault(f, obj[camel(f.name)]));
-  }
-  switch (field.type) {
-    case 'int64':
-      return (typeof value === 'bigint' || typeof value === 'number') && BigInt(value) === d;
-    case 'bytes':
-      return value instanceof Uint8Array && value.length === 0;
-    default:
-      return value === d;
   }
 }
 

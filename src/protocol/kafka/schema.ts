@@ -113,6 +113,16 @@ export function inVersions(spec: string | undefined, version: number): boolean {
   return version >= min && version <= max;
 }
 
+/** Kafka's PascalCase field name as the codec presents it. */
+export function camel(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** "[]int32" or "[]TopicData": an array field. */
+export function isArrayType(type: string): boolean {
+  return type.startsWith('[]');
+}
+
 export function isFlexible(message: MessageSpec, version: number): boolean {
   return inVersions(message.flexibleVersions, version);
 }
