@@ -59,7 +59,7 @@ export class StampedBatch {
   stamp(firstSequence: number, sentMicros: number, wallMs: number): Buffer {
     const b = this.bytes;
     for (let i = 0; i < this.records; i++) {
-      b.writeBigInt64BE(BigInt(firstSequence + i), this.keyAt[i]! + 8);
+      writeUint53(b, firstSequence + i, this.keyAt[i]! + 8);
       b.writeDoubleBE(sentMicros, this.valueAt[i]!);
     }
     b.writeBigInt64BE(BigInt(wallMs), BASE_TIMESTAMP_AT);
@@ -67,6 +67,14 @@ export class StampedBatch {
     writeBatchCrc(b, 0);
     return b;
   }
+}
+
+const TWO_32 = 2 ** 32;
+
+/** A non-negative integer below 2^53 as an int64, without a BigInt per record (the hot path). */
+function writeUint53(buf: Buffer, value: number, at: number): void {
+  buf.writeUInt32BE(Math.floor(value / TWO_32), at);
+  buf.writeUInt32BE(value >>> 0, at + 4);
 }
 
 function readVarInt64Skip(cur: Cursor): void {
@@ -103,7 +111,7 @@ export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecor
       const offset = base + BigInt(offsetDelta);
       if (offset >= from && keyLength === KEY_BYTES) {
         const producerId = buf.readBigInt64BE(cur.pos);
-        const sequence = Number(buf.readBigInt64BE(cur.pos + 8));
+        const sequence = buf.readUInt32BE(cur.pos + 8) * TWO_32 + buf.readUInt32BE(cur.pos + 12);
         cur.pos += keyLength;
         readVarInt(cur);
         each({ producerId, sequence, sentMicros: buf.readDoubleBE(cur.pos) }, offset);
