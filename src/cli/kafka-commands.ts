@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Admin } from '../client/admin.js';
 import { consoleConsume, consoleProduce } from '../client/console.js';
 import { decodeAssignment } from '../client/consumer-protocol.js';
+import { table } from '../lab/stats.js';
 
 const BOOTSTRAP = '127.0.0.1:9092';
 
@@ -18,12 +19,6 @@ function run<T>(action: (o: T) => Promise<void>): (o: T) => Promise<void> {
       process.exit(1);
     }
   };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 function keyValues(list: string[] = []): Record<string, string> {
