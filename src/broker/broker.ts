@@ -66,6 +66,16 @@ export interface FetchResult extends TopicPartition {
   bytes: number;
 }
 
+/** What the broker tells observers (the HTTP API's metrics) of its traffic. */
+export interface BrokerObserver {
+  /** A produce to one partition answered; `bytes` of record batches; `ms` from call to answer. */
+  produced(result: ProduceResult, bytes: number, ms: number): void;
+  /** A fetch answered (long-poll wait included). */
+  fetched(results: readonly FetchResult[], ms: number): void;
+  /** A call that threw (a bug, or a storage failure with no Kafka error). */
+  failed(what: 'produce' | 'fetch'): void;
+}
+
 const NO_OFFSET = -1n;
 
 export class Broker {
@@ -78,6 +88,7 @@ export class Broker {
   private readonly producerIds: ProducerIds;
   private readonly watch = new AppendWatch();
   private closed = false;
+  private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
   readonly configs: BrokerConfigs;
 
@@ -182,7 +193,25 @@ export class Broker {
     }
   }
 
+  /** Hears of every produce and fetch, whichever protocol asked (the metrics). */
+  observe(observer: BrokerObserver): void {
+    this.observers.push(observer);
+  }
+
   async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1): Promise<ProduceResult> {
+    if (this.observers.length === 0) return this.produceOnce(topic, partition, records, acks);
+    const started = performance.now();
+    try {
+      const r = await this.produceOnce(topic, partition, records, acks);
+      for (const o of this.observers) o.produced(r, records?.length ?? 0, performance.now() - started);
+      return r;
+    } catch (err) {
+      for (const o of this.observers) o.failed('produce');
+      throw err;
+    }
+  }
+
+  private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks): Promise<ProduceResult> {
     const fail = (error: string, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
     const t = this.topic(topic);
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
@@ -226,6 +255,19 @@ export class Broker {
    * past maxBytes (KIP-74), so a consumer always makes progress.
    */
   async fetch(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> {
+    if (this.observers.length === 0) return this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes);
+    const started = performance.now();
+    try {
+      const results = await this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes);
+      for (const o of this.observers) o.fetched(results, performance.now() - started);
+      return results;
+    } catch (err) {
+      for (const o of this.observers) o.failed('fetch');
+      throw err;
+    }
+  }
+
+  private async fetchOnce(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       const results = this.readAll(partitions, maxBytes);

@@ -2,16 +2,12 @@
 // the Kafka listener's handlers and this HTTP API both call
 // broker.produce() and broker.fetch(), so counting there covers both.
 //
-// The Broker has no observer hook (and src/broker is not this module's to
-// change), so meterBroker() wraps those two methods on the instance: callers
-// look them up on the object at each call, so the wrap sees every call made
-// after it, including the Kafka handlers'. It is done once per broker and
-// costs one performance.now() pair and a few additions per call. A hook in
-// Broker itself would be the cleaner home for this; see README "Counters".
-import type { Acks, Broker, FetchPartition, FetchResult, ProduceResult } from '../../broker/broker.js';
+// meterBroker() registers a BrokerMeter as the broker's observer, once per
+// broker: a performance.now() pair and a few additions per call.
+import type { Broker, BrokerObserver, FetchResult, ProduceResult } from '../../broker/broker.js';
 import { Histogram } from './histogram.js';
 
-export class BrokerMeter {
+export class BrokerMeter implements BrokerObserver {
   /** broker.produce() calls: one per partition of a Kafka Produce request, one per HTTP produce. */
   produceCalls = 0;
   /** Record-batch bytes of the calls that succeeded. */
@@ -30,6 +26,32 @@ export class BrokerMeter {
   /** From the call to its answer, long-poll waiting included. */
   readonly fetchLatency = new Histogram();
 
+  produced(r: ProduceResult, bytes: number, ms: number): void {
+    this.produceCalls++;
+    this.produceLatency.observe(ms / 1000);
+    if (r.error === 'NONE') this.produceBytes += bytes;
+    else this.countProduceError(r.error);
+  }
+
+  fetched(results: readonly FetchResult[], ms: number): void {
+    this.fetchCalls++;
+    this.fetchLatency.observe(ms / 1000);
+    for (const r of results) {
+      if (r.error === 'NONE') this.fetchBytes += r.bytes;
+      else this.countFetchError(r.error);
+    }
+  }
+
+  failed(what: 'produce' | 'fetch'): void {
+    if (what === 'produce') {
+      this.produceCalls++;
+      this.countProduceError('UNKNOWN_SERVER_ERROR');
+    } else {
+      this.fetchCalls++;
+      this.countFetchError('UNKNOWN_SERVER_ERROR');
+    }
+  }
+
   countProduceError(error: string): void {
     this.produceErrors.set(error, (this.produceErrors.get(error) ?? 0) + 1);
   }
@@ -41,49 +63,12 @@ export class BrokerMeter {
 
 const meters = new WeakMap<Broker, BrokerMeter>();
 
-/** The broker's meter, wrapping its produce and fetch on first use. */
+/** The broker's meter, registered as its observer on first use. */
 export function meterBroker(broker: Broker): BrokerMeter {
   const existing = meters.get(broker);
   if (existing) return existing;
   const m = new BrokerMeter();
   meters.set(broker, m);
-
-  const produce = broker.produce.bind(broker);
-  broker.produce = (topic: string, partition: number, records: Buffer | null, acks?: Acks): Promise<ProduceResult> => {
-    const started = performance.now();
-    m.produceCalls++;
-    return produce(topic, partition, records, acks).then(
-      (r) => {
-        m.produceLatency.observe((performance.now() - started) / 1000);
-        if (r.error === 'NONE') m.produceBytes += records?.length ?? 0;
-        else m.countProduceError(r.error);
-        return r;
-      },
-      (err: unknown) => {
-        m.countProduceError('UNKNOWN_SERVER_ERROR');
-        throw err;
-      },
-    );
-  };
-
-  const fetch = broker.fetch.bind(broker);
-  broker.fetch = (partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> => {
-    const started = performance.now();
-    m.fetchCalls++;
-    return fetch(partitions, maxWaitMs, minBytes, maxBytes).then(
-      (results) => {
-        m.fetchLatency.observe((performance.now() - started) / 1000);
-        for (const r of results) {
-          if (r.error === 'NONE') m.fetchBytes += r.bytes;
-          else m.countFetchError(r.error);
-        }
-        return results;
-      },
-      (err: unknown) => {
-        m.countFetchError('UNKNOWN_SERVER_ERROR');
-        throw err;
-      },
-    );
-  };
+  broker.observe(m);
   return m;
 }
