@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bytesResponse, type KafkaRequest, type KafkaResponse, type RequestHandler } from '../src/broker/network/connection.js';
 import type { NetworkLimits } from '../src/broker/network/limits.js';
 import { KafkaServer } from '../src/broker/network/server.js';
-import { LiveTransfer } from '../src/transfer/index.js';
+import { holdRegion, LiveTransfer, SharedFile, type FileRegion } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { RawClient } from './helpers/raw-client.js';
 
@@ -76,11 +76,15 @@ describe('broker network layer', () => {
     const tmp = tempDir();
     const fd = openSync(join(tmp.dir, 'r.log'), 'w+');
     writeSync(fd, Buffer.from('0123456789'));
-    const port = await start({}, (req) => ({ parts: [{ bytes: Buffer.from([req.correlationId]), regions: [{ fd, position: 2, length: 5 }] }, { bytes: Buffer.from('!'), regions: [{ fd, position: 0, length: 1 }] }] }));
+    const file = new SharedFile(fd, 'r.log');
+    // Each region leases the file, as an engine's read does; the connection gives the leases back once sent.
+    const leased = (position: number, length: number): FileRegion => holdRegion({ file, position, length });
+    const port = await start({}, (req) => ({ parts: [{ bytes: Buffer.from([req.correlationId]), regions: [leased(2, 5)] }, { bytes: Buffer.from('!'), regions: [leased(0, 1)] }] }));
     const c = await client(port);
     c.send(RawClient.frame(1, 0, 7));
     expect((await c.next())!.toString('latin1')).toBe('\x0723456!0');
-    closeSync(fd);
+    file.close();
+    expect(file.open).toBe(false);
     tmp.cleanup();
   });
 

@@ -33,6 +33,7 @@ import {
   type MessageSpec,
 } from '../src/protocol/kafka/index.js';
 import type { FileRegion } from '../src/transfer/types.js';
+import type { SharedFile } from '../src/transfer/shared-file.js';
 
 // Every declared version of every API, for tests that go past what is advertised.
 const DECLARED = registryOf(
@@ -347,13 +348,15 @@ describe('records', () => {
     }
   });
 
+  // Stand-ins for open files: the codec only carries regions, it never reads them.
+  const files = new Map<number, SharedFile>([7, 8].map((fd) => [fd, { fd, path: `file ${fd}` } as unknown as SharedFile]));
   const fileBytes = new Map<number, Buffer>([
     [7, Buffer.from('0123456789abcdefghij')],
     [8, Buffer.from('ABCDEFGHIJ')],
   ]);
-  const region = (fd: number, position: number, length: number): FileRegion => ({ fd, position, length });
+  const region = (fd: number, position: number, length: number): FileRegion => ({ file: files.get(fd)!, position, length });
   const regionBytes = (regions: readonly FileRegion[]): Buffer =>
-    Buffer.concat(regions.map((r) => fileBytes.get(r.fd)!.subarray(r.position, r.position + r.length)));
+    Buffer.concat(regions.map((r) => fileBytes.get(r.file.fd)!.subarray(r.position, r.position + r.length)));
   /** The bytes a transfer strategy would put on the wire. */
   const wire = (e: Encoded): Buffer => Buffer.concat(e.parts.flatMap((p) => [p.bytes, regionBytes(p.regions)]));
 

@@ -48,7 +48,7 @@ function sameEnds(region: FileRegion, file: Buffer): boolean {
   const n = Math.min(4096, region.length);
   const buf = Buffer.alloc(n);
   for (const at of [region.position, region.position + region.length - n]) {
-    if (readSync(region.fd, buf, 0, n, at) !== n || !buf.equals(file.subarray(at, at + n))) return false;
+    if (readSync(region.file.fd, buf, 0, n, at) !== n || !buf.equals(file.subarray(at, at + n))) return false;
   }
   return true;
 }

@@ -5,7 +5,7 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../src/native/addon.js';
-import { resetTransferCounters, strategyByName, transferCounters, type FileRegion } from '../src/transfer/index.js';
+import { resetTransferCounters, SharedFile, strategyByName, transferCounters, type FileRegion } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { hashExactly, PairFactory, readExactly } from './helpers/sockets.js';
 
@@ -13,19 +13,20 @@ const pairs = new PairFactory();
 const tmp = tempDir();
 const fileA = randomBytes(3 * 1024 * 1024 + 17);
 const fileB = randomBytes(70_001);
-let fdA = -1;
-let fdB = -1;
+let fdA: SharedFile;
+let fdB: SharedFile;
 
-function writeFile(name: string, data: Buffer): number {
-  const fd = openSync(join(tmp.dir, name), 'w+');
+function writeFile(name: string, data: Buffer): SharedFile {
+  const path = join(tmp.dir, name);
+  const fd = openSync(path, 'w+');
   writeSync(fd, data, 0, data.length, 0);
-  return fd;
+  return new SharedFile(fd, path);
 }
 
 function expected(header: Buffer | null, regions: FileRegion[]): Buffer {
   const parts = header ? [header] : [];
   for (const r of regions) {
-    const src = r.fd === fdA ? fileA : fileB;
+    const src = r.file === fdA ? fileA : fileB;
     parts.push(src.subarray(r.position, r.position + r.length));
   }
   return Buffer.concat(parts);
@@ -39,8 +40,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pairs.stop();
-  closeSync(fdA);
-  closeSync(fdB);
+  fdA.close();
+  fdB.close();
   tmp.cleanup();
 });
 
@@ -51,16 +52,16 @@ function shapes(): Record<string, { header: Buffer | null; regions: FileRegion[]
     const size = useA ? fileA.length : fileB.length;
     const length = i % 7 === 0 ? 0 : 1 + ((i * 7919) % 9000);
     const position = (i * 104729) % (size - length);
-    many.push({ fd: useA ? fdA : fdB, position, length });
+    many.push({ file: useA ? fdA : fdB, position, length });
   }
   return {
     'nothing at all': { header: null, regions: [] },
     'header only': { header: Buffer.from('just a header'), regions: [] },
-    'one byte': { header: null, regions: [{ fd: fdA, position: 5, length: 1 }] },
-    'one empty region': { header: Buffer.from('h'), regions: [{ fd: fdA, position: 0, length: 0 }] },
-    'unaligned': { header: Buffer.alloc(13, 7), regions: [{ fd: fdA, position: 4097, length: 123_457 }] },
-    'last byte of file': { header: null, regions: [{ fd: fdB, position: fileB.length - 1, length: 1 }] },
-    'whole file': { header: Buffer.alloc(4, 1), regions: [{ fd: fdA, position: 0, length: fileA.length }] },
+    'one byte': { header: null, regions: [{ file: fdA, position: 5, length: 1 }] },
+    'one empty region': { header: Buffer.from('h'), regions: [{ file: fdA, position: 0, length: 0 }] },
+    'unaligned': { header: Buffer.alloc(13, 7), regions: [{ file: fdA, position: 4097, length: 123_457 }] },
+    'last byte of file': { header: null, regions: [{ file: fdB, position: fileB.length - 1, length: 1 }] },
+    'whole file': { header: Buffer.alloc(4, 1), regions: [{ file: fdA, position: 0, length: fileA.length }] },
     'many regions of two files': { header: Buffer.from('many'), regions: many },
   };
 }
@@ -80,7 +81,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
 
   it('counts syscalls, bytes and copies per its model', async () => {
     const header = Buffer.alloc(100, 1);
-    const region = { fd: fdA, position: 1, length: 1024 * 1024 };
+    const region = { file: fdA, position: 1, length: 1024 * 1024 };
     const { sender, receiver } = await pairs.pair();
     const got = readExactly(receiver, header.length + region.length);
     resetTransferCounters();
@@ -106,23 +107,36 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
 
   it('rejects a region past the end of its file', async () => {
     const { sender } = await pairs.pair();
-    await expect(strategy.send(sender, null, [{ fd: fdB, position: fileB.length - 10, length: 11 }])).rejects.toMatchObject({
+    await expect(strategy.send(sender, null, [{ file: fdB, position: fileB.length - 10, length: 11 }])).rejects.toMatchObject({
       code: 'ENODATA',
     });
   });
 
-  it('rejects a closed file descriptor with EBADF', async () => {
+  it('refuses a region whose file was closed, without reading the fd number', async () => {
+    const { sender } = await pairs.pair();
+    const file = writeFile(`closed-${name}.log`, Buffer.from('x'));
+    file.close();
+    // The number may already name another file: the send is refused before the addon sees it.
+    expect(file.open).toBe(false);
+    await expect(strategy.send(sender, null, [{ file, position: 0, length: 1 }])).rejects.toMatchObject({ code: 'ERR_FILE_CLOSED' });
+  });
+
+  it('rejects an fd closed behind the region\'s back with EBADF', async () => {
     // The pair first: a socket opened after the close would reuse the fd.
     const { sender } = await pairs.pair();
-    const fd = writeFile(`closed-${name}.log`, Buffer.from('x'));
+    const path = join(tmp.dir, `raw-closed-${name}.log`);
+    const fd = openSync(path, 'w+');
+    writeSync(fd, Buffer.from('x'));
     closeSync(fd);
-    await expect(strategy.send(sender, null, [{ fd, position: 0, length: 1 }])).rejects.toMatchObject({ code: 'EBADF' });
+    const file = new SharedFile(fd, path);
+    await expect(strategy.send(sender, null, [{ file, position: 0, length: 1 }])).rejects.toMatchObject({ code: 'EBADF' });
   });
 });
 
 describe('large files', () => {
   it('sends from a position past 4 GiB in a sparse file', async () => {
     const fd = openSync(join(tmp.dir, 'sparse.log'), 'w+');
+    const file = new SharedFile(fd, 'sparse.log');
     const far = 4 * 1024 ** 3 + 12_345;
     const data = randomBytes(100_000);
     ftruncateSync(fd, far + data.length + 4096);
@@ -131,18 +145,19 @@ describe('large files', () => {
       const { sender, receiver } = await pairs.pair();
       const got = readExactly(receiver, data.length + 8);
       await strategyByName(name).send(sender, null, [
-        { fd, position: far, length: data.length },
-        { fd, position: far - 8, length: 8 }, // a hole: zeros
+        { file, position: far, length: data.length },
+        { file, position: far - 8, length: 8 }, // a hole: zeros
       ]);
       const bytes = await got;
       expect(bytes.subarray(0, data.length).equals(data)).toBe(true);
       expect(bytes.subarray(data.length).equals(Buffer.alloc(8))).toBe(true);
     }
-    closeSync(fd);
+    file.close();
   });
 
   it('sends 1 GiB in one send with every strategy', async () => {
     const fd = openSync(join(tmp.dir, 'big.log'), 'w+');
+    const file = new SharedFile(fd, 'big.log');
     const block = randomBytes(1024 * 1024);
     const h = createHash('sha1');
     for (let i = 0; i < 1024; i++) {
@@ -154,10 +169,10 @@ describe('large files', () => {
     for (const name of STRATEGY_NAMES) {
       const { sender, receiver } = await pairs.pair();
       const got = hashExactly(receiver, 1024 ** 3);
-      await strategyByName(name).send(sender, null, [{ fd, position: 0, length: 1024 ** 3 }]);
+      await strategyByName(name).send(sender, null, [{ file, position: 0, length: 1024 ** 3 }]);
       expect(await got).toBe(want);
       sender.destroy();
     }
-    closeSync(fd);
+    file.close();
   }, 120_000);
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native, STRATEGY_NAMES } from '../src/native/addon.js';
-import { LiveTransfer, resetTransferCounters, strategyByName, transferCounters } from '../src/transfer/index.js';
+import { LiveTransfer, resetTransferCounters, SharedFile, strategyByName, transferCounters } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { PairFactory, readExactly } from './helpers/sockets.js';
 
@@ -15,16 +15,18 @@ const pairs = new PairFactory();
 const tmp = tempDir();
 const data = randomBytes(8 * 1024 * 1024);
 let fd = -1;
+let file: SharedFile;
 
 beforeAll(async () => {
   await pairs.start();
   fd = openSync(join(tmp.dir, 'data.log'), 'w+');
   writeSync(fd, data, 0, data.length, 0);
+  file = new SharedFile(fd, 'data.log');
 });
 
 afterAll(async () => {
   await pairs.stop();
-  closeSync(fd);
+  file.close();
   tmp.cleanup();
 });
 
@@ -36,7 +38,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     receiver.pause();
     resetTransferCounters();
     let settled = false;
-    const sending = strategy.send(sender, Buffer.from('HDR'), [{ fd, position: 0, length: data.length }]).then(() => {
+    const sending = strategy.send(sender, Buffer.from('HDR'), [{ file, position: 0, length: data.length }]).then(() => {
       settled = true;
     });
     // The socket buffers cannot hold 8 MiB: the send must be waiting now,
@@ -74,7 +76,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
   it('rejects, without crashing, when the peer closes mid-send', async () => {
     const { sender, receiver } = await pairs.pair();
     receiver.pause();
-    const sending = strategy.send(sender, null, [{ fd, position: 0, length: data.length }]);
+    const sending = strategy.send(sender, null, [{ file, position: 0, length: data.length }]);
     await sleep(20);
     receiver.resetAndDestroy(); // RST: the sender's next write fails
     const err = (await sending.then(() => null, (e: unknown) => e)) as NodeJS.ErrnoException | null;
@@ -88,7 +90,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
   it('rejects queued sends when the socket is destroyed locally', async () => {
     const { sender, receiver } = await pairs.pair();
     receiver.pause();
-    const first = strategy.send(sender, null, [{ fd, position: 0, length: data.length }]);
+    const first = strategy.send(sender, null, [{ file, position: 0, length: data.length }]);
     const second = strategy.send(sender, Buffer.from('never'), []);
     await sleep(20);
     sender.destroy();
@@ -102,7 +104,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     writeSync(own, data, 0, data.length, 0);
     const { sender, receiver } = await pairs.pair();
     receiver.pause();
-    const sending = strategy.send(sender, null, [{ fd: own, position: 0, length: data.length }]);
+    const sending = strategy.send(sender, null, [{ file: new SharedFile(own, 'own.log'), position: 0, length: data.length }]);
     await sleep(20);
     closeSync(own);
     // The fd number is free now; the next open takes it, with other bytes.
@@ -119,7 +121,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     const got = readExactly(receiver, 6 + 1000);
     sender.write('node:');
     sender.write('!');
-    await strategy.send(sender, null, [{ fd, position: 0, length: 1000 }]);
+    await strategy.send(sender, null, [{ file, position: 0, length: 1000 }]);
     const bytes = await got;
     expect(bytes.subarray(0, 6).toString()).toBe('node:!');
     expect(bytes.subarray(6).equals(data.subarray(0, 1000))).toBe(true);
@@ -135,7 +137,7 @@ describe('many sockets', () => {
       const strategy = strategyByName(STRATEGY_NAMES[i % 3]!);
       const parts = Array.from({ length: sizes }, (_, k) => ({
         header: Buffer.from(`socket ${i} part ${k};`),
-        region: { fd, position: (i * 7919 + k * 104729) % (data.length - 300_000), length: 100_000 + k * 50_000 },
+        region: { file, position: (i * 7919 + k * 104729) % (data.length - 300_000), length: 100_000 + k * 50_000 },
       }));
       const want = Buffer.concat(parts.flatMap((p) => [p.header, data.subarray(p.region.position, p.region.position + p.region.length)]));
       const got = readExactly(receiver, want.length);
@@ -160,7 +162,7 @@ describe('live swap', () => {
     const results = await Promise.all(
       sockets.map(async ({ sender, receiver }, i) => {
         const regions = Array.from({ length: sendsPerSocket }, (_, k) => ({
-          fd,
+          file,
           position: ((i + 1) * k * 65_537) % (data.length - 262_144),
           length: 262_144,
         }));

@@ -1,6 +1,7 @@
 // The append and read loops the storage benchmark times.
 import { readSync } from 'node:fs';
 import { encodeBatch } from '../../src/records/index.js';
+import { releaseRegions } from '../../src/transfer/index.js';
 import type { FlushPolicy, StorageEngine, TopicPartition } from '../../src/storage/types.js';
 
 import { SOURCE_COPIES } from './baselines.js';
@@ -72,10 +73,11 @@ export function readLoop(engine: StorageEngine, tps: TopicPartition[]): ReadRun 
       for (const region of r.regions) {
         if (region.length > buf.length) buf = Buffer.allocUnsafe(region.length);
         let got = 0;
-        while (got < region.length) got += readSync(region.fd, buf, got, region.length - got, region.position + got);
+        while (got < region.length) got += readSync(region.file.fd, buf, got, region.length - got, region.position + got);
         bytes += region.length;
         last = lastWholeBatchOffset(buf, region.length, last);
       }
+      releaseRegions(r.regions);
       if (last < offset) break;
       offset = last + 1n;
     }

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { native, STRATEGY_NAMES, type StrategyName, type StrategyCounters } from '../../src/native/addon.js';
-import { resetTransferCounters, strategyByName, transferCounters } from '../../src/transfer/index.js';
+import { resetTransferCounters, strategyByName, transferCounters, type SharedFile } from '../../src/transfer/index.js';
 
 export type Sender = StrategyName | 'threadpool-sendfile' | 'node-write';
 
@@ -34,10 +34,10 @@ function poolSend(fd: number, regions: Float64Array): Promise<void> {
 }
 
 /** Sends [0, size) of the file `count` times over one connection. */
-export async function runAddon(port: number, fd: number, memory: Buffer, sender: Sender, size: number, count: number): Promise<AddonResult> {
+export async function runAddon(port: number, file: SharedFile, memory: Buffer, sender: Sender, size: number, count: number): Promise<AddonResult> {
   const sock = await open(port);
-  const region = [{ fd, position: 0, length: size }];
-  const packed = new Float64Array([fd, 0, size]);
+  const region = [{ file, position: 0, length: size }];
+  const packed = new Float64Array([file.fd, 0, size]);
   const sockFd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
   const slice = memory.subarray(0, size);
   resetTransferCounters();

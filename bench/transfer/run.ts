@@ -6,13 +6,14 @@
 //   node dist/bench/transfer/run.js [--reps 3] [--mib-per-run 512]
 //        [--sizes 16384,262144,1048576,67108864] [--strace] [--out FILE]
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packageRoot, STRATEGY_NAMES, type StrategyName } from '../../src/native/addon.js';
 import { environment } from '../lib/environment.js';
 import { fmtBytes, fmtSpread, spread, table, type Spread } from '../lib/stats.js';
+import { SharedFile } from '../../src/transfer/index.js';
 import { runAddon, type AddonResult, type Sender } from './addon-runner.js';
 import { buildReference, runReference, Sink, type RefResult } from './reference.js';
 import { straceAvailable, straceCheck, type StraceCheck } from './strace-check.js';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   const bin = buildReference(root);
   const file = dataFile(root);
   const memory = readFileSync(file);
-  const fd = openSync(file, 'r');
+  const shared = new SharedFile(openSync(file, 'r'), file);
   const sink = await Sink.start(bin);
   const senders: Sender[] = [...STRATEGY_NAMES, 'node-write', 'threadpool-sendfile'];
   const addon = new Map<string, AddonResult[]>();
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
         if ((STRATEGY_NAMES as readonly string[]).includes(s)) {
           push(ref, key(size, s), runReference(bin, sink.port, file, s, size, count));
         }
-        push(addon, key(size, s), await runAddon(sink.port, fd, memory, s, size, count));
+        push(addon, key(size, s), await runAddon(sink.port, shared, memory, s, size, count));
       }
     }
   }
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     }
   }
   await sink.stop();
-  closeSync(fd);
+  shared.close();
 
   console.log(
     table(

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
-import { readRegionBytes } from '../storage/read-bytes.js';
+import { readBytesAt } from '../storage/read-bytes.js';
 import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
-import { LiveTransfer } from '../transfer/index.js';
+import { LiveTransfer, releaseRegions } from '../transfer/index.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
@@ -62,8 +62,14 @@ export interface FetchResult extends TopicPartition {
   error: string;
   highWatermark: bigint;
   logStartOffset: bigint;
+  /** Each holds a lease on its file: whoever takes the results sends or releases them (releaseFetched). */
   regions: FileRegion[];
   bytes: number;
+}
+
+/** Gives back the leases of fetch results that will not be sent. */
+export function releaseFetched(results: readonly FetchResult[]): void {
+  for (const r of results) releaseRegions(r.regions);
 }
 
 /** What the broker tells observers (the HTTP API's metrics) of its traffic. */
@@ -274,6 +280,8 @@ export class Broker {
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
       if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
+      // Not enough yet: read again when woken, so hold nothing meanwhile.
+      releaseFetched(results);
       await this.watch.wait(
         partitions.map((p) => tpKey(p)),
         remaining,
@@ -282,26 +290,38 @@ export class Broker {
   }
 
   private readAll(partitions: readonly FetchPartition[], maxBytes: number): FetchResult[] {
-    let budget = maxBytes;
-    return partitions.map((p, i) => {
-      const tp = { topic: p.topic, partition: p.partition };
-      const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
-      const t = this.topics.get(p.topic);
-      if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
-      const hw = this.engine.highWatermark(tp);
-      const start = this.engine.logStartOffset(tp);
-      if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
-      const limit = Math.min(p.maxBytes, Math.max(budget, 0));
-      if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
-      try {
-        const r = this.engine.read(tp, p.fetchOffset, Math.max(limit, 1));
+    const results: FetchResult[] = [];
+    try {
+      let budget = maxBytes;
+      for (let i = 0; i < partitions.length; i++) {
+        const r = this.readOne(partitions[i]!, i, budget);
         budget -= r.bytes;
-        return { ...base, error: 'NONE', highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, regions: r.regions, bytes: r.bytes };
-      } catch (err) {
-        if (err instanceof StorageError) return { ...base, error: err.code, highWatermark: hw, logStartOffset: start };
-        throw err;
+        results.push(r);
       }
-    });
+      return results;
+    } catch (err) {
+      releaseFetched(results);
+      throw err;
+    }
+  }
+
+  private readOne(p: FetchPartition, i: number, budget: number): FetchResult {
+    const tp = { topic: p.topic, partition: p.partition };
+    const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
+    const t = this.topics.get(p.topic);
+    if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
+    const hw = this.engine.highWatermark(tp);
+    const start = this.engine.logStartOffset(tp);
+    if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
+    const limit = Math.min(p.maxBytes, Math.max(budget, 0));
+    if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
+    try {
+      const r = this.engine.read(tp, p.fetchOffset, Math.max(limit, 1));
+      return { ...base, error: 'NONE', highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, regions: r.regions, bytes: r.bytes };
+    } catch (err) {
+      if (err instanceof StorageError) return { ...base, error: err.code, highWatermark: hw, logStartOffset: start };
+      throw err;
+    }
   }
 
   /** ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time (-1 if none). */
@@ -330,7 +350,7 @@ export class Broker {
     let offset = this.engine.logStartOffset(tp);
     const hw = this.engine.highWatermark(tp);
     while (offset < hw) {
-      const bytes = readRegionBytes(this.engine.read(tp, offset, 4 * 1024 * 1024).regions);
+      const bytes = readBytesAt(this.engine, tp, offset, 4 * 1024 * 1024);
       let at = 0;
       let next = offset;
       while (at + 61 <= bytes.length) {

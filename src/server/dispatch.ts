@@ -4,6 +4,7 @@
 // in a layout it will read), except ApiVersions of too new a version, which
 // is answered in the v0 layout with UNSUPPORTED_VERSION and our ranges, so
 // the client retries with one we speak (KIP-511).
+import { releaseFetched } from '../broker/broker.js';
 import type { KafkaRequest, KafkaResponse, RequestHandler } from '../broker/network/connection.js';
 import {
   ApiKeys,
@@ -47,6 +48,7 @@ export function createDispatcher(base: Ctx): RequestHandler {
       return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body as ResponseInput<ApiKey>).parts };
     } catch (err) {
       if (err instanceof EncodeError) ctx.log('error', `bug: a response the codec cannot write: ${err.message}`);
+      if (meta.fetched) releaseFetched(meta.fetched);
       throw err;
     }
   };
@@ -64,7 +66,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.Produce:
       return produce(ctx, req.body);
     case ApiKeys.Fetch:
-      return fetch(ctx, req.body, v);
+      return fetch(ctx, req.body, meta);
     case ApiKeys.ListOffsets:
       return listOffsets(ctx, req.body, v);
     case ApiKeys.JoinGroup:

@@ -1,5 +1,7 @@
 import { readSync } from 'node:fs';
+import { releaseRegions } from '../transfer/shared-file.js';
 import type { FileRegion } from '../transfer/types.js';
+import type { StorageEngine, TopicPartition } from './types.js';
 
 /**
  * Reads up to `length` bytes at `position` into `buf` at `at`, going on
@@ -23,8 +25,22 @@ export function readRegionBytes(regions: readonly FileRegion[]): Buffer {
   const out = Buffer.allocUnsafe(regions.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of regions) {
-    if (preadFully(r.fd, out, at, r.length, r.position).bytes < r.length) throw new Error(`region ${r.position}+${r.length} lies past the end of its file`);
+    if (preadFully(r.file.fd, out, at, r.length, r.position).bytes < r.length) throw new Error(`region ${r.position}+${r.length} lies past the end of its file`);
     at += r.length;
   }
   return out;
+}
+
+/**
+ * The bytes an engine read returns, copied into memory, with the read's
+ * leases given back at once (for the paths that look inside records:
+ * startup scans, JSON answers).
+ */
+export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number): Buffer {
+  const { regions } = engine.read(tp, offset, maxBytes);
+  try {
+    return readRegionBytes(regions);
+  } finally {
+    releaseRegions(regions);
+  }
 }

@@ -42,7 +42,10 @@ function packRegions(regions: readonly FileRegion[]): Float64Array | null {
   const packed = new Float64Array(regions.length * 3);
   for (let i = 0; i < regions.length; i++) {
     const r = regions[i]!;
-    packed[i * 3] = r.fd;
+    // A closed file's number may already belong to another file: refuse the
+    // send rather than read whatever the number names now.
+    if (!r.file.open) throw Object.assign(new Error(`${r.file.path} was closed before its region was sent`), { code: 'ERR_FILE_CLOSED' });
+    packed[i * 3] = r.file.fd;
     packed[i * 3 + 1] = r.position;
     packed[i * 3 + 2] = r.length;
   }

@@ -1,11 +1,16 @@
 import type { Socket } from 'node:net';
 import type { StrategyName } from '../native/addon.js';
+import type { SharedFile } from './shared-file.js';
 
 export type { StrategyName };
 
-/** A run of a partition's bytes in a file, wherever they live. */
+/**
+ * A run of a partition's bytes in a file, wherever they live. It names the
+ * open file, never a bare fd number: a region handed out by a storage engine
+ * holds a lease on that file until it is released (shared-file.ts).
+ */
 export interface FileRegion {
-  fd: number;
+  readonly file: SharedFile;
   position: number;
   length: number;
 }

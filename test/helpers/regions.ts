@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
 import { batchAt, batchCrcOk } from '../../src/storage/batch-view.js';
 import type { StorageEngine, TopicPartition } from '../../src/storage/types.js';
-import type { FileRegion } from '../../src/transfer/types.js';
+import { releaseRegions, type FileRegion } from '../../src/transfer/index.js';
 
 /** The bytes of regions, read back from their files. */
 export function readRegions(regions: readonly FileRegion[]): Buffer {
@@ -10,7 +10,7 @@ export function readRegions(regions: readonly FileRegion[]): Buffer {
   for (const r of regions) {
     let got = 0;
     while (got < r.length) {
-      const n = readSync(r.fd, out, at + got, r.length - got, r.position + got);
+      const n = readSync(r.file.fd, out, at + got, r.length - got, r.position + got);
       if (n === 0) throw new Error(`region ${r.position}+${r.length} past end of file`);
       got += n;
     }
@@ -56,6 +56,7 @@ export function readAllBatches(engine: StorageEngine, tp: TopicPartition, from =
   while (offset < hw) {
     const r = engine.read(tp, offset, 1 << 20);
     const batches = batchesIn(readRegions(r.regions));
+    releaseRegions(r.regions);
     if (batches.length === 0) throw new Error(`no whole batch at offset ${offset} below the high watermark ${hw}`);
     out.push(...batches);
     offset = BigInt(batches.at(-1)!.lastOffset + 1);

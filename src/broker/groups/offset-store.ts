@@ -7,7 +7,7 @@
 // Startup replays the topic; the last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
 import { decodeBatch, encodeBatch } from '../../records/index.js';
-import { readRegionBytes } from '../../storage/read-bytes.js';
+import { readBytesAt } from '../../storage/read-bytes.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 
@@ -38,7 +38,7 @@ export class OffsetStore {
     let offset = this.engine.logStartOffset(TP);
     const hw = this.engine.highWatermark(TP);
     while (offset < hw) {
-      const bytes = readRegionBytes(this.engine.read(TP, offset, 4 * 1024 * 1024).regions);
+      const bytes = readBytesAt(this.engine, TP, offset, 4 * 1024 * 1024);
       let at = 0;
       let progressed = false;
       while (at + 61 <= bytes.length) {

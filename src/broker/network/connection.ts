@@ -6,6 +6,7 @@
 // while `maxInFlightRequests` are being processed or the broker-wide byte
 // budget is spent.
 import type { Socket } from 'node:net';
+import { releaseRegions } from '../../transfer/shared-file.js';
 import type { FileRegion, TransferStrategy } from '../../transfer/types.js';
 import { FrameDecoder, FrameError } from '../../protocol/kafka/frame-decoder.js';
 import type { NetworkLimits } from './limits.js';
@@ -33,6 +34,11 @@ export interface ResponsePart {
  */
 export interface KafkaResponse {
   parts: readonly ResponsePart[];
+}
+
+/** Gives back the file leases of a response that will not be sent. */
+export function releaseResponse(response: KafkaResponse | null): void {
+  if (response !== null) for (const p of response.parts) releaseRegions(p.regions);
 }
 
 /** A response made of bytes only. */
@@ -87,7 +93,10 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.log('warn', `closing connection ${this.id} from ${this.remoteAddress}: ${reason}`);
-    for (const s of this.slots.splice(0)) if (!s.done) this.budget.give(s.bytes);
+    for (const s of this.slots.splice(0)) {
+      if (!s.done) this.budget.give(s.bytes);
+      releaseResponse(s.response);
+    }
     for (const f of this.backlog.splice(0)) this.budget.give(f.length);
     this.socket.destroy();
   }
@@ -128,7 +137,10 @@ export class Connection {
     const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length };
     this.slots.push(slot);
     const finish = (): void => {
-      if (this.closed) return;
+      if (this.closed) {
+        releaseResponse(slot.response);
+        return;
+      }
       slot.done = true;
       this.budget.give(slot.bytes);
       this.scheduleFlush();
@@ -175,6 +187,7 @@ export class Connection {
       const s = this.slots.shift()!;
       if (s.error !== undefined) {
         this.sendAll(ready);
+        releaseResponse(s.response);
         // A request we cannot answer (malformed, say): Kafka closes the connection.
         this.close(`bad request: ${(s.error as Error).message ?? s.error}`);
         return;
@@ -209,12 +222,24 @@ export class Connection {
         }
       }
     }
-    // The transfer's per-socket queue keeps sends in call order.
+    // The transfer's per-socket queue keeps sends in call order. A send's
+    // regions keep their files open until it has gone or failed.
     const fail = (err: Error): void => this.close(`send failed: ${err.message}`);
     for (const s of sends) {
       if (s.bytes.length === 0 && s.regions.length === 0) continue;
       const head = s.bytes.length === 1 ? s.bytes[0]! : Buffer.concat(s.bytes);
-      this.transfer.send(this.socket, head, s.regions).catch(fail);
+      const sending = this.transfer.send(this.socket, head, s.regions);
+      if (s.regions.length === 0) sending.catch(fail);
+      else {
+        const regions = s.regions;
+        sending.then(
+          () => releaseRegions(regions),
+          (err: Error) => {
+            releaseRegions(regions);
+            fail(err);
+          },
+        );
+      }
     }
   }
 

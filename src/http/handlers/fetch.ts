@@ -2,7 +2,9 @@
 // offset, the body sent from the log files by the transfer strategy in force
 // (see send-regions.ts); or, with ?format=json, the records decoded.
 import type { Socket } from 'node:net';
+import { releaseFetched } from '../../broker/broker.js';
 import { readRegionBytes } from '../../storage/read-bytes.js';
+import type { FetchResult } from '../../broker/broker.js';
 import type { Call } from '../context.js';
 import { badRequest, kafkaError } from '../errors.js';
 import { recordsToJson } from '../json-records.js';
@@ -43,7 +45,18 @@ export async function fetchRecords(call: Call): Promise<void> {
   const minBytes = intParam(q.minBytes, 'minBytes', 1, MAX_MAX_BYTES, 1);
   const offset = offsetParam(call, topic, partition);
 
-  const r = (await broker.fetch([{ topic, partition, fetchOffset: offset, maxBytes }], maxWaitMs, minBytes, maxBytes))[0]!;
+  const results = await broker.fetch([{ topic, partition, fetchOffset: offset, maxBytes }], maxWaitMs, minBytes, maxBytes);
+  // The regions keep their files open until the body has gone (or failed).
+  try {
+    await answer(call, results[0]!, offset, json);
+  } finally {
+    releaseFetched(results);
+  }
+}
+
+async function answer(call: Call, r: FetchResult, offset: bigint, json: boolean): Promise<void> {
+  const { broker } = call.ctx;
+  const { topic, partition } = r;
   if (r.error === 'OFFSET_OUT_OF_RANGE') {
     throw kafkaError(r.error, `offset ${offset} is outside [${r.logStartOffset}, ${r.highWatermark}] of ${topic}-${partition}`, {
       logStartOffset: Number(r.logStartOffset),

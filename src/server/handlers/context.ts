@@ -1,7 +1,7 @@
 // What every API handler works with: the broker, and how this broker names
 // itself in Metadata and FindCoordinator answers (a single node, id 0, the
 // leader of every partition and the coordinator of every group).
-import type { Broker } from '../../broker/broker.js';
+import type { Broker, FetchResult } from '../../broker/broker.js';
 
 export interface HandlerContext {
   broker: Broker;
@@ -20,4 +20,6 @@ export interface RequestMeta {
   apiVersion: number;
   clientId: string;
   clientHost: string;
+  /** Fetch results the answer carries: given back by the dispatcher if the answer cannot be encoded. */
+  fetched?: readonly FetchResult[];
 }

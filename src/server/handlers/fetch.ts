@@ -3,7 +3,7 @@
 // length and the transfer strategy sends the bytes from the log file, so no
 // record byte passes through JavaScript.
 import { errorCode } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 
 interface FetchRequest {
   replicaId: number;
@@ -17,10 +17,12 @@ interface FetchRequest {
 /** Longest a fetch may wait, whatever the client asks (bounded like every other limit). */
 const MAX_WAIT_MS = 30_000;
 
-export async function fetch(ctx: HandlerContext, req: FetchRequest, apiVersion: number): Promise<object> {
+export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta): Promise<object> {
+  const apiVersion = meta.apiVersion;
   const wanted = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes })));
   const maxBytes = apiVersion >= 3 && req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   const results = await ctx.broker.fetch(wanted, Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS), req.minBytes, maxBytes);
+  meta.fetched = results;
   let i = 0;
   const responses = req.topics.map((t) => ({
     topic: t.topic,

@@ -2,9 +2,9 @@
 // first byte. Entries are written back to back from byte 0; the file is not
 // preallocated, so its size is where the next entry goes (see commitlog.ts
 // for why), and nothing after the last entry needs telling apart from it.
-import { closeSync, fstatSync, ftruncateSync, futimesSync, openSync, rmSync, writevSync } from 'node:fs';
+import { fstatSync, ftruncateSync, futimesSync, openSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
-import { forgetMappedFile } from '../../transfer/index.js';
+import { SharedFile } from '../../transfer/shared-file.js';
 
 export const COMMITLOG_FILE_NAME = /^\d{20}$/;
 
@@ -22,9 +22,17 @@ export class CommitLogFile {
    */
   lastStoreMs: number;
 
-  private constructor(readonly path: string, readonly start: number, readonly fd: number, size: number, lastStoreMs: number) {
+  /** Kept open by the regions read from it until they are sent. */
+  readonly file: SharedFile;
+
+  private constructor(readonly path: string, readonly start: number, fd: number, size: number, lastStoreMs: number) {
+    this.file = new SharedFile(fd, path);
     this.size = size;
     this.lastStoreMs = lastStoreMs;
+  }
+
+  get fd(): number {
+    return this.file.fd;
   }
 
   /** Opens the file starting at `start`, creating it empty if `create`. */
@@ -68,13 +76,13 @@ export class CommitLogFile {
   }
 
   close(): void {
-    forgetMappedFile(this.fd);
-    closeSync(this.fd);
+    this.file.close();
   }
 
+  /** Removes the name now; the fd closes when no region read from it is left to send. */
   delete(): void {
-    this.close();
     rmSync(this.path, { force: true });
+    this.close();
   }
 }
 

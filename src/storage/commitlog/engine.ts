@@ -239,6 +239,7 @@ export class CommitLogEngine implements StorageEngine {
     const regions = o === next ? [] : readBatches(q.cq, this.cl, o, maxBytes, this.counters);
     if (options?.verify) verifyBatches(regions, this.cl, o, this.counters);
     else this.counters.commitLogReads += regions.length; // the transfer reads each region once
+    for (const r of regions) r.file.hold();
     return { regions, bytes: regions.reduce((n, r) => n + r.length, 0), highWatermark: BigInt(next), logStartOffset: BigInt(start) };
   }
 

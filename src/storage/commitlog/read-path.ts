@@ -58,7 +58,7 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
       if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
         throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
       }
-      regions.push({ fd: f.fd, position: position - f.start, length: size });
+      regions.push({ file: f.file, position: position - f.start, length: size });
       total += size;
       lastPosition = position;
     }
@@ -80,7 +80,7 @@ export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, of
   let buf = Buffer.allocUnsafe(64 * 1024);
   let expected = -1;
   for (const r of regions) {
-    const f = log.files.find((x) => x.fd === r.fd)!;
+    const f = log.files.find((x) => x.file === r.file)!;
     if (buf.length < r.length) buf = Buffer.allocUnsafe(r.length);
     const bytes = log.readAt(f.start + r.position, r.length, buf);
     counters.commitLogReads++;

@@ -122,6 +122,7 @@ export class SegmentedEngine implements StorageEngine {
   read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult {
     const log = this.get(tp);
     const regions = log.read(Number(offset), maxBytes, options?.verify ?? false);
+    for (const r of regions) r.file.hold();
     return {
       regions,
       bytes: regions.reduce((n, r) => n + r.length, 0),

@@ -1,5 +1,6 @@
 // The fetch path's lookups in one segment: from an offset to the region of
 // the batches holding it, reading as little of the log as it can.
+import type { SharedFile } from '../../transfer/shared-file.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { HEAD_BYTES, headReader } from './batch-reader.js';
 import type { OffsetIndex } from './sparse-index.js';
@@ -7,6 +8,7 @@ import type { OffsetIndex } from './sparse-index.js';
 /** What a lookup needs of its segment, read live (appends move size and nextOffset). */
 export interface SegmentView {
   readonly fd: number;
+  readonly file: SharedFile;
   readonly size: number;
   readonly baseOffset: number;
   readonly nextOffset: number;
@@ -165,6 +167,6 @@ export class SegmentReads {
       this.cachedOffset = this.seg.nextOffset;
       this.cachedPosition = this.seg.size;
     }
-    return { fd: this.seg.fd, position: pos, length };
+    return { file: this.seg.file, position: pos, length };
   }
 }

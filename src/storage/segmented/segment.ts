@@ -10,7 +10,7 @@
 // a mapping on a full disk takes SIGBUS.
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { forgetMappedFile } from '../../transfer/index.js';
+import { SharedFile } from '../../transfer/shared-file.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { batchCrcOk, type BatchAt } from '../batch-view.js';
 import { StorageError } from '../errors.js';
@@ -45,7 +45,8 @@ export class LogSegment {
   private constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    readonly fd: number,
+    /** The .log file, kept open by the regions read from it until they are sent. */
+    readonly file: SharedFile,
     private readonly indexFd: number,
     private readonly timeFd: number,
     readonly index: OffsetIndex,
@@ -56,6 +57,10 @@ export class LogSegment {
     this.size = size;
     this.nextOffset = baseOffset;
     this.lastAppendMs = nowMs;
+  }
+
+  get fd(): number {
+    return this.file.fd;
   }
 
   static paths(dir: string, baseOffset: number): { log: string; index: string; time: string } {
@@ -76,7 +81,7 @@ export class LogSegment {
     const ifd = openSync(p.index, 'r+');
     const tfd = openSync(p.time, 'r+');
     const st = fstatSync(logFd);
-    return new LogSegment(dir, baseOffset, logFd, ifd, tfd, OffsetIndex.load(ifd, p.index), TimeIndex.load(tfd, p.time), st.size, st.mtimeMs);
+    return new LogSegment(dir, baseOffset, new SharedFile(logFd, p.log), ifd, tfd, OffsetIndex.load(ifd, p.index), TimeIndex.load(tfd, p.time), st.size, st.mtimeMs);
   }
 
   /**
@@ -258,7 +263,7 @@ export class LogSegment {
       pos += b.size;
     }
     this.otherHeaderReads += reader.reads;
-    return { fd: region.fd, position: region.position, length: pos - region.position };
+    return { file: region.file, position: region.position, length: pos - region.position };
   }
 
   /** Writes index entries still held in memory (roll, flush, close). */
@@ -269,8 +274,7 @@ export class LogSegment {
 
   close(): void {
     this.persistIndexes();
-    forgetMappedFile(this.fd);
-    closeSync(this.fd);
+    this.file.close();
     closeSync(this.indexFd);
     closeSync(this.timeFd);
   }
