@@ -83,5 +83,8 @@ export function networkLimits(configs: Record<string, string>): Partial<NetworkL
   if (configs['socket.request.max.bytes']) limits.maxFrameBytes = Number(configs['socket.request.max.bytes']);
   if (configs['max.connections']) limits.maxConnections = Number(configs['max.connections']);
   if (configs['connections.max.idle.ms']) limits.idleTimeoutMs = Number(configs['connections.max.idle.ms']);
+  if (configs['queued.max.request.bytes']) limits.maxQueuedBytes = Number(configs['queued.max.request.bytes']);
+  if (configs['mqlab.connection.max.unsent.bytes']) limits.maxUnsentBytesPerConnection = Number(configs['mqlab.connection.max.unsent.bytes']);
+  if (configs['mqlab.max.unsent.memory.bytes']) limits.maxUnsentMemoryBytes = Number(configs['mqlab.max.unsent.memory.bytes']);
   return limits;
 }

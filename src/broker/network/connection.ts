@@ -36,6 +36,17 @@ export interface KafkaResponse {
   parts: readonly ResponsePart[];
 }
 
+/** A response's size on the wire (with its size prefix), and how much of it is in memory. */
+function sizeOf(response: KafkaResponse): { bytes: number; memory: number } {
+  let memory = 4;
+  let regions = 0;
+  for (const p of response.parts) {
+    memory += p.bytes.length;
+    for (const r of p.regions) regions += r.length;
+  }
+  return { bytes: memory + regions, memory };
+}
+
 /** Gives back the file leases of a response that will not be sent. */
 export function releaseResponse(response: KafkaResponse | null): void {
   if (response !== null) for (const p of response.parts) releaseRegions(p.regions);
@@ -55,7 +66,11 @@ interface Slot {
   done: boolean;
   response: KafkaResponse | null;
   error: unknown;
+  /** Request bytes held (the request budget). */
   bytes: number;
+  /** Response bytes counted as unsent while the slot waits its turn. */
+  unsent: number;
+  unsentMemory: number;
 }
 
 export class Connection {
@@ -67,6 +82,8 @@ export class Connection {
   private closed = false;
   private pausedForRoom = false;
   private flushScheduled = false;
+  /** Response bytes answered but not yet handed to the kernel: waiting in order, or queued behind a slow reader. */
+  private unsent = 0;
 
   constructor(
     readonly id: number,
@@ -75,6 +92,8 @@ export class Connection {
     private readonly transfer: TransferStrategy,
     private readonly limits: NetworkLimits,
     private readonly budget: QueueBudget,
+    /** In-memory response bytes not yet sent, across all connections. */
+    private readonly responseBudget: QueueBudget,
     private readonly log: NetLog,
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
@@ -83,6 +102,11 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+  }
+
+  /** Response bytes of this connection not yet sent (in memory and in file regions). */
+  get unsentBytes(): number {
+    return this.unsent;
   }
 
   get remoteAddress(): string {
@@ -95,6 +119,7 @@ export class Connection {
     if (reason) this.log('warn', `closing connection ${this.id} from ${this.remoteAddress}: ${reason}`);
     for (const s of this.slots.splice(0)) {
       if (!s.done) this.budget.give(s.bytes);
+      this.sent(s.unsent, s.unsentMemory);
       releaseResponse(s.response);
     }
     for (const f of this.backlog.splice(0)) this.budget.give(f.length);
@@ -118,11 +143,23 @@ export class Connection {
   }
 
   private pump(): void {
-    // Slots count until their response is sent, so responses waiting behind
-    // a slow head-of-line request are bounded too.
-    while (this.backlog.length > 0 && this.slots.length < this.limits.maxInFlightRequests) {
+    // Slots count until their response is handed to the transfer, so
+    // responses waiting behind a slow head-of-line request are bounded too;
+    // responses handed over but unsent (a slow reader) count in bytes.
+    while (this.backlog.length > 0 && this.slots.length < this.limits.maxInFlightRequests && !this.tooMuchUnsent()) {
       this.dispatch(this.backlog.shift()!);
     }
+  }
+
+  private tooMuchUnsent(): boolean {
+    return this.unsent >= this.limits.maxUnsentBytesPerConnection || this.responseBudget.exhausted;
+  }
+
+  /** Bytes that have left (or never will): the limits make room. */
+  private sent(bytes: number, memory: number): void {
+    if (bytes === 0) return;
+    this.unsent -= bytes;
+    this.responseBudget.give(memory);
   }
 
   private dispatch(frame: Buffer): void {
@@ -134,7 +171,7 @@ export class Connection {
       connectionId: this.id,
       remoteAddress: this.remoteAddress,
     };
-    const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length };
+    const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length, unsent: 0, unsentMemory: 0 };
     this.slots.push(slot);
     const finish = (): void => {
       if (this.closed) {
@@ -152,6 +189,13 @@ export class Connection {
       .then(
         (response) => {
           slot.response = response;
+          if (response !== null && !this.closed) {
+            const size = sizeOf(response);
+            slot.unsent = size.bytes;
+            slot.unsentMemory = size.memory;
+            this.unsent += size.bytes;
+            this.responseBudget.take(size.memory);
+          }
           finish();
         },
         (err: unknown) => {
@@ -182,7 +226,7 @@ export class Connection {
   /** Sends the responses at the head of the line that are ready, in order. */
   private flush(): void {
     if (this.closed) return;
-    const ready: KafkaResponse[] = [];
+    const ready: Slot[] = [];
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const s = this.slots.shift()!;
       if (s.error !== undefined) {
@@ -192,7 +236,7 @@ export class Connection {
         this.close(`bad request: ${(s.error as Error).message ?? s.error}`);
         return;
       }
-      if (s.response !== null) ready.push(s.response);
+      if (s.response !== null) ready.push(s);
     }
     this.sendAll(ready);
   }
@@ -202,17 +246,17 @@ export class Connection {
    * memory joined up to the next file regions, so a run of small responses
    * is one send and a fetch's regions follow the bytes before them.
    */
-  private sendAll(responses: readonly KafkaResponse[]): void {
-    if (responses.length === 0) return;
+  private sendAll(ready: readonly Slot[]): void {
+    if (ready.length === 0) return;
     const sends: { bytes: Buffer[]; regions: readonly FileRegion[] }[] = [{ bytes: [], regions: [] }];
-    for (const r of responses) {
-      let size = 0;
-      for (const p of r.parts) {
-        size += p.bytes.length;
-        for (const region of p.regions) size += region.length;
-      }
+    let unsent = 0;
+    let unsentMemory = 0;
+    for (const slot of ready) {
+      const r = slot.response!;
+      unsent += slot.unsent;
+      unsentMemory += slot.unsentMemory;
       const prefix = Buffer.allocUnsafe(4);
-      prefix.writeInt32BE(size, 0);
+      prefix.writeInt32BE(slot.unsent - 4, 0);
       sends.at(-1)!.bytes.push(prefix);
       for (const p of r.parts) {
         sends.at(-1)!.bytes.push(p.bytes);
@@ -223,35 +267,41 @@ export class Connection {
       }
     }
     // The transfer's per-socket queue keeps sends in call order. A send's
-    // regions keep their files open until it has gone or failed.
+    // regions keep their files open until it has gone or failed; the bytes
+    // count as unsent until the last send has.
     const fail = (err: Error): void => this.close(`send failed: ${err.message}`);
-    for (const s of sends) {
+    let last = sends.length - 1;
+    while (sends[last]!.bytes.length === 0 && sends[last]!.regions.length === 0) last--;
+    for (let i = 0; i <= last; i++) {
+      const s = sends[i]!;
       if (s.bytes.length === 0 && s.regions.length === 0) continue;
       const head = s.bytes.length === 1 ? s.bytes[0]! : Buffer.concat(s.bytes);
-      const sending = this.transfer.send(this.socket, head, s.regions);
-      if (s.regions.length === 0) sending.catch(fail);
-      else {
-        const regions = s.regions;
-        sending.then(
-          () => releaseRegions(regions),
-          (err: Error) => {
-            releaseRegions(regions);
-            fail(err);
-          },
-        );
-      }
+      const regions = s.regions;
+      const settled = (): void => {
+        if (regions.length > 0) releaseRegions(regions);
+        if (i !== last) return;
+        this.sent(unsent, unsentMemory);
+        this.pump();
+        this.applyBackpressure();
+      };
+      this.transfer.send(this.socket, head, regions).then(settled, (err: Error) => {
+        settled();
+        fail(err);
+      });
     }
   }
 
   private applyBackpressure(): void {
     if (this.closed) return;
-    const busy = this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests;
-    if (busy || this.budget.exhausted) {
+    const busy = this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests || this.unsent >= this.limits.maxUnsentBytesPerConnection;
+    const shared = this.budget.exhausted ? this.budget : this.responseBudget.exhausted ? this.responseBudget : null;
+    if (busy || shared) {
       this.socket.pause();
-      if (!busy && !this.pausedForRoom) {
+      if (shared && !this.pausedForRoom) {
         this.pausedForRoom = true;
-        this.budget.waitForRoom(() => {
+        shared.waitForRoom(() => {
           this.pausedForRoom = false;
+          this.pump();
           this.applyBackpressure();
         });
       }

@@ -11,6 +11,15 @@ export interface NetworkLimits {
   maxInFlightRequests: number;
   /** Request bytes held across all connections; reading pauses beyond (queued.max.request.bytes). */
   maxQueuedBytes: number;
+  /**
+   * Response bytes of one connection not yet handed to the kernel (in memory
+   * and in file regions): answered but waiting in order, or queued behind a
+   * slow reader. At this many the connection starts no further request
+   * until its reader catches up; requests already started still answer.
+   */
+  maxUnsentBytesPerConnection: number;
+  /** In-memory response bytes not yet sent, across all connections; every connection stops starting requests beyond. */
+  maxUnsentMemoryBytes: number;
 }
 
 export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
@@ -19,6 +28,8 @@ export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxInFlightRequests: 64,
   maxQueuedBytes: 512 * 1024 * 1024,
+  maxUnsentBytesPerConnection: 64 * 1024 * 1024,
+  maxUnsentMemoryBytes: 256 * 1024 * 1024,
 };
 
 export function checkLimits(l: NetworkLimits): NetworkLimits {

@@ -21,6 +21,7 @@ export class KafkaServer {
   private readonly connections = new Map<number, Connection>();
   private readonly limits: NetworkLimits;
   private readonly budget: QueueBudget;
+  private readonly responseBudget: QueueBudget;
   private readonly log: NetLog;
   private nextId = 1;
   refusedConnections = 0;
@@ -28,6 +29,7 @@ export class KafkaServer {
   constructor(private readonly options: KafkaServerOptions) {
     this.limits = checkLimits({ ...DEFAULT_NETWORK_LIMITS, ...options.limits });
     this.budget = new QueueBudget(this.limits.maxQueuedBytes);
+    this.responseBudget = new QueueBudget(this.limits.maxUnsentMemoryBytes);
     this.log = options.log ?? (() => undefined);
     this.server = createServer((socket) => this.accept(socket));
   }
@@ -47,6 +49,18 @@ export class KafkaServer {
     return this.budget.usedBytes;
   }
 
+  /** In-memory response bytes not yet sent, across connections. */
+  get unsentMemoryBytes(): number {
+    return this.responseBudget.usedBytes;
+  }
+
+  /** The most response bytes (memory and file regions) any one connection has not yet sent. */
+  get maxUnsentBytes(): number {
+    let most = 0;
+    for (const c of this.connections.values()) most = Math.max(most, c.unsentBytes);
+    return most;
+  }
+
   private accept(socket: Socket): void {
     if (this.connections.size >= this.limits.maxConnections) {
       this.refusedConnections++;
@@ -55,7 +69,7 @@ export class KafkaServer {
       return;
     }
     const id = this.nextId++;
-    const c = new Connection(id, socket, this.options.handler, this.options.transfer, this.limits, this.budget, this.log);
+    const c = new Connection(id, socket, this.options.handler, this.options.transfer, this.limits, this.budget, this.responseBudget, this.log);
     this.connections.set(id, c);
     socket.once('close', () => this.connections.delete(id));
   }
