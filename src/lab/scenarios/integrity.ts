@@ -27,7 +27,7 @@ export const integrity: Scenario = {
     const rows: ResultTable['rows'] = [];
     const checks: IntegrityCheck[] = [];
     let acknowledgedLost = 0;
-    const crashSeconds = ctx.seconds(4, 4);
+    const crashSeconds = ctx.seconds(4, 4, 1);
     for (const acks of [0, 1, -1] as const) {
       const r = await brokerCrash(ctx, acks, crashSeconds);
       rows.push([`acks=${acks}`, fmt(r.sent), fmt(r.acked), fmt(r.check.received), fmt(r.lostOfSent), acks === 0 ? '—' : fmt(r.check.lost), fmt(r.check.duplicated), String(r.reconnects)]);
@@ -154,7 +154,7 @@ async function slowConsumer(ctx: LabContext): Promise<{ chart: LineChart; draine
   const b = await ctx.startBroker({ engine: 'segmented', extra: GROUP_SETTINGS });
   const rate = 2000;
   const consumerRate = 1200; // per member: one member falls behind, two keep up
-  const seconds = ctx.seconds(6, 12);
+  const seconds = ctx.seconds(6, 12, 2);
   const joinAt = seconds / 2;
   const lagAt: { t: number; lag: number }[] = [];
   let stop = false;
