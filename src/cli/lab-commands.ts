@@ -1,7 +1,8 @@
 // `mqlab bench` with no suite name: the lab, the project's main job. The
-// quick suite runs every claim scenario small (about 3 minutes); --full
-// repeats each configuration three times at larger sizes; --scenario runs
-// named ones. Raw results and a self-contained HTML report go to reports/.
+// quick suite runs every claim scenario small (about 2 minutes); --full
+// repeats each configuration three times at larger sizes; --smoke runs them
+// at their smallest, to see that they work; --scenario runs named ones.
+// Raw results and a self-contained HTML report go to reports/.
 import type { Command } from 'commander';
 import { runLab } from '../lab/run-lab.js';
 import { SCENARIOS } from '../lab/scenarios/index.js';
@@ -12,6 +13,7 @@ import { checkWorkload, readWorkloadFile, type Workload } from '../lab/workload.
 
 interface LabFlags {
   full?: boolean;
+  smoke?: boolean;
   scenario?: string;
   workload?: string;
   messageSize?: string;
@@ -37,6 +39,7 @@ function flagFields(o: LabFlags): Record<string, string> {
 export function addLabActions(bench: Command, program: Command): void {
   bench
     .option('--full', 'the complete suite: larger runs, 3 repetitions per configuration')
+    .option('--smoke', 'every scenario at its smallest (about half a minute): checks the lab runs end to end; the figures say little')
     .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .option('--workload <file>', 'a YAML workload (OpenMessaging Benchmark fields: messageSize, producerRate, partitionsPerTopic, testDurationMinutes; mqlab: records, testDurationSeconds)')
     .option('--message-size <bytes>', 'record value size (default 1024)')
@@ -49,6 +52,7 @@ export function addLabActions(bench: Command, program: Command): void {
     .action(async (o: LabFlags) => {
       let workload: Workload;
       try {
+        if (o.smoke && o.full) throw new Error('--smoke and --full exclude each other');
         workload = { ...(o.workload ? readWorkloadFile(o.workload) : {}), ...checkWorkload(flagFields(o), 'flags') };
       } catch (err) {
         console.error(`mqlab bench: ${(err as Error).message}`);
@@ -56,8 +60,8 @@ export function addLabActions(bench: Command, program: Command): void {
       }
       const suite = o.scenario ? 'scenario' : o.full ? 'full' : 'quick';
       const tty = process.stderr.isTTY ? process.stderr : null;
-      console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
-      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload });
+      console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`}${o.smoke ? ' at smoke sizes' : ''} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
+      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload, smoke: o.smoke });
       const paths = writeReport(run, o.reportsDir);
       console.log(`results: ${paths.json}\nreport:  ${paths.html}\nlatest:  ${paths.latest}`);
       const lost = run.scenarios.flatMap((s) => s.integrity).reduce((n, c) => n + c.lost, 0);

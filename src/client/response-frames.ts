@@ -21,7 +21,9 @@ export class ResponseFrames {
         this.error = err as Error;
         socket.destroy();
       }
-      this.waiter?.();
+      // A chunk that ends inside a frame completes nothing: waking the
+      // reader then would hand it "no frame" as if its wait had timed out.
+      if (this.frames.length > 0 || this.error) this.waiter?.();
     });
     socket.on('close', () => {
       this.error ??= new Error('the broker closed the connection');
@@ -36,9 +38,11 @@ export class ResponseFrames {
   }
 
   /**
-   * The next frame; undefined if none came within timeoutMs. Throws once
-   * the connection is gone and every frame that arrived was taken.
+   * The next whole frame; with a timeout, undefined if none came within it.
+   * Throws once the connection is gone and every frame that arrived was taken.
    */
+  next(): Promise<Buffer>;
+  next(timeoutMs: number): Promise<Buffer | undefined>;
   async next(timeoutMs = Infinity): Promise<Buffer | undefined> {
     if (this.frames.length === 0 && !this.error) {
       await new Promise<void>((resolve) => {

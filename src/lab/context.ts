@@ -7,6 +7,13 @@ import { Admin } from '../client/admin.js';
 import { BrokerProcess } from './broker-process.js';
 import { durationSeconds, type Workload } from './workload.js';
 
+/**
+ * How big the runs are: quick (the main job), full (larger, repeated), or
+ * smoke: every scenario at its smallest, so the tests can run the whole lab
+ * end to end in well under a minute; its figures say little.
+ */
+export type LabSize = 'smoke' | 'quick' | 'full';
+
 export interface BrokerSettings {
   engine: 'segmented' | 'commitlog';
   flush?: string;
@@ -20,21 +27,21 @@ export class LabContext {
 
   constructor(
     readonly dataRoot: string,
-    readonly full: boolean,
+    readonly size: LabSize,
     private readonly progressTo: NodeJS.WriteStream | null,
     readonly workload: Workload = {},
   ) {
     mkdirSync(dataRoot, { recursive: true });
   }
 
-  /** Repetitions per configuration: 3 in the full suite (median and spread), 1 in the quick one. */
+  /** Repetitions per configuration: 3 in the full suite (median and spread), else 1. */
   get reps(): number {
-    return this.full ? 3 : 1;
+    return this.size === 'full' ? 3 : 1;
   }
 
-  /** `quick` in the quick suite, `full` in the full one. */
-  pick<T>(quick: T, full: T): T {
-    return this.full ? full : quick;
+  /** The value for this size; smoke runs take the quick one unless given their own. */
+  pick<T>(quick: T, full: T, smoke: T = quick): T {
+    return this.size === 'full' ? full : this.size === 'smoke' ? smoke : quick;
   }
 
   /** Record value bytes: the workload's messageSize, else the scenario's. */
@@ -42,19 +49,19 @@ export class LabContext {
     return this.workload.messageSize ?? fallback;
   }
 
-  /** Records per produce run: the workload's, else the suite's default. */
-  records(quick: number, full: number): number {
-    return this.workload.records ?? this.pick(quick, full);
+  /** Records per produce run: the workload's, else the size's default. */
+  records(quick: number, full: number, smoke: number): number {
+    return this.workload.records ?? this.pick(quick, full, smoke);
   }
 
   /** Records per second of fixed-rate runs. */
-  rate(quick: number, full: number): number {
-    return this.workload.producerRate ?? this.pick(quick, full);
+  rate(quick: number, full: number, smoke = quick): number {
+    return this.workload.producerRate ?? this.pick(quick, full, smoke);
   }
 
   /** Seconds of timed runs. */
-  seconds(quick: number, full: number): number {
-    return durationSeconds(this.workload, this.pick(quick, full));
+  seconds(quick: number, full: number, smoke: number): number {
+    return durationSeconds(this.workload, this.pick(quick, full, smoke));
   }
 
   progress(message: string): void {

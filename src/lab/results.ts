@@ -14,6 +14,8 @@ export interface LabRun {
   /** `git rev-parse HEAD` (with "-dirty" if the tree had changes), or "unknown". */
   gitRevision: string;
   suite: 'quick' | 'full' | 'scenario';
+  /** Run at smoke sizes (every scenario at its smallest): the figures say little. */
+  smoke?: boolean;
   /** Workload settings given by flags or a YAML file (OpenMessaging Benchmark field names); empty for the defaults. */
   workload?: Record<string, string | number>;
   environment: Environment;

@@ -15,17 +15,21 @@ export interface LabOptions {
   progress: NodeJS.WriteStream | null;
   log: (line: string) => void;
   workload?: Workload;
+  /** Every size at its smallest (the tests' end-to-end runs); not with the full suite. */
+  smoke?: boolean;
 }
 
 export async function runLab(o: LabOptions): Promise<LabRun> {
   const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : [...SCENARIOS];
-  const ctx = new LabContext(join(o.dataDir, 'lab'), o.suite === 'full', o.progress, o.workload ?? {});
+  if (o.smoke && o.suite === 'full') throw new Error('a smoke run is the smallest there is: it cannot also be the full suite');
+  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' ? 'full' : 'quick', o.progress, o.workload ?? {});
   const run: LabRun = {
     schema: RESULTS_SCHEMA,
     startedAt: new Date().toISOString(),
     command: process.argv.join(' '),
     gitRevision: gitRevision(),
     suite: o.suite,
+    ...(o.smoke ? { smoke: true } : {}),
     workload: { ...o.workload },
     environment: labEnvironment(o.dataDir),
     scenarios: [],

@@ -44,7 +44,7 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
   try {
     while (offset < endOffset) {
       socket.write(request(offset, ++requests));
-      const frame = (await frames.next())!;
+      const frame = await frames.next();
       // Whole batches, and perhaps part of one more (a read may stop at
       // maxBytes inside a batch, as Kafka's does; it is fetched again).
       const recordBytes = frame.length - empty;

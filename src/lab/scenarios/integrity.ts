@@ -17,6 +17,7 @@ import type { IntegrityCheck, LineChart, ResultTable, ScenarioResult } from '../
 import { fmt, produce, type Scenario } from './common.js';
 
 const GROUP_SETTINGS = ['--set', 'group.min.session.timeout.ms=1000'];
+const CRASH_RATE = 10_000;
 
 export const integrity: Scenario = {
   name: 'integrity',
@@ -26,8 +27,9 @@ export const integrity: Scenario = {
     const rows: ResultTable['rows'] = [];
     const checks: IntegrityCheck[] = [];
     let acknowledgedLost = 0;
+    const crashSeconds = ctx.seconds(4, 4, 1);
     for (const acks of [0, 1, -1] as const) {
-      const r = await brokerCrash(ctx, acks);
+      const r = await brokerCrash(ctx, acks, crashSeconds);
       rows.push([`acks=${acks}`, fmt(r.sent), fmt(r.acked), fmt(r.check.received), fmt(r.lostOfSent), acks === 0 ? '—' : fmt(r.check.lost), fmt(r.check.duplicated), String(r.reconnects)]);
       checks.push(r.check);
       if (acks !== 0) acknowledgedLost += r.check.lost;
@@ -62,20 +64,20 @@ export const integrity: Scenario = {
         },
       ],
       integrity: checks,
-      settings: { crashRate: 10_000, crashSeconds: 4, flush: 'none', consumerRecords: killed.records, slowRate: slow.rate, slowConsumerRate: slow.consumerRate },
+      settings: { crashRate: CRASH_RATE, crashSeconds, flush: 'none', consumerRecords: killed.records, slowRate: slow.rate, slowConsumerRate: slow.consumerRate, slowSeconds: slow.seconds },
       notes: ['Integrity counts for acks=0 count loss against what was sent; for acks 1 and -1 against what was acknowledged.'],
     };
   },
 };
 
-async function brokerCrash(ctx: LabContext, acks: 0 | 1 | -1): Promise<{ sent: number; acked: number; lostOfSent: number; reconnects: number; check: IntegrityCheck }> {
+async function brokerCrash(ctx: LabContext, acks: 0 | 1 | -1, seconds: number): Promise<{ sent: number; acked: number; lostOfSent: number; reconnects: number; check: IntegrityCheck }> {
   let b = await ctx.startBroker({ engine: 'segmented' });
   try {
     await ctx.admin(b, (a) => a.createTopic('crash', 1));
     ctx.progress(`integrity: acks=${acks}, broker killed mid-run`);
-    const rate = 10_000;
-    const running = produce(b, { topic: 'crash', partitions: [0], recordsPerBatch: 10, valueBytes: 256, acks, window: 16, targetRecordsPerSecond: rate, maxRecords: rate * 4, maxMs: 4000, reconnect: true });
-    await new Promise((r) => setTimeout(r, 1500));
+    const running = produce(b, { topic: 'crash', partitions: [0], recordsPerBatch: 10, valueBytes: 256, acks, window: 16, targetRecordsPerSecond: CRASH_RATE, maxRecords: CRASH_RATE * seconds, maxMs: seconds * 1000, reconnect: true });
+    // Killed well into the run, with most of it still to come after the restart.
+    await new Promise((r) => setTimeout(r, (seconds * 1000 * 3) / 8));
     b = await ctx.crashAndRestart(b);
     const p = await running;
     const end = await ctx.admin(b, (a) => a.offsets('crash', [0], -1n));
@@ -148,11 +150,11 @@ async function consumerCrash(ctx: LabContext): Promise<{ records: number; commit
   }
 }
 
-async function slowConsumer(ctx: LabContext): Promise<{ chart: LineChart; drained: boolean; drainSeconds: number; rate: number; consumerRate: number }> {
+async function slowConsumer(ctx: LabContext): Promise<{ chart: LineChart; drained: boolean; drainSeconds: number; rate: number; consumerRate: number; seconds: number }> {
   const b = await ctx.startBroker({ engine: 'segmented', extra: GROUP_SETTINGS });
   const rate = 2000;
   const consumerRate = 1200; // per member: one member falls behind, two keep up
-  const seconds = ctx.pick(6, 12);
+  const seconds = ctx.seconds(6, 12, 2);
   const joinAt = seconds / 2;
   const lagAt: { t: number; lag: number }[] = [];
   let stop = false;
@@ -228,7 +230,7 @@ async function slowConsumer(ctx: LabContext): Promise<{ chart: LineChart; draine
     series: [{ label: 'lag', values: lagAt.map((x) => x.lag) }],
     markers: [{ x: joinAt, label: 'second member joins' }],
   };
-  return { chart, drained: drainedAt !== undefined, drainSeconds: drainedAt ? drainedAt.t - joinAt : NaN, rate, consumerRate };
+  return { chart, drained: drainedAt !== undefined, drainSeconds: drainedAt ? drainedAt.t - joinAt : NaN, rate, consumerRate, seconds };
 }
 
 async function startPositions(m: GroupMember, partitions: number[]): Promise<Map<number, bigint>> {

@@ -15,7 +15,7 @@ export const liveSwap: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const rate = ctx.rate(20_000, 40_000);
     const valueBytes = ctx.valueBytes(1024);
-    const seconds = ctx.seconds(6, 15);
+    const seconds = ctx.seconds(6, 15, 1);
     const every = (seconds * 1000) / (ORDER.length + 1);
     const markers: { x: number; label: string }[] = [];
     const b = await ctx.startBroker({ engine: 'segmented', transfer: 'sendfile' });

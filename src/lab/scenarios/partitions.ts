@@ -13,9 +13,9 @@ export const partitions: Scenario = {
   title: 'Partitions: 1 → 1,024 partitions, per-partition files vs one commit log',
   claim: 'As partitions grow, per-partition segment files lose more produce throughput than one shared commit log does.',
   async run(ctx): Promise<ScenarioResult> {
-    const counts = [...new Set([...ctx.pick([1, 16, 256, 1024], [1, 16, 64, 256, 1024]), ctx.workload.partitionsPerTopic ?? 1])].sort((a, b) => a - b);
+    const counts = [...new Set([...ctx.pick([1, 16, 256, 1024], [1, 16, 64, 256, 1024], [1, 16, 64]), ctx.workload.partitionsPerTopic ?? 1])].sort((a, b) => a - b);
     const flushes = ctx.pick(['none'], ['none', 'batch']);
-    const records = ctx.records(64_000, 128_000);
+    const records = ctx.records(64_000, 128_000, 2_000);
     const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
     const mbps = new Map<string, number[]>();

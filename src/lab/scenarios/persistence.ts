@@ -13,7 +13,7 @@ export const persistence: Scenario = {
   title: 'Persistence cost: flush none vs every 50 ms vs every acknowledged write',
   claim: 'Forcing every acknowledged write to disk (flush=batch, acks=-1) costs substantial produce throughput compared with leaving it to the page cache.',
   async run(ctx): Promise<ScenarioResult> {
-    const records = ctx.records(48_000, 96_000);
+    const records = ctx.records(48_000, 96_000, 1_600);
     const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
     const mbps = new Map<string, number[]>();

@@ -16,7 +16,7 @@ export const throughput: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
-    const records = ctx.records(160_000, 400_000);
+    const records = ctx.records(160_000, 400_000, 3_200);
     const partitions = ctx.workload.partitionsPerTopic ?? 1;
     const all = Array.from({ length: partitions }, (_, i) => i);
     const produced = new Map<string, number[]>();

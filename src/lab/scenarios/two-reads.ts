@@ -17,7 +17,7 @@ export const twoReads: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const rate = ctx.rate(5000, 5000);
     const valueBytes = ctx.valueBytes(1024);
-    const seconds = ctx.seconds(6, 15);
+    const seconds = ctx.seconds(6, 15, 1);
     const series: LatencyChart['series'] = [];
     const rows: ResultTable['rows'] = [];
     const integrity = [];

@@ -33,7 +33,7 @@ export const zeroCopy: Scenario = {
   async run(ctx): Promise<ScenarioResult> {
     const recordsPerBatch = 16;
     const valueBytes = ctx.valueBytes(1024);
-    const records = ctx.records(128_000, 256_000);
+    const records = ctx.records(128_000, 256_000, 4_000);
     const sizes = [16 * 1024, 1024 * 1024];
     const samples = new Map<string, Sample[]>();
     const straced: { strategy: StrategyName; addon: number; strace: number }[] = [];
