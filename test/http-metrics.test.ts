@@ -102,6 +102,9 @@ describe('GET /metrics', () => {
     const s = await scrape();
     expect(find(s, 'mqlab_transfer_strategy').map((x) => [x.labels.strategy, x.value])).toEqual([['sendfile', 0], ['mmap', 1], ['copy', 0]]);
     expect(value(s, 'mqlab_broker_info', { engine: 'commitlog', flush: 'none' })).toBe(1);
+    // The commit log's first file is open; no response is waiting to be sent.
+    expect(value(s, 'mqlab_log_files_open', {})).toBeGreaterThanOrEqual(1);
+    expect(value(s, 'mqlab_log_file_leases', {})).toBe(0);
     expect(find(s, 'mqlab_storage_stat', { engine: 'commitlog' }).map((x) => x.labels.stat)).toEqual(expect.arrayContaining(['partitions', 'commitLogReads']));
     for (const strategy of ['sendfile', 'mmap', 'copy']) {
       expect(find(s, 'mqlab_transfer_syscalls_total', { strategy }).map((x) => x.labels.syscall)).toEqual(expect.arrayContaining(['sendfile', 'write', 'writev', 'pread', 'mmap']));

@@ -4,7 +4,7 @@
 // own: sum(rate(mqlab_partition_high_watermark[1m])) is exactly the records
 // appended.
 import { STRATEGY_NAMES } from '../../native/addon.js';
-import { transferCounters } from '../../transfer/index.js';
+import { sharedFileStats, transferCounters } from '../../transfer/index.js';
 import type { HttpContext } from '../context.js';
 import { MetricsText } from './text-format.js';
 
@@ -47,6 +47,11 @@ function writeTransfer(out: MetricsText, { broker }: HttpContext): void {
   per('mqlab_transfer_file_bytes_total', 'Log bytes delivered to sockets.', (s) => s.fileBytes);
   per('mqlab_transfer_header_bytes_total', 'Response-head bytes delivered to sockets.', (s) => s.headerBytes);
   per('mqlab_transfer_copied_bytes_total', 'Log bytes copied by the CPU: 0 per byte for sendfile, 1 for mmap, 2 for copy.', (s) => s.copiedBytes);
+  const files = sharedFileStats();
+  out.family('mqlab_log_files_open', 'gauge', 'Log files open: held by their segment or commit-log file, or kept open (after a delete or retention) by responses not yet sent.')
+    .sample('mqlab_log_files_open', undefined, files.openFiles);
+  out.family('mqlab_log_file_leases', 'gauge', 'File regions handed out for responses and not yet sent (each keeps its file open).')
+    .sample('mqlab_log_file_leases', undefined, files.leases);
   out.family('mqlab_transfer_syscalls_total', 'counter', 'System calls made by the addon, per strategy and call (short and failed calls included).');
   for (const s of STRATEGY_NAMES) {
     for (const [syscall, n] of Object.entries(c[s].syscalls)) out.sample('mqlab_transfer_syscalls_total', { strategy: s, syscall }, n);
