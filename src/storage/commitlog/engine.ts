@@ -31,6 +31,7 @@ import {
   type AppendResult,
   type EngineLimits,
   type EngineOptions,
+  type OffsetAndTimestamp,
   type ReadOptions,
   type ReadResult,
   type RetentionPolicy,
@@ -45,7 +46,9 @@ import { CqDispatch } from './cq-dispatch.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
-import { newReadCounters, offsetForTime, readBatches, verifyBatches } from './read-path.js';
+import { newReadCounters, readBatches, verifyBatches } from './read-path.js';
+import { TimeMarks } from './time-marks.js';
+import { offsetForTime } from './time-search.js';
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Under flush=batch, the checkpoint moves on after this many synced bytes. */
@@ -119,6 +122,9 @@ export class CommitLogEngine implements StorageEngine {
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
+    // Time marks saved by a clean close hold only if nothing was recovered;
+    // otherwise the first lookup by time builds them.
+    if (!recovered) for (const q of this.queues.values()) q.marks = TimeMarks.load(q.cq.dir, q.cq.nextOffset);
     this.opened = true;
   }
 
@@ -140,7 +146,9 @@ export class CommitLogEngine implements StorageEngine {
       const e = err as NodeJS.ErrnoException;
       throw new StorageError('KAFKA_STORAGE_ERROR', `creating consume queue ${dir} failed: ${e.code ?? e.message}`, { cause: err });
     }
-    this.queues.set(tpKey(tp), newQueue(tp, epoch, cq));
+    const q = newQueue(tp, epoch, cq);
+    q.marks.startAt(0);
+    this.queues.set(tpKey(tp), q);
   }
 
   async deletePartition(tp: TopicPartition): Promise<void> {
@@ -242,9 +250,9 @@ export class CommitLogEngine implements StorageEngine {
     return { regions, bytes: regions.reduce((n, r) => n + r.length, 0), highWatermark: BigInt(next), logStartOffset: BigInt(start) };
   }
 
-  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null {
-    const o = offsetForTime(this.get(tp).cq, this.cl, Number(timestampMs), this.counters);
-    return o === null ? null : BigInt(o);
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
+    const r = offsetForTime(this.get(tp), this.cl, Number(timestampMs), this.counters);
+    return r === null ? null : { offset: BigInt(r.offset), timestamp: BigInt(r.timestamp) };
   }
 
   highWatermark(tp: TopicPartition): bigint {
@@ -300,6 +308,13 @@ export class CommitLogEngine implements StorageEngine {
       await this.flusher.flush();
       this.checkpoint.write(end, true);
       synced = true;
+      for (const q of this.queues.values()) {
+        try {
+          q.marks.save(q.cq.dir);
+        } catch {
+          // derived: the first lookup by time after the next open builds them
+        }
+      }
     } finally {
       for (const q of this.queues.values()) q.cq.close();
       this.queues.clear();

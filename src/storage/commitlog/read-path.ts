@@ -24,9 +24,9 @@ export interface ReadCounters {
   consumeQueueReads: number;
   /** Consume-queue reads served from a queue's in-memory tail (a copy, no syscall). */
   consumeQueueTailReads: number;
-  /** Commit-log reads: regions handed out, batches read to verify, headers read by time probes. */
+  /** Commit-log reads: regions handed out, batches read to verify, batches and headers read by time lookups. */
   commitLogReads: number;
-  /** Binary-search steps of offsetForTime (each one read of each kind). */
+  /** Batches a time lookup looked at (time-search.ts), building a queue's time marks included. */
   timeSearchProbes: number;
 }
 
@@ -95,42 +95,40 @@ export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, of
 }
 
 /**
- * The base offset of the first batch whose max timestamp is >= ts, or null:
- * a binary search over the consume queue where each probe reads an entry
- * (consume queue) and then the batch header it points at (commit log), as
- * RocketMQ's getOffsetInQueueByTime does. RocketMQ compares store times,
- * which only grow; this compares the batches' max timestamps (what Kafka's
- * ListOffsets means), so the answer is exact when those do not go back
- * within the queue (one producer's CreateTime, or LogAppendTime), and
- * otherwise a batch at or past the time whose probed predecessor was before.
+ * Calls `visit` with each batch from the one holding `offset` on, in offset
+ * order: its first offset (in [offset, next)), commit-log position and size,
+ * until `visit` returns true or the queue ends. Reads the consume queue in
+ * chunks that grow as readBatches' do.
  */
-export function offsetForTime(cq: ConsumeQueue, log: CommitLog, timestampMs: number, counters: ReadCounters): number | null {
-  const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
-  let lo = cq.startOffset;
-  let hi = cq.nextOffset;
-  let found: number | null = null;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const e = countedRead(cq, counters, () => cq.entry(mid));
-    const bytes = log.readAt(e.batchPosition, BATCH_HEADER_BYTES, header);
-    counters.commitLogReads++;
-    counters.timeSearchProbes++;
-    const b = bytes === null ? null : batchAt(bytes, 0);
-    if (b === null || b.baseOffset > mid || b.baseOffset + b.lastOffsetDelta < mid) {
-      throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${mid} does not point at its batch`);
+export function eachBatch(cq: ConsumeQueue, log: CommitLog, offset: number, counters: ReadCounters, visit: (offset: number, position: number, bytes: number) => boolean): void {
+  const next = cq.nextOffset;
+  let chunk = READ_ENTRIES_FIRST;
+  let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
+  let lastPosition = -1;
+  for (let o = offset; o < next; ) {
+    const n = Math.min(chunk, next - o);
+    const entries = countedRead(cq, counters, () => cq.read(o, n, buf));
+    for (let at = 0; at < entries.length; at += CQ_ENTRY_BYTES) {
+      const position = batchPositionAt(entries, at);
+      if (position === lastPosition) continue;
+      const size = batchBytesAt(entries, at);
+      const f = log.fileAt(position);
+      if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
+        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
+      }
+      if (visit(o + at / CQ_ENTRY_BYTES, position, size)) return;
+      lastPosition = position;
     }
-    if (b.maxTimestamp >= timestampMs) {
-      found = b.baseOffset;
-      hi = b.baseOffset;
-    } else {
-      lo = b.baseOffset + b.lastOffsetDelta + 1;
+    o += n;
+    if (chunk < READ_ENTRIES_MAX) {
+      chunk *= 4;
+      buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
     }
   }
-  return found;
 }
 
 /** Runs a consume-queue read, adding what it did to the counters. */
-function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
+export function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
   const reads = cq.reads;
   const tailReads = cq.tailReads;
   const out = read();

@@ -14,7 +14,15 @@ export class BatchReader {
   private end = 0; // file position just past the valid bytes in buf
   reads = 0;
 
-  constructor(private readonly fd: number, private readonly fileBytes: number) {}
+  constructor(private fd: number, private fileBytes: number) {}
+
+  /** Points a reader kept for reuse at a file, forgetting what it held. */
+  begin(fd: number, fileBytes: number): void {
+    this.fd = fd;
+    this.fileBytes = fileBytes;
+    this.start = 0;
+    this.end = 0;
+  }
 
   /**
    * The batch starting at `position`, with its bytes when `whole` (for CRC
