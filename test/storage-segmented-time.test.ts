@@ -1,6 +1,7 @@
 // The segmented engine's lookup by time (segment-time.ts) and what it costs
 // in preads (stats().timeLookupReads): the time index, then one read of the
-// batch region, whatever the number of records in a batch.
+// batch region, whatever the number of records in a batch; also after a
+// clean reopen, when the largest timestamp sat past the last index entry.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
 import type { TopicPartition } from '../src/storage/types.js';
@@ -45,5 +46,21 @@ describe('segmented engine: offsetForTime', () => {
       return { t: ts(offset), offset, timestamp: ts(offset) };
     });
     expect(readsPerLookup(e, lookups)).toBeLessThanOrEqual(records === 1000 ? 2 : 1);
+  });
+
+  it('starts at the batch that set the largest timestamp after a clean reopen, not at the segment start', async () => {
+    let e = await open();
+    e.createPartition(tp);
+    const five = (t: number): Buffer => timedBatch(Array.from({ length: 50 }, () => t), { valueBytes: 100 }); // ~5.8 KiB: each gets an index entry
+    for (let k = 0; k < 100; k++) await e.append(tp, five(1000 + k));
+    await e.append(tp, timedBatch([2000], { valueBytes: 10 })); // small: the next batch gets no index entry
+    await e.append(tp, timedBatch([50_000], { valueBytes: 10 })); // the maximum, past the last index entry
+    await e.close();
+    e = await open();
+    for (let k = 0; k < 4; k++) await e.append(tp, five(20_000 + k)); // back in time: an index entry, the maximum unchanged
+    await e.append(tp, five(60_000));
+    const last = 100 * 50 + 2 + 4 * 50;
+    expect(readsPerLookup(e, [{ t: 55_000, offset: last, timestamp: 60_000 }])).toBeLessThanOrEqual(2);
+    expect(readsPerLookup(e, [{ t: 30_000, offset: 100 * 50 + 1, timestamp: 50_000 }])).toBeLessThanOrEqual(2);
   });
 });

@@ -91,9 +91,16 @@ export class LogSegment {
     const reader = new BatchReader(this.fd, this.size);
     let pos = Math.max(0, this.index.lastPosition);
     let last: BatchAt | null = null;
+    // The batch that set the maximum, too: the next time-index entry names
+    // it, and a lookup scans from there.
+    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    this.maxTimestampSoFarRel = Math.max(0, this.timeIndex.lastRelativeOffset);
     for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
       last = b;
-      this.maxTimestamp = Math.max(this.maxTimestamp, b.maxTimestamp);
+      if (b.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = b.maxTimestamp;
+        this.maxTimestampSoFarRel = b.baseOffset - this.baseOffset;
+      }
       pos += b.size;
     }
     if (last) this.nextOffset = last.baseOffset + last.lastOffsetDelta + 1;
@@ -106,7 +113,6 @@ export class LogSegment {
       // it for one pread per lookup; a wider gap only costs more preads).
       this.bytesSinceIndex = this.size - Math.max(0, this.index.lastPosition);
     }
-    this.maxTimestamp = Math.max(this.maxTimestamp, this.timeIndex.lastTimestamp);
   }
 
   /**

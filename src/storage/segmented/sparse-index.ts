@@ -183,6 +183,11 @@ export class TimeIndex {
     return n === 0 ? -1 : this.entries.keys[n - 1]!;
   }
 
+  get lastRelativeOffset(): number {
+    const n = this.entries.length;
+    return n === 0 ? -1 : this.entries.values[n - 1]!;
+  }
+
   truncateToRelativeOffset(relativeOffset: number): void {
     let n = this.entries.length;
     while (n > 0 && this.entries.values[n - 1]! >= relativeOffset) n--;
