@@ -1,17 +1,24 @@
 // The time lookup in one segment (ListOffsets by time), as Kafka's
-// LogSegment.findOffsetByTimestamp does it: the time index names the last
-// batch known to end before the time, the offset index gives a position at
-// or before it; from there the batch heads are read up to the first batch
-// whose maxTimestamp reaches the time, and that batch's records give the
-// answer (records/time-search.ts). If none of its records does (a
-// maxTimestamp above all of them), the scan goes on to the next batch.
+// LogSegment.findOffsetByTimestamp does it: the time index names the batch
+// from which to search (every batch before it ends before the time), the
+// offset index gives a position at or before it; from there the batch
+// heads are read up to the first batch whose maxTimestamp reaches the time,
+// and that batch's records give the answer (records/time-search.ts). If
+// none of its records does (a maxTimestamp above all of them), the search
+// goes on to the next batch.
 //
-// One pread of a 64 KiB chunk from that position usually holds the heads
-// and the batch found; a batch that runs past the chunk costs one more
-// pread, of that batch.
-import { firstRecordAtOrAfter, type RecordAtTime } from '../../records/index.js';
+// The bytes are read in one pread: from that position to the end of the
+// batch of the next time-index entry (the answer lies at or before it:
+// that batch's maxTimestamp reaches the time), which ends at or before the
+// next offset-index entry's position. With batches of 4 KiB or more whose
+// timestamps rise, that is the batch the search starts at and the one it
+// finds, exactly. Beyond MAX_READ_BYTES, and where the search must go on
+// past the region, it reads on in preads of that size at most.
+import { BATCH_HEADER_BYTES, firstRecordAtOrAfter, type RecordAtTime } from '../../records/index.js';
 import { BatchReader } from './batch-reader.js';
 import type { OffsetIndex, TimeIndex } from './sparse-index.js';
+
+const MAX_READ_BYTES = 1024 * 1024;
 
 /** What a lookup needs of its segment, read live (appends move them). */
 export interface TimeLookupView {
@@ -33,11 +40,21 @@ export class SegmentTimeLookup {
 
   /** The first record with timestamp >= `timestampMs` in this segment, or null. */
   find(timestampMs: number): RecordAtTime | null {
+    const { index, timeIndex: times } = this.seg;
     if (this.seg.maxTimestamp < timestampMs) return null;
-    reader.begin(this.seg.fd, this.seg.size);
+    const i = times.lastAtOrBelow(timestampMs);
+    let pos = index.lookup(i < 0 ? 0 : times.relativeOffsetAt(i)).position;
+    // The entry whose batch holds the answer at the latest: this one if it
+    // has the very time, else the next.
+    const last = i >= 0 && times.timestampAt(i) === timestampMs ? i : i + 1;
+    let to = this.seg.size;
+    if (last < times.entryCount) {
+      const e = index.floor(times.relativeOffsetAt(last)) + 1;
+      if (e < index.entryCount) to = Math.min(to, index.positionAt(e));
+    }
+    reader.begin(this.seg.fd, this.seg.size, Math.min(MAX_READ_BYTES, Math.max(to - pos, BATCH_HEADER_BYTES)));
     const reads = reader.reads;
     try {
-      let pos = this.seg.index.lookup(this.seg.timeIndex.scanStart(timestampMs)).position;
       for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
         if (b.maxTimestamp >= timestampMs) {
           const whole = reader.at(pos, true);
