@@ -98,11 +98,18 @@ export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, of
  * Calls `visit` with each batch from the one holding `offset` on, in offset
  * order: its first offset (in [offset, next)), commit-log position and size,
  * until `visit` returns true or the queue ends. Reads the consume queue in
- * chunks that grow as readBatches' do.
+ * chunks that start at `firstEntries` and grow as readBatches' do.
  */
-export function eachBatch(cq: ConsumeQueue, log: CommitLog, offset: number, counters: ReadCounters, visit: (offset: number, position: number, bytes: number) => boolean): void {
+export function eachBatch(
+  cq: ConsumeQueue,
+  log: CommitLog,
+  offset: number,
+  counters: ReadCounters,
+  firstEntries = READ_ENTRIES_FIRST,
+  visit: (offset: number, position: number, bytes: number) => boolean,
+): void {
   const next = cq.nextOffset;
-  let chunk = READ_ENTRIES_FIRST;
+  let chunk = firstEntries;
   let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
   let lastPosition = -1;
   for (let o = offset; o < next; ) {

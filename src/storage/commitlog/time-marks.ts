@@ -1,16 +1,19 @@
 // A queue's time index: where the largest batch maxTimestamp seen so far
-// grew, as Kafka's .timeindex records it for a segment. A lookup by time
-// starts at the last mark below the time, and nothing before it can hold
-// the answer: every batch up to a mark has a maxTimestamp <= the mark's,
-// and the mark's own batch has exactly that. So the answer is exact even
+// grew, as Kafka's .timeindex records it for a segment. A mark is that
+// maximum and the offset just after the batch that set it: no record before
+// that offset is later than the mark. A lookup by time starts after the
+// last mark below the time, so nothing it skips can hold the answer, and
+// the batch it reads first is usually the answer's. So the answer is exact even
 // when batches' maxTimestamps go back (producers' clocks, replays), where a
 // binary search over the batches (RocketMQ's way, over store times) is
 // exact only while they rise.
 //
 // A mark is taken at most once per MARK_INTERVAL_BYTES of the queue's
 // batches, and only when the maximum grew: memory stays near 16 bytes per
-// 16 KiB appended, and a lookup reads at most about that much of the queue
-// before reaching its batch.
+// 8 KiB appended (2 MiB per GiB, a quarter of the segmented engine's two
+// indexes), and while timestamps rise a lookup looks at the batches of at
+// most about 8 KiB before reaching its own (with 8 KiB batches or more,
+// none: its batch is the first it reads).
 //
 // Derived data, kept in memory and maintained by appends. A clean close
 // saves it beside the consume queue; a clean open loads it if it matches
@@ -20,13 +23,13 @@
 //
 //   file <consumequeue>/<topic>/<partition>/timemarks, big-endian:
 //     magic u32 "MQTM" | crc32c u32 of the rest
-//     coveredTo f64 | maxTimestamp f64 | maxOffset f64 | bytesSinceMark f64 | count u32
-//     (timestamp f64, offset f64) × count
+//     coveredTo f64 | maxTimestamp f64 | maxEnd f64 | bytesSinceMark f64 | count u32
+//     (timestamp f64, end offset f64) × count
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../../native/crc32c.js';
 
-export const MARK_INTERVAL_BYTES = 16 * 1024;
+export const MARK_INTERVAL_BYTES = 8 * 1024;
 export const TIME_MARKS_FILE = 'timemarks';
 const MAGIC = 0x4d51544d; // "MQTM"
 const HEAD_BYTES = 8 + 4 * 8 + 4;
@@ -34,21 +37,22 @@ const ENTRY_BYTES = 16;
 
 export class TimeMarks {
   private timestamps: number[] = [];
-  private offsets: number[] = [];
+  /** The offset after the batch that set each mark's timestamp. */
+  private ends: number[] = [];
   /** The batches below this offset are folded in; -1: unbuilt. */
   coveredTo = -1;
-  /** The largest batch maxTimestamp folded in, and the base offset of its batch. */
+  /** The largest batch maxTimestamp folded in, and the offset after its batch. */
   maxTimestamp = -1;
-  private maxOffset = 0;
+  private maxEnd = 0;
   private bytesSinceMark = 0;
 
   /** Empty, covering nothing before `offset`: a new queue, or a build from the queue's start. */
   startAt(offset: number): void {
     this.timestamps = [];
-    this.offsets = [];
+    this.ends = [];
     this.coveredTo = offset;
     this.maxTimestamp = -1;
-    this.maxOffset = offset;
+    this.maxEnd = offset;
     this.bytesSinceMark = 0;
   }
 
@@ -71,23 +75,24 @@ export class TimeMarks {
       if (this.built) this.forget();
       return;
     }
+    const end = baseOffset + offsetCount;
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp;
-      this.maxOffset = baseOffset;
+      this.maxEnd = end;
     }
+    this.bytesSinceMark += batchBytes;
     const n = this.timestamps.length;
     if (this.bytesSinceMark >= MARK_INTERVAL_BYTES && (n === 0 || this.timestamps[n - 1]! < this.maxTimestamp)) {
       this.timestamps.push(this.maxTimestamp);
-      this.offsets.push(this.maxOffset);
+      this.ends.push(this.maxEnd);
       this.bytesSinceMark = 0;
     }
-    this.bytesSinceMark += batchBytes;
-    this.coveredTo = baseOffset + offsetCount;
+    this.coveredTo = end;
   }
 
   /**
-   * The base offset of the batch of the last mark below `timestampMs`: that
-   * batch and all before it end before the time. -1 if no mark is below it.
+   * Where the search for `timestampMs` starts: the end of the last mark
+   * below it (no record before is that late), or -1 if no mark is.
    */
   before(timestampMs: number): number {
     let lo = 0;
@@ -100,7 +105,7 @@ export class TimeMarks {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return found < 0 ? -1 : this.offsets[found]!;
+    return found < 0 ? -1 : this.ends[found]!;
   }
 
   get count(): number {
@@ -118,11 +123,11 @@ export class TimeMarks {
     const b = Buffer.allocUnsafe(HEAD_BYTES + n * ENTRY_BYTES);
     b.writeUInt32BE(MAGIC, 0);
     let at = 8;
-    for (const v of [this.coveredTo, this.maxTimestamp, this.maxOffset, this.bytesSinceMark]) at = b.writeDoubleBE(v, at);
+    for (const v of [this.coveredTo, this.maxTimestamp, this.maxEnd, this.bytesSinceMark]) at = b.writeDoubleBE(v, at);
     at = b.writeUInt32BE(n, at);
     for (let i = 0; i < n; i++) {
       at = b.writeDoubleBE(this.timestamps[i]!, at);
-      at = b.writeDoubleBE(this.offsets[i]!, at);
+      at = b.writeDoubleBE(this.ends[i]!, at);
     }
     b.writeUInt32BE(crc32c(b.subarray(8)), 4);
     writeFileSync(path, b);
@@ -145,11 +150,11 @@ export class TimeMarks {
     if (b.length !== HEAD_BYTES + n * ENTRY_BYTES || b.readDoubleBE(8) !== nextOffset) return marks;
     marks.startAt(nextOffset);
     marks.maxTimestamp = b.readDoubleBE(16);
-    marks.maxOffset = b.readDoubleBE(24);
+    marks.maxEnd = b.readDoubleBE(24);
     marks.bytesSinceMark = b.readDoubleBE(32);
     for (let i = 0, at = HEAD_BYTES; i < n; i++, at += ENTRY_BYTES) {
       marks.timestamps.push(b.readDoubleBE(at));
-      marks.offsets.push(b.readDoubleBE(at + 8));
+      marks.ends.push(b.readDoubleBE(at + 8));
     }
     return marks;
   }

@@ -1,8 +1,8 @@
 // ListOffsets by time on one queue, with the same answer as the segmented
 // engine's (and Kafka's): the first record, in offset order, whose timestamp
-// is >= the time. The queue's time marks (time-marks.ts) name the last batch
-// known to end before the time; from the batch after it, the consume queue
-// says where each batch is (the first read) and the commit log holds it (the
+// is >= the time. The queue's time marks (time-marks.ts) give the offset
+// before which no record is that late; from there, the consume queue says
+// where each batch is (the first read) and the commit log holds it (the
 // second), batch by batch up to the first whose maxTimestamp reaches the
 // time; its records give the answer (records/time-search.ts), or, if none
 // of them does, the search goes on.
@@ -21,6 +21,8 @@ import { eachBatch, type ReadCounters } from './read-path.js';
 
 /** Batches up to this size are read whole at once: one read where header-then-batch takes two. */
 const WHOLE_READ_BYTES = 64 * 1024;
+/** Consume-queue entries a search reads first: its batch is usually the first one. */
+const SEARCH_ENTRIES_FIRST = 64;
 
 /** Lookups are synchronous and never nest: one buffer serves them all. */
 let buf = Buffer.allocUnsafe(WHOLE_READ_BYTES);
@@ -32,11 +34,9 @@ export function offsetForTime(q: Queue, log: CommitLog, timestampMs: number, cou
   // anything: the search then starts at the queue's start.
   const usable = marks.built && marks.coveredTo === cq.nextOffset;
   if (usable && marks.maxTimestamp < timestampMs) return null;
-  const mark = usable ? marks.before(timestampMs) : -1;
-  const from = Math.max(mark, cq.startOffset);
+  const from = Math.max(usable ? marks.before(timestampMs) : -1, cq.startOffset);
   let found: RecordAtTime | null = null;
-  eachBatch(cq, log, from, counters, (offset, position, bytes) => {
-    if (offset === mark) return false; // the mark's batch ends before the time
+  eachBatch(cq, log, from, counters, SEARCH_ENTRIES_FIRST, (offset, position, bytes) => {
     counters.timeSearchProbes++;
     const head = read(log, position, bytes <= WHOLE_READ_BYTES ? bytes : BATCH_HEADER_BYTES, counters);
     const b = checked(head, offset, q);
@@ -52,7 +52,7 @@ export function offsetForTime(q: Queue, log: CommitLog, timestampMs: number, cou
 function buildMarks(q: Queue, log: CommitLog, counters: ReadCounters): void {
   const { cq, marks } = q;
   if (!marks.built || marks.coveredTo < cq.startOffset || marks.coveredTo > cq.nextOffset) marks.startAt(cq.startOffset);
-  eachBatch(cq, log, marks.coveredTo, counters, (offset, position, bytes) => {
+  eachBatch(cq, log, marks.coveredTo, counters, undefined, (offset, position, bytes) => {
     counters.timeSearchProbes++;
     const b = checked(read(log, position, BATCH_HEADER_BYTES, counters), offset, q);
     marks.add(b.baseOffset, b.lastOffsetDelta + 1, bytes, b.maxTimestamp);
