@@ -2,7 +2,8 @@
 // time) on one partition of each engine. Fills a partition with batches of
 // `--records` records whose timestamps rise by 1 ms per record, then looks
 // up random record timestamps (so most fall inside a batch) and checks each
-// answer against the record that should come back.
+// answer against the record that should come back; then again after a
+// clean restart and after one that recovered (no clean-shutdown marker).
 //
 //   node dist/bench/storage/time-lookup.js [--mib 64] [--records 1000,148]
 //     [--value-bytes 40,100] [--lookups 20000] [--engines segmented,commitlog] [--seed N]
@@ -85,22 +86,30 @@ async function main(): Promise<void> {
       const run = (label: string, count: number): void => {
         const before = engine.stats();
         let exact = 0;
+        const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         for (let k = 0; k < count; k++) if (offsetOf(engine.offsetForTime(tp, BigInt(T0 + targets[k]!))) === targets[k]) exact++;
         const us = Number(process.hrtime.bigint() - t0) / 1e3 / count;
-        rows.push([kind, `${records} × ${batch.length} B`, label, us.toFixed(2), `${((100 * exact) / count).toFixed(1)}%`, delta(engine.stats(), before, count)]);
+        const cpu = process.cpuUsage(cpu0);
+        rows.push([kind, `${records} × ${batch.length} B`, label, us.toFixed(2), ((cpu.user + cpu.system) / count).toFixed(2), `${((100 * exact) / count).toFixed(1)}%`, delta(engine.stats(), before, count)]);
+      };
+      const reopen = async (clean: boolean): Promise<void> => {
+        await engine.close();
+        if (!clean) rmSync(join(dir, '.clean-shutdown')); // as after a crash: recovery, derived state rebuilt
+        engine = createEngine(kind, { dir, flush: { kind: 'none' } });
+        await engine.open();
       };
       run('random', lookups);
-      await engine.close();
-      engine = createEngine(kind, { dir, flush: { kind: 'none' } });
-      await engine.open();
-      run('first after restart', 1);
+      await reopen(true);
+      run('first after clean restart', 1);
       run('after restart', lookups);
+      await reopen(false);
+      run('first after crash restart', 1);
       await engine.close();
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  console.log(table(['engine', 'batches of', 'lookups', 'µs per lookup', 'exact record', 'reads per lookup'], rows));
+  console.log(table(['engine', 'batches of', 'lookups', 'µs per lookup', 'CPU µs', 'exact record', 'reads per lookup'], rows));
 }
 
 main().catch((err: unknown) => {
