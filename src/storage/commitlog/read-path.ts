@@ -94,46 +94,6 @@ export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, of
   }
 }
 
-/**
- * Calls `visit` with each batch from the one holding `offset` on, in offset
- * order: its first offset (in [offset, next)), commit-log position and size,
- * until `visit` returns true or the queue ends. Reads the consume queue in
- * chunks that start at `firstEntries` and grow as readBatches' do.
- */
-export function eachBatch(
-  cq: ConsumeQueue,
-  log: CommitLog,
-  offset: number,
-  counters: ReadCounters,
-  firstEntries = READ_ENTRIES_FIRST,
-  visit: (offset: number, position: number, bytes: number) => boolean,
-): void {
-  const next = cq.nextOffset;
-  let chunk = firstEntries;
-  let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
-  let lastPosition = -1;
-  for (let o = offset; o < next; ) {
-    const n = Math.min(chunk, next - o);
-    const entries = countedRead(cq, counters, () => cq.read(o, n, buf));
-    for (let at = 0; at < entries.length; at += CQ_ENTRY_BYTES) {
-      const position = batchPositionAt(entries, at);
-      if (position === lastPosition) continue;
-      const size = batchBytesAt(entries, at);
-      const f = log.fileAt(position);
-      if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
-        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
-      }
-      if (visit(o + at / CQ_ENTRY_BYTES, position, size)) return;
-      lastPosition = position;
-    }
-    o += n;
-    if (chunk < READ_ENTRIES_MAX) {
-      chunk *= 4;
-      buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
-    }
-  }
-}
-
 /** Runs a consume-queue read, adding what it did to the counters. */
 export function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
   const reads = cq.reads;

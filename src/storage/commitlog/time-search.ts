@@ -16,13 +16,16 @@ import { BATCH_HEADER_BYTES, firstRecordAtOrAfter, type RecordAtTime } from '../
 import { batchAt, type BatchAt } from '../batch-view.js';
 import { StorageError } from '../errors.js';
 import type { CommitLog } from './commitlog.js';
+import { batchBytesAt, batchPositionAt, CQ_ENTRY_BYTES } from './cq-entry.js';
 import type { Queue } from './queues.js';
-import { eachBatch, type ReadCounters } from './read-path.js';
+import { countedRead, type ReadCounters } from './read-path.js';
 
 /** Batches up to this size are read whole at once: one read where header-then-batch takes two. */
 const WHOLE_READ_BYTES = 64 * 1024;
 /** Consume-queue entries a search reads first: its batch is usually the first one. */
 const SEARCH_ENTRIES_FIRST = 64;
+/** Entries a build of the marks reads at once (80 KiB). */
+const BUILD_ENTRIES = 4096;
 
 /** Lookups are synchronous and never nest: one buffer serves them all. */
 let buf = Buffer.allocUnsafe(WHOLE_READ_BYTES);
@@ -36,14 +39,14 @@ export function offsetForTime(q: Queue, log: CommitLog, timestampMs: number, cou
   if (usable && marks.maxTimestamp < timestampMs) return null;
   const from = Math.max(usable ? marks.before(timestampMs) : -1, cq.startOffset);
   let found: RecordAtTime | null = null;
-  eachBatch(cq, log, from, counters, SEARCH_ENTRIES_FIRST, (offset, position, bytes) => {
-    counters.timeSearchProbes++;
+  walk(q, log, from, counters, SEARCH_ENTRIES_FIRST, (position, bytes) => {
     const head = read(log, position, bytes <= WHOLE_READ_BYTES ? bytes : BATCH_HEADER_BYTES, counters);
-    const b = checked(head, offset, q);
-    if (b.maxTimestamp < timestampMs) return false;
-    const whole = head.length === bytes ? head : read(log, position, bytes, counters);
-    found = firstRecordAtOrAfter(whole, 0, timestampMs);
-    return found !== null;
+    const b = header(head, position, q);
+    if (b.maxTimestamp >= timestampMs) {
+      const whole = head.length === bytes ? head : read(log, position, bytes, counters);
+      found = firstRecordAtOrAfter(whole, 0, timestampMs);
+    }
+    return found === null ? b : null;
   });
   return found;
 }
@@ -52,12 +55,50 @@ export function offsetForTime(q: Queue, log: CommitLog, timestampMs: number, cou
 function buildMarks(q: Queue, log: CommitLog, counters: ReadCounters): void {
   const { cq, marks } = q;
   if (!marks.built || marks.coveredTo < cq.startOffset || marks.coveredTo > cq.nextOffset) marks.startAt(cq.startOffset);
-  eachBatch(cq, log, marks.coveredTo, counters, undefined, (offset, position, bytes) => {
-    counters.timeSearchProbes++;
-    const b = checked(read(log, position, BATCH_HEADER_BYTES, counters), offset, q);
+  walk(q, log, marks.coveredTo, counters, BUILD_ENTRIES, (position, bytes) => {
+    const b = header(read(log, position, BATCH_HEADER_BYTES, counters), position, q);
     marks.add(b.baseOffset, b.lastOffsetDelta + 1, bytes, b.maxTimestamp);
-    return !marks.built; // a hole: stop, the search will not use them
+    return marks.built ? b : null; // a hole: stop, the search will not use them
   });
+}
+
+/**
+ * Visits the batches from offset `from` (a batch's first) on: for each, the
+ * consume-queue entry of its first offset gives its place in the commit
+ * log, `visit` reads it and returns its header (or null to stop), and the
+ * walk jumps to the offset after it, never looking at the entries of the
+ * batch's other records. Entries are read in chunks from `firstEntries`,
+ * growing 4× up to 16,384.
+ */
+function walk(q: Queue, log: CommitLog, from: number, counters: ReadCounters, firstEntries: number, visit: (position: number, bytes: number) => BatchAt | null): void {
+  const { cq } = q;
+  const next = cq.nextOffset;
+  let chunk = firstEntries;
+  let entries: Buffer = Buffer.alloc(0);
+  let chunkStart = 0;
+  for (let o = from; o < next; ) {
+    if (o < chunkStart || o >= chunkStart + entries.length / CQ_ENTRY_BYTES) {
+      const n = Math.min(chunk, next - o);
+      const into = Buffer.allocUnsafe(n * CQ_ENTRY_BYTES);
+      entries = countedRead(cq, counters, () => cq.read(o, n, into));
+      chunkStart = o;
+      chunk = Math.min(chunk * 4, 16 * 1024);
+    }
+    const at = (o - chunkStart) * CQ_ENTRY_BYTES;
+    const position = batchPositionAt(entries, at);
+    const bytes = batchBytesAt(entries, at);
+    const f = log.fileAt(position);
+    if (f === null || bytes < BATCH_HEADER_BYTES || position + bytes > f.end) {
+      throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o} points at ${bytes} bytes at ${position}, outside the commit log`);
+    }
+    counters.timeSearchProbes++;
+    const b = visit(position, bytes);
+    if (b === null) return;
+    if (b.baseOffset !== o) {
+      throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o} points at the batch of offset ${b.baseOffset}`);
+    }
+    o = b.baseOffset + b.lastOffsetDelta + 1;
+  }
 }
 
 function read(log: CommitLog, position: number, length: number, counters: ReadCounters): Buffer {
@@ -68,11 +109,8 @@ function read(log: CommitLog, position: number, length: number, counters: ReadCo
   return bytes;
 }
 
-/** The header of the batch the consume queue says holds `offset`, if it does. */
-function checked(bytes: Buffer, offset: number, q: Queue): BatchAt {
+function header(bytes: Buffer, position: number, q: Queue): BatchAt {
   const b = batchAt(bytes, 0);
-  if (b === null || b.baseOffset > offset || b.baseOffset + b.lastOffsetDelta < offset) {
-    throw new StorageError('CORRUPT_MESSAGE', `consume queue ${q.cq.dir} entry for offset ${offset} does not point at its batch`);
-  }
+  if (b === null) throw new StorageError('CORRUPT_MESSAGE', `consume queue ${q.cq.dir} points at no batch at ${position}`);
   return b;
 }
