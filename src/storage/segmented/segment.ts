@@ -125,6 +125,7 @@ export class LogSegment {
     this.timeIndex.truncateToRelativeOffset(0);
     this.bytesSinceIndex = 0;
     this.maxTimestamp = -1;
+    this.maxTimestampSoFarRel = 0;
     this.nextOffset = this.baseOffset;
     let pos = 0;
     let batches = 0;
