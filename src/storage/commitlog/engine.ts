@@ -1,10 +1,11 @@
 // The RocketMQ-style engine: one commit log for every queue (commitlog.ts),
 // a consume queue per queue pointing into it (consume-queue.ts), the queue
-// set in a journal (queue-registry.ts), and a checkpoint that bounds
-// recovery (checkpoint.ts).
+// set in a journal (queue-registry.ts), a checkpoint that bounds recovery
+// (checkpoint.ts), and lookups by time (time-search.ts, time-marks.ts).
 //
 //   <dir>/commitlog/<20-digit position>                 entries of every queue
 //   <dir>/consumequeue/<topic>/<partition>/<20 digits>  20-byte entries, one per offset
+//   <dir>/consumequeue/<topic>/<partition>/timemarks    the queue's time index, saved by a clean close (time-marks.ts)
 //   <dir>/queues  <dir>/checkpoint  <dir>/.clean-shutdown
 //
 // What a resolved append promises, per flush policy:

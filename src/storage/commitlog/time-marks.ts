@@ -1,19 +1,21 @@
 // A queue's time index: where the largest batch maxTimestamp seen so far
 // grew, as Kafka's .timeindex records it for a segment. A mark is that
 // maximum and the offset just after the batch that set it: no record before
-// that offset is later than the mark. A lookup by time starts after the
-// last mark below the time, so nothing it skips can hold the answer, and
-// the batch it reads first is usually the answer's. So the answer is exact even
-// when batches' maxTimestamps go back (producers' clocks, replays), where a
-// binary search over the batches (RocketMQ's way, over store times) is
-// exact only while they rise.
+// that offset is later than the mark. A lookup by time starts at the end of
+// the last mark below the time, so nothing it skips can hold the answer,
+// even when batches' maxTimestamps go back (producers' clocks, replays),
+// where a binary search over the batches (RocketMQ's way, over store
+// times) is exact only while they rise.
 //
 // A mark is taken at most once per MARK_INTERVAL_BYTES of the queue's
 // batches, and only when the maximum grew: memory stays near 16 bytes per
-// 8 KiB appended (2 MiB per GiB, a quarter of the segmented engine's two
-// indexes), and while timestamps rise a lookup looks at the batches of at
-// most about 8 KiB before reaching its own (with 8 KiB batches or more,
-// none: its batch is the first it reads).
+// 8 KiB appended (2 MiB per GiB), and while timestamps rise a lookup looks
+// at the batches of at most about 8 KiB before reaching its own (with
+// batches of 8 KiB or more, none). A maximum that was never passed again
+// (one record stamped far in the future) leaves no later marks: lookups
+// below it then walk from the last mark before it, as Kafka's do inside
+// a segment; here, for the queue's whole life (retention does not reset
+// the marks).
 //
 // Derived data, kept in memory and maintained by appends. A clean close
 // saves it beside the consume queue; a clean open loads it if it matches
