@@ -20,7 +20,7 @@ const RSS_BOUND_BYTES = 512 * 1024 * 1024;
 class Counted {
   frames = 0;
   closed = false;
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(readonly socket: Socket) {

@@ -1,11 +1,15 @@
 // One suite, every engine: what any StorageEngine must do.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeBatch } from '../src/records/index.js';
 import type { EngineOptions, StorageEngine, TopicPartition } from '../src/storage/types.js';
-import { batchOf, numberedBatch } from './helpers/batches.js';
+import { batchOf, numberedBatch, timedBatch } from './helpers/batches.js';
 import { ENGINES } from './helpers/engines.js';
 import { tempDir } from './helpers/files.js';
 import { batchesIn, readAllBatches, readRegions } from './helpers/regions.js';
+import { expectedAt, probeTimes, seededRandom, testSeed, wanderingBatches } from './helpers/timed-log.js';
 
 const tp: TopicPartition = { topic: 'orders', partition: 0 };
 
@@ -106,12 +110,88 @@ describe.each(ENGINES)('$name engine', (factory) => {
     const e = await open();
     e.createPartition(tp);
     for (let i = 0; i < 50; i++) await e.append(tp, numberedBatch(`t${i}`, 2, 1_000_000 + i * 1000));
-    expect(e.offsetForTime(tp, 0n)).toBe(0n);
-    expect(e.offsetForTime(tp, 1_000_000n)).toBe(0n);
-    expect(e.offsetForTime(tp, 1_000_001n)).toBe(2n);
-    expect(e.offsetForTime(tp, 1_025_000n)).toBe(50n);
-    expect(e.offsetForTime(tp, 1_049_000n)).toBe(98n);
-    expect(e.offsetForTime(tp, 1_049_001n)).toBeNull();
+    const at = (t: bigint) => e.offsetForTime(tp, t);
+    expect(at(0n)).toEqual({ offset: 0n, timestamp: 1_000_000n });
+    expect(at(1_000_000n)).toEqual({ offset: 0n, timestamp: 1_000_000n });
+    expect(at(1_000_001n)).toEqual({ offset: 2n, timestamp: 1_001_000n });
+    expect(at(1_025_000n)).toEqual({ offset: 50n, timestamp: 1_025_000n });
+    expect(at(1_049_000n)).toEqual({ offset: 98n, timestamp: 1_049_000n });
+    expect(at(1_049_001n)).toBeNull();
+  });
+
+  it('finds the record by time, not its batch, in batches of 1,000 records', async () => {
+    const e = await open();
+    e.createPartition(tp);
+    // Batch k: records 7 ms apart from 1,000,000 + 10 s × k, so batches have gaps between them.
+    const ts = (k: number, i: number): number => 1_000_000 + k * 10_000 + i * 7;
+    for (let k = 0; k < 5; k++) await e.append(tp, timedBatch(Array.from({ length: 1000 }, (_, i) => ts(k, i))));
+    const at = (t: number) => e.offsetForTime(tp, BigInt(t));
+    const record = (offset: number) => ({ offset: BigInt(offset), timestamp: BigInt(ts(Math.floor(offset / 1000), offset % 1000)) });
+    expect(at(0)).toEqual(record(0));
+    expect(at(ts(2, 500))).toEqual(record(2500)); // a record's own time
+    expect(at(ts(2, 500) + 1)).toEqual(record(2501)); // between two records
+    expect(at(ts(0, 999) + 1)).toEqual(record(1000)); // in the gap after a batch
+    expect(at(ts(4, 999))).toEqual(record(4999));
+    expect(at(ts(4, 999) + 1)).toBeNull();
+  });
+
+  it('answers by record timestamps when batches go back in time, log-append time included', async () => {
+    const seed = testSeed(`${factory.name} time lookups`);
+    const rnd = seededRandom(seed);
+    const clock = { ms: 1_700_000_000_000 };
+    let e = await open({ segmentBytes: 256 * 1024 });
+    e.createPartition(tp);
+    const log = wanderingBatches(rnd, 60, 0, clock);
+    for (const b of log.batches) await e.append(tp, b);
+    const check = (what: string): void => {
+      const wrong = probeTimes(rnd, log.records, 300).filter((t) => !isDeepStrictEqual(e.offsetForTime(tp, BigInt(t)), expectedAt(log.records, t)));
+      expect(wrong.map((t) => ({ t, got: e.offsetForTime(tp, BigInt(t)), want: expectedAt(log.records, t) })), `${what}, seed ${seed}`).toEqual([]);
+    };
+    check('as appended');
+    await e.close();
+    e = await open({ segmentBytes: 256 * 1024 });
+    check('after a clean restart');
+    const more = wanderingBatches(rnd, 20, log.records.length, clock);
+    for (const b of more.batches) await e.append(tp, b);
+    log.records.push(...more.records);
+    check('appended after the restart');
+    await e.close();
+    rmSync(join(tmp.dir, '.clean-shutdown')); // as if the process had died after its last write
+    e = await open({ segmentBytes: 256 * 1024 });
+    check('after a restart that recovered');
+  });
+
+  it('goes on to the next batch when a batch claims a maxTimestamp none of its records has', async () => {
+    const e = await open();
+    e.createPartition(tp);
+    await e.append(tp, timedBatch([100, 200], { maxTimestampMs: 9999 }));
+    await e.append(tp, timedBatch([5000, 6000]));
+    expect(e.offsetForTime(tp, 150n)).toEqual({ offset: 1n, timestamp: 200n });
+    expect(e.offsetForTime(tp, 300n)).toEqual({ offset: 2n, timestamp: 5000n });
+    expect(e.offsetForTime(tp, 6001n)).toBeNull();
+  });
+
+  it('gives records of log-append-time batches the batch time', async () => {
+    const e = await open();
+    e.createPartition(tp);
+    await e.append(tp, timedBatch([1, 2, 3], { logAppendTimeMs: 5000 }));
+    await e.append(tp, timedBatch([6000, 6001, 6002]));
+    await e.append(tp, timedBatch([9, 9], { logAppendTimeMs: 7000 }));
+    expect(e.offsetForTime(tp, 2n)).toEqual({ offset: 0n, timestamp: 5000n });
+    expect(e.offsetForTime(tp, 5001n)).toEqual({ offset: 3n, timestamp: 6000n });
+    expect(e.offsetForTime(tp, 6003n)).toEqual({ offset: 6n, timestamp: 7000n });
+    expect(e.offsetForTime(tp, 7001n)).toBeNull();
+  });
+
+  it('looks by time only at what retention kept', async () => {
+    const e = await open({ segmentBytes: 8192, retention: { retentionBytes: 20_000 } });
+    e.createPartition(tp);
+    for (let i = 0; i < 200; i++) await e.append(tp, timedBatch(Array.from({ length: 10 }, (_, r) => 1000 + i * 10 + r)));
+    await e.enforceRetention();
+    const start = Number(e.logStartOffset(tp));
+    expect(start).toBeGreaterThan(0);
+    expect(e.offsetForTime(tp, 0n)).toEqual({ offset: BigInt(start), timestamp: BigInt(1000 + start) });
+    expect(e.offsetForTime(tp, 2500n)).toEqual({ offset: 1500n, timestamp: 2500n });
   });
 
   it('keeps everything across a clean restart', async () => {
@@ -124,7 +204,7 @@ describe.each(ENGINES)('$name engine', (factory) => {
     expect(again.partitions().map((p) => `${p.topic}/${p.partition}`).sort()).toEqual(['orders/0', 'other/3']);
     expect(again.highWatermark(tp)).toBe(30n);
     expect(readAll(again, tp).map((s) => s.baseOffset)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
-    expect(again.offsetForTime(tp, 5005n)).toBe(15n);
+    expect(again.offsetForTime(tp, 5005n)).toEqual({ offset: 15n, timestamp: 5005n });
     const next = await again.append(tp, numberedBatch('after', 1));
     expect(next.baseOffset).toBe(30n);
   });

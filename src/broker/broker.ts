@@ -324,15 +324,24 @@ export class Broker {
     }
   }
 
-  /** ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time (-1 if none). */
+  /**
+   * ListOffsets: -1 latest, -2 earliest (timestamp -1 for both, as Kafka
+   * answers), else the first record whose timestamp is at or after the time,
+   * with that record's timestamp (-1 and -1 if none is).
+   */
   listOffset(topic: string, partition: number, timestampMs: bigint): { error: string; offset: bigint; timestamp: bigint } {
     const t = this.topics.get(topic);
     if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NO_OFFSET, timestamp: NO_OFFSET };
     const tp = { topic, partition };
     if (timestampMs === -1n) return { error: 'NONE', offset: this.engine.highWatermark(tp), timestamp: NO_OFFSET };
     if (timestampMs === -2n) return { error: 'NONE', offset: this.engine.logStartOffset(tp), timestamp: NO_OFFSET };
-    const o = this.engine.offsetForTime(tp, timestampMs);
-    return { error: 'NONE', offset: o ?? NO_OFFSET, timestamp: o === null ? NO_OFFSET : timestampMs };
+    try {
+      const found = this.engine.offsetForTime(tp, timestampMs);
+      return { error: 'NONE', offset: found?.offset ?? NO_OFFSET, timestamp: found?.timestamp ?? NO_OFFSET };
+    } catch (err) {
+      if (err instanceof StorageError) return { error: err.code, offset: NO_OFFSET, timestamp: NO_OFFSET };
+      throw err;
+    }
   }
 
   initProducerId(transactionalId: string | null): { producerId: bigint; epoch: number } {

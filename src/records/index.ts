@@ -97,3 +97,4 @@ export {
   type EncodeBatchInput,
   type RecordInput,
 } from './batch.js';
+export { MAX_INFLATED_BYTES, firstRecordAtOrAfter, type RecordAtTime } from './time-search.js';

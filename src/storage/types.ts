@@ -64,6 +64,12 @@ export interface ReadResult {
   logStartOffset: bigint;
 }
 
+/** A record found by time: its offset and its own timestamp (ms). */
+export interface OffsetAndTimestamp {
+  offset: bigint;
+  timestamp: bigint;
+}
+
 export interface ReadOptions {
   /**
    * Read the batches and check their CRCs before returning them (costs a
@@ -104,8 +110,14 @@ export interface StorageEngine {
    * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
    */
   read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult;
-  /** The first offset whose batch has a timestamp >= `timestampMs`, or null. */
-  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null;
+  /**
+   * ListOffsets by time: the first record, in offset order, whose timestamp
+   * is >= `timestampMs` (its own timestamp: log-append time for batches
+   * stamped so, else create time), or null if no record is that late. As
+   * Kafka's, the search trusts each batch's maxTimestamp to pass over the
+   * batches before the answer; batches' maxTimestamps need not rise.
+   */
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null;
   highWatermark(tp: TopicPartition): bigint;
   logStartOffset(tp: TopicPartition): bigint;
   /**

@@ -1,5 +1,6 @@
 // Record batches for storage tests, built with the project's record codec.
-import { encodeBatch } from '../../src/records/index.js';
+import { gzipSync } from 'node:zlib';
+import { ATTRIBUTES_AT, BATCH_LENGTH_AT, COMPRESSION_CODEC_MASK, encodeBatch, LOG_OVERHEAD_BYTES, RECORDS_AT, writeBatchCrc } from '../../src/records/index.js';
 
 export interface TestRecord {
   key?: string | null;
@@ -23,4 +24,45 @@ export function batchOf(records: TestRecord[], baseTimestampMs = 1_700_000_000_0
 /** A batch of `count` records whose values are "<prefix>-<i>". */
 export function numberedBatch(prefix: string, count: number, timestampMs?: number): Buffer {
   return batchOf(Array.from({ length: count }, (_, i) => ({ value: `${prefix}-${i}` })), timestampMs);
+}
+
+export interface TimedBatchOptions {
+  /** Stamp the batch with log-append time: every record's timestamp is then this. */
+  logAppendTimeMs?: number;
+  /** A maxTimestamp other than the records' largest (a batch that claims more than it holds). */
+  maxTimestampMs?: number;
+  /** Value bytes per record (default a short "t<timestamp>"). */
+  valueBytes?: number;
+}
+
+/** A batch with one record per timestamp, in the order given. */
+export function timedBatch(timestampsMs: readonly number[], o: TimedBatchOptions = {}): Buffer {
+  const base = timestampsMs[0] ?? 0;
+  const records = timestampsMs.map((t) => ({
+    key: null,
+    value: o.valueBytes === undefined ? Buffer.from(`t${t}`) : Buffer.alloc(o.valueBytes, 0x61),
+    timestamp: BigInt(t),
+  }));
+  if (o.logAppendTimeMs !== undefined) {
+    return encodeBatch({ baseTimestamp: BigInt(base), maxTimestamp: BigInt(o.logAppendTimeMs), timestampType: 'log-append-time', records });
+  }
+  return encodeBatch({ baseTimestamp: BigInt(base), maxTimestamp: o.maxTimestampMs === undefined ? undefined : BigInt(o.maxTimestampMs), records });
+}
+
+/** The same batch with its records section gzip-compressed, as a producer with compression.type=gzip sends it. */
+export function gzipped(batch: Buffer): Buffer {
+  const records = gzipSync(batch.subarray(RECORDS_AT));
+  const out = Buffer.concat([batch.subarray(0, RECORDS_AT), records]);
+  out.writeInt32BE(out.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES_AT) & ~COMPRESSION_CODEC_MASK) | 1, ATTRIBUTES_AT);
+  writeBatchCrc(out, 0);
+  return out;
+}
+
+/** The batch with its attributes claiming another codec (bytes left as they are): records no reader here can inflate. */
+export function claimingCodec(batch: Buffer, codec: number): Buffer {
+  const out = Buffer.from(batch);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES_AT) & ~COMPRESSION_CODEC_MASK) | codec, ATTRIBUTES_AT);
+  writeBatchCrc(out, 0);
+  return out;
 }

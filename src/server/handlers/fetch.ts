@@ -47,7 +47,11 @@ interface ListOffsetsRequest {
   topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint; maxNumOffsets: number }[] }[];
 }
 
-/** Latest (-1), earliest (-2) or the first offset at or after a time: replay from a timestamp. */
+/**
+ * Latest (-1), earliest (-2) or, for a time, the first record whose
+ * timestamp is at or after it: replay from a timestamp. Every version
+ * answers the same offset; v1+ also carries that record's timestamp.
+ */
 export function listOffsets(ctx: HandlerContext, req: ListOffsetsRequest, apiVersion: number): object {
   return {
     throttleTimeMs: 0,

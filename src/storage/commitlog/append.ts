@@ -29,7 +29,10 @@ export function appendEntries(log: CommitLog, q: Queue, bytes: Buffer, prepared:
     q.cq.dispatch.makeRoom(q.cq, offsets, log.end, queueFds);
     stage = 'commit log';
     const { positions, fds } = log.append(entries, nowMs); // cuts itself back on failure
-    prepared.batches.forEach((b, i) => q.cq.push(positions[i]! - entries[i]!.header.length, positions[i]!, b.size, b.lastOffsetDelta + 1));
+    prepared.batches.forEach((b, i) => {
+      q.cq.push(positions[i]! - entries[i]!.header.length, positions[i]!, b.size, b.lastOffsetDelta + 1);
+      q.marks.add(b.baseOffset, b.lastOffsetDelta + 1, b.size, b.maxTimestamp);
+    });
     return fds;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

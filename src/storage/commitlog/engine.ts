@@ -1,10 +1,11 @@
 // The RocketMQ-style engine: one commit log for every queue (commitlog.ts),
 // a consume queue per queue pointing into it (consume-queue.ts), the queue
-// set in a journal (queue-registry.ts), and a checkpoint that bounds
-// recovery (checkpoint.ts).
+// set in a journal (queue-registry.ts), a checkpoint that bounds recovery
+// (checkpoint.ts), and lookups by time (time-search.ts, time-marks.ts).
 //
 //   <dir>/commitlog/<20-digit position>                 entries of every queue
 //   <dir>/consumequeue/<topic>/<partition>/<20 digits>  20-byte entries, one per offset
+//   <dir>/consumequeue/<topic>/<partition>/timemarks    the queue's time index, saved by a clean close (time-marks.ts)
 //   <dir>/queues  <dir>/checkpoint  <dir>/.clean-shutdown
 //
 // What a resolved append promises, per flush policy:
@@ -31,6 +32,7 @@ import {
   type AppendResult,
   type EngineLimits,
   type EngineOptions,
+  type OffsetAndTimestamp,
   type ReadOptions,
   type ReadResult,
   type RetentionPolicy,
@@ -45,7 +47,9 @@ import { CqDispatch } from './cq-dispatch.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
-import { newReadCounters, offsetForTime, readBatches, verifyBatches } from './read-path.js';
+import { newReadCounters, readBatches, verifyBatches } from './read-path.js';
+import { TimeMarks } from './time-marks.js';
+import { offsetForTime } from './time-search.js';
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Under flush=batch, the checkpoint moves on after this many synced bytes. */
@@ -119,6 +123,9 @@ export class CommitLogEngine implements StorageEngine {
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
+    // Time marks saved by a clean close hold only if nothing was recovered;
+    // otherwise the first lookup by time builds them.
+    if (!recovered) for (const q of this.queues.values()) q.marks = TimeMarks.load(q.cq.dir, q.cq.nextOffset);
     this.opened = true;
   }
 
@@ -140,7 +147,9 @@ export class CommitLogEngine implements StorageEngine {
       const e = err as NodeJS.ErrnoException;
       throw new StorageError('KAFKA_STORAGE_ERROR', `creating consume queue ${dir} failed: ${e.code ?? e.message}`, { cause: err });
     }
-    this.queues.set(tpKey(tp), newQueue(tp, epoch, cq));
+    const q = newQueue(tp, epoch, cq);
+    q.marks.startAt(0);
+    this.queues.set(tpKey(tp), q);
   }
 
   async deletePartition(tp: TopicPartition): Promise<void> {
@@ -243,9 +252,9 @@ export class CommitLogEngine implements StorageEngine {
     return { regions, bytes: regions.reduce((n, r) => n + r.length, 0), highWatermark: BigInt(next), logStartOffset: BigInt(start) };
   }
 
-  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null {
-    const o = offsetForTime(this.get(tp).cq, this.cl, Number(timestampMs), this.counters);
-    return o === null ? null : BigInt(o);
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
+    const r = offsetForTime(this.get(tp), this.cl, Number(timestampMs), this.counters);
+    return r === null ? null : { offset: BigInt(r.offset), timestamp: BigInt(r.timestamp) };
   }
 
   highWatermark(tp: TopicPartition): bigint {
@@ -301,6 +310,13 @@ export class CommitLogEngine implements StorageEngine {
       await this.flusher.flush();
       this.checkpoint.write(end, true);
       synced = true;
+      for (const q of this.queues.values()) {
+        try {
+          q.marks.save(q.cq.dir);
+        } catch {
+          // derived: the first lookup by time after the next open builds them
+        }
+      }
     } finally {
       for (const q of this.queues.values()) q.cq.close();
       this.queues.clear();

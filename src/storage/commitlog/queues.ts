@@ -7,6 +7,7 @@ import { ConsumeQueue } from './consume-queue.js';
 import type { CqDispatch } from './cq-dispatch.js';
 import { EntryHeaders } from './entry-format.js';
 import type { QueueRegistry } from './queue-registry.js';
+import { TimeMarks } from './time-marks.js';
 
 export const QUEUE_ROOT = 'consumequeue';
 
@@ -18,10 +19,12 @@ export interface Queue {
   cq: ConsumeQueue;
   /** Encodes this queue's commit-log entry headers. */
   headers: EntryHeaders;
+  /** Where the queue's largest timestamp grew, for lookups by time (unbuilt until the engine says). */
+  marks: TimeMarks;
 }
 
 export function newQueue(tp: TopicPartition, epoch: number, cq: ConsumeQueue): Queue {
-  return { tp, key: tpKey(tp), epoch, cq, headers: new EntryHeaders(tp.topic, tp.partition, epoch) };
+  return { tp, key: tpKey(tp), epoch, cq, headers: new EntryHeaders(tp.topic, tp.partition, epoch), marks: new TimeMarks() };
 }
 
 export function queueDir(dir: string, tp: TopicPartition): string {

@@ -24,9 +24,9 @@ export interface ReadCounters {
   consumeQueueReads: number;
   /** Consume-queue reads served from a queue's in-memory tail (a copy, no syscall). */
   consumeQueueTailReads: number;
-  /** Commit-log reads: regions handed out, batches read to verify, headers read by time probes. */
+  /** Commit-log reads: regions handed out, batches read to verify, batches and headers read by time lookups. */
   commitLogReads: number;
-  /** Binary-search steps of offsetForTime (each one read of each kind). */
+  /** Batches a time lookup looked at (time-search.ts), building a queue's time marks included. */
   timeSearchProbes: number;
 }
 
@@ -94,43 +94,8 @@ export function verifyBatches(regions: readonly FileRegion[], log: CommitLog, of
   }
 }
 
-/**
- * The base offset of the first batch whose max timestamp is >= ts, or null:
- * a binary search over the consume queue where each probe reads an entry
- * (consume queue) and then the batch header it points at (commit log), as
- * RocketMQ's getOffsetInQueueByTime does. RocketMQ compares store times,
- * which only grow; this compares the batches' max timestamps (what Kafka's
- * ListOffsets means), so the answer is exact when those do not go back
- * within the queue (one producer's CreateTime, or LogAppendTime), and
- * otherwise a batch at or past the time whose probed predecessor was before.
- */
-export function offsetForTime(cq: ConsumeQueue, log: CommitLog, timestampMs: number, counters: ReadCounters): number | null {
-  const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
-  let lo = cq.startOffset;
-  let hi = cq.nextOffset;
-  let found: number | null = null;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const e = countedRead(cq, counters, () => cq.entry(mid));
-    const bytes = log.readAt(e.batchPosition, BATCH_HEADER_BYTES, header);
-    counters.commitLogReads++;
-    counters.timeSearchProbes++;
-    const b = bytes === null ? null : batchAt(bytes, 0);
-    if (b === null || b.baseOffset > mid || b.baseOffset + b.lastOffsetDelta < mid) {
-      throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${mid} does not point at its batch`);
-    }
-    if (b.maxTimestamp >= timestampMs) {
-      found = b.baseOffset;
-      hi = b.baseOffset;
-    } else {
-      lo = b.baseOffset + b.lastOffsetDelta + 1;
-    }
-  }
-  return found;
-}
-
 /** Runs a consume-queue read, adding what it did to the counters. */
-function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
+export function countedRead<T>(cq: ConsumeQueue, counters: ReadCounters, read: () => T): T {
   const reads = cq.reads;
   const tailReads = cq.tailReads;
   const out = read();

@@ -14,7 +14,22 @@ export class BatchReader {
   private end = 0; // file position just past the valid bytes in buf
   reads = 0;
 
-  constructor(private readonly fd: number, private readonly fileBytes: number) {}
+  /** Bytes each pread asks for at least; null: all the buffer holds (sequential scans). */
+  private readBytes: number | null = null;
+
+  constructor(private fd: number, private fileBytes: number) {}
+
+  /**
+   * Points a reader kept for reuse at a file, forgetting what it held; each
+   * pread then reads `readBytes` (or the batch asked for, if longer).
+   */
+  begin(fd: number, fileBytes: number, readBytes: number | null = null): void {
+    this.fd = fd;
+    this.fileBytes = fileBytes;
+    this.readBytes = readBytes;
+    this.start = 0;
+    this.end = 0;
+  }
 
   /**
    * The batch starting at `position`, with its bytes when `whole` (for CRC
@@ -34,8 +49,9 @@ export class BatchReader {
   private ensure(position: number, n: number): boolean {
     if (position + n > this.fileBytes) return false;
     if (position >= this.start && position + n <= this.end) return true;
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
-    const want = Math.min(this.buf.length, this.fileBytes - position);
+    const wanted = this.readBytes === null ? n : Math.max(n, this.readBytes);
+    if (wanted > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(wanted, this.buf.length * 2));
+    const want = Math.min(this.readBytes === null ? this.buf.length : wanted, this.fileBytes - position);
     const r = preadFully(this.fd, this.buf, 0, want, position);
     this.reads += r.calls;
     this.start = position;

@@ -21,6 +21,7 @@ import {
   type AppendResult,
   type EngineLimits,
   type EngineOptions,
+  type OffsetAndTimestamp,
   type ReadOptions,
   type ReadResult,
   type RetentionPolicy,
@@ -131,9 +132,9 @@ export class SegmentedEngine implements StorageEngine {
     };
   }
 
-  offsetForTime(tp: TopicPartition, timestampMs: bigint): bigint | null {
-    const o = this.get(tp).offsetForTime(Number(timestampMs));
-    return o === null ? null : BigInt(o);
+  offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
+    const r = this.get(tp).offsetForTime(Number(timestampMs));
+    return r === null ? null : { offset: BigInt(r.offset), timestamp: BigInt(r.timestamp) };
   }
 
   highWatermark(tp: TopicPartition): bigint {
@@ -173,8 +174,12 @@ export class SegmentedEngine implements StorageEngine {
 
   stats(): Record<string, number> {
     let headerReads = 0;
-    for (const { log } of this.logs.values()) headerReads += log.headerReads();
-    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads };
+    let timeReads = 0;
+    for (const { log } of this.logs.values()) {
+      headerReads += log.headerReads();
+      timeReads += log.timeLookupReads();
+    }
+    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads };
   }
 
   private assertOpen(): void {

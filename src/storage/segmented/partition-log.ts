@@ -1,6 +1,7 @@
 // A partition of the segmented engine: a directory of segments, the last
 // one active. Rolls at segmentBytes; retention deletes whole old segments.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
@@ -87,7 +88,13 @@ export class PartitionLog {
     return [];
   }
 
-  offsetForTime(timestampMs: number): number | null {
+  /**
+   * The first record at or after the time, in the first segment that holds
+   * one. Kafka asks only the first segment whose max timestamp reaches the
+   * time; going on past it matters only when a batch's maxTimestamp is above
+   * all its records'.
+   */
+  offsetForTime(timestampMs: number): RecordAtTime | null {
     for (const s of this.segments) {
       const o = s.offsetForTime(timestampMs);
       if (o !== null) return o;
@@ -120,6 +127,10 @@ export class PartitionLog {
 
   headerReads(): number {
     return this.segments.reduce((n, s) => n + s.headerReads, 0);
+  }
+
+  timeLookupReads(): number {
+    return this.segments.reduce((n, s) => n + s.timeLookupReads, 0);
   }
 
   close(): void {

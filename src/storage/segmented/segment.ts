@@ -11,11 +11,13 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SharedFile } from '../../transfer/shared-file.js';
+import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { batchCrcOk, type BatchAt } from '../batch-view.js';
 import { StorageError } from '../errors.js';
 import { BatchReader } from './batch-reader.js';
 import { SegmentReads } from './segment-reads.js';
+import { SegmentTimeLookup } from './segment-time.js';
 import { INDEX_INTERVAL_BYTES, OffsetIndex, TimeIndex } from './sparse-index.js';
 
 export function segmentName(baseOffset: number): string {
@@ -39,6 +41,8 @@ export class LogSegment {
   private maxTimestampSoFarRel = 0;
   /** The fetch path's lookups (segment-reads.ts). */
   private readonly reads = new SegmentReads(this);
+  /** ListOffsets by time (segment-time.ts). */
+  private readonly times = new SegmentTimeLookup(this);
   /** Batch-head preads besides the fetch path's (recovery, verify). */
   private otherHeaderReads = 0;
 
@@ -92,9 +96,16 @@ export class LogSegment {
     const reader = new BatchReader(this.fd, this.size);
     let pos = Math.max(0, this.index.lastPosition);
     let last: BatchAt | null = null;
+    // The batch that set the maximum, too: the next time-index entry names
+    // it, and a lookup scans from there.
+    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    this.maxTimestampSoFarRel = Math.max(0, this.timeIndex.lastRelativeOffset);
     for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
       last = b;
-      this.maxTimestamp = Math.max(this.maxTimestamp, b.maxTimestamp);
+      if (b.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = b.maxTimestamp;
+        this.maxTimestampSoFarRel = b.baseOffset - this.baseOffset;
+      }
       pos += b.size;
     }
     if (last) this.nextOffset = last.baseOffset + last.lastOffsetDelta + 1;
@@ -107,7 +118,6 @@ export class LogSegment {
       // it for one pread per lookup; a wider gap only costs more preads).
       this.bytesSinceIndex = this.size - Math.max(0, this.index.lastPosition);
     }
-    this.maxTimestamp = Math.max(this.maxTimestamp, this.timeIndex.lastTimestamp);
   }
 
   /**
@@ -120,6 +130,7 @@ export class LogSegment {
     this.timeIndex.truncateToRelativeOffset(0);
     this.bytesSinceIndex = 0;
     this.maxTimestamp = -1;
+    this.maxTimestampSoFarRel = 0;
     this.nextOffset = this.baseOffset;
     let pos = 0;
     let batches = 0;
@@ -223,17 +234,14 @@ export class LogSegment {
     return this.reads.headerReads + this.otherHeaderReads;
   }
 
-  /** Base offset of the first batch with max timestamp >= ts, or null. */
-  offsetForTime(timestampMs: number): number | null {
-    if (this.maxTimestamp < timestampMs) return null;
-    const startRel = this.timeIndex.scanStart(timestampMs);
-    const reader = new BatchReader(this.fd, this.size);
-    let pos = this.index.lookup(startRel).position;
-    for (let b = reader.at(pos, false); b !== null; b = reader.at(pos, false)) {
-      if (b.maxTimestamp >= timestampMs) return b.baseOffset;
-      pos += b.size;
-    }
-    return null;
+  /** The first record with timestamp >= `timestampMs` (segment-time.ts), or null. */
+  offsetForTime(timestampMs: number): RecordAtTime | null {
+    return this.times.find(timestampMs);
+  }
+
+  /** preads of time lookups, for the engine's stats. */
+  get timeLookupReads(): number {
+    return this.times.reads;
   }
 
   /**

@@ -170,17 +170,35 @@ export class TimeIndex {
   }
 
   /**
-   * A relative offset from which to scan for the first batch with a
-   * timestamp >= `timestampMs`: that of the last entry below it.
+   * The last entry at or below `timestampMs`, or -1 (as Kafka's
+   * TimeIndex.lookup). Every batch before its batch ends before that time
+   * (entries are taken where the maximum grew), so a search for the first
+   * record at or after the time starts at its batch.
    */
-  scanStart(timestampMs: number): number {
-    const i = this.entries.floor(timestampMs - 1);
-    return i < 0 ? 0 : this.entries.values[i]!;
+  lastAtOrBelow(timestampMs: number): number {
+    return this.entries.floor(timestampMs);
+  }
+
+  timestampAt(i: number): number {
+    return this.entries.keys[i]!;
+  }
+
+  relativeOffsetAt(i: number): number {
+    return this.entries.values[i]!;
+  }
+
+  get entryCount(): number {
+    return this.entries.length;
   }
 
   get lastTimestamp(): number {
     const n = this.entries.length;
     return n === 0 ? -1 : this.entries.keys[n - 1]!;
+  }
+
+  get lastRelativeOffset(): number {
+    const n = this.entries.length;
+    return n === 0 ? -1 : this.entries.values[n - 1]!;
   }
 
   truncateToRelativeOffset(relativeOffset: number): void {
