@@ -14,6 +14,14 @@ const MAX_BATCH = 100_000;
 /** message.max.bytes less the room kept for properties (publish.ts PROPERTY_ROOM_BYTES). */
 const MAX_BODY = MAX_BATCH - 64 * 1024;
 
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const message = (topic: string, extra: Record<string, unknown> = {}, body = Buffer.from('x')) => ({
   topic: { name: topic },
   body,
@@ -126,5 +134,20 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect(renew.status.code).toBe('INVALID_RECEIPT_HANDLE');
     // Still serving.
     expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'normal' } })).status.code).toBe('OK');
+  });
+
+  it('a receive whose caller went away mid long poll takes nothing', async () => {
+    const request = { group: { name: 'gone' }, messageQueue: { topic: { name: 'normal' }, id: 1 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '10' } };
+    const call = raw.ReceiveMessage(request, { deadline: Date.now() + 20_000 });
+    const ended = new Promise<void>((resolve) => call.on('error', () => resolve()));
+    await until('the receive to wait in the broker', () => broker.rocketmq!.receiving() === 1);
+    call.cancel();
+    await ended;
+    const sent = await rawUnary(raw, 'SendMessage', { messages: [message('normal', { queueId: 1 })] });
+    expect(sent.status.code).toBe('OK');
+    const replies = await rawReceive(raw, { ...request, longPollingTimeout: { seconds: '5' } });
+    const got = replies.filter((r) => r.message);
+    expect(got.map((r) => [r.message.systemProperties.queueOffset, r.message.systemProperties.deliveryAttempt])).toEqual([[sent.entries[0].offset, 1]]);
+    await until('the abandoned long poll to end', () => broker.rocketmq!.receiving() === 0);
   });
 });

@@ -12,6 +12,8 @@ export const DEFAULT_ROCKETMQ_PORT = 8081;
 export interface RocketMqEndpoint {
   host: string;
   port: number;
+  /** ReceiveMessage calls being served now (long polls included). */
+  receiving(): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     advertised: () => address,
     log,
     telemetry: new Set(),
+    receiving: 0,
   };
   server.addService(messagingService(), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
@@ -48,10 +51,17 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   return {
     host: address.host,
     port: address.port,
+    receiving: () => ctx.receiving,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Telemetry streams never end by themselves: end them, so shutdown can complete.
-        for (const call of ctx.telemetry) call.end();
+        for (const call of ctx.telemetry) {
+          try {
+            call.end();
+          } catch {
+            // already gone
+          }
+        }
         ctx.telemetry.clear();
         const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {

@@ -23,6 +23,8 @@ export interface ServiceContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Open Telemetry streams, ended when the endpoint closes. */
   telemetry: Set<grpc.ServerDuplexStream<Pb, Pb>>;
+  /** ReceiveMessage calls inside the broker now (long polls included): for stats and tests. */
+  receiving: number;
 }
 
 const MIN_INVISIBLE_MS = 1_000;
@@ -200,11 +202,16 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
         call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
       } catch (err) {
         ctx.log('error', `rocketmq Telemetry: ${(err as Error).stack ?? String(err)}`);
-        call.write({ status: statusOf(err) });
+        if (!call.cancelled) call.write({ status: statusOf(err) });
       }
     });
     const done = (): void => {
-      if (ctx.telemetry.delete(call)) call.end();
+      if (!ctx.telemetry.delete(call)) return;
+      try {
+        call.end();
+      } catch {
+        // the client went away first: nothing left to end
+      }
     };
     call.on('end', done);
     call.on('error', done);
@@ -257,6 +264,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   const deadline = call.getDeadline();
   const until = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   if (Number.isFinite(until)) pollMs = Math.max(0, Math.min(pollMs, until - Date.now() - DEADLINE_MARGIN_MS));
+  ctx.receiving++;
   const popped = await ctx.pop.pop({
     group,
     topic,
@@ -266,7 +274,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
     invisibleMs,
     pollMs,
     cancelled: () => call.cancelled,
-  });
+  }).finally(() => ctx.receiving--);
   if (call.cancelled) return; // taken messages come back when their invisible time ends
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
