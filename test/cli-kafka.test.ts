@@ -34,7 +34,7 @@ describe('mqlab serve and the Kafka-style tools', () => {
   const exited = (): Promise<number | null> => new Promise((r) => (server.exitCode !== null ? r(server.exitCode) : server.once('exit', (code) => r(code))));
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--http-port', '0', '--data-dir', tmp.dir, '--engine', 'commitlog', '--set', 'group.initial.rebalance.delay.ms=0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--http-port', '0', '--data-dir', tmp.dir, '--engine', 'commitlog', '--set', 'group.initial.rebalance.delay.ms=0', '--quiet', '--no-rocketmq'], { stdio: ['ignore', 'pipe', 'pipe'] });
     bootstrap = await new Promise<string>((resolve, reject) => {
       let out = '';
       server.stdout!.on('data', (d: Buffer) => {

@@ -50,10 +50,11 @@ const BROKER_DEFS: ConfigDef[] = [
 ];
 
 /** Topic configs: a topic's value overrides the broker's (the name in `broker`). */
-const TOPIC_DEFS: (ConfigDef & { broker: string })[] = [
+const TOPIC_DEFS: (ConfigDef & { broker: string; fallback?: string })[] = [
   { name: 'retention.ms', broker: 'log.retention.ms', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'delete data older than this (-1: never)' },
   { name: 'retention.bytes', broker: 'log.retention.bytes', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'per partition, delete the oldest data beyond this size (-1: never)' },
   { name: 'cleanup.policy', broker: '', type: 'STRING', dynamic: true, check: oneOf(['delete']), doc: 'delete (compaction is not implemented)' },
+  { name: 'message.type', broker: '', fallback: 'NORMAL', type: 'STRING', dynamic: true, check: oneOf(['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION']), doc: 'the RocketMQ message type its producers may send (RocketMQ clients only; Kafka producers are not checked)' },
 ];
 
 export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
@@ -183,7 +184,7 @@ export class BrokerConfigs {
   describeTopic(overrides: Record<string, string>): ConfigEntry[] {
     return TOPIC_DEFS.map((d) => {
       const own = overrides[d.name];
-      const inherited = d.broker ? this.get(d.broker) : 'delete';
+      const inherited = d.broker ? this.get(d.broker) : (d.fallback ?? 'delete');
       return {
         name: d.name,
         value: own ?? inherited,

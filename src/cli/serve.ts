@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { Broker } from '../broker/broker.js';
 import { DEFAULT_HTTP_PORT, startHttpApi, type HttpApi } from '../http/index.js';
 import { startBroker } from '../server/start.js';
+import { DEFAULT_ROCKETMQ_PORT } from '../protocol/rocketmq/server.js';
 import { resetTransferCounters, transferCounters } from '../transfer/index.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
 
@@ -21,6 +22,8 @@ interface ServeOptions {
   httpPort: string;
   http: boolean;
   httpToken?: string;
+  rocketmqPort: string;
+  rocketmq: boolean;
 }
 
 export function addServeCommand(program: Command): void {
@@ -38,6 +41,8 @@ export function addServeCommand(program: Command): void {
     .option('--http-port <port>', 'the HTTP API (health, /metrics, produce, fetch, admin) on the same host; 0 picks a free port', String(DEFAULT_HTTP_PORT))
     .option('--no-http', 'no HTTP API')
     .option('--http-token <token>', 'admin calls of the HTTP API need "Authorization: Bearer <token>" (or set MQLAB_ADMIN_TOKEN)')
+    .option('--rocketmq-port <port>', 'RocketMQ 5 gRPC API (apache.rocketmq.v2.MessagingService) on the same host; 0 picks a free port', String(DEFAULT_ROCKETMQ_PORT))
+    .option('--no-rocketmq', 'no RocketMQ endpoint')
     .option('--quiet', 'print only the address lines and errors')
     .action(async (o: ServeOptions) => {
       let settings = DEFAULT_SERVE_SETTINGS;
@@ -64,12 +69,18 @@ export function addServeCommand(program: Command): void {
         if (level === 'info' && o.quiet) return;
         console.error(`[${new Date().toISOString()}] ${level.toUpperCase()} ${message}`);
       };
-      const running = await startBroker(settings, log).catch((err: Error) => {
+      const rocketmqPort = Number(o.rocketmqPort);
+      if (o.rocketmq && (!Number.isInteger(rocketmqPort) || rocketmqPort < 0 || rocketmqPort > 65535)) {
+        console.error(`mqlab serve: --rocketmq-port ${o.rocketmqPort}: expected a port number`);
+        process.exit(2);
+      }
+      const running = await startBroker(settings, log, o.rocketmq ? { rocketmqPort } : {}).catch((err: Error) => {
         console.error(`mqlab serve: cannot start: ${err.message}`);
         process.exit(1);
       });
       const b = running.broker;
       console.log(`mqlab broker listening on ${running.host}:${running.port} (engine ${b.engine.kind}, transfer ${b.transfer.name}, flush ${b.configs.get('mqlab.flush')}, data ${settings.dataDir})`);
+      if (running.rocketmq) console.log(`mqlab RocketMQ gRPC endpoint on ${running.rocketmq.host}:${running.rocketmq.port}`);
       let http: HttpApi | null = null;
       if (o.http) {
         const token = o.httpToken ?? process.env.MQLAB_ADMIN_TOKEN ?? null;

@@ -44,7 +44,7 @@ export class BrokerProcess {
   /** Starts `mqlab serve` with these flags (port 0: a free one) and waits for its address. */
   static async start(args: string[], port = 0): Promise<BrokerProcess> {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet', '--no-rocketmq', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let stderr = '';

@@ -3,6 +3,7 @@
 import { Broker } from '../broker/broker.js';
 import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
 import { KafkaServer } from '../broker/network/server.js';
+import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/server.js';
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
@@ -11,13 +12,20 @@ export interface RunningBroker {
   broker: Broker;
   host: string;
   port: number;
+  /** The RocketMQ gRPC endpoint on the same host, when asked for. */
+  rocketmq: RocketMqEndpoint | null;
   /** Stops accepting, closes connections, flushes and closes the storage. */
   close(): Promise<void>;
 }
 
 export type ServerLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
-export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined): Promise<RunningBroker> {
+export interface StartOptions {
+  /** Serve RocketMQ's gRPC API on this port (0 picks a free one); absent: no RocketMQ endpoint. */
+  rocketmqPort?: number;
+}
+
+export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
   const broker = new Broker({
     dataDir: settings.dataDir,
@@ -40,24 +48,30 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   });
   await broker.open();
   let server: KafkaServer | null = null;
+  let rocketmq: RocketMqEndpoint | null = null;
   try {
     const ctx = { broker, nodeId: 0, host: settings.host, port: settings.port, clusterId: 'mqlab', apis: [], log };
     server = new KafkaServer({ host: settings.host, port: settings.port, limits: networkLimits(settings.configs), transfer: broker.transfer, log, handler: createDispatcher(ctx) });
     const address = await server.listen();
     // Port 0 picks a free port: tell clients the real one.
     ctx.port = address.port;
+    if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: settings.host, port: options.rocketmqPort, log });
+    const r = rocketmq;
     let closing: Promise<void> | null = null;
     const s = server;
     return {
       broker,
       host: address.host,
       port: address.port,
+      rocketmq: r,
       close: () => (closing ??= (async () => {
+        await r?.close();
         await s.close();
         await broker.close();
       })()),
     };
   } catch (err) {
+    await rocketmq?.close();
     await server?.close().catch(() => undefined);
     await broker.close();
     throw err;

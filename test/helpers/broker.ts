@@ -7,6 +7,8 @@ import { tempDir } from './files.js';
 export interface TestBroker extends RunningBroker {
   dataDir: string;
   bootstrap: string;
+  /** host:port of the RocketMQ endpoint, when started with { rocketmq: true }. */
+  rocketmqEndpoint: string | null;
   /** Closes the broker and opens a new one on the same data (a clean restart). */
   restart(): Promise<TestBroker>;
   /** Closes and removes the data. */
@@ -16,24 +18,30 @@ export interface TestBroker extends RunningBroker {
 /** Group rebalances start at once (Kafka waits 3 s for more members). */
 const FAST_GROUPS = { 'group.initial.rebalance.delay.ms': '0' };
 
-export async function startTestBroker(configs: Record<string, string> = {}): Promise<TestBroker> {
-  const tmp = tempDir('mqlab-broker-');
-  return start(configs, tmp.dir, 0, tmp.cleanup);
+export interface TestBrokerOptions {
+  /** Also serve RocketMQ's gRPC API, on a free port. */
+  rocketmq?: boolean;
 }
 
-async function start(configs: Record<string, string>, dir: string, port: number, cleanup: () => void): Promise<TestBroker> {
+export async function startTestBroker(configs: Record<string, string> = {}, options: TestBrokerOptions = {}): Promise<TestBroker> {
+  const tmp = tempDir('mqlab-broker-');
+  return start(configs, tmp.dir, 0, tmp.cleanup, options, 0);
+}
+
+async function start(configs: Record<string, string>, dir: string, port: number, cleanup: () => void, options: TestBrokerOptions, rocketmqPort: number): Promise<TestBroker> {
   const settings = applyProperties(DEFAULT_SERVE_SETTINGS, { port: String(port), 'log.dirs': dir, ...FAST_GROUPS, ...configs });
   // MQLAB_TEST_LOG=1 shows what the broker says (refused requests, recovery).
   const log = process.env.MQLAB_TEST_LOG ? (level: string, m: string) => console.error(`[broker ${level}] ${m}`) : undefined;
-  const running = await startBroker(settings, log);
+  const running = await startBroker(settings, log, options.rocketmq ? { rocketmqPort } : {});
   const b: TestBroker = {
     ...running,
     dataDir: dir,
     bootstrap: `127.0.0.1:${running.port}`,
+    rocketmqEndpoint: running.rocketmq ? `127.0.0.1:${running.rocketmq.port}` : null,
     restart: async () => {
       await running.close();
       // The same port, so clients that cached the address reconnect to it.
-      return start(configs, dir, running.port, cleanup);
+      return start(configs, dir, running.port, cleanup, options, running.rocketmq?.port ?? 0);
     },
     destroy: async () => {
       await running.close();

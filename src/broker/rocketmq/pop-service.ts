@@ -1,0 +1,216 @@
+// RocketMQ 5's pop consumption (what SimpleConsumer's receive, ack and
+// changeInvisibleDuration drive) over the broker's logs: per group and
+// queue a QueueState; messages are read from the log on demand, filtered by
+// tag, handed out with a receipt handle and an invisible deadline, and come
+// back with the next delivery attempt when not acked in time. The group's
+// committed offset goes to the broker's offset store (so `mqlab groups
+// --describe` shows the lag of RocketMQ groups too).
+import { releaseFetched, type Broker } from '../broker.js';
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
+import { readBytesAt } from '../../storage/read-bytes.js';
+import { fromRecord, recordTag, type RocketMessage } from './message-record.js';
+import { QueueState } from './queue-state.js';
+import { parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { tagMatches, type TagFilter } from './tag-filter.js';
+
+/** Bytes read from the log per step of a scan. */
+const SCAN_BYTES = 1024 * 1024;
+
+/** RocketMQ status names the protocol layer answers with. */
+export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
+
+export class PopError extends Error {
+  constructor(readonly code: PopErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export interface PopRequest {
+  group: string;
+  topic: string;
+  partition: number;
+  filter: TagFilter;
+  batchSize: number;
+  invisibleMs: number;
+  /** How long to wait for a message when none is ready (long polling). */
+  pollMs: number;
+  /** True once the caller has gone: take nothing more for it. */
+  cancelled: () => boolean;
+}
+
+export interface Popped {
+  message: RocketMessage;
+  partition: number;
+  offset: bigint;
+  attempt: number;
+  handle: string;
+  invisibleMs: number;
+}
+
+interface StoredRecord {
+  offset: bigint;
+  timestampMs: bigint;
+  record: KafkaRecord;
+}
+
+export class PopService {
+  private readonly states = new Map<string, QueueState>();
+  private readonly handles = new ReceiptHandles();
+
+  constructor(private readonly broker: Broker, private readonly log: (m: string) => void = () => undefined) {}
+
+  async pop(req: PopRequest): Promise<Popped[]> {
+    if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    this.checkQueue(req.topic, req.partition);
+    const state = this.state(req.group, req.topic, req.partition);
+    const pollUntil = Date.now() + req.pollMs;
+    for (;;) {
+      if (req.cancelled()) return [];
+      this.checkQueue(req.topic, req.partition);
+      const got = this.collect(state, req);
+      if (got.length > 0 || state.lowWatermark() > state.committed) this.commit(req.group, req.topic, req.partition, state);
+      if (got.length > 0) return got;
+      const now = Date.now();
+      const remaining = pollUntil - now;
+      if (remaining <= 0) return [];
+      // Wake for an append past what was scanned, or when an outstanding
+      // message becomes visible again.
+      const visibleAgain = state.nextDeadline();
+      const wait = visibleAgain === null ? remaining : Math.max(1, Math.min(remaining, visibleAgain - now));
+      const waited = await this.broker.fetch([{ topic: req.topic, partition: req.partition, fetchOffset: state.nextScan, maxBytes: 1 }], wait, 1, 1);
+      releaseFetched(waited);
+    }
+  }
+
+  /** Acks one delivery; resolves once the committed offset it moved is stored. */
+  async ack(group: string, topic: string, handle: string): Promise<void> {
+    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const outcome = state.ack(offset, handle);
+    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
+    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
+    await this.commit(group, topic, partition, state);
+  }
+
+  /** Sets a new invisible time for a delivery, counted from now; returns the new receipt handle. */
+  changeInvisible(group: string, topic: string, handle: string, invisibleMs: number): string {
+    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const o = state.get(offset);
+    if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
+    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
+    o.handle = this.handles.issue(partition, offset);
+    o.deadline = Date.now() + invisibleMs;
+    return o.handle;
+  }
+
+  private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; state: QueueState } {
+    const h = parseHandle(handle);
+    if (!h) throw new PopError('INVALID_RECEIPT_HANDLE', 'not a receipt handle of this broker');
+    const t = this.broker.topics.get(topic);
+    if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
+    if (h.partition >= t.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${topic}" has no queue ${h.partition}`);
+    const state = this.state(group, topic, h.partition);
+    if (h.instance !== this.handles.instance && !state.get(h.offset)) {
+      if (h.offset < state.lowWatermark()) return { partition: h.partition, offset: h.offset, state };
+      throw new PopError('INVALID_RECEIPT_HANDLE', 'the receipt handle was issued before the broker restarted; the message will be delivered again');
+    }
+    return { partition: h.partition, offset: h.offset, state };
+  }
+
+  private checkQueue(topic: string, partition: number): void {
+    const t = this.broker.topics.get(topic);
+    if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PopError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
+  }
+
+  private state(group: string, topic: string, partition: number): QueueState {
+    const key = `${group}\0${topic}\0${partition}`;
+    let s = this.states.get(key);
+    if (!s) {
+      const tp = { topic, partition };
+      const committed = this.broker.coordinator.committed(group, topic, partition).offset;
+      // A group new to the queue starts at the log's start, like Kafka's
+      // auto.offset.reset=earliest: what was sent before its first receive is its to read.
+      s = new QueueState(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp));
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  /** Synchronous from the state read to its update, so concurrent receives never take the same message. */
+  private collect(state: QueueState, req: PopRequest): Popped[] {
+    const tp = { topic: req.topic, partition: req.partition };
+    state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
+    const out: Popped[] = [];
+    const now = Date.now();
+    const take = (r: StoredRecord): void => {
+      const handle = this.handles.issue(req.partition, r.offset);
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle);
+      const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
+      out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
+    };
+    // Messages whose invisible time ran out go first: they are the oldest.
+    for (const offset of state.expired(now)) {
+      if (out.length >= req.batchSize) return out;
+      const r = this.readFrom(tp, offset).records.find((s) => s.offset === offset);
+      if (!r || !tagMatches(req.filter, recordTag(r.record))) state.drop(offset);
+      else take(r);
+    }
+    const hw = this.broker.engine.highWatermark(tp);
+    while (out.length < req.batchSize && state.nextScan < hw) {
+      const { records, end } = this.readFrom(tp, state.nextScan);
+      for (const r of records) {
+        if (r.offset < state.nextScan) continue;
+        if (out.length >= req.batchSize) return out;
+        if (tagMatches(req.filter, recordTag(r.record))) take(r);
+        state.nextScan = r.offset + 1n;
+      }
+      if (end <= state.nextScan && records.length === 0) break;
+      if (end > state.nextScan) state.nextScan = end;
+    }
+    return out;
+  }
+
+  /** Records from the batch holding `offset` on, up to SCAN_BYTES; `end` is the offset after the last whole batch. */
+  private readFrom(tp: { topic: string; partition: number }, offset: bigint): { records: StoredRecord[]; end: bigint } {
+    const bytes = readBytesAt(this.broker.engine, tp, offset, SCAN_BYTES);
+    const records: StoredRecord[] = [];
+    let end = offset;
+    let at = 0;
+    while (at + BATCH_HEADER_BYTES <= bytes.length) {
+      const h = readBatchHeader(bytes, at);
+      const size = h.batchLength + LOG_OVERHEAD_BYTES;
+      if (at + size > bytes.length) break;
+      const last = h.baseOffset + BigInt(h.lastOffsetDelta);
+      if (!isControl(h.attributes) && last >= offset) {
+        const codec = compressionOf(h.attributes);
+        if (codec !== 'none') throw new PopError('UNSUPPORTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: a ${codec}-compressed batch (from a Kafka producer); RocketMQ consumers read uncompressed batches only so far`);
+        let decoded;
+        try {
+          decoded = decodeBatch(bytes, at);
+        } catch (err) {
+          throw new PopError('MESSAGE_CORRUPTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: ${(err as Error).message}`);
+        }
+        for (const r of decoded.records) records.push({ offset: recordOffset(decoded.header, r), timestampMs: recordTimestamp(decoded.header, r), record: r });
+      }
+      end = last + 1n;
+      at += size;
+    }
+    return { records, end };
+  }
+
+  private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {
+    state.commitChain = state.commitChain.then(async () => {
+      const low = state.lowWatermark();
+      if (low <= state.committed) return;
+      try {
+        const error = await this.broker.coordinator.commit(group, '', -1, [{ topic, partition, offset: low, metadata: null }]);
+        if (error === 'NONE') state.committed = low;
+        else this.log(`rocketmq: cannot commit offset ${low} of ${topic}-${partition} for group ${group}: ${error}`);
+      } catch (err) {
+        // The acks stay recorded in memory; the next move of the offset tries again.
+        this.log(`rocketmq: cannot commit offset ${low} of ${topic}-${partition} for group ${group}: ${(err as Error).message}`);
+      }
+    });
+    return state.commitChain;
+  }
+}

@@ -1,0 +1,82 @@
+// Publishing RocketMQ messages: checks a topic's message type and the
+// message's properties, then appends the messages of one queue as one
+// Kafka record batch through Broker.produce (so idempotence, limits,
+// metrics and waiting consumers all work as for a Kafka produce).
+import type { Broker } from '../broker.js';
+import { encodeBatch } from '../../records/index.js';
+import { RESERVED_PREFIX, toRecord, type RocketMessage } from './message-record.js';
+import { STORED_MESSAGE_TYPES, topicMessageType, type MessageType } from './message-type.js';
+
+export type PublishErrorCode =
+  | 'TOPIC_NOT_FOUND'
+  | 'ILLEGAL_TOPIC'
+  | 'BAD_REQUEST'
+  | 'MESSAGE_BODY_TOO_LARGE'
+  | 'MESSAGE_PROPERTIES_TOO_LARGE'
+  | 'ILLEGAL_MESSAGE_TAG'
+  | 'ILLEGAL_MESSAGE_PROPERTY_KEY'
+  | 'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE'
+  | 'UNSUPPORTED'
+  | 'INTERNAL_ERROR';
+
+export class PublishError extends Error {
+  constructor(readonly code: PublishErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** Room left in a batch of message.max.bytes for record framing and properties. */
+export const PROPERTY_ROOM_BYTES = 64 * 1024;
+
+/** The largest body accepted (and told to producers in their settings). */
+export function maxBodyBytes(broker: Broker): number {
+  return Math.max(1, Number(broker.configs.get('message.max.bytes')) - PROPERTY_ROOM_BYTES);
+}
+
+export interface OutgoingMessage extends RocketMessage {
+  /** What the producer says the message is; checked against the topic and the properties. */
+  declaredType: MessageType | 'UNSPECIFIED' | string;
+}
+
+/** The type the properties make a message: RocketMQ's rule (group: FIFO, delivery time: DELAY). */
+function impliedType(m: OutgoingMessage): MessageType {
+  if (m.messageGroup !== null) return 'FIFO';
+  if (m.deliveryTimestampMs !== null) return 'DELAY';
+  return 'NORMAL';
+}
+
+/** Throws PublishError for the first thing wrong with a message to `topic`. */
+export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage): void {
+  const t = broker.topics.get(topic);
+  if (!topic) throw new PublishError('ILLEGAL_TOPIC', 'a topic is required');
+  if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}" (RocketMQ producers do not create topics: create it first, e.g. mqlab topics --create)`);
+  if (t.internal) throw new PublishError('ILLEGAL_TOPIC', `${topic} is internal`);
+  const max = maxBodyBytes(broker);
+  if (m.body.length > max) throw new PublishError('MESSAGE_BODY_TOO_LARGE', `the body has ${m.body.length} bytes; at most ${max} are accepted`);
+  if (m.tag !== null && (m.tag.trim() === '' || m.tag.includes('|'))) throw new PublishError('ILLEGAL_MESSAGE_TAG', `tag "${m.tag}": a tag is not blank and has no "|"`);
+  for (const k of m.userProperties.keys()) {
+    if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
+    if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');
+  }
+  const topicType = topicMessageType(t);
+  const implied = impliedType(m);
+  const declared = m.declaredType === 'MESSAGE_TYPE_UNSPECIFIED' || m.declaredType === 'UNSPECIFIED' ? implied : m.declaredType;
+  const consistent = declared === 'TRANSACTION' ? implied === 'NORMAL' : declared === implied;
+  if (!consistent) throw new PublishError('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', `a ${declared} message ${implied === 'FIFO' ? 'with a message group' : implied === 'DELAY' ? 'with a delivery time' : 'without a message group or delivery time'} is contradictory`);
+  if (declared !== topicType) throw new PublishError('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', `topic "${topic}" takes ${topicType} messages (its message.type), not ${declared}`);
+  if (!(STORED_MESSAGE_TYPES as readonly string[]).includes(declared)) throw new PublishError('UNSUPPORTED', `${declared} messages are not implemented yet (so far: ${STORED_MESSAGE_TYPES.join(', ')})`);
+}
+
+/** Appends checked messages to one queue as one batch; resolves to the offset of the first. */
+export async function publish(broker: Broker, topic: string, partition: number, messages: readonly RocketMessage[]): Promise<bigint> {
+  const t = broker.topics.get(topic);
+  if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
+  if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
+  const records = messages.map(toRecord);
+  const batch = encodeBatch({ baseTimestamp: records[0]!.timestamp!, records });
+  const r = await broker.produce(topic, partition, batch, -1);
+  if (r.error === 'NONE') return r.baseOffset;
+  if (r.error === 'MESSAGE_TOO_LARGE' || r.error === 'RECORD_LIST_TOO_LARGE') throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the messages and their properties make a batch of ${batch.length} bytes, over message.max.bytes`);
+  if (r.error === 'UNKNOWN_TOPIC_OR_PARTITION') throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
+  throw new PublishError('INTERNAL_ERROR', `the broker refused the append: ${r.error}${r.message ? `: ${r.message}` : ''}`);
+}

@@ -1,0 +1,93 @@
+// Between the protos' plain objects (see proto.ts) and the broker's
+// RocketMessage: times, durations, and the two directions of a Message.
+import { crc32 } from 'node:zlib';
+import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
+import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
+import type { Popped } from '../../broker/rocketmq/pop-service.js';
+
+export interface PbDuration { seconds?: string | number; nanos?: number }
+export interface PbTimestamp { seconds?: string | number; nanos?: number }
+export interface PbResource { resourceNamespace?: string; name?: string }
+
+export function durationMs(d: PbDuration | null | undefined): number | null {
+  if (!d) return null;
+  return Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+}
+
+export function toDuration(ms: number): PbDuration {
+  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+}
+
+export function timestampMs(t: PbTimestamp | null | undefined): bigint | null {
+  if (!t) return null;
+  return BigInt(t.seconds ?? 0) * 1000n + BigInt(Math.floor((t.nanos ?? 0) / 1e6));
+}
+
+export function toTimestamp(ms: bigint): PbTimestamp {
+  const s = ms >= 0n ? ms / 1000n : (ms - 999n) / 1000n;
+  return { seconds: String(s), nanos: Number(ms - s * 1000n) * 1e6 };
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
+type Pb = Record<string, any>;
+
+/** A SendMessageRequest message as the broker takes it. */
+export function incoming(m: Pb): { topic: string; queueId: number; message: OutgoingMessage } {
+  const sp: Pb = m.systemProperties ?? {};
+  const present = (v: unknown): v is string => typeof v === 'string';
+  const props = new Map<string, string>(Object.entries((m.userProperties ?? {}) as Record<string, string>));
+  return {
+    topic: String(m.topic?.name ?? ''),
+    queueId: Number(sp.queueId ?? 0),
+    message: {
+      messageId: String(sp.messageId ?? ''),
+      body: Buffer.isBuffer(m.body) ? m.body : Buffer.alloc(0),
+      tag: present(sp.tag) ? sp.tag : null,
+      keys: Array.isArray(sp.keys) ? sp.keys.map(String).filter((k: string) => k !== '') : [],
+      messageGroup: present(sp.messageGroup) ? sp.messageGroup : null,
+      deliveryTimestampMs: timestampMs(sp.deliveryTimestamp),
+      bornTimestampMs: timestampMs(sp.bornTimestamp) ?? BigInt(Date.now()),
+      bornHost: String(sp.bornHost ?? ''),
+      bodyEncoding: sp.bodyEncoding === 'GZIP' ? 'GZIP' : 'IDENTITY',
+      traceContext: present(sp.traceContext) ? sp.traceContext : null,
+      userProperties: props,
+      declaredType: String(sp.messageType ?? 'MESSAGE_TYPE_UNSPECIFIED'),
+    },
+  };
+}
+
+/** CRC-32 (IEEE) as an unsigned decimal string: what the clients compute and compare. */
+export function bodyDigest(body: Buffer): { type: string; checksum: string } {
+  return { type: 'CRC32', checksum: String(crc32(body) >>> 0) };
+}
+
+function typeOf(m: RocketMessage): string {
+  if (m.messageGroup !== null) return 'FIFO';
+  if (m.deliveryTimestampMs !== null) return 'DELAY';
+  return 'NORMAL';
+}
+
+/** A delivered message, with its receipt handle and attempt. */
+export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
+  const m = p.message;
+  const sp: Pb = {
+    keys: m.keys,
+    messageId: m.messageId,
+    bodyDigest: bodyDigest(m.body),
+    bodyEncoding: m.bodyEncoding,
+    messageType: typeOf(m),
+    bornTimestamp: toTimestamp(m.bornTimestampMs),
+    bornHost: m.bornHost,
+    storeHost,
+    receiptHandle: p.handle,
+    queueId: p.partition,
+    queueOffset: String(p.offset),
+    invisibleDuration: toDuration(p.invisibleMs),
+    deliveryAttempt: p.attempt,
+  };
+  if (m.tag !== null) sp.tag = m.tag;
+  if (m.messageGroup !== null) sp.messageGroup = m.messageGroup;
+  if (m.deliveryTimestampMs !== null) sp.deliveryTimestamp = toTimestamp(m.deliveryTimestampMs);
+  if (m.traceContext !== null) sp.traceContext = m.traceContext;
+  return { topic, userProperties: Object.fromEntries(m.userProperties), systemProperties: sp, body: m.body };
+}

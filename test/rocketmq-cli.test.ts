@@ -1,0 +1,77 @@
+// `mqlab serve` with its RocketMQ endpoint, as a user runs it: the address
+// printed with the others, a topic typed with `mqlab topics --create
+// --config message.type=...`, and a RocketMQ group's lag in `mqlab groups
+// --describe`; SIGTERM stops it cleanly with clients connected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { tempDir } from './helpers/files.js';
+import { rawClient, rawUnary, receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+
+function mqlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('mqlab serve with the RocketMQ endpoint', () => {
+  const tmp = tempDir('mqlab-rmq-cli-');
+  let server: ChildProcess;
+  let bootstrap = '';
+  let endpoint = '';
+  const clients: (Producer | SimpleConsumer)[] = [];
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--rocketmq-port', '0', '--no-http', '--data-dir', tmp.dir, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    [bootstrap, endpoint] = await new Promise<[string, string]>((resolve, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const k = /listening on ([\d.]+:\d+)/.exec(out);
+        const r = /RocketMQ gRPC endpoint on ([\d.]+:\d+)/.exec(out);
+        if (k && r) resolve([k[1]!, r[1]!]);
+      });
+      server.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+  });
+  afterAll(async () => {
+    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
+    if (server.exitCode === null) server.kill('SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('types topics from the CLI, shows a RocketMQ group\'s lag, and stops cleanly on SIGTERM', async () => {
+    expect(endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect((await mqlab(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', 'typed', '--config', 'message.type=TRANSACTION'])).code).toBe(0);
+    expect((await mqlab(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', 'plain'])).code).toBe(0);
+    const raw = rawClient(endpoint);
+    const route = await rawUnary(raw, 'QueryRoute', { topic: { name: 'typed' } });
+    raw.close();
+    expect(route.messageQueues[0].acceptMessageTypes).toEqual(['TRANSACTION']);
+
+    const producer = await startProducer(endpoint, ['plain']);
+    clients.push(producer);
+    for (let i = 0; i < 5; i++) await producer.send({ topic: 'plain', body: Buffer.from(`m${i}`) });
+    const consumer = await startSimpleConsumer(endpoint, 'rmq-group', { plain: '*' });
+    clients.push(consumer);
+    const got = await receiveUntil(consumer, (all) => all.length >= 5);
+    for (const m of got.slice(0, 3)) await consumer.ack(m);
+    const g = await mqlab(['groups', '--bootstrap-server', bootstrap, '--describe', '--group', 'rmq-group']);
+    expect(g.code).toBe(0);
+    const row = g.stdout.split('\n').find((l) => /\bplain\b/.test(l))!;
+    // committed 3, end 5, lag 2
+    expect(row.trim().split(/\s+/)).toEqual(expect.arrayContaining(['plain', '0', '3', '5', '2']));
+
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

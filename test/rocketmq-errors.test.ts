@@ -1,0 +1,153 @@
+// Errors answer with RocketMQ's status codes, through the official client
+// where it lets a request through and through a raw gRPC client where it
+// checks first; topic message types set over Kafka's CreateTopics; a
+// malformed request never takes the endpoint down. Unimplemented RPCs say so.
+import * as grpc from '@grpc/grpc-js';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FilterExpression, PushConsumer, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
+import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { quietLogger, rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+
+const ENGINES = ['segmented', 'commitlog'] as const;
+const MAX_BATCH = 100_000;
+/** message.max.bytes less the room kept for properties (publish.ts PROPERTY_ROOM_BYTES). */
+const MAX_BODY = MAX_BATCH - 64 * 1024;
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const message = (topic: string, extra: Record<string, unknown> = {}, body = Buffer.from('x')) => ({
+  topic: { name: topic },
+  body,
+  systemProperties: { messageId: '01ABC', messageType: 'NORMAL', bornTimestamp: { seconds: String(Math.floor(Date.now() / 1000)) }, queueId: 0, ...extra },
+});
+
+describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
+  let broker: TestBroker;
+  let raw: RawClient;
+  const clients: (Producer | SimpleConsumer)[] = [];
+  beforeAll(async () => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine, 'message.max.bytes': String(MAX_BATCH) }, { rocketmq: true });
+    broker.broker.createTopic('normal', 2);
+    const kafka = new Kafka({ clientId: 'admin', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'fifo', numPartitions: 1, configEntries: [{ name: 'message.type', value: 'FIFO' }] }] });
+    await expect(admin.createTopics({ topics: [{ topic: 'bad', configEntries: [{ name: 'message.type', value: 'WEIRD' }] }] })).rejects.toThrow();
+    await admin.disconnect();
+    raw = rawClient(broker.rocketmqEndpoint!);
+  });
+  afterAll(async () => {
+    raw?.close();
+    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
+    await broker?.destroy();
+  });
+
+  it('QueryRoute: a queue per partition, READ_WRITE, this endpoint, the topic type; TOPIC_NOT_FOUND otherwise', async () => {
+    const r = await rawUnary(raw, 'QueryRoute', { topic: { name: 'normal' } });
+    expect(r.status.code).toBe('OK');
+    expect(r.messageQueues.map((q: any) => [q.id, q.permission, q.acceptMessageTypes])).toEqual([[0, 'READ_WRITE', ['NORMAL']], [1, 'READ_WRITE', ['NORMAL']]]);
+    expect(r.messageQueues[0].broker.endpoints.addresses[0]).toEqual({ host: '127.0.0.1', port: broker.rocketmq!.port });
+    expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'fifo' } })).messageQueues[0].acceptMessageTypes).toEqual(['FIFO']);
+    expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'nope' } })).status.code).toBe('TOPIC_NOT_FOUND');
+  });
+
+  it('SendMessage: TOPIC_NOT_FOUND, MESSAGE_BODY_TOO_LARGE, MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, UNSUPPORTED for types not stored yet', async () => {
+    const send = async (m: object) => (await rawUnary(raw, 'SendMessage', { messages: [m] })).status;
+    expect((await send(message('nope'))).code).toBe('TOPIC_NOT_FOUND');
+    expect((await send(message('normal', {}, Buffer.alloc(MAX_BODY + 1)))).code).toBe('MESSAGE_BODY_TOO_LARGE');
+    const fits = await rawUnary(raw, 'SendMessage', { messages: [message('normal', {}, Buffer.alloc(MAX_BODY))] });
+    expect(fits.status.code).toBe('OK');
+    expect(fits.entries[0].offset).toBe('0');
+    expect((await send(message('normal', { messageType: 'FIFO', messageGroup: 'g' }))).code).toBe('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE');
+    expect((await send(message('normal', { messageGroup: 'g' }))).code).toBe('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE');
+    expect((await send(message('fifo'))).code).toBe('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE');
+    const fifo = await send(message('fifo', { messageType: 'FIFO', messageGroup: 'g' }));
+    expect(fifo.code).toBe('UNSUPPORTED');
+    expect(fifo.message).toMatch(/FIFO messages are not implemented yet/);
+    expect((await send(message('normal', { queueId: 7 }))).code).toBe('BAD_REQUEST');
+    const reserved = await rawUnary(raw, 'SendMessage', { messages: [{ ...message('normal'), userProperties: { 'rmq.tag': 'sneaky' } }] });
+    expect(reserved.status.code).toBe('ILLEGAL_MESSAGE_PROPERTY_KEY');
+    expect(broker.broker.engine.highWatermark({ topic: 'normal', partition: 0 })).toBe(1n); // only the one that fit
+  });
+
+  it('the official client: TOPIC_NOT_FOUND on send; the settings\' body limit applies client-side', async () => {
+    const producer = await startProducer(broker.rocketmqEndpoint!, ['normal']);
+    clients.push(producer);
+    await expect(producer.send({ topic: 'nope', body: Buffer.from('x') })).rejects.toMatchObject({ code: 40402 });
+    await expect(producer.send({ topic: 'normal', body: Buffer.alloc(MAX_BODY + 1) })).rejects.toThrow(/exceeds the threshold, max size=34464/);
+  });
+
+  it('ReceiveMessage: ILLEGAL_FILTER_EXPRESSION for SQL92 and bad tag expressions', async () => {
+    const sql = await startSimpleConsumer(broker.rocketmqEndpoint!, 'sql', { normal: new FilterExpression('a > 1', 2 /* FilterType.SQL */) as unknown as string });
+    clients.push(sql);
+    await expect(sql.receive(1, 10_000)).rejects.toMatchObject({ code: 40010, message: expect.stringMatching(/SQL92/) });
+    const replies = await rawReceive(raw, { group: { name: 'g' }, messageQueue: { topic: { name: 'normal' }, id: 0 }, filterExpression: { type: 'TAG', expression: 'A ||' }, batchSize: 1, invisibleDuration: { seconds: '10' }, longPollingTimeout: { seconds: '0' } });
+    expect(replies.map((r) => r.status?.code)).toEqual(['ILLEGAL_FILTER_EXPRESSION']);
+  });
+
+  it('QueryOffset: beginning, end, and the first message at or after a time', async () => {
+    const producer = await startProducer(broker.rocketmqEndpoint!, ['normal']);
+    clients.push(producer);
+    const q = (policy: string, ts?: number) => rawUnary(raw, 'QueryOffset', { messageQueue: { topic: { name: 'normal' }, id: 0 }, queryOffsetPolicy: policy, ...(ts === undefined ? {} : { timestamp: { seconds: String(Math.floor(ts / 1000)), nanos: (ts % 1000) * 1e6 } }) });
+    const before = (await q('END')).offset;
+    const t = Date.now();
+    await producer.send({ topic: 'normal', body: Buffer.from('later') });
+    expect((await q('BEGINNING')).offset).toBe('0');
+    expect((await q('END')).offset).toBe(String(BigInt(before) + 1n));
+    // All sends so far went to queue 0 (the client's Producer only writes queue 0).
+    expect((await q('TIMESTAMP', t - 1)).offset).toBe(before);
+    expect((await q('TIMESTAMP', t + 3_600_000)).offset).toBe(String(BigInt(before) + 1n));
+  });
+
+  it('unimplemented RPCs answer NOT_IMPLEMENTED, PushConsumer settings are refused', async () => {
+    const r = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' } });
+    expect(r.status.code).toBe('NOT_IMPLEMENTED');
+    expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('NOT_IMPLEMENTED');
+    const push = new PushConsumer({ endpoints: broker.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: 'push', subscriptions: new Map([['normal', '*']]), messageListener: { consume: async () => 0 } } as never);
+    await expect(push.startup()).rejects.toThrow(/PUSH_CONSUMER clients are not supported by mqlab yet/);
+    await push.shutdown().catch(() => undefined);
+  });
+
+  it('malformed requests answer errors and the endpoint keeps serving', async () => {
+    // Bytes that are no protobuf at all.
+    const garbage = await new Promise<grpc.ServiceError | null>((resolve) => {
+      raw.makeUnaryRequest('/apache.rocketmq.v2.MessagingService/SendMessage', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), (err) => resolve(err));
+    });
+    expect(garbage?.code).toBe(grpc.status.INTERNAL);
+    // Well-formed protobuf with nothing in it.
+    for (const method of ['QueryRoute', 'SendMessage', 'AckMessage', 'ChangeInvisibleDuration', 'QueryOffset', 'Heartbeat']) {
+      const r = await rawUnary(raw, method, {});
+      expect(r.status.code, method).not.toBe('INTERNAL_ERROR');
+    }
+    expect((await rawReceive(raw, {}))[0].status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+    expect((await rawReceive(raw, { group: { name: 'g' } }))[0].status.code).toBe('ILLEGAL_TOPIC');
+    const ack = await rawUnary(raw, 'AckMessage', { group: { name: 'g' }, topic: { name: 'normal' }, entries: [{ messageId: 'x', receiptHandle: 'not-a-handle' }] });
+    expect(ack.status.code).toBe('INVALID_RECEIPT_HANDLE');
+    const renew = await rawUnary(raw, 'ChangeInvisibleDuration', { group: { name: 'g' }, topic: { name: 'normal' }, receiptHandle: '1.0.5.000000000000.1', invisibleDuration: { seconds: '10' } });
+    expect(renew.status.code).toBe('INVALID_RECEIPT_HANDLE');
+    // Still serving.
+    expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'normal' } })).status.code).toBe('OK');
+  });
+
+  it('a receive whose caller went away mid long poll takes nothing', async () => {
+    const request = { group: { name: 'gone' }, messageQueue: { topic: { name: 'normal' }, id: 1 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '10' } };
+    const call = raw.ReceiveMessage(request, { deadline: Date.now() + 20_000 });
+    const ended = new Promise<void>((resolve) => call.on('error', () => resolve()));
+    await until('the receive to wait in the broker', () => broker.rocketmq!.receiving() === 1);
+    call.cancel();
+    await ended;
+    const sent = await rawUnary(raw, 'SendMessage', { messages: [message('normal', { queueId: 1 })] });
+    expect(sent.status.code).toBe('OK');
+    const replies = await rawReceive(raw, { ...request, longPollingTimeout: { seconds: '5' } });
+    const got = replies.filter((r) => r.message);
+    expect(got.map((r) => [r.message.systemProperties.queueOffset, r.message.systemProperties.deliveryAttempt])).toEqual([[sent.entries[0].offset, 1]]);
+    await until('the abandoned long poll to end', () => broker.rocketmq!.receiving() === 0);
+  });
+});
