@@ -70,7 +70,7 @@ const COMMIT = /^Commit: (\w+)$/m.exec(readFileSync(`${DIR}README.md`, 'utf8'))?
 
 const SEED = process.env.KAFKA_JSON_SEED !== undefined ? Number(process.env.KAFKA_JSON_SEED) : Math.floor(Math.random() * 2 ** 31);
 /** Random messages per message and version, each way. */
-const SAMPLES = 12;
+const SAMPLES = 8;
 
 // ---- deliberate deviations ----------------------------------------------------------
 
