@@ -482,6 +482,30 @@ describe('encoding refuses what would be silently lost or wrong', () => {
     encodeToBuffer(Fetch.response, 3, { throttleTimeMs: 0, responses: [{ topic: 't', partitions: [{ logStartOffset: 9n }] }] });
   });
 
+  // Found by the cross-check against Kafka's JSON (protocol-kafka-json.test.ts):
+  // these were declared without Kafka's "ignorable": true, so a writer of an
+  // older version refused values Kafka's drops.
+  it('but drops an ignorable field: Fetch ClusterId before v12, ApiVersions features before v3', () => {
+    const { ApiVersions } = byName();
+    const fetch = { replicaId: -1, maxWaitMs: 500, minBytes: 1, topics: [] };
+    for (const v of [0, 7, 11]) {
+      expect(encodeToBuffer(Fetch.request, v, { ...fetch, clusterId: 'cluster' })).toEqual(encodeToBuffer(Fetch.request, v, fetch));
+    }
+    const v12 = encodeToBuffer(Fetch.request, 12, { ...fetch, clusterId: 'cluster' });
+    expect(decodeAll(Fetch.request, 12, v12).clusterId).toBe('cluster');
+
+    const versions = { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 };
+    const features = {
+      supportedFeatures: [{ name: 'metadata.version', minVersion: 1, maxVersion: 20 }],
+      finalizedFeatures: [{ name: 'metadata.version', maxVersionLevel: 20, minVersionLevel: 20 }],
+    };
+    for (const v of [0, 1, 2]) {
+      expect(encodeToBuffer(ApiVersions.response, v, { ...versions, ...features })).toEqual(encodeToBuffer(ApiVersions.response, v, versions));
+    }
+    const v3 = encodeToBuffer(ApiVersions.response, 3, { ...versions, ...features });
+    expect(decodeAll(ApiVersions.response, 3, v3)).toMatchObject(features);
+  });
+
   it('a key that is not a field', () => {
     expect(() => encodeToBuffer(Fetch.response, 4, { responses: [{ topic: 't', partitionResponses: [] }] })).toThrow(
       'cannot encode: Fetch v4 field responses[0] "partitionResponses" is not a field of FetchableTopicResponse',

@@ -45,6 +45,7 @@ export const ApiVersionsResponse = {
       versions: '3+',
       tag: 0,
       taggedVersions: '3+',
+      ignorable: true,
       fields: [
         { name: 'Name', type: 'string', versions: '3+' },
         { name: 'MinVersion', type: 'int16', versions: '3+' },
@@ -58,6 +59,7 @@ export const ApiVersionsResponse = {
       versions: '3+',
       tag: 2,
       taggedVersions: '3+',
+      ignorable: true,
       fields: [
         { name: 'Name', type: 'string', versions: '3+' },
         { name: 'MaxVersionLevel', type: 'int16', versions: '3+' },

@@ -16,7 +16,7 @@ export const FetchRequest = {
   validVersions: '0-12',
   flexibleVersions: '12+',
   fields: [
-    { name: 'ClusterId', type: 'string', versions: '12+', nullableVersions: '12+', default: null, taggedVersions: '12+', tag: 0 },
+    { name: 'ClusterId', type: 'string', versions: '12+', nullableVersions: '12+', default: null, taggedVersions: '12+', tag: 0, ignorable: true },
     { name: 'ReplicaId', type: 'int32', versions: '0+' },
     { name: 'MaxWaitMs', type: 'int32', versions: '0+' },
     { name: 'MinBytes', type: 'int32', versions: '0+' },
