@@ -17,6 +17,7 @@ import { ApiKeys, bytesOf, decodeResponse, encodeRequest, type RequestInput } fr
 import { sharedFileStats } from '../src/transfer/index.js';
 import { batchOf } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { until } from './helpers/until.js';
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const VALUE_BYTES = 512 * 1024;
@@ -120,13 +121,6 @@ function recordsByPartition(body: { responses: { topic: string; partitions: { pa
   return out;
 }
 
-/** Resolves when `ready()` holds, checking after each event-loop turn (bounded). */
-async function until(what: string, ready: () => boolean): Promise<void> {
-  for (let turns = 0; !ready(); turns++) {
-    if (turns > 200_000) throw new Error(`gave up waiting until ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** Resolves once the broker has answered a fetch that touched `topic` (its regions are then leased). */
 function fetched(b: TestBroker, topic: string): Promise<void> {

@@ -9,6 +9,7 @@ import { KafkaServer } from '../src/broker/network/server.js';
 import { holdRegion, LiveTransfer, SharedFile, type FileRegion } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { RawClient } from './helpers/raw-client.js';
+import { until } from './helpers/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let server: KafkaServer | undefined;
@@ -120,7 +121,6 @@ describe('broker network layer', () => {
     const c = await client(port);
     c.send(RawClient.frame(3, 0, 1, Buffer.alloc(100)).subarray(0, 50));
     c.close();
-    await sleep(20);
     const d = await client(port);
     d.send(RawClient.frame(3, 0, 2));
     expect(idOf(await d.next())).toBe(2);
@@ -136,7 +136,7 @@ describe('broker network layer', () => {
     b.send(RawClient.frame(3, 0, 1));
     expect(idOf(await b.next())).toBe(1);
     a.close();
-    await sleep(50);
+    await until('the broker has seen the close', () => server!.connectionCount < 2);
     const d = await client(port);
     d.send(RawClient.frame(3, 0, 4));
     expect(idOf(await d.next())).toBe(4);

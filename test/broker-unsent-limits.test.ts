@@ -12,6 +12,7 @@ import { native } from '../src/native/addon.js';
 import { holdRegion, LiveTransfer, SharedFile, sharedFileStats } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { RawClient } from './helpers/raw-client.js';
+import { turns, until } from './helpers/until.js';
 
 const MiB = 1024 * 1024;
 let server: KafkaServer | undefined;
@@ -35,18 +36,7 @@ async function client(port: number): Promise<RawClient> {
   return c;
 }
 
-/** Resolves when `ready()` holds, checking after each event-loop turn (bounded). */
-async function until(what: string, ready: () => boolean): Promise<void> {
-  for (let turns = 0; !ready(); turns++) {
-    if (turns > 500_000) throw new Error(`gave up waiting until ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
-/** Lets the event loop turn `n` times: long enough for any request that could start to start. */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
 
 const idOf = (b: Buffer | null): number => b!.readInt32BE(0);
 

@@ -10,6 +10,7 @@ import { native, STRATEGY_NAMES } from '../src/native/addon.js';
 import { LiveTransfer, resetTransferCounters, SharedFile, strategyByName, transferCounters } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
 import { PairFactory, readExactly } from './helpers/sockets.js';
+import { until } from './helpers/until.js';
 
 const pairs = new PairFactory();
 const tmp = tempDir();
@@ -77,7 +78,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     const { sender, receiver } = await pairs.pair();
     receiver.pause();
     const sending = strategy.send(sender, null, [{ file, position: 0, length: data.length }]);
-    await sleep(20);
+    await until('the send waits for the reader', () => native.pendingCount() > 0);
     receiver.resetAndDestroy(); // RST: the sender's next write fails
     const err = (await sending.then(() => null, (e: unknown) => e)) as NodeJS.ErrnoException | null;
     expect(err).not.toBeNull();
@@ -92,7 +93,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     receiver.pause();
     const first = strategy.send(sender, null, [{ file, position: 0, length: data.length }]);
     const second = strategy.send(sender, Buffer.from('never'), []);
-    await sleep(20);
+    await until('the send waits for the reader', () => native.pendingCount() > 0);
     sender.destroy();
     await expect(first).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
     await expect(second).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
@@ -105,7 +106,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     const { sender, receiver } = await pairs.pair();
     receiver.pause();
     const sending = strategy.send(sender, null, [{ file: new SharedFile(own, 'own.log'), position: 0, length: data.length }]);
-    await sleep(20);
+    await until('the send waits for the reader', () => native.pendingCount() > 0);
     closeSync(own);
     // The fd number is free now; the next open takes it, with other bytes.
     const impostor = openSync(join(tmp.dir, `impostor-${name}.log`), 'w+');
