@@ -2,6 +2,7 @@
 // protocol handlers. `mqlab serve` and the tests start it the same way.
 import { Broker } from '../broker/broker.js';
 import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
+import type { GroupClock } from '../broker/groups/clock.js';
 import { KafkaServer } from '../broker/network/server.js';
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
@@ -17,7 +18,12 @@ export interface RunningBroker {
 
 export type ServerLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
-export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined): Promise<RunningBroker> {
+/** What only a caller in the same process can hand in (a test's clock). */
+export interface StartOptions {
+  groupClock?: GroupClock;
+}
+
+export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
   const broker = new Broker({
     dataDir: settings.dataDir,
@@ -37,6 +43,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     },
     settings: settings.configs,
     log: (m) => log('info', m),
+    groupClock: options.groupClock,
   });
   await broker.open();
   let server: KafkaServer | null = null;
