@@ -77,6 +77,8 @@ export interface BrokerObserver {
   fetched(results: readonly FetchResult[], ms: number): void;
   /** A call that threw (a bug, or a storage failure with no Kafka error). */
   failed(what: 'produce' | 'fetch'): void;
+  /** A fetch found less than it asked for and now waits for an append to these partitions (long polling). */
+  waiting?(partitions: readonly FetchPartition[]): void;
 }
 
 const NO_OFFSET = -1n;
@@ -277,6 +279,7 @@ export class Broker {
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
       if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
+      for (const o of this.observers) o.waiting?.(partitions);
       await this.watch.wait(
         partitions.map((p) => tpKey(p)),
         remaining,
