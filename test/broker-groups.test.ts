@@ -1,5 +1,6 @@
 // The group coordinator's membership protocol and committed offsets, over a
-// real storage engine.
+// real storage engine. Its timers run on a ManualClock: timeouts and the
+// initial rebalance delay are passed by advancing it, never waited for.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GroupCoordinator, type JoinRequest } from '../src/broker/groups/coordinator.js';
@@ -7,23 +8,28 @@ import { OffsetStore } from '../src/broker/groups/offset-store.js';
 import { TopicRegistry } from '../src/broker/topics.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
 import { tempDir } from './helpers/files.js';
+import { ManualClock } from './helpers/manual-clock.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const settings = { minSessionTimeoutMs: 50, maxSessionTimeoutMs: 60_000, initialRebalanceDelayMs: 30, maxGroups: 100 };
+// Kafka's default delay: free to use, since the clock is moved by hand.
+const DELAY = 3000;
+const settings = { minSessionTimeoutMs: 50, maxSessionTimeoutMs: 60_000, initialRebalanceDelayMs: DELAY, maxGroups: 100 };
 
 describe('group coordinator', () => {
   let tmp: ReturnType<typeof tempDir>;
   let engine: SegmentedEngine;
   let coordinator: GroupCoordinator;
+  let clock: ManualClock;
+  let offsets: OffsetStore;
 
   const start = async (): Promise<GroupCoordinator> => {
     engine = new SegmentedEngine({ dir: join(tmp.dir, 'log'), flush: { kind: 'none' } });
     await engine.open();
     const topics = new TopicRegistry(engine, join(tmp.dir, 'topics.json'));
     topics.open();
-    const offsets = new OffsetStore(engine, topics);
+    offsets = new OffsetStore(engine, topics);
     offsets.open();
-    coordinator = new GroupCoordinator(offsets, settings);
+    clock = new ManualClock();
+    coordinator = new GroupCoordinator(offsets, settings, clock);
     return coordinator;
   };
   const req = (memberId: string, over: Partial<JoinRequest> = {}): JoinRequest => ({
@@ -38,12 +44,24 @@ describe('group coordinator', () => {
     requireKnownMemberId: false,
     ...over,
   });
-  /** Joins with KIP-394's two steps, as a JoinGroup v4+ client does. */
-  const joinNew = async (c: GroupCoordinator, over: Partial<JoinRequest> = {}) => {
+  /** KIP-394's first step, as a JoinGroup v4+ client takes it: the member id to join with. */
+  const memberId = async (c: GroupCoordinator, over: Partial<JoinRequest> = {}): Promise<string> => {
     const first = await c.join(req('', { requireKnownMemberId: true, ...over }));
     expect(first.error).toBe('MEMBER_ID_REQUIRED');
-    return c.join(req(first.memberId, { requireKnownMemberId: true, ...over }));
+    return first.memberId;
   };
+  /** The second step: the JoinGroup the broker holds until the join phase ends. */
+  const joinAs = (c: GroupCoordinator, id: string, over: Partial<JoinRequest> = {}) => c.join(req(id, { requireKnownMemberId: true, ...over }));
+  /** n new members join an empty group together; the initial delay passes. */
+  const formGroup = async (c: GroupCoordinator, n: number, over: Partial<JoinRequest> = {}) => {
+    const ids = await Promise.all(Array.from({ length: n }, () => memberId(c, over)));
+    const joins = ids.map((id) => joinAs(c, id, over));
+    clock.advance(DELAY);
+    return Promise.all(joins);
+  };
+  const syncAll = (c: GroupCoordinator, joins: { memberId: string; leader: string; generationId: number }[]) =>
+    Promise.all(joins.map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null)));
+  const state = () => coordinator.describe('g').state;
 
   beforeEach(() => (tmp = tempDir()));
   afterEach(async () => {
@@ -54,7 +72,7 @@ describe('group coordinator', () => {
 
   it('forms a generation: one leader sees every member, the leader assigns, everyone syncs', async () => {
     const c = await start();
-    const joins = await Promise.all([joinNew(c), joinNew(c), joinNew(c)]);
+    const joins = await formGroup(c, 3);
     const gen = joins[0]!.generationId;
     expect(joins.every((j) => j.error === 'NONE' && j.generationId === gen && j.leader === joins[0]!.leader)).toBe(true);
     const leader = joins.find((j) => j.memberId === j.leader)!;
@@ -63,18 +81,83 @@ describe('group coordinator', () => {
     const assignments = new Map(joins.map((j, i) => [j.memberId, Buffer.from(`part-${i}`)]));
     const syncs = await Promise.all(joins.map((j) => c.sync('g', j.memberId, gen, j.memberId === j.leader ? assignments : null)));
     expect(syncs.map((s) => s.assignment.toString())).toEqual(['part-0', 'part-1', 'part-2']);
-    expect(c.describe('g').state).toBe('Stable');
+    expect(state()).toBe('Stable');
     expect(joins.map((j) => c.heartbeat('g', j.memberId, gen))).toEqual(['NONE', 'NONE', 'NONE']);
     expect(c.heartbeat('g', joins[0]!.memberId, gen - 1)).toBe('ILLEGAL_GENERATION');
     expect(c.heartbeat('g', 'stranger', gen)).toBe('UNKNOWN_MEMBER_ID');
   });
 
+  it('holds the first join of an empty group for the initial delay, and then nothing more: sync and heartbeats answer at once', async () => {
+    const c = await start();
+    const joining = joinAs(c, await memberId(c));
+    clock.advance(DELAY - 1);
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(1);
+    expect(state()).toBe('CompletingRebalance');
+    const j = await joining;
+    expect(j).toMatchObject({ error: 'NONE', generationId: 1 });
+    // From here on the clock stands still: nothing may wait on it.
+    const s = await c.sync('g', j.memberId, j.generationId, new Map([[j.memberId, Buffer.from('p0')]]));
+    expect(s.assignment.toString()).toBe('p0');
+    expect(state()).toBe('Stable');
+    expect(c.heartbeat('g', j.memberId, j.generationId)).toBe('NONE');
+    expect(clock.pending()).toEqual([10_000]); // the member's session, nothing else
+  });
+
+  it('extends the initial delay while new members arrive, never past the rebalance timeout (InitialDelayedJoin)', async () => {
+    const c = await start();
+    const over = { rebalanceTimeoutMs: 10_000 };
+    const joins = [joinAs(c, await memberId(c, over), over)];
+    // A newcomer every 2 s: each step of the delay sees someone new.
+    for (let t = 2000; t < 10_000; t += 2000) {
+      clock.advance(2000);
+      joins.push(joinAs(c, await memberId(c, over), over));
+    }
+    clock.advance(1999); // t = 9,999
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(1);
+    const done = await Promise.all(joins);
+    expect(new Set(done.map((j) => j.generationId))).toEqual(new Set([1]));
+    expect(done.find((j) => j.memberId === j.leader)!.members).toHaveLength(5);
+  });
+
+  it('adds one step of delay for a newcomer, and ends after a step in which nobody new came', async () => {
+    const c = await start();
+    const over = { rebalanceTimeoutMs: 60_000 };
+    const a = joinAs(c, await memberId(c, over), over);
+    clock.advance(1000);
+    const b = joinAs(c, await memberId(c, over), over);
+    clock.advance(DELAY - 1000); // the first step ends; b was new, so one more step
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(DELAY - 1);
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(1);
+    expect((await Promise.all([a, b])).map((j) => j.generationId)).toEqual([1, 1]);
+  });
+
+  it('starts the delay over when the group empties during it', async () => {
+    const c = await start();
+    const first = await memberId(c);
+    const a = joinAs(c, first);
+    clock.advance(1000);
+    expect(c.leave('g', first)).toBe('NONE');
+    expect((await a).error).toBe('UNKNOWN_MEMBER_ID');
+    expect(state()).toBe('Empty');
+    expect(clock.pending()).toEqual([]);
+    const b = joinAs(c, await memberId(c));
+    clock.advance(DELAY - 1);
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(1);
+    expect((await b).error).toBe('NONE');
+  });
+
   it('rebalances when a member leaves, and the others rejoin into a new generation', async () => {
     const c = await start();
-    const [a, b] = await Promise.all([joinNew(c), joinNew(c)]);
-    await Promise.all([a!, b!].map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null)));
+    const [a, b] = await formGroup(c, 2);
+    await syncAll(c, [a!, b!]);
     expect(c.leave('g', a!.memberId)).toBe('NONE');
     expect(c.heartbeat('g', b!.memberId, b!.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    // Not an empty group: no initial delay, and b is the only member left to wait for.
     const again = await c.join(req(b!.memberId));
     expect(again.generationId).toBe(b!.generationId + 1);
     expect(again.leader).toBe(b!.memberId);
@@ -83,23 +166,26 @@ describe('group coordinator', () => {
 
   it('evicts a member whose session expires', async () => {
     const c = await start();
-    const [a, b] = await Promise.all([joinNew(c, { sessionTimeoutMs: 80 }), joinNew(c, { sessionTimeoutMs: 80 })]);
-    await Promise.all([a!, b!].map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null)));
-    for (let i = 0; i < 5; i++) {
-      await sleep(30);
-      c.heartbeat('g', b!.memberId, b!.generationId); // b stays alive, a goes silent
-    }
+    const [a, b] = await formGroup(c, 2, { sessionTimeoutMs: 80 });
+    await syncAll(c, [a!, b!]);
+    clock.advance(50);
+    expect(c.heartbeat('g', b!.memberId, b!.generationId)).toBe('NONE'); // b stays alive, a goes silent
+    clock.advance(29);
+    expect(c.describe('g').members).toHaveLength(2);
+    clock.advance(1);
     expect(c.describe('g').members.map((m) => m.memberId)).toEqual([b!.memberId]);
     expect(c.heartbeat('g', b!.memberId, b!.generationId)).toBe('REBALANCE_IN_PROGRESS');
   });
 
   it('drops members that do not rejoin within the rebalance timeout', async () => {
     const c = await start();
-    const [a, b] = await Promise.all([joinNew(c, { rebalanceTimeoutMs: 100 }), joinNew(c, { rebalanceTimeoutMs: 100 })]);
-    await Promise.all([a!, b!].map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null)));
-    const t0 = Date.now();
-    const newcomer = await joinNew(c, { rebalanceTimeoutMs: 100 }); // a and b never rejoin
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+    const [a, b] = await formGroup(c, 2, { rebalanceTimeoutMs: 100 });
+    await syncAll(c, [a!, b!]);
+    const joining = joinAs(c, await memberId(c), { rebalanceTimeoutMs: 100 }); // a and b never rejoin
+    clock.advance(99);
+    expect(state()).toBe('PreparingRebalance');
+    clock.advance(1);
+    const newcomer = await joining;
     expect(newcomer.error).toBe('NONE');
     expect(c.describe('g').members.map((m) => m.memberId).sort()).toEqual([newcomer.memberId]);
   });
@@ -108,13 +194,13 @@ describe('group coordinator', () => {
     const c = await start();
     expect((await c.join(req('', { sessionTimeoutMs: 10 }))).error).toBe('INVALID_SESSION_TIMEOUT');
     expect((await c.join(req('', { groupId: '' }))).error).toBe('INVALID_GROUP_ID');
-    await joinNew(c);
+    await formGroup(c, 1);
     expect((await c.join(req('', { protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] }))).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
   });
 
   it('stores committed offsets durably and checks who commits', async () => {
     const c = await start();
-    const [a] = await Promise.all([joinNew(c)]);
+    const [a] = await formGroup(c, 1);
     await c.sync('g', a!.memberId, a!.generationId, new Map([[a!.memberId, Buffer.from('x')]]));
     const entry = { topic: 'orders', partition: 1, offset: 42n, metadata: 'm' };
     expect(await c.commit('g', a!.memberId, a!.generationId, [entry])).toBe('NONE');
@@ -129,5 +215,30 @@ describe('group coordinator', () => {
     expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm' });
     expect(again.committed('solo', 'orders', 1).offset).toBe(7n);
     expect(again.list().map((g) => g.groupId).sort()).toEqual(['g', 'solo']);
+  });
+
+  it('on the system clock, ends each initial delay when its timer fires, never at the rebalance timeout', async () => {
+    await start();
+    // The delay's timer used to re-check Date.now() against a deadline; Node's
+    // timers can fire a millisecond short of that by Date.now(), and the join
+    // then waited for the rebalance timeout. Many short delays make that likely.
+    const real = new GroupCoordinator(offsets, { ...settings, initialRebalanceDelayMs: 2 });
+    const over = { rebalanceTimeoutMs: 600_000, requireKnownMemberId: true };
+    const formAll = async (): Promise<string> => {
+      // One after another, so the timers start at every phase of the millisecond.
+      for (let i = 0; i < 600; i++) {
+        const first = await real.join(req('', { ...over, groupId: `g${i}` }));
+        await real.join(req(first.memberId, { ...over, groupId: `g${i}` }));
+      }
+      return 'every group formed';
+    };
+    let bound: NodeJS.Timeout | undefined;
+    const stuck = new Promise<string>((r) => (bound = setTimeout(() => r('a join still held after 20 s'), 20_000)));
+    try {
+      expect(await Promise.race([formAll(), stuck])).toBe('every group formed');
+    } finally {
+      clearTimeout(bound);
+      real.shutdown();
+    }
   });
 });

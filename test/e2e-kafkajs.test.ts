@@ -2,6 +2,7 @@
 // a consumer group that splits partitions, loses a member and takes over,
 // commits, and after a broker restart resumes with nothing lost and nothing
 // seen twice; and transfer.strategy swapped live under a reading consumer.
+import { EventEmitter } from 'node:events';
 import { Kafka, logLevel, ConfigResourceTypes, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
@@ -9,12 +10,36 @@ import { startTestBroker, type TestBroker } from './helpers/broker.js';
 const kafkaFor = (b: TestBroker, clientId: string): Kafka =>
   new Kafka({ clientId, brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 } });
 
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+/** Every member's progress (a record seen, an assignment, a commit): what `until` checks again on. */
+const progress = new EventEmitter();
+
+/** Resolves once `check` holds, checking on each bit of progress; rejects after `timeoutMs`. */
+function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onProgress = (): void => {
+      if (!check()) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      progress.off('progress', onProgress);
+    };
+    progress.on('progress', onProgress);
+  });
+}
+
+/** Whether the group's committed offsets have reached the end of every partition of the topic. */
+function committedToEnd(b: TestBroker, groupId: string, topic: string, partitions: number): boolean {
+  for (let p = 0; p < partitions; p++) {
+    if (b.broker.coordinator.committed(groupId, topic, p).offset !== b.broker.engine.highWatermark({ topic, partition: p })) return false;
   }
+  return true;
 }
 
 interface Seen {
@@ -30,13 +55,16 @@ async function member(kafka: Kafka, groupId: string, topic: string, name: string
   let assigned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assigned = (e.payload.memberAssignment[topic] ?? []).slice().sort();
+    progress.emit('progress');
   });
+  consumer.on(consumer.events.COMMIT_OFFSETS, () => progress.emit('progress'));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommitInterval: 100,
     eachMessage: async ({ partition, message }: EachMessagePayload) => {
       seen.push({ member: name, partition, offset: message.offset, value: message.value!.toString() });
+      progress.emit('progress');
     },
   });
   return { consumer, assigned: () => assigned };
@@ -91,7 +119,8 @@ describe('kafkajs', () => {
     await until('the two left to hold all 3 partitions', () => members[0]!.assigned().length + members[1]!.assigned().length === 3);
     await send(300, 450);
     await until('450 messages', () => new Set(seen.map((s) => s.value)).size >= 450);
-    await new Promise((r) => setTimeout(r, 300)); // an auto-commit interval or two
+    // kafkajs does not commit on disconnect: wait for its commits to reach the end.
+    await until('offsets committed up to the end', () => committedToEnd(broker!, 'g', 'orders', 3));
     for (const c of consumers.splice(0)) await c.disconnect();
     await producer.disconnect();
     const values = new Set(seen.map((s) => s.value));
@@ -107,8 +136,9 @@ describe('kafkajs', () => {
     const after: Seen[] = [];
     const m = await member(kafka, 'g', 'orders', 'd', after);
     consumers.push(m.consumer);
-    await until('the 50 new messages', () => after.length >= 50);
-    await new Promise((r) => setTimeout(r, 300));
+    // Once its commits reach the end, the member has delivered all it ever
+    // will of those offsets: a duplicate (a resume from too early) came before.
+    await until('the 50 new messages, committed', () => after.length >= 50 && committedToEnd(broker!, 'g', 'orders', 3));
     expect(after.map((s) => s.value).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `v${450 + i}`).sort());
     // Nothing lost over the whole run, and every partition's offsets are dense.
     const all = [...seen, ...after];

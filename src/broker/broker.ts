@@ -13,6 +13,7 @@ import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
 import { BrokerError } from './errors.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
+import type { GroupClock } from './groups/clock.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
@@ -35,6 +36,8 @@ export interface BrokerConfig {
   /** log.retention.check.interval.ms; 0 runs retention only when asked. */
   retentionCheckIntervalMs?: number;
   groups?: Partial<CoordinatorSettings>;
+  /** The group coordinator's timers (tests move a clock by hand); Node's timers by default. */
+  groupClock?: GroupClock;
   /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
   settings?: Record<string, string>;
   log?: (message: string) => void;
@@ -80,6 +83,8 @@ export interface BrokerObserver {
   fetched(results: readonly FetchResult[], ms: number): void;
   /** A call that threw (a bug, or a storage failure with no Kafka error). */
   failed(what: 'produce' | 'fetch'): void;
+  /** A fetch found less than it asked for and now waits for an append to these partitions (long polling). */
+  waiting?(partitions: readonly FetchPartition[]): void;
 }
 
 const NO_OFFSET = -1n;
@@ -111,7 +116,7 @@ export class Broker {
     });
     this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'));
     this.offsets = new OffsetStore(this.engine, this.topics);
-    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups });
+    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
     this.transfer = new LiveTransfer(config.transfer);
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
@@ -282,6 +287,7 @@ export class Broker {
       if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
       // Not enough yet: read again when woken, so hold nothing meanwhile.
       releaseFetched(results);
+      for (const o of this.observers) o.waiting?.(partitions);
       await this.watch.wait(
         partitions.map((p) => tpKey(p)),
         remaining,

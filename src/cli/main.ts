@@ -82,6 +82,18 @@ bench
   .action((_o: unknown, cmd: Command) => runBench('broker', forwarded(cmd)));
 
 bench
+  .command('e2e-latency')
+  .description('how soon a kafkajs consumer of a new group gets records once assigned, against mqlab serve with Kafka\'s default initial rebalance delay (kafkajs is a dev dependency)')
+  .option('--reps <n>', 'runs per starting point', '1')
+  .option('--seconds <n>', 'seconds measured from the assignment', '10')
+  .option('--rate <n>', 'records per second', '5000')
+  .option('--value-bytes <n>', 'record value size', '1024')
+  .option('--delay-ms <n>', 'group.initial.rebalance.delay.ms (default: the broker default)')
+  .option('--from <list>', 'where the new group starts reading: latest (kafkajs default), earliest', 'latest')
+  .option('--out <file>', 'JSON result file (default reports/e2e-latency-<time>.json)')
+  .action((_o: unknown, cmd: Command) => runBench('e2e-latency', forwarded(cmd)));
+
+bench
   .command('crc32c')
   .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
   .action(() => runBench('crc32c', []));

@@ -2,6 +2,7 @@
 // protocol handlers. `mqlab serve` and the tests start it the same way.
 import { Broker } from '../broker/broker.js';
 import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
+import type { GroupClock } from '../broker/groups/clock.js';
 import { KafkaServer } from '../broker/network/server.js';
 import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/server.js';
 import type { StrategyName } from '../native/addon.js';
@@ -20,9 +21,12 @@ export interface RunningBroker {
 
 export type ServerLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** What only a caller in the same process can hand in. */
 export interface StartOptions {
   /** Serve RocketMQ's gRPC API on this port (0 picks a free one); absent: no RocketMQ endpoint. */
   rocketmqPort?: number;
+  /** The group coordinator's timers (a test's ManualClock); Node's timers by default. */
+  groupClock?: GroupClock;
 }
 
 export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
@@ -45,6 +49,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     },
     settings: settings.configs,
     log: (m) => log('info', m),
+    groupClock: options.groupClock,
   });
   await broker.open();
   let server: KafkaServer | null = null;

@@ -1,6 +1,6 @@
 // A real broker on a free loopback port over a temporary data directory,
 // started the way `mqlab serve` starts one.
-import { startBroker, type RunningBroker } from '../../src/server/start.js';
+import { startBroker, type RunningBroker, type StartOptions } from '../../src/server/start.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../../src/server/settings.js';
 import { tempDir } from './files.js';
 
@@ -18,11 +18,12 @@ export interface TestBroker extends RunningBroker {
 /** Group rebalances start at once (Kafka waits 3 s for more members). */
 const FAST_GROUPS = { 'group.initial.rebalance.delay.ms': '0' };
 
-export interface TestBrokerOptions {
+export interface TestBrokerOptions extends Omit<StartOptions, 'rocketmqPort'> {
   /** Also serve RocketMQ's gRPC API, on a free port. */
   rocketmq?: boolean;
 }
 
+/** `options.groupClock`: the group coordinator's timers on a clock the test moves (a ManualClock). */
 export async function startTestBroker(configs: Record<string, string> = {}, options: TestBrokerOptions = {}): Promise<TestBroker> {
   const tmp = tempDir('mqlab-broker-');
   return start(configs, tmp.dir, 0, tmp.cleanup, options, 0);
@@ -32,7 +33,8 @@ async function start(configs: Record<string, string>, dir: string, port: number,
   const settings = applyProperties(DEFAULT_SERVE_SETTINGS, { port: String(port), 'log.dirs': dir, ...FAST_GROUPS, ...configs });
   // MQLAB_TEST_LOG=1 shows what the broker says (refused requests, recovery).
   const log = process.env.MQLAB_TEST_LOG ? (level: string, m: string) => console.error(`[broker ${level}] ${m}`) : undefined;
-  const running = await startBroker(settings, log, options.rocketmq ? { rocketmqPort } : {});
+  const { rocketmq, ...startOptions } = options;
+  const running = await startBroker(settings, log, rocketmq ? { ...startOptions, rocketmqPort } : startOptions);
   const b: TestBroker = {
     ...running,
     dataDir: dir,

@@ -1,7 +1,8 @@
 // The group coordinator of a single broker: every group is ours. Thin over
 // Group (membership) and OffsetStore (committed offsets); answers in Kafka
 // error names, which the protocol layer turns into codes.
-import { Group, type JoinResult, type Protocol, type SyncResult } from './group.js';
+import { systemClock, type GroupClock } from './clock.js';
+import { Group, joinError, type JoinResult, type Protocol, type SyncResult } from './group.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
 
 export interface CoordinatorSettings {
@@ -45,19 +46,23 @@ export interface GroupDescription {
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
 
-  constructor(private readonly offsets: OffsetStore, private readonly settings: CoordinatorSettings = DEFAULT_COORDINATOR_SETTINGS) {}
+  constructor(
+    private readonly offsets: OffsetStore,
+    private readonly settings: CoordinatorSettings = DEFAULT_COORDINATOR_SETTINGS,
+    private readonly clock: GroupClock = systemClock,
+  ) {}
 
   private group(groupId: string, create: boolean): Group | undefined {
     let g = this.groups.get(groupId);
     if (!g && create && this.groups.size < this.settings.maxGroups) {
-      g = new Group(groupId, this.settings.initialRebalanceDelayMs);
+      g = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock);
       this.groups.set(groupId, g);
     }
     return g;
   }
 
   async join(r: JoinRequest): Promise<JoinResult> {
-    const fail = (error: string, memberId = r.memberId): JoinResult => new Group(r.groupId, 0).joinError(memberId, error);
+    const fail = (error: string, memberId = r.memberId): JoinResult => joinError(memberId, error);
     if (!r.groupId) return fail('INVALID_GROUP_ID');
     if (r.sessionTimeoutMs < this.settings.minSessionTimeoutMs || r.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail('INVALID_SESSION_TIMEOUT');
     const g = this.group(r.groupId, true);

@@ -9,7 +9,15 @@
 // JoinGroup responses wait until every known member has rejoined (members
 // that do not, within the rebalance timeout, are removed). SyncGroup
 // responses wait for the leader's assignment.
+//
+// The first rebalance of an empty group is Kafka's InitialDelayedJoin: the
+// JoinGroup responses wait group.initial.rebalance.delay.ms, and again (up to
+// the rebalance timeout) while new members keep arriving, so consumers
+// started together share the first generation instead of rebalancing once
+// per arrival. The delay holds only the join: once SyncGroup has answered,
+// nothing in the group stands between a member and its records.
 import { randomUUID } from 'node:crypto';
+import type { Cancel, GroupClock } from './clock.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
@@ -27,7 +35,7 @@ export interface Member {
   protocolType: string;
   protocols: Protocol[];
   assignment: Buffer;
-  sessionTimer?: NodeJS.Timeout;
+  cancelSession?: Cancel;
   joinWaiter?: (r: JoinResult) => void;
   syncWaiter?: (r: SyncResult) => void;
 }
@@ -57,12 +65,16 @@ export class Group {
   leaderId: string | null = null;
   readonly members = new Map<string, Member>();
   private joined = new Set<string>();
-  private rebalanceTimer: NodeJS.Timeout | undefined;
-  // The first rebalance of an empty group waits this long for more members
-  // (Kafka's group.initial.rebalance.delay.ms), so they share one generation.
-  private joinNotBeforeMs = 0;
+  /** The join phase's timer: the rebalance timeout, or a step of the initial delay. */
+  private cancelRebalance: Cancel | undefined;
+  /** While the initial delay runs: what is left of the rebalance timeout, and whether anyone new came. */
+  private initialDelay: { remainingMs: number; newMemberAdded: boolean } | null = null;
 
-  constructor(readonly groupId: string, private readonly initialRebalanceDelayMs: number) {}
+  constructor(
+    readonly groupId: string,
+    private readonly initialRebalanceDelayMs: number,
+    private readonly clock: GroupClock,
+  ) {}
 
   newMemberId(clientId: string): string {
     return `${clientId || 'member'}-${randomUUID()}`;
@@ -75,14 +87,17 @@ export class Group {
     this.members.set(m.memberId, member);
     // While its join is pending a member cannot heartbeat; Kafka suspends its
     // session until the join response goes out (the rebalance timeout rules).
-    clearTimeout(member.sessionTimer);
+    member.cancelSession?.();
     const result = new Promise<JoinResult>((resolve) => {
-      member.joinWaiter?.(this.joinError(member.memberId, 'REBALANCE_IN_PROGRESS'));
+      member.joinWaiter?.(joinError(member.memberId, 'REBALANCE_IN_PROGRESS'));
       member.joinWaiter = resolve;
     });
     this.joined.add(member.memberId);
-    if (this.state !== 'PreparingRebalance') this.prepareRebalance(existing === undefined && this.state === 'Empty' ? this.initialRebalanceDelayMs : 0);
-    else this.maybeCompleteJoin();
+    if (this.state !== 'PreparingRebalance') this.prepareRebalance(this.state === 'Empty');
+    else {
+      if (existing === undefined && this.initialDelay) this.initialDelay.newMemberAdded = true;
+      this.maybeCompleteJoin();
+    }
     return result;
   }
 
@@ -125,21 +140,21 @@ export class Group {
 
   /** Stops timers (broker shutdown). */
   shutdown(): void {
-    clearTimeout(this.rebalanceTimer);
-    for (const m of this.members.values()) clearTimeout(m.sessionTimer);
+    this.cancelRebalance?.();
+    for (const m of this.members.values()) m.cancelSession?.();
   }
 
   private touch(m: Member): void {
-    clearTimeout(m.sessionTimer);
-    m.sessionTimer = setTimeout(() => this.remove(m), m.sessionTimeoutMs);
-    m.sessionTimer.unref();
+    m.cancelSession?.();
+    m.cancelSession = this.clock.after(m.sessionTimeoutMs, () => this.remove(m));
   }
 
   /** Removes a member and moves the group on (rebalance, or Empty). */
   private remove(m: Member): void {
     if (!this.detach(m)) return;
     if (this.members.size === 0) {
-      clearTimeout(this.rebalanceTimer);
+      this.cancelRebalance?.();
+      this.initialDelay = null;
       this.state = 'Empty';
       this.generationId++;
       this.protocolName = null;
@@ -147,24 +162,24 @@ export class Group {
     } else if (this.state === 'PreparingRebalance') {
       this.maybeCompleteJoin();
     } else {
-      this.prepareRebalance(0);
+      this.prepareRebalance(false);
     }
   }
 
   /** Takes a member out, failing its pending join or sync; no state change. */
   private detach(m: Member): boolean {
     if (this.members.get(m.memberId) !== m) return false;
-    clearTimeout(m.sessionTimer);
+    m.cancelSession?.();
     this.members.delete(m.memberId);
     this.joined.delete(m.memberId);
-    m.joinWaiter?.(this.joinError(m.memberId, 'UNKNOWN_MEMBER_ID'));
+    m.joinWaiter?.(joinError(m.memberId, 'UNKNOWN_MEMBER_ID'));
     m.syncWaiter?.(this.syncError('UNKNOWN_MEMBER_ID'));
     m.joinWaiter = m.syncWaiter = undefined;
     if (this.leaderId === m.memberId) this.leaderId = null;
     return true;
   }
 
-  private prepareRebalance(delayMs: number): void {
+  private prepareRebalance(fromEmpty: boolean): void {
     this.state = 'PreparingRebalance';
     // Members waiting on a sync of the old generation must rejoin.
     for (const m of this.members.values()) {
@@ -172,17 +187,38 @@ export class Group {
       m.syncWaiter = undefined;
       w?.(this.syncError('REBALANCE_IN_PROGRESS'));
     }
-    const timeoutMs = Math.max(delayMs, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
-    clearTimeout(this.rebalanceTimer);
-    this.rebalanceTimer = setTimeout(() => this.completeJoin(true), timeoutMs);
-    this.rebalanceTimer.unref();
-    this.joinNotBeforeMs = Date.now() + delayMs;
-    if (delayMs === 0) this.maybeCompleteJoin();
-    else setTimeout(() => this.maybeCompleteJoin(), delayMs).unref();
+    this.cancelRebalance?.();
+    this.initialDelay = null;
+    const timeoutMs = Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    if (fromEmpty && this.initialRebalanceDelayMs > 0) {
+      this.initialDelay = { remainingMs: Math.max(timeoutMs - this.initialRebalanceDelayMs, 0), newMemberAdded: false };
+      this.cancelRebalance = this.clock.after(this.initialRebalanceDelayMs, () => this.initialDelayOver());
+      return;
+    }
+    this.cancelRebalance = this.clock.after(timeoutMs, () => this.completeJoin(true));
+    this.maybeCompleteJoin();
+  }
+
+  /**
+   * The timer firing is what ends a step, never a reading of another clock:
+   * a deadline checked against Date.now() can be a millisecond short when a
+   * Node timer fires, and then nothing ended the join before the rebalance
+   * timeout (a minute for kafkajs, five for librdkafka).
+   */
+  private initialDelayOver(): void {
+    const d = this.initialDelay!;
+    if (d.newMemberAdded && d.remainingMs > 0) {
+      const stepMs = Math.min(this.initialRebalanceDelayMs, d.remainingMs);
+      this.initialDelay = { remainingMs: d.remainingMs - stepMs, newMemberAdded: false };
+      this.cancelRebalance = this.clock.after(stepMs, () => this.initialDelayOver());
+      return;
+    }
+    this.initialDelay = null;
+    this.completeJoin(true);
   }
 
   private maybeCompleteJoin(): void {
-    if (this.state !== 'PreparingRebalance' || Date.now() < this.joinNotBeforeMs) return;
+    if (this.state !== 'PreparingRebalance' || this.initialDelay) return;
     for (const id of this.members.keys()) if (!this.joined.has(id)) return;
     this.completeJoin(false);
   }
@@ -195,7 +231,7 @@ export class Group {
       this.state = 'Empty';
       return;
     }
-    clearTimeout(this.rebalanceTimer);
+    this.cancelRebalance?.();
     this.generationId++;
     const members = [...this.members.values()];
     this.protocolType = members[0]!.protocolType;
@@ -234,10 +270,6 @@ export class Group {
     return protocols.some((p) => [...this.members.values()].every((m) => m.protocols.some((q) => q.name === p.name)));
   }
 
-  joinError(memberId: string, error: string): JoinResult {
-    return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
-  }
-
   private syncError(error: string): SyncResult {
     return { error, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   }
@@ -245,4 +277,9 @@ export class Group {
   private syncOk(assignment: Buffer): SyncResult {
     return { error: 'NONE', protocolType: this.protocolType, protocolName: this.protocolName, assignment };
   }
+}
+
+/** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
+export function joinError(memberId: string, error: string): JoinResult {
+  return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
 }
