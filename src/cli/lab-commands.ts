@@ -3,13 +3,14 @@
 // repeats each configuration three times at larger sizes; --smoke runs them
 // at their smallest, to see that they work; --scenario runs named ones.
 // Raw results and a self-contained HTML report go to reports/.
+//
+// The runner, the report writer and the workload reader are imported when a
+// lab command runs: every `mqlab` command loads this file, and a lab broker
+// (`mqlab serve`) restarted hundreds of times should not pay for them.
 import type { Command } from 'commander';
-import { runLab } from '../lab/run-lab.js';
-import { SCENARIOS } from '../lab/scenarios/index.js';
-import { loadRun, writeReport } from '../lab/report/write.js';
-import { renderComparison } from '../lab/report/compare.js';
 import { writeFileSync } from 'node:fs';
-import { checkWorkload, readWorkloadFile, type Workload } from '../lab/workload.js';
+import { SCENARIOS } from '../lab/scenarios/index.js';
+import type { Workload } from '../lab/workload.js';
 
 interface LabFlags {
   full?: boolean;
@@ -50,6 +51,9 @@ export function addLabActions(bench: Command, program: Command): void {
     .option('--data-dir <dir>', 'where the lab brokers keep their data (removed after)', './data')
     .option('--reports-dir <dir>', 'where the results and the report go', 'reports')
     .action(async (o: LabFlags) => {
+      const { checkWorkload, readWorkloadFile } = await import('../lab/workload.js');
+      const { runLab } = await import('../lab/run-lab.js');
+      const { writeReport } = await import('../lab/report/write.js');
       let workload: Workload;
       try {
         if (o.smoke && o.full) throw new Error('--smoke and --full exclude each other');
@@ -74,7 +78,9 @@ export function addLabActions(bench: Command, program: Command): void {
     .argument('<a>', 'the first run\'s JSON results')
     .argument('<b>', 'the second run\'s JSON results')
     .option('--out <file>', 'where to write the HTML', 'reports/comparison.html')
-    .action((a: string, b: string, o: { out: string }) => {
+    .action(async (a: string, b: string, o: { out: string }) => {
+      const { loadRun } = await import('../lab/report/write.js');
+      const { renderComparison } = await import('../lab/report/compare.js');
       try {
         writeFileSync(o.out, renderComparison(loadRun(a), loadRun(b)));
         console.log(o.out);
