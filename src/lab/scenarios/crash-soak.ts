@@ -194,8 +194,9 @@ async function killRound(ctx: LabContext, b: BrokerProcess, start: Map<number, b
       idempotent: p.idempotent,
       window: p.window,
       targetRecordsPerSecond: 0,
-      maxRecords: sizes.maxAcked,
-      // A bound, not a pace: the kill or the stop signal ends a round long before.
+      // Bounds, not a pace: the kill and the stop signal end a round long before,
+      // even when one producer got under way late.
+      maxRecords: 4 * sizes.maxAcked,
       maxMs: 20_000,
       reconnect: true,
       stop: stop.signal,

@@ -63,7 +63,7 @@ function report(s: Scenario, results: SoakResult[], sizes: SoakSizes, seed: numb
     tables: [recordsTable(results), recoveryTable(results)],
     integrity: results.flatMap((r) => integrityOf(r)),
     settings: {
-      seed,
+      seed: String(seed), // a string: a number cell would group its digits
       killsPerConfiguration: sizes.kills,
       configurations: CONFIGS.map(configLabel).join('; '),
       producers: PRODUCERS.map((p) => `${p.name} (window ${p.window})`).join('; '),
