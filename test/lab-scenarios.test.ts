@@ -1,6 +1,6 @@
 // Every scenario of the quick suite, end to end at smoke sizes: broker
-// processes (integrity SIGKILLs one), the load tools, strace where
-// installed, autocannon. A verdict either way is a finding about this
+// processes (integrity SIGKILLs one, crash a dozen), the load tools, strace
+// where installed, autocannon. A verdict either way is a finding about this
 // machine; a scenario that breaks is a failed test.
 import { afterAll, describe, expect, it } from 'vitest';
 import { esc } from '../src/lab/report/html.js';

@@ -1,15 +1,19 @@
 // `mqlab bench` with no suite name: the lab, the project's main job. The
 // quick suite runs every claim scenario small (about 2 minutes); --full
 // repeats each configuration three times at larger sizes; --smoke runs them
-// at their smallest, to see that they work; --scenario runs named ones.
+// at their smallest, to see that they work; --scenario runs named ones
+// (at the full sizes with --full). Random choices come from --seed, or a
+// fresh seed that is printed and recorded.
 // Raw results and a self-contained HTML report go to reports/.
+//
+// The runner, the report writer and the workload reader are imported when a
+// lab command runs: every `mqlab` command loads this file, and a lab broker
+// (`mqlab serve`) restarted hundreds of times should not pay for them.
 import type { Command } from 'commander';
-import { runLab } from '../lab/run-lab.js';
-import { SCENARIOS } from '../lab/scenarios/index.js';
-import { loadRun, writeReport } from '../lab/report/write.js';
-import { renderComparison } from '../lab/report/compare.js';
 import { writeFileSync } from 'node:fs';
-import { checkWorkload, readWorkloadFile, type Workload } from '../lab/workload.js';
+import { freshSeed } from '../lab/random.js';
+import { SCENARIOS } from '../lab/scenarios/index.js';
+import type { Workload } from '../lab/workload.js';
 
 interface LabFlags {
   full?: boolean;
@@ -21,6 +25,7 @@ interface LabFlags {
   partitions?: string;
   durationSeconds?: string;
   records?: string;
+  seed?: string;
   dataDir: string;
   reportsDir: string;
 }
@@ -38,7 +43,7 @@ function flagFields(o: LabFlags): Record<string, string> {
 
 export function addLabActions(bench: Command, program: Command): void {
   bench
-    .option('--full', 'the complete suite: larger runs, 3 repetitions per configuration')
+    .option('--full', 'the complete suite: larger runs, 3 repetitions per configuration (with --scenario: those scenarios at full size)')
     .option('--smoke', 'every scenario at its smallest (about half a minute): checks the lab runs end to end; the figures say little')
     .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .option('--workload <file>', 'a YAML workload (OpenMessaging Benchmark fields: messageSize, producerRate, partitionsPerTopic, testDurationMinutes; mqlab: records, testDurationSeconds)')
@@ -47,12 +52,19 @@ export function addLabActions(bench: Command, program: Command): void {
     .option('--partitions <n>', 'partitions of the throughput topic (and a point of the partitions sweep)')
     .option('--duration-seconds <n>', 'length of the timed runs')
     .option('--records <n>', 'records per produce run')
+    .option('--seed <n>', 'seed of every random choice (crash: when each kill comes); default a fresh one, printed and recorded')
     .option('--data-dir <dir>', 'where the lab brokers keep their data (removed after)', './data')
     .option('--reports-dir <dir>', 'where the results and the report go', 'reports')
     .action(async (o: LabFlags) => {
+      const { checkWorkload, readWorkloadFile } = await import('../lab/workload.js');
+      const { runLab } = await import('../lab/run-lab.js');
+      const { writeReport } = await import('../lab/report/write.js');
       let workload: Workload;
+      let seed: number;
       try {
         if (o.smoke && o.full) throw new Error('--smoke and --full exclude each other');
+        seed = o.seed === undefined ? freshSeed() : Number(o.seed);
+        if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got "${o.seed}"`);
         workload = { ...(o.workload ? readWorkloadFile(o.workload) : {}), ...checkWorkload(flagFields(o), 'flags') };
       } catch (err) {
         console.error(`mqlab bench: ${(err as Error).message}`);
@@ -60,8 +72,9 @@ export function addLabActions(bench: Command, program: Command): void {
       }
       const suite = o.scenario ? 'scenario' : o.full ? 'full' : 'quick';
       const tty = process.stderr.isTTY ? process.stderr : null;
-      console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`}${o.smoke ? ' at smoke sizes' : ''} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
-      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload, smoke: o.smoke });
+      const sizes = o.smoke ? ' at smoke sizes' : o.full && suite === 'scenario' ? ' at full sizes' : '';
+      console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`}${sizes}, seed ${seed} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
+      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload, smoke: o.smoke, full: o.full, seed });
       const paths = writeReport(run, o.reportsDir);
       console.log(`results: ${paths.json}\nreport:  ${paths.html}\nlatest:  ${paths.latest}`);
       const lost = run.scenarios.flatMap((s) => s.integrity).reduce((n, c) => n + c.lost, 0);
@@ -74,7 +87,9 @@ export function addLabActions(bench: Command, program: Command): void {
     .argument('<a>', 'the first run\'s JSON results')
     .argument('<b>', 'the second run\'s JSON results')
     .option('--out <file>', 'where to write the HTML', 'reports/comparison.html')
-    .action((a: string, b: string, o: { out: string }) => {
+    .action(async (a: string, b: string, o: { out: string }) => {
+      const { loadRun } = await import('../lab/report/write.js');
+      const { renderComparison } = await import('../lab/report/compare.js');
       try {
         writeFileSync(o.out, renderComparison(loadRun(a), loadRun(b)));
         console.log(o.out);

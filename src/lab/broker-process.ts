@@ -15,6 +15,11 @@ export interface BrokerStats {
   cpu: { user: number; system: number };
 }
 
+export interface StartOptions {
+  /** --quiet (the default): no info lines, so no recovery reports either. */
+  quiet?: boolean;
+}
+
 export class BrokerProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, (s: BrokerStats) => void>();
@@ -26,6 +31,16 @@ export class BrokerProcess {
     /** The broker's HTTP API. */
     readonly httpPort: number,
     private readonly args: string[],
+    private readonly options: StartOptions,
+    /** From spawn to the "listening" line: Node's start, opening (and recovering) the logs, binding the port. */
+    readonly startupMs: number,
+    /**
+     * The broker's "recovery: ..." log lines (only without --quiet).
+     * Complete once it has been stopped or killed: stderr is read to its end by then.
+     */
+    readonly recoveryLog: string[],
+    /** Settles on 'close', not 'exit': by then stdout and stderr have been read to their end. */
+    private readonly closed: Promise<void>,
   ) {
     child.on('message', (m: BrokerStats & { id: number }) => {
       this.waiting.get(m.id)?.(m);
@@ -42,13 +57,24 @@ export class BrokerProcess {
   }
 
   /** Starts `mqlab serve` with these flags (port 0: a free one) and waits for its address. */
-  static async start(args: string[], port = 0): Promise<BrokerProcess> {
+  static async start(args: string[], port = 0, options: StartOptions = {}): Promise<BrokerProcess> {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet', '--no-rocketmq', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const started = performance.now();
+    const quiet = options.quiet === false ? [] : ['--quiet'];
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, '--no-rocketmq', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    let partial = '';
+    const recoveryLog: string[] = [];
+    child.stderr!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      stderr = (stderr + text).slice(-4000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line.includes(' recovery: ')) recoveryLog.push(line);
+    });
     const address = await new Promise<[string, number, number]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -59,7 +85,7 @@ export class BrokerProcess {
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1], address[2], args);
+    return new BrokerProcess(child, address[0], address[1], address[2], args, options, performance.now() - started, recoveryLog, closed);
   }
 
   stats(): Promise<BrokerStats> {
@@ -89,7 +115,7 @@ export class BrokerProcess {
 
   /** The same broker again (same data, same port), after a stop or a kill. */
   restart(): Promise<BrokerProcess> {
-    return BrokerProcess.start(this.args, this.port);
+    return BrokerProcess.start(this.args, this.port, this.options);
   }
 
   /** SIGKILL and wait: a crash. */
@@ -98,11 +124,8 @@ export class BrokerProcess {
   }
 
   private signal(sig: NodeJS.Signals): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.kill(sig);
-    });
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
+    return this.closed;
   }
 }
 

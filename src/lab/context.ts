@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin } from '../client/admin.js';
 import { BrokerProcess } from './broker-process.js';
+import { seededRandom, type Random } from './random.js';
 import { durationSeconds, type Workload } from './workload.js';
 
 /**
@@ -19,6 +20,8 @@ export interface BrokerSettings {
   flush?: string;
   transfer?: string;
   extra?: string[];
+  /** Let the broker log at info level, so its recovery reports (bytes truncated) reach BrokerProcess.recoveryLog. */
+  logRecovery?: boolean;
 }
 
 export class LabContext {
@@ -30,6 +33,8 @@ export class LabContext {
     readonly size: LabSize,
     private readonly progressTo: NodeJS.WriteStream | null,
     readonly workload: Workload = {},
+    /** Every random choice of the run derives from it (see random.ts). */
+    readonly seed = 1,
   ) {
     mkdirSync(dataRoot, { recursive: true });
   }
@@ -64,6 +69,11 @@ export class LabContext {
     return durationSeconds(this.workload, this.pick(quick, full, smoke));
   }
 
+  /** A random stream of its own for one use (a scenario, a configuration), derived from the run's seed. */
+  random(stream: string): Random {
+    return seededRandom(this.seed, stream);
+  }
+
   progress(message: string): void {
     if (this.progressTo) this.progressTo.write(`\r${message}`.padEnd(100).slice(0, 100));
   }
@@ -75,7 +85,7 @@ export class LabContext {
   async startBroker(s: BrokerSettings): Promise<BrokerProcess> {
     const dir = join(this.dataRoot, `broker-${++this.serial}-${s.engine}`);
     rmSync(dir, { recursive: true, force: true });
-    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])]);
+    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])], 0, { quiet: !s.logRecovery });
     this.brokers.add(b);
     return b;
   }

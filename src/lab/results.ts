@@ -16,6 +16,10 @@ export interface LabRun {
   suite: 'quick' | 'full' | 'scenario';
   /** Run at smoke sizes (every scenario at its smallest): the figures say little. */
   smoke?: boolean;
+  /** Named scenarios run at the full suite's sizes (--scenario with --full). */
+  full?: boolean;
+  /** The seed every random choice of the run came from (`mqlab bench --seed` repeats them). */
+  seed?: number;
   /** Workload settings given by flags or a YAML file (OpenMessaging Benchmark field names); empty for the defaults. */
   workload?: Record<string, string | number>;
   environment: Environment;
@@ -34,7 +38,7 @@ export interface Environment {
 }
 
 export interface ScenarioResult {
-  /** Short id: "throughput", "zero-copy", "partitions", "two-reads", "persistence", "integrity", "live-swap", "http". */
+  /** Short id: "throughput", "zero-copy", "partitions", "two-reads", "persistence", "integrity", "crash", "live-swap", "http". */
   name: string;
   title: string;
   /** The claim under test, in one sentence. */

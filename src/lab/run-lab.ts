@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { LabContext } from './context.js';
 import { gitRevision, labEnvironment } from './environment.js';
+import { freshSeed } from './random.js';
 import { RESULTS_SCHEMA, type LabRun, type ScenarioResult } from './results.js';
 import { SCENARIOS, scenarioByName, type Scenario } from './scenarios/index.js';
 import type { Workload } from './workload.js';
@@ -17,12 +18,17 @@ export interface LabOptions {
   workload?: Workload;
   /** Every size at its smallest (the tests' end-to-end runs); not with the full suite. */
   smoke?: boolean;
+  /** With suite 'scenario': the full suite's sizes. */
+  full?: boolean;
+  /** Seed of every random choice; a fresh one (recorded in the results) if not given. */
+  seed?: number;
 }
 
 export async function runLab(o: LabOptions): Promise<LabRun> {
   const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : [...SCENARIOS];
-  if (o.smoke && o.suite === 'full') throw new Error('a smoke run is the smallest there is: it cannot also be the full suite');
-  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' ? 'full' : 'quick', o.progress, o.workload ?? {});
+  if (o.smoke && (o.suite === 'full' || o.full)) throw new Error('a smoke run is the smallest there is: it cannot also be the full suite');
+  const seed = o.seed ?? freshSeed();
+  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' || o.full ? 'full' : 'quick', o.progress, o.workload ?? {}, seed);
   const run: LabRun = {
     schema: RESULTS_SCHEMA,
     startedAt: new Date().toISOString(),
@@ -30,6 +36,8 @@ export async function runLab(o: LabOptions): Promise<LabRun> {
     gitRevision: gitRevision(),
     suite: o.suite,
     ...(o.smoke ? { smoke: true } : {}),
+    ...(o.full && o.suite === 'scenario' ? { full: true } : {}),
+    seed,
     workload: { ...o.workload },
     environment: labEnvironment(o.dataDir),
     scenarios: [],

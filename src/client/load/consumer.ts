@@ -3,6 +3,7 @@
 // fetched again), checks every stamped record into an IntegrityTracker and
 // records end-to-end latency (now minus the producer's intended send time).
 import type { RecordableHistogram } from 'node:perf_hooks';
+import { BATCH_HEADER_BYTES, batchBytesAt, batchCrcValid } from '../../records/index.js';
 import { KafkaConnection } from '../connection.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
@@ -26,6 +27,8 @@ export interface ConsumerLoadOptions {
   /** Called between fetches (the live-swap scenario changes strategies from here). */
   onTick?: (elapsedMs: number) => Promise<void> | void;
   integrity?: IntegrityTracker;
+  /** Check each whole batch's CRC-32C: the producer computed it over the batch it sent, so a match means the bytes came back as sent. */
+  checkCrc?: boolean;
 }
 
 export interface ConsumerLoadResult {
@@ -41,6 +44,8 @@ export interface ConsumerLoadResult {
   timeline: number[];
   bucketMs: number;
   positions: Map<number, bigint>;
+  /** Whole batches whose CRC did not match (with checkCrc). */
+  badBatches: number;
 }
 
 export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadResult> {
@@ -59,6 +64,7 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
     timeline: [],
     bucketMs,
     positions,
+    badBatches: 0,
   };
   const start = nowMicros();
   try {
@@ -94,6 +100,7 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
           const records = p.records;
           if (!records || records.length === 0) continue;
           r.bytes += records.length;
+          if (o.checkCrc) r.badBatches += badBatchesIn(records);
           const from = positions.get(p.partitionIndex)!;
           const next = forEachStamped(records, from, (rec) => {
             r.integrity.add(rec.producerId, rec.sequence);
@@ -110,4 +117,17 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
   }
   r.seconds = (nowMicros() - start) / 1e6;
   return r;
+}
+
+/** Whole batches in a fetch's records whose CRC-32C does not match; a trailing partial batch is not counted. */
+function badBatchesIn(buf: Buffer): number {
+  let bad = 0;
+  for (let at = 0; at + BATCH_HEADER_BYTES <= buf.length; ) {
+    const size = batchBytesAt(buf, at);
+    if (size < BATCH_HEADER_BYTES) return bad + 1; // no length to walk on by
+    if (at + size > buf.length) break;
+    if (!batchCrcValid(buf, at)) bad++;
+    at += size;
+  }
+  return bad;
 }

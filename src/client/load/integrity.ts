@@ -3,6 +3,7 @@
 // counts rather than totals that hide a loss behind a duplicate.
 export class IntegrityTracker {
   private readonly seen = new Map<bigint, Uint8Array>();
+  private readonly duplicatedBy = new Map<bigint, number>();
   duplicated = 0;
   received = 0;
 
@@ -17,8 +18,20 @@ export class IntegrityTracker {
     const byte = sequence >> 3;
     const mask = 1 << (sequence & 7);
     this.received++;
-    if (bits[byte]! & mask) this.duplicated++;
-    else bits[byte] = bits[byte]! | mask;
+    if (bits[byte]! & mask) {
+      this.duplicated++;
+      this.duplicatedBy.set(producerId, (this.duplicatedBy.get(producerId) ?? 0) + 1);
+    } else bits[byte] = bits[byte]! | mask;
+  }
+
+  has(producerId: bigint, sequence: number): boolean {
+    const bits = this.seen.get(producerId);
+    return bits !== undefined && (bits[sequence >> 3]! & (1 << (sequence & 7))) !== 0;
+  }
+
+  /** Records of this producer seen more than once (each extra sighting counts). */
+  duplicatesOf(producerId: bigint): number {
+    return this.duplicatedBy.get(producerId) ?? 0;
   }
 
   /** Distinct sequences seen of a producer's [0, sent). */

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { bytesOf, decodeResponse, encodeRequest } from '../../protocol/kafka/index.js';
+import { KafkaConnection } from '../connection.js';
 import { ResponseFrames } from '../response-frames.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { nowMicros, StampedBatch } from './stamped-batch.js';
@@ -36,7 +37,21 @@ export interface ProducerLoadOptions {
    * answered comes back as a duplicate. Without it a lost connection throws.
    */
   reconnect?: boolean;
+  /**
+   * Idempotent (KIP-98): a producer id from InitProducerId, kept across
+   * reconnects, and per-partition sequence numbers in every batch header,
+   * so a request sent again after a reconnect is not written twice. Kafka
+   * allows at most 5 requests in flight for this; so does the window here.
+   */
+  idempotent?: boolean;
+  /** No new request once aborted; the answers of those in flight are still awaited (and with reconnect, sent for again). */
+  stop?: AbortSignal;
+  /** Each answer, in request order: the first record sequence of its request, the records in it, and whether the broker took them. */
+  onAck?: (firstSequence: number, records: number, ok: boolean) => void;
 }
+
+/** Kafka's max.in.flight.requests.per.connection limit for idempotence. */
+export const IDEMPOTENT_MAX_WINDOW = 5;
 
 export interface ProducerLoadResult {
   producerId: bigint;
@@ -63,9 +78,14 @@ interface Slot {
 }
 
 export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadResult> {
+  if (o.idempotent && (o.window > IDEMPOTENT_MAX_WINDOW || o.acks !== -1)) throw new RangeError(`an idempotent producer needs acks=-1 and at most ${IDEMPOTENT_MAX_WINDOW} requests in flight`);
   const producerId = randomBytes(8).readBigInt64BE(0) & 0x7fffffffffffffffn;
-  let socket = await open(o.host, o.port);
   const slots = buildSlots(o, producerId);
+  if (o.idempotent) {
+    const id = await initProducerId(o.host, o.port);
+    for (const s of slots) s.batch.setProducer(id.producerId, id.epoch);
+  }
+  let socket = await open(o.host, o.port);
   const bucketMs = o.bucketMs ?? 100;
   const result: ProducerLoadResult = { producerId, sentRecords: 0, ackedRecords: 0, errors: 0, firstError: null, reconnects: 0, resent: 0, seconds: 0, bytes: 0, latency: newLatencyHistogram(), timeline: [], bucketMs };
   const intended: number[] = []; // per request in flight, in order
@@ -86,7 +106,9 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
     const due = interval > 0 ? Math.min(startMicros + sent * interval, now) : now;
     slot.frame.writeInt32BE(sent + 1, 8); // correlation id
     slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.frame.length - slot.batch.bytes.length - 8);
-    slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000));
+    // Request k goes to partition k mod P, so it is that partition's floor(k / P)-th batch.
+    const baseSequence = o.idempotent ? Math.floor(sent / o.partitions.length) * o.recordsPerBatch : undefined;
+    slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000), baseSequence);
     // With acks=0 no answer says the slot's bytes left: send a copy.
     socket.write(o.acks === 0 ? Buffer.from(slot.frame) : slot.frame);
     intended.push(due);
@@ -107,6 +129,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         result.firstError ??= `error ${p.errorCode}${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
       }
     }
+    o.onAck?.(acked * o.recordsPerBatch, o.recordsPerBatch, ok);
     if (ok) {
       result.ackedRecords += o.recordsPerBatch;
       const bucket = Math.floor((now - startMicros) / 1000 / bucketMs);
@@ -144,7 +167,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         await reconnect(new Error('the broker closed the connection'));
         continue;
       }
-      const more = sent * o.recordsPerBatch < o.maxRecords && nowMicros() < deadline;
+      const more = sent * o.recordsPerBatch < o.maxRecords && nowMicros() < deadline && !o.stop?.aborted;
       if (!more && acked === sent) break;
       if (more && sent - acked < o.window) {
         if (interval > 0) {
@@ -197,6 +220,17 @@ function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
     batch.moveInto(frame, frame.length - batch.bytes.length);
     return { frame, batch };
   });
+}
+
+async function initProducerId(host: string, port: number): Promise<{ producerId: bigint; epoch: number }> {
+  const conn = await KafkaConnection.open(host, port, 'mqlab-load');
+  try {
+    const r = await conn.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    if (r.errorCode !== 0) throw new Error(`InitProducerId: error ${r.errorCode}`);
+    return { producerId: r.producerId, epoch: r.producerEpoch };
+  } finally {
+    conn.close();
+  }
 }
 
 async function open(host: string, port: number): Promise<Socket> {

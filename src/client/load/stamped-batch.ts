@@ -6,7 +6,7 @@
 // consumer share a process clock). Stamping writes those bytes in place and
 // recomputes the CRC-32C (about 1 µs for 16 KiB): no re-encoding per send.
 import { performance } from 'node:perf_hooks';
-import { BASE_TIMESTAMP_AT, encodeBatch, MAX_TIMESTAMP_AT, readVarInt, writeBatchCrc, type Cursor } from '../../records/index.js';
+import { BASE_SEQUENCE_AT, BASE_TIMESTAMP_AT, encodeBatch, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT, PRODUCER_ID_AT, readVarInt, writeBatchCrc, type Cursor } from '../../records/index.js';
 
 export const KEY_BYTES = 16;
 export const STAMP_BYTES = 8;
@@ -55,9 +55,19 @@ export class StampedBatch {
     this.bytes = frame.subarray(at, at + this.bytes.length);
   }
 
-  /** Stamps sequences firstSequence.. and the send time, and fixes the CRC. */
-  stamp(firstSequence: number, sentMicros: number, wallMs: number): Buffer {
+  /** Makes the batch an idempotent producer's: the broker's producer id and epoch in its header (stamp then sets its sequence). */
+  setProducer(producerId: bigint, epoch: number): void {
+    this.bytes.writeBigInt64BE(producerId, PRODUCER_ID_AT);
+    this.bytes.writeInt16BE(epoch, PRODUCER_EPOCH_AT);
+  }
+
+  /**
+   * Stamps sequences firstSequence.. and the send time, and fixes the CRC;
+   * baseSequence (an idempotent producer's, per partition) goes in the header.
+   */
+  stamp(firstSequence: number, sentMicros: number, wallMs: number, baseSequence?: number): Buffer {
     const b = this.bytes;
+    if (baseSequence !== undefined) b.writeInt32BE(baseSequence, BASE_SEQUENCE_AT);
     for (let i = 0; i < this.records; i++) {
       writeUint53(b, firstSequence + i, this.keyAt[i]! + 8);
       b.writeDoubleBE(sentMicros, this.valueAt[i]!);

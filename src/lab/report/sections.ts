@@ -5,7 +5,7 @@ import type { IntegrityCheck, LabRun, ResultTable, ScenarioResult } from '../res
 import { anchor, cell, esc, fmtBytes, fmtNum, fmtTime, verdictBadge, verdictState } from './html.js';
 
 export function runLabel(run: LabRun): string {
-  return `${run.suite} suite${run.smoke ? ' at smoke sizes' : ''}, ${fmtTime(run.startedAt)}`;
+  return `${run.suite} suite${run.smoke ? ' at smoke sizes' : run.full ? ' at full sizes' : ''}, ${fmtTime(run.startedAt)}`;
 }
 
 /** The table every report opens with: one row per scenario. */
@@ -132,7 +132,8 @@ export function environmentRows(run: LabRun): [string, string][] {
     ['Filesystem (data directory)', e.filesystem],
     ['Node', e.node],
     ['Git revision', run.gitRevision],
-    ['Suite', run.smoke ? `${run.suite}, smoke sizes (too small for the figures to mean much)` : run.suite],
+    ['Suite', run.smoke ? `${run.suite}, smoke sizes (too small for the figures to mean much)` : run.full ? `${run.suite}, full sizes` : run.suite],
+    ...(run.seed !== undefined ? [['Seed', `${run.seed} (mqlab bench --seed ${run.seed} makes the same random choices)`] as [string, string]] : []),
     ['Started', fmtTime(run.startedAt)],
     ['Command', run.command],
   ];

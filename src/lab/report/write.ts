@@ -129,6 +129,7 @@ export function validateRun(value: unknown, source = 'run'): LabRun {
       `not an mqlab lab run: schema is ${o.schema === undefined ? 'missing' : JSON.stringify(o.schema)}, expected "${RESULTS_SCHEMA}"`,
     );
     for (const k of ['startedAt', 'command', 'gitRevision', 'suite']) need(isStr(o[k]), `${source}: ${k}`, 'expected a string');
+    need(o.seed === undefined || (Number.isSafeInteger(o.seed) && (o.seed as number) >= 0), `${source}: seed`, 'expected a non-negative integer');
     need(isObject(o.environment), `${source}: environment`, 'expected an object');
     const e = o.environment as Record<string, unknown>;
     for (const k of ['cpu', 'kernel', 'node', 'filesystem', 'dataDir']) need(isStr(e[k]), `${source}: environment.${k}`, 'expected a string');

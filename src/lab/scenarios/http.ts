@@ -2,7 +2,6 @@
 // fetch requests per second and latency, per transfer strategy (fetch
 // bodies leave through the strategy in force, swapped through the API's
 // own admin call).
-import autocannon from 'autocannon';
 import { encodeBatch } from '../../records/index.js';
 import type { StrategyName } from '../../native/addon.js';
 import type { BarChart, ResultTable, ScenarioResult } from '../results.js';
@@ -21,6 +20,8 @@ interface Cannon {
 }
 
 async function cannon(o: { url: string; method: 'GET' | 'POST'; body?: Buffer; headers?: Record<string, string>; seconds: number }): Promise<Cannon> {
+  // Loaded here, not at the top: every `mqlab` command, serve included, loads the scenario list.
+  const { default: autocannon } = await import('autocannon');
   const r = await autocannon({ url: o.url, method: o.method, body: o.body, headers: o.headers, connections: 16, pipelining: 1, duration: o.seconds });
   return { rps: r.requests.average, mbps: r.throughput.average / 1e6, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
