@@ -6,6 +6,7 @@ import { encodeBatch } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { batchesIn, readRegions } from './helpers/regions.js';
+import { fetchWaiting } from './helpers/broker-events.js';
 
 function idempotentBatch(producerId: bigint, epoch: number, baseSequence: number, values: string[]): Buffer {
   return encodeBatch({
@@ -72,8 +73,10 @@ describe('broker core', () => {
     const b = await start();
     await b.produce('poll', 0, numberedBatch('x', 1));
     const t0 = Date.now();
+    const waiting = fetchWaiting(b, 'poll');
     const fetching = b.fetch([{ topic: 'poll', partition: 0, fetchOffset: 1n, maxBytes: 1 << 20 }], 5000, 1, 1 << 20);
-    setTimeout(() => void b.produce('poll', 0, numberedBatch('y', 2)), 50);
+    await waiting;
+    await b.produce('poll', 0, numberedBatch('y', 2));
     const [f] = await fetching;
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(batchesIn(readRegions(f!.regions))[0]!.baseOffset).toBe(1);

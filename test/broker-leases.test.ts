@@ -8,7 +8,6 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FetchResult } from '../src/broker/broker.js';
 import { KafkaConnection } from '../src/client/connection.js';
 import { startHttpApi, type HttpApi } from '../src/http/index.js';
 import { native, STRATEGY_NAMES, type StrategyName } from '../src/native/addon.js';
@@ -18,6 +17,7 @@ import { sharedFileStats } from '../src/transfer/index.js';
 import { batchOf } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { until } from './helpers/until.js';
+import { fetchAnswered } from './helpers/broker-events.js';
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const VALUE_BYTES = 512 * 1024;
@@ -122,22 +122,6 @@ function recordsByPartition(body: { responses: { topic: string; partitions: { pa
 }
 
 
-/** Resolves once the broker has answered a fetch that touched `topic` (its regions are then leased). */
-function fetched(b: TestBroker, topic: string): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
-    b.broker.observe({
-      produced: () => undefined,
-      failed: () => undefined,
-      fetched: (results: readonly FetchResult[]) => {
-        if (!done && results.some((r) => r.topic === topic && r.bytes > 0)) {
-          done = true;
-          resolve();
-        }
-      },
-    });
-  });
-}
 
 /** Deletes the old topic's files, then opens new ones that take the freed fd numbers. */
 async function pullTheFilesAway(b: TestBroker, engine: string, event: Event): Promise<void> {
@@ -183,7 +167,7 @@ describe.each(['segmented', 'commitlog'])('%s engine', (engine) => {
           b.broker.createTopic('empty', 1);
           client.fetch(fetchBody('empty', 1, 30_000));
         }
-        const oldRead = fetched(b, 'old');
+        const oldRead = fetchAnswered(b.broker, 'old');
         client.fetch(fetchBody('old', 1));
         await oldRead;
         const leases = sharedFileStats().leases;
@@ -269,7 +253,7 @@ describe.each(['segmented', 'commitlog'])('HTTP fetch, %s engine', (engine) => {
         b.broker.createTopic('empty', 1);
         client.get('/topics/empty/partitions/0/records?offset=0&maxWaitMs=30000');
       }
-      const oldRead = fetched(b, 'old');
+      const oldRead = fetchAnswered(b.broker, 'old');
       client.get(`/topics/old/partitions/0/records?offset=0&maxBytes=${16 * 1024 * 1024}`);
       await oldRead;
 

@@ -7,6 +7,7 @@ import { decodeBatch } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { batchesIn, readRegions } from './helpers/regions.js';
+import { fetchWaiting } from './helpers/broker-events.js';
 
 const BATCH = 'application/vnd.kafka.batch';
 
@@ -118,8 +119,9 @@ describe('HTTP API', () => {
   });
 
   it('long-polls: a fetch at the high watermark waits for the next append', async () => {
+    const parked = fetchWaiting(b.broker, 'orders');
     const waiting = fetch(`${base}/topics/orders/partitions/2/records?offset=0&maxWaitMs=5000`);
-    await new Promise((r) => setTimeout(r, 100));
+    await parked;
     await post('/topics/orders/partitions/2/records', numberedBatch('late', 1), BATCH);
     const r = await waiting;
     expect(r.headers.get('x-high-watermark')).toBe('1');
@@ -221,11 +223,12 @@ describe('HTTP API lifecycle', () => {
       await expect(startHttpApi(b.broker, { port: 0, maxBodyBytes: 0 })).rejects.toThrow(/maxBodyBytes/);
 
       b.broker.createTopic('lp', 1);
+      const parked = fetchWaiting(b.broker, 'lp');
       const poll = fetch(`http://127.0.0.1:${api.port}/topics/lp/partitions/0/records?offset=0&maxWaitMs=20000`).then(
         (r) => r.status,
         () => 'cut',
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await parked;
       const started = Date.now();
       await api.close();
       expect(Date.now() - started).toBeLessThan(2000);

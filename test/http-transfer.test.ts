@@ -14,6 +14,7 @@ import { transferCounters } from '../src/transfer/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { readRegions } from './helpers/regions.js';
+import { fetchDone, fetchWaiting } from './helpers/broker-events.js';
 
 interface RawResponse {
   statusLine: string;
@@ -278,10 +279,12 @@ describe('HTTP fetch through the transfer strategies', () => {
 
   it('survives a client that leaves during a long poll, and swaps while fetches run without failing one', async () => {
     const gone = await RawHttp.connect(api.port);
+    const parked = fetchWaiting(b.broker, 't');
     gone.write(get('/topics/t/partitions/1/records?offset=latest&maxWaitMs=200'));
-    await new Promise((r) => setTimeout(r, 50));
+    await parked;
+    const expired = fetchDone(b.broker, 't');
     gone.close();
-    await new Promise((r) => setTimeout(r, 300));
+    await expired; // the poll ran out with nobody left to answer
 
     const expected = engineBytes(0, 0n);
     const fetches = Array.from({ length: 60 }, async (_, i) => {

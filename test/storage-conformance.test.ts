@@ -10,6 +10,7 @@ import { ENGINES } from './helpers/engines.js';
 import { tempDir } from './helpers/files.js';
 import { batchesIn, readAllBatches, readRegions } from './helpers/regions.js';
 import { expectedAt, probeTimes, seededRandom, testSeed, wanderingBatches } from './helpers/timed-log.js';
+import { until } from './helpers/until.js';
 
 const tp: TopicPartition = { topic: 'orders', partition: 0 };
 
@@ -294,8 +295,7 @@ describe.each(ENGINES)('$name engine', (factory) => {
     const e = await open({ flush: { kind: 'interval', intervalMs: 5 } });
     e.createPartition(tp);
     await e.append(tp, numberedBatch('i', 1));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(e.stats().syncs).toBeGreaterThan(0);
+    await until('the interval flush has synced', () => (e.stats().syncs ?? 0) > 0);
   });
 
   it('deletes a partition and its files', async () => {

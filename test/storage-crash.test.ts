@@ -1,4 +1,5 @@
-// A child process appends; we SIGKILL it at a random moment, recover the
+// A child process appends; we SIGKILL it after a seeded random number of
+// acknowledgements (an event, not a time), recover the
 // engine here, and check: every acknowledged record is present and intact,
 // offsets run on without a gap, no partial batch is visible, and the engine
 // takes appends again where it left off. Many times, for each engine.
@@ -13,34 +14,35 @@ import { batchOf } from './helpers/batches.js';
 import { ENGINES } from './helpers/engines.js';
 import { tempDir } from './helpers/files.js';
 import { readAllBatches } from './helpers/regions.js';
+import { testRandom } from './helpers/seed.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'append-child.mjs');
 const PARTITIONS = 3;
 const KILLS = 8;
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
+const random = testRandom('storage-crash');
 
 interface Ack {
   partition: number;
   lastOffset: number;
 }
 
-/** Runs the child until a random moment after it starts acknowledging, then SIGKILLs it. */
-async function runAndKill(engine: string, dir: string, flush: string, killAfterMs: number): Promise<Ack[]> {
+/** Runs the child until it has acknowledged `killAfterAcks` appends, then SIGKILLs it (appends go on meanwhile). */
+async function runAndKill(engine: string, dir: string, flush: string, killAfterAcks: number): Promise<Ack[]> {
   const child = spawn(process.execPath, [CHILD, engine, dir, flush, String(PARTITIONS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const acks: Ack[] = [];
   const lines = createInterface({ input: child.stdout! });
   const linesClosed = once(lines, 'close'); // may fire before we would wait
-  let ready!: () => void;
-  const readyP = new Promise<void>((r) => (ready = r));
+  let enough!: () => void;
+  const enoughAcks = new Promise<void>((r) => (enough = r));
   lines.on('line', (l) => {
-    if (l === 'READY') ready();
     const m = /^ACK (\d+) (\d+) (\d+)$/.exec(l);
     if (m) acks.push({ partition: Number(m[1]), lastOffset: Number(m[3]) });
+    if (acks.length >= killAfterAcks) enough();
   });
   const exited = once(child, 'exit');
-  await Promise.race([readyP, exited]);
-  await new Promise((r) => setTimeout(r, killAfterMs));
+  await Promise.race([enoughAcks, exited]);
   child.kill('SIGKILL');
   const [code, signal] = (await exited) as [number | null, string | null];
   expect(signal, `child exited by itself (code ${code})`).toBe('SIGKILL');
@@ -73,7 +75,7 @@ describe.each(ENGINES)('$name engine killed with SIGKILL', (factory) => {
     let totalAcks = 0;
     const maxAcked = new Array<number>(PARTITIONS).fill(-1);
     for (let i = 0; i < KILLS; i++) {
-      const acks = await runAndKill(factory.name, dir, flush, 30 + Math.floor(Math.random() * 250));
+      const acks = await runAndKill(factory.name, dir, flush, random.int(1, 400));
       totalAcks += acks.length;
       for (const a of acks) maxAcked[a.partition] = Math.max(maxAcked[a.partition]!, a.lastOffset);
       const engine = factory.make({ dir, flush: { kind: 'none' } });
