@@ -15,6 +15,7 @@ import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { readRegions } from './helpers/regions.js';
 import { fetchDone, fetchWaiting } from './helpers/broker-events.js';
+import { until } from './helpers/until.js';
 
 interface RawResponse {
   statusLine: string;
@@ -244,7 +245,7 @@ describe('HTTP fetch through the transfer strategies', () => {
       try {
         c.socket.pause(); // a slow reader: the kernel buffers fill and the send has to wait
         c.write(get('/topics/t/partitions/2/records?offset=0&maxBytes=16777216'));
-        await new Promise((r) => setTimeout(r, 200));
+        await until('the body waits for the reader', () => transferCounters()[strategy].sendsDeferred > before);
         c.socket.resume();
         const big = await c.response();
         const expected = engineBytes(2, 0n, 16 * 1024 * 1024);

@@ -51,19 +51,29 @@ export class RawClient {
   async next(timeoutMs = 5000): Promise<Buffer | null> {
     const deadline = Date.now() + timeoutMs;
     while (this.responses.length === 0 && !this.closed) {
-      if (Date.now() > deadline) throw new Error('no response in time');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no response in time');
       await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
+        const timer = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          r();
+        });
       });
     }
     return this.responses.shift() ?? null;
   }
 
+  /** True once the broker has closed the connection; false if it is still open after `timeoutMs`. */
   async waitClosed(timeoutMs = 5000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    return this.closed;
+    if (this.closed) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   close(): void {
