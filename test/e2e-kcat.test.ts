@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { missing } from './helpers/requires.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 const COUNT = 10_000;
@@ -49,7 +50,7 @@ const CASES = [
   ['commitlog', 'copy'],
 ] as const;
 
-describe.skipIf(!hasKcat)('kcat (librdkafka)', () => {
+describe.skipIf(missing('kcat', hasKcat))('kcat (librdkafka)', () => {
   let broker: TestBroker | undefined;
   afterEach(async () => {
     await broker?.destroy();

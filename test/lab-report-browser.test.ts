@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { renderComparison } from '../src/lab/report/compare.js';
 import { renderReport } from '../src/lab/report/render.js';
 import { sampleRun } from '../src/lab/report/sample.js';
+import { missing } from './helpers/requires.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(join(tmpdir(), 'mqlab-report-browser-'));
@@ -77,7 +78,7 @@ function expectAllDrawn(d: Drawn, count: number): void {
   }
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium', () => {
+describe.skipIf(missing(CHROMIUM, existsSync(CHROMIUM)))('report in headless Chromium', () => {
   it('loads offline with no script error and draws every chart', { timeout: 60_000 }, async () => {
     const a = sampleRun();
     const b = sampleRun({ startedAt: '2025-03-02T10:00:00Z' });

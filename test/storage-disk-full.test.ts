@@ -10,6 +10,7 @@ import { batchOf } from './helpers/batches.js';
 import { ENGINES } from './helpers/engines.js';
 import { tempDir } from './helpers/files.js';
 import { readAllBatches } from './helpers/regions.js';
+import { missing } from './helpers/requires.js';
 
 const tmp = tempDir();
 const mountPoint = join(tmp.dir, 'small');
@@ -34,7 +35,7 @@ afterAll(() => {
 const tp: TopicPartition = { topic: 'full', partition: 0 };
 
 describe.each(ENGINES)('$name engine on a full disk', (factory) => {
-  it.skipIf(process.getuid?.() !== 0)('fails the append that does not fit and keeps the rest', async () => {
+  it.skipIf(missing('root (to mount a small tmpfs)', process.getuid?.() === 0))('fails the append that does not fit and keeps the rest', async () => {
     expect(mounted).toBe(true);
     const dir = join(mountPoint, factory.name);
     const engine = factory.make({ dir, flush: { kind: 'none' }, segmentBytes: 128 * 1024 });
