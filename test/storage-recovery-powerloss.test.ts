@@ -6,6 +6,7 @@
 import { appendFileSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
 import type { StorageEngine, TopicPartition } from '../src/storage/types.js';
 import { batchOf } from './helpers/batches.js';
@@ -103,6 +104,36 @@ describe('power-loss damage, segmented engine', () => {
     const e = await engine();
     expectConsistent(e);
     expect(messages.join('\n')).toMatch(/torn or corrupt/);
+  });
+});
+
+describe('power-loss damage, commitlog engine', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('after a crash, drops consume-queue entries that point past the log or are zeros', async () => {
+    const make = (): CommitLogEngine => new CommitLogEngine({ dir: tmp.dir, flush: { kind: 'none' } }, { cqTailEntries: 4 });
+    const e0 = make();
+    await e0.open();
+    e0.createPartition(tp);
+    for (let i = 0; i < 9; i++) await e0.append(tp, batchOf([{ value: `v${i}` }]));
+    // The process dies before any sync: the commit log's writes are lost,
+    // the consume queue's first spill reached the disk and its second came
+    // back as zeros.
+    const cq = join(tmp.dir, 'consumequeue', 'p', '0', '0'.repeat(20));
+    expect(statSync(cq).size).toBe(8 * 20);
+    writeFileSync(cq, Buffer.concat([readFileSync(cq).subarray(0, 4 * 20), Buffer.alloc(4 * 20)]));
+    truncateSync(join(tmp.dir, 'commitlog', '0'.repeat(20)), 0);
+    const e = make();
+    await e.open();
+    expect(e.highWatermark(tp)).toBe(0n);
+    const r = await e.append(tp, batchOf([{ value: 'again' }]));
+    expect(r.baseOffset).toBe(0n);
+    expect(readAllBatches(e, tp).map((b) => b.crcOk)).toEqual([true]);
+    await e.close();
   });
 });
 
