@@ -39,9 +39,11 @@ function baseOf(path: string): number {
 /**
  * `logs`: each log file of the pessimistic state (synced bytes only);
  * `pending`: paths of files with unsynced writes begun before the cut
- * (their synced bytes may be followed by anything, so the prefix ends there).
+ * (their synced bytes may be followed by anything, so the prefix ends
+ * there); `paths`: every path of that state (a commit-log queue whose
+ * registry entry is not among them does not exist, whatever the log holds).
  */
-export function durableFloors(engine: EngineName, topic: string, partitions: number, logs: Map<string, ParsedLog>, pending: Set<string>): number[] {
+export function durableFloors(engine: EngineName, topic: string, partitions: number, logs: Map<string, ParsedLog>, pending: Set<string>, paths: Set<string>): number[] {
   const floors = new Array<number>(partitions).fill(-1);
   const sorted = [...logs.keys()].sort();
   if (engine === 'segmented') {
@@ -68,5 +70,6 @@ export function durableFloors(engine: EngineName, topic: string, partitions: num
     at += log.end;
     if (log.end !== log.size || pending.has(path)) break;
   }
-  return floors;
+  const registered = [...paths].filter((f) => f.startsWith(`queues/${topic}-`));
+  return floors.map((f, p) => (registered.some((r) => r.startsWith(`queues/${topic}-${p}.`)) ? f : -1));
 }

@@ -64,7 +64,8 @@ export class FloorCache {
       const facts = this.model.facts(cut);
       const logs = new Map<string, ParsedLog>();
       const pending = new Set<string>();
-      for (const [path, inode] of this.model.namespace(this.model.minimal(facts))) {
+      const names = this.model.namespace(this.model.minimal(facts));
+      for (const [path, inode] of names) {
         if (!isLogFile(this.s.engine, path)) continue;
         const n = facts.synced[inode]!;
         const key = `${inode}:${n}`;
@@ -73,7 +74,7 @@ export class FloorCache {
         logs.set(path, log);
         if (facts.started[inode]! > n) pending.add(path);
       }
-      f = durableFloors(this.s.engine, this.s.topic, this.s.partitions, logs, pending);
+      f = durableFloors(this.s.engine, this.s.topic, this.s.partitions, logs, pending, new Set(names.keys()));
       this.cache.set(cut, f);
     }
     return f;
