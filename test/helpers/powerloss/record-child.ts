@@ -28,8 +28,9 @@ const TRACED = [
   'link', 'linkat', 'symlink', 'symlinkat', 'io_uring_setup',
 ];
 
+/** strace is installed and may trace here (a container can forbid ptrace). */
 export function straceAvailable(): boolean {
-  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+  return spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
 export interface ChildRun {
