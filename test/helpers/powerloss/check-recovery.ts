@@ -18,7 +18,7 @@ import { indexFileProblems } from './index-files.js';
 import { checkedBatch, wrongContent, type Batch } from './log-files.js';
 import { int, type Random } from './sampling.js';
 import { readRegions } from '../regions.js';
-import { releaseLeases } from './leases.js';
+import { offsetOf, releaseLeases } from './api-shapes.js';
 
 /** Batches probed per partition by a read at one of their offsets, in a state that is not checked thoroughly. */
 const SAMPLED_BATCHES = 16;
@@ -113,8 +113,8 @@ function checkPartition(engine: StorageEngine, p: number, exp: Expected, r: Rand
   for (let i = 0; i < Math.min(3, batches.length); i++) {
     const b = batches[int(r, 0, batches.length - 1)]!;
     const o = int(r, b.baseOffset, b.lastOffset);
-    const found = engine.offsetForTime(tp, recordTimestamp(o));
-    if (found === null || Number(found) !== b.baseOffset) problems.push(`partition ${p}: offset for the time of offset ${o} is ${found}, not ${b.baseOffset}`);
+    const found = offsetOf(engine.offsetForTime(tp, recordTimestamp(o)));
+    if (found !== b.baseOffset) problems.push(`partition ${p}: offset for the time of offset ${o} is ${found}, not ${b.baseOffset}`);
   }
   return hw;
 }
