@@ -5,8 +5,10 @@
 // Trusted: everything below the checkpoint (checkpoint.ts): those log bytes
 // and their consume-queue entries were synced before it was written. From
 // there on, nothing is taken on faith:
-// 1. every queue drops its entries pointing at or past the scan start (a
-//    binary search: positions grow with offsets);
+// 1. every queue drops its entries pointing at or past the scan start, and
+//    any that is not an entry at all (a binary search: positions grow with
+//    offsets, and what a machine crash can leave after the last synced
+//    entry, zeros or a torn sector, sorts last too);
 // 2. every entry from the scan start is checked (header CRC, batch CRC, the
 //    batch's base offset against the header's) and, if it belongs to the
 //    live epoch of a live queue (queue-registry.ts), its consume-queue
@@ -59,7 +61,7 @@ export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, sc
   const report: RecoveryReport = { needFullScan: false, entries: 0, endPosition: log.end, truncatedBytes: 0, reason: 'end', why: '', rebuiltEntries: 0, queuesTouched: 0, superseded: 0, gaps: 0 };
   for (const q of queues.values()) {
     if (!q.cq.intact) q.cq.resetTo(0);
-    else q.cq.truncateTo(q.cq.firstAtOrAfter(scanFrom));
+    else q.cq.truncateTo(firstUntrusted(q.cq, scanFrom));
   }
   const seen = new Set<string>();
   const broken = new Set<string>();
@@ -121,4 +123,23 @@ export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, sc
   report.endPosition = log.end;
   report.queuesTouched = seen.size;
   return report;
+}
+
+/**
+ * The first offset of `cq` whose entry is not trusted: one pointing at or
+ * past `scanFrom`, or one that is no entry (unsynced entries a machine crash
+ * left as zeros or garbage: ConsumeQueue.firstAtOrAfter would take those for
+ * entries before the scan start, and the power-loss test saw recovery keep
+ * them, pointing outside the log).
+ */
+function firstUntrusted(cq: ConsumeQueue, scanFrom: number): number {
+  let lo = cq.startOffset;
+  let hi = cq.nextOffset;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const e = cq.entry(mid);
+    if (e.batchBytes > 0 && e.batchPosition >= 0 && e.batchPosition < scanFrom) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

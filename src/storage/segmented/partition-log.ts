@@ -6,6 +6,7 @@ import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
 import type { RetentionPolicy } from '../types.js';
+import { segmentDefect } from './segment-check.js';
 import { LogSegment } from './segment.js';
 
 export class PartitionLog {
@@ -25,14 +26,29 @@ export class PartitionLog {
     for (let i = 0; i < p.segments.length; i++) {
       const s = p.segments[i]!;
       const last = i === p.segments.length - 1;
-      if (last && !clean) {
+      const defect = last && !clean ? null : segmentDefect(s, LogSegment.paths(dir, s.baseOffset).time, !clean);
+      if ((last && !clean) || defect !== null) {
         const r = s.recover();
-        if (r.truncatedBytes > 0) log(`recovery: ${dir}: ${r.reason} tail at byte ${r.validBytes} of segment ${base(s)}: kept ${r.batches} batches, truncated ${r.truncatedBytes} bytes`);
+        if (r.truncatedBytes > 0 || defect !== null) log(`recovery: ${dir}: ${defect ? `segment ${base(s)}: ${defect}; checked every batch: ` : ''}${r.reason} tail at byte ${r.validBytes} of segment ${base(s)}: kept ${r.batches} batches, truncated ${r.truncatedBytes} bytes`);
       } else {
         s.trust();
       }
     }
+    p.dropAfterGap(log);
     return p;
+  }
+
+  /**
+   * A log is a prefix of what was appended: segments after one that does not
+   * end where the next begins (its unsynced tail was lost in a machine
+   * crash, and the later segment's bytes reached the disk) are deleted.
+   */
+  private dropAfterGap(log: (m: string) => void): void {
+    const i = this.segments.findIndex((s, k) => k + 1 < this.segments.length && s.nextOffset !== this.segments[k + 1]!.baseOffset);
+    if (i < 0) return;
+    const dropped = this.segments.splice(i + 1);
+    log(`recovery: ${this.dir}: segment ${base(this.segments[i]!)} ends at offset ${this.segments[i]!.nextOffset}, segment ${base(dropped[0]!)} begins at ${dropped[0]!.baseOffset}: deleted ${dropped.length} segments from there`);
+    for (const s of dropped) s.deleteFiles();
   }
 
   get active(): LogSegment {
