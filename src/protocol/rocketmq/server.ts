@@ -2,7 +2,9 @@
 // the Kafka listener) serving MessagingService over the same broker.
 import * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
+import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
+import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
 import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
@@ -34,9 +36,12 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     'grpc.max_send_message_length': -1,
   });
   const address = { host: o.host, port: o.port };
+  const timer = new TimerStore(broker, join(broker.config.dataDir, 'rocketmq', 'timer'), timerSettings(broker), broker.config.flush, (m) => log('warn', m));
+  timer.open();
   const ctx: ServiceContext = {
     broker,
     pop: new PopService(broker, (m) => log('warn', m)),
+    timer,
     advertised: () => address,
     log,
     telemetry: new Set(),
@@ -44,9 +49,14 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   };
   server.addService(messagingService(), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
-  address.port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
-  });
+  try {
+    address.port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  } catch (err) {
+    await timer.close();
+    throw err;
+  }
   let closing: Promise<void> | null = null;
   return {
     host: address.host,
@@ -66,8 +76,25 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
-          resolve();
+          timer.close().then(resolve, (err: Error) => {
+            log('error', `rocketmq: closing the timer store: ${err.message}`);
+            resolve();
+          });
         });
       })),
+  };
+}
+
+/** Timer-log files: large enough for any one message. */
+const TIMER_FILE_BYTES = 64 * 1024 * 1024;
+
+function timerSettings(broker: Broker): TimerSettings {
+  const n = (name: string): number => Number(broker.configs.get(name));
+  return {
+    precisionMs: n('timer.precision.ms'),
+    maxDelayMs: n('timer.max.delay.ms'),
+    maxPending: n('timer.max.pending.messages'),
+    maxLogBytes: n('timer.log.max.bytes'),
+    fileBytes: Math.max(TIMER_FILE_BYTES, n('message.max.bytes') + 2 * PROPERTY_ROOM_BYTES),
   };
 }
