@@ -5,35 +5,15 @@
 // timer.max.delay.ms answers ILLEGAL_DELIVERY_TIME. Delays are drawn from
 // a seeded generator (the seed is printed).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
+import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { rawClient, rawUnary, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
-import { seeded } from './helpers/rocketmq-serve.js';
+import { receiveStamped, seeded } from './helpers/rocketmq-timing.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 /** RocketMQ's Code.ILLEGAL_DELIVERY_TIME */
 const ILLEGAL_DELIVERY_TIME = 40012;
 const SEED = Number(process.env.MQLAB_SEED ?? Date.now() % 1_000_000);
-
-interface Received {
-  m: MessageView;
-  at: number;
-}
-
-/** Receives (long polls) until `count` messages came or `timeoutMs` passed; each stamped with when its receive returned. */
-export async function receiveStamped(c: SimpleConsumer, count: number, timeoutMs: number): Promise<Received[]> {
-  const out: Received[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (out.length < count && Date.now() < deadline) {
-    const got = await c.receive(16, 30_000);
-    const at = Date.now();
-    for (const m of got) {
-      out.push({ m, at });
-      await c.ack(m);
-    }
-  }
-  return out;
-}
 
 describe.each(ENGINES)('RocketMQ delayed messages (%s)', (engine) => {
   let broker: TestBroker | undefined;

@@ -19,7 +19,7 @@ export interface ParsedSend {
   message: OutgoingMessage;
 }
 
-export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], _clientId: string): Promise<Pb[]> {
+export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], clientId: string): Promise<Pb[]> {
   const entries: Pb[] = new Array(parsed.length);
   const entry = (i: number, fields: Pb): void => {
     entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset: '-1', recallHandle: '', ...fields };
@@ -35,6 +35,11 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     const p = parsed[i]!;
     const m = p.message;
     try {
+      if (m.declaredType === 'TRANSACTION') {
+        const t = await ctx.transactions.prepare(p.topic, p.queueId, m, clientId);
+        entry(i, { transactionId: t.transactionId, offset: String(t.halfOffset) });
+        continue;
+      }
       if (m.deliveryTimestampMs !== null && Number(m.deliveryTimestampMs) > now) {
         checkQueue(ctx, p.topic, p.queueId);
         const recallHandle = await ctx.timer.schedule(p.topic, p.queueId, m, Number(m.deliveryTimestampMs));

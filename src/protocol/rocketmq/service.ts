@@ -7,6 +7,8 @@ import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
 import { checkMessage, maxBodyBytes, PublishError } from '../../broker/rocketmq/publish.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
+import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
+import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
 import { sendEntries } from './send.js';
@@ -21,6 +23,10 @@ export interface ServiceContext {
   pop: PopService;
   /** Delayed messages until they are due. */
   timer: TimerStore;
+  /** Half messages until they are committed, rolled back or discarded. */
+  transactions: TransactionStore;
+  /** Producers' Telemetry streams, for transaction check-backs. */
+  producers: ProducerStreams;
   /** The address clients reach this endpoint at (host:port), for routes. */
   advertised(): { host: string; port: number };
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -188,6 +194,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     call.on('data', (cmd: Pb) => {
       try {
         if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
+        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientIdOf(call), ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(topicName));
         const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker) });
         call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
       } catch (err) {
@@ -196,6 +203,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
       }
     });
     const done = (): void => {
+      ctx.producers.remove(call);
       if (!ctx.telemetry.delete(call)) return;
       try {
         call.end();
@@ -205,8 +213,19 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     };
     call.on('end', done);
     call.on('error', done);
-    call.on('cancelled', () => ctx.telemetry.delete(call));
+    call.on('cancelled', () => {
+      ctx.producers.remove(call);
+      ctx.telemetry.delete(call);
+    });
   };
+
+  const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
+    const topic = topicName(call.request.topic);
+    existingTopic(ctx, topic);
+    const r = call.request;
+    await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
+    return { status: OK };
+  });
 
   const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
     const topic = topicName(call.request.topic);
@@ -233,7 +252,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     UpdateOffset: unimplemented('UpdateOffset', 'PullConsumer'),
     GetOffset: unimplemented('GetOffset', 'PullConsumer'),
     QueryOffset: queryOffset,
-    EndTransaction: unimplemented('EndTransaction', 'transactional messages: a later phase'),
+    EndTransaction: endTransaction,
     Telemetry: telemetry,
     NotifyClientTermination: notifyClientTermination,
     ChangeInvisibleDuration: changeInvisibleDuration,
