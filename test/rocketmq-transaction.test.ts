@@ -5,25 +5,13 @@
 // applied; after transaction.check.max unanswered checks it is discarded
 // to TRANS_CHECK_MAX_TIME_TOPIC.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Producer, type MessageView, type SimpleConsumer } from 'rocketmq-client-nodejs';
+import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { quietLogger, receiveUntil, startSimpleConsumer } from './helpers/rocketmq.js';
+import { receiveUntil, startSimpleConsumer } from './helpers/rocketmq.js';
+import { COMMIT, ROLLBACK, txProducer, UNSPECIFIED } from './helpers/rocketmq-transaction.js';
 import { until } from './helpers/rocketmq-serve.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
-/** apache.rocketmq.v2.TransactionResolution (the client does not export the enum). */
-export const UNSPECIFIED = 0;
-export const COMMIT = 1;
-export const ROLLBACK = 2;
-
-/** A producer whose checker answers with `answer(view)` and records what it was asked. */
-export async function txProducer(endpoints: string, topic: string, answer: (m: MessageView) => number): Promise<{ producer: Producer; checked: MessageView[] }> {
-  const checked: MessageView[] = [];
-  const producer = new Producer({ endpoints, namespace: '', logger: quietLogger, topics: [topic], checker: { check: async (m: MessageView) => (checked.push(m), answer(m)) } } as never);
-  await producer.startup();
-  return { producer, checked };
-}
-
 describe.each(ENGINES)('RocketMQ transactional messages (%s)', (engine) => {
   let broker: TestBroker | undefined;
   const clients: (Producer | SimpleConsumer)[] = [];
