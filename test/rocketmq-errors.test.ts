@@ -108,7 +108,9 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
 
   it('unimplemented RPCs answer NOT_IMPLEMENTED, PushConsumer settings are refused', async () => {
     const r = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' } });
-    expect(r.status.code).toBe('NOT_IMPLEMENTED');
+    expect(r.status.code).toBe('BAD_REQUEST'); // no resolution
+    const stale = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' }, messageId: '01AB', transactionId: '7.01AB', resolution: 'COMMIT' });
+    expect(stale.status.code).toBe('INVALID_TRANSACTION_ID');
     expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('NOT_IMPLEMENTED');
     const push = new PushConsumer({ endpoints: broker.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: 'push', subscriptions: new Map([['normal', '*']]), messageListener: { consume: async () => 0 } } as never);
     await expect(push.startup()).rejects.toThrow(/PUSH_CONSUMER clients are not supported by mqlab yet/);

@@ -47,6 +47,14 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'group.max.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'largest session timeout a member may ask for' },
   { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
+  { name: 'timer.max.delay.ms', type: 'LONG', dynamic: false, check: intIn(1_000, 365 * 24 * 3600 * 1000), doc: 'RocketMQ delayed messages: the latest delivery time accepted, from now (RocketMQ timerMaxDelaySec); later answers ILLEGAL_DELIVERY_TIME' },
+  { name: 'timer.precision.ms', type: 'INT', dynamic: false, check: intIn(10, 60_000), doc: 'RocketMQ delayed messages: width of a timer wheel slot, the most a message is delivered late (RocketMQ timerPrecisionMs, 1000 there)' },
+  { name: 'timer.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ delayed messages pending at most; more answer TOO_MANY_REQUESTS' },
+  { name: 'timer.log.max.bytes', type: 'LONG', dynamic: false, check: intIn(1024 * 1024, 2 ** 50), doc: 'disk the timer log may take (pending delayed messages and the files they keep); more answer TOO_MANY_REQUESTS' },
+  { name: 'transaction.timeout.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ transactional messages: a half message not ended this long after it was sent is checked back with its producer (RocketMQ transactionTimeOut)' },
+  { name: 'transaction.check.interval.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ transactional messages: time between check-backs of one half message (RocketMQ transactionCheckInterval)' },
+  { name: 'transaction.check.max', type: 'INT', dynamic: false, check: intIn(0, 1_000_000), doc: 'RocketMQ transactional messages: check-backs of one half message before it is discarded to TRANS_CHECK_MAX_TIME_TOPIC (RocketMQ transactionCheckMax)' },
+  { name: 'transaction.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ half messages neither committed nor rolled back at most; more answer TOO_MANY_REQUESTS' },
 ];
 
 /** Topic configs: a topic's value overrides the broker's (the name in `broker`). */
@@ -77,6 +85,14 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'group.max.session.timeout.ms': '1800000',
   'mqlab.storage.engine': 'segmented',
   'mqlab.flush': 'none',
+  'timer.max.delay.ms': String(3 * 24 * 3600 * 1000),
+  'timer.precision.ms': '100',
+  'timer.max.pending.messages': '1000000',
+  'timer.log.max.bytes': String(4 * 1024 * 1024 * 1024),
+  'transaction.timeout.ms': '6000',
+  'transaction.check.interval.ms': '30000',
+  'transaction.check.max': '15',
+  'transaction.max.pending.messages': '100000',
 };
 
 export interface ConfigEntry {

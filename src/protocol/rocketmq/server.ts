@@ -2,7 +2,12 @@
 // the Kafka listener) serving MessagingService over the same broker.
 import * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
+import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
+import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
+import { TransactionStore, type TransactionSettings } from '../../broker/rocketmq/transaction/transaction-store.js';
+import { orphanCommand } from './orphan.js';
+import { ProducerStreams } from './producers.js';
 import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
@@ -34,9 +39,22 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     'grpc.max_send_message_length': -1,
   });
   const address = { host: o.host, port: o.port };
+  const timer = new TimerStore(broker, join(broker.config.dataDir, 'rocketmq', 'timer'), timerSettings(broker), broker.config.flush, (m) => log('warn', m));
+  timer.open();
+  const producers = new ProducerStreams();
+  const transactions = new TransactionStore(broker, join(broker.config.dataDir, 'rocketmq', 'transaction'), transactionSettings(broker), (c) => {
+    const call = producers.pick(c.topic, c.clientId);
+    if (!call) return false;
+    call.write(orphanCommand(c, `${address.host}:${address.port}`));
+    return true;
+  }, (m) => log('warn', m));
+  transactions.start();
   const ctx: ServiceContext = {
     broker,
     pop: new PopService(broker, (m) => log('warn', m)),
+    timer,
+    transactions,
+    producers,
     advertised: () => address,
     log,
     telemetry: new Set(),
@@ -44,9 +62,15 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   };
   server.addService(messagingService(), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
-  address.port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
-  });
+  try {
+    address.port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  } catch (err) {
+    await transactions.close();
+    await timer.close();
+    throw err;
+  }
   let closing: Promise<void> | null = null;
   return {
     host: address.host,
@@ -66,8 +90,35 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
-          resolve();
+          Promise.all([timer.close(), transactions.close()]).then(() => resolve(), (err: Error) => {
+            log('error', `rocketmq: closing the timer or transaction store: ${err.message}`);
+            resolve();
+          });
         });
       })),
+  };
+}
+
+/** Timer-log files: large enough for any one message. */
+const TIMER_FILE_BYTES = 64 * 1024 * 1024;
+
+function timerSettings(broker: Broker): TimerSettings {
+  const n = (name: string): number => Number(broker.configs.get(name));
+  return {
+    precisionMs: n('timer.precision.ms'),
+    maxDelayMs: n('timer.max.delay.ms'),
+    maxPending: n('timer.max.pending.messages'),
+    maxLogBytes: n('timer.log.max.bytes'),
+    fileBytes: Math.max(TIMER_FILE_BYTES, n('message.max.bytes') + 2 * PROPERTY_ROOM_BYTES),
+  };
+}
+
+function transactionSettings(broker: Broker): TransactionSettings {
+  const n = (name: string): number => Number(broker.configs.get(name));
+  return {
+    timeoutMs: n('transaction.timeout.ms'),
+    checkIntervalMs: n('transaction.check.interval.ms'),
+    checkMax: n('transaction.check.max'),
+    maxPending: n('transaction.max.pending.messages'),
   };
 }

@@ -5,10 +5,13 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
-import { checkMessage, maxBodyBytes, publish, PublishError } from '../../broker/rocketmq/publish.js';
+import { checkMessage, maxBodyBytes, PublishError } from '../../broker/rocketmq/publish.js';
+import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
+import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
+import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
-import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
 import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
+import { sendEntries } from './send.js';
 import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 
@@ -18,6 +21,12 @@ type Pb = Record<string, any>;
 export interface ServiceContext {
   broker: Broker;
   pop: PopService;
+  /** Delayed messages until they are due. */
+  timer: TimerStore;
+  /** Half messages until they are committed, rolled back or discarded. */
+  transactions: TransactionStore;
+  /** Producers' Telemetry streams, for transaction check-backs. */
+  producers: ProducerStreams;
   /** The address clients reach this endpoint at (host:port), for routes. */
   advertised(): { host: string; port: number };
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -47,12 +56,18 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCal
     fn(call).then(
       (answer) => callback(null, answer),
       (err) => {
-        const s = err instanceof BadRequest || err instanceof PublishError || err instanceof PopError ? status(err.code, err.message) : statusOf(err);
+        const s = err instanceof BadRequest || err instanceof PublishError || err instanceof PopError || err instanceof TimerError ? status(err.code, err.message) : statusOf(err);
         if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ${rpc}: ${(err as Error).stack ?? String(err)}`);
         callback(null, { status: s });
       },
     );
   };
+}
+
+/** The client id every official client sends in its metadata (x-mq-client-id). */
+export function clientIdOf(call: { metadata: grpc.Metadata }): string {
+  const v = call.metadata.get('x-mq-client-id')[0];
+  return typeof v === 'string' ? v : '';
 }
 
 function topicName(r: Pb | null | undefined): string {
@@ -109,26 +124,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const parsed = messages.map(incoming);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
-    const entries: Pb[] = new Array(parsed.length);
-    const byQueue = new Map<string, number[]>();
-    parsed.forEach((p, i) => {
-      const key = `${p.topic}\0${p.queueId}`;
-      byQueue.set(key, [...(byQueue.get(key) ?? []), i]);
-    });
-    for (const indexes of byQueue.values()) {
-      const first = parsed[indexes[0]!]!;
-      const msgs: RocketMessage[] = indexes.map((i) => parsed[i]!.message);
-      try {
-        const base = await publish(ctx.broker, first.topic, first.queueId, msgs);
-        indexes.forEach((i, n) => {
-          entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset: String(base + BigInt(n)), recallHandle: '' };
-        });
-      } catch (err) {
-        const s = err instanceof PublishError ? status(err.code, err.message) : statusOf(err);
-        if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq SendMessage: ${(err as Error).stack ?? String(err)}`);
-        for (const i of indexes) entries[i] = { status: s, messageId: parsed[i]!.message.messageId, transactionId: '', offset: '0', recallHandle: '' };
-      }
-    }
+    const entries = await sendEntries(ctx, parsed, clientIdOf(call));
     const failed = entries.find((e) => e.status.code !== 'OK');
     return { status: failed ? failed.status : OK, entries };
   });
@@ -198,6 +194,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     call.on('data', (cmd: Pb) => {
       try {
         if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
+        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientIdOf(call), ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(topicName));
         const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker) });
         call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
       } catch (err) {
@@ -206,6 +203,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
       }
     });
     const done = (): void => {
+      ctx.producers.remove(call);
       if (!ctx.telemetry.delete(call)) return;
       try {
         call.end();
@@ -215,8 +213,26 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     };
     call.on('end', done);
     call.on('error', done);
-    call.on('cancelled', () => ctx.telemetry.delete(call));
+    call.on('cancelled', () => {
+      ctx.producers.remove(call);
+      ctx.telemetry.delete(call);
+    });
   };
+
+  const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
+    const topic = topicName(call.request.topic);
+    existingTopic(ctx, topic);
+    const r = call.request;
+    await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
+    return { status: OK };
+  });
+
+  const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
+    const topic = topicName(call.request.topic);
+    existingTopic(ctx, topic);
+    const messageId = await ctx.timer.recall(topic, String(call.request.recallHandle ?? ''));
+    return { status: OK, messageId };
+  });
 
   const unimplemented = (rpc: string, when: string): grpc.handleUnaryCall<Pb, Pb> => (_call, callback) => callback(null, { status: notImplemented(rpc, when) });
   const pullMessage: grpc.handleServerStreamingCall<Pb, Pb> = (call) => {
@@ -236,11 +252,11 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     UpdateOffset: unimplemented('UpdateOffset', 'PullConsumer'),
     GetOffset: unimplemented('GetOffset', 'PullConsumer'),
     QueryOffset: queryOffset,
-    EndTransaction: unimplemented('EndTransaction', 'transactional messages: a later phase'),
+    EndTransaction: endTransaction,
     Telemetry: telemetry,
     NotifyClientTermination: notifyClientTermination,
     ChangeInvisibleDuration: changeInvisibleDuration,
-    RecallMessage: unimplemented('RecallMessage', 'delay messages: a later phase'),
+    RecallMessage: recallMessage,
     SyncLiteSubscription: unimplemented('SyncLiteSubscription', 'lite topics'),
   };
 }

@@ -1,0 +1,72 @@
+// SendMessage after its checks: each message goes where its type says.
+// NORMAL (and FIFO) messages of one queue are appended as one batch; a
+// DELAY message due later goes to the timer store (answered with a recall
+// handle; its offset is -1 until it is due, then it is appended like any);
+// a TRANSACTION message becomes a half message (answered with its
+// transaction id). One entry per message, in request order.
+import { publish, PublishError } from '../../broker/rocketmq/publish.js';
+import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
+import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
+import type { ServiceContext } from './service.js';
+import { OK, statusOf } from './status.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
+type Pb = Record<string, any>;
+
+export interface ParsedSend {
+  topic: string;
+  queueId: number;
+  message: OutgoingMessage;
+}
+
+export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], clientId: string): Promise<Pb[]> {
+  const entries: Pb[] = new Array(parsed.length);
+  const entry = (i: number, fields: Pb): void => {
+    entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset: '-1', recallHandle: '', ...fields };
+  };
+  const failed = (i: number, err: unknown): void => {
+    const s = statusOf(err);
+    if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq SendMessage: ${(err as Error).stack ?? String(err)}`);
+    entry(i, { status: s, offset: '0' });
+  };
+  const byQueue = new Map<string, number[]>();
+  const now = Date.now();
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i]!;
+    const m = p.message;
+    try {
+      if (m.declaredType === 'TRANSACTION') {
+        const t = await ctx.transactions.prepare(p.topic, p.queueId, m, clientId);
+        entry(i, { transactionId: t.transactionId, offset: String(t.halfOffset) });
+        continue;
+      }
+      if (m.deliveryTimestampMs !== null && Number(m.deliveryTimestampMs) > now) {
+        checkQueue(ctx, p.topic, p.queueId);
+        const recallHandle = await ctx.timer.schedule(p.topic, p.queueId, m, Number(m.deliveryTimestampMs));
+        entry(i, { recallHandle });
+        continue;
+      }
+    } catch (err) {
+      failed(i, err);
+      continue;
+    }
+    const key = `${p.topic}\0${p.queueId}`;
+    byQueue.set(key, [...(byQueue.get(key) ?? []), i]);
+  }
+  for (const indexes of byQueue.values()) {
+    const first = parsed[indexes[0]!]!;
+    const msgs: RocketMessage[] = indexes.map((i) => parsed[i]!.message);
+    try {
+      const base = await publish(ctx.broker, first.topic, first.queueId, msgs);
+      indexes.forEach((i, n) => entry(i, { offset: String(base + BigInt(n)) }));
+    } catch (err) {
+      for (const i of indexes) failed(i, err);
+    }
+  }
+  return entries;
+}
+
+function checkQueue(ctx: ServiceContext, topic: string, queueId: number): void {
+  const t = ctx.broker.topics.get(topic)!;
+  if (!Number.isInteger(queueId) || queueId < 0 || queueId >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${queueId}`);
+}

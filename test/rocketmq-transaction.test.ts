@@ -1,0 +1,90 @@
+// Transactional messages through the official client's Transaction API,
+// both engines: a half message is invisible until committed, never visible
+// once rolled back; one left open past transaction.timeout.ms is checked
+// back over the producer's Telemetry stream and the checker's answer is
+// applied; after transaction.check.max unanswered checks it is discarded
+// to TRANS_CHECK_MAX_TIME_TOPIC.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { receiveUntil, startSimpleConsumer } from './helpers/rocketmq.js';
+import { COMMIT, ROLLBACK, txProducer, UNSPECIFIED } from './helpers/rocketmq-transaction.js';
+import { until } from './helpers/rocketmq-serve.js';
+
+const ENGINES = ['segmented', 'commitlog'] as const;
+describe.each(ENGINES)('RocketMQ transactional messages (%s)', (engine) => {
+  let broker: TestBroker | undefined;
+  const clients: (Producer | SimpleConsumer)[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
+    await broker?.destroy();
+    broker = undefined;
+  });
+
+  async function setup(settings: Record<string, string> = {}, answer: (m: MessageView) => number = () => UNSPECIFIED) {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine, ...settings }, { rocketmq: true });
+    broker.broker.createTopic('orders', 1, { 'message.type': 'TRANSACTION' });
+    const { producer, checked } = await txProducer(broker.rocketmqEndpoint!, 'orders', answer);
+    clients.push(producer);
+    const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'g', { orders: '*' }, 2_000);
+    clients.push(consumer);
+    const queued = () => broker!.broker.engine.highWatermark({ topic: 'orders', partition: 0 });
+    return { producer, consumer, checked, queued };
+  }
+
+  it('commit makes the half message visible; rollback never does', async () => {
+    const { producer, consumer, checked, queued } = await setup();
+    const t1 = producer.beginTransaction();
+    const r1 = await producer.send({ topic: 'orders', tag: 'paid', keys: ['o-1'], body: Buffer.from('order 1') }, t1);
+    expect(r1.transactionId).not.toBe('');
+    expect(queued()).toBe(0n); // stored as a half message, not in the topic
+    expect(await consumer.receive(16, 30_000)).toEqual([]);
+    await t1.commit();
+    expect(queued()).toBe(1n);
+    const t2 = producer.beginTransaction();
+    await producer.send({ topic: 'orders', body: Buffer.from('order 2') }, t2);
+    await t2.rollback();
+    const t3 = producer.beginTransaction();
+    await producer.send({ topic: 'orders', body: Buffer.from('order 3') }, t3);
+    await t3.commit();
+    const got = await receiveUntil(consumer, (all) => all.length >= 2);
+    expect(got.map((m) => [m.body.toString(), m.messageId])).toEqual([['order 1', r1.messageId], ['order 3', expect.any(String)]]);
+    expect(got[0]!.tag).toBe('paid');
+    expect(got[0]!.keys).toEqual(['o-1']);
+    expect(queued()).toBe(2n);
+    // Ending again is refused with INVALID_TRANSACTION_ID (40008).
+    await expect(t1.commit()).rejects.toMatchObject({ code: 40008 });
+    expect(checked).toEqual([]);
+  });
+
+  it('an open transaction is checked back after transaction.timeout.ms, and the checker\'s answer applies', async () => {
+    const answers = new Map([['commit me', COMMIT], ['roll me back', ROLLBACK]]);
+    const { producer, consumer, checked, queued } = await setup({ 'transaction.timeout.ms': '1000', 'transaction.check.interval.ms': '1000' }, (m) => answers.get(m.body.toString())!);
+    const sentAt = Date.now();
+    const a = await producer.send({ topic: 'orders', body: Buffer.from('commit me'), properties: new Map([['k', 'v']]) }, producer.beginTransaction());
+    await producer.send({ topic: 'orders', body: Buffer.from('roll me back') }, producer.beginTransaction());
+    const got = await receiveUntil(consumer, (all) => all.length >= 1);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_000);
+    expect(got.map((m) => m.body.toString())).toEqual(['commit me']);
+    await until('both checks answered', () => broker!.rocketmq !== null && checked.length >= 2 && queued() === 1n);
+    const view = checked.find((m) => m.body.toString() === 'commit me')!;
+    expect([view.messageId, view.topic, view.properties.get('k'), Boolean(view.corrupted)]).toEqual([a.messageId, 'orders', 'v', false]);
+    // The rolled-back one never shows up: one more long poll sees nothing.
+    expect(await consumer.receive(16, 30_000)).toEqual([]);
+    expect(queued()).toBe(1n);
+  });
+
+  it('after transaction.check.max unanswered checks the half message goes to TRANS_CHECK_MAX_TIME_TOPIC', async () => {
+    const { producer, checked, queued } = await setup({ 'transaction.timeout.ms': '500', 'transaction.check.interval.ms': '500', 'transaction.check.max': '2' });
+    const r = await producer.send({ topic: 'orders', body: Buffer.from('undecided') }, producer.beginTransaction());
+    const tp = { topic: 'TRANS_CHECK_MAX_TIME_TOPIC', partition: 0 };
+    await until('the discard', () => broker!.broker.topics.get(tp.topic) !== undefined && broker!.broker.engine.highWatermark(tp) === 1n);
+    expect(checked.map((m) => m.messageId)).toEqual([r.messageId, r.messageId]);
+    expect(queued()).toBe(0n);
+    const dlq = await startSimpleConsumer(broker!.rocketmqEndpoint!, 'ops', { TRANS_CHECK_MAX_TIME_TOPIC: '*' });
+    clients.push(dlq);
+    const [m] = await receiveUntil(dlq, (all) => all.length >= 1);
+    expect([m!.body.toString(), m!.messageId, m!.properties.get('REAL_TOPIC'), m!.properties.get('TRANSACTION_CHECK_TIMES')]).toEqual(['undecided', r.messageId, 'orders', '2']);
+    await expect(producer.send({ topic: 'orders', body: Buffer.from('x') })).rejects.toThrow(/message type/i);
+  });
+});
