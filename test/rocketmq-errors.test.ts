@@ -5,9 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilterExpression, PushConsumer, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
+import { FilterExpression, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { quietLogger, rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+import { rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const MAX_BATCH = 100_000;
@@ -106,13 +106,22 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect((await q('TIMESTAMP', t + 3_600_000)).offset).toBe(String(BigInt(before) + 1n));
   });
 
-  it('unimplemented RPCs answer NOT_IMPLEMENTED, PushConsumer settings are refused', async () => {
+  it('unimplemented RPCs answer NOT_IMPLEMENTED; PullConsumer settings are refused', async () => {
     const r = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' } });
     expect(r.status.code).toBe('NOT_IMPLEMENTED');
-    expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('NOT_IMPLEMENTED');
-    const push = new PushConsumer({ endpoints: broker.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: 'push', subscriptions: new Map([['normal', '*']]), messageListener: { consume: async () => 0 } } as never);
-    await expect(push.startup()).rejects.toThrow(/PUSH_CONSUMER clients are not supported by mqlab yet/);
-    await push.shutdown().catch(() => undefined);
+    expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('ILLEGAL_TOPIC');
+    expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'normal' } })).status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+    expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'nope' }, group: { name: 'g' } })).status.code).toBe('TOPIC_NOT_FOUND');
+    const settings = await new Promise<any>((resolve, reject) => {
+      const call = raw.Telemetry();
+      call.on('data', (d: any) => {
+        resolve(d);
+        call.end();
+      });
+      call.on('error', reject);
+      call.write({ settings: { clientType: 'PULL_CONSUMER' } });
+    });
+    expect(settings.status.code).toBe('NOT_IMPLEMENTED');
   });
 
   it('malformed requests answer errors and the endpoint keeps serving', async () => {

@@ -2,22 +2,33 @@
 // changeInvisibleDuration drive) over the broker's logs: per group and
 // queue a QueueState; messages are read from the log on demand, filtered by
 // tag, handed out with a receipt handle and an invisible deadline, and come
-// back with the next delivery attempt when not acked in time. The group's
-// committed offset goes to the broker's offset store (so `mqlab groups
-// --describe` shows the lag of RocketMQ groups too).
-import { releaseFetched, type Broker } from '../broker.js';
+// back with the next delivery attempt when not acked in time, or go to the
+// group's dead-letter queue once max.delivery.attempts are used up. FIFO
+// topics are delivered in order per message group (fifo-holds.ts). The
+// group's committed offset goes to the broker's offset store (so `mqlab
+// groups --describe` shows the lag of RocketMQ groups too).
+import type { Broker } from '../broker.js';
 import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
-import { fromRecord, recordTag, type RocketMessage } from './message-record.js';
-import { QueueState } from './queue-state.js';
+import { appendDeadLetter } from './dead-letter.js';
+import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
+import { topicMessageType } from './message-type.js';
+import { QueueState, type Outstanding } from './queue-state.js';
+import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
 import { tagMatches, type TagFilter } from './tag-filter.js';
 
 /** Bytes read from the log per step of a scan. */
 const SCAN_BYTES = 1024 * 1024;
+/** A push consumer's delivery is renewed at most this long after it went out, whatever the client. */
+const MAX_RENEW_MS = 12 * 3600 * 1000;
+/** A failed move to the DLQ is tried again this much later. */
+const DEAD_LETTER_RETRY_MS = 1000;
+/** FIFO holds per queue and group before the scan stops to let held groups drain. */
+const MAX_HELD = 10_000;
 
 /** RocketMQ status names the protocol layer answers with. */
-export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
+export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'ILLEGAL_INVISIBLE_TIME' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
 
 export class PopError extends Error {
   constructor(readonly code: PopErrorCode, message: string) {
@@ -36,6 +47,8 @@ export interface PopRequest {
   pollMs: number;
   /** True once the caller has gone: take nothing more for it. */
   cancelled: () => boolean;
+  /** A push consumer's client id (auto renew): its deliveries stay invisible while it is connected. */
+  renewFor: string | null;
 }
 
 export interface Popped {
@@ -57,7 +70,12 @@ export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
 
-  constructor(private readonly broker: Broker, private readonly log: (m: string) => void = () => undefined) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly log: (m: string) => void = () => undefined,
+    /** Whether a client (by id) is still connected: a push consumer's deliveries are renewed meanwhile. */
+    private readonly clientAlive: (clientId: string) => boolean = () => false,
+  ) {}
 
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
@@ -77,29 +95,89 @@ export class PopService {
       // message becomes visible again.
       const visibleAgain = state.nextDeadline();
       const wait = visibleAgain === null ? remaining : Math.max(1, Math.min(remaining, visibleAgain - now));
-      const waited = await this.broker.fetch([{ topic: req.topic, partition: req.partition, fetchOffset: state.nextScan, maxBytes: 1 }], wait, 1, 1);
-      releaseFetched(waited);
+      await this.broker.waitForAppend(req.topic, req.partition, wait);
     }
   }
 
   /** Acks one delivery; resolves once the committed offset it moved is stored. */
   async ack(group: string, topic: string, handle: string): Promise<void> {
     const { partition, offset, state } = this.lookup(group, topic, handle);
+    const messageGroup = state.get(offset)?.messageGroup ?? null;
     const outcome = state.ack(offset, handle);
+    // Its message group's next may go now: wake a receive waiting for it.
+    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
     if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
     if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
     await this.commit(group, topic, partition, state);
   }
 
-  /** Sets a new invisible time for a delivery, counted from now; returns the new receipt handle. */
-  changeInvisible(group: string, topic: string, handle: string, invisibleMs: number): string {
+  /**
+   * Sets a new invisible time for a delivery, counted from now; returns the
+   * new receipt handle. For a push consumer's delivery this is its nack (what
+   * the clients send when the listener fails): the group's retry ladder sets
+   * the wait, or the asked time if longer, and renewal stops; a message out
+   * of attempts is due for the DLQ at once.
+   */
+  changeInvisible(group: string, topic: string, handle: string, invisibleMs: number, minMs: number): string {
+    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const o = this.current(state, topic, partition, offset, handle, group);
+    let wait = invisibleMs;
+    if (o.renewFor !== null) {
+      const g = this.broker.groupConfigs.settings(group);
+      wait = o.attempt >= g.maxDeliveryAttempts ? 0 : Math.max(invisibleMs, backoffMs(g.backoffSteps, o.attempt));
+      o.renewFor = null;
+    } else if (invisibleMs < minMs) {
+      throw new PopError('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs} ms: at least ${minMs} ms`);
+    }
+    o.handle = this.handles.issue(partition, offset);
+    o.deadline = Date.now() + wait;
+    // A receive waiting out the old deadline learns of the new one.
+    this.broker.wakePartition(topic, partition);
+    return o.handle;
+  }
+
+  /**
+   * ForwardMessageToDeadLetterQueue: moves a delivery to the group's DLQ now.
+   * Resolves once it is stored there; if the append fails the move is retried
+   * by the broker (the message stays bound for the DLQ, never redelivered).
+   */
+  async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
     const { partition, offset, state } = this.lookup(group, topic, handle);
     const o = state.get(offset);
+    // Moved already (an answer the client lost): done.
+    if (!o && offset < state.nextScan) return;
+    const current = this.current(state, topic, partition, offset, handle, group);
+    current.toDeadLetter = true;
+    await this.deadLetter(group, topic, partition, state, offset, current);
+  }
+
+  /** The outstanding delivery `handle` names, or INVALID_RECEIPT_HANDLE. */
+  private current(state: QueueState, topic: string, partition: number, offset: bigint, handle: string, group: string): Outstanding {
+    const o = state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
-    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-    o.handle = this.handles.issue(partition, offset);
-    o.deadline = Date.now() + invisibleMs;
-    return o.handle;
+    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
+    return o;
+  }
+
+  /**
+   * Moves an outstanding message to the DLQ. Meanwhile it can be neither
+   * acked (its handle is voided) nor redelivered (no deadline); once stored
+   * it leaves the state, freeing its message group and the committed offset.
+   */
+  private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
+    o.deadline = Infinity;
+    o.handle = '';
+    try {
+      const r = this.readFrom({ topic, partition }, offset).records.find((x) => x.offset === offset);
+      // Gone (retention): nothing to move.
+      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+      if (state.get(offset) === o) state.drop(offset);
+      this.broker.wakePartition(topic, partition);
+      await this.commit(group, topic, partition, state);
+    } catch (err) {
+      this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
+      if (state.get(offset) === o) o.deadline = Date.now() + DEAD_LETTER_RETRY_MS;
+    }
   }
 
   private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; state: QueueState } {
@@ -140,28 +218,58 @@ export class PopService {
   private collect(state: QueueState, req: PopRequest): Popped[] {
     const tp = { topic: req.topic, partition: req.partition };
     state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
+    const settings = this.broker.groupConfigs.settings(req.group);
+    const t = this.broker.topics.get(req.topic)!;
+    const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
     const out: Popped[] = [];
     const now = Date.now();
-    const take = (r: StoredRecord): void => {
+    const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle);
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, {
+        messageGroup,
+        renewFor: req.renewFor,
+        renewMs: req.invisibleMs,
+        renewUntil: now + MAX_RENEW_MS,
+      });
       const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
       out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
     };
+    const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.
     for (const offset of state.expired(now)) {
-      if (out.length >= req.batchSize) return out;
-      const r = this.readFrom(tp, offset).records.find((s) => s.offset === offset);
+      const o = state.get(offset)!;
+      if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
+        o.deadline = now + o.renewMs;
+        continue;
+      }
+      if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
+        o.toDeadLetter = true;
+        void this.deadLetter(req.group, req.topic, req.partition, state, offset, o);
+        continue;
+      }
+      if (out.length >= req.batchSize) continue;
+      const r = recordAt(offset);
       if (!r || !tagMatches(req.filter, recordTag(r.record))) state.drop(offset);
-      else take(r);
+      else take(r, o.messageGroup);
+    }
+    // Then the next of each message group whose previous one is done, in order.
+    for (const { group, offset } of state.fifo.ready()) {
+      if (out.length >= req.batchSize) return out;
+      state.fifo.shift(group);
+      const r = recordAt(offset);
+      if (r) take(r, group);
     }
     const hw = this.broker.engine.highWatermark(tp);
-    while (out.length < req.batchSize && state.nextScan < hw) {
+    while (out.length < req.batchSize && state.nextScan < hw && state.fifo.held < MAX_HELD) {
       const { records, end } = this.readFrom(tp, state.nextScan);
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
-        if (out.length >= req.batchSize) return out;
-        if (tagMatches(req.filter, recordTag(r.record))) take(r);
+        if (out.length >= req.batchSize || state.fifo.held >= MAX_HELD) return out;
+        if (tagMatches(req.filter, recordTag(r.record))) {
+          const group = fifo ? recordMessageGroup(r.record) : null;
+          if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
+          else take(r, group);
+        }
         state.nextScan = r.offset + 1n;
       }
       if (end <= state.nextScan && records.length === 0) break;

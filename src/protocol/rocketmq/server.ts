@@ -34,13 +34,15 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     'grpc.max_send_message_length': -1,
   });
   const address = { host: o.host, port: o.port };
+  const clients = new Map<string, number>();
   const ctx: ServiceContext = {
     broker,
-    pop: new PopService(broker, (m) => log('warn', m)),
+    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id)),
     advertised: () => address,
     log,
     telemetry: new Set(),
     receiving: 0,
+    clients,
   };
   server.addService(messagingService(), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
