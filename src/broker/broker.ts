@@ -14,6 +14,8 @@ import { AppendWatch } from './append-watch.js';
 import { BrokerError } from './errors.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import { GroupConfigs } from './group-configs.js';
+import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
+import { tagCodesOf } from './rocketmq/tag-code.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
@@ -242,7 +244,10 @@ export class Broker {
       }
     }
     const before = this.engine.highWatermark(tp);
-    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1 });
+    // Topics that declare a RocketMQ message type carry RocketMQ properties:
+    // their records' tags go to the engine's tag index. Others stay zero-parse.
+    const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
+    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes });
     // Offsets are assigned when append writes, before its promise settles:
     // record the producer's sequence now, so a pipelined next batch of the
     // same producer is checked against this one.

@@ -12,10 +12,11 @@ import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isC
 import { readBytesAt } from '../../storage/read-bytes.js';
 import { appendDeadLetter } from './dead-letter.js';
 import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
-import { topicMessageType } from './message-type.js';
+import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { codeMayMatch, filterCodes } from './tag-code.js';
 import { tagMatches, type TagFilter } from './tag-filter.js';
 
 /** Bytes read from the log per step of a scan. */
@@ -26,6 +27,8 @@ const MAX_RENEW_MS = 12 * 3600 * 1000;
 const DEAD_LETTER_RETRY_MS = 1000;
 /** FIFO holds per queue and group before the scan stops to let held groups drain. */
 const MAX_HELD = 10_000;
+/** Tag codes looked at per step when passing over records that cannot match. */
+const CODES_PER_STEP = 4096;
 
 /** RocketMQ status names the protocol layer answers with. */
 export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'ILLEGAL_INVISIBLE_TIME' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
@@ -69,6 +72,8 @@ interface StoredRecord {
 export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
+  /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
+  logBytesRead = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -260,8 +265,20 @@ export class PopService {
       if (r) take(r, group);
     }
     const hw = this.broker.engine.highWatermark(tp);
+    // With a tag filter and a tag index, records whose code cannot match are
+    // passed over unread, and the log is read one batch at a time from each
+    // record that may match.
+    const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
+    const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
     while (out.length < req.batchSize && state.nextScan < hw && state.fifo.held < MAX_HELD) {
-      const { records, end } = this.readFrom(tp, state.nextScan);
+      if (codes) {
+        const next = this.passUnmatched(tp, state.nextScan, hw, req.filter, codes);
+        if (next > state.nextScan) {
+          state.nextScan = next;
+          continue;
+        }
+      }
+      const { records, end } = this.readFrom(tp, state.nextScan, codes ? 1 : SCAN_BYTES);
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
         if (out.length >= req.batchSize || state.fifo.held >= MAX_HELD) return out;
@@ -278,9 +295,22 @@ export class PopService {
     return out;
   }
 
-  /** Records from the batch holding `offset` on, up to SCAN_BYTES; `end` is the offset after the last whole batch. */
-  private readFrom(tp: { topic: string; partition: number }, offset: bigint): { records: StoredRecord[]; end: bigint } {
-    const bytes = readBytesAt(this.broker.engine, tp, offset, SCAN_BYTES);
+  /** The first offset from `from` whose tag code may match (or `hw`), reading only the tag index. */
+  private passUnmatched(tp: { topic: string; partition: number }, from: bigint, hw: bigint, filter: TagFilter, codes: ReadonlySet<bigint>): bigint {
+    let at = from;
+    while (at < hw) {
+      const step = this.broker.engine.tagCodes!(tp, at, Number(hw - at < BigInt(CODES_PER_STEP) ? hw - at : BigInt(CODES_PER_STEP)));
+      if (step.length === 0) return at;
+      for (let i = 0; i < step.length; i++) if (codeMayMatch(filter, codes, step[i]!)) return at + BigInt(i);
+      at += BigInt(step.length);
+    }
+    return at;
+  }
+
+  /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch); `end` is the offset after the last whole batch. */
+  private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): { records: StoredRecord[]; end: bigint } {
+    const bytes = readBytesAt(this.broker.engine, tp, offset, maxBytes);
+    this.logBytesRead += bytes.length;
     const records: StoredRecord[] = [];
     let end = offset;
     let at = 0;

@@ -14,6 +14,8 @@ export interface RocketMqEndpoint {
   port: number;
   /** ReceiveMessage calls being served now (long polls included). */
   receiving(): number;
+  /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
+  logBytesRead(): number;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     host: address.host,
     port: address.port,
     receiving: () => ctx.receiving,
+    logBytesRead: () => ctx.pop.logBytesRead,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Telemetry streams never end by themselves: end them, so shutdown can complete.
