@@ -79,7 +79,8 @@ describe.each(ENGINES)('RocketMQ tag index (%s)', (engine) => {
         expect(read).toBe(matching);
         expect(read).toBeLessThan(all);
       } else {
-        expect(read).toBe(all);
+        // Read whole (a read that ends inside a batch reads that batch again next time).
+        expect(read).toBeGreaterThanOrEqual(all);
       }
       // Everything was looked at: the committed offset is the end.
       expect(broker.broker.coordinator.committed(`aa-${topic}`, topic, 0).offset).toBe(17n);
