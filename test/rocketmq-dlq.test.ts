@@ -8,11 +8,29 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { dlqTopic, rocketTopic, storedTopic } from '../src/broker/rocketmq/system-topics.js';
 import { Admin } from '../src/client/admin.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { rawClient, rawReceive, rawUnary, receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
+
+it('%DLQ%<group> is stored as DLQ.<group>, one-to-one both ways', () => {
+  expect(storedTopic('%DLQ%workers')).toBe('DLQ.workers');
+  expect(rocketTopic('DLQ.workers')).toBe('%DLQ%workers');
+  // Characters Kafka names cannot hold, and a Kafka group id's dot, are escaped as .XX.
+  expect(dlqTopic('a|b%c')).toBe('DLQ.a.7Cb.25c');
+  expect(dlqTopic('kafka.group')).toBe('DLQ.kafka.2Egroup');
+  expect(dlqTopic('été')).toBe('DLQ..C3.A9t.C3.A9');
+  for (const g of ['workers', 'a|b%c', 'kafka.group', 'été', 'x_y-z']) {
+    expect(dlqTopic(g)).toMatch(/^[a-zA-Z0-9._-]+$/);
+    expect(rocketTopic(dlqTopic(g))).toBe(`%DLQ%${g}`);
+  }
+  // Other names are themselves; a DLQ.-name that is no escape stays a plain topic.
+  expect(storedTopic('orders')).toBe('orders');
+  expect(storedTopic('%RETRY%workers')).toBe('%RETRY%workers');
+  expect(rocketTopic('DLQ.bad.escape')).toBe('DLQ.bad.escape');
+});
 
 describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
   let broker: TestBroker | undefined;
@@ -127,6 +145,9 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
       expect(bad.status.code).toBe('INVALID_RECEIPT_HANDLE');
       const noGroup = await rawUnary(raw, 'ForwardMessageToDeadLetterQueue', { ...request, group: { name: '' } });
       expect(noGroup.status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+      // A group whose DLQ could not be named is refused before it takes anything.
+      const long = await rawReceive(raw, { group: { name: 'g'.repeat(250) }, messageQueue: { topic: { name: 'jobs' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '1' } });
+      expect(long[0].status.code).toBe('ILLEGAL_CONSUMER_GROUP');
       // The committed offset moved past it.
       const until = Date.now() + 10_000;
       while (broker!.broker.coordinator.committed('workers', 'jobs', 0).offset !== 1n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

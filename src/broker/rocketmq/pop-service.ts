@@ -16,6 +16,7 @@ import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { dlqTopic } from './system-topics.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { tagMatches, type TagFilter } from './tag-filter.js';
 
@@ -28,6 +29,8 @@ import { tagMatches, type TagFilter } from './tag-filter.js';
 const SCAN_BYTES = 64 * 1024;
 /** A push consumer's delivery is renewed at most this long after it went out, whatever the client. */
 const MAX_RENEW_MS = 12 * 3600 * 1000;
+/** Kafka's longest topic name. */
+const MAX_TOPIC_NAME = 249;
 /** A failed move to the DLQ is tried again this much later. */
 const DEAD_LETTER_RETRY_MS = 1000;
 /** FIFO holds per queue and group before the scan stops to let held groups drain. */
@@ -96,6 +99,8 @@ export class PopService {
 
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    // Its dead letters need a topic: a group whose DLQ name is no legal Kafka topic name could never move one.
+    if (dlqTopic(req.group).length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its DLQ topic ${dlqTopic(req.group).length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
     this.checkQueue(req.topic, req.partition);
     const state = this.state(req.group, req.topic, req.partition);
     const pollUntil = Date.now() + req.pollMs;
