@@ -8,6 +8,7 @@
 // the DLQ itself). Clients that cannot read a customized backoff (the Node
 // client ignores it and nacks with 0) still get the ladder: the broker
 // applies it to every push consumer's nack.
+import { DEFAULT_LADDER, parseLadder } from '../../broker/rocketmq/retry-ladder.js';
 import { toDuration } from './convert.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -19,6 +20,8 @@ export interface GroupPolicy {
   /** The group consumes in FIFO order (fifo=true and a FIFO topic among its subscriptions). */
   fifo: boolean;
 }
+
+export const DEFAULT_GROUP_POLICY: GroupPolicy = { maxDeliveryAttempts: 16, backoffSteps: parseLadder(DEFAULT_LADDER) as number[], fifo: false };
 
 export function pushConsumerSettings(client: Pb, common: Pb, policy: GroupPolicy, receiveBatchSize: number, longPollingMs: number): Pb {
   const steps = policy.backoffSteps;
