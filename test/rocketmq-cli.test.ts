@@ -1,7 +1,8 @@
 // `mqlab serve` with its RocketMQ endpoint, as a user runs it: the address
 // printed with the others, a topic typed with `mqlab topics --create
-// --config message.type=...`, and a RocketMQ group's lag in `mqlab groups
-// --describe`; SIGTERM stops it cleanly with clients connected.
+// --config message.type=...`, a RocketMQ group's lag in `mqlab groups
+// --describe`, its configs with `mqlab config --group`; SIGTERM stops it
+// cleanly with clients connected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,17 @@ describe('mqlab serve with the RocketMQ endpoint', () => {
     const row = g.stdout.split('\n').find((l) => /\bplain\b/.test(l))!;
     // committed 3, end 5, lag 2
     expect(row.trim().split(/\s+/)).toEqual(expect.arrayContaining(['plain', '0', '3', '5', '2']));
+
+    // Group configs from the CLI (Kafka's resource type GROUP).
+    const set = await mqlab(['config', '--bootstrap-server', bootstrap, '--group', 'rmq-group', '--set', 'max.delivery.attempts=3', 'retry.backoff.ladder=1s,5s']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('Updated group rmq-group: max.delivery.attempts=3, retry.backoff.ladder=1s,5s');
+    const shown = await mqlab(['config', '--bootstrap-server', bootstrap, '--group', 'rmq-group']);
+    expect(shown.stdout.split('\n').find((l) => l.startsWith('max.delivery.attempts'))!.split(/\s+/)).toEqual(['max.delivery.attempts', '3', 'group', 'dynamic']);
+    expect(shown.stdout.split('\n').find((l) => l.startsWith('fifo'))!.split(/\s+/)).toEqual(['fifo', 'true', 'default', 'dynamic']);
+    const bad = await mqlab(['config', '--bootstrap-server', bootstrap, '--group', 'rmq-group', '--set', 'max.delivery.attempts=lots']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/max\.delivery\.attempts=lots/);
 
     const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
     server.kill('SIGTERM');

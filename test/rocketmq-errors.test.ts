@@ -5,9 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilterExpression, PushConsumer, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
+import { FilterExpression, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { quietLogger, rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+import { rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const MAX_BATCH = 100_000;
@@ -58,7 +58,7 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'nope' } })).status.code).toBe('TOPIC_NOT_FOUND');
   });
 
-  it('SendMessage: TOPIC_NOT_FOUND, MESSAGE_BODY_TOO_LARGE, MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, UNSUPPORTED for types not stored yet', async () => {
+  it('SendMessage: TOPIC_NOT_FOUND, MESSAGE_BODY_TOO_LARGE, MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, a FIFO message with its group', async () => {
     const send = async (m: object) => (await rawUnary(raw, 'SendMessage', { messages: [m] })).status;
     expect((await send(message('nope'))).code).toBe('TOPIC_NOT_FOUND');
     expect((await send(message('normal', {}, Buffer.alloc(MAX_BODY + 1)))).code).toBe('MESSAGE_BODY_TOO_LARGE');
@@ -69,8 +69,7 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect((await send(message('normal', { messageGroup: 'g' }))).code).toBe('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE');
     expect((await send(message('fifo'))).code).toBe('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE');
     const fifo = await send(message('fifo', { messageType: 'FIFO', messageGroup: 'g' }));
-    expect(fifo.code).toBe('UNSUPPORTED');
-    expect(fifo.message).toMatch(/FIFO messages are not implemented yet/);
+    expect(fifo.code).toBe('OK');
     expect((await send(message('normal', { queueId: 7 }))).code).toBe('BAD_REQUEST');
     const reserved = await rawUnary(raw, 'SendMessage', { messages: [{ ...message('normal'), userProperties: { 'rmq.tag': 'sneaky' } }] });
     expect(reserved.status.code).toBe('ILLEGAL_MESSAGE_PROPERTY_KEY');
@@ -106,15 +105,24 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect((await q('TIMESTAMP', t + 3_600_000)).offset).toBe(String(BigInt(before) + 1n));
   });
 
-  it('unimplemented RPCs answer NOT_IMPLEMENTED, PushConsumer settings are refused', async () => {
+  it('EndTransaction checks its input; QueryAssignment its topic and group; PullConsumer settings are refused', async () => {
     const r = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' } });
     expect(r.status.code).toBe('BAD_REQUEST'); // no resolution
     const stale = await rawUnary(raw, 'EndTransaction', { topic: { name: 'normal' }, messageId: '01AB', transactionId: '7.01AB', resolution: 'COMMIT' });
     expect(stale.status.code).toBe('INVALID_TRANSACTION_ID');
-    expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('NOT_IMPLEMENTED');
-    const push = new PushConsumer({ endpoints: broker.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: 'push', subscriptions: new Map([['normal', '*']]), messageListener: { consume: async () => 0 } } as never);
-    await expect(push.startup()).rejects.toThrow(/PUSH_CONSUMER clients are not supported by mqlab yet/);
-    await push.shutdown().catch(() => undefined);
+    expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('ILLEGAL_TOPIC');
+    expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'normal' } })).status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+    expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'nope' }, group: { name: 'g' } })).status.code).toBe('TOPIC_NOT_FOUND');
+    const settings = await new Promise<any>((resolve, reject) => {
+      const call = raw.Telemetry();
+      call.on('data', (d: any) => {
+        resolve(d);
+        call.end();
+      });
+      call.on('error', reject);
+      call.write({ settings: { clientType: 'PULL_CONSUMER' } });
+    });
+    expect(settings.status.code).toBe('NOT_IMPLEMENTED');
   });
 
   it('malformed requests answer errors and the endpoint keeps serving', async () => {

@@ -14,6 +14,9 @@ import { AppendWatch } from './append-watch.js';
 import { BrokerError } from './errors.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import type { GroupClock } from './groups/clock.js';
+import { GroupConfigs } from './group-configs.js';
+import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
+import { tagCodesOf } from './rocketmq/tag-code.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
@@ -102,6 +105,8 @@ export class Broker {
   private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
   readonly configs: BrokerConfigs;
+  /** Per consumer group (RocketMQ consumption: delivery attempts, retry backoff, FIFO). */
+  readonly groupConfigs: GroupConfigs;
 
   constructor(readonly config: BrokerConfig) {
     const settings = staticSettings(config);
@@ -122,6 +127,7 @@ export class Broker {
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
       if (name === 'transfer.strategy') this.transfer.set(value);
     });
+    this.groupConfigs = new GroupConfigs(join(config.dataDir, 'group-configs.json'));
   }
 
   async open(): Promise<void> {
@@ -131,6 +137,7 @@ export class Broker {
     this.producerIds.open();
     for (const tp of this.engine.partitions()) this.rebuildProducerState(tp);
     this.configs.open();
+    this.groupConfigs.open();
     const every = this.config.retentionCheckIntervalMs ?? 0;
     if (every > 0) {
       this.retentionTimer = setInterval(() => {
@@ -242,7 +249,10 @@ export class Broker {
       }
     }
     const before = this.engine.highWatermark(tp);
-    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1 });
+    // Topics that declare a RocketMQ message type carry RocketMQ properties:
+    // their records' tags go to the engine's tag index. Others stay zero-parse.
+    const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
+    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes });
     // Offsets are assigned when append writes, before its promise settles:
     // record the producer's sequence now, so a pipelined next batch of the
     // same producer is checked against this one.
@@ -348,6 +358,20 @@ export class Broker {
       if (err instanceof StorageError) return { error: err.code, offset: NO_OFFSET, timestamp: NO_OFFSET };
       throw err;
     }
+  }
+
+  /**
+   * Resolves on the next append to the partition (or wakePartition), or after
+   * `timeoutMs`. Register before yielding to the event loop after reading, so
+   * no append slips between the read and the wait.
+   */
+  waitForAppend(topic: string, partition: number, timeoutMs: number): Promise<'append' | 'timeout'> {
+    return this.watch.wait([tpKey({ topic, partition })], timeoutMs);
+  }
+
+  /** Wakes the partition's long polls though nothing was appended: a consumer's state change made something deliverable. */
+  wakePartition(topic: string, partition: number): void {
+    this.watch.notify(tpKey({ topic, partition }));
   }
 
   initProducerId(transactionalId: string | null): { producerId: bigint; epoch: number } {

@@ -21,9 +21,9 @@ export interface ConfigDef {
   doc: string;
 }
 
-const intIn = (lo: number, hi: number) => (v: string): string | null =>
+export const intIn = (lo: number, hi: number) => (v: string): string | null =>
   /^-?\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? null : `must be an integer in [${lo}, ${hi}]`;
-const bool = (v: string): string | null => (v === 'true' || v === 'false' ? null : 'must be true or false');
+export const bool = (v: string): string | null => (v === 'true' || v === 'false' ? null : 'must be true or false');
 const oneOf = (values: readonly string[]) => (v: string): string | null => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
 const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
 
@@ -100,7 +100,7 @@ export interface ConfigEntry {
   value: string;
   readOnly: boolean;
   /** Where the value comes from, as Kafka's DescribeConfigs says it. */
-  source: 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG';
+  source: 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG' | 'GROUP_CONFIG';
   isDefault: boolean;
   type: ConfigType;
   doc: string;

@@ -31,7 +31,7 @@ function keyValues(list: string[] = []): Record<string, string> {
   return out;
 }
 
-const SOURCES: Record<number, string> = { 1: 'topic', 2: 'dynamic', 4: 'static', 5: 'default' };
+const SOURCES: Record<number, string> = { 1: 'topic', 2: 'dynamic', 4: 'static', 5: 'default', 8: 'group' };
 
 export function addKafkaCommands(program: Command): void {
   program
@@ -81,23 +81,26 @@ export function addKafkaCommands(program: Command): void {
 
   program
     .command('config')
-    .description('read or change broker configs (or a topic\'s, with --topic); transfer.strategy changes live')
+    .description('read or change broker configs (a topic\'s with --topic, a consumer group\'s with --group); transfer.strategy changes live')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
     .option('--get [key]', 'show configs (all, or one)')
     .option('--set <key=value...>', 'set configs')
     .option('--delete <key...>', 'remove dynamic values (back to static/default)')
     .option('--topic <name>', 'a topic\'s configs instead of the broker\'s')
+    .option('--group <id>', 'a consumer group\'s configs (max.delivery.attempts, retry.backoff.ladder, fifo)')
     .action(
-      run(async (o: { bootstrapServer: string; get?: string | boolean; set?: string[]; delete?: string[]; topic?: string }) => {
+      run(async (o: { bootstrapServer: string; get?: string | boolean; set?: string[]; delete?: string[]; topic?: string; group?: string }) => {
+        if (o.topic !== undefined && o.group !== undefined) throw new Error('--topic or --group, not both');
+        const resource = o.topic !== undefined ? { topic: o.topic } : o.group !== undefined ? { group: o.group } : undefined;
         const admin = await Admin.connect(o.bootstrapServer);
         try {
           if (o.set || o.delete) {
             const changes: Record<string, string | null> = keyValues(o.set);
             for (const k of o.delete ?? []) changes[k] = null;
-            await admin.alterConfigs(changes, o.topic);
-            console.log(`Updated ${o.topic ? `topic ${o.topic}` : 'broker'}: ${Object.entries(changes).map(([k, v]) => `${k}=${v ?? '(deleted)'}`).join(', ')}`);
+            await admin.alterConfigs(changes, resource);
+            console.log(`Updated ${o.topic !== undefined ? `topic ${o.topic}` : o.group !== undefined ? `group ${o.group}` : 'broker'}: ${Object.entries(changes).map(([k, v]) => `${k}=${v ?? '(deleted)'}`).join(', ')}`);
           } else {
-            const all = await admin.describeConfigs(o.topic);
+            const all = await admin.describeConfigs(resource);
             const wanted = typeof o.get === 'string' ? all.filter((c) => c.name === o.get) : all;
             if (typeof o.get === 'string' && wanted.length === 0) throw new Error(`no config ${o.get}`);
             console.log(table(['name', 'value', 'source', 'mode'], wanted.map((c) => [c.name, c.value ?? '', SOURCES[c.source] ?? String(c.source), c.readOnly ? 'read-only' : 'dynamic'])));

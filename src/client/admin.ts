@@ -54,18 +54,18 @@ export class Admin {
     check(r.responses[0]!.errorCode, `deleting ${name}`);
   }
 
-  /** Configs of the broker (topic undefined) or a topic. */
-  async describeConfigs(topic?: string): Promise<{ name: string; value: string | null; readOnly: boolean; source: number }[]> {
-    const r = await this.conn.request(32, 2, { resources: [{ resourceType: topic ? 2 : 4, resourceName: topic ?? '0', configurationKeys: null }] });
+  /** Configs of the broker (no resource), a topic or a consumer group. */
+  async describeConfigs(resource?: ConfigResource): Promise<{ name: string; value: string | null; readOnly: boolean; source: number }[]> {
+    const r = await this.conn.request(32, 2, { resources: [{ ...resourceOf(resource), configurationKeys: null }] });
     const res = r.results[0]!;
     check(res.errorCode, `describing configs`, res.errorMessage);
     return res.configs.map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, source: c.configSource }));
   }
 
   /** IncrementalAlterConfigs: set (value) or delete (null) each. */
-  async alterConfigs(changes: Record<string, string | null>, topic?: string): Promise<void> {
+  async alterConfigs(changes: Record<string, string | null>, resource?: ConfigResource): Promise<void> {
     const r = await this.conn.request(44, 1, {
-      resources: [{ resourceType: topic ? 2 : 4, resourceName: topic ?? '0', configs: Object.entries(changes).map(([name, value]) => ({ name, configOperation: value === null ? 1 : 0, value })) }],
+      resources: [{ ...resourceOf(resource), configs: Object.entries(changes).map(([name, value]) => ({ name, configOperation: value === null ? 1 : 0, value })) }],
       validateOnly: false,
     });
     check(r.responses[0]!.errorCode, `altering configs`, r.responses[0]!.errorMessage);
@@ -103,4 +103,12 @@ export class Admin {
     }
     return out;
   }
+}
+
+/** What a config call is about: a topic or a consumer group; none is the broker. */
+export type ConfigResource = { topic: string } | { group: string };
+
+function resourceOf(r: ConfigResource | undefined): { resourceType: number; resourceName: string } {
+  if (!r) return { resourceType: 4, resourceName: '0' };
+  return 'topic' in r ? { resourceType: 2, resourceName: r.topic } : { resourceType: 32, resourceName: r.group };
 }

@@ -86,6 +86,12 @@ export interface AppendOptions {
    * and readable (acks=1); the flush still happens as the policy says.
    */
   awaitFlush?: boolean;
+  /**
+   * A tag code per offset of the append, in order (RocketMQ's tagsCode:
+   * tag-code.ts), for the engine's tag index; 0 is "not known". Absent for
+   * appends nobody filters by tag (plain Kafka topics stay zero-parse).
+   */
+  tagCodes?: BigInt64Array;
 }
 
 export interface StorageEngine {
@@ -135,6 +141,13 @@ export interface StorageEngine {
   close(): Promise<void>;
   /** Counters for the benchmark: reads of each kind the engine did. */
   stats(): Record<string, number>;
+  /**
+   * Tag codes of up to `count` offsets from `offset` (fewer at the high
+   * watermark), from the tag index, without reading the log: 0 where none
+   * was given or it is lost (a recovery rebuilt the index). Readers must
+   * treat 0 as "read the record to know".
+   */
+  tagCodes?(tp: TopicPartition, offset: bigint, count: number): BigInt64Array;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {

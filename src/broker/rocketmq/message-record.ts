@@ -60,6 +60,12 @@ export function recordTag(r: KafkaRecord): string | null {
   return null;
 }
 
+/** The message group of a stored record (FIFO delivery's key), read without building the message. */
+export function recordMessageGroup(r: KafkaRecord): string | null {
+  for (const h of r.headers) if (h.key === H_MESSAGE_GROUP && h.value) return h.value.toString();
+  return null;
+}
+
 export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: string; partition: number; offset: bigint }): RocketMessage {
   const m: RocketMessage = {
     messageId: '',

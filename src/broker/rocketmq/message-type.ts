@@ -14,4 +14,4 @@ export function topicMessageType(t: TopicInfo): MessageType {
 }
 
 /** The types this broker stores so far; the others are refused with a clear status until implemented. */
-export const STORED_MESSAGE_TYPES: readonly MessageType[] = ['NORMAL', 'DELAY', 'TRANSACTION'];
+export const STORED_MESSAGE_TYPES: readonly MessageType[] = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION'];

@@ -2,22 +2,51 @@
 // changeInvisibleDuration drive) over the broker's logs: per group and
 // queue a QueueState; messages are read from the log on demand, filtered by
 // tag, handed out with a receipt handle and an invisible deadline, and come
-// back with the next delivery attempt when not acked in time. The group's
-// committed offset goes to the broker's offset store (so `mqlab groups
-// --describe` shows the lag of RocketMQ groups too).
-import { releaseFetched, type Broker } from '../broker.js';
+// back with the next delivery attempt when not acked in time, or go to the
+// group's dead-letter queue once max.delivery.attempts are used up. FIFO
+// topics are delivered in order per message group (fifo-holds.ts). The
+// group's committed offset goes to the broker's offset store (so `mqlab
+// groups --describe` shows the lag of RocketMQ groups too).
+import type { Broker } from '../broker.js';
 import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
-import { fromRecord, recordTag, type RocketMessage } from './message-record.js';
-import { QueueState } from './queue-state.js';
+import { appendDeadLetter } from './dead-letter.js';
+import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
+import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
+import { QueueState, type Outstanding } from './queue-state.js';
+import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { dlqTopic } from './system-topics.js';
+import { codeMayMatch, filterCodes } from './tag-code.js';
 import { tagMatches, type TagFilter } from './tag-filter.js';
 
-/** Bytes read from the log per step of a scan. */
-const SCAN_BYTES = 1024 * 1024;
+/**
+ * Bytes read from the log per step of a scan. A receive takes at most 32
+ * messages and what it reads past them is read again by the next one, so
+ * this stays small (bench/rocketmq/tag-filter: 1 MiB steps read 29× the log
+ * to deliver all of it in receives of 32 one-KiB messages).
+ */
+const SCAN_BYTES = 64 * 1024;
+/** A push consumer's delivery is renewed at most this long after it went out, whatever the client. */
+const MAX_RENEW_MS = 12 * 3600 * 1000;
+/** Kafka's longest topic name. */
+const MAX_TOPIC_NAME = 249;
+/** A failed move to the DLQ is tried again this much later. */
+const DEAD_LETTER_RETRY_MS = 1000;
+/** FIFO holds per queue and group before the scan stops to let held groups drain. */
+const MAX_HELD = 10_000;
+/**
+ * Tag codes read from the index per step (a window a receive keeps while it
+ * scans): the first step small, as a receive of matching records uses few,
+ * then doubling while it passes over ones that do not match.
+ */
+const FIRST_CODES = 64;
+/** Records that may match in a row up to which each is read as its own batch. */
+const SHORT_RUN = 4;
+const MAX_CODES = 4096;
 
 /** RocketMQ status names the protocol layer answers with. */
-export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
+export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'ILLEGAL_INVISIBLE_TIME' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
 
 export class PopError extends Error {
   constructor(readonly code: PopErrorCode, message: string) {
@@ -36,6 +65,8 @@ export interface PopRequest {
   pollMs: number;
   /** True once the caller has gone: take nothing more for it. */
   cancelled: () => boolean;
+  /** A push consumer's client id (auto renew): its deliveries stay invisible while it is connected. */
+  renewFor: string | null;
 }
 
 export interface Popped {
@@ -56,11 +87,20 @@ interface StoredRecord {
 export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
+  /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
+  logBytesRead = 0;
 
-  constructor(private readonly broker: Broker, private readonly log: (m: string) => void = () => undefined) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly log: (m: string) => void = () => undefined,
+    /** Whether a client (by id) is still connected: a push consumer's deliveries are renewed meanwhile. */
+    private readonly clientAlive: (clientId: string) => boolean = () => false,
+  ) {}
 
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    // Its dead letters need a topic: a group whose DLQ name is no legal Kafka topic name could never move one.
+    if (dlqTopic(req.group).length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its DLQ topic ${dlqTopic(req.group).length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
     this.checkQueue(req.topic, req.partition);
     const state = this.state(req.group, req.topic, req.partition);
     const pollUntil = Date.now() + req.pollMs;
@@ -77,29 +117,89 @@ export class PopService {
       // message becomes visible again.
       const visibleAgain = state.nextDeadline();
       const wait = visibleAgain === null ? remaining : Math.max(1, Math.min(remaining, visibleAgain - now));
-      const waited = await this.broker.fetch([{ topic: req.topic, partition: req.partition, fetchOffset: state.nextScan, maxBytes: 1 }], wait, 1, 1);
-      releaseFetched(waited);
+      await this.broker.waitForAppend(req.topic, req.partition, wait);
     }
   }
 
   /** Acks one delivery; resolves once the committed offset it moved is stored. */
   async ack(group: string, topic: string, handle: string): Promise<void> {
     const { partition, offset, state } = this.lookup(group, topic, handle);
+    const messageGroup = state.get(offset)?.messageGroup ?? null;
     const outcome = state.ack(offset, handle);
+    // Its message group's next may go now: wake a receive waiting for it.
+    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
     if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
     if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
     await this.commit(group, topic, partition, state);
   }
 
-  /** Sets a new invisible time for a delivery, counted from now; returns the new receipt handle. */
-  changeInvisible(group: string, topic: string, handle: string, invisibleMs: number): string {
+  /**
+   * Sets a new invisible time for a delivery, counted from now; returns the
+   * new receipt handle. For a push consumer's delivery this is its nack (what
+   * the clients send when the listener fails): the group's retry ladder sets
+   * the wait, or the asked time if longer, and renewal stops; a message out
+   * of attempts is due for the DLQ at once.
+   */
+  changeInvisible(group: string, topic: string, handle: string, invisibleMs: number, minMs: number): string {
+    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const o = this.current(state, topic, partition, offset, handle, group);
+    let wait = invisibleMs;
+    if (o.renewFor !== null) {
+      const g = this.broker.groupConfigs.settings(group);
+      wait = o.attempt >= g.maxDeliveryAttempts ? 0 : Math.max(invisibleMs, backoffMs(g.backoffSteps, o.attempt));
+      o.renewFor = null;
+    } else if (invisibleMs < minMs) {
+      throw new PopError('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs} ms: at least ${minMs} ms`);
+    }
+    o.handle = this.handles.issue(partition, offset);
+    o.deadline = Date.now() + wait;
+    // A receive waiting out the old deadline learns of the new one.
+    this.broker.wakePartition(topic, partition);
+    return o.handle;
+  }
+
+  /**
+   * ForwardMessageToDeadLetterQueue: moves a delivery to the group's DLQ now.
+   * Resolves once it is stored there; if the append fails the move is retried
+   * by the broker (the message stays bound for the DLQ, never redelivered).
+   */
+  async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
     const { partition, offset, state } = this.lookup(group, topic, handle);
     const o = state.get(offset);
+    // Moved already (an answer the client lost): done.
+    if (!o && offset < state.nextScan) return;
+    const current = this.current(state, topic, partition, offset, handle, group);
+    current.toDeadLetter = true;
+    await this.deadLetter(group, topic, partition, state, offset, current);
+  }
+
+  /** The outstanding delivery `handle` names, or INVALID_RECEIPT_HANDLE. */
+  private current(state: QueueState, topic: string, partition: number, offset: bigint, handle: string, group: string): Outstanding {
+    const o = state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
-    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-    o.handle = this.handles.issue(partition, offset);
-    o.deadline = Date.now() + invisibleMs;
-    return o.handle;
+    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
+    return o;
+  }
+
+  /**
+   * Moves an outstanding message to the DLQ. Meanwhile it can be neither
+   * acked (its handle is voided) nor redelivered (no deadline); once stored
+   * it leaves the state, freeing its message group and the committed offset.
+   */
+  private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
+    o.deadline = Infinity;
+    o.handle = '';
+    try {
+      const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
+      // Gone (retention): nothing to move.
+      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+      if (state.get(offset) === o) state.drop(offset);
+      this.broker.wakePartition(topic, partition);
+      await this.commit(group, topic, partition, state);
+    } catch (err) {
+      this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
+      if (state.get(offset) === o) o.deadline = Date.now() + DEAD_LETTER_RETRY_MS;
+    }
   }
 
   private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; state: QueueState } {
@@ -140,28 +240,80 @@ export class PopService {
   private collect(state: QueueState, req: PopRequest): Popped[] {
     const tp = { topic: req.topic, partition: req.partition };
     state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
+    const settings = this.broker.groupConfigs.settings(req.group);
+    const t = this.broker.topics.get(req.topic)!;
+    const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
     const out: Popped[] = [];
     const now = Date.now();
-    const take = (r: StoredRecord): void => {
+    const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle);
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, {
+        messageGroup,
+        renewFor: req.renewFor,
+        renewMs: req.invisibleMs,
+        renewUntil: now + MAX_RENEW_MS,
+      });
       const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
       out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
     };
+    const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.
     for (const offset of state.expired(now)) {
-      if (out.length >= req.batchSize) return out;
-      const r = this.readFrom(tp, offset).records.find((s) => s.offset === offset);
+      const o = state.get(offset)!;
+      if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
+        o.deadline = now + o.renewMs;
+        continue;
+      }
+      if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
+        o.toDeadLetter = true;
+        void this.deadLetter(req.group, req.topic, req.partition, state, offset, o);
+        continue;
+      }
+      if (out.length >= req.batchSize) continue;
+      const r = recordAt(offset);
       if (!r || !tagMatches(req.filter, recordTag(r.record))) state.drop(offset);
-      else take(r);
+      else take(r, o.messageGroup);
+    }
+    // Then the next of each message group whose previous one is done, in order.
+    for (const { group, offset } of state.fifo.ready()) {
+      if (out.length >= req.batchSize) return out;
+      state.fifo.shift(group);
+      const r = recordAt(offset);
+      if (r) take(r, group);
     }
     const hw = this.broker.engine.highWatermark(tp);
-    while (out.length < req.batchSize && state.nextScan < hw) {
-      const { records, end } = this.readFrom(tp, state.nextScan);
+    // With a tag filter and a tag index, records whose code cannot match are
+    // passed over unread, and the log is read one batch at a time from each
+    // record that may match.
+    const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
+    const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
+    const window = new CodeWindow(this.broker.engine, tp);
+    while (out.length < req.batchSize && state.nextScan < hw && state.fifo.held < MAX_HELD) {
+      // What is read past the records this receive still takes is read again by the next one: ask for about those.
+      let want = req.batchSize - out.length;
+      if (codes) {
+        const next = window.nextMayMatch(state.nextScan, hw, (c) => codeMayMatch(req.filter, codes, c));
+        if (next > state.nextScan) {
+          state.nextScan = next;
+          continue;
+        }
+        // Only the run of records that may match.
+        want = Math.min(want, window.runLength(state.nextScan, hw, (c) => codeMayMatch(req.filter, codes, c)));
+      }
+      // As many bytes as the queue's batches so far suggest; a short run (or
+      // no estimate yet) reads exactly its first batch (the engine returns at
+      // least one whole batch), so nothing past it is read.
+      const readBytes = (codes && want <= SHORT_RUN) || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
+      const { records, end, bytesPerRecord } = this.readFrom(tp, state.nextScan, readBytes);
+      if (bytesPerRecord > 0) state.bytesPerRecord = bytesPerRecord;
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
-        if (out.length >= req.batchSize) return out;
-        if (tagMatches(req.filter, recordTag(r.record))) take(r);
+        if (out.length >= req.batchSize || state.fifo.held >= MAX_HELD) return out;
+        if (tagMatches(req.filter, recordTag(r.record))) {
+          const group = fifo ? recordMessageGroup(r.record) : null;
+          if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
+          else take(r, group);
+        }
         state.nextScan = r.offset + 1n;
       }
       if (end <= state.nextScan && records.length === 0) break;
@@ -170,11 +322,13 @@ export class PopService {
     return out;
   }
 
-  /** Records from the batch holding `offset` on, up to SCAN_BYTES; `end` is the offset after the last whole batch. */
-  private readFrom(tp: { topic: string; partition: number }, offset: bigint): { records: StoredRecord[]; end: bigint } {
-    const bytes = readBytesAt(this.broker.engine, tp, offset, SCAN_BYTES);
+  /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch); `end` is the offset after the last whole batch. */
+  private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): { records: StoredRecord[]; end: bigint; bytesPerRecord: number } {
+    const bytes = readBytesAt(this.broker.engine, tp, offset, Math.max(1, maxBytes));
+    this.logBytesRead += bytes.length;
     const records: StoredRecord[] = [];
     let end = offset;
+    let bytesPerRecord = 0;
     let at = 0;
     while (at + BATCH_HEADER_BYTES <= bytes.length) {
       const h = readBatchHeader(bytes, at);
@@ -194,8 +348,9 @@ export class PopService {
       }
       end = last + 1n;
       at += size;
+      bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
     }
-    return { records, end };
+    return { records, end, bytesPerRecord };
   }
 
   private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {
@@ -212,5 +367,49 @@ export class PopService {
       }
     });
     return state.commitChain;
+  }
+}
+
+/**
+ * Tag codes of a queue from the engine's index, read CODES_PER_STEP at a
+ * time and kept while one receive scans, so a run of matching records costs
+ * one index read, not one each.
+ */
+class CodeWindow {
+  private from = 0n;
+  private codes: BigInt64Array = new BigInt64Array(0);
+  private step = FIRST_CODES;
+
+  constructor(private readonly engine: Broker['engine'], private readonly tp: { topic: string; partition: number }) {}
+
+  private at(offset: bigint, hw: bigint): bigint | null {
+    if (offset < this.from || offset >= this.from + BigInt(this.codes.length)) {
+      const n = hw - offset < BigInt(this.step) ? Number(hw - offset) : this.step;
+      this.codes = this.engine.tagCodes!(this.tp, offset, n);
+      this.from = offset;
+      this.step = Math.min(MAX_CODES, this.step * 2);
+      if (this.codes.length === 0) return null;
+    }
+    return this.codes[Number(offset - this.from)]!;
+  }
+
+  /** The first offset from `offset` whose code may match (or hw, or where the index gives no codes). */
+  nextMayMatch(offset: bigint, hw: bigint, mayMatch: (code: bigint) => boolean): bigint {
+    let o = offset;
+    for (; o < hw; o++) {
+      const c = this.at(o, hw);
+      if (c === null || mayMatch(c)) return o;
+    }
+    return o;
+  }
+
+  /** How many records from `offset` on may match, within the window. */
+  runLength(offset: bigint, hw: bigint, mayMatch: (code: bigint) => boolean): number {
+    let n = 0;
+    for (let o = offset; o < hw && o < this.from + BigInt(this.codes.length); o++, n++) {
+      const c = this.at(o, hw);
+      if (c === null || !mayMatch(c)) break;
+    }
+    return Math.max(1, n);
   }
 }

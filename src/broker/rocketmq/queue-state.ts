@@ -1,31 +1,52 @@
 // What one consumer group has taken from one queue (topic partition), in the
-// pop model of RocketMQ 5's SimpleConsumer: offsets below `nextScan` have
-// been looked at; of those, the ones still outstanding were handed out and
-// not yet acked, each invisible to other receives until its deadline. The
-// group's committed offset is the lowest outstanding offset (or nextScan):
-// the contiguous prefix that is acked or filtered out. In memory only: after
-// a restart everything from the committed offset on is delivered again.
+// pop model of RocketMQ 5's consumers: offsets below `nextScan` have been
+// looked at; of those, the ones still outstanding were handed out and not
+// yet acked, each invisible to other receives until its deadline, and (FIFO
+// delivery) some are held back behind an earlier message of their message
+// group. The group's committed offset is the lowest outstanding or held
+// offset (or nextScan): the contiguous prefix that is acked, dead-lettered
+// or filtered out. In memory only: after a restart everything from the
+// committed offset on is delivered again, from attempt 1.
+import { FifoHolds } from './fifo-holds.js';
 
 export interface Outstanding {
   /** Deliveries so far, 1 on the first. */
   attempt: number;
-  /** Date.now() after which the message may be delivered again. */
+  /** Date.now() after which the message may be delivered again (Infinity while it moves to the DLQ). */
   deadline: number;
   /** The receipt handle of the latest delivery; only it acks or renews. */
   handle: string;
+  /** Its message group, when delivered in FIFO order. */
+  messageGroup: string | null;
+  /** A push consumer's delivery: renewed while this client stays connected. */
+  renewFor: string | null;
+  /** The invisible time each renewal adds. */
+  renewMs: number;
+  /** Renewal stops here, so a stuck consumer cannot hold a message forever. */
+  renewUntil: number;
+  /** Bound for the dead-letter queue (attempts used up, or forwarded by the client). */
+  toDeadLetter: boolean;
+}
+
+export interface DeliveryOptions {
+  messageGroup: string | null;
+  renewFor: string | null;
+  renewMs: number;
+  renewUntil: number;
 }
 
 export type AckOutcome = 'acked' | 'already-done' | 'stale-handle' | 'never-delivered';
 
 export class QueueState {
-  // Insertion order is offset order: new entries come from the scan, which
-  // only moves up, and redelivery updates an entry in place.
   private readonly outstanding = new Map<bigint, Outstanding>();
+  readonly fifo = new FifoHolds();
   /** Persisted (or being persisted) committed offset. */
   committed: bigint;
   nextScan: bigint;
   /** Serialises commits, so they reach the offset store in order. */
   commitChain: Promise<void> = Promise.resolve();
+  /** Bytes per record of the queue's last batch read (0: none yet): how much a scan asks the log for. */
+  bytesPerRecord = 0;
 
   constructor(start: bigint) {
     this.committed = start;
@@ -33,15 +54,17 @@ export class QueueState {
   }
 
   lowWatermark(): bigint {
-    for (const offset of this.outstanding.keys()) return offset;
-    return this.nextScan;
+    let low = this.nextScan;
+    for (const offset of this.outstanding.keys()) if (offset < low) low = offset;
+    const held = this.fifo.lowest();
+    return held !== null && held < low ? held : low;
   }
 
   /** Outstanding offsets whose invisible time is over, oldest first. */
   expired(now: number): bigint[] {
     const out: bigint[] = [];
     for (const [offset, o] of this.outstanding) if (o.deadline <= now) out.push(offset);
-    return out;
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The earliest invisible deadline, or null with nothing outstanding. */
@@ -56,28 +79,31 @@ export class QueueState {
   }
 
   /** Hands out `offset` (again): returns the delivery attempt. */
-  deliver(offset: bigint, deadline: number, handle: string): number {
+  deliver(offset: bigint, deadline: number, handle: string, d: DeliveryOptions): number {
+    if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.outstanding.get(offset);
     if (o) {
       o.attempt++;
-      o.deadline = deadline;
-      o.handle = handle;
+      Object.assign(o, { deadline, handle, ...d });
       return o.attempt;
     }
-    this.outstanding.set(offset, { attempt: 1, deadline, handle });
+    this.outstanding.set(offset, { attempt: 1, deadline, handle, toDeadLetter: false, ...d });
     return 1;
   }
 
-  /** Forgets an outstanding offset (its record is gone, or no longer matches). */
+  /** Forgets an outstanding offset (acked, dead-lettered, gone, or no longer matching); frees its message group. */
   drop(offset: bigint): void {
+    const o = this.outstanding.get(offset);
+    if (!o) return;
     this.outstanding.delete(offset);
+    if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
   }
 
   ack(offset: bigint, handle: string): AckOutcome {
     const o = this.outstanding.get(offset);
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
     if (o.handle !== handle) return 'stale-handle';
-    this.outstanding.delete(offset);
+    this.drop(offset);
     return 'acked';
   }
 
@@ -86,8 +112,9 @@ export class QueueState {
     if (this.nextScan < logStart) this.nextScan = logStart;
     if (this.nextScan > highWatermark) this.nextScan = highWatermark;
     for (const offset of [...this.outstanding.keys()]) {
-      if (offset < logStart || offset >= highWatermark) this.outstanding.delete(offset);
+      if (offset < logStart || offset >= highWatermark) this.drop(offset);
     }
+    this.fifo.clamp(logStart, highWatermark);
     if (this.committed > highWatermark) this.committed = highWatermark;
   }
 }

@@ -19,6 +19,8 @@ export interface RocketMqEndpoint {
   port: number;
   /** ReceiveMessage calls being served now (long polls included). */
   receiving(): number;
+  /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
+  logBytesRead(): number;
   close(): Promise<void>;
 }
 
@@ -49,9 +51,10 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     return true;
   }, (m) => log('warn', m));
   transactions.start();
+  const clients = new Map<string, number>();
   const ctx: ServiceContext = {
     broker,
-    pop: new PopService(broker, (m) => log('warn', m)),
+    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id)),
     timer,
     transactions,
     producers,
@@ -59,6 +62,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     log,
     telemetry: new Set(),
     receiving: 0,
+    clients,
   };
   server.addService(messagingService(), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
@@ -76,6 +80,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     host: address.host,
     port: address.port,
     receiving: () => ctx.receiving,
+    logBytesRead: () => ctx.pop.logBytesRead,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Telemetry streams never end by themselves: end them, so shutdown can complete.

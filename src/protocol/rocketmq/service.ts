@@ -6,6 +6,7 @@ import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
 import { checkMessage, maxBodyBytes, PublishError } from '../../broker/rocketmq/publish.js';
+import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
@@ -34,7 +35,18 @@ export interface ServiceContext {
   telemetry: Set<grpc.ServerDuplexStream<Pb, Pb>>;
   /** ReceiveMessage calls inside the broker now (long polls included): for stats and tests. */
   receiving: number;
+  /** Open Telemetry streams per client id: a client with one is connected (push consumers' deliveries are renewed meanwhile). */
+  clients: Map<string, number>;
 }
+
+/** The client id every client request carries (BaseClient.getRequestMetadata: x-mq-client-id), or null. */
+function clientIdOf(call: { metadata: grpc.Metadata }): string | null {
+  const v = call.metadata.get('x-mq-client-id')[0];
+  return v === undefined || v === '' ? null : String(v);
+}
+
+/** How long a push consumer's message (no invisible duration asked, auto renew) stays invisible per renewal, as RocketMQ's proxy. */
+const AUTO_RENEW_INVISIBLE_MS = 60_000;
 
 const MIN_INVISIBLE_MS = 1_000;
 const MAX_INVISIBLE_MS = 12 * 3600 * 1000;
@@ -64,14 +76,14 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCal
   };
 }
 
-/** The client id every official client sends in its metadata (x-mq-client-id). */
-export function clientIdOf(call: { metadata: grpc.Metadata }): string {
-  const v = call.metadata.get('x-mq-client-id')[0];
-  return typeof v === 'string' ? v : '';
-}
 
 function topicName(r: Pb | null | undefined): string {
   return typeof r?.name === 'string' ? r.name : '';
+}
+
+/** The stored topic a consumer's topic resource names (`%DLQ%g` is DLQ.g: system-topics.ts). */
+function consumedTopic(r: Pb | null | undefined): string {
+  return storedTopic(topicName(r));
 }
 
 function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb | null | undefined): Pb[] {
@@ -110,7 +122,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const storeHost = (): string => `${ctx.advertised().host}:${ctx.advertised().port}`;
 
   const queryRoute = unary(ctx, 'QueryRoute', async (call) => {
-    const name = topicName(call.request.topic);
+    const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };
   });
@@ -124,7 +136,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const parsed = messages.map(incoming);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
-    const entries = await sendEntries(ctx, parsed, clientIdOf(call));
+    const entries = await sendEntries(ctx, parsed, clientIdOf(call) ?? '');
     const failed = entries.find((e) => e.status.code !== 'OK');
     return { status: failed ? failed.status : OK, entries };
   });
@@ -142,7 +154,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const ackMessage = unary(ctx, 'AckMessage', async (call) => {
     const group = topicName(call.request.group);
-    const topic = topicName(call.request.topic);
+    const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
     const entries: Pb[] = [];
     for (const e of (call.request.entries ?? []) as Pb[]) {
@@ -160,17 +172,36 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   });
 
   const changeInvisibleDuration = unary(ctx, 'ChangeInvisibleDuration', async (call) => {
-    const topic = topicName(call.request.topic);
+    const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
     const ms = durationMs(call.request.invisibleDuration);
-    if (ms === null || ms < MIN_INVISIBLE_MS || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
-    const handle = ctx.pop.changeInvisible(topicName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms);
+    // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
+    if (ms === null || ms < 0 || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
+    const handle = ctx.pop.changeInvisible(topicName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms, MIN_INVISIBLE_MS);
     return { status: OK, receiptHandle: handle };
+  });
+
+  const forwardToDeadLetterQueue = unary(ctx, 'ForwardMessageToDeadLetterQueue', async (call) => {
+    const group = topicName(call.request.group);
+    if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    const topic = consumedTopic(call.request.topic);
+    existingTopic(ctx, topic);
+    await ctx.pop.forwardToDeadLetter(group, topic, String(call.request.receiptHandle ?? ''));
+    return { status: OK };
+  });
+
+  // Pop consumption needs no balancing: every client of the group is
+  // assigned every queue, and the broker hands each message to one of them.
+  const queryAssignment = unary(ctx, 'QueryAssignment', async (call) => {
+    const name = consumedTopic(call.request.topic);
+    existingTopic(ctx, name);
+    if (!topicName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    return { status: OK, assignments: routeOf(ctx, name, call.request.topic, call.request.endpoints).map((messageQueue) => ({ messageQueue })) };
   });
 
   const queryOffset = unary(ctx, 'QueryOffset', async (call) => {
     const mq: Pb | null = call.request.messageQueue;
-    const name = topicName(mq?.topic);
+    const name = consumedTopic(mq?.topic);
     existingTopic(ctx, name);
     const partition = Number(mq?.id ?? 0);
     const policy = call.request.queryOffsetPolicy ?? 'BEGINNING';
@@ -189,13 +220,32 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     return { status: OK, offset: String(offset) };
   });
 
+  const groupPolicy = (group: string, topics: string[]) => {
+    const g = ctx.broker.groupConfigs.settings(group);
+    const fifoTopic = topics.some((t) => {
+      const info = ctx.broker.topics.get(storedTopic(t));
+      return info !== undefined && topicMessageType(info) === 'FIFO';
+    });
+    return { maxDeliveryAttempts: g.maxDeliveryAttempts, backoffSteps: g.backoffSteps, fifo: g.fifo && fifoTopic };
+  };
+
   const telemetry: grpc.handleBidiStreamingCall<Pb, Pb> = (call) => {
     ctx.telemetry.add(call);
+    const clientId = clientIdOf(call);
+    if (clientId !== null) ctx.clients.set(clientId, (ctx.clients.get(clientId) ?? 0) + 1);
+    let counted = clientId !== null;
+    const forget = (): void => {
+      if (!counted) return;
+      counted = false;
+      const n = (ctx.clients.get(clientId!) ?? 1) - 1;
+      if (n <= 0) ctx.clients.delete(clientId!);
+      else ctx.clients.set(clientId!, n);
+    };
     call.on('data', (cmd: Pb) => {
       try {
         if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
-        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientIdOf(call), ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(topicName));
-        const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker) });
+        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientId ?? '', ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(topicName));
+        const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker), groupPolicy });
         call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
       } catch (err) {
         ctx.log('error', `rocketmq Telemetry: ${(err as Error).stack ?? String(err)}`);
@@ -204,6 +254,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     });
     const done = (): void => {
       ctx.producers.remove(call);
+      forget();
       if (!ctx.telemetry.delete(call)) return;
       try {
         call.end();
@@ -215,6 +266,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     call.on('error', done);
     call.on('cancelled', () => {
       ctx.producers.remove(call);
+      forget();
       ctx.telemetry.delete(call);
     });
   };
@@ -244,10 +296,10 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     QueryRoute: queryRoute,
     Heartbeat: heartbeat,
     SendMessage: sendMessage,
-    QueryAssignment: unimplemented('QueryAssignment', 'PushConsumer: a later phase'),
+    QueryAssignment: queryAssignment,
     ReceiveMessage: receiveMessage,
     AckMessage: ackMessage,
-    ForwardMessageToDeadLetterQueue: unimplemented('ForwardMessageToDeadLetterQueue', 'retry and DLQ: a later phase'),
+    ForwardMessageToDeadLetterQueue: forwardToDeadLetterQueue,
     PullMessage: pullMessage,
     UpdateOffset: unimplemented('UpdateOffset', 'PullConsumer'),
     GetOffset: unimplemented('GetOffset', 'PullConsumer'),
@@ -266,10 +318,12 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   const group = topicName(r.group);
   if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
   const mq: Pb | null = r.messageQueue;
-  const topic = topicName(mq?.topic);
+  const topic = consumedTopic(mq?.topic);
   existingTopic(ctx, topic);
   const filter = tagFilter(r.filterExpression);
-  const invisibleMs = durationMs(r.invisibleDuration);
+  // Auto renew (push consumers): the broker keeps the message invisible while the client is connected.
+  const renewFor = r.autoRenew === true ? clientIdOf(call) : null;
+  const invisibleMs = durationMs(r.invisibleDuration) ?? (renewFor !== null ? AUTO_RENEW_INVISIBLE_MS : null);
   if (invisibleMs === null || invisibleMs < MIN_INVISIBLE_MS || invisibleMs > MAX_INVISIBLE_MS) {
     throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs ?? 'missing'}${invisibleMs === null ? '' : ' ms'}: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
   }
@@ -290,6 +344,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
     invisibleMs,
     pollMs,
     cancelled: () => call.cancelled,
+    renewFor,
   }).finally(() => ctx.receiving--);
   if (call.cancelled) return; // taken messages come back when their invisible time ends
   if (popped.length === 0) {

@@ -4,6 +4,7 @@
 // the backoff policy (it must be exponential: PublishingSettings.sync
 // asserts it) and the largest body they may send; consumers get the
 // subscription back with the receive batch limit and long-polling timeout.
+import { DEFAULT_GROUP_POLICY, pushConsumerSettings, type GroupPolicy } from './push-settings.js';
 import type { Status } from './status.js';
 import { OK, status } from './status.js';
 
@@ -16,6 +17,8 @@ export const DEFAULT_LONG_POLLING_MS = 20_000;
 
 export interface ServerLimits {
   maxBodyBytes: number;
+  /** A consumer group's retry policy and FIFO mode, for the topics it subscribes to (absent: RocketMQ's defaults, not FIFO). */
+  groupPolicy?: (group: string, topics: string[]) => GroupPolicy;
 }
 
 export function answerSettings(client: Pb, limits: ServerLimits): { status: Status; settings?: Pb } {
@@ -56,12 +59,16 @@ export function answerSettings(client: Pb, limits: ServerLimits): { status: Stat
           },
         },
       };
-    case 'PUSH_CONSUMER':
+    case 'PUSH_CONSUMER': {
+      const topics = ((client.subscription?.subscriptions ?? []) as Pb[]).map((e) => String(e.topic?.name ?? ''));
+      const policy = limits.groupPolicy?.(String(client.subscription?.group?.name ?? ''), topics) ?? DEFAULT_GROUP_POLICY;
+      return { status: OK, settings: pushConsumerSettings(client, common, policy, MAX_RECEIVE_BATCH, DEFAULT_LONG_POLLING_MS) };
+    }
     case 'PULL_CONSUMER':
     case 'LITE_PUSH_CONSUMER':
     case 'LITE_SIMPLE_CONSUMER':
-      return { status: status('NOT_IMPLEMENTED', `${client.clientType} clients are not supported by mqlab yet: use Producer and SimpleConsumer`) };
+      return { status: status('NOT_IMPLEMENTED', `${client.clientType} clients are not supported by mqlab yet: use Producer, SimpleConsumer or PushConsumer`) };
     default:
-      return { status: status('UNRECOGNIZED_CLIENT_TYPE', `client type ${client.clientType ?? 'none'}: expected PRODUCER or SIMPLE_CONSUMER`) };
+      return { status: status('UNRECOGNIZED_CLIENT_TYPE', `client type ${client.clientType ?? 'none'}: expected PRODUCER, SIMPLE_CONSUMER or PUSH_CONSUMER`) };
   }
 }

@@ -8,6 +8,7 @@ import type { HandlerContext } from './context.js';
 /** Kafka's ConfigResource.Type */
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
+export const RESOURCE_GROUP = 32;
 
 /** The error name and message of a refusal; anything else is a bug and is rethrown. */
 function refusal(err: unknown): { code: number; message: string } {
@@ -88,6 +89,7 @@ const SOURCE_CODES: Record<ConfigEntry['source'], number> = {
   DYNAMIC_BROKER_CONFIG: 2,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
+  GROUP_CONFIG: 8,
 };
 
 export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest, apiVersion: number): object {
@@ -131,7 +133,8 @@ export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest
       if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
       return broker.configs.describeTopic(t.configs);
     }
-    throw new BrokerError('INVALID_REQUEST', `resource type ${type} has no configs here (2 topic, 4 broker)`);
+    if (type === RESOURCE_GROUP) return broker.groupConfigs.describe(name);
+    throw new BrokerError('INVALID_REQUEST', `resource type ${type} has no configs here (2 topic, 4 broker, 32 group)`);
   }
 }
 
@@ -171,8 +174,11 @@ export function alterConfigs(ctx: HandlerContext, req: AlterConfigsRequest, incr
           const t = broker.topics.get(res.resourceName);
           const all = incremental || !t ? changes : withReverts(changes, broker.configs.describeTopic(t.configs));
           broker.alterTopicConfigs(res.resourceName, all, req.validateOnly);
+        } else if (res.resourceType === RESOURCE_GROUP) {
+          const all = incremental ? changes : withReverts(changes, broker.groupConfigs.describe(res.resourceName));
+          broker.groupConfigs.alter(res.resourceName, all, req.validateOnly);
         } else {
-          throw new BrokerError('INVALID_REQUEST', `resource type ${res.resourceType} has no configs here (2 topic, 4 broker)`);
+          throw new BrokerError('INVALID_REQUEST', `resource type ${res.resourceType} has no configs here (2 topic, 4 broker, 32 group)`);
         }
         return { ...base, errorCode: 0, errorMessage: null };
       } catch (err) {
@@ -186,6 +192,6 @@ export function alterConfigs(ctx: HandlerContext, req: AlterConfigsRequest, incr
 /** The non-incremental form: every dynamically set config not named is deleted. */
 function withReverts(changes: { name: string; value: string | null }[], current: readonly ConfigEntry[]): { name: string; value: string | null }[] {
   const named = new Set(changes.map((c) => c.name));
-  const reverts = current.filter((e) => (e.source === 'DYNAMIC_BROKER_CONFIG' || e.source === 'DYNAMIC_TOPIC_CONFIG') && !named.has(e.name)).map((e) => ({ name: e.name, value: null }));
+  const reverts = current.filter((e) => (e.source === 'DYNAMIC_BROKER_CONFIG' || e.source === 'DYNAMIC_TOPIC_CONFIG' || e.source === 'GROUP_CONFIG') && !named.has(e.name)).map((e) => ({ name: e.name, value: null }));
   return [...changes, ...reverts];
 }

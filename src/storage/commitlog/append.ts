@@ -17,20 +17,24 @@ import type { Queue } from './queues.js';
  * returns the commit-log fds written. Consume-queue fds written (tails
  * making room) go to `queueFds`, also when it throws: they need syncing.
  */
-export function appendEntries(log: CommitLog, q: Queue, bytes: Buffer, prepared: PreparedAppend, nowMs: number, queueFds: number[]): number[] {
+export function appendEntries(log: CommitLog, q: Queue, bytes: Buffer, prepared: PreparedAppend, nowMs: number, queueFds: number[], tagCodes?: BigInt64Array): number[] {
   // The first header may use the queue's reusable buffer: the log writes it before returning.
   const entries: EntryBytes[] = prepared.batches.map((b, i) => ({
     header: q.headers.encode(nowMs, b.baseOffset, b.recordCount, b.size, i > 0),
     batch: bytes.subarray(b.at, b.at + b.size),
   }));
-  const offsets = prepared.nextOffset - prepared.batches[0]!.baseOffset;
+  const first = prepared.batches[0]!.baseOffset;
+  const offsets = prepared.nextOffset - first;
+  // Codes that do not cover the append exactly are not trusted: the entries say "not known".
+  const codes = tagCodes?.length === offsets ? tagCodes : undefined;
   let stage = 'consume queues';
   try {
     q.cq.dispatch.makeRoom(q.cq, offsets, log.end, queueFds);
     stage = 'commit log';
     const { positions, fds } = log.append(entries, nowMs); // cuts itself back on failure
     prepared.batches.forEach((b, i) => {
-      q.cq.push(positions[i]! - entries[i]!.header.length, positions[i]!, b.size, b.lastOffsetDelta + 1);
+      const n = b.lastOffsetDelta + 1;
+      q.cq.push(positions[i]! - entries[i]!.header.length, positions[i]!, b.size, n, codes?.subarray(b.baseOffset - first, b.baseOffset - first + n));
       q.marks.add(b.baseOffset, b.lastOffsetDelta + 1, b.size, b.maxTimestamp);
     });
     return fds;

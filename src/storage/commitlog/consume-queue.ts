@@ -123,10 +123,10 @@ export class ConsumeQueue {
    * in-memory tail: readable at once, written by spill(). Call
    * dispatch.makeRoom first.
    */
-  push(entryStart: number, batchPosition: number, batchBytes: number, count: number): void {
+  push(entryStart: number, batchPosition: number, batchBytes: number, count: number, tagCodes?: BigInt64Array): void {
     if (this.tail.count === 0) this.dispatch.joined(this);
     const capacity = this.tail.capacity;
-    this.tail.push(entryStart, batchPosition, batchBytes, count);
+    this.tail.push(entryStart, batchPosition, batchBytes, count, tagCodes);
     this.dispatch.entries += count;
     this.dispatch.bufferBytes += this.tail.capacity - capacity;
   }

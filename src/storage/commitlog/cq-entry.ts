@@ -10,7 +10,7 @@
 //        8 ├──────────────────────────────┤  (its first byte, after the entry header)
 //          │ batchBytes           int32   │  the whole batch
 //       12 ├──────────────────────────────┤
-//          │ tagsCode             int64   │  tag hash code; 0 until tags exist
+//          │ tagsCode             int64   │  RocketMQ's tag code (tag-code.ts); 0: not known
 //       20 └──────────────────────────────┘
 //
 // RocketMQ stores the message's own position (the entry header's); storing
@@ -56,6 +56,10 @@ export function batchPositionAt(buf: Buffer, at: number): number {
 
 export function batchBytesAt(buf: Buffer, at: number): number {
   return buf.readInt32BE(at + CQ_BATCH_BYTES_AT);
+}
+
+export function tagsCodeAt(buf: Buffer, at: number): bigint {
+  return buf.readBigInt64BE(at + CQ_TAGS_CODE_AT);
 }
 
 export function readCqEntry(buf: Buffer, at: number): CqEntry {

@@ -2,7 +2,7 @@
 // to its files in one write (cq-dispatch.ts says when). The tail continues
 // the files: its entry i is for offset (the files' end) + i. Nothing here
 // touches disk.
-import { CQ_ENTRY_BYTES, writeCqEntries } from './cq-entry.js';
+import { CQ_ENTRY_BYTES, CQ_TAGS_CODE_AT, writeCqEntries } from './cq-entry.js';
 
 /** The first buffer; it doubles as entries come, so a queue that sees one small append holds 1 KiB, not a full tail. */
 const FIRST_BYTES = 1024;
@@ -18,12 +18,17 @@ export class CqTail {
    */
   entryStart = 0;
 
-  /** Adds `n` identical entries for the batch at `batchPosition`, inside the entry at `entryStart`. */
-  push(entryStart: number, batchPosition: number, batchBytes: number, n: number): void {
+  /**
+   * Adds `n` entries for the batch at `batchPosition`, inside the entry at
+   * `entryStart`: identical but for their tag codes, when given (one per entry).
+   */
+  push(entryStart: number, batchPosition: number, batchBytes: number, n: number, tagCodes?: BigInt64Array): void {
     if (this.count === 0) this.entryStart = entryStart;
     const end = (this.count + n) * CQ_ENTRY_BYTES;
     if (this.buf === null || this.buf.length < end) this.grow(end);
-    writeCqEntries(this.buf!, this.count * CQ_ENTRY_BYTES, batchPosition, batchBytes, n);
+    const at = this.count * CQ_ENTRY_BYTES;
+    writeCqEntries(this.buf!, at, batchPosition, batchBytes, n);
+    if (tagCodes) for (let i = 0; i < n; i++) this.buf!.writeBigInt64BE(tagCodes[i]!, at + i * CQ_ENTRY_BYTES + CQ_TAGS_CODE_AT);
     this.count += n;
   }
 

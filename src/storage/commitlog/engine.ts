@@ -44,6 +44,7 @@ import { Checkpoint } from './checkpoint.js';
 import { CommitLog, DEFAULT_COMMITLOG_FILE_BYTES } from './commitlog.js';
 import { ConsumeQueue, DEFAULT_CQ_FILE_ENTRIES } from './consume-queue.js';
 import { CqDispatch } from './cq-dispatch.js';
+import { CQ_ENTRY_BYTES, tagsCodeAt } from './cq-entry.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
@@ -81,6 +82,8 @@ export class CommitLogEngine implements StorageEngine {
   private registry!: QueueRegistry;
   private checkpoint!: Checkpoint;
   private opened = false;
+  /** Consume-queue bytes read for tag codes (consumers filtering by tag). */
+  private tagIndexBytes = 0;
 
   constructor(private readonly options: EngineOptions, tuning: CommitLogTuning = {}) {
     this.flusher = new Flusher(options.flush);
@@ -179,7 +182,7 @@ export class CommitLogEngine implements StorageEngine {
     const queueFds: number[] = [];
     let logFds: number[];
     try {
-      logFds = appendEntries(this.cl, q, batches, prepared, nowMs, queueFds);
+      logFds = appendEntries(this.cl, q, batches, prepared, nowMs, queueFds, options?.tagCodes);
     } catch (err) {
       // A full disk, most likely: write the tails while small writes may
       // still fit (a big batch failed), so a restart need not rebuild them.
@@ -250,6 +253,20 @@ export class CommitLogEngine implements StorageEngine {
     else this.counters.commitLogReads += regions.length; // the transfer reads each region once
     for (const r of regions) r.file.hold();
     return { regions, bytes: regions.reduce((n, r) => n + r.length, 0), highWatermark: BigInt(next), logStartOffset: BigInt(start) };
+  }
+
+  /** Tag codes from the consume-queue entries: the first of the two reads only. */
+  tagCodes(tp: TopicPartition, offset: bigint, count: number): BigInt64Array {
+    const q = this.get(tp);
+    const from = Number(offset);
+    const n = from < q.cq.startOffset ? 0 : Math.max(0, Math.min(count, q.cq.nextOffset - from));
+    const codes = new BigInt64Array(n);
+    if (n === 0) return codes;
+    const buf = q.cq.read(from, n, Buffer.allocUnsafe(n * CQ_ENTRY_BYTES));
+    this.counters.consumeQueueReads++;
+    this.tagIndexBytes += buf.length;
+    for (let i = 0; i < n; i++) codes[i] = tagsCodeAt(buf, i * CQ_ENTRY_BYTES);
+    return codes;
   }
 
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
@@ -337,6 +354,7 @@ export class CommitLogEngine implements StorageEngine {
       commitLogReads: this.counters.commitLogReads,
       timeSearchProbes: this.counters.timeSearchProbes,
       commitLogFiles: this.cl?.files.length ?? 0,
+      tagIndexBytes: this.tagIndexBytes,
     };
   }
 

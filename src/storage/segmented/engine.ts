@@ -46,6 +46,8 @@ export class SegmentedEngine implements StorageEngine {
   private readonly log: (m: string) => void;
   private clean = false;
   private opened = false;
+  /** Bytes of segment tag indexes read (consumers filtering by tag). */
+  private tagIndexBytes = 0;
 
   constructor(private readonly options: EngineOptions) {
     this.flusher = new Flusher(options.flush);
@@ -115,7 +117,7 @@ export class SegmentedEngine implements StorageEngine {
     const log = this.get(tp);
     const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes);
     const nowMs = this.now();
-    const fd = log.append(batches, prepared, nowMs);
+    const fd = log.append(batches, prepared, nowMs, options?.tagCodes);
     const durable = this.flusher.afterWrite(fd);
     if (durable) await awaitOrDetach(durable, options);
     return {
@@ -136,6 +138,12 @@ export class SegmentedEngine implements StorageEngine {
       highWatermark: BigInt(log.nextOffset),
       logStartOffset: BigInt(log.logStartOffset),
     };
+  }
+
+  tagCodes(tp: TopicPartition, offset: bigint, count: number): BigInt64Array {
+    const r = this.get(tp).tagCodes(Number(offset), count);
+    this.tagIndexBytes += r.bytes;
+    return r.codes;
   }
 
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
@@ -185,7 +193,7 @@ export class SegmentedEngine implements StorageEngine {
       headerReads += log.headerReads();
       timeReads += log.timeLookupReads();
     }
-    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads };
+    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads, tagIndexBytes: this.tagIndexBytes };
   }
 
   private assertOpen(): void {

@@ -33,6 +33,7 @@ export class PartitionLog {
       } else {
         s.trust();
       }
+      s.tags.trim(s.nextOffset - s.baseOffset);
     }
     p.dropAfterGap(log);
     return p;
@@ -67,8 +68,8 @@ export class PartitionLog {
     return this.segments.reduce((n, s) => n + s.size, 0);
   }
 
-  /** Writes a prepared append; returns the fd written, for the flusher. */
-  append(bytes: Buffer, prepared: PreparedAppend, nowMs: number): number {
+  /** Writes a prepared append (and its tag codes, if any); returns the fd written, for the flusher. */
+  append(bytes: Buffer, prepared: PreparedAppend, nowMs: number, tagCodes?: BigInt64Array): number {
     if (this.active.size > 0 && this.active.size + bytes.length > this.segmentBytes) {
       try {
         this.active.persistIndexes();
@@ -79,6 +80,9 @@ export class PartitionLog {
       }
     }
     this.active.append(bytes, prepared.batches, nowMs);
+    if (tagCodes && tagCodes.length === prepared.nextOffset - prepared.batches[0]!.baseOffset) {
+      this.active.tags.write(prepared.batches[0]!.baseOffset - this.active.baseOffset, tagCodes);
+    }
     return this.active.fd;
   }
 
@@ -102,6 +106,15 @@ export class PartitionLog {
       return [verify ? s.verify(region) : region];
     }
     return [];
+  }
+
+  /** Tag codes from `offset` (see TagIndex), up to `count`, within one segment; and the index bytes read. */
+  tagCodes(offset: number, count: number): { codes: BigInt64Array; bytes: number } {
+    const end = Math.min(offset + count, this.nextOffset);
+    const s = [...this.segments].reverse().find((x) => x.baseOffset <= offset);
+    if (!s || offset >= end) return { codes: new BigInt64Array(0), bytes: 0 };
+    const n = Math.min(end, s === this.active ? end : s.nextOffset) - offset;
+    return s.tags.read(offset - s.baseOffset, n);
   }
 
   /**

@@ -19,6 +19,7 @@ import { BatchReader } from './batch-reader.js';
 import { SegmentReads } from './segment-reads.js';
 import { SegmentTimeLookup } from './segment-time.js';
 import { INDEX_INTERVAL_BYTES, OffsetIndex, TimeIndex } from './sparse-index.js';
+import { TagIndex } from './tag-index.js';
 
 export function segmentName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
@@ -45,6 +46,8 @@ export class LogSegment {
   private readonly times = new SegmentTimeLookup(this);
   /** Batch-head preads besides the fetch path's (recovery, verify). */
   private otherHeaderReads = 0;
+  /** RocketMQ tag codes per offset (tag-index.ts), for topics that carry them. */
+  readonly tags: TagIndex;
 
   private constructor(
     readonly dir: string,
@@ -61,6 +64,7 @@ export class LogSegment {
     this.size = size;
     this.nextOffset = baseOffset;
     this.lastAppendMs = nowMs;
+    this.tags = new TagIndex(`${join(dir, segmentName(baseOffset))}.tags`);
   }
 
   get fd(): number {
@@ -282,6 +286,7 @@ export class LogSegment {
 
   close(): void {
     this.persistIndexes();
+    this.tags.close();
     this.file.close();
     closeSync(this.indexFd);
     closeSync(this.timeFd);
@@ -290,6 +295,6 @@ export class LogSegment {
   deleteFiles(): void {
     this.close();
     const p = LogSegment.paths(this.dir, this.baseOffset);
-    for (const f of [p.log, p.index, p.time]) rmSync(f, { force: true });
+    for (const f of [p.log, p.index, p.time, this.tags.path]) rmSync(f, { force: true });
   }
 }

@@ -1,0 +1,38 @@
+// The retry backoff ladder: how long a message a consumer failed waits
+// before its next delivery, by the attempt that failed. RocketMQ's default
+// is its delay levels 3 to 18 (what a failed message of a push consumer
+// waited in RocketMQ 4's retry topic, and what RocketMQ 5's proxy sends push
+// consumers as their customized backoff); past the last step the last one
+// repeats.
+export const DEFAULT_LADDER = '10s,30s,1m,2m,3m,4m,5m,6m,7m,8m,9m,10m,20m,30m,1h,2h';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const STEP = /^(\d{1,9})(ms|s|m|h)$/;
+/** A step longer than the longest invisible time a message can have makes no sense. */
+const MAX_STEP_MS = 12 * 3_600_000;
+const MAX_STEPS = 64;
+
+/** The steps in ms, or a reason the value is not a ladder. */
+export function parseLadder(value: string): number[] | string {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.length > MAX_STEPS) return `1 to ${MAX_STEPS} steps, like ${DEFAULT_LADDER}`;
+  const steps: number[] = [];
+  for (const p of parts) {
+    const m = STEP.exec(p);
+    if (!m) return `"${p}" is not a duration: a number with ms, s, m or h, like 10s`;
+    const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+    if (ms > MAX_STEP_MS) return `"${p}" is over 12h, the longest invisible time`;
+    steps.push(ms);
+  }
+  return steps;
+}
+
+export function checkLadder(value: string): string | null {
+  const r = parseLadder(value);
+  return typeof r === 'string' ? r : null;
+}
+
+/** The wait after delivery `attempt` (1-based) failed. */
+export function backoffMs(steps: readonly number[], attempt: number): number {
+  return steps[Math.min(Math.max(attempt, 1), steps.length) - 1] ?? 0;
+}
