@@ -4,14 +4,15 @@ import type { ConfigEntry } from '../../broker/configs.js';
 import { BrokerError } from '../../broker/errors.js';
 import { errorCode } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
+import { errorMessage } from './error-message.js';
 
 /** Kafka's ConfigResource.Type */
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
 
 /** The error name and message of a refusal; anything else is a bug and is rethrown. */
-function refusal(err: unknown): { code: number; message: string } {
-  if (err instanceof BrokerError) return { code: errorCode(err.code), message: err.message };
+function refusal(err: unknown): { code: number; message: string | null } {
+  if (err instanceof BrokerError) return { code: errorCode(err.code), message: errorMessage(err.message) };
   throw err;
 }
 
