@@ -1,12 +1,13 @@
 // What the Kafka listener fuzzer found (test/fuzz-kafka.test.ts), one test
 // each, named by the seed and plan that found it. Each request is valid as
 // far as the protocol goes; each used to get its connection closed,
-// because the broker's answer could not be encoded.
+// because the broker's answer could not be encoded or its handler threw.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
 import { ApiKeys } from '../src/protocol/kafka/index.js';
 import { MAX_ERROR_MESSAGE_CHARS } from '../src/server/handlers/error-message.js';
 import { encodeSubscription } from '../src/client/consumer-protocol.js';
+import { encodeBatch, readBatchHeader } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 
@@ -67,5 +68,29 @@ describe('requests the fuzzer found closing their connection', () => {
     const produced = await conn.request(ApiKeys.Produce, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: LONGEST, partitionData: [{ index: 0, records: numberedBatch('x', 1) }] }] });
     expect(produced.responses[0]!.partitionResponses[0]!.errorCode).not.toBe(0);
     expect(produced.responses[0]!.partitionResponses[0]!.errorMessage?.length ?? 0).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
+  });
+
+  it('seed 3, plan 11092: a batch stamped with the largest int64 leaves its topic deletable and the broker closable', async () => {
+    const batch = encodeBatch({ baseTimestamp: 2n ** 63n - 1n, records: [{ key: null, value: Buffer.from('late'), headers: [], timestamp: 2n ** 63n - 1n }] });
+    expect(readBatchHeader(batch, 0).maxTimestamp).toBe(2n ** 63n - 1n);
+    // Its own broker: it restarts it.
+    let own = await startTestBroker();
+    let c = await KafkaConnection.open('127.0.0.1', own.port, 'findings');
+    // The time index takes an entry per 4 KiB of log: the late batch comes after more than that.
+    for (const records of [numberedBatch('x'.repeat(100), 50), batch]) {
+      const produced = await c.request(ApiKeys.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'fz-late', partitionData: [{ index: 0, records }] }] });
+      expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    }
+    // A clean restart persists the time index (where 2^63 - 1, held as a Number, became 2^63) and reads it back.
+    c.close();
+    own = await own.restart();
+    c = await KafkaConnection.open('127.0.0.1', own.port, 'findings');
+    try {
+      const deleted = await c.request(ApiKeys.DeleteTopics, 3, { topicNames: ['fz-late'], timeoutMs: 5000 });
+      expect(deleted.responses[0]!.errorCode).toBe(0);
+    } finally {
+      c.close();
+      await own.destroy();
+    }
   });
 });
