@@ -33,7 +33,8 @@ async function untilClosed(port: number, talk: (s: Socket) => void): Promise<Out
   let text = '';
   s.on('data', (d: Buffer) => (text += d.toString('latin1')));
   s.on('error', () => undefined);
-  const closed = once(s, 'close');
+  // Not once(): an error (EPIPE, once the server has answered and closed) would reject it.
+  const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
   talk(s);
   await closed;
   return { text, afterMs: performance.now() - started };
