@@ -10,29 +10,19 @@ import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-node
 import { encodeBatch } from '../src/records/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { seededRandom } from '../src/lab/random.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const SEED = Number(process.env.MQLAB_TEST_SEED ?? Date.now() % 100_000);
 console.log(`rocketmq-fifo seed ${SEED} (MQLAB_TEST_SEED=${SEED} repeats it)`);
 
-/** mulberry32: small, seedable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GROUPS = ['A', 'B', 'C'];
 const PER_GROUP = 5;
 
 /** A seeded interleaving of A-0..A-4, B-0..B-4, C-0..C-4, each group in order. */
 function interleaving(seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed, 'fifo').next;
   const left = new Map(GROUPS.map((g) => [g, 0]));
   const out: string[] = [];
   while (out.length < GROUPS.length * PER_GROUP) {

@@ -15,22 +15,13 @@ import { Broker } from '../../src/broker/broker.js';
 import { PopService } from '../../src/broker/rocketmq/pop-service.js';
 import { encodeBatch } from '../../src/records/index.js';
 import { table } from '../lib/stats.js';
+import { seededRandom } from '../../src/lab/random.js';
 
 const { values: args } = parseArgs({ options: { records: { type: 'string', default: '20000' }, seed: { type: 'string' } } });
 const RECORDS = Number(args.records);
 const SEED = Number(args.seed ?? Date.now() % 100_000);
 console.log(`seed ${SEED} (--seed ${SEED} repeats it), ${RECORDS} records of 1 KiB`);
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   engine: string;
@@ -48,7 +39,7 @@ async function run(engine: string, selectivity: number, index: boolean): Promise
   try {
     await broker.open();
     broker.createTopic('t', 1, index ? { 'message.type': 'NORMAL' } : {});
-    const next = random(SEED);
+    const next = seededRandom(SEED, 'tag-filter').next;
     const body = Buffer.alloc(1024, 'x');
     for (let i = 0; i < RECORDS; i++) {
       const tag = next() < selectivity ? 'hit' : 'miss';

@@ -1,6 +1,7 @@
 // Timing delayed deliveries: each received message stamped with when its
 // receive returned (acked at once), and a seeded generator for delays.
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { seededRandom } from '../../src/lab/random.js';
 
 export interface Received {
   m: MessageView;
@@ -22,14 +23,7 @@ export async function receiveStamped(c: SimpleConsumer, count: number, timeoutMs
   return out;
 }
 
-/** A small seeded generator (mulberry32), so a failing run can be repeated. */
+/** A seeded generator (src/lab/random.ts), so a failing run can be repeated. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed, 'rocketmq-timing').next;
 }
