@@ -82,6 +82,8 @@ export class Connection {
   private closed = false;
   private pausedForRoom = false;
   private flushScheduled = false;
+  /** A bad request was seen: the answers before it go out, then the connection closes. */
+  private draining = false;
   /** Response bytes answered but not yet handed to the kernel: waiting in order, or queued behind a slow reader. */
   private unsent = 0;
 
@@ -126,7 +128,17 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Reads nothing more and starts nothing more; closes once the sends queued so far have gone (or failed). */
+  private closeAfterSends(reason: string): void {
+    this.draining = true;
+    this.socket.pause();
+    for (const f of this.backlog.splice(0)) this.budget.give(f.length);
+    const close = (): void => this.close(reason);
+    this.transfer.send(this.socket, null, []).then(close, close);
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.draining) return;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
@@ -143,6 +155,7 @@ export class Connection {
   }
 
   private pump(): void {
+    if (this.draining) return;
     // Slots count until their response is handed to the transfer, so
     // responses waiting behind a slow head-of-line request are bounded too;
     // responses handed over but unsent (a slow reader) count in bytes.
@@ -225,15 +238,16 @@ export class Connection {
 
   /** Sends the responses at the head of the line that are ready, in order. */
   private flush(): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     const ready: Slot[] = [];
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const s = this.slots.shift()!;
       if (s.error !== undefined) {
         this.sendAll(ready);
         releaseResponse(s.response);
-        // A request we cannot answer (malformed, say): Kafka closes the connection.
-        this.close(`bad request: ${(s.error as Error).message ?? s.error}`);
+        // A request we cannot answer (malformed, say): Kafka closes the
+        // connection, once the answers to the requests before it have gone.
+        this.closeAfterSends(`bad request: ${(s.error as Error).message ?? s.error}`);
         return;
       }
       if (s.response !== null) ready.push(s);
@@ -292,7 +306,7 @@ export class Connection {
   }
 
   private applyBackpressure(): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     const busy = this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests || this.unsent >= this.limits.maxUnsentBytesPerConnection;
     const shared = this.budget.exhausted ? this.budget : this.responseBudget.exhausted ? this.responseBudget : null;
     if (busy || shared) {
