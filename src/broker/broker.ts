@@ -248,7 +248,14 @@ export class Broker {
         return { error: 'NONE', baseOffset: check.baseOffset, logAppendTimeMs: NO_OFFSET, logStartOffset: this.engine.logStartOffset(tp) };
       }
     }
-    const before = this.engine.highWatermark(tp);
+    let before: bigint;
+    try {
+      before = this.engine.highWatermark(tp);
+    } catch (err) {
+      // A topic whose partitions are being deleted (or created) right now.
+      if (err instanceof StorageError) return fail(err.code, err.message);
+      throw err;
+    }
     // Topics that declare a RocketMQ message type carry RocketMQ properties:
     // their records' tags go to the engine's tag index. Others stay zero-parse.
     const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
@@ -326,8 +333,16 @@ export class Broker {
     const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
     const t = this.topics.get(p.topic);
     if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
-    const hw = this.engine.highWatermark(tp);
-    const start = this.engine.logStartOffset(tp);
+    let hw: bigint;
+    let start: bigint;
+    try {
+      hw = this.engine.highWatermark(tp);
+      start = this.engine.logStartOffset(tp);
+    } catch (err) {
+      // A topic whose partitions are being deleted (or created) right now.
+      if (err instanceof StorageError) return { ...base, error: err.code };
+      throw err;
+    }
     if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
     const limit = Math.min(p.maxBytes, Math.max(budget, 0));
     if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
@@ -349,9 +364,9 @@ export class Broker {
     const t = this.topics.get(topic);
     if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NO_OFFSET, timestamp: NO_OFFSET };
     const tp = { topic, partition };
-    if (timestampMs === -1n) return { error: 'NONE', offset: this.engine.highWatermark(tp), timestamp: NO_OFFSET };
-    if (timestampMs === -2n) return { error: 'NONE', offset: this.engine.logStartOffset(tp), timestamp: NO_OFFSET };
     try {
+      if (timestampMs === -1n) return { error: 'NONE', offset: this.engine.highWatermark(tp), timestamp: NO_OFFSET };
+      if (timestampMs === -2n) return { error: 'NONE', offset: this.engine.logStartOffset(tp), timestamp: NO_OFFSET };
       const found = this.engine.offsetForTime(tp, timestampMs);
       return { error: 'NONE', offset: found?.offset ?? NO_OFFSET, timestamp: found?.timestamp ?? NO_OFFSET };
     } catch (err) {
