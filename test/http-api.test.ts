@@ -185,6 +185,15 @@ describe('HTTP API', () => {
       await expectError(streamed, 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('refuses JSON records that cannot fit in a batch before building them (each would cost a Buffer and an object)', async () => {
+      // Under the body limit (256 KiB here), but 18,000 records cannot fit in message.max.bytes (64 KiB here).
+      const many = { records: Array.from({ length: 18_000 }, () => ({ value: '' })) };
+      const body = await expectError(postJson(records, many), 413, 'MESSAGE_TOO_LARGE');
+      expect(body.message).toBe('18000 records take at least 126061 bytes as a batch, over the limit of 65536');
+      const big = await expectError(postJson(records, { records: [{ key: 'k', value: 'v'.repeat(70_000) }] }), 413, 'MESSAGE_TOO_LARGE');
+      expect(big.message).toMatch(/^1 record takes at least 70069 bytes/);
+    });
+
     it('refuses bad fetches: unknown partition 404, offset out of range 416, bad parameters 400', async () => {
       await expectError(fetch(`${base}/topics/nope/partitions/0/records?offset=0`), 404, 'UNKNOWN_TOPIC_OR_PARTITION');
       await expectError(fetch(`${base}/topics/orders/partitions/7/records?offset=0`), 404, 'UNKNOWN_TOPIC_OR_PARTITION');

@@ -9,6 +9,7 @@ import {
   ERROR_CODES,
   KAFKA_APIS,
   KAFKA_REGISTRY,
+  MAX_REQUEST_ELEMENTS,
   ProtocolError,
   Reader,
   UnsupportedVersionError,
@@ -607,6 +608,38 @@ describe('request frames', () => {
         expect(err).toBeInstanceOf(ProtocolError);
       }
     }
+  });
+
+  it('refuse strings that are not UTF-8, which would grow when echoed back (fuzz seed 4: a group joined with such a protocol type closed every later ListGroups, from plan 10169 on)', () => {
+    // A client id of two bytes that are no UTF-8: decoded, each would become U+FFFD, three bytes when written.
+    const err = thrown(() => decodeRequest(hex('0012 0000 00000001 0002 fffe')));
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as Error).message).toBe('malformed request: header field clientId string is not valid UTF-8');
+    expect(() => decodeRequest(hex('0003 0001 00000001 ffff 00000001 0003 ed a0 80'))).toThrow(/topics\[0\].name string is not valid UTF-8/);
+    expect(decodeRequest(hex('0003 0001 00000001 0002 c3a9 00000001 0004 f09f9880')).body).toEqual({ topics: [{ name: '😀' }], allowAutoTopicCreation: true });
+  });
+
+  it(`refuse more than ${MAX_REQUEST_ELEMENTS} array elements and tagged fields in one request, all arrays together`, () => {
+    const metadata = (names: number): Buffer => {
+      const w = new Writer();
+      w.int16(3).int16(1).int32(1).nullableString(null).int32(names);
+      for (let i = 0; i < names; i++) w.string('');
+      return bytesOf(w.finish());
+    };
+    expect((decodeRequest(metadata(MAX_REQUEST_ELEMENTS)).body as { topics: unknown[] }).topics).toHaveLength(MAX_REQUEST_ELEMENTS);
+    expect(() => decodeRequest(metadata(MAX_REQUEST_ELEMENTS + 1))).toThrow(
+      `malformed request: Metadata v1 field topics array of ${MAX_REQUEST_ELEMENTS + 1} elements takes the message past ${MAX_REQUEST_ELEMENTS} array elements and tagged fields`,
+    );
+    // Two arrays of 60,000 partitions each: neither alone is over, together they are.
+    const w = new Writer();
+    w.int16(9).int16(1).int32(1).nullableString(null).string('g').int32(2);
+    for (const topic of ['a', 'b']) {
+      w.string(topic).int32(60_000);
+      for (let i = 0; i < 60_000; i++) w.int32(i);
+    }
+    expect(() => decodeRequest(bytesOf(w.finish()))).toThrow(/topics\[1\].partitionIndexes array of 60000 elements takes the message past/);
+    // Tagged fields count too, and cannot claim more than two bytes each.
+    expect(() => decodeRequest(hex('0012 0003 00000001 ffff 7f'))).toThrow(/127 tagged fields need at least 254 bytes, 0 left/);
   });
 
   it('refuse a negative array length', () => {

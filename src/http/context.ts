@@ -2,6 +2,7 @@
 // server), and the request at hand (one small object per request).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { BodyBudget, BodyReading } from './body-budget.js';
 import type { BrokerMeter } from './metrics/broker-meter.js';
 import type { RouteMeter } from './metrics/http-meter.js';
 
@@ -13,6 +14,8 @@ export interface HttpContext {
   adminToken: string | null;
   /** Largest request body of a produce (record batches or their JSON). */
   maxBodyBytes: number;
+  /** Body bytes held across requests (maxBodyBytesInFlight). */
+  bodyBudget: BodyBudget;
   brokerMeter: BrokerMeter;
   /** Every route's meter, for /metrics. */
   routeMeters: readonly RouteMeter[];
@@ -30,4 +33,6 @@ export interface Call {
   /** The query string's parameters (the last of a repeated name wins). */
   query: Readonly<Record<string, string>>;
   meter: RouteMeter;
+  /** The body being read, whose bytes count against the budget until the request is answered. */
+  body: BodyReading | null;
 }

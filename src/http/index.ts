@@ -11,19 +11,20 @@ import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker/broker.js';
 import type { HttpContext, HttpLog } from './context.js';
 import { meterBroker } from './metrics/broker-meter.js';
+import { BodyBudget } from './body-budget.js';
+import { DEFAULT_HTTP_LIMITS, httpLimitsFrom, timeoutCheckIntervalMs, type HttpLimits } from './limits.js';
 import { Router } from './routes.js';
 
 export type { HttpLog } from './context.js';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 
-export interface HttpApiOptions {
+export interface HttpApiOptions extends Partial<HttpLimits> {
   /** Default 127.0.0.1: the admin routes are open when no token is set. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
   /** When set (non-empty), the admin routes need `Authorization: Bearer <token>`. */
   adminToken?: string | null;
-  /** Largest produce request body; default 16 MiB. The broker's message.max.bytes still applies to each batch. */
-  maxBodyBytes?: number;
   /** How long close() lets requests in flight (long polls) finish before cutting their connections; default 1000 ms. */
   closeGraceMs?: number;
   log?: HttpLog;
@@ -32,30 +33,53 @@ export interface HttpApiOptions {
 export interface HttpApi {
   host: string;
   port: number;
+  /** The limits in force (the options' over DEFAULT_HTTP_LIMITS). */
+  limits: HttpLimits;
+  /** Connections closed on arrival because maxConnections were open. */
+  readonly refusedConnections: number;
   /** Stops accepting, lets requests in flight finish (within closeGraceMs), closes every connection. */
   close(): Promise<void>;
 }
 
 export const DEFAULT_HTTP_PORT = 8080;
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = DEFAULT_HTTP_LIMITS.maxBodyBytes;
 
 export async function startHttpApi(broker: Broker, options: HttpApiOptions = {}): Promise<HttpApi> {
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}`);
+  const limits = httpLimitsFrom(options);
   const router = new Router();
   const log = options.log ?? (() => undefined);
   const ctx: HttpContext = {
     broker,
     adminToken: options.adminToken || null,
-    maxBodyBytes,
+    maxBodyBytes: limits.maxBodyBytes,
+    bodyBudget: new BodyBudget(limits.maxBodyBytesInFlight),
     brokerMeter: meterBroker(broker),
     routeMeters: router.meters,
     startedAt: performance.now(),
     log,
   };
-  // Node's defaults otherwise: keep-alive (5 s idle), TCP_NODELAY, and its
-  // 400/431 answers to requests that do not parse.
-  const server = createServer((req, res) => void router.handle(ctx, req, res));
+  // Node's parser answers what does not parse (400, 431 for a head over
+  // maxHeaderBytes, 408 past a timeout) and closes the connection; the
+  // limits are set rather than left to Node's defaults, which let a
+  // trickling client hold a connection for 60 s (head) or 300 s (request).
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
+      noDelay: true,
+    },
+    (req, res) => void router.handle(ctx, req, res),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  let refusedConnections = 0;
+  server.on('drop', (d?: { remoteAddress?: string }) => {
+    refusedConnections++;
+    log('warn', `HTTP API: refusing a connection from ${d?.remoteAddress ?? 'a client'}: ${limits.maxConnections} connections open`);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? DEFAULT_HTTP_PORT, options.host ?? '127.0.0.1', () => {
@@ -71,6 +95,10 @@ export async function startHttpApi(broker: Broker, options: HttpApiOptions = {})
   return {
     host: address.address,
     port: address.port,
+    limits,
+    get refusedConnections() {
+      return refusedConnections;
+    },
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? 1000);

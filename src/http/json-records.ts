@@ -5,7 +5,7 @@
 //   out: {"offset", "timestamp", "key", "value", "headers"} per record.
 // Strings are UTF-8. The raw paths (application/vnd.kafka.batch) carry any
 // bytes; this one is the convenience.
-import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, recordOffset, recordTimestamp, RecordBatchError, type RecordInput } from '../records/index.js';
+import { BATCH_HEADER_BYTES, decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, RECORD_MIN_BYTES, recordOffset, recordTimestamp, RecordBatchError, type RecordInput } from '../records/index.js';
 import { badRequest, kafkaError } from './errors.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -16,10 +16,37 @@ function optionalString(v: unknown, where: string): Buffer | null {
   return Buffer.from(v, 'utf8');
 }
 
-/** One uncompressed v2 batch of the body's records (checked field by field). */
-export function batchFromJson(body: unknown): { batch: Buffer; count: number } {
+/**
+ * The fewest bytes the records can take in a batch, from the lengths of
+ * their strings alone. Building the records costs a Buffer and an object
+ * each (a 16 MiB body of empty values is 1.3 million of them, over 500 MiB),
+ * so records that cannot fit are refused before any is built.
+ */
+function leastBatchBytes(records: readonly unknown[]): number {
+  let bytes = BATCH_HEADER_BYTES;
+  for (const r of records) {
+    bytes += RECORD_MIN_BYTES;
+    if (!isObject(r)) continue;
+    for (const v of [r.key, r.value]) if (typeof v === 'string') bytes += Buffer.byteLength(v);
+    if (Array.isArray(r.headers)) {
+      for (const h of r.headers as unknown[]) {
+        bytes += 2;
+        if (isObject(h)) for (const v of [h.key, h.value]) if (typeof v === 'string') bytes += Buffer.byteLength(v);
+      }
+    }
+  }
+  return bytes;
+}
+
+/** One uncompressed v2 batch of the body's records (checked field by field), refused if it would exceed `maxBatchBytes`. */
+export function batchFromJson(body: unknown, maxBatchBytes = Infinity): { batch: Buffer; count: number } {
   if (!isObject(body) || !Array.isArray(body.records) || body.records.length === 0) {
     throw badRequest('expected {"records": [{"key"?, "value", "headers"?, "timestamp"?}, ...]} with at least one record');
+  }
+  const least = leastBatchBytes(body.records);
+  if (least > maxBatchBytes) {
+    const n = body.records.length;
+    throw kafkaError('MESSAGE_TOO_LARGE', `${n} record${n === 1 ? '' : 's'} take${n === 1 ? 's' : ''} at least ${least} bytes as a batch, over the limit of ${maxBatchBytes}`);
   }
   const now = BigInt(Date.now());
   const records: RecordInput[] = body.records.map((r: unknown, i): RecordInput => {

@@ -11,32 +11,52 @@ function tooLarge(limit: number): HttpError {
  * The whole body, at most `limit` bytes. A body declared larger is refused
  * before any of it is read; one that grows past the limit (chunked) is cut
  * off. Either way the answer closes the connection, since skipping the rest
- * of a large body would cost as much as reading it.
+ * of a large body would cost as much as reading it. What is read counts
+ * against the server's body budget (reading pauses while it is spent) until
+ * the request is answered: the router gives it back.
  */
 export function readBody(call: Call, limit: number): Promise<Buffer> {
   const { req } = call;
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  const budget = call.ctx.bodyBudget.start();
+  call.body = budget;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      budget.end();
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
+        done();
         reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
+      if (!budget.take(chunk.length)) {
+        req.pause();
+        budget.waitForTurn(() => req.resume());
+      }
     };
     const onEnd = (): void => {
+      done();
       call.meter.bodyBytesIn += size;
       // The usual case, a body in one chunk, is used as it came: no copy.
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
+    // The client went away (or a timeout cut it off) before its body ended.
+    const onClose = (): void => {
+      done();
+      reject(new HttpError(400, 'INVALID_REQUEST', 'the request ended before its body did'));
+    };
     req.on('data', onData);
     req.on('end', onEnd);
+    req.on('close', onClose);
     req.once('error', reject);
   });
 }

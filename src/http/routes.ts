@@ -76,13 +76,18 @@ export class Router {
     const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const call: Call = { ctx, req, res, params: [], query: {}, meter: this.unmatched };
+    const call: Call = { ctx, req, res, params: [], query: {}, meter: this.unmatched, body: null };
     try {
       call.query = parseQuery(q < 0 ? '' : url.slice(q + 1));
       const route = this.match(q < 0 ? url : url.slice(0, q), req.method ?? 'GET', call);
       await route(call);
     } catch (err) {
       sendError(call, err);
+    } finally {
+      if (call.body) {
+        call.body.end();
+        ctx.bodyBudget.give(call.body.held);
+      }
     }
     call.meter.done(res.statusCode, (performance.now() - started) / 1000);
   }

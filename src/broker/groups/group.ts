@@ -19,6 +19,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Cancel, GroupClock } from './clock.js';
 
+/** At most this much of the client id goes into a member id (3 bytes a character at most in UTF-8). */
+export const MEMBER_ID_CLIENT_CHARS = 200;
+
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
 export interface Protocol {
@@ -76,8 +79,19 @@ export class Group {
     private readonly clock: GroupClock,
   ) {}
 
+  /**
+   * Kafka's form, client id then a UUID, with the client id cut short: a
+   * client id may take 32,767 bytes, and the id must still fit in the
+   * strings of the responses that carry it.
+   */
   newMemberId(clientId: string): string {
-    return `${clientId || 'member'}-${randomUUID()}`;
+    let prefix = clientId;
+    if (prefix.length > MEMBER_ID_CLIENT_CHARS) {
+      // Not between the halves of a surrogate pair: the client would get U+FFFD back, and its id would not match.
+      const high = prefix.charCodeAt(MEMBER_ID_CLIENT_CHARS - 1);
+      prefix = prefix.slice(0, high >= 0xd800 && high <= 0xdbff ? MEMBER_ID_CLIENT_CHARS - 1 : MEMBER_ID_CLIENT_CHARS);
+    }
+    return `${prefix || 'member'}-${randomUUID()}`;
   }
 
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */

@@ -39,7 +39,7 @@ export async function produceRecords(call: Call): Promise<void> {
   let batch = body;
   let recordCount: number | undefined;
   if (type === 'application/json') {
-    ({ batch, count: recordCount } = batchFromJson(parseJson(body)));
+    ({ batch, count: recordCount } = batchFromJson(parseJson(body), Number(broker.configs.get('message.max.bytes'))));
   }
 
   if (acks === 0) {

@@ -33,6 +33,16 @@ import { isFlexible, type Input, type MessageSpec } from './schema.js';
 
 const API_VERSIONS_KEY = 18;
 
+/**
+ * Array elements and tagged fields one request may hold, all its arrays
+ * together. A decoded element costs tens of times its wire bytes (an
+ * object or a string each, and usually an entry in the answer), so a
+ * 100 MiB frame of two-byte strings would take gigabytes. Ten times what
+ * this broker's own limits let a request name (10,000 partitions, 10,000
+ * groups); more closes the connection, as a frame over the size limit does.
+ */
+export const MAX_REQUEST_ELEMENTS = 100_000;
+
 export interface RequestHeader {
   apiKey: number;
   apiVersion: number;
@@ -94,7 +104,7 @@ function noTrailingBytes(r: Reader): void {
  * objects; its bytes and records fields are views of `frame`.
  */
 export function decodeRequest(frame: Buffer, registry: ApiRegistry = KAFKA_REGISTRY): DecodedRequest {
-  const r = new Reader(frame);
+  const r = new Reader(frame).limitElements(MAX_REQUEST_ELEMENTS);
   let header: RequestHeader;
   try {
     header = readHeaderV1(r);

@@ -37,6 +37,7 @@ export { declaredVersions, decode, encode, isValidVersion } from './codec.js';
 export { ERROR_CODES, errorCode, errorName, type ErrorName } from './error-codes.js';
 export { EncodeError, ProtocolError, UnsupportedVersionError, type ProtocolErrorCode } from './errors.js';
 export {
+  MAX_REQUEST_ELEMENTS,
   decodeRequest,
   decodeResponse,
   encodeRequest,

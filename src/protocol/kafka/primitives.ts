@@ -17,7 +17,9 @@
 // The Reader trusts nothing: every read checks that its bytes are there and
 // throws a ProtocolError (never a RangeError) when they are not, and every
 // length is checked for sign and against the bytes left before anything is
-// allocated. Bytes come back as zero-copy views of the frame.
+// allocated. Bytes come back as zero-copy views of the frame; strings must
+// be valid UTF-8. decodeRequest also bounds a request's array elements and
+// tagged fields, all arrays together (MAX_REQUEST_ELEMENTS).
 //
 // The Writer grows one buffer. Record data that lives in files is not copied
 // into it: `records()` with regions writes the length prefix, ends the

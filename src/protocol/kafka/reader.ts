@@ -1,5 +1,6 @@
 // Reads the protocol's primitive types from a frame (see primitives.ts for
 // the wire forms). Trusts nothing: every read checks its bytes are there.
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError, withinField } from './errors.js';
 import { INT16_MAX, INT32_MAX, UNSIGNED_VARINT_MAX_BYTES, UUID_BYTES, VARLONG_MAX_BYTES } from './primitives.js';
 
@@ -7,8 +8,17 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** What a request may still decode: array elements and tagged fields, shared with its tagged fields' readers. */
+interface ElementBudget {
+  readonly max: number;
+  left: number;
+}
+
+const UNBOUNDED: ElementBudget = { max: Infinity, left: Infinity };
+
 export class Reader {
   offset: number;
+  private elements = UNBOUNDED;
 
   /** Reads `buf` from `offset` up to (not including) `end`. */
   constructor(
@@ -24,6 +34,23 @@ export class Reader {
 
   get remaining(): number {
     return this.end - this.offset;
+  }
+
+  /**
+   * Bounds the array elements and tagged fields read from here on (with
+   * those of tagged fields' bodies). Each element becomes an object or a
+   * string here, tens of times its bytes on the wire, and a frame may be
+   * 100 MiB: the count of them must be bounded too.
+   */
+  limitElements(max: number): this {
+    this.elements = { max, left: max };
+    return this;
+  }
+
+  private countElements(n: number, what: string): void {
+    const e = this.elements;
+    if (n > e.left) throw ProtocolError.malformed(`${what} takes the message past ${e.max} array elements and tagged fields`);
+    e.left -= n;
   }
 
   private need(bytes: number): void {
@@ -149,8 +176,15 @@ export class Reader {
     return this.utf8(length);
   }
 
+  /**
+   * Kafka's strings are UTF-8. Bytes that are not would decode to U+FFFD,
+   * three bytes each when written back: a name echoed in an answer (a topic,
+   * a group's protocol type in ListGroups) could then outgrow the 32,767
+   * bytes a string may hold, and fail every answer that carries it.
+   */
   private utf8(length: number): string {
     this.need(length);
+    if (!isUtf8(this.buf.subarray(this.offset, this.offset + length))) throw ProtocolError.malformed('string is not valid UTF-8');
     const s = this.buf.toString('utf8', this.offset, this.offset + length);
     this.offset += length;
     return s;
@@ -220,6 +254,7 @@ export class Reader {
     if (count > this.remaining) {
       throw new ProtocolError('TRUNCATED', `array of ${count} elements needs at least ${plural(count, 'byte')}, ${this.remaining} left`);
     }
+    this.countElements(count, `array of ${count} elements`);
     const out: T[] = [];
     for (let i = 0; i < count; i++) {
       try {
@@ -241,11 +276,15 @@ export class Reader {
    */
   taggedFields(field: (tag: number, r: Reader) => boolean): void {
     const count = this.unsignedVarint();
+    // Each field takes at least two bytes (tag and size): a larger count cannot be honest.
+    if (count > this.remaining / 2) throw new ProtocolError('TRUNCATED', `${plural(count, 'tagged field')} need at least ${2 * count} bytes, ${this.remaining} left`);
+    this.countElements(count, plural(count, 'tagged field'));
     for (let i = 0; i < count; i++) {
       const tag = this.unsignedVarint();
       const size = this.unsignedVarint();
       this.need(size);
       const body = new Reader(this.buf, this.offset, this.offset + size);
+      body.elements = this.elements;
       this.offset += size;
       if (field(tag, body) && body.remaining !== 0) {
         throw ProtocolError.malformed(`tagged field ${tag} has ${plural(body.remaining, 'byte')} left unread`);

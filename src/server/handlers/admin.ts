@@ -4,6 +4,8 @@ import type { ConfigEntry } from '../../broker/configs.js';
 import { BrokerError } from '../../broker/errors.js';
 import { errorCode } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
+import { firstIndexes } from './duplicates.js';
+import { errorMessage } from './error-message.js';
 
 /** Kafka's ConfigResource.Type */
 export const RESOURCE_TOPIC = 2;
@@ -11,8 +13,8 @@ export const RESOURCE_BROKER = 4;
 export const RESOURCE_GROUP = 32;
 
 /** The error name and message of a refusal; anything else is a bug and is rethrown. */
-function refusal(err: unknown): { code: number; message: string } {
-  if (err instanceof BrokerError) return { code: errorCode(err.code), message: err.message };
+function refusal(err: unknown): { code: number; message: string | null } {
+  if (err instanceof BrokerError) return { code: errorCode(err.code), message: errorMessage(err.message) };
   throw err;
 }
 
@@ -94,11 +96,16 @@ const SOURCE_CODES: Record<ConfigEntry['source'], number> = {
 
 export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest, apiVersion: number): object {
   const { broker } = ctx;
+  // A resource answers with every config it has (about twenty for the broker) from a few bytes of
+  // request: repeated, it would make a 1 MiB request cost gigabytes. Kafka refuses duplicates in
+  // AlterConfigs; here they are refused in DescribeConfigs too.
+  const firstOf = firstIndexes(req.resources.map(resourceKey));
   return {
     throttleTimeMs: 0,
-    results: req.resources.map((res) => {
+    results: req.resources.map((res, i) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       try {
+        if (firstOf.get(resourceKey(res)) !== i) throw new BrokerError('INVALID_REQUEST', 'duplicate resource: each is described once per request');
         const entries = describeResource(ctx, res.resourceType, res.resourceName);
         const wanted = res.configurationKeys === null ? entries : entries.filter((e) => res.configurationKeys!.includes(e.name));
         return {
@@ -136,6 +143,10 @@ export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest
     if (type === RESOURCE_GROUP) return broker.groupConfigs.describe(name);
     throw new BrokerError('INVALID_REQUEST', `resource type ${type} has no configs here (2 topic, 4 broker, 32 group)`);
   }
+}
+
+function resourceKey(res: { resourceType: number; resourceName: string }): string {
+  return `${res.resourceType}\0${res.resourceName}`;
 }
 
 /** The broker resource is named by node id; "" means the cluster default, which is this broker too. */

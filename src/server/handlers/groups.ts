@@ -3,6 +3,7 @@
 // (DescribeGroups, ListGroups). The group leader (a client) chooses the
 // assignment; the coordinator only passes it on, as Kafka's does.
 import { errorCode } from '../../protocol/kafka/index.js';
+import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
 interface JoinGroupRequest {
@@ -139,9 +140,13 @@ interface DescribeGroupsRequest {
 }
 
 export function describeGroups(ctx: HandlerContext, req: DescribeGroupsRequest): object {
+  // A group answers with all its members from a few bytes of request: repeated, it would make one
+  // request cost its members times the repeats. A repeat gets INVALID_REQUEST and no members.
+  const firstOf = firstIndexes(req.groups);
   return {
     throttleTimeMs: 0,
-    groups: req.groups.map((id) => {
+    groups: req.groups.map((id, i) => {
+      if (firstOf.get(id) !== i) return { errorCode: errorCode('INVALID_REQUEST'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
       const d = ctx.broker.coordinator.describe(id);
       return {
         errorCode: 0,

@@ -17,7 +17,9 @@ interface MetadataRequest {
 export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: number): object {
   const { broker } = ctx;
   const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
-  const names = all ? broker.topics.list().map((t) => t.name) : req.topics!.map((t) => t.name ?? '');
+  // Each name once, as Kafka answers: a topic's entry lists all its partitions, so a name repeated
+  // 100,000 times in one request would otherwise cost as many copies of it.
+  const names = all ? broker.topics.list().map((t) => t.name) : [...new Set(req.topics!.map((t) => t.name ?? ''))];
   // Kafka auto-creates on Metadata when both the broker and (v4+) the client allow it.
   const autoCreate = !all && req.allowAutoTopicCreation !== false;
   const topics = names.map((name) => {

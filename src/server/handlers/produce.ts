@@ -4,6 +4,7 @@
 import type { Acks } from '../../broker/broker.js';
 import { errorCode } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
+import { errorMessage } from './error-message.js';
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -41,6 +42,6 @@ function partitionResponse(index: number, error: string, baseOffset: bigint, log
     logAppendTimeMs: -1n,
     logStartOffset,
     recordErrors: [],
-    errorMessage: error === 'NONE' ? null : message,
+    errorMessage: error === 'NONE' ? null : errorMessage(message),
   };
 }
