@@ -4,7 +4,8 @@
 // parse, bad JSON, wrong media types, chunked framing that lies, blind
 // flips and cuts), then heads over the size limit, bodies over 16 MiB
 // declared and streamed, a body that never ends, more connections than the
-// limit, and many large bodies at once. Every answer must be below 500,
+// limit, many large bodies at once, and many JSON fetches of the most
+// records an answer holds. Every answer must be below 500,
 // every connection must end, the broker must stay under 512 MiB and keep
 // serving, and the data written before must be intact. (Slow clients are
 // tested with short timeouts in http-limits.test.ts.)
@@ -14,7 +15,9 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_RECORDS } from '../src/http/json-records.js';
 import { DEFAULT_HTTP_LIMITS } from '../src/http/limits.js';
+import { encodeBatch } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { envCount, fuzzSeed, Prng } from './helpers/prng.js';
@@ -171,6 +174,18 @@ describe('the HTTP listener under abuse', () => {
     expect(answers.map((a) => a.problem)).toEqual(Array(10).fill(null));
     // The JSON bodies make batches over message.max.bytes (refused, after reading); the raw ones are 16 batches of 1 MB.
     expect(answers.map((a) => a.statuses[0])).toEqual([...Array(6).fill(413), ...Array(4).fill(200)]);
+  });
+
+  it('answers many JSON fetches of the most records an answer may hold at once', async () => {
+    // Batches just under message.max.bytes of empty records: 8 MiB of them decode to a million records.
+    const empty = encodeBatch({ baseTimestamp: 0n, records: Array.from({ length: 115_000 }, () => ({ key: null, value: Buffer.alloc(0), headers: [] })) });
+    for (let i = 0; i < 8; i++) {
+      const put = await exchange(port, Buffer.concat([Buffer.from(head('POST', '/topics/fz-tiny/partitions/0/records', { 'Content-Type': 'application/vnd.kafka.batch', 'Content-Length': empty.length })), empty]), DEADLINE_MS);
+      expect(put.statuses).toEqual([200]);
+    }
+    const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/topics/fz-tiny/partitions/0/records?offset=0&format=json&maxBytes=${8 * MiB}`).then((r) => r.json())));
+    sample();
+    expect(answers.map((a: { records: unknown[] }) => a.records.length)).toEqual(Array(8).fill(MAX_JSON_RECORDS));
   });
 
   it('ends as it began: serving, within 512 MiB, and saying nothing unexpected', async () => {
