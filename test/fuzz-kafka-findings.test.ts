@@ -4,12 +4,13 @@
 // because the broker's answer could not be encoded or its handler threw.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
-import { ApiKeys } from '../src/protocol/kafka/index.js';
+import { ApiKeys, bytesOf, decodeResponse, encodeRequest, errorCode } from '../src/protocol/kafka/index.js';
 import { MAX_ERROR_MESSAGE_CHARS } from '../src/server/handlers/error-message.js';
 import { encodeSubscription } from '../src/client/consumer-protocol.js';
 import { encodeBatch, readBatchHeader } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { RawClient } from './helpers/raw-client.js';
 
 /** The longest string a request may carry. */
 const LONGEST = 'z'.repeat(0x7fff);
@@ -68,6 +69,31 @@ describe('requests the fuzzer found closing their connection', () => {
     const produced = await conn.request(ApiKeys.Produce, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: LONGEST, partitionData: [{ index: 0, records: numberedBatch('x', 1) }] }] });
     expect(produced.responses[0]!.partitionResponses[0]!.errorCode).not.toBe(0);
     expect(produced.responses[0]!.partitionResponses[0]!.errorMessage?.length ?? 0).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
+  });
+
+  it('seed 1712210520, plan 792: a topic produced to while DeleteTopics deletes its partitions is not recreated on the half-deleted ones', async () => {
+    const own = await startTestBroker({ 'num.partitions': '3' });
+    const c = await KafkaConnection.open('127.0.0.1', own.port, 'findings');
+    const produceTo1 = (records: Buffer) => ({ acks: 1, timeoutMs: 5000, topicData: [{ name: 'fz-race', partitionData: [{ index: 1, records }] }] });
+    try {
+      expect((await c.request(ApiKeys.Produce, 7, produceTo1(numberedBatch('old', 5)))).responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      // One write: requests of a connection run concurrently, so the produce runs while the deletion
+      // waits between partitions (it used to auto-create the topic on the partitions not deleted yet,
+      // old data and all, which the deletion then removed from under it: every later request naming
+      // them closed its connection).
+      const raw = await RawClient.connect(own.port);
+      const frames = [encodeRequest(ApiKeys.DeleteTopics, 3, 1, 'race', { topicNames: ['fz-race'], timeoutMs: 5000 }), encodeRequest(ApiKeys.Produce, 7, 2, 'race', produceTo1(numberedBatch('racing', 1)))];
+      raw.send(Buffer.concat(frames.map(bytesOf).flatMap((f) => [Buffer.from(Uint32Array.of(f.length).buffer).reverse(), f])));
+      expect(decodeResponse(ApiKeys.DeleteTopics, 3, (await raw.next())!).body.responses[0]!.errorCode).toBe(0);
+      expect(decodeResponse(ApiKeys.Produce, 7, (await raw.next())!).body.responses[0]!.partitionResponses[0]!.errorCode).toBe(errorCode('UNKNOWN_TOPIC_OR_PARTITION'));
+      raw.close();
+      // Deleted: the next produce creates the topic afresh, its partitions empty.
+      const again = await c.request(ApiKeys.Produce, 7, produceTo1(numberedBatch('new', 1)));
+      expect(again.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    } finally {
+      c.close();
+      await own.destroy();
+    }
   });
 
   it('seed 3, plan 11092: a batch stamped with the largest int64 leaves its topic deletable and the broker closable', async () => {

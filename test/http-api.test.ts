@@ -3,7 +3,8 @@
 // JSON), and bad input answered clearly while the server keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpApi, type HttpApi } from '../src/http/index.js';
-import { decodeBatch } from '../src/records/index.js';
+import { MAX_JSON_RECORDS } from '../src/http/json-records.js';
+import { decodeBatch, encodeBatch } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { batchesIn, readRegions } from './helpers/regions.js';
@@ -116,6 +117,16 @@ describe('HTTP API', () => {
     expect(body.records[1]).toMatchObject({ offset: 2, key: 'k3', value: null });
     expect(body.records.map((x: { offset: number }) => x.offset)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(body.records[2].value).toBe('raw-0');
+  });
+
+  it('answers at most 10,000 records as JSON, with the offset to go on from', async () => {
+    // Empty records, 6,000 to a batch (under message.max.bytes, 64 KiB here): two batches, 12,000 records.
+    const empty = (n: number): Buffer => encodeBatch({ baseTimestamp: 0n, records: Array.from({ length: n }, () => ({ key: null, value: Buffer.alloc(0), headers: [] })) });
+    for (let i = 0; i < 2; i++) expect((await post('/topics/many/partitions/0/records', empty(6000), BATCH)).status).toBe(200);
+    const first = await (await fetch(`${base}/topics/many/partitions/0/records?offset=0&format=json`)).json();
+    expect([first.records.length, first.records.at(-1).offset, first.nextOffset]).toEqual([MAX_JSON_RECORDS, MAX_JSON_RECORDS - 1, MAX_JSON_RECORDS]);
+    const rest = await (await fetch(`${base}/topics/many/partitions/0/records?offset=${first.nextOffset}&format=json`)).json();
+    expect([rest.records.length, rest.records[0].offset, rest.nextOffset]).toEqual([12_000 - MAX_JSON_RECORDS, MAX_JSON_RECORDS, 12_000]);
   });
 
   it('long-polls: a fetch at the high watermark waits for the next append', async () => {

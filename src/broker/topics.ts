@@ -21,6 +21,11 @@ export interface TopicLimits {
 
 export class TopicRegistry {
   private readonly topics = new Map<string, TopicInfo>();
+  // Names whose partitions are still being deleted. A topic created again
+  // meanwhile (a produce auto-creating it, say) would reuse the partitions
+  // not deleted yet, old data and all, and then lose them to the deletion
+  // still under way; so it cannot be, until the deletion is done.
+  private readonly deleting = new Set<string>();
 
   constructor(
     private readonly engine: StorageEngine,
@@ -59,6 +64,7 @@ export class TopicRegistry {
 
   create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false): TopicInfo {
     if (this.topics.has(name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
+    if (this.deleting.has(name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${name}" is being deleted`);
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > this.limits.maxPartitionsPerTopic) {
       throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${partitions}`);
     }
@@ -78,8 +84,13 @@ export class TopicRegistry {
     const t = this.topics.get(name);
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
     this.topics.delete(name);
-    this.save();
-    for (let p = 0; p < t.partitions; p++) await this.engine.deletePartition({ topic: name, partition: p });
+    this.deleting.add(name);
+    try {
+      this.save();
+      for (let p = 0; p < t.partitions; p++) await this.engine.deletePartition({ topic: name, partition: p });
+    } finally {
+      this.deleting.delete(name);
+    }
   }
 
   setConfig(name: string, key: string, value: string | null): void {

@@ -19,8 +19,8 @@ export function readBody(call: Call, limit: number): Promise<Buffer> {
   const { req } = call;
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
-  const budget = call.ctx.bodyBudget.start();
-  call.body = budget;
+  const reading = call.ctx.bodyBudget.start();
+  call.body = reading;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -28,7 +28,7 @@ export function readBody(call: Call, limit: number): Promise<Buffer> {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
-      budget.end();
+      reading.end();
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -38,9 +38,9 @@ export function readBody(call: Call, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
-      if (!budget.take(chunk.length)) {
+      if (!reading.take(chunk.length)) {
         req.pause();
-        budget.waitForTurn(() => req.resume());
+        reading.waitForTurn(() => req.resume());
       }
     };
     const onEnd = (): void => {

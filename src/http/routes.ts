@@ -13,7 +13,8 @@
 //        raw:  application/vnd.kafka.batch, whole batches from the one holding `offset` (the last may be cut
 //              at maxBytes, as in Kafka; the first comes whole even past it); the body is sent from the log
 //              files by the transfer strategy in force. Headers X-High-Watermark, X-Log-Start-Offset.
-//        json: {topic, partition, highWatermark, logStartOffset, nextOffset, records: [{offset, timestamp, key, value, headers}]}
+//        json: {topic, partition, highWatermark, logStartOffset, nextOffset, records: [{offset, timestamp, key, value, headers}]},
+//              at most 10,000 records (nextOffset follows the last one given)
 //   GET  /admin/transfer-strategy                {strategy, strategies}                     admin token
 //   PUT  /admin/transfer-strategy                {strategy} or ?strategy= -> {strategy, previous}   admin token
 //

@@ -11,6 +11,14 @@ import { sendJson } from '../respond.js';
 
 export const BATCH_MEDIA_TYPE = 'application/vnd.kafka.batch';
 
+/**
+ * JSON bodies are held to this many bytes per byte of message.max.bytes (8 MiB
+ * by default): the JSON of a batch that fits is smaller (its strings as
+ * they are, or escaped at worst six bytes a byte), and parsing JSON takes
+ * about six times its size in memory, so a larger body could only cost.
+ */
+export const JSON_BYTES_PER_BATCH_BYTE = 8;
+
 function acksParam(value: string | undefined): Acks {
   switch (value) {
     case undefined:
@@ -35,11 +43,12 @@ export async function produceRecords(call: Call): Promise<void> {
   if (type !== BATCH_MEDIA_TYPE && type !== 'application/json') {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${BATCH_MEDIA_TYPE} (record batches) or application/json (records), got "${type || 'none'}"`);
   }
-  const body = await readBody(call, maxBodyBytes);
+  const maxBatchBytes = Number(broker.configs.get('message.max.bytes'));
+  const body = await readBody(call, type === 'application/json' ? Math.min(maxBodyBytes, JSON_BYTES_PER_BATCH_BYTE * maxBatchBytes) : maxBodyBytes);
   let batch = body;
   let recordCount: number | undefined;
   if (type === 'application/json') {
-    ({ batch, count: recordCount } = batchFromJson(parseJson(body), Number(broker.configs.get('message.max.bytes'))));
+    ({ batch, count: recordCount } = batchFromJson(parseJson(body), maxBatchBytes));
   }
 
   if (acks === 0) {

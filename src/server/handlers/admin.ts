@@ -97,8 +97,7 @@ const SOURCE_CODES: Record<ConfigEntry['source'], number> = {
 export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest, apiVersion: number): object {
   const { broker } = ctx;
   // A resource answers with every config it has (about twenty for the broker) from a few bytes of
-  // request: repeated, it would make a 1 MiB request cost gigabytes. Kafka refuses duplicates in
-  // AlterConfigs; here they are refused in DescribeConfigs too.
+  // request: repeated, it would make a 1 MiB request cost gigabytes. No client needs a repeat.
   const firstOf = firstIndexes(req.resources.map(resourceKey));
   return {
     throttleTimeMs: 0,
