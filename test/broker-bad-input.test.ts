@@ -111,6 +111,20 @@ describe('bad input to a running broker', () => {
     await othersStillServed();
   });
 
+  it('answers the frames that came before a bad length in the same write, then closes', async () => {
+    for (const bad of [Buffer.from([0xff, 0xff, 0xff, 0xf0]), Buffer.from([0x10, 0, 0, 0])]) {
+      const c = await client();
+      const before = broker.broker.engine.highWatermark({ topic: 'bad', partition: 0 });
+      c.send(Buffer.concat([produceFrame(7, numberedBatch('before-bad-length', 1)), produceFrame(8, numberedBatch('before-bad-length', 1)), bad]));
+      expect(produceError(await c.next())).toBe(0);
+      expect(produceError(await c.next())).toBe(0);
+      expect(await c.next()).toBeNull();
+      expect(c.closed).toBe(true);
+      expect(broker.broker.engine.highWatermark({ topic: 'bad', partition: 0 })).toBe(before + 2n);
+    }
+    await othersStillServed();
+  });
+
   it('answers ApiVersions of an unknown version in the v0 layout with UNSUPPORTED_VERSION and its ranges', async () => {
     const c = await client();
     c.send(framed(Buffer.from([0, 18, 0, 99, 0, 0, 0, 7, 0xff, 0xff])));

@@ -78,7 +78,10 @@ export class Connection {
   private readonly slots: Slot[] = [];
   // Frames read but not yet started, held while maxInFlightRequests run (one
   // socket read can carry many frames; pausing the socket cannot undo that).
-  private readonly backlog: Buffer[] = [];
+  // A FrameError ends it: the stream broke there, after the frames before it.
+  private readonly backlog: (Buffer | FrameError)[] = [];
+  /** The byte stream broke (a bad frame size): nothing after it is read. */
+  private framingFailed = false;
   private closed = false;
   private pausedForRoom = false;
   private flushScheduled = false;
@@ -124,7 +127,7 @@ export class Connection {
       this.sent(s.unsent, s.unsentMemory);
       releaseResponse(s.response);
     }
-    for (const f of this.backlog.splice(0)) this.budget.give(f.length);
+    this.giveBacklog();
     this.socket.destroy();
   }
 
@@ -132,23 +135,34 @@ export class Connection {
   private closeAfterSends(reason: string): void {
     this.draining = true;
     this.socket.pause();
-    for (const f of this.backlog.splice(0)) this.budget.give(f.length);
+    this.giveBacklog();
     const close = (): void => this.close(reason);
     this.transfer.send(this.socket, null, []).then(close, close);
   }
 
+  private giveBacklog(): void {
+    for (const f of this.backlog.splice(0)) if (f instanceof Buffer) this.budget.give(f.length);
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.draining) return;
+    if (this.draining || this.framingFailed) return;
     let frames: Buffer[];
+    let failure: FrameError | null = null;
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
-      this.close(err instanceof FrameError ? err.message : String(err));
-      return;
+      if (!(err instanceof FrameError)) throw err;
+      failure = err;
+      frames = err.frames;
     }
     for (const frame of frames) {
       this.budget.take(frame.length);
       this.backlog.push(frame);
+    }
+    if (failure) {
+      // Like a bad request: the frames before it are answered, then the connection closes.
+      this.framingFailed = true;
+      this.backlog.push(failure);
     }
     this.pump();
     this.applyBackpressure();
@@ -175,7 +189,12 @@ export class Connection {
     this.responseBudget.give(memory);
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(frame: Buffer | FrameError): void {
+    if (frame instanceof FrameError) {
+      this.slots.push({ done: true, response: null, error: frame, bytes: 0, unsent: 0, unsentMemory: 0 });
+      this.scheduleFlush();
+      return;
+    }
     const request: KafkaRequest = {
       apiKey: frame.readInt16BE(0),
       apiVersion: frame.readInt16BE(2),
@@ -247,7 +266,7 @@ export class Connection {
         releaseResponse(s.response);
         // A request we cannot answer (malformed, say): Kafka closes the
         // connection, once the answers to the requests before it have gone.
-        this.closeAfterSends(`bad request: ${(s.error as Error).message ?? s.error}`);
+        this.closeAfterSends(s.error instanceof FrameError ? s.error.message : `bad request: ${(s.error as Error).message ?? s.error}`);
         return;
       }
       if (s.response !== null) ready.push(s);
@@ -307,7 +326,7 @@ export class Connection {
 
   private applyBackpressure(): void {
     if (this.closed || this.draining) return;
-    const busy = this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests || this.unsent >= this.limits.maxUnsentBytesPerConnection;
+    const busy = this.framingFailed || this.backlog.length > 0 || this.slots.length >= this.limits.maxInFlightRequests || this.unsent >= this.limits.maxUnsentBytesPerConnection;
     const shared = this.budget.exhausted ? this.budget : this.responseBudget.exhausted ? this.responseBudget : null;
     if (busy || shared) {
       this.socket.pause();

@@ -9,7 +9,11 @@ export const MIN_REQUEST_FRAME_BYTES = 8;
 export const MIN_RESPONSE_FRAME_BYTES = 4;
 
 export class FrameError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The complete frames that came before the bad size in the same push: they are good and due an answer. */
+    readonly frames: Buffer[] = [],
+  ) {
     super(message);
     this.name = 'FrameError';
   }
@@ -24,7 +28,10 @@ export class FrameDecoder {
     private readonly minFrameBytes = MIN_REQUEST_FRAME_BYTES,
   ) {}
 
-  /** Adds bytes; returns the complete frames (bodies, without the size). Throws FrameError on a bad size. */
+  /**
+   * Adds bytes; returns the complete frames (bodies, without the size).
+   * Throws FrameError on a bad size, carrying the frames before it.
+   */
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -32,8 +39,8 @@ export class FrameDecoder {
     for (;;) {
       if (this.buffered < 4) break;
       const size = this.peekSize();
-      if (size < this.minFrameBytes) throw new FrameError(`invalid frame size ${size} (a frame here is at least ${this.minFrameBytes} bytes)`);
-      if (size > this.maxFrameBytes) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`);
+      if (size < this.minFrameBytes) throw new FrameError(`invalid frame size ${size} (a frame here is at least ${this.minFrameBytes} bytes)`, frames);
+      if (size > this.maxFrameBytes) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`, frames);
       if (this.buffered < 4 + size) break;
       frames.push(this.take(4 + size).subarray(4));
     }
