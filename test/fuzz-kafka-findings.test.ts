@@ -119,4 +119,22 @@ describe('requests the fuzzer found closing their connection', () => {
       await own.destroy();
     }
   });
+
+  it.each(['segmented', 'commitlog'])('seed 12, plans 27386 and 7 more: ListOffsets by time reaching a batch stamped with the largest int64 answers it (%s)', async (engine) => {
+    const own = await startTestBroker({ 'mqlab.storage.engine': engine });
+    const c = await KafkaConnection.open('127.0.0.1', own.port, 'findings');
+    try {
+      const late = encodeBatch({ baseTimestamp: 2n ** 63n - 1n, records: [{ key: null, value: Buffer.from('late'), headers: [], timestamp: 2n ** 63n - 1n }] });
+      for (const records of [numberedBatch('early', 3), late]) {
+        const produced = await c.request(ApiKeys.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'fz-late-lookup', partitionData: [{ index: 0, records }] }] });
+        expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      }
+      // Used to close the connection: the answer's timestamp, 2^63 as a Number, did not encode as an int64.
+      const r = await c.request(ApiKeys.ListOffsets, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fz-late-lookup', partitions: [{ partitionIndex: 0, timestamp: 2n ** 62n }] }] });
+      expect(r.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, offset: 3n, timestamp: 2n ** 63n - 1n });
+    } finally {
+      c.close();
+      await own.destroy();
+    }
+  });
 });

@@ -143,9 +143,28 @@ describe('commitlog engine', () => {
     const f = join(cqDir(a), readdirSync(cqDir(a)).sort().at(-1)!);
     writeFileSync(f, Buffer.concat([readFileSync(f), Buffer.alloc(CQ_ENTRY_BYTES / 2, 0xee)]));
     engines.splice(0);
+    messages.length = 0;
     e = await open();
+    expect(messages.join('\n')).toMatch(new RegExp(`consume queue file ${f} is \\d+ bytes, not a whole number of ${CQ_ENTRY_BYTES}-byte entries; rebuilding it`));
     expect(e.highWatermark(a)).toBe(16n);
     expect(values(e, a)).toHaveLength(16);
+  });
+
+  it('refuses to serve from a consume-queue entry that points behind the one before it, naming the queue and offset', async () => {
+    let e = await open();
+    e.createPartition(a);
+    for (let i = 0; i < 4; i++) await e.append(a, numberedBatch(`p${i}`, 1));
+    await e.close();
+    engines.splice(0);
+    // Entry 3 made a copy of entry 1: in the log, whole and in range, but behind entry 2.
+    const f = join(cqDir(a), readdirSync(cqDir(a)).sort()[0]!);
+    const bytes = readFileSync(f);
+    bytes.copy(bytes, 3 * CQ_ENTRY_BYTES, CQ_ENTRY_BYTES, 2 * CQ_ENTRY_BYTES);
+    writeFileSync(f, bytes);
+    e = await open();
+    expect(() => e.read(a, 2n, 1 << 20)).toThrow(new RegExp(`consume queue ${cqDir(a)} entry for offset 3 points at position \\d+, behind the entry before it`));
+    // What lies before the damage is still served.
+    expect(e.read(a, 0n, 1).regions).toHaveLength(1);
   });
 
   it('rolls to a new commit-log file named by its start position, entries never spanning two', async () => {

@@ -38,7 +38,9 @@ export class ServeProcess {
 
   /** Starts `mqlab serve` on free ports with these extra flags and waits for its addresses. */
   static async start(dataDir: string, args: string[], http = false): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--quiet', ...(http ? ['--http-port', '0'] : ['--no-http']), ...args], {
+    // Not on RocketMQ's fixed default port unless asked: two test files running at once would collide there.
+    const rocketmq = args.some((a) => a === '--rocketmq-port' || a === '--no-rocketmq') ? [] : ['--no-rocketmq'];
+    const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--quiet', ...(http ? ['--http-port', '0'] : ['--no-http']), ...rocketmq, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let watch: ServeProcess | null = null;

@@ -42,8 +42,8 @@ export class ConsumeQueue {
   private readonly tail = new CqTail();
   /** The log start offset: entries before it point into deleted commit-log files. */
   startOffset = 0;
-  /** False if a file's size was not whole entries or files did not follow on (recovery needed). */
-  intact = true;
+  /** Why the files cannot be taken as they are (recovery rebuilds the queue), or null. */
+  defect: string | null = null;
   /** preads of the files. */
   reads = 0;
   /** Reads served (in part) from the in-memory tail. */
@@ -69,10 +69,10 @@ export class ConsumeQueue {
     for (const name of names) {
       const fd = openSync(join(dir, name), 'r+');
       const size = fstatSync(fd).size;
-      if (size % CQ_ENTRY_BYTES !== 0) cq.intact = false;
+      if (size % CQ_ENTRY_BYTES !== 0) cq.defect ??= `file ${join(dir, name)} is ${size} bytes, not a whole number of ${CQ_ENTRY_BYTES}-byte entries`;
       cq.files.push({ firstOffset: Number(name) / CQ_ENTRY_BYTES, fd, entries: Math.floor(size / CQ_ENTRY_BYTES) });
     }
-    cq.intact &&= cq.files.every((f, i) => i === cq.files.length - 1 || (f.entries === fileEntries && cq.files[i + 1]!.firstOffset === f.firstOffset + f.entries));
+    cq.defect ??= filesDefect(cq.files, fileEntries, dir);
     if (cq.files.length === 0) cq.addFile(0);
     cq.startOffset = cq.files[0]!.firstOffset;
     return { cq, existed };
@@ -209,7 +209,7 @@ export class ConsumeQueue {
     for (const f of this.files.splice(0)) this.removeFile(f);
     this.addFile(offset);
     this.startOffset = offset;
-    this.intact = true;
+    this.defect = null;
   }
 
   /** Reads the entries [offset, offset + count) (inside the queue) into `buf`; one pread per file touched, one copy from the tail. */
@@ -284,6 +284,18 @@ export class ConsumeQueue {
     closeSync(f.fd);
     rmSync(join(this.dir, cqFileName(f.firstOffset)), { force: true });
   }
+}
+
+/** Every file but the last must be full, and each must begin where the one before ends. */
+function filesDefect(files: readonly CqFile[], fileEntries: number, dir: string): string | null {
+  for (let i = 0; i + 1 < files.length; i++) {
+    const f = files[i]!;
+    const name = join(dir, cqFileName(f.firstOffset));
+    if (f.entries !== fileEntries) return `file ${name} holds ${f.entries} entries, but a file before the last holds ${fileEntries}`;
+    const next = files[i + 1]!.firstOffset;
+    if (next !== f.firstOffset + f.entries) return `file ${join(dir, cqFileName(next))} begins at offset ${next}, expected ${f.firstOffset + f.entries}`;
+  }
+  return null;
 }
 
 function cqFileName(firstOffset: number): string {

@@ -18,6 +18,7 @@
 //   and recovery rebuilds them from the log. They reach their files in
 //   chunks (cq-dispatch.ts), and a group commit after that syncs them.
 // A rejected append wrote nothing that a reader or recovery will see.
+import { int64FromNumber } from '../../records/int64.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
@@ -271,7 +272,7 @@ export class CommitLogEngine implements StorageEngine {
 
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
     const r = offsetForTime(this.get(tp), this.cl, Number(timestampMs), this.counters);
-    return r === null ? null : { offset: BigInt(r.offset), timestamp: BigInt(r.timestamp) };
+    return r === null ? null : { offset: BigInt(r.offset), timestamp: int64FromNumber(r.timestamp) };
   }
 
   highWatermark(tp: TopicPartition): bigint {

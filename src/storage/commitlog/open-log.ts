@@ -17,7 +17,9 @@ export interface OpenState {
 
 /** Recovers if the files cannot be trusted; returns true if it did. */
 export function recoverLog(log: CommitLog, queues: Map<string, Queue>, s: OpenState, say: (m: string) => void): boolean {
-  const damagedQueue = [...queues.values()].some((q) => !q.cq.intact);
+  const defects = [...queues.values()].flatMap((q) => (q.cq.defect ? [`consume queue ${q.cq.defect}`] : []));
+  for (const d of defects) say(`recovery: ${d}; rebuilding it from the commit log`);
+  const damagedQueue = defects.length > 0;
   // After a clean shutdown the checkpoint is the log's end: the last file's
   // size (nothing is preallocated) must agree, and no queue may point past it.
   if (s.clean && !s.missingQueue && !damagedQueue && s.checkpoint === log.end && log.contiguous() && tailsInside(log, queues)) return false;

@@ -58,6 +58,10 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
       if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
         throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
       }
+      // A queue's batches follow one another in the log: an entry behind the one before is damage, not data.
+      if (position < lastPosition) {
+        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at position ${position}, behind the entry before it (${lastPosition})`);
+      }
       regions.push({ file: f.file, position: position - f.start, length: size });
       total += size;
       lastPosition = position;

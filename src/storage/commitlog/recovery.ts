@@ -60,7 +60,7 @@ export interface RecoveryReport {
 export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, scanFrom: number, full: boolean): RecoveryReport {
   const report: RecoveryReport = { needFullScan: false, entries: 0, endPosition: log.end, truncatedBytes: 0, reason: 'end', why: '', rebuiltEntries: 0, queuesTouched: 0, superseded: 0, gaps: 0 };
   for (const q of queues.values()) {
-    if (!q.cq.intact) q.cq.resetTo(0);
+    if (q.cq.defect !== null) q.cq.resetTo(0);
     else q.cq.truncateTo(firstUntrusted(q.cq, scanFrom));
   }
   const seen = new Set<string>();
@@ -119,7 +119,7 @@ export function recover(log: CommitLog, queues: Map<string, RecoveringQueue>, sc
     for (const f of log.files) if (f.end > cut) report.truncatedBytes += f.end - Math.max(f.start, cut);
     log.truncateAt(cut);
   }
-  for (const q of queues.values()) q.cq.intact = true;
+  for (const q of queues.values()) q.cq.defect = null;
   report.endPosition = log.end;
   report.queuesTouched = seen.size;
   return report;

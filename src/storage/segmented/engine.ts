@@ -8,6 +8,7 @@
 //   machine crash.
 // - batch: the batches were fdatasync'ed to disk before the promise resolved.
 // A rejected append wrote nothing that a reader or recovery will see.
+import { int64FromNumber } from '../../records/int64.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
@@ -148,7 +149,7 @@ export class SegmentedEngine implements StorageEngine {
 
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
     const r = this.get(tp).offsetForTime(Number(timestampMs));
-    return r === null ? null : { offset: BigInt(r.offset), timestamp: BigInt(r.timestamp) };
+    return r === null ? null : { offset: BigInt(r.offset), timestamp: int64FromNumber(r.timestamp) };
   }
 
   highWatermark(tp: TopicPartition): bigint {

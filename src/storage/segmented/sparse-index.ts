@@ -20,6 +20,7 @@
 // as it comes cost two extra system calls per 16 KiB append (Kafka avoids
 // them by mapping its indexes; bench/storage has the figures).
 import { ftruncateSync, readFileSync, writeSync } from 'node:fs';
+import { int64FromNumber } from '../../records/int64.js';
 
 export const INDEX_INTERVAL_BYTES = 4096;
 export const OFFSET_ENTRY_BYTES = 8;
@@ -130,19 +131,6 @@ export class OffsetIndex {
   }
 }
 
-const INT64_MAX = 2n ** 63n - 1n;
-
-/**
- * A timestamp held as a Number, back to the int64 it came from. Past 2^53 a
- * Number cannot hold every int64, and the largest ones (a producer may send
- * 2^63 - 1) round up to 2^63, which no int64 is: clamped, they keep their
- * order and write, instead of throwing at the next persist (which used to
- * make the topic undeletable and the broker's clean shutdown fail).
- */
-function int64Of(timestampMs: number): bigint {
-  return timestampMs >= 2 ** 63 ? INT64_MAX : BigInt(timestampMs);
-}
-
 export class TimeIndex {
   private readonly entries = new SortedEntries();
   private persisted = 0;
@@ -175,7 +163,7 @@ export class TimeIndex {
     if (n <= 0) return;
     const b = Buffer.allocUnsafe(n * TIME_ENTRY_BYTES);
     for (let i = 0; i < n; i++) {
-      b.writeBigInt64BE(int64Of(this.entries.keys[this.persisted + i]!), i * TIME_ENTRY_BYTES);
+      b.writeBigInt64BE(int64FromNumber(this.entries.keys[this.persisted + i]!), i * TIME_ENTRY_BYTES);
       b.writeUInt32BE(this.entries.values[this.persisted + i]!, i * TIME_ENTRY_BYTES + 8);
     }
     writeSync(this.fd, b, 0, b.length, this.persisted * TIME_ENTRY_BYTES);
