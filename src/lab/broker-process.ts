@@ -18,6 +18,8 @@ export interface BrokerStats {
 export interface StartOptions {
   /** --quiet (the default): no info lines, so no recovery reports either. */
   quiet?: boolean;
+  /** Also serve RocketMQ's gRPC API: on this port, or 0 for a free one (off when absent). */
+  rocketmqPort?: number;
 }
 
 export class BrokerProcess {
@@ -30,6 +32,8 @@ export class BrokerProcess {
     readonly port: number,
     /** The broker's HTTP API. */
     readonly httpPort: number,
+    /** RocketMQ's gRPC endpoint (host:port), when asked for. */
+    readonly rocketmqEndpoint: string | null,
     private readonly args: string[],
     private readonly options: StartOptions,
     /** From spawn to the "listening" line: Node's start, opening (and recovering) the logs, binding the port. */
@@ -61,7 +65,8 @@ export class BrokerProcess {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
     const started = performance.now();
     const quiet = options.quiet === false ? [] : ['--quiet'];
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, '--no-rocketmq', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const rocketmq = options.rocketmqPort === undefined ? ['--no-rocketmq'] : ['--rocketmq-port', String(options.rocketmqPort)];
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -75,17 +80,18 @@ export class BrokerProcess {
       partial = lines.pop()!;
       for (const line of lines) if (line.includes(' recovery: ')) recoveryLog.push(line);
     });
-    const address = await new Promise<[string, number, number]>((resolve, reject) => {
+    const address = await new Promise<[string, number, number, string | null]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on ([\d.]+):(\d+)/.exec(out);
         const h = /HTTP API on http:\/\/[\d.]+:(\d+)/.exec(out);
-        if (m && h) resolve([m[1]!, Number(m[2]), Number(h[1])]);
+        const r = /RocketMQ gRPC endpoint on ([\d.]+:\d+)/.exec(out);
+        if (m && h && (r || options.rocketmqPort === undefined)) resolve([m[1]!, Number(m[2]), Number(h[1]), r ? r[1]! : null]);
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1], address[2], args, options, performance.now() - started, recoveryLog, closed);
+    return new BrokerProcess(child, address[0], address[1], address[2], address[3], args, options, performance.now() - started, recoveryLog, closed);
   }
 
   stats(): Promise<BrokerStats> {
@@ -115,7 +121,8 @@ export class BrokerProcess {
 
   /** The same broker again (same data, same port), after a stop or a kill. */
   restart(): Promise<BrokerProcess> {
-    return BrokerProcess.start(this.args, this.port, this.options);
+    const rocketmqPort = this.rocketmqEndpoint === null ? undefined : Number(this.rocketmqEndpoint.split(':')[1]);
+    return BrokerProcess.start(this.args, this.port, { ...this.options, rocketmqPort });
   }
 
   /** SIGKILL and wait: a crash. */
