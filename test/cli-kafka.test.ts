@@ -4,6 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaConnection } from '../src/client/connection.js';
+import { ApiKeys } from '../src/protocol/kafka/index.js';
+import { encodeBatch } from '../src/records/index.js';
 import { tempDir } from './helpers/files.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
@@ -82,6 +85,35 @@ describe('mqlab serve and the Kafka-style tools', () => {
     const rest = await mqlab(['consume', '--bootstrap-server', bootstrap, '--topic', 'cli', '--group', 'cli-g', '--timeout-ms', '1500']);
     expect(rest.stdout.trim().split('\n')).toHaveLength(40);
     expect(new Set([...some.stdout.trim().split('\n'), ...rest.stdout.trim().split('\n')]).size).toBe(100);
+  });
+
+  it('consumes from a time: the first record stamped at or after it, or the end when none is', async () => {
+    const [host, port] = bootstrap.split(':');
+    const conn = await KafkaConnection.open(host!, Number(port), 'cli-test');
+    try {
+      await conn.request(ApiKeys.CreateTopics, 3, { topics: [{ name: 'cli-time', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000, validateOnly: false });
+      // Two batches, each of records stamped 1 ms apart: 1,000,000 to 1,000,004, then 2,000,000 to 2,000,004.
+      for (const base of [1_000_000n, 2_000_000n]) {
+        const records = encodeBatch({ baseTimestamp: base, records: Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.from(`t${base + BigInt(i)}`), headers: [], timestamp: base + BigInt(i) })) });
+        const r = await conn.request(ApiKeys.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'cli-time', partitionData: [{ index: 0, records }] }] });
+        expect(r.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      }
+    } finally {
+      conn.close();
+    }
+    const from = (time: string, ...more: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      mqlab(['consume', '--bootstrap-server', bootstrap, '--topic', 'cli-time', '--from-time', time, '--timeout-ms', '1000', ...more]);
+    // Inside a batch: not the batch's first record.
+    expect((await from('1000003')).stdout.trim().split('\n')).toEqual(['t1000003', 't1000004', 't2000000', 't2000001', 't2000002', 't2000003', 't2000004']);
+    expect((await from(new Date(1_500_000).toISOString())).stdout.trim().split('\n')).toEqual(['t2000000', 't2000001', 't2000002', 't2000003', 't2000004']);
+    const late = await from('3000000');
+    expect([late.code, late.stdout]).toEqual([0, '']);
+    const bad = await from('yesterday');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--from-time yesterday: expected ms since the epoch or an ISO 8601 date/);
+    const both = await from('1000000', '--from-beginning');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/--from-time and --from-beginning/);
   });
 
   it('reads and swaps transfer.strategy on the live broker, and refuses read-only configs', async () => {

@@ -133,12 +133,13 @@ export function addKafkaCommands(program: Command): void {
     .requiredOption('--topic <name>', 'the topic')
     .option('--group <id>', 'consume as a member of this group, committing offsets')
     .option('--from-beginning', 'start at the earliest offset where nothing is committed')
+    .option('--from-time <time>', 'start where nothing is committed at the first record stamped at or after this time (ms since the epoch, or an ISO 8601 date)')
     .option('--max-messages <n>', 'stop after this many records')
     .option('--timeout-ms <n>', 'stop after this long with no new record')
     .option('--print-key', 'print key<separator>value')
     .option('--key-separator <sep>', 'separator for --print-key', '\t')
     .action(
-      run(async (o: { bootstrapServer: string; topic: string; group?: string; fromBeginning?: boolean; maxMessages?: string; timeoutMs?: string; printKey?: boolean; keySeparator: string }) => {
+      run(async (o: { bootstrapServer: string; topic: string; group?: string; fromBeginning?: boolean; fromTime?: string; maxMessages?: string; timeoutMs?: string; printKey?: boolean; keySeparator: string }) => {
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
         process.once('SIGTERM', () => stop.abort());
@@ -147,6 +148,7 @@ export function addKafkaCommands(program: Command): void {
           topic: o.topic,
           group: o.group,
           fromBeginning: o.fromBeginning ?? false,
+          fromTimeMs: o.fromTime === undefined ? undefined : parseTime(o.fromTime, o.fromBeginning),
           maxMessages: o.maxMessages !== undefined ? Number(o.maxMessages) : undefined,
           timeoutMs: o.timeoutMs !== undefined ? Number(o.timeoutMs) : undefined,
           printKey: o.printKey ?? false,
@@ -205,4 +207,12 @@ export function addKafkaCommands(program: Command): void {
         }
       }),
     );
+}
+
+/** --from-time: ms since the epoch, or a date Date.parse reads (ISO 8601). */
+function parseTime(text: string, fromBeginning: boolean | undefined): bigint {
+  if (fromBeginning) throw new Error('--from-time and --from-beginning name two different starts: give one');
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`--from-time ${text}: expected ms since the epoch or an ISO 8601 date such as 2026-12-02T07:00:00Z`);
+  return BigInt(ms);
 }

@@ -74,6 +74,8 @@ export interface ConsumeOptions {
   topic: string;
   group?: string;
   fromBeginning: boolean;
+  /** Start where nothing is committed at the first record stamped at or after this time (ms); past the last record, at the end. */
+  fromTimeMs?: bigint;
   maxMessages?: number;
   /** Stop after this long with nothing new (default: run until interrupted). */
   timeoutMs?: number;
@@ -95,7 +97,10 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
     let assigned: number[] = Array.from({ length: total }, (_, i) => i);
     const positions = new Map<number, bigint>();
     const reset = async (ps: number[]): Promise<void> => {
-      const start = await admin.offsets(o.topic, ps, o.fromBeginning ? -2n : -1n);
+      const start = await admin.offsets(o.topic, ps, o.fromTimeMs ?? (o.fromBeginning ? -2n : -1n));
+      // By time, -1 means no record is that late: start at the end, as Kafka's auto.offset.reset=latest would.
+      const none = [...start].filter(([, off]) => off < 0n).map(([p]) => p);
+      if (none.length > 0) for (const [p, off] of await admin.offsets(o.topic, none, -1n)) start.set(p, off);
       for (const [p, off] of start) positions.set(p, off);
     };
     const assign = async (): Promise<void> => {
