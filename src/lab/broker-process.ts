@@ -18,6 +18,12 @@ export interface BrokerStats {
 export interface StartOptions {
   /** --quiet (the default): no info lines, so no recovery reports either. */
   quiet?: boolean;
+  /**
+   * Keep the broker's own group.initial.rebalance.delay.ms (Kafka's 3 s).
+   * Without it the lab sets 0, so a scenario's new group does not wait 3 s
+   * before its first assignment.
+   */
+  defaultRebalanceDelay?: boolean;
 }
 
 export class BrokerProcess {
@@ -61,7 +67,8 @@ export class BrokerProcess {
     const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
     const started = performance.now();
     const quiet = options.quiet === false ? [] : ['--quiet'];
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, '--no-rocketmq', '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const delay = options.defaultRebalanceDelay ? [] : ['--set', 'group.initial.rebalance.delay.ms=0'];
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, '--no-rocketmq', ...delay, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));

@@ -22,6 +22,8 @@ export interface BrokerSettings {
   extra?: string[];
   /** Let the broker log at info level, so its recovery reports (bytes truncated) reach BrokerProcess.recoveryLog. */
   logRecovery?: boolean;
+  /** The broker's own group.initial.rebalance.delay.ms (Kafka's 3 s) instead of the lab's 0. */
+  defaultRebalanceDelay?: boolean;
 }
 
 export class LabContext {
@@ -85,7 +87,7 @@ export class LabContext {
   async startBroker(s: BrokerSettings): Promise<BrokerProcess> {
     const dir = join(this.dataRoot, `broker-${++this.serial}-${s.engine}`);
     rmSync(dir, { recursive: true, force: true });
-    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])], 0, { quiet: !s.logRecovery });
+    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])], 0, { quiet: !s.logRecovery, defaultRebalanceDelay: s.defaultRebalanceDelay });
     this.brokers.add(b);
     return b;
   }
