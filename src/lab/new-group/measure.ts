@@ -32,6 +32,8 @@ export interface AssignedRun {
   firstSentAfterMs: number;
   /** Records sent in the window after the assignment. */
   afterAssignment: LatencySummary;
+  /** Those of them sent a second or more after it: what is left once the consumer has warmed up. */
+  afterFirstSecond: LatencySummary;
   /** Every record received, those sent before the assignment included. */
   all: LatencySummary;
   /** The largest latency of the records sent in each bucket of the window, by send time since the assignment (null: none received). */
@@ -46,6 +48,7 @@ export class AfterAssignment {
   private firstAfterMs = NaN;
   private firstSentAfterMs = NaN;
   private readonly after = newLatencyHistogram();
+  private readonly settled = newLatencyHistogram();
   private readonly every = newLatencyHistogram();
   private readonly worst: (number | null)[] = [];
   private ended = false;
@@ -76,6 +79,7 @@ export class AfterAssignment {
       this.firstSentAfterMs = sentMs - this.assignedAt;
     }
     recordMicros(this.after, (receivedMs - sentMs) * 1000);
+    if (sentMs >= this.assignedAt + 1000) recordMicros(this.settled, (receivedMs - sentMs) * 1000);
     const bucket = Math.floor((sentMs - this.assignedAt) / BUCKET_MS);
     while (this.worst.length <= bucket) this.worst.push(null);
     this.worst[bucket] = Math.max(this.worst[bucket] ?? 0, receivedMs - sentMs);
@@ -88,6 +92,6 @@ export class AfterAssignment {
   }
 
   result(): AssignedRun {
-    return { joinMs: this.assignedAt - this.started, firstAfterMs: this.firstAfterMs, firstSentAfterMs: this.firstSentAfterMs, afterAssignment: summarize(this.after), all: summarize(this.every), timeline: { bucketMs: BUCKET_MS, maxMs: this.worst } };
+    return { joinMs: this.assignedAt - this.started, firstAfterMs: this.firstAfterMs, firstSentAfterMs: this.firstSentAfterMs, afterAssignment: summarize(this.after), afterFirstSecond: summarize(this.settled), all: summarize(this.every), timeline: { bucketMs: BUCKET_MS, maxMs: this.worst } };
   }
 }

@@ -5,6 +5,7 @@
 // 1 KiB records at 5,000/s from before the consumer joins; kafkajs and
 // mqlab's own group client are measured one after the other, each on a
 // fresh broker, so neither shares the CPU with the other.
+import { availableParallelism, loadavg } from 'node:os';
 import { BROKER_CONFIG_DEFAULTS } from '../../broker/configs.js';
 import { startProducerThread } from '../../client/load/producer-thread.js';
 import type { LabContext } from '../context.js';
@@ -48,6 +49,7 @@ export const latency: Scenario = {
     const seconds = ctx.seconds(10, 30, 2);
     const runs = new Map<string, AssignedRun[]>(CLIENTS.map((c) => [c.name, []]));
     let delay = '';
+    const loadBefore = loadavg()[0]!;
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const client of CLIENTS) {
         ctx.progress(`latency: ${client.label}, a new group at ${fmt(rate)} records/s for ${seconds} s after its assignment (rep ${rep + 1})`);
@@ -56,6 +58,7 @@ export const latency: Scenario = {
         runs.get(client.name)!.push(r.run);
       }
     }
+    const load = `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${availableParallelism()} cores`;
     const p99 = new Map(CLIENTS.map((c) => [c.name, spread(runs.get(c.name)!.map((r) => pct(r.afterAssignment, 99))).median]));
     const held = CLIENTS.every((c) => p99.get(c.name)! <= TARGET_P99_MS);
     const first = (c: Client): AssignedRun => runs.get(c.name)![0]!;
@@ -72,19 +75,20 @@ export const latency: Scenario = {
         held,
         measured: `${CLIENTS.map(figure).join('; ')}${ctx.reps > 1 ? ` — p99 the median of ${ctx.reps} runs` : ''}`,
         summary: held
-          ? `Both consumers held every record sent after their assignment within ${TARGET_P99_MS} ms at p99; the ${delay} ms initial rebalance delay is in the join time, not in the latency.`
+          ? `Both consumers' p99 from their assignment was within ${TARGET_P99_MS} ms; the ${delay} ms initial rebalance delay is in the join time, not in the latency.`
           : `${over.map((c) => c.label).join(' and ')} went past ${TARGET_P99_MS} ms at p99. ${over.map((c) => startup(c.label, first(c))).join(' ')}`,
       },
       charts: [latencyChart(runs, rate, valueBytes, seconds), timelineChart(runs)],
       tables: [table(runs)],
       integrity: [],
-      settings: { rate, valueBytes, seconds, reps: ctx.reps, recordsPerBatch: 1, acks: 1, [DELAY]: delay, offsetReset: 'latest', targetP99Ms: TARGET_P99_MS },
+      settings: { rate, valueBytes, seconds, reps: ctx.reps, recordsPerBatch: 1, acks: 1, [DELAY]: `${delay} (broker default)`, offsetReset: 'latest', targetP99Ms: TARGET_P99_MS },
       notes: [
         `The broker ran with its default settings; ${DELAY} read back from it: ${delay} ms (Kafka's default; the lab's other scenarios set 0). Join time runs from the consumer's first connection to its assignment, so it holds that delay.`,
         'Latency runs from each record\'s intended send time (the producer is on a thread of its own, paced, no coordinated omission) to the consumer holding it: kafkajs at the start of eachBatch, mqlab\'s client once the fetch response is decoded. Only records sent after the assignment count (kafkajs: GROUP_JOIN; mqlab: SyncGroup answered), for the run\'s seconds.',
         'Both consumers start where a new group does by default (auto.offset.reset=latest), looked up after the assignment: records sent in between are behind that offset and never received. "First sent after" says how long after the assignment the first record received was sent.',
         "kafkajs with its defaults (maxWaitTimeInMs 5000, minBytes 1); mqlab's client with Kafka's consumer defaults (fetch.max.wait.ms 500, fetch.min.bytes 1). No offsets are committed during the run, and nothing is checked for loss: the consumers start at the end of the log.",
-        'Producer thread, consumer and broker share this machine\'s cores; other work on it shows in the tail.',
+        `Producer thread, consumer and broker share this machine's cores, and other work on it shows in the tail: ${load}.`,
+        "Each consumer's first second includes its process warming up (V8 compiling its fetch and decode paths): kafkajs runs first in the lab's process, and mqlab's client is colder when this scenario runs alone than after the suite's other scenarios have used the load consumer.",
       ],
     };
   },
@@ -114,13 +118,11 @@ async function measure(ctx: LabContext, client: Client, o: { rate: number; value
   }
 }
 
-/** Where the tail sits: in the first second after the assignment, or later. */
+/** Where the tail sits: in the first second after the assignment, while the consumer warms up, or later. */
 function startup(label: string, r: AssignedRun): string {
   const perSecond = 1000 / r.timeline.bucketMs;
-  const worst = (xs: (number | null)[]): number => Math.max(0, ...xs.map((x) => x ?? 0));
-  const early = worst(r.timeline.maxMs.slice(0, perSecond));
-  const later = worst(r.timeline.maxMs.slice(perSecond));
-  return `${label}: worst ${early.toFixed(1)} ms for records sent in the first second after the assignment, ${later.toFixed(1)} ms after it.`;
+  const early = Math.max(0, ...r.timeline.maxMs.slice(0, perSecond).map((x) => x ?? 0));
+  return `${label}: worst ${early.toFixed(1)} ms for records sent in the first second after the assignment; p99 ${pct(r.afterFirstSecond, 99).toFixed(1)} ms for those sent later.`;
 }
 
 function latencyChart(runs: Map<string, AssignedRun[]>, rate: number, valueBytes: number, seconds: number): LatencyChart {
@@ -154,13 +156,13 @@ function table(runs: Map<string, AssignedRun[]>): ResultTable {
   for (const c of CLIENTS) {
     runs.get(c.name)!.forEach((r, i) => {
       const a = r.afterAssignment;
-      rows.push([c.label, i + 1, fmt(r.joinMs), r.firstAfterMs.toFixed(1), r.firstSentAfterMs.toFixed(1), fmt(a.count), pct(a, 50).toFixed(2), pct(a, 99).toFixed(2), pct(a, 99.9).toFixed(2), a.maxMs.toFixed(1), fmt(r.all.count), pct(r.all, 99).toFixed(1)]);
+      rows.push([c.label, i + 1, fmt(r.joinMs), r.firstAfterMs.toFixed(1), r.firstSentAfterMs.toFixed(1), fmt(a.count), pct(a, 50).toFixed(2), pct(a, 99).toFixed(2), pct(a, 99.9).toFixed(2), a.maxMs.toFixed(1), pct(r.afterFirstSecond, 99).toFixed(2), fmt(r.all.count), pct(r.all, 99).toFixed(1)]);
     });
   }
   return {
     title: 'Join, first record and latency after the assignment',
-    caption: 'join: first connection to assignment; first record: assignment to holding the first record sent after it; first sent after: assignment to that record\'s send time; "all": every record received, those sent before the assignment too.',
-    columns: ['consumer', 'run', 'join ms', 'first record ms', 'first sent after ms', 'records', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'all records', 'all p99 ms'],
+    caption: 'join: first connection to assignment; first record: assignment to holding the first record sent after it; first sent after: assignment to that record\'s send time; p99 after 1 s: records sent a second or more after the assignment; "all": every record received, those sent before the assignment too.',
+    columns: ['consumer', 'run', 'join ms', 'first record ms', 'first sent after ms', 'records', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 after 1 s', 'all records', 'all p99 ms'],
     rows,
   };
 }
