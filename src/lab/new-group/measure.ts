@@ -60,8 +60,8 @@ export class AfterAssignment {
   constructor(private readonly windowMs: number) {}
 
   /** The consumer has its assignment; later calls (a rebalance) do not move it. */
-  assigned(): void {
-    this.assignedAt ||= nowMs();
+  assigned(at = nowMs()): void {
+    this.assignedAt ||= at;
   }
 
   /** A record sent at sentMs, held since receivedMs. Returns true once the window is over. */
