@@ -86,9 +86,9 @@ export const latency: Scenario = {
         `The broker ran with its default settings; ${DELAY} read back from it: ${delay} ms (Kafka's default; the lab's other scenarios set 0). Join time runs from the consumer's first connection to its assignment, so it holds that delay.`,
         'Latency runs from each record\'s intended send time (the producer is on a thread of its own, paced, no coordinated omission) to the consumer holding it: kafkajs at the start of eachBatch, mqlab\'s client once the fetch response is decoded. Only records sent after the assignment count (kafkajs: GROUP_JOIN; mqlab: SyncGroup answered), for the run\'s seconds.',
         'Both consumers start where a new group does by default (auto.offset.reset=latest), looked up after the assignment: records sent in between are behind that offset and never received. "First sent after" says how long after the assignment the first record received was sent.',
-        "kafkajs with its defaults (maxWaitTimeInMs 5000, minBytes 1); mqlab's client with Kafka's consumer defaults (fetch.max.wait.ms 500, fetch.min.bytes 1). No offsets are committed during the run, and nothing is checked for loss: the consumers start at the end of the log.",
+        "kafkajs with its defaults (maxWaitTimeInMs 5000, minBytes 1, auto-commit: an OffsetCommit after each batch, before its next fetch); mqlab's client with Kafka's consumer defaults (fetch.max.wait.ms 500, fetch.min.bytes 1), committing nothing during the run. Nothing is checked for loss: the consumers start at the end of the log.",
         `Producer thread, consumer and broker share this machine's cores, and other work on it shows in the tail: ${load}.`,
-        "Each consumer's first second includes its process warming up (V8 compiling its fetch and decode paths): kafkajs runs first in the lab's process, and mqlab's client is colder when this scenario runs alone than after the suite's other scenarios have used the load consumer.",
+        "Each consumer's first second includes its process warming up (a warm client on a fresh broker showed no slow start; V8 compiling the fetch and decode paths is the likely cost). kafkajs runs first in the lab's process; mqlab's client is warmer after the suite's other scenarios, which use the same load consumer, than when this scenario runs alone.",
       ],
     };
   },
