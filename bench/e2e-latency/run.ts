@@ -12,15 +12,13 @@
 //     [--value-bytes 1024] [--delay-ms <broker default>] [--from latest,earliest] [--out F]
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
-import { Kafka, logLevel } from 'kafkajs';
 import { BROKER_CONFIG_DEFAULTS } from '../../src/broker/configs.js';
 import { Admin } from '../../src/client/admin.js';
-import { newLatencyHistogram, recordMicros, summarize, type LatencySummary } from '../../src/client/load/histogram.js';
-import type { ProducerLoadOptions } from '../../src/client/load/producer.js';
+import type { LatencySummary } from '../../src/client/load/histogram.js';
+import { startProducerThread } from '../../src/client/load/producer-thread.js';
 import { BrokerProcess } from '../../src/lab/broker-process.js';
+import { kafkajsNewGroup } from '../../src/lab/new-group/kafkajs.js';
 import { packageRoot } from '../../src/native/addon.js';
 import { environment } from '../lib/environment.js';
 import { table } from '../lib/stats.js';
@@ -41,9 +39,6 @@ const rate = Number(args.rate);
 const valueBytes = Number(args['value-bytes']);
 const delayMs = Number(args['delay-ms']);
 
-/** Milliseconds since the epoch at µs resolution, comparable across threads. */
-const nowMs = (): number => performance.timeOrigin + performance.now();
-
 interface Run {
   from: string;
   rep: number;
@@ -51,6 +46,8 @@ interface Run {
   joinMs: number;
   /** GROUP_JOIN to the first record sent after it. */
   firstAfterJoinMs: number;
+  /** GROUP_JOIN to that record's send time. */
+  firstSentAfterJoinMs: number;
   afterJoin: LatencySummary;
   all: LatencySummary;
 }
@@ -60,45 +57,14 @@ async function once(b: BrokerProcess, from: string, rep: number): Promise<Run> {
   const admin = await Admin.connect(b.bootstrap);
   await admin.createTopic(topic, 1);
   admin.close();
-  const producerOptions: ProducerLoadOptions = { host: b.host, port: b.port, topic, partitions: [0], recordsPerBatch: 1, valueBytes, acks: 1, window: 64, targetRecordsPerSecond: rate, maxRecords: Number.MAX_SAFE_INTEGER, maxMs: delayMs + seconds * 1000 + 60_000 };
-  const worker = new Worker(new URL('./producer-worker.js', import.meta.url), { workerData: producerOptions });
-  const producerOrigin = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-
-  const kafka = new Kafka({ clientId: 'e2e-latency', brokers: [b.bootstrap], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `new-group-${topic}` });
-  const afterJoin = newLatencyHistogram();
-  const all = newLatencyHistogram();
-  let joinedAt = 0;
-  let firstAfterJoinMs = NaN;
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => (finish = r));
-  consumer.on(consumer.events.GROUP_JOIN, () => (joinedAt ||= nowMs()));
-  const started = nowMs();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: from === 'earliest' });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = nowMs();
-      for (const m of batch.messages) {
-        const sentMs = producerOrigin + m.value!.readDoubleBE(0) / 1000;
-        const micros = (now - sentMs) * 1000;
-        recordMicros(all, micros);
-        if (joinedAt === 0 || sentMs < joinedAt) continue;
-        if (Number.isNaN(firstAfterJoinMs)) firstAfterJoinMs = now - joinedAt;
-        if (sentMs >= joinedAt + seconds * 1000) return finish();
-        recordMicros(afterJoin, micros);
-      }
-    },
-  });
-  const deadline = setTimeout(finish, delayMs + seconds * 1000 + 60_000);
-  await finished;
-  clearTimeout(deadline);
-  await consumer.disconnect();
-  await worker.terminate();
-  return { from, rep, joinMs: joinedAt - started, firstAfterJoinMs, afterJoin: summarize(afterJoin), all: summarize(all) };
+  const boundMs = delayMs + seconds * 1000 + 60_000;
+  const producer = await startProducerThread({ host: b.host, port: b.port, topic, partitions: [0], recordsPerBatch: 1, valueBytes, acks: 1, window: 64, targetRecordsPerSecond: rate, maxRecords: Number.MAX_SAFE_INTEGER, maxMs: boundMs });
+  try {
+    const r = await kafkajsNewGroup({ bootstrap: b.bootstrap, topic, groupId: `new-group-${topic}`, fromBeginning: from === 'earliest', producer, windowMs: seconds * 1000, boundMs });
+    return { from, rep, joinMs: r.joinMs, firstAfterJoinMs: r.firstAfterMs, firstSentAfterJoinMs: r.firstSentAfterMs, afterJoin: r.afterAssignment, all: r.all };
+  } finally {
+    await producer.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -120,8 +86,8 @@ async function main(): Promise<void> {
     }
   }
   const p = (s: LatencySummary, q: number): string => (s.percentiles.find((x) => x.percentile === q)?.ms ?? NaN).toFixed(1);
-  const rows = runs.map((r) => [r.from, String(r.rep), r.joinMs.toFixed(0), r.firstAfterJoinMs.toFixed(1), String(r.afterJoin.count), p(r.afterJoin, 50), p(r.afterJoin, 99), p(r.afterJoin, 99.9), r.afterJoin.maxMs.toFixed(1), String(r.all.count), p(r.all, 99)]);
-  console.log(table(['from', 'rep', 'join ms', 'first after join ms', 'records', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'all records', 'all p99 ms'], rows));
+  const rows = runs.map((r) => [r.from, String(r.rep), r.joinMs.toFixed(0), r.firstAfterJoinMs.toFixed(1), r.firstSentAfterJoinMs.toFixed(1), String(r.afterJoin.count), p(r.afterJoin, 50), p(r.afterJoin, 99), p(r.afterJoin, 99.9), r.afterJoin.maxMs.toFixed(1), String(r.all.count), p(r.all, 99)]);
+  console.log(table(['from', 'rep', 'join ms', 'first after join ms', 'it was sent after join ms', 'records', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'all records', 'all p99 ms'], rows));
   const out = args.out ?? join(root, 'reports', `e2e-latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify({ bench: 'e2e-latency', command: process.argv.join(' '), environment: environment(), seconds, rate, valueBytes, delayMs, runs }, null, 2));

@@ -48,7 +48,7 @@ export function addLabActions(bench: Command, program: Command): void {
     .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .option('--workload <file>', 'a YAML workload (OpenMessaging Benchmark fields: messageSize, producerRate, partitionsPerTopic, testDurationMinutes; mqlab: records, testDurationSeconds)')
     .option('--message-size <bytes>', 'record value size (default 1024)')
-    .option('--producer-rate <n>', 'records/s of the fixed-rate runs (two-reads, live-swap)')
+    .option('--producer-rate <n>', 'records/s of the fixed-rate runs (two-reads, live-swap, latency)')
     .option('--partitions <n>', 'partitions of the throughput topic (and a point of the partitions sweep)')
     .option('--duration-seconds <n>', 'length of the timed runs')
     .option('--records <n>', 'records per produce run')

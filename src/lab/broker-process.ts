@@ -20,6 +20,12 @@ export interface StartOptions {
   quiet?: boolean;
   /** Also serve RocketMQ's gRPC API: on this port, or 0 for a free one (off when absent). */
   rocketmqPort?: number;
+  /**
+   * Keep the broker's own group.initial.rebalance.delay.ms (Kafka's 3 s).
+   * Without it the lab sets 0, so a scenario's new group does not wait 3 s
+   * before its first assignment.
+   */
+  defaultRebalanceDelay?: boolean;
 }
 
 export class BrokerProcess {
@@ -66,7 +72,8 @@ export class BrokerProcess {
     const started = performance.now();
     const quiet = options.quiet === false ? [] : ['--quiet'];
     const rocketmq = options.rocketmqPort === undefined ? ['--no-rocketmq'] : ['--rocketmq-port', String(options.rocketmqPort)];
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
+    const delay = options.defaultRebalanceDelay ? [] : ['--set', 'group.initial.rebalance.delay.ms=0'];
+    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, ...delay, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));

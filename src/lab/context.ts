@@ -24,6 +24,8 @@ export interface BrokerSettings {
   logRecovery?: boolean;
   /** Also serve RocketMQ's gRPC API (BrokerProcess.rocketmqEndpoint), on a free port. */
   rocketmq?: boolean;
+  /** The broker's own group.initial.rebalance.delay.ms (Kafka's 3 s) instead of the lab's 0. */
+  defaultRebalanceDelay?: boolean;
 }
 
 export class LabContext {
@@ -87,7 +89,11 @@ export class LabContext {
   async startBroker(s: BrokerSettings): Promise<BrokerProcess> {
     const dir = join(this.dataRoot, `broker-${++this.serial}-${s.engine}`);
     rmSync(dir, { recursive: true, force: true });
-    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])], 0, { quiet: !s.logRecovery, rocketmqPort: s.rocketmq ? 0 : undefined });
+    const b = await BrokerProcess.start(['--data-dir', dir, '--engine', s.engine, '--flush', s.flush ?? 'none', '--transfer', s.transfer ?? 'sendfile', ...(s.extra ?? [])], 0, {
+      quiet: !s.logRecovery,
+      rocketmqPort: s.rocketmq ? 0 : undefined,
+      defaultRebalanceDelay: s.defaultRebalanceDelay,
+    });
     this.brokers.add(b);
     return b;
   }

@@ -38,7 +38,7 @@ export interface Environment {
 }
 
 export interface ScenarioResult {
-  /** Short id: "throughput", "zero-copy", "partitions", "two-reads", "persistence", "integrity", "crash", "live-swap", "http". */
+  /** Short id: "throughput", "zero-copy", "partitions", "two-reads", "persistence", "integrity", "crash", "live-swap", "http", "latency". */
   name: string;
   title: string;
   /** The claim under test, in one sentence. */

@@ -7,7 +7,7 @@ import { BATCH_HEADER_BYTES, batchBytesAt, batchCrcValid } from '../../records/i
 import { KafkaConnection } from '../connection.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
-import { forEachStamped, nowMicros } from './stamped-batch.js';
+import { forEachStamped, nowMicros, type StampedRecord } from './stamped-batch.js';
 
 export interface ConsumerLoadOptions {
   host: string;
@@ -27,6 +27,14 @@ export interface ConsumerLoadOptions {
   /** Called between fetches (the live-swap scenario changes strategies from here). */
   onTick?: (elapsedMs: number) => Promise<void> | void;
   integrity?: IntegrityTracker;
+  /** No fetch once aborted (the one in flight is read to its end). */
+  stop?: AbortSignal;
+  /**
+   * Each record as it is read, with the time it was read (nowMicros()).
+   * `latency` holds only for a producer on this thread: another thread
+   * stamps on its own clock, which the caller can correct for here.
+   */
+  onRecord?: (r: StampedRecord, receivedMicros: number) => void;
   /** Check each whole batch's CRC-32C: the producer computed it over the batch it sent, so a match means the bytes came back as sent. */
   checkCrc?: boolean;
 }
@@ -69,7 +77,7 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
   const start = nowMicros();
   try {
     const reachedEnd = (): boolean => o.until !== undefined && [...o.until].every(([p, end]) => (positions.get(p) ?? 0n) >= end);
-    while (r.received < o.expectRecords && !reachedEnd() && nowMicros() - start < o.maxMs * 1000) {
+    while (r.received < o.expectRecords && !reachedEnd() && !o.stop?.aborted && nowMicros() - start < o.maxMs * 1000) {
       await o.onTick?.((nowMicros() - start) / 1000);
       let body;
       try {
@@ -105,6 +113,7 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
           const next = forEachStamped(records, from, (rec) => {
             r.integrity.add(rec.producerId, rec.sequence);
             recordMicros(r.latency, now - rec.sentMicros);
+            o.onRecord?.(rec, now);
             r.received++;
             r.timeline[bucket] = r.timeline[bucket]! + 1;
           });

@@ -3,6 +3,7 @@ import type { Scenario } from './common.js';
 import { crash } from './crash.js';
 import { http } from './http.js';
 import { integrity } from './integrity.js';
+import { latency } from './latency.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
@@ -12,7 +13,7 @@ import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
