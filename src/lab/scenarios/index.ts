@@ -7,13 +7,14 @@ import { integrity } from './integrity.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
+import { tags } from './tags.js';
 import { throughput } from './throughput.js';
 import { twoReads } from './two-reads.js';
 import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, featuresVsZeroCopy];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, featuresVsZeroCopy, tags];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
