@@ -81,10 +81,13 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       }
       if (o.ack && messages.length > 0) {
         const entries = messages.map((m) => ({ messageId: m.systemProperties.messageId, receiptHandle: m.systemProperties.receiptHandle }));
-        acks.push(unary(c, 'AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries }).then((a) => {
+        const acked = unary(c, 'AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries }).then((a) => {
           if (a.status?.code !== 'OK') throw new Error(`AckMessage: ${a.status?.code} ${a.status?.message}`);
           r.acks += entries.length;
-        }));
+        });
+        // Handled here so a drain that fails first leaves no unhandled rejection behind; Promise.all still sees it.
+        acked.catch(() => undefined);
+        acks.push(acked);
       }
     }
     await Promise.all(acks);

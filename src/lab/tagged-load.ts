@@ -17,7 +17,7 @@ export interface TaggedLoadOptions {
   valueBytes: number;
   /** The tag of record i (a seeded draw, so a run can be repeated). */
   tagOf: (i: number) => string;
-  /** Batches per produce request. */
+  /** Batches per produce request (default: 256, fewer for large messages). */
   perRequest?: number;
   /** Produce requests in flight. */
   window?: number;
@@ -53,7 +53,8 @@ export function tagDraw(random: Random, tags: readonly string[], shares: readonl
 
 /** Produces `records` tagged one-record batches to partition 0 of `topic`, acks=1. */
 export async function produceTagged(b: BrokerProcess, topic: string, o: TaggedLoadOptions): Promise<TaggedLoad> {
-  const perRequest = o.perRequest ?? 256;
+  // About 1 MiB per request whatever the message size, well inside the broker's request limit.
+  const perRequest = o.perRequest ?? Math.max(1, Math.min(256, Math.floor((1024 * 1024) / (o.valueBytes + 128))));
   const window = o.window ?? 8;
   const body = Buffer.alloc(o.valueBytes, 0x2e);
   const conn = await KafkaConnection.open(b.host, b.port, 'mqlab-tagged-load');

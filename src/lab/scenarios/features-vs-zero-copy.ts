@@ -156,6 +156,7 @@ function verdictOf(med: Median): Verdict {
   const measured = ENGINES.map(
     (e) => `${e}: ${med(e, TAG, 'cpuPerGB').toFixed(1)} CPU s/GB filtered, ${med(e, STAR, 'cpuPerGB').toFixed(1)} with *, ${med(e, SENDFILE, 'cpuPerGB').toFixed(2)} by sendfile; ${med(e, TAG, 'copiesPerByte').toFixed(2)} kernel copies/byte filtered, ${med(e, STAR, 'copiesPerByte').toFixed(2)} with *, ${med(e, SENDFILE, 'copiesPerByte').toFixed(2)} by sendfile`,
   ).join('; ');
+  if (!Number.isFinite(tagCopies) || !Number.isFinite(starCopies)) return { held: null, measured, summary: '/proc/<pid>/io could not be read here, so the copies of the gRPC path were not measured.' };
   if (!lostZeroCopy) return { held: false, measured, summary: 'The filtered receive kept zero copy here: the claim does not hold.' };
   if (filterIsWhy) return { held: true, measured, summary: 'The filtered receive gives up zero copy and the unfiltered one keeps it: the filter is what costs the copies.' };
   return {
