@@ -97,14 +97,14 @@ export const featuresVsZeroCopy: Scenario = {
         rows.push([engine, p.name, m('cpuPerGB'), m('usPerMessage', 1), m('gbps', 3), fmt(med(engine, p.name, 'callsPerGB')), m('readPerByte', 3), m('writtenPerByte', 3), m('sendfilePerByte'), m('addonCopiesPerByte'), m('copiesPerByte')]);
       }
     }
-    const bars = (k: keyof Sample, id: string, title: string, yLabel: string, caption: string, paths = PATHS): BarChart => ({
+    const bars = (k: keyof Sample, id: string, title: string, yLabel: string, caption: string): BarChart => ({
       kind: 'bars',
       id,
       title,
       caption,
       yLabel,
-      categories: paths.map((p) => p.name),
-      series: ENGINES.map((e) => ({ label: e, values: paths.map((p) => med(e, p.name, k)) })),
+      categories: PATHS.map((p) => p.name),
+      series: ENGINES.map((e) => ({ label: e, values: PATHS.map((p) => med(e, p.name, k)) })),
     });
     return {
       name: this.name,
