@@ -10,6 +10,7 @@ import { produceLoad, type ProducerLoadResult } from '../src/client/load/produce
 import { ResponseFrames } from '../src/client/response-frames.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { PairFactory } from './helpers/sockets.js';
+import { turns } from './helpers/until.js';
 
 describe('response frames', () => {
   const pairs = new PairFactory();
@@ -37,8 +38,8 @@ describe('response frames', () => {
     });
     sender.write(bytes);
     await seen;
-    // Let any continuation the chunk woke run before the caller looks.
-    await new Promise((r) => setImmediate(r));
+    // Let any continuation the chunk woke run before the caller looks (all are microtasks, done within a turn).
+    await turns(1);
   };
 
   for (const timeoutMs of [undefined, 30_000]) {

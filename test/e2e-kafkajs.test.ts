@@ -2,37 +2,16 @@
 // a consumer group that splits partitions, loses a member and takes over,
 // commits, and after a broker restart resumes with nothing lost and nothing
 // seen twice; and transfer.strategy swapped live under a reading consumer.
-import { EventEmitter } from 'node:events';
 import { Kafka, logLevel, ConfigResourceTypes, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { Progress } from './helpers/until.js';
 
 const kafkaFor = (b: TestBroker, clientId: string): Kafka =>
   new Kafka({ clientId, brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 } });
 
-/** Every member's progress (a record seen, an assignment, a commit): what `until` checks again on. */
-const progress = new EventEmitter();
-
-/** Resolves once `check` holds, checking on each bit of progress; rejects after `timeoutMs`. */
-function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  if (check()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onProgress = (): void => {
-      if (!check()) return;
-      done();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      progress.off('progress', onProgress);
-    };
-    progress.on('progress', onProgress);
-  });
-}
+/** Every member's progress (a record seen, an assignment, a commit): what the waits check again on. */
+const progress = new Progress();
 
 /** Whether the group's committed offsets have reached the end of every partition of the topic. */
 function committedToEnd(b: TestBroker, groupId: string, topic: string, partitions: number): boolean {
@@ -55,16 +34,16 @@ async function member(kafka: Kafka, groupId: string, topic: string, name: string
   let assigned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assigned = (e.payload.memberAssignment[topic] ?? []).slice().sort();
-    progress.emit('progress');
+    progress.made();
   });
-  consumer.on(consumer.events.COMMIT_OFFSETS, () => progress.emit('progress'));
+  consumer.on(consumer.events.COMMIT_OFFSETS, () => progress.made());
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommitInterval: 100,
     eachMessage: async ({ partition, message }: EachMessagePayload) => {
       seen.push({ member: name, partition, offset: message.offset, value: message.value!.toString() });
-      progress.emit('progress');
+      progress.made();
     },
   });
   return { consumer, assigned: () => assigned };
@@ -111,16 +90,16 @@ describe('kafkajs', () => {
     }
     // Each member's view comes from its latest GROUP_JOIN, so wait for the views to agree.
     const split = (): string => JSON.stringify(members.flatMap((m) => m.assigned()).sort());
-    await until('300 messages and a 3-way split', () => seen.length >= 300 && members.every((m) => m.assigned().length === 1) && split() === '[0,1,2]');
+    await progress.until('300 messages and a 3-way split', () => seen.length >= 300 && members.every((m) => m.assigned().length === 1) && split() === '[0,1,2]');
 
     // One member leaves: the other two take over its partition.
     await members[2]!.consumer.disconnect();
     consumers.splice(consumers.indexOf(members[2]!.consumer), 1);
-    await until('the two left to hold all 3 partitions', () => members[0]!.assigned().length + members[1]!.assigned().length === 3);
+    await progress.until('the two left to hold all 3 partitions', () => members[0]!.assigned().length + members[1]!.assigned().length === 3);
     await send(300, 450);
-    await until('450 messages', () => new Set(seen.map((s) => s.value)).size >= 450);
+    await progress.until('450 messages', () => new Set(seen.map((s) => s.value)).size >= 450);
     // kafkajs does not commit on disconnect: wait for its commits to reach the end.
-    await until('offsets committed up to the end', () => committedToEnd(broker!, 'g', 'orders', 3));
+    await progress.until('offsets committed up to the end', () => committedToEnd(broker!, 'g', 'orders', 3));
     for (const c of consumers.splice(0)) await c.disconnect();
     await producer.disconnect();
     const values = new Set(seen.map((s) => s.value));
@@ -138,7 +117,7 @@ describe('kafkajs', () => {
     consumers.push(m.consumer);
     // Once its commits reach the end, the member has delivered all it ever
     // will of those offsets: a duplicate (a resume from too early) came before.
-    await until('the 50 new messages, committed', () => after.length >= 50 && committedToEnd(broker!, 'g', 'orders', 3));
+    await progress.until('the 50 new messages, committed', () => after.length >= 50 && committedToEnd(broker!, 'g', 'orders', 3));
     expect(after.map((s) => s.value).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `v${450 + i}`).sort());
     // Nothing lost over the whole run, and every partition's offsets are dense.
     const all = [...seen, ...after];
@@ -174,7 +153,7 @@ describe('kafkajs', () => {
       const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configNames: ['transfer.strategy'] }] });
       expect(described.resources[0]!.configEntries[0]).toMatchObject({ configName: 'transfer.strategy', configValue: strategy, readOnly: false });
     }
-    await until(`${sent} messages`, () => seen.length >= sent);
+    await progress.until(`${sent} messages`, () => seen.length >= sent);
     expect(new Set(seen.map((s) => s.value.split('.')[0])).size).toBe(sent);
     expect(errors).toEqual([]);
     await producer.disconnect();

@@ -8,7 +8,7 @@ import { decodeBatch, encodeBatch } from '../src/records/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { batchesIn, readRegions } from './helpers/regions.js';
-import { fetchWaiting } from './helpers/broker-events.js';
+import { appended, fetchWaiting } from './helpers/broker-events.js';
 
 const BATCH = 'application/vnd.kafka.batch';
 
@@ -142,7 +142,8 @@ describe('HTTP API', () => {
   it('answers acks=0 at once and appends all the same', async () => {
     const r = await post('/topics/acks0/partitions/0/records?acks=0', numberedBatch('z', 2), BATCH);
     expect([r.status, await r.json()]).toEqual([202, { topic: 'acks0', partition: 0, accepted: true }]);
-    await expect.poll(() => b.broker.engine.highWatermark({ topic: 'acks0', partition: 0 })).toBe(2n);
+    await appended(b.broker, 'acks0', 0, 2n, 5_000);
+    expect(b.broker.engine.highWatermark({ topic: 'acks0', partition: 0 })).toBe(2n);
   });
 
   describe('bad input', () => {

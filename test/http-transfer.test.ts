@@ -52,16 +52,23 @@ class RawHttp {
     this.socket.write(data);
   }
 
-  private async waitFor(ready: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!ready()) {
-      if (this.closed) throw new Error(`connection closed while waiting for ${what}; have ${this.buffered.length} bytes`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-    }
+  /** Resolves once `ready()` holds, checked on each 'data' (and at once); fails on close or after 10 s. */
+  private waitFor(ready: () => boolean, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`no ${what} within 10 s; have ${this.buffered.length} bytes`)), 10_000);
+      const finish = (err: Error | null): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = (): void => {
+        if (ready()) finish(null);
+        else if (this.closed) finish(new Error(`connection closed while waiting for ${what}; have ${this.buffered.length} bytes`));
+      };
+      this.wake = check;
+      check();
+    });
   }
 
   async response(): Promise<RawResponse> {
@@ -97,6 +104,22 @@ const postJson = (path: string, body: unknown): string => {
   const text = JSON.stringify(body);
   return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
 };
+
+/**
+ * Proves the server sent nothing beyond the responses read so far, and kept
+ * the connection: one more request's answer is the very next thing on the
+ * socket (a stray byte ahead of it would garble its status line) and the
+ * only thing (nothing left over after it), and the connection is still open.
+ */
+async function nothingBeyond(c: RawHttp): Promise<void> {
+  expect(c.extra).toBe(0);
+  c.write(get('/health'));
+  const marker = await c.response();
+  expect(marker.statusLine).toBe('HTTP/1.1 200 OK');
+  expect(marker.headers.connection).toBe('keep-alive');
+  expect(JSON.parse(marker.body.toString()).status).toBe('ok');
+  expect([c.extra, c.closed]).toEqual([0, false]);
+}
 
 describe('HTTP fetch through the transfer strategies', () => {
   let b: TestBroker;
@@ -201,9 +224,7 @@ describe('HTTP fetch through the transfer strategies', () => {
       expect(third.headers['x-high-watermark']).toBe('5');
       expect(third.body.equals(engineBytes(1, 0n))).toBe(true);
 
-      await new Promise((r) => setTimeout(r, 50));
-      expect(c.extra).toBe(0); // not one byte beyond the Content-Lengths
-      expect(c.closed).toBe(false);
+      await nothingBeyond(c); // not one byte beyond the Content-Lengths
     } finally {
       c.close();
     }
@@ -230,8 +251,7 @@ describe('HTTP fetch through the transfer strategies', () => {
       expect(JSON.parse(produced.body.toString())).toEqual({ topic: 't', partition: 2, baseOffset: 600, logStartOffset: 0, recordCount: 1 });
       const health = await c.response();
       expect(JSON.parse(health.body.toString()).status).toBe('ok');
-      await new Promise((r) => setTimeout(r, 50));
-      expect([c.extra, c.closed]).toEqual([0, false]);
+      await nothingBeyond(c);
     } finally {
       c.close();
     }

@@ -8,19 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilterExpression, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+import { until } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const MAX_BATCH = 100_000;
 /** message.max.bytes less the room kept for properties (publish.ts PROPERTY_ROOM_BYTES). */
 const MAX_BODY = MAX_BATCH - 64 * 1024;
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const message = (topic: string, extra: Record<string, unknown> = {}, body = Buffer.from('x')) => ({
   topic: { name: topic },

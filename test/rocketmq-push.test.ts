@@ -9,17 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConsumeResult, PushConsumer, type MessageView, type Producer } from 'rocketmq-client-nodejs';
 import { encodeBatch } from '../src/records/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { appended, committedAt } from './helpers/broker-events.js';
 import { quietLogger, startProducer } from './helpers/rocketmq.js';
+import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
-
-async function until(what: string, check: () => boolean, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.each(ENGINES)('RocketMQ PushConsumer (%s)', (engine) => {
   let broker: TestBroker | undefined;
@@ -33,8 +27,16 @@ describe.each(ENGINES)('RocketMQ PushConsumer (%s)', (engine) => {
     for (const c of pushers.splice(0)) await c.shutdown().catch(() => undefined);
   });
 
+  /** Each delivery to a push consumer's listener: what the tests wait on. */
+  const deliveries = new Progress();
+
   async function startPush(group: string, topic: string, consume: (m: MessageView) => ConsumeResult): Promise<PushConsumer> {
-    const c = new PushConsumer({ endpoints: broker!.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: group, subscriptions: new Map([[topic, '*']]), messageListener: { consume } });
+    const listener = (m: MessageView): ConsumeResult => {
+      const r = consume(m);
+      deliveries.made();
+      return r;
+    };
+    const c = new PushConsumer({ endpoints: broker!.rocketmqEndpoint!, namespace: '', logger: quietLogger, consumerGroup: group, subscriptions: new Map([[topic, '*']]), messageListener: { consume: listener } });
     pushers.push(c);
     await c.startup();
     return c;
@@ -63,13 +65,13 @@ describe.each(ENGINES)('RocketMQ PushConsumer (%s)', (engine) => {
       succeeded.push(m.body.toString());
       return ConsumeResult.SUCCESS;
     });
-    await until('the good messages', () => succeeded.length >= 6);
+    await deliveries.until('the good messages', () => succeeded.length >= 6, 40_000);
     expect(succeeded.sort()).toEqual(['good 0', 'good 1', 'good 2', 'good 3', 'good 4', 'good q1']);
-    await until('the dead letter', () => dlqEnd('pushers') >= 1n);
+    await appended(broker.broker, 'DLQ.pushers', 0, 1n, 40_000);
     expect(badAttempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     // Each retry waited the ladder's 1 s (the client asked for 0: it cannot read a customized backoff).
     for (let i = 1; i < badAttempts.length; i++) expect(badAttempts[i]!.at - badAttempts[i - 1]!.at).toBeGreaterThanOrEqual(900);
-    await until('the committed offsets', () => broker!.broker.coordinator.committed('pushers', 'jobs', 0).offset === 6n && broker!.broker.coordinator.committed('pushers', 'jobs', 1).offset === 1n);
+    await Promise.all([committedAt(broker.broker, 'pushers', 'jobs', 0, 6n), committedAt(broker.broker, 'pushers', 'jobs', 1, 1n)]);
     // Nothing comes back after the DLQ.
     expect(badAttempts.length).toBe(3);
   });
@@ -86,11 +88,11 @@ describe.each(ENGINES)('RocketMQ PushConsumer (%s)', (engine) => {
       seen.push(`${m.body.toString()}#${m.deliveryAttempt}`);
       return m.body.toString() === 'A-0' ? ConsumeResult.FAILURE : ConsumeResult.SUCCESS;
     });
-    await until('every message', () => seen.filter((s) => !s.startsWith('A-0')).length >= 5);
+    await deliveries.until('every message', () => seen.filter((s) => !s.startsWith('A-0')).length >= 5, 40_000);
     const a = seen.filter((s) => s.startsWith('A'));
     expect(a).toEqual(['A-0#1', 'A-0#2', 'A-0#3', 'A-1#1', 'A-2#1']);
     expect(seen.filter((s) => s.startsWith('B'))).toEqual(['B-0#1', 'B-1#1', 'B-2#1']);
     expect(dlqEnd('fifo-pushers')).toBe(1n);
-    await until('the committed offset', () => broker!.broker.coordinator.committed('fifo-pushers', 'orders', 0).offset === 6n);
+    await committedAt(broker.broker, 'fifo-pushers', 'orders', 0, 6n);
   });
 });

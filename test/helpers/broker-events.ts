@@ -28,3 +28,40 @@ export function fetchDone(broker: Broker, topic: string): Promise<void> {
     broker.observe({ produced: ignore, failed: ignore, fetched: (results: readonly FetchResult[]) => results.some((r) => r.topic === topic) && resolve() });
   });
 }
+
+/**
+ * Resolves once `group` has committed `offset` for topic-partition: checked
+ * now and after each stored commit (the coordinator's listeners); fails
+ * after `ms` saying where the offset is.
+ */
+export function committedAt(broker: Broker, group: string, topic: string, partition: number, offset: bigint, ms = 30_000): Promise<void> {
+  const now = (): bigint => broker.coordinator.committed(group, topic, partition).offset;
+  if (now() === offset) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`group ${group} did not commit ${topic}-${partition} at ${offset} within ${ms} ms (it is at ${now()})`));
+    }, ms);
+    const stop = broker.coordinator.onCommit(() => {
+      if (now() !== offset) return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
+}
+
+/**
+ * Resolves once topic-partition's high watermark is at least `end` (a topic
+ * not there yet counts as empty): checked now and on each append to it (the
+ * broker's append watch, which long polls wait on); fails after `ms`.
+ */
+export async function appended(broker: Broker, topic: string, partition: number, end: bigint, ms = 30_000): Promise<void> {
+  const hw = (): bigint => (broker.topics.get(topic) ? broker.engine.highWatermark({ topic, partition }) : 0n);
+  const deadline = Date.now() + ms;
+  while (hw() < end) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`${topic}-${partition} did not reach offset ${end} within ${ms} ms (its end is ${hw()})`);
+    await broker.waitForAppend(topic, partition, left);
+  }
+}

@@ -12,3 +12,35 @@ export async function until(what: string, ready: () => boolean, maxTurns = 500_0
 export async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
+
+/**
+ * For conditions that change only when the test hears of something (a
+ * client's callback, an observer): whatever hears of it calls `made()`, and
+ * `until` checks its condition then (and at once), never in between. Fails
+ * after `ms` with what it waited for: a deadline, not a pace.
+ */
+export class Progress {
+  private readonly checks = new Set<() => void>();
+
+  /** Something happened: every waiting `until` checks its condition again. */
+  made(): void {
+    for (const check of [...this.checks]) check();
+  }
+
+  until(what: string, ready: () => boolean, ms = 30_000): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const finish = (err: Error | null): void => {
+        clearTimeout(timer);
+        this.checks.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = (): void => {
+        if (ready()) finish(null);
+      };
+      const timer = setTimeout(() => finish(new Error(`no ${what} within ${ms} ms`)), ms);
+      this.checks.add(check);
+    });
+  }
+}

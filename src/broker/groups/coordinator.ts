@@ -43,8 +43,12 @@ export interface GroupDescription {
   members: { memberId: string; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
 }
 
+/** Told of each offset commit once it is stored. */
+export type CommitListener = (groupId: string, entries: readonly OffsetCommitEntry[]) => void;
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  private readonly commitListeners = new Set<CommitListener>();
 
   constructor(
     private readonly offsets: OffsetStore,
@@ -112,7 +116,14 @@ export class GroupCoordinator {
       return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
     }
     await this.offsets.commit(groupId, entries);
+    for (const l of this.commitListeners) l(groupId, entries);
     return 'NONE';
+  }
+
+  /** Hears of every offset commit once stored, whoever made it (a Kafka client, RocketMQ acks); returns how to stop. */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   committed(groupId: string, topic: string, partition: number): { offset: bigint; metadata: string | null } {

@@ -19,6 +19,8 @@ export interface RocketMqEndpoint {
   port: number;
   /** ReceiveMessage calls being served now (long polls included). */
   receiving(): number;
+  /** Transactions whose half message is stored and not yet ended (committed, rolled back or discarded). */
+  openTransactions(): number;
   /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
   logBytesRead(): number;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     host: address.host,
     port: address.port,
     receiving: () => ctx.receiving,
+    openTransactions: () => transactions.openCount(),
     logBytesRead: () => ctx.pop.logBytesRead,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
