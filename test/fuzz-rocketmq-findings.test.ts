@@ -56,4 +56,49 @@ describe('RocketMQ requests the fuzzer found answered wrongly', () => {
     const fits = await unary(client, 'SendMessage', { messages: [message('f-tx', 'TRANSACTION', {}, { userProperties: { p: 'v'.repeat(60_000) } })] });
     expect(fits.status.code).toBe('OK');
   });
+
+  it('seed 1, calls 38, 81 and 192: megabyte names are refused before they are echoed, and no status message quotes more than 1,000 characters', async () => {
+    const huge = 'n'.repeat(1 << 20);
+    // A namespace was echoed in every queue of the route, every assignment and every received message.
+    const route = await unary(client, 'QueryRoute', { topic: { name: 'f-normal', resourceNamespace: huge } });
+    expect(route.status.code).toBe('ILLEGAL_TOPIC');
+    expect(route.messageQueues).toEqual([]);
+    const assignment = await unary(client, 'QueryAssignment', { topic: { name: 'f-normal' }, group: { name: huge } });
+    expect(assignment.status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+    // A name that is just unknown is quoted, cut.
+    const unknown = await unary(client, 'QueryRoute', { topic: { name: 'x'.repeat(249) } });
+    expect(unknown.status.code).toBe('TOPIC_NOT_FOUND');
+    const long = await unary(client, 'SendMessage', { messages: [message(huge, 'NORMAL')] });
+    expect(long.status.code).toBe('TOPIC_NOT_FOUND');
+    expect(long.status.message.length).toBeLessThanOrEqual(1000);
+    expect(long.entries ?? []).toEqual([]);
+  });
+
+  it('seed 518743877, call 3889: a Telemetry command that does not decode is answered BAD_REQUEST and the stream goes on; check-backs racing it never leave the call open', async () => {
+    const telemetry = rpc('Telemetry');
+    const settings = encode(telemetry.request, { settings: { clientType: 'PRODUCER', publishing: { topics: [{ name: 'f-tx' }] } } });
+    // The finding's second command: a length that runs past the end.
+    const broken = Buffer.from('12060a04', 'hex');
+    // Half messages of this client id are checked back every 100 ms, to whichever of its streams is open.
+    for (let i = 0; i < 20; i++) {
+      const r = await unary(client, 'SendMessage', { messages: [message('f-tx', 'TRANSACTION', { messageId: `TX${i}` })] }, 'finding-client');
+      expect(r.status.code).toBe('OK');
+    }
+    const calls = await Promise.all(Array.from({ length: 300 }, () => callRaw(client, telemetry.path, 'bidi', [settings, broken, settings], 'finding-client', 10_000)));
+    for (const c of calls) {
+      expect(c.code, c.details).toBe(grpc.status.OK);
+      const answers = c.responses.map((b) => decode(telemetry.response, b)).filter((a) => a.status);
+      expect(answers.map((a) => a.status.code)).toEqual(['OK', 'BAD_REQUEST', 'OK']);
+      expect(answers[1]!.status.message).toMatch(/^the request does not decode as TelemetryCommand: /);
+    }
+  });
+
+  it('seed 518743877: a unary request or a receive that does not decode is answered BAD_REQUEST', async () => {
+    for (const name of ['QueryRoute', 'SendMessage', 'AckMessage', 'ReceiveMessage']) {
+      const r = rpc(name);
+      const res = await callRaw(client, r.path, r.kind === 'serverStream' ? 'serverStream' : 'unary', [Buffer.from([0x0a, 0x05, 0x01])], 'finding-client', 10_000);
+      expect(res.code, name).toBe(grpc.status.OK);
+      expect(decode(r.response, res.responses[0]!).status.code, name).toBe('BAD_REQUEST');
+    }
+  });
 });
