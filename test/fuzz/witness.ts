@@ -41,12 +41,13 @@ export async function writeWitness(bootstrap: string, rng: Prng): Promise<void> 
   }
 }
 
-export async function snapshot(bootstrap: string): Promise<Snapshot> {
+/** The witness topics' logs and the witness group's offsets (or other topics' and groups'). */
+export async function snapshot(bootstrap: string, topics: Readonly<Record<string, number>> = WITNESS_TOPICS, groups: readonly string[] = [WITNESS_GROUP]): Promise<Snapshot> {
   const [host, port] = bootstrap.split(':');
   const conn = await KafkaConnection.open(host!, Number(port), 'witness');
   const out: Snapshot = new Map();
   try {
-    for (const [topic, partitions] of Object.entries(WITNESS_TOPICS)) {
+    for (const [topic, partitions] of Object.entries(topics)) {
       for (let p = 0; p < partitions; p++) {
         const r = await conn.request(ApiKeys.Fetch, 11, {
           replicaId: -1,
@@ -63,8 +64,10 @@ export async function snapshot(bootstrap: string): Promise<Snapshot> {
         out.set(`${topic}/${p}`, `hw=${part.highWatermark} logStart=${part.logStartOffset} error=${part.errorCode} bytes=${part.records?.toString('hex') ?? 'null'}`);
       }
     }
-    const offsets = await conn.request(ApiKeys.OffsetFetch, 4, { groupId: WITNESS_GROUP, topics: null });
-    out.set(`group ${WITNESS_GROUP}`, JSON.stringify(offsets.topics, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    for (const group of groups) {
+      const offsets = await conn.request(ApiKeys.OffsetFetch, 4, { groupId: group, topics: null });
+      out.set(`group ${group}`, JSON.stringify(offsets.topics, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    }
   } finally {
     conn.close();
   }

@@ -21,6 +21,8 @@ export class ServeProcess {
     private readonly child: ChildProcess,
     readonly port: number,
     readonly httpPort: number | null,
+    /** The RocketMQ gRPC endpoint's port, when asked for with --rocketmq-port. */
+    readonly rocketmqPort: number | null,
   ) {
     this.exit = new Promise((resolve) => {
       if (child.exitCode !== null) resolve({ code: child.exitCode, signal: null });
@@ -40,6 +42,7 @@ export class ServeProcess {
   static async start(dataDir: string, args: string[], http = false): Promise<ServeProcess> {
     // Not on RocketMQ's fixed default port unless asked: two test files running at once would collide there.
     const rocketmq = args.some((a) => a === '--rocketmq-port' || a === '--no-rocketmq') ? [] : ['--no-rocketmq'];
+    const wantRocketMq = args.includes('--rocketmq-port') && !args.includes('--no-rocketmq');
     const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--quiet', ...(http ? ['--http-port', '0'] : ['--no-http']), ...rocketmq, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -51,17 +54,18 @@ export class ServeProcess {
       partial = lines.pop()!;
       for (const line of lines) (watch ? watch.onLine(line) : early.push(line));
     });
-    const [port, httpPort] = await new Promise<[number, number | null]>((resolve, reject) => {
+    const [port, httpPort, rocketmqPort] = await new Promise<[number, number | null, number | null]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const k = /listening on [\d.]+:(\d+)/.exec(out);
         const h = /HTTP API on http:\/\/[\d.]+:(\d+)/.exec(out);
-        if (k && (!http || h)) resolve([Number(k[1]), h ? Number(h[1]) : null]);
+        const r = /RocketMQ gRPC endpoint on [\d.]+:(\d+)/.exec(out);
+        if (k && (!http || h) && (!wantRocketMq || r)) resolve([Number(k[1]), h ? Number(h[1]) : null, r ? Number(r[1]) : null]);
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${early.join('\n')}`)));
     });
-    watch = new ServeProcess(child, port, httpPort);
+    watch = new ServeProcess(child, port, httpPort, rocketmqPort);
     for (const line of early) watch.onLine(line);
     return watch;
   }

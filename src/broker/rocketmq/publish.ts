@@ -15,6 +15,7 @@ export type PublishErrorCode =
   | 'MESSAGE_PROPERTIES_TOO_LARGE'
   | 'ILLEGAL_MESSAGE_TAG'
   | 'ILLEGAL_MESSAGE_PROPERTY_KEY'
+  | 'ILLEGAL_DELIVERY_TIME'
   | 'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE'
   | 'UNSUPPORTED'
   | 'INTERNAL_ERROR';
@@ -27,6 +28,15 @@ export class PublishError extends Error {
 
 /** Room left in a batch of message.max.bytes for record framing and properties. */
 export const PROPERTY_ROOM_BYTES = 64 * 1024;
+
+/**
+ * What a message's properties (user properties, keys, tag, group, ids:
+ * every header of its record, and its key) may take, bytes: the room less
+ * 1 KiB for what the half-message and timer stores add. So one message of
+ * the largest body always fits a batch of message.max.bytes, whichever
+ * store it goes to.
+ */
+export const MAX_PROPERTY_BYTES = PROPERTY_ROOM_BYTES - 1024;
 
 /** The largest body accepted (and told to producers in their settings). */
 export function maxBodyBytes(broker: Broker): number {
@@ -45,6 +55,9 @@ function impliedType(m: OutgoingMessage): MessageType {
   return 'NORMAL';
 }
 
+/** The last millisecond a google.protobuf.Timestamp holds (9999-12-31T23:59:59.999Z). */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999n;
+
 /** Throws PublishError for the first thing wrong with a message to `topic`. */
 export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage): void {
   const t = broker.topics.get(topic);
@@ -53,7 +66,15 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage):
   if (t.internal) throw new PublishError('ILLEGAL_TOPIC', `${topic} is internal`);
   const max = maxBodyBytes(broker);
   if (m.body.length > max) throw new PublishError('MESSAGE_BODY_TOO_LARGE', `the body has ${m.body.length} bytes; at most ${max} are accepted`);
+  // A record's timestamp is an int64 of ms, and a time index's entry too: times a Timestamp cannot hold, or before 1970, are refused.
+  if (m.bornTimestampMs < 0n || m.bornTimestampMs > MAX_TIMESTAMP_MS) throw new PublishError('BAD_REQUEST', `born timestamp ${m.bornTimestampMs} ms: expected a time from 1970 to 9999`);
+  if (m.deliveryTimestampMs !== null && (m.deliveryTimestampMs < 0n || m.deliveryTimestampMs > MAX_TIMESTAMP_MS)) throw new PublishError('ILLEGAL_DELIVERY_TIME', `delivery timestamp ${m.deliveryTimestampMs} ms: expected a time from 1970 to 9999`);
   if (m.tag !== null && (m.tag.trim() === '' || m.tag.includes('|'))) throw new PublishError('ILLEGAL_MESSAGE_TAG', `tag "${m.tag}": a tag is not blank and has no "|"`);
+  const r = toRecord(m);
+  let propertyBytes = r.key?.length ?? 0;
+  // Each header: its key, its value and up to 10 bytes of varint lengths.
+  for (const h of r.headers ?? []) propertyBytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 10;
+  if (propertyBytes > MAX_PROPERTY_BYTES) throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the properties take ${propertyBytes} bytes; at most ${MAX_PROPERTY_BYTES} are accepted`);
   for (const k of m.userProperties.keys()) {
     if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
     if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');

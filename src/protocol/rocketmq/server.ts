@@ -2,6 +2,7 @@
 // the Kafka listener) serving MessagingService over the same broker.
 import * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
 import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
@@ -35,12 +36,36 @@ export interface RocketMqOptions {
 /** How long close() lets calls finish before cancelling them. */
 const GRACE_MS = 1_000;
 
+/** The endpoint's limits, from the broker's rocketmq.* settings (README, "RocketMQ endpoint limits"). */
+export interface RocketMqLimits {
+  /** The largest gRPC message taken (larger: RESOURCE_EXHAUSTED): at least message.max.bytes + 64 KiB, so the largest message always fits. */
+  maxRequestBytes: number;
+  /** TCP connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM. */
+  maxConcurrentStreams: number;
+  /** A connection with no call this long is closed (GOAWAY), one that never sent its HTTP/2 preface too. */
+  idleMs: number;
+}
+
+export function rocketMqLimits(broker: Broker): RocketMqLimits {
+  const n = (name: string): number => Number(broker.configs.get(name));
+  return {
+    maxRequestBytes: Math.max(n('rocketmq.max.request.bytes'), n('message.max.bytes') + PROPERTY_ROOM_BYTES),
+    maxConnections: n('rocketmq.max.connections'),
+    maxConcurrentStreams: n('rocketmq.max.concurrent.streams'),
+    idleMs: n('rocketmq.connections.max.idle.ms'),
+  };
+}
+
 export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise<RocketMqEndpoint> {
   const log = o.log ?? (() => undefined);
-  const maxMessage = Number(broker.configs.get('message.max.bytes')) + PROPERTY_ROOM_BYTES;
+  const limits = rocketMqLimits(broker);
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': Math.max(4 * 1024 * 1024, maxMessage),
+    'grpc.max_receive_message_length': limits.maxRequestBytes,
     'grpc.max_send_message_length': -1,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.max_connection_idle_ms': limits.idleMs,
   });
   const address = { host: o.host, port: o.port };
   const timer = new TimerStore(broker, join(broker.config.dataDir, 'rocketmq', 'timer'), timerSettings(broker), broker.config.flush, (m) => log('warn', m));
@@ -67,10 +92,24 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     clients,
   };
   server.addService(messagingService(), messagingHandlers(ctx));
-  const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  // Our own listener hands grpc-js its connections: it counts them (grpc-js has no such limit).
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const listener = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // A peer that resets its connection: grpc-js's session sees it too; nothing to log.
+    socket.on('error', () => undefined);
+    injector.injectConnection(socket);
+  });
+  listener.maxConnections = limits.maxConnections;
   try {
     address.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      listener.once('error', reject);
+      listener.listen(o.port, o.host, () => {
+        listener.off('error', reject);
+        resolve((listener.address() as { port: number }).port);
+      });
     });
   } catch (err) {
     await transactions.close();
@@ -95,9 +134,15 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
           }
         }
         ctx.telemetry.clear();
-        const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
+        listener.close();
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          for (const socket of sockets) socket.destroy();
+        }, GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
+          injector.destroy();
+          for (const socket of sockets) socket.destroy();
           Promise.all([timer.close(), transactions.close()]).then(() => resolve(), (err: Error) => {
             log('error', `rocketmq: closing the timer or transaction store: ${err.message}`);
             resolve();

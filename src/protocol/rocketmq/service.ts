@@ -15,6 +15,7 @@ import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
 import { sendEntries } from './send.js';
 import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
+import { undecodable } from './proto.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -65,6 +66,8 @@ type Unary = (call: grpc.ServerUnaryCall<Pb, Pb>) => Promise<Pb>;
 /** A unary handler whose failures answer with a Status. */
 function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCall<Pb, Pb> {
   return (call, callback) => {
+    const bad = undecodable(call.request);
+    if (bad !== null) return callback(null, { status: status('BAD_REQUEST', bad) });
     fn(call).then(
       (answer) => callback(null, answer),
       (err) => {
@@ -77,8 +80,36 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCal
 }
 
 
-function topicName(r: Pb | null | undefined): string {
+/**
+ * The longest names a resource may have: topics are Kafka topics (249
+ * characters), groups and namespaces as RocketMQ's 255. Answers echo a
+ * request's resources (per queue, per message), so they are bounded here.
+ */
+export const MAX_TOPIC_CHARS = 249;
+export const MAX_RESOURCE_CHARS = 255;
+
+/** A resource's name, unchecked (for names only compared, never echoed). */
+function nameOf(r: Pb | null | undefined): string {
   return typeof r?.name === 'string' ? r.name : '';
+}
+
+/** A topic resource's name, refused with ILLEGAL_TOPIC if it or its namespace is too long. */
+function topicName(r: Pb | null | undefined): string {
+  checkResource(r, MAX_TOPIC_CHARS, 'ILLEGAL_TOPIC', 'topic');
+  return nameOf(r);
+}
+
+/** A group resource's name, refused with ILLEGAL_CONSUMER_GROUP if it or its namespace is too long. */
+function groupName(r: Pb | null | undefined): string {
+  checkResource(r, MAX_RESOURCE_CHARS, 'ILLEGAL_CONSUMER_GROUP', 'consumer group');
+  return nameOf(r);
+}
+
+function checkResource(r: Pb | null | undefined, max: number, code: string, what: string): void {
+  const name = nameOf(r);
+  if (name.length > max) throw new BadRequest(code, `a ${what} name has at most ${max} characters, not ${name.length}`);
+  const ns = typeof r?.resourceNamespace === 'string' ? r.resourceNamespace : '';
+  if (ns.length > MAX_RESOURCE_CHARS) throw new BadRequest(code, `a namespace has at most ${MAX_RESOURCE_CHARS} characters, not ${ns.length}`);
 }
 
 /** The stored topic a consumer's topic resource names (`%DLQ%g` is DLQ.g: system-topics.ts). */
@@ -90,7 +121,11 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
   const t = ctx.broker.topics.get(topic)!;
   let { host, port } = ctx.advertised();
   // Bound to every interface: the client reached us at the address it asked with.
-  if (host === '0.0.0.0' || host === '::') host = requested?.addresses?.[0]?.host ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::') {
+    // Echoed once per queue: a host no name could be is not taken.
+    const asked = requested?.addresses?.[0]?.host;
+    host = typeof asked === 'string' && asked !== '' && asked.length <= MAX_RESOURCE_CHARS ? asked : '127.0.0.1';
+  }
   const scheme = /^[\d.]+$/.test(host) ? 'IPv4' : host.includes(':') ? 'IPv6' : 'DOMAIN_NAME';
   const broker = { name: 'mqlab', id: 0, endpoints: { scheme, addresses: [{ host, port }] } };
   const queues: Pb[] = [];
@@ -142,6 +177,12 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   });
 
   const receiveMessage: grpc.handleServerStreamingCall<Pb, Pb> = (call) => {
+    const bad = undecodable(call.request);
+    if (bad !== null) {
+      call.write({ status: status('BAD_REQUEST', bad) });
+      call.end();
+      return;
+    }
     receive(ctx, call, storeHost()).catch((err) => {
       const s = err instanceof BadRequest || err instanceof PopError ? status(err.code, err.message) : statusOf(err);
       if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ReceiveMessage: ${(err as Error).stack ?? String(err)}`);
@@ -153,7 +194,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   };
 
   const ackMessage = unary(ctx, 'AckMessage', async (call) => {
-    const group = topicName(call.request.group);
+    const group = groupName(call.request.group);
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
     const entries: Pb[] = [];
@@ -177,12 +218,12 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const ms = durationMs(call.request.invisibleDuration);
     // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
     if (ms === null || ms < 0 || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
-    const handle = ctx.pop.changeInvisible(topicName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms, MIN_INVISIBLE_MS);
+    const handle = ctx.pop.changeInvisible(groupName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms, MIN_INVISIBLE_MS);
     return { status: OK, receiptHandle: handle };
   });
 
   const forwardToDeadLetterQueue = unary(ctx, 'ForwardMessageToDeadLetterQueue', async (call) => {
-    const group = topicName(call.request.group);
+    const group = groupName(call.request.group);
     if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
@@ -195,7 +236,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const queryAssignment = unary(ctx, 'QueryAssignment', async (call) => {
     const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
-    if (!topicName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    if (!groupName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     return { status: OK, assignments: routeOf(ctx, name, call.request.topic, call.request.endpoints).map((messageQueue) => ({ messageQueue })) };
   });
 
@@ -243,8 +284,13 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     };
     call.on('data', (cmd: Pb) => {
       try {
+        const bad = undecodable(cmd);
+        if (bad !== null) {
+          call.write({ status: status('BAD_REQUEST', bad) });
+          return;
+        }
         if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
-        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientId ?? '', ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(topicName));
+        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientId ?? '', ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(nameOf));
         const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker), groupPolicy });
         call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
       } catch (err) {
@@ -315,7 +361,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
 async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, Pb>, storeHost: string): Promise<void> {
   const r = call.request;
-  const group = topicName(r.group);
+  const group = groupName(r.group);
   if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
   const mq: Pb | null = r.messageQueue;
   const topic = consumedTopic(mq?.topic);

@@ -1,6 +1,8 @@
 // apache.rocketmq.v2.Status: every answer carries one, by Code name (the
 // proto's enum). Errors are answered this way, never as a bare gRPC error,
-// so clients see the protocol's own codes.
+// so clients see the protocol's own codes. Messages are cut to 1,000
+// characters: they quote what clients sent, which may be megabytes.
+import { errorMessage } from '../../server/handlers/error-message.js';
 export interface Status {
   code: string;
   message: string;
@@ -9,7 +11,7 @@ export interface Status {
 export const OK: Status = { code: 'OK', message: 'OK' };
 
 export function status(code: string, message: string): Status {
-  return { code, message };
+  return { code, message: errorMessage(message)! };
 }
 
 export function notImplemented(rpc: string, when: string): Status {
