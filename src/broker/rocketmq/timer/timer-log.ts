@@ -82,7 +82,13 @@ export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
 interface LogFile {
   base: number;
   fd: number;
+  /** Bytes in the file, the queued ones included. */
   size: number;
+  /** Appended units not yet written, the file's last `queuedBytes` bytes. */
+  queued: Buffer[];
+  queuedBytes: number;
+  /** Written since the last sync (a request's units may end one file and begin the next). */
+  unsynced: boolean;
 }
 
 export class TimerLog {
@@ -114,7 +120,7 @@ export class TimerLog {
         this.log(`timer log ${name}: ${bytes.length - at} bytes after position ${base + at} are no intact unit${i === names.length - 1 ? ' (a torn tail): cut off' : ': skipped'}`);
         if (i === names.length - 1) ftruncateSync(fd, at);
       }
-      this.files.push({ base, fd, size: i === names.length - 1 ? at : bytes.length });
+      this.files.push({ base, fd, size: i === names.length - 1 ? at : bytes.length, queued: [], queuedBytes: 0, unsynced: false });
     });
   }
 
@@ -124,23 +130,51 @@ export class TimerLog {
     return last ? last.base + last.size : 0;
   }
 
-  /** Appends an encoded unit (its prevPos already set); returns its position. */
+  /**
+   * Appends an encoded unit (its prevPos already set); returns its position.
+   * The bytes are queued: flush() writes them (read and sync flush first), so
+   * a request of many delayed messages costs one write, not one a message.
+   */
   append(unit: Buffer): number {
     let last = this.files[this.files.length - 1];
     if (!last || (last.size > 0 && last.size + unit.length > this.fileBytes)) {
       const base = last ? last.base + last.size : 0;
       const fd = openSync(join(this.dir, `${String(base).padStart(20, '0')}.tlog`), 'w+');
-      last = { base, fd, size: 0 };
+      last = { base, fd, size: 0, queued: [], queuedBytes: 0, unsynced: false };
       this.files.push(last);
     }
-    let done = 0;
-    while (done < unit.length) done += writeSync(last.fd, unit, done, unit.length - done, last.size + done);
     const pos = last.base + last.size;
+    last.queued.push(unit);
+    last.queuedBytes += unit.length;
     last.size += unit.length;
     return pos;
   }
 
+  /** Writes the queued appends (into the page cache: sync() makes them durable). */
+  flush(): void {
+    for (let i = this.files.length - 1; i >= 0 && this.files[i]!.queuedBytes > 0; i--) {
+      const f = this.files[i]!;
+      const b = f.queued.length === 1 ? f.queued[0]! : Buffer.concat(f.queued, f.queuedBytes);
+      const at = f.size - f.queuedBytes;
+      let done = 0;
+      while (done < b.length) done += writeSync(f.fd, b, done, b.length - done, at + done);
+      f.queued = [];
+      f.queuedBytes = 0;
+      f.unsynced = true;
+    }
+  }
+
+  /** A slot's units, newest first, by the prevPos chain from its last unit. */
+  *chain(lastPos: number): Generator<{ u: TimerUnit; pos: number }> {
+    for (let pos = lastPos; pos >= 0; ) {
+      const u = this.read(pos);
+      yield { u, pos };
+      pos = u.prevPos;
+    }
+  }
+
   read(pos: number): TimerUnit {
+    this.flush();
     const f = this.fileAt(pos);
     const head = Buffer.allocUnsafe(4);
     if (readSync(f.fd, head, 0, 4, pos - f.base) !== 4) throw new Error(`timer log: no unit at ${pos}`);
@@ -158,8 +192,12 @@ export class TimerLog {
   }
 
   sync(): void {
-    const last = this.files[this.files.length - 1];
-    if (last) fdatasyncSync(last.fd);
+    this.flush();
+    for (const f of this.files) {
+      if (!f.unsynced) continue;
+      fdatasyncSync(f.fd);
+      f.unsynced = false;
+    }
   }
 
   /** Base position of the file appends go to now. */
@@ -180,6 +218,7 @@ export class TimerLog {
   }
 
   delete(base: number): void {
+    this.flush();
     const i = this.files.findIndex((f) => f.base === base);
     if (i < 0 || i === this.files.length - 1) return;
     const [f] = this.files.splice(i, 1);
@@ -189,6 +228,7 @@ export class TimerLog {
   }
 
   close(): void {
+    this.flush();
     for (const f of this.files.splice(0)) closeSync(f.fd);
   }
 
