@@ -56,8 +56,11 @@ export function encodeUnit(u: Omit<TimerUnit, 'length'>): Buffer {
   return b;
 }
 
-/** The unit at `at` in `b`, or null if what is there is no whole, intact unit (a torn tail). */
-export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
+/**
+ * The unit at `at` in `b`, or null if what is there is no whole, intact unit
+ * (a torn tail). Its batch is a copy, or with `copy` false a view into `b`.
+ */
+export function decodeUnit(b: Buffer, at: number, copy = true): TimerUnit | null {
   if (at + HEADER_BYTES > b.length) return null;
   const length = b.readUInt32BE(at);
   if (length < HEADER_BYTES || at + length > b.length) return null;
@@ -74,7 +77,7 @@ export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
     partition: b.readInt32BE(at + 28),
     topic: b.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + topicLen),
     messageId: b.toString('utf8', at + HEADER_BYTES + topicLen, bodyAt),
-    batch: Buffer.from(b.subarray(bodyAt, at + length)),
+    batch: copy ? Buffer.from(b.subarray(bodyAt, at + length)) : b.subarray(bodyAt, at + length),
     length,
   };
 }
@@ -99,7 +102,8 @@ export class TimerLog {
   /**
    * Opens the files and calls `each` for every intact unit in order. A torn
    * tail of the last file is cut off; damage inside an older file ends that
-   * file's scan (what follows in it is lost, and said so).
+   * file's scan (what follows in it is lost, and said so). A unit's batch is
+   * a view into the file's bytes, valid during the call only.
    */
   open(each: (u: TimerUnit, pos: number, fileBase: number) => void): void {
     mkdirSync(this.dir, { recursive: true });
@@ -110,7 +114,7 @@ export class TimerLog {
       const bytes = readFileSync(path);
       let at = 0;
       for (;;) {
-        const u = decodeUnit(bytes, at);
+        const u = decodeUnit(bytes, at, false);
         if (!u) break;
         each(u, base + at, base);
         at += u.length;
@@ -186,7 +190,7 @@ export class TimerLog {
       if (n === 0) break;
       got += n;
     }
-    const u = decodeUnit(b.subarray(0, got), 0);
+    const u = decodeUnit(b.subarray(0, got), 0, false); // b is this call's own
     if (!u) throw new Error(`timer log: the unit at ${pos} is damaged`);
     return u;
   }

@@ -103,6 +103,8 @@ export class TimerStore {
     const saved = this.checkpoint.read();
     const fromSlot = saved === null ? Number.NEGATIVE_INFINITY : this.slotOf(saved);
     let oldest = Number.POSITIVE_INFINITY;
+    // The wheel file starts empty at every open (it is derived data): slots are built here, then written once.
+    const slots = new Map<number, { firstPos: number; lastPos: number; count: number }>();
     // Bytes of each pending message by topic, id and time, so a recall (CANCEL) further on can take its add back.
     const adds = new Map<string, number>();
     this.log.open((u, pos, base) => {
@@ -110,14 +112,18 @@ export class TimerStore {
       this.fileLastSlot.set(base, Math.max(this.fileLastSlot.get(base) ?? -1, slot));
       oldest = Math.min(oldest, slot);
       if (slot < fromSlot) return;
-      // Linked as read: the wheel keeps changed slots in memory until flushed, so this costs no I/O a unit.
-      const s = this.wheel.get(slot);
-      this.wheel.put({ time: slot, firstPos: s.count > 0 ? s.firstPos : pos, lastPos: pos, count: s.count + 1 });
+      const s = slots.get(slot);
+      if (s) {
+        s.lastPos = pos;
+        s.count++;
+      } else slots.set(slot, { firstPos: pos, lastPos: pos, count: 1 });
       if (saved !== null && u.deliverMs < saved) return; // appended before the restart
       const key = `${u.deliverMs}\0${u.topic}\0${u.messageId}`;
       if (u.type === UNIT_ADD) adds.set(key, u.length);
       else adds.delete(key);
     });
+    // In first-seen order: a later lap of a slot index comes later in the log, so it is the one kept.
+    for (const [time, s] of slots) this.wheel.put({ time, ...s });
     this.wheel.flush();
     this.activeLastSlot = this.fileLastSlot.get(this.log.activeBase()) ?? -1;
     this.fileLastSlot.delete(this.log.activeBase());
