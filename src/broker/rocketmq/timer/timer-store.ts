@@ -105,12 +105,13 @@ export class TimerStore {
     let oldest = Number.POSITIVE_INFINITY;
     // The wheel file starts empty at every open (it is derived data): slots are built here, then written once.
     const slots = new Map<number, { firstPos: number; lastPos: number; count: number }>();
-    // Bytes of each pending message by topic, id and time, so a recall (CANCEL) further on can take its add back.
-    const adds = new Map<string, number>();
+    // Recalls are few: their adds are looked up in their slots afterwards, so no unit is indexed here.
+    const cancels: TimerUnit[] = [];
     this.log.open((u, pos, base) => {
       const slot = this.slotOf(u.deliverMs);
-      this.fileLastSlot.set(base, Math.max(this.fileLastSlot.get(base) ?? -1, slot));
-      oldest = Math.min(oldest, slot);
+      const last = this.fileLastSlot.get(base);
+      if (last === undefined || slot > last) this.fileLastSlot.set(base, slot);
+      if (slot < oldest) oldest = slot;
       if (slot < fromSlot) return;
       const s = slots.get(slot);
       if (s) {
@@ -118,18 +119,34 @@ export class TimerStore {
         s.count++;
       } else slots.set(slot, { firstPos: pos, lastPos: pos, count: 1 });
       if (saved !== null && u.deliverMs < saved) return; // appended before the restart
-      const key = `${u.deliverMs}\0${u.topic}\0${u.messageId}`;
-      if (u.type === UNIT_ADD) adds.set(key, u.length);
-      else adds.delete(key);
+      if (u.type === UNIT_ADD) {
+        this.counts.pending++;
+        this.counts.pendingBytes += u.length;
+      } else cancels.push({ ...u, batch: Buffer.alloc(0) });
     });
     // In first-seen order: a later lap of a slot index comes later in the log, so it is the one kept.
     for (const [time, s] of slots) this.wheel.put({ time, ...s });
     this.wheel.flush();
+    this.takeBackRecalled(cancels);
     this.activeLastSlot = this.fileLastSlot.get(this.log.activeBase()) ?? -1;
     this.fileLastSlot.delete(this.log.activeBase());
-    this.counts.pending = adds.size;
-    for (const n of adds.values()) this.counts.pendingBytes += n;
     this.firing.start(saved ?? (Number.isFinite(oldest) ? oldest : this.slotOf(Date.now())) * this.p);
+  }
+
+  /** Takes each recalled message's add out of the pending counts, reading each slot with recalls once. */
+  private takeBackRecalled(cancels: TimerUnit[]): void {
+    const bySlot = new Map<number, TimerUnit[]>();
+    for (const c of cancels) bySlot.set(this.slotOf(c.deliverMs), [...(bySlot.get(this.slotOf(c.deliverMs)) ?? []), c]);
+    for (const [slot, cs] of bySlot) {
+      const adds = new Map<string, number>();
+      for (const { u } of this.log.chain(this.wheel.get(slot).lastPos)) if (u.type === UNIT_ADD) adds.set(`${u.deliverMs}\0${u.topic}\0${u.messageId}`, u.length);
+      for (const c of cs) {
+        const length = adds.get(`${c.deliverMs}\0${c.topic}\0${c.messageId}`);
+        if (length === undefined) continue;
+        this.counts.pending--;
+        this.counts.pendingBytes -= length;
+      }
+    }
   }
 
   stats(): TimerStats {
