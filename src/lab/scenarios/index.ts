@@ -1,6 +1,7 @@
 // The claim scenarios, in the order a report shows them.
 import type { Scenario } from './common.js';
 import { crash } from './crash.js';
+import { delay } from './delay.js';
 import { http } from './http.js';
 import { integrity } from './integrity.js';
 import { liveSwap } from './live-swap.js';
@@ -12,7 +13,7 @@ import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, delay];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
