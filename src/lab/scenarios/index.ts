@@ -8,12 +8,13 @@ import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
 import { throughput } from './throughput.js';
+import { transactions } from './transactions.js';
 import { twoReads } from './two-reads.js';
 import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, delay];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, delay, transactions];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
