@@ -202,6 +202,7 @@ export class TimerFiring {
 
   /** Sleeps until `at`, or until linked() or stop() wakes it. */
   private sleep(at: number): Promise<void> {
+    if (this.closed) return Promise.resolve(); // stop() may have come while an append was under way, with no sleep to wake
     this.wakeAt = at;
     return new Promise((resolve) => {
       const done = (): void => {
