@@ -36,6 +36,8 @@ export interface TxRun {
     delay: number[];
     /** From the COMMIT answer going out to a consumer receiving the message, ms. */
     visible: number[];
+    /** The COMMIT answer's round trip (EndTransaction: the append and its op record), ms. */
+    commit: number[];
     /** Checks that came for a transaction answered already (beyond the first). */
     repeated: number;
     duplicated: number;
@@ -43,6 +45,7 @@ export interface TxRun {
 }
 
 const GROUP = 'lab-transactions';
+const ROUNDS = 6;
 
 export async function txRun(ctx: LabContext, engine: TxRun['engine'], s: TxSizes): Promise<TxRun> {
   const body = Buffer.alloc(s.bodyBytes, 't');
@@ -66,22 +69,30 @@ async function throughput(ctx: LabContext, engine: TxRun['engine'], s: TxSizes, 
       await c.endTransaction(m, e!.transactionId, 'COMMIT');
       ids.add(idOf(m));
     };
-    const timed = async (one: () => Promise<void>): Promise<Throughput> => {
-      const latency: number[] = [];
-      const seconds = await inFlight(s.messages, s.window, async () => {
+    const plain: Throughput = { seconds: 0, latency: [] };
+    const halfCommit: Throughput = { seconds: 0, latency: [] };
+    const timed = async (into: Throughput, n: number, one: () => Promise<void>): Promise<void> => {
+      into.seconds += await inFlight(n, s.window, async () => {
         const t = performance.now();
         await one();
-        latency.push(performance.now() - t);
+        into.latency.push(performance.now() - t);
       });
-      return { seconds, latency };
     };
     ctx.progress(`transactions: ${engine}, warming up`);
     await inFlight(s.warmup, s.window, plainOne);
     await inFlight(s.warmup, s.window, txOne);
-    ctx.progress(`transactions: ${engine}, ${s.messages} plain sends`);
-    const plain = await timed(plainOne);
-    ctx.progress(`transactions: ${engine}, ${s.messages} half + commit`);
-    const halfCommit = await timed(txOne);
+    // In alternating rounds (plain first, then half + commit first), so both meet the same machine: other work on it comes and goes.
+    for (let round = 0; round < ROUNDS; round++) {
+      const n = Math.floor(s.messages / ROUNDS) + (round < s.messages % ROUNDS ? 1 : 0);
+      ctx.progress(`transactions: ${engine}, round ${round + 1} of ${ROUNDS}: ${n} plain sends and ${n} half + commit`);
+      if (round % 2 === 0) {
+        await timed(plain, n, plainOne);
+        await timed(halfCommit, n, txOne);
+      } else {
+        await timed(halfCommit, n, txOne);
+        await timed(plain, n, plainOne);
+      }
+    }
     ctx.progress(`transactions: ${engine}, reading the committed messages back`);
     const seen = new Map<string, number>();
     await c.receiveUntil({ group: GROUP, topic: 'tx' }, (r) => seen.set(idOf(r.message), (seen.get(idOf(r.message)) ?? 0) + 1), () => seen.size >= ids.size, Date.now() + 60_000);
@@ -103,6 +114,7 @@ async function checkBack(ctx: LabContext, engine: TxRun['engine'], s: TxSizes, b
   const checkedAt = new Map<string, number>();
   const answeredAt = new Map<string, number>();
   const answering: Promise<void>[] = [];
+  const commit: number[] = [];
   let repeated = 0;
   const onCheck = (cmd: Pb, at: number): void => {
     const m: Pb = cmd.message;
@@ -112,8 +124,9 @@ async function checkBack(ctx: LabContext, engine: TxRun['engine'], s: TxSizes, b
       return;
     }
     checkedAt.set(id, at);
-    answeredAt.set(id, Date.now());
-    answering.push(producer.endTransaction(m, cmd.transactionId, 'COMMIT', 'SOURCE_SERVER_CHECK'));
+    const t = Date.now();
+    answeredAt.set(id, t);
+    answering.push(producer.endTransaction(m, cmd.transactionId, 'COMMIT', 'SOURCE_SERVER_CHECK').then(() => void commit.push(Date.now() - t)));
   };
   const telemetry = await producer.producerTelemetry(['tx-check'], onCheck);
   try {
@@ -135,7 +148,7 @@ async function checkBack(ctx: LabContext, engine: TxRun['engine'], s: TxSizes, b
     const delay = [...checkedAt].map(([id, at]) => at - (sentAt.get(id)! + s.timeoutMs));
     const visible = [...arrivals].filter(([id]) => answeredAt.has(id)).map(([id, got]) => got[0]!.at - answeredAt.get(id)!);
     const duplicated = [...arrivals.values()].reduce((n, got) => n + got.length - 1, 0);
-    return { sent: s.open, delay, visible, repeated, duplicated };
+    return { sent: s.open, delay, visible, commit, repeated, duplicated };
   } finally {
     telemetry.close();
     producer.close();
