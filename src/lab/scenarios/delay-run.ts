@@ -3,6 +3,7 @@
 // timer log and the wheel without being measured), then probes due a few
 // seconds out, each stamped by a long-polling consumer as it arrives; then
 // a SIGKILL with timers due during the downtime, and a restart.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
 import type { Random } from '../random.js';
@@ -39,6 +40,8 @@ export interface DelayRun {
   pending: number;
   fillSeconds: number;
   probes: Arrivals;
+  /** The lab's own longest event-loop stall while the probes came, ms: a stamp taken late by the measuring side, not the broker. */
+  labStallMs: number;
   restart: {
     /** Spawn to listening, the timer log read and the wheel rebuilt on the way. */
     startupMs: number;
@@ -76,7 +79,10 @@ export async function delayRun(ctx: LabContext, engine: DelayRun['engine'], pend
     // Each probe at a random point of the spread, so probes fall at every position inside the wheel's slots.
     const offsets = Array.from({ length: s.probes }, () => Math.floor(random.next() * s.probeSpreadMs)).sort((x, y) => x - y);
     const probes = await sendDue(c, 'probe', body, offsets, s.leadMs);
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    stalls.enable();
     const probeArrivals = await collect(c, 'probe', probes, Date.now() + s.leadMs + s.probeSpreadMs + 60_000);
+    stalls.disable();
 
     ctx.progress(`delay: ${engine}, ${pending.toLocaleString('en-US')} pending: SIGKILL and restart`);
     const overdueOffsets = Array.from({ length: s.overdue }, (_, i) => 100 + Math.floor((i * 500) / s.overdue));
@@ -96,6 +102,7 @@ export async function delayRun(ctx: LabContext, engine: DelayRun['engine'], pend
       pending,
       fillSeconds,
       probes: probeArrivals,
+      labStallMs: stalls.max / 1e6,
       restart: {
         startupMs: b.startupMs,
         overdue: tally(overdue, arrivals),
