@@ -47,6 +47,8 @@ export interface DelayRun {
     startupMs: number;
     /** Due before the restarted broker listened. */
     overdue: Arrivals;
+    /** Messages in the restart topic (appended by the timer) as soon as the restarted broker listened: a Kafka ListOffsets. */
+    queuedAtListen: number;
     /** Their arrival after the restart began (the new process spawned), ms. */
     overdueAfterSpawn: number[];
     /** Due after it listened. */
@@ -93,6 +95,7 @@ export async function delayRun(ctx: LabContext, engine: DelayRun['engine'], pend
     b = await ctx.crashAndRestart(b);
     const listenedAt = Date.now();
     const spawnAt = listenedAt - b.startupMs;
+    const queuedAtListen = Number((await ctx.admin(b, (a) => a.offsets('restart', [0], -1n))).get(0) ?? 0n);
     await receiving;
     const overdue = new Map([...due].filter(([, ms]) => ms < listenedAt));
     const later = new Map([...due].filter(([, ms]) => ms >= listenedAt));
@@ -106,6 +109,7 @@ export async function delayRun(ctx: LabContext, engine: DelayRun['engine'], pend
       restart: {
         startupMs: b.startupMs,
         overdue: tally(overdue, arrivals),
+        queuedAtListen,
         overdueAfterSpawn: firstArrivals(overdue).map((at) => at - spawnAt),
         later: tally(later, arrivals),
       },

@@ -162,8 +162,8 @@ function restartChart(runs: DelayRun[]): BarChart {
 function table(runs: DelayRun[]): ResultTable {
   return {
     title: 'Lateness per configuration',
-    caption: 'ms; p50 / p99 / max of the exact values. Lab stall: the longest the lab\'s own event loop was held up while the probes came (its stamps were late by as much). Overdue: due before the restarted broker listened; "after spawn" counts from the new process starting, "late" from each message\'s delivery time.',
-    columns: ['engine', 'pending timers', 'loading s', 'probes received', 'lateness p50 / p99 / max', 'min', 'lab stall ms', 'restart ms', 'overdue', 'overdue after spawn', 'overdue late', 'due after restart', 'its lateness', 'duplicates'],
+    caption: 'ms; p50 / p99 / max of the exact values. Lab stall: the longest the lab\'s own event loop was held up while the probes came (its stamps were late by as much). Overdue: due before the restarted broker listened; "queued at listen": how many of the timers sent before the kill were in their queue as it listened (a Kafka ListOffsets then), the rest of the wait being the consumer reconnecting; "after spawn" counts from the new process starting, "late" from each message\'s delivery time.',
+    columns: ['engine', 'pending timers', 'loading s', 'probes received', 'lateness p50 / p99 / max', 'min', 'lab stall ms', 'restart ms', 'overdue', 'queued at listen', 'overdue after spawn', 'overdue late', 'due after restart', 'its lateness', 'duplicates'],
     rows: runs.map((r) => [
       r.engine,
       fmt(r.pending),
@@ -174,6 +174,7 @@ function table(runs: DelayRun[]): ResultTable {
       fmt(r.labStallMs),
       fmt(r.restart.startupMs),
       `${fmt(r.restart.overdue.received)} of ${fmt(r.restart.overdue.sent)}`,
+      fmt(r.restart.queuedAtListen),
       p50p99max(r.restart.overdueAfterSpawn),
       p50p99max(r.restart.overdue.lateness),
       `${fmt(r.restart.later.received)} of ${fmt(r.restart.later.sent)}`,
