@@ -1,6 +1,7 @@
 // The claim scenarios, in the order a report shows them.
 import type { Scenario } from './common.js';
 import { crash } from './crash.js';
+import { delay } from './delay.js';
 import { featuresVsZeroCopy } from './features-vs-zero-copy.js';
 import { http } from './http.js';
 import { integrity } from './integrity.js';
@@ -10,12 +11,13 @@ import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
 import { tags } from './tags.js';
 import { throughput } from './throughput.js';
+import { transactions } from './transactions.js';
 import { twoReads } from './two-reads.js';
 import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, featuresVsZeroCopy, tags];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, featuresVsZeroCopy, tags, delay, transactions];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

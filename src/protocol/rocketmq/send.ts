@@ -3,9 +3,12 @@
 // DELAY message due later goes to the timer store (answered with a recall
 // handle; its offset is -1 until it is due, then it is appended like any);
 // a TRANSACTION message becomes a half message (answered with its
-// transaction id). One entry per message, in request order.
+// transaction id). One entry per message, in request order. A request's
+// delayed messages go to the timer store together: one timer-log write and
+// one sync for all of them.
 import { publish, PublishError } from '../../broker/rocketmq/publish.js';
 import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
+import type { Scheduled } from '../../broker/rocketmq/timer/timer-store.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
 import type { ServiceContext } from './service.js';
 import { OK, statusOf } from './status.js';
@@ -30,6 +33,7 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     entry(i, { status: s, offset: '0' });
   };
   const byQueue = new Map<string, number[]>();
+  const delayed: { i: number; s: Scheduled }[] = [];
   const now = Date.now();
   for (let i = 0; i < parsed.length; i++) {
     const p = parsed[i]!;
@@ -42,8 +46,7 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
       }
       if (m.deliveryTimestampMs !== null && Number(m.deliveryTimestampMs) > now) {
         checkQueue(ctx, p.topic, p.queueId);
-        const recallHandle = await ctx.timer.schedule(p.topic, p.queueId, m, Number(m.deliveryTimestampMs));
-        entry(i, { recallHandle });
+        delayed.push({ i, s: { topic: p.topic, partition: p.queueId, message: m, deliverMs: Number(m.deliveryTimestampMs) } });
         continue;
       }
     } catch (err) {
@@ -52,6 +55,14 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     }
     const key = `${p.topic}\0${p.queueId}`;
     byQueue.set(key, [...(byQueue.get(key) ?? []), i]);
+  }
+  if (delayed.length > 0) {
+    try {
+      const handles = await ctx.timer.scheduleAll(delayed.map((d) => d.s));
+      handles.forEach((h, n) => (typeof h === 'string' ? entry(delayed[n]!.i, { recallHandle: h }) : failed(delayed[n]!.i, h)));
+    } catch (err) {
+      for (const d of delayed) failed(d.i, err);
+    }
   }
   for (const indexes of byQueue.values()) {
     const first = parsed[indexes[0]!]!;

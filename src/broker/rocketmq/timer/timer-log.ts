@@ -56,8 +56,11 @@ export function encodeUnit(u: Omit<TimerUnit, 'length'>): Buffer {
   return b;
 }
 
-/** The unit at `at` in `b`, or null if what is there is no whole, intact unit (a torn tail). */
-export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
+/**
+ * The unit at `at` in `b`, or null if what is there is no whole, intact unit
+ * (a torn tail). Its batch is a copy, or with `copy` false a view into `b`.
+ */
+export function decodeUnit(b: Buffer, at: number, copy = true): TimerUnit | null {
   if (at + HEADER_BYTES > b.length) return null;
   const length = b.readUInt32BE(at);
   if (length < HEADER_BYTES || at + length > b.length) return null;
@@ -74,7 +77,7 @@ export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
     partition: b.readInt32BE(at + 28),
     topic: b.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + topicLen),
     messageId: b.toString('utf8', at + HEADER_BYTES + topicLen, bodyAt),
-    batch: Buffer.from(b.subarray(bodyAt, at + length)),
+    batch: copy ? Buffer.from(b.subarray(bodyAt, at + length)) : b.subarray(bodyAt, at + length),
     length,
   };
 }
@@ -82,7 +85,13 @@ export function decodeUnit(b: Buffer, at: number): TimerUnit | null {
 interface LogFile {
   base: number;
   fd: number;
+  /** Bytes in the file, the queued ones included. */
   size: number;
+  /** Appended units not yet written, the file's last `queuedBytes` bytes. */
+  queued: Buffer[];
+  queuedBytes: number;
+  /** Written since the last sync (a request's units may end one file and begin the next). */
+  unsynced: boolean;
 }
 
 export class TimerLog {
@@ -93,7 +102,8 @@ export class TimerLog {
   /**
    * Opens the files and calls `each` for every intact unit in order. A torn
    * tail of the last file is cut off; damage inside an older file ends that
-   * file's scan (what follows in it is lost, and said so).
+   * file's scan (what follows in it is lost, and said so). A unit's batch is
+   * a view into the file's bytes, valid during the call only.
    */
   open(each: (u: TimerUnit, pos: number, fileBase: number) => void): void {
     mkdirSync(this.dir, { recursive: true });
@@ -104,7 +114,7 @@ export class TimerLog {
       const bytes = readFileSync(path);
       let at = 0;
       for (;;) {
-        const u = decodeUnit(bytes, at);
+        const u = decodeUnit(bytes, at, false);
         if (!u) break;
         each(u, base + at, base);
         at += u.length;
@@ -114,7 +124,7 @@ export class TimerLog {
         this.log(`timer log ${name}: ${bytes.length - at} bytes after position ${base + at} are no intact unit${i === names.length - 1 ? ' (a torn tail): cut off' : ': skipped'}`);
         if (i === names.length - 1) ftruncateSync(fd, at);
       }
-      this.files.push({ base, fd, size: i === names.length - 1 ? at : bytes.length });
+      this.files.push({ base, fd, size: i === names.length - 1 ? at : bytes.length, queued: [], queuedBytes: 0, unsynced: false });
     });
   }
 
@@ -124,23 +134,51 @@ export class TimerLog {
     return last ? last.base + last.size : 0;
   }
 
-  /** Appends an encoded unit (its prevPos already set); returns its position. */
+  /**
+   * Appends an encoded unit (its prevPos already set); returns its position.
+   * The bytes are queued: flush() writes them (read and sync flush first), so
+   * a request of many delayed messages costs one write, not one a message.
+   */
   append(unit: Buffer): number {
     let last = this.files[this.files.length - 1];
     if (!last || (last.size > 0 && last.size + unit.length > this.fileBytes)) {
       const base = last ? last.base + last.size : 0;
       const fd = openSync(join(this.dir, `${String(base).padStart(20, '0')}.tlog`), 'w+');
-      last = { base, fd, size: 0 };
+      last = { base, fd, size: 0, queued: [], queuedBytes: 0, unsynced: false };
       this.files.push(last);
     }
-    let done = 0;
-    while (done < unit.length) done += writeSync(last.fd, unit, done, unit.length - done, last.size + done);
     const pos = last.base + last.size;
+    last.queued.push(unit);
+    last.queuedBytes += unit.length;
     last.size += unit.length;
     return pos;
   }
 
+  /** Writes the queued appends (into the page cache: sync() makes them durable). */
+  flush(): void {
+    for (let i = this.files.length - 1; i >= 0 && this.files[i]!.queuedBytes > 0; i--) {
+      const f = this.files[i]!;
+      const b = f.queued.length === 1 ? f.queued[0]! : Buffer.concat(f.queued, f.queuedBytes);
+      const at = f.size - f.queuedBytes;
+      let done = 0;
+      while (done < b.length) done += writeSync(f.fd, b, done, b.length - done, at + done);
+      f.queued = [];
+      f.queuedBytes = 0;
+      f.unsynced = true;
+    }
+  }
+
+  /** A slot's units, newest first, by the prevPos chain from its last unit. */
+  *chain(lastPos: number): Generator<{ u: TimerUnit; pos: number }> {
+    for (let pos = lastPos; pos >= 0; ) {
+      const u = this.read(pos);
+      yield { u, pos };
+      pos = u.prevPos;
+    }
+  }
+
   read(pos: number): TimerUnit {
+    this.flush();
     const f = this.fileAt(pos);
     const head = Buffer.allocUnsafe(4);
     if (readSync(f.fd, head, 0, 4, pos - f.base) !== 4) throw new Error(`timer log: no unit at ${pos}`);
@@ -152,14 +190,18 @@ export class TimerLog {
       if (n === 0) break;
       got += n;
     }
-    const u = decodeUnit(b.subarray(0, got), 0);
+    const u = decodeUnit(b.subarray(0, got), 0, false); // b is this call's own
     if (!u) throw new Error(`timer log: the unit at ${pos} is damaged`);
     return u;
   }
 
   sync(): void {
-    const last = this.files[this.files.length - 1];
-    if (last) fdatasyncSync(last.fd);
+    this.flush();
+    for (const f of this.files) {
+      if (!f.unsynced) continue;
+      fdatasyncSync(f.fd);
+      f.unsynced = false;
+    }
   }
 
   /** Base position of the file appends go to now. */
@@ -180,6 +222,7 @@ export class TimerLog {
   }
 
   delete(base: number): void {
+    this.flush();
     const i = this.files.findIndex((f) => f.base === base);
     if (i < 0 || i === this.files.length - 1) return;
     const [f] = this.files.splice(i, 1);
@@ -189,6 +232,7 @@ export class TimerLog {
   }
 
   close(): void {
+    this.flush();
     for (const f of this.files.splice(0)) closeSync(f.fd);
   }
 

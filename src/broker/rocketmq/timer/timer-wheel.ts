@@ -5,7 +5,8 @@
 // (deliverMs / precisionMs), so a slot left from an earlier lap reads as
 // empty. It is derived data: rebuilt from the timer log at every start, so
 // it never has to be flushed. The file is sparse; pages are touched only
-// where timers are.
+// where timers are. Changed slots are kept in memory until flush(), so a
+// request of many delayed messages writes each slot it touches once.
 import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 
 export const SLOT_BYTES = 32;
@@ -19,10 +20,16 @@ export interface Slot {
 }
 
 const EMPTY = (time: number): Slot => ({ time, firstPos: -1, lastPos: -1, count: 0 });
+/** What a cleared slot reads as: all zeros, as a never-written one. */
+const ZERO: Slot = { time: 0, firstPos: 0, lastPos: 0, count: 0 };
+/** Changed slots kept before they are written anyway, which bounds the memory a long rebuild takes. */
+const MAX_DIRTY = 65_536;
 
 export class TimerWheel {
   private readonly fd: number;
   private readonly buf = Buffer.alloc(SLOT_BYTES);
+  /** Slots changed since the last flush, by index. */
+  private readonly dirty = new Map<number, Slot>();
 
   constructor(file: string, readonly slots: number) {
     this.fd = openSync(file, 'w+');
@@ -31,6 +38,8 @@ export class TimerWheel {
 
   /** What is stored in the slot `time` maps to, whichever lap it belongs to. */
   raw(time: number): Slot {
+    const changed = this.dirty.get(time % this.slots);
+    if (changed) return { ...changed };
     const at = (time % this.slots) * SLOT_BYTES;
     this.buf.fill(0);
     readSync(this.fd, this.buf, 0, SLOT_BYTES, at);
@@ -43,16 +52,38 @@ export class TimerWheel {
   }
 
   put(s: Slot): void {
-    const b = Buffer.alloc(SLOT_BYTES);
-    b.writeBigInt64BE(BigInt(s.time), 0);
-    b.writeBigInt64BE(BigInt(s.firstPos), 8);
-    b.writeBigInt64BE(BigInt(s.lastPos), 16);
-    b.writeInt32BE(s.count, 24);
-    writeSync(this.fd, b, 0, SLOT_BYTES, (s.time % this.slots) * SLOT_BYTES);
+    this.dirty.set(s.time % this.slots, { ...s });
+    if (this.dirty.size >= MAX_DIRTY) this.flush();
   }
 
   clear(time: number): void {
-    if (this.raw(time).time === time) writeSync(this.fd, Buffer.alloc(SLOT_BYTES), 0, SLOT_BYTES, (time % this.slots) * SLOT_BYTES);
+    if (this.raw(time).time === time) {
+      this.dirty.set(time % this.slots, ZERO);
+      if (this.dirty.size >= MAX_DIRTY) this.flush();
+    }
+  }
+
+  /** Writes the changed slots, runs of neighbours in one write. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const indexes = [...this.dirty.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < indexes.length; ) {
+      let n = 1;
+      while (i + n < indexes.length && indexes[i + n] === indexes[i]! + n) n++;
+      const b = Buffer.alloc(n * SLOT_BYTES);
+      for (let k = 0; k < n; k++) {
+        const s = this.dirty.get(indexes[i + k]!)!;
+        const at = k * SLOT_BYTES;
+        b.writeBigInt64BE(BigInt(s.time), at);
+        b.writeBigInt64BE(BigInt(s.firstPos), at + 8);
+        b.writeBigInt64BE(BigInt(s.lastPos), at + 16);
+        b.writeInt32BE(s.count, at + 24);
+      }
+      let done = 0;
+      while (done < b.length) done += writeSync(this.fd, b, done, b.length - done, indexes[i]! * SLOT_BYTES + done);
+      i += n;
+    }
+    this.dirty.clear();
   }
 
   /**
@@ -60,6 +91,7 @@ export class TimerWheel {
    * large steps, so catching up over hours of empty slots costs little.
    */
   nextNonEmpty(from: number, to: number): number | null {
+    this.flush();
     const STEP = 4096;
     const chunk = Buffer.allocUnsafe(STEP * SLOT_BYTES);
     for (let t = from; t < to; ) {
@@ -76,6 +108,7 @@ export class TimerWheel {
   }
 
   close(): void {
+    this.flush();
     closeSync(this.fd);
   }
 }
