@@ -156,16 +156,15 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const group = topicName(call.request.group);
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
-    const entries: Pb[] = [];
-    for (const e of (call.request.entries ?? []) as Pb[]) {
-      let s: Status = OK;
-      try {
-        await ctx.pop.ack(group, topic, String(e.receiptHandle ?? ''));
-      } catch (err) {
-        s = err instanceof PopError ? status(err.code, err.message) : statusOf(err);
-      }
-      entries.push({ messageId: e.messageId, receiptHandle: e.receiptHandle, status: s });
-    }
+    const asked = (call.request.entries ?? []) as Pb[];
+    // All acks take effect now, in order, before any is awaited: their
+    // offset commits then share one append (PopService.commit).
+    const outcomes = await Promise.allSettled(asked.map((e) => ctx.pop.ack(group, topic, String(e.receiptHandle ?? ''))));
+    const entries: Pb[] = asked.map((e, i) => {
+      const o = outcomes[i]!;
+      const s: Status = o.status === 'fulfilled' ? OK : o.reason instanceof PopError ? status(o.reason.code, o.reason.message) : statusOf(o.reason);
+      return { messageId: e.messageId, receiptHandle: e.receiptHandle, status: s };
+    });
     const failed = entries.filter((e) => e.status.code !== 'OK');
     const overall = failed.length === 0 ? OK : entries.length === 1 ? failed[0]!.status : status('MULTIPLE_RESULTS', `${failed.length} of ${entries.length} acks failed: see the entries`);
     return { status: overall, entries };
