@@ -13,6 +13,7 @@ import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
 import { sendEntries } from './send.js';
+import { writeBatch } from './write-batch.js';
 import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 
@@ -349,8 +350,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
   } else {
-    call.write({ status: OK });
-    for (const p of popped) call.write({ message: outgoing(p, mq!.topic, storeHost) });
+    writeBatch(call, [{ status: OK }, ...popped.map((p) => ({ message: outgoing(p, mq!.topic, storeHost) }))]);
   }
   call.end();
 }
