@@ -6,13 +6,14 @@ import { integrity } from './integrity.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
+import { protocols } from './protocols.js';
 import { throughput } from './throughput.js';
 import { twoReads } from './two-reads.js';
 import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, protocols];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
