@@ -10,6 +10,7 @@ import { orphanCommand } from './orphan.js';
 import { ProducerStreams } from './producers.js';
 import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
+import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
 
 export const DEFAULT_ROCKETMQ_PORT = 8081;
@@ -64,7 +65,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: 0,
     clients,
   };
-  server.addService(messagingService(), messagingHandlers(ctx));
+  server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   try {
     address.port = await new Promise<number>((resolve, reject) => {

@@ -11,7 +11,8 @@ import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-s
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
-import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
+import { durationMs, incoming, timestampMs } from './convert.js';
+import { encodeReceived } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { writeBatch } from './write-batch.js';
 import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
@@ -350,7 +351,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
   } else {
-    writeBatch(call, [{ status: OK }, ...popped.map((p) => ({ message: outgoing(p, mq!.topic, storeHost) }))]);
+    writeBatch(call, [{ status: OK }, ...popped.map((p) => encodeReceived(p, mq!.topic, storeHost))]);
   }
   call.end();
 }
