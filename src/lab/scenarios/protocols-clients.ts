@@ -35,15 +35,15 @@ function stampedBody(valueBytes: number, producerId: bigint, seq: number): Buffe
 
 export interface OfficialProducer {
   /** `messages` sends, `window` of them awaited at once; each send() is one SendMessage of one message (the client's API). */
-  load(messages: number, window: number, valueBytes: number, producerId: bigint, maxMs: number): Promise<RunOutcome & { latency: RecordableHistogram }>;
+  load(topic: string, messages: number, window: number, valueBytes: number, producerId: bigint, maxMs: number): Promise<RunOutcome & { latency: RecordableHistogram }>;
   close(): Promise<void>;
 }
 
-export async function officialProducer(client: Official, endpoint: string, topic: string): Promise<OfficialProducer> {
-  const p = new client.Producer({ endpoints: endpoint, namespace: '', logger: quiet, topics: [topic] });
+export async function officialProducer(client: Official, endpoint: string, topics: string[]): Promise<OfficialProducer> {
+  const p = new client.Producer({ endpoints: endpoint, namespace: '', logger: quiet, topics });
   await p.startup();
   return {
-    async load(messages, window, valueBytes, producerId, maxMs) {
+    async load(topic, messages, window, valueBytes, producerId, maxMs) {
       if (valueBytes < BODY_STAMP_BYTES) throw new RangeError(`messages need at least ${BODY_STAMP_BYTES} body bytes`);
       const latency = newLatencyHistogram();
       const out = { messages: 0, requests: 0, seconds: 0, errors: 0, firstError: null as string | null, integrity: null, latency };
