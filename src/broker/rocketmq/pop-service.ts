@@ -354,7 +354,12 @@ export class PopService {
   }
 
   private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {
-    state.commitChain = state.commitChain.then(async () => {
+    // A commit not yet started reads the low watermark when it starts, so it
+    // covers every ack before then: the 32 acks of one AckMessage (or of
+    // several at once) share one offset-store append instead of making 32.
+    if (state.commitQueued) return state.commitQueued;
+    const queued = state.commitChain.then(async () => {
+      state.commitQueued = null;
       const low = state.lowWatermark();
       if (low <= state.committed) return;
       try {
@@ -366,7 +371,9 @@ export class PopService {
         this.log(`rocketmq: cannot commit offset ${low} of ${topic}-${partition} for group ${group}: ${(err as Error).message}`);
       }
     });
-    return state.commitChain;
+    state.commitQueued = queued;
+    state.commitChain = queued;
+    return queued;
   }
 }
 

@@ -45,6 +45,8 @@ export class QueueState {
   nextScan: bigint;
   /** Serialises commits, so they reach the offset store in order. */
   commitChain: Promise<void> = Promise.resolve();
+  /** The commit waiting its turn on the chain, if any: later acks join it. */
+  commitQueued: Promise<void> | null = null;
   /** Bytes per record of the queue's last batch read (0: none yet): how much a scan asks the log for. */
   bytesPerRecord = 0;
 

@@ -9,6 +9,7 @@ import { latency } from './latency.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
 import { persistence } from './persistence.js';
+import { protocols } from './protocols.js';
 import { tags } from './tags.js';
 import { throughput } from './throughput.js';
 import { transactions } from './transactions.js';
@@ -17,7 +18,7 @@ import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, featuresVsZeroCopy, tags, delay, transactions];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, protocols, featuresVsZeroCopy, tags, delay, transactions];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -67,7 +67,7 @@ function typeOf(m: RocketMessage): string {
   return 'NORMAL';
 }
 
-/** A delivered message, with its receipt handle and attempt. */
+/** A delivered message, with its receipt handle and attempt, as a proto object: the reference encode-received.ts is tested against. */
 export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
   const m = p.message;
   const sp: Pb = {

@@ -54,7 +54,9 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
       continue;
     }
     const key = `${p.topic}\0${p.queueId}`;
-    byQueue.set(key, [...(byQueue.get(key) ?? []), i]);
+    const queue = byQueue.get(key);
+    if (queue) queue.push(i);
+    else byQueue.set(key, [i]);
   }
   if (delayed.length > 0) {
     try {

@@ -11,6 +11,7 @@ import { orphanCommand } from './orphan.js';
 import { ProducerStreams } from './producers.js';
 import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
+import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
 
 export const DEFAULT_ROCKETMQ_PORT = 8081;
@@ -91,7 +92,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: 0,
     clients,
   };
-  server.addService(messagingService(), messagingHandlers(ctx));
+  server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
   // Our own listener hands grpc-js its connections: it counts them (grpc-js has no such limit).
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();

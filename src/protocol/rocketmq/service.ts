@@ -11,8 +11,10 @@ import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-s
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
-import { durationMs, incoming, outgoing, timestampMs } from './convert.js';
+import { durationMs, incoming, timestampMs } from './convert.js';
+import { encodeReceived } from './encode-received.js';
 import { sendEntries } from './send.js';
+import { writeBatch } from './write-batch.js';
 import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
@@ -197,16 +199,15 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const group = groupName(call.request.group);
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
-    const entries: Pb[] = [];
-    for (const e of (call.request.entries ?? []) as Pb[]) {
-      let s: Status = OK;
-      try {
-        await ctx.pop.ack(group, topic, String(e.receiptHandle ?? ''));
-      } catch (err) {
-        s = err instanceof PopError ? status(err.code, err.message) : statusOf(err);
-      }
-      entries.push({ messageId: e.messageId, receiptHandle: e.receiptHandle, status: s });
-    }
+    const asked = (call.request.entries ?? []) as Pb[];
+    // All acks take effect now, in order, before any is awaited: their
+    // offset commits then share one append (PopService.commit).
+    const outcomes = await Promise.allSettled(asked.map((e) => ctx.pop.ack(group, topic, String(e.receiptHandle ?? ''))));
+    const entries: Pb[] = asked.map((e, i) => {
+      const o = outcomes[i]!;
+      const s: Status = o.status === 'fulfilled' ? OK : o.reason instanceof PopError ? status(o.reason.code, o.reason.message) : statusOf(o.reason);
+      return { messageId: e.messageId, receiptHandle: e.receiptHandle, status: s };
+    });
     const failed = entries.filter((e) => e.status.code !== 'OK');
     const overall = failed.length === 0 ? OK : entries.length === 1 ? failed[0]!.status : status('MULTIPLE_RESULTS', `${failed.length} of ${entries.length} acks failed: see the entries`);
     return { status: overall, entries };
@@ -396,8 +397,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
   } else {
-    call.write({ status: OK });
-    for (const p of popped) call.write({ message: outgoing(p, mq!.topic, storeHost) });
+    writeBatch(call, [{ status: OK }, ...popped.map((p) => encodeReceived(p, mq!.topic, storeHost))]);
   }
   call.end();
 }

@@ -1,0 +1,252 @@
+// Load over RocketMQ's gRPC API, lean enough that the broker sets the pace:
+// SendMessage with a window of requests in flight, each request encoded once
+// as a template and stamped in place (every body carries the producer id and
+// its sequence in its first 16 bytes, as the Kafka load tools' keys do, and
+// every message its own id); and receive loops, each ReceiveMessage (a batch)
+// then one AckMessage for the whole batch, several loops at once.
+import type { RecordableHistogram } from 'node:perf_hooks';
+import { messagingService } from '../../protocol/rocketmq/proto.js';
+import { forEachField, GrpcSession, statusCode } from './grpc-wire.js';
+import { newLatencyHistogram, recordMicros } from './histogram.js';
+import { IntegrityTracker } from './integrity.js';
+import { nowMicros } from './stamped-batch.js';
+
+/** apache.rocketmq.v2.Code */
+export const CODE_OK = 20000;
+export const CODE_MESSAGE_NOT_FOUND = 40401;
+/** Body bytes the stamp takes: producer id, then sequence (both 64-bit big-endian). */
+export const BODY_STAMP_BYTES = 16;
+
+export interface RocketSendOptions {
+  endpoint: string;
+  topic: string;
+  messagesPerRequest: number;
+  valueBytes: number;
+  window: number;
+  maxMessages: number;
+  maxMs: number;
+  producerId: bigint;
+}
+
+export interface RocketSendResult {
+  requests: number;
+  ackedMessages: number;
+  errors: number;
+  firstError: string | null;
+  seconds: number;
+  /** Request to answer, µs. */
+  latency: RecordableHistogram;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader's plain objects */
+const encode = (method: string, request: Record<string, any>): Buffer => messagingService()[method]!.requestSerialize(request);
+
+const slotMarker = (i: number): string => `@@mqlab${String(i).padStart(9, '0')}`;
+
+/** A SendMessageRequest of k messages, and where each message's id digits and body stamp sit in it. */
+function sendTemplate(o: RocketSendOptions): { bytes: Buffer; idAt: number[]; bodyAt: number[] } {
+  if (o.valueBytes < BODY_STAMP_BYTES) throw new RangeError(`messages need at least ${BODY_STAMP_BYTES} body bytes for the stamp`);
+  const born = Date.now();
+  const messages = Array.from({ length: o.messagesPerRequest }, (_, i) => {
+    const body = Buffer.alloc(o.valueBytes, 0x2e);
+    body.write(slotMarker(i), 'latin1');
+    return {
+      topic: { name: o.topic },
+      // 34 hex digits like the clients' ids: version 01, the producer, then the sequence (written per send).
+      systemProperties: { messageId: `01${o.producerId.toString(16).padStart(16, '0').slice(-16)}${slotMarker(i)}`, messageType: 'NORMAL', bodyEncoding: 'IDENTITY', bornTimestamp: { seconds: String(Math.floor(born / 1000)), nanos: (born % 1000) * 1e6 }, bornHost: '127.0.0.1', queueId: 0 },
+      body,
+    };
+  });
+  const bytes = encode('SendMessage', { messages });
+  const idAt: number[] = [];
+  const bodyAt: number[] = [];
+  for (let i = 0; i < o.messagesPerRequest; i++) {
+    const marker = Buffer.from(slotMarker(i), 'latin1');
+    idAt.push(bytes.indexOf(marker));
+    bodyAt.push(bytes.indexOf(marker, idAt[i]! + marker.length));
+    if (idAt[i]! < 0 || bodyAt[i]! < 0) throw new Error('cannot find the stamp places in the encoded SendMessageRequest');
+  }
+  return { bytes, idAt, bodyAt };
+}
+
+export async function rocketSendLoad(o: RocketSendOptions): Promise<RocketSendResult> {
+  const session = await GrpcSession.connect(o.endpoint);
+  const t = sendTemplate(o);
+  const r: RocketSendResult = { requests: 0, ackedMessages: 0, errors: 0, firstError: null, seconds: 0, latency: newLatencyHistogram() };
+  const start = nowMicros();
+  let next = 0;
+  const sendOne = async (): Promise<void> => {
+    for (let j = 0; j < o.messagesPerRequest; j++) {
+      const seq = next++;
+      t.bytes.write(seq.toString(16).padStart(16, '0'), t.idAt[j]!, 'latin1');
+      t.bytes.writeBigInt64BE(o.producerId, t.bodyAt[j]!);
+      t.bytes.writeBigInt64BE(BigInt(seq), t.bodyAt[j]! + 8);
+    }
+    const sent = nowMicros();
+    r.requests++;
+    // call() copies the template before it returns, so the next stamp cannot change this request.
+    const [answer] = await session.call('SendMessage', t.bytes, 30_000);
+    recordMicros(r.latency, nowMicros() - sent);
+    const code = answer ? statusCode(answer) : -1;
+    if (code === CODE_OK) r.ackedMessages += o.messagesPerRequest;
+    else {
+      r.errors++;
+      r.firstError ??= `SendMessage answered status ${code}`;
+    }
+  };
+  const loop = async (): Promise<void> => {
+    while (next + o.messagesPerRequest <= o.maxMessages && nowMicros() - start < o.maxMs * 1000) {
+      try {
+        await sendOne();
+      } catch (err) {
+        r.errors++;
+        r.firstError ??= (err as Error).message;
+        return;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: o.window }, loop));
+  } finally {
+    session.close();
+  }
+  r.seconds = (nowMicros() - start) / 1e6;
+  return r;
+}
+
+/** `calls` of one fixed request (e.g. Heartbeat: what a call costs with no work in it), `window` in flight. */
+export async function rocketCallLoad(endpoint: string, method: string, request: Record<string, any>, calls: number, window: number, maxMs: number): Promise<{ calls: number; errors: number; firstError: string | null; seconds: number }> {
+  const session = await GrpcSession.connect(endpoint);
+  const bytes = encode(method, request);
+  const r = { calls: 0, errors: 0, firstError: null as string | null, seconds: 0 };
+  const start = nowMicros();
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < calls && nowMicros() - start < maxMs * 1000) {
+      next++;
+      try {
+        const [answer] = await session.call(method, bytes, 30_000);
+        const code = answer ? statusCode(answer) : -1;
+        if (code !== CODE_OK) throw new Error(`${method} answered status ${code}`);
+        r.calls++;
+      } catch (err) {
+        r.errors++;
+        r.firstError ??= (err as Error).message;
+        return;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: window }, loop));
+  } finally {
+    session.close();
+  }
+  r.seconds = (nowMicros() - start) / 1e6;
+  return r;
+}
+
+export interface RocketReceiveOptions {
+  endpoint: string;
+  topic: string;
+  group: string;
+  /** maxMessageNum of each ReceiveMessage (the broker caps it at 32). */
+  batch: number;
+  /** Receive-and-ack loops at once. */
+  loops: number;
+  expectMessages: number;
+  maxMs: number;
+  integrity?: IntegrityTracker;
+}
+
+export interface RocketReceiveResult {
+  received: number;
+  receives: number;
+  acks: number;
+  errors: number;
+  firstError: string | null;
+  /** Until the expected messages had all come (or the time was up). */
+  seconds: number;
+  integrity: IntegrityTracker;
+}
+
+interface Delivery {
+  messageId: string;
+  receiptHandle: string;
+}
+
+/** Messages of a ReceiveMessage answer: ids and handles for the ack, stamps for the tracker. */
+function readDeliveries(answers: Buffer[], integrity: IntegrityTracker): { deliveries: Delivery[]; code: number } {
+  const deliveries: Delivery[] = [];
+  let code = -1;
+  for (const a of answers) {
+    forEachField(a, (f, w, v) => {
+      if (w !== 2) return;
+      if (f === 1) code = statusCode(a);
+      if (f !== 2) return;
+      const d: Delivery = { messageId: '', receiptHandle: '' };
+      forEachField(v as Buffer, (mf, mw, mv) => {
+        if (mw !== 2) return;
+        if (mf === 4) {
+          const body = mv as Buffer;
+          if (body.length >= BODY_STAMP_BYTES) integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
+        } else if (mf === 3) {
+          forEachField(mv as Buffer, (sf, sw, sv) => {
+            if (sw !== 2) return;
+            if (sf === 3) d.messageId = (sv as Buffer).toString();
+            else if (sf === 12) d.receiptHandle = (sv as Buffer).toString();
+          });
+        }
+      });
+      deliveries.push(d);
+    });
+  }
+  return { deliveries, code };
+}
+
+export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<RocketReceiveResult> {
+  const session = await GrpcSession.connect(o.endpoint);
+  const pollMs = 500;
+  const receive = encode('ReceiveMessage', {
+    group: { name: o.group },
+    messageQueue: { topic: { name: o.topic }, id: 0, permission: 'READ_WRITE' },
+    filterExpression: { type: 'TAG', expression: '*' },
+    batchSize: o.batch,
+    invisibleDuration: { seconds: '60', nanos: 0 },
+    autoRenew: false,
+    longPollingTimeout: { seconds: '0', nanos: pollMs * 1e6 },
+  });
+  const r: RocketReceiveResult = { received: 0, receives: 0, acks: 0, errors: 0, firstError: null, seconds: 0, integrity: o.integrity ?? new IntegrityTracker() };
+  const start = nowMicros();
+  let end = 0;
+  const fail = (message: string): void => {
+    r.errors++;
+    r.firstError ??= message;
+  };
+  const loop = async (): Promise<void> => {
+    while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
+      r.receives++;
+      const { deliveries, code } = readDeliveries(await session.call('ReceiveMessage', receive, pollMs + 5_000), r.integrity);
+      if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
+      if (deliveries.length === 0) continue;
+      r.received += deliveries.length;
+      if (r.received >= o.expectMessages) end = nowMicros();
+      r.acks++;
+      const [answer] = await session.call('AckMessage', encode('AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries: deliveries }), 30_000);
+      const ack = answer ? statusCode(answer) : -1;
+      if (ack !== CODE_OK) return fail(`AckMessage answered status ${ack}`);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: o.loops }, () =>
+        loop().catch((err: Error) => {
+          fail(err.message);
+        }),
+      ),
+    );
+  } finally {
+    session.close();
+  }
+  r.seconds = ((end || nowMicros()) - start) / 1e6;
+  return r;
+}
