@@ -52,8 +52,9 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(settled).toBe(false);
     expect(native.pendingCount()).toBe(1);
-    // Read in the bites the socket gives: the sender fills the buffers again
-    // between them, so it waits for the socket more than once.
+    // Read in the bites the socket gives; the sender fills the buffers again
+    // between them (how often it must wait depends on how far the kernel has
+    // grown the loopback buffers by then: once or more).
     const chunks: Buffer[] = [];
     let got = 0;
     // (read() with no size: read(n) returns null while fewer than n bytes
@@ -71,7 +72,7 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     const all = Buffer.concat(chunks);
     expect(all.subarray(0, 3).toString()).toBe('HDR');
     expect(all.subarray(3).equals(data)).toBe(true);
-    expect(transferCounters()[name].writableWaits).toBeGreaterThan(1);
+    expect(transferCounters()[name].writableWaits).toBeGreaterThanOrEqual(1);
     expect(native.pendingCount()).toBe(0);
     sender.destroy();
   });
