@@ -2,7 +2,6 @@
 // the Kafka listener) serving MessagingService over the same broker.
 import * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
-import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
 import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
@@ -41,8 +40,6 @@ const GRACE_MS = 1_000;
 export interface RocketMqLimits {
   /** The largest gRPC message taken (larger: RESOURCE_EXHAUSTED): at least message.max.bytes + 64 KiB, so the largest message always fits. */
   maxRequestBytes: number;
-  /** TCP connections at once; more are closed as they arrive. */
-  maxConnections: number;
   /** Calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM. */
   maxConcurrentStreams: number;
   /** A connection with no call this long is closed (GOAWAY), one that never sent its HTTP/2 preface too. */
@@ -53,7 +50,6 @@ export function rocketMqLimits(broker: Broker): RocketMqLimits {
   const n = (name: string): number => Number(broker.configs.get(name));
   return {
     maxRequestBytes: Math.max(n('rocketmq.max.request.bytes'), n('message.max.bytes') + PROPERTY_ROOM_BYTES),
-    maxConnections: n('rocketmq.max.connections'),
     maxConcurrentStreams: n('rocketmq.max.concurrent.streams'),
     idleMs: n('rocketmq.connections.max.idle.ms'),
   };
@@ -93,24 +89,10 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     clients,
   };
   server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
-  // Our own listener hands grpc-js its connections: it counts them (grpc-js has no such limit).
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const sockets = new Set<Socket>();
-  const listener = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    // A peer that resets its connection: grpc-js's session sees it too; nothing to log.
-    socket.on('error', () => undefined);
-    injector.injectConnection(socket);
-  });
-  listener.maxConnections = limits.maxConnections;
+  const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   try {
     address.port = await new Promise<number>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(o.port, o.host, () => {
-        listener.off('error', reject);
-        resolve((listener.address() as { port: number }).port);
-      });
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
     });
   } catch (err) {
     await transactions.close();
@@ -135,15 +117,9 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
           }
         }
         ctx.telemetry.clear();
-        listener.close();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          for (const socket of sockets) socket.destroy();
-        }, GRACE_MS);
+        const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
-          injector.destroy();
-          for (const socket of sockets) socket.destroy();
           Promise.all([timer.close(), transactions.close()]).then(() => resolve(), (err: Error) => {
             log('error', `rocketmq: closing the timer or transaction store: ${err.message}`);
             resolve();
