@@ -2,28 +2,20 @@
 // engines: Producer.send with tags, keys and properties; SimpleConsumer with
 // a tag expression gets exactly the matching messages, acks them, and the
 // group's committed offset lands in the offset store.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { describe, expect, it } from 'vitest';
+import { receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
 describe.each(ENGINES)('RocketMQ Producer and SimpleConsumer (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   it('sends with tags, keys and properties; A || B receives exactly those; ack commits', async () => {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
     broker.broker.createTopic('orders', 1);
     const endpoint = broker.rocketmqEndpoint!;
     const producer = await startProducer(endpoint, ['orders']);
-    clients.push(producer);
+    rmq.track(producer);
     const tags = ['A', 'B', 'C', 'A', 'B', 'C', 'A'];
     const receipts = [];
     for (let i = 0; i < tags.length; i++) {
@@ -33,7 +25,7 @@ describe.each(ENGINES)('RocketMQ Producer and SimpleConsumer (%s)', (engine) => 
     expect(new Set(receipts.map((r) => r.messageId)).size).toBe(7);
 
     const consumer = await startSimpleConsumer(endpoint, 'g1', { orders: 'A || B' });
-    clients.push(consumer);
+    rmq.track(consumer);
     const got = await receiveUntil(consumer, (all) => all.length >= 5);
     expect(got.map((m) => m.body.toString())).toEqual(['order 0', 'order 1', 'order 3', 'order 4', 'order 6']);
     for (const m of got) {

@@ -4,10 +4,9 @@
 // RecallMessage cancels one still pending; a delivery time beyond
 // timer.max.delay.ms answers ILLEGAL_DELIVERY_TIME. Delays are drawn from
 // a seeded generator (the seed is printed).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { rawClient, rawUnary, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { rawClient, rawUnary, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 import { receiveStamped, seeded } from './helpers/rocketmq-timing.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
@@ -16,21 +15,15 @@ const ILLEGAL_DELIVERY_TIME = 40012;
 const SEED = Number(process.env.MQLAB_SEED ?? Date.now() % 1_000_000);
 
 describe.each(ENGINES)('RocketMQ delayed messages (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   async function setup(settings: Record<string, string> = {}): Promise<{ producer: Producer; consumer: SimpleConsumer }> {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine, ...settings }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine, ...settings });
     broker.broker.createTopic('later', 1, { 'message.type': 'DELAY' });
     const producer = await startProducer(broker.rocketmqEndpoint!, ['later']);
-    clients.push(producer);
+    rmq.track(producer);
     const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'g', { later: '*' }, 2_000);
-    clients.push(consumer);
+    rmq.track(consumer);
     return { producer, consumer };
   }
 
@@ -46,7 +39,7 @@ describe.each(ENGINES)('RocketMQ delayed messages (%s)', (engine) => {
       sent.set(`m${i}`, delay);
     }
     // Nothing is in the queue before it is due.
-    expect(broker!.broker.engine.highWatermark({ topic: 'later', partition: 0 })).toBe(0n);
+    expect(rmq.broker.broker.engine.highWatermark({ topic: 'later', partition: 0 })).toBe(0n);
     const got = await receiveStamped(consumer, delays.length, 20_000);
     expect(got.map((g) => g.m.body.toString()).sort()).toEqual([...sent.keys()].sort());
     for (const { m, at } of got) {
@@ -68,7 +61,7 @@ describe.each(ENGINES)('RocketMQ delayed messages (%s)', (engine) => {
     // The recalled one was due with it: one more long poll sees nothing.
     expect(await consumer.receive(16, 30_000)).toEqual([]);
     await expect(producer.recallMessage('later', kept.recallHandle)).rejects.toThrow(/code: 40400/);
-    const raw = rawClient(broker!.rocketmqEndpoint!);
+    const raw = rawClient(rmq.broker.rocketmqEndpoint!);
     try {
       expect((await rawUnary(raw, 'RecallMessage', { topic: { name: 'later' }, recallHandle: 'not-a-handle' })).status.code).toBe('BAD_REQUEST');
       expect((await rawUnary(raw, 'RecallMessage', { topic: { name: 'other' }, recallHandle: kept.recallHandle })).status.code).toBe('TOPIC_NOT_FOUND');

@@ -6,13 +6,12 @@
 // consumers as DLQ.<group>, with its properties and where it came from.
 // ForwardMessageToDeadLetterQueue moves one at once.
 import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { dlqTopic, rocketTopic, storedTopic } from '../src/broker/rocketmq/system-topics.js';
 import { Admin } from '../src/client/admin.js';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { committedAt } from './helpers/broker-events.js';
-import { rawClient, rawReceive, rawUnary, receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { rawClient, rawReceive, rawUnary, receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
@@ -35,16 +34,10 @@ it('%DLQ%<group> is stored as DLQ.<group>, one-to-one both ways', () => {
 });
 
 describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   async function setup(maxAttempts: number): Promise<{ producer: Producer; consumer: SimpleConsumer }> {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
     broker.broker.createTopic('jobs', 1);
     const admin = await Admin.connect(broker.bootstrap);
     try {
@@ -56,14 +49,14 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
       admin.close();
     }
     const producer = await startProducer(broker.rocketmqEndpoint!, ['jobs']);
-    clients.push(producer);
+    rmq.track(producer);
     // Long polls of 3 s outlast the 1 s invisible times: a receive waits a message's return out.
     const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000);
-    clients.push(consumer);
+    rmq.track(consumer);
     return { producer, consumer };
   }
 
-  const dlqEnd = (): bigint => (broker!.broker.topics.get('DLQ.workers') ? broker!.broker.engine.highWatermark({ topic: 'DLQ.workers', partition: 0 }) : 0n);
+  const dlqEnd = (): bigint => (rmq.broker.broker.topics.get('DLQ.workers') ? rmq.broker.broker.engine.highWatermark({ topic: 'DLQ.workers', partition: 0 }) : 0n);
 
   it('an unacked message comes back with attempts 1, 2, 3, then is in %DLQ%workers with its origin', async () => {
     const { producer, consumer } = await setup(3);
@@ -88,15 +81,15 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
     await producer.send({ topic: 'jobs', body: Buffer.from('marker') });
     const next = await receiveUntil(consumer, (all) => all.some((m) => m.body.toString() === 'marker'));
     expect(next.map((m) => m.body.toString())).toEqual(['marker']);
-    await committedAt(broker!.broker, 'workers', 'jobs', 0, 2n);
+    await committedAt(rmq.broker.broker, 'workers', 'jobs', 0, 2n);
     await consumer.ack(next[0]!);
     // Its last handle acks a message that is settled already: harmless, as acking twice.
     await consumer.ack(seen.filter((m) => m.body.toString() === 'poison').pop()!);
     expect(dlqEnd()).toBe(1n);
 
     // A RocketMQ consumer reads it as %DLQ%workers, same id, tag, keys and properties.
-    const dlqReader = await startSimpleConsumer(broker!.rocketmqEndpoint!, 'dlq-readers', { '%DLQ%workers': '*' });
-    clients.push(dlqReader);
+    const dlqReader = await startSimpleConsumer(rmq.broker.rocketmqEndpoint!, 'dlq-readers', { '%DLQ%workers': '*' });
+    rmq.track(dlqReader);
     const [d] = await receiveUntil(dlqReader, (all) => all.length >= 1);
     expect(d!.topic).toBe('%DLQ%workers');
     expect(d!.body.toString()).toBe('poison');
@@ -114,7 +107,7 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
     await dlqReader.ack(d!);
 
     // A Kafka consumer reads it as DLQ.workers, the origin in headers.
-    const kafka = new Kafka({ clientId: 'dlq', brokers: [broker!.bootstrap], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'dlq', brokers: [rmq.broker.bootstrap], logLevel: logLevel.NOTHING });
     const kc = kafka.consumer({ groupId: 'k', maxWaitTimeInMs: 100 });
     const headers: Record<string, string>[] = [];
     const consumed = new Progress();
@@ -137,7 +130,7 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
   it('ForwardMessageToDeadLetterQueue moves a delivery at once, once', async () => {
     const { producer } = await setup(16);
     await producer.send({ topic: 'jobs', body: Buffer.from('hopeless') });
-    const raw = rawClient(broker!.rocketmqEndpoint!);
+    const raw = rawClient(rmq.broker.rocketmqEndpoint!);
     try {
       const replies = await rawReceive(raw, { group: { name: 'workers' }, messageQueue: { topic: { name: 'jobs' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '5' } });
       const m = replies.find((r) => r.message)!.message;
@@ -157,7 +150,7 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
       const long = await rawReceive(raw, { group: { name: 'g'.repeat(250) }, messageQueue: { topic: { name: 'jobs' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '1' } });
       expect(long[0].status.code).toBe('ILLEGAL_CONSUMER_GROUP');
       // The committed offset moved past it (stored before the forward was answered).
-      expect(broker!.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(1n);
+      expect(rmq.broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(1n);
       const route = await rawUnary(raw, 'QueryRoute', { topic: { name: '%DLQ%workers' } });
       expect(route.status.code).toBe('OK');
       expect(route.messageQueues.map((q: { id: number }) => q.id)).toEqual([0]);
@@ -169,7 +162,7 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
 
   it('group configs survive a restart and bad values are refused', async () => {
     await setup(3);
-    const admin = await Admin.connect(broker!.bootstrap);
+    const admin = await Admin.connect(rmq.broker.bootstrap);
     try {
       await expect(admin.alterConfigs({ 'max.delivery.attempts': '0' }, { group: 'workers' })).rejects.toThrow(/max.delivery.attempts=0/);
       await expect(admin.alterConfigs({ 'retry.backoff.ladder': '10s,soon' }, { group: 'workers' })).rejects.toThrow(/"soon" is not a duration/);
@@ -178,8 +171,8 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
     } finally {
       admin.close();
     }
-    for (const c of clients.splice(0)) await c.shutdown();
-    broker = await broker!.restart();
+    await rmq.shutdownClients();
+    const broker = await rmq.restart();
     expect(broker.broker.groupConfigs.settings('workers')).toEqual({ maxDeliveryAttempts: 3, backoffSteps: [1000, 2000], fifo: false });
     expect(broker.broker.groupConfigs.settings('others')).toMatchObject({ maxDeliveryAttempts: 16, fifo: true });
   });

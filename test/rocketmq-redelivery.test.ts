@@ -3,33 +3,26 @@
 // receipt handle (the old one no longer acks); changeInvisibleDuration
 // renews with a new handle; acked messages move the group's committed
 // offset past the contiguous acked prefix only.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 /** RocketMQ's Code.INVALID_RECEIPT_HANDLE */
 const INVALID_RECEIPT_HANDLE = 40013;
 
 describe.each(ENGINES)('RocketMQ redelivery (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   async function setup(): Promise<{ producer: Producer; consumer: SimpleConsumer }> {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
     broker.broker.createTopic('jobs', 1);
     const producer = await startProducer(broker.rocketmqEndpoint!, ['jobs']);
-    clients.push(producer);
+    rmq.track(producer);
     // Long polls of 3 s: longer than the 1 s invisible times below, so a
     // receive waits out an invisible time instead of the test sleeping.
     const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000);
-    clients.push(consumer);
+    rmq.track(consumer);
     return { producer, consumer };
   }
 
@@ -47,10 +40,10 @@ describe.each(ENGINES)('RocketMQ redelivery (%s)', (engine) => {
     expect(again[0]!.messageId).toBe(first[0]!.messageId);
     expect(again[0]!.receiptHandle).not.toBe(first[0]!.receiptHandle);
     // job 0 outstanding: nothing committed past it.
-    expect(broker!.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(-1n);
+    expect(rmq.broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(-1n);
     await expect(consumer.ack(first[0]!)).rejects.toMatchObject({ code: INVALID_RECEIPT_HANDLE });
     await consumer.ack(again[0]!);
-    expect(broker!.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(2n);
+    expect(rmq.broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(2n);
     // Acking twice with the current handle is harmless.
     await consumer.ack(again[0]!);
   });
@@ -71,7 +64,7 @@ describe.each(ENGINES)('RocketMQ redelivery (%s)', (engine) => {
     // The renewed handle of the earlier delivery is stale now.
     await expect(consumer.ack(m!)).rejects.toMatchObject({ code: INVALID_RECEIPT_HANDLE });
     await consumer.ack(again[0]!);
-    expect(broker!.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(1n);
+    expect(rmq.broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(1n);
   });
 
   it('a restart forgets in-flight messages and delivers them again from the committed offset', async () => {
@@ -79,10 +72,10 @@ describe.each(ENGINES)('RocketMQ redelivery (%s)', (engine) => {
     for (let i = 0; i < 3; i++) await producer.send({ topic: 'jobs', body: Buffer.from(`job ${i}`) });
     const got = await receiveUntil(consumer, (all) => all.length >= 3, 60_000);
     await consumer.ack(got[0]!);
-    for (const c of clients.splice(0)) await c.shutdown();
-    broker = await broker!.restart();
+    await rmq.shutdownClients();
+    const broker = await rmq.restart();
     const consumer2 = await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000);
-    clients.push(consumer2);
+    rmq.track(consumer2);
     const again = await receiveUntil(consumer2, (all) => all.length >= 2, 60_000);
     expect(again.map((m) => [m.body.toString(), m.deliveryAttempt])).toEqual([['job 1', 1], ['job 2', 1]]);
   });

@@ -5,13 +5,11 @@
 // and re-checks the tag string of those it reads, so a hash collision ("Aa"
 // and "BB" share String.hashCode 2112) is still filtered exactly. A topic
 // without a message type is read whole, as before.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { describe, expect, it } from 'vitest';
 import { javaHashCode, NO_TAG_CODE, tagCode } from '../src/broker/rocketmq/tag-code.js';
 import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader } from '../src/records/index.js';
 import { readBytesAt } from '../src/storage/read-bytes.js';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
+import { receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const TAGS = ['Aa', 'BB', 'C'];
@@ -28,17 +26,11 @@ it('tag codes are Java\'s String.hashCode, sign-extended; "Aa" and "BB" collide'
 });
 
 describe.each(ENGINES)('RocketMQ tag index (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   /** Bytes of the topic's batches whose records all have one of `tags`, and of all its batches. */
   function logBytes(topic: string, tags: readonly (string | null)[]): { matching: number; all: number } {
-    const bytes = readBytesAt(broker!.broker.engine, { topic, partition: 0 }, 0n, 64 * 1024 * 1024);
+    const bytes = readBytesAt(rmq.broker.broker.engine, { topic, partition: 0 }, 0n, 64 * 1024 * 1024);
     let matching = 0;
     for (let at = 0; at < bytes.length; ) {
       const size = readBatchHeader(bytes, at).batchLength + LOG_OVERHEAD_BYTES;
@@ -50,11 +42,11 @@ describe.each(ENGINES)('RocketMQ tag index (%s)', (engine) => {
   }
 
   it('a filter reads only the records whose code may match, and delivers only its exact tag', async () => {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
     broker.broker.createTopic('indexed', 1, { 'message.type': 'NORMAL' });
     broker.broker.createTopic('plain', 1);
     const producer = await startProducer(broker.rocketmqEndpoint!, ['indexed', 'plain']);
-    clients.push(producer);
+    rmq.track(producer);
     for (const topic of ['indexed', 'plain']) {
       for (let i = 0; i < 15; i++) await producer.send({ topic, tag: TAGS[i % 3], body: Buffer.from(`${topic} ${i} ${TAGS[i % 3]}`) });
       await producer.send({ topic, body: Buffer.from(`${topic} untagged`) });
@@ -67,7 +59,7 @@ describe.each(ENGINES)('RocketMQ tag index (%s)', (engine) => {
     for (const topic of ['indexed', 'plain']) {
       const before = endpoint.logBytesRead();
       const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, `aa-${topic}`, { [topic]: 'Aa' });
-      clients.push(consumer);
+      rmq.track(consumer);
       const got = await receiveUntil(consumer, (all) => all.length >= 6);
       expect(got.map((m) => m.body.toString())).toEqual([0, 3, 6, 9, 12].map((i) => `${topic} ${i} Aa`).concat(`${topic} kafka Aa`));
       for (const m of got) await consumer.ack(m);
@@ -89,29 +81,29 @@ describe.each(ENGINES)('RocketMQ tag index (%s)', (engine) => {
 
     // "BB" gets BB only, though its code is Aa's; "C || none-such" gets C.
     const bb = await startSimpleConsumer(broker.rocketmqEndpoint!, 'bb', { indexed: 'BB' });
-    clients.push(bb);
+    rmq.track(bb);
     expect((await receiveUntil(bb, (all) => all.length >= 5)).map((m) => m.tag)).toEqual(['BB', 'BB', 'BB', 'BB', 'BB']);
     const c = await startSimpleConsumer(broker.rocketmqEndpoint!, 'c', { indexed: 'C || none-such' });
-    clients.push(c);
+    rmq.track(c);
     expect((await receiveUntil(c, (all) => all.length >= 5)).map((m) => m.tag)).toEqual(['C', 'C', 'C', 'C', 'C']);
     // And * gets all 17.
     const star = await startSimpleConsumer(broker.rocketmqEndpoint!, 'star', { indexed: '*' });
-    clients.push(star);
+    rmq.track(star);
     expect((await receiveUntil(star, (all) => all.length >= 17)).length).toBe(17);
   });
 
   it('the index survives a clean restart', async () => {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    let broker = await rmq.start({ 'mqlab.storage.engine': engine });
     broker.broker.createTopic('indexed', 1, { 'message.type': 'NORMAL' });
     for (let i = 0; i < 9; i++) {
       const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: [{ key: null, value: Buffer.from(`m${i}`), headers: [{ key: 'rmq.tag', value: Buffer.from(TAGS[i % 3]!) }] }] });
       expect((await broker.broker.produce('indexed', 0, batch, -1)).error).toBe('NONE');
     }
-    broker = await broker.restart();
+    broker = await rmq.restart();
     const codes = broker.broker.engine.tagCodes!({ topic: 'indexed', partition: 0 }, 0n, 100);
     expect([...codes]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => tagCode(TAGS[i % 3]!)));
     const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'after-restart', { indexed: 'C' });
-    clients.push(consumer);
+    rmq.track(consumer);
     expect((await receiveUntil(consumer, (all) => all.length >= 3)).map((m) => m.body.toString())).toEqual(['m2', 'm5', 'm8']);
   });
 });

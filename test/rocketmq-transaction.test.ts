@@ -4,32 +4,25 @@
 // back over the producer's Telemetry stream and the checker's answer is
 // applied; after transaction.check.max unanswered checks it is discarded
 // to TRANS_CHECK_MAX_TIME_TOPIC.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { receiveUntil, startSimpleConsumer } from './helpers/rocketmq.js';
+import { describe, expect, it } from 'vitest';
+import type { MessageView } from 'rocketmq-client-nodejs';
+import { receiveUntil, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
 import { COMMIT, ROLLBACK, txProducer, UNSPECIFIED } from './helpers/rocketmq-transaction.js';
 import { appended } from './helpers/broker-events.js';
 import { until } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 describe.each(ENGINES)('RocketMQ transactional messages (%s)', (engine) => {
-  let broker: TestBroker | undefined;
-  const clients: (Producer | SimpleConsumer)[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
-    await broker?.destroy();
-    broker = undefined;
-  });
+  const rmq = rocketmqBrokerPerTest();
 
   async function setup(settings: Record<string, string> = {}, answer: (m: MessageView) => number = () => UNSPECIFIED) {
-    broker = await startTestBroker({ 'mqlab.storage.engine': engine, ...settings }, { rocketmq: true });
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine, ...settings });
     broker.broker.createTopic('orders', 1, { 'message.type': 'TRANSACTION' });
     const { producer, checked, checks } = await txProducer(broker.rocketmqEndpoint!, 'orders', answer);
-    clients.push(producer);
+    rmq.track(producer);
     const consumer = await startSimpleConsumer(broker.rocketmqEndpoint!, 'g', { orders: '*' }, 2_000);
-    clients.push(consumer);
-    const queued = () => broker!.broker.engine.highWatermark({ topic: 'orders', partition: 0 });
+    rmq.track(consumer);
+    const queued = () => rmq.broker.broker.engine.highWatermark({ topic: 'orders', partition: 0 });
     return { producer, consumer, checked, checks, queued };
   }
 
@@ -78,7 +71,7 @@ describe.each(ENGINES)('RocketMQ transactional messages (%s)', (engine) => {
     expect([view.messageId, view.topic, view.properties.get('k'), Boolean(view.corrupted)]).toEqual([a.messageId, 'orders', 'v', false]);
     // The checker's answers applied: no transaction is left open, so the
     // rolled-back one can never show up; only the committed one is in the topic.
-    await until('both answers applied', () => broker!.rocketmq!.openTransactions() === 0);
+    await until('both answers applied', () => rmq.broker.rocketmq!.openTransactions() === 0);
     expect(queued()).toBe(1n);
     // Nor does a consumer see it: a transaction begun after and committed is the next and only thing received.
     const marker = producer.beginTransaction();
@@ -93,12 +86,12 @@ describe.each(ENGINES)('RocketMQ transactional messages (%s)', (engine) => {
     const { producer, checked, queued } = await setup({ 'transaction.timeout.ms': '500', 'transaction.check.interval.ms': '500', 'transaction.check.max': '2' });
     const r = await producer.send({ topic: 'orders', body: Buffer.from('undecided') }, producer.beginTransaction());
     const tp = { topic: 'TRANS_CHECK_MAX_TIME_TOPIC', partition: 0 };
-    await appended(broker!.broker, tp.topic, tp.partition, 1n);
-    expect(broker!.broker.engine.highWatermark(tp)).toBe(1n);
+    await appended(rmq.broker.broker, tp.topic, tp.partition, 1n);
+    expect(rmq.broker.broker.engine.highWatermark(tp)).toBe(1n);
     expect(checked.map((m) => m.messageId)).toEqual([r.messageId, r.messageId]);
     expect(queued()).toBe(0n);
-    const dlq = await startSimpleConsumer(broker!.rocketmqEndpoint!, 'ops', { TRANS_CHECK_MAX_TIME_TOPIC: '*' });
-    clients.push(dlq);
+    const dlq = await startSimpleConsumer(rmq.broker.rocketmqEndpoint!, 'ops', { TRANS_CHECK_MAX_TIME_TOPIC: '*' });
+    rmq.track(dlq);
     const [m] = await receiveUntil(dlq, (all) => all.length >= 1);
     expect([m!.body.toString(), m!.messageId, m!.properties.get('REAL_TOPIC'), m!.properties.get('TRANSACTION_CHECK_TIMES')]).toEqual(['undecided', r.messageId, 'orders', '2']);
     await expect(producer.send({ topic: 'orders', body: Buffer.from('x') })).rejects.toThrow(/message type/i);

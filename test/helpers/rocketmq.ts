@@ -6,7 +6,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { afterEach } from 'vitest';
 import { LOADER_OPTIONS, protoRoot } from '../../src/protocol/rocketmq/proto.js';
+import { startTestBroker, type TestBroker } from './broker.js';
 
 export const quietLogger = {
   info: (...a: unknown[]) => (process.env.MQLAB_TEST_LOG ? console.error('[rmq info]', ...a) : undefined),
@@ -14,6 +16,49 @@ export const quietLogger = {
   error: (...a: unknown[]) => (process.env.MQLAB_TEST_LOG ? console.error('[rmq error]', ...a) : undefined),
   debug: () => undefined,
 };
+
+/**
+ * A broker with RocketMQ's endpoint for each test of a describe block, and
+ * the clients the test opens: after each test the clients shut down, then
+ * the broker goes.
+ */
+export function rocketmqBrokerPerTest(): {
+  readonly broker: TestBroker;
+  start(configs: Record<string, string>): Promise<TestBroker>;
+  restart(): Promise<TestBroker>;
+  /** Shuts the tracked clients down now (before a restart, say). */
+  shutdownClients(): Promise<void>;
+  track<T extends { shutdown(): Promise<unknown> }>(client: T): T;
+} {
+  let current: TestBroker | undefined;
+  const clients: { shutdown(): Promise<unknown> }[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.shutdown().catch(() => undefined);
+    await current?.destroy();
+    current = undefined;
+  });
+  return {
+    get broker(): TestBroker {
+      if (!current) throw new Error('no broker started in this test');
+      return current;
+    },
+    async start(configs) {
+      current = await startTestBroker(configs, { rocketmq: true });
+      return current;
+    },
+    async restart() {
+      current = await this.broker.restart();
+      return current;
+    },
+    async shutdownClients() {
+      for (const c of clients.splice(0)) await c.shutdown();
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+  };
+}
 
 export async function startProducer(endpoints: string, topics: string[]): Promise<Producer> {
   const p = new Producer({ endpoints, namespace: '', logger: quietLogger, topics });
