@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
-import { checkMessage, maxBodyBytes, PublishError } from '../../broker/rocketmq/publish.js';
+import { checkMessage, PublishError } from '../../broker/rocketmq/publish.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
@@ -15,9 +15,10 @@ import { durationMs, incoming, timestampMs } from './convert.js';
 import { encodeReceived } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { writeBatch } from './write-batch.js';
-import { answerSettings, DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
+import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
+import { telemetryHandler } from './telemetry.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -43,7 +44,7 @@ export interface ServiceContext {
 }
 
 /** The client id every client request carries (BaseClient.getRequestMetadata: x-mq-client-id), or null. */
-function clientIdOf(call: { metadata: grpc.Metadata }): string | null {
+export function clientIdOf(call: { metadata: grpc.Metadata }): string | null {
   const v = call.metadata.get('x-mq-client-id')[0];
   return v === undefined || v === '' ? null : String(v);
 }
@@ -91,7 +92,7 @@ export const MAX_TOPIC_CHARS = 249;
 export const MAX_RESOURCE_CHARS = 255;
 
 /** A resource's name, unchecked (for names only compared, never echoed). */
-function nameOf(r: Pb | null | undefined): string {
+export function nameOf(r: Pb | null | undefined): string {
   return typeof r?.name === 'string' ? r.name : '';
 }
 
@@ -262,62 +263,6 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     return { status: OK, offset: String(offset) };
   });
 
-  const groupPolicy = (group: string, topics: string[]) => {
-    const g = ctx.broker.groupConfigs.settings(group);
-    const fifoTopic = topics.some((t) => {
-      const info = ctx.broker.topics.get(storedTopic(t));
-      return info !== undefined && topicMessageType(info) === 'FIFO';
-    });
-    return { maxDeliveryAttempts: g.maxDeliveryAttempts, backoffSteps: g.backoffSteps, fifo: g.fifo && fifoTopic };
-  };
-
-  const telemetry: grpc.handleBidiStreamingCall<Pb, Pb> = (call) => {
-    ctx.telemetry.add(call);
-    const clientId = clientIdOf(call);
-    if (clientId !== null) ctx.clients.set(clientId, (ctx.clients.get(clientId) ?? 0) + 1);
-    let counted = clientId !== null;
-    const forget = (): void => {
-      if (!counted) return;
-      counted = false;
-      const n = (ctx.clients.get(clientId!) ?? 1) - 1;
-      if (n <= 0) ctx.clients.delete(clientId!);
-      else ctx.clients.set(clientId!, n);
-    };
-    call.on('data', (cmd: Pb) => {
-      try {
-        const bad = undecodable(cmd);
-        if (bad !== null) {
-          call.write({ status: status('BAD_REQUEST', bad) });
-          return;
-        }
-        if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
-        if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientId ?? '', ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(nameOf));
-        const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker), groupPolicy });
-        call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
-      } catch (err) {
-        ctx.log('error', `rocketmq Telemetry: ${(err as Error).stack ?? String(err)}`);
-        if (!call.cancelled) call.write({ status: statusOf(err) });
-      }
-    });
-    const done = (): void => {
-      ctx.producers.remove(call);
-      forget();
-      if (!ctx.telemetry.delete(call)) return;
-      try {
-        call.end();
-      } catch {
-        // the client went away first: nothing left to end
-      }
-    };
-    call.on('end', done);
-    call.on('error', done);
-    call.on('cancelled', () => {
-      ctx.producers.remove(call);
-      forget();
-      ctx.telemetry.delete(call);
-    });
-  };
-
   const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
     const topic = topicName(call.request.topic);
     existingTopic(ctx, topic);
@@ -352,7 +297,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     GetOffset: unimplemented('GetOffset', 'PullConsumer'),
     QueryOffset: queryOffset,
     EndTransaction: endTransaction,
-    Telemetry: telemetry,
+    Telemetry: telemetryHandler(ctx),
     NotifyClientTermination: notifyClientTermination,
     ChangeInvisibleDuration: changeInvisibleDuration,
     RecallMessage: recallMessage,
