@@ -17,6 +17,7 @@ import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
 import { dlqTopic } from './system-topics.js';
+import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { tagMatches, type TagFilter } from './tag-filter.js';
 
@@ -35,15 +36,8 @@ const MAX_TOPIC_NAME = 249;
 const DEAD_LETTER_RETRY_MS = 1000;
 /** FIFO holds per queue and group before the scan stops to let held groups drain. */
 const MAX_HELD = 10_000;
-/**
- * Tag codes read from the index per step (a window a receive keeps while it
- * scans): the first step small, as a receive of matching records uses few,
- * then doubling while it passes over ones that do not match.
- */
-const FIRST_CODES = 64;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
-const MAX_CODES = 4096;
 
 /** RocketMQ status names the protocol layer answers with. */
 export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'ILLEGAL_INVISIBLE_TIME' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
@@ -374,49 +368,5 @@ export class PopService {
     state.commitQueued = queued;
     state.commitChain = queued;
     return queued;
-  }
-}
-
-/**
- * Tag codes of a queue from the engine's index, read CODES_PER_STEP at a
- * time and kept while one receive scans, so a run of matching records costs
- * one index read, not one each.
- */
-class CodeWindow {
-  private from = 0n;
-  private codes: BigInt64Array = new BigInt64Array(0);
-  private step = FIRST_CODES;
-
-  constructor(private readonly engine: Broker['engine'], private readonly tp: { topic: string; partition: number }) {}
-
-  private at(offset: bigint, hw: bigint): bigint | null {
-    if (offset < this.from || offset >= this.from + BigInt(this.codes.length)) {
-      const n = hw - offset < BigInt(this.step) ? Number(hw - offset) : this.step;
-      this.codes = this.engine.tagCodes!(this.tp, offset, n);
-      this.from = offset;
-      this.step = Math.min(MAX_CODES, this.step * 2);
-      if (this.codes.length === 0) return null;
-    }
-    return this.codes[Number(offset - this.from)]!;
-  }
-
-  /** The first offset from `offset` whose code may match (or hw, or where the index gives no codes). */
-  nextMayMatch(offset: bigint, hw: bigint, mayMatch: (code: bigint) => boolean): bigint {
-    let o = offset;
-    for (; o < hw; o++) {
-      const c = this.at(o, hw);
-      if (c === null || mayMatch(c)) return o;
-    }
-    return o;
-  }
-
-  /** How many records from `offset` on may match, within the window. */
-  runLength(offset: bigint, hw: bigint, mayMatch: (code: bigint) => boolean): number {
-    let n = 0;
-    for (let o = offset; o < hw && o < this.from + BigInt(this.codes.length); o++, n++) {
-      const c = this.at(o, hw);
-      if (c === null || !mayMatch(c)) break;
-    }
-    return Math.max(1, n);
   }
 }
