@@ -60,11 +60,13 @@ export class Planner {
       const ends = expect.kind !== 'answered' && expect.kind !== 'silent';
       // A connection that is to end in a framing tail stops before a frame that would end it first (unsent, uncounted).
       if (ends && withTail && frames.length > 0) break;
+      // An acks=0 frame needs the sentinel after it: with no room for both, the plan ends in the sentinel alone.
+      if (expect.kind === 'silent' && frames.length + 1 >= limit) break;
       frames.push({ body: m.bytes, mutation: m.name, expect });
       if (ends) break;
     }
-    // Nothing answers acks=0: a request answered after it proves it was read.
-    if (frames[frames.length - 1]!.expect.kind === 'silent') frames.push(sentinel(frames.length + 1));
+    // Nothing answers acks=0: a request answered after it proves it was read. (Also the whole plan when its only frame would have been acks=0.)
+    if (frames.length === 0 || frames[frames.length - 1]!.expect.kind === 'silent') frames.push(sentinel(frames.length + 1));
     const open = frames[frames.length - 1]!.expect.kind === 'answered';
     const tail = open && withTail ? streamTail(rng, this.pool, this.o.maxFrameBytes) : null;
     return { index: this.plans++, frames, tail };
