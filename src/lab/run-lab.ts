@@ -47,7 +47,7 @@ export async function runLab(o: LabOptions): Promise<LabRun> {
       const started = Date.now();
       let result: ScenarioResult;
       try {
-        result = await s.run(ctx);
+        result = { name: s.name, title: s.title, claim: s.claim, ...(await s.run(ctx)) };
       } catch (err) {
         // A scenario that breaks is reported as such; the others still run.
         result = failed(s, err as Error);

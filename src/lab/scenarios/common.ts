@@ -7,11 +7,14 @@ import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
 import type { IntegrityCheck, LatencyChart, ScenarioResult } from '../results.js';
 
+/** What a scenario's run returns: its result without what the scenario already says of itself (run-lab adds name, title and claim). */
+export type ScenarioOutcome = Omit<ScenarioResult, 'name' | 'title' | 'claim'>;
+
 export interface Scenario {
   name: string;
   title: string;
   claim: string;
-  run(ctx: LabContext): Promise<ScenarioResult>;
+  run(ctx: LabContext): Promise<ScenarioOutcome>;
 }
 
 export const MB = 1e6;

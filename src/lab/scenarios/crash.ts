@@ -5,9 +5,9 @@
 // benchmark, not a test: hundreds of kills in the full suite, a handful in
 // the quick one. Killing a process leaves its writes in the page cache, so
 // no policy should lose anything here; a power cut is a different test.
-import type { IntegrityCheck, LineChart, ResultTable, ScenarioResult } from '../results.js';
+import type { IntegrityCheck, LineChart, ResultTable } from '../results.js';
 import { quantile } from '../stats.js';
-import { fmt, type Scenario } from './common.js';
+import { fmt, type Scenario, type ScenarioOutcome } from './common.js';
 import { PRODUCERS, soak, type SoakConfig, type SoakResult, type SoakSizes } from './crash-soak.js';
 
 const CONFIGS: SoakConfig[] = (['segmented', 'commitlog'] as const).flatMap((engine) => ['none', 'batch', '100'].map((flush) => ({ engine, flush })));
@@ -20,7 +20,7 @@ export const crash: Scenario = {
   title: 'Crash soak: SIGKILL after SIGKILL under load, every acknowledged record kept',
   claim:
     'Killing the broker with SIGKILL under produce load, hundreds of times per engine and flush policy and always on the same growing log, loses no record that was acknowledged (acks=1 or acks=-1), even under flush=none: a killed process leaves its writes in the page cache (a power cut is another test). Retrying producers may write a record twice; the idempotent one does not.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const sizes: SoakSizes = {
       kills: ctx.pick(3, 200, 2),
       // Keeps the full soak near 20 minutes on a slow day; past it a configuration stops early and says so.
@@ -34,11 +34,11 @@ export const crash: Scenario = {
     };
     const results: SoakResult[] = [];
     for (const config of CONFIGS) results.push(await soak(ctx, config, sizes, ctx.random(`crash/${config.engine}/${config.flush}`)));
-    return report(this, results, sizes, ctx.seed);
+    return report(results, sizes, ctx.seed);
   },
 };
 
-function report(s: Scenario, results: SoakResult[], sizes: SoakSizes, seed: number): ScenarioResult {
+function report(results: SoakResult[], sizes: SoakSizes, seed: number): ScenarioOutcome {
   const kills = sum(results.map((r) => r.kills));
   const acked = sum(results.flatMap((r) => r.producers.map((p) => p.acked)));
   const lost = sum(results.flatMap((r) => r.producers.map((p) => p.lost)));
@@ -51,9 +51,6 @@ function report(s: Scenario, results: SoakResult[], sizes: SoakSizes, seed: numb
   const held = damaged || failed.some((r) => r.failedRestart) ? false : failed.length > 0 ? null : true;
   const dupText = PRODUCERS.map((p, i) => `${p.name} ${fmt(dup[i]!)}`).join(', ');
   return {
-    name: s.name,
-    title: s.title,
-    claim: s.claim,
     verdict: {
       held,
       measured: `${fmt(kills)} SIGKILLs over ${results.length} engine × flush configurations: ${fmt(acked)} records acknowledged, ${fmt(lost + finalLost)} lost${bad > 0 ? `, ${fmt(bad)} batches corrupt` : ''}; duplicated: ${dupText}; restart p50 ${fmtMs(quantile(startups, 0.5))}, p99 ${fmtMs(quantile(startups, 0.99))}`,

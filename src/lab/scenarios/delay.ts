@@ -3,9 +3,9 @@
 // 1,000 to 1,000,000 other timers are pending, and what happens to timers
 // that fall due while the broker is down (SIGKILL, restart).
 import { loadavg } from 'node:os';
-import type { BarChart, IntegrityCheck, LatencyChart, LineChart, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, IntegrityCheck, LatencyChart, LineChart, ResultTable } from '../results.js';
 import { quantile } from '../stats.js';
-import { fmt, latencySeries, type Scenario } from './common.js';
+import { fmt, latencySeries, type Scenario, type ScenarioOutcome } from './common.js';
 import { delayRun, type Arrivals, type DelayRun, type DelaySizes } from './delay-run.js';
 import { p50p99max, summaryOfMs } from './ms-summary.js';
 
@@ -20,7 +20,7 @@ export const delay: Scenario = {
   name: 'delay',
   title: 'Delayed messages: lateness with many timers pending, and across a SIGKILL',
   claim: `A delayed message reaches a long-polling consumer at most ${TARGET_P99_MS} ms after its delivery time (p99) with ${fmt(TARGET_PENDING)} other timers pending, better than RocketMQ's ${ROCKETMQ_PRECISION_MS / 1000} s default precision at every load measured; timers that fall due while the broker is down are delivered as soon as it is back.`,
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const sizes: DelaySizes = {
       probes: ctx.pick(300, 1_000, 30),
       probeSpreadMs: ctx.pick(5_000, 10_000, 1_000),
@@ -40,14 +40,14 @@ export const delay: Scenario = {
     const load = loadavg()[0]!;
     const runs: DelayRun[] = [];
     for (const [engine, pending] of configs) runs.push(await delayRun(ctx, engine, pending, sizes, ctx.random(`delay/${engine}/${pending}`)));
-    return report(this, runs, sizes, load);
+    return report(runs, sizes, load);
   },
 };
 
 const label = (r: DelayRun): string => `${r.engine}, ${fmt(r.pending)} pending`;
 const p99 = (a: Arrivals): number => quantile(a.lateness, 0.99);
 
-function report(s: Scenario, runs: DelayRun[], sizes: DelaySizes, load: number): ScenarioResult {
+function report(runs: DelayRun[], sizes: DelaySizes, load: number): ScenarioOutcome {
   // Smoke runs load no 100,000 timers: they are judged at the most they have.
   const judgedAt = runs.some((r) => r.pending === TARGET_PENDING) ? TARGET_PENDING : Math.max(...runs.map((r) => r.pending));
   const judged = runs.filter((r) => r.pending === judgedAt);
@@ -69,9 +69,6 @@ function report(s: Scenario, runs: DelayRun[], sizes: DelaySizes, load: number):
     ...(lost > 0 ? [`${fmt(lost)} never delivered`] : []),
   ].join('; ');
   return {
-    name: s.name,
-    title: s.title,
-    claim: s.claim,
     verdict: { held, measured, summary: summary(held, met, worst, early, lost, judgedAt) },
     charts: [latencyChart(runs), loadChart(runs), restartChart(runs)],
     tables: [table(runs)],

@@ -10,10 +10,10 @@ import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
 import { costBetween, perByte, snapshot } from '../broker-cost.js';
 import { drain } from '../rmq-consumer.js';
-import type { BarChart, IntegrityCheck, ResultTable, ScenarioResult, Verdict } from '../results.js';
+import type { BarChart, IntegrityCheck, ResultTable, Verdict } from '../results.js';
 import { spread } from '../stats.js';
 import { produceTagged, tagDraw } from '../tagged-load.js';
-import { fmt, type Scenario } from './common.js';
+import { fmt, type Scenario, type ScenarioOutcome } from './common.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -52,7 +52,7 @@ export const featuresVsZeroCopy: Scenario = {
   name: 'features-vs-zero-copy',
   title: 'Features vs zero copy: a tag-filtered RocketMQ receive against a sendfile Kafka fetch',
   claim: 'RocketMQ cannot use sendfile because its features (tags, filters) must read the message: a tag-filtered consume gives up zero copy, and that costs CPU per byte.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const records = ctx.records(6_000, 30_000, 1_000);
     const valueBytes = ctx.valueBytes(1024);
     // Forward then backward (then again): a run's place in the order (the JIT still warming, the heap growing) evens out.
@@ -107,9 +107,6 @@ export const featuresVsZeroCopy: Scenario = {
       series: ENGINES.map((e) => ({ label: e, values: PATHS.map((p) => med(e, p.name, k)) })),
     });
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: verdictOf(med),
       charts: [
         bars('cpuPerGB', 'fz-cpu', 'Broker CPU seconds per GB delivered', 'CPU s/GB', 'User + system CPU of the broker over the run, per GB of stored log bytes the consumer received (values are written on the bars: the bars of the Kafka paths barely show beside the RocketMQ ones).'),

@@ -4,9 +4,9 @@
 // own admin call).
 import { encodeBatch } from '../../records/index.js';
 import type { StrategyName } from '../../native/addon.js';
-import type { BarChart, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, produce, type Scenario } from './common.js';
+import { fmt, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const STRATEGIES: StrategyName[] = ['sendfile', 'mmap', 'copy'];
 
@@ -30,7 +30,7 @@ export const http: Scenario = {
   name: 'http',
   title: 'HTTP API: produce and fetch under autocannon, per transfer strategy',
   claim: 'The HTTP API serves raw produce and fetch under load with no error, its fetch bodies sent by the transfer strategy in force.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const seconds = ctx.seconds(3, 10, 1);
     const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: 16 }, (_, i) => ({ key: null, value: Buffer.alloc(1024, 97 + (i % 26)) })) });
     const b = await ctx.startBroker({ engine: 'segmented' });
@@ -77,9 +77,6 @@ export const http: Scenario = {
     };
     const bad = [...results.values()].reduce((n, r) => n + r.errors + r.non2xx, 0);
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held: bad === 0,
         measured: `fetch ${STRATEGIES.map((s, i) => `${s} ${fmt(fetches[i]!.rps)}`).join(', ')} req/s; produce ${fmt(results.get('produce|-')!.rps)} req/s; ${bad} errors or non-2xx`,

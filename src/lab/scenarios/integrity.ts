@@ -13,8 +13,8 @@ import { IntegrityTracker } from '../../client/load/integrity.js';
 import { forEachStamped } from '../../client/load/stamped-batch.js';
 
 import type { LabContext } from '../context.js';
-import type { IntegrityCheck, LineChart, ResultTable, ScenarioResult } from '../results.js';
-import { fmt, produce, type Scenario } from './common.js';
+import type { IntegrityCheck, LineChart, ResultTable } from '../results.js';
+import { fmt, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const GROUP_SETTINGS = ['--set', 'group.min.session.timeout.ms=1000'];
 const CRASH_RATE = 10_000;
@@ -23,7 +23,7 @@ export const integrity: Scenario = {
   name: 'integrity',
   title: 'Loss, duplicates and backlog: a killed broker, a killed consumer, a slow consumer',
   claim: 'With acks=1 or -1 and retries nothing acknowledged is lost when the broker is killed (duplicates are the price); acks=0 loses what was in flight; a consumer killed before committing causes duplicates; a second group member drains a backlog.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const rows: ResultTable['rows'] = [];
     const checks: IntegrityCheck[] = [];
     let acknowledgedLost = 0;
@@ -39,9 +39,6 @@ export const integrity: Scenario = {
     const slow = await slowConsumer(ctx);
     const held = acknowledgedLost === 0 && killed.check.duplicated > 0 && slow.drained;
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held,
         measured: `acknowledged records lost after SIGKILL: ${acknowledgedLost}; acks=0 lost ${rows[0]![4]}; killed consumer re-read ${killed.check.duplicated}; backlog ${slow.drained ? `drained ${slow.drainSeconds.toFixed(1)} s after the second member joined` : 'did not drain'}`,

@@ -11,9 +11,9 @@ import { startProducerThread } from '../../client/load/producer-thread.js';
 import type { LabContext } from '../context.js';
 import { builtinNewGroup } from '../new-group/builtin.js';
 import type { AssignedRun, NewGroupOptions } from '../new-group/measure.js';
-import type { LatencyChart, LineChart, ResultTable, ScenarioResult } from '../results.js';
+import type { LatencyChart, LineChart, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, latencySeries, pct, type Scenario } from './common.js';
+import { fmt, latencySeries, pct, type Scenario, type ScenarioOutcome } from './common.js';
 
 const TARGET_P99_MS = 15;
 const DELAY = 'group.initial.rebalance.delay.ms';
@@ -43,7 +43,7 @@ export const latency: Scenario = {
   name: 'latency',
   title: "Latency from the assignment: a new group's consumer at 5,000 records/s, default settings",
   claim: `With the broker's default settings, end-to-end p99 from the moment a consumer of a new group has its assignment is at most ${TARGET_P99_MS} ms at 5,000 records/s of 1 KiB, for kafkajs and for mqlab's own group client.`,
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const rate = ctx.rate(5000, 5000);
     const valueBytes = ctx.valueBytes(1024);
     const seconds = ctx.seconds(10, 30, 2);
@@ -72,9 +72,6 @@ export const latency: Scenario = {
     };
     const over = CLIENTS.filter((c) => p99.get(c.name)! > TARGET_P99_MS);
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held,
         measured: `${CLIENTS.map(figure).join('; ')}${ctx.reps > 1 ? ` — p99 the median of ${ctx.reps} runs` : ''}`,

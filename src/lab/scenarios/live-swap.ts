@@ -2,8 +2,8 @@
 // steady produce-and-fetch load, through IncrementalAlterConfigs as any
 // Kafka admin client would: throughput over time, and not one failed fetch.
 import type { StrategyName } from '../../native/addon.js';
-import type { LineChart, ScenarioResult } from '../results.js';
-import { fmt, type Scenario } from './common.js';
+import type { LineChart } from '../results.js';
+import { fmt, type Scenario, type ScenarioOutcome } from './common.js';
 import { tailRun } from './tail-run.js';
 
 const ORDER: StrategyName[] = ['mmap', 'copy', 'sendfile', 'mmap', 'copy', 'sendfile'];
@@ -12,7 +12,7 @@ export const liveSwap: Scenario = {
   name: 'live-swap',
   title: 'Live swap: changing transfer.strategy on a running broker under load',
   claim: 'The transfer strategy can be changed on a live broker with no failed fetch and no lost or duplicated record.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const rate = ctx.rate(20_000, 40_000);
     const valueBytes = ctx.valueBytes(1024);
     const seconds = ctx.seconds(6, 15, 1);
@@ -52,9 +52,6 @@ export const liveSwap: Scenario = {
       };
       const clean = r.c.failedFetches === 0 && r.integrity.lost === 0 && r.integrity.duplicated === 0 && markers.length === ORDER.length;
       return {
-        name: this.name,
-        title: this.title,
-        claim: this.claim,
         verdict: {
           held: clean,
           measured: `${markers.length} swaps, ${r.c.fetches} fetches, ${r.c.failedFetches} failed; ${r.integrity.lost} lost, ${r.integrity.duplicated} duplicated`,

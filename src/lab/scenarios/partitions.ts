@@ -2,9 +2,9 @@
 // published tests: per-partition files turn sequential appends into
 // scattered ones as partitions grow (Kafka lost 98% of its throughput from
 // 64 to 256 topics in one test, RocketMQ 16%); one shared commit log does not.
-import type { LineChart, ResultTable, ScenarioResult } from '../results.js';
+import type { LineChart, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, MB, produce, type Scenario } from './common.js';
+import { fmt, MB, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -12,7 +12,7 @@ export const partitions: Scenario = {
   name: 'partitions',
   title: 'Partitions: 1 → 1,024 partitions, per-partition files vs one commit log',
   claim: 'As partitions grow, per-partition segment files lose more produce throughput than one shared commit log does.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const counts = [...new Set([...ctx.pick([1, 16, 256, 1024], [1, 16, 64, 256, 1024], [1, 16, 64]), ctx.workload.partitionsPerTopic ?? 1])].sort((a, b) => a - b);
     const flushes = ctx.pick(['none'], ['none', 'batch']);
     const records = ctx.records(64_000, 128_000, 2_000);
@@ -66,9 +66,6 @@ export const partitions: Scenario = {
     const segLoss = 1 - keep('segmented');
     const clLoss = 1 - keep('commitlog');
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held: segLoss > clLoss + 0.05,
         measured: `at ${most} partitions: segmented keeps ${keep('segmented').toFixed(2)}×, commit log ${keep('commitlog').toFixed(2)}× of 1-partition throughput`,

@@ -1,9 +1,9 @@
 // Scenario 5: what durability costs. flush none (the page cache, Kafka's
 // default), every 50 ms, and batch (fdatasync before acks=-1 is answered,
 // concurrent appends sharing one), on both engines.
-import type { BarChart, LatencyChart, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, LatencyChart, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, latencyOf, latencySeries, MB, pct, produce, type Scenario } from './common.js';
+import { fmt, latencyOf, latencySeries, MB, pct, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const FLUSHES = ['none', '50', 'batch'] as const;
@@ -12,7 +12,7 @@ export const persistence: Scenario = {
   name: 'persistence',
   title: 'Persistence cost: flush none vs every 50 ms vs every acknowledged write',
   claim: 'Forcing every acknowledged write to disk (flush=batch, acks=-1) costs substantial produce throughput compared with leaving it to the page cache.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const records = ctx.records(48_000, 96_000, 1_600);
     const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
@@ -56,9 +56,6 @@ export const persistence: Scenario = {
     const cost = Math.min(...ENGINES.map((e) => m(e, 'batch') / m(e, 'none')));
     const worst = Math.max(...ENGINES.map((e) => m(e, 'batch') / m(e, 'none')));
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held: worst < 0.8,
         measured: `flush batch keeps ${cost.toFixed(2)}–${worst.toFixed(2)}× of flush none's throughput`,

@@ -2,9 +2,9 @@
 // the like-for-like pairs judged, the tables, charts and notes.
 import type { LatencySummary } from '../../client/load/histogram.js';
 import type { LabContext } from '../context.js';
-import type { BarChart, Chart, IntegrityCheck, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, Chart, IntegrityCheck, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, latencySeries, pct, type Scenario } from './common.js';
+import { fmt, latencySeries, pct, type ScenarioOutcome } from './common.js';
 import type { Measured } from './protocols-runs.js';
 
 /** The judged comparisons: a lean-client RocketMQ run against the Kafka run of the same pair key, engine by engine. */
@@ -53,7 +53,7 @@ function fold(runs: readonly Measured[]): Row[] {
   });
 }
 
-export function report(s: Scenario, ctx: LabContext, runs: readonly Measured[], latency: readonly Probe[], extraNotes: string[], settings: ProtocolSettings): ScenarioResult {
+export function report(ctx: LabContext, runs: readonly Measured[], latency: readonly Probe[], extraNotes: string[], settings: ProtocolSettings): ScenarioOutcome {
   const rows = fold(runs);
   const engines = [...new Set(rows.map((r) => r.engine))];
   const kafkaOf = (r: Row): Row | undefined => rows.find((k) => k.protocol === 'Kafka' && k.engine === r.engine && k.pair === r.pair && r.pair !== null);
@@ -102,9 +102,6 @@ export function report(s: Scenario, ctx: LabContext, runs: readonly Measured[], 
   }
   const integrity = runs.map((r) => r.integrity).filter((i): i is IntegrityCheck => i !== null);
   return {
-    name: s.name,
-    title: s.title,
-    claim: s.claim,
     verdict: {
       held,
       measured: `RocketMQ ÷ Kafka broker CPU per message (${engines.join('/')}): send ${pairFigures('send')}; receive ${pairFigures('receive')}`,

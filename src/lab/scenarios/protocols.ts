@@ -13,8 +13,7 @@ import { produceLoad } from '../../client/load/producer.js';
 import { rocketCallLoad, rocketSendLoad } from '../../client/load/rocketmq.js';
 import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
-import type { ScenarioResult } from '../results.js';
-import type { Scenario } from './common.js';
+import type { Scenario, ScenarioOutcome } from './common.js';
 import { grpcJsSequential, loadOfficialClient, officialConsumer, officialProducer } from './protocols-clients.js';
 import { report, type Probe } from './protocols-report.js';
 import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketReceive, rocketSend, type Measured, type Sent } from './protocols-runs.js';
@@ -34,7 +33,7 @@ export const protocols: Scenario = {
   name: 'protocols',
   title: 'Protocols: RocketMQ gRPC against Kafka on the same broker, CPU per message',
   claim: "The RocketMQ endpoint is within 2× of Kafka's broker CPU per message, for send and for receive.",
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const valueBytes = ctx.valueBytes(1024);
     const single = ctx.records(10_000, 30_000, 300);
     const batched = 2 * single;
@@ -67,7 +66,7 @@ export const protocols: Scenario = {
         }
       }
     }
-    return report(this, ctx, runs, latency, notes, { valueBytes, single, batched, warmUp: warm, official: typeof client === 'string' ? 0 : official, probes, window: WINDOW, receiveBatch: RECEIVE_BATCH, receiveLoops: RECEIVE_LOOPS, batchedPerRequest: BATCHED });
+    return report(ctx, runs, latency, notes, { valueBytes, single, batched, warmUp: warm, official: typeof client === 'string' ? 0 : official, probes, window: WINDOW, receiveBatch: RECEIVE_BATCH, receiveLoops: RECEIVE_LOOPS, batchedPerRequest: BATCHED });
   },
 };
 

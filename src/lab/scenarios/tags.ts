@@ -8,10 +8,10 @@
 import type { BrokerProcess } from '../broker-process.js';
 import { costBetween, snapshot } from '../broker-cost.js';
 import { drain, type DrainResult } from '../rmq-consumer.js';
-import type { BarChart, IntegrityCheck, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, IntegrityCheck, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
 import { produceTagged, tagDraw } from '../tagged-load.js';
-import { fmt, MB, type Scenario } from './common.js';
+import { fmt, MB, type Scenario, type ScenarioOutcome } from './common.js';
 
 /** Tag a on 1% of the messages, b on 9%, c on the rest: each selectivity is an expression over them. */
 const TAGS = ['a', 'b', 'c'];
@@ -44,7 +44,7 @@ export const tags: Scenario = {
   name: 'tags',
   title: 'Tags: filtering on the broker vs filtering in the client',
   claim: 'Filtering by tag on the broker beats consuming everything and filtering in the client: fewer bytes sent, less broker and consumer CPU, a faster drain, and more so the fewer messages match.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const records = ctx.records(8_000, 40_000, 1_000);
     const valueBytes = ctx.valueBytes(1024);
     const engines = ctx.pick(['segmented', 'commitlog'], ['segmented', 'commitlog'], ['segmented']) as ('segmented' | 'commitlog')[];
@@ -117,9 +117,6 @@ export const tags: Scenario = {
     const noise = Math.max(...engines.flatMap((e) => [BROKER, CLIENT].map((m) => samples.get(`${e}|${m}|${m === CLIENT ? 'all' : '100%'}`)!.map((x) => x.brokerCpu)).map((v) => Math.max(...v) / Math.min(...v))));
     const at100 = `At 100% both send every message (broker-side / client-side: ${full}): ${even ? 'about even, as the same work should be' : `uneven, where the same run's broker CPU varied up to ${noise.toFixed(2)}× between rounds`}.`;
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held,
         measured: engines

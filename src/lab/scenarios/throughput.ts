@@ -3,8 +3,8 @@
 // loop in the same run).
 import { spread } from '../stats.js';
 import { rawWriteBaseline } from '../baseline.js';
-import type { BarChart, IntegrityCheck, LatencyChart, ResultTable, ScenarioResult } from '../results.js';
-import { consumeAll, fmt, latencyOf, latencySeries, MB, pct, produce, type Scenario } from './common.js';
+import type { BarChart, IntegrityCheck, LatencyChart, ResultTable } from '../results.js';
+import { consumeAll, fmt, latencyOf, latencySeries, MB, pct, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const STRATEGIES = ['sendfile', 'mmap', 'copy'] as const;
@@ -13,7 +13,7 @@ export const throughput: Scenario = {
   name: 'throughput',
   title: 'Throughput: produce and consume, each engine × each transfer strategy',
   claim: 'Producing 1 KiB records (acks=1, flush none) through the broker reaches at least 0.8× a raw write(2) loop to one file on the same disk.',
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
     const records = ctx.records(160_000, 400_000, 3_200);
@@ -89,9 +89,6 @@ export const throughput: Scenario = {
     const best = Math.max(...ENGINES.map((e) => spread(produced.get(e)!).median));
     const ratio = best / rawMB;
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held: ratio >= 0.8,
         measured: `produce ${fmt(best)} MB/s = ${ratio.toFixed(2)}× the raw write loop (${fmt(rawMB)} MB/s)`,

@@ -3,9 +3,9 @@
 // how soon a transaction left open is checked back with its producer, and
 // its message visible once the producer answers.
 import { loadavg } from 'node:os';
-import type { BarChart, IntegrityCheck, LatencyChart, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, IntegrityCheck, LatencyChart, ResultTable } from '../results.js';
 import { quantile } from '../stats.js';
-import { fmt, latencySeries, type Scenario } from './common.js';
+import { fmt, latencySeries, type Scenario, type ScenarioOutcome } from './common.js';
 import { p50p99max, summaryOfMs } from './ms-summary.js';
 import { txRun, type TxRun, type TxSizes } from './transactions-run.js';
 
@@ -20,7 +20,7 @@ export const transactions: Scenario = {
   name: 'transactions',
   title: 'Transactional messages: half + commit against plain sends, and check-back of open transactions',
   claim: `A transactional message (SendMessage TRANSACTION, then EndTransaction COMMIT: two requests and three appends) is sent at ≥ ${MIN_RATIO}× the rate of plain messages with the same requests in flight; a transaction left open is checked back with its producer within ${CHECK_P99_MS} ms of transaction.timeout.ms (p99; RocketMQ checks every transactionCheckInterval), and its message is visible ≤ ${VISIBLE_P99_MS} ms (p99) after the producer answers COMMIT.`,
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const sizes: TxSizes = {
       messages: ctx.records(3_000, 20_000, 100),
       warmup: ctx.pick(300, 1_000, 20),
@@ -34,11 +34,11 @@ export const transactions: Scenario = {
     const load = loadavg()[0]!;
     const runs: TxRun[] = [];
     for (const engine of ['segmented', 'commitlog'] as const) runs.push(await txRun(ctx, engine, sizes));
-    return report(this, runs, sizes, load);
+    return report(runs, sizes, load);
   },
 };
 
-function report(s: Scenario, runs: TxRun[], sizes: TxSizes, load: number): ScenarioResult {
+function report(runs: TxRun[], sizes: TxSizes, load: number): ScenarioOutcome {
   const checkP99 = Math.max(...runs.map((r) => quantile(r.check.delay, 0.99)));
   const visibleP99 = Math.max(...runs.map((r) => quantile(r.check.visible, 0.99)));
   const worstRatio = Math.min(...runs.map(ratio));
@@ -59,9 +59,6 @@ function report(s: Scenario, runs: TxRun[], sizes: TxSizes, load: number): Scena
   ].filter(Boolean);
   const tick = Math.max(20, Math.min(1_000, sizes.timeoutMs / 4, sizes.checkIntervalMs / 4));
   return {
-    name: s.name,
-    title: s.title,
-    claim: s.claim,
     verdict: {
       held,
       measured,

@@ -2,10 +2,10 @@
 // against the segmented log's one, seen end to end: a producer at 5,000
 // records/s of 1 KiB and a consumer tailing it, latency from the producer's
 // intended send time to the consumer holding the record.
-import type { LatencyChart, ResultTable, ScenarioResult } from '../results.js';
+import type { LatencyChart, ResultTable } from '../results.js';
 import { cpuSecondsBetween } from '../broker-process.js';
 import { spread } from '../stats.js';
-import { fmt, latencyOf, latencySeries, pct, type Scenario } from './common.js';
+import { fmt, latencyOf, latencySeries, pct, type Scenario, type ScenarioOutcome } from './common.js';
 import { tailRun } from './tail-run.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
@@ -14,7 +14,7 @@ export const twoReads: Scenario = {
   name: 'two-reads',
   title: 'Two reads: consuming from a commit log through its consume queue vs from a partition file',
   claim: "RocketMQ's two reads per lookup (consume queue, then commit log) make consuming measurably slower than Kafka's read of one partition file.",
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const rate = ctx.rate(5000, 5000);
     const valueBytes = ctx.valueBytes(1024);
     const seconds = ctx.seconds(6, 15, 1);
@@ -49,9 +49,6 @@ export const twoReads: Scenario = {
     const slower = cl > seg * 1.1 && p50.get('commitlog')! > p50.get('segmented')! * 1.1;
     const targetMet = ENGINES.every((e) => p50.get(e)! <= 1 && p99.get(e)! <= 5);
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held: slower,
         measured: `end-to-end p50/p99 (median of ${ctx.reps}): segmented ${p50.get('segmented')!.toFixed(2)}/${seg.toFixed(2)} ms, commit log ${p50.get('commitlog')!.toFixed(2)}/${cl.toFixed(2)} ms`,

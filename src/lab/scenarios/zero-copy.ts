@@ -6,9 +6,9 @@ import { fetchLoop } from '../../client/load/fetch-loop.js';
 import type { StrategyName, SyscallCounts } from '../../native/addon.js';
 import { cpuSecondsBetween, type BrokerStats } from '../broker-process.js';
 import { straceAvailable, straceDuring } from '../strace.js';
-import type { BarChart, ResultTable, ScenarioResult } from '../results.js';
+import type { BarChart, ResultTable } from '../results.js';
 import { spread } from '../stats.js';
-import { fmt, produce, type Scenario } from './common.js';
+import { fmt, produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 /** Calls that, in a live broker, only the transfer path makes (see the table caption). */
 const LIVE_DATA_PATH: Record<StrategyName, { strace: string[]; addon: (keyof SyscallCounts)[] }> = {
@@ -30,7 +30,7 @@ export const zeroCopy: Scenario = {
   name: 'zero-copy',
   title: 'Zero copy: sendfile vs mmap+write vs read+write on the fetch path',
   claim: "Kafka's sendfile costs the broker less CPU per GB fetched than RocketMQ-style mmap+write, which costs less than read+write.",
-  async run(ctx): Promise<ScenarioResult> {
+  async run(ctx): Promise<ScenarioOutcome> {
     const recordsPerBatch = 16;
     const valueBytes = ctx.valueBytes(1024);
     const records = ctx.records(128_000, 256_000, 4_000);
@@ -99,9 +99,6 @@ export const zeroCopy: Scenario = {
     const held = cpu[0]! < cpu[1]! && cpu[1]! < cpu[2]!;
     const order = STRATEGIES.map((s, i) => ({ s, c: cpu[i]! })).sort((x, y) => x.c - y.c).map((x) => x.s).join(' < ');
     return {
-      name: this.name,
-      title: this.title,
-      claim: this.claim,
       verdict: {
         held,
         measured: `broker CPU s/GB at 1 MiB fetches: ${STRATEGIES.map((s, i) => `${s} ${cpu[i]!.toFixed(3)}`).join(', ')}`,
