@@ -55,8 +55,11 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'transaction.check.interval.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ transactional messages: time between check-backs of one half message (RocketMQ transactionCheckInterval)' },
   { name: 'transaction.check.max', type: 'INT', dynamic: false, check: intIn(0, 1_000_000), doc: 'RocketMQ transactional messages: check-backs of one half message before it is discarded to TRANS_CHECK_MAX_TIME_TOPIC (RocketMQ transactionCheckMax)' },
   { name: 'rocketmq.max.request.bytes', type: 'INT', dynamic: false, check: intIn(1024, 2 ** 31 - 1), doc: 'RocketMQ endpoint: the largest gRPC message taken (raised to message.max.bytes + 64 KiB if smaller); larger ends the call with RESOURCE_EXHAUSTED' },
+  { name: 'rocketmq.max.connections', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'RocketMQ endpoint: TCP connections at once; more are closed as they arrive' },
+  { name: 'rocketmq.connection.max.unsent.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ endpoint: received messages of one connection not yet sent (a slow reader) before its receives are answered TOO_MANY_REQUESTS' },
+  { name: 'rocketmq.max.unsent.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ endpoint: received messages not yet sent across all connections before receives are answered TOO_MANY_REQUESTS' },
   { name: 'rocketmq.max.concurrent.streams', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'RocketMQ endpoint: calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM)' },
-  { name: 'rocketmq.connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(100, 2 ** 31 - 2), doc: 'RocketMQ endpoint: close a connection that has had no call this long (one that never sent its HTTP/2 preface too)' },
+  { name: 'rocketmq.connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(100, 2 ** 31 - 2), doc: 'RocketMQ endpoint: close a connection that has had no call this long (one that never sent its HTTP/2 preface too), and one with no traffic at all this long, calls open or not' },
   { name: 'transaction.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ half messages neither committed nor rolled back at most; more answer TOO_MANY_REQUESTS' },
 ];
 
@@ -97,6 +100,9 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'transaction.check.max': '15',
   'transaction.max.pending.messages': '100000',
   'rocketmq.max.request.bytes': String(4 * 1024 * 1024),
+  'rocketmq.max.connections': '1000',
+  'rocketmq.connection.max.unsent.bytes': String(64 * 1024 * 1024),
+  'rocketmq.max.unsent.bytes': String(256 * 1024 * 1024),
   'rocketmq.max.concurrent.streams': '100',
   'rocketmq.connections.max.idle.ms': String(5 * 60 * 1000),
 };

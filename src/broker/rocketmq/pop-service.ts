@@ -61,6 +61,14 @@ export interface PopRequest {
   cancelled: () => boolean;
   /** A push consumer's client id (auto renew): its deliveries stay invisible while it is connected. */
   renewFor: string | null;
+  /** Message bytes the caller can still hold (a slow reader's bound): a receive takes at least one message while there is room, none without. */
+  budget?: ByteBudget;
+}
+
+export interface ByteBudget {
+  room(): number;
+  /** The body bytes taken, counted as they are taken: receives woken together each see the others'. */
+  charge(bytes: number): void;
 }
 
 export interface Popped {
@@ -230,14 +238,25 @@ export class PopService {
     return s;
   }
 
-  /** Synchronous from the state read to its update, so concurrent receives never take the same message. */
+  /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
   private collect(state: QueueState, req: PopRequest): Popped[] {
+    const room = req.budget ? req.budget.room() : Infinity;
+    let bytes = 0;
+    const got = this.collectWithin(state, req, (p) => (bytes += p.message.body.length) >= room);
+    if (req.budget && bytes > 0) req.budget.charge(bytes);
+    return got;
+  }
+
+  /** `taken` counts each message taken and says whether the budget is spent. */
+  private collectWithin(state: QueueState, req: PopRequest, taken: (p: Popped) => boolean): Popped[] {
     const tp = { topic: req.topic, partition: req.partition };
     state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
     const settings = this.broker.groupConfigs.settings(req.group);
     const t = this.broker.topics.get(req.topic)!;
     const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
     const out: Popped[] = [];
+    let spent = req.budget !== undefined && req.budget.room() <= 0;
+    const full = (): boolean => spent || out.length >= req.batchSize;
     const now = Date.now();
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
@@ -248,7 +267,9 @@ export class PopService {
         renewUntil: now + MAX_RENEW_MS,
       });
       const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
-      out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
+      const p: Popped = { message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs };
+      out.push(p);
+      spent = taken(p);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.
@@ -263,14 +284,14 @@ export class PopService {
         void this.deadLetter(req.group, req.topic, req.partition, state, offset, o);
         continue;
       }
-      if (out.length >= req.batchSize) continue;
+      if (full()) continue;
       const r = recordAt(offset);
       if (!r || !tagMatches(req.filter, recordTag(r.record))) state.drop(offset);
       else take(r, o.messageGroup);
     }
     // Then the next of each message group whose previous one is done, in order.
     for (const { group, offset } of state.fifo.ready()) {
-      if (out.length >= req.batchSize) return out;
+      if (full()) return out;
       state.fifo.shift(group);
       const r = recordAt(offset);
       if (r) take(r, group);
@@ -282,7 +303,7 @@ export class PopService {
     const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
     const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
     const window = new CodeWindow(this.broker.engine, tp);
-    while (out.length < req.batchSize && state.nextScan < hw && state.fifo.held < MAX_HELD) {
+    while (!full() && state.nextScan < hw && state.fifo.held < MAX_HELD) {
       // What is read past the records this receive still takes is read again by the next one: ask for about those.
       let want = req.batchSize - out.length;
       if (codes) {
@@ -302,7 +323,7 @@ export class PopService {
       if (bytesPerRecord > 0) state.bytesPerRecord = bytesPerRecord;
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
-        if (out.length >= req.batchSize || state.fifo.held >= MAX_HELD) return out;
+        if (full() || state.fifo.held >= MAX_HELD) return out;
         if (tagMatches(req.filter, recordTag(r.record))) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);

@@ -12,6 +12,8 @@ import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
 import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
+import { guardConnections } from './connection-guard.js';
+import { UnsentBytes } from './unsent-bytes.js';
 
 export const DEFAULT_ROCKETMQ_PORT = 8081;
 
@@ -40,6 +42,11 @@ const GRACE_MS = 1_000;
 export interface RocketMqLimits {
   /** The largest gRPC message taken (larger: RESOURCE_EXHAUSTED): at least message.max.bytes + 64 KiB, so the largest message always fits. */
   maxRequestBytes: number;
+  /** TCP connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Received messages not yet sent, per connection and in all: past either, receives answer TOO_MANY_REQUESTS. */
+  maxUnsentPerConnection: number;
+  maxUnsent: number;
   /** Calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM. */
   maxConcurrentStreams: number;
   /** A connection with no call this long is closed (GOAWAY), one that never sent its HTTP/2 preface too. */
@@ -50,6 +57,9 @@ export function rocketMqLimits(broker: Broker): RocketMqLimits {
   const n = (name: string): number => Number(broker.configs.get(name));
   return {
     maxRequestBytes: Math.max(n('rocketmq.max.request.bytes'), n('message.max.bytes') + PROPERTY_ROOM_BYTES),
+    maxConnections: n('rocketmq.max.connections'),
+    maxUnsentPerConnection: n('rocketmq.connection.max.unsent.bytes'),
+    maxUnsent: n('rocketmq.max.unsent.bytes'),
     maxConcurrentStreams: n('rocketmq.max.concurrent.streams'),
     idleMs: n('rocketmq.connections.max.idle.ms'),
   };
@@ -87,6 +97,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     telemetry: new Set(),
     receiving: 0,
     clients,
+    unsent: new UnsentBytes(limits.maxUnsentPerConnection, limits.maxUnsent),
   };
   server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
@@ -94,7 +105,9 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     address.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
     });
+    guardConnections(server, limits);
   } catch (err) {
+    server.forceShutdown();
     await transactions.close();
     await timer.close();
     throw err;

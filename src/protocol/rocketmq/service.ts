@@ -19,6 +19,7 @@ import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
 import { telemetryHandler } from './telemetry.js';
+import type { UnsentBytes } from './unsent-bytes.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -41,6 +42,8 @@ export interface ServiceContext {
   receiving: number;
   /** Open Telemetry streams per client id: a client with one is connected (push consumers' deliveries are renewed meanwhile). */
   clients: Map<string, number>;
+  /** Received messages written and not yet sent (slow readers), bounded per connection and in all. */
+  unsent: UnsentBytes;
 }
 
 /** The client id every client request carries (BaseClient.getRequestMetadata: x-mq-client-id), or null. */
@@ -326,6 +329,13 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   const deadline = call.getDeadline();
   const until = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   if (Number.isFinite(until)) pollMs = Math.max(0, Math.min(pollMs, until - Date.now() - DEADLINE_MARGIN_MS));
+  // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
+  const connection = call.getPeer();
+  if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
+  const releases: (() => void)[] = [];
+  const release = (): void => {
+    for (const r of releases.splice(0)) r();
+  };
   ctx.receiving++;
   const popped = await ctx.pop.pop({
     group,
@@ -337,7 +347,13 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
     pollMs,
     cancelled: () => call.cancelled,
     renewFor,
+    budget: { room: () => ctx.unsent.room(connection), charge: (bytes) => releases.push(ctx.unsent.hold(connection, bytes)) },
   }).finally(() => ctx.receiving--);
+  // Until HTTP/2 has sent them all (finish) or the call is gone.
+  if (releases.length > 0) {
+    if (call.cancelled) release();
+    for (const event of ['finish', 'close', 'cancelled']) call.once(event, release);
+  }
   if (call.cancelled) return; // taken messages come back when their invisible time ends
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
