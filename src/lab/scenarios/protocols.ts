@@ -120,11 +120,7 @@ async function officialRuns(ctx: LabContext, b: BrokerProcess, client: Official,
     for (const t of ['rmq-official', 'rmq-official-warm']) await a.createTopic(t, 1, { 'message.type': 'NORMAL' });
   });
   ctx.progress('protocols: official client send');
-  // One topic at startup: given two, rocketmq-client-nodejs 1.0.8 can take its
-  // settings answer while it still fetches the second route, before startup
-  // waits for it, and then waits for the next settings sync, 5 minutes on.
-  // The warm-up topic's route is fetched at its first send instead.
-  const p = await officialProducer(client, b.rocketmqEndpoint!, ['rmq-official']);
+  const p = await officialProducer(client, b.rocketmqEndpoint!, ['rmq-official', 'rmq-official-warm']);
   let send: Measured;
   try {
     // The client's own code warms up too (the broker's path is warm by now).

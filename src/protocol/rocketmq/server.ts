@@ -14,6 +14,7 @@ import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
 import { guardConnections } from './connection-guard.js';
 import { UnsentBytes } from './unsent-bytes.js';
+import { SettingsEcho } from './settings-echo.js';
 
 export const DEFAULT_ROCKETMQ_PORT = 8081;
 
@@ -98,6 +99,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: 0,
     clients,
     unsent: new UnsentBytes(limits.maxUnsentPerConnection, limits.maxUnsent),
+    settingsEcho: new SettingsEcho(),
   };
   server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
@@ -130,6 +132,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
           }
         }
         ctx.telemetry.clear();
+        ctx.settingsEcho.clear();
         const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);

@@ -20,6 +20,7 @@ import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
 import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
+import type { SettingsEcho } from './settings-echo.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -44,6 +45,8 @@ export interface ServiceContext {
   clients: Map<string, number>;
   /** Received messages written and not yet sent (slow readers), bounded per connection and in all. */
   unsent: UnsentBytes;
+  /** Settings answers sent again while clients start (rocketmq-client-nodejs's startup race). */
+  settingsEcho: SettingsEcho;
 }
 
 /** The client id every client request carries (BaseClient.getRequestMetadata: x-mq-client-id), or null. */
@@ -163,6 +166,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const storeHost = (): string => `${ctx.advertised().host}:${ctx.advertised().port}`;
 
   const queryRoute = unary(ctx, 'QueryRoute', async (call) => {
+    ctx.settingsEcho.routeQueried(clientIdOf(call));
     const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };

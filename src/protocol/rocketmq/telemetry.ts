@@ -47,13 +47,16 @@ export function telemetryHandler(ctx: ServiceContext): grpc.handleBidiStreamingC
         if (!cmd.settings) return; // thread stack traces, verify results: nothing asked for them yet
         if (cmd.settings.clientType === 'PRODUCER') ctx.producers.register(call, clientId ?? '', ((cmd.settings.publishing?.topics ?? []) as Pb[]).map(nameOf));
         const answer = answerSettings(cmd.settings, { maxBodyBytes: maxBodyBytes(ctx.broker), groupPolicy });
-        call.write(answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status });
+        const reply = answer.settings ? { status: answer.status, settings: answer.settings } : { status: answer.status };
+        call.write(reply);
+        if (answer.settings) ctx.settingsEcho.answered(clientId, call, reply);
       } catch (err) {
         ctx.log('error', `rocketmq Telemetry: ${(err as Error).stack ?? String(err)}`);
         if (!call.cancelled) call.write({ status: statusOf(err) });
       }
     });
     const done = (): void => {
+      ctx.settingsEcho.closed(call);
       ctx.producers.remove(call);
       forget();
       if (!ctx.telemetry.delete(call)) return;
@@ -66,6 +69,7 @@ export function telemetryHandler(ctx: ServiceContext): grpc.handleBidiStreamingC
     call.on('end', done);
     call.on('error', done);
     call.on('cancelled', () => {
+      ctx.settingsEcho.closed(call);
       ctx.producers.remove(call);
       forget();
       ctx.telemetry.delete(call);
