@@ -6,8 +6,8 @@
 //   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>}
 // Startup replays the topic; the last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
-import { decodeBatch, encodeBatch } from '../../records/index.js';
-import { readBytesAt } from '../../storage/read-bytes.js';
+import { encodeBatch } from '../../records/index.js';
+import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 
@@ -35,23 +35,7 @@ export class OffsetStore {
 
   open(): void {
     if (!this.topics.get(OFFSETS_TOPIC)) this.topics.create(OFFSETS_TOPIC, 1, {}, true);
-    let offset = this.engine.logStartOffset(TP);
-    const hw = this.engine.highWatermark(TP);
-    while (offset < hw) {
-      const bytes = readBytesAt(this.engine, TP, offset, 4 * 1024 * 1024);
-      let at = 0;
-      let progressed = false;
-      while (at + 61 <= bytes.length) {
-        const size = bytes.readInt32BE(at + 8) + 12;
-        if (at + size > bytes.length) break;
-        const { header, records } = decodeBatch(bytes, at);
-        for (const r of records) this.apply(r.key!, r.value);
-        offset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-        at += size;
-        progressed = true;
-      }
-      if (!progressed) throw new Error(`${OFFSETS_TOPIC}: cannot read on from offset ${offset}`);
-    }
+    replayTopic(this.engine, TP, (key, value) => this.apply(key, value));
   }
 
   private apply(key: Buffer, value: Buffer | null): void {

@@ -13,6 +13,7 @@ import { readBytesAt } from '../../storage/read-bytes.js';
 import { appendDeadLetter } from './dead-letter.js';
 import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
+import type { PopJournal } from './pop-journal.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
@@ -97,6 +98,8 @@ export class PopService {
     private readonly log: (m: string) => void = () => undefined,
     /** Whether a client (by id) is still connected: a push consumer's deliveries are renewed meanwhile. */
     private readonly clientAlive: (clientId: string) => boolean = () => false,
+    /** Where deliveries and acks are recorded, so they outlive a restart (null: in memory only). */
+    private readonly journal: PopJournal | null = null,
   ) {}
 
   async pop(req: PopRequest): Promise<Popped[]> {
@@ -128,6 +131,7 @@ export class PopService {
     const { partition, offset, state } = this.lookup(group, topic, handle);
     const messageGroup = state.get(offset)?.messageGroup ?? null;
     const outcome = state.ack(offset, handle);
+    if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
     // Its message group's next may go now: wake a receive waiting for it.
     if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
     if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
@@ -155,6 +159,7 @@ export class PopService {
     }
     o.handle = this.handles.issue(partition, offset);
     o.deadline = Date.now() + wait;
+    this.journal?.delivered(group, topic, partition, offset, o);
     // A receive waiting out the old deadline learns of the new one.
     this.broker.wakePartition(topic, partition);
     return o.handle;
@@ -191,11 +196,15 @@ export class PopService {
   private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
     o.deadline = Infinity;
     o.handle = '';
+    this.journal?.delivered(group, topic, partition, offset, o);
     try {
       const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
       // Gone (retention): nothing to move.
       if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
-      if (state.get(offset) === o) state.drop(offset);
+      if (state.get(offset) === o) {
+        state.drop(offset);
+        this.journal?.done(group, topic, partition, offset);
+      }
       this.broker.wakePartition(topic, partition);
       await this.commit(group, topic, partition, state);
     } catch (err) {
@@ -233,6 +242,8 @@ export class PopService {
       // A group new to the queue starts at the log's start, like Kafka's
       // auto.offset.reset=earliest: what was sent before its first receive is its to read.
       s = new QueueState(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp));
+      const restored = this.journal?.take(group, topic, partition);
+      if (restored) s.restore(restored);
       this.states.set(key, s);
     }
     return s;
@@ -266,6 +277,7 @@ export class PopService {
         renewMs: req.invisibleMs,
         renewUntil: now + MAX_RENEW_MS,
       });
+      this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
       const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
       const p: Popped = { message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs };
       out.push(p);
@@ -277,6 +289,7 @@ export class PopService {
       const o = state.get(offset)!;
       if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
         o.deadline = now + o.renewMs;
+        this.journal?.delivered(req.group, req.topic, req.partition, offset, o);
         continue;
       }
       if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
@@ -286,7 +299,10 @@ export class PopService {
       }
       if (full()) continue;
       const r = recordAt(offset);
-      if (!r || !tagMatches(req.filter, recordTag(r.record))) state.drop(offset);
+      if (!r || !tagMatches(req.filter, recordTag(r.record))) {
+        state.drop(offset);
+        this.journal?.done(req.group, req.topic, req.partition, offset);
+      }
       else take(r, o.messageGroup);
     }
     // Then the next of each message group whose previous one is done, in order.
@@ -324,6 +340,10 @@ export class PopService {
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
         if (full() || state.fifo.held >= MAX_HELD) return out;
+        if (state.passOver(r.offset)) {
+          state.nextScan = r.offset + 1n;
+          continue;
+        }
         if (tagMatches(req.filter, recordTag(r.record))) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);

@@ -5,9 +5,12 @@
 // delivery) some are held back behind an earlier message of their message
 // group. The group's committed offset is the lowest outstanding or held
 // offset (or nextScan): the contiguous prefix that is acked, dead-lettered
-// or filtered out. In memory only: after a restart everything from the
-// committed offset on is delivered again, from attempt 1.
+// or filtered out. After a restart the state is rebuilt from the pop
+// journal (pop-journal.ts): the scan starts again at the committed offset,
+// passing over what is still outstanding or was done with already, so FIFO
+// holds are found again in order.
 import { FifoHolds } from './fifo-holds.js';
+import type { RestoredQueue } from './pop-journal.js';
 
 export interface Outstanding {
   /** Deliveries so far, 1 on the first. */
@@ -49,10 +52,28 @@ export class QueueState {
   commitQueued: Promise<void> | null = null;
   /** Bytes per record of the queue's last batch read (0: none yet): how much a scan asks the log for. */
   bytesPerRecord = 0;
+  /** Offsets at or past the committed one done with before a restart: the scan passes over them. */
+  private readonly doneBefore = new Set<bigint>();
 
   constructor(start: bigint) {
     this.committed = start;
     this.nextScan = start;
+  }
+
+  /** Takes back what the queue had outstanding, and had done with, before a restart. */
+  restore(r: RestoredQueue): void {
+    for (const [offset, o] of r.outstanding) {
+      if (offset < this.committed) continue;
+      this.outstanding.set(offset, o);
+      if (o.messageGroup !== null) this.fifo.taken(o.messageGroup);
+    }
+    for (const offset of r.done) if (offset >= this.committed) this.doneBefore.add(offset);
+  }
+
+  /** Whether the scan passes over `offset`: it is out already, or was done with before a restart. */
+  passOver(offset: bigint): boolean {
+    if (this.outstanding.has(offset)) return true;
+    return this.doneBefore.delete(offset);
   }
 
   lowWatermark(): bigint {
@@ -118,5 +139,6 @@ export class QueueState {
     }
     this.fifo.clamp(logStart, highWatermark);
     if (this.committed > highWatermark) this.committed = highWatermark;
+    for (const offset of this.doneBefore) if (offset < this.nextScan) this.doneBefore.delete(offset);
   }
 }

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Broker } from '../../broker/broker.js';
 import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
+import { PopJournal } from '../../broker/rocketmq/pop-journal.js';
 import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
 import { TransactionStore, type TransactionSettings } from '../../broker/rocketmq/transaction/transaction-store.js';
 import { orphanCommand } from './orphan.js';
@@ -87,9 +88,11 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   }, (m) => log('warn', m));
   transactions.start();
   const clients = new Map<string, number>();
+  const journal = new PopJournal(broker.engine, broker.topics, (m) => log('warn', m));
+  journal.open((g, t, p) => broker.coordinator.committed(g, t, p).offset);
   const ctx: ServiceContext = {
     broker,
-    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id)),
+    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id), journal),
     timer,
     transactions,
     producers,

@@ -1,0 +1,128 @@
+// What consumer groups have taken and not yet acked, kept across restarts:
+// RocketMQ's pop checkpoints, in an internal topic of the storage engine
+// (like __consumer_offsets). Each delivery, renewal or new invisible time
+// appends the message's state; an ack, a move to the DLQ or a drop appends
+// a tombstone. At startup the topic is replayed, so a message taken before
+// a restart stays invisible until its deadline, keeps its attempt count
+// (and so its way to the DLQ), and is acked by the receipt handle the client
+// holds; messages acked above the committed offset are not delivered again.
+// Records are written as they happen (the engine writes synchronously), not
+// awaited for the flush policy: like RocketMQ's buffered checkpoints, a
+// power cut can lose the last ones, and those messages are delivered again
+// sooner, never lost. The topic is not compacted yet (see README).
+//   key   JSON ["<group>", "<topic>", <partition>, "<offset>"]
+//   value JSON {"a": attempt, "d": deadline ms or null (moving to the DLQ),
+//               "h": handle, "g": message group|null, "r": renew client|null,
+//               "rm": renew ms, "ru": renew until ms, "dl": bound for the DLQ}
+//         or null: done with (acked, dead-lettered, dropped)
+import { encodeBatch } from '../../records/index.js';
+import { replayTopic } from '../replay-topic.js';
+import type { StorageEngine, TopicPartition } from '../../storage/types.js';
+import type { TopicRegistry } from '../topics.js';
+import type { Outstanding } from './queue-state.js';
+
+export const POP_TOPIC = '__rocketmq_pop';
+const TP: TopicPartition = { topic: POP_TOPIC, partition: 0 };
+
+export interface RestoredQueue {
+  outstanding: Map<bigint, Outstanding>;
+  /** Offsets done with (acked, dead-lettered, dropped) after their delivery. */
+  done: Set<bigint>;
+}
+
+interface Pending {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+export class PopJournal {
+  private restored = new Map<string, RestoredQueue>();
+  private pending: Pending[] = [];
+  /** Per queue, the size of its done set at which replay next prunes it. */
+  private readonly pruneAt = new Map<string, number>();
+
+  constructor(
+    private readonly engine: StorageEngine,
+    private readonly topics: TopicRegistry,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** Replays the topic (creating it the first time); what lies below a group's committed offset is forgotten. */
+  open(committed: (group: string, topic: string, partition: number) => bigint): void {
+    if (!this.topics.get(POP_TOPIC)) this.topics.create(POP_TOPIC, 1, {}, true);
+    replayTopic(this.engine, TP, (key, value) => this.apply(key, value, committed));
+    for (const [k, q] of this.restored) prune(q, committed(...splitKey(k)));
+  }
+
+  /** The state a queue had before the restart, once (the queue's state is built from it). */
+  take(group: string, topic: string, partition: number): RestoredQueue | undefined {
+    const key = queueKey(group, topic, partition);
+    const r = this.restored.get(key);
+    this.restored.delete(key);
+    return r;
+  }
+
+  /** A message's state after a delivery, renewal or new invisible time. */
+  delivered(group: string, topic: string, partition: number, offset: bigint, o: Outstanding): void {
+    const value = { a: o.attempt, d: Number.isFinite(o.deadline) ? o.deadline : null, h: o.handle, g: o.messageGroup, r: o.renewFor, rm: o.renewMs, ru: o.renewUntil, dl: o.toDeadLetter };
+    this.add(group, topic, partition, offset, Buffer.from(JSON.stringify(value)));
+  }
+
+  done(group: string, topic: string, partition: number, offset: bigint): void {
+    this.add(group, topic, partition, offset, null);
+  }
+
+  /** Writes what was recorded since the last flush as one batch. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const records = this.pending.map((p) => ({ key: p.key, value: p.value, headers: [] }));
+    this.pending = [];
+    this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(Date.now()), records }), { awaitFlush: false }).catch((err: Error) => {
+      this.log(`rocketmq: cannot record consumers' in-flight messages in ${POP_TOPIC} (after a restart they may be delivered again sooner): ${err.message}`);
+    });
+  }
+
+  private add(group: string, topic: string, partition: number, offset: bigint, value: Buffer | null): void {
+    this.pending.push({ key: Buffer.from(JSON.stringify([group, topic, partition, String(offset)])), value });
+    // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
+    if (this.pending.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {
+    const [group, topic, partition, offsetText] = JSON.parse(key.toString()) as [string, string, number, string];
+    const k = queueKey(group, topic, partition);
+    let q = this.restored.get(k);
+    if (!q) this.restored.set(k, (q = { outstanding: new Map(), done: new Set() }));
+    const offset = BigInt(offsetText);
+    if (value === null) {
+      q.outstanding.delete(offset);
+      q.done.add(offset);
+      // The journal keeps every ack ever made: hold on only to those above the committed offset.
+      if (q.done.size > (this.pruneAt.get(k) ?? PRUNE_AT)) {
+        prune(q, committed(group, topic, partition));
+        this.pruneAt.set(k, Math.max(PRUNE_AT, 2 * q.done.size));
+      }
+      return;
+    }
+    const v = JSON.parse(value.toString()) as { a: number; d: number | null; h: string; g: string | null; r: string | null; rm: number; ru: number; dl: boolean };
+    q.done.delete(offset);
+    // One on its way to the DLQ goes at the first receive after the restart.
+    q.outstanding.set(offset, { attempt: v.a, deadline: v.d ?? 0, handle: v.h, messageGroup: v.g, renewFor: v.r, renewMs: v.rm, renewUntil: v.ru, toDeadLetter: v.dl });
+  }
+}
+
+const PRUNE_AT = 10_000;
+
+function prune(q: RestoredQueue, committed: bigint): void {
+  for (const o of q.done) if (o < committed) q.done.delete(o);
+  for (const o of q.outstanding.keys()) if (o < committed) q.outstanding.delete(o);
+}
+
+function queueKey(group: string, topic: string, partition: number): string {
+  return `${group}\0${topic}\0${partition}`;
+}
+
+function splitKey(k: string): [string, string, number] {
+  const [group, topic, partition] = k.split('\0');
+  return [group!, topic!, Number(partition)];
+}

@@ -1,0 +1,99 @@
+// What consumers have taken outlives a broker killed with SIGKILL (the pop
+// journal, RocketMQ's pop checkpoints): a message received and not acked
+// stays invisible until its deadline, its receipt handle still acks it or
+// changes its invisible time, its delivery attempt counts on, and a message
+// acked above the committed offset is not delivered again. Raw gRPC against
+// `mqlab serve` children, both engines.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Admin } from '../src/client/admin.js';
+import { tempDir } from './helpers/files.js';
+import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
+import { RocketServe } from './helpers/rocketmq-serve.js';
+
+const ENGINES = ['segmented', 'commitlog'] as const;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw proto objects */
+function receive(raw: RawClient, batchSize: number, pollSeconds: number, topic = 'jobs'): Promise<any[]> {
+  const request = { group: { name: 'workers' }, messageQueue: { topic: { name: topic }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: String(pollSeconds) } };
+  return new Promise((resolve, reject) => {
+    const out: any[] = [];
+    const call = raw.ReceiveMessage(request, { deadline: Date.now() + 30_000 });
+    call.on('data', (d: any) => d.message && out.push(d.message));
+    call.on('end', () => resolve(out));
+    call.on('error', reject);
+  });
+}
+
+const seen = (ms: any[]) => ms.map((m) => [m.body.toString(), m.systemProperties.deliveryAttempt]);
+
+describe.each(ENGINES)('RocketMQ in-flight messages across a SIGKILL (%s)', (engine) => {
+  let serve: RocketServe | undefined;
+  let raw: RawClient | undefined;
+  const tmp = tempDir('mqlab-pop-restart-');
+  afterEach(async () => {
+    raw?.close();
+    await serve?.kill();
+    tmp.cleanup();
+  });
+
+  it('keeps them invisible, ackable by their handles and counting attempts; acked ones stay acked', async () => {
+    serve = await RocketServe.start(tmp.dir, { 'mqlab.storage.engine': engine });
+    const admin = await Admin.connect(serve.bootstrap);
+    await admin.createTopic('jobs', 1, { 'message.type': 'NORMAL' });
+    admin.close();
+    raw = rawClient(serve.endpoint);
+    for (let i = 0; i < 6; i++) {
+      const r = await rawUnary(raw, 'SendMessage', { messages: [{ topic: { name: 'jobs' }, body: Buffer.from(`m${i}`), systemProperties: { messageId: `01M${i}`, messageType: 'NORMAL', bornTimestamp: { seconds: String(Math.floor(Date.now() / 1000)) }, queueId: 0 } }] });
+      expect(r.status.code).toBe('OK');
+    }
+    const taken = await receive(raw, 4, 1);
+    expect(seen(taken)).toEqual([['m0', 1], ['m1', 1], ['m2', 1], ['m3', 1]]);
+    const handle = (i: number) => taken[i].systemProperties.receiptHandle;
+    const ack = (i: number) => rawUnary(raw!, 'AckMessage', { group: { name: 'workers' }, topic: { name: 'jobs' }, entries: [{ messageId: `01M${i}`, receiptHandle: handle(i) }] });
+    // m2 is acked before m0 and m1 are: above the committed offset.
+    expect((await ack(2)).status.code).toBe('OK');
+
+    raw.close();
+    await serve.kill();
+    serve = await serve.restart();
+    raw = rawClient(serve.endpoint);
+
+    // m0, m1 and m3 are out for another minute, m2 is done: only m4 and m5 come.
+    expect(seen(await receive(raw, 10, 1))).toEqual([['m4', 1], ['m5', 1]]);
+    // The handles given before the kill still work.
+    expect((await ack(1)).status.code).toBe('OK');
+    const changed = await rawUnary(raw, 'ChangeInvisibleDuration', { group: { name: 'workers' }, topic: { name: 'jobs' }, receiptHandle: handle(0), invisibleDuration: { seconds: '1' }, messageId: '01M0' });
+    expect(changed.status.code).toBe('OK');
+    // m0 comes back after its new second, as its second delivery.
+    let again: any[] = [];
+    const until = Date.now() + 20_000;
+    while (again.length === 0 && Date.now() < until) again = await receive(raw, 10, 3);
+    expect(seen(again)).toEqual([['m0', 2]]);
+  });
+
+  it('finds a FIFO group\'s held messages again behind the one still out', async () => {
+    serve = await RocketServe.start(tmp.dir, { 'mqlab.storage.engine': engine });
+    const admin = await Admin.connect(serve.bootstrap);
+    await admin.createTopic('orders', 1, { 'message.type': 'FIFO' });
+    admin.close();
+    raw = rawClient(serve.endpoint);
+    for (const [i, group] of ['A', 'A', 'B', 'A'].entries()) {
+      const r = await rawUnary(raw, 'SendMessage', { messages: [{ topic: { name: 'orders' }, body: Buffer.from(`${group}${i}`), systemProperties: { messageId: `01F${i}`, messageType: 'FIFO', messageGroup: group, bornTimestamp: { seconds: String(Math.floor(Date.now() / 1000)) }, queueId: 0 } }] });
+      expect(r.status.code).toBe('OK');
+    }
+    // One of each group is out: A0 and B2; A1 and A3 wait behind A0.
+    const taken = await receive(raw, 10, 1, 'orders');
+    expect(seen(taken)).toEqual([['A0', 1], ['B2', 1]]);
+
+    raw.close();
+    await serve.kill();
+    serve = await serve.restart();
+    raw = rawClient(serve.endpoint);
+
+    // Still nothing of A while A0 is out.
+    expect(seen(await receive(raw, 10, 1, 'orders'))).toEqual([]);
+    const acked = await rawUnary(raw, 'AckMessage', { group: { name: 'workers' }, topic: { name: 'orders' }, entries: [{ messageId: '01F0', receiptHandle: taken[0].systemProperties.receiptHandle }] });
+    expect(acked.status.code).toBe('OK');
+    expect(seen(await receive(raw, 10, 1, 'orders'))).toEqual([['A1', 1]]);
+  });
+});
