@@ -19,6 +19,7 @@ import type { LatencySummary } from '../../src/client/load/histogram.js';
 import { startProducerThread } from '../../src/client/load/producer-thread.js';
 import { BrokerProcess } from '../../src/lab/broker-process.js';
 import { kafkajsNewGroup } from '../../src/lab/new-group/kafkajs.js';
+import type { ClientRequests } from '../../src/lab/new-group/measure.js';
 import { packageRoot } from '../../src/native/addon.js';
 import { environment } from '../lib/environment.js';
 import { table } from '../lib/stats.js';
@@ -50,6 +51,7 @@ interface Run {
   firstSentAfterJoinMs: number;
   afterJoin: LatencySummary;
   all: LatencySummary;
+  requests: ClientRequests[];
 }
 
 async function once(b: BrokerProcess, from: string, rep: number): Promise<Run> {
@@ -61,7 +63,7 @@ async function once(b: BrokerProcess, from: string, rep: number): Promise<Run> {
   const producer = await startProducerThread({ host: b.host, port: b.port, topic, partitions: [0], recordsPerBatch: 1, valueBytes, acks: 1, window: 64, targetRecordsPerSecond: rate, maxRecords: Number.MAX_SAFE_INTEGER, maxMs: boundMs });
   try {
     const r = await kafkajsNewGroup({ bootstrap: b.bootstrap, topic, groupId: `new-group-${topic}`, fromBeginning: from === 'earliest', producer, windowMs: seconds * 1000, boundMs });
-    return { from, rep, joinMs: r.joinMs, firstAfterJoinMs: r.firstAfterMs, firstSentAfterJoinMs: r.firstSentAfterMs, afterJoin: r.afterAssignment, all: r.all };
+    return { from, rep, joinMs: r.joinMs, firstAfterJoinMs: r.firstAfterMs, firstSentAfterJoinMs: r.firstSentAfterMs, afterJoin: r.afterAssignment, all: r.all, requests: r.requests ?? [] };
   } finally {
     await producer.stop();
   }
@@ -88,6 +90,8 @@ async function main(): Promise<void> {
   const p = (s: LatencySummary, q: number): string => (s.percentiles.find((x) => x.percentile === q)?.ms ?? NaN).toFixed(1);
   const rows = runs.map((r) => [r.from, String(r.rep), r.joinMs.toFixed(0), r.firstAfterJoinMs.toFixed(1), r.firstSentAfterJoinMs.toFixed(1), String(r.afterJoin.count), p(r.afterJoin, 50), p(r.afterJoin, 99), p(r.afterJoin, 99.9), r.afterJoin.maxMs.toFixed(1), String(r.all.count), p(r.all, 99)]);
   console.log(table(['from', 'rep', 'join ms', 'first after join ms', 'it was sent after join ms', 'records', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'all records', 'all p99 ms'], rows));
+  console.log('\nkafkajs\'s own timing of its requests after the assignment (ms): round trip, and held in its queue before being written');
+  console.log(table(['from', 'rep', 'request', 'count', 'round trip p99', 'round trip max', 'queued p99', 'queued max'], runs.flatMap((r) => r.requests.map((q) => [r.from, String(r.rep), q.api, String(q.count), String(q.roundTripP99Ms), String(q.roundTripMaxMs), String(q.queuedP99Ms), String(q.queuedMaxMs)]))));
   const out = args.out ?? join(root, 'reports', `e2e-latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify({ bench: 'e2e-latency', command: process.argv.join(' '), environment: environment(), seconds, rate, valueBytes, delayMs, runs }, null, 2));

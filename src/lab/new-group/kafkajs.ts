@@ -5,12 +5,25 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { nowMs } from '../../client/load/producer-thread.js';
 import { atMost, Deadline } from './deadline.js';
-import { AfterAssignment, type AssignedRun, type NewGroupOptions } from './measure.js';
+import { AfterAssignment, type AssignedRun, type ClientRequests, type NewGroupOptions } from './measure.js';
 
 export async function kafkajsNewGroup(o: NewGroupOptions): Promise<AssignedRun> {
   const m = new AfterAssignment(o.windowMs);
   const consumer = new Kafka({ clientId: 'mqlab-latency', brokers: [o.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: o.groupId });
-  consumer.on(consumer.events.GROUP_JOIN, () => m.assigned());
+  let assigned = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    m.assigned();
+    assigned = true;
+  });
+  // Its own timing of each request: whether a slow record waited on the broker or inside kafkajs.
+  const requests = new Map<string, { roundTrip: number[]; queued: number[] }>();
+  consumer.on(consumer.events.REQUEST, ({ payload }) => {
+    if (!assigned) return;
+    let r = requests.get(payload.apiName);
+    if (!r) requests.set(payload.apiName, (r = { roundTrip: [], queued: [] }));
+    r.roundTrip.push(payload.duration);
+    r.queued.push(payload.pendingDuration);
+  });
   const d = new Deadline(o.boundMs, () => `kafkajs consumer of group ${o.groupId}: ${m.stage}`);
   try {
     await d.race(
@@ -31,5 +44,10 @@ export async function kafkajsNewGroup(o: NewGroupOptions): Promise<AssignedRun> 
     // A LeaveGroup, the rest of the batch in hand first: bounded, a broker that is gone never answers.
     await atMost(10_000, consumer.disconnect());
   }
-  return m.result();
+  return { ...m.result(), requests: [...requests].map(([api, r]) => summarizeRequests(api, r.roundTrip, r.queued)) };
+}
+
+function summarizeRequests(api: string, roundTrip: number[], queued: number[]): ClientRequests {
+  const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))] ?? 0;
+  return { api, count: roundTrip.length, roundTripP99Ms: p99(roundTrip), roundTripMaxMs: Math.max(0, ...roundTrip), queuedP99Ms: p99(queued), queuedMaxMs: Math.max(0, ...queued) };
 }

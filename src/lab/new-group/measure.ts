@@ -38,6 +38,19 @@ export interface AssignedRun {
   all: LatencySummary;
   /** The largest latency of the records sent in each bucket of the window, by send time since the assignment (null: none received). */
   timeline: { bucketMs: number; maxMs: (number | null)[] };
+  /** The client's own view of its requests after the assignment, where it reports them (kafkajs's REQUEST events). */
+  requests?: ClientRequests[];
+}
+
+export interface ClientRequests {
+  api: string;
+  count: number;
+  /** Written to answer read, as the client timed it. */
+  roundTripP99Ms: number;
+  roundTripMaxMs: number;
+  /** Held in the client's own queue before being written. */
+  queuedP99Ms: number;
+  queuedMaxMs: number;
 }
 
 const BUCKET_MS = 100;

@@ -80,7 +80,7 @@ export const latency: Scenario = {
           : `${over.map((c) => c.label).join(' and ')} went past ${TARGET_P99_MS} ms at p99. ${over.map((c) => startup(c.label, first(c))).join(' ')}`,
       },
       charts: [latencyChart(runs, rate, valueBytes, seconds), timelineChart(runs)],
-      tables: [table(runs)],
+      tables: [table(runs), requestsTable(runs)],
       integrity: [],
       settings: { rate, valueBytes, seconds, reps: ctx.reps, recordsPerBatch: 1, acks: 1, [DELAY]: `${delay} (broker default)`, offsetReset: 'latest', targetP99Ms: TARGET_P99_MS },
       notes: [
@@ -155,6 +155,21 @@ function timelineChart(runs: Map<string, AssignedRun[]>): LineChart {
     yLabel: 'max ms',
     x: Array.from({ length }, (_, i) => (i * bucketMs) / 1000),
     series: CLIENTS.map((c, i) => ({ label: c.label, values: Array.from({ length }, (_, k) => lines[i]!.maxMs[k] ?? null) })),
+  };
+}
+
+function requestsTable(runs: Map<string, AssignedRun[]>): ResultTable {
+  const rows: ResultTable['rows'] = [];
+  for (const c of CLIENTS) {
+    runs.get(c.name)!.forEach((r, i) => {
+      for (const q of r.requests ?? []) rows.push([c.label, i + 1, q.api, fmt(q.count), q.roundTripP99Ms, q.roundTripMaxMs, q.queuedP99Ms, q.queuedMaxMs]);
+    });
+  }
+  return {
+    title: 'The client\'s own timing of its requests after the assignment',
+    caption: 'From kafkajs\'s REQUEST events (ms, whole): round trip from writing a request to reading its answer, and time the request was held in kafkajs\'s own queue before being written. A Fetch\'s round trip includes its wait for the next record. Time in the queue is the client\'s process, not the broker.',
+    columns: ['consumer', 'run', 'request', 'count', 'round trip p99 ms', 'round trip max ms', 'queued p99 ms', 'queued max ms'],
+    rows,
   };
 }
 
