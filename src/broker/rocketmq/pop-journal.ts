@@ -9,17 +9,14 @@
 // Records are written as they happen (the engine writes synchronously), not
 // awaited for the flush policy: like RocketMQ's buffered checkpoints, a
 // power cut can lose the last ones, and those messages are delivered again
-// sooner, never lost. The topic is not compacted yet (see README).
-//   key   JSON ["<group>", "<topic>", <partition>, "<offset>"]
-//   value JSON {"a": attempt, "d": deadline ms or null (moving to the DLQ),
-//               "h": handle, "g": message group|null, "r": renew client|null,
-//               "rm": renew ms, "ru": renew until ms, "dl": bound for the DLQ}
-//         or null: done with (acked, dead-lettered, dropped)
+// sooner, never lost. The topic is not compacted yet (see README). The
+// records' form is in pop-record.ts.
 import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 import type { Outstanding } from './queue-state.js';
+import { decodeKey, decodeState, encodeKey, encodeState, queuePrefix } from './pop-record.js';
 
 export const POP_TOPIC = '__rocketmq_pop';
 const TP: TopicPartition = { topic: POP_TOPIC, partition: 0 };
@@ -40,6 +37,8 @@ export class PopJournal {
   private pending: Pending[] = [];
   /** Per queue, the size of its done set at which replay next prunes it. */
   private readonly pruneAt = new Map<string, number>();
+  /** Per queue, its records' key prefix. */
+  private readonly prefixes = new Map<string, Buffer>();
 
   constructor(
     private readonly engine: StorageEngine,
@@ -64,8 +63,7 @@ export class PopJournal {
 
   /** A message's state after a delivery, renewal or new invisible time. */
   delivered(group: string, topic: string, partition: number, offset: bigint, o: Outstanding): void {
-    const value = { a: o.attempt, d: Number.isFinite(o.deadline) ? o.deadline : null, h: o.handle, g: o.messageGroup, r: o.renewFor, rm: o.renewMs, ru: o.renewUntil, dl: o.toDeadLetter };
-    this.add(group, topic, partition, offset, Buffer.from(JSON.stringify(value)));
+    this.add(group, topic, partition, offset, encodeState(o));
   }
 
   done(group: string, topic: string, partition: number, offset: bigint): void {
@@ -83,17 +81,19 @@ export class PopJournal {
   }
 
   private add(group: string, topic: string, partition: number, offset: bigint, value: Buffer | null): void {
-    this.pending.push({ key: Buffer.from(JSON.stringify([group, topic, partition, String(offset)])), value });
+    const k = queueKey(group, topic, partition);
+    let prefix = this.prefixes.get(k);
+    if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
+    this.pending.push({ key: encodeKey(prefix, offset), value });
     // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
     if (this.pending.length === 1) queueMicrotask(() => this.flush());
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {
-    const [group, topic, partition, offsetText] = JSON.parse(key.toString()) as [string, string, number, string];
+    const { group, topic, partition, offset } = decodeKey(key);
     const k = queueKey(group, topic, partition);
     let q = this.restored.get(k);
     if (!q) this.restored.set(k, (q = { outstanding: new Map(), done: new Set() }));
-    const offset = BigInt(offsetText);
     if (value === null) {
       q.outstanding.delete(offset);
       q.done.add(offset);
@@ -104,10 +104,8 @@ export class PopJournal {
       }
       return;
     }
-    const v = JSON.parse(value.toString()) as { a: number; d: number | null; h: string; g: string | null; r: string | null; rm: number; ru: number; dl: boolean };
     q.done.delete(offset);
-    // One on its way to the DLQ goes at the first receive after the restart.
-    q.outstanding.set(offset, { attempt: v.a, deadline: v.d ?? 0, handle: v.h, messageGroup: v.g, renewFor: v.r, renewMs: v.rm, renewUntil: v.ru, toDeadLetter: v.dl });
+    q.outstanding.set(offset, decodeState(value));
   }
 }
 
