@@ -9,8 +9,11 @@
 // Records are written as they happen (the engine writes synchronously), not
 // awaited for the flush policy: like RocketMQ's buffered checkpoints, a
 // power cut can lose the last ones, and those messages are delivered again
-// sooner, never lost. The topic is not compacted yet (see README). The
-// records' form is in pop-record.ts.
+// sooner, never lost. The topic is not compacted; it keeps seven days
+// (retention.ms, on the segmented engine; the commit log keeps what the log
+// keeps), far past the longest invisible time (12 h), as renewals and
+// redeliveries write a message's state again. The records' form is in
+// pop-record.ts.
 import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
@@ -19,6 +22,7 @@ import type { Outstanding } from './queue-state.js';
 import { decodeKey, decodeState, encodeKey, encodeState, queuePrefix } from './pop-record.js';
 
 export const POP_TOPIC = '__rocketmq_pop';
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
 const TP: TopicPartition = { topic: POP_TOPIC, partition: 0 };
 
 export interface RestoredQueue {
@@ -48,7 +52,7 @@ export class PopJournal {
 
   /** Replays the topic (creating it the first time); what lies below a group's committed offset is forgotten. */
   open(committed: (group: string, topic: string, partition: number) => bigint): void {
-    if (!this.topics.get(POP_TOPIC)) this.topics.create(POP_TOPIC, 1, {}, true);
+    if (!this.topics.get(POP_TOPIC)) this.topics.create(POP_TOPIC, 1, { 'retention.ms': String(RETENTION_MS) }, true);
     replayTopic(this.engine, TP, (key, value) => this.apply(key, value, committed));
     for (const [k, q] of this.restored) prune(q, committed(...splitKey(k)));
   }
