@@ -7,10 +7,10 @@ import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
 import { readBytesAt } from '../storage/read-bytes.js';
 import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
-import { LiveTransfer, releaseRegions } from '../transfer/index.js';
-import type { FileRegion } from '../transfer/types.js';
+import { LiveTransfer } from '../transfer/index.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
+import { readPartitions, releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
 import { BrokerError } from './errors.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import type { GroupClock } from './groups/clock.js';
@@ -57,27 +57,6 @@ export interface ProduceResult {
   message?: string;
 }
 
-export interface FetchPartition {
-  topic: string;
-  partition: number;
-  fetchOffset: bigint;
-  maxBytes: number;
-}
-
-export interface FetchResult extends TopicPartition {
-  error: string;
-  highWatermark: bigint;
-  logStartOffset: bigint;
-  /** Each holds a lease on its file: whoever takes the results sends or releases them (releaseFetched). */
-  regions: FileRegion[];
-  bytes: number;
-}
-
-/** Gives back the leases of fetch results that will not be sent. */
-export function releaseFetched(results: readonly FetchResult[]): void {
-  for (const r of results) releaseRegions(r.regions);
-}
-
 /** What the broker tells observers (the HTTP API's metrics) of its traffic. */
 export interface BrokerObserver {
   /** A produce to one partition answered; `bytes` of record batches; `ms` from call to answer. */
@@ -89,6 +68,8 @@ export interface BrokerObserver {
   /** A fetch found less than it asked for and now waits for an append to these partitions (long polling). */
   waiting?(partitions: readonly FetchPartition[]): void;
 }
+
+export { releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
 
 const NO_OFFSET = -1n;
 
@@ -298,7 +279,7 @@ export class Broker {
   private async fetchOnce(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
-      const results = this.readAll(partitions, maxBytes);
+      const results = readPartitions(this.engine, this.topics, partitions, maxBytes);
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
       if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
@@ -309,49 +290,6 @@ export class Broker {
         partitions.map((p) => tpKey(p)),
         remaining,
       );
-    }
-  }
-
-  private readAll(partitions: readonly FetchPartition[], maxBytes: number): FetchResult[] {
-    const results: FetchResult[] = [];
-    try {
-      let budget = maxBytes;
-      for (let i = 0; i < partitions.length; i++) {
-        const r = this.readOne(partitions[i]!, i, budget);
-        budget -= r.bytes;
-        results.push(r);
-      }
-      return results;
-    } catch (err) {
-      releaseFetched(results);
-      throw err;
-    }
-  }
-
-  private readOne(p: FetchPartition, i: number, budget: number): FetchResult {
-    const tp = { topic: p.topic, partition: p.partition };
-    const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
-    const t = this.topics.get(p.topic);
-    if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
-    let hw: bigint;
-    let start: bigint;
-    try {
-      hw = this.engine.highWatermark(tp);
-      start = this.engine.logStartOffset(tp);
-    } catch (err) {
-      // A topic whose partitions are being deleted (or created) right now.
-      if (err instanceof StorageError) return { ...base, error: err.code };
-      throw err;
-    }
-    if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
-    const limit = Math.min(p.maxBytes, Math.max(budget, 0));
-    if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
-    try {
-      const r = this.engine.read(tp, p.fetchOffset, Math.max(limit, 1));
-      return { ...base, error: 'NONE', highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, regions: r.regions, bytes: r.bytes };
-    } catch (err) {
-      if (err instanceof StorageError) return { ...base, error: err.code, highWatermark: hw, logStartOffset: start };
-      throw err;
     }
   }
 

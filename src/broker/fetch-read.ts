@@ -1,0 +1,75 @@
+// Reading a fetch's partitions: each from its offset, within the request's
+// byte budget, the first partition's first batch whole even past it
+// (KIP-74). Regions hold leases on their files until sent or released.
+import { StorageError } from '../storage/errors.js';
+import type { StorageEngine, TopicPartition } from '../storage/types.js';
+import { releaseRegions } from '../transfer/index.js';
+import type { FileRegion } from '../transfer/types.js';
+import type { TopicRegistry } from './topics.js';
+
+const NO_OFFSET = -1n;
+
+export interface FetchPartition {
+  topic: string;
+  partition: number;
+  fetchOffset: bigint;
+  maxBytes: number;
+}
+
+export interface FetchResult extends TopicPartition {
+  error: string;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  /** Each holds a lease on its file: whoever takes the results sends or releases them (releaseFetched). */
+  regions: FileRegion[];
+  bytes: number;
+}
+
+/** Gives back the leases of fetch results that will not be sent. */
+export function releaseFetched(results: readonly FetchResult[]): void {
+  for (const r of results) releaseRegions(r.regions);
+}
+
+/** One read of every partition asked for; on a throw, what was read already is released. */
+export function readPartitions(engine: StorageEngine, topics: TopicRegistry, partitions: readonly FetchPartition[], maxBytes: number): FetchResult[] {
+  const results: FetchResult[] = [];
+  try {
+    let budget = maxBytes;
+    for (let i = 0; i < partitions.length; i++) {
+      const r = readOne(engine, topics, partitions[i]!, i, budget);
+      budget -= r.bytes;
+      results.push(r);
+    }
+    return results;
+  } catch (err) {
+    releaseFetched(results);
+    throw err;
+  }
+}
+
+function readOne(engine: StorageEngine, topics: TopicRegistry, p: FetchPartition, i: number, budget: number): FetchResult {
+  const tp = { topic: p.topic, partition: p.partition };
+  const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
+  const t = topics.get(p.topic);
+  if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
+  let hw: bigint;
+  let start: bigint;
+  try {
+    hw = engine.highWatermark(tp);
+    start = engine.logStartOffset(tp);
+  } catch (err) {
+    // A topic whose partitions are being deleted (or created) right now.
+    if (err instanceof StorageError) return { ...base, error: err.code };
+    throw err;
+  }
+  if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
+  const limit = Math.min(p.maxBytes, Math.max(budget, 0));
+  if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
+  try {
+    const r = engine.read(tp, p.fetchOffset, Math.max(limit, 1));
+    return { ...base, error: 'NONE', highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, regions: r.regions, bytes: r.bytes };
+  } catch (err) {
+    if (err instanceof StorageError) return { ...base, error: err.code, highWatermark: hw, logStartOffset: start };
+    throw err;
+  }
+}
