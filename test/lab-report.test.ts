@@ -9,6 +9,7 @@ import type { ChartSpec } from '../src/lab/report/charts.js';
 import { Colours, PALETTE } from '../src/lab/report/charts.js';
 import { fmtNum, scriptJson } from '../src/lab/report/html.js';
 import { renderReport } from '../src/lab/report/render.js';
+import { badIntegrity, integrityBlock, unexpectedLoss } from '../src/lab/report/sections.js';
 import { sampleRun } from '../src/lab/report/sample.js';
 import { loadRun, runStamp, writeReport } from '../src/lab/report/write.js';
 import type { LabRun } from '../src/lab/results.js';
@@ -112,6 +113,19 @@ describe('renderReport', () => {
     expect(zc).not.toContain('integrity-bad');
     const parts = html.slice(html.indexOf('id="s-partitions"'), html.indexOf('id="s-integrity"'));
     expect(parts).toContain('No message checks in this scenario.');
+  });
+
+  it('shows loss or duplicates a claim expects (acks=0 at a kill, retries) as expected, not in red, and the CLI does not warn of it', () => {
+    const expected = { run: 'broker killed, acks=0', sent: 1000, received: 900, lost: 100, duplicated: 0, expects: { loss: true, duplicates: true, why: 'acks=0 loses what was in flight at the kill' } };
+    const block = integrityBlock([expected, { run: 'acks=1', sent: 1000, received: 1000, lost: 0, duplicated: 0 }]);
+    expect(block).not.toContain('integrity-bad');
+    expect(block).toContain('✓ Nothing was lost or duplicated beyond what the claim expects: 2 runs, 2,000 messages checked.');
+    expect(block).toContain('<p>Run “broker killed, acks=0” lost 100 of 1,000 messages (10%), as the claim expects: acks=0 loses what was in flight at the kill.</p>');
+    expect(unexpectedLoss([expected])).toBe(0);
+    // Loss where the claim expects only duplicates is still a fault.
+    const retried = { run: 'acks=1', sent: 1000, received: 999, lost: 1, duplicated: 5, expects: { duplicates: true, why: 'retries' } };
+    expect(badIntegrity([retried])).toEqual([retried]);
+    expect(unexpectedLoss([expected, retried])).toBe(1);
   });
 
   it('lists the environment and the exact command', () => {

@@ -67,6 +67,8 @@ export interface IntegrityCheck {
   received: number;
   lost: number;
   duplicated: number;
+  /** What the scenario's claim says this run does (acks=0 loses what is in flight; a retrying producer duplicates): not a fault when it happens. */
+  expects?: { loss?: boolean; duplicates?: boolean; why: string };
 }
 
 export interface ResultTable {

@@ -38,8 +38,14 @@ export function verdictCounts(run: LabRun): string {
   return `${run.scenarios.length} ${run.scenarios.length === 1 ? 'scenario' : 'scenarios'}: ${parts.join(', ')}.`;
 }
 
+/** Runs that lost or duplicated messages where their claim does not say they would. */
 export function badIntegrity(checks: IntegrityCheck[]): IntegrityCheck[] {
-  return checks.filter((c) => c.lost > 0 || c.duplicated > 0);
+  return checks.filter((c) => (c.lost > 0 && !c.expects?.loss) || (c.duplicated > 0 && !c.expects?.duplicates));
+}
+
+/** Messages lost where no claim expects it, across checks. */
+export function unexpectedLoss(checks: IntegrityCheck[]): number {
+  return checks.reduce((n, c) => n + (c.expects?.loss ? 0 : c.lost), 0);
 }
 
 /** Red banner naming every scenario whose runs lost or duplicated messages; '' when none did. */
@@ -90,21 +96,25 @@ function countCell(n: number): string {
 export function integrityBlock(checks: IntegrityCheck[]): string {
   if (checks.length === 0) return '<p class="muted">No message checks in this scenario.</p>';
   const bad = badIntegrity(checks);
+  const what = (c: IntegrityCheck): string => {
+    const parts: string[] = [];
+    if (c.lost > 0) parts.push(`lost ${fmtNum(c.lost)} of ${fmtNum(c.sent)} messages${esc(pct(c.lost, c.sent))}`);
+    if (c.duplicated > 0) parts.push(`delivered ${fmtNum(c.duplicated)} ${c.duplicated === 1 ? 'message' : 'messages'} more than once`);
+    return parts.join(' and ');
+  };
+  const total = checks.reduce((a, c) => a + c.sent, 0);
+  const expected = checks.filter((c) => c.lost > 0 || c.duplicated > 0);
   let sentence: string;
   if (bad.length > 0) {
-    const lines = bad.map((c) => {
-      const what: string[] = [];
-      if (c.lost > 0) what.push(`lost ${fmtNum(c.lost)} of ${fmtNum(c.sent)} messages${esc(pct(c.lost, c.sent))}`);
-      if (c.duplicated > 0) what.push(`delivered ${fmtNum(c.duplicated)} ${c.duplicated === 1 ? 'message' : 'messages'} more than once`);
-      return `<p>✗ Run “${esc(c.run)}” ${what.join(' and ')}.</p>`;
-    });
-    sentence = `<div class="integrity-bad">${lines.join('')}</div>`;
-  } else {
-    const total = checks.reduce((a, c) => a + c.sent, 0);
+    sentence = `<div class="integrity-bad">${bad.map((c) => `<p>✗ Run “${esc(c.run)}” ${what(c)}.</p>`).join('')}</div>`;
+  } else if (expected.length === 0) {
     sentence = `<p class="integrity-ok">✓ Every message arrived exactly once: ${checks.length} ${checks.length === 1 ? 'run' : 'runs'}, ${esc(fmtNum(total))} messages checked, none lost, none duplicated.</p>`;
+  } else {
+    const lines = expected.map((c) => `<p>Run “${esc(c.run)}” ${what(c)}, as the claim expects: ${esc(c.expects!.why)}.</p>`);
+    sentence = `<p class="integrity-ok">✓ Nothing was lost or duplicated beyond what the claim expects: ${checks.length} ${checks.length === 1 ? 'run' : 'runs'}, ${esc(fmtNum(total))} messages checked.</p>${lines.join('')}`;
   }
   const rows = checks.map(
-    (c) => `<tr${c.lost > 0 || c.duplicated > 0 ? ' class="integrity-row-bad"' : ''}>${cell(c.run)}${cell(c.sent)}${cell(c.received)}${countCell(c.lost)}${countCell(c.duplicated)}</tr>`,
+    (c) => `<tr${badIntegrity([c]).length > 0 ? ' class="integrity-row-bad"' : ''}>${cell(c.run)}${cell(c.sent)}${cell(c.received)}${countCell(c.lost)}${countCell(c.duplicated)}</tr>`,
   );
   return `${sentence}
 <div class="table-wrap"><table class="integrity">

@@ -143,7 +143,14 @@ function recoveryChart(results: SoakResult[]): LineChart {
 }
 
 function integrityOf(r: SoakResult): IntegrityCheck[] {
-  const checks = r.producers.map((p, i) => ({ run: `${configLabel(r.config)}, ${PRODUCERS[i]!.name}, ${r.kills} kills`, sent: p.acked, received: p.received, lost: p.lost, duplicated: p.duplicated }));
+  const checks: IntegrityCheck[] = r.producers.map((p, i) => ({
+    run: `${configLabel(r.config)}, ${PRODUCERS[i]!.name}, ${r.kills} kills`,
+    sent: p.acked,
+    received: p.received,
+    lost: p.lost,
+    duplicated: p.duplicated,
+    ...(PRODUCERS[i]!.idempotent ? {} : { expects: { duplicates: true, why: 'a retrying producer that is not idempotent resends what was written but not answered' } }),
+  }));
   const acked = sum(r.producers.map((p) => p.acked));
   return [...checks, { run: `${configLabel(r.config)}: the whole log re-read after the last restart`, sent: acked, received: r.final.records, lost: r.final.lost, duplicated: r.final.duplicated }];
 }
