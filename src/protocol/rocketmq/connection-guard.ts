@@ -19,7 +19,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { Server as NetServer } from 'node:net';
 import { constants, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 
-/** How long a finished answer may take to leave before its stream is reset, and a stream may outlive its deadline. */
+/** How long a finished answer may take to leave before its stream is reset, and a stream may outlive its deadline (up to twice this: one sweep looks at every open stream). */
 export const STREAM_GRACE_MS = 1_000;
 
 export interface ConnectionGuardLimits {
@@ -28,33 +28,41 @@ export interface ConnectionGuardLimits {
   idleMs: number;
 }
 
-export function guardConnections(server: grpc.Server, limits: ConnectionGuardLimits): void {
+interface OpenStream {
+  /** Date.now() by which the client's grpc-timeout ends the call, or null. */
+  deadline: number | null;
+  /** Date.now() when the broker finished its side, or null. */
+  finished: number | null;
+}
+
+/** Applies the limits; returns what stops the sweep (at shutdown). */
+export function guardConnections(server: grpc.Server, limits: ConnectionGuardLimits): () => void {
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
   if (!(servers instanceof Map) || servers.size === 0) throw new Error('rocketmq: cannot reach grpc-js\'s HTTP/2 server to apply the connection limits (grpc-js internals changed?)');
+  // One sweep over the open streams, not a timer or two per call (every call ends, most within the grace).
+  const open = new Map<ServerHttp2Stream, OpenStream>();
   for (const h2 of servers.keys() as Iterable<Http2Server>) {
     if (!(h2 instanceof NetServer)) throw new Error('rocketmq: grpc-js\'s listener is not an HTTP/2 server (grpc-js internals changed?)');
     h2.maxConnections = limits.maxConnections;
-    h2.on('stream', guardStream);
+    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
+      const s: OpenStream = { deadline: timeoutMs === null ? null : Date.now() + timeoutMs, finished: null };
+      open.set(stream, s);
+      stream.once('finish', () => (s.finished = Date.now()));
+      stream.once('close', () => open.delete(stream));
+    });
     h2.on('session', guardSession(limits.idleMs));
   }
-}
-
-function guardStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  const timers: NodeJS.Timeout[] = [];
-  const close = (code: number) => () => {
-    if (!stream.closed && !stream.destroyed) stream.close(code);
-  };
-  const later = (ms: number, fn: () => void): void => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    timers.push(t);
-  };
-  stream.once('finish', () => later(STREAM_GRACE_MS, close(constants.NGHTTP2_NO_ERROR)));
-  const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
-  if (timeoutMs !== null) later(timeoutMs + STREAM_GRACE_MS, close(constants.NGHTTP2_CANCEL));
-  stream.once('close', () => {
-    for (const t of timers) clearTimeout(t);
-  });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [stream, s] of open) {
+      if (stream.closed || stream.destroyed) continue;
+      if (s.finished !== null && now - s.finished >= STREAM_GRACE_MS) stream.close(constants.NGHTTP2_NO_ERROR);
+      else if (s.deadline !== null && now - s.deadline >= STREAM_GRACE_MS) stream.close(constants.NGHTTP2_CANCEL);
+    }
+  }, STREAM_GRACE_MS);
+  sweep.unref();
+  return () => clearInterval(sweep);
 }
 
 /** No byte either way this long: the connection is dead (or its peer stalled a stream grpc-js would wait on forever): destroy it. */

@@ -106,11 +106,12 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   };
   server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
   const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  let stopGuard = (): void => undefined;
   try {
     address.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
     });
-    guardConnections(server, limits);
+    stopGuard = guardConnections(server, limits);
   } catch (err) {
     server.forceShutdown();
     await transactions.close();
@@ -136,6 +137,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         }
         ctx.telemetry.clear();
         ctx.settingsEcho.clear();
+        stopGuard();
         const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
