@@ -8,12 +8,12 @@
 // group's committed offset goes to the broker's offset store (so `mqlab
 // groups --describe` shows the lag of RocketMQ groups too).
 import type { Broker } from '../broker.js';
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
-import { readBytesAt } from '../../storage/read-bytes.js';
 import { appendDeadLetter } from './dead-letter.js';
 import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import type { PopJournal } from './pop-journal.js';
+import { PopError } from './pop-error.js';
+import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
@@ -40,14 +40,7 @@ const MAX_HELD = 10_000;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
 
-/** RocketMQ status names the protocol layer answers with. */
-export type PopErrorCode = 'TOPIC_NOT_FOUND' | 'BAD_REQUEST' | 'ILLEGAL_CONSUMER_GROUP' | 'INVALID_RECEIPT_HANDLE' | 'ILLEGAL_INVISIBLE_TIME' | 'MESSAGE_CORRUPTED' | 'UNSUPPORTED';
-
-export class PopError extends Error {
-  constructor(readonly code: PopErrorCode, message: string) {
-    super(message);
-  }
-}
+export { PopError, type PopErrorCode } from './pop-error.js';
 
 export interface PopRequest {
   group: string;
@@ -68,7 +61,7 @@ export interface PopRequest {
 
 export interface ByteBudget {
   room(): number;
-  /** The body bytes taken, counted as they are taken: receives woken together each see the others'. */
+  /** A message's body bytes, counted as it is taken: receives woken together each see the others'. */
   charge(bytes: number): void;
 }
 
@@ -79,12 +72,6 @@ export interface Popped {
   attempt: number;
   handle: string;
   invisibleMs: number;
-}
-
-interface StoredRecord {
-  offset: bigint;
-  timestampMs: bigint;
-  record: KafkaRecord;
 }
 
 export class PopService {
@@ -251,23 +238,13 @@ export class PopService {
 
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
   private collect(state: QueueState, req: PopRequest): Popped[] {
-    const room = req.budget ? req.budget.room() : Infinity;
-    let bytes = 0;
-    const got = this.collectWithin(state, req, (p) => (bytes += p.message.body.length) >= room);
-    if (req.budget && bytes > 0) req.budget.charge(bytes);
-    return got;
-  }
-
-  /** `taken` counts each message taken and says whether the budget is spent. */
-  private collectWithin(state: QueueState, req: PopRequest, taken: (p: Popped) => boolean): Popped[] {
     const tp = { topic: req.topic, partition: req.partition };
     state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
     const settings = this.broker.groupConfigs.settings(req.group);
     const t = this.broker.topics.get(req.topic)!;
     const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
     const out: Popped[] = [];
-    let spent = req.budget !== undefined && req.budget.room() <= 0;
-    const full = (): boolean => spent || out.length >= req.batchSize;
+    const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
     const now = Date.now();
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
@@ -279,9 +256,8 @@ export class PopService {
       });
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
       const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
-      const p: Popped = { message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs };
-      out.push(p);
-      spent = taken(p);
+      out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
+      req.budget?.charge(message.body.length);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.
@@ -357,35 +333,11 @@ export class PopService {
     return out;
   }
 
-  /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch); `end` is the offset after the last whole batch. */
-  private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): { records: StoredRecord[]; end: bigint; bytesPerRecord: number } {
-    const bytes = readBytesAt(this.broker.engine, tp, offset, Math.max(1, maxBytes));
-    this.logBytesRead += bytes.length;
-    const records: StoredRecord[] = [];
-    let end = offset;
-    let bytesPerRecord = 0;
-    let at = 0;
-    while (at + BATCH_HEADER_BYTES <= bytes.length) {
-      const h = readBatchHeader(bytes, at);
-      const size = h.batchLength + LOG_OVERHEAD_BYTES;
-      if (at + size > bytes.length) break;
-      const last = h.baseOffset + BigInt(h.lastOffsetDelta);
-      if (!isControl(h.attributes) && last >= offset) {
-        const codec = compressionOf(h.attributes);
-        if (codec !== 'none') throw new PopError('UNSUPPORTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: a ${codec}-compressed batch (from a Kafka producer); RocketMQ consumers read uncompressed batches only so far`);
-        let decoded;
-        try {
-          decoded = decodeBatch(bytes, at);
-        } catch (err) {
-          throw new PopError('MESSAGE_CORRUPTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: ${(err as Error).message}`);
-        }
-        for (const r of decoded.records) records.push({ offset: recordOffset(decoded.header, r), timestampMs: recordTimestamp(decoded.header, r), record: r });
-      }
-      end = last + 1n;
-      at += size;
-      bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
-    }
-    return { records, end, bytesPerRecord };
+  /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
+  private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): QueueRead {
+    const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes);
+    this.logBytesRead += r.bytesRead;
+    return r;
   }
 
   private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {

@@ -336,10 +336,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
   const connection = call.getPeer();
   if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
-  const releases: (() => void)[] = [];
-  const release = (): void => {
-    for (const r of releases.splice(0)) r();
-  };
+  let held = 0;
   ctx.receiving++;
   const popped = await ctx.pop.pop({
     group,
@@ -351,10 +348,20 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
     pollMs,
     cancelled: () => call.cancelled,
     renewFor,
-    budget: { room: () => ctx.unsent.room(connection), charge: (bytes) => releases.push(ctx.unsent.hold(connection, bytes)) },
+    budget: {
+      room: () => ctx.unsent.room(connection),
+      charge: (bytes) => {
+        ctx.unsent.add(connection, bytes);
+        held += bytes;
+      },
+    },
   }).finally(() => ctx.receiving--);
-  // Until HTTP/2 has sent them all (finish) or the call is gone.
-  if (releases.length > 0) {
+  // Counted until HTTP/2 has sent them all (finish) or the call is gone, whichever comes first.
+  if (held > 0) {
+    const release = (): void => {
+      if (held > 0) ctx.unsent.release(connection, held);
+      held = 0;
+    };
     if (call.cancelled) release();
     for (const event of ['finish', 'close', 'cancelled']) call.once(event, release);
   }

@@ -23,19 +23,17 @@ export class UnsentBytes {
       : `${this.all} bytes of received messages are not yet read by their clients (rocketmq.max.unsent.bytes ${this.maxTotal})`;
   }
 
-  /** Counts bytes until the returned release is called (once counts; more calls do nothing). */
-  hold(connection: string, bytes: number): () => void {
+  add(connection: string, bytes: number): void {
     this.perConnection.set(connection, (this.perConnection.get(connection) ?? 0) + bytes);
     this.all += bytes;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.all -= bytes;
-      const left = this.perConnection.get(connection)! - bytes;
-      if (left === 0) this.perConnection.delete(connection);
-      else this.perConnection.set(connection, left);
-    };
+  }
+
+  /** Bytes added before that have been sent, or whose call has ended. */
+  release(connection: string, bytes: number): void {
+    this.all -= bytes;
+    const left = this.perConnection.get(connection)! - bytes;
+    if (left === 0) this.perConnection.delete(connection);
+    else this.perConnection.set(connection, left);
   }
 
   get total(): number {
