@@ -24,13 +24,20 @@ describe('topic registry', () => {
 
   it('creates, lists, configures and deletes topics, and keeps them across restarts', async () => {
     const r = await open();
-    r.create('orders', 3, { 'retention.ms': '1000' });
-    r.create('empty', 1);
+    const { id } = r.create('orders', 3, { 'retention.ms': '1000' });
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const emptyId = r.create('empty', 1).id;
+    expect(emptyId).not.toBe(id);
     r.setConfig('orders', 'cleanup.policy', 'delete');
     expect(engine.partitions()).toHaveLength(4);
     await engine.close();
     const again = await open();
-    expect(again.get('orders')).toEqual({ name: 'orders', partitions: 3, configs: { 'retention.ms': '1000', 'cleanup.policy': 'delete' }, internal: false });
+    // The id is the topic's for good: the same after a restart, found by it, and gone with the topic.
+    expect(again.get('orders')).toEqual({ name: 'orders', id, partitions: 3, configs: { 'retention.ms': '1000', 'cleanup.policy': 'delete' }, internal: false });
+    expect(again.byId(id)?.name).toBe('orders');
+    await again.delete('empty');
+    expect(again.byId(emptyId)).toBeUndefined();
+    expect(again.create('empty', 1).id).not.toBe(emptyId);
     await again.delete('empty');
     expect(again.list().map((t) => t.name)).toEqual(['orders']);
     expect(engine.partitions()).toHaveLength(3);
@@ -53,6 +60,17 @@ describe('topic registry', () => {
     writeFileSync(join(tmp.dir, 'topics.json'), '[]');
     const again = await open();
     expect(again.get('kept')?.partitions).toBe(2);
+  });
+
+  it('gives a topic saved before topic ids one at startup, and keeps it', async () => {
+    const r = await open();
+    r.create('old', 1);
+    await engine.close();
+    writeFileSync(join(tmp.dir, 'topics.json'), JSON.stringify([{ name: 'old', partitions: 1, configs: {}, internal: false }]));
+    const id = (await open()).get('old')!.id;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await engine.close();
+    expect((await open()).get('old')!.id).toBe(id);
   });
 });
 

@@ -1,7 +1,11 @@
 // Topics: names, partition counts and per-topic configs, kept in
 // <data>/topics.json (written atomically: temp file, fsync, rename) and
 // reconciled at startup with the partitions the storage engine holds, so a
-// crash between the two never loses a partition with data in it.
+// crash between the two never loses a partition with data in it. Each topic
+// has an id (a random UUID, as Kafka's) kept with it, so a topic deleted and
+// created again under the same name is a different topic to clients that
+// address topics by id (Metadata v10+, Fetch v13+).
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { validateTopicPartition } from '../storage/topic-names.js';
 import type { StorageEngine } from '../storage/types.js';
@@ -10,6 +14,8 @@ import { BrokerError } from './errors.js';
 
 export interface TopicInfo {
   name: string;
+  /** The topic's id: a UUID, lower-case hex with dashes (the codec's uuid form), never the zero UUID. */
+  id: string;
   partitions: number;
   configs: Record<string, string>;
   internal: boolean;
@@ -21,6 +27,7 @@ export interface TopicLimits {
 
 export class TopicRegistry {
   private readonly topics = new Map<string, TopicInfo>();
+  private readonly ids = new Map<string, TopicInfo>();
   // Names whose partitions are still being deleted. A topic created again
   // meanwhile (a produce auto-creating it, say) would reuse the partitions
   // not deleted yet, old data and all, and then lose them to the deletion
@@ -38,10 +45,17 @@ export class TopicRegistry {
       for (const t of JSON.parse(readFileSync(this.file, 'utf8')) as TopicInfo[]) this.topics.set(t.name, t);
     }
     let changed = false;
+    // Topics saved before ids existed get one now, kept from then on.
+    for (const t of this.topics.values()) {
+      if (typeof t.id !== 'string') {
+        t.id = randomUUID();
+        changed = true;
+      }
+    }
     for (const tp of this.engine.partitions()) {
       const t = this.topics.get(tp.topic);
       if (!t) {
-        this.topics.set(tp.topic, { name: tp.topic, partitions: tp.partition + 1, configs: {}, internal: tp.topic.startsWith('__') });
+        this.topics.set(tp.topic, { name: tp.topic, id: randomUUID(), partitions: tp.partition + 1, configs: {}, internal: tp.topic.startsWith('__') });
         changed = true;
       } else if (tp.partition >= t.partitions) {
         t.partitions = tp.partition + 1;
@@ -49,6 +63,7 @@ export class TopicRegistry {
       }
     }
     for (const t of this.topics.values()) {
+      this.ids.set(t.id, t);
       for (let p = 0; p < t.partitions; p++) this.engine.createPartition({ topic: t.name, partition: p });
     }
     if (changed) this.save();
@@ -56,6 +71,11 @@ export class TopicRegistry {
 
   get(name: string): TopicInfo | undefined {
     return this.topics.get(name);
+  }
+
+  /** The topic with this id (the codec's uuid form), if it exists. */
+  byId(id: string): TopicInfo | undefined {
+    return this.ids.get(id);
   }
 
   list(): TopicInfo[] {
@@ -74,8 +94,9 @@ export class TopicRegistry {
       throw new BrokerError('INVALID_TOPIC_EXCEPTION', (err as Error).message);
     }
     for (let p = 0; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
-    const t: TopicInfo = { name, partitions, configs: { ...configs }, internal };
+    const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
     this.topics.set(name, t);
+    this.ids.set(t.id, t);
     this.save();
     return t;
   }
@@ -84,6 +105,7 @@ export class TopicRegistry {
     const t = this.topics.get(name);
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
     this.topics.delete(name);
+    this.ids.delete(t.id);
     this.deleting.add(name);
     try {
       this.save();
