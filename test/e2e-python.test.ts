@@ -1,0 +1,92 @@
+// The Python clients a Debian user has (python3-kafka: kafka-python 2.0;
+// python3-confluent-kafka: confluent-kafka on librdkafka) against a real
+// broker on loopback, one engine each: create a topic, produce, consume in a
+// group and commit, then a second consumer of the group resumes with exactly
+// the messages produced after the commit. The scripts (fixtures/python/)
+// print what they saw as JSON; this side checks it against the broker.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { missing } from './helpers/requires.js';
+
+/** Debian's interpreter, where python3-kafka and python3-confluent-kafka install (a pyenv python3 earlier on PATH has neither). */
+const PYTHON = '/usr/bin/python3';
+const has = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`]).status === 0;
+const COUNT = 300;
+const PARTITIONS = 3;
+
+interface Outcome {
+  listed: boolean;
+  acked: number;
+  /** [partition, offset, value] per message. */
+  first: [number, number, string][];
+  committed: Record<string, number>;
+  second: [number, number, string][];
+}
+
+function run(script: string, bootstrap: string, topic: string, timeoutMs = 90_000): Promise<Outcome> {
+  const file = fileURLToPath(new URL(`./fixtures/python/${script}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [file, bootstrap, topic, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} timed out; stderr: ${err.slice(-2000)}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`${script} exited ${code}; stderr: ${err.slice(-2000)}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as Outcome);
+    });
+  });
+}
+
+const CLIENTS = [
+  { name: 'kafka-python', module: 'kafka', script: 'kafka_python_e2e.py', engine: 'segmented' },
+  { name: 'confluent-kafka', module: 'confluent_kafka', script: 'confluent_kafka_e2e.py', engine: 'commitlog' },
+] as const;
+
+describe('Python clients', () => {
+  let broker: TestBroker | undefined;
+  afterEach(async () => {
+    await broker?.destroy();
+    broker = undefined;
+  });
+
+  for (const c of CLIENTS) {
+    it.skipIf(missing(`${c.name} (apt install python3-${c.module.replace('_', '-')})`, has(c.module)))(
+      `${c.name}: admin, produce, a committing group consumer, and a resume (${c.engine})`,
+      async () => {
+        broker = await startTestBroker({ 'mqlab.storage.engine': c.engine });
+        const o = await run(c.script, broker.bootstrap, 'py');
+        expect(o.listed).toBe(true);
+        expect(broker.broker.topics.get('py')?.partitions).toBe(PARTITIONS);
+        expect(o.acked).toBe(COUNT);
+        // Every message once, and every partition's offsets dense from 0.
+        expect(new Set(o.first.map((m) => m[2])).size).toBe(COUNT);
+        expect(o.first).toHaveLength(COUNT);
+        const ends: number[] = [];
+        for (let p = 0; p < PARTITIONS; p++) {
+          const offsets = o.first.filter((m) => m[0] === p).map((m) => m[1]).sort((a, b) => a - b);
+          expect(offsets).toEqual(offsets.map((_, i) => i));
+          ends.push(offsets.length);
+        }
+        // The first commit is at the end of what was read.
+        for (let p = 0; p < PARTITIONS; p++) expect(o.committed[String(p)]).toBe(ends[p]);
+        // The second consumer starts there, and its commit is what the broker holds now: the end of every partition.
+        expect(o.second.map((m) => m[2]).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${COUNT + i}`).sort());
+        for (const [p, offset] of o.second.map((m) => [m[0], m[1]])) expect(offset).toBeGreaterThanOrEqual(ends[p!]!);
+        const group = `${c.name === 'kafka-python' ? 'py' : 'ck'}-group`;
+        for (let p = 0; p < PARTITIONS; p++) {
+          expect(broker.broker.coordinator.committed(group, 'py', p).offset).toBe(broker.broker.engine.highWatermark({ topic: 'py', partition: p }));
+        }
+      },
+      120_000,
+    );
+  }
+});
