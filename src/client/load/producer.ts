@@ -48,6 +48,8 @@ export interface ProducerLoadOptions {
   stop?: AbortSignal;
   /** Each answer, in request order: the first record sequence of its request, the records in it, and whether the broker took them. */
   onAck?: (firstSequence: number, records: number, ok: boolean) => void;
+  /** The Produce version sent (default 7, the last before flexible versions): the benchmarks compare versions with it. */
+  apiVersion?: number;
 }
 
 /** Kafka's max.in.flight.requests.per.connection limit for idempotence. */
@@ -122,7 +124,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
     recordMicros(result.latency, now - due);
     let ok = true;
     if (frame) {
-      const p = decodeResponse(0, 7, frame).body.responses[0]!.partitionResponses[0]!;
+      const p = decodeResponse(0, o.apiVersion ?? 7, frame).body.responses[0]!.partitionResponses[0]!;
       if (p.errorCode !== 0) {
         ok = false;
         result.errors++;
@@ -205,19 +207,24 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
 function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
   return Array.from({ length: o.window }, () => {
     const batch = new StampedBatch(producerId, o.recordsPerBatch, o.valueBytes);
+    const version = o.apiVersion ?? 7;
     const body = bytesOf(
-      encodeRequest(0, 7, 0, 'mqlab-load', {
+      encodeRequest(0, version, 0, 'mqlab-load', {
         transactionalId: null,
         acks: o.acks,
         timeoutMs: 30_000,
         topicData: [{ name: o.topic, partitionData: [{ index: o.partitions[0]!, records: batch.bytes }] }],
       }),
     );
-    // Produce v7 ends with the partition's records: the batch is the frame's tail.
+    // The partition's records end the request, followed in flexible
+    // versions (9+) by three empty tagged-field sections: the partition's,
+    // the topic's and the request's.
     const frame = Buffer.allocUnsafe(4 + body.length);
     frame.writeInt32BE(body.length, 0);
     body.copy(frame, 4);
-    batch.moveInto(frame, frame.length - batch.bytes.length);
+    const at = frame.length - batch.bytes.length - (version >= 9 ? 3 : 0);
+    if (!frame.subarray(at, at + batch.bytes.length).equals(batch.bytes)) throw new Error(`Produce v${version}: the records are not where the load tool writes its stamps`);
+    batch.moveInto(frame, at);
     return { frame, batch };
   });
 }
