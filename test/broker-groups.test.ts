@@ -41,7 +41,9 @@ describe('group coordinator', () => {
     rebalanceTimeoutMs: 500,
     protocolType: 'consumer',
     protocols: [{ name: 'range', metadata: Buffer.from(`meta-${memberId}`) }],
+    groupInstanceId: null,
     requireKnownMemberId: false,
+    supportSkippingAssignment: false,
     ...over,
   });
   /** KIP-394's first step, as a JoinGroup v4+ client takes it: the member id to join with. */
@@ -207,12 +209,12 @@ describe('group coordinator', () => {
     expect(await c.commit('g', a!.memberId, a!.generationId + 5, [entry])).toBe('ILLEGAL_GENERATION');
     expect(await c.commit('g', 'stranger', a!.generationId, [entry])).toBe('UNKNOWN_MEMBER_ID');
     expect(await c.commit('solo', '', -1, [{ ...entry, offset: 7n }])).toBe('NONE');
-    expect(c.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm' });
-    expect(c.committed('g', 'orders', 2)).toEqual({ offset: -1n, metadata: null });
+    expect(c.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm', leaderEpoch: -1 });
+    expect(c.committed('g', 'orders', 2)).toEqual({ offset: -1n, metadata: null, leaderEpoch: -1 });
     c.shutdown();
     await engine.close();
     const again = await start();
-    expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm' });
+    expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm', leaderEpoch: -1 });
     expect(again.committed('solo', 'orders', 1).offset).toBe(7n);
     expect(again.list().map((g) => g.groupId).sort()).toEqual(['g', 'solo']);
   });
