@@ -29,18 +29,35 @@ describe('every advertised API version against a running broker', () => {
     await broker.destroy();
   });
 
-  /** Joins a one-member group at these versions; returns its id and generation. */
-  async function join(group: string, joinV: number): Promise<{ memberId: string; generationId: number }> {
-    const body = { groupId: group, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]) }] };
+  const RANGE = [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]) }];
+
+  /**
+   * Joins a one-member group at this version (v5+ as a static member when
+   * given an instance id, which needs no MEMBER_ID_REQUIRED round); returns
+   * its id and generation.
+   */
+  async function join(group: string, joinV: number, groupInstanceId: string | null = null): Promise<{ memberId: string; generationId: number }> {
+    const body = { groupId: group, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId, protocolType: 'consumer', protocols: RANGE };
     if (joinV === 0) delete (body as Partial<typeof body>).rebalanceTimeoutMs;
     let r = await call(11, joinV, body);
-    if (joinV >= 4) {
+    if (joinV >= 4 && groupInstanceId === null) {
       expect(r.errorCode).toBe(79); // MEMBER_ID_REQUIRED, with the id to come back with
       r = await call(11, joinV, { ...body, memberId: r.memberId });
     }
     expect(r.errorCode).toBe(0);
     expect(r.leader).toBe(r.memberId);
+    if (joinV >= 5) expect(r.members).toEqual([{ memberId: r.memberId, groupInstanceId, metadata: RANGE[0]!.metadata }]);
+    if (joinV >= 7) expect([r.protocolType, r.protocolName]).toEqual(['consumer', 'range']);
+    if (joinV >= 9) expect(r.skipAssignment).toBe(false);
     return { memberId: r.memberId, generationId: r.generationId };
+  }
+
+  /** Joins (static from JoinGroup v5) and syncs a one-member group: Stable. */
+  async function stable(group: string, groupInstanceId: string | null = null): Promise<{ memberId: string; generationId: number }> {
+    const m = await join(group, 5, groupInstanceId);
+    const r = await call(14, 3, { groupId: group, generationId: m.generationId, memberId: m.memberId, groupInstanceId, assignments: [{ memberId: m.memberId, assignment: Buffer.from('mine') }] });
+    expect(r.errorCode).toBe(0);
+    return m;
   }
 
   const exercises: Record<number, (v: number) => Promise<void>> = {
@@ -83,51 +100,137 @@ describe('every advertised API version against a running broker', () => {
       expect([r.errorCode, r.nodeId, r.port]).toEqual([0, 0, broker.port]);
     },
     11: async (v) => {
-      await join(`join${v}`, v);
+      const g = `join${v}`;
+      await join(g, v);
+      if (v < 5) return;
+      // Static membership: a restarted member (empty id, same instance id) takes the old one's place.
+      const old = await stable(`static${v}`, 'i');
+      const back = await call(11, v, { groupId: `static${v}`, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: 'i', protocolType: 'consumer', protocols: RANGE, reason: 'restarted' });
+      expect(back.errorCode).toBe(0);
+      expect(back.generationId).toBe(old.generationId); // no rebalance
+      expect(back.memberId).not.toBe(old.memberId);
+      // A v9 leader is told it leads, and to skip the assignment (KIP-814); before, the old
+      // leader id keeps it from assigning.
+      expect([back.leader, back.members.length]).toEqual(v >= 9 ? [back.memberId, 1] : [old.memberId, 0]);
+      if (v >= 9) expect(back.skipAssignment).toBe(true);
+      const hb = (memberId: string) => call(12, 3, { groupId: `static${v}`, generationId: old.generationId, memberId, groupInstanceId: 'i' });
+      expect((await hb(old.memberId)).errorCode).toBe(82); // FENCED_INSTANCE_ID
+      expect((await hb(back.memberId)).errorCode).toBe(0);
     },
     14: async (v) => {
-      const m = await join(`sync${v}`, 5);
-      const r = await call(14, v, { groupId: `sync${v}`, generationId: m.generationId, memberId: m.memberId, assignments: [{ memberId: m.memberId, assignment: Buffer.from('mine') }] });
+      const g = `sync${v}`;
+      const m = await join(g, 5);
+      const body = { groupId: g, generationId: m.generationId, memberId: m.memberId, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: m.memberId, assignment: Buffer.from('mine') }] };
+      if (v >= 5) expect((await call(14, v, { ...body, protocolName: 'roundrobin' })).errorCode).toBe(23); // INCONSISTENT_GROUP_PROTOCOL
+      const r = await call(14, v, v >= 5 ? body : { ...body, protocolType: null, protocolName: null });
       expect(r.errorCode).toBe(0);
       expect(r.assignment.toString()).toBe('mine');
+      if (v >= 5) expect([r.protocolType, r.protocolName]).toEqual(['consumer', 'range']);
     },
     12: async (v) => {
-      const m = await join(`hb${v}`, 5);
-      await call(14, 3, { groupId: `hb${v}`, generationId: m.generationId, memberId: m.memberId, assignments: [{ memberId: m.memberId, assignment: Buffer.alloc(0) }] });
-      expect((await call(12, v, { groupId: `hb${v}`, generationId: m.generationId, memberId: m.memberId })).errorCode).toBe(0);
-      expect((await call(12, v, { groupId: `hb${v}`, generationId: m.generationId + 1, memberId: m.memberId })).errorCode).toBe(22); // ILLEGAL_GENERATION
+      const g = `hb${v}`;
+      const instance = v >= 3 ? 'i' : null;
+      const m = await stable(g, instance);
+      expect((await call(12, v, { groupId: g, generationId: m.generationId, memberId: m.memberId, groupInstanceId: instance })).errorCode).toBe(0);
+      expect((await call(12, v, { groupId: g, generationId: m.generationId + 1, memberId: m.memberId, groupInstanceId: instance })).errorCode).toBe(22); // ILLEGAL_GENERATION
+      if (v >= 3) expect((await call(12, v, { groupId: g, generationId: m.generationId, memberId: 'impostor', groupInstanceId: 'i' })).errorCode).toBe(82); // FENCED_INSTANCE_ID
     },
     13: async (v) => {
-      const m = await join(`leave${v}`, 5);
-      expect((await call(13, v, { groupId: `leave${v}`, memberId: m.memberId })).errorCode).toBe(0);
-      expect((await call(13, v, { groupId: `leave${v}`, memberId: m.memberId })).errorCode).toBe(25); // UNKNOWN_MEMBER_ID
+      const g = `leave${v}`;
+      if (v < 3) {
+        const m = await join(g, 5);
+        expect((await call(13, v, { groupId: g, memberId: m.memberId })).errorCode).toBe(0);
+        expect((await call(13, v, { groupId: g, memberId: m.memberId })).errorCode).toBe(25); // UNKNOWN_MEMBER_ID
+        return;
+      }
+      // A batch, answered member by member: a static member removed by its instance id alone (as an admin does), and a stranger.
+      await stable(g, 'i');
+      const members = [
+        { memberId: '', groupInstanceId: 'i', reason: 'scaled down' },
+        { memberId: 'stranger', groupInstanceId: null, reason: null },
+      ];
+      const r = await call(13, v, { groupId: g, members });
+      expect(r.errorCode).toBe(0);
+      expect(r.members).toEqual([
+        { memberId: '', groupInstanceId: 'i', errorCode: 0 },
+        { memberId: 'stranger', groupInstanceId: null, errorCode: 25 },
+      ]);
+      expect(broker.broker.coordinator.describe(g).members).toEqual([]);
     },
     8: async (v) => {
-      const body = { groupId: `commit${v}`, generationId: -1, memberId: '', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: BigInt(v + 1), committedMetadata: 'm' }] }] };
-      const r = await call(8, v, body);
+      const partitions = [{ partitionIndex: 0, committedOffset: BigInt(v + 1), committedLeaderEpoch: 7, committedMetadata: 'm' }];
+      const r = await call(8, v, { groupId: `commit${v}`, generationId: -1, memberId: '', topics: [{ name: 't', partitions }] });
       expect(r.topics[0].partitions[0].errorCode).toBe(0);
-      expect(broker.broker.coordinator.committed(`commit${v}`, 't', 0).offset).toBe(BigInt(v + 1));
+      // Leader epochs come with v6.
+      expect(broker.broker.coordinator.committed(`commit${v}`, 't', 0)).toEqual({ offset: BigInt(v + 1), metadata: 'm', leaderEpoch: v >= 6 ? 7 : -1 });
+      if (v < 7) return;
+      // A static member commits as itself; its instance id under another member id is fenced.
+      const g = `commit-static${v}`;
+      const m = await stable(g, 'i');
+      const commit = (memberId: string) => call(8, v, { groupId: g, generationId: m.generationId, memberId, groupInstanceId: 'i', topics: [{ name: 't', partitions }] });
+      expect((await commit(m.memberId)).topics[0].partitions[0].errorCode).toBe(0);
+      expect((await commit('impostor')).topics[0].partitions[0].errorCode).toBe(82); // FENCED_INSTANCE_ID
     },
     9: async (v) => {
-      await broker.broker.coordinator.commit(`fetch${v}`, '', -1, [{ topic: 't', partition: 1, offset: 4n, metadata: null }]);
-      const r = await call(9, v, { groupId: `fetch${v}`, topics: [{ name: 't', partitionIndexes: [0, 1] }] });
-      expect(r.topics[0].partitions.map((p: { committedOffset: bigint }) => p.committedOffset)).toEqual([-1n, 4n]);
-      if (v >= 2) {
-        const all = await call(9, v, { groupId: `fetch${v}`, topics: null });
-        expect(all.topics).toHaveLength(1);
+      const g = `fetch${v}`;
+      await broker.broker.coordinator.commit(g, '', -1, [{ topic: 't', partition: 1, offset: 4n, metadata: null, leaderEpoch: 3 }]);
+      const epoch = v >= 5 ? 3 : -1;
+      if (v < 8) {
+        const r = await call(9, v, { groupId: g, topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: v >= 7 });
+        expect(r.topics[0].partitions.map((p: { committedOffset: bigint; committedLeaderEpoch: number }) => [p.committedOffset, p.committedLeaderEpoch])).toEqual([[-1n, -1], [4n, epoch]]);
+        if (v >= 2) {
+          const all = await call(9, v, { groupId: g, topics: null });
+          expect(all.topics).toHaveLength(1);
+        }
+        return;
       }
+      // Many groups at once, each answered on its own: a group with a topic list, one with null
+      // (every partition it committed), a repeat (refused); v9's member id and epoch are not
+      // checked for classic groups.
+      await broker.broker.coordinator.commit(`${g}b`, '', -1, [{ topic: 't', partition: 0, offset: 9n, metadata: 'b' }]);
+      const groups = [
+        { groupId: g, memberId: 'anyone', memberEpoch: 12, topics: [{ name: 't', partitionIndexes: [0, 1] }] },
+        { groupId: `${g}b`, memberId: null, memberEpoch: -1, topics: null },
+        { groupId: g, memberId: null, memberEpoch: -1, topics: null },
+      ];
+      const r = await call(9, v, { groups, requireStable: true });
+      const offsets = (x: { topics: { partitions: { partitionIndex: number; committedOffset: bigint; metadata: string }[] }[] }) =>
+        x.topics.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata]));
+      expect(r.groups.map((x: { groupId: string; errorCode: number }) => [x.groupId, x.errorCode])).toEqual([[g, 0], [`${g}b`, 0], [g, 42]]); // INVALID_REQUEST
+      expect(offsets(r.groups[0])).toEqual([[0, -1n, ''], [1, 4n, '']]);
+      expect(offsets(r.groups[1])).toEqual([[0, 9n, 'b']]);
     },
     15: async (v) => {
-      const m = await join(`describe${v}`, 5);
-      const r = await call(15, v, { groups: [`describe${v}`] });
-      expect(r.groups[0].errorCode).toBe(0);
-      expect(r.groups[0].members.map((x: { memberId: string }) => x.memberId)).toEqual([m.memberId]);
+      const g = `describe${v}`;
+      const m = await stable(g, 'i');
+      // A request before v3 cannot ask.
+      const asked = await call(15, v, { groups: [g], includeAuthorizedOperations: v >= 3 });
+      const notAsked = await call(15, v, { groups: [g], includeAuthorizedOperations: false });
+      expect(asked.groups[0].errorCode).toBe(0);
+      expect(asked.groups[0].groupState).toBe('Stable');
+      // READ, DELETE and DESCRIBE (no ACLs: everything is allowed), from v3 and when asked.
+      expect([asked.groups[0].authorizedOperations, notAsked.groups[0].authorizedOperations]).toEqual(v >= 3 ? [328, -2147483648] : [-2147483648, -2147483648]);
+      expect(asked.groups[0].members.map((x: { memberId: string; groupInstanceId: string | null }) => [x.memberId, x.groupInstanceId])).toEqual([[m.memberId, v >= 4 ? 'i' : null]]);
     },
     16: async (v) => {
-      await join(`list${v}`, 5);
-      const r = await call(16, v, {});
-      expect(r.errorCode).toBe(0);
-      expect(r.groups.map((g: { groupId: string }) => g.groupId)).toContain(`list${v}`);
+      await stable(`list${v}`);
+      await broker.broker.coordinator.commit(`list-empty${v}`, '', -1, [{ topic: 't', partition: 0, offset: 1n, metadata: null }]);
+      const ids = async (body: object) => {
+        const r = await call(16, v, body);
+        expect(r.errorCode).toBe(0);
+        return r.groups.filter((g: { groupId: string }) => g.groupId.endsWith(`${v}`) && g.groupId.startsWith('list')).map((g: { groupId: string }) => g.groupId);
+      };
+      expect(await ids({})).toEqual([`list${v}`, `list-empty${v}`]);
+      if (v >= 4) {
+        expect(await ids({ statesFilter: ['stable'] })).toEqual([`list${v}`]);
+        expect(await ids({ statesFilter: ['Empty', 'Dead'] })).toEqual([`list-empty${v}`]);
+      }
+      if (v >= 5) {
+        expect(await ids({ typesFilter: ['consumer'] })).toEqual([]); // no KIP-848 groups here
+        expect(await ids({ typesFilter: ['Classic'], statesFilter: ['Stable'] })).toEqual([`list${v}`]);
+        const r = await call(16, v, {});
+        expect(new Set(r.groups.map((g: { groupType: string }) => g.groupType))).toEqual(new Set(['classic']));
+      }
     },
     19: async (v) => {
       const r = await call(19, v, { topics: [{ name: `created${v}`, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });

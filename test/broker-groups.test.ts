@@ -41,7 +41,9 @@ describe('group coordinator', () => {
     rebalanceTimeoutMs: 500,
     protocolType: 'consumer',
     protocols: [{ name: 'range', metadata: Buffer.from(`meta-${memberId}`) }],
+    groupInstanceId: null,
     requireKnownMemberId: false,
+    supportSkippingAssignment: false,
     ...over,
   });
   /** KIP-394's first step, as a JoinGroup v4+ client takes it: the member id to join with. */
@@ -198,6 +200,85 @@ describe('group coordinator', () => {
     expect((await c.join(req('', { protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] }))).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
   });
 
+  describe('static membership (KIP-345)', () => {
+    const stat = (instance: string, over: Partial<JoinRequest> = {}) => ({ groupInstanceId: instance, requireKnownMemberId: false, ...over });
+    /** Two static members form a Stable group: a (the leader) and b. */
+    const formStatic = async (c: GroupCoordinator) => {
+      // Static members skip the member-id-required round.
+      const joining = [c.join(req('', stat('a'))), c.join(req('', stat('b')))];
+      clock.advance(DELAY);
+      const joins = await Promise.all(joining);
+      const assignments = new Map(joins.map((j, i) => [j.memberId, Buffer.from(`part-${i}`)]));
+      await Promise.all(joins.map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? assignments : null, { groupInstanceId: j.memberId.startsWith('a-') ? 'a' : 'b' })));
+      expect(state()).toBe('Stable');
+      const [a, b] = joins.sort((x, y) => x.memberId.localeCompare(y.memberId));
+      return { a: a!, b: b!, gen: a!.generationId };
+    };
+
+    it('a restarted member takes its place without a rebalance; the old member id is fenced everywhere', async () => {
+      const c = await start();
+      const { a, b, gen } = await formStatic(c);
+      expect(a.memberId).toMatch(/^a-/);
+      const back = await c.join(req('', stat('b')));
+      expect(back).toMatchObject({ error: 'NONE', generationId: gen, leader: a.memberId, members: [], skipAssignment: false });
+      expect(state()).toBe('Stable');
+      expect((await c.sync('g', back.memberId, gen, null, { groupInstanceId: 'b' })).assignment.toString()).toBe('part-1');
+      expect(c.heartbeat('g', b.memberId, gen, 'b')).toBe('FENCED_INSTANCE_ID');
+      expect((await c.sync('g', b.memberId, gen, null, { groupInstanceId: 'b' })).error).toBe('FENCED_INSTANCE_ID');
+      expect(await c.commit('g', b.memberId, gen, [{ topic: 't', partition: 0, offset: 1n, metadata: null }], 'b')).toBe('FENCED_INSTANCE_ID');
+      expect((await c.join(req(b.memberId, stat('b')))).error).toBe('FENCED_INSTANCE_ID');
+      expect(c.leave('g', b.memberId, 'b')).toBe('FENCED_INSTANCE_ID');
+      expect(c.heartbeat('g', back.memberId, gen, 'b')).toBe('NONE');
+      expect(c.describe('g').members.map((m) => [m.memberId, m.groupInstanceId])).toEqual([[a.memberId, 'a'], [back.memberId, 'b']]);
+    });
+
+    it('a restarted leader keeps leading: at v9 it gets the members and SkipAssignment, before it is told the old leader id', async () => {
+      const c = await start();
+      const { a, gen } = await formStatic(c);
+      const old = await c.join(req('', stat('a')));
+      expect(old).toMatchObject({ generationId: gen, leader: a.memberId, members: [], skipAssignment: false });
+      const v9 = await c.join(req('', stat('a', { supportSkippingAssignment: true })));
+      expect(v9).toMatchObject({ generationId: gen, leader: v9.memberId, skipAssignment: true });
+      expect(v9.members.map((m) => m.groupInstanceId)).toEqual(['b', 'a']);
+      expect(state()).toBe('Stable');
+    });
+
+    it('rebalances when the restarted member changes the group\'s selected protocol, and fences a join still pending', async () => {
+      const c = await start();
+      const { b, gen } = await formStatic(c);
+      const rr = [{ name: 'roundrobin', metadata: Buffer.alloc(0) }, { name: 'range', metadata: Buffer.alloc(0) }];
+      // Prefers roundrobin, which a lacks: range stays the choice, no rebalance.
+      expect((await c.join(req('', stat('b', { protocols: rr })))).generationId).toBe(gen);
+      // A stable follower rejoining with its own id and unchanged protocols: no rebalance either.
+      const same = c.describe('g').members[1]!.memberId;
+      expect((await c.join(req(same, stat('b', { protocols: rr })))).generationId).toBe(gen);
+      // Range only from a, roundrobin only from b: incompatible, refused.
+      expect((await c.join(req('', stat('b', { protocols: [rr[0]!] })))).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+      // New metadata from the leader means a rebalance; b's pending join is fenced by b's restart.
+      const pending = c.join(req(same, stat('b', { protocols: [{ name: 'range', metadata: Buffer.from('changed') }] })));
+      expect(state()).toBe('PreparingRebalance');
+      const restarted = c.join(req('', stat('b')));
+      expect((await pending).error).toBe('FENCED_INSTANCE_ID');
+      expect(c.heartbeat('g', b.memberId, gen, 'b')).toBe('FENCED_INSTANCE_ID');
+      const a = c.describe('g').members[0]!;
+      const rejoined = await Promise.all([c.join(req(a.memberId, stat('a'))), restarted]);
+      expect(rejoined.map((j) => [j.error, j.generationId])).toEqual([['NONE', gen + 1], ['NONE', gen + 1]]);
+    });
+
+    it('a member gone for its session timeout loses its instance id; an admin removes one by instance id alone', async () => {
+      const c = await start();
+      const { a, gen } = await formStatic(c);
+      clock.advance(9_999);
+      expect(c.heartbeat('g', a.memberId, gen, 'a')).toBe('NONE');
+      clock.advance(1); // b's session ends
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a']);
+      expect(c.heartbeat('g', 'anyone', gen, 'b')).toBe('UNKNOWN_MEMBER_ID');
+      expect(c.leave('g', '', 'b')).toBe('UNKNOWN_MEMBER_ID');
+      expect(c.leave('g', '', 'a')).toBe('NONE');
+      expect(state()).toBe('Empty');
+    });
+  });
+
   it('stores committed offsets durably and checks who commits', async () => {
     const c = await start();
     const [a] = await formGroup(c, 1);
@@ -207,12 +288,12 @@ describe('group coordinator', () => {
     expect(await c.commit('g', a!.memberId, a!.generationId + 5, [entry])).toBe('ILLEGAL_GENERATION');
     expect(await c.commit('g', 'stranger', a!.generationId, [entry])).toBe('UNKNOWN_MEMBER_ID');
     expect(await c.commit('solo', '', -1, [{ ...entry, offset: 7n }])).toBe('NONE');
-    expect(c.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm' });
-    expect(c.committed('g', 'orders', 2)).toEqual({ offset: -1n, metadata: null });
+    expect(c.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm', leaderEpoch: -1 });
+    expect(c.committed('g', 'orders', 2)).toEqual({ offset: -1n, metadata: null, leaderEpoch: -1 });
     c.shutdown();
     await engine.close();
     const again = await start();
-    expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm' });
+    expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm', leaderEpoch: -1 });
     expect(again.committed('solo', 'orders', 1).offset).toBe(7n);
     expect(again.list().map((g) => g.groupId).sort()).toEqual(['g', 'solo']);
   });

@@ -475,6 +475,7 @@ describe('JoinGroup', () => {
       groupInstanceId: v >= 5 ? 'inst-1' : null,
       protocolType: 'consumer',
       protocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.from([0, 1, 2]) }],
+      reason: null, // v8+
     });
   });
 
@@ -533,8 +534,8 @@ describe('LeaveGroup', () => {
       groupId: 'g1',
       memberId: '',
       members: [
-        { memberId: 'm-1', groupInstanceId: 'inst-1' },
-        { memberId: 'm-2', groupInstanceId: null },
+        { memberId: 'm-1', groupInstanceId: 'inst-1', reason: null }, // reason: v5+
+        { memberId: 'm-2', groupInstanceId: null, reason: null },
       ],
     });
   });

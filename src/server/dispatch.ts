@@ -21,7 +21,8 @@ import {
 import { alterConfigs, createTopics, deleteTopics, describeConfigs, initProducerId } from './handlers/admin.js';
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
-import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, offsetCommit, offsetFetch, syncGroup } from './handlers/groups.js';
+import { offsetCommit, offsetFetch } from './handlers/group-offsets.js';
+import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, syncGroup } from './handlers/groups.js';
 import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
 import { produce } from './handlers/produce.js';
 
@@ -76,15 +77,15 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.Heartbeat:
       return heartbeat(ctx, req.body);
     case ApiKeys.LeaveGroup:
-      return leaveGroup(ctx, req.body);
+      return leaveGroup(ctx, req.body, v);
     case ApiKeys.OffsetCommit:
       return offsetCommit(ctx, req.body, meta);
     case ApiKeys.OffsetFetch:
-      return offsetFetch(ctx, req.body);
+      return offsetFetch(ctx, req.body, v);
     case ApiKeys.DescribeGroups:
-      return describeGroups(ctx, req.body);
+      return describeGroups(ctx, req.body, v);
     case ApiKeys.ListGroups:
-      return listGroups(ctx);
+      return listGroups(ctx, req.body);
     case ApiKeys.CreateTopics:
       return createTopics(ctx, req.body);
     case ApiKeys.DeleteTopics:

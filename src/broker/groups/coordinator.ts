@@ -25,14 +25,25 @@ export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
 export interface JoinRequest {
   groupId: string;
   memberId: string;
+  /** JoinGroup v5+: static membership (KIP-345). */
+  groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   protocolType: string;
   protocols: Protocol[];
-  /** JoinGroup v4+: an unknown member first gets MEMBER_ID_REQUIRED and an id to rejoin with (KIP-394). */
+  /** JoinGroup v4+ without an instance id: an unknown member first gets MEMBER_ID_REQUIRED and an id to rejoin with (KIP-394). */
   requireKnownMemberId: boolean;
+  /** JoinGroup v9+: a static leader rejoining a stable group may be told to skip the assignment (KIP-814). */
+  supportSkippingAssignment: boolean;
+}
+
+/** SyncGroup's optional parts: the static member's instance id, and v5's protocol, checked against the group's. */
+export interface SyncOptions {
+  groupInstanceId?: string | null;
+  protocolType?: string | null;
+  protocolName?: string | null;
 }
 
 export interface GroupDescription {
@@ -40,7 +51,7 @@ export interface GroupDescription {
   state: string;
   protocolType: string;
   protocol: string;
-  members: { memberId: string; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
 }
 
 /** Told of each offset commit once it is stored. */
@@ -72,15 +83,10 @@ export class GroupCoordinator {
     const g = this.group(r.groupId, true);
     if (!g) return fail('COORDINATOR_NOT_AVAILABLE');
     if (!g.accepts(r.protocolType, r.protocols)) return fail('INCONSISTENT_GROUP_PROTOCOL');
-    let memberId = r.memberId;
-    if (!memberId) {
-      memberId = g.newMemberId(r.clientId);
-      if (r.requireKnownMemberId) return fail('MEMBER_ID_REQUIRED', memberId);
-    } else if (!g.members.has(memberId) && !r.requireKnownMemberId) {
-      return fail('UNKNOWN_MEMBER_ID');
-    }
-    return g.join({
+    const instanceId = r.groupInstanceId;
+    const member = (memberId: string) => ({
       memberId,
+      groupInstanceId: instanceId,
       clientId: r.clientId,
       clientHost: r.clientHost,
       sessionTimeoutMs: r.sessionTimeoutMs,
@@ -88,30 +94,44 @@ export class GroupCoordinator {
       protocolType: r.protocolType,
       protocols: r.protocols,
     });
+    if (!r.memberId) {
+      // Kafka's form for a static member: the instance id, then a UUID.
+      const memberId = g.newMemberId(instanceId ?? r.clientId);
+      if (instanceId !== null && g.staticMemberId(instanceId) !== undefined) return g.rejoinStatic({ ...member(memberId), groupInstanceId: instanceId }, r.supportSkippingAssignment);
+      if (r.requireKnownMemberId) return fail('MEMBER_ID_REQUIRED', memberId);
+      return g.join(member(memberId));
+    }
+    // Without an instance id, and with KIP-394, an unknown id is one this coordinator handed out (no list of them is kept).
+    const error = instanceId !== null || !r.requireKnownMemberId ? g.validateMember(r.memberId, instanceId) : null;
+    return error ? fail(error) : g.join(member(r.memberId));
   }
 
-  async sync(groupId: string, memberId: string, generationId: number, assignments: Map<string, Buffer> | null): Promise<SyncResult> {
+  async sync(groupId: string, memberId: string, generationId: number, assignments: Map<string, Buffer> | null, o: SyncOptions = {}): Promise<SyncResult> {
     const g = this.group(groupId, false);
     if (!g) return { error: 'UNKNOWN_MEMBER_ID', protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
-    return g.sync(memberId, generationId, assignments);
+    return g.sync(memberId, o.groupInstanceId ?? null, generationId, { type: o.protocolType ?? null, name: o.protocolName ?? null }, assignments);
   }
 
-  heartbeat(groupId: string, memberId: string, generationId: number): string {
-    return this.group(groupId, false)?.heartbeat(memberId, generationId) ?? 'UNKNOWN_MEMBER_ID';
+  heartbeat(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): string {
+    return this.group(groupId, false)?.heartbeat(memberId, groupInstanceId, generationId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
-  leave(groupId: string, memberId: string): string {
-    return this.group(groupId, false)?.leave(memberId) ?? 'UNKNOWN_MEMBER_ID';
+  leave(groupId: string, memberId: string, groupInstanceId: string | null = null): string {
+    return this.group(groupId, false)?.leave(memberId, groupInstanceId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
-  /** Checks the committer (generation -1 with no member: a consumer outside any group), then stores. */
-  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[]): Promise<string> {
+  /**
+   * Checks the committer, then stores. Generation -1 with neither member nor
+   * instance id: a consumer outside any group (or RocketMQ's acks).
+   */
+  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null): Promise<string> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.group(groupId, false);
-    if (generationId >= 0 || memberId) {
-      if (!g || !g.members.has(memberId)) return 'UNKNOWN_MEMBER_ID';
-      if (generationId !== g.generationId) return 'ILLEGAL_GENERATION';
-      if (g.state === 'PreparingRebalance' || g.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
+    if (generationId >= 0 || memberId || groupInstanceId !== null) {
+      const error = g ? g.validateMember(memberId, groupInstanceId) : 'UNKNOWN_MEMBER_ID';
+      if (error) return error;
+      if (generationId !== g!.generationId) return 'ILLEGAL_GENERATION';
+      if (g!.state === 'PreparingRebalance' || g!.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
     } else if (g && g.members.size > 0) {
       return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
     }
@@ -126,9 +146,9 @@ export class GroupCoordinator {
     return () => this.commitListeners.delete(listener);
   }
 
-  committed(groupId: string, topic: string, partition: number): { offset: bigint; metadata: string | null } {
+  committed(groupId: string, topic: string, partition: number): { offset: bigint; metadata: string | null; leaderEpoch: number } {
     const c = this.offsets.fetch(groupId, topic, partition);
-    return c ? { offset: c.offset, metadata: c.metadata } : { offset: -1n, metadata: null };
+    return c ? { offset: c.offset, metadata: c.metadata, leaderEpoch: c.leaderEpoch } : { offset: -1n, metadata: null, leaderEpoch: -1 };
   }
 
   committedAll(groupId: string): { topic: string; partition: number; offset: bigint; metadata: string | null }[] {
@@ -145,20 +165,32 @@ export class GroupCoordinator {
       protocol: g.protocolName ?? '',
       members: [...g.members.values()].map((m) => ({
         memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        metadata: m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? Buffer.alloc(0),
+        metadata: g.selectedMetadata(m),
         assignment: m.assignment,
       })),
     };
   }
 
-  list(): { groupId: string; protocolType: string; state: string }[] {
+  /**
+   * Every group, or only those in one of `states` and of one of `types`
+   * (ListGroups v4+ and v5+; empty: any). Kafka compares both ignoring case.
+   * Every group here is of the classic protocol.
+   */
+  list(filter: { states?: readonly string[]; types?: readonly string[] } = {}): { groupId: string; protocolType: string; state: string; type: 'classic' }[] {
+    const wanted = (values: readonly string[] | undefined) => new Set(values?.map((v) => v.trim().toLowerCase()));
+    const states = wanted(filter.states);
+    const types = wanted(filter.types);
+    if (types.size > 0 && !types.has('classic')) return [];
     const ids = new Set([...this.groups.keys(), ...this.offsets.groups()]);
-    return [...ids].map((groupId) => {
-      const g = this.groups.get(groupId);
-      return { groupId, protocolType: g?.protocolType ?? 'consumer', state: g?.state ?? 'Empty' };
-    });
+    return [...ids]
+      .map((groupId) => {
+        const g = this.groups.get(groupId);
+        return { groupId, protocolType: g?.protocolType ?? 'consumer', state: g?.state ?? 'Empty', type: 'classic' as const };
+      })
+      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()));
   }
 
   shutdown(): void {

@@ -1,5 +1,5 @@
 // One consumer group's membership state machine, as Kafka's GroupCoordinator
-// runs it (static membership is not implemented):
+// runs it for the classic protocol:
 //
 //   Empty --join--> PreparingRebalance --all members joined, or the
 //   rebalance timeout--> CompletingRebalance --leader's SyncGroup--> Stable
@@ -16,6 +16,12 @@
 // started together share the first generation instead of rebalancing once
 // per arrival. The delay holds only the join: once SyncGroup has answered,
 // nothing in the group stands between a member and its records.
+//
+// Static membership (KIP-345): a member with a group instance id keeps its
+// place across restarts. Coming back with an empty member id it takes over
+// the member holding its instance id, which is fenced (FENCED_INSTANCE_ID on
+// its next join, sync, heartbeat, commit or leave); a stable group whose
+// selected protocol it leaves unchanged does not rebalance.
 import { randomUUID } from 'node:crypto';
 import type { Cancel, GroupClock } from './clock.js';
 
@@ -31,6 +37,7 @@ export interface Protocol {
 
 export interface Member {
   memberId: string;
+  groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
@@ -49,8 +56,10 @@ export interface JoinResult {
   protocolType: string | null;
   protocolName: string | null;
   leader: string;
+  /** KIP-814: the leader gets the members to watch their subscriptions, but must not assign. */
+  skipAssignment: boolean;
   memberId: string;
-  members: { memberId: string; metadata: Buffer }[];
+  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
 }
 
 export interface SyncResult {
@@ -67,6 +76,8 @@ export class Group {
   protocolName: string | null = null;
   leaderId: string | null = null;
   readonly members = new Map<string, Member>();
+  /** Group instance id -> the member id holding it. */
+  private readonly staticMembers = new Map<string, string>();
   private joined = new Set<string>();
   /** The join phase's timer: the rebalance timeout, or a step of the initial delay. */
   private cancelRebalance: Cancel | undefined;
@@ -94,11 +105,67 @@ export class Group {
     return `${prefix || 'member'}-${randomUUID()}`;
   }
 
+  staticMemberId(groupInstanceId: string): string | undefined {
+    return this.staticMembers.get(groupInstanceId);
+  }
+
+  /**
+   * Who may act as a member (Kafka's validateMember): given an instance id,
+   * only the member id now holding it; a former holder is fenced.
+   */
+  validateMember(memberId: string, groupInstanceId: string | null): string | null {
+    if (groupInstanceId === null) return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
+    const holder = this.staticMembers.get(groupInstanceId);
+    if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
+    return holder === memberId ? null : 'FENCED_INSTANCE_ID';
+  }
+
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */
   join(m: Omit<Member, 'assignment'>): Promise<JoinResult> {
     const existing = this.members.get(m.memberId);
+    if (existing && this.state === 'Stable' && m.memberId !== this.leaderId && sameProtocols(existing.protocols, m.protocols)) {
+      // A follower rejoining unchanged cannot change the assignment: Kafka
+      // answers with the current generation instead of rebalancing everyone.
+      Object.assign(existing, m);
+      this.touch(existing);
+      return Promise.resolve(this.joinOk(existing, this.leaderId!, false));
+    }
     const member: Member = existing ? Object.assign(existing, m) : { ...m, assignment: Buffer.alloc(0) };
     this.members.set(m.memberId, member);
+    if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId);
+    return this.awaitJoin(member, existing === undefined);
+  }
+
+  /**
+   * A static member back with a new member id (it restarted): it takes the
+   * place, assignment and leadership of the member holding its instance id.
+   * Kafka's rules: in a Stable group whose selected protocol stays the same
+   * it is answered at once with the current generation (a v9+ leader gets
+   * the members and SkipAssignment; an older one is told the old leader id,
+   * so that it does not assign); otherwise the group rebalances.
+   */
+  rejoinStatic(m: Omit<Member, 'assignment'> & { groupInstanceId: string }, supportSkippingAssignment: boolean): Promise<JoinResult> {
+    const oldId = this.staticMembers.get(m.groupInstanceId)!;
+    const member = this.members.get(oldId)!;
+    member.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
+    member.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
+    member.joinWaiter = member.syncWaiter = undefined;
+    this.members.delete(oldId);
+    this.joined.delete(oldId);
+    this.members.set(m.memberId, Object.assign(member, m));
+    this.staticMembers.set(m.groupInstanceId, m.memberId);
+    const oldLeader = this.leaderId;
+    if (oldLeader === oldId) this.leaderId = m.memberId;
+    if (this.state === 'Stable' && this.chooseProtocol([...this.members.values()]) === this.protocolName) {
+      this.touch(member);
+      const skip = supportSkippingAssignment && this.leaderId === m.memberId;
+      return Promise.resolve(this.joinOk(member, skip ? m.memberId : oldLeader!, skip));
+    }
+    return this.awaitJoin(member, false);
+  }
+
+  /** Holds a member's join until the join phase ends, starting one if none runs. */
+  private awaitJoin(member: Member, isNew: boolean): Promise<JoinResult> {
     // While its join is pending a member cannot heartbeat; Kafka suspends its
     // session until the join response goes out (the rebalance timeout rules).
     member.cancelSession?.();
@@ -109,16 +176,19 @@ export class Group {
     this.joined.add(member.memberId);
     if (this.state !== 'PreparingRebalance') this.prepareRebalance(this.state === 'Empty');
     else {
-      if (existing === undefined && this.initialDelay) this.initialDelay.newMemberAdded = true;
+      if (isNew && this.initialDelay) this.initialDelay.newMemberAdded = true;
       this.maybeCompleteJoin();
     }
     return result;
   }
 
-  sync(memberId: string, generationId: number, assignments: Map<string, Buffer> | null): Promise<SyncResult> | SyncResult {
-    const member = this.members.get(memberId);
-    if (!member) return this.syncError('UNKNOWN_MEMBER_ID');
+  /** protocolType and protocolName (SyncGroup v5+) are checked against the group's when given. */
+  sync(memberId: string, groupInstanceId: string | null, generationId: number, protocol: { type: string | null; name: string | null }, assignments: Map<string, Buffer> | null): Promise<SyncResult> | SyncResult {
+    const error = this.validateMember(memberId, groupInstanceId);
+    if (error) return this.syncError(error);
+    const member = this.members.get(memberId)!;
     if (generationId !== this.generationId) return this.syncError('ILLEGAL_GENERATION');
+    if (differs(protocol.type, this.protocolType) || differs(protocol.name, this.protocolName)) return this.syncError('INCONSISTENT_GROUP_PROTOCOL');
     if (this.state === 'PreparingRebalance') return this.syncError('REBALANCE_IN_PROGRESS');
     this.touch(member);
     if (this.state === 'Stable') return this.syncOk(member.assignment);
@@ -136,19 +206,21 @@ export class Group {
     return result;
   }
 
-  heartbeat(memberId: string, generationId: number): string {
-    const member = this.members.get(memberId);
-    if (!member) return 'UNKNOWN_MEMBER_ID';
+  heartbeat(memberId: string, groupInstanceId: string | null, generationId: number): string {
+    const error = this.validateMember(memberId, groupInstanceId);
+    if (error) return error;
     if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
-    this.touch(member);
+    this.touch(this.members.get(memberId)!);
     if (this.state === 'PreparingRebalance') return 'REBALANCE_IN_PROGRESS';
     return 'NONE';
   }
 
-  leave(memberId: string): string {
-    const member = this.members.get(memberId);
-    if (!member) return 'UNKNOWN_MEMBER_ID';
-    this.remove(member);
+  /** An empty member id with an instance id removes whoever holds it: how an admin removes a static member. */
+  leave(memberId: string, groupInstanceId: string | null): string {
+    const id = memberId === '' && groupInstanceId !== null ? this.staticMembers.get(groupInstanceId) : memberId;
+    const error = id === undefined ? 'UNKNOWN_MEMBER_ID' : this.validateMember(id, groupInstanceId);
+    if (error) return error;
+    this.remove(this.members.get(id!)!);
     return 'NONE';
   }
 
@@ -186,6 +258,7 @@ export class Group {
     m.cancelSession?.();
     this.members.delete(m.memberId);
     this.joined.delete(m.memberId);
+    if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === m.memberId) this.staticMembers.delete(m.groupInstanceId);
     m.joinWaiter?.(joinError(m.memberId, 'UNKNOWN_MEMBER_ID'));
     m.syncWaiter?.(this.syncError('UNKNOWN_MEMBER_ID'));
     m.joinWaiter = m.syncWaiter = undefined;
@@ -257,16 +330,30 @@ export class Group {
       this.touch(m);
       const w = m.joinWaiter;
       m.joinWaiter = undefined;
-      w?.({
-        error: 'NONE',
-        generationId: this.generationId,
-        protocolType: this.protocolType,
-        protocolName: this.protocolName,
-        leader: this.leaderId,
-        memberId: m.memberId,
-        members: m.memberId === this.leaderId ? members.map((x) => ({ memberId: x.memberId, metadata: x.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0) })) : [],
-      });
+      w?.(this.joinOk(m, this.leaderId, false));
     }
+  }
+
+  /** The current generation, as told to member m; the member list goes only to whom it names as leader. */
+  private joinOk(m: Member, leader: string, skipAssignment: boolean): JoinResult {
+    return {
+      error: 'NONE',
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader,
+      skipAssignment,
+      memberId: m.memberId,
+      members:
+        m.memberId === leader
+          ? [...this.members.values()].map((x) => ({ memberId: x.memberId, groupInstanceId: x.groupInstanceId, metadata: this.selectedMetadata(x) }))
+          : [],
+    };
+  }
+
+  /** A member's metadata for the group's selected protocol. */
+  selectedMetadata(m: Member): Buffer {
+    return m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0);
   }
 
   /** The protocol every member supports that ranks best in the members' preference order. */
@@ -295,5 +382,14 @@ export class Group {
 
 /** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
 export function joinError(memberId: string, error: string): JoinResult {
-  return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
+  return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
+}
+
+/** SyncGroup v5's check (Kafka's isProtocolInconsistent): only a value given on both sides can differ. */
+function differs(asked: string | null, groups: string | null): boolean {
+  return asked !== null && groups !== null && asked !== groups;
 }

@@ -3,7 +3,8 @@
 // under the broker's flush policy. A commit appends one record per
 // partition:
 //   key   JSON ["<group>", "<topic>", <partition>]
-//   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>}
+//   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>,
+//               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
 // Startup replays the topic; the last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
 import { encodeBatch } from '../../records/index.js';
@@ -18,6 +19,8 @@ export interface CommittedOffset {
   offset: bigint;
   metadata: string | null;
   commitMs: number;
+  /** OffsetCommit v6+: the leader epoch of the committed record as the client knew it, -1 if not given. */
+  leaderEpoch: number;
 }
 
 export interface OffsetCommitEntry {
@@ -25,6 +28,7 @@ export interface OffsetCommitEntry {
   partition: number;
   offset: bigint;
   metadata: string | null;
+  leaderEpoch?: number;
 }
 
 export class OffsetStore {
@@ -46,8 +50,8 @@ export class OffsetStore {
       g.delete(`${topic}\0${partition}`);
       return;
     }
-    const v = JSON.parse(value.toString()) as { offset: string; metadata: string | null; commitMs: number };
-    g.set(`${topic}\0${partition}`, { offset: BigInt(v.offset), metadata: v.metadata, commitMs: v.commitMs });
+    const v = JSON.parse(value.toString()) as { offset: string; metadata: string | null; commitMs: number; leaderEpoch?: number };
+    g.set(`${topic}\0${partition}`, { offset: BigInt(v.offset), metadata: v.metadata, commitMs: v.commitMs, leaderEpoch: v.leaderEpoch ?? -1 });
   }
 
   /** Appends the commit and resolves once the engine's flush policy says it is stored. */
@@ -56,7 +60,7 @@ export class OffsetStore {
     const commitMs = this.now();
     const records = entries.map((e) => ({
       key: Buffer.from(JSON.stringify([group, e.topic, e.partition])),
-      value: Buffer.from(JSON.stringify({ offset: String(e.offset), metadata: e.metadata, commitMs })),
+      value: Buffer.from(JSON.stringify({ offset: String(e.offset), metadata: e.metadata, commitMs, ...(e.leaderEpoch !== undefined && e.leaderEpoch >= 0 ? { leaderEpoch: e.leaderEpoch } : {}) })),
       headers: [],
     }));
     await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(commitMs), records }));

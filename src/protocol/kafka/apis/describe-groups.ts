@@ -1,7 +1,6 @@
 // DescribeGroups (api key 15), from Kafka's DescribeGroupsRequest.json and
 // DescribeGroupsResponse.json. v1 adds throttle time, v3 authorized
 // operations, v4 members' instance ids; v5 is the first flexible version.
-// Kafka's v6 (an error message, KIP-1043) is not declared.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const DescribeGroupsRequest = {

@@ -1,13 +1,13 @@
 // Heartbeat (api key 12), from Kafka's HeartbeatRequest.json and
 // HeartbeatResponse.json. v1 adds throttle time, v3 static membership; v4 is
-// the first flexible version (not declared).
+// the first flexible version.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const HeartbeatRequest = {
   apiKey: 12,
   type: 'request',
   name: 'HeartbeatRequest',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '4+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
@@ -21,7 +21,7 @@ export const HeartbeatResponse = {
   apiKey: 12,
   type: 'response',
   name: 'HeartbeatResponse',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '4+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },

@@ -2,15 +2,16 @@
 // JoinGroupResponse.json. v1 adds the rebalance timeout, v2 throttle time;
 // from v4 a new member must rejoin with the member id it is given (KIP-394,
 // MEMBER_ID_REQUIRED); v5 adds static membership (group instance ids); v6 is
-// the first flexible version; v7 returns the protocol type (KIP-559).
-// Kafka's v8 (a reason) and v9 (SkipAssignment) are not declared.
+// the first flexible version; v7 returns the protocol type (KIP-559); v8
+// adds the client's reason for joining (KIP-800); v9 lets a static leader
+// rejoining a stable group skip the assignment (KIP-814).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const JoinGroupRequest = {
   apiKey: 11,
   type: 'request',
   name: 'JoinGroupRequest',
-  validVersions: '0-7',
+  validVersions: '0-9',
   flexibleVersions: '6+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
@@ -29,6 +30,7 @@ export const JoinGroupRequest = {
         { name: 'Metadata', type: 'bytes', versions: '0+' },
       ],
     },
+    { name: 'Reason', type: 'string', versions: '8+', nullableVersions: '8+', default: null, ignorable: true },
   ],
 } as const satisfies MessageSpec;
 
@@ -36,7 +38,7 @@ export const JoinGroupResponse = {
   apiKey: 11,
   type: 'response',
   name: 'JoinGroupResponse',
-  validVersions: '0-7',
+  validVersions: '0-9',
   flexibleVersions: '6+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '2+', ignorable: true },
@@ -45,6 +47,7 @@ export const JoinGroupResponse = {
     { name: 'ProtocolType', type: 'string', versions: '7+', nullableVersions: '7+', default: null, ignorable: true },
     { name: 'ProtocolName', type: 'string', versions: '0+', nullableVersions: '7+' },
     { name: 'Leader', type: 'string', versions: '0+' },
+    { name: 'SkipAssignment', type: 'bool', versions: '9+', default: false },
     { name: 'MemberId', type: 'string', versions: '0+' },
     {
       name: 'Members',

@@ -1,15 +1,15 @@
 // LeaveGroup (api key 13), from Kafka's LeaveGroupRequest.json and
 // LeaveGroupResponse.json. v1 adds throttle time; v3 turns the request into
 // a batch of leaving members with instance ids (KIP-345), each answered on
-// its own; v4 is the first flexible version. Kafka's v5 (a reason) is not
-// declared.
+// its own; v4 is the first flexible version; v5 adds each member's reason
+// for leaving (KIP-800).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const LeaveGroupRequest = {
   apiKey: 13,
   type: 'request',
   name: 'LeaveGroupRequest',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '4+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
@@ -21,6 +21,7 @@ export const LeaveGroupRequest = {
       fields: [
         { name: 'MemberId', type: 'string', versions: '3+' },
         { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
+        { name: 'Reason', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
       ],
     },
   ],
@@ -30,7 +31,7 @@ export const LeaveGroupResponse = {
   apiKey: 13,
   type: 'response',
   name: 'LeaveGroupResponse',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '4+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },

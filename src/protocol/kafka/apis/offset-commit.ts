@@ -2,18 +2,20 @@
 // OffsetCommitResponse.json. v1 adds group membership and a per-partition
 // commit timestamp, v2 replaces that timestamp with a retention time, which
 // v5 drops again; v6 adds leader epochs, v7 static membership; v8 is the
-// first flexible version. Kafka's v9 (KIP-848) is not declared.
+// first flexible version; v9, the same request, is the first a KIP-848
+// consumer may send.
 //
 // Kafka renamed GenerationId to GenerationIdOrMemberEpoch for KIP-848; the
-// classic group protocol served here only knows generations, so the older
-// name is kept. The wire is the same.
+// classic group protocol served here only knows generations (a v9 commit is
+// checked against the generation like any other), so the older name is
+// kept. The wire is the same.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const OffsetCommitRequest = {
   apiKey: 8,
   type: 'request',
   name: 'OffsetCommitRequest',
-  validVersions: '0-8',
+  validVersions: '0-9',
   flexibleVersions: '8+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
@@ -48,7 +50,7 @@ export const OffsetCommitResponse = {
   apiKey: 8,
   type: 'response',
   name: 'OffsetCommitResponse',
-  validVersions: '0-8',
+  validVersions: '0-9',
   flexibleVersions: '8+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },

@@ -2,15 +2,15 @@
 // OffsetFetchResponse.json. v0 read offsets from ZooKeeper (same wire as v1);
 // v2 allows a null topic list ("all topics") and adds a top-level error
 // code, v3 throttle time, v5 leader epochs; v6 is the first flexible
-// version, v7 adds RequireStable; v8 batches several groups in one request.
-// Kafka's v9 (KIP-848) is not declared.
+// version, v7 adds RequireStable; v8 batches several groups in one request;
+// v9 adds a member id and epoch per group, which only KIP-848 groups check.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const OffsetFetchRequest = {
   apiKey: 9,
   type: 'request',
   name: 'OffsetFetchRequest',
-  validVersions: '0-8',
+  validVersions: '0-9',
   flexibleVersions: '6+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0-7' },
@@ -30,6 +30,8 @@ export const OffsetFetchRequest = {
       versions: '8+',
       fields: [
         { name: 'GroupId', type: 'string', versions: '8+' },
+        { name: 'MemberId', type: 'string', versions: '9+', nullableVersions: '9+', default: null, ignorable: true },
+        { name: 'MemberEpoch', type: 'int32', versions: '9+', default: -1, ignorable: true },
         {
           name: 'Topics',
           type: '[]OffsetFetchRequestTopics',
@@ -50,7 +52,7 @@ export const OffsetFetchResponse = {
   apiKey: 9,
   type: 'response',
   name: 'OffsetFetchResponse',
-  validVersions: '0-8',
+  validVersions: '0-9',
   flexibleVersions: '6+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },

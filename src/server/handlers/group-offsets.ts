@@ -1,0 +1,85 @@
+// Committed offsets: OffsetCommit and OffsetFetch. Every group is of the
+// classic protocol, so OffsetCommit v9's GenerationIdOrMemberEpoch is a
+// generation, and OffsetFetch v9's MemberId and MemberEpoch are not checked
+// (Kafka checks them for KIP-848 groups only). There are no transactions, so
+// every committed offset is stable and RequireStable (v7+) changes nothing.
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { firstIndexes } from './duplicates.js';
+import type { HandlerContext, RequestMeta } from './context.js';
+
+type CommitRequest = RequestBody<typeof ApiKeys.OffsetCommit>;
+type FetchRequest = RequestBody<typeof ApiKeys.OffsetFetch>;
+type FetchAnswer = ResponseInput<typeof ApiKeys.OffsetFetch>;
+/** One group's part of an OffsetFetch, as v8+ asks it (earlier versions ask for one group the same way). */
+type GroupFetch = FetchRequest['groups'][number];
+type GroupAnswer = NonNullable<FetchAnswer['groups']>[number];
+
+export async function offsetCommit(ctx: HandlerContext, req: CommitRequest, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.OffsetCommit>> {
+  const { broker } = ctx;
+  const known = (topic: string, p: number): boolean => {
+    const t = broker.topics.get(topic);
+    return t !== undefined && p >= 0 && p < t.partitions;
+  };
+  const entries = req.topics.flatMap((t) =>
+    t.partitions
+      .filter((p) => known(t.name, p.partitionIndex))
+      .map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch })),
+  );
+  // v0 has no generation: a commit from outside any group, as Kafka treats it.
+  const generationId = meta.apiVersion >= 1 ? req.generationId : -1;
+  const memberId = meta.apiVersion >= 1 ? req.memberId : '';
+  const error = entries.length > 0 ? await broker.coordinator.commit(req.groupId, memberId, generationId, entries, req.groupInstanceId) : 'NONE';
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: errorCode(known(t.name, p.partitionIndex) ? error : 'UNKNOWN_TOPIC_OR_PARTITION'),
+      })),
+    })),
+  };
+}
+
+/** v0-7 ask for one group, v8+ for many, each answered on its own. */
+export function offsetFetch(ctx: HandlerContext, req: FetchRequest, v: number): FetchAnswer {
+  if (v < 8) {
+    const one = fetchGroup(ctx, { groupId: req.groupId, memberId: null, memberEpoch: -1, topics: req.topics });
+    return { throttleTimeMs: 0, topics: one.topics, errorCode: 0, groups: [] };
+  }
+  // A group with a null topic list answers with its every offset: like
+  // DescribeGroups, a repeat is refused so the answer stays near the request's size.
+  const firstOf = firstIndexes(req.groups.map((g) => g.groupId));
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+    groups: req.groups.map((g, i) => (firstOf.get(g.groupId) === i ? fetchGroup(ctx, g) : { groupId: g.groupId, topics: [], errorCode: errorCode('INVALID_REQUEST') })),
+  };
+}
+
+/** Null topics (v2+): every partition the group has committed. Partitions never committed answer -1. */
+function fetchGroup(ctx: HandlerContext, g: GroupFetch): GroupAnswer {
+  const c = ctx.broker.coordinator;
+  const wanted = g.topics ?? groupByTopic(c.committedAll(g.groupId));
+  return {
+    groupId: g.groupId,
+    topics: wanted.map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => {
+        const o = c.committed(g.groupId, t.name, p);
+        return { partitionIndex: p, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', errorCode: 0 };
+      }),
+    })),
+    errorCode: 0,
+  };
+}
+
+function groupByTopic(offsets: readonly { topic: string; partition: number }[]): { name: string; partitionIndexes: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const o of offsets) {
+    const list = byTopic.get(o.topic) ?? [];
+    list.push(o.partition);
+    byTopic.set(o.topic, list);
+  }
+  return [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+}
