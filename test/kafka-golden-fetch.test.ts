@@ -42,7 +42,9 @@ interface Batch {
 
 /** The records of parsed batches, as [offset, key, value]. */
 function recordsOf(batches: Batch[] | undefined): [bigint, string | null, string | null][] {
-  return (batches ?? []).flatMap((b) => b.records.map((r) => [b.firstOffset + BigInt(r.offsetDelta), r.key?.length ? r.key.toString() : null, r.value?.toString() ?? null]));
+  return (batches ?? []).flatMap((b) =>
+    b.records.map((r): [bigint, string | null, string | null] => [b.firstOffset + BigInt(r.offsetDelta), r.key?.length ? r.key.toString() : null, r.value?.toString() ?? null]),
+  );
 }
 
 describe.each(['segmented', 'commitlog'])('golden fetch and list offsets (%s)', (engine) => {
