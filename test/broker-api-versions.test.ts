@@ -3,9 +3,10 @@
 // answered correctly, not only the newest.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
-import { KAFKA_APIS, type ApiKey } from '../src/protocol/kafka/index.js';
+import { KAFKA_APIS, ZERO_UUID, type ApiKey } from '../src/protocol/kafka/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { numberedBatch } from './helpers/batches.js';
+import { numberedBatch, timedBatch } from './helpers/batches.js';
+import { fetchWaiting } from './helpers/broker-events.js';
 
 const versionsOf = (key: number): number[] => {
   const api = KAFKA_APIS.find((a) => a.apiKey === key)!;
@@ -24,6 +25,8 @@ describe('every advertised API version against a running broker', () => {
     broker = await startTestBroker({ 'num.partitions': '2' });
     broker.broker.topics.create('t', 2);
     for (let i = 0; i < 3; i++) await broker.broker.produce('t', 0, numberedBatch(`seed${i}`, 2));
+    broker.broker.topics.create('times', 1);
+    for (const times of [[1000, 5000, 3000], [2000, 5000], [4000]]) await broker.broker.produce('times', 0, timedBatch(times));
   });
   afterAll(async () => {
     await broker.destroy();
@@ -82,18 +85,68 @@ describe('every advertised API version against a running broker', () => {
       expect(p.baseOffset).toBe(before);
     },
     1: async (v) => {
-      const r = await call(1, v, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 2n, partitionMaxBytes: 1 << 20 }] }] });
+      // v13+ names topics by id, in the request and the answer.
+      const topic = (name: string): object => (v >= 13 ? { topicId: broker.broker.topics.get(name)!.id } : { topic: name });
+      const fetch = (topics: object[], more: object = {}) =>
+        call(1, v, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics, ...more });
+      const at = (offset: bigint, more: object = {}) => ({ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20, ...more });
+      // v17's ReplicaDirectoryId (a follower's) is read and needs nothing from a consumer's broker.
+      const r = await fetch([{ ...topic('t'), partitions: [at(2n, v >= 17 ? { replicaDirectoryId: '0123abcd-0000-4000-8000-00000000abcd' } : {})] }]);
+      expect(r.errorCode).toBe(0);
+      expect(r.sessionId).toBe(0);
+      expect(r.responses[0]).toMatchObject(v >= 13 ? { topicId: broker.broker.topics.get('t')!.id, topic: '' } : { topic: 't' });
       const p = r.responses[0].partitions[0];
-      expect(p.errorCode).toBe(0);
-      expect(p.highWatermark).toBe(6n);
+      expect(p).toMatchObject({ errorCode: 0, highWatermark: 6n, lastStableOffset: v >= 4 ? 6n : -1n, logStartOffset: v >= 5 ? 0n : -1n });
       expect(p.records.readBigInt64BE(0)).toBe(2n); // the batch holding offset 2 starts at 2
+      if (v >= 7) {
+        // Asked to open a session (epoch 0): none is, so the client goes on with full fetches.
+        expect((await fetch([{ ...topic('t'), partitions: [at(6n)] }], { sessionEpoch: 0 })).sessionId).toBe(0);
+        const incremental = await fetch([], { sessionId: 12345, sessionEpoch: 1 });
+        expect(incremental).toMatchObject({ errorCode: 70, sessionId: 0, responses: [] }); // FETCH_SESSION_ID_NOT_FOUND
+      }
+      if (v >= 13) {
+        for (const id of ['9e1cbbb6-4c4f-4a3b-8f0e-2b1b0b1c7a01', ZERO_UUID]) {
+          const unknown = await fetch([{ topicId: id, partitions: [at(0n)] }], { maxWaitMs: 10_000, minBytes: 1 });
+          expect(unknown.responses[0].topicId).toBe(id);
+          expect(unknown.responses[0].partitions[0]).toMatchObject({ errorCode: 100, highWatermark: -1n, logStartOffset: -1n }); // UNKNOWN_TOPIC_ID, at once
+        }
+      }
+      // A long poll at the end of the log waits for the next append, found by name or id.
+      const name = `wait-v${v}`;
+      broker.broker.topics.create(name, 1);
+      const waiting = fetchWaiting(broker.broker, name);
+      const polled = fetch([{ ...topic(name), partitions: [at(0n)] }], { maxWaitMs: 20_000, minBytes: 1 });
+      await waiting;
+      await broker.broker.produce(name, 0, numberedBatch('late', 1));
+      const woken = (await polled).responses[0].partitions[0];
+      expect(woken.highWatermark).toBe(1n);
+      expect(woken.records.length).toBeGreaterThan(0);
     },
     2: async (v) => {
-      const r = await call(2, v, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
-      const p = r.topics[0].partitions[0];
-      expect(p.errorCode).toBe(0);
-      if (v === 0) expect(p.oldStyleOffsets).toEqual([6n]);
-      else expect(p.offset).toBe(6n);
+      const list = async (name: string, timestamp: bigint, more: object = {}) => {
+        const r = await call(2, v, { replicaId: -1, isolationLevel: 0, timeoutMs: 5000, topics: [{ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: 0, timestamp }] }], ...more });
+        return r.topics[0].partitions[0];
+      };
+      if (v === 0) {
+        expect((await list('t', -1n)).oldStyleOffsets).toEqual([6n]);
+        expect((await list('t', -2n)).oldStyleOffsets).toEqual([0n]);
+        return;
+      }
+      const answer = (offset: bigint, timestamp = -1n) => ({ errorCode: 0, offset, timestamp, ...(v >= 4 ? { leaderEpoch: -1 } : {}) });
+      expect(await list('t', -1n)).toMatchObject(answer(6n));
+      expect(await list('t', -2n)).toMatchObject(answer(0n));
+      // Records stamped 1000, 5000, 3000 | 2000, 5000 | 4000 (offsets 0-5).
+      expect(await list('times', 4500n)).toMatchObject(answer(1n, 5000n));
+      expect(await list('times', 5001n)).toMatchObject(answer(-1n));
+      expect((await list('nope', -1n)).errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
+      // No transactions: read_committed sees up to the high watermark too.
+      if (v >= 2) expect(await list('t', -1n, { isolationLevel: 1 })).toMatchObject(answer(6n));
+      // The first record stamped with the largest timestamp (KIP-734).
+      if (v >= 7) expect(await list('times', -3n)).toMatchObject(answer(1n, 5000n));
+      // Earliest local is earliest: no tiered storage (KIP-405).
+      if (v >= 8) expect(await list('t', -4n)).toMatchObject(answer(0n));
+      // Latest tiered: none, as Kafka answers for a topic without tiered storage (KIP-1005).
+      if (v >= 9) expect(await list('t', -5n)).toMatchObject(answer(-1n));
     },
     10: async (v) => {
       const r = await call(10, v, { key: 'g', keyType: 0 });

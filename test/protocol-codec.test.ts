@@ -197,6 +197,8 @@ describe('defaults for fields a version lacks', () => {
     expect(fetch).toEqual({
       clusterId: null,
       replicaId: -1,
+      // v15+: where a follower says who it is (KIP-903); a struct absent from a version takes its fields' defaults.
+      replicaState: { replicaId: -1, replicaEpoch: -1n },
       maxWaitMs: 0,
       minBytes: 0,
       maxBytes: 0x7fffffff,
@@ -745,8 +747,8 @@ describe('api registry and error codes', () => {
   it('advertises the agreed ranges', () => {
     expect(advertisedVersions()).toEqual([
       { apiKey: 0, minVersion: 0, maxVersion: 7 },
-      { apiKey: 1, minVersion: 0, maxVersion: 11 },
-      { apiKey: 2, minVersion: 0, maxVersion: 2 },
+      { apiKey: 1, minVersion: 0, maxVersion: 17 },
+      { apiKey: 2, minVersion: 0, maxVersion: 10 },
       { apiKey: 3, minVersion: 0, maxVersion: 4 },
       { apiKey: 8, minVersion: 0, maxVersion: 9 },
       { apiKey: 9, minVersion: 0, maxVersion: 9 },

@@ -17,6 +17,7 @@ import {
   errorName,
   registryOf,
   serve,
+  ZERO_UUID,
   type ApiKey,
   type MessageSpec,
   type RequestBody,
@@ -206,6 +207,7 @@ describe('Fetch', () => {
     expect(body).toEqual({
       clusterId: null,
       replicaId: -1,
+      replicaState: { replicaId: -1, replicaEpoch: -1n }, // v15+ only
       maxWaitMs: 500,
       minBytes: 1,
       maxBytes: v >= 3 ? 1_048_576 : 0x7fffffff,
@@ -215,6 +217,7 @@ describe('Fetch', () => {
       topics: [
         {
           topic: 'orders',
+          topicId: ZERO_UUID, // v13+ only
           partitions: [
             {
               partition: 2,
@@ -223,11 +226,12 @@ describe('Fetch', () => {
               lastFetchedEpoch: -1,
               logStartOffset: v >= 5 ? 7n : -1n,
               partitionMaxBytes: 65_536,
+              replicaDirectoryId: ZERO_UUID, // v17+ only
             },
           ],
         },
       ],
-      forgottenTopicsData: v >= 7 ? [{ topic: 'old', partitions: [0, 1] }] : [],
+      forgottenTopicsData: v >= 7 ? [{ topic: 'old', topicId: ZERO_UUID, partitions: [0, 1] }] : [],
       rackId: v >= 11 ? 'rack-a' : '',
     });
   });
@@ -291,6 +295,7 @@ describe('ListOffsets', () => {
       replicaId: -1,
       isolationLevel: v >= 2 ? 1 : 0,
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 2, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: v === 0 ? 3 : 1 }] }],
+      timeoutMs: 0, // v10+ only
     });
   });
 

@@ -195,6 +195,28 @@ describe.each(ENGINES)('$name engine', (factory) => {
     expect(e.offsetForTime(tp, 2500n)).toEqual({ offset: 1500n, timestamp: 2500n });
   });
 
+  it('knows its largest timestamp, when batches go back in time, after a restart and after retention', async () => {
+    const e0 = await open({ segmentBytes: 8192, retention: { retentionBytes: 20_000 } });
+    e0.createPartition(tp);
+    expect(e0.maxTimestamp(tp)).toBe(-1n);
+    // The largest comes early, in a batch retention will delete; then batches of 10 whose times go back and forth.
+    await e0.append(tp, timedBatch([500, 90_000, 600]));
+    const first = (i: number): number => 1000 + ((i * 37) % 200) * 10;
+    for (let i = 0; i < 200; i++) await e0.append(tp, timedBatch(Array.from({ length: 10 }, (_, r) => first(i) + r)));
+    expect(e0.maxTimestamp(tp)).toBe(90_000n);
+    expect(e0.offsetForTime(tp, 90_000n)).toEqual({ offset: 1n, timestamp: 90_000n });
+    await e0.close();
+    const e = await open({ segmentBytes: 8192, retention: { retentionBytes: 20_000 } });
+    expect(e.maxTimestamp(tp)).toBe(90_000n);
+    await e.enforceRetention();
+    const start = Number(e.logStartOffset(tp));
+    expect(start).toBeGreaterThan(3);
+    const kept = Array.from({ length: 200 }, (_, i) => i).filter((i) => 3 + i * 10 >= start);
+    const peak = kept.reduce((a, i) => (first(i) > first(a) ? i : a));
+    expect(e.maxTimestamp(tp)).toBe(BigInt(first(peak) + 9));
+    expect(e.offsetForTime(tp, BigInt(first(peak) + 9))).toEqual({ offset: BigInt(3 + peak * 10 + 9), timestamp: BigInt(first(peak) + 9) });
+  });
+
   it('keeps everything across a clean restart', async () => {
     const e = await open();
     e.createPartition(tp);

@@ -12,6 +12,7 @@ import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
 import { readPartitions, releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
 import { BrokerError } from './errors.js';
+import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import type { GroupClock } from './groups/clock.js';
 import { GroupConfigs } from './group-configs.js';
@@ -293,24 +294,9 @@ export class Broker {
     }
   }
 
-  /**
-   * ListOffsets: -1 latest, -2 earliest (timestamp -1 for both, as Kafka
-   * answers), else the first record whose timestamp is at or after the time,
-   * with that record's timestamp (-1 and -1 if none is).
-   */
-  listOffset(topic: string, partition: number, timestampMs: bigint): { error: string; offset: bigint; timestamp: bigint } {
-    const t = this.topics.get(topic);
-    if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NO_OFFSET, timestamp: NO_OFFSET };
-    const tp = { topic, partition };
-    try {
-      if (timestampMs === -1n) return { error: 'NONE', offset: this.engine.highWatermark(tp), timestamp: NO_OFFSET };
-      if (timestampMs === -2n) return { error: 'NONE', offset: this.engine.logStartOffset(tp), timestamp: NO_OFFSET };
-      const found = this.engine.offsetForTime(tp, timestampMs);
-      return { error: 'NONE', offset: found?.offset ?? NO_OFFSET, timestamp: found?.timestamp ?? NO_OFFSET };
-    } catch (err) {
-      if (err instanceof StorageError) return { error: err.code, offset: NO_OFFSET, timestamp: NO_OFFSET };
-      throw err;
-    }
+  /** ListOffsets for one partition (list-offset.ts): a special timestamp, or a time. */
+  listOffset(topic: string, partition: number, timestampMs: bigint): ListedOffset {
+    return listOffset(this.engine, this.topics, topic, partition, timestampMs);
   }
 
   /**

@@ -11,6 +11,12 @@ const NO_OFFSET = -1n;
 
 export interface FetchPartition {
   topic: string;
+  /**
+   * Fetch v13+: the id the client named the topic by. A topic of that name
+   * with another id (deleted and created again meanwhile) is not the one
+   * asked for: UNKNOWN_TOPIC_ID, as Kafka answers a stale id.
+   */
+  topicId?: string;
   partition: number;
   fetchOffset: bigint;
   maxBytes: number;
@@ -51,6 +57,7 @@ function readOne(engine: StorageEngine, topics: TopicRegistry, p: FetchPartition
   const tp = { topic: p.topic, partition: p.partition };
   const base = { topic: p.topic, partition: p.partition, highWatermark: NO_OFFSET, logStartOffset: NO_OFFSET, regions: [] as FileRegion[], bytes: 0 };
   const t = topics.get(p.topic);
+  if (p.topicId !== undefined && t?.id !== p.topicId) return { ...base, error: 'UNKNOWN_TOPIC_ID' };
   if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
   let hw: bigint;
   let start: bigint;

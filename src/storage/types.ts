@@ -124,6 +124,12 @@ export interface StorageEngine {
    * batches before the answer; batches' maxTimestamps need not rise.
    */
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null;
+  /**
+   * The largest batch maxTimestamp among the batches the partition holds
+   * (retention's deletions left out), or -1 if it holds none: with
+   * offsetForTime, ListOffsets MAX_TIMESTAMP (the first record stamped so).
+   */
+  maxTimestamp(tp: TopicPartition): bigint;
   highWatermark(tp: TopicPartition): bigint;
   logStartOffset(tp: TopicPartition): bigint;
   /**

@@ -51,7 +51,7 @@ import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
 import { newReadCounters, readBatches, verifyBatches } from './read-path.js';
 import { TimeMarks } from './time-marks.js';
-import { offsetForTime } from './time-search.js';
+import { maxTimestamp, offsetForTime } from './time-search.js';
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Under flush=batch, the checkpoint moves on after this many synced bytes. */
@@ -273,6 +273,10 @@ export class CommitLogEngine implements StorageEngine {
   offsetForTime(tp: TopicPartition, timestampMs: bigint): OffsetAndTimestamp | null {
     const r = offsetForTime(this.get(tp), this.cl, Number(timestampMs), this.counters);
     return r === null ? null : { offset: BigInt(r.offset), timestamp: int64FromNumber(r.timestamp) };
+  }
+
+  maxTimestamp(tp: TopicPartition): bigint {
+    return int64FromNumber(maxTimestamp(this.get(tp), this.cl, this.counters));
   }
 
   highWatermark(tp: TopicPartition): bigint {

@@ -45,7 +45,7 @@ export class TimeMarks {
   coveredTo = -1;
   /** The largest batch maxTimestamp folded in, and the offset after its batch. */
   maxTimestamp = -1;
-  private maxEnd = 0;
+  maxEnd = 0;
   private bytesSinceMark = 0;
 
   /** Empty, covering nothing before `offset`: a new queue, or a build from the queue's start. */

@@ -51,6 +51,26 @@ export function offsetForTime(q: Queue, log: CommitLog, timestampMs: number, cou
   return found;
 }
 
+/**
+ * The largest batch maxTimestamp of the queue, or -1. The marks hold it,
+ * unless retention has since deleted the batch that set it (the marks keep
+ * what they folded in): then they are built again from the queue's start,
+ * once, as after a crash.
+ */
+export function maxTimestamp(q: Queue, log: CommitLog, counters: ReadCounters): number {
+  const { cq, marks } = q;
+  if (marks.built && marks.maxTimestamp >= 0 && marks.maxEnd <= cq.startOffset) marks.startAt(cq.startOffset);
+  if (!marks.built || marks.coveredTo !== cq.nextOffset) buildMarks(q, log, counters);
+  if (marks.built && marks.coveredTo === cq.nextOffset) return marks.maxTimestamp;
+  let max = -1;
+  walk(q, log, cq.startOffset, counters, BUILD_ENTRIES, (position) => {
+    const b = header(read(log, position, BATCH_HEADER_BYTES, counters), position, q);
+    if (b.maxTimestamp > max) max = b.maxTimestamp;
+    return b;
+  });
+  return max;
+}
+
 /** Folds every batch the marks do not cover yet into them: one header read per batch. */
 function buildMarks(q: Queue, log: CommitLog, counters: ReadCounters): void {
   const { cq, marks } = q;

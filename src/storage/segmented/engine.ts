@@ -152,6 +152,10 @@ export class SegmentedEngine implements StorageEngine {
     return r === null ? null : { offset: BigInt(r.offset), timestamp: int64FromNumber(r.timestamp) };
   }
 
+  maxTimestamp(tp: TopicPartition): bigint {
+    return int64FromNumber(this.get(tp).maxTimestamp);
+  }
+
   highWatermark(tp: TopicPartition): bigint {
     return BigInt(this.get(tp).nextOffset);
   }

@@ -131,6 +131,12 @@ export class PartitionLog {
     return null;
   }
 
+  get maxTimestamp(): number {
+    let max = -1;
+    for (const s of this.segments) if (s.maxTimestamp > max) max = s.maxTimestamp;
+    return max;
+  }
+
   /** Deletes old segments (never the active one) past the retention limits. */
   enforceRetention(policy: RetentionPolicy, nowMs: number): number {
     let deleted = 0;

@@ -2,7 +2,10 @@
 // v3 adds the response size limit (KIP-74), v4 isolation level and aborted
 // transactions, v5 log start offsets, v7 fetch sessions (KIP-227), v9 leader
 // epochs (KIP-320), v11 rack-aware fetching (KIP-392); v12 is the first
-// flexible version, with the divergence and leader hints as tagged fields.
+// flexible version, with the divergence and leader hints as tagged fields;
+// v13 names topics by id (KIP-516), v15 moves the follower's id into the
+// tagged ReplicaState (KIP-903), v16 adds the tagged NodeEndpoints (KIP-951)
+// and v17 the follower's directory id (KIP-853). v14 only allows a new error.
 // The response uses the field names of Kafka's current FetchResponse.json
 // (Partitions, PartitionIndex, Records), which later Kafka versions adopted
 // for the same wire layout. Its v12 SnapshotId tagged field (tag 2, for
@@ -13,11 +16,22 @@ export const FetchRequest = {
   apiKey: 1,
   type: 'request',
   name: 'FetchRequest',
-  validVersions: '0-12',
+  validVersions: '0-17',
   flexibleVersions: '12+',
   fields: [
     { name: 'ClusterId', type: 'string', versions: '12+', nullableVersions: '12+', default: null, taggedVersions: '12+', tag: 0, ignorable: true },
-    { name: 'ReplicaId', type: 'int32', versions: '0+' },
+    { name: 'ReplicaId', type: 'int32', versions: '0-14', default: -1 },
+    {
+      name: 'ReplicaState',
+      type: 'ReplicaState',
+      versions: '15+',
+      taggedVersions: '15+',
+      tag: 1,
+      fields: [
+        { name: 'ReplicaId', type: 'int32', versions: '15+', default: -1 },
+        { name: 'ReplicaEpoch', type: 'int64', versions: '15+', default: -1 },
+      ],
+    },
     { name: 'MaxWaitMs', type: 'int32', versions: '0+' },
     { name: 'MinBytes', type: 'int32', versions: '0+' },
     { name: 'MaxBytes', type: 'int32', versions: '3+', default: 0x7fffffff, ignorable: true },
@@ -29,7 +43,8 @@ export const FetchRequest = {
       type: '[]FetchTopic',
       versions: '0+',
       fields: [
-        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Topic', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'Partitions',
           type: '[]FetchPartition',
@@ -41,6 +56,7 @@ export const FetchRequest = {
             { name: 'LastFetchedEpoch', type: 'int32', versions: '12+', default: -1, ignorable: false },
             { name: 'LogStartOffset', type: 'int64', versions: '5+', default: -1, ignorable: true },
             { name: 'PartitionMaxBytes', type: 'int32', versions: '0+' },
+            { name: 'ReplicaDirectoryId', type: 'uuid', versions: '17+', taggedVersions: '17+', tag: 0, ignorable: true },
           ],
         },
       ],
@@ -51,7 +67,8 @@ export const FetchRequest = {
       versions: '7+',
       ignorable: false,
       fields: [
-        { name: 'Topic', type: 'string', versions: '7+' },
+        { name: 'Topic', type: 'string', versions: '7-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         { name: 'Partitions', type: '[]int32', versions: '7+' },
       ],
     },
@@ -63,7 +80,7 @@ export const FetchResponse = {
   apiKey: 1,
   type: 'response',
   name: 'FetchResponse',
-  validVersions: '0-12',
+  validVersions: '0-17',
   flexibleVersions: '12+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
@@ -74,7 +91,8 @@ export const FetchResponse = {
       type: '[]FetchableTopicResponse',
       versions: '0+',
       fields: [
-        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Topic', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'Partitions',
           type: '[]PartitionData',
@@ -122,6 +140,19 @@ export const FetchResponse = {
             { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0+' },
           ],
         },
+      ],
+    },
+    {
+      name: 'NodeEndpoints',
+      type: '[]NodeEndpoint',
+      versions: '16+',
+      taggedVersions: '16+',
+      tag: 0,
+      fields: [
+        { name: 'NodeId', type: 'int32', versions: '16+' },
+        { name: 'Host', type: 'string', versions: '16+' },
+        { name: 'Port', type: 'int32', versions: '16+' },
+        { name: 'Rack', type: 'string', versions: '16+', nullableVersions: '16+', default: null },
       ],
     },
   ],

@@ -49,8 +49,8 @@ export function serve<A extends ApiDefinition>(api: A, minVersion: number, maxVe
 
 export const KAFKA_APIS = [
   serve(Produce, 0, 7),
-  serve(Fetch, 0, 11),
-  serve(ListOffsets, 0, 2),
+  serve(Fetch, 0, 17),
+  serve(ListOffsets, 0, 10),
   serve(Metadata, 0, 4),
   serve(OffsetCommit, 0, 9),
   serve(OffsetFetch, 0, 9),

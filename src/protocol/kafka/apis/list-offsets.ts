@@ -1,16 +1,17 @@
 // ListOffsets (api key 2), from Kafka's ListOffsetsRequest.json and
 // ListOffsetsResponse.json. v0 answers with a list of offsets, v1 with one
 // offset and its timestamp; v2 adds isolation level, v4 leader epochs; v6 is
-// the first flexible version; v7 allows the max-timestamp query (KIP-734).
-// Kafka's request goes on to v10; these declarations stop at v7, where the
-// response does.
+// the first flexible version; v7 allows the max-timestamp query (KIP-734),
+// v8 the earliest-local one (KIP-405), v9 the latest-tiered one (KIP-1005);
+// v10 adds a timeout for lookups in remote storage (KIP-1075). From v7 on
+// only the request's meaning grows: the response's layout stays v6's.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ListOffsetsRequest = {
   apiKey: 2,
   type: 'request',
   name: 'ListOffsetsRequest',
-  validVersions: '0-7',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   fields: [
     { name: 'ReplicaId', type: 'int32', versions: '0+' },
@@ -34,6 +35,7 @@ export const ListOffsetsRequest = {
         },
       ],
     },
+    { name: 'TimeoutMs', type: 'int32', versions: '10+', ignorable: true },
   ],
 } as const satisfies MessageSpec;
 
@@ -41,7 +43,7 @@ export const ListOffsetsResponse = {
   apiKey: 2,
   type: 'response',
   name: 'ListOffsetsResponse',
-  validVersions: '0-7',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '2+', ignorable: true },

@@ -1,0 +1,62 @@
+// ListOffsets for one partition: the special timestamps Kafka defines, and
+// lookups by time. Answers carry Kafka error names.
+import { StorageError } from '../storage/errors.js';
+import type { OffsetAndTimestamp, StorageEngine } from '../storage/types.js';
+import type { TopicRegistry } from './topics.js';
+
+const NONE = -1n;
+
+/** The timestamps ListOffsets treats as queries rather than times (Kafka's ListOffsetsRequest). */
+export const LATEST_TIMESTAMP = -1n;
+export const EARLIEST_TIMESTAMP = -2n;
+/** v7+, KIP-734. */
+export const MAX_TIMESTAMP = -3n;
+/** v8+, KIP-405. */
+export const EARLIEST_LOCAL_TIMESTAMP = -4n;
+/** v9+, KIP-1005. */
+export const LATEST_TIERED_TIMESTAMP = -5n;
+
+export interface ListedOffset {
+  error: string;
+  offset: bigint;
+  timestamp: bigint;
+}
+
+/**
+ * Latest and earliest answer timestamp -1, as Kafka does. Earliest local is
+ * earliest: every record is local (no tiered storage). Latest tiered is -1
+ * and -1, what Kafka answers for a topic without tiered storage. Max
+ * timestamp is the first record stamped with the partition's largest
+ * timestamp, as Kafka 3.8+ answers it (KAFKA-16310), or -1 and -1 if it holds
+ * none. Any other time: the first record whose timestamp is at or after it.
+ */
+export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: string, partition: number, timestampMs: bigint): ListedOffset {
+  const t = topics.get(topic);
+  if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NONE, timestamp: NONE };
+  const tp = { topic, partition };
+  const at = (offset: bigint): ListedOffset => ({ error: 'NONE', offset, timestamp: NONE });
+  try {
+    switch (timestampMs) {
+      case LATEST_TIMESTAMP:
+        return at(engine.highWatermark(tp));
+      case EARLIEST_TIMESTAMP:
+      case EARLIEST_LOCAL_TIMESTAMP:
+        return at(engine.logStartOffset(tp));
+      case LATEST_TIERED_TIMESTAMP:
+        return at(NONE);
+      case MAX_TIMESTAMP: {
+        const max = engine.maxTimestamp(tp);
+        return max < 0n ? at(NONE) : byTime(engine.offsetForTime(tp, max));
+      }
+      default:
+        return byTime(engine.offsetForTime(tp, timestampMs));
+    }
+  } catch (err) {
+    if (err instanceof StorageError) return { error: err.code, offset: NONE, timestamp: NONE };
+    throw err;
+  }
+}
+
+function byTime(found: OffsetAndTimestamp | null): ListedOffset {
+  return { error: 'NONE', offset: found?.offset ?? NONE, timestamp: found?.timestamp ?? NONE };
+}
