@@ -22,7 +22,8 @@ import { alterConfigs, createTopics, deleteTopics, describeConfigs, initProducer
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
 import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, offsetCommit, offsetFetch, syncGroup } from './handlers/groups.js';
-import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
+import { apiVersions, findCoordinator } from './handlers/meta.js';
+import { metadata } from './handlers/metadata.js';
 import { produce } from './handlers/produce.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
@@ -62,7 +63,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.Metadata:
       return metadata(ctx, req.body, v);
     case ApiKeys.FindCoordinator:
-      return findCoordinator(ctx, req.body);
+      return findCoordinator(ctx, req.body, v);
     case ApiKeys.Produce:
       return produce(ctx, req.body);
     case ApiKeys.Fetch:
