@@ -1,6 +1,10 @@
 // Metadata: which topics exist and where their partitions lead (here: this
 // node leads every partition). From v10 topics carry their ids, and a
-// request may name a topic by id instead of by name.
+// request may name a topic by id instead of by name. Kafka's JSON says
+// clients must not do that before v12 and Kafka's broker answers
+// INVALID_REQUEST there; mqlab looks the id up from v10 on, as the
+// declarations allow, since an id cannot mean anything else. A topic with
+// neither id nor name names nothing: INVALID_REQUEST for it alone.
 import { OFFSETS_TOPIC } from '../../broker/groups/offset-store.js';
 import type { TopicInfo } from '../../broker/topics.js';
 import { ZERO_UUID, errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
