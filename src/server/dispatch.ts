@@ -22,8 +22,7 @@ import { alterConfigs, createTopics, deleteTopics, describeConfigs, initProducer
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
 import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, offsetCommit, offsetFetch, syncGroup } from './handlers/groups.js';
-import { apiVersions, findCoordinator } from './handlers/meta.js';
-import { metadata } from './handlers/metadata.js';
+import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
 import { produce } from './handlers/produce.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
