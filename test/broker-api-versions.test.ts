@@ -3,7 +3,8 @@
 // answered correctly, not only the newest.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
-import { KAFKA_APIS, ZERO_UUID, type ApiKey } from '../src/protocol/kafka/index.js';
+import { KAFKA_APIS, ZERO_UUID, advertisedVersions, type ApiKey } from '../src/protocol/kafka/index.js';
+import { CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../src/server/handlers/metadata.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch, timedBatch } from './helpers/batches.js';
 import { fetchWaiting } from './helpers/broker-events.js';
@@ -12,6 +13,9 @@ const versionsOf = (key: number): number[] => {
   const api = KAFKA_APIS.find((a) => a.apiKey === key)!;
   return Array.from({ length: api.maxVersion - api.minVersion + 1 }, (_, i) => api.minVersion + i);
 };
+
+/** Authorized operations a client did not ask for. */
+const NOT_REQUESTED = -2147483648;
 
 const cases = KAFKA_APIS.flatMap((api) => versionsOf(api.apiKey).map((v) => [api.name, api.apiKey, v] as const));
 
@@ -67,22 +71,57 @@ describe('every advertised API version against a running broker', () => {
     18: async (v) => {
       const r = await call(18, v, v >= 3 ? { clientSoftwareName: 'test', clientSoftwareVersion: '1' } : {});
       expect(r.errorCode).toBe(0);
-      expect(r.apiKeys.map((a: { apiKey: number }) => a.apiKey)).toEqual(KAFKA_APIS.map((a) => a.apiKey).sort((a, b) => a - b));
+      expect(r.apiKeys).toEqual(advertisedVersions());
     },
     3: async (v) => {
+      const t = broker.broker.topics.get('t')!;
       const r = await call(3, v, { topics: [{ name: 't' }] });
       expect(r.topics[0].errorCode).toBe(0);
       expect(r.topics[0].partitions.map((p: { partitionIndex: number; leaderId: number }) => [p.partitionIndex, p.leaderId])).toEqual([[0, 0], [1, 0]]);
-      expect(r.brokers[0].port).toBe(broker.port);
+      expect(r.brokers).toEqual([{ nodeId: 0, host: '127.0.0.1', port: broker.port, rack: null }]);
+      if (v >= 1) expect(r.controllerId).toBe(0);
+      if (v >= 2) expect(r.clusterId).toBeTruthy();
+      // Fields a version lacks decode as their defaults: what is seen is what was sent.
+      expect(r.topics[0].partitions[0]).toMatchObject({ leaderEpoch: v >= 7 ? 0 : -1, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] });
+      expect(r.topics[0].topicId).toBe(v >= 10 ? t.id : ZERO_UUID);
+      expect([r.topics[0].topicAuthorizedOperations, r.clusterAuthorizedOperations]).toEqual([NOT_REQUESTED, NOT_REQUESTED]);
       const all = await call(3, v, { topics: v === 0 ? [] : null });
-      expect(all.topics.map((t: { name: string }) => t.name)).toContain('t');
+      expect(all.topics.map((x: { name: string }) => x.name)).toContain('t');
+      if (v >= 4) {
+        const none = await call(3, v, { topics: [{ name: `absent${v}` }], allowAutoTopicCreation: false });
+        expect(none.topics[0].errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
+        expect(broker.broker.topics.get(`absent${v}`)).toBeUndefined();
+      }
+      if (v >= 8) {
+        // Asked for, authorized operations are every operation Kafka's ACLs know for the resource: mqlab allows all.
+        const ops = await call(3, v, { topics: [{ name: 't' }], includeTopicAuthorizedOperations: true, ...(v <= 10 ? { includeClusterAuthorizedOperations: true } : {}) });
+        expect(ops.topics[0].topicAuthorizedOperations).toBe(TOPIC_OPERATIONS);
+        expect(ops.clusterAuthorizedOperations).toBe(v <= 10 ? CLUSTER_OPERATIONS : NOT_REQUESTED);
+      }
+      if (v >= 10) {
+        // By id (the name left null): found, or UNKNOWN_TOPIC_ID with the id echoed; never auto-created.
+        const unknown = '0123abcd-0000-4000-8000-000000000000';
+        const byId = await call(3, v, { topics: [{ topicId: t.id, name: null }, { topicId: unknown, name: null }], allowAutoTopicCreation: true });
+        expect(byId.topics.map((x: { errorCode: number; name: string | null; topicId: string }) => [x.errorCode, x.name, x.topicId])).toEqual([
+          [0, 't', t.id],
+          [100, v >= 12 ? null : '', unknown],
+        ]);
+        expect(byId.topics[0].partitions).toHaveLength(2);
+        expect(broker.broker.topics.byId(unknown)).toBeUndefined();
+      }
     },
     0: async (v) => {
       const before = broker.broker.engine.highWatermark({ topic: 't', partition: 1 });
-      const r = await call(0, v, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 1, records: numberedBatch(`p${v}`, 2) }] }] });
+      const body = { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 1, records: numberedBatch(`p${v}`, 2) }] }] };
+      const r = await call(0, v, body);
       const p = r.responses[0].partitionResponses[0];
-      expect(p.errorCode).toBe(0);
-      expect(p.baseOffset).toBe(before);
+      expect(p).toMatchObject({ errorCode: 0, baseOffset: before, recordErrors: [], errorMessage: null });
+      expect(broker.broker.engine.highWatermark({ topic: 't', partition: 1 })).toBe(before + 2n);
+      // Leader hints (v10+) only come with NOT_LEADER_OR_FOLLOWER, which a single node never answers.
+      expect([p.currentLeader, r.nodeEndpoints]).toEqual([{ leaderId: -1, leaderEpoch: -1 }, []]);
+      // A refused batch says why from v8 (ErrorMessage); its records are not to blame (RecordErrors stays empty).
+      const bad = await call(0, v, { ...body, acks: 2 });
+      expect(bad.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 21, recordErrors: [], errorMessage: v >= 8 ? 'acks must be 0, 1 or -1, got 2' : null });
     },
     1: async (v) => {
       // v13+ names topics by id, in the request and the answer.
@@ -149,8 +188,23 @@ describe('every advertised API version against a running broker', () => {
       if (v >= 9) expect(await list('t', -5n)).toMatchObject(answer(-1n));
     },
     10: async (v) => {
-      const r = await call(10, v, { key: 'g', keyType: 0 });
-      expect([r.errorCode, r.nodeId, r.port]).toEqual([0, 0, broker.port]);
+      const here = { nodeId: 0, host: '127.0.0.1', port: broker.port, errorCode: 0, errorMessage: null };
+      // Share groups (key type 2, v6+) are not coordinated here.
+      const refused = { nodeId: -1, host: '', port: -1, errorCode: 42, errorMessage: 'unknown key type 2' }; // INVALID_REQUEST
+      if (v < 4) {
+        const r = await call(10, v, { key: 'g', keyType: 0 });
+        expect(r).toMatchObject({ ...here, errorMessage: v >= 1 ? null : '', coordinators: [] }); // v0 has no ErrorMessage: '' as absent
+        if (v >= 1) {
+          expect(await call(10, v, { key: 'tx', keyType: 1 })).toMatchObject(here);
+          expect(await call(10, v, { key: 'sg', keyType: 2 })).toMatchObject(refused);
+        }
+        return;
+      }
+      const r = await call(10, v, { keyType: 0, coordinatorKeys: ['g1', 'g2'] });
+      expect(r.coordinators).toEqual([{ key: 'g1', ...here }, { key: 'g2', ...here }]);
+      expect(r.errorCode).toBe(0); // the v0-v3 fields are absent
+      expect((await call(10, v, { keyType: 1, coordinatorKeys: ['tx'] })).coordinators).toEqual([{ key: 'tx', ...here }]);
+      expect((await call(10, v, { keyType: 2, coordinatorKeys: ['sg'] })).coordinators).toEqual([{ key: 'sg', ...refused }]);
     },
     11: async (v) => {
       const g = `join${v}`;

@@ -185,7 +185,7 @@ describe('every declared message at every declared version', () => {
   });
 
   it('refuses to advertise a version the declarations do not cover', () => {
-    expect(() => serve(KAFKA_APIS[0], 0, 10)).toThrow(/Produce v10 is advertised/);
+    expect(() => serve(KAFKA_APIS[0], 0, 12)).toThrow(/Produce v12 is advertised/);
   });
 });
 
@@ -522,7 +522,7 @@ describe('encoding refuses what would be silently lost or wrong', () => {
     expect(() => encodeToBuffer(Metadata.request, 0, { topics: null })).toThrow(/topics null is not allowed/);
     expect(() => encodeToBuffer(Produce.request, 3, { acks: 70000 })).toThrow(/field acks 70000 is not an int16/);
     expect(() => encodeToBuffer(Produce.request, 3, { topicData: {} })).toThrow(/is not an array/);
-    expect(() => encodeToBuffer(Produce.request, 10, {})).toThrow(/Produce v10 is not a declared version/);
+    expect(() => encodeToBuffer(Produce.request, 12, {})).toThrow(/Produce v12 is not a declared version/);
   });
 });
 
@@ -547,13 +547,14 @@ describe('request frames', () => {
   });
 
   it('refuse versions and APIs not served, with the header for ApiVersions to answer', () => {
-    const tooNew = hex('0012 0004 00000005 0001 6b 00 0000');
+    const tooNew = hex('0012 0005 00000005 0001 6b 00 0000');
     const err = thrown(() => decodeRequest(tooNew));
     expect(err).toBeInstanceOf(UnsupportedVersionError);
-    expect(err).toMatchObject({ apiKey: 18, apiVersion: 4, correlationId: 5, clientId: 'k', code: 'UNSUPPORTED_VERSION' });
-    expect((err as Error).message).toBe('unsupported request: ApiVersions v4 is not served (0-3)');
+    expect(err).toMatchObject({ apiKey: 18, apiVersion: 5, correlationId: 5, clientId: 'k', code: 'UNSUPPORTED_VERSION' });
+    expect((err as Error).message).toBe('unsupported request: ApiVersions v5 is not served (0-4)');
     // Declared but not advertised: refused too.
-    expect(() => decodeRequest(sampleFrame(ApiKeys.Produce, 8))).toThrow(/Produce v8 is not served \(0-7\)/);
+    const produceTo7 = registryOf([serve(KAFKA_APIS[0], 0, 7)]);
+    expect(() => decodeRequest(sampleFrame(ApiKeys.Produce, 8), produceTo7)).toThrow(/Produce v8 is not served \(0-7\)/);
     expect(() => decodeRequest(hex('0005 0000 00000001 ffff'))).toThrow(/api key 5 is not served/);
   });
 
@@ -618,7 +619,7 @@ describe('request frames', () => {
     expect(err).toBeInstanceOf(ProtocolError);
     expect((err as Error).message).toBe('malformed request: header field clientId string is not valid UTF-8');
     expect(() => decodeRequest(hex('0003 0001 00000001 ffff 00000001 0003 ed a0 80'))).toThrow(/topics\[0\].name string is not valid UTF-8/);
-    expect(decodeRequest(hex('0003 0001 00000001 0002 c3a9 00000001 0004 f09f9880')).body).toEqual({ topics: [{ name: '😀' }], allowAutoTopicCreation: true });
+    expect(decodeRequest(hex('0003 0001 00000001 0002 c3a9 00000001 0004 f09f9880')).body).toMatchObject({ topics: [{ name: '😀' }], allowAutoTopicCreation: true });
   });
 
   it(`refuse more than ${MAX_REQUEST_ELEMENTS} array elements and tagged fields in one request, all arrays together`, () => {
@@ -664,7 +665,9 @@ describe('response frames', () => {
   });
 
   it('refuse a version not served', () => {
-    expect(() => encodeResponse(ApiKeys.Produce, 8, 1, {})).toThrow('cannot encode: Produce v8 is not served (0-7)');
+    expect(() => encodeResponse(ApiKeys.Produce, 12, 1, {})).toThrow('cannot encode: Produce v12 is not served (0-11)');
+    const produceTo7 = registryOf([serve(KAFKA_APIS[0], 0, 7)]);
+    expect(() => encodeResponse(ApiKeys.Produce, 8, 1, {}, produceTo7)).toThrow('cannot encode: Produce v8 is not served (0-7)');
   });
 });
 
@@ -746,20 +749,20 @@ describe('golden bytes', () => {
 describe('api registry and error codes', () => {
   it('advertises the agreed ranges', () => {
     expect(advertisedVersions()).toEqual([
-      { apiKey: 0, minVersion: 0, maxVersion: 7 },
+      { apiKey: 0, minVersion: 0, maxVersion: 11 },
       { apiKey: 1, minVersion: 0, maxVersion: 17 },
       { apiKey: 2, minVersion: 0, maxVersion: 10 },
-      { apiKey: 3, minVersion: 0, maxVersion: 4 },
+      { apiKey: 3, minVersion: 0, maxVersion: 12 },
       { apiKey: 8, minVersion: 0, maxVersion: 9 },
       { apiKey: 9, minVersion: 0, maxVersion: 9 },
-      { apiKey: 10, minVersion: 0, maxVersion: 2 },
+      { apiKey: 10, minVersion: 0, maxVersion: 6 },
       { apiKey: 11, minVersion: 0, maxVersion: 9 },
       { apiKey: 12, minVersion: 0, maxVersion: 4 },
       { apiKey: 13, minVersion: 0, maxVersion: 5 },
       { apiKey: 14, minVersion: 0, maxVersion: 5 },
       { apiKey: 15, minVersion: 0, maxVersion: 5 },
       { apiKey: 16, minVersion: 0, maxVersion: 5 },
-      { apiKey: 18, minVersion: 0, maxVersion: 3 },
+      { apiKey: 18, minVersion: 0, maxVersion: 4 },
       { apiKey: 19, minVersion: 0, maxVersion: 3 },
       { apiKey: 20, minVersion: 0, maxVersion: 3 },
       { apiKey: 22, minVersion: 0, maxVersion: 1 },

@@ -63,7 +63,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.Metadata:
       return metadata(ctx, req.body, v);
     case ApiKeys.FindCoordinator:
-      return findCoordinator(ctx, req.body);
+      return findCoordinator(ctx, req.body, v);
     case ApiKeys.Produce:
       return produce(ctx, req.body);
     case ApiKeys.Fetch:

@@ -14,20 +14,30 @@ export interface FetchLoopResult {
   requests: number;
 }
 
-export async function fetchLoop(host: string, port: number, topic: string, endOffset: bigint, recordsPerBatch: number, batchBytes: number, maxBytes: number): Promise<FetchLoopResult> {
+/** Which Fetch version to send (default 11, the last before flexible versions); from v13 topics go by id. */
+export interface FetchVersion {
+  apiVersion: number;
+  /** The topic's id (Metadata v10+), needed from v13. */
+  topicId?: string;
+}
+
+export async function fetchLoop(host: string, port: number, topic: string, endOffset: bigint, recordsPerBatch: number, batchBytes: number, maxBytes: number, version: FetchVersion = { apiVersion: 11 }): Promise<FetchLoopResult> {
+  const v = version.apiVersion;
+  if (v >= 13 && version.topicId === undefined) throw new Error(`Fetch v${v} names topics by id: give the topic's id`);
+  const named = v >= 13 ? { topicId: version.topicId! } : { topic };
   const socket = connect(port, host);
   await once(socket, 'connect');
   socket.setNoDelay(true);
   const frames = new ResponseFrames(socket);
   const request = (offset: bigint, id: number): Buffer => {
     const body = bytesOf(
-      encodeRequest(1, 11, id, 'mqlab-fetch-loop', {
+      encodeRequest(1, v, id, 'mqlab-fetch-loop', {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 0,
         maxBytes,
         isolationLevel: 0,
-        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: maxBytes }] }],
+        topics: [{ ...named, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: maxBytes }] }],
       }),
     );
     const f = Buffer.allocUnsafe(4 + body.length);
@@ -36,7 +46,7 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
     return f;
   };
   // A response's size without its records.
-  const empty = encodeResponse(1, 11, 0, { responses: [{ topic, partitions: [{ partitionIndex: 0, highWatermark: 0n, records: Buffer.alloc(0) }] }] }).size;
+  const empty = encodeResponse(1, v, 0, { responses: [{ ...named, partitions: [{ partitionIndex: 0, highWatermark: 0n, records: Buffer.alloc(0) }] }] }).size;
   let offset = 0n;
   let bytes = 0;
   let requests = 0;
@@ -47,10 +57,10 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
       const frame = await frames.next();
       // Whole batches, and perhaps part of one more (a read may stop at
       // maxBytes inside a batch, as Kafka's does; it is fetched again).
-      const recordBytes = frame.length - empty;
+      const recordBytes = recordBytesOf(frame.length - empty, v >= 12);
       const whole = Math.floor(recordBytes / batchBytes);
       if (whole === 0) {
-        const r = decodeResponse(1, 11, frame).body.responses[0]!.partitions[0]!;
+        const r = decodeResponse(1, v, frame).body.responses[0]!.partitions[0]!;
         throw new Error(`fetch at ${offset}: error ${r.errorCode}, ${recordBytes} record bytes (batches are ${batchBytes})`);
       }
       bytes += recordBytes;
@@ -60,4 +70,18 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
     socket.destroy();
   }
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, bytes, requests };
+}
+
+/**
+ * The record bytes in a response `extra` bytes longer than the empty one:
+ * flexible versions (12+) write the records' length as an unsigned varint of
+ * length + 1, one byte when empty and more for a large set.
+ */
+function recordBytesOf(extra: number, flexible: boolean): number {
+  if (!flexible) return extra;
+  for (let lengthBytes = 1; lengthBytes <= 5; lengthBytes++) {
+    const n = extra - (lengthBytes - 1);
+    if (n + 1 < 2 ** (7 * lengthBytes)) return n;
+  }
+  return extra;
 }

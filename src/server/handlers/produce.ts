@@ -1,19 +1,21 @@
 // Produce: each partition's batches go to the broker concurrently (under
 // flush=batch they share one fsync); errors are per partition, never a
 // dropped connection. acks=0 gets no response at all, as in Kafka.
-import type { Acks } from '../../broker/broker.js';
-import { errorCode } from '../../protocol/kafka/index.js';
+//
+// Errors are whole-batch (a batch is validated, never parsed record by
+// record), so RecordErrors (v8+) stays empty and ErrorMessage says why. A
+// single node never answers NOT_LEADER_OR_FOLLOWER, so the leader hints of
+// v10+ (CurrentLeader, NodeEndpoints) are never sent.
+import type { Acks, ProduceResult } from '../../broker/broker.js';
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
 import { errorMessage } from './error-message.js';
 
-interface ProduceRequest {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[];
-}
+type ProduceRequest = RequestBody<typeof ApiKeys.Produce>;
+type ProduceResponse = ResponseInput<typeof ApiKeys.Produce>;
+type PartitionResponse = NonNullable<NonNullable<ProduceResponse['responses']>[number]['partitionResponses']>[number];
 
-export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise<object | null> {
+export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise<ProduceResponse | null> {
   const acks = req.acks;
   const valid = acks === 0 || acks === 1 || acks === -1;
   const responses = await Promise.all(
@@ -21,11 +23,11 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise
       name: t.name,
       partitionResponses: await Promise.all(
         t.partitionData.map(async (p) => {
-          if (!valid) return partitionResponse(p.index, 'INVALID_REQUIRED_ACKS', -1n, -1n, `acks must be 0, 1 or -1, got ${acks}`);
-          if (req.transactionalId !== null) return partitionResponse(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', -1n, -1n, 'transactions are not supported');
+          if (!valid) return refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
+          if (req.transactionalId !== null) return refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'transactions are not supported');
           const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks);
           if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
-          return partitionResponse(p.index, r.error, r.baseOffset, r.logStartOffset, r.message ?? null);
+          return partitionResponse(p.index, r);
         }),
       ),
     })),
@@ -34,14 +36,18 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise
   return { responses, throttleTimeMs: 0 };
 }
 
-function partitionResponse(index: number, error: string, baseOffset: bigint, logStartOffset: bigint, message: string | null): object {
+function refused(index: number, error: string, message: string): PartitionResponse {
+  return partitionResponse(index, { error, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, message });
+}
+
+function partitionResponse(index: number, r: ProduceResult): PartitionResponse {
   return {
     index,
-    errorCode: errorCode(error),
-    baseOffset,
-    logAppendTimeMs: -1n,
-    logStartOffset,
+    errorCode: errorCode(r.error),
+    baseOffset: r.baseOffset,
+    logAppendTimeMs: r.logAppendTimeMs,
+    logStartOffset: r.logStartOffset,
     recordErrors: [],
-    errorMessage: error === 'NONE' ? null : errorMessage(message),
+    errorMessage: r.error === 'NONE' ? null : errorMessage(r.message),
   };
 }

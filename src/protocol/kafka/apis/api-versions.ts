@@ -1,7 +1,8 @@
 // ApiVersions (api key 18), from Kafka's ApiVersionsRequest.json and
 // ApiVersionsResponse.json. v0-v2 requests are empty; v1 adds throttle
 // time; v3 is the first flexible version, with the client's software name
-// and version, and features as tagged fields (KIP-584).
+// and version, and features as tagged fields (KIP-584). v4 is v3 on the
+// wire: it only lets a feature's MinVersion be 0 (KAFKA-17011).
 //
 // Whatever the version, the response goes out with header v0 (no tagged
 // fields), so that a client can read it before it knows what the broker
@@ -12,7 +13,7 @@ export const ApiVersionsRequest = {
   apiKey: 18,
   type: 'request',
   name: 'ApiVersionsRequest',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '3+',
   fields: [
     { name: 'ClientSoftwareName', type: 'string', versions: '3+', ignorable: true },
@@ -24,7 +25,7 @@ export const ApiVersionsResponse = {
   apiKey: 18,
   type: 'response',
   name: 'ApiVersionsResponse',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '3+',
   fields: [
     { name: 'ErrorCode', type: 'int16', versions: '0+' },

@@ -3,8 +3,10 @@
 // v1 that is a null list, and empty means none. v1 adds racks, the
 // controller and internal topics, v2 the cluster id, v3 throttle time, v4
 // AllowAutoTopicCreation, v5 offline replicas, v7 leader epochs. v8 adds
-// authorized operations and v9 is the first flexible version; these
-// declarations stop at v7. The response file read says nothing of
+// authorized operations (KIP-430), v9 is the first flexible version, v10
+// adds topic ids, v11 drops the cluster's authorized operations (KIP-700)
+// and v12 lets a request name topics by id alone (null name; KIP-516). The
+// response file read says nothing of
 // ThrottleTimeMs being ignorable or of null defaults for Rack and ClusterId;
 // current Kafka treats them so (its generated code drops a throttle time
 // before v3 and defaults both strings to null), and so do these.
@@ -14,7 +16,7 @@ export const MetadataRequest = {
   apiKey: 3,
   type: 'request',
   name: 'MetadataRequest',
-  validVersions: '0-7',
+  validVersions: '0-12',
   flexibleVersions: '9+',
   fields: [
     {
@@ -22,9 +24,14 @@ export const MetadataRequest = {
       type: '[]MetadataRequestTopic',
       versions: '0+',
       nullableVersions: '1+',
-      fields: [{ name: 'Name', type: 'string', versions: '0+' }],
+      fields: [
+        { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
+        { name: 'Name', type: 'string', versions: '0+', nullableVersions: '10+' },
+      ],
     },
     { name: 'AllowAutoTopicCreation', type: 'bool', versions: '4+', default: true, ignorable: false },
+    { name: 'IncludeClusterAuthorizedOperations', type: 'bool', versions: '8-10' },
+    { name: 'IncludeTopicAuthorizedOperations', type: 'bool', versions: '8+' },
   ],
 } as const satisfies MessageSpec;
 
@@ -32,7 +39,7 @@ export const MetadataResponse = {
   apiKey: 3,
   type: 'response',
   name: 'MetadataResponse',
-  validVersions: '0-7',
+  validVersions: '0-12',
   flexibleVersions: '9+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -55,7 +62,8 @@ export const MetadataResponse = {
       versions: '0+',
       fields: [
         { name: 'ErrorCode', type: 'int16', versions: '0+' },
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0+', nullableVersions: '12+' },
+        { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
         { name: 'IsInternal', type: 'bool', versions: '1+', default: false, ignorable: true },
         {
           name: 'Partitions',
@@ -71,8 +79,10 @@ export const MetadataResponse = {
             { name: 'OfflineReplicas', type: '[]int32', versions: '5+', ignorable: true },
           ],
         },
+        { name: 'TopicAuthorizedOperations', type: 'int32', versions: '8+', default: -2147483648 },
       ],
     },
+    { name: 'ClusterAuthorizedOperations', type: 'int32', versions: '8-10', default: -2147483648 },
   ],
 } as const satisfies MessageSpec;
 

@@ -1,16 +1,17 @@
 // Produce (api key 0), from Kafka's ProduceRequest.json and
 // ProduceResponse.json. v3 adds the transactional id and record batch v2;
 // v4-v7 change only what errors and compression the client must handle; v8
-// adds per-record errors (KIP-467); v9 is the first flexible version.
-// Kafka's response goes on to v12 (KIP-951 leader hints as tagged fields);
-// these declarations stop at v9, where the request does.
+// adds per-record errors (KIP-467); v9 is the first flexible version. v10
+// adds, as tagged fields, where a partition's leader moved (KIP-951): only
+// on NOT_LEADER_OR_FOLLOWER, which a single node never answers. v11 only
+// lets the broker answer TRANSACTION_ABORTABLE (KIP-890).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ProduceRequest = {
   apiKey: 0,
   type: 'request',
   name: 'ProduceRequest',
-  validVersions: '0-9',
+  validVersions: '0-11',
   flexibleVersions: '9+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
@@ -40,7 +41,7 @@ export const ProduceResponse = {
   apiKey: 0,
   type: 'response',
   name: 'ProduceResponse',
-  validVersions: '0-9',
+  validVersions: '0-11',
   flexibleVersions: '9+',
   fields: [
     {
@@ -70,11 +71,35 @@ export const ProduceResponse = {
               ],
             },
             { name: 'ErrorMessage', type: 'string', versions: '8+', nullableVersions: '8+', default: null, ignorable: true },
+            {
+              name: 'CurrentLeader',
+              type: 'LeaderIdAndEpoch',
+              versions: '10+',
+              taggedVersions: '10+',
+              tag: 0,
+              fields: [
+                { name: 'LeaderId', type: 'int32', versions: '10+', default: -1 },
+                { name: 'LeaderEpoch', type: 'int32', versions: '10+', default: -1 },
+              ],
+            },
           ],
         },
       ],
     },
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true, default: 0 },
+    {
+      name: 'NodeEndpoints',
+      type: '[]NodeEndpoint',
+      versions: '10+',
+      taggedVersions: '10+',
+      tag: 0,
+      fields: [
+        { name: 'NodeId', type: 'int32', versions: '10+' },
+        { name: 'Host', type: 'string', versions: '10+' },
+        { name: 'Port', type: 'int32', versions: '10+' },
+        { name: 'Rack', type: 'string', versions: '10+', nullableVersions: '10+', default: null },
+      ],
+    },
   ],
 } as const satisfies MessageSpec;
 

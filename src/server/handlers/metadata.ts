@@ -1,0 +1,91 @@
+// Metadata: which topics exist and where their partitions lead (here: this
+// node leads every partition). From v10 topics carry their ids, and a
+// request may name a topic by id instead of by name. Kafka's JSON says
+// clients must not do that before v12 and Kafka's broker answers
+// INVALID_REQUEST there; mqlab looks the id up from v10 on, as the
+// declarations allow, since an id cannot mean anything else. A topic with
+// neither id nor name names nothing: INVALID_REQUEST for it alone.
+import { OFFSETS_TOPIC } from '../../broker/groups/offset-store.js';
+import type { TopicInfo } from '../../broker/topics.js';
+import { ZERO_UUID, errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import type { HandlerContext } from './context.js';
+
+type MetadataRequest = RequestBody<typeof ApiKeys.Metadata>;
+type MetadataResponse = ResponseInput<typeof ApiKeys.Metadata>;
+type ResponseTopic = NonNullable<MetadataResponse['topics']>[number];
+type WantedTopic = NonNullable<MetadataRequest['topics']>[number];
+
+/** Kafka's answer when the client did not ask for authorized operations (and the declared default). */
+const NOT_REQUESTED = -2147483648;
+
+// Authorized operations are a bitfield of AclOperation codes (1 << code).
+// Without an authorizer Kafka grants every operation its ACLs support on
+// the resource (AclEntry.supportedOperations); mqlab has no ACLs and lets
+// every client do everything, so it answers the same. Topics: READ 3,
+// WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+// ALTER_CONFIGS 11. The cluster: CREATE 5, ALTER 7, DESCRIBE 8,
+// CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
+const bits = (...codes: number[]): number => codes.reduce((field, code) => field | (1 << code), 0);
+export const TOPIC_OPERATIONS = bits(3, 4, 5, 6, 7, 8, 10, 11);
+export const CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12);
+
+export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: number): MetadataResponse {
+  const { broker } = ctx;
+  const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
+  const operations = req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : NOT_REQUESTED;
+  const found = (t: TopicInfo): ResponseTopic => ({
+    errorCode: 0,
+    name: t.name,
+    topicId: t.id,
+    isInternal: t.internal || t.name === OFFSETS_TOPIC,
+    partitions: Array.from({ length: t.partitions }, (_, p) => ({
+      errorCode: 0,
+      partitionIndex: p,
+      leaderId: ctx.nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [ctx.nodeId],
+      isrNodes: [ctx.nodeId],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: operations,
+  });
+  // Before v12 a response cannot carry a null name: a topic asked for by id alone answers with "".
+  const missing = (error: ErrorName, name: string | null, topicId = ZERO_UUID): ResponseTopic => ({
+    errorCode: errorCode(error),
+    name: apiVersion >= 12 ? name : (name ?? ''),
+    topicId,
+    isInternal: false,
+    partitions: [],
+  });
+  // Kafka auto-creates on Metadata when both the broker and (v4+) the client allow it; never for an id,
+  // which names a topic that existed.
+  const autoCreate = !all && req.allowAutoTopicCreation;
+  const lookUp = (wanted: WantedTopic): ResponseTopic => {
+    if (wanted.topicId !== ZERO_UUID) {
+      const t = broker.topics.byId(wanted.topicId);
+      return t ? found(t) : missing('UNKNOWN_TOPIC_ID', null, wanted.topicId);
+    }
+    if (wanted.name === null) return missing('INVALID_REQUEST', null);
+    const t = autoCreate ? broker.topic(wanted.name) : broker.topics.get(wanted.name);
+    return t ? found(t) : missing('UNKNOWN_TOPIC_OR_PARTITION', wanted.name);
+  };
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
+    clusterId: ctx.clusterId,
+    controllerId: ctx.nodeId,
+    topics: all ? broker.topics.list().map(found) : distinct(req.topics!).map(lookUp),
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+  };
+}
+
+/**
+ * Each topic once, as Kafka answers: a topic's entry lists all its partitions, so a name repeated
+ * 100,000 times in one request would otherwise cost as many copies of it.
+ */
+function distinct(wanted: readonly WantedTopic[]): WantedTopic[] {
+  const byKey = new Map<string, WantedTopic>();
+  // A quoted name (or null) cannot be taken for an id.
+  for (const w of wanted) byKey.set(w.topicId !== ZERO_UUID ? w.topicId : JSON.stringify(w.name), w);
+  return [...byKey.values()];
+}
