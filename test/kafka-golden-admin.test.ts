@@ -133,5 +133,11 @@ describe('admin APIs against @platformatic/kafka', () => {
     expect(broker.broker.topics.get('incremental')!.configs).toEqual({ 'retention.bytes': '8192' });
     const append = await set([{ name: 'cleanup.policy', configOperation: 2, value: 'delete' }]);
     expect(append.responses[0]).toMatchObject({ errorCode: 42, resourceName: 'incremental' }); // INVALID_REQUEST: not a list config
+    const twice = await set([{ name: 'retention.bytes', configOperation: 0, value: '1' }, { name: 'retention.bytes', configOperation: 1, value: null }]);
+    expect(twice.responses[0]).toMatchObject({ errorCode: 42, errorMessage: expect.stringMatching(/duplicate config/) });
+    const resource = { resourceType: TOPIC, resourceName: 'incremental', configs: [{ name: 'retention.bytes', configOperation: 0, value: '1' }] };
+    const repeated = await callAllowingErrors(c, incrementalAlterConfigsV1, [resource, resource], false);
+    expect(repeated.responses.map((r: { errorCode: number }) => r.errorCode)).toEqual([42, 42]);
+    expect(broker.broker.topics.get('incremental')!.configs).toEqual({ 'retention.bytes': '8192' });
   });
 });

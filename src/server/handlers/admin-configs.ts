@@ -114,9 +114,14 @@ export function incrementalAlterConfigs(
  */
 function alterResources(ctx: HandlerContext, resources: readonly AlterResource[], validateOnly: boolean, incremental: boolean) {
   const { broker } = ctx;
+  // As Kafka: a resource named twice, or a config twice in one resource, is refused (which one was meant is unknown).
+  const firstOf = firstIndexes(resources.map(resourceKey));
+  const repeated = new Set(resources.filter((res, i) => firstOf.get(resourceKey(res)) !== i).map(resourceKey));
   return resources.map((res) => {
     const base = { resourceType: res.resourceType, resourceName: res.resourceName };
     try {
+      if (repeated.has(resourceKey(res))) throw new BrokerError('INVALID_REQUEST', 'duplicate resource: each may appear once per request');
+      if (new Set(res.configs.map((c) => c.name)).size !== res.configs.length) throw new BrokerError('INVALID_REQUEST', 'duplicate config name: each may appear once per resource');
       const changes = res.configs.map((c): ConfigChange => {
         const op = incremental ? (c.configOperation ?? 0) : 0;
         if (op === 2 || op === 3) throw new BrokerError('INVALID_REQUEST', `${c.name} is not a list config: APPEND and SUBTRACT do not apply`);
