@@ -63,6 +63,25 @@ describe('admin APIs against @platformatic/kafka', () => {
     expect(broker.broker.topics.get('bad-config')).toBeUndefined();
   });
 
+  it('CreateTopics v7: a manual assignment places every partition on broker 0, alone', async () => {
+    const assigned = (name: string, brokerIds: number[][], numPartitions = -1) => ({
+      name,
+      numPartitions,
+      replicationFactor: -1,
+      assignments: brokerIds.map((ids, partitionIndex) => ({ partitionIndex, brokerIds: ids })),
+      configs: [],
+    });
+    const r = await callAllowingErrors(c, createTopicsV7, [assigned('placed', [[0], [0]]), assigned('elsewhere', [[1]]), assigned('replicated', [[0, 1]]), assigned('both', [[0]], 1)], 5000, false);
+    expect(r.topics.map((t: { name: string; errorCode: number; numPartitions: number }) => [t.name, t.errorCode, t.numPartitions])).toEqual([
+      ['placed', 0, 2],
+      ['elsewhere', 39, -1], // INVALID_REPLICA_ASSIGNMENT
+      ['replicated', 39, -1],
+      ['both', 42, -1], // INVALID_REQUEST: a count and an assignment
+    ]);
+    expect(broker.broker.topics.get('placed')?.partitions).toBe(2);
+    expect(broker.broker.topics.list().map((t) => t.name)).not.toContain('elsewhere');
+  });
+
   it('DeleteTopics v6: by name and by id, answered with both', async () => {
     const byName = broker.broker.topics.create('del-name', 1);
     const byId = broker.broker.topics.create('del-id', 1);
