@@ -340,37 +340,98 @@ describe('every advertised API version against a running broker', () => {
       }
     },
     19: async (v) => {
-      const r = await call(19, v, { topics: [{ name: `created${v}`, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
-      expect(r.topics[0].errorCode).toBe(0);
-      expect(broker.broker.topics.get(`created${v}`)?.partitions).toBe(3);
-      const again = await call(19, v, { topics: [{ name: `created${v}`, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+      const topic = (name: string, numPartitions: number, configs: { name: string; value: string }[] = []) => ({ name, numPartitions, replicationFactor: v >= 4 ? -1 : 1, assignments: [], configs });
+      const dry = await call(19, v, { topics: [topic(`dry${v}`, 2)], timeoutMs: 5000, validateOnly: v >= 1 });
+      if (v >= 1) {
+        expect(dry.topics[0].errorCode).toBe(0);
+        expect(broker.broker.topics.get(`dry${v}`)).toBeUndefined(); // validated, not created
+      }
+      const r = await call(19, v, { topics: [topic(`created${v}`, v >= 4 ? -1 : 3, [{ name: 'retention.ms', value: '60000' }])], timeoutMs: 5000, validateOnly: false });
+      const t = r.topics[0];
+      expect(t.errorCode).toBe(0);
+      const made = broker.broker.topics.get(`created${v}`)!;
+      expect(made.partitions).toBe(v >= 4 ? 2 : 3); // -1: num.partitions
+      expect(made.configs).toEqual({ 'retention.ms': '60000' });
+      if (v >= 5) {
+        expect([t.numPartitions, t.replicationFactor]).toEqual([made.partitions, 1]);
+        expect(t.configs.find((c: { name: string }) => c.name === 'retention.ms')).toEqual({ name: 'retention.ms', value: '60000', readOnly: false, configSource: 1, isSensitive: false });
+      }
+      expect(t.topicId).toBe(v >= 7 ? made.id : ZERO_UUID); // the default where the version lacks it
+      const again = await call(19, v, { topics: [topic(`created${v}`, 3)], timeoutMs: 5000, validateOnly: false });
       expect(again.topics[0].errorCode).toBe(36); // TOPIC_ALREADY_EXISTS
+      if (v >= 1) expect(again.topics[0].errorMessage).toMatch(/already exists/);
     },
     20: async (v) => {
-      broker.broker.topics.create(`doomed${v}`, 1);
-      const r = await call(20, v, { topicNames: [`doomed${v}`, 'never-was'], timeoutMs: 5000 });
+      const doomed = broker.broker.topics.create(`doomed${v}`, 1);
+      const body = v >= 6 ? { topics: [{ name: `doomed${v}`, topicId: ZERO_UUID }, { name: 'never-was', topicId: ZERO_UUID }] } : { topicNames: [`doomed${v}`, 'never-was'] };
+      const r = await call(20, v, { ...body, timeoutMs: 5000 });
       expect(r.responses.map((x: { errorCode: number }) => x.errorCode)).toEqual([0, 3]);
       expect(broker.broker.topics.get(`doomed${v}`)).toBeUndefined();
+      expect(r.responses[1].errorMessage).toBe(v >= 5 ? 'no topic "never-was"' : null);
+      if (v < 6) return;
+      expect(r.responses[0].topicId).toBe(doomed.id);
+      const byId = broker.broker.topics.create(`by-id${v}`, 1);
+      const unknown = '0b8b1a9e-5f4c-4d0e-9a7e-3f2d1c0b9a88';
+      const r2 = await call(20, v, {
+        topics: [{ name: null, topicId: byId.id }, { name: null, topicId: unknown }, { name: 't', topicId: byId.id }, { name: null, topicId: ZERO_UUID }],
+        timeoutMs: 5000,
+      });
+      expect(r2.responses.map((x: { name: string | null; topicId: string; errorCode: number }) => [x.name, x.topicId, x.errorCode])).toEqual([
+        [`by-id${v}`, byId.id, 0],
+        [null, unknown, 100], // UNKNOWN_TOPIC_ID
+        ['t', byId.id, 42], // INVALID_REQUEST: both
+        [null, ZERO_UUID, 42], // INVALID_REQUEST: neither
+      ]);
+      expect(broker.broker.topics.get(`by-id${v}`)).toBeUndefined();
+      expect(broker.broker.topics.get('t')).toBeDefined();
     },
     22: async (v) => {
       const r = await call(22, v, { transactionalId: null, transactionTimeoutMs: 60_000 });
       expect(r.errorCode).toBe(0);
       expect(r.producerId).toBeGreaterThanOrEqual(0n);
+      expect(r.producerEpoch).toBe(0);
+      // Transactions are not served.
+      const tx = await call(22, v, { transactionalId: 'tx', transactionTimeoutMs: 60_000 });
+      expect([tx.errorCode, tx.producerId]).toEqual([53, -1n]); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      if (v < 3) return;
+      // An idempotent producer sending its id and epoch gets a new id, as from Kafka.
+      const again = await call(22, v, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: r.producerId, producerEpoch: 0 });
+      expect([again.errorCode, again.producerEpoch]).toEqual([0, 0]);
+      expect(again.producerId).toBeGreaterThan(r.producerId);
+      const half = await call(22, v, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: r.producerId, producerEpoch: -1 });
+      expect(half.errorCode).toBe(42); // INVALID_REQUEST
     },
     32: async (v) => {
-      const r = await call(32, v, { resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['transfer.strategy'] }] });
+      const r = await call(32, v, { resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['num.partitions'] }], includeSynoyms: v >= 1, includeDocumentation: v >= 3 });
       expect(r.results[0].errorCode).toBe(0);
-      expect(r.results[0].configs.map((c: { name: string }) => c.name)).toEqual(['transfer.strategy']);
-      const topic = await call(32, v, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }] });
-      expect(topic.results[0].configs.map((c: { name: string }) => c.name)).toContain('retention.ms');
+      const c = r.results[0].configs[0];
+      expect([c.name, c.value, c.readOnly]).toEqual(['num.partitions', '2', false]);
+      if (v === 0) expect(c.isDefault).toBe(false);
+      if (v >= 1) {
+        expect(c.configSource).toBe(4); // STATIC_BROKER_CONFIG
+        expect(c.synonyms).toEqual([
+          { name: 'num.partitions', value: '2', source: 4 },
+          { name: 'num.partitions', value: '1', source: 5 }, // DEFAULT_CONFIG, overridden
+        ]);
+      }
+      if (v >= 3) expect([c.configType, c.documentation]).toEqual([3, 'partitions of an auto-created topic']); // INT
+      const topic = await call(32, v, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }], includeSynoyms: false, includeDocumentation: false });
+      const retention = topic.results[0].configs.find((x: { name: string }) => x.name === 'retention.ms');
+      expect(retention.value).toBe(String(7 * 24 * 3600 * 1000));
+      // Inherited from the broker's log.retention.ms, set at startup (STATIC_BROKER_CONFIG); no synonyms unless asked.
+      if (v >= 1) expect([retention.configSource, retention.synonyms]).toEqual([4, []]);
+      if (v >= 3) expect([retention.configType, retention.documentation]).toEqual([5, null]); // LONG
     },
     33: async (v) => {
-      const r = await call(33, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'num.partitions', value: String(v + 2) }] }], validateOnly: false });
+      const r = await call(33, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'auto.create.topics.enable', value: v % 2 ? 'false' : 'true' }] }], validateOnly: false });
       expect(r.responses[0].errorCode).toBe(0);
-      expect(broker.broker.configs.get('num.partitions')).toBe(String(v + 2));
+      expect(broker.broker.configs.get('auto.create.topics.enable')).toBe(v % 2 ? 'false' : 'true');
       const bad = await call(33, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'log.segment.bytes', value: '2048' }] }], validateOnly: false });
       expect(bad.responses[0].errorCode).toBe(40); // INVALID_CONFIG
       expect(bad.responses[0].errorMessage).toMatch(/read-only/);
+      // The whole set is replaced: what was set and is not named reverts.
+      await call(33, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [] }], validateOnly: false });
+      expect(broker.broker.configs.get('auto.create.topics.enable')).toBe('true');
     },
     44: async (v) => {
       const r = await call(44, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'transfer.strategy', configOperation: 0, value: 'copy' }] }], validateOnly: false });

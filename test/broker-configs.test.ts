@@ -34,6 +34,27 @@ describe('broker configs', () => {
     expect(again.transfer.name).toBe('sendfile');
   });
 
+  it('lists where each value comes from, the one in force first; a topic inherits the broker\'s source', async () => {
+    const b = await start({ numPartitions: 4, retention: { retentionMs: 5000 } });
+    b.configs.alter([{ name: 'num.partitions', value: '6' }]);
+    expect(value(b, 'num.partitions')).toMatchObject({ value: '6', source: 'DYNAMIC_BROKER_CONFIG' });
+    expect(value(b, 'num.partitions').synonyms).toEqual([
+      { name: 'num.partitions', value: '6', source: 'DYNAMIC_BROKER_CONFIG' },
+      { name: 'num.partitions', value: '4', source: 'STATIC_BROKER_CONFIG' },
+      { name: 'num.partitions', value: '1', source: 'DEFAULT_CONFIG' },
+    ]);
+    b.createTopic('own', 1, { 'retention.ms': '1000' });
+    b.createTopic('inherits', 1);
+    const retention = (topic: string) => b.configs.describeTopic(b.topics.get(topic)!.configs).find((e) => e.name === 'retention.ms')!;
+    expect(retention('own')).toMatchObject({ value: '1000', source: 'DYNAMIC_TOPIC_CONFIG', isDefault: false });
+    expect(retention('own').synonyms.map((x) => [x.name, x.source])).toEqual([
+      ['retention.ms', 'DYNAMIC_TOPIC_CONFIG'],
+      ['log.retention.ms', 'STATIC_BROKER_CONFIG'],
+      ['log.retention.ms', 'DEFAULT_CONFIG'],
+    ]);
+    expect(retention('inherits')).toMatchObject({ value: '5000', source: 'STATIC_BROKER_CONFIG', isDefault: true });
+  });
+
   it('refuses read-only, unknown and invalid values, changing nothing', async () => {
     const b = await start();
     expect(() => b.configs.alter([{ name: 'log.segment.bytes', value: '2048' }])).toThrow(/read-only/);

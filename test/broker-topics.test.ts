@@ -51,6 +51,12 @@ describe('topic registry', () => {
     expect(() => r.create('u', 0)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
     expect(() => r.create('u', 101)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
     await expect(r.delete('nope')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    // checkCreate (CreateTopics' validateOnly) refuses the same, and creates nothing when it does not.
+    expect(() => r.checkCreate('t', 1)).toThrow(expect.objectContaining({ code: 'TOPIC_ALREADY_EXISTS' }));
+    expect(() => r.checkCreate('bad name', 1)).toThrow(expect.objectContaining({ code: 'INVALID_TOPIC_EXCEPTION' }));
+    expect(() => r.checkCreate('u', 101)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
+    r.checkCreate('u', 2);
+    expect([r.get('u'), engine.partitions().length]).toEqual([undefined, 1]);
   });
 
   it('recovers topics the engine holds but the file lost', async () => {

@@ -699,9 +699,10 @@ describe('DeleteTopics', () => {
 describe('InitProducerId', () => {
   it.each(range(0, 1))('v%i request', async (v) => {
     const idempotent = await ourDecode(ApiKeys.InitProducerId, 'initProducerId', v, { transactionalId: null, transactionTimeout: 30_000 });
-    expect(idempotent).toEqual({ transactionalId: null, transactionTimeoutMs: 30_000 });
+    // ProducerId and ProducerEpoch (v3+) read as their defaults.
+    expect(idempotent).toEqual({ transactionalId: null, transactionTimeoutMs: 30_000, producerId: -1n, producerEpoch: -1 });
     const transactional = await ourDecode(ApiKeys.InitProducerId, 'initProducerId', v, { transactionalId: 'tx-1', transactionTimeout: 60_000 });
-    expect(transactional).toEqual({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(transactional).toEqual({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
   });
 
   it.each(range(0, 1))('v%i response', async (v) => {
@@ -732,6 +733,7 @@ describe('DescribeConfigs', () => {
         { resourceType: 4, resourceName: '1', configurationKeys: null },
       ],
       includeSynoyms: v >= 1,
+      includeDocumentation: false, // v3+
     });
   });
 

@@ -22,7 +22,7 @@ import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSetting
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
-import { TopicRegistry } from './topics.js';
+import { TopicRegistry, type TopicInfo } from './topics.js';
 
 export interface BrokerConfig {
   dataDir: string;
@@ -141,11 +141,13 @@ export class Broker {
     });
   }
 
-  /** CreateTopics: the topic with its configs, all checked first. */
-  createTopic(name: string, partitions: number, configs: Record<string, string> = {}): void {
+  /** CreateTopics: the topic with its configs, all checked first; with validateOnly, only checked (null). */
+  createTopic(name: string, partitions: number, configs: Record<string, string> = {}, validateOnly = false): TopicInfo | null {
     this.checkTopicConfigs(Object.entries(configs).map(([k, v]) => ({ name: k, value: v })));
     if (name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
-    this.topics.create(name, partitions, configs);
+    if (!validateOnly) return this.topics.create(name, partitions, configs);
+    this.topics.checkCreate(name, partitions);
+    return null;
   }
 
   /** DeleteTopics: the topic and all its data; fetches waiting on it are woken. */

@@ -107,15 +107,34 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'rocketmq.connections.max.idle.ms': String(5 * 60 * 1000),
 };
 
+export type ConfigSource = 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG' | 'GROUP_CONFIG';
+
+/** One place a config's value may come from, as Kafka's DescribeConfigs synonyms list them. */
+export interface ConfigSynonym {
+  name: string;
+  value: string;
+  source: ConfigSource;
+}
+
 export interface ConfigEntry {
   name: string;
   value: string;
   readOnly: boolean;
   /** Where the value comes from, as Kafka's DescribeConfigs says it. */
-  source: 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG' | 'GROUP_CONFIG';
+  source: ConfigSource;
+  /** Not set on the resource itself (its own override, or a broker setting for a broker config). */
   isDefault: boolean;
   type: ConfigType;
   doc: string;
+  /** Every place that sets it, the one in force first (so never empty). */
+  synonyms: ConfigSynonym[];
+}
+
+/** An entry whose value and source are those of the first synonym, the one in force. */
+export function configEntry(def: ConfigDef, synonyms: ConfigSynonym[], isDefault: boolean): ConfigEntry {
+  const [inForce] = synonyms;
+  if (!inForce) throw new Error(`config ${def.name} has no value anywhere`);
+  return { name: def.name, value: inForce.value, readOnly: !def.dynamic, source: inForce.source, isDefault, type: def.type, doc: def.doc, synonyms };
 }
 
 export function brokerConfigDef(name: string): ConfigDef | undefined {
@@ -180,11 +199,21 @@ export class BrokerConfigs {
 
   describe(): ConfigEntry[] {
     return BROKER_DEFS.map((d) => {
-      const dynamic = this.dynamicValues[d.name];
-      const fixed = this.staticValues[d.name];
-      const source = dynamic !== undefined ? 'DYNAMIC_BROKER_CONFIG' : fixed !== undefined ? 'STATIC_BROKER_CONFIG' : 'DEFAULT_CONFIG';
-      return { name: d.name, value: this.get(d.name), readOnly: !d.dynamic, source, isDefault: source === 'DEFAULT_CONFIG', type: d.type, doc: d.doc };
+      const synonyms = this.synonyms(d.name);
+      return configEntry(d, synonyms, synonyms[0]!.source === 'DEFAULT_CONFIG');
     });
+  }
+
+  /** Where a broker config is set, by precedence: dynamically, statically, by default. */
+  private synonyms(name: string): ConfigSynonym[] {
+    const out: ConfigSynonym[] = [];
+    const dynamic = this.dynamicValues[name];
+    const fixed = this.staticValues[name];
+    if (dynamic !== undefined) out.push({ name, value: dynamic, source: 'DYNAMIC_BROKER_CONFIG' });
+    if (fixed !== undefined) out.push({ name, value: fixed, source: 'STATIC_BROKER_CONFIG' });
+    const byDefault = BROKER_CONFIG_DEFAULTS[name];
+    if (byDefault !== undefined) out.push({ name, value: byDefault, source: 'DEFAULT_CONFIG' });
+    return out;
   }
 
   /**
@@ -208,20 +237,16 @@ export class BrokerConfigs {
     for (const { name } of changes) this.onChange(name, this.get(name));
   }
 
-  /** A topic's configs: its own overrides, else the broker's values. */
+  /**
+   * A topic's configs: its own overrides, else the broker's values; a value
+   * inherited from the broker says where the broker has it from, as Kafka's do.
+   */
   describeTopic(overrides: Record<string, string>): ConfigEntry[] {
     return TOPIC_DEFS.map((d) => {
       const own = overrides[d.name];
-      const inherited = d.broker ? this.get(d.broker) : (d.fallback ?? 'delete');
-      return {
-        name: d.name,
-        value: own ?? inherited,
-        readOnly: false,
-        source: own !== undefined ? 'DYNAMIC_TOPIC_CONFIG' : 'DEFAULT_CONFIG',
-        isDefault: own === undefined,
-        type: d.type,
-        doc: d.doc,
-      };
+      const inherited: ConfigSynonym[] = d.broker ? this.synonyms(d.broker) : [{ name: d.name, value: d.fallback ?? 'delete', source: 'DEFAULT_CONFIG' }];
+      const synonyms: ConfigSynonym[] = own !== undefined ? [{ name: d.name, value: own, source: 'DYNAMIC_TOPIC_CONFIG' }, ...inherited] : inherited;
+      return configEntry(d, synonyms, own === undefined);
     });
   }
 

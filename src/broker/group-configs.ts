@@ -6,7 +6,7 @@
 // configured (RocketMQ groups are not registered anywhere before use).
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file.js';
-import { bool, intIn, type ConfigDef, type ConfigEntry } from './configs.js';
+import { bool, configEntry, intIn, type ConfigDef, type ConfigEntry, type ConfigSynonym } from './configs.js';
 import { BrokerError } from './errors.js';
 import { checkLadder, DEFAULT_LADDER, parseLadder } from './rocketmq/retry-ladder.js';
 
@@ -65,7 +65,8 @@ export class GroupConfigs {
     checkGroupName(group);
     return GROUP_DEFS.map((d) => {
       const own = this.values[group]?.[d.name];
-      return { name: d.name, value: own ?? d.default, readOnly: false, source: own !== undefined ? 'GROUP_CONFIG' : 'DEFAULT_CONFIG', isDefault: own === undefined, type: d.type, doc: d.doc };
+      const byDefault: ConfigSynonym = { name: d.name, value: d.default, source: 'DEFAULT_CONFIG' };
+      return configEntry(d, own !== undefined ? [{ name: d.name, value: own, source: 'GROUP_CONFIG' }, byDefault] : [byDefault], own === undefined);
     });
   }
 

@@ -83,6 +83,17 @@ export class TopicRegistry {
   }
 
   create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false): TopicInfo {
+    this.checkCreate(name, partitions);
+    for (let p = 0; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
+    const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
+    this.topics.set(name, t);
+    this.ids.set(t.id, t);
+    this.save();
+    return t;
+  }
+
+  /** Throws what `create` would, creating nothing (CreateTopics' validateOnly). */
+  checkCreate(name: string, partitions: number): void {
     if (this.topics.has(name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
     if (this.deleting.has(name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${name}" is being deleted`);
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > this.limits.maxPartitionsPerTopic) {
@@ -93,12 +104,6 @@ export class TopicRegistry {
     } catch (err) {
       throw new BrokerError('INVALID_TOPIC_EXCEPTION', (err as Error).message);
     }
-    for (let p = 0; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
-    const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
-    this.topics.set(name, t);
-    this.ids.set(t.id, t);
-    this.save();
-    return t;
   }
 
   async delete(name: string): Promise<void> {

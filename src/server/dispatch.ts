@@ -18,7 +18,8 @@ import {
   type DecodedRequest,
   type ResponseInput,
 } from '../protocol/kafka/index.js';
-import { alterConfigs, createTopics, deleteTopics, describeConfigs, initProducerId } from './handlers/admin.js';
+import { createTopics, deleteTopics, initProducerId } from './handlers/admin.js';
+import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/admin-configs.js';
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
 import { offsetCommit, offsetFetch } from './handlers/group-offsets.js';
@@ -95,8 +96,8 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.DescribeConfigs:
       return describeConfigs(ctx, req.body, v);
     case ApiKeys.AlterConfigs:
-      return alterConfigs(ctx, req.body, false);
+      return alterConfigs(ctx, req.body);
     case ApiKeys.IncrementalAlterConfigs:
-      return alterConfigs(ctx, req.body, true);
+      return incrementalAlterConfigs(ctx, req.body);
   }
 }

@@ -1,207 +1,115 @@
-// Admin APIs: topics (CreateTopics, DeleteTopics), configs (DescribeConfigs,
-// AlterConfigs, IncrementalAlterConfigs) and producer ids (InitProducerId).
-import type { ConfigEntry } from '../../broker/configs.js';
+// Admin APIs: topics (CreateTopics, DeleteTopics) and producer ids
+// (InitProducerId). The config APIs are in admin-configs.ts.
 import { BrokerError } from '../../broker/errors.js';
-import { errorCode } from '../../protocol/kafka/index.js';
+import { errorCode, ZERO_UUID, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { describedConfig } from './admin-configs.js';
 import type { HandlerContext } from './context.js';
 import { firstIndexes } from './duplicates.js';
-import { errorMessage } from './error-message.js';
+import { refusal } from './error-message.js';
 
-/** Kafka's ConfigResource.Type */
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
-export const RESOURCE_GROUP = 32;
+/** One broker: every partition has one replica. */
+const REPLICATION_FACTOR = 1;
 
-/** The error name and message of a refusal; anything else is a bug and is rethrown. */
-function refusal(err: unknown): { code: number; message: string | null } {
-  if (err instanceof BrokerError) return { code: errorCode(err.code), message: errorMessage(err.message) };
-  throw err;
-}
+type CreatableTopic = RequestBody<typeof ApiKeys.CreateTopics>['topics'][number];
 
-interface CreateTopicsRequest {
-  topics: { name: string; numPartitions: number; replicationFactor: number; configs: { name: string; value: string | null }[] }[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export function createTopics(ctx: HandlerContext, req: CreateTopicsRequest): object {
+export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreateTopics>): ResponseInput<typeof ApiKeys.CreateTopics> {
   const { broker } = ctx;
+  // Kafka refuses every entry of a name given twice, creating none: which one was meant is unknown.
+  const firstOf = firstIndexes(req.topics.map((t) => t.name));
+  const repeated = new Set(req.topics.filter((t, i) => firstOf.get(t.name) !== i).map((t) => t.name));
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => {
-      const partitions = t.numPartitions === -1 ? Number(broker.configs.get('num.partitions')) : t.numPartitions;
-      const base = { name: t.name };
       try {
-        // One broker: a replication factor above 1 cannot be met (-1 asks for the default, 1).
-        if (t.replicationFactor > 1) throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${t.replicationFactor} is larger than the 1 broker available`);
-        const configs = t.configs.filter((c) => c.value !== null) as { name: string; value: string }[];
-        if (req.validateOnly) {
-          if (broker.topics.get(t.name)) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic "${t.name}" already exists`);
-        } else {
-          broker.createTopic(t.name, partitions, Object.fromEntries(configs.map((c) => [c.name, c.value])));
-        }
-        return { ...base, errorCode: 0, errorMessage: null };
+        if (repeated.has(t.name)) throw new BrokerError('INVALID_REQUEST', `topic "${t.name}" is named more than once in the request`);
+        const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')));
+        const configs: Record<string, string> = {};
+        for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+        const created = broker.createTopic(t.name, partitions, configs, req.validateOnly);
+        return {
+          name: t.name,
+          // validateOnly creates nothing, so there is no id to give (Kafka makes one up that names nothing).
+          topicId: created?.id ?? ZERO_UUID,
+          errorCode: 0,
+          errorMessage: null,
+          numPartitions: partitions,
+          replicationFactor: REPLICATION_FACTOR,
+          configs: broker.configs.describeTopic(created?.configs ?? configs).map(describedConfig),
+        };
       } catch (err) {
-        const r = refusal(err);
-        return { ...base, errorCode: r.code, errorMessage: r.message };
+        return { name: t.name, topicId: ZERO_UUID, ...refusal(err), numPartitions: -1, replicationFactor: -1, configs: [] };
       }
     }),
   };
 }
 
-interface DeleteTopicsRequest {
-  topicNames: string[];
-  timeoutMs: number;
+/**
+ * The partition count asked for: NumPartitions (-1, the broker's default),
+ * or as many as the manual assignment places, each on this broker alone.
+ */
+function partitionCount(t: CreatableTopic, byDefault: number): number {
+  if (t.assignments.length === 0) {
+    if (t.replicationFactor === 0 || t.replicationFactor < -1) throw new BrokerError('INVALID_REPLICATION_FACTOR', 'replication factor must be larger than 0, or -1 for the default');
+    if (t.replicationFactor > REPLICATION_FACTOR) throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${t.replicationFactor} is larger than the 1 broker available`);
+    if (t.numPartitions === 0 || t.numPartitions < -1) throw new BrokerError('INVALID_PARTITIONS', 'number of partitions must be larger than 0, or -1 for the default');
+    return t.numPartitions === -1 ? byDefault : t.numPartitions;
+  }
+  if (t.numPartitions !== -1 || t.replicationFactor !== -1) throw new BrokerError('INVALID_REQUEST', 'give either a partition count and replication factor, or a manual assignment (with -1 for both), not both');
+  const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
+  if (indexes.some((p, i) => p !== i)) throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'the assigned partitions must be numbered 0, 1, 2, … each once');
+  for (const a of t.assignments) {
+    if (a.brokerIds.length !== REPLICATION_FACTOR || a.brokerIds[0] !== 0) {
+      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `partition ${a.partitionIndex} is assigned to brokers [${a.brokerIds.join(', ')}]: the only broker is 0, with one replica`);
+    }
+  }
+  return indexes.length;
 }
 
-export async function deleteTopics(ctx: HandlerContext, req: DeleteTopicsRequest): Promise<object> {
+export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DeleteTopics>): Promise<ResponseInput<typeof ApiKeys.DeleteTopics>> {
+  const { broker } = ctx;
+  // v0-5 name topics in TopicNames, v6 by name or by id in Topics; the other list is empty.
+  const wanted = [...req.topicNames.map((name) => ({ name: name as string | null, topicId: ZERO_UUID })), ...req.topics];
+  const keyOf = (w: { name: string | null; topicId: string }): string => (w.name !== null ? `name:${w.name}` : `id:${w.topicId}`);
+  const firstOf = firstIndexes(wanted.map(keyOf));
+  const repeated = new Set(wanted.filter((w, i) => firstOf.get(keyOf(w)) !== i).map(keyOf));
   const responses = [];
-  for (const name of req.topicNames) {
+  for (const w of wanted) {
+    let { name, topicId } = w;
     try {
-      await ctx.broker.deleteTopic(name);
-      responses.push({ name, errorCode: 0, errorMessage: null });
+      if (name !== null && topicId !== ZERO_UUID) throw new BrokerError('INVALID_REQUEST', 'give a topic name or a topic id, not both');
+      if (name === null && topicId === ZERO_UUID) throw new BrokerError('INVALID_REQUEST', 'give a topic name or a topic id');
+      if (repeated.has(keyOf(w))) throw new BrokerError('INVALID_REQUEST', `${name !== null ? `topic "${name}"` : `topic id ${topicId}`} is named more than once in the request`);
+      if (name === null) {
+        const t = broker.topics.byId(topicId);
+        if (!t) throw new BrokerError('UNKNOWN_TOPIC_ID', `no topic with id ${topicId}`);
+        name = t.name;
+      } else {
+        topicId = broker.topics.get(name)?.id ?? ZERO_UUID;
+      }
+      await broker.deleteTopic(name);
+      responses.push({ name, topicId, errorCode: 0, errorMessage: null });
     } catch (err) {
-      const r = refusal(err);
-      responses.push({ name, errorCode: r.code, errorMessage: r.message });
+      responses.push({ name, topicId, ...refusal(err) });
     }
   }
   return { throttleTimeMs: 0, responses };
 }
 
-interface InitProducerIdRequest {
-  transactionalId: string | null;
-  transactionTimeoutMs: number;
-}
-
-export function initProducerId(ctx: HandlerContext, req: InitProducerIdRequest): object {
-  if (req.transactionalId !== null) {
-    return { throttleTimeMs: 0, errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'), producerId: -1n, producerEpoch: -1 };
-  }
-  const r = ctx.broker.initProducerId(null);
-  return { throttleTimeMs: 0, errorCode: 0, producerId: r.producerId, producerEpoch: r.epoch };
-}
-
-interface DescribeConfigsRequest {
-  resources: { resourceType: number; resourceName: string; configurationKeys: string[] | null }[];
-}
-
-/** Kafka's DescribeConfigsResponse ConfigSource codes. */
-const SOURCE_CODES: Record<ConfigEntry['source'], number> = {
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-  GROUP_CONFIG: 8,
-};
-
-export function describeConfigs(ctx: HandlerContext, req: DescribeConfigsRequest, apiVersion: number): object {
-  const { broker } = ctx;
-  // A resource answers with every config it has (about twenty for the broker) from a few bytes of
-  // request: repeated, it would make a 1 MiB request cost gigabytes. No client needs a repeat.
-  const firstOf = firstIndexes(req.resources.map(resourceKey));
-  return {
-    throttleTimeMs: 0,
-    results: req.resources.map((res, i) => {
-      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
-      try {
-        if (firstOf.get(resourceKey(res)) !== i) throw new BrokerError('INVALID_REQUEST', 'duplicate resource: each is described once per request');
-        const entries = describeResource(ctx, res.resourceType, res.resourceName);
-        const wanted = res.configurationKeys === null ? entries : entries.filter((e) => res.configurationKeys!.includes(e.name));
-        return {
-          ...base,
-          errorCode: 0,
-          errorMessage: null,
-          configs: wanted.map((e) => ({
-            name: e.name,
-            value: e.value,
-            readOnly: e.readOnly,
-            // v0 has isDefault, v1+ says where the value comes from instead.
-            isDefault: apiVersion === 0 ? e.isDefault : false,
-            configSource: SOURCE_CODES[e.source],
-            isSensitive: false,
-            synonyms: [],
-          })),
-        };
-      } catch (err) {
-        const r = refusal(err);
-        return { ...base, errorCode: r.code, errorMessage: r.message, configs: [] };
-      }
-    }),
-  };
-
-  function describeResource(c: HandlerContext, type: number, name: string): ConfigEntry[] {
-    if (type === RESOURCE_BROKER) {
-      checkBrokerName(c, name);
-      return broker.configs.describe();
-    }
-    if (type === RESOURCE_TOPIC) {
-      const t = broker.topics.get(name);
-      if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
-      return broker.configs.describeTopic(t.configs);
-    }
-    if (type === RESOURCE_GROUP) return broker.groupConfigs.describe(name);
-    throw new BrokerError('INVALID_REQUEST', `resource type ${type} has no configs here (2 topic, 4 broker, 32 group)`);
-  }
-}
-
-function resourceKey(res: { resourceType: number; resourceName: string }): string {
-  return `${res.resourceType}\0${res.resourceName}`;
-}
-
-/** The broker resource is named by node id; "" means the cluster default, which is this broker too. */
-function checkBrokerName(ctx: HandlerContext, name: string): void {
-  if (name !== '' && name !== String(ctx.nodeId)) throw new BrokerError('INVALID_REQUEST', `no broker "${name}" (this is broker ${ctx.nodeId})`);
-}
-
-interface AlterConfigsRequest {
-  resources: { resourceType: number; resourceName: string; configs: { name: string; value: string | null; configOperation?: number }[] }[];
-  validateOnly: boolean;
-}
+type InitProducerIdResponse = ResponseInput<typeof ApiKeys.InitProducerId>;
 
 /**
- * AlterConfigs replaces a resource's whole dynamic config set (what is not
- * named reverts); IncrementalAlterConfigs sets (0) or deletes (1) named
- * configs. APPEND/SUBTRACT (2, 3) apply to list configs, which none of ours are.
+ * Idempotent producers only (a null TransactionalId): each call gets a new
+ * producer id at epoch 0, as from Kafka, whatever id and epoch (v3+) it sends:
+ * an idempotent producer bumps its epoch itself (KIP-360) and asks again
+ * only for a new id. Transactions are not served: a TransactionalId is
+ * refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients treat as
+ * fatal rather than retry.
  */
-export function alterConfigs(ctx: HandlerContext, req: AlterConfigsRequest, incremental: boolean): object {
-  const { broker } = ctx;
-  return {
-    throttleTimeMs: 0,
-    responses: req.resources.map((res) => {
-      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
-      try {
-        const changes = res.configs.map((c) => {
-          const op = incremental ? c.configOperation ?? 0 : 0;
-          if (op === 2 || op === 3) throw new BrokerError('INVALID_REQUEST', `${c.name} is not a list config: APPEND and SUBTRACT do not apply`);
-          if (op !== 0 && op !== 1) throw new BrokerError('INVALID_REQUEST', `unknown config operation ${op}`);
-          return { name: c.name, value: op === 1 ? null : c.value };
-        });
-        if (res.resourceType === RESOURCE_BROKER) {
-          checkBrokerName(ctx, res.resourceName);
-          const all = incremental ? changes : withReverts(changes, broker.configs.describe());
-          broker.configs.alter(all, req.validateOnly);
-        } else if (res.resourceType === RESOURCE_TOPIC) {
-          const t = broker.topics.get(res.resourceName);
-          const all = incremental || !t ? changes : withReverts(changes, broker.configs.describeTopic(t.configs));
-          broker.alterTopicConfigs(res.resourceName, all, req.validateOnly);
-        } else if (res.resourceType === RESOURCE_GROUP) {
-          const all = incremental ? changes : withReverts(changes, broker.groupConfigs.describe(res.resourceName));
-          broker.groupConfigs.alter(res.resourceName, all, req.validateOnly);
-        } else {
-          throw new BrokerError('INVALID_REQUEST', `resource type ${res.resourceType} has no configs here (2 topic, 4 broker, 32 group)`);
-        }
-        return { ...base, errorCode: 0, errorMessage: null };
-      } catch (err) {
-        const r = refusal(err);
-        return { ...base, errorCode: r.code, errorMessage: r.message };
-      }
-    }),
-  };
-}
-
-/** The non-incremental form: every dynamically set config not named is deleted. */
-function withReverts(changes: { name: string; value: string | null }[], current: readonly ConfigEntry[]): { name: string; value: string | null }[] {
-  const named = new Set(changes.map((c) => c.name));
-  const reverts = current.filter((e) => (e.source === 'DYNAMIC_BROKER_CONFIG' || e.source === 'DYNAMIC_TOPIC_CONFIG' || e.source === 'GROUP_CONFIG') && !named.has(e.name)).map((e) => ({ name: e.name, value: null }));
-  return [...changes, ...reverts];
+export function initProducerId(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.InitProducerId>): InitProducerIdResponse {
+  const refused = (name: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' | 'INVALID_REQUEST'): InitProducerIdResponse => ({ throttleTimeMs: 0, errorCode: errorCode(name), producerId: -1n, producerEpoch: -1 });
+  if (req.transactionalId !== null) return refused('TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+  // Kafka checks the pair before anything else: both given or neither.
+  if ((req.producerId === -1n) !== (req.producerEpoch === -1)) return refused('INVALID_REQUEST');
+  const r = ctx.broker.initProducerId(null);
+  return { throttleTimeMs: 0, errorCode: 0, producerId: r.producerId, producerEpoch: r.epoch };
 }

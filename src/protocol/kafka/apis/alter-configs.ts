@@ -1,14 +1,14 @@
 // AlterConfigs (api key 33), from Kafka's AlterConfigsRequest.json and
 // AlterConfigsResponse.json. Replaces a resource's whole configuration; v1
-// only changes throttling behaviour.
+// only changes throttling behaviour; v2 is the first flexible version.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const AlterConfigsRequest = {
   apiKey: 33,
   type: 'request',
   name: 'AlterConfigsRequest',
-  validVersions: '0-1',
-  flexibleVersions: 'none',
+  validVersions: '0-2',
+  flexibleVersions: '2+',
   fields: [
     {
       name: 'Resources',
@@ -36,8 +36,8 @@ export const AlterConfigsResponse = {
   apiKey: 33,
   type: 'response',
   name: 'AlterConfigsResponse',
-  validVersions: '0-1',
-  flexibleVersions: 'none',
+  validVersions: '0-2',
+  flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
     {

@@ -16,7 +16,7 @@ export const DeleteTopicsRequest = {
       type: '[]DeleteTopicState',
       versions: '6+',
       fields: [
-        { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+' },
+        { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+', default: null },
         { name: 'TopicId', type: 'uuid', versions: '6+' },
       ],
     },

@@ -1,15 +1,15 @@
 // DescribeConfigs (api key 32), from Kafka's DescribeConfigsRequest.json and
 // DescribeConfigsResponse.json. v1 adds synonyms and the config source
 // (replacing v0's IsDefault); v2 is the same as v1. v3 adds documentation
-// and types, v4 is the first flexible version; these declarations stop at
-// v2. Kafka's request spells IncludeSynoyms that way.
+// and types, v4 is the first flexible version. The request keeps the
+// spelling IncludeSynoyms of Kafka before 2.6 (callers use its key).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const DescribeConfigsRequest = {
   apiKey: 32,
   type: 'request',
   name: 'DescribeConfigsRequest',
-  validVersions: '0-2',
+  validVersions: '0-4',
   flexibleVersions: '4+',
   fields: [
     {
@@ -24,6 +24,7 @@ export const DescribeConfigsRequest = {
       ],
     },
     { name: 'IncludeSynoyms', type: 'bool', versions: '1+', default: false, ignorable: false },
+    { name: 'IncludeDocumentation', type: 'bool', versions: '3+', default: false, ignorable: false },
   ],
 } as const satisfies MessageSpec;
 
@@ -31,7 +32,7 @@ export const DescribeConfigsResponse = {
   apiKey: 32,
   type: 'response',
   name: 'DescribeConfigsResponse',
-  validVersions: '0-2',
+  validVersions: '0-4',
   flexibleVersions: '4+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
@@ -68,6 +69,9 @@ export const DescribeConfigsResponse = {
                 { name: 'Source', type: 'int8', versions: '1+' },
               ],
             },
+            // 1 BOOLEAN, 2 STRING, 3 INT, 4 SHORT, 5 LONG, 6 DOUBLE, 7 LIST, 8 CLASS, 9 PASSWORD; 0 unknown.
+            { name: 'ConfigType', type: 'int8', versions: '3+', default: 0, ignorable: true },
+            { name: 'Documentation', type: 'string', versions: '3+', nullableVersions: '0+', ignorable: true },
           ],
         },
       ],

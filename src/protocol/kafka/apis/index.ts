@@ -62,11 +62,11 @@ export const KAFKA_APIS = [
   serve(DescribeGroups, 0, 5),
   serve(ListGroups, 0, 5),
   serve(ApiVersions, 0, 4),
-  serve(CreateTopics, 0, 3),
-  serve(DeleteTopics, 0, 3),
-  serve(InitProducerId, 0, 1),
-  serve(DescribeConfigs, 0, 2),
-  serve(AlterConfigs, 0, 1),
+  serve(CreateTopics, 0, 7),
+  serve(DeleteTopics, 0, 6),
+  serve(InitProducerId, 0, 5),
+  serve(DescribeConfigs, 0, 4),
+  serve(AlterConfigs, 0, 2),
   serve(IncrementalAlterConfigs, 0, 1),
 ] as const;
 
