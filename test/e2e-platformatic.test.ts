@@ -31,13 +31,16 @@ const closeConsumer = (c: StringConsumer): Promise<void> => new Promise((resolve
 
 const base = (b: TestBroker, clientId: string) => ({ clientId, bootstrapBrokers: [b.bootstrap], retries: 8, retryDelay: 100 });
 
-/** A group member that records what it sees; committed every 100 ms. */
-async function member(b: TestBroker, groupId: string, topic: string, seen: Seen[]): Promise<StringConsumer> {
+/** A group member that records what it sees and commits each message once it has (the waits check again after each commit). */
+async function member(b: TestBroker, groupId: string, topic: string, seen: Seen[], failures: unknown[]): Promise<StringConsumer> {
   const consumer: StringConsumer = new Consumer({ ...base(b, `member-${seen.length}`), groupId, deserializers: stringDeserializers, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 300, maxWaitTime: 100 });
-  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: 100 });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false });
   stream.on('data', (m) => {
     seen.push({ partition: m.partition, offset: m.offset, value: m.value });
-    progress.made();
+    (m.commit() as Promise<void>).then(
+      () => progress.made(),
+      (err: Error) => failures.push(err),
+    );
   });
   return consumer;
 }
@@ -82,7 +85,8 @@ describe('@platformatic/kafka (flexible versions only)', () => {
     await produce(broker, 'orders', 0, 300);
 
     const seen: Seen[] = [];
-    for (let i = 0; i < 2; i++) consumers.push(await member(broker, 'g', 'orders', seen));
+    const failures: unknown[] = [];
+    for (let i = 0; i < 2; i++) consumers.push(await member(broker, 'g', 'orders', seen, failures));
     await progress.until('300 messages, committed to the end', () => new Set(seen.map((s) => s.value)).size >= 300 && committedToEnd(broker!, 'g', 'orders', 3));
     for (const c of consumers.splice(0)) await closeConsumer(c);
     expect(new Set(seen.map((s) => s.value)).size).toBe(300);
@@ -90,11 +94,12 @@ describe('@platformatic/kafka (flexible versions only)', () => {
     broker = await broker.restart();
     await produce(broker, 'orders', 300, 350);
     const after: Seen[] = [];
-    consumers.push(await member(broker, 'g', 'orders', after));
+    consumers.push(await member(broker, 'g', 'orders', after, failures));
     // Once its commits reach the end it has delivered all it will of those
     // offsets: a resume from too early would have shown as old values first.
     await progress.until('the 50 new messages, committed', () => after.length >= 50 && committedToEnd(broker!, 'g', 'orders', 3));
     expect(after.map((s) => s.value).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `v${300 + i}`).sort());
+    expect(failures).toEqual([]);
     const all = [...seen, ...after];
     for (let p = 0; p < 3; p++) {
       const offsets = [...new Set(all.filter((s) => s.partition === p).map((s) => Number(s.offset)))].sort((x, y) => x - y);

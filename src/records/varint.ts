@@ -68,7 +68,11 @@ function assertInt32(value: number): void {
 /** Bytes the varint encoding of `value` (an int32) takes, 1 to 5. */
 export function sizeOfVarInt(value: number): number {
   assertInt32(value);
-  const u = zigZagEncode32(value);
+  return sizeOfUnsignedVarInt(zigZagEncode32(value));
+}
+
+/** Bytes the unsigned varint encoding of `u` (0 to 2^32 - 1) takes, 1 to 5: Kafka's compact lengths are these. */
+export function sizeOfUnsignedVarInt(u: number): number {
   if (u < 0x80) return 1;
   if (u < 0x4000) return 2;
   if (u < 0x20_0000) return 3;

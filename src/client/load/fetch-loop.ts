@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { bytesOf, decodeResponse, encodeRequest, encodeResponse } from '../../protocol/kafka/index.js';
+import { sizeOfUnsignedVarInt } from '../../records/varint.js';
 import { ResponseFrames } from '../response-frames.js';
 
 export interface FetchLoopResult {
@@ -81,7 +82,7 @@ function recordBytesOf(extra: number, flexible: boolean): number {
   if (!flexible) return extra;
   for (let lengthBytes = 1; lengthBytes <= 5; lengthBytes++) {
     const n = extra - (lengthBytes - 1);
-    if (n + 1 < 2 ** (7 * lengthBytes)) return n;
+    if (sizeOfUnsignedVarInt(n + 1) === lengthBytes) return n;
   }
   return extra;
 }

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { bytesOf, decodeResponse, encodeRequest } from '../../protocol/kafka/index.js';
+import { sizeOfUnsignedVarInt } from '../../records/varint.js';
 import { KafkaConnection } from '../connection.js';
 import { ResponseFrames } from '../response-frames.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
@@ -77,6 +78,8 @@ export interface ProducerLoadResult {
 interface Slot {
   frame: Buffer;
   batch: StampedBatch;
+  /** Where the request's partition index sits (written per send when spreading over partitions). */
+  partitionAt: number;
 }
 
 export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadResult> {
@@ -107,7 +110,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
     const now = nowMicros();
     const due = interval > 0 ? Math.min(startMicros + sent * interval, now) : now;
     slot.frame.writeInt32BE(sent + 1, 8); // correlation id
-    slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.frame.length - slot.batch.bytes.length - 8);
+    slot.frame.writeInt32BE(o.partitions[sent % o.partitions.length]!, slot.partitionAt);
     // Request k goes to partition k mod P, so it is that partition's floor(k / P)-th batch.
     const baseSequence = o.idempotent ? Math.floor(sent / o.partitions.length) * o.recordsPerBatch : undefined;
     slot.batch.stamp(sequence, due, Math.round(startWall + (due - startMicros) / 1000), baseSequence);
@@ -218,14 +221,20 @@ function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
     );
     // The partition's records end the request, followed in flexible
     // versions (9+) by three empty tagged-field sections: the partition's,
-    // the topic's and the request's.
+    // the topic's and the request's. Before the records: the partition
+    // index, then their length (an int32, or in flexible versions an
+    // unsigned varint of length + 1).
     const frame = Buffer.allocUnsafe(4 + body.length);
     frame.writeInt32BE(body.length, 0);
     body.copy(frame, 4);
-    const at = frame.length - batch.bytes.length - (version >= 9 ? 3 : 0);
-    if (!frame.subarray(at, at + batch.bytes.length).equals(batch.bytes)) throw new Error(`Produce v${version}: the records are not where the load tool writes its stamps`);
+    const flexible = version >= 9;
+    const at = frame.length - batch.bytes.length - (flexible ? 3 : 0);
+    const partitionAt = at - (flexible ? sizeOfUnsignedVarInt(batch.bytes.length + 1) : 4) - 4;
+    if (!frame.subarray(at, at + batch.bytes.length).equals(batch.bytes) || frame.readInt32BE(partitionAt) !== o.partitions[0]) {
+      throw new Error(`Produce v${version}: the records are not where the load tool writes its stamps`);
+    }
     batch.moveInto(frame, at);
-    return { frame, batch };
+    return { frame, batch, partitionAt };
   });
 }
 
