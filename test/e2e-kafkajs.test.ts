@@ -4,7 +4,7 @@
 // seen twice; and transfer.strategy swapped live under a reading consumer.
 import { Kafka, logLevel, ConfigResourceTypes, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { committedToEnd, startTestBroker, type TestBroker } from './helpers/broker.js';
 import { Progress } from './helpers/until.js';
 
 const kafkaFor = (b: TestBroker, clientId: string): Kafka =>
@@ -13,13 +13,6 @@ const kafkaFor = (b: TestBroker, clientId: string): Kafka =>
 /** Every member's progress (a record seen, an assignment, a commit): what the waits check again on. */
 const progress = new Progress();
 
-/** Whether the group's committed offsets have reached the end of every partition of the topic. */
-function committedToEnd(b: TestBroker, groupId: string, topic: string, partitions: number): boolean {
-  for (let p = 0; p < partitions; p++) {
-    if (b.broker.coordinator.committed(groupId, topic, p).offset !== b.broker.engine.highWatermark({ topic, partition: p })) return false;
-  }
-  return true;
-}
 
 interface Seen {
   member: string;

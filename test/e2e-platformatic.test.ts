@@ -6,7 +6,7 @@
 // resumes exactly where the group left off; both engines.
 import { Admin, Consumer, MessagesStreamFallbackModes, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { committedToEnd, startTestBroker, type TestBroker } from './helpers/broker.js';
 import { Progress } from './helpers/until.js';
 
 const progress = new Progress();
@@ -19,12 +19,6 @@ interface Seen {
   value: string;
 }
 
-function committedToEnd(b: TestBroker, groupId: string, topic: string, partitions: number): boolean {
-  for (let p = 0; p < partitions; p++) {
-    if (b.broker.coordinator.committed(groupId, topic, p).offset !== b.broker.engine.highWatermark({ topic, partition: p })) return false;
-  }
-  return true;
-}
 
 /** Closes a consumer and its streams (`force`: close(true) is typed as the callback overload, so the callback is passed). */
 const closeConsumer = (c: StringConsumer): Promise<void> => new Promise((resolve, reject) => c.close(true, (err) => (err ? reject(err) : resolve())));

@@ -52,3 +52,11 @@ async function start(configs: Record<string, string>, dir: string, port: number,
   };
   return b;
 }
+
+/** Whether a group's committed offsets have reached the end of every partition of a topic. */
+export function committedToEnd(b: TestBroker, groupId: string, topic: string, partitions: number): boolean {
+  for (let p = 0; p < partitions; p++) {
+    if (b.broker.coordinator.committed(groupId, topic, p).offset !== b.broker.engine.highWatermark({ topic, partition: p })) return false;
+  }
+  return true;
+}
