@@ -13,7 +13,6 @@ const kafkaFor = (b: TestBroker, clientId: string): Kafka =>
 /** Every member's progress (a record seen, an assignment, a commit): what the waits check again on. */
 const progress = new Progress();
 
-
 interface Seen {
   member: string;
   partition: number;

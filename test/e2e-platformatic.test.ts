@@ -19,7 +19,6 @@ interface Seen {
   value: string;
 }
 
-
 /** Closes a consumer and its streams (`force`: close(true) is typed as the callback overload, so the callback is passed). */
 const closeConsumer = (c: StringConsumer): Promise<void> => new Promise((resolve, reject) => c.close(true, (err) => (err ? reject(err) : resolve())));
 
