@@ -357,6 +357,10 @@ describe('every advertised API version against a running broker', () => {
         expect(t.configs.find((c: { name: string }) => c.name === 'retention.ms')).toEqual({ name: 'retention.ms', value: '60000', readOnly: false, configSource: 1, isSensitive: false });
       }
       expect(t.topicId).toBe(v >= 7 ? made.id : ZERO_UUID); // the default where the version lacks it
+      // A null config value has no meaning for a new topic: INVALID_CONFIG, and nothing created.
+      const nullValue = await call(19, v, { topics: [{ ...topic(`null-config${v}`, 1), configs: [{ name: 'retention.ms', value: null }] }], timeoutMs: 5000, validateOnly: false });
+      expect(nullValue.topics[0].errorCode).toBe(40);
+      expect(broker.broker.topics.get(`null-config${v}`)).toBeUndefined();
       const again = await call(19, v, { topics: [topic(`created${v}`, 3)], timeoutMs: 5000, validateOnly: false });
       expect(again.topics[0].errorCode).toBe(36); // TOPIC_ALREADY_EXISTS
       if (v >= 1) expect(again.topics[0].errorMessage).toMatch(/already exists/);

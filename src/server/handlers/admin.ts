@@ -22,9 +22,13 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
     topics: req.topics.map((t) => {
       try {
         if (repeated.has(t.name)) throw new BrokerError('INVALID_REQUEST', `topic "${t.name}" is named more than once in the request`);
-        const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')));
+        const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')), ctx.nodeId);
         const configs: Record<string, string> = {};
-        for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+        for (const c of t.configs) {
+          // As Kafka: a null value cannot mean "the default" here, since a new topic has no value to keep.
+          if (c.value === null) throw new BrokerError('INVALID_CONFIG', `null value not supported for topic configs: ${c.name}`);
+          configs[c.name] = c.value;
+        }
         const created = broker.createTopic(t.name, partitions, configs, req.validateOnly);
         return {
           name: t.name,
@@ -47,7 +51,7 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
  * The partition count asked for: NumPartitions (-1, the broker's default),
  * or as many as the manual assignment places, each on this broker alone.
  */
-function partitionCount(t: CreatableTopic, byDefault: number): number {
+function partitionCount(t: CreatableTopic, byDefault: number, nodeId: number): number {
   if (t.assignments.length === 0) {
     if (t.replicationFactor === 0 || t.replicationFactor < -1) throw new BrokerError('INVALID_REPLICATION_FACTOR', 'replication factor must be larger than 0, or -1 for the default');
     if (t.replicationFactor > REPLICATION_FACTOR) throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${t.replicationFactor} is larger than the 1 broker available`);
@@ -58,8 +62,8 @@ function partitionCount(t: CreatableTopic, byDefault: number): number {
   const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
   if (indexes.some((p, i) => p !== i)) throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'the assigned partitions must be numbered 0, 1, 2, … each once');
   for (const a of t.assignments) {
-    if (a.brokerIds.length !== REPLICATION_FACTOR || a.brokerIds[0] !== 0) {
-      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `partition ${a.partitionIndex} is assigned to brokers [${a.brokerIds.join(', ')}]: the only broker is 0, with one replica`);
+    if (a.brokerIds.length !== REPLICATION_FACTOR || a.brokerIds[0] !== nodeId) {
+      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `partition ${a.partitionIndex} is assigned to brokers [${a.brokerIds.join(', ')}]: the only broker is ${nodeId}, with one replica`);
     }
   }
   return indexes.length;
