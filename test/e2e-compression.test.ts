@@ -209,3 +209,32 @@ describe.each(['segmented', 'commitlog'] as const)('compressed batches from real
     expect(got.map((m) => m.body.toString()).sort()).toEqual([...values].sort());
   });
 });
+
+describe.each(['segmented', 'commitlog'] as const)('RocketMQ tag filters over compressed Kafka batches (%s)', (engine) => {
+  let broker: TestBroker | undefined;
+  let rmq: SimpleConsumer | undefined;
+  afterEach(async () => {
+    await rmq?.shutdown().catch(() => undefined);
+    await broker?.destroy();
+    broker = rmq = undefined;
+  });
+
+  it('a SimpleConsumer filtering by tag gets exactly the tagged records of a gzip batch from kafkajs', async () => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    broker.broker.createTopic('tagged', 1);
+    const producer = new Kafka({ clientId: 'compressing', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: 'tagged',
+        compression: CompressionTypes.GZIP,
+        messages: Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: `m${i}`, headers: { 'rmq.tag': i % 2 === 0 ? 'even' : 'odd' } })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    rmq = await startSimpleConsumer(broker.rocketmqEndpoint!, 'evens', { tagged: 'even' });
+    const got = await receiveUntil(rmq, (all) => all.length >= 50);
+    expect(got.map((m) => [m.body.toString(), m.tag])).toEqual(Array.from({ length: 50 }, (_, i) => [`m${i * 2}`, 'even']));
+  });
+});
