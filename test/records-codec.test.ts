@@ -191,14 +191,18 @@ describe('batch codec', () => {
     expect(decodeBatch(both, 0).records[0]!.value!.toString()).toBe('first');
   });
 
-  it('names the codec of a compressed batch instead of decoding it', () => {
+  it('refuses a codec id no Kafka knows, and names the codec whose block does not decompress', () => {
     const buf = encodeBatch({ baseTimestamp: 1n, records: [{ key: null, value: Buffer.from('x') }] });
-    buf.writeInt16BE(4, ATTRIBUTES_AT); // zstd
+    buf.writeInt16BE(5, ATTRIBUTES_AT);
     writeBatchCrc(buf, 0);
     const e = catchError(() => decodeBatch(buf));
     expect(e.code).toBe('UNSUPPORTED_COMPRESSION');
     expect(e.kafkaErrorCode).toBe(76);
-    expect(e.message).toContain('compressed with zstd');
+    buf.writeInt16BE(4, ATTRIBUTES_AT); // zstd, over uncompressed records
+    writeBatchCrc(buf, 0);
+    const z = catchError(() => decodeBatch(buf));
+    expect(z.code).toBe('CORRUPT_MESSAGE');
+    expect(z.message).toContain('zstd block does not decompress');
   });
 
   it('checks the CRC unless told the bytes were validated already', () => {

@@ -47,7 +47,7 @@ describe('firstRecordAtOrAfter', () => {
     expect(firstRecordAtOrAfter(b, 0, 10_321)).toEqual({ offset: 5321, timestamp: 10_321 });
   });
 
-  it('answers the batch itself where it cannot read the records: other codecs, records that do not parse', () => {
+  it('answers the batch itself where it cannot read the records: a block that does not decompress, records that do not parse', () => {
     expect(firstRecordAtOrAfter(claimingCodec(many, 4), 0, 10_500)).toEqual({ offset: 5000, timestamp: 10_999 });
     expect(firstRecordAtOrAfter(claimingCodec(many, 4), 0, 11_000)).toBeNull();
     const garbled = Buffer.from(many);

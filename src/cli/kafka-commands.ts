@@ -6,6 +6,7 @@ import { Admin } from '../client/admin.js';
 import { consoleConsume, consoleProduce } from '../client/console.js';
 import { decodeAssignment } from '../client/consumer-protocol.js';
 import { table } from '../lab/stats.js';
+import { canCompress, COMPRESSION_CODECS, type CompressionCodec } from '../records/index.js';
 
 const BOOTSTRAP = '127.0.0.1:9092';
 
@@ -119,9 +120,13 @@ export function addKafkaCommands(program: Command): void {
     .option('--key-separator <sep>', 'split each line into key and value at the first <sep>')
     .option('--acks <n>', '0, 1 or -1', '-1')
     .option('--batch-size <n>', 'records per batch', '500')
+    .option('--compression <codec>', 'none, gzip, snappy, lz4 or zstd (zstd needs Node 22.15+)', 'none')
     .action(
-      run(async (o: { bootstrapServer: string; topic: string; keySeparator?: string; acks: string; batchSize: string }) => {
-        const n = await consoleProduce(process.stdin, { bootstrap: o.bootstrapServer, topic: o.topic, keySeparator: o.keySeparator, acks: Number(o.acks), batchSize: Number(o.batchSize) });
+      run(async (o: { bootstrapServer: string; topic: string; keySeparator?: string; acks: string; batchSize: string; compression: string }) => {
+        if (!(COMPRESSION_CODECS as readonly string[]).includes(o.compression)) throw new Error(`--compression ${o.compression}: expected one of ${COMPRESSION_CODECS.join(', ')}`);
+        const compression = o.compression as CompressionCodec;
+        if (!canCompress(compression)) throw new Error(`--compression zstd needs Node 22.15 or later (this is ${process.version})`);
+        const n = await consoleProduce(process.stdin, { bootstrap: o.bootstrapServer, topic: o.topic, keySeparator: o.keySeparator, acks: Number(o.acks), batchSize: Number(o.batchSize), compression });
         console.error(`Produced ${n} records to ${o.topic}.`);
       }),
     );

@@ -1,7 +1,7 @@
 // The console producer and consumer behind `mqlab produce` and
 // `mqlab consume`: lines in, records out, and back.
 import { createInterface } from 'node:readline';
-import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
+import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, type CompressionCodec } from '../records/index.js';
 import { errorName } from '../protocol/kafka/index.js';
 import { Admin, check } from './admin.js';
 import { GroupMember } from './group-member.js';
@@ -15,6 +15,8 @@ export interface ProduceOptions {
   acks: number;
   /** Records per batch (a batch also closes at the end of input). */
   batchSize: number;
+  /** Each batch's records compressed with this codec (default none). */
+  compression?: CompressionCodec;
 }
 
 /** Produces each line of `input`; returns the count. */
@@ -30,7 +32,7 @@ export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOpt
       const records = pending.get(p);
       if (!records?.length) return;
       pending.delete(p);
-      const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: records.map((r) => ({ key: r.key, value: r.value })) });
+      const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: records.map((r) => ({ key: r.key, value: r.value })), compression: o.compression });
       const body = { transactionalId: null, acks: o.acks, timeoutMs: 30_000, topicData: [{ name: o.topic, partitionData: [{ index: p, records: batch }] }] };
       if (o.acks === 0) {
         void admin.conn.send(0, 7, body, false);

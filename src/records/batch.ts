@@ -1,8 +1,9 @@
-// Whole uncompressed batches: build one (what a producer does; the broker
-// needs it for control batches, tests and the load generator), or read one
-// back record by record (features that look inside records, tests). The
-// broker's plain produce and fetch paths use neither: they move batches as
-// bytes, and never decompress.
+// Whole batches: build one (what a producer does; the broker needs it for
+// control batches, tests and the load generator), or read one back record
+// by record (features that look inside records: the console consumer, the
+// HTTP API, RocketMQ receives, tests), decompressing a compressed one
+// (compression.ts). The broker's plain produce and fetch paths use
+// neither: they move batches as bytes, and never decompress.
 import {
   BATCH_HEADER_BYTES,
   LOG_OVERHEAD_BYTES,
@@ -20,8 +21,10 @@ import {
   writeBatchCrc,
   writeBatchHeader,
   type BatchHeader,
+  type CompressionCodec,
   type TimestampType,
 } from './batch-header.js';
+import { compress, decompress } from './compression.js';
 import { RecordBatchError } from './errors.js';
 import { decodeRecords, recordBodyBytes, writeRecord, type KafkaRecord, type RecordHeader } from './record.js';
 import { sizeOfVarInt } from './varint.js';
@@ -52,6 +55,8 @@ export interface EncodeBatchInput {
   /** The last record's offsetDelta when absent (0 for no records). */
   lastOffsetDelta?: number;
   records: readonly RecordInput[];
+  /** The records section compressed with this codec (default none); zstd needs Node 22.15+. */
+  compression?: CompressionCodec;
 }
 
 export interface DecodedBatch {
@@ -62,10 +67,24 @@ export interface DecodedBatch {
 export interface DecodeBatchOptions {
   /** Check the CRC first (default true); skip it only for bytes validated already. */
   verifyCrc?: boolean;
+  /** The most bytes a compressed batch's records may expand to (default MAX_DECOMPRESSED_BYTES). */
+  maxDecompressedBytes?: number;
 }
 
-/** A complete, CRC-correct, uncompressed v2 batch. */
+/** A complete, CRC-correct v2 batch (uncompressed unless `compression` says). */
 export function encodeBatch(input: EncodeBatchInput): Buffer {
+  const codec = input.compression ?? 'none';
+  if (codec !== 'none') {
+    const plain = encodeBatch({ ...input, compression: 'none' });
+    const block = compress(codec, plain.subarray(RECORDS_AT));
+    const buf = Buffer.alloc(RECORDS_AT + block.length);
+    plain.copy(buf, 0, 0, RECORDS_AT);
+    block.copy(buf, RECORDS_AT);
+    const header = readBatchHeader(plain, 0);
+    writeBatchHeader(buf, 0, { ...header, batchLength: buf.length - LOG_OVERHEAD_BYTES, attributes: header.attributes | makeAttributes({ compression: codec }) });
+    writeBatchCrc(buf, 0);
+    return buf;
+  }
   const records = toRecords(input);
   const bodies = records.map(recordBodyBytes);
   let size = BATCH_HEADER_BYTES;
@@ -113,10 +132,13 @@ export function encodeBatch(input: EncodeBatchInput): Buffer {
 }
 
 /**
- * Reads the uncompressed batch at `at` with all its records. Throws
- * RecordBatchError: CORRUPT_MESSAGE for missing bytes or a bad CRC,
- * UNSUPPORTED_MAGIC, UNSUPPORTED_COMPRESSION for a compressed batch (naming
- * the codec), INVALID_RECORD for records that break the format.
+ * Reads the batch at `at` with all its records, decompressing a compressed
+ * one (the records' keys and values are then views of the decompressed
+ * bytes). Throws RecordBatchError: CORRUPT_MESSAGE for missing bytes, a bad
+ * CRC or a block that does not decompress, BATCH_TOO_LARGE for one that
+ * would decompress beyond maxDecompressedBytes, UNSUPPORTED_MAGIC,
+ * UNSUPPORTED_COMPRESSION for an unknown codec id, INVALID_RECORD for
+ * records that break the format.
  */
 export function decodeBatch(buf: Buffer, at = 0, options: DecodeBatchOptions = {}): DecodedBatch {
   const header = readBatchHeader(buf, at);
@@ -132,16 +154,16 @@ export function decodeBatch(buf: Buffer, at = 0, options: DecodeBatchOptions = {
     throw new RecordBatchError('CORRUPT_MESSAGE', `${where} fails its CRC`, at);
   }
   const codec = compressionOf(header.attributes);
-  if (codec !== 'none') {
-    throw new RecordBatchError(
-      'UNSUPPORTED_COMPRESSION',
-      `${where} is compressed with ${codec}; only uncompressed batches can be decoded`,
-      at,
-    );
+  if (codec === 'unknown') {
+    throw new RecordBatchError('UNSUPPORTED_COMPRESSION', `${where} has compression codec ${header.attributes & 7}, which no Kafka knows`, at);
   }
   let records: KafkaRecord[];
   try {
-    records = decodeRecords(buf, at + RECORDS_AT, at + size, header.recordCount);
+    if (codec === 'none') records = decodeRecords(buf, at + RECORDS_AT, at + size, header.recordCount);
+    else {
+      const plain = decompress(codec, buf.subarray(at + RECORDS_AT, at + size), options.maxDecompressedBytes);
+      records = decodeRecords(plain, 0, plain.length, header.recordCount);
+    }
   } catch (e) {
     if (e instanceof RecordBatchError) throw new RecordBatchError(e.code, `${where}: ${e.message}`, at);
     throw e;

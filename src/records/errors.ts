@@ -21,7 +21,9 @@ export type RecordBatchErrorCode =
   // Intact bytes (the CRC matched) whose content breaks the format's rules:
   // counts, offset deltas, varints, record lengths.
   | 'INVALID_RECORD'
-  // A compressed batch reached code that only reads uncompressed records.
+  // A codec id no Kafka knows (5-7) where records must be read. A known
+  // codec's block that does not decompress is CORRUPT_MESSAGE; one that
+  // would expand beyond the reader's limit is BATCH_TOO_LARGE.
   | 'UNSUPPORTED_COMPRESSION';
 
 const KAFKA_ERROR_CODES: { readonly [C in RecordBatchErrorCode]: number } = {

@@ -97,4 +97,5 @@ export {
   type EncodeBatchInput,
   type RecordInput,
 } from './batch.js';
+export { MAX_DECOMPRESSED_BYTES, canCompress, compress, decompress } from './compression.js';
 export { MAX_INFLATED_BYTES, firstRecordAtOrAfter, type RecordAtTime } from './time-search.js';

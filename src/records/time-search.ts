@@ -10,12 +10,13 @@
 // batch, so the answer is the first in offset order, not the smallest.
 //
 // Only the three varints at the front of each record are read; keys, values
-// and headers are skipped by the record's length. gzip batches are inflated
-// with node:zlib. Node has no snappy, lz4 or zstd, and a batch whose records
-// do not parse cannot be looked into either: for those the answer is the
-// batch itself (its base offset and maxTimestamp), which is what a lookup
-// blind to records answers, and never later than the right record.
-import { gunzipSync } from 'node:zlib';
+// and headers are skipped by the record's length. Compressed batches (gzip,
+// snappy, lz4, zstd) are decompressed first (compression.ts), bounded by
+// MAX_INFLATED_BYTES. A batch that does not decompress, or whose records do
+// not parse, cannot be looked into: for those the answer is the batch itself
+// (its base offset and maxTimestamp), which is what a lookup blind to
+// records answers, and never later than the right record.
+import { MAX_DECOMPRESSED_BYTES, decompress } from './compression.js';
 import {
   ATTRIBUTES_AT,
   BASE_OFFSET_AT,
@@ -37,12 +38,11 @@ export interface RecordAtTime {
   timestamp: number;
 }
 
-const GZIP = 1;
 /**
- * Most bytes a gzip batch may inflate to here. A batch is at most
+ * Most bytes a compressed batch may expand to here. A batch is at most
  * message.max.bytes compressed; this bounds what a hostile one costs.
  */
-export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+export const MAX_INFLATED_BYTES = MAX_DECOMPRESSED_BYTES;
 
 /**
  * The first record, in offset order, of the whole batch at `at` whose
@@ -61,13 +61,13 @@ export function firstRecordAtOrAfter(buf: Buffer, at: number, timestampMs: numbe
   let bytes: Buffer = buf;
   let pos = at + RECORDS_AT;
   let end = at + size;
-  if (codec === GZIP) {
-    const inflated = inflate(buf.subarray(pos, end));
+  if (codec !== 0) {
+    const inflated = inflate(codec, buf.subarray(pos, end));
     if (inflated === null) return whole;
     bytes = inflated;
     pos = 0;
     end = inflated.length;
-  } else if (codec !== 0) return whole;
+  }
   const logAppendTime = (attributes & TIMESTAMP_TYPE_BIT) !== 0;
   const baseTimestamp = readInt64(buf, at + BASE_TIMESTAMP_AT);
   for (let i = 0; i < count; i++) {
@@ -127,9 +127,9 @@ function varlong(b: Uint8Array, pos: number, end: number): number {
   return NaN;
 }
 
-function inflate(bytes: Buffer): Buffer | null {
+function inflate(codec: number, bytes: Buffer): Buffer | null {
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
+    return decompress(codec, bytes, MAX_INFLATED_BYTES);
   } catch {
     return null;
   }

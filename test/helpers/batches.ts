@@ -66,3 +66,38 @@ export function claimingCodec(batch: Buffer, codec: number): Buffer {
   writeBatchCrc(out, 0);
   return out;
 }
+
+/**
+ * A zstd frame holding `plain` in raw (stored) blocks, and a zstd bomb: RLE
+ * blocks of 128 KiB each from 4 bytes. Node 20 cannot compress zstd; these
+ * are valid frames any decoder must read (kcat's make real compressed ones).
+ */
+export function zstdStored(plain: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58])]; // magic, no FCS, window 2 MiB
+  const BLOCK = 128 * 1024;
+  for (let at = 0; at === 0 || at < plain.length; at += BLOCK) {
+    const chunk = plain.subarray(at, at + BLOCK);
+    const last = at + BLOCK >= plain.length ? 1 : 0;
+    const h = (chunk.length << 3) | last; // type 0: raw
+    parts.push(Buffer.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]), chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+export function zstdBomb(blocks: number): Buffer {
+  const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58])];
+  for (let i = 0; i < blocks; i++) {
+    const h = ((128 * 1024) << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0); // type 1: RLE
+    parts.push(Buffer.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff, 0x61]));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The batch with its records section replaced by `block`, its attributes claiming `codec`. */
+export function withBlock(batch: Buffer, codec: number, block: Buffer): Buffer {
+  const out = Buffer.concat([batch.subarray(0, RECORDS_AT), block]);
+  out.writeInt32BE(out.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES_AT) & ~COMPRESSION_CODEC_MASK) | codec, ATTRIBUTES_AT);
+  writeBatchCrc(out, 0);
+  return out;
+}

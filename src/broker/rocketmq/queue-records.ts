@@ -1,8 +1,8 @@
 // A queue's records as RocketMQ consumers read them: whole batches from the
-// one holding an offset, decoded (control batches skipped); a compressed
-// batch (from a Kafka producer) or one that does not decode is refused with
-// a status, not served.
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, compressionOf, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
+// one holding an offset, decoded (control batches skipped; a compressed
+// batch from a Kafka producer decompressed, bounded as decodeBatch bounds
+// it); one that does not decode is refused with a status, not served.
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import { PopError } from './pop-error.js';
@@ -36,8 +36,6 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
     if (at + size > bytes.length) break;
     const last = h.baseOffset + BigInt(h.lastOffsetDelta);
     if (!isControl(h.attributes) && last >= offset) {
-      const codec = compressionOf(h.attributes);
-      if (codec !== 'none') throw new PopError('UNSUPPORTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: a ${codec}-compressed batch (from a Kafka producer); RocketMQ consumers read uncompressed batches only so far`);
       let decoded;
       try {
         decoded = decodeBatch(bytes, at);

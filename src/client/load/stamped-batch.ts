@@ -6,7 +6,7 @@
 // consumer share a process clock). Stamping writes those bytes in place and
 // recomputes the CRC-32C (about 1 µs for 16 KiB): no re-encoding per send.
 import { performance } from 'node:perf_hooks';
-import { BASE_SEQUENCE_AT, BASE_TIMESTAMP_AT, encodeBatch, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT, PRODUCER_ID_AT, readVarInt, writeBatchCrc, type Cursor } from '../../records/index.js';
+import { BASE_SEQUENCE_AT, BASE_TIMESTAMP_AT, decompress, encodeBatch, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT, PRODUCER_ID_AT, readVarInt, writeBatchCrc, type Cursor } from '../../records/index.js';
 
 export const KEY_BYTES = 16;
 export const STAMP_BYTES = 8;
@@ -100,7 +100,8 @@ export interface StampedRecord {
 /**
  * Calls `each` for every stamped record of the whole batches in `buf` (a
  * fetch's records) whose offset is >= `from`; returns the offset after the
- * last whole batch (or `from` if there was none).
+ * last whole batch (or `from` if there was none). A compressed batch (from
+ * another producer: ours sends uncompressed) is decompressed first.
  */
 export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecord, offset: bigint) => void): bigint {
   let at = 0;
@@ -110,7 +111,9 @@ export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecor
     if (at + size > buf.length) break;
     const base = buf.readBigInt64BE(at);
     const count = buf.readInt32BE(at + 57);
-    const cur: Cursor = { buf, pos: at + 61, end: at + size };
+    const codec = buf.readInt16BE(at + 21) & 7;
+    const cur: Cursor = codec === 0 ? { buf, pos: at + 61, end: at + size } : inflated(codec, buf.subarray(at + 61, at + size));
+    const b = cur.buf as Buffer;
     for (let i = 0; i < count; i++) {
       const length = readVarInt(cur);
       const end = cur.pos + length;
@@ -120,11 +123,11 @@ export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecor
       const keyLength = readVarInt(cur);
       const offset = base + BigInt(offsetDelta);
       if (offset >= from && keyLength === KEY_BYTES) {
-        const producerId = buf.readBigInt64BE(cur.pos);
-        const sequence = buf.readUInt32BE(cur.pos + 8) * TWO_32 + buf.readUInt32BE(cur.pos + 12);
+        const producerId = b.readBigInt64BE(cur.pos);
+        const sequence = b.readUInt32BE(cur.pos + 8) * TWO_32 + b.readUInt32BE(cur.pos + 12);
         cur.pos += keyLength;
         readVarInt(cur);
-        each({ producerId, sequence, sentMicros: buf.readDoubleBE(cur.pos) }, offset);
+        each({ producerId, sequence, sentMicros: b.readDoubleBE(cur.pos) }, offset);
       }
       cur.pos = end;
     }
@@ -132,4 +135,9 @@ export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecor
     at += size;
   }
   return next > from ? next : from;
+}
+
+function inflated(codec: number, block: Buffer): Cursor {
+  const plain = decompress(codec, block);
+  return { buf: plain, pos: 0, end: plain.length };
 }
