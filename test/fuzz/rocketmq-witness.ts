@@ -18,7 +18,8 @@ export const RMQ_WITNESS_GROUP = 'witness-rmq-group';
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded proto objects */
 type Pb = Record<string, any>;
 
-export async function writeRmqWitness(bootstrap: string, client: grpc.Client, rng: Prng): Promise<void> {
+/** Writes the witness messages; returns how many. */
+export async function writeRmqWitness(bootstrap: string, client: grpc.Client, rng: Prng): Promise<number> {
   const admin = await Admin.connect(bootstrap);
   try {
     for (const [topic, t] of Object.entries(RMQ_WITNESS_TOPICS)) await admin.createTopic(topic, t.queues, { 'message.type': t.type });
@@ -39,6 +40,7 @@ export async function writeRmqWitness(bootstrap: string, client: grpc.Client, rn
   }
   // Some of it consumed and acked by a group: its committed offsets are witnesses too.
   for (let q = 0; q < 3; q++) await receiveAll(client, 'witness-rmq', q, RMQ_WITNESS_GROUP, 2);
+  return n;
 }
 
 /** Receives from one queue, acking as it goes (FIFO topics hold a message group's next until then), until it answers no more (or `max` messages). */
