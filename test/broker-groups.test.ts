@@ -265,6 +265,31 @@ describe('group coordinator', () => {
       expect(rejoined.map((j) => [j.error, j.generationId])).toEqual([['NONE', gen + 1], ['NONE', gen + 1]]);
     });
 
+    it('keeps a member\'s instance id when it rejoins without one (JoinGroup v0-v4, or null), and its instance id stays usable', async () => {
+      const c = await start();
+      const { a, b, gen } = await formStatic(c);
+      // b's own member id, no instance id (an older JoinGroup): Kafka accepts it and b stays static.
+      const rejoined = c.join(req(b.memberId, { groupInstanceId: null, protocols: [{ name: 'range', metadata: Buffer.from('changed') }] }));
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a', 'b']);
+      const again = await Promise.all([c.join(req(a.memberId, stat('a'))), rejoined]);
+      expect(again.map((j) => [j.error, j.generationId])).toEqual([['NONE', gen + 1], ['NONE', gen + 1]]);
+      await Promise.all(again.map((j, i) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null, { groupInstanceId: i === 0 ? 'a' : 'b' })));
+      expect(c.heartbeat('g', b.memberId, gen + 1, 'b')).toBe('NONE');
+      expect(c.heartbeat('g', 'ghost', gen + 1, 'b')).toBe('FENCED_INSTANCE_ID');
+      // A restart of b still takes b's place, and the old id is fenced.
+      const back = await c.join(req('', stat('b')));
+      expect(back.error).toBe('NONE');
+      expect(await c.commit('g', b.memberId, gen + 1, [{ topic: 't', partition: 0, offset: 1n, metadata: null }])).toBe('UNKNOWN_MEMBER_ID');
+      expect(c.leave('g', '', 'b')).toBe('NONE');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a']);
+      // A dynamic member cannot take an instance id by rejoining with one.
+      void c.join(req('', { requireKnownMemberId: false })); // held: the group rebalances
+      const dyn = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect((await c.join(req(dyn, stat('x')))).error).toBe('UNKNOWN_MEMBER_ID');
+      expect((await c.join(req(dyn, stat('a')))).error).toBe('FENCED_INSTANCE_ID');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a', null]);
+    });
+
     it('a member gone for its session timeout loses its instance id; an admin removes one by instance id alone', async () => {
       const c = await start();
       const { a, gen } = await formStatic(c);

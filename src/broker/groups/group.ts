@@ -37,7 +37,8 @@ export interface Protocol {
 
 export interface Member {
   memberId: string;
-  groupInstanceId: string | null;
+  /** Set once, when the member is added: Kafka's is immutable (a rejoin without one keeps it). */
+  readonly groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
@@ -114,10 +115,12 @@ export class Group {
    * only the member id now holding it; a former holder is fenced.
    */
   validateMember(memberId: string, groupInstanceId: string | null): string | null {
-    if (groupInstanceId === null) return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
-    const holder = this.staticMembers.get(groupInstanceId);
-    if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
-    return holder === memberId ? null : 'FENCED_INSTANCE_ID';
+    if (groupInstanceId !== null) {
+      const holder = this.staticMembers.get(groupInstanceId);
+      if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
+      if (holder !== memberId) return 'FENCED_INSTANCE_ID';
+    }
+    return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
   }
 
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */
@@ -126,14 +129,20 @@ export class Group {
     if (existing && this.state === 'Stable' && m.memberId !== this.leaderId && sameProtocols(existing.protocols, m.protocols)) {
       // A follower rejoining unchanged cannot change the assignment: Kafka
       // answers with the current generation instead of rebalancing everyone.
-      Object.assign(existing, m);
+      update(existing, m);
       this.touch(existing);
       return Promise.resolve(this.joinOk(existing, this.leaderId!, false));
     }
-    const member: Member = existing ? Object.assign(existing, m) : { ...m, assignment: Buffer.alloc(0) };
-    this.members.set(m.memberId, member);
-    if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId);
+    let member = existing;
+    if (member) update(member, m);
+    else this.add((member = { ...m, assignment: Buffer.alloc(0) }));
     return this.awaitJoin(member, existing === undefined);
+  }
+
+  /** The one place a member and its instance id come in (detach is where they go out). */
+  private add(member: Member): void {
+    this.members.set(member.memberId, member);
+    if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
   }
 
   /**
@@ -145,15 +154,23 @@ export class Group {
    * so that it does not assign); otherwise the group rebalances.
    */
   rejoinStatic(m: Omit<Member, 'assignment'> & { groupInstanceId: string }, supportSkippingAssignment: boolean): Promise<JoinResult> {
-    const oldId = this.staticMembers.get(m.groupInstanceId)!;
-    const member = this.members.get(oldId)!;
-    member.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
-    member.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
-    member.joinWaiter = member.syncWaiter = undefined;
+    const oldId = this.staticMembers.get(m.groupInstanceId);
+    const old = oldId === undefined ? undefined : this.members.get(oldId);
+    if (oldId === undefined || old === undefined || old.groupInstanceId !== m.groupInstanceId) {
+      // Nobody holds the instance id (cannot happen while add and detach keep the map): a new static member.
+      this.staticMembers.delete(m.groupInstanceId);
+      return this.join(m);
+    }
+    old.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
+    old.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
+    old.joinWaiter = old.syncWaiter = undefined;
     this.members.delete(oldId);
     this.joined.delete(oldId);
-    this.members.set(m.memberId, Object.assign(member, m));
-    this.staticMembers.set(m.groupInstanceId, m.memberId);
+    // The same member object under its new id: its assignment, session and place stay.
+    const member = old;
+    member.memberId = m.memberId;
+    update(member, m);
+    this.add(member);
     const oldLeader = this.leaderId;
     if (oldLeader === oldId) this.leaderId = m.memberId;
     if (this.state === 'Stable' && this.chooseProtocol([...this.members.values()]) === this.protocolName) {
@@ -383,6 +400,19 @@ export class Group {
 /** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
 export function joinError(memberId: string, error: string): JoinResult {
   return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+/**
+ * What a rejoin may change of a member (Kafka's updateMember, and the client
+ * it now comes from); never its id or instance id.
+ */
+function update(member: Member, m: Omit<Member, 'assignment'>): void {
+  member.clientId = m.clientId;
+  member.clientHost = m.clientHost;
+  member.sessionTimeoutMs = m.sessionTimeoutMs;
+  member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
+  member.protocolType = m.protocolType;
+  member.protocols = m.protocols;
 }
 
 function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {
