@@ -290,6 +290,32 @@ describe('group coordinator', () => {
       expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a', null]);
     });
 
+    it('keeps static members that miss the rebalance timeout (their session decides), leads with one that joined, and waits again when nobody joined', async () => {
+      const c = await start();
+      const { a, b, gen } = await formStatic(c);
+      const instance = (id: string) => (id.startsWith('a-') ? 'a' : 'b');
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a];
+      const rejoin = c.join(req(follower.memberId, stat(instance(follower.memberId), { protocols: [{ name: 'range', metadata: Buffer.from('changed') }] })));
+      clock.advance(499);
+      expect(state()).toBe('PreparingRebalance');
+      clock.advance(1); // the rebalance timeout: the leader has not rejoined
+      const j = await rejoin;
+      expect(j).toMatchObject({ error: 'NONE', generationId: gen + 1, leader: follower.memberId });
+      expect(j.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
+      expect(c.describe('g').members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
+      await c.sync('g', follower.memberId, gen + 1, new Map(), { groupInstanceId: instance(follower.memberId) });
+      expect(state()).toBe('Stable');
+      // A newcomer starts a rebalance and leaves; nobody rejoins: the static members stay, the join phase waits again.
+      void c.join(req('', { requireKnownMemberId: false }));
+      const newcomer = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect(c.leave('g', newcomer)).toBe('NONE');
+      clock.advance(500);
+      expect(state()).toBe('PreparingRebalance');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId).sort()).toEqual(['a', 'b']);
+      const both = [c.join(req(leader.memberId, stat(instance(leader.memberId)))), c.join(req(follower.memberId, stat(instance(follower.memberId))))];
+      expect((await Promise.all(both)).map((x) => [x.error, x.generationId])).toEqual([['NONE', gen + 2], ['NONE', gen + 2]]);
+    });
+
     it('a member gone for its session timeout loses its instance id; an admin removes one by instance id alone', async () => {
       const c = await start();
       const { a, gen } = await formStatic(c);

@@ -6,9 +6,10 @@
 //   Stable --join / leave / session expiry--> PreparingRebalance
 //   any --last member gone--> Empty
 //
-// JoinGroup responses wait until every known member has rejoined (members
-// that do not, within the rebalance timeout, are removed). SyncGroup
-// responses wait for the leader's assignment.
+// JoinGroup responses wait until every known member has rejoined (dynamic
+// members that do not, within the rebalance timeout, are removed; static ones
+// stay until their session times out). SyncGroup responses wait for the
+// leader's assignment.
 //
 // The first rebalance of an empty group is Kafka's InitialDelayedJoin: the
 // JoinGroup responses wait group.initial.rebalance.delay.ms, and again (up to
@@ -256,17 +257,22 @@ export class Group {
   private remove(m: Member): void {
     if (!this.detach(m)) return;
     if (this.members.size === 0) {
-      this.cancelRebalance?.();
-      this.initialDelay = null;
-      this.state = 'Empty';
-      this.generationId++;
-      this.protocolName = null;
-      this.joined.clear();
+      this.becomeEmpty();
     } else if (this.state === 'PreparingRebalance') {
       this.maybeCompleteJoin();
     } else {
       this.prepareRebalance(false);
     }
+  }
+
+  /** The last member is gone: a new (empty) generation, as Kafka's initNextGeneration. */
+  private becomeEmpty(): void {
+    this.cancelRebalance?.();
+    this.initialDelay = null;
+    this.state = 'Empty';
+    this.generationId++;
+    this.protocolName = null;
+    this.joined.clear();
   }
 
   /** Takes a member out, failing its pending join or sync; no state change. */
@@ -293,7 +299,7 @@ export class Group {
     }
     this.cancelRebalance?.();
     this.initialDelay = null;
-    const timeoutMs = Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    const timeoutMs = this.rebalanceTimeoutMs();
     if (fromEmpty && this.initialRebalanceDelayMs > 0) {
       this.initialDelay = { remainingMs: Math.max(timeoutMs - this.initialRebalanceDelayMs, 0), newMemberAdded: false };
       this.cancelRebalance = this.clock.after(this.initialRebalanceDelayMs, () => this.initialDelayOver());
@@ -301,6 +307,11 @@ export class Group {
     }
     this.cancelRebalance = this.clock.after(timeoutMs, () => this.completeJoin(true));
     this.maybeCompleteJoin();
+  }
+
+  /** The group's rebalance timeout: its members' longest. */
+  private rebalanceTimeoutMs(): number {
+    return Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
   }
 
   /**
@@ -327,20 +338,32 @@ export class Group {
     this.completeJoin(false);
   }
 
-  /** Ends the join phase: drops members that did not rejoin, picks a protocol and a leader. */
+  /**
+   * Ends the join phase: drops the dynamic members that did not rejoin (a
+   * static one stays until its session times out, as in Kafka), picks a
+   * protocol and a leader among the members that joined. If none did, the
+   * phase waits another rebalance timeout.
+   */
   private completeJoin(timedOut: boolean): void {
     if (this.state !== 'PreparingRebalance') return;
-    if (timedOut) for (const m of [...this.members.values()]) if (!this.joined.has(m.memberId)) this.detach(m);
+    this.cancelRebalance?.();
+    if (timedOut) for (const m of [...this.members.values()]) if (!this.joined.has(m.memberId) && m.groupInstanceId === null) this.detach(m);
     if (this.members.size === 0) {
-      this.state = 'Empty';
+      this.becomeEmpty();
       return;
     }
-    this.cancelRebalance?.();
+    if (this.leaderId === null || !this.joined.has(this.leaderId)) {
+      const joined = [...this.members.keys()].find((id) => this.joined.has(id));
+      if (joined === undefined) {
+        this.cancelRebalance = this.clock.after(this.rebalanceTimeoutMs(), () => this.completeJoin(true));
+        return;
+      }
+      this.leaderId = joined;
+    }
     this.generationId++;
     const members = [...this.members.values()];
     this.protocolType = members[0]!.protocolType;
     this.protocolName = this.chooseProtocol(members);
-    if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = members[0]!.memberId;
     this.state = 'CompletingRebalance';
     this.joined = new Set();
     for (const m of members) {
