@@ -349,6 +349,34 @@ describe('group coordinator', () => {
     expect(again.list().map((g) => g.groupId).sort()).toEqual(['g', 'solo']);
   });
 
+  it('takes commits while the group prepares a rebalance (onPartitionsRevoked), refuses them only while it completes one; generation -1 on an empty group', async () => {
+    const c = await start();
+    const [a, b] = await formGroup(c, 2);
+    await syncAll(c, [a!, b!]);
+    const entry = [{ topic: 'orders', partition: 0, offset: 5n, metadata: null }];
+    const newcomer = joinAs(c, await memberId(c)); // the group rebalances
+    expect(state()).toBe('PreparingRebalance');
+    expect(await c.commit('g', a!.memberId, a!.generationId, entry)).toBe('NONE');
+    const rejoined = await Promise.all([c.join(req(a!.memberId)), c.join(req(b!.memberId)), newcomer]);
+    expect(state()).toBe('CompletingRebalance');
+    expect(await c.commit('g', a!.memberId, rejoined[0].generationId, entry)).toBe('REBALANCE_IN_PROGRESS');
+    for (const j of rejoined) expect(c.leave('g', j.memberId)).toBe('NONE');
+    expect(state()).toBe('Empty');
+    // An admin's commit (generation -1) to an empty group, member id or not.
+    expect(await c.commit('g', 'admin', -1, [{ ...entry[0]!, offset: 6n }])).toBe('NONE');
+    expect(c.committed('g', 'orders', 0).offset).toBe(6n);
+  });
+
+  it('answers a member of a group that does not exist as Kafka does: ILLEGAL_GENERATION before OffsetCommit v9, GROUP_ID_NOT_FOUND from v9', async () => {
+    const c = await start();
+    const entry = [{ topic: 'orders', partition: 0, offset: 5n, metadata: null }];
+    expect(await c.commit('none', 'm', 3, entry, null, 8)).toBe('ILLEGAL_GENERATION');
+    expect(await c.commit('none', 'm', 3, entry, null, 9)).toBe('GROUP_ID_NOT_FOUND');
+    expect(await c.commit('none', 'm', -1, entry, null, 9)).toBe('NONE'); // a simple group
+    // A group known by its offsets alone is an empty group: it has no such member.
+    expect(await c.commit('none', 'm', 3, entry, null, 9)).toBe('UNKNOWN_MEMBER_ID');
+  });
+
   it('on the system clock, ends each initial delay when its timer fires, never at the rebalance timeout', async () => {
     await start();
     // The delay's timer used to re-check Date.now() against a deadline; Node's

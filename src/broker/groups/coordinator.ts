@@ -121,20 +121,19 @@ export class GroupCoordinator {
   }
 
   /**
-   * Checks the committer, then stores. Generation -1 with neither member nor
-   * instance id: a consumer outside any group (or RocketMQ's acks).
+   * Checks the committer (Group.validateCommit), then stores. Generation -1:
+   * a consumer outside any group (or RocketMQ's acks). A group known only
+   * by its offsets is an empty one; to a group not known at all, a member
+   * gets ILLEGAL_GENERATION before OffsetCommit v9 and GROUP_ID_NOT_FOUND
+   * from v9, as from Kafka.
    */
-  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null): Promise<string> {
+  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null, apiVersion = 9): Promise<string> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.group(groupId, false);
-    if (generationId >= 0 || memberId || groupInstanceId !== null) {
-      const error = g ? g.validateMember(memberId, groupInstanceId) : 'UNKNOWN_MEMBER_ID';
-      if (error) return error;
-      if (generationId !== g!.generationId) return 'ILLEGAL_GENERATION';
-      if (g!.state === 'PreparingRebalance' || g!.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
-    } else if (g && g.members.size > 0) {
-      return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
-    }
+    let error: string | null = null;
+    if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
+    else if (generationId >= 0) error = !this.offsets.groups().includes(groupId) ? (apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION') : 'UNKNOWN_MEMBER_ID';
+    if (error) return error;
     await this.offsets.commit(groupId, entries);
     for (const l of this.commitListeners) l(groupId, entries);
     return 'NONE';

@@ -124,6 +124,25 @@ export class Group {
     return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
   }
 
+  /**
+   * Who may commit offsets, and when (Kafka's ClassicGroup.validateOffsetCommit):
+   * generation < 0 on an empty group is an admin or a consumer outside any
+   * group; otherwise a member of this generation, refused only while the
+   * group completes a rebalance (commits made while it prepares one, in
+   * onPartitionsRevoked, must succeed).
+   */
+  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number): string | null {
+    if (generationId < 0 && this.state === 'Empty') return null;
+    if (generationId >= 0 || memberId || groupInstanceId !== null) {
+      const error = this.validateMember(memberId, groupInstanceId);
+      if (error) return error;
+      if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    } else if (this.state !== 'Empty') {
+      return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
+    }
+    return this.state === 'CompletingRebalance' ? 'REBALANCE_IN_PROGRESS' : null;
+  }
+
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */
   join(m: Omit<Member, 'assignment'>): Promise<JoinResult> {
     const existing = this.members.get(m.memberId);
