@@ -166,6 +166,22 @@ describe('group coordinator', () => {
     expect(c.describe('g').members.map((m) => m.memberId)).toEqual([b!.memberId]);
   });
 
+  it('answers a member rejoining unchanged while the group completes a rebalance with the current generation (the leader with the members)', async () => {
+    const c = await start();
+    const [a, b] = await formGroup(c, 2);
+    expect(state()).toBe('CompletingRebalance');
+    const [leader, follower] = a!.memberId === a!.leader ? [a!, b!] : [b!, a!];
+    const again = await Promise.all([c.join(req(leader.memberId)), c.join(req(follower.memberId))]);
+    expect(state()).toBe('CompletingRebalance');
+    expect(again.map((j) => [j.error, j.generationId, j.leader, j.members.length])).toEqual([
+      ['NONE', leader.generationId, leader.memberId, 2],
+      ['NONE', leader.generationId, leader.memberId, 0],
+    ]);
+    // New metadata: a rebalance.
+    void c.join(req(follower.memberId, { protocols: [{ name: 'range', metadata: Buffer.from('changed') }] }));
+    expect(state()).toBe('PreparingRebalance');
+  });
+
   it('evicts a member whose session expires', async () => {
     const c = await start();
     const [a, b] = await formGroup(c, 2, { sessionTimeoutMs: 80 });

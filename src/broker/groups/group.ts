@@ -146,9 +146,11 @@ export class Group {
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */
   join(m: Omit<Member, 'assignment'>): Promise<JoinResult> {
     const existing = this.members.get(m.memberId);
-    if (existing && this.state === 'Stable' && m.memberId !== this.leaderId && sameProtocols(existing.protocols, m.protocols)) {
-      // A follower rejoining unchanged cannot change the assignment: Kafka
-      // answers with the current generation instead of rebalancing everyone.
+    const unchanged = existing !== undefined && sameProtocols(existing.protocols, m.protocols);
+    if (existing && unchanged && (this.state === 'CompletingRebalance' || (this.state === 'Stable' && m.memberId !== this.leaderId))) {
+      // A follower rejoining unchanged cannot change the assignment, nor can
+      // anyone while the leader assigns (its join answer may have been lost):
+      // Kafka answers with the current generation, the leader with the members.
       update(existing, m);
       this.touch(existing);
       return Promise.resolve(this.joinOk(existing, this.leaderId!, false));
