@@ -144,7 +144,7 @@ describe('group coordinator', () => {
     clock.advance(1000);
     expect(c.leave('g', first)).toBe('NONE');
     expect((await a).error).toBe('UNKNOWN_MEMBER_ID');
-    expect(state()).toBe('Empty');
+    expect(state()).toBe('Dead'); // no members, no offsets: forgotten
     expect(clock.pending()).toEqual([]);
     const b = joinAs(c, await memberId(c));
     clock.advance(DELAY - 1);
@@ -206,6 +206,42 @@ describe('group coordinator', () => {
     const newcomer = await joining;
     expect(newcomer.error).toBe('NONE');
     expect(c.describe('g').members.map((m) => m.memberId).sort()).toEqual([newcomer.memberId]);
+  });
+
+  it('creates a group only for an empty member id, and forgets a group left with no members and no offsets', async () => {
+    const c = await start(); // at most 100 groups
+    expect((await c.join(req('someone', { groupId: 'new' }))).error).toBe('UNKNOWN_MEMBER_ID');
+    expect((await c.join(req('someone', { groupId: 'new', requireKnownMemberId: true }))).error).toBe('UNKNOWN_MEMBER_ID');
+    expect(c.list()).toEqual([]);
+    // Groups joined and left, more than the cap: none is left behind, none is refused.
+    for (let i = 0; i < 150; i++) {
+      const over = { groupId: `g${i}` };
+      const joining = joinAs(c, await memberId(c, over), over);
+      clock.advance(DELAY);
+      const j = await joining;
+      expect(j.error).toBe('NONE');
+      expect(c.leave(`g${i}`, j.memberId)).toBe('NONE');
+    }
+    expect(c.list()).toEqual([]);
+    // A member id handed out (MEMBER_ID_REQUIRED) keeps the group for its session timeout; a made-up one is refused.
+    await memberId(c, { groupId: 'p' });
+    expect(c.list().map((g) => g.groupId)).toEqual(['p']);
+    expect((await c.join(req('made-up', { groupId: 'p', requireKnownMemberId: true }))).error).toBe('UNKNOWN_MEMBER_ID');
+    clock.advance(10_000);
+    expect(c.list()).toEqual([]);
+    // A protocol refused in a new group leaves nothing either.
+    expect((await c.join(req('', { groupId: 'q', protocols: [] }))).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+    expect(c.list()).toEqual([]);
+    // The last member's session expires: the group goes, unless it has offsets (then it is Empty).
+    const [h] = await formGroup(c, 1, { groupId: 'h' });
+    clock.advance(10_000);
+    expect(c.describe('h').state).toBe('Dead');
+    const [m] = await formGroup(c, 1);
+    await c.sync('g', m!.memberId, m!.generationId, new Map());
+    expect(await c.commit('g', m!.memberId, m!.generationId, [{ topic: 't', partition: 0, offset: 1n, metadata: null }])).toBe('NONE');
+    clock.advance(10_000);
+    expect(c.list()).toEqual([{ groupId: 'g', protocolType: 'consumer', state: 'Empty', type: 'classic' }]);
+    expect(h!.error).toBe('NONE');
   });
 
   it('refuses bad session timeouts and protocols that do not fit the group', async () => {
@@ -342,7 +378,7 @@ describe('group coordinator', () => {
       expect(c.heartbeat('g', 'anyone', gen, 'b')).toBe('UNKNOWN_MEMBER_ID');
       expect(c.leave('g', '', 'b')).toBe('UNKNOWN_MEMBER_ID');
       expect(c.leave('g', '', 'a')).toBe('NONE');
-      expect(state()).toBe('Empty');
+      expect(state()).toBe('Dead'); // no members, no offsets: forgotten
     });
   });
 

@@ -70,19 +70,34 @@ export class GroupCoordinator {
   private group(groupId: string, create: boolean): Group | undefined {
     let g = this.groups.get(groupId);
     if (!g && create && this.groups.size < this.settings.maxGroups) {
-      g = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock);
-      this.groups.set(groupId, g);
+      const created = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock, () => this.dropIfIdle(created));
+      this.groups.set(groupId, (g = created));
     }
     return g;
+  }
+
+  /**
+   * A group with no members, no pending member ids and no committed offsets
+   * is forgotten, so that groups do not pile up to maxGroups (Kafka removes
+   * such groups in its periodic cleanup).
+   */
+  private dropIfIdle(g: Group): void {
+    if (this.groups.get(g.groupId) !== g || !g.idle || this.offsets.groupOffsets(g.groupId).length > 0) return;
+    g.shutdown();
+    this.groups.delete(g.groupId);
   }
 
   async join(r: JoinRequest): Promise<JoinResult> {
     const fail = (error: string, memberId = r.memberId): JoinResult => joinError(memberId, error);
     if (!r.groupId) return fail('INVALID_GROUP_ID');
     if (r.sessionTimeoutMs < this.settings.minSessionTimeoutMs || r.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail('INVALID_SESSION_TIMEOUT');
-    const g = this.group(r.groupId, true);
-    if (!g) return fail('COORDINATOR_NOT_AVAILABLE');
-    if (!g.accepts(r.protocolType, r.protocols)) return fail('INCONSISTENT_GROUP_PROTOCOL');
+    // Only a new member (empty member id) creates a group, as in Kafka.
+    const g = this.group(r.groupId, !r.memberId);
+    if (!g) return fail(r.memberId ? 'UNKNOWN_MEMBER_ID' : 'COORDINATOR_NOT_AVAILABLE');
+    if (!g.accepts(r.protocolType, r.protocols)) {
+      this.dropIfIdle(g);
+      return fail('INCONSISTENT_GROUP_PROTOCOL');
+    }
     const instanceId = r.groupInstanceId;
     const member = (memberId: string) => ({
       memberId,
@@ -98,11 +113,15 @@ export class GroupCoordinator {
       // Kafka's form for a static member: the instance id, then a UUID.
       const memberId = g.newMemberId(instanceId ?? r.clientId);
       if (instanceId !== null && g.staticMemberId(instanceId) !== undefined) return g.rejoinStatic({ ...member(memberId), groupInstanceId: instanceId }, r.supportSkippingAssignment);
-      if (r.requireKnownMemberId) return fail('MEMBER_ID_REQUIRED', memberId);
+      if (r.requireKnownMemberId) {
+        g.addPending(memberId, r.sessionTimeoutMs);
+        return fail('MEMBER_ID_REQUIRED', memberId);
+      }
       return g.join(member(memberId));
     }
-    // Without an instance id, and with KIP-394, an unknown id is one this coordinator handed out (no list of them is kept).
-    const error = instanceId !== null || !r.requireKnownMemberId ? g.validateMember(r.memberId, instanceId) : null;
+    // A member id handed out with MEMBER_ID_REQUIRED joins now; any other must be a member's.
+    if (instanceId === null && g.isPending(r.memberId)) return g.join(member(r.memberId));
+    const error = g.validateMember(r.memberId, instanceId);
     return error ? fail(error) : g.join(member(r.memberId));
   }
 

@@ -81,6 +81,8 @@ export class Group {
   /** Group instance id -> the member id holding it. */
   private readonly staticMembers = new Map<string, string>();
   private joined = new Set<string>();
+  /** KIP-394: member ids handed out with MEMBER_ID_REQUIRED, each until it joins or its session timeout passes. */
+  private readonly pending = new Map<string, Cancel>();
   /** The join phase's timer: the rebalance timeout, or a step of the initial delay. */
   private cancelRebalance: Cancel | undefined;
   /** While the initial delay runs: what is left of the rebalance timeout, and whether anyone new came. */
@@ -90,7 +92,28 @@ export class Group {
     readonly groupId: string,
     private readonly initialRebalanceDelayMs: number,
     private readonly clock: GroupClock,
+    /** Told when the group may have become idle (see `idle`): the coordinator may then drop it. */
+    private readonly onIdle: () => void = () => {},
   ) {}
+
+  /** Empty, without members or pending member ids: nothing here but what a new group would have. */
+  get idle(): boolean {
+    return this.state === 'Empty' && this.members.size === 0 && this.pending.size === 0;
+  }
+
+  /** A member id handed out with MEMBER_ID_REQUIRED, to join with within the session timeout (Kafka's pending members). */
+  addPending(memberId: string, sessionTimeoutMs: number): void {
+    this.pending.get(memberId)?.();
+    this.pending.set(memberId, this.clock.after(sessionTimeoutMs, () => {
+      this.pending.delete(memberId);
+      this.maybeCompleteJoin();
+      this.onIdle();
+    }));
+  }
+
+  isPending(memberId: string): boolean {
+    return this.pending.has(memberId);
+  }
 
   /**
    * Kafka's form, client id then a UUID, with the client id cut short: a
@@ -155,6 +178,8 @@ export class Group {
       this.touch(existing);
       return Promise.resolve(this.joinOk(existing, this.leaderId!, false));
     }
+    this.pending.get(m.memberId)?.();
+    this.pending.delete(m.memberId);
     let member = existing;
     if (member) update(member, m);
     else this.add((member = { ...m, assignment: Buffer.alloc(0) }));
@@ -267,6 +292,7 @@ export class Group {
   shutdown(): void {
     this.cancelRebalance?.();
     for (const m of this.members.values()) m.cancelSession?.();
+    for (const cancel of this.pending.values()) cancel();
   }
 
   private touch(m: Member): void {
@@ -279,6 +305,7 @@ export class Group {
     if (!this.detach(m)) return;
     if (this.members.size === 0) {
       this.becomeEmpty();
+      this.onIdle();
     } else if (this.state === 'PreparingRebalance') {
       this.maybeCompleteJoin();
     } else {
@@ -354,7 +381,7 @@ export class Group {
   }
 
   private maybeCompleteJoin(): void {
-    if (this.state !== 'PreparingRebalance' || this.initialDelay) return;
+    if (this.state !== 'PreparingRebalance' || this.initialDelay || this.pending.size > 0) return;
     for (const id of this.members.keys()) if (!this.joined.has(id)) return;
     this.completeJoin(false);
   }
@@ -371,6 +398,7 @@ export class Group {
     if (timedOut) for (const m of [...this.members.values()]) if (!this.joined.has(m.memberId) && m.groupInstanceId === null) this.detach(m);
     if (this.members.size === 0) {
       this.becomeEmpty();
+      this.onIdle();
       return;
     }
     if (this.leaderId === null || !this.joined.has(this.leaderId)) {
