@@ -158,6 +158,12 @@ export class GroupCoordinator {
     return 'NONE';
   }
 
+  /** A topic was deleted: its committed offsets go, and with them groups that had nothing else. */
+  async deleteTopicOffsets(topic: string): Promise<void> {
+    await this.offsets.deleteTopic(topic);
+    for (const g of [...this.groups.values()]) this.dropIfIdle(g);
+  }
+
   /** Hears of every offset commit once stored, whoever made it (a Kafka client, RocketMQ acks); returns how to stop. */
   onCommit(listener: CommitListener): () => void {
     this.commitListeners.add(listener);
