@@ -263,6 +263,8 @@ describe('every advertised API version against a running broker', () => {
         { memberId: 'stranger', groupInstanceId: null, errorCode: 25 },
       ]);
       expect(broker.broker.coordinator.describe(g).members).toEqual([]);
+      // A group that does not exist: Kafka's top-level UNKNOWN_MEMBER_ID, and no member answers.
+      expect(await call(13, v, { groupId: `no-group${v}`, members })).toMatchObject({ errorCode: 25, members: [] });
     },
     8: async (v) => {
       const partitions = [{ partitionIndex: 0, committedOffset: BigInt(v + 1), committedLeaderEpoch: 7, committedMetadata: 'm' }];

@@ -135,6 +135,11 @@ export class GroupCoordinator {
     return this.group(groupId, false)?.heartbeat(memberId, groupInstanceId, generationId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
+  /** Whether a group exists: with members, or with committed offsets (an Empty one). */
+  has(groupId: string): boolean {
+    return this.groups.has(groupId) || this.offsets.groupOffsets(groupId).length > 0;
+  }
+
   leave(groupId: string, memberId: string, groupInstanceId: string | null = null): string {
     return this.group(groupId, false)?.leave(memberId, groupInstanceId) ?? 'UNKNOWN_MEMBER_ID';
   }
