@@ -244,6 +244,32 @@ describe('group coordinator', () => {
     expect(h!.error).toBe('NONE');
   });
 
+  it('does not let a heartbeat restart the session of a member awaiting its join response (Kafka never expires one)', async () => {
+    const c = await start();
+    const over = { sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000 };
+    const [a, b] = await formGroup(c, 2, over);
+    await syncAll(c, [a!, b!]);
+    const rejoining = c.join(req(a!.memberId, over)); // held until b rejoins
+    expect(c.heartbeat('g', a!.memberId, a!.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    clock.advance(50);
+    expect(c.heartbeat('g', b!.memberId, b!.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    clock.advance(50); // past a's session, had the heartbeat started one
+    expect(c.describe('g').members).toHaveLength(2);
+    const [ja, jb] = await Promise.all([rejoining, c.join(req(b!.memberId, over))]);
+    expect([ja.error, jb.error, ja.generationId]).toEqual(['NONE', 'NONE', a!.generationId + 1]);
+  });
+
+  it('selects the protocol as Kafka: each member votes for its first common one, the most votes win', async () => {
+    const c = await start();
+    const p = (...names: string[]) => names.map((name) => ({ name, metadata: Buffer.alloc(0) }));
+    const lists = [p('x', 'y'), p('x', 'y'), p('y', 'p', 'q', 'x')];
+    const ids = await Promise.all(lists.map(() => memberId(c)));
+    const joins = ids.map((id, i) => joinAs(c, id, { protocols: lists[i]! }));
+    clock.advance(DELAY);
+    // Votes: x, x, y. (A sum of preference ranks would pick y: 1 + 1 + 0 against 0 + 0 + 3.)
+    expect((await Promise.all(joins)).map((j) => j.protocolName)).toEqual(['x', 'x', 'x']);
+  });
+
   it('refuses bad session timeouts and protocols that do not fit the group', async () => {
     const c = await start();
     expect((await c.join(req('', { sessionTimeoutMs: 10 }))).error).toBe('INVALID_SESSION_TIMEOUT');

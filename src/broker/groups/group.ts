@@ -274,7 +274,9 @@ export class Group {
     const error = this.validateMember(memberId, groupInstanceId);
     if (error) return error;
     if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
-    this.touch(this.members.get(memberId)!);
+    const member = this.members.get(memberId)!;
+    // A member awaiting its join response has no session running (awaitJoin): a heartbeat must not start one.
+    if (!member.joinWaiter) this.touch(member);
     if (this.state === 'PreparingRebalance') return 'REBALANCE_IN_PROGRESS';
     return 'NONE';
   }
@@ -445,12 +447,21 @@ export class Group {
     return m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0);
   }
 
-  /** The protocol every member supports that ranks best in the members' preference order. */
+  /**
+   * Kafka's selectProtocol: among the protocols every member supports, each
+   * member votes for the first in its own list; the most votes win (a tie:
+   * the one voted for first).
+   */
   private chooseProtocol(members: Member[]): string | null {
-    const common = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
-    if (common.length === 0) return null;
-    const score = (name: string): number => members.reduce((s, m) => s + m.protocols.findIndex((p) => p.name === name), 0);
-    return common.reduce((best, name) => (score(name) < score(best) ? name : best));
+    const common = new Set(members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name))));
+    const votes = new Map<string, number>();
+    for (const m of members) {
+      const vote = m.protocols.find((p) => common.has(p.name))?.name;
+      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
+    }
+    let best: string | null = null;
+    for (const [name, n] of votes) if (best === null || n > votes.get(best)!) best = name;
+    return best;
   }
 
   /** Whether a joining member's protocols fit the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). */
