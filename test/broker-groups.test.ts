@@ -394,6 +394,22 @@ describe('group coordinator', () => {
       expect((await Promise.all(both)).map((x) => [x.error, x.generationId])).toEqual([['NONE', gen + 2], ['NONE', gen + 2]]);
     });
 
+    it('waits again at least a second when nobody rejoined and the rebalance timeout is zero (no spinning timer)', async () => {
+      const c = await start();
+      const joining = [c.join(req('', stat('a', { rebalanceTimeoutMs: 0 }))), c.join(req('', stat('b', { rebalanceTimeoutMs: 0 })))];
+      clock.advance(DELAY);
+      const joins = await Promise.all(joining);
+      await Promise.all(joins.map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null, { groupInstanceId: j.memberId.startsWith('a-') ? 'a' : 'b' })));
+      void c.join(req('', { requireKnownMemberId: false, rebalanceTimeoutMs: 0 }));
+      const newcomer = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect(c.leave('g', newcomer)).toBe('NONE');
+      clock.advance(1); // would never return with a timer re-armed at zero
+      expect(clock.pending().filter((ms) => ms === 0)).toEqual([]);
+      expect(state()).toBe('PreparingRebalance');
+      clock.advance(10_000); // the static members' sessions end
+      expect(state()).toBe('Dead');
+    });
+
     it('a member gone for its session timeout loses its instance id; an admin removes one by instance id alone', async () => {
       const c = await start();
       const { a, gen } = await formStatic(c);

@@ -406,7 +406,8 @@ export class Group {
     if (this.leaderId === null || !this.joined.has(this.leaderId)) {
       const joined = [...this.members.keys()].find((id) => this.joined.has(id));
       if (joined === undefined) {
-        this.cancelRebalance = this.clock.after(this.rebalanceTimeoutMs(), () => this.completeJoin(true));
+        // At least a second: with a zero rebalance timeout the timer would spin until the sessions end.
+        this.cancelRebalance = this.clock.after(Math.max(this.rebalanceTimeoutMs(), 1000), () => this.completeJoin(true));
         return;
       }
       this.leaderId = joined;
