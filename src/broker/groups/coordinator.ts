@@ -156,7 +156,7 @@ export class GroupCoordinator {
     const g = this.group(groupId, false);
     let error: string | null = null;
     if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
-    else if (generationId >= 0) error = !this.offsets.groups().includes(groupId) ? (apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION') : 'UNKNOWN_MEMBER_ID';
+    else if (generationId >= 0) error = this.has(groupId) ? 'UNKNOWN_MEMBER_ID' : apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION';
     if (error) return error;
     await this.offsets.commit(groupId, entries);
     for (const l of this.commitListeners) l(groupId, entries);
