@@ -263,6 +263,8 @@ describe('every advertised API version against a running broker', () => {
         { memberId: 'stranger', groupInstanceId: null, errorCode: 25 },
       ]);
       expect(broker.broker.coordinator.describe(g).members).toEqual([]);
+      // A group that does not exist: Kafka's top-level UNKNOWN_MEMBER_ID, and no member answers.
+      expect(await call(13, v, { groupId: `no-group${v}`, members })).toMatchObject({ errorCode: 25, members: [] });
     },
     8: async (v) => {
       const partitions = [{ partitionIndex: 0, committedOffset: BigInt(v + 1), committedLeaderEpoch: 7, committedMetadata: 'm' }];
@@ -270,6 +272,11 @@ describe('every advertised API version against a running broker', () => {
       expect(r.topics[0].partitions[0].errorCode).toBe(0);
       // Leader epochs come with v6.
       expect(broker.broker.coordinator.committed(`commit${v}`, 't', 0)).toEqual({ offset: BigInt(v + 1), metadata: 'm', leaderEpoch: v >= 6 ? 7 : -1 });
+      if (v >= 1) {
+        // A member of a group that does not exist: ILLEGAL_GENERATION before v9, GROUP_ID_NOT_FOUND from v9 (Kafka's answers).
+        const none = await call(8, v, { groupId: `no-group${v}`, generationId: 1, memberId: 'm', topics: [{ name: 't', partitions }] });
+        expect(none.topics[0].partitions[0].errorCode).toBe(v >= 9 ? 69 : 22);
+      }
       if (v < 7) return;
       // A static member commits as itself; its instance id under another member id is fenced.
       const g = `commit-static${v}`;

@@ -69,6 +69,24 @@ describe('broker core', () => {
     expect(again.initProducerId(null).producerId).not.toBe(producerId);
   });
 
+  it('deletes the committed offsets of a deleted topic, for every group and across a restart: a topic re-created under its name starts afresh', async () => {
+    const b = await start();
+    b.createTopic('gone', 2);
+    b.createTopic('kept', 1);
+    const at = (topic: string, partition: number, offset: bigint) => ({ topic, partition, offset, metadata: null });
+    expect(await b.coordinator.commit('g1', '', -1, [at('gone', 0, 5n), at('gone', 1, 6n), at('kept', 0, 7n)])).toBe('NONE');
+    expect(await b.coordinator.commit('g2', '', -1, [at('gone', 1, 8n)])).toBe('NONE');
+    await b.deleteTopic('gone');
+    const offsets = (x: Broker) => [x.coordinator.committed('g1', 'gone', 0).offset, x.coordinator.committed('g1', 'gone', 1).offset, x.coordinator.committed('g2', 'gone', 1).offset, x.coordinator.committed('g1', 'kept', 0).offset];
+    expect(offsets(b)).toEqual([-1n, -1n, -1n, 7n]);
+    expect(b.coordinator.list().map((g) => g.groupId)).toEqual(['g1']);
+    await b.close();
+    const again = await start();
+    again.createTopic('gone', 2);
+    expect(offsets(again)).toEqual([-1n, -1n, -1n, 7n]);
+    expect(again.coordinator.list().map((g) => g.groupId)).toEqual(['g1']);
+  });
+
   it('long-polls: a fetch at the end waits for the next append', async () => {
     const b = await start();
     await b.produce('poll', 0, numberedBatch('x', 1));

@@ -144,7 +144,7 @@ describe('group coordinator', () => {
     clock.advance(1000);
     expect(c.leave('g', first)).toBe('NONE');
     expect((await a).error).toBe('UNKNOWN_MEMBER_ID');
-    expect(state()).toBe('Empty');
+    expect(state()).toBe('Dead'); // no members, no offsets: forgotten
     expect(clock.pending()).toEqual([]);
     const b = joinAs(c, await memberId(c));
     clock.advance(DELAY - 1);
@@ -164,6 +164,22 @@ describe('group coordinator', () => {
     expect(again.generationId).toBe(b!.generationId + 1);
     expect(again.leader).toBe(b!.memberId);
     expect(c.describe('g').members.map((m) => m.memberId)).toEqual([b!.memberId]);
+  });
+
+  it('answers a member rejoining unchanged while the group completes a rebalance with the current generation (the leader with the members)', async () => {
+    const c = await start();
+    const [a, b] = await formGroup(c, 2);
+    expect(state()).toBe('CompletingRebalance');
+    const [leader, follower] = a!.memberId === a!.leader ? [a!, b!] : [b!, a!];
+    const again = await Promise.all([c.join(req(leader.memberId)), c.join(req(follower.memberId))]);
+    expect(state()).toBe('CompletingRebalance');
+    expect(again.map((j) => [j.error, j.generationId, j.leader, j.members.length])).toEqual([
+      ['NONE', leader.generationId, leader.memberId, 2],
+      ['NONE', leader.generationId, leader.memberId, 0],
+    ]);
+    // New metadata: a rebalance.
+    void c.join(req(follower.memberId, { protocols: [{ name: 'range', metadata: Buffer.from('changed') }] }));
+    expect(state()).toBe('PreparingRebalance');
   });
 
   it('evicts a member whose session expires', async () => {
@@ -190,6 +206,68 @@ describe('group coordinator', () => {
     const newcomer = await joining;
     expect(newcomer.error).toBe('NONE');
     expect(c.describe('g').members.map((m) => m.memberId).sort()).toEqual([newcomer.memberId]);
+  });
+
+  it('creates a group only for an empty member id, and forgets a group left with no members and no offsets', async () => {
+    const c = await start(); // at most 100 groups
+    expect((await c.join(req('someone', { groupId: 'new' }))).error).toBe('UNKNOWN_MEMBER_ID');
+    expect((await c.join(req('someone', { groupId: 'new', requireKnownMemberId: true }))).error).toBe('UNKNOWN_MEMBER_ID');
+    expect(c.list()).toEqual([]);
+    // Groups joined and left, more than the cap: none is left behind, none is refused.
+    for (let i = 0; i < 150; i++) {
+      const over = { groupId: `g${i}` };
+      const joining = joinAs(c, await memberId(c, over), over);
+      clock.advance(DELAY);
+      const j = await joining;
+      expect(j.error).toBe('NONE');
+      expect(c.leave(`g${i}`, j.memberId)).toBe('NONE');
+    }
+    expect(c.list()).toEqual([]);
+    // A member id handed out (MEMBER_ID_REQUIRED) keeps the group for its session timeout; a made-up one is refused.
+    await memberId(c, { groupId: 'p' });
+    expect(c.list().map((g) => g.groupId)).toEqual(['p']);
+    expect((await c.join(req('made-up', { groupId: 'p', requireKnownMemberId: true }))).error).toBe('UNKNOWN_MEMBER_ID');
+    clock.advance(10_000);
+    expect(c.list()).toEqual([]);
+    // A protocol refused in a new group leaves nothing either.
+    expect((await c.join(req('', { groupId: 'q', protocols: [] }))).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+    expect(c.list()).toEqual([]);
+    // The last member's session expires: the group goes, unless it has offsets (then it is Empty).
+    const [h] = await formGroup(c, 1, { groupId: 'h' });
+    clock.advance(10_000);
+    expect(c.describe('h').state).toBe('Dead');
+    const [m] = await formGroup(c, 1);
+    await c.sync('g', m!.memberId, m!.generationId, new Map());
+    expect(await c.commit('g', m!.memberId, m!.generationId, [{ topic: 't', partition: 0, offset: 1n, metadata: null }])).toBe('NONE');
+    clock.advance(10_000);
+    expect(c.list()).toEqual([{ groupId: 'g', protocolType: 'consumer', state: 'Empty', type: 'classic' }]);
+    expect(h!.error).toBe('NONE');
+  });
+
+  it('does not let a heartbeat restart the session of a member awaiting its join response (Kafka never expires one)', async () => {
+    const c = await start();
+    const over = { sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000 };
+    const [a, b] = await formGroup(c, 2, over);
+    await syncAll(c, [a!, b!]);
+    const rejoining = c.join(req(a!.memberId, over)); // held until b rejoins
+    expect(c.heartbeat('g', a!.memberId, a!.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    clock.advance(50);
+    expect(c.heartbeat('g', b!.memberId, b!.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    clock.advance(50); // past a's session, had the heartbeat started one
+    expect(c.describe('g').members).toHaveLength(2);
+    const [ja, jb] = await Promise.all([rejoining, c.join(req(b!.memberId, over))]);
+    expect([ja.error, jb.error, ja.generationId]).toEqual(['NONE', 'NONE', a!.generationId + 1]);
+  });
+
+  it('selects the protocol as Kafka: each member votes for its first common one, the most votes win', async () => {
+    const c = await start();
+    const p = (...names: string[]) => names.map((name) => ({ name, metadata: Buffer.alloc(0) }));
+    const lists = [p('x', 'y'), p('x', 'y'), p('y', 'p', 'q', 'x')];
+    const ids = await Promise.all(lists.map(() => memberId(c)));
+    const joins = ids.map((id, i) => joinAs(c, id, { protocols: lists[i]! }));
+    clock.advance(DELAY);
+    // Votes: x, x, y. (A sum of preference ranks would pick y: 1 + 1 + 0 against 0 + 0 + 3.)
+    expect((await Promise.all(joins)).map((j) => j.protocolName)).toEqual(['x', 'x', 'x']);
   });
 
   it('refuses bad session timeouts and protocols that do not fit the group', async () => {
@@ -265,6 +343,73 @@ describe('group coordinator', () => {
       expect(rejoined.map((j) => [j.error, j.generationId])).toEqual([['NONE', gen + 1], ['NONE', gen + 1]]);
     });
 
+    it('keeps a member\'s instance id when it rejoins without one (JoinGroup v0-v4, or null), and its instance id stays usable', async () => {
+      const c = await start();
+      const { a, b, gen } = await formStatic(c);
+      // b's own member id, no instance id (an older JoinGroup): Kafka accepts it and b stays static.
+      const rejoined = c.join(req(b.memberId, { groupInstanceId: null, protocols: [{ name: 'range', metadata: Buffer.from('changed') }] }));
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a', 'b']);
+      const again = await Promise.all([c.join(req(a.memberId, stat('a'))), rejoined]);
+      expect(again.map((j) => [j.error, j.generationId])).toEqual([['NONE', gen + 1], ['NONE', gen + 1]]);
+      await Promise.all(again.map((j, i) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null, { groupInstanceId: i === 0 ? 'a' : 'b' })));
+      expect(c.heartbeat('g', b.memberId, gen + 1, 'b')).toBe('NONE');
+      expect(c.heartbeat('g', 'ghost', gen + 1, 'b')).toBe('FENCED_INSTANCE_ID');
+      // A restart of b still takes b's place, and the old id is fenced.
+      const back = await c.join(req('', stat('b')));
+      expect(back.error).toBe('NONE');
+      expect(await c.commit('g', b.memberId, gen + 1, [{ topic: 't', partition: 0, offset: 1n, metadata: null }])).toBe('UNKNOWN_MEMBER_ID');
+      expect(c.leave('g', '', 'b')).toBe('NONE');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a']);
+      // A dynamic member cannot take an instance id by rejoining with one.
+      void c.join(req('', { requireKnownMemberId: false })); // held: the group rebalances
+      const dyn = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect((await c.join(req(dyn, stat('x')))).error).toBe('UNKNOWN_MEMBER_ID');
+      expect((await c.join(req(dyn, stat('a')))).error).toBe('FENCED_INSTANCE_ID');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId)).toEqual(['a', null]);
+    });
+
+    it('keeps static members that miss the rebalance timeout (their session decides), leads with one that joined, and waits again when nobody joined', async () => {
+      const c = await start();
+      const { a, b, gen } = await formStatic(c);
+      const instance = (id: string) => (id.startsWith('a-') ? 'a' : 'b');
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a];
+      const rejoin = c.join(req(follower.memberId, stat(instance(follower.memberId), { protocols: [{ name: 'range', metadata: Buffer.from('changed') }] })));
+      clock.advance(499);
+      expect(state()).toBe('PreparingRebalance');
+      clock.advance(1); // the rebalance timeout: the leader has not rejoined
+      const j = await rejoin;
+      expect(j).toMatchObject({ error: 'NONE', generationId: gen + 1, leader: follower.memberId });
+      expect(j.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
+      expect(c.describe('g').members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
+      await c.sync('g', follower.memberId, gen + 1, new Map(), { groupInstanceId: instance(follower.memberId) });
+      expect(state()).toBe('Stable');
+      // A newcomer starts a rebalance and leaves; nobody rejoins: the static members stay, the join phase waits again.
+      void c.join(req('', { requireKnownMemberId: false }));
+      const newcomer = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect(c.leave('g', newcomer)).toBe('NONE');
+      clock.advance(500);
+      expect(state()).toBe('PreparingRebalance');
+      expect(c.describe('g').members.map((m) => m.groupInstanceId).sort()).toEqual(['a', 'b']);
+      const both = [c.join(req(leader.memberId, stat(instance(leader.memberId)))), c.join(req(follower.memberId, stat(instance(follower.memberId))))];
+      expect((await Promise.all(both)).map((x) => [x.error, x.generationId])).toEqual([['NONE', gen + 2], ['NONE', gen + 2]]);
+    });
+
+    it('waits again at least a second when nobody rejoined and the rebalance timeout is zero (no spinning timer)', async () => {
+      const c = await start();
+      const joining = [c.join(req('', stat('a', { rebalanceTimeoutMs: 0 }))), c.join(req('', stat('b', { rebalanceTimeoutMs: 0 })))];
+      clock.advance(DELAY);
+      const joins = await Promise.all(joining);
+      await Promise.all(joins.map((j) => c.sync('g', j.memberId, j.generationId, j.memberId === j.leader ? new Map() : null, { groupInstanceId: j.memberId.startsWith('a-') ? 'a' : 'b' })));
+      void c.join(req('', { requireKnownMemberId: false, rebalanceTimeoutMs: 0 }));
+      const newcomer = c.describe('g').members.find((m) => m.groupInstanceId === null)!.memberId;
+      expect(c.leave('g', newcomer)).toBe('NONE');
+      clock.advance(1); // would never return with a timer re-armed at zero
+      expect(clock.pending().filter((ms) => ms === 0)).toEqual([]);
+      expect(state()).toBe('PreparingRebalance');
+      clock.advance(10_000); // the static members' sessions end
+      expect(state()).toBe('Dead');
+    });
+
     it('a member gone for its session timeout loses its instance id; an admin removes one by instance id alone', async () => {
       const c = await start();
       const { a, gen } = await formStatic(c);
@@ -275,7 +420,7 @@ describe('group coordinator', () => {
       expect(c.heartbeat('g', 'anyone', gen, 'b')).toBe('UNKNOWN_MEMBER_ID');
       expect(c.leave('g', '', 'b')).toBe('UNKNOWN_MEMBER_ID');
       expect(c.leave('g', '', 'a')).toBe('NONE');
-      expect(state()).toBe('Empty');
+      expect(state()).toBe('Dead'); // no members, no offsets: forgotten
     });
   });
 
@@ -296,6 +441,34 @@ describe('group coordinator', () => {
     expect(again.committed('g', 'orders', 1)).toEqual({ offset: 42n, metadata: 'm', leaderEpoch: -1 });
     expect(again.committed('solo', 'orders', 1).offset).toBe(7n);
     expect(again.list().map((g) => g.groupId).sort()).toEqual(['g', 'solo']);
+  });
+
+  it('takes commits while the group prepares a rebalance (onPartitionsRevoked), refuses them only while it completes one; generation -1 on an empty group', async () => {
+    const c = await start();
+    const [a, b] = await formGroup(c, 2);
+    await syncAll(c, [a!, b!]);
+    const entry = [{ topic: 'orders', partition: 0, offset: 5n, metadata: null }];
+    const newcomer = joinAs(c, await memberId(c)); // the group rebalances
+    expect(state()).toBe('PreparingRebalance');
+    expect(await c.commit('g', a!.memberId, a!.generationId, entry)).toBe('NONE');
+    const rejoined = await Promise.all([c.join(req(a!.memberId)), c.join(req(b!.memberId)), newcomer]);
+    expect(state()).toBe('CompletingRebalance');
+    expect(await c.commit('g', a!.memberId, rejoined[0].generationId, entry)).toBe('REBALANCE_IN_PROGRESS');
+    for (const j of rejoined) expect(c.leave('g', j.memberId)).toBe('NONE');
+    expect(state()).toBe('Empty');
+    // An admin's commit (generation -1) to an empty group, member id or not.
+    expect(await c.commit('g', 'admin', -1, [{ ...entry[0]!, offset: 6n }])).toBe('NONE');
+    expect(c.committed('g', 'orders', 0).offset).toBe(6n);
+  });
+
+  it('answers a member of a group that does not exist as Kafka does: ILLEGAL_GENERATION before OffsetCommit v9, GROUP_ID_NOT_FOUND from v9', async () => {
+    const c = await start();
+    const entry = [{ topic: 'orders', partition: 0, offset: 5n, metadata: null }];
+    expect(await c.commit('none', 'm', 3, entry, null, 8)).toBe('ILLEGAL_GENERATION');
+    expect(await c.commit('none', 'm', 3, entry, null, 9)).toBe('GROUP_ID_NOT_FOUND');
+    expect(await c.commit('none', 'm', -1, entry, null, 9)).toBe('NONE'); // a simple group
+    // A group known by its offsets alone is an empty group: it has no such member.
+    expect(await c.commit('none', 'm', 3, entry, null, 9)).toBe('UNKNOWN_MEMBER_ID');
   });
 
   it('on the system clock, ends each initial delay when its timer fires, never at the rebalance timeout', async () => {

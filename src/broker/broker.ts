@@ -150,11 +150,12 @@ export class Broker {
     return null;
   }
 
-  /** DeleteTopics: the topic and all its data; fetches waiting on it are woken. */
+  /** DeleteTopics: the topic, all its data and its committed offsets; fetches waiting on it are woken. */
   async deleteTopic(name: string): Promise<void> {
     const t = this.topics.get(name);
     if (t?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
     await this.topics.delete(name);
+    await this.coordinator.deleteTopicOffsets(name);
     for (let p = 0; p < (t?.partitions ?? 0); p++) this.watch.notify(tpKey({ topic: name, partition: p }));
   }
 

@@ -70,19 +70,34 @@ export class GroupCoordinator {
   private group(groupId: string, create: boolean): Group | undefined {
     let g = this.groups.get(groupId);
     if (!g && create && this.groups.size < this.settings.maxGroups) {
-      g = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock);
-      this.groups.set(groupId, g);
+      const created = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock, () => this.dropIfIdle(created));
+      this.groups.set(groupId, (g = created));
     }
     return g;
+  }
+
+  /**
+   * A group with no members, no pending member ids and no committed offsets
+   * is forgotten, so that groups do not pile up to maxGroups (Kafka removes
+   * such groups in its periodic cleanup).
+   */
+  private dropIfIdle(g: Group): void {
+    if (this.groups.get(g.groupId) !== g || !g.idle || this.offsets.groupOffsets(g.groupId).length > 0) return;
+    g.shutdown();
+    this.groups.delete(g.groupId);
   }
 
   async join(r: JoinRequest): Promise<JoinResult> {
     const fail = (error: string, memberId = r.memberId): JoinResult => joinError(memberId, error);
     if (!r.groupId) return fail('INVALID_GROUP_ID');
     if (r.sessionTimeoutMs < this.settings.minSessionTimeoutMs || r.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail('INVALID_SESSION_TIMEOUT');
-    const g = this.group(r.groupId, true);
-    if (!g) return fail('COORDINATOR_NOT_AVAILABLE');
-    if (!g.accepts(r.protocolType, r.protocols)) return fail('INCONSISTENT_GROUP_PROTOCOL');
+    // Only a new member (empty member id) creates a group, as in Kafka.
+    const g = this.group(r.groupId, !r.memberId);
+    if (!g) return fail(r.memberId ? 'UNKNOWN_MEMBER_ID' : 'COORDINATOR_NOT_AVAILABLE');
+    if (!g.accepts(r.protocolType, r.protocols)) {
+      this.dropIfIdle(g);
+      return fail('INCONSISTENT_GROUP_PROTOCOL');
+    }
     const instanceId = r.groupInstanceId;
     const member = (memberId: string) => ({
       memberId,
@@ -98,11 +113,15 @@ export class GroupCoordinator {
       // Kafka's form for a static member: the instance id, then a UUID.
       const memberId = g.newMemberId(instanceId ?? r.clientId);
       if (instanceId !== null && g.staticMemberId(instanceId) !== undefined) return g.rejoinStatic({ ...member(memberId), groupInstanceId: instanceId }, r.supportSkippingAssignment);
-      if (r.requireKnownMemberId) return fail('MEMBER_ID_REQUIRED', memberId);
+      if (r.requireKnownMemberId) {
+        g.addPending(memberId, r.sessionTimeoutMs);
+        return fail('MEMBER_ID_REQUIRED', memberId);
+      }
       return g.join(member(memberId));
     }
-    // Without an instance id, and with KIP-394, an unknown id is one this coordinator handed out (no list of them is kept).
-    const error = instanceId !== null || !r.requireKnownMemberId ? g.validateMember(r.memberId, instanceId) : null;
+    // A member id handed out with MEMBER_ID_REQUIRED joins now; any other must be a member's.
+    if (instanceId === null && g.isPending(r.memberId)) return g.join(member(r.memberId));
+    const error = g.validateMember(r.memberId, instanceId);
     return error ? fail(error) : g.join(member(r.memberId));
   }
 
@@ -116,28 +135,38 @@ export class GroupCoordinator {
     return this.group(groupId, false)?.heartbeat(memberId, groupInstanceId, generationId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
+  /** Whether a group exists: with members, or with committed offsets (an Empty one). */
+  has(groupId: string): boolean {
+    return this.groups.has(groupId) || this.offsets.groupOffsets(groupId).length > 0;
+  }
+
   leave(groupId: string, memberId: string, groupInstanceId: string | null = null): string {
     return this.group(groupId, false)?.leave(memberId, groupInstanceId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
   /**
-   * Checks the committer, then stores. Generation -1 with neither member nor
-   * instance id: a consumer outside any group (or RocketMQ's acks).
+   * Checks the committer (Group.validateCommit), then stores. Generation -1:
+   * a consumer outside any group (or RocketMQ's acks). A group known only
+   * by its offsets is an empty one; to a group not known at all, a member
+   * gets ILLEGAL_GENERATION before OffsetCommit v9 and GROUP_ID_NOT_FOUND
+   * from v9, as from Kafka.
    */
-  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null): Promise<string> {
+  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null, apiVersion = 9): Promise<string> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.group(groupId, false);
-    if (generationId >= 0 || memberId || groupInstanceId !== null) {
-      const error = g ? g.validateMember(memberId, groupInstanceId) : 'UNKNOWN_MEMBER_ID';
-      if (error) return error;
-      if (generationId !== g!.generationId) return 'ILLEGAL_GENERATION';
-      if (g!.state === 'PreparingRebalance' || g!.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
-    } else if (g && g.members.size > 0) {
-      return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
-    }
+    let error: string | null = null;
+    if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
+    else if (generationId >= 0) error = this.has(groupId) ? 'UNKNOWN_MEMBER_ID' : apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION';
+    if (error) return error;
     await this.offsets.commit(groupId, entries);
     for (const l of this.commitListeners) l(groupId, entries);
     return 'NONE';
+  }
+
+  /** A topic was deleted: its committed offsets go, and with them groups that had nothing else. */
+  async deleteTopicOffsets(topic: string): Promise<void> {
+    await this.offsets.deleteTopic(topic);
+    for (const g of [...this.groups.values()]) this.dropIfIdle(g);
   }
 
   /** Hears of every offset commit once stored, whoever made it (a Kafka client, RocketMQ acks); returns how to stop. */

@@ -6,9 +6,10 @@
 //   Stable --join / leave / session expiry--> PreparingRebalance
 //   any --last member gone--> Empty
 //
-// JoinGroup responses wait until every known member has rejoined (members
-// that do not, within the rebalance timeout, are removed). SyncGroup
-// responses wait for the leader's assignment.
+// JoinGroup responses wait until every known member has rejoined (dynamic
+// members that do not, within the rebalance timeout, are removed; static ones
+// stay until their session times out). SyncGroup responses wait for the
+// leader's assignment.
 //
 // The first rebalance of an empty group is Kafka's InitialDelayedJoin: the
 // JoinGroup responses wait group.initial.rebalance.delay.ms, and again (up to
@@ -37,7 +38,8 @@ export interface Protocol {
 
 export interface Member {
   memberId: string;
-  groupInstanceId: string | null;
+  /** Set once, when the member is added: Kafka's is immutable (a rejoin without one keeps it). */
+  readonly groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
@@ -79,6 +81,8 @@ export class Group {
   /** Group instance id -> the member id holding it. */
   private readonly staticMembers = new Map<string, string>();
   private joined = new Set<string>();
+  /** KIP-394: member ids handed out with MEMBER_ID_REQUIRED, each until it joins or its session timeout passes. */
+  private readonly pending = new Map<string, Cancel>();
   /** The join phase's timer: the rebalance timeout, or a step of the initial delay. */
   private cancelRebalance: Cancel | undefined;
   /** While the initial delay runs: what is left of the rebalance timeout, and whether anyone new came. */
@@ -88,7 +92,28 @@ export class Group {
     readonly groupId: string,
     private readonly initialRebalanceDelayMs: number,
     private readonly clock: GroupClock,
+    /** Told when the group may have become idle (see `idle`): the coordinator may then drop it. */
+    private readonly onIdle: () => void = () => {},
   ) {}
+
+  /** Empty, without members or pending member ids: nothing here but what a new group would have. */
+  get idle(): boolean {
+    return this.state === 'Empty' && this.members.size === 0 && this.pending.size === 0;
+  }
+
+  /** A member id handed out with MEMBER_ID_REQUIRED, to join with within the session timeout (Kafka's pending members). */
+  addPending(memberId: string, sessionTimeoutMs: number): void {
+    this.pending.get(memberId)?.();
+    this.pending.set(memberId, this.clock.after(sessionTimeoutMs, () => {
+      this.pending.delete(memberId);
+      this.maybeCompleteJoin();
+      this.onIdle();
+    }));
+  }
+
+  isPending(memberId: string): boolean {
+    return this.pending.has(memberId);
+  }
 
   /**
    * Kafka's form, client id then a UUID, with the client id cut short: a
@@ -114,26 +139,57 @@ export class Group {
    * only the member id now holding it; a former holder is fenced.
    */
   validateMember(memberId: string, groupInstanceId: string | null): string | null {
-    if (groupInstanceId === null) return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
-    const holder = this.staticMembers.get(groupInstanceId);
-    if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
-    return holder === memberId ? null : 'FENCED_INSTANCE_ID';
+    if (groupInstanceId !== null) {
+      const holder = this.staticMembers.get(groupInstanceId);
+      if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
+      if (holder !== memberId) return 'FENCED_INSTANCE_ID';
+    }
+    return this.members.has(memberId) ? null : 'UNKNOWN_MEMBER_ID';
+  }
+
+  /**
+   * Who may commit offsets, and when (Kafka's ClassicGroup.validateOffsetCommit):
+   * generation < 0 on an empty group is an admin or a consumer outside any
+   * group; otherwise a member of this generation, refused only while the
+   * group completes a rebalance (commits made while it prepares one, in
+   * onPartitionsRevoked, must succeed).
+   */
+  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number): string | null {
+    if (generationId < 0 && this.state === 'Empty') return null;
+    if (generationId >= 0 || memberId || groupInstanceId !== null) {
+      const error = this.validateMember(memberId, groupInstanceId);
+      if (error) return error;
+      if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    } else if (this.state !== 'Empty') {
+      return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
+    }
+    return this.state === 'CompletingRebalance' ? 'REBALANCE_IN_PROGRESS' : null;
   }
 
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */
   join(m: Omit<Member, 'assignment'>): Promise<JoinResult> {
     const existing = this.members.get(m.memberId);
-    if (existing && this.state === 'Stable' && m.memberId !== this.leaderId && sameProtocols(existing.protocols, m.protocols)) {
-      // A follower rejoining unchanged cannot change the assignment: Kafka
-      // answers with the current generation instead of rebalancing everyone.
-      Object.assign(existing, m);
+    const unchanged = existing !== undefined && sameProtocols(existing.protocols, m.protocols);
+    if (existing && unchanged && (this.state === 'CompletingRebalance' || (this.state === 'Stable' && m.memberId !== this.leaderId))) {
+      // A follower rejoining unchanged cannot change the assignment, nor can
+      // anyone while the leader assigns (its join answer may have been lost):
+      // Kafka answers with the current generation, the leader with the members.
+      update(existing, m);
       this.touch(existing);
       return Promise.resolve(this.joinOk(existing, this.leaderId!, false));
     }
-    const member: Member = existing ? Object.assign(existing, m) : { ...m, assignment: Buffer.alloc(0) };
-    this.members.set(m.memberId, member);
-    if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId);
+    this.pending.get(m.memberId)?.();
+    this.pending.delete(m.memberId);
+    let member = existing;
+    if (member) update(member, m);
+    else this.add((member = { ...m, assignment: Buffer.alloc(0) }));
     return this.awaitJoin(member, existing === undefined);
+  }
+
+  /** The one place a member and its instance id come in (detach is where they go out). */
+  private add(member: Member): void {
+    this.members.set(member.memberId, member);
+    if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
   }
 
   /**
@@ -145,15 +201,23 @@ export class Group {
    * so that it does not assign); otherwise the group rebalances.
    */
   rejoinStatic(m: Omit<Member, 'assignment'> & { groupInstanceId: string }, supportSkippingAssignment: boolean): Promise<JoinResult> {
-    const oldId = this.staticMembers.get(m.groupInstanceId)!;
-    const member = this.members.get(oldId)!;
-    member.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
-    member.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
-    member.joinWaiter = member.syncWaiter = undefined;
+    const oldId = this.staticMembers.get(m.groupInstanceId);
+    const old = oldId === undefined ? undefined : this.members.get(oldId);
+    if (oldId === undefined || old === undefined || old.groupInstanceId !== m.groupInstanceId) {
+      // Nobody holds the instance id (cannot happen while add and detach keep the map): a new static member.
+      this.staticMembers.delete(m.groupInstanceId);
+      return this.join(m);
+    }
+    old.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
+    old.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
+    old.joinWaiter = old.syncWaiter = undefined;
     this.members.delete(oldId);
     this.joined.delete(oldId);
-    this.members.set(m.memberId, Object.assign(member, m));
-    this.staticMembers.set(m.groupInstanceId, m.memberId);
+    // The same member object under its new id: its assignment, session and place stay.
+    const member = old;
+    member.memberId = m.memberId;
+    update(member, m);
+    this.add(member);
     const oldLeader = this.leaderId;
     if (oldLeader === oldId) this.leaderId = m.memberId;
     if (this.state === 'Stable' && this.chooseProtocol([...this.members.values()]) === this.protocolName) {
@@ -210,7 +274,9 @@ export class Group {
     const error = this.validateMember(memberId, groupInstanceId);
     if (error) return error;
     if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
-    this.touch(this.members.get(memberId)!);
+    const member = this.members.get(memberId)!;
+    // A member awaiting its join response has no session running (awaitJoin): a heartbeat must not start one.
+    if (!member.joinWaiter) this.touch(member);
     if (this.state === 'PreparingRebalance') return 'REBALANCE_IN_PROGRESS';
     return 'NONE';
   }
@@ -228,6 +294,7 @@ export class Group {
   shutdown(): void {
     this.cancelRebalance?.();
     for (const m of this.members.values()) m.cancelSession?.();
+    for (const cancel of this.pending.values()) cancel();
   }
 
   private touch(m: Member): void {
@@ -239,17 +306,23 @@ export class Group {
   private remove(m: Member): void {
     if (!this.detach(m)) return;
     if (this.members.size === 0) {
-      this.cancelRebalance?.();
-      this.initialDelay = null;
-      this.state = 'Empty';
-      this.generationId++;
-      this.protocolName = null;
-      this.joined.clear();
+      this.becomeEmpty();
+      this.onIdle();
     } else if (this.state === 'PreparingRebalance') {
       this.maybeCompleteJoin();
     } else {
       this.prepareRebalance(false);
     }
+  }
+
+  /** The last member is gone: a new (empty) generation, as Kafka's initNextGeneration. */
+  private becomeEmpty(): void {
+    this.cancelRebalance?.();
+    this.initialDelay = null;
+    this.state = 'Empty';
+    this.generationId++;
+    this.protocolName = null;
+    this.joined.clear();
   }
 
   /** Takes a member out, failing its pending join or sync; no state change. */
@@ -276,7 +349,7 @@ export class Group {
     }
     this.cancelRebalance?.();
     this.initialDelay = null;
-    const timeoutMs = Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    const timeoutMs = this.rebalanceTimeoutMs();
     if (fromEmpty && this.initialRebalanceDelayMs > 0) {
       this.initialDelay = { remainingMs: Math.max(timeoutMs - this.initialRebalanceDelayMs, 0), newMemberAdded: false };
       this.cancelRebalance = this.clock.after(this.initialRebalanceDelayMs, () => this.initialDelayOver());
@@ -284,6 +357,11 @@ export class Group {
     }
     this.cancelRebalance = this.clock.after(timeoutMs, () => this.completeJoin(true));
     this.maybeCompleteJoin();
+  }
+
+  /** The group's rebalance timeout: its members' longest. */
+  private rebalanceTimeoutMs(): number {
+    return Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
   }
 
   /**
@@ -305,25 +383,39 @@ export class Group {
   }
 
   private maybeCompleteJoin(): void {
-    if (this.state !== 'PreparingRebalance' || this.initialDelay) return;
+    if (this.state !== 'PreparingRebalance' || this.initialDelay || this.pending.size > 0) return;
     for (const id of this.members.keys()) if (!this.joined.has(id)) return;
     this.completeJoin(false);
   }
 
-  /** Ends the join phase: drops members that did not rejoin, picks a protocol and a leader. */
+  /**
+   * Ends the join phase: drops the dynamic members that did not rejoin (a
+   * static one stays until its session times out, as in Kafka), picks a
+   * protocol and a leader among the members that joined. If none did, the
+   * phase waits another rebalance timeout.
+   */
   private completeJoin(timedOut: boolean): void {
     if (this.state !== 'PreparingRebalance') return;
-    if (timedOut) for (const m of [...this.members.values()]) if (!this.joined.has(m.memberId)) this.detach(m);
+    this.cancelRebalance?.();
+    if (timedOut) for (const m of [...this.members.values()]) if (!this.joined.has(m.memberId) && m.groupInstanceId === null) this.detach(m);
     if (this.members.size === 0) {
-      this.state = 'Empty';
+      this.becomeEmpty();
+      this.onIdle();
       return;
     }
-    this.cancelRebalance?.();
+    if (this.leaderId === null || !this.joined.has(this.leaderId)) {
+      const joined = [...this.members.keys()].find((id) => this.joined.has(id));
+      if (joined === undefined) {
+        // At least a second: with a zero rebalance timeout the timer would spin until the sessions end.
+        this.cancelRebalance = this.clock.after(Math.max(this.rebalanceTimeoutMs(), 1000), () => this.completeJoin(true));
+        return;
+      }
+      this.leaderId = joined;
+    }
     this.generationId++;
     const members = [...this.members.values()];
     this.protocolType = members[0]!.protocolType;
     this.protocolName = this.chooseProtocol(members);
-    if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = members[0]!.memberId;
     this.state = 'CompletingRebalance';
     this.joined = new Set();
     for (const m of members) {
@@ -356,12 +448,21 @@ export class Group {
     return m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0);
   }
 
-  /** The protocol every member supports that ranks best in the members' preference order. */
+  /**
+   * Kafka's selectProtocol: among the protocols every member supports, each
+   * member votes for the first in its own list; the most votes win (a tie:
+   * the one voted for first).
+   */
   private chooseProtocol(members: Member[]): string | null {
-    const common = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
-    if (common.length === 0) return null;
-    const score = (name: string): number => members.reduce((s, m) => s + m.protocols.findIndex((p) => p.name === name), 0);
-    return common.reduce((best, name) => (score(name) < score(best) ? name : best));
+    const common = new Set(members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name))));
+    const votes = new Map<string, number>();
+    for (const m of members) {
+      const vote = m.protocols.find((p) => common.has(p.name))?.name;
+      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
+    }
+    let best: string | null = null;
+    for (const [name, n] of votes) if (best === null || n > votes.get(best)!) best = name;
+    return best;
   }
 
   /** Whether a joining member's protocols fit the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). */
@@ -383,6 +484,19 @@ export class Group {
 /** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
 export function joinError(memberId: string, error: string): JoinResult {
   return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+/**
+ * What a rejoin may change of a member (Kafka's updateMember, and the client
+ * it now comes from); never its id or instance id.
+ */
+function update(member: Member, m: Omit<Member, 'assignment'>): void {
+  member.clientId = m.clientId;
+  member.clientHost = m.clientHost;
+  member.sessionTimeoutMs = m.sessionTimeoutMs;
+  member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
+  member.protocolType = m.protocolType;
+  member.protocols = m.protocols;
 }
 
 function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {

@@ -5,6 +5,7 @@
 //   key   JSON ["<group>", "<topic>", <partition>]
 //   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>,
 //               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
+// A null value (a tombstone: the offsets of a deleted topic) removes the key.
 // Startup replays the topic; the last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
 import { encodeBatch } from '../../records/index.js';
@@ -65,6 +66,25 @@ export class OffsetStore {
     }));
     await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(commitMs), records }));
     for (const r of records) this.apply(r.key, r.value);
+  }
+
+  /**
+   * A deleted topic's committed offsets, every group's, removed with
+   * tombstones (null values), so that a topic re-created under the name does
+   * not inherit them, also after a restart (Kafka deletes the offsets of
+   * deleted partitions).
+   */
+  async deleteTopic(topic: string): Promise<void> {
+    const records: { key: Buffer; value: null; headers: [] }[] = [];
+    for (const [group, offsets] of this.offsets) {
+      for (const k of offsets.keys()) {
+        const [t, partition] = k.split('\0');
+        if (t === topic) records.push({ key: Buffer.from(JSON.stringify([group, topic, Number(partition)])), value: null, headers: [] });
+      }
+    }
+    if (records.length === 0) return;
+    await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(this.now()), records }));
+    for (const r of records) this.apply(r.key, null);
   }
 
   fetch(group: string, topic: string, partition: number): CommittedOffset | undefined {

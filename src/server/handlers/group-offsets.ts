@@ -28,7 +28,7 @@ export async function offsetCommit(ctx: HandlerContext, req: CommitRequest, meta
   // v0 has no generation: a commit from outside any group, as Kafka treats it.
   const generationId = meta.apiVersion >= 1 ? req.generationId : -1;
   const memberId = meta.apiVersion >= 1 ? req.memberId : '';
-  const error = entries.length > 0 ? await broker.coordinator.commit(req.groupId, memberId, generationId, entries, req.groupInstanceId) : 'NONE';
+  const error = entries.length > 0 ? await broker.coordinator.commit(req.groupId, memberId, generationId, entries, req.groupInstanceId, meta.apiVersion) : 'NONE';
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({

@@ -60,10 +60,12 @@ export function heartbeat(ctx: HandlerContext, req: Body<'Heartbeat'>): Answer<'
   return { throttleTimeMs: 0, errorCode: errorCode(ctx.broker.coordinator.heartbeat(req.groupId, req.memberId, req.generationId, req.groupInstanceId)) };
 }
 
-/** v0-2 name one member and answer in the top-level error; v3+ a batch, each member answered on its own. */
+/** v0-2 name one member and answer in the top-level error; v3+ a batch, each member answered on its own (an unknown group as a whole). */
 export function leaveGroup(ctx: HandlerContext, req: Body<'LeaveGroup'>, v: number): Answer<'LeaveGroup'> {
   const c = ctx.broker.coordinator;
   if (v < 3) return { throttleTimeMs: 0, errorCode: errorCode(c.leave(req.groupId, req.memberId)), members: [] };
+  // Kafka answers a batch for a group it does not have as a whole.
+  if (!c.has(req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('UNKNOWN_MEMBER_ID'), members: [] };
   return {
     throttleTimeMs: 0,
     errorCode: 0,
