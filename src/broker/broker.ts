@@ -158,6 +158,36 @@ export class Broker {
     for (let p = 0; p < (t?.partitions ?? 0); p++) this.watch.notify(tpKey({ topic: name, partition: p }));
   }
 
+  /** CreatePartitions: the topic grown to `count` partitions (topics.ts); internal topics keep theirs. */
+  async createPartitions(name: string, count: number, validateOnly = false): Promise<void> {
+    if (this.topics.get(name)?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
+    await this.topics.grow(name, count, validateOnly);
+  }
+
+  /**
+   * DeleteRecords: the partition's log start moves to `offset` (-1: the
+   * high watermark, deleting everything); an offset below the start changes
+   * nothing. Returns the start after. Fetches waiting on the partition are
+   * woken, to find their offset gone.
+   */
+  async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
+    const t = this.topics.get(topic);
+    if (!t || partition < 0 || partition >= t.partitions) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${topic}-${partition}`);
+    if (t.internal) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
+    const tp = { topic, partition };
+    try {
+      const hw = this.engine.highWatermark(tp);
+      const to = offset === -1n ? hw : offset;
+      if (to < 0n || to > hw) throw new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${hw}] (the high watermark) of ${topic}-${partition}`);
+      const start = await this.engine.deleteRecordsBefore(tp, to);
+      this.watch.notify(tpKey(tp));
+      return start;
+    } catch (err) {
+      if (err instanceof StorageError) throw new BrokerError(err.code, err.message);
+      throw err;
+    }
+  }
+
   private checkTopicConfigs(changes: readonly { name: string; value: string | null }[]): void {
     for (const { name, value } of changes) {
       if (value !== null) checkTopicConfig(name, value);

@@ -106,6 +106,33 @@ export class TopicRegistry {
     }
   }
 
+  /**
+   * CreatePartitions: grows the topic to `count` partitions, checking
+   * everything first (validateOnly stops there). The new partitions are
+   * created in the engine before topics.json names them, so a crash in
+   * between leaves partitions open() finds and adopts. If the engine
+   * refuses one (its partition limit), those created are deleted again.
+   */
+  async grow(name: string, count: number, validateOnly = false): Promise<void> {
+    const t = this.topics.get(name);
+    if (!t || this.deleting.has(name)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
+    if (!Number.isInteger(count) || count < t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" has ${t.partitions} partitions: the count can only grow, got ${count}`);
+    if (count === t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" already has ${count} partitions`);
+    if (count > this.limits.maxPartitionsPerTopic) throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${count}`);
+    if (validateOnly) return;
+    const from = t.partitions;
+    let p = from;
+    try {
+      for (; p < count; p++) this.engine.createPartition({ topic: name, partition: p });
+    } catch (err) {
+      for (let q = from; q < p; q++) await this.engine.deletePartition({ topic: name, partition: q });
+      const message = err instanceof Error ? err.message : String(err);
+      throw new BrokerError('INVALID_PARTITIONS', `creating partition ${p} of "${name}" failed: ${message}`);
+    }
+    t.partitions = count;
+    this.save();
+  }
+
   async delete(name: string): Promise<void> {
     const t = this.topics.get(name);
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);

@@ -5,7 +5,8 @@
 //   key   JSON ["<group>", "<topic>", <partition>]
 //   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>,
 //               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
-// Startup replays the topic; the last record of a key wins. The topic is not
+// A deletion (DeleteGroups, OffsetDelete) appends a tombstone, the key with a
+// null value. Startup replays the topic; the last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
 import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
@@ -65,6 +66,24 @@ export class OffsetStore {
     }));
     await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(commitMs), records }));
     for (const r of records) this.apply(r.key, r.value);
+  }
+
+  /**
+   * Deletes committed offsets (all of the group's when `partitions` is
+   * absent): a tombstone per key (a null value), which replay applies as a
+   * deletion, so it holds across restarts. Keys with nothing committed are
+   * skipped. Resolves once stored, as commits do.
+   */
+  async delete(group: string, partitions?: readonly { topic: string; partition: number }[]): Promise<void> {
+    const g = this.offsets.get(group);
+    if (!g) return;
+    const keys = (partitions ?? this.groupOffsets(group)).filter((p) => g.has(`${p.topic}\0${p.partition}`));
+    if (keys.length === 0) return;
+    const nowMs = this.now();
+    const records = keys.map((p) => ({ key: Buffer.from(JSON.stringify([group, p.topic, p.partition])), value: null, headers: [] }));
+    await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(nowMs), records }));
+    for (const r of records) this.apply(r.key, null);
+    if (g.size === 0) this.offsets.delete(group);
   }
 
   fetch(group: string, topic: string, partition: number): CommittedOffset | undefined {

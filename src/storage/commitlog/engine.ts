@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { StorageError } from '../errors.js';
 import { awaitOrDetach, Flusher } from '../flush.js';
 import { prepareAppend } from '../prepare-append.js';
+import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
 import { validateTopicPartition } from '../topic-names.js';
 import {
   DEFAULT_LIMITS,
@@ -127,6 +128,8 @@ export class CommitLogEngine implements StorageEngine {
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
+    // Starts DeleteRecords moved inside a consume-queue file.
+    for (const q of this.queues.values()) q.cq.dropHead(readStartOffset(q.cq.dir));
     // Time marks saved by a clean close hold only if nothing was recovered;
     // otherwise the first lookup by time builds them.
     if (!recovered) for (const q of this.queues.values()) q.marks = TimeMarks.load(q.cq.dir, q.cq.nextOffset);
@@ -285,6 +288,24 @@ export class CommitLogEngine implements StorageEngine {
 
   logStartOffset(tp: TopicPartition): bigint {
     return BigInt(this.get(tp).cq.startOffset);
+  }
+
+  /**
+   * DeleteRecords: the queue's start moves (saved in its directory first,
+   * so it holds across restarts) and its consume-queue files wholly below
+   * it go. The commit-log bytes stay until retention deletes their files:
+   * they are shared with every other queue.
+   */
+  async deleteRecordsBefore(tp: TopicPartition, offset: bigint): Promise<bigint> {
+    const q = this.get(tp);
+    const next = q.cq.nextOffset;
+    if (offset < 0n || offset > BigInt(next)) throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${next}] of ${q.key}`);
+    const o = Number(offset);
+    if (o > q.cq.startOffset) {
+      writeStartOffset(q.cq.dir, o);
+      q.cq.dropHead(o);
+    }
+    return BigInt(q.cq.startOffset);
   }
 
   /**
