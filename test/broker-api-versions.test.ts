@@ -7,6 +7,7 @@ import { KAFKA_APIS, ZERO_UUID, advertisedVersions, type ApiKey } from '../src/p
 import { CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../src/server/handlers/metadata.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch, timedBatch } from './helpers/batches.js';
+import { encodeBatch } from '../src/records/index.js';
 import { fetchWaiting } from './helpers/broker-events.js';
 
 const versionsOf = (key: number): number[] => {
@@ -544,6 +545,30 @@ describe('every advertised API version against a running broker', () => {
       const controllers = await call(60, v, { includeClusterAuthorizedOperations: false, endpointType: 2 });
       expect([controllers.errorCode, controllers.brokers]).toEqual([114, []]); // MISMATCHED_ENDPOINT_TYPE
       expect((await call(60, v, { includeClusterAuthorizedOperations: false, endpointType: 7 })).errorCode).toBe(115); // UNSUPPORTED_ENDPOINT_TYPE
+    },
+    61: async (v) => {
+      const topic = `producers${v}`;
+      broker.broker.topics.create(topic, 1);
+      const idempotent = (baseSequence: number, count: number, timestampMs: number) =>
+        encodeBatch({ baseTimestamp: BigInt(timestampMs), producerId: 9n, producerEpoch: 2, baseSequence, records: Array.from({ length: count }, () => ({ key: null, value: Buffer.from('x'), headers: [] })) });
+      expect((await broker.broker.produce(topic, 0, idempotent(0, 3, 1000))).error).toBe('NONE');
+      expect((await broker.broker.produce(topic, 0, idempotent(3, 2, 2000))).error).toBe('NONE');
+      await broker.broker.produce(topic, 0, numberedBatch('plain', 1)); // not idempotent: no producer state
+      const r = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0, 4] }, { name: 'never-was', partitionIndexes: [0] }] });
+      expect(r.topics).toEqual([
+        {
+          name: topic,
+          partitions: [
+            { partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 9n, producerEpoch: 2, lastSequence: 4, lastTimestamp: 2000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] },
+            { partitionIndex: 4, errorCode: 3, errorMessage: `no partition ${topic}-4`, activeProducers: [] },
+          ],
+        },
+        { name: 'never-was', partitions: [{ partitionIndex: 0, errorCode: 3, errorMessage: 'no partition never-was-0', activeProducers: [] }] },
+      ]);
+      // Deleting the producer's records forgets it, as Kafka does.
+      await broker.broker.deleteRecords(topic, 0, 5n);
+      const after = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0] }] });
+      expect(after.topics[0].partitions[0].activeProducers).toEqual([]);
     },
   };
 

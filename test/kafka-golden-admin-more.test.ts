@@ -10,11 +10,13 @@ import {
   deleteRecordsV2,
   describeClusterV0,
   describeClusterV1,
+  describeProducersV0,
   offsetDeleteV0,
   offsetForLeaderEpochV4,
   type Connection,
 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../src/records/index.js';
 import { CLUSTER_OPERATIONS } from '../src/server/handlers/metadata.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch } from './helpers/batches.js';
@@ -90,5 +92,15 @@ describe('more admin APIs against @platformatic/kafka', () => {
     expect(r.topics).toEqual([{ topic: 'dr', partitions: [{ partition: 0, errorCode: 0, leaderEpoch: 0, endOffset: hw }] }]);
     const unknown = await call(c, offsetForLeaderEpochV4, -1, [{ name: 'dr', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: -1 }] }]);
     expect(unknown.topics[0].partitions[0]).toEqual({ partition: 0, errorCode: 0, leaderEpoch: -1, endOffset: -1n });
+  });
+
+  it('DescribeProducers v0: the idempotent producers of a partition', async () => {
+    broker.broker.topics.create('prod', 1);
+    const batch = encodeBatch({ baseTimestamp: 5000n, producerId: 3n, producerEpoch: 1, baseSequence: 0, records: [{ key: null, value: Buffer.from('v'), headers: [] }] });
+    expect((await broker.broker.produce('prod', 0, batch)).error).toBe('NONE');
+    const r = await call(c, describeProducersV0, [{ name: 'prod', partitionIndexes: [0] }]);
+    expect(r.topics).toEqual([
+      { name: 'prod', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 3n, producerEpoch: 1, lastSequence: 0, lastTimestamp: 5000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] }] },
+    ]);
   });
 });

@@ -775,6 +775,7 @@ describe('api registry and error codes', () => {
       { apiKey: 44, minVersion: 0, maxVersion: 1 },
       { apiKey: 47, minVersion: 0, maxVersion: 0 },
       { apiKey: 60, minVersion: 0, maxVersion: 1 },
+      { apiKey: 61, minVersion: 0, maxVersion: 0 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });
     expect(KAFKA_REGISTRY.get(3)!.name).toBe('Metadata');

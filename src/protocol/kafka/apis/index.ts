@@ -14,6 +14,8 @@ import { DeleteTopics } from './delete-topics.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
+import { DescribeLogDirs } from './describe-log-dirs.js';
+import { DescribeProducers } from './describe-producers.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
 import { Heartbeat } from './heartbeat.js';
@@ -80,6 +82,7 @@ export const KAFKA_APIS = [
   serve(OffsetDelete, 0, 0),
   serve(DeleteRecords, 0, 2),
   serve(OffsetForLeaderEpoch, 0, 4),
+  serve(DescribeProducers, 0, 0),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
@@ -133,6 +136,8 @@ export {
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
+  DescribeLogDirs,
+  DescribeProducers,
   Fetch,
   FindCoordinator,
   Heartbeat,
