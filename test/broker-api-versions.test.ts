@@ -1,6 +1,7 @@
 // Every advertised version of every API, against a running broker: clients
 // pick different versions (older clients old ones), so each must be
 // answered correctly, not only the newest.
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
 import { KAFKA_APIS, ZERO_UUID, advertisedVersions, type ApiKey } from '../src/protocol/kafka/index.js';
@@ -569,6 +570,27 @@ describe('every advertised API version against a running broker', () => {
       await broker.broker.deleteRecords(topic, 0, 5n);
       const after = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0] }] });
       expect(after.topics[0].partitions[0].activeProducers).toEqual([]);
+    },
+    35: async (v) => {
+      const r = await call(35, v, { topics: [{ topic: 't', partitions: [0, 9] }, { topic: 'never-was', partitions: [0] }] });
+      if (v >= 3) expect(r.errorCode).toBe(0);
+      expect(r.results).toHaveLength(1);
+      const dir = r.results[0];
+      expect([dir.errorCode, dir.logDir]).toEqual([0, resolve(broker.dataDir)]);
+      // Only partitions that exist.
+      expect(dir.topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 0, partitionSize: BigInt(broker.broker.engine.partitionBytes({ topic: 't', partition: 0 })), offsetLag: 0n, isFutureKey: false }] }]);
+      expect(dir.topics[0].partitions[0].partitionSize).toBeGreaterThan(0n);
+      if (v >= 4) {
+        expect(dir.totalBytes).toBeGreaterThan(0n);
+        expect(dir.usableBytes).toBeGreaterThanOrEqual(0n);
+        expect(dir.usableBytes).toBeLessThanOrEqual(dir.totalBytes);
+      } else {
+        expect([dir.totalBytes, dir.usableBytes]).toEqual([-1n, -1n]); // the defaults where the version lacks them
+      }
+      // Null: every topic, the internal one included.
+      const all = await call(35, v, { topics: null });
+      const names = all.results[0].topics.map((t: { name: string }) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['t', 'times', '__consumer_offsets']));
     },
   };
 

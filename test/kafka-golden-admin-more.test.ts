@@ -10,11 +10,13 @@ import {
   deleteRecordsV2,
   describeClusterV0,
   describeClusterV1,
+  describeLogDirsV4,
   describeProducersV0,
   offsetDeleteV0,
   offsetForLeaderEpochV4,
   type Connection,
 } from '@platformatic/kafka';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBatch } from '../src/records/index.js';
 import { CLUSTER_OPERATIONS } from '../src/server/handlers/metadata.js';
@@ -102,5 +104,22 @@ describe('more admin APIs against @platformatic/kafka', () => {
     expect(r.topics).toEqual([
       { name: 'prod', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 3n, producerEpoch: 1, lastSequence: 0, lastTimestamp: 5000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] }] },
     ]);
+  });
+
+  it('DescribeLogDirs v4: the data directory, the partitions asked for and their sizes', async () => {
+    const size = broker.broker.engine.partitionBytes({ topic: 'dr', partition: 0 });
+    const r = await call(c, describeLogDirsV4, [{ name: 'dr', partitions: [0, 1] }]);
+    expect(r.results).toHaveLength(1);
+    expect(r.results[0]).toMatchObject({ errorCode: 0, logDir: resolve(broker.dataDir) });
+    expect(r.results[0].topics).toEqual([
+      {
+        name: 'dr',
+        partitions: [
+          { partitionIndex: 0, partitionSize: BigInt(size), offsetLag: 0n, isFutureKey: false },
+          { partitionIndex: 1, partitionSize: 0n, offsetLag: 0n, isFutureKey: false },
+        ],
+      },
+    ]);
+    expect(size).toBeGreaterThan(0);
   });
 });

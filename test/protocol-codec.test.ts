@@ -770,6 +770,7 @@ describe('api registry and error codes', () => {
       { apiKey: 23, minVersion: 0, maxVersion: 4 },
       { apiKey: 32, minVersion: 0, maxVersion: 4 },
       { apiKey: 33, minVersion: 0, maxVersion: 2 },
+      { apiKey: 35, minVersion: 0, maxVersion: 4 },
       { apiKey: 37, minVersion: 0, maxVersion: 3 },
       { apiKey: 42, minVersion: 0, maxVersion: 2 },
       { apiKey: 44, minVersion: 0, maxVersion: 1 },

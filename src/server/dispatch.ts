@@ -28,7 +28,7 @@ import { offsetCommit, offsetFetch } from './handlers/group-offsets.js';
 import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, syncGroup } from './handlers/groups.js';
 import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
 import { createPartitions, deleteRecords, offsetForLeaderEpoch } from './handlers/partitions.js';
-import { describeProducers } from './handlers/partition-state.js';
+import { describeLogDirs, describeProducers } from './handlers/partition-state.js';
 import { produce } from './handlers/produce.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
@@ -115,6 +115,8 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return deleteRecords(ctx, req.body);
     case ApiKeys.OffsetForLeaderEpoch:
       return offsetForLeaderEpoch(ctx, req.body);
+    case ApiKeys.DescribeLogDirs:
+      return describeLogDirs(ctx, req.body);
     case ApiKeys.DescribeProducers:
       return describeProducers(ctx, req.body);
   }

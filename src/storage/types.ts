@@ -142,6 +142,13 @@ export interface StorageEngine {
    */
   deleteRecordsBefore(tp: TopicPartition, offset: bigint): Promise<bigint>;
   /**
+   * Bytes of the partition's batches from the log start (DescribeLogDirs).
+   * Segmented: its segment files' sizes, the one holding the start whole.
+   * Commitlog: its batches in the shared log, summed from its consume
+   * queue (reads 20 bytes per offset: a cost that grows with the partition).
+   */
+  partitionBytes(tp: TopicPartition): number;
+  /**
    * Deletes what the retention policy says has expired. `policyFor` gives a
    * partition's own policy (topic configs) where the engine keeps data per
    * partition; an engine with one shared log (commitlog) applies its

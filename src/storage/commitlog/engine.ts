@@ -46,7 +46,7 @@ import { Checkpoint } from './checkpoint.js';
 import { CommitLog, DEFAULT_COMMITLOG_FILE_BYTES } from './commitlog.js';
 import { ConsumeQueue, DEFAULT_CQ_FILE_ENTRIES } from './consume-queue.js';
 import { CqDispatch } from './cq-dispatch.js';
-import { CQ_ENTRY_BYTES, tagsCodeAt } from './cq-entry.js';
+import { CQ_ENTRY_BYTES, readCqEntry, tagsCodeAt } from './cq-entry.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
@@ -306,6 +306,26 @@ export class CommitLogEngine implements StorageEngine {
       q.cq.dropHead(o);
     }
     return BigInt(q.cq.startOffset);
+  }
+
+  partitionBytes(tp: TopicPartition): number {
+    const { cq } = this.get(tp);
+    const chunk = 4096;
+    const buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
+    let total = 0;
+    let lastPosition = -1;
+    for (let o = cq.startOffset; o < cq.nextOffset; o += chunk) {
+      const n = Math.min(chunk, cq.nextOffset - o);
+      const entries = cq.read(o, n, buf);
+      this.counters.consumeQueueReads++;
+      for (let i = 0; i < n; i++) {
+        const e = readCqEntry(entries, i * CQ_ENTRY_BYTES);
+        // Every offset of a batch points at the batch: count each once.
+        if (e.batchPosition !== lastPosition) total += e.batchBytes;
+        lastPosition = e.batchPosition;
+      }
+    }
+    return total;
   }
 
   /**

@@ -176,6 +176,10 @@ export class SegmentedEngine implements StorageEngine {
     return BigInt(log.logStartOffset);
   }
 
+  partitionBytes(tp: TopicPartition): number {
+    return this.get(tp).sizeBytes;
+  }
+
   readonly perPartitionRetention = true;
 
   async enforceRetention(policyFor?: (tp: TopicPartition) => RetentionPolicy): Promise<void> {

@@ -82,6 +82,7 @@ export const KAFKA_APIS = [
   serve(OffsetDelete, 0, 0),
   serve(DeleteRecords, 0, 2),
   serve(OffsetForLeaderEpoch, 0, 4),
+  serve(DescribeLogDirs, 0, 4),
   serve(DescribeProducers, 0, 0),
 ] as const;
 
