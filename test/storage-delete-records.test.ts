@@ -7,6 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../src/storage/errors.js';
+import { writeStartOffset } from '../src/storage/start-offset-file.js';
 import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
 import type { EngineOptions, StorageEngine } from '../src/storage/types.js';
 import { batchOf } from './helpers/batches.js';
@@ -92,5 +93,22 @@ describe.each(ENGINES)('$name engine: deleteRecordsBefore', (factory) => {
     await e.close();
     const again = await open();
     expect([again.logStartOffset(tp), again.highWatermark(tp)]).toEqual([0n, 0n]);
+  });
+
+  it('a saved start past the end (a machine crash lost the tail it was set in) comes down to the end', async () => {
+    let e = await open();
+    e.createPartition(tp);
+    for (let i = 0; i < 5; i++) await e.append(tp, batch(i));
+    await e.close();
+    // As if DeleteRecords had moved the start to 9 and the crash then lost offsets 5 to 8.
+    const dir = factory.name === 'commitlog' ? join(tmp.dir, 'consumequeue', 'd', '0') : join(tmp.dir, 'd-0');
+    writeStartOffset(dir, 9);
+    e = await open();
+    expect([e.logStartOffset(tp), e.highWatermark(tp)]).toEqual([5n, 5n]);
+    await e.append(tp, batch(5));
+    expect(firstOffsetRead(e, 5n)).toBe(5);
+    await e.close();
+    e = await open();
+    expect([e.logStartOffset(tp), e.highWatermark(tp)]).toEqual([5n, 6n]); // the record appended after stays readable
   });
 });

@@ -7,6 +7,7 @@
 // address topics by id (Metadata v10+, Fetch v13+).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { StorageError } from '../storage/errors.js';
 import { validateTopicPartition } from '../storage/topic-names.js';
 import type { StorageEngine } from '../storage/types.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -126,8 +127,9 @@ export class TopicRegistry {
       for (; p < count; p++) this.engine.createPartition({ topic: name, partition: p });
     } catch (err) {
       for (let q = from; q < p; q++) await this.engine.deletePartition({ topic: name, partition: q });
-      const message = err instanceof Error ? err.message : String(err);
-      throw new BrokerError('INVALID_PARTITIONS', `creating partition ${p} of "${name}" failed: ${message}`);
+      // The engine's limit on partitions in all (POLICY_VIOLATION), or a failing disk.
+      if (err instanceof StorageError) throw new BrokerError(err.code, `creating partition ${p} of "${name}" failed: ${err.message}`);
+      throw err;
     }
     t.partitions = count;
     this.save();

@@ -128,8 +128,14 @@ export class CommitLogEngine implements StorageEngine {
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
-    // Starts DeleteRecords moved inside a consume-queue file.
-    for (const q of this.queues.values()) q.cq.dropHead(readStartOffset(q.cq.dir));
+    // Starts DeleteRecords moved inside a consume-queue file. One past the end
+    // (a machine crash lost the tail it was set in) comes down to the end, so
+    // offsets appended from here on do not fall below it.
+    for (const q of this.queues.values()) {
+      const start = readStartOffset(q.cq.dir);
+      q.cq.dropHead(start);
+      if (start > q.cq.nextOffset) writeStartOffset(q.cq.dir, q.cq.nextOffset);
+    }
     // Time marks saved by a clean close hold only if nothing was recovered;
     // otherwise the first lookup by time builds them.
     if (!recovered) for (const q of this.queues.values()) q.marks = TimeMarks.load(q.cq.dir, q.cq.nextOffset);

@@ -39,7 +39,13 @@ export class PartitionLog {
       s.tags.trim(s.nextOffset - s.baseOffset);
     }
     p.dropAfterGap(log);
+    // A start past the end: a machine crash lost the tail it was set in. Offsets
+    // appended from here on must not fall below it, so it comes down to the end.
     p.startFloor = readStartOffset(dir);
+    if (p.startFloor > p.nextOffset) {
+      p.startFloor = p.nextOffset;
+      writeStartOffset(dir, p.startFloor);
+    }
     return p;
   }
 
