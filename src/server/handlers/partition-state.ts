@@ -7,6 +7,7 @@ import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '.
 import { StorageError } from '../../storage/errors.js';
 import { tpKey } from '../../storage/types.js';
 import type { HandlerContext } from './context.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * Per partition asked for: its producers, by id, with their epoch, last
@@ -25,7 +26,7 @@ export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof A
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
           if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
-            return { partitionIndex, errorCode: errorCode('UNKNOWN_TOPIC_OR_PARTITION'), errorMessage: `no partition ${t.name}-${partitionIndex}`, activeProducers: [] };
+            return { partitionIndex, errorCode: errorCode('UNKNOWN_TOPIC_OR_PARTITION'), errorMessage: errorMessage(`no partition ${t.name}-${partitionIndex}`), activeProducers: [] };
           }
           const activeProducers = broker.producers.producers(tpKey({ topic: t.name, partition: partitionIndex })).map((p) => ({
             producerId: p.producerId,
