@@ -1,12 +1,14 @@
 // Every advertised version of every API, against a running broker: clients
 // pick different versions (older clients old ones), so each must be
 // answered correctly, not only the newest.
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
 import { KAFKA_APIS, ZERO_UUID, advertisedVersions, type ApiKey } from '../src/protocol/kafka/index.js';
 import { CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../src/server/handlers/metadata.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch, timedBatch } from './helpers/batches.js';
+import { encodeBatch } from '../src/records/index.js';
 import { fetchWaiting } from './helpers/broker-events.js';
 
 const versionsOf = (key: number): number[] => {
@@ -450,6 +452,156 @@ describe('every advertised API version against a running broker', () => {
       expect(broker.broker.transfer.name).toBe('copy');
       await call(44, v, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'transfer.strategy', configOperation: 1, value: null }] }], validateOnly: false });
       expect(broker.broker.transfer.name).toBe('sendfile');
+    },
+    21: async (v) => {
+      const topic = `trim${v}`;
+      broker.broker.topics.create(topic, 2);
+      for (let i = 0; i < 3; i++) await broker.broker.produce(topic, 0, numberedBatch(`r${i}`, 2));
+      const r = await call(21, v, {
+        topics: [
+          { name: topic, partitions: [{ partitionIndex: 0, offset: 4n }, { partitionIndex: 1, offset: -1n }, { partitionIndex: 2, offset: 0n }] },
+          { name: 'never-was', partitions: [{ partitionIndex: 0, offset: 0n }] },
+        ],
+        timeoutMs: 5000,
+      });
+      const answers = (x: any) => x.topics.map((t: any) => t.partitions.map((p: any) => [p.partitionIndex, p.lowWatermark, p.errorCode]));
+      expect(answers(r)).toEqual([[[0, 4n, 0], [1, 0n, 0], [2, -1n, 3]], [[0, -1n, 3]]]);
+      expect(broker.broker.engine.logStartOffset({ topic, partition: 0 })).toBe(4n);
+      const past = await call(21, v, { topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: 7n }, { partitionIndex: 0, offset: 2n }, { partitionIndex: 0, offset: -1n }] }], timeoutMs: 5000 });
+      // Past the high watermark (6): OFFSET_OUT_OF_RANGE; below the start: nothing changes; -1: everything.
+      expect(answers(past)).toEqual([[[0, -1n, 1], [0, 4n, 0], [0, 6n, 0]]]);
+    },
+    23: async (v) => {
+      const p = (partition: number, leaderEpoch: number, currentLeaderEpoch = -1) => ({ partition, leaderEpoch, currentLeaderEpoch });
+      const r = await call(23, v, { replicaId: -1, topics: [{ topic: 't', partitions: [p(0, 0), p(1, 0, 0), p(0, -1), p(0, 3), p(0, 0, 5), p(9, 0)] }, { topic: 'never-was', partitions: [p(0, 0)] }] });
+      if (v >= 2) expect(r.throttleTimeMs).toBe(0);
+      const hw = broker.broker.engine.highWatermark({ topic: 't', partition: 0 });
+      const hw1 = broker.broker.engine.highWatermark({ topic: 't', partition: 1 });
+      const rows = r.topics.map((t: any) => t.partitions.map((x: any) => [x.partition, x.errorCode, x.leaderEpoch, x.endOffset]));
+      // v0 has no LeaderEpoch: it reads as -1, the default.
+      const epoch = (e: number) => (v >= 1 ? e : -1);
+      expect(rows).toEqual([
+        [
+          [0, 0, epoch(0), hw],
+          [1, 0, epoch(0), hw1],
+          [0, 0, -1, -1n], // an epoch the client does not know
+          [0, 0, -1, -1n], // an epoch there never was
+          [0, v >= 2 ? 75 : 0, v >= 2 ? -1 : epoch(0), v >= 2 ? -1n : hw], // UNKNOWN_LEADER_EPOCH: only v2+ sends the current epoch
+          [9, 3, -1, -1n],
+        ],
+        [[0, 3, -1, -1n]],
+      ]);
+    },
+    37: async (v) => {
+      const topic = `grow${v}`;
+      broker.broker.topics.create(topic, 1);
+      const grow = (count: number, validateOnly: boolean, assignments: { brokerIds: number[] }[] | null = null, name = topic) => call(37, v, { topics: [{ name, count, assignments }], timeoutMs: 5000, validateOnly });
+      const dry = await grow(3, true);
+      expect(dry.results).toEqual([{ name: topic, errorCode: 0, errorMessage: null }]);
+      expect(broker.broker.topics.get(topic)!.partitions).toBe(1);
+      expect((await grow(3, false, [{ brokerIds: [0] }, { brokerIds: [0] }])).results[0].errorCode).toBe(0);
+      expect(broker.broker.topics.get(topic)!.partitions).toBe(3);
+      expect((await broker.broker.produce(topic, 2, numberedBatch('new', 1))).error).toBe('NONE');
+      const errors = async (r: Promise<any>) => (await r).results.map((x: any) => [x.errorCode, x.errorMessage]);
+      expect(await errors(grow(2, false))).toEqual([[37, `topic "${topic}" has 3 partitions: the count can only grow, got 2`]]); // INVALID_PARTITIONS
+      expect(await errors(grow(3, false))).toEqual([[37, `topic "${topic}" already has 3 partitions`]]);
+      expect((await errors(grow(5, false, [{ brokerIds: [0] }])))[0][0]).toBe(39); // INVALID_REPLICA_ASSIGNMENT: 2 new, 1 given
+      expect((await errors(grow(4, false, [{ brokerIds: [1] }])))[0][0]).toBe(39);
+      expect(await errors(grow(2, false, null, 'never-was'))).toEqual([[3, 'no topic "never-was"']]);
+      expect((await errors(grow(2, false, null, '__consumer_offsets')))[0][0]).toBe(17); // INVALID_TOPIC_EXCEPTION
+      expect(broker.broker.topics.get(topic)!.partitions).toBe(3);
+    },
+    42: async (v) => {
+      const gone = `gone${v}`;
+      expect(await broker.broker.coordinator.commit(gone, '', -1, [{ topic: 't', partition: 0, offset: 1n, metadata: null }])).toBe('NONE');
+      const busy = `busy${v}`;
+      await stable(busy, 'busy-member');
+      const r = await call(42, v, { groupsNames: [gone, busy, 'never-was', ''] });
+      expect(r.results).toEqual([
+        { groupId: gone, errorCode: 0 },
+        { groupId: busy, errorCode: 68 }, // NON_EMPTY_GROUP
+        { groupId: 'never-was', errorCode: 69 }, // GROUP_ID_NOT_FOUND
+        { groupId: '', errorCode: 24 }, // INVALID_GROUP_ID
+      ]);
+      expect(broker.broker.coordinator.committed(gone, 't', 0).offset).toBe(-1n);
+      expect(broker.broker.coordinator.describe(gone).state).toBe('Dead');
+    },
+    47: async (v) => {
+      const g = `od${v}`;
+      const commit = (group: string) => broker.broker.coordinator.commit(group, '', -1, [{ topic: 't', partition: 0, offset: 2n, metadata: null }, { topic: 'times', partition: 0, offset: 1n, metadata: null }]);
+      expect(await commit(g)).toBe('NONE');
+      // A live member subscribed to 't' (the consumer protocol's subscription: version, topics).
+      const subscription = Buffer.from([0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0xff, 0xff, 0xff, 0xff]);
+      const j = await call(11, 5, { groupId: g, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: 'od', protocolType: 'consumer', protocols: [{ name: 'range', metadata: subscription }] });
+      expect(j.errorCode).toBe(0);
+      const r = await call(47, v, { groupId: g, topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }, { name: 'times', partitions: [{ partitionIndex: 0 }, { partitionIndex: 5 }] }] });
+      expect(r.errorCode).toBe(0);
+      expect(r.topics.map((t: any) => [t.name, t.partitions.map((p: any) => [p.partitionIndex, p.errorCode])])).toEqual([
+        ['t', [[0, 86]]], // GROUP_SUBSCRIBED_TO_TOPIC
+        ['times', [[0, 0], [5, 3]]],
+      ]);
+      expect(broker.broker.coordinator.committed(g, 't', 0).offset).toBe(2n);
+      expect(broker.broker.coordinator.committed(g, 'times', 0).offset).toBe(-1n);
+      const none = await call(47, v, { groupId: 'never-was', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }] });
+      expect([none.errorCode, none.topics]).toEqual([69, []]); // GROUP_ID_NOT_FOUND
+    },
+    60: async (v) => {
+      const r = await call(60, v, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+      expect(r.errorCode).toBe(0);
+      expect([r.clusterId, r.controllerId, r.clusterAuthorizedOperations]).toEqual(['mqlab', 0, CLUSTER_OPERATIONS]);
+      expect(r.brokers).toEqual([{ brokerId: 0, host: '127.0.0.1', port: broker.port, rack: null }]);
+      if (v >= 1) expect(r.endpointType).toBe(1);
+      const plain = await call(60, v, { includeClusterAuthorizedOperations: false });
+      expect(plain.clusterAuthorizedOperations).toBe(NOT_REQUESTED);
+      if (v === 0) return;
+      const controllers = await call(60, v, { includeClusterAuthorizedOperations: false, endpointType: 2 });
+      expect([controllers.errorCode, controllers.brokers]).toEqual([114, []]); // MISMATCHED_ENDPOINT_TYPE
+      expect((await call(60, v, { includeClusterAuthorizedOperations: false, endpointType: 7 })).errorCode).toBe(115); // UNSUPPORTED_ENDPOINT_TYPE
+    },
+    61: async (v) => {
+      const topic = `producers${v}`;
+      broker.broker.topics.create(topic, 1);
+      const idempotent = (baseSequence: number, count: number, timestampMs: number) =>
+        encodeBatch({ baseTimestamp: BigInt(timestampMs), producerId: 9n, producerEpoch: 2, baseSequence, records: Array.from({ length: count }, () => ({ key: null, value: Buffer.from('x'), headers: [] })) });
+      expect((await broker.broker.produce(topic, 0, idempotent(0, 3, 1000))).error).toBe('NONE');
+      expect((await broker.broker.produce(topic, 0, idempotent(3, 2, 2000))).error).toBe('NONE');
+      await broker.broker.produce(topic, 0, numberedBatch('plain', 1)); // not idempotent: no producer state
+      const r = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0, 4] }, { name: 'never-was', partitionIndexes: [0] }] });
+      expect(r.topics).toEqual([
+        {
+          name: topic,
+          partitions: [
+            { partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 9n, producerEpoch: 2, lastSequence: 4, lastTimestamp: 2000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] },
+            { partitionIndex: 4, errorCode: 3, errorMessage: `no partition ${topic}-4`, activeProducers: [] },
+          ],
+        },
+        { name: 'never-was', partitions: [{ partitionIndex: 0, errorCode: 3, errorMessage: 'no partition never-was-0', activeProducers: [] }] },
+      ]);
+      // Deleting the producer's records forgets it, as Kafka does.
+      await broker.broker.deleteRecords(topic, 0, 5n);
+      const after = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0] }] });
+      expect(after.topics[0].partitions[0].activeProducers).toEqual([]);
+    },
+    35: async (v) => {
+      const r = await call(35, v, { topics: [{ topic: 't', partitions: [0, 9] }, { topic: 'never-was', partitions: [0] }] });
+      if (v >= 3) expect(r.errorCode).toBe(0);
+      expect(r.results).toHaveLength(1);
+      const dir = r.results[0];
+      expect([dir.errorCode, dir.logDir]).toEqual([0, resolve(broker.dataDir)]);
+      // Only partitions that exist.
+      expect(dir.topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 0, partitionSize: BigInt(broker.broker.engine.partitionBytes({ topic: 't', partition: 0 })), offsetLag: 0n, isFutureKey: false }] }]);
+      expect(dir.topics[0].partitions[0].partitionSize).toBeGreaterThan(0n);
+      if (v >= 4) {
+        expect(dir.totalBytes).toBeGreaterThan(0n);
+        expect(dir.usableBytes).toBeGreaterThanOrEqual(0n);
+        expect(dir.usableBytes).toBeLessThanOrEqual(dir.totalBytes);
+      } else {
+        expect([dir.totalBytes, dir.usableBytes]).toEqual([-1n, -1n]); // the defaults where the version lacks them
+      }
+      // Null: every topic, the internal one included.
+      const all = await call(35, v, { topics: null });
+      const names = all.results[0].topics.map((t: { name: string }) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['t', 'times', '__consumer_offsets']));
     },
   };
 

@@ -151,4 +151,43 @@ describe('kafkajs', () => {
     await producer.disconnect();
     await admin.disconnect();
   });
+  it.each(CASES)('admin: describeCluster, createPartitions, deleteTopicRecords and deleteGroups; consumers start from the new log start (%s, %s)', async (engine, transfer) => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine, 'transfer.strategy': transfer });
+    const kafka = kafkaFor(broker, 'admin-more');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      expect(cluster).toEqual({ brokers: [{ nodeId: 0, host: '127.0.0.1', port: broker.port }], controller: 0, clusterId: 'mqlab' });
+
+      await admin.createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
+      await admin.createPartitions({ topicPartitions: [{ topic: 'grow', count: 3 }] });
+      expect((await admin.fetchTopicMetadata({ topics: ['grow'] })).topics[0]!.partitions).toHaveLength(3);
+      await expect(admin.createPartitions({ topicPartitions: [{ topic: 'grow', count: 2 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 10; i++) await producer.send({ topic: 'grow', messages: [{ value: `m${i}`, partition: 2 }] });
+      await producer.disconnect();
+      await admin.deleteTopicRecords({ topic: 'grow', partitions: [{ partition: 2, offset: '6' }] });
+      const offsets = await admin.fetchTopicOffsets('grow');
+      expect(offsets.find((o) => o.partition === 2)).toMatchObject({ low: '6', high: '10' });
+
+      // A new group reading from the beginning starts at the log start.
+      const seen: Seen[] = [];
+      const m = await member(kafka, 'from-start', 'grow', 'x', seen);
+      consumers.push(m.consumer);
+      await progress.until('the 4 records left, committed', () => seen.length >= 4 && broker!.broker.coordinator.committed('from-start', 'grow', 2).offset === 10n);
+      expect(seen.map((x) => x.value)).toEqual(['m6', 'm7', 'm8', 'm9']);
+      await m.consumer.disconnect();
+      consumers.splice(consumers.indexOf(m.consumer), 1);
+
+      // The group is empty now: it can go, and its offsets with it.
+      await admin.deleteGroups(['from-start']);
+      expect(broker.broker.coordinator.committed('from-start', 'grow', 2).offset).toBe(-1n);
+      await expect(admin.deleteGroups(['from-start'])).rejects.toThrow();
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });

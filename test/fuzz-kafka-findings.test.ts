@@ -137,4 +137,17 @@ describe('requests the fuzzer found closing their connection', () => {
       await own.destroy();
     }
   });
+
+  it('seed 1026149885, plans 34061 and 40875: DescribeProducers of a 32,767-byte topic gets UNKNOWN_TOPIC_OR_PARTITION, the message cut', async () => {
+    const r = await conn.request(ApiKeys.DescribeProducers, 0, { topics: [{ name: LONGEST, partitionIndexes: [0] }] });
+    const p = r.topics[0]!.partitions[0]!;
+    expect(p.errorCode).toBe(3);
+    expect(p.errorMessage!.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
+  });
+
+  it('CreatePartitions of a 32,767-byte topic gets its error, the message cut', async () => {
+    const r = await conn.request(ApiKeys.CreatePartitions, 3, { topics: [{ name: LONGEST, count: 2, assignments: null }], timeoutMs: 5000, validateOnly: false });
+    expect(r.results[0]!.errorCode).toBe(3);
+    expect(r.results[0]!.errorMessage!.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
+  });
 });

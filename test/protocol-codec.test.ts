@@ -765,10 +765,18 @@ describe('api registry and error codes', () => {
       { apiKey: 18, minVersion: 0, maxVersion: 4 },
       { apiKey: 19, minVersion: 0, maxVersion: 7 },
       { apiKey: 20, minVersion: 0, maxVersion: 6 },
+      { apiKey: 21, minVersion: 0, maxVersion: 2 },
       { apiKey: 22, minVersion: 0, maxVersion: 5 },
+      { apiKey: 23, minVersion: 0, maxVersion: 4 },
       { apiKey: 32, minVersion: 0, maxVersion: 4 },
       { apiKey: 33, minVersion: 0, maxVersion: 2 },
+      { apiKey: 35, minVersion: 0, maxVersion: 4 },
+      { apiKey: 37, minVersion: 0, maxVersion: 3 },
+      { apiKey: 42, minVersion: 0, maxVersion: 2 },
       { apiKey: 44, minVersion: 0, maxVersion: 1 },
+      { apiKey: 47, minVersion: 0, maxVersion: 0 },
+      { apiKey: 60, minVersion: 0, maxVersion: 1 },
+      { apiKey: 61, minVersion: 0, maxVersion: 0 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });
     expect(KAFKA_REGISTRY.get(3)!.name).toBe('Metadata');

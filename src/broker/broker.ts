@@ -156,7 +156,42 @@ export class Broker {
     if (t?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
     await this.topics.delete(name);
     await this.coordinator.deleteTopicOffsets(name);
-    for (let p = 0; p < (t?.partitions ?? 0); p++) this.watch.notify(tpKey({ topic: name, partition: p }));
+    for (let p = 0; p < (t?.partitions ?? 0); p++) {
+      // A topic created again under the name is new: its producers' sequences start afresh.
+      this.producers.forgetPartition(tpKey({ topic: name, partition: p }));
+      this.watch.notify(tpKey({ topic: name, partition: p }));
+    }
+  }
+
+  /** CreatePartitions: the topic grown to `count` partitions (topics.ts); internal topics keep theirs. */
+  async createPartitions(name: string, count: number, validateOnly = false): Promise<void> {
+    if (this.topics.get(name)?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
+    await this.topics.grow(name, count, validateOnly);
+  }
+
+  /**
+   * DeleteRecords: the partition's log start moves to `offset` (-1: the
+   * high watermark, deleting everything); an offset below the start changes
+   * nothing. Returns the start after. Fetches waiting on the partition are
+   * woken, to find their offset gone.
+   */
+  async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
+    const t = this.topics.get(topic);
+    if (!t || partition < 0 || partition >= t.partitions) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${topic}-${partition}`);
+    if (t.internal) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
+    const tp = { topic, partition };
+    try {
+      const hw = this.engine.highWatermark(tp);
+      const to = offset === -1n ? hw : offset;
+      if (to < 0n || to > hw) throw new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${hw}] (the high watermark) of ${topic}-${partition}`);
+      const start = await this.engine.deleteRecordsBefore(tp, to);
+      this.producers.truncateHead(tpKey(tp), start);
+      this.watch.notify(tpKey(tp));
+      return start;
+    } catch (err) {
+      if (err instanceof StorageError) throw new BrokerError(err.code, err.message);
+      throw err;
+    }
   }
 
   private checkTopicConfigs(changes: readonly { name: string; value: string | null }[]): void {
@@ -250,7 +285,7 @@ export class Broker {
     // same producer is checked against this one.
     const after = this.engine.highWatermark(tp);
     if (idempotent && after > before) {
-      this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, before, after - 1n);
+      this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, before, after - 1n, h.maxTimestamp);
     }
     if (after > before) this.watch.notify(key);
     try {
@@ -339,7 +374,7 @@ export class Broker {
         const size = h.batchLength + LOG_OVERHEAD_BYTES;
         if (at + size > bytes.length) break;
         if (h.producerId >= 0n && h.baseSequence >= 0) {
-          this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta));
+          this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
         }
         next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
         at += size;

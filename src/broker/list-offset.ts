@@ -46,10 +46,10 @@ export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: 
         return at(NONE);
       case MAX_TIMESTAMP: {
         const max = engine.maxTimestamp(tp);
-        return max < 0n ? at(NONE) : byTime(engine.offsetForTime(tp, max));
+        return max < 0n ? at(NONE) : byTime(engine.offsetForTime(tp, max), engine.logStartOffset(tp));
       }
       default:
-        return byTime(engine.offsetForTime(tp, timestampMs));
+        return byTime(engine.offsetForTime(tp, timestampMs), engine.logStartOffset(tp));
     }
   } catch (err) {
     if (err instanceof StorageError) return { error: err.code, offset: NONE, timestamp: NONE };
@@ -57,6 +57,13 @@ export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: 
   }
 }
 
-function byTime(found: OffsetAndTimestamp | null): ListedOffset {
+/**
+ * A record found below the log start (DeleteRecords moved it inside a
+ * segment, whose time index still covers the deleted records) is answered
+ * with the start: with timestamps that rise, the first record left is the
+ * first at or after the time. Its own timestamp is not read (-1).
+ */
+function byTime(found: OffsetAndTimestamp | null, logStart: bigint): ListedOffset {
+  if (found !== null && found.offset < logStart) return { error: 'NONE', offset: logStart, timestamp: NONE };
   return { error: 'NONE', offset: found?.offset ?? NONE, timestamp: found?.timestamp ?? NONE };
 }

@@ -24,6 +24,16 @@ interface BatchMeta {
 interface ProducerEntry {
   epoch: number;
   batches: BatchMeta[];
+  /** The last batch's maxTimestamp (ms), -1 if not known (DescribeProducers' LastTimestamp). */
+  lastTimestamp: bigint;
+}
+
+/** A producer as DescribeProducers shows it. */
+export interface ProducerSummary {
+  producerId: bigint;
+  epoch: number;
+  lastSequence: number;
+  lastTimestamp: bigint;
 }
 
 export type SequenceCheck =
@@ -66,13 +76,28 @@ export class ProducerStateTable {
   }
 
   /** Records a batch that was appended (or found in the log at startup). */
-  record(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number, baseOffset: bigint, lastOffset: bigint): void {
+  record(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number, baseOffset: bigint, lastOffset: bigint, timestampMs = -1n): void {
     let byProducer = this.partitions.get(partition);
     if (!byProducer) this.partitions.set(partition, (byProducer = new Map()));
     let entry = byProducer.get(producerId);
-    if (!entry || epoch > entry.epoch) byProducer.set(producerId, (entry = { epoch, batches: [] }));
+    if (!entry || epoch > entry.epoch) byProducer.set(producerId, (entry = { epoch, batches: [], lastTimestamp: -1n }));
+    entry.lastTimestamp = timestampMs;
     entry.batches.push({ firstSeq: baseSequence, lastSeq: lastSequence(baseSequence, recordCount), baseOffset, lastOffset });
     if (entry.batches.length > DEDUPE_BATCHES) entry.batches.shift();
+  }
+
+  /** The partition's producers, by id. */
+  producers(partition: string): ProducerSummary[] {
+    return [...(this.partitions.get(partition) ?? new Map<bigint, ProducerEntry>()).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([producerId, e]) => ({ producerId, epoch: e.epoch, lastSequence: e.batches.at(-1)?.lastSeq ?? -1, lastTimestamp: e.lastTimestamp }));
+  }
+
+  /** After DeleteRecords, as Kafka's: producers whose last batch lies wholly below the new log start are forgotten. */
+  truncateHead(partition: string, logStartOffset: bigint): void {
+    const byProducer = this.partitions.get(partition);
+    if (!byProducer) return;
+    for (const [id, e] of byProducer) if ((e.batches.at(-1)?.lastOffset ?? -1n) < logStartOffset) byProducer.delete(id);
   }
 
   forgetPartition(partition: string): void {

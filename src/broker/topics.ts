@@ -7,6 +7,7 @@
 // address topics by id (Metadata v10+, Fetch v13+).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { StorageError } from '../storage/errors.js';
 import { validateTopicPartition } from '../storage/topic-names.js';
 import type { StorageEngine } from '../storage/types.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -104,6 +105,34 @@ export class TopicRegistry {
     } catch (err) {
       throw new BrokerError('INVALID_TOPIC_EXCEPTION', (err as Error).message);
     }
+  }
+
+  /**
+   * CreatePartitions: grows the topic to `count` partitions, checking
+   * everything first (validateOnly stops there). The new partitions are
+   * created in the engine before topics.json names them, so a crash in
+   * between leaves partitions open() finds and adopts. If the engine
+   * refuses one (its partition limit), those created are deleted again.
+   */
+  async grow(name: string, count: number, validateOnly = false): Promise<void> {
+    const t = this.topics.get(name);
+    if (!t || this.deleting.has(name)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
+    if (!Number.isInteger(count) || count < t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" has ${t.partitions} partitions: the count can only grow, got ${count}`);
+    if (count === t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" already has ${count} partitions`);
+    if (count > this.limits.maxPartitionsPerTopic) throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${count}`);
+    if (validateOnly) return;
+    const from = t.partitions;
+    let p = from;
+    try {
+      for (; p < count; p++) this.engine.createPartition({ topic: name, partition: p });
+    } catch (err) {
+      for (let q = from; q < p; q++) await this.engine.deletePartition({ topic: name, partition: q });
+      // The engine's limit on partitions in all (POLICY_VIOLATION), or a failing disk.
+      if (err instanceof StorageError) throw new BrokerError(err.code, `creating partition ${p} of "${name}" failed: ${err.message}`);
+      throw err;
+    }
+    t.partitions = count;
+    this.save();
   }
 
   async delete(name: string): Promise<void> {

@@ -20,11 +20,15 @@ import {
 } from '../protocol/kafka/index.js';
 import { createTopics, deleteTopics, initProducerId } from './handlers/admin.js';
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/admin-configs.js';
+import { describeCluster } from './handlers/cluster.js';
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
+import { deleteGroups, offsetDelete } from './handlers/group-admin.js';
 import { offsetCommit, offsetFetch } from './handlers/group-offsets.js';
 import { describeGroups, heartbeat, joinGroup, leaveGroup, listGroups, syncGroup } from './handlers/groups.js';
 import { apiVersions, findCoordinator, metadata } from './handlers/meta.js';
+import { createPartitions, deleteRecords, offsetForLeaderEpoch } from './handlers/partitions.js';
+import { describeLogDirs, describeProducers } from './handlers/partition-state.js';
 import { produce } from './handlers/produce.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
@@ -99,5 +103,21 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return alterConfigs(ctx, req.body);
     case ApiKeys.IncrementalAlterConfigs:
       return incrementalAlterConfigs(ctx, req.body);
+    case ApiKeys.DescribeCluster:
+      return describeCluster(ctx, req.body, v);
+    case ApiKeys.CreatePartitions:
+      return createPartitions(ctx, req.body);
+    case ApiKeys.DeleteGroups:
+      return deleteGroups(ctx, req.body);
+    case ApiKeys.OffsetDelete:
+      return offsetDelete(ctx, req.body);
+    case ApiKeys.DeleteRecords:
+      return deleteRecords(ctx, req.body);
+    case ApiKeys.OffsetForLeaderEpoch:
+      return offsetForLeaderEpoch(ctx, req.body);
+    case ApiKeys.DescribeLogDirs:
+      return describeLogDirs(ctx, req.body);
+    case ApiKeys.DescribeProducers:
+      return describeProducers(ctx, req.body);
   }
 }

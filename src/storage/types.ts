@@ -133,6 +133,22 @@ export interface StorageEngine {
   highWatermark(tp: TopicPartition): bigint;
   logStartOffset(tp: TopicPartition): bigint;
   /**
+   * Moves the log start offset forward to `offset` (Kafka's DeleteRecords),
+   * durably before resolving: reads below it fail with OFFSET_OUT_OF_RANGE
+   * from then on, restarts included. Files wholly below it are deleted; the
+   * rest of the one holding it stays, unreadable. An offset at or below the
+   * current start changes nothing; above the high watermark throws
+   * OFFSET_OUT_OF_RANGE. Resolves to the start offset after.
+   */
+  deleteRecordsBefore(tp: TopicPartition, offset: bigint): Promise<bigint>;
+  /**
+   * Bytes of the partition's batches from the log start (DescribeLogDirs).
+   * Segmented: its segment files' sizes, the one holding the start whole.
+   * Commitlog: its batches in the shared log, summed from its consume
+   * queue (reads 20 bytes per offset: a cost that grows with the partition).
+   */
+  partitionBytes(tp: TopicPartition): number;
+  /**
    * Deletes what the retention policy says has expired. `policyFor` gives a
    * partition's own policy (topic configs) where the engine keeps data per
    * partition; an engine with one shared log (commitlog) applies its

@@ -102,7 +102,21 @@ class SeedBuilder {
         return r.pick([-1n, -2n, BigInt(1_700_000_000_000)]);
       case 'GroupId':
       case 'Groups':
+      case 'GroupsNames':
         return this.groupId;
+      case 'Count':
+        // CreatePartitions: the fuzz topics grow to a few partitions at most (and most counts are refused as not growing).
+        return r.pick([1, 2, 3, 4]);
+      case 'Offset':
+        // DeleteRecords: -1 is the high watermark.
+        return r.pick([-1n, 0n, 1n, 3n]);
+      case 'LeaderEpoch':
+      case 'CurrentLeaderEpoch':
+        return r.weighted([[6, 0], [2, -1], [1, 1]]);
+      case 'EndpointType':
+        return r.weighted([[8, 1], [1, 2], [1, 3]]);
+      case 'BrokerIds':
+        return r.weighted([[8, 0], [1, 1]]);
       case 'Key':
         return r.chance(0.5) ? this.groupId : 'fz-txn';
       case 'KeyType':

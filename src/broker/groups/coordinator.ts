@@ -4,6 +4,7 @@
 import { systemClock, type GroupClock } from './clock.js';
 import { Group, joinError, type JoinResult, type Protocol, type SyncResult } from './group.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
+import { consumesTopic } from './subscription.js';
 
 export interface CoordinatorSettings {
   /** group.min.session.timeout.ms / group.max.session.timeout.ms */
@@ -220,6 +221,49 @@ export class GroupCoordinator {
         return { groupId, protocolType: g?.protocolType ?? 'consumer', state: g?.state ?? 'Empty', type: 'classic' as const };
       })
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()));
+  }
+
+  /**
+   * DeleteGroups, one group: only an empty one (no members), with its
+   * committed offsets (tombstoned: the deletion survives a restart).
+   * GROUP_ID_NOT_FOUND if there is no such group, members or offsets.
+   */
+  async deleteGroup(groupId: string): Promise<string> {
+    if (!groupId) return 'INVALID_GROUP_ID';
+    const g = this.groups.get(groupId);
+    if (g && g.members.size > 0) return 'NON_EMPTY_GROUP';
+    if (!g && !this.offsets.groups().includes(groupId)) return 'GROUP_ID_NOT_FOUND';
+    await this.offsets.delete(groupId);
+    // A member may have joined while the tombstones were stored: the group stays, without offsets.
+    if (this.groups.get(groupId)?.members.size === 0) {
+      this.groups.get(groupId)!.shutdown();
+      this.groups.delete(groupId);
+    }
+    return 'NONE';
+  }
+
+  /**
+   * OffsetDelete: the group's committed offsets of these partitions, except
+   * those of topics a live member consumes (GROUP_SUBSCRIBED_TO_TOPIC, per
+   * partition). The group-level error, if any, comes first, as Kafka's:
+   * GROUP_ID_NOT_FOUND for no such group, NON_EMPTY_GROUP for members of
+   * another protocol than Kafka's consumer (whose subscriptions cannot be
+   * read). Returns the error per partition, in order.
+   */
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ error: string; partitions: string[] }> {
+    if (!groupId) return { error: 'INVALID_GROUP_ID', partitions: [] };
+    const g = this.groups.get(groupId);
+    if (!g && !this.offsets.groups().includes(groupId)) return { error: 'GROUP_ID_NOT_FOUND', partitions: [] };
+    if (g && g.members.size > 0 && g.protocolType !== 'consumer') return { error: 'NON_EMPTY_GROUP', partitions: [] };
+    const errors = partitions.map((p) => (g && consumesTopic(g, p.topic) ? 'GROUP_SUBSCRIBED_TO_TOPIC' : 'NONE'));
+    await this.offsets.delete(
+      groupId,
+      partitions.filter((_, i) => errors[i] === 'NONE'),
+    );
+    // A group object left with no members and now no offsets is forgotten, as one emptied otherwise is.
+    const left = this.groups.get(groupId);
+    if (left) this.dropIfIdle(left);
+    return { error: 'NONE', partitions: errors };
   }
 
   shutdown(): void {

@@ -5,8 +5,9 @@
 //   key   JSON ["<group>", "<topic>", <partition>]
 //   value JSON {"offset": "<n>", "metadata": <string|null>, "commitMs": <n>,
 //               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
-// A null value (a tombstone: the offsets of a deleted topic) removes the key.
-// Startup replays the topic; the last record of a key wins. The topic is not
+// A tombstone (the key with a null value: DeleteGroups, OffsetDelete, a
+// deleted topic's offsets) removes the key. Startup replays the topic; the
+// last record of a key wins. The topic is not
 // compacted yet, so it grows with every commit (see the notes in README).
 import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
@@ -70,21 +71,40 @@ export class OffsetStore {
 
   /**
    * A deleted topic's committed offsets, every group's, removed with
-   * tombstones (null values), so that a topic re-created under the name does
-   * not inherit them, also after a restart (Kafka deletes the offsets of
-   * deleted partitions).
+   * tombstones, so that a topic re-created under the name does not inherit
+   * them, also after a restart (Kafka deletes the offsets of deleted
+   * partitions).
    */
   async deleteTopic(topic: string): Promise<void> {
-    const records: { key: Buffer; value: null; headers: [] }[] = [];
+    const keys: [string, string, number][] = [];
     for (const [group, offsets] of this.offsets) {
       for (const k of offsets.keys()) {
         const [t, partition] = k.split('\0');
-        if (t === topic) records.push({ key: Buffer.from(JSON.stringify([group, topic, Number(partition)])), value: null, headers: [] });
+        if (t === topic) keys.push([group, topic, Number(partition)]);
       }
     }
-    if (records.length === 0) return;
+    await this.tombstones(keys);
+  }
+
+  /**
+   * Deletes committed offsets (all of the group's when `partitions` is
+   * absent): a tombstone per key (a null value), which replay applies as a
+   * deletion, so it holds across restarts. Keys with nothing committed are
+   * skipped. Resolves once stored, as commits do.
+   */
+  async delete(group: string, partitions?: readonly { topic: string; partition: number }[]): Promise<void> {
+    const g = this.offsets.get(group);
+    if (!g) return;
+    const keys = (partitions ?? this.groupOffsets(group)).filter((p) => g.has(`${p.topic}\0${p.partition}`));
+    await this.tombstones(keys.map((p) => [group, p.topic, p.partition]));
+  }
+
+  private async tombstones(keys: readonly [string, string, number][]): Promise<void> {
+    if (keys.length === 0) return;
+    const records = keys.map((k) => ({ key: Buffer.from(JSON.stringify(k)), value: null, headers: [] }));
     await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(this.now()), records }));
     for (const r of records) this.apply(r.key, null);
+    for (const [group] of keys) if (this.offsets.get(group)?.size === 0) this.offsets.delete(group);
   }
 
   fetch(group: string, topic: string, partition: number): CommittedOffset | undefined {

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { StorageError } from '../errors.js';
 import { awaitOrDetach, Flusher } from '../flush.js';
 import { prepareAppend } from '../prepare-append.js';
+import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
 import { validateTopicPartition } from '../topic-names.js';
 import {
   DEFAULT_LIMITS,
@@ -45,7 +46,7 @@ import { Checkpoint } from './checkpoint.js';
 import { CommitLog, DEFAULT_COMMITLOG_FILE_BYTES } from './commitlog.js';
 import { ConsumeQueue, DEFAULT_CQ_FILE_ENTRIES } from './consume-queue.js';
 import { CqDispatch } from './cq-dispatch.js';
-import { CQ_ENTRY_BYTES, tagsCodeAt } from './cq-entry.js';
+import { CQ_ENTRY_BYTES, readCqEntry, tagsCodeAt } from './cq-entry.js';
 import { correctHeads, recoverLog } from './open-log.js';
 import { QueueRegistry } from './queue-registry.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
@@ -127,6 +128,14 @@ export class CommitLogEngine implements StorageEngine {
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
     correctHeads(this.cl, this.queues);
+    // Starts DeleteRecords moved inside a consume-queue file. One past the end
+    // (a machine crash lost the tail it was set in) comes down to the end, so
+    // offsets appended from here on do not fall below it.
+    for (const q of this.queues.values()) {
+      const start = readStartOffset(q.cq.dir);
+      q.cq.dropHead(start);
+      if (start > q.cq.nextOffset) writeStartOffset(q.cq.dir, q.cq.nextOffset);
+    }
     // Time marks saved by a clean close hold only if nothing was recovered;
     // otherwise the first lookup by time builds them.
     if (!recovered) for (const q of this.queues.values()) q.marks = TimeMarks.load(q.cq.dir, q.cq.nextOffset);
@@ -285,6 +294,44 @@ export class CommitLogEngine implements StorageEngine {
 
   logStartOffset(tp: TopicPartition): bigint {
     return BigInt(this.get(tp).cq.startOffset);
+  }
+
+  /**
+   * DeleteRecords: the queue's start moves (saved in its directory first,
+   * so it holds across restarts) and its consume-queue files wholly below
+   * it go. The commit-log bytes stay until retention deletes their files:
+   * they are shared with every other queue.
+   */
+  async deleteRecordsBefore(tp: TopicPartition, offset: bigint): Promise<bigint> {
+    const q = this.get(tp);
+    const next = q.cq.nextOffset;
+    if (offset < 0n || offset > BigInt(next)) throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${next}] of ${q.key}`);
+    const o = Number(offset);
+    if (o > q.cq.startOffset) {
+      writeStartOffset(q.cq.dir, o);
+      q.cq.dropHead(o);
+    }
+    return BigInt(q.cq.startOffset);
+  }
+
+  partitionBytes(tp: TopicPartition): number {
+    const { cq } = this.get(tp);
+    const chunk = 4096;
+    const buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
+    let total = 0;
+    let lastPosition = -1;
+    for (let o = cq.startOffset; o < cq.nextOffset; o += chunk) {
+      const n = Math.min(chunk, cq.nextOffset - o);
+      const entries = cq.read(o, n, buf);
+      this.counters.consumeQueueReads++;
+      for (let i = 0; i < n; i++) {
+        const e = readCqEntry(entries, i * CQ_ENTRY_BYTES);
+        // Every offset of a batch points at the batch: count each once.
+        if (e.batchPosition !== lastPosition) total += e.batchBytes;
+        lastPosition = e.batchPosition;
+      }
+    }
+    return total;
   }
 
   /**

@@ -164,6 +164,22 @@ export class SegmentedEngine implements StorageEngine {
     return BigInt(this.get(tp).logStartOffset);
   }
 
+  async deleteRecordsBefore(tp: TopicPartition, offset: bigint): Promise<bigint> {
+    const log = this.get(tp);
+    if (offset < 0n || offset > BigInt(log.nextOffset)) {
+      throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${log.nextOffset}] of ${tpKey(tp)}`);
+    }
+    const before = new Set(log.fds());
+    log.advanceStart(Number(offset));
+    const after = new Set(log.fds());
+    for (const fd of before) if (!after.has(fd)) this.flusher.forget(fd);
+    return BigInt(log.logStartOffset);
+  }
+
+  partitionBytes(tp: TopicPartition): number {
+    return this.get(tp).sizeBytes;
+  }
+
   readonly perPartitionRetention = true;
 
   async enforceRetention(policyFor?: (tp: TopicPartition) => RetentionPolicy): Promise<void> {

@@ -5,12 +5,15 @@ import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
+import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
 import type { RetentionPolicy } from '../types.js';
 import { segmentDefect } from './segment-check.js';
 import { LogSegment } from './segment.js';
 
 export class PartitionLog {
   private segments: LogSegment[] = [];
+  /** The start offset DeleteRecords set (kept in the log-start-offset file): may lie inside the first segment. */
+  private startFloor = 0;
 
   private constructor(readonly dir: string, private readonly segmentBytes: number) {}
 
@@ -36,6 +39,13 @@ export class PartitionLog {
       s.tags.trim(s.nextOffset - s.baseOffset);
     }
     p.dropAfterGap(log);
+    // A start past the end: a machine crash lost the tail it was set in. Offsets
+    // appended from here on must not fall below it, so it comes down to the end.
+    p.startFloor = readStartOffset(dir);
+    if (p.startFloor > p.nextOffset) {
+      p.startFloor = p.nextOffset;
+      writeStartOffset(dir, p.startFloor);
+    }
     return p;
   }
 
@@ -60,8 +70,25 @@ export class PartitionLog {
     return this.active.nextOffset;
   }
 
+  /** The first segment's base offset, or above it the start DeleteRecords set (never past the end: a crash may have lost the tail). */
   get logStartOffset(): number {
-    return this.segments[0]!.baseOffset;
+    return Math.max(this.segments[0]!.baseOffset, Math.min(this.startFloor, this.nextOffset));
+  }
+
+  /**
+   * DeleteRecords: saves `offset` (within [logStartOffset, nextOffset]) as
+   * the start, then deletes the segments wholly below it (never the active
+   * one). The start is saved first: a crash in between leaves files that
+   * are unreadable anyway, and the next call or retention deletes them.
+   */
+  advanceStart(offset: number): void {
+    if (offset <= this.logStartOffset) return;
+    writeStartOffset(this.dir, offset);
+    this.startFloor = offset;
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
+      this.segments[0]!.deleteFiles();
+      this.segments.shift();
+    }
   }
 
   get sizeBytes(): number {

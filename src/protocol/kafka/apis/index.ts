@@ -6,10 +6,16 @@ import { isValidVersion } from '../codec.js';
 import type { ApiDefinition, Decoded, Input } from '../schema.js';
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
+import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
+import { DeleteGroups } from './delete-groups.js';
+import { DeleteRecords } from './delete-records.js';
 import { DeleteTopics } from './delete-topics.js';
+import { DescribeCluster } from './describe-cluster.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
+import { DescribeLogDirs } from './describe-log-dirs.js';
+import { DescribeProducers } from './describe-producers.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
 import { Heartbeat } from './heartbeat.js';
@@ -21,7 +27,9 @@ import { ListGroups } from './list-groups.js';
 import { ListOffsets } from './list-offsets.js';
 import { Metadata } from './metadata.js';
 import { OffsetCommit } from './offset-commit.js';
+import { OffsetDelete } from './offset-delete.js';
 import { OffsetFetch } from './offset-fetch.js';
+import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { Produce } from './produce.js';
 import { SyncGroup } from './sync-group.js';
 
@@ -68,6 +76,14 @@ export const KAFKA_APIS = [
   serve(DescribeConfigs, 0, 4),
   serve(AlterConfigs, 0, 2),
   serve(IncrementalAlterConfigs, 0, 1),
+  serve(DescribeCluster, 0, 1),
+  serve(CreatePartitions, 0, 3),
+  serve(DeleteGroups, 0, 2),
+  serve(OffsetDelete, 0, 0),
+  serve(DeleteRecords, 0, 2),
+  serve(OffsetForLeaderEpoch, 0, 4),
+  serve(DescribeLogDirs, 0, 4),
+  serve(DescribeProducers, 0, 0),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
@@ -113,10 +129,16 @@ export function advertisedVersions(registry: ApiRegistry = KAFKA_REGISTRY): Arra
 export {
   AlterConfigs,
   ApiVersions,
+  CreatePartitions,
   CreateTopics,
+  DeleteGroups,
+  DeleteRecords,
   DeleteTopics,
+  DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
+  DescribeLogDirs,
+  DescribeProducers,
   Fetch,
   FindCoordinator,
   Heartbeat,
@@ -128,7 +150,9 @@ export {
   ListOffsets,
   Metadata,
   OffsetCommit,
+  OffsetDelete,
   OffsetFetch,
+  OffsetForLeaderEpoch,
   Produce,
   SyncGroup,
 };

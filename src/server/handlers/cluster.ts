@@ -1,0 +1,31 @@
+// DescribeCluster: this broker, the only one, which is also the one a client
+// is told to treat as the controller (as Kafka's brokers answer in KRaft mode:
+// an alive broker's id, since clients cannot reach the controllers).
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import type { HandlerContext } from './context.js';
+import { CLUSTER_OPERATIONS } from './metadata.js';
+
+const BROKERS = 1;
+/** Authorized operations a client did not ask for (the schema's default). */
+const NOT_REQUESTED = -2147483648;
+
+type DescribeClusterResponse = ResponseInput<typeof ApiKeys.DescribeCluster>;
+
+/** Endpoint type 1 (brokers) only: v1's 2 (controllers) is refused, as by a Kafka broker; v0 says INVALID_REQUEST for both. */
+export function describeCluster(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeCluster>, apiVersion: number): DescribeClusterResponse {
+  const base = { throttleTimeMs: 0, endpointType: req.endpointType, clusterId: ctx.clusterId };
+  if (req.endpointType !== BROKERS) {
+    const known = req.endpointType === 2;
+    const name = apiVersion === 0 ? 'INVALID_REQUEST' : known ? 'MISMATCHED_ENDPOINT_TYPE' : 'UNSUPPORTED_ENDPOINT_TYPE';
+    const message = known ? 'this is a broker endpoint: controllers are not described here' : `unsupported endpoint type ${req.endpointType}`;
+    return { ...base, errorCode: errorCode(name), errorMessage: message, controllerId: -1, brokers: [] };
+  }
+  return {
+    ...base,
+    errorCode: 0,
+    errorMessage: null,
+    controllerId: ctx.nodeId,
+    brokers: [{ brokerId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+  };
+}
