@@ -75,7 +75,6 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
   if (!cache.update(session, named, forgotten)) {
     // Past a bound: the session ends, and the client starts again with a full request (which opens none that large).
     cache.remove(session.id);
-    ctx.log('info', `fetch session ${session.id} would hold more partitions than allowed: closed`);
     return refuse('FETCH_SESSION_ID_NOT_FOUND');
   }
   if (session.partitions.size === 0) {
