@@ -148,10 +148,14 @@ describe.each([7, 12, 13, 17])('fetch sessions at v%i', (v) => {
     expect(await c.fetch({ sessionId: id, sessionEpoch: 1 })).toEqual({ errorCode: 0, sessionId: id, seen: [] });
   });
 
-  it('ends a session whose partitions are all forgotten, answering sessionless', async () => {
+  it('ends a session whose partitions are all forgotten, answering sessionless (at once, though asked to wait)', async () => {
     const { sessionId: id } = await c.fetch({ sessionEpoch: 0, parts: [['a', 0, 2n]] });
-    expect(await c.fetch({ sessionId: id, sessionEpoch: 1, forget: [['a', [0]]] })).toEqual({ errorCode: 0, sessionId: 0, seen: [] });
+    expect(await c.fetch({ sessionId: id, sessionEpoch: 1, forget: [['a', [0]]], maxWaitMs: 30_000, minBytes: 1 })).toEqual({ errorCode: 0, sessionId: 0, seen: [] });
     expect(broker.broker.fetchSessions.get(id)).toBeUndefined();
+    // Named and forgotten at once: the partition is read and answered, sessionless.
+    const again = (await c.fetch({ sessionEpoch: 0, parts: [['a', 0, 2n]] })).sessionId;
+    expect(await c.fetch({ sessionId: again, sessionEpoch: 1, parts: [['a', 0, 0n]], forget: [['a', [0]]] })).toEqual({ errorCode: 0, sessionId: 0, seen: [['a', 0, 0, 2n, 0n]] });
+    expect(broker.broker.fetchSessions.get(again)).toBeUndefined();
   });
 
   it('long-polls an incremental fetch until a produce wakes it', async () => {

@@ -299,7 +299,8 @@ export class Broker {
       const results = readPartitions(this.engine, this.topics, partitions, maxBytes);
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
-      if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
+      // Nothing asked for is answered at once, as Kafka's ReplicaManager does: no append could wake it.
+      if (bytes >= minBytes || remaining <= 0 || this.closed || partitions.length === 0 || results.some((r) => r.error !== 'NONE')) return results;
       // Not enough yet: read again when woken, so hold nothing meanwhile.
       releaseFetched(results);
       for (const o of this.observers) o.waiting?.(partitions);

@@ -41,14 +41,23 @@ export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: Reques
   const cache = ctx.broker.fetchSessions;
   const named = requested(ctx, req, byId);
   if (apiVersion >= SESSIONS_VERSION && req.sessionEpoch !== FINAL_EPOCH && req.sessionEpoch !== INITIAL_EPOCH) {
-    return incremental(ctx, req, meta, named, maxWaitMs, maxBytes);
+    // Null: the request forgot every partition of its session, which ends; what it names is answered sessionless, as Kafka does.
+    return (await incremental(ctx, req, meta, named, maxWaitMs, maxBytes)) ?? full(ctx, req, meta, named, maxWaitMs, maxBytes, false);
   }
   // A full request: any session it names ends.
   if (apiVersion >= SESSIONS_VERSION && req.sessionId !== INVALID_SESSION_ID) cache.remove(req.sessionId);
+  return full(ctx, req, meta, named, maxWaitMs, maxBytes, apiVersion >= SESSIONS_VERSION && req.sessionEpoch === INITIAL_EPOCH);
+}
+
+/** Every partition named, answered; `open`: then a session of them is opened if the cache has room. */
+async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number, open: boolean): Promise<FetchResponse> {
+  const { apiVersion } = meta;
+  const byId = apiVersion >= TOPIC_IDS_VERSION;
+  const cache = ctx.broker.fetchSessions;
   const results = await ctx.broker.fetch(named, maxWaitMs, req.minBytes, maxBytes);
   meta.fetched = results;
   let sessionId = INVALID_SESSION_ID;
-  if (apiVersion >= SESSIONS_VERSION && req.sessionEpoch === INITIAL_EPOCH) {
+  if (open) {
     const partitions = named.map((p, i): SessionPartition => ({ ...p, highWatermark: results[i]!.highWatermark, logStartOffset: results[i]!.logStartOffset }));
     sessionId = cache.create(isFollower(req, apiVersion), byId, partitions)?.id ?? INVALID_SESSION_ID;
   }
@@ -60,7 +69,7 @@ export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: Reques
   return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
 }
 
-async function incremental(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number): Promise<FetchResponse> {
+async function incremental(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number): Promise<FetchResponse | null> {
   const cache = ctx.broker.fetchSessions;
   const byId = meta.apiVersion >= TOPIC_IDS_VERSION;
   const refuse = (error: string, sessionId = INVALID_SESSION_ID): FetchResponse => ({ throttleTimeMs: 0, errorCode: errorCode(error), sessionId, responses: [] });
@@ -78,9 +87,8 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
     return refuse('FETCH_SESSION_ID_NOT_FOUND');
   }
   if (session.partitions.size === 0) {
-    // Everything forgotten: the session ends, as Kafka's does, and the answer is sessionless.
     cache.remove(session.id);
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: INVALID_SESSION_ID, responses: [] };
+    return null;
   }
   cache.touch(session);
   session.epoch = nextEpoch(session.epoch);
