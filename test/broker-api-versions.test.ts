@@ -140,10 +140,20 @@ describe('every advertised API version against a running broker', () => {
       expect(p).toMatchObject({ errorCode: 0, highWatermark: 6n, lastStableOffset: v >= 4 ? 6n : -1n, logStartOffset: v >= 5 ? 0n : -1n });
       expect(p.records.readBigInt64BE(0)).toBe(2n); // the batch holding offset 2 starts at 2
       if (v >= 7) {
-        // Asked to open a session (epoch 0): none is, so the client goes on with full fetches.
-        expect((await fetch([{ ...topic('t'), partitions: [at(6n)] }], { sessionEpoch: 0 })).sessionId).toBe(0);
-        const incremental = await fetch([], { sessionId: 12345, sessionEpoch: 1 });
-        expect(incremental).toMatchObject({ errorCode: 70, sessionId: 0, responses: [] }); // FETCH_SESSION_ID_NOT_FOUND
+        // Epoch 0 opens a session (KIP-227): a full answer with its id.
+        const opened = await fetch([{ ...topic('t'), partitions: [at(6n)] }], { sessionEpoch: 0 });
+        expect(opened.sessionId).toBeGreaterThan(0);
+        expect(opened.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 6n });
+        // Its next epoch, naming nothing: the partition has nothing new, so the answer is empty.
+        expect(await fetch([], { sessionId: opened.sessionId, sessionEpoch: 1 })).toMatchObject({ errorCode: 0, sessionId: opened.sessionId, responses: [] });
+        expect(await fetch([], { sessionId: opened.sessionId, sessionEpoch: 1 })).toMatchObject({ errorCode: 71, sessionId: 0, responses: [] }); // INVALID_FETCH_SESSION_EPOCH
+        const unknown = await fetch([], { sessionId: opened.sessionId ^ 1, sessionEpoch: 1 });
+        expect(unknown).toMatchObject({ errorCode: 70, sessionId: 0, responses: [] }); // FETCH_SESSION_ID_NOT_FOUND
+        // Epoch -1 closes it; the answer is full and sessionless.
+        const closed = await fetch([{ ...topic('t'), partitions: [at(6n)] }], { sessionId: opened.sessionId, sessionEpoch: -1 });
+        expect(closed).toMatchObject({ errorCode: 0, sessionId: 0 });
+        expect(closed.responses[0].partitions).toHaveLength(1);
+        expect(broker.broker.fetchSessions.get(opened.sessionId)).toBeUndefined();
       }
       if (v >= 13) {
         for (const id of ['9e1cbbb6-4c4f-4a3b-8f0e-2b1b0b1c7a01', ZERO_UUID]) {

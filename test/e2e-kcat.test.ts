@@ -81,6 +81,8 @@ describe.skipIf(missing('kcat', hasKcat))('kcat (librdkafka)', () => {
     // Keyed: both partitions used; each partition's offsets dense from 0.
     expect([...byPartition.keys()].sort()).toEqual(['0', '1']);
     for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => i));
+    // librdkafka fetches sessionless (SessionId 0, SessionEpoch -1, even in its newest releases): it opened no fetch session.
+    expect(broker.broker.fetchSessions.size).toBe(0);
   });
 
   it('consumes in a group (-G) and commits the offsets it reached', async () => {

@@ -83,6 +83,10 @@ describe('@platformatic/kafka (flexible versions only)', () => {
     await progress.until('300 messages, committed to the end', () => new Set(seen.map((s) => s.value)).size >= 300 && committedToEnd(broker!, 'g', 'orders', 3));
     for (const c of consumers.splice(0)) await closeConsumer(c);
     expect(new Set(seen.map((s) => s.value)).size).toBe(300);
+    // Its consumer asks to open a fetch session with every fetch (SessionId 0, SessionEpoch 0) and never
+    // fetches incrementally: each opened one, as Kafka's broker would open it, within the cache's bound.
+    expect(broker.broker.fetchSessions.size).toBeGreaterThan(0);
+    expect(broker.broker.fetchSessions.size).toBeLessThanOrEqual(1000);
 
     broker = await broker.restart();
     await produce(broker, 'orders', 300, 350);

@@ -33,6 +33,18 @@ const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 // Short group timeouts, so that the rare fuzzed JoinGroup that lands in
 // another frame's group waits seconds for its stale member, not minutes.
 const BROKER_FLAGS = ['--set', 'group.initial.rebalance.delay.ms=0', '--set', 'group.min.session.timeout.ms=100', '--set', 'group.max.session.timeout.ms=10000'];
+// A small fetch session cache, so that the fuzzed fetches that open sessions fill it: it must stay within its bounds.
+const SESSION_SLOTS = 32;
+const SESSION_PARTITIONS = 64;
+const SESSION_FLAGS = ['--set', `max.incremental.fetch.session.cache.slots=${SESSION_SLOTS}`, '--set', `mqlab.fetch.session.max.partitions=${SESSION_PARTITIONS}`];
+
+/** A sample's value from the broker's /metrics. */
+async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
 
 function summary(s: RunStats, broker: ServeProcess, rssMax: number, probe: Probe, topics: number): string {
   const top = (m: Record<string, number> | Map<string, number>): string =>
@@ -55,7 +67,7 @@ describe('the Kafka listener under fuzzed frames', () => {
   let broker: ServeProcess;
 
   beforeAll(async () => {
-    broker = await ServeProcess.start(tmp.dir, BROKER_FLAGS);
+    broker = await ServeProcess.start(tmp.dir, [...BROKER_FLAGS, ...SESSION_FLAGS], true);
   });
   afterAll(async () => {
     await broker?.kill();
@@ -105,6 +117,12 @@ describe('the Kafka listener under fuzzed frames', () => {
     expect(broker.strayLines).toEqual([]);
     expect(broker.errorLines).toEqual([]);
     expect(broker.peakRssBytes()).toBeLessThan(RSS_LIMIT_BYTES);
+    // Fetch sessions were opened, and the cache kept to its bounds.
+    const sessions = await metric(broker.httpPort!, 'mqlab_fetch_sessions');
+    console.log(`fetch sessions at the end: ${sessions} (at most ${SESSION_SLOTS}), holding ${await metric(broker.httpPort!, 'mqlab_fetch_session_partitions')} partitions`);
+    expect(sessions).toBeGreaterThan(0);
+    expect(sessions).toBeLessThanOrEqual(SESSION_SLOTS);
+    expect(await metric(broker.httpPort!, 'mqlab_fetch_session_partitions')).toBeLessThanOrEqual(SESSION_SLOTS * SESSION_PARTITIONS);
 
     expect(await snapshot(bootstrap)).toEqual(before);
     expect(await produceAndConsume(bootstrap, 'after-fuzz')).toEqual(Array.from({ length: 20 }, (_, i) => `after-${i}`).sort());

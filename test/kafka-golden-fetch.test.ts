@@ -129,9 +129,21 @@ describe.each(['segmented', 'commitlog'])('golden fetch and list offsets (%s)', 
     }
   });
 
-  it('sends the library a full answer to a request opening a fetch session, with no session', async () => {
-    const r = await call(c, fetchV17, 0, 0, 1 << 20, 0, 0, 0, [{ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 4n, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }], [], '');
-    expect(r.sessionId).toBe(0);
+  it('opens a fetch session for the library, answers its incremental fetches with what changed, and closes it', async () => {
+    const at = (fetchOffset: bigint) => ({ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] });
+    const r = await call(c, fetchV17, 0, 0, 1 << 20, 0, 0, 0, [at(4n)], [], '');
+    expect(r.sessionId).not.toBe(0);
     expect(recordsOf(r.responses[0].partitions[0].records)).toEqual([[3n, 'k3', 'v3'], [4n, 'k4', 'v4']]);
+    // At the end now, with the same high watermark: nothing to say.
+    const quiet = await call(c, fetchV17, 0, 0, 1 << 20, 0, r.sessionId, 1, [at(5n)], [], '');
+    expect(quiet).toMatchObject({ errorCode: 0, sessionId: r.sessionId, responses: [] });
+    // The session's epoch moved on: the same epoch again is refused.
+    const stale = await callAllowingErrors(c, fetchV17, 0, 0, 1 << 20, 0, r.sessionId, 1, [], [], '');
+    expect(stale).toMatchObject({ errorCode: 71, sessionId: 0, responses: [] }); // INVALID_FETCH_SESSION_EPOCH
+    // Epoch -1 closes it, answered in full and sessionless.
+    const closed = await call(c, fetchV17, 0, 0, 1 << 20, 0, r.sessionId, -1, [at(4n)], [], '');
+    expect(closed.sessionId).toBe(0);
+    expect(recordsOf(closed.responses[0].partitions[0].records)).toEqual([[3n, 'k3', 'v3'], [4n, 'k4', 'v4']]);
+    expect(broker.broker.fetchSessions.get(r.sessionId)).toBeUndefined();
   });
 });

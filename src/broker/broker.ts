@@ -11,6 +11,7 @@ import { LiveTransfer } from '../transfer/index.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
 import { readPartitions, releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
+import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
 import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
@@ -42,6 +43,8 @@ export interface BrokerConfig {
   groups?: Partial<CoordinatorSettings>;
   /** The group coordinator's timers (tests move a clock by hand); Node's timers by default. */
   groupClock?: GroupClock;
+  /** What fetch sessions take their time from (eviction by idleness and age); Date.now by default, a test's clock in tests. */
+  fetchSessionClock?: () => number;
   /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
   settings?: Record<string, string>;
   log?: (message: string) => void;
@@ -89,6 +92,8 @@ export class Broker {
   readonly configs: BrokerConfigs;
   /** Per consumer group (RocketMQ consumption: delivery attempts, retry backoff, FIFO). */
   readonly groupConfigs: GroupConfigs;
+  /** Incremental fetch sessions (KIP-227), broker-wide: they outlive the connection that opened them. */
+  readonly fetchSessions: FetchSessionCache;
 
   constructor(readonly config: BrokerConfig) {
     const settings = staticSettings(config);
@@ -110,6 +115,15 @@ export class Broker {
       if (name === 'transfer.strategy') this.transfer.set(value);
     });
     this.groupConfigs = new GroupConfigs(join(config.dataDir, 'group-configs.json'));
+    this.fetchSessions = new FetchSessionCache(
+      {
+        maxSessions: setting('max.incremental.fetch.session.cache.slots'),
+        maxPartitionsPerSession: setting('mqlab.fetch.session.max.partitions'),
+        maxPartitions: setting('mqlab.fetch.session.cache.max.partitions'),
+        evictionMs: DEFAULT_EVICTION_MS,
+      },
+      config.fetchSessionClock,
+    );
   }
 
   async open(): Promise<void> {
@@ -321,7 +335,8 @@ export class Broker {
       const results = readPartitions(this.engine, this.topics, partitions, maxBytes);
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
-      if (bytes >= minBytes || remaining <= 0 || this.closed || results.some((r) => r.error !== 'NONE')) return results;
+      // Nothing asked for is answered at once, as Kafka's ReplicaManager does: no append could wake it.
+      if (bytes >= minBytes || remaining <= 0 || this.closed || partitions.length === 0 || results.some((r) => r.error !== 'NONE')) return results;
       // Not enough yet: read again when woken, so hold nothing meanwhile.
       releaseFetched(results);
       for (const o of this.observers) o.waiting?.(partitions);

@@ -27,6 +27,8 @@ export interface StartOptions {
   rocketmqPort?: number;
   /** The group coordinator's timers (a test's ManualClock); Node's timers by default. */
   groupClock?: GroupClock;
+  /** The clock fetch sessions age by (a test's, moved by hand); Date.now by default. */
+  fetchSessionClock?: () => number;
 }
 
 export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
@@ -50,6 +52,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     settings: settings.configs,
     log: (m) => log('info', m),
     groupClock: options.groupClock,
+    fetchSessionClock: options.fetchSessionClock,
   });
   await broker.open();
   let server: KafkaServer | null = null;

@@ -83,10 +83,11 @@ class SeedBuilder {
         return r.pick([1, 1024, 65536, 1048576]);
       case 'ReplicaId':
         return -1;
+      // Mostly sessionless; some open sessions (epoch 0), some name one, right or not.
       case 'SessionId':
-        return 0;
+        return r.weighted([[8, 0], [2, r.range(1, 0x7fffffff)]]);
       case 'SessionEpoch':
-        return -1;
+        return r.weighted([[6, -1], [3, 0], [2, 1], [1, r.range(-2, 5)]]);
       case 'Index':
       case 'Partition':
       case 'PartitionIndex':

@@ -58,7 +58,7 @@ function writeTransfer(out: MetricsText, { broker }: HttpContext): void {
   }
 }
 
-function writeTraffic(out: MetricsText, { brokerMeter: m }: HttpContext): void {
+function writeTraffic(out: MetricsText, { broker, brokerMeter: m }: HttpContext): void {
   const scope = ' (Kafka protocol and HTTP API alike, counted at the broker).';
   out.family('mqlab_produce_partition_requests_total', 'counter', 'Produce requests per partition: one per partition of a Kafka Produce request, one per HTTP produce' + scope)
     .sample('mqlab_produce_partition_requests_total', undefined, m.produceCalls);
@@ -72,6 +72,13 @@ function writeTraffic(out: MetricsText, { brokerMeter: m }: HttpContext): void {
     .sample('mqlab_fetch_requests_total', undefined, m.fetchCalls);
   out.family('mqlab_fetch_bytes_total', 'counter', 'Log bytes answered to fetches, which the transfer strategy then sends' + scope)
     .sample('mqlab_fetch_bytes_total', undefined, m.fetchBytes);
+  const sessions = broker.fetchSessions;
+  out.family('mqlab_fetch_sessions', 'gauge', 'Incremental fetch sessions (KIP-227) in the cache; at most max.incremental.fetch.session.cache.slots (Kafka\'s NumIncrementalFetchSessions).')
+    .sample('mqlab_fetch_sessions', undefined, sessions.size);
+  out.family('mqlab_fetch_session_partitions', 'gauge', 'Partitions held by all fetch sessions; at most mqlab.fetch.session.cache.max.partitions (Kafka\'s NumIncrementalFetchPartitionsCached).')
+    .sample('mqlab_fetch_session_partitions', undefined, sessions.totalPartitions);
+  out.family('mqlab_fetch_session_evictions_total', 'counter', 'Fetch sessions evicted to make room for a new one.')
+    .sample('mqlab_fetch_session_evictions_total', undefined, sessions.evictions);
   out.family('mqlab_fetch_errors_total', 'counter', 'Partitions of fetches answered with an error, by Kafka error name' + scope);
   for (const [error, n] of m.fetchErrors) out.sample('mqlab_fetch_errors_total', { error }, n);
   out.family('mqlab_fetch_latency_seconds', 'histogram', 'Time from a fetch request to its answer, long-poll waiting included' + scope)

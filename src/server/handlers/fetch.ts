@@ -2,60 +2,190 @@
 // but each partition's records are file regions: the codec writes their
 // length and the transfer strategy sends the bytes from the log file, so no
 // record byte passes through JavaScript.
-import type { FetchPartition } from '../../broker/broker.js';
+import type { FetchPartition, FetchResult } from '../../broker/broker.js';
+import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSession, type SessionPartition } from '../../broker/fetch-sessions.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { releaseRegions } from '../../transfer/index.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
 type FetchRequest = RequestBody<typeof ApiKeys.Fetch>;
 type FetchResponse = ResponseInput<typeof ApiKeys.Fetch>;
+type TopicResponse = NonNullable<FetchResponse['responses']>[number];
 
 /** Longest a fetch may wait, whatever the client asks (bounded like every other limit). */
 const MAX_WAIT_MS = 30_000;
-/** The session epochs of a full fetch: -1 without a session, 0 to open one (KIP-227). */
-const FINAL_EPOCH = -1;
-const INITIAL_EPOCH = 0;
+/** Fetch v7 brings sessions (KIP-227). */
+const SESSIONS_VERSION = 7;
 /** Fetch v13 names topics by id (KIP-516). */
 const TOPIC_IDS_VERSION = 13;
 
 /**
- * Every fetch is sessionless: a request to open a session is answered with
- * session id 0, which tells the client none was opened, so it goes on
- * sending full requests (as with a Kafka broker whose session cache is
- * full). An incremental request names a session this broker never gave.
+ * Fetch, with sessions from v7 as Kafka's FetchManager serves them
+ * (broker/fetch-sessions.ts):
+ * - epoch 0 or -1 is a full request, which first closes the session it
+ *   names (if any); epoch 0 then opens a new one if the cache has room
+ *   (its id in the answer, else 0: the client goes on with full requests),
+ *   epoch -1 stays sessionless;
+ * - any other epoch is incremental: the session's next epoch, or
+ *   INVALID_FETCH_SESSION_EPOCH; an unknown id, FETCH_SESSION_ID_NOT_FOUND.
+ *   The request names only partitions added or changed and those to
+ *   forget; every partition of the session is read (and waited on), and
+ *   the answer carries only those with records, a new high watermark or
+ *   log start offset, or an error.
  */
 export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta): Promise<FetchResponse> {
   const { apiVersion } = meta;
-  if (apiVersion >= 7 && req.sessionEpoch !== FINAL_EPOCH && req.sessionEpoch !== INITIAL_EPOCH) {
-    return { throttleTimeMs: 0, errorCode: errorCode('FETCH_SESSION_ID_NOT_FOUND'), sessionId: 0, responses: [] };
-  }
   const byId = apiVersion >= TOPIC_IDS_VERSION;
-  const wanted = req.topics.flatMap((t) => {
-    // The name only finds the partitions to read and wait on; reading checks the id again.
-    const topic: Pick<FetchPartition, 'topic' | 'topicId'> = byId ? { topic: ctx.broker.topics.byId(t.topicId)?.name ?? '', topicId: t.topicId } : { topic: t.topic };
-    return t.partitions.map((p) => ({ ...topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes }));
-  });
+  const maxWaitMs = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS);
   const maxBytes = apiVersion >= 3 && req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
-  const results = await ctx.broker.fetch(wanted, Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS), req.minBytes, maxBytes);
+  const cache = ctx.broker.fetchSessions;
+  const named = requested(ctx, req, byId);
+  if (apiVersion >= SESSIONS_VERSION && req.sessionEpoch !== FINAL_EPOCH && req.sessionEpoch !== INITIAL_EPOCH) {
+    // Null: the request forgot every partition of its session, which ends; what it names is answered sessionless, as Kafka does.
+    return (await incremental(ctx, req, meta, named, maxWaitMs, maxBytes)) ?? full(ctx, req, meta, named, maxWaitMs, maxBytes, false);
+  }
+  // A full request: any session it names ends.
+  if (apiVersion >= SESSIONS_VERSION && req.sessionId !== INVALID_SESSION_ID) cache.remove(req.sessionId);
+  return full(ctx, req, meta, named, maxWaitMs, maxBytes, apiVersion >= SESSIONS_VERSION && req.sessionEpoch === INITIAL_EPOCH);
+}
+
+/** Every partition named, answered; `open`: then a session of them is opened if the cache has room. */
+async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number, open: boolean): Promise<FetchResponse> {
+  const { apiVersion } = meta;
+  const byId = apiVersion >= TOPIC_IDS_VERSION;
+  const cache = ctx.broker.fetchSessions;
+  const results = await ctx.broker.fetch(named, maxWaitMs, req.minBytes, maxBytes);
   meta.fetched = results;
+  let sessionId = INVALID_SESSION_ID;
+  if (open) {
+    const partitions = named.map((p, i): SessionPartition => ({ ...p, highWatermark: results[i]!.highWatermark, logStartOffset: results[i]!.logStartOffset }));
+    sessionId = cache.create(isFollower(req, apiVersion), byId, partitions)?.id ?? INVALID_SESSION_ID;
+  }
   let i = 0;
   const responses = req.topics.map((t) => ({
     ...(byId ? { topicId: t.topicId } : { topic: t.topic }),
-    partitions: t.partitions.map(() => {
-      const r = results[i++]!;
-      return {
-        partitionIndex: r.partition,
-        errorCode: errorCode(r.error),
-        highWatermark: r.highWatermark,
-        // No transactions yet: every offset below the high watermark is stable.
-        lastStableOffset: r.highWatermark,
-        logStartOffset: r.logStartOffset,
-        abortedTransactions: [],
-        preferredReadReplica: -1,
-        records: { length: r.bytes, regions: r.regions },
-      };
-    }),
+    partitions: t.partitions.map(() => partitionData(results[i++]!)),
   }));
-  return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+  return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
+}
+
+async function incremental(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number): Promise<FetchResponse | null> {
+  const cache = ctx.broker.fetchSessions;
+  const byId = meta.apiVersion >= TOPIC_IDS_VERSION;
+  const refuse = (error: string, sessionId = INVALID_SESSION_ID): FetchResponse => ({ throttleTimeMs: 0, errorCode: errorCode(error), sessionId, responses: [] });
+  const session = cache.get(req.sessionId);
+  if (!session) return refuse('FETCH_SESSION_ID_NOT_FOUND');
+  if (session.epoch !== req.sessionEpoch) return refuse('INVALID_FETCH_SESSION_EPOCH');
+  if (session.usesTopicIds !== byId) return refuse('FETCH_SESSION_TOPIC_ID_ERROR');
+  const forgotten = req.forgottenTopicsData.flatMap((f) => {
+    const topic = byId ? { topic: '', topicId: f.topicId } : { topic: f.topic };
+    return f.partitions.map((partition) => ({ ...topic, partition }));
+  });
+  if (!cache.update(session, named, forgotten)) {
+    // Past a bound: the session ends, and the client starts again with a full request (which opens none that large).
+    cache.remove(session.id);
+    return refuse('FETCH_SESSION_ID_NOT_FOUND');
+  }
+  if (session.partitions.size === 0) {
+    cache.remove(session.id);
+    return null;
+  }
+  cache.touch(session);
+  session.epoch = nextEpoch(session.epoch);
+  const expected = session.epoch;
+  const partitions = [...session.partitions.values()];
+  if (byId) for (const p of partitions) p.topic = ctx.broker.topics.byId(p.topicId!)?.name ?? '';
+  const results = await ctx.broker.fetch(partitions, maxWaitMs, req.minBytes, maxBytes);
+  if (session.epoch !== expected) {
+    // Another request of this session came in meanwhile (a duplicate): this answer is stale.
+    releaseAll(results);
+    return refuse('INVALID_FETCH_SESSION_EPOCH', session.id);
+  }
+  const { responses, sent } = incrementalResponses(session, partitions, results, byId);
+  meta.fetched = sent;
+  return { throttleTimeMs: 0, errorCode: 0, sessionId: session.id, responses };
+}
+
+/**
+ * The partitions an incremental answer carries (Kafka's
+ * CachedPartition.maybeUpdateResponseData), consecutive ones of a topic
+ * under one topic entry; a partition that returned records moves to the
+ * end of the session, so the next fetch's budget goes to the others first.
+ */
+function incrementalResponses(session: FetchSession, partitions: SessionPartition[], results: FetchResult[], byId: boolean): { responses: TopicResponse[]; sent: FetchResult[] } {
+  const responses: TopicResponse[] = [];
+  const sent: FetchResult[] = [];
+  let current: { partitions: ReturnType<typeof partitionData>[] } | null = null;
+  let currentKey: string | undefined;
+  for (let i = 0; i < partitions.length; i++) {
+    const p = partitions[i]!;
+    const r = results[i]!;
+    let must = r.bytes > 0;
+    if (p.highWatermark !== r.highWatermark) {
+      must = true;
+      p.highWatermark = r.highWatermark;
+    }
+    if (p.logStartOffset !== r.logStartOffset) {
+      must = true;
+      p.logStartOffset = r.logStartOffset;
+    }
+    if (r.error !== 'NONE') {
+      // Answered until the error goes away, and once more after.
+      must = true;
+      p.highWatermark = -1n;
+    }
+    if (!must) {
+      releaseRegions(r.regions);
+      continue;
+    }
+    if (r.bytes > 0) {
+      const k = session.key(p);
+      if (session.partitions.get(k) === p) {
+        session.partitions.delete(k);
+        session.partitions.set(k, p);
+      }
+    }
+    const key = byId ? p.topicId! : p.topic;
+    if (current === null || key !== currentKey) {
+      current = { partitions: [] };
+      currentKey = key;
+      responses.push({ ...(byId ? { topicId: key } : { topic: key }), partitions: current.partitions });
+    }
+    current.partitions.push(partitionData(r));
+    sent.push(r);
+  }
+  return { responses, sent };
+}
+
+function releaseAll(results: readonly FetchResult[]): void {
+  for (const r of results) releaseRegions(r.regions);
+}
+
+/** The partitions a request names, in its order (a v13+ topic id found by name to read and wait on; reading checks the id again). */
+function requested(ctx: HandlerContext, req: FetchRequest, byId: boolean): FetchPartition[] {
+  return req.topics.flatMap((t) => {
+    const topic: Pick<FetchPartition, 'topic' | 'topicId'> = byId ? { topic: ctx.broker.topics.byId(t.topicId)?.name ?? '', topicId: t.topicId } : { topic: t.topic };
+    return t.partitions.map((p) => ({ ...topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes }));
+  });
+}
+
+/** A follower's fetch (a replica id >= 0) opens a privileged session, as in Kafka. */
+function isFollower(req: FetchRequest, apiVersion: number): boolean {
+  return (apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId) >= 0;
+}
+
+function partitionData(r: FetchResult) {
+  return {
+    partitionIndex: r.partition,
+    errorCode: errorCode(r.error),
+    highWatermark: r.highWatermark,
+    // No transactions yet: every offset below the high watermark is stable.
+    lastStableOffset: r.highWatermark,
+    logStartOffset: r.logStartOffset,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: { length: r.bytes, regions: r.regions },
+  };
 }
 
 /**
