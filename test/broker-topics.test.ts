@@ -12,7 +12,7 @@ describe('topic registry', () => {
   const open = async (): Promise<TopicRegistry> => {
     engine = new SegmentedEngine({ dir: join(tmp.dir, 'log'), flush: { kind: 'none' } });
     await engine.open();
-    const r = new TopicRegistry(engine, join(tmp.dir, 'topics.json'), { maxPartitionsPerTopic: 100 });
+    const r = new TopicRegistry(engine, join(tmp.dir, 'topics.json'), { maxPartitionsPerTopic: 100, maxPartitions: 150 });
     r.open();
     return r;
   };
@@ -57,6 +57,20 @@ describe('topic registry', () => {
     expect(() => r.checkCreate('u', 101)).toThrow(expect.objectContaining({ code: 'INVALID_PARTITIONS' }));
     r.checkCreate('u', 2);
     expect([r.get('u'), engine.partitions().length]).toEqual([undefined, 1]);
+  });
+
+  it('bounds the partitions of all topics together (mqlab.max.partitions): a create or a growth past it makes nothing', async () => {
+    const r = await open();
+    r.create('a', 100);
+    r.create('b', 40);
+    expect(() => r.create('c', 11)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION', message: expect.stringMatching(/151 partitions, more than mqlab.max.partitions \(150\)/) }));
+    expect(() => r.checkCreate('c', 11)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
+    await expect(r.grow('b', 51)).rejects.toMatchObject({ code: 'POLICY_VIOLATION' });
+    expect([r.get('c'), r.get('b')!.partitions, engine.partitions().length]).toEqual([undefined, 40, 140]);
+    r.create('c', 10);
+    await r.delete('a');
+    await r.grow('b', 51);
+    expect(r.partitionCount()).toBe(61);
   });
 
   it('recovers topics the engine holds but the file lost', async () => {

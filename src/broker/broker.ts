@@ -106,7 +106,7 @@ export class Broker {
       limits: config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : undefined,
       log: config.log,
     });
-    this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'));
+    this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') });
     this.offsets = new OffsetStore(this.engine, this.topics);
     this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));

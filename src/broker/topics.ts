@@ -24,6 +24,8 @@ export interface TopicInfo {
 
 export interface TopicLimits {
   maxPartitionsPerTopic: number;
+  /** Partitions of every topic together (mqlab.max.partitions): each costs open files, so their number is bounded. */
+  maxPartitions: number;
 }
 
 export class TopicRegistry {
@@ -38,7 +40,7 @@ export class TopicRegistry {
   constructor(
     private readonly engine: StorageEngine,
     private readonly file: string,
-    private readonly limits: TopicLimits = { maxPartitionsPerTopic: 10_000 },
+    private readonly limits: TopicLimits = { maxPartitionsPerTopic: 10_000, maxPartitions: 10_000 },
   ) {}
 
   open(): void {
@@ -100,6 +102,7 @@ export class TopicRegistry {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > this.limits.maxPartitionsPerTopic) {
       throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${partitions}`);
     }
+    this.checkRoom(partitions);
     try {
       validateTopicPartition({ topic: name, partition: 0 });
     } catch (err) {
@@ -120,6 +123,7 @@ export class TopicRegistry {
     if (!Number.isInteger(count) || count < t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" has ${t.partitions} partitions: the count can only grow, got ${count}`);
     if (count === t.partitions) throw new BrokerError('INVALID_PARTITIONS', `topic "${name}" already has ${count} partitions`);
     if (count > this.limits.maxPartitionsPerTopic) throw new BrokerError('INVALID_PARTITIONS', `partitions must be 1 to ${this.limits.maxPartitionsPerTopic}, got ${count}`);
+    this.checkRoom(count - t.partitions);
     if (validateOnly) return;
     const from = t.partitions;
     let p = from;
@@ -133,6 +137,21 @@ export class TopicRegistry {
     }
     t.partitions = count;
     this.save();
+  }
+
+  /** Partitions of every topic together, internal ones included. */
+  partitionCount(): number {
+    let n = 0;
+    for (const t of this.topics.values()) n += t.partitions;
+    return n;
+  }
+
+  /** Refuses `more` partitions past mqlab.max.partitions, before any is made (a request creates all it asks for or none). */
+  private checkRoom(more: number): void {
+    const total = this.partitionCount() + more;
+    if (total > this.limits.maxPartitions) {
+      throw new BrokerError('POLICY_VIOLATION', `the broker would hold ${total} partitions, more than mqlab.max.partitions (${this.limits.maxPartitions})`);
+    }
   }
 
   async delete(name: string): Promise<void> {

@@ -8,6 +8,8 @@ import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/serve
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { openFileLimit, openFilesWarning } from './open-files.js';
 
 export interface RunningBroker {
   broker: Broker;
@@ -33,6 +35,8 @@ export interface StartOptions {
 
 export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
+  const files = openFilesWarning(existsSync('/proc/self/limits') ? openFileLimit(readFileSync('/proc/self/limits', 'utf8')) : null, Number(c('max.connections')), Number(c('mqlab.max.partitions')));
+  if (files) log('warn', files);
   const broker = new Broker({
     dataDir: settings.dataDir,
     engine: c('mqlab.storage.engine'),
