@@ -35,6 +35,7 @@ import {
 } from '../src/protocol/kafka/index.js';
 import type { FileRegion } from '../src/transfer/types.js';
 import type { SharedFile } from '../src/transfer/shared-file.js';
+import type { ErrorName } from '../src/protocol/kafka/error-codes.js';
 
 // Every declared version of every API, for tests that go past what is advertised.
 const DECLARED = registryOf(
@@ -804,10 +805,10 @@ describe('api registry and error codes', () => {
       KAFKA_STORAGE_ERROR: 56, TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
     };
     for (const [name, code] of Object.entries(expected)) {
-      expect(errorCode(name), name).toBe(code);
+      expect(errorCode(name as ErrorName), name).toBe(code);
       expect(errorName(code), name).toBe(name);
     }
-    expect(() => errorCode('UNKNOWN_TOPIC')).toThrow(/unknown Kafka error name "UNKNOWN_TOPIC"/);
+    expect(() => errorCode('UNKNOWN_TOPIC' as ErrorName)).toThrow(/unknown Kafka error name "UNKNOWN_TOPIC"/);
     expect(errorName(31_000)).toBe('UNKNOWN_SERVER_ERROR');
     expect(new Set(Object.values(ERROR_CODES)).size).toBe(Object.keys(ERROR_CODES).length);
   });

@@ -23,6 +23,7 @@ import {
   type RequestBody,
   type ResponseInput,
 } from '../src/protocol/kafka/index.js';
+import type { ErrorName } from '../src/protocol/kafka/error-codes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -803,7 +804,7 @@ describe('error codes', () => {
     expect(table.length).toBeGreaterThan(80);
     for (const { type, code } of table) {
       expect(errorName(code), `${code} ${type}`).toBe(renamed[type] ?? type);
-      expect(errorCode(renamed[type] ?? type)).toBe(code);
+      expect(errorCode((renamed[type] ?? type) as ErrorName)).toBe(code);
     }
   });
 });

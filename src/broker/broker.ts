@@ -24,6 +24,7 @@ import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
+import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
 export interface BrokerConfig {
   dataDir: string;
@@ -54,7 +55,7 @@ export interface BrokerConfig {
 export type Acks = 0 | 1 | -1;
 
 export interface ProduceResult {
-  error: string;
+  error: ErrorName;
   baseOffset: bigint;
   logAppendTimeMs: bigint;
   logStartOffset: bigint;
@@ -264,7 +265,7 @@ export class Broker {
   }
 
   private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks): Promise<ProduceResult> {
-    const fail = (error: string, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
+    const fail = (error: ErrorName, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
     const t = this.topic(topic);
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
     if (t.internal) return fail('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);

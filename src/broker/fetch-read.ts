@@ -6,6 +6,7 @@ import type { StorageEngine, TopicPartition } from '../storage/types.js';
 import { releaseRegions } from '../transfer/index.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { TopicRegistry } from './topics.js';
+import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
 const NO_OFFSET = -1n;
 
@@ -23,7 +24,7 @@ export interface FetchPartition {
 }
 
 export interface FetchResult extends TopicPartition {
-  error: string;
+  error: ErrorName;
   highWatermark: bigint;
   logStartOffset: bigint;
   /** Each holds a lease on its file: whoever takes the results sends or releases them (releaseFetched). */

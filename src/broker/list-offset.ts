@@ -3,6 +3,7 @@
 import { StorageError } from '../storage/errors.js';
 import type { OffsetAndTimestamp, StorageEngine } from '../storage/types.js';
 import type { TopicRegistry } from './topics.js';
+import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
 const NONE = -1n;
 
@@ -17,7 +18,7 @@ export const EARLIEST_LOCAL_TIMESTAMP = -4n;
 export const LATEST_TIERED_TIMESTAMP = -5n;
 
 export interface ListedOffset {
-  error: string;
+  error: ErrorName;
   offset: bigint;
   timestamp: bigint;
 }

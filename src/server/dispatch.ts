@@ -51,7 +51,7 @@ export function createDispatcher(base: Ctx): RequestHandler {
     const body = await handle(ctx, req, meta);
     if (body === null) return null;
     try {
-      return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body as ResponseInput<ApiKey>).parts };
+      return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body).parts };
     } catch (err) {
       if (err instanceof EncodeError) ctx.log('error', `bug: a response the codec cannot write: ${err.message}`);
       if (meta.fetched) releaseFetched(meta.fetched);
@@ -60,7 +60,7 @@ export function createDispatcher(base: Ctx): RequestHandler {
   };
 }
 
-async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMeta): Promise<object | null> {
+async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMeta): Promise<ResponseInput<ApiKey> | null> {
   const v = req.apiVersion;
   switch (req.apiKey) {
     case ApiKeys.ApiVersions:

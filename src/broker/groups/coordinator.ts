@@ -5,6 +5,7 @@ import { systemClock, type GroupClock } from './clock.js';
 import { Group, joinError, type JoinResult, type Protocol, type SyncResult } from './group.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
 import { consumesTopic } from './subscription.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export interface CoordinatorSettings {
   /** group.min.session.timeout.ms / group.max.session.timeout.ms */
@@ -89,7 +90,7 @@ export class GroupCoordinator {
   }
 
   async join(r: JoinRequest): Promise<JoinResult> {
-    const fail = (error: string, memberId = r.memberId): JoinResult => joinError(memberId, error);
+    const fail = (error: ErrorName, memberId = r.memberId): JoinResult => joinError(memberId, error);
     if (!r.groupId) return fail('INVALID_GROUP_ID');
     if (r.sessionTimeoutMs < this.settings.minSessionTimeoutMs || r.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail('INVALID_SESSION_TIMEOUT');
     // Only a new member (empty member id) creates a group, as in Kafka.
@@ -132,7 +133,7 @@ export class GroupCoordinator {
     return g.sync(memberId, o.groupInstanceId ?? null, generationId, { type: o.protocolType ?? null, name: o.protocolName ?? null }, assignments);
   }
 
-  heartbeat(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): string {
+  heartbeat(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): ErrorName {
     return this.group(groupId, false)?.heartbeat(memberId, groupInstanceId, generationId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
@@ -141,7 +142,7 @@ export class GroupCoordinator {
     return this.groups.has(groupId) || this.offsets.groupOffsets(groupId).length > 0;
   }
 
-  leave(groupId: string, memberId: string, groupInstanceId: string | null = null): string {
+  leave(groupId: string, memberId: string, groupInstanceId: string | null = null): ErrorName {
     return this.group(groupId, false)?.leave(memberId, groupInstanceId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
@@ -152,10 +153,10 @@ export class GroupCoordinator {
    * gets ILLEGAL_GENERATION before OffsetCommit v9 and GROUP_ID_NOT_FOUND
    * from v9, as from Kafka.
    */
-  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null, apiVersion = 9): Promise<string> {
+  async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null, apiVersion = 9): Promise<ErrorName> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.group(groupId, false);
-    let error: string | null = null;
+    let error: ErrorName | null = null;
     if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
     else if (generationId >= 0) error = this.has(groupId) ? 'UNKNOWN_MEMBER_ID' : apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION';
     if (error) return error;
@@ -228,7 +229,7 @@ export class GroupCoordinator {
    * committed offsets (tombstoned: the deletion survives a restart).
    * GROUP_ID_NOT_FOUND if there is no such group, members or offsets.
    */
-  async deleteGroup(groupId: string): Promise<string> {
+  async deleteGroup(groupId: string): Promise<ErrorName> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.groups.get(groupId);
     if (g && g.members.size > 0) return 'NON_EMPTY_GROUP';
@@ -250,7 +251,7 @@ export class GroupCoordinator {
    * another protocol than Kafka's consumer (whose subscriptions cannot be
    * read). Returns the error per partition, in order.
    */
-  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ error: string; partitions: string[] }> {
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ error: ErrorName; partitions: ErrorName[] }> {
     if (!groupId) return { error: 'INVALID_GROUP_ID', partitions: [] };
     const g = this.groups.get(groupId);
     if (!g && !this.offsets.groups().includes(groupId)) return { error: 'GROUP_ID_NOT_FOUND', partitions: [] };

@@ -25,6 +25,7 @@
 // selected protocol it leaves unchanged does not rebalance.
 import { randomUUID } from 'node:crypto';
 import type { Cancel, GroupClock } from './clock.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 /** At most this much of the client id goes into a member id (3 bytes a character at most in UTF-8). */
 export const MEMBER_ID_CLIENT_CHARS = 200;
@@ -53,7 +54,7 @@ export interface Member {
 }
 
 export interface JoinResult {
-  error: string; // Kafka error name, 'NONE' on success
+  error: ErrorName; // 'NONE' on success
   generationId: number;
   protocolType: string | null;
   protocolName: string | null;
@@ -65,7 +66,7 @@ export interface JoinResult {
 }
 
 export interface SyncResult {
-  error: string;
+  error: ErrorName;
   protocolType: string | null;
   protocolName: string | null;
   assignment: Buffer;
@@ -138,7 +139,7 @@ export class Group {
    * Who may act as a member (Kafka's validateMember): given an instance id,
    * only the member id now holding it; a former holder is fenced.
    */
-  validateMember(memberId: string, groupInstanceId: string | null): string | null {
+  validateMember(memberId: string, groupInstanceId: string | null): ErrorName | null {
     if (groupInstanceId !== null) {
       const holder = this.staticMembers.get(groupInstanceId);
       if (holder === undefined) return 'UNKNOWN_MEMBER_ID';
@@ -154,7 +155,7 @@ export class Group {
    * group completes a rebalance (commits made while it prepares one, in
    * onPartitionsRevoked, must succeed).
    */
-  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number): string | null {
+  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number): ErrorName | null {
     if (generationId < 0 && this.state === 'Empty') return null;
     if (generationId >= 0 || memberId || groupInstanceId !== null) {
       const error = this.validateMember(memberId, groupInstanceId);
@@ -270,7 +271,7 @@ export class Group {
     return result;
   }
 
-  heartbeat(memberId: string, groupInstanceId: string | null, generationId: number): string {
+  heartbeat(memberId: string, groupInstanceId: string | null, generationId: number): ErrorName {
     const error = this.validateMember(memberId, groupInstanceId);
     if (error) return error;
     if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
@@ -282,7 +283,7 @@ export class Group {
   }
 
   /** An empty member id with an instance id removes whoever holds it: how an admin removes a static member. */
-  leave(memberId: string, groupInstanceId: string | null): string {
+  leave(memberId: string, groupInstanceId: string | null): ErrorName {
     const id = memberId === '' && groupInstanceId !== null ? this.staticMembers.get(groupInstanceId) : memberId;
     const error = id === undefined ? 'UNKNOWN_MEMBER_ID' : this.validateMember(id, groupInstanceId);
     if (error) return error;
@@ -472,7 +473,7 @@ export class Group {
     return protocols.some((p) => [...this.members.values()].every((m) => m.protocols.some((q) => q.name === p.name)));
   }
 
-  private syncError(error: string): SyncResult {
+  private syncError(error: ErrorName): SyncResult {
     return { error, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   }
 
@@ -482,7 +483,7 @@ export class Group {
 }
 
 /** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
-export function joinError(memberId: string, error: string): JoinResult {
+export function joinError(memberId: string, error: ErrorName): JoinResult {
   return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
 }
 

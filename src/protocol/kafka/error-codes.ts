@@ -135,7 +135,7 @@ const NAMES = new Map<number, ErrorName>(
  * so that a misspelt name in the broker fails loudly (and in tests) instead
  * of reaching a client as some other error.
  */
-export function errorCode(name: ErrorName | (string & {})): number {
+export function errorCode(name: ErrorName): number {
   const code = (ERROR_CODES as Readonly<Record<string, number>>)[name];
   if (code === undefined) throw new RangeError(`unknown Kafka error name "${name}"`);
   return code;

@@ -7,6 +7,7 @@ import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSe
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { releaseRegions } from '../../transfer/index.js';
 import type { HandlerContext, RequestMeta } from './context.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 type FetchRequest = RequestBody<typeof ApiKeys.Fetch>;
 type FetchResponse = ResponseInput<typeof ApiKeys.Fetch>;
@@ -72,7 +73,7 @@ async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, n
 async function incremental(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, named: FetchPartition[], maxWaitMs: number, maxBytes: number): Promise<FetchResponse | null> {
   const cache = ctx.broker.fetchSessions;
   const byId = meta.apiVersion >= TOPIC_IDS_VERSION;
-  const refuse = (error: string, sessionId = INVALID_SESSION_ID): FetchResponse => ({ throttleTimeMs: 0, errorCode: errorCode(error), sessionId, responses: [] });
+  const refuse = (error: ErrorName, sessionId = INVALID_SESSION_ID): FetchResponse => ({ throttleTimeMs: 0, errorCode: errorCode(error), sessionId, responses: [] });
   const session = cache.get(req.sessionId);
   if (!session) return refuse('FETCH_SESSION_ID_NOT_FOUND');
   if (session.epoch !== req.sessionEpoch) return refuse('INVALID_FETCH_SESSION_EPOCH');

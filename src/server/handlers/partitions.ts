@@ -7,6 +7,7 @@ import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '.
 import type { HandlerContext } from './context.js';
 import { firstIndexes } from './duplicates.js';
 import { refusal } from './error-message.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export async function createPartitions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreatePartitions>): Promise<ResponseInput<typeof ApiKeys.CreatePartitions>> {
   const { broker } = ctx;
@@ -76,7 +77,7 @@ export function offsetForLeaderEpoch(ctx: HandlerContext, req: RequestBody<typeo
     topics: req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((p) => {
-        const fail = (name: string) => ({ errorCode: errorCode(name), partition: p.partition, leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_OFFSET });
+        const fail = (name: ErrorName) => ({ errorCode: errorCode(name), partition: p.partition, leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_OFFSET });
         const info = broker.topics.get(t.topic);
         if (!info || p.partition < 0 || p.partition >= info.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
         if (p.currentLeaderEpoch > LEADER_EPOCH) return fail('UNKNOWN_LEADER_EPOCH');

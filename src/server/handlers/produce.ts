@@ -10,6 +10,7 @@ import type { Acks, ProduceResult } from '../../broker/broker.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
 import { errorMessage } from './error-message.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 type ProduceRequest = RequestBody<typeof ApiKeys.Produce>;
 type ProduceResponse = ResponseInput<typeof ApiKeys.Produce>;
@@ -36,7 +37,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise
   return { responses, throttleTimeMs: 0 };
 }
 
-function refused(index: number, error: string, message: string): PartitionResponse {
+function refused(index: number, error: ErrorName, message: string): PartitionResponse {
   return partitionResponse(index, { error, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, message });
 }
 
