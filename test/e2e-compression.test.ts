@@ -6,7 +6,7 @@
 // the broker stores the batch as sent (still compressed when fetched),
 // `mqlab consume` reads the records back, ListOffsets by time lands on the
 // record inside the batch, and a RocketMQ SimpleConsumer receives them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import type { SimpleConsumer } from 'rocketmq-client-nodejs';
@@ -16,6 +16,7 @@ import { KafkaConnection } from '../src/client/connection.js';
 import { compressionOf, decodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, recordOffset, recordTimestamp, type CompressionCodec } from '../src/records/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { missing } from './helpers/requires.js';
+import { runToolOk } from './helpers/run-tool.js';
 import { receiveUntil, startSimpleConsumer } from './helpers/rocketmq.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
@@ -27,24 +28,9 @@ const T0 = 1_700_000_000_000;
 const ts = (i: number): number => T0 + i * 3;
 const value = (codec: string, i: number): string => `${codec}-${i}-${'x'.repeat(i % 50)}`;
 
-function run(cmd: string, args: string[], stdin: string, timeoutMs = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} timed out; stderr: ${err.slice(-2000)}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${cmd} exited ${code}; stderr: ${err.slice(-2000)}`));
-    });
-    child.stdin.end(stdin);
-  });
-}
+const run = async (cmd: string, args: string[], stdin: string): Promise<void> => {
+  await runToolOk(cmd, args, stdin);
+};
 
 const CONFLUENT_ZSTD = `
 import sys

@@ -1,34 +1,17 @@
 // librdkafka, through Debian's kcat, against a real broker on loopback: on
 // each engine with each transfer strategy, 10,000 messages produced and
 // consumed back byte for byte; a group consumer that commits its offsets.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { missing } from './helpers/requires.js';
+import { runTool, type ToolResult } from './helpers/run-tool.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 const COUNT = 10_000;
 
-/** Runs kcat with `stdin`, bounded in time; resolves with its stdout. */
-function kcat(args: string[], stdin = '', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kcat ${args.join(' ')} timed out; stderr: ${Buffer.concat(err).toString()}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(stdin, 'latin1');
-  });
-}
+/** Runs kcat with `stdin`, bounded in time. */
+const kcat = (args: string[], stdin = '', timeoutMs = 60_000): Promise<ToolResult> => runTool('kcat', args, stdin, timeoutMs);
 
 /** Message i: varied lengths and every byte value but the newline delimiter. */
 function message(i: number): string {

@@ -4,11 +4,12 @@
 // group and commit, then a second consumer of the group resumes with exactly
 // the messages produced after the commit. The scripts (fixtures/python/)
 // print what they saw as JSON; this side checks it against the broker.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { missing } from './helpers/requires.js';
+import { runToolOk } from './helpers/run-tool.js';
 
 /** Debian's interpreter, where python3-kafka and python3-confluent-kafka install (a pyenv python3 earlier on PATH has neither). */
 const PYTHON = '/usr/bin/python3';
@@ -25,25 +26,10 @@ interface Outcome {
   second: [number, number, string][];
 }
 
-function run(script: string, bootstrap: string, topic: string, timeoutMs = 90_000): Promise<Outcome> {
+async function run(script: string, bootstrap: string, topic: string): Promise<Outcome> {
   const file = fileURLToPath(new URL(`./fixtures/python/${script}`, import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [file, bootstrap, topic, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} timed out; stderr: ${err.slice(-2000)}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${script} exited ${code}; stderr: ${err.slice(-2000)}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as Outcome);
-    });
-  });
+  const { stdout } = await runToolOk(PYTHON, [file, bootstrap, topic, String(COUNT)], '', 90_000);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Outcome;
 }
 
 const CLIENTS = [
