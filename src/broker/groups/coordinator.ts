@@ -2,7 +2,8 @@
 // Group (membership) and OffsetStore (committed offsets); answers in Kafka
 // error names, which the protocol layer turns into codes.
 import { systemClock, type GroupClock } from './clock.js';
-import { Group, joinError, type JoinResult, type Protocol, type SyncResult } from './group.js';
+import { Group } from './group.js';
+import { joinError, type JoinResult, type Protocol, type SyncResult } from './members.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
 import { consumesTopic } from './subscription.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';

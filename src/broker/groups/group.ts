@@ -26,51 +26,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Cancel, GroupClock } from './clock.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
+import { differs, joinError, sameProtocols, selectProtocol, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
 
 /** At most this much of the client id goes into a member id (3 bytes a character at most in UTF-8). */
 export const MEMBER_ID_CLIENT_CHARS = 200;
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
-
-export interface Protocol {
-  name: string;
-  metadata: Buffer;
-}
-
-export interface Member {
-  memberId: string;
-  /** Set once, when the member is added: Kafka's is immutable (a rejoin without one keeps it). */
-  readonly groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: Protocol[];
-  assignment: Buffer;
-  cancelSession?: Cancel;
-  joinWaiter?: (r: JoinResult) => void;
-  syncWaiter?: (r: SyncResult) => void;
-}
-
-export interface JoinResult {
-  error: ErrorName; // 'NONE' on success
-  generationId: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  leader: string;
-  /** KIP-814: the leader gets the members to watch their subscriptions, but must not assign. */
-  skipAssignment: boolean;
-  memberId: string;
-  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
-}
-
-export interface SyncResult {
-  error: ErrorName;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignment: Buffer;
-}
 
 export class Group {
   state: GroupState = 'Empty';
@@ -221,7 +182,7 @@ export class Group {
     this.add(member);
     const oldLeader = this.leaderId;
     if (oldLeader === oldId) this.leaderId = m.memberId;
-    if (this.state === 'Stable' && this.chooseProtocol([...this.members.values()]) === this.protocolName) {
+    if (this.state === 'Stable' && selectProtocol([...this.members.values()]) === this.protocolName) {
       this.touch(member);
       const skip = supportSkippingAssignment && this.leaderId === m.memberId;
       return Promise.resolve(this.joinOk(member, skip ? m.memberId : oldLeader!, skip));
@@ -416,7 +377,7 @@ export class Group {
     this.generationId++;
     const members = [...this.members.values()];
     this.protocolType = members[0]!.protocolType;
-    this.protocolName = this.chooseProtocol(members);
+    this.protocolName = selectProtocol(members);
     this.state = 'CompletingRebalance';
     this.joined = new Set();
     for (const m of members) {
@@ -449,23 +410,6 @@ export class Group {
     return m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0);
   }
 
-  /**
-   * Kafka's selectProtocol: among the protocols every member supports, each
-   * member votes for the first in its own list; the most votes win (a tie:
-   * the one voted for first).
-   */
-  private chooseProtocol(members: Member[]): string | null {
-    const common = new Set(members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name))));
-    const votes = new Map<string, number>();
-    for (const m of members) {
-      const vote = m.protocols.find((p) => common.has(p.name))?.name;
-      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
-    }
-    let best: string | null = null;
-    for (const [name, n] of votes) if (best === null || n > votes.get(best)!) best = name;
-    return best;
-  }
-
   /** Whether a joining member's protocols fit the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). */
   accepts(protocolType: string, protocols: Protocol[]): boolean {
     if (this.members.size === 0) return protocols.length > 0;
@@ -480,31 +424,4 @@ export class Group {
   private syncOk(assignment: Buffer): SyncResult {
     return { error: 'NONE', protocolType: this.protocolType, protocolName: this.protocolName, assignment };
   }
-}
-
-/** A JoinGroup answer that carries only an error (and, for MEMBER_ID_REQUIRED, the id to rejoin with). */
-export function joinError(memberId: string, error: ErrorName): JoinResult {
-  return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
-}
-
-/**
- * What a rejoin may change of a member (Kafka's updateMember, and the client
- * it now comes from); never its id or instance id.
- */
-function update(member: Member, m: Omit<Member, 'assignment'>): void {
-  member.clientId = m.clientId;
-  member.clientHost = m.clientHost;
-  member.sessionTimeoutMs = m.sessionTimeoutMs;
-  member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
-  member.protocolType = m.protocolType;
-  member.protocols = m.protocols;
-}
-
-function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
-}
-
-/** SyncGroup v5's check (Kafka's isProtocolInconsistent): only a value given on both sides can differ. */
-function differs(asked: string | null, groups: string | null): boolean {
-  return asked !== null && groups !== null && asked !== groups;
 }
