@@ -32,10 +32,10 @@ import {
   type Encoded,
   type Field,
   type MessageSpec,
+  type ErrorName,
 } from '../src/protocol/kafka/index.js';
 import type { FileRegion } from '../src/transfer/types.js';
 import type { SharedFile } from '../src/transfer/shared-file.js';
-import type { ErrorName } from '../src/protocol/kafka/error-codes.js';
 
 // Every declared version of every API, for tests that go past what is advertised.
 const DECLARED = registryOf(

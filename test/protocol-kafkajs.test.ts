@@ -22,8 +22,8 @@ import {
   type MessageSpec,
   type RequestBody,
   type ResponseInput,
+  type ErrorName,
 } from '../src/protocol/kafka/index.js';
-import type { ErrorName } from '../src/protocol/kafka/error-codes.js';
 
 const require = createRequire(import.meta.url);
 

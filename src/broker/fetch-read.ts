@@ -71,10 +71,9 @@ function readOne(engine: StorageEngine, topics: TopicRegistry, p: FetchPartition
     throw err;
   }
   if (p.fetchOffset < start || p.fetchOffset > hw) return { ...base, error: 'OFFSET_OUT_OF_RANGE', highWatermark: hw, logStartOffset: start };
-  // At the end: nothing to read (a consumer of many quiet partitions asks this of most of them).
-  if (p.fetchOffset === hw) return { topic: p.topic, partition: p.partition, error: 'NONE', highWatermark: hw, logStartOffset: start, regions: [], bytes: 0 };
   const limit = Math.min(p.maxBytes, Math.max(budget, 0));
-  if (limit <= 0 && i > 0) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
+  // Nothing to read: at the end (a consumer of many quiet partitions asks this of most), or no budget left past the first partition.
+  if (p.fetchOffset === hw || (limit <= 0 && i > 0)) return { ...base, error: 'NONE', highWatermark: hw, logStartOffset: start };
   try {
     const r = engine.read(tp, p.fetchOffset, Math.max(limit, 1));
     return { ...base, error: 'NONE', highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, regions: r.regions, bytes: r.bytes };

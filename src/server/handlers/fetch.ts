@@ -4,10 +4,9 @@
 // record byte passes through JavaScript.
 import type { FetchPartition, FetchResult } from '../../broker/broker.js';
 import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSession, type SessionPartition } from '../../broker/fetch-sessions.js';
-import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
 import { releaseRegions } from '../../transfer/index.js';
 import type { HandlerContext, RequestMeta } from './context.js';
-import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 type FetchRequest = RequestBody<typeof ApiKeys.Fetch>;
 type FetchResponse = ResponseInput<typeof ApiKeys.Fetch>;

@@ -3,11 +3,10 @@
 // an epoch; one broker, every partition at epoch 0 since its creation).
 import { BrokerError } from '../../broker/errors.js';
 import { StorageError } from '../../storage/errors.js';
-import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
 import { firstIndexes } from './duplicates.js';
 import { refusal } from './error-message.js';
-import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export async function createPartitions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreatePartitions>): Promise<ResponseInput<typeof ApiKeys.CreatePartitions>> {
   const { broker } = ctx;

@@ -7,10 +7,9 @@
 // single node never answers NOT_LEADER_OR_FOLLOWER, so the leader hints of
 // v10+ (CurrentLeader, NodeEndpoints) are never sent.
 import type { Acks, ProduceResult } from '../../broker/broker.js';
-import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
 import { errorMessage } from './error-message.js';
-import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 type ProduceRequest = RequestBody<typeof ApiKeys.Produce>;
 type ProduceResponse = ResponseInput<typeof ApiKeys.Produce>;
