@@ -1,10 +1,7 @@
 // ApiVersions and FindCoordinator: how a client finds out what this broker
-// speaks, and where its group lives (here); and, from metadata.ts, which
-// topics exist.
+// speaks, and where its group lives (here). Which topics exist: metadata.ts.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
-
-export { metadata } from './metadata.js';
 
 export function apiVersions(ctx: HandlerContext): ResponseInput<typeof ApiKeys.ApiVersions> {
   return { errorCode: 0, apiKeys: ctx.apis.map((a) => ({ ...a })), throttleTimeMs: 0 };
