@@ -413,16 +413,90 @@ describe('every advertised API version against a running broker', () => {
       expect(r.errorCode).toBe(0);
       expect(r.producerId).toBeGreaterThanOrEqual(0n);
       expect(r.producerEpoch).toBe(0);
-      // Transactions are not served.
-      const tx = await call(22, v, { transactionalId: 'tx', transactionTimeoutMs: 60_000 });
-      expect([tx.errorCode, tx.producerId]).toEqual([53, -1n]); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      // A transactional id keeps its producer id; each call bumps the epoch.
+      const id = `init-v${v}`;
+      const tx = await call(22, v, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      expect([tx.errorCode, tx.producerEpoch]).toEqual([0, 0]);
+      const tx2 = await call(22, v, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      expect([tx2.errorCode, tx2.producerId, tx2.producerEpoch]).toEqual([0, tx.producerId, 1]);
+      expect((await call(22, v, { transactionalId: id, transactionTimeoutMs: 0 })).errorCode).toBe(50); // INVALID_TRANSACTION_TIMEOUT
+      expect((await call(22, v, { transactionalId: id, transactionTimeoutMs: 900_001 })).errorCode).toBe(50);
+      expect((await call(22, v, { transactionalId: '', transactionTimeoutMs: 60_000 })).errorCode).toBe(42); // INVALID_REQUEST
       if (v < 3) return;
+      // KIP-360: resuming with a stale epoch is fenced (PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before).
+      const stale = await call(22, v, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: tx.producerId, producerEpoch: 0 });
+      expect(stale.errorCode).toBe(v >= 4 ? 90 : 47);
+      const resumed = await call(22, v, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: tx.producerId, producerEpoch: 1 });
+      expect([resumed.errorCode, resumed.producerEpoch]).toEqual([0, 2]);
       // An idempotent producer sending its id and epoch gets a new id, as from Kafka.
       const again = await call(22, v, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: r.producerId, producerEpoch: 0 });
       expect([again.errorCode, again.producerEpoch]).toEqual([0, 0]);
       expect(again.producerId).toBeGreaterThan(r.producerId);
       const half = await call(22, v, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: r.producerId, producerEpoch: -1 });
       expect(half.errorCode).toBe(42); // INVALID_REQUEST
+    },
+    24: async (v) => {
+      const id = `add-v${v}`;
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      const add = (topics: object[], epoch = p.producerEpoch, verifyOnly = false) =>
+        v <= 3
+          ? call(24, v, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: epoch, v3AndBelowTopics: topics })
+          : call(24, v, { transactions: [{ transactionalId: id, producerId: p.producerId, producerEpoch: epoch, verifyOnly, topics }] });
+      const results = (r: any) => (v <= 3 ? r.resultsByTopicV3AndBelow : r.resultsByTransaction[0].topicResults);
+      expect(results(await add([{ name: 't', partitions: [0, 1] }]))).toEqual([{ name: 't', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 1, partitionErrorCode: 0 }] }]);
+      // One unknown partition: none is added, the others OPERATION_NOT_ATTEMPTED.
+      expect(results(await add([{ name: 't', partitions: [0, 7] }]))[0].resultsByPartition.map((x: any) => x.partitionErrorCode)).toEqual([55, 3]);
+      // A stale epoch: PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before.
+      expect(results(await add([{ name: 't', partitions: [0] }], p.producerEpoch - 1))[0].resultsByPartition[0].partitionErrorCode).toBe(v >= 2 ? 90 : 47);
+      const open = broker.broker.transactions.coordinator.describe(id)!;
+      expect([open.state, [...open.partitions].sort()]).toEqual(['Ongoing', ['t\x000', 't\x001']]);
+      if (v < 4) return;
+      // v4 VerifyOnly (KIP-890): partitions in the transaction answer NONE, others INVALID_TXN_STATE, nothing is added.
+      const verified = results(await add([{ name: 't', partitions: [1] }, { name: 'times', partitions: [0] }], p.producerEpoch, true));
+      expect(verified.map((x: any) => x.resultsByPartition[0].partitionErrorCode)).toEqual([0, 48]);
+    },
+    25: async (v) => {
+      const id = `offsets-v${v}`;
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      expect((await call(25, v, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: 'txn-group' })).errorCode).toBe(0);
+      expect([...broker.broker.transactions.coordinator.describe(id)!.groups]).toEqual(['txn-group']);
+      expect((await call(25, v, { transactionalId: id, producerId: p.producerId + 1000n, producerEpoch: p.producerEpoch, groupId: 'g' })).errorCode).toBe(49); // INVALID_PRODUCER_ID_MAPPING
+      expect((await call(25, v, { transactionalId: id, producerId: p.producerId, producerEpoch: 99, groupId: 'g' })).errorCode).toBe(v >= 2 ? 90 : 47);
+    },
+    26: async (v) => {
+      const id = `end-v${v}`;
+      const topic = `end${v}`;
+      broker.broker.topics.create(topic, 1);
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      await call(24, 1, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] });
+      const batch = encodeBatch({ baseTimestamp: 1n, producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: 0, transactional: true, records: [{ key: null, value: Buffer.from('in txn'), headers: [] }] });
+      expect((await broker.broker.produce(topic, 0, batch, -1, id)).error).toBe('NONE');
+      const key = `${topic}-0`;
+      expect(broker.broker.transactions.lastStableOffset(key, 1n)).toBe(0n);
+      const end = (committed: boolean, epoch = p.producerEpoch) => call(26, v, { transactionalId: id, producerId: p.producerId, producerEpoch: epoch, committed });
+      expect((await end(true, p.producerEpoch + 1)).errorCode).toBe(v >= 2 ? 90 : 47);
+      expect((await end(true)).errorCode).toBe(0);
+      // The commit marker took offset 1; everything is stable.
+      expect(broker.broker.engine.highWatermark({ topic, partition: 0 })).toBe(2n);
+      expect(broker.broker.transactions.lastStableOffset(key, 2n)).toBe(2n);
+      expect((await end(true)).errorCode).toBe(0); // a retry
+      expect((await end(false)).errorCode).toBe(48); // INVALID_TXN_STATE: it was committed
+    },
+    28: async (v) => {
+      const id = `txn-commit-v${v}`;
+      const group = `txn-commit-group-v${v}`;
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      const commit = (more: object = {}) =>
+        call(28, v, { transactionalId: id, groupId: group, producerId: p.producerId, producerEpoch: p.producerEpoch, topics: [{ name: 't', partitions: [{ partitionIndex: 1, committedOffset: 2n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }], ...more });
+      // Before AddOffsetsToTxn for the group: INVALID_TXN_STATE.
+      expect((await commit()).topics[0].partitions[0].errorCode).toBe(48);
+      await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: group });
+      expect((await commit()).topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 1, errorCode: 0 }] }]);
+      if (v >= 3) expect((await commit({ generationId: 4, memberId: 'nobody' })).topics[0].partitions[0].errorCode).toBe(22); // ILLEGAL_GENERATION: no such group
+      // Not the group's until the transaction commits.
+      expect(broker.broker.coordinator.committed(group, 't', 1).offset).toBe(-1n);
+      expect((await call(26, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, committed: true })).errorCode).toBe(0);
+      expect(broker.broker.coordinator.committed(group, 't', 1)).toMatchObject({ offset: 2n, metadata: 'm' });
     },
     32: async (v) => {
       const r = await call(32, v, { resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['num.partitions'] }], includeSynoyms: v >= 1, includeDocumentation: v >= 3 });
@@ -591,6 +665,29 @@ describe('every advertised API version against a running broker', () => {
       await broker.broker.deleteRecords(topic, 0, 5n);
       const after = await call(61, v, { topics: [{ name: topic, partitionIndexes: [0] }] });
       expect(after.topics[0].partitions[0].activeProducers).toEqual([]);
+    },
+    65: async (v) => {
+      const id = `describe-v${v}`;
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 45_000 });
+      await call(24, 1, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: 't', partitions: [1, 0] }] });
+      const r = await call(65, v, { transactionalIds: [id, 'never-was'] });
+      expect(r.transactionStates[0]).toMatchObject({ errorCode: 0, transactionalId: id, transactionState: 'Ongoing', transactionTimeoutMs: 45_000, producerId: p.producerId, producerEpoch: 0, topics: [{ topic: 't', partitions: [1, 0] }] });
+      expect(r.transactionStates[0].transactionStartTimeMs).toBeGreaterThan(0n);
+      expect(r.transactionStates[1]).toMatchObject({ errorCode: 105, transactionalId: 'never-was' }); // TRANSACTIONAL_ID_NOT_FOUND
+      await call(26, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, committed: false });
+      expect((await call(65, v, { transactionalIds: [id] })).transactionStates[0]).toMatchObject({ transactionState: 'CompleteAbort', transactionStartTimeMs: -1n, topics: [] });
+    },
+    66: async (v) => {
+      const id = `list-v${v}`;
+      const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: 'list-group' });
+      const r = await call(66, v, { stateFilters: ['Ongoing', 'Nonsense'], producerIdFilters: [p.producerId] });
+      expect([r.errorCode, r.unknownStateFilters, r.transactionStates]).toEqual([0, ['Nonsense'], [{ transactionalId: id, producerId: p.producerId, transactionState: 'Ongoing' }]]);
+      expect((await call(66, v, { stateFilters: ['CompleteCommit'], producerIdFilters: [p.producerId] })).transactionStates).toEqual([]);
+      if (v < 1) return;
+      // v1: open at least this long (KIP-994); an hour is longer than this one has been.
+      expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 3_600_000n })).transactionStates).toEqual([]);
+      expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 0n })).transactionStates).toHaveLength(1);
     },
     35: async (v) => {
       const r = await call(35, v, { topics: [{ topic: 't', partitions: [0, 9] }, { topic: 'never-was', partitions: [0] }] });

@@ -52,7 +52,8 @@ describe('broker core', () => {
 
   it('answers a retried idempotent batch with its offsets, once, also after a restart', async () => {
     const b = await start();
-    const { producerId, epoch } = b.initProducerId(null);
+    const producerId = b.newProducerId();
+    const epoch = 0;
     const first = idempotentBatch(producerId, epoch, 0, ['a', 'b']);
     // Pipelined: the second is checked before the first resolves.
     const [r1, r2] = await Promise.all([b.produce('idem', 0, Buffer.from(first)), b.produce('idem', 0, idempotentBatch(producerId, epoch, 2, ['c']))]);
@@ -66,7 +67,7 @@ describe('broker core', () => {
     const afterRestart = await again.produce('idem', 0, idempotentBatch(producerId, epoch, 2, ['c']));
     expect([afterRestart.error, afterRestart.baseOffset]).toEqual(['NONE', 2n]);
     expect(again.engine.highWatermark({ topic: 'idem', partition: 0 })).toBe(3n);
-    expect(again.initProducerId(null).producerId).not.toBe(producerId);
+    expect(again.newProducerId()).not.toBe(producerId);
   });
 
   it('deletes the committed offsets of a deleted topic, for every group and across a restart: a topic re-created under its name starts afresh', async () => {

@@ -769,6 +769,10 @@ describe('api registry and error codes', () => {
       { apiKey: 21, minVersion: 0, maxVersion: 2 },
       { apiKey: 22, minVersion: 0, maxVersion: 5 },
       { apiKey: 23, minVersion: 0, maxVersion: 4 },
+      { apiKey: 24, minVersion: 0, maxVersion: 4 },
+      { apiKey: 25, minVersion: 0, maxVersion: 4 },
+      { apiKey: 26, minVersion: 0, maxVersion: 4 },
+      { apiKey: 28, minVersion: 0, maxVersion: 4 },
       { apiKey: 32, minVersion: 0, maxVersion: 4 },
       { apiKey: 33, minVersion: 0, maxVersion: 2 },
       { apiKey: 35, minVersion: 0, maxVersion: 4 },
@@ -778,6 +782,8 @@ describe('api registry and error codes', () => {
       { apiKey: 47, minVersion: 0, maxVersion: 0 },
       { apiKey: 60, minVersion: 0, maxVersion: 1 },
       { apiKey: 61, minVersion: 0, maxVersion: 0 },
+      { apiKey: 65, minVersion: 0, maxVersion: 0 },
+      { apiKey: 66, minVersion: 0, maxVersion: 1 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });
     expect(KAFKA_REGISTRY.get(3)!.name).toBe('Metadata');

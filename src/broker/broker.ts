@@ -2,15 +2,15 @@
 // operations the Kafka protocol handlers (and the HTTP API) call. Answers
 // carry Kafka error names; the protocol layer maps them to codes.
 import { join } from 'node:path';
-import { LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
+import { isTransactional, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
+import { scanBatches } from './log-scan.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
-import { readBytesAt } from '../storage/read-bytes.js';
 import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
 import { LiveTransfer } from '../transfer/index.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
-import { readPartitions, releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
+import { readPartitions, releaseFetched, type FetchPartition, type FetchResult, type Isolation } from './fetch-read.js';
 import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
 import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
@@ -23,6 +23,7 @@ import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSetting
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
+import { Transactions } from './txn/transactions.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
@@ -74,7 +75,7 @@ export interface BrokerObserver {
   waiting?(partitions: readonly FetchPartition[]): void;
 }
 
-export { releaseFetched, type FetchPartition, type FetchResult } from './fetch-read.js';
+export { releaseFetched, type FetchPartition, type FetchResult, type Isolation } from './fetch-read.js';
 
 const NO_OFFSET = -1n;
 
@@ -90,6 +91,9 @@ export class Broker {
   private closed = false;
   private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
+  private txnTimer: NodeJS.Timeout | null = null;
+  /** Kafka transactions: the coordinator, and each partition's open and aborted ones. */
+  readonly transactions: Transactions;
   readonly configs: BrokerConfigs;
   /** Per consumer group (RocketMQ consumption: delivery attempts, retry backoff, FIFO). */
   readonly groupConfigs: GroupConfigs;
@@ -111,6 +115,15 @@ export class Broker {
     this.offsets = new OffsetStore(this.engine, this.topics);
     this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
+    this.transactions = new Transactions({
+      engine: this.engine,
+      topics: this.topics,
+      producers: this.producers,
+      groups: this.coordinator,
+      watch: this.watch,
+      newProducerId: () => this.producerIds.take(),
+      settings: { maxTimeoutMs: setting('transaction.max.timeout.ms'), idExpirationMs: setting('transactional.id.expiration.ms'), maxIds: setting('mqlab.transactional.ids.max') },
+    });
     this.transfer = new LiveTransfer(config.transfer);
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
       if (name === 'transfer.strategy') this.transfer.set(value);
@@ -133,6 +146,7 @@ export class Broker {
     this.offsets.open();
     this.producerIds.open();
     for (const tp of this.engine.partitions()) this.rebuildProducerState(tp);
+    await this.transactions.open();
     this.configs.open();
     this.groupConfigs.open();
     const every = this.config.retentionCheckIntervalMs ?? 0;
@@ -142,6 +156,11 @@ export class Broker {
       }, every);
       this.retentionTimer.unref();
     }
+    // Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms: how late a lapsed transaction may be aborted.
+    this.txnTimer = setInterval(() => {
+      this.transactions.coordinator.expire().catch((err: Error) => this.config.log?.(`aborting expired transactions failed: ${err.message}`));
+    }, Number(this.configs.get('transaction.abort.timed.out.transaction.cleanup.interval.ms')));
+    this.txnTimer.unref();
   }
 
   /** Runs retention now: each topic's retention.ms/retention.bytes, else the broker's. */
@@ -174,6 +193,7 @@ export class Broker {
     for (let p = 0; p < (t?.partitions ?? 0); p++) {
       // A topic created again under the name is new: its producers' sequences start afresh.
       this.producers.forgetPartition(tpKey({ topic: name, partition: p }));
+      this.transactions.partitions.forgetPartition(tpKey({ topic: name, partition: p }));
       this.watch.notify(tpKey({ topic: name, partition: p }));
     }
   }
@@ -201,6 +221,7 @@ export class Broker {
       if (to < 0n || to > hw) throw new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${hw}] (the high watermark) of ${topic}-${partition}`);
       const start = await this.engine.deleteRecordsBefore(tp, to);
       this.producers.truncateHead(tpKey(tp), start);
+      this.transactions.partitions.truncateHead(tpKey(tp), start);
       this.watch.notify(tpKey(tp));
       return start;
     } catch (err) {
@@ -230,6 +251,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.txnTimer) clearInterval(this.txnTimer);
     this.watch.wakeAll();
     this.coordinator.shutdown();
     await this.engine.close();
@@ -251,11 +273,12 @@ export class Broker {
     this.observers.push(observer);
   }
 
-  async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1): Promise<ProduceResult> {
-    if (this.observers.length === 0) return this.produceOnce(topic, partition, records, acks);
+  /** `transactionalId`: the Produce request's, which a transactional batch must carry. */
+  async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1, transactionalId: string | null = null): Promise<ProduceResult> {
+    if (this.observers.length === 0) return this.produceOnce(topic, partition, records, acks, transactionalId);
     const started = performance.now();
     try {
-      const r = await this.produceOnce(topic, partition, records, acks);
+      const r = await this.produceOnce(topic, partition, records, acks, transactionalId);
       for (const o of this.observers) o.produced(r, records?.length ?? 0, performance.now() - started);
       return r;
     } catch (err) {
@@ -264,7 +287,7 @@ export class Broker {
     }
   }
 
-  private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks): Promise<ProduceResult> {
+  private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks, transactionalId: string | null): Promise<ProduceResult> {
     const fail = (error: ErrorName, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
     const t = this.topic(topic);
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
@@ -275,10 +298,13 @@ export class Broker {
     const h = readBatchHeader(records, 0);
     if (h.magic !== 2) return fail('INVALID_RECORD', `record batch magic ${h.magic}: only magic 2 (record batch v2) is accepted`);
     const idempotent = h.producerId >= 0n && h.baseSequence >= 0;
+    if (isTransactional(h.attributes) && !idempotent) return fail('INVALID_RECORD', 'a transactional batch carries a producer id and a sequence number');
     if (idempotent) {
       if (h.batchLength + LOG_OVERHEAD_BYTES !== records.length) return fail('INVALID_RECORD', 'an idempotent produce carries exactly one batch');
       const check = this.producers.check(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
       if (check.kind === 'error') return fail(check.code, check.message);
+      const refused = this.transactions.checkProduce(topic, partition, h, transactionalId);
+      if (refused) return fail(refused.error, refused.message);
       if (check.kind === 'duplicate') {
         return { error: 'NONE', baseOffset: check.baseOffset, logAppendTimeMs: NO_OFFSET, logStartOffset: this.engine.logStartOffset(tp) };
       }
@@ -301,6 +327,7 @@ export class Broker {
     const after = this.engine.highWatermark(tp);
     if (idempotent && after > before) {
       this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, before, after - 1n, h.maxTimestamp);
+      this.transactions.onBatch(key, h, before);
     }
     if (after > before) this.watch.notify(key);
     try {
@@ -317,11 +344,11 @@ export class Broker {
    * (woken by appends). The first partition's first batch comes whole even
    * past maxBytes (KIP-74), so a consumer always makes progress.
    */
-  async fetch(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> {
-    if (this.observers.length === 0) return this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes);
+  async fetch(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number, isolation: Isolation = 'uncommitted'): Promise<FetchResult[]> {
+    if (this.observers.length === 0) return this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes, isolation);
     const started = performance.now();
     try {
-      const results = await this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes);
+      const results = await this.fetchOnce(partitions, maxWaitMs, minBytes, maxBytes, isolation);
       for (const o of this.observers) o.fetched(results, performance.now() - started);
       return results;
     } catch (err) {
@@ -330,10 +357,10 @@ export class Broker {
     }
   }
 
-  private async fetchOnce(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number): Promise<FetchResult[]> {
+  private async fetchOnce(partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number, isolation: Isolation): Promise<FetchResult[]> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
-      const results = readPartitions(this.engine, this.topics, partitions, maxBytes);
+      const results = readPartitions(this.engine, this.topics, partitions, maxBytes, this.transactions.partitions, isolation);
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const remaining = deadline - Date.now();
       // Nothing asked for is answered at once, as Kafka's ReplicaManager does: no append could wake it.
@@ -348,9 +375,9 @@ export class Broker {
     }
   }
 
-  /** ListOffsets for one partition (list-offset.ts): a special timestamp, or a time. */
-  listOffset(topic: string, partition: number, timestampMs: bigint): ListedOffset {
-    return listOffset(this.engine, this.topics, topic, partition, timestampMs);
+  /** ListOffsets for one partition (list-offset.ts): a special timestamp, or a time; read_committed's latest is the last stable offset. */
+  listOffset(topic: string, partition: number, timestampMs: bigint, isolation: Isolation = 'uncommitted'): ListedOffset {
+    return listOffset(this.engine, this.topics, topic, partition, timestampMs, isolation === 'committed' ? this.transactions.partitions : null);
   }
 
   /**
@@ -367,8 +394,9 @@ export class Broker {
     this.watch.notify(tpKey({ topic, partition }));
   }
 
-  initProducerId(transactionalId: string | null): { producerId: bigint; epoch: number } {
-    return this.producerIds.allocate(transactionalId);
+  /** An idempotent producer's id (epoch 0); transactional ids get theirs from transactions.coordinator. */
+  newProducerId(): bigint {
+    return this.producerIds.take();
   }
 
   /** Swaps the transfer strategy on the live broker (the dynamic config transfer.strategy). */
@@ -376,28 +404,15 @@ export class Broker {
     this.configs.alter([{ name: 'transfer.strategy', value: name }]);
   }
 
-  /** Producer sequences from the batch headers in the log, so idempotence survives a restart. */
+  /** Producer sequences and transactions from the batch headers in the log, so both survive a restart. */
   private rebuildProducerState(tp: TopicPartition): void {
     const key = tpKey(tp);
-    let offset = this.engine.logStartOffset(tp);
-    const hw = this.engine.highWatermark(tp);
-    while (offset < hw) {
-      const bytes = readBytesAt(this.engine, tp, offset, 4 * 1024 * 1024);
-      let at = 0;
-      let next = offset;
-      while (at + 61 <= bytes.length) {
-        const h = readBatchHeader(bytes, at);
-        const size = h.batchLength + LOG_OVERHEAD_BYTES;
-        if (at + size > bytes.length) break;
-        if (h.producerId >= 0n && h.baseSequence >= 0) {
-          this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
-        }
-        next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
-        at += size;
+    scanBatches(this.engine, tp, (h, bytes, at) => {
+      if (h.producerId >= 0n && h.baseSequence >= 0) {
+        this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
       }
-      if (next === offset) throw new BrokerError('KAFKA_STORAGE_ERROR', `${key}: cannot read on from offset ${offset}`);
-      offset = next;
-    }
+      this.transactions.onBatch(key, h, h.baseOffset, bytes, at);
+    });
   }
 }
 

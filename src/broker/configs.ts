@@ -64,6 +64,10 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'rocketmq.max.unsent.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ endpoint: received messages not yet sent across all connections before receives are answered TOO_MANY_REQUESTS' },
   { name: 'rocketmq.max.concurrent.streams', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'RocketMQ endpoint: calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM)' },
   { name: 'rocketmq.connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(100, 2 ** 31 - 2), doc: 'RocketMQ endpoint: close a connection that has had no call this long (one that never sent its HTTP/2 preface too), and one with no traffic at all this long, calls open or not' },
+  { name: 'transaction.max.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: the longest transaction.timeout.ms a producer may ask for; longer answers INVALID_TRANSACTION_TIMEOUT' },
+  { name: 'transactional.id.expiration.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: a transactional id with no transaction open and no request this long is forgotten' },
+  { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: how often open transactions past their timeout are aborted (their producer fenced) and expired ids forgotten' },
+  { name: 'mqlab.transactional.ids.max', type: 'INT', dynamic: false, check: intIn(1, 10_000_000), doc: 'Kafka transactions: transactional ids known at once (each is held in memory and replayed at startup); InitProducerId for one more answers POLICY_VIOLATION' },
   { name: 'transaction.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ half messages neither committed nor rolled back at most; more answer TOO_MANY_REQUESTS' },
 ];
 
@@ -107,6 +111,10 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'transaction.check.interval.ms': '30000',
   'transaction.check.max': '15',
   'transaction.max.pending.messages': '100000',
+  'transaction.max.timeout.ms': '900000',
+  'transactional.id.expiration.ms': String(7 * 24 * 3600 * 1000),
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
+  'mqlab.transactional.ids.max': '100000',
   'rocketmq.max.request.bytes': String(4 * 1024 * 1024),
   'rocketmq.max.connections': '1000',
   'rocketmq.connection.max.unsent.bytes': String(64 * 1024 * 1024),

@@ -1,8 +1,9 @@
 // ListOffsets for one partition: the special timestamps Kafka defines, and
 // lookups by time. Answers carry Kafka error names.
 import { StorageError } from '../storage/errors.js';
-import type { OffsetAndTimestamp, StorageEngine } from '../storage/types.js';
+import { tpKey, type OffsetAndTimestamp, type StorageEngine } from '../storage/types.js';
 import type { TopicRegistry } from './topics.js';
+import type { PartitionTxns } from './txn/partition-txns.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
 const NONE = -1n;
@@ -24,22 +25,25 @@ export interface ListedOffset {
 }
 
 /**
- * Latest and earliest answer timestamp -1, as Kafka does. Earliest local is
+ * Latest and earliest answer timestamp -1, as Kafka does; latest is the
+ * last stable offset when `committed` (read_committed) is given. Earliest local is
  * earliest: every record is local (no tiered storage). Latest tiered is -1
  * and -1, what Kafka answers for a topic without tiered storage. Max
  * timestamp is the first record stamped with the partition's largest
  * timestamp, as Kafka 3.8+ answers it (KAFKA-16310), or -1 and -1 if it holds
  * none. Any other time: the first record whose timestamp is at or after it.
  */
-export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: string, partition: number, timestampMs: bigint): ListedOffset {
+export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: string, partition: number, timestampMs: bigint, committed: PartitionTxns | null = null): ListedOffset {
   const t = topics.get(topic);
   if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NONE, timestamp: NONE };
   const tp = { topic, partition };
   const at = (offset: bigint): ListedOffset => ({ error: 'NONE', offset, timestamp: NONE });
+  // read_committed finds by time only below the last stable offset, as Kafka's fetchOffsetForTimestamp.
+  const stable = (r: ListedOffset): ListedOffset => (committed && r.offset >= committed.lastStableOffset(tpKey(tp), engine.highWatermark(tp)) ? at(NONE) : r);
   try {
     switch (timestampMs) {
       case LATEST_TIMESTAMP:
-        return at(engine.highWatermark(tp));
+        return at(committed ? committed.lastStableOffset(tpKey(tp), engine.highWatermark(tp)) : engine.highWatermark(tp));
       case EARLIEST_TIMESTAMP:
       case EARLIEST_LOCAL_TIMESTAMP:
         return at(engine.logStartOffset(tp));
@@ -47,10 +51,10 @@ export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: 
         return at(NONE);
       case MAX_TIMESTAMP: {
         const max = engine.maxTimestamp(tp);
-        return max < 0n ? at(NONE) : byTime(engine.offsetForTime(tp, max), engine.logStartOffset(tp));
+        return max < 0n ? at(NONE) : stable(byTime(engine.offsetForTime(tp, max), engine.logStartOffset(tp)));
       }
       default:
-        return byTime(engine.offsetForTime(tp, timestampMs), engine.logStartOffset(tp));
+        return stable(byTime(engine.offsetForTime(tp, timestampMs), engine.logStartOffset(tp)));
     }
   } catch (err) {
     if (err instanceof StorageError) return { error: err.code, offset: NONE, timestamp: NONE };

@@ -86,6 +86,18 @@ export class ProducerStateTable {
     if (entry.batches.length > DEDUPE_BATCHES) entry.batches.shift();
   }
 
+  /**
+   * A transaction marker of the producer at `epoch`: a newer epoch than the
+   * one known (the coordinator fenced the producer) rejects the older
+   * one's batches from here on, as Kafka's marker does.
+   */
+  onMarker(partition: string, producerId: bigint, epoch: number): void {
+    let byProducer = this.partitions.get(partition);
+    if (!byProducer) this.partitions.set(partition, (byProducer = new Map()));
+    const entry = byProducer.get(producerId);
+    if (!entry || epoch > entry.epoch) byProducer.set(producerId, { epoch, batches: [], lastTimestamp: entry?.lastTimestamp ?? -1n });
+  }
+
   /** The partition's producers, by id. */
   producers(partition: string): ProducerSummary[] {
     return [...(this.partitions.get(partition) ?? new Map<bigint, ProducerEntry>()).entries()]

@@ -1,6 +1,7 @@
 // The console producer and consumer behind `mqlab produce` and
 // `mqlab consume`: lines in, records out, and back.
 import { createInterface } from 'node:readline';
+import { CommittedFilter } from './read-committed.js';
 import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, type CompressionCodec } from '../records/index.js';
 import { errorName } from '../protocol/kafka/index.js';
 import { Admin, check } from './admin.js';
@@ -138,7 +139,8 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
         maxWaitMs: 500,
         minBytes: 1,
         maxBytes: 8 * 1024 * 1024,
-        isolationLevel: 0,
+        // read_committed, as librdkafka and kafkajs consumers default to: no aborted record, nothing past the last stable offset.
+        isolationLevel: 1,
         topics: [{ topic: o.topic, partitions: assigned.map((partition) => ({ partition, fetchOffset: positions.get(partition) ?? 0n, partitionMaxBytes: 1024 * 1024 })) }],
       });
       for (const t of r.responses) {
@@ -152,10 +154,18 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
           const records = p.records;
           if (!records || records.length === 0) continue;
           const from = positions.get(p.partitionIndex) ?? 0n;
+          const committed = new CommittedFilter(p.abortedTransactions);
           for (let at = 0; at + 61 <= records.length; ) {
             const h = readBatchHeader(records, at);
             const size = h.batchLength + LOG_OVERHEAD_BYTES;
             if (at + size > records.length) break; // a partial batch at the end, as Kafka may send
+            if (!committed.keep(h, records, at)) {
+              // Past a marker or an aborted batch: the position moves on, nothing is printed.
+              const next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
+              if (next > (positions.get(p.partitionIndex) ?? 0n)) positions.set(p.partitionIndex, next);
+              at += size;
+              continue;
+            }
             const batch = decodeBatch(records, at);
             for (const rec of batch.records) {
               const offset = h.baseOffset + BigInt(rec.offsetDelta);

@@ -99,3 +99,4 @@ export {
 } from './batch.js';
 export { MAX_DECOMPRESSED_BYTES, canCompress, compress, decompress } from './compression.js';
 export { MAX_INFLATED_BYTES, firstRecordAtOrAfter, type RecordAtTime } from './time-search.js';
+export { encodeMarker, markerTypeAt, type MarkerType } from './control.js';

@@ -18,7 +18,7 @@ import {
   type DecodedRequest,
   type ResponseInput,
 } from '../protocol/kafka/index.js';
-import { createTopics, deleteTopics, initProducerId } from './handlers/admin.js';
+import { createTopics, deleteTopics } from './handlers/admin.js';
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/admin-configs.js';
 import { describeCluster } from './handlers/cluster.js';
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
@@ -31,6 +31,7 @@ import { metadata } from './handlers/metadata.js';
 import { createPartitions, deleteRecords, offsetForLeaderEpoch } from './handlers/partitions.js';
 import { describeLogDirs, describeProducers } from './handlers/partition-state.js';
 import { produce } from './handlers/produce.js';
+import { addOffsetsToTxn, addPartitionsToTxn, describeTransactions, endTxn, initProducerId, listTransactions, txnOffsetCommit } from './handlers/transactions.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
 
@@ -97,7 +98,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.DeleteTopics:
       return deleteTopics(ctx, req.body);
     case ApiKeys.InitProducerId:
-      return initProducerId(ctx, req.body);
+      return initProducerId(ctx, req.body, v);
     case ApiKeys.DescribeConfigs:
       return describeConfigs(ctx, req.body, v);
     case ApiKeys.AlterConfigs:
@@ -120,5 +121,17 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return describeLogDirs(ctx, req.body);
     case ApiKeys.DescribeProducers:
       return describeProducers(ctx, req.body);
+    case ApiKeys.AddPartitionsToTxn:
+      return addPartitionsToTxn(ctx, req.body, v);
+    case ApiKeys.AddOffsetsToTxn:
+      return addOffsetsToTxn(ctx, req.body, v);
+    case ApiKeys.TxnOffsetCommit:
+      return txnOffsetCommit(ctx, req.body);
+    case ApiKeys.EndTxn:
+      return endTxn(ctx, req.body, v);
+    case ApiKeys.ListTransactions:
+      return listTransactions(ctx, req.body);
+    case ApiKeys.DescribeTransactions:
+      return describeTransactions(ctx, req.body);
   }
 }

@@ -29,10 +29,10 @@ const CODES: Record<RecordBatchErrorCode, StorageErrorCode> = {
   UNSUPPORTED_COMPRESSION: 'UNSUPPORTED_COMPRESSION_TYPE',
 };
 
-export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number): PreparedAppend {
+export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: 'client' | 'broker' = 'client'): PreparedAppend {
   let checked;
   try {
-    checked = validateBatches(buf, { maxBatchBytes, origin: 'client' });
+    checked = validateBatches(buf, { maxBatchBytes, origin: origin === 'broker' ? 'log' : 'client' });
   } catch (err) {
     if (err instanceof RecordBatchError) throw new StorageError(CODES[err.code], err.message, { cause: err });
     throw err;

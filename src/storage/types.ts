@@ -77,6 +77,12 @@ export interface ReadOptions {
    * batch throws StorageError CORRUPT_MESSAGE instead of being served.
    */
   verify?: boolean;
+  /**
+   * Read no batch whose base offset is at or past this offset (a
+   * read_committed fetch stops at the last stable offset, which always
+   * lies on a batch boundary). Absent: up to the high watermark.
+   */
+  maxOffset?: bigint;
 }
 
 export interface AppendOptions {
@@ -92,6 +98,12 @@ export interface AppendOptions {
    * appends nobody filters by tag (plain Kafka topics stay zero-parse).
    */
   tagCodes?: BigInt64Array;
+  /**
+   * Who wrote the batches: 'client' (the default) is checked as Kafka checks
+   * a producer's; 'broker' also allows what only a broker writes (the
+   * control batches of transaction markers).
+   */
+  origin?: 'client' | 'broker';
 }
 
 export interface StorageEngine {

@@ -166,6 +166,24 @@ export class GroupCoordinator {
     return 'NONE';
   }
 
+  /**
+   * TxnOffsetCommit v3+ (KIP-447): the committing consumer's membership,
+   * checked as OffsetCommit's; a producer that names no member (generation
+   * -1, as v0-2 always do) is not checked. Null if it may commit.
+   */
+  validateMember(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null): ErrorName | null {
+    if (!groupId) return 'INVALID_GROUP_ID';
+    const g = this.group(groupId, false);
+    if (g) return g.validateCommit(memberId, groupInstanceId, generationId);
+    return generationId >= 0 ? 'ILLEGAL_GENERATION' : null;
+  }
+
+  /** Offsets a transaction committed: stored as a commit is, with no member to check (it was checked when they were sent). */
+  async commitTransactional(groupId: string, entries: readonly OffsetCommitEntry[]): Promise<void> {
+    await this.offsets.commit(groupId, entries);
+    for (const l of this.commitListeners) l(groupId, entries);
+  }
+
   /** A topic was deleted: its committed offsets go, and with them groups that had nothing else. */
   async deleteTopicOffsets(topic: string): Promise<void> {
     await this.offsets.deleteTopic(topic);

@@ -1,5 +1,5 @@
-// Admin APIs: topics (CreateTopics, DeleteTopics) and producer ids
-// (InitProducerId). The config APIs are in admin-configs.ts.
+// Admin APIs: topics (CreateTopics, DeleteTopics). The config APIs are in
+// admin-configs.ts; InitProducerId is with the transactions.
 import { BrokerError } from '../../broker/errors.js';
 import { errorCode, ZERO_UUID, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { describedConfig } from './admin-configs.js';
@@ -99,21 +99,3 @@ export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof 
   return { throttleTimeMs: 0, responses };
 }
 
-type InitProducerIdResponse = ResponseInput<typeof ApiKeys.InitProducerId>;
-
-/**
- * Idempotent producers only (a null TransactionalId): each call gets a new
- * producer id at epoch 0, as from Kafka, whatever id and epoch (v3+) it sends:
- * an idempotent producer bumps its epoch itself (KIP-360) and asks again
- * only for a new id. Transactions are not served: a TransactionalId is
- * refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients treat as
- * fatal rather than retry.
- */
-export function initProducerId(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.InitProducerId>): InitProducerIdResponse {
-  const refused = (name: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' | 'INVALID_REQUEST'): InitProducerIdResponse => ({ throttleTimeMs: 0, errorCode: errorCode(name), producerId: -1n, producerEpoch: -1 });
-  if (req.transactionalId !== null) return refused('TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
-  // Kafka checks the pair before anything else: both given or neither.
-  if ((req.producerId === -1n) !== (req.producerEpoch === -1)) return refused('INVALID_REQUEST');
-  const r = ctx.broker.initProducerId(null);
-  return { throttleTimeMs: 0, errorCode: 0, producerId: r.producerId, producerEpoch: r.epoch };
-}

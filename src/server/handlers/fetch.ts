@@ -2,7 +2,7 @@
 // but each partition's records are file regions: the codec writes their
 // length and the transfer strategy sends the bytes from the log file, so no
 // record byte passes through JavaScript.
-import type { FetchPartition, FetchResult } from '../../broker/broker.js';
+import type { FetchPartition, FetchResult, Isolation } from '../../broker/broker.js';
 import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSession, type SessionPartition } from '../../broker/fetch-sessions.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
 import { releaseRegions } from '../../transfer/index.js';
@@ -54,7 +54,7 @@ async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, n
   const { apiVersion } = meta;
   const byId = apiVersion >= TOPIC_IDS_VERSION;
   const cache = ctx.broker.fetchSessions;
-  const results = await ctx.broker.fetch(named, maxWaitMs, req.minBytes, maxBytes);
+  const results = await ctx.broker.fetch(named, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, apiVersion));
   meta.fetched = results;
   let sessionId = INVALID_SESSION_ID;
   if (open) {
@@ -95,7 +95,7 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
   const expected = session.epoch;
   const partitions = [...session.partitions.values()];
   if (byId) for (const p of partitions) p.topic = ctx.broker.topics.byId(p.topicId!)?.name ?? '';
-  const results = await ctx.broker.fetch(partitions, maxWaitMs, req.minBytes, maxBytes);
+  const results = await ctx.broker.fetch(partitions, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, meta.apiVersion));
   if (session.epoch !== expected) {
     // Another request of this session came in meanwhile (a duplicate): this answer is stale.
     releaseAll(results);
@@ -169,6 +169,11 @@ function requested(ctx: HandlerContext, req: FetchRequest, byId: boolean): Fetch
   });
 }
 
+/** IsolationLevel is v4+ (0 read_uncommitted, 1 read_committed); older fetches read everything. */
+function isolationOf(req: { isolationLevel: number }, apiVersion: number): Isolation {
+  return apiVersion >= 4 && req.isolationLevel === 1 ? 'committed' : 'uncommitted';
+}
+
 /** A follower's fetch (a replica id >= 0) opens a privileged session, as in Kafka. */
 function isFollower(req: FetchRequest, apiVersion: number): boolean {
   return (apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId) >= 0;
@@ -179,29 +184,30 @@ function partitionData(r: FetchResult) {
     partitionIndex: r.partition,
     errorCode: errorCode(r.error),
     highWatermark: r.highWatermark,
-    // No transactions yet: every offset below the high watermark is stable.
-    lastStableOffset: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
-    abortedTransactions: [],
+    abortedTransactions: r.abortedTransactions?.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })) ?? null,
     preferredReadReplica: -1,
     records: { length: r.bytes, regions: r.regions },
   };
 }
 
 /**
- * A special timestamp or a time per partition (list-offset.ts). Both
- * isolation levels get the same answer: without transactions, the last
- * stable offset is the high watermark. TimeoutMs (v10) bounds lookups in
+ * A special timestamp or a time per partition (list-offset.ts); under
+ * read_committed (v2+) the latest offset is the last stable one, and a time
+ * finds only records below it. TimeoutMs (v10) bounds lookups in
  * remote storage, which this broker has none of. Every version answers the
  * same offset; v1+ also carries that record's timestamp.
  */
 export function listOffsets(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListOffsets>, apiVersion: number): ResponseInput<typeof ApiKeys.ListOffsets> {
+  // IsolationLevel is v2+ here.
+  const isolation: Isolation = apiVersion >= 2 && req.isolationLevel === 1 ? 'committed' : 'uncommitted';
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
-        const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp);
+        const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp, isolation);
         const found = r.error === 'NONE' && r.offset >= 0n;
         return {
           partitionIndex: p.partitionIndex,

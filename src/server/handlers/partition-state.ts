@@ -1,5 +1,5 @@
 // What the broker holds per partition, for admin tools: DescribeProducers
-// (the idempotent producers' state, producer-state.ts) and DescribeLogDirs
+// (the idempotent and transactional producers' state, producer-state.ts) and DescribeLogDirs
 // (the data directory and each partition's size).
 import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,8 +11,10 @@ import { errorMessage } from './error-message.js';
 
 /**
  * Per partition asked for: its producers, by id, with their epoch, last
- * sequence and the last batch's max timestamp. Transactions are not served,
- * so CoordinatorEpoch and CurrentTxnStartOffset are always -1. The state is
+ * sequence and the last batch's max timestamp; a transactional one with
+ * coordinator epoch 0 (one coordinator, never moved) and the first offset
+ * of its transaction open here (-1 if none); an idempotent one with -1 for
+ * both. The state is
  * what idempotence checks against: producers whose batches DeleteRecords
  * removed are gone from it, as from Kafka's.
  */
@@ -28,13 +30,14 @@ export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof A
           if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
             return { partitionIndex, errorCode: errorCode('UNKNOWN_TOPIC_OR_PARTITION'), errorMessage: errorMessage(`no partition ${t.name}-${partitionIndex}`), activeProducers: [] };
           }
-          const activeProducers = broker.producers.producers(tpKey({ topic: t.name, partition: partitionIndex })).map((p) => ({
+          const key = tpKey({ topic: t.name, partition: partitionIndex });
+          const activeProducers = broker.producers.producers(key).map((p) => ({
             producerId: p.producerId,
             producerEpoch: p.epoch,
             lastSequence: p.lastSequence,
             lastTimestamp: p.lastTimestamp,
-            coordinatorEpoch: -1,
-            currentTxnStartOffset: -1n,
+            coordinatorEpoch: broker.transactions.coordinator.ofProducer(p.producerId) ? 0 : -1,
+            currentTxnStartOffset: broker.transactions.partitions.openSince(key, p.producerId),
           }));
           return { partitionIndex, errorCode: 0, errorMessage: null, activeProducers };
         }),

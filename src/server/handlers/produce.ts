@@ -24,8 +24,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise
       partitionResponses: await Promise.all(
         t.partitionData.map(async (p) => {
           if (!valid) return refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
-          if (req.transactionalId !== null) return refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'transactions are not supported');
-          const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks);
+          const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId);
           if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
           return partitionResponse(p.index, r);
         }),

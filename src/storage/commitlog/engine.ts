@@ -187,7 +187,7 @@ export class CommitLogEngine implements StorageEngine {
 
   async append(tp: TopicPartition, batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     const q = this.get(tp);
-    const prepared = prepareAppend(batches, q.cq.nextOffset, this.limits.maxBatchBytes);
+    const prepared = prepareAppend(batches, q.cq.nextOffset, this.limits.maxBatchBytes, options?.origin);
     const nowMs = this.now();
     const queueFds: number[] = [];
     let logFds: number[];
@@ -258,7 +258,8 @@ export class CommitLogEngine implements StorageEngine {
     if (o < start || o > next) {
       throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${start}, ${next}] of ${q.key}`);
     }
-    const regions = o === next ? [] : readBatches(q.cq, this.cl, o, maxBytes, this.counters);
+    const end = options?.maxOffset === undefined ? next : Math.min(next, Number(options.maxOffset));
+    const regions = o >= end ? [] : readBatches(q.cq, this.cl, o, maxBytes, this.counters, end);
     if (options?.verify) verifyBatches(regions, this.cl, o, this.counters);
     else this.counters.commitLogReads += regions.length; // the transfer reads each region once
     for (const r of regions) r.file.hold();

@@ -37,11 +37,12 @@ export function newReadCounters(): ReadCounters {
 /**
  * Regions of the batches from the one holding `offset` (in [start, next)):
  * the first whole whatever its size, then whole batches while the total
- * stays within maxBytes (Kafka's fetch rule).
+ * stays within maxBytes (Kafka's fetch rule), none starting at or past
+ * `end` (a batch boundary: the last stable offset).
  */
-export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, maxBytes: number, counters: ReadCounters): FileRegion[] {
+export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, maxBytes: number, counters: ReadCounters, end = cq.nextOffset): FileRegion[] {
   const regions: FileRegion[] = [];
-  const next = cq.nextOffset;
+  const next = Math.min(end, cq.nextOffset);
   let chunk = READ_ENTRIES_FIRST;
   let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
   let total = 0;

@@ -116,7 +116,7 @@ export class SegmentedEngine implements StorageEngine {
 
   async append(tp: TopicPartition, batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     const log = this.get(tp);
-    const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes);
+    const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes, options?.origin);
     const nowMs = this.now();
     const fd = log.append(batches, prepared, nowMs, options?.tagCodes);
     const durable = this.flusher.afterWrite(fd);
@@ -131,7 +131,7 @@ export class SegmentedEngine implements StorageEngine {
 
   read(tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): ReadResult {
     const log = this.get(tp);
-    const regions = log.read(Number(offset), maxBytes, options?.verify ?? false);
+    const regions = log.read(Number(offset), maxBytes, options?.verify ?? false, options?.maxOffset === undefined ? undefined : Number(options.maxOffset));
     for (const r of regions) r.file.hold();
     return {
       regions,

@@ -113,7 +113,8 @@ export class PartitionLog {
     return this.active.fd;
   }
 
-  read(offset: number, maxBytes: number, verify: boolean): FileRegion[] {
+  /** Regions from the batch holding `offset`; none of a batch at or past `maxOffset` (a batch boundary). */
+  read(offset: number, maxBytes: number, verify: boolean, maxOffset?: number): FileRegion[] {
     if (offset < this.logStartOffset || offset > this.nextOffset) {
       throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.logStartOffset}, ${this.nextOffset}] of ${this.dir}`);
     }
@@ -130,6 +131,10 @@ export class PartitionLog {
       const s = this.segments[i]!;
       const region = s.read(offset, maxBytes);
       if (region === null) continue; // offset is past this segment's end
+      if (maxOffset !== undefined && maxOffset < s.nextOffset) {
+        region.length = Math.min(region.length, s.positionOf(maxOffset) - region.position);
+        if (region.length <= 0) return [];
+      }
       return [verify ? s.verify(region) : region];
     }
     return [];

@@ -4,6 +4,8 @@
 // read); a version is advertised once the broker handles it.
 import { isValidVersion } from '../codec.js';
 import type { ApiDefinition, Decoded, Input } from '../schema.js';
+import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
+import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
 import { CreatePartitions } from './create-partitions.js';
@@ -16,6 +18,8 @@ import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
 import { DescribeLogDirs } from './describe-log-dirs.js';
 import { DescribeProducers } from './describe-producers.js';
+import { DescribeTransactions } from './describe-transactions.js';
+import { EndTxn } from './end-txn.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
 import { Heartbeat } from './heartbeat.js';
@@ -25,6 +29,7 @@ import { JoinGroup } from './join-group.js';
 import { LeaveGroup } from './leave-group.js';
 import { ListGroups } from './list-groups.js';
 import { ListOffsets } from './list-offsets.js';
+import { ListTransactions } from './list-transactions.js';
 import { Metadata } from './metadata.js';
 import { OffsetCommit } from './offset-commit.js';
 import { OffsetDelete } from './offset-delete.js';
@@ -32,6 +37,7 @@ import { OffsetFetch } from './offset-fetch.js';
 import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { Produce } from './produce.js';
 import { SyncGroup } from './sync-group.js';
+import { TxnOffsetCommit } from './txn-offset-commit.js';
 
 /** The versions of an API that are advertised and accepted. */
 export interface ServedRange {
@@ -84,6 +90,12 @@ export const KAFKA_APIS = [
   serve(OffsetForLeaderEpoch, 0, 4),
   serve(DescribeLogDirs, 0, 4),
   serve(DescribeProducers, 0, 0),
+  serve(AddPartitionsToTxn, 0, 4),
+  serve(AddOffsetsToTxn, 0, 4),
+  serve(EndTxn, 0, 4),
+  serve(TxnOffsetCommit, 0, 4),
+  serve(DescribeTransactions, 0, 0),
+  serve(ListTransactions, 0, 1),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
@@ -127,6 +139,8 @@ export function advertisedVersions(registry: ApiRegistry = KAFKA_REGISTRY): Arra
 }
 
 export {
+  AddOffsetsToTxn,
+  AddPartitionsToTxn,
   AlterConfigs,
   ApiVersions,
   CreatePartitions,
@@ -139,6 +153,8 @@ export {
   DescribeGroups,
   DescribeLogDirs,
   DescribeProducers,
+  DescribeTransactions,
+  EndTxn,
   Fetch,
   FindCoordinator,
   Heartbeat,
@@ -148,6 +164,7 @@ export {
   LeaveGroup,
   ListGroups,
   ListOffsets,
+  ListTransactions,
   Metadata,
   OffsetCommit,
   OffsetDelete,
@@ -155,4 +172,5 @@ export {
   OffsetForLeaderEpoch,
   Produce,
   SyncGroup,
+  TxnOffsetCommit,
 };

@@ -1,0 +1,110 @@
+// Kafka transactions in the broker: the coordinator (txn-coordinator.ts)
+// and each partition's open and aborted transactions (partition-txns.ts),
+// joined to the log. The broker asks this module whether a transactional
+// batch may be written, tells it of every batch appended or found at
+// startup, and reads last stable offsets from it.
+import { encodeMarker, isControl, isTransactional, markerTypeAt, type BatchHeader } from '../../records/index.js';
+import { tpKey, type StorageEngine } from '../../storage/types.js';
+import type { ErrorName } from '../../protocol/kafka/error-codes.js';
+import type { AppendWatch } from '../append-watch.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ProducerStateTable } from '../producer-state.js';
+import type { TopicRegistry } from '../topics.js';
+import { PartitionTxns } from './partition-txns.js';
+import { TxnCoordinator, type TxnSettings } from './txn-coordinator.js';
+import { partitionKey, TxnLog } from './txn-log.js';
+
+/** The coordinator epoch markers carry: one coordinator, never moved. */
+const COORDINATOR_EPOCH = 0;
+
+export interface TransactionsDeps {
+  engine: StorageEngine;
+  topics: TopicRegistry;
+  producers: ProducerStateTable;
+  groups: GroupCoordinator;
+  watch: AppendWatch;
+  newProducerId: () => bigint;
+  settings: TxnSettings;
+  now?: () => number;
+}
+
+export class Transactions {
+  readonly partitions = new PartitionTxns();
+  readonly coordinator: TxnCoordinator;
+
+  constructor(private readonly d: TransactionsDeps) {
+    const now = d.now ?? Date.now;
+    this.coordinator = new TxnCoordinator(
+      new TxnLog(d.engine, d.topics),
+      {
+        partitionError: (topic, partition) => {
+          const t = d.topics.get(topic);
+          if (!t || partition < 0 || partition >= t.partitions) return 'UNKNOWN_TOPIC_OR_PARTITION';
+          return t.internal ? 'INVALID_TOPIC_EXCEPTION' : 'NONE';
+        },
+        isOpen: (topic, partition, producerId) => this.partitions.isOpen(tpKey({ topic, partition }), producerId),
+        writeMarker: (topic, partition, producerId, epoch, type) => this.writeMarker(topic, partition, producerId, epoch, type),
+        commitOffsets: (group, entries) => d.groups.commitTransactional(group, entries),
+        newProducerId: d.newProducerId,
+        now,
+      },
+      d.settings,
+    );
+  }
+
+  /** After the startup scan has told of every batch: the coordinator's log, and what a crash left half done. */
+  open(): Promise<void> {
+    return this.coordinator.open();
+  }
+
+  /**
+   * Whether a batch may be appended to the partition, as far as
+   * transactions go: a transactional batch must come from the current
+   * epoch of a transactional id whose open transaction holds the partition
+   * (AddPartitionsToTxn first). Null if it may.
+   */
+  checkProduce(topic: string, partition: number, h: BatchHeader, transactionalId: string | null): { error: ErrorName; message: string } | null {
+    if (!isTransactional(h.attributes)) return null;
+    const txn = this.coordinator.ofProducer(h.producerId);
+    if (!txn) return { error: 'INVALID_PRODUCER_ID_MAPPING', message: `producer ${h.producerId} has no transactional id` };
+    if (transactionalId !== txn.transactionalId) return { error: 'INVALID_TXN_STATE', message: `producer ${h.producerId} belongs to transactional id "${txn.transactionalId}", the request names ${JSON.stringify(transactionalId)}` };
+    if (h.producerEpoch !== txn.producerEpoch) return { error: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is not the current ${txn.producerEpoch}` };
+    if (txn.state !== 'Ongoing' || !txn.partitions.has(partitionKey(topic, partition))) {
+      return { error: 'INVALID_TXN_STATE', message: `${topic}-${partition} is not in an open transaction of "${txn.transactionalId}" (AddPartitionsToTxn first)` };
+    }
+    return null;
+  }
+
+  /** A batch was appended (or found by the startup scan, `bytes` holding it at `at` when it may be a marker). */
+  onBatch(key: string, h: BatchHeader, baseOffset: bigint, bytes?: Buffer, at = 0): void {
+    if (!isTransactional(h.attributes)) return;
+    if (!isControl(h.attributes)) {
+      this.partitions.onData(key, h.producerId, baseOffset);
+      return;
+    }
+    const type = bytes ? markerTypeAt(bytes, at) : null;
+    if (type === null) return;
+    this.partitions.onMarker(key, h.producerId, type, baseOffset);
+    this.d.producers.onMarker(key, h.producerId, h.producerEpoch);
+  }
+
+  /** The last stable offset of a partition whose high watermark is `highWatermark`. */
+  lastStableOffset(key: string, highWatermark: bigint): bigint {
+    return this.partitions.lastStableOffset(key, highWatermark);
+  }
+
+  private async writeMarker(topic: string, partition: number, producerId: bigint, epoch: number, type: 'commit' | 'abort'): Promise<void> {
+    const tp = { topic, partition };
+    const key = tpKey(tp);
+    const batch = encodeMarker(type, producerId, epoch, COORDINATOR_EPOCH, BigInt(Date.now()));
+    const offset = this.d.engine.highWatermark(tp);
+    // The engine assigns the offset as it writes, before the promise settles: the LSO moves at once, as the data became readable at once.
+    const appending = this.d.engine.append(tp, batch, { origin: 'broker' });
+    if (this.d.engine.highWatermark(tp) > offset) {
+      this.partitions.onMarker(key, producerId, type, offset);
+      this.d.producers.onMarker(key, producerId, epoch);
+      this.d.watch.notify(key);
+    }
+    await appending;
+  }
+}

@@ -1,0 +1,137 @@
+// The transaction APIs (broker/txn/): InitProducerId, AddPartitionsToTxn,
+// AddOffsetsToTxn, TxnOffsetCommit, EndTxn, and the admin views
+// ListTransactions and DescribeTransactions.
+import { TxnCoordinator } from '../../broker/txn/txn-coordinator.js';
+import { splitPartitionKey, type TxnState } from '../../broker/txn/txn-log.js';
+import { errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import type { HandlerContext } from './context.js';
+
+/**
+ * PRODUCER_FENCED is new in InitProducerId v4 and in AddPartitionsToTxn,
+ * AddOffsetsToTxn and EndTxn v2; older versions get INVALID_PRODUCER_EPOCH,
+ * as from Kafka.
+ */
+function fenced(error: ErrorName, apiVersion: number, since: number): ErrorName {
+  return error === 'PRODUCER_FENCED' && apiVersion < since ? 'INVALID_PRODUCER_EPOCH' : error;
+}
+
+/**
+ * A null TransactionalId: an idempotent producer, a new producer id at
+ * epoch 0 on every call, whatever id and epoch (v3+) it sends (it bumps its
+ * epoch itself, KIP-360, and asks again only for a new id). A
+ * transactional id: the coordinator's id and next epoch, the open
+ * transaction of an earlier instance aborted first (fencing it).
+ */
+export async function initProducerId(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.InitProducerId>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.InitProducerId>> {
+  const answer = (error: ErrorName, producerId = -1n, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 4)), producerId, producerEpoch });
+  // Kafka checks the pair before anything else: both given or neither.
+  if ((req.producerId === -1n) !== (req.producerEpoch === -1)) return answer('INVALID_REQUEST');
+  if (req.transactionalId === null) return answer('NONE', ctx.broker.newProducerId(), 0);
+  const r = await ctx.broker.transactions.coordinator.initProducerId(req.transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch);
+  return answer(r.error, r.producerId, r.producerEpoch);
+}
+
+type AddPartitionsResponse = ResponseInput<typeof ApiKeys.AddPartitionsToTxn>;
+type TopicPartitions = readonly { name: string; partitions: readonly number[] }[];
+
+/** v0-3: one transaction (a client's); v4: several, each possibly VerifyOnly (a broker's, KIP-890). */
+export async function addPartitionsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddPartitionsToTxn>, apiVersion: number): Promise<AddPartitionsResponse> {
+  const coordinator = ctx.broker.transactions.coordinator;
+  const add = async (id: string, producerId: bigint, epoch: number, topics: TopicPartitions, verifyOnly: boolean) => {
+    const partitions = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+    const errors = verifyOnly ? coordinator.verify(id, producerId, epoch, partitions) : await coordinator.addPartitions(id, producerId, epoch, partitions);
+    let i = 0;
+    return topics.map((t) => ({
+      name: t.name,
+      resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: errorCode(fenced(errors[i++]!, apiVersion, 2)) })),
+    }));
+  };
+  if (apiVersion <= 3) {
+    return { throttleTimeMs: 0, resultsByTopicV3AndBelow: await add(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
+  }
+  const resultsByTransaction = [];
+  for (const t of req.transactions) {
+    resultsByTransaction.push({ transactionalId: t.transactionalId, topicResults: await add(t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly) });
+  }
+  return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction };
+}
+
+export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddOffsetsToTxn>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.AddOffsetsToTxn>> {
+  const error = await ctx.broker.transactions.coordinator.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId);
+  return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
+}
+
+/**
+ * The consumer's membership (v3+) is checked as OffsetCommit's; the
+ * offsets then wait in the transaction, and the group sees them when it
+ * commits. Every partition gets the same answer: the commit is all or none.
+ */
+export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.TxnOffsetCommit>): Promise<ResponseInput<typeof ApiKeys.TxnOffsetCommit>> {
+  const { broker } = ctx;
+  let error: ErrorName = broker.coordinator.validateMember(req.groupId, req.memberId, req.generationId, req.groupInstanceId) ?? 'NONE';
+  if (error === 'NONE') {
+    const entries = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch })),
+    );
+    const unknown = entries.find((e) => {
+      const info = broker.topics.get(e.topic);
+      return !info || e.partition < 0 || e.partition >= info.partitions;
+    });
+    error = unknown ? 'UNKNOWN_TOPIC_OR_PARTITION' : await broker.transactions.coordinator.commitOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, entries);
+  }
+  // TxnOffsetCommit has no PRODUCER_FENCED in any version: Kafka's group coordinator answers a stale epoch so.
+  const code = errorCode(error === 'PRODUCER_FENCED' ? 'INVALID_PRODUCER_EPOCH' : error);
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })),
+  };
+}
+
+export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.EndTxn>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.EndTxn>> {
+  const error = await ctx.broker.transactions.coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
+  return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
+}
+
+/** Filters by state (unknown names listed back, as Kafka does), producer id and (v1) the age of the open transaction. */
+export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListTransactions>): ResponseInput<typeof ApiKeys.ListTransactions> {
+  const unknownStateFilters = req.stateFilters.filter((s) => !TxnCoordinator.isState(s));
+  const states = new Set(req.stateFilters.filter((s): s is TxnState => TxnCoordinator.isState(s)));
+  const pids = new Set(req.producerIdFilters);
+  const now = Date.now();
+  const matching = ctx.broker.transactions.coordinator
+    .list()
+    .filter((t) => req.stateFilters.length === 0 || states.has(t.state))
+    .filter((t) => pids.size === 0 || pids.has(t.producerId))
+    .filter((t) => req.durationFilter < 0 || (t.startMs >= 0 && now - t.startMs >= Number(req.durationFilter)));
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    unknownStateFilters,
+    transactionStates: matching.map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state })),
+  };
+}
+
+export function describeTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeTransactions>): ResponseInput<typeof ApiKeys.DescribeTransactions> {
+  return {
+    throttleTimeMs: 0,
+    transactionStates: req.transactionalIds.map((transactionalId) => {
+      const t = ctx.broker.transactions.coordinator.describe(transactionalId);
+      if (!t) return { errorCode: errorCode('TRANSACTIONAL_ID_NOT_FOUND'), transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+      const byTopic = new Map<string, number[]>();
+      for (const k of t.partitions) {
+        const { topic, partition } = splitPartitionKey(k);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      }
+      return {
+        errorCode: 0,
+        transactionalId,
+        transactionState: t.state,
+        transactionTimeoutMs: t.timeoutMs,
+        transactionStartTimeMs: BigInt(t.startMs),
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      };
+    }),
+  };
+}
