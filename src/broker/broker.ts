@@ -47,6 +47,8 @@ export interface BrokerConfig {
   groupClock?: GroupClock;
   /** What fetch sessions take their time from (eviction by idleness and age); Date.now by default, a test's clock in tests. */
   fetchSessionClock?: () => number;
+  /** What transaction timeouts and transactional id expiry take their time from; Date.now by default, a test's clock in tests. */
+  txnClock?: () => number;
   /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
   settings?: Record<string, string>;
   log?: (message: string) => void;
@@ -123,6 +125,7 @@ export class Broker {
       watch: this.watch,
       newProducerId: () => this.producerIds.take(),
       settings: { maxTimeoutMs: setting('transaction.max.timeout.ms'), idExpirationMs: setting('transactional.id.expiration.ms'), maxIds: setting('mqlab.transactional.ids.max') },
+      now: config.txnClock,
     });
     this.transfer = new LiveTransfer(config.transfer);
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
