@@ -75,4 +75,23 @@ describe('Python clients', () => {
       120_000,
     );
   }
+
+  it.skipIf(missing('confluent-kafka (apt install python3-confluent-kafka)', has('confluent_kafka')))(
+    'confluent-kafka transactions: consume-transform-produce with offsets in the transaction, every other one aborted (segmented)',
+    async () => {
+      broker = await startTestBroker({ 'mqlab.storage.engine': 'segmented' });
+      const file = fileURLToPath(new URL('./fixtures/python/confluent_kafka_txn.py', import.meta.url));
+      const rounds = 4;
+      const { stdout } = await runToolOk(PYTHON, [file, broker.bootstrap, 'txn-in', 'txn-out', String(rounds)], '', 90_000);
+      const o = JSON.parse(stdout.trim().split('\n').pop()!) as { committed: string[]; uncommitted: string[]; groupOffset: number; committedRounds: number[] };
+      // Rounds 0 and 2 commit, 1 and 3 abort; an aborted round's input is taken again by the next.
+      expect(o.committedRounds).toEqual([0, 2]);
+      expect(o.committed).toEqual(['r0:in0', 'r0:in1', 'r0:in2', 'r2:in3', 'r2:in4', 'r2:in5']);
+      expect(o.uncommitted).toEqual(['r0:in0', 'r0:in1', 'r0:in2', 'r1:in3', 'r1:in4', 'r1:in5', 'r2:in3', 'r2:in4', 'r2:in5', 'r3:in6', 'r3:in7', 'r3:in8']);
+      // The group's offset moved only with the committed rounds.
+      expect(o.groupOffset).toBe(6);
+      expect(broker.broker.transactions.coordinator.describe('transformer')?.state).toBe('CompleteAbort');
+    },
+    120_000,
+  );
 });
