@@ -95,6 +95,18 @@ bench
   .action((_o: unknown, cmd: Command) => runBench('kafka-versions', forwarded(cmd)));
 
 bench
+  .command('kafka-transactions')
+  .description('transactional produce (transactions of 1, 10, 100 requests) against idempotent, per engine: what markers and the coordinator cost')
+  .option('--reps <n>', 'runs per engine', '3')
+  .option('--records <n>', 'records per mode, engine and rep', '200000')
+  .option('--record-bytes <n>', 'record size', '1024')
+  .option('--batch-records <n>', 'records per produce request', '16')
+  .option('--sizes <list>', 'produce requests per transaction', '1,10,100')
+  .option('--engines <list>', 'engines (default: all)')
+  .option('--out <file>', 'JSON result file (default reports/kafka-transactions-<time>.json)')
+  .action((_o: unknown, cmd: Command) => runBench('kafka-transactions', forwarded(cmd)));
+
+bench
   .command('e2e-latency')
   .description('how soon a kafkajs consumer of a new group gets records once assigned, against mqlab serve with Kafka\'s default initial rebalance delay (kafkajs is a dev dependency)')
   .option('--reps <n>', 'runs per starting point', '1')
