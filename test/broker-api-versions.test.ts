@@ -493,10 +493,14 @@ describe('every advertised API version against a running broker', () => {
       await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: group });
       expect((await commit()).topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 1, errorCode: 0 }] }]);
       if (v >= 3) expect((await commit({ generationId: 4, memberId: 'nobody' })).topics[0].partitions[0].errorCode).toBe(22); // ILLEGAL_GENERATION: no such group
-      // Not the group's until the transaction commits.
+      // Not the group's until the transaction commits: OffsetFetch with RequireStable (v7+) says so, without it the last committed (none).
       expect(broker.broker.coordinator.committed(group, 't', 1).offset).toBe(-1n);
+      const fetchOffsets = (requireStable: boolean) => call(9, 7, { groupId: group, topics: [{ name: 't', partitionIndexes: [1, 0] }], requireStable });
+      expect((await fetchOffsets(true)).topics[0].partitions.map((x: any) => [x.committedOffset, x.errorCode])).toEqual([[-1n, 88], [-1n, 0]]); // UNSTABLE_OFFSET_COMMIT
+      expect((await fetchOffsets(false)).topics[0].partitions.map((x: any) => [x.committedOffset, x.errorCode])).toEqual([[-1n, 0], [-1n, 0]]);
       expect((await call(26, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, committed: true })).errorCode).toBe(0);
       expect(broker.broker.coordinator.committed(group, 't', 1)).toMatchObject({ offset: 2n, metadata: 'm' });
+      expect((await fetchOffsets(true)).topics[0].partitions[0]).toMatchObject({ committedOffset: 2n, errorCode: 0 });
     },
     32: async (v) => {
       const r = await call(32, v, { resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['num.partitions'] }], includeSynoyms: v >= 1, includeDocumentation: v >= 3 });

@@ -191,6 +191,16 @@ export class TxnCoordinator {
     }
   }
 
+  /** The partitions ("topic\0partition") of a group whose offsets an open transaction will commit (OffsetFetch RequireStable). */
+  pendingOffsets(group: string): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.txns.values()) {
+      if (t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort' || !t.groups.has(group)) continue;
+      for (const o of t.offsets) if (o.group === group) out.add(`${o.topic}\0${o.partition}`);
+    }
+    return out;
+  }
+
   describe(id: string): TxnMetadata | undefined {
     return this.txns.get(id);
   }

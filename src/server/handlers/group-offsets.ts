@@ -1,8 +1,9 @@
 // Committed offsets: OffsetCommit and OffsetFetch. Every group is of the
 // classic protocol, so OffsetCommit v9's GenerationIdOrMemberEpoch is a
 // generation, and OffsetFetch v9's MemberId and MemberEpoch are not checked
-// (Kafka checks them for KIP-848 groups only). There are no transactions, so
-// every committed offset is stable and RequireStable (v7+) changes nothing.
+// (Kafka checks them for KIP-848 groups only). RequireStable (v7+, KIP-447):
+// a partition whose offset an open transaction will commit answers
+// UNSTABLE_OFFSET_COMMIT (retriable) until the transaction ends, as Kafka's.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
@@ -44,7 +45,7 @@ export async function offsetCommit(ctx: HandlerContext, req: CommitRequest, meta
 /** v0-7 ask for one group, v8+ for many, each answered on its own. */
 export function offsetFetch(ctx: HandlerContext, req: FetchRequest, v: number): FetchAnswer {
   if (v < 8) {
-    const one = fetchGroup(ctx, { groupId: req.groupId, memberId: null, memberEpoch: -1, topics: req.topics });
+    const one = fetchGroup(ctx, { groupId: req.groupId, memberId: null, memberEpoch: -1, topics: req.topics }, v >= 7 && req.requireStable);
     return { throttleTimeMs: 0, topics: one.topics, errorCode: 0, groups: [] };
   }
   // A group with a null topic list answers with its every offset: like
@@ -53,19 +54,21 @@ export function offsetFetch(ctx: HandlerContext, req: FetchRequest, v: number): 
   return {
     throttleTimeMs: 0,
     topics: [],
-    groups: req.groups.map((g, i) => (firstOf.get(g.groupId) === i ? fetchGroup(ctx, g) : { groupId: g.groupId, topics: [], errorCode: errorCode('INVALID_REQUEST') })),
+    groups: req.groups.map((g, i) => (firstOf.get(g.groupId) === i ? fetchGroup(ctx, g, req.requireStable) : { groupId: g.groupId, topics: [], errorCode: errorCode('INVALID_REQUEST') })),
   };
 }
 
 /** Null topics (v2+): every partition the group has committed. Partitions never committed answer -1. */
-function fetchGroup(ctx: HandlerContext, g: GroupFetch): GroupAnswer {
+function fetchGroup(ctx: HandlerContext, g: GroupFetch, requireStable = false): GroupAnswer {
   const c = ctx.broker.coordinator;
+  const pending = requireStable ? ctx.broker.transactions.coordinator.pendingOffsets(g.groupId) : null;
   const wanted = g.topics ?? groupByTopic(c.committedAll(g.groupId));
   return {
     groupId: g.groupId,
     topics: wanted.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((p) => {
+        if (pending?.has(`${t.name}\0${p}`)) return { partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: errorCode('UNSTABLE_OFFSET_COMMIT') };
         const o = c.committed(g.groupId, t.name, p);
         return { partitionIndex: p, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', errorCode: 0 };
       }),
