@@ -3,7 +3,7 @@
 // carry Kafka error names; the protocol layer maps them to codes.
 import { join } from 'node:path';
 import { isTransactional, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
-import { scanBatches } from './log-scan.js';
+import { rebuildProducerState } from './log-scan.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
 import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
@@ -24,6 +24,7 @@ import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
 import { Transactions } from './txn/transactions.js';
+import { staticSettings } from './static-settings.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
@@ -93,7 +94,6 @@ export class Broker {
   private closed = false;
   private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
-  private txnTimer: NodeJS.Timeout | null = null;
   /** Kafka transactions: the coordinator, and each partition's open and aborted ones. */
   readonly transactions: Transactions;
   readonly configs: BrokerConfigs;
@@ -148,7 +148,7 @@ export class Broker {
     this.topics.open();
     this.offsets.open();
     this.producerIds.open();
-    for (const tp of this.engine.partitions()) this.rebuildProducerState(tp);
+    for (const tp of this.engine.partitions()) rebuildProducerState(this.engine, tp, this.producers, this.transactions);
     await this.transactions.open();
     this.configs.open();
     this.groupConfigs.open();
@@ -159,11 +159,7 @@ export class Broker {
       }, every);
       this.retentionTimer.unref();
     }
-    // Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms: how late a lapsed transaction may be aborted.
-    this.txnTimer = setInterval(() => {
-      this.transactions.coordinator.expire().catch((err: Error) => this.config.log?.(`aborting expired transactions failed: ${err.message}`));
-    }, Number(this.configs.get('transaction.abort.timed.out.transaction.cleanup.interval.ms')));
-    this.txnTimer.unref();
+    this.transactions.startExpiry(Number(this.configs.get('transaction.abort.timed.out.transaction.cleanup.interval.ms')), (m) => this.config.log?.(m));
   }
 
   /** Runs retention now: each topic's retention.ms/retention.bytes, else the broker's. */
@@ -176,6 +172,8 @@ export class Broker {
         retentionBytes: c['retention.bytes'] !== undefined ? Number(c['retention.bytes']) : broker.retentionBytes,
       };
     });
+    // Aborted transactions whose markers retention deleted are of no use to any fetch.
+    for (const tp of this.engine.partitions()) this.transactions.partitions.truncateHead(tpKey(tp), this.engine.logStartOffset(tp));
   }
 
   /** CreateTopics: the topic with its configs, all checked first; with validateOnly, only checked (null). */
@@ -254,7 +252,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.txnTimer) clearInterval(this.txnTimer);
+    this.transactions.stopExpiry();
     this.watch.wakeAll();
     this.coordinator.shutdown();
     await this.engine.close();
@@ -406,32 +404,4 @@ export class Broker {
   setTransferStrategy(name: string): void {
     this.configs.alter([{ name: 'transfer.strategy', value: name }]);
   }
-
-  /** Producer sequences and transactions from the batch headers in the log, so both survive a restart. */
-  private rebuildProducerState(tp: TopicPartition): void {
-    const key = tpKey(tp);
-    scanBatches(this.engine, tp, (h, bytes, at) => {
-      if (h.producerId >= 0n && h.baseSequence >= 0) {
-        this.producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
-      }
-      this.transactions.onBatch(key, h, h.baseOffset, bytes, at);
-    });
-  }
-}
-
-/** The broker's static configs by Kafka name, from its typed settings. */
-function staticSettings(c: BrokerConfig): Record<string, string> {
-  const s: Record<string, string> = {
-    'mqlab.storage.engine': c.engine,
-    'mqlab.flush': c.flush.kind === 'interval' ? String(c.flush.intervalMs) : c.flush.kind,
-    'transfer.strategy': c.transfer,
-    'auto.create.topics.enable': String(c.autoCreateTopics),
-    'num.partitions': String(c.numPartitions),
-  };
-  if (c.segmentBytes !== undefined) s['log.segment.bytes'] = String(c.segmentBytes);
-  if (c.maxBatchBytes !== undefined) s['message.max.bytes'] = String(c.maxBatchBytes);
-  if (c.retention?.retentionMs !== undefined) s['log.retention.ms'] = String(c.retention.retentionMs);
-  if (c.retention?.retentionBytes !== undefined) s['log.retention.bytes'] = String(c.retention.retentionBytes);
-  if (c.retentionCheckIntervalMs) s['log.retention.check.interval.ms'] = String(c.retentionCheckIntervalMs);
-  return { ...s, ...c.settings };
 }

@@ -5,6 +5,8 @@ import { LOG_OVERHEAD_BYTES, readBatchHeader, type BatchHeader } from '../record
 import { readBytesAt } from '../storage/read-bytes.js';
 import { tpKey, type StorageEngine, type TopicPartition } from '../storage/types.js';
 import { BrokerError } from './errors.js';
+import type { ProducerStateTable } from './producer-state.js';
+import type { Transactions } from './txn/transactions.js';
 
 const READ_BYTES = 4 * 1024 * 1024;
 const BATCH_HEADER_MIN = 61;
@@ -28,4 +30,15 @@ export function scanBatches(engine: StorageEngine, tp: TopicPartition, batch: (h
     if (next === offset) throw new BrokerError('KAFKA_STORAGE_ERROR', `${tpKey(tp)}: cannot read on from offset ${offset}`);
     offset = next;
   }
+}
+
+/** Producer sequences and transactions from the batch headers in the log, so both survive a restart. */
+export function rebuildProducerState(engine: StorageEngine, tp: TopicPartition, producers: ProducerStateTable, transactions: Transactions): void {
+  const key = tpKey(tp);
+  scanBatches(engine, tp, (h, bytes, at) => {
+    if (h.producerId >= 0n && h.baseSequence >= 0) {
+      producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
+    }
+    transactions.onBatch(key, h, h.baseOffset, bytes, at);
+  });
 }

@@ -52,6 +52,21 @@ export class Transactions {
     );
   }
 
+  private expiry: NodeJS.Timeout | null = null;
+
+  /** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms: how late a lapsed transaction may be aborted. */
+  startExpiry(everyMs: number, log: (message: string) => void): void {
+    this.expiry = setInterval(() => {
+      this.coordinator.expire().catch((err: Error) => log(`aborting expired transactions failed: ${err.message}`));
+    }, everyMs);
+    this.expiry.unref();
+  }
+
+  stopExpiry(): void {
+    if (this.expiry) clearInterval(this.expiry);
+    this.expiry = null;
+  }
+
   /** After the startup scan has told of every batch: the coordinator's log, and what a crash left half done. */
   open(): Promise<void> {
     return this.coordinator.open();
