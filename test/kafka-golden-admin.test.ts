@@ -100,14 +100,19 @@ describe('admin APIs against @platformatic/kafka', () => {
     ['v3', initProducerIdV3],
     ['v4', initProducerIdV4],
     ['v5', initProducerIdV5],
-  ])('InitProducerId %s: a new id for an idempotent producer; transactions refused', async (_v, api) => {
+  ])('InitProducerId %s: a new id for an idempotent producer; a transactional id keeps its id and bumps its epoch', async (v, api) => {
     const first = await call(c, api, null, 60_000, -1n, -1);
     expect(first).toMatchObject({ errorCode: 0, producerEpoch: 0 });
     const again = await call(c, api, null, 60_000, first.producerId, first.producerEpoch);
     expect(again.errorCode).toBe(0);
     expect(again.producerId).toBeGreaterThan(first.producerId);
-    const tx = await callAllowingErrors(c, api, 'tx', 60_000, -1n, -1);
-    expect([tx.errorCode, tx.producerId]).toEqual([53, -1n]); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    const id = `golden-${v}`;
+    const tx = await call(c, api, id, 60_000, -1n, -1);
+    expect([tx.errorCode, tx.producerEpoch]).toEqual([0, 0]);
+    const resumed = await call(c, api, id, 60_000, tx.producerId, tx.producerEpoch);
+    expect([resumed.producerId, resumed.producerEpoch]).toEqual([tx.producerId, 1]);
+    const stale = await callAllowingErrors(c, api, id, 60_000, tx.producerId, 0);
+    expect(stale.errorCode).toBe(v === 'v3' ? 47 : 90); // INVALID_PRODUCER_EPOCH before v4, PRODUCER_FENCED from v4
   });
 
   it.each([

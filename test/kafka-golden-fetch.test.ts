@@ -101,7 +101,7 @@ describe.each(['segmented', 'commitlog'])('golden fetch and list offsets (%s)', 
       const r = await callAllowingErrors(c, api, -1, 0, [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }]);
       return r.topics[0].partitions[0];
     };
-    const answer = (offset: bigint, timestamp = -1n) => ({ partitionIndex: 0, errorCode: 0, offset, timestamp, leaderEpoch: -1 });
+    const answer = (offset: bigint, timestamp = -1n) => ({ partitionIndex: 0, errorCode: 0, offset, timestamp, leaderEpoch: offset >= 0n ? 0 : -1 });
 
     it('answers latest, earliest and by time', async () => {
       expect(await list(-1n)).toEqual(answer(5n));

@@ -1,10 +1,14 @@
 // What every engine does to a produce buffer before it touches disk: check
 // every batch as Kafka checks a producer's (src/records validateBatches:
-// size, magic, CRC, content), then write the assigned base offsets in place.
-// The base offset lies outside the CRC, so the bytes are stored exactly as
-// the producer's CRC covers them. Nothing is changed unless all batches pass.
-import { RecordBatchError, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
+// size, magic, CRC, content), then write the assigned base offsets and the
+// leader epoch in place. Both lie outside the CRC, so the bytes are stored
+// exactly as the producer's CRC covers them. Nothing is changed unless all
+// batches pass.
+import { PARTITION_LEADER_EPOCH_AT, RecordBatchError, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
+
+/** The one leader's epoch: a single node never changes leader (Metadata and OffsetForLeaderEpoch say 0 too). */
+export const LEADER_EPOCH = 0;
 
 export interface PreparedBatch {
   at: number;
@@ -51,6 +55,10 @@ export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: nu
     });
     next += b.header.lastOffsetDelta + 1;
   }
-  for (const b of batches) buf.writeBigInt64BE(BigInt(b.baseOffset), b.at);
+  for (const b of batches) {
+    buf.writeBigInt64BE(BigInt(b.baseOffset), b.at);
+    // Stamped as a Kafka leader stamps every batch it appends; outside the CRC like the base offset.
+    buf.writeInt32BE(LEADER_EPOCH, b.at + PARTITION_LEADER_EPOCH_AT);
+  }
   return { batches, lastOffset: next - 1, nextOffset: next };
 }

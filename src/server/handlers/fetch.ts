@@ -5,6 +5,7 @@
 import type { FetchPartition, FetchResult, Isolation } from '../../broker/broker.js';
 import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSession, type SessionPartition } from '../../broker/fetch-sessions.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
+import { LEADER_EPOCH } from '../../storage/prepare-append.js';
 import { releaseRegions } from '../../transfer/index.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
@@ -217,9 +218,8 @@ export function listOffsets(ctx: HandlerContext, req: RequestBody<typeof ApiKeys
           // v1+ answers one offset and its timestamp; v0 has neither field.
           timestamp: apiVersion === 0 ? -1n : r.timestamp,
           offset: apiVersion === 0 ? -1n : r.offset,
-          // Batches are stored as producers stamp them, with no leader epoch (-1): a client
-          // given none skips the epoch validation (OffsetsForLeaderEpoch) this broker does not serve.
-          leaderEpoch: -1,
+          // The one leader's epoch, which every appended batch carries (-1 with no offset found).
+          leaderEpoch: found && apiVersion >= 4 ? LEADER_EPOCH : -1,
         };
       }),
     })),
