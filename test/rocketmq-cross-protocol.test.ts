@@ -100,4 +100,35 @@ describe.each(ENGINES)('RocketMQ and Kafka over one log (%s)', (engine) => {
     const next = await receiveUntil(onlyA, (ms) => ms.some((m) => m.body.toString() === 'marker'));
     expect(next.map((m) => m.body.toString())).toEqual(['marker']);
   });
+
+  it('a SimpleConsumer reads Kafka transactions as read_committed: no aborted record, no marker, nothing past an open transaction', async () => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    broker.broker.createTopic('ledger', 1);
+    const producer = kafka(broker).producer({ transactionalId: 'ledger-writer', maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic: 'ledger', messages: [{ value: 'c1' }, { value: 'c2' }] });
+    await committed.commit();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: 'ledger', messages: [{ value: 'a1' }] });
+    await aborted.abort();
+    const open = await producer.transaction();
+    await open.send({ topic: 'ledger', messages: [{ value: 'o1' }] });
+    const plain = kafka(broker).producer();
+    await plain.connect();
+    await plain.send({ topic: 'ledger', messages: [{ value: 'behind-open' }] });
+
+    const c = await startSimpleConsumer(broker.rocketmqEndpoint!, 'ledger-readers', { ledger: '*' });
+    clients.push(c);
+    const first = await receiveUntil(c, (ms) => ms.length >= 2);
+    expect(first.map((m) => m.body.toString())).toEqual(['c1', 'c2']);
+    for (const m of first) await c.ack(m);
+    // A receive now long-polls at the last stable offset and gets nothing.
+    expect((await c.receive(16, 15_000)).map((m) => m.body.toString())).toEqual([]);
+    await open.commit();
+    const rest = await receiveUntil(c, (ms) => ms.length >= 2);
+    expect(rest.map((m) => m.body.toString())).toEqual(['o1', 'behind-open']);
+    await producer.disconnect();
+    await plain.disconnect();
+  });
 });

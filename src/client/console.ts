@@ -1,8 +1,7 @@
 // The console producer and consumer behind `mqlab produce` and
 // `mqlab consume`: lines in, records out, and back.
 import { createInterface } from 'node:readline';
-import { CommittedFilter } from './read-committed.js';
-import { decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, type CompressionCodec } from '../records/index.js';
+import { CommittedFilter, decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, type CompressionCodec } from '../records/index.js';
 import { errorName } from '../protocol/kafka/index.js';
 import { Admin, check } from './admin.js';
 import { GroupMember } from './group-member.js';

@@ -100,3 +100,4 @@ export {
 export { MAX_DECOMPRESSED_BYTES, canCompress, compress, decompress } from './compression.js';
 export { MAX_INFLATED_BYTES, firstRecordAtOrAfter, type RecordAtTime } from './time-search.js';
 export { encodeMarker, markerTypeAt, type MarkerType } from './control.js';
+export { CommittedFilter, type AbortedTransaction } from './committed-filter.js';

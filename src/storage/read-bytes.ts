@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
 import { releaseRegions } from '../transfer/shared-file.js';
 import type { FileRegion } from '../transfer/types.js';
-import type { StorageEngine, TopicPartition } from './types.js';
+import type { ReadOptions, StorageEngine, TopicPartition } from './types.js';
 
 /**
  * Reads up to `length` bytes at `position` into `buf` at `at`, going on
@@ -36,8 +36,8 @@ export function readRegionBytes(regions: readonly FileRegion[]): Buffer {
  * leases given back at once (for the paths that look inside records:
  * startup scans, JSON answers).
  */
-export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number): Buffer {
-  const { regions } = engine.read(tp, offset, maxBytes);
+export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
+  const { regions } = engine.read(tp, offset, maxBytes, options);
   try {
     return readRegionBytes(regions);
   } finally {

@@ -335,7 +335,7 @@ export class PopService {
 
   /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
   private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): QueueRead {
-    const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes);
+    const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
     this.logBytesRead += r.bytesRead;
     return r;
   }

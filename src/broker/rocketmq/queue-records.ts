@@ -1,10 +1,13 @@
 // A queue's records as RocketMQ consumers read them: whole batches from the
-// one holding an offset, decoded (control batches skipped; a compressed
-// batch from a Kafka producer decompressed, bounded as decodeBatch bounds
-// it); one that does not decode is refused with a status, not served.
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, decodeBatch, isControl, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
+// one holding an offset, decoded (a compressed batch from a Kafka producer
+// decompressed, bounded as decodeBatch bounds it); one that does not decode
+// is refused with a status, not served. Kafka transactions are read as a
+// read_committed Kafka consumer reads them: up to the last stable offset,
+// markers and aborted transactions' records skipped.
+import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, decodeBatch, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
-import type { StorageEngine, TopicPartition } from '../../storage/types.js';
+import { tpKey, type StorageEngine, type TopicPartition } from '../../storage/types.js';
+import type { PartitionTxns } from '../txn/partition-txns.js';
 import { PopError } from './pop-error.js';
 
 export interface StoredRecord {
@@ -24,8 +27,12 @@ export interface QueueRead {
 }
 
 /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch); `end` is the offset after the last whole batch. */
-export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number): QueueRead {
-  const bytes = readBytesAt(engine, tp, offset, Math.max(1, maxBytes));
+export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, txns: PartitionTxns): QueueRead {
+  const key = tpKey(tp);
+  const lso = txns.lastStableOffset(key, engine.highWatermark(tp));
+  if (offset >= lso) return { records: [], end: offset, bytesPerRecord: 0, bytesRead: 0 };
+  const bytes = readBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
+  const committed = new CommittedFilter(txns.abortedIn(key, offset, lso));
   const records: StoredRecord[] = [];
   let end = offset;
   let bytesPerRecord = 0;
@@ -35,7 +42,7 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
     const size = h.batchLength + LOG_OVERHEAD_BYTES;
     if (at + size > bytes.length) break;
     const last = h.baseOffset + BigInt(h.lastOffsetDelta);
-    if (!isControl(h.attributes) && last >= offset) {
+    if (committed.keep(h, bytes, at) && last >= offset) {
       let decoded;
       try {
         decoded = decodeBatch(bytes, at);

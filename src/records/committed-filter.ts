@@ -3,8 +3,10 @@
 // aborted transactions (producer id, first offset) its records may hold; a
 // transactional batch of a producer whose aborted transaction has begun at
 // or before the batch's end is dropped, until that producer's abort marker.
-// Control batches (the markers) are never shown to the application.
-import { isControl, isTransactional, markerTypeAt, type BatchHeader } from '../records/index.js';
+// Control batches (the markers) are never shown to the application. Used
+// by mqlab's console consumer and by RocketMQ receives of Kafka topics.
+import { isControl, isTransactional, type BatchHeader } from './batch-header.js';
+import { markerTypeAt } from './control.js';
 
 export interface AbortedTransaction {
   producerId: bigint;
