@@ -147,8 +147,10 @@ class SeedBuilder {
         return r.pick([-1, 1, 2]);
       case 'ReplicationFactor':
         return r.pick([-1, 1]);
+      // Mostly none (Produce, InitProducerId: an idempotent producer), else one transactional id: the transaction APIs' is not nullable.
       case 'TransactionalId':
-        return null;
+      case 'V3AndBelowTransactionalId':
+        return f.nullableVersions !== undefined && r.chance(0.8) ? null : 'fz-txn';
       case 'TransactionTimeoutMs':
         return 60_000;
       case 'TimeoutMs':
