@@ -226,13 +226,20 @@ describe.each(['segmented', 'commitlog'])('transaction APIs, golden (%s)', (engi
     await broker.destroy();
   });
 
-  /** A group with one member (JoinGroup v9 with KIP-394's round, SyncGroup v5): its member id and generation. */
-  async function joinedGroup(group: string): Promise<{ memberId: string; generationId: number }> {
+  /** A group with one member, joined (JoinGroup v9 with KIP-394's round) but not yet synced: CompletingRebalance. */
+  async function joiningGroup(group: string): Promise<{ memberId: string; generationId: number }> {
     const protocols = [{ name: 'range', metadata: Buffer.from('sub') }];
     const join = (memberId: string) => callAllowingErrors(member, joinGroupV9, group, 60_000, 60_000, memberId, null, 'consumer', protocols, 'golden');
     const first = await join('');
     const joined = await join(first.memberId);
     expect(joined.errorCode).toBe(0);
+    expect(broker.broker.coordinator.describe(group).state).toBe('CompletingRebalance');
+    return { memberId: joined.memberId, generationId: joined.generationId };
+  }
+
+  /** A group with one member (joined, then SyncGroup v5): its member id and generation. */
+  async function joinedGroup(group: string): Promise<{ memberId: string; generationId: number }> {
+    const joined = await joiningGroup(group);
     await call(member, syncGroupV5, group, joined.generationId, joined.memberId, null, 'consumer', 'range', [{ memberId: joined.memberId, assignment: Buffer.from('a') }]);
     expect(broker.broker.coordinator.describe(group).state).toBe('Stable');
     return { memberId: joined.memberId, generationId: joined.generationId };
@@ -258,7 +265,7 @@ describe.each(['segmented', 'commitlog'])('transaction APIs, golden (%s)', (engi
     // A stale resume: PRODUCER_FENCED from v4 (where it appeared), INVALID_PRODUCER_EPOCH before.
     const stale = { throttleTimeMs: 0, producerId: -1n, producerEpoch: -1 };
     expect(await callAllowingErrors(c, initProducerIdV5, 'ip', 30_000, pid, 1)).toEqual({ ...stale, errorCode: PRODUCER_FENCED });
-    expect(await callAllowingErrors(c, initProducerIdV4, 'ip', 30_000, pid, 2)).toEqual({ ...stale, errorCode: PRODUCER_FENCED });
+    expect(await callAllowingErrors(c, initProducerIdV4, 'ip', 30_000, pid, 0)).toEqual({ ...stale, errorCode: PRODUCER_FENCED });
     expect(await callAllowingErrors(c, initProducerIdV3, 'ip', 30_000, pid, 0)).toEqual({ ...stale, errorCode: INVALID_PRODUCER_EPOCH });
     expect(await callAllowingErrors(c, initProducerIdV5, 'ip', 30_000, pid + 1000n, 3)).toEqual({ ...stale, errorCode: PRODUCER_FENCED });
     expect(txns().describe('ip')).toMatchObject({ producerId: pid, producerEpoch: 3, timeoutMs: 30_000 });
@@ -271,6 +278,34 @@ describe.each(['segmented', 'commitlog'])('transaction APIs, golden (%s)', (engi
     expect(idempotent.map((r) => r.producerEpoch)).toEqual([0, 0, 0]);
     expect(new Set([pid, ...idempotent.map((r) => r.producerId)]).size).toBe(4);
     expect(txns().describe('ip')!.producerEpoch).toBe(3);
+  });
+
+  // KIP-360: a resume whose answer was lost is retried with the epoch it bumped from. Kafka's coordinator
+  // keeps that last epoch and answers the current one again, unbumped (TransactionMetadata.
+  // prepareIncrementProducerEpoch: "it is a retry of a successful call, so just return the current epoch
+  // without bumping"); a new instance (no id and epoch) sets the last epoch to -1, after which such a retry
+  // is fenced.
+  it('InitProducerId v3-v5: a retried resume (naming the epoch it bumped from) answers the current epoch again, as Kafka', async () => {
+    const pid: bigint = (await call(c, initProducerIdV5, 'retry', 30_000, -1n, -1)).producerId; // epoch 0
+    expect(await call(c, initProducerIdV5, 'retry', 30_000, pid, 0)).toEqual({ throttleTimeMs: 0, errorCode: 0, producerId: pid, producerEpoch: 1 });
+    // The same request again, as after a lost answer.
+    expect(await callAllowingErrors(c, initProducerIdV5, 'retry', 30_000, pid, 0)).toEqual({ throttleTimeMs: 0, errorCode: 0, producerId: pid, producerEpoch: 1 });
+    expect(txns().describe('retry')!.producerEpoch).toBe(1);
+    expect(await call(c, initProducerIdV3, 'retry', 30_000, -1n, -1)).toMatchObject({ errorCode: 0, producerEpoch: 2 });
+    expect((await callAllowingErrors(c, initProducerIdV5, 'retry', 30_000, pid, 1)).errorCode).toBe(PRODUCER_FENCED);
+  });
+
+  // Kafka enforces no group state for transactional commits (ClassicGroup.validateOffsetCommit: the
+  // CompletingRebalance check "does not apply to transactional offset commits").
+  it('TxnOffsetCommit v4 from a member of the current generation while the group completes its rebalance commits, as Kafka', async () => {
+    const group = 'completing';
+    const { memberId, generationId } = await joiningGroup(group);
+    const { pid, epoch } = await init('completing');
+    expect((await call(c, addOffsetsToTxnV4, 'completing', pid, epoch, group)).errorCode).toBe(0);
+    const r = await callAllowingErrors(c, txnOffsetCommitV4, 'completing', group, pid, epoch, generationId, memberId, null, [{ name: 'in', partitions: [{ partitionIndex: 0, committedOffset: 6n, committedLeaderEpoch: -1, committedMetadata: null }] }]);
+    expect(r.topics[0].partitions[0].errorCode).toBe(0);
+    expect((await call(c, endTxnV4, 'completing', pid, epoch, true)).errorCode).toBe(0);
+    expect(broker.broker.coordinator.committed(group, 'in', 0).offset).toBe(6n);
   });
 
   const FLEXIBLE = [
