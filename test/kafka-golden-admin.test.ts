@@ -111,6 +111,8 @@ describe('admin APIs against @platformatic/kafka', () => {
     expect([tx.errorCode, tx.producerEpoch]).toEqual([0, 0]);
     const resumed = await call(c, api, id, 60_000, tx.producerId, tx.producerEpoch);
     expect([resumed.producerId, resumed.producerEpoch]).toEqual([tx.producerId, 1]);
+    expect((await call(c, api, id, 60_000, tx.producerId, 1)).producerEpoch).toBe(2);
+    // Epoch 0 is neither the current one nor the one the last resume bumped from (which a retry would name).
     const stale = await callAllowingErrors(c, api, id, 60_000, tx.producerId, 0);
     expect(stale.errorCode).toBe(v === 'v3' ? 47 : 90); // INVALID_PRODUCER_EPOCH before v4, PRODUCER_FENCED from v4
   });

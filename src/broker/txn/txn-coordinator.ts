@@ -82,13 +82,20 @@ export class TxnCoordinator {
       if (this.txns.size >= this.settings.maxIds) return fail('POLICY_VIOLATION');
       t = this.fresh(id, timeoutMs);
     } else {
-      // KIP-360: a producer that names its id and epoch resumes only if they are still current.
+      // KIP-360: a producer that names its id and epoch resumes only if they are still current, or
+      // were until its own last call (a retry of a call whose answer it lost: answered the same, no bump).
+      if (expectedId >= 0n && expectedId === t.producerId && expectedEpoch === t.lastProducerEpoch && t.state !== 'Ongoing') {
+        return { error: 'NONE', producerId: t.producerId, producerEpoch: t.producerEpoch };
+      }
       if (expectedId >= 0n && (expectedId !== t.producerId || expectedEpoch !== t.producerEpoch)) return fail('PRODUCER_FENCED');
       if (t.state === 'Ongoing') await this.end(t, 'abort', true);
       this.byProducer.delete(t.producerId);
+      // Only a resume (KIP-360) can be retried: a new instance (no id and epoch given) leaves none, as Kafka's prepareIncrementProducerEpoch.
+      t.lastProducerEpoch = expectedId >= 0n ? t.producerEpoch : -1;
       if (t.producerEpoch >= MAX_EPOCH) {
         t.producerId = this.host.newProducerId();
         t.producerEpoch = 0;
+        t.lastProducerEpoch = -1;
       } else t.producerEpoch++;
       t.timeoutMs = timeoutMs;
       t.state = 'Empty';
@@ -102,7 +109,7 @@ export class TxnCoordinator {
 
   private fresh(id: string, timeoutMs: number): TxnMetadata {
     const now = this.host.now();
-    return { transactionalId: id, producerId: this.host.newProducerId(), producerEpoch: 0, timeoutMs, state: 'Empty', partitions: new Set(), groups: new Set(), offsets: [], startMs: -1, updateMs: now };
+    return { transactionalId: id, producerId: this.host.newProducerId(), producerEpoch: 0, lastProducerEpoch: -1, timeoutMs, state: 'Empty', partitions: new Set(), groups: new Set(), offsets: [], startMs: -1, updateMs: now };
   }
 
   /** The checks every call of a producer in a transaction goes through (Kafka's order). */

@@ -31,6 +31,8 @@ export interface TxnMetadata {
   transactionalId: string;
   producerId: bigint;
   producerEpoch: number;
+  /** The epoch before the last InitProducerId bumped it (-1: none), so a retried InitProducerId that names it gets the current one again. */
+  lastProducerEpoch: number;
   timeoutMs: number;
   state: TxnState;
   /** Partitions written in the transaction, as "topic\0partition". */
@@ -48,6 +50,7 @@ export interface TxnMetadata {
 interface TxnRecord {
   pid: string;
   epoch: number;
+  lastEpoch?: number;
   timeoutMs: number;
   state: TxnState;
   partitions: string[];
@@ -100,6 +103,7 @@ function toRecord(t: TxnMetadata): TxnRecord {
   return {
     pid: String(t.producerId),
     epoch: t.producerEpoch,
+    lastEpoch: t.lastProducerEpoch,
     timeoutMs: t.timeoutMs,
     state: t.state,
     partitions: [...t.partitions],
@@ -115,6 +119,7 @@ function fromRecord(transactionalId: string, r: TxnRecord): TxnMetadata {
     transactionalId,
     producerId: BigInt(r.pid),
     producerEpoch: r.epoch,
+    lastProducerEpoch: r.lastEpoch ?? -1,
     timeoutMs: r.timeoutMs,
     state: r.state,
     partitions: new Set(r.partitions),
