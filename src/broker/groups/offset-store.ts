@@ -7,14 +7,20 @@
 //               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
 // A tombstone (the key with a null value: DeleteGroups, OffsetDelete, a
 // deleted topic's offsets) removes the key. Startup replays the topic; the
-// last record of a key wins. The topic is not
-// compacted yet, so it grows with every commit (see the notes in README).
+// last record of a key wins, which is what compaction keeps: on the
+// segmented engine the topic is compacted (cleanup.policy=compact, 100 MiB
+// segments as Kafka's offsets.topic.segment.bytes), so it holds about one
+// record per committed partition plus the active segment. The commit log
+// cannot compact (one log for all topics): there it grows with every commit
+// until log.retention.* removes whole files, and startup replays it all.
 import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
+/** Kafka's offsets.topic.segment.bytes: small enough that segments close and get cleaned. */
+export const OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024;
 const TP: TopicPartition = { topic: OFFSETS_TOPIC, partition: 0 };
 
 export interface CommittedOffset {
@@ -40,7 +46,13 @@ export class OffsetStore {
   constructor(private readonly engine: StorageEngine, private readonly topics: TopicRegistry, private readonly now: () => number = Date.now) {}
 
   open(): void {
-    if (!this.topics.get(OFFSETS_TOPIC)) this.topics.create(OFFSETS_TOPIC, 1, {}, true);
+    const configs: Record<string, string> = this.engine.startCleaner ? { 'cleanup.policy': 'compact', 'segment.bytes': String(OFFSETS_SEGMENT_BYTES) } : {};
+    const t = this.topics.get(OFFSETS_TOPIC);
+    if (!t) this.topics.create(OFFSETS_TOPIC, 1, configs, true);
+    else {
+      // A data directory from before compaction: the topic becomes compacted now.
+      for (const [k, v] of Object.entries(configs)) if (t.configs[k] === undefined) this.topics.setConfig(OFFSETS_TOPIC, k, v);
+    }
     replayTopic(this.engine, TP, (key, value) => this.apply(key, value));
   }
 

@@ -1,12 +1,14 @@
 // A partition of the segmented engine: a directory of segments, the last
 // one active. Rolls at segmentBytes; retention deletes whole old segments.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
 import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
-import type { RetentionPolicy } from '../types.js';
+import type { RetentionPolicy, RollPolicy } from '../types.js';
+import { readCheckpoint } from './cleaner/checkpoint.js';
+import { finishSwap, recoverSwaps } from './cleaner/swap.js';
 import { segmentDefect } from './segment-check.js';
 import { LogSegment } from './segment.js';
 
@@ -14,23 +16,36 @@ export class PartitionLog {
   private segments: LogSegment[] = [];
   /** The start offset DeleteRecords set (kept in the log-start-offset file): may lie inside the first segment. */
   private startFloor = 0;
+  /** Topic configs segment.bytes / segment.ms, where set. */
+  private roll: RollPolicy = { segmentBytes: null, segmentMs: null };
+  /** When the active segment was opened (ms): segment.ms rolls by it; a restart starts it afresh. */
+  private activeOpenedMs = 0;
 
   private constructor(readonly dir: string, private readonly segmentBytes: number) {}
 
   static open(dir: string, segmentBytes: number, clean: boolean, nowMs: number, log: (m: string) => void): PartitionLog {
     mkdirSync(dir, { recursive: true });
     const p = new PartitionLog(dir, segmentBytes);
+    p.activeOpenedMs = nowMs;
+    // A cleaning the process died in: finished or discarded before anything is read.
+    const swapped = recoverSwaps(dir, log);
     const bases = readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 20)))
       .sort((a, b) => a - b);
     if (bases.length === 0) bases.push(0);
-    for (const base of bases) p.segments.push(LogSegment.open(dir, base, nowMs));
+    const gapsBelow = readCheckpoint(dir).gapsBelow;
+    for (const base of bases) {
+      const s = LogSegment.open(dir, base, nowMs);
+      s.allowGaps = base < gapsBelow || swapped.has(base);
+      p.segments.push(s);
+    }
     for (let i = 0; i < p.segments.length; i++) {
       const s = p.segments[i]!;
       const last = i === p.segments.length - 1;
-      const defect = last && !clean ? null : segmentDefect(s, LogSegment.paths(dir, s.baseOffset).time, !clean);
-      if ((last && !clean) || defect !== null) {
+      const fresh = swapped.has(s.baseOffset); // its indexes were removed with the old segments
+      const defect = (last && !clean) || fresh ? null : segmentDefect(s, LogSegment.paths(dir, s.baseOffset).time, !clean);
+      if ((last && !clean) || fresh || defect !== null) {
         const r = s.recover();
         if (r.truncatedBytes > 0 || defect !== null) log(`recovery: ${dir}: ${defect ? `segment ${base(s)}: ${defect}; checked every batch: ` : ''}${r.reason} tail at byte ${r.validBytes} of segment ${base(s)}: kept ${r.batches} batches, truncated ${r.truncatedBytes} bytes`);
       } else {
@@ -95,12 +110,28 @@ export class PartitionLog {
     return this.segments.reduce((n, s) => n + s.size, 0);
   }
 
+  /** Bytes a segment may grow to (the topic's segment.bytes, else the engine's); cleaned groups fit in it too. */
+  get rollBytes(): number {
+    return this.roll.segmentBytes ?? this.segmentBytes;
+  }
+
+  setRollPolicy(policy: RollPolicy): void {
+    this.roll = policy;
+  }
+
+  private mustRoll(bytes: number, nowMs: number): boolean {
+    if (this.active.size === 0) return false;
+    if (this.active.size + bytes > this.rollBytes) return true;
+    return this.roll.segmentMs !== null && nowMs - this.activeOpenedMs >= this.roll.segmentMs;
+  }
+
   /** Writes a prepared append (and its tag codes, if any); returns the fd written, for the flusher. */
   append(bytes: Buffer, prepared: PreparedAppend, nowMs: number, tagCodes?: BigInt64Array): number {
-    if (this.active.size > 0 && this.active.size + bytes.length > this.segmentBytes) {
+    if (this.mustRoll(bytes.length, nowMs)) {
       try {
         this.active.persistIndexes();
         this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+        this.activeOpenedMs = nowMs;
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new StorageError('KAFKA_STORAGE_ERROR', `rolling a new segment in ${this.dir} failed: ${e.code ?? e.message}`, { cause: err });
@@ -181,6 +212,46 @@ export class PartitionLog {
 
   persistIndexes(): void {
     this.active.persistIndexes();
+  }
+
+  /** The segments the cleaner may rewrite: all but the active one, oldest first. */
+  closedSegments(): readonly LogSegment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** Whether `group` is still a run of consecutive closed segments of this log. */
+  holdsGroup(group: readonly LogSegment[]): boolean {
+    const i = this.segments.indexOf(group[0]!);
+    return i >= 0 && i + group.length < this.segments.length && group.every((s, k) => this.segments[i + k] === s);
+  }
+
+  /**
+   * Puts the cleaned segment committed as <base>.log.swap (swap.ts) in place
+   * of `group`, consecutive closed segments, the first at `base`. All at
+   * once as far as readers go: nothing here awaits, so no fetch runs in
+   * between, and regions already read keep their old files open (leases).
+   * False, changing nothing, if the group is no longer all there (retention,
+   * DeleteRecords): the caller discards the swap file.
+   */
+  swapIn(group: readonly LogSegment[], nowMs: number): boolean {
+    if (!this.holdsGroup(group)) return false;
+    const i = this.segments.indexOf(group[0]!);
+    const base = group[0]!.baseOffset;
+    const end = this.segments[i + group.length]!.baseOffset;
+    const lastAppendMs = Math.max(...group.map((s) => s.lastAppendMs));
+    // Files first, owners after: if removing or renaming fails, the old
+    // segments are still open and served, and recovery finishes the swap.
+    finishSwap(this.dir, base, end);
+    for (const s of group) s.close();
+    const fresh = LogSegment.open(this.dir, base, nowMs);
+    fresh.allowGaps = true;
+    fresh.recover();
+    fresh.persistIndexes();
+    // Retention by time goes by the newest of the old segments, as Kafka's cleaned segment keeps their last-modified time.
+    fresh.lastAppendMs = lastAppendMs;
+    utimesSync(LogSegment.paths(this.dir, base).log, lastAppendMs / 1000, lastAppendMs / 1000);
+    this.segments.splice(i, group.length, fresh);
+    return true;
   }
 
   fds(): number[] {
