@@ -5,8 +5,9 @@
 // chooses, inside the swap's synchronous step too). Then the engine opens
 // the directory here (recovery) and we check: no .cleaned or .swap file
 // left, every record there is one that was appended, at its own offset,
-// every key's latest value is there, offsets rise, the high watermark is
-// unchanged; and a cleaning from there ends with one record per key.
+// every key's latest value is there, no deleted key's value came back,
+// offsets rise, the high watermark is unchanged; and a cleaning from there
+// ends with one record per key.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,6 +86,11 @@ describe.skipIf(missing('strace', straceAvailable()))('log cleaner killed with S
       const present = new Set(records.map((r) => r.offset));
       for (const l of latest.values()) if (l.value !== null) expect(present.has(l.offset), `${where}: latest ${l.key}@${l.offset} lost`).toBe(true);
       expect(records.filter((r) => r.offset >= activeBase), where).toEqual(original.filter((r) => r.offset >= activeBase));
+      // A deleted key never comes back: a value older than a tombstone is there only if the tombstone is too.
+      for (const t of original.filter((r) => r.value === null && r.offset < activeBase)) {
+        const older = records.find((r) => r.key === t.key && r.value !== null && r.offset < t.offset);
+        if (older) expect(present.has(t.offset), `${where}: ${older.key}@${older.offset} is back without the tombstone at ${t.offset}`).toBe(true);
+      }
 
       // Cleaning on from the recovered state ends where an uninterrupted one does.
       const cleaner = engine.startCleaner({ ioBytesPerSecond: -1, backoffMs: 3_600_000, dedupeBufferBytes: 1 << 20 }, () => ({ deleteRetentionMs: 0, minCleanableDirtyRatio: 0, minCompactionLagMs: 0, maxCompactionLagMs: -1 }));

@@ -66,11 +66,14 @@ export class PartitionLog {
 
   /**
    * A log is a prefix of what was appended: segments after one that does not
-   * end where the next begins (its unsynced tail was lost in a machine
+   * end where the next begins (for a cleaned segment: ends after it begins) (its unsynced tail was lost in a machine
    * crash, and the later segment's bytes reached the disk) are deleted.
    */
   private dropAfterGap(log: (m: string) => void): void {
-    const i = this.segments.findIndex((s, k) => k + 1 < this.segments.length && s.nextOffset !== this.segments[k + 1]!.baseOffset);
+    // A cleaned segment may end before the next begins (its last records were
+    // removed); it was fsynced whole before it was swapped in, so that gap is no loss.
+    const broken = (s: LogSegment, next: LogSegment): boolean => (s.allowGaps ? s.nextOffset > next.baseOffset : s.nextOffset !== next.baseOffset);
+    const i = this.segments.findIndex((s, k) => k + 1 < this.segments.length && broken(s, this.segments[k + 1]!));
     if (i < 0) return;
     const dropped = this.segments.splice(i + 1);
     log(`recovery: ${this.dir}: segment ${base(this.segments[i]!)} ends at offset ${this.segments[i]!.nextOffset}, segment ${base(dropped[0]!)} begins at ${dropped[0]!.baseOffset}: deleted ${dropped.length} segments from there`);
@@ -219,6 +222,12 @@ export class PartitionLog {
     return this.segments.slice(0, -1);
   }
 
+  /** The offsets [base, end) a group of closed segments covers: to the next segment's base. */
+  groupRange(group: readonly LogSegment[]): { base: number; end: number } {
+    const i = this.segments.indexOf(group[group.length - 1]!);
+    return { base: group[0]!.baseOffset, end: this.segments[i + 1]!.baseOffset };
+  }
+
   /** Whether `group` is still a run of consecutive closed segments of this log. */
   holdsGroup(group: readonly LogSegment[]): boolean {
     const i = this.segments.indexOf(group[0]!);
@@ -234,6 +243,7 @@ export class PartitionLog {
    * DeleteRecords): the caller discards the swap file.
    */
   swapIn(group: readonly LogSegment[], nowMs: number): boolean {
+    // The caller named the swap file by groupRange(group), taken the same way.
     if (!this.holdsGroup(group)) return false;
     const i = this.segments.indexOf(group[0]!);
     const base = group[0]!.baseOffset;
@@ -241,7 +251,7 @@ export class PartitionLog {
     const lastAppendMs = Math.max(...group.map((s) => s.lastAppendMs));
     // Files first, owners after: if removing or renaming fails, the old
     // segments are still open and served, and recovery finishes the swap.
-    finishSwap(this.dir, base, end);
+    finishSwap(this.dir, { base, end });
     for (const s of group) s.close();
     const fresh = LogSegment.open(this.dir, base, nowMs);
     fresh.allowGaps = true;

@@ -18,7 +18,7 @@ import { filterBatch, mappable } from './filter-batch.js';
 import type { OffsetMap } from './offset-map.js';
 import type { CleanPlan } from './plan.js';
 import { scanBatches, type ScanContext, CHUNK_BYTES } from './segment-scan.js';
-import { cleanedPath, commitCleaned } from './swap.js';
+import { cleanedPath, commitCleaned, type GroupRange } from './swap.js';
 
 export class MapTooSmall extends Error {}
 
@@ -42,7 +42,7 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
   if (!input.current()) return null;
   const held = plan.segments.slice();
   for (const s of held) s.file.hold();
-  const written: number[] = [];
+  const written: GroupRange[] = [];
   try {
     const endOffset = await buildMap(input);
     const groups = groupSegments(plan.segments.filter((s) => s.baseOffset < endOffset), log.rollBytes);
@@ -51,8 +51,9 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
     let recordsKept = 0;
     let nextHorizonMs: number | null = null;
     for (const group of groups) {
-      written.push(group[0]!.baseOffset);
-      const r = await writeGroup(input, group, lastOfProducer);
+      const range = log.groupRange(group);
+      written.push(range);
+      const r = await writeGroup(input, group, range, lastOfProducer);
       recordsRead += r.recordsRead;
       recordsKept += r.recordsKept;
       if (r.horizonMs !== null && (nextHorizonMs === null || r.horizonMs < nextHorizonMs)) nextHorizonMs = r.horizonMs;
@@ -63,8 +64,11 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
     const segmentsBefore = log.closedSegments().length + 1;
     const previous = readCheckpoint(log.dir);
     writeCheckpoint(log.dir, { ...previous, gapsBelow: Math.max(previous.gapsBelow, endOffset) });
-    for (const group of groups) {
-      commitCleaned(log.dir, group[0]!.baseOffset);
+    for (const [k, group] of groups.entries()) {
+      // Ranges are taken again: a roll since then moved no closed segment's end, but be exact.
+      const range = log.groupRange(group);
+      if (range.end !== written[k]!.end) throw new Error(`segment group at ${range.base} now ends at ${range.end}, not ${written[k]!.end}`);
+      commitCleaned(log.dir, range);
       input.retired(group.map((s) => s.fd));
       if (!log.swapIn(group, input.nowMs)) throw new Error(`segment group at ${group[0]!.baseOffset} changed while it was being swapped in`);
     }
@@ -83,7 +87,7 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
       elapsedMs: performance.now() - started,
     };
   } finally {
-    for (const base of written) rmSync(cleanedPath(log.dir, base), { force: true });
+    for (const range of written) rmSync(cleanedPath(log.dir, range), { force: true });
     for (const s of held) s.file.release();
   }
 }
@@ -142,17 +146,16 @@ interface GroupResult {
   horizonMs: number | null;
 }
 
-async function writeGroup(input: CleanInput, group: readonly LogSegment[], lastOfProducer: Map<bigint, bigint>): Promise<GroupResult> {
+async function writeGroup(input: CleanInput, group: readonly LogSegment[], range: GroupRange, lastOfProducer: Map<bigint, bigint>): Promise<GroupResult> {
   const { log, scan } = input;
-  const fd = openSync(cleanedPath(log.dir, group[0]!.baseOffset), 'w');
+  const fd = openSync(cleanedPath(log.dir, range), 'w');
   const out = new ChunkWriter(fd, scan);
   const result: GroupResult = { recordsRead: 0, recordsKept: 0, horizonMs: null };
   const ctx = { map: input.map, nowMs: input.nowMs, deleteRetentionMs: input.policy.deleteRetentionMs };
   try {
-    for (const [k, s] of group.entries()) {
+    for (const s of group) {
       for await (const b of scanBatches(s, scan)) {
-        const keepEmpty = (b.last && k === group.length - 1) || isProducersLast(b.header, lastOfProducer);
-        const f = filterBatch(b.buf, b.at, ctx, keepEmpty);
+        const f = filterBatch(b.buf, b.at, ctx, isProducersLast(b.header, lastOfProducer));
         result.recordsRead += f.recordsRead;
         result.recordsKept += f.recordsKept;
         if (f.horizonMs !== null && (result.horizonMs === null || f.horizonMs < result.horizonMs)) result.horizonMs = f.horizonMs;

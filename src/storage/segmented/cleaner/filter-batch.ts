@@ -67,9 +67,11 @@ export function deleteHorizonOf(h: BatchHeader): number | null {
 
 /**
  * Filters the batch at `at` in `buf` (whole). `keepEmpty`: write an empty
- * batch with the same offsets if every record goes (the last batch of a
- * segment group, so segments stay contiguous; a producer's last batch, so
- * its sequence survives a restart).
+ * batch with the same offsets if every record goes (a producer's last
+ * batch, so its sequence survives a restart, as Kafka's RETAIN_EMPTY).
+ * Otherwise a batch left with no record goes: an empty batch is legal, but
+ * a fetch answering only that stalls some clients (kafkajs reads no record
+ * and asks for the same offset again).
  */
 export function filterBatch(buf: Buffer, at: number, ctx: FilterContext, keepEmpty: boolean): FilterOutcome {
   const h = readBatchHeader(buf, at);

@@ -10,9 +10,12 @@
 //      reads in flight: SharedFile leases), directory fsynced;
 //   4. <base>.log.swap renamed over <base>.log, directory fsynced.
 //
-// The new segment starts at the group's first base offset and ends where
-// its last old segment ended (its last batch is kept, empty if need be), so
-// recovery knows which old segments a .swap replaces by reading its offsets.
+// The new segment starts at the group's first base offset; its records may
+// end well before the next segment begins (removed records leave a gap).
+// So the files' names carry the range the group covered,
+// <base>-<end>.log.cleaned and .swap, and recovery knows exactly which old
+// segments a .swap replaces: a guess from its last offset could keep an old
+// segment whose records the cleaning removed (a deleted key's value, say).
 // At startup (recoverSwaps, before segments are opened): a .cleaned file is
 // an unfinished cleaning and goes; a .swap is steps 3-4 finished.
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -26,18 +29,25 @@ import { closeSync, openSync } from 'node:fs';
 export const CLEANED_SUFFIX = '.log.cleaned';
 export const SWAP_SUFFIX = '.log.swap';
 const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex|tags)$/;
+const SWAP_FILE = /^(\d{20})-(\d{20})\.log\.swap$/;
 
-export function cleanedPath(dir: string, base: number): string {
-  return join(dir, `${segmentName(base)}${CLEANED_SUFFIX}`);
+/** The offsets [base, end) a cleaned group covers, as its files name them. */
+export interface GroupRange {
+  base: number;
+  end: number;
 }
 
-export function swapPath(dir: string, base: number): string {
-  return join(dir, `${segmentName(base)}${SWAP_SUFFIX}`);
+export function cleanedPath(dir: string, r: GroupRange): string {
+  return join(dir, `${segmentName(r.base)}-${segmentName(r.end)}${CLEANED_SUFFIX}`);
+}
+
+export function swapPath(dir: string, r: GroupRange): string {
+  return join(dir, `${segmentName(r.base)}-${segmentName(r.end)}${SWAP_SUFFIX}`);
 }
 
 /** Step 2: the cleaned file (written and fsynced) becomes the swap file. */
-export function commitCleaned(dir: string, base: number): void {
-  renameSync(cleanedPath(dir, base), swapPath(dir, base));
+export function commitCleaned(dir: string, r: GroupRange): void {
+  renameSync(cleanedPath(dir, r), swapPath(dir, r));
   syncDirectory(dir);
 }
 
@@ -47,7 +57,7 @@ export function commitCleaned(dir: string, base: number): void {
  * them), then renames the swap file to <base>.log. Index files of `base`
  * go too: the caller rebuilds them from the new log.
  */
-export function finishSwap(dir: string, base: number, end: number): void {
+export function finishSwap(dir: string, { base, end }: GroupRange): void {
   for (const name of readdirSync(dir)) {
     const m = SEGMENT_FILE.exec(name);
     if (!m) continue;
@@ -57,7 +67,7 @@ export function finishSwap(dir: string, base: number, end: number): void {
     rmSync(join(dir, name), { force: true });
   }
   syncDirectory(dir);
-  renameSync(swapPath(dir, base), join(dir, `${segmentName(base)}.log`));
+  renameSync(swapPath(dir, { base, end }), join(dir, `${segmentName(base)}.log`));
   syncDirectory(dir);
 }
 
@@ -75,37 +85,37 @@ export function recoverSwaps(dir: string, log: (m: string) => void): Set<number>
     }
   }
   for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith(SWAP_SUFFIX)) continue;
-    const base = Number(name.slice(0, 20));
-    const end = endOffsetOf(join(dir, name));
-    if (end === null) {
+    const m = SWAP_FILE.exec(name);
+    if (!m) continue;
+    const range = { base: Number(m[1]), end: Number(m[2]) };
+    if (!wholeBatches(join(dir, name), range)) {
       // Never written by steps 1-2 (which fsync before the rename): not ours to trust.
       rmSync(join(dir, name), { force: true });
-      log(`recovery: ${dir}: removed ${name}: it does not hold whole, valid batches`);
+      log(`recovery: ${dir}: removed ${name}: it does not hold whole, valid batches within its range`);
       continue;
     }
-    finishSwap(dir, base, end);
-    rebuilt.add(base);
-    log(`recovery: ${dir}: finished swapping in the cleaned segment ${segmentName(base)} (offsets ${base} to ${end - 1})`);
+    finishSwap(dir, range);
+    rebuilt.add(range.base);
+    log(`recovery: ${dir}: finished swapping in the cleaned segment ${segmentName(range.base)} (offsets ${range.base} to ${range.end - 1})`);
   }
   return rebuilt;
 }
 
-/** The offset after the last batch of a log file, or null if any batch is torn or corrupt (or there is none). */
-function endOffsetOf(path: string): number | null {
+/** Whether a log file holds only whole batches with valid CRCs, offsets rising within [base, end). */
+function wholeBatches(path: string, { base, end }: GroupRange): boolean {
   const size = statSync(path).size;
   const fd = openSync(path, 'r');
   try {
     const reader = new BatchReader(fd, size);
     let pos = 0;
-    let end: number | null = null;
+    let next = base;
     while (pos < size) {
       const b = reader.at(pos, true);
-      if (b === null || !batchCrcOk(b)) return null;
-      end = b.baseOffset + b.lastOffsetDelta + 1;
+      if (b === null || !batchCrcOk(b) || b.baseOffset < next) return false;
+      next = b.baseOffset + b.lastOffsetDelta + 1;
       pos += b.size;
     }
-    return end;
+    return next <= end;
   } finally {
     closeSync(fd);
   }
