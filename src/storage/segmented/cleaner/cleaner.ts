@@ -151,6 +151,7 @@ export class LogCleaner implements LogCleanerControl {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counters, keyMapBytes: this.map?.memoryBytes ?? 0 };
+    // ioBytes moves while a cleaning runs; the others when one ends.
+    return { ...this.counters, ioBytes: this.throttle.bytes, keyMapBytes: this.map?.memoryBytes ?? 0 };
   }
 }

@@ -8,7 +8,7 @@ import { LOG_OVERHEAD_BYTES, readBatchHeader, type BatchHeader } from '../../../
 import { preadFully } from '../../read-bytes.js';
 import type { IoThrottle } from './throttle.js';
 
-export const CHUNK_BYTES = 1024 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 const HEADER_BYTES = 61;
 
 export interface ScannedBatch {
