@@ -53,7 +53,7 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
     for (const group of groups) {
       const range = log.groupRange(group);
       written.push(range);
-      const r = await writeGroup(input, group, range, lastOfProducer);
+      const r = await writeGroup(input, group, range, endOffset, lastOfProducer);
       recordsRead += r.recordsRead;
       recordsKept += r.recordsKept;
       if (r.horizonMs !== null && (nextHorizonMs === null || r.horizonMs < nextHorizonMs)) nextHorizonMs = r.horizonMs;
@@ -146,12 +146,12 @@ interface GroupResult {
   horizonMs: number | null;
 }
 
-async function writeGroup(input: CleanInput, group: readonly LogSegment[], range: GroupRange, lastOfProducer: Map<bigint, bigint>): Promise<GroupResult> {
+async function writeGroup(input: CleanInput, group: readonly LogSegment[], range: GroupRange, endOffset: number, lastOfProducer: Map<bigint, bigint>): Promise<GroupResult> {
   const { log, scan } = input;
   const fd = openSync(cleanedPath(log.dir, range), 'w');
   const out = new ChunkWriter(fd, scan);
   const result: GroupResult = { recordsRead: 0, recordsKept: 0, horizonMs: null };
-  const ctx = { map: input.map, nowMs: input.nowMs, deleteRetentionMs: input.policy.deleteRetentionMs };
+  const ctx = { map: input.map, endOffset, nowMs: input.nowMs, deleteRetentionMs: input.policy.deleteRetentionMs };
   try {
     for (const s of group) {
       for await (const b of scanBatches(s, scan)) {

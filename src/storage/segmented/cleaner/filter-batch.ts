@@ -36,6 +36,8 @@ import type { OffsetMap } from './offset-map.js';
 
 export interface FilterContext {
   map: OffsetMap;
+  /** Where the map's section ends: records from here on were not mapped and are kept as they are. */
+  endOffset: number;
   nowMs: number;
   deleteRetentionMs: number;
 }
@@ -83,8 +85,17 @@ export function filterBatch(buf: Buffer, at: number, ctx: FilterContext, keepEmp
   const kept: KafkaRecord[] = [];
   let tombstones = 0;
   for (const r of records) {
-    if (r.key === null) continue; // a compacted log keeps nothing without a key (Kafka drops them too)
     const offset = Number(h.baseOffset) + r.offsetDelta;
+    if (offset >= ctx.endOffset) {
+      // Past the map (it filled up): kept, tombstones too, whatever their
+      // horizon, as Kafka's pastLatestOffset. Dropping a tombstone here could
+      // leave an older value of its key, which only a pass that maps the
+      // tombstone removes: a deleted key would come back.
+      if (r.value === null) tombstones++;
+      kept.push(r);
+      continue;
+    }
+    if (r.key === null) continue; // a compacted log keeps nothing without a key (Kafka drops them too)
     if (offset < ctx.map.get(r.key)) continue; // a later value of the key exists
     if (r.value === null) {
       if (horizon !== null && horizon <= ctx.nowMs) continue; // a tombstone past its delete horizon

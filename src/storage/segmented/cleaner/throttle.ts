@@ -39,15 +39,14 @@ export class IoThrottle {
     this.bytes += n;
     if (!this.limited) return 0;
     const t = this.now();
+    // A window starts with its first bytes: time the cleaner sat idle (no
+    // log to clean) is no credit for a burst later.
+    if (this.windowBytes === 0) this.windowStart = t;
     this.windowBytes += n;
     const elapsed = t - this.windowStart;
     const due = (this.windowBytes * 1000) / this.bytesPerSecond;
     const wait = Math.max(0, Math.ceil(due - elapsed));
-    if (elapsed + wait >= WINDOW_MS) {
-      // The window closes once the wait is over: the next starts then.
-      this.windowStart = t + wait;
-      this.windowBytes = 0;
-    }
+    if (elapsed + wait >= WINDOW_MS) this.windowBytes = 0; // the window closes; the next starts with the next bytes
     this.waitedMs += wait;
     return wait;
   }
