@@ -174,6 +174,11 @@ export class PartitionLog {
     const end = Math.min(offset + count, this.nextOffset);
     const s = [...this.segments].reverse().find((x) => x.baseOffset <= offset);
     if (!s || offset >= end) return { codes: new BigInt64Array(0), bytes: 0 };
+    if (s !== this.active && offset >= s.nextOffset) {
+      // A cleaned segment's tail gap, up to the next segment: no records, read as "not known" (the reader reads on).
+      const next = this.segments[this.segments.indexOf(s) + 1]!.baseOffset;
+      return { codes: new BigInt64Array(Math.min(end, next) - offset), bytes: 0 };
+    }
     const n = Math.min(end, s === this.active ? end : s.nextOffset) - offset;
     return s.tags.read(offset - s.baseOffset, n);
   }
