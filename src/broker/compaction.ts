@@ -56,16 +56,6 @@ export function rollPolicyOf(configs: BrokerConfigs, overrides: Record<string, s
   };
 }
 
-/** Applies every partition's roll settings (at open, and after a topic is created, grown or altered). */
-export function applyRollPolicies(engine: StorageEngine, configs: BrokerConfigs, topics: TopicRegistry, only?: string): void {
-  if (!engine.setRollPolicy) return;
-  for (const t of topics.list()) {
-    if (only !== undefined && t.name !== only) continue;
-    const policy = rollPolicyOf(configs, t.configs);
-    for (let p = 0; p < t.partitions; p++) engine.setRollPolicy({ topic: t.name, partition: p }, policy);
-  }
-}
-
 /** Starts the engine's cleaner if it has one and log.cleaner.enable says so; null otherwise. */
 export function startCleaner(engine: StorageEngine, configs: BrokerConfigs, topics: TopicRegistry): LogCleanerControl | null {
   if (!engine.startCleaner || configs.get('log.cleaner.enable') !== 'true') return null;

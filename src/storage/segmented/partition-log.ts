@@ -1,5 +1,7 @@
 // A partition of the segmented engine: a directory of segments, the last
-// one active. Rolls at segmentBytes; retention deletes whole old segments.
+// one active. Rolls at segmentBytes (or the topic's segment.bytes, or after
+// segment.ms); retention deletes whole old segments; the log cleaner
+// (cleaner/) swaps cleaned segments in for closed ones, offsets unchanged.
 import { mkdirSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';

@@ -50,7 +50,7 @@ export class LogCleaner implements LogCleanerControl {
   ) {
     this.throttle = new IoThrottle(settings.ioBytesPerSecond, () => performance.now());
     // Fail at start, not at the first cleaning, if the setting cannot work.
-    new OffsetMap(Math.min(settings.dedupeBufferBytes, 48));
+    if (!(settings.dedupeBufferBytes >= 2 * OffsetMap.entryBytes)) throw new RangeError(`log.cleaner.dedupe.buffer.size ${settings.dedupeBufferBytes} holds fewer than two keys (${OffsetMap.entryBytes} bytes each)`);
   }
 
   /** Starts the background loop. */

@@ -18,8 +18,6 @@ export interface ScannedBatch {
   header: BatchHeader;
   /** Position in the segment's file. */
   position: number;
-  /** True for the segment's last batch. */
-  last: boolean;
 }
 
 /** What the scans share: the budget, a stop signal, and counters. */
@@ -75,7 +73,7 @@ export async function* scanBatches(seg: ScannedSegment, ctx: ScanContext, positi
       if (pos + size > chunkEnd) return;
     }
     const at = pos - chunkStart;
-    yield { buf: chunk, at, size, header: readBatchHeader(chunk, at), position: pos, last: pos + size >= seg.size };
+    yield { buf: chunk, at, size, header: readBatchHeader(chunk, at), position: pos };
     pos += size;
   }
 }
