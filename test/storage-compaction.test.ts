@@ -270,6 +270,25 @@ describe('when the cleaner cleans', () => {
   });
 });
 
+describe('idempotent producers', () => {
+  it("keeps a producer's last batch, empty, when all its records go, so its sequence survives; drops its earlier ones", async () => {
+    const clock = { now: 1_700_000_000_000 };
+    const { engine, cleaner, dir } = await openEngine(clock);
+    const { encodeBatch } = await import('../src/records/index.js');
+    const batch = (producerId: bigint, seq: number, keys: string[]): Buffer =>
+      encodeBatch({ baseTimestamp: 1_700_000_000_000n, producerId, producerEpoch: 0, baseSequence: seq, records: keys.map((k) => ({ key: Buffer.from(k), value: Buffer.from(`${producerId}`) })) });
+    for (let i = 0; i < 5; i++) await engine.append(TP, batch(7n, i * 2, ['x', 'y']));
+    for (let i = 0; i < 40; i++) await engine.append(TP, batch(8n, i * 2, ['x', 'y']));
+    await cleaner.runNow();
+    const active = activeBase(dir);
+    const of7 = readAllBatches(engine, TP).map((b) => readBatchHeader(b.bytes, 0)).filter((h) => h.producerId === 7n);
+    // Producer 7's records were all superseded by 8's: only its last batch stays, with no record and its offsets and sequence.
+    expect(of7.map((h) => [h.baseOffset, h.lastOffsetDelta, h.baseSequence, h.recordCount])).toEqual([[8n, 1, 8, 0]]);
+    expect(readAllBatches(engine, TP).filter((b) => b.lastOffset < active && readBatchHeader(b.bytes, 0).producerId === 8n).length).toBeGreaterThan(0);
+    await engine.close();
+  });
+});
+
 describe('cleaner I/O budget', () => {
   it('asks to wait exactly as long as the bytes of a window take at the rate', () => {
     let now = 0;

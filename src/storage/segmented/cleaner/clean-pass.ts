@@ -9,7 +9,8 @@
 // 4. swap (swap.ts), all groups in one synchronous step, and the checkpoint.
 // Offsets never change. Never the active segment.
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
-import { decodeBatch, type BatchHeader } from '../../../records/index.js';
+import { BATCH_HEADER_BYTES, decodeBatch, type BatchHeader } from '../../../records/index.js';
+import { BatchReader } from '../batch-reader.js';
 import type { CompactionPolicy, CleanResult, TopicPartition } from '../../types.js';
 import type { PartitionLog } from '../partition-log.js';
 import type { LogSegment } from '../segment.js';
@@ -131,11 +132,24 @@ function groupSegments(segments: readonly LogSegment[], maxBytes: number): LogSe
   return groups;
 }
 
-/** Producer id -> base offset of its last batch among these segments (batch heads only). */
+/**
+ * Producer id -> base offset of its last batch among these segments. Batch
+ * heads only, one pread of a head per batch: a fraction of the log's bytes
+ * (61 of every batch's), where reading the batches whole would read the log
+ * a third time.
+ */
 async function producerLastBatches(segments: readonly LogSegment[], scan: ScanContext): Promise<Map<bigint, bigint>> {
   const last = new Map<bigint, bigint>();
+  const reader = new BatchReader(0, 0);
   for (const s of segments) {
-    for await (const b of scanBatches(s, scan)) if (b.header.producerId >= 0n) last.set(b.header.producerId, b.header.baseOffset);
+    reader.begin(s.fd, s.size, BATCH_HEADER_BYTES);
+    let heads = 0;
+    for (let pos = 0, b = reader.at(0, false); b !== null; b = reader.at(pos, false)) {
+      if (b.producerId >= 0n) last.set(b.producerId, BigInt(b.baseOffset));
+      pos += b.size;
+      if (++heads % 1024 === 0) await scan.spent(1024 * BATCH_HEADER_BYTES, 'read');
+    }
+    await scan.spent((heads % 1024) * BATCH_HEADER_BYTES, 'read');
   }
   return last;
 }
