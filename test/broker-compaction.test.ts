@@ -200,4 +200,14 @@ describe('compacted topics', () => {
     }
     expect(broker.broker.coordinator.committed('g0', 'orders', 0).offset).toBe(-1n);
   });
+
+  it('makes __consumer_offsets of an older data directory compacted at startup', async () => {
+    broker = await startTestBroker(FAST_CLEANER);
+    // As a data directory from before compaction left it: no cleanup.policy on the topic.
+    broker.broker.topics.setConfig(OFFSETS_TOPIC, 'cleanup.policy', null);
+    broker.broker.topics.setConfig(OFFSETS_TOPIC, 'segment.bytes', null);
+    expect(broker.broker.topics.get(OFFSETS_TOPIC)!.configs).toEqual({});
+    broker = await broker.restart();
+    expect(broker.broker.topics.get(OFFSETS_TOPIC)!.configs).toEqual({ 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) });
+  });
 });

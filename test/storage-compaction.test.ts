@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canCompress, decodeBatch, DELETE_HORIZON_BIT, readBatchHeader } from '../src/records/index.js';
+import { filterBatch } from '../src/storage/segmented/cleaner/filter-batch.js';
 import { OffsetMap } from '../src/storage/segmented/cleaner/offset-map.js';
 import { IoThrottle } from '../src/storage/segmented/cleaner/throttle.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
@@ -285,6 +286,31 @@ describe('idempotent producers', () => {
     // Producer 7's records were all superseded by 8's: only its last batch stays, with no record and its offsets and sequence.
     expect(of7.map((h) => [h.baseOffset, h.lastOffsetDelta, h.baseSequence, h.recordCount])).toEqual([[8n, 1, 8, 0]]);
     expect(readAllBatches(engine, TP).filter((b) => b.lastOffset < active && readBatchHeader(b.bytes, 0).producerId === 8n).length).toBeGreaterThan(0);
+    await engine.close();
+  });
+});
+
+describe('batches the cleaner keeps whole', () => {
+  it('leaves control and transactional batches unchanged, and their keys out of the map', async () => {
+    const clock = { now: 1_700_000_000_000 };
+    const { engine, cleaner, dir } = await openEngine(clock);
+    const { encodeBatch } = await import('../src/records/index.js');
+    const txn = encodeBatch({ baseTimestamp: 1_700_000_000_000n, producerId: 9n, producerEpoch: 0, baseSequence: 0, transactional: true, records: [{ key: Buffer.from('x'), value: Buffer.from('txn') }] });
+    const marker = encodeBatch({ baseTimestamp: 1_700_000_000_000n, producerId: 9n, producerEpoch: 0, transactional: true, control: true, records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }] });
+    await engine.append(TP, keyedBatch([{ key: 'x' }], 0));
+    await engine.append(TP, Buffer.from(txn));
+    // The engine takes no control batch from a producer (the transaction coordinator will write them): the filter is asked directly.
+    const f = filterBatch(marker, 0, { map: new OffsetMap(1024), endOffset: 1e9, nowMs: clock.now, deleteRetentionMs: 0 }, false);
+    expect(f.bytes).toEqual(marker);
+    await engine.append(TP, keyedBatch([{ key: 'y' }], 2));
+    await appendKeyed(engine, 90, 1); // k0 only
+    await cleaner.runNow();
+    expect(activeBase(dir)).toBeGreaterThan(3);
+    const batches = readAllBatches(engine, TP);
+    expect(batches.find((b) => b.baseOffset === 1)!.bytes.subarray(12)).toEqual(txn.subarray(12)); // whole, CRC and all
+    // x's plain value at 0 stays: the later transactional x might be aborted, so it supersedes nothing.
+    expect(allRecords(engine, TP).filter((r) => r.key === 'x').map((r) => [r.offset, r.value])).toEqual([[0, 'x@0'], [1, 'txn']]);
+    expect(allRecords(engine, TP).filter((r) => r.key === 'k0' && r.offset < activeBase(dir))).toHaveLength(1); // the rest was cleaned
     await engine.close();
   });
 });
