@@ -85,7 +85,7 @@ describe('broker configs', () => {
     await b.enforceRetention();
     expect(b.listOffset('small', 0, -2n).offset).toBeGreaterThan(0n);
     expect(b.listOffset('big', 0, -2n).offset).toBe(0n);
-    expect(() => b.alterTopicConfigs('small', [{ name: 'segment.ms', value: '1' }])).toThrow(/unsupported topic config/);
+    expect(() => b.alterTopicConfigs('small', [{ name: 'segment.index.bytes', value: '4096' }])).toThrow(/unsupported topic config/);
   });
 
   it('refuses per-topic retention on the commit log, where all topics share one log', async () => {

@@ -6,7 +6,7 @@ import { isTransactional, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records
 import { rebuildProducerState } from './log-scan.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
-import { tpKey, type FlushPolicy, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
+import { tpKey, type FlushPolicy, type LogCleanerControl, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
 import { LiveTransfer } from '../transfer/index.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
@@ -15,6 +15,7 @@ import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
 import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
+import { checkEngineCanHonour, compactedProduceError, isCompacted, retentionApplies, rollPolicyOf, startCleaner } from './compaction.js';
 import type { GroupClock } from './groups/clock.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
@@ -101,6 +102,8 @@ export class Broker {
   readonly groupConfigs: GroupConfigs;
   /** Incremental fetch sessions (KIP-227), broker-wide: they outlive the connection that opened them. */
   readonly fetchSessions: FetchSessionCache;
+  /** The engine's log cleaner (compacted topics), once open; null where the engine has none or log.cleaner.enable=false. */
+  cleaner: LogCleanerControl | null = null;
 
   constructor(readonly config: BrokerConfig) {
     const settings = staticSettings(config);
@@ -113,7 +116,11 @@ export class Broker {
       limits: config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : undefined,
       log: config.log,
     });
-    this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') });
+    this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') }, (t) => {
+      // Each partition rolls by its topic's segment.bytes / segment.ms (a compacted log is cleaned up to its active segment).
+      const policy = rollPolicyOf(this.configs, t.configs);
+      for (let p = 0; p < t.partitions; p++) this.engine.setRollPolicy?.({ topic: t.name, partition: p }, policy);
+    });
     this.offsets = new OffsetStore(this.engine, this.topics);
     this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
@@ -152,6 +159,8 @@ export class Broker {
     await this.transactions.open();
     this.configs.open();
     this.groupConfigs.open();
+    this.cleaner = startCleaner(this.engine, this.configs, this.topics);
+    this.cleaner?.onCleaned((r) => this.config.log?.(`log cleaner: ${r.tp.topic}-${r.tp.partition}: cleaned to offset ${r.endOffset}: ${r.recordsRead - r.recordsKept} of ${r.recordsRead} records removed, ${r.segmentsBefore} -> ${r.segmentsAfter} segments, ${r.bytesRead} bytes read, ${r.bytesWritten} written in ${Math.round(r.elapsedMs)} ms (${Math.round(r.throttledMs)} ms throttled)`));
     const every = this.config.retentionCheckIntervalMs ?? 0;
     if (every > 0) {
       this.retentionTimer = setInterval(() => {
@@ -167,6 +176,7 @@ export class Broker {
     const broker: RetentionPolicy = { retentionMs: Number(this.configs.get('log.retention.ms')), retentionBytes: Number(this.configs.get('log.retention.bytes')) };
     await this.engine.enforceRetention((tp) => {
       const c = this.topics.get(tp.topic)?.configs ?? {};
+      if (!retentionApplies(c)) return { retentionMs: -1, retentionBytes: -1 }; // cleanup.policy=compact alone: the cleaner's, not retention's
       return {
         retentionMs: c['retention.ms'] !== undefined ? Number(c['retention.ms']) : broker.retentionMs,
         retentionBytes: c['retention.bytes'] !== undefined ? Number(c['retention.bytes']) : broker.retentionBytes,
@@ -234,9 +244,7 @@ export class Broker {
   private checkTopicConfigs(changes: readonly { name: string; value: string | null }[]): void {
     for (const { name, value } of changes) {
       if (value !== null) checkTopicConfig(name, value);
-      if (name.startsWith('retention.') && value !== null && !this.engine.perPartitionRetention) {
-        throw new BrokerError('INVALID_CONFIG', `${name} per topic is not possible on the ${this.engine.kind} engine: all topics share one log, whose retention is log.retention.*`);
-      }
+      checkEngineCanHonour(this.engine, name, value);
     }
   }
 
@@ -320,6 +328,10 @@ export class Broker {
     }
     // Topics that declare a RocketMQ message type carry RocketMQ properties:
     // their records' tags go to the engine's tag index. Others stay zero-parse.
+    if (isCompacted(t.configs)) {
+      const refused = compactedProduceError(records);
+      if (refused) return fail(refused.error, refused.message);
+    }
     const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
     const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes });
     // Offsets are assigned when append writes, before its promise settles:

@@ -10,7 +10,7 @@ import { STRATEGY_NAMES } from '../native/addon.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { BrokerError } from './errors.js';
 
-export type ConfigType = 'STRING' | 'BOOLEAN' | 'INT' | 'LONG';
+export type ConfigType = 'STRING' | 'BOOLEAN' | 'INT' | 'LONG' | 'DOUBLE';
 
 export interface ConfigDef {
   name: string;
@@ -25,6 +25,10 @@ export const intIn = (lo: number, hi: number) => (v: string): string | null =>
   /^-?\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? null : `must be an integer in [${lo}, ${hi}]`;
 export const bool = (v: string): string | null => (v === 'true' || v === 'false' ? null : 'must be true or false');
 const oneOf = (values: readonly string[]) => (v: string): string | null => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
+const ratio = (v: string): string | null => (/^(\d+(\.\d+)?|\.\d+)$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? null : 'must be a number in [0, 1]');
+/** A Java long from lo on (Kafka writes "no limit" as Long.MAX_VALUE); compared as a JS number, which is exact enough for ms. */
+const longFrom = (lo: number) => (v: string): string | null => (/^-?\d+$/.test(v) && BigInt(v) >= BigInt(lo) && BigInt(v) <= 9223372036854775807n ? null : `must be an integer in [${lo}, 9223372036854775807]`);
+const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete', 'delete,compact'];
 const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
 
 const BROKER_DEFS: ConfigDef[] = [
@@ -34,6 +38,15 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'log.retention.check.interval.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'how often retention runs' },
   { name: 'log.retention.ms', type: 'LONG', dynamic: false, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'delete log files older than this (-1: never)' },
   { name: 'log.retention.bytes', type: 'LONG', dynamic: false, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'per partition, delete the oldest log files beyond this size (-1: never)' },
+  { name: 'log.roll.ms', type: 'LONG', dynamic: false, check: intIn(1, Number.MAX_SAFE_INTEGER), doc: 'segmented engine: roll the active segment this long after it was opened (a restart opens it afresh); segment.ms per topic' },
+  { name: 'log.cleaner.enable', type: 'BOOLEAN', dynamic: false, check: bool, doc: 'run the log cleaner for topics with cleanup.policy=compact (segmented engine)' },
+  { name: 'log.cleaner.io.max.bytes.per.second', type: 'LONG', dynamic: false, check: intIn(-1, 2 ** 50), doc: 'the log cleaner\'s I/O budget: bytes read plus written per second (-1: no limit, Kafka\'s default; ours is 16 MiB/s, see README)' },
+  { name: 'log.cleaner.backoff.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'how long the log cleaner waits when no log needs cleaning' },
+  { name: 'log.cleaner.dedupe.buffer.size', type: 'LONG', dynamic: false, check: intIn(1024, 2 ** 31 - 1), doc: 'memory of the log cleaner\'s key map, 24 bytes a key: a dirty section with more keys is cleaned in several passes' },
+  { name: 'log.cleaner.delete.retention.ms', type: 'LONG', dynamic: false, check: intIn(0, Number.MAX_SAFE_INTEGER), doc: 'how long a tombstone stays after the cleaning that first saw it; delete.retention.ms per topic' },
+  { name: 'log.cleaner.min.cleanable.ratio', type: 'DOUBLE', dynamic: false, check: ratio, doc: 'dirty bytes / all cleanable bytes at which a log is cleaned; min.cleanable.dirty.ratio per topic' },
+  { name: 'log.cleaner.min.compaction.lag.ms', type: 'LONG', dynamic: false, check: intIn(0, Number.MAX_SAFE_INTEGER), doc: 'records newer than this are not cleaned; min.compaction.lag.ms per topic' },
+  { name: 'log.cleaner.max.compaction.lag.ms', type: 'LONG', dynamic: false, check: longFrom(1), doc: 'a dirty section older than this is cleaned whatever its ratio; max.compaction.lag.ms per topic' },
   { name: 'log.segment.bytes', type: 'INT', dynamic: false, check: intIn(1024, 2 ** 31 - 1), doc: 'segment (or commit-log file) size' },
   { name: 'message.max.bytes', type: 'INT', dynamic: false, check: intIn(61, 2 ** 31 - 1), doc: 'largest record batch accepted' },
   { name: 'socket.request.max.bytes', type: 'INT', dynamic: false, check: intIn(64, 2 ** 31 - 1), doc: 'largest request frame accepted' },
@@ -75,7 +88,13 @@ const BROKER_DEFS: ConfigDef[] = [
 const TOPIC_DEFS: (ConfigDef & { broker: string; fallback?: string })[] = [
   { name: 'retention.ms', broker: 'log.retention.ms', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'delete data older than this (-1: never)' },
   { name: 'retention.bytes', broker: 'log.retention.bytes', type: 'LONG', dynamic: true, check: intIn(-1, Number.MAX_SAFE_INTEGER), doc: 'per partition, delete the oldest data beyond this size (-1: never)' },
-  { name: 'cleanup.policy', broker: '', type: 'STRING', dynamic: true, check: oneOf(['delete']), doc: 'delete (compaction is not implemented)' },
+  { name: 'cleanup.policy', broker: '', type: 'STRING', dynamic: true, check: oneOf(CLEANUP_POLICIES), doc: 'delete (retention), compact (the latest value per key; segmented engine only) or compact,delete (both)' },
+  { name: 'delete.retention.ms', broker: 'log.cleaner.delete.retention.ms', type: 'LONG', dynamic: true, check: intIn(0, Number.MAX_SAFE_INTEGER), doc: 'compacted topics: how long a tombstone stays after the cleaning that first saw it' },
+  { name: 'min.cleanable.dirty.ratio', broker: 'log.cleaner.min.cleanable.ratio', type: 'DOUBLE', dynamic: true, check: ratio, doc: 'compacted topics: dirty bytes / all cleanable bytes at which the log is cleaned' },
+  { name: 'min.compaction.lag.ms', broker: 'log.cleaner.min.compaction.lag.ms', type: 'LONG', dynamic: true, check: intIn(0, Number.MAX_SAFE_INTEGER), doc: 'compacted topics: records newer than this are not cleaned' },
+  { name: 'max.compaction.lag.ms', broker: 'log.cleaner.max.compaction.lag.ms', type: 'LONG', dynamic: true, check: longFrom(1), doc: 'compacted topics: a dirty section older than this is cleaned whatever its ratio' },
+  { name: 'segment.bytes', broker: 'log.segment.bytes', type: 'INT', dynamic: true, check: intIn(1024, 2 ** 31 - 1), doc: 'segmented engine: bytes per segment of this topic (from the next roll)' },
+  { name: 'segment.ms', broker: 'log.roll.ms', type: 'LONG', dynamic: true, check: intIn(1, Number.MAX_SAFE_INTEGER), doc: 'segmented engine: roll the active segment this long after it was opened' },
   { name: 'message.type', broker: '', fallback: 'NORMAL', type: 'STRING', dynamic: true, check: oneOf(['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION']), doc: 'the RocketMQ message type its producers may send (RocketMQ clients only; Kafka producers are not checked)' },
 ];
 
@@ -87,6 +106,15 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'log.retention.ms': String(7 * 24 * 3600 * 1000),
   'log.retention.bytes': '-1',
   'log.segment.bytes': String(1024 * 1024 * 1024),
+  'log.roll.ms': String(7 * 24 * 3600 * 1000),
+  'log.cleaner.enable': 'true',
+  'log.cleaner.io.max.bytes.per.second': String(16 * 1024 * 1024),
+  'log.cleaner.backoff.ms': '15000',
+  'log.cleaner.dedupe.buffer.size': String(32 * 1024 * 1024),
+  'log.cleaner.delete.retention.ms': String(24 * 3600 * 1000),
+  'log.cleaner.min.cleanable.ratio': '0.5',
+  'log.cleaner.min.compaction.lag.ms': '0',
+  'log.cleaner.max.compaction.lag.ms': '9223372036854775807',
   'message.max.bytes': String(1024 * 1024 + 12),
   'socket.request.max.bytes': String(100 * 1024 * 1024),
   'max.connections': '10000',
@@ -264,6 +292,13 @@ export class BrokerConfigs {
       const synonyms: ConfigSynonym[] = own !== undefined ? [{ name: d.name, value: own, source: 'DYNAMIC_TOPIC_CONFIG' }, ...inherited] : inherited;
       return configEntry(d, synonyms, own === undefined);
     });
+  }
+
+  /** A topic config's value in force: the topic's own, else the broker's (or the fallback). */
+  topicValue(name: string, overrides: Record<string, string>): string {
+    const def = TOPIC_DEFS.find((d) => d.name === name);
+    if (!def) throw new Error(`no topic config ${name}`);
+    return overrides[name] ?? (def.broker ? this.get(def.broker) : (def.fallback ?? 'delete'));
   }
 
   private save(): void {

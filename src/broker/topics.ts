@@ -41,6 +41,8 @@ export class TopicRegistry {
     private readonly engine: StorageEngine,
     private readonly file: string,
     private readonly limits: TopicLimits = { maxPartitionsPerTopic: 10_000, maxPartitions: 10_000 },
+    /** Hears of a topic created, grown or reconfigured (and of every topic at open): per-partition engine settings follow it. */
+    private readonly onChange: (t: TopicInfo) => void = () => undefined,
   ) {}
 
   open(): void {
@@ -68,6 +70,7 @@ export class TopicRegistry {
     for (const t of this.topics.values()) {
       this.ids.set(t.id, t);
       for (let p = 0; p < t.partitions; p++) this.engine.createPartition({ topic: t.name, partition: p });
+      this.onChange(t);
     }
     if (changed) this.save();
   }
@@ -92,6 +95,7 @@ export class TopicRegistry {
     this.topics.set(name, t);
     this.ids.set(t.id, t);
     this.save();
+    this.onChange(t);
     return t;
   }
 
@@ -137,6 +141,7 @@ export class TopicRegistry {
     }
     t.partitions = count;
     this.save();
+    this.onChange(t);
   }
 
   /** Partitions of every topic together, internal ones included. */
@@ -174,6 +179,7 @@ export class TopicRegistry {
     if (value === null) delete t.configs[key];
     else t.configs[key] = value;
     this.save();
+    this.onChange(t);
   }
 
   private save(): void {

@@ -119,6 +119,18 @@ bench
   .action((_o: unknown, cmd: Command) => runBench('e2e-latency', forwarded(cmd)));
 
 bench
+  .command('compaction')
+  .description('the log cleaner: MB/s cleaned, and produce/fetch throughput of another partition with the cleaner off, at its I/O budget and unlimited')
+  .option('--mib <n>', 'MiB of the compacted partition', '128')
+  .option('--keys <n>', 'distinct keys in it', '10000')
+  .option('--record-bytes <n>', 'value size of its records', '200')
+  .option('--seconds <n>', 'seconds of traffic per round', '3')
+  .option('--budget-mib <n>', 'the I/O budget (log.cleaner.io.max.bytes.per.second) in MiB/s', '16')
+  .option('--reps <n>', 'rounds of each', '3')
+  .option('--out <file>', 'JSON result file (default reports/compaction-<time>.json)')
+  .action((_o: unknown, cmd: Command) => runBench('compaction', forwarded(cmd)));
+
+bench
   .command('crc32c')
   .description('CRC-32C: the addon (SSE4.2) against @node-rs/crc32')
   .action(() => runBench('crc32c', []));

@@ -13,6 +13,8 @@ export interface BatchAt {
   lastOffsetDelta: number;
   maxTimestamp: number;
   recordCount: number;
+  /** -1 unless an idempotent or transactional producer wrote it. */
+  producerId: bigint;
   /** The buffer, when the whole batch is in it (for CRC checks). */
   bytes: Buffer | null;
 }
@@ -30,6 +32,7 @@ export function batchAt(buf: Buffer, at: number): BatchAt | null {
     lastOffsetDelta: h.lastOffsetDelta,
     maxTimestamp: Number(h.maxTimestamp),
     recordCount: h.recordCount,
+    producerId: h.producerId,
     bytes: buf.length - at >= size ? buf : null,
   };
 }

@@ -182,6 +182,71 @@ export interface StorageEngine {
    * treat 0 as "read the record to know".
    */
   tagCodes?(tp: TopicPartition, offset: bigint, count: number): BigInt64Array;
+  /**
+   * Starts the log cleaner (cleanup.policy=compact): absent on an engine
+   * that cannot compact (the commit log, one log shared by every topic).
+   * `policyFor` gives a partition's compaction settings, or null for a
+   * partition that is not compacted; it is asked at every pass.
+   */
+  startCleaner?(settings: CleanerSettings, policyFor: (tp: TopicPartition) => CompactionPolicy | null): LogCleanerControl;
+  /** Per-partition roll settings (topic configs segment.bytes, segment.ms); absent where files are shared. */
+  setRollPolicy?(tp: TopicPartition, policy: RollPolicy): void;
+}
+
+/** When a partition's active segment rolls, beyond the engine's segmentBytes. */
+export interface RollPolicy {
+  /** Bytes per segment for this partition (null: the engine's). */
+  segmentBytes: number | null;
+  /** Roll an active segment opened this long ago (ms; null: never by time). */
+  segmentMs: number | null;
+}
+
+/** A compacted partition's settings (Kafka's topic configs of the same names). */
+export interface CompactionPolicy {
+  /** compact,delete: retention also applies; compact alone: it does not (the broker passes -1s). */
+  deleteRetentionMs: number;
+  minCleanableDirtyRatio: number;
+  minCompactionLagMs: number;
+  /** Clean a dirty section older than this whatever its ratio; -1: never forced. */
+  maxCompactionLagMs: number;
+}
+
+/** The cleaner's broker-wide settings (log.cleaner.*). */
+export interface CleanerSettings {
+  /** Bytes read plus written per second, at most (log.cleaner.io.max.bytes.per.second); <= 0: no limit. */
+  ioBytesPerSecond: number;
+  /** Wait between passes that found nothing to clean (log.cleaner.backoff.ms). */
+  backoffMs: number;
+  /** Memory of the key -> offset map (log.cleaner.dedupe.buffer.size): 24 bytes an entry. */
+  dedupeBufferBytes: number;
+}
+
+/** What one cleaning of one partition did. */
+export interface CleanResult {
+  tp: TopicPartition;
+  /** The first offset not cleaned: the dirty section now starts here. */
+  endOffset: number;
+  bytesRead: number;
+  bytesWritten: number;
+  recordsRead: number;
+  recordsKept: number;
+  /** Segments before and after (groups merge). */
+  segmentsBefore: number;
+  segmentsAfter: number;
+  /** Time the throttle asked the cleaner to wait (ms), summed. */
+  throttledMs: number;
+  /** Wall time of the cleaning (ms), waits included. */
+  elapsedMs: number;
+}
+
+export interface LogCleanerControl {
+  /** Cleans every partition that needs it now, once each, and resolves with what was done. */
+  runNow(): Promise<CleanResult[]>;
+  /** Hears of each partition cleaned, and of failures (the broker logs them). */
+  onCleaned(listener: (r: CleanResult) => void): void;
+  /** Stops the background loop; resolves once a cleaning under way has stopped (its work is discarded). */
+  stop(): Promise<void>;
+  stats(): Record<string, number>;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {

@@ -7,9 +7,14 @@
 //               "leaderEpoch": <n>}  (leaderEpoch only when the client gave one)
 // A tombstone (the key with a null value: DeleteGroups, OffsetDelete, a
 // deleted topic's offsets) removes the key. Startup replays the topic; the
-// last record of a key wins. The topic is not
-// compacted yet, so it grows with every commit (see the notes in README).
+// last record of a key wins, which is what compaction keeps: on the
+// segmented engine the topic is compacted (cleanup.policy=compact, 100 MiB
+// segments as Kafka's offsets.topic.segment.bytes), so it holds about one
+// record per committed partition plus the active segment. The commit log
+// cannot compact (one log for all topics): there it grows with every commit
+// until log.retention.* removes whole files, and startup replays it all.
 import { encodeBatch } from '../../records/index.js';
+import { openStateTopic } from '../internal-topic.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
@@ -40,7 +45,7 @@ export class OffsetStore {
   constructor(private readonly engine: StorageEngine, private readonly topics: TopicRegistry, private readonly now: () => number = Date.now) {}
 
   open(): void {
-    if (!this.topics.get(OFFSETS_TOPIC)) this.topics.create(OFFSETS_TOPIC, 1, {}, true);
+    openStateTopic(this.engine, this.topics, OFFSETS_TOPIC);
     replayTopic(this.engine, TP, (key, value) => this.apply(key, value));
   }
 

@@ -4,8 +4,10 @@
 //   key   the transactional id (UTF-8)
 //   value JSON TxnRecord, or null (a tombstone: the id expired)
 // Pending transactional offsets travel in the record, so a commit
-// interrupted by a crash is finished at startup from the log alone.
+// interrupted by a crash is finished at startup from the log alone. One
+// record per id is all a replay needs: compacted where the engine can.
 import { encodeBatch } from '../../records/index.js';
+import { openStateTopic } from '../internal-topic.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
@@ -74,7 +76,7 @@ export class TxnLog {
 
   /** Every transactional id's last state, from the log. */
   open(): Map<string, TxnMetadata> {
-    if (!this.topics.get(TXN_TOPIC)) this.topics.create(TXN_TOPIC, 1, {}, true);
+    openStateTopic(this.engine, this.topics, TXN_TOPIC);
     const out = new Map<string, TxnMetadata>();
     replayTopic(this.engine, TP, (key, value) => {
       const id = key.toString();

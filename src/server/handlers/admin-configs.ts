@@ -22,7 +22,7 @@ const SOURCE_CODES: Record<ConfigSource, number> = {
 };
 
 /** Kafka's DescribeConfigsResponse ConfigType codes (v3+). */
-const TYPE_CODES: Record<ConfigType, number> = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5 };
+const TYPE_CODES: Record<ConfigType, number> = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6 };
 
 /**
  * What DescribeConfigs and CreateTopics (v5+) both say of a config. None of

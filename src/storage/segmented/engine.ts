@@ -21,6 +21,10 @@ import {
   tpKey,
   type AppendOptions,
   type AppendResult,
+  type CleanerSettings,
+  type CompactionPolicy,
+  type LogCleanerControl,
+  type RollPolicy,
   type EngineLimits,
   type EngineOptions,
   type OffsetAndTimestamp,
@@ -31,6 +35,7 @@ import {
   type TopicPartition,
 } from '../types.js';
 import { validateTopicPartition } from '../topic-names.js';
+import { LogCleaner } from './cleaner/cleaner.js';
 import { PartitionLog } from './partition-log.js';
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -49,6 +54,7 @@ export class SegmentedEngine implements StorageEngine {
   private opened = false;
   /** Bytes of segment tag indexes read (consumers filtering by tag). */
   private tagIndexBytes = 0;
+  private cleaner: LogCleaner | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.flusher = new Flusher(options.flush);
@@ -192,6 +198,31 @@ export class SegmentedEngine implements StorageEngine {
     }
   }
 
+  startCleaner(settings: CleanerSettings, policyFor: (tp: TopicPartition) => CompactionPolicy | null): LogCleanerControl {
+    this.assertOpen();
+    if (this.cleaner) throw new Error('the log cleaner is already started');
+    const cleaner = new LogCleaner(
+      {
+        logs: () => this.logs.values(),
+        isCurrent: (tp, log) => this.opened && this.logs.get(tpKey(tp))?.log === log,
+        retired: (fds) => {
+          for (const fd of fds) this.flusher.forget(fd);
+        },
+        now: this.now,
+        log: this.log,
+      },
+      settings,
+      policyFor,
+    );
+    this.cleaner = cleaner;
+    cleaner.start();
+    return cleaner;
+  }
+
+  setRollPolicy(tp: TopicPartition, policy: RollPolicy): void {
+    this.get(tp).setRollPolicy(policy);
+  }
+
   async flush(): Promise<void> {
     for (const { log } of this.logs.values()) log.persistIndexes();
     await this.flusher.flush();
@@ -199,6 +230,9 @@ export class SegmentedEngine implements StorageEngine {
 
   async close(): Promise<void> {
     if (!this.opened) return;
+    // The cleaner first: a cleaning under way is abandoned, its files removed.
+    await this.cleaner?.stop();
+    this.cleaner = null;
     this.flusher.stop();
     await this.flusher.flush();
     for (const { log } of this.logs.values()) log.close();
@@ -214,7 +248,8 @@ export class SegmentedEngine implements StorageEngine {
       headerReads += log.headerReads();
       timeReads += log.timeLookupReads();
     }
-    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads, tagIndexBytes: this.tagIndexBytes };
+    const cleaner = Object.fromEntries(Object.entries(this.cleaner?.stats() ?? {}).map(([k, v]) => [`cleaner.${k}`, v]));
+    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads, tagIndexBytes: this.tagIndexBytes, ...cleaner };
   }
 
   private assertOpen(): void {

@@ -1,12 +1,16 @@
 // A partition of the segmented engine: a directory of segments, the last
-// one active. Rolls at segmentBytes; retention deletes whole old segments.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+// one active. Rolls at segmentBytes (or the topic's segment.bytes, or after
+// segment.ms); retention deletes whole old segments; the log cleaner
+// (cleaner/) swaps cleaned segments in for closed ones, offsets unchanged.
+import { mkdirSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
 import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
-import type { RetentionPolicy } from '../types.js';
+import type { RetentionPolicy, RollPolicy } from '../types.js';
+import { readCheckpoint } from './cleaner/checkpoint.js';
+import { finishSwap, recoverSwaps } from './cleaner/swap.js';
 import { segmentDefect } from './segment-check.js';
 import { LogSegment } from './segment.js';
 
@@ -14,23 +18,36 @@ export class PartitionLog {
   private segments: LogSegment[] = [];
   /** The start offset DeleteRecords set (kept in the log-start-offset file): may lie inside the first segment. */
   private startFloor = 0;
+  /** Topic configs segment.bytes / segment.ms, where set. */
+  private roll: RollPolicy = { segmentBytes: null, segmentMs: null };
+  /** When the active segment was opened (ms): segment.ms rolls by it; a restart starts it afresh. */
+  private activeOpenedMs = 0;
 
   private constructor(readonly dir: string, private readonly segmentBytes: number) {}
 
   static open(dir: string, segmentBytes: number, clean: boolean, nowMs: number, log: (m: string) => void): PartitionLog {
     mkdirSync(dir, { recursive: true });
     const p = new PartitionLog(dir, segmentBytes);
+    p.activeOpenedMs = nowMs;
+    // A cleaning the process died in: finished or discarded before anything is read.
+    const swapped = recoverSwaps(dir, log);
     const bases = readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 20)))
       .sort((a, b) => a - b);
     if (bases.length === 0) bases.push(0);
-    for (const base of bases) p.segments.push(LogSegment.open(dir, base, nowMs));
+    const gapsBelow = readCheckpoint(dir).gapsBelow;
+    for (const base of bases) {
+      const s = LogSegment.open(dir, base, nowMs);
+      s.allowGaps = base < gapsBelow || swapped.has(base);
+      p.segments.push(s);
+    }
     for (let i = 0; i < p.segments.length; i++) {
       const s = p.segments[i]!;
       const last = i === p.segments.length - 1;
-      const defect = last && !clean ? null : segmentDefect(s, LogSegment.paths(dir, s.baseOffset).time, !clean);
-      if ((last && !clean) || defect !== null) {
+      const fresh = swapped.has(s.baseOffset); // its indexes were removed with the old segments
+      const defect = (last && !clean) || fresh ? null : segmentDefect(s, LogSegment.paths(dir, s.baseOffset).time, !clean);
+      if ((last && !clean) || fresh || defect !== null) {
         const r = s.recover();
         if (r.truncatedBytes > 0 || defect !== null) log(`recovery: ${dir}: ${defect ? `segment ${base(s)}: ${defect}; checked every batch: ` : ''}${r.reason} tail at byte ${r.validBytes} of segment ${base(s)}: kept ${r.batches} batches, truncated ${r.truncatedBytes} bytes`);
       } else {
@@ -51,11 +68,14 @@ export class PartitionLog {
 
   /**
    * A log is a prefix of what was appended: segments after one that does not
-   * end where the next begins (its unsynced tail was lost in a machine
+   * end where the next begins (for a cleaned segment: ends after it begins) (its unsynced tail was lost in a machine
    * crash, and the later segment's bytes reached the disk) are deleted.
    */
   private dropAfterGap(log: (m: string) => void): void {
-    const i = this.segments.findIndex((s, k) => k + 1 < this.segments.length && s.nextOffset !== this.segments[k + 1]!.baseOffset);
+    // A cleaned segment may end before the next begins (its last records were
+    // removed); it was fsynced whole before it was swapped in, so that gap is no loss.
+    const broken = (s: LogSegment, next: LogSegment): boolean => (s.allowGaps ? s.nextOffset > next.baseOffset : s.nextOffset !== next.baseOffset);
+    const i = this.segments.findIndex((s, k) => k + 1 < this.segments.length && broken(s, this.segments[k + 1]!));
     if (i < 0) return;
     const dropped = this.segments.splice(i + 1);
     log(`recovery: ${this.dir}: segment ${base(this.segments[i]!)} ends at offset ${this.segments[i]!.nextOffset}, segment ${base(dropped[0]!)} begins at ${dropped[0]!.baseOffset}: deleted ${dropped.length} segments from there`);
@@ -95,12 +115,28 @@ export class PartitionLog {
     return this.segments.reduce((n, s) => n + s.size, 0);
   }
 
+  /** Bytes a segment may grow to (the topic's segment.bytes, else the engine's); cleaned groups fit in it too. */
+  get rollBytes(): number {
+    return this.roll.segmentBytes ?? this.segmentBytes;
+  }
+
+  setRollPolicy(policy: RollPolicy): void {
+    this.roll = policy;
+  }
+
+  private mustRoll(bytes: number, nowMs: number): boolean {
+    if (this.active.size === 0) return false;
+    if (this.active.size + bytes > this.rollBytes) return true;
+    return this.roll.segmentMs !== null && nowMs - this.activeOpenedMs >= this.roll.segmentMs;
+  }
+
   /** Writes a prepared append (and its tag codes, if any); returns the fd written, for the flusher. */
   append(bytes: Buffer, prepared: PreparedAppend, nowMs: number, tagCodes?: BigInt64Array): number {
-    if (this.active.size > 0 && this.active.size + bytes.length > this.segmentBytes) {
+    if (this.mustRoll(bytes.length, nowMs)) {
       try {
         this.active.persistIndexes();
         this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+        this.activeOpenedMs = nowMs;
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new StorageError('KAFKA_STORAGE_ERROR', `rolling a new segment in ${this.dir} failed: ${e.code ?? e.message}`, { cause: err });
@@ -145,6 +181,11 @@ export class PartitionLog {
     const end = Math.min(offset + count, this.nextOffset);
     const s = [...this.segments].reverse().find((x) => x.baseOffset <= offset);
     if (!s || offset >= end) return { codes: new BigInt64Array(0), bytes: 0 };
+    if (s !== this.active && offset >= s.nextOffset) {
+      // A cleaned segment's tail gap, up to the next segment: no records, read as "not known" (the reader reads on).
+      const next = this.segments[this.segments.indexOf(s) + 1]!.baseOffset;
+      return { codes: new BigInt64Array(Math.min(end, next) - offset), bytes: 0 };
+    }
     const n = Math.min(end, s === this.active ? end : s.nextOffset) - offset;
     return s.tags.read(offset - s.baseOffset, n);
   }
@@ -186,6 +227,53 @@ export class PartitionLog {
 
   persistIndexes(): void {
     this.active.persistIndexes();
+  }
+
+  /** The segments the cleaner may rewrite: all but the active one, oldest first. */
+  closedSegments(): readonly LogSegment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** The offsets [base, end) a group of closed segments covers: to the next segment's base. */
+  groupRange(group: readonly LogSegment[]): { base: number; end: number } {
+    const i = this.segments.indexOf(group[group.length - 1]!);
+    return { base: group[0]!.baseOffset, end: this.segments[i + 1]!.baseOffset };
+  }
+
+  /** Whether `group` is still a run of consecutive closed segments of this log. */
+  holdsGroup(group: readonly LogSegment[]): boolean {
+    const i = this.segments.indexOf(group[0]!);
+    return i >= 0 && i + group.length < this.segments.length && group.every((s, k) => this.segments[i + k] === s);
+  }
+
+  /**
+   * Puts the cleaned segment committed as <base>.log.swap (swap.ts) in place
+   * of `group`, consecutive closed segments, the first at `base`. All at
+   * once as far as readers go: nothing here awaits, so no fetch runs in
+   * between, and regions already read keep their old files open (leases).
+   * False, changing nothing, if the group is no longer all there (retention,
+   * DeleteRecords): the caller discards the swap file.
+   */
+  swapIn(group: readonly LogSegment[], nowMs: number): boolean {
+    // The caller named the swap file by groupRange(group), taken the same way.
+    if (!this.holdsGroup(group)) return false;
+    const i = this.segments.indexOf(group[0]!);
+    const base = group[0]!.baseOffset;
+    const end = this.segments[i + group.length]!.baseOffset;
+    const lastAppendMs = Math.max(...group.map((s) => s.lastAppendMs));
+    // Files first, owners after: if removing or renaming fails, the old
+    // segments are still open and served, and recovery finishes the swap.
+    finishSwap(this.dir, { base, end });
+    for (const s of group) s.close();
+    const fresh = LogSegment.open(this.dir, base, nowMs);
+    fresh.allowGaps = true;
+    fresh.recover();
+    fresh.persistIndexes();
+    // Retention by time goes by the newest of the old segments, as Kafka's cleaned segment keeps their last-modified time.
+    fresh.lastAppendMs = lastAppendMs;
+    utimesSync(LogSegment.paths(this.dir, base).log, lastAppendMs / 1000, lastAppendMs / 1000);
+    this.segments.splice(i, group.length, fresh);
+    return true;
   }
 
   fds(): number[] {

@@ -29,6 +29,8 @@ export interface CheckedSegment {
   readonly size: number;
   readonly baseOffset: number;
   readonly index: OffsetIndex;
+  /** A cleaned segment: offsets rise but may skip (compaction removed records). */
+  readonly allowGaps: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export function segmentDefect(seg: CheckedSegment, timeIndexPath: string, crcTai
   while (pos < seg.size) {
     const b = reader.at(pos, crcTail);
     if (b === null || (crcTail && !batchCrcOk(b))) return `the batch at byte ${pos} is torn or corrupt`;
-    if (b.baseOffset !== next) return `the batch at byte ${pos} has base offset ${b.baseOffset}, expected ${next}`;
+    if (seg.allowGaps ? b.baseOffset < next : b.baseOffset !== next) return `the batch at byte ${pos} has base offset ${b.baseOffset}, expected ${seg.allowGaps ? 'at least ' : ''}${next}`;
     next = b.baseOffset + b.lastOffsetDelta + 1;
     pos += b.size;
   }

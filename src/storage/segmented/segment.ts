@@ -48,6 +48,12 @@ export class LogSegment {
   private otherHeaderReads = 0;
   /** RocketMQ tag codes per offset (tag-index.ts), for topics that carry them. */
   readonly tags: TagIndex;
+  /**
+   * Written by the log cleaner: offsets rise from batch to batch but may
+   * skip (removed records), so checks accept a gap where they would
+   * otherwise see damage. Never set on a segment appends write to.
+   */
+  allowGaps = false;
 
   private constructor(
     readonly dir: string,
@@ -149,7 +155,7 @@ export class LogSegment {
         reason = 'corrupt';
         break;
       }
-      if (b.baseOffset !== this.nextOffset) {
+      if (this.allowGaps ? b.baseOffset < this.nextOffset : b.baseOffset !== this.nextOffset) {
         reason = 'offset-gap';
         break;
       }
@@ -270,7 +276,7 @@ export class LogSegment {
       }
       if (pos + b.size > end) break;
       if (!batchCrcOk(b)) corrupt('CRC mismatch');
-      if (expected >= 0 && b.baseOffset !== expected) corrupt(`base offset ${b.baseOffset}, expected ${expected}`);
+      if (expected >= 0 && (this.allowGaps ? b.baseOffset < expected : b.baseOffset !== expected)) corrupt(`base offset ${b.baseOffset}, expected ${expected}`);
       expected = b.baseOffset + b.lastOffsetDelta + 1;
       pos += b.size;
     }
