@@ -109,7 +109,7 @@ export class Broker {
     });
     this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') });
     this.offsets = new OffsetStore(this.engine, this.topics);
-    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
+    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock, this.topics);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
     this.transfer = new LiveTransfer(config.transfer);
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {

@@ -1,8 +1,10 @@
-// Committed offsets: OffsetCommit and OffsetFetch. Every group is of the
-// classic protocol, so OffsetCommit v9's GenerationIdOrMemberEpoch is a
-// generation, and OffsetFetch v9's MemberId and MemberEpoch are not checked
-// (Kafka checks them for KIP-848 groups only). There are no transactions, so
-// every committed offset is stable and RequireStable (v7+) changes nothing.
+// Committed offsets: OffsetCommit and OffsetFetch, for groups of both
+// protocols. OffsetCommit v9's GenerationIdOrMemberEpoch is a generation for
+// a classic group and a member epoch for a KIP-848 consumer group
+// (STALE_MEMBER_EPOCH when it is not the member's); OffsetFetch v9's
+// MemberId and MemberEpoch are checked for consumer groups only, as Kafka
+// does. There are no transactions, so every committed offset is stable and
+// RequireStable (v7+) changes nothing.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
@@ -60,6 +62,8 @@ export function offsetFetch(ctx: HandlerContext, req: FetchRequest, v: number): 
 /** Null topics (v2+): every partition the group has committed. Partitions never committed answer -1. */
 function fetchGroup(ctx: HandlerContext, g: GroupFetch): GroupAnswer {
   const c = ctx.broker.coordinator;
+  const refused = c.validateFetch(g.groupId, g.memberId, g.memberEpoch);
+  if (refused) return { groupId: g.groupId, topics: [], errorCode: errorCode(refused) };
   const wanted = g.topics ?? groupByTopic(c.committedAll(g.groupId));
   return {
     groupId: g.groupId,

@@ -6,6 +6,8 @@ import { isValidVersion } from '../codec.js';
 import type { ApiDefinition, Decoded, Input } from '../schema.js';
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
+import { ConsumerGroupDescribe } from './consumer-group-describe.js';
+import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
 import { DeleteGroups } from './delete-groups.js';
@@ -84,6 +86,8 @@ export const KAFKA_APIS = [
   serve(OffsetForLeaderEpoch, 0, 4),
   serve(DescribeLogDirs, 0, 4),
   serve(DescribeProducers, 0, 0),
+  serve(ConsumerGroupHeartbeat, 0, 0),
+  serve(ConsumerGroupDescribe, 0, 0),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
@@ -129,6 +133,8 @@ export function advertisedVersions(registry: ApiRegistry = KAFKA_REGISTRY): Arra
 export {
   AlterConfigs,
   ApiVersions,
+  ConsumerGroupDescribe,
+  ConsumerGroupHeartbeat,
   CreatePartitions,
   CreateTopics,
   DeleteGroups,
