@@ -115,6 +115,16 @@ describe('a consumer group through the broker, as the library speaks to it', () 
       { errorCode: GROUP_ID_NOT_FOUND, errorMessage: 'Group nope not found.', groupId: 'nope', groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: -2147483648 },
     ]);
 
+    // Bad input answers with an error and a message cut to fit, and the connection goes on serving.
+    const long = 'x'.repeat(30_000);
+    const unknown = await callAllowingErrors(c, consumerGroupHeartbeatV0, 'golden', long, 1, long, null, -1, null, null, null, null);
+    expect(unknown.errorCode).toBe(25); // UNKNOWN_MEMBER_ID
+    expect(unknown.errorMessage.length).toBeLessThanOrEqual(1000);
+    // (Groups without members: the library cannot parse a described member, see above.)
+    const twice = await callAllowingErrors(c, consumerGroupDescribeV0, ['nope', 'nope', long], false);
+    expect(twice.groups.map((g: { errorCode: number }) => g.errorCode)).toEqual([GROUP_ID_NOT_FOUND, 42, GROUP_ID_NOT_FOUND]); // the repeat: INVALID_REQUEST
+    expect(twice.groups[2].errorMessage.length).toBeLessThanOrEqual(1000);
+
     const left = await call(c, consumerGroupHeartbeatV0, 'golden', joined.memberId, -1, null, null, -1, null, null, null, []);
     expect([left.memberId, left.memberEpoch, left.heartbeatIntervalMs]).toEqual([joined.memberId, -1, 0]);
     expect(broker.broker.coordinator.consumer.groups.has('golden')).toBe(false);

@@ -5,6 +5,7 @@
 // (group-offsets.ts).
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { firstIndexes } from './duplicates.js';
+import { errorMessage } from './error-message.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 import { GROUP_OPERATIONS, OPERATIONS_NOT_ASKED } from './groups.js';
 
@@ -28,7 +29,7 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
     clientHost: meta.clientHost,
   });
   if (!r.ok) {
-    return { throttleTimeMs: 0, errorCode: errorCode(r.error), errorMessage: r.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    return { throttleTimeMs: 0, errorCode: errorCode(r.error), errorMessage: errorMessage(r.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
   return {
     throttleTimeMs: 0,
@@ -51,9 +52,10 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
 export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGroupDescribe'>): Answer<'ConsumerGroupDescribe'> {
   const authorizedOperations = req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_ASKED;
   const firstOf = firstIndexes(req.groupIds);
-  const failed = (groupId: string, error: 'INVALID_REQUEST' | 'INVALID_GROUP_ID' | 'GROUP_ID_NOT_FOUND', errorMessage: string) => ({
+  const failed = (groupId: string, error: 'INVALID_REQUEST' | 'INVALID_GROUP_ID' | 'GROUP_ID_NOT_FOUND', message: string) => ({
     errorCode: errorCode(error),
-    errorMessage,
+    // Messages quote the group id, which may be as long as a string can be.
+    errorMessage: errorMessage(message),
     groupId,
     groupState: '',
     groupEpoch: 0,
