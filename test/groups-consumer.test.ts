@@ -281,6 +281,15 @@ describe('consumer groups in the coordinator', () => {
     expect(heartbeat(members[0]!).ok).toBe(true);
   });
 
+  it('counts groups of both protocols against maxGroups', async () => {
+    topics.create('t', 1);
+    for (let i = 0; i < 9; i++) joinAs({ groupId: `g${i}` });
+    const classic = await c.join({ groupId: 'classic', memberId: '', groupInstanceId: null, clientId: 'c', clientHost: 'h', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 1000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], requireKnownMemberId: false, supportSkippingAssignment: false });
+    expect(classic.error).toBe('NONE');
+    expect(beat({ groupId: 'one-too-many' })).toMatchObject({ ok: false, error: 'COORDINATOR_NOT_AVAILABLE', message: 'The coordinator holds its maximum of 10 groups.' });
+    expect((await c.join({ groupId: 'classic-too-many', memberId: '', groupInstanceId: null, clientId: 'c', clientHost: 'h', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 1000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], requireKnownMemberId: false, supportSkippingAssignment: false })).error).toBe('COORDINATOR_NOT_AVAILABLE');
+  });
+
   it('uses the assignor most members name, else the first configured', () => {
     topics.create('t', 4);
     joinAs();
@@ -335,6 +344,8 @@ describe('consumer groups in the coordinator', () => {
     expect(c.list({ types: ['classic'] })).toEqual([]);
     expect(c.list({ types: ['Consumer'], states: ['stable'] })).toHaveLength(1);
     ok(beat({ memberId: m.memberId, memberEpoch: -1 }));
+    // Nobody subscribes any more: its offsets may go.
+    expect(c.consumer.groups.get('g')!.subscribesTo('t')).toBe(false);
     // Empty, with offsets: still a consumer group, until deleted.
     expect(c.list()).toEqual([{ groupId: 'g', protocolType: 'consumer', state: 'Empty', type: 'consumer' }]);
     expect(await c.commit('g', '', -1, entry)).toBe('NONE');

@@ -72,6 +72,8 @@ export class ConsumerGroup {
   private target = new Map<string, Assignment>();
   /** The subscribed topics that exist, by name: a change here bumps the group epoch. */
   private subscription = new Map<string, TopicMetadata>();
+  /** Topic name -> members subscribing to it: each heartbeat looks up each name once, not once per member. */
+  private readonly subscribers = new Map<string, number>();
   /** Topic id -> partition -> epoch of the member holding it (assigned or still revoking). */
   private readonly partitionEpochs = new Map<string, Map<number, number>>();
 
@@ -102,8 +104,7 @@ export class ConsumerGroup {
 
   /** Whether a member subscribes to the topic (OffsetDelete refuses its offsets then). */
   subscribesTo(topic: string): boolean {
-    for (const m of this.members.values()) if (m.subscribedTopicNames.includes(topic)) return true;
-    return false;
+    return this.subscribers.has(topic);
   }
 
   /** A heartbeat of a member in the group, or joining it (epoch 0); the caller has checked its shape. */
@@ -239,7 +240,11 @@ export class ConsumerGroup {
 
   /** Puts a member's new version in place of the old, with the partition epochs of what it holds. */
   private put(updated: ConsumerMember, old: ConsumerMember): void {
-    if (this.members.get(old.memberId) === old) this.setPartitionEpochs(old, -1);
+    if (this.members.get(old.memberId) === old) {
+      this.setPartitionEpochs(old, -1);
+      this.count(old.subscribedTopicNames, -1);
+    }
+    this.count(updated.subscribedTopicNames, 1);
     this.members.set(updated.memberId, updated);
     if (updated.instanceId !== null) this.staticMembers.set(updated.instanceId, updated.memberId);
     this.setPartitionEpochs(updated, updated.memberEpoch);
@@ -250,8 +255,17 @@ export class ConsumerGroup {
     m.cancelSession?.();
     m.cancelRebalance?.();
     this.setPartitionEpochs(m, -1);
+    this.count(m.subscribedTopicNames, -1);
     this.members.delete(m.memberId);
     if (m.instanceId !== null && this.staticMembers.get(m.instanceId) === m.memberId) this.staticMembers.delete(m.instanceId);
+  }
+
+  private count(names: readonly string[], by: 1 | -1): void {
+    for (const name of names) {
+      const n = (this.subscribers.get(name) ?? 0) + by;
+      if (n > 0) this.subscribers.set(name, n);
+      else this.subscribers.delete(name);
+    }
   }
 
   private setPartitionEpochs(m: MemberAssignmentState, epoch: number): void {
@@ -271,11 +285,9 @@ export class ConsumerGroup {
   /** Which existing topics members subscribe to, and their ids and sizes; true if that changed. */
   private refreshSubscription(): boolean {
     const next = new Map<string, TopicMetadata>();
-    for (const m of this.members.values()) {
-      for (const name of m.subscribedTopicNames) {
-        const t = this.env.topics.get(name);
-        if (t && !next.has(name)) next.set(name, { id: t.id, partitions: t.partitions });
-      }
+    for (const name of this.subscribers.keys()) {
+      const t = this.env.topics.get(name);
+      if (t) next.set(name, { id: t.id, partitions: t.partitions });
     }
     const same = next.size === this.subscription.size && [...next].every(([name, t]) => this.subscription.get(name)?.id === t.id && this.subscription.get(name)?.partitions === t.partitions);
     this.subscription = next;

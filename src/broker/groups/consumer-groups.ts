@@ -114,7 +114,9 @@ export class ConsumerGroups {
     if (this.classic.has(groupId)) {
       if (this.classic.hasMembers(groupId)) throw new GroupError('GROUP_ID_NOT_FOUND', `Group ${groupId} is not a consumer group.`);
       this.classic.drop(groupId);
-    } else if (this.classic.count() >= this.classic.maxGroups) {
+    }
+    // Counted after the empty classic group is gone: taking over its id adds no group, taking a new id (or one known by offsets alone) does.
+    if (this.classic.count() >= this.classic.maxGroups) {
       throw new GroupError('COORDINATOR_NOT_AVAILABLE', `The coordinator holds its maximum of ${this.classic.maxGroups} groups.`);
     }
     const g: ConsumerGroup = new ConsumerGroup(groupId, { topics: this.topics, clock: this.clock, settings: this.settings, onEmpty: () => this.onEmpty(g) });
