@@ -354,12 +354,12 @@ describe('consumer groups in the coordinator', () => {
     expect(c.committed('g', 't', 0).offset).toBe(-1n);
   });
 
-  it('forgets a group whose last member left when it has no offsets; a member of it then rejoins (UNKNOWN_MEMBER_ID first)', () => {
+  it('forgets a group whose last member left when it has no offsets; a member of it is then told to rejoin (FENCED_MEMBER_EPOCH)', () => {
     topics.create('t', 1);
     const m = joinAs();
     ok(beat({ memberId: m.memberId, memberEpoch: -1 }));
     expect(c.consumer.groups.has('g')).toBe(false);
-    expect(heartbeat(m)).toMatchObject({ ok: false, error: 'UNKNOWN_MEMBER_ID' });
+    expect(heartbeat(m)).toMatchObject({ ok: false, error: 'FENCED_MEMBER_EPOCH' });
     expect(beat({ memberId: m.memberId, memberEpoch: -1 })).toMatchObject({ ok: false, error: 'UNKNOWN_MEMBER_ID' });
   });
 });

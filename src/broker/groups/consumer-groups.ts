@@ -77,9 +77,9 @@ export class ConsumerGroups {
     try {
       checkHeartbeat(r, this.settings.assignors);
       if (r.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || r.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-        return { ok: true, ...this.existing(r.groupId, r.memberId).leave(r.memberId, r.instanceId, r.memberEpoch) };
+        return { ok: true, ...this.existing(r.groupId, r.memberId, 'UNKNOWN_MEMBER_ID').leave(r.memberId, r.instanceId, r.memberEpoch) };
       }
-      const g = r.memberEpoch === 0 ? this.getOrCreate(r.groupId) : this.existing(r.groupId, r.memberId);
+      const g = r.memberEpoch === 0 ? this.getOrCreate(r.groupId) : this.existing(r.groupId, r.memberId, 'FENCED_MEMBER_EPOCH');
       if (g.members.size >= this.settings.maxSize && (r.memberId === '' || !g.members.has(r.memberId))) {
         throw new GroupError('GROUP_MAX_SIZE_REACHED', `The consumer group has reached its maximum capacity of ${this.settings.maxSize} members.`);
       }
@@ -96,16 +96,19 @@ export class ConsumerGroups {
   }
 
   /**
-   * The consumer group a member of it heartbeats to. Membership is not kept
-   * across restarts, so a group not here is most likely one the broker
-   * forgot: UNKNOWN_MEMBER_ID makes its members rejoin (Kafka, which keeps
-   * groups, answers GROUP_ID_NOT_FOUND).
+   * The consumer group a member of it heartbeats or leaves. Membership is
+   * not kept across restarts, so a group not here is most likely one the
+   * broker forgot. Kafka, which keeps groups, answers GROUP_ID_NOT_FOUND,
+   * which clients take as fatal; a heartbeat is answered FENCED_MEMBER_EPOCH
+   * instead, which every KIP-848 client answers by giving up its partitions
+   * and rejoining at epoch 0 (some do the same for UNKNOWN_MEMBER_ID, not
+   * all); a leave, UNKNOWN_MEMBER_ID.
    */
-  private existing(groupId: string, memberId: string): ConsumerGroup {
+  private existing(groupId: string, memberId: string, unknown: 'FENCED_MEMBER_EPOCH' | 'UNKNOWN_MEMBER_ID'): ConsumerGroup {
     const g = this.groups.get(groupId);
     if (g) return g;
     if (this.classic.has(groupId) && this.classic.hasMembers(groupId)) throw new GroupError('GROUP_ID_NOT_FOUND', `Group ${groupId} is not a consumer group.`);
-    throw new GroupError('UNKNOWN_MEMBER_ID', `Member ${memberId} is not a member of group ${groupId}: the group does not exist (membership does not survive a broker restart; rejoin with epoch 0).`);
+    throw new GroupError(unknown, `Member ${memberId} is not a member of group ${groupId}: the group does not exist (membership does not survive a broker restart); rejoin with epoch 0.`);
   }
 
   private getOrCreate(groupId: string): ConsumerGroup {
