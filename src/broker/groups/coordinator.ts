@@ -83,7 +83,7 @@ export class GroupCoordinator {
       clock,
       {
         has: (id) => this.groups.has(id) || this.offsets.groupOffsets(id).length > 0,
-        hasMembers: (id) => (this.groups.get(id)?.idle ?? true) === false,
+        hasMembers: (id) => this.groups.get(id)?.idle === false,
         drop: (id) => {
           this.groups.get(id)?.shutdown();
           this.groups.delete(id);
