@@ -69,14 +69,15 @@ function homogeneous(members: AssignorMember[], input: AssignorInput): Map<strin
     extra--;
   }
   const pool = all.filter((tp) => !claimed.has(key(tp)));
+  let next = 0; // into pool: shift() would make this quadratic in the partitions
   for (const m of members) {
     const mine = owned.get(m.memberId)!;
-    while (mine.length < minQuota) mine.push(pool.shift()!);
+    while (mine.length < minQuota) mine.push(pool[next++]!);
   }
   for (const m of members) {
-    if (pool.length === 0) break;
+    if (next === pool.length) break;
     const mine = owned.get(m.memberId)!;
-    if (mine.length === minQuota) mine.push(pool.shift()!);
+    if (mine.length === minQuota) mine.push(pool[next++]!);
   }
   return owned;
 }
