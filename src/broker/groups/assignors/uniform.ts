@@ -86,7 +86,13 @@ function heterogeneous(members: AssignorMember[], input: AssignorInput): Map<str
   const owner = new Map<string, string>();
   const owned = new Map<string, TopicPartition[]>(members.map((m) => [m.memberId, []]));
   const subscribers = new Map<string, AssignorMember[]>();
-  for (const m of members) for (const t of m.subscribedTopicIds) subscribers.set(t, [...(subscribers.get(t) ?? []), m]);
+  for (const m of members) {
+    for (const t of m.subscribedTopicIds) {
+      const list = subscribers.get(t);
+      if (list) list.push(m);
+      else subscribers.set(t, [m]);
+    }
+  }
   const count = (id: string): number => owned.get(id)!.length;
   const leastLoaded = (topicId: string): AssignorMember => subscribers.get(topicId)!.reduce((best, m) => (count(m.memberId) < count(best.memberId) ? m : best));
   for (const m of members) {
