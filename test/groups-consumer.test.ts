@@ -14,6 +14,9 @@ import { TopicRegistry } from '../src/broker/topics.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
 import { tempDir } from './helpers/files.js';
 import { ManualClock } from './helpers/manual-clock.js';
+import { testRandom } from './helpers/seed.js';
+
+const random = testRandom('groups-consumer');
 
 const a = (entries: Record<string, number[]>): Assignment => new Map(Object.entries(entries).map(([t, ps]) => [t, new Set(ps)]));
 const free = (): number => -1;
@@ -352,6 +355,72 @@ describe('consumer groups in the coordinator', () => {
     expect(await c.deleteGroup('g')).toBe('NONE');
     expect(c.has('g')).toBe(false);
     expect(c.committed('g', 't', 0).offset).toBe(-1n);
+  });
+
+  it('never has a partition with two members, whatever joins, heartbeats, leaves and topic growth come in (seeded random runs)', async () => {
+    const big = new GroupCoordinator(offsets, { minSessionTimeoutMs: 50, maxSessionTimeoutMs: 60_000, initialRebalanceDelayMs: 0, maxGroups: 10, consumer: { sessionTimeoutMs: SESSION, heartbeatIntervalMs: INTERVAL, maxSize: 8, assignors: ['uniform', 'range'] } }, clock, topics);
+    try {
+      topics.create('t', random.int(1, 12));
+      topics.create('u', random.int(1, 6));
+      const subscriptions = [['t'], ['u'], ['t', 'u']];
+      for (let run = 0; run < 5; run++) {
+        const groupId = `sim${run}`;
+        const clients: (Client & { topics: string[] })[] = [];
+        const send = (m: Client & { topics: string[] }): void => {
+          const r = big.consumer.heartbeat({ groupId, memberId: m.memberId, memberEpoch: m.epoch, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: run % 2 ? 'range' : null, ownedTopicPartitions: m.owned, clientId: 'sim', clientHost: 'h' });
+          if (!r.ok && (r.error === 'UNKNOWN_MEMBER_ID' || r.error === 'FENCED_MEMBER_EPOCH') && m.epoch !== 0) {
+            // Removed meanwhile (its session or rebalance timeout ran out): as a client does, it drops everything and rejoins.
+            m.epoch = 0;
+            m.owned = [];
+            return send(m);
+          }
+          if (!r.ok) throw new Error(`${r.error}: ${r.message}`);
+          m.epoch = r.memberEpoch;
+          if (r.assignment) m.owned = r.assignment;
+        };
+        const check = (step: number) => {
+          const g = big.consumer.groups.get(groupId);
+          const held = g ? [...g.members.values()].flatMap((m) => [...m.assigned, ...m.pendingRevocation].flatMap(([t, ps]) => [...ps].map((p) => `${t}:${p}`))) : [];
+          expect(new Set(held).size, `run ${run} step ${step}: ${held}`).toBe(held.length);
+          // Clients the coordinator still counts as members (one it removed may not know yet: Kafka's zombie, fenced at its next request).
+          const owned = owned_(...clients.filter((m) => g?.members.has(m.memberId)));
+          expect(new Set(owned).size, `run ${run} step ${step}: clients own ${owned}`).toBe(owned.length);
+        };
+        const owned_ = (...ms: Client[]) => ms.flatMap((m) => m.owned.flatMap((t) => t.partitions.map((p) => `${t.topicId}:${p}`)));
+        for (let step = 0; step < 150; step++) {
+          const action = random.next();
+          if (clients.length === 0 || (action < 0.15 && clients.length < 8)) {
+            const m = { memberId: '', epoch: 0, owned: [] as TopicPartitionsList[], topics: subscriptions[random.int(0, 2)]! };
+            const r = big.consumer.heartbeat({ groupId, memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: [], clientId: 'sim', clientHost: 'h' });
+            if (!r.ok) throw new Error(`${r.error}: ${r.message}`);
+            Object.assign(m, { memberId: r.memberId, epoch: r.memberEpoch, owned: r.assignment ?? [] });
+            clients.push(m);
+          } else if (action < 0.22) {
+            const [m] = clients.splice(random.int(0, clients.length - 1), 1);
+            expect(big.consumer.heartbeat({ groupId, memberId: m!.memberId, memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: null, clientId: 'sim', clientHost: 'h' }).ok).toBe(true);
+          } else if (action < 0.25) {
+            const name = random.next() < 0.5 ? 't' : 'u';
+            const now = topics.get(name)!.partitions;
+            if (now < 16) await topics.grow(name, now + 1);
+          } else if (action < 0.3) {
+            clients[random.int(0, clients.length - 1)]!.topics = subscriptions[random.int(0, 2)]!;
+          } else {
+            send(clients[random.int(0, clients.length - 1)]!);
+          }
+          clock.advance(random.int(0, 1000));
+          check(step);
+        }
+        // Then everyone heartbeats until the group settles: every subscribed partition with exactly one member.
+        for (let round = 0; round < 20 && big.consumer.groups.get(groupId)?.state !== 'Stable'; round++) for (const m of clients) send(m);
+        if (clients.length > 0) {
+          expect(big.consumer.groups.get(groupId)!.state).toBe('Stable');
+          const wanted = [...new Set(clients.flatMap((m) => m.topics))].flatMap((name) => Array.from({ length: topics.get(name)!.partitions }, (_, p) => `${topics.get(name)!.id}:${p}`));
+          expect(owned_(...clients).sort()).toEqual(wanted.sort());
+        }
+      }
+    } finally {
+      big.shutdown();
+    }
   });
 
   it('forgets a group whose last member left when it has no offsets; a member of it is then told to rejoin (FENCED_MEMBER_EPOCH)', () => {
