@@ -694,6 +694,56 @@ describe('every advertised API version against a running broker', () => {
       expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 3_600_000n })).transactionStates).toEqual([]);
       expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 0n })).transactionStates).toHaveLength(1);
     },
+    68: async (v) => {
+      const group = `cg-heartbeat-v${v}`;
+      const topicId = broker.broker.topics.get('t')!.id;
+      const joined = await call(68, v, { groupId: group, memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'], topicPartitions: [] });
+      expect([joined.errorCode, joined.errorMessage, joined.memberEpoch, joined.heartbeatIntervalMs]).toEqual([0, null, 1, 5000]);
+      expect(joined.memberId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(joined.assignment).toEqual({ topicPartitions: [{ topicId, partitions: [0, 1] }] });
+      // A heartbeat that changes nothing and sends nothing: no assignment in the answer.
+      const beat = await call(68, v, { groupId: group, memberId: joined.memberId, memberEpoch: 1 });
+      expect([beat.errorCode, beat.memberEpoch, beat.assignment]).toEqual([0, 1, null]);
+      const fenced = await call(68, v, { groupId: group, memberId: joined.memberId, memberEpoch: 7 });
+      expect(fenced.errorCode).toBe(110); // FENCED_MEMBER_EPOCH
+      expect(fenced.errorMessage).toMatch(/greater member epoch \(7\)/);
+      const left = await call(68, v, { groupId: group, memberId: joined.memberId, memberEpoch: -1, topicPartitions: [] });
+      expect([left.errorCode, left.memberId, left.memberEpoch]).toEqual([0, joined.memberId, -1]);
+    },
+    69: async (v) => {
+      const group = `cg-describe-v${v}`;
+      const topicId = broker.broker.topics.get('t')!.id;
+      const joined = await call(68, 0, { groupId: group, memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'], serverAssignor: 'range', topicPartitions: [] });
+      const r = await call(69, v, { groupIds: [group, 'never-was', ''], includeAuthorizedOperations: true });
+      const assigned = { topicPartitions: [{ topicId, topicName: 't', partitions: [0, 1] }] };
+      expect(r.groups[0]).toEqual({
+        errorCode: 0,
+        errorMessage: null,
+        groupId: group,
+        groupState: 'Stable',
+        groupEpoch: 1,
+        assignmentEpoch: 1,
+        assignorName: 'range',
+        members: [
+          {
+            memberId: joined.memberId,
+            instanceId: null,
+            rackId: null,
+            memberEpoch: 1,
+            clientId: 'versions',
+            clientHost: '127.0.0.1',
+            subscribedTopicNames: ['t'],
+            subscribedTopicRegex: null,
+            assignment: assigned,
+            targetAssignment: assigned,
+          },
+        ],
+        authorizedOperations: (1 << 3) | (1 << 6) | (1 << 8),
+      });
+      expect([r.groups[1].errorCode, r.groups[1].errorMessage]).toEqual([69, 'Group never-was not found.']); // GROUP_ID_NOT_FOUND
+      expect(r.groups[2].errorCode).toBe(24); // INVALID_GROUP_ID
+      await call(68, 0, { groupId: group, memberId: joined.memberId, memberEpoch: -1, topicPartitions: [] });
+    },
     35: async (v) => {
       const r = await call(35, v, { topics: [{ topic: 't', partitions: [0, 9] }, { topic: 'never-was', partitions: [0] }] });
       if (v >= 3) expect(r.errorCode).toBe(0);

@@ -87,6 +87,24 @@ describe('mqlab serve and the Kafka-style tools', () => {
     expect(new Set([...some.stdout.trim().split('\n'), ...rest.stdout.trim().split('\n')]).size).toBe(100);
   });
 
+  it('describes a KIP-848 consumer group: its state, members and their partitions, with the lag', async () => {
+    const [host, port] = bootstrap.split(':');
+    const conn = await KafkaConnection.open(host!, Number(port), 'cli-kip848');
+    try {
+      const joined = await conn.request(ApiKeys.ConsumerGroupHeartbeat, 0, { groupId: 'cli-cg', memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 10_000, subscribedTopicNames: ['cli'], topicPartitions: [] });
+      expect(joined.errorCode).toBe(0);
+      const g = await mqlab(['groups', '--bootstrap-server', bootstrap, '--describe', '--group', 'cli-cg']);
+      expect(g.code, g.stderr).toBe(0);
+      expect(g.stdout).toContain('Group cli-cg is Stable with 1 member.');
+      const rows = g.stdout.split('\n').filter((l) => l.startsWith('cli-cg '));
+      // The member owns all three partitions of cli; nothing committed yet.
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(row.trim().split(/\s+/).slice(3, 7)).toEqual(['-', expect.any(String), '-', joined.memberId]);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('produces compressed batches with --compression and consumes them back; refuses an unknown codec', async () => {
     const lines = Array.from({ length: 50 }, (_, i) => `k${i}:compressed-${i}-${'y'.repeat(i)}`);
     for (const codec of ['gzip', 'snappy', 'lz4']) {

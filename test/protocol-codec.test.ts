@@ -469,6 +469,21 @@ describe('flexible versions and tagged fields', () => {
       expect(decodeAll(OffsetFetch.request, 6, encodeToBuffer(OffsetFetch.request, 6, { groupId: 'g', topics })).topics).toEqual(topics);
     }
   });
+
+  it('writes a nullable struct behind an int8 marker: -1 for null, 1 then the struct (ConsumerGroupHeartbeat Assignment)', () => {
+    const { ConsumerGroupHeartbeat } = byName();
+    const base = { throttleTimeMs: 0, errorCode: 0, errorMessage: null, memberId: null, memberEpoch: 3, heartbeatIntervalMs: 5000 };
+    // int32 throttle, int16 error, two null compact strings (0), int32 epoch, int32 interval, then the marker.
+    const head = '00000000 0000 00 00 00000003 00001388';
+    expect(encodeToBuffer(ConsumerGroupHeartbeat.response, 0, { ...base, assignment: null })).toEqual(hex(`${head} ff 00`));
+    const topicId = '00000000-0000-0000-0000-0000000000aa';
+    const withAssignment = { ...base, assignment: { topicPartitions: [{ topicId, partitions: [1] }] } };
+    const bytes = encodeToBuffer(ConsumerGroupHeartbeat.response, 0, withAssignment);
+    // marker 1; one topic (compact length 2): uuid, one partition (compact length 2) 1, the topic's tags, the struct's tags; the message's tags.
+    expect(bytes).toEqual(hex(`${head} 01 02 ${'00'.repeat(15)}aa 02 00000001 00 00 00`));
+    expect(decodeAll(ConsumerGroupHeartbeat.response, 0, bytes)).toMatchObject(withAssignment);
+    expect(decodeAll(ConsumerGroupHeartbeat.response, 0, hex(`${head} ff 00`)).assignment).toBeNull();
+  });
 });
 
 describe('encoding refuses what would be silently lost or wrong', () => {
@@ -784,6 +799,8 @@ describe('api registry and error codes', () => {
       { apiKey: 61, minVersion: 0, maxVersion: 0 },
       { apiKey: 65, minVersion: 0, maxVersion: 0 },
       { apiKey: 66, minVersion: 0, maxVersion: 1 },
+      { apiKey: 68, minVersion: 0, maxVersion: 0 },
+      { apiKey: 69, minVersion: 0, maxVersion: 0 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });
     expect(KAFKA_REGISTRY.get(3)!.name).toBe('Metadata');

@@ -97,8 +97,8 @@ const ALLOWED: readonly Deviation[] = [
     path: 'GenerationIdOrMemberEpoch',
     kind: 'name',
     reason:
-      'Kafka renamed GenerationId for the member epochs of KIP-848; mqlab serves only the classic group protocol, ' +
-      'where the field is a generation id (see offset-commit.ts). Same field, same wire.',
+      'Kafka renamed GenerationId for the member epochs of KIP-848; mqlab keeps the older name (and key) and reads it as ' +
+      'a generation for classic groups, a member epoch for consumer groups (see offset-commit.ts). Same field, same wire.',
   },
   {
     message: 'DescribeConfigsRequest',

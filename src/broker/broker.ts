@@ -122,7 +122,7 @@ export class Broker {
       for (let p = 0; p < t.partitions; p++) this.engine.setRollPolicy?.({ topic: t.name, partition: p }, policy);
     });
     this.offsets = new OffsetStore(this.engine, this.topics);
-    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock);
+    this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock, this.topics);
     this.producerIds = new ProducerIds(join(config.dataDir, 'producer-ids.json'));
     this.transactions = new Transactions({
       engine: this.engine,

@@ -29,6 +29,11 @@ const ratio = (v: string): string | null => (/^(\d+(\.\d+)?|\.\d+)$/.test(v) && 
 /** A Java long from lo on (Kafka writes "no limit" as Long.MAX_VALUE); compared as a JS number, which is exact enough for ms. */
 const longFrom = (lo: number) => (v: string): string | null => (/^-?\d+$/.test(v) && BigInt(v) >= BigInt(lo) && BigInt(v) <= 9223372036854775807n ? null : `must be an integer in [${lo}, 9223372036854775807]`);
 const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete', 'delete,compact'];
+const assignorList = (v: string): string | null => {
+  const names = v.split(',').map((n) => n.trim());
+  if (names.some((n) => n !== 'uniform' && n !== 'range')) return 'must list uniform and/or range, comma-separated';
+  return new Set(names).size === names.length ? null : 'must not name an assignor twice';
+};
 const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
 
 const BROKER_DEFS: ConfigDef[] = [
@@ -62,6 +67,10 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'group.initial.rebalance.delay.ms', type: 'INT', dynamic: false, check: intIn(0, 300_000), doc: 'how long a new group waits for more members before its first rebalance' },
   { name: 'group.min.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'smallest session timeout a member may ask for' },
   { name: 'group.max.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'largest session timeout a member may ask for' },
+  { name: 'group.consumer.session.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'consumer groups (KIP-848): a member not heard from this long is removed and its partitions reassigned' },
+  { name: 'group.consumer.heartbeat.interval.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'consumer groups (KIP-848): how often members are told to heartbeat; must be below the session timeout' },
+  { name: 'group.consumer.max.size', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'consumer groups (KIP-848): members of one group at most; more are refused with GROUP_MAX_SIZE_REACHED (Kafka has no limit by default)' },
+  { name: 'group.consumer.assignors', type: 'STRING', dynamic: false, check: assignorList, doc: 'consumer groups (KIP-848): the server-side assignors members may name, comma-separated, uniform and/or range; the first is the default' },
   { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
   { name: 'timer.max.delay.ms', type: 'LONG', dynamic: false, check: intIn(1_000, 365 * 24 * 3600 * 1000), doc: 'RocketMQ delayed messages: the latest delivery time accepted, from now (RocketMQ timerMaxDelaySec); later answers ILLEGAL_DELIVERY_TIME' },
@@ -129,6 +138,10 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'group.initial.rebalance.delay.ms': '3000',
   'group.min.session.timeout.ms': '6000',
   'group.max.session.timeout.ms': '1800000',
+  'group.consumer.session.timeout.ms': '45000',
+  'group.consumer.heartbeat.interval.ms': '5000',
+  'group.consumer.max.size': '1000',
+  'group.consumer.assignors': 'uniform,range',
   'mqlab.storage.engine': 'segmented',
   'mqlab.flush': 'none',
   'timer.max.delay.ms': String(3 * 24 * 3600 * 1000),

@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { Admin } from '../client/admin.js';
 import { consoleConsume, consoleProduce } from '../client/console.js';
-import { decodeAssignment } from '../client/consumer-protocol.js';
 import { table } from '../lab/stats.js';
 import { canCompress, COMPRESSION_CODECS, type CompressionCodec } from '../records/index.js';
 
@@ -182,7 +181,7 @@ export function addKafkaCommands(program: Command): void {
             const committed = await admin.groupOffsets(o.group);
             const owner = new Map<string, { memberId: string; clientId: string; host: string }>();
             for (const m of g.members) {
-              for (const [topic, ps] of decodeAssignment(m.assignment)) for (const p of ps) owner.set(`${topic}:${p}`, { memberId: m.memberId, clientId: m.clientId, host: m.clientHost });
+              for (const [topic, ps] of m.partitions) for (const p of ps) owner.set(`${topic}:${p}`, { memberId: m.memberId, clientId: m.clientId, host: m.clientHost });
               }
             const keys = new Set([...owner.keys(), ...[...committed].flatMap(([t, ps]) => [...ps.keys()].map((p) => `${t}:${p}`))]);
             const byTopic = new Map<string, number[]>();

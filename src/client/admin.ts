@@ -1,5 +1,6 @@
 // The admin calls the CLI makes, in Kafka's terms, over one connection.
-import { errorName } from '../protocol/kafka/index.js';
+import { errorCode, errorName } from '../protocol/kafka/index.js';
+import { decodeAssignment } from './consumer-protocol.js';
 import { KafkaConnection, parseBootstrap } from './connection.js';
 
 export class AdminError extends Error {}
@@ -77,11 +78,22 @@ export class Admin {
     return r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
   }
 
-  async describeGroup(groupId: string): Promise<{ state: string; members: { memberId: string; clientId: string; clientHost: string; assignment: Buffer }[] }> {
+  /**
+   * A group of either protocol, as Kafka's admin client asks: ConsumerGroupDescribe
+   * first (KIP-848 consumer groups), DescribeGroups when that answers
+   * GROUP_ID_NOT_FOUND (a classic group, or none). Each member's partitions by topic.
+   */
+  async describeGroup(groupId: string): Promise<{ state: string; members: { memberId: string; clientId: string; clientHost: string; partitions: Map<string, number[]> }[] }> {
+    const c = (await this.conn.request(69, 0, { groupIds: [groupId], includeAuthorizedOperations: false })).groups[0]!;
+    if (c.errorCode !== errorCode('GROUP_ID_NOT_FOUND')) {
+      check(c.errorCode, `describing group ${groupId}`, c.errorMessage);
+      const partitions = (a: typeof c.members[number]['assignment']) => new Map(a.topicPartitions.map((t) => [t.topicName, t.partitions]));
+      return { state: c.groupState, members: c.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, partitions: partitions(m.assignment) })) };
+    }
     const r = await this.conn.request(15, 2, { groups: [groupId] });
     const g = r.groups[0]!;
     check(g.errorCode, `describing group ${groupId}`);
-    return { state: g.groupState, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.memberAssignment })) };
+    return { state: g.groupState, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, partitions: decodeAssignment(m.memberAssignment) })) };
   }
 
   /** Every committed offset of the group: topic → partition → offset. */

@@ -21,6 +21,7 @@ import {
 import { createTopics, deleteTopics } from './handlers/admin.js';
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/admin-configs.js';
 import { describeCluster } from './handlers/cluster.js';
+import { consumerGroupDescribe, consumerGroupHeartbeat } from './handlers/consumer-groups.js';
 import type { HandlerContext, RequestMeta } from './handlers/context.js';
 import { fetch, listOffsets } from './handlers/fetch.js';
 import { deleteGroups, offsetDelete } from './handlers/group-admin.js';
@@ -133,5 +134,9 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return listTransactions(ctx, req.body);
     case ApiKeys.DescribeTransactions:
       return describeTransactions(ctx, req.body);
+    case ApiKeys.ConsumerGroupHeartbeat:
+      return consumerGroupHeartbeat(ctx, req.body, meta);
+    case ApiKeys.ConsumerGroupDescribe:
+      return consumerGroupDescribe(ctx, req.body);
   }
 }

@@ -52,6 +52,12 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
       initialRebalanceDelayMs: Number(c('group.initial.rebalance.delay.ms')),
       minSessionTimeoutMs: Number(c('group.min.session.timeout.ms')),
       maxSessionTimeoutMs: Number(c('group.max.session.timeout.ms')),
+      consumer: {
+        sessionTimeoutMs: Number(c('group.consumer.session.timeout.ms')),
+        heartbeatIntervalMs: Number(c('group.consumer.heartbeat.interval.ms')),
+        maxSize: Number(c('group.consumer.max.size')),
+        assignors: c('group.consumer.assignors').split(',').map((n) => n.trim()),
+      },
     },
     settings: settings.configs,
     log: (m) => log('info', m),

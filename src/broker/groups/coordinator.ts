@@ -1,7 +1,10 @@
 // The group coordinator of a single broker: every group is ours. Thin over
-// Group (membership) and OffsetStore (committed offsets); answers in Kafka
+// Group (classic membership), ConsumerGroups (KIP-848's consumer protocol)
+// and OffsetStore (committed offsets, shared by both); answers in Kafka
 // error names, which the protocol layer turns into codes.
 import { systemClock, type GroupClock } from './clock.js';
+import type { ConsumerGroupSettings, TopicsView } from './consumer-group.js';
+import { ConsumerGroups, DEFAULT_CONSUMER_GROUP_SETTINGS } from './consumer-groups.js';
 import { Group } from './group.js';
 import { joinError, type JoinResult, type Protocol, type SyncResult } from './members.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
@@ -14,8 +17,10 @@ export interface CoordinatorSettings {
   maxSessionTimeoutMs: number;
   /** group.initial.rebalance.delay.ms */
   initialRebalanceDelayMs: number;
-  /** Groups at most (an explicit limit; Kafka has none). */
+  /** Groups at most, of both protocols (an explicit limit; Kafka has none). */
   maxGroups: number;
+  /** KIP-848's consumer groups (group.consumer.*); Kafka's defaults if absent. */
+  consumer?: ConsumerGroupSettings;
 }
 
 export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
@@ -63,16 +68,38 @@ export type CommitListener = (groupId: string, entries: readonly OffsetCommitEnt
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly commitListeners = new Set<CommitListener>();
+  /** KIP-848's consumer groups; an id is in `groups` or here, never both. */
+  readonly consumer: ConsumerGroups;
 
   constructor(
     private readonly offsets: OffsetStore,
     private readonly settings: CoordinatorSettings = DEFAULT_COORDINATOR_SETTINGS,
     private readonly clock: GroupClock = systemClock,
-  ) {}
+    topics: TopicsView = { get: () => undefined, byId: () => undefined },
+  ) {
+    this.consumer = new ConsumerGroups(
+      settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS,
+      topics,
+      clock,
+      {
+        has: (id) => this.groups.has(id) || this.offsets.groupOffsets(id).length > 0,
+        hasMembers: (id) => this.groups.get(id)?.idle === false,
+        drop: (id) => {
+          this.groups.get(id)?.shutdown();
+          this.groups.delete(id);
+        },
+        count: () => this.groups.size + this.consumer.groups.size,
+        maxGroups: settings.maxGroups,
+      },
+      (g) => {
+        if (this.consumer.groups.get(g.groupId) === g && g.members.size === 0 && this.offsets.groupOffsets(g.groupId).length === 0) this.consumer.drop(g.groupId);
+      },
+    );
+  }
 
   private group(groupId: string, create: boolean): Group | undefined {
     let g = this.groups.get(groupId);
-    if (!g && create && this.groups.size < this.settings.maxGroups) {
+    if (!g && create && this.groups.size + this.consumer.groups.size < this.settings.maxGroups) {
       const created = new Group(groupId, this.settings.initialRebalanceDelayMs, this.clock, () => this.dropIfIdle(created));
       this.groups.set(groupId, (g = created));
     }
@@ -94,6 +121,13 @@ export class GroupCoordinator {
     const fail = (error: ErrorName, memberId = r.memberId): JoinResult => joinError(memberId, error);
     if (!r.groupId) return fail('INVALID_GROUP_ID');
     if (r.sessionTimeoutMs < this.settings.minSessionTimeoutMs || r.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail('INVALID_SESSION_TIMEOUT');
+    // A consumer group's id: an empty one turns classic (Kafka converts it); one with members refuses classic members
+    // (Kafka would take them into the consumer group, an online migration mqlab does not do).
+    const consumerGroup = this.consumer.groups.get(r.groupId);
+    if (consumerGroup) {
+      if (consumerGroup.members.size > 0) return fail('INCONSISTENT_GROUP_PROTOCOL');
+      this.consumer.drop(r.groupId);
+    }
     // Only a new member (empty member id) creates a group, as in Kafka.
     const g = this.group(r.groupId, !r.memberId);
     if (!g) return fail(r.memberId ? 'UNKNOWN_MEMBER_ID' : 'COORDINATOR_NOT_AVAILABLE');
@@ -138,9 +172,9 @@ export class GroupCoordinator {
     return this.group(groupId, false)?.heartbeat(memberId, groupInstanceId, generationId) ?? 'UNKNOWN_MEMBER_ID';
   }
 
-  /** Whether a group exists: with members, or with committed offsets (an Empty one). */
+  /** Whether a group exists: with members, or with committed offsets (an Empty one), of either protocol. */
   has(groupId: string): boolean {
-    return this.groups.has(groupId) || this.offsets.groupOffsets(groupId).length > 0;
+    return this.groups.has(groupId) || this.consumer.groups.has(groupId) || this.offsets.groupOffsets(groupId).length > 0;
   }
 
   leave(groupId: string, memberId: string, groupInstanceId: string | null = null): ErrorName {
@@ -157,8 +191,11 @@ export class GroupCoordinator {
   async commit(groupId: string, memberId: string, generationId: number, entries: readonly OffsetCommitEntry[], groupInstanceId: string | null = null, apiVersion = 9): Promise<ErrorName> {
     if (!groupId) return 'INVALID_GROUP_ID';
     const g = this.group(groupId, false);
+    const cg = this.consumer.groups.get(groupId);
     let error: ErrorName | null = null;
-    if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
+    // A consumer group's commit carries a member epoch where the classic one has a generation (OffsetCommit v9's GenerationIdOrMemberEpoch).
+    if (cg) error = cg.validateCommit(memberId, generationId, apiVersion)?.error ?? null;
+    else if (g) error = g.validateCommit(memberId, groupInstanceId, generationId);
     else if (generationId >= 0) error = this.has(groupId) ? 'UNKNOWN_MEMBER_ID' : apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION';
     if (error) return error;
     await this.offsets.commit(groupId, entries);
@@ -184,10 +221,19 @@ export class GroupCoordinator {
     for (const l of this.commitListeners) l(groupId, entries);
   }
 
+  /**
+   * OffsetFetch v9's member id and epoch, checked for a consumer group only
+   * (Kafka's ClassicGroup takes any): null, or why not.
+   */
+  validateFetch(groupId: string, memberId: string | null, memberEpoch: number): ErrorName | null {
+    return this.consumer.groups.get(groupId)?.validateFetch(memberId, memberEpoch) ?? null;
+  }
+
   /** A topic was deleted: its committed offsets go, and with them groups that had nothing else. */
   async deleteTopicOffsets(topic: string): Promise<void> {
     await this.offsets.deleteTopic(topic);
     for (const g of [...this.groups.values()]) this.dropIfIdle(g);
+    for (const g of [...this.consumer.groups.values()]) if (g.members.size === 0 && this.offsets.groupOffsets(g.groupId).length === 0) this.consumer.drop(g.groupId);
   }
 
   /** Hears of every offset commit once stored, whoever made it (a Kafka client, RocketMQ acks); returns how to stop. */
@@ -205,7 +251,9 @@ export class GroupCoordinator {
     return this.offsets.groupOffsets(groupId).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.committed.offset, metadata: o.committed.metadata }));
   }
 
+  /** DescribeGroups is of classic groups: a consumer group is Dead to it, as to Kafka's before DescribeGroups v6. */
   describe(groupId: string): GroupDescription {
+    if (this.consumer.groups.has(groupId)) return { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
     const g = this.group(groupId, false);
     if (!g) return { groupId, state: this.offsets.groups().includes(groupId) ? 'Empty' : 'Dead', protocolType: '', protocol: '', members: [] };
     return {
@@ -226,21 +274,23 @@ export class GroupCoordinator {
 
   /**
    * Every group, or only those in one of `states` and of one of `types`
-   * (ListGroups v4+ and v5+; empty: any). Kafka compares both ignoring case.
-   * Every group here is of the classic protocol.
+   * (ListGroups v4+ and v5+; empty: any). Kafka compares both ignoring case;
+   * an unknown type matches no group. A group known only by its offsets is
+   * a classic one, as in Kafka.
    */
-  list(filter: { states?: readonly string[]; types?: readonly string[] } = {}): { groupId: string; protocolType: string; state: string; type: 'classic' }[] {
+  list(filter: { states?: readonly string[]; types?: readonly string[] } = {}): { groupId: string; protocolType: string; state: string; type: 'classic' | 'consumer' }[] {
     const wanted = (values: readonly string[] | undefined) => new Set(values?.map((v) => v.trim().toLowerCase()));
     const states = wanted(filter.states);
     const types = wanted(filter.types);
-    if (types.size > 0 && !types.has('classic')) return [];
-    const ids = new Set([...this.groups.keys(), ...this.offsets.groups()]);
+    const ids = new Set([...this.groups.keys(), ...this.consumer.groups.keys(), ...this.offsets.groups()]);
     return [...ids]
       .map((groupId) => {
+        const cg = this.consumer.groups.get(groupId);
+        if (cg) return { groupId, protocolType: 'consumer', state: cg.state, type: 'consumer' as const };
         const g = this.groups.get(groupId);
         return { groupId, protocolType: g?.protocolType ?? 'consumer', state: g?.state ?? 'Empty', type: 'classic' as const };
       })
-      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()));
+      .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)));
   }
 
   /**
@@ -250,6 +300,13 @@ export class GroupCoordinator {
    */
   async deleteGroup(groupId: string): Promise<ErrorName> {
     if (!groupId) return 'INVALID_GROUP_ID';
+    const cg = this.consumer.groups.get(groupId);
+    if (cg) {
+      if (cg.state !== 'Empty') return 'NON_EMPTY_GROUP';
+      await this.offsets.delete(groupId);
+      if (this.consumer.groups.get(groupId)?.members.size === 0) this.consumer.drop(groupId);
+      return 'NONE';
+    }
     const g = this.groups.get(groupId);
     if (g && g.members.size > 0) return 'NON_EMPTY_GROUP';
     if (!g && !this.offsets.groups().includes(groupId)) return 'GROUP_ID_NOT_FOUND';
@@ -273,9 +330,11 @@ export class GroupCoordinator {
   async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ error: ErrorName; partitions: ErrorName[] }> {
     if (!groupId) return { error: 'INVALID_GROUP_ID', partitions: [] };
     const g = this.groups.get(groupId);
-    if (!g && !this.offsets.groups().includes(groupId)) return { error: 'GROUP_ID_NOT_FOUND', partitions: [] };
+    const cg = this.consumer.groups.get(groupId);
+    if (!g && !cg && !this.offsets.groups().includes(groupId)) return { error: 'GROUP_ID_NOT_FOUND', partitions: [] };
     if (g && g.members.size > 0 && g.protocolType !== 'consumer') return { error: 'NON_EMPTY_GROUP', partitions: [] };
-    const errors = partitions.map((p) => (g && consumesTopic(g, p.topic) ? 'GROUP_SUBSCRIBED_TO_TOPIC' : 'NONE'));
+    const subscribed = (topic: string): boolean => (g !== undefined && consumesTopic(g, topic)) || (cg !== undefined && cg.subscribesTo(topic));
+    const errors = partitions.map((p) => (subscribed(p.topic) ? 'GROUP_SUBSCRIBED_TO_TOPIC' : 'NONE'));
     await this.offsets.delete(
       groupId,
       partitions.filter((_, i) => errors[i] === 'NONE'),
@@ -283,10 +342,13 @@ export class GroupCoordinator {
     // A group object left with no members and now no offsets is forgotten, as one emptied otherwise is.
     const left = this.groups.get(groupId);
     if (left) this.dropIfIdle(left);
+    const leftConsumer = this.consumer.groups.get(groupId);
+    if (leftConsumer && leftConsumer.members.size === 0 && this.offsets.groupOffsets(groupId).length === 0) this.consumer.drop(groupId);
     return { error: 'NONE', partitions: errors };
   }
 
   shutdown(): void {
     for (const g of this.groups.values()) g.shutdown();
+    this.consumer.shutdown();
   }
 }

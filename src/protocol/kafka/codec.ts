@@ -139,13 +139,19 @@ function compileType(
   where: string,
 ): { read: ReadFn; write: WriteFn } {
   if (field.fields !== undefined) {
-    if (!isArrayType(field.type) && field.nullableVersions !== undefined) {
-      throw new Error(`${where}: nullable structs are not supported`);
-    }
     const plan = compileStruct(field.type.replace(/^\[\]/, ''), field.fields, version, flexible);
     const readOne = (r: Reader): unknown => readStruct(plan, r);
     const writeOne = (w: Writer, v: unknown): void => writeStruct(plan, v, w);
-    return isArrayType(field.type) ? arrayOf(readOne, writeOne, flexible, nullable) : { read: readOne, write: writeOne };
+    if (isArrayType(field.type)) return arrayOf(readOne, writeOne, flexible, nullable);
+    if (!nullable) return { read: readOne, write: writeOne };
+    // Kafka's nullable struct: an int8 marker first, -1 for null, 1 for a struct that follows.
+    return {
+      read: (r) => (r.int8() < 0 ? null : readOne(r)),
+      write: (w, v) => {
+        if (v === null) w.int8(-1);
+        else writeOne(w.int8(1), v);
+      },
+    };
   }
   if (isArrayType(field.type)) {
     const element = field.type.slice(2) as Primitive;

@@ -8,7 +8,7 @@ import { camel, isArrayType, type Field } from './schema.js';
 export function defaultOf(field: Field): unknown {
   const d = field.default;
   if (isArrayType(field.type)) return d === null ? null : [];
-  if (field.fields !== undefined) return defaultStruct(field.fields);
+  if (field.fields !== undefined) return d === null ? null : defaultStruct(field.fields);
   switch (field.type) {
     case 'bool':
       return d ?? false;

@@ -1,9 +1,11 @@
-// Committed offsets: OffsetCommit and OffsetFetch. Every group is of the
-// classic protocol, so OffsetCommit v9's GenerationIdOrMemberEpoch is a
-// generation, and OffsetFetch v9's MemberId and MemberEpoch are not checked
-// (Kafka checks them for KIP-848 groups only). RequireStable (v7+, KIP-447):
-// a partition whose offset an open transaction will commit answers
-// UNSTABLE_OFFSET_COMMIT (retriable) until the transaction ends, as Kafka's.
+// Committed offsets: OffsetCommit and OffsetFetch, for groups of both
+// protocols. OffsetCommit v9's GenerationIdOrMemberEpoch is a generation for
+// a classic group and a member epoch for a KIP-848 consumer group
+// (STALE_MEMBER_EPOCH when it is not the member's); OffsetFetch v9's
+// MemberId and MemberEpoch are checked for consumer groups only, as Kafka
+// does. RequireStable (v7+, KIP-447): a partition whose offset an open
+// transaction will commit answers UNSTABLE_OFFSET_COMMIT (retriable) until
+// the transaction ends, as Kafka's.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
@@ -61,6 +63,8 @@ export function offsetFetch(ctx: HandlerContext, req: FetchRequest, v: number): 
 /** Null topics (v2+): every partition the group has committed. Partitions never committed answer -1. */
 function fetchGroup(ctx: HandlerContext, g: GroupFetch, requireStable = false): GroupAnswer {
   const c = ctx.broker.coordinator;
+  const refused = c.validateFetch(g.groupId, g.memberId, g.memberEpoch);
+  if (refused) return { groupId: g.groupId, topics: [], errorCode: errorCode(refused) };
   const pending = requireStable ? ctx.broker.transactions.coordinator.pendingOffsets(g.groupId) : null;
   const wanted = g.topics ?? groupByTopic(c.committedAll(g.groupId));
   return {

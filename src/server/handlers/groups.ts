@@ -11,13 +11,13 @@ type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
 type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
 
 /** Kafka's value for "not asked for" (DescribeGroups v3+). */
-const OPERATIONS_NOT_ASKED = -2147483648;
+export const OPERATIONS_NOT_ASKED = -2147483648;
 /**
  * Every operation Kafka defines on a group (READ, DELETE, DESCRIBE, as bits
  * of their AclOperation codes 3, 6, 8): the broker has no ACLs, so any
  * client may do all of them.
  */
-const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+export const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
 export async function joinGroup(ctx: HandlerContext, req: Body<'JoinGroup'>, meta: RequestMeta): Promise<Answer<'JoinGroup'>> {
   const v = meta.apiVersion;

@@ -8,6 +8,8 @@ import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
+import { ConsumerGroupDescribe } from './consumer-group-describe.js';
+import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
 import { DeleteGroups } from './delete-groups.js';
@@ -96,6 +98,8 @@ export const KAFKA_APIS = [
   serve(TxnOffsetCommit, 0, 4),
   serve(DescribeTransactions, 0, 0),
   serve(ListTransactions, 0, 1),
+  serve(ConsumerGroupHeartbeat, 0, 0),
+  serve(ConsumerGroupDescribe, 0, 0),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
@@ -143,6 +147,8 @@ export {
   AddPartitionsToTxn,
   AlterConfigs,
   ApiVersions,
+  ConsumerGroupDescribe,
+  ConsumerGroupHeartbeat,
   CreatePartitions,
   CreateTopics,
   DeleteGroups,

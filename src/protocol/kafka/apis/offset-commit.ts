@@ -5,10 +5,10 @@
 // first flexible version; v9, the same request, is the first a KIP-848
 // consumer may send.
 //
-// Kafka renamed GenerationId to GenerationIdOrMemberEpoch for KIP-848; the
-// classic group protocol served here only knows generations (a v9 commit is
-// checked against the generation like any other), so the older name is
-// kept. The wire is the same.
+// Kafka renamed GenerationId to GenerationIdOrMemberEpoch for KIP-848. The
+// older name is kept (callers use its key, generationId); the coordinator
+// reads it as a generation for a classic group and as the member epoch for
+// a consumer group. The wire is the same.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const OffsetCommitRequest = {

@@ -1,0 +1,101 @@
+// KIP-848's consumer group protocol: ConsumerGroupHeartbeat (joining,
+// heartbeating, leaving, all in one) and ConsumerGroupDescribe. The
+// coordinator assigns (src/broker/groups/consumer-group.ts); committed
+// offsets go through OffsetCommit/OffsetFetch as for classic groups
+// (group-offsets.ts).
+import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { firstIndexes } from './duplicates.js';
+import { errorMessage } from './error-message.js';
+import type { HandlerContext, RequestMeta } from './context.js';
+import { GROUP_OPERATIONS, OPERATIONS_NOT_ASKED } from './groups.js';
+
+type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
+type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
+
+export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerGroupHeartbeat'>, meta: RequestMeta): Answer<'ConsumerGroupHeartbeat'> {
+  const consumer = ctx.broker.coordinator.consumer;
+  const r = consumer.heartbeat({
+    groupId: req.groupId,
+    memberId: req.memberId,
+    memberEpoch: req.memberEpoch,
+    instanceId: req.instanceId,
+    rackId: req.rackId,
+    rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+    subscribedTopicNames: req.subscribedTopicNames,
+    subscribedTopicRegex: req.subscribedTopicRegex,
+    serverAssignor: req.serverAssignor,
+    ownedTopicPartitions: req.topicPartitions,
+    clientId: meta.clientId,
+    clientHost: meta.clientHost,
+  });
+  if (!r.ok) {
+    return { throttleTimeMs: 0, errorCode: errorCode(r.error), errorMessage: errorMessage(r.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    memberId: r.memberId,
+    memberEpoch: r.memberEpoch,
+    // A member that has left has nothing more to heartbeat about.
+    heartbeatIntervalMs: r.memberEpoch < 0 ? 0 : consumer.settings.heartbeatIntervalMs,
+    assignment: r.assignment === null ? null : { topicPartitions: r.assignment },
+  };
+}
+
+/**
+ * Each group on its own: INVALID_GROUP_ID for an empty id, GROUP_ID_NOT_FOUND
+ * for one that is no consumer group (none, or a classic one: DescribeGroups
+ * answers for those). A repeated id gets INVALID_REQUEST, as in
+ * DescribeGroups: one small request must not cost the members' answer over and over.
+ */
+export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGroupDescribe'>): Answer<'ConsumerGroupDescribe'> {
+  const authorizedOperations = req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_ASKED;
+  const firstOf = firstIndexes(req.groupIds);
+  const failed = (groupId: string, error: 'INVALID_REQUEST' | 'INVALID_GROUP_ID' | 'GROUP_ID_NOT_FOUND', message: string) => ({
+    errorCode: errorCode(error),
+    // Messages quote the group id, which may be as long as a string can be.
+    errorMessage: errorMessage(message),
+    groupId,
+    groupState: '',
+    groupEpoch: 0,
+    assignmentEpoch: 0,
+    assignorName: '',
+    members: [],
+    authorizedOperations,
+  });
+  return {
+    throttleTimeMs: 0,
+    groups: req.groupIds.map((groupId, i) => {
+      if (firstOf.get(groupId) !== i) return failed(groupId, 'INVALID_REQUEST', `group ${groupId} is asked for more than once`);
+      if (groupId === '') return failed(groupId, 'INVALID_GROUP_ID', 'The group id is empty.');
+      const d = ctx.broker.coordinator.consumer.describe(groupId);
+      if (d === null) {
+        const message = ctx.broker.coordinator.has(groupId) ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`;
+        return failed(groupId, 'GROUP_ID_NOT_FOUND', message);
+      }
+      return {
+        errorCode: 0,
+        errorMessage: null,
+        groupId,
+        groupState: d.state,
+        groupEpoch: d.groupEpoch,
+        assignmentEpoch: d.assignmentEpoch,
+        assignorName: d.assignorName,
+        members: d.members.map((m) => ({
+          memberId: m.memberId,
+          instanceId: m.instanceId,
+          rackId: m.rackId,
+          memberEpoch: m.memberEpoch,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          subscribedTopicNames: m.subscribedTopicNames,
+          subscribedTopicRegex: null,
+          assignment: { topicPartitions: m.assignment },
+          targetAssignment: { topicPartitions: m.targetAssignment },
+        })),
+        authorizedOperations,
+      };
+    }),
+  };
+}
