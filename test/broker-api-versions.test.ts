@@ -493,7 +493,17 @@ describe('every advertised API version against a running broker', () => {
       expect((await commit()).topics[0].partitions[0].errorCode).toBe(48);
       await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: group });
       expect((await commit()).topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 1, errorCode: 0 }] }]);
-      if (v >= 3) expect((await commit({ generationId: 4, memberId: 'nobody' })).topics[0].partitions[0].errorCode).toBe(22); // ILLEGAL_GENERATION: no such group
+      if (v >= 3) {
+        expect((await commit({ generationId: 4, memberId: 'nobody' })).topics[0].partitions[0].errorCode).toBe(22); // ILLEGAL_GENERATION: no such group
+        // A KIP-848 consumer group's member commits with its member epoch as the generation.
+        const cgroup = `txn-cg-v${v}`;
+        const member = await call(68, 0, { groupId: cgroup, memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'], topicPartitions: [] });
+        await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: cgroup });
+        const byMember = (epoch: number) => call(28, v, { transactionalId: id, groupId: cgroup, producerId: p.producerId, producerEpoch: p.producerEpoch, generationId: epoch, memberId: member.memberId, groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+        expect((await byMember(member.memberEpoch)).topics[0].partitions[0].errorCode).toBe(0);
+        expect((await byMember(member.memberEpoch + 5)).topics[0].partitions[0].errorCode).toBe(113); // STALE_MEMBER_EPOCH
+        await call(68, 0, { groupId: cgroup, memberId: member.memberId, memberEpoch: -1, topicPartitions: [] });
+      }
       // Not the group's until the transaction commits: OffsetFetch with RequireStable (v7+) says so, without it the last committed (none).
       expect(broker.broker.coordinator.committed(group, 't', 1).offset).toBe(-1n);
       const fetchOffsets = (requireStable: boolean) => call(9, 7, { groupId: group, topics: [{ name: 't', partitionIndexes: [1, 0] }], requireStable });
