@@ -185,6 +185,12 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     expect(readBatchHeader(marker, 0).producerId).toBe(t.pid);
   });
 
+  it('keeps its state in __transaction_state, compacted where the engine has a log cleaner', async () => {
+    const b = await start();
+    expect(b.topics.get('__transaction_state')?.configs['cleanup.policy']).toBe(engine === 'segmented' ? 'compact' : undefined);
+    expect(b.topics.get('__transaction_state')?.internal).toBe(true);
+  });
+
   it('holds at most mqlab.transactional.ids.max ids: one more is refused with POLICY_VIOLATION', async () => {
     await start({ settings: { 'mqlab.transactional.ids.max': '2' } });
     for (const id of ['one', 'two']) expect((await txns().initProducerId(id, 1000, -1n, -1)).error).toBe('NONE');
