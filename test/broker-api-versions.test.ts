@@ -530,8 +530,8 @@ describe('every advertised API version against a running broker', () => {
       const topic = await call(32, v, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }], includeSynoyms: false, includeDocumentation: false });
       const retention = topic.results[0].configs.find((x: { name: string }) => x.name === 'retention.ms');
       expect(retention.value).toBe(String(7 * 24 * 3600 * 1000));
-      // Inherited from the broker's log.retention.ms, set at startup (STATIC_BROKER_CONFIG); no synonyms unless asked.
-      if (v >= 1) expect([retention.configSource, retention.synonyms]).toEqual([4, []]);
+      // Inherited from the broker's log.retention.ms, which nobody set (DEFAULT_CONFIG, as Kafka shows it); no synonyms unless asked.
+      if (v >= 1) expect([retention.configSource, retention.synonyms]).toEqual([5, []]);
       if (v >= 3) expect([retention.configType, retention.documentation]).toEqual([5, null]); // LONG
     },
     33: async (v) => {
