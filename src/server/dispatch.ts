@@ -127,7 +127,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.AddOffsetsToTxn:
       return addOffsetsToTxn(ctx, req.body, v);
     case ApiKeys.TxnOffsetCommit:
-      return txnOffsetCommit(ctx, req.body);
+      return txnOffsetCommit(ctx, req.body, v);
     case ApiKeys.EndTxn:
       return endTxn(ctx, req.body, v);
     case ApiKeys.ListTransactions:

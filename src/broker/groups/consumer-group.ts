@@ -212,13 +212,18 @@ export class ConsumerGroup {
     if (this.members.size === 0) this.env.onEmpty();
   }
 
-  /** OffsetCommit by a member of this group (Kafka's ConsumerGroup.validateOffsetCommit). */
-  validateCommit(memberId: string, memberEpoch: number, apiVersion: number): { error: ErrorName; message: string } | null {
+  /**
+   * OffsetCommit (or, `transactional`, TxnOffsetCommit) by a member of this
+   * group (Kafka's ConsumerGroup.validateOffsetCommit).
+   */
+  validateCommit(memberId: string, memberEpoch: number, apiVersion: number, transactional = false): { error: ErrorName; message: string } | null {
     // A negative epoch is an admin or a consumer outside the group: allowed while nobody is in it.
     if (memberEpoch < 0 && this.members.size === 0) return null;
+    // TxnOffsetCommit's member fields are optional: checked only when given.
+    if (transactional && memberEpoch < 0 && memberId === '') return null;
     const m = this.members.get(memberId);
     if (!m) return { error: 'UNKNOWN_MEMBER_ID', message: `Member ${memberId} is not a member of group ${this.groupId}.` };
-    if (apiVersion < 9) return { error: 'UNSUPPORTED_VERSION', message: 'OffsetCommit version 9 or above must be used by members using the modern group protocol' };
+    if (apiVersion < 9 && !transactional) return { error: 'UNSUPPORTED_VERSION', message: 'OffsetCommit version 9 or above must be used by members using the modern group protocol' };
     if (memberEpoch !== m.memberEpoch) return { error: 'STALE_MEMBER_EPOCH', message: `The received member epoch ${memberEpoch} does not match the expected member epoch ${m.memberEpoch}.` };
     return null;
   }

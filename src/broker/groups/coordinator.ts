@@ -65,9 +65,6 @@ export interface GroupDescription {
 /** Told of each offset commit once it is stored. */
 export type CommitListener = (groupId: string, entries: readonly OffsetCommitEntry[]) => void;
 
-/** What a transactional commit counts as for a consumer group's version rule (OffsetCommit v9+): it has none. */
-const TXN_COMMIT_VERSION = 9;
-
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly commitListeners = new Set<CommitListener>();
@@ -207,19 +204,17 @@ export class GroupCoordinator {
   }
 
   /**
-   * TxnOffsetCommit v3+ (KIP-447): the committing consumer's membership,
-   * checked as OffsetCommit's (a consumer group's member epoch where a
-   * classic group has a generation, with no version rule for transactional
-   * commits, as Kafka's ConsumerGroup.validateOffsetCommit); a producer that
-   * names no member (generation -1, as v0-2 always do) is not checked. Null
-   * if it may commit.
+   * TxnOffsetCommit (v3+ names the consumer, KIP-447): checked as each
+   * protocol's group checks a transactional commit (a consumer group's
+   * member epoch where a classic group has a generation). Null if it may
+   * commit.
    */
-  validateMember(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null): ErrorName | null {
+  validateTxnCommit(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null, apiVersion: number): ErrorName | null {
     if (!groupId) return 'INVALID_GROUP_ID';
     const cg = this.consumer.groups.get(groupId);
-    if (cg) return cg.validateCommit(memberId, generationId, TXN_COMMIT_VERSION)?.error ?? null;
+    if (cg) return cg.validateCommit(memberId, generationId, apiVersion, true)?.error ?? null;
     const g = this.group(groupId, false);
-    if (g) return g.validateCommit(memberId, groupInstanceId, generationId);
+    if (g) return g.validateCommit(memberId, groupInstanceId, generationId, true);
     return generationId >= 0 ? 'ILLEGAL_GENERATION' : null;
   }
 

@@ -116,16 +116,20 @@ export class Group {
    * group completes a rebalance (commits made while it prepares one, in
    * onPartitionsRevoked, must succeed).
    */
-  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number): ErrorName | null {
+  validateCommit(memberId: string, groupInstanceId: string | null, generationId: number, transactional = false): ErrorName | null {
     if (generationId < 0 && this.state === 'Empty') return null;
-    if (generationId >= 0 || memberId || groupInstanceId !== null) {
+    const named = generationId >= 0 || memberId !== '' || groupInstanceId !== null;
+    // TxnOffsetCommit's member fields are optional (v0-2 have none): checked only when given, as Kafka's.
+    if (transactional && !named) return null;
+    if (named) {
       const error = this.validateMember(memberId, groupInstanceId);
       if (error) return error;
       if (generationId !== this.generationId) return 'ILLEGAL_GENERATION';
     } else if (this.state !== 'Empty') {
       return 'UNKNOWN_MEMBER_ID'; // a group with members takes commits from them only
     }
-    return this.state === 'CompletingRebalance' ? 'REBALANCE_IN_PROGRESS' : null;
+    // The group's state is not enforced for transactional commits (Kafka's ClassicGroup.validateOffsetCommit).
+    return this.state === 'CompletingRebalance' && !transactional ? 'REBALANCE_IN_PROGRESS' : null;
   }
 
   /** Adds or updates a member and (re)starts a rebalance; resolves when the join completes. */

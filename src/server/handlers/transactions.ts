@@ -62,22 +62,17 @@ export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<type
 }
 
 /**
- * The consumer's membership (v3+) is checked as OffsetCommit's when the
- * request names one (a generation, a member id or an instance id); one
- * naming none (v0-2 cannot; kafkajs's sendOffsets and Java's
- * sendOffsetsToTransaction(offsets, groupId) do not) is not checked, even
- * while the group has members, and the group's state is not enforced (a
- * rebalance completing is no REBALANCE_IN_PROGRESS), as Kafka's
- * ClassicGroup.validateOffsetCommit for transactional commits. The offsets
- * then wait in the transaction, and the group sees them when it commits.
- * Every partition gets the same answer: the commit is all or none.
+ * The consumer's membership (v3+) is checked as the group checks a
+ * transactional commit: only when the request names one (v0-2 cannot;
+ * kafkajs's sendOffsets and Java's sendOffsetsToTransaction(offsets,
+ * groupId) do not), and without enforcing the group's state, as Kafka's.
+ * The offsets then wait in the transaction, and the group sees them when
+ * it commits. Every partition gets the same answer: the commit is all or
+ * none.
  */
-export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.TxnOffsetCommit>): Promise<ResponseInput<typeof ApiKeys.TxnOffsetCommit>> {
+export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.TxnOffsetCommit>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.TxnOffsetCommit>> {
   const { broker } = ctx;
-  const namesMember = req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null;
-  const memberError = namesMember ? broker.coordinator.validateMember(req.groupId, req.memberId, req.generationId, req.groupInstanceId) : req.groupId ? null : 'INVALID_GROUP_ID';
-  // validateMember answers REBALANCE_IN_PROGRESS only once the member and generation are valid.
-  let error: ErrorName = memberError === null || memberError === 'REBALANCE_IN_PROGRESS' ? 'NONE' : memberError;
+  let error: ErrorName = broker.coordinator.validateTxnCommit(req.groupId, req.memberId, req.generationId, req.groupInstanceId, apiVersion) ?? 'NONE';
   if (error === 'NONE') {
     const entries = req.topics.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch })),
