@@ -2,11 +2,11 @@
 // operations the Kafka protocol handlers (and the HTTP API) call. Answers
 // carry Kafka error names; the protocol layer maps them to codes.
 import { join } from 'node:path';
-import { isTransactional, LOG_OVERHEAD_BYTES, readBatchHeader } from '../records/index.js';
 import { rebuildProducerState } from './log-scan.js';
+import { checkProduce } from './produce-checks.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
-import { tpKey, type FlushPolicy, type LogCleanerControl, type RetentionPolicy, type StorageEngine, type TopicPartition } from '../storage/types.js';
+import { tpKey, type FlushPolicy, type LogCleanerControl, type RetentionPolicy, type StorageEngine } from '../storage/types.js';
 import { LiveTransfer } from '../transfer/index.js';
 import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
@@ -15,7 +15,7 @@ import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
 import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
-import { checkEngineCanHonour, compactedProduceError, isCompacted, retentionApplies, rollPolicyOf, startCleaner } from './compaction.js';
+import { checkEngineCanHonour, retentionApplies, rollPolicyOf, startCleaner } from './compaction.js';
 import type { GroupClock } from './groups/clock.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
@@ -304,20 +304,10 @@ export class Broker {
     if (records === null || records.length < 61) return fail('CORRUPT_MESSAGE', 'no record batch');
     const tp = { topic, partition };
     const key = tpKey(tp);
-    const h = readBatchHeader(records, 0);
-    if (h.magic !== 2) return fail('INVALID_RECORD', `record batch magic ${h.magic}: only magic 2 (record batch v2) is accepted`);
-    const idempotent = h.producerId >= 0n && h.baseSequence >= 0;
-    if (isTransactional(h.attributes) && !idempotent) return fail('INVALID_RECORD', 'a transactional batch carries a producer id and a sequence number');
-    if (idempotent) {
-      if (h.batchLength + LOG_OVERHEAD_BYTES !== records.length) return fail('INVALID_RECORD', 'an idempotent produce carries exactly one batch');
-      const check = this.producers.check(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
-      if (check.kind === 'error') return fail(check.code, check.message);
-      const refused = this.transactions.checkProduce(topic, partition, h, transactionalId);
-      if (refused) return fail(refused.error, refused.message);
-      if (check.kind === 'duplicate') {
-        return { error: 'NONE', baseOffset: check.baseOffset, logAppendTimeMs: NO_OFFSET, logStartOffset: this.engine.logStartOffset(tp) };
-      }
-    }
+    const check = checkProduce(t, partition, key, records, this.producers, this.transactions, transactionalId);
+    if (check.kind === 'refused') return fail(check.error, check.message);
+    if (check.kind === 'duplicate') return { error: 'NONE', baseOffset: check.baseOffset, logAppendTimeMs: NO_OFFSET, logStartOffset: this.engine.logStartOffset(tp) };
+    const { header: h, idempotent } = check;
     let before: bigint;
     try {
       before = this.engine.highWatermark(tp);
@@ -328,10 +318,6 @@ export class Broker {
     }
     // Topics that declare a RocketMQ message type carry RocketMQ properties:
     // their records' tags go to the engine's tag index. Others stay zero-parse.
-    if (isCompacted(t.configs)) {
-      const refused = compactedProduceError(records);
-      if (refused) return fail(refused.error, refused.message);
-    }
     const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
     const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes });
     // Offsets are assigned when append writes, before its promise settles:

@@ -1,7 +1,7 @@
 // Admin APIs: topics (CreateTopics, DeleteTopics). The config APIs are in
 // admin-configs.ts; InitProducerId is with the transactions.
 import { BrokerError } from '../../broker/errors.js';
-import { errorCode, ZERO_UUID, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { ZERO_UUID, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { describedConfig } from './admin-configs.js';
 import type { HandlerContext } from './context.js';
 import { firstIndexes } from './duplicates.js';
