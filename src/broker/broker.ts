@@ -15,7 +15,7 @@ import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
 import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
-import { checkEngineCanHonour, retentionApplies, rollPolicyOf, startCleaner } from './compaction.js';
+import { checkEngineCanHonour, retentionPolicyOf, rollPolicyOf, startCleaner } from './compaction.js';
 import type { GroupClock } from './groups/clock.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
@@ -173,15 +173,7 @@ export class Broker {
 
   /** Runs retention now: each topic's retention.ms/retention.bytes, else the broker's. */
   async enforceRetention(): Promise<void> {
-    const broker: RetentionPolicy = { retentionMs: Number(this.configs.get('log.retention.ms')), retentionBytes: Number(this.configs.get('log.retention.bytes')) };
-    await this.engine.enforceRetention((tp) => {
-      const c = this.topics.get(tp.topic)?.configs ?? {};
-      if (!retentionApplies(c)) return { retentionMs: -1, retentionBytes: -1 }; // cleanup.policy=compact alone: the cleaner's, not retention's
-      return {
-        retentionMs: c['retention.ms'] !== undefined ? Number(c['retention.ms']) : broker.retentionMs,
-        retentionBytes: c['retention.bytes'] !== undefined ? Number(c['retention.bytes']) : broker.retentionBytes,
-      };
-    });
+    await this.engine.enforceRetention(retentionPolicyOf(this.configs, this.topics));
     // Aborted transactions whose markers retention deleted are of no use to any fetch.
     for (const tp of this.engine.partitions()) this.transactions.partitions.truncateHead(tpKey(tp), this.engine.logStartOffset(tp));
   }

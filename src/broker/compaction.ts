@@ -1,11 +1,11 @@
-// What the broker does for cleanup.policy=compact: which partitions the
-// engine's cleaner compacts and with what settings (topic configs over the
-// broker's log.cleaner.*), the roll settings that make compaction reach a
-// log at all (only closed segments are cleaned), the refusal of configs an
-// engine cannot honour, and the produce-time rule that a compacted topic
+// What the broker does for cleanup.policy: each partition's retention
+// under delete, which partitions the engine's cleaner compacts and with
+// what settings (topic configs over the broker's log.cleaner.*), the roll
+// settings that make compaction reach a log at all (only closed segments
+// are cleaned), the refusal of configs an engine cannot honour, and the produce-time rule that a compacted topic
 // takes only keyed records (Kafka's LogValidator).
 import { decodeBatch, isControl, LOG_OVERHEAD_BYTES, readBatchHeader, RecordBatchError } from '../records/index.js';
-import type { CompactionPolicy, LogCleanerControl, RollPolicy, StorageEngine, TopicPartition } from '../storage/types.js';
+import type { CompactionPolicy, LogCleanerControl, RetentionPolicy, RollPolicy, StorageEngine, TopicPartition } from '../storage/types.js';
 import type { BrokerConfigs } from './configs.js';
 import { BrokerError } from './errors.js';
 import type { TopicRegistry } from './topics.js';
@@ -22,6 +22,19 @@ export function isCompacted(configs: Record<string, string>): boolean {
 /** Whether retention (time and size) applies: not under compact alone, as in Kafka. */
 export function retentionApplies(configs: Record<string, string>): boolean {
   return (configs[CLEANUP_POLICY] ?? 'delete').split(',').includes('delete');
+}
+
+/** A partition's retention: its topic's retention.ms/retention.bytes, else the broker's; none under compact alone (the cleaner's, not retention's). */
+export function retentionPolicyOf(configs: BrokerConfigs, topics: TopicRegistry): (tp: TopicPartition) => RetentionPolicy {
+  const broker: RetentionPolicy = { retentionMs: Number(configs.get('log.retention.ms')), retentionBytes: Number(configs.get('log.retention.bytes')) };
+  return (tp) => {
+    const c = topics.get(tp.topic)?.configs ?? {};
+    if (!retentionApplies(c)) return { retentionMs: -1, retentionBytes: -1 };
+    return {
+      retentionMs: c['retention.ms'] !== undefined ? Number(c['retention.ms']) : broker.retentionMs,
+      retentionBytes: c['retention.bytes'] !== undefined ? Number(c['retention.bytes']) : broker.retentionBytes,
+    };
+  };
 }
 
 /** Refuses, with INVALID_CONFIG, what the engine cannot do per topic. */
