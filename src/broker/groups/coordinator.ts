@@ -6,7 +6,7 @@ import { systemClock, type GroupClock } from './clock.js';
 import type { ConsumerGroupSettings, TopicsView } from './consumer-group.js';
 import { ConsumerGroups, DEFAULT_CONSUMER_GROUP_SETTINGS } from './consumer-groups.js';
 import { Group } from './group.js';
-import { joinError, type JoinResult, type Protocol, type SyncResult } from './members.js';
+import { joinError, newMemberId, type JoinResult, type Protocol, type SyncResult } from './members.js';
 import type { OffsetCommitEntry, OffsetStore } from './offset-store.js';
 import { consumesTopic } from './subscription.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
@@ -148,7 +148,7 @@ export class GroupCoordinator {
     });
     if (!r.memberId) {
       // Kafka's form for a static member: the instance id, then a UUID.
-      const memberId = g.newMemberId(instanceId ?? r.clientId);
+      const memberId = newMemberId(instanceId ?? r.clientId);
       if (instanceId !== null && g.staticMemberId(instanceId) !== undefined) return g.rejoinStatic({ ...member(memberId), groupInstanceId: instanceId }, r.supportSkippingAssignment);
       if (r.requireKnownMemberId) {
         g.addPending(memberId, r.sessionTimeoutMs);

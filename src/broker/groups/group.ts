@@ -23,13 +23,9 @@
 // the member holding its instance id, which is fenced (FENCED_INSTANCE_ID on
 // its next join, sync, heartbeat, commit or leave); a stable group whose
 // selected protocol it leaves unchanged does not rebalance.
-import { randomUUID } from 'node:crypto';
 import type { Cancel, GroupClock } from './clock.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 import { differs, joinError, sameProtocols, selectProtocol, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
-
-/** At most this much of the client id goes into a member id (3 bytes a character at most in UTF-8). */
-export const MEMBER_ID_CLIENT_CHARS = 200;
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
@@ -75,21 +71,6 @@ export class Group {
 
   isPending(memberId: string): boolean {
     return this.pending.has(memberId);
-  }
-
-  /**
-   * Kafka's form, client id then a UUID, with the client id cut short: a
-   * client id may take 32,767 bytes, and the id must still fit in the
-   * strings of the responses that carry it.
-   */
-  newMemberId(clientId: string): string {
-    let prefix = clientId;
-    if (prefix.length > MEMBER_ID_CLIENT_CHARS) {
-      // Not between the halves of a surrogate pair: the client would get U+FFFD back, and its id would not match.
-      const high = prefix.charCodeAt(MEMBER_ID_CLIENT_CHARS - 1);
-      prefix = prefix.slice(0, high >= 0xd800 && high <= 0xdbff ? MEMBER_ID_CLIENT_CHARS - 1 : MEMBER_ID_CLIENT_CHARS);
-    }
-    return `${prefix || 'member'}-${randomUUID()}`;
   }
 
   staticMemberId(groupInstanceId: string): string | undefined {

@@ -1,8 +1,27 @@
 // A group member as the coordinator keeps it, the answers a join and a sync
 // give, and what is decided from members' protocols alone (which protocol a
 // group selects, whether a rejoin changes anything).
+import { randomUUID } from 'node:crypto';
 import type { Cancel } from './clock.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
+
+/** At most this much of the client id goes into a member id (3 bytes a character at most in UTF-8). */
+export const MEMBER_ID_CLIENT_CHARS = 200;
+
+/**
+ * A new member id in Kafka's form, client id then a UUID, with the client
+ * id cut short: a client id may take 32,767 bytes, and the id must still
+ * fit in the strings of the responses that carry it.
+ */
+export function newMemberId(clientId: string): string {
+  let prefix = clientId;
+  if (prefix.length > MEMBER_ID_CLIENT_CHARS) {
+    // Not between the halves of a surrogate pair: the client would get U+FFFD back, and its id would not match.
+    const high = prefix.charCodeAt(MEMBER_ID_CLIENT_CHARS - 1);
+    prefix = prefix.slice(0, high >= 0xd800 && high <= 0xdbff ? MEMBER_ID_CLIENT_CHARS - 1 : MEMBER_ID_CLIENT_CHARS);
+  }
+  return `${prefix || 'member'}-${randomUUID()}`;
+}
 
 export interface Protocol {
   name: string;
