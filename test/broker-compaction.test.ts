@@ -19,17 +19,16 @@ const random = testRandom('broker-compaction');
 const kafkaFor = (b: TestBroker): Kafka => new Kafka({ clientId: 'compaction-test', brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 } });
 const FAST_CLEANER = { 'log.cleaner.backoff.ms': '20', 'log.cleaner.io.max.bytes.per.second': '-1' };
 
-/** Resolves with the first cleaning of `topic` that reaches `offset` (the cleaner's own event). */
-function cleanedTo(b: TestBroker, topic: string, offset: number, ms = 30_000): Promise<CleanResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no cleaning of ${topic} to offset ${offset} within ${ms} ms`)), ms);
-    b.broker.cleaner!.onCleaned((r) => {
-      if (r.tp.topic === topic && r.endOffset >= offset) {
-        clearTimeout(timer);
-        resolve(r);
-      }
-    });
+/** Resolves with the first cleaning of `topic` that reaches `offset` (the cleaner's own event), or fails after `ms`. */
+async function cleanedTo(b: TestBroker, topic: string, offset: number, ms = 30_000): Promise<CleanResult> {
+  const heard = new Progress();
+  let found: CleanResult | undefined;
+  b.broker.cleaner!.onCleaned((r) => {
+    if (found === undefined && r.tp.topic === topic && r.endOffset >= offset) found = r;
+    heard.made();
   });
+  await heard.until(`a cleaning of ${topic} to offset ${offset}`, () => found !== undefined, ms);
+  return found!;
 }
 
 describe('compacted topics', () => {
