@@ -99,11 +99,4 @@ export class PartitionTxns {
   forgetPartition(key: string): void {
     this.partitions.delete(key);
   }
-
-  /** Open transactions per partition, for DescribeProducers' CurrentTxnStartOffset. */
-  get openCount(): number {
-    let n = 0;
-    for (const s of this.partitions.values()) n += s.open.size;
-    return n;
-  }
 }

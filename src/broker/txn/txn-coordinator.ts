@@ -158,7 +158,7 @@ export class TxnCoordinator {
     const { error, txn } = this.current(id, producerId, epoch);
     if (!txn) return error;
     if (txn.state !== 'Ongoing' || !txn.groups.has(group)) return 'INVALID_TXN_STATE'; // no AddOffsetsToTxn for the group first
-    const key = (o: { group: string; topic: string; partition: number }): string => `${o.group}\0${o.topic}\0${o.partition}`;
+    const key = (o: { group: string; topic: string; partition: number }): string => `${o.group}\0${partitionKey(o.topic, o.partition)}`;
     const replaced = new Set(entries.map((e) => key({ group, ...e })));
     txn.offsets = [...txn.offsets.filter((o) => !replaced.has(key(o))), ...entries.map((e) => ({ group, ...e }))];
     txn.updateMs = this.host.now();
@@ -198,12 +198,12 @@ export class TxnCoordinator {
     }
   }
 
-  /** The partitions ("topic\0partition") of a group whose offsets an open transaction will commit (OffsetFetch RequireStable). */
+  /** The partitions (partitionKey) of a group whose offsets an open transaction will commit (OffsetFetch RequireStable). */
   pendingOffsets(group: string): Set<string> {
     const out = new Set<string>();
     for (const t of this.txns.values()) {
       if (t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort' || !t.groups.has(group)) continue;
-      for (const o of t.offsets) if (o.group === group) out.add(`${o.topic}\0${o.partition}`);
+      for (const o of t.offsets) if (o.group === group) out.add(partitionKey(o.topic, o.partition));
     }
     return out;
   }

@@ -7,6 +7,7 @@
 // transaction will commit answers UNSTABLE_OFFSET_COMMIT (retriable) until
 // the transaction ends, as Kafka's.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { partitionKey } from '../../broker/txn/txn-log.js';
 import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
@@ -72,7 +73,7 @@ function fetchGroup(ctx: HandlerContext, g: GroupFetch, requireStable = false): 
     topics: wanted.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((p) => {
-        if (pending?.has(`${t.name}\0${p}`)) return { partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: errorCode('UNSTABLE_OFFSET_COMMIT') };
+        if (pending?.has(partitionKey(t.name, p))) return { partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: errorCode('UNSTABLE_OFFSET_COMMIT') };
         const o = c.committed(g.groupId, t.name, p);
         return { partitionIndex: p, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', errorCode: 0 };
       }),
