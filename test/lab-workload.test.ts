@@ -11,11 +11,26 @@ import { tempDir } from './helpers/files.js';
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
 
 describe('lab workloads', () => {
-  it('reads an OpenMessaging Benchmark workload, ignoring the fields one broker has no use for', () => {
+  it('reads an OpenMessaging Benchmark workload, ignoring the fields the lab has no use for', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'w.yaml');
-    writeFileSync(file, 'name: 1 topic 1 KiB\ntopics: 1\npartitionsPerTopic: 4\nmessageSize: 1024\nsubscriptionsPerTopic: 1\nproducerRate: 50000\ntestDurationMinutes: 0.5\n');
-    expect(readWorkloadFile(file)).toEqual({ name: '1 topic 1 KiB', partitionsPerTopic: 4, messageSize: 1024, producerRate: 50000, testDurationMinutes: 0.5 });
+    writeFileSync(
+      file,
+      'name: 1 topic 1 KiB\ntopics: 1\npartitionsPerTopic: 4\nmessageSize: 1024\nsubscriptionsPerTopic: 2\nconsumerPerSubscription: 3\nproducersPerTopic: 2\nkeyDistributor: KEY_ROUND_ROBIN\nconsumerBacklogSizeGB: 0\nproducerRate: 50000\ntestDurationMinutes: 0.5\npayloadFile: payload/payload-1Kb.data\n',
+    );
+    expect(readWorkloadFile(file)).toEqual({
+      name: '1 topic 1 KiB',
+      topics: 1,
+      partitionsPerTopic: 4,
+      messageSize: 1024,
+      subscriptionsPerTopic: 2,
+      consumerPerSubscription: 3,
+      producersPerTopic: 2,
+      keyDistributor: 'KEY_ROUND_ROBIN',
+      consumerBacklogSizeGB: 0,
+      producerRate: 50000,
+      testDurationMinutes: 0.5,
+    });
     expect(durationSeconds(readWorkloadFile(file), 9)).toBe(30);
     expect(durationSeconds({}, 9)).toBe(9);
     tmp.cleanup();
@@ -25,6 +40,10 @@ describe('lab workloads', () => {
     expect(() => checkWorkload({ messageSise: 10 }, 'w.yaml')).toThrow(/unknown workload field "messageSise"/);
     expect(() => checkWorkload({ messageSize: 2 }, 'flags')).toThrow(/messageSize must be a number in \[8/);
     expect(() => checkWorkload({ producerRate: 'fast' }, 'flags')).toThrow(/producerRate/);
+    expect(() => checkWorkload({ keyDistributor: 'ZIPF' }, 'w.yaml')).toThrow(/keyDistributor must be one of NO_KEY/);
+    expect(() => checkWorkload({ consumerPerSubscription: 0 }, 'w.yaml')).toThrow(/consumerPerSubscription must be a number in \[1, 64\]/);
+    // 0 is OMB's "find the highest sustainable rate"
+    expect(checkWorkload({ producerRate: 0 }, 'flags')).toEqual({ producerRate: 0 });
   });
 
   it('runs a scenario from the command line and writes the results and the report', () => {

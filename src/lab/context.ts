@@ -63,9 +63,9 @@ export class LabContext {
     return this.workload.records ?? this.pick(quick, full, smoke);
   }
 
-  /** Records per second of fixed-rate runs. */
+  /** Records per second of fixed-rate runs (producerRate 0, "search", is the peers scenario's; the others take their default). */
   rate(quick: number, full: number, smoke = quick): number {
-    return this.workload.producerRate ?? this.pick(quick, full, smoke);
+    return this.workload.producerRate || this.pick(quick, full, smoke);
   }
 
   /** Seconds of timed runs. */

@@ -1,9 +1,11 @@
 // Lab settings a user can change, from flags or a YAML file. Field names
-// follow OpenMessaging Benchmark's workload files where they fit
-// (messageSize, producerRate, partitionsPerTopic, testDurationMinutes);
-// mqlab adds `records` (per produce run) and `testDurationSeconds`. A
-// scenario uses each where it applies and its own default otherwise; the
-// report records the workload in force.
+// follow OpenMessaging Benchmark's workload files (messageSize,
+// producerRate, partitionsPerTopic, testDurationMinutes, and for the peers
+// comparison topics, producersPerTopic, subscriptionsPerTopic,
+// consumerPerSubscription, consumerBacklogSizeGB, keyDistributor,
+// warmupDurationMinutes); mqlab adds `records` (per produce run) and
+// `testDurationSeconds`. A scenario uses each where it applies and its own
+// default otherwise; the report records the workload in force.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
@@ -20,15 +22,46 @@ export interface Workload {
   testDurationSeconds?: number;
   /** Records per produce run. */
   records?: number;
+  /** The peers comparison's shape (OMB's fields); other scenarios ignore them. */
+  topics?: number;
+  producersPerTopic?: number;
+  subscriptionsPerTopic?: number;
+  consumerPerSubscription?: number;
+  /** Build a backlog of this many GB with the consumers away, then drain it (peers). */
+  consumerBacklogSizeGB?: number;
+  warmupDurationMinutes?: number;
+  /** OMB's NO_KEY (default), KEY_ROUND_ROBIN or RANDOM_NANO (peers: keyed messages). */
+  keyDistributor?: 'NO_KEY' | 'KEY_ROUND_ROBIN' | 'RANDOM_NANO';
 }
 
-const NUMERIC: (keyof Workload)[] = ['messageSize', 'producerRate', 'partitionsPerTopic', 'testDurationMinutes', 'testDurationSeconds', 'records'];
-/** OMB fields that mean nothing to one broker on one machine: accepted and ignored, so an OMB file loads. */
-const IGNORED = new Set(['topics', 'subscriptionsPerTopic', 'consumerPerSubscription', 'producersPerTopic', 'consumerBacklogSizeGB', 'warmupDurationMinutes', 'payloadFile', 'keyDistributor', 'useRandomizedPayloads', 'randomBytesRatio', 'randomizedPayloadPoolSize']);
+const NUMERIC: (keyof Workload)[] = [
+  'messageSize',
+  'producerRate',
+  'partitionsPerTopic',
+  'testDurationMinutes',
+  'testDurationSeconds',
+  'records',
+  'topics',
+  'producersPerTopic',
+  'subscriptionsPerTopic',
+  'consumerPerSubscription',
+  'consumerBacklogSizeGB',
+  'warmupDurationMinutes',
+];
+const KEY_DISTRIBUTORS = ['NO_KEY', 'KEY_ROUND_ROBIN', 'RANDOM_NANO'];
+/** OMB fields that mean nothing here: accepted and ignored, so an OMB file loads (payloads are the lab's own, stamped). */
+const IGNORED = new Set(['payloadFile', 'useRandomizedPayloads', 'randomBytesRatio', 'randomizedPayloadPoolSize', 'messageRateReceivedForSubscription', 'producerStartRate', 'acceptableBacklog', 'producerIncrementRate', 'producerIncrementSeconds', 'producerPauseBeforeDrain', 'producerPauseDuringDrain']);
 
 const LIMITS: Record<string, [number, number]> = {
   messageSize: [8, 1024 * 1024],
-  producerRate: [1, 10_000_000],
+  // 0: the peers comparison searches for the highest rate a system sustains (OMB's meaning).
+  producerRate: [0, 10_000_000],
+  topics: [1, 100],
+  producersPerTopic: [1, 64],
+  subscriptionsPerTopic: [1, 16],
+  consumerPerSubscription: [1, 64],
+  consumerBacklogSizeGB: [0, 100],
+  warmupDurationMinutes: [0, 60],
   partitionsPerTopic: [1, 10_000],
   testDurationMinutes: [1 / 60, 60],
   testDurationSeconds: [1, 3600],
@@ -44,7 +77,12 @@ export function checkWorkload(raw: Record<string, unknown>, where: string): Work
       w.name = String(v);
       continue;
     }
-    if (!(NUMERIC as string[]).includes(k)) throw new Error(`${where}: unknown workload field "${k}" (known: name, ${NUMERIC.join(', ')})`);
+    if (k === 'keyDistributor') {
+      if (!KEY_DISTRIBUTORS.includes(String(v))) throw new Error(`${where}: keyDistributor must be one of ${KEY_DISTRIBUTORS.join(', ')}, got ${JSON.stringify(v)}`);
+      w.keyDistributor = String(v) as Workload['keyDistributor'];
+      continue;
+    }
+    if (!(NUMERIC as string[]).includes(k)) throw new Error(`${where}: unknown workload field "${k}" (known: name, keyDistributor, ${NUMERIC.join(', ')})`);
     const n = typeof v === 'number' ? v : Number(v);
     const [lo, hi] = LIMITS[k]!;
     if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${where}: ${k} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
