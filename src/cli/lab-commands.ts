@@ -85,15 +85,37 @@ export function addLabActions(bench: Command, program: Command): void {
 
   program
     .command('report')
-    .description('render a comparison of two lab runs (reports/<time>.json files)')
-    .argument('<a>', 'the first run\'s JSON results')
-    .argument('<b>', 'the second run\'s JSON results')
+    .description('compare runs: two lab runs (reports/<time>.json) side by side, or any number of OpenMessaging Benchmark results (reports/<time>-omb/*.json, OMB\'s own, or lab runs with a peers comparison) across drivers')
+    .argument('<files...>', 'JSON results: lab runs or OMB results')
     .option('--out <file>', 'where to write the HTML', 'reports/comparison.html')
-    .action(async (a: string, b: string, o: { out: string }) => {
+    .action(async (files: string[], o: { out: string }) => {
+      const { readFileSync } = await import('node:fs');
       const { loadRun } = await import('../lab/report/write.js');
       const { renderComparison } = await import('../lab/report/compare.js');
+      const { isOmbResult, renderOmbComparison } = await import('../lab/report/omb-compare.js');
       try {
-        writeFileSync(o.out, renderComparison(loadRun(a), loadRun(b)));
+        const parsed = files.map((file) => {
+          let value: unknown;
+          try {
+            value = JSON.parse(readFileSync(file, 'utf8'));
+          } catch (err) {
+            throw new Error(`${file}: ${(err as Error).message}`);
+          }
+          return { file, value };
+        });
+        const omb = parsed.filter((p) => isOmbResult(p.value));
+        const runs = parsed.filter((p) => !isOmbResult(p.value)).map((p) => ({ file: p.file, run: loadRun(p.file) }));
+        let html: string;
+        if (omb.length === 0 && runs.length === 2) html = renderComparison(runs[0]!.run, runs[1]!.run);
+        else {
+          const results = [
+            ...omb.map((p) => ({ source: p.file, result: p.value as Record<string, unknown> })),
+            ...runs.flatMap(({ file, run }) => run.scenarios.flatMap((s) => (s.omb ?? []).map((result) => ({ source: file, result })))),
+          ];
+          if (results.length === 0) throw new Error('give two lab runs, or OpenMessaging Benchmark results (a lab run counts when it has a peers comparison)');
+          html = renderOmbComparison(results);
+        }
+        writeFileSync(o.out, html);
         console.log(o.out);
       } catch (err) {
         console.error(`mqlab report: ${(err as Error).message}`);

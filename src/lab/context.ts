@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin } from '../client/admin.js';
 import { BrokerProcess } from './broker-process.js';
+import type { Contender } from './peers/run-system.js';
 import { seededRandom, type Random } from './random.js';
 import { durationSeconds, type Workload } from './workload.js';
 
@@ -28,6 +29,13 @@ export interface BrokerSettings {
   defaultRebalanceDelay?: boolean;
 }
 
+export interface PeerOptions {
+  /** Catalogue ids to run (all installed ones when absent). */
+  systems?: string[];
+  /** External clusters to run the same workload against. */
+  targets: Contender[];
+}
+
 export class LabContext {
   private readonly brokers = new Set<BrokerProcess>();
   private serial = 0;
@@ -39,6 +47,7 @@ export class LabContext {
     readonly workload: Workload = {},
     /** Every random choice of the run derives from it (see random.ts). */
     readonly seed = 1,
+    readonly peers: PeerOptions = { targets: [] },
   ) {
     mkdirSync(dataRoot, { recursive: true });
   }

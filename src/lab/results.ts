@@ -51,6 +51,8 @@ export interface ScenarioResult {
   /** Settings of the scenario (records, sizes, reps...). */
   settings: Record<string, string | number | boolean>;
   notes: string[];
+  /** Runs in OpenMessaging Benchmark's result format (the peers comparison), also written to <stamp>-omb/. */
+  omb?: Record<string, unknown>[];
 }
 
 export interface Verdict {

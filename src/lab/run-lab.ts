@@ -6,6 +6,7 @@ import { gitRevision, labEnvironment } from './environment.js';
 import { freshSeed } from './random.js';
 import { RESULTS_SCHEMA, type LabRun, type ScenarioResult } from './results.js';
 import { SCENARIOS, scenarioByName, type Scenario } from './scenarios/index.js';
+import type { PeerOptions } from './context.js';
 import type { Workload } from './workload.js';
 
 export interface LabOptions {
@@ -22,13 +23,15 @@ export interface LabOptions {
   full?: boolean;
   /** Seed of every random choice; a fresh one (recorded in the results) if not given. */
   seed?: number;
+  /** The peers comparison: which systems (by id; all by default) and external targets. */
+  peers?: PeerOptions;
 }
 
 export async function runLab(o: LabOptions): Promise<LabRun> {
-  const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : [...SCENARIOS];
+  const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : SCENARIOS.filter((s) => o.suite === 'full' || !s.fullSuiteOnly);
   if (o.smoke && (o.suite === 'full' || o.full)) throw new Error('a smoke run is the smallest there is: it cannot also be the full suite');
   const seed = o.seed ?? freshSeed();
-  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' || o.full ? 'full' : 'quick', o.progress, o.workload ?? {}, seed);
+  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' || o.full ? 'full' : 'quick', o.progress, o.workload ?? {}, seed, o.peers);
   const run: LabRun = {
     schema: RESULTS_SCHEMA,
     startedAt: new Date().toISOString(),

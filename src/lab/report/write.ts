@@ -27,10 +27,21 @@ function writeAtomic(file: string, text: string): void {
 /**
  * Writes `<dir>/<timestamp>.json` (the results), `<dir>/<timestamp>.html` (the
  * report) and `<dir>/latest.html` (a copy of it); returns the three paths.
+ * Runs in OpenMessaging Benchmark's format go to `<dir>/<timestamp>-omb/`,
+ * one file per system and mode, as OMB writes one per driver.
  */
 export function writeReport(run: LabRun, dir = 'reports'): WrittenReport {
   mkdirSync(dir, { recursive: true });
   const stamp = runStamp(run);
+  const omb = run.scenarios.flatMap((s) => s.omb ?? []);
+  if (omb.length > 0) {
+    const ombDir = join(dir, `${stamp}-omb`);
+    mkdirSync(ombDir, { recursive: true });
+    for (const r of omb) {
+      const name = `${String(r.mqlabSystem ?? r.driver)}-${String(r.mqlabPersistence ?? 'run')}.json`.replace(/[^0-9A-Za-z_.-]/g, '_');
+      writeAtomic(join(ombDir, name), `${JSON.stringify(r, null, 2)}\n`);
+    }
+  }
   const json = join(dir, `${stamp}.json`);
   const html = join(dir, `${stamp}.html`);
   const latest = join(dir, 'latest.html');
@@ -116,6 +127,7 @@ function checkScenario(s: unknown, at: string): void {
   });
   need(isObject(o.settings), `${at}.settings`, 'expected an object');
   checkArray(o.notes, `${at}.notes`, (x, w) => need(isStr(x), w, 'expected a string'));
+  if (o.omb !== undefined) checkArray(o.omb, `${at}.omb`, (x, w) => need(isObject(x), w, 'expected an OpenMessaging Benchmark result object'));
 }
 
 /** Throws, naming the first field that does not fit the results schema. */

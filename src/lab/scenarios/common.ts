@@ -14,6 +14,8 @@ export interface Scenario {
   name: string;
   title: string;
   claim: string;
+  /** Run by --full and by name, not by the quick suite (the peers comparison starts a dozen servers). */
+  fullSuiteOnly?: boolean;
   run(ctx: LabContext): Promise<ScenarioOutcome>;
 }
 

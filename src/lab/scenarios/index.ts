@@ -8,6 +8,7 @@ import { integrity } from './integrity.js';
 import { latency } from './latency.js';
 import { liveSwap } from './live-swap.js';
 import { partitions } from './partitions.js';
+import { peers } from './peers.js';
 import { persistence } from './persistence.js';
 import { protocols } from './protocols.js';
 import { tags } from './tags.js';
@@ -18,7 +19,7 @@ import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, protocols, featuresVsZeroCopy, tags, delay, transactions];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, protocols, featuresVsZeroCopy, tags, delay, transactions, peers];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -1,0 +1,2 @@
+import type { SystemSpec } from './systems.js';
+export const CATALOGUE: SystemSpec[] = [];
