@@ -68,4 +68,30 @@ describe.skipIf(missing('nats-server', natsServer.installed()))('NATS JetStream 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reports a consumer whose callback threw when it is closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqlab-peer-nats-throws-'));
+    const server = await natsServer.start(dir, 'off');
+    try {
+      const driver = await natsDriver({ endpoint: server.endpoint, mode: 'off', messageSize: 64 });
+      await driver.createTopic('throws', 1);
+      let calls = 0;
+      const consumer = await driver.createConsumer('throws', 'sub', () => {
+        calls++;
+        throw new Error('callback bug');
+      });
+      const producer = await driver.createProducer('throws');
+      await producer.sendAsync(null, Buffer.alloc(64));
+      const deadline = Date.now() + 5_000;
+      while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(calls).toBe(1);
+      await expect(consumer.close()).rejects.toThrow(/consumer of throws\/sub stopped early: callback bug/);
+      await producer.close();
+      await driver.deleteTopics();
+      await driver.close();
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
