@@ -8,16 +8,12 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import type { ConsumerCallback, DriverFactory, DriverOptions, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import type { PersistenceSpec } from '../systems.js';
+import { prefetchFor } from './prefetch.js';
 
 export const RABBITMQ_MODES: PersistenceSpec[] = [
   { id: 'on', label: 'durable exchanges and classic queues, persistent messages (delivery mode 2), publisher confirms' },
   { id: 'off', label: 'transient exchanges and queues, transient messages (delivery mode 1), publisher confirms' },
 ];
-
-/** Unacknowledged deliveries a consumer may hold: 1000, fewer for big messages (about 32 MiB in flight at most). */
-export function prefetchFor(messageSize: number): number {
-  return Math.max(16, Math.min(1000, Math.floor((32 * 1024 * 1024) / Math.max(1, messageSize))));
-}
 
 const queueName = (topic: string, subscription: string): string => `${topic}/${subscription}`;
 
@@ -54,15 +50,23 @@ class RabbitProducer implements PeerProducer {
     return new Promise<void>((resolve, reject) => {
       const ok = this.channel.publish(this.exchange, key ?? '', payload, this.publish, (err) => (err ? reject(new Error(`rabbitmq: publish not confirmed: ${String(err)}`)) : resolve()));
       if (!ok && !this.drained) {
-        this.drained = new Promise<void>((r) => this.channel.once('drain', r)).then(() => {
-          this.drained = null;
+        // A channel that closes instead of draining lets the waiting sends through to fail on it.
+        this.drained = new Promise<void>((release) => {
+          const done = (): void => {
+            this.channel.off('drain', done);
+            this.channel.off('close', done);
+            this.drained = null;
+            release();
+          };
+          this.channel.on('drain', done);
+          this.channel.on('close', done);
         });
       }
     });
   }
 
   async close(): Promise<void> {
-    // Waits for outstanding confirms (amqplib settles them before the close completes).
+    // A send still unconfirmed when the channel closes fails (amqplib calls its callback with an error).
     await this.channel.close().catch(() => undefined);
     await this.conn.close().catch(() => undefined);
   }
