@@ -41,18 +41,18 @@ const queueDestination = (topic: string, subscription: string): string => `/queu
 
 const frameError = (frame: IFrame): Error => new Error(`activemq: ${frame.headers.message ?? 'ERROR frame'}${frame.body ? `: ${frame.body.trim().split('\n')[0]}` : ''}`);
 
-/** One STOMP connection: connected when open() resolves; every later failure goes to onLost once. */
+/**
+ * One STOMP connection, connected when open() resolves. Every command that
+ * asks for a receipt waits in `pending` until its RECEIPT, the ERROR that
+ * names it, or the connection's end, whichever comes first.
+ */
 class StompConnection {
   readonly client: Client;
   socket: StompTcpSocket | null = null;
-  onLost: (err: Error) => void = () => undefined;
-  /** ERROR frames that name the receipt of the command they answer. */
-  onReceiptError: (receipt: string, err: Error) => boolean = () => false;
+  private readonly pending = new Map<string, (err: Error | null) => void>();
   private lost: Error | null = null;
 
-  constructor(
-    private readonly o: DriverOptions,
-  ) {
+  constructor(private readonly o: DriverOptions) {
     this.client = new Client({
       webSocketFactory: () => (this.socket = new StompTcpSocket(o.endpoint.host, o.endpoint.port)),
       connectHeaders: { host: 'localhost' },
@@ -71,7 +71,8 @@ class StompConnection {
   private lose(err: Error): void {
     if (this.lost) return;
     this.lost = err;
-    this.onLost(err);
+    for (const settle of this.pending.values()) settle(err);
+    this.pending.clear();
   }
 
   open(timeoutMs = 10_000): Promise<void> {
@@ -87,7 +88,12 @@ class StompConnection {
       this.client.onStompError = (frame) => {
         const err = frameError(frame);
         const receipt = frame.headers['receipt-id'];
-        if (receipt !== undefined && this.onReceiptError(receipt, err)) return;
+        const settle = receipt === undefined ? undefined : this.pending.get(receipt);
+        if (settle) {
+          this.pending.delete(receipt!);
+          settle(err);
+          return;
+        }
         clearTimeout(timer);
         reject(err);
         this.lose(err);
@@ -102,21 +108,26 @@ class StompConnection {
     });
   }
 
-  /** Sends a frame with a receipt through `send` and resolves when the broker acknowledges it. */
+  /** Sends a frame through `send` with a receipt header added, and resolves when the broker acknowledges it. */
   withReceipt(receipt: string, send: (headers: StompHeaders) => void): Promise<void> {
     if (this.lost) return Promise.reject(this.lost);
     return new Promise<void>((resolve, reject) => {
-      this.client.watchForReceipt(receipt, () => resolve());
+      this.pending.set(receipt, (err) => (err ? reject(err) : resolve()));
+      this.client.watchForReceipt(receipt, () => {
+        this.pending.delete(receipt);
+        resolve();
+      });
       try {
         send({ receipt });
       } catch (err) {
+        this.pending.delete(receipt);
         reject(err as Error);
       }
     });
   }
 
   async close(): Promise<void> {
-    // DISCONNECT waits for its receipt; a broker that no longer answers gets its socket closed after a bound.
+    // Anything still waiting for a receipt fails now; DISCONNECT waits for its own receipt, bounded for a broker that no longer answers.
     this.lose(new Error('activemq: connection closed by the driver'));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -131,45 +142,20 @@ class StompConnection {
 
 class StompProducer implements PeerProducer {
   private next = 0;
-  private readonly pending = new Map<string, (err: Error | null) => void>();
 
   constructor(
     private readonly conn: StompConnection,
     private readonly destination: string,
     private readonly persistent: string,
-  ) {
-    conn.onLost = (err) => {
-      for (const settle of this.pending.values()) settle(err);
-      this.pending.clear();
-    };
-    conn.onReceiptError = (receipt, err) => {
-      const settle = this.pending.get(receipt);
-      if (!settle) return false;
-      this.pending.delete(receipt);
-      settle(err);
-      return true;
-    };
-  }
+  ) {}
 
   async sendAsync(key: string | null, payload: Buffer): Promise<void> {
     // A full socket buffer holds the next frames back rather than queueing them in memory.
     while (this.conn.socket?.backedUp) await this.conn.socket.drained();
-    if (this.conn.failure) throw this.conn.failure;
-    const receipt = `s${this.next++}`;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(receipt, (err) => (err ? reject(err) : resolve()));
-      this.conn.client.watchForReceipt(receipt, () => {
-        this.pending.delete(receipt);
-        resolve();
-      });
-      const headers: StompHeaders = { receipt, persistent: this.persistent };
+    return this.conn.withReceipt(`s${this.next++}`, (h) => {
+      const headers: StompHeaders = { ...h, persistent: this.persistent };
       if (key !== null) headers['mqlab-key'] = key;
-      try {
-        this.conn.client.publish({ destination: this.destination, headers, binaryBody: payload });
-      } catch (err) {
-        this.pending.delete(receipt);
-        reject(err as Error);
-      }
+      this.conn.client.publish({ destination: this.destination, headers, binaryBody: payload });
     });
   }
 
@@ -179,24 +165,18 @@ class StompProducer implements PeerProducer {
 }
 
 class StompConsumer implements PeerConsumer {
-  private closed = false;
+  closing = false;
 
   constructor(
     private readonly conn: StompConnection,
     private readonly subscriptionId: string,
   ) {}
 
-  markClosed(): boolean {
-    return this.closed;
-  }
-
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     // UNSUBSCRIBE first: what was prefetched but not acknowledged goes back to the queue for the other consumers.
-    if (!this.conn.failure) {
-      await this.conn.withReceipt(`u-${this.subscriptionId}`, (h) => this.conn.client.unsubscribe(this.subscriptionId, h)).catch(() => undefined);
-    }
+    await this.conn.withReceipt(`u-${this.subscriptionId}`, (h) => this.conn.client.unsubscribe(this.subscriptionId, h)).catch(() => undefined);
     await this.conn.close();
   }
 }
@@ -215,7 +195,7 @@ class ActivemqDriver implements PeerDriver {
       'partitions: ActiveMQ has none; each subscription is one queue whatever the partition count',
       'keys: sent as a header (mqlab-key) and not used for dispatch; message groups (JMSXGroupID), which would keep per-key order across competing consumers, are not used',
       o.mode === 'on'
-        ? 'mode on: persistent messages; a send resolves on its STOMP receipt, sent once the message is in KahaDB (journal synced) for every subscription queue'
+        ? 'mode on: persistent messages; a send resolves on its STOMP receipt, sent once the message is in KahaDB (journal synced) for every subscription queue (or, with ActiveMQ\'s default concurrent store and dispatch, already delivered and acknowledged, which cancels the write)'
         : 'mode off: non-persistent messages (kept in memory, spooled to temp storage under memory pressure, lost on restart); a send still resolves on its receipt, so it means the broker took the message',
       'publish time: the broker\'s JMS timestamp (ms), from the timestamp header of each delivery',
       'deleteTopics: STOMP cannot delete destinations; the queues and virtual topics stay on the broker (a server the lab started is discarded with its data directory)',
@@ -225,7 +205,12 @@ class ActivemqDriver implements PeerDriver {
 
   private async connect(): Promise<StompConnection> {
     const conn = new StompConnection(this.o);
-    await conn.open();
+    try {
+      await conn.open();
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
     this.open.add(conn);
     return conn;
   }
@@ -241,18 +226,23 @@ class ActivemqDriver implements PeerDriver {
   async createConsumer(topic: string, subscription: string, onMessage: ConsumerCallback): Promise<PeerConsumer> {
     const conn = await this.connect();
     const id = `sub-${destinationSegment(subscription)}`;
-    let consumer: StompConsumer | null = null;
+    const consumer = new StompConsumer(conn, id);
     const deliver = (m: IMessage): void => {
-      if (consumer?.markClosed()) return;
+      // Closing: left unacknowledged, it goes back to the queue with the UNSUBSCRIBE.
+      if (consumer.closing) return;
       const body = m.binaryBody;
       const ts = Number(m.headers.timestamp);
       onMessage(Buffer.from(body.buffer, body.byteOffset, body.byteLength), ts > 0 ? ts : NaN);
       m.ack();
     };
-    await conn.withReceipt(`subscribe-${id}`, (h) =>
-      conn.client.subscribe(queueDestination(topic, subscription), deliver, { ...h, id, ack: 'client-individual', 'activemq.prefetchSize': String(prefetchFor(this.o.messageSize)) }),
-    );
-    consumer = new StompConsumer(conn, id);
+    try {
+      await conn.withReceipt(`subscribe-${id}`, (h) =>
+        conn.client.subscribe(queueDestination(topic, subscription), deliver, { ...h, id, ack: 'client-individual', 'activemq.prefetchSize': String(prefetchFor(this.o.messageSize)) }),
+      );
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
     return consumer;
   }
 

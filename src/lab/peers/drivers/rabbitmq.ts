@@ -107,7 +107,7 @@ class RabbitDriver implements PeerDriver {
       'partitions: RabbitMQ has none; each subscription is one queue whatever the partition count (the consistent-hash exchange that could spread a topic over queues is a plugin, not enabled)',
       'keys: sent as the routing key, which a fanout exchange ignores; order is the queue\'s, not per key, once a subscription has several consumers',
       this.durable
-        ? 'mode on: durable exchange and classic queues, persistent messages; a send resolves on its publisher confirm, which RabbitMQ sends once the message is on disk in every queue it reached'
+        ? 'mode on: durable exchange and classic queues, persistent messages; a send resolves on its publisher confirm, which RabbitMQ sends once the message is on disk in every queue it reached (or already consumed and acknowledged there, which spares the write)'
         : 'mode off: transient exchange and queues, transient messages (kept in memory, paged out only under memory pressure, lost on restart); a send still resolves on its publisher confirm, so it means the broker took the message',
       'publish time: RabbitMQ records none (AMQP 0-9-1\'s timestamp property is the publisher\'s, in whole seconds); the driver sets none and reports NaN, latency comes from the payload\'s stamp',
       'connections: one per producer and per consumer, one more for declarations',
