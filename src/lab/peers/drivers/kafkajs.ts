@@ -9,6 +9,7 @@
 // reports its first GROUP_JOIN (after SyncGroup: it has its assignment).
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { ConsumerCallback, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
+import { formatAddress } from '../targets.js';
 
 type KafkaJs = typeof import('kafkajs');
 
@@ -29,7 +30,7 @@ const JOIN_WITHIN_MS = 60_000;
 
 export const kafkajsDriver: DriverFactory = async (o) => {
   const k = await loadKafkajs();
-  const brokers = [o.endpoint, ...(o.endpoint.more ?? [])].map((a) => `${a.host}:${a.port}`);
+  const brokers = [o.endpoint, ...(o.endpoint.more ?? [])].map(formatAddress);
   const kafka = new k.Kafka({ clientId: 'mqlab-peers-kafkajs', brokers, logLevel: k.logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

@@ -20,6 +20,7 @@ import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-node
 import { Admin, AdminError } from '../../../client/admin.js';
 import { messagingService } from '../../../protocol/rocketmq/proto.js';
 import type { ConsumerCallback, DriverEndpoint, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
+import { formatAddress } from '../targets.js';
 
 type RocketMq = typeof import('rocketmq-client-nodejs');
 
@@ -64,12 +65,12 @@ let instances = 0;
 
 export const rocketmqDriver: DriverFactory = async (o) => {
   const client = await loadRocketmqClient();
-  const admin = o.endpoint.kafkaAdmin ? await Admin.connect(`${o.endpoint.kafkaAdmin.host}:${o.endpoint.kafkaAdmin.port}`) : null;
+  const admin = o.endpoint.kafkaAdmin ? await Admin.connect(formatAddress(o.endpoint.kafkaAdmin)) : null;
   return new RocketmqDriver(client, o.endpoint, admin);
 };
 
 function endpointsOf(e: DriverEndpoint): string {
-  return [e, ...(e.more ?? [])].map((a) => `${a.host}:${a.port}`).join(';');
+  return [e, ...(e.more ?? [])].map(formatAddress).join(';');
 }
 
 class RocketmqDriver implements PeerDriver {
