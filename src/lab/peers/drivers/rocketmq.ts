@@ -44,6 +44,32 @@ const INVISIBLE_MS = 30_000;
  * whose deadline (the client's request timeout, 3 s, plus this) leaves less.
  */
 const AWAIT_MS = 5_000;
+/**
+ * Calls one client has in flight at once (sends of a producer, acks of a
+ * consumer): mqlab's endpoint takes 100 on a connection
+ * (rocketmq.max.concurrent.streams, HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS)
+ * and refuses more, and the client does not queue them.
+ */
+const MAX_CALLS = 64;
+
+/** Runs at most `max` of its tasks at once, the others in the order they came. */
+class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 /**
  * The client's default logger writes to ~/logs/rocketmq: this one drops
@@ -90,7 +116,7 @@ class RocketmqDriver implements PeerDriver {
     this.endpoints = endpointsOf(endpoint);
     this.notes = [
       'rocketmq-client-nodejs; NORMAL messages; persistence is the broker\'s (mqlab\'s flush policy, an external broker\'s flushDiskType)',
-      'one SendMessage per message and one AckMessage per received message: the client\'s API batches neither',
+      `one SendMessage per message and one AckMessage per received message: the client's API batches neither; at most ${MAX_CALLS} calls in flight per client (mqlab refuses more than 100 streams on a connection, and the client does not queue)`,
       `keys are RocketMQ message keys (an index): they choose no queue; the client publishes to, and a SimpleConsumer receives from, queue 0 of each broker only (its load balancers keep queues whose id is 0, the master broker's id); RocketMQ's proxy pops every queue of a broker, mqlab only the queue asked for`,
       `subscriptions are consumer groups of SimpleConsumers, ${RECEIVE_LOOPS} receive loops each (up to ${RECEIVE_BATCH} messages a receive, ${AWAIT_MS / 1000} s long polling); messages tagged per run and consumers filtered by that tag`,
       admin
@@ -183,6 +209,8 @@ class RocketmqDriver implements PeerDriver {
 }
 
 class RmqProducer implements PeerProducer {
+  private readonly calls = new Limiter(MAX_CALLS);
+
   constructor(
     private readonly p: Producer,
     private readonly topic: string,
@@ -190,7 +218,7 @@ class RmqProducer implements PeerProducer {
   ) {}
 
   async sendAsync(key: string | null, payload: Buffer): Promise<void> {
-    await this.p.send({ topic: this.topic, body: payload, tag: this.tag, keys: key === null ? [] : [key] });
+    await this.calls.run(() => this.p.send({ topic: this.topic, body: payload, tag: this.tag, keys: key === null ? [] : [key] }));
   }
 
   close(): Promise<void> {
@@ -203,6 +231,7 @@ class RmqConsumer implements PeerConsumer {
   private firstError: Error | null = null;
   private errors = 0;
   private readonly wakes = new Set<() => void>();
+  private readonly acks = new Limiter(MAX_CALLS - RECEIVE_LOOPS);
 
   constructor(
     private readonly c: SimpleConsumer,
@@ -261,7 +290,7 @@ class RmqConsumer implements PeerConsumer {
           this.fail(err as Error);
         }
       }
-      await Promise.all(got.map((m) => this.c.ack(m).catch((err: Error) => this.fail(err))));
+      await Promise.all(got.map((m) => this.acks.run(() => this.c.ack(m)).catch((err: Error) => this.fail(err))));
     }
   }
 
