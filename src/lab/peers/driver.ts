@@ -12,6 +12,12 @@ export interface DriverEndpoint {
   port: number;
   /** More bootstrap addresses (an external Kafka cluster). */
   more?: { host: string; port: number }[];
+  /**
+   * The same broker's Kafka listener, where the system's own API cannot
+   * create topics (mqlab serving RocketMQ 5's gRPC API, which has no topic
+   * creation): the driver creates and deletes its topics there.
+   */
+  kafkaAdmin?: { host: string; port: number };
 }
 
 /** Persistence a run asks for; each system maps it to its own setting (see SystemSpec.modes). */
