@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { freshSeed } from '../lab/random.js';
 import { SCENARIOS } from '../lab/scenarios/index.js';
 import type { Workload } from '../lab/workload.js';
+import type { PeerOptions } from '../lab/context.js';
 import { unexpectedLoss } from '../lab/report/sections.js';
 
 interface LabFlags {
@@ -27,6 +28,8 @@ interface LabFlags {
   durationSeconds?: string;
   records?: string;
   seed?: string;
+  peers?: string;
+  target?: string[];
   dataDir: string;
   reportsDir: string;
 }
@@ -53,6 +56,8 @@ export function addLabActions(bench: Command, program: Command): void {
     .option('--partitions <n>', 'partitions of the throughput topic (and a point of the partitions sweep)')
     .option('--duration-seconds <n>', 'length of the timed runs')
     .option('--records <n>', 'records per produce run')
+    .option('--peers <ids>', 'the peers scenario: only these systems, comma-separated (default every installed one; see mqlab peers)')
+    .option('--target <system=addresses>', 'the peers scenario: also an external cluster, kafka=host:port[,host:port…] or rocketmq=host:port/TOPIC (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--seed <n>', 'seed of every random choice (crash: when each kill comes); default a fresh one, printed and recorded')
     .option('--data-dir <dir>', 'where the lab brokers keep their data (removed after)', './data')
     .option('--reports-dir <dir>', 'where the results and the report go', 'reports')
@@ -62,10 +67,16 @@ export function addLabActions(bench: Command, program: Command): void {
       const { writeReport } = await import('../lab/report/write.js');
       let workload: Workload;
       let seed: number;
+      let peers: PeerOptions;
       try {
+        const { parseTargets } = await import('../lab/peers/targets.js');
+        const { targetContenders } = await import('../lab/peers/catalogue.js');
+        peers = { systems: o.peers?.split(',').map((s) => s.trim()).filter(Boolean), targets: parseTargets(o.target ?? []).flatMap(targetContenders) };
         if (o.smoke && o.full) throw new Error('--smoke and --full exclude each other');
         seed = o.seed === undefined ? freshSeed() : Number(o.seed);
         if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got "${o.seed}"`);
+        const runsPeers = o.full || (o.scenario ?? '').split(',').some((s) => s.trim() === 'peers');
+        if ((o.peers || o.target) && !runsPeers) throw new Error('--peers and --target belong to the peers scenario: add --scenario peers (or --full)');
         workload = { ...(o.workload ? readWorkloadFile(o.workload) : {}), ...checkWorkload(flagFields(o), 'flags') };
       } catch (err) {
         console.error(`mqlab bench: ${(err as Error).message}`);
@@ -75,12 +86,41 @@ export function addLabActions(bench: Command, program: Command): void {
       const tty = process.stderr.isTTY ? process.stderr : null;
       const sizes = o.smoke ? ' at smoke sizes' : o.full && suite === 'scenario' ? ' at full sizes' : '';
       console.error(`mqlab lab: ${suite === 'scenario' ? `scenarios ${o.scenario}` : `${suite} suite`}${sizes}, seed ${seed} (data under ${o.dataDir}, reports in ${o.reportsDir})`);
-      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload, smoke: o.smoke, full: o.full, seed });
+      const run = await runLab({ suite, scenarios: o.scenario?.split(',').map((s) => s.trim()), dataDir: o.dataDir, progress: tty, log: (line) => console.error(line), workload, smoke: o.smoke, full: o.full, seed, peers });
       const paths = writeReport(run, o.reportsDir);
       console.log(`results: ${paths.json}\nreport:  ${paths.html}\nlatest:  ${paths.latest}`);
       // Loss a claim expects (acks=0 at a kill) is the claim shown, not a warning.
       const lost = unexpectedLoss(run.scenarios.flatMap((s) => s.integrity));
       if (lost > 0) console.error(`WARNING: ${lost} records were lost in this run (see the report)`);
+    });
+
+  program
+    .command('peers')
+    .description('the peers comparison\'s systems: which are installed, and the apt line for the others (--install runs it, as root)')
+    .option('--install', 'install the missing peers with apt-get (root only)')
+    .action(async (o: { install?: boolean }) => {
+      const { CATALOGUE } = await import('../lab/peers/catalogue.js');
+      const { spawnSync } = await import('node:child_process');
+      const missing = new Set<string>();
+      for (const s of CATALOGUE) {
+        const ok = s.server.installed();
+        if (!ok) for (const p of s.server.apt.replace(/^.*install\s+(-y\s+)?/, '').split(/\s+/)) if (p) missing.add(p);
+        console.log(`${s.id.padEnd(16)} ${s.label} (${s.client}): ${ok ? 'installed' : `not installed — ${s.server.apt}`}`);
+      }
+      if (!o.install) return;
+      if (missing.size === 0) return console.log('every peer is installed');
+      if (process.getuid?.() !== 0) {
+        console.error(`mqlab peers --install: needs root; run: apt-get update && apt-get install -y ${[...missing].join(' ')}`);
+        process.exit(1);
+      }
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      for (const args of [['update'], ['install', '-y', ...missing]]) {
+        const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+        if (r.status !== 0) {
+          console.error(`mqlab peers --install: apt-get ${args.join(' ')} failed (${r.status ?? r.signal})`);
+          process.exit(1);
+        }
+      }
     });
 
   program

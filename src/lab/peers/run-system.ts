@@ -22,6 +22,8 @@ export interface Contender {
   server: SystemSpec['server'] | null;
   /** An external target's endpoint. */
   endpoint?: DriverEndpoint;
+  /** Topics to use as they are (an external RocketMQ cluster's, created beforehand); the run makes its own otherwise. */
+  topics?: string[];
 }
 
 export interface PeerRun {
@@ -61,6 +63,7 @@ export async function runSystem(c: Contender, mode: PersistenceSpec, w: PeerWork
         brokerCpu: () => (s ? s.cpuSeconds() : null),
         random: o.random,
         prefix: o.prefix,
+        topics: c.topics,
         progress: (what) => o.progress(`peers: ${c.label} (${mode.id}): ${what}`),
       });
     } finally {

@@ -67,6 +67,8 @@ export interface RunHooks {
   random: Random;
   /** Topic names start with this (unique per run). */
   prefix: string;
+  /** Given topic names instead (an external cluster's, created beforehand). */
+  topics?: string[];
   progress: (what: string) => void;
 }
 
@@ -76,9 +78,10 @@ function clientCpu(): number {
 }
 
 export async function runWorkload(driver: PeerDriver, w: PeerWorkload, hooks: RunHooks): Promise<WorkloadOutcome> {
-  const topics = Array.from({ length: w.topics }, (_, i) => `${hooks.prefix}-${i}`);
+  if (hooks.topics && hooks.topics.length < w.topics) throw new Error(`the workload needs ${w.topics} topics; the target names ${hooks.topics.length} (${hooks.topics.join(', ')})`);
+  const topics = Array.from({ length: w.topics }, (_, i) => hooks.topics?.[i] ?? `${hooks.prefix}-${i}`);
   for (const t of topics) await driver.createTopic(t, w.partitionsPerTopic);
-  const subscriptions = topics.flatMap((topic) => Array.from({ length: w.subscriptionsPerTopic }, (_, s) => ({ id: `${topic}/sub-${s}`, topic, name: `sub-${s}` })));
+  const subscriptions = topics.flatMap((topic) => Array.from({ length: w.subscriptionsPerTopic }, (_, s) => ({ id: `${topic}/sub-${s}`, topic, name: `${hooks.prefix}-sub-${s}` })));
   const meter = new Meter(subscriptions, (p) => topics[Math.floor(p / w.producersPerTopic)]!);
   const openConsumers = async (): Promise<PeerConsumer[]> => {
     const out: PeerConsumer[] = [];

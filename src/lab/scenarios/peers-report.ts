@@ -10,6 +10,8 @@ import { fmt } from './common.js';
 const ORDER: NotesRow[] = ['ActiveMQ', 'RabbitMQ', 'RocketMQ', 'Kafka'];
 /** The mode that is each system's persistent default: what the notes' table measured. */
 export const PERSISTENT = 'on';
+/** A run in the persistent default: mode "on", or an external cluster as it is configured. */
+const persistent = (r: PeerRun): boolean => r.mode === PERSISTENT || r.external;
 
 export const produceRate = (r: PeerRun): number => (r.outcome ? r.outcome.flatOut.published / r.outcome.flatOut.seconds : NaN);
 export const consumeRate = (r: PeerRun): number => (r.outcome ? r.outcome.flatOut.received / r.outcome.flatOut.totalSeconds : NaN);
@@ -19,18 +21,18 @@ const who = (r: PeerRun): string => `${r.label} (${r.client})`;
 
 export function measuredTable(runs: PeerRun[], missing: { label: string; apt: string }[]): ResultTable {
   const rows: ResultTable['rows'] = runs.map((r) => {
-    if (!r.outcome) return [r.label, r.client, r.modeLabel, `failed: ${r.error ?? 'unknown'}`, '', '', '', '', '', '', '', '', '', ''];
+    if (!r.outcome) return [r.label, r.client, r.mode, `failed: ${r.error ?? 'unknown'}`, '', '', '', '', '', '', '', '', '', ''];
     const o = r.outcome;
     const f = o.flatOut;
     const e = o.paced.endToEnd;
     const per = (s: number | null): string => (s === null ? 'n/a' : fmt((s * 1e6) / Math.max(1, f.published), 1));
     const integrity = o.integrity.reduce((a, i) => ({ lost: a.lost + i.lost, dup: a.dup + i.duplicated }), { lost: 0, dup: 0 });
-    return [r.label, r.client, r.modeLabel, fmt(produceRate(r)), fmt(consumeRate(r)), `${fmt(o.paced.published / o.paced.seconds)} of ${fmt(o.rate)}`, ms(at(e, 50)), ms(at(e, 99)), ms(at(e, 99.9)), ms(e.maxMs), per(f.cpu.broker), per(f.cpu.client), integrity.lost, integrity.dup];
+    return [r.label, r.client, r.mode, fmt(produceRate(r)), fmt(consumeRate(r)), `${fmt(o.paced.published / o.paced.seconds)} of ${fmt(o.rate)}`, ms(at(e, 50)), ms(at(e, 99)), ms(at(e, 99.9)), ms(e.maxMs), per(f.cpu.broker), per(f.cpu.client), integrity.lost, integrity.dup];
   });
   for (const m of missing) rows.push([m.label, '', 'not installed', `install: ${m.apt}`, '', '', '', '', '', '', '', '', '', '']);
   return {
     title: 'Every system under the same workload',
-    caption: 'Produce and consume: flat out, consumers running, msg/s. End-to-end latency (payload stamp to consumer callback, one clock) at the paced rate, ms. CPU per message produced over the flat-out phase, µs: the broker\'s process tree and the lab process (all clients), which share this machine\'s cores.',
+    caption: 'Produce and consume: flat out, consumers running, msg/s. End-to-end latency (payload stamp to consumer callback, one clock) at the paced rate, ms. CPU per message produced over the flat-out phase, µs: the broker\'s process tree and the lab process (all clients), which share this machine\'s cores. What each persistence mode means for each system is in the notes below.',
     columns: ['system', 'client', 'persistence', 'produce msg/s', 'consume msg/s', 'paced msg/s', 'e2e p50', 'p99', 'p99.9', 'max', 'broker CPU µs/msg', 'client CPU µs/msg', 'lost', 'duplicated'],
     rows,
   };
@@ -40,7 +42,7 @@ export function measuredTable(runs: PeerRun[], missing: { label: string; apt: st
 export function bestByRow(runs: PeerRun[]): Map<NotesRow, PeerRun> {
   const out = new Map<NotesRow, PeerRun>();
   for (const r of runs) {
-    if (!r.outcome || !r.notesRow || r.mode !== PERSISTENT) continue;
+    if (!r.outcome || !r.notesRow || !persistent(r)) continue;
     const best = out.get(r.notesRow);
     if (!best || produceRate(r) > produceRate(best)) out.set(r.notesRow, r);
   }
@@ -109,11 +111,11 @@ export function peersVerdict(runs: PeerRun[]): Verdict {
 }
 
 export function peersCharts(runs: PeerRun[]): (BarChart | LatencyChart)[] {
-  const persistent = runs.filter((r) => r.outcome && r.mode === PERSISTENT);
+  const onRuns = runs.filter((r) => r.outcome && persistent(r));
   const systems = [...new Set(runs.filter((r) => r.outcome).map((r) => r.system))];
   const label = (id: string): string => runs.find((r) => r.system === id)!.label;
   const rate = (id: string, mode: string): number => {
-    const r = runs.find((x) => x.system === id && x.mode === mode && x.outcome);
+    const r = runs.find((x) => x.system === id && (x.mode === mode || (mode === PERSISTENT && x.external)) && x.outcome);
     return r ? produceRate(r) : 0;
   };
   return [
@@ -134,7 +136,7 @@ export function peersCharts(runs: PeerRun[]): (BarChart | LatencyChart)[] {
       id: 'peers-e2e-latency',
       title: 'End-to-end latency at the paced rate, persistence on',
       caption: 'From the producer\'s stamp to the consumer\'s callback, the same rate for every system.',
-      series: persistent.map((r) => ({ label: who(r), percentiles: r.outcome!.paced.endToEnd.percentiles.map((p) => ({ percentile: p.percentile, ms: Math.max(p.ms, 0.001) })) })),
+      series: onRuns.map((r) => ({ label: who(r), percentiles: r.outcome!.paced.endToEnd.percentiles.map((p) => ({ percentile: p.percentile, ms: Math.max(p.ms, 0.001) })) })),
     },
   ];
 }

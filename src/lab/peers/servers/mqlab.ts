@@ -2,9 +2,12 @@
 // on free loopback ports over the data directory the lab gives, with one
 // storage engine and transfer strategy, speaking Kafka, and with
 // `rocketmq` also RocketMQ 5's gRPC API. The persistence modes are the
-// broker's flush policy: "on" is --flush batch (an fdatasync, shared by the
-// appends in flight, before an acks=-1 produce or a RocketMQ SendMessage is
-// answered), "off" is --flush none (the page cache, Kafka's default).
+// broker's flush policy. Kafka and RocketMQ have no non-persistent mode:
+// every message goes to the log, so "on" is their default, --flush none
+// (appended to the log, acknowledged from the page cache: Kafka's default,
+// RocketMQ's ASYNC_FLUSH), and "fsync" is --flush batch (an fdatasync,
+// shared by the appends in flight, before an acks=-1 produce or a RocketMQ
+// SendMessage is answered: RocketMQ's SYNC_FLUSH).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerProcess } from '../../broker-process.js';
@@ -17,11 +20,11 @@ export type MqlabTransfer = 'sendfile' | 'mmap';
 
 /** What "on" and "off" mean for mqlab (the flush policy; acks=-1 is the clients'). */
 export const MQLAB_MODES: PersistenceSpec[] = [
-  { id: 'on', label: 'flush batch: fdatasync (group commit) before an acks=-1 produce or a SendMessage is answered' },
-  { id: 'off', label: 'flush none: acknowledged from the page cache, as Kafka by default' },
+  { id: 'on', label: 'flush none: appended to the log, acknowledged from the page cache (Kafka\'s default, RocketMQ\'s ASYNC_FLUSH)' },
+  { id: 'fsync', label: 'flush batch: fdatasync (group commit) before an acks=-1 produce or a SendMessage is answered (RocketMQ\'s SYNC_FLUSH)' },
 ];
 
-const FLUSH: Record<string, string> = { on: 'batch', off: 'none' };
+const FLUSH: Record<string, string> = { on: 'none', fsync: 'batch' };
 
 /** How long a SIGTERM (a clean shutdown: logs flushed, marker written) may take before SIGKILL. */
 const STOP_TIMEOUT_MS = 15_000;
