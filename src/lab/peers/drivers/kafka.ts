@@ -17,6 +17,7 @@ import { BATCH_HEADER_BYTES, encodeBatch, type RecordInput } from '../../../reco
 import type { ConsumerCallback, DriverEndpoint, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { KafkaCluster, STALE_METADATA, type BrokerAddress, type TopicLayout } from './kafka-cluster.js';
 import { GroupConsumer } from './kafka-consumer.js';
+import { OpenSet } from './open-set.js';
 
 export interface KafkaDriverSettings {
   /** How long a partition's first record waits for more before its batch is sent (linger.ms). */
@@ -68,7 +69,7 @@ class KafkaDriver implements PeerDriver {
   readonly name = 'mqlab-client';
   readonly notes: string[];
   private readonly created: string[] = [];
-  private readonly open = new Set<{ close(): Promise<void> }>();
+  private readonly open = new OpenSet();
   private nextClient = 0;
 
   constructor(
@@ -92,12 +93,12 @@ class KafkaDriver implements PeerDriver {
 
   async createProducer(topic: string): Promise<PeerProducer> {
     const p = new BatchingProducer(this.cluster, topic, await this.cluster.layout(topic), this.s);
-    return this.track(p);
+    return this.open.track(p);
   }
 
   async createConsumer(topic: string, subscription: string, onMessage: ConsumerCallback): Promise<PeerConsumer> {
     const c = await GroupConsumer.start(this.cluster, topic, subscription, onMessage, this.s, `mqlab-peers-${++this.nextClient}`);
-    return this.track(c);
+    return this.open.track(c);
   }
 
   async deleteTopics(): Promise<void> {
@@ -105,18 +106,8 @@ class KafkaDriver implements PeerDriver {
   }
 
   async close(): Promise<void> {
-    for (const x of [...this.open]) await x.close().catch(() => undefined);
+    await this.open.closeAll();
     this.cluster.close();
-  }
-
-  private track<T extends { close(): Promise<void> }>(x: T): T {
-    this.open.add(x);
-    const close = x.close.bind(x);
-    x.close = async () => {
-      this.open.delete(x);
-      await close();
-    };
-    return x;
   }
 }
 

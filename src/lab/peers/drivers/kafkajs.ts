@@ -10,6 +10,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { ConsumerCallback, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { formatAddress } from '../targets.js';
+import { OpenSet } from './open-set.js';
 
 type KafkaJs = typeof import('kafkajs');
 
@@ -46,7 +47,7 @@ class KafkajsDriver implements PeerDriver {
     'consumers: a consumer group per subscription, fromBeginning (the run\'s topics are new), kafkajs\'s auto-commit; heartbeat 300 ms and fetch wait 500 ms (Java\'s fetch.max.wait.ms) so a rebalance is heard of quickly',
   ];
   private readonly created: string[] = [];
-  private readonly open = new Set<{ close(): Promise<void> }>();
+  private readonly open = new OpenSet();
 
   constructor(
     private readonly k: KafkaJs,
@@ -63,7 +64,7 @@ class KafkajsDriver implements PeerDriver {
   async createProducer(topic: string): Promise<PeerProducer> {
     const producer = this.kafka.producer({ createPartitioner: this.k.Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
     await producer.connect();
-    return this.track(new LingeringProducer(producer, topic));
+    return this.open.track(new LingeringProducer(producer, topic));
   }
 
   async createConsumer(topic: string, subscription: string, onMessage: ConsumerCallback): Promise<PeerConsumer> {
@@ -94,7 +95,7 @@ class KafkajsDriver implements PeerDriver {
       await consumer.disconnect().catch(() => undefined);
       throw err;
     }
-    return this.track(c);
+    return this.open.track(c);
   }
 
   async deleteTopics(): Promise<void> {
@@ -103,18 +104,8 @@ class KafkajsDriver implements PeerDriver {
   }
 
   async close(): Promise<void> {
-    for (const x of [...this.open]) await x.close().catch(() => undefined);
+    await this.open.closeAll();
     await this.admin.disconnect();
-  }
-
-  private track<T extends { close(): Promise<void> }>(x: T): T {
-    this.open.add(x);
-    const close = x.close.bind(x);
-    x.close = async () => {
-      this.open.delete(x);
-      await close();
-    };
-    return x;
   }
 }
 

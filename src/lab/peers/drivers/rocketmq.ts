@@ -21,6 +21,7 @@ import { Admin, AdminError } from '../../../client/admin.js';
 import { messagingService } from '../../../protocol/rocketmq/proto.js';
 import type { ConsumerCallback, DriverEndpoint, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { formatAddress } from '../targets.js';
+import { OpenSet } from './open-set.js';
 
 type RocketMq = typeof import('rocketmq-client-nodejs');
 
@@ -106,7 +107,7 @@ class RocketmqDriver implements PeerDriver {
   /** This instance's tag: its producers set it, its consumers subscribe to it alone. */
   private readonly tag = `mqlab-peers-${process.pid}-${Date.now().toString(36)}-${++instances}`;
   private readonly created: string[] = [];
-  private readonly open = new Set<{ close(): Promise<void> }>();
+  private readonly open = new OpenSet();
 
   constructor(
     private readonly client: RocketMq,
@@ -166,7 +167,7 @@ class RocketmqDriver implements PeerDriver {
   async createProducer(topic: string): Promise<PeerProducer> {
     const p = new this.client.Producer({ endpoints: this.endpoints, namespace: '', logger: quietLogger(() => false), topics: [topic] });
     await p.startup();
-    return this.track(new RmqProducer(p, topic, this.tag));
+    return this.open.track(new RmqProducer(p, topic, this.tag));
   }
 
   async createConsumer(topic: string, subscription: string, onMessage: ConsumerCallback): Promise<PeerConsumer> {
@@ -185,7 +186,7 @@ class RocketmqDriver implements PeerDriver {
     // RocketMQ at the queue's end as of the group's first receive, so what
     // is sent before that would be missed: wait for the first receives.
     await consumer.start(this.admin === null);
-    return this.track(consumer);
+    return this.open.track(consumer);
   }
 
   async deleteTopics(): Promise<void> {
@@ -193,18 +194,8 @@ class RocketmqDriver implements PeerDriver {
   }
 
   async close(): Promise<void> {
-    for (const x of [...this.open]) await x.close().catch(() => undefined);
+    await this.open.closeAll();
     this.admin?.close();
-  }
-
-  private track<T extends { close(): Promise<void> }>(x: T): T {
-    this.open.add(x);
-    const close = x.close.bind(x);
-    x.close = async () => {
-      this.open.delete(x);
-      await close();
-    };
-    return x;
   }
 }
 
