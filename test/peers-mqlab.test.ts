@@ -43,7 +43,7 @@ describe('mqlab as a peer', () => {
   });
 
   it('an unknown mode is refused before anything starts', async () => {
-    await expect(mqlabServer('segmented', 'sendfile', false).start('/nonexistent', 'everysec')).rejects.toThrow(/no persistence mode "everysec" \(expected on or off\)/);
+    await expect(mqlabServer('segmented', 'sendfile', false).start('/nonexistent', 'everysec')).rejects.toThrow(/no persistence mode "everysec" \(expected on or fsync\)/);
   });
 });
 
