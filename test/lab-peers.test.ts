@@ -13,14 +13,15 @@ import { Admin } from '../src/client/admin.js';
 import { BrokerProcess } from '../src/lab/broker-process.js';
 import { targetContenders } from '../src/lab/peers/catalogue.js';
 import { redisDriver } from '../src/lab/peers/drivers/redis.js';
-import { runWorkload, type PeerWorkload } from '../src/lab/peers/run-workload.js';
+import { runWorkload, type PeerWorkload, type WorkloadOutcome } from '../src/lab/peers/run-workload.js';
 import { redisServer } from '../src/lab/peers/servers/redis.js';
 import { parseTargets } from '../src/lab/peers/targets.js';
 import { renderReport } from '../src/lab/report/render.js';
 import { validateRun, writeReport } from '../src/lab/report/write.js';
 import type { LabRun } from '../src/lab/results.js';
 import { runLab } from '../src/lab/run-lab.js';
-import { measuredTable } from '../src/lab/scenarios/peers-report.js';
+import type { PeerRun } from '../src/lab/peers/run-system.js';
+import { measuredTable, peersVerdict } from '../src/lab/scenarios/peers-report.js';
 import { CHROMIUM, dumpDom, expectAllDrawn, parse } from './helpers/chromium.js';
 import { tempDir } from './helpers/files.js';
 import { missing } from './helpers/requires.js';
@@ -142,5 +143,45 @@ describe.skipIf(missing('redis-server', redisServer.installed()))('a peer worklo
       await server.stop();
       tmp.cleanup();
     }
+  });
+});
+
+describe('the peers verdict', () => {
+  const run = (label: string, row: 'ActiveMQ' | 'RabbitMQ' | 'RocketMQ' | 'Kafka', mode: string, rate: number): PeerRun => ({
+    system: label.toLowerCase(),
+    label,
+    client: 'c',
+    notesRow: row,
+    mode,
+    modeLabel: mode,
+    external: false,
+    server: null,
+    driverNotes: [],
+    error: null,
+    outcome: { flatOut: { published: rate, seconds: 1 } } as unknown as WorkloadOutcome,
+  });
+  const notes = (a: [number, number], r: [number, number], rocket: number, kafka: number): PeerRun[] => [
+    run('ActiveMQ', 'ActiveMQ', 'on', a[0]),
+    run('ActiveMQ', 'ActiveMQ', 'off', a[1]),
+    run('RabbitMQ', 'RabbitMQ', 'on', r[0]),
+    run('RabbitMQ', 'RabbitMQ', 'off', r[1]),
+    run('RocketMQ', 'RocketMQ', 'on', rocket),
+    run('Kafka', 'Kafka', 'on', kafka),
+  ];
+
+  it('holds when the order and both halves of the persistence claim hold', () => {
+    const v = peersVerdict(notes([1000, 4000], [2000, 5000], 20_000, 100_000));
+    expect(v.held).toBe(true);
+    expect(v.measured).toBe('ActiveMQ 1,000 < RabbitMQ 2,000 < RocketMQ 20,000 < Kafka 100,000 msg/s; ActiveMQ on/off 0.25×, RabbitMQ on/off 0.40×');
+  });
+
+  it('does not hold when the order breaks, or a log-based system is slower than a classic one without persistence', () => {
+    expect(peersVerdict(notes([1000, 4000], [2000, 5000], 1500, 100_000)).summary).toMatch(/^The order does not hold here/);
+    const slow = peersVerdict(notes([1000, 4000], [2000, 50_000], 20_000, 100_000));
+    expect(slow.held).toBe(false);
+    expect(slow.summary).toContain('RocketMQ (20,000 msg/s, persistent) did not outrun RabbitMQ with its persistence off (50,000 msg/s).');
+    const cheap = peersVerdict(notes([1000, 1100], [2000, 2100], 20_000, 100_000));
+    expect(cheap.held).toBe(false);
+    expect(cheap.summary).toContain('less than a fifth');
   });
 });
