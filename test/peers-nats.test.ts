@@ -76,14 +76,16 @@ describe.skipIf(missing('nats-server', natsServer.installed()))('NATS JetStream 
       const driver = await natsDriver({ endpoint: server.endpoint, mode: 'off', messageSize: 64 });
       await driver.createTopic('throws', 1);
       let calls = 0;
+      let called: () => void = () => undefined;
+      const firstCall = new Promise<void>((resolve) => (called = resolve));
       const consumer = await driver.createConsumer('throws', 'sub', () => {
         calls++;
+        called();
         throw new Error('callback bug');
       });
       const producer = await driver.createProducer('throws');
       await producer.sendAsync(null, Buffer.alloc(64));
-      const deadline = Date.now() + 5_000;
-      while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await firstCall;
       expect(calls).toBe(1);
       await expect(consumer.close()).rejects.toThrow(/consumer of throws\/sub stopped early: callback bug/);
       await producer.close();

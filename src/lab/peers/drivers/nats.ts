@@ -158,6 +158,8 @@ export const natsDriver: DriverFactory = async (o) => {
       await ensureDurable(topic, subscription);
       const nc = await open(`consumer-${topic}-${subscription}`);
       connections.add(nc);
+      // A callback's own error, kept where it is thrown: whatever close() races with, it is this consumer's failure.
+      let callbackError: Error | null = null;
       let messages: ConsumerMessages;
       try {
         const consumer = await nc.jetstream({ timeout: JS_TIMEOUT_MS }).consumers.get(topic, subscription);
@@ -165,7 +167,12 @@ export const natsDriver: DriverFactory = async (o) => {
           max_messages: PULL_BATCH,
           callback: (m) => {
             // A view of the frame nats.js parsed; nothing rewrites it.
-            onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.info.timestampNanos / 1e6);
+            try {
+              onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.info.timestampNanos / 1e6);
+            } catch (err) {
+              callbackError ??= err as Error;
+              throw err;
+            }
             m.ack();
           },
         });
@@ -185,7 +192,8 @@ export const natsDriver: DriverFactory = async (o) => {
           closing = true;
           await messages.close();
           await closeConnection(nc);
-          if (failure) throw new Error(`nats: consumer of ${topic}/${subscription} stopped early: ${failure.message}`);
+          const why = callbackError ?? failure;
+          if (why) throw new Error(`nats: consumer of ${topic}/${subscription} stopped early: ${why.message}`);
         },
       };
       return consumer;

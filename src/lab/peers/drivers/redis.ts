@@ -161,6 +161,8 @@ export const redisDriver: DriverFactory = async (o) => {
       const conn = await open(`consumer-${topic}-${subscription}-${name}`, false);
       connections.add(conn);
       let closing = false;
+      // A callback's own error, kept where it is thrown: whatever close() races with, it is this consumer's failure.
+      let callbackError: Error | null = null;
       const loop = (async () => {
         // Settles without rejecting, so an XACK cut short by close() is no unhandled rejection.
         let acked: Promise<Error | null> = Promise.resolve(null);
@@ -170,7 +172,12 @@ export const redisDriver: DriverFactory = async (o) => {
           const ackFailure = await acked;
           if (ackFailure) throw ackFailure;
           const batch = entries(reply, topic);
-          for (const [id, payload] of batch) onMessage(payload, Number(id.slice(0, id.indexOf('-'))));
+          try {
+            for (const [id, payload] of batch) onMessage(payload, Number(id.slice(0, id.indexOf('-'))));
+          } catch (err) {
+            callbackError = err as Error;
+            throw err;
+          }
           if (batch.length) {
             acked = conn.xack(topic, subscription, ...batch.map(([id]) => id)).then(
               () => null,
@@ -182,7 +189,7 @@ export const redisDriver: DriverFactory = async (o) => {
       // Closing disconnects the blocked read, which rejects: only an error before that is the consumer's failure.
       const ended = loop.then(
         () => null,
-        (err: Error) => (closing ? null : err),
+        (err: Error) => callbackError ?? (closing ? null : err),
       );
       const close = async (): Promise<void> => {
         closers.delete(close);
