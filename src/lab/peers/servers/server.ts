@@ -87,37 +87,23 @@ function statOf(pid: number): [number, number] | null {
   }
 }
 
-/** CPU seconds of `root` and every live descendant (reaped ones count through their parent's cutime/cstime). */
-export function treeCpuSeconds(root: number): number {
+/** Every live process's parent and CPU ticks, read once from /proc. */
+function processTable(): { children: Map<number, number[]>; ticks: Map<number, number> } {
   const children = new Map<number, number[]>();
-  const own = new Map<number, number>();
+  const ticks = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const s = statOf(pid);
     if (!s) continue;
-    own.set(pid, s[1]);
+    ticks.set(pid, s[1]);
     children.set(s[0], [...(children.get(s[0]) ?? []), pid]);
   }
-  let total = 0;
-  const stack = [root];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    total += own.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total / clockTicks();
+  return { children, ticks };
 }
 
 /** Pids of `root` and its live descendants. */
-function tree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    const s = statOf(pid);
-    if (s) children.set(s[0], [...(children.get(s[0]) ?? []), pid]);
-  }
+function tree(root: number, children = processTable().children): number[] {
   const out: number[] = [];
   const stack = [root];
   while (stack.length) {
@@ -126,6 +112,12 @@ function tree(root: number): number[] {
     stack.push(...(children.get(pid) ?? []));
   }
   return out;
+}
+
+/** CPU seconds of `root` and every live descendant (reaped ones count through their parent's cutime/cstime). */
+export function treeCpuSeconds(root: number): number {
+  const { children, ticks } = processTable();
+  return tree(root, children).reduce((n, pid) => n + (ticks.get(pid) ?? 0), 0) / clockTicks();
 }
 
 function accepts(port: number): Promise<boolean> {
