@@ -16,6 +16,7 @@ import type { DriverFactory, PeerConsumer } from '../src/lab/peers/driver.js';
 import { kafkaDriver } from '../src/lab/peers/drivers/kafka.js';
 import { kafkajsDriver } from '../src/lab/peers/drivers/kafkajs.js';
 import { rocketmqDriver } from '../src/lab/peers/drivers/rocketmq.js';
+import { javaStringHash, rocketmqLeanDriver } from '../src/lab/peers/drivers/rocketmq-lean.js';
 import { payloadTemplate, readStamp, stamp } from '../src/lab/peers/payload.js';
 import { mqlabServer } from '../src/lab/peers/servers/mqlab.js';
 import { parseTarget } from '../src/lab/peers/targets.js';
@@ -40,6 +41,24 @@ describe('mqlab as a peer', () => {
   it('rocketmq-client-nodejs: commitlog, mmap, mode on', async () => {
     const r = await checkPeer({ server: mqlabServer('commitlog', 'mmap', true), driver: rocketmqDriver, mode: 'on', random });
     expect(r.received).toEqual({ shared: 300, single: 300 });
+  });
+
+  it('lean gRPC client: commitlog, mmap, mode fsync', async () => {
+    const r = await checkPeer({ server: mqlabServer('commitlog', 'mmap', true), driver: rocketmqLeanDriver, mode: 'fsync', random });
+    expect(r.received).toEqual({ shared: 300, single: 300 });
+  });
+
+  it('the lean client picks a keyed message\'s queue as RocketMQ\'s SelectMessageQueueByHash (Java\'s String.hashCode)', () => {
+    // "...".hashCode() as jshell printed it (OpenJDK 17).
+    expect(javaStringHash('')).toBe(0);
+    expect(javaStringHash('key-1')).toBe(101943363);
+    expect(javaStringHash('hello world, this overflows')).toBe(161437415);
+    expect(javaStringHash('Ünïcødé-κλειδί')).toBe(1455065878);
+    expect(javaStringHash('polygenelubricants')).toBe(-2147483648);
+  });
+
+  it('the lean client refuses a target that is not mqlab', async () => {
+    await expect(rocketmqLeanDriver({ endpoint: { host: '127.0.0.1', port: 1 }, mode: 'on', messageSize: 64 })).rejects.toThrow(/runs against mqlab only/);
   });
 
   it('an unknown mode is refused before anything starts', async () => {

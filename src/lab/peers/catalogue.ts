@@ -12,6 +12,7 @@ import { NATS_MODES, natsDriver } from './drivers/nats.js';
 import { RABBITMQ_MODES, rabbitmqDriver } from './drivers/rabbitmq.js';
 import { REDIS_MODES, redisDriver } from './drivers/redis.js';
 import { rocketmqDriver } from './drivers/rocketmq.js';
+import { rocketmqLeanDriver } from './drivers/rocketmq-lean.js';
 import type { Contender } from './run-system.js';
 import { activemqServer } from './servers/activemq.js';
 import { MQLAB_MODES, mqlabServer } from './servers/mqlab.js';
@@ -44,6 +45,7 @@ export const CATALOGUE: SystemSpec[] = [
   { id: 'activemq', label: 'ActiveMQ', notesRow: 'ActiveMQ', client: clientName('@stomp/stompjs'), modes: modes(ACTIVEMQ_MODES), server: activemqServer, driver: activemqDriver },
   { id: 'rabbitmq', label: 'RabbitMQ', notesRow: 'RabbitMQ', client: clientName('amqplib'), modes: modes(RABBITMQ_MODES), server: rabbitmqServer, driver: rabbitmqDriver },
   { id: 'mqlab-rocketmq', label: 'mqlab as RocketMQ', notesRow: 'RocketMQ', client: clientName('rocketmq-client-nodejs'), modes: MQLAB_MODES, server: mqlabServer('commitlog', 'mmap', true), driver: rocketmqDriver },
+  { id: 'mqlab-rocketmq-lean', label: 'mqlab as RocketMQ', notesRow: 'RocketMQ', client: 'mqlab lean gRPC client', modes: MQLAB_MODES, server: mqlabServer('commitlog', 'mmap', true), driver: rocketmqLeanDriver },
   { id: 'mqlab-kafka', label: 'mqlab as Kafka', notesRow: 'Kafka', client: 'mqlab client', modes: MQLAB_MODES, server: mqlabServer('segmented', 'sendfile', false), driver: kafkaDriver },
   { id: 'mqlab-kafkajs', label: 'mqlab as Kafka', notesRow: 'Kafka', client: clientName('kafkajs'), modes: MQLAB_MODES, server: mqlabServer('segmented', 'sendfile', false), driver: kafkajsDriver },
   { id: 'nats', label: 'NATS JetStream', notesRow: null, client: clientName('nats'), modes: modes(NATS_MODES), server: natsServer, driver: natsDriver },

@@ -17,10 +17,10 @@
 // the same in every run) would otherwise receive.
 import * as grpc from '@grpc/grpc-js';
 import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { Admin, AdminError } from '../../../client/admin.js';
 import { messagingService } from '../../../protocol/rocketmq/proto.js';
 import type { ConsumerCallback, DriverEndpoint, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { formatAddress } from '../targets.js';
+import { AdminTopics } from './admin-topics.js';
 import { OpenSet } from './open-set.js';
 
 type RocketMq = typeof import('rocketmq-client-nodejs');
@@ -92,8 +92,7 @@ let instances = 0;
 
 export const rocketmqDriver: DriverFactory = async (o) => {
   const client = await loadRocketmqClient();
-  const admin = o.endpoint.kafkaAdmin ? await Admin.connect(formatAddress(o.endpoint.kafkaAdmin)) : null;
-  return new RocketmqDriver(client, o.endpoint, admin);
+  return new RocketmqDriver(client, o.endpoint, await AdminTopics.connect(o.endpoint));
 };
 
 function endpointsOf(e: DriverEndpoint): string {
@@ -106,13 +105,12 @@ class RocketmqDriver implements PeerDriver {
   private readonly endpoints: string;
   /** This instance's tag: its producers set it, its consumers subscribe to it alone. */
   private readonly tag = `mqlab-peers-${process.pid}-${Date.now().toString(36)}-${++instances}`;
-  private readonly created: string[] = [];
   private readonly open = new OpenSet();
 
   constructor(
     private readonly client: RocketMq,
     private readonly endpoint: DriverEndpoint,
-    private readonly admin: Admin | null,
+    private readonly admin: AdminTopics | null,
   ) {
     this.endpoints = endpointsOf(endpoint);
     this.notes = [
@@ -128,13 +126,7 @@ class RocketmqDriver implements PeerDriver {
 
   async createTopic(topic: string, partitions: number): Promise<void> {
     if (!this.admin) return this.checkTopic(topic);
-    try {
-      await this.admin.createTopic(topic, partitions);
-      this.created.push(topic);
-    } catch (err) {
-      if (!(err instanceof AdminError && err.message.includes('TOPIC_ALREADY_EXISTS'))) throw err;
-      if (!this.created.includes(topic)) throw new Error(`topic ${topic} exists already and was not created by this run: refusing to use (or later delete) it`);
-    }
+    await this.admin.create(topic, partitions);
   }
 
   /** QueryRoute: the topic exists and takes NORMAL messages. */
@@ -190,7 +182,7 @@ class RocketmqDriver implements PeerDriver {
   }
 
   async deleteTopics(): Promise<void> {
-    for (const topic of this.created.splice(0)) await this.admin!.deleteTopic(topic);
+    await this.admin?.deleteCreated();
   }
 
   async close(): Promise<void> {
