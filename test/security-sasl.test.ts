@@ -1,9 +1,13 @@
 // The broker's SASL mechanisms on their own, no sockets: SCRAM against
 // RFC 7677's worked example, an independent client written here, and
-// kafkajs's client; and PLAIN.
+// kafkajs's client; PLAIN; and the credential store on real files.
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BrokerError } from '../src/broker/errors.js';
+import { CredentialStore } from '../src/broker/security/credentials.js';
 import { plainAuthenticate } from '../src/broker/security/plain.js';
 import {
   credentialFromPassword,
@@ -16,6 +20,7 @@ import {
   type ScramCredential,
   type ScramMechanism,
 } from '../src/broker/security/scram.js';
+import { tempDir } from './helpers/files.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs's SCRAM client, driven without a connection: an implementation not written here.
@@ -272,5 +277,151 @@ describe('SASL PLAIN', () => {
     const failing = () => plainAuthenticate(Buffer.from('\0alice\0secret'), () => { throw new Error('disk on fire'); });
     expect(failing).toThrow(SaslAuthenticationError);
     expect(failing).toThrow('Authentication failed: credentials for user could not be verified');
+  });
+});
+
+describe('credential store', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let dataDir: string;
+  let file: string;
+  beforeEach(() => {
+    tmp = tempDir();
+    dataDir = join(tmp.dir, 'data');
+    file = join(dataDir, '__security', 'users.json');
+  });
+  afterEach(() => tmp.cleanup());
+
+  const upsert = (user: string, mechanism: number, password: string, iterations = 4096) => {
+    const salt = Buffer.from(`salt-of-${user}`);
+    const m = scramMechanismByCode(mechanism) ?? 'SCRAM-SHA-256';
+    return { user, mechanism, iterations, salt, saltedPassword: salted(m, password, salt, Math.max(iterations, 1)) };
+  };
+
+  it('creates nothing until a change; keeps keys, never the password, across a reopen', () => {
+    const store = CredentialStore.open(dataDir);
+    expect([store.userCount, store.list(), existsSync(dataDir)]).toEqual([0, [], false]);
+    store.setPassword('bob', 'builder', 'SCRAM-SHA-256');
+    store.setPassword('alice', 'secret', 'SCRAM-SHA-512', 8192);
+    store.setPassword('alice', 'secret', 'SCRAM-SHA-256');
+    expect(readFileSync(file, 'utf8')).not.toMatch(/secret|builder/);
+    expect(statSync(join(dataDir, '__security')).mode & 0o777).toBe(0o700);
+
+    const again = CredentialStore.open(dataDir);
+    expect(again.userCount).toBe(2);
+    expect(again.list()).toEqual([
+      { user: 'alice', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 8192 }] },
+      { user: 'bob', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }] },
+    ]);
+    expect(again.get('alice', 'SCRAM-SHA-512')).toEqual(store.get('alice', 'SCRAM-SHA-512'));
+    expect(again.get('bob', 'SCRAM-SHA-512')).toBeNull();
+    expect([again.verifyPassword('alice', 'secret'), again.verifyPassword('alice', 'builder'), again.verifyPassword('carol', 'secret')]).toEqual([true, false, false]);
+    // PLAIN against the store, the way the connection will use it.
+    expect(plainAuthenticate(Buffer.from('\0bob\0builder'), (u, p) => again.verifyPassword(u, p))).toBe('bob');
+  });
+
+  it('applies AlterUserScramCredentials upsertions and deletions durably; the user then logs in over SCRAM', () => {
+    const store = CredentialStore.open(dataDir);
+    expect(store.alter([], [upsert('al,ice', 1, 'pw1'), upsert('bob', 2, 'pw2', 16384)])).toEqual([
+      { user: 'al,ice', error: 'NONE', message: null },
+      { user: 'bob', error: 'NONE', message: null },
+    ]);
+    const reopened = CredentialStore.open(dataDir);
+    for (const [m, user, saslName, password] of [['SCRAM-SHA-256', 'al,ice', 'al=2Cice', 'pw1'], ['SCRAM-SHA-512', 'bob', 'bob', 'pw2']] as const) {
+      const server = new ScramServer(m, (u) => reopened.get(u, m));
+      const e = exchange(server, password, { user: saslName });
+      expect(e).toMatchObject({ ok: true, final: `v=${e.expectedSignature}` });
+      expect(server.user).toBe(user);
+    }
+    expect(reopened.alter([{ user: 'bob', mechanism: 2 }], [upsert('al,ice', 2, 'pw3')])).toEqual([
+      { user: 'bob', error: 'NONE', message: null },
+      { user: 'al,ice', error: 'NONE', message: null },
+    ]);
+    const last = CredentialStore.open(dataDir);
+    expect(last.list()).toEqual([{ user: 'al,ice', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 4096 }] }]);
+    expect(last.verifyPassword('al,ice', 'pw3')).toBe(true);
+  });
+
+  it('validates each entry as Kafka\'s controller does, refusing every entry of a user with a refused one', () => {
+    const store = CredentialStore.open(dataDir);
+    store.alter([], [upsert('both', 1, 'x'), upsert('twice', 1, 'x')]);
+    store.alter([], [upsert('twice', 2, 'x')]);
+    const results = store.alter(
+      [{ user: '', mechanism: 1 }, { user: 'ghost', mechanism: 1 }, { user: 'both', mechanism: 1 }, { user: 'twice', mechanism: 1 }, { user: 'twice', mechanism: 2 }, { user: 'oddmech', mechanism: 7 }],
+      [upsert('badmech', 3, 'x'), upsert('few', 1, 'x', 4095), upsert('many', 1, 'x', 16385), upsert('both', 2, 'x'), upsert('pair', 1, 'x'), upsert('pair', 2, 'x'), upsert('ok', 2, 'x'), { ...upsert('nosalt', 1, 'x'), salt: Buffer.alloc(0) }, { ...upsert('nopw', 1, 'x'), saltedPassword: Buffer.alloc(0) }, upsert('ghost', 1, 'x')],
+    );
+    const dup = { error: 'DUPLICATE_RESOURCE', message: 'A user credential cannot be altered twice in the same request' };
+    expect(results).toEqual([
+      { user: '', error: 'UNACCEPTABLE_CREDENTIAL', message: 'Username must not be empty' },
+      // Its first refusal stands; the later upsertion is not looked at.
+      { user: 'ghost', error: 'RESOURCE_NOT_FOUND', message: 'Attempt to delete a user credential that does not exist' },
+      { user: 'both', ...dup },
+      { user: 'twice', ...dup },
+      { user: 'oddmech', error: 'UNSUPPORTED_SASL_MECHANISM', message: 'Unknown SCRAM mechanism' },
+      { user: 'badmech', error: 'UNSUPPORTED_SASL_MECHANISM', message: 'Unknown SCRAM mechanism' },
+      { user: 'few', error: 'UNACCEPTABLE_CREDENTIAL', message: 'Too few iterations' },
+      { user: 'many', error: 'UNACCEPTABLE_CREDENTIAL', message: 'Too many iterations' },
+      { user: 'pair', ...dup },
+      { user: 'ok', error: 'NONE', message: null },
+      { user: 'nosalt', error: 'UNACCEPTABLE_CREDENTIAL', message: 'Salt must not be empty' },
+      { user: 'nopw', error: 'UNACCEPTABLE_CREDENTIAL', message: 'Salted password must not be empty' },
+    ]);
+    // Only "ok" changed: the refused users' credentials are as they were.
+    expect(CredentialStore.open(dataDir).list()).toEqual([
+      { user: 'both', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }] },
+      { user: 'ok', credentials: [{ mechanism: 'SCRAM-SHA-512', iterations: 4096 }] },
+      { user: 'twice', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 4096 }] },
+    ]);
+  });
+
+  it('writes nothing for a request refused entirely; setPassword refuses what alter would', () => {
+    const store = CredentialStore.open(dataDir);
+    expect(store.alter([{ user: 'ghost', mechanism: 1 }], [upsert('few', 1, 'x', 10)]).map((r) => r.error)).toEqual(['RESOURCE_NOT_FOUND', 'UNACCEPTABLE_CREDENTIAL']);
+    expect(existsSync(dataDir)).toBe(false);
+    const refusal = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(BrokerError);
+        return [(e as BrokerError).code, (e as Error).message];
+      }
+      return null;
+    };
+    expect(refusal(() => store.setPassword('', 'pw', 'SCRAM-SHA-256'))).toEqual(['UNACCEPTABLE_CREDENTIAL', 'Username must not be empty']);
+    expect(refusal(() => store.setPassword('u', '', 'SCRAM-SHA-256'))).toEqual(['UNACCEPTABLE_CREDENTIAL', 'Password must not be empty']);
+    expect(refusal(() => store.setPassword('u', 'pw', 'SCRAM-SHA-256', 20000))).toEqual(['UNACCEPTABLE_CREDENTIAL', 'Too many iterations']);
+    expect(refusal(() => store.setPassword('u', 'pw', 'SCRAM-SHA-1' as ScramMechanism))).toEqual(['UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism SCRAM-SHA-1']);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses to open a corrupt or hand-edited file, naming it', () => {
+    CredentialStore.open(dataDir).setPassword('alice', 'secret', 'SCRAM-SHA-256');
+    const good = JSON.parse(readFileSync(file, 'utf8')) as { version: number; users: { name: string; credentials: Record<string, unknown>[] }[] };
+    const edited = (edit: (f: typeof good) => void): string => {
+      const f = structuredClone(good);
+      edit(f);
+      return JSON.stringify(f);
+    };
+    const cases: [string, string][] = [
+      ['{"version": 1, "users": [', 'not valid JSON'],
+      ['[]', 'not a JSON object'],
+      [edited((f) => (f.version = 2)), 'version 2, this broker reads version 1'],
+      [edited((f) => (f.users = {} as never)), '"users" is not a list'],
+      [edited((f) => (f.users[0]!.name = '')), 'users[0] has no name'],
+      [edited((f) => f.users.push(f.users[0]!)), 'user "alice" is listed twice'],
+      [edited((f) => (f.users[0]!.credentials = [])), 'user "alice" has no credentials'],
+      [edited((f) => (f.users[0]!.credentials[0]!.mechanism = 'SCRAM-SHA-1')), 'user "alice": unknown mechanism "SCRAM-SHA-1"'],
+      [edited((f) => f.users[0]!.credentials.push(f.users[0]!.credentials[0]!)), 'user "alice": SCRAM-SHA-256 twice'],
+      [edited((f) => (f.users[0]!.credentials[0]!.iterations = 1000)), 'user "alice" SCRAM-SHA-256: iterations must be an integer in [4096, 16384]'],
+      [edited((f) => (f.users[0]!.credentials[0]!.iterations = '4096' as never)), 'user "alice" SCRAM-SHA-256: iterations must be an integer in [4096, 16384]'],
+      [edited((f) => (f.users[0]!.credentials[0]!.salt = 'not base64!')), 'user "alice" SCRAM-SHA-256: salt is not base64'],
+      [edited((f) => delete f.users[0]!.credentials[0]!.serverKey), 'user "alice" SCRAM-SHA-256: serverKey is not base64'],
+      [edited((f) => (f.users[0]!.credentials[0]!.storedKey = 'AAAA')), 'user "alice" SCRAM-SHA-256: storedKey is 3 bytes, not 32'],
+    ];
+    for (const [text, why] of cases) {
+      writeFileSync(file, text);
+      expect(() => CredentialStore.open(dataDir), why).toThrow(`SCRAM credential file ${file}: ${why}`);
+    }
+    writeFileSync(file, JSON.stringify(good));
+    expect(CredentialStore.open(dataDir).verifyPassword('alice', 'secret')).toBe(true);
   });
 });
