@@ -28,7 +28,9 @@ describe('every advertised API version against a running broker', () => {
   const call = (key: number, v: number, body: object): Promise<any> => conn.request(key as ApiKey, v, body as never);
 
   beforeAll(async () => {
-    broker = await startTestBroker({ 'num.partitions': '2' });
+    // A SASL listener beside the plain one, for the login APIs.
+    broker = await startTestBroker({ 'num.partitions': '2', listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0' });
+    broker.credentials.setPassword('exerciser', 'exerciser-secret', 'SCRAM-SHA-256');
     broker.broker.topics.create('t', 2);
     for (let i = 0; i < 3; i++) await broker.broker.produce('t', 0, numberedBatch(`seed${i}`, 2));
     broker.broker.topics.create('times', 1);
@@ -69,7 +71,52 @@ describe('every advertised API version against a running broker', () => {
     return m;
   }
 
+  /** A connection of its own to the SASL listener: a login changes (or ends) the connection it runs on. */
+  const saslConnection = (): Promise<KafkaConnection> => KafkaConnection.open('127.0.0.1', broker.listeners.find((l) => l.name === 'SASL_PLAINTEXT')!.port, 'versions-sasl');
+  const PLAIN_TOKEN = Buffer.from('\0exerciser\0exerciser-secret');
+
   const exercises: Record<number, (v: number) => Promise<void>> = {
+    17: async (v) => {
+      const c = await saslConnection();
+      try {
+        const r = await c.request(17, v, { mechanism: 'PLAIN' });
+        expect(r).toEqual({ errorCode: 0, mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] });
+        // v0 goes on with a bare token, which this client does not send; v1 with SaslAuthenticate.
+        if (v === 1) expect((await c.request(36, 0, { authBytes: PLAIN_TOKEN })).errorCode).toBe(0);
+        // The plain listener has no SASL: ILLEGAL_SASL_STATE.
+        const plain = await KafkaConnection.open('127.0.0.1', broker.port, 'versions-plain');
+        expect(await plain.request(17, v, { mechanism: 'PLAIN' })).toEqual({ errorCode: 34, mechanisms: [] });
+        plain.close();
+      } finally {
+        c.close();
+      }
+    },
+    36: async (v) => {
+      const c = await saslConnection();
+      try {
+        await c.request(17, 1, { mechanism: 'PLAIN' });
+        const r = await c.request(36, v, { authBytes: PLAIN_TOKEN });
+        expect(r).toMatchObject({ errorCode: 0, errorMessage: null, authBytes: Buffer.alloc(0) });
+        expect(r.sessionLifetimeMs).toBe(0n);
+        const after = await c.request(3, 4, { topics: [{ name: 't' }], allowAutoTopicCreation: false });
+        expect(after.topics[0]!.errorCode).toBe(0);
+      } finally {
+        c.close();
+      }
+    },
+    50: async (v) => {
+      const r = await call(50, v, { users: null });
+      expect(r.errorCode).toBe(0);
+      expect(r.results).toContainEqual({ user: 'exerciser', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 1, iterations: 4096 }] });
+      const absent = await call(50, v, { users: [{ name: 'absent' }] });
+      expect(absent.results).toEqual([{ user: 'absent', errorCode: 91, errorMessage: expect.stringContaining('absent'), credentialInfos: [] }]);
+    },
+    51: async (v) => {
+      const salted = { salt: Buffer.alloc(32, 7), saltedPassword: Buffer.alloc(64, 9) };
+      const r = await call(51, v, { deletions: [], upsertions: [{ name: `added${v}`, mechanism: 2, iterations: 4096, ...salted }] });
+      expect(r.results).toEqual([{ user: `added${v}`, errorCode: 0, errorMessage: null }]);
+      expect(broker.credentials.get(`added${v}`, 'SCRAM-SHA-512')?.iterations).toBe(4096);
+    },
     18: async (v) => {
       const r = await call(18, v, v >= 3 ? { clientSoftwareName: 'test', clientSoftwareVersion: '1' } : {});
       expect(r.errorCode).toBe(0);

@@ -62,7 +62,7 @@ class Held {
  * Its own connection listener runs first, so an accepted socket seen here
  * already has its Connection.
  */
-const listener = (): Server => (server as unknown as { server: Server }).server;
+const listener = (): Server => (server as unknown as { servers: { server: Server }[] }).servers[0]!.server;
 
 /** The broker-side sockets of connections accepted from now on. */
 function acceptedSockets(): Socket[] {

@@ -19,6 +19,10 @@ export interface ConfigDef {
   /** Why a value is not acceptable, or null. */
   check: (value: string) => string | null;
   doc: string;
+  /** A password: DescribeConfigs shows no value (Kafka's PASSWORD type, isSensitive). */
+  sensitive?: boolean;
+  /** Also settable for one listener alone, as `listener.name.<listener>.<name>` (Kafka's listener-prefixed configs). */
+  listenerScoped?: boolean;
 }
 
 export const intIn = (lo: number, hi: number) => (v: string): string | null =>
@@ -33,6 +37,23 @@ const assignorList = (v: string): string | null => {
   const names = v.split(',').map((n) => n.trim());
   if (names.some((n) => n !== 'uniform' && n !== 'range')) return 'must list uniform and/or range, comma-separated';
   return new Set(names).size === names.length ? null : 'must not name an assignor twice';
+};
+const anything = (): string | null => null;
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+const protocolMap = (v: string): string | null => {
+  for (const entry of v.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const [name, protocol, ...rest] = entry.split(':');
+    if (!name || rest.length > 0 || !/^[A-Za-z0-9_]+$/.test(name)) return `"${entry}" is not LISTENER_NAME:PROTOCOL`;
+    if (!SECURITY_PROTOCOLS.includes(protocol ?? '')) return `"${entry}": the protocol must be one of ${SECURITY_PROTOCOLS.join(', ')}`;
+  }
+  return null;
+};
+const mechanismList = (v: string): string | null => {
+  const names = v.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.find((n) => !SASL_MECHANISMS.includes(n));
+  if (unknown) return `${unknown} is not supported (supported: ${SASL_MECHANISMS.join(', ')}; GSSAPI and OAUTHBEARER are not)`;
+  return names.length > 0 ? null : 'must name at least one mechanism';
 };
 const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
 
@@ -90,6 +111,17 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'transactional.id.expiration.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: a transactional id with no transaction open and no request this long is forgotten' },
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: how often open transactions past their timeout are aborted (their producer fenced) and expired ids forgotten' },
   { name: 'mqlab.transactional.ids.max', type: 'INT', dynamic: false, check: intIn(1, 10_000_000), doc: 'Kafka transactions: transactional ids known at once (each is held in memory and replayed at startup); InitProducerId for one more answers POLICY_VIOLATION' },
+  { name: 'listener.security.protocol.map', type: 'STRING', dynamic: false, check: protocolMap, doc: 'the security protocol of each listener name, NAME:PROTOCOL comma-separated; a listener named after a protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) has that one unless mapped otherwise' },
+  { name: 'ssl.keystore.type', type: 'STRING', dynamic: false, check: oneOf(['PEM', 'PKCS12']), listenerScoped: true, doc: 'SSL and SASL_SSL listeners: PEM (one file, the private key and its certificate chain) or PKCS12' },
+  { name: 'ssl.keystore.location', type: 'STRING', dynamic: false, check: anything, listenerScoped: true, doc: 'SSL and SASL_SSL listeners: the key store file (required for them)' },
+  { name: 'ssl.keystore.password', type: 'STRING', dynamic: false, check: anything, listenerScoped: true, sensitive: true, doc: 'the PKCS12 key store\'s password' },
+  { name: 'ssl.key.password', type: 'STRING', dynamic: false, check: anything, listenerScoped: true, sensitive: true, doc: 'the password of an encrypted private key in the key store' },
+  { name: 'ssl.truststore.type', type: 'STRING', dynamic: false, check: oneOf(['PEM']), listenerScoped: true, doc: 'PEM: the certificates of the authorities whose client certificates are trusted' },
+  { name: 'ssl.truststore.location', type: 'STRING', dynamic: false, check: anything, listenerScoped: true, doc: 'the trust store file (needed when ssl.client.auth is requested or required)' },
+  { name: 'ssl.client.auth', type: 'STRING', dynamic: false, check: oneOf(['none', 'requested', 'required']), listenerScoped: true, doc: 'client certificates on SSL and SASL_SSL listeners: not asked for, asked for, or required; on an SSL listener a client certificate\'s subject is the principal (User:<its distinguished name>)' },
+  { name: 'sasl.enabled.mechanisms', type: 'STRING', dynamic: false, check: mechanismList, listenerScoped: true, doc: 'SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (PLAIN checks the password against the user\'s SCRAM credentials)' },
+  { name: 'connections.max.reauth.ms', type: 'LONG', dynamic: false, check: intIn(0, 2 ** 50), listenerScoped: true, doc: 'SASL sessions last this long (KIP-368): the client must re-authenticate on the connection before then, or it is closed at its next request; 0: sessions do not expire' },
+  { name: 'mqlab.authentication.timeout.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'a connection that has not finished its TLS handshake and SASL login this long after it opened is closed (it counts against max.connections meanwhile)' },
   { name: 'transaction.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ half messages neither committed nor rolled back at most; more answer TOO_MANY_REQUESTS' },
 ];
 
@@ -156,6 +188,17 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'transactional.id.expiration.ms': String(7 * 24 * 3600 * 1000),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
   'mqlab.transactional.ids.max': '100000',
+  'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+  'ssl.keystore.type': 'PEM',
+  'ssl.keystore.location': '',
+  'ssl.keystore.password': '',
+  'ssl.key.password': '',
+  'ssl.truststore.type': 'PEM',
+  'ssl.truststore.location': '',
+  'ssl.client.auth': 'none',
+  'sasl.enabled.mechanisms': SASL_MECHANISMS.join(','),
+  'connections.max.reauth.ms': '0',
+  'mqlab.authentication.timeout.ms': '10000',
   'rocketmq.max.request.bytes': String(4 * 1024 * 1024),
   'rocketmq.max.connections': '1000',
   'rocketmq.connection.max.unsent.bytes': String(64 * 1024 * 1024),
@@ -185,17 +228,28 @@ export interface ConfigEntry {
   doc: string;
   /** Every place that sets it, the one in force first (so never empty). */
   synonyms: ConfigSynonym[];
+  /** A password: its value is never shown. */
+  sensitive: boolean;
 }
 
 /** An entry whose value and source are those of the first synonym, the one in force. */
 export function configEntry(def: ConfigDef, synonyms: ConfigSynonym[], isDefault: boolean): ConfigEntry {
   const [inForce] = synonyms;
   if (!inForce) throw new Error(`config ${def.name} has no value anywhere`);
-  return { name: def.name, value: inForce.value, readOnly: !def.dynamic, source: inForce.source, isDefault, type: def.type, doc: def.doc, synonyms };
+  return { name: def.name, value: inForce.value, readOnly: !def.dynamic, source: inForce.source, isDefault, type: def.type, doc: def.doc, synonyms, sensitive: def.sensitive === true };
 }
 
 export function brokerConfigDef(name: string): ConfigDef | undefined {
-  return BROKER_DEFS.find((d) => d.name === name);
+  return BROKER_DEFS.find((d) => d.name === name) ?? listenerScopedDef(name);
+}
+
+/** `listener.name.<listener>.<config>`: Kafka lower-cases the listener name in the prefix. */
+const LISTENER_PREFIXED = /^listener\.name\.([a-z0-9_]+)\.(.+)$/;
+
+function listenerScopedDef(name: string): ConfigDef | undefined {
+  const m = LISTENER_PREFIXED.exec(name);
+  const base = m ? BROKER_DEFS.find((d) => d.name === m[2] && d.listenerScoped) : undefined;
+  return base && { ...base, name };
 }
 
 export function topicConfigDef(name: string): (ConfigDef & { broker: string }) | undefined {
@@ -255,7 +309,8 @@ export class BrokerConfigs {
   }
 
   describe(): ConfigEntry[] {
-    return BROKER_DEFS.map((d) => {
+    const prefixed = Object.keys(this.staticValues).filter((n) => LISTENER_PREFIXED.test(n)).sort().map((n) => brokerConfigDef(n)!);
+    return [...BROKER_DEFS, ...prefixed].map((d) => {
       const synonyms = this.synonyms(d.name);
       return configEntry(d, synonyms, synonyms[0]!.source === 'DEFAULT_CONFIG');
     });

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Admin } from '../client/admin.js';
 import { consoleConsume, consoleProduce } from '../client/console.js';
 import { table } from '../lab/stats.js';
+import { commandSecurity } from './security-commands.js';
 import { canCompress, COMPRESSION_CODECS, type CompressionCodec } from '../records/index.js';
 
 const BOOTSTRAP = '127.0.0.1:9092';
@@ -38,6 +39,7 @@ export function addKafkaCommands(program: Command): void {
     .command('topics')
     .description('create, list, describe or delete topics (like kafka-topics.sh)')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
+    .option('--command-config <file>', 'client properties for a TLS or SASL listener (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location)')
     .option('--create', 'create --topic with --partitions')
     .option('--list', 'list topics')
     .option('--describe', 'describe --topic (or every topic)')
@@ -46,8 +48,8 @@ export function addKafkaCommands(program: Command): void {
     .option('--partitions <n>', 'partitions of a new topic', '1')
     .option('--config <key=value...>', 'topic configs for --create')
     .action(
-      run(async (o: { bootstrapServer: string; create?: boolean; list?: boolean; describe?: boolean; delete?: boolean; topic?: string; partitions: string; config?: string[] }) => {
-        const admin = await Admin.connect(o.bootstrapServer);
+      run(async (o: { bootstrapServer: string; commandConfig?: string; create?: boolean; list?: boolean; describe?: boolean; delete?: boolean; topic?: string; partitions: string; config?: string[] }) => {
+        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
         try {
           const needTopic = (): string => {
             if (!o.topic) throw new Error('--topic is required');
@@ -83,16 +85,17 @@ export function addKafkaCommands(program: Command): void {
     .command('config')
     .description('read or change broker configs (a topic\'s with --topic, a consumer group\'s with --group); transfer.strategy changes live')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
+    .option('--command-config <file>', 'client properties for a TLS or SASL listener (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location)')
     .option('--get [key]', 'show configs (all, or one)')
     .option('--set <key=value...>', 'set configs')
     .option('--delete <key...>', 'remove dynamic values (back to static/default)')
     .option('--topic <name>', 'a topic\'s configs instead of the broker\'s')
     .option('--group <id>', 'a consumer group\'s configs (max.delivery.attempts, retry.backoff.ladder, fifo)')
     .action(
-      run(async (o: { bootstrapServer: string; get?: string | boolean; set?: string[]; delete?: string[]; topic?: string; group?: string }) => {
+      run(async (o: { bootstrapServer: string; commandConfig?: string; get?: string | boolean; set?: string[]; delete?: string[]; topic?: string; group?: string }) => {
         if (o.topic !== undefined && o.group !== undefined) throw new Error('--topic or --group, not both');
         const resource = o.topic !== undefined ? { topic: o.topic } : o.group !== undefined ? { group: o.group } : undefined;
-        const admin = await Admin.connect(o.bootstrapServer);
+        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
         try {
           if (o.set || o.delete) {
             const changes: Record<string, string | null> = keyValues(o.set);
@@ -103,7 +106,7 @@ export function addKafkaCommands(program: Command): void {
             const all = await admin.describeConfigs(resource);
             const wanted = typeof o.get === 'string' ? all.filter((c) => c.name === o.get) : all;
             if (typeof o.get === 'string' && wanted.length === 0) throw new Error(`no config ${o.get}`);
-            console.log(table(['name', 'value', 'source', 'mode'], wanted.map((c) => [c.name, c.value ?? '', SOURCES[c.source] ?? String(c.source), c.readOnly ? 'read-only' : 'dynamic'])));
+            console.log(table(['name', 'value', 'source', 'mode'], wanted.map((c) => [c.name, c.value ?? '(sensitive)', SOURCES[c.source] ?? String(c.source), c.readOnly ? 'read-only' : 'dynamic'])));
           }
         } finally {
           admin.close();
@@ -115,17 +118,26 @@ export function addKafkaCommands(program: Command): void {
     .command('produce')
     .description('console producer: each line of stdin becomes a record (like kafka-console-producer.sh)')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
+    .option('--command-config <file>', 'client properties for a TLS or SASL listener (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location)')
     .requiredOption('--topic <name>', 'the topic (auto-created if the broker allows)')
     .option('--key-separator <sep>', 'split each line into key and value at the first <sep>')
     .option('--acks <n>', '0, 1 or -1', '-1')
     .option('--batch-size <n>', 'records per batch', '500')
     .option('--compression <codec>', 'none, gzip, snappy, lz4 or zstd (zstd needs Node 22.15+)', 'none')
     .action(
-      run(async (o: { bootstrapServer: string; topic: string; keySeparator?: string; acks: string; batchSize: string; compression: string }) => {
+      run(async (o: { bootstrapServer: string; commandConfig?: string; topic: string; keySeparator?: string; acks: string; batchSize: string; compression: string }) => {
         if (!(COMPRESSION_CODECS as readonly string[]).includes(o.compression)) throw new Error(`--compression ${o.compression}: expected one of ${COMPRESSION_CODECS.join(', ')}`);
         const compression = o.compression as CompressionCodec;
         if (!canCompress(compression)) throw new Error(`--compression zstd needs Node 22.15 or later (this is ${process.version})`);
-        const n = await consoleProduce(process.stdin, { bootstrap: o.bootstrapServer, topic: o.topic, keySeparator: o.keySeparator, acks: Number(o.acks), batchSize: Number(o.batchSize), compression });
+        const n = await consoleProduce(process.stdin, {
+          bootstrap: o.bootstrapServer,
+          security: commandSecurity(o.commandConfig),
+          topic: o.topic,
+          keySeparator: o.keySeparator,
+          acks: Number(o.acks),
+          batchSize: Number(o.batchSize),
+          compression,
+        });
         console.error(`Produced ${n} records to ${o.topic}.`);
       }),
     );
@@ -134,6 +146,7 @@ export function addKafkaCommands(program: Command): void {
     .command('consume')
     .description('console consumer: prints each record\'s value (like kafka-console-consumer.sh)')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
+    .option('--command-config <file>', 'client properties for a TLS or SASL listener (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location)')
     .requiredOption('--topic <name>', 'the topic')
     .option('--group <id>', 'consume as a member of this group, committing offsets')
     .option('--from-beginning', 'start at the earliest offset where nothing is committed')
@@ -143,12 +156,13 @@ export function addKafkaCommands(program: Command): void {
     .option('--print-key', 'print key<separator>value')
     .option('--key-separator <sep>', 'separator for --print-key', '\t')
     .action(
-      run(async (o: { bootstrapServer: string; topic: string; group?: string; fromBeginning?: boolean; fromTime?: string; maxMessages?: string; timeoutMs?: string; printKey?: boolean; keySeparator: string }) => {
+      run(async (o: { bootstrapServer: string; commandConfig?: string; topic: string; group?: string; fromBeginning?: boolean; fromTime?: string; maxMessages?: string; timeoutMs?: string; printKey?: boolean; keySeparator: string }) => {
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
         process.once('SIGTERM', () => stop.abort());
         const n = await consoleConsume({
           bootstrap: o.bootstrapServer,
+          security: commandSecurity(o.commandConfig),
           topic: o.topic,
           group: o.group,
           fromBeginning: o.fromBeginning ?? false,
@@ -168,12 +182,13 @@ export function addKafkaCommands(program: Command): void {
     .command('groups')
     .description('list groups, or describe one with its lag per partition (like kafka-consumer-groups.sh)')
     .option('--bootstrap-server <host:port>', 'broker address', BOOTSTRAP)
+    .option('--command-config <file>', 'client properties for a TLS or SASL listener (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location)')
     .option('--list', 'list groups')
     .option('--describe', 'describe --group')
     .option('--group <id>', 'the group')
     .action(
-      run(async (o: { bootstrapServer: string; list?: boolean; describe?: boolean; group?: string }) => {
-        const admin = await Admin.connect(o.bootstrapServer);
+      run(async (o: { bootstrapServer: string; commandConfig?: string; list?: boolean; describe?: boolean; group?: string }) => {
+        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
         try {
           if (o.describe) {
             if (!o.group) throw new Error('--group is required');

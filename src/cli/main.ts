@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../native/addon.js';
 import { addKafkaCommands } from './kafka-commands.js';
+import { addSecurityCommands } from './security-commands.js';
 import { addLabActions } from './lab-commands.js';
 import { addServeCommand } from './serve.js';
 
@@ -137,5 +138,6 @@ bench
 
 addServeCommand(program);
 addKafkaCommands(program);
+addSecurityCommands(program);
 
 await program.parseAsync(process.argv);

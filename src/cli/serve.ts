@@ -80,11 +80,12 @@ export function addServeCommand(program: Command): void {
       });
       const b = running.broker;
       console.log(`mqlab broker listening on ${running.host}:${running.port} (engine ${b.engine.kind}, transfer ${b.transfer.name}, flush ${b.configs.get('mqlab.flush')}, data ${settings.dataDir})`);
+      for (const l of running.listeners) console.log(`mqlab listener ${l.name} (${l.protocol}) on ${l.host}:${l.port}`);
       if (running.rocketmq) console.log(`mqlab RocketMQ gRPC endpoint on ${running.rocketmq.host}:${running.rocketmq.port}`);
       let http: HttpApi | null = null;
       if (o.http) {
         const token = o.httpToken ?? process.env.MQLAB_ADMIN_TOKEN ?? null;
-        http = await startHttpApi(b, { host: settings.host, port: Number(o.httpPort), adminToken: token, log }).catch(async (err: Error) => {
+        http = await startHttpApi(b, { host: settings.listeners[0]!.host, port: Number(o.httpPort), adminToken: token, log }).catch(async (err: Error) => {
           console.error(`mqlab serve: cannot start the HTTP API: ${err.message}`);
           await running.close();
           process.exit(1);

@@ -1,6 +1,7 @@
 // The admin calls the CLI makes, in Kafka's terms, over one connection.
 import { errorCode, errorName } from '../protocol/kafka/index.js';
 import { decodeAssignment } from './consumer-protocol.js';
+import type { ClientSecurity } from './security.js';
 import { KafkaConnection, parseBootstrap } from './connection.js';
 
 export class AdminError extends Error {}
@@ -19,9 +20,9 @@ export interface TopicDescription {
 export class Admin {
   private constructor(readonly conn: KafkaConnection, readonly host: string, readonly port: number) {}
 
-  static async connect(bootstrap: string): Promise<Admin> {
+  static async connect(bootstrap: string, security?: ClientSecurity): Promise<Admin> {
     const { host, port } = parseBootstrap(bootstrap);
-    return new Admin(await KafkaConnection.open(host, port, 'mqlab-admin'), host, port);
+    return new Admin(await KafkaConnection.open(host, port, 'mqlab-admin', security), host, port);
   }
 
   close(): void {
@@ -114,6 +115,24 @@ export class Admin {
       out.set(p.partitionIndex, p.offset);
     }
     return out;
+  }
+
+  /** DescribeUserScramCredentials: every user (null) or these; users without credentials are left out. */
+  async describeUsers(names: string[] | null): Promise<{ user: string; credentials: { mechanism: number; iterations: number }[] }[]> {
+    const r = await this.conn.request(50, 0, { users: names === null ? null : names.map((name) => ({ name })) });
+    check(r.errorCode, 'describing users', r.errorMessage);
+    return r.results
+      .filter((u) => u.errorCode !== errorCode('RESOURCE_NOT_FOUND'))
+      .map((u) => {
+        check(u.errorCode, `user ${u.user}`, u.errorMessage);
+        return { user: u.user, credentials: u.credentialInfos.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })) };
+      });
+  }
+
+  /** AlterUserScramCredentials; throws on the first user refused. */
+  async alterUsers(deletions: { name: string; mechanism: number }[], upsertions: { name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer }[]): Promise<void> {
+    const r = await this.conn.request(51, 0, { deletions, upsertions });
+    for (const u of r.results) check(u.errorCode, `user ${u.user}`, u.errorMessage);
   }
 }
 

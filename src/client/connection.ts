@@ -3,10 +3,12 @@
 // connection, so a FIFO of pending requests is enough). Used by the CLI,
 // the load generator and the benchmarks; kafkajs stays a test-only check.
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { FrameDecoder, MIN_RESPONSE_FRAME_BYTES } from '../protocol/kafka/frame-decoder.js';
 import { MAX_RESPONSE_BYTES } from './response-frames.js';
-import { bytesOf, decodeResponse, encodeRequest, type ApiKey, type RequestInput, type ResponseBody } from '../protocol/kafka/index.js';
+import { PLAINTEXT, saslClient, type ClientSecurity } from './security.js';
+import { bytesOf, decodeResponse, encodeRequest, errorName, type ApiKey, type RequestInput, type ResponseBody } from '../protocol/kafka/index.js';
 
 interface Pending {
   apiKey: ApiKey;
@@ -29,10 +31,48 @@ export class KafkaConnection {
     socket.on('close', () => this.fail(new Error('connection closed by the broker')));
   }
 
-  static async open(host: string, port: number, clientId = 'mqlab'): Promise<KafkaConnection> {
-    const socket = connect(port, host);
-    await once(socket, 'connect');
-    return new KafkaConnection(socket, clientId);
+  /** Connects, with TLS and a SASL login first where `security` asks for them. */
+  static async open(host: string, port: number, clientId = 'mqlab', security: ClientSecurity = PLAINTEXT): Promise<KafkaConnection> {
+    let socket: Socket;
+    if (security.protocol === 'SSL' || security.protocol === 'SASL_SSL') {
+      socket = tlsConnect({
+        host,
+        port,
+        ca: security.ca,
+        cert: security.cert,
+        key: security.key,
+        servername: isIP(host) ? undefined : host,
+        // An explicit undefined would replace Node's own check (and trips an internal assertion).
+        ...(security.checkHostName === false ? { checkServerIdentity: () => undefined } : {}),
+      });
+      await once(socket, 'secureConnect');
+    } else {
+      socket = connect(port, host);
+      await once(socket, 'connect');
+    }
+    const conn = new KafkaConnection(socket, clientId);
+    if (security.sasl) {
+      try {
+        await conn.login(security.sasl);
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+    }
+    return conn;
+  }
+
+  /** SaslHandshake v1, then SaslAuthenticate until the mechanism is done (KIP-152). */
+  private async login(sasl: NonNullable<ClientSecurity['sasl']>): Promise<void> {
+    const hs = await this.request(17, 1, { mechanism: sasl.mechanism });
+    if (hs.errorCode !== 0) throw new Error(`SaslHandshake ${sasl.mechanism}: ${errorName(hs.errorCode)} (the listener offers ${hs.mechanisms.join(', ') || 'no SASL'})`);
+    const client = saslClient(sasl);
+    let out: Buffer | null = client.first();
+    while (out) {
+      const r = await this.request(36, 1, { authBytes: out });
+      if (r.errorCode !== 0) throw new Error(`SASL ${sasl.mechanism} login as ${sasl.username} failed: ${r.errorMessage ?? errorName(r.errorCode)}`);
+      out = client.next(r.authBytes);
+    }
   }
 
   /** Sends a request and resolves with its decoded response. */

@@ -5,10 +5,13 @@ import { CommittedFilter, decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatc
 import { errorName } from '../protocol/kafka/index.js';
 import { Admin, check } from './admin.js';
 import { GroupMember } from './group-member.js';
+import type { ClientSecurity } from './security.js';
 import { partitionForKey } from './partitioner.js';
 
 export interface ProduceOptions {
   bootstrap: string;
+  /** TLS and SASL for the listener (--command-config). */
+  security?: ClientSecurity;
   topic: string;
   /** Split each line at this separator into key and value. */
   keySeparator?: string;
@@ -21,7 +24,7 @@ export interface ProduceOptions {
 
 /** Produces each line of `input`; returns the count. */
 export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOptions): Promise<number> {
-  const admin = await Admin.connect(o.bootstrap);
+  const admin = await Admin.connect(o.bootstrap, o.security);
   try {
     const partitions = await admin.partitions(o.topic, true);
     const pending = new Map<number, { key: Buffer | null; value: Buffer }[]>();
@@ -73,6 +76,8 @@ export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOpt
 
 export interface ConsumeOptions {
   bootstrap: string;
+  /** TLS and SASL for the listener (--command-config). */
+  security?: ClientSecurity;
   topic: string;
   group?: string;
   fromBeginning: boolean;
@@ -90,7 +95,7 @@ export interface ConsumeOptions {
 
 /** Consumes and prints records; returns the count. Commits positions in a group. */
 export async function consoleConsume(o: ConsumeOptions): Promise<number> {
-  const admin = await Admin.connect(o.bootstrap);
+  const admin = await Admin.connect(o.bootstrap, o.security);
   let member: GroupMember | null = null;
   let count = 0;
   try {
@@ -122,7 +127,7 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
     const commit = async (): Promise<void> => {
       if (member && positions.size) await member.commit(new Map([[o.topic, positions]]));
     };
-    if (o.group) member = await GroupMember.open(admin.host, admin.port, o.group, [o.topic], partitionsOf);
+    if (o.group) member = await GroupMember.open(admin.host, admin.port, o.group, [o.topic], partitionsOf, {}, o.security);
     await assign();
     let idleSince = Date.now();
     let lastCommit = Date.now();

@@ -4,6 +4,7 @@
 // connection (so a long-polling fetch never delays one past the session
 // timeout), offset commits and fetches, LeaveGroup.
 import { errorName } from '../protocol/kafka/index.js';
+import type { ClientSecurity } from './security.js';
 import { KafkaConnection } from './connection.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign } from './consumer-protocol.js';
 
@@ -36,8 +37,8 @@ export class GroupMember {
     private readonly o: Required<GroupMemberOptions>,
   ) {}
 
-  static async open(host: string, port: number, groupId: string, topics: readonly string[], partitionsOf: (topic: string) => Promise<number>, o: GroupMemberOptions = {}): Promise<GroupMember> {
-    const conn = await KafkaConnection.open(host, port, 'mqlab-consumer');
+  static async open(host: string, port: number, groupId: string, topics: readonly string[], partitionsOf: (topic: string) => Promise<number>, o: GroupMemberOptions = {}, security?: ClientSecurity): Promise<GroupMember> {
+    const conn = await KafkaConnection.open(host, port, 'mqlab-consumer', security);
     return new GroupMember(conn, groupId, topics, partitionsOf, { sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, ...o });
   }
 

@@ -4,6 +4,11 @@
 // in a layout it will read), except ApiVersions of too new a version, which
 // is answered in the v0 layout with UNSUPPORTED_VERSION and our ranges, so
 // the client retries with one we speak (KIP-511).
+//
+// Before a connection has logged in (SASL listeners) only ApiVersions,
+// SaslHandshake and SaslAuthenticate are served; anything else closes it,
+// as Kafka does. So does a request after its SASL session has ended
+// (connections.max.reauth.ms) that is not a re-authentication.
 import { releaseFetched } from '../broker/broker.js';
 import type { KafkaRequest, KafkaResponse, RequestHandler } from '../broker/network/connection.js';
 import {
@@ -32,6 +37,8 @@ import { metadata } from './handlers/metadata.js';
 import { createPartitions, deleteRecords, offsetForLeaderEpoch } from './handlers/partitions.js';
 import { describeLogDirs, describeProducers } from './handlers/partition-state.js';
 import { produce } from './handlers/produce.js';
+import { saslAuthenticate, saslHandshake, saslRawToken } from './handlers/sasl.js';
+import { alterUserScramCredentials, describeUserScramCredentials } from './handlers/scram-credentials.js';
 import { addOffsetsToTxn, addPartitionsToTxn, describeTransactions, endTxn, initProducerId, listTransactions, txnOffsetCommit } from './handlers/transactions.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
@@ -40,6 +47,8 @@ export function createDispatcher(base: Ctx): RequestHandler {
   const ctx = base as HandlerContext;
   ctx.apis = advertisedVersions();
   return async (request: KafkaRequest): Promise<KafkaResponse | null> => {
+    const session = request.session;
+    if (session.expectsRawToken) return { parts: [{ bytes: saslRawToken(ctx, session, request.frame), regions: [] }] };
     let req: DecodedRequest;
     try {
       req = decodeRequest(request.frame);
@@ -50,11 +59,22 @@ export function createDispatcher(base: Ctx): RequestHandler {
       }
       throw err; // the connection closes, saying why
     }
-    const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost: request.remoteAddress.replace(/:\d+$/, '') };
-    const body = await handle(ctx, req, meta);
+    const login = req.apiKey === ApiKeys.ApiVersions || req.apiKey === ApiKeys.SaslHandshake || req.apiKey === ApiKeys.SaslAuthenticate;
+    if (!login) {
+      if (!session.authenticated) throw new Error(`${session.listener.name} is a ${session.listener.protocol} listener: api key ${req.apiKey} before the SASL login`);
+      if (session.expiresAtMs !== null && ctx.now() >= session.expiresAtMs) throw new Error(`the SASL session of ${session.principal} ended (connections.max.reauth.ms) without re-authentication`);
+    }
+    const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost: request.remoteAddress.replace(/:\d+$/, ''), session };
+    let closeAfter: string | undefined;
+    let body: ResponseInput<ApiKey> | null;
+    if (req.apiKey === ApiKeys.SaslHandshake || req.apiKey === ApiKeys.SaslAuthenticate) {
+      const answer = req.apiKey === ApiKeys.SaslHandshake ? saslHandshake(ctx, req.body, session, req.apiVersion) : saslAuthenticate(ctx, req.body, session);
+      body = answer.body;
+      closeAfter = answer.closeAfter;
+    } else body = await handle(ctx, req, meta);
     if (body === null) return null;
     try {
-      return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body).parts };
+      return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body).parts, closeAfter };
     } catch (err) {
       if (err instanceof EncodeError) ctx.log('error', `bug: a response the codec cannot write: ${err.message}`);
       if (meta.fetched) releaseFetched(meta.fetched);
@@ -138,5 +158,12 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return consumerGroupHeartbeat(ctx, req.body, meta);
     case ApiKeys.ConsumerGroupDescribe:
       return consumerGroupDescribe(ctx, req.body);
+    case ApiKeys.DescribeUserScramCredentials:
+      return describeUserScramCredentials(ctx, req.body);
+    case ApiKeys.AlterUserScramCredentials:
+      return alterUserScramCredentials(ctx, req.body);
+    case ApiKeys.SaslHandshake:
+    case ApiKeys.SaslAuthenticate:
+      throw new Error('login requests are answered before handle()');
   }
 }

@@ -1,5 +1,5 @@
-// A running broker: storage, the Broker, and the Kafka listener wired to the
-// protocol handlers. `mqlab serve` and the tests start it the same way.
+// A running broker: storage, the Broker, and the Kafka listeners wired to
+// the protocol handlers. `mqlab serve` and the tests start it the same way.
 import { Broker } from '../broker/broker.js';
 import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
 import type { GroupClock } from '../broker/groups/clock.js';
@@ -7,14 +7,22 @@ import { KafkaServer } from '../broker/network/server.js';
 import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/server.js';
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
+import { CredentialStore } from '../broker/security/credentials.js';
+import type { SecurityProtocol } from '../broker/network/session.js';
+import { certificatePrincipal, resolveListeners } from './listeners.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { openFileLimit, openFilesWarning } from './open-files.js';
 
 export interface RunningBroker {
   broker: Broker;
+  /** The first listener's address. */
   host: string;
   port: number;
+  /** Every Kafka listener, with the port it got. */
+  listeners: { name: string; protocol: SecurityProtocol; host: string; port: number }[];
+  /** Users SASL logins are checked against. */
+  credentials: CredentialStore;
   /** The RocketMQ gRPC endpoint on the same host, when asked for. */
   rocketmq: RocketMqEndpoint | null;
   /** Stops accepting, closes connections, flushes and closes the storage. */
@@ -31,10 +39,15 @@ export interface StartOptions {
   groupClock?: GroupClock;
   /** The clock fetch sessions age by (a test's, moved by hand); Date.now by default. */
   fetchSessionClock?: () => number;
+  /** The clock SASL sessions end by (connections.max.reauth.ms); Date.now by default. */
+  securityClock?: () => number;
 }
 
 export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
+  // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
+  const listeners = resolveListeners(settings);
+  const credentials = CredentialStore.open(settings.dataDir);
   const files = openFilesWarning(existsSync('/proc/self/limits') ? openFileLimit(readFileSync('/proc/self/limits', 'utf8')) : null, Number(c('max.connections')), Number(c('mqlab.max.partitions')));
   if (files) log('warn', files);
   const broker = new Broker({
@@ -68,12 +81,16 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   let server: KafkaServer | null = null;
   let rocketmq: RocketMqEndpoint | null = null;
   try {
-    const ctx = { broker, nodeId: 0, host: settings.host, port: settings.port, clusterId: 'mqlab', apis: [], log };
-    server = new KafkaServer({ host: settings.host, port: settings.port, limits: networkLimits(settings.configs), transfer: broker.transfer, log, handler: createDispatcher(ctx) });
+    // One handler context per listener: Metadata and FindCoordinator name the listener the client came through.
+    const network = listeners.map((l) => {
+      const ctx = { broker, nodeId: 0, host: l.host, port: l.port, clusterId: 'mqlab', apis: [], log, credentials, now: options.securityClock ?? Date.now };
+      return { ...l, handler: createDispatcher(ctx), ctx };
+    });
+    server = new KafkaServer({ listeners: network, limits: networkLimits(settings.configs), transfer: broker.transfer, log, certificatePrincipal });
     const address = await server.listen();
     // Port 0 picks a free port: tell clients the real one.
-    ctx.port = address.port;
-    if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: settings.host, port: options.rocketmqPort, log });
+    for (const l of network) l.ctx.port = l.port;
+    if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log });
     const r = rocketmq;
     let closing: Promise<void> | null = null;
     const s = server;
@@ -81,6 +98,8 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
       broker,
       host: address.host,
       port: address.port,
+      listeners: network.map((l) => ({ name: l.name, protocol: l.protocol, host: l.host, port: l.port })),
+      credentials,
       rocketmq: r,
       close: () => (closing ??= (async () => {
         await r?.close();

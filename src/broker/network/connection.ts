@@ -8,9 +8,10 @@
 import type { Socket } from 'node:net';
 import { releaseRegions } from '../../transfer/shared-file.js';
 import type { FileRegion, TransferStrategy } from '../../transfer/types.js';
-import { FrameDecoder, FrameError } from '../../protocol/kafka/frame-decoder.js';
+import { FrameDecoder, FrameError, MIN_REQUEST_FRAME_BYTES } from '../../protocol/kafka/frame-decoder.js';
 import type { NetworkLimits } from './limits.js';
 import type { QueueBudget } from './queue-budget.js';
+import { Session } from './session.js';
 
 export interface KafkaRequest {
   apiKey: number;
@@ -20,6 +21,8 @@ export interface KafkaRequest {
   frame: Buffer;
   connectionId: number;
   remoteAddress: string;
+  /** The connection's listener, principal and login state. */
+  session: Session;
 }
 
 /** Bytes built in memory, then log bytes the transfer strategy sends from their files. */
@@ -34,6 +37,8 @@ export interface ResponsePart {
  */
 export interface KafkaResponse {
   parts: readonly ResponsePart[];
+  /** Close the connection once this response has gone (a failed login), saying why. */
+  closeAfter?: string;
 }
 
 /** A response's size on the wire (with its size prefix), and how much of it is in memory. */
@@ -61,6 +66,9 @@ export function bytesResponse(bytes: Buffer): KafkaResponse {
 export type RequestHandler = (request: KafkaRequest) => Promise<KafkaResponse | null> | KafkaResponse | null;
 
 export type NetLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** How responses reach the socket: a transfer strategy (plain TCP), or the stream (TLS). */
+export type ResponseSender = Pick<TransferStrategy, 'send'>;
 
 interface Slot {
   done: boolean;
@@ -94,12 +102,13 @@ export class Connection {
     readonly id: number,
     private readonly socket: Socket,
     private readonly handler: RequestHandler,
-    private readonly transfer: TransferStrategy,
+    private readonly transfer: ResponseSender,
     private readonly limits: NetworkLimits,
     private readonly budget: QueueBudget,
     /** In-memory response bytes not yet sent, across all connections. */
     private readonly responseBudget: QueueBudget,
     private readonly log: NetLog,
+    readonly session: Session = new Session({ name: 'PLAINTEXT', protocol: 'PLAINTEXT', host: '', port: 0, saslMechanisms: [], reauthMs: 0 }),
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
     socket.setNoDelay(true);
@@ -148,6 +157,8 @@ export class Connection {
     if (this.draining || this.framingFailed) return;
     let frames: Buffer[];
     let failure: FrameError | null = null;
+    // After a v0 SaslHandshake the next frame is a bare token, which may be shorter than a request header.
+    this.decoder.minFrameBytes = this.session.expectsRawToken ? 0 : MIN_REQUEST_FRAME_BYTES;
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
@@ -195,13 +206,15 @@ export class Connection {
       this.scheduleFlush();
       return;
     }
+    const header = frame.length >= MIN_REQUEST_FRAME_BYTES;
     const request: KafkaRequest = {
-      apiKey: frame.readInt16BE(0),
-      apiVersion: frame.readInt16BE(2),
-      correlationId: frame.readInt32BE(4),
+      apiKey: header ? frame.readInt16BE(0) : -1,
+      apiVersion: header ? frame.readInt16BE(2) : -1,
+      correlationId: header ? frame.readInt32BE(4) : -1,
       frame,
       connectionId: this.id,
       remoteAddress: this.remoteAddress,
+      session: this.session,
     };
     const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length, unsent: 0, unsentMemory: 0 };
     this.slots.push(slot);
@@ -270,6 +283,11 @@ export class Connection {
         return;
       }
       if (s.response !== null) ready.push(s);
+      if (s.response?.closeAfter) {
+        this.sendAll(ready);
+        this.closeAfterSends(s.response.closeAfter);
+        return;
+      }
     }
     this.sendAll(ready);
   }

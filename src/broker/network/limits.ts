@@ -20,6 +20,8 @@ export interface NetworkLimits {
   maxUnsentBytesPerConnection: number;
   /** In-memory response bytes not yet sent, across all connections; every connection stops starting requests beyond. */
   maxUnsentMemoryBytes: number;
+  /** A connection not logged in (TLS handshake, SASL) this long after it opened is closed (mqlab.authentication.timeout.ms). */
+  authenticationTimeoutMs: number;
 }
 
 export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
@@ -30,6 +32,7 @@ export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
   maxQueuedBytes: 512 * 1024 * 1024,
   maxUnsentBytesPerConnection: 64 * 1024 * 1024,
   maxUnsentMemoryBytes: 256 * 1024 * 1024,
+  authenticationTimeoutMs: 10_000,
 };
 
 export function checkLimits(l: NetworkLimits): NetworkLimits {

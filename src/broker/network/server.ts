@@ -1,44 +1,86 @@
-// The broker's listener: accepts connections up to the limit and hands
-// each to a Connection.
+// The broker's listeners: each accepts connections (up to the limit, which
+// all listeners share) and hands each to a Connection with a Session for
+// its security protocol. On SSL and SASL_SSL listeners the TLS handshake
+// runs on the accepted socket, so a connection counts against the limit
+// (and its login timer runs) from its first byte, not from a finished
+// handshake.
 import { once } from 'node:events';
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { TransferStrategy } from '../../transfer/types.js';
+import { streamSend } from '../../transfer/stream-send.js';
 import { Connection, type NetLog, type RequestHandler } from './connection.js';
 import { checkLimits, DEFAULT_NETWORK_LIMITS, type NetworkLimits } from './limits.js';
 import { QueueBudget } from './queue-budget.js';
+import { ANONYMOUS, Session, type ListenerInfo } from './session.js';
 
-export interface KafkaServerOptions {
-  host?: string;
-  port?: number;
-  limits?: Partial<NetworkLimits>;
+export interface NetworkListener extends ListenerInfo {
+  tls: { options: SecureContextOptions; clientAuth: 'none' | 'requested' | 'required' } | null;
   handler: RequestHandler;
-  transfer: TransferStrategy;
-  log?: NetLog;
 }
 
+export interface KafkaServerOptions {
+  /** The one PLAINTEXT listener when `listeners` is not given. */
+  host?: string;
+  port?: number;
+  handler?: RequestHandler;
+  listeners?: NetworkListener[];
+  limits?: Partial<NetworkLimits>;
+  transfer: TransferStrategy;
+  log?: NetLog;
+  /** A client certificate's principal (server layer: Kafka's rules). */
+  certificatePrincipal?: (subject: string) => string;
+}
+
+/** TLS connections send through the socket's stream: see stream-send.ts. */
+const STREAM_SENDER = { send: streamSend };
+
 export class KafkaServer {
-  private readonly server: Server;
+  private readonly servers: { listener: NetworkListener; server: Server }[];
   private readonly connections = new Map<number, Connection>();
+  /** TLS sockets whose handshake is under way, by remote address: they count against maxConnections. */
+  private readonly handshaking = new Map<string, { raw: Socket; deadline: number; timer: NodeJS.Timeout }>();
+  private readonly tlsServers = new Map<NetworkListener, TlsServer>();
   private readonly limits: NetworkLimits;
   private readonly budget: QueueBudget;
   private readonly responseBudget: QueueBudget;
   private readonly log: NetLog;
   private nextId = 1;
   refusedConnections = 0;
+  /** Connections closed because their TLS handshake or SASL login failed or took too long. */
+  failedLogins = 0;
 
   constructor(private readonly options: KafkaServerOptions) {
     this.limits = checkLimits({ ...DEFAULT_NETWORK_LIMITS, ...options.limits });
     this.budget = new QueueBudget(this.limits.maxQueuedBytes);
     this.responseBudget = new QueueBudget(this.limits.maxUnsentMemoryBytes);
     this.log = options.log ?? (() => undefined);
-    this.server = createServer((socket) => this.accept(socket));
+    const listeners = options.listeners ?? [
+      { name: 'PLAINTEXT', protocol: 'PLAINTEXT', host: options.host ?? '127.0.0.1', port: options.port ?? 9092, saslMechanisms: [], reauthMs: 0, tls: null, handler: options.handler! },
+    ];
+    if (listeners.length === 0) throw new Error('a broker needs at least one listener');
+    this.servers = listeners.map((listener) => ({ listener, server: createServer((socket) => this.accept(listener, socket)) }));
   }
 
+  /** Opens every listener; the first one's address (each listener's actual port is set on it). */
   async listen(): Promise<{ host: string; port: number }> {
-    this.server.listen(this.options.port ?? 9092, this.options.host ?? '127.0.0.1');
-    await once(this.server, 'listening');
-    const a = this.server.address() as { address: string; port: number };
-    return { host: a.address, port: a.port };
+    try {
+      for (const { listener, server } of this.servers) {
+        server.listen(listener.port, listener.host);
+        await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(new Error(`listener ${listener.name} on ${listener.host}:${listener.port}: ${(err as Error).message}`)))]);
+        listener.port = (server.address() as { port: number }).port;
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    const first = this.servers[0]!.server.address() as { address: string; port: number };
+    return { host: first.address, port: first.port };
+  }
+
+  get listeners(): readonly NetworkListener[] {
+    return this.servers.map((s) => s.listener);
   }
 
   get connectionCount(): number {
@@ -61,22 +103,100 @@ export class KafkaServer {
     return most;
   }
 
-  private accept(socket: Socket): void {
-    if (this.connections.size >= this.limits.maxConnections) {
+  private accept(listener: NetworkListener, raw: Socket): void {
+    if (this.connections.size + this.handshaking.size >= this.limits.maxConnections) {
       this.refusedConnections++;
-      this.log('warn', `refusing connection from ${socket.remoteAddress}: ${this.limits.maxConnections} connections open`);
-      socket.destroy();
+      this.log('warn', `refusing connection from ${raw.remoteAddress} on ${listener.name}: ${this.limits.maxConnections} connections open`);
+      raw.destroy();
       return;
     }
+    const deadline = Date.now() + this.limits.authenticationTimeoutMs;
+    if (!listener.tls) {
+      this.open(listener, raw, new Session(listener), deadline);
+      return;
+    }
+    // The TLS server wraps the socket and hands it back once the handshake is done (secureConnection).
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    const timer = setTimeout(() => {
+      this.failedLogins++;
+      this.log('warn', `closing connection from ${key} on ${listener.name}: no TLS handshake within mqlab.authentication.timeout.ms (${this.limits.authenticationTimeoutMs} ms)`);
+      raw.destroy();
+    }, this.limits.authenticationTimeoutMs);
+    timer.unref();
+    this.handshaking.set(key, { raw, deadline, timer });
+    raw.once('close', () => {
+      clearTimeout(timer);
+      this.handshaking.delete(key);
+    });
+    this.tlsServerOf(listener).emit('connection', raw);
+  }
+
+  /** One tls.Server per TLS listener, never listening itself: it runs the handshakes of the sockets this server accepts. */
+  private tlsServerOf(listener: NetworkListener): TlsServer {
+    let server = this.tlsServers.get(listener);
+    if (server) return server;
+    const tls = listener.tls!;
+    // Certificates are judged below, not by OpenSSL, so that each refusal is counted and logged.
+    server = createTlsServer({ ...tls.options, requestCert: tls.clientAuth !== 'none', rejectUnauthorized: false });
+    server.on('secureConnection', (t: TLSSocket) => {
+      const key = `${t.remoteAddress}:${t.remotePort}`;
+      const pending = this.handshaking.get(key);
+      if (!pending) return void t.destroy();
+      clearTimeout(pending.timer);
+      this.handshaking.delete(key);
+      const peer = t.getPeerX509Certificate();
+      // "requested": a client may send no certificate, but one it sends must be trusted.
+      const refused = peer ? (t.authorized ? null : `client certificate not trusted (${String(t.authorizationError)})`) : tls.clientAuth === 'required' ? 'no client certificate (ssl.client.auth=required)' : null;
+      if (refused) {
+        this.failedLogins++;
+        this.log('warn', `closing connection from ${key} on ${listener.name}: ${refused}`);
+        t.destroy();
+        return;
+      }
+      const session = new Session(listener);
+      session.tlsDone(peer ? this.principalOf(peer) : ANONYMOUS);
+      this.open(listener, t, session, pending.deadline);
+    });
+    server.on('tlsClientError', (err: Error, t: TLSSocket) => {
+      this.failedLogins++;
+      this.log('warn', `TLS handshake with ${t.remoteAddress}:${t.remotePort} on ${listener.name} failed: ${err.message}`);
+    });
+    this.tlsServers.set(listener, server);
+    return server;
+  }
+
+  /** A connection that may send requests (after its TLS handshake, if any); a login must still finish by `deadline`. */
+  private open(listener: NetworkListener, socket: Socket, session: Session, deadline: number): void {
     const id = this.nextId++;
-    const c = new Connection(id, socket, this.options.handler, this.options.transfer, this.limits, this.budget, this.responseBudget, this.log);
+    const c = new Connection(id, socket, listener.handler, listener.tls ? STREAM_SENDER : this.options.transfer, this.limits, this.budget, this.responseBudget, this.log, session);
     this.connections.set(id, c);
     socket.once('close', () => this.connections.delete(id));
+    if (session.authenticated) return;
+    const timer = setTimeout(() => this.loginFailed(id, `no login within mqlab.authentication.timeout.ms (${this.limits.authenticationTimeoutMs} ms)`), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    session.onAuthenticated = () => clearTimeout(timer);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private principalOf(cert: X509Certificate): string {
+    return this.options.certificatePrincipal ? this.options.certificatePrincipal(cert.subject) : ANONYMOUS;
+  }
+
+  /** Closes a connection whose login failed. */
+  loginFailed(id: number, reason: string): void {
+    const c = this.connections.get(id);
+    if (!c) return;
+    this.failedLogins++;
+    c.close(reason);
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.servers.map(({ server }) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
     for (const c of this.connections.values()) c.close();
-    await closed;
+    for (const { raw, timer } of this.handshaking.values()) {
+      clearTimeout(timer);
+      raw.destroy();
+    }
+    await Promise.all(closed);
   }
 }

@@ -25,7 +25,8 @@ export class FrameDecoder {
 
   constructor(
     private readonly maxFrameBytes: number,
-    private readonly minFrameBytes = MIN_REQUEST_FRAME_BYTES,
+    /** Settable: a SASL v0 handshake is followed by bare tokens, which may be shorter than a request header. */
+    public minFrameBytes = MIN_REQUEST_FRAME_BYTES,
   ) {}
 
   /**

@@ -24,12 +24,9 @@ const SOURCE_CODES: Record<ConfigSource, number> = {
 /** Kafka's DescribeConfigsResponse ConfigType codes (v3+). */
 const TYPE_CODES: Record<ConfigType, number> = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6 };
 
-/**
- * What DescribeConfigs and CreateTopics (v5+) both say of a config. None of
- * ours is sensitive: no password or key is a config here.
- */
-export function describedConfig(e: ConfigEntry): { name: string; value: string; readOnly: boolean; configSource: number; isSensitive: boolean } {
-  return { name: e.name, value: e.value, readOnly: e.readOnly, configSource: SOURCE_CODES[e.source], isSensitive: false };
+/** What DescribeConfigs and CreateTopics (v5+) both say of a config: a password's value never (null, as Kafka). */
+export function describedConfig(e: ConfigEntry): { name: string; value: string | null; readOnly: boolean; configSource: number; isSensitive: boolean } {
+  return { name: e.name, value: e.sensitive ? null : e.value, readOnly: e.readOnly, configSource: SOURCE_CODES[e.source], isSensitive: e.sensitive };
 }
 
 type DescribeConfigsResponse = ResponseInput<typeof ApiKeys.DescribeConfigs>;
@@ -56,7 +53,7 @@ export function describeConfigs(ctx: HandlerContext, req: RequestBody<typeof Api
             ...describedConfig(e),
             // v0 has isDefault, v1+ says where the value comes from instead.
             isDefault: apiVersion === 0 ? e.isDefault : false,
-            synonyms: req.includeSynoyms ? e.synonyms.map((s) => ({ name: s.name, value: s.value, source: SOURCE_CODES[s.source] })) : [],
+            synonyms: req.includeSynoyms ? e.synonyms.map((s) => ({ name: s.name, value: e.sensitive ? null : s.value, source: SOURCE_CODES[s.source] })) : [],
             configType: TYPE_CODES[e.type],
             documentation: req.includeDocumentation ? e.doc : null,
           })),

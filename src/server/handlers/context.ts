@@ -2,6 +2,8 @@
 // itself in Metadata and FindCoordinator answers (a single node, id 0, the
 // leader of every partition and the coordinator of every group).
 import type { Broker, FetchResult } from '../../broker/broker.js';
+import type { Session } from '../../broker/network/session.js';
+import type { CredentialStore } from '../../broker/security/credentials.js';
 
 export interface HandlerContext {
   broker: Broker;
@@ -10,6 +12,10 @@ export interface HandlerContext {
   host: string;
   port: number;
   clusterId: string;
+  /** SCRAM credentials SASL logins are checked against. */
+  credentials: CredentialStore;
+  /** The time SASL sessions start and end by (a test's clock, moved by hand); Date.now by default. */
+  now: () => number;
   /** What ApiVersions advertises. */
   apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[];
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -20,6 +26,8 @@ export interface RequestMeta {
   apiVersion: number;
   clientId: string;
   clientHost: string;
+  /** The connection's listener and principal. */
+  session: Session;
   /** Fetch results the answer carries: given back by the dispatcher if the answer cannot be encoded. */
   fetched?: readonly FetchResult[];
 }

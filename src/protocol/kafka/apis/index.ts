@@ -7,6 +7,7 @@ import type { ApiDefinition, Decoded, Input } from '../schema.js';
 import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AlterConfigs } from './alter-configs.js';
+import { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 import { ApiVersions } from './api-versions.js';
 import { ConsumerGroupDescribe } from './consumer-group-describe.js';
 import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
@@ -21,6 +22,7 @@ import { DescribeGroups } from './describe-groups.js';
 import { DescribeLogDirs } from './describe-log-dirs.js';
 import { DescribeProducers } from './describe-producers.js';
 import { DescribeTransactions } from './describe-transactions.js';
+import { DescribeUserScramCredentials } from './describe-user-scram-credentials.js';
 import { EndTxn } from './end-txn.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
@@ -38,6 +40,8 @@ import { OffsetDelete } from './offset-delete.js';
 import { OffsetFetch } from './offset-fetch.js';
 import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { Produce } from './produce.js';
+import { SaslAuthenticate } from './sasl-authenticate.js';
+import { SaslHandshake } from './sasl-handshake.js';
 import { SyncGroup } from './sync-group.js';
 import { TxnOffsetCommit } from './txn-offset-commit.js';
 
@@ -100,6 +104,10 @@ export const KAFKA_APIS = [
   serve(ListTransactions, 0, 1),
   serve(ConsumerGroupHeartbeat, 0, 0),
   serve(ConsumerGroupDescribe, 0, 0),
+  serve(SaslHandshake, 0, 1),
+  serve(SaslAuthenticate, 0, 2),
+  serve(DescribeUserScramCredentials, 0, 0),
+  serve(AlterUserScramCredentials, 0, 0),
 ] as const;
 
 export type KafkaApi = (typeof KAFKA_APIS)[number];
