@@ -7,7 +7,7 @@
 // the highest sustainable rate) and a backlog built and drained.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
 import { BrokerProcess } from '../src/lab/broker-process.js';
@@ -40,7 +40,8 @@ describe.skipIf(missing('redis-server', redisServer.installed()))('the peers com
     await admin.createTopic('theirs', 1);
     admin.close();
     const targets = parseTargets([`kafka=${target.bootstrap}`]).flatMap(targetContenders);
-    run = await runLab({ suite: 'scenario', scenarios: ['peers'], dataDir: join(tmp.dir, 'data'), progress: null, log: () => undefined, smoke: true, seed: random.int(1, 2 ** 30), workload: { messageSize: 256 }, peers: { systems: ['redis'], targets } });
+    // A relative data directory, as the default ./data is: the peers' servers run from other working directories.
+    run = await runLab({ suite: 'scenario', scenarios: ['peers'], dataDir: relative(process.cwd(), join(tmp.dir, 'data')), progress: null, log: () => undefined, smoke: true, seed: random.int(1, 2 ** 30), workload: { messageSize: 256 }, peers: { systems: ['redis'], targets } });
   }, 120_000);
   afterAll(async () => {
     await target?.stop();

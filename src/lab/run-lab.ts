@@ -1,6 +1,6 @@
 // A lab run: the chosen scenarios one after another, each against brokers
 // of its own, then the raw results and the report written side by side.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LabContext } from './context.js';
 import { gitRevision, labEnvironment } from './environment.js';
 import { freshSeed } from './random.js';
@@ -31,7 +31,7 @@ export async function runLab(o: LabOptions): Promise<LabRun> {
   const chosen: Scenario[] = o.suite === 'scenario' ? (o.scenarios ?? []).map(scenarioByName) : SCENARIOS.filter((s) => o.suite === 'full' || !s.fullSuiteOnly);
   if (o.smoke && (o.suite === 'full' || o.full)) throw new Error('a smoke run is the smallest there is: it cannot also be the full suite');
   const seed = o.seed ?? freshSeed();
-  const ctx = new LabContext(join(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' || o.full ? 'full' : 'quick', o.progress, o.workload ?? {}, seed, o.peers);
+  const ctx = new LabContext(resolve(o.dataDir, 'lab'), o.smoke ? 'smoke' : o.suite === 'full' || o.full ? 'full' : 'quick', o.progress, o.workload ?? {}, seed, o.peers);
   const run: LabRun = {
     schema: RESULTS_SCHEMA,
     startedAt: new Date().toISOString(),

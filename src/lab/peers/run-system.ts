@@ -3,7 +3,7 @@
 // stopped and removed again. A run that fails is returned as such, so the
 // comparison goes on with the other systems.
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { DriverEndpoint, DriverFactory } from './driver.js';
 import { runWorkload, type PeerWorkload, type WorkloadOutcome } from './run-workload.js';
 import type { PeerServer } from './servers/server.js';
@@ -44,7 +44,8 @@ export interface PeerRun {
 
 export async function runSystem(c: Contender, mode: PersistenceSpec, w: PeerWorkload, o: { dataRoot: string; random: Random; progress: (s: string) => void; prefix: string }): Promise<PeerRun> {
   const run: PeerRun = { system: c.id, label: c.label, client: c.client, notesRow: c.notesRow, mode: mode.id, modeLabel: mode.label, external: c.server === null, server: null, driverNotes: [], outcome: null, error: null };
-  const dir = join(o.dataRoot, `peer-${c.id}-${mode.id}`);
+  // Absolute: servers run with their own working directories (Redis changes to its data directory).
+  const dir = resolve(o.dataRoot, `peer-${c.id}-${mode.id}`);
   let server: PeerServer | null = null;
   try {
     if (c.server) {

@@ -222,7 +222,7 @@ export interface ServerSpec {
   /** The executable whose presence means installed. */
   installed(): boolean;
   /**
-   * Starts a fresh server in `dataDir` (created empty by the caller) for
+   * Starts a fresh server in `dataDir` (absolute, created empty by the caller) for
    * this persistence mode: a mode that is a server setting (Redis's
    * appendfsync) goes into its config file; one that is per queue or
    * message is the driver's.
