@@ -116,6 +116,8 @@ export class KafkaServer {
       return;
     }
     // The TLS server wraps the socket and hands it back once the handshake is done (secureConnection).
+    // No Nagle: a TLS socket cannot set it on the socket it wraps.
+    raw.setNoDelay(true);
     const key = `${raw.remoteAddress}:${raw.remotePort}`;
     const timer = setTimeout(() => {
       this.failedLogins++;
