@@ -38,7 +38,29 @@ describe('every advertised API version against a running broker', () => {
   });
   afterAll(async () => {
     await broker.destroy();
+    if (aclBroker) await (await aclBroker).destroy();
   });
+
+  /**
+   * The ACL APIs need an authorizer, which the broker above has not (it
+   * answers them SECURITY_DISABLED): a second broker has one, its plain
+   * listener's principal (User:ANONYMOUS) a super user. Started on first use.
+   */
+  let aclBroker: Promise<TestBroker> | null = null;
+  const withAcls = async (): Promise<{ acls: TestBroker['acls']; call: (key: number, v: number, body: object) => Promise<any> }> => {
+    const b = await (aclBroker ??= startTestBroker({ 'authorizer.class.name': 'mqlab', 'super.users': 'User:ANONYMOUS' }));
+    const c = await KafkaConnection.open('127.0.0.1', b.port, 'versions-acls');
+    aclConnections.push(c);
+    return { acls: b.acls, call: (key, v, body) => c.request(key as ApiKey, v, body as never) };
+  };
+  const aclConnections: KafkaConnection[] = [];
+  afterEach(() => {
+    for (const c of aclConnections.splice(0)) c.close();
+  });
+  // LITERAL (3), the only pattern type v0 has: left out of the request, it takes that default.
+  const topicAcl = (name: string) => ({ resourceType: 'TOPIC', resourceName: name, patternType: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }) as const;
+  const topicAclFilter = { resourceType: 'TOPIC', resourceName: null, patternType: 'ANY', principal: null, host: null, operation: 'ANY', permission: 'ANY' } as const;
+  const topicFilter = (name: string) => ({ resourceTypeFilter: 2, resourceNameFilter: name, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
 
   const RANGE = [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]) }];
 
@@ -116,6 +138,32 @@ describe('every advertised API version against a running broker', () => {
       const r = await call(51, v, { deletions: [], upsertions: [{ name: `added${v}`, mechanism: 2, iterations: 4096, ...salted }] });
       expect(r.results).toEqual([{ user: `added${v}`, errorCode: 0, errorMessage: null }]);
       expect(broker.credentials.get(`added${v}`, 'SCRAM-SHA-512')?.iterations).toBe(4096);
+    },
+    29: async (v) => {
+      expect(await call(29, v, topicFilter('x'))).toEqual({ throttleTimeMs: 0, errorCode: 54, errorMessage: 'No Authorizer is configured on the broker', resources: [] });
+      const b = await withAcls();
+      b.acls.create([topicAcl(`described${v}`)]);
+      const r = await b.call(29, v, topicFilter(`described${v}`));
+      expect(r).toMatchObject({ errorCode: 0, errorMessage: null });
+      expect(r.resources).toEqual([{ resourceType: 2, resourceName: `described${v}`, patternType: 3, acls: [{ principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }] }]);
+    },
+    30: async (v) => {
+      const creation = { resourceType: 2, resourceName: `created${v}`, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 };
+      expect((await call(30, v, { creations: [creation] })).results).toEqual([{ errorCode: 54, errorMessage: 'No Authorizer is configured on the broker' }]);
+      const b = await withAcls();
+      const r = await b.call(30, v, { creations: [creation, { ...creation, resourceName: '' }] });
+      expect(r.results).toEqual([{ errorCode: 0, errorMessage: null }, { errorCode: 42, errorMessage: 'Invalid empty resource name' }]);
+      expect(b.acls.describe({ ...topicAclFilter, resourceName: `created${v}` })).toEqual([topicAcl(`created${v}`)]);
+    },
+    31: async (v) => {
+      expect((await call(31, v, { filters: [topicFilter('x')] })).filterResults).toEqual([{ errorCode: 54, errorMessage: 'No Authorizer is configured on the broker', matchingAcls: [] }]);
+      const b = await withAcls();
+      b.acls.create([topicAcl(`deleted${v}`)]);
+      const r = await b.call(31, v, { filters: [topicFilter(`deleted${v}`)] });
+      expect(r.filterResults).toEqual([
+        { errorCode: 0, errorMessage: null, matchingAcls: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: `deleted${v}`, patternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }] },
+      ]);
+      expect(b.acls.describe({ ...topicAclFilter, resourceName: `deleted${v}` })).toEqual([]);
     },
     18: async (v) => {
       const r = await call(18, v, v >= 3 ? { clientSoftwareName: 'test', clientSoftwareVersion: '1' } : {});

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { STRATEGY_NAMES } from '../native/addon.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { BrokerError } from './errors.js';
+import { checkAuthorizerClassName, checkSuperUsers } from './security/authorizer.js';
 
 export type ConfigType = 'STRING' | 'BOOLEAN' | 'INT' | 'LONG' | 'DOUBLE';
 
@@ -122,6 +123,9 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'sasl.enabled.mechanisms', type: 'STRING', dynamic: false, check: mechanismList, listenerScoped: true, doc: 'SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (PLAIN checks the password against the user\'s SCRAM credentials)' },
   { name: 'connections.max.reauth.ms', type: 'LONG', dynamic: false, check: intIn(0, 2 ** 50), listenerScoped: true, doc: 'SASL sessions last this long (KIP-368): the client must re-authenticate on the connection before then, or it is closed at its next request; 0: sessions do not expire' },
   { name: 'mqlab.authentication.timeout.ms', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'a connection that has not finished its TLS handshake and SASL login this long after it opened is closed (it counts against max.connections meanwhile)' },
+  { name: 'authorizer.class.name', type: 'STRING', dynamic: false, check: checkAuthorizerClassName, doc: 'ACLs: empty for no authorizer (every principal may do everything; the ACL APIs answer SECURITY_DISABLED); org.apache.kafka.metadata.authorizer.StandardAuthorizer, kafka.security.authorizer.AclAuthorizer or mqlab for mqlab\'s, which decides by Kafka\'s StandardAuthorizer rules over the ACLs kept in <data>/__security/acls.json' },
+  { name: 'super.users', type: 'STRING', dynamic: false, check: checkSuperUsers, doc: 'ACLs: principals allowed everything whatever the ACLs say, separated by \';\' (User:admin;User:ops)' },
+  { name: 'allow.everyone.if.no.acl.found', type: 'BOOLEAN', dynamic: false, check: bool, doc: 'ACLs: whether a resource no ACL covers (none on its name, a prefix of it or *) is open to every principal, or to super users alone' },
   { name: 'transaction.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ half messages neither committed nor rolled back at most; more answer TOO_MANY_REQUESTS' },
 ];
 
@@ -199,6 +203,9 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'sasl.enabled.mechanisms': SASL_MECHANISMS.join(','),
   'connections.max.reauth.ms': '0',
   'mqlab.authentication.timeout.ms': '10000',
+  'authorizer.class.name': '',
+  'super.users': '',
+  'allow.everyone.if.no.acl.found': 'false',
   'rocketmq.max.request.bytes': String(4 * 1024 * 1024),
   'rocketmq.max.connections': '1000',
   'rocketmq.connection.max.unsent.bytes': String(64 * 1024 * 1024),

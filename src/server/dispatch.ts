@@ -23,6 +23,7 @@ import {
   type DecodedRequest,
   type ResponseInput,
 } from '../protocol/kafka/index.js';
+import { createAcls, deleteAcls, describeAcls } from './handlers/acls.js';
 import { createTopics, deleteTopics } from './handlers/admin.js';
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/admin-configs.js';
 import { describeCluster } from './handlers/cluster.js';
@@ -158,6 +159,12 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
       return consumerGroupHeartbeat(ctx, req.body, meta);
     case ApiKeys.ConsumerGroupDescribe:
       return consumerGroupDescribe(ctx, req.body);
+    case ApiKeys.DescribeAcls:
+      return describeAcls(ctx, req.body, meta);
+    case ApiKeys.CreateAcls:
+      return createAcls(ctx, req.body, meta);
+    case ApiKeys.DeleteAcls:
+      return deleteAcls(ctx, req.body, meta);
     case ApiKeys.DescribeUserScramCredentials:
       return describeUserScramCredentials(ctx, req.body);
     case ApiKeys.AlterUserScramCredentials:

@@ -7,6 +7,8 @@ import { KafkaServer } from '../broker/network/server.js';
 import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/server.js';
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
+import { AclStore } from '../broker/security/acl-store.js';
+import { Authorizer, authorizerSettings } from '../broker/security/authorizer.js';
 import { CredentialStore } from '../broker/security/credentials.js';
 import type { SecurityProtocol } from '../broker/network/session.js';
 import { certificatePrincipal, resolveListeners } from './listeners.js';
@@ -23,6 +25,9 @@ export interface RunningBroker {
   listeners: { name: string; protocol: SecurityProtocol; host: string; port: number }[];
   /** Users SASL logins are checked against. */
   credentials: CredentialStore;
+  /** The ACLs, and the authorizer that decides by them (allowing everything when none is configured). */
+  acls: AclStore;
+  authorizer: Authorizer;
   /** The RocketMQ gRPC endpoint on the same host, when asked for. */
   rocketmq: RocketMqEndpoint | null;
   /** Stops accepting, closes connections, flushes and closes the storage. */
@@ -48,6 +53,13 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
   const listeners = resolveListeners(settings);
   const credentials = CredentialStore.open(settings.dataDir);
+  const acls = AclStore.open(settings.dataDir);
+  const authorization = authorizerSettings(c);
+  const authorizer = new Authorizer(acls, authorization);
+  if (authorization.enabled) {
+    const supers = authorization.superUsers.length > 0 ? authorization.superUsers.join(';') : 'none';
+    log('info', `authorizer: ${acls.count} ACLs, super users ${supers}, allow.everyone.if.no.acl.found=${authorization.allowEveryoneIfNoAclFound}`);
+  }
   const files = openFilesWarning(existsSync('/proc/self/limits') ? openFileLimit(readFileSync('/proc/self/limits', 'utf8')) : null, Number(c('max.connections')), Number(c('mqlab.max.partitions')));
   if (files) log('warn', files);
   const broker = new Broker({
@@ -83,7 +95,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   try {
     // One handler context per listener: Metadata and FindCoordinator name the listener the client came through.
     const network = listeners.map((l) => {
-      const ctx = { broker, nodeId: 0, host: l.host, port: l.port, clusterId: 'mqlab', apis: [], log, credentials, now: options.securityClock ?? Date.now };
+      const ctx = { broker, nodeId: 0, host: l.host, port: l.port, clusterId: 'mqlab', apis: [], log, credentials, acls, authorizer, now: options.securityClock ?? Date.now };
       return { ...l, handler: createDispatcher(ctx), ctx };
     });
     server = new KafkaServer({ listeners: network, limits: networkLimits(settings.configs), transfer: broker.transfer, log, certificatePrincipal });
@@ -100,6 +112,8 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
       port: address.port,
       listeners: network.map((l) => ({ name: l.name, protocol: l.protocol, host: l.host, port: l.port })),
       credentials,
+      acls,
+      authorizer,
       rocketmq: r,
       close: () => (closing ??= (async () => {
         await r?.close();

@@ -3,6 +3,8 @@
 // leader of every partition and the coordinator of every group).
 import type { Broker, FetchResult } from '../../broker/broker.js';
 import type { Session } from '../../broker/network/session.js';
+import type { AclStore } from '../../broker/security/acl-store.js';
+import type { Authorizer } from '../../broker/security/authorizer.js';
 import type { CredentialStore } from '../../broker/security/credentials.js';
 
 export interface HandlerContext {
@@ -14,6 +16,10 @@ export interface HandlerContext {
   clusterId: string;
   /** SCRAM credentials SASL logins are checked against. */
   credentials: CredentialStore;
+  /** The ACLs (CreateAcls, DeleteAcls, DescribeAcls), durable in the data directory. */
+  acls: AclStore;
+  /** Decides by the ACLs; answers yes to everything when no authorizer is configured. */
+  authorizer: Authorizer;
   /** The time SASL sessions start and end by (a test's clock, moved by hand); Date.now by default. */
   now: () => number;
   /** What ApiVersions advertises. */

@@ -11,11 +11,14 @@ import { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 import { ApiVersions } from './api-versions.js';
 import { ConsumerGroupDescribe } from './consumer-group-describe.js';
 import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
+import { CreateAcls } from './create-acls.js';
 import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
+import { DeleteAcls } from './delete-acls.js';
 import { DeleteGroups } from './delete-groups.js';
 import { DeleteRecords } from './delete-records.js';
 import { DeleteTopics } from './delete-topics.js';
+import { DescribeAcls } from './describe-acls.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
@@ -100,6 +103,9 @@ export const KAFKA_APIS = [
   serve(AddOffsetsToTxn, 0, 4),
   serve(EndTxn, 0, 4),
   serve(TxnOffsetCommit, 0, 4),
+  serve(DescribeAcls, 0, 3),
+  serve(CreateAcls, 0, 3),
+  serve(DeleteAcls, 0, 3),
   serve(DescribeTransactions, 0, 0),
   serve(ListTransactions, 0, 1),
   serve(ConsumerGroupHeartbeat, 0, 0),
@@ -157,11 +163,14 @@ export {
   ApiVersions,
   ConsumerGroupDescribe,
   ConsumerGroupHeartbeat,
+  CreateAcls,
   CreatePartitions,
   CreateTopics,
+  DeleteAcls,
   DeleteGroups,
   DeleteRecords,
   DeleteTopics,
+  DescribeAcls,
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
