@@ -431,7 +431,8 @@ describe('every advertised API version against a running broker', () => {
       expect(asked.groups[0].errorCode).toBe(0);
       expect(asked.groups[0].groupState).toBe('Stable');
       // READ, DELETE and DESCRIBE (no ACLs: everything is allowed), from v3 and when asked.
-      expect([asked.groups[0].authorizedOperations, notAsked.groups[0].authorizedOperations]).toEqual(v >= 3 ? [328, -2147483648] : [-2147483648, -2147483648]);
+      // READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (a group's operations since KIP-848's group configs).
+      expect([asked.groups[0].authorizedOperations, notAsked.groups[0].authorizedOperations]).toEqual(v >= 3 ? [(1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11), -2147483648] : [-2147483648, -2147483648]);
       expect(asked.groups[0].members.map((x: { memberId: string; groupInstanceId: string | null }) => [x.memberId, x.groupInstanceId])).toEqual([[m.memberId, v >= 4 ? 'i' : null]]);
     },
     16: async (v) => {
@@ -843,7 +844,7 @@ describe('every advertised API version against a running broker', () => {
             targetAssignment: assigned,
           },
         ],
-        authorizedOperations: (1 << 3) | (1 << 6) | (1 << 8),
+        authorizedOperations: (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11),
       });
       expect([r.groups[1].errorCode, r.groups[1].errorMessage]).toEqual([69, 'Group never-was not found.']); // GROUP_ID_NOT_FOUND
       expect(r.groups[2].errorCode).toBe(24); // INVALID_GROUP_ID

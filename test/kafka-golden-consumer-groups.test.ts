@@ -64,7 +64,7 @@ describe('ConsumerGroupHeartbeat v0 and ConsumerGroupDescribe v0, bytes both way
       throttleTimeMs: 0,
       groups: [
         { errorCode: GROUP_ID_NOT_FOUND, errorMessage: 'Group g1 not found.', groupId: 'g1', groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: -2147483648 },
-        { errorCode: 0, errorMessage: null, groupId: 'g2', groupState: 'Empty', groupEpoch: 7, assignmentEpoch: 7, assignorName: 'uniform', members: [], authorizedOperations: 328 },
+        { errorCode: 0, errorMessage: null, groupId: 'g2', groupState: 'Empty', groupEpoch: 7, assignmentEpoch: 7, assignorName: 'uniform', members: [], authorizedOperations: (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11) },
       ],
     };
     expect(callAllowingParse(() => consumerGroupDescribeV0.parseResponse(1, 69, 0, Reader.from(ours(ConsumerGroupDescribe.response, response))))).toEqual(response);

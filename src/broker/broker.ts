@@ -17,6 +17,7 @@ import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import { checkEngineCanHonour, retentionPolicyOf, rollPolicyOf, startCleaner } from './compaction.js';
 import type { GroupClock } from './groups/clock.js';
+import { openSecurity, type BrokerSecurity } from './security/index.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
 import { tagCodesOf } from './rocketmq/tag-code.js';
@@ -104,10 +105,14 @@ export class Broker {
   readonly fetchSessions: FetchSessionCache;
   /** The engine's log cleaner (compacted topics), once open; null where the engine has none or log.cleaner.enable=false. */
   cleaner: LogCleanerControl | null = null;
+  /** Users, ACLs and the authorizer: one for every protocol. */
+  readonly security: BrokerSecurity;
 
   constructor(readonly config: BrokerConfig) {
     const settings = staticSettings(config);
     const setting = (name: string): number => Number(settings[name] ?? BROKER_CONFIG_DEFAULTS[name]);
+    // First: a users or ACL file that cannot be read stops the start before any log is opened.
+    this.security = openSecurity(config.dataDir, (name) => settings[name] ?? BROKER_CONFIG_DEFAULTS[name] ?? '', (m) => config.log?.(m));
     this.engine = createEngine(config.engine, {
       dir: join(config.dataDir, 'log'),
       flush: config.flush,

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { packageRoot } from '../native/addon.js';
 import { addKafkaCommands } from './kafka-commands.js';
 import { addSecurityCommands } from './security-commands.js';
+import { addAclCommands } from './acl-commands.js';
 import { addLabActions } from './lab-commands.js';
 import { addServeCommand } from './serve.js';
 
@@ -139,5 +140,6 @@ bench
 addServeCommand(program);
 addKafkaCommands(program);
 addSecurityCommands(program);
+addAclCommands(program);
 
 await program.parseAsync(process.argv);

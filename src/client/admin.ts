@@ -134,7 +134,48 @@ export class Admin {
     const r = await this.conn.request(51, 0, { deletions, upsertions });
     for (const u of r.results) check(u.errorCode, `user ${u.user}`, u.errorMessage);
   }
+
+  /** CreateAcls (v3): throws on the first binding refused. */
+  async createAcls(bindings: { resourceType: number; resourceName: string; patternType: number; principal: string; host: string; operation: number; permissionType: number }[]): Promise<void> {
+    const r = await this.conn.request(30, 3, { creations: bindings.map((b) => ({ resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permissionType })) });
+    for (const x of r.results) check(x.errorCode, 'creating an ACL', x.errorMessage);
+  }
+
+  /** DescribeAcls (v3): the bindings matching the filter, by resource. */
+  async describeAcls(f: AclFilter): Promise<{ resourceType: number; resourceName: string; patternType: number; acls: { principal: string; host: string; operation: number; permissionType: number }[] }[]> {
+    const r = await this.conn.request(29, 3, { resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permissionType });
+    check(r.errorCode, 'describing ACLs', r.errorMessage);
+    return r.resources.map((x) => ({ resourceType: x.resourceType, resourceName: x.resourceName, patternType: x.patternType, acls: x.acls.map((a) => ({ principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })) }));
+  }
+
+  /** DeleteAcls (v3): the bindings each filter removed, all together; throws on the first filter refused. */
+  async deleteAcls(filters: AclFilter[]): Promise<{ resourceType: number; resourceName: string; patternType: number; principal: string; host: string; operation: number; permissionType: number }[]> {
+    const r = await this.conn.request(31, 3, {
+      filters: filters.map((f) => ({ resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permissionType })),
+    });
+    const out = [];
+    for (const fr of r.filterResults) {
+      check(fr.errorCode, 'deleting ACLs', fr.errorMessage);
+      for (const m of fr.matchingAcls) {
+        check(m.errorCode, 'deleting an ACL', m.errorMessage);
+        out.push({ resourceType: m.resourceType, resourceName: m.resourceName, patternType: m.patternType, principal: m.principal, host: m.host, operation: m.operation, permissionType: m.permissionType });
+      }
+    }
+    return out;
+  }
 }
+
+/** An ACL filter as DescribeAcls and DeleteAcls take it: null matches any name, principal or host; 1 (ANY) any type, pattern, operation or permission. */
+export interface AclFilter {
+  resourceType: number;
+  resourceName: string | null;
+  patternType: number;
+  principal: string | null;
+  host: string | null;
+  operation: number;
+  permissionType: number;
+}
+
 
 /** What a config call is about: a topic or a consumer group; none is the broker. */
 export type ConfigResource = { topic: string } | { group: string };

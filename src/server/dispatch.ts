@@ -38,6 +38,8 @@ import { metadata } from './handlers/metadata.js';
 import { createPartitions, deleteRecords, offsetForLeaderEpoch } from './handlers/partitions.js';
 import { describeLogDirs, describeProducers } from './handlers/partition-state.js';
 import { produce } from './handlers/produce.js';
+import { ALLOW_ALL, type Access } from './handlers/access.js';
+import type { Session } from '../broker/network/session.js';
 import { saslAuthenticate, saslHandshake, saslRawToken } from './handlers/sasl.js';
 import { alterUserScramCredentials, describeUserScramCredentials } from './handlers/scram-credentials.js';
 import { addOffsetsToTxn, addPartitionsToTxn, describeTransactions, endTxn, initProducerId, listTransactions, txnOffsetCommit } from './handlers/transactions.js';
@@ -65,7 +67,8 @@ export function createDispatcher(base: Ctx): RequestHandler {
       if (!session.authenticated) throw new Error(`${session.listener.name} is a ${session.listener.protocol} listener: api key ${req.apiKey} before the SASL login`);
       if (session.expiresAtMs !== null && ctx.now() >= session.expiresAtMs) throw new Error(`the SASL session of ${session.principal} ended (connections.max.reauth.ms) without re-authentication`);
     }
-    const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost: request.remoteAddress.replace(/:\d+$/, ''), session };
+    const clientHost = request.remoteAddress.replace(/:\d+$/, '');
+    const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost, session, access: accessOf(ctx, session, clientHost) };
     let closeAfter: string | undefined;
     let body: ResponseInput<ApiKey> | null;
     if (req.apiKey === ApiKeys.SaslHandshake || req.apiKey === ApiKeys.SaslAuthenticate) {
@@ -90,75 +93,75 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.ApiVersions:
       return apiVersions(ctx);
     case ApiKeys.Metadata:
-      return metadata(ctx, req.body, v);
+      return metadata(ctx, req.body, meta);
     case ApiKeys.FindCoordinator:
-      return findCoordinator(ctx, req.body, v);
+      return findCoordinator(ctx, req.body, meta);
     case ApiKeys.Produce:
-      return produce(ctx, req.body);
+      return produce(ctx, req.body, meta);
     case ApiKeys.Fetch:
       return fetch(ctx, req.body, meta);
     case ApiKeys.ListOffsets:
-      return listOffsets(ctx, req.body, v);
+      return listOffsets(ctx, req.body, meta);
     case ApiKeys.JoinGroup:
       return joinGroup(ctx, req.body, meta);
     case ApiKeys.SyncGroup:
-      return syncGroup(ctx, req.body);
+      return syncGroup(ctx, req.body, meta);
     case ApiKeys.Heartbeat:
-      return heartbeat(ctx, req.body);
+      return heartbeat(ctx, req.body, meta);
     case ApiKeys.LeaveGroup:
-      return leaveGroup(ctx, req.body, v);
+      return leaveGroup(ctx, req.body, meta);
     case ApiKeys.OffsetCommit:
       return offsetCommit(ctx, req.body, meta);
     case ApiKeys.OffsetFetch:
-      return offsetFetch(ctx, req.body, v);
+      return offsetFetch(ctx, req.body, meta);
     case ApiKeys.DescribeGroups:
-      return describeGroups(ctx, req.body, v);
+      return describeGroups(ctx, req.body, meta);
     case ApiKeys.ListGroups:
-      return listGroups(ctx, req.body);
+      return listGroups(ctx, req.body, meta);
     case ApiKeys.CreateTopics:
-      return createTopics(ctx, req.body);
+      return createTopics(ctx, req.body, meta);
     case ApiKeys.DeleteTopics:
-      return deleteTopics(ctx, req.body);
+      return deleteTopics(ctx, req.body, meta);
     case ApiKeys.InitProducerId:
-      return initProducerId(ctx, req.body, v);
+      return initProducerId(ctx, req.body, meta);
     case ApiKeys.DescribeConfigs:
-      return describeConfigs(ctx, req.body, v);
+      return describeConfigs(ctx, req.body, meta);
     case ApiKeys.AlterConfigs:
-      return alterConfigs(ctx, req.body);
+      return alterConfigs(ctx, req.body, meta);
     case ApiKeys.IncrementalAlterConfigs:
-      return incrementalAlterConfigs(ctx, req.body);
+      return incrementalAlterConfigs(ctx, req.body, meta);
     case ApiKeys.DescribeCluster:
-      return describeCluster(ctx, req.body, v);
+      return describeCluster(ctx, req.body, meta);
     case ApiKeys.CreatePartitions:
-      return createPartitions(ctx, req.body);
+      return createPartitions(ctx, req.body, meta);
     case ApiKeys.DeleteGroups:
-      return deleteGroups(ctx, req.body);
+      return deleteGroups(ctx, req.body, meta);
     case ApiKeys.OffsetDelete:
-      return offsetDelete(ctx, req.body);
+      return offsetDelete(ctx, req.body, meta);
     case ApiKeys.DeleteRecords:
-      return deleteRecords(ctx, req.body);
+      return deleteRecords(ctx, req.body, meta);
     case ApiKeys.OffsetForLeaderEpoch:
-      return offsetForLeaderEpoch(ctx, req.body);
+      return offsetForLeaderEpoch(ctx, req.body, meta);
     case ApiKeys.DescribeLogDirs:
-      return describeLogDirs(ctx, req.body);
+      return describeLogDirs(ctx, req.body, meta);
     case ApiKeys.DescribeProducers:
-      return describeProducers(ctx, req.body);
+      return describeProducers(ctx, req.body, meta);
     case ApiKeys.AddPartitionsToTxn:
-      return addPartitionsToTxn(ctx, req.body, v);
+      return addPartitionsToTxn(ctx, req.body, meta);
     case ApiKeys.AddOffsetsToTxn:
-      return addOffsetsToTxn(ctx, req.body, v);
+      return addOffsetsToTxn(ctx, req.body, meta);
     case ApiKeys.TxnOffsetCommit:
-      return txnOffsetCommit(ctx, req.body, v);
+      return txnOffsetCommit(ctx, req.body, meta);
     case ApiKeys.EndTxn:
-      return endTxn(ctx, req.body, v);
+      return endTxn(ctx, req.body, meta);
     case ApiKeys.ListTransactions:
-      return listTransactions(ctx, req.body);
+      return listTransactions(ctx, req.body, meta);
     case ApiKeys.DescribeTransactions:
-      return describeTransactions(ctx, req.body);
+      return describeTransactions(ctx, req.body, meta);
     case ApiKeys.ConsumerGroupHeartbeat:
       return consumerGroupHeartbeat(ctx, req.body, meta);
     case ApiKeys.ConsumerGroupDescribe:
-      return consumerGroupDescribe(ctx, req.body);
+      return consumerGroupDescribe(ctx, req.body, meta);
     case ApiKeys.DescribeAcls:
       return describeAcls(ctx, req.body, meta);
     case ApiKeys.CreateAcls:
@@ -166,11 +169,24 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
     case ApiKeys.DeleteAcls:
       return deleteAcls(ctx, req.body, meta);
     case ApiKeys.DescribeUserScramCredentials:
-      return describeUserScramCredentials(ctx, req.body);
+      return describeUserScramCredentials(ctx, req.body, meta);
     case ApiKeys.AlterUserScramCredentials:
-      return alterUserScramCredentials(ctx, req.body);
+      return alterUserScramCredentials(ctx, req.body, meta);
     case ApiKeys.SaslHandshake:
     case ApiKeys.SaslAuthenticate:
       throw new Error('login requests are answered before handle()');
   }
+}
+
+/** What the session's principal may do, from this host: everything until an authorizer is configured. */
+function accessOf(ctx: HandlerContext, session: Session, host: string): Access {
+  const authorizer = ctx.authorizer;
+  if (!authorizer.enabled) return ALLOW_ALL;
+  const principal = session.principal;
+  return {
+    enforced: true,
+    can: (operation, resource, name) => authorizer.authorize(principal, host, operation, resource, name),
+    shows: (operation, resource, name) => authorizer.authorize(principal, host, operation, resource, name, false),
+    operations: (resource, name) => authorizer.authorizedOperations(principal, host, resource, name),
+  };
 }

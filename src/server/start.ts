@@ -7,9 +7,9 @@ import { KafkaServer } from '../broker/network/server.js';
 import { startRocketMq, type RocketMqEndpoint } from '../protocol/rocketmq/server.js';
 import type { StrategyName } from '../native/addon.js';
 import { createDispatcher } from './dispatch.js';
-import { AclStore } from '../broker/security/acl-store.js';
-import { Authorizer, authorizerSettings } from '../broker/security/authorizer.js';
-import { CredentialStore } from '../broker/security/credentials.js';
+import type { AclStore } from '../broker/security/acl-store.js';
+import { authorizerSettings, type Authorizer } from '../broker/security/authorizer.js';
+import type { CredentialStore } from '../broker/security/credentials.js';
 import type { SecurityProtocol } from '../broker/network/session.js';
 import { certificatePrincipal, resolveListeners } from './listeners.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
@@ -52,14 +52,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
   // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
   const listeners = resolveListeners(settings);
-  const credentials = CredentialStore.open(settings.dataDir);
-  const acls = AclStore.open(settings.dataDir);
   const authorization = authorizerSettings(c);
-  const authorizer = new Authorizer(acls, authorization);
-  if (authorization.enabled) {
-    const supers = authorization.superUsers.length > 0 ? authorization.superUsers.join(';') : 'none';
-    log('info', `authorizer: ${acls.count} ACLs, super users ${supers}, allow.everyone.if.no.acl.found=${authorization.allowEveryoneIfNoAclFound}`);
-  }
   const files = openFilesWarning(existsSync('/proc/self/limits') ? openFileLimit(readFileSync('/proc/self/limits', 'utf8')) : null, Number(c('max.connections')), Number(c('mqlab.max.partitions')));
   if (files) log('warn', files);
   const broker = new Broker({
@@ -90,6 +83,11 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     fetchSessionClock: options.fetchSessionClock,
   });
   await broker.open();
+  const { credentials, acls, authorizer } = broker.security;
+  if (authorization.enabled) {
+    const supers = authorization.superUsers.length > 0 ? authorization.superUsers.join(';') : 'none';
+    log('info', `authorizer: ${acls.count} ACLs, super users ${supers}, allow.everyone.if.no.acl.found=${authorization.allowEveryoneIfNoAclFound}`);
+  }
   let server: KafkaServer | null = null;
   let rocketmq: RocketMqEndpoint | null = null;
   try {
@@ -98,7 +96,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
       const ctx = { broker, nodeId: 0, host: l.host, port: l.port, clusterId: 'mqlab', apis: [], log, credentials, acls, authorizer, now: options.securityClock ?? Date.now };
       return { ...l, handler: createDispatcher(ctx), ctx };
     });
-    server = new KafkaServer({ listeners: network, limits: networkLimits(settings.configs), transfer: broker.transfer, log, certificatePrincipal });
+    server = new KafkaServer({ listeners: network, limits: networkLimits(settings.configs), transfer: broker.transfer, log, certificatePrincipal, onLoginFailed: (where) => broker.security.audit.loginFailed(where) });
     const address = await server.listen();
     // Port 0 picks a free port: tell clients the real one.
     for (const l of network) l.ctx.port = l.port;

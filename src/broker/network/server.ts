@@ -31,6 +31,8 @@ export interface KafkaServerOptions {
   log?: NetLog;
   /** A client certificate's principal (server layer: Kafka's rules). */
   certificatePrincipal?: (subject: string) => string;
+  /** Hears each connection closed for a failed or unfinished TLS handshake or login, by listener protocol. */
+  onLoginFailed?: (where: string) => void;
 }
 
 /** TLS connections send through the socket's stream: see stream-send.ts. */
@@ -48,8 +50,13 @@ export class KafkaServer {
   private readonly log: NetLog;
   private nextId = 1;
   refusedConnections = 0;
-  /** Connections closed because their TLS handshake or SASL login failed or took too long. */
+  /** Connections closed because their TLS handshake or login failed or took too long. */
   failedLogins = 0;
+
+  private countFailedLogin(listener: NetworkListener): void {
+    this.failedLogins++;
+    this.options.onLoginFailed?.(listener.protocol);
+  }
 
   constructor(private readonly options: KafkaServerOptions) {
     this.limits = checkLimits({ ...DEFAULT_NETWORK_LIMITS, ...options.limits });
@@ -120,7 +127,7 @@ export class KafkaServer {
     raw.setNoDelay(true);
     const key = `${raw.remoteAddress}:${raw.remotePort}`;
     const timer = setTimeout(() => {
-      this.failedLogins++;
+      this.countFailedLogin(listener);
       this.log('warn', `closing connection from ${key} on ${listener.name}: no TLS handshake within mqlab.authentication.timeout.ms (${this.limits.authenticationTimeoutMs} ms)`);
       raw.destroy();
     }, this.limits.authenticationTimeoutMs);
@@ -150,7 +157,7 @@ export class KafkaServer {
       // "requested": a client may send no certificate, but one it sends must be trusted.
       const refused = peer ? (t.authorized ? null : `client certificate not trusted (${String(t.authorizationError)})`) : tls.clientAuth === 'required' ? 'no client certificate (ssl.client.auth=required)' : null;
       if (refused) {
-        this.failedLogins++;
+        this.countFailedLogin(listener);
         this.log('warn', `closing connection from ${key} on ${listener.name}: ${refused}`);
         t.destroy();
         return;
@@ -160,7 +167,7 @@ export class KafkaServer {
       this.open(listener, t, session, pending.deadline);
     });
     server.on('tlsClientError', (err: Error, t: TLSSocket) => {
-      this.failedLogins++;
+      this.countFailedLogin(listener);
       this.log('warn', `TLS handshake with ${t.remoteAddress}:${t.remotePort} on ${listener.name} failed: ${err.message}`);
     });
     this.tlsServers.set(listener, server);
@@ -174,7 +181,7 @@ export class KafkaServer {
     this.connections.set(id, c);
     socket.once('close', () => this.connections.delete(id));
     if (session.authenticated) return;
-    const timer = setTimeout(() => this.loginFailed(id, `no login within mqlab.authentication.timeout.ms (${this.limits.authenticationTimeoutMs} ms)`), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(() => this.loginFailed(id, listener, `no login within mqlab.authentication.timeout.ms (${this.limits.authenticationTimeoutMs} ms)`), Math.max(0, deadline - Date.now()));
     timer.unref();
     session.onAuthenticated = () => clearTimeout(timer);
     socket.once('close', () => clearTimeout(timer));
@@ -184,11 +191,11 @@ export class KafkaServer {
     return this.options.certificatePrincipal ? this.options.certificatePrincipal(cert.subject) : ANONYMOUS;
   }
 
-  /** Closes a connection whose login failed. */
-  loginFailed(id: number, reason: string): void {
+  /** Closes a connection whose login did not finish in time. */
+  private loginFailed(id: number, listener: NetworkListener, reason: string): void {
     const c = this.connections.get(id);
     if (!c) return;
-    this.failedLogins++;
+    this.countFailedLogin(listener);
     c.close(reason);
   }
 

@@ -3,7 +3,7 @@
 // IncrementalAlterConfigs would: checked, persisted in configs.json, and
 // applied from the next send on (a send in flight ends with its own).
 import { STRATEGY_NAMES } from '../../native/addon.js';
-import { requireAdmin } from '../auth.js';
+import { requireAdminAccess } from '../access.js';
 import type { Call } from '../context.js';
 import { badRequest, fromBrokerError } from '../errors.js';
 import { readJson } from '../request.js';
@@ -12,13 +12,13 @@ import { sendJson } from '../respond.js';
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 export function getTransferStrategy(call: Call): void {
-  requireAdmin(call);
+  requireAdminAccess(call, 'DESCRIBE_CONFIGS');
   sendJson(call, 200, { strategy: call.ctx.broker.transfer.name, strategies: STRATEGY_NAMES });
 }
 
 /** Body {"strategy": "mmap"} or ?strategy=mmap. */
 export async function putTransferStrategy(call: Call): Promise<void> {
-  requireAdmin(call);
+  requireAdminAccess(call, 'ALTER_CONFIGS');
   const body = await readJson(call, MAX_ADMIN_BODY_BYTES);
   const fromBody = typeof body === 'object' && body !== null ? (body as { strategy?: unknown }).strategy : undefined;
   const strategy = fromBody ?? call.query.strategy;

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { releaseFetched } from '../../broker/broker.js';
 import { readRegionBytes } from '../../storage/read-bytes.js';
 import type { FetchResult } from '../../broker/broker.js';
+import { requireAccess } from '../access.js';
 import type { Call } from '../context.js';
 import { badRequest, kafkaError } from '../errors.js';
 import { recordsToJson } from '../json-records.js';
@@ -38,6 +39,7 @@ export async function fetchRecords(call: Call): Promise<void> {
   const q = call.query;
   const topic = call.params[0]!;
   const partition = partitionParam(call.params[1]!);
+  requireAccess(call, 'READ', 'TOPIC', topic);
   const json = q.format === 'json';
   if (q.format !== undefined && !json && q.format !== 'raw') throw badRequest(`format must be raw or json, got "${q.format}"`);
   const maxBytes = intParam(q.maxBytes, 'maxBytes', 1, json ? MAX_JSON_BYTES : MAX_MAX_BYTES, DEFAULT_MAX_BYTES);

@@ -3,6 +3,8 @@
 // batch header and CRC and never decodes records), or records as JSON
 // (application/json: encoded here into one batch).
 import type { Acks } from '../../broker/broker.js';
+import { allowed, requireAccess } from '../access.js';
+import { CLUSTER } from '../../server/handlers/access.js';
 import type { Call } from '../context.js';
 import { HttpError, badRequest, kafkaError } from '../errors.js';
 import { batchFromJson } from '../json-records.js';
@@ -39,6 +41,8 @@ export async function produceRecords(call: Call): Promise<void> {
   const topic = call.params[0]!;
   const partition = partitionParam(call.params[1]!);
   const acks = acksParam(call.query.acks);
+  requireAccess(call, 'WRITE', 'TOPIC', topic);
+  if (!broker.topics.get(topic) && !allowed(call, 'CREATE', 'CLUSTER', CLUSTER)) requireAccess(call, 'CREATE', 'TOPIC', topic);
   const type = mediaType(call);
   if (type !== BATCH_MEDIA_TYPE && type !== 'application/json') {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${BATCH_MEDIA_TYPE} (record batches) or application/json (records), got "${type || 'none'}"`);

@@ -1,5 +1,7 @@
 // Topics: list (with each partition's offsets), one topic, create.
 import type { TopicInfo } from '../../broker/topics.js';
+import { allowed, requireAccess } from '../access.js';
+import { CLUSTER } from '../../server/handlers/access.js';
 import type { Call } from '../context.js';
 import { badRequest, fromBrokerError, kafkaError } from '../errors.js';
 import { readJson } from '../request.js';
@@ -18,11 +20,13 @@ function describe(call: Call, t: TopicInfo): object {
   return { name: t.name, internal: t.internal, configs: t.configs, partitions };
 }
 
+/** The topics the request's principal may describe. */
 export function listTopics(call: Call): void {
-  sendJson(call, 200, { topics: call.ctx.broker.topics.list().map((t) => describe(call, t)) });
+  sendJson(call, 200, { topics: call.ctx.broker.topics.list().filter((t) => allowed(call, 'DESCRIBE', 'TOPIC', t.name, true)).map((t) => describe(call, t)) });
 }
 
 export function getTopic(call: Call): void {
+  requireAccess(call, 'DESCRIBE', 'TOPIC', call.params[0]!);
   const t = call.ctx.broker.topics.get(call.params[0]!);
   if (!t) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${call.params[0]}"`);
   sendJson(call, 200, describe(call, t));
@@ -36,6 +40,7 @@ export async function createTopic(call: Call): Promise<void> {
     throw badRequest('expected {"name": string, "partitions"?: number, "configs"?: {name: string}}');
   }
   const { name, partitions = Number(broker.configs.get('num.partitions')), configs = {} } = body as { name: string; partitions?: unknown; configs?: unknown };
+  if (!allowed(call, 'CREATE', 'CLUSTER', CLUSTER)) requireAccess(call, 'CREATE', 'TOPIC', name);
   if (!Number.isInteger(partitions)) throw badRequest('partitions must be an integer');
   if (typeof configs !== 'object' || configs === null || Object.values(configs).some((v) => typeof v !== 'string')) {
     throw badRequest('configs must map config names to string values');

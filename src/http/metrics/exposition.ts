@@ -17,7 +17,16 @@ export function renderMetrics(ctx: HttpContext): string {
   writePartitions(out, ctx);
   writeGroups(out, ctx);
   writeStorage(out, ctx);
+  writeSecurity(out, ctx);
   return out.toString();
+}
+
+function writeSecurity(out: MetricsText, { broker }: HttpContext): void {
+  const { authorizer, audit } = broker.security;
+  out.family('mqlab_authorization_denials_total', 'counter', 'Requests (or parts of one: a partition, a group) the authorizer refused, by resource type, whichever protocol asked.');
+  for (const [resourceType, n] of Object.entries(authorizer.denials)) out.sample('mqlab_authorization_denials_total', { resource_type: resourceType }, n);
+  out.family('mqlab_failed_logins_total', 'counter', 'Logins refused or not finished in time: TLS handshakes, SASL logins and login timeouts by listener protocol, HTTP Basic credentials as HTTP.');
+  for (const [where, n] of audit.failedLogins) out.sample('mqlab_failed_logins_total', { listener: where }, n);
 }
 
 function writeBroker(out: MetricsText, { broker, startedAt }: HttpContext): void {

@@ -17,6 +17,7 @@ import {
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import type { HandlerContext, RequestMeta } from './context.js';
+import { errorMessage } from './error-message.js';
 
 type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
 type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
@@ -62,7 +63,7 @@ const wireEntry = (b: AclBinding) => ({
 
 export function describeAcls(ctx: HandlerContext, req: Body<'DescribeAcls'>, meta: RequestMeta): Answer<'DescribeAcls'> {
   const refused = refusal(ctx, meta, 'DESCRIBE');
-  if (refused) return { throttleTimeMs: 0, errorCode: errorCode(refused.error), errorMessage: refused.message, resources: [] };
+  if (refused) return { throttleTimeMs: 0, errorCode: errorCode(refused.error), errorMessage: errorMessage(refused.message), resources: [] };
   const filter = filterOf(req);
   // Kafka refuses UNKNOWN elements when it parses the request (closing the connection); an answer says why.
   if ([filter.resourceType, filter.patternType, filter.operation, filter.permission].includes('UNKNOWN')) return { throttleTimeMs: 0, errorCode: errorCode('INVALID_REQUEST'), errorMessage: 'The filter contains UNKNOWN elements', resources: [] };
@@ -77,7 +78,7 @@ export function describeAcls(ctx: HandlerContext, req: Body<'DescribeAcls'>, met
 }
 
 export function createAcls(ctx: HandlerContext, req: Body<'CreateAcls'>, meta: RequestMeta): Answer<'CreateAcls'> {
-  const all = (error: ErrorName, message: string) => ({ throttleTimeMs: 0, results: req.creations.map(() => ({ errorCode: errorCode(error), errorMessage: message })) });
+  const all = (error: ErrorName, message: string) => ({ throttleTimeMs: 0, results: req.creations.map(() => ({ errorCode: errorCode(error), errorMessage: errorMessage(message) })) });
   const refused = refusal(ctx, meta, 'ALTER');
   if (refused) return all(refused.error, refused.message);
   try {
@@ -92,7 +93,7 @@ export function createAcls(ctx: HandlerContext, req: Body<'CreateAcls'>, meta: R
         permission: nameOfCode(PERMISSION_CODES, c.permissionType),
       })),
     );
-    return { throttleTimeMs: 0, results: results.map((r) => ({ errorCode: errorCode(r.error), errorMessage: r.message })) };
+    return { throttleTimeMs: 0, results: results.map((r) => ({ errorCode: errorCode(r.error), errorMessage: errorMessage(r.message) })) };
   } catch (err) {
     // The store could not be written: no ACL of the request was added.
     ctx.log('error', `CreateAcls: ${(err as Error).message}`);
@@ -101,7 +102,7 @@ export function createAcls(ctx: HandlerContext, req: Body<'CreateAcls'>, meta: R
 }
 
 export function deleteAcls(ctx: HandlerContext, req: Body<'DeleteAcls'>, meta: RequestMeta): Answer<'DeleteAcls'> {
-  const all = (error: ErrorName, message: string) => ({ throttleTimeMs: 0, filterResults: req.filters.map(() => ({ errorCode: errorCode(error), errorMessage: message, matchingAcls: [] })) });
+  const all = (error: ErrorName, message: string) => ({ throttleTimeMs: 0, filterResults: req.filters.map(() => ({ errorCode: errorCode(error), errorMessage: errorMessage(message), matchingAcls: [] })) });
   const refused = refusal(ctx, meta, 'ALTER');
   if (refused) return all(refused.error, refused.message);
   try {
@@ -110,7 +111,7 @@ export function deleteAcls(ctx: HandlerContext, req: Body<'DeleteAcls'>, meta: R
       throttleTimeMs: 0,
       filterResults: results.map((r) => ({
         errorCode: errorCode(r.error),
-        errorMessage: r.message,
+        errorMessage: errorMessage(r.message),
         matchingAcls: r.deleted.map((b) => ({
           errorCode: 0,
           errorMessage: null,

@@ -3,7 +3,8 @@
 import type { ConfigEntry, ConfigSource, ConfigType } from '../../broker/configs.js';
 import { BrokerError } from '../../broker/errors.js';
 import type { ApiKeys, RequestBody, ResponseInput } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import { CLUSTER, type Access, type Operation } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 import { firstIndexes } from './duplicates.js';
 import { refusal } from './error-message.js';
 
@@ -31,8 +32,20 @@ export function describedConfig(e: ConfigEntry): { name: string; value: string |
 
 type DescribeConfigsResponse = ResponseInput<typeof ApiKeys.DescribeConfigs>;
 
-export function describeConfigs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeConfigs>, apiVersion: number): DescribeConfigsResponse {
+/**
+ * Who may see or change a resource's configs: DESCRIBE_CONFIGS or
+ * ALTER_CONFIGS on the cluster (broker configs), the topic or the group,
+ * refused with that resource's own error as Kafka's.
+ */
+function checkAccess(access: Access, principal: string, operation: Operation, resourceType: number, resourceName: string): void {
+  if (resourceType === RESOURCE_BROKER && !access.can(operation, 'CLUSTER', CLUSTER)) throw new BrokerError('CLUSTER_AUTHORIZATION_FAILED', `${principal} may not ${operation} of the broker`);
+  if (resourceType === RESOURCE_TOPIC && !access.can(operation, 'TOPIC', resourceName)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${principal} may not ${operation} of topic ${resourceName}`);
+  if (resourceType === RESOURCE_GROUP && !access.can(operation, 'GROUP', resourceName)) throw new BrokerError('GROUP_AUTHORIZATION_FAILED', `${principal} may not ${operation} of group ${resourceName}`);
+}
+
+export function describeConfigs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeConfigs>, meta: RequestMeta): DescribeConfigsResponse {
   const { broker } = ctx;
+  const { apiVersion } = meta;
   // A resource answers with every config it has (about thirty for the broker) from a few bytes of
   // request: repeated, it would make a 1 MiB request cost gigabytes. No client needs a repeat.
   const firstOf = firstIndexes(req.resources.map(resourceKey));
@@ -42,6 +55,7 @@ export function describeConfigs(ctx: HandlerContext, req: RequestBody<typeof Api
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       try {
         if (firstOf.get(resourceKey(res)) !== i) throw new BrokerError('INVALID_REQUEST', 'duplicate resource: each is described once per request');
+        checkAccess(meta.access, meta.session.principal, 'DESCRIBE_CONFIGS', res.resourceType, res.resourceName);
         const entries = describeResource(res.resourceType, res.resourceName);
         const keys = res.configurationKeys;
         const wanted = keys === null ? entries : entries.filter((e) => keys.includes(e.name));
@@ -93,15 +107,16 @@ type ConfigChange = { name: string; value: string | null };
 /** A resource's changes as IncrementalAlterConfigs sends them; AlterConfigs' are all sets (0). */
 type AlterResource = { resourceType: number; resourceName: string; configs: { name: string; value: string | null; configOperation?: number }[] };
 
-export function alterConfigs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AlterConfigs>): ResponseInput<typeof ApiKeys.AlterConfigs> {
-  return { throttleTimeMs: 0, responses: alterResources(ctx, req.resources, req.validateOnly, false) };
+export function alterConfigs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AlterConfigs>, meta: RequestMeta): ResponseInput<typeof ApiKeys.AlterConfigs> {
+  return { throttleTimeMs: 0, responses: alterResources(ctx, meta, req.resources, req.validateOnly, false) };
 }
 
 export function incrementalAlterConfigs(
   ctx: HandlerContext,
   req: RequestBody<typeof ApiKeys.IncrementalAlterConfigs>,
+  meta: RequestMeta,
 ): ResponseInput<typeof ApiKeys.IncrementalAlterConfigs> {
-  return { throttleTimeMs: 0, responses: alterResources(ctx, req.resources, req.validateOnly, true) };
+  return { throttleTimeMs: 0, responses: alterResources(ctx, meta, req.resources, req.validateOnly, true) };
 }
 
 /**
@@ -109,7 +124,7 @@ export function incrementalAlterConfigs(
  * named reverts); IncrementalAlterConfigs sets (0) or deletes (1) named
  * configs. APPEND/SUBTRACT (2, 3) apply to list configs, which none of ours are.
  */
-function alterResources(ctx: HandlerContext, resources: readonly AlterResource[], validateOnly: boolean, incremental: boolean) {
+function alterResources(ctx: HandlerContext, meta: RequestMeta, resources: readonly AlterResource[], validateOnly: boolean, incremental: boolean) {
   const { broker } = ctx;
   // As Kafka: a resource named twice, or a config twice in one resource, is refused (which one was meant is unknown).
   const firstOf = firstIndexes(resources.map(resourceKey));
@@ -118,6 +133,7 @@ function alterResources(ctx: HandlerContext, resources: readonly AlterResource[]
     const base = { resourceType: res.resourceType, resourceName: res.resourceName };
     try {
       if (repeated.has(resourceKey(res))) throw new BrokerError('INVALID_REQUEST', 'duplicate resource: each may appear once per request');
+      checkAccess(meta.access, meta.session.principal, 'ALTER_CONFIGS', res.resourceType, res.resourceName);
       if (new Set(res.configs.map((c) => c.name)).size !== res.configs.length) throw new BrokerError('INVALID_REQUEST', 'duplicate config name: each may appear once per resource');
       const changes = res.configs.map((c): ConfigChange => {
         const op = incremental ? (c.configOperation ?? 0) : 0;

@@ -3,7 +3,8 @@
 import { BrokerError } from '../../broker/errors.js';
 import { ZERO_UUID, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { describedConfig } from './admin-configs.js';
-import type { HandlerContext } from './context.js';
+import { mayCreateTopic } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 import { firstIndexes } from './duplicates.js';
 import { refusal } from './error-message.js';
 
@@ -12,7 +13,7 @@ const REPLICATION_FACTOR = 1;
 
 type CreatableTopic = RequestBody<typeof ApiKeys.CreateTopics>['topics'][number];
 
-export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreateTopics>): ResponseInput<typeof ApiKeys.CreateTopics> {
+export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreateTopics>, meta: RequestMeta): ResponseInput<typeof ApiKeys.CreateTopics> {
   const { broker } = ctx;
   // Kafka refuses every entry of a name given twice, creating none: which one was meant is unknown.
   const firstOf = firstIndexes(req.topics.map((t) => t.name));
@@ -22,6 +23,7 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
     topics: req.topics.map((t) => {
       try {
         if (repeated.has(t.name)) throw new BrokerError('INVALID_REQUEST', `topic "${t.name}" is named more than once in the request`);
+        if (!mayCreateTopic(meta.access, t.name)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not create topic ${t.name}`);
         const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')), ctx.nodeId);
         const configs: Record<string, string> = {};
         for (const c of t.configs) {
@@ -38,7 +40,8 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
           errorMessage: null,
           numPartitions: partitions,
           replicationFactor: REPLICATION_FACTOR,
-          configs: broker.configs.describeTopic(created?.configs ?? configs).map(describedConfig),
+          // The configs are shown only to a principal who may describe them (Kafka: TOPIC_AUTHORIZATION_FAILED in TopicConfigErrorCode).
+          configs: meta.access.can('DESCRIBE_CONFIGS', 'TOPIC', t.name) ? broker.configs.describeTopic(created?.configs ?? configs).map(describedConfig) : [],
         };
       } catch (err) {
         return { name: t.name, topicId: ZERO_UUID, ...refusal(err), numPartitions: -1, replicationFactor: -1, configs: [] };
@@ -69,7 +72,7 @@ function partitionCount(t: CreatableTopic, byDefault: number, nodeId: number): n
   return indexes.length;
 }
 
-export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DeleteTopics>): Promise<ResponseInput<typeof ApiKeys.DeleteTopics>> {
+export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DeleteTopics>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.DeleteTopics>> {
   const { broker } = ctx;
   // v0-5 name topics in TopicNames, v6 by name or by id in Topics; the other list is empty.
   const wanted = [...req.topicNames.map((name) => ({ name: name as string | null, topicId: ZERO_UUID })), ...req.topics];
@@ -90,6 +93,7 @@ export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof 
       } else {
         topicId = broker.topics.get(name)?.id ?? ZERO_UUID;
       }
+      if (!meta.access.can('DELETE', 'TOPIC', name)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not delete topic ${name}`);
       await broker.deleteTopic(name);
       responses.push({ name, topicId, errorCode: 0, errorMessage: null });
     } catch (err) {

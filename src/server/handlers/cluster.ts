@@ -2,8 +2,8 @@
 // is told to treat as the controller (as Kafka's brokers answer in KRaft mode:
 // an alive broker's id, since clients cannot reach the controllers).
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
-import { CLUSTER_OPERATIONS } from './metadata.js';
+import { CLUSTER } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 
 const BROKERS = 1;
 /** Authorized operations a client did not ask for (the schema's default). */
@@ -12,7 +12,8 @@ const NOT_REQUESTED = -2147483648;
 type DescribeClusterResponse = ResponseInput<typeof ApiKeys.DescribeCluster>;
 
 /** Endpoint type 1 (brokers) only: v1's 2 (controllers) is refused, as by a Kafka broker; v0 says INVALID_REQUEST for both. */
-export function describeCluster(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeCluster>, apiVersion: number): DescribeClusterResponse {
+export function describeCluster(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeCluster>, meta: RequestMeta): DescribeClusterResponse {
+  const { apiVersion } = meta;
   const base = { throttleTimeMs: 0, endpointType: req.endpointType, clusterId: ctx.clusterId };
   if (req.endpointType !== BROKERS) {
     const known = req.endpointType === 2;
@@ -26,6 +27,6 @@ export function describeCluster(ctx: HandlerContext, req: RequestBody<typeof Api
     errorMessage: null,
     controllerId: ctx.nodeId,
     brokers: [{ brokerId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
-    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? meta.access.operations('CLUSTER', CLUSTER) : NOT_REQUESTED,
   };
 }

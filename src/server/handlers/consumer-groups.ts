@@ -7,13 +7,20 @@ import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '.
 import { firstIndexes } from './duplicates.js';
 import { errorMessage } from './error-message.js';
 import type { HandlerContext, RequestMeta } from './context.js';
-import { GROUP_OPERATIONS, OPERATIONS_NOT_ASKED } from './groups.js';
+import { OPERATIONS_NOT_ASKED } from './groups.js';
 
 type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
 type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
 
 export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerGroupHeartbeat'>, meta: RequestMeta): Answer<'ConsumerGroupHeartbeat'> {
   const consumer = ctx.broker.coordinator.consumer;
+  // READ on the group, and DESCRIBE on each topic subscribed to (Kafka's rules).
+  const denied = !meta.access.can('READ', 'GROUP', req.groupId)
+    ? { error: 'GROUP_AUTHORIZATION_FAILED' as const, message: `${meta.session.principal} may not read group ${req.groupId}` }
+    : (req.subscribedTopicNames ?? []).some((t) => !meta.access.can('DESCRIBE', 'TOPIC', t))
+      ? { error: 'TOPIC_AUTHORIZATION_FAILED' as const, message: `${meta.session.principal} may not describe every topic subscribed to` }
+      : null;
+  if (denied) return { throttleTimeMs: 0, errorCode: errorCode(denied.error), errorMessage: errorMessage(denied.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   const r = consumer.heartbeat({
     groupId: req.groupId,
     memberId: req.memberId,
@@ -49,10 +56,10 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
  * answers for those). A repeated id gets INVALID_REQUEST, as in
  * DescribeGroups: one small request must not cost the members' answer over and over.
  */
-export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGroupDescribe'>): Answer<'ConsumerGroupDescribe'> {
-  const authorizedOperations = req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_ASKED;
+export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGroupDescribe'>, meta: RequestMeta): Answer<'ConsumerGroupDescribe'> {
+  const authorizedOperations = (groupId: string): number => (req.includeAuthorizedOperations ? meta.access.operations('GROUP', groupId) : OPERATIONS_NOT_ASKED);
   const firstOf = firstIndexes(req.groupIds);
-  const failed = (groupId: string, error: 'INVALID_REQUEST' | 'INVALID_GROUP_ID' | 'GROUP_ID_NOT_FOUND', message: string) => ({
+  const failed = (groupId: string, error: 'INVALID_REQUEST' | 'INVALID_GROUP_ID' | 'GROUP_ID_NOT_FOUND' | 'GROUP_AUTHORIZATION_FAILED', message: string) => ({
     errorCode: errorCode(error),
     // Messages quote the group id, which may be as long as a string can be.
     errorMessage: errorMessage(message),
@@ -62,13 +69,14 @@ export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGr
     assignmentEpoch: 0,
     assignorName: '',
     members: [],
-    authorizedOperations,
+    authorizedOperations: OPERATIONS_NOT_ASKED,
   });
   return {
     throttleTimeMs: 0,
     groups: req.groupIds.map((groupId, i) => {
       if (firstOf.get(groupId) !== i) return failed(groupId, 'INVALID_REQUEST', `group ${groupId} is asked for more than once`);
       if (groupId === '') return failed(groupId, 'INVALID_GROUP_ID', 'The group id is empty.');
+      if (!meta.access.can('DESCRIBE', 'GROUP', groupId)) return failed(groupId, 'GROUP_AUTHORIZATION_FAILED', `${meta.session.principal} may not describe group ${groupId}`);
       const d = ctx.broker.coordinator.consumer.describe(groupId);
       if (d === null) {
         const message = ctx.broker.coordinator.has(groupId) ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`;
@@ -94,7 +102,7 @@ export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGr
           assignment: { topicPartitions: m.assignment },
           targetAssignment: { topicPartitions: m.targetAssignment },
         })),
-        authorizedOperations,
+        authorizedOperations: authorizedOperations(groupId),
       };
     }),
   };

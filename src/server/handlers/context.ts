@@ -6,6 +6,7 @@ import type { Session } from '../../broker/network/session.js';
 import type { AclStore } from '../../broker/security/acl-store.js';
 import type { Authorizer } from '../../broker/security/authorizer.js';
 import type { CredentialStore } from '../../broker/security/credentials.js';
+import type { Access } from './access.js';
 
 export interface HandlerContext {
   broker: Broker;
@@ -34,6 +35,8 @@ export interface RequestMeta {
   clientHost: string;
   /** The connection's listener and principal. */
   session: Session;
+  /** What that principal may do here (everything when no authorizer is configured). */
+  access: Access;
   /** Fetch results the answer carries: given back by the dispatcher if the answer cannot be encoded. */
   fetched?: readonly FetchResult[];
 }

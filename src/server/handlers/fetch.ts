@@ -55,7 +55,7 @@ async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, n
   const { apiVersion } = meta;
   const byId = apiVersion >= TOPIC_IDS_VERSION;
   const cache = ctx.broker.fetchSessions;
-  const results = await ctx.broker.fetch(named, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, apiVersion));
+  const results = await readAllowed(ctx, meta, named, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, apiVersion));
   meta.fetched = results;
   let sessionId = INVALID_SESSION_ID;
   if (open) {
@@ -96,7 +96,7 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
   const expected = session.epoch;
   const partitions = [...session.partitions.values()];
   if (byId) for (const p of partitions) p.topic = ctx.broker.topics.byId(p.topicId!)?.name ?? '';
-  const results = await ctx.broker.fetch(partitions, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, meta.apiVersion));
+  const results = await readAllowed(ctx, meta, partitions, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, meta.apiVersion));
   if (session.epoch !== expected) {
     // Another request of this session came in meanwhile (a duplicate): this answer is stale.
     releaseAll(results);
@@ -158,6 +158,25 @@ function incrementalResponses(session: FetchSession, partitions: SessionPartitio
   return { responses, sent };
 }
 
+/**
+ * Reads the partitions whose topic the principal may READ; each of the
+ * others answers TOPIC_AUTHORIZATION_FAILED in its place, and is not
+ * waited on. A session's partitions are checked at every fetch, as Kafka
+ * does: an ACL removed meanwhile takes effect at once.
+ */
+async function readAllowed(ctx: HandlerContext, meta: RequestMeta, partitions: readonly FetchPartition[], maxWaitMs: number, minBytes: number, maxBytes: number, isolation: Isolation): Promise<FetchResult[]> {
+  if (!meta.access.enforced) return ctx.broker.fetch(partitions, maxWaitMs, minBytes, maxBytes, isolation);
+  // A topic id that names nothing ('') is the broker's to answer (UNKNOWN_TOPIC_ID).
+  const allowed = partitions.map((p) => p.topic === '' || meta.access.can('READ', 'TOPIC', p.topic));
+  const read = allowed.some(Boolean) ? await ctx.broker.fetch(partitions.filter((_, i) => allowed[i]), maxWaitMs, minBytes, maxBytes, isolation) : [];
+  let next = 0;
+  return partitions.map((p, i) =>
+    allowed[i]
+      ? read[next++]!
+      : { topic: p.topic, partition: p.partition, error: 'TOPIC_AUTHORIZATION_FAILED', highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, regions: [], bytes: 0 },
+  );
+}
+
 function releaseAll(results: readonly FetchResult[]): void {
   for (const r of results) releaseRegions(r.regions);
 }
@@ -200,7 +219,8 @@ function partitionData(r: FetchResult) {
  * remote storage, which this broker has none of. Every version answers the
  * same offset; v1+ also carries that record's timestamp.
  */
-export function listOffsets(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListOffsets>, apiVersion: number): ResponseInput<typeof ApiKeys.ListOffsets> {
+export function listOffsets(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListOffsets>, meta: RequestMeta): ResponseInput<typeof ApiKeys.ListOffsets> {
+  const { apiVersion } = meta;
   // IsolationLevel is v2+ here.
   const isolation: Isolation = apiVersion >= 2 && req.isolationLevel === 1 ? 'committed' : 'uncommitted';
   return {
@@ -208,7 +228,7 @@ export function listOffsets(ctx: HandlerContext, req: RequestBody<typeof ApiKeys
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
-        const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp, isolation);
+        const r = meta.access.can('DESCRIBE', 'TOPIC', t.name) ? ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp, isolation) : { error: 'TOPIC_AUTHORIZATION_FAILED' as const, offset: -1n, timestamp: -1n };
         const found = r.error === 'NONE' && r.offset >= 0n;
         return {
           partitionIndex: p.partitionIndex,

@@ -4,6 +4,7 @@
 // coordinator only passes it on, as Kafka's does. Reasons (JoinGroup v8+,
 // LeaveGroup v5+) are only for Kafka's logs, and are not kept.
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
+import { allOperations, CLUSTER } from './access.js';
 import { firstIndexes } from './duplicates.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
@@ -12,15 +13,17 @@ type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>
 
 /** Kafka's value for "not asked for" (DescribeGroups v3+). */
 export const OPERATIONS_NOT_ASKED = -2147483648;
-/**
- * Every operation Kafka defines on a group (READ, DELETE, DESCRIBE, as bits
- * of their AclOperation codes 3, 6, 8): the broker has no ACLs, so any
- * client may do all of them.
- */
-export const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+/** Every operation Kafka defines on a group (READ, DELETE, DESCRIBE, as bits of their AclOperation codes 3, 6, 8). */
+export const GROUP_OPERATIONS = allOperations('GROUP');
+
+/** Membership takes READ on the group (GROUP_AUTHORIZATION_FAILED without), as in Kafka. */
+const mayJoin = (meta: RequestMeta, groupId: string): boolean => meta.access.can('READ', 'GROUP', groupId);
 
 export async function joinGroup(ctx: HandlerContext, req: Body<'JoinGroup'>, meta: RequestMeta): Promise<Answer<'JoinGroup'>> {
   const v = meta.apiVersion;
+  if (!mayJoin(meta, req.groupId)) {
+    return { throttleTimeMs: 0, errorCode: errorCode('GROUP_AUTHORIZATION_FAILED'), generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
+  }
   const r = await ctx.broker.coordinator.join({
     groupId: req.groupId,
     memberId: req.memberId,
@@ -50,19 +53,23 @@ export async function joinGroup(ctx: HandlerContext, req: Body<'JoinGroup'>, met
   };
 }
 
-export async function syncGroup(ctx: HandlerContext, req: Body<'SyncGroup'>): Promise<Answer<'SyncGroup'>> {
+export async function syncGroup(ctx: HandlerContext, req: Body<'SyncGroup'>, meta: RequestMeta): Promise<Answer<'SyncGroup'>> {
+  if (!mayJoin(meta, req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('GROUP_AUTHORIZATION_FAILED'), protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   const assignments = req.assignments.length > 0 ? new Map(req.assignments.map((a) => [a.memberId, a.assignment])) : null;
   const r = await ctx.broker.coordinator.sync(req.groupId, req.memberId, req.generationId, assignments, req);
   return { throttleTimeMs: 0, errorCode: errorCode(r.error), protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
 }
 
-export function heartbeat(ctx: HandlerContext, req: Body<'Heartbeat'>): Answer<'Heartbeat'> {
+export function heartbeat(ctx: HandlerContext, req: Body<'Heartbeat'>, meta: RequestMeta): Answer<'Heartbeat'> {
+  if (!mayJoin(meta, req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('GROUP_AUTHORIZATION_FAILED') };
   return { throttleTimeMs: 0, errorCode: errorCode(ctx.broker.coordinator.heartbeat(req.groupId, req.memberId, req.generationId, req.groupInstanceId)) };
 }
 
 /** v0-2 name one member and answer in the top-level error; v3+ a batch, each member answered on its own (an unknown group as a whole). */
-export function leaveGroup(ctx: HandlerContext, req: Body<'LeaveGroup'>, v: number): Answer<'LeaveGroup'> {
+export function leaveGroup(ctx: HandlerContext, req: Body<'LeaveGroup'>, meta: RequestMeta): Answer<'LeaveGroup'> {
+  const v = meta.apiVersion;
   const c = ctx.broker.coordinator;
+  if (!mayJoin(meta, req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('GROUP_AUTHORIZATION_FAILED'), members: [] };
   if (v < 3) return { throttleTimeMs: 0, errorCode: errorCode(c.leave(req.groupId, req.memberId)), members: [] };
   // Kafka answers a batch for a group it does not have as a whole.
   if (!c.has(req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('UNKNOWN_MEMBER_ID'), members: [] };
@@ -73,15 +80,18 @@ export function leaveGroup(ctx: HandlerContext, req: Body<'LeaveGroup'>, v: numb
   };
 }
 
-export function describeGroups(ctx: HandlerContext, req: Body<'DescribeGroups'>, v: number): Answer<'DescribeGroups'> {
-  const authorizedOperations = v >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_ASKED;
+export function describeGroups(ctx: HandlerContext, req: Body<'DescribeGroups'>, meta: RequestMeta): Answer<'DescribeGroups'> {
+  const v = meta.apiVersion;
+  const asked = v >= 3 && req.includeAuthorizedOperations;
+  const authorizedOperations = (id: string): number => (asked ? meta.access.operations('GROUP', id) : OPERATIONS_NOT_ASKED);
   // A group answers with all its members from a few bytes of request: repeated, it would make one
   // request cost its members times the repeats. A repeat gets INVALID_REQUEST and no members.
   const firstOf = firstIndexes(req.groups);
   return {
     throttleTimeMs: 0,
     groups: req.groups.map((id, i) => {
-      if (firstOf.get(id) !== i) return { errorCode: errorCode('INVALID_REQUEST'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations };
+      if (firstOf.get(id) !== i) return { errorCode: errorCode('INVALID_REQUEST'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: authorizedOperations(id) };
+      if (!meta.access.can('DESCRIBE', 'GROUP', id)) return { errorCode: errorCode('GROUP_AUTHORIZATION_FAILED'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_ASKED };
       const d = ctx.broker.coordinator.describe(id);
       return {
         errorCode: 0,
@@ -97,14 +107,16 @@ export function describeGroups(ctx: HandlerContext, req: Body<'DescribeGroups'>,
           memberMetadata: m.metadata,
           memberAssignment: m.assignment,
         })),
-        authorizedOperations,
+        authorizedOperations: authorizedOperations(id),
       };
     }),
   };
 }
 
-export function listGroups(ctx: HandlerContext, req: Body<'ListGroups'>): Answer<'ListGroups'> {
-  const groups = ctx.broker.coordinator.list({ states: req.statesFilter, types: req.typesFilter });
+/** DESCRIBE on the cluster lists every group; without it, the groups the principal may DESCRIBE (Kafka's rule). */
+export function listGroups(ctx: HandlerContext, req: Body<'ListGroups'>, meta: RequestMeta): Answer<'ListGroups'> {
+  const everyGroup = meta.access.shows('DESCRIBE', 'CLUSTER', CLUSTER);
+  const groups = ctx.broker.coordinator.list({ states: req.statesFilter, types: req.typesFilter }).filter((g) => everyGroup || meta.access.shows('DESCRIBE', 'GROUP', g.groupId));
   return {
     throttleTimeMs: 0,
     errorCode: 0,

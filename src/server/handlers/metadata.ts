@@ -8,7 +8,8 @@
 import { OFFSETS_TOPIC } from '../../broker/groups/offset-store.js';
 import type { TopicInfo } from '../../broker/topics.js';
 import { ZERO_UUID, errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import { allOperations, CLUSTER, mayCreateTopic } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 
 type MetadataRequest = RequestBody<typeof ApiKeys.Metadata>;
 type MetadataResponse = ResponseInput<typeof ApiKeys.Metadata>;
@@ -20,19 +21,23 @@ const NOT_REQUESTED = -2147483648;
 
 // Authorized operations are a bitfield of AclOperation codes (1 << code).
 // Without an authorizer Kafka grants every operation its ACLs support on
-// the resource (AclEntry.supportedOperations); mqlab has no ACLs and lets
-// every client do everything, so it answers the same. Topics: READ 3,
-// WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+// the resource (AclEntry.supportedOperations). Topics: READ 3, WRITE 4,
+// CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, DESCRIBE_CONFIGS 10,
 // ALTER_CONFIGS 11. The cluster: CREATE 5, ALTER 7, DESCRIBE 8,
 // CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
-const bits = (...codes: number[]): number => codes.reduce((field, code) => field | (1 << code), 0);
-export const TOPIC_OPERATIONS = bits(3, 4, 5, 6, 7, 8, 10, 11);
-export const CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12);
+export const TOPIC_OPERATIONS = allOperations('TOPIC');
+export const CLUSTER_OPERATIONS = allOperations('CLUSTER');
 
-export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: number): MetadataResponse {
+/**
+ * With an authorizer, a topic the principal may not DESCRIBE is left out of
+ * an all-topics answer and answers TOPIC_AUTHORIZATION_FAILED when named;
+ * auto-creation takes CREATE (on the cluster or the name), as in Kafka.
+ */
+export function metadata(ctx: HandlerContext, req: MetadataRequest, meta: RequestMeta): MetadataResponse {
   const { broker } = ctx;
+  const { apiVersion, access } = meta;
   const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
-  const operations = req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : NOT_REQUESTED;
+  const visible = (name: string): boolean => access.can('DESCRIBE', 'TOPIC', name);
   const found = (t: TopicInfo): ResponseTopic => ({
     errorCode: 0,
     name: t.name,
@@ -47,7 +52,7 @@ export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: 
       isrNodes: [ctx.nodeId],
       offlineReplicas: [],
     })),
-    topicAuthorizedOperations: operations,
+    topicAuthorizedOperations: req.includeTopicAuthorizedOperations ? access.operations('TOPIC', t.name) : NOT_REQUESTED,
   });
   // Before v12 a response cannot carry a null name: a topic asked for by id alone answers with "".
   const missing = (error: ErrorName, name: string | null, topicId = ZERO_UUID): ResponseTopic => ({
@@ -63,10 +68,14 @@ export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: 
   const lookUp = (wanted: WantedTopic): ResponseTopic => {
     if (wanted.topicId !== ZERO_UUID) {
       const t = broker.topics.byId(wanted.topicId);
-      return t ? found(t) : missing('UNKNOWN_TOPIC_ID', null, wanted.topicId);
+      // An id the principal may not see answers as one that names nothing.
+      return t && visible(t.name) ? found(t) : missing(t ? 'TOPIC_AUTHORIZATION_FAILED' : 'UNKNOWN_TOPIC_ID', null, wanted.topicId);
     }
     if (wanted.name === null) return missing('INVALID_REQUEST', null);
-    const t = autoCreate ? broker.topic(wanted.name) : broker.topics.get(wanted.name);
+    if (!visible(wanted.name)) return missing('TOPIC_AUTHORIZATION_FAILED', wanted.name);
+    const existing = broker.topics.get(wanted.name);
+    if (!existing && autoCreate && broker.configs.get('auto.create.topics.enable') === 'true' && !mayCreateTopic(access, wanted.name)) return missing('TOPIC_AUTHORIZATION_FAILED', wanted.name);
+    const t = existing ?? (autoCreate ? broker.topic(wanted.name) : undefined);
     return t ? found(t) : missing('UNKNOWN_TOPIC_OR_PARTITION', wanted.name);
   };
   return {
@@ -74,8 +83,8 @@ export function metadata(ctx: HandlerContext, req: MetadataRequest, apiVersion: 
     brokers: [{ nodeId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
     clusterId: ctx.clusterId,
     controllerId: ctx.nodeId,
-    topics: all ? broker.topics.list().map(found) : distinct(req.topics!).map(lookUp),
-    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+    topics: all ? broker.topics.list().filter((t) => access.shows('DESCRIBE', 'TOPIC', t.name)).map(found) : distinct(req.topics!).map(lookUp),
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? access.operations('CLUSTER', CLUSTER) : NOT_REQUESTED,
   };
 }
 

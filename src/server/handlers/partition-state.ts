@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { StorageError } from '../../storage/errors.js';
 import { tpKey } from '../../storage/types.js';
-import type { HandlerContext } from './context.js';
+import { CLUSTER } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 import { errorMessage } from './error-message.js';
 
 /**
@@ -18,15 +19,18 @@ import { errorMessage } from './error-message.js';
  * what idempotence checks against: producers whose batches DeleteRecords
  * removed are gone from it, as from Kafka's.
  */
-export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeProducers>): ResponseInput<typeof ApiKeys.DescribeProducers> {
+export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeProducers>, meta: RequestMeta): ResponseInput<typeof ApiKeys.DescribeProducers> {
   const { broker } = ctx;
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => {
       const info = broker.topics.get(t.name);
+      // READ on the topic, as Kafka asks.
+      const allowed = meta.access.can('READ', 'TOPIC', t.name);
       return {
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          if (!allowed) return { partitionIndex, errorCode: errorCode('TOPIC_AUTHORIZATION_FAILED'), errorMessage: errorMessage(`${meta.session.principal} may not read topic ${t.name}`), activeProducers: [] };
           if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
             return { partitionIndex, errorCode: errorCode('UNKNOWN_TOPIC_OR_PARTITION'), errorMessage: errorMessage(`no partition ${t.name}-${partitionIndex}`), activeProducers: [] };
           }
@@ -55,8 +59,10 @@ export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof A
  * watermark, with no replicas. v4's volume sizes come from statfs of the
  * directory (-1 if that fails).
  */
-export function describeLogDirs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeLogDirs>): ResponseInput<typeof ApiKeys.DescribeLogDirs> {
+export function describeLogDirs(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeLogDirs>, meta: RequestMeta): ResponseInput<typeof ApiKeys.DescribeLogDirs> {
   const { broker } = ctx;
+  // DESCRIBE on the cluster: without it Kafka answers CLUSTER_AUTHORIZATION_FAILED and no directory.
+  if (!meta.access.can('DESCRIBE', 'CLUSTER', CLUSTER)) return { throttleTimeMs: 0, errorCode: errorCode('CLUSTER_AUTHORIZATION_FAILED'), results: [] };
   const wanted = req.topics === null ? broker.topics.list().map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, p) => p) })) : req.topics;
   const bySize = new Map<string, { partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }[]>();
   for (const w of wanted) {

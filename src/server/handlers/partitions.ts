@@ -4,11 +4,11 @@
 import { BrokerError } from '../../broker/errors.js';
 import { StorageError } from '../../storage/errors.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import type { HandlerContext, RequestMeta } from './context.js';
 import { firstIndexes } from './duplicates.js';
 import { refusal } from './error-message.js';
 
-export async function createPartitions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreatePartitions>): Promise<ResponseInput<typeof ApiKeys.CreatePartitions>> {
+export async function createPartitions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.CreatePartitions>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.CreatePartitions>> {
   const { broker } = ctx;
   // Kafka refuses every entry of a name given twice: which count was meant is unknown.
   const firstOf = firstIndexes(req.topics.map((t) => t.name));
@@ -17,6 +17,7 @@ export async function createPartitions(ctx: HandlerContext, req: RequestBody<typ
   for (const t of req.topics) {
     try {
       if (repeated.has(t.name)) throw new BrokerError('INVALID_REQUEST', `topic "${t.name}" is named more than once in the request`);
+      if (!meta.access.can('ALTER', 'TOPIC', t.name)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not alter topic ${t.name}`);
       const current = broker.topics.get(t.name)?.partitions;
       if (current !== undefined && t.assignments !== null) {
         const adding = t.count - current;
@@ -38,12 +39,14 @@ export async function createPartitions(ctx: HandlerContext, req: RequestBody<typ
 }
 
 /** Each partition on its own: -1 is the high watermark; a failed one answers low watermark -1. */
-export async function deleteRecords(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DeleteRecords>): Promise<ResponseInput<typeof ApiKeys.DeleteRecords>> {
+export async function deleteRecords(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DeleteRecords>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.DeleteRecords>> {
   const topics = [];
   for (const t of req.topics) {
     const partitions = [];
+    const allowed = meta.access.can('DELETE', 'TOPIC', t.name);
     for (const p of t.partitions) {
       try {
+        if (!allowed) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not delete records of topic ${t.name}`);
         const lowWatermark = await ctx.broker.deleteRecords(t.name, p.partitionIndex, p.offset);
         partitions.push({ partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 });
       } catch (err) {
@@ -69,7 +72,7 @@ const UNDEFINED_OFFSET = -1n;
  * client knows a newer leader than there is); -1 skips the check; none is
  * older than 0, so FENCED_LEADER_EPOCH never applies.
  */
-export function offsetForLeaderEpoch(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.OffsetForLeaderEpoch>): ResponseInput<typeof ApiKeys.OffsetForLeaderEpoch> {
+export function offsetForLeaderEpoch(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.OffsetForLeaderEpoch>, meta: RequestMeta): ResponseInput<typeof ApiKeys.OffsetForLeaderEpoch> {
   const { broker } = ctx;
   return {
     throttleTimeMs: 0,
@@ -77,6 +80,7 @@ export function offsetForLeaderEpoch(ctx: HandlerContext, req: RequestBody<typeo
       topic: t.topic,
       partitions: t.partitions.map((p) => {
         const fail = (name: ErrorName) => ({ errorCode: errorCode(name), partition: p.partition, leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_OFFSET });
+        if (!meta.access.can('DESCRIBE', 'TOPIC', t.topic)) return fail('TOPIC_AUTHORIZATION_FAILED');
         const info = broker.topics.get(t.topic);
         if (!info || p.partition < 0 || p.partition >= info.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
         if (p.currentLeaderEpoch > LEADER_EPOCH) return fail('UNKNOWN_LEADER_EPOCH');

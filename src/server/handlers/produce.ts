@@ -8,22 +8,28 @@
 // v10+ (CurrentLeader, NodeEndpoints) are never sent.
 import type { Acks, ProduceResult } from '../../broker/broker.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import type { HandlerContext, RequestMeta } from './context.js';
+import { mayCreateTopic } from './access.js';
 import { errorMessage } from './error-message.js';
 
 type ProduceRequest = RequestBody<typeof ApiKeys.Produce>;
 type ProduceResponse = ResponseInput<typeof ApiKeys.Produce>;
 type PartitionResponse = NonNullable<NonNullable<ProduceResponse['responses']>[number]['partitionResponses']>[number];
 
-export async function produce(ctx: HandlerContext, req: ProduceRequest): Promise<ProduceResponse | null> {
+export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: RequestMeta): Promise<ProduceResponse | null> {
   const acks = req.acks;
   const valid = acks === 0 || acks === 1 || acks === -1;
+  // A transactional produce needs WRITE on its transactional id (every partition refused without), then WRITE on each topic.
+  const txnDenied = req.transactionalId !== null && !meta.access.can('WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
   const responses = await Promise.all(
     req.topicData.map(async (t) => ({
       name: t.name,
       partitionResponses: await Promise.all(
         t.partitionData.map(async (p) => {
           if (!valid) return refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
+          if (txnDenied) return refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`);
+          if (!meta.access.can('WRITE', 'TOPIC', t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${t.name}`);
+          if (!ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`);
           const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId);
           if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
           return partitionResponse(p.index, r);

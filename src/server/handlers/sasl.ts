@@ -10,6 +10,7 @@ import { plainAuthenticate } from '../../broker/security/plain.js';
 import { SaslAuthenticationError, ScramServer, type ScramMechanism } from '../../broker/security/scram.js';
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import type { HandlerContext } from './context.js';
+import { errorMessage } from './error-message.js';
 
 /** The response, and the reason to close the connection after it when the login failed. */
 export interface SaslAnswer<R> {
@@ -54,9 +55,8 @@ type HandshakeResponse = ResponseInput<typeof ApiKeys.SaslHandshake>;
 
 export function saslHandshake(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.SaslHandshake>, session: Session, apiVersion: number): SaslAnswer<HandshakeResponse> {
   const mechanisms = [...session.listener.saslMechanisms];
-  if (!isSasl(session.listener.protocol)) {
-    return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms: [] }, closeAfter: `SaslHandshake on ${session.listener.name}, a ${session.listener.protocol} listener` };
-  }
+  // A listener without SASL answers as Kafka's does, and keeps the connection.
+  if (!isSasl(session.listener.protocol)) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms: [] } };
   if (session.sasl) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms }, closeAfter: 'SaslHandshake in the middle of a SASL exchange' };
   if (session.authenticated && apiVersion === 0) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms }, closeAfter: 're-authentication needs SaslHandshake v1 (KIP-368)' };
   if (!mechanisms.includes(req.mechanism)) {
@@ -70,6 +70,9 @@ type AuthenticateResponse = ResponseInput<typeof ApiKeys.SaslAuthenticate>;
 
 export function saslAuthenticate(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.SaslAuthenticate>, session: Session): SaslAnswer<AuthenticateResponse> {
   const exchange = session.sasl;
+  if (!isSasl(session.listener.protocol)) {
+    return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), errorMessage: `${session.listener.name} is a ${session.listener.protocol} listener: no SASL`, authBytes: Buffer.alloc(0) } };
+  }
   if (!exchange || exchange.raw) {
     const why = exchange ? 'SaslAuthenticate after a v0 SaslHandshake (which sends bare tokens)' : 'SaslAuthenticate before SaslHandshake';
     return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), errorMessage: why, authBytes: Buffer.alloc(0) }, closeAfter: why };
@@ -84,9 +87,10 @@ export function saslAuthenticate(ctx: HandlerContext, req: RequestBody<typeof Ap
     return { body: { errorCode: 0, errorMessage: null, authBytes, sessionLifetimeMs } };
   } catch (err) {
     session.sasl = null;
+    ctx.broker.security.audit.loginFailed(session.listener.protocol);
     const message = err instanceof SaslAuthenticationError ? err.message : 'Authentication failed';
     if (!(err instanceof SaslAuthenticationError)) ctx.log('error', `SASL ${exchange.mechanism}: ${(err as Error).stack ?? String(err)}`);
-    return { body: { errorCode: errorCode('SASL_AUTHENTICATION_FAILED'), errorMessage: message, authBytes: Buffer.alloc(0) }, closeAfter: `SASL ${exchange.mechanism} login failed: ${message}` };
+    return { body: { errorCode: errorCode('SASL_AUTHENTICATION_FAILED'), errorMessage: errorMessage(message), authBytes: Buffer.alloc(0) }, closeAfter: `SASL ${exchange.mechanism} login failed: ${message}` };
   }
 }
 
@@ -99,6 +103,7 @@ export function saslRawToken(ctx: HandlerContext, session: Session, token: Buffe
     return answer;
   } catch (err) {
     session.sasl = null;
+    ctx.broker.security.audit.loginFailed(session.listener.protocol);
     const message = err instanceof SaslAuthenticationError ? err.message : 'Authentication failed';
     throw new SaslAuthenticationError(`SASL ${exchange.mechanism} login failed: ${message}`);
   }

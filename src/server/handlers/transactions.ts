@@ -4,7 +4,11 @@
 import { TxnCoordinator } from '../../broker/txn/txn-coordinator.js';
 import { splitPartitionKey, type TxnState } from '../../broker/txn/txn-log.js';
 import { errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
-import type { HandlerContext } from './context.js';
+import { CLUSTER } from './access.js';
+import type { HandlerContext, RequestMeta } from './context.js';
+
+/** Every transactional call takes WRITE on its transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED without), as in Kafka. */
+const mayWrite = (meta: RequestMeta, transactionalId: string): boolean => meta.access.can('WRITE', 'TRANSACTIONAL_ID', transactionalId);
 
 /**
  * PRODUCER_FENCED is new in InitProducerId v4 and in AddPartitionsToTxn,
@@ -22,11 +26,17 @@ function fenced(error: ErrorName, apiVersion: number, since: number): ErrorName 
  * transactional id: the coordinator's id and next epoch, the open
  * transaction of an earlier instance aborted first (fencing it).
  */
-export async function initProducerId(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.InitProducerId>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.InitProducerId>> {
+export async function initProducerId(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.InitProducerId>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.InitProducerId>> {
+  const { apiVersion } = meta;
   const answer = (error: ErrorName, producerId = -1n, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 4)), producerId, producerEpoch });
   // Kafka checks the pair before anything else: both given or neither.
   if ((req.producerId === -1n) !== (req.producerEpoch === -1)) return answer('INVALID_REQUEST');
-  if (req.transactionalId === null) return answer('NONE', ctx.broker.newProducerId(), 0);
+  if (req.transactionalId === null) {
+    // An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (Kafka 3's rule).
+    const allowed = meta.access.can('IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER) || ctx.broker.topics.list().some((t) => meta.access.can('WRITE', 'TOPIC', t.name));
+    return allowed ? answer('NONE', ctx.broker.newProducerId(), 0) : answer('CLUSTER_AUTHORIZATION_FAILED');
+  }
+  if (!mayWrite(meta, req.transactionalId)) return answer('TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
   const r = await ctx.broker.transactions.coordinator.initProducerId(req.transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch);
   return answer(r.error, r.producerId, r.producerEpoch);
 }
@@ -35,9 +45,21 @@ type AddPartitionsResponse = ResponseInput<typeof ApiKeys.AddPartitionsToTxn>;
 type TopicPartitions = readonly { name: string; partitions: readonly number[] }[];
 
 /** v0-3: one transaction (a client's); v4: several, each possibly VerifyOnly (a broker's, KIP-890). */
-export async function addPartitionsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddPartitionsToTxn>, apiVersion: number): Promise<AddPartitionsResponse> {
+export async function addPartitionsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddPartitionsToTxn>, meta: RequestMeta): Promise<AddPartitionsResponse> {
+  const { apiVersion } = meta;
   const coordinator = ctx.broker.transactions.coordinator;
   const add = async (id: string, producerId: bigint, epoch: number, topics: TopicPartitions, verifyOnly: boolean) => {
+    // WRITE on the transactional id, then on each topic: a refusal fails the whole request (OPERATION_NOT_ATTEMPTED for the rest), as Kafka's.
+    const refusal: ErrorName | null = !mayWrite(meta, id) ? 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' : topics.some((t) => !meta.access.can('WRITE', 'TOPIC', t.name)) ? 'TOPIC_AUTHORIZATION_FAILED' : null;
+    if (refusal) {
+      return topics.map((t) => ({
+        name: t.name,
+        resultsByPartition: t.partitions.map((partitionIndex) => ({
+          partitionIndex,
+          partitionErrorCode: errorCode(refusal === 'TOPIC_AUTHORIZATION_FAILED' && meta.access.can('WRITE', 'TOPIC', t.name) ? 'OPERATION_NOT_ATTEMPTED' : refusal),
+        })),
+      }));
+    }
     const partitions = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
     const errors = verifyOnly ? coordinator.verify(id, producerId, epoch, partitions) : await coordinator.addPartitions(id, producerId, epoch, partitions);
     let i = 0;
@@ -56,7 +78,10 @@ export async function addPartitionsToTxn(ctx: HandlerContext, req: RequestBody<t
   return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction };
 }
 
-export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddOffsetsToTxn>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.AddOffsetsToTxn>> {
+export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.AddOffsetsToTxn>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.AddOffsetsToTxn>> {
+  const { apiVersion } = meta;
+  if (!mayWrite(meta, req.transactionalId)) return { throttleTimeMs: 0, errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED') };
+  if (!meta.access.can('READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: errorCode('GROUP_AUTHORIZATION_FAILED') };
   const error = await ctx.broker.transactions.coordinator.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId);
   return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
 }
@@ -70,9 +95,18 @@ export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<type
  * it commits. Every partition gets the same answer: the commit is all or
  * none.
  */
-export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.TxnOffsetCommit>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.TxnOffsetCommit>> {
+export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.TxnOffsetCommit>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.TxnOffsetCommit>> {
   const { broker } = ctx;
-  let error: ErrorName = broker.coordinator.validateTxnCommit(req.groupId, req.memberId, req.generationId, req.groupInstanceId, apiVersion) ?? 'NONE';
+  const { apiVersion } = meta;
+  // WRITE on the transactional id, READ on the group and on each topic.
+  const denied: ErrorName | null = !mayWrite(meta, req.transactionalId)
+    ? 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+    : !meta.access.can('READ', 'GROUP', req.groupId)
+      ? 'GROUP_AUTHORIZATION_FAILED'
+      : req.topics.some((t) => !meta.access.can('READ', 'TOPIC', t.name))
+        ? 'TOPIC_AUTHORIZATION_FAILED'
+        : null;
+  let error: ErrorName = denied ?? broker.coordinator.validateTxnCommit(req.groupId, req.memberId, req.generationId, req.groupInstanceId, apiVersion) ?? 'NONE';
   if (error === 'NONE') {
     const entries = req.topics.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch })),
@@ -91,13 +125,16 @@ export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<type
   };
 }
 
-export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.EndTxn>, apiVersion: number): Promise<ResponseInput<typeof ApiKeys.EndTxn>> {
+export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.EndTxn>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.EndTxn>> {
+  const { apiVersion } = meta;
+  if (!mayWrite(meta, req.transactionalId)) return { throttleTimeMs: 0, errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED') };
   const error = await ctx.broker.transactions.coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
   return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
 }
 
 /** Filters by state (unknown names listed back, as Kafka does), producer id and (v1) the age of the open transaction. */
-export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListTransactions>): ResponseInput<typeof ApiKeys.ListTransactions> {
+/** Only the transactional ids the principal may DESCRIBE are listed, as Kafka's. */
+export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListTransactions>, meta: RequestMeta): ResponseInput<typeof ApiKeys.ListTransactions> {
   const unknownStateFilters = req.stateFilters.filter((s) => !TxnCoordinator.isState(s));
   const states = new Set(req.stateFilters.filter((s): s is TxnState => TxnCoordinator.isState(s)));
   const pids = new Set(req.producerIdFilters);
@@ -106,7 +143,8 @@ export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof Ap
     .list()
     .filter((t) => req.stateFilters.length === 0 || states.has(t.state))
     .filter((t) => pids.size === 0 || pids.has(t.producerId))
-    .filter((t) => req.durationFilter < 0 || (t.startMs >= 0 && now - t.startMs >= Number(req.durationFilter)));
+    .filter((t) => req.durationFilter < 0 || (t.startMs >= 0 && now - t.startMs >= Number(req.durationFilter)))
+    .filter((t) => meta.access.shows('DESCRIBE', 'TRANSACTIONAL_ID', t.transactionalId));
   return {
     throttleTimeMs: 0,
     errorCode: 0,
@@ -115,10 +153,13 @@ export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof Ap
   };
 }
 
-export function describeTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeTransactions>): ResponseInput<typeof ApiKeys.DescribeTransactions> {
+export function describeTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.DescribeTransactions>, meta: RequestMeta): ResponseInput<typeof ApiKeys.DescribeTransactions> {
   return {
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((transactionalId) => {
+      if (!meta.access.can('DESCRIBE', 'TRANSACTIONAL_ID', transactionalId)) {
+        return { errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'), transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+      }
       const t = ctx.broker.transactions.coordinator.describe(transactionalId);
       if (!t) return { errorCode: errorCode('TRANSACTIONAL_ID_NOT_FOUND'), transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
       const byTopic = new Map<string, number[]>();
@@ -134,7 +175,8 @@ export function describeTransactions(ctx: HandlerContext, req: RequestBody<typeo
         transactionStartTimeMs: BigInt(t.startMs),
         producerId: t.producerId,
         producerEpoch: t.producerEpoch,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        // Only the topics the principal may DESCRIBE, as Kafka.
+        topics: [...byTopic].filter(([topic]) => meta.access.shows('DESCRIBE', 'TOPIC', topic)).map(([topic, partitions]) => ({ topic, partitions })),
       };
     }),
   };
