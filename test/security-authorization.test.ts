@@ -14,6 +14,7 @@ import { startHttpApi, type HttpApi } from '../src/http/index.js';
 import { errorName } from '../src/protocol/kafka/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch } from './helpers/batches.js';
+import { rawClient, rawReceive, startProducer } from './helpers/rocketmq.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const USERS = ['alice', 'bob', 'carol'] as const;
@@ -256,5 +257,34 @@ describe('authorization over HTTP: the same users and ACLs', () => {
     expect((await put(basic('alice', 'alice-pw'))).status).toBe(403);
     expect((await put(basic('root', 'root-pw'))).status).toBe(200);
     expect((await put({})).status).toBe(401);
+  });
+});
+
+describe('authorization of RocketMQ clients: the same authorizer, the anonymous principal', () => {
+  it('sends and receives only where an ACL lets User:ANONYMOUS, and answers UNAUTHORIZED elsewhere', async () => {
+    const broker = await startTestBroker({ 'authorizer.class.name': 'mqlab', 'super.users': 'User:root', 'auto.create.topics.enable': 'false' }, { rocketmq: true });
+    const producer = await startProducer(broker.rocketmqEndpoint!, []);
+    try {
+      broker.broker.topics.create('open-rmq', 1);
+      broker.broker.topics.create('closed-rmq', 1);
+      broker.broker.security.acls.create([
+        { principal: 'User:ANONYMOUS', resourceType: 'TOPIC', resourceName: 'open-rmq', patternType: 'LITERAL', host: '*', operation: 'ALL', permission: 'ALLOW' },
+        { principal: 'User:ANONYMOUS', resourceType: 'GROUP', resourceName: 'rmq-', patternType: 'PREFIXED', host: '*', operation: 'READ', permission: 'ALLOW' },
+      ]);
+      const sent = await producer.send({ topic: 'open-rmq', body: Buffer.from('allowed'), tag: 'a' });
+      expect(sent.messageId).toBeTruthy();
+      await expect(producer.send({ topic: 'closed-rmq', body: Buffer.from('refused'), tag: 'a' })).rejects.toThrow(/40100|UNAUTHORIZED|may not WRITE on topic closed-rmq/);
+      const client = rawClient(broker.rocketmqEndpoint!);
+      const receive = (group: string) =>
+        rawReceive(client, { group: { name: group }, messageQueue: { topic: { name: 'open-rmq' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '30' }, longPollingTimeout: { seconds: '1' } });
+      const allowed = await receive('rmq-app');
+      expect(allowed.some((a) => a.message?.body?.toString() === 'allowed')).toBe(true);
+      const refused = await receive('other-group');
+      expect(refused[0].status.code).toBe('UNAUTHORIZED');
+      client.close();
+    } finally {
+      await producer.shutdown();
+      await broker.destroy();
+    }
   });
 });

@@ -21,6 +21,8 @@ import { undecodable } from './proto.js';
 import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
+import { ANONYMOUS } from '../../broker/network/session.js';
+import type { AclOperation } from '../../broker/security/acls.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -144,6 +146,21 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
   return queues;
 }
 
+/**
+ * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do.
+ * RocketMQ clients do not log in here yet (no access-key signatures), so
+ * every one is User:ANONYMOUS: refused, it answers UNAUTHORIZED, RocketMQ's
+ * code for a request without acceptable credentials.
+ */
+function requireAccess(ctx: ServiceContext, call: { getPeer(): string }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
+  const authorizer = ctx.broker.security.authorizer;
+  if (!authorizer.enabled) return;
+  const host = call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (!authorizer.authorize(ANONYMOUS, host, operation, resourceType, name)) {
+    throw new BadRequest('UNAUTHORIZED', `${ANONYMOUS} may not ${operation} on ${resourceType.toLowerCase()} ${name}: RocketMQ clients are anonymous here (no access keys yet), so an ACL for User:ANONYMOUS (or allow.everyone.if.no.acl.found) must allow it`);
+  }
+}
+
 function existingTopic(ctx: ServiceContext, name: string): void {
   if (!name) throw new BadRequest('ILLEGAL_TOPIC', 'a topic is required');
   const t = ctx.broker.topics.get(name);
@@ -169,6 +186,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     ctx.settingsEcho.routeQueried(clientIdOf(call));
     const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
+    requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };
   });
 
@@ -179,6 +197,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const messages: Pb[] = call.request.messages ?? [];
     if (messages.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
     const parsed = messages.map(incoming);
+    for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
     const entries = await sendEntries(ctx, parsed, clientIdOf(call) ?? '');
@@ -207,6 +226,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const group = groupName(call.request.group);
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'READ', 'GROUP', group);
     const asked = (call.request.entries ?? []) as Pb[];
     // All acks take effect now, in order, before any is awaited: their
     // offset commits then share one append (PopService.commit).
@@ -227,6 +247,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const ms = durationMs(call.request.invisibleDuration);
     // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
     if (ms === null || ms < 0 || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
+    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
     const handle = ctx.pop.changeInvisible(groupName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms, MIN_INVISIBLE_MS);
     return { status: OK, receiptHandle: handle };
   });
@@ -236,6 +257,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     const topic = consumedTopic(call.request.topic);
     existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'READ', 'GROUP', group);
     await ctx.pop.forwardToDeadLetter(group, topic, String(call.request.receiptHandle ?? ''));
     return { status: OK };
   });
@@ -246,6 +268,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
     if (!groupName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
+    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
     return { status: OK, assignments: routeOf(ctx, name, call.request.topic, call.request.endpoints).map((messageQueue) => ({ messageQueue })) };
   });
 
@@ -253,6 +276,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const mq: Pb | null = call.request.messageQueue;
     const name = consumedTopic(mq?.topic);
     existingTopic(ctx, name);
+    requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
     const partition = Number(mq?.id ?? 0);
     const policy = call.request.queryOffsetPolicy ?? 'BEGINNING';
     let ts: bigint;
@@ -273,6 +297,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
     const topic = topicName(call.request.topic);
     existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
     const r = call.request;
     await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
     return { status: OK };
@@ -281,6 +306,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
     const topic = topicName(call.request.topic);
     existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
     const messageId = await ctx.timer.recall(topic, String(call.request.recallHandle ?? ''));
     return { status: OK, messageId };
   });
@@ -319,6 +345,8 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   const mq: Pb | null = r.messageQueue;
   const topic = consumedTopic(mq?.topic);
   existingTopic(ctx, topic);
+  requireAccess(ctx, call, 'READ', 'TOPIC', topic);
+  requireAccess(ctx, call, 'READ', 'GROUP', group);
   const filter = tagFilter(r.filterExpression);
   // Auto renew (push consumers): the broker keeps the message invisible while the client is connected.
   const renewFor = r.autoRenew === true ? clientIdOf(call) : null;
