@@ -4,7 +4,7 @@
 // as an ALLOW). A file that does not parse, or holds an ACL CreateAcls
 // would refuse, stops the broker with the file's name: starting with fewer
 // DENY rules than the operator wrote is not a safe fallback.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 import { syncDirectory } from '../../storage/sync-dir.js';
@@ -26,6 +26,7 @@ import {
   type AclCreation,
   type ResourceType,
 } from './acls.js';
+import { isObject, readStateList } from './state-file.js';
 
 export const ACLS_FILE = 'acls.json';
 const FILE_VERSION = 1;
@@ -179,22 +180,10 @@ interface StoredFile {
 const FIELDS = ['resourceType', 'resourceName', 'patternType', 'principal', 'host', 'operation', 'permission'] as const;
 
 function load(file: string): AclBinding[] {
-  const fail = (why: string): never => {
-    throw new Error(`ACL file ${file}: ${why}; fix it or restore it from a backup (the broker does not start without its ACLs)`);
-  };
-  let saved: unknown;
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return fail(`not valid JSON (${(e as Error).message})`);
-  }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(saved)) return fail('not a JSON object');
-  if (saved.version !== FILE_VERSION) return fail(`version ${JSON.stringify(saved.version)}, this broker reads version ${FILE_VERSION}`);
-  if (!Array.isArray(saved.acls)) return fail('"acls" is not a list');
+  const { items, fail } = readStateList(file, { what: 'ACL file', version: FILE_VERSION, key: 'acls', without: 'ACLs' });
   const bindings: AclBinding[] = [];
   const seen = new Set<string>();
-  for (const [i, a] of saved.acls.entries()) {
+  for (const [i, a] of items.entries()) {
     if (!isObject(a)) return fail(`acls[${i}] is not an object`);
     const missing = FIELDS.find((k) => typeof a[k] !== 'string');
     if (missing) return fail(`acls[${i}] has no ${missing}`);

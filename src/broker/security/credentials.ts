@@ -5,7 +5,7 @@
 // alone: the keys let an attacker try passwords offline. A file that does
 // not parse or holds anything unexpected stops the broker with the file's
 // name, rather than starting with fewer users than the operator wrote.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 import { syncDirectory } from '../../storage/sync-dir.js';
@@ -24,6 +24,7 @@ import {
   type ScramCredential,
   type ScramMechanism,
 } from './scram.js';
+import { isObject, readStateList } from './state-file.js';
 
 export const SECURITY_DIR = '__security';
 export const USERS_FILE = 'users.json';
@@ -213,21 +214,9 @@ function serialize(users: Users): StoredFile {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)?$/;
 
 function load(file: string): Users {
-  const fail = (why: string): never => {
-    throw new Error(`SCRAM credential file ${file}: ${why}; fix it or restore it from a backup (the broker does not start without its users)`);
-  };
-  let saved: unknown;
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return fail(`not valid JSON (${(e as Error).message})`);
-  }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(saved)) return fail('not a JSON object');
-  if (saved.version !== FILE_VERSION) return fail(`version ${JSON.stringify(saved.version)}, this broker reads version ${FILE_VERSION}`);
-  if (!Array.isArray(saved.users)) return fail('"users" is not a list');
+  const { items, fail } = readStateList(file, { what: 'SCRAM credential file', version: FILE_VERSION, key: 'users', without: 'users' });
   const users: Users = new Map();
-  for (const [i, u] of saved.users.entries()) {
+  for (const [i, u] of items.entries()) {
     if (!isObject(u) || typeof u.name !== 'string' || u.name === '') return fail(`users[${i}] has no name`);
     const at = `user ${JSON.stringify(u.name)}`;
     if (users.has(u.name)) return fail(`${at} is listed twice`);

@@ -6,7 +6,8 @@
 // then one AckMessage for the whole batch, several loops at once.
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { messagingService } from '../../protocol/rocketmq/proto.js';
-import { forEachField, GrpcSession, statusCode } from './grpc-wire.js';
+import { GrpcSession, statusCode } from './grpc-wire.js';
+import { readReceived, type Delivery } from './received.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
 import { nowMicros } from './stamped-batch.js';
@@ -169,38 +170,11 @@ export interface RocketReceiveResult {
   integrity: IntegrityTracker;
 }
 
-interface Delivery {
-  messageId: string;
-  receiptHandle: string;
-}
-
 /** Messages of a ReceiveMessage answer: ids and handles for the ack, stamps for the tracker. */
 function readDeliveries(answers: Buffer[], integrity: IntegrityTracker): { deliveries: Delivery[]; code: number } {
-  const deliveries: Delivery[] = [];
-  let code = -1;
-  for (const a of answers) {
-    forEachField(a, (f, w, v) => {
-      if (w !== 2) return;
-      if (f === 1) code = statusCode(a);
-      if (f !== 2) return;
-      const d: Delivery = { messageId: '', receiptHandle: '' };
-      forEachField(v as Buffer, (mf, mw, mv) => {
-        if (mw !== 2) return;
-        if (mf === 4) {
-          const body = mv as Buffer;
-          if (body.length >= BODY_STAMP_BYTES) integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
-        } else if (mf === 3) {
-          forEachField(mv as Buffer, (sf, sw, sv) => {
-            if (sw !== 2) return;
-            if (sf === 3) d.messageId = (sv as Buffer).toString();
-            else if (sf === 12) d.receiptHandle = (sv as Buffer).toString();
-          });
-        }
-      });
-      deliveries.push(d);
-    });
-  }
-  return { deliveries, code };
+  return readReceived(answers, (body) => {
+    if (body && body.length >= BODY_STAMP_BYTES) integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
+  });
 }
 
 export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<RocketReceiveResult> {

@@ -17,6 +17,7 @@
 import type { ConsumerCallback, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { messagingService } from '../../../protocol/rocketmq/proto.js';
 import { forEachField, GrpcSession, statusCode } from '../../../client/load/grpc-wire.js';
+import { readReceived, type Delivery } from '../../../client/load/received.js';
 import { formatAddress } from '../targets.js';
 import { AdminTopics } from './admin-topics.js';
 import { OpenSet } from './open-set.js';
@@ -205,11 +206,6 @@ class LeanProducer implements PeerProducer {
   }
 }
 
-interface Delivery {
-  messageId: string;
-  receiptHandle: string;
-}
-
 class LeanConsumer implements PeerConsumer {
   private running = true;
   private loops: Promise<void>[] = [];
@@ -271,39 +267,16 @@ class LeanConsumer implements PeerConsumer {
 
   /** Hands each received message to the callback; returns what the ack needs. */
   private deliver(answers: Buffer[]): { deliveries: Delivery[]; code: number } {
-    const deliveries: Delivery[] = [];
-    let code = -1;
-    for (const a of answers) {
-      forEachField(a, (f, w, v) => {
-        if (w !== 2) return;
-        if (f === 1) code = statusCode(a);
-        if (f !== 2) return;
-        const d: Delivery = { messageId: '', receiptHandle: '' };
-        let body: Buffer | null = null;
-        let bornMs = NaN;
-        forEachField(v as Buffer, (mf, mw, mv) => {
-          if (mw !== 2) return;
-          if (mf === 4) body = mv as Buffer;
-          else if (mf === 3) {
-            forEachField(mv as Buffer, (sf, sw, sv) => {
-              if (sw !== 2) return;
-              if (sf === 3) d.messageId = (sv as Buffer).toString();
-              else if (sf === 12) d.receiptHandle = (sv as Buffer).toString();
-              else if (sf === 7) bornMs = timestampMs(sv as Buffer);
-            });
-          }
-        });
-        if (body) {
-          try {
-            this.onMessage(body, bornMs);
-          } catch (err) {
-            this.fail((err as Error).message);
-          }
-        }
-        deliveries.push(d);
-      });
-    }
-    return { deliveries, code };
+    return readReceived(answers, (body, system) => {
+      if (!body) return;
+      let bornMs = NaN;
+      if (system) forEachField(system, (sf, sw, sv) => sf === 7 && sw === 2 && (bornMs = timestampMs(sv as Buffer)));
+      try {
+        this.onMessage(body, bornMs);
+      } catch (err) {
+        this.fail((err as Error).message);
+      }
+    });
   }
 }
 
