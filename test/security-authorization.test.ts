@@ -6,6 +6,8 @@
 // showing only what a principal may describe, ACLs kept across a restart,
 // and `mqlab acls` in kafka-acls.sh's words.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
@@ -15,6 +17,10 @@ import { errorName } from '../src/protocol/kafka/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch } from './helpers/batches.js';
 import { rawClient, rawReceive, startProducer } from './helpers/rocketmq.js';
+import { hasOpenssl, makeTestCerts } from './helpers/certs.js';
+import { missing } from './helpers/requires.js';
+import { readRegions } from './helpers/regions.js';
+import { httpTlsOptions } from '../src/server/listeners.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const USERS = ['alice', 'bob', 'carol'] as const;
@@ -285,6 +291,40 @@ describe('authorization of RocketMQ clients: the same authorizer, the anonymous 
     } finally {
       await producer.shutdown();
       await broker.destroy();
+    }
+  });
+});
+
+describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('the HTTP API over TLS', () => {
+  it('serves produce and raw fetches over HTTPS (the body through the TLS stream), with Basic users', async () => {
+    const certs = makeTestCerts();
+    const tls = { 'ssl.keystore.location': certs.serverEncryptedStore, 'ssl.key.password': certs.serverKeyPassword };
+    const broker = await startTestBroker({ 'authorizer.class.name': 'mqlab', 'super.users': 'User:root', ...tls });
+    const api = await startHttpApi(broker.broker, { port: 0, tls: httpTlsOptions(tls) });
+    try {
+      broker.credentials.setPassword('root', 'root-pw', 'SCRAM-SHA-256');
+      broker.broker.topics.create('secure', 1);
+      const ca = readFileSync(certs.caPem);
+      const call = (method: string, path: string, body?: string, user = 'root:root-pw'): Promise<{ status: number; body: Buffer }> =>
+        new Promise((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port: api.port, method, path, ca, headers: { Authorization: `Basic ${Buffer.from(user).toString('base64')}`, ...(body ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (d: Buffer) => chunks.push(d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const values = Array.from({ length: 50 }, (_, i) => `v${i}-${'x'.repeat(3000)}`);
+      expect((await call('POST', '/topics/secure/partitions/0/records', JSON.stringify({ records: values.map((value) => ({ value })) }))).status).toBe(200);
+      const raw = await call('GET', '/topics/secure/partitions/0/records?offset=earliest&maxBytes=1048576');
+      expect(raw.status).toBe(200);
+      expect(raw.body).toEqual(readRegions(broker.broker.engine.read({ topic: 'secure', partition: 0 }, 0n, 1 << 20).regions));
+      expect((await call('GET', '/topics/secure', undefined, 'root:wrong')).status).toBe(401);
+    } finally {
+      await api.close();
+      await broker.destroy();
+      certs.cleanup();
     }
   });
 });

@@ -8,6 +8,7 @@ import { startBroker } from '../server/start.js';
 import { DEFAULT_ROCKETMQ_PORT } from '../protocol/rocketmq/server.js';
 import { resetTransferCounters, transferCounters } from '../transfer/index.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
+import { httpTlsOptions } from '../server/listeners.js';
 
 interface ServeOptions {
   host?: string;
@@ -22,6 +23,7 @@ interface ServeOptions {
   httpPort: string;
   http: boolean;
   httpToken?: string;
+  httpTls?: boolean;
   rocketmqPort: string;
   rocketmq: boolean;
 }
@@ -40,6 +42,7 @@ export function addServeCommand(program: Command): void {
     .option('--set <key=value...>', 'any broker config by Kafka name, e.g. --set num.partitions=3')
     .option('--http-port <port>', 'the HTTP API (health, /metrics, produce, fetch, admin) on the same host; 0 picks a free port', String(DEFAULT_HTTP_PORT))
     .option('--no-http', 'no HTTP API')
+    .option('--http-tls', 'serve the HTTP API over HTTPS with the broker\'s key store (ssl.keystore.location, ssl.key.password)')
     .option('--http-token <token>', 'admin calls of the HTTP API need "Authorization: Bearer <token>" (or set MQLAB_ADMIN_TOKEN)')
     .option('--rocketmq-port <port>', 'RocketMQ 5 gRPC API (apache.rocketmq.v2.MessagingService) on the same host; 0 picks a free port', String(DEFAULT_ROCKETMQ_PORT))
     .option('--no-rocketmq', 'no RocketMQ endpoint')
@@ -85,12 +88,14 @@ export function addServeCommand(program: Command): void {
       let http: HttpApi | null = null;
       if (o.http) {
         const token = o.httpToken ?? process.env.MQLAB_ADMIN_TOKEN ?? null;
-        http = await startHttpApi(b, { host: settings.listeners[0]!.host, port: Number(o.httpPort), adminToken: token, log }).catch(async (err: Error) => {
-          console.error(`mqlab serve: cannot start the HTTP API: ${err.message}`);
-          await running.close();
-          process.exit(1);
-        });
-        console.log(`mqlab HTTP API on http://${http.host}:${http.port}${token ? ' (admin calls need the token)' : ''}`);
+        http = await Promise.resolve()
+          .then(() => startHttpApi(b, { host: settings.listeners[0]!.host, port: Number(o.httpPort), adminToken: token, log, tls: o.httpTls ? httpTlsOptions(settings.configs) : undefined }))
+          .catch(async (err: Error) => {
+            console.error(`mqlab serve: cannot start the HTTP API: ${err.message}`);
+            await running.close();
+            process.exit(1);
+          });
+        console.log(`mqlab HTTP API on ${o.httpTls ? 'https' : 'http'}://${http.host}:${http.port}${token ? ' (admin calls need the token)' : ''}`);
       }
       let stopping = false;
       const stop = (signal: string): void => {

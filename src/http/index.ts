@@ -7,6 +7,8 @@
 // and a layer of per-request work on the produce and fetch paths the
 // benchmark measures, and give little here in exchange.
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker/broker.js';
 import type { HttpContext, HttpLog } from './context.js';
@@ -25,6 +27,8 @@ export interface HttpApiOptions extends Partial<HttpLimits> {
   port?: number;
   /** When set (non-empty), the admin routes need `Authorization: Bearer <token>`. */
   adminToken?: string | null;
+  /** Serve HTTPS with this key, certificate chain (and authorities): the broker's key store (listeners.ts tlsOptionsFor). */
+  tls?: SecureContextOptions;
   /** How long close() lets requests in flight (long polls) finish before cutting their connections; default 1000 ms. */
   closeGraceMs?: number;
   log?: HttpLog;
@@ -62,17 +66,16 @@ export async function startHttpApi(broker: Broker, options: HttpApiOptions = {})
   // maxHeaderBytes, 408 past a timeout) and closes the connection; the
   // limits are set rather than left to Node's defaults, which let a
   // trickling client hold a connection for 60 s (head) or 300 s (request).
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
-      noDelay: true,
-    },
-    (req, res) => void router.handle(ctx, req, res),
-  );
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
+    noDelay: true,
+  };
+  const handle = (req: Parameters<Router['handle']>[1], res: Parameters<Router['handle']>[2]): void => void router.handle(ctx, req, res);
+  const server = options.tls ? createHttpsServer({ ...serverOptions, ...options.tls }, handle) : createServer(serverOptions, handle);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
   let refusedConnections = 0;
@@ -89,7 +92,7 @@ export async function startHttpApi(broker: Broker, options: HttpApiOptions = {})
   });
   server.on('error', (err) => log('error', `HTTP API: ${err.message}`));
   const address = server.address() as AddressInfo;
-  log('info', `HTTP API on http://${address.address}:${address.port}${ctx.adminToken ? ' (admin token required)' : ''}`);
+  log('info', `HTTP API on ${options.tls ? 'https' : 'http'}://${address.address}:${address.port}${ctx.adminToken ? ' (admin token required)' : ''}`);
 
   let closing: Promise<void> | null = null;
   return {

@@ -14,7 +14,8 @@
 // moves the connection on to the next request (keep-alive and pipelining
 // work as for any response). Node never learns how many body bytes went out;
 // it does not need to, as Content-Length is ours and strictContentLength is
-// off.
+// off. Over HTTPS the same head and body go through the TLS stream instead
+// (read from the files, then encrypted), as every TLS connection's do.
 //
 // The head is in `res._header` and its state in `res._headerSent`, fields
 // Node has had since 0.x and that frameworks read, but not documented ones.
@@ -27,6 +28,8 @@
 // fewer responses per second.
 import type { Socket } from 'node:net';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import { streamSend } from '../transfer/stream-send.js';
 import type { FileRegion, TransferStrategy } from '../transfer/types.js';
 
 interface NodeResponseInternals {
@@ -84,7 +87,9 @@ export async function sendRegions(
   res.writeHead(200, { ...headers, 'Content-Length': bytes });
   const head = takeRenderedHead(res);
   if (head === null) res.flushHeaders();
-  await transfer.send(socket, head, regions);
+  // Over HTTPS the bytes must be encrypted in user space: no strategy can hand the kernel file pages (stream-send.ts).
+  if (socket instanceof TLSSocket) await streamSend(socket, head, regions);
+  else await transfer.send(socket, head, regions);
   res.end();
   return true;
 }

@@ -53,7 +53,7 @@ export function resolveListeners(settings: ServeSettings): ListenerSpec[] {
       port: l.port,
       saslMechanisms: isSasl(protocol) ? c('sasl.enabled.mechanisms').split(',').map((m) => m.trim()).filter((m) => m !== '') : [],
       reauthMs: isSasl(protocol) ? Number(c('connections.max.reauth.ms')) : 0,
-      tls: isTls(protocol) ? listenerTls(l.name, c) : null,
+      tls: isTls(protocol) ? listenerTls(l.name, c, true) : null,
     };
   });
 }
@@ -84,7 +84,7 @@ function readConfigFile(config: string, listener: string, file: string): Buffer 
  * certificate chain in one file; or PKCS12) and trust store. Errors name
  * the config and the file, never a password.
  */
-function listenerTls(listener: string, c: (name: string) => string): ListenerTls {
+function listenerTls(listener: string, c: (name: string) => string, clientCertificates: boolean): ListenerTls {
   const location = c('ssl.keystore.location');
   if (!location) throw new Error(`listener ${listener} uses TLS: set ssl.keystore.location (or listener.name.${listener.toLowerCase()}.ssl.keystore.location) to its key and certificate chain`);
   const clientAuth = c('ssl.client.auth') as ListenerTls['clientAuth'];
@@ -106,7 +106,7 @@ function listenerTls(listener: string, c: (name: string) => string): ListenerTls
     const { certs } = pemBlocks(readConfigFile('ssl.truststore.location', listener, trust).toString('latin1'));
     if (certs.length === 0) throw new Error(`listener ${listener}: ssl.truststore.location=${trust} holds no certificate`);
     options.ca = certs;
-  } else if (clientAuth !== 'none') {
+  } else if (clientAuth !== 'none' && clientCertificates) {
     throw new Error(`listener ${listener}: ssl.client.auth=${clientAuth} needs ssl.truststore.location (the authorities client certificates must be signed by)`);
   }
   try {
@@ -116,6 +116,15 @@ function listenerTls(listener: string, c: (name: string) => string): ListenerTls
     // OpenSSL's own words ("bad decrypt", "key values mismatch"): no secret is in them.
     throw new Error(`listener ${listener}: the key store ${location} cannot be used: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The HTTP API's TLS (mqlab serve --http-tls): the broker's key store, as
+ * ssl.keystore.* name it. Clients log in with Basic credentials there, not
+ * with certificates.
+ */
+export function httpTlsOptions(configs: Record<string, string>): SecureContextOptions {
+  return listenerTls('HTTP', (name) => configs[name] ?? BROKER_CONFIG_DEFAULTS[name] ?? '', false).options;
 }
 
 /**
