@@ -26,6 +26,7 @@ interface ServeOptions {
   httpTls?: boolean;
   rocketmqPort: string;
   rocketmq: boolean;
+  rocketmqTls?: boolean;
 }
 
 export function addServeCommand(program: Command): void {
@@ -46,6 +47,7 @@ export function addServeCommand(program: Command): void {
     .option('--http-token <token>', 'admin calls of the HTTP API need "Authorization: Bearer <token>" (or set MQLAB_ADMIN_TOKEN)')
     .option('--rocketmq-port <port>', 'RocketMQ 5 gRPC API (apache.rocketmq.v2.MessagingService) on the same host; 0 picks a free port', String(DEFAULT_ROCKETMQ_PORT))
     .option('--no-rocketmq', 'no RocketMQ endpoint')
+    .option('--rocketmq-tls', 'serve the RocketMQ endpoint over TLS with the broker\'s PEM key store (ssl.keystore.location, ssl.key.password)')
     .option('--quiet', 'print only the address lines and errors')
     .action(async (o: ServeOptions) => {
       let settings = DEFAULT_SERVE_SETTINGS;
@@ -77,7 +79,7 @@ export function addServeCommand(program: Command): void {
         console.error(`mqlab serve: --rocketmq-port ${o.rocketmqPort}: expected a port number`);
         process.exit(2);
       }
-      const running = await startBroker(settings, log, o.rocketmq ? { rocketmqPort } : {}).catch((err: Error) => {
+      const running = await startBroker(settings, log, o.rocketmq ? { rocketmqPort, rocketmqTls: o.rocketmqTls === true } : {}).catch((err: Error) => {
         console.error(`mqlab serve: cannot start: ${err.message}`);
         process.exit(1);
       });

@@ -2,6 +2,7 @@
 // protocol (listener.security.protocol.map), its TLS material read from the
 // files Kafka's ssl.* configs name, its SASL mechanisms; a config set as
 // listener.name.<listener>.<config> applies to that listener alone.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
@@ -125,6 +126,23 @@ function listenerTls(listener: string, c: (name: string) => string, clientCertif
  */
 export function httpTlsOptions(configs: Record<string, string>): SecureContextOptions {
   return listenerTls('HTTP', (name) => configs[name] ?? BROKER_CONFIG_DEFAULTS[name] ?? '', false).options;
+}
+
+/**
+ * The RocketMQ endpoint's TLS (mqlab serve --rocketmq-tls): the broker's PEM
+ * key store, its key decrypted here (grpc-js takes no key password).
+ */
+export function rocketmqTlsKeyPair(configs: Record<string, string>): { privateKey: Buffer; certChain: Buffer } {
+  const c = (name: string): string => configs[name] ?? BROKER_CONFIG_DEFAULTS[name] ?? '';
+  if (c('ssl.keystore.type') !== 'PEM') throw new Error('the RocketMQ endpoint\'s TLS takes a PEM key store (ssl.keystore.type=PEM)');
+  const { options } = listenerTls('RocketMQ', c, false);
+  let key: string;
+  try {
+    key = createPrivateKey({ key: options.key as string, passphrase: (options.passphrase as string | undefined) ?? undefined }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  } catch (err) {
+    throw new Error(`the RocketMQ endpoint's TLS: the key in ${c('ssl.keystore.location')} cannot be read: ${(err as Error).message}`);
+  }
+  return { privateKey: Buffer.from(key), certChain: Buffer.from(options.cert as string) };
 }
 
 /**

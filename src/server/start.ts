@@ -11,7 +11,7 @@ import type { AclStore } from '../broker/security/acl-store.js';
 import { authorizerSettings, type Authorizer } from '../broker/security/authorizer.js';
 import type { CredentialStore } from '../broker/security/credentials.js';
 import type { SecurityProtocol } from '../broker/network/session.js';
-import { certificatePrincipal, resolveListeners } from './listeners.js';
+import { certificatePrincipal, resolveListeners, rocketmqTlsKeyPair } from './listeners.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { openFileLimit, openFilesWarning } from './open-files.js';
@@ -40,6 +40,8 @@ export type ServerLog = (level: 'info' | 'warn' | 'error', message: string) => v
 export interface StartOptions {
   /** Serve RocketMQ's gRPC API on this port (0 picks a free one); absent: no RocketMQ endpoint. */
   rocketmqPort?: number;
+  /** Serve it over TLS with the broker's PEM key store. */
+  rocketmqTls?: boolean;
   /** The group coordinator's timers (a test's ManualClock); Node's timers by default. */
   groupClock?: GroupClock;
   /** The clock fetch sessions age by (a test's, moved by hand); Date.now by default. */
@@ -100,7 +102,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     const address = await server.listen();
     // Port 0 picks a free port: tell clients the real one.
     for (const l of network) l.ctx.port = l.port;
-    if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log });
+    if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log, tls: options.rocketmqTls ? rocketmqTlsKeyPair(settings.configs) : undefined });
     const r = rocketmq;
     let closing: Promise<void> | null = null;
     const s = server;

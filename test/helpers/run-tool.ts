@@ -9,9 +9,10 @@ export interface ToolResult {
   stderr: string;
 }
 
-export function runTool(cmd: string, args: readonly string[], stdin = '', timeoutMs = 60_000): Promise<ToolResult> {
+/** `env`: variables added to this process's environment for the command. */
+export function runTool(cmd: string, args: readonly string[], stdin = '', timeoutMs = 60_000, env: Record<string, string> = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -27,8 +28,8 @@ export function runTool(cmd: string, args: readonly string[], stdin = '', timeou
 }
 
 /** As runTool, failing unless the command exits 0. */
-export async function runToolOk(cmd: string, args: readonly string[], stdin = '', timeoutMs = 60_000): Promise<ToolResult> {
-  const r = await runTool(cmd, args, stdin, timeoutMs);
+export async function runToolOk(cmd: string, args: readonly string[], stdin = '', timeoutMs = 60_000, env: Record<string, string> = {}): Promise<ToolResult> {
+  const r = await runTool(cmd, args, stdin, timeoutMs, env);
   if (r.code !== 0) throw new Error(`${cmd} exited ${r.code}; stderr: ${r.stderr.slice(-2000)}`);
   return r;
 }

@@ -34,6 +34,8 @@ export interface RocketMqEndpoint {
 export interface RocketMqOptions {
   host: string;
   port: number;
+  /** Serve over TLS with this key and certificate chain (PEM). */
+  tls?: { privateKey: Buffer; certChain: Buffer };
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -109,7 +111,8 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   let stopGuard = (): void => undefined;
   try {
     address.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      const credentials = o.tls ? grpc.ServerCredentials.createSsl(null, [{ private_key: o.tls.privateKey, cert_chain: o.tls.certChain }], false) : grpc.ServerCredentials.createInsecure();
+      server.bindAsync(target, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
     stopGuard = guardConnections(server, limits);
   } catch (err) {
