@@ -16,7 +16,10 @@ import { startHttpApi, type HttpApi } from '../src/http/index.js';
 import { errorName } from '../src/protocol/kafka/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { numberedBatch } from './helpers/batches.js';
-import { rawClient, rawReceive, startProducer } from './helpers/rocketmq.js';
+import { quietLogger, rawClient, rawReceive, startProducer } from './helpers/rocketmq.js';
+import * as grpc from '@grpc/grpc-js';
+import { createHmac } from 'node:crypto';
+import { Producer } from 'rocketmq-client-nodejs';
 import { hasOpenssl, makeTestCerts } from './helpers/certs.js';
 import { missing } from './helpers/requires.js';
 import { readRegions } from './helpers/regions.js';
@@ -325,6 +328,53 @@ describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('the HTT
       await api.close();
       await broker.destroy();
       certs.cleanup();
+    }
+  });
+});
+
+describe('RocketMQ access keys: signed calls get their user\'s principal', () => {
+  it('makes a key over HTTP, lets its user\'s signed sends through, refuses a wrong secret and a stale signature', async () => {
+    const broker = await startTestBroker({ 'authorizer.class.name': 'mqlab', 'super.users': 'User:root' }, { rocketmq: true });
+    const api = await startHttpApi(broker.broker, { port: 0, adminToken: 'tok' });
+    const endpoints = broker.rocketmqEndpoint!;
+    const producers: Producer[] = [];
+    try {
+      broker.broker.topics.create('signed-rmq', 1);
+      broker.broker.security.acls.create([{ principal: 'User:alice', resourceType: 'TOPIC', resourceName: 'signed-rmq', patternType: 'LITERAL', host: '*', operation: 'WRITE', permission: 'ALLOW' }]);
+      const made = await fetch(`http://127.0.0.1:${api.port}/admin/access-keys`, { method: 'POST', headers: { Authorization: 'Bearer tok', 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) });
+      expect(made.status).toBe(201);
+      const { accessKey, secretKey } = (await made.json()) as { accessKey: string; secretKey: string };
+      const listed = (await (await fetch(`http://127.0.0.1:${api.port}/admin/access-keys`, { headers: { Authorization: 'Bearer tok' } })).json()) as { accessKeys: unknown[] };
+      expect(listed.accessKeys).toEqual([{ accessKey, user: 'alice' }]);
+      expect(JSON.stringify(listed)).not.toContain(secretKey);
+
+      const signed = new Producer({ endpoints, namespace: '', logger: quietLogger, topics: ['signed-rmq'], sessionCredentials: { accessKey, accessSecret: secretKey } });
+      producers.push(signed);
+      await signed.startup();
+      expect((await signed.send({ topic: 'signed-rmq', body: Buffer.from('signed'), tag: 'a' })).messageId).toBeTruthy();
+
+      const forged = new Producer({ endpoints, namespace: '', logger: quietLogger, topics: [], sessionCredentials: { accessKey, accessSecret: 'not-the-secret' } });
+      producers.push(forged);
+      await forged.startup();
+      await expect(forged.send({ topic: 'signed-rmq', body: Buffer.from('forged'), tag: 'a' })).rejects.toThrow(/40100|UNAUTHORIZED|signature/);
+
+      // A header signed an hour ago, replayed.
+      const client = rawClient(endpoints);
+      const old = new Date(Date.now() - 3600_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const metadata = new grpc.Metadata();
+      metadata.set('x-mq-date-time', old);
+      metadata.set('authorization', `MQv2-HMAC-SHA1 Credential=${accessKey}, SignedHeaders=x-mq-date-time, Signature=${createHmac('sha1', secretKey).update(old).digest('hex').toUpperCase()}`);
+      const stale = await new Promise<any>((resolve, reject) => client.QueryRoute({ topic: { name: 'signed-rmq' } }, metadata, { deadline: Date.now() + 10_000 }, (err: Error | null, res: any) => (err ? reject(err) : resolve(res))));
+      expect(stale.status).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/more than 15 minutes/) });
+      client.close();
+
+      const deleted = await fetch(`http://127.0.0.1:${api.port}/admin/access-keys/${accessKey}`, { method: 'DELETE', headers: { Authorization: 'Bearer tok' } });
+      expect(deleted.status).toBe(200);
+      await expect(signed.send({ topic: 'signed-rmq', body: Buffer.from('key gone'), tag: 'a' })).rejects.toThrow(/40100|UNAUTHORIZED|signature/);
+    } finally {
+      for (const p of producers) await p.shutdown().catch(() => undefined);
+      await api.close();
+      await broker.destroy();
     }
   });
 });

@@ -17,6 +17,9 @@
 //              at most 10,000 records (nextOffset follows the last one given)
 //   GET  /admin/transfer-strategy                {strategy, strategies}                     admin token
 //   PUT  /admin/transfer-strategy                {strategy} or ?strategy= -> {strategy, previous}   admin token
+//   GET  /admin/access-keys                      {accessKeys: [{accessKey, user}]}          admin token
+//   POST /admin/access-keys                      {user} -> 201 {accessKey, secretKey, user} (RocketMQ access keys)
+//   DELETE /admin/access-keys/:key               {deleted}
 //
 // Admin token: when the API has one, the admin routes need
 // `Authorization: Bearer <token>` (missing: 401, wrong: 403).
@@ -30,6 +33,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Call, HttpContext } from './context.js';
 import { HttpError } from './errors.js';
 import { getTransferStrategy, putTransferStrategy } from './handlers/admin.js';
+import { createAccessKey, deleteAccessKey, listAccessKeys } from './handlers/access-keys.js';
 import { fetchRecords } from './handlers/fetch.js';
 import { produceRecords } from './handlers/produce.js';
 import { health, metrics } from './handlers/status.js';
@@ -55,6 +59,8 @@ const TABLE: readonly [string, Readonly<Record<string, Handler>>][] = [
   ['/topics/:topic', { GET: getTopic }],
   ['/topics/:topic/partitions/:partition/records', { GET: fetchRecords, POST: produceRecords }],
   ['/admin/transfer-strategy', { GET: getTransferStrategy, PUT: putTransferStrategy }],
+  ['/admin/access-keys', { GET: listAccessKeys, POST: createAccessKey }],
+  ['/admin/access-keys/:key', { DELETE: deleteAccessKey }],
 ];
 
 export class Router {

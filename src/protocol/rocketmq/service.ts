@@ -22,6 +22,7 @@ import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
 import { ANONYMOUS } from '../../broker/network/session.js';
+import { AuthError, principalOf } from './auth.js';
 import type { AclOperation } from '../../broker/security/acls.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -79,10 +80,14 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCal
   return (call, callback) => {
     const bad = undecodable(call.request);
     if (bad !== null) return callback(null, { status: status('BAD_REQUEST', bad) });
-    fn(call).then(
+    // Every call's signature is checked, whatever it asks and whether or not an authorizer is configured.
+    Promise.resolve()
+      .then(() => principalOf(ctx.broker, call))
+      .then(() => fn(call))
+      .then(
       (answer) => callback(null, answer),
       (err) => {
-        const s = err instanceof BadRequest || err instanceof PublishError || err instanceof PopError || err instanceof TimerError ? status(err.code, err.message) : statusOf(err);
+        const s = err instanceof BadRequest || err instanceof PublishError || err instanceof PopError || err instanceof TimerError || err instanceof AuthError ? status(err.code, err.message) : statusOf(err);
         if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ${rpc}: ${(err as Error).stack ?? String(err)}`);
         callback(null, { status: s });
       },
@@ -147,17 +152,18 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
 }
 
 /**
- * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do.
- * RocketMQ clients do not log in here yet (no access-key signatures), so
- * every one is User:ANONYMOUS: refused, it answers UNAUTHORIZED, RocketMQ's
- * code for a request without acceptable credentials.
+ * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do,
+ * for the call's principal (its access key's user, or User:ANONYMOUS for an
+ * unsigned call: auth.ts). Refused, it answers UNAUTHORIZED.
  */
-function requireAccess(ctx: ServiceContext, call: { getPeer(): string }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
+function requireAccess(ctx: ServiceContext, call: { getPeer(): string; metadata: grpc.Metadata }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
   const authorizer = ctx.broker.security.authorizer;
   if (!authorizer.enabled) return;
+  const principal = principalOf(ctx.broker, call);
   const host = call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (!authorizer.authorize(ANONYMOUS, host, operation, resourceType, name)) {
-    throw new BadRequest('UNAUTHORIZED', `${ANONYMOUS} may not ${operation} on ${resourceType.toLowerCase()} ${name}: RocketMQ clients are anonymous here (no access keys yet), so an ACL for User:ANONYMOUS (or allow.everyone.if.no.acl.found) must allow it`);
+  if (!authorizer.authorize(principal, host, operation, resourceType, name)) {
+    const hint = principal === ANONYMOUS ? ': an unsigned call is User:ANONYMOUS; sign with an access key (sessionCredentials) of a user the ACLs allow' : '';
+    throw new BadRequest('UNAUTHORIZED', `${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}${hint}`);
   }
 }
 
@@ -213,7 +219,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
       return;
     }
     receive(ctx, call, storeHost()).catch((err) => {
-      const s = err instanceof BadRequest || err instanceof PopError ? status(err.code, err.message) : statusOf(err);
+      const s = err instanceof BadRequest || err instanceof PopError || err instanceof AuthError ? status(err.code, err.message) : statusOf(err);
       if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ReceiveMessage: ${(err as Error).stack ?? String(err)}`);
       if (!call.cancelled) {
         call.write({ status: s });
@@ -339,6 +345,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 }
 
 async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, Pb>, storeHost: string): Promise<void> {
+  principalOf(ctx.broker, call);
   const r = call.request;
   const group = groupName(r.group);
   if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
