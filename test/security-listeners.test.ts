@@ -16,6 +16,7 @@ import { KafkaConnection } from '../src/client/connection.js';
 import { consoleConsume, consoleProduce } from '../src/client/console.js';
 import { saltedPassword, saslClient, type ClientSecurity } from '../src/client/security.js';
 import { errorName } from '../src/protocol/kafka/index.js';
+import { encodeBatch } from '../src/records/index.js';
 import { certificatePrincipal } from '../src/server/listeners.js';
 import { parseListeners } from '../src/server/settings.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
@@ -121,6 +122,25 @@ describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('SASL an
     const got: string[] = [];
     await consoleConsume({ bootstrap: address(protocol), security, topic, fromBeginning: true, maxMessages: 200, timeoutMs: 20_000, printKey: false, keySeparator: ':', print: (l) => got.push(l) });
     expect(got.sort()).toEqual([...lines].sort());
+  });
+
+  it('survives a TLS client that resets in the middle of a large fetch, and serves the next one', async () => {
+    const admin = await Admin.connect(address('PLAINTEXT'));
+    await admin.createTopic('big-tls', 1);
+    for (let i = 0; i < 40; i++) await admin.conn.request(0, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'big-tls', partitionData: [{ index: 0, records: encodeBatch({ baseTimestamp: 0n, records: Array.from({ length: 64 }, () => ({ key: null, value: Buffer.alloc(4000, 0x61) })) }) }] }] });
+    admin.close();
+    const [host, port] = address('SASL_SSL').split(':');
+    const security = sasl('SASL_SSL', 'SCRAM-SHA-512', 'bob', PASSWORDS.bob);
+    const quitter = await KafkaConnection.open(host!, Number(port), 'quitter', security);
+    // Ask for everything, read nothing, and vanish while the broker is still sending.
+    const pending = quitter.request(1, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 64 << 20, isolationLevel: 0, topics: [{ topic: 'big-tls', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 64 << 20 }] }] });
+    pending.catch(() => undefined);
+    // Destroyed with the response unread: the kernel answers the broker's bytes with a reset.
+    quitter.close();
+    const next = await KafkaConnection.open(host!, Number(port), 'next', security);
+    const r = await next.request(1, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 64 << 20, isolationLevel: 0, topics: [{ topic: 'big-tls', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 64 << 20 }] }] });
+    expect(r.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(8 << 20);
+    next.close();
   });
 
   it('refuses a wrong password with SASL_AUTHENTICATION_FAILED and closes; an unknown user reads exactly the same', async () => {

@@ -109,7 +109,9 @@ class ScramClient implements SaslClient {
     const nonce = attrs.get('r') ?? '';
     const salt = Buffer.from(attrs.get('s') ?? '', 'base64');
     const iterations = Number(attrs.get('i'));
-    if (!nonce.startsWith(this.nonce) || salt.length === 0 || !Number.isInteger(iterations) || iterations < 1) throw new Error('SCRAM: a malformed server-first message');
+    if (!nonce.startsWith(this.nonce) || nonce.length <= this.nonce.length || salt.length === 0) throw new Error('SCRAM: a malformed server-first message');
+    // Kafka's bounds: fewer iterations would make the proof cheap to attack, more would stall this client.
+    if (!Number.isInteger(iterations) || iterations < 4096 || iterations > 16384) throw new Error(`SCRAM: the server asks for ${attrs.get('i')} iterations, outside Kafka's 4096 to 16384`);
     const size = this.hash === 'sha256' ? 32 : 64;
     const salted = pbkdf2Sync(this.password, salt, iterations, size, this.hash);
     const clientKey = createHmac(this.hash, salted).update('Client Key').digest();

@@ -35,10 +35,10 @@ export function principalOf(call: Call): string {
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const credentials = call.ctx.broker.security.credentials;
-  const key = createHash('sha256').update(user).update('\0').update(password).digest('base64');
+  const key = createHash('sha256').update(JSON.stringify([user, password])).digest('base64');
   const known = remembered.get(key);
   const now = Date.now();
-  if (known && known.until > now && credentials.get(known.user, known.credential.mechanism)?.storedKey.equals(known.credential.storedKey)) return `User:${user}`;
+  if (known && known.user === user && known.until > now && credentials.get(user, known.credential.mechanism)?.storedKey.equals(known.credential.storedKey)) return `User:${user}`;
   remembered.delete(key);
   for (const mechanism of SCRAM_MECHANISMS) {
     const credential = credentials.get(user, mechanism);
@@ -48,6 +48,8 @@ export function principalOf(call: Call): string {
       return `User:${user}`;
     }
   }
+  // An unknown user costs the same PBKDF2 as a wrong password (the store's decoy), so timing names no user.
+  if (!SCRAM_MECHANISMS.some((m) => credentials.get(user, m))) credentials.verifyPassword(user, password);
   call.ctx.broker.security.audit.loginFailed('HTTP');
   throw unauthorized('invalid user name or password');
 }
@@ -75,12 +77,15 @@ export function requireAccess(call: Call, operation: Operation, resource: Resour
 
 /**
  * An admin call: the admin token (Bearer) when one is sent, which stands
- * for a super user; else, with an authorizer, the principal's ACLs on the
- * cluster; else the admin token if the API has one (401 without it).
+ * for a super user. Else, with an authorizer, the principal's ACLs on the
+ * cluster, except that where the API has a token an anonymous caller needs
+ * it (an ACL for everyone must not open what the token closes). Else the
+ * token if the API has one (401 without it).
  */
 export function requireAdminAccess(call: Call, operation: Operation): void {
   const header = call.req.headers.authorization ?? '';
-  if (/^Bearer\s/i.test(header) || (!call.ctx.broker.security.authorizer.enabled && call.ctx.adminToken !== null)) {
+  const hasToken = call.ctx.adminToken !== null;
+  if (/^Bearer\s/i.test(header) || (hasToken && (!call.ctx.broker.security.authorizer.enabled || principalOf(call) === ANONYMOUS))) {
     requireAdmin(call);
     return;
   }

@@ -187,6 +187,7 @@ function accessOf(ctx: HandlerContext, session: Session, host: string): Access {
     enforced: true,
     can: (operation, resource, name) => authorizer.authorize(principal, host, operation, resource, name),
     shows: (operation, resource, name) => authorizer.authorize(principal, host, operation, resource, name, false),
+    canOnSome: (operation, resource) => authorizer.authorizeByResourceType(principal, host, operation, resource),
     operations: (resource, name) => authorizer.authorizedOperations(principal, host, resource, name),
   };
 }

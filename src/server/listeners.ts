@@ -92,6 +92,8 @@ function listenerTls(listener: string, c: (name: string) => string, clientCertif
   const options: SecureContextOptions = {};
   const store = readConfigFile('ssl.keystore.location', listener, location);
   if (c('ssl.keystore.type') === 'PKCS12') {
+    // Node trusts every authority bundled in a PKCS12 file for client certificates too, beyond the trust store.
+    if (clientAuth !== 'none' && clientCertificates) throw new Error(`listener ${listener}: ssl.client.auth=${clientAuth} takes a PEM key store (ssl.keystore.type=PEM): with PKCS12, Node would also trust the authorities bundled in it`);
     options.pfx = store;
     options.passphrase = c('ssl.keystore.password') || undefined;
   } else {

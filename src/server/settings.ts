@@ -115,5 +115,6 @@ export function networkLimits(configs: Record<string, string>): Partial<NetworkL
   if (configs['mqlab.connection.max.unsent.bytes']) limits.maxUnsentBytesPerConnection = Number(configs['mqlab.connection.max.unsent.bytes']);
   if (configs['mqlab.max.unsent.memory.bytes']) limits.maxUnsentMemoryBytes = Number(configs['mqlab.max.unsent.memory.bytes']);
   if (configs['mqlab.authentication.timeout.ms']) limits.authenticationTimeoutMs = Number(configs['mqlab.authentication.timeout.ms']);
+  if (configs['sasl.server.max.receive.size']) limits.maxUnauthenticatedFrameBytes = Number(configs['sasl.server.max.receive.size']);
   return limits;
 }

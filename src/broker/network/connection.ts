@@ -159,6 +159,8 @@ export class Connection {
     let failure: FrameError | null = null;
     // After a v0 SaslHandshake the next frame is a bare token, which may be shorter than a request header.
     this.decoder.minFrameBytes = this.session.expectsRawToken ? 0 : MIN_REQUEST_FRAME_BYTES;
+    // Before a login, a frame may be no larger than a login needs.
+    this.decoder.maxFrameBytes = this.session.authenticated ? this.limits.maxFrameBytes : Math.min(this.limits.maxFrameBytes, this.limits.maxUnauthenticatedFrameBytes);
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {

@@ -22,6 +22,8 @@ export interface NetworkLimits {
   maxUnsentMemoryBytes: number;
   /** A connection not logged in (TLS handshake, SASL) this long after it opened is closed (mqlab.authentication.timeout.ms). */
   authenticationTimeoutMs: number;
+  /** Largest frame before a SASL login (Kafka's sasl.server.max.receive.size): an unauthenticated client cannot make the broker hold more. */
+  maxUnauthenticatedFrameBytes: number;
 }
 
 export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
@@ -33,6 +35,7 @@ export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
   maxUnsentBytesPerConnection: 64 * 1024 * 1024,
   maxUnsentMemoryBytes: 256 * 1024 * 1024,
   authenticationTimeoutMs: 10_000,
+  maxUnauthenticatedFrameBytes: 512 * 1024,
 };
 
 export function checkLimits(l: NetworkLimits): NetworkLimits {

@@ -49,6 +49,8 @@ export class Session {
   sasl: SaslExchange | null = null;
   /** When the SASL session ends (connections.max.reauth.ms), or null. */
   expiresAtMs: number | null = null;
+  /** The mechanism of the first SASL login: a re-authentication must use it again (KIP-368). */
+  mechanism: string | null = null;
   /** Called once the connection may send every request (stops the login timer). */
   onAuthenticated: () => void = () => undefined;
 
@@ -63,6 +65,7 @@ export class Session {
 
   /** A login (first or re-authentication) is done. */
   loggedIn(principal: string, nowMs: number): void {
+    this.mechanism ??= this.sasl?.mechanism ?? null;
     this.principal = principal;
     this.sasl = null;
     this.expiresAtMs = this.listener.reauthMs > 0 ? nowMs + this.listener.reauthMs : null;

@@ -30,10 +30,15 @@ export class SecurityAudit {
     if (this.lastLogged.size >= MAX_REMEMBERED) this.lastLogged.clear();
     const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more times since the last report)` : '';
     this.lastLogged.set(key, { at: now, suppressed: 0 });
-    this.log(`authorization: denied ${principal} from ${host}: ${operation} on ${resourceType} ${resourceName}${more}`);
+    this.log(`authorization: denied ${quoted(principal)} from ${quoted(host)}: ${operation} on ${resourceType} ${quoted(resourceName)}${more}`);
   }
 
   loginFailed(where: string): void {
     this.failedLogins.set(where, (this.failedLogins.get(where) ?? 0) + 1);
   }
+}
+
+/** Names come from clients: quoted (no line breaks or quotes of their own reach the log) and cut. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
 }

@@ -42,7 +42,7 @@ export async function produceRecords(call: Call): Promise<void> {
   const partition = partitionParam(call.params[1]!);
   const acks = acksParam(call.query.acks);
   requireAccess(call, 'WRITE', 'TOPIC', topic);
-  if (!broker.topics.get(topic) && !allowed(call, 'CREATE', 'CLUSTER', CLUSTER)) requireAccess(call, 'CREATE', 'TOPIC', topic);
+  if (!broker.topics.get(topic) && !allowed(call, 'CREATE', 'CLUSTER', CLUSTER, true)) requireAccess(call, 'CREATE', 'TOPIC', topic);
   const type = mediaType(call);
   if (type !== BATCH_MEDIA_TYPE && type !== 'application/json') {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${BATCH_MEDIA_TYPE} (record batches) or application/json (records), got "${type || 'none'}"`);

@@ -40,7 +40,7 @@ export async function createTopic(call: Call): Promise<void> {
     throw badRequest('expected {"name": string, "partitions"?: number, "configs"?: {name: string}}');
   }
   const { name, partitions = Number(broker.configs.get('num.partitions')), configs = {} } = body as { name: string; partitions?: unknown; configs?: unknown };
-  if (!allowed(call, 'CREATE', 'CLUSTER', CLUSTER)) requireAccess(call, 'CREATE', 'TOPIC', name);
+  if (!allowed(call, 'CREATE', 'CLUSTER', CLUSTER, true)) requireAccess(call, 'CREATE', 'TOPIC', name);
   if (!Number.isInteger(partitions)) throw badRequest('partitions must be an integer');
   if (typeof configs !== 'object' || configs === null || Object.values(configs).some((v) => typeof v !== 'string')) {
     throw badRequest('configs must map config names to string values');

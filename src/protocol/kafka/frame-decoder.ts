@@ -24,7 +24,8 @@ export class FrameDecoder {
   private buffered = 0;
 
   constructor(
-    private readonly maxFrameBytes: number,
+    /** Settable: before a SASL login the limit is lower (sasl.server.max.receive.size). */
+    public maxFrameBytes: number,
     /** Settable: a SASL v0 handshake is followed by bare tokens, which may be shorter than a request header. */
     public minFrameBytes = MIN_REQUEST_FRAME_BYTES,
   ) {}

@@ -191,8 +191,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const queryRoute = unary(ctx, 'QueryRoute', async (call) => {
     ctx.settingsEcho.routeQueried(clientIdOf(call));
     const name = consumedTopic(call.request.topic);
-    existingTopic(ctx, name);
     requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
+    existingTopic(ctx, name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };
   });
 
@@ -231,8 +231,9 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const ackMessage = unary(ctx, 'AckMessage', async (call) => {
     const group = groupName(call.request.group);
     const topic = consumedTopic(call.request.topic);
-    existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx, call, 'READ', 'GROUP', group);
+    existingTopic(ctx, topic);
     const asked = (call.request.entries ?? []) as Pb[];
     // All acks take effect now, in order, before any is awaited: their
     // offset commits then share one append (PopService.commit).
@@ -249,11 +250,12 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const changeInvisibleDuration = unary(ctx, 'ChangeInvisibleDuration', async (call) => {
     const topic = consumedTopic(call.request.topic);
+    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
+    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
     existingTopic(ctx, topic);
     const ms = durationMs(call.request.invisibleDuration);
     // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
     if (ms === null || ms < 0 || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
-    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
     const handle = ctx.pop.changeInvisible(groupName(call.request.group), topic, String(call.request.receiptHandle ?? ''), ms, MIN_INVISIBLE_MS);
     return { status: OK, receiptHandle: handle };
   });
@@ -262,8 +264,9 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const group = groupName(call.request.group);
     if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     const topic = consumedTopic(call.request.topic);
-    existingTopic(ctx, topic);
+    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx, call, 'READ', 'GROUP', group);
+    existingTopic(ctx, topic);
     await ctx.pop.forwardToDeadLetter(group, topic, String(call.request.receiptHandle ?? ''));
     return { status: OK };
   });
@@ -281,8 +284,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const queryOffset = unary(ctx, 'QueryOffset', async (call) => {
     const mq: Pb | null = call.request.messageQueue;
     const name = consumedTopic(mq?.topic);
-    existingTopic(ctx, name);
     requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
+    existingTopic(ctx, name);
     const partition = Number(mq?.id ?? 0);
     const policy = call.request.queryOffsetPolicy ?? 'BEGINNING';
     let ts: bigint;
@@ -302,8 +305,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
     const topic = topicName(call.request.topic);
-    existingTopic(ctx, topic);
     requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
+    existingTopic(ctx, topic);
     const r = call.request;
     await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
     return { status: OK };
@@ -311,8 +314,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
     const topic = topicName(call.request.topic);
-    existingTopic(ctx, topic);
     requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
+    existingTopic(ctx, topic);
     const messageId = await ctx.timer.recall(topic, String(call.request.recallHandle ?? ''));
     return { status: OK, messageId };
   });
@@ -351,9 +354,9 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
   const mq: Pb | null = r.messageQueue;
   const topic = consumedTopic(mq?.topic);
-  existingTopic(ctx, topic);
   requireAccess(ctx, call, 'READ', 'TOPIC', topic);
   requireAccess(ctx, call, 'READ', 'GROUP', group);
+  existingTopic(ctx, topic);
   const filter = tagFilter(r.filterExpression);
   // Auto renew (push consumers): the broker keeps the message invisible while the client is connected.
   const renewFor = r.autoRenew === true ? clientIdOf(call) : null;

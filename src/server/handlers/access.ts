@@ -16,6 +16,8 @@ export interface Access {
   can(operation: Operation, resource: Resource, name: string): boolean;
   /** As can(), for deciding what a listing shows: a refusal here is neither counted nor logged (Kafka's logIfDenied=false). */
   shows(operation: Operation, resource: Resource, name: string): boolean;
+  /** Whether some ACL would let the principal do `operation` on some resource of this type (Kafka's authorizeByResourceType). */
+  canOnSome(operation: Operation, resource: Resource): boolean;
   /** The bitfield of operations (1 << AclOperation code) allowed on the resource: Metadata's and DescribeGroups' authorized operations. */
   operations(resource: Resource, name: string): number;
 }
@@ -29,10 +31,12 @@ export const ALLOW_ALL: Access = {
   enforced: false,
   can: () => true,
   shows: () => true,
+  canOnSome: () => true,
   operations: allOperations,
 };
 
 /** Creating a topic takes CREATE on the cluster or on the topic's name (Kafka's rule, auto-creation included). */
 export function mayCreateTopic(access: Access, name: string): boolean {
-  return access.can('CREATE', 'CLUSTER', CLUSTER) || access.can('CREATE', 'TOPIC', name);
+  // The cluster is asked quietly (Kafka's logIfDenied=false): only the topic's refusal is a denial.
+  return access.shows('CREATE', 'CLUSTER', CLUSTER) || access.can('CREATE', 'TOPIC', name);
 }

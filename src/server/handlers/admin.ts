@@ -89,6 +89,8 @@ export async function deleteTopics(ctx: HandlerContext, req: RequestBody<typeof 
       if (name === null) {
         const t = broker.topics.byId(topicId);
         if (!t) throw new BrokerError('UNKNOWN_TOPIC_ID', `no topic with id ${topicId}`);
+        // The name is not told to a principal who may not see it.
+        if (!meta.access.can('DESCRIBE', 'TOPIC', t.name)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not describe topic id ${topicId}`);
         name = t.name;
       } else {
         topicId = broker.topics.get(name)?.id ?? ZERO_UUID;

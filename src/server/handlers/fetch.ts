@@ -7,6 +7,7 @@ import { FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch, type FetchSe
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput, type ErrorName } from '../../protocol/kafka/index.js';
 import { LEADER_EPOCH } from '../../storage/prepare-append.js';
 import { releaseRegions } from '../../transfer/index.js';
+import { CLUSTER } from './access.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
 type FetchRequest = RequestBody<typeof ApiKeys.Fetch>;
@@ -41,6 +42,10 @@ export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: Reques
   const maxBytes = apiVersion >= 3 && req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   const cache = ctx.broker.fetchSessions;
   const named = requested(ctx, req, byId);
+  // A follower's fetch (replica id >= 0) is a broker's: CLUSTER_ACTION, as Kafka asks; refused, every partition says so.
+  if (isFollower(req, apiVersion) && !meta.access.can('CLUSTER_ACTION', 'CLUSTER', CLUSTER)) {
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: INVALID_SESSION_ID, responses: req.topics.map((t) => ({ ...(byId ? { topicId: t.topicId } : { topic: t.topic }), partitions: t.partitions.map((p) => partitionData({ topic: '', partition: p.partition, error: 'TOPIC_AUTHORIZATION_FAILED', highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, regions: [], bytes: 0 })) })) };
+  }
   if (apiVersion >= SESSIONS_VERSION && req.sessionEpoch !== FINAL_EPOCH && req.sessionEpoch !== INITIAL_EPOCH) {
     // Null: the request forgot every partition of its session, which ends; what it names is answered sessionless, as Kafka does.
     return (await incremental(ctx, req, meta, named, maxWaitMs, maxBytes)) ?? full(ctx, req, meta, named, maxWaitMs, maxBytes, false);

@@ -58,7 +58,11 @@ export function saslHandshake(ctx: HandlerContext, req: RequestBody<typeof ApiKe
   // A listener without SASL answers as Kafka's does, and keeps the connection.
   if (!isSasl(session.listener.protocol)) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms: [] } };
   if (session.sasl) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms }, closeAfter: 'SaslHandshake in the middle of a SASL exchange' };
-  if (session.authenticated && apiVersion === 0) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms }, closeAfter: 're-authentication needs SaslHandshake v1 (KIP-368)' };
+  if (session.authenticated) {
+    // KIP-368: only where sessions expire, with SaslHandshake v1, and with the mechanism of the first login.
+    const why = session.listener.reauthMs === 0 ? 're-authentication is off on this listener (connections.max.reauth.ms=0)' : apiVersion === 0 ? 're-authentication needs SaslHandshake v1 (KIP-368)' : req.mechanism !== session.mechanism ? `re-authentication must use ${session.mechanism}, the mechanism of the first login` : null;
+    if (why) return { body: { errorCode: errorCode('ILLEGAL_SASL_STATE'), mechanisms }, closeAfter: why };
+  }
   if (!mechanisms.includes(req.mechanism)) {
     return { body: { errorCode: errorCode('UNSUPPORTED_SASL_MECHANISM'), mechanisms }, closeAfter: `SASL mechanism ${JSON.stringify(req.mechanism.slice(0, 64))} is not enabled on ${session.listener.name} (enabled: ${mechanisms.join(', ')})` };
   }
@@ -81,7 +85,14 @@ export function saslAuthenticate(ctx: HandlerContext, req: RequestBody<typeof Ap
     const authBytes = exchange.step(req.authBytes);
     let sessionLifetimeMs = 0n;
     if (exchange.complete) {
-      session.loggedIn(`User:${exchange.user}`, ctx.now());
+      const principal = `User:${exchange.user}`;
+      if (session.authenticated && principal !== session.principal) {
+        session.sasl = null;
+        ctx.broker.security.audit.loginFailed(session.listener.protocol);
+        const why = 'Cannot change principals during re-authentication';
+        return { body: { errorCode: errorCode('SASL_AUTHENTICATION_FAILED'), errorMessage: why, authBytes: Buffer.alloc(0) }, closeAfter: why };
+      }
+      session.loggedIn(principal, ctx.now());
       sessionLifetimeMs = BigInt(session.listener.reauthMs);
     }
     return { body: { errorCode: 0, errorMessage: null, authBytes, sessionLifetimeMs } };

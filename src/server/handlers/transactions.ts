@@ -33,7 +33,7 @@ export async function initProducerId(ctx: HandlerContext, req: RequestBody<typeo
   if ((req.producerId === -1n) !== (req.producerEpoch === -1)) return answer('INVALID_REQUEST');
   if (req.transactionalId === null) {
     // An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (Kafka 3's rule).
-    const allowed = meta.access.can('IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER) || ctx.broker.topics.list().some((t) => meta.access.can('WRITE', 'TOPIC', t.name));
+    const allowed = meta.access.shows('IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER) || meta.access.canOnSome('WRITE', 'TOPIC');
     return allowed ? answer('NONE', ctx.broker.newProducerId(), 0) : answer('CLUSTER_AUTHORIZATION_FAILED');
   }
   if (!mayWrite(meta, req.transactionalId)) return answer('TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
@@ -68,6 +68,8 @@ export async function addPartitionsToTxn(ctx: HandlerContext, req: RequestBody<t
       resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: errorCode(fenced(errors[i++]!, apiVersion, 2)) })),
     }));
   };
+  // v4+ is brokers' own verification call: CLUSTER_ACTION on the cluster, as Kafka.
+  if (apiVersion >= 4 && !meta.access.can('CLUSTER_ACTION', 'CLUSTER', CLUSTER)) return { throttleTimeMs: 0, errorCode: errorCode('CLUSTER_AUTHORIZATION_FAILED'), resultsByTransaction: [] };
   if (apiVersion <= 3) {
     return { throttleTimeMs: 0, resultsByTopicV3AndBelow: await add(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
   }
