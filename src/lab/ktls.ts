@@ -38,8 +38,8 @@ export function kernelTlsNote(k: KernelTls): string {
   const ulps = k.ulps === null ? 'tcp_available_ulp is unreadable' : `/proc/sys/net/ipv4/tcp_available_ulp lists ${k.ulps.length > 0 ? k.ulps.join(', ') : 'nothing'}`;
   const config = k.config === null ? 'the kernel config is not published (/proc/config.gz, /boot)' : `the kernel config says "${k.config}"`;
   const node =
-    "Node 20's TLS is OpenSSL over memory BIOs: it encrypts in user space and never hands a socket to kTLS, so reaching it would take the addon setting TCP_ULP and TLS_TX with the traffic keys itself (from the TLS socket's 'keylog' secrets)";
+    "Node 20's TLS is OpenSSL over memory BIOs: it encrypts in user space and never hands a socket to kTLS. Reaching kTLS would take a kernel with CONFIG_TLS and the addon itself setting TCP_ULP and TLS_TX with the traffic keys (derived from the TLS socket's 'keylog' secrets)";
   return k.possible
-    ? `Kernel TLS (${release()}): ${ulps} and ${config}, so setsockopt(TCP_ULP, "tls") could succeed here. ${node}; the broker does not, so this run's TLS numbers are user-space encryption.`
-    : `Kernel TLS (${release()}): ${ulps} and ${config}, so setsockopt(TCP_ULP, "tls") cannot succeed: sendfile over TLS is impossible on this machine. ${node}, and on a kernel with CONFIG_TLS.`;
+    ? `Kernel TLS (${release()}): ${ulps} and ${config}, so setsockopt(TCP_ULP, "tls") could succeed here. ${node}; the broker does not do that, so this run's TLS figures are user-space encryption.`
+    : `Kernel TLS (${release()}): ${ulps} and ${config}, so setsockopt(TCP_ULP, "tls") cannot succeed: sendfile over TLS is impossible on this machine. ${node}.`;
 }
