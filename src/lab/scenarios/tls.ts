@@ -12,7 +12,7 @@ import { cpuSecondsBetween, type BrokerStats } from '../broker-process.js';
 import { hasOpenssl, makeServerCerts } from '../certs.js';
 import { kernelTlsNote, probeKernelTls } from '../ktls.js';
 import type { BarChart, ResultTable } from '../results.js';
-import { spread } from '../stats.js';
+import { fmtSpread, spread } from '../stats.js';
 import { produce, type Scenario, type ScenarioOutcome } from './common.js';
 
 const STRATEGIES: StrategyName[] = ['sendfile', 'mmap', 'copy'];
@@ -99,7 +99,7 @@ export const tls: Scenario = {
       for (const s of STRATEGIES) {
         for (const mode of MODES) {
           const ratio = mode === 'tls' ? `${(med(s, 'tls', size, 'cpuPerGB') / med(s, 'plain', size, 'cpuPerGB')).toFixed(2)}×` : '';
-          rows.push([`${size / 1024} KiB`, s, mode === 'tls' ? 'on' : 'off', med(s, mode, size, 'gbps').toFixed(2), med(s, mode, size, 'cpuPerGB').toFixed(3), med(s, mode, size, 'copiesPerByte').toFixed(2), ratio]);
+          rows.push([`${size / 1024} KiB`, s, mode === 'tls' ? 'on' : 'off', med(s, mode, size, 'gbps').toFixed(2), fmtSpread(spread(samples.get(`${s}|${mode}|${size}`)!.map((x) => x.cpuPerGB)), 3), med(s, mode, size, 'copiesPerByte').toFixed(2), ratio]);
         }
       }
     }
@@ -143,7 +143,7 @@ export const tls: Scenario = {
       tables: [
         {
           title: 'Fetch path by strategy, TLS off and on',
-          caption: `${rounds} run(s), medians. copies/byte: the addon's counters (plain), the stream-send counters (TLS: pread into memory). "TLS/plain" is CPU s/GB with TLS over CPU s/GB without, same strategy and size.`,
+          caption: `${rounds} run(s), medians (CPU: and the range of the runs, which on a shared machine is wide; over TLS the three strategies run one code path, so their differences are that noise). copies/byte: the addon's counters (plain), the stream-send counters (TLS: pread into memory). "TLS/plain" is CPU s/GB with TLS over CPU s/GB without, same strategy and size.`,
           columns: ['fetch size', 'strategy', 'TLS', 'GB/s', 'CPU s/GB', 'copies/byte', 'TLS/plain CPU'],
           rows,
         },
