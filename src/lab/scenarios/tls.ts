@@ -22,8 +22,9 @@ type Mode = (typeof MODES)[number];
 /**
  * TLS costs "about the same" for every strategy when the dearest is within
  * this factor of the cheapest. Over TLS the three run one code path (the
- * counters check it), so what separates them is run-to-run noise: medians of
- * three identical paths differed by up to 1.4x on a shared 2-core VM.
+ * counters check it), so what separates them is noise: on a shared 2-core
+ * VM their medians of three differed by 1.06x to 2.1x from run to run, so a
+ * verdict against the claim can be noise too (the table shows the ranges).
  */
 const SAME_COST = 1.5;
 
@@ -47,8 +48,8 @@ export const tls: Scenario = {
     const valueBytes = ctx.valueBytes(1024);
     const records = ctx.records(128_000, 256_000, 4_000);
     const sizes = [64 * 1024, 1024 * 1024];
-    // Runs over TLS varied by half between one another on a shared 2-core
-    // machine: medians of three even in the quick suite.
+    // One TLS run could cost twice another of the same path on a shared
+    // 2-core machine: medians of three even in the quick suite.
     const rounds = ctx.pick(3, 3 * ctx.reps, 1);
     const samples = new Map<string, Sample[]>();
     let negotiated = '';
