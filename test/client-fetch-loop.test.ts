@@ -1,14 +1,19 @@
 // The load tools' response reading: a frame split over several TCP chunks
 // comes out whole (a chunk that completes no frame used to wake the reader
 // with nothing, and the lab's fetch loop died on it), and the fetch loop
-// reads a partition to its end, or says what an empty answer held.
+// reads a partition to its end, or says what an empty answer held, over
+// TCP and over TLS.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchLoop } from '../src/client/load/fetch-loop.js';
 import { produceLoad, type ProducerLoadResult } from '../src/client/load/producer.js';
 import { ResponseFrames } from '../src/client/response-frames.js';
+import { resetStreamSendCounters, streamSendCounters } from '../src/transfer/stream-send.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { hasOpenssl, makeTestCerts, type TestCerts } from './helpers/certs.js';
 import { PairFactory } from './helpers/sockets.js';
 import { turns } from './helpers/until.js';
 
@@ -74,14 +79,19 @@ describe('fetch loop', () => {
   let broker: TestBroker;
   let produced: ProducerLoadResult;
   let batchBytes = 0;
+  let certs: TestCerts | null = null;
   beforeAll(async () => {
-    broker = await startTestBroker();
+    certs = hasOpenssl() ? makeTestCerts() : null;
+    broker = await startTestBroker(certs ? { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', 'ssl.keystore.location': certs.serverStore } : {});
     broker.broker.topics.create('data', 1);
     broker.broker.topics.create('empty', 1);
     produced = await produceLoad({ host: '127.0.0.1', port: broker.port, topic: 'data', partitions: [0], recordsPerBatch, valueBytes: 1024, acks: 1, window: 16, targetRecordsPerSecond: 0, maxRecords: 4800, maxMs: 30_000 });
     batchBytes = produced.bytes / (produced.sentRecords / recordsPerBatch);
   });
-  afterAll(() => broker.destroy());
+  afterAll(async () => {
+    await broker.destroy();
+    certs?.cleanup();
+  });
 
   it('reads a partition from start to end at small and large fetch sizes', async () => {
     const p = produced;
@@ -101,5 +111,20 @@ describe('fetch loop', () => {
     // The loop tells record bytes from the response's own by an empty Fetch v11 answer's size: 0 here means that size is right.
     await expect(fetchLoop('127.0.0.1', broker.port, 'empty', 1n, recordsPerBatch, batchBytes, 1024 * 1024)).rejects.toThrow(/^fetch at 0: error 0, 0 record bytes/);
     await expect(fetchLoop('127.0.0.1', broker.port, 'data', 1_000_000n, recordsPerBatch, batchBytes, 1024 * 1024)).rejects.toThrow(/^fetch at 4800: error 0, 0 record bytes/);
+  });
+
+  it.skipIf(!hasOpenssl())('reads the same over the SSL listener, the bytes going through the stream path (pread, then OpenSSL)', async () => {
+    const ssl = broker.listeners.find((l) => l.name === 'SSL')!;
+    const ca = readFileSync(certs!.caPem);
+    const plain = await fetchLoop('127.0.0.1', broker.port, 'data', 4800n, recordsPerBatch, batchBytes, 1024 * 1024);
+    resetStreamSendCounters();
+    const tls = await fetchLoop(ssl.host, ssl.port, 'data', 4800n, recordsPerBatch, batchBytes, 1024 * 1024, { apiVersion: 11, tls: { ca } });
+    expect([tls.bytes, tls.requests]).toEqual([plain.bytes, plain.requests]);
+    expect(tls.tls).toMatch(/^TLSv1\.[23] /);
+    expect(plain.tls).toBeUndefined();
+    expect(streamSendCounters.fileBytes).toBe(tls.bytes);
+    expect(streamSendCounters.copiedBytes).toBe(tls.bytes);
+    // Trusting only another authority: the handshake fails before any fetch.
+    await expect(fetchLoop(ssl.host, ssl.port, 'data', 4800n, recordsPerBatch, batchBytes, 1024 * 1024, { apiVersion: 11, tls: { ca: readFileSync(join(certs!.dir, 'rogue-ca.pem')) } })).rejects.toThrow(/certificate/);
   });
 });

@@ -26,6 +26,18 @@ describe('lab scenarios at smoke sizes', () => {
     expect(html).toContain(esc(s.verdict.measured));
   });
 
+  // Whatever its verdict (CPU figures are noisy at smoke size), the counters must show the mechanism.
+  it('tls: plain fetches go through the addon (0, 1, 2 copies per byte), TLS ones through pread and OpenSSL (1), whatever the strategy', { timeout: 120_000 }, async () => {
+    const run = await runLab({ suite: 'scenario', scenarios: ['tls'], dataDir: tmp.dir, progress: null, log: () => undefined, smoke: true });
+    const s = run.scenarios[0]!;
+    const copies = s.tables[0]!.rows.map((r) => `${r[0]} ${r[1]} ${r[2]} ${r[5]}`);
+    const at = (size: string): string[] => ['sendfile off 0.00', 'sendfile on 1.00', 'mmap off 1.00', 'mmap on 1.00', 'copy off 2.00', 'copy on 1.00'].map((x) => `${size} ${x}`);
+    expect(copies).toEqual([...at('64 KiB'), ...at('1024 KiB')]);
+    expect(s.notes.join('\n')).toContain('Checked: the addon sent no file bytes during the TLS runs');
+    expect(s.notes.join('\n')).toMatch(/Kernel TLS \(.+\): .*tcp_available_ulp/);
+    expect(s.settings.tls).toMatch(/^TLSv1\.[23] /);
+  });
+
   it('refuses a smoke run of the full suite', async () => {
     await expect(runLab({ suite: 'full', dataDir: tmp.dir, progress: null, log: () => undefined, smoke: true })).rejects.toThrow(/smoke/);
   });

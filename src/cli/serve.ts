@@ -7,6 +7,7 @@ import { DEFAULT_HTTP_PORT, startHttpApi, type HttpApi } from '../http/index.js'
 import { startBroker } from '../server/start.js';
 import { DEFAULT_ROCKETMQ_PORT } from '../protocol/rocketmq/server.js';
 import { resetTransferCounters, transferCounters } from '../transfer/index.js';
+import { resetStreamSendCounters, streamSendCounters } from '../transfer/stream-send.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
 import { httpTlsOptions } from '../server/listeners.js';
 
@@ -123,15 +124,19 @@ export function addServeCommand(program: Command): void {
 
 /**
  * When started by the lab with an IPC channel: answers {type: 'stats'} with
- * the addon's transfer counters and the engine's read counters, and
+ * the addon's transfer counters, the TLS path's stream-send counters and
+ * the engine's read counters, and
  * {type: 'reset-counters'}, so the lab reads the broker's own figures
  * without a side door into its memory.
  */
 function answerStats(broker: Broker): void {
   process.on('message', (m: { type?: string; id?: number }) => {
-    if (m?.type === 'reset-counters') resetTransferCounters();
+    if (m?.type === 'reset-counters') {
+      resetTransferCounters();
+      resetStreamSendCounters();
+    }
     if (m?.type === 'stats' || m?.type === 'reset-counters') {
-      process.send!({ id: m.id, strategy: broker.transfer.name, transfer: transferCounters(), engine: broker.engine.stats(), cpu: process.cpuUsage() });
+      process.send!({ id: m.id, strategy: broker.transfer.name, transfer: transferCounters(), streamSend: { ...streamSendCounters }, engine: broker.engine.stats(), cpu: process.cpuUsage() });
     }
   });
   process.channel?.unref();

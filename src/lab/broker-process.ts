@@ -6,10 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TransferCounters } from '../native/addon.js';
 import { packageRoot } from '../native/addon.js';
+import type { StreamSendCounters } from '../transfer/stream-send.js';
 
 export interface BrokerStats {
   strategy: string;
   transfer: TransferCounters;
+  /** What TLS connections sent through their streams (pread, then OpenSSL), not through the addon. */
+  streamSend: StreamSendCounters;
   engine: Record<string, number>;
   /** process.cpuUsage() of the broker, µs. */
   cpu: { user: number; system: number };
@@ -40,6 +43,8 @@ export class BrokerProcess {
     readonly httpPort: number,
     /** RocketMQ's gRPC endpoint (host:port), when asked for. */
     readonly rocketmqEndpoint: string | null,
+    /** Every listener by name (PLAINTEXT, SSL, ...), from its "mqlab listener" line. */
+    readonly listeners: Readonly<Record<string, { host: string; port: number }>>,
     private readonly args: string[],
     private readonly options: StartOptions,
     /** From spawn to the "listening" line: Node's start, opening (and recovering) the logs, binding the port. */
@@ -87,6 +92,7 @@ export class BrokerProcess {
       partial = lines.pop()!;
       for (const line of lines) if (line.includes(' recovery: ')) recoveryLog.push(line);
     });
+    const listeners: Record<string, { host: string; port: number }> = {};
     const address = await new Promise<[string, number, number, string | null]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -94,11 +100,13 @@ export class BrokerProcess {
         const m = /listening on ([\d.]+):(\d+)/.exec(out);
         const h = /HTTP API on http:\/\/[\d.]+:(\d+)/.exec(out);
         const r = /RocketMQ gRPC endpoint on ([\d.]+:\d+)/.exec(out);
+        // Printed before the HTTP line, so all are in by the time it is.
+        for (const l of out.matchAll(/mqlab listener (\S+) \(\S+\) on ([\d.]+):(\d+)/g)) listeners[l[1]!] = { host: l[2]!, port: Number(l[3]) };
         if (m && h && (r || options.rocketmqPort === undefined)) resolve([m[1]!, Number(m[2]), Number(h[1]), r ? r[1]! : null]);
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1], address[2], address[3], args, options, performance.now() - started, recoveryLog, closed);
+    return new BrokerProcess(child, address[0], address[1], address[2], address[3], listeners, args, options, performance.now() - started, recoveryLog, closed);
   }
 
   stats(): Promise<BrokerStats> {

@@ -14,6 +14,12 @@ const DONE: Promise<void> = Promise.resolve();
 /** What went through streams since the process started (the lab reads it). */
 export const streamSendCounters = { sends: 0, fileBytes: 0, headerBytes: 0, copiedBytes: 0, preads: 0 };
 
+export type StreamSendCounters = typeof streamSendCounters;
+
+export function resetStreamSendCounters(): void {
+  for (const k of Object.keys(streamSendCounters) as (keyof StreamSendCounters)[]) streamSendCounters[k] = 0;
+}
+
 export function streamSend(socket: Socket, header: Buffer | null, regions: readonly FileRegion[]): Promise<void> {
   const next = (chains.get(socket) ?? DONE).then(() => writeAll(socket, header, regions));
   chains.set(socket, next.catch(() => undefined));

@@ -1,10 +1,9 @@
 // A throwaway certificate authority made with Debian's openssl for the
-// security tests: a broker key store (PEM: key and chain in one file, and
+// security tests (the broker's part is the lab's, src/lab/certs.ts): a broker key store (PEM: key and chain in one file, and
 // the same key encrypted), a client certificate it signed, and one signed
 // by an authority nobody trusts. P-256 keys, valid for two days.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { authority, concat, makeServerCerts, openssl, signed } from '../../src/lab/certs.js';
 import { tempDir } from './files.js';
 
 export interface TestCerts {
@@ -26,39 +25,23 @@ export interface TestCerts {
   cleanup(): void;
 }
 
-export const hasOpenssl = (): boolean => spawnSync('openssl', ['version']).status === 0;
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-function signed(cwd: string, name: string, subject: string, ca: string, ext: string): void {
-  openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], cwd);
-  writeFileSync(join(cwd, `${name}.ext`), ext);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], cwd);
-}
+export { hasOpenssl } from '../../src/lab/certs.js';
 
 export function makeTestCerts(): TestCerts {
   const tmp = tempDir('mqlab-certs-');
   const dir = tmp.dir;
   const p = (f: string): string => join(dir, f);
-  openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=mqlab test CA'], dir);
-  openssl(['req', '-x509', ...EC, '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem', '-days', '2', '-subj', '/CN=nobody trusts this CA'], dir);
-  signed(dir, 'server', '/CN=localhost', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const { caPem, serverStore } = makeServerCerts(dir);
+  authority(dir, 'rogue-ca', '/CN=nobody trusts this CA');
   signed(dir, 'client', '/O=mqlab/CN=alice', 'ca', 'extendedKeyUsage=clientAuth\n');
   signed(dir, 'rogue', '/O=mqlab/CN=mallory', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
   const serverKeyPassword = 'key store secret';
   openssl(['pkey', '-in', 'server.key', '-aes256', '-passout', `pass:${serverKeyPassword}`, '-out', 'server-enc.key'], dir);
-  const cat = (out: string, ...files: string[]): string => {
-    writeFileSync(p(out), files.map((f) => readFileSync(p(f), 'utf8')).join(''));
-    return p(out);
-  };
+  const cat = (out: string, ...files: string[]): string => concat(dir, out, ...files);
   return {
     dir,
-    caPem: p('ca.pem'),
-    serverStore: cat('server-store.pem', 'server.key', 'server.pem'),
+    caPem,
+    serverStore,
     serverEncryptedStore: cat('server-enc-store.pem', 'server-enc.key', 'server.pem'),
     serverKeyPassword,
     clientCert: p('client.pem'),

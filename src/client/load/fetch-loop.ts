@@ -2,9 +2,11 @@
 // measurements: one fetch in flight, as a consumer has, and the response
 // bytes counted as they arrive without looking at the records. Batches are
 // all the same size (the load producer's), so the next offset follows from
-// how many whole batches a response carried.
+// how many whole batches a response carried. Over TLS (a broker's SSL
+// listener) the same loop runs on a node:tls socket.
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { bytesOf, decodeResponse, encodeRequest, encodeResponse } from '../../protocol/kafka/index.js';
 import { sizeOfUnsignedVarInt } from '../../records/varint.js';
 import { ResponseFrames } from '../response-frames.js';
@@ -13,6 +15,8 @@ export interface FetchLoopResult {
   seconds: number;
   bytes: number;
   requests: number;
+  /** Over TLS: the protocol and cipher suite negotiated, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
+  tls?: string;
 }
 
 /** Which Fetch version to send (default 11, the last before flexible versions); from v13 topics go by id. */
@@ -20,14 +24,25 @@ export interface FetchVersion {
   apiVersion: number;
   /** The topic's id (Metadata v10+), needed from v13. */
   topicId?: string;
+  /** Speak TLS with these options (ca at least); plain TCP when absent. */
+  tls?: ConnectionOptions;
 }
 
 export async function fetchLoop(host: string, port: number, topic: string, endOffset: bigint, recordsPerBatch: number, batchBytes: number, maxBytes: number, version: FetchVersion = { apiVersion: 11 }): Promise<FetchLoopResult> {
   const v = version.apiVersion;
   if (v >= 13 && version.topicId === undefined) throw new Error(`Fetch v${v} names topics by id: give the topic's id`);
   const named = v >= 13 ? { topicId: version.topicId! } : { topic };
-  const socket = connect(port, host);
-  await once(socket, 'connect');
+  let socket: Socket;
+  let negotiated: string | undefined;
+  if (version.tls) {
+    const t: TLSSocket = tlsConnect({ host, port, ...version.tls });
+    socket = t;
+    await once(t, 'secureConnect');
+    negotiated = `${t.getProtocol()} ${t.getCipher().standardName}`;
+  } else {
+    socket = connect(port, host);
+    await once(socket, 'connect');
+  }
   socket.setNoDelay(true);
   const frames = new ResponseFrames(socket);
   const request = (offset: bigint, id: number): Buffer => {
@@ -70,7 +85,7 @@ export async function fetchLoop(host: string, port: number, topic: string, endOf
   } finally {
     socket.destroy();
   }
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, bytes, requests };
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, bytes, requests, ...(negotiated ? { tls: negotiated } : {}) };
 }
 
 /**

@@ -13,13 +13,14 @@ import { persistence } from './persistence.js';
 import { protocols } from './protocols.js';
 import { tags } from './tags.js';
 import { throughput } from './throughput.js';
+import { tls } from './tls.js';
 import { transactions } from './transactions.js';
 import { twoReads } from './two-reads.js';
 import { zeroCopy } from './zero-copy.js';
 
 export type { Scenario };
 
-export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, protocols, featuresVsZeroCopy, tags, delay, transactions, peers];
+export const SCENARIOS: readonly Scenario[] = [throughput, zeroCopy, partitions, twoReads, persistence, integrity, crash, liveSwap, http, latency, protocols, featuresVsZeroCopy, tags, delay, transactions, tls, peers];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
