@@ -154,7 +154,8 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
 /**
  * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do,
  * for the call's principal (its access key's user, or User:ANONYMOUS for an
- * unsigned call: auth.ts). Refused, it answers UNAUTHORIZED.
+ * unsigned call: auth.ts). Refused, it answers UNAUTHORIZED (unsigned) or
+ * FORBIDDEN (a key's user).
  */
 function requireAccess(ctx: ServiceContext, call: { getPeer(): string; metadata: grpc.Metadata }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
   const authorizer = ctx.broker.security.authorizer;
@@ -163,7 +164,8 @@ function requireAccess(ctx: ServiceContext, call: { getPeer(): string; metadata:
   const host = call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   if (!authorizer.authorize(principal, host, operation, resourceType, name)) {
     const hint = principal === ANONYMOUS ? ': an unsigned call is User:ANONYMOUS; sign with an access key (sessionCredentials) of a user the ACLs allow' : '';
-    throw new BadRequest('UNAUTHORIZED', `${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}${hint}`);
+    // As HTTP's 401 and 403: UNAUTHORIZED without credentials, FORBIDDEN for a known user the ACLs refuse.
+    throw new BadRequest(principal === ANONYMOUS ? 'UNAUTHORIZED' : 'FORBIDDEN', `${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}${hint}`);
   }
 }
 
