@@ -201,6 +201,37 @@ describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('SASL an
     }
   });
 
+  it('counts a connection still in its TLS handshake against max.connections', async () => {
+    const b = await startTestBroker({ listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.location': certs.serverStore, 'max.connections': '2' });
+    try {
+      const port = b.listeners[0]!.port;
+      // Two clients that open TCP and never start their handshake.
+      const stalled = [netConnect(port, '127.0.0.1'), netConnect(port, '127.0.0.1')];
+      await Promise.all(stalled.map((s) => once(s, 'connect')));
+      // A third is closed as it arrives (the limit is held by the two); wait for its close, no sleep.
+      const third = netConnect(port, '127.0.0.1');
+      await once(third, 'connect');
+      await once(third, 'close');
+      for (const s of stalled) s.destroy();
+      await Promise.all(stalled.map((s) => once(s, 'close')));
+      // Once the broker has seen them go, a full handshake gets in (each refused try ends at once: no sleeping).
+      let served = false;
+      for (let attempt = 0; attempt < 100 && !served; attempt++) {
+        try {
+          const ok = await KafkaConnection.open('127.0.0.1', port, 'after', { protocol: 'SSL', ca: ca() });
+          await ok.request(18, 0, {});
+          ok.close();
+          served = true;
+        } catch {
+          // refused: the broker has not yet closed its side of the stalled ones
+        }
+      }
+      expect(served).toBe(true);
+    } finally {
+      await b.destroy();
+    }
+  });
+
   it('hides ssl.key.password from DescribeConfigs and lists listener-prefixed configs', async () => {
     const admin = await Admin.connect(address('PLAINTEXT'));
     const all = await admin.describeConfigs();
