@@ -368,6 +368,11 @@ describe('RocketMQ access keys: signed calls get their user\'s principal', () =>
       expect(stale.status).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/more than 15 minutes/) });
       client.close();
 
+      // The same key and secret are alice's bearer token on HTTP.
+      const bearer = (token: string) => fetch(`http://127.0.0.1:${api.port}/topics/signed-rmq/partitions/0/records`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ records: [{ value: 'via bearer' }] }) });
+      expect((await bearer(`${accessKey}:${secretKey}`)).status).toBe(200);
+      expect((await bearer(`${accessKey}:wrong`)).status).toBe(401);
+
       const deleted = await fetch(`http://127.0.0.1:${api.port}/admin/access-keys/${accessKey}`, { method: 'DELETE', headers: { Authorization: 'Bearer tok' } });
       expect(deleted.status).toBe(200);
       await expect(signed.send({ topic: 'signed-rmq', body: Buffer.from('key gone'), tag: 'a' })).rejects.toThrow(/40100|UNAUTHORIZED|signature/);

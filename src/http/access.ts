@@ -2,7 +2,10 @@
 // same users and the same authorizer as the Kafka listeners. Basic
 // credentials are checked as a SASL PLAIN login is, against the user's SCRAM
 // credentials; without any the request is User:ANONYMOUS. With an
-// authorizer configured, a request the principal may not make is refused:
+// authorizer configured, a request the principal may not make is refused.
+// `Authorization: Bearer <access key>:<secret>` (a user's access key, as
+// RocketMQ clients use) names that key's user too; any other bearer is the
+// admin token. Refused:
 // 401 with a challenge when it came without credentials, 403 when it came
 // with a user's. Checking a password costs a PBKDF2 (thousands of
 // iterations), so a good one is remembered for a minute, keyed by a digest
@@ -26,7 +29,16 @@ function unauthorized(message: string): HttpError {
 /** The request's principal: User:<name> for good Basic credentials, User:ANONYMOUS for none; bad ones are a 401. */
 export function principalOf(call: Call): string {
   const header = call.req.headers.authorization;
-  if (header === undefined || /^Bearer\s/i.test(header)) return ANONYMOUS;
+  if (header === undefined) return ANONYMOUS;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) {
+    // `<access key>:<secret>`: a user's token; anything else is the admin token's business (requireAdmin).
+    const colon = bearer[1]!.indexOf(':');
+    if (colon <= 0 || call.ctx.broker.security.accessKeys.size === 0) return ANONYMOUS;
+    const user = call.ctx.broker.security.accessKeys.userOf(bearer[1]!.slice(0, colon), bearer[1]!.slice(colon + 1));
+    // Not a key and its secret: perhaps the admin token (which may hold a colon); the admin routes judge it.
+    return user === null ? ANONYMOUS : `User:${user}`;
+  }
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) throw unauthorized('Authorization must be "Basic <base64 of user:password>" (or "Bearer <admin token>")');
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -85,7 +97,8 @@ export function requireAccess(call: Call, operation: Operation, resource: Resour
 export function requireAdminAccess(call: Call, operation: Operation): void {
   const header = call.req.headers.authorization ?? '';
   const hasToken = call.ctx.adminToken !== null;
-  if (/^Bearer\s/i.test(header) || (hasToken && (!call.ctx.broker.security.authorizer.enabled || principalOf(call) === ANONYMOUS))) {
+  const adminBearer = /^Bearer\s/i.test(header) && principalOf(call) === ANONYMOUS;
+  if (adminBearer || (hasToken && (!call.ctx.broker.security.authorizer.enabled || principalOf(call) === ANONYMOUS))) {
     requireAdmin(call);
     return;
   }

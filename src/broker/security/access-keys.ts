@@ -82,6 +82,14 @@ export class AccessKeyStore {
     return k ? k.user : null;
   }
 
+  /** The user of a key given with its secret (an HTTP bearer token `<access key>:<secret>`), or null. */
+  userOf(accessKey: string, secret: string): string | null {
+    const k = this.keys.get(accessKey);
+    const a = createHmac('sha256', 'compare').update(k?.secret ?? '').digest();
+    const b = createHmac('sha256', 'compare').update(secret).digest();
+    return k && timingSafeEqual(a, b) ? k.user : null;
+  }
+
   private save(keys: Map<string, AccessKey>): void {
     const created = mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, `${JSON.stringify({ version: FILE_VERSION, keys: [...keys.values()] }, null, 2)}\n`);
