@@ -267,6 +267,14 @@ describe('authorization over HTTP: the same users and ACLs', () => {
     expect((await put(basic('root', 'root-pw'))).status).toBe(200);
     expect((await put({})).status).toBe(401);
   });
+
+  it('counts the denials and the failed logins in /metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (line: RegExp): number => Number(line.exec(text)?.[1] ?? 0);
+    expect(value(/^mqlab_authorization_denials_total\{resource_type="TOPIC"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^mqlab_authorization_denials_total\{resource_type="CLUSTER"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^mqlab_failed_logins_total\{listener="HTTP"\} (\d+)$/m)).toBeGreaterThan(0);
+  });
 });
 
 describe('authorization of RocketMQ clients: the same authorizer, the anonymous principal', () => {
