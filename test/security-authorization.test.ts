@@ -180,6 +180,26 @@ describe('authorization over the Kafka protocol', () => {
     expect(prefixed.code, prefixed.stderr).toBe(0);
     expect(await fetch('alice', 'orders')).toBe('TOPIC_AUTHORIZATION_FAILED');
   });
+
+  it('adds, lists and deletes users with mqlab users; the new user logs in', async () => {
+    const users = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'users', '--bootstrap-server', broker.bootstrap, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const added = await users(['--add', '--user', 'dora', '--password', 'dora-pw', '--mechanism', 'SCRAM-SHA-512', '--iterations', '8192']);
+    expect(added.code, added.stderr).toBe(0);
+    expect((await users(['--list'])).stdout).toMatch(/dora\s+SCRAM-SHA-512 \(8192 iterations\)/);
+    const sasl = broker.listeners.find((l) => l.name === 'SASL_PLAINTEXT')!;
+    const dora = await KafkaConnection.open('127.0.0.1', sasl.port, 'dora', { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'SCRAM-SHA-512', username: 'dora', password: 'dora-pw' } });
+    dora.close();
+    expect((await users(['--delete', '--user', 'dora'])).stdout).toContain('Deleted SCRAM-SHA-512 credentials of user dora.');
+    await expect(KafkaConnection.open('127.0.0.1', sasl.port, 'dora', { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'SCRAM-SHA-512', username: 'dora', password: 'dora-pw' } })).rejects.toThrow(/login as dora failed/);
+  });
 });
 
 describe('allow.everyone.if.no.acl.found', () => {
