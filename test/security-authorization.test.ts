@@ -288,8 +288,10 @@ describe('authorization over HTTP: the same users and ACLs', () => {
     expect((await put({})).status).toBe(401);
   });
 
-  it('counts the denials and the failed logins in /metrics', async () => {
-    const text = await (await fetch(`${base}/metrics`)).text();
+  it('counts the denials and the failed logins in /metrics, which a principal needs DESCRIBE on the cluster to read', async () => {
+    // With an authorizer, /metrics takes DESCRIBE on the cluster: a super user here.
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const text = await (await fetch(`${base}/metrics`, { headers: basic('root', 'root-pw') })).text();
     const value = (line: RegExp): number => Number(line.exec(text)?.[1] ?? 0);
     expect(value(/^mqlab_authorization_denials_total\{resource_type="TOPIC"\} (\d+)$/m)).toBeGreaterThan(0);
     expect(value(/^mqlab_authorization_denials_total\{resource_type="CLUSTER"\} (\d+)$/m)).toBeGreaterThan(0);
