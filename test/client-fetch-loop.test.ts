@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from './helpers/requires.js';
 import { fetchLoop } from '../src/client/load/fetch-loop.js';
 import { produceLoad, type ProducerLoadResult } from '../src/client/load/producer.js';
 import { ResponseFrames } from '../src/client/response-frames.js';
@@ -113,7 +114,7 @@ describe('fetch loop', () => {
     await expect(fetchLoop('127.0.0.1', broker.port, 'data', 1_000_000n, recordsPerBatch, batchBytes, 1024 * 1024)).rejects.toThrow(/^fetch at 4800: error 0, 0 record bytes/);
   });
 
-  it.skipIf(!hasOpenssl())('reads the same over the SSL listener, the bytes going through the stream path (pread, then OpenSSL)', async () => {
+  it.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('reads the same over the SSL listener, the bytes going through the stream path (pread, then OpenSSL)', async () => {
     const ssl = broker.listeners.find((l) => l.name === 'SSL')!;
     const ca = readFileSync(certs!.caPem);
     const plain = await fetchLoop('127.0.0.1', broker.port, 'data', 4800n, recordsPerBatch, batchBytes, 1024 * 1024);

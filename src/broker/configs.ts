@@ -253,7 +253,7 @@ export function brokerConfigDef(name: string): ConfigDef | undefined {
 }
 
 /** `listener.name.<listener>.<config>`: Kafka lower-cases the listener name in the prefix. */
-const LISTENER_PREFIXED = /^listener\.name\.([a-z0-9_]+)\.(.+)$/;
+export const LISTENER_PREFIXED = /^listener\.name\.([a-z0-9_]+)\.(.+)$/;
 
 function listenerScopedDef(name: string): ConfigDef | undefined {
   const m = LISTENER_PREFIXED.exec(name);

@@ -5,7 +5,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
+import { BROKER_CONFIG_DEFAULTS, LISTENER_PREFIXED } from '../broker/configs.js';
 import { isSasl, isTls, type ListenerInfo, type SecurityProtocol } from '../broker/network/session.js';
 import type { ServeSettings } from './settings.js';
 
@@ -38,7 +38,7 @@ function protocolMap(configs: Record<string, string>): Map<string, SecurityProto
 export function resolveListeners(settings: ServeSettings): ListenerSpec[] {
   const map = protocolMap(settings.configs);
   const prefixed = Object.keys(settings.configs)
-    .map((k) => /^listener\.name\.([a-z0-9_]+)\./.exec(k)?.[1])
+    .map((k) => LISTENER_PREFIXED.exec(k)?.[1])
     .filter((n): n is string => n !== undefined);
   for (const name of prefixed) {
     if (!settings.listeners.some((l) => l.name.toLowerCase() === name)) throw new Error(`listener.name.${name}.* names no listener (listeners: ${settings.listeners.map((l) => l.name).join(', ')})`);

@@ -10,12 +10,19 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ANONYMOUS } from '../../broker/network/session.js';
 import type { Broker } from '../../broker/broker.js';
+import type { AclOperation } from '../../broker/security/acls.js';
 
 /** How far a signed x-mq-date-time may be from the broker's clock. */
 export const SIGNATURE_SKEW_MS = 15 * 60 * 1000;
 
+/** UNAUTHORIZED: no acceptable credentials; FORBIDDEN: a known user the ACLs refuse (HTTP's 401 and 403). */
 export class AuthError extends Error {
-  readonly code = 'UNAUTHORIZED';
+  constructor(
+    message: string,
+    readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' = 'UNAUTHORIZED',
+  ) {
+    super(message);
+  }
 }
 
 const known = new WeakMap<object, string>();
@@ -53,4 +60,21 @@ export function principalOf(broker: Broker, call: { metadata: grpc.Metadata }, n
   }
   known.set(call, principal);
   return principal;
+}
+
+/**
+ * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do,
+ * for the call's principal. Refused: UNAUTHORIZED for an unsigned call,
+ * FORBIDDEN for a key's user.
+ */
+export function requireAccess(broker: Broker, call: { getPeer(): string; metadata: grpc.Metadata }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
+  const authorizer = broker.security.authorizer;
+  if (!authorizer.enabled) return;
+  const principal = principalOf(broker, call);
+  const host = call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (authorizer.authorize(principal, host, operation, resourceType, name)) return;
+  if (principal === ANONYMOUS) {
+    throw new AuthError(`${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}: an unsigned call is User:ANONYMOUS; sign with an access key (sessionCredentials) of a user the ACLs allow`);
+  }
+  throw new AuthError(`${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}`, 'FORBIDDEN');
 }

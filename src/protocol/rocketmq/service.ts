@@ -21,9 +21,7 @@ import { undecodable } from './proto.js';
 import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
-import { ANONYMOUS } from '../../broker/network/session.js';
-import { AuthError, principalOf } from './auth.js';
-import type { AclOperation } from '../../broker/security/acls.js';
+import { AuthError, principalOf, requireAccess } from './auth.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -151,24 +149,6 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
   return queues;
 }
 
-/**
- * Asks the broker's authorizer, as the Kafka listeners and the HTTP API do,
- * for the call's principal (its access key's user, or User:ANONYMOUS for an
- * unsigned call: auth.ts). Refused, it answers UNAUTHORIZED (unsigned) or
- * FORBIDDEN (a key's user).
- */
-function requireAccess(ctx: ServiceContext, call: { getPeer(): string; metadata: grpc.Metadata }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
-  const authorizer = ctx.broker.security.authorizer;
-  if (!authorizer.enabled) return;
-  const principal = principalOf(ctx.broker, call);
-  const host = call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (!authorizer.authorize(principal, host, operation, resourceType, name)) {
-    const hint = principal === ANONYMOUS ? ': an unsigned call is User:ANONYMOUS; sign with an access key (sessionCredentials) of a user the ACLs allow' : '';
-    // As HTTP's 401 and 403: UNAUTHORIZED without credentials, FORBIDDEN for a known user the ACLs refuse.
-    throw new BadRequest(principal === ANONYMOUS ? 'UNAUTHORIZED' : 'FORBIDDEN', `${principal} may not ${operation} on ${resourceType.toLowerCase()} ${name}${hint}`);
-  }
-}
-
 function existingTopic(ctx: ServiceContext, name: string): void {
   if (!name) throw new BadRequest('ILLEGAL_TOPIC', 'a topic is required');
   const t = ctx.broker.topics.get(name);
@@ -193,7 +173,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const queryRoute = unary(ctx, 'QueryRoute', async (call) => {
     ctx.settingsEcho.routeQueried(clientIdOf(call));
     const name = consumedTopic(call.request.topic);
-    requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
+    requireAccess(ctx.broker, call, 'DESCRIBE', 'TOPIC', name);
     existingTopic(ctx, name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };
   });
@@ -205,7 +185,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const messages: Pb[] = call.request.messages ?? [];
     if (messages.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
     const parsed = messages.map(incoming);
-    for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
+    for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
     const entries = await sendEntries(ctx, parsed, clientIdOf(call) ?? '');
@@ -233,8 +213,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   const ackMessage = unary(ctx, 'AckMessage', async (call) => {
     const group = groupName(call.request.group);
     const topic = consumedTopic(call.request.topic);
-    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
-    requireAccess(ctx, call, 'READ', 'GROUP', group);
+    requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
+    requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
     existingTopic(ctx, topic);
     const asked = (call.request.entries ?? []) as Pb[];
     // All acks take effect now, in order, before any is awaited: their
@@ -252,8 +232,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const changeInvisibleDuration = unary(ctx, 'ChangeInvisibleDuration', async (call) => {
     const topic = consumedTopic(call.request.topic);
-    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
-    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
+    requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
+    requireAccess(ctx.broker, call, 'READ', 'GROUP', groupName(call.request.group));
     existingTopic(ctx, topic);
     const ms = durationMs(call.request.invisibleDuration);
     // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
@@ -266,8 +246,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const group = groupName(call.request.group);
     if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     const topic = consumedTopic(call.request.topic);
-    requireAccess(ctx, call, 'READ', 'TOPIC', topic);
-    requireAccess(ctx, call, 'READ', 'GROUP', group);
+    requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
+    requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
     existingTopic(ctx, topic);
     await ctx.pop.forwardToDeadLetter(group, topic, String(call.request.receiptHandle ?? ''));
     return { status: OK };
@@ -279,14 +259,14 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     const name = consumedTopic(call.request.topic);
     existingTopic(ctx, name);
     if (!groupName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
-    requireAccess(ctx, call, 'READ', 'GROUP', groupName(call.request.group));
+    requireAccess(ctx.broker, call, 'READ', 'GROUP', groupName(call.request.group));
     return { status: OK, assignments: routeOf(ctx, name, call.request.topic, call.request.endpoints).map((messageQueue) => ({ messageQueue })) };
   });
 
   const queryOffset = unary(ctx, 'QueryOffset', async (call) => {
     const mq: Pb | null = call.request.messageQueue;
     const name = consumedTopic(mq?.topic);
-    requireAccess(ctx, call, 'DESCRIBE', 'TOPIC', name);
+    requireAccess(ctx.broker, call, 'DESCRIBE', 'TOPIC', name);
     existingTopic(ctx, name);
     const partition = Number(mq?.id ?? 0);
     const policy = call.request.queryOffsetPolicy ?? 'BEGINNING';
@@ -307,7 +287,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
     const topic = topicName(call.request.topic);
-    requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
+    requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     existingTopic(ctx, topic);
     const r = call.request;
     await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
@@ -316,7 +296,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
 
   const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
     const topic = topicName(call.request.topic);
-    requireAccess(ctx, call, 'WRITE', 'TOPIC', topic);
+    requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     existingTopic(ctx, topic);
     const messageId = await ctx.timer.recall(topic, String(call.request.recallHandle ?? ''));
     return { status: OK, messageId };
@@ -356,8 +336,8 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (!group) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
   const mq: Pb | null = r.messageQueue;
   const topic = consumedTopic(mq?.topic);
-  requireAccess(ctx, call, 'READ', 'TOPIC', topic);
-  requireAccess(ctx, call, 'READ', 'GROUP', group);
+  requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
+  requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
   existingTopic(ctx, topic);
   const filter = tagFilter(r.filterExpression);
   // Auto renew (push consumers): the broker keeps the message invisible while the client is connected.

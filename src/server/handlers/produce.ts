@@ -29,7 +29,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
           if (!valid) return refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
           if (txnDenied) return refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`);
           if (!meta.access.can('WRITE', 'TOPIC', t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${t.name}`);
-          if (!ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`);
+          if (meta.access.enforced && !ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`);
           const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId);
           if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
           return partitionResponse(p.index, r);
