@@ -67,7 +67,7 @@ export function createDispatcher(base: Ctx): RequestHandler {
       if (!session.authenticated) throw new Error(`${session.listener.name} is a ${session.listener.protocol} listener: api key ${req.apiKey} before the SASL login`);
       if (session.expiresAtMs !== null && ctx.now() >= session.expiresAtMs) throw new Error(`the SASL session of ${session.principal} ended (connections.max.reauth.ms) without re-authentication`);
     }
-    const clientHost = request.remoteAddress.replace(/:\d+$/, '');
+    const clientHost = request.clientHost;
     const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost, session, access: accessOf(ctx, session, clientHost) };
     let closeAfter: string | undefined;
     let body: ResponseInput<ApiKey> | null;

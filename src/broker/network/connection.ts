@@ -21,6 +21,8 @@ export interface KafkaRequest {
   frame: Buffer;
   connectionId: number;
   remoteAddress: string;
+  /** remoteAddress without its port, for ACL host rules. */
+  clientHost: string;
   /** The connection's listener, principal and login state. */
   session: Session;
 }
@@ -97,6 +99,9 @@ export class Connection {
   private draining = false;
   /** Response bytes answered but not yet handed to the kernel: waiting in order, or queued behind a slow reader. */
   private unsent = 0;
+  /** The peer, read once: every request carries it, and a destroyed socket no longer knows it. */
+  readonly remoteAddress: string;
+  private readonly clientHost: string;
 
   constructor(
     readonly id: number,
@@ -111,6 +116,8 @@ export class Connection {
     readonly session: Session = new Session({ name: 'PLAINTEXT', protocol: 'PLAINTEXT', host: '', port: 0, saslMechanisms: [], reauthMs: 0 }),
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.clientHost = socket.remoteAddress ?? '';
+    this.remoteAddress = `${this.clientHost}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleTimeoutMs, () => this.close(`idle for ${limits.idleTimeoutMs} ms`));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -121,10 +128,6 @@ export class Connection {
   /** Response bytes of this connection not yet sent (in memory and in file regions). */
   get unsentBytes(): number {
     return this.unsent;
-  }
-
-  get remoteAddress(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   close(reason?: string): void {
@@ -216,6 +219,7 @@ export class Connection {
       frame,
       connectionId: this.id,
       remoteAddress: this.remoteAddress,
+      clientHost: this.clientHost,
       session: this.session,
     };
     const slot: Slot = { done: false, response: null, error: undefined, bytes: frame.length, unsent: 0, unsentMemory: 0 };
@@ -231,25 +235,32 @@ export class Connection {
       this.pump();
       this.applyBackpressure();
     };
-    Promise.resolve()
-      .then(() => this.handler(request))
-      .then(
-        (response) => {
-          slot.response = response;
-          if (response !== null && !this.closed) {
-            const size = sizeOf(response);
-            slot.unsent = size.bytes;
-            slot.unsentMemory = size.memory;
-            this.unsent += size.bytes;
-            this.responseBudget.take(size.memory);
-          }
-          finish();
-        },
-        (err: unknown) => {
-          slot.error = err ?? new Error('request failed');
-          finish();
-        },
-      );
+    const answered = (response: KafkaResponse | null): void => {
+      slot.response = response;
+      if (response !== null && !this.closed) {
+        const size = sizeOf(response);
+        slot.unsent = size.bytes;
+        slot.unsentMemory = size.memory;
+        this.unsent += size.bytes;
+        this.responseBudget.take(size.memory);
+      }
+      finish();
+    };
+    const failed = (err: unknown): void => {
+      slot.error = err ?? new Error('request failed');
+      finish();
+    };
+    // Called at once, not from a microtask: the handler starts while the
+    // frame is still in cache, and finish() runs after pump() returns either
+    // way (a settled promise's callbacks wait for the stack to unwind).
+    let answer: ReturnType<RequestHandler>;
+    try {
+      answer = this.handler(request);
+    } catch (err) {
+      queueMicrotask(() => failed(err));
+      return;
+    }
+    Promise.resolve(answer).then(answered, failed);
   }
 
   /**

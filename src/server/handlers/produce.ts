@@ -21,23 +21,28 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
   const valid = acks === 0 || acks === 1 || acks === -1;
   // A transactional produce needs WRITE on its transactional id (every partition refused without), then WRITE on each topic.
   const txnDenied = req.transactionalId !== null && !meta.access.can('WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
-  const responses = await Promise.all(
-    req.topicData.map(async (t) => ({
-      name: t.name,
-      partitionResponses: await Promise.all(
-        t.partitionData.map(async (p) => {
-          if (!valid) return refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
-          if (txnDenied) return refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`);
-          if (!meta.access.can('WRITE', 'TOPIC', t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${t.name}`);
-          if (meta.access.enforced && !ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) return refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`);
-          const r = await ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId);
-          if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
-          return partitionResponse(p.index, r);
-        }),
-      ),
-    })),
-  );
+  // Every partition's append starts now, in request order; one await for them all.
+  const answers: (PartitionResponse | Promise<PartitionResponse>)[] = [];
+  for (const t of req.topicData) {
+    for (const p of t.partitionData) {
+      if (!valid) answers.push(refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`));
+      else if (txnDenied) answers.push(refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`));
+      else if (!meta.access.can('WRITE', 'TOPIC', t.name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${t.name}`));
+      else if (meta.access.enforced && !ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`));
+      else {
+        answers.push(
+          ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId).then((r) => {
+            if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
+            return partitionResponse(p.index, r);
+          }),
+        );
+      }
+    }
+  }
+  const settled = await Promise.all(answers);
   if (acks === 0) return null;
+  let i = 0;
+  const responses = req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(() => settled[i++]!) }));
   return { responses, throttleTimeMs: 0 };
 }
 
