@@ -70,17 +70,21 @@ export class FrameDecoder {
       this.buffered -= n;
       return out;
     }
-    // Join only the chunks the first n bytes span, not everything buffered.
-    let k = 0;
-    let joined = 0;
-    while (joined < n) joined += this.chunks[k++]!.length;
-    const head = Buffer.concat(this.chunks.slice(0, k), joined);
-    if (peek) {
-      this.chunks.splice(0, k, head);
-      return head;
+    // Only the n bytes asked for are copied: the rest of the last chunk
+    // touched stays where it is (a 16 KiB frame straddling into a fresh
+    // 64 KiB read copied all 68 KiB before, nearly every byte received).
+    const head = Buffer.allocUnsafe(n);
+    let copied = 0;
+    while (copied < n) {
+      const c = this.chunks[0]!;
+      const part = Math.min(c.length, n - copied);
+      c.copy(head, copied, 0, part);
+      copied += part;
+      if (part === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(part);
     }
-    this.chunks.splice(0, k, ...(joined > n ? [head.subarray(n)] : []));
-    this.buffered -= n;
-    return head.subarray(0, n);
+    if (peek) this.chunks.unshift(head);
+    else this.buffered -= n;
+    return head;
   }
 }
