@@ -82,6 +82,43 @@ describe('profile breakdown', () => {
     expect(crc.share).toBeCloseTo(30 / 130);
   });
 
+  it('gives machinery called from our code to that code, not to machinery', () => {
+    // root ─ runMicrotasks 2 ─┬─ finish (connection) 3 ─ get remoteAddress (node:net) 4
+    //                         └─ flush (connection) 5 ─ nextTick (task_queues) 6
+    const p: CpuProfile = {
+      nodes: [
+        node(1, '(root)', '', [2]),
+        node(2, 'runMicrotasks', '', [3, 5]),
+        node(3, 'finish', ours('src/broker/network/connection.js'), [4]),
+        node(4, 'get remoteAddress', 'node:net'),
+        node(5, 'flush', ours('src/broker/network/connection.js'), [6]),
+        node(6, 'nextTick', 'node:internal/process/task_queues'),
+      ],
+      startTime: 0,
+      endTime: 100,
+      samples: [4, 6, 2],
+      timeDeltas: [10, 10, 10],
+    };
+    const m = breakdown(p, 0, 30, 1);
+    const of = (category: string): number => m.categories.find((c) => c.category === category)!.us;
+    expect(of('other')).toBe(10);
+    expect(m.otherTop[0]).toMatchObject({ fn: 'get remoteAddress node:net:5', under: 'finish src/broker/network/connection.js:4' });
+    expect(of('response')).toBe(10);
+    expect(of('socket read and framing')).toBe(0);
+    expect(of('microtasks/promises')).toBe(0); // the last sample stands for no time
+  });
+
+  it('splits a caller\'s self time by the lines its ticks fell on, for calls the sampler cannot see into', () => {
+    const caller = { ...node(2, 'checkBatchAt', ours('src/records/validate.js')), positionTicks: [{ line: 10, ticks: 3 }, { line: 12, ticks: 1 }] };
+    const p: CpuProfile = { nodes: [node(1, '(root)', '', [2]), caller], startTime: 0, endTime: 100, samples: [2, 2, 2, 2, 2], timeDeltas: [10, 10, 10, 10, 10] };
+    const lines = new Map([[10, 'CRC' as const]]);
+    const split = breakdown(p, 0, 100, 1, { lineCategories: (url) => (url === caller.callFrame.url ? lines : undefined) });
+    const of = (category: string): number => split.categories.find((c) => c.category === category)!.us;
+    expect(split.busyUs).toBe(40); // the last sample has no next one to stand for
+    expect(of('CRC')).toBe(30);
+    expect(of('validate')).toBe(10);
+  });
+
   it('refuses a window the profile does not cover', () => {
     expect(() => breakdown(profile, 5000, 6000, 1)).toThrow(/outside the profile/);
   });

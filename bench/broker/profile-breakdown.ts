@@ -7,21 +7,31 @@
 //
 // Two kinds of rule. A frame of ours (the project's compiled code) or a
 // native binding a category is about claims the sample wherever it sits.
-// Event-loop and promise machinery sits at the bottom of nearly every stack,
-// so it claims only samples spent in the machinery itself: once the walk has
-// passed one of our frames that no rule names (the produce handler, the
-// broker's bookkeeping), the sample is "other", and that frame shows in the
-// list of other's biggest self times rather than hiding under "microtasks".
+// Event-loop, stream and promise machinery sits at the bottom of nearly
+// every stack (and a stream getter or nextTick may be called from anywhere),
+// so it claims only samples with none of our code on the stack: with one of
+// our frames that no rule names (the produce handler, the broker's
+// bookkeeping), the sample is "other", and that frame shows in the list of
+// other's biggest self times rather than hiding under "microtasks".
+//
+// A call into the addon (crc32c) gets no frame of its own in the profile:
+// its time is its caller's self time, on the line of the call. Node records
+// self ticks per line (positionTicks), so a caller's samples are split by
+// the share of its ticks on lines a category claims (lineCategories).
 //
 // Sample timestamps are µs on CLOCK_MONOTONIC (V8's TimeTicks on Linux), the
 // clock process.hrtime reads too, so a window taken in the parent process
 // applies as it is.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number; scriptId?: string };
   hitCount?: number;
   children?: number[];
+  /** Self ticks per source line (1-based), over the whole profile. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 
 /** The shape of a .cpuprofile file (Chrome DevTools protocol's Profiler.Profile). */
@@ -98,23 +108,33 @@ function frameOf(node: CpuProfileNode): Frame {
   return { fn, url, ours: m && !url.includes('/node_modules/') ? m[1]! : null };
 }
 
-/** The category of the sample whose innermost frame is `leaf`, and our innermost frame on its stack (for "other"). */
-function classify(leaf: CpuProfileNode, parent: Map<number, CpuProfileNode>): { category: Category; ownFrame: CpuProfileNode | null } {
-  let passedOurs = false;
+/**
+ * The category of the sample whose innermost frame is `leaf`, and the frame
+ * that decided it: the one a rule named, or for "other" our innermost frame.
+ */
+function classify(leaf: CpuProfileNode, parent: Map<number, CpuProfileNode>): { category: Category; frame: CpuProfileNode | null } {
   let ownFrame: CpuProfileNode | null = null;
+  let machinery: { category: Category; frame: CpuProfileNode } | null = null;
   for (let n: CpuProfileNode | undefined = leaf; n !== undefined; n = parent.get(n.id)) {
     const f = frameOf(n);
-    for (const r of RULES) {
-      if (!r.test(f)) continue;
-      if (r.machinery && passedOurs) return { category: 'other', ownFrame };
-      return { category: r.category, ownFrame };
-    }
-    if (f.ours !== null) {
-      passedOurs = true;
-      ownFrame ??= n;
-    }
+    const r = RULES.find((rule) => rule.test(f));
+    if (r && !r.machinery) return { category: r.category, frame: n };
+    if (r) machinery ??= { category: r.category, frame: n };
+    else if (f.ours !== null) ownFrame ??= n;
   }
-  return { category: 'other', ownFrame };
+  // No rule named a frame: machinery's own time only if none of our code is on the stack.
+  if (ownFrame === null && machinery !== null) return machinery;
+  return { category: 'other', frame: ownFrame };
+}
+
+export interface SelfTime {
+  /** "function file:line" of the innermost frame. */
+  fn: string;
+  /** The frame that decided the category, when not this one: a rule's, or for "other" our innermost. */
+  under: string | null;
+  us: number;
+  usPerRequest: number;
+  share: number;
 }
 
 export interface CategoryTime {
@@ -123,16 +143,8 @@ export interface CategoryTime {
   usPerRequest: number;
   /** Of the busy (not idle) time in the window, 0–1. */
   share: number;
-}
-
-export interface SelfTime {
-  /** "function file:line" of the innermost frame. */
-  fn: string;
-  /** Our innermost frame on the stack when the function is not ours (a builtin called from it). */
-  under: string | null;
-  us: number;
-  usPerRequest: number;
-  share: number;
+  /** Its biggest self times. */
+  top: SelfTime[];
 }
 
 export interface Breakdown {
@@ -142,8 +154,16 @@ export interface Breakdown {
   samples: number;
   requests: number;
   categories: CategoryTime[];
-  /** The biggest self times among the samples put to "other". */
+  /** The biggest self times among the samples put to "other" (also its `top`, longer). */
   otherTop: SelfTime[];
+}
+
+export interface BreakdownOptions {
+  /** Self times listed per category (default 5) and for "other" (default 10). */
+  top?: number;
+  otherTop?: number;
+  /** Lines of a script (by profile url; 1-based) whose self time is a category's: calls the sampler cannot see into. */
+  lineCategories?: (url: string) => ReadonlyMap<number, Category> | undefined;
 }
 
 function describe(node: CpuProfileNode): string {
@@ -153,12 +173,25 @@ function describe(node: CpuProfileNode): string {
   return where ? `${name} ${where}:${node.callFrame.lineNumber + 1}` : name;
 }
 
+/** Of a node's self ticks, the shares its lines give to categories (empty when none does). */
+function lineShares(node: CpuProfileNode, lineCategories: BreakdownOptions['lineCategories']): [Category, number][] {
+  const lines = node.positionTicks && lineCategories?.(node.callFrame.url);
+  if (!lines) return [];
+  const total = node.positionTicks!.reduce((s, p) => s + p.ticks, 0);
+  const by = new Map<Category, number>();
+  for (const p of node.positionTicks!) {
+    const c = lines.get(p.line);
+    if (c !== undefined) by.set(c, (by.get(c) ?? 0) + p.ticks / total);
+  }
+  return [...by];
+}
+
 /**
  * Busy time by category over the samples taken in [fromUs, toUs) (profile
  * clock), per request when `requests` were served in that window. A sample
  * stands for the time until the next one, as DevTools counts it.
  */
-export function breakdown(profile: CpuProfile, fromUs: number, toUs: number, requests: number, topOther = 10): Breakdown {
+export function breakdown(profile: CpuProfile, fromUs: number, toUs: number, requests: number, options: BreakdownOptions = {}): Breakdown {
   if (toUs <= profile.startTime || fromUs >= profile.endTime) {
     throw new Error(`the window ${fromUs}–${toUs} µs lies outside the profile (${profile.startTime}–${profile.endTime} µs): not the same clock?`);
   }
@@ -166,7 +199,18 @@ export function breakdown(profile: CpuProfile, fromUs: number, toUs: number, req
   const parent = new Map<number, CpuProfileNode>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
   const times = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
-  const other = new Map<string, { us: number; under: string | null }>();
+  const selfTimes = new Map<Category, Map<string, { fn: string; under: string | null; us: number }>>(CATEGORIES.map((c) => [c, new Map()]));
+  const add = (category: Category, leaf: CpuProfileNode, under: CpuProfileNode | null, us: number): void => {
+    times.set(category, times.get(category)! + us);
+    const fn = describe(leaf);
+    const u = under && under !== leaf ? describe(under) : null;
+    const k = `${fn}\0${u ?? ''}`;
+    const m = selfTimes.get(category)!;
+    const e = m.get(k) ?? { fn, under: u, us: 0 };
+    e.us += us;
+    m.set(k, e);
+  };
+  const classified = new Map<number, { category: Category; frame: CpuProfileNode | null; lines: [Category, number][] }>();
   let busy = 0;
   let idle = 0;
   let samples = 0;
@@ -183,29 +227,57 @@ export function breakdown(profile: CpuProfile, fromUs: number, toUs: number, req
       continue;
     }
     busy += weight;
-    const { category, ownFrame } = classify(leaf, parent);
-    times.set(category, times.get(category)! + weight);
-    if (category === 'other') {
-      const key = describe(leaf);
-      const under = ownFrame && ownFrame !== leaf ? describe(ownFrame) : null;
-      const k = `${key}\0${under ?? ''}`;
-      const o = other.get(k) ?? { us: 0, under };
-      o.us += weight;
-      other.set(k, o);
+    let c = classified.get(leaf.id);
+    if (c === undefined) {
+      c = { ...classify(leaf, parent), lines: lineShares(leaf, options.lineCategories) };
+      classified.set(leaf.id, c);
     }
+    let rest = weight;
+    for (const [category, share] of c.lines) {
+      add(category, leaf, null, weight * share);
+      rest -= weight * share;
+    }
+    add(c.category, leaf, c.frame, rest);
   }
   const per = (us: number): number => (requests > 0 ? us / requests : NaN);
   const share = (us: number): number => (busy > 0 ? us / busy : 0);
+  const topOf = (category: Category, count: number): SelfTime[] =>
+    [...selfTimes.get(category)!.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, count)
+      .map((e) => ({ ...e, usPerRequest: per(e.us), share: share(e.us) }));
   return {
     windowUs: toUs - fromUs,
     busyUs: busy,
     idleUs: idle,
     samples,
     requests,
-    categories: CATEGORIES.map((category) => ({ category, us: times.get(category)!, usPerRequest: per(times.get(category)!), share: share(times.get(category)!) })),
-    otherTop: [...other]
-      .sort((a, b) => b[1].us - a[1].us)
-      .slice(0, topOther)
-      .map(([k, o]) => ({ fn: k.split('\0')[0]!, under: o.under, us: o.us, usPerRequest: per(o.us), share: share(o.us) })),
+    categories: CATEGORIES.map((category) => ({ category, us: times.get(category)!, usPerRequest: per(times.get(category)!), share: share(times.get(category)!), top: topOf(category, options.top ?? 5) })),
+    otherTop: topOf('other', options.otherTop ?? 10),
   };
+}
+
+const callLines = new Map<string, ReadonlyMap<number, Category> | undefined>();
+
+/**
+ * For our compiled scripts: the lines that call the addon's crc32c, whose
+ * time the profile can only show as the caller's. Read once per script.
+ */
+export function addonCallLines(url: string): ReadonlyMap<number, Category> | undefined {
+  if (!callLines.has(url)) {
+    let lines: Map<number, Category> | undefined;
+    if (url.startsWith('file://') && url.includes('/dist/src/')) {
+      try {
+        readFileSync(fileURLToPath(url), 'utf8')
+          .split('\n')
+          .forEach((text, i) => {
+            if (/\bcrc32c\(/.test(text)) (lines ??= new Map()).set(i + 1, 'CRC');
+          });
+      } catch {
+        // A script gone since the profile was taken: no lines.
+      }
+    }
+    callLines.set(url, lines);
+  }
+  return callLines.get(url);
 }
