@@ -228,7 +228,10 @@ function report(samples: Sample[], profiles: ProfiledRun[], root: string, second
   console.log('\n' + table(['target', 'measured: median (min–max) over reps', 'met'], verdicts.map((t) => [t.target, t.measured, t.met])));
 
   if (profiles.length) {
-    console.log('\nWhere the broker\'s main thread spends a produce request (a separate profiled run per engine and size, after the measured ones; samples within the produce phase only, idle excluded; each sample goes to the innermost frame naming a category):');
+    console.log(
+      '\nWhere the broker\'s main thread spends a produce request: a separate profiled run per engine and size, after the measured ones; samples within the produce phase only, idle excluded; ' +
+        'each sample goes to the innermost frame naming a category; µs are the main thread\'s CPU time (schedstat) split by the samples\' shares, so time spent waiting for a CPU is left out.',
+    );
     for (const p of profiles) console.log('\n' + formatProfile(p));
   }
   const out = args.out ?? join(root, 'reports', `broker-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
