@@ -71,15 +71,20 @@ bench
 
 bench
   .command('broker')
-  .description('produce and fetch through a live mqlab serve, per engine x transfer strategy')
-  .option('--reps <n>', 'runs per configuration', '3')
-  .option('--mib <n>', 'MiB produced per engine and rep', '256')
-  .option('--record-bytes <n>', 'record size', '1024')
-  .option('--batch-records <n>', 'records per batch', '16')
+  .description('produce and fetch through a live mqlab serve per engine, produce against a raw write(2) loop of the same batches in the same rep, fetch per transfer strategy; optionally a CPU-profile breakdown per produce request')
+  .option('--reps <n>', 'runs per configuration (default 5; 1 with --quick)')
+  .option('--mib <n>', 'MiB produced per engine, record size and rep (default 256; 128 with --quick)')
+  .option('--record-bytes <list>', 'record sizes, comma-separated', '1024,100')
+  .option('--batch-bytes <n>', 'records per batch are chosen so a batch is nearest this size', '16384')
+  .option('--batch-records <n>', 'records per batch, for every size (overrides --batch-bytes)')
   .option('--window <n>', 'produce requests in flight', '64')
   .option('--fetch-mib <n>', 'MiB per fetch request', '4')
   .option('--engines <list>', 'engines (default: all)')
   .option('--strategies <list>', 'transfer strategies (default: all)')
+  .option('--produce-only', 'skip the fetches', false)
+  .option('--profile', 'then one more produce per engine and size under --cpu-prof: where the broker\'s time goes per request', false)
+  .option('--profile-interval-us <n>', 'sampling interval of --profile', '250')
+  .option('--quick', 'one rep of 128 MiB', false)
   .option('--out <file>', 'JSON result file (default reports/broker-<time>.json)')
   .action((_o: unknown, cmd: Command) => runBench('broker', forwarded(cmd)));
 

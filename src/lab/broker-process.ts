@@ -29,6 +29,8 @@ export interface StartOptions {
    * before its first assignment.
    */
   defaultRebalanceDelay?: boolean;
+  /** Flags for node itself, before the script (e.g. --cpu-prof, --cpu-prof-dir D); none by default. */
+  nodeFlags?: string[];
 }
 
 export class BrokerProcess {
@@ -78,7 +80,7 @@ export class BrokerProcess {
     const quiet = options.quiet === false ? [] : ['--quiet'];
     const rocketmq = options.rocketmqPort === undefined ? ['--no-rocketmq'] : ['--rocketmq-port', String(options.rocketmqPort)];
     const delay = options.defaultRebalanceDelay ? [] : ['--set', 'group.initial.rebalance.delay.ms=0'];
-    const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, ...delay, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, ...delay, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -132,6 +134,15 @@ export class BrokerProcess {
   /** SIGTERM and wait: a clean shutdown. */
   stop(): Promise<void> {
     return this.signal('SIGTERM');
+  }
+
+  /**
+   * SIGINT and wait: the same clean shutdown, but the one a --cpu-prof child
+   * can write its profile on (node writes it at exit, and the broker exits
+   * through process.exit from its SIGINT handler).
+   */
+  interrupt(): Promise<void> {
+    return this.signal('SIGINT');
   }
 
   /** The same broker again (same data, same port), after a stop or a kill. */
