@@ -16,7 +16,8 @@ export const CLEANUP_POLICY = 'cleanup.policy';
 const PER_PARTITION_FILE_CONFIGS = ['retention.ms', 'retention.bytes', 'segment.bytes', 'segment.ms'];
 
 export function isCompacted(configs: Record<string, string>): boolean {
-  return (configs[CLEANUP_POLICY] ?? 'delete').split(',').includes('compact');
+  // Asked on every produce: no split. The config's check admits only the words compact and delete.
+  return configs[CLEANUP_POLICY]?.includes('compact') ?? false;
 }
 
 /** Whether retention (time and size) applies: not under compact alone, as in Kafka. */
