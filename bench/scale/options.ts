@@ -1,0 +1,87 @@
+// The scale benchmark's flags: each has a full-size default (the whole run in
+// under ten minutes on a 2-core machine) and a --quick one (under a minute);
+// a flag given wins over both.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { STRATEGY_NAMES, type StrategyName } from '../../src/native/addon.js';
+import { ENGINE_KINDS } from '../../src/storage/index.js';
+
+export const SECTIONS = ['connections', 'fan-out', 'recovery'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** flag: [default, --quick default] */
+const SIZES = {
+  connections: [1000, 100],
+  rate: [100, 100],
+  'batch-records': [1, 1],
+  partitions: [8, 8],
+  seconds: [20, 3],
+  'warmup-seconds': [2, 1],
+  window: [5, 5],
+  consumers: [100, 10],
+  'fanout-mib': [256, 16],
+  'fetch-mib': [1, 1],
+  reps: [1, 1],
+  'recovery-mib': [1024, 32],
+  'recovery-reps': [1, 1],
+  'record-bytes': [1024, 1024],
+  'p99-ms': [10, 10],
+} as const;
+type SizeFlag = keyof typeof SIZES;
+
+export interface ScaleOptions {
+  quick: boolean;
+  engines: string[];
+  sections: Section[];
+  strategies: StrategyName[];
+  /** Generator threads for the connections section. */
+  threads: number;
+  /** Records per produce request, one connections run each. */
+  batchRecords: number[];
+  sizes: Record<Exclude<SizeFlag, 'batch-records'>, number>;
+  out: string | undefined;
+}
+
+export function parseScaleOptions(argv: string[]): ScaleOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      engines: { type: 'string', default: ENGINE_KINDS.join(',') },
+      sections: { type: 'string', default: SECTIONS.join(',') },
+      strategies: { type: 'string', default: STRATEGY_NAMES.join(',') },
+      threads: { type: 'string' },
+      out: { type: 'string' },
+      ...(Object.fromEntries(Object.keys(SIZES).map((k) => [k, { type: 'string' }])) as Record<SizeFlag, { type: 'string' }>),
+    },
+  });
+  const quick = values.quick === true;
+  const number = (flag: string, text: string): number => {
+    const n = Number(text);
+    if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`--${flag} must be a positive number, got "${text}"`);
+    return n;
+  };
+  const sizes = {} as ScaleOptions['sizes'];
+  for (const [flag, [full, small]] of Object.entries(SIZES) as [SizeFlag, readonly [number, number]][]) {
+    if (flag === 'batch-records') continue;
+    const given = values[flag] as string | undefined;
+    sizes[flag] = given === undefined ? (quick ? small : full) : number(flag, given);
+  }
+  const list = <T extends string>(flag: string, text: string, allowed: readonly string[]): T[] => {
+    const items = text.split(',').filter(Boolean);
+    for (const i of items) if (!allowed.includes(i)) throw new RangeError(`--${flag}: unknown "${i}" (one of ${allowed.join(', ')})`);
+    return items as T[];
+  };
+  const batch = (values['batch-records'] as string | undefined) ?? String(SIZES['batch-records'][quick ? 1 : 0]);
+  return {
+    quick,
+    engines: list('engines', values.engines!, ENGINE_KINDS),
+    sections: list<Section>('sections', values.sections!, SECTIONS),
+    strategies: list<StrategyName>('strategies', values.strategies!, STRATEGY_NAMES),
+    // One event loop per core by default: see producer-fleet.ts.
+    threads: values.threads === undefined ? cpus().length : number('threads', values.threads),
+    batchRecords: batch.split(',').map((b) => number('batch-records', b)),
+    sizes,
+    out: values.out,
+  };
+}

@@ -1,0 +1,162 @@
+// What the scale benchmark prints: one table per section, medians (with the
+// range when repeated), and the lines that say how to read them.
+import { fmtSpread, spread, table } from '../lib/stats.js';
+import type { ConnectionsResult } from './connections.js';
+import type { FanOutResult, FanOutSample } from './fan-out.js';
+import type { RecoveryResult, StartKind } from './recovery.js';
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(n >= 10 ? 1 : 2));
+
+export function connectionsReport(results: ConnectionsResult[], p99TargetMs: number): { text: string; targets: Target[] } {
+  const rows = results.map((r) => [
+    r.engine,
+    String(r.batchRecords),
+    int(r.connections),
+    int(r.targetRecordsPerSecond),
+    int(r.achievedRecordsPerSecond),
+    ms(r.latencyMs.p50),
+    ms(r.latencyMs.p99),
+    ms(r.latencyMs.p999),
+    ms(r.latencyMs.max),
+    r.brokerCores.toFixed(2),
+    r.brokerCpuMicrosPerRecord.toFixed(1),
+    r.generator.cores.toFixed(2),
+    r.generator.eventLoopBusy.map((b) => `${Math.round(100 * b)}%`).join(' '),
+    String(r.errors),
+  ]);
+  const first = results[0]!;
+  const lines = [
+    `Connections: ${int(first.connections)} producer connections, ${int(first.targetRecordsPerSecond / first.connections)} msg/s each, ${first.seconds.toFixed(0)} s measured after ${first.warmupSeconds} s of warm-up; acks=1, flush none; latency per produce request from its intended send time (no coordinated omission).`,
+    table(['engine', 'records/request', 'connections', 'target msg/s', 'achieved msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'broker CPU cores', 'broker CPU µs/msg', 'generator CPU cores', 'generator loops busy', 'errors'], rows),
+    `limits: ${first.limits.note}`,
+    `load generator: ${first.generator.threads} worker thread(s) of this process, ~${int(first.connections / first.generator.threads)} connections each (a thread whose event loop is ≥ 90% busy is the limit, not the broker).`,
+    ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map((b) => `${Math.round(100 * b)}%`).join(', ')}): read its latencies as an upper bound for the broker's.`),
+    ...results.filter((r) => r.errors > 0).map((r) => `  ${r.engine}: ${r.errors} produce errors, first: ${r.firstError}`),
+  ];
+  const targets = results.map((r) => ({
+    target: `${r.engine}, ${r.batchRecords} record(s)/request: p99 ≤ ${p99TargetMs} ms at ${int(r.targetRecordsPerSecond)} msg/s`,
+    measured: `p99 ${ms(r.latencyMs.p99)} ms at ${int(r.achievedRecordsPerSecond)} msg/s`,
+    met: r.p99Met,
+  }));
+  return { text: lines.join('\n'), targets };
+}
+
+export interface FanOutRow {
+  engine: string;
+  strategy: string;
+  gbPerSecond: ReturnType<typeof spread>;
+  brokerCpuSecondsPerGB: ReturnType<typeof spread>;
+  syscallsPerGB: ReturnType<typeof spread>;
+  sendsPerGB: ReturnType<typeof spread>;
+  copiedPerByte: ReturnType<typeof spread>;
+  clientCpuSecondsPerGB: ReturnType<typeof spread>;
+  /** The busiest consumer thread's event loop. */
+  clientEventLoopBusy: ReturnType<typeof spread>;
+}
+
+export interface FanOutRatio {
+  engine: string;
+  /** Broker CPU per GB, sendfile over copy (below 1: zero copy saves CPU). */
+  sendfileOverCopyCpu: ReturnType<typeof spread>;
+  sendfileOverCopyGbPerSecond: ReturnType<typeof spread>;
+}
+
+export function fanOutRows(results: FanOutResult[]): { rows: FanOutRow[]; ratios: FanOutRatio[] } {
+  const rows: FanOutRow[] = [];
+  const ratios: FanOutRatio[] = [];
+  for (const r of results) {
+    const of = (strategy: string): FanOutSample[] => r.samples.filter((s) => s.strategy === strategy);
+    for (const strategy of [...new Set(r.samples.map((s) => s.strategy))]) {
+      const ss = of(strategy);
+      const sp = (f: (s: FanOutSample) => number): ReturnType<typeof spread> => spread(ss.map(f));
+      rows.push({
+        engine: r.engine,
+        strategy,
+        gbPerSecond: sp((s) => s.gbPerSecond),
+        brokerCpuSecondsPerGB: sp((s) => s.brokerCpuSecondsPerGB),
+        syscallsPerGB: sp((s) => s.syscallsPerGB),
+        sendsPerGB: sp((s) => s.sendsPerGB),
+        copiedPerByte: sp((s) => s.copiedPerByte),
+        clientCpuSecondsPerGB: sp((s) => s.clientCpuSeconds / (s.bytes / 1e9)),
+        clientEventLoopBusy: sp((s) => Math.max(...s.clientEventLoopBusy)),
+      });
+    }
+    const sendfile = of('sendfile');
+    const copy = of('copy');
+    if (sendfile.length > 0 && copy.length > 0) {
+      // Paired by rep: the two ran on the same broker minutes apart.
+      const pairs = sendfile.map((s) => [s, copy.find((c) => c.rep === s.rep)!] as const).filter(([, c]) => c);
+      ratios.push({
+        engine: r.engine,
+        sendfileOverCopyCpu: spread(pairs.map(([s, c]) => s.brokerCpuSecondsPerGB / c.brokerCpuSecondsPerGB)),
+        sendfileOverCopyGbPerSecond: spread(pairs.map(([s, c]) => s.gbPerSecond / c.gbPerSecond)),
+      });
+    }
+  }
+  return { rows, ratios };
+}
+
+export function fanOutReport(results: FanOutResult[], rows: FanOutRow[], ratios: FanOutRatio[]): string {
+  const first = results[0]!;
+  const s0 = first.samples[0]!;
+  const reps = Math.max(...first.samples.map((s) => s.rep)) + 1;
+  return [
+    `Fan-out: ${s0.consumers} consumers of one partition (${(first.partitionBytes / 2 ** 20).toFixed(0)} MiB), each reading it from start to end, one fetch in flight each; strategies swapped live; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
+    table(
+      ['engine', 'strategy', 'GB/s', 'broker CPU s/GB', 'syscalls/GB', 'sends/GB', 'copies/byte', 'consumers CPU s/GB', 'busiest consumer loop'],
+      rows.map((r) => [r.engine, r.strategy, fmtSpread(r.gbPerSecond), fmtSpread(r.brokerCpuSecondsPerGB, 3), fmtSpread(r.syscallsPerGB, 0), fmtSpread(r.sendsPerGB, 0), fmtSpread(r.copiedPerByte), fmtSpread(r.clientCpuSecondsPerGB, 3), `${Math.round(100 * r.clientEventLoopBusy.median)}%`]),
+    ),
+    '',
+    table(
+      ['engine', 'sendfile/copy broker CPU per GB', 'sendfile/copy GB/s'],
+      ratios.map((x) => [x.engine, fmtSpread(x.sendfileOverCopyCpu), fmtSpread(x.sendfileOverCopyGbPerSecond)]),
+    ),
+  ].join('\n');
+}
+
+export interface RecoveryRow {
+  engine: string;
+  kind: StartKind;
+  listeningMs: ReturnType<typeof spread>;
+  metadataMs: ReturnType<typeof spread>;
+  listOffsetsMs: ReturnType<typeof spread>;
+  hwMatches: boolean;
+}
+
+export function recoveryRows(results: RecoveryResult[]): RecoveryRow[] {
+  const kinds: StartKind[] = ['empty', 'after SIGKILL', 'after clean stop'];
+  return results.flatMap((r) =>
+    kinds.map((kind) => {
+      const ts = r.timings.filter((t) => t.kind === kind);
+      return { engine: r.engine, kind, listeningMs: spread(ts.map((t) => t.listeningMs)), metadataMs: spread(ts.map((t) => t.metadataMs).filter(Number.isFinite)), listOffsetsMs: spread(ts.map((t) => t.listOffsetsMs).filter(Number.isFinite)), hwMatches: ts.every((t) => t.hwMatches) };
+    }),
+  );
+}
+
+export function recoveryReport(results: RecoveryResult[], rows: RecoveryRow[]): string {
+  const first = results[0]!;
+  const reps = Math.max(...first.timings.map((t) => t.rep)) + 1;
+  return [
+    `Recovery: ${(first.logBytes / 2 ** 30).toFixed(2)} GiB in one partition of a fresh broker, then SIGKILL and start; then clean stop and start. Milliseconds from spawn; page cache warm; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
+    table(
+      ['engine', 'start', 'log files', 'listening ms', 'Metadata ms', 'ListOffsets ms', 'high watermark = acknowledged'],
+      rows.map((r) => {
+        const res = results.find((x) => x.engine === r.engine)!;
+        return [r.engine, r.kind, r.kind === 'empty' ? '0' : String(res.logFiles), fmtSpread(r.listeningMs, 0), fmtSpread(r.metadataMs, 0), fmtSpread(r.listOffsetsMs, 0), r.kind === 'empty' ? '-' : r.hwMatches ? 'yes' : 'NO'];
+      }),
+    ),
+    // What recovery said of the data (an empty start has nothing to say of it).
+    ...results.flatMap((r) => r.timings.filter((t) => t.kind !== 'empty').flatMap((t) => t.recoveryLog.map((l) => `  ${r.engine} ${t.kind}: ${l.replace(/^.*? recovery: /, 'recovery: ').replace(/\S*\/bench\/scale\/[^/\s]+\//g, '')}`))),
+  ].join('\n');
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export function targetsReport(targets: Target[]): string {
+  return table(['target', 'measured', 'met'], targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO']));
+}
