@@ -50,3 +50,20 @@ export async function brokerForConnections(args: string[], connections: number):
     : `max.connections ${maxConnections} (broker default) allows ${connections}; no per-address limit; open files: broker ${brokerOpenFiles}, generator ${ownOpenFiles}`;
   return { broker, admin, limits: { maxConnections, raised, brokerOpenFiles, ownOpenFiles, note } };
 }
+
+/**
+ * The kernel's count of connections dropped because a listen backlog was
+ * full (TcpExt ListenOverflows): machine-wide, so other programs' count too,
+ * but a rise during a run says some of its connections started late.
+ */
+export function listenOverflows(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    const i = names.indexOf('ListenOverflows');
+    return i > 0 ? Number(values[i]) : null;
+  } catch {
+    return null;
+  }
+}

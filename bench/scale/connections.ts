@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { BrokerStats } from '../../src/lab/broker-process.js';
 import { cpuSecondsBetween } from '../../src/lab/broker-process.js';
-import { brokerForConnections, type ConnectionLimits } from './broker-limits.js';
+import { brokerForConnections, listenOverflows, type ConnectionLimits } from './broker-limits.js';
+import { cpuShareBetween, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu-share.js';
 import { runFleet } from './producer-fleet.js';
 
 export interface ConnectionsOptions {
@@ -25,6 +26,7 @@ export interface ConnectionsResult {
   engine: string;
   connections: number;
   batchRecords: number;
+  recordBytes: number;
   requestsPerSecondTarget: number;
   targetRecordsPerSecond: number;
   achievedRecordsPerSecond: number;
@@ -41,7 +43,11 @@ export interface ConnectionsResult {
   brokerCores: number;
   brokerCpuMicrosPerRecord: number;
   generator: { threads: number; cpuSeconds: number; cores: number; eventLoopBusy: number[]; saturated: boolean };
+  /** The machine's busy cores and the broker's main thread meanwhile. */
+  cpu: CpuShare;
   limits: ConnectionLimits;
+  /** Connections the kernel dropped from a full listen backlog meanwhile (machine-wide; null where unknown). */
+  listenOverflows: number | null;
   p99Met: boolean;
 }
 
@@ -55,6 +61,8 @@ export async function runConnections(engine: string, dir: string, o: Connections
   try {
     await admin.createTopic('scale', o.partitions);
     let measuring: Promise<BrokerStats> | undefined;
+    let measuringCpu: CpuSnapshot | undefined;
+    const overflows0 = listenOverflows();
     const f = await runFleet({
       load: { host: broker.host, port: broker.port, topic: 'scale', recordsPerBatch: o.batchRecords, valueBytes: o.recordBytes, acks: 1, window: o.window, maxMs: o.seconds * 1000 },
       partitions: Array.from({ length: o.partitions }, (_, i) => i),
@@ -62,9 +70,14 @@ export async function runConnections(engine: string, dir: string, o: Connections
       ratePerConnection: o.ratePerConnection,
       threads: o.threads,
       warmupSeconds: o.warmupSeconds,
-      onMeasure: () => (measuring = broker.stats()),
+      onMeasure: () => {
+        measuringCpu = cpuSnapshot(broker.pid);
+        measuring = broker.stats();
+      },
     });
+    const endCpu = cpuSnapshot(broker.pid);
     const end = await broker.stats();
+    const overflows1 = listenOverflows();
     const brokerCpuSeconds = cpuSecondsBetween(await measuring!, end);
     const ms = (p: number): number => f.latency.percentile(p) / 1000;
     const p99 = ms(99);
@@ -75,6 +88,7 @@ export async function runConnections(engine: string, dir: string, o: Connections
       engine,
       connections: o.connections,
       batchRecords: o.batchRecords,
+      recordBytes: o.recordBytes,
       requestsPerSecondTarget: targetRecordsPerSecond / o.batchRecords,
       targetRecordsPerSecond,
       achievedRecordsPerSecond,
@@ -89,7 +103,9 @@ export async function runConnections(engine: string, dir: string, o: Connections
       brokerCores: brokerCpuSeconds / f.seconds,
       brokerCpuMicrosPerRecord: (1e6 * brokerCpuSeconds) / Math.max(1, f.measuredRecords),
       generator: { threads: f.threads.length, cpuSeconds: f.cpuSeconds, cores: f.cpuSeconds / f.seconds, eventLoopBusy: busy, saturated: Math.max(...busy) >= SATURATED_BUSY },
+      cpu: cpuShareBetween(measuringCpu!, endCpu),
       limits,
+      listenOverflows: overflows0 === null || overflows1 === null ? null : overflows1 - overflows0,
       // Met only at (nearly) the rate asked for: a low p99 at a lower rate says nothing.
       p99Met: p99 <= o.p99TargetMs && f.errors === 0 && achievedRecordsPerSecond >= 0.98 * targetRecordsPerSecond,
     };

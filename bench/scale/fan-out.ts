@@ -8,6 +8,7 @@ import { Admin } from '../../src/client/admin.js';
 import { produceLoad } from '../../src/client/load/producer.js';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 import type { StrategyName } from '../../src/native/addon.js';
+import { cpuShareBetween, cpuSnapshot, type CpuShare } from './cpu-share.js';
 import { runFetchFleet } from './fetch-fleet.js';
 
 export interface FanOutOptions {
@@ -42,6 +43,7 @@ export interface FanOutSample {
   /** The slowest and fastest consumer's time to read the whole partition. */
   slowestSeconds: number;
   fastestSeconds: number;
+  cpu: CpuShare;
 }
 
 export interface FanOutResult {
@@ -90,7 +92,9 @@ export async function runFanOut(engine: string, dir: string, o: FanOutOptions, p
         progress(`fan-out ${engine}: ${o.consumers} consumers, ${strategy} (rep ${rep + 1}/${o.reps})`);
         await admin.alterConfigs({ 'transfer.strategy': strategy });
         const before = await broker.resetCounters();
+        const cpu0 = cpuSnapshot(broker.pid);
         const f = await runFetchFleet({ ...fleet, consumers: o.consumers });
+        const cpu = cpuShareBetween(cpu0, cpuSnapshot(broker.pid));
         const after = await broker.stats();
         const c = after.transfer[strategy];
         const { bytes, seconds } = f;
@@ -113,6 +117,7 @@ export async function runFanOut(engine: string, dir: string, o: FanOutOptions, p
           clientEventLoopBusy: f.eventLoopBusy,
           slowestSeconds: Math.max(...f.consumerSeconds),
           fastestSeconds: Math.min(...f.consumerSeconds),
+          cpu,
         });
       }
     }

@@ -9,11 +9,11 @@ import { ENGINE_KINDS } from '../../src/storage/index.js';
 export const SECTIONS = ['connections', 'fan-out', 'recovery'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-/** flag: [default, --quick default] */
+/** flag: [default, --quick default] (batch-records: a list, a connections run each) */
 const SIZES = {
   connections: [1000, 100],
   rate: [100, 100],
-  'batch-records': [1, 1],
+  'batch-records': ['1,10', '1'],
   partitions: [8, 8],
   seconds: [20, 3],
   'warmup-seconds': [2, 1],
@@ -23,7 +23,7 @@ const SIZES = {
   'fetch-mib': [1, 1],
   reps: [1, 1],
   'recovery-mib': [1024, 32],
-  'recovery-reps': [1, 1],
+  'recovery-reps': [3, 1],
   'record-bytes': [1024, 1024],
   'p99-ms': [10, 10],
 } as const;
@@ -65,14 +65,14 @@ export function parseScaleOptions(argv: string[]): ScaleOptions {
   for (const [flag, [full, small]] of Object.entries(SIZES) as [SizeFlag, readonly [number, number]][]) {
     if (flag === 'batch-records') continue;
     const given = values[flag] as string | undefined;
-    sizes[flag] = given === undefined ? (quick ? small : full) : number(flag, given);
+    (sizes as Record<string, number>)[flag] = given === undefined ? (quick ? small : full) : number(flag, given);
   }
   const list = <T extends string>(flag: string, text: string, allowed: readonly string[]): T[] => {
     const items = text.split(',').filter(Boolean);
     for (const i of items) if (!allowed.includes(i)) throw new RangeError(`--${flag}: unknown "${i}" (one of ${allowed.join(', ')})`);
     return items as T[];
   };
-  const batch = (values['batch-records'] as string | undefined) ?? String(SIZES['batch-records'][quick ? 1 : 0]);
+  const batch = (values['batch-records'] as string | undefined) ?? SIZES['batch-records'][quick ? 1 : 0];
   return {
     quick,
     engines: list('engines', values.engines!, ENGINE_KINDS),

@@ -77,7 +77,7 @@ export interface FleetResult {
 }
 
 /** Connections each thread opens per millisecond. */
-const OPEN_BURST = 10;
+const OPEN_BURST = 1;
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
 

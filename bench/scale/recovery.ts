@@ -55,8 +55,9 @@ const BATCH_RECORDS = 16;
 const TOPIC = 'recovery';
 
 export async function runRecovery(engine: string, dir: string, o: RecoveryOptions, progress: (s: string) => void): Promise<RecoveryResult> {
-  // Whole batches up to the size asked for: at the default 1 GiB, just
-  // within the engine's first 1 GiB segment or commit-log file.
+  // Whole batches up to the size asked for: at the default 1 GiB, all of
+  // the segmented engine's first segment; the commit log's entry headers
+  // take it a few MiB into its second file.
   const batchBytes = new StampedBatch(0n, BATCH_RECORDS, o.recordBytes).bytes.length;
   const batches = Math.max(1, Math.floor((o.mib * 1024 * 1024) / batchBytes));
   const args = ['--data-dir', dir, '--engine', engine, '--flush', 'none'];

@@ -1,37 +1,31 @@
 // What the scale benchmark prints: one table per section, medians (with the
 // range when repeated), and the lines that say how to read them.
 import { fmtSpread, spread, table } from '../lib/stats.js';
-import type { ConnectionsResult } from './connections.js';
+import { SATURATED_BUSY, type ConnectionsResult } from './connections.js';
 import type { FanOutResult, FanOutSample } from './fan-out.js';
 import type { RecoveryResult, StartKind } from './recovery.js';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const pct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${Math.round(100 * x)}%`);
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(n >= 10 ? 1 : 2));
 
 export function connectionsReport(results: ConnectionsResult[], p99TargetMs: number): { text: string; targets: Target[] } {
-  const rows = results.map((r) => [
-    r.engine,
-    String(r.batchRecords),
-    int(r.connections),
-    int(r.targetRecordsPerSecond),
-    int(r.achievedRecordsPerSecond),
-    ms(r.latencyMs.p50),
-    ms(r.latencyMs.p99),
-    ms(r.latencyMs.p999),
-    ms(r.latencyMs.max),
-    r.brokerCores.toFixed(2),
-    r.brokerCpuMicrosPerRecord.toFixed(1),
-    r.generator.cores.toFixed(2),
-    r.generator.eventLoopBusy.map((b) => `${Math.round(100 * b)}%`).join(' '),
-    String(r.errors),
-  ]);
   const first = results[0]!;
   const lines = [
-    `Connections: ${int(first.connections)} producer connections, ${int(first.targetRecordsPerSecond / first.connections)} msg/s each, ${first.seconds.toFixed(0)} s measured after ${first.warmupSeconds} s of warm-up; acks=1, flush none; latency per produce request from its intended send time (no coordinated omission).`,
-    table(['engine', 'records/request', 'connections', 'target msg/s', 'achieved msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'broker CPU cores', 'broker CPU µs/msg', 'generator CPU cores', 'generator loops busy', 'errors'], rows),
+    `Connections: ${int(first.connections)} producer connections, ${int(first.targetRecordsPerSecond / first.connections)} msg/s each of ${first.recordBytes} B, ${first.seconds.toFixed(0)} s measured after ${first.warmupSeconds} s of warm-up; acks=1, flush none; latency per produce request from its intended send time (no coordinated omission).`,
+    table(
+      ['engine', 'records/request', 'requests/s asked', 'msg/s asked', 'msg/s achieved', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors'],
+      results.map((r) => [r.engine, String(r.batchRecords), int(r.requestsPerSecondTarget), int(r.targetRecordsPerSecond), int(r.achievedRecordsPerSecond), ms(r.latencyMs.p50), ms(r.latencyMs.p99), ms(r.latencyMs.p999), ms(r.latencyMs.max), String(r.errors)]),
+    ),
+    '',
+    table(
+      ['engine', 'records/request', 'broker CPU cores', 'broker CPU µs/msg', 'cores at the asked rate', 'broker loop on CPU', 'broker loop waiting for CPU', 'generator CPU cores', 'generator loops busy', `machine busy cores (of ${first.cpu.cores})`],
+      results.map((r) => [r.engine, String(r.batchRecords), r.brokerCores.toFixed(2), r.brokerCpuMicrosPerRecord.toFixed(1), ((r.brokerCpuMicrosPerRecord * r.targetRecordsPerSecond) / 1e6).toFixed(2), pct(r.cpu.brokerMainOnCpu), pct(r.cpu.brokerMainWaiting), r.generator.cores.toFixed(2), r.generator.eventLoopBusy.map(pct).join(' '), r.cpu.machineBusyCores.toFixed(2)]),
+    ),
     `limits: ${first.limits.note}`,
-    `load generator: ${first.generator.threads} worker thread(s) of this process, ~${int(first.connections / first.generator.threads)} connections each (a thread whose event loop is ≥ 90% busy is the limit, not the broker).`,
-    ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map((b) => `${Math.round(100 * b)}%`).join(', ')}): read its latencies as an upper bound for the broker's.`),
+    `load generator: ${first.generator.threads} worker thread(s) of this process, ~${int(first.connections / first.generator.threads)} connections each; a thread whose event loop is ≥ ${Math.round(100 * SATURATED_BUSY)}% busy would be the limit, not the broker. Broker loop: its main thread on a CPU, and runnable but waiting for one (/proc schedstat); the two near 100% together: the broker is saturated.`,
+    ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map(pct).join(', ')}): read its latencies as an upper bound for the broker's.`),
+    ...results.filter((r) => r.listenOverflows).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: ${r.listenOverflows} connection(s) overflowed a listen backlog meanwhile (machine-wide count): some started late.`),
     ...results.filter((r) => r.errors > 0).map((r) => `  ${r.engine}: ${r.errors} produce errors, first: ${r.firstError}`),
   ];
   const targets = results.map((r) => ({
@@ -53,6 +47,9 @@ export interface FanOutRow {
   clientCpuSecondsPerGB: ReturnType<typeof spread>;
   /** The busiest consumer thread's event loop. */
   clientEventLoopBusy: ReturnType<typeof spread>;
+  machineBusyCores: ReturnType<typeof spread>;
+  brokerMainOnCpu: ReturnType<typeof spread>;
+  brokerMainWaiting: ReturnType<typeof spread>;
 }
 
 export interface FanOutRatio {
@@ -80,6 +77,9 @@ export function fanOutRows(results: FanOutResult[]): { rows: FanOutRow[]; ratios
         copiedPerByte: sp((s) => s.copiedPerByte),
         clientCpuSecondsPerGB: sp((s) => s.clientCpuSeconds / (s.bytes / 1e9)),
         clientEventLoopBusy: sp((s) => Math.max(...s.clientEventLoopBusy)),
+        machineBusyCores: sp((s) => s.cpu.machineBusyCores),
+        brokerMainOnCpu: sp((s) => s.cpu.brokerMainOnCpu ?? NaN),
+        brokerMainWaiting: sp((s) => s.cpu.brokerMainWaiting ?? NaN),
       });
     }
     const sendfile = of('sendfile');
@@ -104,8 +104,21 @@ export function fanOutReport(results: FanOutResult[], rows: FanOutRow[], ratios:
   return [
     `Fan-out: ${s0.consumers} consumers of one partition (${(first.partitionBytes / 2 ** 20).toFixed(0)} MiB), each reading it from start to end, one fetch in flight each; strategies swapped live; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
     table(
-      ['engine', 'strategy', 'GB/s', 'broker CPU s/GB', 'syscalls/GB', 'sends/GB', 'copies/byte', 'consumers CPU s/GB', 'busiest consumer loop'],
-      rows.map((r) => [r.engine, r.strategy, fmtSpread(r.gbPerSecond), fmtSpread(r.brokerCpuSecondsPerGB, 3), fmtSpread(r.syscallsPerGB, 0), fmtSpread(r.sendsPerGB, 0), fmtSpread(r.copiedPerByte), fmtSpread(r.clientCpuSecondsPerGB, 3), `${Math.round(100 * r.clientEventLoopBusy.median)}%`]),
+      ['engine', 'strategy', 'GB/s', 'broker CPU s/GB', 'syscalls/GB', 'sends/GB', 'copies/byte', 'consumers CPU s/GB', 'busiest consumer loop', 'broker loop on CPU', 'broker loop waiting', 'machine busy cores'],
+      rows.map((r) => [
+        r.engine,
+        r.strategy,
+        fmtSpread(r.gbPerSecond),
+        fmtSpread(r.brokerCpuSecondsPerGB, 3),
+        fmtSpread(r.syscallsPerGB, 0),
+        fmtSpread(r.sendsPerGB, 0),
+        fmtSpread(r.copiedPerByte),
+        fmtSpread(r.clientCpuSecondsPerGB, 3),
+        pct(r.clientEventLoopBusy.median),
+        pct(r.brokerMainOnCpu.median),
+        pct(r.brokerMainWaiting.median),
+        r.machineBusyCores.median.toFixed(2),
+      ]),
     ),
     '',
     table(
