@@ -60,6 +60,12 @@ export interface ProducerLoadOptions {
   startAtMicros?: number;
   /** Answers to requests due before this time (nowMicros() clock) are left out of the latency histogram: a warm-up. */
   latencyFromMicros?: number;
+  /**
+   * How long to wait for an answer before taking the connection for lost
+   * (default 5000 ms). An overload test raises it: there a slow answer is a
+   * latency to record, not a failure.
+   */
+  responseTimeoutMs?: number;
 }
 
 /** Kafka's max.in.flight.requests.per.connection limit for idempotence. */
@@ -204,9 +210,10 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         continue;
       }
       if (o.acks === 0) continue;
-      const r = await responses.next(5000).catch((err: Error) => err);
+      const timeoutMs = o.responseTimeoutMs ?? 5000;
+      const r = await responses.next(timeoutMs).catch((err: Error) => err);
       if (r instanceof Error) await reconnect(r);
-      else if (r === undefined) await reconnect(new Error('no produce response in 5 s'));
+      else if (r === undefined) await reconnect(new Error(`no produce response in ${timeoutMs / 1000} s`));
       else onAck(r);
     }
   } finally {
