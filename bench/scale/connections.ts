@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { BrokerStats } from '../../src/lab/broker-process.js';
 import { cpuSecondsBetween } from '../../src/lab/broker-process.js';
+import { spread } from '../lib/stats.js';
 import { brokerForConnections, listenOverflows, type ConnectionLimits } from './broker-limits.js';
 import { cpuShareBetween, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu-share.js';
 import { runFleet } from './producer-fleet.js';
@@ -30,6 +31,8 @@ export interface ConnectionsResult {
   requestsPerSecondTarget: number;
   targetRecordsPerSecond: number;
   achievedRecordsPerSecond: number;
+  /** The connections' own achieved rates, slowest and median: does the broker serve them fairly? */
+  perConnectionRecordsPerSecond: { min: number; median: number; max: number };
   sentRecords: number;
   ackedRecords: number;
   errors: number;
@@ -92,6 +95,7 @@ export async function runConnections(engine: string, dir: string, o: Connections
       requestsPerSecondTarget: targetRecordsPerSecond / o.batchRecords,
       targetRecordsPerSecond,
       achievedRecordsPerSecond,
+      perConnectionRecordsPerSecond: (({ min, median, max }) => ({ min: min / f.seconds, median: median / f.seconds, max: max / f.seconds }))(spread(f.measuredPerConnection)),
       sentRecords: f.sentRecords,
       ackedRecords: f.ackedRecords,
       errors: f.errors,

@@ -16,7 +16,7 @@ const startAt = (share.startAtEpochMs - performance.timeOrigin) * 1000;
 const measureFrom = startAt + share.warmupMs * 1000;
 // Records of requests due after the warm-up and acknowledged: due, not
 // answered, after it, or a backlog from the warm-up would count as rate.
-let measuredRecords = 0;
+const measuredPerConnection = new Array<number>(share.connections).fill(0);
 
 // The event loop's busy share once measuring: is this thread the limit?
 let elu0 = performance.eventLoopUtilization();
@@ -35,8 +35,10 @@ for (let k = 0; k < share.connections; k++) {
       maxMs: share.warmupMs + o.maxMs,
       startAtMicros: startAt + phase,
       latencyFromMicros: measureFrom,
+      // Under overload an answer may take seconds: a latency to record, not a lost connection.
+      responseTimeoutMs: share.warmupMs + o.maxMs + 60_000,
       onAck: (firstSequence, records, ok) => {
-        if (ok && startAt + phase + (firstSequence / o.recordsPerBatch) * interval >= measureFrom) measuredRecords += records;
+        if (ok && startAt + phase + (firstSequence / o.recordsPerBatch) * interval >= measureFrom) measuredPerConnection[k] = measuredPerConnection[k]! + records;
       },
     }),
   );
@@ -52,7 +54,7 @@ const summary: ThreadSummary = {
   connections: results.length,
   sentRecords: results.reduce((n, r) => n + r.sentRecords, 0),
   ackedRecords: results.reduce((n, r) => n + r.ackedRecords, 0),
-  measuredRecords,
+  measuredPerConnection,
   errors: results.reduce((n, r) => n + r.errors, 0),
   firstError: results.find((r) => r.firstError)?.firstError ?? null,
   bytes: results.reduce((n, r) => n + r.bytes, 0),

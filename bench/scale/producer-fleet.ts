@@ -35,8 +35,8 @@ export interface ThreadSummary {
   connections: number;
   sentRecords: number;
   ackedRecords: number;
-  /** Acknowledged after the warm-up. */
-  measuredRecords: number;
+  /** Acknowledged after the warm-up, per connection. */
+  measuredPerConnection: number[];
   errors: number;
   firstError: string | null;
   bytes: number;
@@ -65,8 +65,9 @@ export interface FleetResult {
   errors: number;
   firstError: string | null;
   bytes: number;
-  /** Acknowledged after the warm-up, and the time from its end to the last answer. */
+  /** Acknowledged after the warm-up (in all, and per connection), and the time from its end to the last answer. */
   measuredRecords: number;
+  measuredPerConnection: number[];
   seconds: number;
   /** Requests due after the warm-up. */
   latency: RecordableHistogram;
@@ -115,7 +116,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const cpu = process.cpuUsage(cpu0);
     const latency = newLatencyHistogram();
     for (const s of summaries) latency.add(s.latency);
-    const sum = (k: 'sentRecords' | 'ackedRecords' | 'measuredRecords' | 'errors' | 'bytes'): number => summaries.reduce((n, s) => n + s[k], 0);
+    const sum = (k: 'sentRecords' | 'ackedRecords' | 'errors' | 'bytes'): number => summaries.reduce((n, s) => n + s[k], 0);
+    const perConnection = summaries.flatMap((s) => s.measuredPerConnection);
     return {
       threads: summaries,
       sentRecords: sum('sentRecords'),
@@ -123,7 +125,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       errors: sum('errors'),
       firstError: summaries.find((s) => s.firstError)?.firstError ?? null,
       bytes: sum('bytes'),
-      measuredRecords: sum('measuredRecords'),
+      measuredRecords: perConnection.reduce((a, b) => a + b, 0),
+      measuredPerConnection: perConnection,
       seconds: Math.max(...summaries.map((s) => s.seconds)) - o.warmupSeconds,
       latency,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
