@@ -24,6 +24,9 @@ export function connectionsReport(results: ConnectionsResult[], p99TargetMs: num
     ),
     `limits: ${first.limits.note}`,
     `load generator: ${first.generator.threads} worker thread(s) of this process, ~${int(first.connections / first.generator.threads)} connections each; a thread whose event loop is ≥ ${Math.round(100 * SATURATED_BUSY)}% busy would be the limit, not the broker. Broker loop: its main thread on a CPU, and runnable but waiting for one (/proc schedstat); the two near 100% together: the broker is saturated.`,
+    ...results
+      .filter((r) => r.achievedRecordsPerSecond < 0.98 * r.targetRecordsPerSecond)
+      .map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: overloaded (${int(r.achievedRecordsPerSecond)} of ${int(r.targetRecordsPerSecond)} msg/s); requests held back by the window past the end were never sent and are not in the percentiles, so these are a floor.`),
     ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map(pct).join(', ')}): read its latencies as an upper bound for the broker's.`),
     ...results.filter((r) => r.listenOverflows).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: ${r.listenOverflows} connection(s) overflowed a listen backlog meanwhile (machine-wide count): some started late.`),
     ...results.filter((r) => r.errors > 0).map((r) => `  ${r.engine}: ${r.errors} produce errors, first: ${r.firstError}`),
@@ -159,8 +162,18 @@ export function recoveryReport(results: RecoveryResult[], rows: RecoveryRow[]): 
         return [r.engine, r.kind, r.kind === 'empty' ? '0' : String(res.logFiles), fmtSpread(r.listeningMs, 0), fmtSpread(r.metadataMs, 0), fmtSpread(r.listOffsetsMs, 0), r.kind === 'empty' ? '-' : r.hwMatches ? 'yes' : 'NO'];
       }),
     ),
-    // What recovery said of the data (an empty start has nothing to say of it).
-    ...results.flatMap((r) => r.timings.filter((t) => t.kind !== 'empty').flatMap((t) => t.recoveryLog.map((l) => `  ${r.engine} ${t.kind}: ${l.replace(/^.*? recovery: /, 'recovery: ').replace(/\S*\/bench\/scale\/[^/\s]+\//g, '')}`))),
+    // What recovery said of the data (an empty start has nothing to say of
+    // it), each line once with how many starts said it.
+    ...results.flatMap((r) => {
+      const said = new Map<string, number>();
+      for (const t of r.timings.filter((x) => x.kind !== 'empty')) {
+        for (const l of t.recoveryLog) {
+          const line = `${r.engine} ${t.kind}: ${l.replace(/^.*? recovery: /, 'recovery: ').replace(/\S*\/bench\/scale\/[^/\s]+\//g, '')}`;
+          said.set(line, (said.get(line) ?? 0) + 1);
+        }
+      }
+      return [...said].map(([line, n]) => `  ${line}${n > 1 ? ` (${n} starts)` : ''}`);
+    }),
   ].join('\n');
 }
 
