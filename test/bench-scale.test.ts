@@ -36,6 +36,9 @@ describe('bench scale', () => {
       expect(c.generator.cpuSeconds).toBeGreaterThan(0);
       expect(c.generator.eventLoopBusy.every((b: number) => b > 0 && b <= 1)).toBe(true);
       expect(c.limits.maxConnections).toBeGreaterThanOrEqual(20);
+      expect(c.perConnectionRecordsPerSecond.min).toBeLessThanOrEqual(c.perConnectionRecordsPerSecond.median);
+      expect(c.cpu.machineBusyCores).toBeGreaterThan(0);
+      expect(c.cpu.machineBusyCores).toBeLessThanOrEqual(c.cpu.cores + 0.01);
     }
 
     const rows = run.fanOut.rows as { engine: string; strategy: string; gbPerSecond: { median: number }; brokerCpuSecondsPerGB: { median: number }; syscallsPerGB: { median: number }; copiedPerByte: { median: number } }[];
