@@ -34,8 +34,9 @@ export interface ScaleOptions {
   engines: string[];
   sections: Section[];
   strategies: StrategyName[];
-  /** Generator threads for the connections section. */
-  threads: number;
+  /** Load-generator threads: the producer connections', the consumers'. */
+  producerThreads: number;
+  consumerThreads: number;
   /** Records per produce request, one connections run each. */
   batchRecords: number[];
   sizes: Record<Exclude<SizeFlag, 'batch-records'>, number>;
@@ -50,7 +51,8 @@ export function parseScaleOptions(argv: string[]): ScaleOptions {
       engines: { type: 'string', default: ENGINE_KINDS.join(',') },
       sections: { type: 'string', default: SECTIONS.join(',') },
       strategies: { type: 'string', default: STRATEGY_NAMES.join(',') },
-      threads: { type: 'string' },
+      'producer-threads': { type: 'string' },
+      'consumer-threads': { type: 'string' },
       out: { type: 'string' },
       ...(Object.fromEntries(Object.keys(SIZES).map((k) => [k, { type: 'string' }])) as Record<SizeFlag, { type: 'string' }>),
     },
@@ -78,8 +80,12 @@ export function parseScaleOptions(argv: string[]): ScaleOptions {
     engines: list('engines', values.engines!, ENGINE_KINDS),
     sections: list<Section>('sections', values.sections!, SECTIONS),
     strategies: list<StrategyName>('strategies', values.strategies!, STRATEGY_NAMES),
-    // One event loop per core by default: see producer-fleet.ts.
-    threads: values.threads === undefined ? cpus().length : number('threads', values.threads),
+    // The broker does its work on one event loop. Producers at a fixed rate
+    // need little CPU each: they leave that loop a core of its own (a second
+    // thread here only competed with it). Consumers run flat out, and
+    // receiving costs more CPU per GB than sending: they get every core.
+    producerThreads: values['producer-threads'] === undefined ? Math.max(1, cpus().length - 1) : number('producer-threads', values['producer-threads']),
+    consumerThreads: values['consumer-threads'] === undefined ? cpus().length : number('consumer-threads', values['consumer-threads']),
     batchRecords: batch.split(',').map((b) => number('batch-records', b)),
     sizes,
     out: values.out,

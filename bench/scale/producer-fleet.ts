@@ -1,5 +1,6 @@
-// Many paced producer connections (produceLoad each), spread over worker
-// threads so that one event loop's limit does not pass for the broker's.
+// Many paced producer connections (produceLoad each) on worker threads, as
+// many as asked for, so that one event loop's limit need not pass for the
+// broker's.
 // All connections are opened first and start at one instant, each at its
 // own phase of the send interval: the broker sees a steady stream, not a
 // thousand requests in the same millisecond every interval. Latency counts

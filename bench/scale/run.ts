@@ -12,7 +12,7 @@
 //
 //   node dist/bench/scale/run.js [--quick] [--sections connections,fan-out,recovery]
 //     [--engines …] [--connections 1000] [--rate 100] [--batch-records 1] [--seconds 20]
-//     [--threads N] [--consumers 100] [--fanout-mib 256] [--recovery-mib 1024] [--out F] (options.ts)
+//     [--producer-threads N] [--consumer-threads N] [--consumers 100] [--fanout-mib 256] [--recovery-mib 1024] [--out F] (options.ts)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/native/addon.js';
@@ -56,7 +56,7 @@ if (o.sections.includes('connections')) {
           partitions: s.partitions,
           seconds: s.seconds,
           warmupSeconds: s['warmup-seconds'],
-          threads: o.threads,
+          threads: o.producerThreads,
           window: s.window,
           p99TargetMs: s['p99-ms'],
         }),
@@ -70,7 +70,7 @@ if (o.sections.includes('connections')) {
 let fanOutTable: ReturnType<typeof fanOutRows> | null = null;
 if (o.sections.includes('fan-out')) {
   for (const engine of o.engines) {
-    fanOut.push(await runFanOut(engine, join(base, engine), { consumers: s.consumers, mib: s['fanout-mib'], fetchMib: s['fetch-mib'], recordBytes: s['record-bytes'], strategies: o.strategies, reps: s.reps, threads: o.threads }, progress));
+    fanOut.push(await runFanOut(engine, join(base, engine), { consumers: s.consumers, mib: s['fanout-mib'], fetchMib: s['fetch-mib'], recordBytes: s['record-bytes'], strategies: o.strategies, reps: s.reps, threads: o.consumerThreads }, progress));
   }
   fanOutTable = fanOutRows(fanOut);
   print(fanOutReport(fanOut, fanOutTable.rows, fanOutTable.ratios));
@@ -99,7 +99,7 @@ writeFileSync(
       command: process.argv.join(' '),
       environment: environment(),
       quick: o.quick,
-      options: { engines: o.engines, sections: o.sections, strategies: o.strategies, threads: o.threads, batchRecords: o.batchRecords, ...s },
+      options: { engines: o.engines, sections: o.sections, strategies: o.strategies, producerThreads: o.producerThreads, consumerThreads: o.consumerThreads, batchRecords: o.batchRecords, ...s },
       seconds: (Date.now() - started) / 1000,
       connections,
       fanOut: fanOutTable ? { results: fanOut, rows: fanOutTable.rows, ratios: fanOutTable.ratios } : null,

@@ -23,11 +23,11 @@ export function connectionsReport(results: ConnectionsResult[], p99TargetMs: num
       results.map((r) => [r.engine, String(r.batchRecords), r.brokerCores.toFixed(2), r.brokerCpuMicrosPerRecord.toFixed(1), ((r.brokerCpuMicrosPerRecord * r.targetRecordsPerSecond) / 1e6).toFixed(2), pct(r.cpu.brokerMainOnCpu), pct(r.cpu.brokerMainWaiting), r.generator.cores.toFixed(2), r.generator.eventLoopBusy.map(pct).join(' '), r.cpu.machineBusyCores.toFixed(2)]),
     ),
     `limits: ${first.limits.note}`,
-    `load generator: ${first.generator.threads} worker thread(s) of this process, ~${int(first.connections / first.generator.threads)} connections each; a thread whose event loop is ≥ ${Math.round(100 * SATURATED_BUSY)}% busy would be the limit, not the broker. Broker loop: its main thread on a CPU, and runnable but waiting for one (/proc schedstat); the two near 100% together: the broker is saturated.`,
+    `load generator: ${first.generator.threads} worker thread(s) of this process (--producer-threads; default: a core left to the broker's event loop), ~${int(first.connections / first.generator.threads)} connections each; a thread whose event loop is ≥ ${Math.round(100 * SATURATED_BUSY)}% busy would be the limit, not the broker. Broker loop: its main thread on a CPU, and runnable but waiting for one (/proc schedstat); the two near 100% together: the broker is saturated.`,
     ...results
       .filter((r) => r.achievedRecordsPerSecond < 0.98 * r.targetRecordsPerSecond)
       .map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: overloaded (${int(r.achievedRecordsPerSecond)} of ${int(r.targetRecordsPerSecond)} msg/s); requests held back by the window past the end were never sent and are not in the percentiles, so these are a floor.`),
-    ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map(pct).join(', ')}): read its latencies as an upper bound for the broker's.`),
+    ...results.filter((r) => r.generator.saturated).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: the generator saturated (loops ${r.generator.eventLoopBusy.map(pct).join(', ')}): read its latencies as an upper bound for the broker's (more --producer-threads spread it, taking CPU the broker could use on a small machine).`),
     ...results.filter((r) => r.listenOverflows).map((r) => `  ${r.engine}, ${r.batchRecords} record(s)/request: ${r.listenOverflows} connection(s) overflowed a listen backlog meanwhile (machine-wide count): some started late.`),
     ...results.filter((r) => r.errors > 0).map((r) => `  ${r.engine}: ${r.errors} produce errors, first: ${r.firstError}`),
   ];
@@ -105,7 +105,7 @@ export function fanOutReport(results: FanOutResult[], rows: FanOutRow[], ratios:
   const s0 = first.samples[0]!;
   const reps = Math.max(...first.samples.map((s) => s.rep)) + 1;
   return [
-    `Fan-out: ${s0.consumers} consumers of one partition (${(first.partitionBytes / 2 ** 20).toFixed(0)} MiB), each reading it from start to end, one fetch in flight each; strategies swapped live; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
+    `Fan-out: ${s0.consumers} consumers of one partition (${(first.partitionBytes / 2 ** 20).toFixed(0)} MiB) on ${s0.clientEventLoopBusy.length} thread(s), each reading it from start to end, one fetch in flight each; strategies swapped live; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
     table(
       ['engine', 'strategy', 'GB/s', 'broker CPU s/GB', 'syscalls/GB', 'sends/GB', 'copies/byte', 'consumers CPU s/GB', 'busiest consumer loop', 'broker loop on CPU', 'broker loop waiting', 'machine busy cores'],
       rows.map((r) => [
