@@ -1,9 +1,8 @@
 // Many paced producer connections (produceLoad each) on worker threads, as
 // many as asked for, so that one event loop's limit need not pass for the
-// broker's.
-// All connections are opened first and start at one instant, each at its
-// own phase of the send interval: the broker sees a steady stream, not a
-// thousand requests in the same millisecond every interval. Latency counts
+// broker's. All connections are opened first and start at one instant, each
+// at its own phase of the send interval: the broker sees a steady stream,
+// not a thousand requests in the same millisecond every interval. Latency counts
 // from each request's intended send time (produceLoad's), so a generator
 // that falls behind shows up in the percentiles too; its own CPU and each
 // thread's event-loop busy share say whether it did. The first seconds are a
