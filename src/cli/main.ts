@@ -88,6 +88,34 @@ bench
   .option('--out <file>', 'JSON result file (default reports/broker-<time>.json)')
   .action((_o: unknown, cmd: Command) => runBench('broker', forwarded(cmd)));
 
+// No commander defaults here: the script picks full or --quick sizes for flags not given.
+bench
+  .command('scale')
+  .description('a live mqlab serve at scale, per engine: 1,000 producer connections (latency, CPU), 100 consumers of one partition per transfer strategy, recovery of 1 GiB after SIGKILL and after a clean stop')
+  .option('--quick', 'small sizes, under a minute: to see that it works, not to measure', false)
+  .option('--sections <list>', 'connections,fan-out,recovery (default: all)')
+  .option('--engines <list>', 'engines (default: all)')
+  .option('--connections <n>', 'producer connections (default 1000; quick 100)')
+  .option('--rate <n>', 'records per second per connection (default 100)')
+  .option('--batch-records <list>', 'records per produce request, a run each (default 1,10; quick 1)')
+  .option('--partitions <n>', 'partitions of the producers\' topic (default 8)')
+  .option('--seconds <n>', 'seconds measured per connections run (default 20; quick 3)')
+  .option('--warmup-seconds <n>', 'seconds sent before measuring (default 2; quick 1)')
+  .option('--window <n>', 'produce requests in flight per connection (default 5)')
+  .option('--producer-threads <n>', 'threads carrying the producer connections (default: cores - 1, at least 1)')
+  .option('--consumer-threads <n>', 'threads carrying the consumers (default: one per core)')
+  .option('--consumers <n>', 'consumers of the one partition (default 100; quick 10)')
+  .option('--fanout-mib <n>', 'MiB in that partition (default 256; quick 16)')
+  .option('--fetch-mib <n>', 'MiB per fetch request (default 1)')
+  .option('--strategies <list>', 'transfer strategies (default: all)')
+  .option('--reps <n>', 'fan-out runs per strategy (default 1)')
+  .option('--recovery-mib <n>', 'MiB produced before the kill (default 1024; quick 32)')
+  .option('--recovery-reps <n>', 'recovery runs per engine (default 3; quick 1)')
+  .option('--record-bytes <n>', 'record size (default 1024)')
+  .option('--p99-ms <n>', 'the produce p99 target (default 10)')
+  .option('--out <file>', 'JSON result file (default reports/scale-<time>.json)')
+  .action((_o: unknown, cmd: Command) => runBench('scale', forwarded(cmd)));
+
 bench
   .command('kafka-versions')
   .description('produce and fetch at the newest Kafka versions (Produce v11, Fetch v17) against the pre-flexible ones (v7, v11), per engine')

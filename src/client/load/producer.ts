@@ -51,6 +51,21 @@ export interface ProducerLoadOptions {
   onAck?: (firstSequence: number, records: number, ok: boolean) => void;
   /** The Produce version sent (default 7, the last before flexible versions): the benchmarks compare versions with it. */
   apiVersion?: number;
+  /**
+   * When the first request is due, on this thread's nowMicros() clock
+   * (default: once connected); maxMs counts from it. A fleet of producers
+   * opens its connections first and then starts together, each at its own
+   * phase of the interval, instead of sending in lockstep or one by one.
+   */
+  startAtMicros?: number;
+  /** Answers to requests due before this time (nowMicros() clock) are left out of the latency histogram: a warm-up. */
+  latencyFromMicros?: number;
+  /**
+   * How long to wait for an answer before taking the connection for lost
+   * (default 5000 ms). An overload test raises it: there a slow answer is a
+   * latency to record, not a failure.
+   */
+  responseTimeoutMs?: number;
 }
 
 /** Kafka's max.in.flight.requests.per.connection limit for idempotence. */
@@ -94,8 +109,9 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
   const bucketMs = o.bucketMs ?? 100;
   const result: ProducerLoadResult = { producerId, sentRecords: 0, ackedRecords: 0, errors: 0, firstError: null, reconnects: 0, resent: 0, seconds: 0, bytes: 0, latency: newLatencyHistogram(), timeline: [], bucketMs };
   const intended: number[] = []; // per request in flight, in order
-  const startMicros = nowMicros();
-  const startWall = Date.now();
+  const startMicros = Math.max(o.startAtMicros ?? 0, nowMicros());
+  const startWall = Date.now() + (startMicros - nowMicros()) / 1000;
+  if (startMicros > nowMicros()) await sleepMicros(startMicros - nowMicros());
   const interval = o.targetRecordsPerSecond > 0 ? (1e6 * o.recordsPerBatch) / o.targetRecordsPerSecond : 0;
   let sent = 0;
   let acked = 0;
@@ -124,7 +140,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
   const onAck = (frame: Buffer | null): void => {
     const due = intended.shift()!;
     const now = nowMicros();
-    recordMicros(result.latency, now - due);
+    if (o.latencyFromMicros === undefined || due >= o.latencyFromMicros) recordMicros(result.latency, now - due);
     let ok = true;
     if (frame) {
       const p = decodeResponse(0, o.apiVersion ?? 7, frame).body.responses[0]!.partitionResponses[0]!;
@@ -194,9 +210,10 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
         continue;
       }
       if (o.acks === 0) continue;
-      const r = await responses.next(5000).catch((err: Error) => err);
+      const timeoutMs = o.responseTimeoutMs ?? 5000;
+      const r = await responses.next(timeoutMs).catch((err: Error) => err);
       if (r instanceof Error) await reconnect(r);
-      else if (r === undefined) await reconnect(new Error('no produce response in 5 s'));
+      else if (r === undefined) await reconnect(new Error(`no produce response in ${timeoutMs / 1000} s`));
       else onAck(r);
     }
   } finally {
