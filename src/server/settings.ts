@@ -116,5 +116,6 @@ export function networkLimits(configs: Record<string, string>): Partial<NetworkL
   if (configs['mqlab.max.unsent.memory.bytes']) limits.maxUnsentMemoryBytes = Number(configs['mqlab.max.unsent.memory.bytes']);
   if (configs['mqlab.authentication.timeout.ms']) limits.authenticationTimeoutMs = Number(configs['mqlab.authentication.timeout.ms']);
   if (configs['sasl.server.max.receive.size']) limits.maxUnauthenticatedFrameBytes = Number(configs['sasl.server.max.receive.size']);
+  if (configs['socket.listen.backlog.size']) limits.listenBacklog = Number(configs['socket.listen.backlog.size']);
   return limits;
 }

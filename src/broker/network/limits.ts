@@ -24,6 +24,13 @@ export interface NetworkLimits {
   authenticationTimeoutMs: number;
   /** Largest frame before a SASL login (Kafka's sasl.server.max.receive.size): an unauthenticated client cannot make the broker hold more. */
   maxUnauthenticatedFrameBytes: number;
+  /**
+   * Connections the kernel holds accepted but not yet taken by the broker
+   * (Kafka's socket.listen.backlog.size; the kernel caps it at
+   * net.core.somaxconn). Beyond it a connecting client's SYN is dropped and
+   * it retries a second later.
+   */
+  listenBacklog: number;
 }
 
 export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
@@ -36,6 +43,9 @@ export const DEFAULT_NETWORK_LIMITS: NetworkLimits = {
   maxUnsentMemoryBytes: 256 * 1024 * 1024,
   authenticationTimeoutMs: 10_000,
   maxUnauthenticatedFrameBytes: 512 * 1024,
+  // Kafka's default is 50 and Node's 511: a thousand clients connecting at
+  // once (bench scale) overflowed 511 and waited a second for the retry.
+  listenBacklog: 4096,
 };
 
 export function checkLimits(l: NetworkLimits): NetworkLimits {

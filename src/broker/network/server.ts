@@ -74,7 +74,7 @@ export class KafkaServer {
   async listen(): Promise<{ host: string; port: number }> {
     try {
       for (const { listener, server } of this.servers) {
-        server.listen(listener.port, listener.host);
+        server.listen({ port: listener.port, host: listener.host, backlog: this.limits.listenBacklog });
         await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(new Error(`listener ${listener.name} on ${listener.host}:${listener.port}: ${(err as Error).message}`)))]);
         listener.port = (server.address() as { port: number }).port;
       }
