@@ -108,6 +108,7 @@ export class PooledFile {
   private current: SharedFile | null = null;
   private closed = false;
   private pins = 0;
+  private everOpened = false;
 
   /**
    * `firstFlags` open the file the first time (CREATE, or 'w+' for a file
@@ -117,7 +118,7 @@ export class PooledFile {
   constructor(
     private readonly pool: FilePool,
     readonly path: string,
-    private firstFlags: string | number = 'r+',
+    private readonly firstFlags: string | number = 'r+',
   ) {}
 
   /** The open file (opening it if the pool closed it). Take a lease to keep it past this synchronous step. */
@@ -128,11 +129,10 @@ export class PooledFile {
       return f;
     }
     if (this.closed) throw new Error(`${this.path} is closed`);
-    const first = this.firstFlags !== 'r+';
-    const fd = openSync(this.path, this.firstFlags);
-    this.firstFlags = 'r+';
+    const fd = openSync(this.path, this.everOpened ? 'r+' : this.firstFlags);
     this.current = new SharedFile(fd, this.path);
-    this.pool.opened(this, !first);
+    this.pool.opened(this, this.everOpened);
+    this.everOpened = true;
     return this.current;
   }
 
