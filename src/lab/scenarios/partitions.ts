@@ -16,7 +16,7 @@ import { fmt, MB, produce, type Scenario, type ScenarioOutcome } from './common.
 const ENGINES = ['segmented', 'commitlog'] as const;
 /** Room for the broker's internal topics beside the scenario's partitions (mqlab.max.partitions). */
 const INTERNAL_PARTITIONS = 100;
-/** Batches each partition gets at least, whatever the run's record count. */
+/** Batches each partition of the largest count gets at least (flush none). */
 const BATCHES_PER_PARTITION = 2;
 
 export const partitions: Scenario = {
@@ -26,9 +26,10 @@ export const partitions: Scenario = {
   async run(ctx): Promise<ScenarioOutcome> {
     const counts = [...new Set([...ctx.pick([1, 16, 256, 1024], [1, 16, 64, 256, 1024, 10_000], [1, 16, 64]), ctx.workload.partitionsPerTopic ?? 1])].sort((a, b) => a - b);
     const flushes = ctx.pick(['none'], ['none', 'batch']);
-    const records = ctx.records(64_000, 128_000, 2_000);
-    const valueBytes = ctx.valueBytes(1024);
     const recordsPerBatch = 16;
+    // Every count takes the same records, enough for the largest to give each partition its batches (half as many under flush=batch).
+    const records = Math.max(ctx.records(64_000, 128_000, 2_000), counts[counts.length - 1]! * recordsPerBatch * BATCHES_PER_PARTITION);
+    const valueBytes = ctx.valueBytes(1024);
     const mbps = new Map<string, number[]>();
     const brokerFiles = new Map<string, { fds: number; rssMiB: number }>();
     for (let rep = 0; rep < ctx.reps; rep++) {
@@ -48,7 +49,7 @@ export const partitions: Scenario = {
                 acks: flush === 'batch' ? -1 : 1,
                 window: 64,
                 targetRecordsPerSecond: 0,
-                maxRecords: Math.max(flush === 'batch' ? records / 2 : records, n * recordsPerBatch * BATCHES_PER_PARTITION),
+                maxRecords: flush === 'batch' ? records / 2 : records,
                 maxMs: 120_000,
               });
               if (p.errors) throw new Error(`produce failed: ${p.firstError}`);
