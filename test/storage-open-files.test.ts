@@ -3,13 +3,15 @@
 // and nothing a reader or a restart sees may change. Open fds are counted
 // where the kernel counts them, /proc/self/fd (vitest runs each file in its
 // own process).
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
-import type { EngineOptions, FlushPolicy, StorageEngine, TopicPartition } from '../src/storage/types.js';
+import type { CleanResult, EngineOptions, FlushPolicy, StorageEngine, TopicPartition } from '../src/storage/types.js';
 import { releaseRegions, strategyByName, type FileRegion } from '../src/transfer/index.js';
 import { numberedBatch } from './helpers/batches.js';
+import { allRecords, keyedBatch, latestByKey } from './helpers/compaction.js';
 import { tempDir } from './helpers/files.js';
 import { readAllBatches, readRegions } from './helpers/regions.js';
 import { PairFactory, readExactly } from './helpers/sockets.js';
@@ -156,5 +158,62 @@ describe.each(ENGINES)('$name engine with 64 open files for 300 partitions', (fa
       releaseRegions(waiting.regions as FileRegion[]);
       if (e.kind === 'segmented') expect(file.open).toBe(false);
     });
+  });
+});
+
+describe('the log cleaner with 16 open files', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('swaps out segments whose index files the pool closed, their entries rebuilt by recovery and not yet written', async () => {
+    const compacted: TopicPartition = { topic: 'compacted', partition: 0 };
+    const others = Array.from({ length: 30 }, (_, p) => ({ topic: 'other', partition: p }));
+    const logs: string[] = [];
+    // 16 KiB segments: several index entries each (one per 4 KiB), so a rebuilt index has entries to write.
+    const open = async (): Promise<SegmentedEngine> => {
+      const e = new SegmentedEngine({ dir: tmp.dir, flush: { kind: 'none' }, segmentBytes: 16 * 1024, maxOpenFiles: 16, log: (m) => logs.push(m) });
+      await e.open();
+      return e;
+    };
+    let e = await open();
+    for (const tp of [compacted, ...others]) e.createPartition(tp);
+    const appended: { key: string; offset: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const first = Number(e.highWatermark(compacted));
+      const entries = Array.from({ length: 20 }, (_, j) => ({ key: `k${(i * 7 + j) % 50}` }));
+      await e.append(compacted, keyedBatch(entries, first));
+      entries.forEach((x, j) => appended.push({ key: x.key, offset: first + j }));
+    }
+    await e.close();
+    // Damage every closed segment's offset index: opening checks it, rebuilds it in memory, and writes it only at a flush, roll or close.
+    const dir = join(tmp.dir, 'compacted-0');
+    const bases = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+    expect(bases.length).toBeGreaterThan(3);
+    const active = bases.at(-1)!;
+    const pastTheEnd = Buffer.alloc(8);
+    pastTheEnd.writeUInt32BE(0x7fffffff, 4);
+    for (const b of bases.slice(0, -1)) writeFileSync(join(dir, `${String(b).padStart(20, '0')}.index`), pastTheEnd);
+    e = await open();
+    expect(logs.filter((m) => /index entry 0 points at byte 2147483647/.test(m))).toHaveLength(bases.length - 1);
+    // Every other partition is used after: the pool closes the compacted partition's index files.
+    for (const tp of others) await e.append(tp, numberedBatch('other', 1));
+    const cleaner = e.startCleaner({ ioBytesPerSecond: -1, backoffMs: 3_600_000, dedupeBufferBytes: 1024 * 1024 }, (tp) =>
+      tp.topic === compacted.topic ? { deleteRetentionMs: 86_400_000, minCleanableDirtyRatio: 0.1, minCompactionLagMs: 0, maxCompactionLagMs: -1 } : null,
+    );
+    // The cleaner's loop starts with a pass of its own; runNow() waits for it.
+    const results: CleanResult[] = [];
+    cleaner.onCleaned((r) => results.push(r));
+    results.push(...(await cleaner.runNow()));
+    expect(logs.filter((m) => /cleaning failed/.test(m))).toEqual([]);
+    expect(results.map((r) => r.endOffset)).toEqual([active]);
+    const latest = latestByKey(appended.filter((a) => a.offset < active));
+    const after = allRecords(e, compacted);
+    for (const r of after) expect(r.value).toBe(`${r.key}@${r.offset}`);
+    expect(after.filter((r) => r.offset < active).map((r) => r.offset)).toEqual([...latest.values()].sort((a, b) => a - b));
+    await e.close();
+    // And a restart reads the same.
+    e = await open();
+    expect(allRecords(e, compacted)).toEqual(after);
+    await e.close();
   });
 });

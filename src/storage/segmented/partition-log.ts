@@ -271,7 +271,7 @@ export class PartitionLog {
     // Files first, owners after: if removing or renaming fails, the old
     // segments are still open and served, and recovery finishes the swap.
     finishSwap(this.dir, { base, end });
-    for (const s of group) s.close();
+    for (const s of group) s.discard();
     const fresh = LogSegment.open(this.dir, base, nowMs, this.files);
     fresh.allowGaps = true;
     fresh.recover();

@@ -326,11 +326,25 @@ export class LogSegment {
     try {
       this.persistIndexes();
     } finally {
-      this.tags.close();
-      this.logFile.close();
-      this.indexFile.close();
-      this.timeFile.close();
+      this.closeFiles();
     }
+  }
+
+  /**
+   * Closes a segment whose files are gone (swapped out by the cleaner),
+   * writing nothing: index entries not yet written have no file to go to,
+   * and opening one again (the pool may have closed it) would fail, or
+   * find the new segment's.
+   */
+  discard(): void {
+    this.closeFiles();
+  }
+
+  private closeFiles(): void {
+    this.tags.close();
+    this.logFile.close();
+    this.indexFile.close();
+    this.timeFile.close();
   }
 
   deleteFiles(): void {
