@@ -7,7 +7,9 @@
 // files each) and left the broker holding 19,999 of its 20,000 fds; the
 // commit log's engine refused at 10,000 whatever mqlab.max.partitions said.
 // 10,000 pass here too, in 10-40 s on this shared 2-core machine: 2,000 keep
-// the suite quick, and `mqlab bench storage --partitions 10000` measures 10,000.
+// the suite quick; `mqlab bench storage --many-partitions 10000` (the engines)
+// and `mqlab bench --scenario partitions --partitions 10000` (mqlab serve)
+// run 10,000.
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../src/client/connection.js';
