@@ -1,6 +1,7 @@
-// The open-file budget: connections and partitions hold files, so the
-// broker bounds partitions (mqlab.max.partitions) and says at startup when
-// its limits could need more files than the process may open. Found by the
+// The open-file budget: connections hold sockets and the storage engine
+// holds files (at most mqlab.storage.max.open.files), so the broker says at
+// startup when those could need more files than the process may open, and
+// bounds partitions (mqlab.max.partitions) for their memory. Found by the
 // Kafka fuzzer (seed 523831045): CreatePartitions grew a topic to thousands
 // of partitions, the broker ran out of file descriptors (EMFILE), and every
 // connection after that failed.
@@ -8,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ApiKeys } from '../src/protocol/kafka/index.js';
 import { KafkaConnection } from '../src/client/connection.js';
-import { openFileLimit, openFilesWarning } from '../src/server/open-files.js';
+import { openFilesWarning, storageMaxOpenFiles } from '../src/broker/open-files.js';
+import { openFileLimit } from '../src/storage/file-limit.js';
+import { defaultMaxOpenFiles, MIN_OPEN_FILES } from '../src/storage/file-pool.js';
 import { startTestBroker } from './helpers/broker.js';
 
 describe('the open-file budget', () => {
@@ -19,10 +22,23 @@ describe('the open-file budget', () => {
     expect(openFileLimit(readFileSync('/proc/self/limits', 'utf8'))).toBeGreaterThan(0);
   });
 
-  it('warns when connections and partitions could need more files than the limit', () => {
-    expect(openFilesWarning(20_000, 10_000, 2_000)).toBeNull();
-    expect(openFilesWarning(1024, 10_000, 2_000)).toMatch(/open-file limit \(1024\) is below what max.connections \(10000\) and mqlab.max.partitions \(2000\) may need \(about 16256\)/);
+  it('gives storage what the limit leaves after the connections and the broker\'s own files, unless set', () => {
+    expect(storageMaxOpenFiles(-1, 20_000, 10_000)).toBe(9_744);
+    expect(storageMaxOpenFiles(-1, 1024, 10_000)).toBe(MIN_OPEN_FILES);
+    expect(storageMaxOpenFiles(-1, Number.POSITIVE_INFINITY, 10_000)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(storageMaxOpenFiles(-1, null, 10_000)).toBe(defaultMaxOpenFiles(null));
+    expect(storageMaxOpenFiles(500, 20_000, 10_000)).toBe(500);
+    expect([defaultMaxOpenFiles(20_000), defaultMaxOpenFiles(null), defaultMaxOpenFiles(8)]).toEqual([10_000, 512, MIN_OPEN_FILES]);
+  });
+
+  it('warns when connections and storage could need more files than the limit', () => {
+    expect(openFilesWarning(20_000, 10_000, 9_744)).toBeNull();
+    expect(openFilesWarning(1024, 10_000, MIN_OPEN_FILES)).toMatch(/open-file limit \(1024\) is below what max.connections \(10000\) and mqlab.storage.max.open.files \(16\) may need \(about 10272\)/);
     expect(openFilesWarning(null, 10_000, 2_000)).toBeNull();
+  });
+
+  it('refuses a storage budget below the minimum', async () => {
+    await expect(startTestBroker({ 'mqlab.storage.max.open.files': String(MIN_OPEN_FILES - 1) })).rejects.toThrow(/mqlab.storage.max.open.files.*must be -1 or an integer in \[16, 100000000\]/);
   });
 
   it('refuses partitions past mqlab.max.partitions with POLICY_VIOLATION, creating none, and keeps serving', async () => {

@@ -6,6 +6,12 @@
 //   node dist/bench/storage/run.js [--reps 1] [--mib 128] [--batch-mib 32]
 //     [--partitions 1,16,256,1024] [--record-bytes 100,1024]
 //     [--engines segmented,commitlog] [--flush none,interval,batch] [--out F]
+//
+// With --many-partitions N (10,000, say) it runs many-partitions.ts instead:
+// N partitions per engine against 1, with memory, fds and open-file pool
+// figures, under each of --max-open-files (default: the engine's default,
+// and 1,000), --rounds appends per partition, records of the largest
+// --record-bytes.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +20,7 @@ import { packageRoot } from '../../src/native/addon.js';
 import { createEngine, ENGINE_KINDS, type FlushPolicy, type TopicPartition } from '../../src/storage/index.js';
 import { fmtSpread, spread, table, type Spread } from '../lib/stats.js';
 import { mappedWrites, rawWrites, type RawResult } from './baselines.js';
+import { runManyPartitions } from './many-partitions.js';
 import { appendLoop, flushName, makeBatch, readLoop, type ReadRun } from './workload.js';
 
 const MB = 1e6;
@@ -27,6 +34,9 @@ const { values: args } = parseArgs({
     engines: { type: 'string', default: ENGINE_KINDS.join(',') },
     flush: { type: 'string', default: 'none,interval,batch' },
     out: { type: 'string' },
+    'many-partitions': { type: 'string' },
+    'max-open-files': { type: 'string', default: 'default,1000' },
+    rounds: { type: 'string', default: '4' },
   },
 });
 const reps = Number(args.reps);
@@ -157,4 +167,16 @@ function verdicts(rows: AppendRow[]): { target: string; measured: string; met: b
   return out;
 }
 
-await main();
+if (args['many-partitions'] !== undefined) {
+  await runManyPartitions({
+    partitions: Number(args['many-partitions']),
+    engines,
+    budgets: args['max-open-files']!.split(',').map((b) => (b === 'default' ? null : Number(b))),
+    rounds: Number(args.rounds),
+    recordBytes: Math.max(...recordSizes),
+    reps,
+    out: args.out,
+  });
+} else {
+  await main();
+}

@@ -27,6 +27,8 @@ import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
 import { Transactions } from './txn/transactions.js';
 import { staticSettings } from './static-settings.js';
+import { storageMaxOpenFiles } from './open-files.js';
+import { processOpenFileLimit } from '../storage/file-limit.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
@@ -118,7 +120,9 @@ export class Broker {
       flush: config.flush,
       segmentBytes: config.segmentBytes,
       retention: { retentionMs: setting('log.retention.ms'), retentionBytes: setting('log.retention.bytes') },
-      limits: config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : undefined,
+      // The topic registry refuses partitions past mqlab.max.partitions first; the engine's own limit must not be lower.
+      limits: { maxPartitions: setting('mqlab.max.partitions'), ...(config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : {}) },
+      maxOpenFiles: storageMaxOpenFiles(setting('mqlab.storage.max.open.files'), processOpenFileLimit(), setting('max.connections')),
       log: config.log,
     });
     this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') }, (t) => {

@@ -10,6 +10,7 @@ import { STRATEGY_NAMES } from '../native/addon.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { BrokerError } from './errors.js';
 import { checkAuthorizerClassName, checkSuperUsers } from './security/authorizer.js';
+import { MIN_OPEN_FILES } from '../storage/file-pool.js';
 
 export type ConfigType = 'STRING' | 'BOOLEAN' | 'INT' | 'LONG' | 'DOUBLE';
 
@@ -56,6 +57,7 @@ const mechanismList = (v: string): string | null => {
   if (unknown) return `${unknown} is not supported (supported: ${SASL_MECHANISMS.join(', ')}; GSSAPI and OAUTHBEARER are not)`;
   return names.length > 0 ? null : 'must name at least one mechanism';
 };
+const openFilesBudget = (v: string): string | null => (/^-?\d+$/.test(v) && (Number(v) === -1 || (Number(v) >= MIN_OPEN_FILES && Number(v) <= 100_000_000)) ? null : `must be -1 or an integer in [${MIN_OPEN_FILES}, 100000000]`);
 const flushValue = (v: string): string | null => (v === 'none' || v === 'batch' || /^[1-9]\d*$/.test(v) ? null : 'must be none, batch or an interval in ms');
 
 const BROKER_DEFS: ConfigDef[] = [
@@ -79,7 +81,8 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'socket.request.max.bytes', type: 'INT', dynamic: false, check: intIn(64, 2 ** 31 - 1), doc: 'largest request frame accepted' },
   { name: 'max.connections', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'open connections at once' },
   { name: 'socket.listen.backlog.size', type: 'INT', dynamic: false, check: intIn(1, 65_535), doc: 'connections the kernel queues before the broker accepts them (capped by net.core.somaxconn); beyond it new connections wait for a SYN retry' },
-  { name: 'mqlab.max.partitions', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'partitions of all topics together, internal ones included: each holds open files (three on the segmented engine), so this and max.connections must fit the open-file limit' },
+  { name: 'mqlab.max.partitions', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'partitions of all topics together, internal ones included: each costs memory and files on disk (open files are bounded apart: mqlab.storage.max.open.files)' },
+  { name: 'mqlab.storage.max.open.files', type: 'INT', dynamic: false, check: openFilesBudget, doc: `files the storage engine keeps open at most (segment logs and indexes, consume-queue files): the least recently used is closed when one more must open, and opened again when next used; at least ${MIN_OPEN_FILES}, or -1: what the open-file limit (ulimit -n) leaves after max.connections and 256 of the broker's own` },
   { name: 'queued.max.request.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'request bytes held across all connections before they stop reading' },
   { name: 'mqlab.connection.max.unsent.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'response bytes of one connection not yet sent (slow reader, or waiting in order) before it starts no further request' },
   { name: 'mqlab.max.unsent.memory.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'in-memory response bytes not yet sent across all connections before every connection starts no further request' },
@@ -167,6 +170,7 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'max.connections': '10000',
   'socket.listen.backlog.size': '4096',
   'mqlab.max.partitions': '2000',
+  'mqlab.storage.max.open.files': '-1',
   'connections.max.idle.ms': String(10 * 60 * 1000),
   'queued.max.request.bytes': String(512 * 1024 * 1024),
   'mqlab.connection.max.unsent.bytes': String(64 * 1024 * 1024),

@@ -66,6 +66,9 @@ bench
   .option('--record-bytes <list>', 'record sizes in bytes', '100,1024')
   .option('--engines <list>', 'engines to run (default: all)')
   .option('--flush <list>', 'flush policies', 'none,interval,batch')
+  .option('--many-partitions <n>', 'instead: n partitions (10000, say) per engine against 1: create and reopen time, memory and fds per partition, append and read throughput')
+  .option('--max-open-files <list>', 'with --many-partitions: open-file limits to run with ("default": the engine\'s, half of ulimit -n)', 'default,1000')
+  .option('--rounds <n>', 'with --many-partitions: appends per partition', '4')
   .option('--out <file>', 'JSON result file (default reports/storage-<time>.json)')
   .action((_o: unknown, cmd: Command) => runBench('storage', forwarded(cmd)));
 

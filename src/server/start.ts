@@ -13,8 +13,8 @@ import type { CredentialStore } from '../broker/security/credentials.js';
 import type { SecurityProtocol } from '../broker/network/session.js';
 import { certificatePrincipal, resolveListeners, rocketmqTlsKeyPair } from './listeners.js';
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { openFileLimit, openFilesWarning } from './open-files.js';
+import { openFilesWarning, storageMaxOpenFiles } from '../broker/open-files.js';
+import { processOpenFileLimit } from '../storage/file-limit.js';
 
 export interface RunningBroker {
   broker: Broker;
@@ -55,7 +55,9 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
   const listeners = resolveListeners(settings);
   const authorization = authorizerSettings(c);
-  const files = openFilesWarning(existsSync('/proc/self/limits') ? openFileLimit(readFileSync('/proc/self/limits', 'utf8')) : null, Number(c('max.connections')), Number(c('mqlab.max.partitions')));
+  const fileLimit = processOpenFileLimit();
+  const maxConnections = Number(c('max.connections'));
+  const files = openFilesWarning(fileLimit, maxConnections, storageMaxOpenFiles(Number(c('mqlab.storage.max.open.files')), fileLimit, maxConnections));
   if (files) log('warn', files);
   const broker = new Broker({
     dataDir: settings.dataDir,

@@ -41,6 +41,13 @@ export interface EngineOptions {
   now?: () => number;
   /** Where recovery reports what it found (default: silent). */
   log?: (message: string) => void;
+  /**
+   * Files the engine keeps open at most (segments' logs and indexes,
+   * consume-queue files); the least recently used is closed when one more
+   * must open, and opened again when next used (file-pool.ts). At least
+   * MIN_OPEN_FILES; default: half the process's open-file limit.
+   */
+  maxOpenFiles?: number;
 }
 
 export interface AppendResult {

@@ -57,7 +57,7 @@ function writeTransfer(out: MetricsText, { broker }: HttpContext): void {
   per('mqlab_transfer_header_bytes_total', 'Response-head bytes delivered to sockets.', (s) => s.headerBytes);
   per('mqlab_transfer_copied_bytes_total', 'Log bytes copied by the CPU: 0 per byte for sendfile, 1 for mmap, 2 for copy.', (s) => s.copiedBytes);
   const files = sharedFileStats();
-  out.family('mqlab_log_files_open', 'gauge', 'Log files open: held by their segment or commit-log file, or kept open (after a delete or retention) by responses not yet sent.')
+  out.family('mqlab_log_files_open', 'gauge', 'Storage files open (segment logs and indexes, commit-log and consume-queue files): held by the engine (at most mqlab.storage.max.open.files of the per-partition ones), or kept open (after a delete, retention, or the engine closing an idle file) by responses not yet sent.')
     .sample('mqlab_log_files_open', undefined, files.openFiles);
   out.family('mqlab_log_file_leases', 'gauge', 'File regions handed out for responses and not yet sent (each keeps its file open).')
     .sample('mqlab_log_file_leases', undefined, files.leases);

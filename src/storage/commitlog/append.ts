@@ -7,6 +7,7 @@
 // rejected append. The commit log is written before its entries reach the
 // queue because the consume queue points into it: a crash leaves entries
 // that recovery indexes, never an index entry with nothing behind it.
+import type { SharedFile } from '../../transfer/shared-file.js';
 import { StorageError } from '../errors.js';
 import type { PreparedAppend } from '../prepare-append.js';
 import type { CommitLog, EntryBytes } from './commitlog.js';
@@ -14,10 +15,10 @@ import type { Queue } from './queues.js';
 
 /**
  * Writes a prepared append (base offsets assigned in `bytes`) for queue `q`;
- * returns the commit-log fds written. Consume-queue fds written (tails
+ * returns the commit-log files written. Consume-queue files written (tails
  * making room) go to `queueFds`, also when it throws: they need syncing.
  */
-export function appendEntries(log: CommitLog, q: Queue, bytes: Buffer, prepared: PreparedAppend, nowMs: number, queueFds: number[], tagCodes?: BigInt64Array): number[] {
+export function appendEntries(log: CommitLog, q: Queue, bytes: Buffer, prepared: PreparedAppend, nowMs: number, queueFds: SharedFile[], tagCodes?: BigInt64Array): SharedFile[] {
   // The first header may use the queue's reusable buffer: the log writes it before returning.
   const entries: EntryBytes[] = prepared.batches.map((b, i) => ({
     header: q.headers.encode(nowMs, b.baseOffset, b.recordCount, b.size, i > 0),

@@ -25,6 +25,7 @@
 // The price is a binary search over the (few) files to map a position to its
 // file, where RocketMQ divides.
 import { readdirSync } from 'node:fs';
+import type { SharedFile } from '../../transfer/shared-file.js';
 import { preadFully } from '../read-bytes.js';
 import { CommitLogFile, COMMITLOG_FILE_NAME } from './commitlog-file.js';
 
@@ -48,14 +49,17 @@ export class CommitLog {
   private constructor(
     readonly dir: string,
     private readonly fileBytes: number,
-    private readonly beforeClose: (fd: number) => void,
+    private readonly beforeClose: (path: string) => void,
   ) {}
 
   /**
    * Opens the files in `dir` as they are (recovery checks them); creates the
-   * first if none. `beforeClose` hears of every fd before it is closed.
+   * first if none. `beforeClose` hears of every file (its path) before it is closed.
+   * They stay open, outside the engine's file pool: there are few (the log's
+   * size over segmentBytes, whatever the number of queues), and a read hands
+   * out regions of them that must not be closed before they are leased.
    */
-  static open(dir: string, fileBytes: number, beforeClose: (fd: number) => void): CommitLog {
+  static open(dir: string, fileBytes: number, beforeClose: (path: string) => void): CommitLog {
     const log = new CommitLog(dir, fileBytes, beforeClose);
     const starts = readdirSync(dir)
       .filter((f) => COMMITLOG_FILE_NAME.test(f))
@@ -109,10 +113,10 @@ export class CommitLog {
   /**
    * Writes the entries at the end, rolling to a new file where the next one
    * does not fit. Returns each batch's global position (after its header)
-   * and the fds written. Throws the write's error after cutting the log
+   * and the files written. Throws the write's error after cutting the log
    * back to where it was.
    */
-  append(entries: readonly EntryBytes[], nowMs: number): { positions: number[]; fds: number[] } {
+  append(entries: readonly EntryBytes[], nowMs: number): { positions: number[]; fds: SharedFile[] } {
     const mark = this.mark();
     const positions: number[] = [];
     try {
@@ -136,7 +140,7 @@ export class CommitLog {
       this.rollBack(mark);
       throw err;
     }
-    return { positions, fds: this.files.slice(mark.files - 1).map((f) => f.fd) };
+    return { positions, fds: this.files.slice(mark.files - 1).map((f) => f.file) };
   }
 
   private writePending(pending: Buffer[], bytes: number, nowMs: number): void {
@@ -179,7 +183,7 @@ export class CommitLog {
   }
 
   private remove(f: CommitLogFile): void {
-    this.beforeClose(f.fd);
+    this.beforeClose(f.path);
     f.delete();
   }
 
@@ -191,14 +195,14 @@ export class CommitLog {
     return buf.subarray(0, length);
   }
 
-  fds(): number[] {
-    return this.files.map((f) => f.fd);
+  sharedFiles(): SharedFile[] {
+    return this.files.map((f) => f.file);
   }
 
   close(): void {
     this.current.stampTime();
     for (const f of this.files) {
-      this.beforeClose(f.fd);
+      this.beforeClose(f.path);
       f.close();
     }
     this.files = [];

@@ -15,9 +15,11 @@
 // the commit log's two reads) and from the tail by copying.
 //
 // Derived data: recovery (recovery.ts) rebuilds it from the commit log.
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { ftruncateSync, mkdirSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { preadFully } from '../read-bytes.js';
 import { join } from 'node:path';
+import type { SharedFile } from '../../transfer/shared-file.js';
+import { PooledFile, type FilePool } from '../file-pool.js';
 import type { CqDispatch } from './cq-dispatch.js';
 import { CQ_ENTRY_BYTES, readCqEntry, type CqEntry } from './cq-entry.js';
 import { CqTail } from './cq-tail.js';
@@ -26,10 +28,18 @@ import { CqTail } from './cq-tail.js';
 export const DEFAULT_CQ_FILE_ENTRIES = 300_000;
 const NAME = /^\d{20}$/;
 
-interface CqFile {
-  firstOffset: number;
-  fd: number;
-  entries: number;
+/** One file of the queue, in the engine's pool: closed while idle, opened again when used. */
+class CqFile {
+  constructor(
+    readonly firstOffset: number,
+    readonly pooled: PooledFile,
+    public entries: number,
+  ) {}
+
+  /** For one synchronous step: the pool may close the file after it. */
+  get fd(): number {
+    return this.pooled.fd;
+  }
 }
 
 interface CqMark {
@@ -52,25 +62,27 @@ export class ConsumeQueue {
   private constructor(
     readonly dir: string,
     private readonly fileEntries: number,
-    private readonly beforeClose: (fd: number) => void,
+    private readonly beforeClose: (path: string) => void,
     readonly dispatch: CqDispatch,
+    private readonly pool: FilePool,
   ) {}
 
   /**
    * Opens (creating if absent) the queue in `dir`; `existed` says whether it
-   * was there. `beforeClose` hears of every fd before it is closed (the
-   * flusher must stop syncing it).
+   * was there. `beforeClose` hears of every file (its path) before it is
+   * closed for good (the flusher must stop syncing it). Files already there
+   * are not opened until used: their sizes give the entries.
    */
-  static open(dir: string, fileEntries: number, beforeClose: (fd: number) => void, dispatch: CqDispatch): { cq: ConsumeQueue; existed: boolean } {
+  static open(dir: string, fileEntries: number, beforeClose: (path: string) => void, dispatch: CqDispatch, pool: FilePool): { cq: ConsumeQueue; existed: boolean } {
     const existed = readdirSafe(dir) !== null;
     mkdirSync(dir, { recursive: true });
-    const cq = new ConsumeQueue(dir, fileEntries, beforeClose, dispatch);
+    const cq = new ConsumeQueue(dir, fileEntries, beforeClose, dispatch, pool);
     const names = (readdirSafe(dir) ?? []).filter((f) => NAME.test(f)).sort();
     for (const name of names) {
-      const fd = openSync(join(dir, name), 'r+');
-      const size = fstatSync(fd).size;
-      if (size % CQ_ENTRY_BYTES !== 0) cq.defect ??= `file ${join(dir, name)} is ${size} bytes, not a whole number of ${CQ_ENTRY_BYTES}-byte entries`;
-      cq.files.push({ firstOffset: Number(name) / CQ_ENTRY_BYTES, fd, entries: Math.floor(size / CQ_ENTRY_BYTES) });
+      const path = join(dir, name);
+      const size = statSync(path).size;
+      if (size % CQ_ENTRY_BYTES !== 0) cq.defect ??= `file ${path} is ${size} bytes, not a whole number of ${CQ_ENTRY_BYTES}-byte entries`;
+      cq.files.push(new CqFile(Number(name) / CQ_ENTRY_BYTES, new PooledFile(pool, path), Math.floor(size / CQ_ENTRY_BYTES)));
     }
     cq.defect ??= filesDefect(cq.files, fileEntries, dir);
     if (cq.files.length === 0) cq.addFile(0);
@@ -79,7 +91,8 @@ export class ConsumeQueue {
   }
 
   private addFile(firstOffset: number): CqFile {
-    const f = { firstOffset, fd: openSync(join(this.dir, cqFileName(firstOffset)), 'w+'), entries: 0 };
+    const f = new CqFile(firstOffset, new PooledFile(this.pool, join(this.dir, cqFileName(firstOffset)), 'w+'), 0);
+    f.pooled.openNow(); // created now: the last file's name is the queue's next offset
     this.files.push(f);
     return f;
   }
@@ -133,17 +146,17 @@ export class ConsumeQueue {
 
   /**
    * Writes the tail to the files (one pwrite per file touched, opening new
-   * files as each fills) and empties it, adding the fds written to `into`.
+   * files as each fills) and empties it, adding the files written to `into`.
    * All or nothing: on an error the files are cut back, the tail is kept,
    * and the error is thrown. The tail's buffer is kept for the next entries
    * if the dispatcher's memory budget allows.
    */
-  spill(into: number[]): void {
+  spill(into: SharedFile[]): void {
     const count = this.tail.count;
     if (count === 0) return;
     const bytes = this.tail.bytes();
     const mark = this.mark();
-    const fds: number[] = [];
+    const fds: SharedFile[] = [];
     try {
       for (let done = 0; done < count; ) {
         let f = this.last;
@@ -155,7 +168,7 @@ export class ConsumeQueue {
         while (written < length) written += writeSync(f.fd, bytes, from + written, length - written, f.entries * CQ_ENTRY_BYTES + written);
         f.entries += n;
         done += n;
-        fds.push(f.fd);
+        fds.push(f.pooled.shared);
       }
     } catch (err) {
       this.cutFiles(mark);
@@ -260,16 +273,17 @@ export class ConsumeQueue {
     while (this.files.length > 1 && this.files[1]!.firstOffset <= this.startOffset) this.removeFile(this.files.shift()!);
   }
 
-  fds(): number[] {
-    return this.files.map((f) => f.fd);
+  /** The files, open or not (to sync them all after a recovery; nothing is opened). */
+  writtenFiles(): (SharedFile | string)[] {
+    return this.files.map((f) => f.pooled.ifOpen ?? f.pooled.path);
   }
 
   /** Closes the files; entries still in the tail are dropped (recovery rebuilds them). */
   close(): void {
     this.setTail(0);
     for (const f of this.files) {
-      this.beforeClose(f.fd);
-      closeSync(f.fd);
+      this.beforeClose(f.pooled.path);
+      f.pooled.close();
     }
     this.files = [];
   }
@@ -280,9 +294,9 @@ export class ConsumeQueue {
   }
 
   private removeFile(f: CqFile): void {
-    this.beforeClose(f.fd);
-    closeSync(f.fd);
-    rmSync(join(this.dir, cqFileName(f.firstOffset)), { force: true });
+    this.beforeClose(f.pooled.path);
+    f.pooled.close();
+    rmSync(f.pooled.path, { force: true });
   }
 }
 

@@ -22,7 +22,9 @@ import { int64FromNumber } from '../../records/int64.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
-import { awaitOrDetach, Flusher } from '../flush.js';
+import { defaultMaxOpenFiles, FilePool, filePoolStats } from '../file-pool.js';
+import { awaitOrDetach, Flusher, type WrittenFile } from '../flush.js';
+import type { SharedFile } from '../../transfer/shared-file.js';
 import { prepareAppend } from '../prepare-append.js';
 import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
 import { validateTopicPartition } from '../topic-names.js';
@@ -78,8 +80,10 @@ export class CommitLogEngine implements StorageEngine {
   private readonly now: () => number;
   private readonly log: (m: string) => void;
   private readonly counters = newReadCounters();
-  private readonly forget = (fd: number): void => this.flusher.forget(fd);
+  private readonly forget = (path: string): void => this.flusher.forget(path);
   private readonly dispatch: CqDispatch;
+  /** The consume-queue files, at most maxOpenFiles open at once (commit-log files stay open: commitlog.ts). */
+  private readonly files: FilePool;
   private cl!: CommitLog;
   private registry!: QueueRegistry;
   private checkpoint!: Checkpoint;
@@ -88,6 +92,7 @@ export class CommitLogEngine implements StorageEngine {
   private tagIndexBytes = 0;
 
   constructor(private readonly options: EngineOptions, tuning: CommitLogTuning = {}) {
+    this.files = new FilePool(options.maxOpenFiles ?? defaultMaxOpenFiles());
     this.flusher = new Flusher(options.flush);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
@@ -112,7 +117,7 @@ export class CommitLogEngine implements StorageEngine {
     this.registry = QueueRegistry.open(dir);
     this.checkpoint = Checkpoint.open(dir);
     this.cl = CommitLog.open(join(dir, 'commitlog'), this.fileBytes, this.forget);
-    const { missing } = openQueues(dir, this.registry, this.cqFileEntries, this.forget, this.dispatch, this.queues);
+    const { missing } = openQueues(dir, this.registry, this.cqFileEntries, this.forget, this.dispatch, this.files, this.queues);
     const recovered = recoverLog(this.cl, this.queues, { clean, missingQueue: missing, checkpoint: this.checkpoint.position }, this.log);
     if (recovered) {
       // Make the rebuilt state durable, so the checkpoint can say so. On a
@@ -123,7 +128,7 @@ export class CommitLogEngine implements StorageEngine {
       } catch {
         // the next flush or close tries again
       }
-      for (const fd of this.allFds()) this.written(fd);
+      for (const file of this.allFiles()) this.written(file);
       await this.flusher.flush();
       this.checkpoint.write(this.dispatch.safePosition(this.cl.end));
     }
@@ -150,11 +155,11 @@ export class CommitLogEngine implements StorageEngine {
       throw new StorageError('POLICY_VIOLATION', `partition limit reached (${this.limits.maxPartitions})`);
     }
     const epoch = this.registry.create(tp);
-    void this.flusher.afterWrite(this.registry.syncFd)?.catch(() => undefined);
+    void this.flusher.afterWrite(this.registry.syncFile)?.catch(() => undefined);
     const dir = removeQueueDir(this.options.dir, tp); // a new queue starts empty, whatever a crash left
     let cq: ConsumeQueue;
     try {
-      cq = ConsumeQueue.open(dir, this.cqFileEntries, this.forget, this.dispatch).cq;
+      cq = ConsumeQueue.open(dir, this.cqFileEntries, this.forget, this.dispatch, this.files).cq;
     } catch (err) {
       this.registry.delete(tp);
       const e = err as NodeJS.ErrnoException;
@@ -169,7 +174,7 @@ export class CommitLogEngine implements StorageEngine {
     const q = this.queues.get(tpKey(tp));
     if (!q) return;
     this.registry.delete(tp); // first: once it is recorded, recovery ignores the queue's entries
-    void this.flusher.afterWrite(this.registry.syncFd)?.catch(() => undefined);
+    void this.flusher.afterWrite(this.registry.syncFile)?.catch(() => undefined);
     q.cq.deleteAll();
     removeQueueDir(this.options.dir, tp);
     this.queues.delete(q.key);
@@ -189,8 +194,8 @@ export class CommitLogEngine implements StorageEngine {
     const q = this.get(tp);
     const prepared = prepareAppend(batches, q.cq.nextOffset, this.limits.maxBatchBytes, options?.origin);
     const nowMs = this.now();
-    const queueFds: number[] = [];
-    let logFds: number[];
+    const queueFds: SharedFile[] = [];
+    let logFds: SharedFile[];
     try {
       logFds = appendEntries(this.cl, q, batches, prepared, nowMs, queueFds, options?.tagCodes);
     } catch (err) {
@@ -232,14 +237,14 @@ export class CommitLogEngine implements StorageEngine {
     if (safe - (this.checkpoint.position ?? 0) >= CHECKPOINT_STRIDE_BYTES) this.checkpoint.write(safe);
   }
 
-  /** Marks `fd` for the flusher, not waiting for any sync it starts. */
-  private written(fd: number): void {
-    void this.flusher.afterWrite(fd)?.catch(() => undefined);
+  /** Marks `file` for the flusher, not waiting for any sync it starts. */
+  private written(file: WrittenFile): void {
+    void this.flusher.afterWrite(file)?.catch(() => undefined);
   }
 
   /** Writes every consume-queue tail and marks its files for syncing (even if one fails). */
   private spillTails(): void {
-    const fds: number[] = [];
+    const fds: SharedFile[] = [];
     try {
       this.dispatch.spillAll(fds);
     } catch (err) {
@@ -391,7 +396,7 @@ export class CommitLogEngine implements StorageEngine {
       for (const q of this.queues.values()) q.cq.close();
       this.queues.clear();
       this.cl.close();
-      this.flusher.forget(this.registry.syncFd);
+      this.flusher.forget(this.registry.syncFile.path);
       this.registry.close();
       this.checkpoint.close();
     }
@@ -408,11 +413,13 @@ export class CommitLogEngine implements StorageEngine {
       timeSearchProbes: this.counters.timeSearchProbes,
       commitLogFiles: this.cl?.files.length ?? 0,
       tagIndexBytes: this.tagIndexBytes,
+      ...filePoolStats(this.files),
     };
   }
 
-  private allFds(): number[] {
-    return [...this.cl.fds(), ...[...this.queues.values()].flatMap((q) => q.cq.fds()), this.registry.syncFd];
+  /** Every file of the engine, open or closed by the pool (closed ones are synced by path). */
+  private allFiles(): WrittenFile[] {
+    return [...this.cl.sharedFiles(), ...[...this.queues.values()].flatMap((q) => q.cq.writtenFiles()), this.registry.syncFile];
   }
 
   private assertOpen(): void {

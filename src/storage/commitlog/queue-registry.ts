@@ -22,6 +22,7 @@
 // a queue is durable before anything appended to it is acknowledged.
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SharedFile } from '../../transfer/shared-file.js';
 import { StorageError } from '../errors.js';
 import { tpKey, type TopicPartition } from '../types.js';
 
@@ -36,7 +37,8 @@ export interface LiveQueue {
 export class QueueRegistry {
   readonly live = new Map<string, LiveQueue>();
   private lastEpoch = 0;
-  private dirFd = -1;
+  /** The directory, open for the flusher to sync its entries (a SharedFile: the flusher holds what it syncs). */
+  private dirFile: SharedFile | null = null;
 
   private constructor(private readonly dir: string) {}
 
@@ -64,13 +66,14 @@ export class QueueRegistry {
     // Keep one counter file, at the highest epoch.
     for (const n of counters) if (n !== r.lastEpoch) rmSync(join(r.dir, `~epoch.${n}`), { force: true });
     if (!counters.includes(r.lastEpoch)) closeSync(openSync(join(r.dir, `~epoch.${r.lastEpoch}`), 'w'));
-    r.dirFd = openSync(r.dir, 'r');
+    r.dirFile = new SharedFile(openSync(r.dir, 'r'), r.dir);
     return r;
   }
 
-  /** The directory's fd, for the flusher to sync its entries. */
-  get syncFd(): number {
-    return this.dirFd;
+  /** The directory, for the flusher to sync its entries. */
+  get syncFile(): SharedFile {
+    if (this.dirFile === null) throw new Error(`${this.dir} is closed`);
+    return this.dirFile;
   }
 
   epochOf(tp: TopicPartition): number | undefined {
@@ -107,8 +110,8 @@ export class QueueRegistry {
   }
 
   close(): void {
-    if (this.dirFd >= 0) closeSync(this.dirFd);
-    this.dirFd = -1;
+    this.dirFile?.close();
+    this.dirFile = null;
   }
 }
 

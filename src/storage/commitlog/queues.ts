@@ -2,6 +2,7 @@
 // (queue-registry.ts says which are live), nothing else under consumequeue/.
 import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FilePool } from '../file-pool.js';
 import { tpKey, type TopicPartition } from '../types.js';
 import { ConsumeQueue } from './consume-queue.js';
 import type { CqDispatch } from './cq-dispatch.js';
@@ -37,7 +38,7 @@ export function queueDir(dir: string, tp: TopicPartition): string {
  * `missing` is true if a live queue had no directory: recovery must then
  * rebuild from the start of the commit log.
  */
-export function openQueues(dir: string, registry: QueueRegistry, fileEntries: number, forget: (fd: number) => void, dispatch: CqDispatch, into: Map<string, Queue>): { missing: boolean } {
+export function openQueues(dir: string, registry: QueueRegistry, fileEntries: number, forget: (path: string) => void, dispatch: CqDispatch, pool: FilePool, into: Map<string, Queue>): { missing: boolean } {
   const root = join(dir, QUEUE_ROOT);
   for (const topic of readdirSync(root)) {
     for (const p of listDir(join(root, topic))) {
@@ -47,7 +48,7 @@ export function openQueues(dir: string, registry: QueueRegistry, fileEntries: nu
   }
   let missing = false;
   for (const { tp, epoch } of registry.live.values()) {
-    const { cq, existed } = ConsumeQueue.open(queueDir(dir, tp), fileEntries, forget, dispatch);
+    const { cq, existed } = ConsumeQueue.open(queueDir(dir, tp), fileEntries, forget, dispatch, pool);
     missing ||= !existed;
     into.set(tpKey(tp), newQueue(tp, epoch, cq));
   }

@@ -9,7 +9,10 @@ import { INDEX_INTERVAL_BYTES } from './sparse-index.js';
 const CHUNK_BYTES = 64 * 1024;
 
 export class BatchReader {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  // Sized to the file, up to a chunk: opening 10,000 partitions makes a
+  // reader per segment, and a 64 KiB buffer each for files of a few bytes
+  // was 640 MB of garbage (and RSS) for nothing.
+  private buf: Buffer;
   private start = 0; // file position of buf[0]
   private end = 0; // file position just past the valid bytes in buf
   reads = 0;
@@ -17,7 +20,9 @@ export class BatchReader {
   /** Bytes each pread asks for at least; null: all the buffer holds (sequential scans). */
   private readBytes: number | null = null;
 
-  constructor(private fd: number, private fileBytes: number) {}
+  constructor(private fd: number, private fileBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(0, fileBytes)));
+  }
 
   /**
    * Points a reader kept for reuse at a file, forgetting what it held; each
@@ -50,7 +55,7 @@ export class BatchReader {
     if (position + n > this.fileBytes) return false;
     if (position >= this.start && position + n <= this.end) return true;
     const wanted = this.readBytes === null ? n : Math.max(n, this.readBytes);
-    if (wanted > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(wanted, this.buf.length * 2));
+    if (wanted > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(wanted, Math.min(CHUNK_BYTES, this.fileBytes), this.buf.length * 2));
     const want = Math.min(this.readBytes === null ? this.buf.length : wanted, this.fileBytes - position);
     const r = preadFully(this.fd, this.buf, 0, want, position);
     this.reads += r.calls;

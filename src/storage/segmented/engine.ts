@@ -12,6 +12,7 @@ import { int64FromNumber } from '../../records/int64.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
+import { defaultMaxOpenFiles, FilePool, filePoolStats } from '../file-pool.js';
 import { awaitOrDetach, Flusher } from '../flush.js';
 import { syncDirectory } from '../sync-dir.js';
 import { prepareAppend } from '../prepare-append.js';
@@ -55,8 +56,11 @@ export class SegmentedEngine implements StorageEngine {
   /** Bytes of segment tag indexes read (consumers filtering by tag). */
   private tagIndexBytes = 0;
   private cleaner: LogCleaner | null = null;
+  /** Every segment file this engine opens, at most maxOpenFiles at once. */
+  private readonly files: FilePool;
 
   constructor(private readonly options: EngineOptions) {
+    this.files = new FilePool(options.maxOpenFiles ?? defaultMaxOpenFiles());
     this.flusher = new Flusher(options.flush);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
@@ -87,7 +91,7 @@ export class SegmentedEngine implements StorageEngine {
   }
 
   private openLog(tp: TopicPartition): PartitionLog {
-    const log = PartitionLog.open(join(this.options.dir, tpKey(tp)), this.segmentBytes, this.clean, this.now(), this.log);
+    const log = PartitionLog.open(join(this.options.dir, tpKey(tp)), this.segmentBytes, this.clean, this.now(), this.log, this.files);
     this.logs.set(tpKey(tp), { tp, log });
     return log;
   }
@@ -105,7 +109,7 @@ export class SegmentedEngine implements StorageEngine {
   async deletePartition(tp: TopicPartition): Promise<void> {
     const entry = this.logs.get(tpKey(tp));
     if (!entry) return;
-    for (const fd of entry.log.fds()) this.flusher.forget(fd);
+    for (const path of entry.log.logPaths()) this.flusher.forget(path);
     entry.log.deleteAll();
     this.logs.delete(tpKey(tp));
   }
@@ -124,8 +128,8 @@ export class SegmentedEngine implements StorageEngine {
     const log = this.get(tp);
     const prepared = prepareAppend(batches, log.nextOffset, this.limits.maxBatchBytes, options?.origin);
     const nowMs = this.now();
-    const fd = log.append(batches, prepared, nowMs, options?.tagCodes);
-    const durable = this.flusher.afterWrite(fd);
+    const file = log.append(batches, prepared, nowMs, options?.tagCodes);
+    const durable = this.flusher.afterWrite(file);
     if (durable) await awaitOrDetach(durable, options);
     return {
       baseOffset: BigInt(prepared.batches[0]!.baseOffset),
@@ -175,10 +179,9 @@ export class SegmentedEngine implements StorageEngine {
     if (offset < 0n || offset > BigInt(log.nextOffset)) {
       throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${log.nextOffset}] of ${tpKey(tp)}`);
     }
-    const before = new Set(log.fds());
+    const before = log.logPaths();
     log.advanceStart(Number(offset));
-    const after = new Set(log.fds());
-    for (const fd of before) if (!after.has(fd)) this.flusher.forget(fd);
+    this.forgetDeleted(before, log);
     return BigInt(log.logStartOffset);
   }
 
@@ -191,11 +194,16 @@ export class SegmentedEngine implements StorageEngine {
   async enforceRetention(policyFor?: (tp: TopicPartition) => RetentionPolicy): Promise<void> {
     const nowMs = this.now();
     for (const { tp, log } of this.logs.values()) {
-      const before = new Set(log.fds());
+      const before = log.logPaths();
       log.enforceRetention(policyFor?.(tp) ?? this.retention, nowMs);
-      const after = new Set(log.fds());
-      for (const fd of before) if (!after.has(fd)) this.flusher.forget(fd);
+      this.forgetDeleted(before, log);
     }
+  }
+
+  /** Tells the flusher of segments deleted since `before` was taken. */
+  private forgetDeleted(before: readonly string[], log: PartitionLog): void {
+    const after = new Set(log.logPaths());
+    for (const path of before) if (!after.has(path)) this.flusher.forget(path);
   }
 
   startCleaner(settings: CleanerSettings, policyFor: (tp: TopicPartition) => CompactionPolicy | null): LogCleanerControl {
@@ -205,8 +213,8 @@ export class SegmentedEngine implements StorageEngine {
       {
         logs: () => this.logs.values(),
         isCurrent: (tp, log) => this.opened && this.logs.get(tpKey(tp))?.log === log,
-        retired: (fds) => {
-          for (const fd of fds) this.flusher.forget(fd);
+        retired: (paths) => {
+          for (const path of paths) this.flusher.forget(path);
         },
         now: this.now,
         log: this.log,
@@ -249,7 +257,7 @@ export class SegmentedEngine implements StorageEngine {
       timeReads += log.timeLookupReads();
     }
     const cleaner = Object.fromEntries(Object.entries(this.cleaner?.stats() ?? {}).map(([k, v]) => [`cleaner.${k}`, v]));
-    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads, tagIndexBytes: this.tagIndexBytes, ...cleaner };
+    return { partitions: this.logs.size, syncs: this.flusher.syncCount, indexScanReads: headerReads, timeLookupReads: timeReads, tagIndexBytes: this.tagIndexBytes, ...filePoolStats(this.files), ...cleaner };
   }
 
   private assertOpen(): void {

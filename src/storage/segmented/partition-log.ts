@@ -4,8 +4,10 @@
 // (cleaner/) swaps cleaned segments in for closed ones, offsets unchanged.
 import { mkdirSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import type { RecordAtTime } from '../../records/index.js';
+import type { SharedFile } from '../../transfer/shared-file.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { StorageError } from '../errors.js';
+import type { FilePool } from '../file-pool.js';
 import type { PreparedAppend } from '../prepare-append.js';
 import { readStartOffset, writeStartOffset } from '../start-offset-file.js';
 import type { RetentionPolicy, RollPolicy } from '../types.js';
@@ -23,11 +25,16 @@ export class PartitionLog {
   /** When the active segment was opened (ms): segment.ms rolls by it; a restart starts it afresh. */
   private activeOpenedMs = 0;
 
-  private constructor(readonly dir: string, private readonly segmentBytes: number) {}
+  private constructor(
+    readonly dir: string,
+    private readonly segmentBytes: number,
+    /** The engine's open files: segments' files are closed while idle (file-pool.ts). */
+    private readonly files: FilePool,
+  ) {}
 
-  static open(dir: string, segmentBytes: number, clean: boolean, nowMs: number, log: (m: string) => void): PartitionLog {
+  static open(dir: string, segmentBytes: number, clean: boolean, nowMs: number, log: (m: string) => void, files: FilePool): PartitionLog {
     mkdirSync(dir, { recursive: true });
-    const p = new PartitionLog(dir, segmentBytes);
+    const p = new PartitionLog(dir, segmentBytes, files);
     p.activeOpenedMs = nowMs;
     // A cleaning the process died in: finished or discarded before anything is read.
     const swapped = recoverSwaps(dir, log);
@@ -38,7 +45,7 @@ export class PartitionLog {
     if (bases.length === 0) bases.push(0);
     const gapsBelow = readCheckpoint(dir).gapsBelow;
     for (const base of bases) {
-      const s = LogSegment.open(dir, base, nowMs);
+      const s = LogSegment.open(dir, base, nowMs, files);
       s.allowGaps = base < gapsBelow || swapped.has(base);
       p.segments.push(s);
     }
@@ -130,12 +137,12 @@ export class PartitionLog {
     return this.roll.segmentMs !== null && nowMs - this.activeOpenedMs >= this.roll.segmentMs;
   }
 
-  /** Writes a prepared append (and its tag codes, if any); returns the fd written, for the flusher. */
-  append(bytes: Buffer, prepared: PreparedAppend, nowMs: number, tagCodes?: BigInt64Array): number {
+  /** Writes a prepared append (and its tag codes, if any); returns the file written, for the flusher. */
+  append(bytes: Buffer, prepared: PreparedAppend, nowMs: number, tagCodes?: BigInt64Array): SharedFile {
     if (this.mustRoll(bytes.length, nowMs)) {
       try {
         this.active.persistIndexes();
-        this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs));
+        this.segments.push(LogSegment.open(this.dir, this.nextOffset, nowMs, this.files));
         this.activeOpenedMs = nowMs;
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
@@ -146,7 +153,7 @@ export class PartitionLog {
     if (tagCodes && tagCodes.length === prepared.nextOffset - prepared.batches[0]!.baseOffset) {
       this.active.tags.write(prepared.batches[0]!.baseOffset - this.active.baseOffset, tagCodes);
     }
-    return this.active.fd;
+    return this.active.file;
   }
 
   /** Regions from the batch holding `offset`; none of a batch at or past `maxOffset` (a batch boundary). */
@@ -264,8 +271,8 @@ export class PartitionLog {
     // Files first, owners after: if removing or renaming fails, the old
     // segments are still open and served, and recovery finishes the swap.
     finishSwap(this.dir, { base, end });
-    for (const s of group) s.close();
-    const fresh = LogSegment.open(this.dir, base, nowMs);
+    for (const s of group) s.discard();
+    const fresh = LogSegment.open(this.dir, base, nowMs, this.files);
     fresh.allowGaps = true;
     fresh.recover();
     fresh.persistIndexes();
@@ -276,8 +283,9 @@ export class PartitionLog {
     return true;
   }
 
-  fds(): number[] {
-    return this.segments.map((s) => s.fd);
+  /** The segments' .log paths (the flusher forgets deleted files by path; nothing is opened). */
+  logPaths(): string[] {
+    return this.segments.map((s) => s.logPath);
   }
 
   headerReads(): number {

@@ -10,11 +10,12 @@
 // a mapping on a full disk takes SIGBUS.
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { SharedFile } from '../../transfer/shared-file.js';
+import type { SharedFile } from '../../transfer/shared-file.js';
 import type { RecordAtTime } from '../../records/index.js';
 import type { FileRegion } from '../../transfer/types.js';
 import { batchCrcOk, type BatchAt } from '../batch-view.js';
 import { StorageError } from '../errors.js';
+import { CREATE, PooledFile, type FilePool } from '../file-pool.js';
 import { BatchReader } from './batch-reader.js';
 import { SegmentReads } from './segment-reads.js';
 import { SegmentTimeLookup } from './segment-time.js';
@@ -58,23 +59,50 @@ export class LogSegment {
   private constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    /** The .log file, kept open by the regions read from it until they are sent. */
-    readonly file: SharedFile,
-    private readonly indexFd: number,
-    private readonly timeFd: number,
+    /** The .log file, in the engine's pool (closed while idle), kept open by the regions read from it until they are sent. */
+    private readonly logFile: PooledFile,
+    private readonly indexFile: PooledFile,
+    private readonly timeFile: PooledFile,
     readonly index: OffsetIndex,
     readonly timeIndex: TimeIndex,
     size: number,
     nowMs: number,
+    pool: FilePool,
   ) {
     this.size = size;
     this.nextOffset = baseOffset;
     this.lastAppendMs = nowMs;
-    this.tags = new TagIndex(`${join(dir, segmentName(baseOffset))}.tags`);
+    this.tags = new TagIndex(`${join(dir, segmentName(baseOffset))}.tags`, pool);
   }
 
+  /** The .log file, opened again if the pool closed it: a region takes a lease on it. */
+  get file(): SharedFile {
+    return this.logFile.shared;
+  }
+
+  /** The .log file's fd, for one synchronous step (the pool may close the file after it). */
   get fd(): number {
-    return this.file.fd;
+    return this.logFile.fd;
+  }
+
+  /** The .log file's path (the flusher forgets files by path). */
+  get logPath(): string {
+    return this.logFile.path;
+  }
+
+  /**
+   * Keeps the .log open and holds a lease on it, for a reader that awaits
+   * between reads (the cleaner): `fd` then names the same file throughout,
+   * even after a retention deletes the segment. unpin() gives both back.
+   */
+  pin(): void {
+    this.logFile.pin();
+    this.file.hold();
+  }
+
+  unpin(): void {
+    this.logFile.unpin();
+    this.file.release();
   }
 
   static paths(dir: string, baseOffset: number): { log: string; index: string; time: string } {
@@ -82,20 +110,24 @@ export class LogSegment {
     return { log: `${n}.log`, index: `${n}.index`, time: `${n}.timeindex` };
   }
 
-  /** Opens (creating if absent) a segment; call recover() or trust() next. */
-  static open(dir: string, baseOffset: number, nowMs: number): LogSegment {
+  /**
+   * Opens (creating if absent) a segment; call recover() or trust() next.
+   * The indexes are read by path: their fds open only when they are written
+   * to (persist, truncate), which appends never do.
+   */
+  static open(dir: string, baseOffset: number, nowMs: number, pool: FilePool): LogSegment {
     const p = LogSegment.paths(dir, baseOffset);
-    const fd = openSync(p.log, 'a+');
-    closeSync(fd); // create if missing, then reopen positionally
-    const logFd = openSync(p.log, 'r+');
-    const indexFd = openSync(p.index, 'a+');
-    closeSync(indexFd);
-    const timeFd0 = openSync(p.time, 'a+');
-    closeSync(timeFd0);
-    const ifd = openSync(p.index, 'r+');
-    const tfd = openSync(p.time, 'r+');
-    const st = fstatSync(logFd);
-    return new LogSegment(dir, baseOffset, new SharedFile(logFd, p.log), ifd, tfd, OffsetIndex.load(ifd, p.index), TimeIndex.load(tfd, p.time), st.size, st.mtimeMs);
+    const logFile = new PooledFile(pool, p.log, CREATE);
+    const indexFile = new PooledFile(pool, p.index);
+    const timeFile = new PooledFile(pool, p.time);
+    try {
+      const st = fstatSync(logFile.fd);
+      for (const f of [p.index, p.time]) closeSync(openSync(f, 'a')); // create if missing
+      return new LogSegment(dir, baseOffset, logFile, indexFile, timeFile, OffsetIndex.load(indexFile), TimeIndex.load(timeFile), st.size, st.mtimeMs, pool);
+    } catch (err) {
+      for (const f of [logFile, indexFile, timeFile]) f.close();
+      throw err;
+    }
   }
 
   /**
@@ -291,11 +323,28 @@ export class LogSegment {
   }
 
   close(): void {
-    this.persistIndexes();
+    try {
+      this.persistIndexes();
+    } finally {
+      this.closeFiles();
+    }
+  }
+
+  /**
+   * Closes a segment whose files are gone (swapped out by the cleaner),
+   * writing nothing: index entries not yet written have no file to go to,
+   * and opening one again (the pool may have closed it) would fail, or
+   * find the new segment's.
+   */
+  discard(): void {
+    this.closeFiles();
+  }
+
+  private closeFiles(): void {
     this.tags.close();
-    this.file.close();
-    closeSync(this.indexFd);
-    closeSync(this.timeFd);
+    this.logFile.close();
+    this.indexFile.close();
+    this.timeFile.close();
   }
 
   deleteFiles(): void {

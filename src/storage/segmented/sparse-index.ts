@@ -21,6 +21,7 @@
 // them by mapping its indexes; bench/storage has the figures).
 import { ftruncateSync, readFileSync, writeSync } from 'node:fs';
 import { int64FromNumber } from '../../records/int64.js';
+import type { PooledFile } from '../file-pool.js';
 
 export const INDEX_INTERVAL_BYTES = 4096;
 export const OFFSET_ENTRY_BYTES = 8;
@@ -58,17 +59,18 @@ class SortedEntries {
 export class OffsetIndex {
   private readonly entries = new SortedEntries();
   private persisted = 0;
-  constructor(private readonly fd: number) {}
+  /** Opened (by the engine's pool) only to be written or cut. */
+  constructor(private readonly file: PooledFile) {}
 
-  static load(fd: number, path: string): OffsetIndex {
-    const idx = new OffsetIndex(fd);
-    const buf = readFileSync(path);
+  static load(file: PooledFile): OffsetIndex {
+    const idx = new OffsetIndex(file);
+    const buf = readFileSync(file.path);
     const whole = buf.length - (buf.length % OFFSET_ENTRY_BYTES);
     for (let p = 0; p < whole; p += OFFSET_ENTRY_BYTES) {
       idx.entries.keys.push(buf.readUInt32BE(p));
       idx.entries.values.push(buf.readUInt32BE(p + 4));
     }
-    if (whole !== buf.length) ftruncateSync(fd, whole);
+    if (whole !== buf.length) ftruncateSync(file.fd, whole);
     idx.persisted = idx.entries.length;
     return idx;
   }
@@ -87,7 +89,7 @@ export class OffsetIndex {
       b.writeUInt32BE(this.entries.keys[this.persisted + i]!, i * OFFSET_ENTRY_BYTES);
       b.writeUInt32BE(this.entries.values[this.persisted + i]!, i * OFFSET_ENTRY_BYTES + 4);
     }
-    writeSync(this.fd, b, 0, b.length, this.persisted * OFFSET_ENTRY_BYTES);
+    writeSync(this.file.fd, b, 0, b.length, this.persisted * OFFSET_ENTRY_BYTES);
     this.persisted = this.entries.length;
   }
 
@@ -121,7 +123,7 @@ export class OffsetIndex {
     while (n > 0 && this.entries.values[n - 1]! >= position) n--;
     this.entries.truncate(n);
     if (n < this.persisted) {
-      ftruncateSync(this.fd, n * OFFSET_ENTRY_BYTES);
+      ftruncateSync(this.file.fd, n * OFFSET_ENTRY_BYTES);
       this.persisted = n;
     }
   }
@@ -134,17 +136,18 @@ export class OffsetIndex {
 export class TimeIndex {
   private readonly entries = new SortedEntries();
   private persisted = 0;
-  constructor(private readonly fd: number) {}
+  /** Opened (by the engine's pool) only to be written or cut. */
+  constructor(private readonly file: PooledFile) {}
 
-  static load(fd: number, path: string): TimeIndex {
-    const idx = new TimeIndex(fd);
-    const buf = readFileSync(path);
+  static load(file: PooledFile): TimeIndex {
+    const idx = new TimeIndex(file);
+    const buf = readFileSync(file.path);
     const whole = buf.length - (buf.length % TIME_ENTRY_BYTES);
     for (let p = 0; p < whole; p += TIME_ENTRY_BYTES) {
       idx.entries.keys.push(Number(buf.readBigInt64BE(p)));
       idx.entries.values.push(buf.readUInt32BE(p + 8));
     }
-    if (whole !== buf.length) ftruncateSync(fd, whole);
+    if (whole !== buf.length) ftruncateSync(file.fd, whole);
     idx.persisted = idx.entries.length;
     return idx;
   }
@@ -166,7 +169,7 @@ export class TimeIndex {
       b.writeBigInt64BE(int64FromNumber(this.entries.keys[this.persisted + i]!), i * TIME_ENTRY_BYTES);
       b.writeUInt32BE(this.entries.values[this.persisted + i]!, i * TIME_ENTRY_BYTES + 8);
     }
-    writeSync(this.fd, b, 0, b.length, this.persisted * TIME_ENTRY_BYTES);
+    writeSync(this.file.fd, b, 0, b.length, this.persisted * TIME_ENTRY_BYTES);
     this.persisted = this.entries.length;
   }
 
@@ -207,7 +210,7 @@ export class TimeIndex {
     while (n > 0 && this.entries.values[n - 1]! >= relativeOffset) n--;
     this.entries.truncate(n);
     if (n < this.persisted) {
-      ftruncateSync(this.fd, n * TIME_ENTRY_BYTES);
+      ftruncateSync(this.file.fd, n * TIME_ENTRY_BYTES);
       this.persisted = n;
     }
   }

@@ -7,14 +7,19 @@
 // a hole, a crash) reads as 0, "not known", which makes the reader read the
 // record; entries past the segment's records are cut at open so a recovered
 // segment's offsets never inherit a lost record's code.
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, ftruncateSync, readSync, rmSync, writeSync } from 'node:fs';
+import { CREATE, PooledFile, type FilePool } from '../file-pool.js';
 
 export const TAG_CODE_BYTES = 8;
 
 export class TagIndex {
-  private fd: number | null = null;
+  /** Made on first use, in the engine's pool like the segment's other files. */
+  private file: PooledFile | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly pool: FilePool,
+  ) {}
 
   /** Cuts entries at or past `entries` (the segment's record count), if the file exists. */
   trim(entries: number): void {
@@ -42,7 +47,7 @@ export class TagIndex {
   /** Codes of `count` offsets from `relative`; 0 where the file has none. Returns the bytes read too. */
   read(relative: number, count: number): { codes: BigInt64Array; bytes: number } {
     const codes = new BigInt64Array(count);
-    if (this.fd === null && !existsSync(this.path)) return { codes, bytes: 0 };
+    if (this.file === null && !existsSync(this.path)) return { codes, bytes: 0 };
     const buf = Buffer.alloc(count * TAG_CODE_BYTES);
     let got = 0;
     for (;;) {
@@ -56,8 +61,8 @@ export class TagIndex {
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    this.file?.close();
+    this.file = null;
   }
 
   delete(): void {
@@ -66,7 +71,7 @@ export class TagIndex {
   }
 
   private open(): number {
-    this.fd ??= openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
-    return this.fd;
+    this.file ??= new PooledFile(this.pool, this.path, CREATE);
+    return this.file.fd;
   }
 }

@@ -33,8 +33,8 @@ export interface CleanInput {
   nowMs: number;
   /** False once the partition is deleted or the engine closing: nothing may be swapped in then. */
   current: () => boolean;
-  /** Hears of the fds of segments swapped out (the flusher must stop syncing them). */
-  retired: (fds: number[]) => void;
+  /** Hears of the .log paths of segments swapped out (the flusher must stop syncing them). */
+  retired: (paths: string[]) => void;
 }
 
 export async function cleanPartition(input: CleanInput): Promise<CleanResult | null> {
@@ -42,7 +42,8 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
   const { log, plan, scan } = input;
   if (!input.current()) return null;
   const held = plan.segments.slice();
-  for (const s of held) s.file.hold();
+  // Pinned: read across awaits, so kept open (and leased, should retention delete one meanwhile).
+  for (const s of held) s.pin();
   const written: GroupRange[] = [];
   try {
     const endOffset = await buildMap(input);
@@ -70,7 +71,7 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
       const range = log.groupRange(group);
       if (range.end !== written[k]!.end) throw new Error(`segment group at ${range.base} now ends at ${range.end}, not ${written[k]!.end}`);
       commitCleaned(log.dir, range);
-      input.retired(group.map((s) => s.fd));
+      input.retired(group.map((s) => s.logPath));
       if (!log.swapIn(group, input.nowMs)) throw new Error(`segment group at ${group[0]!.baseOffset} changed while it was being swapped in`);
     }
     written.length = 0;
@@ -89,7 +90,7 @@ export async function cleanPartition(input: CleanInput): Promise<CleanResult | n
     };
   } finally {
     for (const range of written) rmSync(cleanedPath(log.dir, range), { force: true });
-    for (const s of held) s.file.release();
+    for (const s of held) s.unpin();
   }
 }
 

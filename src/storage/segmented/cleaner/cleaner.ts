@@ -25,8 +25,8 @@ export interface CleanerHost {
   logs(): Iterable<{ tp: TopicPartition; log: PartitionLog }>;
   /** False once the log is deleted or closed. */
   isCurrent(tp: TopicPartition, log: PartitionLog): boolean;
-  /** Fds of segments swapped out. */
-  retired(fds: number[]): void;
+  /** .log paths of segments swapped out. */
+  retired(paths: string[]): void;
   now(): number;
   log(message: string): void;
 }
@@ -124,7 +124,7 @@ export class LogCleaner implements LogCleanerControl {
     const waitedBefore = this.throttle.waitedMs;
     const scan = new ScanContext(this.throttle, this.stopper.signal);
     try {
-      const r = await cleanPartition({ tp, log, plan, policy, map: this.map, scan, nowMs: this.host.now(), current: () => this.host.isCurrent(tp, log), retired: (fds) => this.host.retired(fds) });
+      const r = await cleanPartition({ tp, log, plan, policy, map: this.map, scan, nowMs: this.host.now(), current: () => this.host.isCurrent(tp, log), retired: (paths) => this.host.retired(paths) });
       this.failedAt.delete(log);
       if (r === null) return null;
       r.throttledMs = this.throttle.waitedMs - waitedBefore;

@@ -1,0 +1,35 @@
+// Every connection holds a socket and the storage engine holds files, so
+// max.connections and mqlab.storage.max.open.files together must fit the
+// process's open-file limit. Past it, the next open fails with EMFILE
+// wherever it happens: accepting a client, reopening a segment. The storage
+// budget bounds the engine's files whatever the number of partitions (before
+// it, the Kafka fuzzer, seed 523831045, grew a topic to thousands of
+// partitions and the broker ran out of file descriptors); by default it is
+// what the limit leaves after the connections, and the broker says at
+// startup when the settings ask for more than the limit allows.
+import { MIN_OPEN_FILES, defaultMaxOpenFiles } from '../storage/file-pool.js';
+
+/** The broker's own files besides connections and storage: internal state, the addon, stdio, listeners, fds leased by responses. */
+const OWN_FILES = 256;
+
+/**
+ * The storage engine's open-file budget: mqlab.storage.max.open.files, or
+ * where that is -1 what the process's limit leaves after a socket per
+ * allowed connection and the broker's own files (at least MIN_OPEN_FILES).
+ */
+export function storageMaxOpenFiles(configured: number, processLimit: number | null, maxConnections: number): number {
+  if (configured !== -1) return configured;
+  if (processLimit === null) return defaultMaxOpenFiles(null);
+  return Math.max(MIN_OPEN_FILES, Math.min(Number.MAX_SAFE_INTEGER, processLimit - maxConnections - OWN_FILES));
+}
+
+/** A warning when the settings could need more files than the process may open, or null. */
+export function openFilesWarning(limit: number | null, maxConnections: number, maxOpenFiles: number): string | null {
+  if (limit === null) return null;
+  const need = maxConnections + maxOpenFiles + OWN_FILES;
+  if (need <= limit) return null;
+  return (
+    `the open-file limit (${limit}) is below what max.connections (${maxConnections}) and mqlab.storage.max.open.files (${maxOpenFiles}) may need (about ${need}): ` +
+    `past it, accepting connections and opening storage files fail (EMFILE); raise it (ulimit -n) or lower those settings`
+  );
+}
