@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Admin } from '../../src/client/admin.js';
 import { BrokerProcess } from '../../src/lab/broker-process.js';
-import { openFileLimit } from '../../src/server/open-files.js';
+import { openFileLimit } from '../../src/storage/file-limit.js';
 
 export interface ConnectionLimits {
   /** max.connections in force, and whether this run raised it. */
