@@ -96,13 +96,15 @@ export function formatProfile(p: ProfiledRun): string {
   const us = (x: number): string => x.toFixed(2);
   const pct = (x: number): string => (100 * x).toFixed(1);
   // Per request: the main thread's CPU time split by the profile's shares, or without schedstat the profile's busy wall time.
+  // The process's CPU (/proc stat, 10 ms ticks) and the main thread's (schedstat, ns) are two clocks: once the warm-up has
+  // compiled the hot path, the other threads' share is within their difference, so it is shown as at least 0.
   const basis = p.mainThreadRunUs ?? b.busyUs;
   const lines = [
     `${p.engine}, ${p.recordBytes} B records: ${n} requests in ${(b.windowUs / 1e6).toFixed(2)} s (${p.mbPerSecond.toFixed(0)} MB/s under the profiler), ${b.samples} samples every ${p.intervalUs} µs.`,
     `Per request: broker process CPU ${us(p.processCpuUs / n)} µs` +
       (p.mainThreadRunUs === null
         ? ''
-        : `: main thread ${us(p.mainThreadRunUs / n)} µs (and ${us(p.mainThreadWaitUs! / n)} µs waiting for a CPU), other threads (V8's GC and compiler workers, the sampler) ${us((p.processCpuUs - p.mainThreadRunUs) / n)} µs`) +
+        : `: main thread ${us(p.mainThreadRunUs / n)} µs (and ${us(p.mainThreadWaitUs! / n)} µs waiting for a CPU), other threads (V8's GC and compiler workers, the sampler) ${us(Math.max(0, p.processCpuUs - p.mainThreadRunUs) / n)} µs`) +
       `; in the profile busy ${us(b.busyUs / n)} µs, idle ${us(b.idleUs / n)} µs (wall).`,
   ];
   const cats = table(
