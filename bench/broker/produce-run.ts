@@ -4,7 +4,8 @@
 // Besides the broker's CPU, the load generator's own is taken: the two share
 // this machine's two cores, so a load generator that needs a core for itself
 // caps what the broker can show.
-import { produceLoad, type ProducerLoadResult } from '../../src/client/load/producer.js';
+import type { ProducerLoadResult } from '../../src/client/load/producer.js';
+import { fillPartition } from '../lib/fill-partition.js';
 import { StampedBatch } from '../../src/client/load/stamped-batch.js';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 
@@ -62,39 +63,14 @@ export const WARMUP_BYTES = 32 * 1024 * 1024;
 
 /** Produces to partition 0 of TOPIC (created by the caller): a warm-up, then the measured run. */
 export async function produceRun(broker: BrokerProcess, s: ProduceSettings): Promise<ProduceRunResult> {
-  const warmup = await produceLoad({
-    host: broker.host,
-    port: broker.port,
-    topic: TOPIC,
-    partitions: [0],
-    recordsPerBatch: s.batchRecords,
-    valueBytes: s.recordBytes,
-    acks: 1,
-    window: s.window,
-    targetRecordsPerSecond: 0,
-    maxRecords: Math.ceil(Math.min(WARMUP_BYTES, s.totalBytes / 4) / s.recordBytes),
-    maxMs: 600_000,
-  });
-  if (warmup.errors > 0) throw new Error(`warm-up produce failed: ${warmup.firstError}`);
+  const fill = { topic: TOPIC, recordsPerBatch: s.batchRecords, valueBytes: s.recordBytes, window: s.window };
+  await fillPartition(broker, { ...fill, maxRecords: Math.ceil(Math.min(WARMUP_BYTES, s.totalBytes / 4) / s.recordBytes) }, 'warm-up produce');
   const s0 = await broker.stats();
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const load = await produceLoad({
-    host: broker.host,
-    port: broker.port,
-    topic: TOPIC,
-    partitions: [0],
-    recordsPerBatch: s.batchRecords,
-    valueBytes: s.recordBytes,
-    acks: 1,
-    window: s.window,
-    targetRecordsPerSecond: 0,
-    maxRecords: maxRecords(s),
-    maxMs: 600_000,
-  });
+  const load = await fillPartition(broker, { ...fill, maxRecords: maxRecords(s) }, 'produce');
   const t1 = process.hrtime.bigint();
   const c = process.cpuUsage(c0);
-  if (load.errors > 0) throw new Error(`produce failed: ${load.firstError}`);
   const s1 = await broker.stats();
   return {
     load,

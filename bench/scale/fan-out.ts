@@ -5,9 +5,9 @@
 // where copying them per consumer, or not, should show most.
 import { mkdirSync, rmSync } from 'node:fs';
 import { Admin } from '../../src/client/admin.js';
-import { produceLoad } from '../../src/client/load/producer.js';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 import type { StrategyName } from '../../src/native/addon.js';
+import { fillPartition } from '../lib/fill-partition.js';
 import { cpuShareBetween, cpuSnapshot, type CpuShare } from './cpu-share.js';
 import { runFetchFleet } from './fetch-fleet.js';
 
@@ -64,20 +64,8 @@ export async function runFanOut(engine: string, dir: string, o: FanOutOptions, p
   try {
     await admin.createTopic('fanout', 1);
     progress(`fan-out ${engine}: producing ${o.mib} MiB`);
-    const p = await produceLoad({
-      host: broker.host,
-      port: broker.port,
-      topic: 'fanout',
-      partitions: [0],
-      recordsPerBatch: BATCH_RECORDS,
-      valueBytes: o.recordBytes,
-      acks: 1,
-      window: 64,
-      targetRecordsPerSecond: 0,
-      maxRecords: Math.ceil((o.mib * 1024 * 1024) / o.recordBytes / BATCH_RECORDS) * BATCH_RECORDS,
-      maxMs: 600_000,
-    });
-    if (p.errors > 0) throw new Error(`fan-out produce failed: ${p.firstError}`);
+    const maxRecords = Math.ceil((o.mib * 1024 * 1024) / o.recordBytes / BATCH_RECORDS) * BATCH_RECORDS;
+    const p = await fillPartition(broker, { topic: 'fanout', recordsPerBatch: BATCH_RECORDS, valueBytes: o.recordBytes, maxRecords }, 'fan-out produce');
     const end = (await admin.offsets('fanout', [0], -1n)).get(0)!;
     if (end !== BigInt(p.ackedRecords)) throw new Error(`fan-out: high watermark ${end}, ${p.ackedRecords} records acknowledged`);
     const batchBytes = p.bytes / (p.sentRecords / BATCH_RECORDS);

@@ -12,9 +12,9 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Admin } from '../../src/client/admin.js';
-import { produceLoad } from '../../src/client/load/producer.js';
 import { StampedBatch } from '../../src/client/load/stamped-batch.js';
 import { BrokerProcess } from '../../src/lab/broker-process.js';
+import { fillPartition } from '../lib/fill-partition.js';
 
 export interface RecoveryOptions {
   mib: number;
@@ -77,20 +77,7 @@ export async function runRecovery(engine: string, dir: string, o: RecoveryOption
       } finally {
         admin.close();
       }
-      const p = await produceLoad({
-        host: broker.host,
-        port: broker.port,
-        topic: TOPIC,
-        partitions: [0],
-        recordsPerBatch: BATCH_RECORDS,
-        valueBytes: o.recordBytes,
-        acks: 1,
-        window: 64,
-        targetRecordsPerSecond: 0,
-        maxRecords: batches * BATCH_RECORDS,
-        maxMs: 600_000,
-      });
-      if (p.errors > 0) throw new Error(`recovery produce failed: ${p.firstError}`);
+      const p = await fillPartition(broker, { topic: TOPIC, recordsPerBatch: BATCH_RECORDS, valueBytes: o.recordBytes, maxRecords: batches * BATCH_RECORDS }, 'recovery produce');
       produceSeconds = p.seconds;
       logBytes = p.bytes;
       logFiles = logFilesOf(dir, engine);

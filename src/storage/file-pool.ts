@@ -125,6 +125,8 @@ export class PooledFile {
   get shared(): SharedFile {
     const f = this.current;
     if (f !== null) {
+      // Once closed by its owner and let go by every lease, its fd number may already name another file.
+      if (this.closed && !f.open) throw new Error(`${this.path} is closed`);
       if (!this.closed) this.pool.used(this);
       return f;
     }
