@@ -24,7 +24,9 @@ describe('the open-file budget', () => {
 
   it('gives storage what the limit leaves after the connections and the broker\'s own files, unless set', () => {
     expect(storageMaxOpenFiles(-1, 20_000, 10_000)).toBe(9_744);
-    expect(storageMaxOpenFiles(-1, 1024, 10_000)).toBe(MIN_OPEN_FILES);
+    // Connections would leave nothing: half the limit, and the startup warning.
+    expect(storageMaxOpenFiles(-1, 1024, 10_000)).toBe(512);
+    expect(storageMaxOpenFiles(-1, 1024, 100)).toBe(668);
     expect(storageMaxOpenFiles(-1, Number.POSITIVE_INFINITY, 10_000)).toBe(Number.MAX_SAFE_INTEGER);
     expect(storageMaxOpenFiles(-1, null, 10_000)).toBe(defaultMaxOpenFiles(null));
     expect(storageMaxOpenFiles(500, 20_000, 10_000)).toBe(500);

@@ -15,12 +15,17 @@ const OWN_FILES = 256;
 /**
  * The storage engine's open-file budget: mqlab.storage.max.open.files, or
  * where that is -1 what the process's limit leaves after a socket per
- * allowed connection and the broker's own files (at least MIN_OPEN_FILES).
+ * allowed connection and the broker's own files. Where that leaves less
+ * than a quarter of the limit (the usual soft limit of 1024 against the
+ * default 10,000 connections), half the limit: max.connections is a
+ * ceiling few brokers reach, while a budget of a few files would reopen a
+ * file for nearly every append; the startup warning says so.
  */
 export function storageMaxOpenFiles(configured: number, processLimit: number | null, maxConnections: number): number {
   if (configured !== -1) return configured;
   if (processLimit === null) return defaultMaxOpenFiles(null);
-  return Math.max(MIN_OPEN_FILES, Math.min(Number.MAX_SAFE_INTEGER, processLimit - maxConnections - OWN_FILES));
+  const left = Math.min(Number.MAX_SAFE_INTEGER, processLimit - maxConnections - OWN_FILES);
+  return left >= Math.min(processLimit, Number.MAX_SAFE_INTEGER) / 4 ? Math.max(MIN_OPEN_FILES, left) : defaultMaxOpenFiles(processLimit);
 }
 
 /** A warning when the settings could need more files than the process may open, or null. */
