@@ -268,9 +268,10 @@ export class Broker {
   }
 
   /** The topic, created with num.partitions if auto-creation is on. */
-  topic(name: string, autoCreate = this.configs.get('auto.create.topics.enable') === 'true'): ReturnType<TopicRegistry['get']> {
+  topic(name: string, autoCreate?: boolean): ReturnType<TopicRegistry['get']> {
     const t = this.topics.get(name);
-    if (t || !autoCreate) return t;
+    // The setting is read only for a topic not there: every produce asks for its topic.
+    if (t || !(autoCreate ?? this.configs.get('auto.create.topics.enable') === 'true')) return t;
     try {
       return this.topics.create(name, Number(this.configs.get('num.partitions')));
     } catch {
