@@ -73,6 +73,16 @@ describe('topic registry', () => {
     expect(r.partitionCount()).toBe(61);
   });
 
+  it('answers a partition the disk will not make with KAFKA_STORAGE_ERROR, and keeps none of the topic', async () => {
+    const r = await open();
+    // A regular file where partition 1's directory goes: the engine's mkdir fails there, as on a failing disk.
+    writeFileSync(join(tmp.dir, 'log', 'broken-1'), '');
+    expect(() => r.create('broken', 3)).toThrow(expect.objectContaining({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringMatching(/creating partition 1 of "broken" failed/) }));
+    expect([r.get('broken'), engine.partitions().filter((tp) => tp.topic === 'broken')]).toEqual([undefined, []]);
+    r.create('fine', 2);
+    expect(engine.partitions().map((tp) => tp.topic)).toEqual(['fine', 'fine']);
+  });
+
   it('recovers topics the engine holds but the file lost', async () => {
     const r = await open();
     r.create('kept', 2);

@@ -90,7 +90,16 @@ export class TopicRegistry {
 
   create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false): TopicInfo {
     this.checkCreate(name, partitions);
-    for (let p = 0; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
+    let p = 0;
+    try {
+      for (; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
+    } catch (err) {
+      // A failing disk: the partitions made so far go again (the engines delete
+      // before their first await), and the request is answered, not dropped.
+      for (let q = 0; q < p; q++) void this.engine.deletePartition({ topic: name, partition: q }).catch(() => undefined);
+      const code = err instanceof StorageError ? err.code : 'KAFKA_STORAGE_ERROR';
+      throw new BrokerError(code, `creating partition ${p} of "${name}" failed: ${(err as Error).message}`);
+    }
     const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
     this.topics.set(name, t);
     this.ids.set(t.id, t);
