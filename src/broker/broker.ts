@@ -6,9 +6,8 @@ import { rebuildProducerState } from './log-scan.js';
 import { checkProduce } from './produce-checks.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
-import { tpKey, type FlushPolicy, type LogCleanerControl, type RetentionPolicy, type StorageEngine } from '../storage/types.js';
+import { tpKey, type LogCleanerControl, type StorageEngine } from '../storage/types.js';
 import { LiveTransfer } from '../transfer/index.js';
-import type { StrategyName } from '../native/addon.js';
 import { AppendWatch } from './append-watch.js';
 import { readPartitions, releaseFetched, type FetchPartition, type FetchResult, type Isolation } from './fetch-read.js';
 import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
@@ -16,12 +15,11 @@ import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
 import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
 import { checkEngineCanHonour, retentionPolicyOf, rollPolicyOf, startCleaner } from './compaction.js';
-import type { GroupClock } from './groups/clock.js';
 import { openSecurity, type BrokerSecurity } from './security/index.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
 import { tagCodesOf } from './rocketmq/tag-code.js';
-import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator, type CoordinatorSettings } from './groups/coordinator.js';
+import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator } from './groups/coordinator.js';
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
@@ -30,34 +28,10 @@ import { staticSettings } from './static-settings.js';
 import { storageMaxOpenFiles } from './open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
+import type { BrokerConfig } from './broker-config.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
-export interface BrokerConfig {
-  dataDir: string;
-  engine: string;
-  flush: FlushPolicy;
-  transfer: StrategyName;
-  /** auto.create.topics.enable */
-  autoCreateTopics: boolean;
-  /** num.partitions: partitions of an auto-created topic */
-  numPartitions: number;
-  segmentBytes?: number;
-  maxBatchBytes?: number;
-  /** log.retention.ms / log.retention.bytes (per partition); -1 keeps all. */
-  retention?: Partial<RetentionPolicy>;
-  /** log.retention.check.interval.ms; 0 runs retention only when asked. */
-  retentionCheckIntervalMs?: number;
-  groups?: Partial<CoordinatorSettings>;
-  /** The group coordinator's timers (tests move a clock by hand); Node's timers by default. */
-  groupClock?: GroupClock;
-  /** What fetch sessions take their time from (eviction by idleness and age); Date.now by default, a test's clock in tests. */
-  fetchSessionClock?: () => number;
-  /** What transaction timeouts and transactional id expiry take their time from; Date.now by default, a test's clock in tests. */
-  txnClock?: () => number;
-  /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
-  settings?: Record<string, string>;
-  log?: (message: string) => void;
-}
+export type { BrokerConfig } from './broker-config.js';
 
 /** acks=0 and 1 answer once the batch is written; -1 at the flush policy's durability point. */
 export type Acks = 0 | 1 | -1;

@@ -3,7 +3,7 @@
 // typed setting at its default is not one: Kafka shows a config nobody set
 // as DEFAULT_CONFIG. What the config file or a flag named (`settings`)
 // stays static whatever its value, as in Kafka.
-import type { BrokerConfig } from './broker.js';
+import type { BrokerConfig } from './broker-config.js';
 import { BROKER_CONFIG_DEFAULTS } from './configs.js';
 
 /** The broker's static configs by Kafka name, from its typed settings. */

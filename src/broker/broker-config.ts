@@ -1,0 +1,33 @@
+// What a broker is built from: its data directory, engine and flush policy,
+// the settings it starts with, and the clocks tests replace.
+import type { StrategyName } from '../native/addon.js';
+import type { FlushPolicy, RetentionPolicy } from '../storage/types.js';
+import type { GroupClock } from './groups/clock.js';
+import type { CoordinatorSettings } from './groups/coordinator.js';
+
+export interface BrokerConfig {
+  dataDir: string;
+  engine: string;
+  flush: FlushPolicy;
+  transfer: StrategyName;
+  /** auto.create.topics.enable */
+  autoCreateTopics: boolean;
+  /** num.partitions: partitions of an auto-created topic */
+  numPartitions: number;
+  segmentBytes?: number;
+  maxBatchBytes?: number;
+  /** log.retention.ms / log.retention.bytes (per partition); -1 keeps all. */
+  retention?: Partial<RetentionPolicy>;
+  /** log.retention.check.interval.ms; 0 runs retention only when asked. */
+  retentionCheckIntervalMs?: number;
+  groups?: Partial<CoordinatorSettings>;
+  /** The group coordinator's timers (tests move a clock by hand); Node's timers by default. */
+  groupClock?: GroupClock;
+  /** What fetch sessions take their time from (eviction by idleness and age); Date.now by default, a test's clock in tests. */
+  fetchSessionClock?: () => number;
+  /** What transaction timeouts and transactional id expiry take their time from; Date.now by default, a test's clock in tests. */
+  txnClock?: () => number;
+  /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
+  settings?: Record<string, string>;
+  log?: (message: string) => void;
+}
