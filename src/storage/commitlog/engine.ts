@@ -48,9 +48,11 @@ import { Checkpoint } from './checkpoint.js';
 import { CommitLog, DEFAULT_COMMITLOG_FILE_BYTES } from './commitlog.js';
 import { ConsumeQueue, DEFAULT_CQ_FILE_ENTRIES } from './consume-queue.js';
 import { CqDispatch } from './cq-dispatch.js';
-import { CQ_ENTRY_BYTES, readCqEntry, tagsCodeAt } from './cq-entry.js';
+import { CQ_ENTRY_BYTES, tagsCodeAt } from './cq-entry.js';
 import { correctHeads, recoverLog } from './open-log.js';
+import { queueBatchBytes } from './queue-bytes.js';
 import { QueueRegistry } from './queue-registry.js';
+import { deleteExpiredFiles } from './retention.js';
 import { newQueue, openQueues, QUEUE_ROOT, removeQueueDir, type Queue } from './queues.js';
 import { newReadCounters, readBatches, verifyBatches } from './read-path.js';
 import { TimeMarks } from './time-marks.js';
@@ -321,50 +323,14 @@ export class CommitLogEngine implements StorageEngine {
   }
 
   partitionBytes(tp: TopicPartition): number {
-    const { cq } = this.get(tp);
-    const chunk = 4096;
-    const buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
-    let total = 0;
-    let lastPosition = -1;
-    for (let o = cq.startOffset; o < cq.nextOffset; o += chunk) {
-      const n = Math.min(chunk, cq.nextOffset - o);
-      const entries = cq.read(o, n, buf);
-      this.counters.consumeQueueReads++;
-      for (let i = 0; i < n; i++) {
-        const e = readCqEntry(entries, i * CQ_ENTRY_BYTES);
-        // Every offset of a batch points at the batch: count each once.
-        if (e.batchPosition !== lastPosition) total += e.batchBytes;
-        lastPosition = e.batchPosition;
-      }
-    }
-    return total;
+    return queueBatchBytes(this.get(tp).cq, this.counters);
   }
 
-  /**
-   * Deletes whole commit-log files, oldest first and never the current one:
-   * by time, a file whose newest entry was stored more than retentionMs ago
-   * (RocketMQ's rule, by store time); by size, while the log without its
-   * oldest file still holds retentionBytes × the number of queues. The
-   * policy's retentionBytes is per partition, but a shared file cannot be
-   * cut per queue: summing the budgets keeps what Kafka would keep overall,
-   * though a busy queue may use what an idle one leaves. Each queue's start
-   * then moves past its entries in deleted files.
-   */
+  /** Whole commit-log files by time and size (retention.ts): the log is shared, so there is no per-partition policy. */
   readonly perPartitionRetention = false;
 
   async enforceRetention(): Promise<void> {
-    const nowMs = this.now();
-    const budgetBytes = this.retention.retentionBytes >= 0 ? this.retention.retentionBytes * Math.max(1, this.queues.size) : -1;
-    let deleted = 0;
-    while (this.cl.files.length > 1) {
-      const oldest = this.cl.files[0]!;
-      const tooBig = budgetBytes >= 0 && this.cl.sizeBytes - oldest.size >= budgetBytes;
-      const tooOld = this.retention.retentionMs >= 0 && nowMs - oldest.lastStoreMs > this.retention.retentionMs;
-      if (!tooBig && !tooOld) break;
-      this.cl.deleteOldest();
-      deleted++;
-    }
-    if (deleted > 0) correctHeads(this.cl, this.queues);
+    deleteExpiredFiles(this.cl, this.queues, this.retention, this.now());
   }
 
   async flush(): Promise<void> {
