@@ -301,6 +301,15 @@ describe('HPACK: encodeHeaders', () => {
     expect(d.tableSize).toBe(0);
     expect(encodeHeaders([])).toEqual(Buffer.alloc(0));
   });
+
+  it('starts with a dynamic table size update when asked', () => {
+    expect(encodeHeaders([[':status', '200']], 0).toString('hex')).toBe('2088');
+    expect(encodeHeaders([], 4096).toString('hex')).toBe('3fe11f');
+    const d = new HpackDecoder();
+    d.decode(block(indexedLiteral('a', 'b')));
+    expect(d.decode(encodeHeaders([[':status', '200']], 0)).headers).toEqual([[':status', '200']]);
+    expect([d.tableLimit, d.tableSize]).toEqual([0, 0]);
+  });
 });
 
 describe('HPACK against node:http2 (nghttp2)', () => {
@@ -312,16 +321,26 @@ describe('HPACK against node:http2 (nghttp2)', () => {
     server = client = undefined;
   });
 
-  /** A raw server whose blocks are decoded in arrival order by one decoder, and answered with `reply`. */
-  async function start(reply: (streamId: number) => Buffer): Promise<{ conn: () => RawH2Connection; next: () => Promise<HeaderBlock & { fields: Field[] }>; decoder: HpackDecoder; port: number }> {
-    const decoder = new HpackDecoder();
+  interface Started {
+    port: number;
+    conn: () => RawH2Connection;
+    /** The latest connection's decoder. */
+    decoder: () => HpackDecoder;
+    next: () => Promise<HeaderBlock & { fields: Field[] }>;
+  }
+
+  /** A raw server whose blocks are decoded in arrival order, a decoder per connection, and answered with `reply`. */
+  async function start(reply: (streamId: number) => Buffer, onConnection?: (conn: RawH2Connection) => void): Promise<Started> {
+    let decoder = new HpackDecoder();
     const queue: Array<HeaderBlock & { fields: Field[] }> = [];
     const waiting: Array<() => void> = [];
     let connection: RawH2Connection | undefined;
     const listening = await listenRawH2((conn) => {
       connection = conn;
+      const own = (decoder = new HpackDecoder());
+      onConnection?.(conn);
       conn.on('block', (b: HeaderBlock) => {
-        const { headers, oversized } = decoder.decode(b.block);
+        const { headers, oversized } = own.decode(b.block);
         expect(oversized).toBe(false);
         queue.push({ ...b, fields: headers });
         waiting.shift()?.();
@@ -333,7 +352,7 @@ describe('HPACK against node:http2 (nghttp2)', () => {
       if (queue.length === 0) await new Promise<void>((r) => waiting.push(r));
       return queue.shift()!;
     };
-    return { conn: () => connection!, next, decoder, port: listening.port };
+    return { port: listening.port, conn: () => connection!, decoder: () => decoder, next };
   }
 
   async function request(headers: http2.OutgoingHttpHeaders): Promise<http2.IncomingHttpHeaders> {
@@ -378,7 +397,7 @@ describe('HPACK against node:http2 (nghttp2)', () => {
       if (headers === sends[4]) expect(got.frames).toBeGreaterThan(1);
     }
     expect(sizes[1]).toBeLessThan(10); // every field from the dynamic or static table
-    expect(h.decoder.tableSize).toBeLessThanOrEqual(4096);
+    expect(h.decoder().tableSize).toBeLessThanOrEqual(4096);
   });
 
   it('follows the dynamic table size updates our SETTINGS_HEADER_TABLE_SIZE provokes', async () => {
@@ -392,14 +411,14 @@ describe('HPACK against node:http2 (nghttp2)', () => {
       return got.block;
     };
     await sendAndCheck();
-    expect(h.decoder.tableSize).toBeGreaterThan(256);
+    expect(h.decoder().tableSize).toBeGreaterThan(256);
     for (const size of [256, 0, 4096]) {
       h.conn().sendSettings([[SETTING.HEADER_TABLE_SIZE, size]]);
       await once(client, 'remoteSettings');
       const bytes = await sendAndCheck();
       expect(bytes[0]! & 0xe0).toBe(0x20); // it starts with a size update
-      expect(h.decoder.tableLimit).toBe(size);
-      expect(h.decoder.tableSize).toBeLessThanOrEqual(size);
+      expect(h.decoder().tableLimit).toBe(size);
+      expect(h.decoder().tableSize).toBeLessThanOrEqual(size);
       await sendAndCheck(); // and the table stays in step after it
     }
   });
@@ -432,5 +451,33 @@ describe('HPACK against node:http2 (nghttp2)', () => {
       'cache-control': 'no-cache',
     });
     expect(Object.fromEntries(Object.entries(await request({})))).toEqual({ ':status': 418, 'x-second': 'yes' });
+  });
+
+  it('a client with a table smaller than 4096 needs the size update (and refuses a block without one)', async () => {
+    let update: number | undefined;
+    const errors: number[] = [];
+    let refused!: () => void;
+    const refusal = new Promise<void>((r) => (refused = r));
+    const h = await start(
+      () => encodeHeaders([[':status', '200'], ['x-ok', 'yes']], update),
+      (conn) =>
+        conn.on('goaway', (code: number) => {
+          if (code === 0) return;
+          errors.push(code);
+          refused();
+        }),
+    );
+    const connectSmall = (): http2.ClientHttp2Session =>
+      (client = http2.connect(`http://127.0.0.1:${h.port}`, { settings: { headerTableSize: 0 } }));
+    connectSmall();
+    update = 0;
+    expect((await request({}))['x-ok']).toBe('yes');
+    client!.destroy();
+
+    update = undefined;
+    connectSmall().on('error', () => {});
+    client!.request({}, { endStream: true }).on('error', () => {});
+    await refusal;
+    expect(errors).toEqual([http2.constants.NGHTTP2_COMPRESSION_ERROR]);
   });
 });

@@ -31,7 +31,8 @@ export interface HeaderBlock {
 
 /**
  * One client connection. Events: 'block' (HeaderBlock), 'streamEnd'
- * (streamId: END_STREAM on HEADERS or DATA), 'settingsAck', 'close'.
+ * (streamId: END_STREAM on HEADERS or DATA), 'settingsAck', 'goaway'
+ * (the client's error code), 'close'.
  */
 export class RawH2Connection extends EventEmitter {
   private input: Buffer = Buffer.alloc(0);
@@ -95,6 +96,9 @@ export class RawH2Connection extends EventEmitter {
         break;
       case FRAME.PING:
         if (!(flags & FLAG.ACK)) this.socket.write(frame(FRAME.PING, FLAG.ACK, 0, payload));
+        break;
+      case FRAME.GOAWAY:
+        this.emit('goaway', payload.readUInt32BE(4));
         break;
       case FRAME.DATA:
         if (payload.length > 0) {

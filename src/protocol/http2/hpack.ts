@@ -270,14 +270,21 @@ let plan = new Int32Array(32);
 /**
  * A header block that uses no dynamic table (literal without indexing; the
  * static table's index for a name or a whole field where one matches; no
- * Huffman): safe whatever table size the peer announced, and the same bytes
- * every time, so a block of fixed fields can be encoded once and reused.
+ * Huffman), the same bytes every time, so a block of fixed fields can be
+ * encoded once and reused.
+ *
+ * One duty remains with the caller: after a peer's SETTINGS_HEADER_TABLE_SIZE
+ * (any value), the next block we send must start with a dynamic table size
+ * update (RFC 7541 §4.2), or a peer whose table shrank below 4096 refuses it
+ * with COMPRESSION_ERROR (nghttp2 does, e.g. node:http2 with headerTableSize
+ * 0). Pass tableSizeUpdate = 0 for that block: 0 is within any setting.
+ *
  * Names and values are written as latin1: chars above 0xff would be cut to
  * their low octet, so callers pass octets (percent-encode or base64 the rest).
  */
-export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>): Buffer {
+export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>, tableSizeUpdate?: number): Buffer {
   if (plan.length < fields.length) plan = new Int32Array(fields.length * 2);
-  let size = 0;
+  let size = tableSizeUpdate === undefined ? 0 : integerLength(0x1f, tableSizeUpdate);
   for (let i = 0; i < fields.length; i++) {
     const [name, value] = fields[i]!;
     const known = STATIC_BY_NAME.get(name);
@@ -296,7 +303,7 @@ export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>):
     }
   }
   const dst = Buffer.allocUnsafe(size);
-  let o = 0;
+  let o = tableSizeUpdate === undefined ? 0 : writeInteger(dst, 0, 0x20, 0x1f, tableSizeUpdate);
   for (let i = 0; i < fields.length; i++) {
     const [name, value] = fields[i]!;
     const how = plan[i]!;
