@@ -63,8 +63,8 @@ describe('the RocketMQ endpoint under HTTP/2 garbage', () => {
 
   // A connection whose random frames opened a stream that waits for data was
   // kept by grpc-js after the client hung up (no end of input while a stream
-  // is open, and no idle time either); the broker now closes a connection
-  // whose client has ended its side (connection-guard.ts).
+  // is open, and no idle time either); the broker closes a connection whose
+  // client has ended its side.
   it(`survives ${CONNECTIONS} connections of seeded random frames after a good preface, each half-closed by the client`, async () => {
     const rng = new Prng(SEED).fork();
     const held: RawH2[] = [];
@@ -127,8 +127,8 @@ describe('the RocketMQ endpoint under HTTP/2 garbage', () => {
     await served();
   });
 
-  // grpc-js answers a call at its deadline but leaves the stream open while the client never ends
-  // its side, so the connection never became idle: the broker resets such streams (connection-guard.ts).
+  // grpc-js answered a call at its deadline but left the stream open while the client never ended
+  // its side, so the connection never became idle: the broker resets such streams (grpc/call.ts expire).
   it('closes a connection whose 100 calls never send their request, once their deadlines pass', async () => {
     const held = await RawH2.open(port);
     held.send(handshake());

@@ -7,7 +7,7 @@
 // refused with UNAUTHORIZED whatever the authorizer would say. A broker
 // with no access keys and no authorizer reads no signature at all, as
 // RocketMQ's proxy without ACLs: clients that always sign still work.
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerCall } from '../grpc/call.js';
 import { ANONYMOUS } from '../../broker/network/session.js';
 import type { Broker } from '../../broker/broker.js';
 import type { AclOperation } from '../../broker/security/acls.js';
@@ -37,7 +37,7 @@ function parseDateTime(v: string): number | null {
 }
 
 /** The call's principal; throws AuthError for a signature that does not hold. Checked once per call. */
-export function principalOf(broker: Broker, call: { metadata: grpc.Metadata }, now = Date.now()): string {
+export function principalOf(broker: Broker, call: Pick<ServerCall, 'metadata'>, now = Date.now()): string {
   const seen = known.get(call);
   if (seen !== undefined) return seen;
   const header = call.metadata.get('authorization')[0];
@@ -67,7 +67,7 @@ export function principalOf(broker: Broker, call: { metadata: grpc.Metadata }, n
  * for the call's principal. Refused: UNAUTHORIZED for an unsigned call,
  * FORBIDDEN for a key's user.
  */
-export function requireAccess(broker: Broker, call: { getPeer(): string; metadata: grpc.Metadata }, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
+export function requireAccess(broker: Broker, call: Pick<ServerCall, 'metadata' | 'getPeer'>, operation: AclOperation, resourceType: 'TOPIC' | 'GROUP', name: string): void {
   const authorizer = broker.security.authorizer;
   if (!authorizer.enabled) return;
   const principal = principalOf(broker, call);

@@ -3,10 +3,10 @@
 // (RecoverOrphanedTransactionCommand) is sent. RocketMQ's proxy uses the
 // topic as the producer group of gRPC producers; the producer that sent
 // the half message is asked first, any producer of its topic otherwise.
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerCall } from '../grpc/call.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
-type Stream = grpc.ServerDuplexStream<Record<string, any>, Record<string, any>>;
+type Stream = ServerCall;
 
 interface ProducerStream {
   clientId: string;

@@ -1,6 +1,7 @@
 // The RocketMQ endpoint: a gRPC server (insecure: loopback by default, like
-// the Kafka listener) serving MessagingService over the same broker.
-import * as grpc from '@grpc/grpc-js';
+// the Kafka listener) serving MessagingService over the same broker, on
+// mqlab's own HTTP/2 (../grpc/server.ts says why).
+import { GrpcServer } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
@@ -13,7 +14,6 @@ import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
 import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
-import { guardConnections } from './connection-guard.js';
 import { UnsentBytes } from './unsent-bytes.js';
 import { SettingsEcho } from './settings-echo.js';
 
@@ -72,11 +72,13 @@ export function rocketMqLimits(broker: Broker): RocketMqLimits {
 export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise<RocketMqEndpoint> {
   const log = o.log ?? (() => undefined);
   const limits = rocketMqLimits(broker);
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': limits.maxRequestBytes,
-    'grpc.max_send_message_length': -1,
-    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
-    'grpc.max_connection_idle_ms': limits.idleMs,
+  const server = new GrpcServer({
+    maxRequestBytes: limits.maxRequestBytes,
+    maxConcurrentStreams: limits.maxConcurrentStreams,
+    maxConnections: limits.maxConnections,
+    idleMs: limits.idleMs,
+    tls: o.tls ? { key: o.tls.privateKey, cert: o.tls.certChain } : undefined,
+    log,
   });
   const address = { host: o.host, port: o.port };
   const timer = new TimerStore(broker, join(broker.config.dataDir, 'rocketmq', 'timer'), timerSettings(broker), broker.config.flush, (m) => log('warn', m));
@@ -107,16 +109,10 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     settingsEcho: new SettingsEcho(),
   };
   server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
-  const target = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
-  let stopGuard = (): void => undefined;
   try {
-    address.port = await new Promise<number>((resolve, reject) => {
-      const credentials = o.tls ? grpc.ServerCredentials.createSsl(null, [{ private_key: o.tls.privateKey, cert_chain: o.tls.certChain }], false) : grpc.ServerCredentials.createInsecure();
-      server.bindAsync(target, credentials, (err, port) => (err ? reject(err) : resolve(port)));
-    });
-    stopGuard = guardConnections(server, limits);
+    address.port = await server.listen(o.host, o.port);
   } catch (err) {
-    server.forceShutdown();
+    await server.close(0);
     await transactions.close();
     await timer.close();
     throw err;
@@ -140,10 +136,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         }
         ctx.telemetry.clear();
         ctx.settingsEcho.clear();
-        stopGuard();
-        const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
+        server.close(GRACE_MS).then(() => {
           Promise.all([timer.close(), transactions.close()]).then(() => resolve(), (err: Error) => {
             log('error', `rocketmq: closing the timer or transaction store: ${err.message}`);
             resolve();

@@ -1,7 +1,8 @@
 // apache.rocketmq.v2.MessagingService over the broker: one handler per RPC.
 // Every answer carries a Status; a handler that throws answers
 // INTERNAL_ERROR (logged), so no request can take the endpoint down.
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerCall } from '../grpc/call.js';
+import type { StreamHandler, UnaryHandler } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
@@ -14,7 +15,6 @@ import { FilterError, parseTagExpression, type TagFilter } from '../../broker/ro
 import { durationMs, incoming, timestampMs } from './convert.js';
 import { encodeReceived } from './encode-received.js';
 import { sendEntries } from './send.js';
-import { writeBatch } from './write-batch.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
@@ -39,7 +39,7 @@ export interface ServiceContext {
   advertised(): { host: string; port: number };
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Open Telemetry streams, ended when the endpoint closes. */
-  telemetry: Set<grpc.ServerDuplexStream<Pb, Pb>>;
+  telemetry: Set<ServerCall>;
   /** ReceiveMessage calls inside the broker now (long polls included): for stats and tests. */
   receiving: number;
   /** Open Telemetry streams per client id: a client with one is connected (push consumers' deliveries are renewed meanwhile). */
@@ -51,7 +51,7 @@ export interface ServiceContext {
 }
 
 /** The client id every client request carries (BaseClient.getRequestMetadata: x-mq-client-id), or null. */
-export function clientIdOf(call: { metadata: grpc.Metadata }): string | null {
+export function clientIdOf(call: Pick<ServerCall, 'metadata'>): string | null {
   const v = call.metadata.get('x-mq-client-id')[0];
   return v === undefined || v === '' ? null : String(v);
 }
@@ -71,10 +71,10 @@ class BadRequest extends Error {
   }
 }
 
-type Unary = (call: grpc.ServerUnaryCall<Pb, Pb>) => Promise<Pb>;
+type Unary = (call: ServerCall) => Promise<Pb>;
 
 /** A unary handler whose failures answer with a Status. */
-function unary(ctx: ServiceContext, rpc: string, fn: Unary): grpc.handleUnaryCall<Pb, Pb> {
+function unary(ctx: ServiceContext, rpc: string, fn: Unary): UnaryHandler {
   return (call, callback) => {
     const bad = undecodable(call.request);
     if (bad !== null) return callback(null, { status: status('BAD_REQUEST', bad) });
@@ -167,7 +167,7 @@ function tagFilter(expr: Pb | null | undefined): TagFilter {
   }
 }
 
-export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImplementation {
+export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHandler | StreamHandler> {
   const storeHost = (): string => `${ctx.advertised().host}:${ctx.advertised().port}`;
 
   const queryRoute = unary(ctx, 'QueryRoute', async (call) => {
@@ -193,7 +193,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     return { status: failed ? failed.status : OK, entries };
   });
 
-  const receiveMessage: grpc.handleServerStreamingCall<Pb, Pb> = (call) => {
+  const receiveMessage: StreamHandler = (call) => {
     const bad = undecodable(call.request);
     if (bad !== null) {
       call.write({ status: status('BAD_REQUEST', bad) });
@@ -302,8 +302,8 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
     return { status: OK, messageId };
   });
 
-  const unimplemented = (rpc: string, when: string): grpc.handleUnaryCall<Pb, Pb> => (_call, callback) => callback(null, { status: notImplemented(rpc, when) });
-  const pullMessage: grpc.handleServerStreamingCall<Pb, Pb> = (call) => {
+  const unimplemented = (rpc: string, when: string): UnaryHandler => (_call, callback) => callback(null, { status: notImplemented(rpc, when) });
+  const pullMessage: StreamHandler = (call) => {
     call.write({ status: notImplemented('PullMessage', 'PullConsumer') });
     call.end();
   };
@@ -329,7 +329,7 @@ export function messagingHandlers(ctx: ServiceContext): grpc.UntypedServiceImple
   };
 }
 
-async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, Pb>, storeHost: string): Promise<void> {
+async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string): Promise<void> {
   principalOf(ctx.broker, call);
   const r = call.request;
   const group = groupName(r.group);
@@ -350,8 +350,7 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest('BAD_REQUEST', `batch size ${r.batchSize}: at least 1`);
   let pollMs = durationMs(r.longPollingTimeout) ?? DEFAULT_LONG_POLLING_MS;
   if (pollMs < 0 || pollMs > MAX_LONG_POLLING_MS) throw new BadRequest('ILLEGAL_POLLING_TIME', `long polling timeout ${pollMs} ms: expected 0 to ${MAX_LONG_POLLING_MS} ms`);
-  const deadline = call.getDeadline();
-  const until = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  const until = call.getDeadline();
   if (Number.isFinite(until)) pollMs = Math.max(0, Math.min(pollMs, until - Date.now() - DEADLINE_MARGIN_MS));
   // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
   const connection = call.getPeer();
@@ -389,7 +388,9 @@ async function receive(ctx: ServiceContext, call: grpc.ServerWritableStream<Pb, 
   if (popped.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', 'no new message') });
   } else {
-    writeBatch(call, [{ status: OK }, ...popped.map((p) => encodeReceived(p, mq!.topic, storeHost))]);
+    // Written in one turn: they leave in one socket write.
+    call.write({ status: OK });
+    for (const p of popped) call.write(encodeReceived(p, mq!.topic, storeHost));
   }
   call.end();
 }

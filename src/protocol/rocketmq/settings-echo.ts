@@ -11,7 +11,7 @@
 // and 1 s after the client's latest QueryRoute or settings: once the routes
 // are in, one of them finds the client waiting. A client already running
 // takes it as the settings sync it is (idempotent).
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerCall } from '../grpc/call.js';
 
 const AFTER_MS = [50, 1_000];
 /** How long after a client's first settings its QueryRoutes still count as its startup. */
@@ -19,7 +19,7 @@ const STARTUP_WINDOW_MS = 30_000;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
-type Stream = grpc.ServerDuplexStream<Pb, Pb>;
+type Stream = ServerCall;
 
 interface Starting {
   call: Stream;

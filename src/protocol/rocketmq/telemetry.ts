@@ -3,7 +3,7 @@
 // the stream the transaction store writes its check-backs to. A client with
 // an open stream counts as connected (push consumers' deliveries are
 // renewed meanwhile).
-import type * as grpc from '@grpc/grpc-js';
+import type { StreamHandler } from '../grpc/server.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { maxBodyBytes } from '../../broker/rocketmq/publish.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
@@ -15,7 +15,7 @@ import { status, statusOf } from './status.js';
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
 
-export function telemetryHandler(ctx: ServiceContext): grpc.handleBidiStreamingCall<Pb, Pb> {
+export function telemetryHandler(ctx: ServiceContext): StreamHandler {
   const groupPolicy = (group: string, topics: string[]) => {
     const g = ctx.broker.groupConfigs.settings(group);
     const fifoTopic = topics.some((t) => {

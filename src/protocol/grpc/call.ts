@@ -1,0 +1,231 @@
+// One gRPC call on an HTTP/2 stream, as its handler sees it: the request
+// (or, for a client stream, 'data' and 'end' events), the metadata, the
+// deadline and the peer; write() and end() for the answer, which leaves
+// with the connection's next flush (everything written in one turn of the
+// event loop goes out together). Events: 'data', 'end' (the client's
+// messages), 'cancelled' (reset, deadline, connection gone before the
+// answer was out), 'finish' (the answer handed to the socket), 'close'.
+import { EventEmitter } from 'node:events';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { H2Stream } from '../http2/stream.js';
+import { GRPC_STATUS, MESSAGE_PREFIX_BYTES, messagePrefix, RESPONSE_HEADERS, trailers } from './wire.js';
+
+export interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestDeserialize(bytes: Buffer): unknown;
+  responseSerialize(value: unknown): Buffer;
+}
+
+/** The call's custom metadata: every header that is not a pseudo-header or gRPC's own; `-bin` values as bytes. */
+export class CallMetadata {
+  constructor(private readonly fields: ReadonlyMap<string, Array<string | Buffer>>) {}
+
+  get(name: string): Array<string | Buffer> {
+    return this.fields.get(name) ?? [];
+  }
+}
+
+/** A gRPC error a handler can answer with (the code is GRPC_STATUS's). */
+export class GrpcError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+export interface CallLimits {
+  /** A message larger than this (decompressed too) ends the call with RESOURCE_EXHAUSTED. */
+  maxRequestBytes: number;
+}
+
+export class ServerCall extends EventEmitter {
+  /** The request of a unary or server-streaming call. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto messages are loader objects
+  request: any = undefined;
+  cancelled = false;
+  private responded = false;
+  private ended = false;
+  private closed = false;
+  /** Messages of a unary or server-streaming call, until the client ends its side. */
+  private readonly received: unknown[] = [];
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** The message being assembled: its length once its prefix is in, and whether it is compressed. */
+  private need = -1;
+  private compressed = false;
+  private discarding = false;
+
+  constructor(
+    private readonly stream: H2Stream,
+    readonly method: MethodDefinition,
+    readonly metadata: CallMetadata,
+    private readonly deadline: number,
+    private readonly peer: string,
+    private readonly limits: CallLimits,
+    private readonly encoding: 'gzip' | 'deflate' | null,
+    private readonly start: (call: ServerCall) => void,
+  ) {
+    super();
+    stream.onData = (chunk) => this.data(chunk);
+    stream.onEnd = () => this.remoteEnd();
+    stream.onClose = (reset) => this.streamClosed(reset);
+    stream.onSent = () => this.emit('finish');
+  }
+
+  getPeer(): string {
+    return this.peer;
+  }
+
+  /** Date.now() by which the client's grpc-timeout ends the call; Infinity without one. */
+  getDeadline(): number {
+    return this.deadline;
+  }
+
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
+  get destroyed(): boolean {
+    return this.closed;
+  }
+
+  /** One response message (a proto object, or bytes the method's serializer passes on). */
+  write(message: unknown): boolean {
+    if (this.ended || this.closed) return false;
+    let bytes: Buffer;
+    try {
+      bytes = this.method.responseSerialize(message);
+    } catch (err) {
+      this.sendStatus(GRPC_STATUS.INTERNAL, `the response does not encode: ${(err as Error).message}`);
+      return false;
+    }
+    if (!this.responded) {
+      this.responded = true;
+      this.stream.respond(RESPONSE_HEADERS);
+    }
+    this.stream.write(messagePrefix(bytes.length));
+    this.stream.write(bytes);
+    return true;
+  }
+
+  end(): void {
+    this.sendStatus(GRPC_STATUS.OK, '');
+  }
+
+  /** Ends the call with this status (trailers; a trailers-only response if nothing was written). */
+  sendStatus(code: number, message: string): void {
+    if (this.ended || this.closed) return;
+    this.ended = true;
+    this.stream.end(trailers(code, message, !this.responded));
+  }
+
+  /** The deadline passed (the server's sweep): answered DEADLINE_EXCEEDED; an answer still unsent `graceMs` after it, reset. */
+  expire(now: number, graceMs: number): void {
+    if (this.closed || now < this.deadline) return;
+    if (!this.ended) {
+      this.cancel();
+      this.sendStatus(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    } else if (now - this.deadline >= graceMs) {
+      this.stream.reset(8 /* CANCEL */);
+    }
+  }
+
+  private cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.emit('cancelled');
+  }
+
+  private streamClosed(reset: number | null): void {
+    this.closed = true;
+    if (reset !== null || !this.ended) this.cancel();
+    this.emit('close');
+  }
+
+  private remoteEnd(): void {
+    if (this.ended || this.closed) return;
+    if (this.method.requestStream) {
+      this.emit('end');
+      return;
+    }
+    if (this.need !== -1 || this.partBytes > 0) return this.sendStatus(GRPC_STATUS.INTERNAL, 'the request ended inside a message');
+    if (this.received.length !== 1) return this.sendStatus(GRPC_STATUS.UNIMPLEMENTED, `expected one request message, got ${this.received.length}`);
+    this.request = this.received[0];
+    this.start(this);
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.discarding || this.ended) return;
+    this.parts.push(chunk);
+    this.partBytes += chunk.length;
+    while (!this.ended) {
+      if (this.need === -1) {
+        if (this.partBytes < MESSAGE_PREFIX_BYTES) return;
+        const head = this.take(MESSAGE_PREFIX_BYTES);
+        this.compressed = head[0] !== 0;
+        this.need = head.readUInt32BE(1);
+        if (this.need > this.limits.maxRequestBytes) return this.refuse(this.need);
+      }
+      if (this.partBytes < this.need) return;
+      const bytes = this.take(this.need);
+      this.need = -1;
+      this.message(bytes);
+    }
+  }
+
+  private message(raw: Buffer): void {
+    let bytes = raw;
+    if (this.compressed) {
+      if (this.encoding === null) return this.sendStatus(GRPC_STATUS.INTERNAL, 'a compressed message without grpc-encoding');
+      try {
+        const inflate = this.encoding === 'gzip' ? gunzipSync : inflateSync;
+        bytes = inflate(raw, { maxOutputLength: this.limits.maxRequestBytes + 1 });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'ERR_BUFFER_TOO_LARGE') return this.refuse(this.limits.maxRequestBytes + 1);
+        return this.sendStatus(GRPC_STATUS.INTERNAL, `the message does not decompress (${this.encoding}): ${e.message}`);
+      }
+      if (bytes.length > this.limits.maxRequestBytes) return this.refuse(bytes.length);
+    }
+    let decoded: unknown;
+    try {
+      decoded = this.method.requestDeserialize(bytes);
+    } catch (err) {
+      return this.sendStatus(GRPC_STATUS.INTERNAL, `the request does not decode: ${(err as Error).message}`);
+    }
+    if (this.method.requestStream) this.emit('data', decoded);
+    else this.received.push(decoded);
+  }
+
+  private refuse(length: number): void {
+    this.discarding = true;
+    this.parts = [];
+    this.partBytes = 0;
+    this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.limits.maxRequestBytes})`);
+  }
+
+  /** The next n bytes of what arrived: a view when one chunk holds them, else joined. */
+  private take(n: number): Buffer {
+    const first = this.parts[0];
+    let out: Buffer;
+    if (first !== undefined && first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let at = 0;
+      while (at < n) {
+        const p = this.parts[0]!;
+        const k = Math.min(p.length, n - at);
+        p.copy(out, at, 0, k);
+        at += k;
+        if (k === p.length) this.parts.shift();
+        else this.parts[0] = p.subarray(k);
+      }
+    }
+    this.partBytes -= n;
+    return out;
+  }
+}

@@ -1,0 +1,169 @@
+// A gRPC server on mqlab's own HTTP/2 (../http2): grpc-js's server runs on
+// node:http2, whose per-call cost (stream objects, nghttp2's callbacks into
+// JavaScript, three writes per answer) was most of what a RocketMQ call
+// cost the broker. Serves unary, server-streaming and bidirectional
+// methods of proto-loader definitions, with the limits the broker sets:
+// connections, streams per connection, message size, idle connections,
+// and the client's deadlines.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { H2Connection, type H2Limits } from '../http2/connection.js';
+import type { H2Stream } from '../http2/stream.js';
+import { CallMetadata, GrpcError, ServerCall, type MethodDefinition } from './call.js';
+import { GRPC_STATUS, grpcTimeoutMs, httpError, trailers } from './wire.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
+export type UnaryHandler = (call: ServerCall, callback: (err: GrpcError | null, value?: any) => void) => void;
+export type StreamHandler = (call: ServerCall) => void;
+export type Handler = UnaryHandler | StreamHandler;
+
+export interface GrpcServerOptions {
+  /** A message larger than this ends its call with RESOURCE_EXHAUSTED. */
+  maxRequestBytes: number;
+  /** Calls at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM). */
+  maxConcurrentStreams: number;
+  /** TCP connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** A connection on which no byte moved either way this long is closed. */
+  idleMs: number;
+  /** Serve over TLS (ALPN h2) with this key and certificate chain (PEM). */
+  tls?: { key: Buffer; cert: Buffer };
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** A call's header fields past this many bytes (HPACK's accounting) are refused with RESOURCE_EXHAUSTED. */
+export const MAX_HEADER_LIST_BYTES = 64 * 1024;
+/** What a client may send on a stream, and on a connection, before the server's next WINDOW_UPDATE. */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/** How often deadlines are checked, and how long an answer may wait for its client's window after the deadline before the stream is reset. */
+export const STREAM_GRACE_MS = 1_000;
+
+/** Headers that are gRPC's or HTTP's own, not the call's metadata. */
+const RESERVED = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'user-agent', 'connection', 'host']);
+
+export class GrpcServer {
+  private readonly methods = new Map<string, { definition: MethodDefinition; handler: Handler }>();
+  private readonly connections = new Set<H2Connection>();
+  private readonly calls = new Set<ServerCall>();
+  private listener: NetServer | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+  private readonly log: NonNullable<GrpcServerOptions['log']>;
+
+  constructor(private readonly options: GrpcServerOptions) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  addService(definitions: Record<string, MethodDefinition>, handlers: Record<string, Handler>): void {
+    for (const [name, definition] of Object.entries(definitions)) {
+      const handler = handlers[name];
+      if (handler) this.methods.set(definition.path, { definition, handler });
+    }
+  }
+
+  /** Listens; resolves with the port (0 asks the system for one). */
+  listen(host: string, port: number): Promise<number> {
+    const o = this.options;
+    const server = o.tls
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, ALPNProtocols: ['h2'] }).on('secureConnection', (s) => this.connection(s)).on('tlsClientError', () => undefined)
+      : createNetServer((s) => this.connection(s));
+    server.maxConnections = o.maxConnections;
+    this.listener = server;
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const call of this.calls) call.expire(now, STREAM_GRACE_MS);
+    }, STREAM_GRACE_MS);
+    this.sweep.unref();
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  /** Takes no new connection or call; ends when the calls have, or after graceMs, cutting the rest. */
+  close(graceMs: number): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    const listener = this.listener;
+    if (!listener) return Promise.resolve();
+    this.listener = null;
+    return new Promise((resolve) => {
+      const force = setTimeout(() => {
+        for (const c of this.connections) c.destroy();
+      }, graceMs);
+      listener.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      for (const c of this.connections) c.shutdown();
+    });
+  }
+
+  private connection(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleMs, () => socket.destroy());
+    const peer = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
+    const limits: H2Limits = { maxConcurrentStreams: this.options.maxConcurrentStreams, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListBytes: MAX_HEADER_LIST_BYTES };
+    const conn = new H2Connection(socket, limits, (stream, headers, oversized) => this.stream(stream, headers, oversized, peer), (m, bug) => this.log(bug ? 'error' : 'info', `rocketmq: HTTP/2 connection from ${peer} closed: ${m}`));
+    this.connections.add(conn);
+    socket.once('close', () => this.connections.delete(conn));
+  }
+
+  private stream(stream: H2Stream, headers: Array<[string, string]>, oversized: boolean, peer: string): void {
+    if (oversized) return stream.end(trailers(GRPC_STATUS.RESOURCE_EXHAUSTED, `the call's headers are larger than ${MAX_HEADER_LIST_BYTES} bytes`, true));
+    let method = '';
+    let path = '';
+    let contentType = '';
+    let timeout: string | undefined;
+    let encoding: string | undefined;
+    const fields = new Map<string, Array<string | Buffer>>();
+    for (const [name, value] of headers) {
+      if (name.charCodeAt(0) === 0x3a /* : */) {
+        if (name === ':method') method = value;
+        else if (name === ':path') path = value;
+        continue;
+      }
+      if (RESERVED.has(name)) {
+        if (name === 'content-type') contentType = value;
+        else if (name === 'grpc-timeout') timeout = value;
+        else if (name === 'grpc-encoding') encoding = value;
+        continue;
+      }
+      const v = name.endsWith('-bin') ? Buffer.from(value, 'base64') : value;
+      const list = fields.get(name);
+      if (list) list.push(v);
+      else fields.set(name, [v]);
+    }
+    if (method !== 'POST') return stream.end(httpError(405));
+    if (!contentType.startsWith('application/grpc')) return stream.end(httpError(415));
+    const m = this.methods.get(path);
+    if (!m) return stream.end(trailers(GRPC_STATUS.UNIMPLEMENTED, `The server does not implement the method ${path}`, true));
+    if (encoding !== undefined && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
+      return stream.end(trailers(GRPC_STATUS.UNIMPLEMENTED, `grpc-encoding ${encoding} is not supported (identity, deflate, gzip are)`, true));
+    }
+    const ms = grpcTimeoutMs(timeout);
+    const deadline = ms === null ? Infinity : Date.now() + ms;
+    const compressed = encoding === 'gzip' || encoding === 'deflate' ? encoding : null;
+    const call = new ServerCall(stream, m.definition, new CallMetadata(fields), deadline, peer, { maxRequestBytes: this.options.maxRequestBytes }, compressed, (c) => this.invoke(c, m.definition, m.handler));
+    if (deadline !== Infinity) {
+      this.calls.add(call);
+      call.once('close', () => this.calls.delete(call));
+    }
+    if (m.definition.requestStream) this.invoke(call, m.definition, m.handler);
+  }
+
+  private invoke(call: ServerCall, definition: MethodDefinition, handler: Handler): void {
+    try {
+      if (definition.requestStream || definition.responseStream) return (handler as StreamHandler)(call);
+      (handler as UnaryHandler)(call, (err, value) => {
+        if (err) return call.sendStatus(err.code ?? GRPC_STATUS.UNKNOWN, err.message);
+        if (call.write(value)) call.end();
+      });
+    } catch (err) {
+      this.log('error', `rocketmq ${definition.path}: ${(err as Error).stack ?? String(err)}`);
+      call.sendStatus(GRPC_STATUS.UNKNOWN, `internal error: ${(err as Error).message}`);
+    }
+  }
+}

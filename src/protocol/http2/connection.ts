@@ -1,0 +1,524 @@
+// The server side of one HTTP/2 connection (RFC 9113) on a socket: the
+// client's preface and SETTINGS, its streams (HEADERS, CONTINUATION, DATA,
+// RST_STREAM), PING, WINDOW_UPDATE and GOAWAY, flow control both ways.
+// Frames are parsed straight from the socket's chunks (only a frame split
+// between two chunks is copied), and everything answered within one turn
+// of the event loop leaves in one socket write. A protocol error of the
+// connection answers GOAWAY and closes it; one of a stream, RST_STREAM.
+import type { Socket } from 'node:net';
+import { HpackDecoder, HpackError } from './hpack.js';
+import { H2Stream } from './stream.js';
+import {
+  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, FRAME_HEADER_BYTES, frameHeader, goAwayFrame, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
+  PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
+} from './frames.js';
+
+export interface H2Limits {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: a HEADERS past it is refused (RST_STREAM REFUSED_STREAM). */
+  maxConcurrentStreams: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: what a client may send on a stream before the server gives it more. */
+  streamWindow: number;
+  /** The connection's receive window. */
+  connectionWindow: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE; a larger header list is flagged to the stream's handler. */
+  maxHeaderListBytes: number;
+}
+
+/** A new stream: its header fields, and whether they passed maxHeaderListBytes (then incomplete). */
+export type StreamOpened = (stream: H2Stream, headers: Array<[string, string]>, oversized: boolean) => void;
+
+const TABLE_SIZE_ZERO = Buffer.from([0x20]);
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** A header block may come in pieces up to this much past the header list limit; more is a flood. */
+const HEADER_BLOCK_SLACK = 16 * 1024;
+/** Answers queued in the socket past this: stop reading the client until they drain (it sends PINGs or SETTINGS it does not read the answers to). */
+const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+/** Above this, a flush goes out as several buffers (writev) instead of being joined. */
+const JOIN_LIMIT = 256 * 1024;
+
+export class H2Connection {
+  private readonly streams = new Map<number, H2Stream>();
+  private readonly decoder: HpackDecoder;
+  private readonly readyStreams = new Set<H2Stream>();
+  /** Streams with data that wait for the connection's window. */
+  private readonly blocked = new Set<H2Stream>();
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private sent: Array<() => void> = [];
+  private flushScheduled = false;
+
+  private prefaceSeen = 0;
+  private settingsSeen = false;
+  private rest: Buffer | null = null;
+  private lastStreamId = 0;
+  /** A HEADERS without END_HEADERS: CONTINUATION frames of this stream must follow. */
+  private headerBlock: { streamId: number; flags: number; parts: Buffer[]; bytes: number } | null = null;
+
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private peerMaxFrame = DEFAULT_MAX_FRAME;
+  private sendWindow = DEFAULT_WINDOW;
+  private recvWindow: number;
+  private recvUnacked = 0;
+  /** The client announced SETTINGS_HEADER_TABLE_SIZE: the next header block sent starts with a table size update (to 0, valid under any size; the server never indexes). */
+  private tableSizeUpdateOwed = false;
+  private goingAway = false;
+  private dead = false;
+  private readPaused = false;
+
+  constructor(readonly socket: Socket, private readonly limits: H2Limits, private readonly opened: StreamOpened, private readonly onError: (message: string, bug?: boolean) => void = () => undefined) {
+    this.decoder = new HpackDecoder(4096, limits.maxHeaderListBytes);
+    this.recvWindow = limits.connectionWindow;
+    this.enqueue(settingsFrame([
+      [SETTING.MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams],
+      [SETTING.INITIAL_WINDOW_SIZE, limits.streamWindow],
+      [SETTING.MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes],
+      [SETTING.ENABLE_PUSH, 0],
+    ]));
+    if (limits.connectionWindow > DEFAULT_WINDOW) this.enqueue(windowUpdateFrame(0, limits.connectionWindow - DEFAULT_WINDOW));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => {
+      if (this.readPaused) {
+        this.readPaused = false;
+        socket.resume();
+      }
+    });
+    socket.on('close', () => this.closeAll());
+    socket.on('error', () => undefined); // 'close' follows
+  }
+
+  /** Streams open now. */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** GOAWAY: no new stream is taken; the connection closes once the open ones end. */
+  shutdown(): void {
+    if (this.goingAway || this.dead) return;
+    this.goingAway = true;
+    this.enqueue(goAwayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'server shutting down'));
+    if (this.streams.size === 0) this.endSocket();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  sendHeaders(streamId: number, headerBlock: Buffer, endStream: boolean): void {
+    let block = headerBlock;
+    if (this.tableSizeUpdateOwed) {
+      this.tableSizeUpdateOwed = false;
+      block = Buffer.concat([TABLE_SIZE_ZERO, block]);
+    }
+    const max = this.peerMaxFrame;
+    if (block.length <= max) {
+      this.enqueue(smallFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, block));
+      return;
+    }
+    for (let at = 0; at < block.length; at += max) {
+      const part = block.subarray(at, at + max);
+      const last = at + max >= block.length;
+      const type = at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION;
+      const flags = (last ? FLAG.END_HEADERS : 0) | (at === 0 && endStream ? FLAG.END_STREAM : 0);
+      this.enqueue(smallFrame(type, flags, streamId, part));
+    }
+  }
+
+  /** The stream has something to send: it goes out with the next flush, as far as the windows allow. */
+  ready(stream: H2Stream): void {
+    this.readyStreams.add(stream);
+    this.scheduleFlush();
+  }
+
+  resetStream(stream: H2Stream, code: number): void {
+    this.enqueue(rstStreamFrame(stream.id, code));
+    this.closeStream(stream, code);
+  }
+
+  private enqueue(frame: Buffer): void {
+    if (this.dead) return;
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.dead) return;
+    for (const s of this.readyStreams) {
+      this.readyStreams.delete(s);
+      this.sendFrom(s);
+    }
+    if (this.out.length === 0) return;
+    const bufs = this.out;
+    const total = this.outBytes;
+    const sent = this.sent;
+    this.out = [];
+    this.outBytes = 0;
+    this.sent = [];
+    const done = sent.length === 0 ? undefined : () => {
+      for (const cb of sent) cb();
+    };
+    if (bufs.length === 1 || total <= JOIN_LIMIT) {
+      this.socket.write(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, total), done);
+    } else {
+      this.socket.cork();
+      for (let i = 0; i < bufs.length; i++) this.socket.write(bufs[i]!, i === bufs.length - 1 ? done : undefined);
+      this.socket.uncork();
+    }
+    if (!this.readPaused && this.socket.writableLength > WRITE_HIGH_WATER) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** DATA frames of the stream as far as both windows allow; then its trailers, and the stream is done. */
+  private sendFrom(s: H2Stream): void {
+    if (s.closed) return;
+    while (s.pendingBytes > 0) {
+      const n = Math.min(s.pendingBytes, s.sendWindow, this.sendWindow, this.peerMaxFrame);
+      if (n <= 0) {
+        if (this.sendWindow <= 0) this.blocked.add(s);
+        return;
+      }
+      this.out.push(frameHeader(n, FRAME.DATA, 0, s.id));
+      this.outBytes += FRAME_HEADER_BYTES + n;
+      let left = n;
+      while (left > 0) {
+        const head = s.pending[0]!;
+        if (head.length <= left) {
+          this.out.push(head);
+          s.pending.shift();
+          left -= head.length;
+        } else {
+          this.out.push(head.subarray(0, left));
+          s.pending[0] = head.subarray(left);
+          left = 0;
+        }
+      }
+      s.pendingBytes -= n;
+      s.sendWindow -= n;
+      this.sendWindow -= n;
+    }
+    if (s.trailers === null) return;
+    this.sendHeaders(s.id, s.trailers, true);
+    s.trailers = null;
+    this.sent.push(s.onSent);
+    // RFC 9113 §8.1: the answer is complete; a client still sending is told to stop, without error.
+    if (!s.remoteEnded) this.enqueue(rstStreamFrame(s.id, H2_ERROR.NO_ERROR));
+    this.closeStream(s, null);
+  }
+
+  private closeStream(s: H2Stream, reset: number | null): void {
+    if (s.closed) return;
+    s.closed = true;
+    s.pending.length = 0;
+    s.pendingBytes = 0;
+    this.streams.delete(s.id);
+    this.blocked.delete(s);
+    this.readyStreams.delete(s);
+    s.onClose(reset);
+    if (this.goingAway && this.streams.size === 0) this.endSocket();
+  }
+
+  private closeAll(): void {
+    this.dead = true;
+    for (const s of [...this.streams.values()]) this.closeStream(s, H2_ERROR.CANCEL);
+  }
+
+  private endSocket(): void {
+    this.flush();
+    this.dead = true;
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  private fail(err: ConnectionError): void {
+    if (this.dead) return;
+    this.onError(err.message);
+    this.enqueue(goAwayFrame(this.lastStreamId, err.code, err.message));
+    this.goingAway = true;
+    for (const s of [...this.streams.values()]) this.closeStream(s, H2_ERROR.CANCEL);
+    this.endSocket();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.dead) return;
+    try {
+      let buf = chunk;
+      if (this.prefaceSeen < PREFACE.length) {
+        const n = Math.min(PREFACE.length - this.prefaceSeen, buf.length);
+        if (PREFACE.compare(buf, 0, n, this.prefaceSeen, this.prefaceSeen + n) !== 0) {
+          // Not HTTP/2 (an HTTP/1.1 request, TLS to a plaintext port): nothing to say in its language.
+          this.dead = true;
+          this.socket.destroy();
+          return;
+        }
+        this.prefaceSeen += n;
+        buf = buf.subarray(n);
+        if (buf.length === 0) return;
+      }
+      if (this.rest !== null) {
+        buf = Buffer.concat([this.rest, buf]);
+        this.rest = null;
+      }
+      let at = 0;
+      while (buf.length - at >= FRAME_HEADER_BYTES && !this.dead) {
+        const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
+        if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `a frame of ${length} bytes: the largest is ${DEFAULT_MAX_FRAME}`);
+        if (buf.length - at < FRAME_HEADER_BYTES + length) break;
+        const type = buf[at + 3]!;
+        const flags = buf[at + 4]!;
+        const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
+        const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+        at += FRAME_HEADER_BYTES + length;
+        try {
+          this.frame(type, flags, streamId, payload);
+        } catch (err) {
+          if (!(err instanceof StreamError)) throw err;
+          const s = this.streams.get(err.streamId);
+          this.enqueue(rstStreamFrame(err.streamId, err.code));
+          if (s) this.closeStream(s, err.code);
+        }
+      }
+      // Only a frame split between reads is kept, copied so the read's buffer is not held.
+      if (at < buf.length && !this.dead) this.rest = Buffer.from(buf.subarray(at));
+    } catch (err) {
+      if (err instanceof ConnectionError) this.fail(err);
+      else if (err instanceof HpackError) this.fail(new ConnectionError(H2_ERROR.COMPRESSION_ERROR, `header block: ${err.message}`));
+      else {
+        // A bug, not the client's doing: said loudly, and only this connection pays for it.
+        this.onError(`internal error: ${(err as Error).stack ?? String(err)}`, true);
+        this.fail(new ConnectionError(H2_ERROR.INTERNAL_ERROR, 'internal error'));
+      }
+    }
+  }
+
+  private frame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (!this.settingsSeen) {
+      if (type !== FRAME.SETTINGS || (flags & FLAG.ACK) !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'the preface must be followed by SETTINGS');
+      this.settingsSeen = true;
+    }
+    if (this.headerBlock !== null && type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a header block must be followed by its CONTINUATION frames');
+    switch (type) {
+      case FRAME.DATA:
+        return this.data(flags, streamId, payload);
+      case FRAME.HEADERS:
+        return this.headers(flags, streamId, payload);
+      case FRAME.CONTINUATION:
+        return this.continuation(flags, streamId, payload);
+      case FRAME.PRIORITY:
+        if (streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (payload.length !== 5) throw new StreamError(streamId, H2_ERROR.FRAME_SIZE_ERROR, 'PRIORITY is 5 bytes');
+        return;
+      case FRAME.RST_STREAM:
+        return this.rstStream(streamId, payload);
+      case FRAME.SETTINGS:
+        return this.settings(flags, streamId, payload);
+      case FRAME.PUSH_PROMISE:
+        throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a client cannot push');
+      case FRAME.PING:
+        if (streamId !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'PING on a stream');
+        if (payload.length !== 8) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'PING is 8 bytes');
+        if ((flags & FLAG.ACK) === 0) this.enqueue(smallFrame(FRAME.PING, FLAG.ACK, 0, payload));
+        return;
+      case FRAME.GOAWAY:
+        if (streamId !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (payload.length < 8) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'GOAWAY is at least 8 bytes');
+        this.goingAway = true;
+        if (this.streams.size === 0) this.endSocket();
+        return;
+      case FRAME.WINDOW_UPDATE:
+        return this.windowUpdate(streamId, payload);
+      default:
+        return; // RFC 9113 §4.1: unknown frame types are ignored
+    }
+  }
+
+  private data(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'DATA on stream 0');
+    // The whole frame counts against the windows, padding included, whatever becomes of the stream.
+    this.recvWindow -= payload.length;
+    if (this.recvWindow < 0) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the connection window');
+    this.recvUnacked += payload.length;
+    if (this.recvUnacked >= this.limits.connectionWindow / 2) {
+      this.enqueue(windowUpdateFrame(0, this.recvUnacked));
+      this.recvWindow += this.recvUnacked;
+      this.recvUnacked = 0;
+    }
+    const s = this.streams.get(streamId);
+    if (!s) {
+      if (streamId > this.lastStreamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `DATA on stream ${streamId}, never opened`);
+      return; // a stream closed a moment ago (reset, or answered): its data is dropped
+    }
+    if (s.remoteEnded) throw new StreamError(streamId, H2_ERROR.STREAM_CLOSED, 'DATA after END_STREAM');
+    s.recvWindow -= payload.length;
+    if (s.recvWindow < 0) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the stream window');
+    const body = (flags & FLAG.PADDED) !== 0 ? unpad(payload, 0) : payload;
+    const end = (flags & FLAG.END_STREAM) !== 0;
+    if (!end) {
+      s.recvUnacked += payload.length;
+      if (s.recvUnacked >= this.limits.streamWindow / 2) {
+        this.enqueue(windowUpdateFrame(streamId, s.recvUnacked));
+        s.recvWindow += s.recvUnacked;
+        s.recvUnacked = 0;
+      }
+    }
+    if (body.length > 0) s.onData(body);
+    if (end && !s.closed) this.remoteEnd(s);
+  }
+
+  private headers(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0 || streamId % 2 === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `HEADERS on stream ${streamId}: clients open odd streams`);
+    let start = 0;
+    let end = payload.length;
+    if ((flags & FLAG.PADDED) !== 0) {
+      if (payload.length < 1) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'padded HEADERS without a pad length');
+      end -= payload[0]!;
+      start = 1;
+    }
+    if ((flags & FLAG.PRIORITY) !== 0) {
+      if (payload.length < start + 5) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS with PRIORITY shorter than its priority fields');
+      if (((payload.readUInt32BE(start) & 0x7fffffff) === streamId)) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, 'a stream cannot depend on itself');
+      start += 5;
+    }
+    if (end < start) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'HEADERS padding longer than the frame');
+    const fragment = payload.subarray(start, end);
+    if ((flags & FLAG.END_HEADERS) === 0) {
+      this.headerBlock = { streamId, flags, parts: [fragment], bytes: fragment.length };
+      return;
+    }
+    this.headerBlockDone(streamId, flags, fragment);
+  }
+
+  private continuation(flags: number, streamId: number, payload: Buffer): void {
+    const b = this.headerBlock;
+    if (b === null || b.streamId !== streamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without its HEADERS');
+    b.parts.push(payload);
+    b.bytes += payload.length;
+    if (b.bytes > this.limits.maxHeaderListBytes + HEADER_BLOCK_SLACK) throw new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block of more than ${b.bytes} bytes`);
+    if ((flags & FLAG.END_HEADERS) === 0) return;
+    this.headerBlock = null;
+    this.headerBlockDone(streamId, b.flags, Buffer.concat(b.parts, b.bytes));
+  }
+
+  private headerBlockDone(streamId: number, flags: number, block: Buffer): void {
+    // Decoded whatever becomes of the stream: the decoder's table must stay in step with the client's.
+    const { headers, oversized } = this.decoder.decode(block);
+    const endStream = (flags & FLAG.END_STREAM) !== 0;
+    const existing = this.streams.get(streamId);
+    if (existing) {
+      // Trailers from the client: they must end its side.
+      if (!endStream || existing.remoteEnded) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, 'a second header block that does not end the stream');
+      this.remoteEnd(existing);
+      return;
+    }
+    if (streamId <= this.lastStreamId) throw new ConnectionError(H2_ERROR.STREAM_CLOSED, `HEADERS on stream ${streamId}, already closed`);
+    this.lastStreamId = streamId;
+    const malformed = malformedRequest(headers);
+    if (malformed !== null) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, malformed);
+    if (this.goingAway) throw new StreamError(streamId, H2_ERROR.REFUSED_STREAM, 'the server is going away');
+    if (this.streams.size >= this.limits.maxConcurrentStreams) throw new StreamError(streamId, H2_ERROR.REFUSED_STREAM, `${this.limits.maxConcurrentStreams} streams are open`);
+    const s = new H2Stream(this, streamId, this.peerInitialWindow, this.limits.streamWindow);
+    this.streams.set(streamId, s);
+    this.opened(s, headers, oversized);
+    if (endStream && !s.closed) this.remoteEnd(s);
+  }
+
+  private remoteEnd(s: H2Stream): void {
+    s.remoteEnded = true;
+    s.onEnd();
+  }
+
+  private rstStream(streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+    if (payload.length !== 4) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'RST_STREAM is 4 bytes');
+    if (streamId > this.lastStreamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `RST_STREAM on stream ${streamId}, never opened`);
+    const s = this.streams.get(streamId);
+    if (s) this.closeStream(s, payload.readUInt32BE(0));
+  }
+
+  private settings(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if ((flags & FLAG.ACK) !== 0) {
+      if (payload.length !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS ACK carries nothing');
+      return;
+    }
+    if (payload.length % 6 !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'SETTINGS is a multiple of 6 bytes');
+    for (let at = 0; at < payload.length; at += 6) {
+      const id = payload.readUInt16BE(at);
+      const value = payload.readUInt32BE(at + 2);
+      if (id === SETTING.ENABLE_PUSH && value > 1) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH is 0 or 1');
+      if (id === SETTING.INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE past 2^31-1');
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const s of this.streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
+          if (delta > 0 && s.pendingBytes > 0) this.ready(s);
+        }
+      }
+      if (id === SETTING.MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME || value > MAX_FRAME_LIMIT) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
+        this.peerMaxFrame = value;
+      }
+      // The server's blocks never use the dynamic table, but nghttp2 expects the update a smaller table calls for.
+      if (id === SETTING.HEADER_TABLE_SIZE) this.tableSizeUpdateOwed = true;
+    }
+    this.enqueue(smallFrame(FRAME.SETTINGS, FLAG.ACK, 0));
+  }
+
+  private windowUpdate(streamId: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'WINDOW_UPDATE is 4 bytes');
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (streamId === 0) {
+      if (increment === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0');
+      this.sendWindow += increment;
+      if (this.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'the connection window past 2^31-1');
+      for (const s of this.blocked) this.ready(s);
+      this.blocked.clear();
+      return;
+    }
+    const s = this.streams.get(streamId);
+    if (!s) {
+      if (streamId > this.lastStreamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `WINDOW_UPDATE on stream ${streamId}, never opened`);
+      return;
+    }
+    if (increment === 0) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0');
+    s.sendWindow += increment;
+    if (s.sendWindow > MAX_WINDOW) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
+    if (s.pendingBytes > 0 || s.trailers !== null) this.ready(s);
+  }
+}
+
+/** RFC 9113 §8.2-8.3: what makes a request malformed here (a stream error), or null. */
+function malformedRequest(headers: ReadonlyArray<[string, string]>): string | null {
+  let regular = false;
+  for (const [name, value] of headers) {
+    if (name.length === 0) return 'an empty header name';
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return `pseudo-header ${name} after a regular one`;
+    } else {
+      regular = true;
+      if (CONNECTION_SPECIFIC.has(name) || (name === 'te' && value !== 'trailers')) return `connection-specific header ${name}`;
+    }
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x41 && c <= 0x5a) return `header name ${name} is not lower case`;
+    }
+  }
+  return null;
+}
+
+function unpad(payload: Buffer, start: number): Buffer {
+  if (payload.length < 1) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'padded DATA without a pad length');
+  const end = payload.length - payload[start]!;
+  if (end < 1) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'DATA padding longer than the frame');
+  return payload.subarray(1, end);
+}

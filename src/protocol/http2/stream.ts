@@ -1,0 +1,63 @@
+// One HTTP/2 stream of a server connection: what the client sent arrives
+// through the callbacks; what the server answers waits here until the
+// client's flow-control windows let it out (connection.ts sends it).
+import type { H2Connection } from './connection.js';
+
+export class H2Stream {
+  /** What the client may still be sent on this stream (its SETTINGS_INITIAL_WINDOW_SIZE plus its WINDOW_UPDATEs, less what was sent). */
+  sendWindow: number;
+  /** What the client may still send on this stream before the server's next WINDOW_UPDATE. */
+  recvWindow: number;
+  /** Received bytes not yet given back to the client's window. */
+  recvUnacked = 0;
+  /** The client sent END_STREAM. */
+  remoteEnded = false;
+  /** The server queued its END_STREAM (trailers). */
+  localEnded = false;
+  closed = false;
+  /** DATA payload waiting for window, in order. */
+  readonly pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** The trailers' header block, sent once `pending` is out. */
+  trailers: Buffer | null = null;
+
+  /** A DATA payload from the client (padding removed). */
+  onData: (chunk: Buffer) => void = () => undefined;
+  /** The client ended its side. */
+  onEnd: () => void = () => undefined;
+  /** The stream is gone: `reset` is the RST_STREAM code when either side reset it or the connection went, null when it ended normally. */
+  onClose: (reset: number | null) => void = () => undefined;
+  /** The server's END_STREAM has been handed to the socket. */
+  onSent: () => void = () => undefined;
+
+  constructor(readonly connection: H2Connection, readonly id: number, sendWindow: number, recvWindow: number) {
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  /** The response's header block (no END_STREAM: trailers follow). */
+  respond(block: Buffer): void {
+    if (this.closed || this.localEnded) return;
+    this.connection.sendHeaders(this.id, block, false);
+  }
+
+  write(data: Buffer): void {
+    if (this.closed || this.localEnded || data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.connection.ready(this);
+  }
+
+  /** Ends the server's side with this header block (trailers, or a whole trailers-only response). */
+  end(block: Buffer): void {
+    if (this.closed || this.localEnded) return;
+    this.localEnded = true;
+    this.trailers = block;
+    this.connection.ready(this);
+  }
+
+  /** RST_STREAM: the stream ends now, whatever was not sent is dropped. */
+  reset(code: number): void {
+    if (!this.closed) this.connection.resetStream(this, code);
+  }
+}

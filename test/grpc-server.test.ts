@@ -1,0 +1,281 @@
+// mqlab's own gRPC server on its own HTTP/2 (src/protocol/grpc,
+// src/protocol/http2), on 127.0.0.1 with a small echo service: grpc-js's
+// client (on node:http2, an independent HTTP/2) for calls of every kind,
+// compression, flow control and deadlines; raw frames for what no client
+// library sends (CONTINUATION, padding, PING, streams past the limit,
+// protocol errors).
+import * as grpc from '@grpc/grpc-js';
+import { connect as h2connect } from 'node:http2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerCall } from '../src/protocol/grpc/call.js';
+import { GrpcServer, MAX_HEADER_LIST_BYTES, type Handler } from '../src/protocol/grpc/server.js';
+import { HpackDecoder } from '../src/protocol/http2/hpack.js';
+import { FLAG, FRAME, frame, grpcMessage, handshake, headerBlock, RawH2, type Frame } from './fuzz/h2-frames.js';
+import { callRaw, openChannel } from './fuzz/grpc-calls.js';
+
+const MAX_REQUEST = 2 * 1024 * 1024;
+const MAX_STREAMS = 8;
+const identity = (b: unknown): Buffer => b as Buffer;
+const method = (name: string, requestStream: boolean, responseStream: boolean) => ({ path: `/test.Echo/${name}`, requestStream, responseStream, requestDeserialize: identity, responseSerialize: identity });
+
+/** The first 4 bytes of a request: how many bytes the answer has (else it echoes the request). */
+function answerTo(req: Buffer): Buffer {
+  return req.length === 4 ? Buffer.alloc(req.readUInt32BE(0), 7) : req;
+}
+
+describe('gRPC server on mqlab\'s own HTTP/2', () => {
+  let server: GrpcServer;
+  let port: number;
+  const cancelled: string[] = [];
+
+  beforeAll(async () => {
+    server = new GrpcServer({ maxRequestBytes: MAX_REQUEST, maxConcurrentStreams: MAX_STREAMS, maxConnections: 50, idleMs: 30_000 });
+    const handlers: Record<string, Handler> = {
+      Unary: (call: ServerCall, cb: (err: null, v: Buffer) => void) => cb(null, answerTo(call.request as Buffer)),
+      // Answers `count` messages of `size` bytes (two uint32s in the request).
+      Stream: (call: ServerCall) => {
+        const req = call.request as Buffer;
+        for (let i = 0; i < req.readUInt32BE(0); i++) call.write(Buffer.alloc(req.readUInt32BE(4), i % 256));
+        call.end();
+      },
+      Bidi: (call: ServerCall) => {
+        call.on('data', (m: Buffer) => call.write(m));
+        call.on('end', () => call.end());
+      },
+      // Never answers: the deadline does.
+      Hang: (call: ServerCall) => {
+        call.on('cancelled', () => cancelled.push(String(call.metadata.get('x-id')[0])));
+      },
+    };
+    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Bidi: method('Bidi', true, true), Hang: method('Hang', false, true) }, handlers);
+    port = await server.listen('127.0.0.1', 0);
+  });
+  afterAll(async () => {
+    await server.close(1000);
+  });
+
+  const target = (): string => `127.0.0.1:${port}`;
+  const u32 = (...n: number[]): Buffer => {
+    const b = Buffer.alloc(4 * n.length);
+    n.forEach((v, i) => b.writeUInt32BE(v, 4 * i));
+    return b;
+  };
+
+  it('serves unary, server-streaming and bidirectional calls to grpc-js, answers larger than every window included', async () => {
+    const c = openChannel(target());
+    try {
+      const small = await callRaw(c, '/test.Echo/Unary', 'unary', [Buffer.from('hello')], null, 10_000);
+      expect([small.code, small.responses[0]!.toString()]).toEqual([grpc.status.OK, 'hello']);
+      // 3 MiB: past node's 64 KiB stream window and the connection's; it goes as WINDOW_UPDATEs come.
+      const big = await callRaw(c, '/test.Echo/Unary', 'unary', [u32(3 * 1024 * 1024)], null, 10_000);
+      expect(big.code).toBe(grpc.status.OK);
+      expect(big.responses[0]!.length).toBe(3 * 1024 * 1024);
+      const stream = await callRaw(c, '/test.Echo/Stream', 'serverStream', [u32(300, 10_000)], null, 10_000);
+      expect(stream.code).toBe(grpc.status.OK);
+      expect(stream.responses.map((r) => r.length)).toEqual(Array(300).fill(10_000));
+      expect(stream.responses.map((r) => r[0])).toEqual(Array.from({ length: 300 }, (_, i) => i % 256));
+      const msgs = Array.from({ length: 50 }, (_, i) => Buffer.from(`m${i}`));
+      const bidi = await callRaw(c, '/test.Echo/Bidi', 'bidi', msgs, null, 10_000);
+      expect([bidi.code, bidi.responses.map(String)]).toEqual([grpc.status.OK, msgs.map(String)]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('takes gzip-compressed requests, and many calls at once on one connection past its stream limit (the client queues them)', async () => {
+    const c = openChannel(target(), true);
+    try {
+      const calls = await Promise.all(Array.from({ length: 100 }, (_, i) => callRaw(c, '/test.Echo/Unary', 'unary', [Buffer.alloc(1000 + i, i)], null, 10_000)));
+      expect(calls.map((r) => r.code)).toEqual(Array(100).fill(grpc.status.OK));
+      expect(calls.map((r) => r.responses[0]!.length)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
+    } finally {
+      c.close();
+    }
+  });
+
+  it('answers what it cannot serve with a gRPC status, and the connection goes on', async () => {
+    const c = openChannel(target());
+    try {
+      const unknown = await callRaw(c, '/test.Echo/Nope', 'unary', [Buffer.from('x')], null, 10_000);
+      expect(unknown.code).toBe(grpc.status.UNIMPLEMENTED);
+      const over = await callRaw(c, '/test.Echo/Unary', 'unary', [Buffer.alloc(MAX_REQUEST + 1)], null, 10_000);
+      expect(over.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(over.details).toBe(`Received message larger than max (${MAX_REQUEST + 1} vs ${MAX_REQUEST})`);
+      const md = new grpc.Metadata();
+      md.set('x-big', 'v'.repeat(MAX_HEADER_LIST_BYTES));
+      const headers = await new Promise<grpc.ServiceError | null>((resolve) => c.makeUnaryRequest('/test.Echo/Unary', identity, identity, Buffer.from('x'), md, (err) => resolve(err)));
+      expect(headers?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      const fine = await callRaw(c, '/test.Echo/Unary', 'unary', [Buffer.from('still here')], null, 10_000);
+      expect(fine.responses[0]!.toString()).toBe('still here');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('ends a call at its deadline with DEADLINE_EXCEEDED and tells its handler it was cancelled', async () => {
+    const c = openChannel(target());
+    try {
+      const md = new grpc.Metadata();
+      md.set('x-id', 'hang-1');
+      const status = await new Promise<grpc.StatusObject>((resolve) => {
+        const call = c.makeServerStreamRequest('/test.Echo/Hang', identity, identity, Buffer.from('x'), md, { deadline: Date.now() + 500 });
+        call.on('status', resolve);
+        call.on('error', () => undefined);
+      });
+      expect(status.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    } finally {
+      c.close();
+    }
+    // The client gives up at its own deadline too; the server's sweep finds the call within a second of it.
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock([...request('Hang'), ['grpc-timeout', '300m'], ['x-id', 'hang-2']])));
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, grpcMessage(Buffer.from('x'))));
+      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
+      expect(statusOf(raw.frames, 1)).toBe('4');
+    } finally {
+      raw.destroy();
+    }
+    expect(cancelled).toContain('hang-2');
+  });
+
+  it('reads header blocks in CONTINUATION frames, padded DATA and HEADERS, answers PING, and refuses streams past its limit with REFUSED_STREAM', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      const block = headerBlock(request('Unary'));
+      raw.send(frame(FRAME.HEADERS, 0, 1, block.subarray(0, 10)));
+      raw.send(frame(FRAME.CONTINUATION, 0, 1, block.subarray(10, 30)));
+      raw.send(frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, block.subarray(30)));
+      const padded = Buffer.concat([Buffer.from([3]), grpcMessage(Buffer.from('padded')), Buffer.alloc(3)]);
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM | FLAG.PADDED, 1, padded));
+      raw.send(frame(FRAME.PING, 0, 0, Buffer.from('12345678')));
+      expect(await raw.until((f) => ended(f, 1) && f.some((x) => x.type === FRAME.PING), 5000)).toBe(true);
+      expect(messagesOf(raw.frames, 1).map(String)).toEqual(['padded']);
+      expect(raw.frames.find((x) => x.type === FRAME.PING)!).toMatchObject({ flags: FLAG.ACK, payload: Buffer.from('12345678') });
+      // MAX_STREAMS calls that wait (Hang, no deadline), then one more: refused, the connection goes on.
+      for (let i = 0; i < MAX_STREAMS + 1; i++) {
+        const id = 3 + 2 * i;
+        raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PADDED, id, Buffer.concat([Buffer.from([2]), headerBlock(request('Hang')), Buffer.alloc(2)])));
+        raw.send(frame(FRAME.DATA, FLAG.END_STREAM, id, grpcMessage(Buffer.from('x'))));
+      }
+      const last = 3 + 2 * MAX_STREAMS;
+      expect(await raw.until((f) => f.some((x) => x.type === FRAME.RST_STREAM && x.streamId === last), 5000)).toBe(true);
+      expect(raw.frames.find((x) => x.type === FRAME.RST_STREAM && x.streamId === last)!.payload.readUInt32BE(0)).toBe(7);
+      expect(raw.frames.filter((x) => x.type === FRAME.RST_STREAM)).toHaveLength(1);
+      expect(raw.isClosed).toBe(false);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('closes a connection with GOAWAY on a protocol error: the others go on', async () => {
+    const cases: Array<[string, Buffer, number]> = [
+      ['a frame past 16 KiB', frame(FRAME.DATA, 0, 1, Buffer.alloc(20_000)), 6],
+      ['SETTINGS on a stream', frame(FRAME.SETTINGS, 0, 1), 1],
+      ['a header block that does not decode', frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), 9],
+      ['CONTINUATION without HEADERS', frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, Buffer.alloc(4)), 1],
+      ['a WINDOW_UPDATE of 0 on the connection', frame(FRAME.WINDOW_UPDATE, 0, 0, Buffer.alloc(4)), 1],
+      ['DATA on a stream never opened', frame(FRAME.DATA, 0, 5, Buffer.alloc(4)), 1],
+      // Found by test/fuzz-rocketmq-h2.test.ts: read past the frame, it took the broker down.
+      ['HEADERS with PRIORITY shorter than its fields', frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PRIORITY, 1, Buffer.alloc(3)), 6],
+    ];
+    for (const [what, bad, code] of cases) {
+      const raw = await RawH2.open(port);
+      raw.send(handshake());
+      raw.send(bad);
+      expect(await raw.closedWithin(5000), what).toBe(true);
+      const goAway = raw.frames.find((f) => f.type === FRAME.GOAWAY);
+      expect(goAway?.payload.readUInt32BE(4), what).toBe(code);
+    }
+    const c = openChannel(target());
+    try {
+      expect((await callRaw(c, '/test.Echo/Unary', 'unary', [Buffer.from('ok')], null, 10_000)).code).toBe(grpc.status.OK);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('refuses a malformed request (RFC 9113 §8.2) with RST_STREAM PROTOCOL_ERROR, and sends the table size update a client with a smaller HPACK table needs', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, headerBlock([...request('Unary'), ['X-Upper', 'v']])));
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 3, headerBlock([...request('Unary'), ['connection', 'close']])));
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 5, headerBlock(request('Unary'))));
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 5, grpcMessage(Buffer.from('fine!'))));
+      expect(await raw.until((f) => ended(f, 5), 5000)).toBe(true);
+      expect(raw.frames.filter((f) => f.type === FRAME.RST_STREAM).map((f) => [f.streamId, f.payload.readUInt32BE(0)])).toEqual([[1, 1], [3, 1]]);
+      expect(messagesOf(raw.frames, 5).map(String)).toEqual(['fine!']);
+    } finally {
+      raw.destroy();
+    }
+    // node:http2 with a header table of 0 refuses a response block that does not start with the update (COMPRESSION_ERROR).
+    const session = h2connect(`http://127.0.0.1:${port}`, { settings: { headerTableSize: 0 } });
+    try {
+      const answers = await Promise.all([1, 2].map((i) => new Promise<{ status: unknown; body: Buffer }>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': '/test.Echo/Unary', 'content-type': 'application/grpc', te: 'trailers' });
+        const chunks: Buffer[] = [];
+        let status: unknown;
+        req.on('trailers', (t) => (status = t['grpc-status']));
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+        req.on('error', reject);
+        req.end(grpcMessage(Buffer.from(`t${i}`)));
+      })));
+      expect(answers.map((a) => [a.status, a.body.subarray(5).toString()])).toEqual([['0', 't1'], ['0', 't2']]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers a request that is not gRPC with an HTTP status', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, headerBlock([[':method', 'POST'], [':scheme', 'http'], [':path', '/test.Echo/Unary'], [':authority', 'x'], ['content-type', 'text/plain']])));
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 3, headerBlock([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']])));
+      expect(await raw.until((f) => ended(f, 1) && ended(f, 3), 5000)).toBe(true);
+      expect(headersOf(raw.frames, 1)[':status']).toBe('415');
+      expect(headersOf(raw.frames, 3)[':status']).toBe('405');
+    } finally {
+      raw.destroy();
+    }
+  });
+});
+
+function request(name: string): Array<[string, string]> {
+  return [[':method', 'POST'], [':scheme', 'http'], [':path', `/test.Echo/${name}`], [':authority', 'localhost'], ['content-type', 'application/grpc'], ['te', 'trailers']];
+}
+
+function ended(frames: Frame[], streamId: number): boolean {
+  return frames.some((f) => f.streamId === streamId && (f.type === FRAME.HEADERS || f.type === FRAME.DATA) && (f.flags & FLAG.END_STREAM) !== 0);
+}
+
+/** The header fields of a stream's header blocks, decoded in the order the server sent them (one decoder per connection). */
+function headersOf(frames: Frame[], streamId: number): Record<string, string> {
+  const d = new HpackDecoder();
+  const out: Record<string, string> = {};
+  for (const f of frames) {
+    if (f.type !== FRAME.HEADERS) continue;
+    const fields = d.decode(f.payload).headers;
+    if (f.streamId === streamId) for (const [k, v] of fields) out[k] = v;
+  }
+  return out;
+}
+
+function statusOf(frames: Frame[], streamId: number): string | undefined {
+  return headersOf(frames, streamId)['grpc-status'];
+}
+
+function messagesOf(frames: Frame[], streamId: number): Buffer[] {
+  const data = Buffer.concat(frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload));
+  const out: Buffer[] = [];
+  for (let at = 0; at + 5 <= data.length;) {
+    const n = data.readUInt32BE(at + 1);
+    out.push(data.subarray(at + 5, at + 5 + n));
+    at += 5 + n;
+  }
+  return out;
+}
