@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiKeys } from '../src/protocol/kafka/index.js';
 import { KafkaConnection } from '../src/client/connection.js';
 import { openFilesWarning, storageMaxOpenFiles } from '../src/broker/open-files.js';
-import { openFileLimit } from '../src/storage/file-limit.js';
+import { openFileLimit, processOpenFileLimit } from '../src/storage/file-limit.js';
 import { defaultMaxOpenFiles, MIN_OPEN_FILES } from '../src/storage/file-pool.js';
 import { startTestBroker } from './helpers/broker.js';
 
@@ -35,8 +35,23 @@ describe('the open-file budget', () => {
 
   it('warns when connections and storage could need more files than the limit', () => {
     expect(openFilesWarning(20_000, 10_000, 9_744)).toBeNull();
-    expect(openFilesWarning(1024, 10_000, MIN_OPEN_FILES)).toMatch(/open-file limit \(1024\) is below what max.connections \(10000\) and mqlab.storage.max.open.files \(16\) may need \(about 10272\)/);
+    expect(openFilesWarning(1024, 10_000, MIN_OPEN_FILES)).toMatch(/open-file limit \(1024\) is below what max.connections \(10000, with rocketmq.max.connections when the RocketMQ endpoint is on\) and mqlab.storage.max.open.files \(16\) may need \(about 10272\)/);
     expect(openFilesWarning(null, 10_000, 2_000)).toBeNull();
+  });
+
+  it('leaves room for the RocketMQ endpoint\'s connections too when it is on', async () => {
+    const limit = processOpenFileLimit();
+    const settings = { 'max.connections': '300', 'rocketmq.max.connections': '200' };
+    const kafkaOnly = await startTestBroker(settings);
+    const both = await startTestBroker(settings, { rocketmq: true });
+    try {
+      expect(kafkaOnly.broker.engine.stats().maxOpenFiles).toBe(storageMaxOpenFiles(-1, limit, 300));
+      expect(both.broker.engine.stats().maxOpenFiles).toBe(storageMaxOpenFiles(-1, limit, 500));
+      if (limit !== null && Number.isFinite(limit) && limit > 4 * 756) expect(storageMaxOpenFiles(-1, limit, 500)).toBe(storageMaxOpenFiles(-1, limit, 300) - 200);
+    } finally {
+      await kafkaOnly.destroy();
+      await both.destroy();
+    }
   });
 
   it('refuses a storage budget below the minimum', async () => {

@@ -16,6 +16,8 @@ export interface BrokerConfig {
   numPartitions: number;
   segmentBytes?: number;
   maxBatchBytes?: number;
+  /** Sockets the broker's listeners may hold at once (max.connections, plus rocketmq.max.connections with the RocketMQ endpoint on): what the storage's default open-file budget leaves room for. Default max.connections. */
+  maxSockets?: number;
   /** log.retention.ms / log.retention.bytes (per partition); -1 keeps all. */
   retention?: Partial<RetentionPolicy>;
   /** log.retention.check.interval.ms; 0 runs retention only when asked. */

@@ -34,7 +34,7 @@ export function openFilesWarning(limit: number | null, maxConnections: number, m
   const need = maxConnections + maxOpenFiles + OWN_FILES;
   if (need <= limit) return null;
   return (
-    `the open-file limit (${limit}) is below what max.connections (${maxConnections}) and mqlab.storage.max.open.files (${maxOpenFiles}) may need (about ${need}): ` +
+    `the open-file limit (${limit}) is below what max.connections (${maxConnections}, with rocketmq.max.connections when the RocketMQ endpoint is on) and mqlab.storage.max.open.files (${maxOpenFiles}) may need (about ${need}): ` +
     `past it, accepting connections and opening storage files fail (EMFILE); raise it (ulimit -n) or lower those settings`
   );
 }

@@ -56,7 +56,8 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   const listeners = resolveListeners(settings);
   const authorization = authorizerSettings(c);
   const fileLimit = processOpenFileLimit();
-  const maxConnections = Number(c('max.connections'));
+  // Both listeners hold a socket per connection: the storage's file budget leaves room for them all.
+  const maxConnections = Number(c('max.connections')) + (options.rocketmqPort !== undefined ? Number(c('rocketmq.max.connections')) : 0);
   const files = openFilesWarning(fileLimit, maxConnections, storageMaxOpenFiles(Number(c('mqlab.storage.max.open.files')), fileLimit, maxConnections));
   if (files) log('warn', files);
   const broker = new Broker({
@@ -68,6 +69,7 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     numPartitions: Number(c('num.partitions')),
     segmentBytes: settings.configs['log.segment.bytes'] ? Number(settings.configs['log.segment.bytes']) : undefined,
     maxBatchBytes: Number(c('message.max.bytes')),
+    maxSockets: maxConnections,
     retention: { retentionMs: Number(c('log.retention.ms')), retentionBytes: Number(c('log.retention.bytes')) },
     retentionCheckIntervalMs: Number(c('log.retention.check.interval.ms')),
     groups: {

@@ -134,10 +134,10 @@ function notes(rows: readonly Row[], latency: readonly Probe[], settings: Protoc
     'RocketMQ topics declare message.type=NORMAL, as RocketMQ topics do, so their appends also feed the tag index; Kafka topics have none.',
   ];
   const hb = floorNote(rows);
-  if (hb) out.push(`${hb} Per call, HTTP/2 brings a HEADERS frame, a DATA frame and trailers each way, HPACK and grpc-js's call objects; Kafka's request is one length-prefixed frame.`);
+  if (hb) out.push(`${hb} Per call, HTTP/2 brings a HEADERS frame, a DATA frame and trailers each way and HPACK, where Kafka's request is one length-prefixed frame; the endpoint runs on mqlab's own HTTP/2 and gRPC server (src/protocol/http2, src/protocol/grpc), not grpc-js on node:http2, whose empty call cost the broker 87–129 µs.`);
   if (latency.length > 0) {
     const slowest = latency.reduce((a, b) => (b.summary.maxMs > a.summary.maxMs ? b : a));
-    out.push(`Sequential latency (p50): ${latency.map((p) => `${p.label} ${pct(p.summary, 50).toFixed(2)} ms`).join('; ')}. Nagle's algorithm is not in play: Node's HTTP/2 sessions set TCP_NODELAY on their sockets (server and client) and grpc-js's client sets it too, so no call waits out a 40 ms delayed ACK; the slowest single request was ${slowest.summary.maxMs.toFixed(1)} ms (${slowest.label}).`);
+    out.push(`Sequential latency (p50): ${latency.map((p) => `${p.label} ${pct(p.summary, 50).toFixed(2)} ms`).join('; ')}. Nagle's algorithm is not in play: the broker's HTTP/2 sets TCP_NODELAY on its sockets, as Node's HTTP/2 client sessions and grpc-js's client do, so no call waits out a 40 ms delayed ACK; the slowest single request was ${slowest.summary.maxMs.toFixed(1)} ms (${slowest.label}).`);
   }
   return out;
 }
