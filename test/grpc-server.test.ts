@@ -6,11 +6,16 @@
 // protocol errors).
 import * as grpc from '@grpc/grpc-js';
 import { connect as h2connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeServerCerts } from '../src/lab/certs.js';
+import { tempDir } from './helpers/files.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerCall } from '../src/protocol/grpc/call.js';
 import { GrpcServer, MAX_HEADER_LIST_BYTES, type Handler } from '../src/protocol/grpc/server.js';
 import { HpackDecoder } from '../src/protocol/http2/hpack.js';
-import { FLAG, FRAME, frame, grpcMessage, handshake, headerBlock, RawH2, type Frame } from './fuzz/h2-frames.js';
+import { FLAG, FRAME, frame, grpcMessage, handshake, headerBlock, PREFACE as PREFACE_BYTES, RawH2, type Frame } from './fuzz/h2-frames.js';
 import { callRaw, openChannel } from './fuzz/grpc-calls.js';
 
 const MAX_REQUEST = 2 * 1024 * 1024;
@@ -27,9 +32,12 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
   let server: GrpcServer;
   let port: number;
   const cancelled: string[] = [];
+  /** Slow calls wait here until the test answers them. */
+  const slow: Array<() => void> = [];
+  const events: string[] = [];
 
   beforeAll(async () => {
-    server = new GrpcServer({ maxRequestBytes: MAX_REQUEST, maxConcurrentStreams: MAX_STREAMS, maxConnections: 50, idleMs: 30_000 });
+    server = new GrpcServer({ maxRequestBytes: MAX_REQUEST, maxConcurrentStreams: MAX_STREAMS, maxConnections: 50, idleMs: 30_000, maxQueuedBytes: 8 * 1024 * 1024 });
     const handlers: Record<string, Handler> = {
       Unary: (call: ServerCall, cb: (err: null, v: Buffer) => void) => cb(null, answerTo(call.request as Buffer)),
       // Answers `count` messages of `size` bytes (two uint32s in the request).
@@ -42,12 +50,19 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
         call.on('data', (m: Buffer) => call.write(m));
         call.on('end', () => call.end());
       },
+      Slow: (call: ServerCall, cb: (err: null, v: Buffer) => void) => {
+        slow.push(() => cb(null, call.request as Buffer));
+      },
+      Events: (call: ServerCall, cb: (err: null, v: Buffer) => void) => {
+        for (const e of ['finish', 'close', 'cancelled']) call.once(e, () => events.push(e));
+        cb(null, Buffer.from('ok'));
+      },
       // Never answers: the deadline does.
       Hang: (call: ServerCall) => {
         call.on('cancelled', () => cancelled.push(String(call.metadata.get('x-id')[0])));
       },
     };
-    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Bidi: method('Bidi', true, true), Hang: method('Hang', false, true) }, handlers);
+    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Bidi: method('Bidi', true, true), Hang: method('Hang', false, true), Slow: method('Slow', false, false), Events: method('Events', false, false) }, handlers);
     port = await server.listen('127.0.0.1', 0);
   });
   afterAll(async () => {
@@ -230,6 +245,16 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
     }
   });
 
+  it('emits finish before close, and no cancelled, for a call answered in full', async () => {
+    const c = openChannel(target());
+    try {
+      expect((await callRaw(c, '/test.Echo/Events', 'unary', [Buffer.from('x')], null, 10_000)).code).toBe(grpc.status.OK);
+    } finally {
+      c.close();
+    }
+    expect(events).toEqual(['finish', 'close']);
+  });
+
   it('answers a request that is not gRPC with an HTTP status', async () => {
     const raw = await RawH2.open(port);
     try {
@@ -241,6 +266,163 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       expect(headersOf(raw.frames, 3)[':status']).toBe('405');
     } finally {
       raw.destroy();
+    }
+  });
+});
+
+describe('gRPC server limits a client cannot get around', () => {
+  const MAX = 64 * 1024;
+  let server: GrpcServer;
+  let port: number;
+  const released: Array<() => void> = [];
+  beforeAll(async () => {
+    server = new GrpcServer({ maxRequestBytes: MAX, maxConcurrentStreams: 6, maxConnections: 50, idleMs: 30_000, maxQueuedBytes: 1024 * 1024 });
+    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Slow: method('Slow', false, false) }, {
+      Unary: (call: ServerCall, cb: (err: null, v: Buffer) => void) => cb(null, answerTo(call.request as Buffer)),
+      Stream: (call: ServerCall) => {
+        const req = call.request as Buffer;
+        for (let i = 0; i < req.readUInt32BE(0); i++) call.write(Buffer.alloc(req.readUInt32BE(4), i % 256));
+        call.end();
+      },
+      Slow: (call: ServerCall, cb: (err: null, v: Buffer) => void) => released.push(() => cb(null, Buffer.from('late'))),
+    });
+    port = await server.listen('127.0.0.1', 0);
+  });
+  afterAll(async () => {
+    await server.close(1000);
+  });
+
+  const goAwayCode = (raw: RawH2): number | undefined => raw.frames.find((f) => f.type === FRAME.GOAWAY)?.payload.readUInt32BE(4);
+  const prefix = (n: number): Buffer => {
+    const b = Buffer.alloc(5);
+    b.writeUInt32BE(n, 1);
+    return b;
+  };
+
+  it('answers a second message on a unary call INTERNAL instead of keeping it', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Unary'))));
+      for (let i = 0; i < 1000; i++) raw.send(frame(FRAME.DATA, 0, 1, grpcMessage(Buffer.from('again!'))));
+      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
+      expect(statusOf(raw.frames, 1)).toBe('13');
+      expect(raw.isClosed).toBe(false);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('closes a connection that floods empty CONTINUATION frames (ENHANCE_YOUR_CALM)', async () => {
+    const raw = await RawH2.open(port);
+    raw.send(handshake());
+    raw.send(frame(FRAME.HEADERS, 0, 1, headerBlock(request('Unary')).subarray(0, 4)));
+    raw.send(Buffer.concat(Array.from({ length: 10_000 }, () => frame(FRAME.CONTINUATION, 0, 1))));
+    expect(await raw.closedWithin(5000)).toBe(true);
+    expect(goAwayCode(raw)).toBe(11);
+  });
+
+  it('bounds unfinished requests per connection: the call that passes 4 × the request limit ends RESOURCE_EXHAUSTED', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      // Six calls each three quarters of the way through a message of MAX bytes: the sixth passes 4 × MAX.
+      const part = Buffer.alloc((3 * MAX) / 4);
+      for (const id of [1, 3, 5, 7, 9, 11]) {
+        raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock(request('Unary'))));
+        raw.send(frame(FRAME.DATA, 0, id, Buffer.concat([prefix(MAX), part.subarray(0, 16_000)])));
+        for (let at = 16_000; at < part.length; at += 16_000) raw.send(frame(FRAME.DATA, 0, id, part.subarray(at, Math.min(part.length, at + 16_000))));
+      }
+      expect(await raw.until((f) => ended(f, 11), 5000)).toBe(true);
+      expect(headersOf(raw.frames, 11)['grpc-message']).toMatch(/this connection's calls hold more than 262144 bytes of unfinished requests/);
+      expect([1, 3, 5, 7, 9].some((id) => ended(raw.frames, id))).toBe(false);
+      // Finishing one frees its share: a new call goes through.
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, Buffer.alloc(MAX - part.length)));
+      // The echo (64 KiB) is a byte past the client's initial window.
+      for (const id of [0, 1]) raw.send(frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0, 1, 0, 0])));
+      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
+      expect(statusOf(raw.frames, 1)).toBe('0');
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('closes a connection whose client leaves more than maxQueuedBytes of answers behind closed windows (ENHANCE_YOUR_CALM)', async () => {
+    const raw = await RawH2.open(port);
+    const windowZero = Buffer.alloc(6);
+    windowZero.writeUInt16BE(4, 0); // SETTINGS_INITIAL_WINDOW_SIZE 0
+    raw.send(Buffer.concat([PREFACE_BYTES, frame(FRAME.SETTINGS, 0, 0, windowZero), frame(FRAME.SETTINGS, FLAG.ACK, 0)]));
+    const req = Buffer.alloc(8);
+    req.writeUInt32BE(100, 0);
+    req.writeUInt32BE(20_000, 4);
+    raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Stream'))));
+    raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, grpcMessage(req)));
+    expect(await raw.closedWithin(5000)).toBe(true);
+    expect(goAwayCode(raw)).toBe(11);
+  });
+
+  it('counts a reset call whose handler still runs against the stream limit (rapid reset)', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      for (const id of [1, 3, 5, 7, 9, 11]) {
+        raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock(request('Slow'))));
+        raw.send(frame(FRAME.DATA, FLAG.END_STREAM, id, grpcMessage(Buffer.from('x'))));
+        raw.send(frame(FRAME.RST_STREAM, 0, id, Buffer.from([0, 0, 0, 8])));
+      }
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 13, headerBlock(request('Unary'))));
+      expect(await raw.until((f) => f.some((x) => x.type === FRAME.RST_STREAM && x.streamId === 13), 5000)).toBe(true);
+      expect(raw.frames.find((x) => x.type === FRAME.RST_STREAM && x.streamId === 13)!.payload.readUInt32BE(0)).toBe(7);
+      expect(released).toHaveLength(6);
+      for (const answer of released.splice(0)) answer();
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 15, headerBlock(request('Unary'))));
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 15, grpcMessage(Buffer.from('after'))));
+      expect(await raw.until((f) => ended(f, 15), 5000)).toBe(true);
+      expect(messagesOf(raw.frames, 15).map(String)).toEqual(['after']);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('ignores trailers on a stream it already answered, and keeps the header table in step past a self-dependent stream', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      // Over the limit: answered at once (RESOURCE_EXHAUSTED, RST_STREAM NO_ERROR) while the client still sends.
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Unary'))));
+      raw.send(frame(FRAME.DATA, 0, 1, prefix(MAX + 1)));
+      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, headerBlock([['x-trailer', 'late']])));
+      // Stream 3 depends on itself (a stream error) and indexes x-a; stream 5 refers to that entry (index 62).
+      const indexed = Buffer.concat([headerBlock(request('Unary')), Buffer.from([0x40, 3]), Buffer.from('x-a'), Buffer.from([1]), Buffer.from('b')]);
+      const priority = Buffer.from([0, 0, 0, 3, 16]);
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PRIORITY, 3, Buffer.concat([priority, indexed])));
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 5, Buffer.concat([headerBlock(request('Unary')), Buffer.from([0xbe])])));
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 5, grpcMessage(Buffer.from('in step'))));
+      expect(await raw.until((f) => ended(f, 5), 5000)).toBe(true);
+      expect(messagesOf(raw.frames, 5).map(String)).toEqual(['in step']);
+      expect(raw.frames.find((x) => x.type === FRAME.RST_STREAM && x.streamId === 3)?.payload.readUInt32BE(0)).toBe(1);
+      expect(raw.frames.some((x) => x.type === FRAME.GOAWAY)).toBe(false);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('over TLS: a socket that never finishes its handshake does not hold up close()', async () => {
+    const tmp = tempDir('mqlab-grpc-tls-');
+    const store = readFileSync(makeServerCerts(tmp.dir).serverStore);
+    const tls = new GrpcServer({ maxRequestBytes: MAX, maxConcurrentStreams: 4, maxConnections: 5, idleMs: 30_000, maxQueuedBytes: 1024 * 1024, tls: { key: store, cert: store } });
+    try {
+      const tlsPort = await tls.listen('127.0.0.1', 0);
+      const idle = netConnect(tlsPort, '127.0.0.1');
+      await new Promise((resolve) => idle.once('connect', resolve));
+      const closed = new Promise((resolve) => idle.once('close', resolve));
+      const started = Date.now();
+      await tls.close(300);
+      await closed;
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      tmp.cleanup();
     }
   });
 });

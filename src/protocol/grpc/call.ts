@@ -39,6 +39,12 @@ export interface CallLimits {
   maxRequestBytes: number;
 }
 
+/** Bytes of unfinished request messages held for one connection's calls, and the most it may hold. */
+export interface RequestBudget {
+  held: number;
+  readonly max: number;
+}
+
 export class ServerCall extends EventEmitter {
   /** The request of a unary or server-streaming call. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto messages are loader objects
@@ -55,6 +61,10 @@ export class ServerCall extends EventEmitter {
   private need = -1;
   private compressed = false;
   private discarding = false;
+  /** What this call holds of the connection's RequestBudget. */
+  private held = 0;
+  /** The stream closed normally before its END_STREAM reached the socket: 'close' follows 'finish'. */
+  private closeAfterFinish = false;
 
   constructor(
     private readonly stream: H2Stream,
@@ -63,6 +73,7 @@ export class ServerCall extends EventEmitter {
     private readonly deadline: number,
     private readonly peer: string,
     private readonly limits: CallLimits,
+    private readonly budget: RequestBudget,
     private readonly encoding: 'gzip' | 'deflate' | null,
     private readonly start: (call: ServerCall) => void,
   ) {
@@ -70,7 +81,15 @@ export class ServerCall extends EventEmitter {
     stream.onData = (chunk) => this.data(chunk);
     stream.onEnd = () => this.remoteEnd();
     stream.onClose = (reset) => this.streamClosed(reset);
-    stream.onSent = () => this.emit('finish');
+    stream.onSent = () => {
+      this.emit('finish');
+      if (this.closeAfterFinish) this.emit('close');
+    };
+  }
+
+  /** A unary handler runs: the call counts against its connection's stream limit until it answers, even if the client resets it. */
+  hold(): void {
+    this.stream.hold();
   }
 
   getPeer(): string {
@@ -114,6 +133,11 @@ export class ServerCall extends EventEmitter {
   }
 
   /** Ends the call with this status (trailers; a trailers-only response if nothing was written). */
+  /** The unary handler answered (or gave up): the call no longer counts against the stream limit once closed. */
+  release(): void {
+    this.stream.release();
+  }
+
   sendStatus(code: number, message: string): void {
     if (this.ended || this.closed) return;
     this.ended = true;
@@ -139,8 +163,10 @@ export class ServerCall extends EventEmitter {
 
   private streamClosed(reset: number | null): void {
     this.closed = true;
+    this.releaseHeld();
     if (reset !== null || !this.ended) this.cancel();
-    this.emit('close');
+    if (reset === null && this.ended) this.closeAfterFinish = true;
+    else this.emit('close');
   }
 
   private remoteEnd(): void {
@@ -159,19 +185,52 @@ export class ServerCall extends EventEmitter {
     if (this.discarding || this.ended) return;
     this.parts.push(chunk);
     this.partBytes += chunk.length;
-    while (!this.ended) {
+    while (!this.ended && !this.discarding) {
       if (this.need === -1) {
-        if (this.partBytes < MESSAGE_PREFIX_BYTES) return;
+        if (this.partBytes < MESSAGE_PREFIX_BYTES) break;
         const head = this.take(MESSAGE_PREFIX_BYTES);
         this.compressed = head[0] !== 0;
         this.need = head.readUInt32BE(1);
         if (this.need > this.limits.maxRequestBytes) return this.refuse(this.need);
       }
-      if (this.partBytes < this.need) return;
+      if (this.partBytes < this.need) break;
       const bytes = this.take(this.need);
       this.need = -1;
       this.message(bytes);
     }
+    this.holdParts();
+  }
+
+  /**
+   * What waits for later DATA is copied out of the socket's reads (a view
+   * would keep a whole read, and the frames around it, for a few bytes) and
+   * counted against the connection's budget for unfinished requests.
+   */
+  private holdParts(): void {
+    if (this.discarding || this.ended) return this.releaseHeld();
+    for (let i = 0; i < this.parts.length; i++) {
+      const p = this.parts[i]!;
+      if (p.buffer.byteLength > p.length) {
+        const own = Buffer.allocUnsafeSlow(p.length);
+        p.copy(own);
+        this.parts[i] = own;
+      }
+    }
+    const delta = this.partBytes - this.held;
+    this.held = this.partBytes;
+    this.budget.held += delta;
+    if (delta > 0 && this.budget.held > this.budget.max) {
+      this.discarding = true;
+      this.parts = [];
+      this.partBytes = 0;
+      this.releaseHeld();
+      this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `this connection's calls hold more than ${this.budget.max} bytes of unfinished requests`);
+    }
+  }
+
+  private releaseHeld(): void {
+    this.budget.held -= this.held;
+    this.held = 0;
   }
 
   private message(raw: Buffer): void {
@@ -195,13 +254,18 @@ export class ServerCall extends EventEmitter {
       return this.sendStatus(GRPC_STATUS.INTERNAL, `the request does not decode: ${(err as Error).message}`);
     }
     if (this.method.requestStream) this.emit('data', decoded);
-    else this.received.push(decoded);
+    else if (this.received.length === 0) this.received.push(decoded);
+    else {
+      this.discarding = true;
+      this.sendStatus(GRPC_STATUS.INTERNAL, `${this.method.path} takes one request message; a second came`);
+    }
   }
 
   private refuse(length: number): void {
     this.discarding = true;
     this.parts = [];
     this.partBytes = 0;
+    this.releaseHeld();
     this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.limits.maxRequestBytes})`);
   }
 

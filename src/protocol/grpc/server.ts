@@ -9,7 +9,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer } from 'node:tls';
 import { H2Connection, type H2Limits } from '../http2/connection.js';
 import type { H2Stream } from '../http2/stream.js';
-import { CallMetadata, GrpcError, ServerCall, type MethodDefinition } from './call.js';
+import { CallMetadata, GrpcError, ServerCall, type CallLimits, type MethodDefinition, type RequestBudget } from './call.js';
 import { GRPC_STATUS, grpcTimeoutMs, httpError, trailers } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -24,8 +24,10 @@ export interface GrpcServerOptions {
   maxConcurrentStreams: number;
   /** TCP connections at once; more are closed as they arrive. */
   maxConnections: number;
-  /** A connection on which no byte moved either way this long is closed. */
+  /** A connection on which no byte moved either way this long is closed (a TLS handshake that takes this long too). */
   idleMs: number;
+  /** Answers one connection's calls have queued behind its client's flow-control windows: past it the connection is closed. */
+  maxQueuedBytes: number;
   /** Serve over TLS (ALPN h2) with this key and certificate chain (PEM). */
   tls?: { key: Buffer; cert: Buffer };
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -36,6 +38,8 @@ export const MAX_HEADER_LIST_BYTES = 64 * 1024;
 /** What a client may send on a stream, and on a connection, before the server's next WINDOW_UPDATE. */
 const STREAM_WINDOW = 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/** Bytes of unfinished request messages one connection's calls may hold together, as a multiple of maxRequestBytes: past it the call that crossed it ends with RESOURCE_EXHAUSTED. */
+export const UNFINISHED_REQUESTS_PER_CONNECTION = 4;
 /** How often deadlines are checked, and how long an answer may wait for its client's window after the deadline before the stream is reset. */
 export const STREAM_GRACE_MS = 1_000;
 
@@ -48,10 +52,16 @@ export class GrpcServer {
   private readonly calls = new Set<ServerCall>();
   private listener: NetServer | null = null;
   private sweep: NodeJS.Timeout | null = null;
+  /** Sockets accepted, TLS handshakes under way included: what close() ends when its grace is over. */
+  private readonly sockets = new Set<Socket>();
   private readonly log: NonNullable<GrpcServerOptions['log']>;
+  private readonly callLimits: CallLimits;
+  private readonly h2Limits: H2Limits;
 
   constructor(private readonly options: GrpcServerOptions) {
     this.log = options.log ?? (() => undefined);
+    this.callLimits = { maxRequestBytes: options.maxRequestBytes };
+    this.h2Limits = { maxConcurrentStreams: options.maxConcurrentStreams, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListBytes: MAX_HEADER_LIST_BYTES, maxQueuedBytes: options.maxQueuedBytes };
   }
 
   addService(definitions: Record<string, MethodDefinition>, handlers: Record<string, Handler>): void {
@@ -65,9 +75,15 @@ export class GrpcServer {
   listen(host: string, port: number): Promise<number> {
     const o = this.options;
     const server = o.tls
-      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, ALPNProtocols: ['h2'] }).on('secureConnection', (s) => this.connection(s)).on('tlsClientError', () => undefined)
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, ALPNProtocols: ['h2'], handshakeTimeout: o.idleMs }).on('secureConnection', (s) => this.connection(s)).on('tlsClientError', () => undefined)
       : createNetServer((s) => this.connection(s));
     server.maxConnections = o.maxConnections;
+    // Every accepted socket, before TLS too: idle ones are closed, and close() can end them all.
+    server.on('connection', (raw: Socket) => {
+      this.sockets.add(raw);
+      raw.once('close', () => this.sockets.delete(raw));
+      raw.setTimeout(o.idleMs, () => raw.destroy());
+    });
     this.listener = server;
     this.sweep = setInterval(() => {
       const now = Date.now();
@@ -92,6 +108,7 @@ export class GrpcServer {
     return new Promise((resolve) => {
       const force = setTimeout(() => {
         for (const c of this.connections) c.destroy();
+        for (const raw of this.sockets) raw.destroy();
       }, graceMs);
       listener.close(() => {
         clearTimeout(force);
@@ -103,15 +120,14 @@ export class GrpcServer {
 
   private connection(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.setTimeout(this.options.idleMs, () => socket.destroy());
     const peer = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
-    const limits: H2Limits = { maxConcurrentStreams: this.options.maxConcurrentStreams, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListBytes: MAX_HEADER_LIST_BYTES };
-    const conn = new H2Connection(socket, limits, (stream, headers, oversized) => this.stream(stream, headers, oversized, peer), (m, bug) => this.log(bug ? 'error' : 'info', `rocketmq: HTTP/2 connection from ${peer} closed: ${m}`));
+    const budget: RequestBudget = { held: 0, max: UNFINISHED_REQUESTS_PER_CONNECTION * this.options.maxRequestBytes };
+    const conn = new H2Connection(socket, this.h2Limits, (stream, headers, oversized) => this.stream(stream, headers, oversized, peer, budget), (m, bug) => this.log(bug ? 'error' : 'info', `rocketmq: HTTP/2 connection from ${peer} closed: ${m}`));
     this.connections.add(conn);
     socket.once('close', () => this.connections.delete(conn));
   }
 
-  private stream(stream: H2Stream, headers: Array<[string, string]>, oversized: boolean, peer: string): void {
+  private stream(stream: H2Stream, headers: Array<[string, string]>, oversized: boolean, peer: string, budget: RequestBudget): void {
     if (oversized) return stream.end(trailers(GRPC_STATUS.RESOURCE_EXHAUSTED, `the call's headers are larger than ${MAX_HEADER_LIST_BYTES} bytes`, true));
     let method = '';
     let path = '';
@@ -146,7 +162,7 @@ export class GrpcServer {
     const ms = grpcTimeoutMs(timeout);
     const deadline = ms === null ? Infinity : Date.now() + ms;
     const compressed = encoding === 'gzip' || encoding === 'deflate' ? encoding : null;
-    const call = new ServerCall(stream, m.definition, new CallMetadata(fields), deadline, peer, { maxRequestBytes: this.options.maxRequestBytes }, compressed, (c) => this.invoke(c, m.definition, m.handler));
+    const call = new ServerCall(stream, m.definition, new CallMetadata(fields), deadline, peer, this.callLimits, budget, compressed, (c) => this.invoke(c, m.definition, m.handler));
     if (deadline !== Infinity) {
       this.calls.add(call);
       call.once('close', () => this.calls.delete(call));
@@ -157,7 +173,9 @@ export class GrpcServer {
   private invoke(call: ServerCall, definition: MethodDefinition, handler: Handler): void {
     try {
       if (definition.requestStream || definition.responseStream) return (handler as StreamHandler)(call);
+      call.hold();
       (handler as UnaryHandler)(call, (err, value) => {
+        call.release();
         if (err) return call.sendStatus(err.code ?? GRPC_STATUS.UNKNOWN, err.message);
         if (call.write(value)) call.end();
       });

@@ -22,6 +22,8 @@ export interface H2Limits {
   connectionWindow: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE; a larger header list is flagged to the stream's handler. */
   maxHeaderListBytes: number;
+  /** Answers queued behind the client's flow-control windows, all streams together: past it the client is not reading, and the connection is closed (ENHANCE_YOUR_CALM). */
+  maxQueuedBytes: number;
 }
 
 /** A new stream: its header fields, and whether they passed maxHeaderListBytes (then incomplete). */
@@ -30,8 +32,9 @@ export type StreamOpened = (stream: H2Stream, headers: Array<[string, string]>, 
 const TABLE_SIZE_ZERO = Buffer.from([0x20]);
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
-/** A header block may come in pieces up to this much past the header list limit; more is a flood. */
+/** A header block may come in pieces up to this much past the header list limit, and in at most this many CONTINUATION frames; more is a flood. */
 const HEADER_BLOCK_SLACK = 16 * 1024;
+const MAX_CONTINUATIONS = 64;
 /** Answers queued in the socket past this: stop reading the client until they drain (it sends PINGs or SETTINGS it does not read the answers to). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 /** Above this, a flush goes out as several buffers (writev) instead of being joined. */
@@ -53,7 +56,11 @@ export class H2Connection {
   private rest: Buffer | null = null;
   private lastStreamId = 0;
   /** A HEADERS without END_HEADERS: CONTINUATION frames of this stream must follow. */
-  private headerBlock: { streamId: number; flags: number; parts: Buffer[]; bytes: number } | null = null;
+  private headerBlock: { streamId: number; flags: number; parts: Buffer[]; bytes: number; selfDependent: boolean } | null = null;
+  /** Bytes of all streams waiting for the client's windows. */
+  private queuedBytes = 0;
+  /** Streams closed whose handler still runs (H2Stream.hold): they count against the concurrent-stream limit until released. */
+  heldClosed = 0;
 
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
@@ -112,7 +119,9 @@ export class H2Connection {
     }
     const max = this.peerMaxFrame;
     if (block.length <= max) {
-      this.enqueue(smallFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, block));
+      // The block is often a constant (the response's headers): sent as it is, not copied behind its frame header.
+      this.enqueue(frameHeader(block.length, FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId));
+      this.enqueue(block);
       return;
     }
     for (let at = 0; at < block.length; at += max) {
@@ -122,6 +131,12 @@ export class H2Connection {
       const flags = (last ? FLAG.END_HEADERS : 0) | (at === 0 && endStream ? FLAG.END_STREAM : 0);
       this.enqueue(smallFrame(type, flags, streamId, part));
     }
+  }
+
+  /** Bytes a stream took to send: counted against maxQueuedBytes until they leave. */
+  queue(bytes: number): void {
+    this.queuedBytes += bytes;
+    if (this.queuedBytes > this.limits.maxQueuedBytes) this.fail(new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `${this.queuedBytes} bytes of answers wait for a client that does not open its windows (at most ${this.limits.maxQueuedBytes})`));
   }
 
   /** The stream has something to send: it goes out with the next flush, as far as the windows allow. */
@@ -203,6 +218,7 @@ export class H2Connection {
         }
       }
       s.pendingBytes -= n;
+      this.queuedBytes -= n;
       s.sendWindow -= n;
       this.sendWindow -= n;
     }
@@ -219,7 +235,9 @@ export class H2Connection {
     if (s.closed) return;
     s.closed = true;
     s.pending.length = 0;
+    this.queuedBytes -= s.pendingBytes;
     s.pendingBytes = 0;
+    if (s.held) this.heldClosed++;
     this.streams.delete(s.id);
     this.blocked.delete(s);
     this.readyStreams.delete(s);
@@ -264,27 +282,35 @@ export class H2Connection {
         if (buf.length === 0) return;
       }
       if (this.rest !== null) {
-        buf = Buffer.concat([this.rest, buf]);
+        // Complete the split frame from the new read; the rest of the read is parsed where it lies.
+        let rest = this.rest;
         this.rest = null;
+        if (rest.length < FRAME_HEADER_BYTES) {
+          const take = Math.min(FRAME_HEADER_BYTES - rest.length, buf.length);
+          rest = Buffer.concat([rest, buf.subarray(0, take)]);
+          buf = buf.subarray(take);
+          if (rest.length < FRAME_HEADER_BYTES) {
+            this.rest = rest;
+            return;
+          }
+        }
+        const total = FRAME_HEADER_BYTES + this.checkLength(rest);
+        const take = Math.min(total - rest.length, buf.length);
+        if (take > 0) rest = Buffer.concat([rest, buf.subarray(0, take)]);
+        buf = buf.subarray(take);
+        if (rest.length < total) {
+          this.rest = rest;
+          return;
+        }
+        this.oneFrame(rest, 0);
+        if (this.dead) return;
       }
       let at = 0;
       while (buf.length - at >= FRAME_HEADER_BYTES && !this.dead) {
-        const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
-        if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `a frame of ${length} bytes: the largest is ${DEFAULT_MAX_FRAME}`);
+        const length = this.checkLength(buf.subarray(at));
         if (buf.length - at < FRAME_HEADER_BYTES + length) break;
-        const type = buf[at + 3]!;
-        const flags = buf[at + 4]!;
-        const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+        this.oneFrame(buf, at);
         at += FRAME_HEADER_BYTES + length;
-        try {
-          this.frame(type, flags, streamId, payload);
-        } catch (err) {
-          if (!(err instanceof StreamError)) throw err;
-          const s = this.streams.get(err.streamId);
-          this.enqueue(rstStreamFrame(err.streamId, err.code));
-          if (s) this.closeStream(s, err.code);
-        }
       }
       // Only a frame split between reads is kept, copied so the read's buffer is not held.
       if (at < buf.length && !this.dead) this.rest = Buffer.from(buf.subarray(at));
@@ -296,6 +322,27 @@ export class H2Connection {
         this.onError(`internal error: ${(err as Error).stack ?? String(err)}`, true);
         this.fail(new ConnectionError(H2_ERROR.INTERNAL_ERROR, 'internal error'));
       }
+    }
+  }
+
+  /** The length of the frame whose header starts `b`; past the largest frame, a connection error. */
+  private checkLength(b: Buffer): number {
+    const length = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
+    if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `a frame of ${length} bytes: the largest is ${DEFAULT_MAX_FRAME}`);
+    return length;
+  }
+
+  /** The whole frame at `at` in `buf`. */
+  private oneFrame(buf: Buffer, at: number): void {
+    const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
+    const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
+    try {
+      this.frame(buf[at + 3]!, buf[at + 4]!, streamId, buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length));
+    } catch (err) {
+      if (!(err instanceof StreamError)) throw err;
+      const s = this.streams.get(err.streamId);
+      this.enqueue(rstStreamFrame(err.streamId, err.code));
+      if (s) this.closeStream(s, err.code);
     }
   }
 
@@ -382,35 +429,43 @@ export class H2Connection {
       end -= payload[0]!;
       start = 1;
     }
+    let selfDependent = false;
     if ((flags & FLAG.PRIORITY) !== 0) {
       if (payload.length < start + 5) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS with PRIORITY shorter than its priority fields');
-      if (((payload.readUInt32BE(start) & 0x7fffffff) === streamId)) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, 'a stream cannot depend on itself');
+      // A stream error, but only once the block is decoded: the header table must stay in step.
+      selfDependent = (payload.readUInt32BE(start) & 0x7fffffff) === streamId;
       start += 5;
     }
     if (end < start) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'HEADERS padding longer than the frame');
     const fragment = payload.subarray(start, end);
     if ((flags & FLAG.END_HEADERS) === 0) {
-      this.headerBlock = { streamId, flags, parts: [fragment], bytes: fragment.length };
+      // Copied: the pieces wait for later reads, which must not keep this one.
+      this.headerBlock = { streamId, flags, parts: [Buffer.from(fragment)], bytes: fragment.length, selfDependent };
       return;
     }
-    this.headerBlockDone(streamId, flags, fragment);
+    this.headerBlockDone(streamId, flags, fragment, selfDependent);
   }
 
   private continuation(flags: number, streamId: number, payload: Buffer): void {
     const b = this.headerBlock;
     if (b === null || b.streamId !== streamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without its HEADERS');
-    b.parts.push(payload);
+    b.parts.push(Buffer.from(payload));
     b.bytes += payload.length;
     if (b.bytes > this.limits.maxHeaderListBytes + HEADER_BLOCK_SLACK) throw new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block of more than ${b.bytes} bytes`);
+    if (b.parts.length > MAX_CONTINUATIONS + 1) throw new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block in more than ${MAX_CONTINUATIONS} CONTINUATION frames`);
     if ((flags & FLAG.END_HEADERS) === 0) return;
     this.headerBlock = null;
-    this.headerBlockDone(streamId, b.flags, Buffer.concat(b.parts, b.bytes));
+    this.headerBlockDone(streamId, b.flags, Buffer.concat(b.parts, b.bytes), b.selfDependent);
   }
 
-  private headerBlockDone(streamId: number, flags: number, block: Buffer): void {
+  private headerBlockDone(streamId: number, flags: number, block: Buffer, selfDependent: boolean): void {
     // Decoded whatever becomes of the stream: the decoder's table must stay in step with the client's.
     const { headers, oversized } = this.decoder.decode(block);
     const endStream = (flags & FLAG.END_STREAM) !== 0;
+    if (selfDependent) {
+      this.lastStreamId = Math.max(this.lastStreamId, streamId);
+      throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, 'a stream cannot depend on itself');
+    }
     const existing = this.streams.get(streamId);
     if (existing) {
       // Trailers from the client: they must end its side.
@@ -418,12 +473,13 @@ export class H2Connection {
       this.remoteEnd(existing);
       return;
     }
-    if (streamId <= this.lastStreamId) throw new ConnectionError(H2_ERROR.STREAM_CLOSED, `HEADERS on stream ${streamId}, already closed`);
+    // A stream closed already (the server answered or reset it while the client still sent): RFC 9113 §5.1, ignored.
+    if (streamId <= this.lastStreamId) return;
     this.lastStreamId = streamId;
     const malformed = malformedRequest(headers);
     if (malformed !== null) throw new StreamError(streamId, H2_ERROR.PROTOCOL_ERROR, malformed);
     if (this.goingAway) throw new StreamError(streamId, H2_ERROR.REFUSED_STREAM, 'the server is going away');
-    if (this.streams.size >= this.limits.maxConcurrentStreams) throw new StreamError(streamId, H2_ERROR.REFUSED_STREAM, `${this.limits.maxConcurrentStreams} streams are open`);
+    if (this.streams.size + this.heldClosed >= this.limits.maxConcurrentStreams) throw new StreamError(streamId, H2_ERROR.REFUSED_STREAM, `${this.limits.maxConcurrentStreams} streams are open`);
     const s = new H2Stream(this, streamId, this.peerInitialWindow, this.limits.streamWindow);
     this.streams.set(streamId, s);
     this.opened(s, headers, oversized);

@@ -15,6 +15,8 @@ export class H2Stream {
   /** The server queued its END_STREAM (trailers). */
   localEnded = false;
   closed = false;
+  /** Its handler still runs: the stream counts against the concurrent-stream limit even once closed, until released. */
+  held = false;
   /** DATA payload waiting for window, in order. */
   readonly pending: Buffer[] = [];
   pendingBytes = 0;
@@ -45,7 +47,19 @@ export class H2Stream {
     if (this.closed || this.localEnded || data.length === 0) return;
     this.pending.push(data);
     this.pendingBytes += data.length;
+    this.connection.queue(data.length);
     this.connection.ready(this);
+  }
+
+  /** Counts against the connection's concurrent-stream limit until release(), reset or not (a client resetting calls whose work goes on cannot run more at once than the limit). */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.closed) this.connection.heldClosed--;
   }
 
   /** Ends the server's side with this header block (trailers, or a whole trailers-only response). */

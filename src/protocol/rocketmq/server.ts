@@ -39,6 +39,9 @@ export interface RocketMqOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
+/** Answers queued behind a client's windows beyond rocketmq.connection.max.unsent.bytes (statuses, settings, acks): past both, its connection is closed. */
+const QUEUED_SLACK_BYTES = 16 * 1024 * 1024;
+
 /** How long close() lets calls finish before cancelling them. */
 const GRACE_MS = 1_000;
 
@@ -77,6 +80,8 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     maxConcurrentStreams: limits.maxConcurrentStreams,
     maxConnections: limits.maxConnections,
     idleMs: limits.idleMs,
+    // Receives stop taking messages for a connection at its unsent bound; what passes that by far is a client that does not read its other answers either.
+    maxQueuedBytes: limits.maxUnsentPerConnection + QUEUED_SLACK_BYTES,
     tls: o.tls ? { key: o.tls.privateKey, cert: o.tls.certChain } : undefined,
     log,
   });
