@@ -6,7 +6,8 @@
 // decodes both encodings and compares them.
 import type * as grpc from '@grpc/grpc-js';
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
-import { bodyDigest, type PbResource } from './convert.js';
+import { crc32 } from 'node:zlib';
+import type { PbResource } from './convert.js';
 import { Writer } from './wire.js';
 
 /** apache.rocketmq.v2 enum values (definition.proto). */
@@ -21,42 +22,44 @@ const w = new Writer();
 export function encodeReceived(p: Popped, topic: PbResource, storeHost: string): Buffer {
   const m = p.message;
   w.pos = 0;
-  w.nested(2, () => {
-    w.nested(1, () => {
-      if (topic.resourceNamespace) w.string(1, topic.resourceNamespace);
-      if (topic.name) w.string(2, topic.name);
-    });
-    for (const [k, v] of m.userProperties) {
-      w.nested(2, () => {
-        w.string(1, k);
-        w.string(2, v);
-      });
-    }
-    w.nested(3, () => {
-      if (m.tag !== null) w.string(1, m.tag);
-      for (const k of m.keys) w.string(2, k);
-      w.string(3, m.messageId);
-      w.nested(4, () => {
-        w.number(1, DIGEST_CRC32);
-        w.string(2, bodyDigest(m.body).checksum);
-      });
-      w.number(5, ENCODING[m.bodyEncoding]);
-      w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);
-      w.time(7, m.bornTimestampMs);
-      w.string(8, m.bornHost);
-      w.string(10, storeHost);
-      if (m.deliveryTimestampMs !== null) w.time(11, m.deliveryTimestampMs);
-      w.string(12, p.handle);
-      w.number(13, p.partition);
-      w.number(14, p.offset);
-      w.time(15, p.invisibleMs);
-      w.number(16, p.attempt);
-      if (m.messageGroup !== null) w.string(17, m.messageGroup);
-      if (m.traceContext !== null) w.string(18, m.traceContext);
-    });
-    w.bytes(4, m.body);
-  });
-  return w.take();
+  const message = w.begin(2);
+  const resource = w.begin(1);
+  if (topic.resourceNamespace) w.string(1, topic.resourceNamespace);
+  if (topic.name) w.string(2, topic.name);
+  w.end(resource);
+  for (const [k, v] of m.userProperties) {
+    const entry = w.begin(2);
+    w.string(1, k);
+    w.string(2, v);
+    w.end(entry);
+  }
+  const sp = w.begin(3);
+  if (m.tag !== null) w.string(1, m.tag);
+  for (const k of m.keys) w.string(2, k);
+  w.string(3, m.messageId);
+  const digest = w.begin(4);
+  w.number(1, DIGEST_CRC32);
+  w.string(2, String(crc32(m.body) >>> 0)); // convert.ts bodyDigest
+  w.end(digest);
+  w.number(5, ENCODING[m.bodyEncoding]);
+  w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);
+  w.time(7, m.bornTimestampMs);
+  w.string(8, m.bornHost);
+  w.string(10, storeHost);
+  if (m.deliveryTimestampMs !== null) w.time(11, m.deliveryTimestampMs);
+  w.string(12, p.handle);
+  w.number(13, p.partition);
+  w.number(14, p.offset);
+  w.time(15, p.invisibleMs);
+  w.number(16, p.attempt);
+  if (m.messageGroup !== null) w.string(17, m.messageGroup);
+  if (m.traceContext !== null) w.string(18, m.traceContext);
+  w.end(sp);
+  // The body last, copied once: straight from the record into the answer.
+  w.tag(4, 2);
+  w.varint(m.body.length);
+  w.end(message, m.body.length);
+  return w.takeWith(m.body);
 }
 
 /** MessagingService with ReceiveMessage answers that are Buffers (from encodeReceived) passed on as they are. */

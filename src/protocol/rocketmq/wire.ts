@@ -205,7 +205,21 @@ export class Writer {
     if (s.length < 43) {
       // At most 3 bytes a UTF-16 unit: under 128 bytes, so a one-byte length, written after the string.
       this.room(1 + 3 * s.length);
-      const n = this.buf.utf8Write(s, this.pos + 1);
+      const b = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      // ASCII byte by byte (no call into C++ for a short id); anything else as UTF-8.
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 128) break;
+        b[start + i] = c;
+      }
+      if (i === s.length) {
+        b[this.pos] = i;
+        this.pos = start + i;
+        return;
+      }
+      const n = b.utf8Write(s, start);
       this.buf[this.pos] = n;
       this.pos += 1 + n;
       return;
@@ -232,9 +246,20 @@ export class Writer {
     this.lengthBefore(at);
   }
 
-  /** Puts the length of what was written since `at` in front of it (a nested message's body). */
-  lengthBefore(at: number): void {
-    const length = this.pos - at;
+  /** Starts a nested message (its tag); end(at) closes it. */
+  begin(field: number): number {
+    this.tag(field, 2);
+    return this.pos;
+  }
+
+  /** Closes the nested message begun at `at`; `tail` bytes of it are to follow outside the writer (takeWith). */
+  end(at: number, tail = 0): void {
+    this.lengthBefore(at, tail);
+  }
+
+  /** Puts the length of what was written since `at` (and `tail` bytes still to come) in front of it. */
+  lengthBefore(at: number, tail = 0): void {
+    const length = this.pos - at + tail;
     if (length < 128) {
       // The usual case: one byte.
       this.room(1);
@@ -270,6 +295,15 @@ export class Writer {
     if (seconds !== 0 && seconds !== 0n) this.number(1, seconds);
     if (nanos !== 0) this.number(2, nanos);
     this.lengthBefore(at);
+  }
+
+  /** The bytes written, then `tail`, copied out as one Buffer (the writer is used again). */
+  takeWith(tail: Buffer): Buffer {
+    const out = Buffer.allocUnsafe(this.pos + tail.length);
+    this.buf.copy(out, 0, 0, this.pos);
+    tail.copy(out, this.pos);
+    this.pos = 0;
+    return out;
   }
 
   /** The bytes written, copied out (the writer is used again). */
