@@ -170,6 +170,16 @@ export class Writer {
 
   varint(v: number | bigint): void {
     this.room(10);
+    if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff) {
+      // The usual case (tags, lengths, enums, small offsets): 31 bits, shifts only.
+      const b = this.buf;
+      while (v > 127) {
+        b[this.pos++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+      b[this.pos++] = v;
+      return;
+    }
     if (typeof v === 'bigint') {
       if (v < 0n || v > MAX_SAFE) return this.wide(BigInt.asUintN(64, v));
       v = Number(v);
@@ -205,21 +215,7 @@ export class Writer {
     if (s.length < 43) {
       // At most 3 bytes a UTF-16 unit: under 128 bytes, so a one-byte length, written after the string.
       this.room(1 + 3 * s.length);
-      const b = this.buf;
-      const start = this.pos + 1;
-      let i = 0;
-      // ASCII byte by byte (no call into C++ for a short id); anything else as UTF-8.
-      for (; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 128) break;
-        b[start + i] = c;
-      }
-      if (i === s.length) {
-        b[this.pos] = i;
-        this.pos = start + i;
-        return;
-      }
-      const n = b.utf8Write(s, start);
+      const n = this.buf.utf8Write(s, this.pos + 1);
       this.buf[this.pos] = n;
       this.pos += 1 + n;
       return;
