@@ -77,6 +77,7 @@ export interface Popped {
 export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
+  private lastState: { group: string; topic: string; partition: number; key: string; state: QueueState } | null = null;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
 
@@ -221,7 +222,16 @@ export class PopService {
   }
 
   private state(group: string, topic: string, partition: number): QueueState {
+    // A receive's or an ack's calls are mostly for the queue of the call before.
+    const last = this.lastState;
+    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && this.states.get(last.key) === last.state) return last.state;
     const key = `${group}\0${topic}\0${partition}`;
+    const s = this.stateAt(key, group, topic, partition);
+    this.lastState = { group, topic, partition, key, state: s };
+    return s;
+  }
+
+  private stateAt(key: string, group: string, topic: string, partition: number): QueueState {
     let s = this.states.get(key);
     if (!s) {
       const tp = { topic, partition };
@@ -275,7 +285,7 @@ export class PopService {
       }
       if (full()) continue;
       const r = recordAt(offset);
-      if (!r || !tagMatches(req.filter, recordTag(r.record))) {
+      if (!r || !(req.filter.all || tagMatches(req.filter, recordTag(r.record)))) {
         state.drop(offset);
         this.journal?.done(req.group, req.topic, req.partition, offset);
       }
@@ -320,7 +330,7 @@ export class PopService {
           state.nextScan = r.offset + 1n;
           continue;
         }
-        if (tagMatches(req.filter, recordTag(r.record))) {
+        if (req.filter.all || tagMatches(req.filter, recordTag(r.record))) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
           else take(r, group);
