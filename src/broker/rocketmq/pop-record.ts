@@ -80,9 +80,15 @@ export function writeState(b: Buffer, at: number, o: Outstanding): number {
 
 function writeText(b: Buffer, at: number, s: string | null): number {
   if (s === null) return b.writeInt32BE(-1, at);
-  const n = b.write(s, at + 4, 'utf8');
+  const n = b.utf8Write(s, at + 4);
   b.writeInt32BE(n, at);
   return at + 4 + n;
+}
+
+declare global {
+  interface Buffer {
+    utf8Write(s: string, offset: number): number;
+  }
 }
 
 /**
