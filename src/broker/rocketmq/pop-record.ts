@@ -115,7 +115,8 @@ export class JournalRecords {
     b[at++] = 0; // timestamp delta
     at = writeVarInt(b, at, this.count);
     at = writeVarInt(b, at, keyBytes);
-    at += prefix.copy(b, at);
+    // The prefix is a few dozen bytes: copied here rather than by a call into C++.
+    for (let i = 0; i < prefix.length; i++) b[at++] = prefix[i]!;
     at = b.writeBigInt64BE(offset, at);
     at = writeVarInt(b, at, valueBytes);
     if (o !== null) at = writeState(b, at, o);
