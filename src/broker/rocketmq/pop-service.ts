@@ -114,17 +114,25 @@ export class PopService {
     }
   }
 
-  /** Acks one delivery; resolves once the committed offset it moved is stored. */
-  async ack(group: string, topic: string, handle: string): Promise<void> {
-    const { partition, offset, state } = this.lookup(group, topic, handle);
-    const messageGroup = state.get(offset)?.messageGroup ?? null;
-    const outcome = state.ack(offset, handle);
-    if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
-    // Its message group's next may go now: wake a receive waiting for it.
-    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
-    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
-    await this.commit(group, topic, partition, state);
+  /**
+   * Acks one delivery; resolves once the committed offset it moved is stored
+   * (the commit's own promise, shared by the acks it covers: no promise of
+   * its own per ack). Refusals reject, never throw.
+   */
+  ack(group: string, topic: string, handle: string): Promise<void> {
+    try {
+      const { partition, offset, state } = this.lookup(group, topic, handle);
+      const messageGroup = state.get(offset)?.messageGroup ?? null;
+      const outcome = state.ack(offset, handle);
+      if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
+      // Its message group's next may go now: wake a receive waiting for it.
+      if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
+      if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
+      if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
+      return this.commit(group, topic, partition, state);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
