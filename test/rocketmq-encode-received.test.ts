@@ -48,4 +48,13 @@ describe('encodeReceived', () => {
     expect(ours).toEqual(theirs);
     expect(ours.message.body).toEqual(p.message.body);
   });
+
+  it('encodes the topic and store host of each call, whether the objects repeat or change', () => {
+    const topics = [{ name: 'a' }, { resourceNamespace: 'ns', name: 'b' }];
+    const p = cases[1]![1];
+    for (const [topic, host] of [[topics[0]!, 'h1:1'], [topics[0]!, 'h1:1'], [topics[1]!, 'h1:1'], [topics[1]!, 'h2:22'], [topics[0]!, 'h2:22']] as const) {
+      const ours = method.responseDeserialize(encodeReceived(p, topic, host));
+      expect(ours).toEqual(method.responseDeserialize(method.responseSerialize({ message: outgoing(p, topic, host) })));
+    }
+  });
 });

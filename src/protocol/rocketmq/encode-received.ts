@@ -18,15 +18,37 @@ const DIGEST_CRC32 = 1;
 // One writer for every answer: encoding is synchronous, so none overlap.
 const w = new Writer();
 
+/** The topic resource and store host fields of the last receive: the same for each of its messages, encoded once. */
+let lastTopic: PbResource | null = null;
+let lastStoreHost: string | null = null;
+let topicField: Uint8Array = new Uint8Array(0);
+let storeHostField: Uint8Array = new Uint8Array(0);
+
+function fieldBytes(write: () => void): Uint8Array {
+  w.pos = 0;
+  write();
+  return Uint8Array.from(w.take());
+}
+
 /** ReceiveMessageResponse { message } for one delivery. */
 export function encodeReceived(p: Popped, topic: PbResource, storeHost: string): Buffer {
   const m = p.message;
+  if (topic !== lastTopic) {
+    topicField = fieldBytes(() => {
+      const resource = w.begin(1);
+      if (topic.resourceNamespace) w.string(1, topic.resourceNamespace);
+      if (topic.name) w.string(2, topic.name);
+      w.end(resource);
+    });
+    lastTopic = topic;
+  }
+  if (storeHost !== lastStoreHost) {
+    storeHostField = fieldBytes(() => w.string(10, storeHost));
+    lastStoreHost = storeHost;
+  }
   w.pos = 0;
   const message = w.begin(2);
-  const resource = w.begin(1);
-  if (topic.resourceNamespace) w.string(1, topic.resourceNamespace);
-  if (topic.name) w.string(2, topic.name);
-  w.end(resource);
+  w.raw(topicField);
   for (const [k, v] of m.userProperties) {
     const entry = w.begin(2);
     w.string(1, k);
@@ -39,13 +61,13 @@ export function encodeReceived(p: Popped, topic: PbResource, storeHost: string):
   w.string(3, m.messageId);
   const digest = w.begin(4);
   w.number(1, DIGEST_CRC32);
-  w.string(2, String(crc32(m.body) >>> 0)); // convert.ts bodyDigest
+  w.decimal(2, crc32(m.body) >>> 0); // convert.ts bodyDigest: the CRC's decimal digits
   w.end(digest);
   w.number(5, ENCODING[m.bodyEncoding]);
   w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);
   w.time(7, m.bornTimestampMs);
   w.string(8, m.bornHost);
-  w.string(10, storeHost);
+  w.raw(storeHostField);
   if (m.deliveryTimestampMs !== null) w.time(11, m.deliveryTimestampMs);
   w.string(12, p.handle);
   w.number(13, p.partition);

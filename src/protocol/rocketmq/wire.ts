@@ -226,6 +226,31 @@ export class Writer {
     this.pos += this.buf.utf8Write(s, this.pos);
   }
 
+  /** Bytes written before (a field or fields encoded once), as they are. */
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+
+  /** A string field holding the decimal digits of `n` (an unsigned 32-bit integer), without making the string. */
+  decimal(field: number, n: number): void {
+    this.tag(field, 2);
+    this.room(11);
+    const buf = this.buf;
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    buf[this.pos++] = digits;
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      buf[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
+
   bytes(field: number, b: Buffer): void {
     this.tag(field, 2);
     this.varint(b.length);
