@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
+import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -274,6 +275,11 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
     expect(service.SendMessage!.responseSerialize(bytes)).toBe(bytes);
     const odd = { status: { code: 20000, message: 'm' } };
     expect(service.SendMessage!.responseSerialize(odd).toString('hex')).toBe(loader.SendMessage!.responseSerialize(odd).toString('hex'));
+    for (const method of ['Heartbeat', 'ReceiveMessage', 'SendMessage', 'QueryRoute']) {
+      for (const answer of [{ status: OK_STATUS }, { status: OK_STATUS }, { status: { ...OK_STATUS } }, { status: OK_STATUS, entries: [] }]) {
+        expect(service[method]!.responseSerialize(answer).toString('hex')).toBe((loader[method] as any).responseSerialize(answer).toString('hex'));
+      }
+    }
     const send = loader.SendMessage!.requestSerialize({ messages: [{ topic: { name: 't' }, body: Buffer.from('b') }] });
     expect(service.SendMessage!.requestDeserialize(send)).toStrictEqual(loader.SendMessage!.requestDeserialize(send));
   });

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from './decode-requests.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
+import { OK } from './status.js';
 
 const SERVICE_PROTO = 'apache/rocketmq/v2/service.proto';
 
@@ -51,6 +52,13 @@ export function undecodable(request: unknown): string | null {
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
 
+/** An answer that is exactly { status: OK } (status.ts's constant, nothing else in it). */
+function isBareOk(answer: unknown): boolean {
+  if (typeof answer !== 'object' || answer === null || (answer as Pb).status !== OK) return false;
+  for (const k in answer) if (k !== 'status') return false;
+  return OK.code === 'OK' && OK.message === 'OK';
+}
+
 /** Hand-written decoders of the hot requests (decode-requests.ts): null leaves the bytes to proto-loader. */
 const HAND_DECODERS: Record<string, (bytes: Buffer) => Pb | null> = {
   SendMessage: decodeSendMessageRequest,
@@ -89,10 +97,13 @@ export function messagingService(): grpc.ServiceDefinition {
       const handDecode = HAND_DECODERS[name];
       const handEncode = HAND_ENCODERS[name];
       const type = (method as { requestType?: { type?: { name?: string } } }).requestType?.type?.name ?? 'its request type';
+      let okBytes: Buffer | undefined;
       return [name, {
         ...method,
         responseSerialize: (answer: unknown) => {
           if (Buffer.isBuffer(answer)) return answer;
+          // { status: OK } alone (a Heartbeat's answer, a receive's first): the same bytes every time.
+          if (isBareOk(answer)) return (okBytes ??= serialize(answer));
           return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes) : null) ?? serialize(answer);
         },
         requestDeserialize: (bytes: Buffer) => {
