@@ -7,7 +7,7 @@
 //          then handle, message group, renew client id: each i32 length
 //          (-1: none) and UTF-8
 //   no value (a tombstone): done with
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, sizeOfVarInt, writeBatchCrc, writeBatchHeader, writeVarInt } from '../../records/index.js';
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, writeBatchCrc, writeBatchHeader } from '../../records/index.js';
 import type { Outstanding } from './queue-state.js';
 
 const VERSION = 1;
@@ -91,6 +91,21 @@ declare global {
   }
 }
 
+/** Bytes of a non-negative int32 as a record's zigzag varint. */
+function zigzagSize(n: number): number {
+  return n < 64 ? 1 : n < 8192 ? 2 : n < 1048576 ? 3 : n < 134217728 ? 4 : 5;
+}
+
+function writeZigzag(b: Buffer, at: number, n: number): number {
+  let u = n * 2;
+  while (u >= 128) {
+    b[at++] = (u % 128) | 128;
+    u = Math.floor(u / 128);
+  }
+  b[at++] = u;
+  return at;
+}
+
 /**
  * Journal records written one after another, as the records section of a
  * batch (what encodeBatch writes for records { key, value, headers: [] }
@@ -106,20 +121,23 @@ export class JournalRecords {
   add(prefix: Buffer, offset: bigint, o: Outstanding | null): void {
     const keyBytes = prefix.length + 8;
     const valueBytes = o === null ? -1 : stateBytes(o);
-    const body = 3 + sizeOfVarInt(this.count) + sizeOfVarInt(keyBytes) + keyBytes + sizeOfVarInt(valueBytes) + Math.max(0, valueBytes);
+    const body = 3 + zigzagSize(this.count) + zigzagSize(keyBytes) + keyBytes + (valueBytes < 0 ? 1 : zigzagSize(valueBytes) + valueBytes);
     this.room(5 + body);
     const b = this.buf;
-    let at = writeVarInt(b, this.pos, body);
+    let at = writeZigzag(b, this.pos, body);
     const start = at;
     b[at++] = 0; // attributes
     b[at++] = 0; // timestamp delta
-    at = writeVarInt(b, at, this.count);
-    at = writeVarInt(b, at, keyBytes);
+    at = writeZigzag(b, at, this.count);
+    at = writeZigzag(b, at, keyBytes);
     // The prefix is a few dozen bytes: copied here rather than by a call into C++.
     for (let i = 0; i < prefix.length; i++) b[at++] = prefix[i]!;
     at = b.writeBigInt64BE(offset, at);
-    at = writeVarInt(b, at, valueBytes);
-    if (o !== null) at = writeState(b, at, o);
+    if (o === null) b[at++] = 1; // -1: no value
+    else {
+      at = writeZigzag(b, at, valueBytes);
+      at = writeState(b, at, o);
+    }
     b[at++] = 0; // no headers
     if (at - start !== body) throw new Error(`pop journal record: wrote ${at - start} bytes, sized ${body}`);
     this.pos = at;
