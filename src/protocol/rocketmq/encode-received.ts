@@ -19,7 +19,9 @@ const DIGEST_CRC32 = 1;
 const w = new Writer();
 
 /** The topic resource and store host fields of the last receive: the same for each of its messages, encoded once. */
-let lastTopic: PbResource | null = null;
+let lastNamespace: string | undefined;
+let lastName: string | undefined;
+let topicCached = false;
 let lastStoreHost: string | null = null;
 let topicField: Uint8Array = new Uint8Array(0);
 let storeHostField: Uint8Array = new Uint8Array(0);
@@ -33,14 +35,16 @@ function fieldBytes(write: () => void): Uint8Array {
 /** ReceiveMessageResponse { message } for one delivery. */
 export function encodeReceived(p: Popped, topic: PbResource, storeHost: string): Buffer {
   const m = p.message;
-  if (topic !== lastTopic) {
+  if (!topicCached || topic.resourceNamespace !== lastNamespace || topic.name !== lastName) {
     topicField = fieldBytes(() => {
       const resource = w.begin(1);
       if (topic.resourceNamespace) w.string(1, topic.resourceNamespace);
       if (topic.name) w.string(2, topic.name);
       w.end(resource);
     });
-    lastTopic = topic;
+    lastNamespace = topic.resourceNamespace;
+    lastName = topic.name;
+    topicCached = true;
   }
   if (storeHost !== lastStoreHost) {
     storeHostField = fieldBytes(() => w.string(10, storeHost));
