@@ -264,16 +264,16 @@ export class PopService {
     const out: Popped[] = [];
     const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
     const now = Date.now();
+    // One options object and one record address for all the takes: deliver and fromRecord copy what they keep.
+    const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
+    const where = { topic: req.topic, partition: req.partition, offset: 0n };
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, {
-        messageGroup,
-        renewFor: req.renewFor,
-        renewMs: req.invisibleMs,
-        renewUntil: now + MAX_RENEW_MS,
-      });
+      delivery.messageGroup = messageGroup;
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, delivery);
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
-      const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
+      where.offset = r.offset;
+      const message = fromRecord(r.record, r.timestampMs, where);
       out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
       req.budget?.charge(message.body.length);
     };
