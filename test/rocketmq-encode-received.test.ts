@@ -48,4 +48,20 @@ describe('encodeReceived', () => {
     expect(ours).toEqual(theirs);
     expect(ours.message.body).toEqual(p.message.body);
   });
+
+  it('encodes the topic and store host of each call, whether the objects repeat or change', () => {
+    const topics: { resourceNamespace?: string; name?: string }[] = [{ name: 'a' }, { resourceNamespace: 'ns', name: 'b' }];
+    const p = cases[1]![1];
+    for (const [topic, host] of [[topics[0]!, 'h1:1'], [topics[0]!, 'h1:1'], [topics[1]!, 'h1:1'], [topics[1]!, 'h2:22'], [topics[0]!, 'h2:22']] as const) {
+      const ours = method.responseDeserialize(encodeReceived(p, topic, host));
+      expect(ours).toEqual(method.responseDeserialize(method.responseSerialize({ message: outgoing(p, topic, host) })));
+    }
+    // The same object changed in place is encoded as it is now.
+    const changing: { resourceNamespace?: string; name?: string } = { name: 'first' };
+    for (const name of ['first', 'second', '']) {
+      changing.name = name;
+      changing.resourceNamespace = name === 'second' ? 'ns2' : undefined;
+      expect(method.responseDeserialize(encodeReceived(p, changing, 'h'))).toEqual(method.responseDeserialize(method.responseSerialize({ message: outgoing(p, changing, 'h') })));
+    }
+  });
 });

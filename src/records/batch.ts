@@ -69,6 +69,8 @@ export interface DecodeBatchOptions {
   verifyCrc?: boolean;
   /** The most bytes a compressed batch's records may expand to (default MAX_DECOMPRESSED_BYTES). */
   maxDecompressedBytes?: number;
+  /** The batch's header, read already by the caller (readBatchHeader(buf, at)): not read again. */
+  header?: BatchHeader;
 }
 
 /** A complete, CRC-correct v2 batch (uncompressed unless `compression` says). */
@@ -141,7 +143,7 @@ export function encodeBatch(input: EncodeBatchInput): Buffer {
  * records that break the format.
  */
 export function decodeBatch(buf: Buffer, at = 0, options: DecodeBatchOptions = {}): DecodedBatch {
-  const header = readBatchHeader(buf, at);
+  const header = options.header ?? readBatchHeader(buf, at);
   const where = `batch at byte ${at}`;
   if (header.magic !== MAGIC_V2) {
     throw new RecordBatchError('UNSUPPORTED_MAGIC', `${where} has magic ${header.magic}; only magic 2 is supported`, at);

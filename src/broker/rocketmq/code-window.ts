@@ -9,6 +9,8 @@ import type { Broker } from '../broker.js';
  * ones that do not match.
  */
 const FIRST_CODES = 64;
+/** A window before its first read (shared: never written), so a receive that reads no codes allocates none. */
+const NO_CODES = new BigInt64Array(0);
 const MAX_CODES = 4096;
 
 /**
@@ -18,7 +20,7 @@ const MAX_CODES = 4096;
  */
 export class CodeWindow {
   private from = 0n;
-  private codes: BigInt64Array = new BigInt64Array(0);
+  private codes: BigInt64Array = NO_CODES;
   private step = FIRST_CODES;
 
   constructor(private readonly engine: Broker['engine'], private readonly tp: { topic: string; partition: number }) {}

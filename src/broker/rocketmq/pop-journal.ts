@@ -14,12 +14,11 @@
 // keeps), far past the longest invisible time (12 h), as renewals and
 // redeliveries write a message's state again. The records' form is in
 // pop-record.ts.
-import { encodeBatch } from '../../records/index.js';
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 import type { Outstanding } from './queue-state.js';
-import { decodeKey, decodeState, encodeKey, encodeState, queuePrefix } from './pop-record.js';
+import { decodeKey, decodeState, JournalRecords, queuePrefix } from './pop-record.js';
 
 export const POP_TOPIC = '__rocketmq_pop';
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -31,18 +30,16 @@ export interface RestoredQueue {
   done: Set<bigint>;
 }
 
-interface Pending {
-  key: Buffer;
-  value: Buffer | null;
-}
-
 export class PopJournal {
   private restored = new Map<string, RestoredQueue>();
-  private pending: Pending[] = [];
+  /** Recorded since the last flush, written as the batch's records as they come. */
+  private readonly pending = new JournalRecords();
   /** Per queue, the size of its done set at which replay next prunes it. */
   private readonly pruneAt = new Map<string, number>();
   /** Per queue, its records' key prefix. */
   private readonly prefixes = new Map<string, Buffer>();
+  /** The queue last recorded for, and its prefix: a receive's or an ack's records are mostly of one queue. */
+  private last: { group: string; topic: string; partition: number; prefix: Buffer } | null = null;
 
   constructor(
     private readonly engine: StorageEngine,
@@ -67,7 +64,7 @@ export class PopJournal {
 
   /** A message's state after a delivery, renewal or new invisible time. */
   delivered(group: string, topic: string, partition: number, offset: bigint, o: Outstanding): void {
-    this.add(group, topic, partition, offset, encodeState(o));
+    this.add(group, topic, partition, offset, o);
   }
 
   done(group: string, topic: string, partition: number, offset: bigint): void {
@@ -76,21 +73,25 @@ export class PopJournal {
 
   /** Writes what was recorded since the last flush as one batch. */
   flush(): void {
-    if (this.pending.length === 0) return;
-    const records = this.pending.map((p) => ({ key: p.key, value: p.value, headers: [] }));
-    this.pending = [];
-    this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(Date.now()), records }), { awaitFlush: false }).catch((err: Error) => {
+    const batch = this.pending.batch(BigInt(Date.now()));
+    if (batch === null) return;
+    this.engine.append(TP, batch, { awaitFlush: false }).catch((err: Error) => {
       this.log(`rocketmq: cannot record consumers' in-flight messages in ${POP_TOPIC} (after a restart they may be delivered again sooner): ${err.message}`);
     });
   }
 
-  private add(group: string, topic: string, partition: number, offset: bigint, value: Buffer | null): void {
-    const k = queueKey(group, topic, partition);
-    let prefix = this.prefixes.get(k);
-    if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
-    this.pending.push({ key: encodeKey(prefix, offset), value });
+  private add(group: string, topic: string, partition: number, offset: bigint, state: Outstanding | null): void {
+    let last = this.last;
+    if (last === null || last.group !== group || last.topic !== topic || last.partition !== partition) {
+      const k = queueKey(group, topic, partition);
+      let prefix = this.prefixes.get(k);
+      if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
+      this.last = last = { group, topic, partition, prefix };
+    }
+    // The state as it is now, encoded at once: the object changes later.
+    this.pending.add(last.prefix, offset, state);
     // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
-    if (this.pending.length === 1) queueMicrotask(() => this.flush());
+    if (this.pending.count === 1) queueMicrotask(() => this.flush());
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {

@@ -7,6 +7,7 @@
 //          then handle, message group, renew client id: each i32 length
 //          (-1: none) and UTF-8
 //   no value (a tombstone): done with
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, writeBatchCrc, writeBatchHeader } from '../../records/index.js';
 import type { Outstanding } from './queue-state.js';
 
 const VERSION = 1;
@@ -53,20 +54,128 @@ export function decodeKey(b: Buffer): PopKey {
 }
 
 export function encodeState(o: Outstanding): Buffer {
-  const strings = [o.handle, o.messageGroup, o.renewFor].map((s) => (s === null ? null : Buffer.from(s)));
-  const b = Buffer.allocUnsafe(2 + 4 + 24 + strings.reduce((n, s) => n + 4 + (s?.length ?? 0), 0));
+  const b = Buffer.allocUnsafe(stateBytes(o));
+  writeState(b, 0, o);
+  return b;
+}
+
+/** Bytes of a state's encoding. */
+export function stateBytes(o: Outstanding): number {
+  return 2 + 4 + 24 + 12 + Buffer.byteLength(o.handle) + (o.messageGroup === null ? 0 : Buffer.byteLength(o.messageGroup)) + (o.renewFor === null ? 0 : Buffer.byteLength(o.renewFor));
+}
+
+/** Writes a state's encoding (stateBytes(o) of room) at `at`; returns the position after it. */
+export function writeState(b: Buffer, at: number, o: Outstanding): number {
   const finite = Number.isFinite(o.deadline);
-  let at = b.writeUInt8(VERSION, 0);
-  at = b.writeUInt8((o.toDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE), at);
+  b[at++] = VERSION;
+  b[at++] = (o.toDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE);
   at = b.writeUInt32BE(o.attempt, at);
   at = b.writeDoubleBE(finite ? o.deadline : 0, at);
   at = b.writeDoubleBE(o.renewMs, at);
   at = b.writeDoubleBE(o.renewUntil, at);
-  for (const s of strings) {
-    at = b.writeInt32BE(s === null ? -1 : s.length, at);
-    if (s !== null) at += s.copy(b, at);
+  at = writeText(b, at, o.handle);
+  at = writeText(b, at, o.messageGroup);
+  return writeText(b, at, o.renewFor);
+}
+
+function writeText(b: Buffer, at: number, s: string | null): number {
+  if (s === null) return b.writeInt32BE(-1, at);
+  const n = b.utf8Write(s, at + 4);
+  b.writeInt32BE(n, at);
+  return at + 4 + n;
+}
+
+declare global {
+  interface Buffer {
+    utf8Write(s: string, offset: number): number;
   }
-  return b;
+}
+
+/** Bytes of a non-negative int32 as a record's zigzag varint. */
+function zigzagSize(n: number): number {
+  return n < 64 ? 1 : n < 8192 ? 2 : n < 1048576 ? 3 : n < 134217728 ? 4 : 5;
+}
+
+function writeZigzag(b: Buffer, at: number, n: number): number {
+  let u = n * 2;
+  while (u >= 128) {
+    b[at++] = (u % 128) | 128;
+    u = Math.floor(u / 128);
+  }
+  b[at++] = u;
+  return at;
+}
+
+/**
+ * Journal records written one after another, as the records section of a
+ * batch (what encodeBatch writes for records { key, value, headers: [] }
+ * with no timestamps of their own), without a Buffer per key and value:
+ * batch() makes the batch of those written since the last.
+ */
+export class JournalRecords {
+  private buf = Buffer.allocUnsafe(16 * 1024);
+  private pos = 0;
+  count = 0;
+
+  /** A record: the key of `offset` in the queue of `prefix`, and the state (null: a tombstone). */
+  add(prefix: Buffer, offset: bigint, o: Outstanding | null): void {
+    const keyBytes = prefix.length + 8;
+    const valueBytes = o === null ? -1 : stateBytes(o);
+    const body = 3 + zigzagSize(this.count) + zigzagSize(keyBytes) + keyBytes + (valueBytes < 0 ? 1 : zigzagSize(valueBytes) + valueBytes);
+    this.room(5 + body);
+    const b = this.buf;
+    let at = writeZigzag(b, this.pos, body);
+    const start = at;
+    b[at++] = 0; // attributes
+    b[at++] = 0; // timestamp delta
+    at = writeZigzag(b, at, this.count);
+    at = writeZigzag(b, at, keyBytes);
+    // The prefix is a few dozen bytes: copied here rather than by a call into C++.
+    for (let i = 0; i < prefix.length; i++) b[at++] = prefix[i]!;
+    at = b.writeBigInt64BE(offset, at);
+    if (o === null) b[at++] = 1; // -1: no value
+    else {
+      at = writeZigzag(b, at, valueBytes);
+      at = writeState(b, at, o);
+    }
+    b[at++] = 0; // no headers
+    if (at - start !== body) throw new Error(`pop journal record: wrote ${at - start} bytes, sized ${body}`);
+    this.pos = at;
+    this.count++;
+  }
+
+  /** The records added since the last batch, as one batch of this timestamp; null with none. */
+  batch(timestampMs: bigint): Buffer | null {
+    if (this.count === 0) return null;
+    const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + this.pos);
+    writeBatchHeader(out, 0, {
+      baseOffset: 0n,
+      batchLength: out.length - LOG_OVERHEAD_BYTES,
+      partitionLeaderEpoch: NO_PARTITION_LEADER_EPOCH,
+      magic: MAGIC_V2,
+      crc: 0,
+      attributes: 0,
+      lastOffsetDelta: this.count - 1,
+      baseTimestamp: timestampMs,
+      maxTimestamp: timestampMs,
+      producerId: NO_PRODUCER_ID,
+      producerEpoch: NO_PRODUCER_EPOCH,
+      baseSequence: NO_SEQUENCE,
+      recordCount: this.count,
+    });
+    this.buf.copy(out, RECORDS_AT, 0, this.pos);
+    writeBatchCrc(out, 0);
+    this.pos = 0;
+    this.count = 0;
+    return out;
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
 }
 
 /** A message's state as recorded; one that was moving to the DLQ is due at once (deadline 0). */

@@ -77,6 +77,7 @@ export interface Popped {
 export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
+  private lastState: { group: string; topic: string; partition: number; key: string; state: QueueState } | null = null;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
 
@@ -113,17 +114,25 @@ export class PopService {
     }
   }
 
-  /** Acks one delivery; resolves once the committed offset it moved is stored. */
-  async ack(group: string, topic: string, handle: string): Promise<void> {
-    const { partition, offset, state } = this.lookup(group, topic, handle);
-    const messageGroup = state.get(offset)?.messageGroup ?? null;
-    const outcome = state.ack(offset, handle);
-    if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
-    // Its message group's next may go now: wake a receive waiting for it.
-    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
-    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
-    await this.commit(group, topic, partition, state);
+  /**
+   * Acks one delivery; resolves once the committed offset it moved is stored
+   * (the commit's own promise, shared by the acks it covers: no promise of
+   * its own per ack). Refusals reject, never throw.
+   */
+  ack(group: string, topic: string, handle: string): Promise<void> {
+    try {
+      const { partition, offset, state } = this.lookup(group, topic, handle);
+      const messageGroup = state.get(offset)?.messageGroup ?? null;
+      const outcome = state.ack(offset, handle);
+      if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
+      // Its message group's next may go now: wake a receive waiting for it.
+      if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
+      if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
+      if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
+      return this.commit(group, topic, partition, state);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -221,7 +230,16 @@ export class PopService {
   }
 
   private state(group: string, topic: string, partition: number): QueueState {
+    // A receive's or an ack's calls are mostly for the queue of the call before.
+    const last = this.lastState;
+    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && this.states.get(last.key) === last.state) return last.state;
     const key = `${group}\0${topic}\0${partition}`;
+    const s = this.stateAt(key, group, topic, partition);
+    this.lastState = { group, topic, partition, key, state: s };
+    return s;
+  }
+
+  private stateAt(key: string, group: string, topic: string, partition: number): QueueState {
     let s = this.states.get(key);
     if (!s) {
       const tp = { topic, partition };
@@ -246,16 +264,16 @@ export class PopService {
     const out: Popped[] = [];
     const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
     const now = Date.now();
+    // One options object and one record address for all the takes: deliver and fromRecord copy what they keep.
+    const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
+    const where = { topic: req.topic, partition: req.partition, offset: 0n };
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, {
-        messageGroup,
-        renewFor: req.renewFor,
-        renewMs: req.invisibleMs,
-        renewUntil: now + MAX_RENEW_MS,
-      });
+      delivery.messageGroup = messageGroup;
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, delivery);
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
-      const message = fromRecord(r.record, r.timestampMs, { topic: req.topic, partition: req.partition, offset: r.offset });
+      where.offset = r.offset;
+      const message = fromRecord(r.record, r.timestampMs, where);
       out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
       req.budget?.charge(message.body.length);
     };
@@ -275,7 +293,7 @@ export class PopService {
       }
       if (full()) continue;
       const r = recordAt(offset);
-      if (!r || !tagMatches(req.filter, recordTag(r.record))) {
+      if (!r || !(req.filter.all || tagMatches(req.filter, recordTag(r.record)))) {
         state.drop(offset);
         this.journal?.done(req.group, req.topic, req.partition, offset);
       }
@@ -320,7 +338,7 @@ export class PopService {
           state.nextScan = r.offset + 1n;
           continue;
         }
-        if (tagMatches(req.filter, recordTag(r.record))) {
+        if (req.filter.all || tagMatches(req.filter, recordTag(r.record))) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
           else take(r, group);

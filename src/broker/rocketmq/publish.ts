@@ -3,8 +3,9 @@
 // Kafka record batch through Broker.produce (so idempotence, limits,
 // metrics and waiting consumers all work as for a Kafka produce).
 import type { Broker } from '../broker.js';
-import { encodeBatch } from '../../records/index.js';
-import { RESERVED_PREFIX, toRecord, type RocketMessage } from './message-record.js';
+import { encodeMessageBatch, propertyBytes } from './message-batch.js';
+import { RESERVED_PREFIX, type RocketMessage } from './message-record.js';
+import { rememberTagCodes } from './tag-code.js';
 import { STORED_MESSAGE_TYPES, topicMessageType, type MessageType } from './message-type.js';
 
 export type PublishErrorCode =
@@ -70,11 +71,9 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage):
   if (m.bornTimestampMs < 0n || m.bornTimestampMs > MAX_TIMESTAMP_MS) throw new PublishError('BAD_REQUEST', `born timestamp ${m.bornTimestampMs} ms: expected a time from 1970 to 9999`);
   if (m.deliveryTimestampMs !== null && (m.deliveryTimestampMs < 0n || m.deliveryTimestampMs > MAX_TIMESTAMP_MS)) throw new PublishError('ILLEGAL_DELIVERY_TIME', `delivery timestamp ${m.deliveryTimestampMs} ms: expected a time from 1970 to 9999`);
   if (m.tag !== null && (m.tag.trim() === '' || m.tag.includes('|'))) throw new PublishError('ILLEGAL_MESSAGE_TAG', `tag "${m.tag}": a tag is not blank and has no "|"`);
-  const r = toRecord(m);
-  let propertyBytes = r.key?.length ?? 0;
-  // Each header: its key, its value and up to 10 bytes of varint lengths.
-  for (const h of r.headers ?? []) propertyBytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 10;
-  if (propertyBytes > MAX_PROPERTY_BYTES) throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the properties take ${propertyBytes} bytes; at most ${MAX_PROPERTY_BYTES} are accepted`);
+  // Its record's key, and each header: its key, its value and up to 10 bytes of varint lengths.
+  const bytes = propertyBytes(m);
+  if (bytes > MAX_PROPERTY_BYTES) throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the properties take ${bytes} bytes; at most ${MAX_PROPERTY_BYTES} are accepted`);
   for (const k of m.userProperties.keys()) {
     if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
     if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');
@@ -93,8 +92,9 @@ export async function publish(broker: Broker, topic: string, partition: number, 
   const t = broker.topics.get(topic);
   if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
   if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
-  const records = messages.map(toRecord);
-  const batch = encodeBatch({ baseTimestamp: records[0]!.timestamp!, records });
+  // The batch toRecord() and encodeBatch would make, written directly; its tag codes go to the index as they are.
+  const { batch, tagCodes } = encodeMessageBatch(messages);
+  rememberTagCodes(batch, tagCodes);
   const r = await broker.produce(topic, partition, batch, -1);
   if (r.error === 'NONE') return r.baseOffset;
   if (r.error === 'MESSAGE_TOO_LARGE' || r.error === 'RECORD_LIST_TOO_LARGE') throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the messages and their properties make a batch of ${batch.length} bytes, over message.max.bytes`);

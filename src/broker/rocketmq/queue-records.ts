@@ -45,7 +45,7 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
     if (committed.keep(h, bytes, at) && last >= offset) {
       let decoded;
       try {
-        decoded = decodeBatch(bytes, at);
+        decoded = decodeBatch(bytes, at, { header: h });
       } catch (err) {
         throw new PopError('MESSAGE_CORRUPTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: ${(err as Error).message}`);
       }

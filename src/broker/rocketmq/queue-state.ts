@@ -107,10 +107,15 @@ export class QueueState {
     const o = this.outstanding.get(offset);
     if (o) {
       o.attempt++;
-      Object.assign(o, { deadline, handle, ...d });
+      o.deadline = deadline;
+      o.handle = handle;
+      o.messageGroup = d.messageGroup;
+      o.renewFor = d.renewFor;
+      o.renewMs = d.renewMs;
+      o.renewUntil = d.renewUntil;
       return o.attempt;
     }
-    this.outstanding.set(offset, { attempt: 1, deadline, handle, toDeadLetter: false, ...d });
+    this.outstanding.set(offset, { attempt: 1, deadline, handle, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil });
     return 1;
   }
 

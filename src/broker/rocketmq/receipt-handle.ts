@@ -20,8 +20,40 @@ export class ReceiptHandles {
   }
 }
 
+/** What HANDLE matches, read without the regular expression (an ack's every entry comes here). */
+export const HANDLE = /^1\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}$/;
+
+const DOT = 46;
+
+/** The end of a run of at most `max` decimal digits from `at` (at itself: none). */
+function digits(s: string, at: number, max: number): number {
+  let i = at;
+  while (i < s.length && i - at < max) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
+
 export function parseHandle(handle: string): ParsedHandle | null {
-  const m = /^1\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}$/.exec(handle);
-  if (!m) return null;
-  return { partition: Number(m[1]), offset: BigInt(m[2]!), instance: m[3]! };
+  const s = handle;
+  if (s.length < 19 || s.charCodeAt(0) !== 49 || s.charCodeAt(1) !== DOT) return null;
+  const pEnd = digits(s, 2, 9);
+  if (pEnd === 2 || s.charCodeAt(pEnd) !== DOT) return null;
+  const oEnd = digits(s, pEnd + 1, 19);
+  if (oEnd === pEnd + 1 || s.charCodeAt(oEnd) !== DOT) return null;
+  const iEnd = oEnd + 13;
+  if (iEnd >= s.length || s.charCodeAt(iEnd) !== DOT) return null;
+  for (let i = oEnd + 1; i < iEnd; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null;
+  }
+  const rest = s.length - iEnd - 1;
+  if (rest < 1 || rest > 13) return null;
+  for (let i = iEnd + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
+  }
+  return { partition: Number(s.slice(2, pEnd)), offset: BigInt(s.slice(pEnd + 1, oEnd)), instance: s.slice(oEnd + 1, iEnd) };
 }

@@ -12,8 +12,20 @@ const STEP = /^(\d{1,9})(ms|s|m|h)$/;
 const MAX_STEP_MS = 12 * 3_600_000;
 const MAX_STEPS = 64;
 
+let lastValue: string | null = null;
+let lastParsed: readonly number[] | string = '';
+
 /** The steps in ms, or a reason the value is not a ladder. */
 export function parseLadder(value: string): number[] | string {
+  // Read on every receive (the group's settings): the last value's answer is kept, and copied, as callers own it.
+  if (value === lastValue) return typeof lastParsed === 'string' ? lastParsed : [...lastParsed];
+  const parsed = parseSteps(value);
+  lastValue = value;
+  lastParsed = typeof parsed === 'string' ? parsed : [...parsed];
+  return parsed;
+}
+
+function parseSteps(value: string): number[] | string {
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.length > MAX_STEPS) return `1 to ${MAX_STEPS} steps, like ${DEFAULT_LADDER}`;
   const steps: number[] = [];

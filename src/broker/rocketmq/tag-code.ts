@@ -26,12 +26,25 @@ export function tagCode(tag: string | null): bigint {
   return tag === null ? NO_TAG_CODE : BigInt(javaHashCode(tag));
 }
 
+/** Codes of batches built here (message-batch.ts), so they are not decoded again to find their tags. */
+const remembered = new WeakMap<Buffer, BigInt64Array>();
+
+/** The codes tagCodesOf is to give for `batch` (one whole uncompressed batch, not to be changed after): what decoding it would give. */
+export function rememberTagCodes(batch: Buffer, codes: BigInt64Array): void {
+  remembered.set(batch, codes);
+}
+
 /**
  * A code per offset of a produce request's batches (as Broker.produce gets
  * them), for the engine's tag index; null if the bytes are not whole
  * batches (the append will refuse them anyway).
  */
 export function tagCodesOf(batches: Buffer): BigInt64Array | null {
+  const known = remembered.get(batches);
+  if (known) {
+    remembered.delete(batches);
+    return known;
+  }
   const perBatch: BigInt64Array[] = [];
   let total = 0;
   for (let at = 0; at < batches.length; ) {

@@ -18,9 +18,16 @@ export function toDuration(ms: number): PbDuration {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
 }
 
+/** Seconds up to 12 digits are exact in a double, times 1,000, plus the millis. */
+const SHORT_SECONDS = /^-?\d{1,12}$/;
+
 export function timestampMs(t: PbTimestamp | null | undefined): bigint | null {
   if (!t) return null;
-  return BigInt(t.seconds ?? 0) * 1000n + BigInt(Math.floor((t.nanos ?? 0) / 1e6));
+  const seconds = t.seconds ?? 0;
+  const nanos = t.nanos ?? 0;
+  // The usual case without three BigInts: the same value, one BigInt made.
+  if (typeof seconds === 'string' && SHORT_SECONDS.test(seconds) && Number.isInteger(nanos) && Math.abs(nanos) < 2 ** 31) return BigInt(Number(seconds) * 1000 + Math.floor(nanos / 1e6));
+  return BigInt(seconds) * 1000n + BigInt(Math.floor(nanos / 1e6));
 }
 
 export function toTimestamp(ms: bigint): PbTimestamp {
@@ -35,7 +42,8 @@ type Pb = Record<string, any>;
 export function incoming(m: Pb): { topic: string; queueId: number; message: OutgoingMessage } {
   const sp: Pb = m.systemProperties ?? {};
   const present = (v: unknown): v is string => typeof v === 'string';
-  const props = new Map<string, string>(Object.entries((m.userProperties ?? {}) as Record<string, string>));
+  const props = new Map<string, string>();
+  for (const [k, v] of Object.entries((m.userProperties ?? {}) as Record<string, string>)) props.set(k, v);
   return {
     topic: String(m.topic?.name ?? ''),
     queueId: Number(sp.queueId ?? 0),
@@ -43,7 +51,7 @@ export function incoming(m: Pb): { topic: string; queueId: number; message: Outg
       messageId: String(sp.messageId ?? ''),
       body: Buffer.isBuffer(m.body) ? m.body : Buffer.alloc(0),
       tag: present(sp.tag) ? sp.tag : null,
-      keys: Array.isArray(sp.keys) ? sp.keys.map(String).filter((k: string) => k !== '') : [],
+      keys: Array.isArray(sp.keys) && sp.keys.length > 0 ? sp.keys.map(String).filter((k: string) => k !== '') : [],
       messageGroup: present(sp.messageGroup) ? sp.messageGroup : null,
       deliveryTimestampMs: timestampMs(sp.deliveryTimestamp),
       bornTimestampMs: timestampMs(sp.bornTimestamp) ?? BigInt(Date.now()),

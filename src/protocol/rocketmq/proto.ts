@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from './decode-requests.js';
+import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
+import { OK } from './status.js';
 
 const SERVICE_PROTO = 'apache/rocketmq/v2/service.proto';
 
@@ -32,6 +35,12 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 
 let cached: grpc.ServiceDefinition | null = null;
 
+/** apache.rocketmq.v2.Code's numbers by name, as the loaded protos declare them. */
+export function statusCodes(pkg: protoLoader.PackageDefinition): ReadonlyMap<string, number> {
+  const values = (pkg['apache.rocketmq.v2.Code'] as { type: { value: { name: string; number: number }[] } }).type.value;
+  return new Map(values.map((v) => [v.name, v.number]));
+}
+
 const UNDECODABLE = Symbol('undecodable');
 
 /** Why a request's bytes did not decode (the handler answers BAD_REQUEST), or null for a request that did. */
@@ -40,8 +49,35 @@ export function undecodable(request: unknown): string | null {
   return typeof why === 'string' ? why : null;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
+type Pb = Record<string, any>;
+
+/** An answer that is exactly { status: OK } (status.ts's constant, nothing else in it). */
+function isBareOk(answer: unknown): boolean {
+  if (typeof answer !== 'object' || answer === null || (answer as Pb).status !== OK) return false;
+  for (const k in answer) if (k !== 'status') return false;
+  return OK.code === 'OK' && OK.message === 'OK';
+}
+
+/** Hand-written decoders of the hot requests (decode-requests.ts): null leaves the bytes to proto-loader. */
+const HAND_DECODERS: Record<string, (bytes: Buffer) => Pb | null> = {
+  SendMessage: decodeSendMessageRequest,
+  AckMessage: decodeAckMessageRequest,
+  ReceiveMessage: decodeReceiveMessageRequest,
+};
+
+/** Hand-written encoders of the hot answers (encode-answers.ts): null leaves the object to proto-loader. */
+const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
+  SendMessage: encodeSendMessageResponse,
+  AckMessage: encodeAckMessageResponse,
+};
+
 /**
  * apache.rocketmq.v2.MessagingService's method definitions (loaded once).
+ * SendMessage, AckMessage and ReceiveMessage requests, and SendMessage and
+ * AckMessage answers, go through hand-written codecs where their shape is
+ * the plain one (the same objects and bytes as proto-loader's); an answer
+ * that is a Buffer already is passed on as it is.
  * A request that does not decode is handed to its handler as a marker
  * (see undecodable()) rather than failed by grpc-js: the handler answers it
  * with a RocketMQ status like any bad request, and a Telemetry stream goes
@@ -53,15 +89,26 @@ export function messagingService(): grpc.ServiceDefinition {
   if (cached) return cached;
   const pkg = protoLoader.loadSync(SERVICE_PROTO, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
   const service = pkg['apache.rocketmq.v2.MessagingService'] as grpc.ServiceDefinition;
+  const codes = statusCodes(pkg);
   cached = Object.fromEntries(
     Object.entries(service).map(([name, method]) => {
       const decode = method.requestDeserialize;
+      const serialize = method.responseSerialize;
+      const handDecode = HAND_DECODERS[name];
+      const handEncode = HAND_ENCODERS[name];
       const type = (method as { requestType?: { type?: { name?: string } } }).requestType?.type?.name ?? 'its request type';
+      let okBytes: Buffer | undefined;
       return [name, {
         ...method,
+        responseSerialize: (answer: unknown) => {
+          if (Buffer.isBuffer(answer)) return answer;
+          // { status: OK } alone (a Heartbeat's answer, a receive's first): the same bytes every time.
+          if (isBareOk(answer)) return (okBytes ??= serialize(answer));
+          return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes) : null) ?? serialize(answer);
+        },
         requestDeserialize: (bytes: Buffer) => {
           try {
-            return decode(bytes);
+            return (handDecode ? handDecode(bytes) : null) ?? decode(bytes);
           } catch (err) {
             return { [UNDECODABLE]: `the request does not decode as ${type}: ${(err as Error).message}` };
           }

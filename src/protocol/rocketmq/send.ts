@@ -16,6 +16,9 @@ import { OK, statusOf } from './status.js';
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
 
+/** Offsets up to here, plus a request's messages, stay exact as numbers. */
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER - 1_000_000);
+
 export interface ParsedSend {
   topic: string;
   queueId: number;
@@ -26,6 +29,10 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
   const entries: Pb[] = new Array(parsed.length);
   const entry = (i: number, fields: Pb): void => {
     entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset: '-1', recallHandle: '', ...fields };
+  };
+  /** A stored message's entry (the common case, without a fields object to spread). */
+  const stored = (i: number, offset: string): void => {
+    entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset, recallHandle: '' };
   };
   const failed = (i: number, err: unknown): void => {
     const s = statusOf(err);
@@ -71,7 +78,10 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     const msgs: RocketMessage[] = indexes.map((i) => parsed[i]!.message);
     try {
       const base = await publish(ctx.broker, first.topic, first.queueId, msgs);
-      indexes.forEach((i, n) => entry(i, { offset: String(base + BigInt(n)) }));
+      // Offsets as decimal strings; below 2^53 without a BigInt per message.
+      const small = base <= MAX_SAFE_OFFSET;
+      const b = Number(base);
+      indexes.forEach((i, n) => stored(i, small ? String(b + n) : String(base + BigInt(n))));
     } catch (err) {
       for (const i of indexes) failed(i, err);
     }

@@ -1,0 +1,343 @@
+// Protobuf wire reading and writing for the hot RPCs' hand-written codecs
+// (decode-requests.ts, encode-answers.ts, encode-received.ts), which do
+// without proto-loader's protobufjs objects, Longs and toObject copies.
+//
+// A reader gives up (throws NOT_MINE) on anything outside the plain shape a
+// hand decoder knows: a field it does not handle, a wire type other than the
+// field's, a length running past its message, a varint longer than its
+// type's usual encoding. The caller then decodes the bytes with proto-loader
+// instead, so unusual input gets exactly proto-loader's answer (or error).
+
+/** Thrown where a hand decoder leaves the bytes to proto-loader. */
+export const NOT_MINE: unique symbol = Symbol('not a plain request: decoded by proto-loader');
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export class Reader {
+  pos = 0;
+
+  constructor(readonly buf: Buffer) {}
+
+  /** A varint as protobufjs's uint32 reads it (its low 32 bits, unsigned): 5 bytes at most, or a well-formed 10. */
+  uint32(end: number): number {
+    const b = this.buf;
+    let p = this.pos;
+    if (p >= end) throw NOT_MINE;
+    let c = b[p++]!;
+    let v = c & 127;
+    if (c < 128) {
+      this.pos = p;
+      return v;
+    }
+    for (let shift = 7; shift < 28; shift += 7) {
+      if (p >= end) throw NOT_MINE;
+      c = b[p++]!;
+      v |= (c & 127) << shift;
+      if (c < 128) {
+        this.pos = p;
+        return v >>> 0;
+      }
+    }
+    if (p >= end) throw NOT_MINE;
+    c = b[p++]!;
+    v = (v | ((c & 15) << 28)) >>> 0;
+    if (c >= 128) {
+      // A negative int32 takes ten bytes; protobufjs skips the last five
+      // without looking at them: only a well-formed ten-byte varint is read here.
+      if (p + 5 > end || b[p]! < 128 || b[p + 1]! < 128 || b[p + 2]! < 128 || b[p + 3]! < 128 || b[p + 4]! >= 128) throw NOT_MINE;
+      p += 5;
+    }
+    this.pos = p;
+    return v;
+  }
+
+  /** int64 as proto-loader gives it with longs: String (signed decimal). */
+  int64String(end: number): string {
+    const b = this.buf;
+    let p = this.pos;
+    let v = 0;
+    let scale = 1;
+    // Up to 7 bytes (49 bits) fit a double exactly.
+    for (let i = 0; i < 7; i++) {
+      if (p >= end) throw NOT_MINE;
+      const c = b[p++]!;
+      v += (c & 127) * scale;
+      if (c < 128) {
+        this.pos = p;
+        return String(v);
+      }
+      scale *= 128;
+    }
+    let big = BigInt(v);
+    let shift = 49n;
+    for (let i = 7; i < 10; i++) {
+      if (p >= end) throw NOT_MINE;
+      const c = b[p++]!;
+      big |= BigInt(c & 127) << shift;
+      if (c < 128) {
+        this.pos = p;
+        return BigInt.asIntN(64, big).toString();
+      }
+      shift += 7n;
+    }
+    throw NOT_MINE;
+  }
+
+  /** A length-delimited field's end, within `end`. */
+  lengthEnd(end: number): number {
+    const n = this.uint32(end);
+    const to = this.pos + n;
+    if (to > end) throw NOT_MINE;
+    return to;
+  }
+
+  string(end: number): string {
+    const to = this.lengthEnd(end);
+    const s = this.pos === to ? '' : this.buf.utf8Slice(this.pos, to);
+    this.pos = to;
+    return s;
+  }
+
+  /** bytes as protobufjs's BufferReader gives them: a view of the request, or a new empty Buffer. */
+  bytes(end: number): Buffer {
+    const to = this.lengthEnd(end);
+    const out = this.pos === to ? Buffer.alloc(0) : this.buf.subarray(this.pos, to);
+    this.pos = to;
+    return out;
+  }
+}
+
+declare global {
+  interface Buffer {
+    utf8Slice(start: number, end: number): string;
+  }
+}
+
+/** Checks a tag's wire type (0 varint, 2 length-delimited) and returns its field number. */
+export function field(tag: number, wire: 0 | 2): number {
+  if ((tag & 7) !== wire) throw NOT_MINE;
+  return tag >>> 3;
+}
+
+/** google.protobuf.Timestamp or Duration as proto-loader gives it: { seconds: '…', nanos }. */
+export function readTime(r: Reader, outerEnd: number): { seconds: string; nanos: number } {
+  const end = r.lengthEnd(outerEnd);
+  const t = { seconds: '0', nanos: 0 };
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    switch (tag) {
+      case 8:
+        t.seconds = r.int64String(end);
+        break;
+      case 16:
+        t.nanos = r.uint32(end) | 0;
+        break;
+      default:
+        throw NOT_MINE;
+    }
+  }
+  return t;
+}
+
+/** apache.rocketmq.v2.Resource as proto-loader gives it. */
+export function readResource(r: Reader, outerEnd: number): { resourceNamespace: string; name: string } {
+  const end = r.lengthEnd(outerEnd);
+  const res = { resourceNamespace: '', name: '' };
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    if (tag === 10) res.resourceNamespace = r.string(end);
+    else if (tag === 18) res.name = r.string(end);
+    else throw NOT_MINE;
+  }
+  return res;
+}
+
+/** An enum value as proto-loader gives it with enums: String (its name; a number no name has stays a number). */
+export function enumName(names: ReadonlyMap<number, string>, n: number): string | number {
+  return names.get(n) ?? n;
+}
+
+export class Writer {
+  private buf = Buffer.allocUnsafe(2048);
+  pos = 0;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  varint(v: number | bigint): void {
+    this.room(10);
+    if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff) {
+      // The usual case (tags, lengths, enums, small offsets): 31 bits, shifts only.
+      const b = this.buf;
+      while (v > 127) {
+        b[this.pos++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+      b[this.pos++] = v;
+      return;
+    }
+    if (typeof v === 'bigint') {
+      if (v < 0n || v > MAX_SAFE) return this.wide(BigInt.asUintN(64, v));
+      v = Number(v);
+    }
+    // Negative int32/int64 values take ten bytes, as two's complement in 64 bits.
+    if (v < 0) return this.wide(BigInt.asUintN(64, BigInt(v)));
+    while (v >= 128) {
+      this.buf[this.pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  private wide(v: bigint): void {
+    while (v > 127n) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  tag(field: number, wire: 0 | 2): void {
+    this.varint(field * 8 + wire);
+  }
+
+  number(field: number, v: number | bigint): void {
+    this.tag(field, 0);
+    this.varint(v);
+  }
+
+  string(field: number, s: string): void {
+    this.tag(field, 2);
+    if (s.length < 43) {
+      // At most 3 bytes a UTF-16 unit: under 128 bytes, so a one-byte length, written after the string.
+      this.room(1 + 3 * s.length);
+      const n = this.buf.utf8Write(s, this.pos + 1);
+      this.buf[this.pos] = n;
+      this.pos += 1 + n;
+      return;
+    }
+    const n = Buffer.byteLength(s);
+    this.varint(n);
+    this.room(n);
+    this.pos += this.buf.utf8Write(s, this.pos);
+  }
+
+  /** Bytes written before (a field or fields encoded once), as they are. */
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+
+  /** A string field holding the decimal digits of `n` (an unsigned 32-bit integer), without making the string. */
+  decimal(field: number, n: number): void {
+    this.tag(field, 2);
+    this.room(11);
+    const buf = this.buf;
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    buf[this.pos++] = digits;
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      buf[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
+
+  bytes(field: number, b: Buffer): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.room(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  /** A nested message: what `body` writes, then its length put in front of it. */
+  nested(field: number, body: () => void): void {
+    this.tag(field, 2);
+    const at = this.pos;
+    body();
+    this.lengthBefore(at);
+  }
+
+  /** Starts a nested message (its tag); end(at) closes it. */
+  begin(field: number): number {
+    this.tag(field, 2);
+    return this.pos;
+  }
+
+  /** Closes the nested message begun at `at`; `tail` bytes of it are to follow outside the writer (takeWith). */
+  end(at: number, tail = 0): void {
+    this.lengthBefore(at, tail);
+  }
+
+  /** Puts the length of what was written since `at` (and `tail` bytes still to come) in front of it. */
+  lengthBefore(at: number, tail = 0): void {
+    const length = this.pos - at + tail;
+    if (length < 128) {
+      // The usual case: one byte.
+      this.room(1);
+      this.buf.copyWithin(at + 1, at, this.pos);
+      this.buf[at] = length;
+      this.pos++;
+      return;
+    }
+    const lengthBytes = length < 16384 ? 2 : length < 2097152 ? 3 : length < 268435456 ? 4 : 5;
+    this.room(lengthBytes);
+    this.buf.copyWithin(at + lengthBytes, at, this.pos);
+    const end = this.pos + lengthBytes;
+    this.pos = at;
+    this.varint(length);
+    this.pos = end;
+  }
+
+  /** google.protobuf.Timestamp or Duration of `ms` milliseconds (seconds floored, nanos not negative). */
+  time(field: number, ms: number | bigint): void {
+    let seconds: number | bigint;
+    let nanos: number;
+    if (typeof ms === 'number' || (ms >= -MAX_SAFE && ms <= MAX_SAFE)) {
+      const n = Number(ms);
+      seconds = Math.floor(n / 1000);
+      nanos = (n - seconds * 1000) * 1e6;
+    } else {
+      // A record's timestamp may be anything an int64 holds (a Kafka producer's).
+      seconds = ms >= 0n ? ms / 1000n : (ms - 999n) / 1000n;
+      nanos = Number(ms - seconds * 1000n) * 1e6;
+    }
+    this.tag(field, 2);
+    const at = this.pos;
+    if (seconds !== 0 && seconds !== 0n) this.number(1, seconds);
+    if (nanos !== 0) this.number(2, nanos);
+    this.lengthBefore(at);
+  }
+
+  /** The bytes written, then `tail`, copied out as one Buffer (the writer is used again). */
+  takeWith(tail: Buffer): Buffer {
+    const out = Buffer.allocUnsafe(this.pos + tail.length);
+    this.buf.copy(out, 0, 0, this.pos);
+    tail.copy(out, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
+  /** The bytes written, copied out (the writer is used again). */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
+
+declare global {
+  interface Buffer {
+    utf8Write(s: string, offset: number): number;
+  }
+}

@@ -1,0 +1,286 @@
+// The hand-written codecs of the hot RPCs against proto-loader's: requests
+// decode to the same plain objects, field by field (toStrictEqual), for
+// varied requests (every field, unicode, int64 past 2^53 and negative,
+// unknown enum numbers, repeated and merged fields); bytes they leave to
+// proto-loader (null) include every mutated request whose decode they could
+// get wrong. Answers encode to the same bytes.
+import * as protoLoader from '@grpc/proto-loader';
+import { describe, expect, it } from 'vitest';
+import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
+import { encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
+import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
+import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
+type Pb = Record<string, any>;
+
+// proto-loader's own methods, without proto.ts's hand codecs.
+const pkg = protoLoader.loadSync('apache/rocketmq/v2/service.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+const loader = pkg['apache.rocketmq.v2.MessagingService'] as unknown as Record<string, { requestSerialize(x: Pb): Buffer; requestDeserialize(b: Buffer): Pb; responseSerialize(x: Pb): Buffer }>;
+const codes = statusCodes(pkg);
+
+/** A small deterministic PRNG, so a failure repeats. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STRINGS = ['', 'a', 'TagA', 'ключ', '😀 emoji', 'x'.repeat(42), 'y'.repeat(43), 'z'.repeat(200), '\u00e9\u4e2d', 'a\u0000b'];
+const INT64S = ['0', '1', '-1', '1764000000', '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '562949953421312', '72057594037927935'];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+function time(r: () => number): Pb {
+  return { seconds: pick(r, INT64S), nanos: pick(r, [0, 1, 999_999_999, -5, 123_000_000]) };
+}
+
+function systemProperties(r: () => number): Pb {
+  const sp: Pb = {};
+  const maybe = (p: number, f: () => void): void => {
+    if (r() < p) f();
+  };
+  maybe(0.5, () => (sp.tag = pick(r, STRINGS)));
+  maybe(0.5, () => (sp.keys = Array.from({ length: Math.floor(r() * 4) }, () => pick(r, STRINGS))));
+  maybe(0.8, () => (sp.messageId = pick(r, STRINGS)));
+  maybe(0.2, () => (sp.bodyDigest = { type: pick(r, ['CRC32', 'MD5', 'SHA1', 'DIGEST_TYPE_UNSPECIFIED', 9]), checksum: pick(r, STRINGS) }));
+  maybe(0.7, () => (sp.bodyEncoding = pick(r, ['IDENTITY', 'GZIP', 'ENCODING_UNSPECIFIED', 5, -3])));
+  maybe(0.7, () => (sp.messageType = pick(r, ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'LITE', 'PRIORITY', 'MESSAGE_TYPE_UNSPECIFIED', 11])));
+  maybe(0.7, () => (sp.bornTimestamp = time(r)));
+  maybe(0.7, () => (sp.bornHost = pick(r, STRINGS)));
+  maybe(0.1, () => (sp.storeTimestamp = time(r)));
+  maybe(0.1, () => (sp.storeHost = pick(r, STRINGS)));
+  maybe(0.3, () => (sp.deliveryTimestamp = time(r)));
+  maybe(0.1, () => (sp.receiptHandle = pick(r, STRINGS)));
+  maybe(0.6, () => (sp.queueId = pick(r, [0, 1, 127, 128, 2 ** 31 - 1, -1])));
+  maybe(0.1, () => (sp.queueOffset = pick(r, INT64S)));
+  maybe(0.1, () => (sp.invisibleDuration = time(r)));
+  maybe(0.1, () => (sp.deliveryAttempt = pick(r, [0, 1, 16, 300])));
+  maybe(0.3, () => (sp.messageGroup = pick(r, STRINGS)));
+  maybe(0.3, () => (sp.traceContext = pick(r, STRINGS)));
+  maybe(0.1, () => (sp.orphanedTransactionRecoveryDuration = time(r)));
+  maybe(0.05, () => (sp.deadLetterQueue = { topic: 't', messageId: 'm' }));
+  maybe(0.1, () => (sp.liteTopic = pick(r, STRINGS)));
+  maybe(0.1, () => (sp.priority = pick(r, [0, 3, 2 ** 30])));
+  return sp;
+}
+
+function message(r: () => number): Pb {
+  const m: Pb = {};
+  if (r() < 0.9) m.topic = r() < 0.3 ? { resourceNamespace: pick(r, STRINGS), name: pick(r, STRINGS) } : { name: pick(r, STRINGS) };
+  if (r() < 0.4) m.userProperties = Object.fromEntries(Array.from({ length: 1 + Math.floor(r() * 4) }, () => [pick(r, STRINGS), pick(r, STRINGS)]));
+  if (r() < 0.95) m.systemProperties = systemProperties(r);
+  if (r() < 0.9) m.body = pick(r, [Buffer.alloc(0), Buffer.from('hi'), Buffer.alloc(1024, 0x2e), Buffer.alloc(300, 7)]);
+  return m;
+}
+
+/** A message's own bytes (a SendMessageRequest of it, less the field's tag and length). */
+function messageBytes(m: Pb): Buffer {
+  const b = loader.SendMessage!.requestSerialize({ messages: [m] });
+  let at = 1;
+  while (b[at]! >= 128) at++;
+  return b.subarray(at + 1);
+}
+
+function lengthDelimited(fieldNo: number, body: Buffer): Buffer {
+  const len: number[] = [];
+  let n = body.length;
+  while (n >= 128) {
+    len.push((n & 127) | 128);
+    n >>>= 7;
+  }
+  len.push(n);
+  return Buffer.concat([Buffer.from([fieldNo * 8 + 2, ...len]), body]);
+}
+
+/** The hand decoder agrees with proto-loader: same object, or null (left to it). `mine` says it must not be null. */
+function agree(method: string, hand: (b: Buffer) => Pb | null, bytes: Buffer, mine: boolean): void {
+  const ours = hand(bytes);
+  if (mine) expect(ours, 'decoded by hand').not.toBeNull();
+  if (ours === null) return;
+  expect(ours).toStrictEqual(loader[method]!.requestDeserialize(bytes));
+}
+
+describe('SendMessageRequest decoded by hand', () => {
+  it('is what proto-loader decodes, on 2,000 varied requests', () => {
+    const r = rng(1);
+    let byHand = 0;
+    for (let i = 0; i < 2000; i++) {
+      const messages = Array.from({ length: 1 + Math.floor(r() * 4) }, () => message(r));
+      const bytes = loader.SendMessage!.requestSerialize({ messages });
+      const plain = messages.every((m) => !m.systemProperties?.deadLetterQueue);
+      agree('SendMessage', decodeSendMessageRequest, bytes, plain);
+      if (plain) byHand++;
+    }
+    expect(byHand).toBeGreaterThan(1500);
+  });
+
+  it('merges repeated fields as protobufjs does: the last message field wins, repeated and map fields add up', () => {
+    const r = rng(2);
+    for (let i = 0; i < 300; i++) {
+      const a = message(r);
+      const b = message(r);
+      delete a.systemProperties?.deadLetterQueue;
+      delete b.systemProperties?.deadLetterQueue;
+      const merged = lengthDelimited(1, Buffer.concat([messageBytes(a), messageBytes(b)]));
+      agree('SendMessage', decodeSendMessageRequest, Buffer.concat([merged, loader.SendMessage!.requestSerialize({ messages: [a] })]), true);
+    }
+  });
+
+  it('the lean load client\'s and the official clients\' requests are decoded by hand', () => {
+    const born = { seconds: '1764000000', nanos: 123_000_000 };
+    const m = (sp: Pb): Pb => ({ topic: { name: 'orders' }, systemProperties: { messageId: '01AABB', bornTimestamp: born, bornHost: '10.0.0.1', queueId: 0, ...sp }, body: Buffer.alloc(1024, 1) });
+    for (const sp of [
+      { messageType: 'NORMAL', bodyEncoding: 'IDENTITY' },
+      { messageType: 'FIFO', bodyEncoding: 'IDENTITY', messageGroup: 'g', tag: 'TagA', keys: ['k1', 'k2'] },
+      { messageType: 'DELAY', bodyEncoding: 'GZIP', deliveryTimestamp: born, traceContext: '00-abc-def-01' },
+      { messageType: 'TRANSACTION', bodyEncoding: 'IDENTITY', orphanedTransactionRecoveryDuration: { seconds: '5', nanos: 0 } },
+    ]) {
+      agree('SendMessage', decodeSendMessageRequest, loader.SendMessage!.requestSerialize({ messages: [m(sp), { ...m(sp), userProperties: { a: '1', b: '' } }] }), true);
+    }
+    agree('SendMessage', decodeSendMessageRequest, Buffer.alloc(0), true);
+  });
+
+  it('leaves to proto-loader, or decodes alike, every truncated, corrupted or extended request', () => {
+    const r = rng(3);
+    for (let i = 0; i < 3000; i++) {
+      const messages = Array.from({ length: 1 + Math.floor(r() * 2) }, () => message(r));
+      let bytes = Buffer.from(loader.SendMessage!.requestSerialize({ messages }));
+      const kind = i % 4;
+      if (kind === 0) bytes = bytes.subarray(0, Math.floor(r() * bytes.length));
+      else if (kind === 1) {
+        for (let k = 0; k < 1 + r() * 3; k++) bytes[Math.floor(r() * Math.min(bytes.length, 200))] = Math.floor(r() * 256);
+      } else if (kind === 2) bytes = Buffer.concat([bytes, Buffer.from([pick(r, [0x10, 0x18, 0x22, 0x0a, 0x08]), 0x01, 0x02])]);
+      else {
+        // A field of the message or its properties with another wire type.
+        const at = Math.floor(r() * bytes.length);
+        bytes[at] = (bytes[at]! & ~7) | pick(r, [0, 1, 2, 5]);
+      }
+      let theirs: Pb | Error;
+      try {
+        theirs = loader.SendMessage!.requestDeserialize(bytes);
+      } catch (err) {
+        theirs = err as Error;
+      }
+      const ours = decodeSendMessageRequest(bytes);
+      if (ours === null) continue;
+      expect(theirs).not.toBeInstanceOf(Error);
+      expect(ours).toStrictEqual(theirs);
+    }
+  });
+});
+
+describe('AckMessageRequest and ReceiveMessageRequest decoded by hand', () => {
+  it('are what proto-loader decodes', () => {
+    const r = rng(4);
+    for (let i = 0; i < 500; i++) {
+      const ack: Pb = { entries: Array.from({ length: Math.floor(r() * 33) }, () => ({ messageId: pick(r, STRINGS), receiptHandle: pick(r, STRINGS), ...(r() < 0.1 ? { liteTopic: pick(r, STRINGS) } : {}) })) };
+      if (r() < 0.9) ack.group = { name: pick(r, STRINGS) };
+      if (r() < 0.9) ack.topic = { resourceNamespace: pick(r, STRINGS), name: pick(r, STRINGS) };
+      agree('AckMessage', decodeAckMessageRequest, loader.AckMessage!.requestSerialize(ack), true);
+      const receive: Pb = {
+        group: { name: pick(r, STRINGS) },
+        messageQueue: { topic: { name: pick(r, STRINGS) }, id: pick(r, [0, 3, 300]), permission: pick(r, ['READ_WRITE', 'READ', 'PERMISSION_UNSPECIFIED', 9]) },
+        batchSize: pick(r, [0, 1, 32, 1000]),
+        autoRenew: r() < 0.5,
+      };
+      if (r() < 0.8) receive.filterExpression = { type: pick(r, ['TAG', 'SQL', 'FILTER_TYPE_UNSPECIFIED']), expression: pick(r, ['*', 'A || B', '']) };
+      if (r() < 0.8) receive.invisibleDuration = time(r);
+      if (r() < 0.8) receive.longPollingTimeout = time(r);
+      if (r() < 0.2) receive.attemptId = pick(r, STRINGS);
+      const withBroker = r() < 0.1;
+      if (withBroker) receive.messageQueue.broker = { name: 'b', id: 0 };
+      agree('ReceiveMessage', decodeReceiveMessageRequest, loader.ReceiveMessage!.requestSerialize(receive), !withBroker);
+    }
+  });
+
+  it('leave to proto-loader, or decode alike, corrupted requests', () => {
+    const r = rng(5);
+    for (let i = 0; i < 2000; i++) {
+      const method = i % 2 === 0 ? 'AckMessage' : 'ReceiveMessage';
+      const hand = i % 2 === 0 ? decodeAckMessageRequest : decodeReceiveMessageRequest;
+      const request = i % 2 === 0
+        ? { group: { name: 'g' }, topic: { name: 't' }, entries: [{ messageId: 'm', receiptHandle: '1.0.5.abcdefabcdef.1' }, { messageId: 'n', receiptHandle: 'h' }] }
+        : { group: { name: 'g' }, messageQueue: { topic: { name: 't' }, id: 0, permission: 'READ_WRITE' }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 32, invisibleDuration: { seconds: '60', nanos: 0 }, longPollingTimeout: { seconds: '0', nanos: 5e8 } };
+      const bytes = Buffer.from(loader[method]!.requestSerialize(request));
+      for (let k = 0; k < 1 + r() * 2; k++) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+      let theirs: Pb | Error;
+      try {
+        theirs = loader[method]!.requestDeserialize(bytes);
+      } catch (err) {
+        theirs = err as Error;
+      }
+      const ours = hand(bytes);
+      if (ours === null) continue;
+      expect(theirs).not.toBeInstanceOf(Error);
+      expect(ours).toStrictEqual(theirs);
+    }
+  });
+});
+
+describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
+  const OK = { code: 'OK', message: 'OK' };
+  const sendAnswers: Pb[] = [
+    { status: OK, entries: [{ status: OK, messageId: '01AA', transactionId: '', offset: '-1', recallHandle: '' }] },
+    { status: OK, entries: Array.from({ length: 16 }, (_, i) => ({ status: OK, messageId: `01AA${i}`, transactionId: '', offset: String(2n ** 40n + BigInt(i)), recallHandle: '' })) },
+    { status: { code: 'BAD_REQUEST', message: 'x'.repeat(1000) } },
+    { status: { code: 'MESSAGE_BODY_TOO_LARGE', message: 'ключ 😀' }, entries: [{ status: { code: 'INTERNAL_ERROR', message: '' }, messageId: '', transactionId: 'tx', offset: '0', recallHandle: 'r'.repeat(300) }] },
+    { status: OK, entries: [{ status: OK, messageId: 'm', offset: '9223372036854775807' }, { status: OK, messageId: 'm', offset: '-9223372036854775808' }, { status: OK, offset: 12 }, { status: OK, offset: '0009007199254740993' }] },
+    { status: {}, entries: [] },
+    { status: { code: 'OK' }, entries: [{}], extra: 'ignored' },
+    {},
+    { status: null, entries: null },
+    { status: { code: 'OK', message: undefined }, entries: [{ status: undefined, messageId: null }] },
+  ];
+  it.each(sendAnswers.map((a, i) => [i, a] as const))('SendMessageResponse %i: the bytes proto-loader writes', (_i, answer) => {
+    const ours = encodeSendMessageResponse(answer, codes);
+    expect(ours).not.toBeNull();
+    expect(ours!.toString('hex')).toBe(loader.SendMessage!.responseSerialize(answer).toString('hex'));
+  });
+
+  it('AckMessageResponse: the bytes proto-loader writes', () => {
+    const r = rng(6);
+    for (let i = 0; i < 300; i++) {
+      const entries = Array.from({ length: Math.floor(r() * 33) }, () => ({ messageId: pick(r, STRINGS), receiptHandle: pick(r, STRINGS), status: r() < 0.8 ? OK : { code: pick(r, ['INVALID_RECEIPT_HANDLE', 'INTERNAL_ERROR', 'MULTIPLE_RESULTS']), message: pick(r, STRINGS) } }));
+      const answer = { status: r() < 0.5 ? OK : { code: 'MULTIPLE_RESULTS', message: pick(r, STRINGS) }, entries };
+      expect(encodeAckMessageResponse(answer, codes)!.toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
+    }
+  });
+
+  it('leaves to proto-loader what it does not know', () => {
+    for (const answer of [
+      { status: { code: 'NO_SUCH_CODE', message: 'm' } },
+      { status: { code: 20000, message: 'm' } },
+      { status: 'OK' },
+      { status: OK, entries: [{ offset: 'abc' }] },
+      { status: OK, entries: [{ offset: '99999999999999999999' }] },
+      { status: OK, entries: [{ offset: 1.5 }] },
+      { status: OK, entries: [{ messageId: 7 }] },
+      { status: OK, entries: {} },
+    ]) {
+      expect(encodeSendMessageResponse(answer, codes)).toBeNull();
+    }
+  });
+
+  it('the service passes Buffers on and encodes the rest as proto-loader does', () => {
+    const service = messagingService();
+    const bytes = Buffer.from([1, 2, 3]);
+    expect(service.SendMessage!.responseSerialize(bytes)).toBe(bytes);
+    const odd = { status: { code: 20000, message: 'm' } };
+    expect(service.SendMessage!.responseSerialize(odd).toString('hex')).toBe(loader.SendMessage!.responseSerialize(odd).toString('hex'));
+    for (const method of ['Heartbeat', 'ReceiveMessage', 'SendMessage', 'QueryRoute']) {
+      for (const answer of [{ status: OK_STATUS }, { status: OK_STATUS }, { status: { ...OK_STATUS } }, { status: OK_STATUS, entries: [] }]) {
+        expect(service[method]!.responseSerialize(answer).toString('hex')).toBe((loader[method] as any).responseSerialize(answer).toString('hex'));
+      }
+    }
+    const send = loader.SendMessage!.requestSerialize({ messages: [{ topic: { name: 't' }, body: Buffer.from('b') }] });
+    expect(service.SendMessage!.requestDeserialize(send)).toStrictEqual(loader.SendMessage!.requestDeserialize(send));
+  });
+});

@@ -1,0 +1,70 @@
+// encodeMessageBatch writes RocketMQ messages straight into a record batch:
+// the very bytes encodeBatch writes for their toRecord() records, tag codes
+// as the tag index would read them from those bytes, and the property bytes
+// publish.ts counts from the records.
+import { describe, expect, it } from 'vitest';
+import { encodeMessageBatch, propertyBytes } from '../src/broker/rocketmq/message-batch.js';
+import { toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
+import { rememberTagCodes, tagCodesOf } from '../src/broker/rocketmq/tag-code.js';
+import { encodeBatch } from '../src/records/index.js';
+
+const plain: RocketMessage = {
+  messageId: '01AABBCCDDEEFF00112233445566778899',
+  body: Buffer.alloc(1024, 0x2e),
+  tag: null,
+  keys: [],
+  messageGroup: null,
+  deliveryTimestampMs: null,
+  bornTimestampMs: 1_764_000_000_123n,
+  bornHost: '127.0.0.1',
+  bodyEncoding: 'IDENTITY',
+  traceContext: null,
+  userProperties: new Map(),
+};
+
+const variants: RocketMessage[] = [
+  plain,
+  { ...plain, tag: 'TagA', keys: ['k1', '', 'ключ'], messageGroup: 'g', deliveryTimestampMs: 1_764_000_999_999n, bodyEncoding: 'GZIP', traceContext: 't', userProperties: new Map([['a', '1'], ['ü', ''], ['😀', 'x'.repeat(200)]]) },
+  { ...plain, tag: 'lone \ud800 surrogate', keys: ['\udc00'], bornHost: '', body: Buffer.alloc(0), bornTimestampMs: 0n },
+  { ...plain, tag: '', bornTimestampMs: 1_764_000_000_000n - 5_000n, body: Buffer.alloc(70_000, 1), userProperties: new Map([['k'.repeat(100), 'v'.repeat(20_000)]]) },
+  { ...plain, tag: 'Aa', messageId: '', bornTimestampMs: 253_402_300_799_999n },
+  { ...plain, tag: 'BB', keys: ['only'], bornTimestampMs: 1_764_000_000_123n + 64n },
+];
+
+function reference(messages: RocketMessage[]): Buffer {
+  const records = messages.map(toRecord);
+  return encodeBatch({ baseTimestamp: records[0]!.timestamp!, records });
+}
+
+describe('encodeMessageBatch', () => {
+  const batches: [string, RocketMessage[]][] = [
+    ['one plain message', [plain]],
+    ['sixteen plain messages', Array.from({ length: 16 }, (_, i) => ({ ...plain, messageId: `01AA${i}` }))],
+    ['every variant', variants],
+    ['every variant, the later ones first', [...variants].reverse()],
+    ...variants.map((v, i) => [`variant ${i} alone`, [v]] as [string, RocketMessage[]]),
+  ];
+  it.each(batches)('writes what encodeBatch writes for toRecord(): %s', (_name, messages) => {
+    const { batch, tagCodes } = encodeMessageBatch(messages);
+    expect(batch.toString('hex')).toBe(reference(messages).toString('hex'));
+    // What the index would read from the bytes (a copy: the batch's own codes are not remembered here).
+    expect([...tagCodes]).toEqual([...tagCodesOf(Buffer.from(batch))!]);
+  });
+
+  it('counts the property bytes publish.ts counts from the record', () => {
+    for (const m of variants) {
+      const r = toRecord(m);
+      let expected = r.key?.length ?? 0;
+      for (const h of r.headers ?? []) expected += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 10;
+      expect(propertyBytes(m)).toBe(expected);
+    }
+  });
+
+  it('tagCodesOf gives a remembered batch its codes once, then decodes', () => {
+    const { batch, tagCodes } = encodeMessageBatch(variants);
+    const marked = new BigInt64Array(tagCodes.length).fill(42n);
+    rememberTagCodes(batch, marked);
+    expect(tagCodesOf(batch)).toBe(marked);
+    expect([...tagCodesOf(batch)!]).toEqual([...tagCodes]);
+  });
+});

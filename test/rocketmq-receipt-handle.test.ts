@@ -1,0 +1,46 @@
+// parseHandle reads receipt handles without a regular expression: it takes
+// exactly what HANDLE matches, with the same parts, for issued handles and
+// for every kind of near miss.
+import { describe, expect, it } from 'vitest';
+import { HANDLE, parseHandle, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+
+function viaRegex(h: string): ReturnType<typeof parseHandle> {
+  const m = HANDLE.exec(h);
+  return m ? { partition: Number(m[1]), offset: BigInt(m[2]!), instance: m[3]! } : null;
+}
+
+describe('parseHandle', () => {
+  it('reads issued handles', () => {
+    const handles = new ReceiptHandles();
+    for (const [p, o] of [[0, 0n], [7, 2n ** 40n], [999_999_999, 2n ** 63n - 1n]] as const) {
+      const h = handles.issue(p, o);
+      expect(parseHandle(h)).toEqual({ partition: p, offset: o, instance: handles.instance });
+    }
+  });
+
+  it('agrees with the regular expression on mutated handles', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEF.-_ \n😀';
+    const handles = new ReceiptHandles();
+    let matched = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let h = handles.issue(rand(20), BigInt(rand(1_000_000)));
+      const edits = rand(4);
+      for (let e = 0; e < edits; e++) {
+        const at = rand(h.length + 1);
+        const c = alphabet[rand(alphabet.length)]!;
+        const kind = rand(3);
+        h = kind === 0 ? h.slice(0, at) + c + h.slice(at) : kind === 1 ? h.slice(0, at) + h.slice(at + 1) : h.slice(0, at) + c + h.slice(at + 1);
+      }
+      if (rand(20) === 0) h = `1.${'9'.repeat(rand(12))}.${'1'.repeat(rand(22))}.${'a'.repeat(rand(14))}.${'z'.repeat(rand(15))}`;
+      const want = viaRegex(h);
+      if (want) matched++;
+      expect(parseHandle(h), JSON.stringify(h)).toEqual(want);
+    }
+    expect(matched).toBeGreaterThan(1000);
+  });
+});
