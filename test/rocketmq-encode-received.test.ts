@@ -47,6 +47,10 @@ describe('encodeReceived', () => {
     const theirs = method.responseDeserialize(method.responseSerialize({ message: outgoing(p, topic, '127.0.0.1:8081') }));
     expect(ours).toEqual(theirs);
     expect(ours.message.body).toEqual(p.message.body);
+    // Framed for the transport: gRPC's prefix (not compressed, the length), then the same bytes.
+    const plain = encodeReceived(p, topic, '127.0.0.1:8081');
+    const framed = encodeReceived(p, topic, '127.0.0.1:8081', true);
+    expect([framed[0], framed.readUInt32BE(1), framed.subarray(5)]).toEqual([0, plain.length, plain]);
   });
 
   it('encodes the topic and store host of each call, whether the objects repeat or change', () => {

@@ -128,6 +128,17 @@ export class ServerCall extends EventEmitter {
     return true;
   }
 
+  /** A response message already serialized behind its 5-byte gRPC prefix. */
+  writeFramed(frame: Buffer): boolean {
+    if (this.ended || this.closed) return false;
+    if (!this.responded) {
+      this.responded = true;
+      this.stream.respond(RESPONSE_HEADERS);
+    }
+    this.stream.write(frame);
+    return true;
+  }
+
   end(): void {
     this.sendStatus(GRPC_STATUS.OK, '');
   }

@@ -38,7 +38,7 @@ const MAX_CONTINUATIONS = 64;
 /** Answers queued in the socket past this: stop reading the client until they drain (it sends PINGs or SETTINGS it does not read the answers to). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 /** Above this, a flush goes out as several buffers (writev) instead of being joined. */
-const JOIN_LIMIT = 256 * 1024;
+const JOIN_LIMIT = 64 * 1024;
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();

@@ -4,7 +4,6 @@
 // 15 µs of a receive's 40 per message in the broker's own code. The fields
 // are those convert.ts's outgoing() sets, with the same values; the test
 // decodes both encodings and compares them.
-import type * as grpc from '@grpc/grpc-js';
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
 import { crc32 } from 'node:zlib';
 import type { PbResource } from './convert.js';
@@ -32,8 +31,8 @@ function fieldBytes(write: () => void): Uint8Array {
   return Uint8Array.from(w.take());
 }
 
-/** ReceiveMessageResponse { message } for one delivery. */
-export function encodeReceived(p: Popped, topic: PbResource, storeHost: string): Buffer {
+/** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front (ServerCall.writeFramed), so the transport copies nothing. */
+export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
   const m = p.message;
   if (!topicCached || topic.resourceNamespace !== lastNamespace || topic.name !== lastName) {
     topicField = fieldBytes(() => {
@@ -85,12 +84,9 @@ export function encodeReceived(p: Popped, topic: PbResource, storeHost: string):
   w.tag(4, 2);
   w.varint(m.body.length);
   w.end(message, m.body.length);
-  return w.takeWith(m.body);
-}
-
-/** MessagingService with ReceiveMessage answers that are Buffers (from encodeReceived) passed on as they are. */
-export function passEncodedReceives(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const receive = service.ReceiveMessage!;
-  const serialize = receive.responseSerialize;
-  return { ...service, ReceiveMessage: { ...receive, responseSerialize: (r: unknown) => (Buffer.isBuffer(r) ? r : serialize(r)) } };
+  if (!framed) return w.takeWith(m.body);
+  const out = w.takeWith(m.body, 5);
+  out[0] = 0;
+  out.writeUInt32BE(out.length - 5, 1);
+  return out;
 }

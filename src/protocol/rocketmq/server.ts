@@ -12,7 +12,6 @@ import { orphanCommand } from './orphan.js';
 import { ProducerStreams } from './producers.js';
 import { PROPERTY_ROOM_BYTES } from '../../broker/rocketmq/publish.js';
 import { messagingService } from './proto.js';
-import { passEncodedReceives } from './encode-received.js';
 import { messagingHandlers, type ServiceContext } from './service.js';
 import { UnsentBytes } from './unsent-bytes.js';
 import { SettingsEcho } from './settings-echo.js';
@@ -113,7 +112,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     unsent: new UnsentBytes(limits.maxUnsentPerConnection, limits.maxUnsent),
     settingsEcho: new SettingsEcho(),
   };
-  server.addService(passEncodedReceives(messagingService()), messagingHandlers(ctx));
+  server.addService(messagingService(), messagingHandlers(ctx));
   try {
     address.port = await server.listen(o.host, o.port);
   } catch (err) {

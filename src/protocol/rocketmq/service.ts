@@ -390,7 +390,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   } else {
     // Written in one turn: they leave in one socket write.
     call.write({ status: OK });
-    for (const p of popped) call.write(encodeReceived(p, mq!.topic, storeHost));
+    for (const p of popped) call.writeFramed(encodeReceived(p, mq!.topic, storeHost, true));
   }
   call.end();
 }

@@ -319,10 +319,10 @@ export class Writer {
   }
 
   /** The bytes written, then `tail`, copied out as one Buffer (the writer is used again). */
-  takeWith(tail: Buffer): Buffer {
-    const out = Buffer.allocUnsafe(this.pos + tail.length);
-    this.buf.copy(out, 0, 0, this.pos);
-    tail.copy(out, this.pos);
+  takeWith(tail: Buffer, headroom = 0): Buffer {
+    const out = Buffer.allocUnsafe(headroom + this.pos + tail.length);
+    this.buf.copy(out, headroom, 0, this.pos);
+    tail.copy(out, headroom + this.pos);
     this.pos = 0;
     return out;
   }
