@@ -10,6 +10,7 @@ import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessage
 import { encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
 import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
+import { Prng } from './helpers/prng.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -19,16 +20,10 @@ const pkg = protoLoader.loadSync('apache/rocketmq/v2/service.proto', { ...LOADER
 const loader = pkg['apache.rocketmq.v2.MessagingService'] as unknown as Record<string, { requestSerialize(x: Pb): Buffer; requestDeserialize(b: Buffer): Pb; responseSerialize(x: Pb): Buffer }>;
 const codes = statusCodes(pkg);
 
-/** A small deterministic PRNG, so a failure repeats. */
+/** A seeded generator (test/helpers/prng.ts), as a function of [0, 1), so a failure repeats. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.u32() / 0x1_0000_0000;
 }
 
 const STRINGS = ['', 'a', 'TagA', 'ключ', '😀 emoji', 'x'.repeat(42), 'y'.repeat(43), 'z'.repeat(200), '\u00e9\u4e2d', 'a\u0000b'];
