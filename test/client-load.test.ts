@@ -27,6 +27,11 @@ describe('load generator', () => {
     const again = await consumeLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', from: new Map([[0, 0n]]), expectRecords: 2500, maxMs: 20_000, maxBytes: 1 << 20, partitionMaxBytes: 64 * 1024, integrity: c.integrity });
     expect(again.received).toBe(2500);
     expect(c.integrity.report('run', new Map([[p.producerId, p.sentRecords]]))).toMatchObject({ lost: 0, duplicated: 2500 });
+    // With a group: an OffsetCommit after each fetch, the broker holding the last position.
+    const committing = await consumeLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', from: new Map([[1, 0n]]), expectRecords: 2500, maxMs: 20_000, maxBytes: 1 << 20, partitionMaxBytes: 16 * 1024, commitGroup: 'load-committers' });
+    expect(committing.commits).toBe(committing.fetches);
+    expect(committing.commits).toBeGreaterThan(1);
+    expect(broker.broker.coordinator.committed('load-committers', 'load', 1).offset).toBe(committing.positions.get(1));
   });
 
   it('keeps a fixed rate, and counts records never seen as lost', async () => {

@@ -37,10 +37,14 @@ export interface ConsumerLoadOptions {
   onRecord?: (r: StampedRecord, receivedMicros: number) => void;
   /** Check each whole batch's CRC-32C: the producer computed it over the batch it sent, so a match means the bytes came back as sent. */
   checkCrc?: boolean;
+  /** Commit the positions to this group (OffsetCommit, no membership) after each fetch that moved them, before the next: what kafkajs does by default. */
+  commitGroup?: string;
 }
 
 export interface ConsumerLoadResult {
   received: number;
+  /** OffsetCommit requests sent (commitGroup). */
+  commits: number;
   bytes: number;
   fetches: number;
   failedFetches: number;
@@ -62,6 +66,7 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
   const positions = new Map(o.from);
   const r: ConsumerLoadResult = {
     received: 0,
+    commits: 0,
     bytes: 0,
     fetches: 0,
     failedFetches: 0,
@@ -120,12 +125,29 @@ export async function consumeLoad(o: ConsumerLoadOptions): Promise<ConsumerLoadR
           positions.set(p.partitionIndex, next);
         }
       }
+      if (o.commitGroup !== undefined && body.responses.some((t: { partitions: { records: Buffer | null }[] }) => t.partitions.some((p) => (p.records?.length ?? 0) > 0))) await commit(conn, o.commitGroup, o.topic, positions, r);
     }
   } finally {
     conn.close();
   }
   r.seconds = (nowMicros() - start) / 1e6;
   return r;
+}
+
+async function commit(conn: KafkaConnection, group: string, topic: string, positions: ReadonlyMap<number, bigint>, r: ConsumerLoadResult): Promise<void> {
+  const answer = await conn.request(8, 2, {
+    groupId: group,
+    generationId: -1,
+    memberId: '',
+    retentionTimeMs: -1n,
+    topics: [{ name: topic, partitions: [...positions].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedMetadata: null })) }],
+  });
+  r.commits++;
+  for (const t of answer.topics) {
+    for (const p of t.partitions) {
+      if (p.errorCode !== 0) throw new Error(`OffsetCommit ${t.name}-${p.partitionIndex} for group ${group}: error ${p.errorCode}`);
+    }
+  }
 }
 
 /** Whole batches in a fetch's records whose CRC-32C does not match; a trailing partial batch is not counted. */

@@ -117,6 +117,18 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
   };
 }
 
+/** The receive pairs again against a Kafka consumer that commits after each fetch: not judged, but the like-for-like of an acking consumer. */
+function commitNote(rows: readonly Row[]): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    if (r.protocol !== 'RocketMQ' || r.client !== 'lean gRPC' || r.direction !== 'receive') continue;
+    const k = rows.find((c) => c.protocol === 'Kafka' && c.engine === r.engine && c.pair === null && c.direction === 'receive' && c.shape.endsWith('+ 1 OffsetCommit') && r.shape.startsWith(c.shape.replace(', + 1 OffsetCommit', '')));
+    if (k) parts.push(`${r.engine} ${r.pair}: ${(r.brokerUsPerMessage / k.brokerUsPerMessage).toFixed(2)}× (${k.brokerUsPerMessage.toFixed(1)} µs with the commit)`);
+  }
+  if (parts.length === 0) return '';
+  return `Against a Kafka consumer that commits its offset after each fetch (kafkajs's default; not judged: the judged pairs take plain fetches), RocketMQ's receive with its AckMessage costs ${parts.join('; ')}.`;
+}
+
 /** What an empty call costs against a whole Kafka produce: the part of the gap no handler change can close. */
 function floorNote(rows: readonly Row[]): string {
   const hb = rows.find((r) => r.direction === 'call');
@@ -133,6 +145,8 @@ function notes(rows: readonly Row[], latency: readonly Probe[], settings: Protoc
     `Each run goes twice on each broker, first with ${fmt(settings.warmUp)} messages (${fmt(2 * settings.warmUp)} batched) on topics of their own, not counted: V8 compiles a path's functions after thousands of calls, and a fresh broker's first 5,000 SendMessage calls cost it about twice what later ones do. The official client's sends are warmed up the same way; its receives are not.`,
     'RocketMQ topics declare message.type=NORMAL, as RocketMQ topics do, so their appends also feed the tag index; Kafka topics have none.',
   ];
+  const committed = commitNote(rows);
+  if (committed) out.push(committed);
   const hb = floorNote(rows);
   if (hb) out.push(`${hb} Per call, HTTP/2 brings a HEADERS frame, a DATA frame and trailers each way and HPACK, where Kafka's request is one length-prefixed frame; the endpoint runs on mqlab's own HTTP/2 and gRPC server (src/protocol/http2, src/protocol/grpc), not grpc-js on node:http2, whose empty call cost the broker 87–129 µs.`);
   if (latency.length > 0) {

@@ -95,11 +95,12 @@ export function kafkaBatchBytes(records: number, valueBytes: number): number {
   return encodeBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: records }, () => r) }).length;
 }
 
-export async function kafkaReceive(b: BrokerProcess, topic: string, sent: Sent, maxBytes: number, maxMs: number, run: string): Promise<RunOutcome> {
-  const c = await consumeLoad({ host: b.host, port: b.port, topic, from: new Map([[0, 0n]]), expectRecords: sent.messages, maxMs, maxBytes, partitionMaxBytes: maxBytes });
+/** Fetches of `topic` from its start; with `commitGroup`, an OffsetCommit after each fetch (kafkajs's default), counted as requests. */
+export async function kafkaReceive(b: BrokerProcess, topic: string, sent: Sent, maxBytes: number, maxMs: number, run: string, commitGroup?: string): Promise<RunOutcome> {
+  const c = await consumeLoad({ host: b.host, port: b.port, topic, from: new Map([[0, 0n]]), expectRecords: sent.messages, maxMs, maxBytes, partitionMaxBytes: maxBytes, commitGroup });
   const integrity = c.integrity.report(run, new Map([[sent.producerId, sent.messages]]));
   const missing = c.received < sent.messages ? `received ${c.received} of ${sent.messages} records in ${maxMs} ms` : null;
-  return { messages: c.received, requests: c.fetches, seconds: c.seconds, errors: c.failedFetches + (missing ? 1 : 0), firstError: c.firstError ?? missing, integrity };
+  return { messages: c.received, requests: c.fetches + c.commits, seconds: c.seconds, errors: c.failedFetches + (missing ? 1 : 0), firstError: c.firstError ?? missing, integrity };
 }
 
 export async function rocketReceive(b: BrokerProcess, topic: string, sent: Sent, batch: number, loops: number, maxMs: number, run: string): Promise<RunOutcome> {

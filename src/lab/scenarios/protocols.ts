@@ -100,6 +100,9 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     step(`Kafka receive, ${stored}`);
     const fetchBytes = (RECEIVE_BATCH / perBatch) * kafkaBatchBytes(perBatch, valueBytes);
     runs.push(await measure(b, label('Kafka', 'receive', 'load tool', shape, pair), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch, ${stored}, ${run}`)));
+    // Not judged: a consumer that stores its progress after each batch, as a RocketMQ receive's AckMessage does.
+    step(`Kafka receive + OffsetCommit, ${stored}`);
+    runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}`, `${topic(`kafka-${perBatch}`)}-committers`)));
     step(`RocketMQ receive, ${stored}`);
     runs.push(await measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}`)));
   }
