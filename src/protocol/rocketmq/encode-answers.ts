@@ -5,6 +5,7 @@
 // other shape (a value of an unexpected type, a code the protos do not
 // name, an offset past int64) is left to proto-loader (null). The test
 // compares the bytes of both on varied answers.
+import { OK } from './status.js';
 import { Writer } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -38,9 +39,19 @@ function str(fieldNo: number, v: unknown): void {
   w.string(fieldNo, v);
 }
 
+/** The shared OK status (status.ts), as its fields encode: most entries carry it. */
+let okBytes: Uint8Array | null = null;
+
 function status(fieldNo: number, s: unknown, codes: ReadonlyMap<string, number>): void {
   if (s === undefined || s === null) return;
   if (typeof s !== 'object') throw NOT_MINE;
+  if (s === OK && OK.code === 'OK' && OK.message === 'OK') {
+    okBytes ??= okStatusBytes(codes);
+    w.tag(fieldNo, 2);
+    w.varint(okBytes.length);
+    w.raw(okBytes);
+    return;
+  }
   const { code, message } = s as Pb;
   w.tag(fieldNo, 2);
   const at = w.pos;
@@ -51,6 +62,15 @@ function status(fieldNo: number, s: unknown, codes: ReadonlyMap<string, number>)
   }
   str(2, message);
   w.lengthBefore(at);
+}
+
+function okStatusBytes(codes: ReadonlyMap<string, number>): Uint8Array {
+  const scratch = new Writer();
+  const n = codes.get('OK');
+  if (n === undefined) throw NOT_MINE;
+  scratch.number(1, n);
+  scratch.string(2, 'OK');
+  return Uint8Array.from(scratch.take());
 }
 
 /** An int64 given as a decimal string (or a safe integer), as Long.fromValue takes it. */

@@ -212,6 +212,11 @@ export class Writer {
 
   string(field: number, s: string): void {
     this.tag(field, 2);
+    if (s.length === 0) {
+      this.room(1);
+      this.buf[this.pos++] = 0;
+      return;
+    }
     if (s.length < 43) {
       // At most 3 bytes a UTF-16 unit: under 128 bytes, so a one-byte length, written after the string.
       this.room(1 + 3 * s.length);
