@@ -3,14 +3,17 @@
 // RST_STREAM), PING, WINDOW_UPDATE and GOAWAY, flow control both ways.
 // Frames are parsed straight from the socket's chunks (only a frame split
 // between two chunks is copied), and everything answered within one turn
-// of the event loop leaves in one socket write. A protocol error of the
+// of the event loop leaves in one socket write (socket-output.ts). A protocol error of the
 // connection answers GOAWAY and closes it; one of a stream, RST_STREAM.
 import type { Socket } from 'node:net';
 import { HpackDecoder, HpackError } from './hpack.js';
 import { H2Stream } from './stream.js';
+import { FrameReader } from './frame-reader.js';
+import { SocketOutput } from './socket-output.js';
+import { malformedRequest } from './request-headers.js';
 import {
-  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, FRAME_HEADER_BYTES, frameHeader, goAwayFrame, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
-  PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
+  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
+  rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
 } from './frames.js';
 
 export interface H2Limits {
@@ -30,15 +33,10 @@ export interface H2Limits {
 export type StreamOpened = (stream: H2Stream, headers: Array<[string, string]>, oversized: boolean) => void;
 
 const TABLE_SIZE_ZERO = Buffer.from([0x20]);
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /** A header block may come in pieces up to this much past the header list limit, and in at most this many CONTINUATION frames; more is a flood. */
 const HEADER_BLOCK_SLACK = 16 * 1024;
 const MAX_CONTINUATIONS = 64;
-/** Answers queued in the socket past this: stop reading the client until they drain (it sends PINGs or SETTINGS it does not read the answers to). */
-const WRITE_HIGH_WATER = 4 * 1024 * 1024;
-/** Above this, a flush goes out as several buffers (writev) instead of being joined. */
-const JOIN_LIMIT = 64 * 1024;
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
@@ -46,14 +44,10 @@ export class H2Connection {
   private readonly readyStreams = new Set<H2Stream>();
   /** Streams with data that wait for the connection's window. */
   private readonly blocked = new Set<H2Stream>();
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private sent: Array<() => void> = [];
-  private flushScheduled = false;
+  private readonly output: SocketOutput;
 
-  private prefaceSeen = 0;
   private settingsSeen = false;
-  private rest: Buffer | null = null;
+  private readonly reader = new FrameReader((type, flags, streamId, payload) => this.oneFrame(type, flags, streamId, payload), () => this.dead);
   private lastStreamId = 0;
   /** A HEADERS without END_HEADERS: CONTINUATION frames of this stream must follow. */
   private headerBlock: { streamId: number; flags: number; parts: Buffer[]; bytes: number; selfDependent: boolean } | null = null;
@@ -71,10 +65,10 @@ export class H2Connection {
   private tableSizeUpdateOwed = false;
   private goingAway = false;
   private dead = false;
-  private readPaused = false;
 
   constructor(readonly socket: Socket, private readonly limits: H2Limits, private readonly opened: StreamOpened, private readonly onError: (message: string, bug?: boolean) => void = () => undefined) {
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListBytes);
+    this.output = new SocketOutput(socket, () => this.fillData(), () => this.dead);
     this.recvWindow = limits.connectionWindow;
     this.enqueue(settingsFrame([
       [SETTING.MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams],
@@ -84,12 +78,6 @@ export class H2Connection {
     ]));
     if (limits.connectionWindow > DEFAULT_WINDOW) this.enqueue(windowUpdateFrame(0, limits.connectionWindow - DEFAULT_WINDOW));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('drain', () => {
-      if (this.readPaused) {
-        this.readPaused = false;
-        socket.resume();
-      }
-    });
     socket.on('close', () => this.closeAll());
     socket.on('error', () => undefined); // 'close' follows
   }
@@ -142,7 +130,7 @@ export class H2Connection {
   /** The stream has something to send: it goes out with the next flush, as far as the windows allow. */
   ready(stream: H2Stream): void {
     this.readyStreams.add(stream);
-    this.scheduleFlush();
+    this.output.schedule();
   }
 
   resetStream(stream: H2Stream, code: number): void {
@@ -151,45 +139,14 @@ export class H2Connection {
   }
 
   private enqueue(frame: Buffer): void {
-    if (this.dead) return;
-    this.out.push(frame);
-    this.outBytes += frame.length;
-    this.scheduleFlush();
+    if (!this.dead) this.output.push(frame);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.dead) return;
+  /** At each flush: the ready streams' DATA, as far as the windows allow. */
+  private fillData(): void {
     for (const s of this.readyStreams) {
       this.readyStreams.delete(s);
       this.sendFrom(s);
-    }
-    if (this.out.length === 0) return;
-    const bufs = this.out;
-    const total = this.outBytes;
-    const sent = this.sent;
-    this.out = [];
-    this.outBytes = 0;
-    this.sent = [];
-    const done = sent.length === 0 ? undefined : () => {
-      for (const cb of sent) cb();
-    };
-    if (bufs.length === 1 || total <= JOIN_LIMIT) {
-      this.socket.write(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, total), done);
-    } else {
-      this.socket.cork();
-      for (let i = 0; i < bufs.length; i++) this.socket.write(bufs[i]!, i === bufs.length - 1 ? done : undefined);
-      this.socket.uncork();
-    }
-    if (!this.readPaused && this.socket.writableLength > WRITE_HIGH_WATER) {
-      this.readPaused = true;
-      this.socket.pause();
     }
   }
 
@@ -202,17 +159,16 @@ export class H2Connection {
         if (this.sendWindow <= 0) this.blocked.add(s);
         return;
       }
-      this.out.push(frameHeader(n, FRAME.DATA, 0, s.id));
-      this.outBytes += FRAME_HEADER_BYTES + n;
+      this.output.push(frameHeader(n, FRAME.DATA, 0, s.id));
       let left = n;
       while (left > 0) {
         const head = s.pending[0]!;
         if (head.length <= left) {
-          this.out.push(head);
+          this.output.push(head);
           s.pending.shift();
           left -= head.length;
         } else {
-          this.out.push(head.subarray(0, left));
+          this.output.push(head.subarray(0, left));
           s.pending[0] = head.subarray(left);
           left = 0;
         }
@@ -225,7 +181,7 @@ export class H2Connection {
     if (s.trailers === null) return;
     this.sendHeaders(s.id, s.trailers, true);
     s.trailers = null;
-    this.sent.push(s.onSent);
+    this.output.whenWritten(s.onSent);
     // RFC 9113 §8.1: the answer is complete; a client still sending is told to stop, without error.
     if (!s.remoteEnded) this.enqueue(rstStreamFrame(s.id, H2_ERROR.NO_ERROR));
     this.closeStream(s, null);
@@ -251,7 +207,7 @@ export class H2Connection {
   }
 
   private endSocket(): void {
-    this.flush();
+    this.output.flush();
     this.dead = true;
     this.socket.end(() => this.socket.destroy());
   }
@@ -268,52 +224,11 @@ export class H2Connection {
   private receive(chunk: Buffer): void {
     if (this.dead) return;
     try {
-      let buf = chunk;
-      if (this.prefaceSeen < PREFACE.length) {
-        const n = Math.min(PREFACE.length - this.prefaceSeen, buf.length);
-        if (PREFACE.compare(buf, 0, n, this.prefaceSeen, this.prefaceSeen + n) !== 0) {
-          // Not HTTP/2 (an HTTP/1.1 request, TLS to a plaintext port): nothing to say in its language.
-          this.dead = true;
-          this.socket.destroy();
-          return;
-        }
-        this.prefaceSeen += n;
-        buf = buf.subarray(n);
-        if (buf.length === 0) return;
+      if (!this.reader.push(chunk)) {
+        // Not HTTP/2 (an HTTP/1.1 request, TLS to a plaintext port): nothing to say in its language.
+        this.dead = true;
+        this.socket.destroy();
       }
-      if (this.rest !== null) {
-        // Complete the split frame from the new read; the rest of the read is parsed where it lies.
-        let rest = this.rest;
-        this.rest = null;
-        if (rest.length < FRAME_HEADER_BYTES) {
-          const take = Math.min(FRAME_HEADER_BYTES - rest.length, buf.length);
-          rest = Buffer.concat([rest, buf.subarray(0, take)]);
-          buf = buf.subarray(take);
-          if (rest.length < FRAME_HEADER_BYTES) {
-            this.rest = rest;
-            return;
-          }
-        }
-        const total = FRAME_HEADER_BYTES + this.checkLength(rest);
-        const take = Math.min(total - rest.length, buf.length);
-        if (take > 0) rest = Buffer.concat([rest, buf.subarray(0, take)]);
-        buf = buf.subarray(take);
-        if (rest.length < total) {
-          this.rest = rest;
-          return;
-        }
-        this.oneFrame(rest, 0);
-        if (this.dead) return;
-      }
-      let at = 0;
-      while (buf.length - at >= FRAME_HEADER_BYTES && !this.dead) {
-        const length = this.checkLength(buf.subarray(at));
-        if (buf.length - at < FRAME_HEADER_BYTES + length) break;
-        this.oneFrame(buf, at);
-        at += FRAME_HEADER_BYTES + length;
-      }
-      // Only a frame split between reads is kept, copied so the read's buffer is not held.
-      if (at < buf.length && !this.dead) this.rest = Buffer.from(buf.subarray(at));
     } catch (err) {
       if (err instanceof ConnectionError) this.fail(err);
       else if (err instanceof HpackError) this.fail(new ConnectionError(H2_ERROR.COMPRESSION_ERROR, `header block: ${err.message}`));
@@ -325,19 +240,10 @@ export class H2Connection {
     }
   }
 
-  /** The length of the frame whose header starts `b`; past the largest frame, a connection error. */
-  private checkLength(b: Buffer): number {
-    const length = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
-    if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `a frame of ${length} bytes: the largest is ${DEFAULT_MAX_FRAME}`);
-    return length;
-  }
-
-  /** The whole frame at `at` in `buf`. */
-  private oneFrame(buf: Buffer, at: number): void {
-    const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
-    const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
+  /** One whole frame; a stream's error resets that stream only. */
+  private oneFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
     try {
-      this.frame(buf[at + 3]!, buf[at + 4]!, streamId, buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length));
+      this.frame(type, flags, streamId, payload);
     } catch (err) {
       if (!(err instanceof StreamError)) throw err;
       const s = this.streams.get(err.streamId);
@@ -551,25 +457,6 @@ export class H2Connection {
     if (s.sendWindow > MAX_WINDOW) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
     if (s.pendingBytes > 0 || s.trailers !== null) this.ready(s);
   }
-}
-
-/** RFC 9113 §8.2-8.3: what makes a request malformed here (a stream error), or null. */
-function malformedRequest(headers: ReadonlyArray<[string, string]>): string | null {
-  let regular = false;
-  for (const [name, value] of headers) {
-    if (name.length === 0) return 'an empty header name';
-    if (name.charCodeAt(0) === 0x3a) {
-      if (regular) return `pseudo-header ${name} after a regular one`;
-    } else {
-      regular = true;
-      if (CONNECTION_SPECIFIC.has(name) || (name === 'te' && value !== 'trailers')) return `connection-specific header ${name}`;
-    }
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c >= 0x41 && c <= 0x5a) return `header name ${name} is not lower case`;
-    }
-  }
-  return null;
 }
 
 function unpad(payload: Buffer, start: number): Buffer {

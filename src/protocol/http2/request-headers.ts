@@ -1,0 +1,24 @@
+// RFC 9113 §8.2-8.3: what makes a request's header list malformed (a stream
+// error: RST_STREAM PROTOCOL_ERROR). The HPACK decoder takes any octets; the
+// rules of HTTP/2's fields are checked here.
+
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** Why the request is malformed, or null. */
+export function malformedRequest(headers: ReadonlyArray<[string, string]>): string | null {
+  let regular = false;
+  for (const [name, value] of headers) {
+    if (name.length === 0) return 'an empty header name';
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return `pseudo-header ${name} after a regular one`;
+    } else {
+      regular = true;
+      if (CONNECTION_SPECIFIC.has(name) || (name === 'te' && value !== 'trailers')) return `connection-specific header ${name}`;
+    }
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x41 && c <= 0x5a) return `header name ${name} is not lower case`;
+    }
+  }
+  return null;
+}
