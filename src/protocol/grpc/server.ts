@@ -181,6 +181,7 @@ export class GrpcServer {
       });
     } catch (err) {
       this.log('error', `rocketmq ${definition.path}: ${(err as Error).stack ?? String(err)}`);
+      call.release();
       call.sendStatus(GRPC_STATUS.UNKNOWN, `internal error: ${(err as Error).message}`);
     }
   }
