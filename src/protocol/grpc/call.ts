@@ -119,10 +119,7 @@ export class ServerCall extends EventEmitter {
       this.sendStatus(GRPC_STATUS.INTERNAL, `the response does not encode: ${(err as Error).message}`);
       return false;
     }
-    if (!this.responded) {
-      this.responded = true;
-      this.stream.respond(RESPONSE_HEADERS);
-    }
+    this.respondOnce();
     this.stream.write(messagePrefix(bytes.length));
     this.stream.write(bytes);
     return true;
@@ -131,24 +128,27 @@ export class ServerCall extends EventEmitter {
   /** A response message already serialized behind its 5-byte gRPC prefix. */
   writeFramed(frame: Buffer): boolean {
     if (this.ended || this.closed) return false;
-    if (!this.responded) {
-      this.responded = true;
-      this.stream.respond(RESPONSE_HEADERS);
-    }
+    this.respondOnce();
     this.stream.write(frame);
     return true;
+  }
+
+  private respondOnce(): void {
+    if (this.responded) return;
+    this.responded = true;
+    this.stream.respond(RESPONSE_HEADERS);
   }
 
   end(): void {
     this.sendStatus(GRPC_STATUS.OK, '');
   }
 
-  /** Ends the call with this status (trailers; a trailers-only response if nothing was written). */
   /** The unary handler answered (or gave up): the call no longer counts against the stream limit once closed. */
   release(): void {
     this.stream.release();
   }
 
+  /** Ends the call with this status (trailers; a trailers-only response if nothing was written). */
   sendStatus(code: number, message: string): void {
     if (this.ended || this.closed) return;
     this.ended = true;
