@@ -47,12 +47,7 @@ export class StreamError extends Error {
 
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  h[0] = length >>> 16;
-  h[1] = (length >>> 8) & 0xff;
-  h[2] = length & 0xff;
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(streamId, 5);
+  writeHeader(h, length, type, flags, streamId);
   return h;
 }
 
@@ -60,14 +55,18 @@ export function frameHeader(length: number, type: number, flags: number, streamI
 export function smallFrame(type: number, flags: number, streamId: number, payload?: Buffer): Buffer {
   const length = payload ? payload.length : 0;
   const f = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
-  f[0] = length >>> 16;
-  f[1] = (length >>> 8) & 0xff;
-  f[2] = length & 0xff;
-  f[3] = type;
-  f[4] = flags;
-  f.writeUInt32BE(streamId, 5);
+  writeHeader(f, length, type, flags, streamId);
   if (payload) payload.copy(f, FRAME_HEADER_BYTES);
   return f;
+}
+
+function writeHeader(b: Buffer, length: number, type: number, flags: number, streamId: number): void {
+  b[0] = length >>> 16;
+  b[1] = (length >>> 8) & 0xff;
+  b[2] = length & 0xff;
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(streamId, 5);
 }
 
 export function settingsFrame(settings: ReadonlyArray<readonly [number, number]>): Buffer {
