@@ -107,7 +107,7 @@ export class GrpcServer {
     this.listener = null;
     return new Promise((resolve) => {
       const force = setTimeout(() => {
-        for (const c of this.connections) c.destroy();
+        // The accepted sockets: under TLS, a connection's own socket wraps one of them.
         for (const raw of this.sockets) raw.destroy();
       }, graceMs);
       listener.close(() => {

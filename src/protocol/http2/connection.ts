@@ -1,18 +1,18 @@
 // The server side of one HTTP/2 connection (RFC 9113) on a socket: the
 // client's preface and SETTINGS, its streams (HEADERS, CONTINUATION, DATA,
 // RST_STREAM), PING, WINDOW_UPDATE and GOAWAY, flow control both ways.
-// Frames are parsed straight from the socket's chunks (only a frame split
-// between two chunks is copied), and everything answered within one turn
-// of the event loop leaves in one socket write (socket-output.ts). A protocol error of the
-// connection answers GOAWAY and closes it; one of a stream, RST_STREAM.
+// Frames come from frame-reader.ts, header blocks from header-blocks.ts; all
+// answered in one turn of the event loop leaves in one write (socket-output.ts).
+// A connection's protocol error answers GOAWAY and closes it; a stream's, RST_STREAM.
 import type { Socket } from 'node:net';
 import { HpackDecoder, HpackError } from './hpack.js';
 import { H2Stream } from './stream.js';
 import { FrameReader } from './frame-reader.js';
+import { HeaderBlocks, type HeaderBlock } from './header-blocks.js';
 import { SocketOutput } from './socket-output.js';
 import { malformedRequest } from './request-headers.js';
 import {
-  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
+  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, headerFrames, unpadded, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
   rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
 } from './frames.js';
 
@@ -34,9 +34,6 @@ export type StreamOpened = (stream: H2Stream, headers: Array<[string, string]>, 
 
 const TABLE_SIZE_ZERO = Buffer.from([0x20]);
 
-/** A header block may come in pieces up to this much past the header list limit, and in at most this many CONTINUATION frames; more is a flood. */
-const HEADER_BLOCK_SLACK = 16 * 1024;
-const MAX_CONTINUATIONS = 64;
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
@@ -50,7 +47,7 @@ export class H2Connection {
   private readonly reader = new FrameReader((type, flags, streamId, payload) => this.oneFrame(type, flags, streamId, payload), () => this.dead);
   private lastStreamId = 0;
   /** A HEADERS without END_HEADERS: CONTINUATION frames of this stream must follow. */
-  private headerBlock: { streamId: number; flags: number; parts: Buffer[]; bytes: number; selfDependent: boolean } | null = null;
+  private readonly headerBlocks: HeaderBlocks;
   /** Bytes of all streams waiting for the client's windows. */
   private queuedBytes = 0;
   /** Streams closed whose handler still runs (H2Stream.hold): they count against the concurrent-stream limit until released. */
@@ -68,6 +65,7 @@ export class H2Connection {
 
   constructor(readonly socket: Socket, private readonly limits: H2Limits, private readonly opened: StreamOpened, private readonly onError: (message: string, bug?: boolean) => void = () => undefined) {
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListBytes);
+    this.headerBlocks = new HeaderBlocks(limits.maxHeaderListBytes);
     this.output = new SocketOutput(socket, () => this.fillData(), () => this.dead);
     this.recvWindow = limits.connectionWindow;
     this.enqueue(settingsFrame([
@@ -82,11 +80,6 @@ export class H2Connection {
     socket.on('error', () => undefined); // 'close' follows
   }
 
-  /** Streams open now. */
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
   /** GOAWAY: no new stream is taken; the connection closes once the open ones end. */
   shutdown(): void {
     if (this.goingAway || this.dead) return;
@@ -95,30 +88,13 @@ export class H2Connection {
     if (this.streams.size === 0) this.endSocket();
   }
 
-  destroy(): void {
-    this.socket.destroy();
-  }
-
   sendHeaders(streamId: number, headerBlock: Buffer, endStream: boolean): void {
     let block = headerBlock;
     if (this.tableSizeUpdateOwed) {
       this.tableSizeUpdateOwed = false;
       block = Buffer.concat([TABLE_SIZE_ZERO, block]);
     }
-    const max = this.peerMaxFrame;
-    if (block.length <= max) {
-      // The block is often a constant (the response's headers): sent as it is, not copied behind its frame header.
-      this.enqueue(frameHeader(block.length, FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId));
-      this.enqueue(block);
-      return;
-    }
-    for (let at = 0; at < block.length; at += max) {
-      const part = block.subarray(at, at + max);
-      const last = at + max >= block.length;
-      const type = at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION;
-      const flags = (last ? FLAG.END_HEADERS : 0) | (at === 0 && endStream ? FLAG.END_STREAM : 0);
-      this.enqueue(smallFrame(type, flags, streamId, part));
-    }
+    for (const f of headerFrames(streamId, block, endStream, this.peerMaxFrame)) this.enqueue(f);
   }
 
   /** Bytes a stream took to send: counted against maxQueuedBytes until they leave. */
@@ -257,14 +233,14 @@ export class H2Connection {
       if (type !== FRAME.SETTINGS || (flags & FLAG.ACK) !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'the preface must be followed by SETTINGS');
       this.settingsSeen = true;
     }
-    if (this.headerBlock !== null && type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a header block must be followed by its CONTINUATION frames');
+    if (this.headerBlocks.pending && type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a header block must be followed by its CONTINUATION frames');
     switch (type) {
       case FRAME.DATA:
         return this.data(flags, streamId, payload);
       case FRAME.HEADERS:
-        return this.headers(flags, streamId, payload);
+        return this.headerBlockDone(this.headerBlocks.headers(flags, streamId, payload));
       case FRAME.CONTINUATION:
-        return this.continuation(flags, streamId, payload);
+        return this.headerBlockDone(this.headerBlocks.continuation(flags, streamId, payload));
       case FRAME.PRIORITY:
         if (streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'PRIORITY on stream 0');
         if (payload.length !== 5) throw new StreamError(streamId, H2_ERROR.FRAME_SIZE_ERROR, 'PRIORITY is 5 bytes');
@@ -312,7 +288,7 @@ export class H2Connection {
     if (s.remoteEnded) throw new StreamError(streamId, H2_ERROR.STREAM_CLOSED, 'DATA after END_STREAM');
     s.recvWindow -= payload.length;
     if (s.recvWindow < 0) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the stream window');
-    const body = (flags & FLAG.PADDED) !== 0 ? unpad(payload, 0) : payload;
+    const body = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'DATA') : payload;
     const end = (flags & FLAG.END_STREAM) !== 0;
     if (!end) {
       s.recvUnacked += payload.length;
@@ -326,45 +302,9 @@ export class H2Connection {
     if (end && !s.closed) this.remoteEnd(s);
   }
 
-  private headers(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId === 0 || streamId % 2 === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `HEADERS on stream ${streamId}: clients open odd streams`);
-    let start = 0;
-    let end = payload.length;
-    if ((flags & FLAG.PADDED) !== 0) {
-      if (payload.length < 1) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'padded HEADERS without a pad length');
-      end -= payload[0]!;
-      start = 1;
-    }
-    let selfDependent = false;
-    if ((flags & FLAG.PRIORITY) !== 0) {
-      if (payload.length < start + 5) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS with PRIORITY shorter than its priority fields');
-      // A stream error, but only once the block is decoded: the header table must stay in step.
-      selfDependent = (payload.readUInt32BE(start) & 0x7fffffff) === streamId;
-      start += 5;
-    }
-    if (end < start) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'HEADERS padding longer than the frame');
-    const fragment = payload.subarray(start, end);
-    if ((flags & FLAG.END_HEADERS) === 0) {
-      // Copied: the pieces wait for later reads, which must not keep this one.
-      this.headerBlock = { streamId, flags, parts: [Buffer.from(fragment)], bytes: fragment.length, selfDependent };
-      return;
-    }
-    this.headerBlockDone(streamId, flags, fragment, selfDependent);
-  }
-
-  private continuation(flags: number, streamId: number, payload: Buffer): void {
-    const b = this.headerBlock;
-    if (b === null || b.streamId !== streamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without its HEADERS');
-    b.parts.push(Buffer.from(payload));
-    b.bytes += payload.length;
-    if (b.bytes > this.limits.maxHeaderListBytes + HEADER_BLOCK_SLACK) throw new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block of more than ${b.bytes} bytes`);
-    if (b.parts.length > MAX_CONTINUATIONS + 1) throw new ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block in more than ${MAX_CONTINUATIONS} CONTINUATION frames`);
-    if ((flags & FLAG.END_HEADERS) === 0) return;
-    this.headerBlock = null;
-    this.headerBlockDone(streamId, b.flags, Buffer.concat(b.parts, b.bytes), b.selfDependent);
-  }
-
-  private headerBlockDone(streamId: number, flags: number, block: Buffer, selfDependent: boolean): void {
+  private headerBlockDone(h: HeaderBlock | null): void {
+    if (h === null) return;
+    const { streamId, flags, block, selfDependent } = h;
     // Decoded whatever becomes of the stream: the decoder's table must stay in step with the client's.
     const { headers, oversized } = this.decoder.decode(block);
     const endStream = (flags & FLAG.END_STREAM) !== 0;
@@ -457,11 +397,4 @@ export class H2Connection {
     if (s.sendWindow > MAX_WINDOW) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
     if (s.pendingBytes > 0 || s.trailers !== null) this.ready(s);
   }
-}
-
-function unpad(payload: Buffer, start: number): Buffer {
-  if (payload.length < 1) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'padded DATA without a pad length');
-  const end = payload.length - payload[start]!;
-  if (end < 1) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'DATA padding longer than the frame');
-  return payload.subarray(1, end);
 }

@@ -98,3 +98,22 @@ export function goAwayFrame(lastStreamId: number, code: number, debug: string): 
   d.copy(p, 8);
   return smallFrame(FRAME.GOAWAY, 0, 0, p);
 }
+
+/** A header block as HEADERS and, past the peer's largest frame, CONTINUATION frames: each a header and a view of the block (often a constant, not copied). */
+export function headerFrames(streamId: number, block: Buffer, endStream: boolean, maxFrame: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at === 0 || at < block.length; at += maxFrame) {
+    const part = block.subarray(at, at + maxFrame);
+    const flags = (at + maxFrame >= block.length ? FLAG.END_HEADERS : 0) | (at === 0 && endStream ? FLAG.END_STREAM : 0);
+    out.push(frameHeader(part.length, at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, flags, streamId), part);
+  }
+  return out;
+}
+
+/** A padded frame's payload without its pad length and padding. */
+export function unpadded(payload: Buffer, what: string): Buffer {
+  if (payload.length < 1) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `padded ${what} without a pad length`);
+  const end = payload.length - payload[0]!;
+  if (end < 1) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `${what} padding longer than the frame`);
+  return payload.subarray(1, end);
+}
