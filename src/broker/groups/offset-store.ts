@@ -71,7 +71,12 @@ export class OffsetStore {
       headers: [],
     }));
     await this.engine.append(TP, encodeBatch({ baseTimestamp: BigInt(commitMs), records }));
-    for (const r of records) this.apply(r.key, r.value);
+    // What replay would read back from these records, without parsing them again.
+    let g = this.offsets.get(group);
+    if (!g) this.offsets.set(group, (g = new Map()));
+    for (const e of entries) {
+      g.set(`${e.topic}\0${e.partition}`, { offset: e.offset, metadata: e.metadata, commitMs, leaderEpoch: e.leaderEpoch !== undefined && e.leaderEpoch >= 0 ? e.leaderEpoch : -1 });
+    }
   }
 
   /**

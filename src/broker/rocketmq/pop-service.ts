@@ -115,24 +115,40 @@ export class PopService {
   }
 
   /**
-   * Acks one delivery; resolves once the committed offset it moved is stored
-   * (the commit's own promise, shared by the acks it covers: no promise of
-   * its own per ack). Refusals reject, never throw.
+   * Acks deliveries by their receipt handles, each on its own: `errors[i]`
+   * says why handle i was refused (null: acked, or acked before). `stored`
+   * resolves once the committed offsets the acks moved are stored: one
+   * commit per queue for all of them, no promise per ack.
    */
-  ack(group: string, topic: string, handle: string): Promise<void> {
-    try {
-      const { partition, offset, state } = this.lookup(group, topic, handle);
-      const messageGroup = state.get(offset)?.messageGroup ?? null;
-      const outcome = state.ack(offset, handle);
-      if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
-      // Its message group's next may go now: wake a receive waiting for it.
-      if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
-      if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-      if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
-      return this.commit(group, topic, partition, state);
-    } catch (err) {
-      return Promise.reject(err);
+  ackAll(group: string, topic: string, handles: readonly string[]): { errors: Array<Error | null>; stored: Promise<void> } {
+    const errors: Array<Error | null> = [];
+    const moved = new Set<QueueState>();
+    const commits: Promise<void>[] = [];
+    for (const handle of handles) {
+      try {
+        const { partition, state } = this.ackOne(group, topic, handle);
+        if (!moved.has(state)) {
+          moved.add(state);
+          commits.push(this.commit(group, topic, partition, state));
+        }
+        errors.push(null);
+      } catch (err) {
+        errors.push(err as Error);
+      }
     }
+    return { errors, stored: commits.length === 1 ? commits[0]! : Promise.all(commits).then(() => undefined) };
+  }
+
+  private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
+    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const messageGroup = state.get(offset)?.messageGroup ?? null;
+    const outcome = state.ack(offset, handle);
+    if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
+    // Its message group's next may go now: wake a receive waiting for it.
+    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
+    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
+    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
+    return { partition, state };
   }
 
   /**

@@ -217,12 +217,11 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
     existingTopic(ctx, topic);
     const asked = (call.request.entries ?? []) as Pb[];
-    // All acks take effect now, in order, before any is awaited: their
-    // offset commits then share one append (PopService.commit).
-    const outcomes = await Promise.allSettled(asked.map((e) => ctx.pop.ack(group, topic, String(e.receiptHandle ?? ''))));
+    const { errors, stored } = ctx.pop.ackAll(group, topic, asked.map((e) => String(e.receiptHandle ?? '')));
+    await stored;
     const entries: Pb[] = asked.map((e, i) => {
-      const o = outcomes[i]!;
-      const s: Status = o.status === 'fulfilled' ? OK : o.reason instanceof PopError ? status(o.reason.code, o.reason.message) : statusOf(o.reason);
+      const err = errors[i];
+      const s: Status = !err ? OK : err instanceof PopError ? status(err.code, err.message) : statusOf(err);
       return { messageId: e.messageId, receiptHandle: e.receiptHandle, status: s };
     });
     const failed = entries.filter((e) => e.status.code !== 'OK');
