@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Consumer as KafkaConsumer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { committedAt } from './helpers/broker-events.js';
 import { receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
 import { Progress } from './helpers/until.js';
 
@@ -86,7 +87,8 @@ describe.each(ENGINES)('RocketMQ and Kafka over one log (%s)', (engine) => {
     const again = await receiveUntil(other, (ms) => ms.length >= 2);
     expect(again.map((m) => m.messageId)).toEqual(got.map((m) => m.messageId));
     for (const m of got) await all.ack(m);
-    // The RocketMQ groups' offsets are where Kafka's admin tools look.
+    // The RocketMQ groups' offsets are where Kafka's admin tools look (stored within rocketmq.offset.commit.interval.ms).
+    await committedAt(broker.broker, 'all', 'mixed', 0, 2n);
     const admin = kafka(broker).admin();
     await admin.connect();
     const offsets = await admin.fetchOffsets({ groupId: 'all', topics: ['mixed'] });

@@ -6,10 +6,13 @@
 // a restart stays invisible until its deadline, keeps its attempt count
 // (and so its way to the DLQ), and is acked by the receipt handle the client
 // holds; messages acked above the committed offset are not delivered again.
-// Records are written as they happen (the engine writes synchronously), not
-// awaited for the flush policy: like RocketMQ's buffered checkpoints, a
-// power cut can lose the last ones, and those messages are delivered again
-// sooner, never lost. The topic is not compacted; it keeps seven days
+// Records are written as they happen (the engine writes synchronously).
+// Deliveries do not wait for the flush policy: like RocketMQ's buffered
+// checkpoints, a power cut can lose the last ones, and those messages are
+// delivered again sooner, never lost. An ack's answer waits for its record
+// under the flush policy (stored()): the journal, not the group's committed
+// offset, is what keeps an acked message from coming back, and the offset
+// is committed later for many acks at once (pop-service.ts). The topic is not compacted; it keeps seven days
 // (retention.ms, on the segmented engine; the commit log keeps what the log
 // keeps), far past the longest invisible time (12 h), as renewals and
 // redeliveries write a message's state again. The records' form is in
@@ -40,6 +43,11 @@ export class PopJournal {
   private readonly prefixes = new Map<string, Buffer>();
   /** The queue last recorded for, and its prefix: a receive's or an ack's records are mostly of one queue. */
   private last: { group: string; topic: string; partition: number; prefix: Buffer } | null = null;
+  /** The pending batch's stored(), and how to resolve it. */
+  private pendingStored: Promise<void> | null = null;
+  private storedDone: (() => void) | null = null;
+  /** The last batch written: resolves once it is stored. */
+  private lastStored: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly engine: StorageEngine,
@@ -71,13 +79,32 @@ export class PopJournal {
     this.add(group, topic, partition, offset, null);
   }
 
+  /**
+   * Resolves once what was recorded so far is stored under the broker's
+   * flush policy (or could not be: that is logged, and the state in memory
+   * stands until a restart).
+   */
+  stored(): Promise<void> {
+    return this.pendingStored ?? this.lastStored;
+  }
+
   /** Writes what was recorded since the last flush as one batch. */
   flush(): void {
     const batch = this.pending.batch(BigInt(Date.now()));
-    if (batch === null) return;
-    this.engine.append(TP, batch, { awaitFlush: false }).catch((err: Error) => {
-      this.log(`rocketmq: cannot record consumers' in-flight messages in ${POP_TOPIC} (after a restart they may be delivered again sooner): ${err.message}`);
-    });
+    const done = this.storedDone;
+    this.pendingStored = null;
+    this.storedDone = null;
+    if (batch === null) {
+      done?.();
+      return;
+    }
+    this.lastStored = this.engine.append(TP, batch).then(
+      () => done?.(),
+      (err: Error) => {
+        this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`);
+        done?.();
+      },
+    );
   }
 
   private add(group: string, topic: string, partition: number, offset: bigint, state: Outstanding | null): void {
@@ -91,7 +118,10 @@ export class PopJournal {
     // The state as it is now, encoded at once: the object changes later.
     this.pending.add(last.prefix, offset, state);
     // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
-    if (this.pending.count === 1) queueMicrotask(() => this.flush());
+    if (this.pending.count === 1) {
+      this.pendingStored = new Promise((resolve) => (this.storedDone = resolve));
+      queueMicrotask(() => this.flush());
+    }
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {

@@ -78,6 +78,10 @@ export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
   private lastState: { group: string; topic: string; partition: number; key: string; state: QueueState } | null = null;
+  /** Queues whose low watermark may have moved past their committed offset (commitLater). */
+  private readonly dirty = new Map<QueueState, { group: string; topic: string; partition: number }>();
+  private commitTimer: NodeJS.Timeout | null = null;
+  private closed = false;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
 
@@ -88,6 +92,14 @@ export class PopService {
     private readonly clientAlive: (clientId: string) => boolean = () => false,
     /** Where deliveries and acks are recorded, so they outlive a restart (null: in memory only). */
     private readonly journal: PopJournal | null = null,
+    /**
+     * What acks and receives move a group's committed offset by reaches the
+     * offset store at most this much later, for all of them at once
+     * (rocketmq.offset.commit.interval.ms; RocketMQ's broker persists its
+     * consumer offsets every 5 s); meanwhile the pop journal's ack records
+     * keep acked messages from coming back, across a crash too.
+     */
+    private readonly commitIntervalMs = 200,
   ) {}
 
   async pop(req: PopRequest): Promise<Popped[]> {
@@ -101,7 +113,7 @@ export class PopService {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
       const got = this.collect(state, req);
-      if (got.length > 0 || state.lowWatermark() > state.committed) this.commit(req.group, req.topic, req.partition, state);
+      if (got.length > 0 || state.lowWatermark() > state.committed) this.commitLater(req.group, req.topic, req.partition, state);
       if (got.length > 0) return got;
       const now = Date.now();
       const remaining = pollUntil - now;
@@ -117,26 +129,30 @@ export class PopService {
   /**
    * Acks deliveries by their receipt handles, each on its own: `errors[i]`
    * says why handle i was refused (null: acked, or acked before). `stored`
-   * resolves once the committed offsets the acks moved are stored: one
-   * commit per queue for all of them, no promise per ack.
+   * resolves once the acks are in the pop journal under the flush policy
+   * (no promise per ack); the committed offsets they move follow within
+   * the commit interval.
    */
   ackAll(group: string, topic: string, handles: readonly string[]): { errors: Array<Error | null>; stored: Promise<void> } {
     const errors: Array<Error | null> = [];
-    const moved = new Set<QueueState>();
-    const commits: Promise<void>[] = [];
     for (const handle of handles) {
       try {
         const { partition, state } = this.ackOne(group, topic, handle);
-        if (!moved.has(state)) {
-          moved.add(state);
-          commits.push(this.commit(group, topic, partition, state));
-        }
+        this.commitLater(group, topic, partition, state);
         errors.push(null);
       } catch (err) {
         errors.push(err as Error);
       }
     }
-    return { errors, stored: commits.length === 1 ? commits[0]! : Promise.all(commits).then(() => undefined) };
+    return { errors, stored: this.journal?.stored() ?? Promise.resolve() };
+  }
+
+  /** Commits what the queues' acks have moved now, and stops committing later (the broker is closing). */
+  async close(): Promise<void> {
+    if (this.commitTimer !== null) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    this.closed = true;
+    await this.commitDirty();
   }
 
   private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
@@ -372,6 +388,28 @@ export class PopService {
     const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
     this.logBytesRead += r.bytesRead;
     return r;
+  }
+
+  /**
+   * Commits the queue's low watermark within the commit interval, together
+   * with every other queue's that moves meanwhile: one offset-store append
+   * per queue and interval instead of one per receive and ack.
+   */
+  private commitLater(group: string, topic: string, partition: number, state: QueueState): void {
+    if (this.dirty.has(state)) return;
+    this.dirty.set(state, { group, topic, partition });
+    if (this.commitTimer !== null || this.closed) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.commitDirty();
+    }, this.commitIntervalMs);
+    this.commitTimer.unref();
+  }
+
+  private async commitDirty(): Promise<void> {
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    await Promise.all(dirty.map(([state, q]) => this.commit(q.group, q.topic, q.partition, state)));
   }
 
   private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {

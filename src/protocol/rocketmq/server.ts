@@ -100,7 +100,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   journal.open((g, t, p) => broker.coordinator.committed(g, t, p).offset);
   const ctx: ServiceContext = {
     broker,
-    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id), journal),
+    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id), journal, Number(broker.configs.get('rocketmq.offset.commit.interval.ms'))),
     timer,
     transactions,
     producers,
@@ -141,8 +141,8 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         ctx.telemetry.clear();
         ctx.settingsEcho.clear();
         server.close(GRACE_MS).then(() => {
-          Promise.all([timer.close(), transactions.close()]).then(() => resolve(), (err: Error) => {
-            log('error', `rocketmq: closing the timer or transaction store: ${err.message}`);
+          Promise.all([timer.close(), transactions.close(), ctx.pop.close()]).then(() => resolve(), (err: Error) => {
+            log('error', `rocketmq: closing the timer or transaction store, or committing consumer offsets: ${err.message}`);
             resolve();
           });
         });
