@@ -57,6 +57,9 @@ export class ServerCall extends EventEmitter {
   private readonly received: unknown[] = [];
   private parts: Buffer[] = [];
   private partBytes = 0;
+  /** The message being assembled in place once half of it is here, and how much of it has come. */
+  private assembly: Buffer | null = null;
+  private assembled = 0;
   /** The message being assembled: its length once its prefix is in, and whether it is compressed. */
   private need = -1;
   private compressed = false;
@@ -194,8 +197,22 @@ export class ServerCall extends EventEmitter {
 
   private data(chunk: Buffer): void {
     if (this.discarding || this.ended) return;
-    this.parts.push(chunk);
-    this.partBytes += chunk.length;
+    let rest = chunk;
+    if (this.assembly !== null) {
+      const k = Math.min(rest.length, this.need - this.assembled);
+      rest.copy(this.assembly, this.assembled, 0, k);
+      this.assembled += k;
+      if (this.assembled < this.need) return;
+      const bytes = this.assembly;
+      this.assembly = null;
+      this.need = -1;
+      this.message(bytes);
+      rest = rest.subarray(k);
+    }
+    if (rest.length > 0) {
+      this.parts.push(rest);
+      this.partBytes += rest.length;
+    }
     while (!this.ended && !this.discarding) {
       if (this.need === -1) {
         if (this.partBytes < MESSAGE_PREFIX_BYTES) break;
@@ -204,7 +221,15 @@ export class ServerCall extends EventEmitter {
         this.need = head.readUInt32BE(1);
         if (this.need > this.limits.maxRequestBytes) return this.refuse(this.need);
       }
-      if (this.partBytes < this.need) break;
+      if (this.partBytes < this.need) {
+        // Half of it or more is here (a message of several DATA frames): the
+        // rest is copied straight into its place as it comes, one copy in all.
+        if (this.partBytes * 2 >= this.need) {
+          this.assembled = this.partBytes;
+          this.assembly = this.take(this.partBytes, this.need);
+        }
+        break;
+      }
       const bytes = this.take(this.need);
       this.need = -1;
       this.message(bytes);
@@ -215,7 +240,8 @@ export class ServerCall extends EventEmitter {
   /**
    * What waits for later DATA is copied out of the socket's reads (a view
    * would keep a whole read, and the frames around it, for a few bytes) and
-   * counted against the connection's budget for unfinished requests.
+   * counted against the connection's budget for unfinished requests, with
+   * the message being assembled (all of its length: at most twice what came).
    */
   private holdParts(): void {
     if (this.discarding || this.ended) return this.releaseHeld();
@@ -227,13 +253,15 @@ export class ServerCall extends EventEmitter {
         this.parts[i] = own;
       }
     }
-    const delta = this.partBytes - this.held;
-    this.held = this.partBytes;
+    const holding = this.partBytes + (this.assembly === null ? 0 : this.need);
+    const delta = holding - this.held;
+    this.held = holding;
     this.budget.held += delta;
     if (delta > 0 && this.budget.held > this.budget.max) {
       this.discarding = true;
       this.parts = [];
       this.partBytes = 0;
+      this.assembly = null;
       this.releaseHeld();
       this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `this connection's calls hold more than ${this.budget.max} bytes of unfinished requests`);
     }
@@ -276,20 +304,21 @@ export class ServerCall extends EventEmitter {
     this.discarding = true;
     this.parts = [];
     this.partBytes = 0;
+    this.assembly = null;
     this.releaseHeld();
     this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.limits.maxRequestBytes})`);
   }
 
-  /** The next n bytes of what arrived: a view when one chunk holds them, else joined. */
-  private take(n: number): Buffer {
+  /** The next n bytes of what arrived: a view when one chunk holds them, else joined (into a buffer of `size` bytes, when given). */
+  private take(n: number, size = n): Buffer {
     const first = this.parts[0];
     let out: Buffer;
-    if (first !== undefined && first.length >= n) {
+    if (first !== undefined && first.length >= n && size === n) {
       out = first.subarray(0, n);
       if (first.length === n) this.parts.shift();
       else this.parts[0] = first.subarray(n);
     } else {
-      out = Buffer.allocUnsafe(n);
+      out = Buffer.allocUnsafe(size);
       let at = 0;
       while (at < n) {
         const p = this.parts[0]!;
