@@ -39,8 +39,32 @@ export async function writeRmqWitness(bootstrap: string, client: grpc.Client, rn
     }
   }
   // Some of it consumed and acked by a group: its committed offsets are witnesses too.
-  for (let q = 0; q < 3; q++) await receiveAll(client, 'witness-rmq', q, RMQ_WITNESS_GROUP, 2);
+  const acked = new Map<number, bigint>();
+  for (let q = 0; q < 3; q++) {
+    const got = await receiveAll(client, 'witness-rmq', q, RMQ_WITNESS_GROUP, 2);
+    if (got.length > 0) acked.set(q, BigInt(got.length));
+  }
+  await committed(bootstrap, 'witness-rmq', acked);
   return n;
+}
+
+/**
+ * Waits (asking OffsetFetch, for at most 10 s) until the group's committed
+ * offsets are `expected`: the broker stores them within
+ * rocketmq.offset.commit.interval.ms of the acks.
+ */
+async function committed(bootstrap: string, topic: string, expected: ReadonlyMap<number, bigint>): Promise<void> {
+  const admin = await Admin.connect(bootstrap);
+  try {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const now = (await admin.groupOffsets(RMQ_WITNESS_GROUP)).get(topic) ?? new Map<number, bigint>();
+      if (now.size === expected.size && [...expected].every(([q, o]) => now.get(q) === o)) return;
+      if (Date.now() > until) throw new Error(`witness group's offsets of ${topic}: ${JSON.stringify([...now].map(String))}, expected ${JSON.stringify([...expected].map(String))}`);
+    }
+  } finally {
+    admin.close();
+  }
 }
 
 /** Receives from one queue, acking as it goes (FIFO topics hold a message group's next until then), until it answers no more (or `max` messages). */
