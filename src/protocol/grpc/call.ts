@@ -128,7 +128,7 @@ export class ServerCall extends EventEmitter {
     return true;
   }
 
-  /** A response message already serialized behind its 5-byte gRPC prefix. */
+  /** Bytes of response messages already serialized with their 5-byte gRPC prefixes (a message may come in several writes in a row, its body apart). */
   writeFramed(frame: Buffer): boolean {
     if (this.ended || this.closed) return false;
     this.respondOnce();

@@ -31,8 +31,18 @@ function fieldBytes(write: () => void): Uint8Array {
   return Uint8Array.from(w.take());
 }
 
-/** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front (ServerCall.writeFramed), so the transport copies nothing. */
+/** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front. */
 export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
+  return Buffer.concat([encodeReceivedHead(p, topic, storeHost, framed), p.message.body]);
+}
+
+/**
+ * All of a delivery's ReceiveMessageResponse but the body's bytes, which
+ * follow it as they are (the message's length counts them): the body is
+ * sent from where the record was read, not copied into the answer. With
+ * `framed`, gRPC's 5-byte message prefix in front (ServerCall.writeFramed).
+ */
+export function encodeReceivedHead(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
   const m = p.message;
   if (!topicCached || topic.resourceNamespace !== lastNamespace || topic.name !== lastName) {
     topicField = fieldBytes(() => {
@@ -80,13 +90,13 @@ export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, 
   if (m.messageGroup !== null) w.string(17, m.messageGroup);
   if (m.traceContext !== null) w.string(18, m.traceContext);
   w.end(sp);
-  // The body last, copied once: straight from the record into the answer.
+  // The body last: its tag and length here, its bytes after.
   w.tag(4, 2);
   w.varint(m.body.length);
   w.end(message, m.body.length);
-  if (!framed) return w.takeWith(m.body);
-  const out = w.takeWith(m.body, 5);
+  if (!framed) return w.take();
+  const out = w.take(5);
   out[0] = 0;
-  out.writeUInt32BE(out.length - 5, 1);
+  out.writeUInt32BE(out.length - 5 + m.body.length, 1);
   return out;
 }

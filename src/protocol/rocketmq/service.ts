@@ -13,7 +13,7 @@ import type { TransactionStore } from '../../broker/rocketmq/transaction/transac
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
-import { encodeReceived } from './encode-received.js';
+import { encodeReceivedHead } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
@@ -389,7 +389,10 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   } else {
     // Written in one turn: they leave in one socket write.
     call.write({ status: OK });
-    for (const p of popped) call.writeFramed(encodeReceived(p, mq!.topic, storeHost, true));
+    for (const p of popped) {
+      call.writeFramed(encodeReceivedHead(p, mq!.topic, storeHost, true));
+      call.writeFramed(p.message.body);
+    }
   }
   call.end();
 }

@@ -278,7 +278,7 @@ export class Writer {
     return this.pos;
   }
 
-  /** Closes the nested message begun at `at`; `tail` bytes of it are to follow outside the writer (takeWith). */
+  /** Closes the nested message begun at `at`; `tail` bytes of it are to follow outside the writer. */
   end(at: number, tail = 0): void {
     this.lengthBefore(at, tail);
   }
@@ -323,19 +323,10 @@ export class Writer {
     this.lengthBefore(at);
   }
 
-  /** The bytes written, then `tail`, copied out as one Buffer (the writer is used again). */
-  takeWith(tail: Buffer, headroom = 0): Buffer {
-    const out = Buffer.allocUnsafe(headroom + this.pos + tail.length);
+  /** The bytes written, copied out behind `headroom` bytes (the writer is used again). */
+  take(headroom = 0): Buffer {
+    const out = Buffer.allocUnsafe(headroom + this.pos);
     this.buf.copy(out, headroom, 0, this.pos);
-    tail.copy(out, headroom + this.pos);
-    this.pos = 0;
-    return out;
-  }
-
-  /** The bytes written, copied out (the writer is used again). */
-  take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
     this.pos = 0;
     return out;
   }
