@@ -220,7 +220,7 @@ export class Writer {
     if (s.length < 43) {
       // At most 3 bytes a UTF-16 unit: under 128 bytes, so a one-byte length, written after the string.
       this.room(1 + 3 * s.length);
-      const n = this.buf.utf8Write(s, this.pos + 1);
+      const n = this.ascii(s, this.pos + 1);
       this.buf[this.pos] = n;
       this.pos += 1 + n;
       return;
@@ -229,6 +229,21 @@ export class Writer {
     this.varint(n);
     this.room(n);
     this.pos += this.buf.utf8Write(s, this.pos);
+  }
+
+  /**
+   * A short string's UTF-8 at `at` (room made); returns its length. Ids,
+   * handles, tags and hosts are ASCII: copied here by char code, which
+   * costs less than a call into C++ for a few dozen bytes.
+   */
+  private ascii(s: string, at: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) return buf.utf8Write(s, at);
+      buf[at + i] = c;
+    }
+    return s.length;
   }
 
   /** Bytes written before (a field or fields encoded once), as they are. */
