@@ -6,7 +6,7 @@ import type { Outstanding } from '../src/broker/rocketmq/queue-state.js';
 
 describe('pop journal records', () => {
   it('keys carry group, topic, partition and offset, any UTF-8 and offsets up to int64', () => {
-    for (const [group, topic, partition, offset] of [['g', 't', 0, 0n], ['组-émoji-😀', '%RETRY%x', 4_000_000_000, 2n ** 63n - 1n]] as const) {
+    for (const [group, topic, partition, offset] of [['g', 't', 0, 0n], ['g', 't', 1, 2n ** 32n - 1n], ['g', 't', 1, 2n ** 32n + 5n], ['g', 't', 1, 2n ** 53n - 1n], ['g', 't', 1, 2n ** 53n], ['组-émoji-😀', '%RETRY%x', 4_000_000_000, 2n ** 63n - 1n]] as const) {
       expect(decodeKey(encodeKey(queuePrefix(group, topic, partition), offset))).toEqual({ group, topic, partition, offset });
     }
   });

@@ -38,7 +38,7 @@ export function queuePrefix(group: string, topic: string, partition: number): Bu
 export function encodeKey(prefix: Buffer, offset: bigint): Buffer {
   const b = Buffer.allocUnsafe(prefix.length + 8);
   prefix.copy(b, 0);
-  b.writeBigInt64BE(offset, prefix.length);
+  writeOffset(b, prefix.length, offset);
   return b;
 }
 
@@ -61,7 +61,13 @@ export function encodeState(o: Outstanding): Buffer {
 
 /** Bytes of a state's encoding. */
 export function stateBytes(o: Outstanding): number {
-  return 2 + 4 + 24 + 12 + Buffer.byteLength(o.handle) + (o.messageGroup === null ? 0 : Buffer.byteLength(o.messageGroup)) + (o.renewFor === null ? 0 : Buffer.byteLength(o.renewFor));
+  return 2 + 4 + 24 + 12 + utf8Length(o.handle) + (o.messageGroup === null ? 0 : utf8Length(o.messageGroup)) + (o.renewFor === null ? 0 : utf8Length(o.renewFor));
+}
+
+/** Buffer.byteLength(s), counted here for ASCII (handles always are; groups and client ids mostly): no call into C++. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.byteLength(s);
+  return s.length;
 }
 
 /** Writes a state's encoding (stateBytes(o) of room) at `at`; returns the position after it. */
@@ -80,7 +86,15 @@ export function writeState(b: Buffer, at: number, o: Outstanding): number {
 
 function writeText(b: Buffer, at: number, s: string | null): number {
   if (s === null) return b.writeInt32BE(-1, at);
-  const n = b.utf8Write(s, at + 4);
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) {
+      n = b.utf8Write(s, at + 4);
+      break;
+    }
+    b[at + 4 + i] = c;
+  }
   b.writeInt32BE(n, at);
   return at + 4 + n;
 }
@@ -89,6 +103,18 @@ declare global {
   interface Buffer {
     utf8Write(s: string, offset: number): number;
   }
+}
+
+const TWO_32 = 2 ** 32;
+
+/** writeBigInt64BE, without its BigInt arithmetic for the offsets a log has (0 to 2^53). */
+function writeOffset(b: Buffer, at: number, offset: bigint): number {
+  if (offset < 0n || offset > 9007199254740991n) return b.writeBigInt64BE(offset, at);
+  const n = Number(offset);
+  const hi = Math.floor(n / TWO_32);
+  b.writeUInt32BE(hi, at);
+  b.writeUInt32BE(n - hi * TWO_32, at + 4);
+  return at + 8;
 }
 
 /** Bytes of a non-negative int32 as a record's zigzag varint. */
@@ -132,7 +158,7 @@ export class JournalRecords {
     at = writeZigzag(b, at, keyBytes);
     // The prefix is a few dozen bytes: copied here rather than by a call into C++.
     for (let i = 0; i < prefix.length; i++) b[at++] = prefix[i]!;
-    at = b.writeBigInt64BE(offset, at);
+    at = writeOffset(b, at, offset);
     if (o === null) b[at++] = 1; // -1: no value
     else {
       at = writeZigzag(b, at, valueBytes);
