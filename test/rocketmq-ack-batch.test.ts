@@ -40,4 +40,23 @@ describe.each(ENGINES)('RocketMQ AckMessage of a batch (%s)', (engine) => {
     await committedAt(broker.broker, 'workers', 'jobs', 0, 32n);
     expect(broker.broker.engine.highWatermark(offsets) - before).toBe(1n);
   });
+
+  it('stores no offset for a topic deleted before its commit was due, nor for the topic created again under its name', async () => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine, 'rocketmq.offset.commit.interval.ms': '3600000' }, { rocketmq: true });
+    broker.broker.createTopic('jobs', 1);
+    client = rawClient(broker.rocketmqEndpoint!);
+    const send = (n: number) => rawUnary(client!, 'SendMessage', { messages: Array.from({ length: n }, (_, i) => ({ topic: { name: 'jobs' }, systemProperties: { messageId: `01${String(i).padStart(32, '0')}`, messageType: 'NORMAL' }, body: Buffer.from(`job ${i}`) })) });
+    const take = async () => (await rawReceive(client!, { group: { name: 'workers' }, messageQueue: { topic: { name: 'jobs' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 32, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '1' } })).filter((a) => a.message).map((a) => a.message);
+    expect((await send(5)).status.code).toBe('OK');
+    const got = await take();
+    const acked = await rawUnary(client, 'AckMessage', { group: { name: 'workers' }, topic: { name: 'jobs' }, entries: got.map((m) => ({ messageId: m.systemProperties.messageId, receiptHandle: m.systemProperties.receiptHandle })) });
+    expect([got.length, acked.status.code]).toEqual([5, 'OK']);
+    // Deleted with its commit still due, then created again: the new topic's group starts at its beginning.
+    await broker.broker.deleteTopic('jobs');
+    broker.broker.createTopic('jobs', 1);
+    await broker.rocketmq!.commitOffsets();
+    expect(broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(-1n);
+    expect((await send(2)).status.code).toBe('OK');
+    expect((await take()).map((m) => m.body.toString())).toEqual(['job 0', 'job 1']);
+  });
 });

@@ -61,7 +61,7 @@ export interface PopRequest {
 
 export interface ByteBudget {
   room(): number;
-  /** A message's body bytes, counted as it is taken: receives woken together each see the others'. */
+  /** Bytes a taken message holds until it is sent (the buffer its body is sent from, once per receive), counted as it is taken: receives woken together each see the others'. */
   charge(bytes: number): void;
 }
 
@@ -81,6 +81,8 @@ export class PopService {
   /** Queues whose low watermark may have moved past their committed offset (commitLater). */
   private readonly dirty = new Map<QueueState, { group: string; topic: string; partition: number }>();
   private commitTimer: NodeJS.Timeout | null = null;
+  /** Resolves once every commit started so far is done. */
+  private committing: Promise<void> = Promise.resolve();
   private closed = false;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
@@ -147,12 +149,17 @@ export class PopService {
     return { errors, stored: this.journal?.stored() ?? Promise.resolve() };
   }
 
-  /** Commits what the queues' acks have moved now, and stops committing later (the broker is closing). */
-  async close(): Promise<void> {
+  /** Stores now the committed offsets that receives and acks have moved, and waits for commits already under way. */
+  commitOffsets(): Promise<void> {
     if (this.commitTimer !== null) clearTimeout(this.commitTimer);
     this.commitTimer = null;
+    return this.commitDirty();
+  }
+
+  /** Commits what the queues' acks have moved, and from now on commits at once (the broker is closing). */
+  close(): Promise<void> {
     this.closed = true;
-    await this.commitDirty();
+    return this.commitOffsets();
   }
 
   private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
@@ -264,21 +271,27 @@ export class PopService {
   private state(group: string, topic: string, partition: number): QueueState {
     // A receive's or an ack's calls are mostly for the queue of the call before.
     const last = this.lastState;
-    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && this.states.get(last.key) === last.state) return last.state;
+    const topicId = this.broker.topics.get(topic)?.id ?? '';
+    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last.state) return last.state;
     const key = `${group}\0${topic}\0${partition}`;
-    const s = this.stateAt(key, group, topic, partition);
+    const s = this.stateAt(key, group, topic, partition, topicId);
     this.lastState = { group, topic, partition, key, state: s };
     return s;
   }
 
-  private stateAt(key: string, group: string, topic: string, partition: number): QueueState {
+  private stateAt(key: string, group: string, topic: string, partition: number, topicId: string): QueueState {
     let s = this.states.get(key);
+    // A topic deleted and created again under its name is another queue: its state starts afresh.
+    if (s && s.topicId !== topicId) {
+      this.dirty.delete(s);
+      s = undefined;
+    }
     if (!s) {
       const tp = { topic, partition };
       const committed = this.broker.coordinator.committed(group, topic, partition).offset;
       // A group new to the queue starts at the log's start, like Kafka's
       // auto.offset.reset=earliest: what was sent before its first receive is its to read.
-      s = new QueueState(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp));
+      s = new QueueState(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp), topicId);
       const restored = this.journal?.take(group, topic, partition);
       if (restored) s.restore(restored);
       this.states.set(key, s);
@@ -299,6 +312,7 @@ export class PopService {
     // One options object and one record address for all the takes: deliver and fromRecord copy what they keep.
     const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
     const where = { topic: req.topic, partition: req.partition, offset: 0n };
+    const charged = new Set<ArrayBufferLike>();
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       const handle = this.handles.issue(req.partition, r.offset);
       delivery.messageGroup = messageGroup;
@@ -307,7 +321,12 @@ export class PopService {
       where.offset = r.offset;
       const message = fromRecord(r.record, r.timestampMs, where);
       out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
-      req.budget?.charge(message.body.length);
+      // Bodies are sent from the buffers the log was read into: what a slow reader holds is those buffers, each counted once.
+      const held = message.body.buffer;
+      if (!charged.has(held)) {
+        charged.add(held);
+        req.budget?.charge(Math.max(held.byteLength, message.body.length));
+      }
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.
@@ -398,7 +417,11 @@ export class PopService {
   private commitLater(group: string, topic: string, partition: number, state: QueueState): void {
     if (this.dirty.has(state)) return;
     this.dirty.set(state, { group, topic, partition });
-    if (this.commitTimer !== null || this.closed) return;
+    if (this.closed) {
+      void this.commitDirty();
+      return;
+    }
+    if (this.commitTimer !== null) return;
     this.commitTimer = setTimeout(() => {
       this.commitTimer = null;
       void this.commitDirty();
@@ -406,10 +429,13 @@ export class PopService {
     this.commitTimer.unref();
   }
 
-  private async commitDirty(): Promise<void> {
+  /** Commits the queues marked so far; resolves once they and every commit started before are done. */
+  private commitDirty(): Promise<void> {
     const dirty = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(dirty.map(([state, q]) => this.commit(q.group, q.topic, q.partition, state)));
+    const now = Promise.all(dirty.map(([state, q]) => this.commit(q.group, q.topic, q.partition, state)));
+    this.committing = Promise.all([this.committing, now]).then(() => undefined);
+    return this.committing;
   }
 
   private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {
@@ -421,6 +447,8 @@ export class PopService {
       state.commitQueued = null;
       const low = state.lowWatermark();
       if (low <= state.committed) return;
+      // Deleted (its offsets with it), or deleted and created again: not this state's to commit.
+      if ((this.broker.topics.get(topic)?.id ?? '') !== state.topicId) return;
       try {
         const error = await this.broker.coordinator.commit(group, '', -1, [{ topic, partition, offset: low, metadata: null }]);
         if (error === 'NONE') state.committed = low;

@@ -55,7 +55,8 @@ export class QueueState {
   /** Offsets at or past the committed one done with before a restart: the scan passes over them. */
   private readonly doneBefore = new Set<bigint>();
 
-  constructor(start: bigint) {
+  /** `topicId`: the topic's id when the state was made (a topic created again under the name is another queue). */
+  constructor(start: bigint, readonly topicId = '') {
     this.committed = start;
     this.nextScan = start;
   }

@@ -27,6 +27,8 @@ export interface RocketMqEndpoint {
   openTransactions(): number;
   /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
   logBytesRead(): number;
+  /** Stores now the consumer offsets acks have moved (else within rocketmq.offset.commit.interval.ms), and waits for commits under way. */
+  commitOffsets(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: () => ctx.receiving,
     openTransactions: () => transactions.openCount(),
     logBytesRead: () => ctx.pop.logBytesRead,
+    commitOffsets: () => ctx.pop.commitOffsets(),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Telemetry streams never end by themselves: end them, so shutdown can complete.
