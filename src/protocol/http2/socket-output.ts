@@ -9,10 +9,8 @@ import type { Socket } from 'node:net';
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 /**
  * Above this, a flush goes out as several buffers (writev) instead of being
- * joined. Small answers (acks, statuses) are cheaper joined; a receive's
- * deliveries (tens of KiB) cheaper not copied again: 64 KiB here cost a
- * receive 6–11% more broker CPU than 8 KiB (bench: two brokers, rounds
- * alternated), 1 KiB made SendMessage answers dearer.
+ * joined: small answers (acks, statuses) cost less joined, a receive's
+ * deliveries (tens of KiB) less written as they are than copied again.
  */
 const JOIN_LIMIT = 8 * 1024;
 
