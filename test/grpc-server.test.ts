@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerCall } from '../src/protocol/grpc/call.js';
 import { GrpcServer, MAX_HEADER_LIST_BYTES, type Handler } from '../src/protocol/grpc/server.js';
 import { HpackDecoder } from '../src/protocol/http2/hpack.js';
-import { FLAG, FRAME, frame, grpcMessage, handshake, headerBlock, PREFACE as PREFACE_BYTES, RawH2, type Frame } from './fuzz/h2-frames.js';
+import { FLAG, FRAME, frame, grpcMessage, grpcMessagesOf as messagesOf, handshake, headerBlock, PREFACE as PREFACE_BYTES, RawH2, type Frame } from './fuzz/h2-frames.js';
 import { callRaw, openChannel } from './fuzz/grpc-calls.js';
 
 const MAX_REQUEST = 2 * 1024 * 1024;
@@ -481,13 +481,3 @@ function statusOf(frames: Frame[], streamId: number): string | undefined {
   return headersOf(frames, streamId)['grpc-status'];
 }
 
-function messagesOf(frames: Frame[], streamId: number): Buffer[] {
-  const data = Buffer.concat(frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload));
-  const out: Buffer[] = [];
-  for (let at = 0; at + 5 <= data.length;) {
-    const n = data.readUInt32BE(at + 1);
-    out.push(data.subarray(at + 5, at + 5 + n));
-    at += 5 + n;
-  }
-  return out;
-}

@@ -12,7 +12,7 @@ import { BROKER_CONFIG_DEFAULTS } from '../src/broker/configs.js';
 import { tempDir } from './helpers/files.js';
 import { ServeProcess } from './helpers/serve-process.js';
 import { callRaw, openChannel, receive, unary } from './fuzz/grpc-calls.js';
-import { FLAG, FRAME, frame, grpcHeaders, grpcMessage, handshake, longPoll, PREFACE, RawH2, REFUSED_STREAM } from './fuzz/h2-frames.js';
+import { FLAG, FRAME, frame, grpcHeaders, grpcMessage, grpcMessagesOf, handshake, longPoll, PREFACE, RawH2, REFUSED_STREAM, streamEnded as ended, windowUpdate } from './fuzz/h2-frames.js';
 import { decode, encode, rpc } from './fuzz/rocketmq-schema.js';
 import type { Frame } from './fuzz/h2-frames.js';
 
@@ -252,26 +252,8 @@ function receiveOn(streamId: number, group: string, batchSize: number, timeout =
   ]);
 }
 
-function windowUpdate(streamId: number, increment: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(increment);
-  return frame(FRAME.WINDOW_UPDATE, 0, streamId, b);
-}
-
-/** The server ended the stream (its trailers) or reset it. */
-function ended(frames: Frame[], streamId: number): boolean {
-  return frames.some((f) => f.streamId === streamId && (f.type === FRAME.RST_STREAM || ((f.type === FRAME.HEADERS || f.type === FRAME.DATA) && (f.flags & FLAG.END_STREAM) !== 0)));
-}
-
 /** The ReceiveMessage answers carried by a stream's DATA frames, decoded. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function messagesOf(frames: Frame[], streamId: number): Record<string, any>[] {
-  const data = Buffer.concat(frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload));
-  const out = [];
-  for (let at = 0; at + 5 <= data.length; ) {
-    const len = data.readUInt32BE(at + 1);
-    out.push(decode(rpc('ReceiveMessage').response, data.subarray(at + 5, at + 5 + len)));
-    at += 5 + len;
-  }
-  return out;
+  return grpcMessagesOf(frames, streamId).map((m) => decode(rpc('ReceiveMessage').response, m));
 }

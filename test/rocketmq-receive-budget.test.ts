@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBatch } from '../src/records/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { FLAG, FRAME, frame, grpcHeaders, grpcMessage, PREFACE, RawH2, type Frame } from './fuzz/h2-frames.js';
+import { FLAG, FRAME, frame, grpcHeaders, grpcMessage, grpcMessagesOf, PREFACE, RawH2, streamEnded as ended, windowUpdate, type Frame } from './fuzz/h2-frames.js';
 import { decode, encode, rpc } from './fuzz/rocketmq-schema.js';
 
 const UNSENT_PER_CONNECTION = 100_000;
@@ -66,24 +66,7 @@ function receiveOn(streamId: number, tags: string, batchSize = 32): Buffer {
   ]);
 }
 
-function windowUpdate(streamId: number, increment: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(increment);
-  return frame(FRAME.WINDOW_UPDATE, 0, streamId, b);
-}
-
-function ended(frames: Frame[], streamId: number): boolean {
-  return frames.some((f) => f.streamId === streamId && (f.type === FRAME.RST_STREAM || ((f.type === FRAME.HEADERS || f.type === FRAME.DATA) && (f.flags & FLAG.END_STREAM) !== 0)));
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded proto objects */
 function answers(frames: Frame[], streamId: number): Record<string, any>[] {
-  const data = Buffer.concat(frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload));
-  const out = [];
-  for (let at = 0; at + 5 <= data.length; ) {
-    const len = data.readUInt32BE(at + 1);
-    out.push(decode(rpc('ReceiveMessage').response, data.subarray(at + 5, at + 5 + len)));
-    at += 5 + len;
-  }
-  return out;
+  return grpcMessagesOf(frames, streamId).map((m) => decode(rpc('ReceiveMessage').response, m));
 }

@@ -49,6 +49,30 @@ export function grpcMessage(bytes: Buffer, compressed = false): Buffer {
   return Buffer.concat([head, bytes]);
 }
 
+/** A WINDOW_UPDATE of `increment` bytes for a stream (0: the connection). */
+export function windowUpdate(streamId: number, increment: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(increment);
+  return frame(FRAME.WINDOW_UPDATE, 0, streamId, b);
+}
+
+/** The server ended the stream (its trailers) or reset it. */
+export function streamEnded(frames: readonly Frame[], streamId: number): boolean {
+  return frames.some((f) => f.streamId === streamId && (f.type === FRAME.RST_STREAM || ((f.type === FRAME.HEADERS || f.type === FRAME.DATA) && (f.flags & FLAG.END_STREAM) !== 0)));
+}
+
+/** The gRPC messages a stream's DATA frames carried, each without its 5-byte prefix. */
+export function grpcMessagesOf(frames: readonly Frame[], streamId: number): Buffer[] {
+  const data = Buffer.concat(frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload));
+  const out: Buffer[] = [];
+  for (let at = 0; at + 5 <= data.length; ) {
+    const n = data.readUInt32BE(at + 1);
+    out.push(data.subarray(at + 5, at + 5 + n));
+    at += 5 + n;
+  }
+  return out;
+}
+
 /** A ReceiveMessage that long-polls `seconds`, as DATA. */
 export function longPoll(topic: string, seconds: number): Buffer {
   const r = rpc('ReceiveMessage');
