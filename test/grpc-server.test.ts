@@ -480,4 +480,3 @@ function headersOf(frames: Frame[], streamId: number): Record<string, string> {
 function statusOf(frames: Frame[], streamId: number): string | undefined {
   return headersOf(frames, streamId)['grpc-status'];
 }
-
