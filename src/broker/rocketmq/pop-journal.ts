@@ -43,9 +43,8 @@ export class PopJournal {
   private readonly prefixes = new Map<string, Buffer>();
   /** The queue last recorded for, and its prefix: a receive's or an ack's records are mostly of one queue. */
   private last: { group: string; topic: string; partition: number; prefix: Buffer } | null = null;
-  /** The pending batch's stored(), and how to resolve it. */
+  /** The pending batch's stored(). */
   private pendingStored: Promise<void> | null = null;
-  private storedDone: (() => void) | null = null;
   /** The last batch written: resolves once it is stored. */
   private lastStored: Promise<void> = Promise.resolve();
 
@@ -88,23 +87,16 @@ export class PopJournal {
     return this.pendingStored ?? this.lastStored;
   }
 
-  /** Writes what was recorded since the last flush as one batch. */
-  flush(): void {
-    const batch = this.pending.batch(BigInt(Date.now()));
-    const done = this.storedDone;
+  /** Writes what was recorded since the last flush as one batch; resolves once it is stored (or could not be). */
+  private flush(): Promise<void> {
     this.pendingStored = null;
-    this.storedDone = null;
-    if (batch === null) {
-      done?.();
-      return;
-    }
+    const batch = this.pending.batch(BigInt(Date.now()));
+    if (batch === null) return this.lastStored;
     this.lastStored = this.engine.append(TP, batch).then(
-      () => done?.(),
-      (err: Error) => {
-        this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`);
-        done?.();
-      },
+      () => undefined,
+      (err: Error) => this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`),
     );
+    return this.lastStored;
   }
 
   private add(group: string, topic: string, partition: number, offset: bigint, state: Outstanding | null): void {
@@ -118,10 +110,7 @@ export class PopJournal {
     // The state as it is now, encoded at once: the object changes later.
     this.pending.add(last.prefix, offset, state);
     // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
-    if (this.pending.count === 1) {
-      this.pendingStored = new Promise((resolve) => (this.storedDone = resolve));
-      queueMicrotask(() => this.flush());
-    }
+    if (this.pending.count === 1) this.pendingStored = new Promise((resolve) => queueMicrotask(() => resolve(this.flush())));
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {
