@@ -5,8 +5,8 @@
 // back with the next delivery attempt when not acked in time, or go to the
 // group's dead-letter queue once max.delivery.attempts are used up. FIFO
 // topics are delivered in order per message group (fifo-holds.ts). The
-// group's committed offset goes to the broker's offset store (so `mqlab
-// groups --describe` shows the lag of RocketMQ groups too).
+// group's committed offset goes to the broker's offset store
+// (queue-commits.ts).
 import type { Broker } from '../broker.js';
 import { appendDeadLetter } from './dead-letter.js';
 import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
@@ -14,6 +14,7 @@ import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import type { PopJournal } from './pop-journal.js';
 import { PopError } from './pop-error.js';
 import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
+import { QueueCommits } from './queue-commits.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { parseHandle, ReceiptHandles } from './receipt-handle.js';
@@ -78,12 +79,7 @@ export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly handles = new ReceiptHandles();
   private lastState: { group: string; topic: string; partition: number; key: string; state: QueueState } | null = null;
-  /** Queues whose low watermark may have moved past their committed offset (commitLater). */
-  private readonly dirty = new Map<QueueState, { group: string; topic: string; partition: number }>();
-  private commitTimer: NodeJS.Timeout | null = null;
-  /** Resolves once every commit started so far is done. */
-  private committing: Promise<void> = Promise.resolve();
-  private closed = false;
+  private readonly commits: QueueCommits;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
 
@@ -94,15 +90,11 @@ export class PopService {
     private readonly clientAlive: (clientId: string) => boolean = () => false,
     /** Where deliveries and acks are recorded, so they outlive a restart (null: in memory only). */
     private readonly journal: PopJournal | null = null,
-    /**
-     * What acks and receives move a group's committed offset by reaches the
-     * offset store at most this much later, for all of them at once
-     * (rocketmq.offset.commit.interval.ms; RocketMQ's broker persists its
-     * consumer offsets every 5 s); meanwhile the pop journal's ack records
-     * keep acked messages from coming back, across a crash too.
-     */
-    private readonly commitIntervalMs = 200,
-  ) {}
+    /** rocketmq.offset.commit.interval.ms (queue-commits.ts). */
+    commitIntervalMs = 200,
+  ) {
+    this.commits = new QueueCommits(broker, commitIntervalMs, log);
+  }
 
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
@@ -115,7 +107,7 @@ export class PopService {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
       const got = this.collect(state, req);
-      if (got.length > 0 || state.lowWatermark() > state.committed) this.commitLater(req.group, req.topic, req.partition, state);
+      if (got.length > 0 || state.lowWatermark() > state.committed) this.commits.later({ group: req.group, topic: req.topic, partition: req.partition }, state);
       if (got.length > 0) return got;
       const now = Date.now();
       const remaining = pollUntil - now;
@@ -140,7 +132,7 @@ export class PopService {
     for (const handle of handles) {
       try {
         const { partition, state } = this.ackOne(group, topic, handle);
-        this.commitLater(group, topic, partition, state);
+        this.commits.later({ group, topic, partition }, state);
         errors.push(null);
       } catch (err) {
         errors.push(err as Error);
@@ -151,15 +143,12 @@ export class PopService {
 
   /** Stores now the committed offsets that receives and acks have moved, and waits for commits already under way. */
   commitOffsets(): Promise<void> {
-    if (this.commitTimer !== null) clearTimeout(this.commitTimer);
-    this.commitTimer = null;
-    return this.commitDirty();
+    return this.commits.flush();
   }
 
   /** Commits what the queues' acks have moved, and from now on commits at once (the broker is closing). */
   close(): Promise<void> {
-    this.closed = true;
-    return this.commitOffsets();
+    return this.commits.close();
   }
 
   private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
@@ -241,7 +230,7 @@ export class PopService {
         this.journal?.done(group, topic, partition, offset);
       }
       this.broker.wakePartition(topic, partition);
-      await this.commit(group, topic, partition, state);
+      await this.commits.now({ group, topic, partition }, state);
     } catch (err) {
       this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
       if (state.get(offset) === o) o.deadline = Date.now() + DEAD_LETTER_RETRY_MS;
@@ -283,7 +272,7 @@ export class PopService {
     let s = this.states.get(key);
     // A topic deleted and created again under its name is another queue: its state starts afresh.
     if (s && s.topicId !== topicId) {
-      this.dirty.delete(s);
+      this.commits.forget(s);
       s = undefined;
     }
     if (!s) {
@@ -407,59 +396,5 @@ export class PopService {
     const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
     this.logBytesRead += r.bytesRead;
     return r;
-  }
-
-  /**
-   * Commits the queue's low watermark within the commit interval, together
-   * with every other queue's that moves meanwhile: one offset-store append
-   * per queue and interval instead of one per receive and ack.
-   */
-  private commitLater(group: string, topic: string, partition: number, state: QueueState): void {
-    if (this.dirty.has(state)) return;
-    this.dirty.set(state, { group, topic, partition });
-    if (this.closed) {
-      void this.commitDirty();
-      return;
-    }
-    if (this.commitTimer !== null) return;
-    this.commitTimer = setTimeout(() => {
-      this.commitTimer = null;
-      void this.commitDirty();
-    }, this.commitIntervalMs);
-    this.commitTimer.unref();
-  }
-
-  /** Commits the queues marked so far; resolves once they and every commit started before are done. */
-  private commitDirty(): Promise<void> {
-    const dirty = [...this.dirty];
-    this.dirty.clear();
-    const now = Promise.all(dirty.map(([state, q]) => this.commit(q.group, q.topic, q.partition, state)));
-    this.committing = Promise.all([this.committing, now]).then(() => undefined);
-    return this.committing;
-  }
-
-  private commit(group: string, topic: string, partition: number, state: QueueState): Promise<void> {
-    // A commit not yet started reads the low watermark when it starts, so it
-    // covers every ack before then: the 32 acks of one AckMessage (or of
-    // several at once) share one offset-store append instead of making 32.
-    if (state.commitQueued) return state.commitQueued;
-    const queued = state.commitChain.then(async () => {
-      state.commitQueued = null;
-      const low = state.lowWatermark();
-      if (low <= state.committed) return;
-      // Deleted (its offsets with it), or deleted and created again: not this state's to commit.
-      if ((this.broker.topics.get(topic)?.id ?? '') !== state.topicId) return;
-      try {
-        const error = await this.broker.coordinator.commit(group, '', -1, [{ topic, partition, offset: low, metadata: null }]);
-        if (error === 'NONE') state.committed = low;
-        else this.log(`rocketmq: cannot commit offset ${low} of ${topic}-${partition} for group ${group}: ${error}`);
-      } catch (err) {
-        // The acks stay recorded in memory; the next move of the offset tries again.
-        this.log(`rocketmq: cannot commit offset ${low} of ${topic}-${partition} for group ${group}: ${(err as Error).message}`);
-      }
-    });
-    state.commitQueued = queued;
-    state.commitChain = queued;
-    return queued;
   }
 }
