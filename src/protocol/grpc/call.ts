@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { H2Stream } from '../http2/stream.js';
+import { ByteQueue } from '../byte-queue.js';
 import { GRPC_STATUS, MESSAGE_PREFIX_BYTES, messagePrefix, RESPONSE_HEADERS, trailers } from './wire.js';
 
 export interface MethodDefinition {
@@ -55,8 +56,8 @@ export class ServerCall extends EventEmitter {
   private closed = false;
   /** Messages of a unary or server-streaming call, until the client ends its side. */
   private readonly received: unknown[] = [];
-  private parts: Buffer[] = [];
-  private partBytes = 0;
+  /** What arrived of the messages not yet whole (or assembled in place). */
+  private readonly input = new ByteQueue();
   /** The message being assembled in place once half of it is here, and how much of it has come. */
   private assembly: Buffer | null = null;
   private assembled = 0;
@@ -189,7 +190,7 @@ export class ServerCall extends EventEmitter {
       this.emit('end');
       return;
     }
-    if (this.need !== -1 || this.partBytes > 0) return this.sendStatus(GRPC_STATUS.INTERNAL, 'the request ended inside a message');
+    if (this.need !== -1 || this.input.bytes > 0) return this.sendStatus(GRPC_STATUS.INTERNAL, 'the request ended inside a message');
     if (this.received.length !== 1) return this.sendStatus(GRPC_STATUS.UNIMPLEMENTED, `expected one request message, got ${this.received.length}`);
     this.request = this.received[0];
     this.start(this);
@@ -209,28 +210,25 @@ export class ServerCall extends EventEmitter {
       this.message(bytes);
       rest = rest.subarray(k);
     }
-    if (rest.length > 0) {
-      this.parts.push(rest);
-      this.partBytes += rest.length;
-    }
+    this.input.push(rest);
     while (!this.ended && !this.discarding) {
       if (this.need === -1) {
-        if (this.partBytes < MESSAGE_PREFIX_BYTES) break;
-        const head = this.take(MESSAGE_PREFIX_BYTES);
+        if (this.input.bytes < MESSAGE_PREFIX_BYTES) break;
+        const head = this.input.take(MESSAGE_PREFIX_BYTES);
         this.compressed = head[0] !== 0;
         this.need = head.readUInt32BE(1);
         if (this.need > this.limits.maxRequestBytes) return this.refuse(this.need);
       }
-      if (this.partBytes < this.need) {
+      if (this.input.bytes < this.need) {
         // Half of it or more is here (a message of several DATA frames): the
         // rest is copied straight into its place as it comes, one copy in all.
-        if (this.partBytes * 2 >= this.need) {
-          this.assembled = this.partBytes;
-          this.assembly = this.take(this.partBytes, this.need);
+        if (this.input.bytes * 2 >= this.need) {
+          this.assembled = this.input.bytes;
+          this.assembly = this.input.take(this.input.bytes, this.need);
         }
         break;
       }
-      const bytes = this.take(this.need);
+      const bytes = this.input.take(this.need);
       this.need = -1;
       this.message(bytes);
     }
@@ -245,22 +243,14 @@ export class ServerCall extends EventEmitter {
    */
   private holdParts(): void {
     if (this.discarding || this.ended) return this.releaseHeld();
-    for (let i = 0; i < this.parts.length; i++) {
-      const p = this.parts[i]!;
-      if (p.buffer.byteLength > p.length) {
-        const own = Buffer.allocUnsafeSlow(p.length);
-        p.copy(own);
-        this.parts[i] = own;
-      }
-    }
-    const holding = this.partBytes + (this.assembly === null ? 0 : this.need);
+    this.input.own();
+    const holding = this.input.bytes + (this.assembly === null ? 0 : this.need);
     const delta = holding - this.held;
     this.held = holding;
     this.budget.held += delta;
     if (delta > 0 && this.budget.held > this.budget.max) {
       this.discarding = true;
-      this.parts = [];
-      this.partBytes = 0;
+      this.input.clear();
       this.assembly = null;
       this.releaseHeld();
       this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `this connection's calls hold more than ${this.budget.max} bytes of unfinished requests`);
@@ -302,34 +292,9 @@ export class ServerCall extends EventEmitter {
 
   private refuse(length: number): void {
     this.discarding = true;
-    this.parts = [];
-    this.partBytes = 0;
+    this.input.clear();
     this.assembly = null;
     this.releaseHeld();
     this.sendStatus(GRPC_STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.limits.maxRequestBytes})`);
-  }
-
-  /** The next n bytes of what arrived: a view when one chunk holds them, else joined (into a buffer of `size` bytes, when given). */
-  private take(n: number, size = n): Buffer {
-    const first = this.parts[0];
-    let out: Buffer;
-    if (first !== undefined && first.length >= n && size === n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.parts.shift();
-      else this.parts[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(size);
-      let at = 0;
-      while (at < n) {
-        const p = this.parts[0]!;
-        const k = Math.min(p.length, n - at);
-        p.copy(out, at, 0, k);
-        at += k;
-        if (k === p.length) this.parts.shift();
-        else this.parts[0] = p.subarray(k);
-      }
-    }
-    this.partBytes -= n;
-    return out;
   }
 }
