@@ -22,7 +22,7 @@ const plain = {
 };
 
 const cases: [string, Popped][] = [
-  ['a plain message', { message: plain, partition: 0, offset: 0n, attempt: 1, handle: '1.0.0.abcdefabcdef.1', invisibleMs: 30_000 }],
+  ['a plain message', { message: plain, partition: 0, offset: 0n, attempt: 1, token: 'abcdefabcdef.1', invisibleMs: 30_000 }],
   [
     'every optional property, unicode, a large offset',
     {
@@ -30,13 +30,13 @@ const cases: [string, Popped][] = [
       partition: 7,
       offset: 2n ** 40n + 5n,
       attempt: 3,
-      handle: '1.7.1099511627781.abcdefabcdef.zz',
+      token: 'abcdefabcdef.zz',
       invisibleMs: 1_500,
     },
   ],
-  ['a time before 1970, an empty body, a large body', { message: { ...plain, bornTimestampMs: -1_001n, body: Buffer.alloc(0), keys: ['only'] }, partition: 1, offset: 127n, attempt: 128, handle: 'h', invisibleMs: 999 }],
-  ['times near the ends of int64', { message: { ...plain, bornTimestampMs: 2n ** 62n + 1n, deliveryTimestampMs: -(2n ** 62n) - 7n }, partition: 2, offset: 2n ** 62n, attempt: 1, handle: 'h', invisibleMs: 1_000 }],
-  ['a 20 KiB body and property', { message: { ...plain, body: Buffer.alloc(20 * 1024, 7), userProperties: new Map([['x'.repeat(300), 'y'.repeat(17_000)]]) }, partition: 0, offset: 16_384n, attempt: 1, handle: 'h'.repeat(200), invisibleMs: 43_200_000 }],
+  ['a time before 1970, an empty body, a large body', { message: { ...plain, bornTimestampMs: -1_001n, body: Buffer.alloc(0), keys: ['only'] }, partition: 1, offset: 127n, attempt: 128, token: 'h', invisibleMs: 999 }],
+  ['times near the ends of int64', { message: { ...plain, bornTimestampMs: 2n ** 62n + 1n, deliveryTimestampMs: -(2n ** 62n) - 7n }, partition: 2, offset: 2n ** 62n, attempt: 1, token: 'h', invisibleMs: 1_000 }],
+  ['a 20 KiB body and property', { message: { ...plain, body: Buffer.alloc(20 * 1024, 7), userProperties: new Map([['x'.repeat(300), 'y'.repeat(17_000)]]) }, partition: 0, offset: 16_384n, attempt: 1, token: 'h'.repeat(200), invisibleMs: 43_200_000 }],
 ];
 
 describe('encodeReceived', () => {
@@ -46,6 +46,7 @@ describe('encodeReceived', () => {
     const ours = method.responseDeserialize(encodeReceived(p, topic, '127.0.0.1:8081'));
     const theirs = method.responseDeserialize(method.responseSerialize({ message: outgoing(p, topic, '127.0.0.1:8081') }));
     expect(ours).toEqual(theirs);
+    expect(ours.message.systemProperties.receiptHandle).toBe(`1.${p.partition}.${p.offset}.${p.token}`);
     expect(ours.message.body).toEqual(p.message.body);
     // Framed for the transport: gRPC's prefix (not compressed, the length), then the same bytes.
     const plain = encodeReceived(p, topic, '127.0.0.1:8081');

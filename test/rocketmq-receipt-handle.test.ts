@@ -2,19 +2,19 @@
 // exactly what HANDLE matches, with the same parts, for issued handles and
 // for every kind of near miss.
 import { describe, expect, it } from 'vitest';
-import { HANDLE, parseHandle, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+import { HANDLE, handleOf, parseHandle, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
 
 function viaRegex(h: string): ReturnType<typeof parseHandle> {
   const m = HANDLE.exec(h);
-  return m ? { partition: Number(m[1]), offset: BigInt(m[2]!), instance: m[3]! } : null;
+  return m ? { partition: Number(m[1]), offset: BigInt(m[2]!), instance: m[3]!, token: h.slice(h.indexOf('.', h.indexOf('.', 2) + 1) + 1) } : null;
 }
 
 describe('parseHandle', () => {
   it('reads issued handles', () => {
     const handles = new ReceiptHandles();
     for (const [p, o] of [[0, 0n], [7, 2n ** 40n], [999_999_999, 2n ** 63n - 1n]] as const) {
-      const h = handles.issue(p, o);
-      expect(parseHandle(h)).toEqual({ partition: p, offset: o, instance: handles.instance });
+      const h = handleOf(p, o, handles.token());
+      expect(parseHandle(h)).toEqual({ partition: p, offset: o, instance: handles.instance, token: h.split('.').slice(3).join('.') });
     }
   });
 
@@ -28,7 +28,7 @@ describe('parseHandle', () => {
     const handles = new ReceiptHandles();
     let matched = 0;
     for (let i = 0; i < 20_000; i++) {
-      let h = handles.issue(rand(20), BigInt(rand(1_000_000)));
+      let h = handleOf(rand(20), BigInt(rand(1_000_000)), handles.token());
       const edits = rand(4);
       for (let e = 0; e < edits; e++) {
         const at = rand(h.length + 1);

@@ -16,12 +16,12 @@
 // (retention.ms, on the segmented engine; the commit log keeps what the log
 // keeps), far past the longest invisible time (12 h), as renewals and
 // redeliveries write a message's state again. The records' form is in
-// pop-record.ts.
+// pop-record.ts: a receive's deliveries, or an ack's, are one record.
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 import type { Outstanding } from './queue-state.js';
-import { decodeKey, decodeState, JournalRecords, queuePrefix } from './pop-record.js';
+import { decodeKey, JournalRecords, queuePrefix, readEntries } from './pop-record.js';
 
 export const POP_TOPIC = '__rocketmq_pop';
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -107,29 +107,33 @@ export class PopJournal {
       if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
       this.last = last = { group, topic, partition, prefix };
     }
+    // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
+    const first = this.pending.isEmpty();
     // The state as it is now, encoded at once: the object changes later.
     this.pending.add(last.prefix, offset, state);
-    // Everything recorded in one turn of the event loop goes out as one batch, before any answer leaves.
-    if (this.pending.count === 1) this.pendingStored = new Promise((resolve) => queueMicrotask(() => resolve(this.flush())));
+    if (first) this.pendingStored = new Promise((resolve) => queueMicrotask(() => resolve(this.flush())));
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {
-    const { group, topic, partition, offset } = decodeKey(key);
+    const { group, topic, partition, offset: keyOffset } = decodeKey(key);
     const k = queueKey(group, topic, partition);
     let q = this.restored.get(k);
     if (!q) this.restored.set(k, (q = { outstanding: new Map(), done: new Set() }));
-    if (value === null) {
-      q.outstanding.delete(offset);
-      q.done.add(offset);
-      // The journal keeps every ack ever made: hold on only to those above the committed offset.
-      if (q.done.size > (this.pruneAt.get(k) ?? PRUNE_AT)) {
-        prune(q, committed(group, topic, partition));
-        this.pruneAt.set(k, Math.max(PRUNE_AT, 2 * q.done.size));
+    const queue = q;
+    readEntries(keyOffset, value, (offset, state) => {
+      if (state === null) {
+        queue.outstanding.delete(offset);
+        queue.done.add(offset);
+        // The journal keeps every ack ever made: hold on only to those above the committed offset.
+        if (queue.done.size > (this.pruneAt.get(k) ?? PRUNE_AT)) {
+          prune(queue, committed(group, topic, partition));
+          this.pruneAt.set(k, Math.max(PRUNE_AT, 2 * queue.done.size));
+        }
+        return;
       }
-      return;
-    }
-    q.done.delete(offset);
-    q.outstanding.set(offset, decodeState(value));
+      queue.done.delete(offset);
+      queue.outstanding.set(offset, state);
+    });
   }
 }
 

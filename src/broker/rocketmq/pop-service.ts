@@ -17,7 +17,7 @@ import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-rec
 import { QueueCommits } from './queue-commits.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
-import { parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { handleOf, parseHandle, ReceiptHandles } from './receipt-handle.js';
 import { dlqTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
@@ -71,7 +71,8 @@ export interface Popped {
   partition: number;
   offset: bigint;
   attempt: number;
-  handle: string;
+  /** Its receipt handle's token: the handle is handleOf(partition, offset, token). */
+  token: string;
   invisibleMs: number;
 }
 
@@ -152,9 +153,9 @@ export class PopService {
   }
 
   private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
-    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const { partition, offset, token, state } = this.lookup(group, topic, handle);
     const messageGroup = state.get(offset)?.messageGroup ?? null;
-    const outcome = state.ack(offset, handle);
+    const outcome = state.ack(offset, token);
     if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
     // Its message group's next may go now: wake a receive waiting for it.
     if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
@@ -171,8 +172,8 @@ export class PopService {
    * of attempts is due for the DLQ at once.
    */
   changeInvisible(group: string, topic: string, handle: string, invisibleMs: number, minMs: number): string {
-    const { partition, offset, state } = this.lookup(group, topic, handle);
-    const o = this.current(state, topic, partition, offset, handle, group);
+    const { partition, offset, token, state } = this.lookup(group, topic, handle);
+    const o = this.current(state, topic, partition, offset, token, group);
     let wait = invisibleMs;
     if (o.renewFor !== null) {
       const g = this.broker.groupConfigs.settings(group);
@@ -181,12 +182,12 @@ export class PopService {
     } else if (invisibleMs < minMs) {
       throw new PopError('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs} ms: at least ${minMs} ms`);
     }
-    o.handle = this.handles.issue(partition, offset);
+    o.token = this.handles.token();
     o.deadline = Date.now() + wait;
     this.journal?.delivered(group, topic, partition, offset, o);
     // A receive waiting out the old deadline learns of the new one.
     this.broker.wakePartition(topic, partition);
-    return o.handle;
+    return handleOf(partition, offset, o.token);
   }
 
   /**
@@ -195,20 +196,20 @@ export class PopService {
    * by the broker (the message stays bound for the DLQ, never redelivered).
    */
   async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
-    const { partition, offset, state } = this.lookup(group, topic, handle);
+    const { partition, offset, token, state } = this.lookup(group, topic, handle);
     const o = state.get(offset);
     // Moved already (an answer the client lost): done.
     if (!o && offset < state.nextScan) return;
-    const current = this.current(state, topic, partition, offset, handle, group);
+    const current = this.current(state, topic, partition, offset, token, group);
     current.toDeadLetter = true;
     await this.deadLetter(group, topic, partition, state, offset, current);
   }
 
-  /** The outstanding delivery `handle` names, or INVALID_RECEIPT_HANDLE. */
-  private current(state: QueueState, topic: string, partition: number, offset: bigint, handle: string, group: string): Outstanding {
+  /** The outstanding delivery of `offset` with this handle token, or INVALID_RECEIPT_HANDLE. */
+  private current(state: QueueState, topic: string, partition: number, offset: bigint, token: string, group: string): Outstanding {
     const o = state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
-    if (o.handle !== handle) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
+    if (o.token === '' || o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
     return o;
   }
 
@@ -219,7 +220,7 @@ export class PopService {
    */
   private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
     o.deadline = Infinity;
-    o.handle = '';
+    o.token = '';
     this.journal?.delivered(group, topic, partition, offset, o);
     try {
       const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
@@ -237,7 +238,7 @@ export class PopService {
     }
   }
 
-  private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; state: QueueState } {
+  private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; token: string; state: QueueState } {
     const h = parseHandle(handle);
     if (!h) throw new PopError('INVALID_RECEIPT_HANDLE', 'not a receipt handle of this broker');
     const t = this.broker.topics.get(topic);
@@ -245,10 +246,10 @@ export class PopService {
     if (h.partition >= t.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${topic}" has no queue ${h.partition}`);
     const state = this.state(group, topic, h.partition);
     if (h.instance !== this.handles.instance && !state.get(h.offset)) {
-      if (h.offset < state.lowWatermark()) return { partition: h.partition, offset: h.offset, state };
+      if (h.offset < state.lowWatermark()) return { partition: h.partition, offset: h.offset, token: h.token, state };
       throw new PopError('INVALID_RECEIPT_HANDLE', 'the receipt handle was issued before the broker restarted; the message will be delivered again');
     }
-    return { partition: h.partition, offset: h.offset, state };
+    return { partition: h.partition, offset: h.offset, token: h.token, state };
   }
 
   private checkQueue(topic: string, partition: number): void {
@@ -302,14 +303,16 @@ export class PopService {
     const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
     const where = { topic: req.topic, partition: req.partition, offset: 0n };
     const charged = new Set<ArrayBufferLike>();
+    // One token for this receive's deliveries: their offsets tell them apart.
+    let token = '';
     const take = (r: StoredRecord, messageGroup: string | null): void => {
-      const handle = this.handles.issue(req.partition, r.offset);
+      if (token === '') token = this.handles.token();
       delivery.messageGroup = messageGroup;
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, handle, delivery);
+      const attempt = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
       where.offset = r.offset;
       const message = fromRecord(r.record, r.timestampMs, where);
-      out.push({ message, partition: req.partition, offset: r.offset, attempt, handle, invisibleMs: req.invisibleMs });
+      out.push({ message, partition: req.partition, offset: r.offset, attempt, token, invisibleMs: req.invisibleMs });
       // Bodies are sent from the buffers the log was read into: what a slow reader holds is those buffers, each counted once.
       const held = message.body.buffer;
       if (!charged.has(held)) {

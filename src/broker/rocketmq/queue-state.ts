@@ -17,8 +17,8 @@ export interface Outstanding {
   attempt: number;
   /** Date.now() after which the message may be delivered again (Infinity while it moves to the DLQ). */
   deadline: number;
-  /** The receipt handle of the latest delivery; only it acks or renews. */
-  handle: string;
+  /** The receipt-handle token of the latest delivery (receipt-handle.ts; '' once voided): only that handle acks or renews. */
+  token: string;
   /** Its message group, when delivered in FIFO order. */
   messageGroup: string | null;
   /** A push consumer's delivery: renewed while this client stays connected. */
@@ -103,20 +103,20 @@ export class QueueState {
   }
 
   /** Hands out `offset` (again): returns the delivery attempt. */
-  deliver(offset: bigint, deadline: number, handle: string, d: DeliveryOptions): number {
+  deliver(offset: bigint, deadline: number, token: string, d: DeliveryOptions): number {
     if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.outstanding.get(offset);
     if (o) {
       o.attempt++;
       o.deadline = deadline;
-      o.handle = handle;
+      o.token = token;
       o.messageGroup = d.messageGroup;
       o.renewFor = d.renewFor;
       o.renewMs = d.renewMs;
       o.renewUntil = d.renewUntil;
       return o.attempt;
     }
-    this.outstanding.set(offset, { attempt: 1, deadline, handle, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil });
+    this.outstanding.set(offset, { attempt: 1, deadline, token, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil });
     return 1;
   }
 
@@ -128,10 +128,10 @@ export class QueueState {
     if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
   }
 
-  ack(offset: bigint, handle: string): AckOutcome {
+  ack(offset: bigint, token: string): AckOutcome {
     const o = this.outstanding.get(offset);
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
-    if (o.handle !== handle) return 'stale-handle';
+    if (o.token === '' || o.token !== token) return 'stale-handle';
     this.drop(offset);
     return 'acked';
   }

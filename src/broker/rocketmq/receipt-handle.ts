@@ -1,23 +1,38 @@
-// Receipt handles: opaque to clients, to us the queue and offset of one
-// delivery plus a token that no other delivery shares. The token carries
-// this process's instance id, so a handle issued before a restart (whose
-// in-flight state is gone) is recognised as such instead of matching a
-// later delivery of the same offset.
+// Receipt handles: opaque to clients, to us `1.<queue>.<offset>.<token>`,
+// the queue and offset of one delivery plus a token that tells it from
+// every other delivery of that offset. A receive's deliveries share one
+// token (their offsets differ), so the pop state and journal keep it once
+// per receive, and the handle's text is written only into the answer. The
+// token carries this process's instance id, so a handle issued before a
+// restart (whose in-flight state is gone) is recognised as such instead of
+// matching a later delivery of the same offset.
 import { randomBytes } from 'node:crypto';
 
 export interface ParsedHandle {
   partition: number;
   offset: bigint;
   instance: string;
+  /** Everything after the offset: the delivery's token. */
+  token: string;
 }
 
 export class ReceiptHandles {
   readonly instance = randomBytes(6).toString('hex');
   private seq = 0;
 
-  issue(partition: number, offset: bigint): string {
-    return `1.${partition}.${offset}.${this.instance}.${(++this.seq).toString(36)}`;
+  /** A token no delivery has had: `<instance>.<sequence, base 36>`. */
+  token(): string {
+    return `${this.instance}.${(++this.seq).toString(36)}`;
   }
+}
+
+export function handleOf(partition: number, offset: bigint, token: string): string {
+  return `1.${partition}.${offset}.${token}`;
+}
+
+/** The token of a handle as issued (after its offset); '' for any other text. */
+export function tokenOf(handle: string): string {
+  return parseHandle(handle)?.token ?? '';
 }
 
 /** What HANDLE matches, read without the regular expression (an ack's every entry comes here). */
@@ -55,5 +70,5 @@ export function parseHandle(handle: string): ParsedHandle | null {
     const c = s.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
   }
-  return { partition: Number(s.slice(2, pEnd)), offset: BigInt(s.slice(pEnd + 1, oEnd)), instance: s.slice(oEnd + 1, iEnd) };
+  return { partition: Number(s.slice(2, pEnd)), offset: BigInt(s.slice(pEnd + 1, oEnd)), instance: s.slice(oEnd + 1, iEnd), token: s.slice(oEnd + 1) };
 }

@@ -4,6 +4,7 @@ import { crc32 } from 'node:zlib';
 import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
+import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 
 export interface PbDuration { seconds?: string | number; nanos?: number }
 export interface PbTimestamp { seconds?: string | number; nanos?: number }
@@ -87,7 +88,7 @@ export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
     bornTimestamp: toTimestamp(m.bornTimestampMs),
     bornHost: m.bornHost,
     storeHost,
-    receiptHandle: p.handle,
+    receiptHandle: handleOf(p.partition, p.offset, p.token),
     queueId: p.partition,
     queueOffset: String(p.offset),
     invisibleDuration: toDuration(p.invisibleMs),

@@ -7,6 +7,7 @@
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
 import { crc32 } from 'node:zlib';
 import type { PbResource } from './convert.js';
+import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 import { Writer } from './wire.js';
 
 /** apache.rocketmq.v2 enum values (definition.proto). */
@@ -29,6 +30,21 @@ function fieldBytes(write: () => void): Uint8Array {
   w.pos = 0;
   write();
   return Uint8Array.from(w.take());
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** systemProperties.receiptHandle, handleOf()'s text written in its parts. */
+function receiptHandle(p: Popped): void {
+  if (p.offset > MAX_SAFE) return w.string(12, handleOf(p.partition, p.offset, p.token));
+  const at = w.begin(12);
+  w.text('1.');
+  w.digits(p.partition);
+  w.text('.');
+  w.digits(Number(p.offset));
+  w.text('.');
+  w.text(p.token);
+  w.end(at);
 }
 
 /** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front. */
@@ -82,7 +98,7 @@ export function encodeReceivedHead(p: Popped, topic: PbResource, storeHost: stri
   w.string(8, m.bornHost);
   w.raw(storeHostField);
   if (m.deliveryTimestampMs !== null) w.time(11, m.deliveryTimestampMs);
-  w.string(12, p.handle);
+  receiptHandle(p);
   w.number(13, p.partition);
   w.number(14, p.offset);
   w.time(15, p.invisibleMs);

@@ -246,6 +246,26 @@ export class Writer {
     return s.length;
   }
 
+  /** A string's UTF-8 alone (no tag, no length): part of a field begun with begin(). */
+  text(s: string): void {
+    this.room(3 * s.length);
+    this.pos += this.ascii(s, this.pos);
+  }
+
+  /** The decimal digits of a non-negative safe integer alone (no tag, no length): part of a field begun with begin(). */
+  digits(n: number): void {
+    this.room(16);
+    const buf = this.buf;
+    let count = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) count++;
+    let p = this.pos + count;
+    this.pos = p;
+    do {
+      buf[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
+
   /** Bytes written before (a field or fields encoded once), as they are. */
   raw(b: Uint8Array): void {
     this.room(b.length);
