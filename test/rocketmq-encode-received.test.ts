@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Popped } from '../src/broker/rocketmq/pop-service.js';
 import { outgoing } from '../src/protocol/rocketmq/convert.js';
-import { encodeReceived } from '../src/protocol/rocketmq/encode-received.js';
+import { BODY_COPY_LIMIT, encodeDeliveries, encodeReceived } from '../src/protocol/rocketmq/encode-received.js';
 import { messagingService } from '../src/protocol/rocketmq/proto.js';
 
 const plain = {
@@ -68,5 +68,14 @@ describe('encodeReceived', () => {
       changing.resourceNamespace = name === 'second' ? 'ns2' : undefined;
       expect(method.responseDeserialize(encodeReceived(p, changing, 'h'))).toEqual(method.responseDeserialize(method.responseSerialize({ message: outgoing(p, changing, 'h') })));
     }
+  });
+  it('a receive\'s deliveries come back to back, small bodies copied in, a large one a piece of its own (its own buffer)', () => {
+    const topic = { name: 'orders' };
+    const list = [cases[0]![1], cases[1]![1], cases[4]![1], cases[2]![1]];
+    expect(cases[4]![1].message.body.length).toBeGreaterThanOrEqual(BODY_COPY_LIMIT);
+    const pieces = encodeDeliveries(list, topic, 'h:1');
+    expect(pieces).toHaveLength(3);
+    expect(pieces[1]).toBe(cases[4]![1].message.body);
+    expect(Buffer.concat(pieces)).toEqual(Buffer.concat(list.map((p) => encodeReceived(p, topic, 'h:1', true))));
   });
 });

@@ -62,8 +62,8 @@ export interface PopRequest {
 
 export interface ByteBudget {
   room(): number;
-  /** Bytes a taken message holds until it is sent (the buffer its body is sent from, once per receive), counted as it is taken: receives woken together each see the others'. */
-  charge(bytes: number): void;
+  /** A taken message's body, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
+  hold(body: Buffer): void;
 }
 
 export interface Popped {
@@ -302,7 +302,6 @@ export class PopService {
     // One options object and one record address for all the takes: deliver and fromRecord copy what they keep.
     const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
     const where = { topic: req.topic, partition: req.partition, offset: 0n };
-    const charged = new Set<ArrayBufferLike>();
     // One token for this receive's deliveries: their offsets tell them apart.
     let token = '';
     const take = (r: StoredRecord, messageGroup: string | null): void => {
@@ -313,12 +312,7 @@ export class PopService {
       where.offset = r.offset;
       const message = fromRecord(r.record, r.timestampMs, where);
       out.push({ message, partition: req.partition, offset: r.offset, attempt, token, invisibleMs: req.invisibleMs });
-      // Bodies are sent from the buffers the log was read into: what a slow reader holds is those buffers, each counted once.
-      const held = message.body.buffer;
-      if (!charged.has(held)) {
-        charged.add(held);
-        req.budget?.charge(Math.max(held.byteLength, message.body.length));
-      }
+      req.budget?.hold(message.body);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.

@@ -1,5 +1,5 @@
-// A delivered message's ReceiveMessageResponse, encoded straight to protobuf
-// bytes. proto-loader's serializer builds a protobufjs message from the plain
+// A receive's deliveries, each a ReceiveMessageResponse, encoded straight to
+// protobuf bytes. proto-loader's serializer builds a protobufjs message from the plain
 // object (parsing int64 strings into Longs on the way) and then encodes it:
 // 15 µs of a receive's 40 per message in the broker's own code. The fields
 // are those convert.ts's outgoing() sets, with the same values; the test
@@ -47,19 +47,61 @@ function receiptHandle(p: Popped): void {
   w.end(at);
 }
 
-/** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front. */
-export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
-  return Buffer.concat([encodeReceivedHead(p, topic, storeHost, framed), p.message.body]);
+/**
+ * Bodies under this are copied into the answer, as the socket layer would
+ * join them into its write anyway; larger ones are sent from the buffer the
+ * log was read into, not copied.
+ */
+export const BODY_COPY_LIMIT = 8 * 1024;
+/** What a message's fields besides its body take in an answer, about (a slow reader's bound counts it). */
+const HEAD_BYTES = 256;
+
+/**
+ * What sending a delivered body holds until it leaves (bytesHeld, counted
+ * against a slow reader's bound as messages are taken): a small one's copy
+ * and its message's fields; for a large one, the buffer it was read into,
+ * once per receive (`seen`).
+ */
+export function bytesHeld(body: Buffer, seen: Set<ArrayBufferLike>): number {
+  if (body.length < BODY_COPY_LIMIT) return body.length + HEAD_BYTES;
+  if (seen.has(body.buffer)) return 0;
+  seen.add(body.buffer);
+  return Math.max(body.buffer.byteLength, body.length);
 }
 
 /**
- * All of a delivery's ReceiveMessageResponse but the body's bytes, which
- * follow it as they are (the message's length counts them): the body is
- * sent from where the record was read, not copied into the answer. With
- * `framed`, gRPC's 5-byte message prefix in front (ServerCall.writeFramed).
+ * A receive's deliveries after its status: each a ReceiveMessageResponse
+ * { message } with gRPC's 5-byte prefix, back to back in as few buffers as
+ * can be (one, unless a body of BODY_COPY_LIMIT or more is a piece of its
+ * own), to be written in order. One buffer instead of a head and a body per
+ * message: fewer writes through the HTTP/2 stream and fewer pieces to the
+ * socket.
  */
-export function encodeReceivedHead(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
-  const m = p.message;
+export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, storeHost: string): Buffer[] {
+  cacheFields(topic, storeHost);
+  const pieces: Buffer[] = [];
+  w.pos = 0;
+  for (const p of popped) {
+    const body = p.message.body;
+    const prefix = w.reserve(5);
+    writeMessage(p);
+    w.putUInt8(prefix, 0); // not compressed
+    w.putUInt32BE(prefix + 1, w.pos - prefix - 5 + body.length);
+    if (body.length < BODY_COPY_LIMIT) w.raw(body);
+    else pieces.push(w.take(), body);
+  }
+  if (w.pos > 0) pieces.push(w.take());
+  return pieces;
+}
+
+/** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front. */
+export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
+  const all = Buffer.concat(encodeDeliveries([p], topic, storeHost));
+  return framed ? all : all.subarray(5);
+}
+
+/** The topic resource and store host fields, encoded again only when they change (fieldBytes uses the writer: before an answer). */
+function cacheFields(topic: PbResource, storeHost: string): void {
   if (!topicCached || topic.resourceNamespace !== lastNamespace || topic.name !== lastName) {
     topicField = fieldBytes(() => {
       const resource = w.begin(1);
@@ -75,7 +117,11 @@ export function encodeReceivedHead(p: Popped, topic: PbResource, storeHost: stri
     storeHostField = fieldBytes(() => w.string(10, storeHost));
     lastStoreHost = storeHost;
   }
-  w.pos = 0;
+}
+
+/** The message field of a delivery, up to its body's tag and length (its length counts the body's bytes, which follow). */
+function writeMessage(p: Popped): void {
+  const m = p.message;
   const message = w.begin(2);
   w.raw(topicField);
   for (const [k, v] of m.userProperties) {
@@ -106,13 +152,7 @@ export function encodeReceivedHead(p: Popped, topic: PbResource, storeHost: stri
   if (m.messageGroup !== null) w.string(17, m.messageGroup);
   if (m.traceContext !== null) w.string(18, m.traceContext);
   w.end(sp);
-  // The body last: its tag and length here, its bytes after.
   w.tag(4, 2);
   w.varint(m.body.length);
   w.end(message, m.body.length);
-  if (!framed) return w.take();
-  const out = w.take(5);
-  out[0] = 0;
-  out.writeUInt32BE(out.length - 5 + m.body.length, 1);
-  return out;
 }

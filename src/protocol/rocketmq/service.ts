@@ -13,7 +13,7 @@ import type { TransactionStore } from '../../broker/rocketmq/transaction/transac
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
-import { encodeReceivedHead } from './encode-received.js';
+import { bytesHeld, encodeDeliveries } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
@@ -355,6 +355,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   const connection = call.getPeer();
   if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
   let held = 0;
+  const seen = new Set<ArrayBufferLike>();
   ctx.receiving++;
   const popped = await ctx.pop.pop({
     group,
@@ -368,7 +369,8 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
     renewFor,
     budget: {
       room: () => ctx.unsent.room(connection),
-      charge: (bytes) => {
+      hold: (body) => {
+        const bytes = bytesHeld(body, seen);
         ctx.unsent.add(connection, bytes);
         held += bytes;
       },
@@ -389,10 +391,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   } else {
     // Written in one turn: they leave in one socket write.
     call.write({ status: OK });
-    for (const p of popped) {
-      call.writeFramed(encodeReceivedHead(p, mq!.topic, storeHost, true));
-      call.writeFramed(p.message.body);
-    }
+    for (const piece of encodeDeliveries(popped, mq!.topic, storeHost)) call.writeFramed(piece);
   }
   call.end();
 }
