@@ -70,5 +70,13 @@ export function parseHandle(handle: string): ParsedHandle | null {
     const c = s.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
   }
-  return { partition: Number(s.slice(2, pEnd)), offset: BigInt(s.slice(pEnd + 1, oEnd)), instance: s.slice(oEnd + 1, iEnd), token: s.slice(oEnd + 1) };
+  return { partition: Number(s.slice(2, pEnd)), offset: decimalAt(s, pEnd + 1, oEnd), instance: s.slice(oEnd + 1, iEnd), token: s.slice(oEnd + 1) };
+}
+
+/** The decimal digits s[from, to) as a bigint: by Number up to 15 digits (exact), not by parsing a BigInt from a new string. */
+function decimalAt(s: string, from: number, to: number): bigint {
+  if (to - from > 15) return BigInt(s.slice(from, to));
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return BigInt(n);
 }
