@@ -296,17 +296,10 @@ export class Writer {
   /** A string field holding the decimal digits of `n` (an unsigned 32-bit integer), without making the string. */
   decimal(field: number, n: number): void {
     this.tag(field, 2);
-    this.room(11);
-    const buf = this.buf;
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    buf[this.pos++] = digits;
-    let p = this.pos + digits;
-    this.pos = p;
-    do {
-      buf[--p] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    } while (n > 0);
+    this.room(1);
+    const at = this.pos++;
+    this.digits(n);
+    this.buf[at] = this.pos - at - 1;
   }
 
   bytes(field: number, b: Buffer): void {
