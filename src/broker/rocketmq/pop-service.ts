@@ -209,7 +209,7 @@ export class PopService {
   private current(state: QueueState, topic: string, partition: number, offset: bigint, token: string, group: string): Outstanding {
     const o = state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
-    if (o.token === '' || o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
+    if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
     return o;
   }
 
@@ -307,11 +307,11 @@ export class PopService {
     const take = (r: StoredRecord, messageGroup: string | null): void => {
       if (token === '') token = this.handles.token();
       delivery.messageGroup = messageGroup;
-      const attempt = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
-      this.journal?.delivered(req.group, req.topic, req.partition, r.offset, state.get(r.offset)!);
+      const o = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
+      this.journal?.delivered(req.group, req.topic, req.partition, r.offset, o);
       where.offset = r.offset;
       const message = fromRecord(r.record, r.timestampMs, where);
-      out.push({ message, partition: req.partition, offset: r.offset, attempt, token, invisibleMs: req.invisibleMs });
+      out.push({ message, partition: req.partition, offset: r.offset, attempt: o.attempt, token, invisibleMs: req.invisibleMs });
       req.budget?.hold(message.body);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);

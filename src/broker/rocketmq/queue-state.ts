@@ -17,7 +17,7 @@ export interface Outstanding {
   attempt: number;
   /** Date.now() after which the message may be delivered again (Infinity while it moves to the DLQ). */
   deadline: number;
-  /** The receipt-handle token of the latest delivery (receipt-handle.ts; '' once voided): only that handle acks or renews. */
+  /** The receipt-handle token of the latest delivery (receipt-handle.ts): only that handle acks or renews; '' (voided) matches none, as no handle's token is empty. */
   token: string;
   /** Its message group, when delivered in FIFO order. */
   messageGroup: string | null;
@@ -102,8 +102,8 @@ export class QueueState {
     return this.outstanding.get(offset);
   }
 
-  /** Hands out `offset` (again): returns the delivery attempt. */
-  deliver(offset: bigint, deadline: number, token: string, d: DeliveryOptions): number {
+  /** Hands out `offset` (again): returns its state, `attempt` the delivery's. */
+  deliver(offset: bigint, deadline: number, token: string, d: DeliveryOptions): Outstanding {
     if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.outstanding.get(offset);
     if (o) {
@@ -114,10 +114,11 @@ export class QueueState {
       o.renewFor = d.renewFor;
       o.renewMs = d.renewMs;
       o.renewUntil = d.renewUntil;
-      return o.attempt;
+      return o;
     }
-    this.outstanding.set(offset, { attempt: 1, deadline, token, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil });
-    return 1;
+    const fresh: Outstanding = { attempt: 1, deadline, token, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil };
+    this.outstanding.set(offset, fresh);
+    return fresh;
   }
 
   /** Forgets an outstanding offset (acked, dead-lettered, gone, or no longer matching); frees its message group. */
@@ -131,7 +132,7 @@ export class QueueState {
   ack(offset: bigint, token: string): AckOutcome {
     const o = this.outstanding.get(offset);
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
-    if (o.token === '' || o.token !== token) return 'stale-handle';
+    if (o.token !== token) return 'stale-handle';
     this.drop(offset);
     return 'acked';
   }

@@ -1,13 +1,14 @@
-// A receive's deliveries, each a ReceiveMessageResponse, encoded straight to
-// protobuf bytes. proto-loader's serializer builds a protobufjs message from the plain
-// object (parsing int64 strings into Longs on the way) and then encodes it:
-// 15 µs of a receive's 40 per message in the broker's own code. The fields
-// are those convert.ts's outgoing() sets, with the same values; the test
-// decodes both encodings and compares them.
+// A receive's deliveries, each a ReceiveMessageResponse, encoded straight
+// to protobuf bytes. proto-loader's serializer builds a protobufjs message
+// from the plain object (parsing int64 strings into Longs on the way) and
+// then encodes it: 15 µs of a receive's 40 per message in the broker's own
+// code. The fields are those convert.ts's outgoing() sets, with the same
+// values; the test decodes both encodings and compares them.
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
 import { crc32 } from 'node:zlib';
 import type { PbResource } from './convert.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
+import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './wire.js';
 
 /** apache.rocketmq.v2 enum values (definition.proto). */
@@ -66,7 +67,7 @@ export function bytesHeld(body: Buffer, seen: Set<ArrayBufferLike>): number {
   if (body.length < BODY_COPY_LIMIT) return body.length + HEAD_BYTES;
   if (seen.has(body.buffer)) return 0;
   seen.add(body.buffer);
-  return Math.max(body.buffer.byteLength, body.length);
+  return body.buffer.byteLength;
 }
 
 /**
@@ -83,10 +84,10 @@ export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, s
   w.pos = 0;
   for (const p of popped) {
     const body = p.message.body;
-    const prefix = w.reserve(5);
+    // gRPC's prefix: 0 (not compressed), then the message's length.
+    const prefix = w.reserve(MESSAGE_PREFIX_BYTES);
     writeMessage(p);
-    w.putUInt8(prefix, 0); // not compressed
-    w.putUInt32BE(prefix + 1, w.pos - prefix - 5 + body.length);
+    w.putUInt32BE(prefix + 1, w.pos - prefix - MESSAGE_PREFIX_BYTES + body.length);
     if (body.length < BODY_COPY_LIMIT) w.raw(body);
     else pieces.push(w.take(), body);
   }
@@ -97,7 +98,7 @@ export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, s
 /** ReceiveMessageResponse { message } for one delivery; `framed`: with gRPC's 5-byte message prefix in front. */
 export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, framed = false): Buffer {
   const all = Buffer.concat(encodeDeliveries([p], topic, storeHost));
-  return framed ? all : all.subarray(5);
+  return framed ? all : all.subarray(MESSAGE_PREFIX_BYTES);
 }
 
 /** The topic resource and store host fields, encoded again only when they change (fieldBytes uses the writer: before an answer). */

@@ -277,16 +277,13 @@ export class Writer {
     this.pos = p + b.length;
   }
 
-  /** Skips `n` bytes, written later by putUInt8 and putUInt32BE: returns where they start. */
+  /** `n` zero bytes, some set later (putUInt32BE): returns where they start. */
   reserve(n: number): number {
     this.room(n);
     const at = this.pos;
+    this.buf.fill(0, at, at + n);
     this.pos += n;
     return at;
-  }
-
-  putUInt8(at: number, v: number): void {
-    this.buf[at] = v;
   }
 
   putUInt32BE(at: number, v: number): void {
