@@ -25,7 +25,7 @@
 // selected protocol it leaves unchanged does not rebalance.
 import type { Cancel, GroupClock } from './clock.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
-import { differs, joinError, sameProtocols, selectProtocol, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
+import { differs, joinError, sameProtocols, selectProtocol, syncError, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
@@ -156,7 +156,7 @@ export class Group {
       return this.join(m);
     }
     old.joinWaiter?.(joinError(oldId, 'FENCED_INSTANCE_ID'));
-    old.syncWaiter?.(this.syncError('FENCED_INSTANCE_ID'));
+    old.syncWaiter?.(syncError('FENCED_INSTANCE_ID'));
     old.joinWaiter = old.syncWaiter = undefined;
     this.members.delete(oldId);
     this.joined.delete(oldId);
@@ -196,11 +196,11 @@ export class Group {
   /** protocolType and protocolName (SyncGroup v5+) are checked against the group's when given. */
   sync(memberId: string, groupInstanceId: string | null, generationId: number, protocol: { type: string | null; name: string | null }, assignments: Map<string, Buffer> | null): Promise<SyncResult> | SyncResult {
     const error = this.validateMember(memberId, groupInstanceId);
-    if (error) return this.syncError(error);
+    if (error) return syncError(error);
     const member = this.members.get(memberId)!;
-    if (generationId !== this.generationId) return this.syncError('ILLEGAL_GENERATION');
-    if (differs(protocol.type, this.protocolType) || differs(protocol.name, this.protocolName)) return this.syncError('INCONSISTENT_GROUP_PROTOCOL');
-    if (this.state === 'PreparingRebalance') return this.syncError('REBALANCE_IN_PROGRESS');
+    if (generationId !== this.generationId) return syncError('ILLEGAL_GENERATION');
+    if (differs(protocol.type, this.protocolType) || differs(protocol.name, this.protocolName)) return syncError('INCONSISTENT_GROUP_PROTOCOL');
+    if (this.state === 'PreparingRebalance') return syncError('REBALANCE_IN_PROGRESS');
     this.touch(member);
     if (this.state === 'Stable') return this.syncOk(member.assignment);
     // CompletingRebalance: the leader's assignment completes everyone's sync.
@@ -280,7 +280,7 @@ export class Group {
     this.joined.delete(m.memberId);
     if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === m.memberId) this.staticMembers.delete(m.groupInstanceId);
     m.joinWaiter?.(joinError(m.memberId, 'UNKNOWN_MEMBER_ID'));
-    m.syncWaiter?.(this.syncError('UNKNOWN_MEMBER_ID'));
+    m.syncWaiter?.(syncError('UNKNOWN_MEMBER_ID'));
     m.joinWaiter = m.syncWaiter = undefined;
     if (this.leaderId === m.memberId) this.leaderId = null;
     return true;
@@ -292,7 +292,7 @@ export class Group {
     for (const m of this.members.values()) {
       const w = m.syncWaiter;
       m.syncWaiter = undefined;
-      w?.(this.syncError('REBALANCE_IN_PROGRESS'));
+      w?.(syncError('REBALANCE_IN_PROGRESS'));
     }
     this.cancelRebalance?.();
     this.initialDelay = null;
@@ -400,10 +400,6 @@ export class Group {
     if (this.members.size === 0) return protocols.length > 0;
     if (protocolType !== this.protocolType && this.protocolType !== null) return false;
     return protocols.some((p) => [...this.members.values()].every((m) => m.protocols.some((q) => q.name === p.name)));
-  }
-
-  private syncError(error: ErrorName): SyncResult {
-    return { error, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   }
 
   private syncOk(assignment: Buffer): SyncResult {

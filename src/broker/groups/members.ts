@@ -85,6 +85,10 @@ export function joinError(memberId: string, error: ErrorName): JoinResult {
   return { error, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
 }
 
+export function syncError(error: ErrorName): SyncResult {
+  return { error, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+}
+
 /**
  * What a rejoin may change of a member (Kafka's updateMember, and the client
  * it now comes from); never its id or instance id.
