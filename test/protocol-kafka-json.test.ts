@@ -1,7 +1,10 @@
 // mqlab's Kafka declarations and codec against Kafka's own JSON message
-// definitions (vendored in test/fixtures/kafka-messages/), for every API
-// declared and every version each declaration covers, flexible versions
-// included (kafkajs, the other golden source, stops before them):
+// definitions (vendored in test/fixtures/kafka-messages/, Kafka 4.3), for
+// every API declared and every version each declaration covers, flexible
+// versions included (kafkajs, the other golden source, stops before them).
+// The versions Kafka 4.0 removed (KIP-896), which mqlab still serves, are
+// checked against the last definitions that had them
+// (test/fixtures/kafka-messages-3.9/):
 //
 //  1. a structural diff: field names (ignoring case), types, version ranges,
 //     nullability, tags, and the defaults and ignorability that decide what
@@ -66,7 +69,11 @@ import {
 } from './helpers/kafka-json-check.js';
 
 const DIR = fileURLToPath(new URL('./fixtures/kafka-messages/', import.meta.url));
-const COMMIT = /^Commit: (\w+)$/m.exec(readFileSync(`${DIR}README.md`, 'utf8'))?.[1] ?? '?';
+/** The definitions of the versions Kafka 4.0 removed. */
+const OLDER_DIR = fileURLToPath(new URL('./fixtures/kafka-messages-3.9/', import.meta.url));
+const commitOf = (dir: string): string => /^Commit: (\w+)$/m.exec(readFileSync(`${dir}README.md`, 'utf8'))?.[1] ?? '?';
+const COMMIT = commitOf(DIR);
+const OLDER_COMMIT = commitOf(OLDER_DIR);
 
 const SEED = process.env.KAFKA_JSON_SEED !== undefined ? Number(process.env.KAFKA_JSON_SEED) : Math.floor(Math.random() * 2 ** 31);
 /** Random messages per message and version, each way. */
@@ -133,19 +140,52 @@ const DECLARED: ApiDefinition[] = [...new Map((Object.values(apis) as unknown[])
   (a, b) => a.apiKey - b.apiKey,
 );
 
-function loadJson(name: string): JsonMessageSpec | undefined {
-  const file = `${DIR}${name}.json`;
+function loadJson(name: string, dir = DIR): JsonMessageSpec | undefined {
+  const file = `${dir}${name}.json`;
   return existsSync(file) ? parseMessageSpec(readFileSync(file, 'utf8')) : undefined;
 }
 
 const JSON_OF = new Map<string, JsonMessageSpec | undefined>();
-for (const a of DECLARED) for (const m of [a.request, a.response]) JSON_OF.set(m.name, loadJson(m.name));
+const OLDER_JSON_OF = new Map<string, JsonMessageSpec>();
+for (const a of DECLARED) {
+  for (const m of [a.request, a.response]) {
+    JSON_OF.set(m.name, loadJson(m.name));
+    const older = loadJson(m.name, OLDER_DIR);
+    if (older !== undefined) OLDER_JSON_OF.set(m.name, older);
+  }
+}
 const FRAMES: Frames = { requestHeader: loadJson('RequestHeader')!, responseHeader: loadJson('ResponseHeader')! };
 
+/** The newest vendored definition of `m`. */
 function jsonOf(m: MessageSpec): JsonMessageSpec {
   const j = JSON_OF.get(m.name);
   if (j === undefined) throw new Error(`no vendored ${m.name}.json`);
   return j;
+}
+
+/** The definition of `m` at `version`: the newest snapshot that has it. */
+function jsonAt(m: MessageSpec, version: number): JsonMessageSpec {
+  const j = jsonOf(m);
+  if (j.validVersions.has(version)) return j;
+  const older = OLDER_JSON_OF.get(m.name);
+  if (older?.validVersions.has(version) === true) return older;
+  throw new Error(`no vendored definition of ${m.name} v${version}`);
+}
+
+/** Declared versions below the newest definition's lowest: the ones Kafka 4.0 removed. */
+function removedRange(j: JsonMessageSpec): Versions {
+  return new Versions(0, j.validVersions.lo - 1);
+}
+
+/** `m` against both snapshots: each declared version against the newest that defines it. */
+function compareBoth(m: MessageSpec): ReturnType<typeof compareMessage> {
+  const j = jsonOf(m);
+  const newest = compareMessage(m, j, new Versions(j.validVersions.lo, Infinity));
+  const removed = declaredRange(m).intersect(removedRange(j));
+  if (removed.empty) return newest;
+  const older = OLDER_JSON_OF.get(m.name);
+  const before = older === undefined ? compareMessage(m, j, removedRange(j)) : compareMessage(m, older, removedRange(j));
+  return { differences: [...newest.differences, ...before.differences], notes: [...newest.notes, ...before.notes], compared: newest.compared };
 }
 
 function versionsOf(r: Versions): number[] {
@@ -154,10 +194,13 @@ function versionsOf(r: Versions): number[] {
   return out;
 }
 
-/** The versions of `m` that are both declared and in the JSON: the ones round-tripped. */
+/** The versions of `m` that are both declared and in a vendored JSON: the ones round-tripped. */
 function compared(m: MessageSpec): number[] {
   const j = JSON_OF.get(m.name);
-  return j === undefined ? [] : versionsOf(declaredRange(m).intersect(j.validVersions));
+  if (j === undefined) return [];
+  const older = OLDER_JSON_OF.get(m.name);
+  const declared = declaredRange(m);
+  return versionsOf(declared).filter((v) => j.validVersions.has(v) || older?.validVersions.has(v) === true);
 }
 
 // ---- the two codecs, on one message --------------------------------------------------
@@ -190,7 +233,7 @@ const context = (m: MessageSpec, v: number, i: number): string => `${m.name} v${
  *    the same value, in its own shape.
  */
 function roundTrip(m: MessageSpec, version: number, rng: Rng, i: number): void {
-  const j = jsonOf(m);
+  const j = jsonAt(m, version);
   const where = context(m, version, i);
   const full = randomStruct(j.fields, rng, version);
 
@@ -225,8 +268,10 @@ function outcome(write: () => Buffer): string {
 
 // ---- tests --------------------------------------------------------------------------------
 
-describe(`Kafka's JSON message definitions (apache/kafka ${COMMIT.slice(0, 12)}), seed ${SEED}`, () => {
-  console.log(`protocol-kafka-json: seed ${SEED} (KAFKA_JSON_SEED=${SEED} replays it); definitions from apache/kafka ${COMMIT}`);
+describe(`Kafka's JSON message definitions (Kafka 4.3 via ${COMMIT.slice(0, 12)}; removed versions from ${OLDER_COMMIT.slice(0, 12)}), seed ${SEED}`, () => {
+  console.log(
+    `protocol-kafka-json: seed ${SEED} (KAFKA_JSON_SEED=${SEED} replays it); definitions from ${COMMIT}, versions Kafka 4.0 removed from apache/kafka ${OLDER_COMMIT}`,
+  );
 
   it('are vendored for every declared API, request and response', () => {
     const missing = [...JSON_OF].filter(([, j]) => j === undefined).map(([name]) => name);
@@ -246,7 +291,7 @@ describe(`Kafka's JSON message definitions (apache/kafka ${COMMIT.slice(0, 12)})
     const notes: string[] = [];
     for (const a of DECLARED) {
       for (const m of [a.request, a.response]) {
-        const c = compareMessage(m, jsonOf(m));
+        const c = compareBoth(m);
         all.push(...c.differences);
         for (const n of c.notes) notes.push(`${n.message} ${n.path}: ${n.detail}`);
       }
@@ -275,8 +320,8 @@ describe(`Kafka's JSON message definitions (apache/kafka ${COMMIT.slice(0, 12)})
       const registry = registryOf([serve(api, Math.min(...both), Math.max(...both))]);
       const key = api.apiKey as ApiKey;
       const rng = new Rng((SEED + api.apiKey * 31 + version) >>> 0);
-      const request = jsonOf(api.request);
-      const response = jsonOf(api.response);
+      const request = jsonAt(api.request, version);
+      const response = jsonAt(api.response, version);
       /** A random body both codecs can carry whole: only fields mqlab declares, as [JSON-driven, mqlab] values. */
       const body = (m: MessageSpec, j: JsonMessageSpec): [Record<string, unknown>, Record<string, unknown>] => {
         const asMqlab = toMqlab(randomStruct(j.fields, rng, version), m.fields, j.fields);
@@ -325,7 +370,7 @@ describe('records written from file regions (the zero-copy fetch path)', () => {
   const fetch = apis.Fetch.response;
 
   it.each(compared(fetch))('decode as the JSON says: Fetch response v%i', (version) => {
-    const j = jsonOf(fetch);
+    const j = jsonAt(fetch, version);
     const groups: Array<FileRegion[] | null> = [[region(0, 4), region(20, 3)], null, [], [region(10, 10)]];
     const value = {
       responses: [
@@ -426,7 +471,7 @@ describe('the JSON-driven codec itself', () => {
     const fetch = req('FetchRequest');
     const base = { maxWaitMs: 0, minBytes: 0, topics: [] };
     expect(() => encodeMessage(fetch, 11, { ...base, clusterId: 'c' })).not.toThrow(); // ignorable
-    expect(() => encodeMessage(req('CreateTopicsRequest'), 0, { topics: [], timeoutMs: 0, validateOnly: true })).toThrow(/validateOnly/);
+    expect(() => encodeMessage(loadJson('CreateTopicsRequest', OLDER_DIR)!, 0, { topics: [], timeoutMs: 0, validateOnly: true })).toThrow(/validateOnly/);
   });
 
   it('skips tags it does not know, and rejects bytes left over', () => {
@@ -457,15 +502,28 @@ describe('the cross-check', () => {
   }
 
   const kinds = (m: MessageSpec): string[] =>
-    compareMessage(m, jsonOf(m))
+    compareBoth(m)
       .differences.filter((d) => !ALLOWED.some((a) => matches(d, a)))
       .map((d) => `${d.path} ${d.kind}`);
 
   it('tells when a declaration claims versions the vendored JSON does not have', () => {
-    const ahead = { ...Fetch.request, validVersions: '0-18' };
-    const c = compareMessage(ahead, jsonOf(Fetch.request));
+    const ahead = { ...Fetch.request, validVersions: '0-19' };
+    const c = compareBoth(ahead);
     expect(c.differences.filter((d) => d.kind === 'versions-beyond-json').map((d) => d.detail)).toEqual([
-      'declares 0-18, the vendored FetchRequest.json defines 0-17',
+      'declares 4-19, the vendored FetchRequest.json defines 4-18',
+    ]);
+    // Below the newest snapshot's lowest version, the older one must define it.
+    const below = compareMessage({ ...Fetch.request, validVersions: '0-18' }, jsonOf(Fetch.request), new Versions(0, 3));
+    expect(below.differences.map((d) => d.kind)).toContain('versions-beyond-json');
+  });
+
+  it('checks the versions Kafka 4.0 removed against the definitions that still had them', () => {
+    const { OffsetCommit } = apis;
+    expect(jsonOf(OffsetCommit.request).validVersions.lo).toBeGreaterThan(1);
+    expect(kinds(OffsetCommit.request)).toEqual([]);
+    // CommitTimestamp is in v1 only, a version 4.3's definitions no longer have.
+    expect(kinds(mutate(OffsetCommit.request, 'Topics.Partitions.CommitTimestamp', (f) => (f.versions = '1-2')))).toEqual([
+      'Topics.Partitions.CommitTimestamp versions',
     ]);
   });
 
