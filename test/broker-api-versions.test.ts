@@ -182,6 +182,7 @@ describe('every advertised API version against a running broker', () => {
       expect(r.topics[0].partitions[0]).toMatchObject({ leaderEpoch: v >= 7 ? 0 : -1, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] });
       expect(r.topics[0].topicId).toBe(v >= 10 ? t.id : ZERO_UUID);
       expect([r.topics[0].topicAuthorizedOperations, r.clusterAuthorizedOperations]).toEqual([NOT_REQUESTED, NOT_REQUESTED]);
+      expect(r.errorCode).toBe(0); // v13's top-level code; its default before
       const all = await call(3, v, { topics: v === 0 ? [] : null });
       expect(all.topics.map((x: { name: string }) => x.name)).toContain('t');
       if (v >= 4) {
@@ -226,8 +227,8 @@ describe('every advertised API version against a running broker', () => {
       const fetch = (topics: object[], more: object = {}) =>
         call(1, v, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics, ...more });
       const at = (offset: bigint, more: object = {}) => ({ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20, ...more });
-      // v17's ReplicaDirectoryId (a follower's) is read and needs nothing from a consumer's broker.
-      const r = await fetch([{ ...topic('t'), partitions: [at(2n, v >= 17 ? { replicaDirectoryId: '0123abcd-0000-4000-8000-00000000abcd' } : {})] }]);
+      // v17's ReplicaDirectoryId and v18's HighWatermark (a follower's) are read and need nothing from a consumer's broker.
+      const r = await fetch([{ ...topic('t'), partitions: [at(2n, { ...(v >= 17 ? { replicaDirectoryId: '0123abcd-0000-4000-8000-00000000abcd' } : {}), ...(v >= 18 ? { highWatermark: 5n } : {}) })] }]);
       expect(r.errorCode).toBe(0);
       expect(r.sessionId).toBe(0);
       expect(r.responses[0]).toMatchObject(v >= 13 ? { topicId: broker.broker.topics.get('t')!.id, topic: '' } : { topic: 't' });
@@ -294,6 +295,8 @@ describe('every advertised API version against a running broker', () => {
       if (v >= 8) expect(await list('t', -4n)).toMatchObject(answer(0n));
       // Latest tiered: none, as Kafka answers for a topic without tiered storage (KIP-1005).
       if (v >= 9) expect(await list('t', -5n)).toMatchObject(answer(-1n));
+      // Earliest pending upload: none, nothing is tiered or waits to be (KIP-1023).
+      if (v >= 11) expect(await list('t', -6n)).toMatchObject(answer(-1n));
     },
     10: async (v) => {
       const here = { nodeId: 0, host: '127.0.0.1', port: broker.port, errorCode: 0, errorMessage: null };
@@ -434,6 +437,10 @@ describe('every advertised API version against a running broker', () => {
       // READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (a group's operations since KIP-848's group configs).
       expect([asked.groups[0].authorizedOperations, notAsked.groups[0].authorizedOperations]).toEqual(v >= 3 ? [(1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11), -2147483648] : [-2147483648, -2147483648]);
       expect(asked.groups[0].members.map((x: { memberId: string; groupInstanceId: string | null }) => [x.memberId, x.groupInstanceId])).toEqual([[m.memberId, v >= 4 ? 'i' : null]]);
+      expect(asked.groups[0].errorMessage).toBeNull();
+      // A group that is not there: Dead before v6, GROUP_ID_NOT_FOUND with Kafka's message from v6 (KIP-1043).
+      const absent = (await call(15, v, { groups: [`${g}-absent`], includeAuthorizedOperations: false })).groups[0];
+      expect([absent.errorCode, absent.groupState, absent.errorMessage]).toEqual(v >= 6 ? [69, 'Dead', `Group ${g}-absent not found.`] : [0, 'Dead', null]);
     },
     16: async (v) => {
       await stable(`list${v}`);
@@ -744,8 +751,10 @@ describe('every advertised API version against a running broker', () => {
       const r = await call(60, v, { includeClusterAuthorizedOperations: true, endpointType: 1 });
       expect(r.errorCode).toBe(0);
       expect([r.clusterId, r.controllerId, r.clusterAuthorizedOperations]).toEqual(['mqlab', 0, CLUSTER_OPERATIONS]);
-      expect(r.brokers).toEqual([{ brokerId: 0, host: '127.0.0.1', port: broker.port, rack: null }]);
+      expect(r.brokers).toEqual([{ brokerId: 0, host: '127.0.0.1', port: broker.port, rack: null, isFenced: false }]);
       if (v >= 1) expect(r.endpointType).toBe(1);
+      // v2: fenced brokers asked for too (KIP-1073); a single node is never fenced.
+      if (v >= 2) expect((await call(60, v, { includeClusterAuthorizedOperations: false, includeFencedBrokers: true })).brokers).toEqual(r.brokers);
       const plain = await call(60, v, { includeClusterAuthorizedOperations: false });
       expect(plain.clusterAuthorizedOperations).toBe(NOT_REQUESTED);
       if (v === 0) return;
@@ -799,6 +808,16 @@ describe('every advertised API version against a running broker', () => {
       // v1: open at least this long (KIP-994); an hour is longer than this one has been.
       expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 3_600_000n })).transactionStates).toEqual([]);
       expect((await call(66, v, { stateFilters: [], producerIdFilters: [p.producerId], durationFilter: 0n })).transactionStates).toHaveLength(1);
+      if (v < 2) return;
+      // v2: a regular expression the whole id matches (KIP-1152); RE2's syntax; one that does not compile is refused.
+      const byPattern = async (pattern: string | null) => call(66, v, { stateFilters: [], producerIdFilters: [], transactionalIdPattern: pattern });
+      expect((await byPattern(`list-v[0-9]+`)).transactionStates.map((t: { transactionalId: string }) => t.transactionalId)).toContain(id);
+      expect((await byPattern('list-')).transactionStates).toEqual([]); // a prefix is not a match of the whole id
+      expect((await byPattern(`${id}|nothing`)).transactionStates).toEqual([{ transactionalId: id, producerId: p.producerId, transactionState: 'Ongoing' }]);
+      expect((await byPattern('')).transactionStates.length).toBeGreaterThanOrEqual(1); // empty: every id
+      expect(await byPattern('list-(')).toMatchObject({ errorCode: 128, transactionStates: [] }); // INVALID_REGULAR_EXPRESSION
+      // A pattern that backtracks exponentially in Java's engine is linear in RE2's: answered at once.
+      expect((await byPattern('(a+)+$|' + id)).errorCode).toBe(0);
     },
     68: async (v) => {
       const group = `cg-heartbeat-v${v}`;
@@ -866,6 +885,7 @@ describe('every advertised API version against a running broker', () => {
       } else {
         expect([dir.totalBytes, dir.usableBytes]).toEqual([-1n, -1n]); // the defaults where the version lacks them
       }
+      expect(dir.isCordoned).toBe(false); // v5 (KIP-1066); its default before
       // Null: every topic, the internal one included.
       const all = await call(35, v, { topics: null });
       const names = all.results[0].topics.map((t: { name: string }) => t.name);

@@ -67,7 +67,7 @@ describe('ApiVersions', () => {
     const r = await call(c, m, 'golden', '1.0.0');
     expect(r.errorCode).toBe(0);
     expect(r.apiKeys.map(({ apiKey, minVersion, maxVersion }: Record<string, number>) => ({ apiKey, minVersion, maxVersion }))).toEqual(advertisedVersions());
-    expect(r.apiKeys.find((a: { name: string }) => a.name === 'Metadata')).toMatchObject({ apiKey: 3, minVersion: 0, maxVersion: 12 });
+    expect(r.apiKeys.find((a: { name: string }) => a.name === 'Metadata')).toMatchObject({ apiKey: 3, minVersion: 0, maxVersion: 13 });
   });
 });
 

@@ -17,6 +17,8 @@ export const MAX_TIMESTAMP = -3n;
 export const EARLIEST_LOCAL_TIMESTAMP = -4n;
 /** v9+, KIP-1005. */
 export const LATEST_TIERED_TIMESTAMP = -5n;
+/** v11+, KIP-1023. */
+export const EARLIEST_PENDING_UPLOAD_TIMESTAMP = -6n;
 
 export interface ListedOffset {
   error: ErrorName;
@@ -27,8 +29,9 @@ export interface ListedOffset {
 /**
  * Latest and earliest answer timestamp -1, as Kafka does; latest is the
  * last stable offset when `committed` (read_committed) is given. Earliest local is
- * earliest: every record is local (no tiered storage). Latest tiered is -1
- * and -1, what Kafka answers for a topic without tiered storage. Max
+ * earliest: every record is local (no tiered storage). Latest tiered and
+ * earliest pending upload are -1 and -1, what Kafka answers for a topic
+ * without tiered storage (nothing is tiered, nothing waits to be). Max
  * timestamp is the first record stamped with the partition's largest
  * timestamp, as Kafka 3.8+ answers it (KAFKA-16310), or -1 and -1 if it holds
  * none. Any other time: the first record whose timestamp is at or after it.
@@ -48,6 +51,7 @@ export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: 
       case EARLIEST_LOCAL_TIMESTAMP:
         return at(engine.logStartOffset(tp));
       case LATEST_TIERED_TIMESTAMP:
+      case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
         return at(NONE);
       case MAX_TIMESTAMP: {
         const max = engine.maxTimestamp(tp);

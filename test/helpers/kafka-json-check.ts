@@ -7,6 +7,7 @@
 // Only mqlab's *declarations* (plain data) are read here; its codec is never
 // called from this file.
 import type { Field, MessageSpec } from '../../src/protocol/kafka/schema.js';
+import { defaultOf } from '../../src/protocol/kafka/defaults.js';
 import {
   Versions,
   defaultValue,
@@ -433,13 +434,15 @@ function structOf(t: FieldType): Extract<FieldType, { kind: 'struct' }> | undefi
 /**
  * A JSON-driven value as mqlab's codec takes and gives it: mqlab's field
  * names (camelCased), only the fields mqlab declares. Fields the JSON has and
- * mqlab lacks are dropped.
+ * mqlab lacks are dropped; fields mqlab declares and the JSON does not define
+ * at all (a definition older than a field, for the versions Kafka 4.0
+ * removed) take their defaults, as mqlab's decoder gives them.
  */
 export function toMqlab(value: Record<string, unknown>, mFields: readonly Field[], jFields: readonly FieldSpec[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [mf, jf] of pairFields(mFields, jFields).pairs) {
-    out[camel(mf.name)] = convert(value[jf.key], mf, jf, toMqlab);
-  }
+  const { pairs, onlyM } = pairFields(mFields, jFields);
+  for (const [mf, jf] of pairs) out[camel(mf.name)] = convert(value[jf.key], mf, jf, toMqlab);
+  for (const mf of onlyM) out[camel(mf.name)] = defaultOf(mf);
   return out;
 }
 

@@ -151,6 +151,8 @@ export interface JsonMessageSpec {
   readonly apiKey: number | undefined;
   readonly validVersions: Versions;
   readonly flexibleVersions: Versions;
+  /** The newest version is still being designed: Kafka's brokers do not advertise it. */
+  readonly latestVersionUnstable: boolean;
   readonly fields: readonly FieldSpec[];
   /** Every struct type the message defines (inline or common), by name. */
   readonly structs: ReadonlyMap<string, StructSpec>;
@@ -200,7 +202,8 @@ export function parseMessageSpec(text: string): JsonMessageSpec {
   }
   const fields = ((raw.fields ?? []) as RawField[]).map((f) => parseField(f, ctx, ''));
   const apiKey = raw.apiKey === undefined ? undefined : Number(raw.apiKey);
-  return { name, type: str(raw.type, `${name}.type`), apiKey, validVersions, flexibleVersions, fields, structs };
+  const latestVersionUnstable = raw.latestVersionUnstable === true;
+  return { name, type: str(raw.type, `${name}.type`), apiKey, validVersions, flexibleVersions, latestVersionUnstable, fields, structs };
 }
 
 interface ParseContext {

@@ -57,6 +57,8 @@ export interface SyncOptions {
 export interface GroupDescription {
   groupId: string;
   state: string;
+  /** Why a Dead group is not described, in Kafka's words (DescribeGroups v6 answers it with GROUP_ID_NOT_FOUND); else null. */
+  notFound: string | null;
   protocolType: string;
   protocol: string;
   members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
@@ -254,14 +256,22 @@ export class GroupCoordinator {
     return this.offsets.groupOffsets(groupId).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.committed.offset, metadata: o.committed.metadata }));
   }
 
-  /** DescribeGroups is of classic groups: a consumer group is Dead to it, as to Kafka's before DescribeGroups v6. */
+  /**
+   * DescribeGroups is of classic groups: a consumer group is Dead to it, as
+   * to Kafka's. A group known only by its committed offsets is Empty.
+   */
   describe(groupId: string): GroupDescription {
-    if (this.consumer.groups.has(groupId)) return { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+    const dead = (notFound: string): GroupDescription => ({ groupId, state: 'Dead', notFound, protocolType: '', protocol: '', members: [] });
+    if (this.consumer.groups.has(groupId)) return dead(`Group ${groupId} is not a classic group.`);
     const g = this.group(groupId, false);
-    if (!g) return { groupId, state: this.offsets.groups().includes(groupId) ? 'Empty' : 'Dead', protocolType: '', protocol: '', members: [] };
+    if (!g) {
+      if (this.offsets.groups().includes(groupId)) return { groupId, state: 'Empty', notFound: null, protocolType: '', protocol: '', members: [] };
+      return dead(`Group ${groupId} not found.`);
+    }
     return {
       groupId,
       state: g.state,
+      notFound: null,
       protocolType: g.protocolType ?? '',
       protocol: g.protocolName ?? '',
       members: [...g.members.values()].map((m) => ({

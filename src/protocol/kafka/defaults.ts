@@ -49,7 +49,9 @@ export function checkDefault(field: Field, where: string): void {
         ? typeof d === 'string'
         : type === 'array or struct' || type === 'bytes' || type === 'records'
           ? false
-          : typeof d === 'number' && Number.isInteger(d);
+          : type === 'int64' && typeof d === 'string'
+            ? /^-?\d+$/.test(d) && BigInt.asIntN(64, BigInt(d)) === BigInt(d)
+            : typeof d === 'number' && Number.isInteger(d);
   if (!ok) throw new Error(`${where}: default ${JSON.stringify(d)} does not fit type ${field.type}`);
 }
 

@@ -1,5 +1,5 @@
 // Kafka's error codes, by the names in org.apache.kafka.common.protocol.Errors
-// (Kafka 3.x; codes never change, names sometimes do: 6 was
+// (Kafka 4.x; codes never change, names sometimes do: 6 was
 // NOT_LEADER_FOR_PARTITION, 14-16 were GROUP_*, -1 was UNKNOWN). The broker
 // speaks in names; the protocol layer turns them into codes here.
 
@@ -122,6 +122,18 @@ export const ERROR_CODES = {
   MISMATCHED_ENDPOINT_TYPE: 114,
   UNSUPPORTED_ENDPOINT_TYPE: 115,
   UNKNOWN_CONTROLLER_ID: 116,
+  UNKNOWN_SUBSCRIPTION_ID: 117,
+  TELEMETRY_TOO_LARGE: 118,
+  INVALID_REGISTRATION: 119,
+  TRANSACTION_ABORTABLE: 120,
+  INVALID_RECORD_STATE: 121,
+  SHARE_SESSION_NOT_FOUND: 122,
+  INVALID_SHARE_SESSION_EPOCH: 123,
+  FENCED_STATE_EPOCH: 124,
+  INVALID_VOTER_KEY: 125,
+  DUPLICATE_VOTER: 126,
+  VOTER_NOT_FOUND: 127,
+  INVALID_REGULAR_EXPRESSION: 128,
 } as const;
 
 export type ErrorName = keyof typeof ERROR_CODES;

@@ -36,8 +36,8 @@ interface FieldCommon {
   readonly taggedVersions?: string;
   readonly tag?: number;
   /**
-   * The value when absent: a number (int64 defaults become bigint), a
-   * boolean, a string, or null. Without one: 0, false, '', empty bytes,
+   * The value when absent: a number (int64 defaults become bigint; one
+   * beyond 2^53 is written as a decimal string), a boolean, a string, or null. Without one: 0, false, '', empty bytes,
    * empty array, or null for records, as in Kafka.
    */
   readonly default?: number | boolean | string | null;

@@ -93,8 +93,11 @@ export function describeGroups(ctx: HandlerContext, req: Body<'DescribeGroups'>,
       if (firstOf.get(id) !== i) return { errorCode: errorCode('INVALID_REQUEST'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: authorizedOperations(id) };
       if (!meta.access.can('DESCRIBE', 'GROUP', id)) return { errorCode: errorCode('GROUP_AUTHORIZATION_FAILED'), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_ASKED };
       const d = ctx.broker.coordinator.describe(id);
+      // Before v6 a group that is not there is described as Dead, without an error (KIP-1043).
+      const missing = v >= 6 && d.notFound !== null;
       return {
-        errorCode: 0,
+        errorCode: missing ? errorCode('GROUP_ID_NOT_FOUND') : 0,
+        errorMessage: missing ? d.notFound : null,
         groupId: d.groupId,
         groupState: d.state,
         protocolType: d.protocolType,

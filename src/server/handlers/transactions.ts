@@ -1,6 +1,7 @@
 // The transaction APIs (broker/txn/): InitProducerId, AddPartitionsToTxn,
 // AddOffsetsToTxn, TxnOffsetCommit, EndTxn, and the admin views
 // ListTransactions and DescribeTransactions.
+import { compileIdPattern } from '../../broker/id-pattern.js';
 import { TxnCoordinator } from '../../broker/txn/txn-coordinator.js';
 import { splitPartitionKey, type TxnState } from '../../broker/txn/txn-log.js';
 import { errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
@@ -134,9 +135,15 @@ export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKey
   return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
 }
 
-/** Filters by state (unknown names listed back, as Kafka does), producer id and (v1) the age of the open transaction. */
-/** Only the transactional ids the principal may DESCRIBE are listed, as Kafka's. */
+/**
+ * Filters by state (unknown names listed back, as Kafka does), producer id,
+ * (v1) the age of the open transaction and (v2) a regular expression the
+ * whole transactional id matches. Only the transactional ids the principal
+ * may DESCRIBE are listed, as Kafka's.
+ */
 export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.ListTransactions>, meta: RequestMeta): ResponseInput<typeof ApiKeys.ListTransactions> {
+  const idMatches = compileIdPattern(req.transactionalIdPattern);
+  if (idMatches instanceof Error) return { throttleTimeMs: 0, errorCode: errorCode('INVALID_REGULAR_EXPRESSION'), unknownStateFilters: [], transactionStates: [] };
   const unknownStateFilters = req.stateFilters.filter((s) => !TxnCoordinator.isState(s));
   const states = new Set(req.stateFilters.filter((s): s is TxnState => TxnCoordinator.isState(s)));
   const pids = new Set(req.producerIdFilters);
@@ -146,6 +153,7 @@ export function listTransactions(ctx: HandlerContext, req: RequestBody<typeof Ap
     .filter((t) => req.stateFilters.length === 0 || states.has(t.state))
     .filter((t) => pids.size === 0 || pids.has(t.producerId))
     .filter((t) => req.durationFilter < 0 || (t.startMs >= 0 && now - t.startMs >= Number(req.durationFilter)))
+    .filter((t) => idMatches(t.transactionalId))
     .filter((t) => meta.access.shows('DESCRIBE', 'TRANSACTIONAL_ID', t.transactionalId));
   return {
     throttleTimeMs: 0,

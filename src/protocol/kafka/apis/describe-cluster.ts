@@ -1,19 +1,21 @@
 // DescribeCluster (api key 60), from Kafka's DescribeClusterRequest.json and
 // DescribeClusterResponse.json (KIP-700): the brokers and the controller, as
 // Metadata gives them, without topics. Flexible from v0; v1 adds the endpoint
-// type (KIP-919: brokers, or the KRaft controllers).
+// type (KIP-919: brokers, or the KRaft controllers), v2 fenced brokers
+// (KIP-1073; a single node is never fenced).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const DescribeClusterRequest = {
   apiKey: 60,
   type: 'request',
   name: 'DescribeClusterRequest',
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'IncludeClusterAuthorizedOperations', type: 'bool', versions: '0+' },
     // 1 = brokers, 2 = controllers.
     { name: 'EndpointType', type: 'int8', versions: '1+', default: 1 },
+    { name: 'IncludeFencedBrokers', type: 'bool', versions: '2+' },
   ],
 } as const satisfies MessageSpec;
 
@@ -21,7 +23,7 @@ export const DescribeClusterResponse = {
   apiKey: 60,
   type: 'response',
   name: 'DescribeClusterResponse',
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
@@ -39,6 +41,7 @@ export const DescribeClusterResponse = {
         { name: 'Host', type: 'string', versions: '0+' },
         { name: 'Port', type: 'int32', versions: '0+' },
         { name: 'Rack', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+        { name: 'IsFenced', type: 'bool', versions: '2+' },
       ],
     },
     // INT32_MIN: not asked for.

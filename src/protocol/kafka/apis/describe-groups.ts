@@ -1,13 +1,15 @@
 // DescribeGroups (api key 15), from Kafka's DescribeGroupsRequest.json and
 // DescribeGroupsResponse.json. v1 adds throttle time, v3 authorized
-// operations, v4 members' instance ids; v5 is the first flexible version.
+// operations, v4 members' instance ids; v5 is the first flexible version;
+// v6 answers a group that is not there (or not classic) GROUP_ID_NOT_FOUND
+// with a message, where v0-v5 describe it as Dead (KIP-1043).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const DescribeGroupsRequest = {
   apiKey: 15,
   type: 'request',
   name: 'DescribeGroupsRequest',
-  validVersions: '0-5',
+  validVersions: '0-6',
   flexibleVersions: '5+',
   fields: [
     { name: 'Groups', type: '[]string', versions: '0+' },
@@ -19,7 +21,7 @@ export const DescribeGroupsResponse = {
   apiKey: 15,
   type: 'response',
   name: 'DescribeGroupsResponse',
-  validVersions: '0-5',
+  validVersions: '0-6',
   flexibleVersions: '5+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
@@ -29,6 +31,7 @@ export const DescribeGroupsResponse = {
       versions: '0+',
       fields: [
         { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '6+', nullableVersions: '6+', default: null },
         { name: 'GroupId', type: 'string', versions: '0+' },
         { name: 'GroupState', type: 'string', versions: '0+' },
         { name: 'ProtocolType', type: 'string', versions: '0+' },

@@ -2,14 +2,15 @@
 // DescribeLogDirsResponse.json (KIP-113): a broker's log directories and the
 // partitions in each, with their sizes. v1 is v0 again (KIP-339), v2 the
 // first flexible version, v3 adds a top-level error code (KIP-784), v4 the
-// volume's total and usable bytes (KIP-827).
+// volume's total and usable bytes (KIP-827), v5 whether the directory is
+// cordoned (KIP-1066; mqlab never cordons its one directory).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const DescribeLogDirsRequest = {
   apiKey: 35,
   type: 'request',
   name: 'DescribeLogDirsRequest',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '2+',
   fields: [
     // Null: every topic.
@@ -30,7 +31,7 @@ export const DescribeLogDirsResponse = {
   apiKey: 35,
   type: 'response',
   name: 'DescribeLogDirsResponse',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
@@ -63,6 +64,7 @@ export const DescribeLogDirsResponse = {
         },
         { name: 'TotalBytes', type: 'int64', versions: '4+', ignorable: true, default: -1 },
         { name: 'UsableBytes', type: 'int64', versions: '4+', ignorable: true, default: -1 },
+        { name: 'IsCordoned', type: 'bool', versions: '5+', ignorable: true, default: false },
       ],
     },
   ],

@@ -5,7 +5,8 @@
 // flexible version, with the divergence and leader hints as tagged fields;
 // v13 names topics by id (KIP-516), v15 moves the follower's id into the
 // tagged ReplicaState (KIP-903), v16 adds the tagged NodeEndpoints (KIP-951)
-// and v17 the follower's directory id (KIP-853). v14 only allows a new error.
+// v17 the follower's directory id (KIP-853) and v18 the follower's high
+// watermark (KIP-1166). v14 only allows a new error.
 // The response uses the field names of Kafka's current FetchResponse.json
 // (Partitions, PartitionIndex, Records), which later Kafka versions adopted
 // for the same wire layout. Its v12 SnapshotId tagged field (tag 2, for
@@ -16,7 +17,7 @@ export const FetchRequest = {
   apiKey: 1,
   type: 'request',
   name: 'FetchRequest',
-  validVersions: '0-17',
+  validVersions: '0-18',
   flexibleVersions: '12+',
   fields: [
     { name: 'ClusterId', type: 'string', versions: '12+', nullableVersions: '12+', default: null, taggedVersions: '12+', tag: 0, ignorable: true },
@@ -57,6 +58,8 @@ export const FetchRequest = {
             { name: 'LogStartOffset', type: 'int64', versions: '5+', default: -1, ignorable: true },
             { name: 'PartitionMaxBytes', type: 'int32', versions: '0+' },
             { name: 'ReplicaDirectoryId', type: 'uuid', versions: '17+', taggedVersions: '17+', tag: 0, ignorable: true },
+            // A follower's (KIP-1166); consumers leave it at its default.
+            { name: 'HighWatermark', type: 'int64', versions: '18+', default: '9223372036854775807', taggedVersions: '18+', tag: 1, ignorable: true },
           ],
         },
       ],
@@ -80,7 +83,7 @@ export const FetchResponse = {
   apiKey: 1,
   type: 'response',
   name: 'FetchResponse',
-  validVersions: '0-17',
+  validVersions: '0-18',
   flexibleVersions: '12+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },

@@ -3,7 +3,8 @@
 // offset and its timestamp; v2 adds isolation level, v4 leader epochs; v6 is
 // the first flexible version; v7 allows the max-timestamp query (KIP-734),
 // v8 the earliest-local one (KIP-405), v9 the latest-tiered one (KIP-1005);
-// v10 adds a timeout for lookups in remote storage (KIP-1075). From v7 on
+// v10 adds a timeout for lookups in remote storage (KIP-1075), v11 allows
+// the earliest-pending-upload query (KIP-1023). From v7 on
 // only the request's meaning grows: the response's layout stays v6's.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
@@ -11,7 +12,7 @@ export const ListOffsetsRequest = {
   apiKey: 2,
   type: 'request',
   name: 'ListOffsetsRequest',
-  validVersions: '0-10',
+  validVersions: '0-11',
   flexibleVersions: '6+',
   fields: [
     { name: 'ReplicaId', type: 'int32', versions: '0+' },
@@ -43,7 +44,7 @@ export const ListOffsetsResponse = {
   apiKey: 2,
   type: 'response',
   name: 'ListOffsetsResponse',
-  validVersions: '0-10',
+  validVersions: '0-11',
   flexibleVersions: '6+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '2+', ignorable: true },

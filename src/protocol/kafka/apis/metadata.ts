@@ -5,7 +5,8 @@
 // AllowAutoTopicCreation, v5 offline replicas, v7 leader epochs. v8 adds
 // authorized operations (KIP-430), v9 is the first flexible version, v10
 // adds topic ids, v11 drops the cluster's authorized operations (KIP-700)
-// and v12 lets a request name topics by id alone (null name; KIP-516). The
+// and v12 lets a request name topics by id alone (null name; KIP-516); v13
+// adds a top-level error code (KIP-1102, which a single node never sets). The
 // response file read says nothing of
 // ThrottleTimeMs being ignorable or of null defaults for Rack and ClusterId;
 // current Kafka treats them so (its generated code drops a throttle time
@@ -16,7 +17,7 @@ export const MetadataRequest = {
   apiKey: 3,
   type: 'request',
   name: 'MetadataRequest',
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     {
@@ -39,7 +40,7 @@ export const MetadataResponse = {
   apiKey: 3,
   type: 'response',
   name: 'MetadataResponse',
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -83,6 +84,7 @@ export const MetadataResponse = {
       ],
     },
     { name: 'ClusterAuthorizedOperations', type: 'int32', versions: '8-10', default: -2147483648 },
+    { name: 'ErrorCode', type: 'int16', versions: '13+', ignorable: true },
   ],
 } as const satisfies MessageSpec;
 
