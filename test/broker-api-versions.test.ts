@@ -822,10 +822,20 @@ describe('every advertised API version against a running broker', () => {
     68: async (v) => {
       const group = `cg-heartbeat-v${v}`;
       const topicId = broker.broker.topics.get('t')!.id;
-      const joined = await call(68, v, { groupId: group, memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'], topicPartitions: [] });
+      // v0: the coordinator makes the member id; v1: the member does (KIP-1082), and may subscribe by regex.
+      const subscription = v >= 1 ? { subscribedTopicNames: null, subscribedTopicRegex: 't|nothing-else' } : { subscribedTopicNames: ['t'] };
+      const joined = await call(68, v, { groupId: group, memberId: v >= 1 ? 'made-by-member' : '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, ...subscription, topicPartitions: [] });
       expect([joined.errorCode, joined.errorMessage, joined.memberEpoch, joined.heartbeatIntervalMs]).toEqual([0, null, 1, 5000]);
-      expect(joined.memberId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      if (v >= 1) expect(joined.memberId).toBe('made-by-member');
+      else expect(joined.memberId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(joined.assignment).toEqual({ topicPartitions: [{ topicId, partitions: [0, 1] }] });
+      if (v >= 1) {
+        const noId = await call(68, v, { groupId: group, memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicRegex: 't', topicPartitions: [] });
+        expect([noId.errorCode, noId.errorMessage]).toEqual([42, "MemberId can't be empty."]);
+        const badRegex = await call(68, v, { groupId: group, memberId: 'other', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicRegex: 't(', topicPartitions: [] });
+        expect(badRegex.errorCode).toBe(128); // INVALID_REGULAR_EXPRESSION
+        expect(badRegex.errorMessage).toMatch(/^SubscribedTopicRegex `t\(` is not a valid regular expression: .*missing closing \)/);
+      }
       // A heartbeat that changes nothing and sends nothing: no assignment in the answer.
       const beat = await call(68, v, { groupId: group, memberId: joined.memberId, memberEpoch: 1 });
       expect([beat.errorCode, beat.memberEpoch, beat.assignment]).toEqual([0, 1, null]);

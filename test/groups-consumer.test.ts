@@ -54,6 +54,7 @@ describe('consumer groups in the coordinator', () => {
 
   const beat = (over: Partial<HeartbeatInput>): HeartbeatResult =>
     c.consumer.heartbeat({
+      apiVersion: 0,
       groupId: 'g',
       memberId: '',
       memberEpoch: 0,
@@ -66,6 +67,7 @@ describe('consumer groups in the coordinator', () => {
       ownedTopicPartitions: [],
       clientId: 'client',
       clientHost: '127.0.0.1',
+      mayDescribe: () => true,
       ...over,
     });
   const ok = (r: HeartbeatResult) => {
@@ -225,17 +227,72 @@ describe('consumer groups in the coordinator', () => {
     expect(g.state).toBe('Stable');
   });
 
+  it('subscribes by regex (v1): whole names matched, topics created later and deleted followed, internal ones and those the principal may not see left out', async () => {
+    const orders = topics.create('orders-eu', 2);
+    topics.create('orders', 1); // no match: the regex matches whole names
+    topics.create('payments', 1);
+    topics.create('__orders-internal', 1, {}, true);
+    // Its principal may not DESCRIBE orders-secret (each heartbeat carries what its session may see).
+    const v1 = { apiVersion: 1, subscribedTopicNames: null, mayDescribe: (t: string) => t !== 'orders-secret' };
+    const m = joinAs({ ...v1, memberId: 'm1-uuid', subscribedTopicNames: [], subscribedTopicRegex: 'orders-.*|__orders.*' });
+    expect(m.memberId).toBe('m1-uuid'); // its own id, as sent (KIP-1082)
+    expect(m.owned).toEqual([{ topicId: orders.id, partitions: [0, 1] }]);
+    const g = c.consumer.groups.get('g')!;
+    expect([g.subscribesTo('orders-eu'), g.subscribesTo('orders'), g.subscribesTo('__orders-internal')]).toEqual([true, false, false]);
+    const epoch = g.groupEpoch;
+    // A topic created later that matches joins the subscription at the next heartbeat; one the principal may not see does not.
+    const us = topics.create('orders-us', 1);
+    topics.create('orders-secret', 1);
+    ok(heartbeat(m, v1));
+    expect(g.groupEpoch).toBe(epoch + 1);
+    expect(m.owned).toContainEqual({ topicId: us.id, partitions: [0] });
+    expect(m.owned.map((t) => topics.byId(t.topicId)!.name).sort()).toEqual(['orders-eu', 'orders-us']);
+    // A heartbeat with the regex left null keeps it; nothing changed, no new epoch.
+    ok(heartbeat(m, { ...v1, subscribedTopicRegex: null }));
+    expect(g.groupEpoch).toBe(epoch + 1);
+    // Deleted: revoked, then gone.
+    await topics.delete('orders-eu');
+    ok(heartbeat(m, v1));
+    ok(heartbeat(m, v1));
+    expect(m.owned).toEqual([{ topicId: us.id, partitions: [0] }]);
+    // An empty regex ends the regex subscription; names take over.
+    ok(heartbeat(m, { ...v1, subscribedTopicRegex: '', subscribedTopicNames: ['payments'] }));
+    // Revoke orders-us, then take payments.
+    for (let i = 0; i < 2; i++) ok(heartbeat(m, v1));
+    expect(m.owned.map((t) => topics.byId(t.topicId)!.name)).toEqual(['payments']);
+    expect(g.subscribesTo('orders-us')).toBe(false);
+    expect(g.state).toBe('Stable');
+  });
+
+  it('shares one regex between members as the assignor shares topics', () => {
+    topics.create('logs-a', 2);
+    topics.create('logs-b', 2);
+    const v1 = { apiVersion: 1, subscribedTopicNames: null };
+    const a = joinAs({ ...v1, memberId: 'a', subscribedTopicNames: [], subscribedTopicRegex: 'logs-[ab]' });
+    const b = joinAs({ ...v1, memberId: 'b', subscribedTopicNames: [], subscribedTopicRegex: 'logs-[ab]' });
+    for (let i = 0; i < 4; i++) {
+      ok(heartbeat(a, v1));
+      ok(heartbeat(b, v1));
+    }
+    noOverlap(a, b);
+    expect(owned(a).length + owned(b).length).toBe(4);
+    expect([owned(a).length, owned(b).length]).toEqual([2, 2]);
+  });
+
   it('refuses bad heartbeats with INVALID_REQUEST and a reason, an unknown assignor, and members past group.consumer.max.size', () => {
     topics.create('t', 1);
     const bad = (over: Partial<HeartbeatInput>) => beat(over) as { ok: false; error: string; message: string };
     expect(bad({ groupId: '' })).toMatchObject({ error: 'INVALID_REQUEST', message: "GroupId can't be empty." });
-    expect(bad({ subscribedTopicNames: [] })).toMatchObject({ error: 'INVALID_REQUEST', message: 'SubscribedTopicNames must be set in first request.' });
+    expect(bad({ subscribedTopicNames: [] })).toMatchObject({ error: 'INVALID_REQUEST', message: 'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.' });
+    expect(bad({ subscribedTopicNames: [], subscribedTopicRegex: '' })).toMatchObject({ error: 'INVALID_REQUEST', message: 'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.' });
+    // v1: the member makes its own id (KIP-1082).
+    expect(bad({ apiVersion: 1 })).toMatchObject({ error: 'INVALID_REQUEST', message: "MemberId can't be empty." });
     expect(bad({ rebalanceTimeoutMs: -1 })).toMatchObject({ error: 'INVALID_REQUEST', message: 'RebalanceTimeoutMs must be provided in first request.' });
     expect(bad({ rebalanceTimeoutMs: -5 })).toMatchObject({ error: 'INVALID_REQUEST' });
     expect(bad({ ownedTopicPartitions: [{ topicId: topics.get('t')!.id, partitions: [0] }] })).toMatchObject({ error: 'INVALID_REQUEST', message: 'TopicPartitions must be empty when (re-)joining.' });
     expect(bad({ memberEpoch: -3 })).toMatchObject({ error: 'INVALID_REQUEST', message: 'MemberEpoch is invalid.' });
     expect(bad({ memberEpoch: 4 })).toMatchObject({ error: 'INVALID_REQUEST', message: "MemberId can't be empty." });
-    expect(bad({ subscribedTopicRegex: 'x.*' })).toMatchObject({ error: 'INVALID_REQUEST', message: 'SubscribedTopicRegex is not supported yet.' });
+    expect(bad({ subscribedTopicRegex: 'x.(' })).toMatchObject({ error: 'INVALID_REGULAR_EXPRESSION', message: expect.stringMatching(/^SubscribedTopicRegex `x\.\(` is not a valid regular expression: .*missing closing \)/) });
     expect(bad({ serverAssignor: 'sticky' })).toMatchObject({ error: 'UNSUPPORTED_ASSIGNOR', message: 'ServerAssignor sticky is not supported. Supported assignors: uniform, range.' });
     // None of these left a group behind.
     expect(c.consumer.groups.size).toBe(0);
@@ -328,7 +385,7 @@ describe('consumer groups in the coordinator', () => {
         const groupId = `sim${run}`;
         const clients: (Client & { topics: string[] })[] = [];
         const send = (m: Client & { topics: string[] }): void => {
-          const r = big.consumer.heartbeat({ groupId, memberId: m.memberId, memberEpoch: m.epoch, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: run % 2 ? 'range' : null, ownedTopicPartitions: m.owned, clientId: 'sim', clientHost: 'h' });
+          const r = big.consumer.heartbeat({ groupId, memberId: m.memberId, memberEpoch: m.epoch, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: run % 2 ? 'range' : null, ownedTopicPartitions: m.owned, clientId: 'sim', clientHost: 'h', apiVersion: 0, mayDescribe: () => true });
           if (!r.ok && (r.error === 'UNKNOWN_MEMBER_ID' || r.error === 'FENCED_MEMBER_EPOCH') && m.epoch !== 0) {
             // Removed meanwhile (its session or rebalance timeout ran out): as a client does, it drops everything and rejoins.
             m.epoch = 0;
@@ -352,13 +409,13 @@ describe('consumer groups in the coordinator', () => {
           const action = random.next();
           if (clients.length === 0 || (action < 0.15 && clients.length < 8)) {
             const m = { memberId: '', epoch: 0, owned: [] as TopicPartitionsList[], topics: subscriptions[random.int(0, 2)]! };
-            const r = big.consumer.heartbeat({ groupId, memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: [], clientId: 'sim', clientHost: 'h' });
+            const r = big.consumer.heartbeat({ groupId, memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: REBALANCE, subscribedTopicNames: m.topics, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: [], clientId: 'sim', clientHost: 'h', apiVersion: 0, mayDescribe: () => true });
             if (!r.ok) throw new Error(`${r.error}: ${r.message}`);
             Object.assign(m, { memberId: r.memberId, epoch: r.memberEpoch, owned: r.assignment ?? [] });
             clients.push(m);
           } else if (action < 0.22) {
             const [m] = clients.splice(random.int(0, clients.length - 1), 1);
-            expect(big.consumer.heartbeat({ groupId, memberId: m!.memberId, memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: null, clientId: 'sim', clientHost: 'h' }).ok).toBe(true);
+            expect(big.consumer.heartbeat({ groupId, memberId: m!.memberId, memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: null, clientId: 'sim', clientHost: 'h', apiVersion: 0, mayDescribe: () => true }).ok).toBe(true);
           } else if (action < 0.25) {
             const name = random.next() < 0.5 ? 't' : 'u';
             const now = topics.get(name)!.partitions;

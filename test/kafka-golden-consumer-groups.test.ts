@@ -4,7 +4,7 @@
 // decoded by mqlab's codec field by field, mqlab's responses parsed by it,
 // and a real group through the running broker.
 import type { Connection } from '@platformatic/kafka';
-import { consumerGroupDescribeV0, consumerGroupHeartbeatV0, Reader } from '@platformatic/kafka';
+import { consumerGroupDescribeV0, consumerGroupHeartbeatV0, consumerGroupHeartbeatV1, Reader } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsumerGroupDescribe, ConsumerGroupHeartbeat } from '../src/protocol/kafka/apis/index.js';
 import { Reader as OurReader, Writer, bytesOf, decode, encode, type MessageSpec } from '../src/protocol/kafka/index.js';
@@ -128,5 +128,24 @@ describe('a consumer group through the broker, as the library speaks to it', () 
     const left = await call(c, consumerGroupHeartbeatV0, 'golden', joined.memberId, -1, null, null, -1, null, null, null, []);
     expect([left.memberId, left.memberEpoch, left.heartbeatIntervalMs]).toEqual([joined.memberId, -1, 0]);
     expect(broker.broker.coordinator.consumer.groups.has('golden')).toBe(false);
+  });
+
+  it('v1: joins under its own member id with a regex, gets the topics it matches, and is refused an empty id', async () => {
+    const a = broker.broker.topics.create('regex-a', 1);
+    const b = broker.broker.topics.create('regex-b', 2);
+    const joined = await call(c, consumerGroupHeartbeatV1, 'golden-regex', 'member-made-by-client', 0, null, null, 30_000, null, 'regex-.*', 'uniform', []);
+    expect(joined).toMatchObject({ errorCode: 0, errorMessage: null, memberId: 'member-made-by-client', memberEpoch: 1 });
+    const assigned = (joined.assignment.topicPartitions as { topicId: string; partitions: number[] }[]).map((t) => [t.topicId, t.partitions]).sort();
+    expect(assigned).toEqual([[a.id, [0]], [b.id, [0, 1]]].sort());
+    const described = await call(c, consumerGroupDescribeV0, ['golden-regex'], false);
+    expect(described.groups[0].members[0]).toMatchObject({ memberId: 'member-made-by-client', subscribedTopicRegex: 'regex-.*' });
+
+    const noId = await callAllowingErrors(c, consumerGroupHeartbeatV1, 'golden-regex', '', 0, null, null, 30_000, null, 'regex-.*', null, []);
+    expect([noId.errorCode, noId.errorMessage]).toEqual([42, "MemberId can't be empty."]); // INVALID_REQUEST
+    // (A regex that does not compile answers INVALID_REGULAR_EXPRESSION, 128, a code this version of the library does not
+    // know and fails on: see broker-api-versions.test.ts.)
+
+    const left = await call(c, consumerGroupHeartbeatV1, 'golden-regex', 'member-made-by-client', -1, null, null, -1, null, null, null, []);
+    expect([left.memberId, left.memberEpoch]).toEqual(['member-made-by-client', -1]);
   });
 });

@@ -806,7 +806,7 @@ describe('api registry and error codes', () => {
       { apiKey: 61, minVersion: 0, maxVersion: 0 },
       { apiKey: 65, minVersion: 0, maxVersion: 0 },
       { apiKey: 66, minVersion: 0, maxVersion: 2 },
-      { apiKey: 68, minVersion: 0, maxVersion: 0 },
+      { apiKey: 68, minVersion: 0, maxVersion: 1 },
       { apiKey: 69, minVersion: 0, maxVersion: 0 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });

@@ -1,5 +1,6 @@
-// The regular expressions clients send to filter ids (ListTransactions v2's
-// TransactionalIdPattern, KIP-1152). Compiled with RE2's syntax and engine
+// The regular expressions clients send to match ids (ListTransactions v2's
+// TransactionalIdPattern, KIP-1152; ConsumerGroupHeartbeat v1's
+// SubscribedTopicRegex, KIP-848). Compiled with RE2's syntax and engine
 // (re2js), as Kafka compiles the regexes of KIP-848 subscriptions with RE2J:
 // matching takes time linear in the id, so no pattern a client sends can
 // hold the event loop, and the syntax has no backreferences or lookarounds.
@@ -15,6 +16,6 @@ export function compileIdPattern(pattern: string | null): IdPattern | Error {
     const re = RE2JS.compile(pattern);
     return (id) => re.matches(id);
   } catch (err) {
-    return new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+    return new Error((err as Error).message);
   }
 }

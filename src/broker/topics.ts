@@ -36,6 +36,8 @@ export class TopicRegistry {
   // not deleted yet, old data and all, and then lose them to the deletion
   // still under way; so it cannot be, until the deletion is done.
   private readonly deleting = new Set<string>();
+  /** Bumped when a topic is created or deleted: what a regex subscription matches may have changed. */
+  revision = 0;
 
   constructor(
     private readonly engine: StorageEngine,
@@ -73,6 +75,7 @@ export class TopicRegistry {
       this.onChange(t);
     }
     if (changed) this.save();
+    this.revision++;
   }
 
   get(name: string): TopicInfo | undefined {
@@ -103,6 +106,7 @@ export class TopicRegistry {
     const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
     this.topics.set(name, t);
     this.ids.set(t.id, t);
+    this.revision++;
     this.save();
     this.onChange(t);
     return t;
@@ -173,6 +177,7 @@ export class TopicRegistry {
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
     this.topics.delete(name);
     this.ids.delete(t.id);
+    this.revision++;
     this.deleting.add(name);
     try {
       this.save();

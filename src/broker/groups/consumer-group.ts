@@ -4,7 +4,7 @@
 //
 //  - the group epoch, bumped when the group changes: a member joins, leaves,
 //    changes its subscription, or a subscribed topic is created, deleted or
-//    grows partitions;
+//    grows partitions (for a regex subscription: a topic it matches);
 //  - the assignment epoch, the group epoch a target assignment (every
 //    member's partitions, from the server-side assignor) was computed for;
 //  - each member's epoch, reaching the assignment epoch as the member
@@ -29,6 +29,7 @@ import {
   type HeartbeatInput,
 } from './consumer-member.js';
 import { reconcile, type MemberAssignmentState } from './reconcile.js';
+import { compileIdPattern } from '../id-pattern.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
@@ -37,6 +38,9 @@ export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable
 export interface TopicsView {
   get(name: string): { id: string; partitions: number } | undefined;
   byId(id: string): { name: string; partitions: number } | undefined;
+  list(): readonly { name: string; internal: boolean }[];
+  /** Changes whenever a topic is created or deleted: regexes are resolved again only then. */
+  readonly revision: number;
 }
 
 export interface ConsumerGroupSettings {
@@ -74,6 +78,11 @@ export class ConsumerGroup {
   private subscription = new Map<string, TopicMetadata>();
   /** Topic name -> members subscribing to it: each heartbeat looks up each name once, not once per member. */
   private readonly subscribers = new Map<string, number>();
+  /** Regex -> members subscribing with it. */
+  private readonly regexSubscribers = new Map<string, number>();
+  /** Regex -> the topic names it matches (internal topics never), as of topics revision `resolvedAt`. */
+  private resolved = new Map<string, readonly string[]>();
+  private resolvedAt = -1;
   /** Topic id -> partition -> epoch of the member holding it (assigned or still revoking). */
   private readonly partitionEpochs = new Map<string, Map<number, number>>();
 
@@ -104,7 +113,34 @@ export class ConsumerGroup {
 
   /** Whether a member subscribes to the topic (OffsetDelete refuses its offsets then). */
   subscribesTo(topic: string): boolean {
-    return this.subscribers.has(topic);
+    if (this.subscribers.has(topic)) return true;
+    this.resolveRegexes();
+    for (const regex of this.regexSubscribers.keys()) if (this.resolved.get(regex)?.includes(topic) === true) return true;
+    return false;
+  }
+
+  /** The topics a member subscribes to: by name, and those its regex matches that its principal may see. */
+  private topicsOf(m: ConsumerMember): readonly string[] {
+    if (m.subscribedTopicRegex === null) return m.subscribedTopicNames;
+    const matched = (this.resolved.get(m.subscribedTopicRegex) ?? []).filter((t) => m.mayDescribe(t));
+    return m.subscribedTopicNames.length === 0 ? matched : [...new Set([...m.subscribedTopicNames, ...matched])];
+  }
+
+  /** Regexes resolved against the topics, again only when topics came or went or a regex is new. */
+  private resolveRegexes(): void {
+    const revision = this.env.topics.revision;
+    const fresh = revision === this.resolvedAt && [...this.regexSubscribers.keys()].every((r) => this.resolved.has(r));
+    if (fresh) return;
+    const topics = this.env.topics.list().filter((t) => !t.internal);
+    const next = new Map<string, readonly string[]>();
+    for (const regex of this.regexSubscribers.keys()) {
+      const matches = compileIdPattern(regex);
+      // Checked when the member sent it (checkHeartbeat): a regex here always compiles.
+      if (matches instanceof Error) throw matches;
+      next.set(regex, topics.filter((t) => matches(t.name)).map((t) => t.name));
+    }
+    this.resolved = next;
+    this.resolvedAt = revision;
   }
 
   /** A heartbeat of a member in the group, or joining it (epoch 0); the caller has checked its shape. */
@@ -117,12 +153,18 @@ export class ConsumerGroup {
       rebalanceTimeoutMs: r.rebalanceTimeoutMs !== -1 ? r.rebalanceTimeoutMs : member.rebalanceTimeoutMs,
       serverAssignor: r.serverAssignor ?? member.serverAssignor,
       subscribedTopicNames: r.subscribedTopicNames !== null ? topicSet(r.subscribedTopicNames) : member.subscribedTopicNames,
+      // An empty regex ends a regex subscription; null leaves it as it was.
+      subscribedTopicRegex: r.subscribedTopicRegex === null ? member.subscribedTopicRegex : r.subscribedTopicRegex || null,
+      mayDescribe: r.mayDescribe,
       clientId: r.clientId,
       clientHost: r.clientHost,
     };
     // A new member, or a changed subscription, changes the group; a static member back under a new id does not by itself.
     const before = replaced ?? member;
-    let bump = !this.members.has(before.memberId) || updated.subscribedTopicNames.join('\0') !== before.subscribedTopicNames.join('\0');
+    let bump =
+      !this.members.has(before.memberId) ||
+      updated.subscribedTopicNames.join('\0') !== before.subscribedTopicNames.join('\0') ||
+      updated.subscribedTopicRegex !== before.subscribedTopicRegex;
     if (replaced) {
       // Its place, assignment and target pass to the new member id.
       const target = this.target.get(replaced.memberId);
@@ -137,7 +179,7 @@ export class ConsumerGroup {
     const reconciled = this.reconcileMember(updated, r.ownedTopicPartitions);
     this.touch(reconciled);
     // The assignment goes in full to a member that sent everything (joining, or after an error), else only when it changed.
-    const full = r.memberEpoch === 0 || (r.rebalanceTimeoutMs !== -1 && r.subscribedTopicNames !== null && r.ownedTopicPartitions !== null);
+    const full = r.memberEpoch === 0 || (r.rebalanceTimeoutMs !== -1 && (r.subscribedTopicNames !== null || r.subscribedTopicRegex !== null) && r.ownedTopicPartitions !== null);
     const changed = !sameAssignment(member.assigned, reconciled.assigned);
     return { memberId: reconciled.memberId, memberEpoch: reconciled.memberEpoch, assignment: full || changed ? toList(reconciled.assigned) : null };
   }
@@ -247,9 +289,9 @@ export class ConsumerGroup {
   private put(updated: ConsumerMember, old: ConsumerMember): void {
     if (this.members.get(old.memberId) === old) {
       this.setPartitionEpochs(old, -1);
-      this.count(old.subscribedTopicNames, -1);
+      this.count(old, -1);
     }
-    this.count(updated.subscribedTopicNames, 1);
+    this.count(updated, 1);
     this.members.set(updated.memberId, updated);
     if (updated.instanceId !== null) this.staticMembers.set(updated.instanceId, updated.memberId);
     this.setPartitionEpochs(updated, updated.memberEpoch);
@@ -260,17 +302,19 @@ export class ConsumerGroup {
     m.cancelSession?.();
     m.cancelRebalance?.();
     this.setPartitionEpochs(m, -1);
-    this.count(m.subscribedTopicNames, -1);
+    this.count(m, -1);
     this.members.delete(m.memberId);
     if (m.instanceId !== null && this.staticMembers.get(m.instanceId) === m.memberId) this.staticMembers.delete(m.instanceId);
   }
 
-  private count(names: readonly string[], by: 1 | -1): void {
-    for (const name of names) {
-      const n = (this.subscribers.get(name) ?? 0) + by;
-      if (n > 0) this.subscribers.set(name, n);
-      else this.subscribers.delete(name);
-    }
+  private count(m: ConsumerMember, by: 1 | -1): void {
+    const add = (counts: Map<string, number>, key: string): void => {
+      const n = (counts.get(key) ?? 0) + by;
+      if (n > 0) counts.set(key, n);
+      else counts.delete(key);
+    };
+    for (const name of m.subscribedTopicNames) add(this.subscribers, name);
+    if (m.subscribedTopicRegex !== null) add(this.regexSubscribers, m.subscribedTopicRegex);
   }
 
   private setPartitionEpochs(m: MemberAssignmentState, epoch: number): void {
@@ -289,8 +333,10 @@ export class ConsumerGroup {
 
   /** Which existing topics members subscribe to, and their ids and sizes; true if that changed. */
   private refreshSubscription(): boolean {
+    this.resolveRegexes();
     const next = new Map<string, TopicMetadata>();
-    for (const name of this.subscribers.keys()) {
+    const names = [...this.subscribers.keys(), ...[...this.regexSubscribers.keys()].flatMap((r) => this.resolved.get(r) ?? [])];
+    for (const name of names) {
       const t = this.env.topics.get(name);
       if (t) next.set(name, { id: t.id, partitions: t.partitions });
     }
@@ -305,7 +351,7 @@ export class ConsumerGroup {
     const members: AssignorMember[] = [...this.members.values()].map((m) => ({
       memberId: m.memberId,
       instanceId: m.instanceId,
-      subscribedTopicIds: new Set(m.subscribedTopicNames.flatMap((name) => this.subscription.get(name)?.id ?? [])),
+      subscribedTopicIds: new Set(this.topicsOf(m).flatMap((name) => this.subscription.get(name)?.id ?? [])),
     }));
     const assignor = SERVER_ASSIGNORS.get(this.assignorName)!;
     this.target = assignor.assign({ members, partitionCount: (id) => partitions.get(id) ?? 0, current: this.target });

@@ -44,6 +44,7 @@ export interface DescribedMember {
   clientId: string;
   clientHost: string;
   subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
   assignment: { topicId: string; topicName: string; partitions: number[] }[];
   targetAssignment: { topicId: string; topicName: string; partitions: number[] }[];
 }
@@ -150,6 +151,7 @@ export class ConsumerGroups {
         clientId: m.clientId,
         clientHost: m.clientHost,
         subscribedTopicNames: m.subscribedTopicNames,
+        subscribedTopicRegex: m.subscribedTopicRegex,
         assignment: named(m.assigned),
         targetAssignment: named(g.targetOf(m.memberId)),
       })),

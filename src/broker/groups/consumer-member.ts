@@ -5,6 +5,7 @@ import type { Cancel } from './clock.js';
 import type { Assignment, TopicPartitionsList } from './assignment.js';
 import type { MemberAssignmentState } from './reconcile.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
+import { compileIdPattern } from '../id-pattern.js';
 
 /** memberEpoch -1: leave the group; -2: a static member leaves for now and will be back (its partitions wait for it). */
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
@@ -29,6 +30,10 @@ export interface ConsumerMember extends MemberAssignmentState {
   rebalanceTimeoutMs: number;
   /** Sorted, without repeats. */
   subscribedTopicNames: string[];
+  /** RE2 syntax, matching whole topic names (v1+, KIP-848); null: none. */
+  subscribedTopicRegex: string | null;
+  /** Whether the member's principal may DESCRIBE a topic: a regex brings it only the topics it may see. */
+  mayDescribe: (topic: string) => boolean;
   serverAssignor: string | null;
   cancelSession?: Cancel;
   cancelRebalance?: Cancel;
@@ -36,6 +41,7 @@ export interface ConsumerMember extends MemberAssignmentState {
 
 /** A ConsumerGroupHeartbeat as the group sees it; null fields: "unchanged since the last heartbeat". */
 export interface HeartbeatInput {
+  apiVersion: number;
   groupId: string;
   memberId: string;
   memberEpoch: number;
@@ -48,6 +54,7 @@ export interface HeartbeatInput {
   ownedTopicPartitions: TopicPartitionsList[] | null;
   clientId: string;
   clientHost: string;
+  mayDescribe: (topic: string) => boolean;
 }
 
 export interface HeartbeatAnswer {
@@ -66,6 +73,8 @@ export function newMember(memberId: string): ConsumerMember {
     clientHost: '',
     rebalanceTimeoutMs: -1,
     subscribedTopicNames: [],
+    subscribedTopicRegex: null,
+    mayDescribe: () => true,
     serverAssignor: null,
     state: 'STABLE',
     memberEpoch: 0,
@@ -78,22 +87,31 @@ export function newMember(memberId: string): ConsumerMember {
 /**
  * Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid, plus one check of
  * mqlab's: a rebalance timeout below -1 would fire at once (Kafka takes it).
+ * From v1 the member makes its own id (KIP-1082), so every heartbeat has one.
  */
 export function checkHeartbeat(r: HeartbeatInput, assignors: readonly string[]): void {
   const invalid = (message: string): never => {
     throw new GroupError('INVALID_REQUEST', message);
   };
   if (r.groupId === '') invalid("GroupId can't be empty.");
+  if (r.apiVersion >= 1 && r.memberId === '') invalid("MemberId can't be empty.");
   if (r.instanceId === '') invalid("InstanceId can't be empty.");
   if (r.rackId === '') invalid("RackId can't be empty.");
-  if (r.subscribedTopicRegex !== null) invalid('SubscribedTopicRegex is not supported yet.');
+  if (r.subscribedTopicRegex !== null && r.subscribedTopicRegex !== '') {
+    const compiled = compileIdPattern(r.subscribedTopicRegex);
+    if (compiled instanceof Error) {
+      throw new GroupError('INVALID_REGULAR_EXPRESSION', `SubscribedTopicRegex \`${r.subscribedTopicRegex}\` is not a valid regular expression: ${compiled.message}.`);
+    }
+  }
   if (r.rebalanceTimeoutMs < -1) invalid('RebalanceTimeoutMs must be -1 (unchanged) or at least 0.');
   if (r.memberEpoch > 0 || r.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
     if (r.memberId === '') invalid("MemberId can't be empty.");
   } else if (r.memberEpoch === 0) {
     if (r.rebalanceTimeoutMs === -1) invalid('RebalanceTimeoutMs must be provided in first request.');
     if (r.ownedTopicPartitions === null || r.ownedTopicPartitions.length > 0) invalid('TopicPartitions must be empty when (re-)joining.');
-    if (r.subscribedTopicNames === null || r.subscribedTopicNames.length === 0) invalid('SubscribedTopicNames must be set in first request.');
+    const byNames = r.subscribedTopicNames !== null && r.subscribedTopicNames.length > 0;
+    const byRegex = r.subscribedTopicRegex !== null && r.subscribedTopicRegex !== '';
+    if (!byNames && !byRegex) invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
   } else if (r.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
     if (r.memberId === '') invalid("MemberId can't be empty.");
     if (r.instanceId === null) invalid("InstanceId can't be null.");

@@ -77,7 +77,7 @@ export class GroupCoordinator {
     private readonly offsets: OffsetStore,
     private readonly settings: CoordinatorSettings = DEFAULT_COORDINATOR_SETTINGS,
     private readonly clock: GroupClock = systemClock,
-    topics: TopicsView = { get: () => undefined, byId: () => undefined },
+    topics: TopicsView = { get: () => undefined, byId: () => undefined, list: () => [], revision: 0 },
   ) {
     this.consumer = new ConsumerGroups(
       settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS,

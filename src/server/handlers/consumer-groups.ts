@@ -14,7 +14,8 @@ type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>
 
 export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerGroupHeartbeat'>, meta: RequestMeta): Answer<'ConsumerGroupHeartbeat'> {
   const consumer = ctx.broker.coordinator.consumer;
-  // READ on the group, and DESCRIBE on each topic subscribed to (Kafka's rules).
+  // READ on the group, and DESCRIBE on each topic subscribed to by name (Kafka's rules); a regex
+  // brings a member only the topics its principal may DESCRIBE (mayDescribe below).
   const denied = !meta.access.can('READ', 'GROUP', req.groupId)
     ? { error: 'GROUP_AUTHORIZATION_FAILED' as const, message: `${meta.session.principal} may not read group ${req.groupId}` }
     : (req.subscribedTopicNames ?? []).some((t) => !meta.access.can('DESCRIBE', 'TOPIC', t))
@@ -22,6 +23,7 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
       : null;
   if (denied) return { throttleTimeMs: 0, errorCode: errorCode(denied.error), errorMessage: errorMessage(denied.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   const r = consumer.heartbeat({
+    apiVersion: meta.apiVersion,
     groupId: req.groupId,
     memberId: req.memberId,
     memberEpoch: req.memberEpoch,
@@ -34,6 +36,8 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
     ownedTopicPartitions: req.topicPartitions,
     clientId: meta.clientId,
     clientHost: meta.clientHost,
+    // A filter, not a refusal: not counted or logged as a denial (Kafka's logIfDenied=false).
+    mayDescribe: (topic) => meta.access.shows('DESCRIBE', 'TOPIC', topic),
   });
   if (!r.ok) {
     return { throttleTimeMs: 0, errorCode: errorCode(r.error), errorMessage: errorMessage(r.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
@@ -98,7 +102,7 @@ export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGr
           clientId: m.clientId,
           clientHost: m.clientHost,
           subscribedTopicNames: m.subscribedTopicNames,
-          subscribedTopicRegex: null,
+          subscribedTopicRegex: m.subscribedTopicRegex,
           assignment: { topicPartitions: m.assignment },
           targetAssignment: { topicPartitions: m.targetAssignment },
         })),

@@ -108,7 +108,7 @@ export const KAFKA_APIS = [
   serve(DeleteAcls, 0, 3),
   serve(DescribeTransactions, 0, 0),
   serve(ListTransactions, 0, 2),
-  serve(ConsumerGroupHeartbeat, 0, 0),
+  serve(ConsumerGroupHeartbeat, 0, 1),
   serve(ConsumerGroupDescribe, 0, 0),
   serve(SaslHandshake, 0, 1),
   serve(SaslAuthenticate, 0, 2),
