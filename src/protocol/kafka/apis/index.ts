@@ -71,7 +71,7 @@ export function serve<A extends ApiDefinition>(api: A, minVersion: number, maxVe
 }
 
 export const KAFKA_APIS = [
-  serve(Produce, 0, 11),
+  serve(Produce, 0, 12),
   serve(Fetch, 0, 17),
   serve(ListOffsets, 0, 10),
   serve(Metadata, 0, 12),
