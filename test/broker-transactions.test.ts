@@ -170,6 +170,25 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     expect(x.coordinator.committed('g', TOPIC, 0).offset).toBe(7n);
   });
 
+  it('finishes at startup a bumped end (transaction.version 2) that a crash cut after PrepareCommit: markers at the bumped epoch, then the new producer id of an exhausted epoch', async () => {
+    const b = await start();
+    const t = await begin('worn', [0]);
+    await b.produce(TOPIC, 0, txnBatch(t.pid, t.epoch, 0, ['w']), -1, 'worn');
+    // What EndTxn v5 writes first when the bump exhausts the epoch: the last epoch, and the id to go on with.
+    const open = txns().describe('worn')!;
+    const next = t.pid + 1000n;
+    await (txns() as unknown as { log: { write(t: object[]): Promise<void> } }).log.write([{ ...open, state: 'PrepareCommit', producerEpoch: 32_767, endBumpedEpoch: true, nextProducerId: next }]);
+    const x = await restart();
+    expect(txns().describe('worn')).toMatchObject({ state: 'CompleteCommit', producerId: next, producerEpoch: 0, prevProducerId: t.pid, nextProducerId: -1n });
+    expect(x.producers.producers(`${TOPIC}-0`)).toMatchObject([{ producerId: t.pid, epoch: 32_767 }]);
+    expect(seen(await fetch(x, 0n, 'committed')).markers).toEqual(['commit@1']);
+    expect(txns().ofProducer(next)?.transactionalId).toBe('worn');
+    expect(txns().ofProducer(t.pid)).toBeUndefined();
+    // The producer's retry, with the id and epoch it sent: the new ones.
+    expect(await txns().endTxn('worn', t.pid, 32_766, true, true)).toEqual({ error: 'NONE', producerId: next, producerEpoch: 0 });
+    expect((await txns().endTxn('worn', t.pid, 32_765, true, true)).error).toBe('INVALID_PRODUCER_ID_MAPPING');
+  });
+
   it('refuses transactional batches outside a transaction, of another id, or without a sequence', async () => {
     const b = await start();
     const t = await begin('r', [1]);
