@@ -169,6 +169,12 @@ describe('every advertised API version against a running broker', () => {
       const r = await call(18, v, v >= 3 ? { clientSoftwareName: 'test', clientSoftwareVersion: '1' } : {});
       expect(r.errorCode).toBe(0);
       expect(r.apiKeys).toEqual(advertisedVersions());
+      if (v < 3) return;
+      // transaction.version (KIP-890), finalized at the broker's level (2 by default); before v4 a range from 0 is left out (KAFKA-17492).
+      expect(r.supportedFeatures).toEqual(v >= 4 ? [{ name: 'transaction.version', minVersion: 0, maxVersion: 2 }] : []);
+      expect(r.finalizedFeatures).toEqual([{ name: 'transaction.version', maxVersionLevel: 2, minVersionLevel: 2 }]);
+      expect(r.finalizedFeaturesEpoch).toBe(broker.broker.featuresEpoch);
+      expect(r.finalizedFeaturesEpoch).toBeGreaterThan(0n);
     },
     3: async (v) => {
       const t = broker.broker.topics.get('t')!;
@@ -220,6 +226,16 @@ describe('every advertised API version against a running broker', () => {
       // A refused batch says why from v8 (ErrorMessage); its records are not to blame (RecordErrors stays empty).
       const bad = await call(0, v, { ...body, acks: 2 });
       expect(bad.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 21, recordErrors: [], errorMessage: v >= 8 ? 'acks must be 0, 1 or -1, got 2' : null });
+      if (v < 3) return;
+      // A transactional batch for a partition no AddPartitionsToTxn named: from v12 (transaction.version 2) it joins the transaction, before refused.
+      const id = `produce-v${v}`;
+      const producer = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      const batch = encodeBatch({ baseTimestamp: 1n, producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ key: null, value: Buffer.from('txn'), headers: [] }] });
+      const txn = await call(0, v, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 1, records: batch }] }] });
+      expect(txn.responses[0].partitionResponses[0].errorCode).toBe(v >= 12 ? 0 : 48); // INVALID_TXN_STATE
+      const state = broker.broker.transactions.coordinator.describe(id)!;
+      expect([state.state, [...state.partitions]]).toEqual(v >= 12 ? ['Ongoing', ['t\x001']] : ['Empty', []]);
+      if (v >= 12) expect((await call(26, 5, { transactionalId: id, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: false })).errorCode).toBe(0);
     },
     1: async (v) => {
       // v13+ names topics by id, in the request and the answer.
@@ -579,12 +595,24 @@ describe('every advertised API version against a running broker', () => {
       expect(broker.broker.transactions.lastStableOffset(key, 1n)).toBe(0n);
       const end = (committed: boolean, epoch = p.producerEpoch) => call(26, v, { transactionalId: id, producerId: p.producerId, producerEpoch: epoch, committed });
       expect((await end(true, p.producerEpoch + 1)).errorCode).toBe(v >= 2 ? 90 : 47);
-      expect((await end(true)).errorCode).toBe(0);
+      const committed = await end(true);
+      expect(committed.errorCode).toBe(0);
       // The commit marker took offset 1; everything is stable.
       expect(broker.broker.engine.highWatermark({ topic, partition: 0 })).toBe(2n);
       expect(broker.broker.transactions.lastStableOffset(key, 2n)).toBe(2n);
-      expect((await end(true)).errorCode).toBe(0); // a retry
+      // v5 (transaction.version 2): the epoch went up with the end, and the answer says so; the marker carries the new one.
+      const next = v >= 5 ? p.producerEpoch + 1 : p.producerEpoch;
+      if (v >= 5) expect([committed.producerId, committed.producerEpoch]).toEqual([p.producerId, next]);
+      expect(broker.broker.producers.producers(key)).toMatchObject([{ producerId: p.producerId, epoch: next }]);
+      const retry = await end(true); // a retry, with the epoch it was sent with
+      expect(retry.errorCode).toBe(0);
+      if (v >= 5) expect([retry.producerId, retry.producerEpoch]).toEqual([p.producerId, next]);
       expect((await end(false)).errorCode).toBe(48); // INVALID_TXN_STATE: it was committed
+      if (v < 5) return;
+      // The epoch before is fenced from anything new; ending at the new one with no transaction open too (Kafka's TV2 check).
+      const stale = await call(24, 3, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] });
+      expect(stale.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(90); // PRODUCER_FENCED
+      expect((await end(true, next)).errorCode).toBe(90);
     },
     28: async (v) => {
       const id = `txn-commit-v${v}`;
@@ -592,8 +620,9 @@ describe('every advertised API version against a running broker', () => {
       const p = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
       const commit = (more: object = {}) =>
         call(28, v, { transactionalId: id, groupId: group, producerId: p.producerId, producerEpoch: p.producerEpoch, topics: [{ name: 't', partitions: [{ partitionIndex: 1, committedOffset: 2n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }], ...more });
-      // Before AddOffsetsToTxn for the group: INVALID_TXN_STATE.
-      expect((await commit()).topics[0].partitions[0].errorCode).toBe(48);
+      // Before AddOffsetsToTxn for the group: INVALID_TXN_STATE; from v5 (transaction.version 2) the commit adds the group itself.
+      expect((await commit()).topics[0].partitions[0].errorCode).toBe(v >= 5 ? 0 : 48);
+      if (v >= 5) expect([...broker.broker.transactions.coordinator.describe(id)!.groups]).toEqual([group]);
       await call(25, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: group });
       expect((await commit()).topics).toEqual([{ name: 't', partitions: [{ partitionIndex: 1, errorCode: 0 }] }]);
       if (v >= 3) {
@@ -765,8 +794,9 @@ describe('every advertised API version against a running broker', () => {
     61: async (v) => {
       const topic = `producers${v}`;
       broker.broker.topics.create(topic, 1);
+      // An id far above those the broker hands out in this file (a transactional one would show a coordinator epoch).
       const idempotent = (baseSequence: number, count: number, timestampMs: number) =>
-        encodeBatch({ baseTimestamp: BigInt(timestampMs), producerId: 9n, producerEpoch: 2, baseSequence, records: Array.from({ length: count }, () => ({ key: null, value: Buffer.from('x'), headers: [] })) });
+        encodeBatch({ baseTimestamp: BigInt(timestampMs), producerId: 900_009n, producerEpoch: 2, baseSequence, records: Array.from({ length: count }, () => ({ key: null, value: Buffer.from('x'), headers: [] })) });
       expect((await broker.broker.produce(topic, 0, idempotent(0, 3, 1000))).error).toBe('NONE');
       expect((await broker.broker.produce(topic, 0, idempotent(3, 2, 2000))).error).toBe('NONE');
       await broker.broker.produce(topic, 0, numberedBatch('plain', 1)); // not idempotent: no producer state
@@ -775,7 +805,7 @@ describe('every advertised API version against a running broker', () => {
         {
           name: topic,
           partitions: [
-            { partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 9n, producerEpoch: 2, lastSequence: 4, lastTimestamp: 2000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] },
+            { partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: 900_009n, producerEpoch: 2, lastSequence: 4, lastTimestamp: 2000n, coordinatorEpoch: -1, currentTxnStartOffset: -1n }] },
             { partitionIndex: 4, errorCode: 3, errorMessage: `no partition ${topic}-4`, activeProducers: [] },
           ],
         },

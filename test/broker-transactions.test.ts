@@ -82,10 +82,10 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     expect(b.listOffset(TOPIC, 0, -1n, 'committed').offset).toBe(0n);
     expect(b.listOffset(TOPIC, 0, -1n).offset).toBe(3n);
 
-    expect(await txns().endTxn('a', a.pid, a.epoch, false)).toBe('NONE'); // abort marker at 3
+    expect((await txns().endTxn('a', a.pid, a.epoch, false)).error).toBe('NONE'); // abort marker at 3
     const c = await begin('a');
     expect((await b.produce(TOPIC, 0, txnBatch(c.pid, c.epoch, 2, ['c1']), -1, 'a')).error).toBe('NONE'); // 4
-    expect(await txns().endTxn('a', c.pid, c.epoch, true)).toBe('NONE'); // commit marker at 5
+    expect((await txns().endTxn('a', c.pid, c.epoch, true)).error).toBe('NONE'); // commit marker at 5
     const check = async (x: Broker): Promise<void> => {
       const all = await fetch(x, 0n, 'committed');
       expect([all.highWatermark, all.lastStableOffset, all.abortedTransactions]).toEqual([6n, 6n, [{ producerId: a.pid, firstOffset: 0n, lastOffset: 3n }]]);
@@ -110,7 +110,7 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     expect([r.lastStableOffset, seen(r).values]).toEqual([2n, ['before-0', 'before-1']]);
     // The producer goes on after the restart: its sequence too.
     expect((await x.produce(TOPIC, 1, txnBatch(t.pid, t.epoch, 1, ['t2']), -1, 'open')).error).toBe('NONE'); // 4
-    expect(await txns().endTxn('open', t.pid, t.epoch, true)).toBe('NONE'); // marker at 5 (partition 0 had no data: no marker there)
+    expect((await txns().endTxn('open', t.pid, t.epoch, true)).error).toBe('NONE'); // marker at 5 (partition 0 had no data: no marker there)
     r = await fetch(x, 0n, 'committed', 1);
     expect([r.lastStableOffset, seen(r)]).toEqual([6n, { values: ['before-0', 'before-1', 't1', 'after-0', 't2'], markers: ['commit@5'] }]);
     expect(x.engine.highWatermark({ topic: TOPIC, partition: 0 })).toBe(0n);
@@ -124,7 +124,7 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     // One bump to abort the open transaction (its marker fences the partition), one for the new instance.
     expect([fresh.error, fresh.producerId, fresh.producerEpoch]).toEqual(['NONE', z.pid, z.epoch + 2]);
     expect((await b.produce(TOPIC, 0, txnBatch(z.pid, z.epoch, 1, ['late']), -1, 'z')).error).toBe('INVALID_PRODUCER_EPOCH');
-    expect(await txns().endTxn('z', z.pid, z.epoch, true)).toBe('PRODUCER_FENCED');
+    expect((await txns().endTxn('z', z.pid, z.epoch, true)).error).toBe('PRODUCER_FENCED');
     expect(await txns().addPartitions('z', z.pid, z.epoch, [{ topic: TOPIC, partition: 0 }])).toEqual(['PRODUCER_FENCED']);
     const r = await fetch(b, 0n, 'committed');
     expect([r.lastStableOffset, r.abortedTransactions, seen(r)]).toEqual([2n, [{ producerId: z.pid, firstOffset: 0n, lastOffset: 1n }], { values: ['zombie'], markers: ['abort@1'] }]);
@@ -142,7 +142,7 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
     now += 1;
     await txns().expire();
     expect(txns().describe('slow')).toMatchObject({ state: 'CompleteAbort', producerEpoch: init.producerEpoch + 1 });
-    expect(await txns().endTxn('slow', t.pid, t.epoch, true)).toBe('PRODUCER_FENCED');
+    expect((await txns().endTxn('slow', t.pid, t.epoch, true)).error).toBe('PRODUCER_FENCED');
     expect((await fetch(broker, 0n, 'committed')).lastStableOffset).toBe(2n);
     now += 100_000;
     await txns().expire();
@@ -168,6 +168,25 @@ describe.each(['segmented', 'commitlog'])('transactions (%s)', (engine) => {
       expect([r.lastStableOffset, seen(r).markers]).toEqual([2n, ['commit@1']]);
     }
     expect(x.coordinator.committed('g', TOPIC, 0).offset).toBe(7n);
+  });
+
+  it('finishes at startup a bumped end (transaction.version 2) that a crash cut after PrepareCommit: markers at the bumped epoch, then the new producer id of an exhausted epoch', async () => {
+    const b = await start();
+    const t = await begin('worn', [0]);
+    await b.produce(TOPIC, 0, txnBatch(t.pid, t.epoch, 0, ['w']), -1, 'worn');
+    // What EndTxn v5 writes first when the bump exhausts the epoch: the last epoch, and the id to go on with.
+    const open = txns().describe('worn')!;
+    const next = t.pid + 1000n;
+    await (txns() as unknown as { log: { write(t: object[]): Promise<void> } }).log.write([{ ...open, state: 'PrepareCommit', producerEpoch: 32_767, endBumpedEpoch: true, nextProducerId: next }]);
+    const x = await restart();
+    expect(txns().describe('worn')).toMatchObject({ state: 'CompleteCommit', producerId: next, producerEpoch: 0, prevProducerId: t.pid, nextProducerId: -1n });
+    expect(x.producers.producers(`${TOPIC}-0`)).toMatchObject([{ producerId: t.pid, epoch: 32_767 }]);
+    expect(seen(await fetch(x, 0n, 'committed')).markers).toEqual(['commit@1']);
+    expect(txns().ofProducer(next)?.transactionalId).toBe('worn');
+    expect(txns().ofProducer(t.pid)).toBeUndefined();
+    // The producer's retry, with the id and epoch it sent: the new ones.
+    expect(await txns().endTxn('worn', t.pid, 32_766, true, true)).toEqual({ error: 'NONE', producerId: next, producerEpoch: 0 });
+    expect((await txns().endTxn('worn', t.pid, 32_765, true, true)).error).toBe('INVALID_PRODUCER_ID_MAPPING');
   });
 
   it('refuses transactional batches outside a transaction, of another id, or without a sequence', async () => {

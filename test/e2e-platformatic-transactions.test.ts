@@ -1,6 +1,6 @@
 // @platformatic/kafka's transactional producer against a real broker on
 // loopback, both engines: a maintained client that negotiates the newest
-// version it implements of each API (InitProducerId 5, AddPartitionsToTxn 4,
+// version it implements of each API (InitProducerId 5, AddPartitionsToTxn 5,
 // AddOffsetsToTxn 4, TxnOffsetCommit 4, EndTxn 4, Produce 11, Fetch 17; the
 // versions are read off the library's own diagnostics channel). Begin, send,
 // commit; begin, send, abort; a read_committed consumer sees only committed
@@ -214,7 +214,7 @@ describe.each(['segmented', 'commitlog'])('@platformatic/kafka transactions (%s)
   it('negotiated the flexible versions of every transaction API', () => {
     // The newest each side has: the library's newest below mqlab's advertised ranges.
     expect(sent.get(INIT_PRODUCER_ID)).toEqual(new Set([5]));
-    expect(sent.get(ADD_PARTITIONS_TO_TXN)).toEqual(new Set([4]));
+    expect(sent.get(ADD_PARTITIONS_TO_TXN)).toEqual(new Set([5]));
     expect(sent.get(ADD_OFFSETS_TO_TXN)).toEqual(new Set([4]));
     expect(sent.get(TXN_OFFSET_COMMIT)).toEqual(new Set([4]));
     expect(sent.get(END_TXN)).toEqual(new Set([4]));

@@ -186,7 +186,7 @@ describe('every declared message at every declared version', () => {
   });
 
   it('refuses to advertise a version the declarations do not cover', () => {
-    expect(() => serve(KAFKA_APIS[0], 0, 12)).toThrow(/Produce v12 is advertised/);
+    expect(() => serve(KAFKA_APIS.find((a) => a.name === 'ApiVersions')!, 0, 5)).toThrow(/ApiVersions v5 is advertised/);
   });
 });
 
@@ -538,7 +538,7 @@ describe('encoding refuses what would be silently lost or wrong', () => {
     expect(() => encodeToBuffer(Metadata.request, 0, { topics: null })).toThrow(/topics null is not allowed/);
     expect(() => encodeToBuffer(Produce.request, 3, { acks: 70000 })).toThrow(/field acks 70000 is not an int16/);
     expect(() => encodeToBuffer(Produce.request, 3, { topicData: {} })).toThrow(/is not an array/);
-    expect(() => encodeToBuffer(Produce.request, 12, {})).toThrow(/Produce v12 is not a declared version/);
+    expect(() => encodeToBuffer(byName().ApiVersions.request, 5, {})).toThrow(/ApiVersions v5 is not a declared version/);
   });
 });
 
@@ -681,7 +681,7 @@ describe('response frames', () => {
   });
 
   it('refuse a version not served', () => {
-    expect(() => encodeResponse(ApiKeys.Produce, 12, 1, {})).toThrow('cannot encode: Produce v12 is not served (0-11)');
+    expect(() => encodeResponse(ApiKeys.ApiVersions, 5, 1, {})).toThrow('cannot encode: ApiVersions v5 is not served (0-4)');
     const produceTo7 = registryOf([serve(KAFKA_APIS[0], 0, 7)]);
     expect(() => encodeResponse(ApiKeys.Produce, 8, 1, {}, produceTo7)).toThrow('cannot encode: Produce v8 is not served (0-7)');
   });
@@ -765,7 +765,7 @@ describe('golden bytes', () => {
 describe('api registry and error codes', () => {
   it('advertises the agreed ranges', () => {
     expect(advertisedVersions()).toEqual([
-      { apiKey: 0, minVersion: 0, maxVersion: 11 },
+      { apiKey: 0, minVersion: 0, maxVersion: 12 },
       { apiKey: 1, minVersion: 0, maxVersion: 18 },
       { apiKey: 2, minVersion: 0, maxVersion: 11 },
       { apiKey: 3, minVersion: 0, maxVersion: 13 },
@@ -785,10 +785,10 @@ describe('api registry and error codes', () => {
       { apiKey: 21, minVersion: 0, maxVersion: 2 },
       { apiKey: 22, minVersion: 0, maxVersion: 5 },
       { apiKey: 23, minVersion: 0, maxVersion: 4 },
-      { apiKey: 24, minVersion: 0, maxVersion: 4 },
+      { apiKey: 24, minVersion: 0, maxVersion: 5 },
       { apiKey: 25, minVersion: 0, maxVersion: 4 },
-      { apiKey: 26, minVersion: 0, maxVersion: 4 },
-      { apiKey: 28, minVersion: 0, maxVersion: 4 },
+      { apiKey: 26, minVersion: 0, maxVersion: 5 },
+      { apiKey: 28, minVersion: 0, maxVersion: 5 },
       { apiKey: 29, minVersion: 0, maxVersion: 3 },
       { apiKey: 30, minVersion: 0, maxVersion: 3 },
       { apiKey: 31, minVersion: 0, maxVersion: 3 },

@@ -74,6 +74,12 @@ export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
   /** Kafka transactions: the coordinator, and each partition's open and aborted ones. */
   readonly transactions: Transactions;
+  /**
+   * ApiVersions' FinalizedFeaturesEpoch: clients keep the features of the
+   * highest epoch they have seen, so it is the start time, which a restart
+   * with another transaction.version passes.
+   */
+  readonly featuresEpoch = BigInt(Date.now());
   readonly configs: BrokerConfigs;
   /** Per consumer group (RocketMQ consumption: delivery attempts, retry backoff, FIFO). */
   readonly groupConfigs: GroupConfigs;
@@ -114,7 +120,7 @@ export class Broker {
       groups: this.coordinator,
       watch: this.watch,
       newProducerId: () => this.producerIds.take(),
-      settings: { maxTimeoutMs: setting('transaction.max.timeout.ms'), idExpirationMs: setting('transactional.id.expiration.ms'), maxIds: setting('mqlab.transactional.ids.max') },
+      settings: { maxTimeoutMs: setting('transaction.max.timeout.ms'), idExpirationMs: setting('transactional.id.expiration.ms'), maxIds: setting('mqlab.transactional.ids.max'), transactionVersion: setting('transaction.version') },
       now: config.txnClock,
     });
     this.transfer = new LiveTransfer(config.transfer);

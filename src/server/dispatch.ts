@@ -91,7 +91,7 @@ async function handle(ctx: HandlerContext, req: DecodedRequest, meta: RequestMet
   const v = req.apiVersion;
   switch (req.apiKey) {
     case ApiKeys.ApiVersions:
-      return apiVersions(ctx);
+      return apiVersions(ctx, meta);
     case ApiKeys.Metadata:
       return metadata(ctx, req.body, meta);
     case ApiKeys.FindCoordinator:

@@ -11,6 +11,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerStateTable } from '../producer-state.js';
 import type { TopicRegistry } from '../topics.js';
 import { PartitionTxns } from './partition-txns.js';
+import { ProduceJoins } from './produce-joins.js';
 import { TxnCoordinator, type TxnSettings } from './txn-coordinator.js';
 import { partitionKey, TxnLog } from './txn-log.js';
 
@@ -31,6 +32,8 @@ export interface TransactionsDeps {
 export class Transactions {
   readonly partitions = new PartitionTxns();
   readonly coordinator: TxnCoordinator;
+  /** Produce v12's partitions joining their transactions (transaction.version 2). */
+  readonly joins: ProduceJoins;
 
   constructor(private readonly d: TransactionsDeps) {
     const now = d.now ?? Date.now;
@@ -50,6 +53,7 @@ export class Transactions {
       },
       d.settings,
     );
+    this.joins = new ProduceJoins(this.coordinator);
   }
 
   private expiry: NodeJS.Timeout | null = null;
@@ -76,7 +80,8 @@ export class Transactions {
    * Whether a batch may be appended to the partition, as far as
    * transactions go: a transactional batch must come from the current
    * epoch of a transactional id whose open transaction holds the partition
-   * (AddPartitionsToTxn first). Null if it may.
+   * (AddPartitionsToTxn first, or Produce v12's join: produce-joins.ts).
+   * Null if it may.
    */
   checkProduce(topic: string, partition: number, h: BatchHeader, transactionalId: string | null): { error: ErrorName; message: string } | null {
     if (!isTransactional(h.attributes)) return null;

@@ -10,6 +10,13 @@
 //   Ongoing --timeout, or InitProducerId of a new instance--> epoch + 1,
 //     PrepareAbort --> CompleteAbort (the old instance is fenced)
 //
+// Under transaction.version 2 (KIP-890 part 2) EndTxn v5 bumps the epoch
+// as it ends (Prepare* already carries the new one, so do the markers):
+// whatever the producer sent before the end is fenced. An epoch that would
+// pass MAX_EPOCH ends with a new producer id, taken once the markers are
+// written. Produce v12 and TxnOffsetCommit v5 begin the transaction
+// themselves.
+//
 // Every change is written before it is answered. A crash between Prepare*
 // and Complete* is finished at startup from the log: markers go to the
 // partitions where the producer still has a transaction open, offsets are
@@ -37,9 +44,11 @@ export interface TxnSettings {
   idExpirationMs: number;
   /** mqlab.transactional.ids.max: ids kept at most (each holds memory and a record at every startup). */
   maxIds: number;
+  /** transaction.version: the feature level finalized in ApiVersions; 2 enables KIP-890 part 2. */
+  transactionVersion: number;
 }
 
-export const DEFAULT_TXN_SETTINGS: TxnSettings = { maxTimeoutMs: 900_000, idExpirationMs: 7 * 24 * 3600 * 1000, maxIds: 100_000 };
+export const DEFAULT_TXN_SETTINGS: TxnSettings = { maxTimeoutMs: 900_000, idExpirationMs: 7 * 24 * 3600 * 1000, maxIds: 100_000, transactionVersion: 2 };
 
 /** Epochs are int16: one that would reach this takes a new producer id instead (as Kafka's). */
 const MAX_EPOCH = 32_766;
@@ -49,6 +58,9 @@ export interface InitResult {
   producerId: bigint;
   producerEpoch: number;
 }
+
+/** EndTxn's answer: v5 tells the producer the id and epoch to go on with. */
+export type EndResult = InitResult;
 
 export class TxnCoordinator {
   private txns = new Map<string, TxnMetadata>();
@@ -65,6 +77,11 @@ export class TxnCoordinator {
     for (const t of this.txns.values()) {
       if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') await this.finish(t);
     }
+  }
+
+  /** The transaction.version level in force. */
+  get version(): number {
+    return this.settings.transactionVersion;
   }
 
   /** The transaction a producer id belongs to, if transactional. */
@@ -88,7 +105,7 @@ export class TxnCoordinator {
         return { error: 'NONE', producerId: t.producerId, producerEpoch: t.producerEpoch };
       }
       if (expectedId >= 0n && (expectedId !== t.producerId || expectedEpoch !== t.producerEpoch)) return fail('PRODUCER_FENCED');
-      if (t.state === 'Ongoing') await this.end(t, 'abort', true);
+      if (t.state === 'Ongoing') await this.end(t, 'abort', 'fence');
       this.byProducer.delete(t.producerId);
       // Only a resume (KIP-360) can be retried: a new instance (no id and epoch given) leaves none, as Kafka's prepareIncrementProducerEpoch.
       t.lastProducerEpoch = expectedId >= 0n ? t.producerEpoch : -1;
@@ -109,7 +126,22 @@ export class TxnCoordinator {
 
   private fresh(id: string, timeoutMs: number): TxnMetadata {
     const now = this.host.now();
-    return { transactionalId: id, producerId: this.host.newProducerId(), producerEpoch: 0, lastProducerEpoch: -1, timeoutMs, state: 'Empty', partitions: new Set(), groups: new Set(), offsets: [], startMs: -1, updateMs: now };
+    return {
+      transactionalId: id,
+      producerId: this.host.newProducerId(),
+      producerEpoch: 0,
+      lastProducerEpoch: -1,
+      timeoutMs,
+      state: 'Empty',
+      partitions: new Set(),
+      groups: new Set(),
+      offsets: [],
+      startMs: -1,
+      updateMs: now,
+      endBumpedEpoch: false,
+      nextProducerId: -1n,
+      prevProducerId: -1n,
+    };
   }
 
   /** The checks every call of a producer in a transaction goes through (Kafka's order). */
@@ -135,6 +167,12 @@ export class TxnCoordinator {
     return errors;
   }
 
+  /** Whether the producer, at this epoch, has the partition in its open transaction already (nothing to add). */
+  holds(id: string, producerId: bigint, epoch: number, topic: string, partition: number): boolean {
+    const t = this.txns.get(id);
+    return !!t && !this.ending.has(id) && t.producerId === producerId && t.producerEpoch === epoch && t.state === 'Ongoing' && t.partitions.has(partitionKey(topic, partition));
+  }
+
   /** AddPartitionsToTxn v4 VerifyOnly: NONE for each partition already in the producer's open transaction. */
   verify(id: string, producerId: bigint, epoch: number, partitions: readonly { topic: string; partition: number }[]): ErrorName[] {
     const { error, txn } = this.current(id, producerId, epoch);
@@ -153,10 +191,21 @@ export class TxnCoordinator {
     return 'NONE';
   }
 
-  /** TxnOffsetCommit (the group's membership is checked by the caller): pending until the transaction commits. */
-  async commitOffsets(id: string, producerId: bigint, epoch: number, group: string, entries: readonly Omit<PendingOffset, 'group'>[]): Promise<ErrorName> {
+  /**
+   * TxnOffsetCommit (the group's membership is checked by the caller):
+   * pending until the transaction commits. `join` (v5 under transaction.version
+   * 2): the group joins the transaction, begun if need be, in the same write.
+   */
+  async commitOffsets(id: string, producerId: bigint, epoch: number, group: string, entries: readonly Omit<PendingOffset, 'group'>[], join = false): Promise<ErrorName> {
     const { error, txn } = this.current(id, producerId, epoch);
     if (!txn) return error;
+    if (join) {
+      if (!group) return 'INVALID_GROUP_ID';
+      if (txn.state !== 'Ongoing' || !txn.groups.has(group)) {
+        this.begin(txn);
+        txn.groups.add(group);
+      }
+    }
     if (txn.state !== 'Ongoing' || !txn.groups.has(group)) return 'INVALID_TXN_STATE'; // no AddOffsetsToTxn for the group first
     const key = (o: { group: string; topic: string; partition: number }): string => `${o.group}\0${partitionKey(o.topic, o.partition)}`;
     const replaced = new Set(entries.map((e) => key({ group, ...e })));
@@ -166,14 +215,38 @@ export class TxnCoordinator {
     return 'NONE';
   }
 
-  async endTxn(id: string, producerId: bigint, epoch: number, commit: boolean): Promise<ErrorName> {
-    const { error, txn } = this.current(id, producerId, epoch);
-    if (!txn) return error;
+  /**
+   * `bump` (EndTxn v5 under transaction.version 2): the epoch goes up as the
+   * transaction ends, and the answer carries the id and epoch to go on with.
+   * A retry of such an end comes with the epoch before the bump: it gets
+   * the same answer (Kafka's retryOnEpochBump, and retryOnOverflow when the
+   * bump took a new producer id), where the same epoch again is fenced.
+   */
+  async endTxn(id: string, producerId: bigint, epoch: number, commit: boolean, bump = false): Promise<EndResult> {
     const done: TxnState = commit ? 'CompleteCommit' : 'CompleteAbort';
-    if (txn.state === done) return 'NONE'; // a retry of the call that ended it
-    if (txn.state !== 'Ongoing') return 'INVALID_TXN_STATE';
-    await this.end(txn, commit ? 'commit' : 'abort', false);
-    return 'NONE';
+    const answer = (error: ErrorName, t?: TxnMetadata): EndResult => (t && error === 'NONE' ? { error, producerId: t.producerId, producerEpoch: t.producerEpoch } : { error, producerId: -1n, producerEpoch: -1 });
+    const prior = this.txns.get(id);
+    if (prior && this.retriesBumpedEnd(prior, producerId, epoch)) {
+      if (this.ending.has(id) || prior.state === 'PrepareCommit' || prior.state === 'PrepareAbort') return answer('CONCURRENT_TRANSACTIONS');
+      return answer(prior.state === done ? 'NONE' : 'INVALID_TXN_STATE', prior);
+    }
+    const { error, txn } = this.current(id, producerId, epoch);
+    if (!txn) return answer(error);
+    if (txn.state === 'CompleteCommit' || txn.state === 'CompleteAbort') {
+      // After a bumped end the current epoch is the next transaction's: ending one that never began is refused as Kafka's TV2 check does.
+      if (txn.endBumpedEpoch) return answer('PRODUCER_FENCED');
+      return answer(txn.state === done ? 'NONE' : 'INVALID_TXN_STATE', txn); // a retry of the call that ended it
+    }
+    if (txn.state !== 'Ongoing') return answer('INVALID_TXN_STATE');
+    await this.end(txn, commit ? 'commit' : 'abort', bump ? 'bump' : 'keep');
+    return answer('NONE', txn);
+  }
+
+  /** Whether (producerId, epoch) is what a bumped end of the transaction was called with. */
+  private retriesBumpedEnd(t: TxnMetadata, producerId: bigint, epoch: number): boolean {
+    if (!t.endBumpedEpoch || t.state === 'Ongoing' || t.state === 'Empty') return false;
+    if (t.producerId === producerId && t.producerEpoch === epoch + 1) return true;
+    return t.prevProducerId === producerId && epoch === MAX_EPOCH && t.producerEpoch === 0;
   }
 
   /**
@@ -186,7 +259,7 @@ export class TxnCoordinator {
     const expired: string[] = [];
     for (const t of [...this.txns.values()]) {
       if (this.ending.has(t.transactionalId)) continue;
-      if (t.state === 'Ongoing' && t.startMs + t.timeoutMs <= now) await this.end(t, 'abort', true);
+      if (t.state === 'Ongoing' && t.startMs + t.timeoutMs <= now) await this.end(t, 'abort', 'fence');
       else if ((t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort') && t.updateMs + this.settings.idExpirationMs <= now) expired.push(t.transactionalId);
     }
     if (expired.length === 0) return;
@@ -233,10 +306,20 @@ export class TxnCoordinator {
     t.updateMs = now;
   }
 
-  /** Ends an open transaction; `fence` bumps the epoch first, so its producer can no longer write. */
-  private end(t: TxnMetadata, type: 'commit' | 'abort', fence: boolean): Promise<void> {
+  /**
+   * Ends an open transaction. `fence` bumps the epoch first, so its producer
+   * can no longer write (timeouts, a new instance); `bump` too, for the
+   * producer itself, who is told the new epoch (transaction.version 2).
+   */
+  private end(t: TxnMetadata, type: 'commit' | 'abort', epoch: 'keep' | 'fence' | 'bump'): Promise<void> {
     const ending = (async () => {
-      if (fence) t.producerEpoch++;
+      if (epoch === 'bump') {
+        // Past MAX_EPOCH the bumped epoch still marks this transaction's partitions; the producer goes on with a new id.
+        if (t.producerEpoch >= MAX_EPOCH) t.nextProducerId = this.host.newProducerId();
+        t.lastProducerEpoch = -1;
+      }
+      if (epoch !== 'keep') t.producerEpoch++;
+      t.endBumpedEpoch = epoch === 'bump';
       t.state = type === 'commit' ? 'PrepareCommit' : 'PrepareAbort';
       t.updateMs = this.host.now();
       await this.log.write([t]);
@@ -260,6 +343,15 @@ export class TxnCoordinator {
         const entries = t.offsets.filter((o) => o.group === group).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata, leaderEpoch: o.leaderEpoch }));
         if (entries.length > 0) await this.host.commitOffsets(group, entries);
       }
+    }
+    t.prevProducerId = -1n;
+    if (t.nextProducerId >= 0n) {
+      this.byProducer.delete(t.producerId);
+      t.prevProducerId = t.producerId;
+      t.producerId = t.nextProducerId;
+      t.producerEpoch = 0;
+      t.nextProducerId = -1n;
+      this.byProducer.set(t.producerId, t);
     }
     t.state = type === 'commit' ? 'CompleteCommit' : 'CompleteAbort';
     t.partitions = new Set();

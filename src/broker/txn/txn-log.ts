@@ -47,6 +47,16 @@ export interface TxnMetadata {
   startMs: number;
   /** The last change. */
   updateMs: number;
+  /**
+   * The last end bumped the epoch (EndTxn v5 under transaction.version 2,
+   * KIP-890 part 2, Kafka's clientTransactionVersion): its retry comes with
+   * the epoch before, and is answered, not fenced.
+   */
+  endBumpedEpoch: boolean;
+  /** The producer id an end whose bump exhausted the epoch moves to once its markers are written (-1: none). */
+  nextProducerId: bigint;
+  /** The producer id such an end moved from (-1: none), so its retry is still recognised. */
+  prevProducerId: bigint;
 }
 
 interface TxnRecord {
@@ -60,6 +70,9 @@ interface TxnRecord {
   offsets: [string, string, number, string, string | null, number][];
   startMs: number;
   updateMs: number;
+  bumped?: boolean;
+  nextPid?: string;
+  prevPid?: string;
 }
 
 export function partitionKey(topic: string, partition: number): string {
@@ -113,6 +126,9 @@ function toRecord(t: TxnMetadata): TxnRecord {
     offsets: t.offsets.map((o) => [o.group, o.topic, o.partition, String(o.offset), o.metadata, o.leaderEpoch]),
     startMs: t.startMs,
     updateMs: t.updateMs,
+    bumped: t.endBumpedEpoch,
+    nextPid: String(t.nextProducerId),
+    prevPid: String(t.prevProducerId),
   };
 }
 
@@ -129,5 +145,9 @@ function fromRecord(transactionalId: string, r: TxnRecord): TxnMetadata {
     offsets: r.offsets.map(([group, topic, partition, offset, metadata, leaderEpoch]) => ({ group, topic, partition, offset: BigInt(offset), metadata, leaderEpoch })),
     startMs: r.startMs,
     updateMs: r.updateMs,
+    // Records written before transaction.version 2 have none of these.
+    endBumpedEpoch: r.bumped ?? false,
+    nextProducerId: BigInt(r.nextPid ?? -1),
+    prevProducerId: BigInt(r.prevPid ?? -1),
   };
 }

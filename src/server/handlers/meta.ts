@@ -4,8 +4,26 @@ import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '.
 import type { Access } from './access.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
-export function apiVersions(ctx: HandlerContext): ResponseInput<typeof ApiKeys.ApiVersions> {
-  return { errorCode: 0, apiKeys: ctx.apis.map((a) => ({ ...a })), throttleTimeMs: 0 };
+/** Kafka's feature flags (KIP-584): transaction.version alone (KIP-890), levels 0-2. */
+const TRANSACTION_VERSION = { name: 'transaction.version', minVersion: 0, maxVersion: 2 };
+
+/**
+ * From v3, the features: supported, and finalized at the level the broker
+ * config transaction.version sets (Java clients use transactions v2 at
+ * level 2). As Kafka's: level 0 is not listed as finalized, and before v4 a
+ * feature whose range starts at 0 is left out of the supported ones (older
+ * clients fail to read it, KAFKA-17492).
+ */
+export function apiVersions(ctx: HandlerContext, meta: RequestMeta): ResponseInput<typeof ApiKeys.ApiVersions> {
+  const answer = { errorCode: 0, apiKeys: ctx.apis.map((a) => ({ ...a })), throttleTimeMs: 0 };
+  if (meta.apiVersion < 3) return answer;
+  const level = ctx.broker.transactions.coordinator.version;
+  return {
+    ...answer,
+    supportedFeatures: meta.apiVersion >= 4 ? [TRANSACTION_VERSION] : [],
+    finalizedFeaturesEpoch: ctx.broker.featuresEpoch,
+    finalizedFeatures: level > 0 ? [{ name: TRANSACTION_VERSION.name, maxVersionLevel: level, minVersionLevel: level }] : [],
+  };
 }
 
 type FindCoordinatorRequest = RequestBody<typeof ApiKeys.FindCoordinator>;

@@ -21,6 +21,8 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
   const valid = acks === 0 || acks === 1 || acks === -1;
   // A transactional produce needs WRITE on its transactional id (every partition refused without), then WRITE on each topic.
   const txnDenied = req.transactionalId !== null && !meta.access.can('WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
+  // v12 under transaction.version 2: transactional batches' partitions join their transaction first (KIP-890 part 2).
+  const gate = ctx.broker.transactions.joins.gate(req.transactionalId, meta.apiVersion);
   // Every partition's append starts now, in request order; one await for them all.
   const answers: (PartitionResponse | Promise<PartitionResponse>)[] = [];
   for (const t of req.topicData) {
@@ -31,7 +33,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
       else if (meta.access.enforced && !ctx.broker.topics.get(t.name) && !mayCreateTopic(meta.access, t.name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${t.name} does not exist and ${meta.session.principal} may not create it`));
       else {
         answers.push(
-          ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId).then((r) => {
+          gate(t.name, p.index, p.records, () => ctx.broker.produce(t.name, p.index, p.records, acks as Acks, req.transactionalId)).then((r) => {
             if (r.error !== 'NONE' && r.message) ctx.log('warn', `produce to ${t.name}-${p.index} refused: ${r.error}: ${r.message}`);
             return partitionResponse(p.index, r);
           }),

@@ -90,6 +90,9 @@ export async function addOffsetsToTxn(ctx: HandlerContext, req: RequestBody<type
 }
 
 /**
+ * v5 under transaction.version 2 also adds the group to the transaction
+ * (beginning it if need be): no AddOffsetsToTxn first.
+ *
  * The consumer's membership (v3+) is checked as the group checks a
  * transactional commit: only when the request names one (v0-2 cannot;
  * kafkajs's sendOffsets and Java's sendOffsetsToTransaction(offsets,
@@ -118,7 +121,8 @@ export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<type
       const info = broker.topics.get(e.topic);
       return !info || e.partition < 0 || e.partition >= info.partitions;
     });
-    error = unknown ? 'UNKNOWN_TOPIC_OR_PARTITION' : await broker.transactions.coordinator.commitOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, entries);
+    const join = transactionsV2(ctx, apiVersion, 5); // v5: AddOffsetsToTxn's work too (KIP-890 part 2)
+    error = unknown ? 'UNKNOWN_TOPIC_OR_PARTITION' : await broker.transactions.coordinator.commitOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, entries, join);
   }
   // TxnOffsetCommit has no PRODUCER_FENCED in any version: Kafka's group coordinator answers a stale epoch so.
   const code = errorCode(error === 'PRODUCER_FENCED' ? 'INVALID_PRODUCER_EPOCH' : error);
@@ -128,11 +132,23 @@ export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<type
   };
 }
 
+/**
+ * v5 under transaction.version 2 (KIP-890 part 2): the epoch is bumped as
+ * the transaction ends and the answer says which id and epoch to go on
+ * with. v5 below level 2 ends as v4 does and answers the id and epoch
+ * unchanged (Java clients send v5 only when the level is 2).
+ */
 export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKeys.EndTxn>, meta: RequestMeta): Promise<ResponseInput<typeof ApiKeys.EndTxn>> {
   const { apiVersion } = meta;
   if (!mayWrite(meta, req.transactionalId)) return { throttleTimeMs: 0, errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED') };
-  const error = await ctx.broker.transactions.coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
-  return { throttleTimeMs: 0, errorCode: errorCode(fenced(error, apiVersion, 2)) };
+  const coordinator = ctx.broker.transactions.coordinator;
+  const r = await coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, transactionsV2(ctx, apiVersion, 5));
+  return { throttleTimeMs: 0, errorCode: errorCode(fenced(r.error, apiVersion, 2)), producerId: r.producerId, producerEpoch: r.producerEpoch };
+}
+
+/** Whether a request of this version speaks KIP-890 part 2: from `since` on, with transaction.version 2 finalized. */
+function transactionsV2(ctx: HandlerContext, apiVersion: number, since: number): boolean {
+  return apiVersion >= since && ctx.broker.transactions.coordinator.version >= 2;
 }
 
 /**

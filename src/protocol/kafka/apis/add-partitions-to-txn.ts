@@ -2,16 +2,16 @@
 // and AddPartitionsToTxnResponse.json: a transactional producer names the
 // partitions it is about to write to. v0-3 carry one transaction (the
 // V3AndBelow fields, as clients send them); v4 batches several with
-// VerifyOnly (Kafka's brokers verify with it, KIP-890). v5 (a new epoch
-// per transaction, KIP-890 part 2) is unstable in the vendored definitions
-// and not declared. The common structs are written out in place.
+// VerifyOnly (Kafka's brokers verify with it, KIP-890). v5 is v4 on the
+// wire, the broker only allowed to answer TRANSACTION_ABORTABLE too (which
+// this one never has cause to). The common structs are written out in place.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const AddPartitionsToTxnRequest = {
   apiKey: 24,
   type: 'request',
   name: 'AddPartitionsToTxnRequest',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     {
@@ -53,7 +53,7 @@ export const AddPartitionsToTxnResponse = {
   apiKey: 24,
   type: 'response',
   name: 'AddPartitionsToTxnResponse',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },

@@ -1,14 +1,14 @@
 // EndTxn (api key 26), from Kafka's EndTxnRequest.json and
-// EndTxnResponse.json: commit or abort. v5 (KIP-890 part 2: the producer id
-// and epoch in the answer) is unstable in the vendored definitions: declared
-// to v4; the v5 response fields are kept as transcribed and never sent.
+// EndTxnResponse.json: commit or abort. v4 lets the broker answer
+// TRANSACTION_ABORTABLE (KIP-890); v5 (KIP-890 part 2) ends the transaction
+// with the epoch bumped and answers the producer id and epoch to go on with.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const EndTxnRequest = {
   apiKey: 26,
   type: 'request',
   name: 'EndTxnRequest',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '0+' },
@@ -22,7 +22,7 @@ export const EndTxnResponse = {
   apiKey: 26,
   type: 'response',
   name: 'EndTxnResponse',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },

@@ -71,7 +71,7 @@ export function serve<A extends ApiDefinition>(api: A, minVersion: number, maxVe
 }
 
 export const KAFKA_APIS = [
-  serve(Produce, 0, 11),
+  serve(Produce, 0, 12),
   serve(Fetch, 0, 18),
   serve(ListOffsets, 0, 11),
   serve(Metadata, 0, 13),
@@ -99,10 +99,10 @@ export const KAFKA_APIS = [
   serve(OffsetForLeaderEpoch, 0, 4),
   serve(DescribeLogDirs, 0, 5),
   serve(DescribeProducers, 0, 0),
-  serve(AddPartitionsToTxn, 0, 4),
+  serve(AddPartitionsToTxn, 0, 5),
   serve(AddOffsetsToTxn, 0, 4),
-  serve(EndTxn, 0, 4),
-  serve(TxnOffsetCommit, 0, 4),
+  serve(EndTxn, 0, 5),
+  serve(TxnOffsetCommit, 0, 5),
   serve(DescribeAcls, 0, 3),
   serve(CreateAcls, 0, 3),
   serve(DeleteAcls, 0, 3),

@@ -4,14 +4,16 @@
 // adds per-record errors (KIP-467); v9 is the first flexible version. v10
 // adds, as tagged fields, where a partition's leader moved (KIP-951): only
 // on NOT_LEADER_OR_FOLLOWER, which a single node never answers. v11 only
-// lets the broker answer TRANSACTION_ABORTABLE (KIP-890).
+// lets the broker answer TRANSACTION_ABORTABLE (KIP-890). v12 is v11 on the
+// wire; under transaction.version 2 a transactional batch's partition joins
+// its transaction on the way in, as AddPartitionsToTxn did (KIP-890 part 2).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ProduceRequest = {
   apiKey: 0,
   type: 'request',
   name: 'ProduceRequest',
-  validVersions: '0-11',
+  validVersions: '0-12',
   flexibleVersions: '9+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
@@ -41,7 +43,7 @@ export const ProduceResponse = {
   apiKey: 0,
   type: 'response',
   name: 'ProduceResponse',
-  validVersions: '0-11',
+  validVersions: '0-12',
   flexibleVersions: '9+',
   fields: [
     {

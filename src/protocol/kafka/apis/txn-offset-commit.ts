@@ -1,14 +1,17 @@
 // TxnOffsetCommit (api key 28), from Kafka's TxnOffsetCommitRequest.json and
 // TxnOffsetCommitResponse.json: offsets committed as part of a transaction,
 // visible to the group only when the transaction commits. v3 adds the
-// consumer's group membership (KIP-447), checked like OffsetCommit's.
+// consumer's group membership (KIP-447), checked like OffsetCommit's. v4
+// lets the broker answer TRANSACTION_ABORTABLE (KIP-890); v5 is v4 on the
+// wire, but under transaction.version 2 it also adds the group to the
+// transaction, as AddOffsetsToTxn did (KIP-890 part 2).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const TxnOffsetCommitRequest = {
   apiKey: 28,
   type: 'request',
   name: 'TxnOffsetCommitRequest',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '0+' },
@@ -44,7 +47,7 @@ export const TxnOffsetCommitResponse = {
   apiKey: 28,
   type: 'response',
   name: 'TxnOffsetCommitResponse',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
