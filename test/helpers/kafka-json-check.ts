@@ -454,6 +454,17 @@ export function fromMqlab(value: Record<string, unknown>, mFields: readonly Fiel
   return out;
 }
 
+/**
+ * A value mqlab decoded, without the fields (at any depth) that the JSON
+ * lacks: those of an older definition, from before Kafka added them
+ * (ProduceRequest v0-2 against 3.9's, which has no TopicId). mqlab decodes
+ * them to its defaults, which that definition says nothing about; one that a
+ * version carries on the wire is the structural diff's to report.
+ */
+export function inJson(value: Record<string, unknown>, mFields: readonly Field[], jFields: readonly FieldSpec[]): Record<string, unknown> {
+  return toMqlab(fromMqlab(value, mFields, jFields), mFields, jFields);
+}
+
 type StructMap = (v: Record<string, unknown>, m: readonly Field[], j: readonly FieldSpec[]) => Record<string, unknown>;
 
 function convert(v: unknown, mf: Field, jf: FieldSpec, map: StructMap): unknown {

@@ -4,14 +4,17 @@
 // adds per-record errors (KIP-467); v9 is the first flexible version. v10
 // adds, as tagged fields, where a partition's leader moved (KIP-951): only
 // on NOT_LEADER_OR_FOLLOWER, which a single node never answers. v11 only
-// lets the broker answer TRANSACTION_ABORTABLE (KIP-890).
+// lets the broker answer TRANSACTION_ABORTABLE (KIP-890). v12 is v11 on the
+// wire: it lets a transactional producer leave out AddPartitionsToTxn once
+// transaction.version 2 is finalized (KIP-890 part 2). v13 names topics by
+// id (KIP-516), in the request and the response.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ProduceRequest = {
   apiKey: 0,
   type: 'request',
   name: 'ProduceRequest',
-  validVersions: '0-11',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
@@ -22,7 +25,8 @@ export const ProduceRequest = {
       type: '[]TopicProduceData',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'PartitionData',
           type: '[]PartitionProduceData',
@@ -41,7 +45,7 @@ export const ProduceResponse = {
   apiKey: 0,
   type: 'response',
   name: 'ProduceResponse',
-  validVersions: '0-11',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     {
@@ -49,7 +53,8 @@ export const ProduceResponse = {
       type: '[]TopicProduceResponse',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'PartitionResponses',
           type: '[]PartitionProduceResponse',
