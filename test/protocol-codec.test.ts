@@ -14,6 +14,7 @@ import {
   Reader,
   UnsupportedVersionError,
   Writer,
+  ZERO_UUID,
   advertisedVersions,
   bytesOf,
   declaredVersions,
@@ -186,7 +187,7 @@ describe('every declared message at every declared version', () => {
   });
 
   it('refuses to advertise a version the declarations do not cover', () => {
-    expect(() => serve(KAFKA_APIS[0], 0, 12)).toThrow(/Produce v12 is advertised/);
+    expect(() => serve(KAFKA_APIS[0], 0, 14)).toThrow(/Produce v14 is advertised/);
   });
 });
 
@@ -347,7 +348,7 @@ describe('records', () => {
       for (const records of [null, Buffer.alloc(0)]) {
         const value = { acks: 1, timeoutMs: 1, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] };
         const decoded = decodeAll(Produce.request, version, encodeToBuffer(Produce.request, version, value));
-        expect(decoded.topicData).toEqual(value.topicData);
+        expect(decoded.topicData).toEqual([{ ...value.topicData[0], topicId: ZERO_UUID }]); // v13's, absent: its default
       }
     }
   });
@@ -538,7 +539,7 @@ describe('encoding refuses what would be silently lost or wrong', () => {
     expect(() => encodeToBuffer(Metadata.request, 0, { topics: null })).toThrow(/topics null is not allowed/);
     expect(() => encodeToBuffer(Produce.request, 3, { acks: 70000 })).toThrow(/field acks 70000 is not an int16/);
     expect(() => encodeToBuffer(Produce.request, 3, { topicData: {} })).toThrow(/is not an array/);
-    expect(() => encodeToBuffer(Produce.request, 12, {})).toThrow(/Produce v12 is not a declared version/);
+    expect(() => encodeToBuffer(Produce.request, 14, {})).toThrow(/Produce v14 is not a declared version/);
   });
 });
 
@@ -681,7 +682,7 @@ describe('response frames', () => {
   });
 
   it('refuse a version not served', () => {
-    expect(() => encodeResponse(ApiKeys.Produce, 12, 1, {})).toThrow('cannot encode: Produce v12 is not served (0-11)');
+    expect(() => encodeResponse(ApiKeys.Produce, 14, 1, {})).toThrow('cannot encode: Produce v14 is not served (0-13)');
     const produceTo7 = registryOf([serve(KAFKA_APIS[0], 0, 7)]);
     expect(() => encodeResponse(ApiKeys.Produce, 8, 1, {}, produceTo7)).toThrow('cannot encode: Produce v8 is not served (0-7)');
   });
@@ -765,12 +766,12 @@ describe('golden bytes', () => {
 describe('api registry and error codes', () => {
   it('advertises the agreed ranges', () => {
     expect(advertisedVersions()).toEqual([
-      { apiKey: 0, minVersion: 0, maxVersion: 11 },
+      { apiKey: 0, minVersion: 0, maxVersion: 13 },
       { apiKey: 1, minVersion: 0, maxVersion: 17 },
       { apiKey: 2, minVersion: 0, maxVersion: 10 },
       { apiKey: 3, minVersion: 0, maxVersion: 12 },
-      { apiKey: 8, minVersion: 0, maxVersion: 9 },
-      { apiKey: 9, minVersion: 0, maxVersion: 9 },
+      { apiKey: 8, minVersion: 0, maxVersion: 10 },
+      { apiKey: 9, minVersion: 0, maxVersion: 10 },
       { apiKey: 10, minVersion: 0, maxVersion: 6 },
       { apiKey: 11, minVersion: 0, maxVersion: 9 },
       { apiKey: 12, minVersion: 0, maxVersion: 4 },
