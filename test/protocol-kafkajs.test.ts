@@ -378,6 +378,7 @@ describe('OffsetCommit', () => {
       topics: [
         {
           name: 'orders',
+          topicId: ZERO_UUID, // v10+ only
           partitions: [
             {
               partitionIndex: 2,
