@@ -151,6 +151,18 @@ describe.each(ENGINES)('topics by id (%s engine)', (engine) => {
     expect(broker.broker.coordinator.committedAll('g')).toEqual([]);
   });
 
+  it('Produce v13 with acks=0 is not answered, by a known id or an unknown one; the next request on the connection is', async () => {
+    const id = await c.createTopic('quiet', 1);
+    const silent = (topicId: string, prefix: string) =>
+      conn.send(ApiKeys.Produce, 13, { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ topicId, partitionData: [{ index: 0, records: numberedBatch(prefix, 2) }] }] }, false);
+    await silent(id, 'quiet');
+    await silent('7d4d4e9a-1c1b-4f0e-9a55-0000000000a0', 'lost');
+    // Answers come in request order: one to either acks=0 produce would reach this request (a correlation id mismatch).
+    const [next] = await c.produce(id, new Map([[0, numberedBatch('loud', 1)]]));
+    expect(next).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    expect((await c.fetch(id, 0, 0n)).records).toEqual([[0n, 'quiet-0'], [1n, 'quiet-1'], [2n, 'loud-0']]);
+  });
+
   it('a topic deleted and created again under its name: the old id names nothing, never the new topic', async () => {
     const old = await c.createTopic('reborn', 1);
     expect((await c.produce(old, new Map([[0, numberedBatch('old', 3)]])))[0]!.baseOffset).toBe(0n);
