@@ -223,6 +223,21 @@ describe('every advertised API version against a running broker', () => {
       // A refused batch says why from v8 (ErrorMessage); its records are not to blame (RecordErrors stays empty).
       const bad = await call(0, v, { ...body, acks: 2 });
       expect(bad.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 21, recordErrors: [], errorMessage: v >= 8 ? 'acks must be 0, 1 or -1, got 2' : null });
+      if (v >= 11) {
+        // A transactional batch: v12 lets a transaction.version 2 producer skip AddPartitionsToTxn, which
+        // is not served, so v12 and v13 answer as v11 does: refused outside the transaction, written inside.
+        const id = `produce-txn-v${v}`;
+        const name = `produce-txn${v}`;
+        const created = broker.broker.topics.create(name, 1);
+        const ref = v >= 13 ? { topicId: created.id } : { name };
+        const pid = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
+        const batch = encodeBatch({ baseTimestamp: 1n, producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: 0, transactional: true, records: [{ key: null, value: Buffer.from('in txn'), headers: [] }] });
+        const txnProduce = async () => (await call(0, v, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ ...ref, partitionData: [{ index: 0, records: batch }] }] })).responses[0].partitionResponses[0];
+        expect(await txnProduce()).toMatchObject({ errorCode: 48, baseOffset: -1n }); // INVALID_TXN_STATE
+        await call(24, 1, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: pid.producerId, v3AndBelowProducerEpoch: pid.producerEpoch, v3AndBelowTopics: [{ name, partitions: [0] }] });
+        expect(await txnProduce()).toMatchObject({ errorCode: 0, baseOffset: 0n });
+        expect((await call(26, 1, { transactionalId: id, producerId: pid.producerId, producerEpoch: pid.producerEpoch, committed: true })).errorCode).toBe(0);
+      }
       if (v >= 13) {
         // An id naming no topic (the zero UUID names none): UNKNOWN_TOPIC_ID for each partition, the id echoed; nothing created.
         for (const id of ['5f0c1e2d-0000-4000-8000-00000000000d', ZERO_UUID]) {
