@@ -36,12 +36,13 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
   for (const t of req.topicData) {
     // By id: '' when the id names no topic, which no authorizer is asked about.
     const name = byId ? ctx.broker.topics.nameById(t.topicId) : t.name;
+    const unknownId = byId && name === '';
     const shown = byId ? `id ${t.topicId}` : t.name;
     const request = byId ? { apiVersion, topicId: t.topicId } : { apiVersion };
     for (const p of t.partitionData) {
       if (!valid) answers.push(refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`));
       else if (txnDenied) answers.push(refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`));
-      else if (name !== '' && !meta.access.can('WRITE', 'TOPIC', name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${shown}`));
+      else if (!unknownId && !meta.access.can('WRITE', 'TOPIC', name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not write to topic ${shown}`));
       else if (!byId && meta.access.enforced && !ctx.broker.topics.get(name) && !mayCreateTopic(meta.access, name)) answers.push(refused(p.index, 'TOPIC_AUTHORIZATION_FAILED', `topic ${name} does not exist and ${meta.session.principal} may not create it`));
       else {
         answers.push(
