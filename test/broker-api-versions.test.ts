@@ -215,9 +215,13 @@ describe('every advertised API version against a running broker', () => {
       }
     },
     0: async (v) => {
+      const t = broker.broker.topics.get('t')!;
       const before = broker.broker.engine.highWatermark({ topic: 't', partition: 1 });
-      const body = { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 1, records: numberedBatch(`p${v}`, 2) }] }] };
+      // v13 names the topic by id, in the request and the answer.
+      const topic = v >= 13 ? { topicId: t.id } : { name: 't' };
+      const body = { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ ...topic, partitionData: [{ index: 1, records: numberedBatch(`p${v}`, 2) }] }] };
       const r = await call(0, v, body);
+      expect(r.responses[0]).toMatchObject(v >= 13 ? { name: '', topicId: t.id } : { name: 't', topicId: ZERO_UUID });
       const p = r.responses[0].partitionResponses[0];
       expect(p).toMatchObject({ errorCode: 0, baseOffset: before, recordErrors: [], errorMessage: null });
       expect(broker.broker.engine.highWatermark({ topic: 't', partition: 1 })).toBe(before + 2n);
@@ -226,12 +230,23 @@ describe('every advertised API version against a running broker', () => {
       // A refused batch says why from v8 (ErrorMessage); its records are not to blame (RecordErrors stays empty).
       const bad = await call(0, v, { ...body, acks: 2 });
       expect(bad.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 21, recordErrors: [], errorMessage: v >= 8 ? 'acks must be 0, 1 or -1, got 2' : null });
+      if (v >= 13) {
+        // An id naming no topic (the zero UUID names none): UNKNOWN_TOPIC_ID for each partition, the id echoed; nothing created.
+        for (const id of ['5f0c1e2d-0000-4000-8000-00000000000d', ZERO_UUID]) {
+          const unknown = await call(0, v, { ...body, topicData: [{ topicId: id, partitionData: [0, 1].map((index) => ({ index, records: numberedBatch('lost', 1) })) }] });
+          const refused = (index: number) => ({ index, errorCode: 100, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } });
+          expect(unknown.responses).toEqual([{ name: '', topicId: id, partitionResponses: [refused(0), refused(1)] }]);
+        }
+        expect(broker.broker.topics.list().map((x) => x.name)).not.toContain('');
+        expect(broker.broker.engine.highWatermark({ topic: 't', partition: 1 })).toBe(before + 2n);
+      }
       if (v < 3) return;
       // A transactional batch for a partition no AddPartitionsToTxn named: from v12 (transaction.version 2) it joins the transaction, before refused.
       const id = `produce-v${v}`;
       const producer = await call(22, 1, { transactionalId: id, transactionTimeoutMs: 60_000 });
       const batch = encodeBatch({ baseTimestamp: 1n, producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ key: null, value: Buffer.from('txn'), headers: [] }] });
-      const txn = await call(0, v, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 1, records: batch }] }] });
+      const t1 = v >= 13 ? { topicId: broker.broker.topics.get('t')!.id } : { name: 't' };
+      const txn = await call(0, v, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ ...t1, partitionData: [{ index: 1, records: batch }] }] });
       expect(txn.responses[0].partitionResponses[0].errorCode).toBe(v >= 12 ? 0 : 48); // INVALID_TXN_STATE
       const state = broker.broker.transactions.coordinator.describe(id)!;
       expect([state.state, [...state.partitions]]).toEqual(v >= 12 ? ['Ongoing', ['t\x001']] : ['Empty', []]);
@@ -394,21 +409,33 @@ describe('every advertised API version against a running broker', () => {
       expect(await call(13, v, { groupId: `no-group${v}`, members })).toMatchObject({ errorCode: 25, members: [] });
     },
     8: async (v) => {
+      // v10 names topics by id, in the request and the answer; offsets are kept by name.
+      const t = v >= 10 ? { topicId: broker.broker.topics.get('t')!.id } : { name: 't' };
       const partitions = [{ partitionIndex: 0, committedOffset: BigInt(v + 1), committedLeaderEpoch: 7, committedMetadata: 'm' }];
-      const r = await call(8, v, { groupId: `commit${v}`, generationId: -1, memberId: '', topics: [{ name: 't', partitions }] });
-      expect(r.topics[0].partitions[0].errorCode).toBe(0);
+      const r = await call(8, v, { groupId: `commit${v}`, generationId: -1, memberId: '', topics: [{ ...t, partitions }] });
+      expect(r.topics).toEqual([{ name: v >= 10 ? '' : 't', topicId: v >= 10 ? t.topicId : ZERO_UUID, partitions: [{ partitionIndex: 0, errorCode: 0 }] }]);
       // Leader epochs come with v6.
       expect(broker.broker.coordinator.committed(`commit${v}`, 't', 0)).toEqual({ offset: BigInt(v + 1), metadata: 'm', leaderEpoch: v >= 6 ? 7 : -1 });
       if (v >= 1) {
         // A member of a group that does not exist: ILLEGAL_GENERATION before v9, GROUP_ID_NOT_FOUND from v9 (Kafka's answers).
-        const none = await call(8, v, { groupId: `no-group${v}`, generationId: 1, memberId: 'm', topics: [{ name: 't', partitions }] });
+        const none = await call(8, v, { groupId: `no-group${v}`, generationId: 1, memberId: 'm', topics: [{ ...t, partitions }] });
         expect(none.topics[0].partitions[0].errorCode).toBe(v >= 9 ? 69 : 22);
+      }
+      if (v >= 10) {
+        // An id naming no topic: UNKNOWN_TOPIC_ID for each of its partitions, the id echoed; the others commit.
+        const unknown = '5f0c1e2d-0000-4000-8000-000000000008';
+        const mixed = await call(8, v, { groupId: `commit-mixed${v}`, generationId: -1, memberId: '', topics: [{ topicId: unknown, partitions: [partitions[0], { ...partitions[0], partitionIndex: 1 }] }, { ...t, partitions }] });
+        expect(mixed.topics.map((x: any) => [x.topicId, x.partitions.map((p: any) => [p.partitionIndex, p.errorCode])])).toEqual([
+          [unknown, [[0, 100], [1, 100]]],
+          [t.topicId, [[0, 0]]],
+        ]);
+        expect(broker.broker.coordinator.committedAll(`commit-mixed${v}`)).toEqual([{ topic: 't', partition: 0, offset: BigInt(v + 1), metadata: 'm' }]);
       }
       if (v < 7) return;
       // A static member commits as itself; its instance id under another member id is fenced.
       const g = `commit-static${v}`;
       const m = await stable(g, 'i');
-      const commit = (memberId: string) => call(8, v, { groupId: g, generationId: m.generationId, memberId, groupInstanceId: 'i', topics: [{ name: 't', partitions }] });
+      const commit = (memberId: string) => call(8, v, { groupId: g, generationId: m.generationId, memberId, groupInstanceId: 'i', topics: [{ ...t, partitions }] });
       expect((await commit(m.memberId)).topics[0].partitions[0].errorCode).toBe(0);
       expect((await commit('impostor')).topics[0].partitions[0].errorCode).toBe(82); // FENCED_INSTANCE_ID
     },
@@ -429,17 +456,27 @@ describe('every advertised API version against a running broker', () => {
       // (every partition it committed), a repeat (refused); v9's member id and epoch are not
       // checked for classic groups.
       await broker.broker.coordinator.commit(`${g}b`, '', -1, [{ topic: 't', partition: 0, offset: 9n, metadata: 'b' }]);
+      // v10 names topics by id, in the request and the answer (a null list's too).
+      const id = broker.broker.topics.get('t')!.id;
+      const t = v >= 10 ? { topicId: id } : { name: 't' };
       const groups = [
-        { groupId: g, memberId: 'anyone', memberEpoch: 12, topics: [{ name: 't', partitionIndexes: [0, 1] }] },
+        { groupId: g, memberId: 'anyone', memberEpoch: 12, topics: [{ ...t, partitionIndexes: [0, 1] }] },
         { groupId: `${g}b`, memberId: null, memberEpoch: -1, topics: null },
         { groupId: g, memberId: null, memberEpoch: -1, topics: null },
       ];
       const r = await call(9, v, { groups, requireStable: true });
-      const offsets = (x: { topics: { partitions: { partitionIndex: number; committedOffset: bigint; metadata: string }[] }[] }) =>
-        x.topics.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata]));
+      const offsets = (x: { topics: { name: string; topicId: string; partitions: { partitionIndex: number; committedOffset: bigint; metadata: string; errorCode: number }[] }[] }) =>
+        x.topics.flatMap((t) => t.partitions.map((p) => [v >= 10 ? t.topicId : t.name, p.partitionIndex, p.committedOffset, p.metadata, p.errorCode]));
+      const topic = v >= 10 ? id : 't';
       expect(r.groups.map((x: { groupId: string; errorCode: number }) => [x.groupId, x.errorCode])).toEqual([[g, 0], [`${g}b`, 0], [g, 42]]); // INVALID_REQUEST
-      expect(offsets(r.groups[0])).toEqual([[0, -1n, ''], [1, 4n, '']]);
-      expect(offsets(r.groups[1])).toEqual([[0, 9n, 'b']]);
+      expect(offsets(r.groups[0])).toEqual([[topic, 0, -1n, '', 0], [topic, 1, 4n, '', 0]]);
+      expect(offsets(r.groups[1])).toEqual([[topic, 0, 9n, 'b', 0]]);
+      if (v < 10) return;
+      // An id naming no topic: UNKNOWN_TOPIC_ID for each partition asked about (the group's answer is not refused).
+      const unknown = '5f0c1e2d-0000-4000-8000-000000000009';
+      const u = await call(9, v, { groups: [{ groupId: g, memberId: null, memberEpoch: -1, topics: [{ topicId: unknown, partitionIndexes: [0, 1] }, { topicId: id, partitionIndexes: [1] }] }], requireStable: false });
+      expect(u.groups[0].errorCode).toBe(0);
+      expect(offsets(u.groups[0])).toEqual([[unknown, 0, -1n, '', 100], [unknown, 1, -1n, '', 100], [id, 1, 4n, '', 0]]);
     },
     15: async (v) => {
       const g = `describe${v}`;

@@ -142,9 +142,6 @@ const ADVERTISED_OTHERWISE: Readonly<Record<string, { max: number; reason: strin
       'Kafka 4.0 released v1 (regex subscriptions, member ids made by the member: KIP-848, KIP-1082); kafka-python carries no ' +
       'KIP-848 definitions, and the vendored one (1eb7644, before 4.0) still marks v1 unstable. Its wire format is checked against it all the same.',
   },
-  Produce: { max: 12, reason: 'v13 (topic ids) is being built' },
-  OffsetCommit: { max: 9, reason: 'v10 addresses topics by id: being built' },
-  OffsetFetch: { max: 9, reason: 'v10 addresses topics by id: being built' },
 };
 
 // ---- what is declared, and its JSON ------------------------------------------------------

@@ -228,6 +228,7 @@ describe('Fetch', () => {
               logStartOffset: v >= 5 ? 7n : -1n,
               partitionMaxBytes: 65_536,
               replicaDirectoryId: ZERO_UUID, // v17+ only
+              highWatermark: 9223372036854775807n, // v18+ only (a follower's)
             },
           ],
         },
@@ -378,6 +379,7 @@ describe('OffsetCommit', () => {
       topics: [
         {
           name: 'orders',
+          topicId: ZERO_UUID, // v10+ only
           partitions: [
             {
               partitionIndex: 2,

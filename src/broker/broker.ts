@@ -44,6 +44,19 @@ export interface ProduceResult {
   message?: string;
 }
 
+/** The Kafka Produce request a batch came in. */
+export interface ProduceRequestInfo {
+  /**
+   * Its version. From v12 a transactional batch adds its partition to the
+   * transaction itself once transaction.version 2 is finalized (KIP-890
+   * part 2); until the transaction coordinator serves that, a v12+
+   * transactional batch is checked as a v11 one.
+   */
+  apiVersion: number;
+  /** v13+: the id the request names the topic by. A topic deleted and created again under the name is another; none is ever created. */
+  topicId?: string;
+}
+
 /** What the broker tells observers (the HTTP API's metrics) of its traffic. */
 export interface BrokerObserver {
   /** A produce to one partition answered; `bytes` of record batches; `ms` from call to answer. */
@@ -264,12 +277,12 @@ export class Broker {
     this.observers.push(observer);
   }
 
-  /** `transactionalId`: the Produce request's, which a transactional batch must carry. */
-  async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1, transactionalId: string | null = null): Promise<ProduceResult> {
-    if (this.observers.length === 0) return this.produceOnce(topic, partition, records, acks, transactionalId);
+  /** `transactionalId`: the Produce request's, which a transactional batch must carry; `request`: that request, when a Kafka client sent one. */
+  async produce(topic: string, partition: number, records: Buffer | null, acks: Acks = -1, transactionalId: string | null = null, request?: ProduceRequestInfo): Promise<ProduceResult> {
+    if (this.observers.length === 0) return this.produceOnce(topic, partition, records, acks, transactionalId, request);
     const started = performance.now();
     try {
-      const r = await this.produceOnce(topic, partition, records, acks, transactionalId);
+      const r = await this.produceOnce(topic, partition, records, acks, transactionalId, request);
       for (const o of this.observers) o.produced(r, records?.length ?? 0, performance.now() - started);
       return r;
     } catch (err) {
@@ -278,9 +291,11 @@ export class Broker {
     }
   }
 
-  private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks, transactionalId: string | null): Promise<ProduceResult> {
+  private async produceOnce(topic: string, partition: number, records: Buffer | null, acks: Acks, transactionalId: string | null, request?: ProduceRequestInfo): Promise<ProduceResult> {
     const fail = (error: ErrorName, message?: string): ProduceResult => ({ error, baseOffset: NO_OFFSET, logAppendTimeMs: NO_OFFSET, logStartOffset: NO_OFFSET, message });
-    const t = this.topic(topic);
+    const topicId = request?.topicId;
+    const t = topicId === undefined ? this.topic(topic) : this.topics.get(topic);
+    if (topicId !== undefined && t?.id !== topicId) return fail('UNKNOWN_TOPIC_ID');
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
     if (t.internal) return fail('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
     if (records === null || records.length < 61) return fail('CORRUPT_MESSAGE', 'no record batch');

@@ -4,7 +4,8 @@
 // crash between the two never loses a partition with data in it. Each topic
 // has an id (a random UUID, as Kafka's) kept with it, so a topic deleted and
 // created again under the same name is a different topic to clients that
-// address topics by id (Metadata v10+, Fetch v13+).
+// address topics by id (Metadata v10+, Fetch v13+, Produce v13, OffsetCommit
+// and OffsetFetch v10).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { StorageError } from '../storage/errors.js';
@@ -85,6 +86,11 @@ export class TopicRegistry {
   /** The topic with this id (the codec's uuid form), if it exists. */
   byId(id: string): TopicInfo | undefined {
     return this.ids.get(id);
+  }
+
+  /** The name of the topic with this id, '' for none (the zero UUID names none): how requests that name topics by id find them. */
+  nameById(id: string): string {
+    return this.ids.get(id)?.name ?? '';
   }
 
   list(): TopicInfo[] {

@@ -100,7 +100,7 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
   session.epoch = nextEpoch(session.epoch);
   const expected = session.epoch;
   const partitions = [...session.partitions.values()];
-  if (byId) for (const p of partitions) p.topic = ctx.broker.topics.byId(p.topicId!)?.name ?? '';
+  if (byId) for (const p of partitions) p.topic = ctx.broker.topics.nameById(p.topicId!);
   const results = await readAllowed(ctx, meta, partitions, maxWaitMs, req.minBytes, maxBytes, isolationOf(req, meta.apiVersion));
   if (session.epoch !== expected) {
     // Another request of this session came in meanwhile (a duplicate): this answer is stale.
@@ -189,7 +189,7 @@ function releaseAll(results: readonly FetchResult[]): void {
 /** The partitions a request names, in its order (a v13+ topic id found by name to read and wait on; reading checks the id again). */
 function requested(ctx: HandlerContext, req: FetchRequest, byId: boolean): FetchPartition[] {
   return req.topics.flatMap((t) => {
-    const topic: Pick<FetchPartition, 'topic' | 'topicId'> = byId ? { topic: ctx.broker.topics.byId(t.topicId)?.name ?? '', topicId: t.topicId } : { topic: t.topic };
+    const topic: Pick<FetchPartition, 'topic' | 'topicId'> = byId ? { topic: ctx.broker.topics.nameById(t.topicId), topicId: t.topicId } : { topic: t.topic };
     return t.partitions.map((p) => ({ ...topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes }));
   });
 }

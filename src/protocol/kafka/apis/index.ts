@@ -71,12 +71,12 @@ export function serve<A extends ApiDefinition>(api: A, minVersion: number, maxVe
 }
 
 export const KAFKA_APIS = [
-  serve(Produce, 0, 12),
+  serve(Produce, 0, 13),
   serve(Fetch, 0, 18),
   serve(ListOffsets, 0, 11),
   serve(Metadata, 0, 13),
-  serve(OffsetCommit, 0, 9),
-  serve(OffsetFetch, 0, 9),
+  serve(OffsetCommit, 0, 10),
+  serve(OffsetFetch, 0, 10),
   serve(FindCoordinator, 0, 6),
   serve(JoinGroup, 0, 9),
   serve(Heartbeat, 0, 4),

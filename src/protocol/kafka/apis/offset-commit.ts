@@ -3,7 +3,7 @@
 // commit timestamp, v2 replaces that timestamp with a retention time, which
 // v5 drops again; v6 adds leader epochs, v7 static membership; v8 is the
 // first flexible version; v9, the same request, is the first a KIP-848
-// consumer may send.
+// consumer may send; v10 names topics by id (KIP-848).
 //
 // Kafka renamed GenerationId to GenerationIdOrMemberEpoch for KIP-848. The
 // older name is kept (callers use its key, generationId); the coordinator
@@ -15,7 +15,7 @@ export const OffsetCommitRequest = {
   apiKey: 8,
   type: 'request',
   name: 'OffsetCommitRequest',
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '8+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
@@ -28,7 +28,8 @@ export const OffsetCommitRequest = {
       type: '[]OffsetCommitRequestTopic',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-9', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
         {
           name: 'Partitions',
           type: '[]OffsetCommitRequestPartition',
@@ -50,7 +51,7 @@ export const OffsetCommitResponse = {
   apiKey: 8,
   type: 'response',
   name: 'OffsetCommitResponse',
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '8+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -59,7 +60,8 @@ export const OffsetCommitResponse = {
       type: '[]OffsetCommitResponseTopic',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-9', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
         {
           name: 'Partitions',
           type: '[]OffsetCommitResponsePartition',

@@ -3,14 +3,15 @@
 // v2 allows a null topic list ("all topics") and adds a top-level error
 // code, v3 throttle time, v5 leader epochs; v6 is the first flexible
 // version, v7 adds RequireStable; v8 batches several groups in one request;
-// v9 adds a member id and epoch per group, which only KIP-848 groups check.
+// v9 adds a member id and epoch per group, which only KIP-848 groups check;
+// v10 names the groups' topics by id instead of by name.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const OffsetFetchRequest = {
   apiKey: 9,
   type: 'request',
   name: 'OffsetFetchRequest',
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   fields: [
     { name: 'GroupId', type: 'string', versions: '0-7' },
@@ -38,7 +39,8 @@ export const OffsetFetchRequest = {
           versions: '8+',
           nullableVersions: '8+',
           fields: [
-            { name: 'Name', type: 'string', versions: '8+' },
+            { name: 'Name', type: 'string', versions: '8-9', ignorable: true },
+            { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
             { name: 'PartitionIndexes', type: '[]int32', versions: '8+' },
           ],
         },
@@ -52,7 +54,7 @@ export const OffsetFetchResponse = {
   apiKey: 9,
   type: 'response',
   name: 'OffsetFetchResponse',
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -88,7 +90,8 @@ export const OffsetFetchResponse = {
           type: '[]OffsetFetchResponseTopics',
           versions: '8+',
           fields: [
-            { name: 'Name', type: 'string', versions: '8+' },
+            { name: 'Name', type: 'string', versions: '8-9', ignorable: true },
+            { name: 'TopicId', type: 'uuid', versions: '10+', ignorable: true },
             {
               name: 'Partitions',
               type: '[]OffsetFetchResponsePartitions',

@@ -7,13 +7,14 @@
 // lets the broker answer TRANSACTION_ABORTABLE (KIP-890). v12 is v11 on the
 // wire; under transaction.version 2 a transactional batch's partition joins
 // its transaction on the way in, as AddPartitionsToTxn did (KIP-890 part 2).
+// v13 names topics by id (KIP-516), in the request and the response.
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ProduceRequest = {
   apiKey: 0,
   type: 'request',
   name: 'ProduceRequest',
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
@@ -24,7 +25,8 @@ export const ProduceRequest = {
       type: '[]TopicProduceData',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'PartitionData',
           type: '[]PartitionProduceData',
@@ -43,7 +45,7 @@ export const ProduceResponse = {
   apiKey: 0,
   type: 'response',
   name: 'ProduceResponse',
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     {
@@ -51,7 +53,8 @@ export const ProduceResponse = {
       type: '[]TopicProduceResponse',
       versions: '0+',
       fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12', ignorable: true },
+        { name: 'TopicId', type: 'uuid', versions: '13+', ignorable: true },
         {
           name: 'PartitionResponses',
           type: '[]PartitionProduceResponse',
