@@ -34,6 +34,16 @@ describe('load generator', () => {
     expect(broker.broker.coordinator.committed('load-committers', 'load', 1).offset).toBe(committing.positions.get(1));
   });
 
+  it('produces at Produce v13 by topic id, and refuses to start without the id', async () => {
+    broker.broker.topics.create('load-by-id', 1);
+    const topicId = broker.broker.topics.get('load-by-id')!.id;
+    const options = { host: '127.0.0.1', port: broker.port, topic: 'load-by-id', partitions: [0], recordsPerBatch: 10, valueBytes: 50, acks: 1, window: 4, targetRecordsPerSecond: 0, maxRecords: 400, maxMs: 20_000, apiVersion: 13 } as const;
+    const p = await produceLoad({ ...options, topicId });
+    expect([p.ackedRecords, p.errors]).toEqual([400, 0]);
+    expect(broker.broker.engine.highWatermark({ topic: 'load-by-id', partition: 0 })).toBe(400n);
+    await expect(produceLoad(options)).rejects.toThrow(/Produce v13 names topics by id/);
+  });
+
   it('keeps a fixed rate, and counts records never seen as lost', async () => {
     const p = await produceLoad({ host: '127.0.0.1', port: broker.port, topic: 'load', partitions: [0], recordsPerBatch: 5, valueBytes: 64, acks: -1, window: 4, targetRecordsPerSecond: 2000, maxRecords: 1000, maxMs: 10_000 });
     expect(p.ackedRecords).toBe(1000);

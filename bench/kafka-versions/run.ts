@@ -1,7 +1,7 @@
 // bench/kafka-versions: produce and fetch through a live `mqlab serve` at
-// the newest versions Kafka defines (Produce v11, Fetch v17: flexible, topics
-// by id from Fetch v13) against the last ones before flexible versions
-// (Produce v7, Fetch v11), per engine, in one run. The versions differ only
+// the newest versions Kafka 4.3 defines (Produce v13, Fetch v18: flexible,
+// topics by id) against the last ones before flexible versions (Produce v7,
+// Fetch v11), per engine, in one run. The versions differ only
 // in framing (compact lengths, tagged-field sections, a UUID for a name), so
 // the target is the same throughput and broker CPU within 5%. Each rep runs
 // the two versions in alternating order, so neither always goes first.
@@ -42,8 +42,8 @@ const fetchBytes = Number(args['fetch-mib']) * 1024 * 1024;
 const engines = args.engines!.split(',');
 
 /** Old and new version of each API, in that order. */
-const PRODUCE = [7, 11] as const;
-const FETCH = [11, 17] as const;
+const PRODUCE = [7, 13] as const;
+const FETCH = [11, 18] as const;
 
 interface Sample {
   engine: string;
@@ -85,8 +85,9 @@ async function main(): Promise<void> {
           progress(`rep ${rep + 1}/${reps} ${engine} produce v${version}`);
           const topic = `produce-v${version}`;
           await admin.createTopic(topic, 1);
+          const id = await topicId(broker.host, broker.port, topic);
           const s0 = await broker.stats();
-          const p = await produceLoad({ host: broker.host, port: broker.port, topic, partitions: [0], recordsPerBatch: batchRecords, valueBytes: recordBytes, acks: 1, window, targetRecordsPerSecond: 0, maxRecords: Math.ceil(totalBytes / recordBytes), maxMs: 600_000, apiVersion: version });
+          const p = await produceLoad({ host: broker.host, port: broker.port, topic, topicId: id, partitions: [0], recordsPerBatch: batchRecords, valueBytes: recordBytes, acks: 1, window, targetRecordsPerSecond: 0, maxRecords: Math.ceil(totalBytes / recordBytes), maxMs: 600_000, apiVersion: version });
           if (p.errors > 0) throw new Error(`produce v${version} failed: ${p.firstError}`);
           const s1 = await broker.stats();
           samples.push({ engine, api: 'produce', version, mbPerSecond: p.bytes / p.seconds / 1e6, cpuSecondsPerGB: cpuSecondsBetween(s0, s1) / (p.bytes / 1e9) });

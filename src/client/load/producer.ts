@@ -51,6 +51,8 @@ export interface ProducerLoadOptions {
   onAck?: (firstSequence: number, records: number, ok: boolean) => void;
   /** The Produce version sent (default 7, the last before flexible versions): the benchmarks compare versions with it. */
   apiVersion?: number;
+  /** The topic's id (Metadata v10+), needed from Produce v13, which names topics by id. */
+  topicId?: string;
   /**
    * When the first request is due, on this thread's nowMicros() clock
    * (default: once connected); maxMs counts from it. A fleet of producers
@@ -228,12 +230,14 @@ function buildSlots(o: ProducerLoadOptions, producerId: bigint): Slot[] {
   return Array.from({ length: o.window }, () => {
     const batch = new StampedBatch(producerId, o.recordsPerBatch, o.valueBytes);
     const version = o.apiVersion ?? 7;
+    if (version >= 13 && o.topicId === undefined) throw new Error(`Produce v${version} names topics by id: give the topic's id`);
+    const topic = version >= 13 ? { topicId: o.topicId! } : { name: o.topic };
     const body = bytesOf(
       encodeRequest(0, version, 0, 'mqlab-load', {
         transactionalId: null,
         acks: o.acks,
         timeoutMs: 30_000,
-        topicData: [{ name: o.topic, partitionData: [{ index: o.partitions[0]!, records: batch.bytes }] }],
+        topicData: [{ ...topic, partitionData: [{ index: o.partitions[0]!, records: batch.bytes }] }],
       }),
     );
     // The partition's records end the request, followed in flexible
