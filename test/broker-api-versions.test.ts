@@ -494,6 +494,10 @@ describe('every advertised API version against a running broker', () => {
       // A group that is not there: Dead before v6, GROUP_ID_NOT_FOUND with Kafka's message from v6 (KIP-1043).
       const absent = (await call(15, v, { groups: [`${g}-absent`], includeAuthorizedOperations: false })).groups[0];
       expect([absent.errorCode, absent.groupState, absent.errorMessage]).toEqual(v >= 6 ? [69, 'Dead', `Group ${g}-absent not found.`] : [0, 'Dead', null]);
+      // A group id as long as a string may be: the message quoting it is cut to fit, the answer still sent (a fuzz finding).
+      const longest = (await call(15, v, { groups: ['g'.repeat(32_767)], includeAuthorizedOperations: false })).groups[0];
+      expect([longest.errorCode, longest.groupId.length]).toEqual([v >= 6 ? 69 : 0, 32_767]);
+      if (v >= 6) expect(longest.errorMessage.length).toBeLessThanOrEqual(1000);
     },
     16: async (v) => {
       await stable(`list${v}`);

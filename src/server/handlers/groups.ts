@@ -6,6 +6,7 @@
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { allOperations, CLUSTER } from './access.js';
 import { firstIndexes } from './duplicates.js';
+import { errorMessage } from './error-message.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 
 type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
@@ -97,7 +98,8 @@ export function describeGroups(ctx: HandlerContext, req: Body<'DescribeGroups'>,
       const missing = v >= 6 && d.notFound !== null;
       return {
         errorCode: missing ? errorCode('GROUP_ID_NOT_FOUND') : 0,
-        errorMessage: missing ? d.notFound : null,
+        // It quotes the group id, which may be as long as a string can be: cut to fit.
+        errorMessage: missing ? errorMessage(d.notFound) : null,
         groupId: d.groupId,
         groupState: d.state,
         protocolType: d.protocolType,
