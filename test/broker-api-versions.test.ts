@@ -942,6 +942,7 @@ describe('every advertised API version against a running broker', () => {
             subscribedTopicRegex: null,
             assignment: assigned,
             targetAssignment: assigned,
+            memberType: v >= 1 ? 1 : -1, // v1: a consumer-protocol member (KIP-1099); its default before
           },
         ],
         authorizedOperations: (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11),

@@ -808,7 +808,7 @@ describe('api registry and error codes', () => {
       { apiKey: 65, minVersion: 0, maxVersion: 0 },
       { apiKey: 66, minVersion: 0, maxVersion: 2 },
       { apiKey: 68, minVersion: 0, maxVersion: 1 },
-      { apiKey: 69, minVersion: 0, maxVersion: 0 },
+      { apiKey: 69, minVersion: 0, maxVersion: 1 },
     ]);
     expect(ApiKeys).toMatchObject({ Produce: 0, Fetch: 1, ApiVersions: 18, IncrementalAlterConfigs: 44 });
     expect(KAFKA_REGISTRY.get(3)!.name).toBe('Metadata');

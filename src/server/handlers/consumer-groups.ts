@@ -9,6 +9,9 @@ import { errorMessage } from './error-message.js';
 import type { HandlerContext, RequestMeta } from './context.js';
 import { OPERATIONS_NOT_ASKED } from './groups.js';
 
+/** ConsumerGroupDescribe v1's MemberType of a member that joined by ConsumerGroupHeartbeat (KIP-1099). */
+const CONSUMER_MEMBER = 1;
+
 type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
 type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
 
@@ -105,6 +108,7 @@ export function consumerGroupDescribe(ctx: HandlerContext, req: Body<'ConsumerGr
           subscribedTopicRegex: m.subscribedTopicRegex,
           assignment: { topicPartitions: m.assignment },
           targetAssignment: { topicPartitions: m.targetAssignment },
+          memberType: CONSUMER_MEMBER,
         })),
         authorizedOperations: authorizedOperations(groupId),
       };

@@ -1,14 +1,15 @@
 // ConsumerGroupDescribe (api key 69), from Kafka's
 // ConsumerGroupDescribeRequest.json and ConsumerGroupDescribeResponse.json:
 // DescribeGroups for KIP-848's consumer groups, with epochs, the assignor,
-// and each member's current and target assignment. One version, flexible.
+// and each member's current and target assignment. Every version is
+// flexible; v1 adds each member's type (KIP-1099: classic or consumer).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ConsumerGroupDescribeRequest = {
   apiKey: 69,
   type: 'request',
   name: 'ConsumerGroupDescribeRequest',
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'GroupIds', type: '[]string', versions: '0+' },
@@ -40,7 +41,7 @@ export const ConsumerGroupDescribeResponse = {
   apiKey: 69,
   type: 'response',
   name: 'ConsumerGroupDescribeResponse',
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
@@ -71,6 +72,8 @@ export const ConsumerGroupDescribeResponse = {
             { name: 'SubscribedTopicRegex', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
             assignment('Assignment'),
             assignment('TargetAssignment'),
+            // 1: a consumer-protocol member (the only kind here: classic members never join a consumer group); 0: classic; -1: unknown.
+            { name: 'MemberType', type: 'int8', versions: '1+', default: -1, ignorable: true },
           ],
         },
         { name: 'AuthorizedOperations', type: 'int32', versions: '0+', default: -2147483648 },

@@ -1,9 +1,8 @@
 // ConsumerGroupHeartbeat (api key 68), from Kafka's
 // ConsumerGroupHeartbeatRequest.json and ConsumerGroupHeartbeatResponse.json:
 // the whole membership of KIP-848's consumer group protocol in one request.
-// Every version is flexible. v1 adds SubscribedTopicRegex and makes the
-// member generate its own member id (KIP-1082). Kafka 4.0 released v1; the
-// vendored definition (from before 4.0) still marks it unstable.
+// Every version is flexible. v1 (Kafka 4.0) adds SubscribedTopicRegex and
+// makes the member generate its own member id (KIP-1082).
 import type { ApiDefinition, MessageSpec } from '../schema.js';
 
 export const ConsumerGroupHeartbeatRequest = {

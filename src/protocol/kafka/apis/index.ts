@@ -109,7 +109,7 @@ export const KAFKA_APIS = [
   serve(DescribeTransactions, 0, 0),
   serve(ListTransactions, 0, 2),
   serve(ConsumerGroupHeartbeat, 0, 1),
-  serve(ConsumerGroupDescribe, 0, 0),
+  serve(ConsumerGroupDescribe, 0, 1),
   serve(SaslHandshake, 0, 1),
   serve(SaslAuthenticate, 0, 2),
   serve(DescribeUserScramCredentials, 0, 0),
