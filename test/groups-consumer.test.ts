@@ -292,6 +292,7 @@ describe('consumer groups in the coordinator', () => {
     expect(bad({ ownedTopicPartitions: [{ topicId: topics.get('t')!.id, partitions: [0] }] })).toMatchObject({ error: 'INVALID_REQUEST', message: 'TopicPartitions must be empty when (re-)joining.' });
     expect(bad({ memberEpoch: -3 })).toMatchObject({ error: 'INVALID_REQUEST', message: 'MemberEpoch is invalid.' });
     expect(bad({ memberEpoch: 4 })).toMatchObject({ error: 'INVALID_REQUEST', message: "MemberId can't be empty." });
+    expect(bad({ subscribedTopicRegex: '.{1000}'.repeat(11) })).toMatchObject({ error: 'INVALID_REGULAR_EXPRESSION', message: expect.stringMatching(/is not a valid regular expression: compiles to \d+ instructions/) });
     expect(bad({ subscribedTopicRegex: 'x.(' })).toMatchObject({ error: 'INVALID_REGULAR_EXPRESSION', message: expect.stringMatching(/^SubscribedTopicRegex `x\.\(` is not a valid regular expression: .*missing closing \)/) });
     expect(bad({ serverAssignor: 'sticky' })).toMatchObject({ error: 'UNSUPPORTED_ASSIGNOR', message: 'ServerAssignor sticky is not supported. Supported assignors: uniform, range.' });
     // None of these left a group behind.

@@ -197,6 +197,29 @@ describe.each(['segmented', 'commitlog'])('Kafka transactions v2 (%s)', (engine)
     expect((await readCommitted(conn, 1)).values).toEqual(['r0']);
   });
 
+  it('joins the good partitions of a Produce v12/v13 request whose others cannot join, each of those refused on its own', async () => {
+    const { b, conn, producer } = await start();
+    const p = await producer('partly');
+    // Partition 7 of a two-partition topic: UNKNOWN_TOPIC_OR_PARTITION for it, partition 0 joins and is written.
+    expect(await p.produce(12, { 0: ['good'], 7: ['no such partition'] })).toEqual([NONE, 3]);
+    // v13: an id naming no topic is UNKNOWN_TOPIC_ID beside a good one.
+    const batch = (value: string, baseSequence: number) =>
+      encodeBatch({ baseTimestamp: 1n, producerId: p.producerId, producerEpoch: p.epoch, baseSequence, transactional: true, records: [{ key: null, value: Buffer.from(value), headers: [] }] });
+    const r = await p.call(0, 13, {
+      transactionalId: p.id,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [
+        { topicId: '0123abcd-0000-4000-8000-000000000099', partitionData: [{ index: 0, records: batch('lost', 0) }] },
+        { topicId: b.broker.topics.get(TOPIC)!.id, partitionData: [{ index: 1, records: batch('by id', 0) }] },
+      ],
+    });
+    expect(r.responses.map((t: { partitionResponses: { errorCode: number }[] }) => t.partitionResponses[0]!.errorCode)).toEqual([100, NONE]); // UNKNOWN_TOPIC_ID
+    expect((await p.end(5, true)).errorCode).toBe(NONE);
+    expect((await readCommitted(conn, 0)).values).toEqual(['good']);
+    expect((await readCommitted(conn, 1)).values).toEqual(['by id']);
+  });
+
   it('aborts a v2 transaction: read_committed sees none of it, its offsets never land, the epoch is bumped', async () => {
     const { conn, producer } = await start();
     const p = await producer('undo');

@@ -46,13 +46,6 @@ export interface ProduceResult {
 
 /** The Kafka Produce request a batch came in. */
 export interface ProduceRequestInfo {
-  /**
-   * Its version. From v12 a transactional batch adds its partition to the
-   * transaction itself once transaction.version 2 is finalized (KIP-890
-   * part 2); until the transaction coordinator serves that, a v12+
-   * transactional batch is checked as a v11 one.
-   */
-  apiVersion: number;
   /** v13+: the id the request names the topic by. A topic deleted and created again under the name is another; none is ever created. */
   topicId?: string;
 }

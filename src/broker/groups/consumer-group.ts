@@ -29,7 +29,7 @@ import {
   type HeartbeatInput,
 } from './consumer-member.js';
 import { reconcile, type MemberAssignmentState } from './reconcile.js';
-import { compileIdPattern } from '../id-pattern.js';
+import { compileIdPattern, type IdPattern } from '../id-pattern.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
@@ -81,8 +81,10 @@ export class ConsumerGroup {
   /** Regex -> members subscribing with it. */
   private readonly regexSubscribers = new Map<string, number>();
   /** Regex -> the topic names it matches (internal topics never), as of topics revision `resolvedAt`. */
-  private resolved = new Map<string, readonly string[]>();
+  private readonly resolved = new Map<string, Set<string>>();
   private resolvedAt = -1;
+  /** The topic names regexes were last matched against: when topics come or go, only the new ones are matched. */
+  private matchedTopics = new Set<string>();
   /** Topic id -> partition -> epoch of the member holding it (assigned or still revoking). */
   private readonly partitionEpochs = new Map<string, Map<number, number>>();
 
@@ -115,32 +117,48 @@ export class ConsumerGroup {
   subscribesTo(topic: string): boolean {
     if (this.subscribers.has(topic)) return true;
     this.resolveRegexes();
-    for (const regex of this.regexSubscribers.keys()) if (this.resolved.get(regex)?.includes(topic) === true) return true;
+    for (const regex of this.regexSubscribers.keys()) if (this.resolved.get(regex)?.has(topic) === true) return true;
     return false;
   }
 
   /** The topics a member subscribes to: by name, and those its regex matches that its principal may see. */
   private topicsOf(m: ConsumerMember): readonly string[] {
     if (m.subscribedTopicRegex === null) return m.subscribedTopicNames;
-    const matched = (this.resolved.get(m.subscribedTopicRegex) ?? []).filter((t) => m.mayDescribe(t));
+    const matched = [...(this.resolved.get(m.subscribedTopicRegex) ?? [])].filter((t) => m.mayDescribe(t));
     return m.subscribedTopicNames.length === 0 ? matched : [...new Set([...m.subscribedTopicNames, ...matched])];
   }
 
-  /** Regexes resolved against the topics, again only when topics came or went or a regex is new. */
+  /**
+   * Regexes resolved against the topics: a new regex against every topic,
+   * and, when topics came or went, the known ones against the new topics
+   * only. Regexes no member uses any more are dropped.
+   */
   private resolveRegexes(): void {
     const revision = this.env.topics.revision;
-    const fresh = revision === this.resolvedAt && [...this.regexSubscribers.keys()].every((r) => this.resolved.has(r));
-    if (fresh) return;
-    const topics = this.env.topics.list().filter((t) => !t.internal);
-    const next = new Map<string, readonly string[]>();
-    for (const regex of this.regexSubscribers.keys()) {
-      const matches = compileIdPattern(regex);
-      // Checked when the member sent it (checkHeartbeat): a regex here always compiles.
-      if (matches instanceof Error) throw matches;
-      next.set(regex, topics.filter((t) => matches(t.name)).map((t) => t.name));
+    for (const regex of this.resolved.keys()) if (!this.regexSubscribers.has(regex)) this.resolved.delete(regex);
+    if (revision !== this.resolvedAt) {
+      const now = new Set(this.env.topics.list().flatMap((t) => (t.internal ? [] : [t.name])));
+      const added = [...now].filter((name) => !this.matchedTopics.has(name));
+      for (const [regex, names] of this.resolved) {
+        for (const name of names) if (!now.has(name)) names.delete(name);
+        const matches = this.pattern(regex);
+        for (const name of added) if (matches(name)) names.add(name);
+      }
+      this.matchedTopics = now;
+      this.resolvedAt = revision;
     }
-    this.resolved = next;
-    this.resolvedAt = revision;
+    for (const regex of this.regexSubscribers.keys()) {
+      if (this.resolved.has(regex)) continue;
+      const matches = this.pattern(regex);
+      this.resolved.set(regex, new Set([...this.matchedTopics].filter((name) => matches(name))));
+    }
+  }
+
+  private pattern(regex: string): IdPattern {
+    const matches = compileIdPattern(regex);
+    // Checked when the member sent it (checkHeartbeat): a regex here always compiles.
+    if (matches instanceof Error) throw matches;
+    return matches;
   }
 
   /** A heartbeat of a member in the group, or joining it (epoch 0); the caller has checked its shape. */
@@ -335,7 +353,7 @@ export class ConsumerGroup {
   private refreshSubscription(): boolean {
     this.resolveRegexes();
     const next = new Map<string, TopicMetadata>();
-    const names = [...this.subscribers.keys(), ...[...this.regexSubscribers.keys()].flatMap((r) => this.resolved.get(r) ?? [])];
+    const names = [...this.subscribers.keys(), ...[...this.regexSubscribers.keys()].flatMap((r) => [...(this.resolved.get(r) ?? [])])];
     for (const name of names) {
       const t = this.env.topics.get(name);
       if (t) next.set(name, { id: t.id, partitions: t.partitions });

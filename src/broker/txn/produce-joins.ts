@@ -42,7 +42,7 @@ export class ProduceJoins {
 
   /** The gate for one Produce request's partitions: open unless the request is v12+ and transactional, at level 2. */
   gate(transactionalId: string | null, apiVersion: number): ProduceGate {
-    if (transactionalId === null || apiVersion < 12 || this.coordinator.version < 2) return open;
+    if (transactionalId === null || !this.coordinator.speaksV2(apiVersion, 12)) return open;
     const id = transactionalId;
     const joining: Joining[] = [];
     let joined: Promise<Map<string, ErrorName>> | null = null;
@@ -50,6 +50,9 @@ export class ProduceJoins {
       const h = records && records.length >= BATCH_HEADER_BYTES ? readBatchHeader(records, 0) : null;
       // Anything but a transactional batch with a producer is for the produce path to judge.
       if (!h || !isTransactional(h.attributes) || h.producerId < 0n) return produce();
+      // A partition that cannot join (no such topic or partition, an unknown id, an internal topic) is the produce
+      // path's to refuse with its own error, as Kafka's broker drops it before verifying: it must not fail the others.
+      if (!this.coordinator.mayJoin(topic, partition)) return produce();
       if (!this.tails.has(id) && this.coordinator.holds(id, h.producerId, h.producerEpoch, topic, partition)) return produce();
       joining.push({ producerId: h.producerId, epoch: h.producerEpoch, topic, partition });
       joined ??= this.join(id, joining);

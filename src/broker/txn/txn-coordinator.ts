@@ -84,6 +84,16 @@ export class TxnCoordinator {
     return this.settings.transactionVersion;
   }
 
+  /** Whether a request speaks KIP-890 part 2: its API's version from `since` on (Produce 12, EndTxn and TxnOffsetCommit 5), at level 2. */
+  speaksV2(apiVersion: number, since: number): boolean {
+    return apiVersion >= since && this.version >= 2;
+  }
+
+  /** Whether a partition may join a transaction (it exists, and is not internal); AddPartitionsToTxn answers why not. */
+  mayJoin(topic: string, partition: number): boolean {
+    return this.host.partitionError(topic, partition) === 'NONE';
+  }
+
   /** The transaction a producer id belongs to, if transactional. */
   ofProducer(producerId: bigint): TxnMetadata | undefined {
     return this.byProducer.get(producerId);

@@ -15,6 +15,11 @@ const CONSUMER_MEMBER = 1;
 type Body<K extends keyof typeof ApiKeys> = RequestBody<(typeof ApiKeys)[K]>;
 type Answer<K extends keyof typeof ApiKeys> = ResponseInput<(typeof ApiKeys)[K]>;
 
+const describes =
+  (access: RequestMeta['access']) =>
+  (topic: string): boolean =>
+    access.shows('DESCRIBE', 'TOPIC', topic);
+
 export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerGroupHeartbeat'>, meta: RequestMeta): Answer<'ConsumerGroupHeartbeat'> {
   const consumer = ctx.broker.coordinator.consumer;
   // READ on the group, and DESCRIBE on each topic subscribed to by name (Kafka's rules); a regex
@@ -39,8 +44,9 @@ export function consumerGroupHeartbeat(ctx: HandlerContext, req: Body<'ConsumerG
     ownedTopicPartitions: req.topicPartitions,
     clientId: meta.clientId,
     clientHost: meta.clientHost,
-    // A filter, not a refusal: not counted or logged as a denial (Kafka's logIfDenied=false).
-    mayDescribe: (topic) => meta.access.shows('DESCRIBE', 'TOPIC', topic),
+    // A filter, not a refusal: not counted or logged as a denial (Kafka's logIfDenied=false). The
+    // member keeps it: it holds the access rules only, not the request.
+    mayDescribe: describes(meta.access),
   });
   if (!r.ok) {
     return { throttleTimeMs: 0, errorCode: errorCode(r.error), errorMessage: errorMessage(r.message), memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };

@@ -40,7 +40,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
     const name = byId ? ctx.broker.topics.nameById(t.topicId) : t.name;
     const unknownId = byId && name === '';
     const shown = byId ? `id ${t.topicId}` : t.name;
-    const request = byId ? { apiVersion, topicId: t.topicId } : { apiVersion };
+    const request = byId ? { topicId: t.topicId } : undefined;
     for (const p of t.partitionData) {
       if (!valid) answers.push(refused(p.index, 'INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`));
       else if (txnDenied) answers.push(refused(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${meta.session.principal} may not write as transactional id ${req.transactionalId}`));

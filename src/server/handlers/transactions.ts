@@ -146,9 +146,8 @@ export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKey
   return { throttleTimeMs: 0, errorCode: errorCode(fenced(r.error, apiVersion, 2)), producerId: r.producerId, producerEpoch: r.producerEpoch };
 }
 
-/** Whether a request of this version speaks KIP-890 part 2: from `since` on, with transaction.version 2 finalized. */
 function transactionsV2(ctx: HandlerContext, apiVersion: number, since: number): boolean {
-  return apiVersion >= since && ctx.broker.transactions.coordinator.version >= 2;
+  return ctx.broker.transactions.coordinator.speaksV2(apiVersion, since);
 }
 
 /**
