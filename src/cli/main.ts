@@ -121,13 +121,14 @@ bench
 
 bench
   .command('kafka-versions')
-  .description('produce and fetch at the newest Kafka versions (Produce v11, Fetch v17) against the pre-flexible ones (v7, v11), per engine')
+  .description("produce and fetch at Kafka 4.3's newest versions (Produce v13, Fetch v18) against the pre-flexible ones (v7, v11), per engine")
   .option('--reps <n>', 'runs per engine', '3')
   .option('--mib <n>', 'MiB produced per version, engine and rep', '128')
   .option('--record-bytes <n>', 'record size', '1024')
   .option('--batch-records <n>', 'records per batch', '16')
   .option('--window <n>', 'produce requests in flight', '64')
   .option('--fetch-mib <n>', 'MiB per fetch request', '4')
+  .option('--fetch-passes <n>', 'passes over the topic per fetch version, the versions taking turns', '4')
   .option('--engines <list>', 'engines (default: all)')
   .option('--out <file>', 'JSON result file (default reports/kafka-versions-<time>.json)')
   .action((_o: unknown, cmd: Command) => runBench('kafka-versions', forwarded(cmd)));
