@@ -29,7 +29,7 @@ import {
   type HeartbeatInput,
 } from './consumer-member.js';
 import { reconcile, type MemberAssignmentState } from './reconcile.js';
-import { compileIdPattern, type IdPattern } from '../id-pattern.js';
+import { RegexSubscriptions } from './regex-subscriptions.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
@@ -78,20 +78,16 @@ export class ConsumerGroup {
   private subscription = new Map<string, TopicMetadata>();
   /** Topic name -> members subscribing to it: each heartbeat looks up each name once, not once per member. */
   private readonly subscribers = new Map<string, number>();
-  /** Regex -> members subscribing with it. */
-  private readonly regexSubscribers = new Map<string, number>();
-  /** Regex -> the topic names it matches (internal topics never), as of topics revision `resolvedAt`. */
-  private readonly resolved = new Map<string, Set<string>>();
-  private resolvedAt = -1;
-  /** The topic names regexes were last matched against: when topics come or go, only the new ones are matched. */
-  private matchedTopics = new Set<string>();
+  private readonly regexes: RegexSubscriptions;
   /** Topic id -> partition -> epoch of the member holding it (assigned or still revoking). */
   private readonly partitionEpochs = new Map<string, Map<number, number>>();
 
   constructor(
     readonly groupId: string,
     private readonly env: GroupEnv,
-  ) {}
+  ) {
+    this.regexes = new RegexSubscriptions(env.topics);
+  }
 
   get state(): ConsumerGroupState {
     if (this.members.size === 0) return 'Empty';
@@ -115,50 +111,14 @@ export class ConsumerGroup {
 
   /** Whether a member subscribes to the topic (OffsetDelete refuses its offsets then). */
   subscribesTo(topic: string): boolean {
-    if (this.subscribers.has(topic)) return true;
-    this.resolveRegexes();
-    for (const regex of this.regexSubscribers.keys()) if (this.resolved.get(regex)?.has(topic) === true) return true;
-    return false;
+    return this.subscribers.has(topic) || this.regexes.topics().has(topic);
   }
 
   /** The topics a member subscribes to: by name, and those its regex matches that its principal may see. */
   private topicsOf(m: ConsumerMember): readonly string[] {
     if (m.subscribedTopicRegex === null) return m.subscribedTopicNames;
-    const matched = [...(this.resolved.get(m.subscribedTopicRegex) ?? [])].filter((t) => m.mayDescribe(t));
+    const matched = [...this.regexes.matches(m.subscribedTopicRegex)].filter((t) => m.mayDescribe(t));
     return m.subscribedTopicNames.length === 0 ? matched : [...new Set([...m.subscribedTopicNames, ...matched])];
-  }
-
-  /**
-   * Regexes resolved against the topics: a new regex against every topic,
-   * and, when topics came or went, the known ones against the new topics
-   * only. Regexes no member uses any more are dropped.
-   */
-  private resolveRegexes(): void {
-    const revision = this.env.topics.revision;
-    for (const regex of this.resolved.keys()) if (!this.regexSubscribers.has(regex)) this.resolved.delete(regex);
-    if (revision !== this.resolvedAt) {
-      const now = new Set(this.env.topics.list().flatMap((t) => (t.internal ? [] : [t.name])));
-      const added = [...now].filter((name) => !this.matchedTopics.has(name));
-      for (const [regex, names] of this.resolved) {
-        for (const name of names) if (!now.has(name)) names.delete(name);
-        const matches = this.pattern(regex);
-        for (const name of added) if (matches(name)) names.add(name);
-      }
-      this.matchedTopics = now;
-      this.resolvedAt = revision;
-    }
-    for (const regex of this.regexSubscribers.keys()) {
-      if (this.resolved.has(regex)) continue;
-      const matches = this.pattern(regex);
-      this.resolved.set(regex, new Set([...this.matchedTopics].filter((name) => matches(name))));
-    }
-  }
-
-  private pattern(regex: string): IdPattern {
-    const matches = compileIdPattern(regex);
-    // Checked when the member sent it (checkHeartbeat): a regex here always compiles.
-    if (matches instanceof Error) throw matches;
-    return matches;
   }
 
   /** A heartbeat of a member in the group, or joining it (epoch 0); the caller has checked its shape. */
@@ -326,13 +286,12 @@ export class ConsumerGroup {
   }
 
   private count(m: ConsumerMember, by: 1 | -1): void {
-    const add = (counts: Map<string, number>, key: string): void => {
-      const n = (counts.get(key) ?? 0) + by;
-      if (n > 0) counts.set(key, n);
-      else counts.delete(key);
-    };
-    for (const name of m.subscribedTopicNames) add(this.subscribers, name);
-    if (m.subscribedTopicRegex !== null) add(this.regexSubscribers, m.subscribedTopicRegex);
+    for (const name of m.subscribedTopicNames) {
+      const n = (this.subscribers.get(name) ?? 0) + by;
+      if (n > 0) this.subscribers.set(name, n);
+      else this.subscribers.delete(name);
+    }
+    if (m.subscribedTopicRegex !== null) this.regexes.count(m.subscribedTopicRegex, by);
   }
 
   private setPartitionEpochs(m: MemberAssignmentState, epoch: number): void {
@@ -351,10 +310,8 @@ export class ConsumerGroup {
 
   /** Which existing topics members subscribe to, and their ids and sizes; true if that changed. */
   private refreshSubscription(): boolean {
-    this.resolveRegexes();
     const next = new Map<string, TopicMetadata>();
-    const names = [...this.subscribers.keys(), ...[...this.regexSubscribers.keys()].flatMap((r) => [...(this.resolved.get(r) ?? [])])];
-    for (const name of names) {
+    for (const name of [...this.subscribers.keys(), ...this.regexes.topics()]) {
       const t = this.env.topics.get(name);
       if (t) next.set(name, { id: t.id, partitions: t.partitions });
     }

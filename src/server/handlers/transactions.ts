@@ -121,7 +121,7 @@ export async function txnOffsetCommit(ctx: HandlerContext, req: RequestBody<type
       const info = broker.topics.get(e.topic);
       return !info || e.partition < 0 || e.partition >= info.partitions;
     });
-    const join = transactionsV2(ctx, apiVersion, 5); // v5: AddOffsetsToTxn's work too (KIP-890 part 2)
+    const join = broker.transactions.coordinator.speaksV2(apiVersion, 5); // v5: AddOffsetsToTxn's work too (KIP-890 part 2)
     error = unknown ? 'UNKNOWN_TOPIC_OR_PARTITION' : await broker.transactions.coordinator.commitOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, entries, join);
   }
   // TxnOffsetCommit has no PRODUCER_FENCED in any version: Kafka's group coordinator answers a stale epoch so.
@@ -142,12 +142,8 @@ export async function endTxn(ctx: HandlerContext, req: RequestBody<typeof ApiKey
   const { apiVersion } = meta;
   if (!mayWrite(meta, req.transactionalId)) return { throttleTimeMs: 0, errorCode: errorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED') };
   const coordinator = ctx.broker.transactions.coordinator;
-  const r = await coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, transactionsV2(ctx, apiVersion, 5));
+  const r = await coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, coordinator.speaksV2(apiVersion, 5));
   return { throttleTimeMs: 0, errorCode: errorCode(fenced(r.error, apiVersion, 2)), producerId: r.producerId, producerEpoch: r.producerEpoch };
-}
-
-function transactionsV2(ctx: HandlerContext, apiVersion: number, since: number): boolean {
-  return ctx.broker.transactions.coordinator.speaksV2(apiVersion, since);
 }
 
 /**
