@@ -6,8 +6,8 @@
 // get wrong. Answers encode to the same bytes.
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
-import { encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
+import { ackEcho, decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
+import { encodeAckEcho, encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
 import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
 import { Prng } from './helpers/prng.js';
@@ -247,6 +247,31 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
       const answer = { status: r() < 0.5 ? OK : { code: 'MULTIPLE_RESULTS', message: pick(r, STRINGS) }, entries };
       expect(encodeAckMessageResponse(answer, codes)!.toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
     }
+  });
+
+  it('AckMessageResponse of acks that all succeeded, from the request\'s own entries: the bytes proto-loader writes', () => {
+    const r = rng(7);
+    const ids = ['m', '01AABBCCDDEEFF00112233445566778899', '1.0.123456.a1b2c3d4e5f6.1z', 'x'.repeat(127), 'x'.repeat(128), '', 'ключ', 'a\u0000b'];
+    let echoed = 0;
+    for (let i = 0; i < 400; i++) {
+      // Most requests from repeatable texts only, the others from all.
+      const pool = r() < 0.6 ? ids.slice(0, 4) : ids;
+      const entries = Array.from({ length: 1 + Math.floor(r() * 32) }, () => ({ messageId: pick(r, pool), receiptHandle: pick(r, pool), ...(r() < 0.005 ? { liteTopic: 't' } : {}) }));
+      const request = loader.AckMessage!.requestSerialize({ group: { name: 'g' }, topic: { name: 't' }, entries });
+      const decoded = decodeAckMessageRequest(request)!;
+      const echo = ackEcho(decoded);
+      // Only entries whose bytes an answer can repeat, all of them: ASCII, not empty, under 128 bytes, no other field.
+      const repeatable = entries.every((e) => !('liteTopic' in e) && [e.messageId, e.receiptHandle].every((t) => t !== '' && t.length < 128 && /^[\x00-\x7f]*$/.test(t)));
+      expect(echo !== null).toBe(repeatable);
+      if (echo === null) continue;
+      echoed++;
+      const answer = { status: OK, entries: decoded.entries.map((e: Pb) => ({ messageId: e.messageId, receiptHandle: e.receiptHandle, status: OK })) };
+      expect(encodeAckEcho(echo, codes).toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
+    }
+    expect(echoed).toBeGreaterThan(100);
+    // The marker is not a field: the decoded request is still proto-loader's object.
+    const one = loader.AckMessage!.requestSerialize({ entries: [{ messageId: 'm', receiptHandle: 'h' }] });
+    expect(decodeAckMessageRequest(one)).toStrictEqual(loader.AckMessage!.requestDeserialize(one));
   });
 
   it('leaves to proto-loader what it does not know', () => {

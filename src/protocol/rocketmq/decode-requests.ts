@@ -194,12 +194,14 @@ export function decodeAckMessageRequest(buf: Buffer): Pb | null {
   return attempt(buf, (r) => {
     const end = buf.length;
     const req: Pb = { entries: [], group: null, topic: null };
+    let echo: number[] | null = [];
     while (r.pos < end) {
       const tag = r.uint32(end);
       if (tag === 10) req.group = readResource(r, end);
       else if (tag === 18) req.topic = readResource(r, end);
       else if (tag === 26) {
         const entryEnd = r.lengthEnd(end);
+        const entryAt = r.pos;
         const e: Pb = { messageId: '', receiptHandle: '' };
         while (r.pos < entryEnd) {
           const t = r.uint32(entryEnd);
@@ -211,10 +213,44 @@ export function decodeAckMessageRequest(buf: Buffer): Pb | null {
           } else throw NOT_MINE;
         }
         req.entries.push(e);
+        if (echo !== null && echoable(buf, entryAt, entryEnd)) echo.push(entryAt, entryEnd);
+        else echo = null;
       } else throw NOT_MINE;
     }
+    if (echo !== null && echo.length > 0) Object.defineProperty(req, ACK_ECHO, { value: { bytes: buf, spans: echo } satisfies AckEcho });
     return req;
   });
+}
+
+/** An AckMessageRequest's entries as they came: bytes, and each entry's [start, end) in them, one after the other. */
+export interface AckEcho {
+  bytes: Buffer;
+  spans: number[];
+}
+
+const ACK_ECHO = Symbol('the entries as they came');
+
+/**
+ * The entries of an AckMessageRequest decoded here, as bytes an answer can
+ * repeat (encode-answers.ts encodeAckEcho), or null. An answer's entry has
+ * the request entry's message_id (1) and receipt_handle (2), then its
+ * status (3): where the request's entry is exactly those two fields, in
+ * that order, not empty, ASCII and one-byte lengths, its bytes are what
+ * proto-loader would write for them.
+ */
+export function ackEcho(request: Pb): AckEcho | null {
+  return (request as Record<symbol, AckEcho | undefined>)[ACK_ECHO] ?? null;
+}
+
+function echoable(buf: Buffer, at: number, end: number): boolean {
+  if (buf[at] !== 10) return false;
+  const idLength = buf[at + 1]!;
+  const handleAt = at + 2 + idLength;
+  if (idLength === 0 || idLength > 127 || buf[handleAt] !== 18) return false;
+  const handleLength = buf[handleAt + 1]!;
+  if (handleLength === 0 || handleLength > 127 || handleAt + 2 + handleLength !== end) return false;
+  for (let i = at + 2; i < end; i++) if (buf[i]! > 127) return false;
+  return true;
 }
 
 export function decodeReceiveMessageRequest(buf: Buffer): Pb | null {

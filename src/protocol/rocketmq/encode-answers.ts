@@ -6,6 +6,7 @@
 // name, an offset past int64) is left to proto-loader (null). The test
 // compares the bytes of both on varied answers.
 import { OK } from './status.js';
+import type { AckEcho } from './decode-requests.js';
 import { Writer } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -122,4 +123,29 @@ export function encodeAckMessageResponse(answer: Pb, codes: ReadonlyMap<string, 
       status(3, e.status, codes);
     });
   });
+}
+
+/**
+ * The AckMessageResponse of acks that all succeeded: OK, and per entry the
+ * request's entry bytes (decode-requests.ts ackEcho) followed by OK: the
+ * bytes encodeAckMessageResponse writes for { messageId, receiptHandle,
+ * status: OK } entries, without a string or object per entry.
+ */
+export function encodeAckEcho(echo: AckEcho, codes: ReadonlyMap<string, number>): Buffer {
+  okBytes ??= okStatusBytes(codes);
+  const ok = okBytes;
+  const { bytes, spans } = echo;
+  w.pos = 0;
+  status(1, OK, codes);
+  for (let i = 0; i < spans.length; i += 2) {
+    const from = spans[i]!;
+    const to = spans[i + 1]!;
+    w.tag(2, 2);
+    w.varint(to - from + 2 + ok.length);
+    w.rawFrom(bytes, from, to - from);
+    w.tag(3, 2);
+    w.varint(ok.length);
+    w.raw(ok);
+  }
+  return w.take();
 }

@@ -34,11 +34,18 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 let cached: grpc.ServiceDefinition | null = null;
+let cachedCodes: ReadonlyMap<string, number> | null = null;
 
 /** apache.rocketmq.v2.Code's numbers by name, as the loaded protos declare them. */
 export function statusCodes(pkg: protoLoader.PackageDefinition): ReadonlyMap<string, number> {
   const values = (pkg['apache.rocketmq.v2.Code'] as { type: { value: { name: string; number: number }[] } }).type.value;
   return new Map(values.map((v) => [v.name, v.number]));
+}
+
+/** The status codes of the loaded protos (messagingService() loads them). */
+export function messagingCodes(): ReadonlyMap<string, number> {
+  if (cachedCodes === null) messagingService();
+  return cachedCodes!;
 }
 
 const UNDECODABLE = Symbol('undecodable');
@@ -90,6 +97,7 @@ export function messagingService(): grpc.ServiceDefinition {
   const pkg = protoLoader.loadSync(SERVICE_PROTO, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
   const service = pkg['apache.rocketmq.v2.MessagingService'] as grpc.ServiceDefinition;
   const codes = statusCodes(pkg);
+  cachedCodes = codes;
   cached = Object.fromEntries(
     Object.entries(service).map(([name, method]) => {
       const decode = method.requestDeserialize;

@@ -277,6 +277,16 @@ export class Writer {
     this.pos = p + b.length;
   }
 
+  /** `length` bytes of `src` from `at`, as they are. */
+  rawFrom(src: Uint8Array, at: number, length: number): void {
+    this.room(length);
+    const buf = this.buf;
+    const p = this.pos;
+    if (length > 64) buf.set(src.subarray(at, at + length), p);
+    else for (let i = 0; i < length; i++) buf[p + i] = src[at + i]!;
+    this.pos = p + length;
+  }
+
   /** `n` zero bytes, some set later (putUInt32BE): returns where they start. */
   reserve(n: number): number {
     this.room(n);
