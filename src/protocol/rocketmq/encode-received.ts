@@ -81,7 +81,9 @@ export function bytesHeld(body: Buffer, seen: Set<ArrayBufferLike>): number {
 export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, storeHost: string): Buffer[] {
   cacheFields(topic, storeHost);
   const pieces: Buffer[] = [];
-  w.pos = 0;
+  let estimate = 0;
+  for (const p of popped) estimate += HEAD_BYTES + (p.message.body.length < BODY_COPY_LIMIT ? p.message.body.length : 0);
+  w.start(estimate);
   for (const p of popped) {
     const body = p.message.body;
     // gRPC's prefix: 0 (not compressed), then the message's length.
@@ -89,9 +91,9 @@ export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, s
     writeMessage(p);
     w.putUInt32BE(prefix + 1, w.pos - prefix - MESSAGE_PREFIX_BYTES + body.length);
     if (body.length < BODY_COPY_LIMIT) w.raw(body);
-    else pieces.push(w.take(), body);
+    else pieces.push(w.takeOwned(), body);
   }
-  if (w.pos > 0) pieces.push(w.take());
+  if (w.pos > 0) pieces.push(w.takeOwned());
   return pieces;
 }
 

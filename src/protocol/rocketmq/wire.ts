@@ -12,6 +12,7 @@
 export const NOT_MINE: unique symbol = Symbol('not a plain request: decoded by proto-loader');
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const EMPTY = Buffer.alloc(0);
 
 export class Reader {
   pos = 0;
@@ -374,6 +375,23 @@ export class Writer {
     if (seconds !== 0 && seconds !== 0n) this.number(1, seconds);
     if (nanos !== 0) this.number(2, nanos);
     this.lengthBefore(at);
+  }
+
+  /** Starts an answer in a buffer of its own of about `bytes` (it grows if need be), to be taken with takeOwned(). */
+  start(bytes: number): void {
+    this.buf = Buffer.allocUnsafe(bytes);
+    this.pos = 0;
+  }
+
+  /**
+   * The bytes written, not copied out (a receive's tens of KiB): the writer
+   * goes on in a new buffer, made as it is needed (or by start()).
+   */
+  takeOwned(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = EMPTY;
+    this.pos = 0;
+    return out;
   }
 
   /** The bytes written, copied out behind `headroom` bytes (the writer is used again). */
