@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
+import { encodeSendAnswer, SendAnswer } from '../src/protocol/rocketmq/send-answer.js';
 import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
 import { Prng } from './helpers/prng.js';
 
@@ -238,6 +239,37 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
     const ours = encodeSendMessageResponse(answer, codes);
     expect(ours).not.toBeNull();
     expect(ours!.toString('hex')).toBe(loader.SendMessage!.responseSerialize(answer).toString('hex'));
+  });
+
+  it('a SendAnswer: the bytes proto-loader writes for its plain form, on 2,000 varied answers', () => {
+    const seed = 7;
+    console.log(`SendAnswer encoding: seed ${seed}`);
+    const r = rng(seed);
+    const OFFSETS: (number | bigint)[] = [0, 1, 127, 128, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER, 2n ** 53n + 1n, 2n ** 63n - 1n, 17n];
+    for (let i = 0; i < 2000; i++) {
+      const n = 1 + Math.floor(r() * 20);
+      const answer = new SendAnswer(Array.from({ length: n }, () => pick(r, STRINGS)));
+      for (let k = 0; k < n; k++) {
+        const kind = r();
+        if (kind < 0.6) answer.stored(k, pick(r, OFFSETS));
+        else if (kind < 0.7) answer.transaction(k, pick(r, STRINGS), pick(r, OFFSETS));
+        else if (kind < 0.8) answer.delayed(k, pick(r, STRINGS));
+        else if (kind < 0.9) answer.failed(k, { code: pick(r, ['INTERNAL_ERROR', 'BAD_REQUEST', 'MESSAGE_BODY_TOO_LARGE', 'TOPIC_NOT_FOUND']), message: pick(r, STRINGS) });
+      }
+      const plain = { status: answer.status, entries: answer.entries };
+      const theirs = loader.SendMessage!.responseSerialize(plain).toString('hex');
+      expect(encodeSendAnswer(answer, codes)!.toString('hex')).toBe(theirs);
+      expect(messagingService().SendMessage!.responseSerialize(answer).toString('hex')).toBe(theirs);
+    }
+  });
+
+  it('a SendAnswer with a status code the protos do not name is left to proto-loader', () => {
+    const answer = new SendAnswer(['a', 'b']);
+    answer.stored(0, 5);
+    answer.failed(1, { code: 'NO_SUCH_CODE', message: 'm' });
+    expect(encodeSendAnswer(answer, codes)).toBeNull();
+    const service = messagingService();
+    expect(service.SendMessage!.responseSerialize(answer).toString('hex')).toBe(loader.SendMessage!.responseSerialize({ status: answer.status, entries: answer.entries }).toString('hex'));
   });
 
   it('AckMessageResponse: the bytes proto-loader writes', () => {

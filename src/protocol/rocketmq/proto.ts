@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from './decode-requests.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
+import { encodeSendAnswer, SendAnswer } from './send-answer.js';
 import { OK } from './status.js';
 
 const SERVICE_PROTO = 'apache/rocketmq/v2/service.proto';
@@ -68,7 +69,7 @@ const HAND_DECODERS: Record<string, (bytes: Buffer) => Pb | null> = {
 
 /** Hand-written encoders of the hot answers (encode-answers.ts): null leaves the object to proto-loader. */
 const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
-  SendMessage: encodeSendMessageResponse,
+  SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : encodeSendMessageResponse(answer, codes)),
   AckMessage: encodeAckMessageResponse,
 };
 

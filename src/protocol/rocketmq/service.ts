@@ -188,9 +188,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
-    const entries = await sendEntries(ctx, parsed, clientIdOf(call) ?? '');
-    const failed = entries.find((e) => e.status.code !== 'OK');
-    return { status: failed ? failed.status : OK, entries };
+    return sendEntries(ctx, parsed, clientIdOf(call) ?? '');
   });
 
   const receiveMessage: StreamHandler = (call) => {
