@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from './decode-requests.js';
+import { decodeAckMessageRequest, decodeReceiveMessageRequest } from './decode-requests.js';
+import { decodeSendRequest } from './decode-send.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
 import { encodeSendAnswer, SendAnswer } from './send-answer.js';
 import { OK } from './status.js';
@@ -61,8 +62,8 @@ function isBareOk(answer: unknown): boolean {
 }
 
 /** Hand-written decoders of the hot requests (decode-requests.ts): null leaves the bytes to proto-loader. */
-const HAND_DECODERS: Record<string, (bytes: Buffer) => Pb | null> = {
-  SendMessage: decodeSendMessageRequest,
+const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
+  SendMessage: (bytes) => decodeSendRequest(bytes),
   AckMessage: decodeAckMessageRequest,
   ReceiveMessage: decodeReceiveMessageRequest,
 };

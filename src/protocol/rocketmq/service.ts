@@ -13,6 +13,7 @@ import type { TransactionStore } from '../../broker/rocketmq/transaction/transac
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
+import { SendRequest } from './decode-send.js';
 import { bytesHeld, encodeDeliveries } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
@@ -182,9 +183,9 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   const notifyClientTermination = unary(ctx, 'NotifyClientTermination', async () => ({ status: OK }));
 
   const sendMessage = unary(ctx, 'SendMessage', async (call) => {
-    const messages: Pb[] = call.request.messages ?? [];
-    if (messages.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
-    const parsed = messages.map(incoming);
+    // The usual bytes come decoded for the broker already (decode-send.ts); proto-loader's objects are converted here.
+    const parsed = call.request instanceof SendRequest ? call.request.messages : ((call.request.messages ?? []) as Pb[]).map((m) => incoming(m));
+    if (parsed.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
     for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
     for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
