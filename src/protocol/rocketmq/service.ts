@@ -6,7 +6,7 @@ import type { StreamHandler, UnaryHandler } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
-import { checkMessage, PublishError } from '../../broker/rocketmq/publish.js';
+import { checkMessages, PublishError } from '../../broker/rocketmq/publish.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
@@ -188,7 +188,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     if (parsed.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
     for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
-    for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
+    checkMessages(ctx.broker, parsed);
     return sendEntries(ctx, parsed, clientIdOf(call) ?? '');
   });
 
