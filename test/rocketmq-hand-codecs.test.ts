@@ -201,6 +201,15 @@ describe('SendMessageRequest decoded by hand, straight into what the broker take
     expect([...decodeSendRequest(lengthDelimited(1, body), NOW)!.messages[0]!.message.userProperties.keys()]).toEqual(['2', '10', 'b', '__proto__', 'a', '']);
   });
 
+  it('topics and hosts alike from message to message are read alike, and ones differing in a byte are told apart', () => {
+    const m = (topic: string, host: string): Pb => ({ topic: { name: topic }, systemProperties: { bornHost: host, bornTimestamp: { seconds: '1', nanos: 0 } } });
+    for (const pairs of [[['ab', 'h1'], ['ac', 'h2'], ['ab', 'h1'], ['ab', 'h2']], [['ключ', 'é'], ['ключ', 'è'], ['', ''], ['t'.repeat(300), 'h'.repeat(70)], ['t'.repeat(300), 'h'.repeat(70)]]]) {
+      const bytes = loader.SendMessage!.requestSerialize({ messages: pairs.map(([t, h]) => m(t!, h!)) });
+      agreeSend(bytes, true);
+      agreeSend(bytes, true);
+    }
+  });
+
   it('reads times and types as incoming() does, past 2^53 ms and before 1970 too', () => {
     const r = rng(8);
     for (let i = 0; i < 500; i++) {

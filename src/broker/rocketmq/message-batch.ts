@@ -28,7 +28,8 @@ const TRACE_KEY = H_TRACE_CONTEXT.length;
  */
 export function propertyBytes(m: RocketMessage): number {
   let n = m.keys.length > 0 ? Buffer.byteLength(m.keys[0]!) : 0;
-  for (const [k, v] of m.userProperties) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
+  // Most messages have none: no Map iterator then.
+  if (m.userProperties.size > 0) for (const [k, v] of m.userProperties) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
   n += MSG_ID_KEY + Buffer.byteLength(m.messageId) + 10;
   if (m.tag !== null) n += TAG_KEY + Buffer.byteLength(m.tag) + 10;
   for (const k of m.keys) n += KEY_KEY + Buffer.byteLength(k) + 10;
@@ -147,7 +148,7 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
     } else body += 1;
     body += lengthSize(m.body.length) + m.body.length;
     let count = m.userProperties.size;
-    for (const [k, v] of m.userProperties) {
+    if (count > 0) for (const [k, v] of m.userProperties) {
       const kb = Buffer.byteLength(k);
       const vb = Buffer.byteLength(v);
       lengths.push(kb, vb);
@@ -241,7 +242,7 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
     pos = writeLength(buf, pos, m.body.length);
     pos += m.body.copy(buf, pos);
     pos = writeVarInt(buf, pos, counts[i]!);
-    for (const [k, v] of m.userProperties) {
+    if (m.userProperties.size > 0) for (const [k, v] of m.userProperties) {
       const kb = lengths[l++]!;
       pos = writeLength(buf, pos, kb);
       pos = writeText(buf, pos, k, kb);

@@ -22,6 +22,42 @@ const MESSAGE_TYPES = ['MESSAGE_TYPE_UNSPECIFIED', 'NORMAL', 'FIFO', 'DELAY', 'T
 /** Encoding.GZIP's number. */
 const GZIP = 2;
 
+/**
+ * A string field that is mostly the same from message to message (a
+ * request's topic, a producer's host): the last one's bytes are kept, and
+ * the same bytes again give the same string without decoding it again.
+ */
+class LastString {
+  private bytes = Buffer.alloc(0);
+  private value = '';
+
+  constructor(private readonly maxBytes: number) {}
+
+  read(r: Reader, outerEnd: number): string {
+    const to = r.lengthEnd(outerEnd);
+    const from = r.pos;
+    const n = to - from;
+    r.pos = to;
+    if (n === 0) return '';
+    const last = this.bytes;
+    const buf = r.buf;
+    if (n === last.length) {
+      let i = 0;
+      while (i < n && buf[from + i] === last[i]) i++;
+      if (i === n) return this.value;
+    }
+    const s = buf.utf8Slice(from, to);
+    if (n <= this.maxBytes) {
+      this.bytes = Buffer.from(buf.subarray(from, to));
+      this.value = s;
+    }
+    return s;
+  }
+}
+
+const topicNames = new LastString(256);
+const bornHosts = new LastString(64);
+
 export function decodeSendRequest(buf: Buffer, nowMs = Date.now()): SendRequest | null {
   try {
     const r = new Reader(buf);
@@ -95,7 +131,7 @@ function message(r: Reader, outerEnd: number, nowMs: number): ParsedSend {
     messageId: sp?.messageId ?? '',
     body: body ?? Buffer.alloc(0),
     tag: sp?.tag ?? null,
-    keys: sp === null || sp.keys.length === 0 ? [] : sp.keys.filter((k) => k !== ''),
+    keys: sp === null ? [] : sp.keys.includes('') ? sp.keys.filter((k) => k !== '') : sp.keys,
     messageGroup: sp?.messageGroup ?? null,
     deliveryTimestampMs: sp?.deliveryMs ?? null,
     bornTimestampMs: sp?.bornMs ?? BigInt(nowMs),
@@ -115,7 +151,7 @@ function resourceName(r: Reader, outerEnd: number): string {
   while (r.pos < end) {
     const tag = r.uint32(end);
     if (tag === 10) r.pos = r.lengthEnd(end);
-    else if (tag === 18) name = r.string(end);
+    else if (tag === 18) name = topicNames.read(r, end);
     else throw NOT_MINE;
   }
   return name;
@@ -152,7 +188,7 @@ function systemProperties(r: Reader, outerEnd: number): System {
         sp.bornMs = timeMs(r, end);
         break;
       case 66: // 8 born_host
-        sp.bornHost = r.string(end);
+        sp.bornHost = bornHosts.read(r, end);
         break;
       case 82: // 10 store_host
       case 98: // 12 receipt_handle
