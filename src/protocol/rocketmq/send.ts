@@ -31,6 +31,9 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     answer.failed(i, s);
   };
   const byQueue = new Map<string, number[]>();
+  let last: number[] | null = null;
+  let lastTopic = '';
+  let lastQueueId = 0;
   const delayed: { i: number; s: Scheduled }[] = [];
   const now = Date.now();
   for (let i = 0; i < parsed.length; i++) {
@@ -51,10 +54,17 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
       failed(i, err);
       continue;
     }
+    // A request's messages mostly go to one queue: the last one's list is taken without a key string and a look-up.
+    if (last !== null && p.topic === lastTopic && p.queueId === lastQueueId) {
+      last.push(i);
+      continue;
+    }
     const key = `${p.topic}\0${p.queueId}`;
-    const queue = byQueue.get(key);
-    if (queue) queue.push(i);
-    else byQueue.set(key, [i]);
+    last = byQueue.get(key) ?? null;
+    if (last) last.push(i);
+    else byQueue.set(key, (last = [i]));
+    lastTopic = p.topic;
+    lastQueueId = p.queueId;
   }
   if (delayed.length > 0) {
     try {
