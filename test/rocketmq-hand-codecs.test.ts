@@ -210,6 +210,20 @@ describe('SendMessageRequest decoded by hand, straight into what the broker take
     }
   });
 
+  it('messages without keys or user properties share an empty array and Map that refuse changes', () => {
+    const bytes = loader.SendMessage!.requestSerialize({ messages: [{ topic: { name: 't' }, systemProperties: { messageId: 'a' } }, { topic: { name: 't' } }, { topic: { name: 't' }, userProperties: { k: 'v' }, systemProperties: { keys: ['x'] } }] });
+    const [a, b, c] = decodeSendRequest(bytes, NOW)!.messages.map((p) => p.message);
+    expect(a!.keys).toBe(b!.keys);
+    expect(a!.userProperties).toBe(b!.userProperties);
+    expect(() => a!.keys.push('k')).toThrow(TypeError);
+    expect(() => a!.userProperties.set('k', 'v')).toThrow(TypeError);
+    expect(() => a!.userProperties.delete('k')).toThrow(TypeError);
+    expect(() => a!.userProperties.clear()).toThrow(TypeError);
+    expect([a!.keys.length, a!.userProperties.size, b!.keys.length, b!.userProperties.size]).toEqual([0, 0, 0, 0]);
+    expect(c!.keys).toEqual(['x']);
+    expect([...c!.userProperties]).toEqual([['k', 'v']]);
+  });
+
   it('reads times and types as incoming() does, past 2^53 ms and before 1970 too', () => {
     const r = rng(8);
     for (let i = 0; i < 500; i++) {

@@ -89,6 +89,32 @@ interface System {
   traceContext: string | null;
 }
 
+/** Where systemProperties() reads into: one for every message (decoding is synchronous), its fields copied out. */
+const scratch: System = { tag: null, keys: [], messageId: '', gzip: false, messageType: '', bornMs: null, bornHost: '', deliveryMs: null, queueId: 0, messageGroup: null, traceContext: null };
+
+/**
+ * Shared by the messages without any key or user property (most): an
+ * array and a Map that refuse changes (frozen; a Map whose mutators throw),
+ * so a change meant for one message cannot reach the others.
+ */
+const NO_KEYS = Object.freeze([]) as unknown as string[];
+
+class NoProperties extends Map<string, string> {
+  override set(): this {
+    throw new TypeError('the user properties of a message without any are shared: give it a Map of its own first');
+  }
+
+  override delete(): boolean {
+    throw new TypeError('the user properties of a message without any are shared');
+  }
+
+  override clear(): void {
+    throw new TypeError('the user properties of a message without any are shared');
+  }
+}
+
+const NO_PROPERTIES: Map<string, string> = new NoProperties();
+
 function message(r: Reader, outerEnd: number, nowMs: number): ParsedSend {
   const end = r.lengthEnd(outerEnd);
   let topic = '';
@@ -125,23 +151,30 @@ function message(r: Reader, outerEnd: number, nowMs: number): ParsedSend {
         throw NOT_MINE;
     }
   }
-  const userProperties = new Map<string, string>();
-  if (props !== null) for (const [k, v] of Object.entries(props)) userProperties.set(k, v);
+  let userProperties = NO_PROPERTIES;
+  if (props !== null) {
+    userProperties = new Map<string, string>();
+    for (const [k, v] of Object.entries(props)) userProperties.set(k, v);
+  }
+  if (sp === null) {
+    const m: OutgoingMessage = { messageId: '', body: body ?? Buffer.alloc(0), tag: null, keys: NO_KEYS, messageGroup: null, deliveryTimestampMs: null, bornTimestampMs: BigInt(nowMs), bornHost: '', bodyEncoding: 'IDENTITY', traceContext: null, userProperties, declaredType: 'MESSAGE_TYPE_UNSPECIFIED' };
+    return { topic, queueId: 0, message: m };
+  }
   const m: OutgoingMessage = {
-    messageId: sp?.messageId ?? '',
+    messageId: sp.messageId,
     body: body ?? Buffer.alloc(0),
-    tag: sp?.tag ?? null,
-    keys: sp === null ? [] : sp.keys.includes('') ? sp.keys.filter((k) => k !== '') : sp.keys,
-    messageGroup: sp?.messageGroup ?? null,
-    deliveryTimestampMs: sp?.deliveryMs ?? null,
-    bornTimestampMs: sp?.bornMs ?? BigInt(nowMs),
-    bornHost: sp?.bornHost ?? '',
-    bodyEncoding: sp?.gzip === true ? 'GZIP' : 'IDENTITY',
-    traceContext: sp?.traceContext ?? null,
+    tag: sp.tag,
+    keys: sp.keys.includes('') ? sp.keys.filter((k) => k !== '') : sp.keys,
+    messageGroup: sp.messageGroup,
+    deliveryTimestampMs: sp.deliveryMs,
+    bornTimestampMs: sp.bornMs ?? BigInt(nowMs),
+    bornHost: sp.bornHost,
+    bodyEncoding: sp.gzip ? 'GZIP' : 'IDENTITY',
+    traceContext: sp.traceContext,
     userProperties,
-    declaredType: sp?.messageType ?? 'MESSAGE_TYPE_UNSPECIFIED',
+    declaredType: sp.messageType,
   };
-  return { topic, queueId: sp?.queueId ?? 0, message: m };
+  return { topic, queueId: sp.queueId, message: m };
 }
 
 /** A Resource's name (its namespace checked and skipped). */
@@ -159,7 +192,18 @@ function resourceName(r: Reader, outerEnd: number): string {
 
 function systemProperties(r: Reader, outerEnd: number): System {
   const end = r.lengthEnd(outerEnd);
-  const sp: System = { tag: null, keys: [], messageId: '', gzip: false, messageType: 'MESSAGE_TYPE_UNSPECIFIED', bornMs: null, bornHost: '', deliveryMs: null, queueId: 0, messageGroup: null, traceContext: null };
+  const sp = scratch;
+  sp.tag = null;
+  sp.keys = NO_KEYS;
+  sp.messageId = '';
+  sp.gzip = false;
+  sp.messageType = 'MESSAGE_TYPE_UNSPECIFIED';
+  sp.bornMs = null;
+  sp.bornHost = '';
+  sp.deliveryMs = null;
+  sp.queueId = 0;
+  sp.messageGroup = null;
+  sp.traceContext = null;
   while (r.pos < end) {
     const tag = r.uint32(end);
     switch (tag) {
@@ -167,6 +211,7 @@ function systemProperties(r: Reader, outerEnd: number): System {
         sp.tag = r.string(end);
         break;
       case 18: // 2 keys
+        if (sp.keys === NO_KEYS) sp.keys = [];
         sp.keys.push(r.string(end));
         break;
       case 26: // 3 message_id
