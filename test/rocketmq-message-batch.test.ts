@@ -99,4 +99,14 @@ describe('encodeMessageBatch', () => {
       }
     }
   });
+
+  it('takes born times up to 2^53 ms apart (as numbers where both are safe, else as BigInts) and refuses more', () => {
+    const at = (t: bigint): RocketMessage => ({ ...plain, bornTimestampMs: t });
+    const safe = 2n ** 53n - 1n;
+    for (const pair of [[0n, safe], [safe, 0n], [-safe, 0n], [2n ** 60n, 2n ** 60n + 5n], [2n ** 60n, 2n ** 60n - safe], [5n, 5n]]) {
+      const messages = pair.map(at);
+      expect(encodeMessageBatch(messages).batch.toString('hex')).toBe(reference(messages).toString('hex'));
+    }
+    for (const pair of [[0n, safe + 1n], [-1n, safe], [2n ** 60n, 2n ** 60n + safe + 1n], [safe, -2n]]) expect(() => encodeMessageBatch(pair.map(at))).toThrow(RangeError);
+  });
 });

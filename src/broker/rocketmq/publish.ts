@@ -80,7 +80,8 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage, 
   // Its record's key, and each header: its key, its value and up to 10 bytes of varint lengths.
   const bytes = propertyBytes(m);
   if (bytes > MAX_PROPERTY_BYTES) throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the properties take ${bytes} bytes; at most ${MAX_PROPERTY_BYTES} are accepted`);
-  for (const k of m.userProperties.keys()) {
+  // No Map iterator for a message without user properties (most).
+  if (m.userProperties.size > 0) for (const k of m.userProperties.keys()) {
     if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
     if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');
   }
