@@ -7,6 +7,7 @@ import { encodeMessageBatch, propertyBytes } from '../src/broker/rocketmq/messag
 import { toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
 import { rememberTagCodes, tagCodesOf } from '../src/broker/rocketmq/tag-code.js';
 import { encodeBatch } from '../src/records/index.js';
+import { Prng } from './helpers/prng.js';
 
 const plain: RocketMessage = {
   messageId: '01AABBCCDDEEFF00112233445566778899',
@@ -66,5 +67,46 @@ describe('encodeMessageBatch', () => {
     rememberTagCodes(batch, marked);
     expect(tagCodesOf(batch)).toBe(marked);
     expect([...tagCodesOf(batch)!]).toEqual([...tagCodes]);
+  });
+
+  it('writes and counts as the references do, on 500 seeded batches of varied strings', () => {
+    const seed = 11;
+    console.log(`message batches: seed ${seed}`);
+    const p = new Prng(seed);
+    const r = (): number => p.u32() / 0x1_0000_0000;
+    const STRINGS = ['', 'a', 'TagA', '127.0.0.1', 'ключ', '😀', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(9000), 'é中', 'lone \ud800', '\udc00 x', 'a\u0000b', '\u007f\u0080'];
+    const pick = (): string => STRINGS[Math.floor(r() * STRINGS.length)]!;
+    const maybe = (): string | null => (r() < 0.5 ? pick() : null);
+    for (let i = 0; i < 500; i++) {
+      const messages: RocketMessage[] = Array.from({ length: 1 + Math.floor(r() * 5) }, () => ({
+        ...plain,
+        messageId: pick(),
+        tag: maybe(),
+        keys: Array.from({ length: Math.floor(r() * 3) }, pick),
+        messageGroup: maybe(),
+        deliveryTimestampMs: r() < 0.3 ? BigInt(Math.floor(r() * 2 ** 40)) : null,
+        bornHost: pick(),
+        bodyEncoding: r() < 0.2 ? 'GZIP' : 'IDENTITY',
+        traceContext: maybe(),
+        userProperties: new Map(Array.from({ length: Math.floor(r() * 3) }, () => [pick(), pick()] as [string, string])),
+      }));
+      expect(encodeMessageBatch(messages).batch.toString('hex')).toBe(reference(messages).toString('hex'));
+      for (const m of messages) {
+        const rec = toRecord(m);
+        let expected = rec.key?.length ?? 0;
+        for (const h of rec.headers ?? []) expected += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 10;
+        expect(propertyBytes(m)).toBe(expected);
+      }
+    }
+  });
+
+  it('takes born times up to 2^53 ms apart (as numbers where both are safe, else as BigInts) and refuses more', () => {
+    const at = (t: bigint): RocketMessage => ({ ...plain, bornTimestampMs: t });
+    const safe = 2n ** 53n - 1n;
+    for (const pair of [[0n, safe], [safe, 0n], [-safe, 0n], [2n ** 60n, 2n ** 60n + 5n], [2n ** 60n, 2n ** 60n - safe], [5n, 5n]]) {
+      const messages = pair.map(at);
+      expect(encodeMessageBatch(messages).batch.toString('hex')).toBe(reference(messages).toString('hex'));
+    }
+    for (const pair of [[0n, safe + 1n], [-1n, safe], [2n ** 60n, 2n ** 60n + safe + 1n], [safe, -2n]]) expect(() => encodeMessageBatch(pair.map(at))).toThrow(RangeError);
   });
 });

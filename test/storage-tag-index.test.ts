@@ -3,10 +3,12 @@
 // ("not known"); and a segment whose tail a crash cut loses those offsets'
 // codes too, so a later record at the same offset never inherits a lost
 // record's code.
-import { rmSync, statSync, truncateSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../src/records/index.js';
+import { FilePool } from '../src/storage/file-pool.js';
+import { TagIndex } from '../src/storage/segmented/tag-index.js';
 import { createEngine, type StorageEngine } from '../src/storage/index.js';
 import { tempDir } from './helpers/files.js';
 
@@ -57,6 +59,24 @@ it('segmented: a tail cut by recovery takes its codes with it', async () => {
     await e.append(tp, batch(1)); // offset 2 again, without a code
     expect([...e.tagCodes!(tp, 0n, 10)]).toEqual([1n, 2n, 0n]);
     await e.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+it('a .tags file holds each code as 8 big-endian bytes (negative, past 2^32, the extremes), from a view into a larger array too', () => {
+  const tmp = tempDir();
+  try {
+    const codes = [0n, 1n, -1n, 2n ** 32n, 2n ** 32n + 7n, -(2n ** 40n) + 3n, 2n ** 63n - 1n, -(2n ** 63n), 0x0123456789abcdefn];
+    const whole = BigInt64Array.from([42n, ...codes, 42n]);
+    const index = new TagIndex(join(tmp.dir, 'x.tags'), new FilePool(16));
+    index.write(3, whole.subarray(1, 1 + codes.length));
+    const bytes = readFileSync(join(tmp.dir, 'x.tags'));
+    const expected = Buffer.alloc((3 + codes.length) * 8);
+    codes.forEach((c, i) => expected.writeBigInt64BE(c, (3 + i) * 8));
+    expect(bytes.toString('hex')).toBe(expected.toString('hex'));
+    expect([...index.read(3, codes.length).codes]).toEqual(codes);
+    index.close();
   } finally {
     tmp.cleanup();
   }

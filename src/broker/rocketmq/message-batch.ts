@@ -9,30 +9,37 @@ import { H_BODY_ENCODING, H_BORN_HOST, H_DELIVERY_TS, H_KEY, H_MESSAGE_GROUP, H_
 import { tagCode } from './tag-code.js';
 
 const MAX_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE_DELTA = Number.MAX_SAFE_INTEGER;
 const GZIP = 'GZIP';
 
-/** The headers toRecord() gives a message, in its order, as [key, value] pairs. */
-function forEachHeader(m: RocketMessage, f: (key: string, value: string) => void): void {
-  for (const [k, v] of m.userProperties) f(k, v);
-  f(H_MSG_ID, m.messageId);
-  if (m.tag !== null) f(H_TAG, m.tag);
-  for (const k of m.keys) f(H_KEY, k);
-  if (m.messageGroup !== null) f(H_MESSAGE_GROUP, m.messageGroup);
-  if (m.deliveryTimestampMs !== null) f(H_DELIVERY_TS, String(m.deliveryTimestampMs));
-  if (m.bornHost) f(H_BORN_HOST, m.bornHost);
-  if (m.bodyEncoding === 'GZIP') f(H_BODY_ENCODING, GZIP);
-  if (m.traceContext !== null) f(H_TRACE_CONTEXT, m.traceContext);
-}
+/** Bytes the system headers' keys take (all ASCII). */
+const MSG_ID_KEY = H_MSG_ID.length;
+const TAG_KEY = H_TAG.length;
+const KEY_KEY = H_KEY.length;
+const GROUP_KEY = H_MESSAGE_GROUP.length;
+const DELIVERY_KEY = H_DELIVERY_TS.length;
+const BORN_HOST_KEY = H_BORN_HOST.length;
+const ENCODING_KEY = H_BODY_ENCODING.length;
+const TRACE_KEY = H_TRACE_CONTEXT.length;
 
 /**
  * What a message's properties take, bytes, as publish.ts's limit counts
- * them: its record's key, and each header's key and value plus 10 bytes.
+ * them: its record's key, and each header (toRecord()'s) with its key and
+ * value plus 10 bytes.
  */
 export function propertyBytes(m: RocketMessage): number {
   let n = m.keys.length > 0 ? Buffer.byteLength(m.keys[0]!) : 0;
-  forEachHeader(m, (k, v) => {
-    n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
-  });
+  // Most messages have none: no Map iterator then.
+  if (m.userProperties.size > 0) for (const [k, v] of m.userProperties) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
+  n += MSG_ID_KEY + Buffer.byteLength(m.messageId) + 10;
+  if (m.tag !== null) n += TAG_KEY + Buffer.byteLength(m.tag) + 10;
+  // Indexed loops: for-of over a frozen array (decode-send.ts shares one for no keys) makes an iterator.
+  for (let i = 0; i < m.keys.length; i++) n += KEY_KEY + Buffer.byteLength(m.keys[i]!) + 10;
+  if (m.messageGroup !== null) n += GROUP_KEY + Buffer.byteLength(m.messageGroup) + 10;
+  if (m.deliveryTimestampMs !== null) n += DELIVERY_KEY + String(m.deliveryTimestampMs).length + 10;
+  if (m.bornHost) n += BORN_HOST_KEY + Buffer.byteLength(m.bornHost) + 10;
+  if (m.bodyEncoding === 'GZIP') n += ENCODING_KEY + GZIP.length + 10;
+  if (m.traceContext !== null) n += TRACE_KEY + Buffer.byteLength(m.traceContext) + 10;
   return n;
 }
 
@@ -81,22 +88,48 @@ function newCodes(n: number): BigInt64Array {
 }
 
 /**
- * Writes one header (its key's bytes given) whose value takes `valueBytes`
- * bytes as UTF-8; returns the position after it.
+ * A string whose UTF-8 takes `bytes` bytes, at `pos`; returns the position
+ * after it. Short ASCII (a host, a tag) is copied by char code, cheaper
+ * than a call into C++; from 16 bytes on (a message id) the call costs
+ * less, in the broker's profile. (Counting is by Buffer.byteLength: a loop
+ * over the chars measured slower.)
  */
+function writeText(buf: Buffer, pos: number, s: string, bytes: number): number {
+  if (bytes < 16 && bytes === s.length) {
+    for (let i = 0; i < bytes; i++) buf[pos + i] = s.charCodeAt(i);
+  } else if (buf.utf8Write(s, pos) !== bytes) throw new Error('message batch: a string wrote other than its length');
+  return pos + bytes;
+}
+
+/** One header (its key's bytes given) whose value takes `valueBytes` bytes as UTF-8; returns the position after it. */
 function writeHeader(buf: Buffer, pos: number, key: Uint8Array, value: string, valueBytes: number): number {
   buf[pos++] = key.length * 2;
   for (let i = 0; i < key.length; i++) buf[pos++] = key[i]!;
   pos = writeLength(buf, pos, valueBytes);
-  if (buf.utf8Write(value, pos) !== valueBytes) throw new Error('message batch: a value wrote other than its length');
-  return pos + valueBytes;
+  return writeText(buf, pos, value, valueBytes);
 }
+
+/** A system header's bytes in a record, its value taking `valueBytes`. */
+function headerSize(keyBytes: number, valueBytes: number): number {
+  return 1 + keyBytes + lengthSize(valueBytes) + valueBytes;
+}
+
+const MSG_ID_BYTES = KEY_BYTES.get(H_MSG_ID)!;
+const TAG_BYTES = KEY_BYTES.get(H_TAG)!;
+const KEY_KEY_BYTES = KEY_BYTES.get(H_KEY)!;
+const GROUP_BYTES = KEY_BYTES.get(H_MESSAGE_GROUP)!;
+const DELIVERY_BYTES = KEY_BYTES.get(H_DELIVERY_TS)!;
+const BORN_HOST_BYTES = KEY_BYTES.get(H_BORN_HOST)!;
+const ENCODING_BYTES = KEY_BYTES.get(H_BODY_ENCODING)!;
+const TRACE_BYTES = KEY_BYTES.get(H_TRACE_CONTEXT)!;
 
 /** One batch of `messages` (at least one), as encodeBatch({ baseTimestamp: first born time, records: messages.map(toRecord) }) writes it, and their tag codes. */
 export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch: Buffer; tagCodes: BigInt64Array } {
   const n = messages.length;
   if (n === 0) throw new RangeError('a batch of no messages');
   const base = messages[0]!.bornTimestampMs;
+  const baseSafe = base >= -MAX_DELTA && base <= MAX_DELTA;
+  const baseNumber = Number(base);
   let maxTimestamp = base;
   // Pass 1: each string's UTF-8 length (in the order they are written), each record's body size.
   const lengths: number[] = [];
@@ -107,11 +140,17 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
   let size = BATCH_HEADER_BYTES;
   for (let i = 0; i < n; i++) {
     const m = messages[i]!;
-    const d = m.bornTimestampMs - base;
-    if (d > MAX_DELTA || d < -MAX_DELTA) throw new RangeError(`record ${i}: timestamp is ${d} ms from baseTimestamp, beyond ±2^53`);
-    deltas[i] = Number(d);
+    const t = m.bornTimestampMs;
+    // Born times are safe integers (publish.ts checks them): the delta as numbers, without a BigInt per message.
+    let delta = baseSafe && t >= -MAX_DELTA && t <= MAX_DELTA ? Number(t) - baseNumber : NaN;
+    if (!(delta <= MAX_SAFE_DELTA && delta >= -MAX_SAFE_DELTA)) {
+      const d = t - base;
+      if (d > MAX_DELTA || d < -MAX_DELTA) throw new RangeError(`record ${i}: timestamp is ${d} ms from baseTimestamp, beyond ±2^53`);
+      delta = Number(d);
+    }
+    deltas[i] = delta;
     if (m.bornTimestampMs > maxTimestamp) maxTimestamp = m.bornTimestampMs;
-    let body = 1 + sizeOfVarLong(deltas[i]!) + sizeOfVarInt(i);
+    let body = 1 + sizeOfVarLong(delta) + sizeOfVarInt(i);
     if (m.keys.length > 0) {
       const k = Buffer.byteLength(m.keys[0]!);
       lengths.push(k);
@@ -119,28 +158,59 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
     } else body += 1;
     body += lengthSize(m.body.length) + m.body.length;
     let count = m.userProperties.size;
-    for (const [k, v] of m.userProperties) {
+    if (count > 0) for (const [k, v] of m.userProperties) {
       const kb = Buffer.byteLength(k);
       const vb = Buffer.byteLength(v);
       lengths.push(kb, vb);
       body += lengthSize(kb) + kb + lengthSize(vb) + vb;
     }
-    // The system headers (toRecord's order): each key's bytes are known.
-    const system = (key: string, value: string): void => {
-      const vb = Buffer.byteLength(value);
+    // The system headers, in toRecord's order.
+    let vb = Buffer.byteLength(m.messageId);
+    lengths.push(vb);
+    body += headerSize(MSG_ID_BYTES.length, vb);
+    count++;
+    if (m.tag !== null) {
+      vb = Buffer.byteLength(m.tag);
       lengths.push(vb);
-      body += 1 + key.length + lengthSize(vb) + vb;
+      body += headerSize(TAG_BYTES.length, vb);
       count++;
-    };
-    system(H_MSG_ID, m.messageId);
-    if (m.tag !== null) system(H_TAG, m.tag);
-    for (const k of m.keys) system(H_KEY, k);
-    if (m.messageGroup !== null) system(H_MESSAGE_GROUP, m.messageGroup);
-    deliveries[i] = m.deliveryTimestampMs === null ? null : String(m.deliveryTimestampMs);
-    if (deliveries[i] !== null) system(H_DELIVERY_TS, deliveries[i]!);
-    if (m.bornHost) system(H_BORN_HOST, m.bornHost);
-    if (m.bodyEncoding === 'GZIP') system(H_BODY_ENCODING, GZIP);
-    if (m.traceContext !== null) system(H_TRACE_CONTEXT, m.traceContext);
+    }
+    for (let k = 0; k < m.keys.length; k++) {
+      vb = Buffer.byteLength(m.keys[k]!);
+      lengths.push(vb);
+      body += headerSize(KEY_KEY_BYTES.length, vb);
+      count++;
+    }
+    if (m.messageGroup !== null) {
+      vb = Buffer.byteLength(m.messageGroup);
+      lengths.push(vb);
+      body += headerSize(GROUP_BYTES.length, vb);
+      count++;
+    }
+    const delivery = m.deliveryTimestampMs === null ? null : String(m.deliveryTimestampMs);
+    deliveries[i] = delivery;
+    if (delivery !== null) {
+      lengths.push(delivery.length);
+      body += headerSize(DELIVERY_BYTES.length, delivery.length);
+      count++;
+    }
+    if (m.bornHost) {
+      vb = Buffer.byteLength(m.bornHost);
+      lengths.push(vb);
+      body += headerSize(BORN_HOST_BYTES.length, vb);
+      count++;
+    }
+    if (m.bodyEncoding === 'GZIP') {
+      lengths.push(GZIP.length);
+      body += headerSize(ENCODING_BYTES.length, GZIP.length);
+      count++;
+    }
+    if (m.traceContext !== null) {
+      vb = Buffer.byteLength(m.traceContext);
+      lengths.push(vb);
+      body += headerSize(TRACE_BYTES.length, vb);
+      count++;
+    }
     body += sizeOfVarInt(count);
     counts[i] = count;
     bodies[i] = body;
@@ -177,27 +247,27 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
     if (m.keys.length > 0) {
       const kb = lengths[l++]!;
       pos = writeLength(buf, pos, kb);
-      pos += buf.utf8Write(m.keys[0]!, pos);
+      pos = writeText(buf, pos, m.keys[0]!, kb);
     } else buf[pos++] = 1; // -1: no key
     pos = writeLength(buf, pos, m.body.length);
     pos += m.body.copy(buf, pos);
     pos = writeVarInt(buf, pos, counts[i]!);
-    for (const [k, v] of m.userProperties) {
+    if (m.userProperties.size > 0) for (const [k, v] of m.userProperties) {
       const kb = lengths[l++]!;
       pos = writeLength(buf, pos, kb);
-      pos += buf.utf8Write(k, pos);
+      pos = writeText(buf, pos, k, kb);
       const vb = lengths[l++]!;
       pos = writeLength(buf, pos, vb);
-      pos += buf.utf8Write(v, pos);
+      pos = writeText(buf, pos, v, vb);
     }
-    pos = writeHeader(buf, pos, KEY_BYTES.get(H_MSG_ID)!, m.messageId, lengths[l++]!);
-    if (m.tag !== null) pos = writeHeader(buf, pos, KEY_BYTES.get(H_TAG)!, m.tag, lengths[l++]!);
-    for (const k of m.keys) pos = writeHeader(buf, pos, KEY_BYTES.get(H_KEY)!, k, lengths[l++]!);
-    if (m.messageGroup !== null) pos = writeHeader(buf, pos, KEY_BYTES.get(H_MESSAGE_GROUP)!, m.messageGroup, lengths[l++]!);
-    if (deliveries[i] !== null) pos = writeHeader(buf, pos, KEY_BYTES.get(H_DELIVERY_TS)!, deliveries[i]!, lengths[l++]!);
-    if (m.bornHost) pos = writeHeader(buf, pos, KEY_BYTES.get(H_BORN_HOST)!, m.bornHost, lengths[l++]!);
-    if (m.bodyEncoding === 'GZIP') pos = writeHeader(buf, pos, KEY_BYTES.get(H_BODY_ENCODING)!, GZIP, lengths[l++]!);
-    if (m.traceContext !== null) pos = writeHeader(buf, pos, KEY_BYTES.get(H_TRACE_CONTEXT)!, m.traceContext, lengths[l++]!);
+    pos = writeHeader(buf, pos, MSG_ID_BYTES, m.messageId, lengths[l++]!);
+    if (m.tag !== null) pos = writeHeader(buf, pos, TAG_BYTES, m.tag, lengths[l++]!);
+    for (let k = 0; k < m.keys.length; k++) pos = writeHeader(buf, pos, KEY_KEY_BYTES, m.keys[k]!, lengths[l++]!);
+    if (m.messageGroup !== null) pos = writeHeader(buf, pos, GROUP_BYTES, m.messageGroup, lengths[l++]!);
+    if (deliveries[i] !== null) pos = writeHeader(buf, pos, DELIVERY_BYTES, deliveries[i]!, lengths[l++]!);
+    if (m.bornHost) pos = writeHeader(buf, pos, BORN_HOST_BYTES, m.bornHost, lengths[l++]!);
+    if (m.bodyEncoding === 'GZIP') pos = writeHeader(buf, pos, ENCODING_BYTES, GZIP, lengths[l++]!);
+    if (m.traceContext !== null) pos = writeHeader(buf, pos, TRACE_BYTES, m.traceContext, lengths[l++]!);
     if (pos - bodyStart !== bodies[i]) throw new Error(`message batch: record at ${start} wrote ${pos - bodyStart} body bytes, sized ${bodies[i]}`);
     tagCodes[i] = storedTagCode(m.tag);
   }

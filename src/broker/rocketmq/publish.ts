@@ -59,13 +59,19 @@ function impliedType(m: OutgoingMessage): MessageType {
 /** The last millisecond a google.protobuf.Timestamp holds (9999-12-31T23:59:59.999Z). */
 export const MAX_TIMESTAMP_MS = 253_402_300_799_999n;
 
-/** Throws PublishError for the first thing wrong with a message to `topic`. */
-export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage): void {
+/** Throws PublishError for the first thing wrong with any of a request's messages, in their order. */
+export function checkMessages(broker: Broker, messages: readonly { topic: string; message: OutgoingMessage }[]): void {
+  // The setting read once a request, not once a message.
+  const max = maxBodyBytes(broker);
+  for (const p of messages) checkMessage(broker, p.topic, p.message, max);
+}
+
+/** Throws PublishError for the first thing wrong with a message to `topic`; `max`: maxBodyBytes(broker). */
+export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage, max = maxBodyBytes(broker)): void {
   const t = broker.topics.get(topic);
   if (!topic) throw new PublishError('ILLEGAL_TOPIC', 'a topic is required');
   if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}" (RocketMQ producers do not create topics: create it first, e.g. mqlab topics --create)`);
   if (t.internal) throw new PublishError('ILLEGAL_TOPIC', `${topic} is internal`);
-  const max = maxBodyBytes(broker);
   if (m.body.length > max) throw new PublishError('MESSAGE_BODY_TOO_LARGE', `the body has ${m.body.length} bytes; at most ${max} are accepted`);
   // A record's timestamp is an int64 of ms, and a time index's entry too: times a Timestamp cannot hold, or before 1970, are refused.
   if (m.bornTimestampMs < 0n || m.bornTimestampMs > MAX_TIMESTAMP_MS) throw new PublishError('BAD_REQUEST', `born timestamp ${m.bornTimestampMs} ms: expected a time from 1970 to 9999`);
@@ -74,7 +80,8 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage):
   // Its record's key, and each header: its key, its value and up to 10 bytes of varint lengths.
   const bytes = propertyBytes(m);
   if (bytes > MAX_PROPERTY_BYTES) throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the properties take ${bytes} bytes; at most ${MAX_PROPERTY_BYTES} are accepted`);
-  for (const k of m.userProperties.keys()) {
+  // No Map iterator for a message without user properties (most).
+  if (m.userProperties.size > 0) for (const k of m.userProperties.keys()) {
     if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
     if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');
   }

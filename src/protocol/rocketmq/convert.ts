@@ -39,8 +39,8 @@ export function toTimestamp(ms: bigint): PbTimestamp {
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
 
-/** A SendMessageRequest message as the broker takes it. */
-export function incoming(m: Pb): { topic: string; queueId: number; message: OutgoingMessage } {
+/** A SendMessageRequest message as the broker takes it (decode-send.ts makes the same of the usual bytes); `nowMs`: the born time of a message without one. */
+export function incoming(m: Pb, nowMs = Date.now()): { topic: string; queueId: number; message: OutgoingMessage } {
   const sp: Pb = m.systemProperties ?? {};
   const present = (v: unknown): v is string => typeof v === 'string';
   const props = new Map<string, string>();
@@ -55,7 +55,7 @@ export function incoming(m: Pb): { topic: string; queueId: number; message: Outg
       keys: Array.isArray(sp.keys) && sp.keys.length > 0 ? sp.keys.map(String).filter((k: string) => k !== '') : [],
       messageGroup: present(sp.messageGroup) ? sp.messageGroup : null,
       deliveryTimestampMs: timestampMs(sp.deliveryTimestamp),
-      bornTimestampMs: timestampMs(sp.bornTimestamp) ?? BigInt(Date.now()),
+      bornTimestampMs: timestampMs(sp.bornTimestamp) ?? BigInt(nowMs),
       bornHost: String(sp.bornHost ?? ''),
       bodyEncoding: sp.bodyEncoding === 'GZIP' ? 'GZIP' : 'IDENTITY',
       traceContext: present(sp.traceContext) ? sp.traceContext : null,

@@ -1,24 +1,19 @@
-// SendMessageRequest, AckMessageRequest and ReceiveMessageRequest decoded by
-// hand into the plain objects proto-loader's decode makes (camelCase fields,
-// defaults filled, enums by name, int64 as decimal strings, bytes as views
-// of the request, proto3 `optional` fields only when present with their
-// `_name` oneof marker). proto-loader's protobufjs decode builds message
-// objects, then copies them into plain ones (toObject), with a Long per
-// int64: a third of SendMessage's per-message work in the broker. Bytes in
-// any other shape (a field these do not know, a wire type not the field's,
-// lengths past their message) are left to proto-loader (null): unusual
-// input gets exactly its answer. The test decodes varied requests both ways
-// and compares them field by field.
-import { enumName, field, NOT_MINE, Reader, readResource, readTime } from './wire.js';
+// AckMessageRequest and ReceiveMessageRequest decoded by hand into the
+// plain objects proto-loader's decode makes (camelCase fields, defaults
+// filled, enums by name, int64 as decimal strings, proto3 `optional` fields
+// only when present with their `_name` oneof marker), without protobufjs's
+// message objects, Longs and toObject copies (SendMessageRequest:
+// decode-send.ts). Bytes in any other shape (a field these do not know, a
+// wire type not the field's, lengths past their message) are left to
+// proto-loader (null): unusual input gets exactly its answer. The test
+// decodes varied requests both ways and compares them field by field.
+import { enumName, NOT_MINE, Reader, readResource, readTime } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
 
 /** Enum names by number, as the protos declare them (definition.proto). */
 const names = (list: string[]): ReadonlyMap<number, string> => new Map(list.map((n, i) => [i, n]));
-const ENCODING = names(['ENCODING_UNSPECIFIED', 'IDENTITY', 'GZIP']);
-const MESSAGE_TYPE = names(['MESSAGE_TYPE_UNSPECIFIED', 'NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'LITE', 'PRIORITY']);
-const DIGEST_TYPE = names(['DIGEST_TYPE_UNSPECIFIED', 'CRC32', 'MD5', 'SHA1']);
 const FILTER_TYPE = names(['FILTER_TYPE_UNSPECIFIED', 'TAG', 'SQL']);
 const PERMISSION = names(['PERMISSION_UNSPECIFIED', 'NONE', 'READ', 'WRITE', 'READ_WRITE']);
 
@@ -30,164 +25,6 @@ function attempt(buf: Buffer, decode: (r: Reader) => Pb): Pb | null {
     if (err === NOT_MINE) return null;
     throw err;
   }
-}
-
-export function decodeSendMessageRequest(buf: Buffer): Pb | null {
-  return attempt(buf, (r) => {
-    const end = buf.length;
-    const messages: Pb[] = [];
-    while (r.pos < end) {
-      if (field(r.uint32(end), 2) !== 1) throw NOT_MINE;
-      messages.push(message(r, end));
-    }
-    return { messages };
-  });
-}
-
-function message(r: Reader, outerEnd: number): Pb {
-  const end = r.lengthEnd(outerEnd);
-  const m: Pb = { userProperties: {}, topic: null, systemProperties: null, body: null };
-  while (r.pos < end) {
-    const tag = r.uint32(end);
-    switch (tag) {
-      case 10:
-        m.topic = readResource(r, end);
-        break;
-      case 18: {
-        const entryEnd = r.lengthEnd(end);
-        let k = '';
-        let v = '';
-        while (r.pos < entryEnd) {
-          const t = r.uint32(entryEnd);
-          if (t === 10) k = r.string(entryEnd);
-          else if (t === 18) v = r.string(entryEnd);
-          else throw NOT_MINE;
-        }
-        m.userProperties[k] = v;
-        break;
-      }
-      case 26:
-        m.systemProperties = systemProperties(r, end);
-        break;
-      case 34:
-        m.body = r.bytes(end);
-        break;
-      default:
-        throw NOT_MINE;
-    }
-  }
-  m.body ??= Buffer.alloc(0);
-  return m;
-}
-
-function systemProperties(r: Reader, outerEnd: number): Pb {
-  const end = r.lengthEnd(outerEnd);
-  const sp: Pb = {
-    keys: [],
-    messageId: '',
-    bodyDigest: null,
-    bodyEncoding: 'ENCODING_UNSPECIFIED',
-    messageType: 'MESSAGE_TYPE_UNSPECIFIED',
-    bornTimestamp: null,
-    bornHost: '',
-    storeHost: '',
-    queueId: 0,
-  };
-  while (r.pos < end) {
-    const tag = r.uint32(end);
-    switch (tag) {
-      case 10: // 1
-        sp.tag = r.string(end);
-        sp._tag = 'tag';
-        break;
-      case 18: // 2
-        sp.keys.push(r.string(end));
-        break;
-      case 26: // 3
-        sp.messageId = r.string(end);
-        break;
-      case 34: // 4
-        sp.bodyDigest = digest(r, end);
-        break;
-      case 40: // 5
-        sp.bodyEncoding = enumName(ENCODING, r.uint32(end) | 0);
-        break;
-      case 48: // 6
-        sp.messageType = enumName(MESSAGE_TYPE, r.uint32(end) | 0);
-        break;
-      case 58: // 7
-        sp.bornTimestamp = readTime(r, end);
-        break;
-      case 66: // 8
-        sp.bornHost = r.string(end);
-        break;
-      case 74: // 9
-        sp.storeTimestamp = readTime(r, end);
-        sp._storeTimestamp = 'storeTimestamp';
-        break;
-      case 82: // 10
-        sp.storeHost = r.string(end);
-        break;
-      case 90: // 11
-        sp.deliveryTimestamp = readTime(r, end);
-        sp._deliveryTimestamp = 'deliveryTimestamp';
-        break;
-      case 98: // 12
-        sp.receiptHandle = r.string(end);
-        sp._receiptHandle = 'receiptHandle';
-        break;
-      case 104: // 13
-        sp.queueId = r.uint32(end) | 0;
-        break;
-      case 112: // 14
-        sp.queueOffset = r.int64String(end);
-        sp._queueOffset = 'queueOffset';
-        break;
-      case 122: // 15
-        sp.invisibleDuration = readTime(r, end);
-        sp._invisibleDuration = 'invisibleDuration';
-        break;
-      case 128: // 16
-        sp.deliveryAttempt = r.uint32(end) | 0;
-        sp._deliveryAttempt = 'deliveryAttempt';
-        break;
-      case 138: // 17
-        sp.messageGroup = r.string(end);
-        sp._messageGroup = 'messageGroup';
-        break;
-      case 146: // 18
-        sp.traceContext = r.string(end);
-        sp._traceContext = 'traceContext';
-        break;
-      case 154: // 19
-        sp.orphanedTransactionRecoveryDuration = readTime(r, end);
-        sp._orphanedTransactionRecoveryDuration = 'orphanedTransactionRecoveryDuration';
-        break;
-      case 170: // 21
-        sp.liteTopic = r.string(end);
-        sp._liteTopic = 'liteTopic';
-        break;
-      case 176: // 22
-        sp.priority = r.uint32(end) | 0;
-        sp._priority = 'priority';
-        break;
-      default:
-        throw NOT_MINE;
-    }
-  }
-  return sp;
-}
-
-function digest(r: Reader, outerEnd: number): Pb {
-  const end = r.lengthEnd(outerEnd);
-  const d: Pb = { type: 'DIGEST_TYPE_UNSPECIFIED', checksum: '' };
-  while (r.pos < end) {
-    const tag = r.uint32(end);
-    if (tag === 8) d.type = enumName(DIGEST_TYPE, r.uint32(end) | 0);
-    else if (tag === 18) d.checksum = r.string(end);
-    else throw NOT_MINE;
-  }
-  return d;
 }
 
 export function decodeAckMessageRequest(buf: Buffer): Pb | null {

@@ -6,8 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeAckMessageRequest, decodeReceiveMessageRequest, decodeSendMessageRequest } from './decode-requests.js';
+import { decodeAckMessageRequest, decodeReceiveMessageRequest } from './decode-requests.js';
+import { decodeSendRequest } from './decode-send.js';
 import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
+import { encodeSendAnswer, SendAnswer } from './send-answer.js';
 import { OK } from './status.js';
 
 const SERVICE_PROTO = 'apache/rocketmq/v2/service.proto';
@@ -67,15 +69,15 @@ function isBareOk(answer: unknown): boolean {
 }
 
 /** Hand-written decoders of the hot requests (decode-requests.ts): null leaves the bytes to proto-loader. */
-const HAND_DECODERS: Record<string, (bytes: Buffer) => Pb | null> = {
-  SendMessage: decodeSendMessageRequest,
+const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
+  SendMessage: (bytes) => decodeSendRequest(bytes),
   AckMessage: decodeAckMessageRequest,
   ReceiveMessage: decodeReceiveMessageRequest,
 };
 
 /** Hand-written encoders of the hot answers (encode-answers.ts): null leaves the object to proto-loader. */
 const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
-  SendMessage: encodeSendMessageResponse,
+  SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : encodeSendMessageResponse(answer, codes)),
   AckMessage: encodeAckMessageResponse,
 };
 

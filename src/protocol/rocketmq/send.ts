@@ -11,10 +11,8 @@ import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
 import type { Scheduled } from '../../broker/rocketmq/timer/timer-store.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
 import type { ServiceContext } from './service.js';
-import { OK, statusOf } from './status.js';
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
-type Pb = Record<string, any>;
+import { SendAnswer } from './send-answer.js';
+import { statusOf } from './status.js';
 
 /** Offsets up to here, plus a request's messages, stay exact as numbers. */
 const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER - 1_000_000);
@@ -25,21 +23,17 @@ export interface ParsedSend {
   message: OutgoingMessage;
 }
 
-export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], clientId: string): Promise<Pb[]> {
-  const entries: Pb[] = new Array(parsed.length);
-  const entry = (i: number, fields: Pb): void => {
-    entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset: '-1', recallHandle: '', ...fields };
-  };
-  /** A stored message's entry (the common case, without a fields object to spread). */
-  const stored = (i: number, offset: string): void => {
-    entries[i] = { status: OK, messageId: parsed[i]!.message.messageId, transactionId: '', offset, recallHandle: '' };
-  };
+export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], clientId: string): Promise<SendAnswer> {
+  const answer = new SendAnswer(parsed.map((p) => p.message.messageId));
   const failed = (i: number, err: unknown): void => {
     const s = statusOf(err);
     if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq SendMessage: ${(err as Error).stack ?? String(err)}`);
-    entry(i, { status: s, offset: '0' });
+    answer.failed(i, s);
   };
   const byQueue = new Map<string, number[]>();
+  let last: number[] | null = null;
+  let lastTopic = '';
+  let lastQueueId = 0;
   const delayed: { i: number; s: Scheduled }[] = [];
   const now = Date.now();
   for (let i = 0; i < parsed.length; i++) {
@@ -48,7 +42,7 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     try {
       if (m.declaredType === 'TRANSACTION') {
         const t = await ctx.transactions.prepare(p.topic, p.queueId, m, clientId);
-        entry(i, { transactionId: t.transactionId, offset: String(t.halfOffset) });
+        answer.transaction(i, t.transactionId, t.halfOffset);
         continue;
       }
       if (m.deliveryTimestampMs !== null && Number(m.deliveryTimestampMs) > now) {
@@ -60,15 +54,22 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
       failed(i, err);
       continue;
     }
+    // A request's messages mostly go to one queue: the last one's list is taken without a key string and a look-up.
+    if (last !== null && p.topic === lastTopic && p.queueId === lastQueueId) {
+      last.push(i);
+      continue;
+    }
     const key = `${p.topic}\0${p.queueId}`;
-    const queue = byQueue.get(key);
-    if (queue) queue.push(i);
-    else byQueue.set(key, [i]);
+    last = byQueue.get(key) ?? null;
+    if (last) last.push(i);
+    else byQueue.set(key, (last = [i]));
+    lastTopic = p.topic;
+    lastQueueId = p.queueId;
   }
   if (delayed.length > 0) {
     try {
       const handles = await ctx.timer.scheduleAll(delayed.map((d) => d.s));
-      handles.forEach((h, n) => (typeof h === 'string' ? entry(delayed[n]!.i, { recallHandle: h }) : failed(delayed[n]!.i, h)));
+      handles.forEach((h, n) => (typeof h === 'string' ? answer.delayed(delayed[n]!.i, h) : failed(delayed[n]!.i, h)));
     } catch (err) {
       for (const d of delayed) failed(d.i, err);
     }
@@ -78,15 +79,15 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
     const msgs: RocketMessage[] = indexes.map((i) => parsed[i]!.message);
     try {
       const base = await publish(ctx.broker, first.topic, first.queueId, msgs);
-      // Offsets as decimal strings; below 2^53 without a BigInt per message.
+      // Offsets as numbers while exact: no BigInt per message.
       const small = base <= MAX_SAFE_OFFSET;
       const b = Number(base);
-      indexes.forEach((i, n) => stored(i, small ? String(b + n) : String(base + BigInt(n))));
+      for (let n = 0; n < indexes.length; n++) answer.stored(indexes[n]!, small ? b + n : base + BigInt(n));
     } catch (err) {
       for (const i of indexes) failed(i, err);
     }
   }
-  return entries;
+  return answer;
 }
 
 function checkQueue(ctx: ServiceContext, topic: string, queueId: number): void {

@@ -6,13 +6,14 @@ import type { StreamHandler, UnaryHandler } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
-import { checkMessage, PublishError } from '../../broker/rocketmq/publish.js';
+import { checkMessages, PublishError } from '../../broker/rocketmq/publish.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
+import { SendRequest } from './decode-send.js';
 import { bytesHeld, encodeDeliveries } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
@@ -184,15 +185,13 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   const notifyClientTermination = unary(ctx, 'NotifyClientTermination', async () => ({ status: OK }));
 
   const sendMessage = unary(ctx, 'SendMessage', async (call) => {
-    const messages: Pb[] = call.request.messages ?? [];
-    if (messages.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
-    const parsed = messages.map(incoming);
-    for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
+    // The usual bytes come decoded for the broker already (decode-send.ts); proto-loader's objects are converted here.
+    const parsed = call.request instanceof SendRequest ? call.request.messages : ((call.request.messages ?? []) as Pb[]).map((m) => incoming(m));
+    if (parsed.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
+    if (ctx.broker.security.authorizer.enabled) for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.
-    for (const p of parsed) checkMessage(ctx.broker, p.topic, p.message);
-    const entries = await sendEntries(ctx, parsed, clientIdOf(call) ?? '');
-    const failed = entries.find((e) => e.status.code !== 'OK');
-    return { status: failed ? failed.status : OK, entries };
+    checkMessages(ctx.broker, parsed);
+    return sendEntries(ctx, parsed, clientIdOf(call) ?? '');
   });
 
   const receiveMessage: StreamHandler = (call) => {
