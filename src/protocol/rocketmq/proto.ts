@@ -68,14 +68,14 @@ function isBareOk(answer: unknown): boolean {
   return OK.code === 'OK' && OK.message === 'OK';
 }
 
-/** Hand-written decoders of the hot requests (decode-requests.ts): null leaves the bytes to proto-loader. */
+/** Hand-written decoders of the hot requests (decode-send.ts, decode-requests.ts): null leaves the bytes to proto-loader. SendMessage's is called with the bytes alone (its second parameter is the born time of a message without one). */
 const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
   SendMessage: (bytes) => decodeSendRequest(bytes),
   AckMessage: decodeAckMessageRequest,
   ReceiveMessage: decodeReceiveMessageRequest,
 };
 
-/** Hand-written encoders of the hot answers (encode-answers.ts): null leaves the object to proto-loader. */
+/** Hand-written encoders of the hot answers (send-answer.ts for SendMessage's SendAnswer, encode-answers.ts for plain objects): null leaves the object to proto-loader. */
 const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
   SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : encodeSendMessageResponse(answer, codes)),
   AckMessage: encodeAckMessageResponse,

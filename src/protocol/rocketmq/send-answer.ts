@@ -15,7 +15,7 @@ export class SendAnswer {
   /** The first failed entry's status, else OK: the answer's own. */
   status: Status = OK;
   readonly offsets: (number | bigint)[];
-  /** Set only once an entry is other than OK, a transaction or a delayed message. */
+  /** Made only once an entry needs one: a status not OK, a transaction id, a recall handle. */
   private statuses: Status[] | null = null;
   private transactionIds: string[] | null = null;
   private recallHandles: string[] | null = null;
