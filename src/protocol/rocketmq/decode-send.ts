@@ -291,30 +291,11 @@ function timeMs(r: Reader, outerEnd: number): bigint {
   let nanos = 0;
   while (r.pos < end) {
     const tag = r.uint32(end);
-    if (tag === 8) seconds = int64(r, end);
+    if (tag === 8) seconds = r.int64(end);
     else if (tag === 16) nanos = r.uint32(end) | 0;
     else throw NOT_MINE;
   }
   const ms = Math.floor(nanos / 1e6);
   if (typeof seconds === 'number' && seconds < EXACT_SECONDS) return BigInt(seconds * 1000 + ms);
   return BigInt(seconds) * 1000n + BigInt(ms);
-}
-
-/** An int64 varint as Reader.int64String reads it (the same bytes refused): a number up to 7 bytes (below 2^49), else a bigint. */
-function int64(r: Reader, end: number): number | bigint {
-  const b = r.buf;
-  let p = r.pos;
-  let v = 0;
-  let scale = 1;
-  for (let i = 0; i < 7; i++) {
-    if (p >= end) throw NOT_MINE;
-    const c = b[p++]!;
-    v += (c & 127) * scale;
-    if (c < 128) {
-      r.pos = p;
-      return v;
-    }
-    scale *= 128;
-  }
-  return BigInt(r.int64String(end));
 }

@@ -52,20 +52,19 @@ export class Reader {
     return v;
   }
 
-  /** int64 as proto-loader gives it with longs: String (signed decimal). */
-  int64String(end: number): string {
+  /** An int64 varint: a number up to 7 bytes (below 2^49, exact), else a bigint (signed, as protobufjs's Long reads it). */
+  int64(end: number): number | bigint {
     const b = this.buf;
     let p = this.pos;
     let v = 0;
     let scale = 1;
-    // Up to 7 bytes (49 bits) fit a double exactly.
     for (let i = 0; i < 7; i++) {
       if (p >= end) throw NOT_MINE;
       const c = b[p++]!;
       v += (c & 127) * scale;
       if (c < 128) {
         this.pos = p;
-        return String(v);
+        return v;
       }
       scale *= 128;
     }
@@ -77,11 +76,16 @@ export class Reader {
       big |= BigInt(c & 127) << shift;
       if (c < 128) {
         this.pos = p;
-        return BigInt.asIntN(64, big).toString();
+        return BigInt.asIntN(64, big);
       }
       shift += 7n;
     }
     throw NOT_MINE;
+  }
+
+  /** int64 as proto-loader gives it with longs: String (signed decimal). */
+  int64String(end: number): string {
+    return String(this.int64(end));
   }
 
   /** A length-delimited field's end, within `end`. */
@@ -112,12 +116,6 @@ declare global {
   interface Buffer {
     utf8Slice(start: number, end: number): string;
   }
-}
-
-/** Checks a tag's wire type (0 varint, 2 length-delimited) and returns its field number. */
-export function field(tag: number, wire: 0 | 2): number {
-  if ((tag & 7) !== wire) throw NOT_MINE;
-  return tag >>> 3;
 }
 
 /** google.protobuf.Timestamp or Duration as proto-loader gives it: { seconds: '…', nanos }. */
