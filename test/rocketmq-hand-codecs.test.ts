@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { incoming } from '../src/protocol/rocketmq/convert.js';
 import { ackEcho, decodeAckMessageRequest, decodeReceiveMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
 import { decodeSendRequest } from '../src/protocol/rocketmq/decode-send.js';
-import { encodeAckEcho, encodeAckMessageResponse, encodeSendMessageResponse } from '../src/protocol/rocketmq/encode-answers.js';
+import { EchoedAcks, encodeAckEcho, encodeAckMessageResponse, encodeSendAnswer } from '../src/protocol/rocketmq/encode-answers.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
-import { encodeSendAnswer, SendAnswer } from '../src/protocol/rocketmq/send-answer.js';
+import { SendAnswer } from '../src/protocol/rocketmq/send-answer.js';
 import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
 import { Prng } from './helpers/prng.js';
 
@@ -297,10 +297,8 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
     { status: null, entries: null },
     { status: { code: 'OK', message: undefined }, entries: [{ status: undefined, messageId: null }] },
   ];
-  it.each(sendAnswers.map((a, i) => [i, a] as const))('SendMessageResponse %i: the bytes proto-loader writes', (_i, answer) => {
-    const ours = encodeSendMessageResponse(answer, codes);
-    expect(ours).not.toBeNull();
-    expect(ours!.toString('hex')).toBe(loader.SendMessage!.responseSerialize(answer).toString('hex'));
+  it.each(sendAnswers.map((a, i) => [i, a] as const))('SendMessageResponse %i as a plain object (an error\'s answer): the service writes proto-loader\'s bytes', (_i, answer) => {
+    expect(messagingService().SendMessage!.responseSerialize(answer).toString('hex')).toBe(loader.SendMessage!.responseSerialize(answer).toString('hex'));
   });
 
   it('a SendAnswer: the bytes proto-loader writes for its plain form, on 2,000 varied answers', () => {
@@ -330,6 +328,10 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
     answer.stored(0, 5);
     answer.failed(1, { code: 'NO_SUCH_CODE', message: 'm' });
     expect(encodeSendAnswer(answer, codes)).toBeNull();
+    // An offset no int64 holds: proto-loader's to refuse or wrap, not ours.
+    const far = new SendAnswer(['a']);
+    far.stored(0, 2n ** 64n);
+    expect(encodeSendAnswer(far, codes)).toBeNull();
     const service = messagingService();
     expect(service.SendMessage!.responseSerialize(answer).toString('hex')).toBe(loader.SendMessage!.responseSerialize({ status: answer.status, entries: answer.entries }).toString('hex'));
   });
@@ -360,7 +362,9 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
       if (echo === null) continue;
       echoed++;
       const answer = { status: OK, entries: decoded.entries.map((e: Pb) => ({ messageId: e.messageId, receiptHandle: e.receiptHandle, status: OK })) };
-      expect(encodeAckEcho(echo, codes).toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
+      const theirs = loader.AckMessage!.responseSerialize(answer).toString('hex');
+      expect(encodeAckEcho(echo, codes).toString('hex')).toBe(theirs);
+      expect(messagingService().AckMessage!.responseSerialize(new EchoedAcks(echo)).toString('hex')).toBe(theirs);
     }
     expect(echoed).toBeGreaterThan(100);
     // The marker is not a field: the decoded request is still proto-loader's object.
@@ -373,13 +377,22 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
       { status: { code: 'NO_SUCH_CODE', message: 'm' } },
       { status: { code: 20000, message: 'm' } },
       { status: 'OK' },
-      { status: OK, entries: [{ offset: 'abc' }] },
-      { status: OK, entries: [{ offset: '99999999999999999999' }] },
-      { status: OK, entries: [{ offset: 1.5 }] },
       { status: OK, entries: [{ messageId: 7 }] },
+      { status: OK, entries: [{ receiptHandle: 1n }] },
+      { status: OK, entries: [{ messageId: 'm', status: { code: 'NO_SUCH_CODE' } }] },
+      { status: OK, entries: [5] },
       { status: OK, entries: {} },
     ]) {
-      expect(encodeSendMessageResponse(answer, codes)).toBeNull();
+      expect(encodeAckMessageResponse(answer, codes)).toBeNull();
+      // The service then answers exactly as proto-loader does, an error included.
+      const bytesOrError = (f: () => Buffer): string => {
+        try {
+          return f().toString('hex');
+        } catch (err) {
+          return `error: ${(err as Error).message}`;
+        }
+      };
+      expect(bytesOrError(() => messagingService().AckMessage!.responseSerialize(answer))).toBe(bytesOrError(() => loader.AckMessage!.responseSerialize(answer)));
     }
   });
 

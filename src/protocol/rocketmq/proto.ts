@@ -8,8 +8,8 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest } from './decode-requests.js';
 import { decodeSendRequest } from './decode-send.js';
-import { encodeAckMessageResponse, encodeSendMessageResponse } from './encode-answers.js';
-import { encodeSendAnswer, SendAnswer } from './send-answer.js';
+import { EchoedAcks, encodeAckEcho, encodeAckMessageResponse, encodeSendAnswer } from './encode-answers.js';
+import { SendAnswer } from './send-answer.js';
 import { OK } from './status.js';
 
 const SERVICE_PROTO = 'apache/rocketmq/v2/service.proto';
@@ -36,18 +36,11 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 let cached: grpc.ServiceDefinition | null = null;
-let cachedCodes: ReadonlyMap<string, number> | null = null;
 
 /** apache.rocketmq.v2.Code's numbers by name, as the loaded protos declare them. */
 export function statusCodes(pkg: protoLoader.PackageDefinition): ReadonlyMap<string, number> {
   const values = (pkg['apache.rocketmq.v2.Code'] as { type: { value: { name: string; number: number }[] } }).type.value;
   return new Map(values.map((v) => [v.name, v.number]));
-}
-
-/** The status codes of the loaded protos (messagingService() loads them). */
-export function messagingCodes(): ReadonlyMap<string, number> {
-  if (cachedCodes === null) messagingService();
-  return cachedCodes!;
 }
 
 const UNDECODABLE = Symbol('undecodable');
@@ -75,10 +68,15 @@ const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
   ReceiveMessage: decodeReceiveMessageRequest,
 };
 
-/** Hand-written encoders of the hot answers (send-answer.ts for SendMessage's SendAnswer, encode-answers.ts for plain objects): null leaves the object to proto-loader. */
+/**
+ * Hand-written encoders of the hot answers (encode-answers.ts): a
+ * SendMessage's SendAnswer, an AckMessage's answer (echoed or plain); null
+ * leaves the answer to proto-loader. Any other SendMessage answer (an
+ * error's bare status) is proto-loader's.
+ */
 const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
-  SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : encodeSendMessageResponse(answer, codes)),
-  AckMessage: encodeAckMessageResponse,
+  SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : null),
+  AckMessage: (answer, codes) => (answer instanceof EchoedAcks ? encodeAckEcho(answer.echo, codes) : encodeAckMessageResponse(answer, codes)),
 };
 
 /**
@@ -99,7 +97,6 @@ export function messagingService(): grpc.ServiceDefinition {
   const pkg = protoLoader.loadSync(SERVICE_PROTO, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
   const service = pkg['apache.rocketmq.v2.MessagingService'] as grpc.ServiceDefinition;
   const codes = statusCodes(pkg);
-  cachedCodes = codes;
   cached = Object.fromEntries(
     Object.entries(service).map(([name, method]) => {
       const decode = method.requestDeserialize;

@@ -18,9 +18,9 @@ import { bytesHeld, encodeDeliveries } from './encode-received.js';
 import { sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
-import { messagingCodes, undecodable } from './proto.js';
+import { undecodable } from './proto.js';
 import { ackEcho } from './decode-requests.js';
-import { encodeAckEcho } from './encode-answers.js';
+import { EchoedAcks } from './encode-answers.js';
 import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
@@ -222,7 +222,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     await stored;
     // All acked (the usual case): the entries' own bytes are answered back with OK.
     const echo = ackEcho(call.request);
-    if (echo !== null && errors.every((e) => e === null)) return encodeAckEcho(echo, messagingCodes());
+    if (echo !== null && errors.every((e) => e === null)) return new EchoedAcks(echo);
     const entries: Pb[] = asked.map((e, i) => {
       const err = errors[i];
       const s: Status = !err ? OK : err instanceof PopError ? status(err.code, err.message) : statusOf(err);
