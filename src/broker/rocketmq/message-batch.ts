@@ -12,15 +12,16 @@ const MAX_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_SAFE_DELTA = Number.MAX_SAFE_INTEGER;
 const GZIP = 'GZIP';
 
-/** Bytes the system headers' keys take (all ASCII). */
-const MSG_ID_KEY = H_MSG_ID.length;
-const TAG_KEY = H_TAG.length;
-const KEY_KEY = H_KEY.length;
-const GROUP_KEY = H_MESSAGE_GROUP.length;
-const DELIVERY_KEY = H_DELIVERY_TS.length;
-const BORN_HOST_KEY = H_BORN_HOST.length;
-const ENCODING_KEY = H_BODY_ENCODING.length;
-const TRACE_KEY = H_TRACE_CONTEXT.length;
+/** The system headers' keys, as bytes (all ASCII). */
+const bytesOf = (key: string): Uint8Array => Uint8Array.from(Buffer.from(key));
+const MSG_ID_BYTES = bytesOf(H_MSG_ID);
+const TAG_BYTES = bytesOf(H_TAG);
+const KEY_KEY_BYTES = bytesOf(H_KEY);
+const GROUP_BYTES = bytesOf(H_MESSAGE_GROUP);
+const DELIVERY_BYTES = bytesOf(H_DELIVERY_TS);
+const BORN_HOST_BYTES = bytesOf(H_BORN_HOST);
+const ENCODING_BYTES = bytesOf(H_BODY_ENCODING);
+const TRACE_BYTES = bytesOf(H_TRACE_CONTEXT);
 
 /**
  * What a message's properties take, bytes, as publish.ts's limit counts
@@ -31,15 +32,15 @@ export function propertyBytes(m: RocketMessage): number {
   let n = m.keys.length > 0 ? Buffer.byteLength(m.keys[0]!) : 0;
   // Most messages have none: no Map iterator then.
   if (m.userProperties.size > 0) for (const [k, v] of m.userProperties) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
-  n += MSG_ID_KEY + Buffer.byteLength(m.messageId) + 10;
-  if (m.tag !== null) n += TAG_KEY + Buffer.byteLength(m.tag) + 10;
+  n += MSG_ID_BYTES.length + Buffer.byteLength(m.messageId) + 10;
+  if (m.tag !== null) n += TAG_BYTES.length + Buffer.byteLength(m.tag) + 10;
   // Indexed loops: for-of over a frozen array (decode-send.ts shares one for no keys) makes an iterator.
-  for (let i = 0; i < m.keys.length; i++) n += KEY_KEY + Buffer.byteLength(m.keys[i]!) + 10;
-  if (m.messageGroup !== null) n += GROUP_KEY + Buffer.byteLength(m.messageGroup) + 10;
-  if (m.deliveryTimestampMs !== null) n += DELIVERY_KEY + String(m.deliveryTimestampMs).length + 10;
-  if (m.bornHost) n += BORN_HOST_KEY + Buffer.byteLength(m.bornHost) + 10;
-  if (m.bodyEncoding === 'GZIP') n += ENCODING_KEY + GZIP.length + 10;
-  if (m.traceContext !== null) n += TRACE_KEY + Buffer.byteLength(m.traceContext) + 10;
+  for (let i = 0; i < m.keys.length; i++) n += KEY_KEY_BYTES.length + Buffer.byteLength(m.keys[i]!) + 10;
+  if (m.messageGroup !== null) n += GROUP_BYTES.length + Buffer.byteLength(m.messageGroup) + 10;
+  if (m.deliveryTimestampMs !== null) n += DELIVERY_BYTES.length + String(m.deliveryTimestampMs).length + 10;
+  if (m.bornHost) n += BORN_HOST_BYTES.length + Buffer.byteLength(m.bornHost) + 10;
+  if (m.bodyEncoding === 'GZIP') n += ENCODING_BYTES.length + GZIP.length + 10;
+  if (m.traceContext !== null) n += TRACE_BYTES.length + Buffer.byteLength(m.traceContext) + 10;
   return n;
 }
 
@@ -64,8 +65,6 @@ function writeLength(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
-/** The system headers' keys, as bytes (all ASCII). */
-const KEY_BYTES = new Map([H_MSG_ID, H_TAG, H_KEY, H_MESSAGE_GROUP, H_DELIVERY_TS, H_BORN_HOST, H_BODY_ENCODING, H_TRACE_CONTEXT].map((k) => [k, Uint8Array.from(Buffer.from(k))]));
 
 /**
  * Tag codes are handed out as views of a shared block, each view its own
@@ -109,19 +108,13 @@ function writeHeader(buf: Buffer, pos: number, key: Uint8Array, value: string, v
   return writeText(buf, pos, value, valueBytes);
 }
 
-/** A system header's bytes in a record, its value taking `valueBytes`. */
-function headerSize(keyBytes: number, valueBytes: number): number {
-  return 1 + keyBytes + lengthSize(valueBytes) + valueBytes;
+/** A system header's bytes in a record; its value's UTF-8 length goes to `lengths` (a plain function, not a closure per message). */
+function systemHeader(lengths: number[], key: Uint8Array, value: string): number {
+  const vb = Buffer.byteLength(value);
+  lengths.push(vb);
+  return 1 + key.length + lengthSize(vb) + vb;
 }
 
-const MSG_ID_BYTES = KEY_BYTES.get(H_MSG_ID)!;
-const TAG_BYTES = KEY_BYTES.get(H_TAG)!;
-const KEY_KEY_BYTES = KEY_BYTES.get(H_KEY)!;
-const GROUP_BYTES = KEY_BYTES.get(H_MESSAGE_GROUP)!;
-const DELIVERY_BYTES = KEY_BYTES.get(H_DELIVERY_TS)!;
-const BORN_HOST_BYTES = KEY_BYTES.get(H_BORN_HOST)!;
-const ENCODING_BYTES = KEY_BYTES.get(H_BODY_ENCODING)!;
-const TRACE_BYTES = KEY_BYTES.get(H_TRACE_CONTEXT)!;
 
 /** One batch of `messages` (at least one), as encodeBatch({ baseTimestamp: first born time, records: messages.map(toRecord) }) writes it, and their tag codes. */
 export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch: Buffer; tagCodes: BigInt64Array } {
@@ -165,50 +158,34 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
       body += lengthSize(kb) + kb + lengthSize(vb) + vb;
     }
     // The system headers, in toRecord's order.
-    let vb = Buffer.byteLength(m.messageId);
-    lengths.push(vb);
-    body += headerSize(MSG_ID_BYTES.length, vb);
+    body += systemHeader(lengths, MSG_ID_BYTES, m.messageId);
     count++;
     if (m.tag !== null) {
-      vb = Buffer.byteLength(m.tag);
-      lengths.push(vb);
-      body += headerSize(TAG_BYTES.length, vb);
+      body += systemHeader(lengths, TAG_BYTES, m.tag);
       count++;
     }
-    for (let k = 0; k < m.keys.length; k++) {
-      vb = Buffer.byteLength(m.keys[k]!);
-      lengths.push(vb);
-      body += headerSize(KEY_KEY_BYTES.length, vb);
-      count++;
-    }
+    for (let k = 0; k < m.keys.length; k++) body += systemHeader(lengths, KEY_KEY_BYTES, m.keys[k]!);
+    count += m.keys.length;
     if (m.messageGroup !== null) {
-      vb = Buffer.byteLength(m.messageGroup);
-      lengths.push(vb);
-      body += headerSize(GROUP_BYTES.length, vb);
+      body += systemHeader(lengths, GROUP_BYTES, m.messageGroup);
       count++;
     }
     const delivery = m.deliveryTimestampMs === null ? null : String(m.deliveryTimestampMs);
     deliveries[i] = delivery;
     if (delivery !== null) {
-      lengths.push(delivery.length);
-      body += headerSize(DELIVERY_BYTES.length, delivery.length);
+      body += systemHeader(lengths, DELIVERY_BYTES, delivery);
       count++;
     }
     if (m.bornHost) {
-      vb = Buffer.byteLength(m.bornHost);
-      lengths.push(vb);
-      body += headerSize(BORN_HOST_BYTES.length, vb);
+      body += systemHeader(lengths, BORN_HOST_BYTES, m.bornHost);
       count++;
     }
     if (m.bodyEncoding === 'GZIP') {
-      lengths.push(GZIP.length);
-      body += headerSize(ENCODING_BYTES.length, GZIP.length);
+      body += systemHeader(lengths, ENCODING_BYTES, GZIP);
       count++;
     }
     if (m.traceContext !== null) {
-      vb = Buffer.byteLength(m.traceContext);
-      lengths.push(vb);
-      body += headerSize(TRACE_BYTES.length, vb);
+      body += systemHeader(lengths, TRACE_BYTES, m.traceContext);
       count++;
     }
     body += sizeOfVarInt(count);

@@ -252,7 +252,7 @@ function systemProperties(r: Reader, outerEnd: number): System {
         sp.queueId = r.uint32(end) | 0;
         break;
       case 112: // 14 queue_offset
-        r.int64String(end);
+        r.int64(end);
         break;
       case 128: // 16 delivery_attempt
       case 176: // 22 priority
