@@ -9,7 +9,7 @@
 import { OK } from './status.js';
 import type { AckEcho } from './decode-requests.js';
 import type { SendAnswer } from './send-answer.js';
-import { Writer } from './wire.js';
+import { Writer } from './writer.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import type { PbResource } from './convert.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
-import { Writer } from './wire.js';
+import { Writer } from './writer.js';
 
 /** apache.rocketmq.v2 enum values (definition.proto). */
 const MESSAGE_TYPE = { NORMAL: 1, FIFO: 2, DELAY: 3 } as const;

@@ -7,11 +7,9 @@ import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
 import { checkMessages, PublishError } from '../../broker/rocketmq/publish.js';
-import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
-import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
 import { SendRequest } from './decode-send.js';
 import { bytesHeld, encodeDeliveries } from './encode-received.js';
@@ -25,6 +23,7 @@ import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
 import { AuthError, principalOf, requireAccess } from './auth.js';
+import { BadRequest, consumedTopic, existingTopic, groupName, MAX_RESOURCE_CHARS, tagFilter, topicName } from './resources.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -68,12 +67,6 @@ const MAX_LONG_POLLING_MS = 5 * 60 * 1000;
 /** Answer a receive this long before the caller's deadline, so the answer arrives in time. */
 const DEADLINE_MARGIN_MS = 200;
 
-class BadRequest extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
-
 type Unary = (call: ServerCall) => Promise<Pb>;
 
 /** A unary handler whose failures answer with a Status. */
@@ -97,43 +90,6 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): UnaryHandler {
 }
 
 
-/**
- * The longest names a resource may have: topics are Kafka topics (249
- * characters), groups and namespaces as RocketMQ's 255. Answers echo a
- * request's resources (per queue, per message), so they are bounded here.
- */
-export const MAX_TOPIC_CHARS = 249;
-export const MAX_RESOURCE_CHARS = 255;
-
-/** A resource's name, unchecked (for names only compared, never echoed). */
-export function nameOf(r: Pb | null | undefined): string {
-  return typeof r?.name === 'string' ? r.name : '';
-}
-
-/** A topic resource's name, refused with ILLEGAL_TOPIC if it or its namespace is too long. */
-function topicName(r: Pb | null | undefined): string {
-  checkResource(r, MAX_TOPIC_CHARS, 'ILLEGAL_TOPIC', 'topic');
-  return nameOf(r);
-}
-
-/** A group resource's name, refused with ILLEGAL_CONSUMER_GROUP if it or its namespace is too long. */
-function groupName(r: Pb | null | undefined): string {
-  checkResource(r, MAX_RESOURCE_CHARS, 'ILLEGAL_CONSUMER_GROUP', 'consumer group');
-  return nameOf(r);
-}
-
-function checkResource(r: Pb | null | undefined, max: number, code: string, what: string): void {
-  const name = nameOf(r);
-  if (name.length > max) throw new BadRequest(code, `a ${what} name has at most ${max} characters, not ${name.length}`);
-  const ns = typeof r?.resourceNamespace === 'string' ? r.resourceNamespace : '';
-  if (ns.length > MAX_RESOURCE_CHARS) throw new BadRequest(code, `a namespace has at most ${MAX_RESOURCE_CHARS} characters, not ${ns.length}`);
-}
-
-/** The stored topic a consumer's topic resource names (`%DLQ%g` is DLQ.g: system-topics.ts). */
-function consumedTopic(r: Pb | null | undefined): string {
-  return storedTopic(topicName(r));
-}
-
 function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb | null | undefined): Pb[] {
   const t = ctx.broker.topics.get(topic)!;
   let { host, port } = ctx.advertised();
@@ -152,24 +108,6 @@ function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb
   return queues;
 }
 
-function existingTopic(ctx: ServiceContext, name: string): void {
-  if (!name) throw new BadRequest('ILLEGAL_TOPIC', 'a topic is required');
-  const t = ctx.broker.topics.get(name);
-  if (!t || t.internal) throw new BadRequest('TOPIC_NOT_FOUND', `no topic "${name}"`);
-}
-
-function tagFilter(expr: Pb | null | undefined): TagFilter {
-  if (!expr) return { all: true };
-  if (expr.type === 'SQL') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `SQL92 filter "${expr.expression}": mqlab filters by TAG only (* or A || B); SQL92 is not supported`);
-  if (expr.type !== 'TAG' && expr.type !== 'FILTER_TYPE_UNSPECIFIED') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `filter type ${expr.type}: expected TAG`);
-  try {
-    return parseTagExpression(String(expr.expression ?? ''));
-  } catch (err) {
-    if (err instanceof FilterError) throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', err.message);
-    throw err;
-  }
-}
-
 export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHandler | StreamHandler> {
   const storeHost = (): string => `${ctx.advertised().host}:${ctx.advertised().port}`;
 
@@ -177,7 +115,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     ctx.settingsEcho.routeQueried(clientIdOf(call));
     const name = consumedTopic(call.request.topic);
     requireAccess(ctx.broker, call, 'DESCRIBE', 'TOPIC', name);
-    existingTopic(ctx, name);
+    existingTopic(ctx.broker, name);
     return { status: OK, messageQueues: routeOf(ctx, name, call.request.topic, call.request.endpoints) };
   });
 
@@ -216,7 +154,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     const topic = consumedTopic(call.request.topic);
     requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
-    existingTopic(ctx, topic);
+    existingTopic(ctx.broker, topic);
     const asked = (call.request.entries ?? []) as Pb[];
     const { errors, stored } = ctx.pop.ackAll(group, topic, asked.map((e) => String(e.receiptHandle ?? '')));
     await stored;
@@ -237,7 +175,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     const topic = consumedTopic(call.request.topic);
     requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx.broker, call, 'READ', 'GROUP', groupName(call.request.group));
-    existingTopic(ctx, topic);
+    existingTopic(ctx.broker, topic);
     const ms = durationMs(call.request.invisibleDuration);
     // Below MIN_INVISIBLE_MS is refused for simple consumers only: a push consumer's nack may say 0 (pop-service.ts).
     if (ms === null || ms < 0 || ms > MAX_INVISIBLE_MS) throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${ms} ms: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
@@ -251,7 +189,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     const topic = consumedTopic(call.request.topic);
     requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
-    existingTopic(ctx, topic);
+    existingTopic(ctx.broker, topic);
     await ctx.pop.forwardToDeadLetter(group, topic, String(call.request.receiptHandle ?? ''));
     return { status: OK };
   });
@@ -260,7 +198,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   // assigned every queue, and the broker hands each message to one of them.
   const queryAssignment = unary(ctx, 'QueryAssignment', async (call) => {
     const name = consumedTopic(call.request.topic);
-    existingTopic(ctx, name);
+    existingTopic(ctx.broker, name);
     if (!groupName(call.request.group)) throw new BadRequest('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
     requireAccess(ctx.broker, call, 'READ', 'GROUP', groupName(call.request.group));
     return { status: OK, assignments: routeOf(ctx, name, call.request.topic, call.request.endpoints).map((messageQueue) => ({ messageQueue })) };
@@ -270,7 +208,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     const mq: Pb | null = call.request.messageQueue;
     const name = consumedTopic(mq?.topic);
     requireAccess(ctx.broker, call, 'DESCRIBE', 'TOPIC', name);
-    existingTopic(ctx, name);
+    existingTopic(ctx.broker, name);
     const partition = Number(mq?.id ?? 0);
     const policy = call.request.queryOffsetPolicy ?? 'BEGINNING';
     let ts: bigint;
@@ -291,7 +229,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   const endTransaction = unary(ctx, 'EndTransaction', async (call) => {
     const topic = topicName(call.request.topic);
     requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
-    existingTopic(ctx, topic);
+    existingTopic(ctx.broker, topic);
     const r = call.request;
     await ctx.transactions.end(topic, String(r.messageId ?? ''), String(r.transactionId ?? ''), String(r.resolution ?? ''));
     return { status: OK };
@@ -300,7 +238,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   const recallMessage = unary(ctx, 'RecallMessage', async (call) => {
     const topic = topicName(call.request.topic);
     requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
-    existingTopic(ctx, topic);
+    existingTopic(ctx.broker, topic);
     const messageId = await ctx.timer.recall(topic, String(call.request.recallHandle ?? ''));
     return { status: OK, messageId };
   });
@@ -341,7 +279,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   const topic = consumedTopic(mq?.topic);
   requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
   requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
-  existingTopic(ctx, topic);
+  existingTopic(ctx.broker, topic);
   const filter = tagFilter(r.filterExpression);
   // Auto renew (push consumers): the broker keeps the message invisible while the client is connected.
   const renewFor = r.autoRenew === true ? clientIdOf(call) : null;

@@ -8,7 +8,8 @@ import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import { maxBodyBytes } from '../../broker/rocketmq/publish.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { undecodable } from './proto.js';
-import { clientIdOf, nameOf, type ServiceContext } from './service.js';
+import { nameOf } from './resources.js';
+import { clientIdOf, type ServiceContext } from './service.js';
 import { answerSettings } from './settings.js';
 import { status, statusOf } from './status.js';
 
