@@ -5,9 +5,11 @@
       "sources": [
         "native/addon.cc",
         "native/counters.cc",
+        "native/crc32.cc",
         "native/crc32c.cc",
         "native/mapping.cc",
         "native/map_cache.cc",
+        "native/rmq_records.cc",
         "native/send_job.cc",
         "native/threadpool_send.cc",
         "native/transfer.cc"

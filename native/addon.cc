@@ -1,9 +1,12 @@
 // mqlab's native addon: file-to-socket transfer by three strategies with
-// system-call counters, file mappings, and hardware CRC-32C.
+// system-call counters, file mappings, hardware CRC-32C, and stored records
+// encoded as RocketMQ deliveries.
 #include <napi.h>
 
+#include "crc32.h"
 #include "crc32c.h"
 #include "mapping.h"
+#include "rmq_records.h"
 #include "threadpool_send.h"
 #include "transfer.h"
 
@@ -12,7 +15,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitTransfer(env, exports);
   mqlab::InitMapping(env, exports);
   mqlab::InitCrc32c(env, exports);
+  mqlab::InitCrc32(env, exports);
   mqlab::InitThreadpoolSend(env, exports);
+  mqlab::InitRmqRecords(env, exports);
   return exports;
 }
 }  // namespace

@@ -74,6 +74,27 @@ export interface Popped {
   /** Its receipt handle's token: the handle is handleOf(partition, offset, token). */
   token: string;
   invisibleMs: number;
+  /** The record as read from the log, for the native encoder (absent: encoded from `message`). */
+  stored?: StoredRecord;
+}
+
+/** A delivery of a receive: the message made from its record only if asked for (the native encoder reads the record's bytes). */
+class Delivery implements Popped {
+  private made: RocketMessage | null = null;
+
+  constructor(
+    readonly stored: StoredRecord,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly attempt: number,
+    readonly token: string,
+    readonly invisibleMs: number,
+  ) {}
+
+  get message(): RocketMessage {
+    return (this.made ??= fromRecord(this.stored.record, this.stored.timestampMs, this));
+  }
 }
 
 export class PopService {
@@ -299,9 +320,8 @@ export class PopService {
     const out: Popped[] = [];
     const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
     const now = Date.now();
-    // One options object and one record address for all the takes: deliver and fromRecord copy what they keep.
+    // One options object for all the takes: deliver copies what it keeps.
     const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
-    const where = { topic: req.topic, partition: req.partition, offset: 0n };
     // One token for this receive's deliveries: their offsets tell them apart.
     let token = '';
     const take = (r: StoredRecord, messageGroup: string | null): void => {
@@ -309,10 +329,8 @@ export class PopService {
       delivery.messageGroup = messageGroup;
       const o = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, o);
-      where.offset = r.offset;
-      const message = fromRecord(r.record, r.timestampMs, where);
-      out.push({ message, partition: req.partition, offset: r.offset, attempt: o.attempt, token, invisibleMs: req.invisibleMs });
-      req.budget?.hold(message.body);
+      out.push(new Delivery(r, req.topic, req.partition, r.offset, o.attempt, token, req.invisibleMs));
+      req.budget?.hold(r.body);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.

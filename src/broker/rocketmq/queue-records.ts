@@ -3,17 +3,54 @@
 // decompressed, bounded as decodeBatch bounds it); one that does not decode
 // is refused with a status, not served. Kafka transactions are read as a
 // read_committed Kafka consumer reads them: up to the last stable offset,
-// markers and aborted transactions' records skipped.
-import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, decodeBatch, readBatchHeader, recordOffset, recordTimestamp, type KafkaRecord } from '../../records/index.js';
+// markers and aborted transactions' records skipped. Uncompressed batches
+// are scanned by the addon (rmqScanRecords): a record is decoded into an
+// object only when something asks for it (a tag filter, a FIFO group, the
+// JavaScript encoder), and its bytes go to the native delivery encoder
+// (rmqEncodeDeliveries) as they lie in the log.
+import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, RECORDS_AT, batchCrcValid, compressionOf, decodeBatch, readBatchHeader, readRecord, recordOffset, recordTimestamp, timestampTypeOf, type BatchHeader, type KafkaRecord } from '../../records/index.js';
+import { native } from '../../native/addon.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
 import { tpKey, type StorageEngine, type TopicPartition } from '../../storage/types.js';
 import type { PartitionTxns } from '../txn/partition-txns.js';
 import { PopError } from './pop-error.js';
 
-export interface StoredRecord {
-  offset: bigint;
-  timestampMs: bigint;
-  record: KafkaRecord;
+const EMPTY = Buffer.alloc(0);
+
+/** A record read from a queue: its offset and timestamp, its bytes where they lie, the record object made on first use. */
+export class StoredRecord {
+  private decoded: KafkaRecord | null;
+
+  constructor(
+    readonly offset: bigint,
+    readonly timestampMs: bigint,
+    /** The bytes the record lies in (null: decoded by JavaScript, no bytes kept). */
+    readonly source: Buffer | null,
+    /** Where the record (its length varint first) starts and ends in `source`. */
+    readonly start: number,
+    readonly end: number,
+    private readonly valueAt: number,
+    /** Its value's length (-1: null). */
+    readonly valueLength: number,
+    decoded: KafkaRecord | null = null,
+  ) {
+    this.decoded = decoded;
+  }
+
+  static of(offset: bigint, timestampMs: bigint, record: KafkaRecord): StoredRecord {
+    return new StoredRecord(offset, timestampMs, null, 0, 0, 0, record.value === null ? -1 : record.value.length, record);
+  }
+
+  get record(): KafkaRecord {
+    // The scan has checked these bytes as readRecord checks them.
+    return (this.decoded ??= readRecord({ buf: this.source!, pos: this.start, end: this.end }));
+  }
+
+  /** Its value, the message body (empty for a null value). */
+  get body(): Buffer {
+    if (this.decoded !== null || this.source === null) return this.record.value ?? EMPTY;
+    return this.valueLength <= 0 ? EMPTY : this.source.subarray(this.valueAt, this.valueAt + this.valueLength);
+  }
 }
 
 export interface QueueRead {
@@ -42,18 +79,42 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
     const size = h.batchLength + LOG_OVERHEAD_BYTES;
     if (at + size > bytes.length) break;
     const last = h.baseOffset + BigInt(h.lastOffsetDelta);
-    if (committed.keep(h, bytes, at) && last >= offset) {
+    if (committed.keep(h, bytes, at) && last >= offset && !scanBatch(bytes, at, h, records)) {
       let decoded;
       try {
         decoded = decodeBatch(bytes, at, { header: h });
       } catch (err) {
         throw new PopError('MESSAGE_CORRUPTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: ${(err as Error).message}`);
       }
-      for (const r of decoded.records) records.push({ offset: recordOffset(decoded.header, r), timestampMs: recordTimestamp(decoded.header, r), record: r });
+      for (const r of decoded.records) records.push(StoredRecord.of(recordOffset(decoded.header, r), recordTimestamp(decoded.header, r), r));
     }
     end = last + 1n;
     at += size;
     bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
   }
   return { records, end, bytesPerRecord, bytesRead: bytes.length };
+}
+
+/** One row per record, reused: the scan fills it and the rows are read at once. */
+let table = new Float64Array(6 * 64);
+const STRIDE = 6;
+
+/**
+ * The records of an uncompressed batch that passes its checks, appended to
+ * `out` by the addon's scan; false leaves the batch to decodeBatch (which
+ * says what is wrong with it, or decodes a compressed one).
+ */
+export function scanBatch(bytes: Buffer, at: number, h: BatchHeader, out: StoredRecord[]): boolean {
+  const size = h.batchLength + LOG_OVERHEAD_BYTES;
+  if (at + size > bytes.length || h.magic !== 2 || size < BATCH_HEADER_BYTES || compressionOf(h.attributes) !== 'none' || h.recordCount < 0 || !batchCrcValid(bytes, at)) return false;
+  if (table.length < STRIDE * h.recordCount) table = new Float64Array(STRIDE * h.recordCount);
+  const n = native.rmqScanRecords(bytes, at + RECORDS_AT, at + size, h.recordCount, h.lastOffsetDelta, table);
+  if (n < 0) return false;
+  const appendTime = timestampTypeOf(h.attributes) === 'log-append-time';
+  for (let i = 0; i < n; i++) {
+    const row = i * STRIDE;
+    const timestampMs = appendTime ? h.maxTimestamp : h.baseTimestamp + BigInt(table[row + 3]!);
+    out.push(new StoredRecord(h.baseOffset + BigInt(table[row + 2]!), timestampMs, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+  }
+  return true;
 }

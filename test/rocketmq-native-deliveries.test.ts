@@ -1,0 +1,229 @@
+// The receive path's native half (native/rmq_records.cc): scanBatch finds
+// the records decodeBatch decodes, and refuses what it refuses; the addon's
+// deliveries are the JavaScript encoder's bytes, or it leaves them to it;
+// its CRC-32 is node:zlib's. Seeded: the seed is printed.
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { fromRecord, toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
+import type { Popped } from '../src/broker/rocketmq/pop-service.js';
+import { scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
+import { native } from '../src/native/addon.js';
+import { encodeDeliveries, encodeNatively } from '../src/protocol/rocketmq/encode-received.js';
+import { decodeBatch, encodeBatch, readBatchHeader, recordOffset, recordTimestamp, writeBatchCrc, type KafkaRecord, type RecordInput } from '../src/records/index.js';
+import { Prng } from './helpers/prng.js';
+
+const SEED = 20261204;
+
+const plain: RocketMessage = {
+  messageId: '01AABBCCDDEEFF00112233445566778899',
+  body: Buffer.alloc(1024, 0x2e),
+  tag: null,
+  keys: [],
+  messageGroup: null,
+  deliveryTimestampMs: null,
+  bornTimestampMs: 1_764_000_000_123n,
+  bornHost: '127.0.0.1',
+  bodyEncoding: 'IDENTITY',
+  traceContext: null,
+  userProperties: new Map(),
+};
+
+function text(p: Prng, max: number): string {
+  const alphabet = ['a', 'Z', '0', '.', ' ', 'ä', 'ключ', '東', '😀', '\u0000', '\uFEFF', '%'];
+  let s = '';
+  const n = p.int(max + 1);
+  for (let i = 0; i < n; i++) s += p.pick(alphabet);
+  return s;
+}
+
+function message(p: Prng): RocketMessage {
+  const long = p.chance(0.1);
+  return {
+    ...plain,
+    messageId: p.chance(0.05) ? '' : p.chance(0.5) ? plain.messageId : text(p, long ? 200 : 40) || 'x',
+    body: p.chance(0.1) ? Buffer.alloc(0) : p.bytes(p.weighted([[6, p.int(2048)], [1, 8 * 1024 - 1 + p.int(3)]] as const)),
+    tag: p.chance(0.5) ? text(p, 12) : null,
+    keys: Array.from({ length: p.weighted([[5, 0], [2, 1], [1, 3]] as const) }, () => text(p, 20)),
+    messageGroup: p.chance(0.2) ? text(p, 16) : null,
+    deliveryTimestampMs: p.chance(0.2) ? BigInt(p.int(2 ** 41)) : null,
+    bornTimestampMs: p.chance(0.1) ? -BigInt(p.int(5000)) : BigInt(1_764_000_000_000 + p.int(1e9)),
+    bornHost: p.chance(0.1) ? '' : p.pick(['127.0.0.1', '10.0.0.7:4411', 'host-' + text(p, 130)]),
+    bodyEncoding: p.chance(0.1) ? 'GZIP' : 'IDENTITY',
+    traceContext: p.chance(0.1) ? text(p, 60) : null,
+    userProperties: new Map(Array.from({ length: p.weighted([[4, 0], [2, 2], [1, 9]] as const) }, (_, i) => [`${text(p, 8)}#${i}`, text(p, long ? 150 : 12)])),
+  };
+}
+
+/** Records as a RocketMQ producer stores them, and a few only a Kafka producer (or a hand) would write. */
+function record(p: Prng, m: RocketMessage): RecordInput {
+  const r = toRecord(m);
+  const headers = [...(r.headers ?? [])];
+  switch (p.int(12)) {
+    case 0: // a Kafka producer's record: no RocketMQ headers (a derived id: the JavaScript path)
+      return { key: p.chance(0.5) ? Buffer.from(text(p, 10)) : null, value: r.value, headers: p.chance(0.5) ? [{ key: 'app', value: Buffer.from('1') }] : [], timestamp: r.timestamp };
+    case 1: // null header values, which fromRecord passes over
+      headers.push({ key: 'rmq.tag', value: null }, { key: 'nullable', value: null });
+      break;
+    case 2: // a value that is not UTF-8
+      headers.push({ key: 'raw', value: Buffer.from([0x61, 0xff, 0xc3]) });
+      break;
+    case 3: // a user property twice (a Map keeps the first place, the last value)
+      headers.push({ key: 'twice', value: Buffer.from('1') }, { key: 'twice', value: Buffer.from('2') });
+      break;
+    case 4: // a later delivery time that is not digits, and an unknown reserved header
+      headers.push({ key: 'rmq.delivery.ts', value: Buffer.from('12x') }, { key: 'rmq.unknown', value: Buffer.from('v') });
+      break;
+    case 5: // a delivery time too long for a double, and leading zeros
+      headers.push({ key: 'rmq.delivery.ts', value: Buffer.from(p.chance(0.5) ? '0000000000000000001234' : '99999999999999999999') });
+      break;
+    case 6: // a body encoding that is not GZIP, after one that is
+      headers.push({ key: 'rmq.body.encoding', value: Buffer.from('GZIP') }, { key: 'rmq.body.encoding', value: Buffer.from('zstd') });
+      break;
+    case 7: // a null value (empty body)
+      return { ...r, value: null, headers };
+  }
+  return { ...r, headers };
+}
+
+function batchOf(p: Prng, records: RecordInput[]): Buffer {
+  const gaps = p.chance(0.3);
+  let delta = 0;
+  const withDeltas = records.map((r) => ({ ...r, offsetDelta: (delta += gaps ? 1 + p.int(3) : 1) - 1 }));
+  return encodeBatch({
+    baseOffset: BigInt(p.chance(0.2) ? 2 ** 45 + p.int(1000) : p.int(1e6)),
+    baseTimestamp: withDeltas[0]?.timestamp ?? 0n,
+    timestampType: p.chance(0.1) ? 'log-append-time' : 'create-time',
+    maxTimestamp: p.chance(0.1) ? 1_800_000_000_000n : undefined,
+    records: withDeltas,
+  });
+}
+
+const same = (a: Buffer | null, b: Buffer | null): boolean => (a === null ? b === null : b !== null && a.equals(b));
+
+/** Record for record, field for field (toEqual on thousands of Buffers costs seconds). */
+function sameRecords(a: readonly KafkaRecord[], b: readonly KafkaRecord[]): boolean {
+  return a.length === b.length && a.every((r, i) => {
+    const o = b[i]!;
+    return r.offsetDelta === o.offsetDelta && r.timestampDelta === o.timestampDelta && same(r.key, o.key) && same(r.value, o.value) &&
+      r.headers.length === o.headers.length && r.headers.every((h, k) => h.key === o.headers[k]!.key && same(h.value, o.headers[k]!.value));
+  });
+}
+
+function scanned(bytes: Buffer): StoredRecord[] | null {
+  const out: StoredRecord[] = [];
+  return scanBatch(bytes, 0, readBatchHeader(bytes, 0), out) ? out : null;
+}
+
+describe('native deliveries', () => {
+  it('computes CRC-32 as node:zlib does, at every length and alignment', () => {
+    const p = new Prng(SEED);
+    const big = p.bytes(70_000);
+    for (let t = 0; t < 3000; t++) {
+      const length = t < 300 ? t : p.int(t % 10 === 0 ? 66_000 : 3000);
+      const at = p.int(17);
+      const b = big.subarray(at, at + length);
+      expect(native.crc32(b)).toBe(crc32(b) >>> 0);
+    }
+  });
+
+  it('scans the batches decodeBatch decodes, record for record, and reads their bodies and records alike', () => {
+    console.log(`native deliveries: seed ${SEED}`);
+    const p = new Prng(SEED + 1);
+    for (let b = 0; b < 300; b++) {
+      const bytes = batchOf(p, Array.from({ length: 1 + p.int(20) }, () => record(p, message(p))));
+      const decoded = decodeBatch(bytes, 0);
+      const ours = scanned(bytes);
+      expect(ours).not.toBeNull();
+      expect(ours!.map((r) => [r.offset, r.timestampMs, r.valueLength])).toEqual(
+        decoded.records.map((r) => [recordOffset(decoded.header, r), recordTimestamp(decoded.header, r), r.value === null ? -1 : r.value.length]),
+      );
+      expect(ours!.every((r, i) => r.body.equals(decoded.records[i]!.value ?? Buffer.alloc(0)))).toBe(true);
+      expect(sameRecords(ours!.map((r) => r.record), decoded.records)).toBe(true);
+    }
+  });
+
+  it('refuses, as decodeBatch does, every mutated batch it cannot read, and reads the others as it does', () => {
+    const p = new Prng(SEED + 2);
+    let refused = 0;
+    for (let b = 0; b < 3000; b++) {
+      const bytes = batchOf(p, Array.from({ length: 1 + p.int(4) }, () => record(p, { ...message(p), body: p.bytes(p.int(40)) })));
+      // Bytes of the records changed (the CRC put right, so the scan looks at them), or their count.
+      const flips = 1 + p.int(3);
+      for (let i = 0; i < flips; i++) {
+        const at = 61 + p.int(bytes.length - 61);
+        bytes[at] = p.chance(0.5) ? p.int(256) : bytes[at]! ^ (1 << p.int(8));
+      }
+      if (p.chance(0.1)) bytes.writeInt32BE(p.int(8), 57);
+      writeBatchCrc(bytes, 0);
+      let reference: ReturnType<typeof decodeBatch> | null = null;
+      try {
+        reference = decodeBatch(bytes, 0);
+      } catch {
+        reference = null;
+      }
+      const ours = scanned(bytes);
+      if (ours === null) {
+        refused++;
+        continue;
+      }
+      // Read by the scan: decodeBatch reads it too, the same records.
+      expect(reference).not.toBeNull();
+      expect(sameRecords(ours.map((r) => r.record), reference!.records)).toBe(true);
+      expect(ours.map((r) => r.offset)).toEqual(reference!.records.map((r) => recordOffset(reference!.header, r)));
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
+
+  it('encodes deliveries as the JavaScript encoder does, or leaves them to it', () => {
+    const p = new Prng(SEED + 3);
+    let nativeCount = 0;
+    let left = 0;
+    for (let b = 0; b < 300; b++) {
+      const inputs = Array.from({ length: 1 + p.int(32) }, () => record(p, message(p)));
+      const bytes = batchOf(p, inputs);
+      const stored = scanned(bytes)!;
+      const topic = p.chance(0.3) ? { resourceNamespace: 'ns', name: 'orders' } : { name: text(p, 30) };
+      const storeHost = p.pick(['127.0.0.1:8081', 'broker-' + text(p, 140)]);
+      const token = p.pick(['abcdef.1', 'tok-' + text(p, 8)]);
+      const partition = p.int(3) === 0 ? 0 : p.int(70_000);
+      const invisibleMs = p.pick([1000, 30_000, 43_200_000, 1001]);
+      const deliveries: Popped[] = stored.map((r) => {
+        const where = { topic: topic.name, partition, offset: r.offset };
+        return { message: fromRecord(r.record, r.timestampMs, where), partition, offset: r.offset, attempt: 1 + p.int(20), token, invisibleMs, stored: r };
+      });
+      const reference = Buffer.concat(encodeDeliveries(deliveries.map(({ stored: _, ...js }) => js), topic, storeHost));
+      // Only what the addon takes on: one at a time, so a record it leaves does not hide the others.
+      for (const d of deliveries) {
+        const one = encodeNatively([d], topic, storeHost);
+        if (one === null) left++;
+        else {
+          nativeCount++;
+          expect(one.equals(Buffer.concat(encodeDeliveries([{ ...d, stored: undefined }], topic, storeHost)))).toBe(true);
+        }
+      }
+      // And the whole receive, whichever path it takes, is the reference's bytes.
+      expect(Buffer.concat(encodeDeliveries(deliveries, topic, storeHost)).equals(reference)).toBe(true);
+    }
+    expect(nativeCount).toBeGreaterThan(1000);
+    expect(left).toBeGreaterThan(100);
+  });
+
+  it('leaves to JavaScript what only it encodes: a derived id, non-UTF-8, a repeated property, a large body', () => {
+    const cases: [string, RecordInput][] = [
+      ['derived id', { key: Buffer.from('k'), value: Buffer.from('v'), headers: [], timestamp: 1n }],
+      ['not UTF-8', { ...toRecord(plain), headers: [...toRecord(plain).headers!, { key: 'x', value: Buffer.from([0xff]) }] }],
+      ['repeated property', { ...toRecord(plain), headers: [{ key: 'a', value: Buffer.from('1') }, { key: 'a', value: Buffer.from('2') }, ...toRecord(plain).headers!] }],
+      ['large body', toRecord({ ...plain, body: Buffer.alloc(8192) })],
+      ['delivery time past 2^53', { ...toRecord(plain), headers: [...toRecord(plain).headers!, { key: 'rmq.delivery.ts', value: Buffer.from('9007199254740993') }] }],
+    ];
+    for (const [name, input] of cases) {
+      const r = scanned(encodeBatch({ baseOffset: 5n, baseTimestamp: 1n, records: [input] }))![0]!;
+      const d: Popped = { message: fromRecord(r.record, r.timestampMs, { topic: 't', partition: 0, offset: r.offset }), partition: 0, offset: r.offset, attempt: 1, token: 't', invisibleMs: 1000, stored: r };
+      expect(encodeNatively([d], { name: 't' }, 'h:1'), name).toBeNull();
+      expect(Buffer.concat(encodeDeliveries([d], { name: 't' }, 'h:1')).equals(Buffer.concat(encodeDeliveries([{ ...d, stored: undefined }], { name: 't' }, 'h:1'))), name).toBe(true);
+    }
+    // The plain message is the addon's.
+    const r = scanned(encodeBatch({ baseOffset: 5n, baseTimestamp: 1n, records: [toRecord(plain)] }))![0]!;
+    expect(encodeNatively([{ message: plain, partition: 0, offset: 5n, attempt: 1, token: 't', invisibleMs: 1000, stored: r }], { name: 't' }, 'h:1')).not.toBeNull();
+  });
+});
