@@ -6,10 +6,10 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fromRecord, toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
 import type { Popped } from '../src/broker/rocketmq/pop-service.js';
-import { scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
+import { batchRecords, scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
 import { native } from '../src/native/addon.js';
 import { encodeDeliveries, encodeNatively } from '../src/protocol/rocketmq/encode-received.js';
-import { decodeBatch, encodeBatch, readBatchHeader, recordOffset, recordTimestamp, writeBatchCrc, type KafkaRecord, type RecordInput } from '../src/records/index.js';
+import { CommittedFilter, decodeBatch, encodeBatch, encodeMarker, LOG_OVERHEAD_BYTES, readBatchHeader, recordOffset, recordTimestamp, writeBatchCrc, type AbortedTransaction, type KafkaRecord, type RecordInput } from '../src/records/index.js';
 import { Prng } from './helpers/prng.js';
 
 const SEED = 20261204;
@@ -172,6 +172,71 @@ describe('native deliveries', () => {
       expect(ours.map((r) => r.offset)).toEqual(reference!.records.map((r) => recordOffset(reference!.header, r)));
     }
     expect(refused).toBeGreaterThan(100);
+  });
+
+  it('reads a queue\'s batches as decodeBatch and the committed filter do: plain, compressed, transactional, aborted, control, corrupt, cut off', () => {
+    const p = new Prng(SEED + 4);
+    let corrupt = 0;
+    for (let t = 0; t < 400; t++) {
+      const parts: Buffer[] = [];
+      const aborted: AbortedTransaction[] = [];
+      let next = BigInt(p.int(1000));
+      for (let b = 0, n = 1 + p.int(8); b < n; b++) {
+        const records = Array.from({ length: 1 + p.int(5) }, () => record(p, { ...message(p), body: p.bytes(p.int(300)) }));
+        const kind = p.weighted([[6, 'plain'], [1, 'gzip'], [1, 'txn'], [1, 'marker']] as const);
+        const producerId = BigInt(1 + p.int(3));
+        const batch = kind === 'marker'
+          ? encodeMarker(p.chance(0.5) ? 'abort' : 'commit', producerId, 0, 0, 5n)
+          : encodeBatch({ baseTimestamp: 1_764_000_000_000n, records, compression: kind === 'gzip' ? 'gzip' : 'none', transactional: kind === 'txn', producerId: kind === 'txn' ? producerId : -1n, timestampType: p.chance(0.1) ? 'log-append-time' : 'create-time' });
+        batch.writeBigInt64BE(next, 0);
+        if (kind === 'txn' && p.chance(0.5)) aborted.push({ producerId, firstOffset: next });
+        next += BigInt(readBatchHeader(batch, 0).lastOffsetDelta + 1);
+        writeBatchCrc(batch, 0);
+        if (p.chance(0.05)) batch[61 + p.int(batch.length - 61)] ^= 1; // a CRC that fails
+        parts.push(batch);
+      }
+      let bytes = Buffer.concat(parts);
+      if (p.chance(0.3)) bytes = bytes.subarray(0, bytes.length - 1 - p.int(50)); // a read that ends inside a batch
+      const first = readBatchHeader(parts[0]!, 0).baseOffset;
+      const offset = first + BigInt(p.int(Number(next - first) + 2));
+      const run = (f: () => { records: StoredRecord[]; end: bigint; bytesPerRecord: number }): unknown => {
+        try {
+          const r = f();
+          return { records: r.records.map((x) => [x.offset, x.timestampMs, x.record.offsetDelta, x.body.toString('hex'), x.record.headers.map((h) => [h.key, h.value?.toString('hex')])]), end: r.end, bytesPerRecord: r.bytesPerRecord };
+        } catch (err) {
+          corrupt++;
+          return (err as Error).message;
+        }
+      };
+      const ours = run(() => batchRecords(bytes, offset, new CommittedFilter(aborted), 'q-0'));
+      const reference = run(() => {
+        const filter = new CommittedFilter(aborted);
+        const records: StoredRecord[] = [];
+        let end = offset;
+        let bytesPerRecord = 0;
+        for (let at = 0; at + 61 <= bytes.length; ) {
+          const h = readBatchHeader(bytes, at);
+          const size = h.batchLength + LOG_OVERHEAD_BYTES;
+          if (at + size > bytes.length) break;
+          const last = h.baseOffset + BigInt(h.lastOffsetDelta);
+          if (filter.keep(h, bytes, at) && last >= offset) {
+            let d;
+            try {
+              d = decodeBatch(bytes, at);
+            } catch (err) {
+              throw new Error(`q-0 offset ${h.baseOffset}: ${(err as Error).message}`);
+            }
+            for (const r of d.records) records.push(StoredRecord.of(recordOffset(d.header, r), recordTimestamp(d.header, r), r));
+          }
+          end = last + 1n;
+          bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
+          at += size;
+        }
+        return { records, end, bytesPerRecord };
+      });
+      expect(ours).toEqual(reference);
+    }
+    expect(corrupt).toBeGreaterThan(20);
   });
 
   it('encodes deliveries as the JavaScript encoder does, or leaves them to it', () => {

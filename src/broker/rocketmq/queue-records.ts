@@ -69,14 +69,41 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
   const lso = txns.lastStableOffset(key, engine.highWatermark(tp));
   if (offset >= lso) return { records: [], end: offset, bytesPerRecord: 0, bytesRead: 0 };
   const bytes = readBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
-  const committed = new CommittedFilter(txns.abortedIn(key, offset, lso));
+  return { ...batchRecords(bytes, offset, new CommittedFilter(txns.abortedIn(key, offset, lso)), `${tp.topic}-${tp.partition}`), bytesRead: bytes.length };
+}
+
+/**
+ * The records of the whole batches in `bytes` (read from the batch holding
+ * `offset`) that a read_committed consumer sees, from the batch holding
+ * `offset` on; `end` is the offset after the last whole batch, `where`
+ * names the queue in errors.
+ */
+export function batchRecords(bytes: Buffer, offset: bigint, committed: CommittedFilter, where: string): Omit<QueueRead, 'bytesRead'> {
   const records: StoredRecord[] = [];
   let end = offset;
   let bytesPerRecord = 0;
   let at = 0;
+  const plainFrom = offset <= MAX_SAFE ? Number(offset) : -1;
   while (at + BATCH_HEADER_BYTES <= bytes.length) {
+    if (plainFrom >= 0) {
+      // The plain batches from here, scanned by the addon in one call.
+      if (table.length < STRIDE * Math.ceil(bytes.length / RECORD_MIN_BYTES)) table = new Float64Array(STRIDE * Math.ceil(bytes.length / RECORD_MIN_BYTES));
+      const rows = native.rmqScanBatches(bytes, at, plainFrom, table, info);
+      for (let i = 0; i < rows; i++) {
+        const row = i * STRIDE;
+        records.push(new StoredRecord(BigInt(table[row + 2]!), BigInt(table[row + 3]!), bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+      }
+      if (info[2]! >= 0) {
+        end = BigInt(info[2]!);
+        bytesPerRecord = info[3]!;
+      }
+      at = info[0]!;
+      if (at + BATCH_HEADER_BYTES > bytes.length) break;
+    }
+    // A batch the addon leaves: transactional, a control batch, compressed, or one decodeBatch is to say what is wrong with.
     const h = readBatchHeader(bytes, at);
     const size = h.batchLength + LOG_OVERHEAD_BYTES;
+    if (size < BATCH_HEADER_BYTES) throw new PopError('MESSAGE_CORRUPTED', `${where} offset ${h.baseOffset}: a batch of ${size} bytes, shorter than its header`);
     if (at + size > bytes.length) break;
     const last = h.baseOffset + BigInt(h.lastOffsetDelta);
     if (committed.keep(h, bytes, at) && last >= offset && !scanBatch(bytes, at, h, records)) {
@@ -84,7 +111,7 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
       try {
         decoded = decodeBatch(bytes, at, { header: h });
       } catch (err) {
-        throw new PopError('MESSAGE_CORRUPTED', `${tp.topic}-${tp.partition} offset ${h.baseOffset}: ${(err as Error).message}`);
+        throw new PopError('MESSAGE_CORRUPTED', `${where} offset ${h.baseOffset}: ${(err as Error).message}`);
       }
       for (const r of decoded.records) records.push(StoredRecord.of(recordOffset(decoded.header, r), recordTimestamp(decoded.header, r), r));
     }
@@ -92,12 +119,17 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offs
     at += size;
     bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
   }
-  return { records, end, bytesPerRecord, bytesRead: bytes.length };
+  return { records, end, bytesPerRecord };
 }
 
-/** One row per record, reused: the scan fills it and the rows are read at once. */
+/** One row per record, reused: the scans fill it and the rows are read at once. */
 let table = new Float64Array(6 * 64);
 const STRIDE = 6;
+/** rmqScanBatches's byte reached, rows, offset after and bytes per record of its last batch. */
+const info = new Float64Array(4);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** A record's least bytes with its length varint: the most rows a read can need is its length over this. */
+const RECORD_MIN_BYTES = 7;
 
 /**
  * The records of an uncompressed batch that passes its checks, appended to

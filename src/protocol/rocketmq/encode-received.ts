@@ -5,7 +5,6 @@
 // code. The fields are those convert.ts's outgoing() sets, with the same
 // values; the test decodes both encodings and compares them.
 import type { Popped } from '../../broker/rocketmq/pop-service.js';
-import { crc32 } from 'node:zlib';
 import type { PbResource } from './convert.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
@@ -194,7 +193,7 @@ function writeMessage(p: Popped): void {
   w.string(3, m.messageId);
   const digest = w.begin(4);
   w.number(1, DIGEST_CRC32);
-  w.decimal(2, crc32(m.body) >>> 0); // convert.ts bodyDigest: the CRC's decimal digits
+  w.decimal(2, native.crc32(m.body)); // convert.ts bodyDigest: the CRC's decimal digits
   w.end(digest);
   w.number(5, ENCODING[m.bodyEncoding]);
   w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);
