@@ -4,10 +4,11 @@
 // is refused with a status, not served. Kafka transactions are read as a
 // read_committed Kafka consumer reads them: up to the last stable offset,
 // markers and aborted transactions' records skipped. Uncompressed batches
-// are scanned by the addon (rmqScanRecords): a record is decoded into an
-// object only when something asks for it (a tag filter, a FIFO group, the
-// JavaScript encoder), and its bytes go to the native delivery encoder
-// (rmqEncodeDeliveries) as they lie in the log.
+// are scanned by the addon (rmqScanBatches for a run of plain ones in one
+// call, rmqScanRecords for a transactional one the filter keeps): a record
+// is decoded into an object only when something asks for it (a tag filter,
+// a FIFO group, the JavaScript encoder), and its bytes go to the native
+// delivery encoder (rmqEncodeDeliveries) as they lie in the log.
 import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, RECORDS_AT, batchCrcValid, compressionOf, decodeBatch, readBatchHeader, readRecord, recordOffset, recordTimestamp, timestampTypeOf, type BatchHeader, type KafkaRecord } from '../../records/index.js';
 import { native } from '../../native/addon.js';
 import { readBytesAt } from '../../storage/read-bytes.js';
