@@ -107,13 +107,14 @@ export class PopJournal {
       if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
       this.last = last = { group, topic, partition, prefix };
     }
-    // Everything recorded in one turn of the event loop (the receives and
-    // acks of every socket read in it) goes out as one batch, before any
-    // ack's answer leaves: one append for several requests.
+    // Everything recorded in one turn of the event loop goes out as one
+    // batch, before any answer leaves (a microtask, not setImmediate: a
+    // receive's answer is written on the next tick, and a process killed
+    // after it must still find its deliveries in the journal).
     const first = this.pending.isEmpty();
     // The state as it is now, encoded at once: the object changes later.
     this.pending.add(last.prefix, offset, state);
-    if (first) this.pendingStored = new Promise((resolve) => setImmediate(() => resolve(this.flush())));
+    if (first) this.pendingStored = new Promise((resolve) => queueMicrotask(() => resolve(this.flush())));
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {
