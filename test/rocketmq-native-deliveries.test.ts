@@ -192,7 +192,10 @@ describe('native deliveries', () => {
         if (kind === 'txn' && p.chance(0.5)) aborted.push({ producerId, firstOffset: next });
         next += BigInt(readBatchHeader(batch, 0).lastOffsetDelta + 1);
         writeBatchCrc(batch, 0);
-        if (p.chance(0.05)) batch[61 + p.int(batch.length - 61)] ^= 1; // a CRC that fails
+        if (p.chance(0.05)) {
+          const at = 61 + p.int(batch.length - 61);
+          batch[at] = batch[at]! ^ 1; // a CRC that fails
+        }
         parts.push(batch);
       }
       let bytes = Buffer.concat(parts);

@@ -51,6 +51,10 @@ function digits(s: string, at: number, max: number): number {
   return i;
 }
 
+/** The token of the handle parsed last, and its instance: an ack's handles mostly share one (a receive's). */
+let lastToken = '';
+let lastInstance = '';
+
 export function parseHandle(handle: string): ParsedHandle | null {
   const s = handle;
   if (s.length < 19 || s.charCodeAt(0) !== 49 || s.charCodeAt(1) !== DOT) return null;
@@ -58,6 +62,10 @@ export function parseHandle(handle: string): ParsedHandle | null {
   if (pEnd === 2 || s.charCodeAt(pEnd) !== DOT) return null;
   const oEnd = digits(s, pEnd + 1, 19);
   if (oEnd === pEnd + 1 || s.charCodeAt(oEnd) !== DOT) return null;
+  // The same token as the handle before: checked already.
+  if (lastToken !== '' && s.length - oEnd - 1 === lastToken.length && s.endsWith(lastToken)) {
+    return { partition: numberAt(s, 2, pEnd), offset: decimalAt(s, pEnd + 1, oEnd), instance: lastInstance, token: lastToken };
+  }
   const iEnd = oEnd + 13;
   if (iEnd >= s.length || s.charCodeAt(iEnd) !== DOT) return null;
   for (let i = oEnd + 1; i < iEnd; i++) {
@@ -70,13 +78,20 @@ export function parseHandle(handle: string): ParsedHandle | null {
     const c = s.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
   }
-  return { partition: Number(s.slice(2, pEnd)), offset: decimalAt(s, pEnd + 1, oEnd), instance: s.slice(oEnd + 1, iEnd), token: s.slice(oEnd + 1) };
+  lastToken = s.slice(oEnd + 1);
+  lastInstance = s.slice(oEnd + 1, iEnd);
+  return { partition: numberAt(s, 2, pEnd), offset: decimalAt(s, pEnd + 1, oEnd), instance: lastInstance, token: lastToken };
 }
 
 /** The decimal digits s[from, to) as a bigint: by Number up to 15 digits (exact), not by parsing a BigInt from a new string. */
 function decimalAt(s: string, from: number, to: number): bigint {
   if (to - from > 15) return BigInt(s.slice(from, to));
+  return BigInt(numberAt(s, from, to));
+}
+
+/** The decimal digits s[from, to) (at most 15) as a number. */
+function numberAt(s: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
-  return BigInt(n);
+  return n;
 }
