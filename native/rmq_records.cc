@@ -162,6 +162,32 @@ napi_value Fail(napi_env env, const char* message) {
 constexpr size_t kScanStride = 6;
 
 /**
+ * The `count` records of buf[start, end), checked as decodeRecords and
+ * checkOffsetDeltas check them, one row of `table` each: record start and
+ * end, what `place` makes of the record's offset and timestamp, value start
+ * and length (-1: null). False for anything the JavaScript decoder is to
+ * judge (or `place` refuses); the table room is the caller's.
+ */
+template <typename Place>
+bool ScanBatchRecords(const uint8_t* buf, size_t start, size_t end, size_t count, double lastOffsetDelta, double* table, Place place) {
+  if (static_cast<double>(count) * (kRecordBodyMinBytes + 1) > static_cast<double>(end - start)) return false;
+  Cur c{buf, start, end};
+  int64_t previous = -1;
+  for (size_t i = 0; i < count; i++) {
+    Record r;
+    if (!ReadRecord(c, r) || r.offsetDelta <= previous || r.offsetDelta > lastOffsetDelta) return false;
+    previous = r.offsetDelta;
+    double* row = table + i * kScanStride;
+    if (!place(r, row[2], row[3])) return false;
+    row[0] = static_cast<double>(r.start);
+    row[1] = static_cast<double>(r.end);
+    row[4] = static_cast<double>(r.value.at);
+    row[5] = r.value.length;
+  }
+  return c.pos == c.end;
+}
+
+/**
  * rmqScanRecords(buf, start, end, count, lastOffsetDelta, table): the
  * `count` records of buf[start, end), as decodeRecords and
  * checkOffsetDeltas would accept them. Row i of `table` (Float64Array, 6
@@ -188,24 +214,12 @@ napi_value ScanRecords(napi_env env, napi_callback_info info) {
     return Fail(env, "rmqScanRecords: range or table size out of bounds");
   }
   const size_t n = static_cast<size_t>(count);
-  if (static_cast<double>(n) * (kRecordBodyMinBytes + 1) > end - start) return Number(env, -1);
-  Cur c{buf, static_cast<size_t>(start), static_cast<size_t>(end)};
-  int64_t previous = -1;
-  for (size_t i = 0; i < n; i++) {
-    Record r;
-    if (!ReadRecord(c, r)) return Number(env, -1);
-    if (r.offsetDelta <= previous || r.offsetDelta > lastOffsetDelta) return Number(env, -1);
-    previous = r.offsetDelta;
-    double* row = table + i * kScanStride;
-    row[0] = static_cast<double>(r.start);
-    row[1] = static_cast<double>(r.end);
-    row[2] = r.offsetDelta;
-    row[3] = static_cast<double>(r.timestampDelta);
-    row[4] = static_cast<double>(r.value.at);
-    row[5] = r.value.length;
-  }
-  if (c.pos != c.end) return Number(env, -1);
-  return Number(env, static_cast<double>(n));
+  const bool ok = ScanBatchRecords(buf, static_cast<size_t>(start), static_cast<size_t>(end), n, lastOffsetDelta, table, [](const Record& r, double& offset, double& timestamp) {
+    offset = r.offsetDelta;
+    timestamp = static_cast<double>(r.timestampDelta);
+    return true;
+  });
+  return Number(env, ok ? static_cast<double>(n) : -1);
 }
 
 int64_t I64(const uint8_t* p) {
@@ -276,34 +290,20 @@ napi_value ScanBatches(napi_env env, napi_callback_info info) {
       if (rows + static_cast<size_t>(count) > maxRows) break;
       const uint32_t crc = (static_cast<uint32_t>(h[kCrcAt]) << 24) | (static_cast<uint32_t>(h[kCrcAt + 1]) << 16) | (static_cast<uint32_t>(h[kCrcAt + 2]) << 8) | h[kCrcAt + 3];
       if (Crc32c(0, h + kAttributesAt, size - kAttributesAt) != crc) break;
-      if (static_cast<double>(count) * (kRecordBodyMinBytes + 1) > static_cast<double>(size - kBatchHeaderBytes)) break;
       const bool appendTime = (attributes & 0x08) != 0;
       const int64_t baseTimestamp = I64(h + 27);
       const int64_t maxTimestamp = I64(h + 35);
-      Cur c{buf, at + kBatchHeaderBytes, at + size};
-      int64_t previous = -1;
-      bool ok = true;
-      for (int32_t i = 0; i < count && ok; i++) {
-        Record r;
-        if (!ReadRecord(c, r) || r.offsetDelta <= previous || r.offsetDelta > lastOffsetDelta) {
-          ok = false;
-          break;
-        }
-        previous = r.offsetDelta;
-        const int64_t timestamp = appendTime ? maxTimestamp : baseTimestamp + r.timestampDelta;
-        if (baseTimestamp > kMaxSafeInt || baseTimestamp < -kMaxSafeInt || timestamp > kMaxSafeInt || timestamp < -kMaxSafeInt) {
-          ok = false;
-          break;
-        }
-        double* row = table + (rows + static_cast<size_t>(i)) * kScanStride;
-        row[0] = static_cast<double>(r.start);
-        row[1] = static_cast<double>(r.end);
-        row[2] = static_cast<double>(baseOffset + r.offsetDelta);
-        row[3] = static_cast<double>(timestamp);
-        row[4] = static_cast<double>(r.value.at);
-        row[5] = r.value.length;
-      }
-      if (!ok || c.pos != c.end) break;
+      const bool ok = ScanBatchRecords(buf, at + kBatchHeaderBytes, at + size, static_cast<size_t>(count), lastOffsetDelta, table + rows * kScanStride,
+                                       [&](const Record& r, double& offset, double& timestamp) {
+                                         // Checked before the sum: a producer's base timestamp may be any int64.
+                                         if (baseTimestamp > kMaxSafeInt || baseTimestamp < -kMaxSafeInt) return false;
+                                         const int64_t t = appendTime ? maxTimestamp : baseTimestamp + r.timestampDelta;
+                                         if (t > kMaxSafeInt || t < -kMaxSafeInt) return false;
+                                         offset = static_cast<double>(baseOffset + r.offsetDelta);
+                                         timestamp = static_cast<double>(t);
+                                         return true;
+                                       });
+      if (!ok) break;
       rows += static_cast<size_t>(count);
     }
     end = static_cast<double>(last + 1);

@@ -8,20 +8,9 @@ import { toRecord, type RocketMessage } from '../src/broker/rocketmq/message-rec
 import { rememberTagCodes, tagCodesOf } from '../src/broker/rocketmq/tag-code.js';
 import { encodeBatch } from '../src/records/index.js';
 import { Prng } from './helpers/prng.js';
+import { plainMessage } from './helpers/rocket-message.js';
 
-const plain: RocketMessage = {
-  messageId: '01AABBCCDDEEFF00112233445566778899',
-  body: Buffer.alloc(1024, 0x2e),
-  tag: null,
-  keys: [],
-  messageGroup: null,
-  deliveryTimestampMs: null,
-  bornTimestampMs: 1_764_000_000_123n,
-  bornHost: '127.0.0.1',
-  bodyEncoding: 'IDENTITY',
-  traceContext: null,
-  userProperties: new Map(),
-};
+const plain = plainMessage;
 
 const variants: RocketMessage[] = [
   plain,

@@ -11,22 +11,11 @@ import { native } from '../src/native/addon.js';
 import { encodeDeliveries, encodeNatively } from '../src/protocol/rocketmq/encode-received.js';
 import { CommittedFilter, decodeBatch, encodeBatch, encodeMarker, LOG_OVERHEAD_BYTES, readBatchHeader, recordOffset, recordTimestamp, writeBatchCrc, type AbortedTransaction, type KafkaRecord, type RecordInput } from '../src/records/index.js';
 import { Prng } from './helpers/prng.js';
+import { plainMessage } from './helpers/rocket-message.js';
 
 const SEED = 20261204;
 
-const plain: RocketMessage = {
-  messageId: '01AABBCCDDEEFF00112233445566778899',
-  body: Buffer.alloc(1024, 0x2e),
-  tag: null,
-  keys: [],
-  messageGroup: null,
-  deliveryTimestampMs: null,
-  bornTimestampMs: 1_764_000_000_123n,
-  bornHost: '127.0.0.1',
-  bodyEncoding: 'IDENTITY',
-  traceContext: null,
-  userProperties: new Map(),
-};
+const plain = plainMessage;
 
 function text(p: Prng, max: number): string {
   const alphabet = ['a', 'Z', '0', '.', ' ', 'ä', 'ключ', '東', '😀', '\u0000', '\uFEFF', '%'];
