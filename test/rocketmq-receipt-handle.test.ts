@@ -9,6 +9,22 @@ function viaRegex(h: string): ReturnType<typeof parseHandle> {
   return m ? { partition: Number(m[1]), offset: BigInt(m[2]!), instance: m[3]!, token: h.slice(h.indexOf('.', h.indexOf('.', 2) + 1) + 1) } : null;
 }
 
+/** A seeded generator of integers below n. */
+function lcg(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
+/** `h` with one character inserted, deleted or replaced by one of `alphabet`. */
+function mutated(h: string, rand: (n: number) => number, alphabet: string): string {
+  const at = rand(h.length + 1);
+  const c = alphabet[rand(alphabet.length)]!;
+  const kind = rand(3);
+  return kind === 0 ? h.slice(0, at) + c + h.slice(at) : kind === 1 ? h.slice(0, at) + h.slice(at + 1) : h.slice(0, at) + c + h.slice(at + 1);
+}
+
 describe('parseHandle', () => {
   it('reads issued handles', () => {
     const handles = new ReceiptHandles();
@@ -19,23 +35,14 @@ describe('parseHandle', () => {
   });
 
   it('agrees with the regular expression on mutated handles', () => {
-    let seed = 7;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = lcg(7);
     const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEF.-_ \n😀';
     const handles = new ReceiptHandles();
     let matched = 0;
     for (let i = 0; i < 20_000; i++) {
       let h = handleOf(rand(20), BigInt(rand(1_000_000)), handles.token());
       const edits = rand(4);
-      for (let e = 0; e < edits; e++) {
-        const at = rand(h.length + 1);
-        const c = alphabet[rand(alphabet.length)]!;
-        const kind = rand(3);
-        h = kind === 0 ? h.slice(0, at) + c + h.slice(at) : kind === 1 ? h.slice(0, at) + h.slice(at + 1) : h.slice(0, at) + c + h.slice(at + 1);
-      }
+      for (let e = 0; e < edits; e++) h = mutated(h, rand, alphabet);
       if (rand(20) === 0) h = `1.${'9'.repeat(rand(12))}.${'1'.repeat(rand(22))}.${'a'.repeat(rand(14))}.${'z'.repeat(rand(15))}`;
       const want = viaRegex(h);
       if (want) matched++;
@@ -45,11 +52,7 @@ describe('parseHandle', () => {
   });
 
   it('agrees with it on runs of handles that share a token (an ack\'s), mutated anywhere', () => {
-    let seed = 11;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = lcg(11);
     const alphabet = '0123456789abcdefz.-😀';
     const handles = new ReceiptHandles();
     let token = handles.token();
@@ -57,12 +60,7 @@ describe('parseHandle', () => {
     for (let i = 0; i < 20_000; i++) {
       if (rand(40) === 0) token = handles.token();
       let h = handleOf(rand(20), BigInt(rand(1_000_000)), token);
-      if (rand(3) === 0) {
-        const at = rand(h.length + 1);
-        const c = alphabet[rand(alphabet.length)]!;
-        const kind = rand(3);
-        h = kind === 0 ? h.slice(0, at) + c + h.slice(at) : kind === 1 ? h.slice(0, at) + h.slice(at + 1) : h.slice(0, at) + c + h.slice(at + 1);
-      }
+      if (rand(3) === 0) h = mutated(h, rand, alphabet);
       if (rand(50) === 0) h = `1.3.${rand(99)}.`;
       const want = viaRegex(h);
       if (want && want.token === token) shared++;
