@@ -62,8 +62,8 @@ export interface PopRequest {
 
 export interface ByteBudget {
   room(): number;
-  /** A taken message's body, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
-  hold(body: Buffer): void;
+  /** A taken message's body, its length and the buffer it lies in, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
+  hold(bodyBytes: number, backing: ArrayBufferLike): void;
 }
 
 export interface Popped {
@@ -330,7 +330,7 @@ export class PopService {
       const o = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
       this.journal?.delivered(req.group, req.topic, req.partition, r.offset, o);
       out.push(new Delivery(r, req.topic, req.partition, r.offset, o.attempt, token, req.invisibleMs));
-      req.budget?.hold(r.body);
+      req.budget?.hold(r.bodyBytes, r.backing);
     };
     const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
     // Messages whose invisible time ran out go first: they are the oldest.

@@ -47,6 +47,16 @@ export class StoredRecord {
     return (this.decoded ??= readRecord({ buf: this.source!, pos: this.start, end: this.end }));
   }
 
+  /** Its body's length, without making a view of it. */
+  get bodyBytes(): number {
+    return this.source === null || this.decoded !== null ? this.body.length : Math.max(0, this.valueLength);
+  }
+
+  /** The memory its body lies in. */
+  get backing(): ArrayBufferLike {
+    return this.source === null ? this.body.buffer : this.source.buffer;
+  }
+
   /** Its value, the message body (empty for a null value). */
   get body(): Buffer {
     if (this.decoded !== null || this.source === null) return this.record.value ?? EMPTY;

@@ -66,11 +66,11 @@ const HEAD_BYTES = 256;
  * and its message's fields; for a large one, the buffer it was read into,
  * once per receive (`seen`).
  */
-export function bytesHeld(body: Buffer, seen: Set<ArrayBufferLike>): number {
-  if (body.length < BODY_COPY_LIMIT) return body.length + HEAD_BYTES;
-  if (seen.has(body.buffer)) return 0;
-  seen.add(body.buffer);
-  return body.buffer.byteLength;
+export function bytesHeld(bodyBytes: number, backing: ArrayBufferLike, seen: Set<ArrayBufferLike>): number {
+  if (bodyBytes < BODY_COPY_LIMIT) return bodyBytes + HEAD_BYTES;
+  if (seen.has(backing)) return 0;
+  seen.add(backing);
+  return backing.byteLength;
 }
 
 /**

@@ -311,8 +311,8 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
     renewFor,
     budget: {
       room: () => ctx.unsent.room(connection),
-      hold: (body) => {
-        const bytes = bytesHeld(body, seen);
+      hold: (bodyBytes, backing) => {
+        const bytes = bytesHeld(bodyBytes, backing, seen);
         ctx.unsent.add(connection, bytes);
         held += bytes;
       },
