@@ -8,6 +8,7 @@ import { validateRun } from '../src/lab/report/write.js';
 import { renderReport } from '../src/lab/report/render.js';
 import { runLab } from '../src/lab/run-lab.js';
 import { SCENARIOS } from '../src/lab/scenarios/index.js';
+import { SCENARIO_NAMES } from '../src/lab/scenarios/names.js';
 import { tempDir } from './helpers/files.js';
 
 describe('lab scenarios at smoke sizes', () => {
@@ -36,6 +37,10 @@ describe('lab scenarios at smoke sizes', () => {
     expect(s.notes.join('\n')).toContain('Checked: the addon sent no file bytes during the TLS runs');
     expect(s.notes.join('\n')).toMatch(/Kernel TLS \(.+\): .*tcp_available_ulp/);
     expect(s.settings.tls).toMatch(/^TLSv1\.[23] /);
+  });
+
+  it('names every scenario for the CLI\'s help, in report order', () => {
+    expect(SCENARIO_NAMES).toEqual(SCENARIOS.map((s) => s.name));
   });
 
   it('refuses a smoke run of the full suite', async () => {

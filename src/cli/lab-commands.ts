@@ -12,10 +12,9 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { freshSeed } from '../lab/random.js';
-import { SCENARIOS } from '../lab/scenarios/index.js';
+import { SCENARIO_NAMES } from '../lab/scenarios/names.js';
 import type { Workload } from '../lab/workload.js';
 import type { PeerOptions } from '../lab/context.js';
-import { unexpectedLoss } from '../lab/report/sections.js';
 
 interface LabFlags {
   full?: boolean;
@@ -49,7 +48,7 @@ export function addLabActions(bench: Command, program: Command): void {
   bench
     .option('--full', 'the complete suite: larger runs, 3 repetitions per configuration (with --scenario: those scenarios at full size)')
     .option('--smoke', 'every scenario at its smallest (about half a minute): checks the lab runs end to end; the figures say little')
-    .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIOS.map((s) => s.name).join(', ')})`)
+    .option('--scenario <names>', `run only these scenarios, comma-separated (${SCENARIO_NAMES.join(', ')})`)
     .option('--workload <file>', 'a YAML workload (OpenMessaging Benchmark fields: messageSize, producerRate, partitionsPerTopic, testDurationMinutes; mqlab: records, testDurationSeconds)')
     .option('--message-size <bytes>', 'record value size (default 1024)')
     .option('--producer-rate <n>', 'records/s of the fixed-rate runs (two-reads, live-swap, latency)')
@@ -65,6 +64,7 @@ export function addLabActions(bench: Command, program: Command): void {
       const { checkWorkload, readWorkloadFile } = await import('../lab/workload.js');
       const { runLab } = await import('../lab/run-lab.js');
       const { writeReport } = await import('../lab/report/write.js');
+      const { unexpectedLoss } = await import('../lab/report/sections.js');
       let workload: Workload;
       let seed: number;
       let peers: PeerOptions;
