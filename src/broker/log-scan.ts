@@ -16,7 +16,8 @@ import type { Transactions } from './txn/transactions.js';
 const READ_BYTES = 4 * 1024 * 1024;
 const BATCH_HEADER_MIN = 61;
 
-const PAGE = 4096;
+/** Mappings start at a multiple of this: of every page size Linux uses (4, 16 or 64 KiB). */
+const MAP_ALIGN = 64 * 1024;
 
 /**
  * Calls `batch` for each batch of the partition in offset order, with bytes
@@ -58,7 +59,11 @@ function scanRegions(regions: readonly FileRegion[], from: bigint, batch: (h: Ba
       hi = Math.max(hi, regions[j]!.position + regions[j]!.length);
       j++;
     }
-    const base = lo - (lo % PAGE);
+    if (hi <= lo) {
+      i = j;
+      continue;
+    }
+    const base = lo - (lo % MAP_ALIGN);
     const mapping = mapFile(file.fd, base, hi - base);
     try {
       const bytes = Buffer.from(mapping);
