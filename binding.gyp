@@ -9,7 +9,8 @@
         "native/crc32c.cc",
         "native/mapping.cc",
         "native/map_cache.cc",
-        "native/rmq_records.cc",
+        "native/rmq_deliveries.cc",
+        "native/rmq_scan.cc",
         "native/send_job.cc",
         "native/threadpool_send.cc",
         "native/transfer.cc"

@@ -17,7 +17,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitCrc32c(env, exports);
   mqlab::InitCrc32(env, exports);
   mqlab::InitThreadpoolSend(env, exports);
-  mqlab::InitRmqRecords(env, exports);
+  mqlab::InitRmqScan(env, exports);
+  mqlab::InitRmqDeliveries(env, exports);
   return exports;
 }
 }  // namespace

@@ -4,7 +4,10 @@
 
 namespace mqlab {
 
-/** rmqScanRecords and rmqEncodeDeliveries: stored records to RocketMQ deliveries (rmq_records.cc). */
-void InitRmqRecords(napi_env env, napi_value exports);
+/** rmqScanRecords and rmqScanBatches: a queue's stored batches scanned (rmq_scan.cc). */
+void InitRmqScan(napi_env env, napi_value exports);
+
+/** rmqEncodeDeliveries: stored records encoded as RocketMQ deliveries (rmq_deliveries.cc). */
+void InitRmqDeliveries(napi_env env, napi_value exports);
 
 }  // namespace mqlab

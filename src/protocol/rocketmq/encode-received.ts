@@ -11,7 +11,7 @@ import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
 import { native } from '../../native/addon.js';
 
-/** Log buffers one native encoding reads from at most (rmq_records.cc). */
+/** Log buffers one native encoding reads from at most (rmq_deliveries.cc). */
 const MAX_SOURCES = 64;
 
 /** apache.rocketmq.v2 enum values (definition.proto). */
@@ -108,7 +108,7 @@ export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, 
   return framed ? all : all.subarray(MESSAGE_PREFIX_BYTES);
 }
 
-/** Rows of the native encoder's table (rmq_records.cc): source, record start and end, offset, attempt, timestamp. */
+/** Rows of the native encoder's table (rmq_deliveries.cc): source, record start and end, offset, attempt, timestamp. */
 const STRIDE = 6;
 let table = new Float64Array(STRIDE * 32);
 const MAX_SAFE_NUMBER = BigInt(Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,370 @@
+// A receive's deliveries written in C++ from its stored records' bytes: the
+// ReceiveMessageResponse encode-received.ts writes (the Message, its system
+// properties, the receipt handle, the body's CRC-32 digest), byte for byte,
+// without a JavaScript object per record, header or field. What only the
+// JavaScript path does (a derived message id, strings that are not UTF-8,
+// a repeated user property, numbers past 2^53) it declines, and the caller
+// takes that path. Tests compare the two.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "crc32.h"
+#include "napi_args.h"
+#include "record_reader.h"
+#include "rmq_records.h"
+
+namespace mqlab {
+namespace {
+
+/** Well-formed UTF-8 (what Buffer.toString then a UTF-8 write gives back unchanged). */
+bool Utf8(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    // ASCII, eight bytes a step (ids, hosts and tags mostly are).
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (word & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const uint8_t c = p[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t more;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      more = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i - 1 < more) return false;
+    for (size_t k = 1; k <= more; k++) {
+      const uint8_t x = p[i + k];
+      if ((x & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (x & 0x3F);
+    }
+    if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+struct Writer {
+  uint8_t* b;
+  size_t pos;
+  size_t cap;
+  bool over = false;
+
+  bool Room(size_t n) {
+    if (pos + n <= cap) return true;
+    over = true;
+    return false;
+  }
+  void VarU(uint64_t v) {
+    if (!Room(10)) return;
+    while (v > 127) {
+      b[pos++] = static_cast<uint8_t>((v & 127) | 128);
+      v >>= 7;
+    }
+    b[pos++] = static_cast<uint8_t>(v);
+  }
+  void Tag(int field, int wire) { VarU(static_cast<uint64_t>(field) * 8 + wire); }
+  /** An int64 field (negative: ten bytes, two's complement). */
+  void Int(int field, int64_t v) {
+    Tag(field, 0);
+    VarU(static_cast<uint64_t>(v));
+  }
+  void Raw(const uint8_t* p, size_t n) {
+    if (n == 0 || !Room(n)) return;
+    std::memcpy(b + pos, p, n);
+    pos += n;
+  }
+  void Str(int field, const uint8_t* p, size_t n) {
+    Tag(field, 2);
+    VarU(n);
+    Raw(p, n);
+  }
+  size_t Begin(int field) {
+    Tag(field, 2);
+    return pos;
+  }
+  /** Puts the length of what was written since `at` (and `tail` bytes to come) in front of it. */
+  void End(size_t at, size_t tail = 0) {
+    if (over) return;
+    const uint64_t length = (pos - at) + tail;
+    size_t lengthBytes = 1;
+    for (uint64_t x = length; x > 127; x >>= 7) lengthBytes++;
+    if (!Room(lengthBytes)) return;
+    std::memmove(b + at + lengthBytes, b + at, pos - at);
+    const size_t end = pos + lengthBytes;
+    pos = at;
+    VarU(length);
+    pos = end;
+  }
+  void Digits(uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+      tmp[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v > 0);
+    if (!Room(static_cast<size_t>(n))) return;
+    while (n > 0) b[pos++] = static_cast<uint8_t>(tmp[--n]);
+  }
+  /** google.protobuf.Timestamp or Duration of `ms` (seconds floored, nanos not negative). */
+  void Time(int field, int64_t ms) {
+    int64_t seconds = ms / 1000;
+    if (ms % 1000 != 0 && ms < 0) seconds--;
+    const int64_t nanos = (ms - seconds * 1000) * 1000000;
+    const size_t at = Begin(field);
+    if (seconds != 0) Int(1, seconds);
+    if (nanos != 0) Int(2, nanos);
+    End(at);
+  }
+};
+
+bool Is(const uint8_t* p, size_t n, const char* s) {
+  const size_t m = std::strlen(s);
+  return n == m && std::memcmp(p, s, m) == 0;
+}
+
+struct Field {
+  const uint8_t* p = nullptr;
+  size_t n = 0;
+  bool set = false;
+};
+
+/** Left uninitialised in the arrays below: only the first `count` are read. */
+struct Slice {
+  const uint8_t* p;
+  size_t n;
+};
+
+constexpr int kMaxKeys = 64;
+constexpr int kMaxProperties = 128;
+
+struct Delivery {
+  const uint8_t* src;
+  size_t start;
+  size_t end;
+  double offset;
+  double attempt;
+  double timestampMs;
+};
+
+enum Outcome { kWritten, kUnsupported };
+
+/**
+ * One ReceiveMessageResponse { message } with gRPC's 5-byte prefix, as
+ * encode-received.ts writeMessage and fromRecord make it; kUnsupported for
+ * what only the JavaScript path does (a derived message id, strings that
+ * are not UTF-8, repeated user properties, numbers past 2^53).
+ */
+Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, size_t topicLength, const uint8_t* storeField, size_t storeLength,
+                      const uint8_t* token, size_t tokenLength, double partition, double invisibleMs) {
+  Cur c{d.src, d.start, d.end};
+  Record r;
+  if (!ReadRecord(c, r) || r.end != d.end) return kUnsupported;
+  Field messageId, tag, group, deliveryTs, bornHost, trace;
+  bool gzip = false;
+  Slice keys[kMaxKeys];
+  int keyCount = 0;
+  Slice props[kMaxProperties][2];
+  int propCount = 0;
+  int64_t deliveryMs = 0;
+  Cur h{d.src, r.headersAt, r.end};
+  for (int32_t i = 0; i < r.headerCount; i++) {
+    // ReadRecord checked these already.
+    int32_t keyBytes;
+    if (!VarInt(h, keyBytes)) return kUnsupported;
+    const uint8_t* key = d.src + h.pos;
+    const size_t keyLength = static_cast<size_t>(keyBytes);
+    h.pos += keyLength;
+    Span v;
+    if (!Bytes(h, v)) return kUnsupported;
+    if (!Utf8(key, keyLength)) return kUnsupported;
+    if (v.length < 0) continue;  // fromRecord passes over a null value
+    const uint8_t* value = d.src + v.at;
+    const size_t valueLength = static_cast<size_t>(v.length);
+    if (!Utf8(value, valueLength)) return kUnsupported;
+    const Field f{value, valueLength, true};
+    if (Is(key, keyLength, "rmq.msg.id")) messageId = f;
+    else if (Is(key, keyLength, "rmq.tag")) tag = f;
+    else if (Is(key, keyLength, "rmq.key")) {
+      if (keyCount == kMaxKeys) return kUnsupported;
+      keys[keyCount++] = Slice{value, valueLength};
+    } else if (Is(key, keyLength, "rmq.message.group")) group = f;
+    else if (Is(key, keyLength, "rmq.delivery.ts")) {
+      // /^\d+$/ then BigInt: a later value that is not digits leaves the one before.
+      bool digits = valueLength > 0;
+      for (size_t k = 0; k < valueLength && digits; k++) digits = value[k] >= '0' && value[k] <= '9';
+      if (!digits) continue;
+      size_t first = 0;
+      while (first + 1 < valueLength && value[first] == '0') first++;
+      if (valueLength - first > 15) return kUnsupported;
+      int64_t ms = 0;
+      for (size_t k = first; k < valueLength; k++) ms = ms * 10 + (value[k] - '0');
+      deliveryMs = ms;
+      deliveryTs = f;
+    } else if (Is(key, keyLength, "rmq.born.host")) bornHost = f;
+    else if (Is(key, keyLength, "rmq.body.encoding")) {
+      if (Is(value, valueLength, "GZIP")) gzip = true;
+    } else if (Is(key, keyLength, "rmq.trace.context")) trace = f;
+    else if (keyLength >= 4 && std::memcmp(key, "rmq.", 4) == 0) continue;
+    else {
+      // A Map keeps a repeated key at its first place with its last value: rare, left to the JavaScript path.
+      for (int k = 0; k < propCount; k++) {
+        if (props[k][0].n == keyLength && std::memcmp(props[k][0].p, key, keyLength) == 0) return kUnsupported;
+      }
+      if (propCount == kMaxProperties) return kUnsupported;
+      props[propCount][0] = Slice{key, keyLength};
+      props[propCount][1] = Slice{value, valueLength};
+      propCount++;
+    }
+  }
+  // No id of its own (a Kafka producer's record): derived by hashing, in JavaScript.
+  if (!messageId.set || messageId.n == 0) return kUnsupported;
+  if (!(d.offset >= 0 && d.offset <= kMaxSafe) || !(std::fabs(d.timestampMs) <= kMaxSafe)) return kUnsupported;
+
+  const uint8_t* body = r.value.length > 0 ? d.src + r.value.at : nullptr;
+  const size_t bodyLength = r.value.length > 0 ? static_cast<size_t>(r.value.length) : 0;
+  const size_t prefix = w.pos;
+  if (!w.Room(5)) return kWritten;
+  std::memset(w.b + w.pos, 0, 5);
+  w.pos += 5;
+  const size_t message = w.Begin(2);
+  w.Raw(topicField, topicLength);
+  for (int k = 0; k < propCount; k++) {
+    const size_t entry = w.Begin(2);
+    w.Str(1, props[k][0].p, props[k][0].n);
+    w.Str(2, props[k][1].p, props[k][1].n);
+    w.End(entry);
+  }
+  const size_t sp = w.Begin(3);
+  if (tag.set) w.Str(1, tag.p, tag.n);
+  for (int k = 0; k < keyCount; k++) w.Str(2, keys[k].p, keys[k].n);
+  w.Str(3, messageId.p, messageId.n);
+  const size_t digest = w.Begin(4);
+  w.Int(1, 1);  // CRC32
+  const size_t crcAt = w.Begin(2);
+  w.Digits(Crc32(body, bodyLength));
+  w.End(crcAt);
+  w.End(digest);
+  w.Int(5, gzip ? 2 : 1);
+  w.Int(6, group.set ? 2 : deliveryTs.set ? 3 : 1);
+  w.Time(7, static_cast<int64_t>(d.timestampMs));
+  w.Str(8, bornHost.p, bornHost.n);
+  w.Raw(storeField, storeLength);
+  if (deliveryTs.set) w.Time(11, deliveryMs);
+  const size_t handle = w.Begin(12);
+  w.Raw(reinterpret_cast<const uint8_t*>("1."), 2);
+  w.Digits(static_cast<uint64_t>(partition));
+  w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
+  w.Digits(static_cast<uint64_t>(d.offset));
+  w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
+  w.Raw(token, tokenLength);
+  w.End(handle);
+  w.Int(13, static_cast<int64_t>(partition));
+  w.Int(14, static_cast<int64_t>(d.offset));
+  w.Time(15, static_cast<int64_t>(invisibleMs));
+  w.Int(16, static_cast<int64_t>(d.attempt));
+  if (group.set) w.Str(17, group.p, group.n);
+  if (trace.set) w.Str(18, trace.p, trace.n);
+  w.End(sp);
+  w.Tag(4, 2);
+  w.VarU(bodyLength);
+  w.End(message, bodyLength);
+  w.Raw(body, bodyLength);
+  if (w.over) return kWritten;
+  const uint32_t length = static_cast<uint32_t>(w.pos - prefix - 5);
+  w.b[prefix + 1] = static_cast<uint8_t>(length >> 24);
+  w.b[prefix + 2] = static_cast<uint8_t>(length >> 16);
+  w.b[prefix + 3] = static_cast<uint8_t>(length >> 8);
+  w.b[prefix + 4] = static_cast<uint8_t>(length);
+  return kWritten;
+}
+
+constexpr size_t kDeliveryStride = 6;
+
+/**
+ * rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength,
+ * storeLength, partition, invisibleMs): the deliveries of one receive into
+ * `out`. Row i of `table` (6 per delivery): index into `sources` (the
+ * Buffers read from the log), record start, record end, offset, attempt,
+ * timestamp ms. `fixed`: the encoded topic field, the encoded store host
+ * field and the receipt handles' token, back to back. Returns the bytes
+ * written; -1 if `out` is too small; -2 - i if delivery i is for the
+ * JavaScript path.
+ */
+napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 9) return Fail(env, "rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength, storeLength, partition, invisibleMs)");
+  uint8_t* out;
+  size_t outLength;
+  double* table;
+  size_t tableLength;
+  uint8_t* fixed;
+  size_t fixedLength;
+  if (!BufferArg(env, argv[0], out, outLength)) return Fail(env, "rmqEncodeDeliveries: out must be a Buffer");
+  if (!Float64Arg(env, argv[2], table, tableLength)) return Fail(env, "rmqEncodeDeliveries: table must be a Float64Array");
+  if (!BufferArg(env, argv[4], fixed, fixedLength)) return Fail(env, "rmqEncodeDeliveries: fixed must be a Buffer");
+  const double count = NumberArg(env, argv[3]);
+  const double topicLength = NumberArg(env, argv[5]);
+  const double storeLength = NumberArg(env, argv[6]);
+  const double partition = NumberArg(env, argv[7]);
+  const double invisibleMs = NumberArg(env, argv[8]);
+  uint32_t sourceCount = 0;
+  if (napi_get_array_length(env, argv[1], &sourceCount) != napi_ok) return Fail(env, "rmqEncodeDeliveries: sources must be an array");
+  if (!(count >= 0 && count * kDeliveryStride <= static_cast<double>(tableLength) && topicLength >= 0 && storeLength >= 0 &&
+        topicLength + storeLength <= static_cast<double>(fixedLength) && partition >= 0 && partition <= 2147483647 && invisibleMs >= 0 && invisibleMs <= kMaxSafe)) {
+    return Fail(env, "rmqEncodeDeliveries: arguments out of bounds");
+  }
+  constexpr uint32_t kMaxSources = 64;
+  if (sourceCount > kMaxSources) return Fail(env, "rmqEncodeDeliveries: at most 64 sources");
+  uint8_t* sources[kMaxSources];
+  size_t sourceLengths[kMaxSources];
+  for (uint32_t i = 0; i < sourceCount; i++) {
+    napi_value s;
+    napi_get_element(env, argv[1], i, &s);
+    if (!BufferArg(env, s, sources[i], sourceLengths[i])) return Fail(env, "rmqEncodeDeliveries: sources must be Buffers");
+  }
+  const size_t tl = static_cast<size_t>(topicLength);
+  const size_t sl = static_cast<size_t>(storeLength);
+  Writer w{out, 0, outLength};
+  const size_t n = static_cast<size_t>(count);
+  for (size_t i = 0; i < n; i++) {
+    const double* row = table + i * kDeliveryStride;
+    const double source = row[0];
+    if (!(source >= 0 && source < sourceCount)) return Fail(env, "rmqEncodeDeliveries: source index out of range");
+    const size_t si = static_cast<size_t>(source);
+    if (!(row[1] >= 0 && row[2] >= row[1] && row[2] <= static_cast<double>(sourceLengths[si]))) return Fail(env, "rmqEncodeDeliveries: record span out of its source");
+    const Delivery d{sources[si], static_cast<size_t>(row[1]), static_cast<size_t>(row[2]), row[3], row[4], row[5]};
+    if (WriteDelivery(w, d, fixed, tl, fixed + tl, sl, fixed + tl + sl, fixedLength - tl - sl, partition, invisibleMs) == kUnsupported) {
+      return Number(env, -2 - static_cast<double>(i));
+    }
+    if (w.over) return Number(env, -1);
+  }
+  return Number(env, static_cast<double>(w.pos));
+}
+}  // namespace
+
+void InitRmqDeliveries(napi_env env, napi_value exports) {
+  Export(env, exports, "rmqEncodeDeliveries", EncodeDeliveries);
+}
+
+}  // namespace mqlab
