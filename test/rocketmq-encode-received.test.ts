@@ -2,7 +2,7 @@
 // it is what proto-loader's encoding of outgoing() decodes to, field for
 // field, for messages with and without each optional property.
 import { describe, expect, it } from 'vitest';
-import type { Popped } from '../src/broker/rocketmq/pop-service.js';
+import type { Popped } from '../src/broker/rocketmq/delivery.js';
 import { outgoing } from '../src/protocol/rocketmq/convert.js';
 import { BODY_COPY_LIMIT, encodeDeliveries, encodeReceived } from '../src/protocol/rocketmq/encode-received.js';
 import { messagingService } from '../src/protocol/rocketmq/proto.js';

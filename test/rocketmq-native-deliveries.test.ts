@@ -1,11 +1,11 @@
-// The receive path's native half (native/rmq_records.cc): scanBatch finds
+// The receive path's native half (native/rmq_scan.cc, native/rmq_deliveries.cc): scanBatch finds
 // the records decodeBatch decodes, and refuses what it refuses; the addon's
 // deliveries are the JavaScript encoder's bytes, or it leaves them to it;
 // its CRC-32 is node:zlib's. Seeded: the seed is printed.
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fromRecord, toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
-import type { Popped } from '../src/broker/rocketmq/pop-service.js';
+import type { Popped } from '../src/broker/rocketmq/delivery.js';
 import { batchRecords, scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
 import { native } from '../src/native/addon.js';
 import { encodeDeliveries, encodeNatively } from '../src/protocol/rocketmq/encode-received.js';

@@ -9,7 +9,8 @@
 // (queue-commits.ts).
 import type { Broker } from '../broker.js';
 import { appendDeadLetter } from './dead-letter.js';
-import { fromRecord, recordMessageGroup, recordTag, type RocketMessage } from './message-record.js';
+import { recordMessageGroup, recordTag } from './message-record.js';
+import { Delivery, type Popped } from './delivery.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import type { PopJournal } from './pop-journal.js';
 import { PopError } from './pop-error.js';
@@ -64,37 +65,6 @@ export interface ByteBudget {
   room(): number;
   /** A taken message's body, its length and the buffer it lies in, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
   hold(bodyBytes: number, backing: ArrayBufferLike): void;
-}
-
-export interface Popped {
-  message: RocketMessage;
-  partition: number;
-  offset: bigint;
-  attempt: number;
-  /** Its receipt handle's token: the handle is handleOf(partition, offset, token). */
-  token: string;
-  invisibleMs: number;
-  /** The record as read from the log, for the native encoder (absent: encoded from `message`). */
-  stored?: StoredRecord;
-}
-
-/** A delivery of a receive: the message made from its record only if asked for (the native encoder reads the record's bytes). */
-class Delivery implements Popped {
-  private made: RocketMessage | null = null;
-
-  constructor(
-    readonly stored: StoredRecord,
-    readonly topic: string,
-    readonly partition: number,
-    readonly offset: bigint,
-    readonly attempt: number,
-    readonly token: string,
-    readonly invisibleMs: number,
-  ) {}
-
-  get message(): RocketMessage {
-    return (this.made ??= fromRecord(this.stored.record, this.stored.timestampMs, this));
-  }
 }
 
 export class PopService {

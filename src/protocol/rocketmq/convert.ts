@@ -3,7 +3,7 @@
 import { crc32 } from 'node:zlib';
 import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
-import type { Popped } from '../../broker/rocketmq/pop-service.js';
+import type { Popped } from '../../broker/rocketmq/delivery.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 
 export interface PbDuration { seconds?: string | number; nanos?: number }

@@ -4,7 +4,7 @@
 // then encodes it: 15 µs of a receive's 40 per message in the broker's own
 // code. The fields are those convert.ts's outgoing() sets, with the same
 // values; the test decodes both encodings and compares them.
-import type { Popped } from '../../broker/rocketmq/pop-service.js';
+import type { Popped } from '../../broker/rocketmq/delivery.js';
 import type { PbResource } from './convert.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
@@ -82,9 +82,9 @@ export function bytesHeld(bodyBytes: number, backing: ArrayBufferLike, seen: Set
  * socket.
  */
 export function encodeDeliveries(popped: readonly Popped[], topic: PbResource, storeHost: string): Buffer[] {
-  const encoded = encodeNatively(popped, topic, storeHost);
-  if (encoded !== null) return [encoded];
   cacheFields(topic, storeHost);
+  const encoded = nativeDeliveries(popped);
+  if (encoded !== null) return [encoded];
   const pieces: Buffer[] = [];
   let estimate = 0;
   for (const p of popped) estimate += HEAD_BYTES + (p.message.body.length < BODY_COPY_LIMIT ? p.message.body.length : 0);
@@ -119,9 +119,14 @@ const MAX_SAFE_NUMBER = BigInt(Number.MAX_SAFE_INTEGER);
  * body, a record the addon leaves to fromRecord).
  */
 export function encodeNatively(popped: readonly Popped[], topic: PbResource, storeHost: string): Buffer | null {
+  cacheFields(topic, storeHost);
+  return nativeDeliveries(popped);
+}
+
+/** encodeNatively's work, the topic and store host fields cached already. */
+function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
   const first = popped[0];
   if (first === undefined) return null;
-  cacheFields(topic, storeHost);
   if (table.length < STRIDE * popped.length) table = new Float64Array(STRIDE * popped.length);
   const sources: Buffer[] = [];
   let bytes = 0;
