@@ -45,6 +45,14 @@ inline napi_value Fail(napi_env env, const char* message) {
   return nullptr;
 }
 
+/** The call's first N arguments into argv; false if it had fewer. */
+template <size_t N>
+inline bool Args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc >= N;
+}
+
 /** exports[name] = fn. */
 inline void Export(napi_env env, napi_value exports, const char* name, napi_callback fn) {
   napi_value f;

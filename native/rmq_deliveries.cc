@@ -310,10 +310,8 @@ constexpr size_t kDeliveryStride = 6;
  * JavaScript path.
  */
 napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 9) return Fail(env, "rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength, storeLength, partition, invisibleMs)");
+  if (!Args(env, info, argv)) return Fail(env, "rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength, storeLength, partition, invisibleMs)");
   uint8_t* out;
   size_t outLength;
   double* table;

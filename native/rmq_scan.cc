@@ -53,10 +53,8 @@ bool ScanBatchRecords(const uint8_t* buf, size_t start, size_t end, size_t count
  * JavaScript decoder is to say what is wrong.
  */
 napi_value ScanRecords(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 6) return Fail(env, "rmqScanRecords(buf, start, end, count, lastOffsetDelta, table)");
+  if (!Args(env, info, argv)) return Fail(env, "rmqScanRecords(buf, start, end, count, lastOffsetDelta, table)");
   uint8_t* buf;
   size_t bufLength;
   double* table;
@@ -108,10 +106,8 @@ constexpr size_t kAttributesAt = 21;
  * record of the last batch gone over (-1 and 0: none). Returns the rows.
  */
 napi_value ScanBatches(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) return Fail(env, "rmqScanBatches(buf, at, minOffset, table, info)");
+  if (!Args(env, info, argv)) return Fail(env, "rmqScanBatches(buf, at, minOffset, table, info)");
   uint8_t* buf;
   size_t length;
   double* table;
