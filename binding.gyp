@@ -11,6 +11,7 @@
         "native/map_cache.cc",
         "native/rmq_deliveries.cc",
         "native/rmq_scan.cc",
+        "native/rmq_send.cc",
         "native/send_job.cc",
         "native/threadpool_send.cc",
         "native/transfer.cc"

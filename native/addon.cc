@@ -1,6 +1,7 @@
 // mqlab's native addon: file-to-socket transfer by three strategies with
 // system-call counters, file mappings, hardware CRC-32C, and stored records
-// encoded as RocketMQ deliveries.
+// encoded as RocketMQ deliveries, and RocketMQ sends read into record
+// batches.
 #include <napi.h>
 
 #include "crc32.h"
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitThreadpoolSend(env, exports);
   mqlab::InitRmqScan(env, exports);
   mqlab::InitRmqDeliveries(env, exports);
+  mqlab::InitRmqSend(env, exports);
   return exports;
 }
 }  // namespace

@@ -10,4 +10,7 @@ void InitRmqScan(napi_env env, napi_value exports);
 /** rmqEncodeDeliveries: stored records encoded as RocketMQ deliveries (rmq_deliveries.cc). */
 void InitRmqDeliveries(napi_env env, napi_value exports);
 
+/** rmqEncodeSend: a SendMessageRequest read into the record batch it appends (rmq_send.cc). */
+void InitRmqSend(napi_env env, napi_value exports);
+
 }  // namespace mqlab

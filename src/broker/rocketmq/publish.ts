@@ -72,6 +72,14 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage, 
   if (!topic) throw new PublishError('ILLEGAL_TOPIC', 'a topic is required');
   if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}" (RocketMQ producers do not create topics: create it first, e.g. mqlab topics --create)`);
   if (t.internal) throw new PublishError('ILLEGAL_TOPIC', `${topic} is internal`);
+  const declared = checkMessageAlone(m, max);
+  const topicType = topicMessageType(t);
+  if (declared !== topicType) throw new PublishError('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', `topic "${topic}" takes ${topicType} messages (its message.type), not ${declared}`);
+  if (!(STORED_MESSAGE_TYPES as readonly string[]).includes(declared)) throw new PublishError('UNSUPPORTED', `${declared} messages are not implemented yet (so far: ${STORED_MESSAGE_TYPES.join(', ')})`);
+}
+
+/** checkMessage's checks of the message itself, whatever its topic (bodies of up to `max` bytes); returns the type it declares, or implies. */
+export function checkMessageAlone(m: OutgoingMessage, max: number): string {
   if (m.body.length > max) throw new PublishError('MESSAGE_BODY_TOO_LARGE', `the body has ${m.body.length} bytes; at most ${max} are accepted`);
   // A record's timestamp is an int64 of ms, and a time index's entry too: times a Timestamp cannot hold, or before 1970, are refused.
   if (m.bornTimestampMs < 0n || m.bornTimestampMs > MAX_TIMESTAMP_MS) throw new PublishError('BAD_REQUEST', `born timestamp ${m.bornTimestampMs} ms: expected a time from 1970 to 9999`);
@@ -85,13 +93,21 @@ export function checkMessage(broker: Broker, topic: string, m: OutgoingMessage, 
     if (k.startsWith(RESERVED_PREFIX)) throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', `property "${k}": the prefix "${RESERVED_PREFIX}" is reserved for system properties`);
     if (k === '') throw new PublishError('ILLEGAL_MESSAGE_PROPERTY_KEY', 'a property key is not empty');
   }
-  const topicType = topicMessageType(t);
   const implied = impliedType(m);
   const declared = m.declaredType === 'MESSAGE_TYPE_UNSPECIFIED' || m.declaredType === 'UNSPECIFIED' ? implied : m.declaredType;
   const consistent = declared === 'TRANSACTION' ? implied === 'NORMAL' : declared === implied;
   if (!consistent) throw new PublishError('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', `a ${declared} message ${implied === 'FIFO' ? 'with a message group' : implied === 'DELAY' ? 'with a delivery time' : 'without a message group or delivery time'} is contradictory`);
-  if (declared !== topicType) throw new PublishError('MESSAGE_PROPERTY_CONFLICT_WITH_TYPE', `topic "${topic}" takes ${topicType} messages (its message.type), not ${declared}`);
-  if (!(STORED_MESSAGE_TYPES as readonly string[]).includes(declared)) throw new PublishError('UNSUPPORTED', `${declared} messages are not implemented yet (so far: ${STORED_MESSAGE_TYPES.join(', ')})`);
+  return declared;
+}
+
+/**
+ * Whether checkMessage passes every message of a request the addon read
+ * (native/rmq_send.cc checks what needs no broker): their topic, their
+ * type, their largest body; and whether their queue is one of the topic's.
+ */
+export function takesBatch(broker: Broker, topic: string, partition: number, type: MessageType, maxBody: number): boolean {
+  const t = broker.topics.get(topic);
+  return t !== undefined && !t.internal && partition < t.partitions && maxBody <= maxBodyBytes(broker) && topicMessageType(t) === type && (STORED_MESSAGE_TYPES as readonly string[]).includes(type);
 }
 
 /** Appends checked messages to one queue as one batch; resolves to the offset of the first. */
@@ -101,6 +117,11 @@ export async function publish(broker: Broker, topic: string, partition: number, 
   if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
   // The batch toRecord() and encodeBatch would make, written directly; its tag codes go to the index as they are.
   const { batch, tagCodes } = encodeMessageBatch(messages);
+  return appendMessageBatch(broker, topic, partition, batch, tagCodes);
+}
+
+/** Appends one batch of checked messages (encodeMessageBatch's, or the addon's) with their tag codes; resolves to the offset of the first. */
+export async function appendMessageBatch(broker: Broker, topic: string, partition: number, batch: Buffer, tagCodes: BigInt64Array): Promise<bigint> {
   rememberTagCodes(batch, tagCodes);
   const r = await broker.produce(topic, partition, batch, -1);
   if (r.error === 'NONE') return r.baseOffset;

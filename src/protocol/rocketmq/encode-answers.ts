@@ -8,6 +8,7 @@
 // of both on varied answers.
 import { OK } from './status.js';
 import type { AckEcho } from './decode-requests.js';
+import type { RawIds } from './native-send.js';
 import type { SendAnswer } from './send-answer.js';
 import { Writer } from './writer.js';
 
@@ -89,13 +90,27 @@ function entries(list: unknown, entry: (e: Pb) => void): void {
 
 /** SendMessageResponse of a SendAnswer (send-answer.ts), or null where proto-loader is to encode its plain form (answer.status, answer.entries). */
 export function encodeSendAnswer(answer: SendAnswer, codes: ReadonlyMap<string, number>): Buffer | null {
+  if (answer.allStored && OK.code === 'OK' && OK.message === 'OK') {
+    const out = storedAnswer(answer, (okBytes ??= okStatusBytes(codes)));
+    if (out !== null) return out;
+  }
   return attempt(() => {
     status(1, answer.status, codes);
     for (let i = 0; i < answer.length; i++) {
       w.tag(2, 2);
       const at = w.pos;
       status(1, answer.statusOf(i), codes);
-      w.string(2, answer.messageIds[i]!);
+      const ids = answer.messageIds;
+      if (Array.isArray(ids)) w.string(2, (ids as readonly string[])[i]!);
+      else {
+        // The id's bytes as the request carried them (well-formed UTF-8: the addon checked).
+        const { bytes, spans } = ids as RawIds;
+        const from = spans[2 * i]!;
+        const length = spans[2 * i + 1]! - from;
+        w.tag(2, 2);
+        w.varint(length);
+        w.rawFrom(bytes, from, length);
+      }
       w.string(3, answer.transactionIdOf(i));
       const offset = answer.offsets[i]!;
       if (typeof offset === 'bigint' && (offset < INT64_MIN || offset > INT64_MAX)) throw NOT_MINE;
@@ -104,6 +119,79 @@ export function encodeSendAnswer(answer: SendAnswer, codes: ReadonlyMap<string, 
       w.lengthBefore(at);
     }
   });
+}
+
+/** Bytes of the varint of a non-negative safe integer. */
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(buf: Buffer, pos: number, v: number): number {
+  while (v >= 128) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/**
+ * The SendMessageResponse of messages all stored, as the general path
+ * writes it (OK; per entry OK, the id, "", the offset, ""), sized first and
+ * written once, with no length moved into place after its entry; null for
+ * an offset not a number (the general path's).
+ */
+function storedAnswer(answer: SendAnswer, ok: Uint8Array): Buffer | null {
+  const ids = answer.messageIds;
+  const raw = Array.isArray(ids) ? null : (ids as RawIds);
+  const n = answer.length;
+  const fixed = 2 + ok.length + 1 + 2 + 1 + 2; // status, the id's tag, "", the offset's tag, ""
+  let size = 2 + ok.length;
+  for (let i = 0; i < n; i++) {
+    const offset = answer.offsets[i]!;
+    if (typeof offset !== 'number' || offset < 0) return null;
+    const idBytes = raw ? raw.spans[2 * i + 1]! - raw.spans[2 * i]! : Buffer.byteLength((ids as readonly string[])[i]!);
+    const entry = fixed + varintBytes(idBytes) + idBytes + varintBytes(offset);
+    size += 1 + varintBytes(entry) + entry;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let pos = 0;
+  buf[pos++] = 0x0a; // 1 status
+  buf[pos++] = ok.length;
+  buf.set(ok, pos);
+  pos += ok.length;
+  for (let i = 0; i < n; i++) {
+    const offset = answer.offsets[i] as number;
+    const from = raw ? raw.spans[2 * i]! : 0;
+    const id = raw ? '' : (ids as readonly string[])[i]!;
+    const idBytes = raw ? raw.spans[2 * i + 1]! - from : Buffer.byteLength(id);
+    buf[pos++] = 0x12; // 2 entries
+    pos = putVarint(buf, pos, fixed + varintBytes(idBytes) + idBytes + varintBytes(offset));
+    buf[pos++] = 0x0a; // 1 status
+    buf[pos++] = ok.length;
+    for (let k = 0; k < ok.length; k++) buf[pos++] = ok[k]!;
+    buf[pos++] = 0x12; // 2 message_id
+    pos = putVarint(buf, pos, idBytes);
+    if (raw) {
+      // Ids are a few dozen bytes: copied here, cheaper than a call into C++.
+      const src = raw.bytes;
+      for (let k = 0; k < idBytes; k++) buf[pos + k] = src[from + k]!;
+      pos += idBytes;
+    } else pos += buf.utf8Write(id, pos);
+    buf[pos++] = 0x1a; // 3 transaction_id: ""
+    buf[pos++] = 0;
+    buf[pos++] = 0x20; // 4 offset
+    pos = putVarint(buf, pos, offset);
+    buf[pos++] = 0x2a; // 5 recall_handle: ""
+    buf[pos++] = 0;
+  }
+  if (pos !== size) throw new Error(`send answer: wrote ${pos} bytes, sized ${size}`);
+  return buf;
 }
 
 export function encodeAckMessageResponse(answer: Pb, codes: ReadonlyMap<string, number>): Buffer | null {

@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeAckMessageRequest, decodeReceiveMessageRequest } from './decode-requests.js';
 import { decodeSendRequest } from './decode-send.js';
+import { nativeSend } from './native-send.js';
 import { EchoedAcks, encodeAckEcho, encodeAckMessageResponse, encodeSendAnswer } from './encode-answers.js';
 import { SendAnswer } from './send-answer.js';
 import { OK } from './status.js';
@@ -61,9 +62,9 @@ function isBareOk(answer: unknown): boolean {
   return OK.code === 'OK' && OK.message === 'OK';
 }
 
-/** Hand-written decoders of the hot requests (decode-send.ts, decode-requests.ts): null leaves the bytes to proto-loader. SendMessage's is called with the bytes alone (its second parameter is the born time of a message without one). */
+/** Hand-written decoders of the hot requests (native-send.ts, decode-send.ts, decode-requests.ts): null leaves the bytes to proto-loader. SendMessage's is called with the bytes alone (its second parameter is the born time of a message without one). */
 const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
-  SendMessage: (bytes) => decodeSendRequest(bytes),
+  SendMessage: (bytes) => nativeSend(bytes) ?? decodeSendRequest(bytes),
   AckMessage: decodeAckMessageRequest,
   ReceiveMessage: decodeReceiveMessageRequest,
 };

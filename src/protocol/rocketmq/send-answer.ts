@@ -6,6 +6,7 @@
 // reads when it encodes instead: an unknown status code), with no object
 // and no decimal string per message.
 import { OK, type Status } from './status.js';
+import type { RawIds } from './native-send.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -19,12 +20,18 @@ export class SendAnswer {
   private transactionIds: string[] | null = null;
   private recallHandles: string[] | null = null;
 
-  constructor(readonly messageIds: readonly string[]) {
+  /** Each message's id, as strings or as the request's bytes (native-send.ts). */
+  constructor(readonly messageIds: readonly string[] | RawIds) {
     this.offsets = new Array<number | bigint>(messageIds.length).fill(-1);
   }
 
   get length(): number {
     return this.messageIds.length;
+  }
+
+  messageIdOf(i: number): string {
+    const ids = this.messageIds;
+    return Array.isArray(ids) ? (ids as readonly string[])[i]! : (ids as RawIds).at(i);
   }
 
   stored(i: number, offset: number | bigint): void {
@@ -47,6 +54,11 @@ export class SendAnswer {
     this.offsets[i] = -1;
   }
 
+  /** Every message stored: no status but OK, no transaction id, no recall handle. */
+  get allStored(): boolean {
+    return this.status === OK && this.statuses === null && this.transactionIds === null && this.recallHandles === null;
+  }
+
   statusOf(i: number): Status {
     return this.statuses?.[i] ?? OK;
   }
@@ -61,6 +73,6 @@ export class SendAnswer {
 
   /** The entries as plain objects (what proto-loader encodes, and what tests read). */
   get entries(): Pb[] {
-    return this.messageIds.map((messageId, i) => ({ status: this.statusOf(i), messageId, transactionId: this.transactionIdOf(i), offset: String(this.offsets[i]), recallHandle: this.recallHandleOf(i) }));
+    return this.offsets.map((_, i) => ({ status: this.statusOf(i), messageId: this.messageIdOf(i), transactionId: this.transactionIdOf(i), offset: String(this.offsets[i]), recallHandle: this.recallHandleOf(i) }));
   }
 }

@@ -6,11 +6,12 @@
 // transaction id). One entry per message, in request order. A request's
 // delayed messages go to the timer store together: one timer-log write and
 // one sync for all of them.
-import { publish, PublishError } from '../../broker/rocketmq/publish.js';
+import { appendMessageBatch, publish, PublishError, takesBatch } from '../../broker/rocketmq/publish.js';
 import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
 import type { Scheduled } from '../../broker/rocketmq/timer/timer-store.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
 import type { ServiceContext } from './service.js';
+import type { NativeSend } from './native-send.js';
 import { SendAnswer } from './send-answer.js';
 import { statusOf } from './status.js';
 
@@ -23,13 +24,38 @@ export interface ParsedSend {
   message: OutgoingMessage;
 }
 
+function failed(ctx: ServiceContext, answer: SendAnswer, i: number, err: unknown): void {
+  const s = statusOf(err);
+  if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq SendMessage: ${(err as Error).stack ?? String(err)}`);
+  answer.failed(i, s);
+}
+
+/** Offsets as numbers while exact: no BigInt per message. */
+function stored(answer: SendAnswer, indexes: readonly number[] | null, base: bigint): void {
+  const small = base <= MAX_SAFE_OFFSET;
+  const b = Number(base);
+  const n = indexes === null ? answer.length : indexes.length;
+  for (let k = 0; k < n; k++) answer.stored(indexes === null ? k : indexes[k]!, small ? b + k : base + BigInt(k));
+}
+
+/**
+ * A request the addon read into one batch (native-send.ts), appended as it
+ * is; null if the broker's checks do not pass it (decode-send.ts's path
+ * then gives the error).
+ */
+export async function sendBatch(ctx: ServiceContext, req: NativeSend): Promise<SendAnswer | null> {
+  if (!takesBatch(ctx.broker, req.topic, req.queueId, req.messageType, req.maxBody)) return null;
+  const answer = new SendAnswer(req.messageIds);
+  try {
+    stored(answer, null, await appendMessageBatch(ctx.broker, req.topic, req.queueId, req.batch, req.tagCodes));
+  } catch (err) {
+    for (let i = 0; i < answer.length; i++) failed(ctx, answer, i, err);
+  }
+  return answer;
+}
+
 export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSend[], clientId: string): Promise<SendAnswer> {
   const answer = new SendAnswer(parsed.map((p) => p.message.messageId));
-  const failed = (i: number, err: unknown): void => {
-    const s = statusOf(err);
-    if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq SendMessage: ${(err as Error).stack ?? String(err)}`);
-    answer.failed(i, s);
-  };
   const byQueue = new Map<string, number[]>();
   let last: number[] | null = null;
   let lastTopic = '';
@@ -51,7 +77,7 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
         continue;
       }
     } catch (err) {
-      failed(i, err);
+      failed(ctx, answer, i, err);
       continue;
     }
     // A request's messages mostly go to one queue: the last one's list is taken without a key string and a look-up.
@@ -69,22 +95,18 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
   if (delayed.length > 0) {
     try {
       const handles = await ctx.timer.scheduleAll(delayed.map((d) => d.s));
-      handles.forEach((h, n) => (typeof h === 'string' ? answer.delayed(delayed[n]!.i, h) : failed(delayed[n]!.i, h)));
+      handles.forEach((h, n) => (typeof h === 'string' ? answer.delayed(delayed[n]!.i, h) : failed(ctx, answer, delayed[n]!.i, h)));
     } catch (err) {
-      for (const d of delayed) failed(d.i, err);
+      for (const d of delayed) failed(ctx, answer, d.i, err);
     }
   }
   for (const indexes of byQueue.values()) {
     const first = parsed[indexes[0]!]!;
     const msgs: RocketMessage[] = indexes.map((i) => parsed[i]!.message);
     try {
-      const base = await publish(ctx.broker, first.topic, first.queueId, msgs);
-      // Offsets as numbers while exact: no BigInt per message.
-      const small = base <= MAX_SAFE_OFFSET;
-      const b = Number(base);
-      for (let n = 0; n < indexes.length; n++) answer.stored(indexes[n]!, small ? b + n : base + BigInt(n));
+      stored(answer, indexes, await publish(ctx.broker, first.topic, first.queueId, msgs));
     } catch (err) {
-      for (const i of indexes) failed(i, err);
+      for (const i of indexes) failed(ctx, answer, i, err);
     }
   }
   return answer;

@@ -11,9 +11,10 @@ import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-s
 import type { TransactionStore } from '../../broker/rocketmq/transaction/transaction-store.js';
 import type { ProducerStreams } from './producers.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
-import { SendRequest } from './decode-send.js';
+import { decodeSendRequest, SendRequest } from './decode-send.js';
+import { NativeSend } from './native-send.js';
 import { bytesHeld, encodeDeliveries } from './encode-received.js';
-import { sendEntries } from './send.js';
+import { sendBatch, sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
@@ -123,8 +124,17 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   const notifyClientTermination = unary(ctx, 'NotifyClientTermination', async () => ({ status: OK }));
 
   const sendMessage = unary(ctx, 'SendMessage', async (call) => {
+    let request = call.request;
+    // The plainest come as their batch (native-send.ts): appended as it is if the broker's checks pass it, else read again the JavaScript way for the error.
+    if (request instanceof NativeSend) {
+      if (ctx.broker.security.authorizer.enabled) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', request.topic);
+      const answer = await sendBatch(ctx, request);
+      if (answer !== null) return answer;
+      request = decodeSendRequest(request.bytes);
+      if (request === null) throw new Error('decode-send.ts declined a request the addon read');
+    }
     // The usual bytes come decoded for the broker already (decode-send.ts); proto-loader's objects are converted here.
-    const parsed = call.request instanceof SendRequest ? call.request.messages : ((call.request.messages ?? []) as Pb[]).map((m) => incoming(m));
+    const parsed = request instanceof SendRequest ? request.messages : ((request.messages ?? []) as Pb[]).map((m) => incoming(m));
     if (parsed.length === 0) throw new BadRequest('BAD_REQUEST', 'SendMessage carries no message');
     if (ctx.broker.security.authorizer.enabled) for (const topic of new Set(parsed.map((p) => p.topic))) requireAccess(ctx.broker, call, 'WRITE', 'TOPIC', topic);
     // All or none: a request with one bad message stores nothing.

@@ -1,0 +1,561 @@
+// A SendMessageRequest read in C++ straight into the Kafka record batch
+// publish.ts appends: the bytes decode-send.ts, checkMessage and
+// encodeMessageBatch make of the same request, without a JavaScript object,
+// string or BigInt per message on the way. It takes the plain request only:
+// every message to one topic and queue, NORMAL or FIFO, no delivery time,
+// every string well-formed UTF-8, no field twice where the decoder would
+// keep the last, every check of checkMessage that needs no broker passed.
+// Anything else (a delayed or transactional message, a bad tag, a property
+// key that is reserved or integer-like, a varint protobufjs would read
+// otherwise) it declines, and the caller takes the JavaScript path, which
+// gives the same answer or the same error as before. Tests compare the two.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "crc32c.h"
+#include "napi_args.h"
+#include "rmq_records.h"
+#include "utf8.h"
+
+namespace mqlab {
+namespace {
+
+struct Span {
+  uint32_t at = 0;
+  uint32_t len = 0;
+};
+
+/** MessageType's numbers (definition.proto). */
+constexpr uint32_t kUnspecified = 0, kNormal = 1, kFifo = 2, kDelay = 3;
+/** Encoding.GZIP. */
+constexpr uint32_t kGzip = 2;
+/** The last second a google.protobuf.Timestamp holds (9999-12-31T23:59:59Z). */
+constexpr uint64_t kMaxSeconds = 253402300799ull;
+
+struct Message {
+  Span topic, body, id, tag, group, host, trace;
+  bool hasTopic = false, hasBody = false, hasSystem = false, hasId = false, hasTag = false, hasGroup = false, hasHost = false, hasTrace = false;
+  bool hasEncoding = false, hasType = false, hasBorn = false, hasQueue = false;
+  bool gzip = false;
+  uint32_t type = kUnspecified;
+  int64_t bornMs = 0;
+  uint32_t queueId = 0;
+  /** Into the request's keys (empty ones dropped, as decode-send.ts does) and user properties. */
+  uint32_t keysFrom = 0, keysCount = 0, propsFrom = 0, propsCount = 0;
+  uint32_t recordBody = 0, headerCount = 0;
+};
+
+/** Protobuf reading; any surprise clears `ok`, and what follows reads nothing. */
+struct In {
+  const uint8_t* b;
+  size_t pos;
+  bool ok = true;
+
+  uint64_t Var(size_t end) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (pos >= end || !ok) return Fail();
+      const uint8_t c = b[pos++];
+      if (shift == 63 && c > 1) return Fail();
+      v |= static_cast<uint64_t>(c & 127) << shift;
+      if (c < 128) return v;
+    }
+    return Fail();
+  }
+  /** A varint protobufjs's uint32 reads as it is: five bytes at most, below 2^32. */
+  uint32_t U32(size_t end) {
+    const size_t from = pos;
+    const uint64_t v = Var(end);
+    if (pos - from > 5 || v > 0xFFFFFFFFull) return static_cast<uint32_t>(Fail());
+    return static_cast<uint32_t>(v);
+  }
+  size_t LengthEnd(size_t end) {
+    const uint32_t n = U32(end);
+    if (!ok || n > end - pos) {
+      Fail();
+      return pos;
+    }
+    return pos + n;
+  }
+  Span Bytes(size_t end) {
+    const size_t to = LengthEnd(end);
+    Span s{static_cast<uint32_t>(pos), static_cast<uint32_t>(to - pos)};
+    pos = to;
+    return s;
+  }
+  void Skip(size_t end) { pos = LengthEnd(end); }
+  uint64_t Fail() {
+    ok = false;
+    return 0;
+  }
+};
+
+/** A google.protobuf.Timestamp or Duration, read as decode-send.ts's readTime checks it; the born time's milliseconds into `ms`. */
+void Time(In& in, size_t outerEnd, int64_t* ms) {
+  const size_t end = in.LengthEnd(outerEnd);
+  uint64_t seconds = 0;
+  uint32_t nanos = 0;
+  bool hasSeconds = false, hasNanos = false;
+  while (in.ok && in.pos < end) {
+    const uint32_t tag = in.U32(end);
+    if (tag == 8 && !(ms && hasSeconds)) {
+      seconds = in.Var(end);
+      hasSeconds = true;
+    } else if (tag == 16 && !(ms && hasNanos)) {
+      nanos = in.U32(end);
+      hasNanos = true;
+    } else {
+      in.Fail();
+    }
+  }
+  if (!ms) return;
+  // Seconds a Timestamp holds, nanos below a second: seconds × 1,000 + nanos ÷ 10^6, as timeMs() makes them, within checkMessage's range.
+  if (seconds > kMaxSeconds || nanos > 999999999u) in.Fail();
+  *ms = static_cast<int64_t>(seconds) * 1000 + nanos / 1000000;
+}
+
+struct Request {
+  std::vector<Message> messages;
+  std::vector<Span> keys;
+  std::vector<Span> props;  // key, value, key, value, …
+};
+
+void System(In& in, size_t outerEnd, Message& m, Request& r) {
+  const size_t end = in.LengthEnd(outerEnd);
+  m.keysFrom = static_cast<uint32_t>(r.keys.size());
+  // A field the decoder keeps the last of, twice: left to it.
+  auto once = [&in](bool& seen) {
+    if (seen) in.Fail();
+    seen = true;
+  };
+  while (in.ok && in.pos < end) {
+    const uint32_t tag = in.U32(end);
+    switch (tag) {
+      case 10:  // 1 tag
+        once(m.hasTag);
+        m.tag = in.Bytes(end);
+        break;
+      case 18: {  // 2 keys
+        const Span k = in.Bytes(end);
+        if (k.len > 0) r.keys.push_back(k);
+        break;
+      }
+      case 26:  // 3 message_id
+        once(m.hasId);
+        m.id = in.Bytes(end);
+        break;
+      case 34: {  // 4 body_digest
+        const size_t dEnd = in.LengthEnd(end);
+        while (in.ok && in.pos < dEnd) {
+          const uint32_t t = in.U32(dEnd);
+          if (t == 8) in.U32(dEnd);
+          else if (t == 18) in.Skip(dEnd);
+          else in.Fail();
+        }
+        break;
+      }
+      case 40:  // 5 body_encoding
+        once(m.hasEncoding);
+        m.gzip = in.U32(end) == kGzip;
+        break;
+      case 48:  // 6 message_type: TRANSACTION and later types are the JavaScript path's
+        once(m.hasType);
+        m.type = in.U32(end);
+        if (m.type > kDelay) in.Fail();
+        break;
+      case 58:  // 7 born_timestamp
+        once(m.hasBorn);
+        Time(in, end, &m.bornMs);
+        break;
+      case 66:  // 8 born_host
+        once(m.hasHost);
+        m.host = in.Bytes(end);
+        break;
+      case 82:   // 10 store_host
+      case 98:   // 12 receipt_handle
+      case 170:  // 21 lite_topic
+        in.Skip(end);
+        break;
+      case 74:   // 9 store_timestamp
+      case 122:  // 15 invisible_duration
+      case 154:  // 19 orphaned_transaction_recovery_duration
+        Time(in, end, nullptr);
+        break;
+      case 104:  // 13 queue_id (an int32: a negative one is the JavaScript path's)
+        once(m.hasQueue);
+        m.queueId = in.U32(end);
+        if (m.queueId > 0x7FFFFFFFu) in.Fail();
+        break;
+      case 112:  // 14 queue_offset
+        in.Var(end);
+        break;
+      case 128:  // 16 delivery_attempt
+      case 176:  // 22 priority
+        in.U32(end);
+        break;
+      case 138:  // 17 message_group
+        once(m.hasGroup);
+        m.group = in.Bytes(end);
+        break;
+      case 146:  // 18 trace_context
+        once(m.hasTrace);
+        m.trace = in.Bytes(end);
+        break;
+      default:  // 11 delivery_timestamp (the timer's), and any field not known
+        in.Fail();
+    }
+  }
+  m.keysCount = static_cast<uint32_t>(r.keys.size()) - m.keysFrom;
+}
+
+void ReadMessage(In& in, size_t outerEnd, Message& m, Request& r) {
+  const size_t end = in.LengthEnd(outerEnd);
+  m.propsFrom = static_cast<uint32_t>(r.props.size() / 2);
+  while (in.ok && in.pos < end) {
+    const uint32_t tag = in.U32(end);
+    switch (tag) {
+      case 10: {  // topic: a Resource
+        if (m.hasTopic) return static_cast<void>(in.Fail());
+        m.hasTopic = true;
+        const size_t rEnd = in.LengthEnd(end);
+        bool named = false;
+        while (in.ok && in.pos < rEnd) {
+          const uint32_t t = in.U32(rEnd);
+          if (t == 10) {
+            in.Skip(rEnd);
+          } else if (t == 18 && !named) {
+            named = true;
+            m.topic = in.Bytes(rEnd);
+          } else {
+            in.Fail();
+          }
+        }
+        break;
+      }
+      case 18: {  // a user property: a map entry
+        const size_t eEnd = in.LengthEnd(end);
+        Span k, v;
+        bool hasK = false, hasV = false;
+        while (in.ok && in.pos < eEnd) {
+          const uint32_t t = in.U32(eEnd);
+          if (t == 10 && !hasK) {
+            hasK = true;
+            k = in.Bytes(eEnd);
+          } else if (t == 18 && !hasV) {
+            hasV = true;
+            v = in.Bytes(eEnd);
+          } else {
+            in.Fail();
+          }
+        }
+        r.props.push_back(k);
+        r.props.push_back(v);
+        break;
+      }
+      case 26:
+        if (m.hasSystem) return static_cast<void>(in.Fail());
+        m.hasSystem = true;
+        System(in, end, m, r);
+        break;
+      case 34:
+        if (m.hasBody) return static_cast<void>(in.Fail());
+        m.hasBody = true;
+        m.body = in.Bytes(end);
+        break;
+      default:
+        in.Fail();
+    }
+  }
+  m.propsCount = static_cast<uint32_t>(r.props.size() / 2) - m.propsFrom;
+}
+
+bool Same(const uint8_t* b, Span x, Span y) { return x.len == y.len && std::memcmp(b + x.at, b + y.at, x.len) == 0; }
+
+/** A tag checkMessage takes: not blank by String.trim (a printable ASCII character in it will do) and no "|". */
+bool GoodTag(const uint8_t* p, size_t n) {
+  bool printable = false;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '|') return false;
+    if (p[i] > 0x20 && p[i] < 0x7F) printable = true;
+  }
+  return printable && Utf8(p, n);
+}
+
+/** A user property key checkMessage takes and whose Map order is its place in the request: not empty, not reserved ("rmq."), not all digits (an object puts integer keys first). */
+bool GoodPropertyKey(const uint8_t* p, size_t n) {
+  if (n == 0 || (n >= 4 && std::memcmp(p, "rmq.", 4) == 0)) return false;
+  bool digits = true;
+  for (size_t i = 0; i < n && digits; i++) digits = p[i] >= '0' && p[i] <= '9';
+  return !digits && Utf8(p, n);
+}
+
+/** Java's String.hashCode of well-formed UTF-8 (its UTF-16 code units), sign-extended: tag-code.ts tagCode. */
+int64_t JavaHash(const uint8_t* p, size_t n) {
+  uint32_t h = 0;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = p[i];
+    size_t more = cp < 0x80 ? 0 : cp < 0xE0 ? 1 : cp < 0xF0 ? 2 : 3;
+    cp = more == 0 ? cp : more == 1 ? cp & 0x1F : more == 2 ? cp & 0x0F : cp & 0x07;
+    for (size_t k = 1; k <= more; k++) cp = (cp << 6) | (p[i + k] & 0x3F);
+    i += more + 1;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      h = 31 * h + (0xD800 + (cp >> 10));
+      h = 31 * h + (0xDC00 + (cp & 0x3FF));
+    } else {
+      h = 31 * h + cp;
+    }
+  }
+  return static_cast<int32_t>(h);
+}
+
+/** Bytes of a zigzag varint of v. */
+size_t ZigSize(int64_t v) {
+  uint64_t u = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  size_t n = 1;
+  while (u >= 128) {
+    u >>= 7;
+    n++;
+  }
+  return n;
+}
+
+uint8_t* Zig(uint8_t* o, int64_t v) {
+  uint64_t u = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (u >= 128) {
+    *o++ = static_cast<uint8_t>((u & 127) | 128);
+    u >>= 7;
+  }
+  *o++ = static_cast<uint8_t>(u);
+  return o;
+}
+
+uint8_t* Bytes(uint8_t* o, const uint8_t* p, size_t n) {
+  o = Zig(o, static_cast<int64_t>(n));
+  if (n > 0) std::memcpy(o, p, n);
+  return o + n;
+}
+
+void Be(uint8_t* o, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; i--) {
+    o[i] = static_cast<uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+// The system headers' keys (message-record.ts).
+const char kMsgId[] = "rmq.msg.id";
+const char kTag[] = "rmq.tag";
+const char kKey[] = "rmq.key";
+const char kGroup[] = "rmq.message.group";
+const char kBornHost[] = "rmq.born.host";
+const char kEncoding[] = "rmq.body.encoding";
+const char kTrace[] = "rmq.trace.context";
+const char kGzip_[] = "GZIP";
+
+constexpr size_t Len(const char* s) { return *s ? 1 + Len(s + 1) : 0; }
+
+/** A header's bytes in a record. */
+size_t HeaderSize(size_t key, size_t value) { return ZigSize(static_cast<int64_t>(key)) + key + ZigSize(static_cast<int64_t>(value)) + value; }
+
+uint8_t* Header(uint8_t* o, const char* key, const uint8_t* value, size_t n) {
+  o = Bytes(o, reinterpret_cast<const uint8_t*>(key), Len(key));
+  return Bytes(o, value, n);
+}
+
+/** info's fixed fields, then each message id's start and end in the request. */
+constexpr size_t kInfoFixed = 6;
+
+/**
+ * rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt) →
+ * the request's one batch, as publish.ts would append it, or null. info
+ * gets the topic's start and end in the request, the queue, MessageType's
+ * number, the largest body, the message count, then each message id's
+ * start and end; codes from codesAt, each message's tag code.
+ */
+napi_value EncodeSend(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!Args(env, info, argv)) return Fail(env, "rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt)");
+  uint8_t* b;
+  size_t length;
+  if (!BufferArg(env, argv[0], b, length)) return Fail(env, "rmqEncodeSend: request is not a Buffer");
+  const double now = NumberArg(env, argv[1]);
+  const double maxProps = NumberArg(env, argv[2]);
+  double* out;
+  size_t outLength;
+  if (!Float64Arg(env, argv[3], out, outLength) || outLength < kInfoFixed) return Fail(env, "rmqEncodeSend: info is not a Float64Array of 6 or more");
+  napi_typedarray_type codesType;
+  size_t codesLength;
+  void* codesData;
+  napi_value codesBuffer;
+  size_t codesOffset;
+  if (napi_get_typedarray_info(env, argv[4], &codesType, &codesLength, &codesData, &codesBuffer, &codesOffset) != napi_ok || codesType != napi_bigint64_array) return Fail(env, "rmqEncodeSend: codes is not a BigInt64Array");
+  const double codesAt = NumberArg(env, argv[5]);
+  if (!(codesAt >= 0 && codesAt <= static_cast<double>(codesLength))) return Fail(env, "rmqEncodeSend: codesAt is outside codes");
+  napi_value none;
+  napi_get_null(env, &none);
+  if (length > 0x7FFFFFFFu || !(now >= 0 && now <= 253402300799999.0) || !(maxProps >= 0)) return none;
+
+  Request r;
+  In in{b, 0};
+  while (in.ok && in.pos < length) {
+    if (in.U32(length) != 10) return none;
+    r.messages.emplace_back();
+    ReadMessage(in, length, r.messages.back(), r);
+  }
+  const size_t n = r.messages.size();
+  // Room for every message's id span and tag code, else the JavaScript path (a request of thousands of messages).
+  if (!in.ok || n == 0 || kInfoFixed + 2 * n > outLength || n > codesLength - static_cast<size_t>(codesAt)) return none;
+
+  const Message& first = r.messages[0];
+  if (!Utf8(b + first.topic.at, first.topic.len)) return none;
+  const uint32_t declared = first.type == kUnspecified ? (first.hasGroup ? kFifo : kNormal) : first.type;
+  // Pass 1: what checkMessage checks, and each record's size.
+  size_t size = 61;
+  uint32_t maxBody = 0;
+  int64_t maxTimestamp = 0;
+  const int64_t base = first.hasBorn ? first.bornMs : static_cast<int64_t>(now);
+  for (size_t i = 0; i < n; i++) {
+    Message& m = r.messages[i];
+    if (!m.hasBorn) m.bornMs = static_cast<int64_t>(now);
+    const uint32_t implied = m.hasGroup ? kFifo : kNormal;
+    if (m.topic.len == 0 || !Same(b, m.topic, first.topic) || m.queueId != first.queueId) return none;
+    if ((m.type == kUnspecified ? implied : m.type) != declared || declared != implied) return none;
+    if (m.hasTag && !GoodTag(b + m.tag.at, m.tag.len)) return none;
+    if (!Utf8(b + m.id.at, m.id.len) || !Utf8(b + m.group.at, m.group.len) || !Utf8(b + m.host.at, m.host.len) || !Utf8(b + m.trace.at, m.trace.len)) return none;
+    if (m.body.len > maxBody) maxBody = m.body.len;
+    if (m.bornMs > maxTimestamp) maxTimestamp = m.bornMs;
+    // publish.ts propertyBytes: the record's key, then each header's key and value and 10 bytes.
+    double props = 0;
+    size_t body = 1 + ZigSize(m.bornMs - base) + ZigSize(static_cast<int64_t>(i));
+    uint32_t headers = m.propsCount + 1;
+    if (m.keysCount > 0) {
+      const Span k = r.keys[m.keysFrom];
+      props += k.len;
+      body += ZigSize(k.len) + k.len;
+    } else {
+      body += 1;
+    }
+    body += ZigSize(m.body.len) + m.body.len;
+    for (uint32_t p = 0; p < m.propsCount; p++) {
+      const Span k = r.props[2 * (m.propsFrom + p)], v = r.props[2 * (m.propsFrom + p) + 1];
+      if (!GoodPropertyKey(b + k.at, k.len) || !Utf8(b + v.at, v.len)) return none;
+      for (uint32_t q = 0; q < p; q++) {
+        if (Same(b, k, r.props[2 * (m.propsFrom + q)])) return none;
+      }
+      props += k.len + v.len + 10;
+      body += HeaderSize(k.len, v.len);
+    }
+    props += Len(kMsgId) + m.id.len + 10;
+    body += HeaderSize(Len(kMsgId), m.id.len);
+    if (m.hasTag) {
+      props += Len(kTag) + m.tag.len + 10;
+      body += HeaderSize(Len(kTag), m.tag.len);
+      headers++;
+    }
+    for (uint32_t k = 0; k < m.keysCount; k++) {
+      const Span key = r.keys[m.keysFrom + k];
+      if (!Utf8(b + key.at, key.len)) return none;
+      props += Len(kKey) + key.len + 10;
+      body += HeaderSize(Len(kKey), key.len);
+    }
+    headers += m.keysCount;
+    if (m.hasGroup) {
+      props += Len(kGroup) + m.group.len + 10;
+      body += HeaderSize(Len(kGroup), m.group.len);
+      headers++;
+    }
+    if (m.host.len > 0) {
+      props += Len(kBornHost) + m.host.len + 10;
+      body += HeaderSize(Len(kBornHost), m.host.len);
+      headers++;
+    }
+    if (m.gzip) {
+      props += Len(kEncoding) + Len(kGzip_) + 10;
+      body += HeaderSize(Len(kEncoding), Len(kGzip_));
+      headers++;
+    }
+    if (m.hasTrace) {
+      props += Len(kTrace) + m.trace.len + 10;
+      body += HeaderSize(Len(kTrace), m.trace.len);
+      headers++;
+    }
+    if (props > maxProps) return none;
+    body += ZigSize(headers);
+    m.recordBody = static_cast<uint32_t>(body);
+    m.headerCount = headers;
+    size += ZigSize(static_cast<int64_t>(body)) + body;
+  }
+  if (size > 0x7FFFFFFFu) return none;
+
+  napi_value batch;
+  void* data;
+  if (napi_create_buffer(env, size, &data, &batch) != napi_ok) return nullptr;
+
+  // Pass 2: the batch (records/batch-header.ts's layout), then the records.
+  uint8_t* o = static_cast<uint8_t*>(data);
+  Be(o, 0, 8);                                       // base offset
+  Be(o + 8, size - 12, 4);                           // batch length
+  Be(o + 12, 0xFFFFFFFFu, 4);                        // partition leader epoch: none
+  o[16] = 2;                                         // magic
+  Be(o + 21, 0, 2);                                  // attributes
+  Be(o + 23, n - 1, 4);                              // last offset delta
+  Be(o + 27, static_cast<uint64_t>(base), 8);        // base timestamp
+  Be(o + 35, static_cast<uint64_t>(maxTimestamp), 8);
+  Be(o + 43, ~0ull, 8);                              // producer id: none
+  Be(o + 51, 0xFFFF, 2);                             // producer epoch
+  Be(o + 53, 0xFFFFFFFFu, 4);                        // base sequence
+  Be(o + 57, n, 4);                                  // record count
+  uint8_t* w = o + 61;
+  int64_t* tagCodes = static_cast<int64_t*>(codesData) + static_cast<size_t>(codesAt);
+  for (size_t i = 0; i < n; i++) {
+    const Message& m = r.messages[i];
+    w = Zig(w, m.recordBody);
+    *w++ = 0;  // attributes
+    w = Zig(w, m.bornMs - base);
+    w = Zig(w, static_cast<int64_t>(i));
+    if (m.keysCount > 0) {
+      const Span k = r.keys[m.keysFrom];
+      w = Bytes(w, b + k.at, k.len);
+    } else {
+      *w++ = 1;  // -1: no key
+    }
+    w = Bytes(w, b + m.body.at, m.body.len);
+    w = Zig(w, m.headerCount);
+    for (uint32_t p = 0; p < m.propsCount; p++) {
+      const Span k = r.props[2 * (m.propsFrom + p)], v = r.props[2 * (m.propsFrom + p) + 1];
+      w = Bytes(w, b + k.at, k.len);
+      w = Bytes(w, b + v.at, v.len);
+    }
+    w = Header(w, kMsgId, b + m.id.at, m.id.len);
+    if (m.hasTag) w = Header(w, kTag, b + m.tag.at, m.tag.len);
+    for (uint32_t k = 0; k < m.keysCount; k++) w = Header(w, kKey, b + r.keys[m.keysFrom + k].at, r.keys[m.keysFrom + k].len);
+    if (m.hasGroup) w = Header(w, kGroup, b + m.group.at, m.group.len);
+    if (m.host.len > 0) w = Header(w, kBornHost, b + m.host.at, m.host.len);
+    if (m.gzip) w = Header(w, kEncoding, reinterpret_cast<const uint8_t*>(kGzip_), Len(kGzip_));
+    if (m.hasTrace) w = Header(w, kTrace, b + m.trace.at, m.trace.len);
+    // tag-code.ts: Java's hash of the tag, or NO_TAG_CODE.
+    tagCodes[i] = m.hasTag ? JavaHash(b + m.tag.at, m.tag.len) : INT64_MIN;
+    out[kInfoFixed + 2 * i] = m.id.at;
+    out[kInfoFixed + 2 * i + 1] = m.id.at + m.id.len;
+  }
+  if (static_cast<size_t>(w - o) != size) return Fail(env, "rmqEncodeSend: wrote other than it sized");
+  Be(o + 17, Crc32c(0, o + 21, size - 21), 4);
+
+  out[0] = first.topic.at;
+  out[1] = first.topic.at + first.topic.len;
+  out[2] = first.queueId;
+  out[3] = declared;
+  out[4] = maxBody;
+  out[5] = static_cast<double>(n);
+  return batch;
+}
+
+}  // namespace
+
+void InitRmqSend(napi_env env, napi_value exports) { Export(env, exports, "rmqEncodeSend", EncodeSend); }
+
+}  // namespace mqlab

@@ -1,0 +1,82 @@
+// SendMessage's plain requests, read by the addon (native/rmq_send.cc)
+// straight into the record batch publish.ts appends: one topic and queue,
+// NORMAL or FIFO messages that pass every check needing no broker. The
+// broker checks the rest (takesBatch); a request either leaves is decoded
+// again by decode-send.ts, whose path gives the answer or the error.
+// Nothing is made per message: the tag codes are views of a shared block,
+// the message ids stay bytes of the request until the answer copies them.
+import { MAX_PROPERTY_BYTES } from '../../broker/rocketmq/publish.js';
+import type { MessageType } from '../../broker/rocketmq/message-type.js';
+import { native } from '../../native/addon.js';
+
+/** MessageType's names by number, as far as the addon takes them (it declines DELAY: a delayed message has a delivery time). */
+const TYPES: readonly (MessageType | null)[] = [null, 'NORMAL', 'FIFO'];
+
+/** Messages per request the addon takes; a request of more is the JavaScript path's. */
+export const MAX_NATIVE_MESSAGES = 4096;
+
+/** Message ids as their bytes in a request: no string per message. */
+export class RawIds {
+  constructor(
+    readonly bytes: Buffer,
+    /** Each id's start and end in bytes. */
+    readonly spans: Float64Array,
+  ) {}
+
+  get length(): number {
+    return this.spans.length / 2;
+  }
+
+  at(i: number): string {
+    return this.bytes.utf8Slice(this.spans[2 * i]!, this.spans[2 * i + 1]!);
+  }
+}
+
+export class NativeSend {
+  constructor(
+    /** The request's bytes, for the JavaScript path if the broker's checks do not pass. */
+    readonly bytes: Buffer,
+    readonly topic: string,
+    readonly queueId: number,
+    readonly messageType: MessageType,
+    /** The largest body's bytes. */
+    readonly maxBody: number,
+    readonly batch: Buffer,
+    readonly tagCodes: BigInt64Array,
+    readonly messageIds: RawIds,
+  ) {}
+}
+
+const info = new Float64Array(6 + 2 * MAX_NATIVE_MESSAGES);
+
+/** Tag codes are handed out as views of a block, each its own (as message-batch.ts's), so a batch's cost no allocation of their own. */
+const CODES_BLOCK = 16 * MAX_NATIVE_MESSAGES;
+let codes = new BigInt64Array(CODES_BLOCK);
+let codesUsed = 0;
+
+/** The last topic's bytes and name: a producer's requests mostly go to one topic. */
+let topicBytes = Buffer.alloc(0);
+let topicName = '';
+
+function topicOf(bytes: Buffer, from: number, to: number): string {
+  if (to - from === topicBytes.length && bytes.compare(topicBytes, 0, topicBytes.length, from, to) === 0) return topicName;
+  topicName = bytes.utf8Slice(from, to);
+  topicBytes = Buffer.from(bytes.subarray(from, to));
+  return topicName;
+}
+
+/** The request read by the addon, or null where decode-send.ts is to read it. */
+export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null {
+  if (codesUsed + MAX_NATIVE_MESSAGES > codes.length) {
+    codes = new BigInt64Array(CODES_BLOCK);
+    codesUsed = 0;
+  }
+  const batch = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed);
+  if (batch === null) return null;
+  const type = TYPES[info[3]!];
+  if (!type) throw new Error(`rmqEncodeSend: MessageType ${info[3]} is not one it takes`);
+  const n = info[5]!;
+  const tagCodes = codes.subarray(codesUsed, codesUsed + n);
+  codesUsed += n;
+  return new NativeSend(bytes, topicOf(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, batch, tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)));
+}
