@@ -71,11 +71,43 @@ it('a .tags file holds each code as 8 big-endian bytes (negative, past 2^32, the
     const whole = BigInt64Array.from([42n, ...codes, 42n]);
     const index = new TagIndex(join(tmp.dir, 'x.tags'), new FilePool(16));
     index.write(3, whole.subarray(1, 1 + codes.length));
+    index.persist(); // held until a page fills, a read, or the segment persists its indexes
     const bytes = readFileSync(join(tmp.dir, 'x.tags'));
     const expected = Buffer.alloc((3 + codes.length) * 8);
     codes.forEach((c, i) => expected.writeBigInt64BE(c, (3 + i) * 8));
     expect(bytes.toString('hex')).toBe(expected.toString('hex'));
     expect([...index.read(3, codes.length).codes]).toEqual(codes);
+    index.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+it('codes are held and written a page (512 codes) at a time, at a read, or at persist(); a gap writes what is held first', () => {
+  const tmp = tempDir();
+  try {
+    const path = join(tmp.dir, 'x.tags');
+    const index = new TagIndex(path, new FilePool(16));
+    for (let i = 0; i < 700; i++) index.write(i, BigInt64Array.from([BigInt(i) - 350n]));
+    // One page went out when it filled; the other 188 codes are held.
+    expect(statSync(path).size).toBe(4096);
+    index.write(1000, BigInt64Array.from([7n, 8n])); // not after the last: what is held goes first
+    expect(statSync(path).size).toBe(700 * 8);
+    const { codes } = index.read(0, 1002);
+    expect(statSync(path).size).toBe(1002 * 8);
+    expect([...codes.subarray(0, 700)]).toEqual(Array.from({ length: 700 }, (_, i) => BigInt(i) - 350n));
+    expect([...codes.subarray(700, 1000)].every((c) => c === 0n)).toBe(true);
+    expect([...codes.subarray(1000)]).toEqual([7n, 8n]);
+    // More than a page at once is written at once.
+    index.write(1002, new BigInt64Array(600).fill(3n));
+    expect(statSync(path).size).toBe(1602 * 8);
+    // Held codes are dropped by close() (a discarded segment's), kept by persist().
+    index.write(1602, BigInt64Array.from([1n]));
+    index.close();
+    expect(statSync(path).size).toBe(1602 * 8);
+    index.write(1602, BigInt64Array.from([1n]));
+    index.persist();
+    expect(statSync(path).size).toBe(1603 * 8);
     index.close();
   } finally {
     tmp.cleanup();

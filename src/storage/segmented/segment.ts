@@ -320,6 +320,7 @@ export class LogSegment {
   persistIndexes(): void {
     this.index.persist();
     this.timeIndex.persist();
+    this.tags.persist();
   }
 
   close(): void {

@@ -6,30 +6,34 @@
 // none. Derived and best effort: never synced; what it lacks (a short file,
 // a hole, a crash) reads as 0, "not known", which makes the reader read the
 // record; entries past the segment's records are cut at open so a recovered
-// segment's offsets never inherit a lost record's code.
+// segment's offsets never inherit a lost record's code. Like the offset and
+// time indexes, appended codes are held in memory and written 4 KiB at a
+// time, at a read, or when the segment persists its indexes (roll, flush,
+// close): not one write(2) per append.
 import { existsSync, fstatSync, ftruncateSync, readSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { CREATE, PooledFile, type FilePool } from '../file-pool.js';
 
 export const TAG_CODE_BYTES = 8;
 
+/** Codes held before they are written (a page of them). */
+const PENDING_BYTES = 4096;
+
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/**
- * The codes as big-endian bytes: their native bytes copied, swapped on a
- * little-endian host. Not writeBigInt64BE per code, whose BigInt
- * arithmetic (and the BigInt read out of the array) cost a RocketMQ send
- * about 70 ns a message, this 15.
- */
-function bigEndianCodes(codes: BigInt64Array): Buffer {
-  const buf = Buffer.allocUnsafe(codes.length * TAG_CODE_BYTES);
-  buf.set(new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength));
-  return LITTLE_ENDIAN ? buf.swap64() : buf;
+/** The codes into `buf` at `at` as big-endian bytes: their native bytes copied, swapped on a little-endian host (not writeBigInt64BE per code, whose BigInt arithmetic cost a RocketMQ send about 70 ns a message, this 15). */
+function putBigEndian(buf: Buffer, at: number, codes: BigInt64Array): void {
+  buf.set(new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength), at);
+  if (LITTLE_ENDIAN) buf.subarray(at, at + codes.byteLength).swap64();
 }
 
 export class TagIndex {
   /** Made on first use, in the engine's pool like the segment's other files. */
   private file: PooledFile | null = null;
+  /** Codes appended and not yet written, as their bytes, for the file from pendingAt (made at the first append with codes: most segments never have any). */
+  private pending: Buffer | null = null;
+  private pendingAt = 0;
+  private pendingBytes = 0;
 
   constructor(
     readonly path: string,
@@ -38,20 +42,43 @@ export class TagIndex {
 
   /** Cuts entries at or past `entries` (the segment's record count), if the file exists. */
   trim(entries: number): void {
+    this.persist();
     if (!existsSync(this.path)) return;
     const fd = this.open();
     if (fstatSync(fd).size > entries * TAG_CODE_BYTES) ftruncateSync(fd, entries * TAG_CODE_BYTES);
   }
 
-  /** Writes codes for offsets from `relative` (offset - base) on; on failure the index ends before them. */
+  /** Codes for offsets from `relative` (offset - base) on: held, and written with those before them (or at once, past a page); on a failed write the index ends before them. */
   write(relative: number, codes: BigInt64Array): void {
-    const buf = bigEndianCodes(codes);
+    const at = relative * TAG_CODE_BYTES;
+    const bytes = codes.length * TAG_CODE_BYTES;
+    if (this.pendingBytes > 0 && (at !== this.pendingAt + this.pendingBytes || this.pendingBytes + bytes > PENDING_BYTES)) this.persist();
+    if (bytes > PENDING_BYTES) {
+      const buf = Buffer.allocUnsafe(bytes);
+      putBigEndian(buf, 0, codes);
+      return this.writeAt(at, buf);
+    }
+    if (this.pendingBytes === 0) this.pendingAt = at;
+    putBigEndian((this.pending ??= Buffer.allocUnsafe(PENDING_BYTES)), this.pendingBytes, codes);
+    this.pendingBytes += bytes;
+    if (this.pendingBytes === PENDING_BYTES) this.persist();
+  }
+
+  /** Writes the codes held. */
+  persist(): void {
+    if (this.pendingBytes === 0) return;
+    const bytes = this.pendingBytes;
+    this.pendingBytes = 0;
+    this.writeAt(this.pendingAt, this.pending!.subarray(0, bytes));
+  }
+
+  private writeAt(at: number, buf: Buffer): void {
     const fd = this.open();
     try {
-      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, relative * TAG_CODE_BYTES + done);
+      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, at + done);
     } catch {
       try {
-        ftruncateSync(fd, Math.min(fstatSync(fd).size, relative * TAG_CODE_BYTES));
+        ftruncateSync(fd, Math.min(fstatSync(fd).size, at));
       } catch {
         // a stale tail stays past the segment's end; the next open trims it
       }
@@ -60,6 +87,7 @@ export class TagIndex {
 
   /** Codes of `count` offsets from `relative`; 0 where the file has none. Returns the bytes read too. */
   read(relative: number, count: number): { codes: BigInt64Array; bytes: number } {
+    this.persist();
     const codes = new BigInt64Array(count);
     if (this.file === null && !existsSync(this.path)) return { codes, bytes: 0 };
     const buf = Buffer.alloc(count * TAG_CODE_BYTES);
@@ -74,7 +102,10 @@ export class TagIndex {
     return { codes, bytes: got };
   }
 
+  /** Closes the file; codes still held are dropped (persist() first to keep them: a discarded segment's have no file to go to). */
   close(): void {
+    this.pendingBytes = 0;
+    this.pending = null;
     this.file?.close();
     this.file = null;
   }
