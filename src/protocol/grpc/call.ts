@@ -51,6 +51,8 @@ export class ServerCall extends EventEmitter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto messages are loader objects
   request: any = undefined;
   cancelled = false;
+  /** Who the call is from, once its credentials were checked (rocketmq/auth.ts). */
+  principal: string | undefined = undefined;
   private responded = false;
   private ended = false;
   private closed = false;
