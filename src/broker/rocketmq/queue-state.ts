@@ -40,6 +40,8 @@ export interface DeliveryOptions {
 
 export type AckOutcome = 'acked' | 'already-done' | 'stale-handle' | 'never-delivered';
 
+const NONE: readonly bigint[] = Object.freeze([]);
+
 export class QueueState {
   private readonly outstanding = new Map<bigint, Outstanding>();
   readonly fifo = new FifoHolds();
@@ -54,6 +56,8 @@ export class QueueState {
   bytesPerRecord = 0;
   /** Offsets at or past the committed one done with before a restart: the scan passes over them. */
   private readonly doneBefore = new Set<bigint>();
+  /** No outstanding deadline is earlier than this: a receive before it looks at none of them (expired()). */
+  private earliest = -Infinity;
 
   /** `topicId`: the topic's id when the state was made (a topic created again under the name is another queue). */
   constructor(start: bigint, readonly topicId = '') {
@@ -68,6 +72,7 @@ export class QueueState {
       this.outstanding.set(offset, o);
       if (o.messageGroup !== null) this.fifo.taken(o.messageGroup);
     }
+    this.earliest = -Infinity;
     for (const offset of r.done) if (offset >= this.committed) this.doneBefore.add(offset);
   }
 
@@ -84,11 +89,24 @@ export class QueueState {
     return held !== null && held < low ? held : low;
   }
 
-  /** Outstanding offsets whose invisible time is over, oldest first. */
-  expired(now: number): bigint[] {
+  /** Outstanding offsets whose invisible time is over, oldest first (none, without a look at each, before the earliest deadline). */
+  expired(now: number): readonly bigint[] {
+    if (this.earliest > now) return NONE;
     const out: bigint[] = [];
-    for (const [offset, o] of this.outstanding) if (o.deadline <= now) out.push(offset);
-    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let earliest = Infinity;
+    for (const [offset, o] of this.outstanding) {
+      if (o.deadline <= now) out.push(offset);
+      else if (o.deadline < earliest) earliest = o.deadline;
+    }
+    // Those found are the caller's to deliver again, renew or drop (or leave for the next receive): look again next time.
+    this.earliest = out.length > 0 ? -Infinity : earliest;
+    return out.length > 1 ? out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : out;
+  }
+
+  /** Sets a delivery's invisible deadline (every change goes through here or deliver(), so expired() knows the earliest). */
+  setDeadline(o: Outstanding, deadline: number): void {
+    o.deadline = deadline;
+    if (deadline < this.earliest) this.earliest = deadline;
   }
 
   /** The earliest invisible deadline, or null with nothing outstanding. */
@@ -106,6 +124,7 @@ export class QueueState {
   deliver(offset: bigint, deadline: number, token: string, d: DeliveryOptions): Outstanding {
     if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.outstanding.get(offset);
+    if (deadline < this.earliest) this.earliest = deadline;
     if (o) {
       o.attempt++;
       o.deadline = deadline;
