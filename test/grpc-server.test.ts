@@ -58,12 +58,17 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
         for (const e of ['finish', 'close', 'cancelled']) call.once(e, () => events.push(e));
         cb(null, Buffer.from('ok'));
       },
+      // Answers what the call's metadata gives for a few names.
+      Metadata: (call: ServerCall, cb: (err: null, v: Buffer) => void) => {
+        const seen = Object.fromEntries(['x-multi', 'x-data-bin', 'content-type', ':path', 'user-agent', 'absent'].map((n) => [n, call.metadata.get(n).map((v) => (Buffer.isBuffer(v) ? `bytes:${v.toString('hex')}` : v))]));
+        cb(null, Buffer.from(JSON.stringify(seen)));
+      },
       // Never answers: the deadline does.
       Hang: (call: ServerCall) => {
         call.on('cancelled', () => cancelled.push(String(call.metadata.get('x-id')[0])));
       },
     };
-    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Bidi: method('Bidi', true, true), Hang: method('Hang', false, true), Slow: method('Slow', false, false), Events: method('Events', false, false) }, handlers);
+    server.addService({ Unary: method('Unary', false, false), Stream: method('Stream', false, true), Bidi: method('Bidi', true, true), Hang: method('Hang', false, true), Slow: method('Slow', false, false), Events: method('Events', false, false), Metadata: method('Metadata', false, false) }, handlers);
     port = await server.listen('127.0.0.1', 0);
   });
   afterAll(async () => {
@@ -93,6 +98,20 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       const msgs = Array.from({ length: 50 }, (_, i) => Buffer.from(`m${i}`));
       const bidi = await callRaw(c, '/test.Echo/Bidi', 'bidi', msgs, null, 10_000);
       expect([bidi.code, bidi.responses.map(String)]).toEqual([grpc.status.OK, msgs.map(String)]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('gives a call its metadata: every value of a name in order, -bin values as bytes, none for gRPC\'s and HTTP\'s own headers', async () => {
+    const c = openChannel(target());
+    try {
+      const md = new grpc.Metadata();
+      md.add('x-multi', 'a');
+      md.add('x-multi', 'b');
+      md.set('x-data-bin', Buffer.from([0, 1, 2, 255]));
+      const seen = await new Promise<Record<string, string[]>>((resolve, reject) => c.makeUnaryRequest('/test.Echo/Metadata', identity, identity, Buffer.from('x'), md, (err, v) => (err ? reject(err) : resolve(JSON.parse(String(v))))));
+      expect(seen).toEqual({ 'x-multi': ['a', 'b'], 'x-data-bin': ['bytes:000102ff'], 'content-type': [], ':path': [], 'user-agent': [], absent: [] });
     } finally {
       c.close();
     }

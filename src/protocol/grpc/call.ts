@@ -19,12 +19,24 @@ export interface MethodDefinition {
   responseSerialize(value: unknown): Buffer;
 }
 
-/** The call's custom metadata: every header that is not a pseudo-header or gRPC's own; `-bin` values as bytes. */
+/** Headers that are gRPC's or HTTP's own, not the call's metadata. */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'user-agent', 'connection', 'host']);
+
+/**
+ * The call's custom metadata: every header that is not a pseudo-header or
+ * gRPC's own; `-bin` values as bytes. Read from the call's header list
+ * when asked (a call's handler asks for one or two), not sorted into a map
+ * for every call.
+ */
 export class CallMetadata {
-  constructor(private readonly fields: ReadonlyMap<string, Array<string | Buffer>>) {}
+  constructor(private readonly headers: ReadonlyArray<readonly [string, string]>) {}
 
   get(name: string): Array<string | Buffer> {
-    return this.fields.get(name) ?? [];
+    const out: Array<string | Buffer> = [];
+    if (name.charCodeAt(0) === 0x3a /* : */ || RESERVED_HEADERS.has(name)) return out;
+    const bin = name.endsWith('-bin');
+    for (const [n, v] of this.headers) if (n === name) out.push(bin ? Buffer.from(v, 'base64') : v);
+    return out;
   }
 }
 

@@ -43,8 +43,6 @@ export const UNFINISHED_REQUESTS_PER_CONNECTION = 4;
 /** How often deadlines are checked, and how long an answer may wait for its client's window after the deadline before the stream is reset. */
 export const STREAM_GRACE_MS = 1_000;
 
-/** Headers that are gRPC's or HTTP's own, not the call's metadata. */
-const RESERVED = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'user-agent', 'connection', 'host']);
 
 export class GrpcServer {
   private readonly methods = new Map<string, { definition: MethodDefinition; handler: Handler }>();
@@ -134,23 +132,13 @@ export class GrpcServer {
     let contentType = '';
     let timeout: string | undefined;
     let encoding: string | undefined;
-    const fields = new Map<string, Array<string | Buffer>>();
     for (const [name, value] of headers) {
       if (name.charCodeAt(0) === 0x3a /* : */) {
         if (name === ':method') method = value;
         else if (name === ':path') path = value;
-        continue;
-      }
-      if (RESERVED.has(name)) {
-        if (name === 'content-type') contentType = value;
-        else if (name === 'grpc-timeout') timeout = value;
-        else if (name === 'grpc-encoding') encoding = value;
-        continue;
-      }
-      const v = name.endsWith('-bin') ? Buffer.from(value, 'base64') : value;
-      const list = fields.get(name);
-      if (list) list.push(v);
-      else fields.set(name, [v]);
+      } else if (name === 'content-type') contentType = value;
+      else if (name === 'grpc-timeout') timeout = value;
+      else if (name === 'grpc-encoding') encoding = value;
     }
     if (method !== 'POST') return stream.end(httpError(405));
     if (!contentType.startsWith('application/grpc')) return stream.end(httpError(415));
@@ -162,7 +150,7 @@ export class GrpcServer {
     const ms = grpcTimeoutMs(timeout);
     const deadline = ms === null ? Infinity : Date.now() + ms;
     const compressed = encoding === 'gzip' || encoding === 'deflate' ? encoding : null;
-    const call = new ServerCall(stream, m.definition, new CallMetadata(fields), deadline, peer, this.callLimits, budget, compressed, (c) => this.invoke(c, m.definition, m.handler));
+    const call = new ServerCall(stream, m.definition, new CallMetadata(headers), deadline, peer, this.callLimits, budget, compressed, (c) => this.invoke(c, m.definition, m.handler));
     if (deadline !== Infinity) {
       this.calls.add(call);
       call.once('close', () => this.calls.delete(call));
