@@ -7,7 +7,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
 import { incoming } from '../src/protocol/rocketmq/convert.js';
-import { ackEcho, decodeAckMessageRequest, decodeReceiveMessageRequest } from '../src/protocol/rocketmq/decode-requests.js';
+import { ackEcho, decodeAckMessageRequest, decodePlainAcks, decodeReceiveMessageRequest, PlainAcks } from '../src/protocol/rocketmq/decode-requests.js';
 import { decodeSendRequest } from '../src/protocol/rocketmq/decode-send.js';
 import { EchoedAcks, encodeAckEcho, encodeAckMessageResponse, encodeSendAnswer } from '../src/protocol/rocketmq/encode-answers.js';
 import { NativeSend } from '../src/protocol/rocketmq/native-send.js';
@@ -360,6 +360,14 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
       // Only entries whose bytes an answer can repeat, all of them: ASCII, not empty, under 128 bytes, no other field.
       const repeatable = entries.every((e) => !('liteTopic' in e) && [e.messageId, e.receiptHandle].every((t) => t !== '' && t.length < 128 && /^[\x00-\x7f]*$/.test(t)));
       expect(echo !== null).toBe(repeatable);
+      // The service's reading of the plainest requests (PlainAcks): the same group, topic, entries and echo, from the bytes.
+      const plain = decodePlainAcks(request);
+      expect(plain !== null).toBe(repeatable);
+      if (plain !== null) {
+        expect([plain.group, plain.topic, plain.entries()]).toStrictEqual([decoded.group, decoded.topic, decoded.entries]);
+        expect(plain.echo).toStrictEqual(echo);
+        expect(messagingService().AckMessage!.requestDeserialize(request)).toBeInstanceOf(PlainAcks);
+      }
       if (echo === null) continue;
       echoed++;
       const answer = { status: OK, entries: decoded.entries.map((e: Pb) => ({ messageId: e.messageId, receiptHandle: e.receiptHandle, status: OK })) };

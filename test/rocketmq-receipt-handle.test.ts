@@ -2,7 +2,15 @@
 // exactly what HANDLE matches, with the same parts, for issued handles and
 // for every kind of near miss.
 import { describe, expect, it } from 'vitest';
-import { HANDLE, handleOf, parseHandle, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+import { HANDLE, handleOf, parseHandle, parseHandleAt, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+
+/** parseHandleAt reads an ASCII handle from bytes (inside a larger buffer, as an ack request carries it) as parseHandle reads its text. */
+function agreesFromBytes(h: string, want: ReturnType<typeof parseHandle>): number {
+  if (!/^[\x00-\x7f]*$/.test(h)) return 0;
+  const b = Buffer.from(`\x12${h}1.`, 'latin1');
+  expect(parseHandleAt(b, 1, 1 + h.length), `bytes ${JSON.stringify(h)}`).toEqual(want);
+  return 1;
+}
 
 function viaRegex(h: string): ReturnType<typeof parseHandle> {
   const m = HANDLE.exec(h);
@@ -31,6 +39,7 @@ describe('parseHandle', () => {
     for (const [p, o] of [[0, 0n], [7, 2n ** 40n], [999_999_999, 2n ** 63n - 1n]] as const) {
       const h = handleOf(p, o, handles.token());
       expect(parseHandle(h)).toEqual({ partition: p, offset: o, instance: handles.instance, token: h.split('.').slice(3).join('.') });
+      agreesFromBytes(h, parseHandle(h));
     }
   });
 
@@ -39,6 +48,7 @@ describe('parseHandle', () => {
     const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEF.-_ \n😀';
     const handles = new ReceiptHandles();
     let matched = 0;
+    let ascii = 0;
     for (let i = 0; i < 20_000; i++) {
       let h = handleOf(rand(20), BigInt(rand(1_000_000)), handles.token());
       const edits = rand(4);
@@ -47,8 +57,10 @@ describe('parseHandle', () => {
       const want = viaRegex(h);
       if (want) matched++;
       expect(parseHandle(h), JSON.stringify(h)).toEqual(want);
+      ascii += agreesFromBytes(h, want);
     }
     expect(matched).toBeGreaterThan(1000);
+    expect(ascii).toBeGreaterThan(15_000);
   });
 
   it('agrees with it on runs of handles that share a token (an ack\'s), mutated anywhere', () => {
@@ -65,6 +77,7 @@ describe('parseHandle', () => {
       const want = viaRegex(h);
       if (want && want.token === token) shared++;
       expect(parseHandle(h), JSON.stringify(h)).toEqual(want);
+      agreesFromBytes(h, want);
     }
     expect(shared).toBeGreaterThan(10_000);
   });

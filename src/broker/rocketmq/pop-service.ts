@@ -18,7 +18,7 @@ import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-rec
 import { QueueCommits } from './queue-commits.js';
 import { QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
-import { handleOf, parseHandle, ReceiptHandles } from './receipt-handle.js';
+import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
 import { dlqTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
@@ -120,14 +120,19 @@ export class PopService {
    * the commit interval.
    */
   ackAll(group: string, topic: string, handles: readonly string[]): { errors: Array<Error | null>; stored: Promise<void> } {
-    const errors: Array<Error | null> = [];
-    for (const handle of handles) {
+    return this.ackEach(group, topic, handles.length, (i) => parseHandle(handles[i]!));
+  }
+
+  /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts parseHandleAt). */
+  ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> } {
+    const errors = new Array<Error | null>(count);
+    for (let i = 0; i < count; i++) {
       try {
-        const { partition, state } = this.ackOne(group, topic, handle);
+        const { partition, state } = this.ackOne(group, topic, handle(i));
         this.commits.later({ group, topic, partition }, state);
-        errors.push(null);
+        errors[i] = null;
       } catch (err) {
-        errors.push(err as Error);
+        errors[i] = err as Error;
       }
     }
     return { errors, stored: this.journal?.stored() ?? Promise.resolve() };
@@ -143,8 +148,8 @@ export class PopService {
     return this.commits.close();
   }
 
-  private ackOne(group: string, topic: string, handle: string): { partition: number; state: QueueState } {
-    const { partition, offset, token, state } = this.lookup(group, topic, handle);
+  private ackOne(group: string, topic: string, handle: ParsedHandle | null): { partition: number; state: QueueState } {
+    const { partition, offset, token, state } = this.lookupParsed(group, topic, handle);
     const messageGroup = state.get(offset)?.messageGroup ?? null;
     const outcome = state.ack(offset, token);
     if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
@@ -230,7 +235,10 @@ export class PopService {
   }
 
   private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; token: string; state: QueueState } {
-    const h = parseHandle(handle);
+    return this.lookupParsed(group, topic, parseHandle(handle));
+  }
+
+  private lookupParsed(group: string, topic: string, h: ParsedHandle | null): { partition: number; offset: bigint; token: string; state: QueueState } {
     if (!h) throw new PopError('INVALID_RECEIPT_HANDLE', 'not a receipt handle of this broker');
     const t = this.broker.topics.get(topic);
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);

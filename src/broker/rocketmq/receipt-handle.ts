@@ -95,3 +95,66 @@ function numberAt(s: string, from: number, to: number): number {
   for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
   return n;
 }
+
+/** The token of the handle parsed last from bytes, as bytes and text, and its instance. */
+let lastTokenBytes = new Uint8Array(0);
+let lastTokenText = '';
+let lastInstanceText = '';
+
+/** The end of a run of at most `max` decimal digits in b from `at`, before `to`. */
+function digitsAt(b: Uint8Array, at: number, to: number, max: number): number {
+  let i = at;
+  while (i < to && i - at < max && b[i]! >= 48 && b[i]! <= 57) i++;
+  return i;
+}
+
+function numberIn(b: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (b[i]! - 48);
+  return n;
+}
+
+/**
+ * parseHandle of the ASCII text b[from, to) (an ack's handle as its request
+ * carries it), without making the text: the same answer parseHandle gives
+ * that text. A handle whose token is the one before's (an ack's handles
+ * share their receive's) is not checked again.
+ */
+export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle | null {
+  if (to - from < 19 || b[from] !== 49 || b[from + 1] !== DOT) return null;
+  const pEnd = digitsAt(b, from + 2, to, 9);
+  if (pEnd === from + 2 || b[pEnd] !== DOT) return null;
+  const oEnd = digitsAt(b, pEnd + 1, to, 19);
+  if (oEnd === pEnd + 1 || b[oEnd] !== DOT) return null;
+  const partition = numberIn(b, from + 2, pEnd);
+  const offset = oEnd - pEnd - 1 > 15 ? BigInt(b.latin1Slice(pEnd + 1, oEnd)) : BigInt(numberIn(b, pEnd + 1, oEnd));
+  const t = oEnd + 1;
+  const last = lastTokenBytes;
+  if (last.length > 0 && to - t === last.length) {
+    let i = 0;
+    while (i < last.length && b[t + i] === last[i]) i++;
+    if (i === last.length) return { partition, offset, instance: lastInstanceText, token: lastTokenText };
+  }
+  const iEnd = t + 12;
+  if (iEnd >= to || b[iEnd] !== DOT) return null;
+  for (let i = t; i < iEnd; i++) {
+    const c = b[i]!;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null;
+  }
+  const rest = to - iEnd - 1;
+  if (rest < 1 || rest > 13) return null;
+  for (let i = iEnd + 1; i < to; i++) {
+    const c = b[i]!;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
+  }
+  lastTokenBytes = Uint8Array.from(b.subarray(t, to));
+  lastTokenText = b.latin1Slice(t, to);
+  lastInstanceText = b.latin1Slice(t, iEnd);
+  return { partition, offset, instance: lastInstanceText, token: lastTokenText };
+}
+
+declare global {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+  }
+}

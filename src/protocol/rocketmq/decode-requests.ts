@@ -59,6 +59,74 @@ export function decodeAckMessageRequest(buf: Buffer): Pb | null {
   });
 }
 
+/**
+ * An AckMessageRequest in its plainest shape, the one clients send: every
+ * entry exactly a message id and a receipt handle (echoable below). Kept
+ * as its bytes: the handles are parsed from them (receipt-handle.ts
+ * parseHandleAt), and texts are made only for an answer with a failure.
+ */
+export class PlainAcks {
+  constructor(
+    readonly group: Pb | null,
+    readonly topic: Pb | null,
+    readonly bytes: Buffer,
+    /** Each entry's [start, end) in bytes. */
+    readonly spans: number[],
+  ) {}
+
+  get count(): number {
+    return this.spans.length / 2;
+  }
+
+  /** Where entry i's receipt handle starts (it runs to the entry's end). */
+  handleAt(i: number): number {
+    const at = this.spans[2 * i]!;
+    return at + 4 + this.bytes[at + 1]!;
+  }
+
+  handleEnd(i: number): number {
+    return this.spans[2 * i + 1]!;
+  }
+
+  /** The entries as decodeAckMessageRequest gives them. */
+  entries(): Pb[] {
+    return Array.from({ length: this.count }, (_, i) => {
+      const at = this.spans[2 * i]!;
+      return { messageId: this.bytes.latin1Slice(at + 2, at + 2 + this.bytes[at + 1]!), receiptHandle: this.bytes.latin1Slice(this.handleAt(i), this.handleEnd(i)) };
+    });
+  }
+
+  get echo(): AckEcho {
+    return { bytes: this.bytes, spans: this.spans };
+  }
+}
+
+/** The request as PlainAcks, or null where it is not in that shape (decodeAckMessageRequest then reads it). */
+export function decodePlainAcks(buf: Buffer): PlainAcks | null {
+  try {
+    const r = new Reader(buf);
+    const end = buf.length;
+    let group: Pb | null = null;
+    let topic: Pb | null = null;
+    const spans: number[] = [];
+    while (r.pos < end) {
+      const tag = r.uint32(end);
+      if (tag === 10) group = readResource(r, end);
+      else if (tag === 18) topic = readResource(r, end);
+      else if (tag === 26) {
+        const entryEnd = r.lengthEnd(end);
+        if (!echoable(buf, r.pos, entryEnd)) return null;
+        spans.push(r.pos, entryEnd);
+        r.pos = entryEnd;
+      } else return null;
+    }
+    return spans.length > 0 ? new PlainAcks(group, topic, buf, spans) : null;
+  } catch (err) {
+    if (err === NOT_MINE) return null;
+    throw err;
+  }
+}
+
 /** An AckMessageRequest's entries as they came: bytes, and each entry's [start, end) in them, one after the other. */
 export interface AckEcho {
   bytes: Buffer;

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeAckMessageRequest, decodeReceiveMessageRequest } from './decode-requests.js';
+import { decodeAckMessageRequest, decodePlainAcks, decodeReceiveMessageRequest } from './decode-requests.js';
 import { decodeSendRequest } from './decode-send.js';
 import { nativeSend } from './native-send.js';
 import { EchoedAcks, encodeAckEcho, encodeAckMessageResponse, encodeSendAnswer } from './encode-answers.js';
@@ -65,7 +65,7 @@ function isBareOk(answer: unknown): boolean {
 /** Hand-written decoders of the hot requests (native-send.ts, decode-send.ts, decode-requests.ts): null leaves the bytes to proto-loader. SendMessage's is called with the bytes alone (its second parameter is the born time of a message without one). */
 const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
   SendMessage: (bytes) => nativeSend(bytes) ?? decodeSendRequest(bytes),
-  AckMessage: decodeAckMessageRequest,
+  AckMessage: (bytes) => decodePlainAcks(bytes) ?? decodeAckMessageRequest(bytes),
   ReceiveMessage: decodeReceiveMessageRequest,
 };
 

@@ -18,7 +18,8 @@ import { sendBatch, sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
-import { ackEcho } from './decode-requests.js';
+import { ackEcho, PlainAcks } from './decode-requests.js';
+import { parseHandleAt } from '../../broker/rocketmq/receipt-handle.js';
 import { EchoedAcks } from './encode-answers.js';
 import { telemetryHandler } from './telemetry.js';
 import type { UnsentBytes } from './unsent-bytes.js';
@@ -165,12 +166,24 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
     requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
     existingTopic(ctx.broker, topic);
-    const asked = (call.request.entries ?? []) as Pb[];
-    const { errors, stored } = ctx.pop.ackAll(group, topic, asked.map((e) => String(e.receiptHandle ?? '')));
-    await stored;
-    // All acked (the usual case): the entries' own bytes are answered back with OK.
-    const echo = ackEcho(call.request);
-    if (echo !== null && errors.every((e) => e === null)) return new EchoedAcks(echo);
+    const req = call.request;
+    let asked: Pb[];
+    let errors: Array<Error | null>;
+    if (req instanceof PlainAcks) {
+      // The usual request: handles read from its bytes, and if all are acked, its entries' bytes answered back with OK.
+      const acked = ctx.pop.ackEach(group, topic, req.count, (i) => parseHandleAt(req.bytes, req.handleAt(i), req.handleEnd(i)));
+      await acked.stored;
+      errors = acked.errors;
+      if (errors.every((e) => e === null)) return new EchoedAcks(req.echo);
+      asked = req.entries();
+    } else {
+      asked = (req.entries ?? []) as Pb[];
+      const acked = ctx.pop.ackAll(group, topic, asked.map((e) => String(e.receiptHandle ?? '')));
+      await acked.stored;
+      errors = acked.errors;
+      const echo = ackEcho(req);
+      if (echo !== null && errors.every((e) => e === null)) return new EchoedAcks(echo);
+    }
     const entries: Pb[] = asked.map((e, i) => {
       const err = errors[i];
       const s: Status = !err ? OK : err instanceof PopError ? status(err.code, err.message) : statusOf(err);
