@@ -5,6 +5,7 @@
 // path must take it too, pass every message, and write the same batch, tag
 // codes, ids and answer, byte for byte. Seeds are printed.
 import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { encodeMessageBatch } from '../src/broker/rocketmq/message-batch.js';
 import { checkMessageAlone } from '../src/broker/rocketmq/publish.js';
@@ -145,6 +146,21 @@ describe('SendMessageRequest read by the addon into its record batch', () => {
     }
     // No system properties at all: an empty id, born now.
     expect(agree(encode([{ topic: { name: 'orders' }, body: Buffer.from('x') }]))).toBe(true);
+  });
+
+  it('takes the official client\'s own bytes (its PublishingMessage, serialized by google-protobuf)', () => {
+    const require = createRequire(import.meta.url);
+    const { PublishingMessage } = require('rocketmq-client-nodejs/dist/message/PublishingMessage.js') as { PublishingMessage: new (m: Pb, settings: Pb, txEnabled: boolean) => { toProtobuf(ns: string, mq: Pb): unknown } };
+    const servicePb = require('rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js') as { SendMessageRequest: new () => { addMessages(m: unknown): void; serializeBinary(): Uint8Array } };
+    for (const m of [
+      { topic: 'orders', body: Buffer.alloc(1024, 1) },
+      { topic: 'orders', body: Buffer.from('hello'), tag: 'TagA', keys: ['k1', 'k2'], properties: new Map([['a', '1'], ['b', '2']]) },
+      { topic: 'orders', body: Buffer.from('hello'), messageGroup: 'g1' },
+    ]) {
+      const req = new servicePb.SendMessageRequest();
+      for (let i = 0; i < 3; i++) req.addMessages(new PublishingMessage(m, { maxBodySizeBytes: 4 * 1024 * 1024 }, false).toProtobuf('', { queueId: 0 }));
+      expect(agree(Buffer.from(req.serializeBinary()))).toBe(true);
+    }
   });
 
   it('leaves what it need not know to the JavaScript path: other types, a delivery time, several queues, bad tags and keys, integer-like keys', () => {
