@@ -7,7 +7,7 @@
 // answer was out), 'finish' (the answer handed to the socket), 'close'.
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { H2Stream } from '../http2/stream.js';
+import type { H2Stream, H2StreamEvents } from '../http2/stream.js';
 import { ByteQueue } from '../byte-queue.js';
 import { GRPC_STATUS, MESSAGE_PREFIX_BYTES, messagePrefix, RESPONSE_HEADERS, trailers } from './wire.js';
 
@@ -58,7 +58,7 @@ export interface RequestBudget {
   readonly max: number;
 }
 
-export class ServerCall extends EventEmitter {
+export class ServerCall extends EventEmitter implements H2StreamEvents {
   /** The request of a unary or server-streaming call. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto messages are loader objects
   request: any = undefined;
@@ -96,13 +96,22 @@ export class ServerCall extends EventEmitter {
     private readonly start: (call: ServerCall) => void,
   ) {
     super();
-    stream.onData = (chunk) => this.data(chunk);
-    stream.onEnd = () => this.remoteEnd();
-    stream.onClose = (reset) => this.streamClosed(reset);
-    stream.onSent = () => {
-      this.emit('finish');
-      if (this.closeAfterFinish) this.emit('close');
-    };
+    stream.events = this;
+  }
+
+  // The stream's events (H2StreamEvents).
+
+  streamData(chunk: Buffer): void {
+    this.data(chunk);
+  }
+
+  streamEnd(): void {
+    this.remoteEnd();
+  }
+
+  streamSent(): void {
+    this.emit('finish');
+    if (this.closeAfterFinish) this.emit('close');
   }
 
   /** A unary handler runs: the call counts against its connection's stream limit until it answers, even if the client resets it. */
@@ -190,7 +199,7 @@ export class ServerCall extends EventEmitter {
     this.emit('cancelled');
   }
 
-  private streamClosed(reset: number | null): void {
+  streamClosed(reset: number | null): void {
     this.closed = true;
     this.releaseHeld();
     if (reset !== null || !this.ended) this.cancel();

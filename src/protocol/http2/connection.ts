@@ -94,7 +94,9 @@ export class H2Connection {
       this.tableSizeUpdateOwed = false;
       block = Buffer.concat([TABLE_SIZE_ZERO, block]);
     }
-    for (const f of headerFrames(streamId, block, endStream, this.peerMaxFrame)) this.enqueue(f);
+    // The usual block fits one frame: header and block in one small buffer, no CONTINUATION.
+    if (block.length <= this.peerMaxFrame) this.enqueue(smallFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, block));
+    else for (const f of headerFrames(streamId, block, endStream, this.peerMaxFrame)) this.enqueue(f);
   }
 
   /** Bytes a stream took to send: counted against maxQueuedBytes until they leave. */
@@ -157,7 +159,7 @@ export class H2Connection {
     if (s.trailers === null) return;
     this.sendHeaders(s.id, s.trailers, true);
     s.trailers = null;
-    this.output.whenWritten(s.onSent);
+    this.output.whenWritten(() => s.events?.streamSent());
     // RFC 9113 §8.1: the answer is complete; a client still sending is told to stop, without error.
     if (!s.remoteEnded) this.enqueue(rstStreamFrame(s.id, H2_ERROR.NO_ERROR));
     this.closeStream(s, null);
@@ -173,7 +175,7 @@ export class H2Connection {
     this.streams.delete(s.id);
     this.blocked.delete(s);
     this.readyStreams.delete(s);
-    s.onClose(reset);
+    s.events?.streamClosed(reset);
     if (this.goingAway && this.streams.size === 0) this.endSocket();
   }
 
@@ -298,7 +300,7 @@ export class H2Connection {
         s.recvUnacked = 0;
       }
     }
-    if (body.length > 0) s.onData(body);
+    if (body.length > 0) s.events?.streamData(body);
     if (end && !s.closed) this.remoteEnd(s);
   }
 
@@ -334,7 +336,7 @@ export class H2Connection {
 
   private remoteEnd(s: H2Stream): void {
     s.remoteEnded = true;
-    s.onEnd();
+    s.events?.streamEnd();
   }
 
   private rstStream(streamId: number, payload: Buffer): void {

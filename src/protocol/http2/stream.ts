@@ -1,7 +1,19 @@
 // One HTTP/2 stream of a server connection: what the client sent arrives
-// through the callbacks; what the server answers waits here until the
+// through its events (H2StreamEvents); what the server answers waits here until the
 // client's flow-control windows let it out (connection.ts sends it).
 import type { H2Connection } from './connection.js';
+
+/** What a stream tells its owner: methods of one object, not a closure per event and stream. */
+export interface H2StreamEvents {
+  /** A DATA payload from the client (padding removed). */
+  streamData(chunk: Buffer): void;
+  /** The client ended its side. */
+  streamEnd(): void;
+  /** The stream is gone: `reset` is the RST_STREAM code when either side reset it or the connection went, null when it ended normally. */
+  streamClosed(reset: number | null): void;
+  /** The server's END_STREAM has been handed to the socket. */
+  streamSent(): void;
+}
 
 export class H2Stream {
   /** What the client may still be sent on this stream (its SETTINGS_INITIAL_WINDOW_SIZE plus its WINDOW_UPDATEs, less what was sent). */
@@ -23,14 +35,8 @@ export class H2Stream {
   /** The trailers' header block, sent once `pending` is out. */
   trailers: Buffer | null = null;
 
-  /** A DATA payload from the client (padding removed). */
-  onData: (chunk: Buffer) => void = () => undefined;
-  /** The client ended its side. */
-  onEnd: () => void = () => undefined;
-  /** The stream is gone: `reset` is the RST_STREAM code when either side reset it or the connection went, null when it ended normally. */
-  onClose: (reset: number | null) => void = () => undefined;
-  /** The server's END_STREAM has been handed to the socket. */
-  onSent: () => void = () => undefined;
+  /** Who hears what the client sends and how the stream ends (the gRPC call); until there is one, nobody. */
+  events: H2StreamEvents | null = null;
 
   constructor(readonly connection: H2Connection, readonly id: number, sendWindow: number, recvWindow: number) {
     this.sendWindow = sendWindow;
