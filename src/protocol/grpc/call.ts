@@ -221,6 +221,16 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
 
   private data(chunk: Buffer): void {
     if (this.discarding || this.ended) return;
+    // The usual unary request: one DATA payload that is exactly one whole message, nothing held before it.
+    if (this.need === -1 && this.assembly === null && this.input.bytes === 0 && chunk.length >= MESSAGE_PREFIX_BYTES) {
+      const need = chunk.readUInt32BE(1);
+      if (chunk.length === MESSAGE_PREFIX_BYTES + need) {
+        if (need > this.limits.maxRequestBytes) return this.refuse(need);
+        this.compressed = chunk[0] !== 0;
+        this.message(chunk.subarray(MESSAGE_PREFIX_BYTES));
+        return;
+      }
+    }
     let rest = chunk;
     if (this.assembly !== null) {
       const k = Math.min(rest.length, this.need - this.assembled);
