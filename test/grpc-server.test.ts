@@ -147,6 +147,27 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
     }
   });
 
+  it('keeps no call with a deadline once it is over, answered or cancelled', async () => {
+    const c = openChannel(target());
+    try {
+      const answered = await Promise.all(Array.from({ length: 50 }, (_, i) => new Promise<Error | null>((resolve) => c.makeUnaryRequest('/test.Echo/Unary', identity, identity, Buffer.from(`m${i}`), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => resolve(err)))));
+      expect(answered.every((e) => e === null)).toBe(true);
+      // A call its client resets while the server holds it (Hang never answers).
+      const hung = c.makeServerStreamRequest('/test.Echo/Hang', identity, identity, Buffer.from('x'), new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      hung.on('error', () => undefined);
+      const held = (server as unknown as { calls: Set<unknown> }).calls;
+      while (held.size === 0) await new Promise((r) => setImmediate(r));
+      hung.cancel();
+    } finally {
+      c.close();
+    }
+    // The server's deadline sweep holds only calls still open (a private set: what the sweep walks every second).
+    const open = (server as unknown as { calls: Set<unknown> }).calls;
+    const deadline = Date.now() + 5_000;
+    while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(open.size).toBe(0);
+  });
+
   it('ends a call at its deadline with DEADLINE_EXCEEDED and tells its handler it was cancelled', async () => {
     const c = openChannel(target());
     try {

@@ -65,6 +65,8 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
   cancelled = false;
   /** Who the call is from, once its credentials were checked (rocketmq/auth.ts). */
   principal: string | undefined = undefined;
+  /** The server's calls with a deadline, which this one leaves as it closes (no 'close' listener per call). */
+  deadlines: Set<ServerCall> | null = null;
   private responded = false;
   private ended = false;
   private closed = false;
@@ -111,7 +113,7 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
 
   streamSent(): void {
     this.emit('finish');
-    if (this.closeAfterFinish) this.emit('close');
+    if (this.closeAfterFinish) this.leave();
   }
 
   /** A unary handler runs: the call counts against its connection's stream limit until it answers, even if the client resets it. */
@@ -204,7 +206,13 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
     this.releaseHeld();
     if (reset !== null || !this.ended) this.cancel();
     if (reset === null && this.ended) this.closeAfterFinish = true;
-    else this.emit('close');
+    else this.leave();
+  }
+
+  /** Closed: out of the server's deadline set, then 'close'. */
+  private leave(): void {
+    this.deadlines?.delete(this);
+    this.emit('close');
   }
 
   private remoteEnd(): void {

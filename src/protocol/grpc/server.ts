@@ -153,7 +153,7 @@ export class GrpcServer {
     const call = new ServerCall(stream, m.definition, new CallMetadata(headers), deadline, peer, this.callLimits, budget, compressed, (c) => this.invoke(c, m.definition, m.handler));
     if (deadline !== Infinity) {
       this.calls.add(call);
-      call.once('close', () => this.calls.delete(call));
+      call.deadlines = this.calls;
     }
     if (m.definition.requestStream) this.invoke(call, m.definition, m.handler);
   }
