@@ -40,60 +40,13 @@ export const HANDLE = /^1\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}
 
 const DOT = 46;
 
-/** The end of a run of at most `max` decimal digits from `at` (at itself: none). */
-function digits(s: string, at: number, max: number): number {
-  let i = at;
-  while (i < s.length && i - at < max) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    i++;
-  }
-  return i;
-}
+/** Not ASCII: no handle (HANDLE matches ASCII only, and a latin1 copy of wider characters would lose their high bits). */
+const NOT_ASCII = /[^\x00-\x7f]/;
 
-/** The token of the handle parsed last, and its instance: an ack's handles mostly share one (a receive's). */
-let lastToken = '';
-let lastInstance = '';
-
+/** The handle in a text (acks proto-loader decoded, ChangeInvisibleDuration, the journal), read from its bytes by parseHandleAt. */
 export function parseHandle(handle: string): ParsedHandle | null {
-  const s = handle;
-  if (s.length < 19 || s.charCodeAt(0) !== 49 || s.charCodeAt(1) !== DOT) return null;
-  const pEnd = digits(s, 2, 9);
-  if (pEnd === 2 || s.charCodeAt(pEnd) !== DOT) return null;
-  const oEnd = digits(s, pEnd + 1, 19);
-  if (oEnd === pEnd + 1 || s.charCodeAt(oEnd) !== DOT) return null;
-  // The same token as the handle before: checked already.
-  if (lastToken !== '' && s.length - oEnd - 1 === lastToken.length && s.endsWith(lastToken)) {
-    return { partition: numberAt(s, 2, pEnd), offset: decimalAt(s, pEnd + 1, oEnd), instance: lastInstance, token: lastToken };
-  }
-  const iEnd = oEnd + 13;
-  if (iEnd >= s.length || s.charCodeAt(iEnd) !== DOT) return null;
-  for (let i = oEnd + 1; i < iEnd; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null;
-  }
-  const rest = s.length - iEnd - 1;
-  if (rest < 1 || rest > 13) return null;
-  for (let i = iEnd + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
-  }
-  lastToken = s.slice(oEnd + 1);
-  lastInstance = s.slice(oEnd + 1, iEnd);
-  return { partition: numberAt(s, 2, pEnd), offset: decimalAt(s, pEnd + 1, oEnd), instance: lastInstance, token: lastToken };
-}
-
-/** The decimal digits s[from, to) as a bigint: by Number up to 15 digits (exact), not by parsing a BigInt from a new string. */
-function decimalAt(s: string, from: number, to: number): bigint {
-  if (to - from > 15) return BigInt(s.slice(from, to));
-  return BigInt(numberAt(s, from, to));
-}
-
-/** The decimal digits s[from, to) (at most 15) as a number. */
-function numberAt(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
-  return n;
+  if (handle.length < 19 || NOT_ASCII.test(handle)) return null;
+  return parseHandleAt(Buffer.from(handle, 'latin1'), 0, handle.length);
 }
 
 /** The token of the handle parsed last from bytes, as bytes and text, and its instance. */
@@ -115,10 +68,11 @@ function numberIn(b: Uint8Array, from: number, to: number): number {
 }
 
 /**
- * parseHandle of the ASCII text b[from, to) (an ack's handle as its request
- * carries it), without making the text: the same answer parseHandle gives
- * that text. A handle whose token is the one before's (an ack's handles
- * share their receive's) is not checked again.
+ * The handle in the ASCII bytes b[from, to) (an ack's handle as its request
+ * carries it), read without the regular expression and without making its
+ * text: exactly what HANDLE matches, with the same parts. A handle whose
+ * token is the one before's (an ack's handles share their receive's) is
+ * not checked again.
  */
 export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle | null {
   if (to - from < 19 || b[from] !== 49 || b[from + 1] !== DOT) return null;
