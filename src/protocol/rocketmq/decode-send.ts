@@ -27,7 +27,7 @@ const GZIP = 2;
  * request's topic, a producer's host): the last one's bytes are kept, and
  * the same bytes again give the same string without decoding it again.
  */
-class LastString {
+export class LastString {
   private bytes = Buffer.alloc(0);
   private value = '';
 
@@ -36,11 +36,15 @@ class LastString {
   read(r: Reader, outerEnd: number): string {
     const to = r.lengthEnd(outerEnd);
     const from = r.pos;
-    const n = to - from;
     r.pos = to;
+    return this.at(r.buf, from, to);
+  }
+
+  /** The text of buf[from, to) (UTF-8). */
+  at(buf: Buffer, from: number, to: number): string {
+    const n = to - from;
     if (n === 0) return '';
     const last = this.bytes;
-    const buf = r.buf;
     if (n === last.length) {
       let i = 0;
       while (i < n && buf[from + i] === last[i]) i++;
@@ -55,7 +59,7 @@ class LastString {
   }
 }
 
-const topicNames = new LastString(256);
+export const topicNames = new LastString(256);
 const bornHosts = new LastString(64);
 
 export function decodeSendRequest(buf: Buffer, nowMs = Date.now()): SendRequest | null {

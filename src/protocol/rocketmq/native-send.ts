@@ -8,6 +8,7 @@
 import { MAX_PROPERTY_BYTES } from '../../broker/rocketmq/publish.js';
 import type { MessageType } from '../../broker/rocketmq/message-type.js';
 import { native } from '../../native/addon.js';
+import { topicNames } from './decode-send.js';
 
 /** MessageType's names by number, as far as the addon takes them (it declines DELAY: a delayed message has a delivery time). */
 const TYPES: readonly (MessageType | null)[] = [null, 'NORMAL', 'FIFO'];
@@ -54,17 +55,6 @@ const CODES_BLOCK = 16 * MAX_NATIVE_MESSAGES;
 let codes = new BigInt64Array(CODES_BLOCK);
 let codesUsed = 0;
 
-/** The last topic's bytes and name: a producer's requests mostly go to one topic. */
-let topicBytes = Buffer.alloc(0);
-let topicName = '';
-
-function topicOf(bytes: Buffer, from: number, to: number): string {
-  if (to - from === topicBytes.length && bytes.compare(topicBytes, 0, topicBytes.length, from, to) === 0) return topicName;
-  topicName = bytes.utf8Slice(from, to);
-  topicBytes = Buffer.from(bytes.subarray(from, to));
-  return topicName;
-}
-
 /** The request read by the addon, or null where decode-send.ts is to read it. */
 export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null {
   if (codesUsed + MAX_NATIVE_MESSAGES > codes.length) {
@@ -78,5 +68,5 @@ export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null
   const n = info[5]!;
   const tagCodes = codes.subarray(codesUsed, codesUsed + n);
   codesUsed += n;
-  return new NativeSend(bytes, topicOf(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, batch, tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)));
+  return new NativeSend(bytes, topicNames.at(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, batch, tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)));
 }
