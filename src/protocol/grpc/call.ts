@@ -101,15 +101,7 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
     stream.events = this;
   }
 
-  // The stream's events (H2StreamEvents).
-
-  streamData(chunk: Buffer): void {
-    this.data(chunk);
-  }
-
-  streamEnd(): void {
-    this.remoteEnd();
-  }
+  // The stream's events (H2StreamEvents): streamSent here, streamClosed, streamEnd and streamData below.
 
   streamSent(): void {
     this.emit('finish');
@@ -215,7 +207,7 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
     this.emit('close');
   }
 
-  private remoteEnd(): void {
+  streamEnd(): void {
     if (this.ended || this.closed) return;
     if (this.method.requestStream) {
       this.emit('end');
@@ -227,7 +219,7 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
     this.start(this);
   }
 
-  private data(chunk: Buffer): void {
+  streamData(chunk: Buffer): void {
     if (this.discarding || this.ended) return;
     // The usual unary request: one DATA payload that is exactly one whole message, nothing held before it.
     if (this.need === -1 && this.assembly === null && this.input.bytes === 0 && chunk.length >= MESSAGE_PREFIX_BYTES) {

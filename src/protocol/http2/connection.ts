@@ -94,9 +94,7 @@ export class H2Connection {
       this.tableSizeUpdateOwed = false;
       block = Buffer.concat([TABLE_SIZE_ZERO, block]);
     }
-    // The usual block fits one frame: header and block in one small buffer, no CONTINUATION.
-    if (block.length <= this.peerMaxFrame) this.enqueue(smallFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, block));
-    else for (const f of headerFrames(streamId, block, endStream, this.peerMaxFrame)) this.enqueue(f);
+    for (const f of headerFrames(streamId, block, endStream, this.peerMaxFrame)) this.enqueue(f);
   }
 
   /** Bytes a stream took to send: counted against maxQueuedBytes until they leave. */

@@ -99,8 +99,14 @@ export function goAwayFrame(lastStreamId: number, code: number, debug: string): 
   return smallFrame(FRAME.GOAWAY, 0, 0, p);
 }
 
-/** A header block as HEADERS and, past the peer's largest frame, CONTINUATION frames: each a header and a view of the block (often a constant, not copied). */
+/**
+ * A header block as HEADERS and, past the peer's largest frame,
+ * CONTINUATION frames. The usual block fits one frame: header and block in
+ * one small buffer. A longer one goes as each frame's header and a view of
+ * the block.
+ */
 export function headerFrames(streamId: number, block: Buffer, endStream: boolean, maxFrame: number): Buffer[] {
+  if (block.length <= maxFrame) return [smallFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, block)];
   const out: Buffer[] = [];
   for (let at = 0; at === 0 || at < block.length; at += maxFrame) {
     const part = block.subarray(at, at + maxFrame);
