@@ -13,6 +13,7 @@
         "native/rmq_scan.cc",
         "native/rmq_send.cc",
         "native/send_job.cc",
+        "native/send_request.cc",
         "native/threadpool_send.cc",
         "native/transfer.cc"
       ],

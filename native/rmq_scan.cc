@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "crc32c.h"
+#include "batch_layout.h"
 #include "napi_args.h"
 #include "record_reader.h"
 #include "rmq_records.h"
@@ -87,11 +88,6 @@ int32_t I32(const uint8_t* p) {
   return static_cast<int32_t>((static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3]);
 }
 
-// Record batch v2 (records/batch-header.ts).
-constexpr size_t kBatchHeaderBytes = 61;
-constexpr size_t kLogOverheadBytes = 12;
-constexpr size_t kCrcAt = 17;
-constexpr size_t kAttributesAt = 21;
 
 /**
  * rmqScanBatches(buf, at, minOffset, table, info): the records of the
@@ -127,24 +123,24 @@ napi_value ScanBatches(napi_env env, napi_callback_info info) {
   while (at + kBatchHeaderBytes <= length) {
     const uint8_t* h = buf + at;
     const int64_t baseOffset = I64(h);
-    const int32_t batchLength = I32(h + 8);
+    const int32_t batchLength = I32(h + kBatchLengthAt);
     if (batchLength < 0) break;
     const size_t size = static_cast<size_t>(batchLength) + kLogOverheadBytes;
     if (at + size > length) break;
     const int16_t attributes = static_cast<int16_t>((h[kAttributesAt] << 8) | h[kAttributesAt + 1]);
     if ((attributes & 0x30) != 0) break;  // transactional or control: the committed filter's
-    const int32_t lastOffsetDelta = I32(h + 23);
+    const int32_t lastOffsetDelta = I32(h + kLastOffsetDeltaAt);
     if (baseOffset < 0 || baseOffset > kMaxSafeInt || lastOffsetDelta < 0 || baseOffset + lastOffsetDelta >= kMaxSafeInt) break;
     const int64_t last = baseOffset + lastOffsetDelta;
     if (static_cast<double>(last) >= minOffset) {
-      const int32_t count = I32(h + 57);
-      if (h[16] != 2 || size < kBatchHeaderBytes || (attributes & 0x07) != 0 || count < 0) break;
+      const int32_t count = I32(h + kRecordCountAt);
+      if (h[kMagicAt] != 2 || size < kBatchHeaderBytes || (attributes & 0x07) != 0 || count < 0) break;
       if (rows + static_cast<size_t>(count) > maxRows) break;
       const uint32_t crc = (static_cast<uint32_t>(h[kCrcAt]) << 24) | (static_cast<uint32_t>(h[kCrcAt + 1]) << 16) | (static_cast<uint32_t>(h[kCrcAt + 2]) << 8) | h[kCrcAt + 3];
       if (Crc32c(0, h + kAttributesAt, size - kAttributesAt) != crc) break;
       const bool appendTime = (attributes & 0x08) != 0;
-      const int64_t baseTimestamp = I64(h + 27);
-      const int64_t maxTimestamp = I64(h + 35);
+      const int64_t baseTimestamp = I64(h + kBaseTimestampAt);
+      const int64_t maxTimestamp = I64(h + kMaxTimestampAt);
       const bool ok = ScanBatchRecords(buf, at + kBatchHeaderBytes, at + size, static_cast<size_t>(count), lastOffsetDelta, table + rows * kScanStride,
                                        [&](const Record& r, double& offset, double& timestamp) {
                                          // Checked before the sum: a producer's base timestamp may be any int64.
