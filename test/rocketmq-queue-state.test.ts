@@ -1,10 +1,13 @@
-// A queue's pop state finds the deliveries whose invisible time is over
-// without looking at each one before the earliest deadline: every way a
-// deadline changes (a delivery, a renewal or new invisible time, a move to
-// the DLQ and its retry, a restart's restored state) must keep that bound
-// true, or a message would stay invisible past its time.
+// A queue's pop state answers what a receive and a commit ask (what is due,
+// the lowest offset out, the next deadline, what the log's bounds drop)
+// from an ordered index and a deadline heap, not by looking at every message
+// out. Every way a deadline changes (a delivery, a renewal or new invisible
+// time, a move to the DLQ and its retry, a restart's restored state) must
+// reach the heap, or a message would stay invisible past its time; the
+// model test holds the state to a plain scan of every message out.
 import { describe, expect, it } from 'vitest';
-import { QueueState, type DeliveryOptions } from '../src/broker/rocketmq/queue-state.js';
+import { QueueState, type DeliveryOptions, type Outstanding } from '../src/broker/rocketmq/queue-state.js';
+import { fuzzSeed, Prng } from './helpers/prng.js';
 
 const plain: DeliveryOptions = { messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0 };
 
@@ -24,9 +27,9 @@ describe('QueueState.expired', () => {
     s.deliver(9n, 10_000, 't2', plain);
     expect(s.expired(9_999)).toEqual([]);
     // A new invisible time earlier than every other deadline is found at once.
-    s.setDeadline(s.get(5n)!, 4_000);
+    s.setDeadline(5n, s.get(5n)!, 4_000);
     expect(s.expired(4_000)).toEqual([5n]);
-    s.setDeadline(s.get(5n)!, Infinity); // bound for the DLQ: never due
+    s.setDeadline(5n, s.get(5n)!, Infinity); // bound for the DLQ: never due
     expect(s.expired(9_999)).toEqual([]);
     expect(s.expired(10_000)).toEqual([3n, 9n]);
     s.drop(3n);
@@ -40,5 +43,131 @@ describe('QueueState.expired', () => {
     expect(s.expired(10_000)).toEqual([]);
     s.restore({ outstanding: new Map([[7n, { attempt: 2, deadline: 5_000, token: 'old', toDeadLetter: false, ...plain }]]), done: new Set() });
     expect(s.expired(10_000)).toEqual([7n]);
+  });
+});
+
+/** What the state must answer, by looking at every message out each time. */
+class PlainState {
+  readonly out = new Map<bigint, { deadline: number; token: string }>();
+  nextScan = 0n;
+
+  expired(now: number): bigint[] {
+    return [...this.out].filter(([, o]) => o.deadline <= now).map(([k]) => k).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  low(): bigint {
+    let low = this.nextScan;
+    for (const k of this.out.keys()) if (k < low) low = k;
+    return low;
+  }
+
+  nextDeadline(): number | null {
+    let min: number | null = null;
+    for (const o of this.out.values()) if (min === null || o.deadline < min) min = o.deadline;
+    return min;
+  }
+}
+
+describe('QueueState against a plain scan of every message out', () => {
+  it('gives the same answers over random deliveries, acks, renewals, restores and log bounds', () => {
+    const seed = fuzzSeed('QUEUE_STATE_SEED', 'queue state model');
+    const r = new Prng(seed);
+    for (let run = 0; run < 16; run++) {
+      const s = new QueueState(0n);
+      const m = new PlainState();
+      let now = 1_000;
+      let logStart = 0n;
+      let end = 0n;
+      let tokens = 0;
+      // Some runs keep one message out throughout, with deadlines far off: stale
+      // entries pile up behind it in the index and the heap, until they are compacted.
+      const far = r.chance(0.5);
+      let pinned: bigint | null = null;
+      const pin = r.chance(0.5);
+      // Consumers that keep up (few out) or fall behind (many).
+      const ackWeight = r.pick([12, 20, 45]);
+      const live = (): bigint[] => [...m.out.keys()].filter((k) => k !== pinned);
+      const deadline = (): number => r.chance(0.05) ? Infinity : now + r.range(0, far ? 10_000_000 : 5_000);
+      // Runs differ in scale: a few messages out, or thousands (past the index's compaction slack).
+      const steps = r.pick([200, 2_000, 4_000]);
+      for (let step = 0; step < steps; step++) {
+        const op = r.weighted<string>([[30, 'scan'], [ackWeight, 'ack'], [8, 'redeliver'], [6, 'deadline'], [5, 'drop'], [15, 'time'], [4, 'append'], [2, 'start'], [1, 'truncate'], [1, 'restore'], [8, 'ask']]);
+        if (op === 'append') end += BigInt(r.range(1, 300));
+        else if (op === 'scan' && s.nextScan < end) {
+          s.clamp(logStart, end);
+          m.nextScan = s.nextScan;
+          const n = r.range(1, 32);
+          for (let i = 0; i < n && s.nextScan < end; i++) {
+            const offset = s.nextScan;
+            s.nextScan = offset + 1n;
+            m.nextScan = s.nextScan;
+            if (s.passOver(offset) || r.chance(0.1)) continue; // filtered out
+            const token = `t${tokens++}`;
+            const d = deadline();
+            s.deliver(offset, d, token, plain);
+            m.out.set(offset, { deadline: d, token });
+            if (pin && pinned === null) pinned = offset;
+          }
+        } else if (op === 'ack' && live().length > 0) {
+          // Mostly in order, sometimes any of them, sometimes with an old handle.
+          const keys = live().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          for (let n = r.range(1, 40); n > 0 && keys.length > 0; n--) {
+            const offset = keys.splice(r.chance(0.7) ? 0 : r.int(keys.length), 1)[0]!;
+            const o = m.out.get(offset)!;
+            const stale = r.chance(0.1);
+            const outcome = s.ack(offset, stale ? 'old' : o.token);
+            expect(outcome).toBe(stale ? 'stale-handle' : 'acked');
+            if (!stale) m.out.delete(offset);
+          }
+        } else if (op === 'redeliver' && live().length > 0) {
+          const offset = r.pick(live());
+          const token = `t${tokens++}`;
+          const d = deadline();
+          s.deliver(offset, d, token, plain);
+          m.out.set(offset, { deadline: d, token });
+        } else if (op === 'deadline' && live().length > 0) {
+          const offset = r.pick(live());
+          const d = deadline();
+          s.setDeadline(offset, s.get(offset)!, d);
+          m.out.get(offset)!.deadline = d;
+        } else if (op === 'drop' && live().length > 0) {
+          const offset = r.pick(live());
+          s.drop(offset);
+          m.out.delete(offset);
+        } else if (op === 'time') now += r.range(0, 2_000);
+        else if (op === 'start' && logStart < end) {
+          logStart += BigInt(r.range(0, Number(end - logStart)));
+          if (pinned !== null && logStart > pinned) logStart = pinned; // retention has not reached it
+          s.clamp(logStart, end);
+          for (const k of m.out.keys()) if (k < logStart) m.out.delete(k);
+          m.nextScan = s.nextScan;
+        } else if (op === 'truncate' && end > logStart) {
+          end -= BigInt(r.range(0, Math.min(50, Number(end - logStart))));
+          if (pinned !== null && end <= pinned) end = pinned + 1n;
+          s.clamp(logStart, end);
+          for (const k of m.out.keys()) if (k >= end) m.out.delete(k);
+          m.nextScan = s.nextScan;
+        } else if (op === 'restore') {
+          // A restart's state arrives for offsets not yet out (as the journal's replay gives them).
+          const restored = new Map<bigint, Outstanding>();
+          for (let i = 0; i < r.range(1, 5); i++) {
+            const offset = BigInt(r.range(Number(logStart), Number(end) + 10));
+            if (m.out.has(offset) || offset >= end) continue;
+            const d = deadline();
+            restored.set(offset, { attempt: 2, deadline: d, token: 'r', toDeadLetter: false, ...plain });
+            m.out.set(offset, { deadline: d, token: 'r' });
+          }
+          s.restore({ outstanding: restored, done: new Set() });
+        } else if (op === 'ask') {
+          const due = s.expired(now);
+          expect(due).toEqual(m.expired(now));
+          // The caller left some due: they are found again.
+          if (due.length > 0 && r.chance(0.5)) expect(s.expired(now)).toEqual(due);
+        }
+        expect(s.lowWatermark()).toBe(m.low());
+        expect(s.nextDeadline()).toBe(m.nextDeadline());
+      }
+      expect(s.expired(Number.MAX_SAFE_INTEGER)).toEqual(m.expired(Number.MAX_SAFE_INTEGER));
+    }
   });
 });

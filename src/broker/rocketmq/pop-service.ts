@@ -179,7 +179,7 @@ export class PopService {
       throw new PopError('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs} ms: at least ${minMs} ms`);
     }
     o.token = this.handles.token();
-    state.setDeadline(o, Date.now() + wait);
+    state.setDeadline(offset, o, Date.now() + wait);
     this.journal?.delivered(group, topic, partition, offset, o);
     // A receive waiting out the old deadline learns of the new one.
     this.broker.wakePartition(topic, partition);
@@ -215,7 +215,7 @@ export class PopService {
    * it leaves the state, freeing its message group and the committed offset.
    */
   private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
-    state.setDeadline(o, Infinity);
+    state.setDeadline(offset, o, Infinity);
     o.token = '';
     this.journal?.delivered(group, topic, partition, offset, o);
     try {
@@ -230,7 +230,7 @@ export class PopService {
       await this.commits.now({ group, topic, partition }, state);
     } catch (err) {
       this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
-      if (state.get(offset) === o) state.setDeadline(o, Date.now() + DEAD_LETTER_RETRY_MS);
+      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + DEAD_LETTER_RETRY_MS);
     }
   }
 
@@ -315,7 +315,7 @@ export class PopService {
     for (const offset of state.expired(now)) {
       const o = state.get(offset)!;
       if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
-        state.setDeadline(o, now + o.renewMs);
+        state.setDeadline(offset, o, now + o.renewMs);
         this.journal?.delivered(req.group, req.topic, req.partition, offset, o);
         continue;
       }
