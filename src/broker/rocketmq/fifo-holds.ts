@@ -3,10 +3,28 @@
 // group met by the scan are held back, in order, and the head of a group's
 // holds goes out once its predecessor is acked or dead-lettered. Other
 // message groups flow past a busy one: only the held offsets are kept (in
-// memory), never the records.
+// memory), never the records. A FIFO topic may have thousands of groups
+// (one per order, per account): the heads are kept in heaps (lazy-heap.ts),
+// so a receive finds the next ready head, and a commit the lowest held
+// offset, without looking at every group that waits.
+import { LazyHeap } from './lazy-heap.js';
+
+/** A group's held offsets, oldest first, read from `head`. */
+interface Waiting {
+  offsets: bigint[];
+  head: number;
+}
+
+/** Stale heap entries tolerated past twice the waiting groups. */
+const SLACK = 1024;
+
 export class FifoHolds {
   private readonly out = new Set<string>();
-  private readonly waiting = new Map<string, bigint[]>();
+  private readonly waiting = new Map<string, Waiting>();
+  /** Every waiting group's head offset (an entry stands while it is its group's head). */
+  private readonly heads = new LazyHeap<bigint, string>((offset, group) => this.headOf(group) === offset);
+  /** The heads of waiting groups with nothing out (an entry stands while it is its group's head and the group has nothing out). */
+  private readonly ready = new LazyHeap<bigint, string>((offset, group) => !this.out.has(group) && this.headOf(group) === offset);
   /** Offsets held back across all message groups. */
   held = 0;
 
@@ -16,10 +34,14 @@ export class FifoHolds {
   }
 
   hold(group: string, offset: bigint): void {
-    const list = this.waiting.get(group);
-    if (list) list.push(offset);
-    else this.waiting.set(group, [offset]);
+    const w = this.waiting.get(group);
     this.held++;
+    if (w) {
+      w.offsets.push(offset);
+      return;
+    }
+    this.waiting.set(group, { offsets: [offset], head: 0 });
+    this.headChanged(group, offset);
   }
 
   /** `group`'s message went out (again). */
@@ -29,38 +51,73 @@ export class FifoHolds {
 
   /** `group`'s message out was acked, dead-lettered or dropped: its next may go. */
   release(group: string): void {
-    this.out.delete(group);
+    if (!this.out.delete(group)) return;
+    const head = this.headOf(group);
+    if (head === undefined) return;
+    this.ready.push(head, group);
+    this.compactIfStale();
   }
 
-  /** Heads of held groups with nothing out, lowest offset first. */
-  ready(): { group: string; offset: bigint }[] {
-    const r: { group: string; offset: bigint }[] = [];
-    for (const [group, list] of this.waiting) if (!this.out.has(group)) r.push({ group, offset: list[0]! });
-    return r.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  /** The held head, lowest offset first, of a group with nothing out; null with none. */
+  nextReady(): { group: string; offset: bigint } | null {
+    const offset = this.ready.peek();
+    return offset === null ? null : { group: this.ready.topValue(), offset };
   }
 
-  /** Removes `group`'s head (which `ready` named). */
+  /** Removes `group`'s head (which `nextReady` named). */
   shift(group: string): void {
-    const list = this.waiting.get(group);
-    if (!list) return;
-    list.shift();
+    const w = this.waiting.get(group);
+    if (!w) return;
+    w.head++;
     this.held--;
-    if (list.length === 0) this.waiting.delete(group);
+    if (w.head === w.offsets.length) {
+      this.waiting.delete(group);
+      return;
+    }
+    // A long queue of one group: drop what was taken, now and then.
+    if (w.head > SLACK && 2 * w.head > w.offsets.length) {
+      w.offsets = w.offsets.slice(w.head);
+      w.head = 0;
+    }
+    this.headChanged(group, w.offsets[w.head]!);
   }
 
   lowest(): bigint | null {
-    let min: bigint | null = null;
-    for (const list of this.waiting.values()) if (min === null || list[0]! < min) min = list[0]!;
-    return min;
+    return this.heads.peek();
   }
 
   /** Forgets held offsets outside [logStart, end): retention removed them, or the topic started over. */
   clamp(logStart: bigint, end: bigint): void {
-    for (const [group, list] of [...this.waiting]) {
-      const kept = list.filter((o) => o >= logStart && o < end);
-      this.held -= list.length - kept.length;
+    for (const [group, w] of [...this.waiting]) {
+      const kept = w.offsets.slice(w.head).filter((o) => o >= logStart && o < end);
+      this.held -= w.offsets.length - w.head - kept.length;
       if (kept.length === 0) this.waiting.delete(group);
-      else this.waiting.set(group, kept);
+      else this.waiting.set(group, { offsets: kept, head: 0 });
     }
+    this.compact();
+  }
+
+  private headOf(group: string): bigint | undefined {
+    const w = this.waiting.get(group);
+    return w === undefined ? undefined : w.offsets[w.head];
+  }
+
+  private headChanged(group: string, offset: bigint): void {
+    this.heads.push(offset, group);
+    if (!this.out.has(group)) this.ready.push(offset, group);
+    this.compactIfStale();
+  }
+
+  private compactIfStale(): void {
+    const limit = 2 * this.waiting.size + SLACK;
+    if (this.heads.size > limit || this.ready.size > limit) this.compact();
+  }
+
+  /** Drops the heaps' stale entries. */
+  private compact(): void {
+    const heads: [bigint, string][] = [];
+    for (const [group, w] of this.waiting) heads.push([w.offsets[w.head]!, group]);
+    this.heads.rebuild(heads);
+    this.ready.rebuild(heads.filter(([, group]) => !this.out.has(group)));
   }
 }

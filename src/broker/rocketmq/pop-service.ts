@@ -333,8 +333,9 @@ export class PopService {
       else take(r, o.messageGroup);
     }
     // Then the next of each message group whose previous one is done, in order.
-    for (const { group, offset } of state.fifo.ready()) {
+    for (let next = state.fifo.nextReady(); next !== null; next = state.fifo.nextReady()) {
       if (full()) return out;
+      const { group, offset } = next;
       state.fifo.shift(group);
       const r = recordAt(offset);
       if (r) take(r, group);

@@ -11,9 +11,9 @@
 // holds are found again in order. What a receive or a commit asks of the
 // state costs about the same with ten messages out or a hundred thousand:
 // outstanding offsets are kept in order (offset-order.ts) and deadlines in
-// a heap (deadline-heap.ts).
-import { DeadlineHeap } from './deadline-heap.js';
+// a heap (lazy-heap.ts).
 import { FifoHolds } from './fifo-holds.js';
+import { LazyHeap } from './lazy-heap.js';
 import { OffsetOrder } from './offset-order.js';
 import type { RestoredQueue } from './pop-journal.js';
 
@@ -50,7 +50,8 @@ const NONE: readonly bigint[] = Object.freeze([]);
 export class QueueState {
   private readonly outstanding = new Map<bigint, Outstanding>();
   private readonly order = new OffsetOrder((offset) => this.outstanding.has(offset));
-  private readonly deadlines = new DeadlineHeap<Outstanding>((offset, o) => this.outstanding.get(offset) === o);
+  /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
+  private readonly deadlines = new LazyHeap<number, bigint>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
   readonly fifo = new FifoHolds();
   /** Persisted (or being persisted) committed offset. */
   committed: bigint;
@@ -99,18 +100,19 @@ export class QueueState {
 
   /** Outstanding offsets whose invisible time is over, oldest first. */
   expired(now: number): readonly bigint[] {
-    const soonest = this.deadlines.soonest();
-    if (soonest === null || soonest > now) return NONE;
     const due: bigint[] = [];
-    this.deadlines.takeDue(now, due);
+    for (let soonest = this.deadlines.peek(); soonest !== null && soonest <= now; soonest = this.deadlines.peek()) {
+      due.push(this.deadlines.topValue());
+      this.deadlines.pop();
+    }
+    if (due.length === 0) return NONE;
     if (due.length > 1) due.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const out: bigint[] = [];
     for (const offset of due) {
       if (out.length > 0 && out[out.length - 1] === offset) continue;
       out.push(offset);
       // The caller delivers, renews or drops each (a new entry), or leaves it for the next receive: it stays due.
-      const o = this.outstanding.get(offset)!;
-      this.deadlines.push(o.deadline, offset, o);
+      this.deadlines.push(this.outstanding.get(offset)!.deadline, offset);
     }
     return out;
   }
@@ -123,7 +125,7 @@ export class QueueState {
 
   /** The earliest invisible deadline, or null with nothing outstanding. */
   nextDeadline(): number | null {
-    return this.deadlines.soonest();
+    return this.deadlines.peek();
   }
 
   get(offset: bigint): Outstanding | undefined {
@@ -201,11 +203,15 @@ export class QueueState {
   }
 
   private pushDeadline(offset: bigint, o: Outstanding): void {
-    this.deadlines.push(o.deadline, offset, o);
+    this.deadlines.push(o.deadline, offset);
     // Stale entries (acked, or given another deadline) go when they reach the top, or here when they outnumber the live ones.
-    if (this.deadlines.size > 2 * this.outstanding.size + DEADLINE_SLACK) this.deadlines.rebuild(this.outstanding);
+    if (this.deadlines.size > 2 * this.outstanding.size + DEADLINE_SLACK) this.deadlines.rebuild(deadlinesOf(this.outstanding));
   }
 }
 
 /** Stale deadline entries tolerated past twice the live ones. */
 const DEADLINE_SLACK = 1024;
+
+function* deadlinesOf(outstanding: Map<bigint, Outstanding>): Iterable<[number, bigint]> {
+  for (const [offset, o] of outstanding) yield [o.deadline, offset];
+}
