@@ -10,6 +10,8 @@ import { resetTransferCounters, transferCounters } from '../transfer/index.js';
 import { resetStreamSendCounters, streamSendCounters } from '../transfer/stream-send.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS, readPropertiesFile } from '../server/settings.js';
 import { httpTlsOptions } from '../server/listeners.js';
+import { applyHeapPolicy } from '../server/heap-policy.js';
+import { BROKER_CONFIG_DEFAULTS } from '../broker/configs.js';
 
 interface ServeOptions {
   host?: string;
@@ -75,6 +77,7 @@ export function addServeCommand(program: Command): void {
         if (level === 'info' && o.quiet) return;
         console.error(`[${new Date().toISOString()}] ${level.toUpperCase()} ${message}`);
       };
+      applyHeapPolicy(Number(settings.configs['mqlab.heap.growing.percent'] ?? BROKER_CONFIG_DEFAULTS['mqlab.heap.growing.percent']));
       const rocketmqPort = Number(o.rocketmqPort);
       if (o.rocketmq && (!Number.isInteger(rocketmqPort) || rocketmqPort < 0 || rocketmqPort > 65535)) {
         console.error(`mqlab serve: --rocketmq-port ${o.rocketmqPort}: expected a port number`);
