@@ -2,9 +2,10 @@
 // a changed key pushes a new entry, and one no longer current (its message
 // acked, its deadline changed, its FIFO group's head taken) is stale,
 // skipped and dropped where it is met at the top (`current` tells). The
-// queue state uses it for the invisible deadlines of the messages out, and
-// FIFO holds for their groups' heads, so a receive finds the soonest or
-// lowest without looking at all of them. Parallel arrays: no object per entry.
+// queue state keeps the offsets of the messages out and their invisible
+// deadlines in them, and FIFO holds their groups' heads, so a receive finds
+// the lowest or soonest without looking at all of them. Parallel arrays: no
+// object per entry.
 
 export class LazyHeap<K extends number | bigint, V> {
   private keys: K[] = [];

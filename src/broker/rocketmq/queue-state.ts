@@ -10,11 +10,10 @@
 // passing over what is still outstanding or was done with already, so FIFO
 // holds are found again in order. What a receive or a commit asks of the
 // state costs about the same with ten messages out or a hundred thousand:
-// outstanding offsets are kept in order (offset-order.ts) and deadlines in
-// a heap (lazy-heap.ts).
+// the outstanding offsets and their deadlines are kept in heaps
+// (lazy-heap.ts).
 import { FifoHolds } from './fifo-holds.js';
 import { LazyHeap } from './lazy-heap.js';
-import { OffsetOrder } from './offset-order.js';
 import type { RestoredQueue } from './pop-journal.js';
 
 export interface Outstanding {
@@ -49,7 +48,8 @@ const NONE: readonly bigint[] = Object.freeze([]);
 
 export class QueueState {
   private readonly outstanding = new Map<bigint, Outstanding>();
-  private readonly order = new OffsetOrder((offset) => this.outstanding.has(offset));
+  /** The offsets out, lowest first; an entry stands while its message is out. */
+  private readonly offsets = new LazyHeap<bigint, null>((offset) => this.outstanding.has(offset));
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
   private readonly deadlines = new LazyHeap<number, bigint>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
   readonly fifo = new FifoHolds();
@@ -92,7 +92,7 @@ export class QueueState {
 
   lowWatermark(): bigint {
     let low = this.nextScan;
-    const first = this.order.lowest();
+    const first = this.offsets.peek();
     if (first !== null && first < low) low = first;
     const held = this.fifo.lowest();
     return held !== null && held < low ? held : low;
@@ -185,7 +185,7 @@ export class QueueState {
       }
       this.fifo.clamp(logStart, end);
     } else if (logStart > last.logStart) {
-      for (let low = this.order.lowest(); low !== null && low < logStart; low = this.order.lowest()) this.drop(low);
+      for (let low = this.offsets.peek(); low !== null && low < logStart; low = this.offsets.peek()) this.drop(low);
       this.fifo.clamp(logStart, end);
     }
     if (last === null) this.clamped = { logStart, end };
@@ -198,20 +198,26 @@ export class QueueState {
 
   private add(offset: bigint, o: Outstanding): void {
     this.outstanding.set(offset, o);
-    this.order.add(offset, this.outstanding.size);
+    this.offsets.push(offset, null);
     this.pushDeadline(offset, o);
   }
 
   private pushDeadline(offset: bigint, o: Outstanding): void {
     this.deadlines.push(o.deadline, offset);
     // Stale entries (acked, or given another deadline) go when they reach the top, or here when they outnumber the live ones.
-    if (this.deadlines.size > 2 * this.outstanding.size + DEADLINE_SLACK) this.deadlines.rebuild(deadlinesOf(this.outstanding));
+    const limit = 2 * this.outstanding.size + SLACK;
+    if (this.deadlines.size > limit) this.deadlines.rebuild(deadlinesOf(this.outstanding));
+    if (this.offsets.size > limit) this.offsets.rebuild(offsetsOf(this.outstanding));
   }
 }
 
-/** Stale deadline entries tolerated past twice the live ones. */
-const DEADLINE_SLACK = 1024;
+/** Stale heap entries tolerated past twice the live ones. */
+const SLACK = 1024;
 
 function* deadlinesOf(outstanding: Map<bigint, Outstanding>): Iterable<[number, bigint]> {
   for (const [offset, o] of outstanding) yield [o.deadline, offset];
+}
+
+function* offsetsOf(outstanding: Map<bigint, Outstanding>): Iterable<[bigint, null]> {
+  for (const offset of outstanding.keys()) yield [offset, null];
 }
