@@ -158,6 +158,16 @@ describe('QueueState against a plain scan of every message out', () => {
             m.out.set(offset, { deadline: d, token: 'r' });
           }
           s.restore({ outstanding: restored, done: new Set() });
+        } else if (op === 'ask' && r.chance(0.3)) {
+          // A receive looks at k of them: those whose time ran out first, in offset order; the rest stay due.
+          const k = r.range(1, 40);
+          const all = m.expired(now);
+          const some = s.expired(now, k);
+          expect(some.length).toBe(Math.min(k, all.length));
+          expect([...some].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(some);
+          const latestTaken = Math.max(-Infinity, ...some.map((o) => m.out.get(o)!.deadline));
+          for (const o of all) if (!some.includes(o)) expect(m.out.get(o)!.deadline).toBeGreaterThanOrEqual(latestTaken);
+          expect(s.expired(now)).toEqual(all);
         } else if (op === 'ask') {
           const due = s.expired(now);
           expect(due).toEqual(m.expired(now));

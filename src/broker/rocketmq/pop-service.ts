@@ -39,6 +39,13 @@ const MAX_TOPIC_NAME = 249;
 const DEAD_LETTER_RETRY_MS = 1000;
 /** FIFO holds per queue and group before the scan stops to let held groups drain. */
 const MAX_HELD = 10_000;
+/**
+ * Due messages a receive looks at, at most: it delivers up to its batch of
+ * them again, and renews, dead-letters or drops others on the way; the rest
+ * wait for the next receive (each look costs a read, so not all of a failed
+ * consumer's thousands at every receive).
+ */
+const EXPIRED_PER_RECEIVE = 256;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
 
@@ -310,9 +317,14 @@ export class PopService {
       out.push(new Delivery(r, req.topic, req.partition, r.offset, o.attempt, token, req.invisibleMs));
       req.budget?.hold(r.bodyBytes, r.backing);
     };
-    const recordAt = (offset: bigint): StoredRecord | undefined => this.readFrom(tp, offset, 1).records.find((s) => s.offset === offset);
+    // Redeliveries and FIFO holds let go mostly lie in one batch: read it once, not once per message.
+    let last: QueueRead | null = null;
+    const recordAt = (offset: bigint): StoredRecord | undefined => {
+      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(tp, offset, 1);
+      return last.records.find((s) => s.offset === offset);
+    };
     // Messages whose invisible time ran out go first: they are the oldest.
-    for (const offset of state.expired(now)) {
+    for (const offset of state.expired(now, EXPIRED_PER_RECEIVE)) {
       const o = state.get(offset)!;
       if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
         state.setDeadline(offset, o, now + o.renewMs);

@@ -98,22 +98,24 @@ export class QueueState {
     return held !== null && held < low ? held : low;
   }
 
-  /** Outstanding offsets whose invisible time is over, oldest first. */
-  expired(now: number): readonly bigint[] {
-    const due: bigint[] = [];
-    for (let soonest = this.deadlines.peek(); soonest !== null && soonest <= now; soonest = this.deadlines.peek()) {
-      due.push(this.deadlines.topValue());
+  /**
+   * Outstanding offsets whose invisible time is over, at most `max` of them:
+   * those whose time ran out first, returned in offset order. The rest stay
+   * due for the next call (a receive takes a batch, not every message a
+   * failed consumer left).
+   */
+  expired(now: number, max = Infinity): readonly bigint[] {
+    // A message can have two current entries (its deadline set twice to one value): count it once.
+    const due = new Set<bigint>();
+    for (let soonest = this.deadlines.peek(); soonest !== null && soonest <= now && due.size < max; soonest = this.deadlines.peek()) {
+      due.add(this.deadlines.topValue());
       this.deadlines.pop();
     }
-    if (due.length === 0) return NONE;
-    if (due.length > 1) due.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const out: bigint[] = [];
-    for (const offset of due) {
-      if (out.length > 0 && out[out.length - 1] === offset) continue;
-      out.push(offset);
-      // The caller delivers, renews or drops each (a new entry), or leaves it for the next receive: it stays due.
-      this.deadlines.push(this.outstanding.get(offset)!.deadline, offset);
-    }
+    if (due.size === 0) return NONE;
+    const out = [...due];
+    if (out.length > 1) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // The caller delivers, renews or drops each (a new entry), or leaves it for the next receive: it stays due.
+    for (const offset of out) this.deadlines.push(this.outstanding.get(offset)!.deadline, offset);
     return out;
   }
 
