@@ -4,7 +4,7 @@
 // call the server does not know is a gRPC error, not a hang.
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcCallError, GrpcSession } from '../src/client/load/grpc-wire.js';
-import { rocketCallLoad, rocketReceiveLoad, rocketSendLoad } from '../src/client/load/rocketmq.js';
+import { rocketCallLoad, rocketReceiveLoad, rocketSendLoad, rocketTakeWithoutAck } from '../src/client/load/rocketmq.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { committedAt } from './helpers/broker-events.js';
 
@@ -27,6 +27,19 @@ describe('RocketMQ load tools', () => {
     expect(r.acks).toBeLessThanOrEqual(r.receives);
     const h = await rocketCallLoad(endpoint, 'Heartbeat', {}, 20, 4, 30_000);
     expect([h.calls, h.errors]).toEqual([20, 0]);
+  });
+
+  it('takes exactly the messages asked for and leaves them unacked; an empty queue is an error', async () => {
+    broker = await startTestBroker({}, { rocketmq: true });
+    broker.broker.createTopic('backlog', 1, { 'message.type': 'NORMAL' });
+    const endpoint = broker.rocketmqEndpoint!;
+    await rocketSendLoad({ endpoint, topic: 'backlog', messagesPerRequest: 10, valueBytes: 64, window: 4, maxMessages: 100, maxMs: 30_000, producerId: 5n });
+    // 70: not a multiple of the 32 a receive asks for at most.
+    await rocketTakeWithoutAck(endpoint, 'g', 'backlog', 70, 600);
+    const r = await rocketReceiveLoad({ endpoint, topic: 'backlog', group: 'g', batch: 32, loops: 1, expectMessages: 30, maxMs: 30_000 });
+    expect([r.received, r.errors]).toEqual([30, 0]);
+    // The 70 are out (invisible for 10 minutes): nothing is left to take.
+    await expect(rocketTakeWithoutAck(endpoint, 'g', 'backlog', 1, 600)).rejects.toThrow(/took 0 of 1 messages of backlog: the queue ran dry/);
   });
 
   it('counts refused sends as errors, and a call the server lacks fails with its gRPC status', async () => {

@@ -14,10 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 import { Admin } from '../../src/client/admin.js';
-import { GrpcSession } from '../../src/client/load/grpc-wire.js';
-import { readReceived } from '../../src/client/load/received.js';
-import { rocketReceiveLoad, rocketSendLoad } from '../../src/client/load/rocketmq.js';
-import { messagingService } from '../../src/protocol/rocketmq/proto.js';
+import { rocketReceiveLoad, rocketSendLoad, rocketTakeWithoutAck } from '../../src/client/load/rocketmq.js';
 import { table } from '../lib/stats.js';
 
 const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '40000' }, held: { type: 'string', default: '0,10000,50000' }, engines: { type: 'string', default: 'segmented,commitlog' } } });
@@ -55,7 +52,7 @@ async function run(engine: string, held: number): Promise<Row> {
     await send('warm', WARM);
     await receive('warm', WARM);
     await send('t', held + MESSAGES);
-    await hold(endpoint, held);
+    if (held > 0) await rocketTakeWithoutAck(endpoint, 'g', 't', held, 600);
     const s1 = await b.stats();
     const r = await receive('t', MESSAGES);
     const s2 = await b.stats();
@@ -63,31 +60,6 @@ async function run(engine: string, held: number): Promise<Row> {
   } finally {
     await b.interrupt();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Takes `count` messages of the group and never acks them (invisible for 10 minutes: past the run). */
-async function hold(endpoint: string, count: number): Promise<void> {
-  if (count === 0) return;
-  const session = await GrpcSession.connect(endpoint);
-  const request = (batchSize: number): Buffer =>
-    messagingService().ReceiveMessage!.requestSerialize({
-      group: { name: 'g' },
-      messageQueue: { topic: { name: 't' }, id: 0, permission: 'READ_WRITE' },
-      filterExpression: { type: 'TAG', expression: '*' },
-      batchSize,
-      invisibleDuration: { seconds: '600', nanos: 0 },
-      autoRenew: false,
-      longPollingTimeout: { seconds: '0', nanos: 0 },
-    });
-  try {
-    for (let taken = 0; taken < count; ) {
-      const { deliveries } = readReceived(await session.call('ReceiveMessage', request(Math.min(32, count - taken)), 10_000), () => undefined);
-      if (deliveries.length === 0) throw new Error(`held ${taken} of ${count}: the queue ran dry`);
-      taken += deliveries.length;
-    }
-  } finally {
-    session.close();
   }
 }
 

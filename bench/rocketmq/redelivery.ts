@@ -14,10 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
 import { Admin } from '../../src/client/admin.js';
-import { GrpcSession } from '../../src/client/load/grpc-wire.js';
-import { readReceived } from '../../src/client/load/received.js';
-import { rocketReceiveLoad, rocketSendLoad } from '../../src/client/load/rocketmq.js';
-import { messagingService } from '../../src/protocol/rocketmq/proto.js';
+import { rocketReceiveLoad, rocketSendLoad, rocketTakeWithoutAck } from '../../src/client/load/rocketmq.js';
 import { table } from '../lib/stats.js';
 
 const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '32000' }, engines: { type: 'string', default: 'segmented,commitlog' } } });
@@ -48,36 +45,13 @@ async function run(engine: string): Promise<string[]> {
     await send('first');
     const first = await receive('first');
     await send('again');
-    await takeAndDie(endpoint);
+    await rocketTakeWithoutAck(endpoint, 'g', 'again', MESSAGES, INVISIBLE_S);
     await sleep(INVISIBLE_S * 1000 + 500);
     const again = await receive('again');
     return [engine, first.toFixed(2), again.toFixed(2), (again / first).toFixed(2)];
   } finally {
     await b.interrupt();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A consumer that takes every message of topic "again" and never acks. */
-async function takeAndDie(endpoint: string): Promise<void> {
-  const session = await GrpcSession.connect(endpoint);
-  const request = messagingService().ReceiveMessage!.requestSerialize({
-    group: { name: 'g' },
-    messageQueue: { topic: { name: 'again' }, id: 0, permission: 'READ_WRITE' },
-    filterExpression: { type: 'TAG', expression: '*' },
-    batchSize: 32,
-    invisibleDuration: { seconds: String(INVISIBLE_S), nanos: 0 },
-    autoRenew: false,
-    longPollingTimeout: { seconds: '0', nanos: 0 },
-  });
-  try {
-    for (let taken = 0; taken < MESSAGES; ) {
-      const { deliveries } = readReceived(await session.call('ReceiveMessage', request, 10_000), () => undefined);
-      if (deliveries.length === 0) throw new Error(`took ${taken} of ${MESSAGES}: the queue ran dry`);
-      taken += deliveries.length;
-    }
-  } finally {
-    session.close();
   }
 }
 

@@ -224,3 +224,32 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   r.seconds = ((end || nowMicros()) - start) / 1e6;
   return r;
 }
+
+/**
+ * A consumer that takes `count` messages of the group and never acks them
+ * (a slow consumer's backlog, or one that dies): each invisible for
+ * `invisibleSeconds`. Asks for no more than it still needs, so exactly
+ * `count` are out when it returns (unless they come due again meanwhile).
+ */
+export async function rocketTakeWithoutAck(endpoint: string, group: string, topic: string, count: number, invisibleSeconds: number): Promise<void> {
+  const session = await GrpcSession.connect(endpoint);
+  const request = (batchSize: number): Buffer =>
+    encode('ReceiveMessage', {
+      group: { name: group },
+      messageQueue: { topic: { name: topic }, id: 0, permission: 'READ_WRITE' },
+      filterExpression: { type: 'TAG', expression: '*' },
+      batchSize,
+      invisibleDuration: { seconds: String(invisibleSeconds), nanos: 0 },
+      autoRenew: false,
+      longPollingTimeout: { seconds: '0', nanos: 0 },
+    });
+  try {
+    for (let taken = 0; taken < count; ) {
+      const { deliveries } = readReceived(await session.call('ReceiveMessage', request(Math.min(32, count - taken)), 10_000), () => undefined);
+      if (deliveries.length === 0) throw new Error(`took ${taken} of ${count} messages of ${topic}: the queue ran dry`);
+      taken += deliveries.length;
+    }
+  } finally {
+    session.close();
+  }
+}
