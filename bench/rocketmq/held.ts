@@ -22,6 +22,8 @@ const MESSAGES = Number(args.messages);
 const HELD = args.held!.split(',').map(Number);
 const ENGINES = args.engines!.split(',');
 const MAX_MS = 120_000;
+// Sends carry 16 messages each: every count is a whole number of them.
+for (const n of [MESSAGES, ...HELD]) if (!Number.isInteger(n) || n < 0 || n % 16 !== 0) throw new Error(`message counts must be multiples of 16 (16 per SendMessage), got ${n}`);
 /** Warm-up on a topic of its own, so V8 has compiled the path before the measured receives. */
 const WARM = 20_000;
 

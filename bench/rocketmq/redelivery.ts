@@ -21,6 +21,8 @@ const { values: args } = parseArgs({ options: { messages: { type: 'string', defa
 const MESSAGES = Number(args.messages);
 const ENGINES = args.engines!.split(',');
 const MAX_MS = 120_000;
+// Sends carry 16 messages each: every count is a whole number of them.
+for (const n of [MESSAGES]) if (!Number.isInteger(n) || n < 0 || n % 16 !== 0) throw new Error(`message counts must be multiples of 16 (16 per SendMessage), got ${n}`);
 const INVISIBLE_S = 1;
 
 async function run(engine: string): Promise<string[]> {
