@@ -105,13 +105,14 @@ export class QueueState {
    * failed consumer left).
    */
   expired(now: number, max = Infinity): readonly bigint[] {
+    let soonest = this.deadlines.peek();
+    if (soonest === null || soonest > now) return NONE;
     // A message can have two current entries (its deadline set twice to one value): count it once.
     const due = new Set<bigint>();
-    for (let soonest = this.deadlines.peek(); soonest !== null && soonest <= now && due.size < max; soonest = this.deadlines.peek()) {
+    for (; soonest !== null && soonest <= now && due.size < max; soonest = this.deadlines.peek()) {
       due.add(this.deadlines.topValue());
       this.deadlines.pop();
     }
-    if (due.size === 0) return NONE;
     const out = [...due];
     if (out.length > 1) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     // The caller delivers, renews or drops each (a new entry), or leaves it for the next receive: it stays due.
