@@ -180,15 +180,7 @@ function readDeliveries(answers: Buffer[], integrity: IntegrityTracker): { deliv
 export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<RocketReceiveResult> {
   const session = await GrpcSession.connect(o.endpoint);
   const pollMs = 500;
-  const receive = encode('ReceiveMessage', {
-    group: { name: o.group },
-    messageQueue: { topic: { name: o.topic }, id: 0, permission: 'READ_WRITE' },
-    filterExpression: { type: 'TAG', expression: '*' },
-    batchSize: o.batch,
-    invisibleDuration: { seconds: '60', nanos: 0 },
-    autoRenew: false,
-    longPollingTimeout: { seconds: '0', nanos: pollMs * 1e6 },
-  });
+  const receive = receiveRequest(o.group, o.topic, o.batch, 60, pollMs);
   const r: RocketReceiveResult = { received: 0, receives: 0, acks: 0, errors: 0, firstError: null, seconds: 0, integrity: o.integrity ?? new IntegrityTracker() };
   const start = nowMicros();
   let end = 0;
@@ -233,23 +225,27 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
  */
 export async function rocketTakeWithoutAck(endpoint: string, group: string, topic: string, count: number, invisibleSeconds: number): Promise<void> {
   const session = await GrpcSession.connect(endpoint);
-  const request = (batchSize: number): Buffer =>
-    encode('ReceiveMessage', {
-      group: { name: group },
-      messageQueue: { topic: { name: topic }, id: 0, permission: 'READ_WRITE' },
-      filterExpression: { type: 'TAG', expression: '*' },
-      batchSize,
-      invisibleDuration: { seconds: String(invisibleSeconds), nanos: 0 },
-      autoRenew: false,
-      longPollingTimeout: { seconds: '0', nanos: 0 },
-    });
   try {
     for (let taken = 0; taken < count; ) {
-      const { deliveries } = readReceived(await session.call('ReceiveMessage', request(Math.min(32, count - taken)), 10_000), () => undefined);
+      const request = receiveRequest(group, topic, Math.min(32, count - taken), invisibleSeconds, 0);
+      const { deliveries } = readReceived(await session.call('ReceiveMessage', request, 10_000), () => undefined);
       if (deliveries.length === 0) throw new Error(`took ${taken} of ${count} messages of ${topic}: the queue ran dry`);
       taken += deliveries.length;
     }
   } finally {
     session.close();
   }
+}
+
+/** A ReceiveMessageRequest for queue 0 of `topic`, every tag. */
+function receiveRequest(group: string, topic: string, batchSize: number, invisibleSeconds: number, pollMs: number): Buffer {
+  return encode('ReceiveMessage', {
+    group: { name: group },
+    messageQueue: { topic: { name: topic }, id: 0, permission: 'READ_WRITE' },
+    filterExpression: { type: 'TAG', expression: '*' },
+    batchSize,
+    invisibleDuration: { seconds: String(invisibleSeconds), nanos: 0 },
+    autoRenew: false,
+    longPollingTimeout: { seconds: '0', nanos: pollMs * 1e6 },
+  });
 }
