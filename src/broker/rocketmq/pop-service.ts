@@ -22,7 +22,8 @@ import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './rece
 import { dlqTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
-import { tagMatches, type TagFilter } from './tag-filter.js';
+import { tagMatches } from './tag-filter.js';
+import type { PopRequest } from './pop-request.js';
 
 /**
  * Bytes read from the log per step of a scan. A receive takes at most 32
@@ -50,29 +51,6 @@ const EXPIRED_PER_RECEIVE = 256;
 const SHORT_RUN = 4;
 
 export { PopError, type PopErrorCode } from './pop-error.js';
-
-export interface PopRequest {
-  group: string;
-  topic: string;
-  partition: number;
-  filter: TagFilter;
-  batchSize: number;
-  invisibleMs: number;
-  /** How long to wait for a message when none is ready (long polling). */
-  pollMs: number;
-  /** True once the caller has gone: take nothing more for it. */
-  cancelled: () => boolean;
-  /** A push consumer's client id (auto renew): its deliveries stay invisible while it is connected. */
-  renewFor: string | null;
-  /** Message bytes the caller can still hold (a slow reader's bound): a receive takes at least one message while there is room, none without. */
-  budget?: ByteBudget;
-}
-
-export interface ByteBudget {
-  room(): number;
-  /** A taken message's body, its length and the buffer it lies in, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
-  hold(bodyBytes: number, backing: ArrayBufferLike): void;
-}
 
 export class PopService {
   private readonly states = new Map<string, QueueState>();
