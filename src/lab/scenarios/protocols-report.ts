@@ -28,6 +28,7 @@ export type ProtocolSettings = {
   single: number;
   batched: number;
   warmUp: number;
+  warmUpBatched: number;
   official: number;
   probes: number;
   window: number;
@@ -142,7 +143,7 @@ function notes(rows: readonly Row[], latency: readonly Probe[], settings: Protoc
     `Like for like: a Kafka produce of one record against a SendMessage of one message (what RocketMQ's official producer sends: one per call), and ${settings.batchedPerRequest} against ${settings.batchedPerRequest} (SendMessageRequest has repeated messages; the official client's API sends one); both with ${settings.window} requests in flight. Receives ask for up to ${settings.receiveBatch} messages per request: RocketMQ's largest ReceiveMessage batch, then one AckMessage for the batch (pop consumption keeps a state per message, so the protocol needs the ack; it is counted); Kafka fetches sized to exactly ${settings.receiveBatch} records, one at a time as the load tool fetches, with ${settings.receiveLoops} RocketMQ receive loops at once.`,
     'A Kafka fetch sends stored batches as they are (sendfile); a RocketMQ receive decodes each record and encodes it as a protobuf Message with its receipt handle. The 8 MiB fetch row is what Kafka consumers usually ask for.',
     "RocketMQ runs use a lean client: gRPC over node:http2 directly, each request encoded once and stamped in place, so that the broker, not the client, sets the pace where both share the cores. The official client (rocketmq-client-nodejs over grpc-js and google-protobuf) is measured separately, on the segmented engine: its client CPU shows what an application spends; the broker also works harder for it (more metadata per call, and one AckMessage per message).",
-    `Each run goes twice on each broker, first with ${fmt(settings.warmUp)} messages (${fmt(2 * settings.warmUp)} batched) on topics of their own, not counted: V8 compiles a path's functions after thousands of calls, and a fresh broker's first 5,000 SendMessage calls cost it about twice what later ones do. The official client's sends are warmed up the same way; its receives are not.`,
+    `Each run goes twice on each broker, first with ${fmt(settings.warmUp)} messages (${fmt(settings.warmUpBatched)} batched: ${fmt(settings.warmUpBatched / settings.receiveBatch)} receive calls) on topics of their own, not counted: V8 compiles a function only after hundreds to thousands of calls to it, so a fresh broker's first 5,000 SendMessage calls cost it about twice what later ones do, and a receive path warmed with a few hundred calls compiles dozens of its functions during the measured run. The official client's sends are warmed up the same way; its receives are not.`,
     'RocketMQ topics declare message.type=NORMAL, as RocketMQ topics do, so their appends also feed the tag index; Kafka topics have none.',
   ];
   const committed = commitNote(rows);
