@@ -22,21 +22,21 @@ const plain = {
 };
 
 const cases: [string, Popped][] = [
-  ['a plain message', { message: plain, partition: 0, offset: 0n, attempt: 1, token: 'abcdefabcdef.1', invisibleMs: 30_000 }],
+  ['a plain message', { message: plain, partition: 0, offset: 0, attempt: 1, token: 'abcdefabcdef.1', invisibleMs: 30_000 }],
   [
     'every optional property, unicode, a large offset',
     {
       message: { ...plain, tag: 'TagÄ', keys: ['k1', '', 'ключ'], messageGroup: 'g-1', deliveryTimestampMs: 1_764_000_999_999n, bodyEncoding: 'GZIP', traceContext: 'trace', userProperties: new Map([['a', '1'], ['ü', '']]) },
       partition: 7,
-      offset: 2n ** 40n + 5n,
+      offset: 2 ** 40 + 5,
       attempt: 3,
       token: 'abcdefabcdef.zz',
       invisibleMs: 1_500,
     },
   ],
-  ['a time before 1970, an empty body, a large body', { message: { ...plain, bornTimestampMs: -1_001n, body: Buffer.alloc(0), keys: ['only'] }, partition: 1, offset: 127n, attempt: 128, token: 'h', invisibleMs: 999 }],
-  ['times near the ends of int64', { message: { ...plain, bornTimestampMs: 2n ** 62n + 1n, deliveryTimestampMs: -(2n ** 62n) - 7n }, partition: 2, offset: 2n ** 62n, attempt: 1, token: 'h', invisibleMs: 1_000 }],
-  ['a 20 KiB body and property', { message: { ...plain, body: Buffer.alloc(20 * 1024, 7), userProperties: new Map([['x'.repeat(300), 'y'.repeat(17_000)]]) }, partition: 0, offset: 16_384n, attempt: 1, token: 'h'.repeat(200), invisibleMs: 43_200_000 }],
+  ['a time before 1970, an empty body, a large body', { message: { ...plain, bornTimestampMs: -1_001n, body: Buffer.alloc(0), keys: ['only'] }, partition: 1, offset: 127, attempt: 128, token: 'h', invisibleMs: 999 }],
+  ['times near the ends of int64', { message: { ...plain, bornTimestampMs: 2n ** 62n + 1n, deliveryTimestampMs: -(2n ** 62n) - 7n }, partition: 2, offset: Number.MAX_SAFE_INTEGER, attempt: 1, token: 'h', invisibleMs: 1_000 }],
+  ['a 20 KiB body and property', { message: { ...plain, body: Buffer.alloc(20 * 1024, 7), userProperties: new Map([['x'.repeat(300), 'y'.repeat(17_000)]]) }, partition: 0, offset: 16_384, attempt: 1, token: 'h'.repeat(200), invisibleMs: 43_200_000 }],
 ];
 
 describe('encodeReceived', () => {

@@ -10,16 +10,16 @@ import { fuzzSeed, Prng } from './helpers/prng.js';
 /** What the holds must answer, by looking at every group each time. */
 class PlainHolds {
   readonly out = new Set<string>();
-  readonly waiting = new Map<string, bigint[]>();
+  readonly waiting = new Map<string, number[]>();
 
-  ready(): { group: string; offset: bigint } | null {
-    let best: { group: string; offset: bigint } | null = null;
+  ready(): { group: string; offset: number } | null {
+    let best: { group: string; offset: number } | null = null;
     for (const [group, list] of this.waiting) if (!this.out.has(group) && (best === null || list[0]! < best.offset)) best = { group, offset: list[0]! };
     return best;
   }
 
-  lowest(): bigint | null {
-    let min: bigint | null = null;
+  lowest(): number | null {
+    let min: number | null = null;
     for (const list of this.waiting.values()) if (min === null || list[0]! < min) min = list[0]!;
     return min;
   }
@@ -40,8 +40,8 @@ describe('FifoHolds against a plain scan of every waiting group', () => {
       const m = new PlainHolds();
       // One group (its queue grows past the compaction of what was taken), a few, or thousands.
       const groups = Array.from({ length: r.pick([1, 3, 50, 3_000]) }, (_, i) => `g${i}`);
-      let next = 0n;
-      let logStart = 0n;
+      let next = 0;
+      let logStart = 0;
       const one = groups.length === 1;
       const steps = one ? 20_000 : r.pick([300, 3_000]);
       for (let step = 0; step < steps; step++) {
@@ -81,8 +81,8 @@ describe('FifoHolds against a plain scan of every waiting group', () => {
           f.release(group);
           m.out.delete(group);
         } else if (op === 'start' || op === 'truncate') {
-          const end = op === 'truncate' ? next - BigInt(r.range(0, 30)) : next;
-          if (op === 'start') logStart += BigInt(r.range(0, Number(next - logStart)));
+          const end = op === 'truncate' ? next - r.range(0, 30) : next;
+          if (op === 'start') logStart += r.range(0, next - logStart);
           f.clamp(logStart, end);
           for (const [group, list] of [...m.waiting]) {
             const kept = list.filter((o) => o >= logStart && o < end);

@@ -124,7 +124,7 @@ describe('native deliveries', () => {
       const ours = scanned(bytes);
       expect(ours).not.toBeNull();
       expect(ours!.map((r) => [r.offset, r.timestampMs, r.valueLength])).toEqual(
-        decoded.records.map((r) => [recordOffset(decoded.header, r), recordTimestamp(decoded.header, r), r.value === null ? -1 : r.value.length]),
+        decoded.records.map((r) => [Number(recordOffset(decoded.header, r)), recordTimestamp(decoded.header, r), r.value === null ? -1 : r.value.length]),
       );
       expect(ours!.every((r, i) => r.body.equals(decoded.records[i]!.value ?? Buffer.alloc(0)))).toBe(true);
       expect(sameRecords(ours!.map((r) => r.record), decoded.records)).toBe(true);
@@ -158,7 +158,7 @@ describe('native deliveries', () => {
       // Read by the scan: decodeBatch reads it too, the same records.
       expect(reference).not.toBeNull();
       expect(sameRecords(ours.map((r) => r.record), reference!.records)).toBe(true);
-      expect(ours.map((r) => r.offset)).toEqual(reference!.records.map((r) => recordOffset(reference!.header, r)));
+      expect(ours.map((r) => r.offset)).toEqual(reference!.records.map((r) => Number(recordOffset(reference!.header, r))));
     }
     expect(refused).toBeGreaterThan(100);
   });
@@ -191,7 +191,7 @@ describe('native deliveries', () => {
       if (p.chance(0.3)) bytes = bytes.subarray(0, bytes.length - 1 - p.int(50)); // a read that ends inside a batch
       const first = readBatchHeader(parts[0]!, 0).baseOffset;
       const offset = first + BigInt(p.int(Number(next - first) + 2));
-      const run = (f: () => { records: StoredRecord[]; end: bigint; bytesPerRecord: number }): unknown => {
+      const run = (f: () => { records: StoredRecord[]; end: number; bytesPerRecord: number }): unknown => {
         try {
           const r = f();
           return { records: r.records.map((x) => [x.offset, x.timestampMs, x.record.offsetDelta, x.body.toString('hex'), x.record.headers.map((h) => [h.key, h.value?.toString('hex')])]), end: r.end, bytesPerRecord: r.bytesPerRecord };
@@ -224,7 +224,7 @@ describe('native deliveries', () => {
           bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
           at += size;
         }
-        return { records, end, bytesPerRecord };
+        return { records, end: Number(end), bytesPerRecord };
       });
       expect(ours).toEqual(reference);
     }
@@ -281,6 +281,6 @@ describe('native deliveries', () => {
     }
     // The plain message is the addon's.
     const r = scanned(encodeBatch({ baseOffset: 5n, baseTimestamp: 1n, records: [toRecord(plain)] }))![0]!;
-    expect(encodeNatively([{ message: plain, partition: 0, offset: 5n, attempt: 1, token: 't', invisibleMs: 1000, stored: r }], { name: 't' }, 'h:1')).not.toBeNull();
+    expect(encodeNatively([{ message: plain, partition: 0, offset: 5, attempt: 1, token: 't', invisibleMs: 1000, stored: r }], { name: 't' }, 'h:1')).not.toBeNull();
   });
 });

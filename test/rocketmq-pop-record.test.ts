@@ -8,7 +8,7 @@ import { decodeBatch, encodeBatch } from '../src/records/index.js';
 
 interface Entry {
   queue: [string, string, number];
-  offset: bigint;
+  offset: number;
   state: Outstanding | null;
 }
 
@@ -91,7 +91,7 @@ describe('pop journal records', () => {
       let shared: Outstanding = { attempt: 1, deadline: 1_764_000_000_000, token: texts[0]!, messageGroup: null, renewFor: null, renewMs: 30_000, renewUntil: 1_764_043_200_000, toDeadLetter: false };
       for (let i = 0, n = 1 + rand(80); i < n; i++) {
         const q = rand(8) === 0 ? rand(queues.length) : round % queues.length;
-        const offset = rand(10) === 0 ? BigInt(rand(1000)) * 2n ** 40n + 2n ** 62n : BigInt(rand(100_000));
+        const offset = rand(10) === 0 ? rand(1000) * 2 ** 40 + 2 ** 52 : rand(100_000);
         let state: Outstanding | null = null;
         if (rand(4) !== 0) {
           if (rand(5) === 0) shared = { ...shared, deadline: rand(3) === 0 ? Infinity : 1_764_000_000_000 + rand(1e6), renewMs: rand(60_000), renewUntil: rand(2) * 1e12 };
@@ -113,11 +113,11 @@ describe('pop journal records', () => {
     const prefix = queuePrefix('group', 'topic', 0);
     const journal = new JournalRecords();
     const o: Outstanding = { attempt: 1, deadline: 1_764_000_000_000, token: 'a1b2c3d4e5f6.k', messageGroup: null, renewFor: null, renewMs: 30_000, renewUntil: 1_764_043_200_000, toDeadLetter: false };
-    for (let i = 0; i < 32; i++) journal.add(prefix, BigInt(1000 + i), o);
+    for (let i = 0; i < 32; i++) journal.add(prefix, 1000 + i, o);
     let [record] = decodeBatch(journal.batch(1n)!, 0).records;
     const first = 1 + 8 + 4 + 24 + 4 + o.token.length + 4 + 4;
     expect(record!.value!.length).toBe(1 + first + 31 * 13);
-    for (let i = 0; i < 32; i++) journal.add(prefix, BigInt(1000 + i), null);
+    for (let i = 0; i < 32; i++) journal.add(prefix, 1000 + i, null);
     [record] = decodeBatch(journal.batch(1n)!, 0).records;
     expect(record!.value!.length).toBe(1 + 32 * 9);
   });
@@ -125,13 +125,24 @@ describe('pop journal records', () => {
   it('reads version 1 records as the builds before wrote them: the handle gives its token', () => {
     const records = [
       v1Record('g', 't', 3, 7n, { attempt: 2, deadline: 1_764_000_000_123, handle: '1.3.7.abcdefabcdef.1z', messageGroup: 'order-42', renewFor: 'client@host', renewMs: 60_000, renewUntil: 1_764_000_100_000, toDeadLetter: false }),
-      v1Record('组', '%RETRY%x', 0, 2n ** 62n, { attempt: 16, deadline: Infinity, handle: '', messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0, toDeadLetter: true }),
+      v1Record('组', '%RETRY%x', 0, 2n ** 52n, { attempt: 16, deadline: Infinity, handle: '', messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0, toDeadLetter: true }),
       v1Record('g', 't', 3, 7n, null),
     ];
     expect(entriesOf(encodeBatch({ baseTimestamp: 1n, records }))).toEqual([
-      { queue: ['g', 't', 3], offset: 7n, state: { attempt: 2, deadline: 1_764_000_000_123, token: 'abcdefabcdef.1z', messageGroup: 'order-42', renewFor: 'client@host', renewMs: 60_000, renewUntil: 1_764_000_100_000, toDeadLetter: false } },
-      { queue: ['组', '%RETRY%x', 0], offset: 2n ** 62n, state: { attempt: 16, deadline: 0, token: '', messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0, toDeadLetter: true } },
-      { queue: ['g', 't', 3], offset: 7n, state: null },
+      { queue: ['g', 't', 3], offset: 7, state: { attempt: 2, deadline: 1_764_000_000_123, token: 'abcdefabcdef.1z', messageGroup: 'order-42', renewFor: 'client@host', renewMs: 60_000, renewUntil: 1_764_000_100_000, toDeadLetter: false } },
+      { queue: ['组', '%RETRY%x', 0], offset: 2 ** 52, state: { attempt: 16, deadline: 0, token: '', messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0, toDeadLetter: true } },
+      { queue: ['g', 't', 3], offset: 7, state: null },
     ]);
+  });
+
+  it('refuses an entry whose offset the pop state cannot hold (past 2^53 - 1), by name', () => {
+    const key = queuePrefix('g', 't', 0);
+    const value = Buffer.alloc(10);
+    value[0] = 2;
+    value[1] = 1; // done with
+    value.writeBigInt64BE(2n ** 53n, 2);
+    expect(() => entriesOf(encodeBatch({ baseTimestamp: 1n, records: [{ key, value, headers: [] }] }))).toThrow(/offset 9007199254740992 is outside 0 to 2\^53 - 1/);
+    const v1 = v1Record('g', 't', 0, 2n ** 62n, null);
+    expect(() => entriesOf(encodeBatch({ baseTimestamp: 1n, records: [v1] }))).toThrow(/outside 0 to 2\^53 - 1/);
   });
 });

@@ -13,49 +13,49 @@ const plain: DeliveryOptions = { messageGroup: null, renewFor: null, renewMs: 0,
 
 describe('QueueState.expired', () => {
   it('finds what is due, oldest offset first, whichever way its deadline was set', () => {
-    const s = new QueueState(0n);
-    s.deliver(5n, 1_000, 't1', plain);
-    s.deliver(3n, 2_000, 't1', plain);
-    s.deliver(9n, 3_000, 't1', plain);
+    const s = new QueueState(0);
+    s.deliver(5, 1_000, 't1', plain);
+    s.deliver(3, 2_000, 't1', plain);
+    s.deliver(9, 3_000, 't1', plain);
     expect(s.expired(999)).toEqual([]);
-    expect(s.expired(2_000)).toEqual([3n, 5n]);
+    expect(s.expired(2_000)).toEqual([3, 5]);
     // Delivered again (later deadlines): nothing due until then.
-    s.deliver(3n, 10_000, 't2', plain);
-    s.deliver(5n, 10_000, 't2', plain);
+    s.deliver(3, 10_000, 't2', plain);
+    s.deliver(5, 10_000, 't2', plain);
     expect(s.expired(2_500)).toEqual([]);
-    expect(s.expired(3_000)).toEqual([9n]);
-    s.deliver(9n, 10_000, 't2', plain);
+    expect(s.expired(3_000)).toEqual([9]);
+    s.deliver(9, 10_000, 't2', plain);
     expect(s.expired(9_999)).toEqual([]);
     // A new invisible time earlier than every other deadline is found at once.
-    s.setDeadline(5n, s.get(5n)!, 4_000);
-    expect(s.expired(4_000)).toEqual([5n]);
-    s.setDeadline(5n, s.get(5n)!, Infinity); // bound for the DLQ: never due
+    s.setDeadline(5, s.get(5)!, 4_000);
+    expect(s.expired(4_000)).toEqual([5]);
+    s.setDeadline(5, s.get(5)!, Infinity); // bound for the DLQ: never due
     expect(s.expired(9_999)).toEqual([]);
-    expect(s.expired(10_000)).toEqual([3n, 9n]);
-    s.drop(3n);
-    s.drop(9n);
+    expect(s.expired(10_000)).toEqual([3, 9]);
+    s.drop(3);
+    s.drop(9);
     expect(s.expired(1e12)).toEqual([]);
   });
 
   it('finds what a restart restored as due', () => {
-    const s = new QueueState(0n);
-    s.deliver(1n, 50_000, 't', plain);
+    const s = new QueueState(0);
+    s.deliver(1, 50_000, 't', plain);
     expect(s.expired(10_000)).toEqual([]);
-    s.restore({ outstanding: new Map([[7n, { attempt: 2, deadline: 5_000, token: 'old', toDeadLetter: false, ...plain }]]), done: new Set() });
-    expect(s.expired(10_000)).toEqual([7n]);
+    s.restore({ outstanding: new Map([[7, { attempt: 2, deadline: 5_000, token: 'old', toDeadLetter: false, ...plain }]]), done: new Set() });
+    expect(s.expired(10_000)).toEqual([7]);
   });
 });
 
 /** What the state must answer, by looking at every message out each time. */
 class PlainState {
-  readonly out = new Map<bigint, { deadline: number; token: string }>();
-  nextScan = 0n;
+  readonly out = new Map<number, { deadline: number; token: string }>();
+  nextScan = 0;
 
-  expired(now: number): bigint[] {
+  expired(now: number): number[] {
     return [...this.out].filter(([, o]) => o.deadline <= now).map(([k]) => k).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  low(): bigint {
+  low(): number {
     let low = this.nextScan;
     for (const k of this.out.keys()) if (k < low) low = k;
     return low;
@@ -73,33 +73,33 @@ describe('QueueState against a plain scan of every message out', () => {
     const seed = fuzzSeed('QUEUE_STATE_SEED', 'queue state model');
     const r = new Prng(seed);
     for (let run = 0; run < 16; run++) {
-      const s = new QueueState(0n);
+      const s = new QueueState(0);
       const m = new PlainState();
       let now = 1_000;
-      let logStart = 0n;
-      let end = 0n;
+      let logStart = 0;
+      let end = 0;
       let tokens = 0;
       // Some runs keep one message out throughout, with deadlines far off: stale
       // entries pile up behind it in the index and the heap, until they are compacted.
       const far = r.chance(0.5);
-      let pinned: bigint | null = null;
+      let pinned: number | null = null;
       const pin = r.chance(0.5);
       // Consumers that keep up (few out) or fall behind (many).
       const ackWeight = r.pick([12, 20, 45]);
-      const live = (): bigint[] => [...m.out.keys()].filter((k) => k !== pinned);
+      const live = (): number[] => [...m.out.keys()].filter((k) => k !== pinned);
       const deadline = (): number => r.chance(0.05) ? Infinity : now + r.range(0, far ? 10_000_000 : 5_000);
       // Runs differ in scale: a few messages out, or thousands (past the index's compaction slack).
       const steps = r.pick([200, 2_000, 4_000]);
       for (let step = 0; step < steps; step++) {
         const op = r.weighted<string>([[30, 'scan'], [ackWeight, 'ack'], [8, 'redeliver'], [6, 'deadline'], [5, 'drop'], [15, 'time'], [4, 'append'], [2, 'start'], [1, 'truncate'], [1, 'restore'], [8, 'ask']]);
-        if (op === 'append') end += BigInt(r.range(1, 300));
+        if (op === 'append') end += r.range(1, 300);
         else if (op === 'scan' && s.nextScan < end) {
           s.clamp(logStart, end);
           m.nextScan = s.nextScan;
           const n = r.range(1, 32);
           for (let i = 0; i < n && s.nextScan < end; i++) {
             const offset = s.nextScan;
-            s.nextScan = offset + 1n;
+            s.nextScan = offset + 1;
             m.nextScan = s.nextScan;
             if (s.passOver(offset) || r.chance(0.1)) continue; // filtered out
             const token = `t${tokens++}`;
@@ -136,22 +136,22 @@ describe('QueueState against a plain scan of every message out', () => {
           m.out.delete(offset);
         } else if (op === 'time') now += r.range(0, 2_000);
         else if (op === 'start' && logStart < end) {
-          logStart += BigInt(r.range(0, Number(end - logStart)));
+          logStart += r.range(0, end - logStart);
           if (pinned !== null && logStart > pinned) logStart = pinned; // retention has not reached it
           s.clamp(logStart, end);
           for (const k of m.out.keys()) if (k < logStart) m.out.delete(k);
           m.nextScan = s.nextScan;
         } else if (op === 'truncate' && end > logStart) {
-          end -= BigInt(r.range(0, Math.min(50, Number(end - logStart))));
-          if (pinned !== null && end <= pinned) end = pinned + 1n;
+          end -= r.range(0, Math.min(50, end - logStart));
+          if (pinned !== null && end <= pinned) end = pinned + 1;
           s.clamp(logStart, end);
           for (const k of m.out.keys()) if (k >= end) m.out.delete(k);
           m.nextScan = s.nextScan;
         } else if (op === 'restore') {
           // A restart's state arrives for offsets not yet out (as the journal's replay gives them).
-          const restored = new Map<bigint, Outstanding>();
+          const restored = new Map<number, Outstanding>();
           for (let i = 0; i < r.range(1, 5); i++) {
-            const offset = BigInt(r.range(Number(logStart), Number(end) + 10));
+            const offset = r.range(logStart, end + 10);
             if (m.out.has(offset) || offset >= end) continue;
             const d = deadline();
             restored.set(offset, { attempt: 2, deadline: d, token: 'r', toDeadLetter: false, ...plain });

@@ -24,7 +24,7 @@ function run(groups: number): number {
   const random = seededRandom(SEED, `fifo-holds-${groups}`).next;
   const f = new FifoHolds();
   const names = Array.from({ length: groups }, (_, i) => `group-${i}`);
-  let offset = 0n;
+  let offset = 0;
   for (const g of names) f.taken(g);
   for (let d = 0; d < DEPTH; d++) for (const g of names) f.hold(g, offset++);
   const start = process.hrtime.bigint();

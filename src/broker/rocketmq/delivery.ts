@@ -8,7 +8,7 @@ import type { StoredRecord } from './queue-records.js';
 export interface Popped {
   message: RocketMessage;
   partition: number;
-  offset: bigint;
+  offset: number;
   attempt: number;
   /** Its receipt handle's token: the handle is handleOf(partition, offset, token). */
   token: string;
@@ -25,7 +25,7 @@ export class Delivery implements Popped {
     readonly stored: StoredRecord,
     readonly topic: string,
     readonly partition: number,
-    readonly offset: bigint,
+    readonly offset: number,
     readonly attempt: number,
     readonly token: string,
     readonly invisibleMs: number,

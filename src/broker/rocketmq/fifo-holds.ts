@@ -11,7 +11,7 @@ import { LazyHeap } from './lazy-heap.js';
 
 /** A group's held offsets, oldest first, read from `head`. */
 interface Waiting {
-  offsets: bigint[];
+  offsets: number[];
   head: number;
 }
 
@@ -22,9 +22,9 @@ export class FifoHolds {
   private readonly out = new Set<string>();
   private readonly waiting = new Map<string, Waiting>();
   /** Every waiting group's head offset (an entry stands while it is its group's head). */
-  private readonly heads = new LazyHeap<bigint, string>((offset, group) => this.headOf(group) === offset);
+  private readonly heads = new LazyHeap<string>((offset, group) => this.headOf(group) === offset);
   /** The heads of waiting groups with nothing out (an entry stands while it is its group's head and the group has nothing out). */
-  private readonly ready = new LazyHeap<bigint, string>((offset, group) => !this.out.has(group) && this.headOf(group) === offset);
+  private readonly ready = new LazyHeap<string>((offset, group) => !this.out.has(group) && this.headOf(group) === offset);
   /** Offsets held back across all message groups. */
   held = 0;
 
@@ -33,7 +33,7 @@ export class FifoHolds {
     return this.out.has(group) || this.waiting.has(group);
   }
 
-  hold(group: string, offset: bigint): void {
+  hold(group: string, offset: number): void {
     const w = this.waiting.get(group);
     this.held++;
     if (w) {
@@ -59,7 +59,7 @@ export class FifoHolds {
   }
 
   /** The held head, lowest offset first, of a group with nothing out; null with none. */
-  nextReady(): { group: string; offset: bigint } | null {
+  nextReady(): { group: string; offset: number } | null {
     const offset = this.ready.peek();
     return offset === null ? null : { group: this.ready.topValue(), offset };
   }
@@ -82,12 +82,12 @@ export class FifoHolds {
     this.headChanged(group, w.offsets[w.head]!);
   }
 
-  lowest(): bigint | null {
+  lowest(): number | null {
     return this.heads.peek();
   }
 
   /** Forgets held offsets outside [logStart, end): retention removed them, or the topic started over. */
-  clamp(logStart: bigint, end: bigint): void {
+  clamp(logStart: number, end: number): void {
     for (const [group, w] of [...this.waiting]) {
       const kept = w.offsets.slice(w.head).filter((o) => o >= logStart && o < end);
       this.held -= w.offsets.length - w.head - kept.length;
@@ -97,12 +97,12 @@ export class FifoHolds {
     this.compact();
   }
 
-  private headOf(group: string): bigint | undefined {
+  private headOf(group: string): number | undefined {
     const w = this.waiting.get(group);
     return w === undefined ? undefined : w.offsets[w.head];
   }
 
-  private headChanged(group: string, offset: bigint): void {
+  private headChanged(group: string, offset: number): void {
     this.heads.push(offset, group);
     if (!this.out.has(group)) this.ready.push(offset, group);
     this.compactIfStale();
@@ -115,7 +115,7 @@ export class FifoHolds {
 
   /** Drops the heaps' stale entries. */
   private compact(): void {
-    const heads: [bigint, string][] = [];
+    const heads: [number, string][] = [];
     for (const [group, w] of this.waiting) heads.push([w.offsets[w.head]!, group]);
     this.heads.rebuild(heads);
     this.ready.rebuild(heads.filter(([, group]) => !this.out.has(group)));

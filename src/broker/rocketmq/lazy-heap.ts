@@ -5,21 +5,22 @@
 // queue state keeps the offsets of the messages out and their invisible
 // deadlines in them, and FIFO holds their groups' heads, so a receive finds
 // the lowest or soonest without looking at all of them. Parallel arrays: no
-// object per entry.
+// object per entry. Keys are numbers (offsets below 2^53, Date.now()
+// deadlines): compared inline, where BigInts go through the runtime.
 
-export class LazyHeap<K extends number | bigint, V> {
-  private keys: K[] = [];
+export class LazyHeap<V> {
+  private keys: number[] = [];
   private values: V[] = [];
 
   /** `current(key, value)`: the entry still stands. */
-  constructor(private readonly current: (key: K, value: V) => boolean) {}
+  constructor(private readonly current: (key: number, value: V) => boolean) {}
 
   /** Entries, stale ones included. */
   get size(): number {
     return this.keys.length;
   }
 
-  push(key: K, value: V): void {
+  push(key: number, value: V): void {
     let i = this.keys.length;
     this.keys.push(key);
     this.values.push(value);
@@ -36,7 +37,7 @@ export class LazyHeap<K extends number | bigint, V> {
   }
 
   /** The lowest current key (stale entries above it are dropped), or null with none. */
-  peek(): K | null {
+  peek(): number | null {
     while (this.keys.length > 0 && !this.current(this.keys[0]!, this.values[0]!)) this.pop();
     return this.keys.length > 0 ? this.keys[0]! : null;
   }
@@ -70,7 +71,7 @@ export class LazyHeap<K extends number | bigint, V> {
   }
 
   /** Starts over from these entries (every stale one dropped). */
-  rebuild(entries: Iterable<readonly [K, V]>): void {
+  rebuild(entries: Iterable<readonly [number, V]>): void {
     this.keys = [];
     this.values = [];
     for (const [key, value] of entries) this.push(key, value);

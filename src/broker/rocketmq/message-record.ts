@@ -66,7 +66,7 @@ export function recordMessageGroup(r: KafkaRecord): string | null {
   return null;
 }
 
-export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: string; partition: number; offset: bigint }): RocketMessage {
+export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: string; partition: number; offset: bigint | number }): RocketMessage {
   const m: RocketMessage = {
     messageId: '',
     body: r.value ?? Buffer.alloc(0),
@@ -106,6 +106,6 @@ export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: 
  * 34 upper-case hex digits like the clients' ids; version byte 00 (the
  * clients write 01), so a derived id never equals a client-made one.
  */
-export function derivedMessageId(topic: string, partition: number, offset: bigint): string {
+export function derivedMessageId(topic: string, partition: number, offset: bigint | number): string {
   return '00' + createHash('sha1').update(`${topic}\0${partition}\0${offset}`).digest('hex').slice(0, 32).toUpperCase();
 }

@@ -28,9 +28,9 @@ const RETENTION_MS = 7 * 24 * 3600 * 1000;
 const TP: TopicPartition = { topic: POP_TOPIC, partition: 0 };
 
 export interface RestoredQueue {
-  outstanding: Map<bigint, Outstanding>;
+  outstanding: Map<number, Outstanding>;
   /** Offsets done with (acked, dead-lettered, dropped) after their delivery. */
-  done: Set<bigint>;
+  done: Set<number>;
 }
 
 export class PopJournal {
@@ -70,11 +70,11 @@ export class PopJournal {
   }
 
   /** A message's state after a delivery, renewal or new invisible time. */
-  delivered(group: string, topic: string, partition: number, offset: bigint, o: Outstanding): void {
+  delivered(group: string, topic: string, partition: number, offset: number, o: Outstanding): void {
     this.add(group, topic, partition, offset, o);
   }
 
-  done(group: string, topic: string, partition: number, offset: bigint): void {
+  done(group: string, topic: string, partition: number, offset: number): void {
     this.add(group, topic, partition, offset, null);
   }
 
@@ -99,7 +99,7 @@ export class PopJournal {
     return this.lastStored;
   }
 
-  private add(group: string, topic: string, partition: number, offset: bigint, state: Outstanding | null): void {
+  private add(group: string, topic: string, partition: number, offset: number, state: Outstanding | null): void {
     let last = this.last;
     if (last === null || last.group !== group || last.topic !== topic || last.partition !== partition) {
       const k = queueKey(group, topic, partition);
@@ -142,7 +142,8 @@ export class PopJournal {
 
 const PRUNE_AT = 10_000;
 
-function prune(q: RestoredQueue, committed: bigint): void {
+function prune(q: RestoredQueue, committedOffset: bigint): void {
+  const committed = Number(committedOffset);
   for (const o of q.done) if (o < committed) q.done.delete(o);
   for (const o of q.outstanding.keys()) if (o < committed) q.outstanding.delete(o);
 }

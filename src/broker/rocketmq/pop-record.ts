@@ -71,8 +71,8 @@ export function decodeKey(b: Buffer): PopQueueKey {
  * or null once done with. A version 1 record (its key's offset given) has
  * one; a version 2 record as many as its entries.
  */
-export function readEntries(keyOffset: bigint | null, value: Buffer | null, visit: (offset: bigint, state: Outstanding | null) => void): void {
-  if (keyOffset !== null) return visit(keyOffset, value === null ? null : decodeV1State(value));
+export function readEntries(keyOffset: bigint | null, value: Buffer | null, visit: (offset: number, state: Outstanding | null) => void): void {
+  if (keyOffset !== null) return visit(safeOffset(keyOffset), value === null ? null : decodeV1State(value));
   if (value === null || value[0] !== V2) throw new Error(`pop journal value of version ${value?.[0] ?? 'none'} under a version ${V2} key`);
   const texts = { at: 1 };
   let deadline = 0;
@@ -84,7 +84,7 @@ export function readEntries(keyOffset: bigint | null, value: Buffer | null, visi
   let at = 1;
   while (at < value.length) {
     const flags = value[at]!;
-    const offset = value.readBigInt64BE(at + 1);
+    const offset = safeOffset(value.readBigInt64BE(at + 1));
     at += 9;
     if (flags & DONE) {
       visit(offset, null);
@@ -168,13 +168,17 @@ declare global {
 
 const TWO_32 = 2 ** 32;
 
-/** writeBigInt64BE, without its BigInt arithmetic for the offsets a log has (0 to 2^53). */
-function writeOffset(b: Buffer, at: number, offset: bigint): number {
-  if (offset < 0n || offset > 9007199254740991n) return b.writeBigInt64BE(offset, at);
-  const n = Number(offset);
-  const hi = Math.floor(n / TWO_32);
+/** An offset as the queue state keeps it: a number (queues past 2^53 are refused before anything is recorded). */
+function safeOffset(offset: bigint): number {
+  if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`pop journal record: offset ${offset} is outside 0 to 2^53 - 1`);
+  return Number(offset);
+}
+
+/** An i64 of an offset from 0 to 2^53 - 1, without BigInt arithmetic. */
+function writeOffset(b: Buffer, at: number, offset: number): number {
+  const hi = Math.floor(offset / TWO_32);
   b.writeUInt32BE(hi, at);
-  b.writeUInt32BE(n - hi * TWO_32, at + 4);
+  b.writeUInt32BE(offset - hi * TWO_32, at + 4);
   return at + 8;
 }
 
@@ -221,7 +225,7 @@ export class JournalRecords {
   }
 
   /** An entry: `offset` of the queue whose key is `prefix` (queuePrefix; the same Buffer for the same queue), its state as it is now (null: done with). */
-  add(prefix: Buffer, offset: bigint, o: Outstanding | null): void {
+  add(prefix: Buffer, offset: number, o: Outstanding | null): void {
     if (this.open !== prefix) {
       this.close();
       this.open = prefix;

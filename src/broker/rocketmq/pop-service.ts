@@ -49,6 +49,8 @@ const MAX_HELD = 10_000;
 const EXPIRED_PER_RECEIVE = 256;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
+/** The last offset a queue's pop state can keep (a number). */
+export const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 export { PopError, type PopErrorCode } from './pop-error.js';
 
@@ -187,7 +189,7 @@ export class PopService {
   }
 
   /** The outstanding delivery of `offset` with this handle token, or INVALID_RECEIPT_HANDLE. */
-  private current(state: QueueState, topic: string, partition: number, offset: bigint, token: string, group: string): Outstanding {
+  private current(state: QueueState, topic: string, partition: number, offset: number, token: string, group: string): Outstanding {
     const o = state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
     if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
@@ -199,14 +201,14 @@ export class PopService {
    * acked (its handle is voided) nor redelivered (no deadline); once stored
    * it leaves the state, freeing its message group and the committed offset.
    */
-  private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: bigint, o: Outstanding): Promise<void> {
+  private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: number, o: Outstanding): Promise<void> {
     state.setDeadline(offset, o, Infinity);
     o.token = '';
     this.journal?.delivered(group, topic, partition, offset, o);
     try {
       const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
       // Gone (retention): nothing to move.
-      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset: BigInt(offset), timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
       if (state.get(offset) === o) {
         state.drop(offset);
         this.journal?.done(group, topic, partition, offset);
@@ -219,11 +221,11 @@ export class PopService {
     }
   }
 
-  private lookup(group: string, topic: string, handle: string): { partition: number; offset: bigint; token: string; state: QueueState } {
+  private lookup(group: string, topic: string, handle: string): { partition: number; offset: number; token: string; state: QueueState } {
     return this.lookupParsed(group, topic, parseHandle(handle));
   }
 
-  private lookupParsed(group: string, topic: string, h: ParsedHandle | null): { partition: number; offset: bigint; token: string; state: QueueState } {
+  private lookupParsed(group: string, topic: string, h: ParsedHandle | null): { partition: number; offset: number; token: string; state: QueueState } {
     if (!h) throw new PopError('INVALID_RECEIPT_HANDLE', 'not a receipt handle of this broker');
     const t = this.broker.topics.get(topic);
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
@@ -265,7 +267,7 @@ export class PopService {
       const committed = this.broker.coordinator.committed(group, topic, partition).offset;
       // A group new to the queue starts at the log's start, like Kafka's
       // auto.offset.reset=earliest: what was sent before its first receive is its to read.
-      s = new QueueState(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp), topicId);
+      s = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
       const restored = this.journal?.take(group, topic, partition);
       if (restored) s.restore(restored);
       this.states.set(key, s);
@@ -276,7 +278,11 @@ export class PopService {
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
   private collect(state: QueueState, req: PopRequest): Popped[] {
     const tp = { topic: req.topic, partition: req.partition };
-    state.clamp(this.broker.engine.logStartOffset(tp), this.broker.engine.highWatermark(tp));
+    const logEnd = this.broker.engine.highWatermark(tp);
+    // The pop state keeps offsets as numbers; no log gets this far by appends (2^53 messages), but a receive would rather say so than lose precision.
+    if (logEnd > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${req.topic}-${req.partition} has offsets past 2^53 - 1 (${logEnd}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
+    const hw = Number(logEnd);
+    state.clamp(Number(this.broker.engine.logStartOffset(tp)), hw);
     const settings = this.broker.groupConfigs.settings(req.group);
     const t = this.broker.topics.get(req.topic)!;
     const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
@@ -297,7 +303,7 @@ export class PopService {
     };
     // Redeliveries and FIFO holds let go mostly lie in one batch: read it once, not once per message.
     let last: QueueRead | null = null;
-    const recordAt = (offset: bigint): StoredRecord | undefined => {
+    const recordAt = (offset: number): StoredRecord | undefined => {
       if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(tp, offset, 1);
       return last.records.find((s) => s.offset === offset);
     };
@@ -330,7 +336,6 @@ export class PopService {
       const r = recordAt(offset);
       if (r) take(r, group);
     }
-    const hw = this.broker.engine.highWatermark(tp);
     // With a tag filter and a tag index, records whose code cannot match are
     // passed over unread, and the log is read one batch at a time from each
     // record that may match.
@@ -341,13 +346,13 @@ export class PopService {
       // What is read past the records this receive still takes is read again by the next one: ask for about those.
       let want = req.batchSize - out.length;
       if (codes) {
-        const next = window.nextMayMatch(state.nextScan, hw, (c) => codeMayMatch(req.filter, codes, c));
+        const next = Number(window.nextMayMatch(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
         if (next > state.nextScan) {
           state.nextScan = next;
           continue;
         }
         // Only the run of records that may match.
-        want = Math.min(want, window.runLength(state.nextScan, hw, (c) => codeMayMatch(req.filter, codes, c)));
+        want = Math.min(want, window.runLength(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
       }
       // As many bytes as the queue's batches so far suggest; a short run (or
       // no estimate yet) reads exactly its first batch (the engine returns at
@@ -359,7 +364,7 @@ export class PopService {
         if (r.offset < state.nextScan) continue;
         if (full() || state.fifo.held >= MAX_HELD) return out;
         if (state.passOver(r.offset)) {
-          state.nextScan = r.offset + 1n;
+          state.nextScan = r.offset + 1;
           continue;
         }
         if (req.filter.all || tagMatches(req.filter, recordTag(r.record))) {
@@ -367,7 +372,7 @@ export class PopService {
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
           else take(r, group);
         }
-        state.nextScan = r.offset + 1n;
+        state.nextScan = r.offset + 1;
       }
       if (end <= state.nextScan && records.length === 0) break;
       if (end > state.nextScan) state.nextScan = end;
@@ -376,7 +381,7 @@ export class PopService {
   }
 
   /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
-  private readFrom(tp: { topic: string; partition: number }, offset: bigint, maxBytes = SCAN_BYTES): QueueRead {
+  private readFrom(tp: { topic: string; partition: number }, offset: number, maxBytes = SCAN_BYTES): QueueRead {
     const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
     this.logBytesRead += r.bytesRead;
     return r;

@@ -76,7 +76,7 @@ export class QueueCommits {
       // Deleted (its offsets with it), or deleted and created again: not this state's to commit.
       if ((this.broker.topics.get(q.topic)?.id ?? '') !== state.topicId) return;
       try {
-        const error = await this.broker.coordinator.commit(q.group, '', -1, [{ topic: q.topic, partition: q.partition, offset: low, metadata: null }]);
+        const error = await this.broker.coordinator.commit(q.group, '', -1, [{ topic: q.topic, partition: q.partition, offset: BigInt(low), metadata: null }]);
         if (error === 'NONE') state.committed = low;
         else this.log(`rocketmq: cannot commit offset ${low} of ${q.topic}-${q.partition} for group ${q.group}: ${error}`);
       } catch (err) {

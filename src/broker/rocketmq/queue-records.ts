@@ -18,13 +18,20 @@ import { PopError } from './pop-error.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** A record read from a queue: its offset and timestamp, its bytes where they lie, the record object made on first use. */
+/**
+ * A record read from a queue: its offset (a number: the pop state's, below
+ * 2^53) and timestamp, its bytes where they lie, the record object made on
+ * first use.
+ */
 export class StoredRecord {
   private decoded: KafkaRecord | null;
+  /** Its timestamp in ms as a number; NaN past 2^53 (timestampMs holds it exactly). */
+  readonly timestampNumber: number;
+  private exactTimestamp: bigint | null;
 
   constructor(
-    readonly offset: bigint,
-    readonly timestampMs: bigint,
+    readonly offset: number,
+    timestampMs: number | bigint,
     /** The bytes the record lies in (null: decoded by JavaScript, no bytes kept). */
     readonly source: Buffer | null,
     /** Where the record (its length varint first) starts and ends in `source`. */
@@ -36,10 +43,22 @@ export class StoredRecord {
     decoded: KafkaRecord | null = null,
   ) {
     this.decoded = decoded;
+    if (typeof timestampMs === 'number') {
+      this.timestampNumber = timestampMs;
+      this.exactTimestamp = null;
+    } else {
+      this.timestampNumber = timestampMs >= -MAX_SAFE && timestampMs <= MAX_SAFE ? Number(timestampMs) : NaN;
+      this.exactTimestamp = timestampMs;
+    }
   }
 
   static of(offset: bigint, timestampMs: bigint, record: KafkaRecord): StoredRecord {
-    return new StoredRecord(offset, timestampMs, null, 0, 0, 0, record.value === null ? -1 : record.value.length, record);
+    return new StoredRecord(Number(offset), timestampMs, null, 0, 0, 0, record.value === null ? -1 : record.value.length, record);
+  }
+
+  /** Its timestamp in ms, exactly. */
+  get timestampMs(): bigint {
+    return (this.exactTimestamp ??= BigInt(this.timestampNumber));
   }
 
   get record(): KafkaRecord {
@@ -67,7 +86,7 @@ export class StoredRecord {
 export interface QueueRead {
   records: StoredRecord[];
   /** The offset after the last whole batch read. */
-  end: bigint;
+  end: number;
   /** Bytes per record of the last batch read (0: none). */
   bytesPerRecord: number;
   /** Log bytes read. */
@@ -75,10 +94,11 @@ export interface QueueRead {
 }
 
 /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch); `end` is the offset after the last whole batch. */
-export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, txns: PartitionTxns): QueueRead {
+export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, from: number, maxBytes: number, txns: PartitionTxns): QueueRead {
   const key = tpKey(tp);
+  const offset = BigInt(from);
   const lso = txns.lastStableOffset(key, engine.highWatermark(tp));
-  if (offset >= lso) return { records: [], end: offset, bytesPerRecord: 0, bytesRead: 0 };
+  if (offset >= lso) return { records: [], end: from, bytesPerRecord: 0, bytesRead: 0 };
   const bytes = readBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
   return { ...batchRecords(bytes, offset, new CommittedFilter(txns.abortedIn(key, offset, lso)), `${tp.topic}-${tp.partition}`), bytesRead: bytes.length };
 }
@@ -102,7 +122,7 @@ export function batchRecords(bytes: Buffer, offset: bigint, committed: Committed
       const rows = native.rmqScanBatches(bytes, at, plainFrom, table, info);
       for (let i = 0; i < rows; i++) {
         const row = i * STRIDE;
-        records.push(new StoredRecord(BigInt(table[row + 2]!), BigInt(table[row + 3]!), bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+        records.push(new StoredRecord(table[row + 2]!, table[row + 3]!, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
       }
       if (info[2]! >= 0) {
         end = BigInt(info[2]!);
@@ -130,7 +150,7 @@ export function batchRecords(bytes: Buffer, offset: bigint, committed: Committed
     at += size;
     bytesPerRecord = Math.max(1, Math.round(size / (h.lastOffsetDelta + 1)));
   }
-  return { records, end, bytesPerRecord };
+  return { records, end: Number(end), bytesPerRecord };
 }
 
 /** One row per record, reused: the scans fill it and the rows are read at once. */
@@ -157,7 +177,7 @@ export function scanBatch(bytes: Buffer, at: number, h: BatchHeader, out: Stored
   for (let i = 0; i < n; i++) {
     const row = i * STRIDE;
     const timestampMs = appendTime ? h.maxTimestamp : h.baseTimestamp + BigInt(table[row + 3]!);
-    out.push(new StoredRecord(h.baseOffset + BigInt(table[row + 2]!), timestampMs, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+    out.push(new StoredRecord(Number(h.baseOffset) + table[row + 2]!, timestampMs, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
   }
   return true;
 }

@@ -11,7 +11,9 @@
 // holds are found again in order. What a receive or a commit asks of the
 // state costs about the same with ten messages out or a hundred thousand:
 // the outstanding offsets and their deadlines are kept in heaps
-// (lazy-heap.ts).
+// (lazy-heap.ts). Offsets are numbers: a queue's offsets stay below 2^53
+// (pop-service.ts refuses a queue past that), and Map lookups and heap
+// comparisons of BigInts go through V8's runtime, once or more per message.
 import { FifoHolds } from './fifo-holds.js';
 import { LazyHeap } from './lazy-heap.js';
 import type { RestoredQueue } from './pop-journal.js';
@@ -44,18 +46,18 @@ export interface DeliveryOptions {
 
 export type AckOutcome = 'acked' | 'already-done' | 'stale-handle' | 'never-delivered';
 
-const NONE: readonly bigint[] = Object.freeze([]);
+const NONE: readonly number[] = Object.freeze([]);
 
 export class QueueState {
-  private readonly outstanding = new Map<bigint, Outstanding>();
+  private readonly outstanding = new Map<number, Outstanding>();
   /** The offsets out, lowest first; an entry stands while its message is out. */
-  private readonly offsets = new LazyHeap<bigint, null>((offset) => this.outstanding.has(offset));
+  private readonly offsets = new LazyHeap<null>((offset) => this.outstanding.has(offset));
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
-  private readonly deadlines = new LazyHeap<number, bigint>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
+  private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
   readonly fifo = new FifoHolds();
   /** Persisted (or being persisted) committed offset. */
-  committed: bigint;
-  nextScan: bigint;
+  committed: number;
+  nextScan: number;
   /** Serialises commits, so they reach the offset store in order. */
   commitChain: Promise<void> = Promise.resolve();
   /** The commit waiting its turn on the chain, if any: later acks join it. */
@@ -63,12 +65,12 @@ export class QueueState {
   /** Bytes per record of the queue's last batch read (0: none yet): how much a scan asks the log for. */
   bytesPerRecord = 0;
   /** Offsets at or past the committed one done with before a restart: the scan passes over them. */
-  private readonly doneBefore = new Set<bigint>();
+  private readonly doneBefore = new Set<number>();
   /** The log's bounds at the last clamp (null: none yet, or state restored since): everything outstanding or held lies within them. */
-  private clamped: { logStart: bigint; end: bigint } | null = null;
+  private clamped: { logStart: number; end: number } | null = null;
 
   /** `topicId`: the topic's id when the state was made (a topic created again under the name is another queue). */
-  constructor(start: bigint, readonly topicId = '') {
+  constructor(start: number, readonly topicId = '') {
     this.committed = start;
     this.nextScan = start;
   }
@@ -85,12 +87,12 @@ export class QueueState {
   }
 
   /** Whether the scan passes over `offset`: it is out already, or was done with before a restart. */
-  passOver(offset: bigint): boolean {
+  passOver(offset: number): boolean {
     if (this.outstanding.has(offset)) return true;
     return this.doneBefore.size > 0 && this.doneBefore.delete(offset);
   }
 
-  lowWatermark(): bigint {
+  lowWatermark(): number {
     let low = this.nextScan;
     const first = this.offsets.peek();
     if (first !== null && first < low) low = first;
@@ -104,24 +106,24 @@ export class QueueState {
    * due for the next call (a receive takes a batch, not every message a
    * failed consumer left).
    */
-  expired(now: number, max = Infinity): readonly bigint[] {
+  expired(now: number, max = Infinity): readonly number[] {
     let soonest = this.deadlines.peek();
     if (soonest === null || soonest > now) return NONE;
     // A message can have two current entries (its deadline set twice to one value): count it once.
-    const due = new Set<bigint>();
+    const due = new Set<number>();
     for (; soonest !== null && soonest <= now && due.size < max; soonest = this.deadlines.peek()) {
       due.add(this.deadlines.topValue());
       this.deadlines.pop();
     }
     const out = [...due];
-    if (out.length > 1) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (out.length > 1) out.sort((a, b) => a - b);
     // The caller delivers, renews or drops each (a new entry), or leaves it for the next receive: it stays due.
     for (const offset of out) this.deadlines.push(this.outstanding.get(offset)!.deadline, offset);
     return out;
   }
 
   /** Sets a delivery's invisible deadline (every change goes through here or deliver(), so expired() finds it). */
-  setDeadline(offset: bigint, o: Outstanding, deadline: number): void {
+  setDeadline(offset: number, o: Outstanding, deadline: number): void {
     o.deadline = deadline;
     if (this.outstanding.get(offset) === o) this.pushDeadline(offset, o);
   }
@@ -131,12 +133,12 @@ export class QueueState {
     return this.deadlines.peek();
   }
 
-  get(offset: bigint): Outstanding | undefined {
+  get(offset: number): Outstanding | undefined {
     return this.outstanding.get(offset);
   }
 
   /** Hands out `offset` (again): returns its state, `attempt` the delivery's. */
-  deliver(offset: bigint, deadline: number, token: string, d: DeliveryOptions): Outstanding {
+  deliver(offset: number, deadline: number, token: string, d: DeliveryOptions): Outstanding {
     if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.outstanding.get(offset);
     if (o) {
@@ -156,14 +158,14 @@ export class QueueState {
   }
 
   /** Forgets an outstanding offset (acked, dead-lettered, gone, or no longer matching); frees its message group. */
-  drop(offset: bigint): void {
+  drop(offset: number): void {
     const o = this.outstanding.get(offset);
     if (!o) return;
     this.outstanding.delete(offset);
     if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
   }
 
-  ack(offset: bigint, token: string): AckOutcome {
+  ack(offset: number, token: string): AckOutcome {
     const o = this.outstanding.get(offset);
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
     if (o.token !== token) return 'stale-handle';
@@ -177,7 +179,7 @@ export class QueueState {
    * log only grows at its end nothing outstanding or held needs a look; a
    * log start moved up drops the lowest ones only.
    */
-  clamp(logStart: bigint, end: bigint): void {
+  clamp(logStart: number, end: number): void {
     if (this.nextScan < logStart) this.nextScan = logStart;
     if (this.nextScan > end) this.nextScan = end;
     if (this.committed > end) this.committed = end;
@@ -199,13 +201,13 @@ export class QueueState {
     if (this.doneBefore.size > 0) for (const offset of this.doneBefore) if (offset < this.nextScan) this.doneBefore.delete(offset);
   }
 
-  private add(offset: bigint, o: Outstanding): void {
+  private add(offset: number, o: Outstanding): void {
     this.outstanding.set(offset, o);
     this.offsets.push(offset, null);
     this.pushDeadline(offset, o);
   }
 
-  private pushDeadline(offset: bigint, o: Outstanding): void {
+  private pushDeadline(offset: number, o: Outstanding): void {
     this.deadlines.push(o.deadline, offset);
     // Stale entries (acked, or given another deadline) go when they reach the top, or here when they outnumber the live ones.
     const limit = 2 * this.outstanding.size + SLACK;
@@ -217,10 +219,10 @@ export class QueueState {
 /** Stale heap entries tolerated past twice the live ones. */
 const SLACK = 1024;
 
-function* deadlinesOf(outstanding: Map<bigint, Outstanding>): Iterable<[number, bigint]> {
+function* deadlinesOf(outstanding: Map<number, Outstanding>): Iterable<[number, number]> {
   for (const [offset, o] of outstanding) yield [o.deadline, offset];
 }
 
-function* offsetsOf(outstanding: Map<bigint, Outstanding>): Iterable<[bigint, null]> {
+function* offsetsOf(outstanding: Map<number, Outstanding>): Iterable<[number, null]> {
   for (const offset of outstanding.keys()) yield [offset, null];
 }

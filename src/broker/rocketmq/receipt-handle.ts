@@ -5,12 +5,13 @@
 // per receive, and the handle's text is written only into the answer. The
 // token carries this process's instance id, so a handle issued before a
 // restart (whose in-flight state is gone) is recognised as such instead of
-// matching a later delivery of the same offset.
+// matching a later delivery of the same offset. Offsets are those of the
+// queue state: below 2^53 (a longer one is no handle this broker issues).
 import { randomBytes } from 'node:crypto';
 
 export interface ParsedHandle {
   partition: number;
-  offset: bigint;
+  offset: number;
   instance: string;
   /** Everything after the offset: the delivery's token. */
   token: string;
@@ -26,7 +27,7 @@ export class ReceiptHandles {
   }
 }
 
-export function handleOf(partition: number, offset: bigint, token: string): string {
+export function handleOf(partition: number, offset: number, token: string): string {
   return `1.${partition}.${offset}.${token}`;
 }
 
@@ -81,7 +82,8 @@ export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle
   const oEnd = digitsAt(b, pEnd + 1, to, 19);
   if (oEnd === pEnd + 1 || b[oEnd] !== DOT) return null;
   const partition = numberIn(b, from + 2, pEnd);
-  const offset = oEnd - pEnd - 1 > 15 ? BigInt(b.latin1Slice(pEnd + 1, oEnd)) : BigInt(numberIn(b, pEnd + 1, oEnd));
+  const offset = numberIn(b, pEnd + 1, oEnd);
+  if (offset > Number.MAX_SAFE_INTEGER) return null;
   const t = oEnd + 1;
   const last = lastTokenBytes;
   if (last.length > 0 && to - t === last.length) {

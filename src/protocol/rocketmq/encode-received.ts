@@ -6,7 +6,6 @@
 // values; the test decodes both encodings and compares them.
 import type { Popped } from '../../broker/rocketmq/delivery.js';
 import type { PbResource } from './convert.js';
-import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
 import { native } from '../../native/addon.js';
@@ -36,16 +35,13 @@ function fieldBytes(write: () => void): Uint8Array {
   return Uint8Array.from(w.take());
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** systemProperties.receiptHandle, handleOf()'s text written in its parts. */
 function receiptHandle(p: Popped): void {
-  if (p.offset > MAX_SAFE) return w.string(12, handleOf(p.partition, p.offset, p.token));
   const at = w.begin(12);
   w.text('1.');
   w.digits(p.partition);
   w.text('.');
-  w.digits(Number(p.offset));
+  w.digits(p.offset);
   w.text('.');
   w.text(p.token);
   w.end(at);
@@ -111,7 +107,6 @@ export function encodeReceived(p: Popped, topic: PbResource, storeHost: string, 
 /** Rows of the native encoder's table (rmq_deliveries.cc): source, record start and end, offset, attempt, timestamp. */
 const STRIDE = 6;
 let table = new Float64Array(STRIDE * 32);
-const MAX_SAFE_NUMBER = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The deliveries encoded by the addon from their records' bytes, one
@@ -134,7 +129,7 @@ function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
     const p = popped[i]!;
     const r = p.stored;
     if (r === undefined || r.source === null || r.valueLength >= BODY_COPY_LIMIT || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
-    if (p.offset > MAX_SAFE_NUMBER || r.timestampMs > MAX_SAFE_NUMBER || r.timestampMs < -MAX_SAFE_NUMBER) return null;
+    if (Number.isNaN(r.timestampNumber)) return null;
     // Deliveries of one receive mostly come from one read: the source is looked for from the last.
     let source = sources.length - 1;
     while (source >= 0 && sources[source] !== r.source) source--;
@@ -146,9 +141,9 @@ function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
     table[row] = source;
     table[row + 1] = r.start;
     table[row + 2] = r.end;
-    table[row + 3] = Number(p.offset);
+    table[row + 3] = p.offset;
     table[row + 4] = p.attempt;
-    table[row + 5] = Number(r.timestampMs);
+    table[row + 5] = r.timestampNumber;
     bytes += r.end - r.start;
   }
   const fixed = Buffer.concat([topicField, storeHostField, Buffer.from(first.token)]);
