@@ -113,10 +113,18 @@ export class PopService {
   /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts parseHandleAt). */
   ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> } {
     const errors = new Array<Error | null>(count);
+    // An ack's handles are mostly of one queue: its state is looked up once, and marked for a commit once.
+    let partition = -1;
+    let state: QueueState | null = null;
     for (let i = 0; i < count; i++) {
       try {
-        const { partition, state } = this.ackOne(group, topic, handle(i));
-        this.commits.later({ group, topic, partition }, state);
+        const h = handle(i);
+        if (state === null || h === null || h.partition !== partition) {
+          state = this.lookupParsed(group, topic, h).state;
+          partition = h!.partition;
+          this.commits.later({ group, topic, partition }, state);
+        } else this.checkInstance(h, state);
+        this.ackOne(group, topic, partition, h!.offset, h!.token, state);
         errors[i] = null;
       } catch (err) {
         errors[i] = err as Error;
@@ -135,16 +143,16 @@ export class PopService {
     return this.commits.close();
   }
 
-  private ackOne(group: string, topic: string, handle: ParsedHandle | null): { partition: number; state: QueueState } {
-    const { partition, offset, token, state } = this.lookupParsed(group, topic, handle);
-    const messageGroup = state.get(offset)?.messageGroup ?? null;
-    const outcome = state.ack(offset, token);
-    if (outcome === 'acked') this.journal?.done(group, topic, partition, offset);
-    // Its message group's next may go now: wake a receive waiting for it.
-    if (outcome === 'acked' && messageGroup !== null) this.broker.wakePartition(topic, partition);
+  private ackOne(group: string, topic: string, partition: number, offset: number, token: string, state: QueueState): void {
+    const o = state.get(offset);
+    const outcome = o !== undefined && o.token === token ? state.remove(offset, o) : state.ack(offset, token);
+    if (outcome === 'acked') {
+      this.journal?.done(group, topic, partition, offset);
+      // Its message group's next may go now: wake a receive waiting for it.
+      if (o!.messageGroup !== null) this.broker.wakePartition(topic, partition);
+    }
     if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
     if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
-    return { partition, state };
   }
 
   /**
@@ -231,11 +239,14 @@ export class PopService {
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
     if (h.partition >= t.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${topic}" has no queue ${h.partition}`);
     const state = this.state(group, topic, h.partition);
-    if (h.instance !== this.handles.instance && !state.get(h.offset)) {
-      if (h.offset < state.lowWatermark()) return { partition: h.partition, offset: h.offset, token: h.token, state };
-      throw new PopError('INVALID_RECEIPT_HANDLE', 'the receipt handle was issued before the broker restarted; the message will be delivered again');
-    }
+    this.checkInstance(h, state);
     return { partition: h.partition, offset: h.offset, token: h.token, state };
+  }
+
+  /** A handle of an instance before a restart acks only what was restored (or is acked already). */
+  private checkInstance(h: ParsedHandle, state: QueueState): void {
+    if (h.instance === this.handles.instance || state.get(h.offset) || h.offset < state.lowWatermark()) return;
+    throw new PopError('INVALID_RECEIPT_HANDLE', 'the receipt handle was issued before the broker restarted; the message will be delivered again');
   }
 
   private checkQueue(topic: string, partition: number): void {

@@ -160,16 +160,20 @@ export class QueueState {
   /** Forgets an outstanding offset (acked, dead-lettered, gone, or no longer matching); frees its message group. */
   drop(offset: number): void {
     const o = this.outstanding.get(offset);
-    if (!o) return;
-    this.outstanding.delete(offset);
-    if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
+    if (o) this.remove(offset, o);
   }
 
   ack(offset: number, token: string): AckOutcome {
     const o = this.outstanding.get(offset);
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
     if (o.token !== token) return 'stale-handle';
-    this.drop(offset);
+    return this.remove(offset, o);
+  }
+
+  /** ack() of `o`, which get(offset) gave and whose token the caller matched. */
+  remove(offset: number, o: Outstanding): 'acked' {
+    this.outstanding.delete(offset);
+    if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
     return 'acked';
   }
 
