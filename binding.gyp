@@ -9,6 +9,7 @@
         "native/crc32c.cc",
         "native/mapping.cc",
         "native/map_cache.cc",
+        "native/mapped_read.cc",
         "native/rmq_deliveries.cc",
         "native/rmq_scan.cc",
         "native/rmq_send.cc",

@@ -6,6 +6,7 @@
 
 #include "crc32.h"
 #include "crc32c.h"
+#include "mapped_read.h"
 #include "mapping.h"
 #include "rmq_records.h"
 #include "threadpool_send.h"
@@ -15,6 +16,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitTransfer(env, exports);
   mqlab::InitMapping(env, exports);
+  mqlab::InitMappedRead(env, exports);
   mqlab::InitCrc32c(env, exports);
   mqlab::InitCrc32(env, exports);
   mqlab::InitThreadpoolSend(env, exports);

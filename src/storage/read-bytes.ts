@@ -1,4 +1,5 @@
 import { readSync } from 'node:fs';
+import { native } from '../native/addon.js';
 import { releaseRegions } from '../transfer/shared-file.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { ReadOptions, StorageEngine, TopicPartition } from './types.js';
@@ -39,6 +40,26 @@ export function readRegionBytes(regions: readonly FileRegion[]): Buffer {
 export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
   const { regions } = engine.read(tp, offset, maxBytes, options);
   try {
+    return readRegionBytes(regions);
+  } finally {
+    releaseRegions(regions);
+  }
+}
+
+/**
+ * readBytesAt's bytes without copying them into memory where the read is
+ * one region of one file: a view of the mmap strategy's mapping of it
+ * (native/mapped_read.cc), as RocketMQ's broker reads its commit log.
+ * Read-only: writing to it faults. Other reads are copied by pread.
+ */
+export function mappedBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
+  const { regions } = engine.read(tp, offset, maxBytes, options);
+  try {
+    if (regions.length === 1) {
+      const r = regions[0]!;
+      const mapped = native.mapRead(r.file.fd, r.position, r.length);
+      if (mapped !== null) return mapped;
+    }
     return readRegionBytes(regions);
   } finally {
     releaseRegions(regions);

@@ -8,10 +8,12 @@
 // call, rmqScanRecords for a transactional one the filter keeps): a record
 // is decoded into an object only when something asks for it (a tag filter,
 // a FIFO group, the JavaScript encoder), and its bytes go to the native
-// delivery encoder (rmqEncodeDeliveries) as they lie in the log.
+// delivery encoder (rmqEncodeDeliveries) as they lie in the log: read from
+// the log file's mapping where the read is one file's (mappedBytesAt), not
+// copied into memory first.
 import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, RECORDS_AT, batchCrcValid, compressionOf, decodeBatch, readBatchHeader, readRecord, recordOffset, recordTimestamp, timestampTypeOf, type BatchHeader, type KafkaRecord } from '../../records/index.js';
 import { native } from '../../native/addon.js';
-import { readBytesAt } from '../../storage/read-bytes.js';
+import { mappedBytesAt } from '../../storage/read-bytes.js';
 import { tpKey, type StorageEngine, type TopicPartition } from '../../storage/types.js';
 import type { PartitionTxns } from '../txn/partition-txns.js';
 import { PopError } from './pop-error.js';
@@ -99,7 +101,7 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, from
   const offset = BigInt(from);
   const lso = txns.lastStableOffset(key, engine.highWatermark(tp));
   if (offset >= lso) return { records: [], end: from, bytesPerRecord: 0, bytesRead: 0 };
-  const bytes = readBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
+  const bytes = mappedBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
   return { ...batchRecords(bytes, offset, new CommittedFilter(txns.abortedIn(key, offset, lso)), `${tp.topic}-${tp.partition}`), bytesRead: bytes.length };
 }
 

@@ -1,0 +1,6 @@
+#pragma once
+#include <napi.h>
+
+namespace mqlab {
+void InitMappedRead(Napi::Env env, Napi::Object exports);
+}
