@@ -1,0 +1,93 @@
+// bench/rocketmq/pop-inprocess: what a receive costs in the broker's own
+// RocketMQ code, without the network: a broker in this process (real log
+// files, real pop journal), 1 KiB messages stored `--per` to a batch, then
+// received 32 at a time as the endpoint does (PopService.pop), encoded as
+// the answer's bytes (encodeDeliveries) and acked from a request's bytes
+// (ackEach over parseHandleAt). Wall time per message of each step, after a
+// warm-up on a topic of its own; the machine's noise moves network runs by
+// a fifth, and this by less, so compare builds with alternated runs of it.
+//
+//   node dist/bench/rocketmq/pop-inprocess.js [--messages 96000] [--per 16] [--engine segmented]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PopJournal } from '../../src/broker/rocketmq/pop-journal.js';
+import { PopService } from '../../src/broker/rocketmq/pop-service.js';
+import { publish } from '../../src/broker/rocketmq/publish.js';
+import type { RocketMessage } from '../../src/broker/rocketmq/message-record.js';
+import { handleOf, parseHandleAt } from '../../src/broker/rocketmq/receipt-handle.js';
+import { encodeDeliveries } from '../../src/protocol/rocketmq/encode-received.js';
+import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../../src/server/settings.js';
+import { startBroker } from '../../src/server/start.js';
+import { table } from '../lib/stats.js';
+
+const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '96000' }, per: { type: 'string', default: '16' }, engine: { type: 'string', default: 'segmented' } } });
+const MESSAGES = Number(args.messages);
+const PER = Number(args.per);
+const WARM = 64_000;
+const BATCH = 32;
+for (const n of [MESSAGES, WARM]) if (!Number.isInteger(n) || n <= 0 || n % PER !== 0) throw new Error(`--messages must be a multiple of --per (${PER}), got ${n}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'mqlab-pop-inprocess-'));
+const running = await startBroker(applyProperties(DEFAULT_SERVE_SETTINGS, { port: '0', 'log.dirs': dir, 'mqlab.flush': 'none', 'mqlab.storage.engine': args.engine! }));
+const broker = running.broker;
+for (const t of ['warm', 'measured']) broker.topics.create(t, 1, { 'message.type': 'NORMAL' });
+const journal = new PopJournal(broker.engine, broker.topics, () => undefined);
+journal.open(() => -1n);
+const pop = new PopService(broker, () => undefined, () => false, journal, 200);
+const body = Buffer.alloc(1024, 7);
+let id = 0;
+
+async function fill(topic: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i += PER) {
+    const messages: RocketMessage[] = [];
+    for (let k = 0; k < PER; k++) {
+      messages.push({ messageId: `AC11000100002A9F${String(id++).padStart(16, '0')}`, body, tag: null, keys: [], messageGroup: null, deliveryTimestampMs: null, bornTimestampMs: BigInt(Date.now()), bornHost: '127.0.0.1', bodyEncoding: 'IDENTITY', traceContext: null, userProperties: new Map() });
+    }
+    await publish(broker, topic, 0, messages);
+  }
+}
+
+/** Receives, encodes and acks all `n`; wall µs per message of each step. */
+async function drain(topic: string, n: number): Promise<{ pop: number; encode: number; ack: number }> {
+  const ns = { pop: 0n, encode: 0n, ack: 0n };
+  const resource = { resourceNamespace: '', name: topic };
+  for (let got = 0; got < n; ) {
+    const t0 = process.hrtime.bigint();
+    const popped = await pop.pop({ group: 'g', topic, partition: 0, batchSize: BATCH, invisibleMs: 30_000, pollMs: 0, filter: { all: true }, renewFor: null, cancelled: () => false });
+    const t1 = process.hrtime.bigint();
+    if (encodeDeliveries(popped, resource, '127.0.0.1:8081').length === 0) throw new Error('no answer encoded');
+    const t2 = process.hrtime.bigint();
+    // The AckMessage's handles as its request carries them: bytes, one after another.
+    const handles = popped.map((p) => handleOf(p.partition, p.offset, p.token));
+    const bytes = Buffer.from(handles.join(''), 'latin1');
+    const at = [0];
+    for (const h of handles) at.push(at.at(-1)! + h.length);
+    const t3 = process.hrtime.bigint();
+    const acked = pop.ackEach('g', topic, handles.length, (i) => parseHandleAt(bytes, at[i]!, at[i + 1]!));
+    await acked.stored;
+    const t4 = process.hrtime.bigint();
+    const failed = acked.errors.find((e) => e !== null);
+    if (failed) throw failed;
+    if (popped.length === 0) throw new Error(`${topic}: nothing to receive after ${got} of ${n}`);
+    ns.pop += t1 - t0;
+    ns.encode += t2 - t1;
+    ns.ack += t4 - t3;
+    got += popped.length;
+  }
+  const us = (x: bigint): number => Number(x) / 1e3 / n;
+  return { pop: us(ns.pop), encode: us(ns.encode), ack: us(ns.ack) };
+}
+
+try {
+  await fill('warm', WARM);
+  await drain('warm', WARM);
+  await fill('measured', MESSAGES);
+  const r = await drain('measured', MESSAGES);
+  console.log(`${MESSAGES} messages, ${PER} per batch, ${args.engine} engine, receives of ${BATCH}: wall µs a message`);
+  console.log(table(['pop', 'encode', 'ack', 'all'], [[r.pop.toFixed(2), r.encode.toFixed(2), r.ack.toFixed(2), (r.pop + r.encode + r.ack).toFixed(2)]]));
+} finally {
+  await running.close();
+  rmSync(dir, { recursive: true, force: true });
+}
