@@ -40,7 +40,7 @@ export const protocols: Scenario = {
     const single = ctx.records(10_000, 30_000, 300);
     const batched = 2 * single;
     const official = Math.max(50, Math.round(single / 5));
-    const warm = ctx.pick(20_000, 20_000, 100);
+    const warm = ctx.pick(5_000, 5_000, 100);
     const warmBatched = ctx.pick(WARM_BATCHED, WARM_BATCHED, 200);
     const probes = ctx.pick(200, 1_000, 20);
     const runs: Measured[] = [];
@@ -59,10 +59,7 @@ export const protocols: Scenario = {
           // SendMessage calls cost it about twice what later ones do, and a
           // receive path warmed with 300 calls still compiled about 35 of
           // its functions during the measured run (the Kafka path, smaller,
-          // about 10). Counted in calls, not messages: a receive takes 32,
-          // so 20,000 single messages give the receive from one-message
-          // batches 625 calls of its own (with 156 it compiled about 20
-          // functions during its measured run, with 625 about 10).
+          // about 10). Counted in calls, not messages: a receive takes 32.
           await pairedRuns(ctx, b, engine, `${run}, warm-up`, '-warm', warm, warmBatched, valueBytes);
           runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes)));
           // What an application sees; the client's costs do not depend on the engine, so one engine is enough.
