@@ -38,12 +38,7 @@ export function readRegionBytes(regions: readonly FileRegion[]): Buffer {
  * startup scans, JSON answers).
  */
 export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
-  const { regions } = engine.read(tp, offset, maxBytes, options);
-  try {
-    return readRegionBytes(regions);
-  } finally {
-    releaseRegions(regions);
-  }
+  return bytesOfRead(engine, tp, offset, maxBytes, options, readRegionBytes);
 }
 
 /**
@@ -53,14 +48,18 @@ export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: b
  * Read-only: writing to it faults. Other reads are copied by pread.
  */
 export function mappedBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
+  return bytesOfRead(engine, tp, offset, maxBytes, options, mappedRegionBytes);
+}
+
+function mappedRegionBytes(regions: readonly FileRegion[]): Buffer {
+  const r = regions.length === 1 ? regions[0]! : null;
+  return (r && native.mapRead(r.file.fd, r.position, r.length)) ?? readRegionBytes(regions);
+}
+
+function bytesOfRead(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options: ReadOptions | undefined, bytesOf: (regions: readonly FileRegion[]) => Buffer): Buffer {
   const { regions } = engine.read(tp, offset, maxBytes, options);
   try {
-    if (regions.length === 1) {
-      const r = regions[0]!;
-      const mapped = native.mapRead(r.file.fd, r.position, r.length);
-      if (mapped !== null) return mapped;
-    }
-    return readRegionBytes(regions);
+    return bytesOf(regions);
   } finally {
     releaseRegions(regions);
   }

@@ -23,7 +23,7 @@ export interface DeadLetter {
   group: string;
   topic: string;
   partition: number;
-  offset: bigint;
+  offset: number;
   timestampMs: bigint;
   record: KafkaRecord;
   attempts: number;

@@ -20,7 +20,7 @@
 //          then handle, message group, renew client id as texts above
 //   no value (a tombstone): done with
 import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, writeBatchCrc, writeBatchHeader } from '../../records/index.js';
-import type { Outstanding } from './queue-state.js';
+import { MAX_OFFSET, type Outstanding } from './queue-state.js';
 import { tokenOf } from './receipt-handle.js';
 
 const V1 = 1;
@@ -170,7 +170,7 @@ const TWO_32 = 2 ** 32;
 
 /** An offset as the queue state keeps it: a number (queues past 2^53 are refused before anything is recorded). */
 function safeOffset(offset: bigint): number {
-  if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`pop journal record: offset ${offset} is outside 0 to 2^53 - 1`);
+  if (offset < 0n || offset > MAX_OFFSET) throw new RangeError(`pop journal record: offset ${offset} is outside 0 to 2^53 - 1`);
   return Number(offset);
 }
 

@@ -16,7 +16,7 @@ import type { PopJournal } from './pop-journal.js';
 import { PopError } from './pop-error.js';
 import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
 import { QueueCommits } from './queue-commits.js';
-import { QueueState, type Outstanding } from './queue-state.js';
+import { MAX_OFFSET, QueueState, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
 import { dlqTopic } from './system-topics.js';
@@ -49,8 +49,6 @@ const MAX_HELD = 10_000;
 const EXPIRED_PER_RECEIVE = 256;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
-/** The last offset a queue's pop state can keep (a number). */
-export const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 export { PopError, type PopErrorCode } from './pop-error.js';
 
@@ -120,8 +118,7 @@ export class PopService {
       try {
         const h = handle(i);
         if (state === null || h === null || h.partition !== partition) {
-          state = this.lookupParsed(group, topic, h).state;
-          partition = h!.partition;
+          ({ partition, state } = this.lookupParsed(group, topic, h));
           this.commits.later({ group, topic, partition }, state);
         } else this.checkInstance(h, state);
         this.ackOne(group, topic, partition, h!.offset, h!.token, state);
@@ -145,7 +142,7 @@ export class PopService {
 
   private ackOne(group: string, topic: string, partition: number, offset: number, token: string, state: QueueState): void {
     const o = state.get(offset);
-    const outcome = o !== undefined && o.token === token ? state.remove(offset, o) : state.ack(offset, token);
+    const outcome = state.ack(offset, token, o);
     if (outcome === 'acked') {
       this.journal?.done(group, topic, partition, offset);
       // Its message group's next may go now: wake a receive waiting for it.
@@ -216,7 +213,7 @@ export class PopService {
     try {
       const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
       // Gone (retention): nothing to move.
-      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset: BigInt(offset), timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
       if (state.get(offset) === o) {
         state.drop(offset);
         this.journal?.done(group, topic, partition, offset);

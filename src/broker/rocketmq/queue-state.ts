@@ -48,6 +48,9 @@ export type AckOutcome = 'acked' | 'already-done' | 'stale-handle' | 'never-deli
 
 const NONE: readonly number[] = Object.freeze([]);
 
+/** The last offset the state can keep as a number: pop-service.ts refuses a queue past it, the journal an entry. */
+export const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class QueueState {
   private readonly outstanding = new Map<number, Outstanding>();
   /** The offsets out, lowest first; an entry stands while its message is out. */
@@ -163,17 +166,11 @@ export class QueueState {
     if (o) this.remove(offset, o);
   }
 
-  ack(offset: number, token: string): AckOutcome {
-    const o = this.outstanding.get(offset);
+  /** `o`: get(offset), when the caller has looked it up already. */
+  ack(offset: number, token: string, o = this.outstanding.get(offset)): AckOutcome {
     if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
     if (o.token !== token) return 'stale-handle';
-    return this.remove(offset, o);
-  }
-
-  /** ack() of `o`, which get(offset) gave and whose token the caller matched. */
-  remove(offset: number, o: Outstanding): 'acked' {
-    this.outstanding.delete(offset);
-    if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
+    this.remove(offset, o);
     return 'acked';
   }
 
@@ -203,6 +200,11 @@ export class QueueState {
       last.end = end;
     }
     if (this.doneBefore.size > 0) for (const offset of this.doneBefore) if (offset < this.nextScan) this.doneBefore.delete(offset);
+  }
+
+  private remove(offset: number, o: Outstanding): void {
+    this.outstanding.delete(offset);
+    if (o.messageGroup !== null) this.fifo.release(o.messageGroup);
   }
 
   private add(offset: number, o: Outstanding): void {
