@@ -25,7 +25,7 @@
 // selected protocol it leaves unchanged does not rebalance.
 import type { Cancel, GroupClock } from './clock.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
-import { differs, joinError, sameProtocols, selectProtocol, syncError, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
+import { differs, joinAnswer, joinError, metadataFor, sameProtocols, selectProtocol, syncAnswer, syncError, update, type JoinResult, type Member, type Protocol, type SyncResult } from './members.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
@@ -375,24 +375,12 @@ export class Group {
 
   /** The current generation, as told to member m; the member list goes only to whom it names as leader. */
   private joinOk(m: Member, leader: string, skipAssignment: boolean): JoinResult {
-    return {
-      error: 'NONE',
-      generationId: this.generationId,
-      protocolType: this.protocolType,
-      protocolName: this.protocolName,
-      leader,
-      skipAssignment,
-      memberId: m.memberId,
-      members:
-        m.memberId === leader
-          ? [...this.members.values()].map((x) => ({ memberId: x.memberId, groupInstanceId: x.groupInstanceId, metadata: this.selectedMetadata(x) }))
-          : [],
-    };
+    return joinAnswer(m, leader, skipAssignment, this.generationId, this.protocolType, this.protocolName, this.members.values());
   }
 
   /** A member's metadata for the group's selected protocol. */
   selectedMetadata(m: Member): Buffer {
-    return m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? Buffer.alloc(0);
+    return metadataFor(m, this.protocolName);
   }
 
   /** Whether a joining member's protocols fit the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). */
@@ -403,6 +391,6 @@ export class Group {
   }
 
   private syncOk(assignment: Buffer): SyncResult {
-    return { error: 'NONE', protocolType: this.protocolType, protocolName: this.protocolName, assignment };
+    return syncAnswer(this.protocolType, this.protocolName, assignment);
   }
 }

@@ -89,6 +89,21 @@ export function syncError(error: ErrorName): SyncResult {
   return { error, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
 }
 
+/** A member's metadata for the group's selected protocol (empty if it has none of that name). */
+export function metadataFor(m: Member, protocolName: string | null): Buffer {
+  return m.protocols.find((p) => p.name === protocolName)?.metadata ?? Buffer.alloc(0);
+}
+
+/** A JoinGroup answer of the generation: the leader's carries every member with its metadata for the selected protocol. */
+export function joinAnswer(m: Member, leader: string, skipAssignment: boolean, generationId: number, protocolType: string | null, protocolName: string | null, members: Iterable<Member>): JoinResult {
+  const all = m.memberId === leader ? [...members].map((x) => ({ memberId: x.memberId, groupInstanceId: x.groupInstanceId, metadata: metadataFor(x, protocolName) })) : [];
+  return { error: 'NONE', generationId, protocolType, protocolName, leader, skipAssignment, memberId: m.memberId, members: all };
+}
+
+export function syncAnswer(protocolType: string | null, protocolName: string | null, assignment: Buffer): SyncResult {
+  return { error: 'NONE', protocolType, protocolName, assignment };
+}
+
 /**
  * What a rejoin may change of a member (Kafka's updateMember, and the client
  * it now comes from); never its id or instance id.
