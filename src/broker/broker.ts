@@ -2,7 +2,6 @@
 // operations the Kafka protocol handlers (and the HTTP API) call. Answers
 // carry Kafka error names; the protocol layer maps them to codes.
 import { join } from 'node:path';
-import { rebuildProducerState } from './log-scan.js';
 import { checkProduce } from './produce-checks.js';
 import { createEngine } from '../storage/index.js';
 import { StorageError } from '../storage/errors.js';
@@ -23,6 +22,7 @@ import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator } from './groups/coordin
 import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
+import { ProducerSnapshots, type RestoreReport } from './producer-snapshots.js';
 import { Transactions } from './txn/transactions.js';
 import { staticSettings } from './static-settings.js';
 import { storageMaxOpenFiles } from './open-files.js';
@@ -78,6 +78,9 @@ export class Broker {
   private closed = false;
   private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
+  private snapshots: ProducerSnapshots | null = null;
+  /** How the last open() restored producer state: from the snapshot, or by scanning the logs. */
+  producerStateRestore: RestoreReport | null = null;
   /** Kafka transactions: the coordinator, and each partition's open and aborted ones. */
   readonly transactions: Transactions;
   /**
@@ -150,10 +153,12 @@ export class Broker {
     this.topics.open();
     this.offsets.open();
     this.producerIds.open();
-    for (const tp of this.engine.partitions()) rebuildProducerState(this.engine, tp, this.producers, this.transactions);
+    this.snapshots = new ProducerSnapshots(this.config.dataDir, this.engine, this.topics, this.producers, this.transactions, (m) => this.config.log?.(m));
+    this.producerStateRestore = this.snapshots.restore();
     await this.transactions.open();
     this.configs.open();
     this.groupConfigs.open();
+    this.snapshots.start(Number(this.configs.get('mqlab.producer.snapshot.interval.ms')));
     this.cleaner = startCleaner(this.engine, this.configs, this.topics);
     this.cleaner?.onCleaned((r) => this.config.log?.(`log cleaner: ${r.tp.topic}-${r.tp.partition}: cleaned to offset ${r.endOffset}: ${r.recordsRead - r.recordsKept} of ${r.recordsRead} records removed, ${r.segmentsBefore} -> ${r.segmentsAfter} segments, ${r.bytesRead} bytes read, ${r.bytesWritten} written in ${Math.round(r.elapsedMs)} ms (${Math.round(r.throttledMs)} ms throttled)`));
     const every = this.config.retentionCheckIntervalMs ?? 0;
@@ -250,7 +255,11 @@ export class Broker {
     this.transactions.stopExpiry();
     this.watch.wakeAll();
     this.coordinator.shutdown();
+    this.snapshots?.stop();
+    // Taken now, written once the engine has written every append it took: the next start scans none of this log.
+    const state = this.snapshots?.capture();
     await this.engine.close();
+    if (state) this.snapshots!.write(state);
   }
 
   /** The topic, created with num.partitions if auto-creation is on. */

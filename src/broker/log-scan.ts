@@ -23,8 +23,9 @@ const MAP_ALIGN = 64 * 1024;
  * Calls `batch` for each batch of the partition in offset order, with bytes
  * that hold it: a view of the mapped file, valid only during the call.
  */
-export function scanBatches(engine: StorageEngine, tp: TopicPartition, batch: (h: BatchHeader, bytes: Buffer, at: number) => void): void {
-  let offset = engine.logStartOffset(tp);
+export function scanBatches(engine: StorageEngine, tp: TopicPartition, batch: (h: BatchHeader, bytes: Buffer, at: number) => void, from = 0n): void {
+  const start = engine.logStartOffset(tp);
+  let offset = from > start ? from : start;
   const hw = engine.highWatermark(tp);
   while (offset < hw) {
     const { regions } = engine.read(tp, offset, READ_BYTES);
@@ -89,13 +90,19 @@ function scanRegions(regions: readonly FileRegion[], from: bigint, batch: (h: Ba
   return next;
 }
 
-/** Producer sequences and transactions from the batch headers in the log, so both survive a restart. */
-export function rebuildProducerState(engine: StorageEngine, tp: TopicPartition, producers: ProducerStateTable, transactions: Transactions): void {
+/**
+ * Producer sequences and transactions from the batch headers in the log,
+ * so both survive a restart: from `from` on, where a snapshot
+ * (producer-snapshot.ts) holds the state of the batches before it.
+ */
+export function rebuildProducerState(engine: StorageEngine, tp: TopicPartition, producers: ProducerStateTable, transactions: Transactions, from = 0n): void {
   const key = tpKey(tp);
   scanBatches(engine, tp, (h, bytes, at) => {
+    // A read starts at the batch holding its offset: one that ends before `from` is the snapshot's already.
+    if (h.baseOffset + BigInt(h.lastOffsetDelta) < from) return;
     if (h.producerId >= 0n && h.baseSequence >= 0) {
       producers.record(key, h.producerId, h.producerEpoch, h.baseSequence, h.recordCount, h.baseOffset, h.baseOffset + BigInt(h.lastOffsetDelta), h.maxTimestamp);
     }
     transactions.onBatch(key, h, h.baseOffset, bytes, at);
-  });
+  }, from);
 }

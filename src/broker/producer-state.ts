@@ -14,14 +14,14 @@
 export const DEDUPE_BATCHES = 5;
 const SEQUENCE_MAX = 2 ** 31 - 1;
 
-interface BatchMeta {
+export interface BatchMeta {
   firstSeq: number;
   lastSeq: number;
   baseOffset: bigint;
   lastOffset: bigint;
 }
 
-interface ProducerEntry {
+export interface ProducerEntry {
   epoch: number;
   batches: BatchMeta[];
   /** The last batch's maxTimestamp (ms), -1 if not known (DescribeProducers' LastTimestamp). */
@@ -51,6 +51,8 @@ function follows(lastSeq: number, firstSeq: number): boolean {
 
 export class ProducerStateTable {
   private readonly partitions = new Map<string, Map<bigint, ProducerEntry>>();
+  /** Counts the batches and markers recorded: a snapshot is due only once it moves (producer-snapshots.ts). */
+  changes = 0;
 
   check(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number): SequenceCheck {
     const entry = this.partitions.get(partition)?.get(producerId);
@@ -77,6 +79,7 @@ export class ProducerStateTable {
 
   /** Records a batch that was appended (or found in the log at startup). */
   record(partition: string, producerId: bigint, epoch: number, baseSequence: number, recordCount: number, baseOffset: bigint, lastOffset: bigint, timestampMs = -1n): void {
+    this.changes++;
     let byProducer = this.partitions.get(partition);
     if (!byProducer) this.partitions.set(partition, (byProducer = new Map()));
     let entry = byProducer.get(producerId);
@@ -92,6 +95,7 @@ export class ProducerStateTable {
    * one's batches from here on, as Kafka's marker does.
    */
   onMarker(partition: string, producerId: bigint, epoch: number): void {
+    this.changes++;
     let byProducer = this.partitions.get(partition);
     if (!byProducer) this.partitions.set(partition, (byProducer = new Map()));
     const entry = byProducer.get(producerId);
@@ -110,6 +114,17 @@ export class ProducerStateTable {
     const byProducer = this.partitions.get(partition);
     if (!byProducer) return;
     for (const [id, e] of byProducer) if ((e.batches.at(-1)?.lastOffset ?? -1n) < logStartOffset) byProducer.delete(id);
+  }
+
+  /** The partition's producers by id, as a snapshot keeps them (producer-snapshot.ts). */
+  entriesOf(partition: string): ReadonlyMap<bigint, Readonly<ProducerEntry>> {
+    return this.partitions.get(partition) ?? new Map<bigint, ProducerEntry>();
+  }
+
+  /** A partition's producers from a snapshot, in place of any it had. */
+  restore(partition: string, entries: ReadonlyMap<bigint, ProducerEntry>): void {
+    if (entries.size === 0) this.partitions.delete(partition);
+    else this.partitions.set(partition, new Map([...entries].map(([id, e]) => [id, { epoch: e.epoch, batches: e.batches.map((b) => ({ ...b })), lastTimestamp: e.lastTimestamp }])));
   }
 
   forgetPartition(partition: string): void {

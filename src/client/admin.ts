@@ -117,6 +117,20 @@ export class Admin {
     return out;
   }
 
+  /** DescribeProducers: each partition's active producers, by id (currentTxnStartOffset -1 outside a transaction). */
+  async describeProducers(topic: string, partitions: readonly number[]): Promise<Map<number, { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }[]>> {
+    const r = await this.conn.request(61, 0, { topics: [{ name: topic, partitionIndexes: [...partitions] }] });
+    const out = new Map<number, { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }[]>();
+    for (const p of r.topics[0]?.partitions ?? []) {
+      check(p.errorCode, `producers of ${topic}-${p.partitionIndex}`, p.errorMessage);
+      out.set(
+        p.partitionIndex,
+        p.activeProducers.map((a: { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }) => ({ producerId: a.producerId, producerEpoch: a.producerEpoch, lastSequence: a.lastSequence, lastTimestamp: a.lastTimestamp, currentTxnStartOffset: a.currentTxnStartOffset })),
+      );
+    }
+    return out;
+  }
+
   /** DescribeUserScramCredentials: every user (null) or these; users without credentials are left out. */
   async describeUsers(names: string[] | null): Promise<{ user: string; credentials: { mechanism: number; iterations: number }[] }[]> {
     const r = await this.conn.request(50, 0, { users: names === null ? null : names.map((name) => ({ name })) });

@@ -16,7 +16,7 @@ export interface AbortedTxn {
   lastOffset: bigint;
 }
 
-interface PartitionState {
+export interface PartitionState {
   /** Open transactions: producer id -> first offset. */
   open: Map<bigint, bigint>;
   /** Aborted transactions, in the order of their markers (so by lastOffset). */
@@ -25,6 +25,8 @@ interface PartitionState {
 
 export class PartitionTxns {
   private readonly partitions = new Map<string, PartitionState>();
+  /** Counts the data batches and markers seen: a snapshot is due only once it moves (producer-snapshots.ts). */
+  changes = 0;
 
   private state(key: string): PartitionState {
     let s = this.partitions.get(key);
@@ -34,12 +36,14 @@ export class PartitionTxns {
 
   /** A transactional data batch at `baseOffset`: opens the producer's transaction here unless open already. */
   onData(key: string, producerId: bigint, baseOffset: bigint): void {
+    this.changes++;
     const s = this.state(key);
     if (!s.open.has(producerId)) s.open.set(producerId, baseOffset);
   }
 
   /** A marker at `offset`: the producer's transaction here ends; an abort is remembered for read_committed fetches. */
   onMarker(key: string, producerId: bigint, type: 'commit' | 'abort', offset: bigint): void {
+    this.changes++;
     const s = this.state(key);
     const first = s.open.get(producerId);
     s.open.delete(producerId);
@@ -94,6 +98,17 @@ export class PartitionTxns {
     if (!s) return;
     const keep = s.aborted.findIndex((a) => a.lastOffset >= logStartOffset);
     s.aborted.splice(0, keep < 0 ? s.aborted.length : keep);
+  }
+
+  /** The partition's open and aborted transactions, as a snapshot keeps them (producer-snapshot.ts); null: none. */
+  stateOf(key: string): Readonly<PartitionState> | null {
+    const s = this.partitions.get(key);
+    return s && (s.open.size > 0 || s.aborted.length > 0) ? s : null;
+  }
+
+  /** A partition's transactions from a snapshot, in place of any it had. */
+  restore(key: string, state: PartitionState): void {
+    this.partitions.set(key, { open: new Map(state.open), aborted: state.aborted.map((a) => ({ ...a })) });
   }
 
   forgetPartition(key: string): void {

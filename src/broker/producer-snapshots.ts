@@ -1,0 +1,127 @@
+// When the broker snapshots its producer state and how a start uses the
+// snapshot (the file: producer-snapshot-file.ts). A start restores each
+// partition the snapshot still describes and scans the log only past the
+// snapshot's offset; the rest are scanned from their log start, as before
+// snapshots. Snapshots are written right after that (the one read no
+// longer holds once this run appends), at a clean stop and, while the logs
+// grow, every `intervalMs`.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tpKey, type StorageEngine } from '../storage/types.js';
+import { rebuildProducerState } from './log-scan.js';
+import { SNAPSHOT_FILE, readSnapshot, writeSnapshot, type PartitionSnapshot } from './producer-snapshot-file.js';
+import type { ProducerStateTable } from './producer-state.js';
+import type { TopicRegistry } from './topics.js';
+import type { Transactions } from './txn/transactions.js';
+
+export interface RestoreReport {
+  partitions: number;
+  /** Partitions whose state came from the snapshot (scanned only past its offset). */
+  fromSnapshot: number;
+  /** Why the snapshot was not read at all, or null. */
+  unreadable: string | null;
+}
+
+export class ProducerSnapshots {
+  private readonly path: string;
+  private timer: NodeJS.Timeout | null = null;
+  /** What the last snapshot (or the start) saw: the state's changes and the logs' ends, summed. */
+  private lastSignature = -1;
+
+  constructor(
+    dataDir: string,
+    private readonly engine: StorageEngine,
+    private readonly topics: TopicRegistry,
+    private readonly producers: ProducerStateTable,
+    private readonly transactions: Transactions,
+    private readonly log: (message: string) => void,
+  ) {
+    this.path = join(dataDir, SNAPSHOT_FILE);
+  }
+
+  /** Producer state for every partition: from the snapshot where it still holds, else from the log's start. */
+  restore(): RestoreReport {
+    let snapshot = new Map<string, PartitionSnapshot>();
+    let unreadable: string | null = null;
+    try {
+      snapshot = readSnapshot(this.path);
+    } catch (err) {
+      unreadable = (err as Error).message;
+      this.log(`producer state: the snapshot ${this.path} was not used (${unreadable}): every log is scanned from its start`);
+    }
+    const report: RestoreReport = { partitions: 0, fromSnapshot: 0, unreadable };
+    for (const tp of this.engine.partitions()) {
+      report.partitions++;
+      const key = tpKey(tp);
+      const s = snapshot.get(key);
+      // The same topic (not one deleted and made again under its name), and a log that still reaches the snapshot's offset.
+      if (s !== undefined && s.topicId === this.topics.get(tp.topic)?.id && s.endOffset <= this.engine.highWatermark(tp)) {
+        this.producers.restore(key, s.producers);
+        this.transactions.partitions.restore(key, s.txns);
+        rebuildProducerState(this.engine, tp, this.producers, this.transactions, s.endOffset);
+        const logStart = this.engine.logStartOffset(tp);
+        this.producers.truncateHead(key, logStart);
+        this.transactions.partitions.truncateHead(key, logStart);
+        report.fromSnapshot++;
+      } else {
+        rebuildProducerState(this.engine, tp, this.producers, this.transactions);
+      }
+    }
+    if (report.partitions > 0) this.log(`recovery: producer state of ${report.partitions} partitions: ${report.fromSnapshot} from the snapshot (their logs scanned past its offsets), ${report.partitions - report.fromSnapshot} scanned from their log start`);
+    // A snapshot of this run in its place: one left as it was could meet a log a crash cuts back below its offsets and this run writes again.
+    if (!this.write(this.capture())) rmSync(this.path, { force: true });
+    this.lastSignature = this.signature();
+    return report;
+  }
+
+  /** Snapshots every `intervalMs` while the state or the logs change (0: only at a clean stop). */
+  start(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      const now = this.signature();
+      if (now === this.lastSignature) return;
+      this.write(this.capture());
+      this.lastSignature = now;
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * The state of every partition now, and the offset it holds up to: taken
+   * in one turn of the event loop, in which appends assign offsets and
+   * record their producers together (Broker.produce).
+   */
+  capture(): PartitionSnapshot[] {
+    const out: PartitionSnapshot[] = [];
+    for (const tp of this.engine.partitions()) {
+      const topic = this.topics.get(tp.topic);
+      if (!topic) continue;
+      const key = tpKey(tp);
+      const txns = this.transactions.partitions.stateOf(key);
+      out.push({ ...tp, topicId: topic.id, endOffset: this.engine.highWatermark(tp), producers: new Map(this.producers.entriesOf(key)), txns: txns ?? { open: new Map(), aborted: [] } });
+    }
+    return out;
+  }
+
+  /** Writes a capture; a failure is reported, not thrown (the next start scans more of the log). */
+  write(partitions: readonly PartitionSnapshot[]): boolean {
+    try {
+      writeSnapshot(this.path, partitions);
+      return true;
+    } catch (err) {
+      this.log(`producer state: writing the snapshot failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  private signature(): number {
+    let n = this.producers.changes + this.transactions.partitions.changes;
+    for (const tp of this.engine.partitions()) n += Number(this.engine.highWatermark(tp));
+    return n;
+  }
+}
