@@ -59,7 +59,7 @@ describe('bench scale', () => {
     for (const rec of run.recovery.results) {
       expect(rec.logBytes).toBeGreaterThan(3 * 2 ** 20);
       expect(rec.logFiles).toBe(1);
-      expect(rec.timings.map((t: { kind: string }) => t.kind)).toEqual(['empty', 'after SIGKILL', 'after clean stop']);
+      expect(rec.timings.map((t: { kind: string }) => t.kind)).toEqual(['empty', 'after SIGKILL', 'after clean stop', 'after SIGKILL past a snapshot']);
       for (const t of rec.timings) {
         expect(t.hwMatches).toBe(true);
         expect(t.listeningMs).toBeGreaterThan(0);
@@ -68,9 +68,14 @@ describe('bench scale', () => {
           expect(t.metadataMs).toBeGreaterThanOrEqual(t.listeningMs);
           expect(t.listOffsetsMs).toBeGreaterThanOrEqual(t.metadataMs);
         }
+        if (t.kind === 'after clean stop' || t.kind === 'after SIGKILL past a snapshot') {
+          // Every partition's producer state from the snapshot the stop or the start before wrote.
+          const [, all, fromSnapshot] = /producer state of (\d+) partitions: (\d+) from the snapshot/.exec(t.recoveryLog.join('\n')) ?? [];
+          expect([Number(fromSnapshot), Number(all) > 0]).toEqual([Number(all), true]);
+        }
       }
     }
-    expect(run.targets.length).toBe(2 + 4);
+    expect(run.targets.length).toBe(2 + 6);
     tmp.cleanup();
   }, 180_000);
 });

@@ -2,7 +2,9 @@
 // again. A fresh broker's first segment (commit-log file) is filled, the
 // broker SIGKILLed (no clean-shutdown marker: recovery checks every batch
 // past what it may trust) and started again on the same data; then stopped
-// cleanly and started once more, for comparison. Timed from the spawn: the
+// cleanly and started once more, for comparison; then SIGKILLed again
+// (the producer-state snapshot its start wrote covers the whole log: what
+// is left is the engine's own recovery). Timed from the spawn: the
 // "listening" line (BrokerProcess.startupMs), the first Metadata answer, and
 // the first ListOffsets answer, which must give the high watermark that was
 // acknowledged before the kill. The page cache stays warm throughout (a
@@ -22,7 +24,7 @@ export interface RecoveryOptions {
   reps: number;
 }
 
-export type StartKind = 'empty' | 'after SIGKILL' | 'after clean stop';
+export type StartKind = 'empty' | 'after SIGKILL' | 'after clean stop' | 'after SIGKILL past a snapshot';
 
 export interface StartTiming {
   engine: string;
@@ -88,6 +90,9 @@ export async function runRecovery(engine: string, dir: string, o: RecoveryOption
       progress(`recovery ${engine}: clean stop and start again (rep ${rep + 1}/${o.reps})`);
       await broker.stop();
       broker = await timedStart(broker, args, engine, rep, 'after clean stop', acknowledged, timings);
+      progress(`recovery ${engine}: SIGKILL after a snapshot and start again (rep ${rep + 1}/${o.reps})`);
+      await broker.kill();
+      broker = await timedStart(broker, args, engine, rep, 'after SIGKILL past a snapshot', acknowledged, timings);
     } finally {
       await broker.stop();
     }

@@ -141,7 +141,7 @@ export interface RecoveryRow {
 }
 
 export function recoveryRows(results: RecoveryResult[]): RecoveryRow[] {
-  const kinds: StartKind[] = ['empty', 'after SIGKILL', 'after clean stop'];
+  const kinds: StartKind[] = ['empty', 'after SIGKILL', 'after clean stop', 'after SIGKILL past a snapshot'];
   return results.flatMap((r) =>
     kinds.map((kind) => {
       const ts = r.timings.filter((t) => t.kind === kind);
@@ -154,7 +154,7 @@ export function recoveryReport(results: RecoveryResult[], rows: RecoveryRow[]): 
   const first = results[0]!;
   const reps = Math.max(...first.timings.map((t) => t.rep)) + 1;
   return [
-    `Recovery: ${(first.logBytes / 2 ** 30).toFixed(2)} GiB in one partition of a fresh broker, then SIGKILL and start; then clean stop and start. Milliseconds from spawn; page cache warm; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
+    `Recovery: ${(first.logBytes / 2 ** 30).toFixed(2)} GiB in one partition of a fresh broker, then SIGKILL and start; then clean stop and start; then SIGKILL (past the snapshot of producer state that start wrote) and start. Milliseconds from spawn; page cache warm; ${reps} rep(s)${reps > 1 ? ', median (min–max)' : ''}.`,
     table(
       ['engine', 'start', 'log files', 'listening ms', 'Metadata ms', 'ListOffsets ms', 'high watermark = acknowledged'],
       rows.map((r) => {
