@@ -3,22 +3,23 @@
 // every partition, with the offset they hold up to. A start reads the
 // snapshot and scans each partition's log only from that offset instead of
 // from its start (log-scan.ts), so a restart no longer reads every batch
-// header of the log. Written at a clean stop and every
+// header of the log. Written at each start, at a clean stop and every
 // mqlab.producer.snapshot.interval.ms while the logs grow; replaced as soon
 // as a start has read it, so a snapshot never outlives the run it describes
 // (a log cut back below its offset and written again cannot meet it).
 //
 // One JSON file, dataDir/producer-state.snapshot, written to a temporary
-// name, synced and renamed. A partition's entry is used only where its
-// topic has the same id and its log still reaches the entry's offset;
-// otherwise, and for a file that does not parse, the log is scanned from
-// its start as before.
+// name, synced and renamed, the directory synced. A partition's entry is
+// used only where its topic has the same id and its log still reaches the
+// entry's offset; otherwise, and for a file that does not parse, the log
+// is scanned from its start as before.
 //   { "version": 1, "partitions": [{ "topic", "partition", "topicId",
 //     "endOffset": "N", "producers": [[id, epoch, lastTimestamp,
 //     [[firstSeq, lastSeq, baseOffset, lastOffset], ...]], ...],
 //     "open": [[id, firstOffset], ...], "aborted": [[id, firstOffset,
 //     lastOffset], ...] }] }   (64-bit numbers as decimal strings)
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BatchMeta, ProducerEntry } from './producer-state.js';
 import type { AbortedTxn, PartitionState } from './txn/partition-txns.js';
 
@@ -47,6 +48,13 @@ export function writeSnapshot(path: string, partitions: readonly PartitionSnapsh
     closeSync(fd);
   }
   renameSync(tmp, path);
+  // The rename itself made durable: after a power loss the snapshot a start replaced must not come back.
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /**
