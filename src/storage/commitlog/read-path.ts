@@ -50,9 +50,12 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
   for (let o = offset; o < next; ) {
     const n = Math.min(chunk, next - o);
     const entries = countedRead(cq, counters, () => cq.read(o, n, buf));
-    for (let at = 0; at < entries.length; at += CQ_ENTRY_BYTES) {
+    for (let at = 0; at < entries.length; ) {
       const position = batchPositionAt(entries, at);
-      if (position === lastPosition) continue; // another record of the same batch
+      if (position === lastPosition) {
+        at = pastBatch(entries, at, position); // the rest of the batch's records, skipped
+        continue;
+      }
       const size = batchBytesAt(entries, at);
       if (regions.length > 0 && total + size > maxBytes) return regions;
       const f = log.fileAt(position);
@@ -66,6 +69,7 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
       regions.push({ file: f.file, position: position - f.start, length: size });
       total += size;
       lastPosition = position;
+      at = pastBatch(entries, at, position);
     }
     o += n;
     if (chunk < READ_ENTRIES_MAX) {
@@ -74,6 +78,34 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
     }
   }
   return regions;
+}
+
+/**
+ * Where the entries of the batch at `position` (the entry at `at` one of
+ * them) end in `entries`: a batch's records hold one entry each, all with
+ * its position, and positions only grow, so the end is found by galloping
+ * then halving, not by reading each entry (a 16 KiB batch of 100-byte
+ * records has about 150).
+ */
+function pastBatch(entries: Buffer, at: number, position: number): number {
+  const count = entries.length / CQ_ENTRY_BYTES;
+  let same = at / CQ_ENTRY_BYTES; // an entry of the batch
+  let step = 1;
+  let other = count; // the first entry known not to be (or the end)
+  while (same + step < count) {
+    if (batchPositionAt(entries, (same + step) * CQ_ENTRY_BYTES) !== position) {
+      other = same + step;
+      break;
+    }
+    same += step;
+    step *= 2;
+  }
+  while (other - same > 1) {
+    const mid = (same + other) >>> 1;
+    if (batchPositionAt(entries, mid * CQ_ENTRY_BYTES) === position) same = mid;
+    else other = mid;
+  }
+  return other * CQ_ENTRY_BYTES;
 }
 
 /**
