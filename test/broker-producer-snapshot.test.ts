@@ -14,12 +14,29 @@ import { Admin } from '../src/client/admin.js';
 import { produceLoad } from '../src/client/load/producer.js';
 import { BrokerProcess } from '../src/lab/broker-process.js';
 import { encodeBatch } from '../src/records/index.js';
+import { crc32c } from '../src/native/crc32c.js';
 import { numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { until } from './helpers/until.js';
 
 const TOPIC = 'snap';
 const PARTITIONS = 3;
+
+interface SnapshotDoc {
+  partitions: { topic: string; partition: number; endOffset: string; producers?: unknown[]; open?: unknown[]; aborted?: unknown[] }[];
+}
+
+/** The JSON after a snapshot file's first line. */
+function snapshotDoc(path: string): SnapshotDoc {
+  const bytes = readFileSync(path);
+  return JSON.parse(bytes.subarray(bytes.indexOf(10) + 1).toString()) as SnapshotDoc;
+}
+
+/** A snapshot file of this JSON, with the first line (length and CRC) a broker writes. */
+function writeDoc(path: string, doc: SnapshotDoc): void {
+  const body = Buffer.from(JSON.stringify(doc));
+  writeFileSync(path, Buffer.concat([Buffer.from(`mqlab-producer-snapshot 1 ${crc32c(body).toString(16).padStart(8, '0')} ${body.length}\n`), body]));
+}
 
 function idempotent(producerId: bigint, baseSequence: number, count: number, transactional = false, epoch = 0): Buffer {
   return encodeBatch({ baseTimestamp: 5_000n, producerId, producerEpoch: epoch, baseSequence, transactional, records: Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from(`${producerId}-${baseSequence + i}`) })) });
@@ -108,15 +125,14 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     expect(y.producerStateRestore!.unreadable).not.toBeNull();
     expect(state(y)).toBe(expected);
     // The file that did not parse was replaced by a snapshot of this start.
-    expect(JSON.parse(readFileSync(snapshot(), 'utf8')).version).toBe(1);
+    expect(readFileSync(snapshot(), 'latin1')).toMatch(/^mqlab-producer-snapshot 1 [0-9a-f]{8} \d+\n\{/);
   });
 
   it('snapshots every mqlab.producer.snapshot.interval.ms while the logs grow', async () => {
     const b = await start(10);
     expect((await b.produce(TOPIC, 2, idempotent(101n, 0, 3))).error).toBe('NONE');
     const hw = String(b.engine.highWatermark({ topic: TOPIC, partition: 2 }));
-    const snapped = (): { endOffset: string; producers?: unknown[] } | undefined =>
-      (JSON.parse(readFileSync(snapshot(), 'utf8')) as { partitions: { topic: string; partition: number; endOffset: string; producers?: unknown[] }[] }).partitions.find((p) => p.topic === TOPIC && p.partition === 2);
+    const snapped = () => snapshotDoc(snapshot()).partitions.find((p) => p.topic === TOPIC && p.partition === 2);
     await until('a snapshot holds the batch', () => snapped()?.endOffset === hw);
     expect(snapped()!.producers).toEqual([['101', 0, '5000', [[0, 2, '0', '2']]]]);
   });
@@ -143,7 +159,7 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     expect((await b.produce('again', 0, idempotent(9n, 0, 3))).error).toBe('NONE');
     await writeSome(b, 0);
     await b.close();
-    const old = JSON.parse(readFileSync(snapshot(), 'utf8')) as { partitions: { topic: string; partition: number; endOffset: string }[] };
+    const old = snapshotDoc(snapshot());
     copyFileSync(snapshot(), `${snapshot()}.old`);
 
     const c = await start();
@@ -154,12 +170,85 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     await c.close();
     // The old snapshot back, with partition 0's offset past its log's end.
     for (const p of old.partitions) if (p.topic === TOPIC && p.partition === 0) p.endOffset = String(BigInt(p.endOffset) + 100n);
-    writeFileSync(snapshot(), JSON.stringify(old));
+    writeDoc(snapshot(), old);
     const x = await start();
     // Not from the snapshot: snap-0 (its log is shorter than the offset) and again-0 (another topic under the name).
     expect(x.producerStateRestore!.partitions - x.producerStateRestore!.fromSnapshot).toBe(2);
     expect(state(x)).toBe(expected);
     expect(state(x, 'again', 1)).toBe(JSON.stringify([{ producers: [], txns: null }]));
+  });
+
+  it('reads a marker written at the snapshot offset, and passes over a snapshot whose log start moved past it', async () => {
+    const b = await start();
+    const t = await begin('late', [0]);
+    expect((await b.produce(TOPIC, 0, idempotent(t.pid, 0, 2, true, t.epoch), -1, 'late')).error).toBe('NONE');
+    await b.close();
+    copyFileSync(snapshot(), `${snapshot()}.old`);
+    const c = await start();
+    const hw = c.engine.highWatermark({ topic: TOPIC, partition: 0 });
+    // The first batch after the snapshot's offset: the marker that ends the transaction.
+    expect((await txns().endTxn('late', t.pid, t.epoch, true)).error).toBe('NONE');
+    expect(c.engine.highWatermark({ topic: TOPIC, partition: 0 })).toBe(hw + 1n);
+    const ended = state(c);
+    await c.close();
+    copyFileSync(`${snapshot()}.old`, snapshot());
+    const x = await start();
+    expect(x.producerStateRestore).toMatchObject({ fromSnapshot: x.producerStateRestore!.partitions });
+    expect(state(x)).toBe(ended);
+    const r = (await x.fetch([{ topic: TOPIC, partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], 0, 0, 1 << 20, 'committed'))[0]!;
+    expect(r.lastStableOffset).toBe(hw + 1n);
+
+    // Records deleted past the marker: the snapshot (transaction open) no longer describes partition 0.
+    await x.produce(TOPIC, 0, numberedBatch('after', 2));
+    expect(await x.deleteRecords(TOPIC, 0, hw + 2n)).toBe(hw + 2n);
+    await x.close();
+    copyFileSync(`${snapshot()}.old`, snapshot());
+    const y = await start();
+    expect(y.producerStateRestore!.partitions - y.producerStateRestore!.fromSnapshot).toBe(1);
+    const after = (await y.fetch([{ topic: TOPIC, partition: 0, fetchOffset: hw + 2n, maxBytes: 1 << 20 }], 0, 0, 1 << 20, 'committed'))[0]!;
+    expect(after.lastStableOffset).toBe(y.engine.highWatermark({ topic: TOPIC, partition: 0 }));
+  });
+
+  it('snapshots at a clean stop exactly what its offsets hold, appends that arrive during the stop included or not', async () => {
+    const b = await start();
+    await writeSome(b, 0);
+    // Not awaited: these land while close() waits for the engine.
+    const during = [b.produce(TOPIC, 1, idempotent(101n, 6, 2)), b.produce(TOPIC, 2, idempotent(102n, 6, 2))];
+    await b.close();
+    await Promise.all(during);
+    const x = await start();
+    const restored = state(x);
+    await x.close();
+    writeFileSync(snapshot(), '');
+    const y = await start();
+    expect(y.producerStateRestore).toMatchObject({ fromSnapshot: 0 });
+    expect(restored).toBe(state(y));
+  });
+
+  it('passes over a snapshot whose CRC does not match or whose state lies past its own offset', async () => {
+    const b = await start();
+    await writeSome(b, 0);
+    const expected = state(b);
+    await b.close();
+    const doc = snapshotDoc(snapshot());
+    const good = readFileSync(snapshot());
+    // One digit changed after the first line: the CRC catches it.
+    const flipped = Buffer.from(good);
+    const at = flipped.indexOf('"endOffset":"') + '"endOffset":"'.length;
+    flipped[at] = flipped[at] === 0x31 ? 0x32 : 0x31;
+    writeFileSync(snapshot(), flipped);
+    let x = await start();
+    expect([x.producerStateRestore!.fromSnapshot, x.producerStateRestore!.unreadable]).toEqual([0, 'CRC-32C mismatch']);
+    expect(state(x)).toBe(expected);
+    await x.close();
+    // Whole and parseable, but an open transaction at the snapshot's own end offset: refused whole.
+    const p0 = doc.partitions.find((p) => p.topic === TOPIC && p.partition === 1)!;
+    p0.open = [['77', p0.endOffset]];
+    writeDoc(snapshot(), doc);
+    x = await start();
+    expect(x.producerStateRestore!.fromSnapshot).toBe(0);
+    expect(x.producerStateRestore!.unreadable).toMatch(/not below the snapshot's end offset/);
+    expect(state(x)).toBe(expected);
   });
 });
 
@@ -167,9 +256,14 @@ describe('producer-state snapshot across a SIGKILL', () => {
   const tmp = tempDir('mqlab-snapshot-kill-');
   afterAll(() => tmp.cleanup());
 
-  it.each(['segmented', 'commitlog'])('%s: the producers written past the snapshot are there after the restart', async (engine) => {
-    const dir = join(tmp.dir, engine);
-    let b = await BrokerProcess.start(['--data-dir', dir, '--engine', engine, '--flush', 'none', '--set', 'mqlab.producer.snapshot.interval.ms=0'], 0, { quiet: false });
+  it.each([
+    ['segmented', 0],
+    ['commitlog', 0],
+    ['segmented', 20],
+    ['commitlog', 20],
+  ])('%s, snapshots every %i ms: the producers written past the snapshot are there after the restart', async (engine, intervalMs) => {
+    const dir = join(tmp.dir, `${engine}-${intervalMs}`);
+    let b = await BrokerProcess.start(['--data-dir', dir, '--engine', engine, '--flush', 'none', '--set', `mqlab.producer.snapshot.interval.ms=${intervalMs}`], 0, { quiet: false });
     try {
       const load = (partitions: number[], records: number) =>
         produceLoad({ host: b.host, port: b.port, topic: 't', partitions, recordsPerBatch: 4, valueBytes: 100, acks: -1, idempotent: true, window: 4, targetRecordsPerSecond: 0, maxRecords: records, maxMs: 20_000 });

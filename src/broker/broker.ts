@@ -153,8 +153,10 @@ export class Broker {
     this.topics.open();
     this.offsets.open();
     this.producerIds.open();
-    this.snapshots = new ProducerSnapshots(this.config.dataDir, this.engine, this.topics, this.producers, this.transactions, (m) => this.config.log?.(m));
-    this.producerStateRestore = this.snapshots.restore();
+    const snapshots = new ProducerSnapshots(this.config.dataDir, this.engine, this.topics, this.producers, this.transactions, (m) => this.config.log?.(m));
+    this.producerStateRestore = snapshots.restore();
+    // Only a whole restore is ever snapshotted (close() after a failed open writes none).
+    this.snapshots = snapshots;
     await this.transactions.open();
     this.configs.open();
     this.groupConfigs.open();
@@ -255,11 +257,12 @@ export class Broker {
     this.transactions.stopExpiry();
     this.watch.wakeAll();
     this.coordinator.shutdown();
-    this.snapshots?.stop();
-    // Taken now, written once the engine has written every append it took: the next start scans none of this log.
-    const state = this.snapshots?.capture();
+    const snapshots = this.snapshots;
+    await snapshots?.stop();
+    // Made now, written once the engine has written every append it took: the next start scans none of this log.
+    const snapshot = snapshots?.encode();
     await this.engine.close();
-    if (state) this.snapshots!.write(state);
+    if (snapshot) snapshots!.writeNow(snapshot);
   }
 
   /** The topic, created with num.partitions if auto-creation is on. */

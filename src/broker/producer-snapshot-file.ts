@@ -8,19 +8,23 @@
 // as a start has read it, so a snapshot never outlives the run it describes
 // (a log cut back below its offset and written again cannot meet it).
 //
-// One JSON file, dataDir/producer-state.snapshot, written to a temporary
-// name, synced and renamed, the directory synced. A partition's entry is
-// used only where its topic has the same id and its log still reaches the
-// entry's offset; otherwise, and for a file that does not parse, the log
-// is scanned from its start as before.
-//   { "version": 1, "partitions": [{ "topic", "partition", "topicId",
+// One file, dataDir/producer-state.snapshot, written to a temporary name,
+// synced and renamed, the directory synced: a first line
+// "mqlab-producer-snapshot 1 <CRC-32C, hex> <bytes after the line>", then
+// JSON. A partition's entry is used only where its topic has the same id
+// and its log still holds the entry's offset (log start <= it <= high
+// watermark); otherwise, and for a file that is not whole and consistent,
+// the log is scanned from its start as before.
+//   { "partitions": [{ "topic", "partition", "topicId",
 //     "endOffset": "N", "producers": [[id, epoch, lastTimestamp,
 //     [[firstSeq, lastSeq, baseOffset, lastOffset], ...]], ...],
 //     "open": [[id, firstOffset], ...], "aborted": [[id, firstOffset,
 //     lastOffset], ...] }] }   (64-bit numbers as decimal strings)
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { BatchMeta, ProducerEntry } from './producer-state.js';
+import { crc32c } from '../native/crc32c.js';
+import { DEDUPE_BATCHES, type BatchMeta, type ProducerEntry } from './producer-state.js';
 import type { AbortedTxn, PartitionState } from './txn/partition-txns.js';
 
 const VERSION = 1;
@@ -36,19 +40,70 @@ export interface PartitionSnapshot {
   txns: PartitionState;
 }
 
-/** Writes the snapshot in place of the one there (a temporary file, synced, renamed). */
-export function writeSnapshot(path: string, partitions: readonly PartitionSnapshot[]): void {
-  const json = JSON.stringify({ version: VERSION, partitions: partitions.map(toJson) });
+/** Larger files are not read (a full scan instead): a snapshot holds tens of bytes per producer. */
+export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
+const MAGIC = 'mqlab-producer-snapshot';
+
+/**
+ * The file's bytes for these partitions: a first line of the magic, the
+ * version, the CRC-32C (hex) and the length of what follows, then the
+ * JSON. Made at once, from the state as it is (not views of it).
+ */
+export function encodeSnapshot(partitions: readonly PartitionSnapshot[]): Buffer {
+  const body = Buffer.from(JSON.stringify({ partitions: partitions.map(toJson) }));
+  return Buffer.concat([Buffer.from(`${MAGIC} ${VERSION} ${crc32c(body).toString(16).padStart(8, '0')} ${body.length}\n`), body]);
+}
+
+/** Writes the snapshot in place of the one there: a temporary file, synced, renamed, the directory synced. */
+export function writeSnapshotSync(path: string, bytes: Buffer): void {
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, json);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
-  // The rename itself made durable: after a power loss the snapshot a start replaced must not come back.
+  syncDirSync(path);
+}
+
+/** writeSnapshotSync off the event loop: the periodic snapshots'. */
+export async function writeSnapshot(path: string, bytes: Buffer): Promise<void> {
+  const tmp = `${path}.tmp`;
+  try {
+    const f = await open(tmp, 'w');
+    try {
+      await f.writeFile(bytes);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Removes the snapshot for good (the directory synced: it must not come back after a power loss). */
+export function removeSnapshotSync(path: string): void {
+  rmSync(path, { force: true });
+  syncDirSync(path);
+}
+
+function syncDirSync(path: string): void {
   const dir = openSync(dirname(path), 'r');
   try {
     fsyncSync(dir);
@@ -59,19 +114,29 @@ export function writeSnapshot(path: string, partitions: readonly PartitionSnapsh
 
 /**
  * The snapshot at `path` by partition key (topic-partition); an empty map
- * where there is none. Throws on a file that is not a snapshot this broker
- * wrote (the caller scans every log from its start).
+ * where there is none. Throws on a file that is not a whole, consistent
+ * snapshot this broker wrote (the caller then scans every log from its
+ * start): a bad first line or CRC, JSON that does not parse, a field out
+ * of range, or state past the offset it claims to hold up to.
  */
 export function readSnapshot(path: string): Map<string, PartitionSnapshot> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > MAX_SNAPSHOT_BYTES) throw new Error(`${size} bytes, more than the ${MAX_SNAPSHOT_BYTES} read`);
+    bytes = readFileSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw err;
   }
-  const doc = JSON.parse(text) as { version?: unknown; partitions?: unknown };
-  if (doc.version !== VERSION || !Array.isArray(doc.partitions)) throw new Error(`not a version ${VERSION} producer-state snapshot`);
+  const eol = bytes.indexOf(10);
+  const head = /^(\S+) (\d+) ([0-9a-f]{8}) (\d+)$/.exec(eol < 0 ? '' : bytes.toString('latin1', 0, eol));
+  if (head === null || head[1] !== MAGIC || Number(head[2]) !== VERSION) throw new Error(`not a version ${VERSION} producer-state snapshot`);
+  const body = bytes.subarray(eol + 1);
+  if (body.length !== Number(head[4])) throw new Error(`${body.length} bytes after the first line, not ${head[4]}`);
+  if (crc32c(body) !== parseInt(head[3]!, 16)) throw new Error('CRC-32C mismatch');
+  const doc = JSON.parse(body.toString('utf8')) as { partitions?: unknown };
+  if (!Array.isArray(doc.partitions)) throw new Error('no partitions list');
   const out = new Map<string, PartitionSnapshot>();
   for (const p of doc.partitions) {
     const s = fromJson(p);
@@ -92,6 +157,15 @@ function toJson(s: PartitionSnapshot): unknown {
 
 function fromJson(v: unknown): PartitionSnapshot {
   const o = record(v, 'a partition');
+  if (typeof o.topic !== 'string' || typeof o.topicId !== 'string') throw new Error('a partition without its topic or topic id');
+  const endOffset = offset(o.endOffset);
+  const where = `${o.topic}: `;
+  /** An offset of the state: below the offset the snapshot holds up to. */
+  const held = (x: unknown): bigint => {
+    const n = offset(x);
+    if (n >= endOffset) throw new Error(`${where}offset ${n} is not below the snapshot's end offset ${endOffset}`);
+    return n;
+  };
   const producers = new Map<bigint, ProducerEntry>();
   for (const p of list(o.producers ?? [], 'producers')) {
     const [id, epoch, lastTimestamp, batches] = tuple(p, 4, 'a producer');
@@ -100,23 +174,33 @@ function fromJson(v: unknown): PartitionSnapshot {
       epoch: int(epoch, 'an epoch', -1, 32767),
       batches: list(batches, 'batches').map((b): BatchMeta => {
         const [firstSeq, lastSeq, baseOffset, lastOffset] = tuple(b, 4, 'a batch');
-        return { firstSeq: int(firstSeq, 'a sequence', 0, 2 ** 31 - 1), lastSeq: int(lastSeq, 'a sequence', 0, 2 ** 31 - 1), baseOffset: offset(baseOffset), lastOffset: offset(lastOffset) };
+        const base = held(baseOffset);
+        const last = held(lastOffset);
+        if (last < base) throw new Error(`${where}a batch from offset ${base} to ${last}`);
+        return { firstSeq: int(firstSeq, 'a sequence', 0, 2 ** 31 - 1), lastSeq: int(lastSeq, 'a sequence', 0, 2 ** 31 - 1), baseOffset: base, lastOffset: last };
       }),
       lastTimestamp: int64(lastTimestamp, 'a timestamp'),
     };
-    producers.set(int64(id, 'a producer id'), entry);
+    if (entry.batches.length > DEDUPE_BATCHES) throw new Error(`${where}a producer with ${entry.batches.length} batches, more than the ${DEDUPE_BATCHES} kept`);
+    const pid = int64(id, 'a producer id');
+    if (producers.has(pid)) throw new Error(`${where}producer ${pid} twice`);
+    producers.set(pid, entry);
   }
   const open = new Map<bigint, bigint>();
   for (const t of list(o.open ?? [], 'open')) {
     const [id, first] = tuple(t, 2, 'an open transaction');
-    open.set(int64(id, 'a producer id'), offset(first));
+    open.set(int64(id, 'a producer id'), held(first));
   }
+  let previous = -1n;
   const aborted = list(o.aborted ?? [], 'aborted').map((t): AbortedTxn => {
     const [id, first, last] = tuple(t, 3, 'an aborted transaction');
-    return { producerId: int64(id, 'a producer id'), firstOffset: offset(first), lastOffset: offset(last) };
+    const a = { producerId: int64(id, 'a producer id'), firstOffset: held(first), lastOffset: held(last) };
+    // PartitionTxns.abortedIn searches them by marker offset.
+    if (a.lastOffset < a.firstOffset || a.lastOffset < previous) throw new Error(`${where}aborted transactions out of order at marker offset ${a.lastOffset}`);
+    previous = a.lastOffset;
+    return a;
   });
-  if (typeof o.topic !== 'string' || typeof o.topicId !== 'string') throw new Error('a partition without its topic or topic id');
-  return { topic: o.topic, partition: int(o.partition, 'a partition', 0, 2 ** 31 - 1), topicId: o.topicId, endOffset: offset(o.endOffset), producers, txns: { open, aborted } };
+  return { topic: o.topic, partition: int(o.partition, 'a partition', 0, 2 ** 31 - 1), topicId: o.topicId, endOffset, producers, txns: { open, aborted } };
 }
 
 function record(v: unknown, what: string): Record<string, unknown> {
