@@ -16,6 +16,7 @@
 //
 // Derived data: recovery (recovery.ts) rebuilds it from the commit log.
 import { ftruncateSync, mkdirSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { native } from '../../native/addon.js';
 import { preadFully } from '../read-bytes.js';
 import { join } from 'node:path';
 import type { SharedFile } from '../../transfer/shared-file.js';
@@ -245,6 +246,26 @@ export class ConsumeQueue {
       done += n;
     }
     return buf.subarray(0, count * CQ_ENTRY_BYTES);
+  }
+
+  /**
+   * Entries from `offset` on, at least one and at most `count`, from one
+   * place: a view of the file's mapping (nothing copied: a reader that skips
+   * most entries touches only the pages it looks at), else a read as read()
+   * does. Valid for the synchronous step that asked for it only.
+   */
+  view(offset: number, count: number): Buffer {
+    const filesEnd = this.filesEnd;
+    if (offset >= filesEnd) {
+      this.tailReads++;
+      return this.tail.bytes(offset - filesEnd, offset - filesEnd + count);
+    }
+    const f = this.fileOf(offset);
+    const n = Math.min(count, f.firstOffset + f.entries - offset);
+    const mapped = native.mapRead(f.fd, (offset - f.firstOffset) * CQ_ENTRY_BYTES, n * CQ_ENTRY_BYTES);
+    if (mapped === null) return this.read(offset, n, Buffer.allocUnsafe(n * CQ_ENTRY_BYTES));
+    this.reads++;
+    return mapped;
   }
 
   entry(offset: number): CqEntry {

@@ -1,7 +1,9 @@
 // Reading a queue: the consume queue says where its batches are (first
 // read), the commit log holds them (second read). A plain read does the first
-// with pread and hands out the second as file regions for the transfer
-// strategy to send; a verified read preads every batch and checks it.
+// through the consume-queue file's mapping (looking only at the first entry
+// of each batch, and a few around it) and hands out the second as file
+// regions for the transfer strategy to send; a verified read preads every
+// batch and checks it.
 //
 // Each batch is its own region: the batches of one queue are never adjacent
 // in the commit log (an entry header always lies between two of them), so
@@ -15,7 +17,7 @@ import type { CommitLog } from './commitlog.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { batchBytesAt, batchPositionAt, CQ_ENTRY_BYTES } from './cq-entry.js';
 
-/** Consume-queue entries read at first, and most at once (the chunk grows 4× per pread). */
+/** Consume-queue entries looked at first, and most at once (the chunk grows 4× per view). */
 const READ_ENTRIES_FIRST = 512;
 const READ_ENTRIES_MAX = 16 * 1024;
 
@@ -44,12 +46,11 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
   const regions: FileRegion[] = [];
   const next = Math.min(end, cq.nextOffset);
   let chunk = READ_ENTRIES_FIRST;
-  let buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
   let total = 0;
   let lastPosition = -1;
   for (let o = offset; o < next; ) {
-    const n = Math.min(chunk, next - o);
-    const entries = countedRead(cq, counters, () => cq.read(o, n, buf));
+    const entries = countedRead(cq, counters, () => cq.view(o, Math.min(chunk, next - o)));
+    const n = entries.length / CQ_ENTRY_BYTES;
     for (let at = 0; at < entries.length; ) {
       const position = batchPositionAt(entries, at);
       if (position === lastPosition) {
@@ -72,10 +73,7 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
       at = pastBatch(entries, at, position);
     }
     o += n;
-    if (chunk < READ_ENTRIES_MAX) {
-      chunk *= 4;
-      buf = Buffer.allocUnsafe(chunk * CQ_ENTRY_BYTES);
-    }
+    if (chunk < READ_ENTRIES_MAX) chunk *= 4;
   }
   return regions;
 }
