@@ -1,7 +1,8 @@
 // Reading a queue: the consume queue says where its batches are (first
 // read), the commit log holds them (second read). A plain read does the first
-// through the consume-queue file's mapping (looking only at the first entry
-// of each batch, and a few around it) and hands out the second as file
+// with pread, and past its first 512 entries through the consume-queue
+// file's mapping (looking only at the first entry of each batch and a few
+// around it: ConsumeQueue.view), and hands out the second as file
 // regions for the transfer strategy to send; a verified read preads every
 // batch and checks it.
 //
@@ -20,6 +21,8 @@ import { batchBytesAt, batchPositionAt, CQ_ENTRY_BYTES } from './cq-entry.js';
 /** Consume-queue entries looked at first, and most at once (the chunk grows 4× per view). */
 const READ_ENTRIES_FIRST = 512;
 const READ_ENTRIES_MAX = 16 * 1024;
+/** The first chunk's entries, copied here: used within one synchronous read only. */
+const firstChunk = Buffer.allocUnsafe(READ_ENTRIES_FIRST * CQ_ENTRY_BYTES);
 
 export interface ReadCounters {
   /** preads of consume-queue files. */
@@ -49,8 +52,13 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
   let total = 0;
   let lastPosition = -1;
   for (let o = offset; o < next; ) {
-    const entries = countedRead(cq, counters, () => cq.view(o, Math.min(chunk, next - o)));
+    const want = Math.min(chunk, next - o);
+    // The first chunk copied (most reads end in it); past it, the file's
+    // mapping: a window per file stays mapped (map_cache.h, 64 at most), so
+    // it is kept for the long reads that gain from not copying every entry.
+    const entries = countedRead(cq, counters, () => (chunk === READ_ENTRIES_FIRST ? cq.read(o, want, firstChunk) : cq.view(o, want)));
     const n = entries.length / CQ_ENTRY_BYTES;
+    if (!(n >= 1 && Number.isInteger(n))) throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir}: no whole entry at offset ${o}`);
     for (let at = 0; at < entries.length; ) {
       const position = batchPositionAt(entries, at);
       if (position === lastPosition) {
