@@ -56,6 +56,14 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     await broker.close();
     return start();
   };
+  /** Stops, puts back the snapshot saved as .old, and starts on it: every partition from it. */
+  const restartOnOld = async (): Promise<Broker> => {
+    await broker.close();
+    copyFileSync(`${snapshot()}.old`, snapshot());
+    const x = await start();
+    expect(x.producerStateRestore).toMatchObject({ fromSnapshot: x.producerStateRestore!.partitions });
+    return x;
+  };
   /** Every partition's producers and transactions, as comparable text. */
   const state = (b: Broker, topic = TOPIC, partitions = PARTITIONS): string =>
     JSON.stringify(
@@ -146,10 +154,7 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     const open = txns().describe('open-0')!;
     expect((await txns().endTxn('open-0', open.producerId, open.producerEpoch, false)).error).toBe('NONE');
     const expected = state(b);
-    await b.close();
-    copyFileSync(`${snapshot()}.old`, snapshot());
-    const x = await start();
-    expect(x.producerStateRestore).toMatchObject({ fromSnapshot: x.producerStateRestore!.partitions });
+    const x = await restartOnOld();
     expect(state(x)).toBe(expected);
   });
 
@@ -190,10 +195,7 @@ describe.each(['segmented', 'commitlog'])('producer-state snapshots (%s)', (engi
     expect((await txns().endTxn('late', t.pid, t.epoch, true)).error).toBe('NONE');
     expect(c.engine.highWatermark({ topic: TOPIC, partition: 0 })).toBe(hw + 1n);
     const ended = state(c);
-    await c.close();
-    copyFileSync(`${snapshot()}.old`, snapshot());
-    const x = await start();
-    expect(x.producerStateRestore).toMatchObject({ fromSnapshot: x.producerStateRestore!.partitions });
+    const x = await restartOnOld();
     expect(state(x)).toBe(ended);
     const r = (await x.fetch([{ topic: TOPIC, partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], 0, 0, 1 << 20, 'committed'))[0]!;
     expect(r.lastStableOffset).toBe(hw + 1n);
