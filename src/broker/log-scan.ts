@@ -93,7 +93,7 @@ function scanRegions(regions: readonly FileRegion[], from: bigint, batch: (h: Ba
 /**
  * Producer sequences and transactions from the batch headers in the log,
  * so both survive a restart: from `from` on, where a snapshot
- * (producer-snapshot.ts) holds the state of the batches before it.
+ * (producer-snapshots.ts) holds the state of the batches before it.
  */
 export function rebuildProducerState(engine: StorageEngine, tp: TopicPartition, producers: ProducerStateTable, transactions: Transactions, from = 0n): void {
   const key = tpKey(tp);
