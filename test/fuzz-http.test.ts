@@ -57,9 +57,15 @@ async function streamChunks(port: number, start: string, chunk: Buffer, total: n
   while (sent < total && !s.destroyed && !(untilAnswered && text !== '')) {
     sent += chunk.length;
     if (!s.write(framed)) {
+      // Whichever comes first; the other listener goes too (else a 'close' listener piles up per wait).
       await new Promise<void>((resolve) => {
-        s.once('drain', resolve);
-        s.once('close', resolve);
+        const done = (): void => {
+          s.off('drain', done);
+          s.off('close', done);
+          resolve();
+        };
+        s.once('drain', done);
+        s.once('close', done);
       });
     }
   }
