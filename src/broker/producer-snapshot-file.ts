@@ -8,8 +8,8 @@
 // as a start has read it, so a snapshot never outlives the run it describes
 // (a log cut back below its offset and written again cannot meet it).
 //
-// One file, dataDir/producer-state.snapshot, written to a temporary name,
-// synced and renamed, the directory synced: a first line
+// One file, dataDir/producer-state.snapshot, replaced whole with its
+// directory synced (atomic-file.ts, by producer-snapshots.ts): a first line
 // "mqlab-producer-snapshot 1 <CRC-32C, hex> <bytes after the line>", then
 // JSON. A partition's entry is used only where its topic has the same id
 // and its log still holds the entry's offset (log start <= it <= high
@@ -20,9 +20,7 @@
 //     [[firstSeq, lastSeq, baseOffset, lastOffset], ...]], ...],
 //     "open": [[id, firstOffset], ...], "aborted": [[id, firstOffset,
 //     lastOffset], ...] }] }   (64-bit numbers as decimal strings)
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { crc32c } from '../native/crc32c.js';
 import { DEDUPE_BATCHES, type BatchMeta, type ProducerEntry } from './producer-state.js';
 import type { AbortedTxn, PartitionState } from './txn/partition-txns.js';
@@ -52,64 +50,6 @@ const MAGIC = 'mqlab-producer-snapshot';
 export function encodeSnapshot(partitions: readonly PartitionSnapshot[]): Buffer {
   const body = Buffer.from(JSON.stringify({ partitions: partitions.map(toJson) }));
   return Buffer.concat([Buffer.from(`${MAGIC} ${VERSION} ${crc32c(body).toString(16).padStart(8, '0')} ${body.length}\n`), body]);
-}
-
-/** Writes the snapshot in place of the one there: a temporary file, synced, renamed, the directory synced. */
-export function writeSnapshotSync(path: string, bytes: Buffer): void {
-  const tmp = `${path}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDirSync(path);
-}
-
-/** writeSnapshotSync off the event loop: the periodic snapshots'. */
-export async function writeSnapshot(path: string, bytes: Buffer): Promise<void> {
-  const tmp = `${path}.tmp`;
-  try {
-    const f = await open(tmp, 'w');
-    try {
-      await f.writeFile(bytes);
-      await f.sync();
-    } finally {
-      await f.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-/** Removes the snapshot for good (the directory synced: it must not come back after a power loss). */
-export function removeSnapshotSync(path: string): void {
-  rmSync(path, { force: true });
-  syncDirSync(path);
-}
-
-function syncDirSync(path: string): void {
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
 }
 
 /**

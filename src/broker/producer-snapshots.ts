@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { tpKey, type StorageEngine } from '../storage/types.js';
 import { rebuildProducerState } from './log-scan.js';
-import { encodeSnapshot, readSnapshot, removeSnapshotSync, SNAPSHOT_FILE, writeSnapshot, writeSnapshotSync, type PartitionSnapshot } from './producer-snapshot-file.js';
+import { removeFileDurably, writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
+import { encodeSnapshot, readSnapshot, SNAPSHOT_FILE, type PartitionSnapshot } from './producer-snapshot-file.js';
 import type { ProducerStateTable } from './producer-state.js';
 import type { TopicRegistry } from './topics.js';
 import type { Transactions } from './txn/transactions.js';
@@ -81,7 +82,7 @@ export class ProducerSnapshots {
     // A snapshot of this run in its place: one left as it was could meet a log a later crash cuts back below its offsets and this run writes again.
     if (!this.writeNow(this.encode())) {
       try {
-        removeSnapshotSync(this.path);
+        removeFileDurably(this.path);
       } catch (err) {
         throw new Error(`the producer-state snapshot ${this.path} can be neither replaced nor removed (${(err as Error).message}); remove it before starting: a later start could apply it to logs this run changes`);
       }
@@ -99,7 +100,7 @@ export class ProducerSnapshots {
       if (now === this.lastSignature) return;
       this.lastSignature = now;
       const bytes = this.encode();
-      this.writing = writeSnapshot(this.path, bytes)
+      this.writing = writeFileAtomicAsync(this.path, bytes, { syncDir: true })
         .catch((err: Error) => this.log(`producer state: writing the snapshot failed: ${err.message}`))
         .finally(() => {
           this.writing = null;
@@ -136,7 +137,7 @@ export class ProducerSnapshots {
   /** Writes encoded bytes at once; a failure is reported, not thrown (the next start scans more of the log). */
   writeNow(bytes: Buffer): boolean {
     try {
-      writeSnapshotSync(this.path, bytes);
+      writeFileAtomic(this.path, bytes, { syncDir: true });
       return true;
     } catch (err) {
       this.log(`producer state: writing the snapshot failed: ${(err as Error).message}`);
