@@ -10,16 +10,15 @@ import { LiveTransfer } from '../transfer/index.js';
 import { AppendWatch } from './append-watch.js';
 import { readPartitions, releaseFetched, type FetchPartition, type FetchResult, type Isolation } from './fetch-read.js';
 import { DEFAULT_EVICTION_MS, FetchSessionCache } from './fetch-sessions.js';
-import { BrokerError } from './errors.js';
 import { listOffset, type ListedOffset } from './list-offset.js';
-import { BROKER_CONFIG_DEFAULTS, BrokerConfigs, checkTopicConfig } from './configs.js';
-import { checkEngineCanHonour, retentionPolicyOf, rollPolicyOf, startCleaner } from './compaction.js';
+import { BROKER_CONFIG_DEFAULTS, BrokerConfigs } from './configs.js';
+import { retentionPolicyOf, rollPolicyOf, startCleaner } from './compaction.js';
 import { openSecurity, type BrokerSecurity } from './security/index.js';
 import { GroupConfigs } from './group-configs.js';
 import { MESSAGE_TYPE_CONFIG } from './rocketmq/message-type.js';
 import { tagCodesOf } from './rocketmq/tag-code.js';
 import { DEFAULT_COORDINATOR_SETTINGS, GroupCoordinator } from './groups/coordinator.js';
-import { OffsetStore, OFFSETS_TOPIC } from './groups/offset-store.js';
+import { OffsetStore } from './groups/offset-store.js';
 import { ProducerIds } from './producer-ids.js';
 import { ProducerStateTable } from './producer-state.js';
 import { ProducerSnapshots, type RestoreReport } from './producer-snapshots.js';
@@ -28,6 +27,7 @@ import { staticSettings } from './static-settings.js';
 import { storageMaxOpenFiles } from './open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
 import { TopicRegistry, type TopicInfo } from './topics.js';
+import { TopicAdmin } from './topic-admin.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
 
@@ -79,6 +79,8 @@ export class Broker {
   private readonly observers: BrokerObserver[] = [];
   private retentionTimer: NodeJS.Timeout | null = null;
   private snapshots: ProducerSnapshots | null = null;
+  /** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, topic configs (topic-admin.ts). */
+  private readonly topicAdmin: TopicAdmin;
   /** How the last open() restored producer state: from the snapshot, or by scanning the logs. */
   producerStateRestore: RestoreReport | null = null;
   /** Kafka transactions: the coordinator, and each partition's open and aborted ones. */
@@ -137,6 +139,7 @@ export class Broker {
       if (name === 'transfer.strategy') this.transfer.set(value);
     });
     this.groupConfigs = new GroupConfigs(join(config.dataDir, 'group-configs.json'));
+    this.topicAdmin = new TopicAdmin({ engine: this.engine, topics: this.topics, coordinator: this.coordinator, producers: this.producers, transactions: this.transactions, watch: this.watch });
     this.fetchSessions = new FetchSessionCache(
       {
         maxSessions: setting('max.incremental.fetch.session.cache.slots'),
@@ -182,72 +185,23 @@ export class Broker {
 
   /** CreateTopics: the topic with its configs, all checked first; with validateOnly, only checked (null). */
   createTopic(name: string, partitions: number, configs: Record<string, string> = {}, validateOnly = false): TopicInfo | null {
-    this.checkTopicConfigs(Object.entries(configs).map(([k, v]) => ({ name: k, value: v })));
-    if (name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
-    if (!validateOnly) return this.topics.create(name, partitions, configs);
-    this.topics.checkCreate(name, partitions);
-    return null;
+    return this.topicAdmin.createTopic(name, partitions, configs, validateOnly);
   }
 
-  /** DeleteTopics: the topic, all its data and its committed offsets; fetches waiting on it are woken. */
-  async deleteTopic(name: string): Promise<void> {
-    const t = this.topics.get(name);
-    if (t?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
-    await this.topics.delete(name);
-    await this.coordinator.deleteTopicOffsets(name);
-    for (let p = 0; p < (t?.partitions ?? 0); p++) {
-      // A topic created again under the name is new: its producers' sequences start afresh.
-      this.producers.forgetPartition(tpKey({ topic: name, partition: p }));
-      this.transactions.partitions.forgetPartition(tpKey({ topic: name, partition: p }));
-      this.watch.notify(tpKey({ topic: name, partition: p }));
-    }
+  deleteTopic(name: string): Promise<void> {
+    return this.topicAdmin.deleteTopic(name);
   }
 
-  /** CreatePartitions: the topic grown to `count` partitions (topics.ts); internal topics keep theirs. */
-  async createPartitions(name: string, count: number, validateOnly = false): Promise<void> {
-    if (this.topics.get(name)?.internal || name === OFFSETS_TOPIC) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${name} is internal`);
-    await this.topics.grow(name, count, validateOnly);
+  createPartitions(name: string, count: number, validateOnly = false): Promise<void> {
+    return this.topicAdmin.createPartitions(name, count, validateOnly);
   }
 
-  /**
-   * DeleteRecords: the partition's log start moves to `offset` (-1: the
-   * high watermark, deleting everything); an offset below the start changes
-   * nothing. Returns the start after. Fetches waiting on the partition are
-   * woken, to find their offset gone.
-   */
-  async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
-    const t = this.topics.get(topic);
-    if (!t || partition < 0 || partition >= t.partitions) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${topic}-${partition}`);
-    if (t.internal) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
-    const tp = { topic, partition };
-    try {
-      const hw = this.engine.highWatermark(tp);
-      const to = offset === -1n ? hw : offset;
-      if (to < 0n || to > hw) throw new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${hw}] (the high watermark) of ${topic}-${partition}`);
-      const start = await this.engine.deleteRecordsBefore(tp, to);
-      this.producers.truncateHead(tpKey(tp), start);
-      this.transactions.partitions.truncateHead(tpKey(tp), start);
-      this.watch.notify(tpKey(tp));
-      return start;
-    } catch (err) {
-      if (err instanceof StorageError) throw new BrokerError(err.code, err.message);
-      throw err;
-    }
+  deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
+    return this.topicAdmin.deleteRecords(topic, partition, offset);
   }
 
-  private checkTopicConfigs(changes: readonly { name: string; value: string | null }[]): void {
-    for (const { name, value } of changes) {
-      if (value !== null) checkTopicConfig(name, value);
-      checkEngineCanHonour(this.engine, name, value);
-    }
-  }
-
-  /** Sets or removes (null) topic configs, all or none. */
   alterTopicConfigs(topic: string, changes: readonly { name: string; value: string | null }[], validateOnly = false): void {
-    if (!this.topics.get(topic)) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${topic}"`);
-    this.checkTopicConfigs(changes);
-    if (validateOnly) return;
-    for (const { name, value } of changes) this.topics.setConfig(topic, name, value);
+    this.topicAdmin.alterTopicConfigs(topic, changes, validateOnly);
   }
 
   async close(): Promise<void> {
