@@ -4,6 +4,15 @@ import { decodeAssignment } from './consumer-protocol.js';
 import type { ClientSecurity } from './security.js';
 import { KafkaConnection, parseBootstrap } from './connection.js';
 
+/** A partition's producer as DescribeProducers answers it (currentTxnStartOffset -1 outside a transaction). */
+export interface ActiveProducer {
+  producerId: bigint;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: bigint;
+  currentTxnStartOffset: bigint;
+}
+
 export class AdminError extends Error {}
 
 /** Throws with Kafka's error name and the broker's message when `code` is not 0. */
@@ -117,16 +126,13 @@ export class Admin {
     return out;
   }
 
-  /** DescribeProducers: each partition's active producers, by id (currentTxnStartOffset -1 outside a transaction). */
-  async describeProducers(topic: string, partitions: readonly number[]): Promise<Map<number, { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }[]>> {
+  /** DescribeProducers: each partition's active producers, by id. */
+  async describeProducers(topic: string, partitions: readonly number[]): Promise<Map<number, ActiveProducer[]>> {
     const r = await this.conn.request(61, 0, { topics: [{ name: topic, partitionIndexes: [...partitions] }] });
-    const out = new Map<number, { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }[]>();
+    const out = new Map<number, ActiveProducer[]>();
     for (const p of r.topics[0]?.partitions ?? []) {
       check(p.errorCode, `producers of ${topic}-${p.partitionIndex}`, p.errorMessage);
-      out.set(
-        p.partitionIndex,
-        p.activeProducers.map((a: { producerId: bigint; producerEpoch: number; lastSequence: number; lastTimestamp: bigint; currentTxnStartOffset: bigint }) => ({ producerId: a.producerId, producerEpoch: a.producerEpoch, lastSequence: a.lastSequence, lastTimestamp: a.lastTimestamp, currentTxnStartOffset: a.currentTxnStartOffset })),
-      );
+      out.set(p.partitionIndex, p.activeProducers.map((a: ActiveProducer) => ({ producerId: a.producerId, producerEpoch: a.producerEpoch, lastSequence: a.lastSequence, lastTimestamp: a.lastTimestamp, currentTxnStartOffset: a.currentTxnStartOffset })));
     }
     return out;
   }
