@@ -1,10 +1,11 @@
 // The pop journal's binary records (pop-record.ts) read back as written:
-// version 2's shared entries on seeded random sequences, and version 1's
-// records as the builds before it wrote them.
+// version 3's runs and shared entries on seeded random sequences, and
+// versions 1 and 2 as the builds before wrote them.
 import { describe, expect, it } from 'vitest';
-import { decodeKey, JournalRecords, queuePrefix, readEntries } from '../src/broker/rocketmq/pop-record.js';
+import { decodeKey, JournalRecords, MAX_RUN, queuePrefix, readEntries } from '../src/broker/rocketmq/pop-record.js';
 import type { Outstanding } from '../src/broker/rocketmq/queue-state.js';
 import { decodeBatch, encodeBatch } from '../src/records/index.js';
+import { fuzzSeed, Prng } from './helpers/prng.js';
 
 interface Entry {
   queue: [string, string, number];
@@ -58,6 +59,38 @@ function v1Record(group: string, topic: string, partition: number, offset: bigin
   return { key, value: Buffer.concat([head, text(o.handle), text(o.messageGroup), text(o.renewFor)]), headers: [] };
 }
 
+/** Version 2's record of a queue (one entry per message, no counts), as the builds of 2026-12-03 wrote it: every entry with its times and texts. */
+function v2Record(group: string, topic: string, partition: number, entries: Array<{ offset: number; state: Outstanding | null }>): { key: Buffer; value: Buffer; headers: [] } {
+  const key = queuePrefix(group, topic, partition);
+  key[0] = 2;
+  const parts: Buffer[] = [Buffer.from([2])];
+  const text = (s: string | null): Buffer => {
+    if (s === null) return Buffer.from([0xff, 0xff, 0xff, 0xff]);
+    const b = Buffer.from(s);
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  for (const { offset, state: o } of entries) {
+    const head = Buffer.alloc(9);
+    head.writeBigInt64BE(BigInt(offset), 1);
+    if (o === null) {
+      head[0] = 1;
+      parts.push(head);
+      continue;
+    }
+    const finite = Number.isFinite(o.deadline);
+    head[0] = (o.toDeadLetter ? 2 : 0) | (finite ? 0 : 4);
+    const fixed = Buffer.alloc(28);
+    fixed.writeUInt32BE(o.attempt, 0);
+    fixed.writeDoubleBE(finite ? o.deadline : 0, 4);
+    fixed.writeDoubleBE(o.renewMs, 12);
+    fixed.writeDoubleBE(o.renewUntil, 20);
+    parts.push(head, fixed, text(o.token), text(o.messageGroup), text(o.renewFor));
+  }
+  return { key, value: Buffer.concat(parts), headers: [] };
+}
+
 describe('pop journal records', () => {
   it('keys carry group, topic and partition, any UTF-8', () => {
     for (const [group, topic, partition] of [['g', 't', 0], ['组-émoji-😀', '%RETRY%x', 4_000_000_000], ['g'.repeat(300), 't', 1]] as const) {
@@ -73,13 +106,8 @@ describe('pop journal records', () => {
   });
 
   it('reads back seeded random sequences of deliveries and acks over several queues, entry for entry', () => {
-    const seed = 20261203;
-    console.log(`pop-record sequences: seed ${seed}`);
-    let x = seed;
-    const rand = (n: number): number => {
-      x = (x * 1103515245 + 12345) % 2 ** 31;
-      return x % n;
-    };
+    const prng = new Prng(fuzzSeed('MQLAB_POP_RECORD_SEED', 'pop-record sequences'));
+    const rand = (n: number): number => prng.int(n);
     const queues: [string, string, number][] = [['g', 't', 0], ['g', 't', 1], ['组-😀', 'topic', 2]];
     const prefixes = queues.map(([g, t, p]) => queuePrefix(g, t, p));
     const texts = ['a1b2c3d4e5f6.1', 'a1b2c3d4e5f6.zz', '', 'ü'.repeat(50)];
@@ -88,15 +116,24 @@ describe('pop journal records', () => {
     for (let round = 0; round < 40; round++) {
       const want: Entry[] = [];
       // Runs that share times and texts, as a receive's do, broken at random.
+      let next = rand(100_000);
       let shared: Outstanding = { attempt: 1, deadline: 1_764_000_000_000, token: texts[0]!, messageGroup: null, renewFor: null, renewMs: 30_000, renewUntil: 1_764_043_200_000, toDeadLetter: false };
       for (let i = 0, n = 1 + rand(80); i < n; i++) {
         const q = rand(8) === 0 ? rand(queues.length) : round % queues.length;
-        const offset = rand(10) === 0 ? rand(1000) * 2 ** 40 + 2 ** 52 : rand(100_000);
+        // Mostly the offset after the last (runs, as a receive's and an ack's are), now and then anywhere.
+        const offset = rand(10) === 0 ? rand(1000) * 2 ** 40 + 2 ** 52 : rand(3) === 0 ? rand(100_000) : next;
+        next = offset + 1;
         let state: Outstanding | null = null;
         if (rand(4) !== 0) {
-          if (rand(5) === 0) shared = { ...shared, deadline: rand(3) === 0 ? Infinity : 1_764_000_000_000 + rand(1e6), renewMs: rand(60_000), renewUntil: rand(2) * 1e12 };
-          if (rand(5) === 0) shared = { ...shared, token: texts[rand(texts.length)]!, messageGroup: rand(2) ? null : `order-${rand(9)}`, renewFor: rand(2) ? null : 'client@host' };
-          state = { ...shared, attempt: 1 + rand(300), toDeadLetter: rand(10) === 0 };
+          // Each field changed alone now and then: any one of them ends a run.
+          const change = rand(24);
+          if (change === 0) shared = { ...shared, deadline: rand(3) === 0 ? Infinity : 1_764_000_000_000 + rand(1e6) };
+          if (change === 1) shared = { ...shared, renewMs: rand(60_000) };
+          if (change === 2) shared = { ...shared, renewUntil: rand(2) * 1e12 };
+          if (change === 3) shared = { ...shared, token: texts[rand(texts.length)]! };
+          if (change === 4) shared = { ...shared, messageGroup: rand(2) ? null : `order-${rand(9)}` };
+          if (change === 5) shared = { ...shared, renewFor: rand(2) ? null : 'client@host' };
+          state = { ...shared, attempt: rand(4) === 0 ? 1 + rand(300) : 1, toDeadLetter: rand(20) === 0 };
         }
         journal.add(prefixes[q]!, offset, state);
         want.push({ queue: queues[q]!, offset, state: asRead(state) });
@@ -109,17 +146,64 @@ describe('pop journal records', () => {
     }
   });
 
-  it('a receive of 32 is one record, its deliveries after the first 13 bytes each; an ack of 32, 9 bytes each', () => {
+  it('a receive of 32 consecutive offsets is one entry; an ack of them another; a run breaks where the state or the offset does', () => {
     const prefix = queuePrefix('group', 'topic', 0);
     const journal = new JournalRecords();
     const o: Outstanding = { attempt: 1, deadline: 1_764_000_000_000, token: 'a1b2c3d4e5f6.k', messageGroup: null, renewFor: null, renewMs: 30_000, renewUntil: 1_764_043_200_000, toDeadLetter: false };
-    for (let i = 0; i < 32; i++) journal.add(prefix, 1000 + i, o);
-    let [record] = decodeBatch(journal.batch(1n)!, 0).records;
-    const first = 1 + 8 + 4 + 24 + 4 + o.token.length + 4 + 4;
-    expect(record!.value!.length).toBe(1 + first + 31 * 13);
+    for (let i = 0; i < 32; i++) journal.add(prefix, 1000 + i, { ...o });
     for (let i = 0; i < 32; i++) journal.add(prefix, 1000 + i, null);
-    [record] = decodeBatch(journal.batch(1n)!, 0).records;
-    expect(record!.value!.length).toBe(1 + 32 * 9);
+    const batch = journal.batch(1n)!;
+    const [record] = decodeBatch(batch, 0).records;
+    const delivery = 1 + 8 + 4 + 4 + 24 + 4 + o.token.length + 4 + 4;
+    expect(record!.value!.length).toBe(1 + delivery + 13);
+    expect(entriesOf(batch)).toEqual([...Array.from({ length: 32 }, (_, i) => ({ queue: ['group', 'topic', 0], offset: 1000 + i, state: o })), ...Array.from({ length: 32 }, (_, i) => ({ queue: ['group', 'topic', 0], offset: 1000 + i, state: null }))]);
+    // A gap, another attempt, another token: three more entries; the state copied when added (changed after, it does not move the record).
+    const later = { ...o };
+    journal.add(prefix, 5, later);
+    journal.add(prefix, 7, { ...o });
+    journal.add(prefix, 8, { ...o, attempt: 2 });
+    journal.add(prefix, 9, { ...o, attempt: 2, token: 'other.token' });
+    later.attempt = 9;
+    expect(entriesOf(journal.batch(1n)!).map((e) => [e.offset, e.state?.attempt, e.state?.token])).toEqual([[5, 1, o.token], [7, 1, o.token], [8, 2, o.token], [9, 2, 'other.token']]);
+  });
+
+  it('writes a run longer than MAX_RUN as several entries, and refuses a count past it, of 0, or past 2^53 - 1 as corrupt', () => {
+    const prefix = queuePrefix('g', 't', 0);
+    const journal = new JournalRecords();
+    for (let i = 0; i < MAX_RUN + 3; i++) journal.add(prefix, i, null);
+    const batch = journal.batch(1n)!;
+    const [record] = decodeBatch(batch, 0).records;
+    expect(record!.value!.length).toBe(1 + 2 * 13);
+    const seen: number[] = [];
+    readEntries(null, record!.value, (offset, state) => {
+      expect(state).toBeNull();
+      seen.push(offset);
+    });
+    expect(seen).toEqual(Array.from({ length: MAX_RUN + 3 }, (_, i) => i));
+    const entry = (first: number, count: number): Buffer => {
+      const v = Buffer.alloc(14);
+      v[0] = 3;
+      v[1] = 1;
+      v.writeBigInt64BE(BigInt(first), 2);
+      v.writeUInt32BE(count, 10);
+      return v;
+    };
+    expect(() => readEntries(null, entry(0, MAX_RUN + 1), () => undefined)).toThrow(/about 65537 offsets/);
+    expect(() => readEntries(null, entry(0, 0), () => undefined)).toThrow(/about 0 offsets/);
+    expect(() => readEntries(null, entry(2 ** 53 - 2, 2), () => undefined)).not.toThrow();
+    expect(() => readEntries(null, entry(2 ** 53 - 2, 3), () => undefined)).toThrow(/below 2\^53/);
+  });
+
+  it('reads version 2 records as the builds of 2026-12-03 wrote them: one offset an entry', () => {
+    const o: Outstanding = { attempt: 3, deadline: 1_764_000_000_123, token: 'abcdefabcdef.1z', messageGroup: 'order-42', renewFor: 'client@host', renewMs: 60_000, renewUntil: 1_764_000_100_000, toDeadLetter: false };
+    const dlq: Outstanding = { ...o, deadline: Infinity, toDeadLetter: true, messageGroup: null, renewFor: null };
+    const records = [v2Record('g', 't', 3, [{ offset: 7, state: o }, { offset: 8, state: o }, { offset: 2 ** 52, state: dlq }, { offset: 7, state: null }])];
+    expect(entriesOf(encodeBatch({ baseTimestamp: 1n, records }))).toEqual([
+      { queue: ['g', 't', 3], offset: 7, state: o },
+      { queue: ['g', 't', 3], offset: 8, state: o },
+      { queue: ['g', 't', 3], offset: 2 ** 52, state: { ...dlq, deadline: 0 } },
+      { queue: ['g', 't', 3], offset: 7, state: null },
+    ]);
   });
 
   it('reads version 1 records as the builds before wrote them: the handle gives its token', () => {

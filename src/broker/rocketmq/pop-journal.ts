@@ -16,7 +16,8 @@
 // (retention.ms, on the segmented engine; the commit log keeps what the log
 // keeps), far past the longest invisible time (12 h), as renewals and
 // redeliveries write a message's state again. The records' form is in
-// pop-record.ts: a receive's deliveries, or an ack's, are one record.
+// pop-record.ts: a receive's deliveries, or an ack's, are one record, and
+// a run of consecutive offsets in one state is one entry of it.
 import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';

@@ -1,18 +1,21 @@
-// The pop journal's records. Version 2 (written since 2026-12-03) holds
+// The pop journal's records. Version 3 (written since 2026-12-04) holds
 // many messages of one queue in one record, as RocketMQ's pop checkpoint
-// covers a pop's range: a receive's deliveries, or an ack's, are one record
-// whose entries share what they have in common (the invisible times, the
-// receipt-handle token), about 13 bytes a delivery and 9 an ack where
-// version 1 wrote a record of about 100 bytes for each.
-//   key    u8 version 2, u16 group length, group (UTF-8), u16 topic length,
+// covers a pop's range: a receive's deliveries, or an ack's, are one record,
+// and a run of consecutive offsets in the same state is one entry (a
+// receive of 32 is one entry of about 50 bytes, an ack of 32 one of 13).
+//   key    u8 version 3, u16 group length, group (UTF-8), u16 topic length,
 //          topic, u32 partition
-//   value  u8 version 2, then entries to its end, in the order they happened:
+//   value  u8 version 3, then entries to its end, in the order they happened:
 //          u8 flags (1: done with, 2: bound for the DLQ, 4: no deadline,
 //          8: times as the entry before, 16: texts as the entry before),
-//          i64 offset; unless done, u32 attempt; unless flag 8, f64 deadline
-//          ms, f64 renew ms, f64 renew until ms; unless flag 16, token,
-//          message group, renew client id: each i32 length (-1: none) and
-//          UTF-8 ("the entry before": the record's previous entry not done)
+//          i64 first offset, u32 count (1 to MAX_RUN: the entry is about
+//          offsets first to first + count - 1, each in the same state);
+//          unless done, u32 attempt; unless flag 8, f64 deadline ms, f64
+//          renew ms, f64 renew until ms; unless flag 16, token, message
+//          group, renew client id: each i32 length (-1: none) and UTF-8
+//          ("the entry before": the record's previous entry not done)
+// Version 2 (read, written 2026-12-03 to 12-04): the same key; the value's
+// version byte 2 and its entries without a count (one offset each).
 // Version 1 (read, no longer written): one message a record.
 //   key    u8 version 1, group, topic, partition as above, i64 offset
 //   value  u8 version 1, u8 flags (1: bound for the DLQ, 2: no deadline),
@@ -25,6 +28,9 @@ import { tokenOf } from './receipt-handle.js';
 
 const V1 = 1;
 const V2 = 2;
+const V3 = 3;
+/** The most offsets one entry is about: a longer run is written as several entries, and a longer one read is refused as corrupt. */
+export const MAX_RUN = 65_536;
 const V1_DEAD_LETTER = 1;
 const V1_NO_DEADLINE = 2;
 const DONE = 1;
@@ -37,7 +43,7 @@ export interface PopQueueKey {
   group: string;
   topic: string;
   partition: number;
-  /** Version 1's: the one message its record is about; null for version 2 (its entries carry offsets). */
+  /** Version 1's: the one message its record is about; null for versions 2 and 3 (their entries carry offsets). */
   offset: bigint | null;
 }
 
@@ -46,7 +52,7 @@ export function queuePrefix(group: string, topic: string, partition: number): Bu
   const g = Buffer.from(group);
   const t = Buffer.from(topic);
   const b = Buffer.allocUnsafe(1 + 2 + g.length + 2 + t.length + 4);
-  let at = b.writeUInt8(V2, 0);
+  let at = b.writeUInt8(V3, 0);
   at = b.writeUInt16BE(g.length, at);
   at += g.copy(b, at);
   at = b.writeUInt16BE(t.length, at);
@@ -56,7 +62,7 @@ export function queuePrefix(group: string, topic: string, partition: number): Bu
 }
 
 export function decodeKey(b: Buffer): PopQueueKey {
-  if (b[0] !== V1 && b[0] !== V2) throw new Error(`pop journal key of version ${b[0]}: this broker reads versions ${V1} and ${V2}`);
+  if (b[0] !== V1 && b[0] !== V2 && b[0] !== V3) throw new Error(`pop journal key of version ${b[0]}: this broker reads versions ${V1} to ${V3}`);
   let at = 1;
   const gLen = b.readUInt16BE(at);
   const group = b.toString('utf8', (at += 2), (at += gLen));
@@ -67,13 +73,16 @@ export function decodeKey(b: Buffer): PopQueueKey {
 }
 
 /**
- * Calls `visit` for each message a record is about, in order: its state,
- * or null once done with. A version 1 record (its key's offset given) has
- * one; a version 2 record as many as its entries.
+ * Calls `visit` for each message a record is about, in order: its state
+ * (an object of its own), or null once done with. A version 1 record (its
+ * key's offset given) has one; a version 2 record one per entry, a version
+ * 3 record as many as its entries' counts.
  */
 export function readEntries(keyOffset: bigint | null, value: Buffer | null, visit: (offset: number, state: Outstanding | null) => void): void {
   if (keyOffset !== null) return visit(safeOffset(keyOffset), value === null ? null : decodeV1State(value));
-  if (value === null || value[0] !== V2) throw new Error(`pop journal value of version ${value?.[0] ?? 'none'} under a version ${V2} key`);
+  const version = value?.[0];
+  if (value === null || (version !== V2 && version !== V3)) throw new Error(`pop journal value of version ${version ?? 'none'} under a version ${V2} or ${V3} key`);
+  const counted = version === V3;
   const texts = { at: 1 };
   let deadline = 0;
   let renewMs = 0;
@@ -84,10 +93,16 @@ export function readEntries(keyOffset: bigint | null, value: Buffer | null, visi
   let at = 1;
   while (at < value.length) {
     const flags = value[at]!;
-    const offset = safeOffset(value.readBigInt64BE(at + 1));
+    const first = safeOffset(value.readBigInt64BE(at + 1));
     at += 9;
+    let count = 1;
+    if (counted) {
+      count = value.readUInt32BE(at);
+      at += 4;
+      if (count < 1 || count > MAX_RUN || count - 1 > Number.MAX_SAFE_INTEGER - first) throw new RangeError(`pop journal record: an entry about ${count} offsets from ${first} (1 to ${MAX_RUN}, below 2^53)`);
+    }
     if (flags & DONE) {
-      visit(offset, null);
+      for (let i = 0; i < count; i++) visit(first + i, null);
       continue;
     }
     const attempt = value.readUInt32BE(at);
@@ -105,7 +120,9 @@ export function readEntries(keyOffset: bigint | null, value: Buffer | null, visi
       renewFor = readText(value, texts);
       at = texts.at;
     }
-    visit(offset, { attempt, deadline: flags & NO_DEADLINE ? 0 : deadline, renewMs, renewUntil, token, messageGroup, renewFor, toDeadLetter: (flags & DEAD_LETTER) !== 0 });
+    for (let i = 0; i < count; i++) {
+      visit(first + i, { attempt, deadline: flags & NO_DEADLINE ? 0 : deadline, renewMs, renewUntil, token, messageGroup, renewFor, toDeadLetter: (flags & DEAD_LETTER) !== 0 });
+    }
   }
   if (at !== value.length) throw new Error(`pop journal record: an entry runs ${at - value.length} bytes past its end`);
 }
@@ -201,7 +218,8 @@ function writeZigzag(b: Buffer, at: number, n: number): number {
  * Journal records written one after another, as the records section of a
  * batch (what encodeBatch writes for records { key, value, headers: [] }
  * with no timestamps of their own): entries for one queue in a row go into
- * one record; batch() makes the batch of those written since the last.
+ * one record, and entries for consecutive offsets in the same state into
+ * one entry (a run); batch() makes the batch of those written since the last.
  */
 export class JournalRecords {
   private buf = Buffer.allocUnsafe(16 * 1024);
@@ -219,6 +237,18 @@ export class JournalRecords {
   private prevToken = '';
   private prevGroup: string | null = null;
   private prevRenewFor: string | null = null;
+  /** The run not yet written (runCount 0: none): offsets runFirst on, in the state below, copied when the run began (the objects change later). */
+  private runFirst = 0;
+  private runCount = 0;
+  private runDone = false;
+  private runAttempt = 0;
+  private runToDeadLetter = false;
+  private runDeadline = 0;
+  private runRenewMs = 0;
+  private runRenewUntil = 0;
+  private runToken = '';
+  private runGroup: string | null = null;
+  private runRenewFor: string | null = null;
 
   isEmpty(): boolean {
     return this.count === 0 && this.open === null;
@@ -229,41 +259,81 @@ export class JournalRecords {
     if (this.open !== prefix) {
       this.close();
       this.open = prefix;
-      this.value[0] = V2;
+      this.value[0] = V3;
       this.valuePos = 1;
       this.hasPrev = false;
-    }
-    if (o === null) {
-      this.valueRoom(9);
-      this.value[this.valuePos] = DONE;
-      this.valuePos = writeOffset(this.value, this.valuePos + 1, offset);
+    } else if (this.runCount > 0 && this.runCount < MAX_RUN && offset === this.runFirst + this.runCount && this.continuesRun(o)) {
+      this.runCount++;
       return;
     }
-    const finite = Number.isFinite(o.deadline);
-    const deadline = finite ? o.deadline : 0;
-    const sameTimes = this.hasPrev && this.prevDeadline === deadline && this.prevRenewMs === o.renewMs && this.prevRenewUntil === o.renewUntil;
-    const sameTexts = this.hasPrev && this.prevToken === o.token && this.prevGroup === o.messageGroup && this.prevRenewFor === o.renewFor;
-    this.valueRoom(13 + (sameTimes ? 0 : 24) + (sameTexts ? 0 : 12 + 3 * (o.token.length + (o.messageGroup?.length ?? 0) + (o.renewFor?.length ?? 0))));
+    this.writeRun();
+    this.runFirst = offset;
+    this.runCount = 1;
+    this.runDone = o === null;
+    if (o === null) return;
+    this.runAttempt = o.attempt;
+    this.runToDeadLetter = o.toDeadLetter;
+    this.runDeadline = o.deadline;
+    this.runRenewMs = o.renewMs;
+    this.runRenewUntil = o.renewUntil;
+    this.runToken = o.token;
+    this.runGroup = o.messageGroup;
+    this.runRenewFor = o.renewFor;
+  }
+
+  private continuesRun(o: Outstanding | null): boolean {
+    if (o === null) return this.runDone;
+    return (
+      !this.runDone &&
+      o.attempt === this.runAttempt &&
+      o.deadline === this.runDeadline &&
+      o.token === this.runToken &&
+      o.toDeadLetter === this.runToDeadLetter &&
+      o.renewMs === this.runRenewMs &&
+      o.renewUntil === this.runRenewUntil &&
+      o.messageGroup === this.runGroup &&
+      o.renewFor === this.runRenewFor
+    );
+  }
+
+  /** Writes the open run as one entry of the open record. */
+  private writeRun(): void {
+    const n = this.runCount;
+    if (n === 0) return;
+    this.runCount = 0;
+    if (this.runDone) {
+      this.valueRoom(13);
+      const v = this.value;
+      v[this.valuePos] = DONE;
+      this.valuePos = v.writeUInt32BE(n, writeOffset(v, this.valuePos + 1, this.runFirst));
+      return;
+    }
+    const finite = Number.isFinite(this.runDeadline);
+    const deadline = finite ? this.runDeadline : 0;
+    const sameTimes = this.hasPrev && this.prevDeadline === deadline && this.prevRenewMs === this.runRenewMs && this.prevRenewUntil === this.runRenewUntil;
+    const sameTexts = this.hasPrev && this.prevToken === this.runToken && this.prevGroup === this.runGroup && this.prevRenewFor === this.runRenewFor;
+    this.valueRoom(17 + (sameTimes ? 0 : 24) + (sameTexts ? 0 : 12 + 3 * (this.runToken.length + (this.runGroup?.length ?? 0) + (this.runRenewFor?.length ?? 0))));
     const v = this.value;
     let at = this.valuePos;
-    v[at] = (o.toDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE) | (sameTimes ? SAME_TIMES : 0) | (sameTexts ? SAME_TEXTS : 0);
-    at = writeOffset(v, at + 1, offset);
-    at = v.writeUInt32BE(o.attempt, at);
+    v[at] = (this.runToDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE) | (sameTimes ? SAME_TIMES : 0) | (sameTexts ? SAME_TEXTS : 0);
+    at = writeOffset(v, at + 1, this.runFirst);
+    at = v.writeUInt32BE(n, at);
+    at = v.writeUInt32BE(this.runAttempt, at);
     if (!sameTimes) {
       at = v.writeDoubleBE(deadline, at);
-      at = v.writeDoubleBE(o.renewMs, at);
-      at = v.writeDoubleBE(o.renewUntil, at);
+      at = v.writeDoubleBE(this.runRenewMs, at);
+      at = v.writeDoubleBE(this.runRenewUntil, at);
       this.prevDeadline = deadline;
-      this.prevRenewMs = o.renewMs;
-      this.prevRenewUntil = o.renewUntil;
+      this.prevRenewMs = this.runRenewMs;
+      this.prevRenewUntil = this.runRenewUntil;
     }
     if (!sameTexts) {
-      at = writeText(v, at, o.token);
-      at = writeText(v, at, o.messageGroup);
-      at = writeText(v, at, o.renewFor);
-      this.prevToken = o.token;
-      this.prevGroup = o.messageGroup;
-      this.prevRenewFor = o.renewFor;
+      at = writeText(v, at, this.runToken);
+      at = writeText(v, at, this.runGroup);
+      at = writeText(v, at, this.runRenewFor);
+      this.prevToken = this.runToken;
+      this.prevGroup = this.runGroup;
+      this.prevRenewFor = this.runRenewFor;
     }
     this.hasPrev = true;
     this.valuePos = at;
@@ -296,10 +366,11 @@ export class JournalRecords {
     return out;
   }
 
-  /** Writes the open record into the batch's records. */
+  /** Writes the open record (its run last) into the batch's records. */
   private close(): void {
     const key = this.open;
     if (key === null) return;
+    this.writeRun();
     this.open = null;
     const valueBytes = this.valuePos;
     const body = 3 + zigzagSize(this.count) + zigzagSize(key.length) + key.length + zigzagSize(valueBytes) + valueBytes;
