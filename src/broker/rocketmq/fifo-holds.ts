@@ -115,9 +115,19 @@ export class FifoHolds {
 
   /** Drops the heaps' stale entries. */
   private compact(): void {
-    const heads: [number, string][] = [];
-    for (const [group, w] of this.waiting) heads.push([w.offsets[w.head]!, group]);
-    this.heads.rebuild(heads);
-    this.ready.rebuild(heads.filter(([, group]) => !this.out.has(group)));
+    const offsets: number[] = [];
+    const groups: string[] = [];
+    const readyOffsets: number[] = [];
+    const readyGroups: string[] = [];
+    for (const [group, w] of this.waiting) {
+      offsets.push(w.offsets[w.head]!);
+      groups.push(group);
+      if (!this.out.has(group)) {
+        readyOffsets.push(w.offsets[w.head]!);
+        readyGroups.push(group);
+      }
+    }
+    this.heads.rebuild(offsets, groups);
+    this.ready.rebuild(readyOffsets, readyGroups);
   }
 }

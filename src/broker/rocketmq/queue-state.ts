@@ -53,8 +53,8 @@ export const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class QueueState {
   private readonly outstanding = new Map<number, Outstanding>();
-  /** The offsets out, lowest first; an entry stands while its message is out. */
-  private readonly offsets = new LazyHeap<null>((offset) => this.outstanding.has(offset));
+  /** The offsets out, lowest first (each its own value); an entry stands while its message is out. */
+  private readonly offsets = new LazyHeap<number>((offset) => this.outstanding.has(offset));
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
   private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
   readonly fifo = new FifoHolds();
@@ -209,7 +209,7 @@ export class QueueState {
 
   private add(offset: number, o: Outstanding): void {
     this.outstanding.set(offset, o);
-    this.offsets.push(offset, null);
+    this.offsets.push(offset, offset);
     this.pushDeadline(offset, o);
   }
 
@@ -217,18 +217,18 @@ export class QueueState {
     this.deadlines.push(o.deadline, offset);
     // Stale entries (acked, or given another deadline) go when they reach the top, or here when they outnumber the live ones.
     const limit = 2 * this.outstanding.size + SLACK;
-    if (this.deadlines.size > limit) this.deadlines.rebuild(deadlinesOf(this.outstanding));
-    if (this.offsets.size > limit) this.offsets.rebuild(offsetsOf(this.outstanding));
+    if (this.deadlines.size > limit || this.offsets.size > limit) {
+      const offsets: number[] = [];
+      const deadlines: number[] = [];
+      for (const [out, state] of this.outstanding) {
+        offsets.push(out);
+        deadlines.push(state.deadline);
+      }
+      if (this.deadlines.size > limit) this.deadlines.rebuild(deadlines, offsets);
+      if (this.offsets.size > limit) this.offsets.rebuild(offsets, offsets);
+    }
   }
 }
 
 /** Stale heap entries tolerated past twice the live ones. */
 const SLACK = 1024;
-
-function* deadlinesOf(outstanding: Map<number, Outstanding>): Iterable<[number, number]> {
-  for (const [offset, o] of outstanding) yield [o.deadline, offset];
-}
-
-function* offsetsOf(outstanding: Map<number, Outstanding>): Iterable<[number, null]> {
-  for (const offset of outstanding.keys()) yield [offset, null];
-}
