@@ -21,16 +21,21 @@ const GROUP_DEFS: (ConfigDef & { default: string })[] = [
 ];
 
 const MAX_GROUP_NAME = 255;
+/** Groups whose parsed settings are kept at once. */
+const MAX_PARSED = 10_000;
 
 /** A group's settings in force, parsed. */
 export interface GroupSettings {
-  maxDeliveryAttempts: number;
-  backoffSteps: readonly number[];
-  fifo: boolean;
+  readonly maxDeliveryAttempts: number;
+  readonly backoffSteps: readonly number[];
+  readonly fifo: boolean;
 }
 
 export class GroupConfigs {
-  private values: Record<string, Record<string, string>> = {};
+  /** Per group, the configs set for it (a Map: group names are data, and an object keyed by them sent V8's keyed loads back to generic code at each new group). */
+  private readonly values = new Map<string, Record<string, string>>();
+  /** Per group, its settings parsed (every receive asks): dropped when the group's configs change. */
+  private readonly parsed = new Map<string, GroupSettings>();
 
   constructor(private readonly file: string | null) {}
 
@@ -41,7 +46,7 @@ export class GroupConfigs {
       for (const [name, value] of Object.entries(configs)) {
         const def = GROUP_DEFS.find((d) => d.name === name);
         if (!def || def.check(value)) continue; // a config dropped or narrowed since: the default stands
-        (this.values[group] ??= {})[name] = value;
+        this.own(group)[name] = value;
       }
     }
   }
@@ -49,22 +54,29 @@ export class GroupConfigs {
   get(group: string, name: string): string {
     const def = GROUP_DEFS.find((d) => d.name === name);
     if (!def) throw new Error(`no group config ${name}`);
-    return this.values[group]?.[name] ?? def.default;
+    return this.values.get(group)?.[name] ?? def.default;
   }
 
   settings(group: string): GroupSettings {
-    const steps = parseLadder(this.get(group, RETRY_BACKOFF_LADDER));
-    return {
-      maxDeliveryAttempts: Number(this.get(group, MAX_DELIVERY_ATTEMPTS)),
-      backoffSteps: typeof steps === 'string' ? (parseLadder(DEFAULT_LADDER) as number[]) : steps,
-      fifo: this.get(group, FIFO) === 'true',
-    };
+    let s = this.parsed.get(group);
+    if (s === undefined) {
+      const steps = parseLadder(this.get(group, RETRY_BACKOFF_LADDER));
+      s = {
+        maxDeliveryAttempts: Number(this.get(group, MAX_DELIVERY_ATTEMPTS)),
+        backoffSteps: typeof steps === 'string' ? (parseLadder(DEFAULT_LADDER) as number[]) : steps,
+        fifo: this.get(group, FIFO) === 'true',
+      };
+      // Bounded: groups that only ever had their defaults read share nothing worth keeping past this many.
+      if (this.parsed.size >= MAX_PARSED) this.parsed.clear();
+      this.parsed.set(group, s);
+    }
+    return s;
   }
 
   describe(group: string): ConfigEntry[] {
     checkGroupName(group);
     return GROUP_DEFS.map((d) => {
-      const own = this.values[group]?.[d.name];
+      const own = this.values.get(group)?.[d.name];
       const byDefault: ConfigSynonym = { name: d.name, value: d.default, source: 'DEFAULT_CONFIG' };
       return configEntry(d, own !== undefined ? [{ name: d.name, value: own, source: 'GROUP_CONFIG' }, byDefault] : [byDefault], own === undefined);
     });
@@ -80,13 +92,20 @@ export class GroupConfigs {
       if (why) throw new BrokerError('INVALID_CONFIG', `${name}=${value}: ${why}`);
     }
     if (validateOnly) return;
-    const own = (this.values[group] ??= {});
+    const own = this.own(group);
     for (const { name, value } of changes) {
       if (value === null) delete own[name];
       else own[name] = value;
     }
-    if (Object.keys(own).length === 0) delete this.values[group];
-    if (this.file) writeFileAtomic(this.file, JSON.stringify(this.values, null, 2));
+    if (Object.keys(own).length === 0) this.values.delete(group);
+    this.parsed.delete(group);
+    if (this.file) writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.values), null, 2));
+  }
+
+  private own(group: string): Record<string, string> {
+    let own = this.values.get(group);
+    if (own === undefined) this.values.set(group, (own = {}));
+    return own;
   }
 }
 
