@@ -28,6 +28,15 @@ function asRead(o: Outstanding | null): Outstanding | null {
   return o === null ? null : { ...o, deadline: Number.isFinite(o.deadline) ? o.deadline : 0 };
 }
 
+/** A journal text as the records carry it: i32 length (-1: none), then UTF-8. */
+function text(s: string | null): Buffer {
+  if (s === null) return Buffer.from([0xff, 0xff, 0xff, 0xff]);
+  const b = Buffer.from(s);
+  const len = Buffer.alloc(4);
+  len.writeInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
 /** Version 1's record of one message, as the builds before version 2 wrote it. */
 function v1Record(group: string, topic: string, partition: number, offset: bigint, o: (Omit<Outstanding, 'token'> & { handle: string }) | null): { key: Buffer; value: Buffer | null; headers: [] } {
   const g = Buffer.from(group);
@@ -41,13 +50,6 @@ function v1Record(group: string, topic: string, partition: number, offset: bigin
   at = key.writeUInt32BE(partition, at);
   key.writeBigInt64BE(offset, at);
   if (o === null) return { key, value: null, headers: [] };
-  const text = (s: string | null): Buffer => {
-    if (s === null) return Buffer.from([0xff, 0xff, 0xff, 0xff]);
-    const b = Buffer.from(s);
-    const len = Buffer.alloc(4);
-    len.writeInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  };
   const head = Buffer.alloc(30);
   const finite = Number.isFinite(o.deadline);
   head[0] = 1;
@@ -64,13 +66,6 @@ function v2Record(group: string, topic: string, partition: number, entries: Arra
   const key = queuePrefix(group, topic, partition);
   key[0] = 2;
   const parts: Buffer[] = [Buffer.from([2])];
-  const text = (s: string | null): Buffer => {
-    if (s === null) return Buffer.from([0xff, 0xff, 0xff, 0xff]);
-    const b = Buffer.from(s);
-    const len = Buffer.alloc(4);
-    len.writeInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  };
   for (const { offset, state: o } of entries) {
     const head = Buffer.alloc(9);
     head.writeBigInt64BE(BigInt(offset), 1);
