@@ -92,4 +92,5 @@ export class LazyHeap<V> {
   }
 }
 
-const INITIAL = 64;
+/** A new heap's room for keys (grown by doubling): small, as a queue state has four heaps. */
+const INITIAL = 8;
