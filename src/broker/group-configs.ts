@@ -66,7 +66,7 @@ export class GroupConfigs {
         backoffSteps: typeof steps === 'string' ? (parseLadder(DEFAULT_LADDER) as number[]) : steps,
         fifo: this.get(group, FIFO) === 'true',
       };
-      // Bounded: groups that only ever had their defaults read share nothing worth keeping past this many.
+      // Bounded, as group names come from clients: past MAX_PARSED groups it starts over.
       if (this.parsed.size >= MAX_PARSED) this.parsed.clear();
       this.parsed.set(group, s);
     }
