@@ -234,6 +234,17 @@ function byName() {
 }
 
 describe('primitives', () => {
+  it('writes int64s right across the writer growing between them', () => {
+    const w = new Writer(1);
+    const values = Array.from({ length: 200 }, (_, i) => (BigInt(i) << 40n) - 7n * BigInt(i));
+    for (const [i, v] of values.entries()) w.int64(v).raw(Buffer.alloc(i % 37, i));
+    const r = new Reader(bytesOf(w.finish()));
+    for (const [i, v] of values.entries()) {
+      expect(r.int64()).toBe(v);
+      r.offset += i % 37;
+    }
+  });
+
   it('round-trips every primitive at its edges', () => {
     const w = new Writer(1); // grows from one byte
     w.int8(-128).int8(127).int16(-32768).int16(32767).uint16(65535).int32(-(2 ** 31)).int32(2 ** 31 - 1).uint32(2 ** 32 - 1);

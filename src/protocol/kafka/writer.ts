@@ -10,6 +10,9 @@ function checkInt(value: number, min: number, max: number, type: string): void {
   }
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 function toInt64(value: bigint | number): bigint {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new EncodeError(`${value} is not an int64 (pass a bigint)`);
@@ -38,6 +41,8 @@ function isRegionRecords(value: RecordsValue): value is RegionRecords {
 
 export class Writer {
   private buf: Buffer;
+  /** A DataView of buf, made when an int64 is first written to it. */
+  private view: DataView | null = null;
   // The current part's bytes are buf[start, pos); earlier parts were handed
   // out as views of buf (or of an older buf) and are never written again.
   private start = 0;
@@ -63,6 +68,7 @@ export class Writer {
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
+    this.view = null;
     this.start = 0;
     this.pos = used;
   }
@@ -104,9 +110,12 @@ export class Writer {
 
   /** Takes a bigint, or a number that is a safe integer. */
   int64(value: bigint | number): this {
-    const v = toInt64(value);
+    const v = typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX ? value : toInt64(value);
     this.ensure(8);
-    this.pos = this.buf.writeBigInt64BE(v, this.pos);
+    // Through a DataView: Buffer's writeBigInt64BE splits the BigInt in JavaScript, several BigInt operations per call.
+    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.view.setBigInt64(this.pos, v);
+    this.pos += 8;
     return this;
   }
 
