@@ -1,0 +1,103 @@
+// bench/rocketmq/rounds: a RocketMQ receive against a Kafka fetch on one
+// live `mqlab serve`, round after round, each round on topics, groups and
+// connections of its own: 1 KiB messages sent `--per` to a request, then a
+// Kafka consumer fetches them (32 records' bytes a fetch) and RocketMQ
+// receive loops take them (32 per ReceiveMessage, one AckMessage each, 4
+// loops). The broker's CPU per message of each, and of its main thread and
+// its other threads (V8's compiler and GC helpers) from
+// /proc/<pid>/task/*/stat. Round 1 is the warm-up; round 2 is the first a
+// queue comes after another (where V8 deoptimizes what it specialized to
+// one queue); later rounds are the steady state. Compare builds with
+// alternated runs: this machine moves a run's figures by a fifth.
+//
+//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Admin } from '../../src/client/admin.js';
+import { consumeLoad } from '../../src/client/load/consumer.js';
+import { produceLoad } from '../../src/client/load/producer.js';
+import { rocketReceiveLoad, rocketSendLoad } from '../../src/client/load/rocketmq.js';
+import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.js';
+import { kafkaBatchBytes } from '../../src/lab/scenarios/protocols-runs.js';
+import { table } from '../lib/stats.js';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' } } });
+const ROUNDS = Number(args.rounds);
+const MESSAGES = Number(args.messages);
+const PER = Number(args.per);
+const VALUE_BYTES = 1024;
+const BATCH = 32;
+const MAX_MS = 120_000;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 2) throw new Error(`--rounds: at least 2 (the first is the warm-up), got ${args.rounds}`);
+if (!Number.isInteger(MESSAGES) || MESSAGES <= 0 || MESSAGES % PER !== 0) throw new Error(`--messages must be a positive multiple of --per (${PER}), got ${args.messages}`);
+
+/** Clock ticks of user and system time per thread of a process: the main thread (its tid is the pid) and the rest summed. */
+function threadTicks(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread gone meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    if (tid === String(pid)) main += ticks;
+    else others += ticks;
+  }
+  return { main, others };
+}
+
+/** Linux's USER_HZ: /proc's stat counts CPU time in hundredths of a second. */
+const TICKS_PER_SECOND = 100;
+
+interface Cost {
+  us: number;
+  mainUs: number;
+  othersUs: number;
+}
+
+async function measure(b: BrokerProcess, run: () => Promise<number>): Promise<Cost> {
+  const s0 = await b.stats();
+  const t0 = threadTicks(b.pid);
+  const n = await run();
+  const t1 = threadTicks(b.pid);
+  const s1 = await b.stats();
+  if (n === 0) throw new Error('no message got through');
+  const perMessage = (ticks: number): number => (ticks / TICKS_PER_SECOND) * 1e6 / n;
+  return { us: (cpuSecondsBetween(s0, s1) * 1e6) / n, mainUs: perMessage(t1.main - t0.main), othersUs: perMessage(t1.others - t0.others) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mqlab-rounds-'));
+const b = await BrokerProcess.start(['--data-dir', dir, '--engine', args.engine!, '--flush', 'none', '--transfer', 'sendfile'], 0, { rocketmqPort: 0 });
+const rows: string[][] = [];
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    const rmqTopic = `rmq-round-${round}`;
+    const kafkaTopic = `kafka-round-${round}`;
+    const a = await Admin.connect(b.bootstrap);
+    try {
+      await a.createTopic(rmqTopic, 1, { 'message.type': 'NORMAL' });
+      await a.createTopic(kafkaTopic, 1);
+    } finally {
+      a.close();
+    }
+    const sent = await rocketSendLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, messagesPerRequest: PER, valueBytes: VALUE_BYTES, window: 64, maxMessages: MESSAGES, maxMs: MAX_MS, producerId: BigInt(100 + round) });
+    const produced = await produceLoad({ host: b.host, port: b.port, topic: kafkaTopic, partitions: [0], recordsPerBatch: PER, valueBytes: VALUE_BYTES, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: MESSAGES, maxMs: MAX_MS });
+    const fetchBytes = (BATCH / PER) * kafkaBatchBytes(PER, VALUE_BYTES);
+    const kafka = await measure(b, async () => (await consumeLoad({ host: b.host, port: b.port, topic: kafkaTopic, from: new Map([[0, 0n]]), expectRecords: produced.ackedRecords, maxMs: MAX_MS, maxBytes: fetchBytes, partitionMaxBytes: fetchBytes })).received);
+    const rocket = await measure(b, async () => (await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, group: `${rmqTopic}-readers`, batch: BATCH, loops: 4, expectMessages: sent.ackedMessages, maxMs: MAX_MS })).received);
+    const what = round === 1 ? 'warm-up' : round === 2 ? 'first after another' : 'steady';
+    const f = (x: number): string => x.toFixed(2);
+    rows.push([String(round), what, f(kafka.us), `${f(kafka.mainUs)} / ${f(kafka.othersUs)}`, f(rocket.us), `${f(rocket.mainUs)} / ${f(rocket.othersUs)}`, (rocket.us / kafka.us).toFixed(2)]);
+  }
+} finally {
+  await b.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`${MESSAGES} messages a round, ${PER} per request and batch, ${args.engine} engine; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
+console.log(table(['round', 'what', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
