@@ -22,9 +22,9 @@ export class FifoHolds {
   private readonly out = new Set<string>();
   private readonly waiting = new Map<string, Waiting>();
   /** Every waiting group's head offset (an entry stands while it is its group's head). */
-  private readonly heads = new LazyHeap<string>((offset, group) => this.headOf(group) === offset);
+  private readonly heads = new LazyHeap<string>((offset, group) => this.headOf(group) === offset, () => []);
   /** The heads of waiting groups with nothing out (an entry stands while it is its group's head and the group has nothing out). */
-  private readonly ready = new LazyHeap<string>((offset, group) => !this.out.has(group) && this.headOf(group) === offset);
+  private readonly ready = new LazyHeap<string>((offset, group) => !this.out.has(group) && this.headOf(group) === offset, () => []);
   /** Offsets held back across all message groups. */
   held = 0;
 

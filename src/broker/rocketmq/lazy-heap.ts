@@ -7,53 +7,50 @@
 // the lowest or soonest without looking at all of them. Parallel arrays: no
 // object per entry. Keys are numbers (offsets below 2^53, Date.now()
 // deadlines): compared inline, where BigInts go through the runtime.
+import { doubles } from '../../storage/doubles.js';
 
 export class LazyHeap<V> {
-  /**
-   * Keys in a Float64Array: offsets and deadlines alike are doubles there,
-   * so every heap's keys look the same to V8. In plain arrays a heap of
-   * small offsets and one of Date.now() deadlines had arrays of two
-   * elements kinds, and each queue's fresh heaps started in a third: code
-   * optimized on one queue's heaps was deoptimized when the next queue's
-   * came (--trace-deopt: "wrong map", "not a Smi" in push and size).
-   */
-  private keys = new Float64Array(INITIAL);
-  private n = 0;
-  private values: V[] = [];
+  /** Offsets and Date.now() deadlines alike: an array of one elements kind for every heap (doubles.ts says why). */
+  private keys: number[] = doubles();
+  private values: V[];
 
-  /** `current(key, value)`: the entry still stands. */
-  constructor(private readonly current: (key: number, value: V) => boolean) {}
+  /**
+   * `current(key, value)`: the entry still stands. `emptyValues` makes the
+   * values' array: `doubles` for numbers, as for the keys (a queue's fresh
+   * heaps were deoptimized at `values[i] = value` otherwise).
+   */
+  constructor(
+    private readonly current: (key: number, value: V) => boolean,
+    private readonly emptyValues: () => V[],
+  ) {
+    this.values = emptyValues();
+  }
 
   /** Entries, stale ones included. */
   get size(): number {
-    return this.n;
+    return this.keys.length;
   }
 
   push(key: number, value: V): void {
-    if (this.n === this.keys.length) {
-      const grown = new Float64Array(2 * this.keys.length);
-      grown.set(this.keys);
-      this.keys = grown;
-    }
-    const keys = this.keys;
-    let i = this.n++;
+    let i = this.keys.length;
+    this.keys.push(key);
     this.values.push(value);
     // Keys mostly come in order (deadlines of later deliveries, later offsets): the new entry usually stays where it is.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[i] = keys[parent]!;
+      if (this.keys[parent]! <= key) break;
+      this.keys[i] = this.keys[parent]!;
       this.values[i] = this.values[parent]!;
       i = parent;
     }
-    keys[i] = key;
+    this.keys[i] = key;
     this.values[i] = value;
   }
 
   /** The lowest current key (stale entries above it are dropped), or null with none. */
   peek(): number | null {
-    while (this.n > 0 && !this.current(this.keys[0]!, this.values[0]!)) this.pop();
-    return this.n > 0 ? this.keys[0]! : null;
+    while (this.keys.length > 0 && !this.current(this.keys[0]!, this.values[0]!)) this.pop();
+    return this.keys.length > 0 ? this.keys[0]! : null;
   }
 
   /** The top entry's value (after peek() gave its key). */
@@ -63,34 +60,31 @@ export class LazyHeap<V> {
 
   /** Removes the top entry, current or not. */
   pop(): void {
-    const keys = this.keys;
-    const last = --this.n;
-    const key = keys[last]!;
-    const value = this.values.pop()!;
+    const last = this.keys.length - 1;
+    const key = this.keys[last]!;
+    const value = this.values[last]!;
+    this.keys.pop();
+    this.values.pop();
     if (last === 0) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= last) break;
       const right = left + 1;
-      const child = right < last && keys[right]! < keys[left]! ? right : left;
-      if (keys[child]! >= key) break;
-      keys[i] = keys[child]!;
+      const child = right < last && this.keys[right]! < this.keys[left]! ? right : left;
+      if (this.keys[child]! >= key) break;
+      this.keys[i] = this.keys[child]!;
       this.values[i] = this.values[child]!;
       i = child;
     }
-    keys[i] = key;
+    this.keys[i] = key;
     this.values[i] = value;
   }
 
   /** Starts over from these entries (every stale one dropped). */
   rebuild(keys: readonly number[], values: readonly V[]): void {
-    this.keys = new Float64Array(Math.max(INITIAL, keys.length));
-    this.n = 0;
-    this.values = [];
+    this.keys = doubles();
+    this.values = this.emptyValues();
     for (let i = 0; i < keys.length; i++) this.push(keys[i]!, values[i]!);
   }
 }
-
-/** A new heap's room for keys (grown by doubling): small, as a queue state has four heaps. */
-const INITIAL = 8;

@@ -15,6 +15,7 @@
 // (pop-service.ts refuses a queue past that), and Map lookups and heap
 // comparisons of BigInts go through V8's runtime, once or more per message.
 import { FifoHolds } from './fifo-holds.js';
+import { doubles } from '../../storage/doubles.js';
 import { LazyHeap } from './lazy-heap.js';
 import type { RestoredQueue } from './pop-journal.js';
 
@@ -54,9 +55,9 @@ export const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 export class QueueState {
   private readonly outstanding = new Map<number, Outstanding>();
   /** The offsets out, lowest first (each its own value); an entry stands while its message is out. */
-  private readonly offsets = new LazyHeap<number>((offset) => this.outstanding.has(offset));
+  private readonly offsets = new LazyHeap<number>((offset) => this.outstanding.has(offset), doubles);
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
-  private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline);
+  private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline, doubles);
   readonly fifo = new FifoHolds();
   /** Persisted (or being persisted) committed offset. */
   committed: number;

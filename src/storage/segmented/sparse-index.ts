@@ -21,28 +21,16 @@
 // them by mapping its indexes; bench/storage has the figures).
 import { ftruncateSync, readFileSync, writeSync } from 'node:fs';
 import { int64FromNumber } from '../../records/int64.js';
+import { doubles } from '../doubles.js';
 import type { PooledFile } from '../file-pool.js';
 
 export const INDEX_INTERVAL_BYTES = 4096;
 export const OFFSET_ENTRY_BYTES = 8;
 export const TIME_ENTRY_BYTES = 12;
 
-/**
- * An empty array of doubles. Offset indexes hold small integers and time
- * indexes Date.now() timestamps: in arrays of integers and of doubles the
- * shared code below met two elements kinds, and each new segment's empty
- * arrays a third, so what V8 optimized for one segment's index was
- * deoptimized at the next segment's ("wrong map" in push). Arrays made as
- * doubles stay doubles, whatever they hold.
- */
-function doubles(): number[] {
-  const a = [0.5];
-  a.length = 0;
-  return a;
-}
-
 /** Entries sorted by key; floor() finds the last entry with key <= k. */
 class SortedEntries {
+  // Offsets (small integers) and timestamps alike: arrays of one kind (doubles.ts).
   readonly keys: number[] = doubles();
   readonly values: number[] = doubles();
 
