@@ -2,7 +2,8 @@
 // version 3's runs and shared entries on seeded random sequences, and
 // versions 1 and 2 as the builds before wrote them.
 import { describe, expect, it } from 'vitest';
-import { decodeKey, JournalRecords, MAX_RUN, queuePrefix, readEntries } from '../src/broker/rocketmq/pop-record.js';
+import { JournalRecords } from '../src/broker/rocketmq/journal-records.js';
+import { decodeKey, MAX_RUN, queuePrefix, readEntries } from '../src/broker/rocketmq/pop-record.js';
 import type { Outstanding } from '../src/broker/rocketmq/queue-state.js';
 import { decodeBatch, encodeBatch } from '../src/records/index.js';
 import { fuzzSeed, Prng } from './helpers/prng.js';

@@ -22,7 +22,8 @@ import { replayTopic } from '../replay-topic.js';
 import type { StorageEngine, TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 import type { Outstanding } from './queue-state.js';
-import { decodeKey, JournalRecords, queuePrefix, readEntries } from './pop-record.js';
+import { JournalRecords } from './journal-records.js';
+import { decodeKey, queuePrefix, readEntries } from './pop-record.js';
 
 export const POP_TOPIC = '__rocketmq_pop';
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
