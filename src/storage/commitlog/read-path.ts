@@ -61,24 +61,23 @@ export function readBatches(cq: ConsumeQueue, log: CommitLog, offset: number, ma
     if (!(n >= 1 && Number.isInteger(n))) throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir}: no whole entry at offset ${o}`);
     for (let at = 0; at < entries.length; ) {
       const position = batchPositionAt(entries, at);
-      if (position === lastPosition) {
-        at = pastBatch(entries, at, position); // the rest of the batch's records, skipped
-        continue;
+      // A chunk may begin inside the batch the last one ended in: that batch is handed out already.
+      if (position !== lastPosition) {
+        const size = batchBytesAt(entries, at);
+        if (regions.length > 0 && total + size > maxBytes) return regions;
+        const f = log.fileAt(position);
+        if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
+          throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
+        }
+        // A queue's batches follow one another in the log: an entry behind the one before is damage, not data.
+        if (position < lastPosition) {
+          throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at position ${position}, behind the entry before it (${lastPosition})`);
+        }
+        regions.push({ file: f.file, position: position - f.start, length: size });
+        total += size;
+        lastPosition = position;
       }
-      const size = batchBytesAt(entries, at);
-      if (regions.length > 0 && total + size > maxBytes) return regions;
-      const f = log.fileAt(position);
-      if (f === null || size < BATCH_HEADER_BYTES || position + size > f.end) {
-        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at ${size} bytes at ${position}, outside the commit log`);
-      }
-      // A queue's batches follow one another in the log: an entry behind the one before is damage, not data.
-      if (position < lastPosition) {
-        throw new StorageError('CORRUPT_MESSAGE', `consume queue ${cq.dir} entry for offset ${o + at / CQ_ENTRY_BYTES} points at position ${position}, behind the entry before it (${lastPosition})`);
-      }
-      regions.push({ file: f.file, position: position - f.start, length: size });
-      total += size;
-      lastPosition = position;
-      at = pastBatch(entries, at, position);
+      at = pastBatch(entries, at, position); // the rest of the batch's records, skipped
     }
     o += n;
     if (chunk < READ_ENTRIES_MAX) chunk *= 4;
