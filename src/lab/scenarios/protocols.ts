@@ -65,7 +65,7 @@ export const protocols: Scenario = {
           // deoptimized when the next comes (--trace-deopt: 15 functions on
           // the RocketMQ receive path, a few on Kafka's) and compiled again,
           // once, which a broker serving many queues has long done; after
-          // one such change no more came (rounds on fresh topics, 2026-12-04).
+          // one such change no more came (bench/rocketmq/rounds, 2026-12-04).
           await pairedRuns(ctx, b, engine, `${run}, warm-up`, '-warm', warm, warmBatched, valueBytes);
           await pairedRuns(ctx, b, engine, `${run}, warm-up on other queues`, '-warm2', warm, warmBatched, valueBytes);
           runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes)));

@@ -294,31 +294,21 @@ function writeStruct(plan: StructPlan, value: unknown, w: Writer): void {
 
 /** The tagged-field section: only fields whose value differs from their default, as Kafka writes it. */
 function writeTagged(plan: StructPlan, obj: Record<string, unknown>, w: Writer): void {
-  // Most structs send no tagged field (none declared, or all left out): an empty section, no array made.
-  let any = false;
-  for (const f of plan.tagged) {
-    if (obj[f.key] !== undefined && !isDefault(f.field, obj[f.key])) {
-      any = true;
-      break;
-    }
-  }
-  if (!any) {
-    w.unsignedVarint(0);
-    return;
-  }
-  const bodies: Array<readonly [number, Uint8Array]> = [];
+  // Most structs send no tagged field (none declared, or all left out): the array is made only for one that is sent.
+  let bodies: Array<readonly [number, Uint8Array]> | null = null;
   for (const f of plan.tagged) {
     const v = obj[f.key];
     if (isDefault(f.field, v)) continue;
     const body = new Writer(64);
     try {
       f.write(body, v);
-      bodies.push([f.tag, body.toBuffer()]);
+      (bodies ??= []).push([f.tag, body.toBuffer()]);
     } catch (err) {
       throw withinField(err, f.key);
     }
   }
-  w.taggedFields(bodies);
+  if (bodies === null) w.unsignedVarint(0);
+  else w.taggedFields(bodies);
 }
 
 // ---- entry points ----------------------------------------------------
