@@ -3,8 +3,11 @@
 // size, magic, CRC, content), then write the assigned base offsets and the
 // leader epoch in place. Both lie outside the CRC, so the bytes are stored
 // exactly as the producer's CRC covers them. Nothing is changed unless all
-// batches pass.
-import { PARTITION_LEADER_EPOCH_AT, RecordBatchError, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
+// batches pass. The broker's own records (origin 'internal': the pop
+// journal's, two appends per RocketMQ receive and ack) are framed, not
+// checked again.
+import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, LAST_OFFSET_DELTA_AT, MAX_TIMESTAMP_AT, PARTITION_LEADER_EPOCH_AT, RECORD_COUNT_AT, RecordBatchError, batchBytesAt, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
+import type { AppendOrigin } from './types.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
 
 /** The one leader's epoch: a single node never changes leader (Metadata and OffsetForLeaderEpoch say 0 too). */
@@ -33,7 +36,25 @@ const CODES: Record<RecordBatchErrorCode, StorageErrorCode> = {
   UNSUPPORTED_COMPRESSION: 'UNSUPPORTED_COMPRESSION_TYPE',
 };
 
-export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: 'client' | 'broker' = 'client'): PreparedAppend {
+export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: AppendOrigin = 'client'): PreparedAppend {
+  const batches = origin === 'internal' ? internalBatches(buf, nextOffset) : checkedBatches(buf, nextOffset, maxBatchBytes, origin);
+  if (batches.length === 0) throw new StorageError('CORRUPT_MESSAGE', 'no record batch in the request');
+  for (const b of batches) {
+    // The base offset (below 2^53) as two halves: no BigInt made per batch.
+    const high = Math.floor(b.baseOffset / TWO_32);
+    buf.writeUInt32BE(high, b.at + BASE_OFFSET_AT);
+    buf.writeUInt32BE(b.baseOffset - high * TWO_32, b.at + BASE_OFFSET_AT + 4);
+    // Stamped as a Kafka leader stamps every batch it appends; outside the CRC like the base offset.
+    buf.writeInt32BE(LEADER_EPOCH, b.at + PARTITION_LEADER_EPOCH_AT);
+  }
+  const last = batches[batches.length - 1]!;
+  const next = last.baseOffset + last.lastOffsetDelta + 1;
+  return { batches, lastOffset: next - 1, nextOffset: next };
+}
+
+const TWO_32 = 2 ** 32;
+
+function checkedBatches(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: 'client' | 'broker'): PreparedBatch[] {
   let checked;
   try {
     checked = validateBatches(buf, { maxBatchBytes, origin: origin === 'broker' ? 'log' : 'client' });
@@ -41,7 +62,6 @@ export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: nu
     if (err instanceof RecordBatchError) throw new StorageError(CODES[err.code], err.message, { cause: err });
     throw err;
   }
-  if (checked.length === 0) throw new StorageError('CORRUPT_MESSAGE', 'no record batch in the request');
   const batches: PreparedBatch[] = [];
   let next = nextOffset;
   for (const b of checked) {
@@ -55,10 +75,26 @@ export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: nu
     });
     next += b.header.lastOffsetDelta + 1;
   }
-  for (const b of batches) {
-    buf.writeBigInt64BE(BigInt(b.baseOffset), b.at);
-    // Stamped as a Kafka leader stamps every batch it appends; outside the CRC like the base offset.
-    buf.writeInt32BE(LEADER_EPOCH, b.at + PARTITION_LEADER_EPOCH_AT);
+  return batches;
+}
+
+/**
+ * The batches of a buffer the broker built from its own state (the pop
+ * journal's, journal-records.ts, whose tests hold its batches to
+ * validateBatches): only their headers are read, no CRC or record is
+ * checked. Their framing still is: a batch that does not fit is refused.
+ */
+function internalBatches(buf: Buffer, nextOffset: number): PreparedBatch[] {
+  const batches: PreparedBatch[] = [];
+  let next = nextOffset;
+  for (let at = 0; at < buf.length; ) {
+    const size = buf.length - at < BATCH_HEADER_BYTES ? -1 : batchBytesAt(buf, at);
+    if (size < BATCH_HEADER_BYTES || size > buf.length - at) throw new StorageError('CORRUPT_MESSAGE', `an internal batch at byte ${at} declares ${size} bytes; ${buf.length - at} are present`);
+    const lastOffsetDelta = buf.readInt32BE(at + LAST_OFFSET_DELTA_AT);
+    const maxTimestamp = buf.readInt32BE(at + MAX_TIMESTAMP_AT) * TWO_32 + buf.readUInt32BE(at + MAX_TIMESTAMP_AT + 4);
+    batches.push({ at, size, baseOffset: next, lastOffsetDelta, recordCount: buf.readInt32BE(at + RECORD_COUNT_AT), maxTimestamp });
+    next += lastOffsetDelta + 1;
+    at += size;
   }
-  return { batches, lastOffset: next - 1, nextOffset: next };
+  return batches;
 }

@@ -108,10 +108,14 @@ export interface AppendOptions {
   /**
    * Who wrote the batches: 'client' (the default) is checked as Kafka checks
    * a producer's; 'broker' also allows what only a broker writes (the
-   * control batches of transaction markers).
+   * control batches of transaction markers); 'internal' is the broker's own
+   * records built from its state (the pop journal's), whose headers alone
+   * are read (prepare-append.ts).
    */
-  origin?: 'client' | 'broker';
+  origin?: AppendOrigin;
 }
+
+export type AppendOrigin = 'client' | 'broker' | 'internal';
 
 export interface StorageEngine {
   readonly kind: string;

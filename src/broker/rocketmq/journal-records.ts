@@ -1,7 +1,8 @@
 // The pop journal's records as they are written (the format: pop-record.ts):
 // entries of one queue in a row make one record, entries for consecutive
 // offsets in one state one entry, and a flush's records one batch.
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, writeBatchCrc, writeBatchHeader } from '../../records/index.js';
+import { BASE_TIMESTAMP_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, CRC_AT, CRC_COVERED_FROM, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_TIMESTAMP_AT, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, RECORD_COUNT_AT, writeBatchHeader } from '../../records/index.js';
+import { crc32c } from '../../native/crc32c.js';
 import { DEAD_LETTER, DONE, MAX_RUN, NO_DEADLINE, SAME_TEXTS, SAME_TIMES, V3 } from './pop-record.js';
 import type { Outstanding } from './queue-state.js';
 
@@ -28,7 +29,7 @@ declare global {
 
 const TWO_32 = 2 ** 32;
 
-/** An i64 of an offset from 0 to 2^53 - 1, without BigInt arithmetic. */
+/** An i64 of 0 to 2^53 - 1 (an offset, a time in ms), without BigInt arithmetic. */
 function writeOffset(b: Buffer, at: number, offset: number): number {
   const hi = Math.floor(offset / TWO_32);
   b.writeUInt32BE(hi, at);
@@ -50,6 +51,10 @@ function writeZigzag(b: Buffer, at: number, n: number): number {
   b[at++] = u;
   return at;
 }
+
+/** A journal batch's header with the fields batch() fills left 0: no producer, leader epoch -1, magic 2, attributes 0. */
+const HEADER = Buffer.alloc(BATCH_HEADER_BYTES);
+writeBatchHeader(HEADER, 0, { baseOffset: 0n, batchLength: 0, partitionLeaderEpoch: NO_PARTITION_LEADER_EPOCH, magic: MAGIC_V2, crc: 0, attributes: 0, lastOffsetDelta: 0, baseTimestamp: 0n, maxTimestamp: 0n, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH, baseSequence: NO_SEQUENCE, recordCount: 0 });
 
 /**
  * Journal records written one after another, as the records section of a
@@ -145,28 +150,22 @@ export class JournalRecords {
     this.valuePos = at;
   }
 
-  /** The records added since the last batch, as one batch of this timestamp; null with none. */
-  batch(timestampMs: bigint): Buffer | null {
+  /** The records added since the last batch, as one batch of this timestamp (ms, a safe integer); null with none. */
+  batch(timestampMs: number): Buffer | null {
     this.close();
     if (this.count === 0) return null;
+    // The header as writeBatchHeader writes it for { baseOffset 0, no
+    // producer, these times }, without its BigInt writes: a template, then
+    // the fields that change (one batch per receive and per ack).
     const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + this.pos);
-    writeBatchHeader(out, 0, {
-      baseOffset: 0n,
-      batchLength: out.length - LOG_OVERHEAD_BYTES,
-      partitionLeaderEpoch: NO_PARTITION_LEADER_EPOCH,
-      magic: MAGIC_V2,
-      crc: 0,
-      attributes: 0,
-      lastOffsetDelta: this.count - 1,
-      baseTimestamp: timestampMs,
-      maxTimestamp: timestampMs,
-      producerId: NO_PRODUCER_ID,
-      producerEpoch: NO_PRODUCER_EPOCH,
-      baseSequence: NO_SEQUENCE,
-      recordCount: this.count,
-    });
+    HEADER.copy(out, 0);
+    out.writeInt32BE(out.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
+    out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_AT);
+    writeOffset(out, BASE_TIMESTAMP_AT, timestampMs);
+    writeOffset(out, MAX_TIMESTAMP_AT, timestampMs);
+    out.writeInt32BE(this.count, RECORD_COUNT_AT);
     this.buf.copy(out, RECORDS_AT, 0, this.pos);
-    writeBatchCrc(out, 0);
+    out.writeUInt32BE(crc32c(out.subarray(CRC_COVERED_FROM)), CRC_AT);
     this.pos = 0;
     this.count = 0;
     return out;

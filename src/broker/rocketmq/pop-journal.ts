@@ -92,9 +92,9 @@ export class PopJournal {
   /** Writes what was recorded since the last flush as one batch; resolves once it is stored (or could not be). */
   private flush(): Promise<void> {
     this.pendingStored = null;
-    const batch = this.pending.batch(BigInt(Date.now()));
+    const batch = this.pending.batch(Date.now());
     if (batch === null) return this.lastStored;
-    this.lastStored = this.engine.append(TP, batch).then(
+    this.lastStored = this.engine.append(TP, batch, { origin: 'internal' }).then(
       () => undefined,
       (err: Error) => this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`),
     );
