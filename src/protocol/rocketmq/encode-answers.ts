@@ -219,20 +219,37 @@ export class EchoedAcks {
  * status: OK } entries, without a string or object per entry.
  */
 export function encodeAckEcho(echo: AckEcho, codes: ReadonlyMap<string, number>): Buffer {
-  okBytes ??= okStatusBytes(codes);
-  const ok = okBytes;
+  const ok = (okBytes ??= okStatusBytes(codes));
   const { bytes, spans } = echo;
-  w.pos = 0;
-  status(1, OK, codes);
+  // Sized first and written once into a buffer of that size: no writer
+  // growing and no copy out (an ack of 32 answers about 2 KB). Every
+  // length is known: an echoable entry's fields have one-byte lengths
+  // (decode-requests.ts), so an answer entry is under 2^14 bytes.
+  const tail = 2 + ok.length;
+  let size = 2 + ok.length;
+  for (let i = 0; i < spans.length; i += 2) {
+    const n = spans[i + 1]! - spans[i]! + tail;
+    size += 1 + (n < 128 ? 1 : 2) + n;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = 0x0a; // 1 status
+  out[1] = ok.length;
+  out.set(ok, 2);
+  let p = 2 + ok.length;
   for (let i = 0; i < spans.length; i += 2) {
     const from = spans[i]!;
     const to = spans[i + 1]!;
-    w.tag(2, 2);
-    w.varint(to - from + 2 + ok.length);
-    w.rawFrom(bytes, from, to - from);
-    w.tag(3, 2);
-    w.varint(ok.length);
-    w.raw(ok);
+    const n = to - from + tail;
+    out[p++] = 0x12; // 2 entries
+    if (n < 128) out[p++] = n;
+    else {
+      out[p++] = (n & 127) | 128;
+      out[p++] = n >>> 7;
+    }
+    p += bytes.copy(out, p, from, to);
+    out[p++] = 0x1a; // 3 status
+    out[p++] = ok.length;
+    for (let k = 0; k < ok.length; k++) out[p++] = ok[k]!;
   }
-  return w.take();
+  return out;
 }
