@@ -60,6 +60,28 @@ export function recordTag(r: KafkaRecord): string | null {
   return null;
 }
 
+/**
+ * A property of a stored record as a SQL92 filter reads it (RocketMQ's
+ * message properties): a user property, else the system ones a filter
+ * names, TAGS (the tag) and KEYS (the keys joined by spaces, as RocketMQ
+ * stores them); null where the record has none.
+ */
+export function recordProperty(r: KafkaRecord, name: string): string | null {
+  if (name === 'TAGS') return recordTag(r);
+  if (name === 'KEYS') {
+    const keys: string[] = [];
+    for (const h of r.headers) if (h.key === H_KEY && h.value) keys.push(h.value.toString());
+    // A Kafka record's key is its message's key (fromRecord).
+    if (keys.length === 0 && r.key !== null && !r.headers.some((h) => h.key === H_MSG_ID)) keys.push(r.key.toString());
+    return keys.length > 0 ? keys.join(' ') : null;
+  }
+  if (name.startsWith(RESERVED_PREFIX)) return null;
+  // The last header of the name, as fromRecord keeps the last.
+  let value: string | null = null;
+  for (const h of r.headers) if (h.key === name && h.value !== null) value = h.value.toString();
+  return value;
+}
+
 /** The message group of a stored record (FIFO delivery's key), read without building the message. */
 export function recordMessageGroup(r: KafkaRecord): string | null {
   for (const h of r.headers) if (h.key === H_MESSAGE_GROUP && h.value) return h.value.toString();

@@ -9,7 +9,7 @@
 // (queue-commits.ts).
 import type { Broker } from '../broker.js';
 import { appendDeadLetter } from './dead-letter.js';
-import { recordMessageGroup, recordTag } from './message-record.js';
+import { recordMessageGroup } from './message-record.js';
 import { Delivery, type Popped } from './delivery.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
 import type { PopJournal } from './pop-journal.js';
@@ -22,7 +22,7 @@ import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './rece
 import { dlqTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
-import { tagMatches } from './tag-filter.js';
+import { recordMatches } from './tag-filter.js';
 import type { PopRequest } from './pop-request.js';
 
 /**
@@ -330,7 +330,7 @@ export class PopService {
       }
       if (full()) continue;
       const r = recordAt(offset);
-      if (!r || !(req.filter.all || tagMatches(req.filter, recordTag(r.record)))) {
+      if (!r || !(req.filter.all || recordMatches(req.filter, r.record))) {
         state.drop(offset);
         this.journal?.done(req.group, req.topic, req.partition, offset);
       }
@@ -375,7 +375,7 @@ export class PopService {
           state.nextScan = r.offset + 1;
           continue;
         }
-        if (req.filter.all || tagMatches(req.filter, recordTag(r.record))) {
+        if (req.filter.all || recordMatches(req.filter, r.record)) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
           else take(r, group);

@@ -83,7 +83,9 @@ export function codeMayMatch(filter: TagFilter, codes: ReadonlySet<bigint>, code
   return code !== NO_TAG_CODE && codes.has(code);
 }
 
-/** The codes of a filter's tags. */
-export function filterCodes(filter: TagFilter): Set<bigint> {
-  return filter.all ? new Set() : new Set([...filter.tags].map((t) => tagCode(t)));
+/** The codes of a filter's tags; null for a SQL92 filter, which no code can rule out. */
+export function filterCodes(filter: TagFilter): Set<bigint> | null {
+  if (filter.all) return new Set();
+  if (filter.sql) return null;
+  return new Set([...filter.tags].map((t) => tagCode(t)));
 }

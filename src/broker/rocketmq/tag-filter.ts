@@ -2,8 +2,14 @@
 // `A || B || C` those whose tag is one of them; a message without a tag
 // matches only `*`. Phase 1 compares the record's rmq.tag header; the
 // consume queue's tag-hash slot (and a tag index for segments) is what lets
-// a later phase skip non-matching records without reading them.
-export type TagFilter = { all: true } | { all: false; tags: ReadonlySet<string> };
+// a later phase skip non-matching records without reading them. A SQL92
+// filter (sql-filter.ts) is evaluated over the record's properties; no
+// record is passed over unread for it.
+import type { KafkaRecord } from '../../records/index.js';
+import { recordProperty, recordTag } from './message-record.js';
+import type { SqlFilter } from './sql-filter.js';
+
+export type TagFilter = { all: true } | { all: false; tags: ReadonlySet<string>; sql?: undefined } | { all: false; sql: SqlFilter; tags?: undefined };
 
 export class FilterError extends Error {}
 
@@ -18,5 +24,14 @@ export function parseTagExpression(expression: string): TagFilter {
 }
 
 export function tagMatches(filter: TagFilter, tag: string | null): boolean {
-  return filter.all || (tag !== null && filter.tags.has(tag));
+  if (filter.all) return true;
+  if (filter.sql) throw new Error('a SQL92 filter needs the record: recordMatches');
+  return tag !== null && filter.tags.has(tag);
+}
+
+/** Whether a stored record passes the filter: its tag, or for SQL92 its properties. */
+export function recordMatches(filter: TagFilter, r: KafkaRecord): boolean {
+  if (filter.all) return true;
+  if (filter.sql) return filter.sql.matches((name) => recordProperty(r, name));
+  return tagMatches(filter, recordTag(r));
 }

@@ -4,6 +4,7 @@
 import type { Broker } from '../../broker/broker.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
+import { parseSqlFilter, SqlFilterError } from '../../broker/rocketmq/sql-filter.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -59,8 +60,16 @@ export function existingTopic(broker: Broker, name: string): void {
 
 export function tagFilter(expr: Pb | null | undefined): TagFilter {
   if (!expr) return { all: true };
-  if (expr.type === 'SQL') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `SQL92 filter "${expr.expression}": mqlab filters by TAG only (* or A || B); SQL92 is not supported`);
-  if (expr.type !== 'TAG' && expr.type !== 'FILTER_TYPE_UNSPECIFIED') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `filter type ${expr.type}: expected TAG`);
+  if (expr.type === 'SQL') {
+    const text = String(expr.expression ?? '');
+    try {
+      return { all: false, sql: parseSqlFilter(text) };
+    } catch (err) {
+      if (err instanceof SqlFilterError) throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `SQL92 filter "${text.length > 200 ? `${text.slice(0, 200)}…` : text}": ${err.message}`);
+      throw err;
+    }
+  }
+  if (expr.type !== 'TAG' && expr.type !== 'FILTER_TYPE_UNSPECIFIED') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `filter type ${expr.type}: expected TAG or SQL`);
   try {
     return parseTagExpression(String(expr.expression ?? ''));
   } catch (err) {
