@@ -8,14 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConsumeResult, FilterExpression, PushConsumer, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
+import { recordProperty } from '../src/broker/rocketmq/message-record.js';
 import { MAX_SQL_CHARS, MAX_SQL_DEPTH, parseSqlFilter, SqlFilterError } from '../src/broker/rocketmq/sql-filter.js';
+import type { KafkaRecord } from '../src/records/index.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { quietLogger, receiveUntil, startProducer, startSimpleConsumer } from './helpers/rocketmq.js';
 
 const SQL = 2; // FilterType.SQL (definition.proto)
 
 function matches(expression: string, props: Record<string, string>): boolean {
-  return parseSqlFilter(expression).matches((name) => props[name] ?? null);
+  const m = new Map(Object.entries(props));
+  return parseSqlFilter(expression).matches((name) => m.get(name) ?? null);
 }
 
 describe('SQL92 filter: evaluation', () => {
@@ -35,9 +38,17 @@ describe('SQL92 filter: evaluation', () => {
     ['a > 5', { a: '10' }, true],
     ['a > 5', { a: '3' }, false],
     ['a > 5', { a: 'ten' }, false],
-    ['NOT (a > 5)', { a: 'ten' }, false], // unmatchable, not FALSE: NOT does not turn it around
+    // Unmatchable, not FALSE: NOT and <> do not turn it around.
+    ['NOT (a > 5)', { a: 'ten' }, false],
+    ['a <> 5', { a: 'x' }, false],
+    ["a <> 'x' OR b > 1", { a: 'y', b: 'z' }, true], // OR takes the TRUE before the unreadable
     ['a > 5', { a: '3000000000' }, false], // past an int: Integer.valueOf throws
     ['a > 5000000000', { a: '6000000000' }, true], // a long literal reads the property as a long
+    ['a > 2147483647', { a: '3000000000' }, false], // the largest int is an Integer: Integer.valueOf throws
+    ['a > -2147483648', { a: '3000000000' }, true], // 2147483648 is a Long, and stays one negated
+    ['a = 5', { a: '0005' }, true],
+    ['a = 5', { a: `${'0'.repeat(30)}5` }, true], // leading zeros do not count toward a long's 19 digits
+    ['a < 5', { a: '1'.repeat(1_000_000) }, false], // past a long: unreadable, found without reading a million digits
     ['a >= 2.5', { a: '2.5' }, true],
     ['a < 2.5', { a: ' 2 ' }, true], // Double.valueOf trims blanks
     ['a > -1', { a: '0' }, true],
@@ -46,8 +57,10 @@ describe('SQL92 filter: evaluation', () => {
     ['a > b', { a: '10', b: '9' }, true],
     ['a > b', { a: 'b', b: 'a' }, false],
     ['a = b', { a: 'q', b: 'q' }, true],
-    // BETWEEN and IN.
+    // BETWEEN and IN; NOT BETWEEN takes its bounds in any order, as RocketMQ's createNotBetween does.
     ['a BETWEEN 3 AND 6', { a: '3' }, true],
+    ['a NOT BETWEEN 6 AND 3', { a: '1' }, true],
+    ["a IN ('p', 'q', 'r', 's', 't', 'u')", { a: 'u' }, true],
     ['a BETWEEN 3 AND 6', { a: '7' }, false],
     ['a NOT BETWEEN 3 AND 6', { a: '7' }, true],
     ['a NOT BETWEEN 3 AND 6', {}, false],
@@ -73,6 +86,10 @@ describe('SQL92 filter: evaluation', () => {
     ["NOT (a = 'x' AND b = 'y')", { b: 'y' }, false],
     ["a = 'x' AND b = 'y' OR c = 'z'", { c: 'z' }, true],
     ["a = 'x' AND (b = 'y' OR c = 'z')", { c: 'z' }, false],
+    // Two missing properties are equal (NULL = NULL is TRUE there); a boolean literal against a property.
+    ['a = b', {}, true],
+    ['TRUE = a', { a: 'TRUE' }, false], // RocketMQ casts the Boolean to a String and throws
+    ['a = TRUE', { a: 'TRUE' }, true], // Boolean.valueOf("TRUE")
     // A bare property is a boolean only if it is one, which a property never is.
     ['a', { a: 'true' }, false],
     ['NOT a', { a: 'true' }, true],
@@ -81,11 +98,12 @@ describe('SQL92 filter: evaluation', () => {
     // Keywords in any case, comments, the system properties TAGS and KEYS.
     ["a between 1 and 2 and TAGS in ('t')", { a: '1', TAGS: 't' }, true],
     ["/* why */ a = 'x' -- and more\n", { a: 'x' }, true],
-    ["KEYS CONTAINS 'k2'", { KEYS: 'k1 k2' }, true],
-    // A long and a decimal compare as decimals; NaN sorts above everything (Double.compareTo).
-    ['a > 1', { a: '2' }, true],
+    // A property against a decimal is a Double; NaN sorts above everything (Double.compareTo).
     ['a > 1.0', { a: 'NaN' }, true],
+    ['a = 1E3', { a: '1000' }, true],
+    // 5L is a Long written with its suffix, but 5 fits an int: an Integer, as RocketMQ narrows it.
     ['a = 5L', { a: '5' }, true],
+    ['a = 5L', { a: '3000000000' }, false],
   ];
   it.each(cases)('%s with %j: %s', (expression, props, want) => {
     expect(matches(expression, props)).toBe(want);
@@ -97,6 +115,22 @@ describe('SQL92 filter: evaluation', () => {
       expect(matches(expression, { a: `${' '.repeat(60_000)}x` })).toBe(false);
     }
     expect(matches('a > 1.5', { a: '9'.repeat(60_000) })).toBe(true);
+  });
+});
+
+describe('SQL92 filter: the properties of a stored record', () => {
+  const header = (key: string, value: string) => ({ key, value: Buffer.from(value) });
+  const record = (key: string | null, headers: { key: string; value: Buffer }[]): KafkaRecord => ({ offsetDelta: 0, timestampDelta: 0, key: key === null ? null : Buffer.from(key), value: Buffer.from('body'), headers });
+
+  it('reads user properties (the last of a name), TAGS, KEYS joined by spaces, and never the reserved ones', () => {
+    const sent = record('k1', [header('region', 'us'), header('region', 'eu'), header('rmq.msg.id', '01AB'), header('rmq.tag', 't'), header('rmq.key', 'k1'), header('rmq.key', 'k2')]);
+    expect(['region', 'TAGS', 'KEYS', 'rmq.tag', 'rmq.msg.id', 'nothing'].map((n) => recordProperty(sent, n))).toEqual(['eu', 't', 'k1 k2', null, null, null]);
+    // A Kafka producer's record: its key is its message's key, its headers its properties.
+    const kafka = record('order-7', [header('amount', '7')]);
+    expect(['KEYS', 'TAGS', 'amount'].map((n) => recordProperty(kafka, n))).toEqual(['order-7', null, '7']);
+    const filter = parseSqlFilter("KEYS = 'order-7' AND amount > 6 AND TAGS IS NULL");
+    expect(filter.matches((n) => recordProperty(kafka, n))).toBe(true);
+    expect(filter.matches((n) => recordProperty(sent, n))).toBe(false);
   });
 });
 
@@ -119,6 +153,7 @@ describe('SQL92 filter: refused expressions', () => {
     ['/* a = 1', /not closed/],
     ['a = 1 # 2', /unexpected character "#"/],
     ['a = 99999999999999999999', /past the largest integer/],
+    [`a = ${'9'.repeat(200)}`, /^9{40}… at character 5 is past the largest integer/], // the token cut in the message
     ['a = 1e999', /past the largest decimal/],
     ['a NOT LIKE 1', /the end of the expression at character 3, found "NOT"/],
     [`a = '${'x'.repeat(MAX_SQL_CHARS)}'`, new RegExp(`at most ${MAX_SQL_CHARS} characters`)],

@@ -15,11 +15,13 @@
 // TRUE only if it is a boolean, which a property (a string) never is.
 // Unlike RocketMQ's parser, text after a complete expression is refused,
 // not ignored, and a decimal literal of 0 (0.0) is taken (RocketMQ refuses
-// decimals below Double.MIN_VALUE, 0 among them).
+// decimals below Double.MIN_VALUE, 0 among them); non-ASCII digits and hex
+// floats in a property are not read as numbers (Java's valueOf reads
+// them); a -- comment may end the expression without a line end.
 
 /**
  * A value while evaluating: bigint for integer literals (Java's Integer
- * within an int's range, else Long), number for decimal ones (Double).
+ * or Long: Node.integer says which), number for decimal ones (Double).
  */
 type Value = null | boolean | string | bigint | number;
 type Props = (name: string) => string | null;
@@ -33,7 +35,12 @@ interface Node {
   constant?: { value: Value };
   /** Set for a property name. */
   property?: string;
+  /** An integer literal's Java type (negated or not): Integer within an int's range when written, else Long. */
+  integer?: IntegerKind;
 }
+
+/** Which Java type an integer literal has: it decides how a property compared with it is read. */
+type IntegerKind = 'int' | 'long';
 
 export const MAX_SQL_CHARS = 8192;
 /** Nesting (parentheses, NOT, unary signs) deeper than this is refused rather than recursed into. */
@@ -199,7 +206,7 @@ class Parser {
   }
 
   private error(t: Token, wanted: string): SqlFilterError {
-    const found = t.kind === 'end' ? 'the end' : t.kind === 'string' ? `'${t.text}'` : `"${t.text}"`;
+    const found = t.kind === 'end' ? 'the end' : t.kind === 'string' ? `'${short(t.text)}'` : `"${short(t.text)}"`;
     return new SqlFilterError(`expected ${wanted} at character ${t.at + 1}, found ${found}`);
   }
 
@@ -303,12 +310,13 @@ class Parser {
         return literal(t.text);
       case 'int': {
         const v = BigInt(t.text);
-        if (v > LONG_MAX) throw new SqlFilterError(`${t.text} at character ${t.at + 1} is past the largest integer (${LONG_MAX})`);
-        return literal(v);
+        if (v > LONG_MAX) throw new SqlFilterError(`${short(t.text)} at character ${t.at + 1} is past the largest integer (${LONG_MAX})`);
+        // ConstantExpression.createFromDecimal: an Integer where it fits, else a Long; negating keeps the type.
+        return { ...literal(v), integer: v <= INT_MAX ? 'int' : 'long' };
       }
       case 'float': {
         const v = Number(t.text);
-        if (!Number.isFinite(v)) throw new SqlFilterError(`${t.text} at character ${t.at + 1} is past the largest decimal`);
+        if (!Number.isFinite(v)) throw new SqlFilterError(`${short(t.text)} at character ${t.at + 1} is past the largest decimal`);
         return literal(v);
       }
       case 'id':
@@ -340,6 +348,12 @@ class Parser {
 }
 
 const LONG_MAX = 2n ** 63n - 1n;
+const INT_MAX = 2n ** 31n - 1n;
+
+/** A token's text cut for an error message. */
+function short(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
 
 function describe(n: Node): string {
   if (n.property !== undefined) return `the property ${n.property}`;
@@ -362,6 +376,7 @@ function negate(n: Node): Node {
   const e = n.eval;
   return {
     boolean: false,
+    integer: n.integer,
     eval: (p) => {
       const v = e(p);
       return typeof v === 'bigint' ? -v : typeof v === 'number' ? -v : null;
@@ -405,6 +420,7 @@ function checkEqualOperands(l: Node, r: Node): void {
 function equal(l: Node, r: Node): Node {
   const le = l.eval;
   const re = r.eval;
+  const kind = l.integer ?? r.integer ?? 'int';
   return {
     boolean: true,
     eval: (p) => {
@@ -412,7 +428,7 @@ function equal(l: Node, r: Node): Node {
       const rv = re(p);
       if (lv === null || rv === null) return lv === null && rv === null ? true : lv === null ? null : false;
       if (typeof lv === typeof rv && (typeof lv === 'number' ? Object.is(lv, rv) : lv === rv)) return true;
-      return compare(lv, rv) === 0;
+      return compare(lv, rv, kind) === 0;
     },
   };
 }
@@ -424,6 +440,7 @@ function relational(op: string, l: Node, r: Node): Node {
   }
   const le = l.eval;
   const re = r.eval;
+  const kind = l.integer ?? r.integer ?? 'int';
   const holds = op === '>' ? (c: number) => c > 0 : op === '>=' ? (c: number) => c >= 0 : op === '<' ? (c: number) => c < 0 : (c: number) => c <= 0;
   return {
     boolean: true,
@@ -434,19 +451,20 @@ function relational(op: string, l: Node, r: Node): Node {
       if (rv === null) return null;
       // Two strings (two properties) compare as decimals, or not at all.
       if (typeof lv === 'string' && typeof rv === 'string') return holds(compareDoubles(javaDouble(lv), javaDouble(rv)));
-      return holds(compare(lv, rv));
+      return holds(compare(lv, rv, kind));
     },
   };
 }
 
 function between(value: Node, low: Node, high: Node, not: boolean): Node {
-  if (low.constant !== undefined && high.constant !== undefined) {
+  // Only BETWEEN checks its bounds (createBetween); NOT BETWEEN is its OR as written (createNotBetween).
+  if (!not && low.constant !== undefined && high.constant !== undefined) {
     const lo = low.constant.value;
     const hi = high.constant.value;
     if (lo === null || hi === null) throw new SqlFilterError('BETWEEN takes no NULL bound');
     let order: number;
     try {
-      order = compare(hi, lo);
+      order = compare(hi, lo, high.integer ?? low.integer ?? 'int');
     } catch {
       throw new SqlFilterError(`BETWEEN ${describe(low)} AND ${describe(high)}: bounds of different kinds`);
     }
@@ -486,20 +504,20 @@ function textTest(op: string, not: boolean, n: Node, search: string): Node {
 /**
  * ComparisonExpression.__compare with string conversion on (RocketMQ's
  * parser always sets it): a string against a number is read as that
- * number's kind; a number against a boolean compares as less; what Java
- * throws on is UNMATCHABLE.
+ * number's type (an integer's is `kind`); a number against a boolean
+ * compares as less; what Java throws on is UNMATCHABLE.
  */
-function compare(lv: Exclude<Value, null>, rv: Exclude<Value, null>): number {
+function compare(lv: Exclude<Value, null>, rv: Exclude<Value, null>, kind: IntegerKind): number {
   if (typeof lv === 'string') {
     if (typeof rv === 'string') return lv < rv ? -1 : lv > rv ? 1 : 0;
-    if (typeof rv === 'bigint') return compareLongs(javaInteger(lv, rv), rv);
+    if (typeof rv === 'bigint') return compareLongs(javaInteger(lv, kind), rv);
     if (typeof rv === 'number') return compareDoubles(javaDouble(lv), rv);
     return compareBooleans(lv.toLowerCase() === 'true', rv);
   }
   if (typeof lv === 'bigint') {
     if (typeof rv === 'bigint') return compareLongs(lv, rv);
     if (typeof rv === 'number') return compareDoubles(Number(lv), rv);
-    if (typeof rv === 'string') return compareLongs(lv, javaInteger(rv, lv));
+    if (typeof rv === 'string') return compareLongs(lv, javaInteger(rv, kind));
     return -1;
   }
   if (typeof lv === 'number') {
@@ -533,18 +551,21 @@ function compareDoubles(a: number, b: number): number {
 }
 
 const JAVA_INTEGER = /^[+-]?[0-9]+$/;
-const INT_MAX = 2n ** 31n - 1n;
 
 /**
- * A string read as the integer it is compared with reads it: Integer.valueOf
- * against a literal within an int's range (RocketMQ keeps those as
- * Integer), Long.valueOf against a larger one. Decimal digits with an
- * optional sign, within that range; anything else throws there.
+ * A string read as the integer literal it is compared with: Integer.valueOf
+ * against an Integer, Long.valueOf against a Long. ASCII decimal digits
+ * with an optional sign, within that type's range; anything else throws
+ * there. Past 19 digits no long holds it: refused before BigInt reads it
+ * (a property may be megabytes of digits).
  */
-function javaInteger(s: string, against: bigint): bigint {
+function javaInteger(s: string, kind: IntegerKind): bigint {
   if (!JAVA_INTEGER.test(s)) throw UNMATCHABLE;
+  let digits = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
+  while (digits < s.length - 1 && s.charCodeAt(digits) === 48) digits++;
+  if (s.length - digits > 19) throw UNMATCHABLE;
   const v = BigInt(s);
-  const max = against >= -INT_MAX - 1n && against <= INT_MAX ? INT_MAX : LONG_MAX;
+  const max = kind === 'int' ? INT_MAX : LONG_MAX;
   if (v > max || v < -max - 1n) throw UNMATCHABLE;
   return v;
 }
