@@ -25,8 +25,10 @@ export interface DrainOptions {
   endpoint: string;
   topic: string;
   group: string;
-  /** The TAG filter expression sent with every receive: `*` or `A || B`. */
+  /** The filter expression sent with every receive: a TAG one (`*`, `A || B`) or, with filterType SQL, a SQL92 one. */
   expression: string;
+  /** TAG (the default) or SQL. */
+  filterType?: 'TAG' | 'SQL';
   /** Stop once this many messages have been received (the caller knows the topic's content). */
   receiveTarget: number;
   /** Ack every received message, one AckMessage per receive, as a consumer must or they come back. */
@@ -108,7 +110,7 @@ function receive(c: Client, o: DrainOptions, timeoutMs: number): Promise<Pb[]> {
       {
         group: { name: o.group },
         messageQueue: { topic: { name: o.topic }, id: 0 },
-        filterExpression: { type: 'TAG', expression: o.expression },
+        filterExpression: { type: o.filterType ?? 'TAG', expression: o.expression },
         batchSize: o.batchSize ?? 32,
         // Longer than any lab run: nothing comes back unacked mid-drain.
         invisibleDuration: { seconds: '600' },

@@ -3,6 +3,8 @@
 // either asks with a tag expression (the broker passes over the rest by
 // their tag codes) or receives everything with `*` and drops what it does
 // not want, acking it all (a popped message that is not acked comes back).
+// Beside them, not judged: the same sets asked for with a SQL92 expression
+// on the TAGS property, which the broker evaluates by reading every record.
 // Per engine: bytes the broker wrote, the broker's and the consumer's CPU,
 // and the time until the consumer holds every message it wants.
 import type { BrokerProcess } from '../broker-process.js';
@@ -24,6 +26,15 @@ const SELECTIVITIES = [
 const LABELS = { sentMB: 'bytes sent', brokerCpu: 'broker CPU', consumerCpu: 'consumer CPU', seconds: 'time' } as const;
 const CLIENT = 'client-side';
 const BROKER = 'broker-side';
+const SQL = 'broker-side SQL92';
+const MODES = [BROKER, SQL, CLIENT];
+
+/** The filter a run sends: client-side takes everything; SQL92 names the same tags as a TAGS IN list. */
+function filterOf(mode: string, tags: readonly string[]): { expression: string; filterType: 'TAG' | 'SQL' } {
+  if (mode === CLIENT) return { expression: '*', filterType: 'TAG' };
+  if (mode === SQL) return { expression: `TAGS IN (${tags.map((t) => `'${t}'`).join(', ')})`, filterType: 'SQL' };
+  return { expression: tags.join(' || '), filterType: 'TAG' };
+}
 
 interface Sample {
   sentMB: number;
@@ -65,16 +76,15 @@ export const tags: Scenario = {
         for (const expression of ['*', 'a || b || c']) await drain({ endpoint, topic: 'tags', group: `warm-${expression.length}`, expression, receiveTarget: warm, ack: true, maxMs: 60_000 });
         // The client-side drain does the same work whatever the consumer keeps
         // (the broker sends everything): one run stands for every selectivity.
-        const runs = [{ mode: CLIENT, label: 'all', tags: TAGS }, ...SELECTIVITIES.map((s) => ({ mode: BROKER, ...s }))];
+        const runs = [{ mode: CLIENT, label: 'all', tags: TAGS }, ...SELECTIVITIES.map((s) => ({ mode: BROKER, ...s })), ...SELECTIVITIES.map((s) => ({ mode: SQL, ...s }))];
         for (let round = 0; round < rounds; round++) {
           // Forward then backward: a run's place in the order (the JIT still warming, the heap growing) evens out.
           const order = round % 2 === 0 ? runs : [...runs].reverse();
           for (const r of order) {
-            const expression = r.mode === CLIENT ? '*' : r.tags.join(' || ');
             ctx.progress(`tags: ${engine}: ${r.mode} ${r.label} (round ${round + 1} of ${rounds})`);
             const target = r.mode === CLIENT ? records : wanted(r.tags);
-            const { sample, d } = await measure(b, { endpoint, group: `g-${round}-${r.mode}-${r.label}`, expression, target });
-            if (r.mode === BROKER) sample.outside = d.received - kept(d, r.tags);
+            const { sample, d } = await measure(b, { endpoint, group: `g-${round}-${r.mode}-${r.label}`, ...filterOf(r.mode, r.tags), target });
+            if (r.mode !== CLIENT) sample.outside = d.received - kept(d, r.tags);
             samples.set(`${engine}|${r.mode}|${r.label}`, [...(samples.get(`${engine}|${r.mode}|${r.label}`) ?? []), sample]);
             for (const s of r.mode === CLIENT ? SELECTIVITIES : SELECTIVITIES.filter((x) => x.label === r.label)) {
               const got = kept(d, s.tags);
@@ -90,9 +100,9 @@ export const tags: Scenario = {
     const rows: ResultTable['rows'] = [];
     for (const e of engines) {
       for (const s of SELECTIVITIES) {
-        for (const mode of [BROKER, CLIENT]) {
+        for (const mode of MODES) {
           const m = (k: keyof Sample, d: number): string => med(e, mode, s.label, k).toFixed(d);
-          rows.push([e, s.label, mode, mode === CLIENT ? '*' : s.tags.join(' || '), fmt(med(e, mode, s.label, 'received')), mode === CLIENT ? '—' : fmt(med(e, mode, s.label, 'outside')), m('sentMB', 2), m('readMB', 2), m('brokerCpu', 3), m('consumerCpu', 3), m('seconds', 2)]);
+          rows.push([e, s.label, mode, filterOf(mode, s.tags).expression, fmt(med(e, mode, s.label, 'received')), mode === CLIENT ? '—' : fmt(med(e, mode, s.label, 'outside')), m('sentMB', 2), m('readMB', 2), m('brokerCpu', 3), m('consumerCpu', 3), m('seconds', 2)]);
         }
       }
     }
@@ -103,7 +113,7 @@ export const tags: Scenario = {
       caption,
       yLabel,
       categories: SELECTIVITIES.map((s) => `${s.label} wanted`),
-      series: engines.flatMap((e) => [BROKER, CLIENT].map((mode) => ({ label: `${e}, ${mode}`, values: SELECTIVITIES.map((s) => med(e, mode, s.label, k)) }))),
+      series: engines.flatMap((e) => MODES.map((mode) => ({ label: `${e}, ${mode}`, values: SELECTIVITIES.map((s) => med(e, mode, s.label, k)) }))),
     });
     // The claim at 1% and 10%: broker-side ahead on all four counts, on every engine.
     const ahead = (sel: string): boolean => engines.every((e) => (Object.keys(LABELS) as (keyof typeof LABELS)[]).every((k) => med(e, BROKER, sel, k) < med(e, CLIENT, sel, k)));
@@ -119,9 +129,10 @@ export const tags: Scenario = {
     return {
       verdict: {
         held,
-        measured: engines
-          .map((e) => `${e}, broker-side / client-side at 1%: ${ratio(e, '1%', 'sentMB')}× bytes, ${ratio(e, '1%', 'brokerCpu')}× broker CPU, ${ratio(e, '1%', 'consumerCpu')}× consumer CPU, ${ratio(e, '1%', 'seconds')}× time; at 10%: ${ratio(e, '10%', 'sentMB')}×, ${ratio(e, '10%', 'brokerCpu')}×, ${ratio(e, '10%', 'consumerCpu')}×, ${ratio(e, '10%', 'seconds')}×`)
-          .join('; '),
+        measured:
+          engines
+            .map((e) => `${e}, broker-side / client-side at 1%: ${ratio(e, '1%', 'sentMB')}× bytes, ${ratio(e, '1%', 'brokerCpu')}× broker CPU, ${ratio(e, '1%', 'consumerCpu')}× consumer CPU, ${ratio(e, '1%', 'seconds')}× time; at 10%: ${ratio(e, '10%', 'sentMB')}×, ${ratio(e, '10%', 'brokerCpu')}×, ${ratio(e, '10%', 'consumerCpu')}×, ${ratio(e, '10%', 'seconds')}×`)
+            .join('; ') + `. Not judged, SQL92 / tag broker CPU at 1%: ${engines.map((e) => `${e} ${(med(e, SQL, '1%', 'brokerCpu') / med(e, BROKER, '1%', 'brokerCpu')).toFixed(2)}×`).join(', ')}`,
         summary: unread
           ? '/proc/<pid>/io could not be read here, so the bytes the broker sent were not measured.'
           : held
@@ -157,6 +168,7 @@ export const tags: Scenario = {
         `Tags drawn from the run's seed (${ctx.seed}; \`--seed ${ctx.seed}\` draws them again): a on 1% of the messages, b on 9%, c on the rest, so "a" wants 1%, "a || b" 10%, "a || b || c" 100%. One topic per engine, one queue, message.type=NORMAL so appends index the tags.`,
         'Loaded through the Kafka listener: one message per record batch with rmq.msg.id and rmq.tag headers, which is how the broker stores a RocketMQ producer\'s send (one message, one record; headers carry the properties), in produce requests of 256 batches, much faster than one SendMessage per message.',
         'Consumer: a bare grpc-js client over the vendored protos (src/lab/rmq-consumer.ts), not rocketmq-client-nodejs, whose telemetry, heartbeats and one-ack-per-message would add to both processes\' CPU. One receive of up to 32 in flight; each receive\'s messages acked in one AckMessage as it returns. Every run is a new consumer group from offset 0, after a warm-up of both paths on other groups.',
+        "The SQL92 rows (not judged) ask for the same messages as the tag rows with `TAGS IN (...)`: the broker reads and decodes every record from the group's position and evaluates the expression on its properties, where a tag expression passes over records by their 8-byte tag codes (RocketMQ keeps a bloom filter per consume-queue entry for SQL92; mqlab does not). Its broker read MB and CPU against the tag rows' is what reading inside every message costs.",
         'The client-side drain runs once per engine and round: the broker sends the same whatever the consumer keeps, so its figures stand for every selectivity; the kept counts are checked per selectivity.',
         'Broker-side drains stop when the last wanted message is acked; the broker may still have unwanted messages after it to pass over on the next receive, which this run does not wait for.',
         'This is one 2-core VM shared with other work: times and CPU vary by tens of percent from run to run; bytes are exact.',
@@ -165,9 +177,9 @@ export const tags: Scenario = {
   },
 };
 
-async function measure(b: BrokerProcess, o: { endpoint: string; group: string; expression: string; target: number }): Promise<{ sample: Sample; d: DrainResult }> {
+async function measure(b: BrokerProcess, o: { endpoint: string; group: string; expression: string; filterType: 'TAG' | 'SQL'; target: number }): Promise<{ sample: Sample; d: DrainResult }> {
   const before = await snapshot(b, true);
-  const d = await drain({ endpoint: o.endpoint, topic: 'tags', group: o.group, expression: o.expression, receiveTarget: o.target, ack: true, maxMs: 600_000 });
+  const d = await drain({ endpoint: o.endpoint, topic: 'tags', group: o.group, expression: o.expression, filterType: o.filterType, receiveTarget: o.target, ack: true, maxMs: 600_000 });
   const c = costBetween(before, await snapshot(b));
   return {
     sample: { sentMB: (c.io?.wchar ?? NaN) / MB, readMB: (c.io?.rchar ?? NaN) / MB, brokerCpu: c.cpuSeconds, consumerCpu: d.consumerCpuSeconds, seconds: d.seconds, received: d.received, outside: 0 },
