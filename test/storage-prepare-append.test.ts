@@ -42,6 +42,15 @@ describe('prepareAppend', () => {
     expect(() => prepareAppend(Buffer.alloc(0), 0, MAX, 'internal')).toThrow(/no record batch/);
   });
 
+  it('refuses an internal batch larger than the log takes, as recovery would cut the log at it', () => {
+    const bytes = twoBatches();
+    const before = Buffer.from(bytes);
+    const largest = Math.max(...validateBatches(bytes, { maxBatchBytes: MAX }).map((b) => b.length));
+    expect(() => prepareAppend(bytes, 0, largest - 1, 'internal')).toThrow(/larger than the log takes/);
+    expect(bytes.equals(before)).toBe(true);
+    expect(prepareAppend(bytes, 0, largest, 'internal').nextOffset).toBe(4);
+  });
+
   it('still checks what clients send: a flipped byte is refused', () => {
     const bytes = twoBatches();
     bytes[bytes.length - 1]! ^= 1;

@@ -37,7 +37,7 @@ const CODES: Record<RecordBatchErrorCode, StorageErrorCode> = {
 };
 
 export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: AppendOrigin = 'client'): PreparedAppend {
-  const batches = origin === 'internal' ? internalBatches(buf, nextOffset) : checkedBatches(buf, nextOffset, maxBatchBytes, origin);
+  const batches = origin === 'internal' ? internalBatches(buf, nextOffset, maxBatchBytes) : checkedBatches(buf, nextOffset, maxBatchBytes, origin);
   if (batches.length === 0) throw new StorageError('CORRUPT_MESSAGE', 'no record batch in the request');
   for (const b of batches) {
     // The base offset (below 2^53) as two halves: no BigInt made per batch.
@@ -82,14 +82,16 @@ function checkedBatches(buf: Buffer, nextOffset: number, maxBatchBytes: number, 
  * The batches of a buffer the broker built from its own state (the pop
  * journal's, journal-records.ts, whose tests hold its batches to
  * validateBatches): only their headers are read, no CRC or record is
- * checked. Their framing still is: a batch that does not fit is refused.
+ * checked. Their framing still is: a batch that does not fit is refused,
+ * and so is one larger than the log takes (recovery would cut the log at it).
  */
-function internalBatches(buf: Buffer, nextOffset: number): PreparedBatch[] {
+function internalBatches(buf: Buffer, nextOffset: number, maxBatchBytes: number): PreparedBatch[] {
   const batches: PreparedBatch[] = [];
   let next = nextOffset;
   for (let at = 0; at < buf.length; ) {
     const size = buf.length - at < BATCH_HEADER_BYTES ? -1 : batchBytesAt(buf, at);
     if (size < BATCH_HEADER_BYTES || size > buf.length - at) throw new StorageError('CORRUPT_MESSAGE', `an internal batch at byte ${at} declares ${size} bytes; ${buf.length - at} are present`);
+    if (size > maxBatchBytes) throw new StorageError('MESSAGE_TOO_LARGE', `an internal batch of ${size} bytes is larger than the log takes (${maxBatchBytes})`);
     const lastOffsetDelta = buf.readInt32BE(at + LAST_OFFSET_DELTA_AT);
     const maxTimestamp = buf.readInt32BE(at + MAX_TIMESTAMP_AT) * TWO_32 + buf.readUInt32BE(at + MAX_TIMESTAMP_AT + 4);
     batches.push({ at, size, baseOffset: next, lastOffsetDelta, recordCount: buf.readInt32BE(at + RECORD_COUNT_AT), maxTimestamp });
