@@ -96,7 +96,7 @@ describe('the Kafka listener under fuzzed frames', () => {
         probe.poke();
       },
     });
-    probe.close();
+    await probe.close();
     const admin = await Admin.connect(bootstrap);
     const topics = (await admin.listTopics()).length;
     admin.close();

@@ -8,7 +8,8 @@ export class Probe {
   rounds = 0;
   maxLatencyMs = 0;
   failure: string | null = null;
-  private busy = false;
+  /** The round under way, if any: close() waits for it, so the probe's own close is not read as the broker's. */
+  private inflight: Promise<void> | null = null;
 
   private constructor(private readonly conn: KafkaConnection) {}
 
@@ -18,24 +19,25 @@ export class Probe {
 
   /** One Metadata round trip, unless one is still under way. */
   poke(): void {
-    if (this.busy || this.failure) return;
-    this.busy = true;
+    if (this.inflight || this.failure) return;
     const started = performance.now();
-    this.conn.request(ApiKeys.Metadata, 4, { topics: [{ name: 'witness-orders' }], allowAutoTopicCreation: false }).then(
+    this.inflight = this.conn.request(ApiKeys.Metadata, 4, { topics: [{ name: 'witness-orders' }], allowAutoTopicCreation: false }).then(
       (r) => {
-        this.busy = false;
+        this.inflight = null;
         this.rounds++;
         this.maxLatencyMs = Math.max(this.maxLatencyMs, performance.now() - started);
         if (r.topics[0]?.partitions.length !== 3) this.failure = `metadata says witness-orders has ${r.topics[0]?.partitions.length} partitions`;
       },
       (err: Error) => {
-        this.busy = false;
+        this.inflight = null;
         this.failure = err.message;
       },
     );
   }
 
-  close(): void {
+  /** Closes the connection once the round under way (if any) is answered: that answer counts too. */
+  async close(): Promise<void> {
+    await this.inflight;
     this.conn.close();
   }
 }
