@@ -23,12 +23,14 @@ export class KafkaConnection {
   private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES, MIN_RESPONSE_FRAME_BYTES);
   private nextCorrelationId = 1;
   private error: Error | null = null;
+  /** close() was called: requests still waiting end for that reason, not the broker's. */
+  private closing = false;
 
   private constructor(private readonly socket: Socket, readonly clientId: string) {
     socket.setNoDelay(true);
     socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('error', (err) => this.fail(err));
-    socket.on('close', () => this.fail(new Error('connection closed by the broker')));
+    socket.on('close', () => this.fail(new Error(this.closing ? 'connection closed by this client before the answer came' : 'connection closed by the broker')));
   }
 
   /** Connects, with TLS and a SASL login first where `security` asks for them. */
@@ -116,6 +118,7 @@ export class KafkaConnection {
   }
 
   close(): void {
+    this.closing = true;
     this.socket.destroy();
   }
 
