@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { JournalRecords } from '../src/broker/rocketmq/journal-records.js';
 import { decodeKey, MAX_RUN, queuePrefix, readEntries } from '../src/broker/rocketmq/pop-record.js';
 import type { Outstanding } from '../src/broker/rocketmq/queue-state.js';
-import { decodeBatch, encodeBatch } from '../src/records/index.js';
+import { decodeBatch, encodeBatch, validateBatches } from '../src/records/index.js';
 import { fuzzSeed, Prng } from './helpers/prng.js';
 
 interface Entry {
@@ -15,11 +15,14 @@ interface Entry {
 }
 
 /** What a batch of journal records says, entry by entry, in order. */
-function entriesOf(batch: Buffer): Entry[] {
+/** The entries of the batches in `bytes` (one or more back to back), in order. */
+function entriesOf(bytes: Buffer): Entry[] {
   const out: Entry[] = [];
-  for (const r of decodeBatch(batch, 0).records) {
-    const k = decodeKey(r.key!);
-    readEntries(k.offset, r.value, (offset, state) => out.push({ queue: [k.group, k.topic, k.partition], offset, state }));
+  for (let at = 0; at < bytes.length; at += bytes.readInt32BE(at + 8) + 12) {
+    for (const r of decodeBatch(bytes, at).records) {
+      const k = decodeKey(r.key!);
+      readEntries(k.offset, r.value, (offset, state) => out.push({ queue: [k.group, k.topic, k.partition], offset, state }));
+    }
   }
   return out;
 }
@@ -139,6 +142,31 @@ describe('pop journal records', () => {
       // Framed exactly as encodeBatch frames the same records.
       const records = decodeBatch(batch, 0).records.map((r) => ({ key: r.key, value: r.value, headers: [] }));
       expect(batch.toString('hex')).toBe(encodeBatch({ baseTimestamp: 1_764_000_000_000n, records }).toString('hex'));
+    }
+  });
+
+  it('writes a flush past maxBatchBytes as several batches, none larger, each valid, the entries in order', () => {
+    const prng = new Prng(fuzzSeed('MQLAB_POP_RECORD_SEED', 'pop-record batch limits'));
+    const queues = [queuePrefix('g', 't', 0), queuePrefix('group-two', 'topic', 3)];
+    for (const max of [300, 512, 2048]) {
+      const journal = new JournalRecords(max);
+      for (let round = 0; round < 10; round++) {
+        const want: Entry[] = [];
+        for (let i = 0, n = 1 + prng.int(400); i < n; i++) {
+          const q = prng.int(5) === 0 ? 1 : 0;
+          // Scattered offsets, so runs stay short and records grow.
+          const offset = prng.int(1_000_000);
+          const state: Outstanding | null = prng.int(3) === 0 ? null : { attempt: 1 + prng.int(3), deadline: 1_764_000_000_000 + prng.int(1e6), token: `a1b2c3d4e5f6.${prng.int(1000).toString(36)}`, messageGroup: null, renewFor: null, renewMs: 30_000, renewUntil: 1_764_043_200_000, toDeadLetter: false };
+          journal.add(queues[q]!, offset, state);
+          want.push({ queue: q === 0 ? ['g', 't', 0] : ['group-two', 'topic', 3], offset, state: asRead(state) });
+        }
+        const bytes = journal.batch(1_764_000_000_000)!;
+        // Each batch as a producer's would be checked: whole, at most max, offset deltas 0..n-1.
+        const batches = validateBatches(bytes, { maxBatchBytes: max, origin: 'client' });
+        if (bytes.length > max) expect(batches.length).toBeGreaterThan(1);
+        expect(entriesOf(bytes)).toEqual(want);
+        expect(journal.isEmpty()).toBe(true);
+      }
     }
   });
 

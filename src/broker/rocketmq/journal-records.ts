@@ -56,17 +56,29 @@ function writeZigzag(b: Buffer, at: number, n: number): number {
 const HEADER = Buffer.alloc(BATCH_HEADER_BYTES);
 writeBatchHeader(HEADER, 0, { baseOffset: 0n, batchLength: 0, partitionLeaderEpoch: NO_PARTITION_LEADER_EPOCH, magic: MAGIC_V2, crc: 0, attributes: 0, lastOffsetDelta: 0, baseTimestamp: 0n, maxTimestamp: 0n, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH, baseSequence: NO_SEQUENCE, recordCount: 0 });
 
+/** A record's bytes besides its key and value, at most: length, attributes, timestamp and offset deltas, key and value lengths, header count. */
+const RECORD_OVERHEAD_BYTES = 24;
+
 /**
  * Journal records written one after another, as the records section of a
  * batch (what encodeBatch writes for records { key, value, headers: [] }
  * with no timestamps of their own): entries for one queue in a row go into
  * one record, and entries for consecutive offsets in the same state into
- * one entry (a run); batch() makes the batch of those written since the last.
+ * one entry (a run); batch() makes the batch of those written since the
+ * last. No batch passes `maxBatchBytes` (the log refuses one that does, and
+ * recovery would cut the log at it): records are split between batches,
+ * and a queue's entries between records, where one would (a single entry
+ * larger than that cannot be written, and is refused at append).
  */
 export class JournalRecords {
   private buf = Buffer.allocUnsafe(16 * 1024);
   private pos = 0;
+  /** Records in the batch being filled, which starts at batchStart in buf. */
   private count = 0;
+  private batchStart = 0;
+  /** The batches filled before it in this flush: where each one's records end in buf, and how many it holds. */
+  private sealedEnds: number[] = [];
+  private sealedCounts: number[] = [];
   /** The record being filled: its queue's key and its value so far. */
   private open: Buffer | null = null;
   private value = Buffer.allocUnsafe(4 * 1024);
@@ -84,8 +96,10 @@ export class JournalRecords {
   private runCount = 0;
   private run: Outstanding | null = null;
 
+  constructor(private readonly maxBatchBytes = Infinity) {}
+
   isEmpty(): boolean {
-    return this.count === 0 && this.open === null;
+    return this.count === 0 && this.open === null && this.sealedEnds.length === 0;
   }
 
   /** An entry: `offset` of the queue whose key is `prefix` (queuePrefix; the same Buffer for the same queue), its state as it is now (null: done with). */
@@ -113,6 +127,7 @@ export class JournalRecords {
     this.runCount = 0;
     const r = this.run;
     if (r === null) {
+      this.fitEntry(13);
       this.valueRoom(13);
       const v = this.value;
       v[this.valuePos] = DONE;
@@ -121,6 +136,8 @@ export class JournalRecords {
     }
     const finite = Number.isFinite(r.deadline);
     const deadline = finite ? r.deadline : 0;
+    // Its largest form (nothing shared with the entry before): a record split before it shares nothing.
+    this.fitEntry(17 + 24 + 12 + 3 * (r.token.length + (r.messageGroup?.length ?? 0) + (r.renewFor?.length ?? 0)));
     const sameTimes = this.hasPrev && this.prevDeadline === deadline && this.prevRenewMs === r.renewMs && this.prevRenewUntil === r.renewUntil;
     const sameTexts = this.hasPrev && this.prevToken === r.token && this.prevGroup === r.messageGroup && this.prevRenewFor === r.renewFor;
     this.valueRoom(17 + (sameTimes ? 0 : 24) + (sameTexts ? 0 : 12 + 3 * (r.token.length + (r.messageGroup?.length ?? 0) + (r.renewFor?.length ?? 0))));
@@ -150,25 +167,53 @@ export class JournalRecords {
     this.valuePos = at;
   }
 
-  /** The records added since the last batch, as one batch of this timestamp (ms, a safe integer); null with none. */
+  /**
+   * The records added since the last call, as one batch of this timestamp
+   * (ms, a safe integer), or several back to back where one would pass
+   * maxBatchBytes; null with none.
+   */
   batch(timestampMs: number): Buffer | null {
     this.close();
-    if (this.count === 0) return null;
-    // The header as writeBatchHeader writes it for { baseOffset 0, no
-    // producer, these times }, without its BigInt writes: a template, then
-    // the fields that change (one batch per receive and per ack).
-    const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + this.pos);
-    HEADER.copy(out, 0);
-    out.writeInt32BE(out.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
-    out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_AT);
-    writeOffset(out, BASE_TIMESTAMP_AT, timestampMs);
-    writeOffset(out, MAX_TIMESTAMP_AT, timestampMs);
-    out.writeInt32BE(this.count, RECORD_COUNT_AT);
-    this.buf.copy(out, RECORDS_AT, 0, this.pos);
-    out.writeUInt32BE(crc32c(out.subarray(CRC_COVERED_FROM)), CRC_AT);
+    if (this.count === 0 && this.sealedEnds.length === 0) return null;
+    this.sealedEnds.push(this.pos);
+    this.sealedCounts.push(this.count);
+    const out = Buffer.allocUnsafe(this.sealedEnds.length * BATCH_HEADER_BYTES + this.pos);
+    let at = 0;
+    let from = 0;
+    for (let i = 0; i < this.sealedEnds.length; i++) {
+      const end = this.sealedEnds[i]!;
+      const count = this.sealedCounts[i]!;
+      if (count === 0) continue;
+      // The header as writeBatchHeader writes it for { baseOffset 0, no
+      // producer, these times }, without its BigInt writes: a template, then
+      // the fields that change (one batch per receive and per ack).
+      HEADER.copy(out, at);
+      out.writeInt32BE(BATCH_HEADER_BYTES + end - from - LOG_OVERHEAD_BYTES, at + BATCH_LENGTH_AT);
+      out.writeInt32BE(count - 1, at + LAST_OFFSET_DELTA_AT);
+      writeOffset(out, at + BASE_TIMESTAMP_AT, timestampMs);
+      writeOffset(out, at + MAX_TIMESTAMP_AT, timestampMs);
+      out.writeInt32BE(count, at + RECORD_COUNT_AT);
+      this.buf.copy(out, at + RECORDS_AT, from, end);
+      out.writeUInt32BE(crc32c(out.subarray(at + CRC_COVERED_FROM, at + BATCH_HEADER_BYTES + end - from)), at + CRC_AT);
+      at += BATCH_HEADER_BYTES + end - from;
+      from = end;
+    }
     this.pos = 0;
     this.count = 0;
-    return out;
+    this.batchStart = 0;
+    this.sealedEnds = [];
+    this.sealedCounts = [];
+    return at === out.length ? out : out.subarray(0, at);
+  }
+
+  /** Before an entry of at most `bytes`: the open record is written out first if the entry would take it past what a batch holds. */
+  private fitEntry(bytes: number): void {
+    const key = this.open!;
+    if (this.valuePos <= 1 || BATCH_HEADER_BYTES + RECORD_OVERHEAD_BYTES + key.length + this.valuePos + bytes <= this.maxBatchBytes) return;
+    this.writeRecord(key);
+    this.value[0] = V3;
+    this.valuePos = 1;
+    this.hasPrev = false;
   }
 
   /** Writes the open record (its run last) into the batch's records. */
@@ -177,7 +222,18 @@ export class JournalRecords {
     if (key === null) return;
     this.writeRun();
     this.open = null;
+    this.writeRecord(key);
+  }
+
+  /** Writes the open record's value so far as a record of `key`, in a new batch where the one being filled has no room for it. */
+  private writeRecord(key: Buffer): void {
     const valueBytes = this.valuePos;
+    if (this.count > 0 && BATCH_HEADER_BYTES + this.pos - this.batchStart + RECORD_OVERHEAD_BYTES + key.length + valueBytes > this.maxBatchBytes) {
+      this.sealedEnds.push(this.pos);
+      this.sealedCounts.push(this.count);
+      this.batchStart = this.pos;
+      this.count = 0;
+    }
     const body = 3 + zigzagSize(this.count) + zigzagSize(key.length) + key.length + zigzagSize(valueBytes) + valueBytes;
     this.room(5 + body);
     const b = this.buf;

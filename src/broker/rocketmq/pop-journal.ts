@@ -19,7 +19,7 @@
 // pop-record.ts: a receive's deliveries, or an ack's, are one record, and
 // a run of consecutive offsets in one state is one entry of it.
 import { replayTopic } from '../replay-topic.js';
-import type { StorageEngine, TopicPartition } from '../../storage/types.js';
+import { DEFAULT_LIMITS, type StorageEngine, type TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
 import type { Outstanding } from './queue-state.js';
 import { JournalRecords } from './journal-records.js';
@@ -38,7 +38,7 @@ export interface RestoredQueue {
 export class PopJournal {
   private restored = new Map<string, RestoredQueue>();
   /** Recorded since the last flush, written as the batch's records as they come. */
-  private readonly pending = new JournalRecords();
+  private readonly pending: JournalRecords;
   /** Per queue, the size of its done set at which replay next prunes it. */
   private readonly pruneAt = new Map<string, number>();
   /** Per queue, its records' key prefix. */
@@ -54,7 +54,11 @@ export class PopJournal {
     private readonly engine: StorageEngine,
     private readonly topics: TopicRegistry,
     private readonly log: (m: string) => void,
-  ) {}
+    /** The log's message.max.bytes: a flush is written as batches no larger. */
+    maxBatchBytes = DEFAULT_LIMITS.maxBatchBytes,
+  ) {
+    this.pending = new JournalRecords(maxBatchBytes);
+  }
 
   /** Replays the topic (creating it the first time); what lies below a group's committed offset is forgotten. */
   open(committed: (group: string, topic: string, partition: number) => bigint): void {
@@ -89,7 +93,7 @@ export class PopJournal {
     return this.pendingStored ?? this.lastStored;
   }
 
-  /** Writes what was recorded since the last flush as one batch; resolves once it is stored (or could not be). */
+  /** Writes what was recorded since the last flush as one batch (several past message.max.bytes); resolves once stored (or not storable). */
   private flush(): Promise<void> {
     this.pendingStored = null;
     const batch = this.pending.batch(Date.now());

@@ -98,7 +98,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   }, (m) => log('warn', m));
   transactions.start();
   const clients = new Map<string, number>();
-  const journal = new PopJournal(broker.engine, broker.topics, (m) => log('warn', m));
+  const journal = new PopJournal(broker.engine, broker.topics, (m) => log('warn', m), broker.config.maxBatchBytes);
   journal.open((g, t, p) => broker.coordinator.committed(g, t, p).offset);
   const ctx: ServiceContext = {
     broker,
