@@ -99,5 +99,6 @@ export {
 } from './batch.js';
 export { MAX_DECOMPRESSED_BYTES, canCompress, compress, decompress } from './compression.js';
 export { MAX_INFLATED_BYTES, firstRecordAtOrAfter, type RecordAtTime } from './time-search.js';
+export { readInt64Number, writeInt64Number } from './int64.js';
 export { encodeMarker, markerTypeAt, type MarkerType } from './control.js';
 export { CommittedFilter, type AbortedTransaction } from './committed-filter.js';

@@ -31,6 +31,7 @@ import {
   TIMESTAMP_TYPE_BIT,
 } from './batch-header.js';
 import { RECORD_BODY_MIN_BYTES } from './record.js';
+import { readInt64Number } from './int64.js';
 
 export interface RecordAtTime {
   offset: number;
@@ -51,8 +52,8 @@ export const MAX_INFLATED_BYTES = MAX_DECOMPRESSED_BYTES;
  */
 export function firstRecordAtOrAfter(buf: Buffer, at: number, timestampMs: number): RecordAtTime | null {
   const size = buf.readInt32BE(at + BATCH_LENGTH_AT) + LOG_OVERHEAD_BYTES;
-  const baseOffset = readInt64(buf, at + BASE_OFFSET_AT);
-  const maxTimestamp = readInt64(buf, at + MAX_TIMESTAMP_AT);
+  const baseOffset = readInt64Number(buf, at + BASE_OFFSET_AT);
+  const maxTimestamp = readInt64Number(buf, at + MAX_TIMESTAMP_AT);
   const count = buf.readInt32BE(at + RECORD_COUNT_AT);
   if (maxTimestamp < timestampMs || count <= 0 || size < BATCH_HEADER_BYTES || at + size > buf.length) return null;
   const attributes = buf.readInt16BE(at + ATTRIBUTES_AT);
@@ -69,7 +70,7 @@ export function firstRecordAtOrAfter(buf: Buffer, at: number, timestampMs: numbe
     end = inflated.length;
   }
   const logAppendTime = (attributes & TIMESTAMP_TYPE_BIT) !== 0;
-  const baseTimestamp = readInt64(buf, at + BASE_TIMESTAMP_AT);
+  const baseTimestamp = readInt64Number(buf, at + BASE_TIMESTAMP_AT);
   for (let i = 0; i < count; i++) {
     const length = varint(bytes, pos, end);
     const next = after + length;
@@ -135,7 +136,3 @@ function inflate(codec: number, bytes: Buffer): Buffer | null {
   }
 }
 
-/** An int64 that holds an offset or a time in ms: exact below 2^53, as both always are. */
-function readInt64(buf: Buffer, at: number): number {
-  return buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
-}

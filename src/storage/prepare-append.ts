@@ -6,7 +6,7 @@
 // batches pass. The broker's own records (origin 'internal': the pop
 // journal's, two appends per RocketMQ receive and ack) are framed, not
 // checked again.
-import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, LAST_OFFSET_DELTA_AT, MAX_TIMESTAMP_AT, PARTITION_LEADER_EPOCH_AT, RECORD_COUNT_AT, RecordBatchError, batchBytesAt, validateBatches, type RecordBatchErrorCode } from '../records/index.js';
+import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, LAST_OFFSET_DELTA_AT, MAX_TIMESTAMP_AT, PARTITION_LEADER_EPOCH_AT, RECORD_COUNT_AT, RecordBatchError, batchBytesAt, readInt64Number, validateBatches, writeInt64Number, type RecordBatchErrorCode } from '../records/index.js';
 import type { AppendOrigin } from './types.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
 
@@ -40,10 +40,7 @@ export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: nu
   const batches = origin === 'internal' ? internalBatches(buf, nextOffset, maxBatchBytes) : checkedBatches(buf, nextOffset, maxBatchBytes, origin);
   if (batches.length === 0) throw new StorageError('CORRUPT_MESSAGE', 'no record batch in the request');
   for (const b of batches) {
-    // The base offset (below 2^53) as two halves: no BigInt made per batch.
-    const high = Math.floor(b.baseOffset / TWO_32);
-    buf.writeUInt32BE(high, b.at + BASE_OFFSET_AT);
-    buf.writeUInt32BE(b.baseOffset - high * TWO_32, b.at + BASE_OFFSET_AT + 4);
+    writeInt64Number(buf, b.at + BASE_OFFSET_AT, b.baseOffset);
     // Stamped as a Kafka leader stamps every batch it appends; outside the CRC like the base offset.
     buf.writeInt32BE(LEADER_EPOCH, b.at + PARTITION_LEADER_EPOCH_AT);
   }
@@ -51,8 +48,6 @@ export function prepareAppend(buf: Buffer, nextOffset: number, maxBatchBytes: nu
   const next = last.baseOffset + last.lastOffsetDelta + 1;
   return { batches, lastOffset: next - 1, nextOffset: next };
 }
-
-const TWO_32 = 2 ** 32;
 
 function checkedBatches(buf: Buffer, nextOffset: number, maxBatchBytes: number, origin: 'client' | 'broker'): PreparedBatch[] {
   let checked;
@@ -93,8 +88,7 @@ function internalBatches(buf: Buffer, nextOffset: number, maxBatchBytes: number)
     if (size < BATCH_HEADER_BYTES || size > buf.length - at) throw new StorageError('CORRUPT_MESSAGE', `an internal batch at byte ${at} declares ${size} bytes; ${buf.length - at} are present`);
     if (size > maxBatchBytes) throw new StorageError('MESSAGE_TOO_LARGE', `an internal batch of ${size} bytes is larger than the log takes (${maxBatchBytes})`);
     const lastOffsetDelta = buf.readInt32BE(at + LAST_OFFSET_DELTA_AT);
-    const maxTimestamp = buf.readInt32BE(at + MAX_TIMESTAMP_AT) * TWO_32 + buf.readUInt32BE(at + MAX_TIMESTAMP_AT + 4);
-    batches.push({ at, size, baseOffset: next, lastOffsetDelta, recordCount: buf.readInt32BE(at + RECORD_COUNT_AT), maxTimestamp });
+    batches.push({ at, size, baseOffset: next, lastOffsetDelta, recordCount: buf.readInt32BE(at + RECORD_COUNT_AT), maxTimestamp: readInt64Number(buf, at + MAX_TIMESTAMP_AT) });
     next += lastOffsetDelta + 1;
     at += size;
   }

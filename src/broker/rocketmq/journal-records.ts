@@ -1,7 +1,7 @@
 // The pop journal's records as they are written (the format: pop-record.ts):
 // entries of one queue in a row make one record, entries for consecutive
 // offsets in one state one entry, and a flush's records one batch.
-import { BASE_TIMESTAMP_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, CRC_AT, CRC_COVERED_FROM, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_TIMESTAMP_AT, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, RECORD_COUNT_AT, writeBatchHeader } from '../../records/index.js';
+import { BASE_TIMESTAMP_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, CRC_AT, CRC_COVERED_FROM, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_TIMESTAMP_AT, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, RECORD_COUNT_AT, writeBatchHeader, writeInt64Number } from '../../records/index.js';
 import { crc32c } from '../../native/crc32c.js';
 import { DEAD_LETTER, DONE, MAX_RUN, NO_DEADLINE, SAME_TEXTS, SAME_TIMES, V3 } from './pop-record.js';
 import type { Outstanding } from './queue-state.js';
@@ -25,16 +25,6 @@ declare global {
   interface Buffer {
     utf8Write(s: string, offset: number): number;
   }
-}
-
-const TWO_32 = 2 ** 32;
-
-/** An i64 of 0 to 2^53 - 1 (an offset, a time in ms), without BigInt arithmetic. */
-function writeOffset(b: Buffer, at: number, offset: number): number {
-  const hi = Math.floor(offset / TWO_32);
-  b.writeUInt32BE(hi, at);
-  b.writeUInt32BE(offset - hi * TWO_32, at + 4);
-  return at + 8;
 }
 
 /** Bytes of a non-negative int32 as a record's zigzag varint. */
@@ -131,7 +121,7 @@ export class JournalRecords {
       this.valueRoom(13);
       const v = this.value;
       v[this.valuePos] = DONE;
-      this.valuePos = v.writeUInt32BE(n, writeOffset(v, this.valuePos + 1, this.runFirst));
+      this.valuePos = v.writeUInt32BE(n, writeInt64Number(v, this.valuePos + 1, this.runFirst));
       return;
     }
     const finite = Number.isFinite(r.deadline);
@@ -144,7 +134,7 @@ export class JournalRecords {
     const v = this.value;
     let at = this.valuePos;
     v[at] = (r.toDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE) | (sameTimes ? SAME_TIMES : 0) | (sameTexts ? SAME_TEXTS : 0);
-    at = writeOffset(v, at + 1, this.runFirst);
+    at = writeInt64Number(v, at + 1, this.runFirst);
     at = v.writeUInt32BE(n, at);
     at = v.writeUInt32BE(r.attempt, at);
     if (!sameTimes) {
@@ -190,8 +180,8 @@ export class JournalRecords {
       HEADER.copy(out, at);
       out.writeInt32BE(BATCH_HEADER_BYTES + end - from - LOG_OVERHEAD_BYTES, at + BATCH_LENGTH_AT);
       out.writeInt32BE(count - 1, at + LAST_OFFSET_DELTA_AT);
-      writeOffset(out, at + BASE_TIMESTAMP_AT, timestampMs);
-      writeOffset(out, at + MAX_TIMESTAMP_AT, timestampMs);
+      writeInt64Number(out, at + BASE_TIMESTAMP_AT, timestampMs);
+      writeInt64Number(out, at + MAX_TIMESTAMP_AT, timestampMs);
       out.writeInt32BE(count, at + RECORD_COUNT_AT);
       this.buf.copy(out, at + RECORDS_AT, from, end);
       out.writeUInt32BE(crc32c(out.subarray(at + CRC_COVERED_FROM, at + BATCH_HEADER_BYTES + end - from)), at + CRC_AT);

@@ -37,7 +37,7 @@
 // clients as they are), so two batches of one queue are never adjacent in
 // the file: at least one header always lies between them.
 import { crc32c } from '../../native/crc32c.js';
-import { BATCH_HEADER_BYTES } from '../../records/index.js';
+import { BATCH_HEADER_BYTES, writeInt64Number } from '../../records/index.js';
 
 export const ENTRY_MAGIC = 0x4d51434c; // "MQCL"
 export const ENTRY_BYTES_AT = 0;
@@ -110,19 +110,13 @@ export class EntryHeaders {
   encode(storeTimestampMs: number, baseOffset: number, recordCount: number, batchBytes: number, own = false): Buffer {
     const buf = own ? Buffer.from(this.buf) : this.buf;
     buf.writeInt32BE(this.headerBytes + batchBytes, ENTRY_BYTES_AT);
-    writeInt64(buf, storeTimestampMs, STORE_TIMESTAMP_AT);
-    writeInt64(buf, baseOffset, BASE_OFFSET_AT);
+    writeInt64Number(buf, STORE_TIMESTAMP_AT, storeTimestampMs);
+    writeInt64Number(buf, BASE_OFFSET_AT, baseOffset);
     buf.writeInt32BE(recordCount, RECORD_COUNT_AT);
     const crc = own ? headerCrc(buf, 0, this.headerBytes) : crc32c(this.crcTail, crc32c(this.crcHead));
     buf.writeUInt32BE(crc, HEADER_CRC_AT);
     return buf;
   }
-}
-
-/** A safe integer as a big-endian int64, without a BigInt. */
-function writeInt64(buf: Buffer, value: number, at: number): void {
-  buf.writeInt32BE(Math.floor(value / 2 ** 32), at);
-  buf.writeUInt32BE(value >>> 0, at + 4);
 }
 
 /** The header of an entry whose batch is `batchBytes` long (a buffer of its own). */

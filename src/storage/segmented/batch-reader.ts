@@ -2,7 +2,7 @@
 // BatchReader in 64 KiB chunks, for time lookups, verified reads and
 // recovery; HeadReader just the heads the fetch path's offset lookups need.
 import { preadFully } from '../read-bytes.js';
-import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES } from '../../records/index.js';
+import { BASE_OFFSET_AT, BATCH_HEADER_BYTES, BATCH_LENGTH_AT, LAST_OFFSET_DELTA_AT, LOG_OVERHEAD_BYTES, readInt64Number } from '../../records/index.js';
 import { batchAt, type BatchAt } from '../batch-view.js';
 import { INDEX_INTERVAL_BYTES } from './sparse-index.js';
 
@@ -117,7 +117,7 @@ export class HeadReader {
       if (r.bytes < HEAD_BYTES) return false;
     }
     const o = position - this.start;
-    this.baseOffset = this.buf.readInt32BE(o + BASE_OFFSET_AT) * 2 ** 32 + this.buf.readUInt32BE(o + BASE_OFFSET_AT + 4);
+    this.baseOffset = readInt64Number(this.buf, o + BASE_OFFSET_AT);
     this.size = this.buf.readInt32BE(o + BATCH_LENGTH_AT) + LOG_OVERHEAD_BYTES;
     this.lastOffsetDelta = this.buf.readInt32BE(o + LAST_OFFSET_DELTA_AT);
     return this.size >= BATCH_HEADER_BYTES && position + this.size <= this.fileBytes;
