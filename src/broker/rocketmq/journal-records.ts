@@ -89,7 +89,8 @@ export class JournalRecords {
   constructor(private readonly maxBatchBytes = Infinity) {}
 
   isEmpty(): boolean {
-    return this.count === 0 && this.open === null && this.sealedEnds.length === 0;
+    // A sealed batch is always followed by a record in the next: count is 0 only when nothing is pending.
+    return this.count === 0 && this.open === null;
   }
 
   /** An entry: `offset` of the queue whose key is `prefix` (queuePrefix; the same Buffer for the same queue), its state as it is now (null: done with). */
@@ -126,11 +127,13 @@ export class JournalRecords {
     }
     const finite = Number.isFinite(r.deadline);
     const deadline = finite ? r.deadline : 0;
+    // The three texts at most (UTF-8, three bytes a UTF-16 unit, behind their lengths).
+    const textBytes = 12 + 3 * (r.token.length + (r.messageGroup?.length ?? 0) + (r.renewFor?.length ?? 0));
     // Its largest form (nothing shared with the entry before): a record split before it shares nothing.
-    this.fitEntry(17 + 24 + 12 + 3 * (r.token.length + (r.messageGroup?.length ?? 0) + (r.renewFor?.length ?? 0)));
+    this.fitEntry(17 + 24 + textBytes);
     const sameTimes = this.hasPrev && this.prevDeadline === deadline && this.prevRenewMs === r.renewMs && this.prevRenewUntil === r.renewUntil;
     const sameTexts = this.hasPrev && this.prevToken === r.token && this.prevGroup === r.messageGroup && this.prevRenewFor === r.renewFor;
-    this.valueRoom(17 + (sameTimes ? 0 : 24) + (sameTexts ? 0 : 12 + 3 * (r.token.length + (r.messageGroup?.length ?? 0) + (r.renewFor?.length ?? 0))));
+    this.valueRoom(17 + (sameTimes ? 0 : 24) + (sameTexts ? 0 : textBytes));
     const v = this.value;
     let at = this.valuePos;
     v[at] = (r.toDeadLetter ? DEAD_LETTER : 0) | (finite ? 0 : NO_DEADLINE) | (sameTimes ? SAME_TIMES : 0) | (sameTexts ? SAME_TEXTS : 0);
@@ -164,16 +167,16 @@ export class JournalRecords {
    */
   batch(timestampMs: number): Buffer | null {
     this.close();
-    if (this.count === 0 && this.sealedEnds.length === 0) return null;
+    if (this.count === 0) return null;
     this.sealedEnds.push(this.pos);
     this.sealedCounts.push(this.count);
+    // Every batch holds a record: one is sealed only as a record goes into the next.
     const out = Buffer.allocUnsafe(this.sealedEnds.length * BATCH_HEADER_BYTES + this.pos);
     let at = 0;
     let from = 0;
     for (let i = 0; i < this.sealedEnds.length; i++) {
       const end = this.sealedEnds[i]!;
       const count = this.sealedCounts[i]!;
-      if (count === 0) continue;
       // The header as writeBatchHeader writes it for { baseOffset 0, no
       // producer, these times }, without its BigInt writes: a template, then
       // the fields that change (one batch per receive and per ack).
@@ -193,7 +196,7 @@ export class JournalRecords {
     this.batchStart = 0;
     this.sealedEnds = [];
     this.sealedCounts = [];
-    return at === out.length ? out : out.subarray(0, at);
+    return out;
   }
 
   /** Before an entry of at most `bytes`: the open record is written out first if the entry would take it past what a batch holds. */
