@@ -71,8 +71,7 @@ export function recordProperty(r: KafkaRecord, name: string): string | null {
   if (name === 'KEYS') {
     const keys: string[] = [];
     for (const h of r.headers) if (h.key === H_KEY && h.value) keys.push(h.value.toString());
-    // A Kafka record's key is its message's key (fromRecord).
-    if (keys.length === 0 && r.key !== null && !r.headers.some((h) => h.key === H_MSG_ID)) keys.push(r.key.toString());
+    kafkaKey(r, keys);
     return keys.length > 0 ? keys.join(' ') : null;
   }
   if (name.startsWith(RESERVED_PREFIX)) return null;
@@ -118,10 +117,14 @@ export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: 
         if (!h.key.startsWith(RESERVED_PREFIX)) m.userProperties.set(h.key, v);
     }
   }
-  // A Kafka record with a key but no rmq.key headers: the key is its key.
-  if (m.keys.length === 0 && r.key !== null && !r.headers.some((h) => h.key === H_MSG_ID)) m.keys.push(r.key.toString());
+  kafkaKey(r, m.keys);
   if (!m.messageId) m.messageId = derivedMessageId(where.topic, where.partition, where.offset);
   return m;
+}
+
+/** A Kafka producer's record (no rmq.msg.id) with a key and no rmq.key headers: its key is its message's key. */
+function kafkaKey(r: KafkaRecord, keys: string[]): void {
+  if (keys.length === 0 && r.key !== null && !r.headers.some((h) => h.key === H_MSG_ID)) keys.push(r.key.toString());
 }
 
 /**

@@ -23,15 +23,10 @@ export function parseTagExpression(expression: string): TagFilter {
   return { all: false, tags: new Set(tags) };
 }
 
-export function tagMatches(filter: TagFilter, tag: string | null): boolean {
-  if (filter.all) return true;
-  if (filter.sql) throw new Error('a SQL92 filter needs the record: recordMatches');
-  return tag !== null && filter.tags.has(tag);
-}
-
 /** Whether a stored record passes the filter: its tag, or for SQL92 its properties. */
 export function recordMatches(filter: TagFilter, r: KafkaRecord): boolean {
   if (filter.all) return true;
   if (filter.sql) return filter.sql.matches((name) => recordProperty(r, name));
-  return tagMatches(filter, recordTag(r));
+  const tag = recordTag(r);
+  return tag !== null && filter.tags.has(tag);
 }
