@@ -18,39 +18,16 @@
 // decimals below Double.MIN_VALUE, 0 among them); non-ASCII digits and hex
 // floats in a property are not read as numbers (Java's valueOf reads
 // them); a -- comment may end the expression without a line end.
-
-/**
- * A value while evaluating: bigint for integer literals (Java's Integer
- * or Long: Node.integer says which), number for decimal ones (Double).
- */
-type Value = null | boolean | string | bigint | number;
-type Props = (name: string) => string | null;
-type Eval = (p: Props) => Value;
-
-interface Node {
-  eval: Eval;
-  /** A BooleanExpression in RocketMQ's terms: a comparison, logic, or a TRUE/FALSE/NULL literal. */
-  boolean: boolean;
-  /** Set for literals: the value, and whether it is the literal NULL/TRUE/FALSE. */
-  constant?: { value: Value };
-  /** Set for a property name. */
-  property?: string;
-  /** An integer literal's Java type (negated or not): Integer within an int's range when written, else Long. */
-  integer?: IntegerKind;
-}
-
-/** Which Java type an integer literal has: it decides how a property compared with it is read. */
-type IntegerKind = 'int' | 'long';
+// This file parses (recursive descent, the grammar's precedence); the
+// lexer is sql-tokens.ts, the nodes and Java's comparisons sql-nodes.ts.
+import { INT_MAX, LONG_MAX, SqlFilterError, UNMATCHABLE, between, checkEqualOperands, describe, equal, inList, literal, logic, negate, negation, property, relational, short, textTest, type Eval, type Node, type Props } from './sql-nodes.js';
+import { tokenize, type Kind, type Token } from './sql-tokens.js';
 
 export const MAX_SQL_CHARS = 8192;
 /** Nesting (parentheses, NOT, unary signs) deeper than this is refused rather than recursed into. */
 export const MAX_SQL_DEPTH = 100;
 
-export class SqlFilterError extends Error {}
-
-/** Evaluating reached what RocketMQ's evaluator throws on (a property no number, a string compared to a boolean): the message does not match. */
-class Unmatchable extends Error {}
-const UNMATCHABLE = new Unmatchable();
+export { SqlFilterError } from './sql-nodes.js';
 
 export class SqlFilter {
   constructor(
@@ -83,91 +60,6 @@ export function parseSqlFilter(expression: string): SqlFilter {
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(expression, filter);
   return filter;
-}
-
-// ---------------------------------------------------------------- tokens
-
-type Kind = 'kw' | 'int' | 'float' | 'string' | 'id' | 'op' | 'end';
-interface Token {
-  kind: Kind;
-  /** Keywords upper-cased; operators as written; literals their value's text. */
-  text: string;
-  at: number;
-}
-
-const KEYWORDS = new Set(['NOT', 'AND', 'OR', 'BETWEEN', 'IN', 'TRUE', 'FALSE', 'NULL', 'IS', 'CONTAINS', 'STARTSWITH', 'ENDSWITH']);
-const FLOAT = /^(?:[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)/;
-const INT = /^(?:0|[1-9][0-9]*[lL]?)/;
-const ID = /^[A-Za-z_$][A-Za-z0-9_$]*/;
-const OPS = ['<>', '>=', '<=', '=', '>', '<', '(', ')', ',', '+', '-'];
-
-function tokenize(s: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f') {
-      i++;
-      continue;
-    }
-    if (s.startsWith('--', i)) {
-      const nl = s.slice(i).search(/[\r\n]/);
-      i = nl < 0 ? s.length : i + nl;
-      continue;
-    }
-    if (s.startsWith('/*', i)) {
-      const close = s.indexOf('*/', i + 2);
-      if (close < 0) throw new SqlFilterError(`a comment opened at character ${i + 1} is not closed`);
-      i = close + 2;
-      continue;
-    }
-    const rest = s.slice(i);
-    if (c === "'") {
-      let j = i + 1;
-      let text = '';
-      for (;;) {
-        if (j >= s.length) throw new SqlFilterError(`the string at character ${i + 1} is not closed with '`);
-        if (s[j] === "'") {
-          if (s[j + 1] === "'") {
-            text += "'";
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += s[j++];
-      }
-      out.push({ kind: 'string', text, at: i });
-      i = j + 1;
-      continue;
-    }
-    // The longest literal wins, as in the JavaCC lexer: 5.5 and 5E3 are decimals, 5 and 5L integers.
-    const f = FLOAT.exec(rest);
-    const n = INT.exec(rest);
-    if (f && (!n || f[0].length > n[0].length)) {
-      out.push({ kind: 'float', text: f[0], at: i });
-      i += f[0].length;
-      continue;
-    }
-    if (n) {
-      out.push({ kind: 'int', text: n[0].replace(/[lL]$/, ''), at: i });
-      i += n[0].length;
-      continue;
-    }
-    const id = ID.exec(rest);
-    if (id) {
-      const upper = id[0].toUpperCase();
-      out.push(KEYWORDS.has(upper) ? { kind: 'kw', text: upper, at: i } : { kind: 'id', text: id[0], at: i });
-      i += id[0].length;
-      continue;
-    }
-    const op = OPS.find((o) => s.startsWith(o, i));
-    if (!op) throw new SqlFilterError(`unexpected character "${c}" at character ${i + 1}`);
-    out.push({ kind: 'op', text: op, at: i });
-    i += op.length;
-  }
-  out.push({ kind: 'end', text: '', at: s.length });
-  return out;
 }
 
 // ---------------------------------------------------------------- parser
@@ -211,19 +103,19 @@ class Parser {
   }
 
   private or(): Node {
-    let left = this.and();
-    while (this.is('kw', 'OR')) {
-      this.next();
-      left = logic('OR', this.asBoolean(left), this.asBoolean(this.and()));
-    }
-    return left;
+    return this.logicLevel('OR', () => this.and());
   }
 
   private and(): Node {
-    let left = this.equality();
-    while (this.is('kw', 'AND')) {
+    return this.logicLevel('AND', () => this.equality());
+  }
+
+  /** Operands of `op` (left-associative), each read by `operand`. */
+  private logicLevel(op: 'AND' | 'OR', operand: () => Node): Node {
+    let left = operand();
+    while (this.is('kw', op)) {
       this.next();
-      left = logic('AND', this.asBoolean(left), this.asBoolean(this.equality()));
+      left = logic(op, this.asBoolean(left), this.asBoolean(operand()));
     }
     return left;
   }
@@ -345,242 +237,4 @@ class Parser {
     }
     throw new SqlFilterError(`${describe(n)} is not a condition: compare it with something`);
   }
-}
-
-const LONG_MAX = 2n ** 63n - 1n;
-const INT_MAX = 2n ** 31n - 1n;
-
-/** A token's text cut for an error message. */
-function short(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-function describe(n: Node): string {
-  if (n.property !== undefined) return `the property ${n.property}`;
-  if (n.constant !== undefined) return n.constant.value === null ? 'NULL' : typeof n.constant.value === 'string' ? `'${n.constant.value}'` : String(n.constant.value).toUpperCase();
-  return 'an expression';
-}
-
-// ---------------------------------------------------------------- nodes
-
-function literal(value: Value): Node {
-  const boolean = value === null || typeof value === 'boolean';
-  return { boolean, constant: { value }, eval: () => value };
-}
-
-function property(name: string): Node {
-  return { boolean: false, property: name, eval: (p) => p(name) };
-}
-
-function negate(n: Node): Node {
-  const e = n.eval;
-  return {
-    boolean: false,
-    integer: n.integer,
-    eval: (p) => {
-      const v = e(p);
-      return typeof v === 'bigint' ? -v : typeof v === 'number' ? -v : null;
-    },
-  };
-}
-
-function negation(n: Node): Node {
-  const e = n.eval;
-  return {
-    boolean: true,
-    eval: (p) => {
-      const v = e(p);
-      return v === null ? null : !(v as boolean);
-    },
-  };
-}
-
-function logic(op: 'AND' | 'OR', l: Node, r: Node): Node {
-  const le = l.eval;
-  const re = r.eval;
-  const decisive = op === 'OR';
-  return {
-    boolean: true,
-    eval: (p) => {
-      const lv = le(p);
-      if (lv === decisive) return decisive;
-      const rv = re(p);
-      if (rv === decisive) return decisive;
-      return lv === null || rv === null ? null : !decisive;
-    },
-  };
-}
-
-/** RocketMQ's checks of = and <> operands: NULL is IS NULL's, and a boolean literal compares only with another. */
-function checkEqualOperands(l: Node, r: Node): void {
-  for (const n of [l, r]) if (n.constant !== undefined && n.constant.value === null) throw new SqlFilterError('NULL cannot be compared with = or <>: use IS NULL or IS NOT NULL');
-  if (l.constant !== undefined && r.constant !== undefined && l.boolean && !r.boolean) throw new SqlFilterError(`${describe(l)} cannot be compared with ${describe(r)}`);
-}
-
-function equal(l: Node, r: Node): Node {
-  const le = l.eval;
-  const re = r.eval;
-  const kind = l.integer ?? r.integer ?? 'int';
-  return {
-    boolean: true,
-    eval: (p) => {
-      const lv = le(p);
-      const rv = re(p);
-      if (lv === null || rv === null) return lv === null && rv === null ? true : lv === null ? null : false;
-      if (typeof lv === typeof rv && (typeof lv === 'number' ? Object.is(lv, rv) : lv === rv)) return true;
-      return compare(lv, rv, kind) === 0;
-    },
-  };
-}
-
-function relational(op: string, l: Node, r: Node): Node {
-  for (const n of [l, r]) {
-    const numberLiteral = n.constant !== undefined && (typeof n.constant.value === 'bigint' || typeof n.constant.value === 'number');
-    if ((n.constant !== undefined && !numberLiteral) || n.boolean) throw new SqlFilterError(`${describe(n)} cannot be compared with ${op}: only numbers can`);
-  }
-  const le = l.eval;
-  const re = r.eval;
-  const kind = l.integer ?? r.integer ?? 'int';
-  const holds = op === '>' ? (c: number) => c > 0 : op === '>=' ? (c: number) => c >= 0 : op === '<' ? (c: number) => c < 0 : (c: number) => c <= 0;
-  return {
-    boolean: true,
-    eval: (p) => {
-      const lv = le(p);
-      if (lv === null) return null;
-      const rv = re(p);
-      if (rv === null) return null;
-      // Two strings (two properties) compare as decimals, or not at all.
-      if (typeof lv === 'string' && typeof rv === 'string') return holds(compareDoubles(javaDouble(lv), javaDouble(rv)));
-      return holds(compare(lv, rv, kind));
-    },
-  };
-}
-
-function between(value: Node, low: Node, high: Node, not: boolean): Node {
-  // Only BETWEEN checks its bounds (createBetween); NOT BETWEEN is its OR as written (createNotBetween).
-  if (!not && low.constant !== undefined && high.constant !== undefined) {
-    const lo = low.constant.value;
-    const hi = high.constant.value;
-    if (lo === null || hi === null) throw new SqlFilterError('BETWEEN takes no NULL bound');
-    let order: number;
-    try {
-      order = compare(hi, lo, high.integer ?? low.integer ?? 'int');
-    } catch {
-      throw new SqlFilterError(`BETWEEN ${describe(low)} AND ${describe(high)}: bounds of different kinds`);
-    }
-    if (order < 0) throw new SqlFilterError(`BETWEEN ${describe(low)} AND ${describe(high)}: the first bound must not be greater than the second`);
-  }
-  return not ? logic('OR', relational('<', value, low), relational('>', value, high)) : logic('AND', relational('>=', value, low), relational('<=', value, high));
-}
-
-function inList(n: Node, list: ReadonlySet<string>, not: boolean): Node {
-  const e = n.eval;
-  return {
-    boolean: true,
-    eval: (p) => {
-      const v = e(p);
-      if (typeof v !== 'string') return null;
-      return list.has(v) !== not;
-    },
-  };
-}
-
-function textTest(op: string, not: boolean, n: Node, search: string): Node {
-  const e = n.eval;
-  const test = op === 'CONTAINS' ? (v: string) => v.includes(search) : op === 'STARTSWITH' ? (v: string) => v.startsWith(search) : (v: string) => v.endsWith(search);
-  return {
-    boolean: true,
-    // RocketMQ answers FALSE, not NULL, for a missing property or an empty search, with NOT or without.
-    eval: (p) => {
-      const v = e(p);
-      if (search === '' || typeof v !== 'string') return false;
-      return test(v) !== not;
-    },
-  };
-}
-
-// ---------------------------------------------------------------- comparing as Java does
-
-/**
- * ComparisonExpression.__compare with string conversion on (RocketMQ's
- * parser always sets it): a string against a number is read as that
- * number's type (an integer's is `kind`); a number against a boolean
- * compares as less; what Java throws on is UNMATCHABLE.
- */
-function compare(lv: Exclude<Value, null>, rv: Exclude<Value, null>, kind: IntegerKind): number {
-  if (typeof lv === 'string') {
-    if (typeof rv === 'string') return lv < rv ? -1 : lv > rv ? 1 : 0;
-    if (typeof rv === 'bigint') return compareLongs(javaInteger(lv, kind), rv);
-    if (typeof rv === 'number') return compareDoubles(javaDouble(lv), rv);
-    return compareBooleans(lv.toLowerCase() === 'true', rv);
-  }
-  if (typeof lv === 'bigint') {
-    if (typeof rv === 'bigint') return compareLongs(lv, rv);
-    if (typeof rv === 'number') return compareDoubles(Number(lv), rv);
-    if (typeof rv === 'string') return compareLongs(lv, javaInteger(rv, kind));
-    return -1;
-  }
-  if (typeof lv === 'number') {
-    if (typeof rv === 'number') return compareDoubles(lv, rv);
-    if (typeof rv === 'bigint') return compareDoubles(lv, Number(rv));
-    if (typeof rv === 'string') return compareDoubles(lv, javaDouble(rv));
-    return -1;
-  }
-  if (typeof rv === 'boolean') return compareBooleans(lv, rv);
-  // A boolean against a string: RocketMQ's copy casts the boolean to a string and throws.
-  if (typeof rv === 'string') throw UNMATCHABLE;
-  return -1;
-}
-
-function compareLongs(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareBooleans(a: boolean, b: boolean): number {
-  return a === b ? 0 : a ? 1 : -1;
-}
-
-/** Double.compareTo: NaN above everything and equal to itself, -0.0 below 0.0. */
-function compareDoubles(a: number, b: number): number {
-  if (a < b) return -1;
-  if (a > b) return 1;
-  if (Object.is(a, b)) return 0;
-  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
-  if (Number.isNaN(b)) return -1;
-  return Object.is(a, -0) ? -1 : 1;
-}
-
-const JAVA_INTEGER = /^[+-]?[0-9]+$/;
-
-/**
- * A string read as the integer literal it is compared with: Integer.valueOf
- * against an Integer, Long.valueOf against a Long. ASCII decimal digits
- * with an optional sign, within that type's range; anything else throws
- * there. Past 19 digits no long holds it: refused before BigInt reads it
- * (a property may be megabytes of digits).
- */
-function javaInteger(s: string, kind: IntegerKind): bigint {
-  if (!JAVA_INTEGER.test(s)) throw UNMATCHABLE;
-  let digits = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
-  while (digits < s.length - 1 && s.charCodeAt(digits) === 48) digits++;
-  if (s.length - digits > 19) throw UNMATCHABLE;
-  const v = BigInt(s);
-  const max = kind === 'int' ? INT_MAX : LONG_MAX;
-  if (v > max || v < -max - 1n) throw UNMATCHABLE;
-  return v;
-}
-
-// One way to match each string (no nested choices), so a long property cannot make it backtrack.
-const JAVA_DOUBLE = /^[+-]?(?:NaN|Infinity|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)$/;
-
-/** Double.valueOf: a decimal (blanks around it allowed), NaN or Infinity; anything else throws there. */
-function javaDouble(s: string): number {
-  // String.trim: every char up to U+0020 at either end.
-  let from = 0;
-  let to = s.length;
-  while (from < to && s.charCodeAt(from) <= 0x20) from++;
-  while (to > from && s.charCodeAt(to - 1) <= 0x20) to--;
-  const t = from === 0 && to === s.length ? s : s.slice(from, to);
-  if (!JAVA_DOUBLE.test(t)) throw UNMATCHABLE;
-  return Number(t.replace(/[fFdD]$/, ''));
 }
