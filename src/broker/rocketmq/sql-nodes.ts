@@ -3,6 +3,7 @@
 // three-valued logic, and its comparisons as Java's ComparisonExpression
 // makes them with string conversion on (a property read as the number it is
 // compared with). A node's parse-time checks are RocketMQ's too.
+import { FilterError } from './tag-filter.js';
 
 /**
  * A value while evaluating: bigint for integer literals (Java's Integer
@@ -27,8 +28,8 @@ export interface Node {
 /** Which Java type an integer literal has: it decides how a property compared with it is read. */
 export type IntegerKind = 'int' | 'long';
 
-/** An expression that does not parse, or that RocketMQ's parser refuses: its message says why. */
-export class SqlFilterError extends Error {}
+/** An expression that does not parse, or that RocketMQ's parser refuses: its message says why (a FilterError, as a bad tag expression's is). */
+export class SqlFilterError extends FilterError {}
 
 /** Evaluating reached what RocketMQ's evaluator throws on (a property no number, a string compared to a boolean): the message does not match. */
 class Unmatchable extends Error {}

@@ -3,7 +3,6 @@
 // comments skipped.
 import { SqlFilterError } from './sql-nodes.js';
 
-
 export type Kind = 'kw' | 'int' | 'float' | 'string' | 'id' | 'op' | 'end';
 export interface Token {
   kind: Kind;

@@ -4,7 +4,7 @@
 import type { Broker } from '../../broker/broker.js';
 import { storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
-import { parseSqlFilter, SqlFilterError } from '../../broker/rocketmq/sql-filter.js';
+import { parseSqlFilter } from '../../broker/rocketmq/sql-filter.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -60,20 +60,12 @@ export function existingTopic(broker: Broker, name: string): void {
 
 export function tagFilter(expr: Pb | null | undefined): TagFilter {
   if (!expr) return { all: true };
-  if (expr.type === 'SQL') {
-    const text = String(expr.expression ?? '');
-    try {
-      return { all: false, sql: parseSqlFilter(text) };
-    } catch (err) {
-      if (err instanceof SqlFilterError) throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `SQL92 filter "${text.length > 200 ? `${text.slice(0, 200)}…` : text}": ${err.message}`);
-      throw err;
-    }
-  }
-  if (expr.type !== 'TAG' && expr.type !== 'FILTER_TYPE_UNSPECIFIED') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `filter type ${expr.type}: expected TAG or SQL`);
+  if (expr.type !== 'SQL' && expr.type !== 'TAG' && expr.type !== 'FILTER_TYPE_UNSPECIFIED') throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', `filter type ${expr.type}: expected TAG or SQL`);
+  const text = String(expr.expression ?? '');
   try {
-    return parseTagExpression(String(expr.expression ?? ''));
+    return expr.type === 'SQL' ? { all: false, sql: parseSqlFilter(text) } : parseTagExpression(text);
   } catch (err) {
-    if (err instanceof FilterError) throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', err.message);
-    throw err;
+    if (!(err instanceof FilterError)) throw err;
+    throw new BadRequest('ILLEGAL_FILTER_EXPRESSION', expr.type === 'SQL' ? `SQL92 filter "${text.length > 200 ? `${text.slice(0, 200)}…` : text}": ${err.message}` : err.message);
   }
 }
