@@ -7,6 +7,7 @@ import { summarize } from '../src/client/load/histogram.js';
 import { IntegrityTracker } from '../src/client/load/integrity.js';
 import { produceLoad } from '../src/client/load/producer.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { until } from './helpers/until.js';
 
 describe('load generator', () => {
   let broker: TestBroker;
@@ -42,6 +43,31 @@ describe('load generator', () => {
     expect([p.ackedRecords, p.errors]).toEqual([400, 0]);
     expect(broker.broker.engine.highWatermark({ topic: 'load-by-id', partition: 0 })).toBe(400n);
     await expect(produceLoad(options)).rejects.toThrow(/Produce v13 names topics by id/);
+  });
+
+  it('awaits beforeClose once every answer is in, and only then finishes', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let acked = 0;
+    const run = produceLoad({
+      host: '127.0.0.1', port: broker.port, topic: 'load', partitions: [0], recordsPerBatch: 5, valueBytes: 32, acks: 1, window: 4, targetRecordsPerSecond: 0, maxRecords: 200, maxMs: 10_000,
+      onAck: (_first, records) => (acked += records),
+      beforeClose: () => {
+        events.push(`beforeClose after ${acked} acked`);
+        return held;
+      },
+    }).then((r) => {
+      events.push('finished');
+      return r;
+    });
+    await until('beforeClose is called', () => events.length > 0);
+    // Still held open: nothing settles until the fleet lets go.
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['beforeClose after 200 acked']);
+    release();
+    expect((await run).ackedRecords).toBe(200);
+    expect(events).toEqual(['beforeClose after 200 acked', 'finished']);
   });
 
   it('keeps a fixed rate, and counts records never seen as lost', async () => {

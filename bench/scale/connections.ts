@@ -45,7 +45,7 @@ export interface ConnectionsResult {
   brokerCpuSeconds: number;
   brokerCores: number;
   brokerCpuMicrosPerRecord: number;
-  generator: { threads: number; cpuSeconds: number; cores: number; eventLoopBusy: number[]; saturated: boolean };
+  generator: { threads: number; cpuSeconds: number; cores: number; eventLoopBusy: number[]; eventLoopDelayMs: { p99: number; max: number }[]; saturated: boolean };
   /** The machine's busy cores and the broker's main thread meanwhile. */
   cpu: CpuShare;
   limits: ConnectionLimits;
@@ -106,7 +106,7 @@ export async function runConnections(engine: string, dir: string, o: Connections
       brokerCpuSeconds,
       brokerCores: brokerCpuSeconds / f.seconds,
       brokerCpuMicrosPerRecord: (1e6 * brokerCpuSeconds) / Math.max(1, f.measuredRecords),
-      generator: { threads: f.threads.length, cpuSeconds: f.cpuSeconds, cores: f.cpuSeconds / f.seconds, eventLoopBusy: busy, saturated: Math.max(...busy) >= SATURATED_BUSY },
+      generator: { threads: f.threads.length, cpuSeconds: f.cpuSeconds, cores: f.cpuSeconds / f.seconds, eventLoopBusy: busy, eventLoopDelayMs: f.threads.map((t) => t.eventLoopDelayMs), saturated: Math.max(...busy) >= SATURATED_BUSY },
       cpu: cpuShareBetween(measuringCpu!, endCpu),
       limits,
       listenOverflows: overflows0 === null || overflows1 === null ? null : overflows1 - overflows0,

@@ -43,6 +43,8 @@ export interface ThreadSummary {
   seconds: number;
   /** The thread's event loop, busy share after the warm-up (1 = never idle). */
   eventLoopBusy: number;
+  /** How late the thread's timers ran after the warm-up (monitorEventLoopDelay, 1 ms resolution). */
+  eventLoopDelayMs: { p99: number; max: number };
   latency: RecordableHistogram;
 }
 

@@ -68,6 +68,12 @@ export interface ProducerLoadOptions {
    * latency to record, not a failure.
    */
   responseTimeoutMs?: number;
+  /**
+   * Awaited once every answer is in, before the connection closes: a fleet
+   * holds its connections open until all have finished, so that closing
+   * the early ones is not charged to the latency of the late ones.
+   */
+  beforeClose?: () => Promise<void>;
 }
 
 /** Kafka's max.in.flight.requests.per.connection limit for idempotence. */
@@ -218,6 +224,7 @@ export async function produceLoad(o: ProducerLoadOptions): Promise<ProducerLoadR
       else if (r === undefined) await reconnect(new Error(`no produce response in ${timeoutMs / 1000} s`));
       else onAck(r);
     }
+    await o.beforeClose?.();
   } finally {
     socket.destroy();
   }
