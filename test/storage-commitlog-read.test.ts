@@ -6,7 +6,9 @@
 // another queue's batches lie between this one's in the log.
 import { readSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CQ_ENTRY_BYTES, writeCqEntries } from '../src/storage/commitlog/cq-entry.js';
 import { CommitLogEngine } from '../src/storage/commitlog/engine.js';
+import { pastBatch } from '../src/storage/commitlog/read-path.js';
 import { batchOf } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { testRandom } from './helpers/seed.js';
@@ -36,8 +38,12 @@ describe('commitlog reads of many-record batches', () => {
     const batches: { base: number; count: number; bytes: number }[] = [];
     let next = 0;
     for (let i = 0; i < 120; i++) {
-      // Mostly large runs of records (past a 512-entry chunk now and then), some of one.
-      const count = random.int(0, 3) === 0 ? 1 : random.int(2, 700);
+      // Mostly large runs of records (past a 512-entry chunk now and then),
+      // some of one; runs of batches as large as the one before, or one
+      // record off (the read's guess of where a batch ends).
+      const before = batches.at(-1)?.count ?? 1;
+      const pick = random.int(0, 5);
+      const count = pick === 0 ? 1 : pick <= 2 ? before : pick === 3 ? Math.max(1, before + random.int(-1, 1)) : random.int(2, 700);
       const batch = batchOf(Array.from({ length: count }, (_, r) => ({ value: `${i}-${r}` })));
       await engine.append(q, batch);
       if (random.int(0, 1) === 0) await engine.append(other, batchOf([{ value: 'between' }]));
@@ -79,6 +85,27 @@ describe('commitlog reads of many-record batches', () => {
         releaseRegions(r.regions);
       }
     }
+    }
+  });
+
+  it('finds where a batch\'s entries end from any entry of it, whatever the guess', () => {
+    const random = testRandom('storage-commitlog-read.test.ts pastBatch');
+    for (let layout = 0; layout < 50; layout++) {
+      const counts = Array.from({ length: random.int(1, 6) }, () => random.int(1, 40));
+      const entries = Buffer.alloc(counts.reduce((a, b) => a + b, 0) * CQ_ENTRY_BYTES);
+      let at = 0;
+      let position = 1000;
+      const batchOfEntry: { position: number; end: number }[] = [];
+      for (const n of counts) {
+        writeCqEntries(entries, at * CQ_ENTRY_BYTES, position, 100, n);
+        for (let k = 0; k < n; k++) batchOfEntry.push({ position, end: (at + n) * CQ_ENTRY_BYTES });
+        at += n;
+        position += 100 + random.int(1, 50);
+      }
+      for (let e = 0; e < batchOfEntry.length; e++) {
+        const { position, end } = batchOfEntry[e]!;
+        for (let guess = 0; guess <= 45; guess++) expect(pastBatch(entries, e * CQ_ENTRY_BYTES, position, guess), `layout ${counts}, entry ${e}, guess ${guess}`).toBe(end);
+      }
     }
   });
 });
