@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
+// The node flag above is BROKER_NODE_FLAGS (src/server/heap-policy.ts): a
+// test holds the two to each other.
 // The `mqlab` command.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TransferCounters } from '../native/addon.js';
 import { packageRoot } from '../native/addon.js';
 import type { StreamSendCounters } from '../transfer/stream-send.js';
+import { BROKER_NODE_FLAGS } from '../server/heap-policy.js';
 
 export interface BrokerStats {
   strategy: string;
@@ -80,7 +81,7 @@ export class BrokerProcess {
     const quiet = options.quiet === false ? [] : ['--quiet'];
     const rocketmq = options.rocketmqPort === undefined ? ['--no-rocketmq'] : ['--rocketmq-port', String(options.rocketmqPort)];
     const delay = options.defaultRebalanceDelay ? [] : ['--set', 'group.initial.rebalance.delay.ms=0'];
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, ...delay, ...args], {
+    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, ...(options.nodeFlags ?? []), cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', ...quiet, ...rocketmq, ...delay, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
