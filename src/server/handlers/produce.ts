@@ -59,7 +59,9 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
   const settled = await Promise.all(answers);
   if (acks === 0) return null;
   let i = 0;
-  const responses = req.topicData.map((t) => ({ ...(byId ? { topicId: t.topicId } : { name: t.name }), partitionResponses: t.partitionData.map(() => settled[i++]!) }));
+  // One object shape for every version (the encoder writes the fields its version has): a spread of
+  // one of two shapes cost a CloneObject per topic and left the encoder's property loads polymorphic.
+  const responses = req.topicData.map((t) => ({ name: t.name, topicId: t.topicId, partitionResponses: t.partitionData.map(() => settled[i++]!) }));
   return { responses, throttleTimeMs: 0 };
 }
 
