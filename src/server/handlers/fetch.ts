@@ -44,7 +44,7 @@ export async function fetch(ctx: HandlerContext, req: FetchRequest, meta: Reques
   const named = requested(ctx, req, byId);
   // A follower's fetch (replica id >= 0) is a broker's: CLUSTER_ACTION, as Kafka asks; refused, every partition says so.
   if (isFollower(req, apiVersion) && !meta.access.can('CLUSTER_ACTION', 'CLUSTER', CLUSTER)) {
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: INVALID_SESSION_ID, responses: req.topics.map((t) => ({ ...(byId ? { topicId: t.topicId } : { topic: t.topic }), partitions: t.partitions.map((p) => partitionData({ topic: '', partition: p.partition, error: 'TOPIC_AUTHORIZATION_FAILED', highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, regions: [], bytes: 0 })) })) };
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: INVALID_SESSION_ID, responses: req.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map((p) => partitionData({ topic: '', partition: p.partition, error: 'TOPIC_AUTHORIZATION_FAILED', highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, regions: [], bytes: 0 })) })) };
   }
   if (apiVersion >= SESSIONS_VERSION && req.sessionEpoch !== FINAL_EPOCH && req.sessionEpoch !== INITIAL_EPOCH) {
     // Null: the request forgot every partition of its session, which ends; what it names is answered sessionless, as Kafka does.
@@ -68,10 +68,8 @@ async function full(ctx: HandlerContext, req: FetchRequest, meta: RequestMeta, n
     sessionId = cache.create(isFollower(req, apiVersion), byId, partitions)?.id ?? INVALID_SESSION_ID;
   }
   let i = 0;
-  const responses = req.topics.map((t) => ({
-    ...(byId ? { topicId: t.topicId } : { topic: t.topic }),
-    partitions: t.partitions.map(() => partitionData(results[i++]!)),
-  }));
+  // One object shape for every version (the encoder writes the fields its version has), as in produce.ts.
+  const responses = req.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map(() => partitionData(results[i++]!)) }));
   return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
 }
 
@@ -84,8 +82,9 @@ async function incremental(ctx: HandlerContext, req: FetchRequest, meta: Request
   if (session.epoch !== req.sessionEpoch) return refuse('INVALID_FETCH_SESSION_EPOCH');
   if (session.usesTopicIds !== byId) return refuse('FETCH_SESSION_TOPIC_ID_ERROR');
   const forgotten = req.forgottenTopicsData.flatMap((f) => {
-    const topic = byId ? { topic: '', topicId: f.topicId } : { topic: f.topic };
-    return f.partitions.map((partition) => ({ ...topic, partition }));
+    const topic = byId ? '' : f.topic;
+    const topicId = byId ? f.topicId : undefined;
+    return f.partitions.map((partition) => ({ topic, topicId, partition }));
   });
   if (!cache.update(session, named, forgotten)) {
     // Past a bound: the session ends, and the client starts again with a full request (which opens none that large).
@@ -155,7 +154,7 @@ function incrementalResponses(session: FetchSession, partitions: SessionPartitio
     if (current === null || key !== currentKey) {
       current = { partitions: [] };
       currentKey = key;
-      responses.push({ ...(byId ? { topicId: key } : { topic: key }), partitions: current.partitions });
+      responses.push({ topic: p.topic, topicId: p.topicId, partitions: current.partitions });
     }
     current.partitions.push(partitionData(r));
     sent.push(r);
@@ -189,8 +188,10 @@ function releaseAll(results: readonly FetchResult[]): void {
 /** The partitions a request names, in its order (a v13+ topic id found by name to read and wait on; reading checks the id again). */
 function requested(ctx: HandlerContext, req: FetchRequest, byId: boolean): FetchPartition[] {
   return req.topics.flatMap((t) => {
-    const topic: Pick<FetchPartition, 'topic' | 'topicId'> = byId ? { topic: ctx.broker.topics.nameById(t.topicId), topicId: t.topicId } : { topic: t.topic };
-    return t.partitions.map((p) => ({ ...topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes }));
+    // One literal shape (not a spread of one of two): these objects are every fetch's, and live on in its session.
+    const topic = byId ? ctx.broker.topics.nameById(t.topicId) : t.topic;
+    const topicId = byId ? t.topicId : undefined;
+    return t.partitions.map((p): FetchPartition => ({ topic, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes }));
   });
 }
 
