@@ -6,7 +6,7 @@
 // consumer share a process clock). Stamping writes those bytes in place and
 // recomputes the CRC-32C (about 1 µs for 16 KiB): no re-encoding per send.
 import { performance } from 'node:perf_hooks';
-import { BASE_SEQUENCE_AT, BASE_TIMESTAMP_AT, decompress, encodeBatch, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT, PRODUCER_ID_AT, readVarInt, writeBatchCrc, type Cursor } from '../../records/index.js';
+import { BASE_SEQUENCE_AT, BASE_TIMESTAMP_AT, decompress, encodeBatch, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT, PRODUCER_ID_AT, readInt64Number, readVarInt, writeBatchCrc, writeInt64Number, type Cursor } from '../../records/index.js';
 
 export const KEY_BYTES = 16;
 export const STAMP_BYTES = 8;
@@ -69,7 +69,7 @@ export class StampedBatch {
     const b = this.bytes;
     if (baseSequence !== undefined) b.writeInt32BE(baseSequence, BASE_SEQUENCE_AT);
     for (let i = 0; i < this.records; i++) {
-      writeUint53(b, firstSequence + i, this.keyAt[i]! + 8);
+      writeInt64Number(b, this.keyAt[i]! + 8, firstSequence + i);
       b.writeDoubleBE(sentMicros, this.valueAt[i]!);
     }
     b.writeBigInt64BE(BigInt(wallMs), BASE_TIMESTAMP_AT);
@@ -77,14 +77,6 @@ export class StampedBatch {
     writeBatchCrc(b, 0);
     return b;
   }
-}
-
-const TWO_32 = 2 ** 32;
-
-/** A non-negative integer below 2^53 as an int64, without a BigInt per record (the hot path). */
-function writeUint53(buf: Buffer, value: number, at: number): void {
-  buf.writeUInt32BE(Math.floor(value / TWO_32), at);
-  buf.writeUInt32BE(value >>> 0, at + 4);
 }
 
 function readVarInt64Skip(cur: Cursor): void {
@@ -124,7 +116,7 @@ export function forEachStamped(buf: Buffer, from: bigint, each: (r: StampedRecor
       const offset = base + BigInt(offsetDelta);
       if (offset >= from && keyLength === KEY_BYTES) {
         const producerId = b.readBigInt64BE(cur.pos);
-        const sequence = b.readUInt32BE(cur.pos + 8) * TWO_32 + b.readUInt32BE(cur.pos + 12);
+        const sequence = readInt64Number(b, cur.pos + 8);
         cur.pos += keyLength;
         readVarInt(cur);
         each({ producerId, sequence, sentMicros: b.readDoubleBE(cur.pos) }, offset);

@@ -21,11 +21,11 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../../native/crc32c.js';
+import { readInt64Number, writeInt64Number } from '../../records/index.js';
 
 export const CHECKPOINT_BYTES = 16;
 const CHECKPOINT_MAGIC = 0x4d514350; // "MQCP"
 const FILE = 'checkpoint';
-const TWO_32 = 2 ** 32;
 
 export class Checkpoint {
   private readonly buf = Buffer.alloc(CHECKPOINT_BYTES);
@@ -43,7 +43,7 @@ export class Checkpoint {
     const buf = Buffer.alloc(CHECKPOINT_BYTES);
     const n = readSync(rw, buf, 0, CHECKPOINT_BYTES, 0);
     const valid = n === CHECKPOINT_BYTES && buf.readUInt32BE(0) === CHECKPOINT_MAGIC && crc32c(buf.subarray(0, 12)) === buf.readUInt32BE(12);
-    const cp = new Checkpoint(rw, valid ? buf.readUInt32BE(4) * TWO_32 + buf.readUInt32BE(8) : null);
+    const cp = new Checkpoint(rw, valid ? readInt64Number(buf, 4) : null);
     if (n < CHECKPOINT_BYTES) cp.write(0, false);
     return cp;
   }
@@ -52,8 +52,7 @@ export class Checkpoint {
   write(position: number, strict = false): void {
     const b = this.buf;
     b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
-    b.writeUInt32BE(Math.floor(position / TWO_32), 4);
-    b.writeUInt32BE(position >>> 0, 8);
+    writeInt64Number(b, 4, position);
     b.writeUInt32BE(crc32c(b.subarray(0, 12)), 12);
     try {
       writeSync(this.fd, b, 0, CHECKPOINT_BYTES, 0);

@@ -17,12 +17,12 @@
 // the batch's saves the fetch path a header read, since it hands out only
 // batch bytes. An entry of all zeros is never valid (batchBytes 0): that is
 // what a hole in a file reads as.
+import { readInt64Number, writeInt64Number } from '../../records/int64.js';
+
 export const CQ_ENTRY_BYTES = 20;
 export const CQ_BATCH_POSITION_AT = 0;
 export const CQ_BATCH_BYTES_AT = 8;
 export const CQ_TAGS_CODE_AT = 12;
-
-const TWO_32 = 2 ** 32;
 
 export interface CqEntry {
   batchPosition: number;
@@ -38,8 +38,7 @@ export interface CqEntry {
  * 778 MB/s.
  */
 export function writeCqEntries(buf: Buffer, at: number, batchPosition: number, batchBytes: number, count: number): void {
-  buf.writeUInt32BE(Math.floor(batchPosition / TWO_32), at + CQ_BATCH_POSITION_AT);
-  buf.writeUInt32BE(batchPosition >>> 0, at + CQ_BATCH_POSITION_AT + 4);
+  writeInt64Number(buf, at + CQ_BATCH_POSITION_AT, batchPosition);
   buf.writeInt32BE(batchBytes, at + CQ_BATCH_BYTES_AT);
   buf.writeUInt32BE(0, at + CQ_TAGS_CODE_AT);
   buf.writeUInt32BE(0, at + CQ_TAGS_CODE_AT + 4);
@@ -51,7 +50,7 @@ export function writeCqEntries(buf: Buffer, at: number, batchPosition: number, b
 }
 
 export function batchPositionAt(buf: Buffer, at: number): number {
-  return buf.readUInt32BE(at + CQ_BATCH_POSITION_AT) * TWO_32 + buf.readUInt32BE(at + CQ_BATCH_POSITION_AT + 4);
+  return readInt64Number(buf, at + CQ_BATCH_POSITION_AT);
 }
 
 export function batchBytesAt(buf: Buffer, at: number): number {
