@@ -330,7 +330,7 @@ export class PopService {
       }
       if (full()) continue;
       const r = recordAt(offset);
-      if (!r || !(req.filter.all || recordMatches(req.filter, r.record))) {
+      if (!r || !recordMatches(req.filter, r.record)) {
         state.drop(offset);
         this.journal?.done(req.group, req.topic, req.partition, offset);
       }
@@ -375,7 +375,7 @@ export class PopService {
           state.nextScan = r.offset + 1;
           continue;
         }
-        if (req.filter.all || recordMatches(req.filter, r.record)) {
+        if (recordMatches(req.filter, r.record)) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
           else take(r, group);
