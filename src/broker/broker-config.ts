@@ -4,6 +4,7 @@ import type { StrategyName } from '../native/addon.js';
 import type { FlushPolicy, RetentionPolicy } from '../storage/types.js';
 import type { GroupClock } from './groups/clock.js';
 import type { CoordinatorSettings } from './groups/coordinator.js';
+import type { TransactionsDeps } from './txn/transactions.js';
 
 export interface BrokerConfig {
   dataDir: string;
@@ -29,6 +30,13 @@ export interface BrokerConfig {
   fetchSessionClock?: () => number;
   /** What transaction timeouts and transactional id expiry take their time from; Date.now by default, a test's clock in tests. */
   txnClock?: () => number;
+  /**
+   * mqlab.workers (../server/cluster.ts): on a node other than 0, topics come
+   * only from node 0 (never auto-created here), and transactional batches are
+   * checked with node 0's coordinator; on node 0, transaction markers for
+   * partitions other nodes lead are written there.
+   */
+  node?: Pick<TransactionsDeps, 'markerElsewhere' | 'coordinatorElsewhere'> & { createsTopics: boolean };
   /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
   settings?: Record<string, string>;
   log?: (message: string) => void;

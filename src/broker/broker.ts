@@ -133,6 +133,8 @@ export class Broker {
       newProducerId: () => this.producerIds.take(),
       settings: { maxTimeoutMs: setting('transaction.max.timeout.ms'), idExpirationMs: setting('transactional.id.expiration.ms'), maxIds: setting('mqlab.transactional.ids.max'), transactionVersion: setting('transaction.version') },
       now: config.txnClock,
+      markerElsewhere: config.node?.markerElsewhere,
+      coordinatorElsewhere: config.node?.coordinatorElsewhere,
     });
     this.transfer = new LiveTransfer(config.transfer);
     this.configs = new BrokerConfigs(settings, join(config.dataDir, 'configs.json'), (name, value) => {
@@ -204,6 +206,11 @@ export class Broker {
     this.topicAdmin.alterTopicConfigs(topic, changes, validateOnly);
   }
 
+  /** Makes this node's topics the controller's (topic-admin.ts). */
+  mirrorTopics(wanted: readonly TopicInfo[]): Promise<void> {
+    return this.topicAdmin.mirror(wanted);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -223,7 +230,7 @@ export class Broker {
   topic(name: string, autoCreate?: boolean): ReturnType<TopicRegistry['get']> {
     const t = this.topics.get(name);
     // The setting is read only for a topic not there: every produce asks for its topic.
-    if (t || !(autoCreate ?? this.configs.get('auto.create.topics.enable') === 'true')) return t;
+    if (t || this.config.node?.createsTopics === false || !(autoCreate ?? this.configs.get('auto.create.topics.enable') === 'true')) return t;
     try {
       return this.topics.create(name, Number(this.configs.get('num.partitions')));
     } catch {
@@ -256,6 +263,7 @@ export class Broker {
     const t = topicId === undefined ? this.topic(topic) : this.topics.get(topic);
     if (topicId !== undefined && t?.id !== topicId) return fail('UNKNOWN_TOPIC_ID');
     if (!t || partition < 0 || partition >= t.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
+    if (!this.topics.leads(t, partition)) return fail('NOT_LEADER_OR_FOLLOWER', `${topic}-${partition} is led by another node`);
     if (t.internal) return fail('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
     if (records === null || records.length < 61) return fail('CORRUPT_MESSAGE', 'no record batch');
     const tp = { topic, partition };

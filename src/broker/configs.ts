@@ -100,6 +100,7 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'group.consumer.max.size', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'consumer groups (KIP-848): members of one group at most; more are refused with GROUP_MAX_SIZE_REACHED (Kafka has no limit by default)' },
   { name: 'group.consumer.assignors', type: 'STRING', dynamic: false, check: assignorList, doc: 'consumer groups (KIP-848): the server-side assignors members may name, comma-separated, uniform and/or range; the first is the default' },
   { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
+  { name: 'mqlab.workers', type: 'INT', dynamic: false, check: intIn(1, 64), doc: 'Kafka nodes this broker runs, each on a thread of its own with its own port (the listener\'s port + n), storage and partitions; node 0 is the controller and coordinator (README, "More cores: mqlab.workers")' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
   { name: 'timer.max.delay.ms', type: 'LONG', dynamic: false, check: intIn(1_000, 365 * 24 * 3600 * 1000), doc: 'RocketMQ delayed messages: the latest delivery time accepted, from now (RocketMQ timerMaxDelaySec); later answers ILLEGAL_DELIVERY_TIME' },
   { name: 'timer.precision.ms', type: 'INT', dynamic: false, check: intIn(10, 60_000), doc: 'RocketMQ delayed messages: width of a timer wheel slot, the most a message is delivered late (RocketMQ timerPrecisionMs, 1000 there)' },
@@ -193,6 +194,7 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'group.consumer.assignors': 'uniform,range',
   'mqlab.storage.engine': 'segmented',
   'mqlab.flush': 'none',
+  'mqlab.workers': '1',
   'timer.max.delay.ms': String(3 * 24 * 3600 * 1000),
   'timer.precision.ms': '100',
   'timer.max.pending.messages': '1000000',
@@ -304,6 +306,8 @@ export function checkTopicConfig(name: string, value: string): void {
  */
 export class BrokerConfigs {
   private readonly dynamicValues: Record<string, string> = {};
+  /** Bumped by every dynamic change: what other nodes must be told (../server/worker-nodes.ts). */
+  changes = 0;
 
   constructor(
     private readonly staticValues: Record<string, string>,
@@ -368,8 +372,22 @@ export class BrokerConfigs {
       if (value === null) delete this.dynamicValues[name];
       else this.dynamicValues[name] = value;
     }
+    this.changes++;
     this.save();
     for (const { name } of changes) this.onChange(name, this.get(name));
+  }
+
+  /** The dynamic configs set now. */
+  dynamic(): Record<string, string> {
+    return { ...this.dynamicValues };
+  }
+
+  /** Makes the dynamic configs exactly these (another node's, mirrored): each one changed is stored and heard of. */
+  mirror(values: Record<string, string>): void {
+    const names = new Set([...Object.keys(this.dynamicValues), ...Object.keys(values)]);
+    const changed = [...names].filter((n) => this.dynamicValues[n] !== values[n]);
+    if (changed.length === 0) return;
+    this.alter(changed.map((name) => ({ name, value: values[name] ?? null })));
   }
 
   /**

@@ -69,6 +69,7 @@ function readOne(engine: StorageEngine, topics: TopicRegistry, p: FetchPartition
   const t = topics.get(p.topic);
   if (p.topicId !== undefined && t?.id !== p.topicId) return { ...base, error: 'UNKNOWN_TOPIC_ID' };
   if (!t || p.partition < 0 || p.partition >= t.partitions) return { ...base, error: 'UNKNOWN_TOPIC_OR_PARTITION' };
+  if (!topics.leads(t, p.partition)) return { ...base, error: 'NOT_LEADER_OR_FOLLOWER' };
   let hw: bigint;
   let start: bigint;
   try {

@@ -39,6 +39,7 @@ export interface ListedOffset {
 export function listOffset(engine: StorageEngine, topics: TopicRegistry, topic: string, partition: number, timestampMs: bigint, committed: PartitionTxns | null = null): ListedOffset {
   const t = topics.get(topic);
   if (!t || partition < 0 || partition >= t.partitions) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', offset: NONE, timestamp: NONE };
+  if (!topics.leads(t, partition)) return { error: 'NOT_LEADER_OR_FOLLOWER', offset: NONE, timestamp: NONE };
   const tp = { topic, partition };
   const at = (offset: bigint): ListedOffset => ({ error: 'NONE', offset, timestamp: NONE });
   // read_committed finds by time only below the last stable offset, as Kafka's fetchOffsetForTimestamp.

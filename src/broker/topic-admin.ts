@@ -64,6 +64,7 @@ export class TopicAdmin {
   async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
     const t = this.d.topics.get(topic);
     if (!t || partition < 0 || partition >= t.partitions) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${topic}-${partition}`);
+    if (!this.d.topics.leads(t, partition)) throw new BrokerError('NOT_LEADER_OR_FOLLOWER', `${topic}-${partition} is led by another node`);
     if (t.internal) throw new BrokerError('INVALID_TOPIC_EXCEPTION', `${topic} is internal`);
     const tp = { topic, partition };
     try {
@@ -78,6 +79,32 @@ export class TopicAdmin {
     } catch (err) {
       if (err instanceof StorageError) throw new BrokerError(err.code, err.message);
       throw err;
+    }
+  }
+
+  /**
+   * Makes this node's topics the controller's (mqlab.workers: every node
+   * knows every topic, and holds the data of the partitions it leads):
+   * topics gone there are deleted here, a name that now names another topic
+   * (another id) is deleted and created again, new ones created under the
+   * controller's id, grown ones grown, configs made equal. Internal topics
+   * are each node's own but take the controller's id, so a client that
+   * names them by id is understood by every node.
+   */
+  async mirror(wanted: readonly TopicInfo[]): Promise<void> {
+    const byName = new Map(wanted.map((t) => [t.name, t]));
+    for (const local of this.d.topics.list()) {
+      const w = byName.get(local.name);
+      if (local.internal) {
+        if (w) this.d.topics.adoptId(local.name, w.id);
+      } else if (!w || w.id !== local.id) await this.deleteTopic(local.name);
+    }
+    for (const w of wanted) {
+      const local = this.d.topics.get(w.name) ?? this.d.topics.create(w.name, w.partitions, w.configs, w.internal, w.id);
+      if (local.partitions < w.partitions) await this.d.topics.grow(w.name, w.partitions);
+      for (const k of new Set([...Object.keys(local.configs), ...Object.keys(w.configs)])) {
+        if (local.configs[k] !== w.configs[k]) this.d.topics.setConfig(w.name, k, w.configs[k] ?? null);
+      }
     }
   }
 

@@ -39,6 +39,10 @@ export class TopicRegistry {
   private readonly deleting = new Set<string>();
   /** Bumped when a topic is created or deleted: what a regex subscription matches may have changed. */
   revision = 0;
+  /** Bumped by every change (created, deleted, grown, reconfigured): what other nodes must be told (../server/worker-nodes.ts). */
+  changes = 0;
+  /** Whether this node leads a partition: always, but for the other nodes' under mqlab.workers (../server/cluster.ts). */
+  leads: (t: TopicInfo, partition: number) => boolean = () => true;
 
   constructor(
     private readonly engine: StorageEngine,
@@ -97,7 +101,8 @@ export class TopicRegistry {
     return [...this.topics.values()];
   }
 
-  create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false): TopicInfo {
+  /** `id`: the topic's id on the controller, when this node mirrors its topics; a new one by default. */
+  create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false, id: string = randomUUID()): TopicInfo {
     this.checkCreate(name, partitions);
     let p = 0;
     try {
@@ -109,10 +114,11 @@ export class TopicRegistry {
       const code = err instanceof StorageError ? err.code : 'KAFKA_STORAGE_ERROR';
       throw new BrokerError(code, `creating partition ${p} of "${name}" failed: ${(err as Error).message}`);
     }
-    const t: TopicInfo = { name, id: randomUUID(), partitions, configs: { ...configs }, internal };
+    const t: TopicInfo = { name, id, partitions, configs: { ...configs }, internal };
     this.topics.set(name, t);
     this.ids.set(t.id, t);
     this.revision++;
+    this.changes++;
     this.save();
     this.onChange(t);
     return t;
@@ -159,8 +165,20 @@ export class TopicRegistry {
       throw err;
     }
     t.partitions = count;
+    this.changes++;
     this.save();
     this.onChange(t);
+  }
+
+  /** Gives an internal topic the controller's id for it (each node creates its own at its first start). */
+  adoptId(name: string, id: string): void {
+    const t = this.topics.get(name);
+    if (!t || t.id === id) return;
+    this.ids.delete(t.id);
+    t.id = id;
+    this.ids.set(id, t);
+    this.changes++;
+    this.save();
   }
 
   /** Partitions of every topic together, internal ones included. */
@@ -184,6 +202,7 @@ export class TopicRegistry {
     this.topics.delete(name);
     this.ids.delete(t.id);
     this.revision++;
+    this.changes++;
     this.deleting.add(name);
     try {
       this.save();
@@ -198,6 +217,7 @@ export class TopicRegistry {
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
     if (value === null) delete t.configs[key];
     else t.configs[key] = value;
+    this.changes++;
     this.save();
     this.onChange(t);
   }

@@ -20,6 +20,7 @@ interface ServeOptions {
   engine?: string;
   transfer?: string;
   flush?: string;
+  workers?: string;
   config?: string;
   set?: string[];
   quiet?: boolean;
@@ -42,6 +43,7 @@ export function addServeCommand(program: Command): void {
     .option('--engine <engine>', 'segmented (Kafka-style) or commitlog (RocketMQ-style)')
     .option('--transfer <strategy>', 'sendfile, mmap or copy (changeable live: transfer.strategy)')
     .option('--flush <policy>', 'none, batch, or an interval in ms')
+    .option('--workers <n>', 'Kafka nodes on as many threads, each with its own port (the listener\'s + n), partitions and storage (mqlab.workers; default 1)')
     .option('--config <file>', 'a server.properties file: key=value lines with Kafka config names')
     .option('--set <key=value...>', 'any broker config by Kafka name, e.g. --set num.partitions=3')
     .option('--http-port <port>', 'the HTTP API (health, /metrics, produce, fetch, admin) on the same host; 0 picks a free port', String(DEFAULT_HTTP_PORT))
@@ -68,6 +70,7 @@ export function addServeCommand(program: Command): void {
         if (o.engine !== undefined) flags['mqlab.storage.engine'] = o.engine;
         if (o.transfer !== undefined) flags['transfer.strategy'] = o.transfer;
         if (o.flush !== undefined) flags['mqlab.flush'] = o.flush;
+        if (o.workers !== undefined) flags['mqlab.workers'] = o.workers;
         settings = applyProperties(settings, flags);
       } catch (err) {
         console.error(`mqlab serve: ${(err as Error).message}`);
@@ -79,18 +82,29 @@ export function addServeCommand(program: Command): void {
       };
       applyHeapPolicy(Number(settings.configs['mqlab.heap.growing.percent'] ?? BROKER_CONFIG_DEFAULTS['mqlab.heap.growing.percent']));
       if (!youngGenerationSized()) log('info', `node was started without ${BROKER_NODE_FLAGS.join(' ')} (the mqlab command starts it so): V8's young generation stays small and a produce request costs the broker about a tenth more CPU`);
+      const workers = Number(settings.configs['mqlab.workers'] ?? 1);
+      if (workers > 1 && (o.rocketmq || o.http)) {
+        log('info', `mqlab.workers=${workers} serves Kafka clients only: no ${[o.rocketmq ? 'RocketMQ endpoint' : '', o.http ? 'HTTP API' : ''].filter((x) => x).join(' and no ')} (README, "More cores: mqlab.workers")`);
+        o.rocketmq = false;
+        o.http = false;
+      }
       const rocketmqPort = Number(o.rocketmqPort);
       if (o.rocketmq && (!Number.isInteger(rocketmqPort) || rocketmqPort < 0 || rocketmqPort > 65535)) {
         console.error(`mqlab serve: --rocketmq-port ${o.rocketmqPort}: expected a port number`);
         process.exit(2);
       }
-      const running = await startBroker(settings, log, o.rocketmq ? { rocketmqPort, rocketmqTls: o.rocketmqTls === true } : {}).catch((err: Error) => {
+      const onFatal = (err: Error): void => {
+        log('error', `${err.message}: stopping`);
+        process.exit(1);
+      };
+      const running = await startBroker(settings, log, { onFatal, ...(o.rocketmq ? { rocketmqPort, rocketmqTls: o.rocketmqTls === true } : {}) }).catch((err: Error) => {
         console.error(`mqlab serve: cannot start: ${err.message}`);
         process.exit(1);
       });
       const b = running.broker;
       console.log(`mqlab broker listening on ${running.host}:${running.port} (engine ${b.engine.kind}, transfer ${b.transfer.name}, flush ${b.configs.get('mqlab.flush')}, data ${settings.dataDir})`);
       for (const l of running.listeners) console.log(`mqlab listener ${l.name} (${l.protocol}) on ${l.host}:${l.port}`);
+      for (const n of running.nodes.slice(1)) console.log(`mqlab node ${n.nodeId} (a worker thread) on ${n.host}:${n.port}`);
       if (running.rocketmq) console.log(`mqlab RocketMQ gRPC endpoint on ${running.rocketmq.host}:${running.rocketmq.port}`);
       let http: HttpApi | null = null;
       if (o.http) {

@@ -51,6 +51,15 @@ export class Admin {
     return t.partitions.length;
   }
 
+  /** Each partition's leader and its address (mqlab.workers: a node per worker thread). */
+  async leaders(topic: string): Promise<Map<number, { nodeId: number; host: string; port: number }>> {
+    const r = await this.conn.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+    const t = r.topics[0]!;
+    check(t.errorCode, `topic ${topic}`);
+    const nodes = new Map(r.brokers.map((b) => [b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port }]));
+    return new Map(t.partitions.map((p) => [p.partitionIndex, nodes.get(p.leaderId) ?? { nodeId: p.leaderId, host: '', port: -1 }]));
+  }
+
   async createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
     const r = await this.conn.request(19, 3, {
       topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],

@@ -37,6 +37,8 @@ export interface StartOptions {
 export class BrokerProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, (s: BrokerStats) => void>();
+  /** The Kafka nodes: this broker alone, or with --workers N node 0 and the worker threads' (httpPort is then -1: no HTTP API). */
+  nodes: { nodeId: number; host: string; port: number }[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -96,6 +98,10 @@ export class BrokerProcess {
       for (const line of lines) if (line.includes(' recovery: ')) recoveryLog.push(line);
     });
     const listeners: Record<string, { host: string; port: number }> = {};
+    // mqlab.workers > 1 serves no HTTP API: the last line is then the last node's.
+    const workersAt = args.lastIndexOf('--workers');
+    const workers = workersAt >= 0 ? Number(args[workersAt + 1]) : 1;
+    const nodes: { nodeId: number; host: string; port: number }[] = [];
     const address = await new Promise<[string, number, number, string | null]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -105,11 +111,18 @@ export class BrokerProcess {
         const r = /RocketMQ gRPC endpoint on ([\d.]+:\d+)/.exec(out);
         // Printed before the HTTP line, so all are in by the time it is.
         for (const l of out.matchAll(/mqlab listener (\S+) \(\S+\) on ([\d.]+):(\d+)/g)) listeners[l[1]!] = { host: l[2]!, port: Number(l[3]) };
+        const others = [...out.matchAll(/mqlab node (\d+) \(a worker thread\) on ([\d.]+):(\d+)/g)];
+        if (m && workers > 1 && others.length === workers - 1) {
+          nodes.push({ nodeId: 0, host: m[1]!, port: Number(m[2]) }, ...others.map((n) => ({ nodeId: Number(n[1]), host: n[2]!, port: Number(n[3]) })));
+          resolve([m[1]!, Number(m[2]), -1, null]);
+        }
         if (m && h && (r || options.rocketmqPort === undefined)) resolve([m[1]!, Number(m[2]), Number(h[1]), r ? r[1]! : null]);
       });
       child.once('exit', (code) => reject(new Error(`mqlab serve exited with ${code}: ${stderr.trim()}`)));
     });
-    return new BrokerProcess(child, address[0], address[1], address[2], address[3], listeners, args, options, performance.now() - started, recoveryLog, closed);
+    const self = new BrokerProcess(child, address[0], address[1], address[2], address[3], listeners, args, options, performance.now() - started, recoveryLog, closed);
+    self.nodes = nodes.length > 0 ? nodes : [{ nodeId: 0, host: address[0], port: address[1] }];
+    return self;
   }
 
   stats(): Promise<BrokerStats> {

@@ -42,6 +42,7 @@ import { ALLOW_ALL, type Access } from './handlers/access.js';
 import type { Session } from '../broker/network/session.js';
 import { saslAuthenticate, saslHandshake, saslRawToken } from './handlers/sasl.js';
 import { alterUserScramCredentials, describeUserScramCredentials } from './handlers/scram-credentials.js';
+import { forwarded } from './forwarding.js';
 import { addOffsetsToTxn, addPartitionsToTxn, describeTransactions, endTxn, initProducerId, listTransactions, txnOffsetCommit } from './handlers/transactions.js';
 
 type Ctx = Omit<HandlerContext, 'apis'>;
@@ -68,6 +69,11 @@ export function createDispatcher(base: Ctx): RequestHandler {
       if (session.expiresAtMs !== null && ctx.now() >= session.expiresAtMs) throw new Error(`the SASL session of ${session.principal} ended (connections.max.reauth.ms) without re-authentication`);
     }
     const clientHost = request.clientHost;
+    if (!ctx.cluster.ready) await ctx.cluster.whenReady;
+    if (ctx.forward && forwarded(ctx, req)) {
+      const bytes = await ctx.forward(request.frame, clientHost);
+      return bytes === null ? null : { parts: [{ bytes, regions: [] }] };
+    }
     const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost, session, access: accessOf(ctx, session, clientHost) };
     let closeAfter: string | undefined;
     let body: ResponseInput<ApiKey> | null;
@@ -76,6 +82,8 @@ export function createDispatcher(base: Ctx): RequestHandler {
       body = answer.body;
       closeAfter = answer.closeAfter;
     } else body = await handle(ctx, req, meta);
+    const settling = ctx.settle?.();
+    if (settling) await settling;
     if (body === null) return null;
     try {
       return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body).parts, closeAfter };

@@ -15,6 +15,14 @@ import { certificatePrincipal, resolveListeners, rocketmqTlsKeyPair } from './li
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
 import { openFilesWarning, storageMaxOpenFiles } from '../broker/open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
+import type { BrokerConfig } from '../broker/broker-config.js';
+import type { TopicInfo } from '../broker/topics.js';
+import type { ProduceRefusal } from '../broker/txn/transactions.js';
+import type { RequestHandler } from '../broker/network/connection.js';
+import { Session, type ListenerInfo } from '../broker/network/session.js';
+import { ClusterView, type NodeAddress } from './cluster.js';
+import { asBuffer, type PortRpc } from './port-rpc.js';
+import { checkNodeCount, WorkerNodes, type MarkerCall } from './worker-nodes.js';
 
 export interface RunningBroker {
   broker: Broker;
@@ -30,6 +38,8 @@ export interface RunningBroker {
   authorizer: Authorizer;
   /** The RocketMQ gRPC endpoint on the same host, when asked for. */
   rocketmq: RocketMqEndpoint | null;
+  /** The Kafka nodes: this one alone, or with mqlab.workers node 0 (this) and the worker threads' nodes. */
+  nodes: NodeAddress[];
   /** Stops accepting, closes connections, flushes and closes the storage. */
   close(): Promise<void>;
 }
@@ -48,13 +58,23 @@ export interface StartOptions {
   fetchSessionClock?: () => number;
   /** The clock SASL sessions end by (connections.max.reauth.ms); Date.now by default. */
   securityClock?: () => number;
+  /** mqlab.workers: a node other than 0 failed, and its partitions with it; the process should stop. Logged by default. */
+  onFatal?: (err: Error) => void;
+  /** Set by worker-node.ts only: this is node `id` of `size`, on a worker thread, talking to node 0 over `rpc`. */
+  node?: { id: number; size: number; rpc: PortRpc };
 }
 
-export async function startBroker(settings: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
+export async function startBroker(given: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
+  const size = Number(given.configs['mqlab.workers'] ?? BROKER_CONFIG_DEFAULTS['mqlab.workers']);
+  const link = options.node ?? null;
+  const settings = size > 1 ? workerModeSettings(given, options) : given;
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
   // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
   const listeners = resolveListeners(settings);
   const authorization = authorizerSettings(c);
+  const cluster = new ClusterView(link?.id ?? 0, size);
+  if (!link) checkNodeCount(settings.dataDir, size);
+  const others = size > 1 && !link ? await WorkerNodes.start(settings, cluster, log, options.onFatal ?? ((err) => log('error', err.message))) : null;
   const fileLimit = processOpenFileLimit();
   // Both listeners hold a socket per connection: the storage's file budget leaves room for them all.
   const maxConnections = Number(c('max.connections')) + (options.rocketmqPort !== undefined ? Number(c('rocketmq.max.connections')) : 0);
@@ -87,8 +107,15 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
     log: (m) => log('info', m),
     groupClock: options.groupClock,
     fetchSessionClock: options.fetchSessionClock,
+    node: nodeRole(link, others),
   });
-  await broker.open();
+  if (size > 1) broker.topics.leads = (t, p) => cluster.leads(t, p);
+  try {
+    await broker.open();
+  } catch (err) {
+    await others?.close();
+    throw err;
+  }
   const { credentials, acls, authorizer } = broker.security;
   if (authorization.enabled) {
     const supers = authorization.superUsers.length > 0 ? authorization.superUsers.join(';') : 'none';
@@ -99,13 +126,34 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
   try {
     // One handler context per listener: Metadata and FindCoordinator name the listener the client came through.
     const network = listeners.map((l) => {
-      const ctx = { broker, nodeId: 0, host: l.host, port: l.port, clusterId: 'mqlab', apis: [], log, credentials, acls, authorizer, now: options.securityClock ?? Date.now };
+      const ctx = {
+        broker,
+        nodeId: cluster.nodeId,
+        cluster,
+        host: l.host,
+        port: l.port,
+        clusterId: 'mqlab',
+        apis: [],
+        log,
+        credentials,
+        acls,
+        authorizer,
+        now: options.securityClock ?? Date.now,
+        forward: link ? (frame: Buffer, clientHost: string) => link.rpc.call<Uint8Array | null>('forward', { frame, clientHost }).then((u) => u && asBuffer(u)) : undefined,
+        settle: others ? () => others.settle() : undefined,
+      };
       return { ...l, handler: createDispatcher(ctx), ctx };
     });
     server = new KafkaServer({ listeners: network, limits: networkLimits(settings.configs), transfer: broker.transfer, log, certificatePrincipal, onLoginFailed: (where) => broker.security.audit.loginFailed(where) });
     const address = await server.listen();
     // Port 0 picks a free port: tell clients the real one.
     for (const l of network) l.ctx.port = l.port;
+    if (link) serveNodeCalls(link.rpc, broker, cluster);
+    if (others) {
+      const addresses = [{ nodeId: 0, host: address.host, port: address.port }, ...others.addresses(address.host)];
+      cluster.setAddresses(addresses);
+      await others.serve(broker, forwardTo(network[0]!), addresses);
+    }
     if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log, tls: options.rocketmqTls ? rocketmqTlsKeyPair(settings.configs) : undefined });
     const r = rocketmq;
     let closing: Promise<void> | null = null;
@@ -119,16 +167,77 @@ export async function startBroker(settings: ServeSettings, log: ServerLog = () =
       acls,
       authorizer,
       rocketmq: r,
+      nodes: cluster.nodes({ host: address.host, port: address.port }),
       close: () => (closing ??= (async () => {
         await r?.close();
         await s.close();
+        await others?.close();
         await broker.close();
       })()),
     };
   } catch (err) {
     await rocketmq?.close();
     await server?.close().catch(() => undefined);
+    await others?.close();
     await broker.close();
     throw err;
   }
+}
+
+/**
+ * mqlab.workers > 1 serves Kafka clients on one PLAINTEXT listener. What
+ * needs one node's view of everything is refused rather than half served:
+ * the RocketMQ endpoint and ACLs (not per node yet), and transaction.version
+ * 2, whose produces join transactions on the partition's node (1 is the
+ * default here: clients add partitions at the coordinator).
+ */
+function workerModeSettings(settings: ServeSettings, options: StartOptions): ServeSettings {
+  const n = settings.configs['mqlab.workers'];
+  if (settings.listeners.length !== 1) throw new Error(`mqlab.workers=${n} serves one listener (the nodes take its port + n): ${settings.listeners.length} are configured`);
+  if (options.rocketmqPort !== undefined) throw new Error(`mqlab.workers=${n} serves Kafka clients only: start without the RocketMQ endpoint (--no-rocketmq)`);
+  if ((settings.configs['authorizer.class.name'] ?? '').trim() !== '') throw new Error(`mqlab.workers=${n} does not take an authorizer (ACLs are one node's)`);
+  if (settings.configs['transaction.version'] === '2') throw new Error(`mqlab.workers=${n} takes transaction.version 0 or 1 (at 2 a produce joins its transaction on the partition's node)`);
+  const listeners = resolveListeners(settings);
+  if (listeners[0]!.protocol !== 'PLAINTEXT') throw new Error(`mqlab.workers=${n} serves a PLAINTEXT listener only, not ${listeners[0]!.protocol}`);
+  return { ...settings, configs: { ...settings.configs, 'transaction.version': settings.configs['transaction.version'] ?? '1' } };
+}
+
+/** Node 0 marks transactions on the nodes that lead their partitions; the others take topics from node 0 and ask its coordinator. */
+function nodeRole(link: StartOptions['node'] | null, others: WorkerNodes | null): BrokerConfig['node'] {
+  if (link) {
+    return {
+      createsTopics: false,
+      coordinatorElsewhere: (topic, partition, producerId, epoch, transactionalId) => link.rpc.call<ProduceRefusal | null>('txnCheck', { topic, partition, producerId, epoch, transactionalId }),
+    };
+  }
+  if (others) return { createsTopics: true, markerElsewhere: (topic, partition, producerId, epoch, type) => others.marker({ topic, partition, producerId, epoch, type }) };
+  return undefined;
+}
+
+/** A node other than 0: what node 0 tells it. */
+function serveNodeCalls(rpc: PortRpc, broker: Broker, cluster: ClusterView): void {
+  rpc.handle('mirror', (m: { topics: TopicInfo[]; configs: Record<string, string> }) =>
+    broker.mirrorTopics(m.topics).then(() => broker.configs.mirror(m.configs)),
+  );
+  rpc.handle('marker', (m: MarkerCall) => broker.transactions.writeMarkerIfOpen(m.topic, m.partition, m.producerId, m.epoch, m.type));
+  rpc.handle('addresses', (a: NodeAddress[]) => cluster.setAddresses(a));
+}
+
+/** Node 0 answers a request another node forwarded as if it came on its first listener, from the same client host. */
+function forwardTo(l: { handler: RequestHandler } & ListenerInfo): (frame: Buffer, clientHost: string) => Promise<Buffer | null> {
+  return async (frame, clientHost) => {
+    const response = await l.handler({
+      apiKey: frame.readInt16BE(0),
+      apiVersion: frame.readInt16BE(2),
+      correlationId: frame.readInt32BE(4),
+      frame,
+      connectionId: -1,
+      remoteAddress: clientHost,
+      clientHost,
+      session: new Session(l),
+    });
+    if (response === null) return null;
+    if (response.parts.some((p) => p.regions.length > 0)) throw new Error('a forwarded request was answered with log regions');
+    return Buffer.concat(response.parts.map((p) => p.bytes));
+  };
 }

@@ -3,7 +3,7 @@
 // joined to the log. The broker asks this module whether a transactional
 // batch may be written, tells it of every batch appended or found at
 // startup, and reads last stable offsets from it.
-import { encodeMarker, isControl, isTransactional, markerTypeAt, type BatchHeader } from '../../records/index.js';
+import { BATCH_HEADER_BYTES, encodeMarker, isControl, isTransactional, markerTypeAt, readBatchHeader, type BatchHeader } from '../../records/index.js';
 import { tpKey, type StorageEngine } from '../../storage/types.js';
 import type { ErrorName } from '../../protocol/kafka/error-codes.js';
 import type { AppendWatch } from '../append-watch.js';
@@ -11,7 +11,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerStateTable } from '../producer-state.js';
 import type { TopicRegistry } from '../topics.js';
 import { PartitionTxns } from './partition-txns.js';
-import { ProduceJoins } from './produce-joins.js';
+import { ProduceJoins, type ProduceGate } from './produce-joins.js';
 import { TxnCoordinator, type TxnSettings } from './txn-coordinator.js';
 import { partitionKey, TxnLog } from './txn-log.js';
 
@@ -27,6 +27,18 @@ export interface TransactionsDeps {
   newProducerId: () => bigint;
   settings: TxnSettings;
   now?: () => number;
+  /**
+   * mqlab.workers, on node 0 (the coordinator): writes a marker on the node
+   * that leads the partition, if the producer has data open there.
+   */
+  markerElsewhere?: (topic: string, partition: number, producerId: bigint, epoch: number, type: 'commit' | 'abort') => Promise<void>;
+  /** mqlab.workers, on the other nodes: asks node 0's coordinator whether a transactional batch may be appended (checkTransactional there). */
+  coordinatorElsewhere?: (topic: string, partition: number, producerId: bigint, epoch: number, transactionalId: string | null) => Promise<ProduceRefusal | null>;
+}
+
+export interface ProduceRefusal {
+  error: ErrorName;
+  message: string;
 }
 
 export class Transactions {
@@ -45,8 +57,10 @@ export class Transactions {
           if (!t || partition < 0 || partition >= t.partitions) return 'UNKNOWN_TOPIC_OR_PARTITION';
           return t.internal ? 'INVALID_TOPIC_EXCEPTION' : 'NONE';
         },
-        isOpen: (topic, partition, producerId) => this.partitions.isOpen(tpKey({ topic, partition }), producerId),
-        writeMarker: (topic, partition, producerId, epoch, type) => this.writeMarker(topic, partition, producerId, epoch, type),
+        // A partition another node leads is asked there whether the producer has data open (writeMarkerIfOpen).
+        isOpen: (topic, partition, producerId) => !this.leadsHere(topic, partition) || this.partitions.isOpen(tpKey({ topic, partition }), producerId),
+        writeMarker: (topic, partition, producerId, epoch, type) =>
+          this.leadsHere(topic, partition) ? this.writeMarker(topic, partition, producerId, epoch, type) : d.markerElsewhere!(topic, partition, producerId, epoch, type),
         commitOffsets: (group, entries) => d.groups.commitTransactional(group, entries),
         newProducerId: d.newProducerId,
         now,
@@ -83,16 +97,49 @@ export class Transactions {
    * (AddPartitionsToTxn first, or Produce v12's join: produce-joins.ts).
    * Null if it may.
    */
-  checkProduce(topic: string, partition: number, h: BatchHeader, transactionalId: string | null): { error: ErrorName; message: string } | null {
+  checkProduce(topic: string, partition: number, h: BatchHeader, transactionalId: string | null): ProduceRefusal | null {
     if (!isTransactional(h.attributes)) return null;
-    const txn = this.coordinator.ofProducer(h.producerId);
-    if (!txn) return { error: 'INVALID_PRODUCER_ID_MAPPING', message: `producer ${h.producerId} has no transactional id` };
-    if (transactionalId !== txn.transactionalId) return { error: 'INVALID_TXN_STATE', message: `producer ${h.producerId} belongs to transactional id "${txn.transactionalId}", the request names ${JSON.stringify(transactionalId)}` };
-    if (h.producerEpoch !== txn.producerEpoch) return { error: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is not the current ${txn.producerEpoch}` };
+    // Under mqlab.workers a node other than 0 has asked node 0 already, in its produce gate (which lets a request with no transactional id by).
+    if (this.d.coordinatorElsewhere) return transactionalId === null ? { error: 'INVALID_TXN_STATE', message: `producer ${h.producerId} sent a transactional batch in a request that names no transactional id` } : null;
+    return this.checkTransactional(topic, partition, h.producerId, h.producerEpoch, transactionalId);
+  }
+
+  /** The coordinator's side of checkProduce: the producer's current epoch, with the partition in its open transaction. */
+  checkTransactional(topic: string, partition: number, producerId: bigint, epoch: number, transactionalId: string | null): ProduceRefusal | null {
+    const txn = this.coordinator.ofProducer(producerId);
+    if (!txn) return { error: 'INVALID_PRODUCER_ID_MAPPING', message: `producer ${producerId} has no transactional id` };
+    if (transactionalId !== txn.transactionalId) return { error: 'INVALID_TXN_STATE', message: `producer ${producerId} belongs to transactional id "${txn.transactionalId}", the request names ${JSON.stringify(transactionalId)}` };
+    if (epoch !== txn.producerEpoch) return { error: 'INVALID_PRODUCER_EPOCH', message: `producer ${producerId} epoch ${epoch} is not the current ${txn.producerEpoch}` };
     if (txn.state !== 'Ongoing' || !txn.partitions.has(partitionKey(topic, partition))) {
       return { error: 'INVALID_TXN_STATE', message: `${topic}-${partition} is not in an open transaction of "${txn.transactionalId}" (AddPartitionsToTxn first)` };
     }
     return null;
+  }
+
+  /**
+   * The gate a Produce request's partitions pass: Produce v12's joins
+   * (produce-joins.ts); under mqlab.workers on a node other than 0, node 0's
+   * coordinator is asked about each transactional batch first.
+   */
+  gate(transactionalId: string | null, apiVersion: number): ProduceGate {
+    const ask = this.d.coordinatorElsewhere;
+    if (!ask || transactionalId === null) return this.joins.gate(transactionalId, apiVersion);
+    return async (topic, partition, records, produce) => {
+      const h = records && records.length >= BATCH_HEADER_BYTES ? readBatchHeader(records, 0) : null;
+      if (!h || !isTransactional(h.attributes) || isControl(h.attributes)) return produce();
+      const refused = await ask(topic, partition, h.producerId, h.producerEpoch, transactionalId);
+      return refused ? { error: refused.error, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, message: refused.message } : produce();
+    };
+  }
+
+  /** Node 0 asks the partition's leader (this node) to end a transaction there: a marker if the producer has data open. */
+  async writeMarkerIfOpen(topic: string, partition: number, producerId: bigint, epoch: number, type: 'commit' | 'abort'): Promise<void> {
+    if (this.partitions.isOpen(tpKey({ topic, partition }), producerId)) await this.writeMarker(topic, partition, producerId, epoch, type);
+  }
+
+  private leadsHere(topic: string, partition: number): boolean {
+    const t = this.d.topics.get(topic);
+    return !t || this.d.topics.leads(t, partition);
   }
 
   /** A batch was appended (or found by the startup scan, `bytes` holding it at `at` when it may be a marker). */

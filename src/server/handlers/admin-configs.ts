@@ -97,9 +97,15 @@ function resourceKey(res: { resourceType: number; resourceName: string }): strin
   return `${res.resourceType}\0${res.resourceName}`;
 }
 
-/** The broker resource is named by node id; "" means the cluster default, which is this broker too. */
+/**
+ * The broker resource is named by node id; "" means the cluster default,
+ * which is this broker too. Under mqlab.workers every node has node 0's
+ * configs (they are mirrored), so any node's id names them.
+ */
 function checkBrokerName(ctx: HandlerContext, name: string): void {
-  if (name !== '' && name !== String(ctx.nodeId)) throw new BrokerError('INVALID_REQUEST', `no broker "${name}" (this is broker ${ctx.nodeId})`);
+  const id = Number(name);
+  const known = name === String(id) && Number.isInteger(id) && id >= 0 && id < ctx.cluster.size;
+  if (name !== '' && !known) throw new BrokerError('INVALID_REQUEST', `no broker "${name}" (${ctx.cluster.size === 1 ? `this is broker ${ctx.nodeId}` : `the brokers are 0 to ${ctx.cluster.size - 1}`})`);
 }
 
 type ConfigChange = { name: string; value: string | null };

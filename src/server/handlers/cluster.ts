@@ -1,9 +1,11 @@
-// DescribeCluster: this broker, the only one, which is also the one a client
-// is told to treat as the controller (as Kafka's brokers answer in KRaft mode:
-// an alive broker's id, since clients cannot reach the controllers).
+// DescribeCluster: the nodes (this broker alone, or with mqlab.workers each
+// worker's node), node 0 the one a client is told to treat as the controller
+// (as Kafka's brokers answer in KRaft mode: an alive broker's id, since
+// clients cannot reach the controllers).
 import { errorCode, type ApiKeys, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { CLUSTER } from './access.js';
 import type { HandlerContext, RequestMeta } from './context.js';
+import { CONTROLLER } from '../cluster.js';
 
 const BROKERS = 1;
 /** Authorized operations a client did not ask for (the schema's default). */
@@ -25,8 +27,8 @@ export function describeCluster(ctx: HandlerContext, req: RequestBody<typeof Api
     ...base,
     errorCode: 0,
     errorMessage: null,
-    controllerId: ctx.nodeId,
-    brokers: [{ brokerId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
+    controllerId: CONTROLLER,
+    brokers: ctx.cluster.nodes(ctx).map((n) => ({ brokerId: n.nodeId, host: n.host, port: n.port, rack: null })),
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? meta.access.operations('CLUSTER', CLUSTER) : NOT_REQUESTED,
   };
 }

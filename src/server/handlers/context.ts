@@ -1,16 +1,20 @@
 // What every API handler works with: the broker, and how this broker names
-// itself in Metadata and FindCoordinator answers (a single node, id 0, the
-// leader of every partition and the coordinator of every group).
+// itself in Metadata and FindCoordinator answers (one node, id 0, the leader
+// of every partition and the coordinator of every group, unless
+// mqlab.workers makes it several: ../cluster.ts).
 import type { Broker, FetchResult } from '../../broker/broker.js';
 import type { Session } from '../../broker/network/session.js';
 import type { AclStore } from '../../broker/security/acl-store.js';
 import type { Authorizer } from '../../broker/security/authorizer.js';
 import type { CredentialStore } from '../../broker/security/credentials.js';
 import type { Access } from './access.js';
+import type { ClusterView } from '../cluster.js';
 
 export interface HandlerContext {
   broker: Broker;
   nodeId: number;
+  /** The nodes and which leads each partition. */
+  cluster: ClusterView;
   /** The address clients are told to connect to. */
   host: string;
   port: number;
@@ -26,6 +30,10 @@ export interface HandlerContext {
   /** What ApiVersions advertises. */
   apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[];
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** mqlab.workers, on a node other than 0: has node 0 answer a request this node does not serve (../forwarding.ts). */
+  forward?: (frame: Buffer, clientHost: string) => Promise<Buffer | null>;
+  /** mqlab.workers, on node 0: after each request, tells the other nodes of topic and config changes it made, before it is answered. */
+  settle?: () => Promise<void> | null;
 }
 
 /** The request header fields a handler may need. */

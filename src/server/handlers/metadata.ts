@@ -1,5 +1,5 @@
-// Metadata: which topics exist and where their partitions lead (here: this
-// node leads every partition). From v10 topics carry their ids, and a
+// Metadata: which topics exist and where their partitions lead (this node,
+// or with mqlab.workers each partition's node: ../cluster.ts). From v10 topics carry their ids, and a
 // request may name a topic by id instead of by name. Kafka's JSON says
 // clients must not do that before v12 and Kafka's broker answers
 // INVALID_REQUEST there; mqlab looks the id up from v10 on, as the
@@ -10,6 +10,7 @@ import type { TopicInfo } from '../../broker/topics.js';
 import { ZERO_UUID, errorCode, type ApiKeys, type ErrorName, type RequestBody, type ResponseInput } from '../../protocol/kafka/index.js';
 import { allOperations, CLUSTER, mayCreateTopic } from './access.js';
 import type { HandlerContext, RequestMeta } from './context.js';
+import { CONTROLLER } from '../cluster.js';
 
 type MetadataRequest = RequestBody<typeof ApiKeys.Metadata>;
 type MetadataResponse = ResponseInput<typeof ApiKeys.Metadata>;
@@ -43,15 +44,10 @@ export function metadata(ctx: HandlerContext, req: MetadataRequest, meta: Reques
     name: t.name,
     topicId: t.id,
     isInternal: t.internal || t.name === OFFSETS_TOPIC,
-    partitions: Array.from({ length: t.partitions }, (_, p) => ({
-      errorCode: 0,
-      partitionIndex: p,
-      leaderId: ctx.nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [ctx.nodeId],
-      isrNodes: [ctx.nodeId],
-      offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: t.partitions }, (_, p) => {
+      const leader = ctx.cluster.leaderOf(t, p);
+      return { errorCode: 0, partitionIndex: p, leaderId: leader, leaderEpoch: 0, replicaNodes: [leader], isrNodes: [leader], offlineReplicas: [] };
+    }),
     topicAuthorizedOperations: req.includeTopicAuthorizedOperations ? access.operations('TOPIC', t.name) : NOT_REQUESTED,
   });
   // Before v12 a response cannot carry a null name: a topic asked for by id alone answers with "".
@@ -80,9 +76,9 @@ export function metadata(ctx: HandlerContext, req: MetadataRequest, meta: Reques
   };
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: ctx.nodeId, host: ctx.host, port: ctx.port, rack: null }],
+    brokers: ctx.cluster.nodes(ctx).map((n) => ({ nodeId: n.nodeId, host: n.host, port: n.port, rack: null })),
     clusterId: ctx.clusterId,
-    controllerId: ctx.nodeId,
+    controllerId: CONTROLLER,
     topics: all ? broker.topics.list().filter((t) => access.shows('DESCRIBE', 'TOPIC', t.name)).map(found) : distinct(req.topics!).map(lookUp),
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? access.operations('CLUSTER', CLUSTER) : NOT_REQUESTED,
   };

@@ -34,6 +34,9 @@ export function describeProducers(ctx: HandlerContext, req: RequestBody<typeof A
           if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
             return { partitionIndex, errorCode: errorCode('UNKNOWN_TOPIC_OR_PARTITION'), errorMessage: errorMessage(`no partition ${t.name}-${partitionIndex}`), activeProducers: [] };
           }
+          if (!broker.topics.leads(info, partitionIndex)) {
+            return { partitionIndex, errorCode: errorCode('NOT_LEADER_OR_FOLLOWER'), errorMessage: errorMessage(`${t.name}-${partitionIndex} is led by another node`), activeProducers: [] };
+          }
           const key = tpKey({ topic: t.name, partition: partitionIndex });
           const activeProducers = broker.producers.producers(key).map((p) => ({
             producerId: p.producerId,

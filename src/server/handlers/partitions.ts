@@ -83,6 +83,7 @@ export function offsetForLeaderEpoch(ctx: HandlerContext, req: RequestBody<typeo
         if (!meta.access.can('DESCRIBE', 'TOPIC', t.topic)) return fail('TOPIC_AUTHORIZATION_FAILED');
         const info = broker.topics.get(t.topic);
         if (!info || p.partition < 0 || p.partition >= info.partitions) return fail('UNKNOWN_TOPIC_OR_PARTITION');
+        if (!broker.topics.leads(info, p.partition)) return fail('NOT_LEADER_OR_FOLLOWER');
         if (p.currentLeaderEpoch > LEADER_EPOCH) return fail('UNKNOWN_LEADER_EPOCH');
         if (p.leaderEpoch !== LEADER_EPOCH) return { errorCode: 0, partition: p.partition, leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_OFFSET };
         try {

@@ -32,7 +32,7 @@ export async function produce(ctx: HandlerContext, req: ProduceRequest, meta: Re
   // A transactional produce needs WRITE on its transactional id (every partition refused without), then WRITE on each topic.
   const txnDenied = req.transactionalId !== null && !meta.access.can('WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
   // v12 under transaction.version 2: transactional batches' partitions join their transaction first (KIP-890 part 2).
-  const gate = ctx.broker.transactions.joins.gate(req.transactionalId, meta.apiVersion);
+  const gate = ctx.broker.transactions.gate(req.transactionalId, meta.apiVersion);
   // Every partition's append starts now, in request order; one await for them all.
   const answers: (PartitionResponse | Promise<PartitionResponse>)[] = [];
   for (const t of req.topicData) {

@@ -1,0 +1,195 @@
+// mqlab.workers on node 0: starts nodes 1..N-1 on worker threads
+// (worker-node.ts), each a whole Kafka broker over <data>/node-<n> on the
+// listener's port + n, and keeps them in step with node 0, the controller:
+// every topic and dynamic config change node 0 makes is mirrored to them
+// before the request that made it is answered (so a client that creates a
+// topic and then produces to another node finds it there), and the
+// transaction markers the coordinator writes go to the partition's node.
+// The other way, they forward what node 0 serves (forwarding.ts) and ask
+// its coordinator about transactional batches.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Broker } from '../broker/broker.js';
+import type { ProduceRefusal } from '../broker/txn/transactions.js';
+import { writeFileAtomic } from '../broker/atomic-file.js';
+import type { ClusterView, NodeAddress } from './cluster.js';
+import { asBuffer, PortRpc } from './port-rpc.js';
+import type { ServeSettings } from './settings.js';
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** What starts a worker thread's node (worker-node.ts). */
+export interface WorkerNodeData {
+  settings: ServeSettings;
+  nodeId: number;
+  size: number;
+}
+
+export interface MarkerCall {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  epoch: number;
+  type: 'commit' | 'abort';
+}
+
+export interface TxnCheckCall {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  epoch: number;
+  transactionalId: string | null;
+}
+
+/** Node n's settings: its own data directory, the listener's port + n (0 stays 0: a free one). */
+export function nodeSettings(settings: ServeSettings, nodeId: number): ServeSettings {
+  const [l] = settings.listeners;
+  return {
+    ...settings,
+    dataDir: join(settings.dataDir, `node-${nodeId}`),
+    listeners: [{ ...l!, port: l!.port === 0 ? 0 : l!.port + nodeId }],
+    configs: { ...settings.configs },
+  };
+}
+
+/**
+ * The data directory remembers how many nodes wrote it: a partition's data
+ * is on the node that led it, and another count would lead it elsewhere.
+ * A directory from before (topics, no record) was written by one node.
+ */
+export function checkNodeCount(dataDir: string, size: number): void {
+  const file = join(dataDir, 'cluster.json');
+  const recorded = existsSync(file) ? Number((JSON.parse(readFileSync(file, 'utf8')) as { workers: number }).workers) : existsSync(join(dataDir, 'topics.json')) ? 1 : null;
+  if (recorded !== null && recorded !== size) {
+    throw new Error(`${dataDir} was written with mqlab.workers=${recorded}: start it with that (each partition's data is on the node that led it), or use another data directory`);
+  }
+  if (size > 1 && !existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileAtomic(file, JSON.stringify({ workers: size }));
+  }
+}
+
+interface Node {
+  nodeId: number;
+  worker: Worker;
+  rpc: PortRpc;
+  port: number;
+}
+
+export class WorkerNodes {
+  private syncedTopics = -1;
+  private syncedConfigs = -1;
+  private syncing: Promise<void> = Promise.resolve();
+  private broker: Broker | null = null;
+  private closing = false;
+
+  private constructor(
+    private readonly nodes: Node[],
+    private readonly cluster: ClusterView,
+  ) {}
+
+  /** Starts nodes 1..size-1 and waits until each has opened its storage and bound its port. */
+  static async start(settings: ServeSettings, cluster: ClusterView, log: Log, onFatal: (err: Error) => void): Promise<WorkerNodes> {
+    const entry = new URL('./worker-node.js', import.meta.url);
+    const started: Node[] = [];
+    let self: WorkerNodes | null = null;
+    try {
+      const opening = [];
+      for (let nodeId = 1; nodeId < cluster.size; nodeId++) {
+        const data: WorkerNodeData = { settings: nodeSettings(settings, nodeId), nodeId, size: cluster.size };
+        const worker = new Worker(entry, { workerData: data });
+        const rpc = new PortRpc(worker);
+        const node: Node = { nodeId, worker, rpc, port: -1 };
+        started.push(node);
+        rpc.handle('log', (m: { level: 'info' | 'warn' | 'error'; message: string }) => log(m.level, `node ${nodeId}: ${m.message}`));
+        opening.push(
+          new Promise<void>((resolve, reject) => {
+            rpc.handle('opened', (m: { port: number }) => {
+              node.port = m.port;
+              resolve();
+            });
+            worker.once('error', reject);
+            worker.once('exit', (code) => {
+              const err = new Error(`node ${nodeId} (a worker thread) stopped with exit code ${code}`);
+              rpc.fail(err);
+              reject(err);
+              if (self && !self.closing) onFatal(err);
+            });
+            worker.on('error', (err) => {
+              if (self && !self.closing) onFatal(new Error(`node ${nodeId} failed: ${err.message}`));
+            });
+          }),
+        );
+      }
+      await Promise.all(opening);
+    } catch (err) {
+      await Promise.all(started.map((n) => n.worker.terminate()));
+      throw err;
+    }
+    self = new WorkerNodes(started, cluster);
+    return self;
+  }
+
+  addresses(host: string): NodeAddress[] {
+    return this.nodes.map((n) => ({ nodeId: n.nodeId, host, port: n.port }));
+  }
+
+  /**
+   * Node 0 is open and listening: the other nodes get its topics and
+   * configs, may ask it what they forward, and learn every node's address,
+   * after which they serve.
+   */
+  async serve(broker: Broker, forward: (frame: Buffer, clientHost: string) => Promise<Buffer | null>, addresses: readonly NodeAddress[]): Promise<void> {
+    this.broker = broker;
+    for (const n of this.nodes) {
+      n.rpc.handle('forward', async (m: { frame: Uint8Array; clientHost: string }) => forward(asBuffer(m.frame), m.clientHost));
+      n.rpc.handle('txnCheck', (m: TxnCheckCall): ProduceRefusal | null => broker.transactions.checkTransactional(m.topic, m.partition, m.producerId, m.epoch, m.transactionalId));
+    }
+    await this.sync();
+    await Promise.all(this.nodes.map((n) => n.rpc.call('addresses', addresses)));
+  }
+
+  /** After a request on node 0: null if it changed no topic or config, else the other nodes told of it. */
+  settle(): Promise<void> | null {
+    const b = this.broker;
+    if (!b || (b.topics.changes === this.syncedTopics && b.configs.changes === this.syncedConfigs)) return null;
+    return this.sync();
+  }
+
+  /** One mirror at a time, each of the whole state then (a few KB for hundreds of topics), so none is applied out of order. */
+  private sync(): Promise<void> {
+    const run = this.syncing.then(async () => {
+      const b = this.broker!;
+      const topics = b.topics.changes;
+      const configs = b.configs.changes;
+      if (topics === this.syncedTopics && configs === this.syncedConfigs) return;
+      const state = { topics: b.topics.list(), configs: b.configs.dynamic() };
+      await Promise.all(this.nodes.map((n) => n.rpc.call('mirror', state)));
+      this.syncedTopics = topics;
+      this.syncedConfigs = configs;
+    });
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The coordinator's marker for a partition another node leads: written there if the producer has data open. */
+  marker(m: MarkerCall): Promise<void> {
+    const t = this.broker?.topics.get(m.topic);
+    const leader = t ? this.cluster.leaderOf(t, m.partition) : 0;
+    const node = this.nodes.find((n) => n.nodeId === leader);
+    if (!node) return Promise.reject(new Error(`no node leads ${m.topic}-${m.partition}`));
+    return node.rpc.call('marker', m);
+  }
+
+  /** Each node closes its listener and storage, then its thread ends. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        await n.rpc.call('close').catch(() => undefined);
+        await n.worker.terminate();
+      }),
+    );
+  }
+}

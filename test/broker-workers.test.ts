@@ -1,0 +1,243 @@
+// mqlab.workers: `mqlab serve --workers 2` is two Kafka nodes in one
+// process, node 1 on a worker thread with its own port and partitions.
+// Real clients find the leaders in Metadata and follow them: kafkajs
+// produces, consumes in a group and runs transactions across both nodes,
+// librdkafka (kcat) produces and consumes; a request for a partition at the
+// node that does not lead it is refused, and the group, transaction and
+// admin requests a client sends node 1 are answered by node 0. After a
+// SIGKILL each node has every acknowledged record, and a data directory is
+// refused to another worker count. What the mode does not take (the RocketMQ
+// endpoint, ACLs, transaction.version 2, several listeners) is refused at
+// start, saying why.
+import { spawnSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Admin } from '../src/client/admin.js';
+import { KafkaConnection } from '../src/client/connection.js';
+import { produceLoad } from '../src/client/load/producer.js';
+import { BrokerProcess } from '../src/lab/broker-process.js';
+import { errorCode } from '../src/protocol/kafka/index.js';
+import { startBroker } from '../src/server/start.js';
+import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../src/server/settings.js';
+import { numberedBatch } from './helpers/batches.js';
+import { tempDir } from './helpers/files.js';
+import { missing } from './helpers/requires.js';
+import { runTool } from './helpers/run-tool.js';
+
+const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+
+describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
+  let broker: BrokerProcess | null = null;
+  let tmp: ReturnType<typeof tempDir> | null = null;
+  afterEach(async () => {
+    await broker?.stop();
+    broker = null;
+    tmp?.cleanup();
+    tmp = null;
+  });
+  const start = async (extra: string[] = []): Promise<BrokerProcess> => {
+    tmp = tempDir();
+    broker = await BrokerProcess.start(['--data-dir', tmp.dir, '--engine', engine, '--workers', '2', ...extra]);
+    return broker;
+  };
+
+  it('kafkajs: partitions led by both nodes, produce, a consumer group, transactions, topic deletion', async () => {
+    const b = await start();
+    expect(b.nodes.map((n) => n.nodeId)).toEqual([0, 1]);
+    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'w', numPartitions: 4 }] });
+      const cluster = await admin.describeCluster();
+      expect(cluster.brokers.map((x) => [x.nodeId, x.port]).sort()).toEqual(b.nodes.map((n) => [n.nodeId, n.port]));
+      const md = await admin.fetchTopicMetadata({ topics: ['w'] });
+      const leaders = md.topics[0]!.partitions.sort((x, y) => x.partitionId - y.partitionId).map((p) => p.leader);
+      // Round the nodes from a start the topic's id picks.
+      expect(new Set(leaders)).toEqual(new Set([0, 1]));
+      expect(leaders[0]).not.toBe(leaders[1]);
+
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let p = 0; p < 4; p++) await producer.send({ topic: 'w', messages: Array.from({ length: 10 }, (_, j) => ({ partition: p, value: `m${p}-${j}` })) });
+      await producer.disconnect();
+      const offsets = await admin.fetchTopicOffsets('w');
+      expect(offsets.map((o) => o.high)).toEqual(['10', '10', '10', '10']);
+
+      const consumer = kafka.consumer({ groupId: 'g1' });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'w', fromBeginning: true });
+      const got: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push(String(message.value));
+            if (got.length === 40) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      expect(got.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `m${Math.floor(i / 10)}-${i % 10}`).sort());
+      const committed = await admin.fetchOffsets({ groupId: 'g1', topics: ['w'] });
+      expect(committed[0]!.partitions.map((p) => p.offset)).toEqual(['10', '10', '10', '10']);
+
+      // Markers for the partitions node 1 leads are written there by node 0's coordinator.
+      const tp = kafka.producer({ transactionalId: 'tx1', idempotent: true, maxInFlightRequests: 1 });
+      await tp.connect();
+      const commit = await tp.transaction();
+      for (let p = 0; p < 4; p++) await commit.send({ topic: 'w', messages: [{ partition: p, value: 'committed' }] });
+      await commit.commit();
+      const abort = await tp.transaction();
+      for (let p = 0; p < 4; p++) await abort.send({ topic: 'w', messages: [{ partition: p, value: 'aborted' }] });
+      await abort.abort();
+      await tp.disconnect();
+      const reader = kafka.consumer({ groupId: 'g2', readUncommitted: false });
+      await reader.connect();
+      await reader.subscribe({ topic: 'w', fromBeginning: true });
+      const seen: string[] = [];
+      // Each partition's last stable offset is past both transactions: every record read committed has come once 44 have.
+      await new Promise<void>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ message }) => {
+            seen.push(String(message.value));
+            if (seen.length === 44) resolve();
+          },
+        });
+      });
+      await reader.disconnect();
+      expect(seen.filter((v) => v === 'committed')).toHaveLength(4);
+      expect(seen).not.toContain('aborted');
+      // 10 records, 1 committed + its marker, 1 aborted + its marker.
+      expect((await admin.fetchTopicOffsets('w')).map((o) => o.high)).toEqual(['14', '14', '14', '14']);
+
+      await admin.deleteTopics({ topics: ['w'] });
+      expect(await admin.listTopics()).not.toContain('w');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('a partition at the node that does not lead it is refused; group and admin requests at node 1 are answered by node 0', async () => {
+    const b = await start();
+    const node1 = b.nodes[1]!;
+    const conn = await KafkaConnection.open(node1.host, node1.port, 'workers-test');
+    const admin = await Admin.connect(b.bootstrap);
+    try {
+      // CreateTopics sent to node 1: node 0 creates it, and node 1 knows it before the answer comes.
+      const created = await conn.request(19, 3, { topics: [{ name: 'fw', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false });
+      expect(created.topics[0]!.errorCode).toBe(0);
+      const leaders = await admin.leaders('fw');
+      const onZero = [...leaders].find(([, n]) => n.nodeId === 0)![0];
+      const onOne = [...leaders].find(([, n]) => n.nodeId === 1)![0];
+      const produce = (partition: number) => conn.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'fw', partitionData: [{ index: partition, records: numberedBatch('w', 3) }] }] });
+      expect((await produce(onZero)).responses[0]!.partitionResponses[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
+      expect((await produce(onOne)).responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      const fetched = await conn.request(1, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'fw', partitions: [{ partition: onZero, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+      expect(fetched.responses[0]!.partitions[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
+      const listed = await conn.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fw', partitions: [{ partitionIndex: onZero, currentLeaderEpoch: -1, timestamp: -1n }] }] });
+      expect(listed.topics[0]!.partitions[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
+      // The coordinator is node 0, whichever node is asked.
+      const found = await conn.request(10, 3, { key: 'g', keyType: 0 });
+      expect([found.errorCode, found.nodeId, found.port]).toEqual([0, 0, b.port]);
+      // A dynamic config set at node 1 is node 0's, and mirrored back to node 1.
+      await conn.request(44, 0, { resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'num.partitions', configOperation: 0, value: '3' }] }], validateOnly: false });
+      const described = await conn.request(32, 1, { resources: [{ resourceType: 4, resourceName: '1', configurationKeys: ['num.partitions'] }], includeSynoyms: false });
+      expect(described.results[0]!.configs.find((c) => c.name === 'num.partitions')?.value).toBe('3');
+      // Auto-created at node 1's Metadata: by node 0, with the new num.partitions.
+      const md = await conn.request(3, 4, { topics: [{ name: 'auto' }], allowAutoTopicCreation: true });
+      expect(md.topics[0]!.errorCode).toBe(0);
+      expect(md.topics[0]!.partitions).toHaveLength(3);
+      expect(await admin.partitions('auto')).toBe(3);
+    } finally {
+      conn.close();
+      admin.close();
+    }
+  });
+
+  it.skipIf(missing('kcat', hasKcat))('kcat (librdkafka) produces to and consumes from both nodes', async () => {
+    const b = await start(['--set', 'num.partitions=4']);
+    const lines = Array.from({ length: 400 }, (_, i) => `k${i % 17}\tv${i}\n`).join('');
+    const p = await runTool('kcat', ['-P', '-b', b.bootstrap, '-t', 'kc', '-K', '\t'], lines, 60_000);
+    expect(p.code, p.stderr).toBe(0);
+    const c = await runTool('kcat', ['-C', '-b', b.bootstrap, '-t', 'kc', '-o', 'beginning', '-e', '-q', '-f', '%p %s\n'], '', 60_000);
+    expect(c.code, c.stderr).toBe(0);
+    const got = c.stdout.split('\n').filter(Boolean);
+    expect(got).toHaveLength(400);
+    const leaders = await Admin.connect(b.bootstrap).then(async (a) => {
+      try {
+        return await a.leaders('kc');
+      } finally {
+        a.close();
+      }
+    });
+    const used = new Set(got.map((l) => leaders.get(Number(l.split(' ')[0]))!.nodeId));
+    expect(used).toEqual(new Set([0, 1]));
+  });
+
+  it('after SIGKILL each node has every acknowledged record; another worker count is refused', async () => {
+    const b = await start();
+    const admin = await Admin.connect(b.bootstrap);
+    let leaders: Map<number, { nodeId: number; host: string; port: number }>;
+    try {
+      await admin.createTopic('crash', 2);
+      leaders = await admin.leaders('crash');
+    } finally {
+      admin.close();
+    }
+    const acked = await Promise.all(
+      [...leaders].map(([partition, at]) =>
+        produceLoad({ host: at.host, port: at.port, topic: 'crash', partitions: [partition], recordsPerBatch: 10, valueBytes: 100, acks: 1, window: 8, targetRecordsPerSecond: 0, maxRecords: 5_000, maxMs: 60_000 }),
+      ),
+    );
+    expect(acked.map((a) => a.ackedRecords)).toEqual([5_000, 5_000]);
+    await b.kill();
+    broker = await b.restart();
+    const again = await Admin.connect(broker.bootstrap);
+    try {
+      const after = await again.leaders('crash');
+      expect([...after].map(([p, n]) => [p, n.nodeId])).toEqual([...leaders].map(([p, n]) => [p, n.nodeId]));
+      for (const [p, n] of after) {
+        const conn = await KafkaConnection.open(n.host, n.port, 'workers-test');
+        try {
+          const r = await conn.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'crash', partitions: [{ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1n }] }] });
+          expect(r.topics[0]!.partitions[0]!.offset).toBe(5_000n);
+        } finally {
+          conn.close();
+        }
+      }
+    } finally {
+      again.close();
+    }
+    await broker.stop();
+    broker = null;
+    await expect(BrokerProcess.start(['--data-dir', tmp!.dir, '--engine', engine, '--workers', '1'])).rejects.toThrow(/written with mqlab.workers=2/);
+  });
+});
+
+describe('mqlab.workers refusals at start', () => {
+  const settings = (props: Record<string, string>) => applyProperties(DEFAULT_SERVE_SETTINGS, { port: '0', 'mqlab.workers': '2', ...props });
+  it.each([
+    ['the RocketMQ endpoint', {}, { rocketmqPort: 0 }, /Kafka clients only: start without the RocketMQ endpoint/],
+    ['an authorizer', { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' }, {}, /does not take an authorizer/],
+    ['transaction.version 2', { 'transaction.version': '2' }, {}, /takes transaction.version 0 or 1/],
+    ['two listeners', { listeners: 'PLAINTEXT://127.0.0.1:0,OTHER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT' }, {}, /serves one listener/],
+  ])('refuses %s', async (_what, props, options, why) => {
+    const tmp = tempDir();
+    try {
+      await expect(startBroker({ ...settings(props), dataDir: tmp.dir }, () => undefined, options)).rejects.toThrow(why);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('refuses a data directory one node wrote', async () => {
+    const tmp = tempDir();
+    try {
+      const one = await startBroker({ ...applyProperties(DEFAULT_SERVE_SETTINGS, { port: '0' }), dataDir: tmp.dir });
+      await one.close();
+      await expect(startBroker({ ...settings({}), dataDir: tmp.dir })).rejects.toThrow(/written with mqlab.workers=1/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
