@@ -3,6 +3,7 @@
 // a running broker over the Kafka protocol, like kafka-topics.sh and friends.
 import type { Command } from 'commander';
 import { Admin } from '../client/admin.js';
+import { PartitionLeaders } from '../client/leaders.js';
 import { consoleConsume, consoleProduce } from '../client/console.js';
 import { table } from '../lab/stats.js';
 import { commandSecurity } from './security-commands.js';
@@ -49,7 +50,8 @@ export function addKafkaCommands(program: Command): void {
     .option('--config <key=value...>', 'topic configs for --create')
     .action(
       run(async (o: { bootstrapServer: string; commandConfig?: string; create?: boolean; list?: boolean; describe?: boolean; delete?: boolean; topic?: string; partitions: string; config?: string[] }) => {
-        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
+        const security = commandSecurity(o.commandConfig);
+        const admin = await Admin.connect(o.bootstrapServer, security);
         try {
           const needTopic = (): string => {
             if (!o.topic) throw new Error('--topic is required');
@@ -65,10 +67,20 @@ export function addKafkaCommands(program: Command): void {
             const topics = (await admin.listTopics()).filter((t) => !o.topic || t.name === o.topic);
             if (o.topic && topics.length === 0) throw new Error(`no topic ${o.topic}`);
             for (const t of topics) {
-              const hw = await admin.offsets(t.name, [...Array(t.partitions).keys()], -1n);
-              const start = await admin.offsets(t.name, [...Array(t.partitions).keys()], -2n);
-              console.log(`Topic: ${t.name}\tPartitionCount: ${t.partitions}\tReplicationFactor: 1${t.internal ? '\tInternal: true' : ''}`);
-              for (let p = 0; p < t.partitions; p++) console.log(`\tTopic: ${t.name}\tPartition: ${p}\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: ${start.get(p)}\tHighWatermark: ${hw.get(p)}`);
+              const leaders = await PartitionLeaders.open(admin, t.name, security);
+              try {
+                const all = [...Array(t.partitions).keys()];
+                const hw = await leaders.offsets(t.name, all, -1n);
+                const start = await leaders.offsets(t.name, all, -2n);
+                const ids = await admin.leaders(t.name);
+                console.log(`Topic: ${t.name}\tPartitionCount: ${t.partitions}\tReplicationFactor: 1${t.internal ? '\tInternal: true' : ''}`);
+                for (const p of all) {
+                  const id = ids.get(p)?.nodeId ?? 0;
+                  console.log(`\tTopic: ${t.name}\tPartition: ${p}\tLeader: ${id}\tReplicas: ${id}\tIsr: ${id}\tLogStartOffset: ${start.get(p)}\tHighWatermark: ${hw.get(p)}`);
+                }
+              } finally {
+                leaders.close();
+              }
             }
           } else if (o.list) {
             for (const t of await admin.listTopics()) console.log(t.name);
@@ -95,7 +107,8 @@ export function addKafkaCommands(program: Command): void {
       run(async (o: { bootstrapServer: string; commandConfig?: string; get?: string | boolean; set?: string[]; delete?: string[]; topic?: string; group?: string }) => {
         if (o.topic !== undefined && o.group !== undefined) throw new Error('--topic or --group, not both');
         const resource = o.topic !== undefined ? { topic: o.topic } : o.group !== undefined ? { group: o.group } : undefined;
-        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
+        const security = commandSecurity(o.commandConfig);
+        const admin = await Admin.connect(o.bootstrapServer, security);
         try {
           if (o.set || o.delete) {
             const changes: Record<string, string | null> = keyValues(o.set);
@@ -188,7 +201,8 @@ export function addKafkaCommands(program: Command): void {
     .option('--group <id>', 'the group')
     .action(
       run(async (o: { bootstrapServer: string; commandConfig?: string; list?: boolean; describe?: boolean; group?: string }) => {
-        const admin = await Admin.connect(o.bootstrapServer, commandSecurity(o.commandConfig));
+        const security = commandSecurity(o.commandConfig);
+        const admin = await Admin.connect(o.bootstrapServer, security);
         try {
           if (o.describe) {
             if (!o.group) throw new Error('--group is required');
@@ -206,7 +220,8 @@ export function addKafkaCommands(program: Command): void {
             }
             const rows: string[][] = [];
             for (const [topic, ps] of [...byTopic].sort()) {
-              const end = await admin.offsets(topic, ps, -1n);
+              const leaders = await PartitionLeaders.open(admin, topic, security);
+              const end = await leaders.offsets(topic, ps, -1n).finally(() => leaders.close());
               for (const p of ps.sort((a, b) => a - b)) {
                 const c = committed.get(topic)?.get(p);
                 const hw = end.get(p)!;

@@ -1,5 +1,6 @@
 // The console producer and consumer behind `mqlab produce` and
-// `mqlab consume`: lines in, records out, and back.
+// `mqlab consume`: lines in, records out, and back. Each partition's
+// requests go to its leader (leaders.ts).
 import { createInterface } from 'node:readline';
 import { CommittedFilter, decodeBatch, encodeBatch, LOG_OVERHEAD_BYTES, readBatchHeader, type CompressionCodec } from '../records/index.js';
 import { errorName } from '../protocol/kafka/index.js';
@@ -7,6 +8,7 @@ import { Admin, check } from './admin.js';
 import { GroupMember } from './group-member.js';
 import type { ClientSecurity } from './security.js';
 import { partitionForKey } from './partitioner.js';
+import { PartitionLeaders } from './leaders.js';
 
 export interface ProduceOptions {
   bootstrap: string;
@@ -25,8 +27,10 @@ export interface ProduceOptions {
 /** Produces each line of `input`; returns the count. */
 export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOptions): Promise<number> {
   const admin = await Admin.connect(o.bootstrap, o.security);
+  let leaders: PartitionLeaders | null = null;
   try {
     const partitions = await admin.partitions(o.topic, true);
+    const at = (leaders = await PartitionLeaders.open(admin, o.topic, o.security));
     const pending = new Map<number, { key: Buffer | null; value: Buffer }[]>();
     const inFlight: Promise<void>[] = [];
     let count = 0;
@@ -37,11 +41,12 @@ export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOpt
       pending.delete(p);
       const batch = encodeBatch({ baseTimestamp: BigInt(Date.now()), records: records.map((r) => ({ key: r.key, value: r.value })), compression: o.compression });
       const body = { transactionalId: null, acks: o.acks, timeoutMs: 30_000, topicData: [{ name: o.topic, partitionData: [{ index: p, records: batch }] }] };
+      const conn = at.of(p).conn;
       if (o.acks === 0) {
-        void admin.conn.send(0, 7, body, false);
+        void conn.send(0, 7, body, false);
         return;
       }
-      const acked = admin.conn.request(0, 7, body).then((r) => {
+      const acked = conn.request(0, 7, body).then((r) => {
         const part = r.responses[0]!.partitionResponses[0]!;
         check(part.errorCode, `producing to ${o.topic}-${p}`, part.errorMessage);
       });
@@ -67,9 +72,11 @@ export async function consoleProduce(input: NodeJS.ReadableStream, o: ProduceOpt
     }
     for (const p of [...pending.keys()]) flush(p);
     await Promise.all(inFlight);
-    if (o.acks === 0) await admin.partitions(o.topic); // a round trip: every acks=0 request was read before it
+    // A round trip on each connection: every acks=0 request on it was read before.
+    if (o.acks === 0) await Promise.all(at.connections().map((a) => a.partitions(o.topic)));
     return count;
   } finally {
+    leaders?.close();
     admin.close();
   }
 }
@@ -97,23 +104,32 @@ export interface ConsumeOptions {
 export async function consoleConsume(o: ConsumeOptions): Promise<number> {
   const admin = await Admin.connect(o.bootstrap, o.security);
   let member: GroupMember | null = null;
+  let leaders: PartitionLeaders | null = null;
   let count = 0;
   try {
     const partitionsOf = (t: string): Promise<number> => admin.partitions(t, true);
     const total = await partitionsOf(o.topic);
     let assigned: number[] = Array.from({ length: total }, (_, i) => i);
     const positions = new Map<number, bigint>();
+    /** The leaders again: at the start, after a rebalance (the topic may have grown) and when a node says it no longer leads. */
+    const locate = async (): Promise<PartitionLeaders> => {
+      leaders?.close();
+      leaders = null;
+      return (leaders = await PartitionLeaders.open(admin, o.topic, o.security));
+    };
+    let at = await locate();
     const reset = async (ps: number[]): Promise<void> => {
-      const start = await admin.offsets(o.topic, ps, o.fromTimeMs ?? (o.fromBeginning ? -2n : -1n));
+      const start = await at.offsets(o.topic, ps, o.fromTimeMs ?? (o.fromBeginning ? -2n : -1n));
       // By time, -1 means no record is that late: start at the end, as Kafka's auto.offset.reset=latest would.
       const none = [...start].filter(([, off]) => off < 0n).map(([p]) => p);
-      if (none.length > 0) for (const [p, off] of await admin.offsets(o.topic, none, -1n)) start.set(p, off);
+      if (none.length > 0) for (const [p, off] of await at.offsets(o.topic, none, -1n)) start.set(p, off);
       for (const [p, off] of start) positions.set(p, off);
     };
     const assign = async (): Promise<void> => {
       positions.clear();
       if (!member) return reset(assigned);
       const a = await member.join();
+      at = await locate();
       assigned = a.get(o.topic) ?? [];
       const committed = await member.committed(new Map([[o.topic, assigned]]));
       const fresh: number[] = [];
@@ -138,20 +154,30 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
       }
       if (o.maxMessages !== undefined && count >= o.maxMessages) break;
       if (o.timeoutMs !== undefined && Date.now() - idleSince > o.timeoutMs) break;
-      const r = await admin.conn.request(1, 11, {
-        replicaId: -1,
-        maxWaitMs: 500,
-        minBytes: 1,
-        maxBytes: 8 * 1024 * 1024,
-        // read_committed, as librdkafka and kafkajs consumers default to: no aborted record, nothing past the last stable offset.
-        isolationLevel: 1,
-        topics: [{ topic: o.topic, partitions: assigned.map((partition) => ({ partition, fetchOffset: positions.get(partition) ?? 0n, partitionMaxBytes: 1024 * 1024 })) }],
-      });
-      for (const t of r.responses) {
+      // One fetch per leader, at once: each waits up to 500 ms for its own partitions.
+      const answers = await Promise.all(
+        at.grouped(assigned).map(([a, ps]) =>
+          a.conn.request(1, 11, {
+            replicaId: -1,
+            maxWaitMs: 500,
+            minBytes: 1,
+            maxBytes: 8 * 1024 * 1024,
+            // read_committed, as librdkafka and kafkajs consumers default to: no aborted record, nothing past the last stable offset.
+            isolationLevel: 1,
+            topics: [{ topic: o.topic, partitions: ps.map((partition) => ({ partition, fetchOffset: positions.get(partition) ?? 0n, partitionMaxBytes: 1024 * 1024 })) }],
+          }),
+        ),
+      );
+      let moved = false;
+      for (const t of answers.flatMap((r) => r.responses)) {
         for (const p of t.partitions) {
           const e = errorName(p.errorCode);
           if (e === 'OFFSET_OUT_OF_RANGE') {
             await reset([p.partitionIndex]);
+            continue;
+          }
+          if (e === 'NOT_LEADER_OR_FOLLOWER') {
+            moved = true;
             continue;
           }
           check(p.errorCode, `fetching ${o.topic}-${p.partitionIndex}`);
@@ -185,6 +211,7 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
           }
         }
       }
+      if (moved) at = await locate();
       if (Date.now() - lastCommit > 1000) {
         await commit();
         lastCommit = Date.now();
@@ -194,6 +221,7 @@ export async function consoleConsume(o: ConsumeOptions): Promise<number> {
     return count;
   } finally {
     await member?.leave();
+    (leaders as PartitionLeaders | null)?.close();
     admin.close();
   }
 }
