@@ -14,6 +14,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
 import { KafkaConnection } from '../src/client/connection.js';
+import { consoleConsume, consoleProduce } from '../src/client/console.js';
+import { PartitionLeaders } from '../src/client/leaders.js';
+import { Readable } from 'node:stream';
 import { produceLoad } from '../src/client/load/producer.js';
 import { BrokerProcess } from '../src/lab/broker-process.js';
 import { errorCode } from '../src/protocol/kafka/index.js';
@@ -154,6 +157,30 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
     }
   });
 
+  it('mqlab produce and consume send each partition to its leader', async () => {
+    const b = await start();
+    const admin = await Admin.connect(b.bootstrap);
+    try {
+      await admin.createTopic('console', 4);
+      const lines = Array.from({ length: 200 }, (_, i) => `k${i % 13}:v${i}`);
+      const sent = await consoleProduce(Readable.from(lines.map((l) => `${l}\n`)), { bootstrap: b.bootstrap, topic: 'console', keySeparator: ':', acks: -1, batchSize: 10 });
+      expect(sent).toBe(200);
+      const at = await PartitionLeaders.open(admin, 'console');
+      const ends = await at.offsets('console', [0, 1, 2, 3], -1n).finally(() => at.close());
+      expect([...ends.values()].reduce((n, e) => n + e, 0n)).toBe(200n);
+      // Node 0 answers for its own partitions only.
+      const led = await admin.leaders('console');
+      const elsewhere = [...led].find(([, n]) => n.nodeId === 1)![0];
+      await expect(admin.offsets('console', [elsewhere], -1n)).rejects.toThrow(/NOT_LEADER_OR_FOLLOWER/);
+      const got: string[] = [];
+      const read = await consoleConsume({ bootstrap: b.bootstrap, topic: 'console', group: 'cg', fromBeginning: true, maxMessages: 200, timeoutMs: 20_000, printKey: true, keySeparator: ':', print: (l) => got.push(l) });
+      expect(read).toBe(200);
+      expect(got.sort()).toEqual([...lines].sort());
+    } finally {
+      admin.close();
+    }
+  });
+
   it.skipIf(missing('kcat', hasKcat))('kcat (librdkafka) produces to and consumes from both nodes', async () => {
     const b = await start(['--set', 'num.partitions=4']);
     const lines = Array.from({ length: 400 }, (_, i) => `k${i % 17}\tv${i}\n`).join('');
@@ -172,6 +199,57 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
     });
     const used = new Set(got.map((l) => leaders.get(Number(l.split(' ')[0]))!.nodeId));
     expect(used).toEqual(new Set([0, 1]));
+  });
+
+  it('a transaction open on both nodes at a SIGKILL commits after the restart; another one is aborted by a new instance', async () => {
+    const b = await start();
+    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    const clients: { disconnect(): Promise<void> }[] = [admin];
+    try {
+      await admin.createTopics({ topics: [{ topic: 'survives', numPartitions: 2 }] });
+      const md = await admin.fetchTopicMetadata({ topics: ['survives'] });
+      expect(new Set(md.topics[0]!.partitions.map((p) => p.leader))).toEqual(new Set([0, 1]));
+      const producer = kafka.producer({ transactionalId: 'across', maxInFlightRequests: 1, idempotent: true });
+      clients.push(producer);
+      await producer.connect();
+      const open = await producer.transaction();
+      await open.send({ topic: 'survives', messages: [{ value: 'k0', partition: 0 }, { value: 'k1', partition: 1 }] });
+      const doomed = kafka.producer({ transactionalId: 'doomed', maxInFlightRequests: 1, idempotent: true });
+      clients.push(doomed);
+      await doomed.connect();
+      const lost = await doomed.transaction();
+      await lost.send({ topic: 'survives', messages: [{ value: 'doomed', partition: 0 }, { value: 'doomed', partition: 1 }] });
+
+      await b.kill();
+      broker = await b.restart();
+
+      await open.commit(); // node 0's coordinator ends it, with a marker on each node
+      const again = kafka.producer({ transactionalId: 'doomed', maxInFlightRequests: 1, idempotent: true });
+      clients.push(again);
+      await again.connect();
+      const next = await again.transaction(); // the one the kill left open is aborted, on both nodes
+      await next.send({ topic: 'survives', messages: [{ value: 'after', partition: 0 }, { value: 'after', partition: 1 }] });
+      await next.commit();
+      const reader = kafka.consumer({ groupId: 'after-kill', readUncommitted: false });
+      clients.push(reader);
+      await reader.connect();
+      await reader.subscribe({ topic: 'survives', fromBeginning: true });
+      const seen: string[] = [];
+      // 'after' lies behind 'doomed' in both partitions: read only once that transaction is aborted on each node.
+      await new Promise<void>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ message, partition }) => {
+            seen.push(`${partition}:${String(message.value)}`);
+            if (seen.length === 4) resolve();
+          },
+        });
+      });
+      expect(seen.sort()).toEqual(['0:after', '0:k0', '1:after', '1:k1']);
+    } finally {
+      for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
+    }
   });
 
   it('after SIGKILL each node has every acknowledged record; another worker count is refused', async () => {

@@ -93,6 +93,21 @@ bench
   .option('--out <file>', 'JSON result file (default reports/broker-<time>.json)')
   .action((_o: unknown, cmd: Command) => runBench('broker', forwarded(cmd)));
 
+// No commander defaults here either: the script picks full or --quick sizes.
+bench
+  .command('workers')
+  .description('produce through one mqlab serve node against several (--workers, a node per thread), a connection per partition to its leader, with the broker\'s and the load generator\'s CPU and a raw write(2) loop in the same rep')
+  .option('--reps <n>', 'runs per engine and worker count (default 3; 1 with --quick)')
+  .option('--mib <n>', 'MiB produced per run, over all partitions (default 256; 64 with --quick)')
+  .option('--record-bytes <n>', 'record size (default 1024)')
+  .option('--batch-bytes <n>', 'records per batch are chosen so a batch is nearest this size (default 16384)')
+  .option('--workers <list>', 'worker counts to compare; the topic has one partition per node of the largest (default 1,2)')
+  .option('--engines <list>', 'engines (default: all)')
+  .option('--window <n>', 'produce requests in flight per connection (default 64)')
+  .option('--quick', 'one rep of 64 MiB', false)
+  .option('--out <file>', 'JSON result file (default reports/broker-workers-<time>.json)')
+  .action((_o: unknown, cmd: Command) => runBench('workers', forwarded(cmd)));
+
 // No commander defaults here: the script picks full or --quick sizes for flags not given.
 bench
   .command('scale')

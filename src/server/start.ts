@@ -110,6 +110,7 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
     node: nodeRole(link, others),
   });
   if (size > 1) broker.topics.leads = (t, p) => cluster.leads(t, p);
+  others?.attach(broker);
   try {
     await broker.open();
   } catch (err) {
@@ -152,7 +153,7 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
     if (others) {
       const addresses = [{ nodeId: 0, host: address.host, port: address.port }, ...others.addresses(address.host)];
       cluster.setAddresses(addresses);
-      await others.serve(broker, forwardTo(network[0]!), addresses);
+      await others.serve(forwardTo(network[0]!), addresses);
     }
     if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log, tls: options.rocketmqTls ? rocketmqTlsKeyPair(settings.configs) : undefined });
     const r = rocketmq;

@@ -135,13 +135,18 @@ export class WorkerNodes {
     return this.nodes.map((n) => ({ nodeId: n.nodeId, host, port: n.port }));
   }
 
+  /** Node 0's broker, before it opens: finishing the transactions a crash left ending writes markers on the other nodes. */
+  attach(broker: Broker): void {
+    this.broker = broker;
+  }
+
   /**
    * Node 0 is open and listening: the other nodes get its topics and
    * configs, may ask it what they forward, and learn every node's address,
    * after which they serve.
    */
-  async serve(broker: Broker, forward: (frame: Buffer, clientHost: string) => Promise<Buffer | null>, addresses: readonly NodeAddress[]): Promise<void> {
-    this.broker = broker;
+  async serve(forward: (frame: Buffer, clientHost: string) => Promise<Buffer | null>, addresses: readonly NodeAddress[]): Promise<void> {
+    const broker = this.broker!;
     for (const n of this.nodes) {
       n.rpc.handle('forward', async (m: { frame: Uint8Array; clientHost: string }) => forward(asBuffer(m.frame), m.clientHost));
       n.rpc.handle('txnCheck', (m: TxnCheckCall): ProduceRefusal | null => broker.transactions.checkTransactional(m.topic, m.partition, m.producerId, m.epoch, m.transactionalId));
