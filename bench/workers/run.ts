@@ -9,7 +9,7 @@
 // threads can show. Each rep also runs a raw write(2) loop of the same
 // batches and volume, the bar the produce ratio is read against.
 //
-//   node dist/bench/workers/run.js (mqlab bench workers) [--reps 3] [--mib 256] [--record-bytes 1024]
+//   node dist/bench/workers/run.js (mqlab bench workers) [--reps 3] [--mib 1024] [--record-bytes 1024]
 //     [--workers 1,2] [--engines segmented,commitlog] [--window 64] [--quick] [--out F]
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
   },
 });
 const reps = Number(args.reps ?? (args.quick ? 1 : 3));
-const mib = Number(args.mib ?? (args.quick ? 64 : 256));
+const mib = Number(args.mib ?? (args.quick ? 64 : 1024));
 const recordBytes = Number(args['record-bytes']);
 const window = Number(args.window);
 const counts = args.workers!.split(',').map(Number);

@@ -98,7 +98,7 @@ bench
   .command('workers')
   .description('produce through one mqlab serve node against several (--workers, a node per thread), a connection per partition to its leader, with the broker\'s and the load generator\'s CPU and a raw write(2) loop in the same rep')
   .option('--reps <n>', 'runs per engine and worker count (default 3; 1 with --quick)')
-  .option('--mib <n>', 'MiB produced per run, over all partitions (default 256; 64 with --quick)')
+  .option('--mib <n>', 'MiB produced per run, over all partitions (default 1024; 64 with --quick)')
   .option('--record-bytes <n>', 'record size (default 1024)')
   .option('--batch-bytes <n>', 'records per batch are chosen so a batch is nearest this size (default 16384)')
   .option('--workers <list>', 'worker counts to compare; the topic has one partition per node of the largest (default 1,2)')
