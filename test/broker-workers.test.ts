@@ -129,6 +129,10 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       // CreateTopics sent to node 1: node 0 creates it, and node 1 knows it before the answer comes.
       const created = await conn.request(19, 3, { topics: [{ name: 'fw', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false });
       expect(created.topics[0]!.errorCode).toBe(0);
+      // A manual assignment would not be where the partitions lead.
+      const assigned = await conn.request(19, 3, { topics: [{ name: 'placed', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }], configs: [] }], timeoutMs: 30_000, validateOnly: false });
+      expect(assigned.topics[0]!.errorCode).toBe(errorCode('INVALID_REPLICA_ASSIGNMENT'));
+      expect(assigned.topics[0]!.errorMessage).toMatch(/give a partition count, not an assignment/);
       const leaders = await admin.leaders('fw');
       const onZero = [...leaders].find(([, n]) => n.nodeId === 0)![0];
       const onOne = [...leaders].find(([, n]) => n.nodeId === 1)![0];

@@ -24,7 +24,7 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
       try {
         if (repeated.has(t.name)) throw new BrokerError('INVALID_REQUEST', `topic "${t.name}" is named more than once in the request`);
         if (!mayCreateTopic(meta.access, t.name)) throw new BrokerError('TOPIC_AUTHORIZATION_FAILED', `${meta.session.principal} may not create topic ${t.name}`);
-        const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')), ctx.nodeId);
+        const partitions = partitionCount(t, Number(broker.configs.get('num.partitions')), ctx.nodeId, ctx.cluster.size);
         const configs: Record<string, string> = {};
         for (const c of t.configs) {
           // As Kafka: a null value cannot mean "the default" here, since a new topic has no value to keep.
@@ -54,7 +54,7 @@ export function createTopics(ctx: HandlerContext, req: RequestBody<typeof ApiKey
  * The partition count asked for: NumPartitions (-1, the broker's default),
  * or as many as the manual assignment places, each on this broker alone.
  */
-function partitionCount(t: CreatableTopic, byDefault: number, nodeId: number): number {
+function partitionCount(t: CreatableTopic, byDefault: number, nodeId: number, nodes: number): number {
   if (t.assignments.length === 0) {
     if (t.replicationFactor === 0 || t.replicationFactor < -1) throw new BrokerError('INVALID_REPLICATION_FACTOR', 'replication factor must be larger than 0, or -1 for the default');
     if (t.replicationFactor > REPLICATION_FACTOR) throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${t.replicationFactor} is larger than the 1 broker available`);
@@ -62,6 +62,7 @@ function partitionCount(t: CreatableTopic, byDefault: number, nodeId: number): n
     return t.numPartitions === -1 ? byDefault : t.numPartitions;
   }
   if (t.numPartitions !== -1 || t.replicationFactor !== -1) throw new BrokerError('INVALID_REQUEST', 'give either a partition count and replication factor, or a manual assignment (with -1 for both), not both');
+  if (nodes > 1) throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `with mqlab.workers=${nodes} the leaders go round the nodes by the topic's id: give a partition count, not an assignment`);
   const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
   if (indexes.some((p, i) => p !== i)) throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'the assigned partitions must be numbered 0, 1, 2, … each once');
   for (const a of t.assignments) {

@@ -24,6 +24,7 @@ export async function createPartitions(ctx: HandlerContext, req: RequestBody<typ
         if (adding > 0 && t.assignments.length !== adding) {
           throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `increasing the number of partitions by ${adding} but ${t.assignments.length} assignments given`);
         }
+        if (ctx.cluster.size > 1 && t.assignments.length > 0) throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `with mqlab.workers=${ctx.cluster.size} the leaders go round the nodes by the topic's id: give a count, not an assignment`);
         const wrong = t.assignments.findIndex((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== ctx.nodeId);
         if (wrong >= 0) {
           throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', `new partition ${current + wrong} is assigned to brokers [${t.assignments[wrong]!.brokerIds.join(', ')}]: the only broker is ${ctx.nodeId}, with one replica`);
