@@ -3,7 +3,9 @@
 // (lateness = receive time - delivery time, measured by the consumer);
 // RecallMessage cancels one still pending; a delivery time beyond
 // timer.max.delay.ms answers ILLEGAL_DELIVERY_TIME. Delays are drawn from
-// a seeded generator (the seed is printed).
+// a seeded generator (the seed is printed). With use.delay.level, a
+// message goes at the delay level its wait rounds up to (the longest past
+// them all), as RocketMQ 5's proxy with useDelayLevel.
 import { describe, expect, it } from 'vitest';
 import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { rawClient, rawUnary, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
@@ -68,6 +70,30 @@ describe.each(ENGINES)('RocketMQ delayed messages (%s)', (engine) => {
     } finally {
       raw.close();
     }
+  });
+
+  it('use.delay.level: each message goes at the shortest level longer than its wait, or the longest', async () => {
+    const { producer, consumer } = await setup({ 'use.delay.level': 'true', 'message.delay.level': '1s 3s 2s', 'timer.max.delay.ms': '60000' });
+    // Waits of 0.5 s, 1.5 s, 2.5 s and 20 s: levels 1 (1 s), 3 (2 s), 2 (3 s) and the longest, 2 (3 s).
+    const asked = [['a', 500, 1_000], ['b', 1_500, 2_000], ['c', 2_500, 3_000], ['d', 20_000, 3_000]] as const;
+    const sentAt = new Map<string, number>();
+    for (const [body, delay] of asked) {
+      sentAt.set(body, Date.now());
+      await producer.send({ topic: 'later', body: Buffer.from(body), delay });
+    }
+    const got = await receiveStamped(consumer, asked.length, 20_000);
+    expect(got.map((g) => g.m.body.toString()).sort()).toEqual(['a', 'b', 'c', 'd']);
+    for (const { m, at } of got) {
+      const [, , levelMs] = asked.find(([b]) => b === m.body.toString())!;
+      const due = m.deliveryTimestamp!.getTime();
+      // The delivery time the message carries is the level's, counted from when the broker took it.
+      expect(due - sentAt.get(m.body.toString())!, `${m.body} delay`).toBeGreaterThanOrEqual(levelMs);
+      expect(due - sentAt.get(m.body.toString())!, `${m.body} delay`).toBeLessThan(levelMs + 1_000);
+      expect(at - due, `${m.body} lateness`).toBeGreaterThanOrEqual(0);
+      expect(at - due, `${m.body} lateness`).toBeLessThanOrEqual(1_000);
+    }
+    // Past timer.max.delay.ms is refused before any level is chosen, as the proxy validates the time first.
+    await expect(producer.send({ topic: 'later', body: Buffer.from('too late'), delay: 120_000 })).rejects.toMatchObject({ code: ILLEGAL_DELIVERY_TIME });
   });
 
   it('a delivery time beyond timer.max.delay.ms answers ILLEGAL_DELIVERY_TIME; a past one is delivered at once', async () => {

@@ -5,6 +5,7 @@
 // configs in its metadata) or read-only (fixed at start by flags or the
 // config file). Only configs the broker really honours are listed: an
 // unknown name is refused, not stored and ignored.
+import { checkDelayLevels, DEFAULT_DELAY_LEVELS } from './rocketmq/timer/delay-levels.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { STRATEGY_NAMES } from '../native/addon.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -103,6 +104,8 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'mqlab.workers', type: 'INT', dynamic: false, check: intIn(1, 64), doc: 'Kafka nodes this broker runs, each on a thread of its own with its own port (the listener\'s port + n), storage and partitions; node 0 is the controller and coordinator (README, "More cores: mqlab.workers")' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
   { name: 'timer.max.delay.ms', type: 'LONG', dynamic: false, check: intIn(1_000, 365 * 24 * 3600 * 1000), doc: 'RocketMQ delayed messages: the latest delivery time accepted, from now (RocketMQ timerMaxDelaySec); later answers ILLEGAL_DELIVERY_TIME' },
+  { name: 'use.delay.level', type: 'BOOLEAN', dynamic: false, check: bool, doc: 'RocketMQ delayed messages: deliver each at the shortest of message.delay.level longer than the wait asked for (the longest past them all), as RocketMQ 5\'s proxy with useDelayLevel; false keeps the time asked for' },
+  { name: 'message.delay.level', type: 'STRING', dynamic: false, check: checkDelayLevels, doc: 'RocketMQ\'s delay levels (messageDelayLevel), level 1 first, separated by spaces; s, m, h, d' },
   { name: 'timer.precision.ms', type: 'INT', dynamic: false, check: intIn(10, 60_000), doc: 'RocketMQ delayed messages: width of a timer wheel slot, the most a message is delivered late (RocketMQ timerPrecisionMs, 1000 there)' },
   { name: 'timer.max.pending.messages', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ delayed messages pending at most; more answer TOO_MANY_REQUESTS' },
   { name: 'timer.log.max.bytes', type: 'LONG', dynamic: false, check: intIn(1024 * 1024, 2 ** 50), doc: 'disk the timer log may take (pending delayed messages and the files they keep); more answer TOO_MANY_REQUESTS' },
@@ -197,6 +200,8 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'mqlab.workers': '1',
   'timer.max.delay.ms': String(3 * 24 * 3600 * 1000),
   'timer.precision.ms': '100',
+  'use.delay.level': 'false',
+  'message.delay.level': DEFAULT_DELAY_LEVELS,
   'timer.max.pending.messages': '1000000',
   'timer.log.max.bytes': String(4 * 1024 * 1024 * 1024),
   'transaction.timeout.ms': '6000',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PopService } from '../../broker/rocketmq/pop-service.js';
 import { PopJournal } from '../../broker/rocketmq/pop-journal.js';
 import { TimerStore, type TimerSettings } from '../../broker/rocketmq/timer/timer-store.js';
+import { parseDelayLevels } from '../../broker/rocketmq/timer/delay-levels.js';
 import { TransactionStore, type TransactionSettings } from '../../broker/rocketmq/transaction/transaction-store.js';
 import { orphanCommand } from './orphan.js';
 import { ProducerStreams } from './producers.js';
@@ -164,7 +165,18 @@ function timerSettings(broker: Broker): TimerSettings {
     maxPending: n('timer.max.pending.messages'),
     maxLogBytes: n('timer.log.max.bytes'),
     fileBytes: Math.max(TIMER_FILE_BYTES, n('message.max.bytes') + 2 * PROPERTY_ROOM_BYTES),
+    delayLevelsMs: broker.configs.get('use.delay.level') === 'true' ? delayLevels(broker) : null,
   };
+}
+
+/** message.delay.level, each level within timer.max.delay.ms (a longer one could never be stored). */
+function delayLevels(broker: Broker): number[] {
+  const levels = parseDelayLevels(broker.configs.get('message.delay.level'));
+  if (typeof levels === 'string') throw new Error(`message.delay.level: ${levels}`);
+  const max = Number(broker.configs.get('timer.max.delay.ms'));
+  const over = levels.findIndex((ms) => ms > max);
+  if (over >= 0) throw new Error(`message.delay.level: level ${over + 1} (${levels[over]} ms) is longer than timer.max.delay.ms (${max} ms)`);
+  return levels;
 }
 
 function transactionSettings(broker: Broker): TransactionSettings {

@@ -9,6 +9,7 @@
 // by a crash, and slots that fell due while the broker was down fire at
 // once. A crash between an append and the checkpoint after it appends
 // those messages again (at least once, as RocketMQ's timer).
+import { delayLevelFor } from './delay-levels.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Broker } from '../../broker.js';
@@ -33,6 +34,8 @@ export interface TimerSettings {
   maxLogBytes: number;
   /** Size of one timer-log file. */
   fileBytes: number;
+  /** use.delay.level: each message goes at the delay level its wait rounds up to (delay-levels.ts); null keeps the time asked for. */
+  delayLevelsMs?: readonly number[] | null;
 }
 
 /** Wheel slots at most (32 bytes each: a 1 GiB sparse file). */
@@ -220,11 +223,15 @@ export class TimerStore {
   }
 
   /** Stores one message (its unit queued in the log, not yet written); returns its recall handle. */
-  private add({ topic, partition, message: m, deliverMs }: Scheduled): string {
+  private add({ topic, partition, message: asked, deliverMs: askedMs }: Scheduled): string {
     const now = Date.now();
-    if (deliverMs - now > this.settings.maxDelayMs) {
-      throw new TimerError('ILLEGAL_DELIVERY_TIME', `delivery time ${new Date(deliverMs).toISOString()} is ${deliverMs - now} ms away; at most timer.max.delay.ms = ${this.settings.maxDelayMs} ms are accepted`);
+    if (askedMs - now > this.settings.maxDelayMs) {
+      throw new TimerError('ILLEGAL_DELIVERY_TIME', `delivery time ${new Date(askedMs).toISOString()} is ${askedMs - now} ms away; at most timer.max.delay.ms = ${this.settings.maxDelayMs} ms are accepted`);
     }
+    const levels = this.settings.delayLevelsMs;
+    // The level's delay counts from now, as RocketMQ's from the message's store time; the message then carries the time it goes at.
+    const deliverMs = levels ? now + delayLevelFor(levels, askedMs - now).delayMs : askedMs;
+    const m = deliverMs === askedMs ? asked : { ...asked, deliveryTimestampMs: BigInt(deliverMs) };
     if (this.closed) throw new TimerError('TOO_MANY_REQUESTS', 'the timer store is closing');
     const lagSlots = this.slotOf(now) - this.firing.readSlot;
     if (lagSlots * this.p > this.settings.maxDelayMs / 2) throw new TimerError('TOO_MANY_REQUESTS', `the timer is ${lagSlots * this.p} ms behind; try again later`);
