@@ -22,6 +22,10 @@ const SERVED_BY_EVERY_NODE = new Set<number>([
   ApiKeys.DescribeProducers,
   ApiKeys.DescribeLogDirs,
   ApiKeys.DescribeCluster,
+  // Sent to every broker, each answering for what it coordinates: here nothing (admin clients add the answers up, so
+  // node 0's answer forwarded from here would list its groups and transactions twice).
+  ApiKeys.ListGroups,
+  ApiKeys.ListTransactions,
 ]);
 
 /**
