@@ -10,7 +10,7 @@
 // endpoint, ACLs, transaction.version 2, several listeners) is refused at
 // start, saying why.
 import { spawnSync } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
 import { KafkaConnection } from '../src/client/connection.js';
@@ -28,6 +28,19 @@ import { missing } from './helpers/requires.js';
 import { runTool } from './helpers/run-tool.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+
+/** Runs the consumer until it has read `n` records; their partitions and values. */
+function readRecords(consumer: Consumer, n: number): Promise<{ partition: number; value: string }[]> {
+  const got: { partition: number; value: string }[] = [];
+  return new Promise((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        got.push({ partition, value: String(message.value) });
+        if (got.length === n) resolve(got);
+      },
+    });
+  });
+}
 
 describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
   let broker: BrokerProcess | null = null;
@@ -70,15 +83,7 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       const consumer = kafka.consumer({ groupId: 'g1' });
       await consumer.connect();
       await consumer.subscribe({ topic: 'w', fromBeginning: true });
-      const got: string[] = [];
-      await new Promise<void>((resolve) => {
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            got.push(String(message.value));
-            if (got.length === 40) resolve();
-          },
-        });
-      });
+      const got = (await readRecords(consumer, 40)).map((r) => r.value);
       await consumer.disconnect();
       expect(got.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `m${Math.floor(i / 10)}-${i % 10}`).sort());
       // kafkajs asks every broker and adds the lists up: each group once.
@@ -99,16 +104,8 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       const reader = kafka.consumer({ groupId: 'g2', readUncommitted: false });
       await reader.connect();
       await reader.subscribe({ topic: 'w', fromBeginning: true });
-      const seen: string[] = [];
       // Each partition's last stable offset is past both transactions: every record read committed has come once 44 have.
-      await new Promise<void>((resolve) => {
-        void reader.run({
-          eachMessage: async ({ message }) => {
-            seen.push(String(message.value));
-            if (seen.length === 44) resolve();
-          },
-        });
-      });
+      const seen = (await readRecords(reader, 44)).map((r) => r.value);
       await reader.disconnect();
       expect(seen.filter((v) => v === 'committed')).toHaveLength(4);
       expect(seen).not.toContain('aborted');
@@ -242,16 +239,8 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       clients.push(reader);
       await reader.connect();
       await reader.subscribe({ topic: 'survives', fromBeginning: true });
-      const seen: string[] = [];
       // 'after' lies behind 'doomed' in both partitions: read only once that transaction is aborted on each node.
-      await new Promise<void>((resolve) => {
-        void reader.run({
-          eachMessage: async ({ message, partition }) => {
-            seen.push(`${partition}:${String(message.value)}`);
-            if (seen.length === 4) resolve();
-          },
-        });
-      });
+      const seen = (await readRecords(reader, 4)).map((r) => `${r.partition}:${r.value}`);
       expect(seen.sort()).toEqual(['0:after', '0:k0', '1:after', '1:k1']);
     } finally {
       for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
