@@ -10,6 +10,8 @@
 // endpoint, ACLs, transaction.version 2, several listeners) is refused at
 // start, saying why.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
@@ -114,6 +116,13 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
 
       await admin.deleteTopics({ topics: ['w'] });
       expect(await admin.listTopics()).not.toContain('w');
+      // Gone at node 1 too, before the deletion was answered.
+      const conn = await KafkaConnection.open(b.nodes[1]!.host, b.nodes[1]!.port, 'workers-test');
+      try {
+        expect((await conn.request(3, 4, { topics: null, allowAutoTopicCreation: false })).topics.map((t) => t.name)).not.toContain('w');
+      } finally {
+        conn.close();
+      }
     } finally {
       await admin.disconnect();
     }
@@ -138,6 +147,15 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       const produce = (partition: number) => conn.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'fw', partitionData: [{ index: partition, records: numberedBatch('w', 3) }] }] });
       expect((await produce(onZero)).responses[0]!.partitionResponses[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
       expect((await produce(onOne)).responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      // A topic config set at node 0 is node 1's before the answer comes: in its own topics file.
+      await admin.alterConfigs({ 'message.type': 'FIFO' }, { topic: 'fw' });
+      const mirrored = JSON.parse(readFileSync(join(tmp!.dir, 'node-1', 'topics.json'), 'utf8')) as { name: string; configs: Record<string, string> }[];
+      expect(mirrored.find((t) => t.name === 'fw')?.configs['message.type']).toBe('FIFO');
+      // Each node's log directory holds the partitions it leads.
+      const dirs = await conn.request(35, 4, { topics: [{ topic: 'fw', partitions: [0, 1] }] });
+      expect(dirs.results[0]!.topics[0]!.partitions.map((p) => p.partitionIndex)).toEqual([onOne]);
+      // Node 1 coordinates no transaction (admin clients ask every broker and add the lists up).
+      expect((await conn.request(66, 0, { stateFilters: [], producerIdFilters: [] })).transactionStates).toEqual([]);
       const fetched = await conn.request(1, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'fw', partitions: [{ partition: onZero, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
       expect(fetched.responses[0]!.partitions[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
       const listed = await conn.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fw', partitions: [{ partitionIndex: onZero, currentLeaderEpoch: -1, timestamp: -1n }] }] });
@@ -149,6 +167,7 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       await conn.request(44, 0, { resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'num.partitions', configOperation: 0, value: '3' }] }], validateOnly: false });
       const described = await conn.request(32, 1, { resources: [{ resourceType: 4, resourceName: '1', configurationKeys: ['num.partitions'] }], includeSynoyms: false });
       expect(described.results[0]!.configs.find((c) => c.name === 'num.partitions')?.value).toBe('3');
+      expect(JSON.parse(readFileSync(join(tmp!.dir, 'node-1', 'configs.json'), 'utf8'))).toEqual({ 'num.partitions': '3' });
       // Auto-created at node 1's Metadata: by node 0, with the new num.partitions.
       const md = await conn.request(3, 4, { topics: [{ name: 'auto' }], allowAutoTopicCreation: true });
       expect(md.topics[0]!.errorCode).toBe(0);

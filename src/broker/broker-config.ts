@@ -37,6 +37,8 @@ export interface BrokerConfig {
    * partitions other nodes lead are written there.
    */
   node?: Pick<TransactionsDeps, 'markerElsewhere' | 'coordinatorElsewhere'> & { createsTopics: boolean };
+  /** The open files this broker may count on (its share of the process's limit under mqlab.workers); the process's limit by default. */
+  openFileLimit?: number | null;
   /** Further static configs by Kafka name, shown by DescribeConfigs (network limits, say). */
   settings?: Record<string, string>;
   log?: (message: string) => void;

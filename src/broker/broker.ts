@@ -113,7 +113,7 @@ export class Broker {
       retention: { retentionMs: setting('log.retention.ms'), retentionBytes: setting('log.retention.bytes') },
       // The topic registry refuses partitions past mqlab.max.partitions first; the engine's own limit must not be lower.
       limits: { maxPartitions: setting('mqlab.max.partitions'), ...(config.maxBatchBytes ? { maxBatchBytes: config.maxBatchBytes } : {}) },
-      maxOpenFiles: storageMaxOpenFiles(setting('mqlab.storage.max.open.files'), processOpenFileLimit(), config.maxSockets ?? setting('max.connections')),
+      maxOpenFiles: storageMaxOpenFiles(setting('mqlab.storage.max.open.files'), config.openFileLimit === undefined ? processOpenFileLimit() : config.openFileLimit, config.maxSockets ?? setting('max.connections')),
       log: config.log,
     });
     this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') }, (t) => {

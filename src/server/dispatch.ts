@@ -77,13 +77,21 @@ export function createDispatcher(base: Ctx): RequestHandler {
     const meta: RequestMeta = { apiVersion: req.apiVersion, clientId: req.header.clientId ?? '', clientHost, session, access: accessOf(ctx, session, clientHost) };
     let closeAfter: string | undefined;
     let body: ResponseInput<ApiKey> | null;
+    const mark = ctx.settle?.mark() ?? 0;
     if (req.apiKey === ApiKeys.SaslHandshake || req.apiKey === ApiKeys.SaslAuthenticate) {
       const answer = req.apiKey === ApiKeys.SaslHandshake ? saslHandshake(ctx, req.body, session, req.apiVersion) : saslAuthenticate(ctx, req.body, session);
       body = answer.body;
       closeAfter = answer.closeAfter;
     } else body = await handle(ctx, req, meta);
-    const settling = ctx.settle?.();
-    if (settling) await settling;
+    const settling = ctx.settle?.after(mark);
+    if (settling) {
+      try {
+        await settling;
+      } catch (err) {
+        if (meta.fetched) releaseFetched(meta.fetched);
+        throw err;
+      }
+    }
     if (body === null) return null;
     try {
       return { parts: encodeResponse(req.apiKey, req.apiVersion, req.header.correlationId, body).parts, closeAfter };

@@ -22,7 +22,7 @@ import type { RequestHandler } from '../broker/network/connection.js';
 import { Session, type ListenerInfo } from '../broker/network/session.js';
 import { ClusterView, type NodeAddress } from './cluster.js';
 import { asBuffer, type PortRpc } from './port-rpc.js';
-import { checkNodeCount, WorkerNodes, type MarkerCall } from './worker-nodes.js';
+import { checkNodeCount, recordNodeCount, WorkerNodes, type MarkerCall } from './worker-nodes.js';
 
 export interface RunningBroker {
   broker: Broker;
@@ -75,13 +75,16 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
   const cluster = new ClusterView(link?.id ?? 0, size);
   if (!link) checkNodeCount(settings.dataDir, size);
   const others = size > 1 && !link ? await WorkerNodes.start(settings, cluster, log, options.onFatal ?? ((err) => log('error', err.message))) : null;
-  const fileLimit = processOpenFileLimit();
+  // Under mqlab.workers the nodes share the process's open-file limit: each budgets its sockets and storage from its share.
+  const processLimit = processOpenFileLimit();
+  const fileLimit = processLimit === null ? null : Math.floor(processLimit / size);
   // Both listeners hold a socket per connection: the storage's file budget leaves room for them all.
   const maxConnections = Number(c('max.connections')) + (options.rocketmqPort !== undefined ? Number(c('rocketmq.max.connections')) : 0);
   const files = openFilesWarning(fileLimit, maxConnections, storageMaxOpenFiles(Number(c('mqlab.storage.max.open.files')), fileLimit, maxConnections));
   if (files) log('warn', files);
   const broker = new Broker({
     dataDir: settings.dataDir,
+    openFileLimit: fileLimit,
     engine: c('mqlab.storage.engine'),
     flush: parseFlush(c('mqlab.flush')),
     transfer: c('transfer.strategy') as StrategyName,
@@ -140,8 +143,9 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
         acls,
         authorizer,
         now: options.securityClock ?? Date.now,
-        forward: link ? (frame: Buffer, clientHost: string) => link.rpc.call<Uint8Array | null>('forward', { frame, clientHost }).then((u) => u && asBuffer(u)) : undefined,
-        settle: others ? () => others.settle() : undefined,
+        // A copy of its own size: the frame is a view into a socket read, all of which a structured clone would copy.
+        forward: link ? (frame: Buffer, clientHost: string) => link.rpc.call<Uint8Array | null>('forward', { frame: Uint8Array.prototype.slice.call(frame), clientHost }).then((u) => u && asBuffer(u)) : undefined,
+        settle: others ? { mark: () => others.mark(), after: (mark: number) => others.settle(mark) } : undefined,
       };
       return { ...l, handler: createDispatcher(ctx), ctx };
     });
@@ -151,9 +155,12 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
     for (const l of network) l.ctx.port = l.port;
     if (link) serveNodeCalls(link.rpc, broker, cluster);
     if (others) {
-      const addresses = [{ nodeId: 0, host: address.host, port: address.port }, ...others.addresses(address.host)];
+      // Advertised as the listener's host, as a single node advertises it (not the address it resolved to).
+      const host = network[0]!.host;
+      const addresses = [{ nodeId: 0, host, port: address.port }, ...others.addresses(host)];
       cluster.setAddresses(addresses);
       await others.serve(forwardTo(network[0]!), addresses);
+      recordNodeCount(settings.dataDir, size);
     }
     if (options.rocketmqPort !== undefined) rocketmq = await startRocketMq(broker, { host: listeners[0]!.host, port: options.rocketmqPort, log, tls: options.rocketmqTls ? rocketmqTlsKeyPair(settings.configs) : undefined });
     const r = rocketmq;
@@ -239,6 +246,10 @@ function forwardTo(l: { handler: RequestHandler } & ListenerInfo): (frame: Buffe
     });
     if (response === null) return null;
     if (response.parts.some((p) => p.regions.length > 0)) throw new Error('a forwarded request was answered with log regions');
-    return Buffer.concat(response.parts.map((p) => p.bytes));
+    // Out of Node's shared pool: posting a pooled buffer would copy its whole 8 KiB slab.
+    const out = Buffer.allocUnsafeSlow(response.parts.reduce((n, p) => n + p.bytes.length, 0));
+    let at = 0;
+    for (const p of response.parts) at += p.bytes.copy(out, at);
+    return out;
   };
 }

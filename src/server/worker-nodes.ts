@@ -7,7 +7,7 @@
 // transaction markers the coordinator writes go to the partition's node.
 // The other way, they forward what node 0 serves (forwarding.ts) and ask
 // its coordinator about transactional batches.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Broker } from '../broker/broker.js';
@@ -59,16 +59,20 @@ export function nodeSettings(settings: ServeSettings, nodeId: number): ServeSett
  * A directory from before (topics, no record) was written by one node.
  */
 export function checkNodeCount(dataDir: string, size: number): void {
-  const file = join(dataDir, 'cluster.json');
+  const file = join(dataDir, CLUSTER_FILE);
   const recorded = existsSync(file) ? Number((JSON.parse(readFileSync(file, 'utf8')) as { workers: number }).workers) : existsSync(join(dataDir, 'topics.json')) ? 1 : null;
   if (recorded !== null && recorded !== size) {
     throw new Error(`${dataDir} was written with mqlab.workers=${recorded}: start it with that (each partition's data is on the node that led it), or use another data directory`);
   }
-  if (size > 1 && !existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileAtomic(file, JSON.stringify({ workers: size }));
-  }
 }
+
+/** Once every node has started: a start that failed leaves nothing that ties the directory to its count. */
+export function recordNodeCount(dataDir: string, size: number): void {
+  const file = join(dataDir, CLUSTER_FILE);
+  if (size > 1 && !existsSync(file)) writeFileAtomic(file, JSON.stringify({ workers: size }));
+}
+
+const CLUSTER_FILE = 'cluster.json';
 
 interface Node {
   nodeId: number;
@@ -87,6 +91,7 @@ export class WorkerNodes {
   private constructor(
     private readonly nodes: Node[],
     private readonly cluster: ClusterView,
+    private readonly onFatal: (err: Error) => void,
   ) {}
 
   /** Starts nodes 1..size-1 and waits until each has opened its storage and bound its port. */
@@ -127,7 +132,7 @@ export class WorkerNodes {
       await Promise.all(started.map((n) => n.worker.terminate()));
       throw err;
     }
-    self = new WorkerNodes(started, cluster);
+    self = new WorkerNodes(started, cluster, onFatal);
     return self;
   }
 
@@ -155,11 +160,19 @@ export class WorkerNodes {
     await Promise.all(this.nodes.map((n) => n.rpc.call('addresses', addresses)));
   }
 
-  /** After a request on node 0: null if it changed no topic or config, else the other nodes told of it. */
-  settle(): Promise<void> | null {
+  /** What settle() compares: topic and config changes so far (both counters only grow). */
+  mark(): number {
     const b = this.broker;
-    if (!b || (b.topics.changes === this.syncedTopics && b.configs.changes === this.syncedConfigs)) return null;
-    return this.sync();
+    return b ? b.topics.changes + b.configs.changes : 0;
+  }
+
+  /**
+   * After a request on node 0: null if it changed no topic or config since
+   * `mark` was taken before it, else the other nodes told. A request that
+   * changed nothing does not wait behind another's mirror.
+   */
+  settle(mark: number): Promise<void> | null {
+    return this.mark() === mark ? null : this.sync();
   }
 
   /** One mirror at a time, each of the whole state then (a few KB for hundreds of topics), so none is applied out of order. */
@@ -170,7 +183,14 @@ export class WorkerNodes {
       const configs = b.configs.changes;
       if (topics === this.syncedTopics && configs === this.syncedConfigs) return;
       const state = { topics: b.topics.list(), configs: b.configs.dynamic() };
-      await Promise.all(this.nodes.map((n) => n.rpc.call('mirror', state)));
+      try {
+        await Promise.all(this.nodes.map((n) => n.rpc.call('mirror', state)));
+      } catch (err) {
+        // A node that could not take a change (its disk full, say) no longer agrees with node 0 on what exists: stop, as a broker whose storage failed.
+        const e = new Error(`a node could not take node 0's topics and configs: ${(err as Error).message}`);
+        if (!this.closing) this.onFatal(e);
+        throw e;
+      }
       this.syncedTopics = topics;
       this.syncedConfigs = configs;
     });

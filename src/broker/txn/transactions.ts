@@ -126,7 +126,7 @@ export class Transactions {
     if (!ask || transactionalId === null) return this.joins.gate(transactionalId, apiVersion);
     return async (topic, partition, records, produce) => {
       const h = records && records.length >= BATCH_HEADER_BYTES ? readBatchHeader(records, 0) : null;
-      if (!h || !isTransactional(h.attributes) || isControl(h.attributes)) return produce();
+      if (!h || !isTransactional(h.attributes)) return produce();
       const refused = await ask(topic, partition, h.producerId, h.producerEpoch, transactionalId);
       return refused ? { error: refused.error, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, message: refused.message } : produce();
     };

@@ -32,8 +32,8 @@ export interface HandlerContext {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** mqlab.workers, on a node other than 0: has node 0 answer a request this node does not serve (../forwarding.ts). */
   forward?: (frame: Buffer, clientHost: string) => Promise<Buffer | null>;
-  /** mqlab.workers, on node 0: after each request, tells the other nodes of topic and config changes it made, before it is answered. */
-  settle?: () => Promise<void> | null;
+  /** mqlab.workers, on node 0: after each request, tells the other nodes of the topic and config changes since `mark()` before it, before it is answered. */
+  settle?: { mark(): number; after(mark: number): Promise<void> | null };
 }
 
 /** The request header fields a handler may need. */

@@ -72,7 +72,8 @@ export function describeLogDirs(ctx: HandlerContext, req: RequestBody<typeof Api
     const t = broker.topics.get(w.topic);
     if (!t) continue;
     for (const p of new Set(w.partitions)) {
-      if (p < 0 || p >= t.partitions) continue;
+      // Under mqlab.workers a node holds only the partitions it leads (the others' files are empty).
+      if (p < 0 || p >= t.partitions || !broker.topics.leads(t, p)) continue;
       let size: number;
       try {
         size = broker.engine.partitionBytes({ topic: t.name, partition: p });
