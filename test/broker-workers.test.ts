@@ -10,8 +10,8 @@
 // endpoint, ACLs, transaction.version 2, several listeners) is refused at
 // start, saying why.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
@@ -144,6 +144,11 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       const leaders = await admin.leaders('fw');
       const onZero = [...leaders].find(([, n]) => n.nodeId === 0)![0];
       const onOne = [...leaders].find(([, n]) => n.nodeId === 1)![0];
+      // Each node keeps storage for the partitions it leads only.
+      // A partition's directory: <topic>-<p> (segmented) or <topic>/<p> under the consume queues (commit log).
+      const holds = (dir: string, p: number): boolean => readdirSync(dir, { recursive: true }).map(String).some((e) => basename(e) === `fw-${p}` || e.endsWith(join('fw', String(p))));
+      expect([holds(join(tmp!.dir, 'node-1', 'log'), onOne), holds(join(tmp!.dir, 'node-1', 'log'), onZero)]).toEqual([true, false]);
+      expect([holds(join(tmp!.dir, 'log'), onZero), holds(join(tmp!.dir, 'log'), onOne)]).toEqual([true, false]);
       const produce = (partition: number) => conn.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'fw', partitionData: [{ index: partition, records: numberedBatch('w', 3) }] }] });
       expect((await produce(onZero)).responses[0]!.partitionResponses[0]!.errorCode).toBe(errorCode('NOT_LEADER_OR_FOLLOWER'));
       expect((await produce(onOne)).responses[0]!.partitionResponses[0]!.errorCode).toBe(0);

@@ -119,7 +119,7 @@ export class Broker {
     this.topics = new TopicRegistry(this.engine, join(config.dataDir, 'topics.json'), { maxPartitionsPerTopic: 10_000, maxPartitions: setting('mqlab.max.partitions') }, (t) => {
       // Each partition rolls by its topic's segment.bytes / segment.ms (a compacted log is cleaned up to its active segment).
       const policy = rollPolicyOf(this.configs, t.configs);
-      for (let p = 0; p < t.partitions; p++) this.engine.setRollPolicy?.({ topic: t.name, partition: p }, policy);
+      for (let p = 0; p < t.partitions; p++) if (this.topics.holds(t, p)) this.engine.setRollPolicy?.({ topic: t.name, partition: p }, policy);
     });
     this.offsets = new OffsetStore(this.engine, this.topics);
     this.coordinator = new GroupCoordinator(this.offsets, { ...DEFAULT_COORDINATOR_SETTINGS, ...config.groups }, config.groupClock, this.topics);

@@ -44,6 +44,16 @@ export class TopicRegistry {
   /** Whether this node leads a partition: always, but for the other nodes' under mqlab.workers (../server/cluster.ts). */
   leads: (t: TopicInfo, partition: number) => boolean = () => true;
 
+  /**
+   * Whether this node keeps a partition's storage: one it leads, and every
+   * internal topic's (each node's offsets and transaction log are its own,
+   * though only node 0's are used). A partition another node leads has
+   * nothing here, not even an empty file.
+   */
+  holds(t: TopicInfo, partition: number): boolean {
+    return t.internal || this.leads(t, partition);
+  }
+
   constructor(
     private readonly engine: StorageEngine,
     private readonly file: string,
@@ -76,7 +86,7 @@ export class TopicRegistry {
     }
     for (const t of this.topics.values()) {
       this.ids.set(t.id, t);
-      for (let p = 0; p < t.partitions; p++) this.engine.createPartition({ topic: t.name, partition: p });
+      for (let p = 0; p < t.partitions; p++) if (this.holds(t, p)) this.engine.createPartition({ topic: t.name, partition: p });
       this.onChange(t);
     }
     if (changed) this.save();
@@ -104,9 +114,10 @@ export class TopicRegistry {
   /** `id`: the topic's id on the controller, when this node mirrors its topics; a new one by default. */
   create(name: string, partitions: number, configs: Record<string, string> = {}, internal = false, id: string = randomUUID()): TopicInfo {
     this.checkCreate(name, partitions);
+    const t: TopicInfo = { name, id, partitions, configs: { ...configs }, internal };
     let p = 0;
     try {
-      for (; p < partitions; p++) this.engine.createPartition({ topic: name, partition: p });
+      for (; p < partitions; p++) if (this.holds(t, p)) this.engine.createPartition({ topic: name, partition: p });
     } catch (err) {
       // A failing disk: the partitions made so far go again (the engines delete
       // before their first await), and the request is answered, not dropped.
@@ -114,7 +125,6 @@ export class TopicRegistry {
       const code = err instanceof StorageError ? err.code : 'KAFKA_STORAGE_ERROR';
       throw new BrokerError(code, `creating partition ${p} of "${name}" failed: ${(err as Error).message}`);
     }
-    const t: TopicInfo = { name, id, partitions, configs: { ...configs }, internal };
     this.topics.set(name, t);
     this.ids.set(t.id, t);
     this.revision++;
@@ -157,7 +167,7 @@ export class TopicRegistry {
     const from = t.partitions;
     let p = from;
     try {
-      for (; p < count; p++) this.engine.createPartition({ topic: name, partition: p });
+      for (; p < count; p++) if (this.holds(t, p)) this.engine.createPartition({ topic: name, partition: p });
     } catch (err) {
       for (let q = from; q < p; q++) await this.engine.deletePartition({ topic: name, partition: q });
       // The engine's limit on partitions in all (POLICY_VIOLATION), or a failing disk.
