@@ -22,6 +22,31 @@ describe('topic registry', () => {
     tmp.cleanup();
   });
 
+  it('tells what changed since a stamp: topics created, grown or reconfigured, names deleted (mqlab.workers mirrors it)', async () => {
+    const r = await open();
+    r.create('kept', 1);
+    r.create('gone', 1);
+    const stamp = r.changes;
+    expect(r.changedSince(stamp)).toEqual({ changed: [], deleted: [] });
+    r.setConfig('kept', 'retention.ms', '5');
+    await r.grow('kept', 2);
+    await r.delete('gone');
+    r.create('again', 1);
+    await r.delete('again');
+    r.create('again', 1); // deleted and made again: one to make equal, not to delete
+    const c = r.changedSince(stamp);
+    expect(c.changed.map((t) => [t.name, t.partitions, t.configs])).toEqual([
+      ['kept', 2, { 'retention.ms': '5' }],
+      ['again', 1, {}],
+    ]);
+    expect(c.deleted).toEqual(['gone']);
+    // Told: deletions up to then are forgotten, changes after are still told.
+    r.forgetDeletions(r.changes);
+    await r.delete('kept');
+    expect(r.changedSince(r.changes - 1)).toEqual({ changed: [], deleted: ['kept'] });
+    expect(r.changedSince(stamp).deleted).toEqual(['kept']);
+  });
+
   it('creates, lists, configures and deletes topics, and keeps them across restarts', async () => {
     const r = await open();
     const { id } = r.create('orders', 3, { 'retention.ms': '1000' });

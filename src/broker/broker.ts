@@ -26,7 +26,7 @@ import { Transactions } from './txn/transactions.js';
 import { staticSettings } from './static-settings.js';
 import { storageMaxOpenFiles } from './open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
-import { TopicRegistry, type TopicInfo } from './topics.js';
+import { TopicRegistry, type TopicChanges, type TopicInfo } from './topics.js';
 import { TopicAdmin } from './topic-admin.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ErrorName } from '../protocol/kafka/error-codes.js';
@@ -206,9 +206,9 @@ export class Broker {
     this.topicAdmin.alterTopicConfigs(topic, changes, validateOnly);
   }
 
-  /** Makes this node's topics the controller's (topic-admin.ts). */
-  mirrorTopics(wanted: readonly TopicInfo[]): Promise<void> {
-    return this.topicAdmin.mirror(wanted);
+  /** Makes this node's topics the controller's (topic-admin.ts): all of them, or what changed there since it last said. */
+  mirrorTopics(wanted: readonly TopicInfo[] | TopicChanges): Promise<void> {
+    return Array.isArray(wanted) ? this.topicAdmin.mirror(wanted) : this.topicAdmin.mirrorChanges(wanted as TopicChanges);
   }
 
   async close(): Promise<void> {

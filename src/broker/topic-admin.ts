@@ -11,7 +11,7 @@ import { BrokerError } from './errors.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
 import { OFFSETS_TOPIC } from './groups/offset-store.js';
 import type { ProducerStateTable } from './producer-state.js';
-import type { TopicInfo, TopicRegistry } from './topics.js';
+import type { TopicChanges, TopicInfo, TopicRegistry } from './topics.js';
 import type { Transactions } from './txn/transactions.js';
 
 export interface TopicAdminDeps {
@@ -93,13 +93,18 @@ export class TopicAdmin {
    */
   async mirror(wanted: readonly TopicInfo[]): Promise<void> {
     const byName = new Map(wanted.map((t) => [t.name, t]));
-    for (const local of this.d.topics.list()) {
-      const w = byName.get(local.name);
-      if (local.internal) {
-        if (w) this.d.topics.adoptId(local.name, w.id);
-      } else if (!w || w.id !== local.id) await this.deleteTopic(local.name);
-    }
-    for (const w of wanted) {
+    const gone = this.d.topics.list().filter((local) => !local.internal && !byName.has(local.name)).map((t) => t.name);
+    await this.mirrorChanges({ changed: wanted, deleted: gone });
+  }
+
+  /** The same for what changed on the controller since it last told this node: names deleted there, topics created, grown or reconfigured. */
+  async mirrorChanges(c: TopicChanges): Promise<void> {
+    for (const name of c.deleted) if (this.d.topics.get(name) && !this.d.topics.get(name)!.internal) await this.deleteTopic(name);
+    for (const w of c.changed) {
+      const mine = this.d.topics.get(w.name);
+      if (mine?.internal) this.d.topics.adoptId(w.name, w.id);
+      // The name now names another topic there: this one's data goes with it.
+      else if (mine && mine.id !== w.id) await this.deleteTopic(w.name);
       const local = this.d.topics.get(w.name) ?? this.d.topics.create(w.name, w.partitions, w.configs, w.internal, w.id);
       if (local.partitions < w.partitions) await this.d.topics.grow(w.name, w.partitions);
       for (const k of new Set([...Object.keys(local.configs), ...Object.keys(w.configs)])) {

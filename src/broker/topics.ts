@@ -23,6 +23,12 @@ export interface TopicInfo {
   internal: boolean;
 }
 
+/** What changed since a stamp (TopicRegistry.changedSince): topics to make equal, names to delete. */
+export interface TopicChanges {
+  changed: readonly TopicInfo[];
+  deleted: readonly string[];
+}
+
 export interface TopicLimits {
   maxPartitionsPerTopic: number;
   /** Partitions of every topic together (mqlab.max.partitions): each costs open files, so their number is bounded. */
@@ -41,6 +47,9 @@ export class TopicRegistry {
   revision = 0;
   /** Bumped by every change (created, deleted, grown, reconfigured): what other nodes must be told (../server/worker-nodes.ts). */
   changes = 0;
+  /** Per topic, `changes` at its last change; per name deleted, its id and when (until forgetDeletions): so a node is told only what changed. */
+  private readonly stamps = new Map<string, number>();
+  private readonly deletions = new Map<string, number>();
   /** Whether this node leads a partition: always, but for the other nodes' under mqlab.workers (../server/cluster.ts). */
   leads: (t: TopicInfo, partition: number) => boolean = () => true;
 
@@ -128,7 +137,7 @@ export class TopicRegistry {
     this.topics.set(name, t);
     this.ids.set(t.id, t);
     this.revision++;
-    this.changes++;
+    this.changed(name);
     this.save();
     this.onChange(t);
     return t;
@@ -175,9 +184,28 @@ export class TopicRegistry {
       throw err;
     }
     t.partitions = count;
-    this.changes++;
+    this.changed(name);
     this.save();
     this.onChange(t);
+  }
+
+  private changed(name: string): void {
+    this.changes++;
+    this.stamps.set(name, this.changes);
+  }
+
+  /** The topics changed after `stamp` (a value of `changes`), and the names deleted after it that do not name a topic now. */
+  changedSince(stamp: number): TopicChanges {
+    const changed: TopicInfo[] = [];
+    for (const [name, at] of this.stamps) if (at > stamp) changed.push(this.topics.get(name)!);
+    const deleted: string[] = [];
+    for (const [name, at] of this.deletions) if (at > stamp && !this.topics.has(name)) deleted.push(name);
+    return { changed, deleted };
+  }
+
+  /** Deletions up to `stamp` have been told: they need not be kept. */
+  forgetDeletions(stamp: number): void {
+    for (const [name, at] of this.deletions) if (at <= stamp) this.deletions.delete(name);
   }
 
   /** Gives an internal topic the controller's id for it (each node creates its own at its first start). */
@@ -187,7 +215,7 @@ export class TopicRegistry {
     this.ids.delete(t.id);
     t.id = id;
     this.ids.set(id, t);
-    this.changes++;
+    this.changed(name);
     this.save();
   }
 
@@ -213,6 +241,8 @@ export class TopicRegistry {
     this.ids.delete(t.id);
     this.revision++;
     this.changes++;
+    this.stamps.delete(name);
+    this.deletions.set(name, this.changes);
     this.deleting.add(name);
     try {
       this.save();
@@ -227,7 +257,7 @@ export class TopicRegistry {
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`);
     if (value === null) delete t.configs[key];
     else t.configs[key] = value;
-    this.changes++;
+    this.changed(name);
     this.save();
     this.onChange(t);
   }

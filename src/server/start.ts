@@ -16,7 +16,7 @@ import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
 import { openFilesWarning, storageMaxOpenFiles } from '../broker/open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
 import type { BrokerConfig } from '../broker/broker-config.js';
-import type { TopicInfo } from '../broker/topics.js';
+import type { TopicChanges, TopicInfo } from '../broker/topics.js';
 import type { ProduceRefusal } from '../broker/txn/transactions.js';
 import type { RequestHandler } from '../broker/network/connection.js';
 import { Session, type ListenerInfo } from '../broker/network/session.js';
@@ -224,7 +224,7 @@ function nodeRole(link: StartOptions['node'] | null, others: WorkerNodes | null)
 
 /** A node other than 0: what node 0 tells it. */
 function serveNodeCalls(rpc: PortRpc, broker: Broker, cluster: ClusterView): void {
-  rpc.handle('mirror', (m: { topics: TopicInfo[]; configs: Record<string, string> }) =>
+  rpc.handle('mirror', (m: { topics: TopicInfo[] | TopicChanges; configs: Record<string, string> }) =>
     broker.mirrorTopics(m.topics).then(() => broker.configs.mirror(m.configs)),
   );
   rpc.handle('marker', (m: MarkerCall) => broker.transactions.writeMarkerIfOpen(m.topic, m.partition, m.producerId, m.epoch, m.type));

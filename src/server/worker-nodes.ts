@@ -175,14 +175,18 @@ export class WorkerNodes {
     return this.mark() === mark ? null : this.sync();
   }
 
-  /** One mirror at a time, each of the whole state then (a few KB for hundreds of topics), so none is applied out of order. */
+  /**
+   * One mirror at a time, so none is applied out of order: the first of
+   * every topic (the other nodes drop what node 0 no longer has), then of
+   * what changed since the last (TopicRegistry.changedSince).
+   */
   private sync(): Promise<void> {
     const run = this.syncing.then(async () => {
       const b = this.broker!;
       const topics = b.topics.changes;
       const configs = b.configs.changes;
       if (topics === this.syncedTopics && configs === this.syncedConfigs) return;
-      const state = { topics: b.topics.list(), configs: b.configs.dynamic() };
+      const state = { topics: this.syncedTopics < 0 ? b.topics.list() : b.topics.changedSince(this.syncedTopics), configs: b.configs.dynamic() };
       try {
         await Promise.all(this.nodes.map((n) => n.rpc.call('mirror', state)));
       } catch (err) {
@@ -193,6 +197,7 @@ export class WorkerNodes {
       }
       this.syncedTopics = topics;
       this.syncedConfigs = configs;
+      b.topics.forgetDeletions(topics);
     });
     this.syncing = run.catch(() => undefined);
     return run;
