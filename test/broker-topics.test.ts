@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppendWatch } from '../src/broker/append-watch.js';
+import { randomUUID } from 'node:crypto';
+import { Broker } from '../src/broker/broker.js';
 import { TopicRegistry } from '../src/broker/topics.js';
 import { SegmentedEngine } from '../src/storage/segmented/engine.js';
 import { tempDir } from './helpers/files.js';
@@ -24,6 +26,11 @@ describe('topic registry', () => {
 
   it('tells what changed since a stamp: topics created, grown or reconfigured, names deleted (mqlab.workers mirrors it)', async () => {
     const r = await open();
+    // Deletions are kept only where someone forgets them (node 0 under mqlab.workers).
+    r.create('untracked', 1);
+    await r.delete('untracked');
+    expect(r.changedSince(0).deleted).toEqual([]);
+    r.trackDeletions = true;
     r.create('kept', 1);
     r.create('gone', 1);
     const stamp = r.changes;
@@ -45,6 +52,23 @@ describe('topic registry', () => {
     await r.delete('kept');
     expect(r.changedSince(r.changes - 1)).toEqual({ changed: [], deleted: ['kept'] });
     expect(r.changedSince(stamp).deleted).toEqual(['kept']);
+  });
+
+  it('a mirror deletes first: a name made again elsewhere leaves room before the topics that took it are created', async () => {
+    const broker = new Broker({ dataDir: tmp.dir, engine: 'segmented', flush: { kind: 'none' }, transfer: 'sendfile', autoCreateTopics: false, numPartitions: 1, settings: { 'mqlab.max.partitions': '100' } });
+    engine = broker.engine as SegmentedEngine;
+    await broker.open();
+    const old = broker.createTopic('y', 60)!;
+    // On node 0, y was deleted, z made with its room, and y made again, small, under another id; z comes first in the list.
+    const z = { name: 'z', id: randomUUID(), partitions: 60, configs: {}, internal: false };
+    const y = { name: 'y', id: randomUUID(), partitions: 1, configs: {}, internal: false };
+    await broker.mirrorTopics({ changed: [z, y], deleted: [] });
+    expect([broker.topics.get('z')?.id, broker.topics.get('y')?.id, broker.topics.get('y')?.partitions]).toEqual([z.id, y.id, 1]);
+    expect(broker.topics.byId(old.id)).toBeUndefined();
+    // The same through a whole list (the first mirror after a start).
+    await broker.mirrorTopics([{ ...y }]);
+    expect(broker.topics.list().filter((t) => !t.internal).map((t) => t.name)).toEqual(['y']);
+    await broker.close();
   });
 
   it('creates, lists, configures and deletes topics, and keeps them across restarts', async () => {

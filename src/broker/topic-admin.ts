@@ -99,13 +99,20 @@ export class TopicAdmin {
 
   /** The same for what changed on the controller since it last told this node: names deleted there, topics created, grown or reconfigured. */
   async mirrorChanges(c: TopicChanges): Promise<void> {
-    for (const name of c.deleted) if (this.d.topics.get(name) && !this.d.topics.get(name)!.internal) await this.deleteTopic(name);
+    // Every deletion first, as on the controller, where they came before the topics that took their room (mqlab.max.partitions):
+    // the names deleted there, and those that now name another topic (another id), whose data goes with the old one.
+    const retired = c.changed.filter((w) => {
+      const mine = this.d.topics.get(w.name);
+      return mine !== undefined && !mine.internal && mine.id !== w.id;
+    });
+    for (const name of [...c.deleted, ...retired.map((w) => w.name)]) {
+      const mine = this.d.topics.get(name);
+      if (mine && !mine.internal) await this.deleteTopic(name);
+    }
     for (const w of c.changed) {
       const mine = this.d.topics.get(w.name);
       if (mine?.internal) this.d.topics.adoptId(w.name, w.id);
-      // The name now names another topic there: this one's data goes with it.
-      else if (mine && mine.id !== w.id) await this.deleteTopic(w.name);
-      const local = this.d.topics.get(w.name) ?? this.d.topics.create(w.name, w.partitions, w.configs, w.internal, w.id);
+      const local = mine ?? this.d.topics.create(w.name, w.partitions, w.configs, w.internal, w.id);
       if (local.partitions < w.partitions) await this.d.topics.grow(w.name, w.partitions);
       for (const k of new Set([...Object.keys(local.configs), ...Object.keys(w.configs)])) {
         if (local.configs[k] !== w.configs[k]) this.d.topics.setConfig(w.name, k, w.configs[k] ?? null);

@@ -47,9 +47,11 @@ export class TopicRegistry {
   revision = 0;
   /** Bumped by every change (created, deleted, grown, reconfigured): what other nodes must be told (../server/worker-nodes.ts). */
   changes = 0;
-  /** Per topic, `changes` at its last change; per name deleted, its id and when (until forgetDeletions): so a node is told only what changed. */
+  /** Per topic, `changes` at its last change; per name deleted, when (kept until forgetDeletions, only once trackDeletions is on): so a node is told only what changed. */
   private readonly stamps = new Map<string, number>();
   private readonly deletions = new Map<string, number>();
+  /** Set by node 0 under mqlab.workers, the one reader of deletions (it forgets them once told): elsewhere nothing would. */
+  trackDeletions = false;
   /** Whether this node leads a partition: always, but for the other nodes' under mqlab.workers (../server/cluster.ts). */
   leads: (t: TopicInfo, partition: number) => boolean = () => true;
 
@@ -242,7 +244,7 @@ export class TopicRegistry {
     this.revision++;
     this.changes++;
     this.stamps.delete(name);
-    this.deletions.set(name, this.changes);
+    if (this.trackDeletions) this.deletions.set(name, this.changes);
     this.deleting.add(name);
     try {
       this.save();

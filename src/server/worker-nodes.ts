@@ -143,6 +143,7 @@ export class WorkerNodes {
   /** Node 0's broker, before it opens: finishing the transactions a crash left ending writes markers on the other nodes. */
   attach(broker: Broker): void {
     this.broker = broker;
+    broker.topics.trackDeletions = true;
   }
 
   /**

@@ -14,6 +14,7 @@ function describe(call: Call, t: TopicInfo): object {
   const { engine } = call.ctx.broker;
   const partitions = [];
   for (let p = 0; p < t.partitions; p++) {
+    if (!call.ctx.broker.topics.holds(t, p)) continue; // another node's (mqlab.workers)
     const tp = { topic: t.name, partition: p };
     partitions.push({ partition: p, logStartOffset: Number(engine.logStartOffset(tp)), highWatermark: Number(engine.highWatermark(tp)) });
   }

@@ -112,6 +112,7 @@ function writePartitions(out: MetricsText, { broker }: HttpContext): void {
   const start: [string, number, bigint][] = [];
   for (const t of broker.topics.list()) {
     for (let partition = 0; partition < t.partitions; partition++) {
+      if (!broker.topics.holds(t, partition)) continue; // another node's (mqlab.workers)
       const tp = { topic: t.name, partition };
       hw.push([t.name, partition, broker.engine.highWatermark(tp)]);
       start.push([t.name, partition, broker.engine.logStartOffset(tp)]);
@@ -130,7 +131,7 @@ function writeGroups(out: MetricsText, { broker }: HttpContext): void {
     for (const c of broker.coordinator.committedAll(groupId)) {
       committed.push([groupId, c.topic, c.partition, c.offset]);
       const t = broker.topics.get(c.topic);
-      if (!t || c.partition >= t.partitions || c.offset < 0n) continue; // topic deleted since, or nothing committed
+      if (!t || c.partition >= t.partitions || c.offset < 0n || !broker.topics.holds(t, c.partition)) continue; // topic deleted since, nothing committed, or another node's
       const behind = broker.engine.highWatermark({ topic: c.topic, partition: c.partition }) - c.offset;
       lag.push([groupId, c.topic, c.partition, behind > 0n ? behind : 0n]);
     }
