@@ -15,14 +15,10 @@ import { certificatePrincipal, resolveListeners, rocketmqTlsKeyPair } from './li
 import { networkLimits, parseFlush, type ServeSettings } from './settings.js';
 import { openFilesWarning, storageMaxOpenFiles } from '../broker/open-files.js';
 import { processOpenFileLimit } from '../storage/file-limit.js';
-import type { BrokerConfig } from '../broker/broker-config.js';
-import type { TopicChanges, TopicInfo } from '../broker/topics.js';
-import type { ProduceRefusal } from '../broker/txn/transactions.js';
-import type { RequestHandler } from '../broker/network/connection.js';
-import { Session, type ListenerInfo } from '../broker/network/session.js';
 import { ClusterView, type NodeAddress } from './cluster.js';
-import { asBuffer, type PortRpc } from './port-rpc.js';
-import { checkNodeCount, recordNodeCount, WorkerNodes, type MarkerCall } from './worker-nodes.js';
+import { asBuffer } from './port-rpc.js';
+import { checkNodeCount, recordNodeCount, WorkerNodes } from './worker-nodes.js';
+import { forwardTo, nodeRole, serveNodeCalls, workerModeSettings, type NodeLink } from './node-wiring.js';
 
 export interface RunningBroker {
   broker: Broker;
@@ -60,14 +56,14 @@ export interface StartOptions {
   securityClock?: () => number;
   /** mqlab.workers: a node other than 0 failed, and its partitions with it; the process should stop. Logged by default. */
   onFatal?: (err: Error) => void;
-  /** Set by worker-node.ts only: this is node `id` of `size`, on a worker thread, talking to node 0 over `rpc`. */
-  node?: { id: number; size: number; rpc: PortRpc };
+  /** Set by worker-node.ts only: this is a node other than 0 of a mqlab.workers cluster (node-wiring.ts). */
+  node?: NodeLink;
 }
 
 export async function startBroker(given: ServeSettings, log: ServerLog = () => undefined, options: StartOptions = {}): Promise<RunningBroker> {
   const size = Number(given.configs['mqlab.workers'] ?? BROKER_CONFIG_DEFAULTS['mqlab.workers']);
   const link = options.node ?? null;
-  const settings = size > 1 ? workerModeSettings(given, options) : given;
+  const settings = size > 1 ? workerModeSettings(given, options.rocketmqPort !== undefined) : given;
   const c = (name: string): string => settings.configs[name] ?? BROKER_CONFIG_DEFAULTS[name]!;
   // Listener and TLS settings first: a key store that cannot be read stops the start before any data is opened.
   const listeners = resolveListeners(settings);
@@ -190,66 +186,4 @@ export async function startBroker(given: ServeSettings, log: ServerLog = () => u
     await broker.close();
     throw err;
   }
-}
-
-/**
- * mqlab.workers > 1 serves Kafka clients on one PLAINTEXT listener. What
- * needs one node's view of everything is refused rather than half served:
- * the RocketMQ endpoint and ACLs (not per node yet), and transaction.version
- * 2, whose produces join transactions on the partition's node (1 is the
- * default here: clients add partitions at the coordinator).
- */
-function workerModeSettings(settings: ServeSettings, options: StartOptions): ServeSettings {
-  const n = settings.configs['mqlab.workers'];
-  if (settings.listeners.length !== 1) throw new Error(`mqlab.workers=${n} serves one listener (the nodes take its port + n): ${settings.listeners.length} are configured`);
-  if (options.rocketmqPort !== undefined) throw new Error(`mqlab.workers=${n} serves Kafka clients only: start without the RocketMQ endpoint (--no-rocketmq)`);
-  if ((settings.configs['authorizer.class.name'] ?? '').trim() !== '') throw new Error(`mqlab.workers=${n} does not take an authorizer (ACLs are one node's)`);
-  if (settings.configs['transaction.version'] === '2') throw new Error(`mqlab.workers=${n} takes transaction.version 0 or 1 (at 2 a produce joins its transaction on the partition's node)`);
-  const listeners = resolveListeners(settings);
-  if (listeners[0]!.protocol !== 'PLAINTEXT') throw new Error(`mqlab.workers=${n} serves a PLAINTEXT listener only, not ${listeners[0]!.protocol}`);
-  return { ...settings, configs: { ...settings.configs, 'transaction.version': settings.configs['transaction.version'] ?? '1' } };
-}
-
-/** Node 0 marks transactions on the nodes that lead their partitions; the others take topics from node 0 and ask its coordinator. */
-function nodeRole(link: StartOptions['node'] | null, others: WorkerNodes | null): BrokerConfig['node'] {
-  if (link) {
-    return {
-      createsTopics: false,
-      coordinatorElsewhere: (topic, partition, producerId, epoch, transactionalId) => link.rpc.call<ProduceRefusal | null>('txnCheck', { topic, partition, producerId, epoch, transactionalId }),
-    };
-  }
-  if (others) return { createsTopics: true, markerElsewhere: (topic, partition, producerId, epoch, type) => others.marker({ topic, partition, producerId, epoch, type }) };
-  return undefined;
-}
-
-/** A node other than 0: what node 0 tells it. */
-function serveNodeCalls(rpc: PortRpc, broker: Broker, cluster: ClusterView): void {
-  rpc.handle('mirror', (m: { topics: TopicInfo[] | TopicChanges; configs: Record<string, string> }) =>
-    broker.mirrorTopics(m.topics).then(() => broker.configs.mirror(m.configs)),
-  );
-  rpc.handle('marker', (m: MarkerCall) => broker.transactions.writeMarkerIfOpen(m.topic, m.partition, m.producerId, m.epoch, m.type));
-  rpc.handle('addresses', (a: NodeAddress[]) => cluster.setAddresses(a));
-}
-
-/** Node 0 answers a request another node forwarded as if it came on its first listener, from the same client host. */
-function forwardTo(l: { handler: RequestHandler } & ListenerInfo): (frame: Buffer, clientHost: string) => Promise<Buffer | null> {
-  return async (frame, clientHost) => {
-    const response = await l.handler({
-      apiKey: frame.readInt16BE(0),
-      apiVersion: frame.readInt16BE(2),
-      correlationId: frame.readInt32BE(4),
-      frame,
-      connectionId: -1,
-      remoteAddress: clientHost,
-      clientHost,
-      session: new Session(l),
-    });
-    if (response === null) return null;
-    if (response.parts.some((p) => p.regions.length > 0)) throw new Error('a forwarded request was answered with log regions');
-    // Out of Node's shared pool: posting a pooled buffer would copy its whole 8 KiB slab.
-    const out = Buffer.allocUnsafeSlow(response.parts.reduce((n, p) => n + p.bytes.length, 0));
-    let at = 0;
-    for (const p of response.parts) at += p.bytes.copy(out, at);
-    return out;
-  };
 }
