@@ -343,6 +343,7 @@ describe('mqlab.workers refusals at start', () => {
     ['an authorizer', { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' }, {}, /does not take an authorizer/],
     ['transaction.version 2', { 'transaction.version': '2' }, {}, /takes transaction.version 0 or 1/],
     ['two listeners', { listeners: 'PLAINTEXT://127.0.0.1:0,OTHER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT' }, {}, /serves one listener/],
+    ['a port list of another length', { 'mqlab.workers.ports': '0,0' }, {}, /mqlab.workers.ports names 2 ports: mqlab.workers=2 needs 1/],
   ])('refuses %s', async (_what, props, options, why) => {
     const tmp = tempDir();
     try {
@@ -350,6 +351,11 @@ describe('mqlab.workers refusals at start', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+
+  it('refuses a port list that is not ports', () => {
+    expect(() => settings({ 'mqlab.workers.ports': '9093,x' })).toThrow(/must be ports \(0-65535\) separated by commas/);
+    expect(() => settings({ 'mqlab.workers.ports': '70000' })).toThrow(/must be ports/);
   });
 
   it('refuses a data directory one node wrote', async () => {

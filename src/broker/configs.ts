@@ -30,6 +30,9 @@ export interface ConfigDef {
 
 export const intIn = (lo: number, hi: number) => (v: string): string | null =>
   /^-?\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? null : `must be an integer in [${lo}, ${hi}]`;
+/** Comma-separated ports (0 for a free one), or empty. */
+const portList = (v: string): string | null =>
+  v === '' || v.split(',').every((p) => /^\d{1,5}$/.test(p.trim()) && Number(p) <= 65535) ? null : 'must be ports (0-65535) separated by commas, or empty';
 export const bool = (v: string): string | null => (v === 'true' || v === 'false' ? null : 'must be true or false');
 const oneOf = (values: readonly string[]) => (v: string): string | null => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
 const ratio = (v: string): string | null => (/^(\d+(\.\d+)?|\.\d+)$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? null : 'must be a number in [0, 1]');
@@ -102,6 +105,7 @@ const BROKER_DEFS: ConfigDef[] = [
   { name: 'group.consumer.assignors', type: 'STRING', dynamic: false, check: assignorList, doc: 'consumer groups (KIP-848): the server-side assignors members may name, comma-separated, uniform and/or range; the first is the default' },
   { name: 'mqlab.storage.engine', type: 'STRING', dynamic: false, check: oneOf(['segmented', 'commitlog']), doc: 'segmented (Kafka-style) or commitlog (RocketMQ-style)' },
   { name: 'mqlab.workers', type: 'INT', dynamic: false, check: intIn(1, 64), doc: 'Kafka nodes this broker runs, each on a thread of its own with its own port (the listener\'s port + n), storage and partitions; node 0 is the controller and coordinator (README, "More cores: mqlab.workers")' },
+  { name: 'mqlab.workers.ports', type: 'STRING', dynamic: false, check: portList, doc: 'the ports of nodes 1..N-1 under mqlab.workers, comma-separated (0: a free one); empty: the listener\'s port + n' },
   { name: 'mqlab.flush', type: 'STRING', dynamic: false, check: flushValue, doc: 'none (page cache), batch (fsync before acks=-1 answers, group commit) or an interval in ms' },
   { name: 'timer.max.delay.ms', type: 'LONG', dynamic: false, check: intIn(1_000, 365 * 24 * 3600 * 1000), doc: 'RocketMQ delayed messages: the latest delivery time accepted, from now (RocketMQ timerMaxDelaySec); later answers ILLEGAL_DELIVERY_TIME' },
   { name: 'use.delay.level', type: 'BOOLEAN', dynamic: false, check: bool, doc: 'RocketMQ delayed messages: deliver each at the shortest of message.delay.level longer than the wait asked for (the longest past them all), as RocketMQ 5\'s proxy with useDelayLevel; false keeps the time asked for' },
@@ -198,6 +202,7 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'mqlab.storage.engine': 'segmented',
   'mqlab.flush': 'none',
   'mqlab.workers': '1',
+  'mqlab.workers.ports': '',
   'timer.max.delay.ms': String(3 * 24 * 3600 * 1000),
   'timer.precision.ms': '100',
   'use.delay.level': 'false',

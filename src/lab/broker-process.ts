@@ -162,7 +162,9 @@ export class BrokerProcess {
   /** The same broker again (same data, same port), after a stop or a kill. */
   restart(): Promise<BrokerProcess> {
     const rocketmqPort = this.rocketmqEndpoint === null ? undefined : Number(this.rocketmqEndpoint.split(':')[1]);
-    return BrokerProcess.start(this.args, this.port, { ...this.options, rocketmqPort });
+    // Under --workers each node keeps its own port too (by default a node's is node 0's + n, which another process may hold).
+    const ports = this.nodes.length > 1 ? ['--set', `mqlab.workers.ports=${this.nodes.slice(1).map((n) => n.port).join(',')}`] : [];
+    return BrokerProcess.start([...this.args, ...ports], this.port, { ...this.options, rocketmqPort });
   }
 
   /** SIGKILL and wait: a crash. */

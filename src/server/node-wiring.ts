@@ -34,6 +34,8 @@ export function workerModeSettings(settings: ServeSettings, withRocketMq: boolea
   if (settings.listeners.length !== 1) throw new Error(`mqlab.workers=${n} serves one listener (the nodes take its port + n): ${settings.listeners.length} are configured`);
   if (withRocketMq) throw new Error(`mqlab.workers=${n} serves Kafka clients only: start without the RocketMQ endpoint (--no-rocketmq)`);
   if ((settings.configs['authorizer.class.name'] ?? '').trim() !== '') throw new Error(`mqlab.workers=${n} does not take an authorizer (ACLs are one node's)`);
+  const ports = settings.configs['mqlab.workers.ports'] ?? '';
+  if (ports !== '' && ports.split(',').length !== Number(n) - 1) throw new Error(`mqlab.workers.ports names ${ports.split(',').length} ports: mqlab.workers=${n} needs ${Number(n) - 1} (nodes 1 to ${Number(n) - 1})`);
   if (settings.configs['transaction.version'] === '2') throw new Error(`mqlab.workers=${n} takes transaction.version 0 or 1 (at 2 a produce joins its transaction on the partition's node)`);
   const listeners = resolveListeners(settings);
   if (listeners[0]!.protocol !== 'PLAINTEXT') throw new Error(`mqlab.workers=${n} serves a PLAINTEXT listener only, not ${listeners[0]!.protocol}`);

@@ -42,13 +42,15 @@ export interface TxnCheckCall {
   transactionalId: string | null;
 }
 
-/** Node n's settings: its own data directory, the listener's port + n (0 stays 0: a free one). */
+/** Node n's settings: its own data directory, its port from mqlab.workers.ports, else the listener's port + n (0 stays 0: a free one). */
 export function nodeSettings(settings: ServeSettings, nodeId: number): ServeSettings {
   const [l] = settings.listeners;
+  const ports = settings.configs['mqlab.workers.ports'] ?? '';
+  const port = ports !== '' ? Number(ports.split(',')[nodeId - 1]) : l!.port === 0 ? 0 : l!.port + nodeId;
   return {
     ...settings,
     dataDir: join(settings.dataDir, `node-${nodeId}`),
-    listeners: [{ ...l!, port: l!.port === 0 ? 0 : l!.port + nodeId }],
+    listeners: [{ ...l!, port }],
     configs: { ...settings.configs },
   };
 }
