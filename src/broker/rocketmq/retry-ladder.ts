@@ -4,10 +4,10 @@
 // waited in RocketMQ 4's retry topic, and what RocketMQ 5's proxy sends push
 // consumers as their customized backoff); past the last step the last one
 // repeats.
+import { DURATION_FORM, durationMs } from './duration.js';
+
 export const DEFAULT_LADDER = '10s,30s,1m,2m,3m,4m,5m,6m,7m,8m,9m,10m,20m,30m,1h,2h';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const STEP = /^(\d{1,9})(ms|s|m|h)$/;
 /** A step longer than the longest invisible time a message can have makes no sense. */
 const MAX_STEP_MS = 12 * 3_600_000;
 const MAX_STEPS = 64;
@@ -30,9 +30,8 @@ function parseSteps(value: string): number[] | string {
   if (parts.length === 0 || parts.length > MAX_STEPS) return `1 to ${MAX_STEPS} steps, like ${DEFAULT_LADDER}`;
   const steps: number[] = [];
   for (const p of parts) {
-    const m = STEP.exec(p);
-    if (!m) return `"${p}" is not a duration: a number with ms, s, m or h, like 10s`;
-    const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+    const ms = durationMs(p);
+    if (ms === null) return `"${p}" is not a duration: ${DURATION_FORM}`;
     if (ms > MAX_STEP_MS) return `"${p}" is over 12h, the longest invisible time`;
     steps.push(ms);
   }

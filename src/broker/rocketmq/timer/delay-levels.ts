@@ -7,10 +7,10 @@
 // delivered that level's delay after it is stored. Here the same, by
 // use.delay.level and message.delay.level: off, any delivery time is kept
 // to the timer's precision.
+import { DURATION_FORM, durationMs } from '../duration.js';
+
 export const DEFAULT_DELAY_LEVELS = '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h';
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const LEVEL = /^(\d{1,9})([smhd])$/;
 const MAX_LEVELS = 64;
 const MAX_LEVEL_MS = 365 * 86_400_000;
 
@@ -20,9 +20,8 @@ export function parseDelayLevels(value: string): number[] | string {
   if (parts.length === 0 || parts.length > MAX_LEVELS) return `1 to ${MAX_LEVELS} levels separated by spaces, like ${DEFAULT_DELAY_LEVELS}`;
   const out: number[] = [];
   for (const p of parts) {
-    const m = LEVEL.exec(p);
-    if (!m) return `"${p}" is not a delay: a number with s, m, h or d, like 10s`;
-    const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+    const ms = durationMs(p);
+    if (ms === null) return `"${p}" is not a delay: ${DURATION_FORM}`;
     if (ms < 1000 || ms > MAX_LEVEL_MS) return `"${p}" is outside 1s to 365d`;
     out.push(ms);
   }
