@@ -6,7 +6,7 @@
 // takes only keyed records (Kafka's LogValidator).
 import { decodeBatch, isControl, LOG_OVERHEAD_BYTES, readBatchHeader, RecordBatchError } from '../records/index.js';
 import type { CompactionPolicy, LogCleanerControl, RetentionPolicy, RollPolicy, StorageEngine, TopicPartition } from '../storage/types.js';
-import type { BrokerConfigs } from './configs.js';
+import type { BrokerConfigs } from './broker-configs.js';
 import { BrokerError } from './errors.js';
 import type { TopicRegistry } from './topics.js';
 
