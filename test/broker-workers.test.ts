@@ -28,13 +28,9 @@ import { numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { missing } from './helpers/requires.js';
 import { runTool, runToolOk } from './helpers/run-tool.js';
-import { fileURLToPath } from 'node:url';
+import { hasPythonModule, PYTHON, pythonFixture } from './helpers/python.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
-/** Debian's interpreter, where python3-kafka and python3-confluent-kafka install (as test/e2e-python.test.ts). */
-const PYTHON = '/usr/bin/python3';
-const hasPython = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`]).status === 0;
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/python/${name}`, import.meta.url));
 
 /** Runs the consumer until it has read `n` records; their partitions and values. */
 function readRecords(consumer: Consumer, n: number): Promise<{ partition: number; value: string }[]> {
@@ -276,18 +272,18 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
     }
   });
 
-  it.skipIf(missing('the Python clients (apt install python3-kafka python3-confluent-kafka)', hasPython('kafka') && hasPython('confluent_kafka')))(
+  it.skipIf(missing('the Python clients (apt install python3-kafka python3-confluent-kafka)', hasPythonModule('kafka') && hasPythonModule('confluent_kafka')))(
     'the Python clients: kafka-python and confluent-kafka produce, consume in a committing group and resume; confluent-kafka runs transactions',
     async () => {
       const b = await start();
       for (const [script, topic] of [['kafka_python_e2e.py', 'kp'], ['confluent_kafka_e2e.py', 'ck']] as const) {
-        const { stdout } = await runToolOk(PYTHON, [fixture(script), b.bootstrap, topic, '300'], '', 90_000);
+        const { stdout } = await runToolOk(PYTHON, [pythonFixture(script), b.bootstrap, topic, '300'], '', 90_000);
         const o = JSON.parse(stdout.trim().split('\n').pop()!) as { acked: number; first: [number, number, string][]; second: [number, number, string][] };
         expect(o.acked, script).toBe(300);
         expect(new Set(o.first.map((m) => m[2])).size, script).toBe(300);
         expect(o.second.map((m) => m[2]).sort(), script).toEqual(Array.from({ length: 10 }, (_, i) => `v${300 + i}`).sort());
       }
-      const { stdout } = await runToolOk(PYTHON, [fixture('confluent_kafka_txn.py'), b.bootstrap, 'txn-in', 'txn-out', '4'], '', 90_000);
+      const { stdout } = await runToolOk(PYTHON, [pythonFixture('confluent_kafka_txn.py'), b.bootstrap, 'txn-in', 'txn-out', '4'], '', 90_000);
       const t = JSON.parse(stdout.trim().split('\n').pop()!) as { committedRounds: number[]; committed: string[]; groupOffset: number };
       expect(t.committedRounds).toEqual([0, 2]);
       expect(t.committed).toEqual(['r0:in0', 'r0:in1', 'r0:in2', 'r2:in3', 'r2:in4', 'r2:in5']);

@@ -4,16 +4,12 @@
 // group and commit, then a second consumer of the group resumes with exactly
 // the messages produced after the commit. The scripts (fixtures/python/)
 // print what they saw as JSON; this side checks it against the broker.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { missing } from './helpers/requires.js';
 import { runToolOk } from './helpers/run-tool.js';
+import { hasPythonModule, PYTHON, pythonFixture } from './helpers/python.js';
 
-/** Debian's interpreter, where python3-kafka and python3-confluent-kafka install (a pyenv python3 earlier on PATH has neither). */
-const PYTHON = '/usr/bin/python3';
-const has = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`]).status === 0;
 const COUNT = 300;
 const PARTITIONS = 3;
 
@@ -27,7 +23,7 @@ interface Outcome {
 }
 
 async function run(script: string, bootstrap: string, topic: string): Promise<Outcome> {
-  const file = fileURLToPath(new URL(`./fixtures/python/${script}`, import.meta.url));
+  const file = pythonFixture(script);
   const { stdout } = await runToolOk(PYTHON, [file, bootstrap, topic, String(COUNT)], '', 90_000);
   return JSON.parse(stdout.trim().split('\n').pop()!) as Outcome;
 }
@@ -45,7 +41,7 @@ describe('Python clients', () => {
   });
 
   for (const c of CLIENTS) {
-    it.skipIf(missing(`${c.name} (apt install python3-${c.module.replace('_', '-')})`, has(c.module)))(
+    it.skipIf(missing(`${c.name} (apt install python3-${c.module.replace('_', '-')})`, hasPythonModule(c.module)))(
       `${c.name}: admin, produce, a committing group consumer, and a resume (${c.engine})`,
       async () => {
         broker = await startTestBroker({ 'mqlab.storage.engine': c.engine });
@@ -76,11 +72,11 @@ describe('Python clients', () => {
     );
   }
 
-  it.skipIf(missing('confluent-kafka (apt install python3-confluent-kafka)', has('confluent_kafka')))(
+  it.skipIf(missing('confluent-kafka (apt install python3-confluent-kafka)', hasPythonModule('confluent_kafka')))(
     'confluent-kafka transactions: consume-transform-produce with offsets in the transaction, every other one aborted (segmented)',
     async () => {
       broker = await startTestBroker({ 'mqlab.storage.engine': 'segmented' });
-      const file = fileURLToPath(new URL('./fixtures/python/confluent_kafka_txn.py', import.meta.url));
+      const file = pythonFixture('confluent_kafka_txn.py');
       const rounds = 4;
       const { stdout } = await runToolOk(PYTHON, [file, broker.bootstrap, 'txn-in', 'txn-out', String(rounds)], '', 90_000);
       const o = JSON.parse(stdout.trim().split('\n').pop()!) as { committed: string[]; uncommitted: string[]; groupOffset: number; committedRounds: number[] };

@@ -6,17 +6,16 @@
 // what it produced, and is refused with a wrong password.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { hasOpenssl, makeTestCerts, type TestCerts } from './helpers/certs.js';
 import { missing } from './helpers/requires.js';
 import { runTool, runToolOk } from './helpers/run-tool.js';
+import { hasPythonModule, PYTHON, pythonFixture } from './helpers/python.js';
 
-const PYTHON = '/usr/bin/python3';
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
-const hasKafkaPython = spawnSync(PYTHON, ['-c', 'import kafka']).status === 0;
+const hasKafkaPython = hasPythonModule('kafka');
 const USERS = { 'SCRAM-SHA-256': ['sam', 'sam-secret'], 'SCRAM-SHA-512': ['sue', 'sue-secret'] } as const;
 
 describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('SASL logins from other clients', () => {
@@ -112,7 +111,7 @@ describe.skipIf(missing('openssl (apt install openssl)', hasOpenssl()))('SASL lo
   });
 
   describe.skipIf(missing('kafka-python (apt install python3-kafka)', hasKafkaPython))('kafka-python (SaslHandshake v0, bare tokens)', () => {
-    const script = fileURLToPath(new URL('./fixtures/python/kafka_python_sasl.py', import.meta.url));
+    const script = pythonFixture('kafka_python_sasl.py');
 
     it.each([
       ['SASL_PLAINTEXT', 'PLAIN'],

@@ -209,7 +209,7 @@ export class Broker {
 
   /** Makes this node's topics the controller's (topic-admin.ts): all of them, or what changed there since it last said. */
   mirrorTopics(wanted: readonly TopicInfo[] | TopicChanges): Promise<void> {
-    return Array.isArray(wanted) ? this.topicAdmin.mirror(wanted) : this.topicAdmin.mirrorChanges(wanted as TopicChanges);
+    return 'changed' in wanted ? this.topicAdmin.mirrorChanges(wanted) : this.topicAdmin.mirror(wanted);
   }
 
   async close(): Promise<void> {

@@ -72,10 +72,9 @@ export function addKafkaCommands(program: Command): void {
                 const all = [...Array(t.partitions).keys()];
                 const hw = await leaders.offsets(t.name, all, -1n);
                 const start = await leaders.offsets(t.name, all, -2n);
-                const ids = await admin.leaders(t.name);
                 console.log(`Topic: ${t.name}\tPartitionCount: ${t.partitions}\tReplicationFactor: 1${t.internal ? '\tInternal: true' : ''}`);
                 for (const p of all) {
-                  const id = ids.get(p)?.nodeId ?? 0;
+                  const id = leaders.nodeIds.get(p) ?? 0;
                   console.log(`\tTopic: ${t.name}\tPartition: ${p}\tLeader: ${id}\tReplicas: ${id}\tIsr: ${id}\tLogStartOffset: ${start.get(p)}\tHighWatermark: ${hw.get(p)}`);
                 }
               } finally {

@@ -10,6 +10,8 @@ export class PartitionLeaders {
     private readonly bootstrap: Admin,
     private readonly byPartition: Map<number, Admin>,
     private readonly opened: Admin[],
+    /** Each partition's leader's node id. */
+    readonly nodeIds: ReadonlyMap<number, number>,
   ) {}
 
   /** The leaders now; the bootstrap connection serves the partitions its node leads. */
@@ -33,7 +35,7 @@ export class PartitionLeaders {
       for (const a of opened) a.close();
       throw err;
     }
-    return new PartitionLeaders(bootstrap, byPartition, opened);
+    return new PartitionLeaders(bootstrap, byPartition, opened, new Map([...leaders].map(([p, n]) => [p, n.nodeId])));
   }
 
   /** The connection to the partition's leader (the bootstrap one for a partition not known when opened). */
@@ -46,7 +48,9 @@ export class PartitionLeaders {
     const out = new Map<Admin, number[]>();
     for (const p of partitions) {
       const a = this.of(p);
-      out.set(a, [...(out.get(a) ?? []), p]);
+      const ps = out.get(a);
+      if (ps) ps.push(p);
+      else out.set(a, [p]);
     }
     return [...out];
   }

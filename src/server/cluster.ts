@@ -25,7 +25,6 @@ export class ClusterView {
   ready: boolean;
   private told: () => void = () => undefined;
   readonly whenReady: Promise<void>;
-  private readonly starts = new Map<string, number>();
 
   constructor(
     readonly nodeId: number,
@@ -62,9 +61,7 @@ export class ClusterView {
   leaderOf(t: TopicInfo, partition: number): number {
     if (this.size === 1) return this.nodeId;
     if (t.internal || t.name === OFFSETS_TOPIC) return CONTROLLER;
-    let start = this.starts.get(t.id);
-    if (start === undefined) this.starts.set(t.id, (start = startNode(t.id, this.size)));
-    return (start + partition) % this.size;
+    return (startNode(t.id, this.size) + partition) % this.size;
   }
 
   leads(t: TopicInfo, partition: number): boolean {

@@ -9,7 +9,6 @@
 // by a crash, and slots that fell due while the broker was down fire at
 // once. A crash between an append and the checkpoint after it appends
 // those messages again (at least once, as RocketMQ's timer).
-import { delayLevelFor } from './delay-levels.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Broker } from '../../broker.js';
@@ -17,6 +16,7 @@ import type { FlushPolicy } from '../../../storage/types.js';
 import { encodeBatch } from '../../../records/index.js';
 import { toRecord, type RocketMessage } from '../message-record.js';
 import { BROKER_NAME, buildRecallHandle, parseRecallHandle } from './recall-handle.js';
+import { delayLevelFor } from './delay-levels.js';
 import { TimerCheckpoint } from './timer-checkpoint.js';
 import { TimerFiring, type TimerCounts } from './timer-firing.js';
 import { encodeUnit, TimerLog, UNIT_ADD, UNIT_CANCEL, type TimerUnit } from './timer-log.js';
