@@ -10,7 +10,8 @@
 // endpoint, ACLs, transaction.version 2, several listeners) is refused at
 // start, saying why.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -345,6 +346,20 @@ describe('mqlab.workers refusals at start', () => {
     try {
       await expect(startBroker({ ...settings(props), dataDir: tmp.dir }, () => undefined, options)).rejects.toThrow(why);
     } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a node that cannot start stops the start, saying which, and ties the directory to no count', async () => {
+    const tmp = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      await expect(BrokerProcess.start(['--data-dir', tmp.dir, '--workers', '2', '--set', `mqlab.workers.ports=${port}`])).rejects.toThrow(new RegExp(`node 1 failed: listen EADDRINUSE.*${port}`));
+      expect(existsSync(join(tmp.dir, 'cluster.json'))).toBe(false);
+    } finally {
+      taken.close();
       tmp.cleanup();
     }
   });

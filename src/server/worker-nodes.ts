@@ -116,16 +116,17 @@ export class WorkerNodes {
               node.port = m.port;
               resolve();
             });
-            worker.once('error', reject);
-            worker.once('exit', (code) => {
-              const err = new Error(`node ${nodeId} (a worker thread) stopped with exit code ${code}`);
+            // Before the start is done this fails the start; after it, unless closing, the broker (an error is followed by the exit).
+            let failed = false;
+            const fail = (err: Error): void => {
+              if (failed) return;
+              failed = true;
               rpc.fail(err);
               reject(err);
               if (self && !self.closing) onFatal(err);
-            });
-            worker.on('error', (err) => {
-              if (self && !self.closing) onFatal(new Error(`node ${nodeId} failed: ${err.message}`));
-            });
+            };
+            worker.on('error', (err) => fail(new Error(`node ${nodeId} failed: ${err.message}`)));
+            worker.once('exit', (code) => fail(new Error(`node ${nodeId} (a worker thread) stopped with exit code ${code}`)));
           }),
         );
       }
