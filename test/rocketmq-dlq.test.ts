@@ -29,7 +29,10 @@ it('%DLQ%<group> is stored as DLQ.<group>, one-to-one both ways', () => {
   }
   // Other names are themselves; a DLQ.-name that is no escape stays a plain topic.
   expect(storedTopic('orders')).toBe('orders');
-  expect(storedTopic('%RETRY%workers')).toBe('%RETRY%workers');
+  expect(storedTopic('%RETRY%workers')).toBe('RETRY.workers');
+  expect(rocketTopic('RETRY.workers')).toBe('%RETRY%workers');
+  expect(storedTopic('%RETRY%a|b')).toBe('RETRY.a.7Cb');
+  expect(storedTopic('%OTHER%x')).toBe('%OTHER%x');
   expect(rocketTopic('DLQ.bad.escape')).toBe('DLQ.bad.escape');
 });
 

@@ -13,8 +13,8 @@ import { RocketServe } from './helpers/rocketmq-serve.js';
 const ENGINES = ['segmented', 'commitlog'] as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw proto objects */
-function receive(raw: RawClient, batchSize: number, pollSeconds: number, topic = 'jobs'): Promise<any[]> {
-  const request = { group: { name: 'workers' }, messageQueue: { topic: { name: topic }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: String(pollSeconds) } };
+function receive(raw: RawClient, batchSize: number, pollSeconds: number, topic = 'jobs', invisibleSeconds = 60): Promise<any[]> {
+  const request = { group: { name: 'workers' }, messageQueue: { topic: { name: topic }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize, invisibleDuration: { seconds: String(invisibleSeconds) }, longPollingTimeout: { seconds: String(pollSeconds) } };
   return new Promise((resolve, reject) => {
     const out: any[] = [];
     const call = raw.ReceiveMessage(request, { deadline: Date.now() + 30_000 });
@@ -25,6 +25,14 @@ function receive(raw: RawClient, batchSize: number, pollSeconds: number, topic =
 }
 
 const seen = (ms: any[]) => ms.map((m) => [m.body.toString(), m.systemProperties.deliveryAttempt]);
+
+/** Receives (long polls of 3 s) until something comes, for at most 20 s. */
+async function receiveSome(raw: RawClient, invisibleSeconds: number): Promise<any[]> {
+  const until = Date.now() + 20_000;
+  let got: any[] = [];
+  while (got.length === 0 && Date.now() < until) got = await receive(raw, 10, 3, 'jobs', invisibleSeconds);
+  return got;
+}
 
 describe.each(ENGINES)('RocketMQ in-flight messages across a SIGKILL (%s)', (engine) => {
   let serve: RocketServe | undefined;
@@ -65,10 +73,40 @@ describe.each(ENGINES)('RocketMQ in-flight messages across a SIGKILL (%s)', (eng
     const changed = await rawUnary(raw, 'ChangeInvisibleDuration', { group: { name: 'workers' }, topic: { name: 'jobs' }, receiptHandle: handle(0), invisibleDuration: { seconds: '1' }, messageId: '01M0' });
     expect(changed.status.code).toBe('OK');
     // m0 comes back after its new second, as its second delivery.
-    let again: any[] = [];
-    const until = Date.now() + 20_000;
-    while (again.length === 0 && Date.now() < until) again = await receive(raw, 10, 3);
-    expect(seen(again)).toEqual([['m0', 2]]);
+    expect(seen(await receiveSome(raw, 60))).toEqual([['m0', 2]]);
+  });
+
+  it('counts a retry\'s attempts on from the group\'s retry topic, and its handle from before the kill still works', async () => {
+    serve = await RocketServe.start(tmp.dir, { 'mqlab.storage.engine': engine });
+    const admin = await Admin.connect(serve.bootstrap);
+    await admin.createTopic('jobs', 1, { 'message.type': 'NORMAL' });
+    admin.close();
+    raw = rawClient(serve.endpoint);
+    const sent = await rawUnary(raw, 'SendMessage', { messages: [{ topic: { name: 'jobs' }, body: Buffer.from('m0'), systemProperties: { messageId: '01R0', messageType: 'NORMAL', queueId: 0 } }] });
+    expect(sent.status.code).toBe('OK');
+    expect(seen(await receive(raw, 10, 1, 'jobs', 1))).toEqual([['m0', 1]]);
+    // Not acked: revived into RETRY.workers, and received from there (a retry's handle) for a minute.
+    const retried = await receiveSome(raw, 60);
+    expect(seen(retried)).toEqual([['m0', 2]]);
+    expect(retried[0].topic.name).toBe('jobs');
+    expect(retried[0].systemProperties.receiptHandle).toMatch(/^2\./);
+
+    raw.close();
+    await serve.kill();
+    serve = await serve.restart();
+    raw = rawClient(serve.endpoint);
+
+    // Out for another minute; its handle shortens that to a second, and it comes back as attempt 3.
+    expect(seen(await receive(raw, 10, 1))).toEqual([]);
+    const changed = await rawUnary(raw, 'ChangeInvisibleDuration', { group: { name: 'workers' }, topic: { name: 'jobs' }, receiptHandle: retried[0].systemProperties.receiptHandle, invisibleDuration: { seconds: '1' }, messageId: '01R0' });
+    expect(changed.status.code).toBe('OK');
+    const third = await receiveSome(raw, 60);
+    expect(seen(third)).toEqual([['m0', 3]]);
+    expect(third[0].systemProperties.messageId).toBe('01R0');
+    const acked = await rawUnary(raw, 'AckMessage', { group: { name: 'workers' }, topic: { name: 'jobs' }, entries: [{ messageId: '01R0', receiptHandle: third[0].systemProperties.receiptHandle }] });
+    expect(acked.status.code).toBe('OK');
+    // Nothing comes back.
+    expect(seen(await receive(raw, 10, 2))).toEqual([]);
   });
 
   it('keeps acks whose offset commit was not stored yet; a clean stop stores it', async () => {

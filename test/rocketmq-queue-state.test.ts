@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { QueueState, type DeliveryOptions, type Outstanding } from '../src/broker/rocketmq/queue-state.js';
 import { fuzzSeed, Prng } from './helpers/prng.js';
 
-const plain: DeliveryOptions = { messageGroup: null, renewFor: null, renewMs: 0, renewUntil: 0 };
+const plain: DeliveryOptions = { messageGroup: null, priorAttempts: 0, renewFor: null, renewMs: 0, renewUntil: 0 };
 
 describe('QueueState.expired', () => {
   it('finds what is due, oldest offset first, whichever way its deadline was set', () => {
@@ -67,6 +67,38 @@ class PlainState {
     return min;
   }
 }
+
+describe('QueueState retries', () => {
+  it('counts a retry copy\'s first delivery on from its prior attempts; a revived offset\'s handle is stale, an acked one\'s acks again', () => {
+    const s = new QueueState(0);
+    expect(s.deliver(0, 1_000, 't1', { ...plain, priorAttempts: 4 }).attempt).toBe(5);
+    expect(s.deliver(0, 2_000, 't2', plain).attempt).toBe(6);
+    s.deliver(1, 1_000, 't1', plain);
+    s.nextScan = 2;
+    s.revive(0);
+    expect(s.ack(0, 't2')).toBe('stale-handle');
+    expect(s.ack(1, 't1')).toBe('acked');
+    expect(s.ack(1, 't1')).toBe('already-done');
+    expect(s.ack(2, 't1')).toBe('never-delivered');
+    expect(s.lowWatermark()).toBe(2);
+  });
+
+  it('keeps the committed offset below retries parked for another topic', () => {
+    const s = new QueueState(0);
+    s.parked.park('mail', 3);
+    s.parked.park('jobs', 5);
+    s.parked.park('mail', 7);
+    s.nextScan = 9;
+    expect(s.lowWatermark()).toBe(3);
+    expect(s.parked.next('mail')).toBe(3);
+    s.parked.shift('mail');
+    expect(s.lowWatermark()).toBe(5);
+    s.parked.forget((topic) => topic === 'jobs');
+    expect([s.lowWatermark(), s.parked.size]).toEqual([7, 1]);
+    s.clamp(8, 9); // retention passed it
+    expect([s.lowWatermark(), s.parked.size]).toEqual([9, 0]);
+  });
+});
 
 describe('QueueState against a plain scan of every message out', () => {
   it('gives the same answers over random deliveries, acks, renewals, restores and log bounds', () => {

@@ -15,7 +15,7 @@ function agreesFromBytes(h: string, want: ReturnType<typeof parseHandle>): numbe
 function viaRegex(h: string): ReturnType<typeof parseHandle> {
   const m = HANDLE.exec(h);
   // The broker's offsets are numbers: a longer one is no handle it issued.
-  return m && BigInt(m[2]!) <= BigInt(Number.MAX_SAFE_INTEGER) ? { partition: Number(m[1]), offset: Number(m[2]!), instance: m[3]!, token: h.slice(h.indexOf('.', h.indexOf('.', 2) + 1) + 1) } : null;
+  return m && BigInt(m[2]!) <= BigInt(Number.MAX_SAFE_INTEGER) ? { retry: h.startsWith('2'), partition: Number(m[1]), offset: Number(m[2]!), instance: m[3]!, token: h.slice(h.indexOf('.', h.indexOf('.', 2) + 1) + 1) } : null;
 }
 
 /** A seeded generator of integers below n. */
@@ -37,10 +37,13 @@ function mutated(h: string, rand: (n: number) => number, alphabet: string): stri
 describe('parseHandle', () => {
   it('reads issued handles', () => {
     const handles = new ReceiptHandles();
-    for (const [p, o] of [[0, 0], [7, 2 ** 40], [999_999_999, Number.MAX_SAFE_INTEGER]] as const) {
-      const h = handleOf(p, o, handles.token());
-      expect(parseHandle(h)).toEqual({ partition: p, offset: o, instance: handles.instance, token: h.split('.').slice(3).join('.') });
-      agreesFromBytes(h, parseHandle(h));
+    for (const retry of [false, true]) {
+      for (const [p, o] of [[0, 0], [7, 2 ** 40], [999_999_999, Number.MAX_SAFE_INTEGER]] as const) {
+        const h = handleOf(p, o, handles.token(), retry);
+        expect(h.startsWith(retry ? '2.' : '1.')).toBe(true);
+        expect(parseHandle(h)).toEqual({ retry, partition: p, offset: o, instance: handles.instance, token: h.split('.').slice(3).join('.') });
+        agreesFromBytes(h, parseHandle(h));
+      }
     }
   });
 
@@ -61,7 +64,7 @@ describe('parseHandle', () => {
     let matched = 0;
     let ascii = 0;
     for (let i = 0; i < 20_000; i++) {
-      let h = handleOf(rand(20), rand(1_000_000), handles.token());
+      let h = handleOf(rand(20), rand(1_000_000), handles.token(), rand(2) === 1);
       const edits = rand(4);
       for (let e = 0; e < edits; e++) h = mutated(h, rand, alphabet);
       if (rand(20) === 0) h = `1.${'9'.repeat(rand(12))}.${'1'.repeat(rand(22))}.${'a'.repeat(rand(14))}.${'z'.repeat(rand(15))}`;

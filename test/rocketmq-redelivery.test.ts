@@ -1,8 +1,9 @@
 // Invisible time and redelivery, on both engines: a message not acked within
-// its invisible duration comes back with the next delivery attempt and a new
-// receipt handle (the old one no longer acks); changeInvisibleDuration
-// renews with a new handle; acked messages move the group's committed
-// offset past the contiguous acked prefix only.
+// its invisible duration comes back, from the group's retry topic, with the
+// next delivery attempt and a new receipt handle (the old one no longer
+// acks); changeInvisibleDuration renews with a new handle; acked (or
+// revived) messages move the group's committed offset past the contiguous
+// prefix only.
 import { describe, expect, it } from 'vitest';
 import type { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { committedAt } from './helpers/broker-events.js';
@@ -40,11 +41,14 @@ describe.each(ENGINES)('RocketMQ redelivery (%s)', (engine) => {
     expect(again.map((m) => [m.body.toString(), m.deliveryAttempt])).toEqual([['job 0', 2]]);
     expect(again[0]!.messageId).toBe(first[0]!.messageId);
     expect(again[0]!.receiptHandle).not.toBe(first[0]!.receiptHandle);
-    // job 0 outstanding: nothing committed past it.
-    expect(rmq.broker.broker.coordinator.committed('workers', 'jobs', 0).offset).toBe(-1n);
+    // Job 0 came back from the group's retry topic, as a copy: its queue's offset commits past it, the retry topic's not yet.
+    expect(again[0]!.topic).toBe('jobs');
+    expect(again[0]!.properties.size).toBe(0); // the copy's origin is in system properties, not the user's
+    await committedAt(rmq.broker.broker, 'workers', 'jobs', 0, 2n);
+    expect(rmq.broker.broker.coordinator.committed('workers', 'RETRY.workers', 0).offset).toBe(-1n);
     await expect(consumer.ack(first[0]!)).rejects.toMatchObject({ code: INVALID_RECEIPT_HANDLE });
     await consumer.ack(again[0]!);
-    await committedAt(rmq.broker.broker, 'workers', 'jobs', 0, 2n);
+    await committedAt(rmq.broker.broker, 'workers', 'RETRY.workers', 0, 1n);
     // Acking twice with the current handle is harmless.
     await consumer.ack(again[0]!);
   });

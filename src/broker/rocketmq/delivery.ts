@@ -10,8 +10,10 @@ export interface Popped {
   partition: number;
   offset: number;
   attempt: number;
-  /** Its receipt handle's token: the handle is handleOf(partition, offset, token). */
+  /** Its receipt handle's token: the handle is handleOf(partition, offset, token, retry). */
   token: string;
+  /** From the group's retry topic: `partition` and `offset` are its queue's. */
+  retry?: boolean;
   invisibleMs: number;
   /** The record as read from the log, for the native encoder (absent: encoded from `message`). */
   stored?: StoredRecord;
@@ -29,6 +31,7 @@ export class Delivery implements Popped {
     readonly attempt: number,
     readonly token: string,
     readonly invisibleMs: number,
+    readonly retry: boolean,
   ) {}
 
   get message(): RocketMessage {

@@ -1,14 +1,18 @@
 // RocketMQ 5's pop consumption (what SimpleConsumer's receive, ack and
 // changeInvisibleDuration drive) over the broker's logs: per group and
 // queue a QueueState; messages are read from the log on demand, filtered by
-// tag, handed out with a receipt handle and an invisible deadline, and come
-// back with the next delivery attempt when not acked in time, or go to the
-// group's dead-letter queue once max.delivery.attempts are used up. FIFO
-// topics are delivered in order per message group (fifo-holds.ts). The
-// group's committed offset goes to the broker's offset store
+// tag, and handed out with a receipt handle and an invisible deadline. One
+// not acked in time is revived, as RocketMQ's broker revives it: a copy goes
+// to the group's retry topic (retry-topic.ts) and the group's receives of
+// its topic take it from there, with the next delivery attempt; once
+// max.delivery.attempts are used up it goes to the group's dead-letter
+// queue instead. FIFO topics are delivered in order per message group
+// (fifo-holds.ts), and redelivered in place, before their successors. The
+// group's committed offsets go to the broker's offset store
 // (queue-commits.ts).
 import type { Broker } from '../broker.js';
 import { appendDeadLetter } from './dead-letter.js';
+import { appendRetry, retryOrigin } from './retry-topic.js';
 import { recordMessageGroup } from './message-record.js';
 import { Delivery, type Popped } from './delivery.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
@@ -16,14 +20,16 @@ import type { PopJournal } from './pop-journal.js';
 import { PopError } from './pop-error.js';
 import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
 import { QueueCommits } from './queue-commits.js';
-import { MAX_OFFSET, QueueState, type Outstanding } from './queue-state.js';
+import { MAX_OFFSET, QueueState, type DeliveryOptions, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
-import { dlqTopic } from './system-topics.js';
+import { dlqTopic, RETRY_PREFIX, retryTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { recordMatches } from './tag-filter.js';
 import type { PopRequest } from './pop-request.js';
+import type { GroupSettings } from '../group-configs.js';
+import type { KafkaRecord } from '../../records/index.js';
 
 /**
  * Bytes read from the log per step of a scan. A receive takes at most 32
@@ -36,9 +42,11 @@ const SCAN_BYTES = 64 * 1024;
 const MAX_RENEW_MS = 12 * 3600 * 1000;
 /** Kafka's longest topic name. */
 const MAX_TOPIC_NAME = 249;
-/** A failed move to the DLQ is tried again this much later. */
-const DEAD_LETTER_RETRY_MS = 1000;
-/** FIFO holds per queue and group before the scan stops to let held groups drain. */
+/** A failed move to the DLQ or the retry topic is tried again this much later. */
+const MOVE_RETRY_MS = 1000;
+/** How often messages whose invisible time ran out are revived (or renewed, or dead-lettered) though no receive of their queue comes. */
+const SWEEP_MS = 1000;
+/** FIFO holds, or retries parked for other topics, per queue and group before the scan stops to let them drain. */
 const MAX_HELD = 10_000;
 /**
  * Due messages a receive looks at, at most: it delivers up to its batch of
@@ -52,11 +60,27 @@ const SHORT_RUN = 4;
 
 export { PopError, type PopErrorCode } from './pop-error.js';
 
+/** One consumer group's pop state of one queue (a partition of a topic, or of the group's retry topic). */
+interface Queue {
+  group: string;
+  /** The stored topic (RETRY.<group> for the group's retries). */
+  topic: string;
+  partition: number;
+  state: QueueState;
+  key: string;
+  /** The group's retry queue (its deliveries' handles say so). */
+  retry: boolean;
+}
+
+/** What to do with an expired FIFO delivery, which goes again from its own queue (null: revive it to the retry topic). */
+type InPlace = ((offset: number, o: Outstanding) => void) | null;
+
 export class PopService {
-  private readonly states = new Map<string, QueueState>();
+  private readonly states = new Map<string, Queue>();
   private readonly handles = new ReceiptHandles();
-  private lastState: { group: string; topic: string; partition: number; key: string; state: QueueState } | null = null;
+  private lastQueue: Queue | null = null;
   private readonly commits: QueueCommits;
+  private sweeper: NodeJS.Timeout | null = null;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
   logBytesRead = 0;
 
@@ -73,26 +97,36 @@ export class PopService {
     this.commits = new QueueCommits(broker, commitIntervalMs, log);
   }
 
+  /** Starts reviving expired deliveries of queues no receive is waiting on. */
+  start(): void {
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
-    // Its dead letters need a topic: a group whose DLQ name is no legal Kafka topic name could never move one.
-    if (dlqTopic(req.group).length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its DLQ topic ${dlqTopic(req.group).length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
+    // Its dead letters and retries need topics: a group whose topic names are no legal Kafka topic names could never move one.
+    for (const name of [dlqTopic(req.group), retryTopic(req.group)]) {
+      if (name.length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its topic ${name.slice(0, 40)}… is ${name.length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
+    }
     this.checkQueue(req.topic, req.partition);
-    const state = this.state(req.group, req.topic, req.partition);
+    if (req.topic === retryTopic(req.group)) throw new PopError('BAD_REQUEST', `group ${req.group} takes its retries with its receives of their topics; ${RETRY_PREFIX}${req.group} is for other groups to read`);
+    const queue = this.queue(req.group, req.topic, req.partition);
     const pollUntil = Date.now() + req.pollMs;
     for (;;) {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
-      const got = this.collect(state, req);
-      if (got.length > 0 || state.lowWatermark() > state.committed) this.commits.later({ group: req.group, topic: req.topic, partition: req.partition }, state);
+      const retries = this.retryQueue(req.group);
+      const got = this.collect(queue, retries, req);
+      for (const q of [queue, retries]) if (q !== null && (got.length > 0 || q.state.lowWatermark() > q.state.committed)) this.commits.later(q, q.state);
       if (got.length > 0) return got;
       const now = Date.now();
       const remaining = pollUntil - now;
       if (remaining <= 0) return [];
-      // Wake for an append past what was scanned, or when an outstanding
-      // message becomes visible again.
-      const visibleAgain = state.nextDeadline();
-      const wait = visibleAgain === null ? remaining : Math.max(1, Math.min(remaining, visibleAgain - now));
+      // Wake for an append past what was scanned (a revived retry of the
+      // topic wakes its queues), or when an outstanding message becomes
+      // visible again.
+      const visibleAgain = Math.min(queue.state.nextDeadline() ?? Infinity, retries?.state.nextDeadline() ?? Infinity);
+      const wait = Math.max(1, Math.min(remaining, visibleAgain - now));
       await this.broker.waitForAppend(req.topic, req.partition, wait);
     }
   }
@@ -111,17 +145,18 @@ export class PopService {
   /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts parseHandleAt). */
   ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> } {
     const errors = new Array<Error | null>(count);
-    // An ack's handles are mostly of one queue: its state is looked up once, and marked for a commit once.
-    let partition = -1;
-    let state: QueueState | null = null;
+    // An ack's handles are mostly of one queue: it is looked up once, and marked for a commit once.
+    let queue: Queue | null = null;
+    let retry = false;
     for (let i = 0; i < count; i++) {
       try {
         const h = handle(i);
-        if (state === null || h === null || h.partition !== partition) {
-          ({ partition, state } = this.lookupParsed(group, topic, h));
-          this.commits.later({ group, topic, partition }, state);
-        } else this.checkInstance(h, state);
-        this.ackOne(group, topic, partition, h!.offset, h!.token, state);
+        if (queue === null || h === null || h.partition !== queue.partition || h.retry !== retry) {
+          queue = this.lookupParsed(group, topic, h);
+          retry = h!.retry;
+          this.commits.later(queue, queue.state);
+        } else this.checkInstance(h, queue.state);
+        this.ackOne(queue, h!.offset, h!.token);
         errors[i] = null;
       } catch (err) {
         errors[i] = err as Error;
@@ -137,19 +172,21 @@ export class PopService {
 
   /** Commits what the queues' acks have moved, and from now on commits at once (the broker is closing). */
   close(): Promise<void> {
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     return this.commits.close();
   }
 
-  private ackOne(group: string, topic: string, partition: number, offset: number, token: string, state: QueueState): void {
+  private ackOne(queue: Queue, offset: number, token: string): void {
+    const { state } = queue;
     const o = state.get(offset);
     const outcome = state.ack(offset, token, o);
     if (outcome === 'acked') {
-      this.journal?.done(group, topic, partition, offset);
+      this.journal?.done(queue.group, queue.topic, queue.partition, offset);
       // Its message group's next may go now: wake a receive waiting for it.
-      if (o!.messageGroup !== null) this.broker.wakePartition(topic, partition);
+      if (o!.messageGroup !== null) this.broker.wakePartition(queue.topic, queue.partition);
     }
-    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since`);
-    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} was not delivered to group ${group}`);
+    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or revived to the retry topic)`);
+    if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${queue.topic}-${queue.partition} was not delivered to group ${queue.group}`);
   }
 
   /**
@@ -160,8 +197,10 @@ export class PopService {
    * of attempts is due for the DLQ at once.
    */
   changeInvisible(group: string, topic: string, handle: string, invisibleMs: number, minMs: number): string {
-    const { partition, offset, token, state } = this.lookup(group, topic, handle);
-    const o = this.current(state, topic, partition, offset, token, group);
+    const h = parseHandle(handle);
+    const queue = this.lookupParsed(group, topic, h);
+    const { state } = queue;
+    const o = this.current(queue, h!.offset, h!.token);
     let wait = invisibleMs;
     if (o.renewFor !== null) {
       const g = this.broker.groupConfigs.settings(group);
@@ -171,11 +210,12 @@ export class PopService {
       throw new PopError('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs} ms: at least ${minMs} ms`);
     }
     o.token = this.handles.token();
-    state.setDeadline(offset, o, Date.now() + wait);
-    this.journal?.delivered(group, topic, partition, offset, o);
-    // A receive waiting out the old deadline learns of the new one.
-    this.broker.wakePartition(topic, partition);
-    return handleOf(partition, offset, o.token);
+    state.setDeadline(h!.offset, o, Date.now() + wait);
+    this.journal?.delivered(group, queue.topic, queue.partition, h!.offset, o);
+    // A receive waiting out the old deadline learns of the new one (any receive of the topic, for a retry).
+    if (queue.retry) this.wakeTopic(topic);
+    else this.broker.wakePartition(topic, queue.partition);
+    return handleOf(queue.partition, h!.offset, o.token, queue.retry);
   }
 
   /**
@@ -184,20 +224,21 @@ export class PopService {
    * by the broker (the message stays bound for the DLQ, never redelivered).
    */
   async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
-    const { partition, offset, token, state } = this.lookup(group, topic, handle);
-    const o = state.get(offset);
+    const h = parseHandle(handle);
+    const queue = this.lookupParsed(group, topic, h);
+    const o = queue.state.get(h!.offset);
     // Moved already (an answer the client lost): done.
-    if (!o && offset < state.nextScan) return;
-    const current = this.current(state, topic, partition, offset, token, group);
+    if (!o && h!.offset < queue.state.nextScan && !queue.state.wasRevived(h!.offset)) return;
+    const current = this.current(queue, h!.offset, h!.token);
     current.toDeadLetter = true;
-    await this.deadLetter(group, topic, partition, state, offset, current);
+    await this.deadLetter(queue, h!.offset, current);
   }
 
   /** The outstanding delivery of `offset` with this handle token, or INVALID_RECEIPT_HANDLE. */
-  private current(state: QueueState, topic: string, partition: number, offset: number, token: string, group: string): Outstanding {
-    const o = state.get(offset);
-    if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${topic}-${partition} is not outstanding for group ${group} (acked already?)`);
-    if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ)`);
+  private current(queue: Queue, offset: number, token: string): Outstanding {
+    const o = queue.state.get(offset);
+    if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${queue.topic}-${queue.partition} is not outstanding for group ${queue.group} (acked already?)`);
+    if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ or the retry topic)`);
     return o;
   }
 
@@ -206,38 +247,128 @@ export class PopService {
    * acked (its handle is voided) nor redelivered (no deadline); once stored
    * it leaves the state, freeing its message group and the committed offset.
    */
-  private async deadLetter(group: string, topic: string, partition: number, state: QueueState, offset: number, o: Outstanding): Promise<void> {
+  private async deadLetter(queue: Queue, offset: number, o: Outstanding): Promise<void> {
+    const { group, topic, partition, state } = queue;
     state.setDeadline(offset, o, Infinity);
     o.token = '';
     this.journal?.delivered(group, topic, partition, offset, o);
     try {
-      const r = this.readFrom({ topic, partition }, offset, 1).records.find((x) => x.offset === offset);
+      const r = this.readFrom(queue, offset, 1).records.find((x) => x.offset === offset);
       // Gone (retention): nothing to move.
-      if (r) await appendDeadLetter(this.broker, { group, topic, partition, offset, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
-      if (state.get(offset) === o) {
-        state.drop(offset);
-        this.journal?.done(group, topic, partition, offset);
-      }
+      if (r) await appendDeadLetter(this.broker, { group, ...this.originOf(queue, offset, r.record), timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+      this.done(queue, offset, o);
       this.broker.wakePartition(topic, partition);
-      await this.commits.now({ group, topic, partition }, state);
+      await this.commits.now(queue, state);
     } catch (err) {
       this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
-      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + DEAD_LETTER_RETRY_MS);
+      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + MOVE_RETRY_MS);
     }
   }
 
-  private lookup(group: string, topic: string, handle: string): { partition: number; offset: number; token: string; state: QueueState } {
-    return this.lookupParsed(group, topic, parseHandle(handle));
+  /**
+   * Revives a delivery whose invisible time ran out: a copy goes to the
+   * group's retry topic, and the original is done with. Meanwhile its handle
+   * acks nothing (it expired) and it is not revived twice (no deadline). If
+   * the broker stops between the copy and the journal's record of it, the
+   * original is revived again after the restart: a retry may come twice,
+   * never not at all.
+   */
+  private async revive(queue: Queue, offset: number, o: Outstanding): Promise<void> {
+    const { group, topic, partition, state } = queue;
+    state.setDeadline(offset, o, Infinity);
+    o.token = '';
+    try {
+      const r = this.readFrom(queue, offset, 1).records.find((x) => x.offset === offset);
+      let origin = topic;
+      if (r) {
+        const from = this.originOf(queue, offset, r.record);
+        await appendRetry(this.broker, { group, ...from, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
+        origin = from.topic;
+      }
+      this.done(queue, offset, o, true);
+      this.commits.later(queue, state);
+      // The receives of its topic take retries: wake them.
+      this.wakeTopic(origin);
+    } catch (err) {
+      this.log(`rocketmq: cannot revive offset ${offset} of ${topic}-${partition} to the retry topic of group ${group} (retrying): ${(err as Error).message}`);
+      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + MOVE_RETRY_MS);
+    }
   }
 
-  private lookupParsed(group: string, topic: string, h: ParsedHandle | null): { partition: number; offset: number; token: string; state: QueueState } {
+  private wakeTopic(topic: string): void {
+    const t = this.broker.topics.get(topic);
+    for (let p = 0; p < (t?.partitions ?? 0); p++) this.broker.wakePartition(topic, p);
+  }
+
+  /** `offset` leaves the queue's state (moved to the DLQ or the retry topic: `revived`), unless delivered again meanwhile. */
+  private done(queue: Queue, offset: number, o: Outstanding, revived = false): void {
+    if (queue.state.get(offset) !== o) return;
+    if (revived) queue.state.revive(offset);
+    else queue.state.drop(offset);
+    this.journal?.done(queue.group, queue.topic, queue.partition, offset);
+  }
+
+  /** Where a delivered record was first stored: its own queue, or for a retry, the queue its copy names. */
+  private originOf(queue: Queue, offset: number, record: KafkaRecord): { topic: string; partition: number; offset: number } {
+    const from = queue.retry ? retryOrigin(record) : null;
+    return from ?? { topic: queue.topic, partition: queue.partition, offset };
+  }
+
+  /**
+   * Expired deliveries of a queue, at most EXPIRED_PER_RECEIVE: a push
+   * consumer's is renewed while its client is connected; one out of attempts
+   * (or forwarded) goes to the DLQ; any other is revived to the retry topic,
+   * or with `inPlace` (FIFO) delivered again from its queue.
+   */
+  private settleExpired(queue: Queue, now: number, settings: GroupSettings, inPlace: InPlace): void {
+    const { state } = queue;
+    for (const offset of state.expired(now, EXPIRED_PER_RECEIVE)) {
+      const o = state.get(offset)!;
+      if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
+        state.setDeadline(offset, o, now + o.renewMs);
+        this.journal?.delivered(queue.group, queue.topic, queue.partition, offset, o);
+      } else if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
+        o.toDeadLetter = true;
+        void this.deadLetter(queue, offset, o);
+      } else if (inPlace !== null) inPlace(offset, o);
+      else void this.revive(queue, offset, o);
+    }
+  }
+
+  /** Settles the expired deliveries of every queue (FIFO ones wait for a receive, which delivers them in order). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const queue of this.states.values()) {
+      const { state } = queue;
+      if (state.parked.size > 0) state.parked.forget((topic) => this.broker.topics.get(topic) === undefined);
+      const due = state.nextDeadline();
+      if (due === null || due > now) continue;
+      const t = this.broker.topics.get(queue.topic);
+      if (!t || t.id !== state.topicId) continue;
+      const settings = this.broker.groupConfigs.settings(queue.group);
+      this.settleExpired(queue, now, settings, this.fifo(queue, settings) ? LEAVE : null);
+    }
+  }
+
+  /** Whether the group gets this queue in FIFO order (and so its retries in place). */
+  private fifo(queue: Queue, settings: GroupSettings): boolean {
+    if (queue.retry || !settings.fifo) return false;
+    const t = this.broker.topics.get(queue.topic);
+    return t !== undefined && topicMessageType(t) === 'FIFO';
+  }
+
+  /** The queue a handle names (its topic's, or the group's retry topic's), checking that the handle could be this broker's. */
+  private lookupParsed(group: string, topic: string, h: ParsedHandle | null): Queue {
     if (!h) throw new PopError('INVALID_RECEIPT_HANDLE', 'not a receipt handle of this broker');
     const t = this.broker.topics.get(topic);
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
-    if (h.partition >= t.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${topic}" has no queue ${h.partition}`);
-    const state = this.state(group, topic, h.partition);
-    this.checkInstance(h, state);
-    return { partition: h.partition, offset: h.offset, token: h.token, state };
+    const stored = h.retry ? retryTopic(group) : topic;
+    const st = h.retry ? this.broker.topics.get(stored) : t;
+    if (!st) throw new PopError('INVALID_RECEIPT_HANDLE', `group ${group} has no retries (no topic ${stored})`);
+    if (h.partition >= st.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${stored}" has no queue ${h.partition}`);
+    const queue = this.queue(group, stored, h.partition);
+    this.checkInstance(h, queue.state);
+    return queue;
   }
 
   /** A handle of an instance before a restart acks only what was restored (or is acked already). */
@@ -252,105 +383,86 @@ export class PopService {
     if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PopError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
   }
 
-  private state(group: string, topic: string, partition: number): QueueState {
-    // A receive's or an ack's calls are mostly for the queue of the call before.
-    const last = this.lastState;
-    const topicId = this.broker.topics.get(topic)?.id ?? '';
-    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last.state) return last.state;
-    const key = `${group}\0${topic}\0${partition}`;
-    const s = this.stateAt(key, group, topic, partition, topicId);
-    this.lastState = { group, topic, partition, key, state: s };
-    return s;
+  /** The group's retry queue, or null while it has no retry topic. */
+  private retryQueue(group: string): Queue | null {
+    const name = retryTopic(group);
+    return this.broker.topics.get(name) ? this.queue(group, name, 0) : null;
   }
 
-  private stateAt(key: string, group: string, topic: string, partition: number, topicId: string): QueueState {
-    let s = this.states.get(key);
+  private queue(group: string, topic: string, partition: number): Queue {
+    // A receive's or an ack's calls are mostly for the queue of the call before.
+    const last = this.lastQueue;
+    const topicId = this.broker.topics.get(topic)?.id ?? '';
+    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last) return last;
+    const key = `${group}\0${topic}\0${partition}`;
+    let q = this.states.get(key);
     // A topic deleted and created again under its name is another queue: its state starts afresh.
-    if (s && s.topicId !== topicId) {
-      this.commits.forget(s);
-      s = undefined;
+    if (q && q.state.topicId !== topicId) {
+      this.commits.forget(q.state);
+      q = undefined;
     }
-    if (!s) {
+    if (!q) {
       const tp = { topic, partition };
       const committed = this.broker.coordinator.committed(group, topic, partition).offset;
       // A group new to the queue starts at the log's start, like Kafka's
       // auto.offset.reset=earliest: what was sent before its first receive is its to read.
-      s = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
+      const state = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
       const restored = this.journal?.take(group, topic, partition);
-      if (restored) s.restore(restored);
-      this.states.set(key, s);
+      if (restored) state.restore(restored);
+      q = { group, topic, partition, state, key, retry: topic === retryTopic(group) };
+      this.states.set(key, q);
     }
-    return s;
+    this.lastQueue = q;
+    return q;
   }
 
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
-  private collect(state: QueueState, req: PopRequest): Popped[] {
-    const tp = { topic: req.topic, partition: req.partition };
-    const logEnd = this.broker.engine.highWatermark(tp);
-    // The pop state keeps offsets as numbers; no log gets this far by appends (2^53 messages), but a receive would rather say so than lose precision.
-    if (logEnd > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${req.topic}-${req.partition} has offsets past 2^53 - 1 (${logEnd}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
-    const hw = Number(logEnd);
-    state.clamp(Number(this.broker.engine.logStartOffset(tp)), hw);
+  private collect(queue: Queue, retries: Queue | null, req: PopRequest): Popped[] {
+    const { state } = queue;
     const settings = this.broker.groupConfigs.settings(req.group);
     const t = this.broker.topics.get(req.topic)!;
-    const fifo = settings.fifo && topicMessageType(t) === 'FIFO';
+    const fifo = this.fifo(queue, settings);
     const out: Popped[] = [];
     const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
     const now = Date.now();
     // One options object for all the takes: deliver copies what it keeps.
-    const delivery = { messageGroup: null as string | null, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
-    // One token for this receive's deliveries: their offsets tell them apart.
+    const delivery: DeliveryOptions = { messageGroup: null, priorAttempts: 0, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
+    // One token for this receive's deliveries: their queues and offsets tell them apart.
     let token = '';
-    const take = (r: StoredRecord, messageGroup: string | null): void => {
+    const take = (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number): void => {
       if (token === '') token = this.handles.token();
       delivery.messageGroup = messageGroup;
-      const o = state.deliver(r.offset, now + req.invisibleMs, token, delivery);
-      this.journal?.delivered(req.group, req.topic, req.partition, r.offset, o);
-      out.push(new Delivery(r, req.topic, req.partition, r.offset, o.attempt, token, req.invisibleMs));
+      delivery.priorAttempts = priorAttempts;
+      const o = from.state.deliver(r.offset, now + req.invisibleMs, token, delivery);
+      this.journal?.delivered(from.group, from.topic, from.partition, r.offset, o);
+      out.push(new Delivery(r, req.topic, from.partition, r.offset, o.attempt, token, req.invisibleMs, from.retry));
       req.budget?.hold(r.bodyBytes, r.backing);
     };
-    // Redeliveries and FIFO holds let go mostly lie in one batch: read it once, not once per message.
-    let last: QueueRead | null = null;
-    const recordAt = (offset: number): StoredRecord | undefined => {
-      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(tp, offset, 1);
-      return last.records.find((s) => s.offset === offset);
-    };
-    // Messages whose invisible time ran out go first: they are the oldest.
-    for (const offset of state.expired(now, EXPIRED_PER_RECEIVE)) {
-      const o = state.get(offset)!;
-      if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
-        state.setDeadline(offset, o, now + o.renewMs);
-        this.journal?.delivered(req.group, req.topic, req.partition, offset, o);
-        continue;
-      }
-      if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
-        o.toDeadLetter = true;
-        void this.deadLetter(req.group, req.topic, req.partition, state, offset, o);
-        continue;
-      }
-      if (full()) continue;
+    const { clamped, logEnd } = this.clamp(queue, req.topic);
+    const recordAt = this.reader(queue);
+    // Expired deliveries first: revived to the retry topic, or (FIFO) delivered again, as the oldest.
+    this.settleExpired(queue, now, settings, !fifo ? null : (offset, o) => {
+      if (full()) return;
       const r = recordAt(offset);
-      if (!r || !recordMatches(req.filter, r.record)) {
-        state.drop(offset);
-        this.journal?.done(req.group, req.topic, req.partition, offset);
-      }
-      else take(r, o.messageGroup);
-    }
+      if (r && recordMatches(req.filter, r.record)) take(queue, r, o.messageGroup, 0);
+      else this.done(queue, offset, o);
+    });
+    if (retries !== null && !full()) this.collectRetries(retries, req, now, settings, take, full);
     // Then the next of each message group whose previous one is done, in order.
     for (let next = state.fifo.nextReady(); next !== null; next = state.fifo.nextReady()) {
       if (full()) return out;
       const { group, offset } = next;
       state.fifo.shift(group);
       const r = recordAt(offset);
-      if (r) take(r, group);
+      if (r) take(queue, r, group, 0);
     }
     // With a tag filter and a tag index, records whose code cannot match are
     // passed over unread, and the log is read one batch at a time from each
     // record that may match.
     const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
     const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
-    const window = new CodeWindow(this.broker.engine, tp);
-    while (!full() && state.nextScan < hw && state.fifo.held < MAX_HELD) {
+    const window = new CodeWindow(this.broker.engine, queue);
+    while (!full() && state.nextScan < clamped && state.fifo.held < MAX_HELD) {
       // What is read past the records this receive still takes is read again by the next one: ask for about those.
       let want = req.batchSize - out.length;
       if (codes) {
@@ -362,12 +474,7 @@ export class PopService {
         // Only the run of records that may match.
         want = Math.min(want, window.runLength(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
       }
-      // As many bytes as the queue's batches so far suggest; a short run (or
-      // no estimate yet) reads exactly its first batch (the engine returns at
-      // least one whole batch), so nothing past it is read.
-      const readBytes = (codes && want <= SHORT_RUN) || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
-      const { records, end, bytesPerRecord } = this.readFrom(tp, state.nextScan, readBytes);
-      if (bytesPerRecord > 0) state.bytesPerRecord = bytesPerRecord;
+      const { records, end } = this.scanStep(queue, codes !== null && want <= SHORT_RUN, want);
       for (const r of records) {
         if (r.offset < state.nextScan) continue;
         if (full() || state.fifo.held >= MAX_HELD) return out;
@@ -378,7 +485,7 @@ export class PopService {
         if (recordMatches(req.filter, r.record)) {
           const group = fifo ? recordMessageGroup(r.record) : null;
           if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
-          else take(r, group);
+          else take(queue, r, group, 0);
         }
         state.nextScan = r.offset + 1;
       }
@@ -388,6 +495,76 @@ export class PopService {
     return out;
   }
 
+  /**
+   * The retries of the receive's topic, from the group's retry topic: its
+   * expired deliveries revived (again), then those parked for this topic by
+   * an earlier scan, then the scan on, which parks other topics' retries.
+   * The copies pass the receive's filter again (the group's subscription
+   * may have changed); what does not match is done with for the group.
+   */
+  private collectRetries(retries: Queue, req: PopRequest, now: number, settings: GroupSettings, take: (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number) => void, full: () => boolean): void {
+    const { state } = retries;
+    const { clamped } = this.clamp(retries, retries.topic);
+    this.settleExpired(retries, now, settings, null);
+    const recordAt = this.reader(retries);
+    const offer = (r: StoredRecord): void => {
+      const origin = retryOrigin(r.record);
+      if (origin !== null && origin.topic === req.topic) {
+        if (recordMatches(req.filter, r.record)) take(retries, r, null, origin.attempts);
+      } else if (origin !== null && this.broker.topics.get(origin.topic)) state.parked.park(origin.topic, r.offset);
+      // A record this broker did not copy there (a Kafka producer's) is no retry of anything: passed over.
+    };
+    for (let offset = state.parked.next(req.topic); offset !== null && !full(); offset = state.parked.next(req.topic)) {
+      state.parked.shift(req.topic);
+      const r = recordAt(offset);
+      if (r) offer(r);
+    }
+    while (!full() && state.nextScan < clamped && state.parked.size < MAX_HELD) {
+      const { records, end } = this.scanStep(retries, false, req.batchSize);
+      for (const r of records) {
+        if (r.offset < state.nextScan) continue;
+        if (full() || state.parked.size >= MAX_HELD) return;
+        if (!state.passOver(r.offset)) offer(r);
+        state.nextScan = r.offset + 1;
+      }
+      if (end <= state.nextScan && records.length === 0) break;
+      if (end > state.nextScan) state.nextScan = end;
+    }
+  }
+
+  /** Keeps the queue's state within its log's bounds; returns the log's end, as a number and as read. */
+  private clamp(queue: Queue, topic: string): { clamped: number; logEnd: bigint } {
+    const logEnd = this.broker.engine.highWatermark(queue);
+    // The pop state keeps offsets as numbers; no log gets this far by appends (2^53 messages), but a receive would rather say so than lose precision.
+    if (logEnd > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${topic}-${queue.partition} has offsets past 2^53 - 1 (${logEnd}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
+    const clamped = Number(logEnd);
+    queue.state.clamp(Number(this.broker.engine.logStartOffset(queue)), clamped);
+    return { clamped, logEnd };
+  }
+
+  /**
+   * The next records of a scan, from the queue's nextScan: as many bytes as
+   * its batches so far suggest for `want` records; a short run (or no
+   * estimate yet) reads exactly its first batch (the engine returns at least
+   * one whole batch), so nothing past it is read.
+   */
+  private scanStep(queue: Queue, shortRun: boolean, want: number): QueueRead {
+    const { state } = queue;
+    const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
+    const read = this.readFrom(queue, state.nextScan, readBytes);
+    if (read.bytesPerRecord > 0) state.bytesPerRecord = read.bytesPerRecord;
+    return read;
+  }
+
+  /** The record at an offset of the queue; redeliveries and FIFO holds let go mostly lie in one batch: it is read once, not once per message. */
+  private reader(queue: Queue): (offset: number) => StoredRecord | undefined {
+    let last: QueueRead | null = null;
+    return (offset) => {
+      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(queue, offset, 1);
+      return last.records.find((s) => s.offset === offset);
+    };
+  }
+
   /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
   private readFrom(tp: { topic: string; partition: number }, offset: number, maxBytes = SCAN_BYTES): QueueRead {
     const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
@@ -395,3 +572,6 @@ export class PopService {
     return r;
   }
 }
+
+/** A FIFO delivery expired with no receive at hand: it waits for one, which delivers it before its successors. */
+const LEAVE: InPlace = () => undefined;

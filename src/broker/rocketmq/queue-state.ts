@@ -3,18 +3,21 @@
 // looked at; of those, the ones still outstanding were handed out and not
 // yet acked, each invisible to other receives until its deadline, and (FIFO
 // delivery) some are held back behind an earlier message of their message
-// group. The group's committed offset is the lowest outstanding or held
-// offset (or nextScan): the contiguous prefix that is acked, dead-lettered
-// or filtered out. After a restart the state is rebuilt from the pop
-// journal (pop-journal.ts): the scan starts again at the committed offset,
-// passing over what is still outstanding or was done with already, so FIFO
-// holds are found again in order. What a receive or a commit asks of the
+// group; in a group's retry topic, some wait for a receive of their own
+// topic (retry-parking.ts). The group's committed offset is the lowest
+// outstanding, held or parked offset (or nextScan): the contiguous prefix
+// that is acked, revived, dead-lettered or filtered out. After a restart
+// the state is rebuilt from the pop journal (pop-journal.ts): the scan
+// starts again at the committed offset, passing over what is still
+// outstanding or was done with already, so FIFO holds and parked retries
+// are found again in order. What a receive or a commit asks of the
 // state costs about the same with ten messages out or a hundred thousand:
 // the outstanding offsets and their deadlines are kept in heaps
 // (lazy-heap.ts). Offsets are numbers: a queue's offsets stay below 2^53
 // (pop-service.ts refuses a queue past that), and Map lookups and heap
 // comparisons of BigInts go through V8's runtime, once or more per message.
 import { FifoHolds } from './fifo-holds.js';
+import { RetryParking } from './retry-parking.js';
 import { doubles } from '../../storage/doubles.js';
 import { LazyHeap } from './lazy-heap.js';
 import type { RestoredQueue } from './pop-journal.js';
@@ -40,6 +43,8 @@ export interface Outstanding {
 
 export interface DeliveryOptions {
   messageGroup: string | null;
+  /** Deliveries before this one's first (a retry copy's RECONSUME_TIME): its first is attempt priorAttempts + 1. */
+  priorAttempts: number;
   renewFor: string | null;
   renewMs: number;
   renewUntil: number;
@@ -59,6 +64,8 @@ export class QueueState {
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
   private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline, doubles);
   readonly fifo = new FifoHolds();
+  /** A group's retry topic: records waiting for a receive of their own topic (retry-parking.ts). */
+  readonly parked = new RetryParking();
   /** Persisted (or being persisted) committed offset. */
   committed: number;
   nextScan: number;
@@ -68,6 +75,8 @@ export class QueueState {
   commitQueued: Promise<void> | null = null;
   /** Bytes per record of the queue's last batch read (0: none yet): how much a scan asks the log for. */
   bytesPerRecord = 0;
+  /** Offsets revived to the retry topic lately (at most REVIVED_KEPT): their handles are stale, not acked twice. */
+  private readonly revived = new Set<number>();
   /** Offsets at or past the committed one done with before a restart: the scan passes over them. */
   private readonly doneBefore = new Set<number>();
   /** The log's bounds at the last clamp (null: none yet, or state restored since): everything outstanding or held lies within them. */
@@ -101,7 +110,9 @@ export class QueueState {
     const first = this.offsets.peek();
     if (first !== null && first < low) low = first;
     const held = this.fifo.lowest();
-    return held !== null && held < low ? held : low;
+    if (held !== null && held < low) low = held;
+    const parked = this.parked.size > 0 ? this.parked.lowest() : null;
+    return parked !== null && parked < low ? parked : low;
   }
 
   /**
@@ -156,7 +167,7 @@ export class QueueState {
       this.pushDeadline(offset, o);
       return o;
     }
-    const fresh: Outstanding = { attempt: 1, deadline, token, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil };
+    const fresh: Outstanding = { attempt: 1 + d.priorAttempts, deadline, token, toDeadLetter: false, messageGroup: d.messageGroup, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil };
     this.add(offset, fresh);
     return fresh;
   }
@@ -167,9 +178,21 @@ export class QueueState {
     if (o) this.remove(offset, o);
   }
 
+  /** Drops an outstanding offset whose copy went to the retry topic: a handle of it acks nothing from now on. */
+  revive(offset: number): void {
+    this.drop(offset);
+    this.revived.add(offset);
+    if (this.revived.size > REVIVED_KEPT) this.revived.delete(this.revived.values().next().value!);
+  }
+
+  /** Whether `offset` was revived to the retry topic (lately). */
+  wasRevived(offset: number): boolean {
+    return this.revived.size > 0 && this.revived.has(offset);
+  }
+
   /** `o`: get(offset), when the caller has looked it up already. */
   ack(offset: number, token: string, o = this.outstanding.get(offset)): AckOutcome {
-    if (!o) return offset < this.nextScan ? 'already-done' : 'never-delivered';
+    if (!o) return offset >= this.nextScan ? 'never-delivered' : this.wasRevived(offset) ? 'stale-handle' : 'already-done';
     if (o.token !== token) return 'stale-handle';
     this.remove(offset, o);
     return 'acked';
@@ -191,9 +214,11 @@ export class QueueState {
         if (offset < logStart || offset >= end) this.drop(offset);
       }
       this.fifo.clamp(logStart, end);
+      this.parked.clamp(logStart, end);
     } else if (logStart > last.logStart) {
       for (let low = this.offsets.peek(); low !== null && low < logStart; low = this.offsets.peek()) this.drop(low);
       this.fifo.clamp(logStart, end);
+      this.parked.clamp(logStart, end);
     }
     if (last === null) this.clamped = { logStart, end };
     else {
@@ -233,3 +258,5 @@ export class QueueState {
 
 /** Stale heap entries tolerated past twice the live ones. */
 const SLACK = 1024;
+/** Revived offsets remembered per queue, so a handle of one is refused (an expired handle: RocketMQ's proxy refuses it too). */
+const REVIVED_KEPT = 10_000;

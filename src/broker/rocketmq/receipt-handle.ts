@@ -1,5 +1,6 @@
-// Receipt handles: opaque to clients, to us `1.<queue>.<offset>.<token>`,
-// the queue and offset of one delivery plus a token that tells it from
+// Receipt handles: opaque to clients, to us `1.<queue>.<offset>.<token>`
+// (`2.` for a delivery from the consumer group's retry topic, whose queue
+// and offset those are), the queue and offset of one delivery plus a token that tells it from
 // every other delivery of that offset. A receive's deliveries share one
 // token (their offsets differ), so the pop state and journal keep it once
 // per receive, and the handle's text is written only into the answer. The
@@ -10,6 +11,8 @@
 import { randomBytes } from 'node:crypto';
 
 export interface ParsedHandle {
+  /** A delivery from the group's retry topic. */
+  retry: boolean;
   partition: number;
   offset: number;
   instance: string;
@@ -27,8 +30,8 @@ export class ReceiptHandles {
   }
 }
 
-export function handleOf(partition: number, offset: number, token: string): string {
-  return `1.${partition}.${offset}.${token}`;
+export function handleOf(partition: number, offset: number, token: string, retry = false): string {
+  return `${retry ? 2 : 1}.${partition}.${offset}.${token}`;
 }
 
 /** The token of a handle as issued (after its offset); '' for any other text. */
@@ -37,7 +40,7 @@ export function tokenOf(handle: string): string {
 }
 
 /** What HANDLE matches, read without the regular expression (an ack's every entry comes here). */
-export const HANDLE = /^1\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}$/;
+export const HANDLE = /^[12]\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}$/;
 
 const DOT = 46;
 
@@ -76,7 +79,8 @@ function numberIn(b: Uint8Array, from: number, to: number): number {
  * not checked again.
  */
 export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle | null {
-  if (to - from < 19 || b[from] !== 49 || b[from + 1] !== DOT) return null;
+  if (to - from < 19 || (b[from] !== 49 && b[from] !== 50) || b[from + 1] !== DOT) return null;
+  const retry = b[from] === 50;
   const pEnd = digitsAt(b, from + 2, to, 9);
   if (pEnd === from + 2 || b[pEnd] !== DOT) return null;
   const oEnd = digitsAt(b, pEnd + 1, to, 19);
@@ -89,7 +93,7 @@ export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle
   if (last.length > 0 && to - t === last.length) {
     let i = 0;
     while (i < last.length && b[t + i] === last[i]) i++;
-    if (i === last.length) return { partition, offset, instance: lastInstanceText, token: lastTokenText };
+    if (i === last.length) return { retry, partition, offset, instance: lastInstanceText, token: lastTokenText };
   }
   const iEnd = t + 12;
   if (iEnd >= to || b[iEnd] !== DOT) return null;
@@ -106,7 +110,7 @@ export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle
   lastTokenBytes = Uint8Array.from(b.subarray(t, to));
   lastTokenText = b.latin1Slice(t, to);
   lastInstanceText = b.latin1Slice(t, iEnd);
-  return { partition, offset, instance: lastInstanceText, token: lastTokenText };
+  return { retry, partition, offset, instance: lastInstanceText, token: lastTokenText };
 }
 
 declare global {

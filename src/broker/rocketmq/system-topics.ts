@@ -1,18 +1,22 @@
-// RocketMQ names a group's dead-letter queue `%DLQ%<group>`, but `%` is not
-// a legal Kafka topic character, and both protocols read the same topics.
-// The DLQ is stored as `DLQ.<group>`: RocketMQ group names never hold a `.`
-// (they are [%|a-zA-Z0-9_-]), so a `.` after the prefix is always an escape
-// (`.XX`, the hex of a character Kafka names cannot hold, or of a `.` in a
-// Kafka group id), and the mapping is one-to-one both ways. RocketMQ clients
-// use `%DLQ%<group>`; Kafka clients `DLQ.<group>`.
-//
-// No retry topic: a failed message is redelivered from its own queue once
-// its backoff or invisible time is over (the pop state remembers its
-// attempt), so `%RETRY%<group>` names nothing here and is not resolved.
+// RocketMQ names a group's dead-letter queue `%DLQ%<group>` and its retry
+// topic `%RETRY%<group>`, but `%` is not a legal Kafka topic character, and
+// both protocols read the same topics. They are stored as `DLQ.<group>` and
+// `RETRY.<group>`: RocketMQ group names never hold a `.` (they are
+// [%|a-zA-Z0-9_-]), so a `.` after the prefix is always an escape (`.XX`,
+// the hex of a character Kafka names cannot hold, or of a `.` in a Kafka
+// group id), and the mapping is one-to-one both ways. RocketMQ clients use
+// the `%` names; Kafka clients the stored ones.
 export const DLQ_PREFIX = '%DLQ%';
 export const KAFKA_DLQ_PREFIX = 'DLQ.';
+export const RETRY_PREFIX = '%RETRY%';
+export const KAFKA_RETRY_PREFIX = 'RETRY.';
 
 const KAFKA_SAFE = /[a-zA-Z0-9_-]/;
+/** RocketMQ's prefix and the stored one, for each kind of system topic. */
+const KINDS = [
+  [DLQ_PREFIX, KAFKA_DLQ_PREFIX],
+  [RETRY_PREFIX, KAFKA_RETRY_PREFIX],
+] as const;
 
 function escape(name: string): string {
   let out = '';
@@ -40,14 +44,28 @@ export function dlqTopic(group: string): string {
   return KAFKA_DLQ_PREFIX + escape(group);
 }
 
-/** The topic a RocketMQ client's name stands for: `%DLQ%g` is stored as DLQ.g; other names are themselves. */
-export function storedTopic(rocketName: string): string {
-  return rocketName.startsWith(DLQ_PREFIX) ? dlqTopic(rocketName.slice(DLQ_PREFIX.length)) : rocketName;
+/** The group whose retry topic was named last, and the name: a group's receives ask for it again and again. */
+let lastRetry = { group: '', topic: KAFKA_RETRY_PREFIX };
+
+/** The Kafka topic holding `group`'s retries (retry-topic.ts). */
+export function retryTopic(group: string): string {
+  if (lastRetry.group !== group) lastRetry = { group, topic: KAFKA_RETRY_PREFIX + escape(group) };
+  return lastRetry.topic;
 }
 
-/** The RocketMQ name of a stored topic (`DLQ.g` is `%DLQ%g`). */
+/** The topic a RocketMQ client's name stands for: `%DLQ%g` is stored as DLQ.g, `%RETRY%g` as RETRY.g; other names are themselves. */
+export function storedTopic(rocketName: string): string {
+  if (rocketName.charCodeAt(0) !== 37) return rocketName; // '%'
+  for (const [rocket, kafka] of KINDS) if (rocketName.startsWith(rocket)) return kafka + escape(rocketName.slice(rocket.length));
+  return rocketName;
+}
+
+/** The RocketMQ name of a stored topic (`DLQ.g` is `%DLQ%g`, `RETRY.g` is `%RETRY%g`). */
 export function rocketTopic(stored: string): string {
-  if (!stored.startsWith(KAFKA_DLQ_PREFIX)) return stored;
-  const group = unescape(stored.slice(KAFKA_DLQ_PREFIX.length));
-  return group === null || group === '' ? stored : DLQ_PREFIX + group;
+  for (const [rocket, kafka] of KINDS) {
+    if (!stored.startsWith(kafka)) continue;
+    const group = unescape(stored.slice(kafka.length));
+    return group === null || group === '' ? stored : rocket + group;
+  }
+  return stored;
 }

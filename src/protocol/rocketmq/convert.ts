@@ -88,7 +88,7 @@ export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
     bornTimestamp: toTimestamp(m.bornTimestampMs),
     bornHost: m.bornHost,
     storeHost,
-    receiptHandle: handleOf(p.partition, p.offset, p.token),
+    receiptHandle: handleOf(p.partition, p.offset, p.token, p.retry),
     queueId: p.partition,
     queueOffset: String(p.offset),
     invisibleDuration: toDuration(p.invisibleMs),

@@ -38,7 +38,7 @@ function fieldBytes(write: () => void): Uint8Array {
 /** systemProperties.receiptHandle, handleOf()'s text written in its parts. */
 function receiptHandle(p: Popped): void {
   const at = w.begin(12);
-  w.text('1.');
+  w.text(p.retry ? '2.' : '1.');
   w.digits(p.partition);
   w.text('.');
   w.digits(p.offset);
@@ -128,7 +128,7 @@ function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
   for (let i = 0; i < popped.length; i++) {
     const p = popped[i]!;
     const r = p.stored;
-    if (r === undefined || r.source === null || r.valueLength >= BODY_COPY_LIMIT || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
+    if (r === undefined || r.source === null || r.valueLength >= BODY_COPY_LIMIT || p.retry || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
     if (Number.isNaN(r.timestampNumber)) return null;
     // Deliveries of one receive mostly come from one read: the source is looked for from the last.
     let source = sources.length - 1;

@@ -124,6 +124,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     await timer.close();
     throw err;
   }
+  ctx.pop.start();
   let closing: Promise<void> | null = null;
   return {
     host: address.host,
