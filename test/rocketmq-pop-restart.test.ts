@@ -4,11 +4,13 @@
 // changes its invisible time, its delivery attempt counts on, and a message
 // acked above the committed offset is not delivered again. Raw gRPC against
 // `mqlab serve` children, both engines.
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
 import { tempDir } from './helpers/files.js';
 import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
 import { RocketServe } from './helpers/rocketmq-serve.js';
+import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -107,6 +109,42 @@ describe.each(ENGINES)('RocketMQ in-flight messages across a SIGKILL (%s)', (eng
     expect(acked.status.code).toBe('OK');
     // Nothing comes back.
     expect(seen(await receive(raw, 10, 2))).toEqual([]);
+  });
+
+  it('revives what was out before the kill though its consumer never comes back', async () => {
+    serve = await RocketServe.start(tmp.dir, { 'mqlab.storage.engine': engine });
+    const admin = await Admin.connect(serve.bootstrap);
+    await admin.createTopic('jobs', 1, { 'message.type': 'NORMAL' });
+    // Made now, so a Kafka consumer can wait on it (the broker makes it at the first retry otherwise).
+    await admin.createTopic('RETRY.workers', 1);
+    admin.close();
+    raw = rawClient(serve.endpoint);
+    expect((await rawUnary(raw, 'SendMessage', { messages: [{ topic: { name: 'jobs' }, body: Buffer.from('m0'), systemProperties: { messageId: '01K0', messageType: 'NORMAL', queueId: 0 } }] })).status.code).toBe('OK');
+    expect(seen(await receive(raw, 10, 1, 'jobs', 2))).toEqual([['m0', 1]]);
+    raw.close();
+    raw = undefined;
+    await serve.kill();
+    serve = await serve.restart();
+
+    // No RocketMQ client comes: the copy appears in RETRY.workers by itself once its invisible time is over.
+    const kafka = new Kafka({ clientId: 'retry', brokers: [serve.bootstrap], logLevel: logLevel.NOTHING });
+    const kc = kafka.consumer({ groupId: 'k', maxWaitTimeInMs: 500 });
+    const copies: Record<string, string>[] = [];
+    const consumed = new Progress();
+    await kc.connect();
+    try {
+      await kc.subscribe({ topic: 'RETRY.workers', fromBeginning: true });
+      await kc.run({
+        eachMessage: async ({ message }) => {
+          copies.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+          consumed.made();
+        },
+      });
+      await consumed.until('the revived copy through kafkajs', () => copies.length > 0);
+    } finally {
+      await kc.disconnect();
+    }
+    expect(copies[0]).toMatchObject({ 'rmq.msg.id': '01K0', 'rmq.retry.topic': 'jobs', 'rmq.reconsume.time': '1' });
   });
 
   it('keeps acks whose offset commit was not stored yet; a clean stop stores it', async () => {

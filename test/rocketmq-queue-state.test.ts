@@ -83,20 +83,22 @@ describe('QueueState retries', () => {
     expect(s.lowWatermark()).toBe(2);
   });
 
-  it('keeps the committed offset below retries parked for another topic', () => {
+  it('keeps the committed offset below each topic\'s scan of a retry topic, and what was done before a restart until every scan has passed it', () => {
     const s = new QueueState(0);
-    s.parked.park('mail', 3);
-    s.parked.park('jobs', 5);
-    s.parked.park('mail', 7);
+    s.restore({ outstanding: new Map(), done: new Set([4, 6]) });
     s.nextScan = 9;
+    s.topicScans.set('mail', 3);
+    s.topicScans.set('jobs', 5);
     expect(s.lowWatermark()).toBe(3);
-    expect(s.parked.next('mail')).toBe(3);
-    s.parked.shift('mail');
+    s.clamp(0, 9);
+    // mail's scan has yet to pass 4 and 6, done before the restart: it still passes over them.
+    expect([s.passOver(4), s.passOver(6)]).toEqual([true, true]);
+    s.topicScans.set('mail', 9);
     expect(s.lowWatermark()).toBe(5);
-    s.parked.forget((topic) => topic === 'jobs');
-    expect([s.lowWatermark(), s.parked.size]).toEqual([7, 1]);
-    s.clamp(8, 9); // retention passed it
-    expect([s.lowWatermark(), s.parked.size]).toEqual([9, 0]);
+    s.topicScans.delete('jobs');
+    expect(s.lowWatermark()).toBe(9);
+    s.clamp(0, 7); // the log cut back: no scan past its end
+    expect([s.nextScan, s.topicScans.get('mail')]).toEqual([7, 7]);
   });
 });
 

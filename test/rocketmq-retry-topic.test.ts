@@ -5,9 +5,10 @@
 // topic's name and as it was sent; another RocketMQ group reads the retry
 // topic as %RETRY%<group>, a Kafka consumer as RETRY.<group> with where each
 // record came from in headers; one group's retries of two topics go each to
-// its own topic's receives; and the group itself may not receive its retry
-// topic as a topic.
+// its own topic's receives, however many of the other's come first; and the
+// group itself may not receive its retry topic as a topic.
 import { Kafka, logLevel } from 'kafkajs';
+import { encodeBatch } from '../src/records/index.js';
 import { describe, expect, it } from 'vitest';
 import { appended, committedAt } from './helpers/broker-events.js';
 import { rawClient, rawReceive, receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
@@ -99,7 +100,7 @@ describe.each(ENGINES)('RocketMQ retry topic (%s)', (engine) => {
     await producer.send({ topic: 'mail', body: Buffer.from('m0') });
     const jobs = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000));
     const mail = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { mail: '*' }, 3_000));
-    // m0 is revived first, then j0: a receive of jobs meets m0 first in the retry topic.
+    // m0 is revived first, then j0: a receive of jobs meets m0 first in the retry topic, and leaves it to mail's scan.
     await receiveUntil(mail, (all) => all.length >= 1, 1_000);
     await appended(broker.broker, 'RETRY.workers', 0, 1n);
     await receiveUntil(jobs, (all) => all.length >= 1, 1_000);
@@ -115,5 +116,33 @@ describe.each(ENGINES)('RocketMQ retry topic (%s)', (engine) => {
     expect(gotMail.map((m) => [m.topic, m.body.toString(), m.deliveryAttempt])).toEqual([['mail', 'm0', 2]]);
     await mail.ack(gotMail[0]!);
     await committedAt(broker.broker, 'workers', 'RETRY.workers', 0, 2n);
+  });
+
+  it('finds a topic\'s retry behind 2,000 of another topic\'s within one receive', async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('jobs', 1);
+    broker.broker.createTopic('mail', 1);
+    broker.broker.createTopic('RETRY.workers', 1);
+    // Copies as the broker writes them (retry-topic.ts): 2,000 of mail's, then one of jobs'.
+    const copy = (topic: string, offset: number) => ({ key: null, value: Buffer.from(`${topic} ${offset}`), headers: [['rmq.msg.id', `01${topic}${offset}`], ['rmq.retry.topic', topic], ['rmq.retry.queue.id', '0'], ['rmq.retry.queue.offset', String(offset)], ['rmq.origin.msg.id', `01${topic}${offset}`], ['rmq.reconsume.time', '1']].map(([key, value]) => ({ key: key!, value: Buffer.from(value!) })) });
+    for (let i = 0; i < 2_000; i += 100) {
+      const r = await broker.broker.produce('RETRY.workers', 0, encodeBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: 100 }, (_, k) => copy('mail', i + k)) }), -1);
+      expect(r.error).toBe('NONE');
+    }
+    expect((await broker.broker.produce('RETRY.workers', 0, encodeBatch({ baseTimestamp: BigInt(Date.now()), records: [copy('jobs', 0)] }), -1)).error).toBe('NONE');
+    const jobs = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000));
+    const got = await jobs.receive(16, 60_000);
+    expect(got.map((m) => [m.topic, m.body.toString(), m.deliveryAttempt])).toEqual([['jobs', 'jobs 0', 2]]);
+    await jobs.ack(got[0]!);
+    // mail's 2,000 wait for mail's receives: nothing of the retry topic is committed.
+    expect(await jobs.receive(16, 60_000)).toEqual([]);
+    expect(broker.broker.coordinator.committed('workers', 'RETRY.workers', 0).offset).toBe(-1n);
+    const mail = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { mail: '*' }, 3_000));
+    const mails = await receiveUntil(mail, (all) => all.length >= 2_000, 60_000, 60_000);
+    expect(mails.map((m) => m.body.toString())).toEqual(Array.from({ length: 2_000 }, (_, i) => `mail ${i}`));
+    for (const m of mails) await mail.ack(m);
+    // The next receive of mail finds nothing more and passes jobs' copy: the retry topic is committed past all.
+    expect(await mail.receive(16, 60_000)).toEqual([]);
+    await committedAt(broker.broker, 'workers', 'RETRY.workers', 0, 2_001n);
   });
 });

@@ -75,6 +75,11 @@ export class PopJournal {
     return r;
   }
 
+  /** The queues restored and not yet taken: their states are made at the start, so their expired deliveries are settled though no client comes. */
+  restoredQueues(): Array<[group: string, topic: string, partition: number]> {
+    return [...this.restored.keys()].map(splitKey);
+  }
+
   /** A message's state after a delivery, renewal or new invisible time. */
   delivered(group: string, topic: string, partition: number, offset: number, o: Outstanding): void {
     this.add(group, topic, partition, offset, o);

@@ -46,7 +46,16 @@ const MAX_TOPIC_NAME = 249;
 const MOVE_RETRY_MS = 1000;
 /** How often messages whose invisible time ran out are revived (or renewed, or dead-lettered) though no receive of their queue comes. */
 const SWEEP_MS = 1000;
-/** FIFO holds, or retries parked for other topics, per queue and group before the scan stops to let them drain. */
+/** Records of the group's retry topic a receive looks at, at most (the retries of other topics among them cost a read each). */
+const RETRY_LOOKS = 1024;
+/**
+ * One receive in this many takes the group's retries before new messages,
+ * the others after them, if there is room: as RocketMQ's broker pops the
+ * retry topic first one time in five (popFromRetryProbability, 20), so a
+ * storm of retries does not starve new messages, nor they the retries.
+ */
+const RETRIES_FIRST_EVERY = 5;
+/** FIFO holds per queue and group before the scan stops to let held groups drain. */
 const MAX_HELD = 10_000;
 /**
  * Due messages a receive looks at, at most: it delivers up to its batch of
@@ -72,6 +81,9 @@ interface Queue {
   retry: boolean;
 }
 
+/** Hands a record of a queue out in the receive being collected: its message group (FIFO), and the deliveries before (a retry copy's). */
+type Take = (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number) => void;
+
 /** What to do with an expired FIFO delivery, which goes again from its own queue (null: revive it to the retry topic). */
 type InPlace = ((offset: number, o: Outstanding) => void) | null;
 
@@ -79,6 +91,8 @@ export class PopService {
   private readonly states = new Map<string, Queue>();
   private readonly handles = new ReceiptHandles();
   private lastQueue: Queue | null = null;
+  /** Receives collected: every RETRIES_FIRST_EVERY-th takes retries first. */
+  private receives = 0;
   private readonly commits: QueueCommits;
   private sweeper: NodeJS.Timeout | null = null;
   /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
@@ -99,6 +113,11 @@ export class PopService {
 
   /** Starts reviving expired deliveries of queues no receive is waiting on. */
   start(): void {
+    // What was out before a restart is settled though no client of its queue comes back.
+    for (const [group, topic, partition] of this.journal?.restoredQueues() ?? []) {
+      const t = this.broker.topics.get(topic);
+      if (t && !t.internal && partition < t.partitions) this.queue(group, topic, partition);
+    }
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
   }
 
@@ -116,9 +135,14 @@ export class PopService {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
       const retries = this.retryQueue(req.group);
-      const got = this.collect(queue, retries, req);
+      const { got, more } = this.collect(queue, retries, req);
       for (const q of [queue, retries]) if (q !== null && (got.length > 0 || q.state.lowWatermark() > q.state.committed)) this.commits.later(q, q.state);
       if (got.length > 0) return got;
+      // The retry topic has more to look at than one turn looks at: look on after the others' turns.
+      if (more) {
+        await new Promise(setImmediate);
+        continue;
+      }
       const now = Date.now();
       const remaining = pollUntil - now;
       if (remaining <= 0) return [];
@@ -340,7 +364,8 @@ export class PopService {
     const now = Date.now();
     for (const queue of this.states.values()) {
       const { state } = queue;
-      if (state.parked.size > 0) state.parked.forget((topic) => this.broker.topics.get(topic) === undefined);
+      // A deleted topic's retries wait for no receive: its scan no longer holds the retry topic's offset.
+      if (state.topicScans.size > 0) for (const topic of state.topicScans.keys()) if (!this.broker.topics.get(topic)) state.topicScans.delete(topic);
       const due = state.nextDeadline();
       if (due === null || due > now) continue;
       const t = this.broker.topics.get(queue.topic);
@@ -417,7 +442,7 @@ export class PopService {
   }
 
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
-  private collect(queue: Queue, retries: Queue | null, req: PopRequest): Popped[] {
+  private collect(queue: Queue, retries: Queue | null, req: PopRequest): { got: Popped[]; more: boolean } {
     const { state } = queue;
     const settings = this.broker.groupConfigs.settings(req.group);
     const t = this.broker.topics.get(req.topic)!;
@@ -429,7 +454,7 @@ export class PopService {
     const delivery: DeliveryOptions = { messageGroup: null, priorAttempts: 0, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
     // One token for this receive's deliveries: their queues and offsets tell them apart.
     let token = '';
-    const take = (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number): void => {
+    const take: Take = (from, r, messageGroup, priorAttempts) => {
       if (token === '') token = this.handles.token();
       delivery.messageGroup = messageGroup;
       delivery.priorAttempts = priorAttempts;
@@ -447,89 +472,111 @@ export class PopService {
       if (r && recordMatches(req.filter, r.record)) take(queue, r, o.messageGroup, 0);
       else this.done(queue, offset, o);
     });
-    if (retries !== null && !full()) this.collectRetries(retries, req, now, settings, take, full);
-    // Then the next of each message group whose previous one is done, in order.
-    for (let next = state.fifo.nextReady(); next !== null; next = state.fifo.nextReady()) {
-      if (full()) return out;
-      const { group, offset } = next;
-      state.fifo.shift(group);
-      const r = recordAt(offset);
-      if (r) take(queue, r, group, 0);
-    }
-    // With a tag filter and a tag index, records whose code cannot match are
-    // passed over unread, and the log is read one batch at a time from each
-    // record that may match.
-    const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
-    const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
-    const window = new CodeWindow(this.broker.engine, queue);
-    while (!full() && state.nextScan < clamped && state.fifo.held < MAX_HELD) {
-      // What is read past the records this receive still takes is read again by the next one: ask for about those.
-      let want = req.batchSize - out.length;
-      if (codes) {
-        const next = Number(window.nextMayMatch(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
-        if (next > state.nextScan) {
-          state.nextScan = next;
-          continue;
-        }
-        // Only the run of records that may match.
-        want = Math.min(want, window.runLength(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
+    const retriesFirst = retries !== null && ++this.receives % RETRIES_FIRST_EVERY === 0;
+    let more = false;
+    if (retries !== null && retriesFirst && !full()) more = this.collectRetries(retries, req, now, settings, take, full);
+    // Then new messages, the next of each message group whose previous one is done first, in order.
+    fresh: {
+      for (let next = state.fifo.nextReady(); next !== null; next = state.fifo.nextReady()) {
+        if (full()) break fresh;
+        const { group, offset } = next;
+        state.fifo.shift(group);
+        const r = recordAt(offset);
+        if (r) take(queue, r, group, 0);
       }
-      const { records, end } = this.scanStep(queue, codes !== null && want <= SHORT_RUN, want);
-      for (const r of records) {
-        if (r.offset < state.nextScan) continue;
-        if (full() || state.fifo.held >= MAX_HELD) return out;
-        if (state.passOver(r.offset)) {
+      // With a tag filter and a tag index, records whose code cannot match are
+      // passed over unread, and the log is read one batch at a time from each
+      // record that may match.
+      const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
+      const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
+      const window = new CodeWindow(this.broker.engine, queue);
+      while (!full() && state.nextScan < clamped && state.fifo.held < MAX_HELD) {
+        // What is read past the records this receive still takes is read again by the next one: ask for about those.
+        let want = req.batchSize - out.length;
+        if (codes) {
+          const next = Number(window.nextMayMatch(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
+          if (next > state.nextScan) {
+            state.nextScan = next;
+            continue;
+          }
+          // Only the run of records that may match.
+          want = Math.min(want, window.runLength(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
+        }
+        const { records, end } = this.scanStep(queue, state.nextScan, want, codes !== null && want <= SHORT_RUN);
+        for (const r of records) {
+          if (r.offset < state.nextScan) continue;
+          if (full() || state.fifo.held >= MAX_HELD) break fresh;
+          if (state.passOver(r.offset)) {
+            state.nextScan = r.offset + 1;
+            continue;
+          }
+          if (recordMatches(req.filter, r.record)) {
+            const group = fifo ? recordMessageGroup(r.record) : null;
+            if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
+            else take(queue, r, group, 0);
+          }
           state.nextScan = r.offset + 1;
-          continue;
         }
-        if (recordMatches(req.filter, r.record)) {
-          const group = fifo ? recordMessageGroup(r.record) : null;
-          if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
-          else take(queue, r, group, 0);
-        }
-        state.nextScan = r.offset + 1;
+        if (end <= state.nextScan && records.length === 0) break;
+        if (end > state.nextScan) state.nextScan = end;
       }
-      if (end <= state.nextScan && records.length === 0) break;
-      if (end > state.nextScan) state.nextScan = end;
     }
-    return out;
+    if (retries !== null && !retriesFirst && !full()) more = this.collectRetries(retries, req, now, settings, take, full);
+    return { got: out, more };
   }
 
   /**
-   * The retries of the receive's topic, from the group's retry topic: its
-   * expired deliveries revived (again), then those parked for this topic by
-   * an earlier scan, then the scan on, which parks other topics' retries.
-   * The copies pass the receive's filter again (the group's subscription
-   * may have changed); what does not match is done with for the group.
+   * The retries of the receive's topic T, from the group's retry topic: its
+   * expired deliveries revived (again); then T's scan, if behind how far the
+   * topics in the retry topic are known (nextScan), takes T's retries up to
+   * there; then, caught up, both go on together, T's retries taken and each
+   * other topic met for the first time given its scan from there. The copies
+   * pass the receive's filter again (the group's subscription may have
+   * changed); what does not match is done with for the group. At most
+   * RETRY_LOOKS records are looked at per call: returns whether it stopped
+   * there with more to look at.
    */
-  private collectRetries(retries: Queue, req: PopRequest, now: number, settings: GroupSettings, take: (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number) => void, full: () => boolean): void {
+  private collectRetries(retries: Queue, req: PopRequest, now: number, settings: GroupSettings, take: Take, full: () => boolean): boolean {
     const { state } = retries;
+    const topic = req.topic;
     const { clamped } = this.clamp(retries, retries.topic);
     this.settleExpired(retries, now, settings, null);
-    const recordAt = this.reader(retries);
+    // No scan yet: T has no retry below nextScan.
+    let scan = state.topicScans.get(topic) ?? state.nextScan;
+    let looks = 0;
     const offer = (r: StoredRecord): void => {
       const origin = retryOrigin(r.record);
-      if (origin !== null && origin.topic === req.topic) {
-        if (recordMatches(req.filter, r.record)) take(retries, r, null, origin.attempts);
-      } else if (origin !== null && this.broker.topics.get(origin.topic)) state.parked.park(origin.topic, r.offset);
+      if (origin !== null && origin.topic === topic) {
+        if (!state.passOver(r.offset) && recordMatches(req.filter, r.record)) take(retries, r, null, origin.attempts);
+      } else if (scan === state.nextScan && origin !== null && !state.topicScans.has(origin.topic) && this.broker.topics.get(origin.topic)) {
+        state.topicScans.set(origin.topic, r.offset);
+      }
       // A record this broker did not copy there (a Kafka producer's) is no retry of anything: passed over.
     };
-    for (let offset = state.parked.next(req.topic); offset !== null && !full(); offset = state.parked.next(req.topic)) {
-      state.parked.shift(req.topic);
-      const r = recordAt(offset);
-      if (r) offer(r);
-    }
-    while (!full() && state.nextScan < clamped && state.parked.size < MAX_HELD) {
-      const { records, end } = this.scanStep(retries, false, req.batchSize);
+    while (!full() && looks < RETRY_LOOKS && scan < clamped) {
+      const together = scan === state.nextScan;
+      const { records, end } = this.scanStep(retries, scan, req.batchSize);
+      let stopped = false;
       for (const r of records) {
-        if (r.offset < state.nextScan) continue;
-        if (full() || state.parked.size >= MAX_HELD) return;
-        if (!state.passOver(r.offset)) offer(r);
-        state.nextScan = r.offset + 1;
+        if (r.offset < scan) continue;
+        if ((!together && r.offset >= state.nextScan) || full() || looks >= RETRY_LOOKS) {
+          stopped = true;
+          break;
+        }
+        looks++;
+        offer(r);
+        scan = r.offset + 1;
+        if (together) state.nextScan = scan;
       }
-      if (end <= state.nextScan && records.length === 0) break;
-      if (end > state.nextScan) state.nextScan = end;
+      if (stopped) break;
+      if (end <= scan && records.length === 0) break;
+      if (end > scan) {
+        scan = together ? end : Math.min(end, state.nextScan);
+        if (together) state.nextScan = scan;
+      }
     }
+    state.topicScans.set(topic, scan);
+    return looks >= RETRY_LOOKS && !full();
   }
 
   /** Keeps the queue's state within its log's bounds; returns the log's end, as a number and as read. */
@@ -543,15 +590,15 @@ export class PopService {
   }
 
   /**
-   * The next records of a scan, from the queue's nextScan: as many bytes as
+   * The next records of a scan, from `from`: as many bytes as
    * its batches so far suggest for `want` records; a short run (or no
    * estimate yet) reads exactly its first batch (the engine returns at least
    * one whole batch), so nothing past it is read.
    */
-  private scanStep(queue: Queue, shortRun: boolean, want: number): QueueRead {
+  private scanStep(queue: Queue, from: number, want: number, shortRun = false): QueueRead {
     const { state } = queue;
     const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
-    const read = this.readFrom(queue, state.nextScan, readBytes);
+    const read = this.readFrom(queue, from, readBytes);
     if (read.bytesPerRecord > 0) state.bytesPerRecord = read.bytesPerRecord;
     return read;
   }

@@ -3,21 +3,20 @@
 // looked at; of those, the ones still outstanding were handed out and not
 // yet acked, each invisible to other receives until its deadline, and (FIFO
 // delivery) some are held back behind an earlier message of their message
-// group; in a group's retry topic, some wait for a receive of their own
-// topic (retry-parking.ts). The group's committed offset is the lowest
-// outstanding, held or parked offset (or nextScan): the contiguous prefix
-// that is acked, revived, dead-lettered or filtered out. After a restart
-// the state is rebuilt from the pop journal (pop-journal.ts): the scan
-// starts again at the committed offset, passing over what is still
-// outstanding or was done with already, so FIFO holds and parked retries
-// are found again in order. What a receive or a commit asks of the
+// group; in a group's retry topic, each topic's receives scan on from
+// their own offset (topicScans). The group's committed offset is the lowest
+// outstanding or held offset, or scan (nextScan, each topic's): the
+// contiguous prefix that is acked, revived, dead-lettered or filtered out.
+// After a restart the state is rebuilt from the pop journal
+// (pop-journal.ts): the scan starts again at the committed offset, passing
+// over what is still outstanding or was done with already, so FIFO holds
+// and each topic's retries are found again in order. What a receive or a commit asks of the
 // state costs about the same with ten messages out or a hundred thousand:
 // the outstanding offsets and their deadlines are kept in heaps
 // (lazy-heap.ts). Offsets are numbers: a queue's offsets stay below 2^53
 // (pop-service.ts refuses a queue past that), and Map lookups and heap
 // comparisons of BigInts go through V8's runtime, once or more per message.
 import { FifoHolds } from './fifo-holds.js';
-import { RetryParking } from './retry-parking.js';
 import { doubles } from '../../storage/doubles.js';
 import { LazyHeap } from './lazy-heap.js';
 import type { RestoredQueue } from './pop-journal.js';
@@ -64,8 +63,15 @@ export class QueueState {
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
   private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline, doubles);
   readonly fifo = new FifoHolds();
-  /** A group's retry topic: records waiting for a receive of their own topic (retry-parking.ts). */
-  readonly parked = new RetryParking();
+  /**
+   * A group's retry topic holds the retries of each topic the group
+   * consumes; receives of a topic take only its own. There `nextScan` is
+   * how far the topics in it are known, and each topic's receives have
+   * their own scan (from the first of its retries met); the committed
+   * offset stays below every topic's, so a topic no receive comes for
+   * keeps its retries, and another's come meanwhile.
+   */
+  readonly topicScans = new Map<string, number>();
   /** Persisted (or being persisted) committed offset. */
   committed: number;
   nextScan: number;
@@ -111,8 +117,8 @@ export class QueueState {
     if (first !== null && first < low) low = first;
     const held = this.fifo.lowest();
     if (held !== null && held < low) low = held;
-    const parked = this.parked.size > 0 ? this.parked.lowest() : null;
-    return parked !== null && parked < low ? parked : low;
+    if (this.topicScans.size > 0) for (const scan of this.topicScans.values()) if (scan < low) low = scan;
+    return low;
   }
 
   /**
@@ -214,18 +220,22 @@ export class QueueState {
         if (offset < logStart || offset >= end) this.drop(offset);
       }
       this.fifo.clamp(logStart, end);
-      this.parked.clamp(logStart, end);
     } else if (logStart > last.logStart) {
       for (let low = this.offsets.peek(); low !== null && low < logStart; low = this.offsets.peek()) this.drop(low);
       this.fifo.clamp(logStart, end);
-      this.parked.clamp(logStart, end);
     }
+    for (const [topic, scan] of this.topicScans) if (scan < logStart || scan > this.nextScan) this.topicScans.set(topic, Math.min(Math.max(scan, logStart), this.nextScan));
     if (last === null) this.clamped = { logStart, end };
     else {
       last.logStart = logStart;
       last.end = end;
     }
-    if (this.doneBefore.size > 0) for (const offset of this.doneBefore) if (offset < this.nextScan) this.doneBefore.delete(offset);
+    if (this.doneBefore.size > 0) {
+      // Below every scan (a retry topic's topics scan on their own), no scan meets it again.
+      let scanned = this.nextScan;
+      for (const scan of this.topicScans.values()) if (scan < scanned) scanned = scan;
+      for (const offset of this.doneBefore) if (offset < scanned) this.doneBefore.delete(offset);
+    }
   }
 
   private remove(offset: number, o: Outstanding): void {
@@ -259,4 +269,4 @@ export class QueueState {
 /** Stale heap entries tolerated past twice the live ones. */
 const SLACK = 1024;
 /** Revived offsets remembered per queue, so a handle of one is refused (an expired handle: RocketMQ's proxy refuses it too). */
-const REVIVED_KEPT = 10_000;
+const REVIVED_KEPT = 1024;
