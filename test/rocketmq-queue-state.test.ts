@@ -49,6 +49,10 @@ describe('QueueState.expired', () => {
 /** What the state must answer, by looking at every message out each time. */
 class PlainState {
   readonly out = new Map<number, { deadline: number; token: string }>();
+  /** A retry topic's topics' own scans. */
+  readonly topicScans = new Map<string, number>();
+  /** Offsets revived lately: their handles are stale. */
+  readonly revived: number[] = [];
   nextScan = 0;
 
   expired(now: number): number[] {
@@ -58,6 +62,7 @@ class PlainState {
   low(): number {
     let low = this.nextScan;
     for (const k of this.out.keys()) if (k < low) low = k;
+    for (const k of this.topicScans.values()) if (k < low) low = k;
     return low;
   }
 
@@ -103,7 +108,7 @@ describe('QueueState retries', () => {
 });
 
 describe('QueueState against a plain scan of every message out', () => {
-  it('gives the same answers over random deliveries, acks, renewals, restores and log bounds', () => {
+  it('gives the same answers over random deliveries, acks, renewals, revivals, topic scans, restores and log bounds', () => {
     const seed = fuzzSeed('QUEUE_STATE_SEED', 'queue state model');
     const r = new Prng(seed);
     for (let run = 0; run < 16; run++) {
@@ -125,11 +130,12 @@ describe('QueueState against a plain scan of every message out', () => {
       // Runs differ in scale: a few messages out, or thousands (past the index's compaction slack).
       const steps = r.pick([200, 2_000, 4_000]);
       for (let step = 0; step < steps; step++) {
-        const op = r.weighted<string>([[30, 'scan'], [ackWeight, 'ack'], [8, 'redeliver'], [6, 'deadline'], [5, 'drop'], [15, 'time'], [4, 'append'], [2, 'start'], [1, 'truncate'], [1, 'restore'], [8, 'ask']]);
+        const op = r.weighted<string>([[30, 'scan'], [ackWeight, 'ack'], [8, 'redeliver'], [6, 'deadline'], [5, 'drop'], [4, 'revive'], [3, 'topic-scan'], [15, 'time'], [4, 'append'], [2, 'start'], [1, 'truncate'], [1, 'restore'], [8, 'ask']]);
         if (op === 'append') end += r.range(1, 300);
         else if (op === 'scan' && s.nextScan < end) {
           s.clamp(logStart, end);
           m.nextScan = s.nextScan;
+          for (const [t, k] of m.topicScans) m.topicScans.set(t, Math.min(Math.max(k, logStart), m.nextScan));
           const n = r.range(1, 32);
           for (let i = 0; i < n && s.nextScan < end; i++) {
             const offset = s.nextScan;
@@ -168,6 +174,25 @@ describe('QueueState against a plain scan of every message out', () => {
           const offset = r.pick(live());
           s.drop(offset);
           m.out.delete(offset);
+        } else if (op === 'revive' && live().length > 0) {
+          // Copied to the retry topic: gone from the queue, and a handle of it (any) is stale, not acked twice.
+          const offset = r.pick(live());
+          s.revive(offset);
+          m.out.delete(offset);
+          m.revived.push(offset);
+          const ask = r.pick(m.revived.slice(-1024));
+          if (!m.out.has(ask) && ask < s.nextScan) expect(s.ack(ask, r.chance(0.5) ? 'old' : `t${tokens}`)).toBe('stale-handle');
+        } else if (op === 'topic-scan' && s.nextScan > logStart) {
+          // One of a retry topic's topics scanned on its own, somewhere below how far the topics are known.
+          const topic = r.pick(['jobs', 'mail', 'audit']);
+          if (r.chance(0.2)) {
+            s.topicScans.delete(topic);
+            m.topicScans.delete(topic);
+          } else {
+            const at = r.range(logStart, s.nextScan + 1);
+            s.topicScans.set(topic, at);
+            m.topicScans.set(topic, at);
+          }
         } else if (op === 'time') now += r.range(0, 2_000);
         else if (op === 'start' && logStart < end) {
           logStart += r.range(0, end - logStart);
@@ -175,12 +200,14 @@ describe('QueueState against a plain scan of every message out', () => {
           s.clamp(logStart, end);
           for (const k of m.out.keys()) if (k < logStart) m.out.delete(k);
           m.nextScan = s.nextScan;
+          for (const [t, k] of m.topicScans) m.topicScans.set(t, Math.min(Math.max(k, logStart), m.nextScan));
         } else if (op === 'truncate' && end > logStart) {
           end -= r.range(0, Math.min(50, end - logStart));
           if (pinned !== null && end <= pinned) end = pinned + 1;
           s.clamp(logStart, end);
           for (const k of m.out.keys()) if (k >= end) m.out.delete(k);
           m.nextScan = s.nextScan;
+          for (const [t, k] of m.topicScans) m.topicScans.set(t, Math.min(Math.max(k, logStart), m.nextScan));
         } else if (op === 'restore') {
           // A restart's state arrives for offsets not yet out (as the journal's replay gives them).
           const restored = new Map<number, Outstanding>();

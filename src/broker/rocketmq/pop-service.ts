@@ -23,13 +23,14 @@ import { QueueCommits } from './queue-commits.js';
 import { MAX_OFFSET, QueueState, type DeliveryOptions, type Outstanding } from './queue-state.js';
 import { backoffMs } from './retry-ladder.js';
 import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
-import { dlqTopic, RETRY_PREFIX, retryTopic } from './system-topics.js';
+import { RETRY_PREFIX, retryTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { recordMatches } from './tag-filter.js';
 import type { PopRequest } from './pop-request.js';
 import type { GroupSettings } from '../group-configs.js';
 import type { KafkaRecord } from '../../records/index.js';
+import type { TopicPartition } from '../../storage/types.js';
 
 /**
  * Bytes read from the log per step of a scan. A receive takes at most 32
@@ -75,6 +76,8 @@ interface Queue {
   /** The stored topic (RETRY.<group> for the group's retries). */
   topic: string;
   partition: number;
+  /** { topic, partition }, for the engine: one object shape at its calls, whichever queue asks. */
+  tp: TopicPartition;
   state: QueueState;
   key: string;
   /** The group's retry queue (its deliveries' handles say so). */
@@ -111,6 +114,11 @@ export class PopService {
     this.commits = new QueueCommits(broker, commitIntervalMs, log);
   }
 
+  /** Marks the queue for a commit if a receive took from it or its committed offset can move. */
+  private commitLater(queue: Queue, took: boolean): void {
+    if (took || queue.state.lowWatermark() > queue.state.committed) this.commits.later(queue, queue.state);
+  }
+
   /** Starts reviving expired deliveries of queues no receive is waiting on. */
   start(): void {
     // What was out before a restart is settled though no client of its queue comes back.
@@ -123,12 +131,11 @@ export class PopService {
 
   async pop(req: PopRequest): Promise<Popped[]> {
     if (!req.group) throw new PopError('ILLEGAL_CONSUMER_GROUP', 'a consumer group is required');
-    // Its dead letters and retries need topics: a group whose topic names are no legal Kafka topic names could never move one.
-    for (const name of [dlqTopic(req.group), retryTopic(req.group)]) {
-      if (name.length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its topic ${name.slice(0, 40)}… is ${name.length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
-    }
+    // Its retries and dead letters need topics: a group whose topic names are no legal Kafka topic names could never move one (RETRY. is the longer prefix).
+    const retryName = retryTopic(req.group);
+    if (retryName.length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its retry topic ${retryName.slice(0, 40)}… is ${retryName.length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
     this.checkQueue(req.topic, req.partition);
-    if (req.topic === retryTopic(req.group)) throw new PopError('BAD_REQUEST', `group ${req.group} takes its retries with its receives of their topics; ${RETRY_PREFIX}${req.group} is for other groups to read`);
+    if (req.topic === retryName) throw new PopError('BAD_REQUEST', `group ${req.group} takes its retries with its receives of their topics; ${RETRY_PREFIX}${req.group} is for other groups to read`);
     const queue = this.queue(req.group, req.topic, req.partition);
     const pollUntil = Date.now() + req.pollMs;
     for (;;) {
@@ -136,7 +143,8 @@ export class PopService {
       this.checkQueue(req.topic, req.partition);
       const retries = this.retryQueue(req.group);
       const { got, more } = this.collect(queue, retries, req);
-      for (const q of [queue, retries]) if (q !== null && (got.length > 0 || q.state.lowWatermark() > q.state.committed)) this.commits.later(q, q.state);
+      this.commitLater(queue, got.length > 0);
+      if (retries !== null) this.commitLater(retries, got.length > 0);
       if (got.length > 0) return got;
       // The retry topic has more to look at than one turn looks at: look on after the others' turns.
       if (more) {
@@ -277,7 +285,7 @@ export class PopService {
     o.token = '';
     this.journal?.delivered(group, topic, partition, offset, o);
     try {
-      const r = this.readFrom(queue, offset, 1).records.find((x) => x.offset === offset);
+      const r = this.readFrom(queue.tp, offset, 1).records.find((x) => x.offset === offset);
       // Gone (retention): nothing to move.
       if (r) await appendDeadLetter(this.broker, { group, ...this.originOf(queue, offset, r.record), timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
       this.done(queue, offset, o);
@@ -302,7 +310,7 @@ export class PopService {
     state.setDeadline(offset, o, Infinity);
     o.token = '';
     try {
-      const r = this.readFrom(queue, offset, 1).records.find((x) => x.offset === offset);
+      const r = this.readFrom(queue.tp, offset, 1).records.find((x) => x.offset === offset);
       let origin = topic;
       if (r) {
         const from = this.originOf(queue, offset, r.record);
@@ -434,7 +442,7 @@ export class PopService {
       const state = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
       const restored = this.journal?.take(group, topic, partition);
       if (restored) state.restore(restored);
-      q = { group, topic, partition, state, key, retry: topic === retryTopic(group) };
+      q = { group, topic, partition, tp, state, key, retry: topic === retryTopic(group) };
       this.states.set(key, q);
     }
     this.lastQueue = q;
@@ -489,7 +497,7 @@ export class PopService {
       // record that may match.
       const indexed = t.configs[MESSAGE_TYPE_CONFIG] !== undefined && this.broker.engine.tagCodes !== undefined;
       const codes = !req.filter.all && indexed ? filterCodes(req.filter) : null;
-      const window = new CodeWindow(this.broker.engine, queue);
+      const window = new CodeWindow(this.broker.engine, queue.tp);
       while (!full() && state.nextScan < clamped && state.fifo.held < MAX_HELD) {
         // What is read past the records this receive still takes is read again by the next one: ask for about those.
         let want = req.batchSize - out.length;
@@ -581,11 +589,11 @@ export class PopService {
 
   /** Keeps the queue's state within its log's bounds; returns the log's end, as a number and as read. */
   private clamp(queue: Queue, topic: string): { clamped: number; logEnd: bigint } {
-    const logEnd = this.broker.engine.highWatermark(queue);
+    const logEnd = this.broker.engine.highWatermark(queue.tp);
     // The pop state keeps offsets as numbers; no log gets this far by appends (2^53 messages), but a receive would rather say so than lose precision.
     if (logEnd > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${topic}-${queue.partition} has offsets past 2^53 - 1 (${logEnd}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
     const clamped = Number(logEnd);
-    queue.state.clamp(Number(this.broker.engine.logStartOffset(queue)), clamped);
+    queue.state.clamp(Number(this.broker.engine.logStartOffset(queue.tp)), clamped);
     return { clamped, logEnd };
   }
 
@@ -598,7 +606,7 @@ export class PopService {
   private scanStep(queue: Queue, from: number, want: number, shortRun = false): QueueRead {
     const { state } = queue;
     const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
-    const read = this.readFrom(queue, from, readBytes);
+    const read = this.readFrom(queue.tp, from, readBytes);
     if (read.bytesPerRecord > 0) state.bytesPerRecord = read.bytesPerRecord;
     return read;
   }
@@ -607,13 +615,13 @@ export class PopService {
   private reader(queue: Queue): (offset: number) => StoredRecord | undefined {
     let last: QueueRead | null = null;
     return (offset) => {
-      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(queue, offset, 1);
+      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(queue.tp, offset, 1);
       return last.records.find((s) => s.offset === offset);
     };
   }
 
   /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
-  private readFrom(tp: { topic: string; partition: number }, offset: number, maxBytes = SCAN_BYTES): QueueRead {
+  private readFrom(tp: TopicPartition, offset: number, maxBytes = SCAN_BYTES): QueueRead {
     const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
     this.logBytesRead += r.bytesRead;
     return r;

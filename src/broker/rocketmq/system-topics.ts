@@ -39,18 +39,25 @@ function unescape(name: string): string | null {
   return Buffer.from(bytes).toString();
 }
 
-/** The Kafka topic holding `group`'s dead letters. */
-export function dlqTopic(group: string): string {
-  return KAFKA_DLQ_PREFIX + escape(group);
+/** The group whose topics were named last, and the names: a group's receives ask for them again and again. */
+let last = { group: '', dlq: KAFKA_DLQ_PREFIX, retry: KAFKA_RETRY_PREFIX };
+
+function named(group: string): typeof last {
+  if (last.group !== group) {
+    const escaped = escape(group);
+    last = { group, dlq: KAFKA_DLQ_PREFIX + escaped, retry: KAFKA_RETRY_PREFIX + escaped };
+  }
+  return last;
 }
 
-/** The group whose retry topic was named last, and the name: a group's receives ask for it again and again. */
-let lastRetry = { group: '', topic: KAFKA_RETRY_PREFIX };
+/** The Kafka topic holding `group`'s dead letters. */
+export function dlqTopic(group: string): string {
+  return named(group).dlq;
+}
 
 /** The Kafka topic holding `group`'s retries (retry-topic.ts). */
 export function retryTopic(group: string): string {
-  if (lastRetry.group !== group) lastRetry = { group, topic: KAFKA_RETRY_PREFIX + escape(group) };
-  return lastRetry.topic;
+  return named(group).retry;
 }
 
 /** The topic a RocketMQ client's name stands for: `%DLQ%g` is stored as DLQ.g, `%RETRY%g` as RETRY.g; other names are themselves. */
