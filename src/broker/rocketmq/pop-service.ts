@@ -12,7 +12,7 @@
 // (queue-commits.ts).
 import type { Broker } from '../broker.js';
 import { appendDeadLetter } from './dead-letter.js';
-import { appendRetry, retryOrigin } from './retry-topic.js';
+import { appendRetries, retryOrigin, type Retry } from './retry-topic.js';
 import { recordMessageGroup } from './message-record.js';
 import { Delivery, type Popped } from './delivery.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
@@ -298,32 +298,38 @@ export class PopService {
   }
 
   /**
-   * Revives a delivery whose invisible time ran out: a copy goes to the
-   * group's retry topic, and the original is done with. Meanwhile its handle
-   * acks nothing (it expired) and it is not revived twice (no deadline). If
-   * the broker stops between the copy and the journal's record of it, the
-   * original is revived again after the restart: a retry may come twice,
+   * Revives deliveries of a queue whose invisible time ran out: copies go
+   * to the group's retry topic, in as few appends as can be, and the
+   * originals are done with. Meanwhile their handles ack nothing (they
+   * expired) and they are not revived twice (no deadline). If the broker
+   * stops between the copies and the journal's record of them, the
+   * originals are revived again after the restart: a retry may come twice,
    * never not at all.
    */
-  private async revive(queue: Queue, offset: number, o: Outstanding): Promise<void> {
+  private async revive(queue: Queue, offsets: readonly number[]): Promise<void> {
     const { group, topic, partition, state } = queue;
-    state.setDeadline(offset, o, Infinity);
-    o.token = '';
+    const outs = offsets.map((offset) => {
+      const o = state.get(offset)!;
+      state.setDeadline(offset, o, Infinity);
+      o.token = '';
+      return o;
+    });
     try {
-      const r = this.readFrom(queue.tp, offset, 1).records.find((x) => x.offset === offset);
-      let origin = topic;
-      if (r) {
-        const from = this.originOf(queue, offset, r.record);
-        await appendRetry(this.broker, { group, ...from, timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
-        origin = from.topic;
+      const recordAt = this.reader(queue);
+      const copies: Retry[] = [];
+      for (let i = 0; i < offsets.length; i++) {
+        const r = recordAt(offsets[i]!);
+        // Gone (retention): nothing to copy.
+        if (r) copies.push({ ...this.originOf(queue, offsets[i]!, r.record), timestampMs: r.timestampMs, record: r.record, attempts: outs[i]!.attempt });
       }
-      this.done(queue, offset, o, true);
+      if (copies.length > 0) await appendRetries(this.broker, group, copies);
+      for (let i = 0; i < offsets.length; i++) this.done(queue, offsets[i]!, outs[i]!, true);
       this.commits.later(queue, state);
-      // The receives of its topic take retries: wake them.
-      this.wakeTopic(origin);
+      // The receives of their topics take retries: wake them.
+      for (const origin of new Set(copies.map((c) => c.topic))) this.wakeTopic(origin);
     } catch (err) {
-      this.log(`rocketmq: cannot revive offset ${offset} of ${topic}-${partition} to the retry topic of group ${group} (retrying): ${(err as Error).message}`);
-      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + MOVE_RETRY_MS);
+      this.log(`rocketmq: cannot revive ${offsets.length} deliveries of ${topic}-${partition} to the retry topic of group ${group} (retrying): ${(err as Error).message}`);
+      for (let i = 0; i < offsets.length; i++) if (state.get(offsets[i]!) === outs[i]) state.setDeadline(offsets[i]!, outs[i]!, Date.now() + MOVE_RETRY_MS);
     }
   }
 
@@ -354,6 +360,7 @@ export class PopService {
    */
   private settleExpired(queue: Queue, now: number, settings: GroupSettings, inPlace: InPlace): void {
     const { state } = queue;
+    let revive: number[] | null = null;
     for (const offset of state.expired(now, EXPIRED_PER_RECEIVE)) {
       const o = state.get(offset)!;
       if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
@@ -363,8 +370,9 @@ export class PopService {
         o.toDeadLetter = true;
         void this.deadLetter(queue, offset, o);
       } else if (inPlace !== null) inPlace(offset, o);
-      else void this.revive(queue, offset, o);
+      else (revive ??= []).push(offset);
     }
+    if (revive !== null) void this.revive(queue, revive);
   }
 
   /** Settles the expired deliveries of every queue (FIFO ones wait for a receive, which delivers them in order). */

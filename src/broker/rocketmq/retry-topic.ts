@@ -10,7 +10,7 @@
 // retries of that topic (pop-service.ts), under the topic's name.
 import type { Broker } from '../broker.js';
 import type { KafkaRecord } from '../../records/index.js';
-import { appendCopy, copiedHeaders, header, type Copied } from './system-copy.js';
+import { appendCopies, copiedHeaders, header, type Copied } from './system-copy.js';
 import { retryTopic } from './system-topics.js';
 
 /** RocketMQ's RETRY_TOPIC property: the topic the message was sent to. */
@@ -24,7 +24,6 @@ export const RECONSUME_TIME = 'rmq.reconsume.time';
 const ADDED = new Set([RETRY_TOPIC, RETRY_QUEUE_ID, RETRY_QUEUE_OFFSET, ORIGIN_MESSAGE_ID, RECONSUME_TIME]);
 
 export interface Retry extends Copied {
-  group: string;
   /** Deliveries so far. */
   attempts: number;
 }
@@ -37,17 +36,20 @@ export interface RetryOrigin {
   attempts: number;
 }
 
-/** Appends the copy durably (acks=-1); resolves with its offset once it is stored. */
-export async function appendRetry(broker: Broker, r: Retry): Promise<bigint> {
-  const { headers, messageId } = copiedHeaders(r, ADDED);
-  headers.push(
-    header(RETRY_TOPIC, r.topic),
-    header(RETRY_QUEUE_ID, r.partition),
-    header(RETRY_QUEUE_OFFSET, r.offset),
-    header(ORIGIN_MESSAGE_ID, messageId),
-    header(RECONSUME_TIME, r.attempts),
-  );
-  return appendCopy(broker, retryTopic(r.group), r, headers);
+/** Appends a group's copies durably (acks=-1), in as few batches as can be; resolves once all are stored. */
+export async function appendRetries(broker: Broker, group: string, retries: readonly Retry[]): Promise<void> {
+  const copies = retries.map((r) => {
+    const { headers, messageId } = copiedHeaders(r, ADDED);
+    headers.push(
+      header(RETRY_TOPIC, r.topic),
+      header(RETRY_QUEUE_ID, r.partition),
+      header(RETRY_QUEUE_OFFSET, r.offset),
+      header(ORIGIN_MESSAGE_ID, messageId),
+      header(RECONSUME_TIME, r.attempts),
+    );
+    return { c: r, headers };
+  });
+  await appendCopies(broker, retryTopic(group), copies);
 }
 
 const NUMBER = /^\d{1,15}$/;

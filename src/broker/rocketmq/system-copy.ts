@@ -9,6 +9,7 @@
 import type { Broker } from '../broker.js';
 import { BrokerError } from '../errors.js';
 import { encodeBatch, type KafkaRecord, type RecordHeader } from '../../records/index.js';
+import { DEFAULT_LIMITS } from '../../storage/types.js';
 import { derivedMessageId, H_KEY, H_MSG_ID } from './message-record.js';
 
 export interface Copied {
@@ -45,11 +46,40 @@ export function copiedHeaders(c: Copied, replaced: ReadonlySet<string>): { heade
 
 /** Appends the copy to `topic` (created if missing) durably (acks=-1); resolves with its offset once it is stored. */
 export async function appendCopy(broker: Broker, topic: string, c: Copied, headers: RecordHeader[]): Promise<bigint> {
+  return (await appendCopies(broker, topic, [{ c, headers }]))[0]!;
+}
+
+/** A copy's bytes in a batch, about: what decides where a run of copies is cut. */
+function copyBytes(c: Copied, headers: readonly RecordHeader[]): number {
+  let n = 32 + (c.record.key?.length ?? 0) + (c.record.value?.length ?? 0);
+  for (const h of headers) n += 8 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return n;
+}
+
+/**
+ * Appends copies to `topic` (created if missing) durably (acks=-1), as few
+ * batches as the broker's message.max.bytes allows (half of it each, for
+ * the estimate's sake; a copy larger goes alone); resolves with their
+ * offsets once all are stored.
+ */
+export async function appendCopies(broker: Broker, topic: string, copies: ReadonlyArray<{ c: Copied; headers: RecordHeader[] }>): Promise<bigint[]> {
   ensureTopic(broker, topic);
-  const batch = encodeBatch({ baseTimestamp: c.timestampMs, records: [{ key: c.record.key, value: c.record.value, headers, timestamp: c.timestampMs }] });
-  const r = await broker.produce(topic, 0, batch, -1);
-  if (r.error !== 'NONE') throw new Error(`appending to ${topic}: ${r.error}${r.message ? `: ${r.message}` : ''}`);
-  return r.baseOffset;
+  const limit = (broker.config.maxBatchBytes ?? DEFAULT_LIMITS.maxBatchBytes) / 2;
+  const offsets: bigint[] = [];
+  for (let from = 0; from < copies.length; ) {
+    let to = from + 1;
+    let bytes = copyBytes(copies[from]!.c, copies[from]!.headers);
+    while (to < copies.length && bytes + copyBytes(copies[to]!.c, copies[to]!.headers) <= limit) bytes += copyBytes(copies[to]!.c, copies[to++]!.headers);
+    const run = copies.slice(from, to);
+    let base = run[0]!.c.timestampMs;
+    for (const { c } of run) if (c.timestampMs < base) base = c.timestampMs;
+    const batch = encodeBatch({ baseTimestamp: base, records: run.map(({ c, headers }) => ({ key: c.record.key, value: c.record.value, headers, timestamp: c.timestampMs })) });
+    const r = await broker.produce(topic, 0, batch, -1);
+    if (r.error !== 'NONE') throw new Error(`appending to ${topic}: ${r.error}${r.message ? `: ${r.message}` : ''}`);
+    for (let i = 0; i < run.length; i++) offsets.push(r.baseOffset + BigInt(i));
+    from = to;
+  }
+  return offsets;
 }
 
 export function header(key: string, value: string | number): RecordHeader {
