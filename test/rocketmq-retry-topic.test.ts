@@ -145,4 +145,20 @@ describe.each(ENGINES)('RocketMQ retry topic (%s)', (engine) => {
     expect(await mail.receive(16, 60_000)).toEqual([]);
     await committedAt(broker.broker, 'workers', 'RETRY.workers', 0, 2_001n);
   });
+
+  it('revives many expired deliveries at once in appends message.max.bytes allows, none lost, in order', async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine, 'message.max.bytes': '131072' });
+    broker.broker.createTopic('jobs', 1);
+    const producer = rmq.track(await startProducer(broker.rocketmqEndpoint!, ['jobs']));
+    const bodies = Array.from({ length: 64 }, (_, i) => Buffer.alloc(4096, i));
+    for (const body of bodies) await producer.send({ topic: 'jobs', body });
+    const consumer = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000));
+    expect((await receiveUntil(consumer, (all) => all.length >= 64, 1_000)).length).toBe(64);
+    // 64 copies of 4 KiB: more than one append of at most half of 128 KiB.
+    await appended(broker.broker, 'RETRY.workers', 0, 64n);
+    const again = await receiveUntil(consumer, (all) => all.length >= 64, 60_000);
+    expect(again.map((m) => [m.body[0], m.body.length, m.deliveryAttempt])).toEqual(bodies.map((_, i) => [i, 4096, 2]));
+    for (const m of again) await consumer.ack(m);
+    await committedAt(broker.broker, 'workers', 'RETRY.workers', 0, 64n);
+  });
 });
