@@ -5,14 +5,13 @@
 // %DLQ%<group>, readable by a RocketMQ consumer under that name and by Kafka
 // consumers as DLQ.<group>, with its properties and where it came from.
 // ForwardMessageToDeadLetterQueue moves one at once.
-import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { dlqTopic, rocketTopic, storedTopic } from '../src/broker/rocketmq/system-topics.js';
 import { Admin } from '../src/client/admin.js';
 import { committedAt } from './helpers/broker-events.js';
+import { kafkaHeaders } from './helpers/kafka-headers.js';
 import { rawClient, rawReceive, rawUnary, receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
-import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -110,23 +109,7 @@ describe.each(ENGINES)('RocketMQ retry and DLQ (%s)', (engine) => {
     await dlqReader.ack(d!);
 
     // A Kafka consumer reads it as DLQ.workers, the origin in headers.
-    const kafka = new Kafka({ clientId: 'dlq', brokers: [rmq.broker.bootstrap], logLevel: logLevel.NOTHING });
-    const kc = kafka.consumer({ groupId: 'k', maxWaitTimeInMs: 100 });
-    const headers: Record<string, string>[] = [];
-    const consumed = new Progress();
-    await kc.connect();
-    try {
-      await kc.subscribe({ topic: 'DLQ.workers', fromBeginning: true });
-      await kc.run({
-        eachMessage: async ({ message }) => {
-          headers.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-          consumed.made();
-        },
-      });
-      await consumed.until('the dead letter through kafkajs', () => headers.length > 0);
-    } finally {
-      await kc.disconnect();
-    }
+    const headers = await kafkaHeaders(rmq.broker.bootstrap, 'DLQ.workers');
     expect(headers[0]).toMatchObject({ 'rmq.msg.id': sent.messageId, 'rmq.tag': 'T', DLQ_ORIGIN_TOPIC: 'jobs', DLQ_DELIVERY_ATTEMPTS: '3' });
   });
 

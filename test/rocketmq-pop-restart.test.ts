@@ -4,13 +4,12 @@
 // changes its invisible time, its delivery attempt counts on, and a message
 // acked above the committed offset is not delivered again. Raw gRPC against
 // `mqlab serve` children, both engines.
-import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../src/client/admin.js';
 import { tempDir } from './helpers/files.js';
+import { kafkaHeaders } from './helpers/kafka-headers.js';
 import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
 import { RocketServe } from './helpers/rocketmq-serve.js';
-import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -127,23 +126,7 @@ describe.each(ENGINES)('RocketMQ in-flight messages across a SIGKILL (%s)', (eng
     serve = await serve.restart();
 
     // No RocketMQ client comes: the copy appears in RETRY.workers by itself once its invisible time is over.
-    const kafka = new Kafka({ clientId: 'retry', brokers: [serve.bootstrap], logLevel: logLevel.NOTHING });
-    const kc = kafka.consumer({ groupId: 'k', maxWaitTimeInMs: 500 });
-    const copies: Record<string, string>[] = [];
-    const consumed = new Progress();
-    await kc.connect();
-    try {
-      await kc.subscribe({ topic: 'RETRY.workers', fromBeginning: true });
-      await kc.run({
-        eachMessage: async ({ message }) => {
-          copies.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-          consumed.made();
-        },
-      });
-      await consumed.until('the revived copy through kafkajs', () => copies.length > 0);
-    } finally {
-      await kc.disconnect();
-    }
+    const copies = await kafkaHeaders(serve.bootstrap, 'RETRY.workers');
     expect(copies[0]).toMatchObject({ 'rmq.msg.id': '01K0', 'rmq.retry.topic': 'jobs', 'rmq.reconsume.time': '1' });
   });
 

@@ -7,12 +7,11 @@
 // record came from in headers; one group's retries of two topics go each to
 // its own topic's receives, however many of the other's come first; and the
 // group itself may not receive its retry topic as a topic.
-import { Kafka, logLevel } from 'kafkajs';
-import { encodeBatch } from '../src/records/index.js';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../src/records/index.js';
 import { appended, committedAt } from './helpers/broker-events.js';
+import { kafkaHeaders } from './helpers/kafka-headers.js';
 import { rawClient, rawReceive, receiveUntil, startProducer, startSimpleConsumer, rocketmqBrokerPerTest } from './helpers/rocketmq.js';
-import { Progress } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
@@ -41,23 +40,7 @@ describe.each(ENGINES)('RocketMQ retry topic (%s)', (engine) => {
     await auditor.ack(audited!);
 
     // A Kafka consumer reads RETRY.workers, where it came from in headers.
-    const kafka = new Kafka({ clientId: 'retry', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const kc = kafka.consumer({ groupId: 'k', maxWaitTimeInMs: 100 });
-    const headers: Record<string, string>[] = [];
-    const consumed = new Progress();
-    await kc.connect();
-    try {
-      await kc.subscribe({ topic: 'RETRY.workers', fromBeginning: true });
-      await kc.run({
-        eachMessage: async ({ message }) => {
-          headers.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-          consumed.made();
-        },
-      });
-      await consumed.until('the retry through kafkajs', () => headers.length > 0);
-    } finally {
-      await kc.disconnect();
-    }
+    const headers = await kafkaHeaders(broker.bootstrap, 'RETRY.workers');
     expect(headers[0]).toMatchObject({
       why: 'test',
       'rmq.msg.id': sent.messageId,
