@@ -121,6 +121,7 @@ export const BROKER_DEFS: ConfigDef[] = [
   { name: 'rocketmq.max.unsent.bytes', type: 'LONG', dynamic: false, check: intIn(1, 2 ** 40), doc: 'RocketMQ endpoint: received messages not yet sent across all connections before receives are answered TOO_MANY_REQUESTS' },
   { name: 'rocketmq.max.concurrent.streams', type: 'INT', dynamic: false, check: intIn(1, 1_000_000), doc: 'RocketMQ endpoint: calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM)' },
   { name: 'rocketmq.offset.commit.interval.ms', type: 'INT', dynamic: false, check: intIn(1, 3_600_000), doc: 'RocketMQ consumption: the most a group\'s committed offset lags in the offset store behind its acks (RocketMQ flushConsumerOffsetInterval, 5000 there); the pop journal keeps acks meanwhile' },
+  { name: 'rocketmq.pop.state.idle.ms', type: 'LONG', dynamic: false, check: intIn(1000, 2 ** 31 - 2), doc: 'RocketMQ consumption: a consumer group\'s state of a queue with nothing out, held or to commit, and no receive or ack this long, is let go (made again from the committed offset at the next one), so groups that come and go do not add up in memory' },
   { name: 'rocketmq.connections.max.idle.ms', type: 'LONG', dynamic: false, check: intIn(100, 2 ** 31 - 2), doc: 'RocketMQ endpoint: close a connection on which no byte has moved either way this long, calls open or not (one in its TLS handshake or that never sent its HTTP/2 preface too)' },
   { name: 'transaction.max.timeout.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: the longest transaction.timeout.ms a producer may ask for; longer answers INVALID_TRANSACTION_TIMEOUT' },
   { name: 'transactional.id.expiration.ms', type: 'INT', dynamic: false, check: intIn(1, 2 ** 31 - 1), doc: 'Kafka transactions: a transactional id with no transaction open and no request this long is forgotten' },
@@ -239,6 +240,7 @@ export const BROKER_CONFIG_DEFAULTS: Record<string, string> = {
   'rocketmq.max.concurrent.streams': '100',
   'rocketmq.connections.max.idle.ms': String(5 * 60 * 1000),
   'rocketmq.offset.commit.interval.ms': '200',
+  'rocketmq.pop.state.idle.ms': String(10 * 60 * 1000),
 };
 
 export type ConfigSource = 'DYNAMIC_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'DYNAMIC_TOPIC_CONFIG' | 'GROUP_CONFIG';

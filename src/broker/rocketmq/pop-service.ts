@@ -82,6 +82,8 @@ interface Queue {
   key: string;
   /** The group's retry queue (its deliveries' handles say so). */
   retry: boolean;
+  /** Date.now() at its last receive or ack: an idle state is let go after rocketmq.pop.state.idle.ms. */
+  lastUsed: number;
 }
 
 /** Hands a record of a queue out in the receive being collected: its message group (FIFO), and the deliveries before (a retry copy's). */
@@ -110,8 +112,15 @@ export class PopService {
     private readonly journal: PopJournal | null = null,
     /** rocketmq.offset.commit.interval.ms (queue-commits.ts). */
     commitIntervalMs = 200,
+    /** rocketmq.pop.state.idle.ms. */
+    private readonly idleMs = 10 * 60 * 1000,
   ) {
     this.commits = new QueueCommits(broker, commitIntervalMs, log);
+  }
+
+  /** Queue states held (one per group and queue received or acked lately). */
+  queueCount(): number {
+    return this.states.size;
   }
 
   /** Marks the queue for a commit if a receive took from it or its committed offset can move. */
@@ -136,11 +145,12 @@ export class PopService {
     if (retryName.length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its retry topic ${retryName.slice(0, 40)}… is ${retryName.length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
     this.checkQueue(req.topic, req.partition);
     if (req.topic === retryName) throw new PopError('BAD_REQUEST', `group ${req.group} takes its retries with its receives of their topics; ${RETRY_PREFIX}${req.group} is for other groups to read`);
-    const queue = this.queue(req.group, req.topic, req.partition);
     const pollUntil = Date.now() + req.pollMs;
     for (;;) {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
+      // Looked up again after each wait: an idle state let go meanwhile is made again.
+      const queue = this.queue(req.group, req.topic, req.partition);
       const retries = this.retryQueue(req.group);
       const { got, more } = this.collect(queue, retries, req);
       this.commitLater(queue, got.length > 0);
@@ -382,6 +392,13 @@ export class PopService {
       const { state } = queue;
       // A deleted topic's retries wait for no receive: its scan no longer holds the retry topic's offset.
       if (state.topicScans.size > 0) for (const topic of state.topicScans.keys()) if (!this.broker.topics.get(topic)) state.topicScans.delete(topic);
+      // Idle long enough, with nothing the state knows that the committed offset does not: let go (made again at the next use).
+      if (now - queue.lastUsed > this.idleMs && state.idle() && state.commitQueued === null && state.lowWatermark() === state.committed) {
+        this.states.delete(queue.key);
+        this.commits.forget(state);
+        if (this.lastQueue === queue) this.lastQueue = null;
+        continue;
+      }
       const due = state.nextDeadline();
       if (due === null || due > now) continue;
       const t = this.broker.topics.get(queue.topic);
@@ -434,7 +451,11 @@ export class PopService {
     // A receive's or an ack's calls are mostly for the queue of the call before.
     const last = this.lastQueue;
     const topicId = this.broker.topics.get(topic)?.id ?? '';
-    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last) return last;
+    const now = Date.now();
+    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last) {
+      last.lastUsed = now;
+      return last;
+    }
     const key = `${group}\0${topic}\0${partition}`;
     let q = this.states.get(key);
     // A topic deleted and created again under its name is another queue: its state starts afresh.
@@ -450,9 +471,10 @@ export class PopService {
       const state = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
       const restored = this.journal?.take(group, topic, partition);
       if (restored) state.restore(restored);
-      q = { group, topic, partition, tp, state, key, retry: topic === retryTopic(group) };
+      q = { group, topic, partition, tp, state, key, retry: topic === retryTopic(group), lastUsed: now };
       this.states.set(key, q);
     }
+    q.lastUsed = now;
     this.lastQueue = q;
     return q;
   }

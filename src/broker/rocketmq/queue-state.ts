@@ -105,6 +105,11 @@ export class QueueState {
     for (const offset of r.done) if (offset >= this.committed) this.doneBefore.add(offset);
   }
 
+  /** Nothing out, held, scanned apart or done with above the committed offset: the state holds no more than that offset says. */
+  idle(): boolean {
+    return this.outstanding.size === 0 && this.fifo.held === 0 && this.topicScans.size === 0 && this.doneBefore.size === 0;
+  }
+
   /** Whether the scan passes over `offset`: it is out already, or was done with before a restart. */
   passOver(offset: number): boolean {
     if (this.outstanding.has(offset)) return true;

@@ -28,6 +28,8 @@ export interface RocketMqEndpoint {
   openTransactions(): number;
   /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
   logBytesRead(): number;
+  /** Consumer groups' queue states held (rocketmq.pop.state.idle.ms lets idle ones go). */
+  popQueues(): number;
   /** Stores now the consumer offsets acks have moved (else within rocketmq.offset.commit.interval.ms), and waits for commits under way. */
   commitOffsets(): Promise<void>;
   close(): Promise<void>;
@@ -103,7 +105,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   journal.open((g, t, p) => broker.coordinator.committed(g, t, p).offset);
   const ctx: ServiceContext = {
     broker,
-    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id), journal, Number(broker.configs.get('rocketmq.offset.commit.interval.ms'))),
+    pop: new PopService(broker, (m) => log('warn', m), (id) => clients.has(id), journal, Number(broker.configs.get('rocketmq.offset.commit.interval.ms')), Number(broker.configs.get('rocketmq.pop.state.idle.ms'))),
     timer,
     transactions,
     producers,
@@ -132,6 +134,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: () => ctx.receiving,
     openTransactions: () => transactions.openCount(),
     logBytesRead: () => ctx.pop.logBytesRead,
+    popQueues: () => ctx.pop.queueCount(),
     commitOffsets: () => ctx.pop.commitOffsets(),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
