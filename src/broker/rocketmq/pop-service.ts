@@ -26,7 +26,7 @@ import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './rece
 import { RETRY_PREFIX, retryTopic } from './system-topics.js';
 import { CodeWindow } from './code-window.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
-import { recordMatches } from './tag-filter.js';
+import { storedMatches } from './tag-filter.js';
 import type { PopRequest } from './pop-request.js';
 import type { GroupSettings } from '../group-configs.js';
 import type { KafkaRecord } from '../../records/index.js';
@@ -507,7 +507,7 @@ export class PopService {
     this.settleExpired(queue, now, settings, !fifo ? null : (offset, o) => {
       if (full()) return;
       const r = recordAt(offset);
-      if (r && recordMatches(req.filter, r.record)) take(queue, r, o.messageGroup, 0);
+      if (r && storedMatches(req.filter, r)) take(queue, r, o.messageGroup, 0);
       else this.done(queue, offset, o);
     });
     const retriesFirst = retries !== null && ++this.receives % RETRIES_FIRST_EVERY === 0;
@@ -548,7 +548,7 @@ export class PopService {
             state.nextScan = r.offset + 1;
             continue;
           }
-          if (recordMatches(req.filter, r.record)) {
+          if (storedMatches(req.filter, r)) {
             const group = fifo ? recordMessageGroup(r.record) : null;
             if (group !== null && state.fifo.busy(group)) state.fifo.hold(group, r.offset);
             else take(queue, r, group, 0);
@@ -585,7 +585,7 @@ export class PopService {
     const offer = (r: StoredRecord): void => {
       const origin = retryOrigin(r.record);
       if (origin !== null && origin.topic === topic) {
-        if (!state.passOver(r.offset) && recordMatches(req.filter, r.record)) take(retries, r, null, origin.attempts);
+        if (!state.passOver(r.offset) && storedMatches(req.filter, r)) take(retries, r, null, origin.attempts);
       } else if (scan === state.nextScan && origin !== null && !state.topicScans.has(origin.topic) && this.broker.topics.get(origin.topic)) {
         state.topicScans.set(origin.topic, r.offset);
       }

@@ -30,3 +30,8 @@ export function recordMatches(filter: TagFilter, r: KafkaRecord): boolean {
   const tag = recordTag(r);
   return tag !== null && filter.tags.has(tag);
 }
+
+/** recordMatches of a record read from the log, decoding it only if the filter looks inside (`*` takes it unread). */
+export function storedMatches(filter: TagFilter, stored: { readonly record: KafkaRecord }): boolean {
+  return filter.all || recordMatches(filter, stored.record);
+}
