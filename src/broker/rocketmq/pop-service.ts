@@ -9,46 +9,36 @@
 // queue instead. FIFO topics are delivered in order per message group
 // (fifo-holds.ts), and redelivered in place, before their successors. The
 // group's committed offsets go to the broker's offset store
-// (queue-commits.ts).
+// (queue-commits.ts). The states held are pop-queues.ts's, the log reads
+// pop-reads.ts's, what becomes of expired deliveries pop-moves.ts's, and a
+// receive's retries pop-retries.ts's.
 import type { Broker } from '../broker.js';
-import { appendDeadLetter } from './dead-letter.js';
-import { appendRetries, retryOrigin, type Retry } from './retry-topic.js';
-import { recordMessageGroup } from './message-record.js';
-import { Delivery, type Popped } from './delivery.js';
-import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
-import type { PopJournal } from './pop-journal.js';
-import { PopError } from './pop-error.js';
-import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
-import { QueueCommits } from './queue-commits.js';
-import { MAX_OFFSET, QueueState, type DeliveryOptions, type Outstanding } from './queue-state.js';
-import { backoffMs } from './retry-ladder.js';
-import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
-import { RETRY_PREFIX, retryTopic } from './system-topics.js';
+import type { GroupSettings } from '../group-configs.js';
 import { CodeWindow } from './code-window.js';
+import { Delivery, type Popped } from './delivery.js';
+import { recordMessageGroup } from './message-record.js';
+import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
+import { PopError } from './pop-error.js';
+import type { PopJournal } from './pop-journal.js';
+import { LEAVE, PopMoves } from './pop-moves.js';
+import { PopQueues, type Queue } from './pop-queues.js';
+import { PopReads } from './pop-reads.js';
+import { collectRetries, type Take } from './pop-retries.js';
+import type { PopRequest } from './pop-request.js';
+import { QueueCommits } from './queue-commits.js';
+import type { DeliveryOptions, Outstanding, QueueState } from './queue-state.js';
+import { handleOf, parseHandle, ReceiptHandles, type ParsedHandle } from './receipt-handle.js';
+import { backoffMs } from './retry-ladder.js';
+import { RETRY_PREFIX, retryTopic } from './system-topics.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { storedMatches } from './tag-filter.js';
-import type { PopRequest } from './pop-request.js';
-import type { GroupSettings } from '../group-configs.js';
-import type { KafkaRecord } from '../../records/index.js';
-import type { TopicPartition } from '../../storage/types.js';
 
-/**
- * Bytes read from the log per step of a scan. A receive takes at most 32
- * messages and what it reads past them is read again by the next one, so
- * this stays small (bench/rocketmq/tag-filter: 1 MiB steps read 29× the log
- * to deliver all of it in receives of 32 one-KiB messages).
- */
-const SCAN_BYTES = 64 * 1024;
 /** A push consumer's delivery is renewed at most this long after it went out, whatever the client. */
 const MAX_RENEW_MS = 12 * 3600 * 1000;
 /** Kafka's longest topic name. */
 const MAX_TOPIC_NAME = 249;
-/** A failed move to the DLQ or the retry topic is tried again this much later. */
-const MOVE_RETRY_MS = 1000;
 /** How often messages whose invisible time ran out are revived (or renewed, or dead-lettered) though no receive of their queue comes. */
 const SWEEP_MS = 1000;
-/** Records of the group's retry topic a receive looks at, at most (the retries of other topics among them cost a read each). */
-const RETRY_LOOKS = 1024;
 /**
  * One receive in this many takes the group's retries before new messages,
  * the others after them, if there is room: as RocketMQ's broker pops the
@@ -58,69 +48,47 @@ const RETRY_LOOKS = 1024;
 const RETRIES_FIRST_EVERY = 5;
 /** FIFO holds per queue and group before the scan stops to let held groups drain. */
 const MAX_HELD = 10_000;
-/**
- * Due messages a receive looks at, at most: it delivers up to its batch of
- * them again, and renews, dead-letters or drops others on the way; the rest
- * wait for the next receive (each look costs a read, so not all of a failed
- * consumer's thousands at every receive).
- */
-const EXPIRED_PER_RECEIVE = 256;
 /** Records that may match in a row up to which each is read as its own batch. */
 const SHORT_RUN = 4;
 
 export { PopError, type PopErrorCode } from './pop-error.js';
 
-/** One consumer group's pop state of one queue (a partition of a topic, or of the group's retry topic). */
-interface Queue {
-  group: string;
-  /** The stored topic (RETRY.<group> for the group's retries). */
-  topic: string;
-  partition: number;
-  /** { topic, partition }, for the engine: one object shape at its calls, whichever queue asks. */
-  tp: TopicPartition;
-  state: QueueState;
-  key: string;
-  /** The group's retry queue (its deliveries' handles say so). */
-  retry: boolean;
-  /** Date.now() at its last receive or ack: an idle state is let go after rocketmq.pop.state.idle.ms. */
-  lastUsed: number;
-}
-
-/** Hands a record of a queue out in the receive being collected: its message group (FIFO), and the deliveries before (a retry copy's). */
-type Take = (from: Queue, r: StoredRecord, messageGroup: string | null, priorAttempts: number) => void;
-
-/** What to do with an expired FIFO delivery, which goes again from its own queue (null: revive it to the retry topic). */
-type InPlace = ((offset: number, o: Outstanding) => void) | null;
-
 export class PopService {
-  private readonly states = new Map<string, Queue>();
   private readonly handles = new ReceiptHandles();
-  private lastQueue: Queue | null = null;
   /** Receives collected: every RETRIES_FIRST_EVERY-th takes retries first. */
   private receives = 0;
   private readonly commits: QueueCommits;
+  private readonly queues: PopQueues;
+  private readonly reads: PopReads;
+  private readonly moves: PopMoves;
   private sweeper: NodeJS.Timeout | null = null;
-  /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
-  logBytesRead = 0;
 
   constructor(
     private readonly broker: Broker,
-    private readonly log: (m: string) => void = () => undefined,
+    log: (m: string) => void = () => undefined,
     /** Whether a client (by id) is still connected: a push consumer's deliveries are renewed meanwhile. */
-    private readonly clientAlive: (clientId: string) => boolean = () => false,
+    clientAlive: (clientId: string) => boolean = () => false,
     /** Where deliveries and acks are recorded, so they outlive a restart (null: in memory only). */
     private readonly journal: PopJournal | null = null,
     /** rocketmq.offset.commit.interval.ms (queue-commits.ts). */
     commitIntervalMs = 200,
     /** rocketmq.pop.state.idle.ms. */
-    private readonly idleMs = 10 * 60 * 1000,
+    idleMs = 10 * 60 * 1000,
   ) {
     this.commits = new QueueCommits(broker, commitIntervalMs, log);
+    this.queues = new PopQueues(broker, journal, this.commits, idleMs);
+    this.reads = new PopReads(broker);
+    this.moves = new PopMoves(broker, this.reads, this.commits, journal, log, clientAlive);
+  }
+
+  /** Log bytes read to deliver or look at records (the tag index's reads are the engine's stats). */
+  get logBytesRead(): number {
+    return this.reads.bytesRead;
   }
 
   /** Queue states held (one per group and queue received or acked lately). */
   queueCount(): number {
-    return this.states.size;
+    return this.queues.size;
   }
 
   /** Marks the queue for a commit if a receive took from it or its committed offset can move. */
@@ -130,11 +98,7 @@ export class PopService {
 
   /** Starts reviving expired deliveries of queues no receive is waiting on. */
   start(): void {
-    // What was out before a restart is settled though no client of its queue comes back.
-    for (const [group, topic, partition] of this.journal?.restoredQueues() ?? []) {
-      const t = this.broker.topics.get(topic);
-      if (t && !t.internal && partition < t.partitions) this.queue(group, topic, partition);
-    }
+    this.queues.restore();
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
   }
 
@@ -143,15 +107,14 @@ export class PopService {
     // Its retries and dead letters need topics: a group whose topic names are no legal Kafka topic names could never move one (RETRY. is the longer prefix).
     const retryName = retryTopic(req.group);
     if (retryName.length > MAX_TOPIC_NAME) throw new PopError('ILLEGAL_CONSUMER_GROUP', `group "${req.group.slice(0, 40)}…": its retry topic ${retryName.slice(0, 40)}… is ${retryName.length} characters long, over Kafka's ${MAX_TOPIC_NAME}; use a shorter group name`);
-    this.checkQueue(req.topic, req.partition);
     if (req.topic === retryName) throw new PopError('BAD_REQUEST', `group ${req.group} takes its retries with its receives of their topics; ${RETRY_PREFIX}${req.group} is for other groups to read`);
     const pollUntil = Date.now() + req.pollMs;
     for (;;) {
       if (req.cancelled()) return [];
       this.checkQueue(req.topic, req.partition);
       // Looked up again after each wait: an idle state let go meanwhile is made again.
-      const queue = this.queue(req.group, req.topic, req.partition);
-      const retries = this.retryQueue(req.group);
+      const queue = this.queues.get(req.group, req.topic, req.partition);
+      const retries = this.queues.retries(req.group);
       const { got, more } = this.collect(queue, retries, req);
       this.commitLater(queue, got.length > 0);
       if (retries !== null) this.commitLater(retries, got.length > 0);
@@ -255,7 +218,7 @@ export class PopService {
     state.setDeadline(h!.offset, o, Date.now() + wait);
     this.journal?.delivered(group, queue.topic, queue.partition, h!.offset, o);
     // A receive waiting out the old deadline learns of the new one (any receive of the topic, for a retry).
-    if (queue.retry) this.wakeTopic(topic);
+    if (queue.retry) this.moves.wakeTopic(topic);
     else this.broker.wakePartition(topic, queue.partition);
     return handleOf(queue.partition, h!.offset, o.token, queue.retry);
   }
@@ -273,7 +236,7 @@ export class PopService {
     if (!o && h!.offset < queue.state.nextScan && !queue.state.wasRevived(h!.offset)) return;
     const current = this.current(queue, h!.offset, h!.token);
     current.toDeadLetter = true;
-    await this.deadLetter(queue, h!.offset, current);
+    await this.moves.deadLetter(queue, h!.offset, current);
   }
 
   /** The outstanding delivery of `offset` with this handle token, or INVALID_RECEIPT_HANDLE. */
@@ -284,127 +247,17 @@ export class PopService {
     return o;
   }
 
-  /**
-   * Moves an outstanding message to the DLQ. Meanwhile it can be neither
-   * acked (its handle is voided) nor redelivered (no deadline); once stored
-   * it leaves the state, freeing its message group and the committed offset.
-   */
-  private async deadLetter(queue: Queue, offset: number, o: Outstanding): Promise<void> {
-    const { group, topic, partition, state } = queue;
-    state.setDeadline(offset, o, Infinity);
-    o.token = '';
-    this.journal?.delivered(group, topic, partition, offset, o);
-    try {
-      const r = this.readFrom(queue.tp, offset, 1).records.find((x) => x.offset === offset);
-      // Gone (retention): nothing to move.
-      if (r) await appendDeadLetter(this.broker, { group, ...this.originOf(queue, offset, r.record), timestampMs: r.timestampMs, record: r.record, attempts: o.attempt });
-      this.done(queue, offset, o);
-      this.broker.wakePartition(topic, partition);
-      await this.commits.now(queue, state);
-    } catch (err) {
-      this.log(`rocketmq: cannot move offset ${offset} of ${topic}-${partition} to the DLQ of group ${group} (retrying): ${(err as Error).message}`);
-      if (state.get(offset) === o) state.setDeadline(offset, o, Date.now() + MOVE_RETRY_MS);
-    }
-  }
-
-  /**
-   * Revives deliveries of a queue whose invisible time ran out: copies go
-   * to the group's retry topic, in as few appends as can be, and the
-   * originals are done with. Meanwhile their handles ack nothing (they
-   * expired) and they are not revived twice (no deadline). If the broker
-   * stops between the copies and the journal's record of them, the
-   * originals are revived again after the restart: a retry may come twice,
-   * never not at all.
-   */
-  private async revive(queue: Queue, offsets: readonly number[]): Promise<void> {
-    const { group, topic, partition, state } = queue;
-    const outs = offsets.map((offset) => {
-      const o = state.get(offset)!;
-      state.setDeadline(offset, o, Infinity);
-      o.token = '';
-      return o;
-    });
-    try {
-      const recordAt = this.reader(queue);
-      const copies: Retry[] = [];
-      for (let i = 0; i < offsets.length; i++) {
-        const r = recordAt(offsets[i]!);
-        // Gone (retention): nothing to copy.
-        if (r) copies.push({ ...this.originOf(queue, offsets[i]!, r.record), timestampMs: r.timestampMs, record: r.record, attempts: outs[i]!.attempt });
-      }
-      if (copies.length > 0) await appendRetries(this.broker, group, copies);
-      for (let i = 0; i < offsets.length; i++) this.done(queue, offsets[i]!, outs[i]!, true);
-      this.commits.later(queue, state);
-      // The receives of their topics take retries: wake them.
-      for (const origin of new Set(copies.map((c) => c.topic))) this.wakeTopic(origin);
-    } catch (err) {
-      this.log(`rocketmq: cannot revive ${offsets.length} deliveries of ${topic}-${partition} to the retry topic of group ${group} (retrying): ${(err as Error).message}`);
-      for (let i = 0; i < offsets.length; i++) if (state.get(offsets[i]!) === outs[i]) state.setDeadline(offsets[i]!, outs[i]!, Date.now() + MOVE_RETRY_MS);
-    }
-  }
-
-  private wakeTopic(topic: string): void {
-    const t = this.broker.topics.get(topic);
-    for (let p = 0; p < (t?.partitions ?? 0); p++) this.broker.wakePartition(topic, p);
-  }
-
-  /** `offset` leaves the queue's state (moved to the DLQ or the retry topic: `revived`), unless delivered again meanwhile. */
-  private done(queue: Queue, offset: number, o: Outstanding, revived = false): void {
-    if (queue.state.get(offset) !== o) return;
-    if (revived) queue.state.revive(offset);
-    else queue.state.drop(offset);
-    this.journal?.done(queue.group, queue.topic, queue.partition, offset);
-  }
-
-  /** Where a delivered record was first stored: its own queue, or for a retry, the queue its copy names. */
-  private originOf(queue: Queue, offset: number, record: KafkaRecord): { topic: string; partition: number; offset: number } {
-    const from = queue.retry ? retryOrigin(record) : null;
-    return from ?? { topic: queue.topic, partition: queue.partition, offset };
-  }
-
-  /**
-   * Expired deliveries of a queue, at most EXPIRED_PER_RECEIVE: a push
-   * consumer's is renewed while its client is connected; one out of attempts
-   * (or forwarded) goes to the DLQ; any other is revived to the retry topic,
-   * or with `inPlace` (FIFO) delivered again from its queue.
-   */
-  private settleExpired(queue: Queue, now: number, settings: GroupSettings, inPlace: InPlace): void {
-    const { state } = queue;
-    let revive: number[] | null = null;
-    for (const offset of state.expired(now, EXPIRED_PER_RECEIVE)) {
-      const o = state.get(offset)!;
-      if (o.renewFor !== null && now < o.renewUntil && this.clientAlive(o.renewFor)) {
-        state.setDeadline(offset, o, now + o.renewMs);
-        this.journal?.delivered(queue.group, queue.topic, queue.partition, offset, o);
-      } else if (o.toDeadLetter || o.attempt >= settings.maxDeliveryAttempts) {
-        o.toDeadLetter = true;
-        void this.deadLetter(queue, offset, o);
-      } else if (inPlace !== null) inPlace(offset, o);
-      else (revive ??= []).push(offset);
-    }
-    if (revive !== null) void this.revive(queue, revive);
-  }
-
-  /** Settles the expired deliveries of every queue (FIFO ones wait for a receive, which delivers them in order). */
+  /** Settles the expired deliveries of every queue (FIFO ones wait for a receive, which delivers them in order), and lets idle ones go. */
   private sweep(): void {
     const now = Date.now();
-    for (const queue of this.states.values()) {
-      const { state } = queue;
-      // A deleted topic's retries wait for no receive: its scan no longer holds the retry topic's offset.
-      if (state.topicScans.size > 0) for (const topic of state.topicScans.keys()) if (!this.broker.topics.get(topic)) state.topicScans.delete(topic);
-      // Idle long enough, with nothing the state knows that the committed offset does not: let go (made again at the next use).
-      if (now - queue.lastUsed > this.idleMs && state.idle() && state.commitQueued === null && state.lowWatermark() === state.committed) {
-        this.states.delete(queue.key);
-        this.commits.forget(state);
-        if (this.lastQueue === queue) this.lastQueue = null;
-        continue;
-      }
-      const due = state.nextDeadline();
+    for (const queue of this.queues.all()) {
+      if (this.queues.letGoIfIdle(queue, now)) continue;
+      const due = queue.state.nextDeadline();
       if (due === null || due > now) continue;
       const t = this.broker.topics.get(queue.topic);
-      if (!t || t.id !== state.topicId) continue;
+      if (!t || t.id !== queue.state.topicId) continue;
       const settings = this.broker.groupConfigs.settings(queue.group);
-      this.settleExpired(queue, now, settings, this.fifo(queue, settings) ? LEAVE : null);
+      this.moves.settle(queue, now, settings, this.fifo(queue, settings) ? LEAVE : null);
     }
   }
 
@@ -424,7 +277,7 @@ export class PopService {
     const st = h.retry ? this.broker.topics.get(stored) : t;
     if (!st) throw new PopError('INVALID_RECEIPT_HANDLE', `group ${group} has no retries (no topic ${stored})`);
     if (h.partition >= st.partitions) throw new PopError('INVALID_RECEIPT_HANDLE', `topic "${stored}" has no queue ${h.partition}`);
-    const queue = this.queue(group, stored, h.partition);
+    const queue = this.queues.get(group, stored, h.partition);
     this.checkInstance(h, queue.state);
     return queue;
   }
@@ -439,44 +292,6 @@ export class PopService {
     const t = this.broker.topics.get(topic);
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
     if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PopError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
-  }
-
-  /** The group's retry queue, or null while it has no retry topic. */
-  private retryQueue(group: string): Queue | null {
-    const name = retryTopic(group);
-    return this.broker.topics.get(name) ? this.queue(group, name, 0) : null;
-  }
-
-  private queue(group: string, topic: string, partition: number): Queue {
-    // A receive's or an ack's calls are mostly for the queue of the call before.
-    const last = this.lastQueue;
-    const topicId = this.broker.topics.get(topic)?.id ?? '';
-    const now = Date.now();
-    if (last !== null && last.group === group && last.topic === topic && last.partition === partition && last.state.topicId === topicId && this.states.get(last.key) === last) {
-      last.lastUsed = now;
-      return last;
-    }
-    const key = `${group}\0${topic}\0${partition}`;
-    let q = this.states.get(key);
-    // A topic deleted and created again under its name is another queue: its state starts afresh.
-    if (q && q.state.topicId !== topicId) {
-      this.commits.forget(q.state);
-      q = undefined;
-    }
-    if (!q) {
-      const tp = { topic, partition };
-      const committed = this.broker.coordinator.committed(group, topic, partition).offset;
-      // A group new to the queue starts at the log's start, like Kafka's
-      // auto.offset.reset=earliest: what was sent before its first receive is its to read.
-      const state = new QueueState(Number(committed >= 0n ? committed : this.broker.engine.logStartOffset(tp)), topicId);
-      const restored = this.journal?.take(group, topic, partition);
-      if (restored) state.restore(restored);
-      q = { group, topic, partition, tp, state, key, retry: topic === retryTopic(group), lastUsed: now };
-      this.states.set(key, q);
-    }
-    q.lastUsed = now;
-    this.lastQueue = q;
-    return q;
   }
 
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */
@@ -501,18 +316,18 @@ export class PopService {
       out.push(new Delivery(r, req.topic, from.partition, r.offset, o.attempt, token, req.invisibleMs, from.retry));
       req.budget?.hold(r.bodyBytes, r.backing);
     };
-    const { clamped, logEnd } = this.clamp(queue, req.topic);
-    const recordAt = this.reader(queue);
+    const { clamped, logEnd } = this.reads.clamp(queue);
+    const recordAt = this.reads.reader(queue);
     // Expired deliveries first: revived to the retry topic, or (FIFO) delivered again, as the oldest.
-    this.settleExpired(queue, now, settings, !fifo ? null : (offset, o) => {
+    this.moves.settle(queue, now, settings, !fifo ? null : (offset, o) => {
       if (full()) return;
       const r = recordAt(offset);
       if (r && storedMatches(req.filter, r)) take(queue, r, o.messageGroup, 0);
-      else this.done(queue, offset, o);
+      else this.moves.done(queue, offset, o);
     });
     const retriesFirst = retries !== null && ++this.receives % RETRIES_FIRST_EVERY === 0;
     let more = false;
-    if (retries !== null && retriesFirst && !full()) more = this.collectRetries(retries, req, now, settings, take, full);
+    if (retries !== null && retriesFirst && !full()) more = collectRetries(this.broker, this.reads, this.moves, retries, req, now, settings, take, full);
     // Then new messages, the next of each message group whose previous one is done first, in order.
     fresh: {
       for (let next = state.fifo.nextReady(); next !== null; next = state.fifo.nextReady()) {
@@ -540,7 +355,7 @@ export class PopService {
           // Only the run of records that may match.
           want = Math.min(want, window.runLength(BigInt(state.nextScan), logEnd, (c) => codeMayMatch(req.filter, codes, c)));
         }
-        const { records, end } = this.scanStep(queue, state.nextScan, want, codes !== null && want <= SHORT_RUN);
+        const { records, end } = this.reads.scanStep(queue, state.nextScan, want, codes !== null && want <= SHORT_RUN);
         for (const r of records) {
           if (r.offset < state.nextScan) continue;
           if (full() || state.fifo.held >= MAX_HELD) break fresh;
@@ -559,104 +374,7 @@ export class PopService {
         if (end > state.nextScan) state.nextScan = end;
       }
     }
-    if (retries !== null && !retriesFirst && !full()) more = this.collectRetries(retries, req, now, settings, take, full);
+    if (retries !== null && !retriesFirst && !full()) more = collectRetries(this.broker, this.reads, this.moves, retries, req, now, settings, take, full);
     return { got: out, more };
   }
-
-  /**
-   * The retries of the receive's topic T, from the group's retry topic: its
-   * expired deliveries revived (again); then T's scan, if behind how far the
-   * topics in the retry topic are known (nextScan), takes T's retries up to
-   * there; then, caught up, both go on together, T's retries taken and each
-   * other topic met for the first time given its scan from there. The copies
-   * pass the receive's filter again (the group's subscription may have
-   * changed); what does not match is done with for the group. At most
-   * RETRY_LOOKS records are looked at per call: returns whether it stopped
-   * there with more to look at.
-   */
-  private collectRetries(retries: Queue, req: PopRequest, now: number, settings: GroupSettings, take: Take, full: () => boolean): boolean {
-    const { state } = retries;
-    const topic = req.topic;
-    const { clamped } = this.clamp(retries, retries.topic);
-    this.settleExpired(retries, now, settings, null);
-    // No scan yet: T has no retry below nextScan.
-    let scan = state.topicScans.get(topic) ?? state.nextScan;
-    let looks = 0;
-    const offer = (r: StoredRecord): void => {
-      const origin = retryOrigin(r.record);
-      if (origin !== null && origin.topic === topic) {
-        if (!state.passOver(r.offset) && storedMatches(req.filter, r)) take(retries, r, null, origin.attempts);
-      } else if (scan === state.nextScan && origin !== null && !state.topicScans.has(origin.topic) && this.broker.topics.get(origin.topic)) {
-        state.topicScans.set(origin.topic, r.offset);
-      }
-      // A record this broker did not copy there (a Kafka producer's) is no retry of anything: passed over.
-    };
-    while (!full() && looks < RETRY_LOOKS && scan < clamped) {
-      const together = scan === state.nextScan;
-      const { records, end } = this.scanStep(retries, scan, req.batchSize);
-      let stopped = false;
-      for (const r of records) {
-        if (r.offset < scan) continue;
-        if ((!together && r.offset >= state.nextScan) || full() || looks >= RETRY_LOOKS) {
-          stopped = true;
-          break;
-        }
-        looks++;
-        offer(r);
-        scan = r.offset + 1;
-        if (together) state.nextScan = scan;
-      }
-      if (stopped) break;
-      if (end <= scan && records.length === 0) break;
-      if (end > scan) {
-        scan = together ? end : Math.min(end, state.nextScan);
-        if (together) state.nextScan = scan;
-      }
-    }
-    state.topicScans.set(topic, scan);
-    return looks >= RETRY_LOOKS && !full();
-  }
-
-  /** Keeps the queue's state within its log's bounds; returns the log's end, as a number and as read. */
-  private clamp(queue: Queue, topic: string): { clamped: number; logEnd: bigint } {
-    const logEnd = this.broker.engine.highWatermark(queue.tp);
-    // The pop state keeps offsets as numbers; no log gets this far by appends (2^53 messages), but a receive would rather say so than lose precision.
-    if (logEnd > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${topic}-${queue.partition} has offsets past 2^53 - 1 (${logEnd}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
-    const clamped = Number(logEnd);
-    queue.state.clamp(Number(this.broker.engine.logStartOffset(queue.tp)), clamped);
-    return { clamped, logEnd };
-  }
-
-  /**
-   * The next records of a scan, from `from`: as many bytes as
-   * its batches so far suggest for `want` records; a short run (or no
-   * estimate yet) reads exactly its first batch (the engine returns at least
-   * one whole batch), so nothing past it is read.
-   */
-  private scanStep(queue: Queue, from: number, want: number, shortRun = false): QueueRead {
-    const { state } = queue;
-    const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
-    const read = this.readFrom(queue.tp, from, readBytes);
-    if (read.bytesPerRecord > 0) state.bytesPerRecord = read.bytesPerRecord;
-    return read;
-  }
-
-  /** The record at an offset of the queue; redeliveries and FIFO holds let go mostly lie in one batch: it is read once, not once per message. */
-  private reader(queue: Queue): (offset: number) => StoredRecord | undefined {
-    let last: QueueRead | null = null;
-    return (offset) => {
-      if (last === null || last.records.length === 0 || offset < last.records[0]!.offset || offset >= last.end) last = this.readFrom(queue.tp, offset, 1);
-      return last.records.find((s) => s.offset === offset);
-    };
-  }
-
-  /** Records from the batch holding `offset` on, up to `maxBytes` (at least that batch), counting the log bytes read. */
-  private readFrom(tp: TopicPartition, offset: number, maxBytes = SCAN_BYTES): QueueRead {
-    const r = readQueueRecords(this.broker.engine, tp, offset, maxBytes, this.broker.transactions.partitions);
-    this.logBytesRead += r.bytesRead;
-    return r;
-  }
 }
-
-/** A FIFO delivery expired with no receive at hand: it waits for one, which delivers it before its successors. */
-const LEAVE: InPlace = () => undefined;
