@@ -4,7 +4,7 @@
 // (so RocketMQ consumers of the DLQ see them as properties, and Kafka
 // consumers as headers).
 import type { Broker } from '../broker.js';
-import { appendCopy, copiedHeaders, header, type Copied } from './system-copy.js';
+import { appendCopy, copiedHeaders, type Copied, type OriginNames } from './system-copy.js';
 import { dlqTopic } from './system-topics.js';
 
 export const DLQ_ORIGIN_TOPIC = 'DLQ_ORIGIN_TOPIC';
@@ -12,7 +12,7 @@ export const DLQ_ORIGIN_QUEUE_ID = 'DLQ_ORIGIN_QUEUE_ID';
 export const DLQ_ORIGIN_QUEUE_OFFSET = 'DLQ_ORIGIN_QUEUE_OFFSET';
 export const DLQ_ORIGIN_MESSAGE_ID = 'DLQ_ORIGIN_MESSAGE_ID';
 export const DLQ_DELIVERY_ATTEMPTS = 'DLQ_DELIVERY_ATTEMPTS';
-const ADDED = new Set([DLQ_ORIGIN_TOPIC, DLQ_ORIGIN_QUEUE_ID, DLQ_ORIGIN_QUEUE_OFFSET, DLQ_ORIGIN_MESSAGE_ID, DLQ_DELIVERY_ATTEMPTS]);
+const NAMES: OriginNames = { topic: DLQ_ORIGIN_TOPIC, queueId: DLQ_ORIGIN_QUEUE_ID, queueOffset: DLQ_ORIGIN_QUEUE_OFFSET, messageId: DLQ_ORIGIN_MESSAGE_ID, attempts: DLQ_DELIVERY_ATTEMPTS };
 
 export interface DeadLetter extends Copied {
   group: string;
@@ -22,13 +22,5 @@ export interface DeadLetter extends Copied {
 /** Appends the dead letter durably (acks=-1); resolves once it is stored. */
 export async function appendDeadLetter(broker: Broker, d: DeadLetter): Promise<{ topic: string; offset: bigint }> {
   const topic = dlqTopic(d.group);
-  const { headers, messageId } = copiedHeaders(d, ADDED);
-  headers.push(
-    header(DLQ_ORIGIN_TOPIC, d.topic),
-    header(DLQ_ORIGIN_QUEUE_ID, d.partition),
-    header(DLQ_ORIGIN_QUEUE_OFFSET, d.offset),
-    header(DLQ_ORIGIN_MESSAGE_ID, messageId),
-    header(DLQ_DELIVERY_ATTEMPTS, d.attempts),
-  );
-  return { topic, offset: await appendCopy(broker, topic, d, headers) };
+  return { topic, offset: await appendCopy(broker, topic, d, copiedHeaders(d, NAMES, d.attempts)) };
 }

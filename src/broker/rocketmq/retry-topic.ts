@@ -10,7 +10,7 @@
 // retries of that topic (pop-service.ts), under the topic's name.
 import type { Broker } from '../broker.js';
 import type { KafkaRecord } from '../../records/index.js';
-import { appendCopies, copiedHeaders, header, type Copied } from './system-copy.js';
+import { appendCopies, copiedHeaders, type Copied, type OriginNames } from './system-copy.js';
 import { retryTopic } from './system-topics.js';
 
 /** RocketMQ's RETRY_TOPIC property: the topic the message was sent to. */
@@ -21,7 +21,8 @@ export const RETRY_QUEUE_OFFSET = 'rmq.retry.queue.offset';
 export const ORIGIN_MESSAGE_ID = 'rmq.origin.msg.id';
 /** RocketMQ's RECONSUME_TIME: deliveries so far; the copy's first delivery is attempt RECONSUME_TIME + 1. */
 export const RECONSUME_TIME = 'rmq.reconsume.time';
-const ADDED = new Set([RETRY_TOPIC, RETRY_QUEUE_ID, RETRY_QUEUE_OFFSET, ORIGIN_MESSAGE_ID, RECONSUME_TIME]);
+const NAMES: OriginNames = { topic: RETRY_TOPIC, queueId: RETRY_QUEUE_ID, queueOffset: RETRY_QUEUE_OFFSET, messageId: ORIGIN_MESSAGE_ID, attempts: RECONSUME_TIME };
+const ADDED = new Set(Object.values(NAMES));
 
 export interface Retry extends Copied {
   /** Deliveries so far. */
@@ -38,17 +39,7 @@ export interface RetryOrigin {
 
 /** Appends a group's copies durably (acks=-1), in as few batches as can be; resolves once all are stored. */
 export async function appendRetries(broker: Broker, group: string, retries: readonly Retry[]): Promise<void> {
-  const copies = retries.map((r) => {
-    const { headers, messageId } = copiedHeaders(r, ADDED);
-    headers.push(
-      header(RETRY_TOPIC, r.topic),
-      header(RETRY_QUEUE_ID, r.partition),
-      header(RETRY_QUEUE_OFFSET, r.offset),
-      header(ORIGIN_MESSAGE_ID, messageId),
-      header(RECONSUME_TIME, r.attempts),
-    );
-    return { c: r, headers };
-  });
+  const copies = retries.map((r) => ({ c: r, headers: copiedHeaders(r, NAMES, r.attempts) }));
   await appendCopies(broker, retryTopic(group), copies);
 }
 

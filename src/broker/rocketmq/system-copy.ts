@@ -32,16 +32,31 @@ function ensureTopic(broker: Broker, topic: string): void {
   }
 }
 
-/** The copy's headers: the record's, less `replaced`, with its message id; returns them and the id. */
-export function copiedHeaders(c: Copied, replaced: ReadonlySet<string>): { headers: RecordHeader[]; messageId: string } {
-  const headers: RecordHeader[] = c.record.headers.filter((h) => !replaced.has(h.key));
+/** The header names a kind of copy records its origin and delivery attempts under. */
+export interface OriginNames {
+  topic: string;
+  queueId: string;
+  queueOffset: string;
+  messageId: string;
+  attempts: string;
+}
+
+/**
+ * The copy's headers: the record's, less those named in `names` (a copy of
+ * a copy of this kind names its latest origin only), with its message id,
+ * then where it came from and its delivery attempts under `names`.
+ */
+export function copiedHeaders(c: Copied, names: OriginNames, attempts: number): RecordHeader[] {
+  const replaced = Object.values(names);
+  const headers: RecordHeader[] = c.record.headers.filter((h) => !replaced.includes(h.key));
   let messageId = headers.find((h) => h.key === H_MSG_ID)?.value?.toString();
   if (!messageId) {
     messageId = derivedMessageId(c.topic, c.partition, c.offset);
     headers.push({ key: H_MSG_ID, value: Buffer.from(messageId) });
     if (c.record.key !== null && !headers.some((h) => h.key === H_KEY)) headers.push({ key: H_KEY, value: c.record.key });
   }
-  return { headers, messageId };
+  headers.push(header(names.topic, c.topic), header(names.queueId, c.partition), header(names.queueOffset, c.offset), header(names.messageId, messageId), header(names.attempts, attempts));
+  return headers;
 }
 
 /** Appends the copy to `topic` (created if missing) durably (acks=-1); resolves with its offset once it is stored. */
@@ -82,6 +97,6 @@ export async function appendCopies(broker: Broker, topic: string, copies: Readon
   return offsets;
 }
 
-export function header(key: string, value: string | number): RecordHeader {
+function header(key: string, value: string | number): RecordHeader {
   return { key, value: Buffer.from(String(value)) };
 }
