@@ -155,17 +155,15 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       // A call its client resets while the server holds it (Hang never answers).
       const hung = c.makeServerStreamRequest('/test.Echo/Hang', identity, identity, Buffer.from('x'), new grpc.Metadata(), { deadline: Date.now() + 10_000 });
       hung.on('error', () => undefined);
-      const held = (server as unknown as { calls: Set<unknown> }).calls;
-      while (held.size === 0) await new Promise((r) => setImmediate(r));
+      while (server.openStreams() === 0) await new Promise((r) => setImmediate(r));
       hung.cancel();
     } finally {
       c.close();
     }
-    // The server's deadline sweep holds only calls still open (a private set: what the sweep walks every second).
-    const open = (server as unknown as { calls: Set<unknown> }).calls;
+    // What the deadline sweep walks every second: only the streams still open.
     const deadline = Date.now() + 5_000;
-    while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    expect(open.size).toBe(0);
+    while (server.openStreams() > 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(server.openStreams()).toBe(0);
   });
 
   it('ends a call at its deadline with DEADLINE_EXCEEDED and tells its handler it was cancelled', async () => {

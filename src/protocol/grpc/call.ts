@@ -65,8 +65,6 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
   cancelled = false;
   /** Who the call is from, once its credentials were checked (rocketmq/auth.ts). */
   principal: string | undefined = undefined;
-  /** The server's calls with a deadline, which this one leaves as it closes (no 'close' listener per call). */
-  deadlines: Set<ServerCall> | null = null;
   private responded = false;
   private ended = false;
   private closed = false;
@@ -201,9 +199,8 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
     else this.leave();
   }
 
-  /** Closed: out of the server's deadline set, then 'close'. */
+  /** Closed: 'close'. */
   private leave(): void {
-    this.deadlines?.delete(this);
     this.emit('close');
   }
 

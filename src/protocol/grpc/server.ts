@@ -47,7 +47,6 @@ export const STREAM_GRACE_MS = 1_000;
 export class GrpcServer {
   private readonly methods = new Map<string, { definition: MethodDefinition; handler: Handler }>();
   private readonly connections = new Set<H2Connection>();
-  private readonly calls = new Set<ServerCall>();
   private listener: NetServer | null = null;
   private sweep: NodeJS.Timeout | null = null;
   /** Sockets accepted, TLS handshakes under way included: what close() ends when its grace is over. */
@@ -83,9 +82,17 @@ export class GrpcServer {
       raw.setTimeout(o.idleMs, () => raw.destroy());
     });
     this.listener = server;
+    // The sweep walks the open streams, not a set of calls: a set that every
+    // call with a deadline joined and left kept each call's objects alive
+    // through the young generation's collections (a fifth of what a call
+    // allocated was copied out of it, against nearly none without the set),
+    // and the collector's work was a sixth of a RocketMQ send's. A call
+    // whose stream is closed has nothing left to expire.
     this.sweep = setInterval(() => {
       const now = Date.now();
-      for (const call of this.calls) call.expire(now, STREAM_GRACE_MS);
+      for (const c of this.connections) {
+        for (const s of c.openStreams()) if (s.events instanceof ServerCall) s.events.expire(now, STREAM_GRACE_MS);
+      }
     }, STREAM_GRACE_MS);
     this.sweep.unref();
     return new Promise((resolve, reject) => {
@@ -95,6 +102,13 @@ export class GrpcServer {
         resolve((server.address() as { port: number }).port);
       });
     });
+  }
+
+  /** Streams open on all connections now (calls not yet closed both ways). */
+  openStreams(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.openStreamCount();
+    return n;
   }
 
   /** Takes no new connection or call; ends when the calls have, or after graceMs, cutting the rest. */
@@ -151,10 +165,6 @@ export class GrpcServer {
     const deadline = ms === null ? Infinity : Date.now() + ms;
     const compressed = encoding === 'gzip' || encoding === 'deflate' ? encoding : null;
     const call = new ServerCall(stream, m.definition, new CallMetadata(headers), deadline, peer, this.callLimits, budget, compressed, (c) => this.invoke(c, m.definition, m.handler));
-    if (deadline !== Infinity) {
-      this.calls.add(call);
-      call.deadlines = this.calls;
-    }
     if (m.definition.requestStream) this.invoke(call, m.definition, m.handler);
   }
 

@@ -80,6 +80,15 @@ export class H2Connection {
     socket.on('error', () => undefined); // 'close' follows
   }
 
+  /** The streams open now (what the gRPC server's deadline sweep walks). */
+  openStreams(): IterableIterator<H2Stream> {
+    return this.streams.values();
+  }
+
+  openStreamCount(): number {
+    return this.streams.size;
+  }
+
   /** GOAWAY: no new stream is taken; the connection closes once the open ones end. */
   shutdown(): void {
     if (this.goingAway || this.dead) return;
