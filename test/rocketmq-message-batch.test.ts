@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeMessageBatch, propertyBytes } from '../src/broker/rocketmq/message-batch.js';
 import { toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
 import { rememberTagCodes, tagCodesOf } from '../src/broker/rocketmq/tag-code.js';
-import { encodeBatch } from '../src/records/index.js';
+import { encodeBatch, validateBatches } from '../src/records/index.js';
 import { Prng } from './helpers/prng.js';
 import { plainMessage } from './helpers/rocket-message.js';
 
@@ -39,6 +39,8 @@ describe('encodeMessageBatch', () => {
     expect(batch.toString('hex')).toBe(reference(messages).toString('hex'));
     // What the index would read from the bytes (a copy: the batch's own codes are not remembered here).
     expect([...tagCodes]).toEqual([...tagCodesOf(Buffer.from(batch))!]);
+    // The broker appends these without checking them again (publish.ts, the 'internal' origin): they pass a producer's checks.
+    expect(validateBatches(batch, { maxBatchBytes: 1 << 30, origin: 'client' })).toHaveLength(1);
   });
 
   /** What publish.ts's limit counts, from the record toRecord() makes: its key, each header's key and value plus 10 bytes. */

@@ -49,6 +49,14 @@ export interface ProduceResult {
 export interface ProduceRequestInfo {
   /** v13+: the id the request names the topic by. A topic deleted and created again under the name is another; none is ever created. */
   topicId?: string;
+  /**
+   * 'internal': the broker built these batches itself from messages it
+   * checked (a RocketMQ send: native/rmq_send.cc or message-batch.ts), and
+   * computed their CRC as it wrote them. They are framed and sized, not
+   * checked again, as RocketMQ's broker computes a message's CRC on put
+   * and does not verify it there; a Kafka producer's batches always are.
+   */
+  origin?: 'internal';
 }
 
 /** What the broker tells observers (the HTTP API's metrics) of its traffic. */
@@ -284,7 +292,7 @@ export class Broker {
     // Topics that declare a RocketMQ message type carry RocketMQ properties:
     // their records' tags go to the engine's tag index. Others stay zero-parse.
     const tagCodes = t.configs[MESSAGE_TYPE_CONFIG] !== undefined ? (tagCodesOf(records) ?? undefined) : undefined;
-    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes });
+    const appending = this.engine.append(tp, records, { awaitFlush: acks === -1, tagCodes, origin: request?.origin });
     // Offsets are assigned when append writes, before its promise settles:
     // record the producer's sequence now, so a pipelined next batch of the
     // same producer is checked against this one.

@@ -120,10 +120,13 @@ export async function publish(broker: Broker, topic: string, partition: number, 
   return appendMessageBatch(broker, topic, partition, batch, tagCodes);
 }
 
+/** The batches appendMessageBatch is given are the broker's own (Broker.produce's 'internal' origin). */
+const BUILT = { origin: 'internal' } as const;
+
 /** Appends one batch of checked messages (encodeMessageBatch's, or the addon's) with their tag codes; resolves to the offset of the first. */
 export async function appendMessageBatch(broker: Broker, topic: string, partition: number, batch: Buffer, tagCodes: BigInt64Array): Promise<bigint> {
   rememberTagCodes(batch, tagCodes);
-  const r = await broker.produce(topic, partition, batch, -1);
+  const r = await broker.produce(topic, partition, batch, -1, null, BUILT);
   if (r.error === 'NONE') return r.baseOffset;
   if (r.error === 'MESSAGE_TOO_LARGE' || r.error === 'RECORD_LIST_TOO_LARGE') throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the messages and their properties make a batch of ${batch.length} bytes, over message.max.bytes`);
   if (r.error === 'UNKNOWN_TOPIC_OR_PARTITION') throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
