@@ -125,15 +125,17 @@ uint8_t* Header(uint8_t* o, const char (&key)[N], const uint8_t* value, size_t n
 constexpr size_t kInfoFixed = 6;
 
 /**
- * rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt) →
- * the request's one batch, as publish.ts would append it, or null. info
+ * rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt,
+ * into) → the size of the request's one batch, as publish.ts would append
+ * it, written at the start of `into`; minus that size if `into` is
+ * smaller (nothing written); or null. info
  * gets the topic's start and end in the request, the queue, MessageType's
  * number, the largest body, the message count, then each message id's
  * start and end; codes from codesAt, each message's tag code.
  */
 napi_value EncodeSend(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!Args(env, info, argv)) return Fail(env, "rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt)");
+  napi_value argv[7];
+  if (!Args(env, info, argv)) return Fail(env, "rmqEncodeSend(request, nowMs, maxPropertyBytes, info, codes, codesAt, into)");
   uint8_t* b;
   size_t length;
   if (!BufferArg(env, argv[0], b, length)) return Fail(env, "rmqEncodeSend: request is not a Buffer");
@@ -150,6 +152,9 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
   if (napi_get_typedarray_info(env, argv[4], &codesType, &codesLength, &codesData, &codesBuffer, &codesOffset) != napi_ok || codesType != napi_bigint64_array) return Fail(env, "rmqEncodeSend: codes is not a BigInt64Array");
   const double codesAt = NumberArg(env, argv[5]);
   if (!(codesAt >= 0 && codesAt <= static_cast<double>(codesLength))) return Fail(env, "rmqEncodeSend: codesAt is outside codes");
+  uint8_t* into;
+  size_t intoLength;
+  if (!BufferArg(env, argv[6], into, intoLength)) return Fail(env, "rmqEncodeSend: into is not a Buffer");
   napi_value none;
   napi_get_null(env, &none);
   if (length > 0x7FFFFFFFu || !(now >= 0 && now <= 253402300799999.0) || !(maxProps >= 0)) return none;
@@ -240,13 +245,15 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
     size += ZigSize(static_cast<int64_t>(body)) + body;
   }
   if (size > 0x7FFFFFFFu) return none;
-
-  napi_value batch;
-  void* data;
-  if (napi_create_buffer(env, size, &data, &batch) != napi_ok) return nullptr;
+  // Too small a buffer: its size, negated, for the caller to bring one that fits (the info above is not yet written).
+  napi_value answer;
+  if (size > intoLength) {
+    napi_create_double(env, -static_cast<double>(size), &answer);
+    return answer;
+  }
 
   // Pass 2: the batch (records/batch-header.ts's layout), then the records.
-  uint8_t* o = static_cast<uint8_t*>(data);
+  uint8_t* o = into;
   Be(o + kBaseOffsetAt, 0, 8);
   Be(o + kBatchLengthAt, size - kLogOverheadBytes, 4);
   Be(o + kLeaderEpochAt, 0xFFFFFFFFu, 4);  // none
@@ -301,7 +308,8 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
   out[3] = declared;
   out[4] = maxBody;
   out[5] = static_cast<double>(n);
-  return batch;
+  napi_create_double(env, static_cast<double>(size), &answer);
+  return answer;
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ interface NativeAddon {
   rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array): number;
   rmqEncodeDeliveries(out: Buffer, sources: readonly Buffer[], table: Float64Array, count: number, fixed: Buffer, topicLength: number, storeLength: number, partition: number, invisibleMs: number): number;
   /** A plain SendMessageRequest read into its record batch (native/rmq_send.cc); info: topic span, queue, MessageType's number, largest body, count, id spans; tag codes into codes from codesAt. Null for the JavaScript path. */
-  rmqEncodeSend(request: Buffer, nowMs: number, maxPropertyBytes: number, info: Float64Array, codes: BigInt64Array, codesAt: number): Buffer | null;
+  rmqEncodeSend(request: Buffer, nowMs: number, maxPropertyBytes: number, info: Float64Array, codes: BigInt64Array, codesAt: number, into: Buffer): number | null;
 }
 
 export function packageRoot(): string {

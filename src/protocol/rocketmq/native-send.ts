@@ -34,6 +34,9 @@ export class RawIds {
 }
 
 export class NativeSend {
+  /** Whether its batch's buffer went back for another request (once). */
+  private given = false;
+
   constructor(
     /** The request's bytes, for the JavaScript path if the broker's checks do not pass. */
     readonly bytes: Buffer,
@@ -42,10 +45,46 @@ export class NativeSend {
     readonly messageType: MessageType,
     /** The largest body's bytes. */
     readonly maxBody: number,
+    /** A view of `backing`, which is used again once the batch is stored (or not to be). */
     readonly batch: Buffer,
     readonly tagCodes: BigInt64Array,
     readonly messageIds: RawIds,
+    private readonly backing: Buffer,
   ) {}
+
+  /** The batch is written (its append settled) or will not be: its buffer may take another request's. */
+  done(): void {
+    if (this.given) return;
+    this.given = true;
+    keep(this.backing);
+  }
+}
+
+/**
+ * Buffers the addon writes batches into, each used again once its append
+ * settled (the engines write an append's bytes before it settles and keep
+ * none of them). A new buffer per request was external memory V8 counts:
+ * at 16 KiB sends it started a mark-compact every 130 ms or so, and its
+ * helper threads' marking cost the broker more than the batches' encoding.
+ * A request whose handler never settles its batch (refused before the
+ * append) leaves its buffer to the collector.
+ */
+const pool: Buffer[] = [];
+/** Requests in flight whose buffers are kept: the load tools' and clients' windows are 64 or less. */
+const POOL_SIZE = 64;
+/** A buffer is made at least this large, and kept only up to this: the pool holds 16 MiB at most. */
+const POOLED_MIN_BYTES = 64 * 1024;
+const POOLED_MAX_BYTES = 256 * 1024;
+
+function keep(b: Buffer): void {
+  if (b.length <= POOLED_MAX_BYTES && pool.length < POOL_SIZE) pool.push(b);
+}
+
+function bufferFor(bytes: number): Buffer {
+  const b = pool.pop();
+  if (b !== undefined && b.length >= bytes) return b;
+  if (b !== undefined) pool.push(b);
+  return Buffer.allocUnsafeSlow(Math.max(bytes, POOLED_MIN_BYTES));
 }
 
 const info = new Float64Array(6 + 2 * MAX_NATIVE_MESSAGES);
@@ -61,12 +100,22 @@ export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null
     codes = new BigInt64Array(CODES_BLOCK);
     codesUsed = 0;
   }
-  const batch = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed);
-  if (batch === null) return null;
+  // A batch is about its request's size (each message's id is written again, as a header).
+  let into = bufferFor(Math.ceil(bytes.length * 1.125));
+  let size = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed, into);
+  if (size !== null && size < 0) {
+    keep(into);
+    into = Buffer.allocUnsafeSlow(Math.max(-size, POOLED_MIN_BYTES));
+    size = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed, into);
+  }
+  if (size === null || size < 0) {
+    keep(into);
+    return null;
+  }
   const type = TYPES[info[3]!];
   if (!type) throw new Error(`rmqEncodeSend: MessageType ${info[3]} is not one it takes`);
   const n = info[5]!;
   const tagCodes = codes.subarray(codesUsed, codesUsed + n);
   codesUsed += n;
-  return new NativeSend(bytes, topicNames.at(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, batch, tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)));
+  return new NativeSend(bytes, topicNames.at(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, into.subarray(0, size), tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)), into);
 }

@@ -44,12 +44,17 @@ function stored(answer: SendAnswer, indexes: readonly number[] | null, base: big
  * then gives the error).
  */
 export async function sendBatch(ctx: ServiceContext, req: NativeSend): Promise<SendAnswer | null> {
-  if (!takesBatch(ctx.broker, req.topic, req.queueId, req.messageType, req.maxBody)) return null;
+  if (!takesBatch(ctx.broker, req.topic, req.queueId, req.messageType, req.maxBody)) {
+    req.done();
+    return null;
+  }
   const answer = new SendAnswer(req.messageIds);
   try {
     stored(answer, null, await appendMessageBatch(ctx.broker, req.topic, req.queueId, req.batch, req.tagCodes));
   } catch (err) {
     for (let i = 0; i < answer.length; i++) failed(ctx, answer, i, err);
+  } finally {
+    req.done();
   }
   return answer;
 }
