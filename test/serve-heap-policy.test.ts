@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { applyHeapPolicy, BROKER_NODE_FLAGS } from '../src/server/heap-policy.js';
 import { BrokerProcess } from '../src/lab/broker-process.js';
+import { produceLoad } from '../src/client/load/producer.js';
 import { tempDir } from './helpers/files.js';
 import { ServeProcess } from './helpers/serve-process.js';
 
@@ -85,6 +86,22 @@ describe('the young generation (BROKER_NODE_FLAGS)', () => {
     const broker = await BrokerProcess.start(['--data-dir', tmp.dir]);
     try {
       expect(readFileSync(`/proc/${broker.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...BROKER_NODE_FLAGS]));
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  it('has its collections counted in the lab\'s stats, as they end', async () => {
+    const broker = await BrokerProcess.start(['--data-dir', tmp.dir]);
+    try {
+      const before = (await broker.stats()).gc!;
+      // 64 MiB through the broker: more than its 16 MiB young generation can take without a scavenge.
+      const p = await produceLoad({ host: broker.host, port: broker.port, topic: 'gc-counted', partitions: [0], recordsPerBatch: 16, valueBytes: 1024, acks: 1, window: 8, targetRecordsPerSecond: 0, maxRecords: 64 * 1024, maxMs: 60_000 });
+      expect(p.errors).toBe(0);
+      const after = (await broker.stats()).gc!;
+      expect(after.minor).toBeGreaterThan(before.minor);
+      expect(after.major).toBeGreaterThanOrEqual(before.major);
+      expect(after.ms).toBeGreaterThan(before.ms);
     } finally {
       await broker.stop();
     }

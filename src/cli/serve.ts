@@ -2,6 +2,7 @@
 // close it cleanly (connections closed, storage flushed, clean-shutdown
 // marker written).
 import type { Command } from 'commander';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import type { Broker } from '../broker/broker.js';
 import { DEFAULT_HTTP_PORT, startHttpApi, type HttpApi } from '../http/index.js';
 import { startBroker } from '../server/start.js';
@@ -141,6 +142,24 @@ export function addServeCommand(program: Command): void {
 }
 
 /**
+ * V8's collections since the start, counted as they end: a run's broker CPU
+ * includes the mark-compacts that fall in it, whichever run made their
+ * garbage, and the lab shows how many did.
+ */
+function collections(): { major: number; minor: number; ms: number } {
+  const counts = { major: 0, minor: 0, ms: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
+      counts.ms += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return counts;
+}
+
+/**
  * When started by the lab with an IPC channel: answers {type: 'stats'} with
  * the addon's transfer counters, the TLS path's stream-send counters and
  * the engine's read counters, and
@@ -148,13 +167,14 @@ export function addServeCommand(program: Command): void {
  * without a side door into its memory.
  */
 function answerStats(broker: Broker): void {
+  const gc = collections();
   process.on('message', (m: { type?: string; id?: number }) => {
     if (m?.type === 'reset-counters') {
       resetTransferCounters();
       resetStreamSendCounters();
     }
     if (m?.type === 'stats' || m?.type === 'reset-counters') {
-      process.send!({ id: m.id, strategy: broker.transfer.name, transfer: transferCounters(), streamSend: { ...streamSendCounters }, engine: broker.engine.stats(), cpu: process.cpuUsage() });
+      process.send!({ id: m.id, strategy: broker.transfer.name, transfer: transferCounters(), streamSend: { ...streamSendCounters }, engine: broker.engine.stats(), cpu: process.cpuUsage(), gc: { ...gc } });
     }
   });
   process.channel?.unref();

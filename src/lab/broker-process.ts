@@ -17,6 +17,8 @@ export interface BrokerStats {
   engine: Record<string, number>;
   /** process.cpuUsage() of the broker, µs. */
   cpu: { user: number; system: number };
+  /** V8's collections since the broker started: mark-compacts, scavenges, and their pauses in ms (absent from brokers before 2026-12-05). */
+  gc?: { major: number; minor: number; ms: number };
 }
 
 export interface StartOptions {

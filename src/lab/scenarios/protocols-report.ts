@@ -50,7 +50,8 @@ function fold(runs: readonly Measured[]): Row[] {
   }
   return [...groups.values()].map((g) => {
     const m = (f: (r: Measured) => number): number => spread(g.map(f)).median;
-    return { ...g[0]!, messages: g.reduce((n, r) => n + r.messages, 0), requests: g.reduce((n, r) => n + r.requests, 0), seconds: m((r) => r.seconds), brokerUsPerMessage: m((r) => r.brokerUsPerMessage), clientUsPerMessage: m((r) => r.clientUsPerMessage), msgPerSecond: m((r) => r.messages / r.seconds) };
+    const counted = g.every((r) => r.markCompacts !== null);
+    return { ...g[0]!, messages: g.reduce((n, r) => n + r.messages, 0), requests: g.reduce((n, r) => n + r.requests, 0), seconds: m((r) => r.seconds), brokerUsPerMessage: m((r) => r.brokerUsPerMessage), clientUsPerMessage: m((r) => r.clientUsPerMessage), msgPerSecond: m((r) => r.messages / r.seconds), markCompacts: counted ? m((r) => r.markCompacts!) : null };
   });
 }
 
@@ -73,11 +74,11 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
 
   const table: ResultTable = {
     title: 'Send and receive through each protocol',
-    caption: `Medians of ${ctx.reps} run(s). Broker CPU: the broker process's user + system time over the run, per message; client CPU: the lab process's (the load tool or client). × Kafka: broker CPU per message against the Kafka run of the same pair on the same engine.`,
-    columns: ['engine', 'direction', 'protocol', 'client', 'how', 'messages', 'msg / request', 'msg/s', 'broker µs/msg', 'client µs/msg', '× Kafka'],
+    caption: `Medians of ${ctx.reps} run(s). Broker CPU: the broker process's user + system time over the run, per message; client CPU: the lab process's (the load tool or client). Mark-compacts: V8's full collections in the broker during the run, whichever run made their garbage (their marking runs on helper threads too, and counts in the broker's CPU). × Kafka: broker CPU per message against the Kafka run of the same pair on the same engine.`,
+    columns: ['engine', 'direction', 'protocol', 'client', 'how', 'messages', 'msg / request', 'msg/s', 'broker µs/msg', 'client µs/msg', 'mark-compacts', '× Kafka'],
     rows: rows.map((r) => {
       const v = ratio(r);
-      return [r.engine, r.direction, r.protocol, r.client, r.shape, r.messages, (r.messages / Math.max(1, r.requests)).toFixed(1), fmt(r.msgPerSecond), r.brokerUsPerMessage.toFixed(1), r.clientUsPerMessage.toFixed(1), v === null ? '' : x(v)];
+      return [r.engine, r.direction, r.protocol, r.client, r.shape, r.messages, (r.messages / Math.max(1, r.requests)).toFixed(1), fmt(r.msgPerSecond), r.brokerUsPerMessage.toFixed(1), r.clientUsPerMessage.toFixed(1), r.markCompacts === null ? '' : String(r.markCompacts), v === null ? '' : x(v)];
     }),
   };
   const series = (f: (r: Row) => number): BarChart['series'] =>

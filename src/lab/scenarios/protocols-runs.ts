@@ -29,6 +29,8 @@ export interface Measured {
   seconds: number;
   brokerUsPerMessage: number;
   clientUsPerMessage: number;
+  /** The broker's mark-compacts during the run (whichever run's garbage they collected); null from a broker that does not count them. */
+  markCompacts: number | null;
   integrity: IntegrityCheck | null;
 }
 
@@ -59,6 +61,7 @@ export async function measure(b: BrokerProcess, label: Label, run: () => Promise
     seconds: o.seconds,
     brokerUsPerMessage: (cpuSecondsBetween(before, after) * 1e6) / o.messages,
     clientUsPerMessage: (client.user + client.system) / o.messages,
+    markCompacts: before.gc && after.gc ? after.gc.major - before.gc.major : null,
     integrity: o.integrity,
   };
 }
