@@ -50,14 +50,18 @@ export interface ProduceRequestInfo {
   /** v13+: the id the request names the topic by. A topic deleted and created again under the name is another; none is ever created. */
   topicId?: string;
   /**
-   * 'internal': the broker built these batches itself from messages it
-   * checked (a RocketMQ send: native/rmq_send.cc or message-batch.ts), and
-   * computed their CRC as it wrote them. They are framed and sized, not
-   * checked again, as RocketMQ's broker computes a message's CRC on put
-   * and does not verify it there; a Kafka producer's batches always are.
+   * 'internal': the broker encoded these batches itself (a RocketMQ send by
+   * native/rmq_send.cc or message-batch.ts; a DLQ or retry copy, a
+   * committed half message by encodeBatch) and computed their CRC as it
+   * wrote them. They are framed and sized, not checked again, as
+   * RocketMQ's broker computes a message's CRC on put and does not verify
+   * it there; a Kafka producer's batches always are.
    */
   origin?: 'internal';
 }
+
+/** Broker.produce's request info for batches the broker encoded itself. */
+export const BROKER_BUILT: ProduceRequestInfo = Object.freeze({ origin: 'internal' });
 
 /** What the broker tells observers (the HTTP API's metrics) of its traffic. */
 export interface BrokerObserver {

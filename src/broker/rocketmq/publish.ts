@@ -2,7 +2,7 @@
 // message's properties, then appends the messages of one queue as one
 // Kafka record batch through Broker.produce (so idempotence, limits,
 // metrics and waiting consumers all work as for a Kafka produce).
-import type { Broker } from '../broker.js';
+import { BROKER_BUILT, type Broker } from '../broker.js';
 import { encodeMessageBatch, propertyBytes } from './message-batch.js';
 import { RESERVED_PREFIX, type RocketMessage } from './message-record.js';
 import { rememberTagCodes } from './tag-code.js';
@@ -120,13 +120,10 @@ export async function publish(broker: Broker, topic: string, partition: number, 
   return appendMessageBatch(broker, topic, partition, batch, tagCodes);
 }
 
-/** The batches appendMessageBatch is given are the broker's own (Broker.produce's 'internal' origin). */
-const BUILT = { origin: 'internal' } as const;
-
 /** Appends one batch of checked messages (encodeMessageBatch's, or the addon's) with their tag codes; resolves to the offset of the first. */
 export async function appendMessageBatch(broker: Broker, topic: string, partition: number, batch: Buffer, tagCodes: BigInt64Array): Promise<bigint> {
   rememberTagCodes(batch, tagCodes);
-  const r = await broker.produce(topic, partition, batch, -1, null, BUILT);
+  const r = await broker.produce(topic, partition, batch, -1, null, BROKER_BUILT);
   if (r.error === 'NONE') return r.baseOffset;
   if (r.error === 'MESSAGE_TOO_LARGE' || r.error === 'RECORD_LIST_TOO_LARGE') throw new PublishError('MESSAGE_PROPERTIES_TOO_LARGE', `the messages and their properties make a batch of ${batch.length} bytes, over message.max.bytes`);
   if (r.error === 'UNKNOWN_TOPIC_OR_PARTITION') throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);

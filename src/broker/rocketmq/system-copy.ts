@@ -6,7 +6,7 @@
 // adds (a record copied twice names its latest origin only), plus these
 // again. A record without a message id (a Kafka producer's) gets the id it
 // was delivered under, so the copy keeps its name.
-import type { Broker } from '../broker.js';
+import { BROKER_BUILT, type Broker } from '../broker.js';
 import { BrokerError } from '../errors.js';
 import { encodeBatch, type KafkaRecord, type RecordHeader } from '../../records/index.js';
 import { DEFAULT_LIMITS } from '../../storage/types.js';
@@ -80,16 +80,17 @@ function copyBytes(c: Copied, headers: readonly RecordHeader[]): number {
 export async function appendCopies(broker: Broker, topic: string, copies: ReadonlyArray<{ c: Copied; headers: RecordHeader[] }>): Promise<bigint[]> {
   ensureTopic(broker, topic);
   const limit = (broker.config.maxBatchBytes ?? DEFAULT_LIMITS.maxBatchBytes) / 2;
+  const sizes = copies.map(({ c, headers }) => copyBytes(c, headers));
   const offsets: bigint[] = [];
   for (let from = 0; from < copies.length; ) {
     let to = from + 1;
-    let bytes = copyBytes(copies[from]!.c, copies[from]!.headers);
-    while (to < copies.length && bytes + copyBytes(copies[to]!.c, copies[to]!.headers) <= limit) bytes += copyBytes(copies[to]!.c, copies[to++]!.headers);
+    let bytes = sizes[from]!;
+    while (to < copies.length && bytes + sizes[to]! <= limit) bytes += sizes[to++]!;
     const run = copies.slice(from, to);
     let base = run[0]!.c.timestampMs;
     for (const { c } of run) if (c.timestampMs < base) base = c.timestampMs;
     const batch = encodeBatch({ baseTimestamp: base, records: run.map(({ c, headers }) => ({ key: c.record.key, value: c.record.value, headers, timestamp: c.timestampMs })) });
-    const r = await broker.produce(topic, 0, batch, -1);
+    const r = await broker.produce(topic, 0, batch, -1, null, BROKER_BUILT);
     if (r.error !== 'NONE') throw new Error(`appending to ${topic}: ${r.error}${r.message ? `: ${r.message}` : ''}`);
     for (let i = 0; i < run.length; i++) offsets.push(r.baseOffset + BigInt(i));
     from = to;

@@ -12,7 +12,7 @@
 // twice (at least once, as RocketMQ).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Broker } from '../../broker.js';
+import { BROKER_BUILT, type Broker } from '../../broker.js';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { encodeBatch } from '../../../records/index.js';
 import { fromRecord, type RocketMessage } from '../message-record.js';
@@ -143,7 +143,7 @@ export class TransactionStore {
     try {
       if (resolution === 'COMMIT') {
         const half = this.readHalf(offset);
-        const r = await this.broker.produce(o.topic, o.partition, encodeBatch({ baseTimestamp: half.timestampMs, records: [realRecord(half.record, half.timestampMs)] }), -1);
+        const r = await this.broker.produce(o.topic, o.partition, encodeBatch({ baseTimestamp: half.timestampMs, records: [realRecord(half.record, half.timestampMs)] }), -1, null, BROKER_BUILT);
         if (r.error === 'UNKNOWN_TOPIC_OR_PARTITION') throw new TransactionError('TOPIC_NOT_FOUND', `topic "${o.topic}" queue ${o.partition} no longer exists`);
         if (r.error !== 'NONE') throw new TransactionError('INTERNAL_ERROR', `the broker refused the commit's append: ${r.error}${r.message ? `: ${r.message}` : ''}`);
       }
@@ -218,7 +218,7 @@ export class TransactionStore {
       if (!this.broker.topics.get(CHECK_MAX_TOPIC)) this.broker.createTopic(CHECK_MAX_TOPIC, 1);
       const half = this.readHalf(offset);
       const record = realRecord(half.record, half.timestampMs, { REAL_TOPIC: o.topic, REAL_QID: String(o.partition), TRANSACTION_ID: transactionIdOf(offset, o.messageId), TRANSACTION_CHECK_TIMES: String(o.checks) });
-      const r = await this.broker.produce(CHECK_MAX_TOPIC, 0, encodeBatch({ baseTimestamp: half.timestampMs, records: [record] }), -1);
+      const r = await this.broker.produce(CHECK_MAX_TOPIC, 0, encodeBatch({ baseTimestamp: half.timestampMs, records: [record] }), -1, null, BROKER_BUILT);
       if (r.error !== 'NONE') {
         this.warn(`transaction ${transactionIdOf(offset, o.messageId)}: cannot discard to ${CHECK_MAX_TOPIC}: ${r.error}`);
         return;
