@@ -1,8 +1,9 @@
 // The server side of one HTTP/2 connection (RFC 9113) on a socket: the
 // client's preface and SETTINGS, its streams (HEADERS, CONTINUATION, DATA,
 // RST_STREAM), PING, WINDOW_UPDATE and GOAWAY, flow control both ways.
-// Frames come from frame-reader.ts, header blocks from header-blocks.ts; all
-// answered in one turn of the event loop leaves in one write (socket-output.ts).
+// Frames come from frame-reader.ts, header blocks from header-blocks.ts, the
+// client's SETTINGS are read by peer-settings.ts; all answered in one turn
+// of the event loop leaves in one write (socket-output.ts).
 // A connection's protocol error answers GOAWAY and closes it; a stream's, RST_STREAM.
 import type { Socket } from 'node:net';
 import { HpackDecoder, HpackError } from './hpack.js';
@@ -11,8 +12,9 @@ import { FrameReader } from './frame-reader.js';
 import { HeaderBlocks, type HeaderBlock } from './header-blocks.js';
 import { SocketOutput } from './socket-output.js';
 import { malformedRequest } from './request-headers.js';
+import { readPeerSettings } from './peer-settings.js';
 import {
-  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, headerFrames, unpadded, H2_ERROR, MAX_FRAME_LIMIT, MAX_WINDOW,
+  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, headerFrames, unpadded, H2_ERROR, MAX_WINDOW,
   rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
 } from './frames.js';
 
@@ -355,33 +357,20 @@ export class H2Connection {
   }
 
   private settings(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if ((flags & FLAG.ACK) !== 0) {
-      if (payload.length !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS ACK carries nothing');
-      return;
-    }
-    if (payload.length % 6 !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'SETTINGS is a multiple of 6 bytes');
-    for (let at = 0; at < payload.length; at += 6) {
-      const id = payload.readUInt16BE(at);
-      const value = payload.readUInt32BE(at + 2);
-      if (id === SETTING.ENABLE_PUSH && value > 1) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH is 0 or 1');
-      if (id === SETTING.INITIAL_WINDOW_SIZE) {
-        if (value > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE past 2^31-1');
-        const delta = value - this.peerInitialWindow;
-        this.peerInitialWindow = value;
-        for (const s of this.streams.values()) {
-          s.sendWindow += delta;
-          if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
-          if (delta > 0 && s.pendingBytes > 0) this.ready(s);
-        }
+    const p = readPeerSettings(flags, streamId, payload);
+    if (p === null) return;
+    for (const value of p.initialWindows) {
+      const delta = value - this.peerInitialWindow;
+      this.peerInitialWindow = value;
+      for (const s of this.streams.values()) {
+        s.sendWindow += delta;
+        if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window past 2^31-1');
+        if (delta > 0 && s.pendingBytes > 0) this.ready(s);
       }
-      if (id === SETTING.MAX_FRAME_SIZE) {
-        if (value < DEFAULT_MAX_FRAME || value > MAX_FRAME_LIMIT) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
-        this.peerMaxFrame = value;
-      }
-      // The server's blocks never use the dynamic table, but nghttp2 expects the update a smaller table calls for.
-      if (id === SETTING.HEADER_TABLE_SIZE) this.tableSizeUpdateOwed = true;
     }
+    if (p.maxFrame !== null) this.peerMaxFrame = p.maxFrame;
+    // The server's blocks never use the dynamic table, but nghttp2 expects the update a smaller table calls for.
+    if (p.headerTable) this.tableSizeUpdateOwed = true;
     this.enqueue(smallFrame(FRAME.SETTINGS, FLAG.ACK, 0));
   }
 
