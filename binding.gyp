@@ -15,6 +15,7 @@
         "native/rmq_send.cc",
         "native/send_job.cc",
         "native/send_request.cc",
+        "native/socket_write.cc",
         "native/threadpool_send.cc",
         "native/transfer.cc"
       ],

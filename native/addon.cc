@@ -1,7 +1,7 @@
 // mqlab's native addon: file-to-socket transfer by three strategies with
-// system-call counters, file mappings, hardware CRC-32C, and stored records
-// encoded as RocketMQ deliveries, and RocketMQ sends read into record
-// batches.
+// system-call counters, file mappings, hardware CRC-32C, stored records
+// encoded as RocketMQ deliveries, RocketMQ sends read into record batches,
+// and the HTTP/2 endpoint's non-blocking socket writes.
 #include <napi.h>
 
 #include "crc32.h"
@@ -9,6 +9,7 @@
 #include "mapped_read.h"
 #include "mapping.h"
 #include "rmq_records.h"
+#include "socket_write.h"
 #include "threadpool_send.h"
 #include "transfer.h"
 
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitRmqScan(env, exports);
   mqlab::InitRmqDeliveries(env, exports);
   mqlab::InitRmqSend(env, exports);
+  mqlab::InitSocketWrite(env, exports);
   return exports;
 }
 }  // namespace

@@ -65,6 +65,8 @@ interface NativeAddon {
   rmqScanRecords(buf: Buffer, start: number, end: number, count: number, lastOffsetDelta: number, table: Float64Array): number;
   rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array): number;
   rmqEncodeDeliveries(out: Buffer, sources: readonly Buffer[], table: Float64Array, count: number, fixed: Buffer, topicLength: number, storeLength: number, partition: number, invisibleMs: number): number;
+  /** One non-blocking writev of `buffers` to a socket: the bytes written, or minus errno (native/socket_write.cc). */
+  writeSome(fd: number, buffers: readonly Buffer[]): number;
   /** A plain SendMessageRequest read into its record batch (native/rmq_send.cc); info: topic span, queue, MessageType's number, largest body, count, id spans; tag codes into codes from codesAt. Null for the JavaScript path. */
   rmqEncodeSend(request: Buffer, nowMs: number, maxPropertyBytes: number, info: Float64Array, codes: BigInt64Array, codesAt: number, into: Buffer): number | null;
 }

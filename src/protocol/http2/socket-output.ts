@@ -1,9 +1,14 @@
 // What a connection sends, gathered over one turn of the event loop and
-// written to its socket at once: joined into one buffer when small, as a
-// writev when large (a receive's messages are not copied again). A client
-// that does not read what it is answered (PINGs, SETTINGS) is not read
-// either while more than WRITE_HIGH_WATER waits in the socket.
+// written to its socket at once, by one writev straight to its descriptor
+// (native/socket_write.cc) while Node's stream holds nothing for it; what
+// the socket has no room for, and everything on a TLS socket, goes through
+// the stream: joined into one buffer when small, as a writev when large (a
+// receive's messages are not copied again). A client that does not read
+// what it is answered (PINGs, SETTINGS) is not read either while more than
+// WRITE_HIGH_WATER waits in the socket.
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { native } from '../../native/addon.js';
 
 /** Answers queued in the socket past this: stop reading the client until they drain. */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
@@ -20,9 +25,12 @@ export class SocketOutput {
   private sent: Array<() => void> = [];
   private scheduled = false;
   private readPaused = false;
+  /** Whether answers may go straight to the descriptor: a plain TCP socket's (a TLS socket's bytes must be encrypted by its stream). */
+  private readonly direct: boolean;
 
   /** `beforeWrite` runs at each flush first (the connection fills in DATA as its windows allow). */
   constructor(private readonly socket: Socket, private readonly beforeWrite: () => void, private readonly closed: () => boolean) {
+    this.direct = !(socket instanceof TLSSocket);
     socket.on('drain', () => {
       if (this.readPaused) {
         this.readPaused = false;
@@ -62,6 +70,36 @@ export class SocketOutput {
     const done = sent.length === 0 ? undefined : () => {
       for (const cb of sent) cb();
     };
+    const written = this.writeDirect(bufs);
+    if (written === total) {
+      // As the stream calls back: after this turn's code, never inside flush().
+      if (done) process.nextTick(done);
+    } else {
+      this.writeStream(written === 0 ? bufs : rest(bufs, written), total - written, done);
+    }
+    if (!this.readPaused && this.socket.writableLength > WRITE_HIGH_WATER) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  /**
+   * Bytes written straight to the socket's descriptor: 0 where the stream is
+   * to take them all (it holds bytes still, a TLS socket, no room, or an
+   * error, which the stream then meets again and reports as it does).
+   */
+  private writeDirect(bufs: Buffer[]): number {
+    if (!this.direct || this.socket.writableLength > 0 || this.socket.destroyed) return 0;
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return 0;
+    const n = native.writeSome(fd, bufs);
+    if (n <= 0) return 0;
+    // A write through the stream counts as activity for the socket's idle timeout (net.Socket's own hook): so does this one.
+    (this.socket as unknown as { _unrefTimer?: () => void })._unrefTimer?.();
+    return n;
+  }
+
+  private writeStream(bufs: Buffer[], total: number, done: (() => void) | undefined): void {
     if (bufs.length === 1 || total <= JOIN_LIMIT) {
       this.socket.write(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, total), done);
     } else {
@@ -69,9 +107,14 @@ export class SocketOutput {
       for (let i = 0; i < bufs.length; i++) this.socket.write(bufs[i]!, i === bufs.length - 1 ? done : undefined);
       this.socket.uncork();
     }
-    if (!this.readPaused && this.socket.writableLength > WRITE_HIGH_WATER) {
-      this.readPaused = true;
-      this.socket.pause();
-    }
   }
+}
+
+/** `bufs` after their first `skip` bytes. */
+function rest(bufs: Buffer[], skip: number): Buffer[] {
+  let i = 0;
+  while (skip >= bufs[i]!.length) skip -= bufs[i++]!.length;
+  const out = bufs.slice(i);
+  if (skip > 0) out[0] = out[0]!.subarray(skip);
+  return out;
 }
