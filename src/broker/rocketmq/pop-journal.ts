@@ -6,18 +6,22 @@
 // a restart stays invisible until its deadline, keeps its attempt count
 // (and so its way to the DLQ), and is acked by the receipt handle the client
 // holds; messages acked above the committed offset are not delivered again.
-// Records are written as they happen (the engine writes synchronously).
-// Deliveries do not wait for the flush policy: like RocketMQ's buffered
-// checkpoints, a power cut can lose the last ones, and those messages are
-// delivered again sooner, never lost. An ack's answer waits for its record
-// under the flush policy (stored()): the journal, not the group's committed
-// offset, is what keeps an acked message from coming back, and the offset
-// is committed later for many acks at once (pop-service.ts). The topic is not compacted; it keeps seven days
+// What a turn of the event loop records is written as one batch before
+// any answer leaves (protocol/before-answers.ts; the engine writes
+// synchronously), or at the turn's end where none does, so a process
+// killed after an answer finds its records. Deliveries do not wait for
+// the flush policy: like RocketMQ's buffered checkpoints, a power cut can
+// lose the last ones, and those messages are delivered again sooner, never
+// lost. Under flush=batch an ack's answer waits for its record's sync
+// (stored()): the journal, not the group's committed offset, is what keeps
+// an acked message from coming back, and the offset is committed later for
+// many acks at once (pop-service.ts). The topic is not compacted; it keeps seven days
 // (retention.ms, on the segmented engine; the commit log keeps what the log
 // keeps), far past the longest invisible time (12 h), as renewals and
 // redeliveries write a message's state again. The records' form is in
 // pop-record.ts: a receive's deliveries, or an ack's, are one record, and
 // a run of consecutive offsets in one state is one entry of it.
+import { beforeAnswers } from '../../protocol/before-answers.js';
 import { replayTopic } from '../replay-topic.js';
 import { DEFAULT_LIMITS, type StorageEngine, type TopicPartition } from '../../storage/types.js';
 import type { TopicRegistry } from '../topics.js';
@@ -45,10 +49,14 @@ export class PopJournal {
   private readonly prefixes = new Map<string, Buffer>();
   /** The queue last recorded for, and its prefix: a receive's or an ack's records are mostly of one queue. */
   private last: { group: string; topic: string; partition: number; prefix: Buffer } | null = null;
-  /** The pending batch's stored(). */
-  private pendingStored: Promise<void> | null = null;
+  /** The pending batch's stored(), once asked for: resolved with what its write resolves to. */
+  private pendingStored: { promise: Promise<void>; resolve: (p: Promise<void>) => void } | null = null;
   /** The last batch written: resolves once it is stored. */
   private lastStored: Promise<void> = Promise.resolve();
+  /** Whether the end of this turn writes the pending records (where no answer has left before it). */
+  private flushScheduled = false;
+  /** Stops the write before answers. */
+  private readonly unhook: () => void;
 
   constructor(
     private readonly engine: StorageEngine,
@@ -56,8 +64,11 @@ export class PopJournal {
     private readonly log: (m: string) => void,
     /** The log's message.max.bytes: a flush is written as batches no larger. */
     maxBatchBytes = DEFAULT_LIMITS.maxBatchBytes,
+    /** flush=batch: an ack is answered once its record is synced (else once written, before the answer). */
+    private readonly syncedAcks = false,
   ) {
     this.pending = new JournalRecords(maxBatchBytes);
+    this.unhook = beforeAnswers(() => this.flushPending());
   }
 
   /** Replays the topic (creating it the first time); what lies below a group's committed offset is forgotten. */
@@ -90,17 +101,46 @@ export class PopJournal {
   }
 
   /**
-   * Resolves once what was recorded so far is stored under the broker's
-   * flush policy (or could not be: that is logged, and the state in memory
-   * stands until a restart).
+   * What an ack's answer waits for: null where what was recorded so far is
+   * written before any answer leaves and the flush policy asks no more;
+   * under flush=batch, a promise that resolves once it is synced (or could
+   * not be: that is logged, and the state in memory stands until a restart).
    */
-  stored(): Promise<void> {
-    return this.pendingStored ?? this.lastStored;
+  stored(): Promise<void> | null {
+    if (!this.syncedAcks) return null;
+    if (this.pending.isEmpty()) return this.lastStored;
+    if (this.pendingStored === null) {
+      let resolve!: (p: Promise<void>) => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.pendingStored = { promise, resolve };
+    }
+    return this.pendingStored.promise;
+  }
+
+  /** Writes what is pending now; the endpoint calls it once it is closed. */
+  close(): void {
+    this.flushPending();
+    this.unhook();
+  }
+
+  /** Writes the records pending, if any (before answers leave, or at the end of the turn). */
+  private flushPending(): void {
+    if (this.pending.isEmpty()) return;
+    const waiting = this.pendingStored;
+    this.pendingStored = null;
+    let written: Promise<void>;
+    try {
+      written = this.flush();
+    } catch (err) {
+      // Not the client's doing, and answers are on their way: said, and the state in memory stands.
+      this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC}: ${(err as Error).message}`);
+      written = Promise.resolve();
+    }
+    waiting?.resolve(written);
   }
 
   /** Writes what was recorded since the last flush as one batch (several past message.max.bytes); resolves once stored (or not storable). */
   private flush(): Promise<void> {
-    this.pendingStored = null;
     const batch = this.pending.batch(Date.now());
     if (batch === null) return this.lastStored;
     this.lastStored = this.engine.append(TP, batch, { origin: 'internal' }).then(
@@ -118,14 +158,16 @@ export class PopJournal {
       if (!prefix) this.prefixes.set(k, (prefix = queuePrefix(group, topic, partition)));
       this.last = last = { group, topic, partition, prefix };
     }
-    // Everything recorded in one turn of the event loop goes out as one
-    // batch, before any answer leaves (a microtask, not setImmediate: a
-    // receive's answer is written on the next tick, and a process killed
-    // after it must still find its deliveries in the journal).
-    const first = this.pending.isEmpty();
     // The state as it is now, encoded at once: the object changes later.
     this.pending.add(last.prefix, offset, state);
-    if (first) this.pendingStored = new Promise((resolve) => queueMicrotask(() => resolve(this.flush())));
+    // Written before the next answer leaves; at the end of this turn where none does.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushPending();
+      });
+    }
   }
 
   private apply(key: Buffer, value: Buffer | null, committed: (group: string, topic: string, partition: number) => bigint): void {

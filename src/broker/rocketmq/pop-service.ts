@@ -139,16 +139,17 @@ export class PopService {
   /**
    * Acks deliveries by their receipt handles, each on its own: `errors[i]`
    * says why handle i was refused (null: acked, or acked before). `stored`
-   * resolves once the acks are in the pop journal under the flush policy
-   * (no promise per ack); the committed offsets they move follow within
-   * the commit interval.
+   * is what the answer waits for (PopJournal.stored(): null when the acks'
+   * records are written before any answer leaves and the flush policy asks
+   * no more); the committed offsets they move follow within the commit
+   * interval.
    */
-  ackAll(group: string, topic: string, handles: readonly string[]): { errors: Array<Error | null>; stored: Promise<void> } {
+  ackAll(group: string, topic: string, handles: readonly string[]): { errors: Array<Error | null>; stored: Promise<void> | null } {
     return this.ackEach(group, topic, handles.length, (i) => parseHandle(handles[i]!));
   }
 
   /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts parseHandleAt). */
-  ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> } {
+  ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> | null } {
     const errors = new Array<Error | null>(count);
     // An ack's handles are mostly of one queue: it is looked up once, and marked for a commit once.
     let queue: Queue | null = null;
@@ -167,7 +168,7 @@ export class PopService {
         errors[i] = err as Error;
       }
     }
-    return { errors, stored: this.journal?.stored() ?? Promise.resolve() };
+    return { errors, stored: this.journal?.stored() ?? null };
   }
 
   /** Stores now the committed offsets that receives and acks have moved, and waits for commits already under way. */

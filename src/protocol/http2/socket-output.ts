@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { native } from '../../native/addon.js';
+import { answersLeave } from '../before-answers.js';
 
 /** Answers queued in the socket past this: stop reading the client until they drain. */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
@@ -61,6 +62,7 @@ export class SocketOutput {
     if (this.closed()) return;
     this.beforeWrite();
     if (this.out.length === 0) return;
+    answersLeave();
     const bufs = this.out;
     const total = this.outBytes;
     const sent = this.sent;

@@ -101,7 +101,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
   }, (m) => log('warn', m));
   transactions.start();
   const clients = new Map<string, number>();
-  const journal = new PopJournal(broker.engine, broker.topics, (m) => log('warn', m), broker.config.maxBatchBytes);
+  const journal = new PopJournal(broker.engine, broker.topics, (m) => log('warn', m), broker.config.maxBatchBytes, broker.config.flush.kind === 'batch');
   journal.open((g, t, p) => broker.coordinator.committed(g, t, p).offset);
   const ctx: ServiceContext = {
     broker,
@@ -149,7 +149,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
         ctx.telemetry.clear();
         ctx.settingsEcho.clear();
         server.close(GRACE_MS).then(() => {
-          Promise.all([timer.close(), transactions.close(), ctx.pop.close()]).then(() => resolve(), (err: Error) => {
+          Promise.all([timer.close(), transactions.close(), ctx.pop.close()]).finally(() => journal.close()).then(() => resolve(), (err: Error) => {
             log('error', `rocketmq: closing the timer or transaction store, or committing consumer offsets: ${err.message}`);
             resolve();
           });

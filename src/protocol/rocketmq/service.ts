@@ -172,14 +172,14 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     if (req instanceof PlainAcks) {
       // The usual request: handles read from its bytes, and if all are acked, its entries' bytes answered back with OK.
       const acked = ctx.pop.ackEach(group, topic, req.count, (i) => parseHandleAt(req.bytes, req.handleAt(i), req.handleEnd(i)));
-      await acked.stored;
+      if (acked.stored !== null) await acked.stored;
       errors = acked.errors;
       if (errors.every((e) => e === null)) return new EchoedAcks(req.echo);
       asked = req.entries();
     } else {
       asked = (req.entries ?? []) as Pb[];
       const acked = ctx.pop.ackAll(group, topic, asked.map((e) => String(e.receiptHandle ?? '')));
-      await acked.stored;
+      if (acked.stored !== null) await acked.stored;
       errors = acked.errors;
       const echo = ackEcho(req);
       if (echo !== null && errors.every((e) => e === null)) return new EchoedAcks(echo);
