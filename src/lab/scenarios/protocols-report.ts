@@ -115,7 +115,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
     tables,
     integrity,
     settings,
-    notes: [...notes(rows, latency, settings), ...extraNotes],
+    notes: [...notes(rows, latency, settings), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
   };
 }
 
@@ -129,6 +129,28 @@ function commitNote(rows: readonly Row[]): string {
   }
   if (parts.length === 0) return '';
   return `Against a Kafka consumer that commits its offset after each fetch (kafkajs's default; not judged: the judged pairs take plain fetches), RocketMQ's receive with its AckMessage costs ${parts.join('; ')}.`;
+}
+
+/**
+ * The judged pairs' ratios repetition by repetition (a broker each): the
+ * verdict takes their medians' ratio, and the machine's load moves them.
+ */
+function repetitionNote(runs: readonly Measured[]): string {
+  const parts: string[] = [];
+  const engines = [...new Set(runs.map((r) => r.engine))];
+  for (const p of PAIRS) {
+    const ranges = engines.map((engine) => {
+      const ratios: number[] = [];
+      for (const r of runs) {
+        if (r.engine !== engine || r.pair !== p.key || r.protocol !== 'RocketMQ' || r.client !== 'lean gRPC' || r.rep === undefined) continue;
+        const k = runs.find((c) => c.engine === engine && c.pair === p.key && c.protocol === 'Kafka' && c.rep === r.rep);
+        if (k) ratios.push(r.brokerUsPerMessage / k.brokerUsPerMessage);
+      }
+      return ratios.length === 0 ? '–' : `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
+    });
+    parts.push(`${p.label} ${ranges.join(' / ')}`);
+  }
+  return `Repetition by repetition (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio: on a quiet machine the receives read above these medians (README, twelfth pass).`;
 }
 
 /** What an empty call costs against a whole Kafka produce: the part of the gap no handler change can close. */

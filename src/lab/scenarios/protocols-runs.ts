@@ -24,6 +24,8 @@ export interface Measured {
   shape: string;
   /** The like-for-like comparison this run belongs to (PAIRS in protocols-report.ts), or null. */
   pair: string | null;
+  /** Which repetition of the scenario's (each on a broker of its own), for the judged runs. */
+  rep?: number;
   messages: number;
   requests: number;
   seconds: number;

@@ -68,7 +68,7 @@ export const protocols: Scenario = {
           // one such change no more came (bench/rocketmq/rounds, 2026-12-04).
           await pairedRuns(ctx, b, engine, `${run}, warm-up`, '-warm', warm, warmBatched, valueBytes);
           await pairedRuns(ctx, b, engine, `${run}, warm-up on other queues`, '-warm2', warm, warmBatched, valueBytes);
-          runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes)));
+          runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes)).map((r) => ({ ...r, rep })));
           // What an application sees; the client's costs do not depend on the engine, so one engine is enough.
           if (engine === 'segmented') {
             if (typeof client !== 'string') runs.push(...(await officialRuns(ctx, b, client, official, valueBytes, run)));

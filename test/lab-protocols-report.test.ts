@@ -1,0 +1,43 @@
+// The protocols scenario's report (src/lab/scenarios/protocols-report.ts)
+// from runs given to it: the verdict takes the ratio of each pair's
+// medians over the repetitions, and a note gives the pairs' ratios
+// repetition by repetition, which the machine's load moves.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabContext } from '../src/lab/context.js';
+import { PAIRS, report } from '../src/lab/scenarios/protocols-report.js';
+import type { Measured } from '../src/lab/scenarios/protocols-runs.js';
+import { tempDir } from './helpers/files.js';
+
+const SETTINGS = { valueBytes: 1024, single: 100, batched: 200, warmUp: 10, warmUpBatched: 20, official: 0, probes: 0, window: 64, receiveBatch: 32, receiveLoops: 4, batchedPerRequest: 16 };
+
+function run(engine: string, protocol: 'Kafka' | 'RocketMQ', pair: string, rep: number, us: number): Measured {
+  const direction = pair.startsWith('send') ? 'send' : 'receive';
+  return { engine, protocol, direction, client: protocol === 'Kafka' ? 'load tool' : 'lean gRPC', shape: pair, pair, rep, messages: 1000, requests: 100, seconds: 1, brokerUsPerMessage: us, clientUsPerMessage: 1, markCompacts: 0, integrity: null };
+}
+
+describe('protocols report', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.cleanup());
+
+  it('judges the ratio of medians, and notes each pair\'s ratios repetition by repetition', () => {
+    const runs: Measured[] = [];
+    // Kafka 2, 3, 4 µs over the repetitions; RocketMQ 5, 5, 6: medians 3 and 5 (1.67×), per repetition 2.5×, 1.67×, 1.5×.
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        [2, 3, 4].forEach((us, rep) => runs.push(run(engine, 'Kafka', p.key, rep, us)));
+        [5, 5, 6].forEach((us, rep) => runs.push(run(engine, 'RocketMQ', p.key, rep, us)));
+      }
+    }
+    const out = report(new LabContext(tmp.dir, 'full', null), runs, [], [], SETTINGS);
+    expect(out.verdict.held).toBe(true);
+    expect(out.verdict.measured).toContain('16 per batch 1.67×/1.67×');
+    const note = out.notes!.find((n) => n.startsWith('Repetition by repetition'));
+    expect(note).toContain('receive, from 16-message batches 1.50–2.50× / 1.50–2.50×');
+    // One repetition's RocketMQ receive dearer: the median, and so the verdict, stays; the note shows it.
+    runs.find((r) => r.engine === 'segmented' && r.protocol === 'RocketMQ' && r.pair === 'receive 16' && r.rep === 2)!.brokerUsPerMessage = 9;
+    const worse = report(new LabContext(tmp.dir, 'full', null), runs, [], [], SETTINGS);
+    expect(worse.verdict.measured).toContain('16 per batch 1.67×/1.67×');
+    expect(worse.notes!.find((n) => n.startsWith('Repetition by repetition'))).toContain('receive, from 16-message batches 1.67–2.50× / 1.50–2.50×');
+  });
+});
