@@ -124,6 +124,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     await server.close(0);
     await transactions.close();
     await timer.close();
+    journal.close();
     throw err;
   }
   ctx.pop.start();
