@@ -2,9 +2,12 @@
 // go away, many sockets at once, a strategy swap under load, fds closed by
 // JavaScript while a send waits.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeServerCerts } from '../src/lab/certs.js';
 import { native, STRATEGY_NAMES } from '../src/native/addon.js';
 import { LiveTransfer, resetTransferCounters, SharedFile, strategyByName, transferCounters } from '../src/transfer/index.js';
 import { tempDir } from './helpers/files.js';
@@ -189,5 +192,33 @@ describe('live swap', () => {
       expect(c[s].sends).toBeGreaterThan(0);
     }
     expect(() => live.set('zerocopy')).toThrow(/unknown transfer strategy/);
+  });
+});
+
+describe('a TLS socket', () => {
+  it('is refused by every strategy: its handle reports the TCP descriptor beneath, where bytes would go out unencrypted', async () => {
+    const certs = tempDir('mqlab-transfer-tls-');
+    const c = makeServerCerts(certs.dir);
+    const store = readFileSync(c.serverStore);
+    const accepted: TLSSocket[] = [];
+    const server = createTlsServer({ key: store, cert: store }, (s) => accepted.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = tlsConnect({ port: (server.address() as { port: number }).port, host: '127.0.0.1', ca: readFileSync(c.caPem), servername: 'localhost' });
+    client.on('error', () => undefined);
+    try {
+      await once(client, 'secureConnect');
+      await until('the server has the connection', () => accepted.length === 1);
+      const sender = accepted[0]!;
+      // What the check is for: the descriptor is there to be written to.
+      expect(typeof (sender as unknown as { _handle: { fd: number } })._handle.fd).toBe('number');
+      for (const name of STRATEGY_NAMES) {
+        await expect(strategyByName(name).send(sender, Buffer.from('plaintext'), [])).rejects.toThrow('plain TCP socket');
+      }
+    } finally {
+      client.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      certs.cleanup();
+    }
   });
 });

@@ -6,6 +6,7 @@
 // the next send on, and a send in flight ends with the strategy it began with.
 import type { Socket } from 'node:net';
 import { native, STRATEGY_NAMES, type StrategyName } from '../native/addon.js';
+import { plainSocketFd } from './socket-fd.js';
 import type { FileRegion } from './types.js';
 
 interface QueuedSend {
@@ -145,11 +146,8 @@ class SendQueue {
   }
 
   private fd(): number {
-    if (this.socket.destroyed) return -1;
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) {
-      throw new Error('mqlab transfer needs a plain TCP socket with a file descriptor (not TLS, not a pipe on Windows)');
-    }
+    const fd = plainSocketFd(this.socket);
+    if (fd === null) throw new Error('mqlab transfer needs a plain TCP socket with a file descriptor (not TLS, not a pipe on Windows)');
     return fd;
   }
 

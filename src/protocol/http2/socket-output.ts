@@ -7,8 +7,8 @@
 // what it is answered (PINGs, SETTINGS) is not read either while more than
 // WRITE_HIGH_WATER waits in the socket.
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { native } from '../../native/addon.js';
+import { plainSocketFd } from '../../transfer/socket-fd.js';
 import { answersLeave } from '../before-answers.js';
 
 /** Answers queued in the socket past this: stop reading the client until they drain. */
@@ -26,12 +26,9 @@ export class SocketOutput {
   private sent: Array<() => void> = [];
   private scheduled = false;
   private readPaused = false;
-  /** Whether answers may go straight to the descriptor: a plain TCP socket's (a TLS socket's bytes must be encrypted by its stream). */
-  private readonly direct: boolean;
 
   /** `beforeWrite` runs at each flush first (the connection fills in DATA as its windows allow). */
   constructor(private readonly socket: Socket, private readonly beforeWrite: () => void, private readonly closed: () => boolean) {
-    this.direct = !(socket instanceof TLSSocket);
     socket.on('drain', () => {
       if (this.readPaused) {
         this.readPaused = false;
@@ -91,9 +88,9 @@ export class SocketOutput {
    * error, which the stream then meets again and reports as it does).
    */
   private writeDirect(bufs: Buffer[]): number {
-    if (!this.direct || this.socket.writableLength > 0 || this.socket.destroyed) return 0;
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) return 0;
+    if (this.socket.writableLength > 0) return 0;
+    const fd = plainSocketFd(this.socket);
+    if (fd === null || fd < 0) return 0;
     const n = native.writeSome(fd, bufs);
     if (n <= 0) return 0;
     // A write through the stream counts as activity for the socket's idle timeout (net.Socket's own hook): so does this one.
