@@ -2,7 +2,8 @@
 // of the event loop recorded as one batch before any answer leaves
 // (src/protocol/before-answers.ts, which every gRPC answer's write runs), or
 // at the end of the turn where no answer does; an ack's answer waits for
-// nothing more, except under flush=batch, where it waits for the sync.
+// nothing more, except under flush=batch, where its record is written at
+// once and the answer waits for the sync.
 // Real files: a segmented engine in a temporary directory, replayed by a
 // second journal as a restarted broker's.
 import { join } from 'node:path';
@@ -74,13 +75,14 @@ describe('pop journal writes', () => {
     expect([...q.done].sort()).toEqual([6, 7]);
   });
 
-  it('under flush=batch, an ack waits for the sync of its record', async () => {
+  it('under flush=batch, an ack\'s record is written at once and its answer waits for the sync', async () => {
     const { engine, journal } = await open({ kind: 'batch' });
     const syncs = engine.stats().syncs!;
+    const start = engine.highWatermark(TP);
     journal.done('g', 'orders', 0, 3);
     const stored = journal.stored();
     expect(stored).not.toBeNull();
-    answersLeave();
+    expect(engine.highWatermark(TP)).toBeGreaterThan(start);
     await stored;
     expect(engine.stats().syncs).toBeGreaterThan(syncs);
     // Asked again with nothing pending: the last write's sync.

@@ -49,8 +49,6 @@ export class PopJournal {
   private readonly prefixes = new Map<string, Buffer>();
   /** The queue last recorded for, and its prefix: a receive's or an ack's records are mostly of one queue. */
   private last: { group: string; topic: string; partition: number; prefix: Buffer } | null = null;
-  /** The pending batch's stored(), once asked for: resolved with what its write resolves to. */
-  private pendingStored: { promise: Promise<void>; resolve: (p: Promise<void>) => void } | null = null;
   /** The last batch written: resolves once it is stored. */
   private lastStored: Promise<void> = Promise.resolve();
   /** Whether the end of this turn writes the pending records (where no answer has left before it). */
@@ -103,18 +101,15 @@ export class PopJournal {
   /**
    * What an ack's answer waits for: null where what was recorded so far is
    * written before any answer leaves and the flush policy asks no more;
-   * under flush=batch, a promise that resolves once it is synced (or could
-   * not be: that is logged, and the state in memory stands until a restart).
+   * under flush=batch, it is written now (the sync it waits for is shared
+   * with every write meanwhile: GroupCommit) and the promise resolves once
+   * it is synced (or could not be: that is logged, and the state in memory
+   * stands until a restart).
    */
   stored(): Promise<void> | null {
     if (!this.syncedAcks) return null;
-    if (this.pending.isEmpty()) return this.lastStored;
-    if (this.pendingStored === null) {
-      let resolve!: (p: Promise<void>) => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.pendingStored = { promise, resolve };
-    }
-    return this.pendingStored.promise;
+    this.flushPending();
+    return this.lastStored;
   }
 
   /** Writes what is pending now; the endpoint calls it once it is closed. */
@@ -123,31 +118,25 @@ export class PopJournal {
     this.unhook();
   }
 
-  /** Writes the records pending, if any (before answers leave, or at the end of the turn). */
+  /**
+   * Writes the records pending, if any (before answers leave, at the end of
+   * the turn, or for an ack under flush=batch), as one batch (several past
+   * message.max.bytes); lastStored resolves once they are stored (or not
+   * storable).
+   */
   private flushPending(): void {
     if (this.pending.isEmpty()) return;
-    const waiting = this.pendingStored;
-    this.pendingStored = null;
-    let written: Promise<void>;
     try {
-      written = this.flush();
+      const batch = this.pending.batch(Date.now());
+      if (batch === null) return;
+      this.lastStored = this.engine.append(TP, batch, { origin: 'internal' }).then(
+        () => undefined,
+        (err: Error) => this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`),
+      );
     } catch (err) {
       // Not the client's doing, and answers are on their way: said, and the state in memory stands.
       this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC}: ${(err as Error).message}`);
-      written = Promise.resolve();
     }
-    waiting?.resolve(written);
-  }
-
-  /** Writes what was recorded since the last flush as one batch (several past message.max.bytes); resolves once stored (or not storable). */
-  private flush(): Promise<void> {
-    const batch = this.pending.batch(Date.now());
-    if (batch === null) return this.lastStored;
-    this.lastStored = this.engine.append(TP, batch, { origin: 'internal' }).then(
-      () => undefined,
-      (err: Error) => this.log(`rocketmq: cannot record consumers' in-flight messages and acks in ${POP_TOPIC} (after a restart they may be delivered again): ${err.message}`),
-    );
-    return this.lastStored;
   }
 
   private add(group: string, topic: string, partition: number, offset: number, state: Outstanding | null): void {
