@@ -29,9 +29,13 @@ describe('protocols report', () => {
         [5, 5, 6].forEach((us, rep) => runs.push(run(engine, 'RocketMQ', p.key, rep, us)));
       }
     }
+    // The official client's runs are shown, not judged: a dear one (listed first) moves neither the verdict nor the chart.
+    runs.unshift({ ...run('segmented', 'RocketMQ', 'receive 16', 0, 50), client: 'official client' });
     const out = report(new LabContext(tmp.dir, 'full', null), runs, [], [], SETTINGS);
     expect(out.verdict.held).toBe(true);
     expect(out.verdict.measured).toContain('16 per batch 1.67×/1.67×');
+    const cpu = out.charts!.find((c) => c.id === 'protocols-cpu') as { series: { label: string; values: number[] }[] };
+    expect(cpu.series.map((x) => [x.label, x.values])).toEqual(['segmented', 'commitlog'].flatMap((e) => [[`Kafka · ${e}`, PAIRS.map(() => 3)], [`RocketMQ · ${e}`, PAIRS.map(() => 5)]]));
     const note = out.notes!.find((n) => n.startsWith('Repetition by repetition'));
     expect(note).toContain('receive, from 16-message batches 1.50–2.50× / 1.50–2.50×');
     // One repetition's RocketMQ receive dearer: the median, and so the verdict, stays; the note shows it.

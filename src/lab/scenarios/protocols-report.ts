@@ -41,6 +41,11 @@ interface Row extends Measured {
   msgPerSecond: number;
 }
 
+/** Whether a run (or a folded row) is one side of a judged pair on `engine`: Kafka's, or RocketMQ's through the lean gRPC client. */
+function judgedSide(r: Measured, engine: string, pair: string, protocol: 'Kafka' | 'RocketMQ'): boolean {
+  return r.engine === engine && r.pair === pair && r.protocol === protocol && (protocol === 'Kafka' || r.client === 'lean gRPC');
+}
+
 /** One row per configuration: medians of the repetitions' figures, messages summed. */
 function fold(runs: readonly Measured[]): Row[] {
   const groups = new Map<string, Measured[]>();
@@ -58,8 +63,8 @@ function fold(runs: readonly Measured[]): Row[] {
 export function report(ctx: LabContext, runs: readonly Measured[], latency: readonly Probe[], extraNotes: string[], settings: ProtocolSettings): ScenarioOutcome {
   const rows = fold(runs);
   const engines = [...new Set(rows.map((r) => r.engine))];
-  const kafkaOf = (r: Row): Row | undefined => rows.find((k) => k.protocol === 'Kafka' && k.engine === r.engine && k.pair === r.pair && r.pair !== null);
-  const lean = (engine: string, pair: string): Row | undefined => rows.find((r) => r.engine === engine && r.protocol === 'RocketMQ' && r.client === 'lean gRPC' && r.pair === pair);
+  const kafkaOf = (r: Row): Row | undefined => (r.pair === null ? undefined : rows.find((k) => judgedSide(k, r.engine, r.pair!, 'Kafka')));
+  const lean = (engine: string, pair: string): Row | undefined => rows.find((r) => judgedSide(r, engine, pair, 'RocketMQ'));
   const ratio = (r: Row): number | null => {
     const k = kafkaOf(r);
     return k && r.protocol === 'RocketMQ' ? r.brokerUsPerMessage / k.brokerUsPerMessage : null;
@@ -86,7 +91,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
       (['Kafka', 'RocketMQ'] as const).map((protocol) => ({
         label: `${protocol} · ${engine}`,
         values: PAIRS.map((p) => {
-          const r = protocol === 'Kafka' ? rows.find((k) => k.protocol === 'Kafka' && k.engine === engine && k.pair === p.key) : lean(engine, p.key);
+          const r = rows.find((k) => judgedSide(k, engine, p.key, protocol));
           return r ? f(r) : 0;
         }),
       })),
@@ -142,8 +147,8 @@ function repetitionNote(runs: readonly Measured[]): string {
     const ranges = engines.map((engine) => {
       const ratios: number[] = [];
       for (const r of runs) {
-        if (r.engine !== engine || r.pair !== p.key || r.protocol !== 'RocketMQ' || r.client !== 'lean gRPC' || r.rep === undefined) continue;
-        const k = runs.find((c) => c.engine === engine && c.pair === p.key && c.protocol === 'Kafka' && c.rep === r.rep);
+        if (r.rep === undefined || !judgedSide(r, engine, p.key, 'RocketMQ')) continue;
+        const k = runs.find((c) => c.rep === r.rep && judgedSide(c, engine, p.key, 'Kafka'));
         if (k) ratios.push(r.brokerUsPerMessage / k.brokerUsPerMessage);
       }
       return ratios.length === 0 ? '–' : `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
