@@ -26,9 +26,16 @@ describe('ByteQueue', () => {
       }
       if (random.next() < 0.2) q.own();
       expect(q.peek(want).subarray(0, want).equals(data.subarray(taken, taken + want)), `seed ${seed} at ${taken}`).toBe(true);
-      const size = random.next() < 0.3 ? want + 7 : want;
-      const piece = q.take(want, size);
-      expect(piece.length).toBe(size);
+      // Taken as a piece, or copied into a larger buffer of the caller's (as a gRPC message is assembled).
+      let piece: Buffer;
+      if (random.next() < 0.3) {
+        piece = Buffer.alloc(want + 7, 0xee);
+        q.takeInto(want, piece);
+        expect(piece.subarray(want).every((b) => b === 0xee)).toBe(true);
+      } else {
+        piece = q.take(want);
+        expect(piece.length).toBe(want);
+      }
       expect(piece.subarray(0, want).equals(data.subarray(taken, taken + want)), `seed ${seed} at ${taken}`).toBe(true);
       taken += want;
       expect(q.bytes).toBe(pushed - taken);

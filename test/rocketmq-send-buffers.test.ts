@@ -3,15 +3,23 @@
 // more than the pool keeps, each message must come back once and whole.
 // A buffer handed to a second request while the first's bytes were still to
 // be written would store one request's messages twice and lose the other's.
+// A request of several DATA frames is assembled into a buffer that comes
+// back once its answer is encoded (grpc/call.ts requestBuffers): each
+// answer must still carry its own request's message ids.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rocketReceiveLoad, rocketSendLoad } from '../src/client/load/rocketmq.js';
+import { requestBuffers } from '../src/protocol/grpc/call.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
+import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
 describe.each(ENGINES)('SendMessage batch buffers (%s)', (engine) => {
   let broker: TestBroker | undefined;
+  let client: RawClient | undefined;
   afterEach(async () => {
+    client?.close();
+    client = undefined;
     await broker?.destroy();
     broker = undefined;
   });
@@ -27,5 +35,28 @@ describe.each(ENGINES)('SendMessage batch buffers (%s)', (engine) => {
       const r = await rocketReceiveLoad({ endpoint, topic, group: `g-${topic}`, batch: 32, loops: 2, expectMessages: 3200, maxMs: 60_000 });
       expect(r.integrity.report(topic, new Map([[producer, 3200]]))).toEqual({ run: topic, sent: 3200, received: 3200, lost: 0, duplicated: 0 });
     }
+  });
+
+  it('answers each of 200 concurrent requests of two DATA frames with its own ids, refused ones read whole again', async () => {
+    // Each append waits for its fsync, so requests arrive (and are assembled) while others are still answering.
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine, 'mqlab.flush': 'batch' }, { rocketmq: true });
+    broker.broker.createTopic('a', 1, { 'message.type': 'NORMAL' });
+    client = rawClient(broker.rocketmqEndpoint!);
+    const body = Buffer.alloc(1024, 'm');
+    const idOf = (r: number, i: number): string => `01${String(r).padStart(16, '0')}${String(i).padStart(16, '0')}`;
+    // 16 KiB of bodies and more: no request fits one frame. Every tenth names a topic that is not there, so
+    // the addon's read is refused by the broker and the request is read again from its bytes, for the error.
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, r) => {
+      const topic = r % 10 === 9 ? 'absent' : 'a';
+      const messages = Array.from({ length: 16 }, (_, i) => ({ topic: { name: topic }, systemProperties: { messageId: idOf(r, i), messageType: 'NORMAL', bodyEncoding: 'IDENTITY', queueId: 0 }, body }));
+      return rawUnary(client!, 'SendMessage', { messages });
+    }));
+    answers.forEach((a, r) => {
+      if (r % 10 === 9) return expect(a.status.code, `request ${r}`).toBe('TOPIC_NOT_FOUND');
+      expect([a.status.code, a.entries.map((e: { messageId: string }) => e.messageId)], `request ${r}`).toEqual(['OK', Array.from({ length: 16 }, (_, i) => idOf(r, i))]);
+    });
+    expect(broker.broker.engine.highWatermark({ topic: 'a', partition: 0 })).toBe(180n * 16n);
+    // The requests' buffers came back to be assembled into again.
+    expect(requestBuffers.heldBytes).toBeGreaterThan(0);
   });
 });

@@ -15,28 +15,38 @@ export class ByteQueue {
     this.bytes += chunk.length;
   }
 
-  /** Removes the next n bytes: a view when the first chunk holds them, else copied into a new buffer of `size` bytes (at least n; the rest is the caller's to fill). */
-  take(n: number, size = n): Buffer {
+  /** Removes the next n bytes: a view when the first chunk holds them, else copied into a new buffer of their own. */
+  take(n: number): Buffer {
     const first = this.chunks[0];
-    let out: Buffer;
-    if (first !== undefined && first.length >= n && size === n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(size);
-      let at = 0;
-      while (at < n) {
-        const c = this.chunks[0]!;
-        const k = Math.min(c.length, n - at);
-        c.copy(out, at, 0, k);
-        at += k;
-        if (k === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(k);
-      }
+    if (first === undefined || first.length < n) {
+      const out = Buffer.allocUnsafe(n);
+      this.copyOut(n, out);
+      return out;
     }
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
     this.bytes -= n;
     return out;
+  }
+
+  /** Removes the next n bytes, copied to the start of `out`. */
+  takeInto(n: number, out: Buffer): void {
+    if (out.length < n) throw new RangeError(`takeInto: ${n} bytes do not fit ${out.length}`);
+    this.copyOut(n, out);
+  }
+
+  private copyOut(n: number, out: Buffer): void {
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.bytes -= n;
   }
 
   /** A buffer starting with the next n bytes, which stay: the first chunk when it holds them, else those bytes joined (standing in for them from then on). */

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { H2Stream, H2StreamEvents } from '../http2/stream.js';
 import { ByteQueue } from '../byte-queue.js';
+import { BufferPool } from '../buffer-pool.js';
 import { GRPC_STATUS, MESSAGE_PREFIX_BYTES, messagePrefix, RESPONSE_HEADERS, trailers } from './wire.js';
 
 export interface MethodDefinition {
@@ -46,6 +47,14 @@ export class GrpcError extends Error {
     super(message);
   }
 }
+
+/**
+ * Where a request message of several DATA frames is assembled. A handler
+ * done with such a request's bytes gives them back (SendMessage's, once
+ * its answer is encoded: rocketmq/send-answer.ts), so batched sends do not
+ * make a fresh ArrayBuffer each; any other is left to the collector.
+ */
+export const requestBuffers = new BufferPool(16 * 1024, 256 * 1024, 8 * 1024 * 1024);
 
 export interface CallLimits {
   /** A message larger than this (decompressed too) ends the call with RESOURCE_EXHAUSTED. */
@@ -254,7 +263,8 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
         // rest is copied straight into its place as it comes, one copy in all.
         if (this.input.bytes * 2 >= this.need) {
           this.assembled = this.input.bytes;
-          this.assembly = this.input.take(this.input.bytes, this.need);
+          this.assembly = requestBuffers.lend(this.need).subarray(0, this.need);
+          this.input.takeInto(this.assembled, this.assembly);
         }
         break;
       }

@@ -90,6 +90,7 @@ function entries(list: unknown, entry: (e: Pb) => void): void {
 
 /** SendMessageResponse of a SendAnswer (send-answer.ts), or null where proto-loader is to encode its plain form (answer.status, answer.entries). */
 export function encodeSendAnswer(answer: SendAnswer, codes: ReadonlyMap<string, number>): Buffer | null {
+  if (answer.released) throw new Error('SendAnswer: its message ids were given back with the request');
   if (answer.allStored && OK.code === 'OK' && OK.message === 'OK') {
     const out = storedAnswer(answer, (okBytes ??= okStatusBytes(codes)));
     if (out !== null) return out;

@@ -4,10 +4,12 @@
 // broker checks the rest (takesBatch); a request either leaves is decoded
 // again by decode-send.ts, whose path gives the answer or the error.
 // Nothing is made per message: the tag codes are views of a shared block,
-// the message ids stay bytes of the request until the answer copies them.
+// the message ids stay bytes of the request until the answer copies them,
+// and then those bytes go back to be assembled into again (send-answer.ts).
 import { MAX_PROPERTY_BYTES } from '../../broker/rocketmq/publish.js';
 import type { MessageType } from '../../broker/rocketmq/message-type.js';
 import { native } from '../../native/addon.js';
+import { BufferPool } from '../buffer-pool.js';
 import { topicNames } from './decode-send.js';
 
 /** MessageType's names by number, as far as the addon takes them (it declines DELAY: a delayed message has a delivery time). */
@@ -56,7 +58,7 @@ export class NativeSend {
   done(): void {
     if (this.given) return;
     this.given = true;
-    keep(this.backing);
+    batchBuffers.giveBack(this.backing);
   }
 }
 
@@ -67,25 +69,10 @@ export class NativeSend {
  * at 16 KiB sends it started a mark-compact every 130 ms or so, and its
  * helper threads' marking cost the broker more than the batches' encoding.
  * A request whose handler never settles its batch (refused before the
- * append) leaves its buffer to the collector.
+ * append) leaves its buffer to the collector. 16 MiB at most are kept: 64
+ * requests in flight (the load tools' and clients' windows) of up to 256 KiB.
  */
-const pool: Buffer[] = [];
-/** Requests in flight whose buffers are kept: the load tools' and clients' windows are 64 or less. */
-const POOL_SIZE = 64;
-/** A buffer is made at least this large, and kept only up to this: the pool holds 16 MiB at most. */
-const POOLED_MIN_BYTES = 64 * 1024;
-const POOLED_MAX_BYTES = 256 * 1024;
-
-function keep(b: Buffer): void {
-  if (b.length <= POOLED_MAX_BYTES && pool.length < POOL_SIZE) pool.push(b);
-}
-
-function bufferFor(bytes: number): Buffer {
-  const b = pool.pop();
-  if (b !== undefined && b.length >= bytes) return b;
-  if (b !== undefined) pool.push(b);
-  return Buffer.allocUnsafeSlow(Math.max(bytes, POOLED_MIN_BYTES));
-}
+const batchBuffers = new BufferPool(16 * 1024, 256 * 1024, 16 * 1024 * 1024);
 
 const info = new Float64Array(6 + 2 * MAX_NATIVE_MESSAGES);
 
@@ -101,15 +88,15 @@ export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null
     codesUsed = 0;
   }
   // A batch is about its request's size (each message's id is written again, as a header).
-  let into = bufferFor(Math.ceil(bytes.length * 1.125));
+  let into = batchBuffers.lend(Math.ceil(bytes.length * 1.125));
   let size = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed, into);
   if (size !== null && size < 0) {
-    keep(into);
-    into = Buffer.allocUnsafeSlow(Math.max(-size, POOLED_MIN_BYTES));
+    batchBuffers.giveBack(into);
+    into = batchBuffers.lend(-size);
     size = native.rmqEncodeSend(bytes, nowMs, MAX_PROPERTY_BYTES, info, codes, codesUsed, into);
   }
   if (size === null || size < 0) {
-    keep(into);
+    batchBuffers.giveBack(into);
     return null;
   }
   const type = TYPES[info[3]!];

@@ -112,7 +112,11 @@ export function messagingService(): grpc.ServiceDefinition {
           if (Buffer.isBuffer(answer)) return answer;
           // { status: OK } alone (a Heartbeat's answer, a receive's first): the same bytes every time.
           if (isBareOk(answer)) return (okBytes ??= serialize(answer));
-          return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes) : null) ?? serialize(answer);
+          try {
+            return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes) : null) ?? serialize(answer);
+          } finally {
+            if (answer instanceof SendAnswer) answer.encoded();
+          }
         },
         requestDeserialize: (bytes: Buffer) => {
           try {

@@ -7,6 +7,7 @@
 // and no decimal string per message.
 import { OK, type Status } from './status.js';
 import type { RawIds } from './native-send.js';
+import { requestBuffers } from '../grpc/call.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -19,6 +20,8 @@ export class SendAnswer {
   private statuses: Status[] | null = null;
   private transactionIds: string[] | null = null;
   private recallHandles: string[] | null = null;
+  /** The ids' bytes went back (encoded()): not to be read again. */
+  released = false;
 
   /** Each message's id, as strings or as the request's bytes (native-send.ts). */
   constructor(readonly messageIds: readonly string[] | RawIds) {
@@ -29,7 +32,19 @@ export class SendAnswer {
     return this.messageIds.length;
   }
 
+  /**
+   * Encoded: the request's bytes the ids are read from go back to where
+   * they were assembled (grpc/call.ts requestBuffers), if they were; the
+   * addon's path keeps nothing else of them (native-send.ts).
+   */
+  encoded(): void {
+    if (this.released || Array.isArray(this.messageIds)) return;
+    this.released = true;
+    requestBuffers.giveBack((this.messageIds as RawIds).bytes);
+  }
+
   messageIdOf(i: number): string {
+    if (this.released) throw new Error('SendAnswer: its message ids were given back with the request');
     const ids = this.messageIds;
     return Array.isArray(ids) ? (ids as readonly string[])[i]! : (ids as RawIds).at(i);
   }

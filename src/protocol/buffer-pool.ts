@@ -1,0 +1,55 @@
+// Buffers lent for work that ends at a known point and taken back then, so
+// a busy broker does not make a fresh ArrayBuffer per request: each one is
+// external memory V8 counts, and at thousands of requests a second their
+// growth starts mark-compacts whose marking costs more than the work the
+// buffers hold. Sizes are powers of two (a buffer is at most twice what it
+// was lent for); only buffers this pool lent are taken back, each once, and
+// the pool keeps at most `maxHeldBytes` of them. A buffer not given back is
+// the collector's, as any other.
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  /** Lent and not yet given back, by their memory: what giveBack() takes. */
+  private readonly lent = new WeakMap<ArrayBufferLike, Buffer>();
+  /** Bytes of the buffers kept in `free`. */
+  heldBytes = 0;
+
+  constructor(
+    /** The smallest buffer made; smaller asks get one of these. */
+    readonly minBytes: number,
+    /** Asks for more are served by a buffer of their own that is not kept. */
+    readonly maxBytes: number,
+    readonly maxHeldBytes: number,
+  ) {}
+
+  /** A buffer of at least `bytes` (its whole memory its own), to be given back when nothing reads it any more. */
+  lend(bytes: number): Buffer {
+    if (bytes > this.maxBytes) return Buffer.allocUnsafeSlow(bytes);
+    const size = sizeFor(Math.max(bytes, this.minBytes));
+    const b = this.free.get(size)?.pop();
+    let out: Buffer;
+    if (b !== undefined) {
+      this.heldBytes -= size;
+      out = b;
+    } else {
+      out = Buffer.allocUnsafeSlow(size);
+    }
+    this.lent.set(out.buffer, out);
+    return out;
+  }
+
+  /** Takes back a buffer lent here, or a view of one (any other is left alone): whoever gives it back promises no view of it is read again. */
+  giveBack(view: Buffer): void {
+    const b = this.lent.get(view.buffer);
+    if (b === undefined) return;
+    this.lent.delete(view.buffer);
+    if (this.heldBytes + b.length > this.maxHeldBytes) return;
+    let list = this.free.get(b.length);
+    if (list === undefined) this.free.set(b.length, (list = []));
+    list.push(b);
+    this.heldBytes += b.length;
+  }
+}
+
+function sizeFor(bytes: number): number {
+  return 2 ** Math.ceil(Math.log2(bytes));
+}
