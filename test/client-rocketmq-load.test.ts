@@ -1,12 +1,19 @@
-// The lean RocketMQ load tools (gRPC over node:http2) against a test broker:
-// stamped sends of several messages per request come back whole through
-// receive-and-ack loops, each message once; refusals count as errors; and a
-// call the server does not know is a gRPC error, not a hang.
+// The lean RocketMQ load tools (gRPC over their own HTTP/2 client
+// connection) against a test broker: stamped sends of several messages per
+// request come back whole through receive-and-ack loops, each message once;
+// refusals count as errors; a call the server does not know is a gRPC
+// error, not a hang; requests larger than the server's windows wait for its
+// WINDOW_UPDATEs, calls past its concurrent-stream limit wait their turn, and
+// a connection the server drops fails the calls on it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { GrpcCallError, GrpcSession } from '../src/client/load/grpc-wire.js';
+import { GrpcCallError, GrpcSession, statusCode } from '../src/client/load/grpc-wire.js';
 import { rocketCallLoad, rocketReceiveLoad, rocketSendLoad, rocketTakeWithoutAck } from '../src/client/load/rocketmq.js';
+import { messagingService } from '../src/protocol/rocketmq/proto.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { committedAt } from './helpers/broker-events.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto objects
+const encode = (method: string, request: Record<string, any>): Buffer => messagingService()[method]!.requestSerialize(request);
 
 describe('RocketMQ load tools', () => {
   let broker: TestBroker | undefined;
@@ -51,6 +58,30 @@ describe('RocketMQ load tools', () => {
     const session = await GrpcSession.connect(broker.rocketmqEndpoint!);
     try {
       await expect(session.call('NoSuchMethod', Buffer.alloc(0), 5_000)).rejects.toBeInstanceOf(GrpcCallError);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('keeps to the server\'s windows and stream limit, and fails its calls when the server goes', async () => {
+    broker = await startTestBroker({ 'rocketmq.max.concurrent.streams': '3', 'message.max.bytes': String(8 * 1024 * 1024) }, { rocketmq: true });
+    broker.broker.createTopic('big', 1, { 'message.type': 'NORMAL' });
+    const session = await GrpcSession.connect(broker.rocketmqEndpoint!);
+    try {
+      // Three 3 MiB requests at once: each past the server's 1 MiB stream window, together past 3 streams' worth of the connection's.
+      const body = Buffer.alloc(3 * 1024 * 1024, 'b');
+      const sends = [1, 2, 3].map((i) => session.call('SendMessage', encode('SendMessage', { messages: [{ topic: { name: 'big' }, systemProperties: { messageId: `01BIG${i}`, messageType: 'NORMAL', bodyEncoding: 'IDENTITY' }, body }] }), 30_000));
+      // Twenty calls at once on a connection that takes three.
+      const beats = Array.from({ length: 20 }, () => session.call('Heartbeat', encode('Heartbeat', {}), 30_000));
+      const answers = await Promise.all([...sends, ...beats]);
+      expect(answers.map((a) => statusCode(a[0]!))).toEqual(Array(23).fill(20000));
+      expect(broker.broker.engine.highWatermark({ topic: 'big', partition: 0 })).toBe(3n);
+      // A long poll the server is stopped under: the call fails, it does not hang.
+      const poll = session.call('ReceiveMessage', encode('ReceiveMessage', { group: { name: 'g' }, messageQueue: { topic: { name: 'big' }, id: 0 }, filterExpression: { type: 'TAG', expression: 'none-such' }, batchSize: 1, invisibleDuration: { seconds: '60' }, longPollingTimeout: { seconds: '20' } }), 30_000);
+      const settled = poll.then(() => 'answered', (err: Error) => err.message);
+      await broker.destroy();
+      broker = undefined;
+      expect(await settled).toMatch(/answered|closed|went away/);
     } finally {
       session.close();
     }

@@ -1,13 +1,16 @@
-// gRPC over node:http2, for the RocketMQ load tools. grpc-js's client
-// spends about 2.5× the broker's CPU per unary call (measured in the
-// protocols scenario's notes), so with both on two cores it, not the broker,
-// would set the pace; this speaks the wire format itself: one HTTP/2
-// session, a POST per call, each message framed as a flag byte and a 32-bit
-// length. Requests are protobuf bytes the caller encodes (once, as
-// templates); responses come back as bytes, read with the field walker below.
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+// gRPC for the RocketMQ load tools, over their own HTTP/2 client
+// connection (h2-client.ts): grpc-js's client spends about 2.5× the
+// broker's CPU per unary call, node:http2's about 5×, so with both on two
+// cores the client, not the broker, would set the pace. One connection, a
+// stream per call, each message framed as a flag byte and a 32-bit length.
+// Requests are protobuf bytes the caller encodes (once, as templates);
+// responses come back as bytes, read with the field walker below.
+import { encodeHeaders } from '../../protocol/http2/hpack.js';
+import { H2ClientConnection } from './h2-client.js';
 
 const SERVICE_PATH = '/apache.rocketmq.v2.MessagingService/';
+/** How long past its deadline a call waits for the server's own DEADLINE_EXCEEDED before giving up on it. */
+const DEADLINE_GRACE_MS = 5_000;
 
 export class GrpcCallError extends Error {
   constructor(readonly grpcStatus: number, message: string) {
@@ -16,67 +19,56 @@ export class GrpcCallError extends Error {
 }
 
 export class GrpcSession {
-  private constructor(private readonly session: ClientHttp2Session) {}
+  /** Header blocks by method, timeout and client id: a load tool calls a few methods a great many times. */
+  private readonly blocks = new Map<string, Buffer>();
+
+  private constructor(private readonly connection: H2ClientConnection, private readonly authority: string) {}
 
   static async connect(endpoint: string): Promise<GrpcSession> {
-    // Large windows: a window of 16-message sends or 32-message receives
-    // would otherwise wait on WINDOW_UPDATE frames, not on the broker.
-    const session = connect(`http://${endpoint}`, { settings: { initialWindowSize: 4 * 1024 * 1024 } });
-    await new Promise<void>((resolve, reject) => {
-      session.once('connect', () => resolve());
-      session.once('error', reject);
-    });
-    session.setLocalWindowSize(32 * 1024 * 1024);
-    // A call's own error reports it; this keeps a late session error from being unhandled.
-    session.on('error', () => undefined);
-    return new GrpcSession(session);
+    const colon = endpoint.lastIndexOf(':');
+    const host = endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    return new GrpcSession(await H2ClientConnection.connect(host, Number(endpoint.slice(colon + 1))), endpoint);
   }
 
   /** One call: the request message, and every response message (one for unary calls, any number for server streams). */
-  call(method: string, request: Buffer, timeoutMs: number, clientId = ''): Promise<Buffer[]> {
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = {
-        [constants.HTTP2_HEADER_METHOD]: 'POST',
-        [constants.HTTP2_HEADER_PATH]: SERVICE_PATH + method,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': `${Math.max(1, Math.round(timeoutMs))}m`,
-      };
-      if (clientId) headers['x-mq-client-id'] = clientId;
-      const stream = this.session.request(headers);
-      const chunks: Buffer[] = [];
-      let status: string | undefined;
-      let message = '';
-      const take = (h: Record<string, unknown>): void => {
-        if (h['grpc-status'] !== undefined) {
-          status = String(h['grpc-status']);
-          message = decodeURIComponent(String(h['grpc-message'] ?? ''));
-        }
-      };
-      // A failing call may answer with headers only (no trailers).
-      stream.on('response', take);
-      stream.on('trailers', take);
-      stream.on('data', (d: Buffer) => chunks.push(d));
-      stream.on('error', reject);
-      stream.on('close', () => {
-        if (status === undefined) return reject(new GrpcCallError(-1, `${method}: the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode})`));
-        if (status !== '0') return reject(new GrpcCallError(Number(status), `${method}: gRPC status ${status}: ${message}`));
-        try {
-          resolve(unframe(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-        } catch (err) {
-          reject(err);
-        }
-      });
-      const frame = Buffer.allocUnsafe(5 + request.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(request.length, 1);
-      request.copy(frame, 5);
-      stream.end(frame);
-    });
+  async call(method: string, request: Buffer, timeoutMs: number, clientId = ''): Promise<Buffer[]> {
+    const timeout = `${Math.max(1, Math.round(timeoutMs))}m`;
+    const key = `${method}\0${timeout}\0${clientId}`;
+    let block = this.blocks.get(key);
+    if (block === undefined) {
+      const fields: Array<[string, string]> = [[':method', 'POST'], [':scheme', 'http'], [':path', SERVICE_PATH + method], [':authority', this.authority], ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-timeout', timeout]];
+      if (clientId) fields.push(['x-mq-client-id', clientId]);
+      block = encodeHeaders(fields);
+      if (this.blocks.size >= 64) this.blocks.clear();
+      this.blocks.set(key, block);
+    }
+    const frame = Buffer.allocUnsafe(5 + request.length);
+    frame[0] = 0;
+    frame.writeUInt32BE(request.length, 1);
+    request.copy(frame, 5);
+    const answer = await this.connection.exchange(block, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS);
+    let status: string | undefined;
+    let message = '';
+    // A failing call may answer with headers only (no trailers); the last status given stands.
+    for (const [name, value] of answer.fields) {
+      if (name === 'grpc-status') status = value;
+      else if (name === 'grpc-message') message = value;
+    }
+    if (status === undefined) throw new GrpcCallError(-1, `${method}: the stream closed without a gRPC status${answer.reset === null ? '' : ` (HTTP/2 code ${answer.reset})`}`);
+    if (status !== '0') throw new GrpcCallError(Number(status), `${method}: gRPC status ${status}: ${percentDecoded(message)}`);
+    return unframe(answer.data.length === 1 ? answer.data[0]! : Buffer.concat(answer.data));
   }
 
   close(): void {
-    this.session.close();
+    this.connection.close();
+  }
+}
+
+function percentDecoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 

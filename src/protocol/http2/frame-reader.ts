@@ -1,5 +1,5 @@
-// HTTP/2 frames cut from a connection's reads: the client's preface first,
-// then each whole frame handed on where it lies in the read (no copy); only
+// HTTP/2 frames cut from a connection's reads: the client's preface first
+// (on a server's connection), then each whole frame handed on where it lies in the read (no copy); only
 // a frame split between two reads is joined, from the pieces it needs, so a
 // read is never kept for a few bytes of it.
 import { ConnectionError, DEFAULT_MAX_FRAME, FRAME_HEADER_BYTES, H2_ERROR, PREFACE } from './frames.js';
@@ -10,8 +10,10 @@ export class FrameReader {
   private prefaceSeen = 0;
   private rest: Buffer | null = null;
 
-  /** `stopped` says to read no further (the connection failed while a frame was handled). */
-  constructor(private readonly onFrame: FrameHandler, private readonly stopped: () => boolean) {}
+  /** `stopped` says to read no further (the connection failed while a frame was handled); `preface`: the client's preface comes first (a server's reader). */
+  constructor(private readonly onFrame: FrameHandler, private readonly stopped: () => boolean, preface = true) {
+    if (!preface) this.prefaceSeen = PREFACE.length;
+  }
 
   /** One read; false when it is not HTTP/2 (the preface did not match: nothing to answer in its language). Throws ConnectionError for a frame past the largest size. */
   push(chunk: Buffer): boolean {

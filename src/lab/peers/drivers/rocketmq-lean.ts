@@ -1,5 +1,6 @@
-// The peers' second RocketMQ driver: mqlab's lean gRPC client (HTTP/2
-// from node:http2, protobuf walked by hand on the way in), for mqlab as
+// The peers' second RocketMQ driver: mqlab's lean gRPC client (its own
+// HTTP/2 framing, client/load/h2-client.ts; protobuf walked by hand on the
+// way in), for mqlab as
 // RocketMQ only. The official client sends one message per SendMessage and
 // acks one message per AckMessage, and spends about twice the broker's CPU
 // per message doing it: on two shared cores it, not the broker, sets the
@@ -59,7 +60,7 @@ export const rocketmqLeanDriver: DriverFactory = async (o) => {
 class LeanDriver implements PeerDriver {
   readonly name = 'mqlab-lean-grpc';
   readonly notes = [
-    `mqlab's lean gRPC client (node:http2, no grpc-js); NORMAL messages; persistence is mqlab's flush policy`,
+    `mqlab's lean gRPC client (its own HTTP/2 framing, no grpc-js); NORMAL messages; persistence is mqlab's flush policy`,
     `producer: up to ${BATCH_MESSAGES} messages of one queue per SendMessage (linger ${LINGER_MS} ms), ${MAX_IN_FLIGHT} calls in flight; keys pick the queue by their hash (RocketMQ's SelectMessageQueueByHash), unkeyed messages stay on one queue until its batch is sent`,
     `subscriptions are consumer groups; each consumer pops every queue (${LOOPS_PER_QUEUE} receive loop per queue, up to ${RECEIVE_BATCH} messages a receive, ${LONG_POLL_MS} ms long polling) and acks each receive with one AckMessage`,
     'topics created and deleted through the broker\'s Kafka listener; a new group reads from the topic\'s start',

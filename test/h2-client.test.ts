@@ -1,0 +1,71 @@
+// The load tools' HTTP/2 client connection (src/client/load/h2-client.ts)
+// against node:http2's server (nghttp2, strict about flow control): with a
+// 16 KiB stream window, a 64 KiB connection window and two streams at once,
+// requests of 200 KiB and answers of 6 MiB (past the client's own stream
+// window; together past its connection window) all come through whole, so
+// the client keeps to the server's windows and stream limit and gives its
+// own windows back as it reads.
+import { createHash } from 'node:crypto';
+import { createServer, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { H2ClientConnection } from '../src/client/load/h2-client.js';
+import { encodeHeaders } from '../src/protocol/http2/hpack.js';
+
+const REQUEST = encodeHeaders([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'test'], ['content-type', 'application/grpc'], ['te', 'trailers']]);
+
+describe('H2ClientConnection', () => {
+  let server: Http2Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  it('keeps to a strict server\'s windows and stream limit, and gives its own back', async () => {
+    let atOnce = 0;
+    let most = 0;
+    server = createServer({ settings: { initialWindowSize: 16_384, maxConcurrentStreams: 2 } });
+    server.on('stream', (stream) => {
+      most = Math.max(most, ++atOnce);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      stream.on('data', (d: Buffer) => {
+        hash.update(d);
+        bytes += d.length;
+      });
+      stream.on('end', () => {
+        // The answer: the request's digest, then 6 MiB (the request's length says which byte).
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'done' }));
+        stream.write(hash.digest());
+        stream.end(Buffer.alloc(6 * 1024 * 1024, bytes & 0xff));
+      });
+      stream.on('close', () => atOnce--);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const c = await H2ClientConnection.connect('127.0.0.1', (server.address() as AddressInfo).port);
+    try {
+      const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(200 * 1024 + i, 65 + i));
+      const answers = await Promise.all(bodies.map((b) => c.exchange(REQUEST, b, Date.now() + 10_000)));
+      answers.forEach((a, i) => {
+        const data = Buffer.concat(a.data);
+        expect(a.reset).toBeNull();
+        expect(a.fields.filter(([n]) => n.startsWith('grpc-'))).toEqual([['grpc-status', '0'], ['grpc-message', 'done']]);
+        expect(data.subarray(0, 32).equals(createHash('sha256').update(bodies[i]!).digest()), `answer ${i}`).toBe(true);
+        expect([data.length - 32, data.subarray(32).every((x) => x === (bodies[i]!.length & 0xff))]).toEqual([6 * 1024 * 1024, true]);
+      });
+      expect(most).toBe(2);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('fails the calls in flight when the server drops the connection', async () => {
+    server = createServer();
+    server.on('stream', (stream) => stream.session?.destroy());
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const c = await H2ClientConnection.connect('127.0.0.1', (server.address() as AddressInfo).port);
+    await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow(/closed|went away/);
+    await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow();
+  });
+});
