@@ -13,6 +13,7 @@
         "native/rmq_deliveries.cc",
         "native/rmq_scan.cc",
         "native/rmq_send.cc",
+        "native/rmq_send_answer.cc",
         "native/send_job.cc",
         "native/send_request.cc",
         "native/socket_write.cc",

@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitRmqScan(env, exports);
   mqlab::InitRmqDeliveries(env, exports);
   mqlab::InitRmqSend(env, exports);
+  mqlab::InitRmqSendAnswer(env, exports);
   mqlab::InitSocketWrite(env, exports);
   return exports;
 }

@@ -13,4 +13,7 @@ void InitRmqDeliveries(napi_env env, napi_value exports);
 /** rmqEncodeSend: a SendMessageRequest read into the record batch it appends (rmq_send.cc). */
 void InitRmqSend(napi_env env, napi_value exports);
 
+/** rmqStoredAnswer: the SendMessageResponse of messages all stored (rmq_send_answer.cc). */
+void InitRmqSendAnswer(napi_env env, napi_value exports);
+
 }  // namespace mqlab

@@ -12,6 +12,7 @@ import { checkMessageAlone } from '../src/broker/rocketmq/publish.js';
 import { decodeSendRequest } from '../src/protocol/rocketmq/decode-send.js';
 import { encodeSendAnswer } from '../src/protocol/rocketmq/encode-answers.js';
 import { MAX_NATIVE_MESSAGES, nativeSend } from '../src/protocol/rocketmq/native-send.js';
+import { native } from '../src/native/addon.js';
 import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src/protocol/rocketmq/proto.js';
 import { SendAnswer } from '../src/protocol/rocketmq/send-answer.js';
 import { Prng } from './helpers/prng.js';
@@ -118,9 +119,12 @@ function agree(bytes: Buffer): boolean {
   const theirs = encodeMessageBatch(messages.map((p) => p.message));
   expect(ours.batch.toString('hex')).toBe(theirs.batch.toString('hex'));
   expect([...ours.tagCodes]).toStrictEqual([...theirs.tagCodes]);
-  // The answer, from the request's id bytes: proto-loader's bytes for its plain form.
+  // The answer, from the request's id bytes: proto-loader's bytes for its plain form, for offsets one after
+  // another (the addon writes it: native/rmq_send_answer.cc) from either side of a varint's byte, and not (JavaScript).
+  const base = [0, 120, 2 ** 40][bytes.length % 3]!;
+  const apart = bytes.length % 5 === 0;
   const answer = new SendAnswer(ours.messageIds);
-  messages.forEach((_, i) => answer.stored(i, 2 ** 40 + i));
+  messages.forEach((_, i) => answer.stored(i, base + (apart ? 2 * i : i)));
   expect(encodeSendAnswer(answer, codes)!.toString('hex')).toBe(loader.SendMessage!.responseSerialize({ status: answer.status, entries: answer.entries }).toString('hex'));
   return true;
 }
@@ -226,5 +230,20 @@ describe('SendMessageRequest read by the addon into its record batch', () => {
   it('is the service\'s reading of a plain SendMessage', () => {
     const bytes = encode([{ topic: { name: 'orders' }, systemProperties: { messageId: '01AA', messageType: 'NORMAL', bornTimestamp: { seconds: '1764000000', nanos: 0 } }, body: Buffer.from('b') }]);
     expect(messagingService().SendMessage!.requestDeserialize(bytes)?.constructor.name).toBe('NativeSend');
+  });
+
+  it('rmqStoredAnswer asks for room it lacks and refuses ids outside the request', () => {
+    const ids = Buffer.from('xxabcdyy');
+    const spans = new Float64Array([2, 4, 4, 6]);
+    const ok = Buffer.from([8, 0]);
+    const need = -native.rmqStoredAnswer(Buffer.alloc(4), ids, spans, 2, 127, ok);
+    const out = Buffer.alloc(need);
+    expect(native.rmqStoredAnswer(out, ids, spans, 2, 127, ok)).toBe(need);
+    // The ids' bytes, and offsets 127 and 128: either side of a varint's second byte.
+    const decoded = (messagingService().SendMessage as unknown as { responseDeserialize(b: Buffer): Pb }).responseDeserialize(out);
+    expect(decoded.entries.map((e: Pb) => [e.messageId, e.offset])).toEqual([['ab', '127'], ['cd', '128']]);
+    expect(() => native.rmqStoredAnswer(out, ids, new Float64Array([2, 9]), 1, 0, ok)).toThrow(/outside ids/);
+    expect(() => native.rmqStoredAnswer(out, ids, spans, 3, 0, ok)).toThrow(/out of range/);
+    expect(() => native.rmqStoredAnswer(out, ids, spans, 2, 2 ** 53, ok)).toThrow(/out of range/);
   });
 });

@@ -9,6 +9,7 @@
 import { OK } from './status.js';
 import type { AckEcho } from './decode-requests.js';
 import type { RawIds } from './native-send.js';
+import { native } from '../../native/addon.js';
 import type { SendAnswer } from './send-answer.js';
 import { Writer } from './writer.js';
 
@@ -92,7 +93,8 @@ function entries(list: unknown, entry: (e: Pb) => void): void {
 export function encodeSendAnswer(answer: SendAnswer, codes: ReadonlyMap<string, number>): Buffer | null {
   if (answer.released) throw new Error('SendAnswer: its message ids were given back with the request');
   if (answer.allStored && OK.code === 'OK' && OK.message === 'OK') {
-    const out = storedAnswer(answer, (okBytes ??= okStatusBytes(codes)));
+    const ok = (okBytes ??= okStatusBytes(codes));
+    const out = (Array.isArray(answer.messageIds) ? null : consecutiveAnswer(answer, answer.messageIds as RawIds, ok)) ?? storedAnswer(answer, ok);
     if (out !== null) return out;
   }
   return attempt(() => {
@@ -139,6 +141,29 @@ function putVarint(buf: Buffer, pos: number, v: number): number {
   }
   buf[pos++] = v;
   return pos;
+}
+
+/** Where the addon writes a stored answer before it is copied out to a buffer of its own size. */
+let answerScratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * storedAnswer's bytes written by the addon (native/rmq_send_answer.cc)
+ * for ids still in their request's bytes and offsets one after another
+ * (a batch appended whole); null for any other.
+ */
+function consecutiveAnswer(answer: SendAnswer, ids: RawIds, ok: Uint8Array): Buffer | null {
+  const offsets = answer.offsets;
+  const base = offsets[0];
+  if (typeof base !== 'number' || base < 0) return null;
+  for (let i = 1; i < offsets.length; i++) if (offsets[i] !== base + i) return null;
+  let n = native.rmqStoredAnswer(answerScratch, ids.bytes, ids.spans, offsets.length, base, ok);
+  if (n < 0) {
+    answerScratch = Buffer.allocUnsafeSlow(-n);
+    n = native.rmqStoredAnswer(answerScratch, ids.bytes, ids.spans, offsets.length, base, ok);
+  }
+  const out = Buffer.allocUnsafe(n);
+  answerScratch.copy(out, 0, 0, n);
+  return out;
 }
 
 /**
