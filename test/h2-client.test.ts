@@ -10,9 +10,8 @@ import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H2ClientConnection } from '../src/client/load/h2-client.js';
-import { encodeHeaders } from '../src/protocol/http2/hpack.js';
 
-const REQUEST = encodeHeaders([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'test'], ['content-type', 'application/grpc'], ['te', 'trailers']]);
+const REQUEST = { fields: [[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'test'], ['content-type', 'application/grpc'], ['te', 'trailers']] as Array<[string, string]> };
 
 describe('H2ClientConnection', () => {
   let server: Http2Server | undefined;

@@ -6,7 +6,8 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenRawH2, SETTING, type HeaderBlock, type RawH2Connection } from '../bench/http2/raw-h2.js';
-import { encodeHeaders, HpackDecoder, HpackError } from '../src/protocol/http2/hpack.js';
+import { encodeHeaders, HpackDecoder, HpackEncoder, HpackError } from '../src/protocol/http2/hpack.js';
+import { seededRandom } from '../src/lab/random.js';
 import { huffmanDecode, huffmanEncode, huffmanEncodedLength } from '../src/protocol/http2/hpack-huffman.js';
 
 type Field = [string, string];
@@ -479,5 +480,31 @@ describe('HPACK against node:http2 (nghttp2)', () => {
     client!.request({}, { endStream: true }).on('error', () => {});
     await refusal;
     expect(errors).toEqual([http2.constants.NGHTTP2_COMPRESSION_ERROR]);
+  });
+});
+
+describe('HPACK: the indexing encoder (the load tools\' client)', () => {
+  it('says what it was given, block after block, as its table fills, evicts and shrinks; a repeated set goes as indexes', () => {
+    const seed = 20261205;
+    console.log(`HpackEncoder: seed ${seed}`);
+    const random = seededRandom(seed, 'hpack-encoder');
+    const sets = Array.from({ length: 12 }, (_, i) => ({
+      fields: [[':method', 'POST'], [':scheme', 'http'], [':path', `/svc/Method${i % 5}`], [':authority', '127.0.0.1:8081'], ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-timeout', `${1000 * (i % 3)}m`], ...(i % 4 === 0 ? [['x-mq-client-id', `client-${i}-${'x'.repeat(i * 30)}`]] : [])] as Array<[string, string]>,
+    }));
+    const encoder = new HpackEncoder();
+    const decoder = new HpackDecoder(4096);
+    for (let n = 0; n < 2000; n++) {
+      // The peer's table shrinks twice (to 200 bytes, then 0) and grows back, as a peer's SETTINGS may say.
+      if (n === 700) encoder.setMaxSize(200);
+      if (n === 1200) encoder.setMaxSize(0);
+      if (n === 1500) encoder.setMaxSize(65_536);
+      const set = sets[random.int(0, sets.length - 1)]!;
+      const block = encoder.encode(set);
+      expect(decoder.decode(block).headers, `block ${n}`).toEqual(set.fields);
+      // Said again at once: every field an index, one byte each (a table index below 127), once the table holds a set.
+      const again = encoder.encode(set);
+      expect(decoder.decode(again).headers, `block ${n} again`).toEqual(set.fields);
+      if (n < 700 || n > 1500) expect(again.length, `block ${n} again`).toBeLessThanOrEqual(set.fields.length);
+    }
   });
 });

@@ -5,7 +5,7 @@
 // stream per call, each message framed as a flag byte and a 32-bit length.
 // Requests are protobuf bytes the caller encodes (once, as templates);
 // responses come back as bytes, read with the field walker below.
-import { encodeHeaders } from '../../protocol/http2/hpack.js';
+import type { HeaderSet } from '../../protocol/http2/hpack.js';
 import { H2ClientConnection } from './h2-client.js';
 
 const SERVICE_PATH = '/apache.rocketmq.v2.MessagingService/';
@@ -19,8 +19,8 @@ export class GrpcCallError extends Error {
 }
 
 export class GrpcSession {
-  /** Header blocks by method, timeout and client id: a load tool calls a few methods a great many times. */
-  private readonly blocks = new Map<string, Buffer>();
+  /** Header fields by method, timeout and client id: a load tool calls a few methods a great many times. */
+  private readonly headers = new Map<string, HeaderSet>();
 
   private constructor(private readonly connection: H2ClientConnection, private readonly authority: string) {}
 
@@ -34,19 +34,18 @@ export class GrpcSession {
   async call(method: string, request: Buffer, timeoutMs: number, clientId = ''): Promise<Buffer[]> {
     const timeout = `${Math.max(1, Math.round(timeoutMs))}m`;
     const key = `${method}\0${timeout}\0${clientId}`;
-    let block = this.blocks.get(key);
-    if (block === undefined) {
+    let headers = this.headers.get(key);
+    if (headers === undefined) {
       const fields: Array<[string, string]> = [[':method', 'POST'], [':scheme', 'http'], [':path', SERVICE_PATH + method], [':authority', this.authority], ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-timeout', timeout]];
       if (clientId) fields.push(['x-mq-client-id', clientId]);
-      block = encodeHeaders(fields);
-      if (this.blocks.size >= 64) this.blocks.clear();
-      this.blocks.set(key, block);
+      if (this.headers.size >= 64) this.headers.clear();
+      this.headers.set(key, (headers = { fields }));
     }
     const frame = Buffer.allocUnsafe(5 + request.length);
     frame[0] = 0;
     frame.writeUInt32BE(request.length, 1);
     request.copy(frame, 5);
-    const answer = await this.connection.exchange(block, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS);
+    const answer = await this.connection.exchange(headers, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS);
     let status: string | undefined;
     let message = '';
     // A failing call may answer with headers only (no trailers); the last status given stands.

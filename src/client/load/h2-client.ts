@@ -12,7 +12,7 @@
 import { connect, type Socket } from 'node:net';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
 import { FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
-import { HpackDecoder } from '../../protocol/http2/hpack.js';
+import { HpackDecoder, HpackEncoder, type HeaderSet } from '../../protocol/http2/hpack.js';
 
 /** What this side lets the peer send: per stream (a 32-message receive of large bodies fits) and on the connection. */
 const STREAM_WINDOW = 4 * 1024 * 1024;
@@ -44,9 +44,11 @@ interface Exchange {
 export class H2ClientConnection {
   private readonly reader: FrameReader;
   private readonly decoder = new HpackDecoder(4096, 1024 * 1024);
+  /** Encodes each request's headers as it goes out (HEADERS frames leave in the order their blocks were encoded). */
+  private readonly encoder = new HpackEncoder();
   private readonly open = new Map<number, Exchange>();
   /** Exchanges whose request waits: for a stream (past the peer's limit), or for window. */
-  private readonly waiting: Array<{ block: Buffer; body: Buffer; ex: Exchange }> = [];
+  private readonly waiting: Array<{ headers: HeaderSet; ex: Exchange }> = [];
   private readonly blocked: Exchange[] = [];
   private nextId = 1;
   private sendWindow = DEFAULT_WINDOW;
@@ -89,14 +91,14 @@ export class H2ClientConnection {
     });
   }
 
-  /** One request: its header block and body (sent with END_STREAM); resolves with the whole answer, or rejects if the connection fails first or no answer has come by `deadline` (Date.now() ms: the stream is then reset). */
-  exchange(block: Buffer, body: Buffer, deadline: number): Promise<Answer> {
+  /** One request: its header fields and body (sent with END_STREAM); resolves with the whole answer, or rejects if the connection fails first or no answer has come by `deadline` (Date.now() ms: the stream is then reset). */
+  exchange(headers: HeaderSet, body: Buffer, deadline: number): Promise<Answer> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.closing) return reject(new Error('the connection is closing'));
       const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], unsent: body, sendWindow: 0, recvUnacked: 0, deadline };
-      if (this.open.size >= this.peerMaxStreams) this.waiting.push({ block, body, ex });
-      else this.start(block, ex);
+      if (this.open.size >= this.peerMaxStreams) this.waiting.push({ headers, ex });
+      else this.start(headers, ex);
     });
   }
 
@@ -114,12 +116,12 @@ export class H2ClientConnection {
     this.socket.end();
   }
 
-  private start(block: Buffer, ex: Exchange): void {
+  private start(headers: HeaderSet, ex: Exchange): void {
     ex.id = this.nextId;
     this.nextId += 2;
     ex.sendWindow = this.peerStreamWindow;
     this.open.set(ex.id, ex);
-    for (const f of headerFrames(ex.id, block, false, this.peerMaxFrame)) this.push(f);
+    for (const f of headerFrames(ex.id, this.encoder.encode(headers), false, this.peerMaxFrame)) this.push(f);
     this.sendBody(ex);
   }
 
@@ -219,6 +221,7 @@ export class H2ClientConnection {
         this.peerStreamWindow = value;
         for (const ex of this.open.values()) ex.sendWindow += delta;
       } else if (id === SETTING.MAX_FRAME_SIZE) this.peerMaxFrame = value;
+      else if (id === SETTING.HEADER_TABLE_SIZE) this.encoder.setMaxSize(value);
       else if (id === SETTING.MAX_CONCURRENT_STREAMS) this.peerMaxStreams = value;
     }
     this.push(smallFrame(FRAME.SETTINGS, FLAG.ACK, 0));
@@ -230,7 +233,7 @@ export class H2ClientConnection {
   private startWaiting(): void {
     while (this.waiting.length > 0 && this.open.size < this.peerMaxStreams) {
       const w = this.waiting.shift()!;
-      this.start(w.block, w.ex);
+      this.start(w.headers, w.ex);
     }
   }
 

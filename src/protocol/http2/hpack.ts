@@ -1,5 +1,7 @@
 // HPACK (RFC 7541) for our HTTP/2 server: a strict decoder for the header
-// blocks clients send, and an encoder for ours that needs no dynamic table.
+// blocks clients send, and an encoder for ours that needs no dynamic table;
+// and for the load tools' client (client/load/h2-client.ts), an encoder
+// that indexes what it sends, as clients do.
 //
 // Strings are latin1 both ways, one char per octet, so no octet is lost and a
 // string's length is its size in the RFC's accounting (name + value + 32).
@@ -319,4 +321,104 @@ export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>, 
     o = writeString(dst, o, value);
   }
   return dst;
+}
+
+/** Fields to send again and again (a load tool's calls): encoded once per state of the encoder's table. */
+export interface HeaderSet {
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+  /** The block last encoded for these fields, and the table's generation it was encoded under. */
+  block?: Buffer;
+  generation?: number;
+}
+
+/**
+ * An encoder with a dynamic table (RFC 7541 §2.3.2, §4), as HTTP/2 clients
+ * send: a field first goes as a literal with incremental indexing, and
+ * from then on as one index, so the peer's decoder reads a repeated call's
+ * headers from its table instead of decoding their strings again. Blocks
+ * must reach the peer in the order they were encoded.
+ */
+export class HpackEncoder {
+  /** The table, newest first (index STATIC_COUNT + 1 first). */
+  private readonly entries: Array<readonly [string, string]> = [];
+  private size = 0;
+  private max = 4096;
+  private sizeUpdate: number | null = null;
+  /** Changes whenever the table does: a HeaderSet's block stays good until then. */
+  generation = 0;
+
+  /** The peer's SETTINGS_HEADER_TABLE_SIZE: the table keeps within it (and 4096), and the next block starts with the size. */
+  setMaxSize(n: number): void {
+    this.max = Math.min(n, 4096);
+    this.evict(0);
+    this.sizeUpdate = this.max;
+    this.generation++;
+  }
+
+  encode(set: HeaderSet): Buffer {
+    if (set.block !== undefined && set.generation === this.generation) return set.block;
+    const before = this.generation;
+    let bytes = this.sizeUpdate === null ? 0 : 6;
+    for (const [name, value] of set.fields) bytes += 12 + name.length + value.length;
+    const dst = Buffer.allocUnsafe(bytes);
+    let o = 0;
+    if (this.sizeUpdate !== null) {
+      o = writeInteger(dst, o, 0x20, 0x1f, this.sizeUpdate);
+      this.sizeUpdate = null;
+    }
+    for (const [name, value] of set.fields) {
+      const known = STATIC_BY_NAME.get(name);
+      const whole = known?.fields.get(value) ?? this.find(name, value);
+      if (whole !== undefined) {
+        o = writeInteger(dst, o, 0x80, 0x7f, whole);
+        continue;
+      }
+      const nameIndex = known?.index ?? this.findName(name) ?? 0;
+      o = writeInteger(dst, o, 0x40, 0x3f, nameIndex);
+      if (nameIndex === 0) o = writeString(dst, o, name);
+      o = writeString(dst, o, value);
+      this.insert(name, value);
+    }
+    const block = dst.subarray(0, o);
+    // Only a block that changed nothing in the table (all indexes) says the same the next time.
+    if (this.generation === before) {
+      set.block = block;
+      set.generation = before;
+    }
+    return block;
+  }
+
+  private find(name: string, value: string): number | undefined {
+    for (let i = 0; i < this.entries.length; i++) {
+      const [n, v] = this.entries[i]!;
+      if (n === name && v === value) return STATIC_COUNT + 1 + i;
+    }
+    return undefined;
+  }
+
+  private findName(name: string): number | undefined {
+    for (let i = 0; i < this.entries.length; i++) if (this.entries[i]![0] === name) return STATIC_COUNT + 1 + i;
+    return undefined;
+  }
+
+  private insert(name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    this.generation++;
+    // An entry larger than the table empties it and is not kept (§4.4).
+    if (size > this.max) {
+      this.evict(this.max);
+      return;
+    }
+    this.evict(size);
+    this.entries.unshift([name, value]);
+    this.size += size;
+  }
+
+  /** Oldest entries out until `room` more bytes fit. */
+  private evict(room: number): void {
+    while (this.entries.length > 0 && this.size + room > this.max) {
+      const [n, v] = this.entries.pop()!;
+      this.size -= n.length + v.length + ENTRY_OVERHEAD;
+    }
+  }
 }
