@@ -1,8 +1,8 @@
 // One gRPC call on an HTTP/2 stream, as its handler sees it: the request
 // (or, for a client stream, 'data' and 'end' events), the metadata, the
 // deadline and the peer; write() and end() for the answer, which leaves
-// with the connection's next flush (everything written in one turn of the
-// event loop goes out together). Events: 'data', 'end' (the client's
+// with the connection's next flush (everything written before the event
+// loop's check phase goes out together). Events: 'data', 'end' (the client's
 // messages), 'cancelled' (reset, deadline, connection gone before the
 // answer was out), 'finish' (the answer handed to the socket), 'close'.
 import { EventEmitter } from 'node:events';
