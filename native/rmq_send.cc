@@ -159,7 +159,11 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
   napi_get_null(env, &none);
   if (length > 0x7FFFFFFFu || !(now >= 0 && now <= 253402300799999.0) || !(maxProps >= 0)) return none;
 
-  Request r;
+  // One per thread, its vectors' room kept from call to call: a request's messages are not allocated anew each time.
+  static thread_local Request r;
+  r.messages.clear();
+  r.keys.clear();
+  r.props.clear();
   const bool read = ReadSendRequest(b, length, r);
   const size_t n = r.messages.size();
   // Room for every message's id span and tag code, else the JavaScript path (a request of thousands of messages).

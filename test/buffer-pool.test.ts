@@ -39,5 +39,6 @@ describe('BufferPool', () => {
     expect(big.length).toBe(100_000);
     pool.giveBack(big);
     expect(pool.heldBytes).toBe(3 * 16_384);
+    expect(() => new BufferPool(3000, 65_536, 1 << 20)).toThrow(/power of two/);
   });
 });

@@ -14,17 +14,20 @@ export class BufferPool {
   heldBytes = 0;
 
   constructor(
-    /** The smallest buffer made; smaller asks get one of these. */
+    /** The smallest buffer made (a power of two); smaller asks get one of these. */
     readonly minBytes: number,
     /** Asks for more are served by a buffer of their own that is not kept. */
     readonly maxBytes: number,
     readonly maxHeldBytes: number,
-  ) {}
+  ) {
+    if (!(minBytes > 0 && (minBytes & (minBytes - 1)) === 0)) throw new RangeError(`BufferPool: minBytes ${minBytes} is not a power of two`);
+  }
 
   /** A buffer of at least `bytes` (its whole memory its own), to be given back when nothing reads it any more. */
   lend(bytes: number): Buffer {
     if (bytes > this.maxBytes) return Buffer.allocUnsafeSlow(bytes);
-    const size = sizeFor(Math.max(bytes, this.minBytes));
+    let size = this.minBytes;
+    while (size < bytes) size *= 2;
     const b = this.free.get(size)?.pop();
     let out: Buffer;
     if (b !== undefined) {
@@ -48,8 +51,4 @@ export class BufferPool {
     list.push(b);
     this.heldBytes += b.length;
   }
-}
-
-function sizeFor(bytes: number): number {
-  return 2 ** Math.ceil(Math.log2(bytes));
 }

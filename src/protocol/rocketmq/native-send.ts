@@ -76,6 +76,11 @@ const batchBuffers = new BufferPool(16 * 1024, 256 * 1024, 16 * 1024 * 1024);
 
 const info = new Float64Array(6 + 2 * MAX_NATIVE_MESSAGES);
 
+/** Message id spans likewise: a view of a block each, not a Float64Array (and its memory) of their own. */
+const SPANS_BLOCK = 8 * MAX_NATIVE_MESSAGES;
+let spans = new Float64Array(SPANS_BLOCK);
+let spansUsed = 0;
+
 /** Tag codes are handed out as views of a block, each its own (as message-batch.ts's), so a batch's cost no allocation of their own. */
 const CODES_BLOCK = 16 * MAX_NATIVE_MESSAGES;
 let codes = new BigInt64Array(CODES_BLOCK);
@@ -104,5 +109,12 @@ export function nativeSend(bytes: Buffer, nowMs = Date.now()): NativeSend | null
   const n = info[5]!;
   const tagCodes = codes.subarray(codesUsed, codesUsed + n);
   codesUsed += n;
-  return new NativeSend(bytes, topicNames.at(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, into.subarray(0, size), tagCodes, new RawIds(bytes, info.slice(6, 6 + 2 * n)), into);
+  if (spansUsed + 2 * n > spans.length) {
+    spans = new Float64Array(SPANS_BLOCK);
+    spansUsed = 0;
+  }
+  const idSpans = spans.subarray(spansUsed, spansUsed + 2 * n);
+  spansUsed += 2 * n;
+  for (let i = 0; i < 2 * n; i++) idSpans[i] = info[6 + i]!;
+  return new NativeSend(bytes, topicNames.at(bytes, info[0]!, info[1]!), info[2]!, type, info[4]!, into.subarray(0, size), tagCodes, new RawIds(bytes, idSpans), into);
 }
