@@ -155,7 +155,7 @@ function repetitionNote(runs: readonly Measured[]): string {
     });
     parts.push(`${p.label} ${ranges.join(' / ')}`);
   }
-  return `Repetition by repetition (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio: on a quiet machine the receives read above these medians (README, twelfth pass).`;
+  return `Repetition by repetition (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio (README, twelfth pass).`;
 }
 
 /** What an empty call costs against a whole Kafka produce: the part of the gap no handler change can close. */
