@@ -67,4 +67,31 @@ describe('H2ClientConnection', () => {
     await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow(/closed|went away/);
     await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow();
   });
+
+  it('gives a waiting call the stream of one its deadline ended, and fails a call that waits past its own', async () => {
+    server = createServer({ settings: { maxConcurrentStreams: 1 } });
+    server.on('stream', (stream, headers) => {
+      if (headers[':path'] === '/stall') return; // never answered
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const c = await H2ClientConnection.connect('127.0.0.1', (server.address() as AddressInfo).port);
+    try {
+      const stall = { fields: REQUEST.fields.map(([n, v]) => [n, n === ':path' ? '/stall' : v]) as Array<[string, string]> };
+      const stalled = c.exchange(stall, Buffer.from('x'), Date.now() + 500);
+      const tooLate = c.exchange(REQUEST, Buffer.from('y'), Date.now() + 200);
+      const waiting = c.exchange(REQUEST, Buffer.from('z'), Date.now() + 20_000);
+      await expect(stalled).rejects.toThrow(/by its deadline/);
+      await expect(tooLate).rejects.toThrow(/no stream came free/);
+      const answer = await waiting;
+      expect(Buffer.concat(answer.data).toString()).toBe('ok');
+    } finally {
+      c.close();
+    }
+  });
 });

@@ -11,8 +11,8 @@
 // stream limit (calls past it wait their turn).
 import { connect, type Socket } from 'node:net';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
-import { FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
-import { HpackDecoder, HpackEncoder, type HeaderSet } from '../../protocol/http2/hpack.js';
+import { ConnectionError, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
+import { HpackDecoder, HpackEncoder, HpackError, type HeaderSet } from '../../protocol/http2/hpack.js';
 
 /** What this side lets the peer send: per stream (a 32-message receive of large bodies fits) and on the connection. */
 const STREAM_WINDOW = 4 * 1024 * 1024;
@@ -60,6 +60,8 @@ export class H2ClientConnection {
   private out: Buffer[] = [];
   private failure: Error | null = null;
   private closing = false;
+  /** GOAWAY sent and the socket ended: nothing more is written. */
+  private ended = false;
   private readonly sweep: NodeJS.Timeout;
 
   private constructor(private readonly socket: Socket, private readonly settled: (err: Error | null) => void) {
@@ -69,7 +71,7 @@ export class H2ClientConnection {
       try {
         this.reader.push(chunk);
       } catch (err) {
-        this.fail(err as Error, H2_ERROR.PROTOCOL_ERROR);
+        this.fail(err as Error, err instanceof ConnectionError ? err.code : err instanceof HpackError ? H2_ERROR.COMPRESSION_ERROR : H2_ERROR.PROTOCOL_ERROR);
       }
     });
     socket.on('error', (err) => this.fail(err));
@@ -109,10 +111,12 @@ export class H2ClientConnection {
   }
 
   private end(): void {
+    if (this.ended) return;
     clearInterval(this.sweep);
     if (this.failure) return;
     this.push(goAwayFrame(0, H2_ERROR.NO_ERROR, ''));
     this.flush();
+    this.ended = true;
     this.socket.end();
   }
 
@@ -152,12 +156,14 @@ export class H2ClientConnection {
   }
 
   private push(b: Buffer): void {
+    // Ended: a PING or WINDOW_UPDATE still arriving is not answered (a write after end() would fail the socket).
+    if (this.ended) return;
     if (this.out.length === 0) process.nextTick(() => this.flush());
     this.out.push(b);
   }
 
   private flush(): void {
-    if (this.out.length === 0 || this.failure) return;
+    if (this.out.length === 0 || this.failure || this.ended) return;
     const out = this.out;
     this.out = [];
     this.socket.cork();
@@ -196,7 +202,7 @@ export class H2ClientConnection {
         const err = new Error(`the server went away (GOAWAY code ${payload.readUInt32BE(4)})`);
         for (const ex of [...this.open.values()]) if (ex.id > last) this.drop(ex, err);
         for (const w of this.waiting.splice(0)) w.ex.reject(err);
-        return;
+        return this.endIfDone();
       }
       case FRAME.WINDOW_UPDATE: {
         const increment = payload.readUInt32BE(0) & 0x7fffffff;
@@ -231,7 +237,7 @@ export class H2ClientConnection {
   }
 
   private startWaiting(): void {
-    while (this.waiting.length > 0 && this.open.size < this.peerMaxStreams) {
+    while (this.waiting.length > 0 && this.open.size < this.peerMaxStreams && !this.ended && this.failure === null) {
       const w = this.waiting.shift()!;
       this.start(w.headers, w.ex);
     }
@@ -274,7 +280,7 @@ export class H2ClientConnection {
     if (ex.unsent !== null && reset === null) this.push(rstStreamFrame(id, H2_ERROR.NO_ERROR));
     ex.resolve({ fields: ex.fields, data: ex.data, reset });
     this.startWaiting();
-    if (this.closing && this.open.size === 0 && this.waiting.length === 0) this.end();
+    this.endIfDone();
   }
 
   private drop(ex: Exchange, err: Error): void {
@@ -288,6 +294,18 @@ export class H2ClientConnection {
       this.push(rstStreamFrame(ex.id, H2_ERROR.CANCEL));
       this.drop(ex, new Error(`no answer on stream ${ex.id} by its deadline`));
     }
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const w = this.waiting[i]!;
+      if (now < w.ex.deadline) continue;
+      this.waiting.splice(i, 1);
+      w.ex.reject(new Error('no stream came free for the call by its deadline'));
+    }
+    // The peer may count a reset stream against its limit until its handler is done: those waiting try again.
+    this.startWaiting();
+    this.endIfDone();
+  }
+
+  private endIfDone(): void {
     if (this.closing && this.open.size === 0 && this.waiting.length === 0) this.end();
   }
 

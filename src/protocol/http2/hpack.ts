@@ -326,8 +326,9 @@ export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>, 
 /** Fields to send again and again (a load tool's calls): encoded once per state of the encoder's table. */
 export interface HeaderSet {
   readonly fields: ReadonlyArray<readonly [string, string]>;
-  /** The block last encoded for these fields, and the table's generation it was encoded under. */
+  /** The block last encoded for these fields, the encoder whose table it was encoded against, and that table's generation. */
   block?: Buffer;
+  encoder?: HpackEncoder;
   generation?: number;
 }
 
@@ -343,28 +344,36 @@ export class HpackEncoder {
   private readonly entries: Array<readonly [string, string]> = [];
   private size = 0;
   private max = 4096;
-  private sizeUpdate: number | null = null;
+  /** Size updates owed at the start of the next block: the smallest the table went to since the last block, then where it is (RFC 7541 §4.2). */
+  private smallest: number | null = null;
   /** Changes whenever the table does: a HeaderSet's block stays good until then. */
   generation = 0;
+
+  /** The table's size in RFC 7541 §4.1 terms (what the peer's decoder holds, too). */
+  get tableSize(): number {
+    return this.size;
+  }
 
   /** The peer's SETTINGS_HEADER_TABLE_SIZE: the table keeps within it (and 4096), and the next block starts with the size. */
   setMaxSize(n: number): void {
     this.max = Math.min(n, 4096);
     this.evict(0);
-    this.sizeUpdate = this.max;
+    this.smallest = Math.min(this.smallest ?? this.max, this.max);
     this.generation++;
   }
 
   encode(set: HeaderSet): Buffer {
-    if (set.block !== undefined && set.generation === this.generation) return set.block;
+    if (set.block !== undefined && set.encoder === this && set.generation === this.generation) return set.block;
     const before = this.generation;
-    let bytes = this.sizeUpdate === null ? 0 : 6;
+    let bytes = 12;
     for (const [name, value] of set.fields) bytes += 12 + name.length + value.length;
     const dst = Buffer.allocUnsafe(bytes);
     let o = 0;
-    if (this.sizeUpdate !== null) {
-      o = writeInteger(dst, o, 0x20, 0x1f, this.sizeUpdate);
-      this.sizeUpdate = null;
+    const updated = this.smallest !== null;
+    if (this.smallest !== null) {
+      o = writeInteger(dst, o, 0x20, 0x1f, this.smallest);
+      if (this.smallest !== this.max) o = writeInteger(dst, o, 0x20, 0x1f, this.max);
+      this.smallest = null;
     }
     for (const [name, value] of set.fields) {
       const known = STATIC_BY_NAME.get(name);
@@ -380,9 +389,10 @@ export class HpackEncoder {
       this.insert(name, value);
     }
     const block = dst.subarray(0, o);
-    // Only a block that changed nothing in the table (all indexes) says the same the next time.
-    if (this.generation === before) {
+    // Only a block that changed nothing in the table (all indexes, no size update) says the same the next time.
+    if (this.generation === before && !updated) {
       set.block = block;
+      set.encoder = this;
       set.generation = before;
     }
     return block;
