@@ -120,7 +120,7 @@ function agree(bytes: Buffer): boolean {
   expect(ours.batch.toString('hex')).toBe(theirs.batch.toString('hex'));
   expect([...ours.tagCodes]).toStrictEqual([...theirs.tagCodes]);
   // The answer, from the request's id bytes: proto-loader's bytes for its plain form, for offsets one after
-  // another (the addon writes it: native/rmq_send_answer.cc) from either side of a varint's byte, and not (JavaScript).
+  // another (the addon writes it: native/rmq_send_answer.cc) from either side of a varint's byte, and not (the general path).
   const base = [0, 120, 2 ** 40][bytes.length % 3]!;
   const apart = bytes.length % 5 === 0;
   const answer = new SendAnswer(ours.messageIds);

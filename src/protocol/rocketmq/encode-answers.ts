@@ -94,7 +94,8 @@ export function encodeSendAnswer(answer: SendAnswer, codes: ReadonlyMap<string, 
   if (answer.released) throw new Error('SendAnswer: its message ids were given back with the request');
   if (answer.allStored && OK.code === 'OK' && OK.message === 'OK') {
     const ok = (okBytes ??= okStatusBytes(codes));
-    const out = (Array.isArray(answer.messageIds) ? null : consecutiveAnswer(answer, answer.messageIds as RawIds, ok)) ?? storedAnswer(answer, ok);
+    const ids = answer.messageIds;
+    const out = Array.isArray(ids) ? storedAnswer(answer, ids as readonly string[], ok) : consecutiveAnswer(answer, ids as RawIds, ok);
     if (out !== null) return out;
   }
   return attempt(() => {
@@ -147,9 +148,10 @@ function putVarint(buf: Buffer, pos: number, v: number): number {
 let answerScratch = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
- * storedAnswer's bytes written by the addon (native/rmq_send_answer.cc)
- * for ids still in their request's bytes and offsets one after another
- * (a batch appended whole); null for any other.
+ * The stored answer written by the addon (native/rmq_send_answer.cc) for
+ * ids still in their request's bytes and offsets one after another (a
+ * batch appended whole, the only way such ids are stored); null for any
+ * other, which the general path writes.
  */
 function consecutiveAnswer(answer: SendAnswer, ids: RawIds, ok: Uint8Array): Buffer | null {
   const offsets = answer.offsets;
@@ -167,21 +169,21 @@ function consecutiveAnswer(answer: SendAnswer, ids: RawIds, ok: Uint8Array): Buf
 }
 
 /**
- * The SendMessageResponse of messages all stored, as the general path
- * writes it (OK; per entry OK, the id, "", the offset, ""), sized first and
- * written once, with no length moved into place after its entry; null for
- * an offset not a number (the general path's).
+ * The SendMessageResponse of messages all stored, their ids strings (the
+ * JavaScript path's; the addon writes those still in the request's bytes:
+ * consecutiveAnswer), as the general path writes it (OK; per entry OK, the
+ * id, "", the offset, ""), sized first and written once, with no length
+ * moved into place after its entry; null for an offset not a number (the
+ * general path's).
  */
-function storedAnswer(answer: SendAnswer, ok: Uint8Array): Buffer | null {
-  const ids = answer.messageIds;
-  const raw = Array.isArray(ids) ? null : (ids as RawIds);
+function storedAnswer(answer: SendAnswer, ids: readonly string[], ok: Uint8Array): Buffer | null {
   const n = answer.length;
   const fixed = 2 + ok.length + 1 + 2 + 1 + 2; // status, the id's tag, "", the offset's tag, ""
   let size = 2 + ok.length;
   for (let i = 0; i < n; i++) {
     const offset = answer.offsets[i]!;
     if (typeof offset !== 'number' || offset < 0) return null;
-    const idBytes = raw ? raw.spans[2 * i + 1]! - raw.spans[2 * i]! : Buffer.byteLength((ids as readonly string[])[i]!);
+    const idBytes = Buffer.byteLength(ids[i]!);
     const entry = fixed + varintBytes(idBytes) + idBytes + varintBytes(offset);
     size += 1 + varintBytes(entry) + entry;
   }
@@ -193,9 +195,8 @@ function storedAnswer(answer: SendAnswer, ok: Uint8Array): Buffer | null {
   pos += ok.length;
   for (let i = 0; i < n; i++) {
     const offset = answer.offsets[i] as number;
-    const from = raw ? raw.spans[2 * i]! : 0;
-    const id = raw ? '' : (ids as readonly string[])[i]!;
-    const idBytes = raw ? raw.spans[2 * i + 1]! - from : Buffer.byteLength(id);
+    const id = ids[i]!;
+    const idBytes = Buffer.byteLength(id);
     buf[pos++] = 0x12; // 2 entries
     pos = putVarint(buf, pos, fixed + varintBytes(idBytes) + idBytes + varintBytes(offset));
     buf[pos++] = 0x0a; // 1 status
@@ -203,12 +204,7 @@ function storedAnswer(answer: SendAnswer, ok: Uint8Array): Buffer | null {
     for (let k = 0; k < ok.length; k++) buf[pos++] = ok[k]!;
     buf[pos++] = 0x12; // 2 message_id
     pos = putVarint(buf, pos, idBytes);
-    if (raw) {
-      // Ids are a few dozen bytes: copied here, cheaper than a call into C++.
-      const src = raw.bytes;
-      for (let k = 0; k < idBytes; k++) buf[pos + k] = src[from + k]!;
-      pos += idBytes;
-    } else pos += buf.utf8Write(id, pos);
+    pos += buf.utf8Write(id, pos);
     buf[pos++] = 0x1a; // 3 transaction_id: ""
     buf[pos++] = 0;
     buf[pos++] = 0x20; // 4 offset
