@@ -69,7 +69,7 @@ interface NativeAddon {
   writeSome(fd: number, buffers: readonly Buffer[]): number;
   /** A plain SendMessageRequest read into its record batch (native/rmq_send.cc); info: topic span, queue, MessageType's number, largest body, count, id spans; tag codes into codes from codesAt. Null for the JavaScript path. */
   rmqEncodeSend(request: Buffer, nowMs: number, maxPropertyBytes: number, info: Float64Array, codes: BigInt64Array, codesAt: number, into: Buffer): number | null;
-  /** The SendMessageResponse of `count` messages stored from offset `base` on, ids[spans[2i], spans[2i+1]) message i's id, `ok` the encoded OK Status, into `out` (native/rmq_send_answer.cc): the bytes written, or minus those needed. */
+  /** The SendMessageResponse of `count` messages stored from offset `base` on, ids[spans[2i], spans[2i+1]) message i's id, `ok` the encoded OK Status, into `out` (native/rmq_send_answer.cc): the bytes written, or -1 if `out` is too small. */
   rmqStoredAnswer(out: Buffer, ids: Buffer, spans: Float64Array, count: number, base: number, ok: Uint8Array): number;
 }
 

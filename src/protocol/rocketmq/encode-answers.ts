@@ -158,11 +158,8 @@ function consecutiveAnswer(answer: SendAnswer, ids: RawIds, ok: Uint8Array): Buf
   const base = offsets[0];
   if (typeof base !== 'number' || base < 0) return null;
   for (let i = 1; i < offsets.length; i++) if (offsets[i] !== base + i) return null;
-  let n = native.rmqStoredAnswer(answerScratch, ids.bytes, ids.spans, offsets.length, base, ok);
-  if (n < 0) {
-    answerScratch = Buffer.allocUnsafeSlow(-n);
-    n = native.rmqStoredAnswer(answerScratch, ids.bytes, ids.spans, offsets.length, base, ok);
-  }
+  let n: number;
+  while ((n = native.rmqStoredAnswer(answerScratch, ids.bytes, ids.spans, offsets.length, base, ok)) < 0) answerScratch = Buffer.allocUnsafeSlow(2 * answerScratch.length);
   const out = Buffer.allocUnsafe(n);
   answerScratch.copy(out, 0, 0, n);
   return out;

@@ -1,0 +1,88 @@
+// A protobuf writer over a caller's buffer, for the addon's encoders of
+// RocketMQ answers (rmq_deliveries.cc, rmq_send_answer.cc): fields as
+// tags, varints and length-delimited bytes; a length put in front of what
+// was written after it (End); `over` once anything did not fit, when what
+// was written is not to be used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace mqlab {
+
+struct Writer {
+  uint8_t* b;
+  size_t pos;
+  size_t cap;
+  bool over = false;
+
+  bool Room(size_t n) {
+    if (pos + n <= cap) return true;
+    over = true;
+    return false;
+  }
+  void VarU(uint64_t v) {
+    if (!Room(10)) return;
+    while (v > 127) {
+      b[pos++] = static_cast<uint8_t>((v & 127) | 128);
+      v >>= 7;
+    }
+    b[pos++] = static_cast<uint8_t>(v);
+  }
+  void Tag(int field, int wire) { VarU(static_cast<uint64_t>(field) * 8 + wire); }
+  /** An int64 field (negative: ten bytes, two's complement). */
+  void Int(int field, int64_t v) {
+    Tag(field, 0);
+    VarU(static_cast<uint64_t>(v));
+  }
+  void Raw(const uint8_t* p, size_t n) {
+    if (n == 0 || !Room(n)) return;
+    std::memcpy(b + pos, p, n);
+    pos += n;
+  }
+  void Str(int field, const uint8_t* p, size_t n) {
+    Tag(field, 2);
+    VarU(n);
+    Raw(p, n);
+  }
+  size_t Begin(int field) {
+    Tag(field, 2);
+    return pos;
+  }
+  /** Puts the length of what was written since `at` (and `tail` bytes to come) in front of it. */
+  void End(size_t at, size_t tail = 0) {
+    if (over) return;
+    const uint64_t length = (pos - at) + tail;
+    size_t lengthBytes = 1;
+    for (uint64_t x = length; x > 127; x >>= 7) lengthBytes++;
+    if (!Room(lengthBytes)) return;
+    std::memmove(b + at + lengthBytes, b + at, pos - at);
+    const size_t end = pos + lengthBytes;
+    pos = at;
+    VarU(length);
+    pos = end;
+  }
+  void Digits(uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+      tmp[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v > 0);
+    if (!Room(static_cast<size_t>(n))) return;
+    while (n > 0) b[pos++] = static_cast<uint8_t>(tmp[--n]);
+  }
+  /** google.protobuf.Timestamp or Duration of `ms` (seconds floored, nanos not negative). */
+  void Time(int field, int64_t ms) {
+    int64_t seconds = ms / 1000;
+    if (ms % 1000 != 0 && ms < 0) seconds--;
+    const int64_t nanos = (ms - seconds * 1000) * 1000000;
+    const size_t at = Begin(field);
+    if (seconds != 0) Int(1, seconds);
+    if (nanos != 0) Int(2, nanos);
+    End(at);
+  }
+};
+
+}  // namespace mqlab
