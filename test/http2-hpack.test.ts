@@ -6,7 +6,8 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenRawH2, SETTING, type HeaderBlock, type RawH2Connection } from '../bench/http2/raw-h2.js';
-import { encodeHeaders, HpackDecoder, HpackEncoder, HpackError } from '../src/protocol/http2/hpack.js';
+import { encodeHeaders, HpackDecoder, HpackError } from '../src/protocol/http2/hpack.js';
+import { HpackEncoder } from '../src/protocol/http2/hpack-encoder.js';
 import { seededRandom } from '../src/lab/random.js';
 import { huffmanDecode, huffmanEncode, huffmanEncodedLength } from '../src/protocol/http2/hpack-huffman.js';
 

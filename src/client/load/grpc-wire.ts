@@ -5,7 +5,7 @@
 // stream per call, each message framed as a flag byte and a 32-bit length.
 // Requests are protobuf bytes the caller encodes (once, as templates);
 // responses come back as bytes, read with the field walker below.
-import type { HeaderSet } from '../../protocol/http2/hpack.js';
+import type { HeaderSet } from '../../protocol/http2/hpack-encoder.js';
 import { H2ClientConnection } from './h2-client.js';
 
 const SERVICE_PATH = '/apache.rocketmq.v2.MessagingService/';

@@ -12,7 +12,8 @@
 import { connect, type Socket } from 'node:net';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
 import { ConnectionError, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
-import { HpackDecoder, HpackEncoder, HpackError, type HeaderSet } from '../../protocol/http2/hpack.js';
+import { HpackDecoder, HpackError } from '../../protocol/http2/hpack.js';
+import { HpackEncoder, type HeaderSet } from '../../protocol/http2/hpack-encoder.js';
 
 /** What this side lets the peer send: per stream (a 32-message receive of large bodies fits) and on the connection. */
 const STREAM_WINDOW = 4 * 1024 * 1024;

@@ -1,7 +1,6 @@
 // HPACK (RFC 7541) for our HTTP/2 server: a strict decoder for the header
-// blocks clients send, and an encoder for ours that needs no dynamic table;
-// and for the load tools' client (client/load/h2-client.ts), an encoder
-// that indexes what it sends, as clients do.
+// blocks clients send, and an encoder for ours that needs no dynamic table
+// (the load tools' client's, which indexes, is hpack-encoder.ts).
 //
 // Strings are latin1 both ways, one char per octet, so no octet is lost and a
 // string's length is its size in the RFC's accounting (name + value + 32).
@@ -237,7 +236,7 @@ function integerLength(mask: number, value: number): number {
 }
 
 /** §5.1 integer: `flags` are the first octet's bits above the prefix. */
-function writeInteger(dst: Buffer, offset: number, flags: number, mask: number, value: number): number {
+export function writeInteger(dst: Buffer, offset: number, flags: number, mask: number, value: number): number {
   let o = offset;
   if (value < mask) {
     dst[o++] = flags | value;
@@ -258,7 +257,7 @@ const stringLength = (s: string): number => integerLength(0x7f, s.length) + s.le
 // Below this a loop beats Buffer#write's native call.
 const SHORT_STRING = 32;
 
-function writeString(dst: Buffer, offset: number, s: string): number {
+export function writeString(dst: Buffer, offset: number, s: string): number {
   let o = writeInteger(dst, offset, 0x00, 0x7f, s.length);
   if (s.length >= SHORT_STRING) return o + dst.write(s, o, 'latin1');
   for (let i = 0; i < s.length; i++) dst[o++] = s.charCodeAt(i);
@@ -321,114 +320,4 @@ export function encodeHeaders(fields: ReadonlyArray<readonly [string, string]>, 
     o = writeString(dst, o, value);
   }
   return dst;
-}
-
-/** Fields to send again and again (a load tool's calls): encoded once per state of the encoder's table. */
-export interface HeaderSet {
-  readonly fields: ReadonlyArray<readonly [string, string]>;
-  /** The block last encoded for these fields, the encoder whose table it was encoded against, and that table's generation. */
-  block?: Buffer;
-  encoder?: HpackEncoder;
-  generation?: number;
-}
-
-/**
- * An encoder with a dynamic table (RFC 7541 §2.3.2, §4), as HTTP/2 clients
- * send: a field first goes as a literal with incremental indexing, and
- * from then on as one index, so the peer's decoder reads a repeated call's
- * headers from its table instead of decoding their strings again. Blocks
- * must reach the peer in the order they were encoded.
- */
-export class HpackEncoder {
-  /** The table, newest first (index STATIC_COUNT + 1 first). */
-  private readonly entries: Array<readonly [string, string]> = [];
-  private size = 0;
-  private max = 4096;
-  /** Size updates owed at the start of the next block: the smallest the table went to since the last block, then where it is (RFC 7541 §4.2). */
-  private smallest: number | null = null;
-  /** Changes whenever the table does: a HeaderSet's block stays good until then. */
-  generation = 0;
-
-  /** The table's size in RFC 7541 §4.1 terms (what the peer's decoder holds, too). */
-  get tableSize(): number {
-    return this.size;
-  }
-
-  /** The peer's SETTINGS_HEADER_TABLE_SIZE: the table keeps within it (and 4096), and the next block starts with the size. */
-  setMaxSize(n: number): void {
-    this.max = Math.min(n, 4096);
-    this.evict(0);
-    this.smallest = Math.min(this.smallest ?? this.max, this.max);
-    this.generation++;
-  }
-
-  encode(set: HeaderSet): Buffer {
-    if (set.block !== undefined && set.encoder === this && set.generation === this.generation) return set.block;
-    const before = this.generation;
-    let bytes = 12;
-    for (const [name, value] of set.fields) bytes += 12 + name.length + value.length;
-    const dst = Buffer.allocUnsafe(bytes);
-    let o = 0;
-    const updated = this.smallest !== null;
-    if (this.smallest !== null) {
-      o = writeInteger(dst, o, 0x20, 0x1f, this.smallest);
-      if (this.smallest !== this.max) o = writeInteger(dst, o, 0x20, 0x1f, this.max);
-      this.smallest = null;
-    }
-    for (const [name, value] of set.fields) {
-      const known = STATIC_BY_NAME.get(name);
-      const whole = known?.fields.get(value) ?? this.find(name, value);
-      if (whole !== undefined) {
-        o = writeInteger(dst, o, 0x80, 0x7f, whole);
-        continue;
-      }
-      const nameIndex = known?.index ?? this.findName(name) ?? 0;
-      o = writeInteger(dst, o, 0x40, 0x3f, nameIndex);
-      if (nameIndex === 0) o = writeString(dst, o, name);
-      o = writeString(dst, o, value);
-      this.insert(name, value);
-    }
-    const block = dst.subarray(0, o);
-    // Only a block that changed nothing in the table (all indexes, no size update) says the same the next time.
-    if (this.generation === before && !updated) {
-      set.block = block;
-      set.encoder = this;
-      set.generation = before;
-    }
-    return block;
-  }
-
-  private find(name: string, value: string): number | undefined {
-    for (let i = 0; i < this.entries.length; i++) {
-      const [n, v] = this.entries[i]!;
-      if (n === name && v === value) return STATIC_COUNT + 1 + i;
-    }
-    return undefined;
-  }
-
-  private findName(name: string): number | undefined {
-    for (let i = 0; i < this.entries.length; i++) if (this.entries[i]![0] === name) return STATIC_COUNT + 1 + i;
-    return undefined;
-  }
-
-  private insert(name: string, value: string): void {
-    const size = name.length + value.length + ENTRY_OVERHEAD;
-    this.generation++;
-    // An entry larger than the table empties it and is not kept (§4.4).
-    if (size > this.max) {
-      this.evict(this.max);
-      return;
-    }
-    this.evict(size);
-    this.entries.unshift([name, value]);
-    this.size += size;
-  }
-
-  /** Oldest entries out until `room` more bytes fit. */
-  private evict(room: number): void {
-    while (this.entries.length > 0 && this.size + room > this.max) {
-      const [n, v] = this.entries.pop()!;
-      this.size -= n.length + v.length + ENTRY_OVERHEAD;
-    }
-  }
 }
