@@ -12,6 +12,7 @@
 import { connect, type Socket } from 'node:net';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
 import { ConnectionError, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
+import { HeaderBlocks, type HeaderBlock } from '../../protocol/http2/header-blocks.js';
 import { HpackDecoder, HpackError } from '../../protocol/http2/hpack.js';
 import { HpackEncoder, type HeaderSet } from '../../protocol/http2/hpack-encoder.js';
 
@@ -20,6 +21,8 @@ const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 32 * 1024 * 1024;
 const DEFAULT_WINDOW = 65_535;
 const DEFAULT_MAX_FRAME = 16_384;
+/** The header list an answer may carry (HPACK's accounting). */
+const MAX_HEADER_LIST_BYTES = 1024 * 1024;
 
 export interface Answer {
   /** The response's header fields and its trailers', in order. */
@@ -44,7 +47,7 @@ interface Exchange {
 
 export class H2ClientConnection {
   private readonly reader: FrameReader;
-  private readonly decoder = new HpackDecoder(4096, 1024 * 1024);
+  private readonly decoder = new HpackDecoder(4096, MAX_HEADER_LIST_BYTES);
   /** Encodes each request's headers as it goes out (HEADERS frames leave in the order their blocks were encoded). */
   private readonly encoder = new HpackEncoder();
   private readonly open = new Map<number, Exchange>();
@@ -57,7 +60,8 @@ export class H2ClientConnection {
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private peerMaxStreams = Infinity;
   private recvUnacked = 0;
-  private header: { id: number; flags: number; parts: Buffer[] } | null = null;
+  /** A response's header block as it arrives, HEADERS and CONTINUATION joined (the server's reader of them: padding, priority, flood limits). */
+  private readonly headerBlocks = new HeaderBlocks(MAX_HEADER_LIST_BYTES);
   private out: Buffer[] = [];
   private failure: Error | null = null;
   private closing = false;
@@ -173,22 +177,14 @@ export class H2ClientConnection {
   }
 
   private frame(type: number, flags: number, id: number, payload: Buffer): void {
-    if (this.header !== null && type !== FRAME.CONTINUATION) throw new Error('a frame between HEADERS and its CONTINUATION');
+    if (this.headerBlocks.pending && type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a frame between HEADERS and its CONTINUATION');
     switch (type) {
       case FRAME.DATA:
         return this.data(flags, id, payload);
-      case FRAME.HEADERS: {
-        let block = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'HEADERS') : payload;
-        if ((flags & FLAG.PRIORITY) !== 0) block = block.subarray(5);
-        this.header = { id, flags, parts: [Buffer.from(block)] };
-        if ((flags & FLAG.END_HEADERS) !== 0) this.headerDone();
-        return;
-      }
+      case FRAME.HEADERS:
+        return this.headerDone(this.headerBlocks.headers(flags, id, payload));
       case FRAME.CONTINUATION:
-        if (this.header === null || this.header.id !== id) throw new Error('CONTINUATION without its HEADERS');
-        this.header.parts.push(Buffer.from(payload));
-        if ((flags & FLAG.END_HEADERS) !== 0) this.headerDone();
-        return;
+        return this.headerDone(this.headerBlocks.continuation(flags, id, payload));
       case FRAME.RST_STREAM:
         return this.finish(id, payload.readUInt32BE(0));
       case FRAME.SETTINGS:
@@ -244,15 +240,14 @@ export class H2ClientConnection {
     }
   }
 
-  private headerDone(): void {
-    const h = this.header!;
-    this.header = null;
+  private headerDone(h: HeaderBlock | null): void {
+    if (h === null) return;
     // Decoded whatever the stream: the table must stay in step with the peer's.
-    const { headers } = this.decoder.decode(h.parts.length === 1 ? h.parts[0]! : Buffer.concat(h.parts));
-    const ex = this.open.get(h.id);
+    const { headers } = this.decoder.decode(h.block);
+    const ex = this.open.get(h.streamId);
     if (!ex) return;
     for (const f of headers) ex.fields.push(f);
-    if ((h.flags & FLAG.END_STREAM) !== 0) this.finish(h.id, null);
+    if ((h.flags & FLAG.END_STREAM) !== 0) this.finish(h.streamId, null);
   }
 
   private data(flags: number, id: number, payload: Buffer): void {
