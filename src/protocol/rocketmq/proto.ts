@@ -72,11 +72,19 @@ const HAND_DECODERS: Record<string, (bytes: Buffer) => object | null> = {
 /**
  * Hand-written encoders of the hot answers (encode-answers.ts): a
  * SendMessage's SendAnswer, an AckMessage's answer (echoed or plain); null
- * leaves the answer to proto-loader. Any other SendMessage answer (an
- * error's bare status) is proto-loader's.
+ * leaves the answer to proto-loader (`serialize`). Any other SendMessage
+ * answer (an error's bare status) is proto-loader's. A SendAnswer, however
+ * written, gives its request's bytes back once it is (SendAnswer.encoded).
  */
-const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>) => Buffer | null> = {
-  SendMessage: (answer, codes) => (answer instanceof SendAnswer ? encodeSendAnswer(answer, codes) : null),
+const HAND_ENCODERS: Record<string, (answer: Pb, codes: ReadonlyMap<string, number>, serialize: (answer: unknown) => Buffer) => Buffer | null> = {
+  SendMessage: (answer, codes, serialize) => {
+    if (!(answer instanceof SendAnswer)) return null;
+    try {
+      return encodeSendAnswer(answer, codes) ?? serialize(answer);
+    } finally {
+      answer.encoded();
+    }
+  },
   AckMessage: (answer, codes) => (answer instanceof EchoedAcks ? encodeAckEcho(answer.echo, codes) : encodeAckMessageResponse(answer, codes)),
 };
 
@@ -112,11 +120,7 @@ export function messagingService(): grpc.ServiceDefinition {
           if (Buffer.isBuffer(answer)) return answer;
           // { status: OK } alone (a Heartbeat's answer, a receive's first): the same bytes every time.
           if (isBareOk(answer)) return (okBytes ??= serialize(answer));
-          try {
-            return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes) : null) ?? serialize(answer);
-          } finally {
-            if (answer instanceof SendAnswer) answer.encoded();
-          }
+          return (handEncode && typeof answer === 'object' && answer !== null ? handEncode(answer as Pb, codes, serialize) : null) ?? serialize(answer);
         },
         requestDeserialize: (bytes: Buffer) => {
           try {
