@@ -18,14 +18,28 @@ struct In {
   size_t pos;
   bool ok = true;
 
+  // Read through locals, written back once: `pos` kept in memory was
+  // stored at every byte (the reads go through a uint8_t pointer, which may
+  // alias it), and a request's varints are most of what reading it costs.
   uint64_t Var(size_t end) {
+    if (!ok) return 0;
+    const uint8_t* p = b;
+    size_t i = pos;
+    // Most of them (field tags, short lengths, small numbers) are one byte.
+    if (i < end && p[i] < 128) {
+      pos = i + 1;
+      return p[i];
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
-      if (pos >= end || !ok) return Fail();
-      const uint8_t c = b[pos++];
+      if (i >= end) return Fail();
+      const uint8_t c = p[i++];
       if (shift == 63 && c > 1) return Fail();
       v |= static_cast<uint64_t>(c & 127) << shift;
-      if (c < 128) return v;
+      if (c < 128) {
+        pos = i;
+        return v;
+      }
     }
     return Fail();
   }
@@ -236,7 +250,9 @@ bool ReadSendRequest(const uint8_t* b, size_t length, Request& r) {
   In in{b, 0};
   while (in.ok && in.pos < length) {
     if (in.U32(length) != 10) return false;
-    r.messages.emplace_back();
+    // Copied from a blank one: value-initializing the element in place zeroed it with `rep stos`, a sixth of the reading.
+    static const Message kBlank;
+    r.messages.push_back(kBlank);
     ReadMessage(in, length, r.messages.back(), r);
   }
   return in.ok;
