@@ -14,7 +14,7 @@ import { seededRandom } from '../src/lab/random.js';
 import { tempDir } from './helpers/files.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerCall } from '../src/protocol/grpc/call.js';
-import { GrpcServer, MAX_HEADER_LIST_BYTES, type Handler } from '../src/protocol/grpc/server.js';
+import { GrpcServer, MAX_FRAME_BYTES, MAX_HEADER_LIST_BYTES, type Handler } from '../src/protocol/grpc/server.js';
 import { HpackDecoder } from '../src/protocol/http2/hpack.js';
 import { FLAG, FRAME, frame, grpcMessage, grpcMessagesOf as messagesOf, handshake, headerBlock, PREFACE as PREFACE_BYTES, RawH2, windowUpdate, type Frame } from './fuzz/h2-frames.js';
 import { callRaw, openChannel } from './fuzz/grpc-calls.js';
@@ -251,7 +251,7 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
 
   it('closes a connection with GOAWAY on a protocol error: the others go on', async () => {
     const cases: Array<[string, Buffer, number]> = [
-      ['a frame past 16 KiB', frame(FRAME.DATA, 0, 1, Buffer.alloc(20_000)), 6],
+      ['a frame past the announced SETTINGS_MAX_FRAME_SIZE', frame(FRAME.DATA, 0, 1, Buffer.alloc(MAX_FRAME_BYTES + 1)), 6],
       ['SETTINGS on a stream', frame(FRAME.SETTINGS, 0, 1), 1],
       ['a header block that does not decode', frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), 9],
       ['CONTINUATION without HEADERS', frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, Buffer.alloc(4)), 1],
@@ -335,7 +335,7 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       // Frames written one by one, or several in one write (the server then reads a message's frames together).
       let pending: Buffer[] = [];
       for (let at = 0; at < bytes.length;) {
-        const n = Math.min(bytes.length - at, 1 + Math.floor(random() * 16_384));
+        const n = Math.min(bytes.length - at, 1 + Math.floor(random() * MAX_FRAME_BYTES));
         pending.push(frame(FRAME.DATA, at + n === bytes.length ? FLAG.END_STREAM : 0, 1, bytes.subarray(at, at + n)));
         at += n;
         if (at === bytes.length || random() < 0.5) {
@@ -346,6 +346,29 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       expect(await raw.until((f) => ended(f, 1), 10_000)).toBe(true);
       expect(statusOf(raw.frames, 1), `seed ${seed}`).toBe('0');
       expect(messagesOf(raw.frames, 1), `seed ${seed}`).toEqual(msgs);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('announces SETTINGS_MAX_FRAME_SIZE and takes a message in one frame of that size, however the writes cut it', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      expect(await raw.until((f) => f.some((x) => x.type === FRAME.SETTINGS && x.flags === 0), 5000)).toBe(true);
+      const settings = raw.frames.find((x) => x.type === FRAME.SETTINGS && x.flags === 0)!.payload;
+      const announced = new Map<number, number>();
+      for (let at = 0; at + 6 <= settings.length; at += 6) announced.set(settings.readUInt16BE(at), settings.readUInt32BE(at + 2));
+      expect(announced.get(5 /* SETTINGS_MAX_FRAME_SIZE */)).toBe(MAX_FRAME_BYTES);
+      const msg = Buffer.from(Array.from({ length: MAX_FRAME_BYTES - 5 }, (_, j) => (j * 7) & 255));
+      const data = frame(FRAME.DATA, FLAG.END_STREAM, 1, grpcMessage(msg));
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Unary'))));
+      raw.send(Buffer.concat([0, 1].map((id) => frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0x10, 0, 0, 0])))));
+      // Header, then the frame in three writes: the server's reads end inside it.
+      for (const [from, to] of [[0, 4], [4, 30_000], [30_000, data.length]] as const) raw.send(data.subarray(from, to));
+      expect(await raw.until((f) => ended(f, 1), 10_000)).toBe(true);
+      expect(statusOf(raw.frames, 1)).toBe('0');
+      expect(messagesOf(raw.frames, 1)).toEqual([msg]);
     } finally {
       raw.destroy();
     }

@@ -70,7 +70,7 @@ export class H2ClientConnection {
   private readonly sweep: NodeJS.Timeout;
 
   private constructor(private readonly socket: Socket, private readonly settled: (err: Error | null) => void) {
-    this.reader = new FrameReader((type, flags, id, payload) => this.frame(type, flags, id, payload), () => this.failure !== null, false);
+    this.reader = new FrameReader((type, flags, id, payload) => this.frame(type, flags, id, payload), () => this.failure !== null, { preface: false });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {

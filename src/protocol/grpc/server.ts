@@ -9,7 +9,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer } from 'node:tls';
 import { H2Connection, type H2Limits } from '../http2/connection.js';
 import type { H2Stream } from '../http2/stream.js';
-import { CallMetadata, GrpcError, ServerCall, type CallLimits, type MethodDefinition, type RequestBudget } from './call.js';
+import { CallMetadata, GrpcError, requestBuffers, ServerCall, type CallLimits, type MethodDefinition, type RequestBudget } from './call.js';
 import { GRPC_STATUS, grpcTimeoutMs, httpError, trailers } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -40,6 +40,17 @@ const STREAM_WINDOW = 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** Bytes of unfinished request messages one connection's calls may hold together, as a multiple of maxRequestBytes: past it the call that crossed it ends with RESOURCE_EXHAUSTED. */
 export const UNFINISHED_REQUESTS_PER_CONNECTION = 4;
+/**
+ * SETTINGS_MAX_FRAME_SIZE announced to clients. At HTTP/2's 16 KiB a
+ * request of 16 one-KiB messages came in two DATA frames, and every such
+ * request was copied whole to be assembled; a client that takes the larger
+ * size (RFC 9113 §6.5.2; our load client does) sends it in one, which
+ * reaches its handler where it lies in the read. A large frame split
+ * between reads is copied into a buffer of requestBuffers', which
+ * SendMessage gives back. Each connection may hold one partial frame of
+ * this size.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024;
 /** How often deadlines are checked, and how long an answer may wait for its client's window after the deadline before the stream is reset. */
 export const STREAM_GRACE_MS = 1_000;
 
@@ -58,7 +69,7 @@ export class GrpcServer {
   constructor(private readonly options: GrpcServerOptions) {
     this.log = options.log ?? (() => undefined);
     this.callLimits = { maxRequestBytes: options.maxRequestBytes };
-    this.h2Limits = { maxConcurrentStreams: options.maxConcurrentStreams, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListBytes: MAX_HEADER_LIST_BYTES, maxQueuedBytes: options.maxQueuedBytes };
+    this.h2Limits = { maxConcurrentStreams: options.maxConcurrentStreams, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListBytes: MAX_HEADER_LIST_BYTES, maxQueuedBytes: options.maxQueuedBytes, maxFrame: MAX_FRAME_BYTES, lendFrame: (n) => (n >= 4096 ? requestBuffers.lend(n) : Buffer.allocUnsafe(n)) };
   }
 
   addService(definitions: Record<string, MethodDefinition>, handlers: Record<string, Handler>): void {

@@ -29,6 +29,10 @@ export interface H2Limits {
   maxHeaderListBytes: number;
   /** Answers queued behind the client's flow-control windows, all streams together: past it the client is not reading, and the connection is closed (ENHANCE_YOUR_CALM). */
   maxQueuedBytes: number;
+  /** SETTINGS_MAX_FRAME_SIZE: the largest frame payload the client may send (HTTP/2's 16 KiB when absent). */
+  maxFrame?: number;
+  /** Where a frame split between reads is joined (FrameReaderOptions.lend). */
+  lendFrame?: (bytes: number) => Buffer;
 }
 
 /** A new stream: its header fields, and whether they passed maxHeaderListBytes (then incomplete). */
@@ -46,7 +50,7 @@ export class H2Connection {
   private readonly output: SocketOutput;
 
   private settingsSeen = false;
-  private readonly reader = new FrameReader((type, flags, streamId, payload) => this.oneFrame(type, flags, streamId, payload), () => this.dead);
+  private readonly reader: FrameReader;
   private lastStreamId = 0;
   /** A HEADERS without END_HEADERS: CONTINUATION frames of this stream must follow. */
   private readonly headerBlocks: HeaderBlocks;
@@ -70,11 +74,14 @@ export class H2Connection {
     this.headerBlocks = new HeaderBlocks(limits.maxHeaderListBytes);
     this.output = new SocketOutput(socket, () => this.fillData(), () => this.dead);
     this.recvWindow = limits.connectionWindow;
+    const maxFrame = limits.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.reader = new FrameReader((type, flags, streamId, payload) => this.oneFrame(type, flags, streamId, payload), () => this.dead, { maxFrame, lend: limits.lendFrame });
     this.enqueue(settingsFrame([
       [SETTING.MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams],
       [SETTING.INITIAL_WINDOW_SIZE, limits.streamWindow],
       [SETTING.MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes],
       [SETTING.ENABLE_PUSH, 0],
+      ...(maxFrame > DEFAULT_MAX_FRAME ? [[SETTING.MAX_FRAME_SIZE, maxFrame] as [number, number]] : []),
     ]));
     if (limits.connectionWindow > DEFAULT_WINDOW) this.enqueue(windowUpdateFrame(0, limits.connectionWindow - DEFAULT_WINDOW));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
