@@ -49,10 +49,12 @@ export class GrpcError extends Error {
 }
 
 /**
- * Where a request message of several DATA frames is assembled. A handler
- * done with such a request's bytes gives them back (SendMessage's, once
- * its answer is encoded: rocketmq/send-answer.ts), so batched sends do not
- * make a fresh ArrayBuffer each; any other is left to the collector.
+ * Where a request message of several DATA frames is assembled, and a large
+ * frame split between two reads joined (server.ts lends them to the
+ * connection's FrameReader). A handler done with such a request's bytes
+ * gives them back (SendMessage's, once its answer is encoded:
+ * rocketmq/send-answer.ts), so batched sends do not make a fresh
+ * ArrayBuffer each; any other is left to the collector.
  */
 export const requestBuffers = new BufferPool(16 * 1024, 256 * 1024, 8 * 1024 * 1024);
 

@@ -34,8 +34,8 @@ export class SendAnswer {
 
   /**
    * Encoded: the request's bytes the ids are read from go back to where
-   * they were assembled (grpc/call.ts requestBuffers), if they were; the
-   * addon's path keeps nothing else of them (native-send.ts).
+   * they were assembled or joined (grpc/call.ts requestBuffers), if they
+   * were; the addon's path keeps nothing else of them (native-send.ts).
    */
   encoded(): void {
     if (this.released || Array.isArray(this.messageIds)) return;
