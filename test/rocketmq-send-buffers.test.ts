@@ -5,10 +5,14 @@
 // be written would store one request's messages twice and lose the other's.
 // A request of several DATA frames is assembled into a buffer that comes
 // back once its answer is encoded (grpc/call.ts requestBuffers): each
-// answer must still carry its own request's message ids.
+// answer must still carry its own request's message ids. A receive's
+// deliveries are encoded into a buffer that comes back once the answer has
+// left (encode-received.ts deliveryBuffers): receives of two groups at once
+// must each get every message once and whole.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rocketReceiveLoad, rocketSendLoad } from '../src/client/load/rocketmq.js';
 import { requestBuffers } from '../src/protocol/grpc/call.js';
+import { deliveryBuffers } from '../src/protocol/rocketmq/encode-received.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
 
@@ -35,6 +39,20 @@ describe.each(ENGINES)('SendMessage batch buffers (%s)', (engine) => {
       const r = await rocketReceiveLoad({ endpoint, topic, group: `g-${topic}`, batch: 32, loops: 2, expectMessages: 3200, maxMs: 60_000 });
       expect(r.integrity.report(topic, new Map([[producer, 3200]]))).toEqual({ run: topic, sent: 3200, received: 3200, lost: 0, duplicated: 0 });
     }
+  });
+
+  it('gives every message once and whole to two groups receiving at once, eight receives in flight, their answers\' buffers used again', async () => {
+    broker = await startTestBroker({ 'mqlab.storage.engine': engine }, { rocketmq: true });
+    broker.broker.createTopic('r', 1, { 'message.type': 'NORMAL' });
+    const endpoint = broker.rocketmqEndpoint!;
+    const sent = await rocketSendLoad({ endpoint, topic: 'r', messagesPerRequest: 16, valueBytes: 1024, window: 64, maxMessages: 3200, maxMs: 60_000, producerId: 90n });
+    expect([sent.ackedMessages, sent.errors]).toEqual([3200, 0]);
+    const reports = await Promise.all(['g1', 'g2'].map(async (group) => {
+      const r = await rocketReceiveLoad({ endpoint, topic: 'r', group, batch: 32, loops: 4, expectMessages: 3200, maxMs: 20_000 });
+      return r.integrity.report(group, new Map([[90n, 3200]]));
+    }));
+    expect(reports).toEqual(['g1', 'g2'].map((run) => ({ run, sent: 3200, received: 3200, lost: 0, duplicated: 0 })));
+    expect(deliveryBuffers.heldBytes).toBeGreaterThan(0);
   });
 
   it('answers each of 200 concurrent requests of two DATA frames with its own ids, refused ones read whole again', async () => {

@@ -13,7 +13,7 @@ import type { ProducerStreams } from './producers.js';
 import { durationMs, incoming, timestampMs } from './convert.js';
 import { decodeSendRequest, SendRequest } from './decode-send.js';
 import { NativeSend } from './native-send.js';
-import { bytesHeld, encodeDeliveries } from './encode-received.js';
+import { bytesHeld, deliveriesSent, encodeDeliveries } from './encode-received.js';
 import { sendBatch, sendEntries } from './send.js';
 import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
@@ -356,7 +356,10 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   } else {
     // Written in one turn: they leave in one socket write.
     call.write({ status: OK });
-    for (const piece of encodeDeliveries(popped, mq!.topic, storeHost)) call.writeFramed(piece);
+    const pieces = encodeDeliveries(popped, mq!.topic, storeHost);
+    for (const piece of pieces) call.writeFramed(piece);
+    // Only once written: a call reset or cut off before then leaves its buffer to the collector, as bytes of it may still wait in the connection's output.
+    call.once('finish', () => deliveriesSent(pieces));
   }
   call.end();
 }
