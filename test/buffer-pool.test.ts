@@ -24,7 +24,13 @@ describe('BufferPool', () => {
     pool.giveBack(a);
     pool.giveBack(a);
     pool.giveBack(Buffer.allocUnsafeSlow(4096));
+    // Nor another pool's.
+    const other = new BufferPool(1024, 65_536, 1 << 20);
+    const b = other.lend(4096);
+    pool.giveBack(b);
     expect(pool.heldBytes).toBe(4096);
+    other.giveBack(b.subarray(100, 200));
+    expect(other.heldBytes).toBe(4096);
     // Lent once more, it is one buffer, not two handed to two asks.
     expect(pool.lend(4096).buffer).toBe(a.buffer);
     expect(pool.lend(4096).buffer).not.toBe(a.buffer);

@@ -18,7 +18,7 @@ import { rawClient, rawUnary, type RawClient } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 
-describe.each(ENGINES)('SendMessage batch buffers (%s)', (engine) => {
+describe.each(ENGINES)('RocketMQ request, batch and answer buffers (%s)', (engine) => {
   let broker: TestBroker | undefined;
   let client: RawClient | undefined;
   afterEach(async () => {
