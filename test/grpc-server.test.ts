@@ -374,6 +374,32 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
     }
   });
 
+  it('gives a stream\'s window back once half of it has come (WINDOW_UPDATE), and none after its client ended it', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Bidi'))));
+      // Windows wide open for the echoes.
+      raw.send(Buffer.concat([0, 1].map((id) => frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0x10, 0, 0, 0])))));
+      // A message of 600,000 bytes in frames of 60,000: past half the 1 MiB stream window once (540,000 given back).
+      const send = (size: number, fill: number, end: boolean): void => {
+        const bytes = grpcMessage(Buffer.alloc(size - 5, fill));
+        for (let at = 0; at < bytes.length; at += 60_000) raw.send(frame(FRAME.DATA, end && at + 60_000 >= bytes.length ? FLAG.END_STREAM : 0, 1, bytes.subarray(at, at + 60_000)));
+      };
+      send(600_000, 3, false);
+      const updates = (id: number): number[] => raw.frames.filter((f) => f.type === FRAME.WINDOW_UPDATE && f.streamId === id).map((f) => f.payload.readUInt32BE(0));
+      expect(await raw.until(() => updates(1).length > 0, 5000)).toBe(true);
+      expect(updates(1)).toEqual([540_000]);
+      // 60,000 are owed now; seven more frames leave them short of half, and the
+      // eighth, ending the stream, would pass it: none is given back for that.
+      send(480_000, 4, true);
+      expect(await raw.until((f) => ended(f, 1), 10_000)).toBe(true);
+      expect(updates(1)).toEqual([540_000]);
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it('answers a request that is not gRPC with an HTTP status', async () => {
     const raw = await RawH2.open(port);
     try {

@@ -11,6 +11,7 @@
 // stream limit (calls past it wait their turn).
 import { connect, type Socket } from 'node:net';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
+import { windowOwed, type ReceiveWindow } from '../../protocol/http2/receive-window.js';
 import { ConnectionError, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
 import { HeaderBlocks, type HeaderBlock } from '../../protocol/http2/header-blocks.js';
 import { HpackDecoder, HpackError } from '../../protocol/http2/hpack.js';
@@ -32,7 +33,8 @@ export interface Answer {
   reset: number | null;
 }
 
-interface Exchange {
+/** One request and its answer; what the server may still send on its stream kept as receive-window.ts keeps it. */
+interface Exchange extends ReceiveWindow {
   id: number;
   resolve(a: Answer): void;
   reject(err: Error): void;
@@ -41,7 +43,6 @@ interface Exchange {
   /** Request body not yet sent (waiting for window), null once all is out. */
   unsent: Buffer | null;
   sendWindow: number;
-  recvUnacked: number;
   deadline: number;
 }
 
@@ -59,7 +60,7 @@ export class H2ClientConnection {
   private peerStreamWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private peerMaxStreams = Infinity;
-  private recvUnacked = 0;
+  private readonly recv: ReceiveWindow = { recvWindow: CONNECTION_WINDOW, recvUnacked: 0 };
   /** A response's header block as it arrives, HEADERS and CONTINUATION joined (the server's reader of them: padding, priority, flood limits). */
   private readonly headerBlocks = new HeaderBlocks(MAX_HEADER_LIST_BYTES);
   private out: Buffer[] = [];
@@ -103,7 +104,7 @@ export class H2ClientConnection {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.closing) return reject(new Error('the connection is closing'));
-      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], unsent: body, sendWindow: 0, recvUnacked: 0, deadline };
+      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], unsent: body, sendWindow: 0, recvWindow: STREAM_WINDOW, recvUnacked: 0, deadline };
       if (this.open.size >= this.peerMaxStreams) this.waiting.push({ headers, ex });
       else this.start(headers, ex);
     });
@@ -251,21 +252,15 @@ export class H2ClientConnection {
   }
 
   private data(flags: number, id: number, payload: Buffer): void {
-    this.recvUnacked += payload.length;
-    if (this.recvUnacked >= CONNECTION_WINDOW / 2) {
-      this.push(windowUpdateFrame(0, this.recvUnacked));
-      this.recvUnacked = 0;
-    }
+    const connectionOwed = windowOwed(this.recv, payload.length, CONNECTION_WINDOW);
+    if (connectionOwed > 0) this.push(windowUpdateFrame(0, connectionOwed));
     const ex = this.open.get(id);
     if (!ex) return;
     const body = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'DATA') : payload;
     if (body.length > 0) ex.data.push(body);
     if ((flags & FLAG.END_STREAM) !== 0) return this.finish(id, null);
-    ex.recvUnacked += payload.length;
-    if (ex.recvUnacked >= STREAM_WINDOW / 2) {
-      this.push(windowUpdateFrame(id, ex.recvUnacked));
-      ex.recvUnacked = 0;
-    }
+    const owed = windowOwed(ex, payload.length, STREAM_WINDOW);
+    if (owed > 0) this.push(windowUpdateFrame(id, owed));
   }
 
   private finish(id: number, reset: number | null): void {

@@ -13,6 +13,7 @@ import { HeaderBlocks, type HeaderBlock } from './header-blocks.js';
 import { SocketOutput } from './socket-output.js';
 import { malformedRequest } from './request-headers.js';
 import { readPeerSettings } from './peer-settings.js';
+import { takeWindow, windowOwed, type ReceiveWindow } from './receive-window.js';
 import {
   ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, FRAME, frameHeader, goAwayFrame, headerFrames, unpadded, H2_ERROR, MAX_WINDOW,
   rstStreamFrame, SETTING, settingsFrame, smallFrame, StreamError, windowUpdateFrame,
@@ -62,8 +63,8 @@ export class H2Connection {
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private sendWindow = DEFAULT_WINDOW;
-  private recvWindow: number;
-  private recvUnacked = 0;
+  /** What the client may still send on the connection. */
+  private readonly recv: ReceiveWindow;
   /** The client announced SETTINGS_HEADER_TABLE_SIZE: the next header block sent starts with a table size update (to 0, valid under any size; the server never indexes). */
   private tableSizeUpdateOwed = false;
   private goingAway = false;
@@ -73,7 +74,7 @@ export class H2Connection {
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListBytes);
     this.headerBlocks = new HeaderBlocks(limits.maxHeaderListBytes);
     this.output = new SocketOutput(socket, () => this.fillData(), () => this.dead);
-    this.recvWindow = limits.connectionWindow;
+    this.recv = { recvWindow: limits.connectionWindow, recvUnacked: 0 };
     const maxFrame = limits.maxFrame ?? DEFAULT_MAX_FRAME;
     this.reader = new FrameReader((type, flags, streamId, payload) => this.oneFrame(type, flags, streamId, payload), () => this.dead, { maxFrame, lend: limits.lendFrame });
     this.enqueue(settingsFrame([
@@ -290,32 +291,21 @@ export class H2Connection {
   private data(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'DATA on stream 0');
     // The whole frame counts against the windows, padding included, whatever becomes of the stream.
-    this.recvWindow -= payload.length;
-    if (this.recvWindow < 0) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the connection window');
-    this.recvUnacked += payload.length;
-    if (this.recvUnacked >= this.limits.connectionWindow / 2) {
-      this.enqueue(windowUpdateFrame(0, this.recvUnacked));
-      this.recvWindow += this.recvUnacked;
-      this.recvUnacked = 0;
-    }
+    if (!takeWindow(this.recv, payload.length)) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the connection window');
+    const connectionOwed = windowOwed(this.recv, payload.length, this.limits.connectionWindow);
+    if (connectionOwed > 0) this.enqueue(windowUpdateFrame(0, connectionOwed));
     const s = this.streams.get(streamId);
     if (!s) {
       if (streamId > this.lastStreamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `DATA on stream ${streamId}, never opened`);
       return; // a stream closed a moment ago (reset, or answered): its data is dropped
     }
     if (s.remoteEnded) throw new StreamError(streamId, H2_ERROR.STREAM_CLOSED, 'DATA after END_STREAM');
-    s.recvWindow -= payload.length;
-    if (s.recvWindow < 0) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the stream window');
+    if (!takeWindow(s, payload.length)) throw new StreamError(streamId, H2_ERROR.FLOW_CONTROL_ERROR, 'DATA past the stream window');
     const body = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'DATA') : payload;
     const end = (flags & FLAG.END_STREAM) !== 0;
-    if (!end) {
-      s.recvUnacked += payload.length;
-      if (s.recvUnacked >= this.limits.streamWindow / 2) {
-        this.enqueue(windowUpdateFrame(streamId, s.recvUnacked));
-        s.recvWindow += s.recvUnacked;
-        s.recvUnacked = 0;
-      }
-    }
+    // A stream the client ended is sent no more window.
+    const owed = end ? 0 : windowOwed(s, payload.length, this.limits.streamWindow);
+    if (owed > 0) this.enqueue(windowUpdateFrame(streamId, owed));
     if (body.length > 0) s.events?.streamData(body);
     if (end && !s.closed) this.remoteEnd(s);
   }

@@ -2,6 +2,7 @@
 // through its events (H2StreamEvents); what the server answers waits here until the
 // client's flow-control windows let it out (connection.ts sends it).
 import type { H2Connection } from './connection.js';
+import type { ReceiveWindow } from './receive-window.js';
 
 /** What a stream tells its owner: methods of one object, not a closure per event and stream. */
 export interface H2StreamEvents {
@@ -15,7 +16,7 @@ export interface H2StreamEvents {
   streamSent(): void;
 }
 
-export class H2Stream {
+export class H2Stream implements ReceiveWindow {
   /** What the client may still be sent on this stream (its SETTINGS_INITIAL_WINDOW_SIZE plus its WINDOW_UPDATEs, less what was sent). */
   sendWindow: number;
   /** What the client may still send on this stream before the server's next WINDOW_UPDATE. */
