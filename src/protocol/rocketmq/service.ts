@@ -341,14 +341,15 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
       },
     },
   }).finally(() => ctx.receiving--);
-  // Counted until HTTP/2 has sent them all (finish) or the call is gone, whichever comes first.
+  // Counted until HTTP/2 has sent them all (finish, below) or the call is gone, whichever comes first.
+  const release = (): void => {
+    if (held > 0) ctx.unsent.release(connection, held);
+    held = 0;
+  };
   if (held > 0) {
-    const release = (): void => {
-      if (held > 0) ctx.unsent.release(connection, held);
-      held = 0;
-    };
     if (call.cancelled) release();
-    for (const event of ['finish', 'close', 'cancelled']) call.once(event, release);
+    call.once('close', release);
+    call.once('cancelled', release);
   }
   if (call.cancelled) return; // taken messages come back when their invisible time ends
   if (popped.length === 0) {
@@ -358,8 +359,11 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
     call.write({ status: OK });
     const pieces = encodeDeliveries(popped, mq!.topic, storeHost);
     for (const piece of pieces) call.writeFramed(piece);
-    // Only once written: a call reset or cut off before then leaves its buffer to the collector, as bytes of it may still wait in the connection's output.
-    call.once('finish', () => deliveriesSent(pieces));
+    // The deliveries' buffer goes back only once they were sent: a call reset or cut off before then leaves it to the collector, as bytes of it may still wait in the connection's output.
+    call.once('finish', () => {
+      release();
+      deliveriesSent(pieces);
+    });
   }
   call.end();
 }
