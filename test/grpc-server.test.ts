@@ -331,7 +331,7 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       raw.send(handshake());
       raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Bidi'))));
       // Windows wide open: the echoes are sent as they come.
-      raw.send(Buffer.concat([0, 1].map((id) => frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0x10, 0, 0, 0])))));
+      raw.send(Buffer.concat([windowUpdate(0, 0x1000_0000), windowUpdate(1, 0x1000_0000)]));
       // Frames written one by one, or several in one write (the server then reads a message's frames together).
       let pending: Buffer[] = [];
       for (let at = 0; at < bytes.length;) {
@@ -363,7 +363,7 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       const msg = Buffer.from(Array.from({ length: MAX_FRAME_BYTES - 5 }, (_, j) => (j * 7) & 255));
       const data = frame(FRAME.DATA, FLAG.END_STREAM, 1, grpcMessage(msg));
       raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Unary'))));
-      raw.send(Buffer.concat([0, 1].map((id) => frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0x10, 0, 0, 0])))));
+      raw.send(Buffer.concat([windowUpdate(0, 0x1000_0000), windowUpdate(1, 0x1000_0000)]));
       // Header, then the frame in three writes: the server's reads end inside it.
       for (const [from, to] of [[0, 4], [4, 30_000], [30_000, data.length]] as const) raw.send(data.subarray(from, to));
       expect(await raw.until((f) => ended(f, 1), 10_000)).toBe(true);
@@ -380,7 +380,7 @@ describe('gRPC server on mqlab\'s own HTTP/2', () => {
       raw.send(handshake());
       raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, headerBlock(request('Bidi'))));
       // Windows wide open for the echoes.
-      raw.send(Buffer.concat([0, 1].map((id) => frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0x10, 0, 0, 0])))));
+      raw.send(Buffer.concat([windowUpdate(0, 0x1000_0000), windowUpdate(1, 0x1000_0000)]));
       // A message of 600,000 bytes in frames of 60,000: past half the 1 MiB stream window once (540,000 given back).
       const send = (size: number, fill: number, end: boolean): void => {
         const bytes = grpcMessage(Buffer.alloc(size - 5, fill));
