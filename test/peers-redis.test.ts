@@ -90,9 +90,8 @@ describe.skipIf(missing('redis-server', redisServer.installed()))('Redis Streams
       const r = new Redis({ host: server.endpoint.host, port: server.endpoint.port, protocol: 2 });
       // The group exists once createConsumer resolves (nothing sent later can be missed).
       expect(((await r.call('XINFO', 'GROUPS', 'idle')) as unknown[][]).map((g) => g[1])).toEqual(['sub']);
-      const started = performance.now();
+      // Its read blocks with BLOCK 0 (for ever): a close that waited for it would never end, and the test would time out.
       await consumer.close();
-      expect(performance.now() - started).toBeLessThan(1_000);
       await driver.deleteTopics();
       expect(await r.exists('idle')).toBe(0);
       await r.quit();

@@ -212,13 +212,10 @@ describe('scanValidPrefix', () => {
     expect(r.error?.code).toBe('BATCH_TOO_LARGE');
   });
 
-  it('scans 10 000 batches quickly', () => {
+  // Its speed (linear in the batches) is bench/records/scan's to measure, not a test's.
+  it('scans 10 000 batches to the end', () => {
     const many = Buffer.concat(Array.from({ length: 10_000 }, () => parts[2]!));
-    const started = performance.now();
     const r = scanValidPrefix(many, MAX);
-    const elapsedMs = performance.now() - started;
     expect(r).toMatchObject({ validBytes: many.length, batches: 10_000, stop: 'end' });
-    // About 3 MB: a few ms on any machine; the bound only catches a blow-up.
-    expect(elapsedMs).toBeLessThan(500);
   });
 });

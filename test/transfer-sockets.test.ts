@@ -48,11 +48,9 @@ describe.each(STRATEGY_NAMES)('strategy %s', (name) => {
     // returned, and the send waits for the socket (it counts that before it returns).
     expect(transferCounters()[name].sendsDeferred).toBe(1);
     expect(native.pendingCount()).toBe(1);
-    // Timers (the event loop) keep running meanwhile: one due at once fires,
-    // on time, and the send is still waiting after it.
-    const t0 = performance.now();
+    // The event loop keeps running meanwhile (a send that held it would never
+    // end, its reader being paused): a timer fires, and the send still waits.
     await new Promise((r) => setTimeout(r, 1));
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(settled).toBe(false);
     expect(native.pendingCount()).toBe(1);
     // Read in the bites the socket gives; the sender fills the buffers again
