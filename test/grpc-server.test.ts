@@ -495,6 +495,31 @@ describe('gRPC server limits a client cannot get around', () => {
     }
   });
 
+  it('counts an unfinished request as the memory it is assembled in: a 40,000-byte message takes a 64 KiB buffer', async () => {
+    const raw = await RawH2.open(port);
+    try {
+      raw.send(handshake());
+      // Counted as their 40,000 bytes, five would hold 200,000 of the 262,144
+      // allowed; as the 65,536-byte buffers they take, the fifth passes it.
+      const size = 40_000;
+      const part = Buffer.alloc(24_000, 7);
+      for (const id of [1, 3, 5, 7, 9]) {
+        raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock(request('Unary'))));
+        raw.send(frame(FRAME.DATA, 0, id, Buffer.concat([prefix(size), part])));
+      }
+      expect(await raw.until((f) => ended(f, 9), 5000)).toBe(true);
+      expect(headersOf(raw.frames, 9)['grpc-message']).toMatch(/this connection's calls hold more than 262144 bytes of unfinished requests/);
+      expect([1, 3, 5, 7].some((id) => ended(raw.frames, id))).toBe(false);
+      // One finished frees its buffer's share: its message comes whole.
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, Buffer.alloc(size - part.length, 7)));
+      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
+      expect(statusOf(raw.frames, 1)).toBe('0');
+      expect(messagesOf(raw.frames, 1)).toEqual([Buffer.alloc(size, 7)]);
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it('closes a connection whose client leaves more than maxQueuedBytes of answers behind closed windows (ENHANCE_YOUR_CALM)', async () => {
     const raw = await RawH2.open(port);
     const windowZero = Buffer.alloc(6);

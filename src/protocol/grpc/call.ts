@@ -281,12 +281,14 @@ export class ServerCall extends EventEmitter implements H2StreamEvents {
    * What waits for later DATA is copied out of the socket's reads (a view
    * would keep a whole read, and the frames around it, for a few bytes) and
    * counted against the connection's budget for unfinished requests, with
-   * the message being assembled (all of its length: at most twice what came).
+   * the buffer a message is assembled in: all of its memory, which the pool
+   * rounds up to a power of two (up to twice the message, itself at most
+   * twice what came), so the budget bounds the memory held, not less.
    */
   private holdParts(): void {
     if (this.discarding || this.ended) return this.releaseHeld();
     this.input.own();
-    const holding = this.input.bytes + (this.assembly === null ? 0 : this.need);
+    const holding = this.input.bytes + (this.assembly === null ? 0 : this.assembly.buffer.byteLength);
     const delta = holding - this.held;
     this.held = holding;
     this.budget.held += delta;
