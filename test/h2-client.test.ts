@@ -7,9 +7,10 @@
 // own windows back as it reads.
 import { createHash } from 'node:crypto';
 import { createServer, type Http2Server } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H2ClientConnection } from '../src/client/load/h2-client.js';
+import { FLAG, FRAME, frame, headerBlock } from './fuzz/h2-frames.js';
 
 const REQUEST = { fields: [[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'test'], ['content-type', 'application/grpc'], ['te', 'trailers']] as Array<[string, string]> };
 
@@ -66,6 +67,49 @@ describe('H2ClientConnection', () => {
     const c = await H2ClientConnection.connect('127.0.0.1', (server.address() as AddressInfo).port);
     await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow(/closed|went away/);
     await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 30_000)).rejects.toThrow();
+  });
+
+  it('refuses an answer whose header list decodes past its limit (a small block indexing one large field), and the connection serves on', async () => {
+    // A raw server: its first answer's block adds a 4,000-byte field to the
+    // table and names it 300 times (about 1.2 MB decoded from 5 KB); the
+    // second answer is an ordinary one.
+    const raw: Server = createNetServer((socket: Socket) => {
+      let answered = 0;
+      let seen = Buffer.alloc(0);
+      socket.write(frame(FRAME.SETTINGS, 0, 0));
+      socket.on('data', (d: Buffer) => {
+        seen = Buffer.concat([seen, d]);
+        // Each request's HEADERS frame (the client's odd streams) gets its answer.
+        for (let at = 24; at + 9 <= seen.length; ) {
+          const length = seen.readUIntBE(at, 3);
+          if (at + 9 + length > seen.length) break;
+          const type = seen[at + 3]!;
+          const id = seen.readUInt32BE(at + 5) & 0x7fffffff;
+          if (type === FRAME.HEADERS && id > answered) {
+            answered = id;
+            if (id === 1) {
+              const big = Buffer.concat([Buffer.from([0x40, 5]), Buffer.from('x-big'), Buffer.from([0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 97), Buffer.alloc(300, 0x80 | 62)]);
+              socket.write(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, id, Buffer.concat([headerBlock([[':status', '200']]), big])));
+            } else {
+              socket.write(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock([[':status', '200'], ['content-type', 'application/grpc']])));
+              socket.write(frame(FRAME.DATA, 0, id, Buffer.from('ok')));
+              socket.write(frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, id, headerBlock([['grpc-status', '0']])));
+            }
+          }
+          at += 9 + length;
+        }
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const c = await H2ClientConnection.connect('127.0.0.1', (raw.address() as AddressInfo).port);
+    try {
+      await expect(c.exchange(REQUEST, Buffer.from('x'), Date.now() + 10_000)).rejects.toThrow(/header list on stream 1 is larger than 1048576 bytes/);
+      const next = await c.exchange(REQUEST, Buffer.from('y'), Date.now() + 10_000);
+      expect([Buffer.concat(next.data).toString(), next.fields.find(([n]) => n === 'grpc-status')?.[1]]).toEqual(['ok', '0']);
+    } finally {
+      c.close();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
   });
 
   it('gives a waiting call the stream of one its deadline ended, and fails a call that waits past its own', async () => {

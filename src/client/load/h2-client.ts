@@ -244,9 +244,17 @@ export class H2ClientConnection {
   private headerDone(h: HeaderBlock | null): void {
     if (h === null) return;
     // Decoded whatever the stream: the table must stay in step with the peer's.
-    const { headers } = this.decoder.decode(h.block);
+    const { headers, oversized } = this.decoder.decode(h.block);
     const ex = this.open.get(h.streamId);
     if (!ex) return;
+    if (oversized) {
+      // What was decoded is only the list's start (the status may be past it): no answer, rather than a wrong one.
+      this.push(rstStreamFrame(h.streamId, H2_ERROR.CANCEL));
+      this.drop(ex, new Error(`the answer's header list on stream ${h.streamId} is larger than ${MAX_HEADER_LIST_BYTES} bytes`));
+      this.startWaiting();
+      this.endIfDone();
+      return;
+    }
     for (const f of headers) ex.fields.push(f);
     if ((h.flags & FLAG.END_STREAM) !== 0) this.finish(h.streamId, null);
   }
