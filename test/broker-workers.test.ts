@@ -25,6 +25,10 @@ import { BrokerProcess } from '../src/lab/broker-process.js';
 import { errorCode } from '../src/protocol/kafka/index.js';
 import { startBroker } from '../src/server/start.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../src/server/settings.js';
+import { replayTopic } from '../src/broker/replay-topic.js';
+import { TXN_TOPIC } from '../src/broker/txn/txn-log.js';
+import { encodeBatch } from '../src/records/index.js';
+import { createEngine } from '../src/storage/index.js';
 import { numberedBatch } from './helpers/batches.js';
 import { tempDir } from './helpers/files.js';
 import { missing } from './helpers/requires.js';
@@ -268,6 +272,47 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       // 'after' lies behind 'doomed' in both partitions: read only once that transaction is aborted on each node.
       const seen = (await readRecords(reader, 4)).map((r) => `${r.partition}:${r.value}`);
       expect(seen.sort()).toEqual(['0:after', '0:k0', '1:after', '1:k1']);
+    } finally {
+      for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
+    }
+  });
+
+  it('a commit a SIGKILL cut between PrepareCommit and its markers is finished at the restart, on both nodes', async () => {
+    const b = await start();
+    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    const clients: { disconnect(): Promise<void> }[] = [admin];
+    try {
+      await admin.createTopics({ topics: [{ topic: 'prepared', numPartitions: 2 }] });
+      const producer = kafka.producer({ transactionalId: 'cut', maxInFlightRequests: 1, idempotent: true });
+      clients.push(producer);
+      await producer.connect();
+      const open = await producer.transaction();
+      await open.send({ topic: 'prepared', messages: [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }] });
+      await b.kill();
+      // What node 0's coordinator (its log at the directory's root) writes first when EndTxn commits, and
+      // nothing after it: the state a SIGKILL right after that write leaves.
+      const log = createEngine(engine, { dir: join(tmp!.dir, 'log'), flush: { kind: 'none' } });
+      await log.open();
+      const tp = { topic: TXN_TOPIC, partition: 0 };
+      log.createPartition(tp); // opens the one on disk (the topic registry opens each at startup)
+      let last: Record<string, unknown> | null = null;
+      replayTopic(log, tp, (key, value) => {
+        if (key.toString() === 'cut') last = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
+      });
+      expect(last).toMatchObject({ state: 'Ongoing', partitions: expect.arrayContaining(['prepared\u00000', 'prepared\u00001']) });
+      const prepared = { ...last!, state: 'PrepareCommit', updateMs: Date.now() };
+      await log.append(tp, encodeBatch({ baseTimestamp: BigInt(Date.now()), records: [{ key: Buffer.from('cut'), value: Buffer.from(JSON.stringify(prepared)), headers: [] }] }));
+      await log.close();
+      broker = await b.restart();
+      // No client ends it: the restarted coordinator writes the commit markers, node 1's partition included.
+      const reader = kafka.consumer({ groupId: 'after-prepare', readUncommitted: false });
+      clients.push(reader);
+      await reader.connect();
+      await reader.subscribe({ topic: 'prepared', fromBeginning: true });
+      const seen = (await readRecords(reader, 2)).map((r) => `${r.partition}:${r.value}`);
+      expect(seen.sort()).toEqual(['0:p0', '1:p1']);
     } finally {
       for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
     }
