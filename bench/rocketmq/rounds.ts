@@ -9,8 +9,13 @@
 // queue comes after another (where V8 deoptimizes what it specialized to
 // one queue); later rounds are the steady state. Compare builds with
 // alternated runs: this machine moves a run's figures by a fifth.
+// `--batches 8,32` runs each round at each batch size (messages a
+// ReceiveMessage takes, records a fetch asks for) and fits the steady
+// rounds' medians to cost = per request / batch + per message: what a
+// receive (with its ack) or a fetch costs whatever it carries, and what
+// each message adds.
 //
-//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented]
+//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,15 +28,17 @@ import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.j
 import { kafkaBatchBytes } from '../../src/lab/scenarios/protocols-runs.js';
 import { table } from '../lib/stats.js';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' }, batches: { type: 'string', default: '32' } } });
 const ROUNDS = Number(args.rounds);
 const MESSAGES = Number(args.messages);
 const PER = Number(args.per);
 const VALUE_BYTES = 1024;
-const BATCH = 32;
+const BATCHES = args.batches!.split(',').map(Number);
 const MAX_MS = 120_000;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 2) throw new Error(`--rounds: at least 2 (the first is the warm-up), got ${args.rounds}`);
 if (!Number.isInteger(MESSAGES) || MESSAGES <= 0 || MESSAGES % PER !== 0) throw new Error(`--messages must be a positive multiple of --per (${PER}), got ${args.messages}`);
+// RocketMQ's proxy takes at most 32 a receive (src/protocol/rocketmq/settings.ts); a fetch asks for whole batches of --per.
+if (BATCHES.some((n) => !Number.isInteger(n) || n < 1 || n > 32 || n % PER !== 0)) throw new Error(`--batches: sizes from 1 to 32, multiples of --per (${PER}), got ${args.batches}`);
 
 /** Clock ticks of user and system time per thread of a process: the main thread (its tid is the pid) and the rest summed. */
 function threadTicks(pid: number): { main: number; others: number } {
@@ -75,10 +82,11 @@ async function measure(b: BrokerProcess, run: () => Promise<number>): Promise<Co
 const dir = mkdtempSync(join(tmpdir(), 'mqlab-rounds-'));
 const b = await BrokerProcess.start(['--data-dir', dir, '--engine', args.engine!, '--flush', 'none', '--transfer', 'sendfile'], 0, { rocketmqPort: 0 });
 const rows: string[][] = [];
+const steady: Array<{ batch: number; kafka: number; rocket: number }> = [];
 try {
-  for (let round = 1; round <= ROUNDS; round++) {
-    const rmqTopic = `rmq-round-${round}`;
-    const kafkaTopic = `kafka-round-${round}`;
+  for (let round = 1; round <= ROUNDS; round++) for (const batch of BATCHES) {
+    const rmqTopic = `rmq-round-${round}-${batch}`;
+    const kafkaTopic = `kafka-round-${round}-${batch}`;
     const a = await Admin.connect(b.bootstrap);
     try {
       await a.createTopic(rmqTopic, 1, { 'message.type': 'NORMAL' });
@@ -88,16 +96,36 @@ try {
     }
     const sent = await rocketSendLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, messagesPerRequest: PER, valueBytes: VALUE_BYTES, window: 64, maxMessages: MESSAGES, maxMs: MAX_MS, producerId: BigInt(100 + round) });
     const produced = await produceLoad({ host: b.host, port: b.port, topic: kafkaTopic, partitions: [0], recordsPerBatch: PER, valueBytes: VALUE_BYTES, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: MESSAGES, maxMs: MAX_MS });
-    const fetchBytes = (BATCH / PER) * kafkaBatchBytes(PER, VALUE_BYTES);
+    const fetchBytes = (batch / PER) * kafkaBatchBytes(PER, VALUE_BYTES);
     const kafka = await measure(b, async () => (await consumeLoad({ host: b.host, port: b.port, topic: kafkaTopic, from: new Map([[0, 0n]]), expectRecords: produced.ackedRecords, maxMs: MAX_MS, maxBytes: fetchBytes, partitionMaxBytes: fetchBytes })).received);
-    const rocket = await measure(b, async () => (await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, group: `${rmqTopic}-readers`, batch: BATCH, loops: 4, expectMessages: sent.ackedMessages, maxMs: MAX_MS })).received);
+    const rocket = await measure(b, async () => (await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, group: `${rmqTopic}-readers`, batch, loops: 4, expectMessages: sent.ackedMessages, maxMs: MAX_MS })).received);
     const what = round === 1 ? 'warm-up' : round === 2 ? 'first after another' : 'steady';
     const f = (x: number): string => x.toFixed(2);
-    rows.push([String(round), what, f(kafka.us), `${f(kafka.mainUs)} / ${f(kafka.othersUs)}`, f(rocket.us), `${f(rocket.mainUs)} / ${f(rocket.othersUs)}`, (rocket.us / kafka.us).toFixed(2)]);
+    rows.push([String(round), what, String(batch), f(kafka.us), `${f(kafka.mainUs)} / ${f(kafka.othersUs)}`, f(rocket.us), `${f(rocket.mainUs)} / ${f(rocket.othersUs)}`, (rocket.us / kafka.us).toFixed(2)]);
+    if (round >= 3) steady.push({ batch, kafka: kafka.us, rocket: rocket.us });
   }
 } finally {
   await b.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`${MESSAGES} messages a round, ${PER} per request and batch, ${args.engine} engine; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
-console.log(table(['round', 'what', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
+console.log(table(['round', 'what', 'batch', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
+const sizes = [...new Set(steady.map((s) => s.batch))];
+if (sizes.length >= 2) {
+  // The medians of the steady rounds per batch size, fitted by least squares to cost(b) = request / b + message.
+  const median = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const fit = (cost: (s: (typeof steady)[number]) => number): { request: number; message: number } => {
+    const points = sizes.map((b) => ({ x: 1 / b, y: median(steady.filter((s) => s.batch === b).map(cost)) }));
+    const mx = points.reduce((n, p) => n + p.x, 0) / points.length;
+    const my = points.reduce((n, p) => n + p.y, 0) / points.length;
+    const request = points.reduce((n, p) => n + (p.x - mx) * (p.y - my), 0) / points.reduce((n, p) => n + (p.x - mx) ** 2, 0);
+    return { request, message: my - request * mx };
+  };
+  const k = fit((s) => s.kafka);
+  const r = fit((s) => s.rocket);
+  console.log(`\nFitted over batches of ${sizes.join(', ')} (steady rounds' medians), broker µs of CPU:`);
+  console.log(table(['', 'per request', 'per message'], [
+    ['Kafka fetch', k.request.toFixed(1), k.message.toFixed(2)],
+    ['RocketMQ receive + ack', r.request.toFixed(1), r.message.toFixed(2)],
+  ]));
+}
