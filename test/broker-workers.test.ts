@@ -50,6 +50,9 @@ function readRecords(consumer: Consumer, n: number): Promise<{ partition: number
   });
 }
 
+/** Connects a kafkajs producer, consumer or admin, to be disconnected when the test is done. */
+type Connected = <C extends { connect(): Promise<void>; disconnect(): Promise<void> }>(c: C) => Promise<C>;
+
 describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
   let broker: BrokerProcess | null = null;
   let tmp: ReturnType<typeof tempDir> | null = null;
@@ -234,65 +237,64 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
     expect(used).toEqual(new Set([0, 1]));
   });
 
+  /** kafkajs against the broker: `body` gets the client and `connected`, which connects a producer or consumer and disconnects it at the end (last first). */
+  const withKafka = async (b: BrokerProcess, body: (kafka: Kafka, connected: Connected) => Promise<void>): Promise<void> => {
+    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const clients: { disconnect(): Promise<void> }[] = [];
+    try {
+      await body(kafka, async (c) => {
+        clients.push(c);
+        await c.connect();
+        return c;
+      });
+    } finally {
+      for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
+    }
+  };
+  const transaction = async (kafka: Kafka, connected: Connected, transactionalId: string) =>
+    (await connected(kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true }))).transaction();
+  /** Reads `n` records of `topic` from its start, read_committed, as a new group. */
+  const committedRecords = async (kafka: Kafka, connected: Connected, topic: string, groupId: string, n: number): Promise<string[]> => {
+    const reader = await connected(kafka.consumer({ groupId, readUncommitted: false }));
+    await reader.subscribe({ topic, fromBeginning: true });
+    return (await readRecords(reader, n)).map((r) => `${r.partition}:${r.value}`).sort();
+  };
+
   it('a transaction open on both nodes at a SIGKILL commits after the restart; another one is aborted by a new instance', async () => {
     const b = await start();
-    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    const clients: { disconnect(): Promise<void> }[] = [admin];
-    try {
+    await withKafka(b, async (kafka, connected) => {
+      const admin = await connected(kafka.admin());
       await admin.createTopics({ topics: [{ topic: 'survives', numPartitions: 2 }] });
       const md = await admin.fetchTopicMetadata({ topics: ['survives'] });
       expect(new Set(md.topics[0]!.partitions.map((p) => p.leader))).toEqual(new Set([0, 1]));
-      const producer = kafka.producer({ transactionalId: 'across', maxInFlightRequests: 1, idempotent: true });
-      clients.push(producer);
-      await producer.connect();
-      const open = await producer.transaction();
+      const open = await transaction(kafka, connected, 'across');
       await open.send({ topic: 'survives', messages: [{ value: 'k0', partition: 0 }, { value: 'k1', partition: 1 }] });
-      const doomed = kafka.producer({ transactionalId: 'doomed', maxInFlightRequests: 1, idempotent: true });
-      clients.push(doomed);
-      await doomed.connect();
-      const lost = await doomed.transaction();
+      const lost = await transaction(kafka, connected, 'doomed');
       await lost.send({ topic: 'survives', messages: [{ value: 'doomed', partition: 0 }, { value: 'doomed', partition: 1 }] });
 
       await b.kill();
       broker = await b.restart();
 
       await open.commit(); // node 0's coordinator ends it, with a marker on each node
-      const again = kafka.producer({ transactionalId: 'doomed', maxInFlightRequests: 1, idempotent: true });
-      clients.push(again);
-      await again.connect();
-      const next = await again.transaction(); // the one the kill left open is aborted, on both nodes
+      const next = await transaction(kafka, connected, 'doomed'); // the one the kill left open is aborted, on both nodes
       await next.send({ topic: 'survives', messages: [{ value: 'after', partition: 0 }, { value: 'after', partition: 1 }] });
       await next.commit();
-      const reader = kafka.consumer({ groupId: 'after-kill', readUncommitted: false });
-      clients.push(reader);
-      await reader.connect();
-      await reader.subscribe({ topic: 'survives', fromBeginning: true });
       // 'after' lies behind 'doomed' in both partitions: read only once that transaction is aborted on each node.
-      const seen = (await readRecords(reader, 4)).map((r) => `${r.partition}:${r.value}`);
-      expect(seen.sort()).toEqual(['0:after', '0:k0', '1:after', '1:k1']);
-    } finally {
-      for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
-    }
+      expect(await committedRecords(kafka, connected, 'survives', 'after-kill', 4)).toEqual(['0:after', '0:k0', '1:after', '1:k1']);
+    });
   });
 
   it('a commit a SIGKILL cut between PrepareCommit and its markers is finished at the restart, on both nodes', async () => {
     const b = await start();
-    const kafka = new Kafka({ brokers: [b.bootstrap], clientId: 'workers-test', logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    const clients: { disconnect(): Promise<void> }[] = [admin];
-    try {
+    await withKafka(b, async (kafka, connected) => {
+      const admin = await connected(kafka.admin());
       await admin.createTopics({ topics: [{ topic: 'prepared', numPartitions: 2 }] });
-      const producer = kafka.producer({ transactionalId: 'cut', maxInFlightRequests: 1, idempotent: true });
-      clients.push(producer);
-      await producer.connect();
-      const open = await producer.transaction();
+      const open = await transaction(kafka, connected, 'cut');
       await open.send({ topic: 'prepared', messages: [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }] });
       await b.kill();
-      // What node 0's coordinator (its log at the directory's root) writes first when EndTxn commits, and
-      // nothing after it: the state a SIGKILL right after that write leaves.
+      // What node 0's coordinator (its log at the directory's root) writes
+      // first when EndTxn commits, and nothing after it: the state a SIGKILL
+      // right after that write leaves.
       const log = createEngine(engine, { dir: join(tmp!.dir, 'log'), flush: { kind: 'none' } });
       await log.open();
       const tp = { topic: TXN_TOPIC, partition: 0 };
@@ -307,15 +309,8 @@ describe.each(['segmented', 'commitlog'])('mqlab.workers=2 (%s)', (engine) => {
       await log.close();
       broker = await b.restart();
       // No client ends it: the restarted coordinator writes the commit markers, node 1's partition included.
-      const reader = kafka.consumer({ groupId: 'after-prepare', readUncommitted: false });
-      clients.push(reader);
-      await reader.connect();
-      await reader.subscribe({ topic: 'prepared', fromBeginning: true });
-      const seen = (await readRecords(reader, 2)).map((r) => `${r.partition}:${r.value}`);
-      expect(seen.sort()).toEqual(['0:p0', '1:p1']);
-    } finally {
-      for (const c of clients.reverse()) await c.disconnect().catch(() => undefined);
-    }
+      expect(await committedRecords(kafka, connected, 'prepared', 'after-prepare', 2)).toEqual(['0:p0', '1:p1']);
+    });
   });
 
   it.skipIf(missing('the Python clients (apt install python3-kafka python3-confluent-kafka)', hasPythonModule('kafka') && hasPythonModule('confluent_kafka')))(
