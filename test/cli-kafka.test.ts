@@ -61,7 +61,11 @@ describe('mqlab serve and the Kafka-style tools', () => {
     expect(again.stderr).toMatch(/TOPIC_ALREADY_EXISTS/);
     expect((await mqlab(['topics', '--bootstrap-server', bootstrap, '--list'])).stdout.split('\n')).toContain('cli');
     const d = await mqlab(['topics', '--bootstrap-server', bootstrap, '--describe', '--topic', 'cli']);
-    expect(d.stdout).toMatch(/PartitionCount: 3/);
+    expect(d.stdout).toMatch(/PartitionCount: 3\tReplicationFactor: 1\tConfigs: \n/);
+    // As kafka-topics.sh, the configs set on the topic.
+    await mqlab(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', 'cli-fifo', '--config', 'message.type=FIFO']);
+    const fifo = await mqlab(['topics', '--bootstrap-server', bootstrap, '--describe', '--topic', 'cli-fifo']);
+    expect(fifo.stdout).toMatch(/Topic: cli-fifo\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: message.type=FIFO\n/);
   });
 
   it('produces lines and consumes them back, alone and in a group whose lag it shows', async () => {

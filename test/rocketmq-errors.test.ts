@@ -49,6 +49,20 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect(r.messageQueues[0].broker.endpoints.addresses[0]).toEqual({ host: '127.0.0.1', port: broker.rocketmq!.port });
     expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'fifo' } })).messageQueues[0].acceptMessageTypes).toEqual(['FIFO']);
     expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'nope' } })).status.code).toBe('TOPIC_NOT_FOUND');
+    // A group's retry topic before its first retry: said in the name the client asked for.
+    expect((await rawUnary(raw, 'QueryRoute', { topic: { name: '%RETRY%nobody' } })).status).toMatchObject({ code: 'TOPIC_NOT_FOUND', message: 'no topic "%RETRY%nobody" (stored as "RETRY.nobody"): a group\'s retry topic is made with its first retry' });
+  });
+
+  it('an ack with the handle a ChangeInvisibleDuration replaced says so', async () => {
+    broker.broker.createTopic('renewals', 1);
+    expect((await rawUnary(raw, 'SendMessage', { messages: [message('renewals')] })).status.code).toBe('OK');
+    const [, delivery] = await rawReceive(raw, { group: { name: 'renewer' }, messageQueue: { topic: { name: 'renewals' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '30' } });
+    const old = delivery.message.systemProperties.receiptHandle;
+    const renewed = await rawUnary(raw, 'ChangeInvisibleDuration', { group: { name: 'renewer' }, topic: { name: 'renewals' }, receiptHandle: old, invisibleDuration: { seconds: '30' }, messageId: delivery.message.systemProperties.messageId });
+    expect(renewed.status.code).toBe('OK');
+    const ack = await rawUnary(raw, 'AckMessage', { group: { name: 'renewer' }, topic: { name: 'renewals' }, entries: [{ messageId: delivery.message.systemProperties.messageId, receiptHandle: old }] });
+    expect(ack.entries[0].status).toMatchObject({ code: 'INVALID_RECEIPT_HANDLE', message: expect.stringContaining('its invisible time was changed (ChangeInvisibleDuration answers a new handle)') });
+    expect((await rawUnary(raw, 'AckMessage', { group: { name: 'renewer' }, topic: { name: 'renewals' }, entries: [{ messageId: delivery.message.systemProperties.messageId, receiptHandle: renewed.receiptHandle }] })).status.code).toBe('OK');
   });
 
   it('SendMessage: TOPIC_NOT_FOUND, MESSAGE_BODY_TOO_LARGE, MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, a FIFO message with its group', async () => {

@@ -72,7 +72,9 @@ export function addKafkaCommands(program: Command): void {
                 const all = [...Array(t.partitions).keys()];
                 const hw = await leaders.offsets(t.name, all, -1n);
                 const start = await leaders.offsets(t.name, all, -2n);
-                console.log(`Topic: ${t.name}\tPartitionCount: ${t.partitions}\tReplicationFactor: 1${t.internal ? '\tInternal: true' : ''}`);
+                // As kafka-topics.sh: the configs set on the topic itself (ConfigSource TOPIC_CONFIG, 1), message.type among them.
+                const configs = (await admin.describeConfigs({ topic: t.name })).filter((c) => c.source === 1).map((c) => `${c.name}=${c.value ?? ''}`);
+                console.log(`Topic: ${t.name}\tPartitionCount: ${t.partitions}\tReplicationFactor: 1\tConfigs: ${configs.join(',')}${t.internal ? '\tInternal: true' : ''}`);
                 for (const p of all) {
                   const id = leaders.nodeIds.get(p) ?? 0;
                   console.log(`\tTopic: ${t.name}\tPartition: ${p}\tLeader: ${id}\tReplicas: ${id}\tIsr: ${id}\tLogStartOffset: ${start.get(p)}\tHighWatermark: ${hw.get(p)}`);

@@ -191,7 +191,7 @@ export class PopService {
       // Its message group's next may go now: wake a receive waiting for it.
       if (o!.messageGroup !== null) this.broker.wakePartition(queue.topic, queue.partition);
     }
-    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or revived to the retry topic)`);
+    if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since, its invisible time was changed (ChangeInvisibleDuration answers a new handle), or it was revived to the retry topic`);
     if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${queue.topic}-${queue.partition} was not delivered to group ${queue.group}`);
   }
 
@@ -244,7 +244,7 @@ export class PopService {
   private current(queue: Queue, offset: number, token: string): Outstanding {
     const o = queue.state.get(offset);
     if (!o) throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${queue.topic}-${queue.partition} is not outstanding for group ${queue.group} (acked already?)`);
-    if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since (or moved to the DLQ or the retry topic)`);
+    if (o.token !== token) throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since, its invisible time was changed (ChangeInvisibleDuration answers a new handle), or it was moved to the DLQ or the retry topic`);
     return o;
   }
 

@@ -2,7 +2,7 @@
 // echo them), topics that exist, tag expressions. What is wrong is refused
 // with a BadRequest, which the handlers answer with its status.
 import type { Broker } from '../../broker/broker.js';
-import { storedTopic } from '../../broker/rocketmq/system-topics.js';
+import { KAFKA_RETRY_PREFIX, rocketTopic, storedTopic } from '../../broker/rocketmq/system-topics.js';
 import { FilterError, parseTagExpression, type TagFilter } from '../../broker/rocketmq/tag-filter.js';
 import { parseSqlFilter } from '../../broker/rocketmq/sql-filter.js';
 
@@ -55,7 +55,14 @@ export function consumedTopic(r: Pb | null | undefined): string {
 export function existingTopic(broker: Broker, name: string): void {
   if (!name) throw new BadRequest('ILLEGAL_TOPIC', 'a topic is required');
   const t = broker.topics.get(name);
-  if (!t || t.internal) throw new BadRequest('TOPIC_NOT_FOUND', `no topic "${name}"`);
+  if (!t || t.internal) throw new BadRequest('TOPIC_NOT_FOUND', noTopic(name));
+}
+
+/** Why a topic is not found, in the client's name for it (a group's `%RETRY%`/`%DLQ%` topic is stored under another, made with its first message). */
+function noTopic(stored: string): string {
+  const asked = rocketTopic(stored);
+  if (asked === stored) return `no topic "${stored}"`;
+  return `no topic "${asked}" (stored as "${stored}"): a group's ${stored.startsWith(KAFKA_RETRY_PREFIX) ? 'retry topic is made with its first retry' : 'dead-letter queue is made with its first dead letter'}`;
 }
 
 export function tagFilter(expr: Pb | null | undefined): TagFilter {
