@@ -44,4 +44,20 @@ describe('protocols report', () => {
     expect(worse.verdict.measured).toContain('16 per batch 1.67×/1.67×');
     expect(worse.notes!.find((n) => n.startsWith('Repetition by repetition'))).toContain('receive, from 16-message batches 1.67–2.50× / 1.50–2.50×');
   });
+
+  it('says how much of a receive pair that fails is per-message work: its gap per receive less two empty calls', () => {
+    const runs: Measured[] = [];
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        runs.push(run(engine, 'Kafka', p.key, 0, 2));
+        // The segmented engine's receives from 16-message batches fail: 6 µs a message against 2.
+        runs.push(run(engine, 'RocketMQ', p.key, 0, engine === 'segmented' && p.key === 'receive 16' ? 6 : 3));
+      }
+      runs.push({ ...run(engine, 'RocketMQ', 'call', 0, 8), direction: 'call', pair: null, shape: 'Heartbeat' });
+    }
+    const out = report(new LabContext(tmp.dir, 'quick', null), runs, [], [], SETTINGS);
+    expect(out.verdict.held).toBe(false);
+    // (6 − 2) × 32 = 128 µs a receive; two calls 16 µs; (128 − 16) / 32 = 3.5 µs a message.
+    expect(out.verdict.summary).toContain("That pair's gap is 128 µs of broker CPU per 32-message receive with its ack (RocketMQ 6.0 µs a message, Kafka 2.0); two empty calls cost 16 µs (Heartbeat), so at least 3.5 µs a message of it is work per message");
+  });
 });
