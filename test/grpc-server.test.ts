@@ -467,57 +467,43 @@ describe('gRPC server limits a client cannot get around', () => {
     expect(goAwayCode(raw)).toBe(11);
   });
 
-  it('bounds unfinished requests per connection: the call that passes 4 × the request limit ends RESOURCE_EXHAUSTED', async () => {
+  /**
+   * Five unary calls each `partBytes` of the way through a message `whole`
+   * (in DATA frames of 16,000 bytes): the fifth passes the connection's
+   * budget for unfinished requests (4 × MAX) and ends RESOURCE_EXHAUSTED,
+   * the others wait; the first one finished comes back whole.
+   */
+  const fifthPassesBudget = async (whole: Buffer, partBytes: number): Promise<void> => {
     const raw = await RawH2.open(port);
     try {
       raw.send(handshake());
-      // Five calls each three quarters of the way through a message of MAX
-      // bytes, each held as the whole message it assembles in place: the fifth passes 4 × MAX.
-      const whole = Buffer.from(Array.from({ length: MAX }, (_, i) => (i * 7) & 255));
-      const part = whole.subarray(0, (3 * MAX) / 4);
       for (const id of [1, 3, 5, 7, 9]) {
         raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock(request('Unary'))));
-        raw.send(frame(FRAME.DATA, 0, id, Buffer.concat([prefix(MAX), part.subarray(0, 16_000)])));
-        for (let at = 16_000; at < part.length; at += 16_000) raw.send(frame(FRAME.DATA, 0, id, part.subarray(at, Math.min(part.length, at + 16_000))));
+        for (let at = 0; at < partBytes; at += 16_000) raw.send(frame(FRAME.DATA, 0, id, Buffer.concat([at === 0 ? prefix(whole.length) : Buffer.alloc(0), whole.subarray(at, Math.min(partBytes, at + 16_000))])));
       }
       expect(await raw.until((f) => ended(f, 9), 5000)).toBe(true);
       expect(headersOf(raw.frames, 9)['grpc-message']).toMatch(/this connection's calls hold more than 262144 bytes of unfinished requests/);
       expect([1, 3, 5, 7].some((id) => ended(raw.frames, id))).toBe(false);
-      // Finishing one frees its share: a new call goes through, its message whole.
-      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, whole.subarray(part.length)));
-      // The echo (64 KiB) is a byte past the client's initial window.
-      for (const id of [0, 1]) raw.send(frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.from([0, 1, 0, 0])));
+      // Finishing one frees its share: its message comes whole (its echo may pass the client's initial window).
+      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, whole.subarray(partBytes)));
+      raw.send(Buffer.concat([windowUpdate(0, 65_536), windowUpdate(1, 65_536)]));
       expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
       expect(statusOf(raw.frames, 1)).toBe('0');
       expect(messagesOf(raw.frames, 1)).toEqual([whole]);
     } finally {
       raw.destroy();
     }
+  };
+
+  it('bounds unfinished requests per connection: the call that passes 4 × the request limit ends RESOURCE_EXHAUSTED', async () => {
+    // Each three quarters of the way through a message of MAX bytes, held as the whole message it assembles in place.
+    await fifthPassesBudget(Buffer.from(Array.from({ length: MAX }, (_, i) => (i * 7) & 255)), (3 * MAX) / 4);
   });
 
   it('counts an unfinished request as the memory it is assembled in: a 40,000-byte message takes a 64 KiB buffer', async () => {
-    const raw = await RawH2.open(port);
-    try {
-      raw.send(handshake());
-      // Counted as their 40,000 bytes, five would hold 200,000 of the 262,144
-      // allowed; as the 65,536-byte buffers they take, the fifth passes it.
-      const size = 40_000;
-      const part = Buffer.alloc(24_000, 7);
-      for (const id of [1, 3, 5, 7, 9]) {
-        raw.send(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headerBlock(request('Unary'))));
-        raw.send(frame(FRAME.DATA, 0, id, Buffer.concat([prefix(size), part])));
-      }
-      expect(await raw.until((f) => ended(f, 9), 5000)).toBe(true);
-      expect(headersOf(raw.frames, 9)['grpc-message']).toMatch(/this connection's calls hold more than 262144 bytes of unfinished requests/);
-      expect([1, 3, 5, 7].some((id) => ended(raw.frames, id))).toBe(false);
-      // One finished frees its buffer's share: its message comes whole.
-      raw.send(frame(FRAME.DATA, FLAG.END_STREAM, 1, Buffer.alloc(size - part.length, 7)));
-      expect(await raw.until((f) => ended(f, 1), 5000)).toBe(true);
-      expect(statusOf(raw.frames, 1)).toBe('0');
-      expect(messagesOf(raw.frames, 1)).toEqual([Buffer.alloc(size, 7)]);
-    } finally {
-      raw.destroy();
-    }
+    // Counted as their 40,000 bytes, five would hold 200,000 of the 262,144
+    // allowed; as the 65,536-byte buffers they take, the fifth passes it.
+    await fifthPassesBudget(Buffer.alloc(40_000, 7), 24_000);
   });
 
   it('closes a connection whose client leaves more than maxQueuedBytes of answers behind closed windows (ENHANCE_YOUR_CALM)', async () => {
