@@ -136,14 +136,18 @@ describe('QueueState against a plain scan of every message out', () => {
           s.clamp(logStart, end);
           m.nextScan = s.nextScan;
           for (const [t, k] of m.topicScans) m.topicScans.set(t, Math.min(Math.max(k, logStart), m.nextScan));
-          const n = r.range(1, 32);
+          const n = r.range(1, 40);
+          // Mostly as a receive takes them: one token and deadline for all (its checkpoint, or two past 32).
+          const receive = r.chance(0.7);
+          const receiveToken = `t${tokens++}`;
+          const receiveDeadline = deadline();
           for (let i = 0; i < n && s.nextScan < end; i++) {
             const offset = s.nextScan;
             s.nextScan = offset + 1;
             m.nextScan = s.nextScan;
             if (s.passOver(offset) || r.chance(0.1)) continue; // filtered out
-            const token = `t${tokens++}`;
-            const d = deadline();
+            const token = receive ? receiveToken : `t${tokens++}`;
+            const d = receive ? receiveDeadline : deadline();
             s.deliver(offset, d, token, plain);
             m.out.set(offset, { deadline: d, token });
             if (pin && pinned === null) pinned = offset;

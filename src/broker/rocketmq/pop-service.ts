@@ -183,13 +183,11 @@ export class PopService {
   }
 
   private ackOne(queue: Queue, offset: number, token: string): void {
-    const { state } = queue;
-    const o = state.get(offset);
-    const outcome = state.ack(offset, token, o);
-    if (outcome === 'acked') {
+    const outcome = queue.state.ack(offset, token);
+    if (outcome === 'acked' || outcome === 'acked-in-group') {
       this.journal?.done(queue.group, queue.topic, queue.partition, offset);
       // Its message group's next may go now: wake a receive waiting for it.
-      if (o!.messageGroup !== null) this.broker.wakePartition(queue.topic, queue.partition);
+      if (outcome === 'acked-in-group') this.broker.wakePartition(queue.topic, queue.partition);
     }
     if (outcome === 'stale-handle') throw new PopError('INVALID_RECEIPT_HANDLE', `the receipt handle of offset ${offset} has expired: the message was delivered again since, its invisible time was changed (ChangeInvisibleDuration answers a new handle), or it was revived to the retry topic`);
     if (outcome === 'never-delivered') throw new PopError('INVALID_RECEIPT_HANDLE', `offset ${offset} of ${queue.topic}-${queue.partition} was not delivered to group ${queue.group}`);
@@ -285,7 +283,7 @@ export class PopService {
 
   /** A handle of an instance before a restart acks only what was restored (or is acked already). */
   private checkInstance(h: ParsedHandle, state: QueueState): void {
-    if (h.instance === this.handles.instance || state.get(h.offset) || h.offset < state.lowWatermark()) return;
+    if (h.instance === this.handles.instance || state.has(h.offset) || h.offset < state.lowWatermark()) return;
     throw new PopError('INVALID_RECEIPT_HANDLE', 'the receipt handle was issued before the broker restarted; the message will be delivered again');
   }
 
