@@ -6,8 +6,9 @@
 // (ackEach over parseHandleAt). Wall time per message of each step, after a
 // warm-up on a topic of its own; the machine's noise moves network runs by
 // a fifth, and this by less, so compare builds with alternated runs of it.
+// `--batch 8` receives 8 at a time instead (at most 32, as the endpoint).
 //
-//   node dist/bench/rocketmq/pop-inprocess.js [--messages 96000] [--per 16] [--engine segmented]
+//   node dist/bench/rocketmq/pop-inprocess.js [--messages 96000] [--per 16] [--engine segmented] [--batch 32]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +24,12 @@ import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../../src/server/settin
 import { startBroker } from '../../src/server/start.js';
 import { table } from '../lib/stats.js';
 
-const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '96000' }, per: { type: 'string', default: '16' }, engine: { type: 'string', default: 'segmented' } } });
+const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '96000' }, per: { type: 'string', default: '16' }, engine: { type: 'string', default: 'segmented' }, batch: { type: 'string', default: '32' } } });
 const MESSAGES = Number(args.messages);
 const PER = Number(args.per);
 const WARM = 64_000;
-const BATCH = 32;
+const BATCH = Number(args.batch);
+if (!Number.isInteger(BATCH) || BATCH < 1 || BATCH > 32) throw new Error(`--batch: 1 to 32, got ${args.batch}`);
 for (const n of [MESSAGES, WARM]) if (!Number.isInteger(n) || n <= 0 || n % PER !== 0) throw new Error(`--messages must be a multiple of --per (${PER}), got ${n}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'mqlab-pop-inprocess-'));
