@@ -381,6 +381,19 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
     expect(decodeAckMessageRequest(one)).toStrictEqual(loader.AckMessage!.requestDeserialize(one));
   });
 
+  it('echoes entries that other fields come between (a request written in pieces) as proto-loader answers them', () => {
+    // Protobuf merges concatenated messages: entries, then the group and topic (one name long), then more entries.
+    const handle = (i: number): string => `1.0.${1000 + i}.a1b2c3d4e5f6.1z`;
+    const entries = (from: number, n: number): Pb[] => Array.from({ length: n }, (_, i) => ({ messageId: `01AABBCCDDEEFF00112233445566${String(from + i).padStart(6, '0')}`, receiptHandle: handle(from + i) }));
+    for (const topic of ['t', 'x'.repeat(100)]) {
+      const request = Buffer.concat([loader.AckMessage!.requestSerialize({ entries: entries(0, 3) }), loader.AckMessage!.requestSerialize({ group: { name: 'g' }, topic: { name: topic } }), loader.AckMessage!.requestSerialize({ entries: entries(3, 4) })]);
+      const plain = decodePlainAcks(request)!;
+      expect(plain.count).toBe(7);
+      const answer = { status: OK, entries: plain.entries().map((e) => ({ ...e, status: OK })) };
+      expect(encodeAckEcho(plain.echo, codes).toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
+    }
+  });
+
   it('leaves to proto-loader what it does not know', () => {
     for (const answer of [
       { status: { code: 'NO_SUCH_CODE', message: 'm' } },

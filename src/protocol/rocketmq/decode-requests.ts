@@ -7,6 +7,7 @@
 // wire type not the field's, lengths past their message) are left to
 // proto-loader (null): unusual input gets exactly its answer. The test
 // decodes varied requests both ways and compares them field by field.
+import { isAscii } from 'node:buffer';
 import { enumName, NOT_MINE, Reader, readResource, readTime } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
@@ -109,13 +110,15 @@ export function decodePlainAcks(buf: Buffer): PlainAcks | null {
     let group: Pb | null = null;
     let topic: Pb | null = null;
     const spans: number[] = [];
+    // Clients' requests are ASCII throughout: checked at once, natively, not entry by entry.
+    const ascii = isAscii(buf);
     while (r.pos < end) {
       const tag = r.uint32(end);
       if (tag === 10) group = readResource(r, end);
       else if (tag === 18) topic = readResource(r, end);
       else if (tag === 26) {
         const entryEnd = r.lengthEnd(end);
-        if (!echoable(buf, r.pos, entryEnd)) return null;
+        if (!echoable(buf, r.pos, entryEnd, ascii)) return null;
         spans.push(r.pos, entryEnd);
         r.pos = entryEnd;
       } else return null;
@@ -147,13 +150,15 @@ export function ackEcho(request: Pb): AckEcho | null {
   return (request as Record<symbol, AckEcho | undefined>)[ACK_ECHO] ?? null;
 }
 
-function echoable(buf: Buffer, at: number, end: number): boolean {
+/** `ascii`: the whole of buf is ASCII (known already). */
+function echoable(buf: Buffer, at: number, end: number, ascii = false): boolean {
   if (buf[at] !== 10) return false;
   const idLength = buf[at + 1]!;
   const handleAt = at + 2 + idLength;
   if (idLength === 0 || idLength > 127 || buf[handleAt] !== 18) return false;
   const handleLength = buf[handleAt + 1]!;
   if (handleLength === 0 || handleLength > 127 || handleAt + 2 + handleLength !== end) return false;
+  if (ascii) return true;
   for (let i = at + 2; i < end; i++) if (buf[i]! > 127) return false;
   return true;
 }
