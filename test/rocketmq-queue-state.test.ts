@@ -46,6 +46,49 @@ describe('QueueState.expired', () => {
   });
 });
 
+describe('QueueState checkpoints', () => {
+  it('keeps a receive\'s first deliveries as one, acks them one by one, and splits one out when its state changes', () => {
+    const s = new QueueState(0);
+    for (let offset = 0; offset < 4; offset++) {
+      s.nextScan = offset + 1;
+      expect(s.deliver(offset, 5_000, 'r1', plain).attempt).toBe(1);
+    }
+    expect([s.lowWatermark(), s.nextDeadline()]).toEqual([0, 5_000]);
+    expect(s.ack(1, 'r1')).toBe('acked');
+    expect(s.ack(1, 'r1')).toBe('already-done');
+    expect(s.ack(2, 'other')).toBe('stale-handle');
+    // A new invisible time: offset 2 leaves the checkpoint with its state, the others keep theirs.
+    s.setDeadline(2, s.get(2)!, 9_000);
+    expect(s.expired(6_000)).toEqual([0, 3]);
+    expect(s.ack(0, 'r1')).toBe('acked');
+    expect(s.ack(3, 'r1')).toBe('acked');
+    expect([s.lowWatermark(), s.nextDeadline()]).toEqual([2, 9_000]);
+    expect(s.ack(2, 'r1')).toBe('acked');
+    expect(s.idle()).toBe(true);
+  });
+
+  it('finds a checkpoint made after the log was cut back below one acked since', () => {
+    const s = new QueueState(0);
+    s.clamp(0, 20);
+    for (let offset = 0; offset < 20; offset++) {
+      s.nextScan = offset + 1;
+      s.deliver(offset, 5_000, 'r1', plain);
+    }
+    // The log cut back to 10: offsets 10 on are gone, 0 to 9 still out.
+    s.clamp(0, 10);
+    for (let offset = 0; offset < 10; offset++) expect(s.ack(offset, 'r1')).toBe('acked');
+    expect(s.lowWatermark()).toBe(10);
+    s.clamp(0, 20);
+    for (let offset = 10; offset < 20; offset++) {
+      s.nextScan = offset + 1;
+      s.deliver(offset, 5_000, 'r2', plain);
+    }
+    expect(s.lowWatermark()).toBe(10);
+    for (let offset = 10; offset < 20; offset++) expect(s.ack(offset, 'r2')).toBe('acked');
+    expect(s.lowWatermark()).toBe(20);
+  });
+});
+
 /** What the state must answer, by looking at every message out each time. */
 class PlainState {
   readonly out = new Map<number, { deadline: number; token: string }>();

@@ -73,7 +73,8 @@ export class QueueState {
    * Receives' first deliveries, a checkpoint each (or several, past
    * CHECKPOINT_SIZE), in offset order: each one's offsets lie above every
    * offset of the ones before. Those with nothing out stay until
-   * compacted() drops them.
+   * lowWatermark() meets them at the front or compactCheckpoints() drops
+   * them.
    */
   private checkpoints: Checkpoint[] = [];
   /** Checkpoints with an offset out. */
@@ -152,7 +153,10 @@ export class QueueState {
       // The first checkpoint with an offset out holds the lowest of theirs.
       let i = 0;
       while (this.checkpoints[i]!.live === 0) i++;
-      if (i > 0) this.checkpoints.splice(0, i);
+      if (i > 0) {
+        this.checkpoints.splice(0, i);
+        this.found = null;
+      }
       const cp = this.checkpoints[0]!;
       const offset = cp.offsets[cp.lowestIndex()]!;
       if (offset < low) low = offset;
