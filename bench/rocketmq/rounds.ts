@@ -14,8 +14,10 @@
 // rounds' medians to cost = per request / batch + per message: what a
 // receive (with its ack) or a fetch costs whatever it carries, and what
 // each message adds.
+// `--value-bytes 64` sends smaller messages (1024 by default): what a
+// message costs whatever its size, against what its bytes add.
 //
-//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32]
+//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32] [--value-bytes 1024]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +30,12 @@ import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.j
 import { kafkaBatchBytes } from '../../src/lab/scenarios/protocols-runs.js';
 import { table } from '../lib/stats.js';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' }, batches: { type: 'string', default: '32' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' }, batches: { type: 'string', default: '32' }, 'value-bytes': { type: 'string', default: '1024' } } });
 const ROUNDS = Number(args.rounds);
 const MESSAGES = Number(args.messages);
 const PER = Number(args.per);
-const VALUE_BYTES = 1024;
+const VALUE_BYTES = Number(args['value-bytes']);
+if (!Number.isInteger(VALUE_BYTES) || VALUE_BYTES < 1 || VALUE_BYTES > 1024 * 1024) throw new Error(`--value-bytes: 1 to 1 MiB, got ${args['value-bytes']}`);
 const BATCHES = args.batches!.split(',').map(Number);
 const MAX_MS = 120_000;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 2) throw new Error(`--rounds: at least 2 (the first is the warm-up), got ${args.rounds}`);
@@ -108,7 +111,7 @@ try {
   await b.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`${MESSAGES} messages a round, ${PER} per request and batch, ${args.engine} engine; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
+console.log(`${MESSAGES} messages of ${VALUE_BYTES} bytes a round, ${PER} per request and batch, ${args.engine} engine; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
 console.log(table(['round', 'what', 'batch', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
 const sizes = [...new Set(steady.map((s) => s.batch))];
 if (sizes.length >= 2) {
