@@ -158,7 +158,7 @@ export class QueueState {
         this.found = null;
       }
       const cp = this.checkpoints[0]!;
-      const offset = cp.offsets[cp.lowestIndex()]!;
+      const offset = cp.offsetAt(cp.lowestIndex());
       if (offset < low) low = offset;
     }
     if (this.topicScans.size > 0) for (const scan of this.topicScans.values()) if (scan < low) low = scan;
@@ -176,7 +176,7 @@ export class QueueState {
     for (let due = this.checkpointDeadlines.peek(); due !== null && due <= now; due = this.checkpointDeadlines.peek()) {
       const cp = this.checkpointDeadlines.topValue();
       this.checkpointDeadlines.pop();
-      for (let i = 0; i < cp.offsets.length; i++) if (((cp.gone >>> i) & 1) === 0) this.splitOut(cp, i);
+      for (let i = 0; i < cp.count; i++) if (((cp.gone >>> i) & 1) === 0) this.splitOut(cp, i);
     }
     let soonest = this.deadlines.peek();
     if (soonest === null || soonest > now) return NONE;
@@ -227,12 +227,11 @@ export class QueueState {
       const last = cps.length > 0 ? cps[cps.length - 1]! : null;
       if (last === null || offset > last.last) {
         const s = last?.state;
-        if (last !== null && last.live > 0 && last.offsets.length < CHECKPOINT_SIZE && s!.token === token && s!.deadline === deadline && s!.renewFor === d.renewFor && s!.renewMs === d.renewMs && s!.renewUntil === d.renewUntil) {
+        if (last !== null && last.live > 0 && last.count < CHECKPOINT_SIZE && s!.token === token && s!.deadline === deadline && s!.renewFor === d.renewFor && s!.renewMs === d.renewMs && s!.renewUntil === d.renewUntil) {
           last.add(offset);
           return s!;
         }
-        const cp = new Checkpoint({ attempt: 1, deadline, token, toDeadLetter: false, messageGroup: null, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil });
-        cp.add(offset);
+        const cp = new Checkpoint({ attempt: 1, deadline, token, toDeadLetter: false, messageGroup: null, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil }, offset);
         this.checkpointsLive++;
         cps.push(cp);
         this.checkpointDeadlines.push(deadline, cp);
@@ -310,8 +309,8 @@ export class QueueState {
         if (offset < logStart || offset >= end) this.drop(offset);
       }
       for (const cp of this.checkpoints) {
-        for (let i = 0; i < cp.offsets.length; i++) {
-          const offset = cp.offsets[i]!;
+        for (let i = 0; i < cp.count; i++) {
+          const offset = cp.offsetAt(i);
           if ((offset < logStart || offset >= end) && ((cp.gone >>> i) & 1) === 0) this.removeCheckpointed(cp, i);
         }
       }
@@ -320,7 +319,7 @@ export class QueueState {
       for (let low = this.offsets.peek(); low !== null && low < logStart; low = this.offsets.peek()) this.drop(low);
       for (const cp of this.checkpoints) {
         if (cp.first >= logStart) break;
-        for (let i = 0; i < cp.offsets.length && cp.offsets[i]! < logStart; i++) if (((cp.gone >>> i) & 1) === 0) this.removeCheckpointed(cp, i);
+        for (let i = 0; i < cp.count && cp.offsetAt(i) < logStart; i++) if (((cp.gone >>> i) & 1) === 0) this.removeCheckpointed(cp, i);
       }
       this.fifo.clamp(logStart, end);
     }
@@ -377,7 +376,7 @@ export class QueueState {
   private splitOut(cp: Checkpoint, i: number): Outstanding {
     this.removeCheckpointed(cp, i);
     const o = { ...cp.state };
-    this.add(cp.offsets[i]!, o);
+    this.add(cp.offsetAt(i), o);
     return o;
   }
 
