@@ -88,11 +88,12 @@ describe('RocketMQ requests the fuzzer found answered wrongly', () => {
     for (const c of calls) {
       expect(c.code, c.details).toBe(grpc.status.OK);
       const answers = c.responses.map((b) => decode(telemetry.response, b)).filter((a) => a.status);
-      // A stream open 50 ms past its last settings also gets them answered again (settings-echo.ts): on a loaded machine, an OK more.
+      // A stream open 50 ms past its last settings also gets them answered again (settings-echo.ts): on a loaded machine, an OK more, anywhere after the first.
       const codes = answers.map((a) => a.status.code);
-      expect(codes.slice(0, 3)).toEqual(['OK', 'BAD_REQUEST', 'OK']);
-      expect(codes.slice(3).filter((code) => code !== 'OK')).toEqual([]);
-      expect(answers[1]!.status.message).toMatch(/^the request does not decode as TelemetryCommand: /);
+      const bad = codes.indexOf('BAD_REQUEST');
+      expect(codes.filter((code) => code !== 'OK')).toEqual(['BAD_REQUEST']);
+      expect([bad >= 1, codes.length - bad - 1 >= 1]).toEqual([true, true]);
+      expect(answers[bad]!.status.message).toMatch(/^the request does not decode as TelemetryCommand: /);
     }
   });
 
