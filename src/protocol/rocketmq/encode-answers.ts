@@ -231,15 +231,15 @@ export class EchoedAcks {
   constructor(readonly echo: AckEcho) {}
 }
 
+/** Bytes between adjacent request entries: the next one's tag and its length (under 2^14: two bytes). */
+const MAX_ENTRY_GAP = 3;
+
 /**
  * The AckMessageResponse of acks that all succeeded: OK, and per entry the
  * request's entry bytes (decode-requests.ts ackEcho) followed by OK: the
  * bytes encodeAckMessageResponse writes for { messageId, receiptHandle,
  * status: OK } entries, without a string or object per entry.
  */
-/** Bytes between adjacent request entries: the next one's tag and its length (under 2^14: two bytes). */
-const MAX_ENTRY_GAP = 3;
-
 export function encodeAckEcho(echo: AckEcho, codes: ReadonlyMap<string, number>): Buffer {
   const ok = (okBytes ??= okStatusBytes(codes));
   const { bytes, spans } = echo;
