@@ -9,6 +9,9 @@
 // deadlines): compared inline, where BigInts go through the runtime.
 import { doubles } from '../../storage/doubles.js';
 
+/** Stale entries a heap's owner tolerates past twice the live ones before it rebuilds the heap. */
+export const STALE_SLACK = 1024;
+
 export class LazyHeap<V> {
   /** Offsets and Date.now() deadlines alike: an array of one elements kind for every heap (doubles.ts says why). */
   private keys: number[] = doubles();

@@ -13,18 +13,20 @@
 // and each topic's retries are found again in order. What a receive or a
 // commit asks of the state costs about the same with ten messages out or a
 // hundred thousand. A receive's first deliveries of a queue are one
-// checkpoint (pop-checkpoint.ts, as RocketMQ's broker keeps a pop's), in
-// offset order, with one deadline; anything else out (a delivery again, a
-// FIFO or retry delivery, a restored one, one split out of its checkpoint
-// because its invisible time changed or ran out) is a message of its own,
-// kept by offset with its deadline in heaps (lazy-heap.ts). Offsets are
+// checkpoint (pop-checkpoint.ts, as RocketMQ's broker keeps a pop's), held
+// in offset order with one deadline each (pop-checkpoints.ts); anything
+// else out (a delivery again, a FIFO or retry delivery, a restored one, one
+// split out of its checkpoint because its invisible time changed or ran
+// out) is a message of its own, kept by offset with its deadline in heaps
+// (lazy-heap.ts). Offsets are
 // numbers: a queue's offsets stay below 2^53 (pop-service.ts refuses a
 // queue past that), and Map lookups and heap comparisons of BigInts go
 // through V8's runtime, once or more per message.
 import { FifoHolds } from './fifo-holds.js';
-import { Checkpoint, CHECKPOINT_SIZE } from './pop-checkpoint.js';
+import type { Checkpoint } from './pop-checkpoint.js';
+import { Checkpoints } from './pop-checkpoints.js';
 import { doubles } from '../../storage/doubles.js';
-import { LazyHeap } from './lazy-heap.js';
+import { LazyHeap, STALE_SLACK } from './lazy-heap.js';
 import type { RestoredQueue } from './pop-journal.js';
 
 export interface Outstanding {
@@ -69,21 +71,8 @@ export class QueueState {
   private readonly offsets = new LazyHeap<number>((offset) => this.outstanding.has(offset), doubles);
   /** Deadlines of the messages out, each with its offset; an entry stands while the message is out with that deadline. */
   private readonly deadlines = new LazyHeap<number>((deadline, offset) => this.outstanding.get(offset)?.deadline === deadline, doubles);
-  /**
-   * Receives' first deliveries, a checkpoint each (or several, past
-   * CHECKPOINT_SIZE), in offset order: each one's offsets lie above every
-   * offset of the ones before. Those with nothing out stay until
-   * lowWatermark() meets them at the front or compactCheckpoints() drops
-   * them.
-   */
-  private checkpoints: Checkpoint[] = [];
-  /** Checkpoints with an offset out. */
-  private checkpointsLive = 0;
-  /** Their deadlines: an entry stands while its checkpoint has an offset out. */
-  private readonly checkpointDeadlines = new LazyHeap<Checkpoint>((_, cp) => cp.live > 0, () => []);
-  /** The checkpoint of the last lookup (an ack's handles are mostly one receive's), and the offset's index in it. */
-  private found: Checkpoint | null = null;
-  private foundAt = -1;
+  /** Receives' first deliveries, a checkpoint each. */
+  private readonly checkpoints = new Checkpoints();
   readonly fifo = new FifoHolds();
   /**
    * A group's retry topic holds the retries of each topic the group
@@ -129,7 +118,7 @@ export class QueueState {
 
   /** Nothing out, held, scanned apart or done with above the committed offset: the state holds no more than that offset says. */
   idle(): boolean {
-    return this.outstanding.size === 0 && this.checkpointsLive === 0 && this.fifo.held === 0 && this.topicScans.size === 0 && this.doneBefore.size === 0;
+    return this.outstanding.size === 0 && this.checkpoints.live === 0 && this.fifo.held === 0 && this.topicScans.size === 0 && this.doneBefore.size === 0;
   }
 
   /** Whether the scan passes over `offset`: it is out already, or was done with before a restart. */
@@ -140,7 +129,7 @@ export class QueueState {
 
   /** Whether `offset` is out. */
   has(offset: number): boolean {
-    return (this.outstanding.size > 0 && this.outstanding.has(offset)) || this.locate(offset) !== null;
+    return (this.outstanding.size > 0 && this.outstanding.has(offset)) || this.checkpoints.locate(offset) !== null;
   }
 
   lowWatermark(): number {
@@ -149,18 +138,8 @@ export class QueueState {
     if (first !== null && first < low) low = first;
     const held = this.fifo.lowest();
     if (held !== null && held < low) low = held;
-    if (this.checkpointsLive > 0) {
-      // The first checkpoint with an offset out holds the lowest of theirs.
-      let i = 0;
-      while (this.checkpoints[i]!.live === 0) i++;
-      if (i > 0) {
-        this.checkpoints.splice(0, i);
-        this.found = null;
-      }
-      const cp = this.checkpoints[0]!;
-      const offset = cp.offsetAt(cp.lowestIndex());
-      if (offset < low) low = offset;
-    }
+    const checkpointed = this.checkpoints.lowest();
+    if (checkpointed !== null && checkpointed < low) low = checkpointed;
     if (this.topicScans.size > 0) for (const scan of this.topicScans.values()) if (scan < low) low = scan;
     return low;
   }
@@ -173,9 +152,7 @@ export class QueueState {
    */
   expired(now: number, max = Infinity): readonly number[] {
     // A checkpoint whose time ran out is split into its messages: each is settled on its own.
-    for (let due = this.checkpointDeadlines.peek(); due !== null && due <= now; due = this.checkpointDeadlines.peek()) {
-      const cp = this.checkpointDeadlines.topValue();
-      this.checkpointDeadlines.pop();
+    for (let cp = this.checkpoints.takeDue(now); cp !== null; cp = this.checkpoints.takeDue(now)) {
       for (let i = 0; i < cp.count; i++) if (((cp.gone >>> i) & 1) === 0) this.splitOut(cp, i);
     }
     let soonest = this.deadlines.peek();
@@ -202,7 +179,7 @@ export class QueueState {
   /** The earliest invisible deadline, or null with nothing outstanding. */
   nextDeadline(): number | null {
     const single = this.deadlines.peek();
-    const checkpoint = this.checkpointsLive > 0 ? this.checkpointDeadlines.peek() : null;
+    const checkpoint = this.checkpoints.nextDeadline();
     return checkpoint === null || (single !== null && single <= checkpoint) ? single : checkpoint;
   }
 
@@ -210,8 +187,8 @@ export class QueueState {
   get(offset: number): Outstanding | undefined {
     const o = this.outstanding.size > 0 ? this.outstanding.get(offset) : undefined;
     if (o !== undefined) return o;
-    const cp = this.locate(offset);
-    return cp === null ? undefined : this.splitOut(cp, this.foundAt);
+    const cp = this.checkpoints.locate(offset);
+    return cp === null ? undefined : this.splitOut(cp, this.checkpoints.foundAt);
   }
 
   /**
@@ -223,21 +200,8 @@ export class QueueState {
     if (d.messageGroup !== null) this.fifo.taken(d.messageGroup);
     const o = this.get(offset);
     if (!o && d.messageGroup === null && d.priorAttempts === 0) {
-      const cps = this.checkpoints;
-      const last = cps.length > 0 ? cps[cps.length - 1]! : null;
-      if (last === null || offset > last.last) {
-        const s = last?.state;
-        if (last !== null && last.live > 0 && last.count < CHECKPOINT_SIZE && s!.token === token && s!.deadline === deadline && s!.renewFor === d.renewFor && s!.renewMs === d.renewMs && s!.renewUntil === d.renewUntil) {
-          last.add(offset);
-          return s!;
-        }
-        const cp = new Checkpoint({ attempt: 1, deadline, token, toDeadLetter: false, messageGroup: null, renewFor: d.renewFor, renewMs: d.renewMs, renewUntil: d.renewUntil }, offset);
-        this.checkpointsLive++;
-        cps.push(cp);
-        this.checkpointDeadlines.push(deadline, cp);
-        this.compactCheckpoints();
-        return cp.state;
-      }
+      const shared = this.checkpoints.deliver(offset, deadline, token, d);
+      if (shared !== null) return shared;
     }
     if (o) {
       o.attempt++;
@@ -260,8 +224,8 @@ export class QueueState {
     const o = this.outstanding.get(offset);
     if (o) this.remove(offset, o);
     else {
-      const cp = this.locate(offset);
-      if (cp !== null) this.removeCheckpointed(cp, this.foundAt);
+      const cp = this.checkpoints.locate(offset);
+      if (cp !== null) this.checkpoints.remove(cp, this.checkpoints.foundAt);
     }
   }
 
@@ -284,10 +248,10 @@ export class QueueState {
       this.remove(offset, o);
       return o.messageGroup === null ? 'acked' : 'acked-in-group';
     }
-    const cp = this.locate(offset);
+    const cp = this.checkpoints.locate(offset);
     if (cp !== null) {
       if (cp.state.token !== token) return 'stale-handle';
-      this.removeCheckpointed(cp, this.foundAt);
+      this.checkpoints.remove(cp, this.checkpoints.foundAt);
       return 'acked';
     }
     return offset >= this.nextScan ? 'never-delivered' : this.wasRevived(offset) ? 'stale-handle' : 'already-done';
@@ -308,19 +272,11 @@ export class QueueState {
       for (const offset of [...this.outstanding.keys()]) {
         if (offset < logStart || offset >= end) this.drop(offset);
       }
-      for (const cp of this.checkpoints) {
-        for (let i = 0; i < cp.count; i++) {
-          const offset = cp.offsetAt(i);
-          if ((offset < logStart || offset >= end) && ((cp.gone >>> i) & 1) === 0) this.removeCheckpointed(cp, i);
-        }
-      }
+      this.checkpoints.clamp(logStart, end, true);
       this.fifo.clamp(logStart, end);
     } else if (logStart > last.logStart) {
       for (let low = this.offsets.peek(); low !== null && low < logStart; low = this.offsets.peek()) this.drop(low);
-      for (const cp of this.checkpoints) {
-        if (cp.first >= logStart) break;
-        for (let i = 0; i < cp.count && cp.offsetAt(i) < logStart; i++) if (((cp.gone >>> i) & 1) === 0) this.removeCheckpointed(cp, i);
-      }
+      this.checkpoints.clamp(logStart, end, false);
       this.fifo.clamp(logStart, end);
     }
     for (const [topic, scan] of this.topicScans) if (scan < logStart || scan > this.nextScan) this.topicScans.set(topic, Math.min(Math.max(scan, logStart), this.nextScan));
@@ -337,61 +293,12 @@ export class QueueState {
     }
   }
 
-  /**
-   * The checkpoint `offset` is out in, its index in foundAt; null if none.
-   * The one found last is looked at first: an ack's handles are mostly of
-   * one receive.
-   */
-  private locate(offset: number): Checkpoint | null {
-    if (this.checkpointsLive === 0) return null;
-    let cp = this.found;
-    if (cp === null || offset < cp.first || offset > cp.last) {
-      const cps = this.checkpoints;
-      // The last whose first offset is at most `offset`: checkpoints' offsets ascend from one to the next.
-      let lo = 0;
-      let hi = cps.length - 1;
-      // A scan's next offset lies above them all.
-      if (hi < 0 || offset < cps[0]!.first || offset > cps[hi]!.last) return null;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (cps[mid]!.first <= offset) lo = mid;
-        else hi = mid - 1;
-      }
-      cp = cps[lo]!;
-      this.found = cp;
-    }
-    const i = cp.indexOf(offset);
-    if (i < 0) return null;
-    this.foundAt = i;
-    return cp;
-  }
-
-  /** Takes offsets[i] out of its checkpoint: acked, dropped, or (splitOut) out on its own. */
-  private removeCheckpointed(cp: Checkpoint, i: number): void {
-    cp.remove(i);
-    if (cp.live === 0) this.checkpointsLive--;
-  }
-
-  /** Makes offsets[i] of a checkpoint a message out on its own, in the checkpoint's state (a copy, for the caller to change). */
+  /** Makes the i-th offset of a checkpoint a message out on its own, in the checkpoint's state (a copy, for the caller to change). */
   private splitOut(cp: Checkpoint, i: number): Outstanding {
-    this.removeCheckpointed(cp, i);
+    this.checkpoints.remove(cp, i);
     const o = { ...cp.state };
     this.add(cp.offsetAt(i), o);
     return o;
-  }
-
-  /** Drops checkpoints with nothing out, and their deadline entries, once they outnumber the rest (lowWatermark drops those at the front as it meets them). */
-  private compactCheckpoints(): void {
-    const limit = 2 * this.checkpointsLive + SLACK;
-    if (this.checkpoints.length > limit) {
-      this.checkpoints = this.checkpoints.filter((cp) => cp.live > 0);
-      this.found = null;
-    }
-    // Acked checkpoints' deadline entries go as they reach the top; behind one that stays out, here.
-    if (this.checkpointDeadlines.size > limit) {
-      const live = this.checkpoints.filter((cp) => cp.live > 0);
-      this.checkpointDeadlines.rebuild(live.map((cp) => cp.state.deadline), live);
-    }
   }
 
   private remove(offset: number, o: Outstanding): void {
@@ -408,7 +315,7 @@ export class QueueState {
   private pushDeadline(offset: number, o: Outstanding): void {
     this.deadlines.push(o.deadline, offset);
     // Stale entries (acked, or given another deadline) go when they reach the top, or here when they outnumber the live ones.
-    const limit = 2 * this.outstanding.size + SLACK;
+    const limit = 2 * this.outstanding.size + STALE_SLACK;
     if (this.deadlines.size > limit || this.offsets.size > limit) {
       const offsets: number[] = [];
       const deadlines: number[] = [];
@@ -422,7 +329,5 @@ export class QueueState {
   }
 }
 
-/** Stale heap entries tolerated past twice the live ones. */
-const SLACK = 1024;
 /** Revived offsets remembered per queue, so a handle of one is refused (an expired handle: RocketMQ's proxy refuses it too). */
 const REVIVED_KEPT = 1024;
