@@ -2,6 +2,8 @@
 // where it lets a request through and through a raw gRPC client where it
 // checks first; topic message types set over Kafka's CreateTopics; a
 // malformed request never takes the endpoint down. Unimplemented RPCs say so.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +155,29 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect(renew.status.code).toBe('INVALID_RECEIPT_HANDLE');
     // Still serving.
     expect((await rawUnary(raw, 'QueryRoute', { topic: { name: 'normal' } })).status.code).toBe('OK');
+  });
+
+  it.runIf(engine === 'segmented')('a receive that meets a corrupt batch after taking a message answers MESSAGE_CORRUPTED and holds none of its bytes against the unsent bounds', async () => {
+    broker.broker.createTopic('corrupt', 1);
+    for (let i = 0; i < 3; i++) expect((await rawUnary(raw, 'SendMessage', { messages: [message('corrupt', {}, Buffer.alloc(1000, i))] })).status.code).toBe('OK');
+    // The second batch's last byte flipped on disk: its CRC-32C no longer matches. A queue's first read is its first batch alone, so the receive takes offset 0 before it reads the second.
+    const file = join(broker.dataDir, 'log', 'corrupt-0', '00000000000000000000.log');
+    const log = readFileSync(file);
+    const second = 12 + log.readInt32BE(8);
+    const last = second + 12 + log.readInt32BE(second + 8) - 1;
+    const fd = openSync(file, 'r+');
+    try {
+      writeSync(fd, Buffer.from([log[last]! ^ 0xff]), 0, 1, last);
+    } finally {
+      closeSync(fd);
+    }
+    const replies = await rawReceive(raw, { group: { name: 'corrupt-readers' }, messageQueue: { topic: { name: 'corrupt' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 32, invisibleDuration: { seconds: '30' } });
+    expect(replies.map((r) => r.status?.code ?? 'message')).toEqual(['MESSAGE_CORRUPTED']);
+    expect(replies[0].status.message).toMatch(/corrupt-0 offset 1/);
+    expect(broker.rocketmq!.unsentBytes()).toBe(0);
+    // Still serving: a receive of another queue gets its message.
+    const ok = await rawReceive(raw, { group: { name: 'corrupt-readers' }, messageQueue: { topic: { name: 'normal' }, id: 0 }, filterExpression: { type: 'TAG', expression: '*' }, batchSize: 1, invisibleDuration: { seconds: '30' }, longPollingTimeout: { seconds: '0' } });
+    expect(ok[0].status.code).not.toBe('INTERNAL_ERROR');
   });
 
   it('a receive whose caller went away mid long poll takes nothing', async () => {

@@ -20,8 +20,15 @@ export interface PopRequest {
   budget?: ByteBudget;
 }
 
+/**
+ * A collect (synchronous: no other receive runs meanwhile) asks room() once,
+ * reports each message it takes to hold(), and calls settle() before it
+ * ends, thrown or not: the caller's bounds then count what it took, so
+ * receives woken together each see the others'.
+ */
 export interface ByteBudget {
   room(): number;
-  /** A taken message's body, its length and the buffer it lies in, reported as it is taken (receives woken together each see the others'): the caller counts what sending it holds. */
-  hold(bodyBytes: number, backing: ArrayBufferLike): void;
+  /** A taken message's body, its length and the buffer it lies in: returns the bytes sending it holds (counted against room). */
+  hold(bodyBytes: number, backing: ArrayBufferLike): number;
+  settle(): void;
 }

@@ -115,7 +115,13 @@ export class PopService {
       // Looked up again after each wait: an idle state let go meanwhile is made again.
       const queue = this.queues.get(req.group, req.topic, req.partition);
       const retries = this.queues.retries(req.group);
-      const { got, more } = this.collect(queue, retries, req);
+      let collected: { got: Popped[]; more: boolean };
+      try {
+        collected = this.collect(queue, retries, req);
+      } finally {
+        req.budget?.settle();
+      }
+      const { got, more } = collected;
       this.commitLater(queue, got.length > 0);
       if (retries !== null) this.commitLater(retries, got.length > 0);
       if (got.length > 0) return got;
@@ -300,7 +306,9 @@ export class PopService {
     const t = this.broker.topics.get(req.topic)!;
     const fifo = this.fifo(queue, settings);
     const out: Popped[] = [];
-    const full = (): boolean => out.length >= req.batchSize || (req.budget !== undefined && req.budget.room() <= 0);
+    const budget = req.budget;
+    let room = budget === undefined ? Infinity : budget.room();
+    const full = (): boolean => out.length >= req.batchSize || room <= 0;
     const now = Date.now();
     // One options object for all the takes: deliver copies what it keeps.
     const delivery: DeliveryOptions = { messageGroup: null, priorAttempts: 0, renewFor: req.renewFor, renewMs: req.invisibleMs, renewUntil: now + MAX_RENEW_MS };
@@ -313,7 +321,7 @@ export class PopService {
       const o = from.state.deliver(r.offset, now + req.invisibleMs, token, delivery);
       this.journal?.delivered(from.group, from.topic, from.partition, r.offset, o);
       out.push(new Delivery(r, req.topic, from.partition, r.offset, o.attempt, token, req.invisibleMs, from.retry));
-      req.budget?.hold(r.bodyBytes, r.backing);
+      if (budget !== undefined) room -= budget.hold(r.bodyBytes, r.backing);
     };
     const { clamped, logEnd } = this.reads.clamp(queue);
     const recordAt = this.reads.reader(queue);

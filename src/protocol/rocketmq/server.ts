@@ -24,6 +24,8 @@ export interface RocketMqEndpoint {
   port: number;
   /** ReceiveMessage calls being served now (long polls included). */
   receiving(): number;
+  /** Bytes of received messages written to ReceiveMessage streams and not yet sent (what rocketmq.max.unsent.bytes bounds). */
+  unsentBytes(): number;
   /** Transactions whose half message is stored and not yet ended (committed, rolled back or discarded). */
   openTransactions(): number;
   /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
@@ -133,6 +135,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     host: address.host,
     port: address.port,
     receiving: () => ctx.receiving,
+    unsentBytes: () => ctx.unsent.total,
     openTransactions: () => transactions.openCount(),
     logBytesRead: () => ctx.pop.logBytesRead,
     popQueues: () => ctx.pop.queueCount(),

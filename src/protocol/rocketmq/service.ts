@@ -5,6 +5,7 @@ import type { ServerCall } from '../grpc/call.js';
 import type { StreamHandler, UnaryHandler } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
+import type { Popped } from '../../broker/rocketmq/delivery.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
 import { checkMessages, PublishError } from '../../broker/rocketmq/publish.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
@@ -319,33 +320,50 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
   const connection = call.getPeer();
   if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
+  // Bytes counted against the bounds for this receive (held), and taken by the collect under way and not yet counted (taking).
   let held = 0;
+  let taking = 0;
   const seen = new Set<ArrayBufferLike>();
-  ctx.receiving++;
-  const popped = await ctx.pop.pop({
-    group,
-    topic,
-    partition: Number(mq?.id ?? 0),
-    filter,
-    batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH),
-    invisibleMs,
-    pollMs,
-    cancelled: () => call.cancelled,
-    renewFor,
-    budget: {
-      room: () => ctx.unsent.room(connection),
-      hold: (bodyBytes, backing) => {
-        const bytes = bytesHeld(bodyBytes, backing, seen);
-        ctx.unsent.add(connection, bytes);
-        held += bytes;
-      },
-    },
-  }).finally(() => ctx.receiving--);
-  // Counted until HTTP/2 has sent them all (finish, below) or the call is gone, whichever comes first.
+  // Counted until HTTP/2 has sent them all (finish, below), the call is gone, or the receive failed, whichever comes first.
   const release = (): void => {
     if (held > 0) ctx.unsent.release(connection, held);
     held = 0;
   };
+  ctx.receiving++;
+  let popped: Popped[];
+  try {
+    popped = await ctx.pop.pop({
+      group,
+      topic,
+      partition: Number(mq?.id ?? 0),
+      filter,
+      batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH),
+      invisibleMs,
+      pollMs,
+      cancelled: () => call.cancelled,
+      renewFor,
+      budget: {
+        room: () => ctx.unsent.room(connection),
+        hold: (bodyBytes, backing) => {
+          const bytes = bytesHeld(bodyBytes, backing, seen);
+          taking += bytes;
+          return bytes;
+        },
+        settle: () => {
+          if (taking === 0) return;
+          ctx.unsent.add(connection, taking);
+          held += taking;
+          taking = 0;
+        },
+      },
+    });
+  } catch (err) {
+    // Messages it took before failing come back when their invisible time ends; their bytes are not the connection's to hold.
+    release();
+    throw err;
+  } finally {
+    ctx.receiving--;
+  }
   if (held > 0) {
     if (call.cancelled) release();
     call.once('close', release);
