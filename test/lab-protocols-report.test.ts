@@ -4,7 +4,7 @@
 // repetition by repetition, which the machine's load moves.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LabContext } from '../src/lab/context.js';
-import { PAIRS, report } from '../src/lab/scenarios/protocols-report.js';
+import { OVERLAPPED, PAIRS, report } from '../src/lab/scenarios/protocols-report.js';
 import type { Measured } from '../src/lab/scenarios/protocols-runs.js';
 import { tempDir } from './helpers/files.js';
 
@@ -59,5 +59,24 @@ describe('protocols report', () => {
     expect(out.verdict.held).toBe(false);
     // (6 − 2) × 32 = 128 µs a receive; two calls 16 µs; (128 − 16) / 32 = 3.5 µs a message.
     expect(out.verdict.summary).toContain("That pair's gap is 128 µs of broker CPU per 32-message receive with its ack (RocketMQ 6.0 µs a message, Kafka 2.0); two empty calls cost 16 µs (Heartbeat), so at least 3.5 µs a message of it is work per message");
+  });
+
+  it('shows the receives with acks alongside the next receive against the same fetch, in the table and a note, without judging them', () => {
+    const runs: Measured[] = [];
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        runs.push(run(engine, 'Kafka', p.key, 0, 2));
+        runs.push(run(engine, 'RocketMQ', p.key, 0, p.direction === 'receive' ? 5 : 3));
+        // Cheaper than the judged receive: it would pass where the judged one fails, and must not change the verdict.
+        if (p.direction === 'receive') runs.push({ ...run(engine, 'RocketMQ', p.key, 0, 3), client: OVERLAPPED, shape: `${p.key}, alongside` });
+      }
+    }
+    const out = report(new LabContext(tmp.dir, 'quick', null), runs, [], [], SETTINGS);
+    expect(out.verdict.held).toBe(false);
+    expect(out.verdict.measured).toContain('receive 1 per batch 2.50×/2.50×');
+    const rows = out.tables![0]!.rows.filter((r) => r[3] === OVERLAPPED);
+    expect(rows.map((r) => [r[0], r[4], r[11]])).toEqual(['segmented', 'commitlog'].flatMap((e) => [[e, 'receive 1, alongside', '1.50×'], [e, 'receive 16, alongside', '1.50×']]));
+    const note = out.notes!.find((n) => n.startsWith('With each AckMessage sent alongside'));
+    expect(note).toContain('segmented receive 16: 1.50× (3.0 µs a message); commitlog receive 1: 1.50×');
   });
 });

@@ -157,6 +157,13 @@ export interface RocketReceiveOptions {
   expectMessages: number;
   maxMs: number;
   integrity?: IntegrityTracker;
+  /**
+   * Send each ack alongside the next receive instead of before it, as
+   * RocketMQ's PushConsumer does (its ProcessQueue receives again as soon
+   * as a receive returns, and acks as the listener finishes): a loop has
+   * at most one ack in flight, waited for before it sends the next.
+   */
+  overlapAcks?: boolean;
 }
 
 export interface RocketReceiveResult {
@@ -188,18 +195,37 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
     r.errors++;
     r.firstError ??= message;
   };
+  /** An ack's failure, or null. */
+  const ack = async (deliveries: Delivery[]): Promise<string | null> => {
+    const [answer] = await session.call('AckMessage', encode('AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries: deliveries }), 30_000);
+    const code = answer ? statusCode(answer) : -1;
+    return code === CODE_OK ? null : `AckMessage answered status ${code}`;
+  };
   const loop = async (): Promise<void> => {
-    while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
-      r.receives++;
-      const { deliveries, code } = readDeliveries(await session.call('ReceiveMessage', receive, pollMs + 5_000), r.integrity);
-      if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
-      if (deliveries.length === 0) continue;
-      r.received += deliveries.length;
-      if (r.received >= o.expectMessages) end = nowMicros();
-      r.acks++;
-      const [answer] = await session.call('AckMessage', encode('AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries: deliveries }), 30_000);
-      const ack = answer ? statusCode(answer) : -1;
-      if (ack !== CODE_OK) return fail(`AckMessage answered status ${ack}`);
+    let acking: Promise<string | null> | null = null;
+    /** Waits for the loop's ack in flight; false if it failed (counted). */
+    const settle = async (): Promise<boolean> => {
+      const pending = acking;
+      acking = null;
+      const failed = pending === null ? null : await pending;
+      if (failed !== null) fail(failed);
+      return failed === null;
+    };
+    try {
+      while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
+        r.receives++;
+        const { deliveries, code } = readDeliveries(await session.call('ReceiveMessage', receive, pollMs + 5_000), r.integrity);
+        if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
+        if (deliveries.length === 0) continue;
+        r.received += deliveries.length;
+        if (r.received >= o.expectMessages) end = nowMicros();
+        if (!(await settle())) return;
+        r.acks++;
+        acking = ack(deliveries);
+        if (!o.overlapAcks && !(await settle())) return;
+      }
+    } finally {
+      await settle();
     }
   };
   try {

@@ -15,6 +15,9 @@ export const PAIRS: readonly { key: string; label: string; direction: 'send' | '
   { key: 'receive 16', label: 'receive, from 16-message batches', direction: 'receive' },
 ];
 
+/** The client of the receive runs whose acks go out alongside the next receive (RocketMQ's PushConsumer's shape): reported beside the judged pairs, not judged. */
+export const OVERLAPPED = 'lean gRPC, acks alongside';
+
 export interface Probe {
   label: string;
   summary: LatencySummary;
@@ -120,7 +123,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
     tables,
     integrity,
     settings,
-    notes: [...notes(rows, latency, settings), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
+    notes: [...notes(rows, latency, settings), ...[overlapNote(rows, kafkaOf)].filter((n) => n !== ''), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
   };
 }
 
@@ -134,6 +137,17 @@ function commitNote(rows: readonly Row[]): string {
   }
   if (parts.length === 0) return '';
   return `Against a Kafka consumer that commits its offset after each fetch (kafkajs's default; not judged: the judged pairs take plain fetches), RocketMQ's receive with its AckMessage costs ${parts.join('; ')}.`;
+}
+
+/** The receive pairs again with each ack sent alongside the next receive: not judged, but how RocketMQ's own PushConsumer consumes. */
+function overlapNote(rows: readonly Row[], kafkaOf: (r: Row) => Row | undefined): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    const k = r.client === OVERLAPPED ? kafkaOf(r) : undefined;
+    if (k) parts.push(`${r.engine} ${r.pair}: ${(r.brokerUsPerMessage / k.brokerUsPerMessage).toFixed(2)}× (${r.brokerUsPerMessage.toFixed(1)} µs a message)`);
+  }
+  if (parts.length === 0) return '';
+  return `With each AckMessage sent alongside the next ReceiveMessage, as RocketMQ's PushConsumer sends them (its ProcessQueue receives again as soon as a receive returns and acks as its listener finishes), where the judged runs wait for the ack first, as a SimpleConsumer that acks before receiving again does: the same messages, read by a group of their own, ${parts.join('; ')} of the plain fetch. Not judged: the broker's work per message is the same; an ack that arrives with a receive shares its wake-up and its socket reads, and so costs less where the broker would otherwise sleep between them.`;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
 import type { Scenario, ScenarioOutcome } from './common.js';
 import { grpcJsSequential, loadOfficialClient, officialConsumer, officialProducer } from './protocols-clients.js';
-import { report, type Probe } from './protocols-report.js';
+import { OVERLAPPED, report, type Probe } from './protocols-report.js';
 import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketReceive, rocketSend, type Measured, type Sent } from './protocols-runs.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
@@ -121,6 +121,9 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}`, `${topic(`kafka-${perBatch}`)}-committers`)));
     step(`RocketMQ receive, ${stored}`);
     runs.push(await measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}`)));
+    // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
+    step(`RocketMQ receive, acks alongside, ${stored}`);
+    runs.push(await measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}`, 'pushers', true)));
   }
   step('Kafka receive, 8 MiB fetches');
   runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `8 MiB fetches, stored ${BATCHED} per batch`, null), () => kafkaReceive(b, topic(`kafka-${BATCHED}`), sent.get(`kafka-${BATCHED}`)!, 8 * 1024 * 1024, MAX_MS, `Kafka 8 MiB fetch, ${run}`)));
