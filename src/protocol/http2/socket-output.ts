@@ -64,9 +64,13 @@ export class SocketOutput {
   }
 
   flush(): void {
-    this.scheduled = false;
-    if (this.closed()) return;
-    this.beforeWrite();
+    try {
+      if (this.closed()) return;
+      // What it pushes goes out with this flush: still scheduled, it asks for no other (which would cost an empty turn of the loop).
+      this.beforeWrite();
+    } finally {
+      this.scheduled = false;
+    }
     if (this.out.length === 0) return;
     answersLeave();
     const bufs = this.out;
