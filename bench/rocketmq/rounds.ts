@@ -16,8 +16,12 @@
 // each message adds.
 // `--value-bytes 64` sends smaller messages (1024 by default): what a
 // message costs whatever its size, against what its bytes add.
+// `--loops 1,4,16` runs each round with that many receive loops at once
+// (4 by default), in turn on the one broker: the fewer, the more often the
+// broker sleeps between requests and pays for waking. `--overlap-acks` sends each ack alongside the loop's next
+// receive, as RocketMQ's PushConsumer does (rocketReceiveLoad overlapAcks).
 //
-//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32] [--value-bytes 1024]
+//   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32] [--value-bytes 1024] [--loops 4] [--overlap-acks]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +34,9 @@ import { BrokerProcess, cpuSecondsBetween } from '../../src/lab/broker-process.j
 import { kafkaBatchBytes } from '../../src/lab/scenarios/protocols-runs.js';
 import { table } from '../lib/stats.js';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' }, batches: { type: 'string', default: '32' }, 'value-bytes': { type: 'string', default: '1024' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, messages: { type: 'string', default: '64000' }, per: { type: 'string', default: '1' }, engine: { type: 'string', default: 'segmented' }, batches: { type: 'string', default: '32' }, 'value-bytes': { type: 'string', default: '1024' }, loops: { type: 'string', default: '4' }, 'overlap-acks': { type: 'boolean', default: false } } });
+const LOOPS = args.loops!.split(',').map(Number);
+if (LOOPS.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new Error(`--loops: counts from 1 to 64, got ${args.loops}`);
 const ROUNDS = Number(args.rounds);
 const MESSAGES = Number(args.messages);
 const PER = Number(args.per);
@@ -86,10 +92,12 @@ const dir = mkdtempSync(join(tmpdir(), 'mqlab-rounds-'));
 const b = await BrokerProcess.start(['--data-dir', dir, '--engine', args.engine!, '--flush', 'none', '--transfer', 'sendfile'], 0, { rocketmqPort: 0 });
 const rows: string[][] = [];
 const steady: Array<{ batch: number; kafka: number; rocket: number }> = [];
+/** Steady rounds' RocketMQ and Kafka figures by loop count (first batch size). */
+const byLoops = new Map<number, Array<{ kafka: number; rocket: number }>>();
 try {
-  for (let round = 1; round <= ROUNDS; round++) for (const batch of BATCHES) {
-    const rmqTopic = `rmq-round-${round}-${batch}`;
-    const kafkaTopic = `kafka-round-${round}-${batch}`;
+  for (let round = 1; round <= ROUNDS; round++) for (const batch of BATCHES) for (const loops of LOOPS) {
+    const rmqTopic = `rmq-round-${round}-${batch}-${loops}`;
+    const kafkaTopic = `kafka-round-${round}-${batch}-${loops}`;
     const a = await Admin.connect(b.bootstrap);
     try {
       await a.createTopic(rmqTopic, 1, { 'message.type': 'NORMAL' });
@@ -101,18 +109,29 @@ try {
     const produced = await produceLoad({ host: b.host, port: b.port, topic: kafkaTopic, partitions: [0], recordsPerBatch: PER, valueBytes: VALUE_BYTES, acks: 1, window: 64, targetRecordsPerSecond: 0, maxRecords: MESSAGES, maxMs: MAX_MS });
     const fetchBytes = (batch / PER) * kafkaBatchBytes(PER, VALUE_BYTES);
     const kafka = await measure(b, async () => (await consumeLoad({ host: b.host, port: b.port, topic: kafkaTopic, from: new Map([[0, 0n]]), expectRecords: produced.ackedRecords, maxMs: MAX_MS, maxBytes: fetchBytes, partitionMaxBytes: fetchBytes })).received);
-    const rocket = await measure(b, async () => (await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, group: `${rmqTopic}-readers`, batch, loops: 4, expectMessages: sent.ackedMessages, maxMs: MAX_MS })).received);
+    const rocket = await measure(b, async () => (await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic: rmqTopic, group: `${rmqTopic}-readers`, batch, loops, expectMessages: sent.ackedMessages, maxMs: MAX_MS, overlapAcks: args['overlap-acks'] })).received);
     const what = round === 1 ? 'warm-up' : round === 2 ? 'first after another' : 'steady';
     const f = (x: number): string => x.toFixed(2);
-    rows.push([String(round), what, String(batch), f(kafka.us), `${f(kafka.mainUs)} / ${f(kafka.othersUs)}`, f(rocket.us), `${f(rocket.mainUs)} / ${f(rocket.othersUs)}`, (rocket.us / kafka.us).toFixed(2)]);
-    if (round >= 3) steady.push({ batch, kafka: kafka.us, rocket: rocket.us });
+    rows.push([String(round), what, String(batch), String(loops), f(kafka.us), `${f(kafka.mainUs)} / ${f(kafka.othersUs)}`, f(rocket.us), `${f(rocket.mainUs)} / ${f(rocket.othersUs)}`, (rocket.us / kafka.us).toFixed(2)]);
+    if (round >= 3 && loops === LOOPS[0]) steady.push({ batch, kafka: kafka.us, rocket: rocket.us });
+    if (round >= 3 && batch === BATCHES[0]) byLoops.set(loops, [...(byLoops.get(loops) ?? []), { kafka: kafka.us, rocket: rocket.us }]);
   }
 } finally {
   await b.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`${MESSAGES} messages of ${VALUE_BYTES} bytes a round, ${PER} per request and batch, ${args.engine} engine; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
-console.log(table(['round', 'what', 'batch', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
+console.log(`${MESSAGES} messages of ${VALUE_BYTES} bytes a round, ${PER} per request and batch, ${args.engine} engine, ${LOOPS.join(' / ')} receive loops${args['overlap-acks'] ? ', acks alongside the next receive' : ''}; broker µs of CPU a message (main thread / other threads from /proc, in 10 ms ticks)`);
+console.log(table(['round', 'what', 'batch', 'loops', 'Kafka fetch', 'main / others', 'RocketMQ receive + ack', 'main / others', 'RocketMQ ÷ Kafka'], rows));
+if (LOOPS.length > 1 && byLoops.size > 0) {
+  const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  console.log(`\nSteady rounds' medians by receive loops at once (batches of ${BATCHES[0]}), broker µs of CPU a message:`);
+  console.log(table(['loops', 'Kafka fetch', 'RocketMQ receive + ack', 'RocketMQ ÷ Kafka'], LOOPS.map((l) => {
+    const xs = byLoops.get(l) ?? [];
+    const k = med(xs.map((x) => x.kafka));
+    const r = med(xs.map((x) => x.rocket));
+    return [String(l), k.toFixed(2), r.toFixed(2), (r / k).toFixed(2)];
+  })));
+}
 const sizes = [...new Set(steady.map((s) => s.batch))];
 if (sizes.length >= 2) {
   // The medians of the steady rounds per batch size, fitted by least squares to cost(b) = request / b + message.
@@ -126,7 +145,7 @@ if (sizes.length >= 2) {
   };
   const k = fit((s) => s.kafka);
   const r = fit((s) => s.rocket);
-  console.log(`\nFitted over batches of ${sizes.join(', ')} (steady rounds' medians), broker µs of CPU:`);
+  console.log(`\nFitted over batches of ${sizes.join(', ')} (steady rounds' medians, ${LOOPS[0]} loops), broker µs of CPU:`);
   console.log(table(['', 'per request', 'per message'], [
     ['Kafka fetch', k.request.toFixed(1), k.message.toFixed(2)],
     ['RocketMQ receive + ack', r.request.toFixed(1), r.message.toFixed(2)],
