@@ -20,6 +20,8 @@ let leases = 0;
 export class SharedFile {
   /** The owner's reference plus one per lease. */
   private refs = 1;
+  /** The mapping of the file's last mapped read, a little past it (read-bytes.ts): the next reads of a scan take views of it. */
+  mapped: { position: number; bytes: Buffer } | null = null;
 
   constructor(
     readonly fd: number,
@@ -57,7 +59,9 @@ export class SharedFile {
     if (--this.refs > 0) return;
     openFiles--;
     // The mmap strategy keeps windows by (device, inode); drop them with the
-    // file so a deleted file's disk space is freed now.
+    // file so a deleted file's disk space is freed now (views read before
+    // keep theirs until they are collected).
+    this.mapped = null;
     native.mapCacheForget(this.fd);
     closeSync(this.fd);
   }
