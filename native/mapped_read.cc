@@ -1,11 +1,7 @@
-// mapRead(fd, position, length[, ahead]) -> Buffer over the bytes of a log
-// file as the mmap strategy maps them (map_cache.h: 1 GiB read-only
-// windows, kept), or null where the caller reads them with pread instead: a
-// region past the end of the file, one that crosses a window, a failed
-// mmap. With `ahead`, the Buffer goes on up to that many bytes past the
-// region, as far as the file and the window go: a scan's next reads lie in
-// it, and the caller takes views of it instead of a call (an fstat, an
-// external buffer and its finalizer) per read.
+// mapRead(fd, position, length) -> Buffer over the bytes of a log file as
+// the mmap strategy maps them (map_cache.h: 1 GiB read-only windows, kept),
+// or null where the caller reads them with pread instead: a region past the
+// end of the file, one that crosses a window, a failed mmap.
 //
 // The RocketMQ receive path must look inside the records it delivers, so it
 // cannot send them with sendfile; it reads them as RocketMQ's broker does,
@@ -19,7 +15,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <memory>
 
 #include "map_cache.h"
@@ -32,25 +27,20 @@ void ReleaseWindow(Napi::Env, uint8_t*, std::shared_ptr<MapWindow>* window) { de
 
 Napi::Value MapRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool withAhead = info.Length() >= 4 && !info[3].IsUndefined();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || (withAhead && !info[3].IsNumber())) {
-    Napi::TypeError::New(env, "mapRead(fd, position, length[, ahead])").ThrowAsJavaScriptException();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "mapRead(fd, position, length)").ThrowAsJavaScriptException();
     return env.Null();
   }
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const double position = info[1].As<Napi::Number>().DoubleValue();
   const double length = info[2].As<Napi::Number>().DoubleValue();
-  const double ahead = withAhead ? info[3].As<Napi::Number>().DoubleValue() : 0;
-  if (!(position >= 0 && length > 0 && position + length <= 9007199254740991.0 && ahead >= 0 && ahead <= 9007199254740991.0)) return env.Null();
+  if (!(position >= 0 && length > 0 && position + length <= 9007199254740991.0)) return env.Null();
   const uint64_t pos = static_cast<uint64_t>(position);
-  uint64_t len = static_cast<uint64_t>(length);
+  const uint64_t len = static_cast<uint64_t>(length);
   struct stat st;
   if (fstat(fd, &st) != 0 || pos + len > static_cast<uint64_t>(st.st_size)) return env.Null();
   const uint64_t inWindow = pos % kMapWindowBytes;
   if (inWindow + len > kMapWindowBytes) return env.Null();
-  // Past the region only as far as the file (no page past its end is ever mapped into view) and the window go.
-  const uint64_t extra = static_cast<uint64_t>(ahead);
-  len = std::min({len + extra, static_cast<uint64_t>(st.st_size) - pos, kMapWindowBytes - inWindow});
   int err = 0;
   std::shared_ptr<MapWindow> w = MapWindowFor(fd, st, pos, &err);
   if (!w) return env.Null();

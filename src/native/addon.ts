@@ -53,7 +53,7 @@ interface NativeAddon {
   mapCacheClear(): void;
   mapCacheSize(): number;
   /** A log file's bytes from the mmap strategy's windows, held until collected; null where pread must read them (native/mapped_read.cc). */
-  mapRead(fd: number, position: number, length: number, ahead?: number): Buffer | null;
+  mapRead(fd: number, position: number, length: number): Buffer | null;
   map(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
   unmap(mapping: ArrayBuffer): void;
   msync(mapping: ArrayBuffer, offset: number, length: number): void;

@@ -1,6 +1,6 @@
 import { readSync } from 'node:fs';
 import { native } from '../native/addon.js';
-import { releaseRegions, type SharedFile } from '../transfer/shared-file.js';
+import { releaseRegions } from '../transfer/shared-file.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { ReadOptions, StorageEngine, TopicPartition } from './types.js';
 
@@ -45,45 +45,15 @@ export function readBytesAt(engine: StorageEngine, tp: TopicPartition, offset: b
  * readBytesAt's bytes without copying them into memory where the read is
  * one region of one file: a view of the mmap strategy's mapping of it
  * (native/mapped_read.cc), as RocketMQ's broker reads its commit log.
- * Read-only: writing to it faults. Other reads are copied by pread. The
- * view's ArrayBuffer is the mapping's, larger than the view: what the read
- * holds is the view's length.
+ * Read-only: writing to it faults. Other reads are copied by pread.
  */
 export function mappedBytesAt(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options?: ReadOptions): Buffer {
   return bytesOfRead(engine, tp, offset, maxBytes, options, mappedRegionBytes);
 }
 
-/**
- * How far past a read its file is mapped into view (as far as the file
- * goes): a queue's next reads (a receive's 32 messages, some 32 KiB) are
- * views of that mapping, not a mapRead each (an fstat, an external buffer
- * and its finalizer: about 3 µs).
- */
-const MAP_AHEAD_BYTES = 1024 * 1024;
-/**
- * Files whose mapping is kept (SharedFile.mapped), oldest first: as many
- * as the addon keeps windows (native/map_cache.h kMapWindowsMax), so a
- * broker reading many queues holds no more mappings than it did.
- */
-const MAPPED_FILES_MAX = 64;
-const mappedFiles: SharedFile[] = [];
-
 function mappedRegionBytes(regions: readonly FileRegion[]): Buffer {
   const r = regions.length === 1 ? regions[0]! : null;
-  if (r === null) return readRegionBytes(regions);
-  const file = r.file;
-  const m = file.mapped;
-  if (m !== null && r.position >= m.position && r.position + r.length <= m.position + m.bytes.length) {
-    return m.bytes.subarray(r.position - m.position, r.position - m.position + r.length);
-  }
-  const bytes = native.mapRead(file.fd, r.position, r.length, MAP_AHEAD_BYTES);
-  if (bytes === null) return readRegionBytes(regions);
-  if (m === null) {
-    mappedFiles.push(file);
-    if (mappedFiles.length > MAPPED_FILES_MAX) mappedFiles.shift()!.mapped = null;
-  }
-  file.mapped = { position: r.position, bytes };
-  return bytes.subarray(0, r.length);
+  return (r && native.mapRead(r.file.fd, r.position, r.length)) ?? readRegionBytes(regions);
 }
 
 function bytesOfRead(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options: ReadOptions | undefined, bytesOf: (regions: readonly FileRegion[]) => Buffer): Buffer {

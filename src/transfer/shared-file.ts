@@ -20,8 +20,6 @@ let leases = 0;
 export class SharedFile {
   /** The owner's reference plus one per lease. */
   private refs = 1;
-  /** The mapping of the file's last mapped read, a little past it (read-bytes.ts): the next reads of a scan take views of it. */
-  mapped: { position: number; bytes: Buffer } | null = null;
 
   constructor(
     readonly fd: number,
@@ -59,9 +57,7 @@ export class SharedFile {
     if (--this.refs > 0) return;
     openFiles--;
     // The mmap strategy keeps windows by (device, inode); drop them with the
-    // file so a deleted file's disk space is freed now (views read before
-    // keep theirs until they are collected).
-    this.mapped = null;
+    // file so a deleted file's disk space is freed now.
     native.mapCacheForget(this.fd);
     closeSync(this.fd);
   }

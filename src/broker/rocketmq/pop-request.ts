@@ -28,15 +28,7 @@ export interface PopRequest {
  */
 export interface ByteBudget {
   room(): number;
-  /** A taken message's body, its length and what it lies in: returns the bytes sending it holds (counted against room). */
-  hold(bodyBytes: number, backing: BodyBacking): number;
+  /** A taken message's body, its length and the buffer it lies in: returns the bytes sending it holds (counted against room). */
+  hold(bodyBytes: number, backing: ArrayBufferLike): number;
   settle(): void;
 }
-
-/**
- * What a delivered body lies in, as sending it from there holds it: the
- * bytes the log was read into (a view: of the log file's mapping, or of a
- * buffer pread filled), or a decompressed batch's buffer. The records of
- * one read share one.
- */
-export type BodyBacking = { readonly byteLength: number };

@@ -17,7 +17,6 @@ import { mappedBytesAt } from '../../storage/read-bytes.js';
 import { tpKey, type StorageEngine, type TopicPartition } from '../../storage/types.js';
 import type { PartitionTxns } from '../txn/partition-txns.js';
 import { PopError } from './pop-error.js';
-import type { BodyBacking } from './pop-request.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -74,9 +73,9 @@ export class StoredRecord {
     return this.source === null || this.decoded !== null ? this.body.length : Math.max(0, this.valueLength);
   }
 
-  /** What its body lies in (pop-request.ts BodyBacking): the read's bytes, which its batch's other records share; a decoded record's body buffer. */
-  get backing(): BodyBacking {
-    return this.source === null ? this.body.buffer : this.source;
+  /** The memory its body lies in. */
+  get backing(): ArrayBufferLike {
+    return this.source === null ? this.body.buffer : this.source.buffer;
   }
 
   /** Its value, the message body (empty for a null value). */

@@ -5,7 +5,6 @@
 // code. The fields are those convert.ts's outgoing() sets, with the same
 // values; the test decodes both encodings and compares them.
 import type { Popped } from '../../broker/rocketmq/delivery.js';
-import type { BodyBacking } from '../../broker/rocketmq/pop-request.js';
 import type { PbResource } from './convert.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
@@ -61,11 +60,10 @@ const HEAD_BYTES = 256;
 /**
  * What sending a delivered body holds until it leaves (bytesHeld, counted
  * against a slow reader's bound as messages are taken): a small one's copy
- * and its message's fields; for a large one, the bytes it was read with
- * (the read's view of the log's mapping, or the buffer pread filled),
+ * and its message's fields; for a large one, the buffer it was read into,
  * once per receive (`seen`).
  */
-export function bytesHeld(bodyBytes: number, backing: BodyBacking, seen: Set<BodyBacking>): number {
+export function bytesHeld(bodyBytes: number, backing: ArrayBufferLike, seen: Set<ArrayBufferLike>): number {
   if (bodyBytes < BODY_COPY_LIMIT) return bodyBytes + HEAD_BYTES;
   if (seen.has(backing)) return 0;
   seen.add(backing);
