@@ -4,7 +4,7 @@
 // catches up; nothing is dropped, and every response arrives, in order.
 import { openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bytesResponse, type KafkaRequest, type KafkaResponse, type RequestHandler } from '../src/broker/network/connection.js';
 import type { NetworkLimits } from '../src/broker/network/limits.js';
 import { KafkaServer } from '../src/broker/network/server.js';
@@ -18,6 +18,7 @@ const MiB = 1024 * 1024;
 let server: KafkaServer | undefined;
 const clients: RawClient[] = [];
 const tmp = tempDir();
+afterAll(() => tmp.cleanup());
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();

@@ -26,7 +26,13 @@ export interface TestBrokerOptions extends Omit<StartOptions, 'rocketmqPort'> {
 /** `options.groupClock`: the group coordinator's timers on a clock the test moves (a ManualClock). */
 export async function startTestBroker(configs: Record<string, string> = {}, options: TestBrokerOptions = {}): Promise<TestBroker> {
   const tmp = tempDir('mqlab-broker-');
-  return start(configs, tmp.dir, 0, tmp.cleanup, options, 0);
+  try {
+    return await start(configs, tmp.dir, 0, tmp.cleanup, options, 0);
+  } catch (err) {
+    // A broker that refuses its settings (what some tests ask for) leaves no directory behind.
+    tmp.cleanup();
+    throw err;
+  }
 }
 
 async function start(configs: Record<string, string>, dir: string, port: number, cleanup: () => void, options: TestBrokerOptions, rocketmqPort: number): Promise<TestBroker> {
