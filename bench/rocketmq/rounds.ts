@@ -18,8 +18,9 @@
 // message costs whatever its size, against what its bytes add.
 // `--loops 1,4,16` runs each round with that many receive loops at once
 // (4 by default), in turn on the one broker: the fewer, the more often the
-// broker sleeps between requests and pays for waking. `--overlap-acks` sends each ack alongside the loop's next
-// receive, as RocketMQ's PushConsumer does (rocketReceiveLoad overlapAcks).
+// broker sleeps between requests and pays for waking. `--overlap-acks`
+// sends each ack alongside the loop's next receive, as RocketMQ's
+// PushConsumer does (rocketReceiveLoad overlapAcks).
 //
 //   node dist/bench/rocketmq/rounds.js [--rounds 4] [--messages 64000] [--per 1] [--engine segmented] [--batches 32] [--value-bytes 1024] [--loops 4] [--overlap-acks]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -108,10 +108,10 @@ export async function kafkaReceive(b: BrokerProcess, topic: string, sent: Sent, 
   return { messages: c.received, requests: c.fetches + c.commits, seconds: c.seconds, errors: c.failedFetches + (missing ? 1 : 0), firstError: c.firstError ?? missing, integrity };
 }
 
-/** Receive-and-ack loops taking all of `sent` as group `${topic}-${readers}`; `overlapAcks`: each ack alongside the next receive (rocketReceiveLoad). */
-export async function rocketReceive(b: BrokerProcess, topic: string, sent: Sent, batch: number, loops: number, maxMs: number, run: string, readers = 'readers', overlapAcks = false): Promise<RunOutcome> {
+/** Receive-and-ack loops taking all of `sent` as group `${topic}-readers` (or `-${o.readers}`); `o.overlapAcks`: each ack alongside the next receive (rocketReceiveLoad). */
+export async function rocketReceive(b: BrokerProcess, topic: string, sent: Sent, batch: number, loops: number, maxMs: number, run: string, o: { readers?: string; overlapAcks?: boolean } = {}): Promise<RunOutcome> {
   const integrity = new IntegrityTracker();
-  const r = await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic, group: `${topic}-${readers}`, batch, loops, expectMessages: sent.messages, maxMs, integrity, overlapAcks });
+  const r = await rocketReceiveLoad({ endpoint: b.rocketmqEndpoint!, topic, group: `${topic}-${o.readers ?? 'readers'}`, batch, loops, expectMessages: sent.messages, maxMs, integrity, overlapAcks: o.overlapAcks });
   const missing = r.received < sent.messages ? `received ${r.received} of ${sent.messages} messages in ${maxMs} ms` : null;
   return {
     messages: r.received,

@@ -125,7 +125,7 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
     if (!overlapped) continue;
     step(`RocketMQ receive, acks alongside, ${stored}`);
-    runs.push(await measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}`, 'pushers', true)));
+    runs.push(await measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}`, { readers: 'pushers', overlapAcks: true })));
   }
   step('Kafka receive, 8 MiB fetches');
   runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `8 MiB fetches, stored ${BATCHED} per batch`, null), () => kafkaReceive(b, topic(`kafka-${BATCHED}`), sent.get(`kafka-${BATCHED}`)!, 8 * 1024 * 1024, MAX_MS, `Kafka 8 MiB fetch, ${run}`)));
