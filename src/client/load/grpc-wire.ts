@@ -55,7 +55,7 @@ export class GrpcSession {
     }
     if (status === undefined) throw new GrpcCallError(-1, `${method}: the stream closed without a gRPC status${answer.reset === null ? '' : ` (HTTP/2 code ${answer.reset})`}`);
     if (status !== '0') throw new GrpcCallError(Number(status), `${method}: gRPC status ${status}: ${percentDecoded(message)}`);
-    return unframe(answer.data.length === 1 ? answer.data[0]! : Buffer.concat(answer.data));
+    return unframe(answer.data);
   }
 
   close(): void {
@@ -71,17 +71,46 @@ function percentDecoded(s: string): string {
   }
 }
 
-function unframe(buf: Buffer): Buffer[] {
+/** The gRPC messages of an answer's DATA, in the pieces it came in: a message within one piece is a view of it, one split across pieces a copy. */
+export function unframe(pieces: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
+  let i = 0;
   let at = 0;
-  while (at + 5 <= buf.length) {
-    if (buf[at] !== 0) throw new Error('a compressed gRPC message: none was asked for');
-    const length = buf.readUInt32BE(at + 1);
-    if (at + 5 + length > buf.length) break;
-    out.push(buf.subarray(at + 5, at + 5 + length));
-    at += 5 + length;
+  /** The next n bytes, from piece i at `at` on: a view where they lie in one piece. */
+  const take = (n: number): Buffer | null => {
+    while (i < pieces.length && at === pieces[i]!.length) {
+      i++;
+      at = 0;
+    }
+    if (i < pieces.length && at + n <= pieces[i]!.length) {
+      at += n;
+      return pieces[i]!.subarray(at - n, at);
+    }
+    const joined = Buffer.allocUnsafe(n);
+    let have = 0;
+    while (have < n && i < pieces.length) {
+      const got = pieces[i]!.copy(joined, have, at, Math.min(pieces[i]!.length, at + n - have));
+      have += got;
+      at += got;
+      if (at === pieces[i]!.length) {
+        i++;
+        at = 0;
+      }
+    }
+    return have === n ? joined : null;
+  };
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  let consumed = 0;
+  while (consumed < total) {
+    const prefix = take(5);
+    if (prefix === null) throw new Error(`a truncated gRPC message (${total - consumed} bytes left over)`);
+    if (prefix[0] !== 0) throw new Error('a compressed gRPC message: none was asked for');
+    const length = prefix.readUInt32BE(1);
+    const message = take(length);
+    if (message === null) throw new Error(`a truncated gRPC message (${total - consumed} bytes left over)`);
+    out.push(message);
+    consumed += 5 + length;
   }
-  if (at !== buf.length) throw new Error(`a truncated gRPC message (${buf.length - at} bytes left over)`);
   return out;
 }
 

@@ -8,8 +8,11 @@
 // come in runs. This one frames what it sends itself, writes what a turn
 // of the event loop sends as one writev, and keeps to the peer's settings:
 // its stream and connection windows, its largest frame, its concurrent
-// stream limit (calls past it wait their turn).
+// stream limit (calls past it wait their turn). It reads into one buffer of
+// its own, reused (Node would allocate one per read), and copies only the
+// DATA it keeps into slabs (byte-slab.ts).
 import { connect, type Socket } from 'node:net';
+import { ByteSlab } from './byte-slab.js';
 import { FrameReader } from '../../protocol/http2/frame-reader.js';
 import { windowOwed, type ReceiveWindow } from '../../protocol/http2/receive-window.js';
 import { ConnectionError, FLAG, FRAME, frameHeader, goAwayFrame, H2_ERROR, headerFrames, PREFACE, rstStreamFrame, SETTING, settingsFrame, smallFrame, unpadded, windowUpdateFrame } from '../../protocol/http2/frames.js';
@@ -24,6 +27,8 @@ const DEFAULT_WINDOW = 65_535;
 const DEFAULT_MAX_FRAME = 16_384;
 /** The header list an answer may carry (HPACK's accounting). */
 const MAX_HEADER_LIST_BYTES = 1024 * 1024;
+/** Bytes one read of the socket takes at most. */
+const READ_BYTES = 256 * 1024;
 
 export interface Answer {
   /** The response's header fields and its trailers', in order. */
@@ -70,16 +75,12 @@ export class H2ClientConnection {
   private ended = false;
   private readonly sweep: NodeJS.Timeout;
 
+  /** Where the DATA of answers is kept: the reads it comes in are overwritten by the next. */
+  private readonly slab = new ByteSlab();
+
   private constructor(private readonly socket: Socket, private readonly settled: (err: Error | null) => void) {
     this.reader = new FrameReader((type, flags, id, payload) => this.frame(type, flags, id, payload), () => this.failure !== null, { preface: false });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.reader.push(chunk);
-      } catch (err) {
-        this.fail(err as Error, err instanceof ConnectionError ? err.code : err instanceof HpackError ? H2_ERROR.COMPRESSION_ERROR : H2_ERROR.PROTOCOL_ERROR);
-      }
-    });
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('the connection closed')));
     // Calls the peer never answers end a few seconds past their deadline (the peer ends them at it).
@@ -89,8 +90,13 @@ export class H2ClientConnection {
   /** Connected, and the peer's first SETTINGS read. */
   static connect(host: string, port: number): Promise<H2ClientConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, host);
-      const c = new H2ClientConnection(socket, (err) => (err ? reject(err) : resolve(c)));
+      let c: H2ClientConnection | undefined;
+      const into = Buffer.allocUnsafe(READ_BYTES);
+      const socket = connect({ port, host, onread: { buffer: into, callback: (n) => {
+        c?.read(into.subarray(0, n));
+        return true;
+      } } });
+      c = new H2ClientConnection(socket, (err) => (err ? reject(err) : resolve(c!)));
       socket.once('connect', () => {
         c.push(PREFACE);
         c.push(settingsFrame([[SETTING.ENABLE_PUSH, 0], [SETTING.INITIAL_WINDOW_SIZE, STREAM_WINDOW]]));
@@ -108,6 +114,15 @@ export class H2ClientConnection {
       if (this.open.size >= this.peerMaxStreams) this.waiting.push({ headers, ex });
       else this.start(headers, ex);
     });
+  }
+
+  /** One read, valid only until this returns: what is kept of it is copied (DATA into the slab; the frame reader and header blocks copy split frames and fragments). */
+  private read(chunk: Buffer): void {
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.fail(err as Error, err instanceof ConnectionError ? err.code : err instanceof HpackError ? H2_ERROR.COMPRESSION_ERROR : H2_ERROR.PROTOCOL_ERROR);
+    }
   }
 
   /** Ends the connection once the calls in flight are answered. */
@@ -265,7 +280,7 @@ export class H2ClientConnection {
     const ex = this.open.get(id);
     if (!ex) return;
     const body = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'DATA') : payload;
-    if (body.length > 0) ex.data.push(body);
+    if (body.length > 0) ex.data.push(this.slab.copy(body));
     if ((flags & FLAG.END_STREAM) !== 0) return this.finish(id, null);
     const owed = windowOwed(ex, payload.length, STREAM_WINDOW);
     if (owed > 0) this.push(windowUpdateFrame(id, owed));

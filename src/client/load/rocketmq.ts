@@ -7,7 +7,7 @@
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { messagingService } from '../../protocol/rocketmq/proto.js';
 import { GrpcSession, statusCode } from './grpc-wire.js';
-import { readReceived, type Delivery } from './received.js';
+import { ackRequest, ackRequestHead, readReceived, type Delivery } from './received.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
 import { nowMicros } from './stamped-batch.js';
@@ -188,6 +188,7 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   const session = await GrpcSession.connect(o.endpoint);
   const pollMs = 500;
   const receive = receiveRequest(o.group, o.topic, o.batch, 60, pollMs);
+  const ackHead = ackRequestHead(o.group, o.topic);
   const r: RocketReceiveResult = { received: 0, receives: 0, acks: 0, errors: 0, firstError: null, seconds: 0, integrity: o.integrity ?? new IntegrityTracker() };
   const start = nowMicros();
   let end = 0;
@@ -197,7 +198,7 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   };
   /** An ack's failure, or null. */
   const ack = async (deliveries: Delivery[]): Promise<string | null> => {
-    const [answer] = await session.call('AckMessage', encode('AckMessage', { group: { name: o.group }, topic: { name: o.topic }, entries: deliveries }), 30_000);
+    const [answer] = await session.call('AckMessage', ackRequest(ackHead, deliveries), 30_000);
     const code = answer ? statusCode(answer) : -1;
     return code === CODE_OK ? null : `AckMessage answered status ${code}`;
   };

@@ -18,7 +18,7 @@
 import type { ConsumerCallback, DriverFactory, PeerConsumer, PeerDriver, PeerProducer } from '../driver.js';
 import { messagingService } from '../../../protocol/rocketmq/proto.js';
 import { forEachField, GrpcSession, statusCode } from '../../../client/load/grpc-wire.js';
-import { readReceived, type Delivery } from '../../../client/load/received.js';
+import { ackRequest, ackRequestHead, readReceived, type Delivery } from '../../../client/load/received.js';
 import { formatAddress } from '../targets.js';
 import { AdminTopics } from './admin-topics.js';
 import { OpenSet } from './open-set.js';
@@ -248,13 +248,14 @@ class LeanConsumer implements PeerConsumer {
       autoRenew: false,
       longPollingTimeout: { seconds: '0', nanos: LONG_POLL_MS * 1e6 },
     });
+    const ackHead = ackRequestHead(this.group, this.topic);
     while (this.running) {
       try {
         const answers = await this.session.call('ReceiveMessage', receive, LONG_POLL_MS + CALL_TIMEOUT_MS);
         const { deliveries, code } = this.deliver(answers);
         if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) throw new Error(`ReceiveMessage answered status ${code}`);
         if (deliveries.length === 0) continue;
-        const [ack] = await this.session.call('AckMessage', encode('AckMessage', { group: { name: this.group }, topic: { name: this.topic }, entries: deliveries }), CALL_TIMEOUT_MS);
+        const [ack] = await this.session.call('AckMessage', ackRequest(ackHead, deliveries), CALL_TIMEOUT_MS);
         const acked = ack ? statusCode(ack) : -1;
         if (acked !== CODE_OK) throw new Error(`AckMessage answered status ${acked}`);
       } catch (err) {
