@@ -164,6 +164,8 @@ export interface RocketReceiveOptions {
    * at most one ack in flight, waited for before it sends the next.
    */
   overlapAcks?: boolean;
+  /** Called before each ReceiveMessage (a client's own work between receives, in benchmarks of its pace). */
+  beforeReceive?: () => void | Promise<void>;
 }
 
 export interface RocketReceiveResult {
@@ -214,6 +216,7 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
     };
     try {
       while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
+        if (o.beforeReceive) await o.beforeReceive();
         r.receives++;
         const { deliveries, code } = readDeliveries(await session.call('ReceiveMessage', receive, pollMs + 5_000), r.integrity);
         if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
