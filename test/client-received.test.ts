@@ -7,8 +7,8 @@
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { unframe } from '../src/client/load/grpc-wire.js';
-import { ackRequest, ackRequestHead, readReceived } from '../src/client/load/received.js';
+import { GrpcMessageReader, unframe } from '../src/client/load/grpc-messages.js';
+import { AckBuilder, ackRequest, ackRequestHead, readAnswerInto, readReceived } from '../src/client/load/received.js';
 import { LOADER_OPTIONS, protoRoot } from '../src/protocol/rocketmq/proto.js';
 
 const pkg = protoLoader.loadSync('apache/rocketmq/v2/service.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
@@ -57,6 +57,20 @@ describe('a ReceiveMessage answer read by offsets', () => {
     expect(service.AckMessage!.requestDeserialize(ackRequest(ackRequestHead('g', 't'), []))).toMatchObject({ group: { name: 'g' }, topic: { name: 't' }, entries: [] });
   });
 
+  it('builds the same ack as it reads, growing past its first capacity, and again after a reset', () => {
+    const builder = new AckBuilder(ackRequestHead('the-group', 'the-topic'), 16);
+    const expected = service.AckMessage!.requestSerialize({ group: { name: 'the-group' }, topic: { name: 'the-topic' }, entries: messages.map((m) => ({ messageId: m.id, receiptHandle: m.handle })) });
+    for (let pass = 0; pass < 2; pass++) {
+      builder.reset();
+      const bodies: Array<Buffer | null> = [];
+      const codes = answers.map((a) => readAnswerInto(Buffer.from(a), (body) => bodies.push(body && Buffer.from(body)), builder));
+      expect(codes).toEqual([20000, -1, -1, -1, -1]);
+      expect(builder.count).toBe(messages.length);
+      expect(bodies).toEqual(messages.map((m) => m.body));
+      expect(service.AckMessage!.requestDeserialize(builder.request())).toEqual(service.AckMessage!.requestDeserialize(expected));
+    }
+  });
+
   it('refuses a truncated answer', () => {
     const whole = answers[1]!;
     expect(() => readReceived([whole.subarray(0, whole.length - 1)], () => undefined)).toThrow(/truncated/);
@@ -84,6 +98,22 @@ describe("an answer's gRPC messages from the DATA pieces they came in", () => {
       const cuts = [...new Set(Array.from({ length: 1 + next(8) }, () => next(whole.length)))].sort((a, b) => a - b);
       const pieces = [0, ...cuts].map((c, k) => whole.subarray(c, k < cuts.length ? cuts[k] : whole.length));
       expect(unframe(pieces)).toEqual(messages);
+    }
+  });
+
+  it('hands each message on while its piece is current, from a read buffer reused for every piece', () => {
+    const reused = Buffer.alloc(whole.length);
+    for (const cuts of [[1, 3, 5, 6, 40_007, 40_011], [4, 20_000], [whole.length - 1]]) {
+      const got: Buffer[] = [];
+      const reader = new GrpcMessageReader((m) => got.push(Buffer.from(m)));
+      for (const [k, c] of [0, ...cuts].entries()) {
+        const piece = whole.subarray(c, k < cuts.length ? cuts[k] : whole.length);
+        piece.copy(reused);
+        reader.push(reused.subarray(0, piece.length));
+        reused.fill(0xee);
+      }
+      reader.end();
+      expect(got).toEqual(messages);
     }
   });
 

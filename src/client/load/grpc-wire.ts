@@ -6,7 +6,8 @@
 // Requests are protobuf bytes the caller encodes (once, as templates);
 // responses come back as bytes, read with the field walker below.
 import type { HeaderSet } from '../../protocol/http2/hpack-encoder.js';
-import { H2ClientConnection } from './h2-client.js';
+import { H2ClientConnection, type Answer } from './h2-client.js';
+import { GrpcMessageReader, unframe } from './grpc-messages.js';
 
 const SERVICE_PATH = '/apache.rocketmq.v2.MessagingService/';
 /** How long past its deadline a call waits for the server's own DEADLINE_EXCEEDED before giving up on it. */
@@ -32,6 +33,22 @@ export class GrpcSession {
 
   /** One call: the request message, and every response message (one for unary calls, any number for server streams). */
   async call(method: string, request: Buffer, timeoutMs: number, clientId = ''): Promise<Buffer[]> {
+    return unframe((await this.exchange(method, request, timeoutMs, clientId, null)).data);
+  }
+
+  /**
+   * One call whose response messages go to `onMessage` as they arrive, each
+   * valid only during the call (a view of a socket read the connection
+   * reuses, or of a buffer a message split across reads is joined in):
+   * a reader that copies what it keeps makes no garbage of the answer.
+   */
+  async callEach(method: string, request: Buffer, timeoutMs: number, onMessage: (message: Buffer) => void, clientId = ''): Promise<void> {
+    const reader = new GrpcMessageReader(onMessage);
+    await this.exchange(method, request, timeoutMs, clientId, (piece) => reader.push(piece));
+    reader.end();
+  }
+
+  private async exchange(method: string, request: Buffer, timeoutMs: number, clientId: string, onData: ((piece: Buffer) => void) | null): Promise<Answer> {
     const timeout = `${Math.max(1, Math.round(timeoutMs))}m`;
     const key = `${method}\0${timeout}\0${clientId}`;
     let headers = this.headers.get(key);
@@ -45,7 +62,7 @@ export class GrpcSession {
     frame[0] = 0;
     frame.writeUInt32BE(request.length, 1);
     request.copy(frame, 5);
-    const answer = await this.connection.exchange(headers, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS);
+    const answer = await this.connection.exchange(headers, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS, onData);
     let status: string | undefined;
     let message = '';
     // A failing call may answer with headers only (no trailers); the last status given stands.
@@ -55,7 +72,7 @@ export class GrpcSession {
     }
     if (status === undefined) throw new GrpcCallError(-1, `${method}: the stream closed without a gRPC status${answer.reset === null ? '' : ` (HTTP/2 code ${answer.reset})`}`);
     if (status !== '0') throw new GrpcCallError(Number(status), `${method}: gRPC status ${status}: ${percentDecoded(message)}`);
-    return unframe(answer.data);
+    return answer;
   }
 
   close(): void {
@@ -69,49 +86,6 @@ function percentDecoded(s: string): string {
   } catch {
     return s;
   }
-}
-
-/** The gRPC messages of an answer's DATA, in the pieces it came in: a message within one piece is a view of it, one split across pieces a copy. */
-export function unframe(pieces: Buffer[]): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  let at = 0;
-  /** The next n bytes, from piece i at `at` on: a view where they lie in one piece. */
-  const take = (n: number): Buffer | null => {
-    while (i < pieces.length && at === pieces[i]!.length) {
-      i++;
-      at = 0;
-    }
-    if (i < pieces.length && at + n <= pieces[i]!.length) {
-      at += n;
-      return pieces[i]!.subarray(at - n, at);
-    }
-    const joined = Buffer.allocUnsafe(n);
-    let have = 0;
-    while (have < n && i < pieces.length) {
-      const got = pieces[i]!.copy(joined, have, at, Math.min(pieces[i]!.length, at + n - have));
-      have += got;
-      at += got;
-      if (at === pieces[i]!.length) {
-        i++;
-        at = 0;
-      }
-    }
-    return have === n ? joined : null;
-  };
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  let consumed = 0;
-  while (consumed < total) {
-    const prefix = take(5);
-    if (prefix === null) throw new Error(`a truncated gRPC message (${total - consumed} bytes left over)`);
-    if (prefix[0] !== 0) throw new Error('a compressed gRPC message: none was asked for');
-    const length = prefix.readUInt32BE(1);
-    const message = take(length);
-    if (message === null) throw new Error(`a truncated gRPC message (${total - consumed} bytes left over)`);
-    out.push(message);
-    consumed += 5 + length;
-  }
-  return out;
 }
 
 /**

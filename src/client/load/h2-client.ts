@@ -44,7 +44,11 @@ interface Exchange extends ReceiveWindow {
   resolve(a: Answer): void;
   reject(err: Error): void;
   fields: Array<[string, string]>;
+  /** The answer's DATA, kept (copied out of the reads) where no onData takes it as it comes. */
   data: Buffer[];
+  onData: ((payload: Buffer) => void) | null;
+  /** What onData threw: the exchange fails with it when its answer ends. */
+  dataError: Error | null;
   /** Request body not yet sent (waiting for window), null once all is out. */
   unsent: Buffer | null;
   sendWindow: number;
@@ -105,12 +109,19 @@ export class H2ClientConnection {
     });
   }
 
-  /** One request: its header fields and body (sent with END_STREAM); resolves with the whole answer, or rejects if the connection fails first or no answer has come by `deadline` (Date.now() ms: the stream is then reset). */
-  exchange(headers: HeaderSet, body: Buffer, deadline: number): Promise<Answer> {
+  /**
+   * One request: its header fields and body (sent with END_STREAM); resolves
+   * with the whole answer, or rejects if the connection fails first or no
+   * answer has come by `deadline` (Date.now() ms: the stream is then reset).
+   * With `onData`, the answer's DATA goes to it as it comes, each piece valid
+   * only during the call (a view of a read this connection reuses), and
+   * the answer's `data` stays empty.
+   */
+  exchange(headers: HeaderSet, body: Buffer, deadline: number, onData: ((payload: Buffer) => void) | null = null): Promise<Answer> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.closing) return reject(new Error('the connection is closing'));
-      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], unsent: body, sendWindow: 0, recvWindow: STREAM_WINDOW, recvUnacked: 0, deadline };
+      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], onData, dataError: null, unsent: body, sendWindow: 0, recvWindow: STREAM_WINDOW, recvUnacked: 0, deadline };
       if (this.open.size >= this.peerMaxStreams) this.waiting.push({ headers, ex });
       else this.start(headers, ex);
     });
@@ -280,7 +291,16 @@ export class H2ClientConnection {
     const ex = this.open.get(id);
     if (!ex) return;
     const body = (flags & FLAG.PADDED) !== 0 ? unpadded(payload, 'DATA') : payload;
-    if (body.length > 0) ex.data.push(this.slab.copy(body));
+    if (body.length > 0 && ex.dataError === null) {
+      if (ex.onData === null) ex.data.push(this.slab.copy(body));
+      else {
+        try {
+          ex.onData(body);
+        } catch (err) {
+          ex.dataError = err as Error;
+        }
+      }
+    }
     if ((flags & FLAG.END_STREAM) !== 0) return this.finish(id, null);
     const owed = windowOwed(ex, payload.length, STREAM_WINDOW);
     if (owed > 0) this.push(windowUpdateFrame(id, owed));
@@ -292,7 +312,8 @@ export class H2ClientConnection {
     this.open.delete(id);
     // The request may still be going out (the server answered early): it stops here.
     if (ex.unsent !== null && reset === null) this.push(rstStreamFrame(id, H2_ERROR.NO_ERROR));
-    ex.resolve({ fields: ex.fields, data: ex.data, reset });
+    if (ex.dataError !== null) ex.reject(ex.dataError);
+    else ex.resolve({ fields: ex.fields, data: ex.data, reset });
     this.startWaiting();
     this.endIfDone();
   }

@@ -24,20 +24,41 @@ const MESSAGE_BODY = 4;
 const SYSTEM_MESSAGE_ID = 3;
 const SYSTEM_RECEIPT_HANDLE = 12;
 
+/** Where a read message's id and receipt handle lie: bounds in `buf`. */
+type DeliverySink = (buf: Buffer, idAt: number, idEnd: number, handleAt: number, handleEnd: number) => void;
+
 /** The answers of one ReceiveMessage call: the status code (-1 without one) and every message's delivery. */
 export function readReceived(answers: Buffer[], onMessage: (body: Buffer | null, systemProperties: Buffer | null) => void): { deliveries: Delivery[]; code: number } {
   const deliveries: Delivery[] = [];
   let code = -1;
+  const keep: DeliverySink = (buf, idAt, idEnd, handleAt, handleEnd) => deliveries.push({ messageId: buf.subarray(idAt, idEnd), receiptHandle: buf.subarray(handleAt, handleEnd) });
   for (const a of answers) {
-    walk(a, 0, a.length, (field, start, end) => {
-      if (field === RESPONSE_STATUS) code = statusCode(a);
-      else if (field === RESPONSE_MESSAGE) deliveries.push(readMessage(a, start, end, onMessage));
-    });
+    const c = readAnswer(a, onMessage, keep);
+    if (c !== -1) code = c;
   }
   return { deliveries, code };
 }
 
-function readMessage(buf: Buffer, start: number, end: number, onMessage: (body: Buffer | null, systemProperties: Buffer | null) => void): Delivery {
+/**
+ * One answer of a ReceiveMessage stream (GrpcSession.callEach hands them
+ * on as they come): its status code, or -1 if it carries none; a message
+ * goes to `onMessage` and its id and handle into `acks`, copied, so the
+ * answer need not outlive the call.
+ */
+export function readAnswerInto(answer: Buffer, onMessage: (body: Buffer | null, systemProperties: Buffer | null) => void, acks: AckBuilder): number {
+  return readAnswer(answer, onMessage, (buf, idAt, idEnd, handleAt, handleEnd) => acks.add(buf, idAt, idEnd, buf, handleAt, handleEnd));
+}
+
+function readAnswer(a: Buffer, onMessage: (body: Buffer | null, systemProperties: Buffer | null) => void, sink: DeliverySink): number {
+  let code = -1;
+  walk(a, 0, a.length, (field, start, end) => {
+    if (field === RESPONSE_STATUS) code = statusCode(a);
+    else if (field === RESPONSE_MESSAGE) readMessage(a, start, end, onMessage, sink);
+  });
+  return code;
+}
+
+function readMessage(buf: Buffer, start: number, end: number, onMessage: (body: Buffer | null, systemProperties: Buffer | null) => void, sink: DeliverySink): void {
   let body: Buffer | null = null;
   let system: Buffer | null = null;
   let idAt = 0;
@@ -60,7 +81,7 @@ function readMessage(buf: Buffer, start: number, end: number, onMessage: (body: 
     }
   });
   onMessage(body, system);
-  return { messageId: buf.subarray(idAt, idEnd), receiptHandle: buf.subarray(handleAt, handleEnd) };
+  sink(buf, idAt, idEnd, handleAt, handleEnd);
 }
 
 /**
@@ -105,38 +126,68 @@ const ENTRIES = (3 << 3) | 2;
 const ENTRY_MESSAGE_ID = (1 << 3) | 2;
 const ENTRY_RECEIPT_HANDLE = (2 << 3) | 2;
 
-/** An AckMessageRequest: `head` (ackRequestHead), then one AckMessageEntry per delivery, its id and handle as received. */
-export function ackRequest(head: Buffer, deliveries: readonly Delivery[]): Buffer {
-  let size = head.length;
-  for (const d of deliveries) {
-    const entry = entryBytes(d);
-    size += 1 + varintBytes(entry) + entry;
+/**
+ * An AckMessageRequest built as messages are read: `head` (ackRequestHead),
+ * then an AckMessageEntry per message, its id and handle copied as
+ * received. A receive loop keeps one and resets it for each receive.
+ */
+export class AckBuilder {
+  private buf: Buffer;
+  private at = 0;
+  /** Entries since the last reset. */
+  count = 0;
+
+  constructor(private readonly head: Buffer, capacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, head.length));
+    this.reset();
   }
-  const out = Buffer.allocUnsafe(size);
-  let at = head.copy(out, 0);
-  const varint = (v: number): void => {
+
+  reset(): void {
+    this.at = this.head.copy(this.buf, 0);
+    this.count = 0;
+  }
+
+  /** An entry of the id in idSrc[idAt, idEnd) and the handle in handleSrc[handleAt, handleEnd). */
+  add(idSrc: Buffer, idAt: number, idEnd: number, handleSrc: Buffer, handleAt: number, handleEnd: number): void {
+    const id = idEnd - idAt;
+    const handle = handleEnd - handleAt;
+    const entry = 2 + varintBytes(id) + id + varintBytes(handle) + handle;
+    const need = this.at + 1 + varintBytes(entry) + entry;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
+      this.buf.copy(grown, 0, 0, this.at);
+      this.buf = grown;
+    }
+    this.buf[this.at++] = ENTRIES;
+    this.varint(entry);
+    this.buf[this.at++] = ENTRY_MESSAGE_ID;
+    this.varint(id);
+    this.at += idSrc.copy(this.buf, this.at, idAt, idEnd);
+    this.buf[this.at++] = ENTRY_RECEIPT_HANDLE;
+    this.varint(handle);
+    this.at += handleSrc.copy(this.buf, this.at, handleAt, handleEnd);
+    this.count++;
+  }
+
+  /** The request so far: valid until the next reset or add. */
+  request(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+
+  private varint(v: number): void {
     while (v >= 0x80) {
-      out[at++] = (v & 0x7f) | 0x80;
+      this.buf[this.at++] = (v & 0x7f) | 0x80;
       v >>>= 7;
     }
-    out[at++] = v;
-  };
-  const bytes = (tag: number, b: Buffer): void => {
-    out[at++] = tag;
-    varint(b.length);
-    at += b.copy(out, at);
-  };
-  for (const d of deliveries) {
-    out[at++] = ENTRIES;
-    varint(entryBytes(d));
-    bytes(ENTRY_MESSAGE_ID, d.messageId);
-    bytes(ENTRY_RECEIPT_HANDLE, d.receiptHandle);
+    this.buf[this.at++] = v;
   }
-  return out;
 }
 
-function entryBytes(d: Delivery): number {
-  return 2 + varintBytes(d.messageId.length) + d.messageId.length + varintBytes(d.receiptHandle.length) + d.receiptHandle.length;
+/** An AckMessageRequest: `head` (ackRequestHead), then one AckMessageEntry per delivery, its id and handle as received. */
+export function ackRequest(head: Buffer, deliveries: readonly Delivery[]): Buffer {
+  const b = new AckBuilder(head, 1024);
+  for (const d of deliveries) b.add(d.messageId, 0, d.messageId.length, d.receiptHandle, 0, d.receiptHandle.length);
+  return b.request();
 }
 
 function varintBytes(v: number): number {

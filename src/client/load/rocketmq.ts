@@ -7,7 +7,7 @@
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { messagingService } from '../../protocol/rocketmq/proto.js';
 import { GrpcSession, statusCode } from './grpc-wire.js';
-import { ackRequest, ackRequestHead, readReceived, type Delivery } from './received.js';
+import { AckBuilder, ackRequestHead, readAnswerInto, readReceived } from './received.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
 import { nowMicros } from './stamped-batch.js';
@@ -179,13 +179,6 @@ export interface RocketReceiveResult {
   integrity: IntegrityTracker;
 }
 
-/** Messages of a ReceiveMessage answer: ids and handles for the ack, stamps for the tracker. */
-function readDeliveries(answers: Buffer[], integrity: IntegrityTracker): { deliveries: Delivery[]; code: number } {
-  return readReceived(answers, (body) => {
-    if (body && body.length >= BODY_STAMP_BYTES) integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
-  });
-}
-
 export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<RocketReceiveResult> {
   const session = await GrpcSession.connect(o.endpoint);
   const pollMs = 500;
@@ -198,14 +191,20 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
     r.errors++;
     r.firstError ??= message;
   };
-  /** An ack's failure, or null. */
-  const ack = async (deliveries: Delivery[]): Promise<string | null> => {
-    const [answer] = await session.call('AckMessage', ackRequest(ackHead, deliveries), 30_000);
+  /** Each body's stamp to the tracker. */
+  const stamped = (body: Buffer | null): void => {
+    if (body && body.length >= BODY_STAMP_BYTES) r.integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
+  };
+  /** An ack's failure, or null. The request is copied before this first waits: its builder may be reset at once. */
+  const ack = async (request: Buffer): Promise<string | null> => {
+    const [answer] = await session.call('AckMessage', request, 30_000);
     const code = answer ? statusCode(answer) : -1;
     return code === CODE_OK ? null : `AckMessage answered status ${code}`;
   };
   const loop = async (): Promise<void> => {
     let acking: Promise<string | null> | null = null;
+    // The receive's ids and handles go straight into its ack as its messages are read.
+    const acks = new AckBuilder(ackHead);
     /** Waits for the loop's ack in flight; false if it failed (counted). */
     const settle = async (): Promise<boolean> => {
       const pending = acking;
@@ -218,14 +217,19 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
       while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
         if (o.beforeReceive) await o.beforeReceive();
         r.receives++;
-        const { deliveries, code } = readDeliveries(await session.call('ReceiveMessage', receive, pollMs + 5_000), r.integrity);
+        acks.reset();
+        let code = -1;
+        await session.callEach('ReceiveMessage', receive, pollMs + 5_000, (answer) => {
+          const c = readAnswerInto(answer, stamped, acks);
+          if (c !== -1) code = c;
+        });
         if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
-        if (deliveries.length === 0) continue;
-        r.received += deliveries.length;
+        if (acks.count === 0) continue;
+        r.received += acks.count;
         if (r.received >= o.expectMessages) end = nowMicros();
         if (!(await settle())) return;
         r.acks++;
-        acking = ack(deliveries);
+        acking = ack(acks.request());
         if (!o.overlapAcks && !(await settle())) return;
       }
     } finally {
