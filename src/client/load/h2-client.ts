@@ -96,10 +96,14 @@ export class H2ClientConnection {
     return new Promise((resolve, reject) => {
       let c: H2ClientConnection | undefined;
       const into = Buffer.allocUnsafe(READ_BYTES);
-      const socket = connect({ port, host, onread: { buffer: into, callback: (n) => {
-        c?.read(into.subarray(0, n));
-        return true;
-      } } });
+      const onread = {
+        buffer: into,
+        callback: (n: number): boolean => {
+          c?.read(into.subarray(0, n));
+          return true;
+        },
+      };
+      const socket = connect({ port, host, onread });
       c = new H2ClientConnection(socket, (err) => (err ? reject(err) : resolve(c!)));
       socket.once('connect', () => {
         c.push(PREFACE);
