@@ -79,4 +79,17 @@ describe('protocols report', () => {
     const note = out.notes!.find((n) => n.startsWith('With each AckMessage sent alongside'));
     expect(note).toContain('segmented receive 16: 1.50× (3.0 µs a message); commitlog receive 1: 1.50×');
   });
+
+  it("sets the judged receives' client CPU beside each other", () => {
+    const runs: Measured[] = [];
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        runs.push({ ...run(engine, 'Kafka', p.key, 0, 2), clientUsPerMessage: 2.5 });
+        runs.push({ ...run(engine, 'RocketMQ', p.key, 0, 3), clientUsPerMessage: engine === 'segmented' ? 4 : 3 });
+      }
+    }
+    const out = report(new LabContext(tmp.dir, 'quick', null), runs, [], [], SETTINGS);
+    const note = out.notes!.find((n) => n.startsWith("The clients' own CPU a message"));
+    expect(note).toContain('segmented receive 1: 4.0 against 2.5; segmented receive 16: 4.0 against 2.5; commitlog receive 1: 3.0 against 2.5; commitlog receive 16: 3.0 against 2.5 µs');
+  });
 });

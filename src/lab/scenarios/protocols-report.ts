@@ -172,6 +172,23 @@ function repetitionNote(runs: readonly Measured[]): string {
   return `Repetition by repetition (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio (README, twelfth pass).`;
 }
 
+/**
+ * The judged receive pairs' clients' CPU a message, side by side: a broker
+ * that sleeps between requests pays for each wake-up, so its CPU a message
+ * rises as its client slows, and a pair whose clients differ in speed
+ * measures them as much as the broker.
+ */
+function paceNote(rows: readonly Row[]): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    if (r.direction !== 'receive' || r.pair === null || !judgedSide(r, r.engine, r.pair, 'RocketMQ')) continue;
+    const k = rows.find((c) => judgedSide(c, r.engine, r.pair!, 'Kafka'));
+    if (k) parts.push(`${r.engine} ${r.pair}: ${r.clientUsPerMessage.toFixed(1)} against ${k.clientUsPerMessage.toFixed(1)}`);
+  }
+  if (parts.length === 0) return '';
+  return `The clients' own CPU a message, RocketMQ's lean client against the Kafka load tool: ${parts.join('; ')} µs. The broker's CPU a message depends on its client's pace as well as on its own work: the same Kafka fetch cost the broker 1.52 µs a message with no work in its client and 4.24 with 800 µs of client CPU before each fetch (bench/broker/client-pace, 2026-12-06), so a pair is like for like only while its clients are about as fast.`;
+}
+
 /** What an empty call costs against a whole Kafka produce: the part of the gap no handler change can close. */
 function floorNote(rows: readonly Row[]): string {
   const hb = rows.find((r) => r.direction === 'call');
@@ -205,6 +222,8 @@ function notes(rows: readonly Row[], latency: readonly Probe[], settings: Protoc
   ];
   const committed = commitNote(rows);
   if (committed) out.push(committed);
+  const pace = paceNote(rows);
+  if (pace) out.push(pace);
   const hb = floorNote(rows);
   if (hb) out.push(`${hb} Per call, HTTP/2 brings a HEADERS frame, a DATA frame and trailers each way and HPACK, where Kafka's request is one length-prefixed frame; the endpoint runs on mqlab's own HTTP/2 and gRPC server (src/protocol/http2, src/protocol/grpc), not grpc-js on node:http2, whose empty call cost the broker 87–129 µs.`);
   if (latency.length > 0) {
