@@ -57,17 +57,22 @@ describe('a ReceiveMessage answer read by offsets', () => {
     expect(service.AckMessage!.requestDeserialize(ackRequest(ackRequestHead('g', 't'), []))).toMatchObject({ group: { name: 'g' }, topic: { name: 't' }, entries: [] });
   });
 
-  it('builds the same ack as it reads, growing past its first capacity, and again after a reset', () => {
-    const builder = new AckBuilder(ackRequestHead('the-group', 'the-topic'), 16);
-    const expected = service.AckMessage!.requestSerialize({ group: { name: 'the-group' }, topic: { name: 'the-topic' }, entries: messages.map((m) => ({ messageId: m.id, receiptHandle: m.handle })) });
+  it("builds the same ack as it reads, past its writer's first 2 KiB, and again once taken", () => {
+    const builder = new AckBuilder(ackRequestHead('the-group', 'the-topic'));
+    // Five times the three messages: about 3 KiB of entries.
+    const times = 5;
+    const entries = Array.from({ length: times }, () => messages.map((m) => ({ messageId: m.id, receiptHandle: m.handle }))).flat();
+    const expected = service.AckMessage!.requestSerialize({ group: { name: 'the-group' }, topic: { name: 'the-topic' }, entries });
+    expect(expected.length).toBeGreaterThan(2048);
     for (let pass = 0; pass < 2; pass++) {
-      builder.reset();
       const bodies: Array<Buffer | null> = [];
-      const codes = answers.map((a) => readAnswerInto(Buffer.from(a), (body) => bodies.push(body && Buffer.from(body)), builder));
-      expect(codes).toEqual([20000, -1, -1, -1, -1]);
-      expect(builder.count).toBe(messages.length);
-      expect(bodies).toEqual(messages.map((m) => m.body));
+      const codes: number[] = [];
+      for (let t = 0; t < times; t++) codes.push(...answers.map((a) => readAnswerInto(Buffer.from(a), (body) => bodies.push(body && Buffer.from(body)), builder)));
+      expect(codes).toEqual(Array.from({ length: times }, () => [20000, -1, -1, -1, -1]).flat());
+      expect(builder.count).toBe(times * messages.length);
+      expect(bodies).toEqual(Array.from({ length: times }, () => messages.map((m) => m.body)).flat());
       expect(service.AckMessage!.requestDeserialize(builder.request())).toEqual(service.AckMessage!.requestDeserialize(expected));
+      expect(builder.count).toBe(0);
     }
   });
 

@@ -89,32 +89,38 @@ function percentDecoded(s: string): string {
 }
 
 /**
- * Calls `visit(field, wireType, value)` for each top-level field of a
- * protobuf message: value is the varint for wire type 0, the bytes for
- * wire type 2 (fixed-width fields are skipped). Enough to pick statuses,
- * ids and bodies out of responses without decoding all of them.
+ * Calls `visit(field, wireType, start, end, varint)` for each top-level
+ * field of the protobuf message in buf[from, to): a length-delimited
+ * field's value lies in [start, end); a varint field's value is `varint`
+ * (start and end its bytes); fixed-width fields are stepped over. The one
+ * field walker of the load tools: enough to pick statuses, ids and bodies
+ * out of responses without decoding all of them, or making a view of each.
  */
-export function forEachField(buf: Buffer, visit: (field: number, wireType: number, value: number | Buffer) => void): void {
-  let at = 0;
+export function walkFields(buf: Buffer, from: number, to: number, visit: (field: number, wireType: number, start: number, end: number, varint: number) => void): void {
+  let at = from;
   const varint = (): number => {
     let v = 0;
     let mul = 1;
     for (;;) {
-      const b = buf[at++];
-      if (b === undefined) throw new Error('a truncated protobuf varint');
+      if (at >= to) throw new Error('a truncated protobuf varint');
+      const b = buf[at++]!;
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;
       mul *= 128;
     }
   };
-  while (at < buf.length) {
+  while (at < to) {
     const tag = varint();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
-    if (wire === 0) visit(field, 0, varint());
-    else if (wire === 2) {
+    if (wire === 0) {
+      const start = at;
+      const v = varint();
+      visit(field, 0, start, at, v);
+    } else if (wire === 2) {
       const length = varint();
-      visit(field, 2, buf.subarray(at, at + length));
+      if (at + length > to) throw new Error('a truncated protobuf field');
+      visit(field, 2, at, at + length, 0);
       at += length;
     } else if (wire === 1) at += 8;
     else if (wire === 5) at += 4;
@@ -122,16 +128,25 @@ export function forEachField(buf: Buffer, visit: (field: number, wireType: numbe
   }
 }
 
+/** walkFields over a whole message, with values: the varint for wire type 0, a view of the bytes for wire type 2. */
+export function forEachField(buf: Buffer, visit: (field: number, wireType: number, value: number | Buffer) => void): void {
+  walkFields(buf, 0, buf.length, (field, wire, start, end, v) => visit(field, wire, wire === 2 ? buf.subarray(start, end) : v));
+}
+
 /** The code of a response's Status (field `statusField`), or -1 without one. */
 export function statusCode(response: Buffer, statusField = 1): number {
   let code = -1;
-  forEachField(response, (f, w, v) => {
-    if (f === statusField && w === 2) {
-      code = 0;
-      forEachField(v as Buffer, (sf, sw, sv) => {
-        if (sf === 1 && sw === 0) code = sv as number;
-      });
-    }
+  walkFields(response, 0, response.length, (f, w, start, end) => {
+    if (f === statusField && w === 2) code = statusCodeIn(response, start, end);
+  });
+  return code;
+}
+
+/** The code of the Status message in buf[start, end) (0 where it has none: proto3's default). */
+export function statusCodeIn(buf: Buffer, start: number, end: number): number {
+  let code = 0;
+  walkFields(buf, start, end, (f, w, _s, _e, v) => {
+    if (f === 1 && w === 0) code = v;
   });
   return code;
 }

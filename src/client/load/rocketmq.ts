@@ -195,7 +195,7 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   const stamped = (body: Buffer | null): void => {
     if (body && body.length >= BODY_STAMP_BYTES) r.integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
   };
-  /** An ack's failure, or null. The request is copied before this first waits: its builder may be reset at once. */
+  /** An ack's failure, or null. */
   const ack = async (request: Buffer): Promise<string | null> => {
     const [answer] = await session.call('AckMessage', request, 30_000);
     const code = answer ? statusCode(answer) : -1;
@@ -217,7 +217,6 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
       while (r.received < o.expectMessages && nowMicros() - start < o.maxMs * 1000) {
         if (o.beforeReceive) await o.beforeReceive();
         r.receives++;
-        acks.reset();
         let code = -1;
         await session.callEach('ReceiveMessage', receive, pollMs + 5_000, (answer) => {
           const c = readAnswerInto(answer, stamped, acks);

@@ -186,7 +186,7 @@ function paceNote(rows: readonly Row[]): string {
     if (k) parts.push(`${r.engine} ${r.pair}: ${r.clientUsPerMessage.toFixed(1)} against ${k.clientUsPerMessage.toFixed(1)}`);
   }
   if (parts.length === 0) return '';
-  return `The clients' own CPU a message, RocketMQ's lean client against the Kafka load tool: ${parts.join('; ')} µs. The broker's CPU a message depends on its client's pace as well as on its own work: the same Kafka fetch cost the broker 1.52 µs a message with no work in its client and 4.24 with 800 µs of client CPU before each fetch (bench/broker/client-pace, 2026-12-06), so a pair is like for like only while its clients are about as fast.`;
+  return `The clients' own CPU a message, RocketMQ's lean client against the Kafka load tool: ${parts.join('; ')} µs. The broker's CPU a message depends on its client's pace as well as on its own work (a broker that sleeps between requests pays for each wake-up; bench/broker/client-pace measures how much), so a pair is like for like only while its clients are about as fast.`;
 }
 
 /** What an empty call costs against a whole Kafka produce: the part of the gap no handler change can close. */
