@@ -102,7 +102,9 @@ export function readQueueRecords(engine: StorageEngine, tp: TopicPartition, from
   const lso = txns.lastStableOffset(key, engine.highWatermark(tp));
   if (offset >= lso) return { records: [], end: from, bytesPerRecord: 0, bytesRead: 0 };
   const bytes = mappedBytesAt(engine, tp, offset, Math.max(1, maxBytes), { maxOffset: lso });
-  return { ...batchRecords(bytes, offset, new CommittedFilter(txns.abortedIn(key, offset, lso)), `${tp.topic}-${tp.partition}`), bytesRead: bytes.length };
+  const read = batchRecords(bytes, offset, new CommittedFilter(txns.abortedIn(key, offset, lso)), `${tp.topic}-${tp.partition}`);
+  // Not a spread into a new object: V8 defines a spread's properties one by one, slowly (1% of a receive's CPU).
+  return { records: read.records, end: read.end, bytesPerRecord: read.bytesPerRecord, bytesRead: bytes.length };
 }
 
 /**
