@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeLoad } from '../src/client/load/consumer.js';
 import { summarize } from '../src/client/load/histogram.js';
-import { IntegrityTracker } from '../src/client/load/integrity.js';
+import { IntegrityTracker, MAX_TRACKED_SEQUENCE } from '../src/client/load/integrity.js';
 import { produceLoad } from '../src/client/load/producer.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { until } from './helpers/until.js';
@@ -78,5 +78,15 @@ describe('load generator', () => {
     const tracker = new IntegrityTracker();
     for (let s = 0; s < 990; s++) tracker.add(p.producerId, s);
     expect(tracker.report('partial', new Map([[p.producerId, 1000]]))).toMatchObject({ lost: 10, duplicated: 0 });
+  });
+
+  it('counts a stamp no load tool writes as foreign, without growing a bitmap to its sequence', () => {
+    const tracker = new IntegrityTracker();
+    expect(tracker.add(7n, MAX_TRACKED_SEQUENCE)).toBe(true);
+    for (const s of [MAX_TRACKED_SEQUENCE + 1, 776_000_000, -1, 1.5, Number.NaN, 2 ** 53]) expect(tracker.add(7n, s)).toBe(false);
+    expect(tracker.foreign).toBe(6);
+    expect(tracker.received).toBe(1);
+    expect(tracker.has(7n, MAX_TRACKED_SEQUENCE)).toBe(true);
+    expect(tracker.report('foreign', new Map([[7n, 1]]))).toMatchObject({ received: 1, lost: 1, duplicated: 0 });
   });
 });

@@ -1,13 +1,29 @@
 // What a consumer saw of what producers sent: per producer, each sequence
 // number once (a bitmap), so a run ends with exact lost and duplicated
 // counts rather than totals that hide a loss behind a duplicate.
+
+/**
+ * Sequences past this are no load tool's (a run sends millions, not 2^28):
+ * a body stamped by something else, read as a stamp, is counted foreign
+ * instead of growing a producer's bitmap to its sequence (32 MiB here; a
+ * Kafka load tool's body read as a RocketMQ stamp named one of 10^8).
+ */
+export const MAX_TRACKED_SEQUENCE = 2 ** 28 - 1;
+
 export class IntegrityTracker {
   private readonly seen = new Map<bigint, Uint8Array>();
   private readonly duplicatedBy = new Map<bigint, number>();
   duplicated = 0;
   received = 0;
+  /** Stamps no load tool writes (a sequence out of range): counted, not tracked, and not received. */
+  foreign = 0;
 
-  add(producerId: bigint, sequence: number): void {
+  /** Counts one sighting; false (and counted foreign) for a sequence no load tool sends. */
+  add(producerId: bigint, sequence: number): boolean {
+    if (!Number.isInteger(sequence) || sequence < 0 || sequence > MAX_TRACKED_SEQUENCE) {
+      this.foreign++;
+      return false;
+    }
     let bits = this.seen.get(producerId);
     if (!bits || bits.length * 8 <= sequence) {
       const grown = new Uint8Array(Math.max(1024, (bits?.length ?? 0) * 2, (sequence >> 3) + 1));
@@ -22,6 +38,7 @@ export class IntegrityTracker {
       this.duplicated++;
       this.duplicatedBy.set(producerId, (this.duplicatedBy.get(producerId) ?? 0) + 1);
     } else bits[byte] = bits[byte]! | mask;
+    return true;
   }
 
   has(producerId: bigint, sequence: number): boolean {
