@@ -129,7 +129,7 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
         call.end();
       });
       call.on('error', reject);
-      call.write({ settings: { clientType: 'PULL_CONSUMER' } });
+      call.write({ settings: { clientType: 'LITE_PUSH_CONSUMER' } });
     });
     expect(settings.status.code).toBe('NOT_IMPLEMENTED');
   });

@@ -125,15 +125,36 @@ describe('one authorizer, three protocols, one table', () => {
     return answers.find((a) => a.status)?.status.code ?? 'OK';
   };
 
+  /** A read by pull consumption: PullMessage, then UpdateOffset (READ on the topic and the group, as a receive). */
+  const viaRocketmqPull = async (user: User, topic: string): Promise<string[]> => {
+    const options = { deadline: Date.now() + 10_000 };
+    const mq = { topic: { name: topic }, id: 0 };
+    const answers = await new Promise<any[]>((resolve, reject) => {
+      const out: any[] = [];
+      const call = rmq.PullMessage({ group: { name: `app-${user}` }, messageQueue: mq, batchSize: 1, longPollingTimeout: { seconds: '0' } }, signed(user), options);
+      call.on('data', (d: any) => out.push(d));
+      call.on('end', () => resolve(out));
+      call.on('error', reject);
+    });
+    const update = await new Promise<any>((resolve, reject) => rmq.UpdateOffset({ group: { name: `app-${user}` }, messageQueue: mq, offset: '0' }, signed(user), options, (err: Error | null, res: any) => (err ? reject(err) : resolve(res))));
+    return [answers.find((a) => a.status)?.status.code ?? 'OK', update.status.code];
+  };
+
   it.each(REQUESTS)('%s may %s %s: %s, over Kafka, HTTP and RocketMQ alike', async (user, verb, topic, allowed) => {
     const answers = { kafka: await viaKafka(user, verb, topic), http: await viaHttp(user, verb, topic), rocketmq: await viaRocketmq(user, verb, topic) };
+    const pulled = verb === 'read' ? await viaRocketmqPull(user, topic) : null;
     if (allowed) {
       expect(answers.kafka).toBe('NONE');
       expect(answers.http).toBe(200);
       // A receive that finds nothing yet answers MESSAGE_NOT_FOUND: allowed all the same.
       expect(['OK', 'MESSAGE_NOT_FOUND']).toContain(answers.rocketmq);
+      if (pulled) {
+        expect(['OK', 'MESSAGE_NOT_FOUND']).toContain(pulled[0]);
+        expect(pulled[1]).toBe('OK');
+      }
     } else {
       expect(answers).toEqual({ kafka: 'TOPIC_AUTHORIZATION_FAILED', http: 403, rocketmq: 'FORBIDDEN' });
+      if (pulled) expect(pulled).toEqual(['FORBIDDEN', 'FORBIDDEN']);
     }
   });
 });

@@ -101,7 +101,7 @@ function harvest(world: FuzzWorld, rpc: Rpc, responses: Pb[], n: number): void {
 }
 
 /** Why a call's end is wrong for what was sent, or null. */
-/** The long polling a ReceiveMessage asks for (20 s if it does not say), or 0 if it does not decode. */
+/** The long polling a ReceiveMessage or PullMessage asks for (20 s if it does not say), or 0 if it does not decode. */
 function longPollMs(rpc: Rpc, bytes: Buffer): number {
   try {
     const r = decode(rpc.request, bytes);
@@ -127,8 +127,8 @@ function judge(rpc: Rpc, sent: readonly Buffer[], maxReceiveBytes: number, deadl
   const internal = statuses.find((s) => s.code === 'INTERNAL_ERROR' || s.code === 'CODE_UNSPECIFIED');
   if (internal) return { outcome, problem: `answered ${internal.code}: ${internal.message}`, decoded };
   if (res.code === grpc.status.DEADLINE_EXCEEDED) {
-    // A receive asked to long-poll past its deadline is answered 200 ms before it (service.ts): on a busy machine that answer may lose the race.
-    if (rpc.name === 'ReceiveMessage' && longPollMs(rpc, sent[0]!) >= deadlineMs - 1000) return { outcome: `${outcome} (long poll to the deadline)`, problem: null, decoded };
+    // A receive or pull asked to long-poll past its deadline is answered 200 ms before it (polling.ts): on a busy machine that answer may lose the race.
+    if ((rpc.name === 'ReceiveMessage' || rpc.name === 'PullMessage') && longPollMs(rpc, sent[0]!) >= deadlineMs - 1000) return { outcome: `${outcome} (long poll to the deadline)`, problem: null, decoded };
     return { outcome, problem: `still open at its deadline (${res.ms.toFixed(0)} ms)`, decoded };
   }
   // The first message the server cannot take decides how the call ends; those before it are answered.

@@ -78,7 +78,18 @@ function typeOf(m: RocketMessage): string {
 
 /** A delivered message, with its receipt handle and attempt, as a proto object: the reference encode-received.ts is tested against. */
 export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
-  const m = p.message;
+  const message = stored(p.message, topic, p.partition, p.offset, storeHost, p.attempt);
+  message.systemProperties.receiptHandle = handleOf(p.partition, p.offset, p.token, p.retry);
+  message.systemProperties.invisibleDuration = toDuration(p.invisibleMs);
+  return message;
+}
+
+/**
+ * A stored message as a proto object, at its queue and offset: what a
+ * PullMessage answers (no receipt handle, no invisible time: a pull takes
+ * nothing), and a delivery's message before those.
+ */
+export function stored(m: RocketMessage, topic: PbResource, partition: number, offset: number, storeHost: string, attempt = 1): Pb {
   const sp: Pb = {
     keys: m.keys,
     messageId: m.messageId,
@@ -88,11 +99,9 @@ export function outgoing(p: Popped, topic: PbResource, storeHost: string): Pb {
     bornTimestamp: toTimestamp(m.bornTimestampMs),
     bornHost: m.bornHost,
     storeHost,
-    receiptHandle: handleOf(p.partition, p.offset, p.token, p.retry),
-    queueId: p.partition,
-    queueOffset: String(p.offset),
-    invisibleDuration: toDuration(p.invisibleMs),
-    deliveryAttempt: p.attempt,
+    queueId: partition,
+    queueOffset: String(offset),
+    deliveryAttempt: attempt,
   };
   if (m.tag !== null) sp.tag = m.tag;
   if (m.messageGroup !== null) sp.messageGroup = m.messageGroup;

@@ -16,13 +16,15 @@ import { decodeSendRequest, SendRequest } from './decode-send.js';
 import { NativeSend } from './native-send.js';
 import { bytesHeld, deliveriesSent, encodeDeliveries } from './encode-received.js';
 import { sendBatch, sendEntries } from './send.js';
-import { DEFAULT_LONG_POLLING_MS, MAX_RECEIVE_BATCH } from './settings.js';
+import { MAX_RECEIVE_BATCH } from './settings.js';
+import { longPollingMs } from './polling.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
 import { ackEcho, PlainAcks } from './decode-requests.js';
 import { parseHandleAt } from '../../broker/rocketmq/receipt-handle.js';
 import { EchoedAcks } from './encode-answers.js';
 import { telemetryHandler } from './telemetry.js';
+import { getOffset, pull, updateOffset } from './pull.js';
 import type { UnsentBytes } from './unsent-bytes.js';
 import type { SettingsEcho } from './settings-echo.js';
 import { AuthError, principalOf, requireAccess } from './auth.js';
@@ -66,9 +68,6 @@ const AUTO_RENEW_INVISIBLE_MS = 60_000;
 
 const MIN_INVISIBLE_MS = 1_000;
 const MAX_INVISIBLE_MS = 12 * 3600 * 1000;
-const MAX_LONG_POLLING_MS = 5 * 60 * 1000;
-/** Answer a receive this long before the caller's deadline, so the answer arrives in time. */
-const DEADLINE_MARGIN_MS = 200;
 
 type Unary = (call: ServerCall) => Promise<Pb>;
 
@@ -92,6 +91,25 @@ function unary(ctx: ServiceContext, rpc: string, fn: Unary): UnaryHandler {
   };
 }
 
+/** A server-streaming handler whose failures before it answers end the stream with their Status. */
+function streaming(ctx: ServiceContext, rpc: string, fn: (call: ServerCall) => Promise<void>): StreamHandler {
+  return (call) => {
+    const bad = undecodable(call.request);
+    if (bad !== null) {
+      call.write({ status: status('BAD_REQUEST', bad) });
+      call.end();
+      return;
+    }
+    fn(call).catch((err) => {
+      const s = err instanceof BadRequest || err instanceof PopError || err instanceof AuthError ? status(err.code, err.message) : statusOf(err);
+      if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ${rpc}: ${(err as Error).stack ?? String(err)}`);
+      if (!call.cancelled) {
+        call.write({ status: s });
+        call.end();
+      }
+    });
+  };
+}
 
 function routeOf(ctx: ServiceContext, topic: string, resource: Pb, requested: Pb | null | undefined): Pb[] {
   const t = ctx.broker.topics.get(topic)!;
@@ -144,22 +162,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     return sendEntries(ctx, parsed, clientIdOf(call) ?? '');
   });
 
-  const receiveMessage: StreamHandler = (call) => {
-    const bad = undecodable(call.request);
-    if (bad !== null) {
-      call.write({ status: status('BAD_REQUEST', bad) });
-      call.end();
-      return;
-    }
-    receive(ctx, call, storeHost()).catch((err) => {
-      const s = err instanceof BadRequest || err instanceof PopError || err instanceof AuthError ? status(err.code, err.message) : statusOf(err);
-      if (s.code === 'INTERNAL_ERROR') ctx.log('error', `rocketmq ReceiveMessage: ${(err as Error).stack ?? String(err)}`);
-      if (!call.cancelled) {
-        call.write({ status: s });
-        call.end();
-      }
-    });
-  };
+  const receiveMessage = streaming(ctx, 'ReceiveMessage', (call) => receive(ctx, call, storeHost()));
 
   const ackMessage = unary(ctx, 'AckMessage', async (call) => {
     const group = groupName(call.request.group);
@@ -268,10 +271,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
   });
 
   const unimplemented = (rpc: string, when: string): UnaryHandler => (_call, callback) => callback(null, { status: notImplemented(rpc, when) });
-  const pullMessage: StreamHandler = (call) => {
-    call.write({ status: notImplemented('PullMessage', 'PullConsumer') });
-    call.end();
-  };
+  const pullMessage = streaming(ctx, 'PullMessage', (call) => pull(ctx, call, storeHost()));
 
   return {
     QueryRoute: queryRoute,
@@ -282,8 +282,8 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     AckMessage: ackMessage,
     ForwardMessageToDeadLetterQueue: forwardToDeadLetterQueue,
     PullMessage: pullMessage,
-    UpdateOffset: unimplemented('UpdateOffset', 'PullConsumer'),
-    GetOffset: unimplemented('GetOffset', 'PullConsumer'),
+    UpdateOffset: unary(ctx, 'UpdateOffset', (call) => updateOffset(ctx, call)),
+    GetOffset: unary(ctx, 'GetOffset', (call) => getOffset(ctx, call)),
     QueryOffset: queryOffset,
     EndTransaction: endTransaction,
     Telemetry: telemetryHandler(ctx),
@@ -313,10 +313,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   }
   const batchSize = Number(r.batchSize ?? 0);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest('BAD_REQUEST', `batch size ${r.batchSize}: at least 1`);
-  let pollMs = durationMs(r.longPollingTimeout) ?? DEFAULT_LONG_POLLING_MS;
-  if (pollMs < 0 || pollMs > MAX_LONG_POLLING_MS) throw new BadRequest('ILLEGAL_POLLING_TIME', `long polling timeout ${pollMs} ms: expected 0 to ${MAX_LONG_POLLING_MS} ms`);
-  const until = call.getDeadline();
-  if (Number.isFinite(until)) pollMs = Math.max(0, Math.min(pollMs, until - Date.now() - DEADLINE_MARGIN_MS));
+  const pollMs = longPollingMs(r.longPollingTimeout, call);
   // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
   const connection = call.getPeer();
   if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));

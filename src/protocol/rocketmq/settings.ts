@@ -65,10 +65,24 @@ export function answerSettings(client: Pb, limits: ServerLimits): { status: Stat
       return { status: OK, settings: pushConsumerSettings(client, common, policy, MAX_RECEIVE_BATCH, DEFAULT_LONG_POLLING_MS) };
     }
     case 'PULL_CONSUMER':
+      // A pull consumer names its group and no subscriptions (it assigns itself queues); it takes the long-polling timeout back.
+      return {
+        status: OK,
+        settings: {
+          ...common,
+          subscription: {
+            group: client.subscription?.group,
+            subscriptions: [],
+            fifo: false,
+            receiveBatchSize: MAX_RECEIVE_BATCH,
+            longPollingTimeout: client.subscription?.longPollingTimeout ?? { seconds: String(DEFAULT_LONG_POLLING_MS / 1000), nanos: 0 },
+          },
+        },
+      };
     case 'LITE_PUSH_CONSUMER':
     case 'LITE_SIMPLE_CONSUMER':
-      return { status: status('NOT_IMPLEMENTED', `${client.clientType} clients are not supported by mqlab yet: use Producer, SimpleConsumer or PushConsumer`) };
+      return { status: status('NOT_IMPLEMENTED', `${client.clientType} clients are not supported by mqlab yet: use Producer, SimpleConsumer, PushConsumer or pull consumption`) };
     default:
-      return { status: status('UNRECOGNIZED_CLIENT_TYPE', `client type ${client.clientType ?? 'none'}: expected PRODUCER, SIMPLE_CONSUMER or PUSH_CONSUMER`) };
+      return { status: status('UNRECOGNIZED_CLIENT_TYPE', `client type ${client.clientType ?? 'none'}: expected PRODUCER, SIMPLE_CONSUMER, PUSH_CONSUMER or PULL_CONSUMER`) };
   }
 }

@@ -1,0 +1,89 @@
+// What a PullMessage reads: records of one queue from the offset the client
+// asks for, as RocketMQ's pull consumption reads them (the client keeps its
+// own position; the broker keeps no per-message state, takes no invisible
+// time and issues no receipt handle). A read_committed read, as pop's
+// (queue-records.ts): up to the last stable offset, aborted records
+// skipped. A tag or SQL92 filter is applied here and what it passes over is
+// still consumed: the next offset is past everything looked at, so a
+// client never reads the same unmatched records twice. An offset outside
+// the queue is answered with the queue's bound to go on from, as
+// RocketMQ's store does (OFFSET_TOO_SMALL: its min offset; past the end:
+// its max offset).
+import type { Broker } from '../broker.js';
+import { readQueueRecords, type StoredRecord } from './queue-records.js';
+import { storedMatches, type TagFilter } from './tag-filter.js';
+import { MAX_OFFSET } from './queue-state.js';
+
+/** Log bytes one pull looks at, at most: a filter that matches little is answered with how far it got, not a scan of the whole queue. */
+export const PULL_SCAN_BYTES = 1024 * 1024;
+
+export interface PullRead {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Records to return at most (the endpoint caps it at 32, as RocketMQ's proxy). */
+  batchSize: number;
+  filter: TagFilter;
+  /** How long to wait for a record past the end. */
+  pollMs: number;
+  cancelled(): boolean;
+  /** Bytes the answer may still hold (the connection's unsent-bytes room): the read stops before passing it, after one record at least. */
+  room: number;
+}
+
+export type PullResult =
+  /** The offset lies outside the queue: `nextOffset` is the bound to go on from. */
+  | { kind: 'illegal'; nextOffset: bigint; reason: string }
+  /** What matched (maybe nothing: the poll ended, or the filter passed over all it looked at), and the offset after everything looked at. */
+  | { kind: 'read'; records: StoredRecord[]; nextOffset: bigint };
+
+/** About what a record's fields besides its body take in an answer (as encode-received.ts counts a delivery). */
+const HEAD_BYTES = 256;
+
+export async function pullRecords(broker: Broker, req: PullRead): Promise<PullResult> {
+  const tp = { topic: req.topic, partition: req.partition };
+  const pollUntil = Date.now() + req.pollMs;
+  for (;;) {
+    const start = broker.engine.logStartOffset(tp);
+    const end = broker.engine.highWatermark(tp);
+    if (req.offset < start) return { kind: 'illegal', nextOffset: start, reason: `offset ${req.offset} of ${req.topic}-${req.partition} is below its first, ${start} (removed by retention or deleted): go on from ${start}` };
+    if (req.offset > end) return { kind: 'illegal', nextOffset: end, reason: `offset ${req.offset} of ${req.topic}-${req.partition} is past its end, ${end}` };
+    if (end > MAX_OFFSET) return { kind: 'illegal', nextOffset: end, reason: `${req.topic}-${req.partition} has offsets past 2^53 - 1: RocketMQ consumers read queues below that` };
+    const got = scan(broker, req, Number(req.offset));
+    if (got.records.length > 0 || got.nextOffset > req.offset || req.cancelled()) return got;
+    const remaining = pollUntil - Date.now();
+    if (remaining <= 0) return got;
+    await broker.waitForAppend(req.topic, req.partition, remaining);
+  }
+}
+
+/** Up to batchSize matching records from `from`, reading at most PULL_SCAN_BYTES (and the answer at most `room`). */
+function scan(broker: Broker, req: PullRead, from: number): PullResult & { kind: 'read' } {
+  const tp = { topic: req.topic, partition: req.partition };
+  const records: StoredRecord[] = [];
+  let next = from;
+  let scanned = 0;
+  let held = 0;
+  let bytesPerRecord = 0;
+  while (records.length < req.batchSize && scanned < PULL_SCAN_BYTES) {
+    const want = req.batchSize - records.length;
+    const read = readQueueRecords(broker.engine, tp, next, bytesPerRecord === 0 ? 1 : Math.min(PULL_SCAN_BYTES - scanned, want * bytesPerRecord), broker.transactions.partitions);
+    scanned += read.bytesRead;
+    if (read.bytesPerRecord > 0) bytesPerRecord = read.bytesPerRecord;
+    for (const r of read.records) {
+      if (r.offset < next) continue;
+      if (storedMatches(req.filter, r)) {
+        const bytes = r.bodyBytes + HEAD_BYTES;
+        if (records.length > 0 && held + bytes > req.room) return { kind: 'read', records, nextOffset: BigInt(next) };
+        records.push(r);
+        held += bytes;
+      }
+      next = r.offset + 1;
+      if (records.length === req.batchSize) return { kind: 'read', records, nextOffset: BigInt(next) };
+    }
+    // Nothing more to read now (the end, or the last stable offset); an aborted run or a control batch moves `end` on with no record.
+    if (read.records.length === 0 && read.end <= next) break;
+    if (read.end > next) next = read.end;
+  }
+  return { kind: 'read', records, nextOffset: BigInt(next) };
+}

@@ -1,0 +1,252 @@
+// Pull consumption over RocketMQ's gRPC API, on both engines: PullMessage,
+// UpdateOffset and GetOffset sent by the official Node client's own RPC
+// code (rocketmq-client-nodejs's RpcClient over its google-protobuf classes;
+// the package has no PullConsumer class), its messages read by its
+// MessageView (which checks the body digest); errors through a raw client.
+import * as grpc from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { Endpoints, MessageView } from 'rocketmq-client-nodejs';
+import { RpcClient } from 'rocketmq-client-nodejs/dist/client/RpcClient.js';
+import service from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import definition from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import duration from 'google-protobuf/google/protobuf/duration_pb.js';
+import { until } from './helpers/until.js';
+import { appended } from './helpers/broker-events.js';
+import { rawClient, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+
+const ENGINES = ['segmented', 'commitlog'] as const;
+const Code = definition.Code;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- generated protobuf classes */
+function queue(topic: string, id = 0): any {
+  return new definition.MessageQueue().setTopic(new definition.Resource().setName(topic)).setId(id);
+}
+
+function pullRequest(group: string, topic: string, offset: number, o: { batch?: number; tags?: string; pollMs?: number } = {}): any {
+  const poll = o.pollMs ?? 0;
+  return new service.PullMessageRequest()
+    .setGroup(new definition.Resource().setName(group))
+    .setMessageQueue(queue(topic))
+    .setOffset(offset)
+    .setBatchSize(o.batch ?? 32)
+    .setFilterExpression(new definition.FilterExpression().setType(definition.FilterType.TAG).setExpression(o.tags ?? '*'))
+    .setLongPollingTimeout(new duration.Duration().setSeconds(Math.floor(poll / 1000)).setNanos((poll % 1000) * 1e6));
+}
+
+interface Pulled {
+  /** The oneof cases in the order they came. */
+  order: string[];
+  code: number;
+  messages: MessageView[];
+  nextOffset: number | null;
+}
+
+async function pull(rpc: RpcClient, request: any): Promise<Pulled> {
+  const responses: any[] = await rpc.pullMessage(request, new grpc.Metadata(), 30_000);
+  const out: Pulled = { order: [], code: -1, messages: [], nextOffset: null };
+  for (const r of responses) {
+    if (r.hasStatus()) {
+      out.order.push('status');
+      out.code = r.getStatus().getCode();
+    } else if (r.hasMessage()) {
+      out.order.push('message');
+      out.messages.push(new MessageView(r.getMessage()));
+    } else {
+      out.order.push('next_offset');
+      out.nextOffset = r.getNextOffset();
+    }
+  }
+  return out;
+}
+
+describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
+  const rmq = rocketmqBrokerPerTest();
+
+  it('pulls a queue from an offset: its messages in order, then the offset to pull next; a filter consumes what it passes over; a long poll wakes for a send', async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('pulled', 2);
+    const producer = rmq.track(await startProducer(broker.rocketmqEndpoint!, ['pulled']));
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await producer.send({ topic: 'pulled', tag: i % 2 ? 'B' : 'A', keys: [`k${i}`], properties: new Map([['n', String(i)]]), body: Buffer.from(`message ${i}`) });
+      expect(Number(r.offset)).toBe(i);
+      ids.push(r.messageId);
+    }
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const all = await pull(rpc, pullRequest('pullers', 'pulled', 0));
+      expect(all.code).toBe(Code.OK);
+      expect(all.order).toEqual(['status', ...Array(10).fill('message'), 'next_offset']);
+      expect(all.nextOffset).toBe(10);
+      all.messages.forEach((m, i) => {
+        expect(m.corrupted).toBeFalsy();
+        expect(m.body.toString()).toBe(`message ${i}`);
+        expect(Number(m.offset)).toBe(i);
+        expect(m.messageId).toBe(ids[i]);
+        expect(m.tag).toBe(i % 2 ? 'B' : 'A');
+        expect(m.keys).toEqual([`k${i}`]);
+        expect(m.properties.get('n')).toBe(String(i));
+        expect(m.deliveryAttempt).toBe(1);
+        // A pull takes nothing: no receipt handle to ack.
+        expect(m.receiptHandle).toBe('');
+      });
+
+      // What an answer held against the connection's unsent-bytes bound is let go once it is sent.
+      await until('the pulled bytes are sent', () => broker.rocketmq!.unsentBytes() === 0);
+
+      const some = await pull(rpc, pullRequest('pullers', 'pulled', 3, { batch: 4 }));
+      expect(some.messages.map((m) => Number(m.offset))).toEqual([3, 4, 5, 6]);
+      expect(some.nextOffset).toBe(7);
+
+      const bs = await pull(rpc, pullRequest('pullers', 'pulled', 0, { tags: 'B' }));
+      expect(bs.messages.map((m) => m.body.toString())).toEqual([1, 3, 5, 7, 9].map((i) => `message ${i}`));
+      expect(bs.nextOffset).toBe(10);
+      // Only unmatched records from 8 on: nothing found, and the next offset moves past them.
+      const none = await pull(rpc, pullRequest('pullers', 'pulled', 8, { tags: 'C' }));
+      expect([none.code, none.messages.length, none.nextOffset]).toEqual([Code.MESSAGE_NOT_FOUND, 0, 10]);
+
+      const atEnd = await pull(rpc, pullRequest('pullers', 'pulled', 10));
+      expect(atEnd.order).toEqual(['status', 'next_offset']);
+      expect([atEnd.code, atEnd.nextOffset]).toEqual([Code.MESSAGE_NOT_FOUND, 10]);
+      const empty = await pull(rpc, pullRequest('pullers', 'pulled', 0).setMessageQueue(queue('pulled', 1)));
+      expect([empty.code, empty.nextOffset]).toEqual([Code.MESSAGE_NOT_FOUND, 0]);
+
+      // Waits at the end until a message comes (sent after the pull started, or before it read: either way it is in the answer).
+      const waiting = pull(rpc, pullRequest('pullers', 'pulled', 10, { pollMs: 15_000 }));
+      await producer.send({ topic: 'pulled', tag: 'A', body: Buffer.from('late') });
+      const woke = await waiting;
+      expect(woke.messages.map((m) => m.body.toString())).toEqual(['late']);
+      expect(woke.nextOffset).toBe(11);
+
+      const past = await pull(rpc, pullRequest('pullers', 'pulled', 50));
+      expect(past.order).toEqual(['status', 'next_offset']);
+      expect([past.code, past.nextOffset]).toEqual([Code.ILLEGAL_OFFSET, 11]);
+      // Below the queue's first offset (records deleted): the first is where to go on.
+      await broker.broker.deleteRecords('pulled', 0, 4n);
+      const below = await pull(rpc, pullRequest('pullers', 'pulled', 2));
+      expect([below.code, below.nextOffset]).toEqual([Code.ILLEGAL_OFFSET, 4]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it("pulls a group's retry topic with each retry's delivery attempt", async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('jobs', 1);
+    const producer = rmq.track(await startProducer(broker.rocketmqEndpoint!, ['jobs']));
+    await producer.send({ topic: 'jobs', body: Buffer.from('job 0') });
+    const consumer = rmq.track(await startSimpleConsumer(broker.rocketmqEndpoint!, 'workers', { jobs: '*' }, 3_000));
+    // Received and never acked: revived into the group's retry topic when its second of invisibility ends.
+    await receiveUntil(consumer, (all) => all.length >= 1, 1_000);
+    await appended(broker.broker, 'RETRY.workers', 0, 1n);
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const retried = await pull(rpc, pullRequest('auditors', '%RETRY%workers', 0));
+      expect(retried.messages.map((m) => [m.body.toString(), m.deliveryAttempt, m.topic])).toEqual([['job 0', 2, '%RETRY%workers']]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it('stores a group offset by UpdateOffset and answers it by GetOffset, in the offset store Kafka consumers and pop share', async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('progress', 2);
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const get = (group: string, id: number): Promise<any> => rpc.getOffset(new service.GetOffsetRequest().setGroup(new definition.Resource().setName(group)).setMessageQueue(queue('progress', id)), new grpc.Metadata(), 10_000);
+      const update = (group: string, id: number, offset: number): Promise<any> => rpc.updateOffset(new service.UpdateOffsetRequest().setGroup(new definition.Resource().setName(group)).setMessageQueue(queue('progress', id)).setOffset(offset), new grpc.Metadata(), 10_000);
+      const none = await get('pullers', 1);
+      expect(none.getStatus().getCode()).toBe(Code.OFFSET_NOT_FOUND);
+      expect((await update('pullers', 1, 7)).getStatus().getCode()).toBe(Code.OK);
+      const seven = await get('pullers', 1);
+      expect([seven.getStatus().getCode(), seven.getOffset()]).toEqual([Code.OK, 7]);
+      expect(broker.broker.coordinator.committed('pullers', 'progress', 1).offset).toBe(7n);
+      // Another queue of the group is untouched; an offset past the end is stored as given, as RocketMQ's broker and Kafka's do.
+      expect((await get('pullers', 0)).getStatus().getCode()).toBe(Code.OFFSET_NOT_FOUND);
+      expect((await update('pullers', 1, 1_000)).getStatus().getCode()).toBe(Code.OK);
+      expect((await get('pullers', 1)).getOffset()).toBe(1_000);
+      // A Kafka client's commit of the same group is the offset GetOffset answers.
+      await broker.broker.coordinator.commit('pullers', '', -1, [{ topic: 'progress', partition: 0, offset: 3n, metadata: null }]);
+      expect((await get('pullers', 0)).getOffset()).toBe(3);
+      // Kept across a restart.
+      rpc.close();
+      await rmq.restart();
+      const again = new RpcClient(new Endpoints(rmq.broker.rocketmqEndpoint!), false);
+      try {
+        const r = await again.getOffset(new service.GetOffsetRequest().setGroup(new definition.Resource().setName('pullers')).setMessageQueue(queue('progress', 1)), new grpc.Metadata(), 10_000);
+        expect(r.getOffset()).toBe(1_000);
+      } finally {
+        again.close();
+      }
+    } finally {
+      rpc.close();
+    }
+  });
+});
+
+describe('RocketMQ pull consumption: bad requests', () => {
+  const rmq = rocketmqBrokerPerTest();
+
+  it('takes no more for one answer than the connection may hold unsent (rocketmq.connection.max.unsent.bytes), one message at least', async () => {
+    const broker = await rmq.start({ 'rocketmq.connection.max.unsent.bytes': '3000' });
+    broker.broker.createTopic('big', 1);
+    const producer = rmq.track(await startProducer(broker.rocketmqEndpoint!, ['big']));
+    for (let i = 0; i < 6; i++) await producer.send({ topic: 'big', body: Buffer.alloc(1000, i) });
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      // Each message counts its body and about 256 bytes of fields: two fit in 3,000.
+      const first = await pull(rpc, pullRequest('g', 'big', 0));
+      expect([first.messages.length, first.nextOffset]).toEqual([2, 2]);
+      const rest = await pull(rpc, pullRequest('g', 'big', 2));
+      expect(rest.messages.map((m) => Number(m.offset))).toEqual([2, 3]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it('answer their status and the endpoint keeps serving', async () => {
+    const broker = await rmq.start({});
+    broker.broker.createTopic('pulled', 1);
+    const raw: RawClient = rawClient(broker.rocketmqEndpoint!);
+    try {
+      const pullRaw = (request: Record<string, any>): Promise<any[]> =>
+        new Promise((resolve, reject) => {
+          const out: any[] = [];
+          const call = raw.PullMessage(request, { deadline: Date.now() + 20_000 });
+          call.on('data', (d: any) => out.push(d));
+          call.on('end', () => resolve(out));
+          call.on('error', reject);
+        });
+      const mq = { topic: { name: 'pulled' }, id: 0 };
+      const codeOf = async (request: Record<string, any>): Promise<string> => (await pullRaw(request))[0].status.code;
+      expect(await codeOf({ messageQueue: mq, batchSize: 1 })).toBe('ILLEGAL_CONSUMER_GROUP');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: { topic: { name: 'nope' }, id: 0 }, batchSize: 1 })).toBe('TOPIC_NOT_FOUND');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: { topic: { name: 'pulled' }, id: 3 }, batchSize: 1 })).toBe('BAD_REQUEST');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: mq, offset: '-1', batchSize: 1 })).toBe('ILLEGAL_OFFSET');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: mq, batchSize: 0 })).toBe('BAD_REQUEST');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: mq, batchSize: 1, filterExpression: { type: 'SQL', expression: 'a >' } })).toBe('ILLEGAL_FILTER_EXPRESSION');
+      expect(await codeOf({ group: { name: 'g' }, messageQueue: mq, batchSize: 1, longPollingTimeout: { seconds: '600' } })).toBe('ILLEGAL_POLLING_TIME');
+      expect((await rawUnary(raw, 'UpdateOffset', { group: { name: 'g' }, messageQueue: mq, offset: '-5' })).status.code).toBe('ILLEGAL_OFFSET');
+      expect((await rawUnary(raw, 'UpdateOffset', { messageQueue: mq, offset: '1' })).status.code).toBe('ILLEGAL_CONSUMER_GROUP');
+      expect((await rawUnary(raw, 'GetOffset', { group: { name: 'g' }, messageQueue: { topic: { name: 'nope' } } })).status.code).toBe('TOPIC_NOT_FOUND');
+      // A pull consumer's settings are answered (its group back, and the long-polling timeout).
+      const settings = await new Promise<any>((resolve, reject) => {
+        const call = raw.Telemetry();
+        call.on('data', (d: any) => {
+          resolve(d);
+          call.end();
+        });
+        call.on('error', reject);
+        call.write({ settings: { clientType: 'PULL_CONSUMER', subscription: { group: { name: 'g' } } } });
+      });
+      expect(settings.status.code).toBe('OK');
+      expect(settings.settings.subscription.group.name).toBe('g');
+      // Still serving.
+      const ok = await pullRaw({ group: { name: 'g' }, messageQueue: mq, batchSize: 1, longPollingTimeout: { seconds: '0' } });
+      expect(ok.map((r) => r.content)).toEqual(['status', 'nextOffset']);
+      expect(ok[0].status.code).toBe('MESSAGE_NOT_FOUND');
+    } finally {
+      raw.close();
+    }
+  });
+});
