@@ -154,17 +154,21 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
   w.Str(8, bornHost.p, bornHost.n);
   w.Raw(storeField, storeLength);
   if (deliveryTs.set) w.Time(11, deliveryMs);
-  const size_t handle = w.Begin(12);
-  w.Raw(reinterpret_cast<const uint8_t*>("1."), 2);
-  w.Digits(static_cast<uint64_t>(partition));
-  w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
-  w.Digits(static_cast<uint64_t>(d.offset));
-  w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
-  w.Raw(token, tokenLength);
-  w.End(handle);
+  // A pull (invisibleMs < 0) takes nothing: no receipt handle, no invisible duration.
+  const bool popped = invisibleMs >= 0;
+  if (popped) {
+    const size_t handle = w.Begin(12);
+    w.Raw(reinterpret_cast<const uint8_t*>("1."), 2);
+    w.Digits(static_cast<uint64_t>(partition));
+    w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
+    w.Digits(static_cast<uint64_t>(d.offset));
+    w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
+    w.Raw(token, tokenLength);
+    w.End(handle);
+  }
   w.Int(13, static_cast<int64_t>(partition));
   w.Int(14, static_cast<int64_t>(d.offset));
-  w.Time(15, static_cast<int64_t>(invisibleMs));
+  if (popped) w.Time(15, static_cast<int64_t>(invisibleMs));
   w.Int(16, static_cast<int64_t>(d.attempt));
   if (group.set) w.Str(17, group.p, group.n);
   if (trace.set) w.Str(18, trace.p, trace.n);
@@ -187,7 +191,9 @@ constexpr size_t kDeliveryStride = 6;
 /**
  * rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength,
  * storeLength, partition, invisibleMs): the deliveries of one receive into
- * `out`. Row i of `table` (6 per delivery): index into `sources` (the
+ * `out` (invisibleMs -1: a pull's messages, which carry no receipt handle
+ * and no invisible duration, PullMessageResponse { message } being framed
+ * as ReceiveMessageResponse's, field 2). Row i of `table` (6 per delivery): index into `sources` (the
  * Buffers read from the log), record start, record end, offset, attempt,
  * timestamp ms. `fixed`: the encoded topic field, the encoded store host
  * field and the receipt handles' token, back to back. Returns the bytes
@@ -214,7 +220,7 @@ napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
   uint32_t sourceCount = 0;
   if (napi_get_array_length(env, argv[1], &sourceCount) != napi_ok) return Fail(env, "rmqEncodeDeliveries: sources must be an array");
   if (!(count >= 0 && count * kDeliveryStride <= static_cast<double>(tableLength) && topicLength >= 0 && storeLength >= 0 &&
-        topicLength + storeLength <= static_cast<double>(fixedLength) && partition >= 0 && partition <= 2147483647 && invisibleMs >= 0 && invisibleMs <= kMaxSafe)) {
+        topicLength + storeLength <= static_cast<double>(fixedLength) && partition >= 0 && partition <= 2147483647 && (invisibleMs >= 0 || invisibleMs == -1) && invisibleMs <= kMaxSafe)) {
     return Fail(env, "rmqEncodeDeliveries: arguments out of bounds");
   }
   constexpr uint32_t kMaxSources = 64;

@@ -8,7 +8,9 @@ import { fromRecord, toRecord, type RocketMessage } from '../src/broker/rocketmq
 import type { Popped } from '../src/broker/rocketmq/delivery.js';
 import { batchRecords, scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
 import { native } from '../src/native/addon.js';
-import { encodeDeliveries, encodeNatively } from '../src/protocol/rocketmq/encode-received.js';
+import { encodeDeliveries, encodeNatively, encodePulled } from '../src/protocol/rocketmq/encode-received.js';
+import { stored } from '../src/protocol/rocketmq/convert.js';
+import { messagingService } from '../src/protocol/rocketmq/proto.js';
 import { CommittedFilter, decodeBatch, encodeBatch, encodeMarker, LOG_OVERHEAD_BYTES, readBatchHeader, recordOffset, recordTimestamp, writeBatchCrc, type AbortedTransaction, type KafkaRecord, type RecordInput } from '../src/records/index.js';
 import { Prng } from './helpers/prng.js';
 import { plainMessage } from './helpers/rocket-message.js';
@@ -263,6 +265,34 @@ describe('native deliveries', () => {
     }
     expect(nativeCount).toBeGreaterThan(1000);
     expect(left).toBeGreaterThan(100);
+  });
+
+  it("encodes a pull's messages as PullMessageResponses carrying what convert.ts stored() sets: no receipt handle, no invisible duration", () => {
+    const service = messagingService();
+    const normal = (m: object): unknown => service.PullMessage!.responseDeserialize(service.PullMessage!.responseSerialize(m));
+    const p = new Prng(SEED + 4);
+    let pulled = 0;
+    for (let b = 0; b < 30; b++) {
+      const records = scanned(batchOf(p, Array.from({ length: 1 + p.int(32) }, () => record(p, message(p)))))!;
+      const topic = { name: text(p, 30) || 't' };
+      const storeHost = p.pick(['127.0.0.1:8081', 'broker-' + text(p, 40)]);
+      const partition = p.int(3) === 0 ? 0 : p.int(70_000);
+      const attempts = records.map(() => 1 + p.int(3));
+      // One at a time, so a record the addon leaves does not hide the others.
+      records.forEach((r, i) => {
+        const one = encodePulled([r], [attempts[i]!], topic, storeHost, partition);
+        if (one === null) return;
+        pulled++;
+        expect(one[0]).toBe(0);
+        expect(one.readUInt32BE(1)).toBe(one.length - 5);
+        const expected = stored(fromRecord(r.record, r.timestampMs, { topic: topic.name, partition, offset: r.offset }), topic, partition, r.offset, storeHost, attempts[i]);
+        const got = service.PullMessage!.responseDeserialize(one.subarray(5)) as { message: { systemProperties: Record<string, unknown> } };
+        expect(got).toEqual(normal({ message: expected }));
+        expect(got.message.systemProperties.receiptHandle ?? '').toBe('');
+        expect(got.message.systemProperties.invisibleDuration ?? null).toBeNull();
+      });
+    }
+    expect(pulled).toBeGreaterThan(100);
   });
 
   it('leaves to JavaScript what only it encodes: a derived id, non-UTF-8, a repeated property, a large body', () => {

@@ -5,6 +5,7 @@
 // code. The fields are those convert.ts's outgoing() sets, with the same
 // values; the test decodes both encodings and compares them.
 import type { Popped } from '../../broker/rocketmq/delivery.js';
+import type { StoredRecord } from '../../broker/rocketmq/queue-records.js';
 import type { PbResource } from './convert.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
@@ -140,38 +141,81 @@ function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
   const first = popped[0];
   if (first === undefined) return null;
   if (table.length < STRIDE * popped.length) table = new Float64Array(STRIDE * popped.length);
-  const sources: Buffer[] = [];
+  sources.length = 0;
   let bytes = 0;
   for (let i = 0; i < popped.length; i++) {
     const p = popped[i]!;
     const r = p.stored;
-    if (r === undefined || r.source === null || r.valueLength >= BODY_COPY_LIMIT || p.retry || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
-    if (Number.isNaN(r.timestampNumber)) return null;
-    // Deliveries of one receive mostly come from one read: the source is looked for from the last.
-    let source = sources.length - 1;
-    while (source >= 0 && sources[source] !== r.source) source--;
-    if (source < 0) {
-      if (sources.length === MAX_SOURCES) return null;
-      source = sources.push(r.source) - 1;
-    }
-    const row = i * STRIDE;
-    table[row] = source;
-    table[row + 1] = r.start;
-    table[row + 2] = r.end;
-    table[row + 3] = p.offset;
-    table[row + 4] = p.attempt;
-    table[row + 5] = r.timestampNumber;
-    bytes += r.end - r.start;
+    if (r === undefined || p.retry || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
+    const b = tableRow(i, r, p.offset, p.attempt);
+    if (b < 0) return null;
+    bytes += b;
   }
-  const fixed = Buffer.concat([topicField, storeHostField, Buffer.from(first.token)]);
+  return encodeTable(popped.length, bytes, first.token, first.partition, first.invisibleMs);
+}
+
+/**
+ * A pull's messages (PullMessageResponse { message }, each with gRPC's
+ * prefix): as a receive's deliveries without receipt handle and invisible
+ * duration; `attempts[i]` is record i's delivery attempt. Null where one
+ * needs the JavaScript path (convert.ts stored()).
+ */
+export function encodePulled(records: readonly StoredRecord[], attempts: readonly number[], topic: PbResource, storeHost: string, partition: number): Buffer | null {
+  cacheFields(topic, storeHost);
+  if (records.length === 0) return null;
+  if (table.length < STRIDE * records.length) table = new Float64Array(STRIDE * records.length);
+  sources.length = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const b = tableRow(i, r, r.offset, attempts[i]!);
+    if (b < 0) return null;
+    bytes += b;
+  }
+  return encodeTable(records.length, bytes, '', partition, PULLED);
+}
+
+/** invisibleMs for the addon: a pull's messages. */
+const PULLED = -1;
+/** The log buffers the table's rows point into (MAX_SOURCES at most). */
+const sources: Buffer[] = [];
+
+/** Row i of the addon's table for a record; its bytes, or -1 where the record needs the JavaScript path. */
+function tableRow(i: number, r: StoredRecord, offset: number, attempt: number): number {
+  if (r.source === null || r.valueLength >= BODY_COPY_LIMIT || Number.isNaN(r.timestampNumber)) return -1;
+  // Records of one answer mostly come from one read: the source is looked for from the last.
+  let source = sources.length - 1;
+  while (source >= 0 && sources[source] !== r.source) source--;
+  if (source < 0) {
+    if (sources.length === MAX_SOURCES) return -1;
+    source = sources.push(r.source) - 1;
+  }
+  const row = i * STRIDE;
+  table[row] = source;
+  table[row + 1] = r.start;
+  table[row + 2] = r.end;
+  table[row + 3] = offset;
+  table[row + 4] = attempt;
+  table[row + 5] = r.timestampNumber;
+  return r.end - r.start;
+}
+
+/** The addon's encoding of the table's `count` rows, into a buffer of the pool; null where a row needs the JavaScript path. */
+function encodeTable(count: number, bytes: number, token: string, partition: number, invisibleMs: number): Buffer | null {
+  const fixed = Buffer.concat([topicField, storeHostField, Buffer.from(token)]);
   // What the fields take besides the record's own bytes, about; twice as much is tried if it does not do.
-  let out = deliveryBuffers.lend(bytes + popped.length * (HEAD_BYTES + fixed.length));
-  for (;;) {
-    const n = native.rmqEncodeDeliveries(out, sources, table, popped.length, fixed, topicField.length, storeHostField.length, first.partition, first.invisibleMs);
-    if (n >= 0) return out.subarray(0, n);
-    deliveryBuffers.giveBack(out);
-    if (n !== -1) return null;
-    out = deliveryBuffers.lend(out.length * 2);
+  let out = deliveryBuffers.lend(bytes + count * (HEAD_BYTES + fixed.length));
+  try {
+    for (;;) {
+      const n = native.rmqEncodeDeliveries(out, sources, table, count, fixed, topicField.length, storeHostField.length, partition, invisibleMs);
+      if (n >= 0) return out.subarray(0, n);
+      deliveryBuffers.giveBack(out);
+      if (n !== -1) return null;
+      out = deliveryBuffers.lend(out.length * 2);
+    }
+  } finally {
+    // The log buffers are not kept past the answer's encoding.
+    sources.length = 0;
   }
 }
 

@@ -20,6 +20,7 @@ import { pullRecords } from '../../broker/rocketmq/pull-read.js';
 import { retryOrigin } from '../../broker/rocketmq/retry-topic.js';
 import { requireAccess, principalOf } from './auth.js';
 import { stored } from './convert.js';
+import { deliveriesSent, encodePulled } from './encode-received.js';
 import { longPollingMs } from './polling.js';
 import { BadRequest, consumedTopic, existingTopic, groupName, tagFilter } from './resources.js';
 import { MAX_RECEIVE_BATCH } from './settings.js';
@@ -84,11 +85,10 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
     call.write({ status: status('MESSAGE_NOT_FOUND', got.nextOffset > offset ? `no message from offset ${offset} to ${got.nextOffset} matches the filter` : 'no new message') });
   } else {
     let held = 0;
-    const messages = got.records.map((s) => {
+    // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1).
+    const attempts = got.records.map((s) => {
       held += s.bodyBytes;
-      // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1).
-      const attempt = (retryOrigin(s.record)?.attempts ?? 0) + 1;
-      return stored(fromRecord(s.record, s.timestampMs, { topic, partition, offset: s.offset }), r.messageQueue.topic, partition, s.offset, storeHost, attempt);
+      return (retryOrigin(s.record)?.attempts ?? 0) + 1;
     });
     // Counted until HTTP/2 has sent them (or the call is gone).
     ctx.unsent.add(connection, held);
@@ -97,11 +97,21 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
       if (!released) ctx.unsent.release(connection, held);
       released = true;
     };
-    call.once('finish', release);
     call.once('close', release);
     call.once('cancelled', release);
     call.write({ status: OK });
-    for (const message of messages) call.write({ message });
+    const encoded = encodePulled(got.records, attempts, r.messageQueue.topic, storeHost, partition);
+    if (encoded !== null) {
+      call.writeFramed(encoded);
+      // The buffer goes back to the pool once sent (a call cut off before then leaves it to the collector).
+      call.once('finish', () => {
+        release();
+        deliveriesSent([encoded]);
+      });
+    } else {
+      call.once('finish', release);
+      got.records.forEach((s, i) => call.write({ message: stored(fromRecord(s.record, s.timestampMs, { topic, partition, offset: s.offset }), r.messageQueue.topic, partition, s.offset, storeHost, attempts[i]) }));
+    }
   }
   call.write({ nextOffset: String(got.nextOffset) });
   call.end();
