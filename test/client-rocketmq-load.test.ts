@@ -1,6 +1,7 @@
 // The lean RocketMQ load tools (gRPC over their own HTTP/2 client
 // connection) against a test broker: stamped sends of several messages per
-// request come back whole through receive-and-ack loops, each message once;
+// request come back whole through receive-and-ack loops and through pulls,
+// each message once;
 // refusals count as errors; a call the server does not know is a gRPC
 // error, not a hang; requests larger than the server's windows wait for its
 // WINDOW_UPDATEs, calls past its concurrent-stream limit wait their turn, and
@@ -9,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcCallError, GrpcSession, statusCode } from '../src/client/load/grpc-wire.js';
 import { rocketCallLoad, rocketReceiveLoad, rocketSendLoad, rocketTakeWithoutAck } from '../src/client/load/rocketmq.js';
 import { messagingService } from '../src/protocol/rocketmq/proto.js';
+import { rocketPullLoad } from '../src/client/load/rocketmq-pull.js';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
 import { committedAt } from './helpers/broker-events.js';
 
@@ -36,6 +38,9 @@ describe('RocketMQ load tools', () => {
     const o = await rocketReceiveLoad({ endpoint, topic: 'load', group: 'g2', batch: 32, loops: 3, expectMessages: 200, maxMs: 30_000, overlapAcks: true });
     expect([o.received, o.errors, o.integrity.report('load', new Map([[42n, 200]]))]).toEqual([200, 0, { run: 'load', sent: 200, received: 200, lost: 0, duplicated: 0 }]);
     await committedAt(broker.broker, 'g2', 'load', 0, 200n);
+    // Pulled from offset 0, each pull from the offset the last answered: each message once, in batches of at most 32.
+    const pulled = await rocketPullLoad({ endpoint, topic: 'load', group: 'g3', batch: 32, expectMessages: 200, maxMs: 30_000 });
+    expect([pulled.received, pulled.errors, pulled.pulls, pulled.integrity.report('load', new Map([[42n, 200]]))]).toEqual([200, 0, 7, { run: 'load', sent: 200, received: 200, lost: 0, duplicated: 0 }]);
     const h = await rocketCallLoad(endpoint, 'Heartbeat', {}, 20, 4, 30_000);
     expect([h.calls, h.errors]).toEqual([20, 0]);
   });
