@@ -4,7 +4,7 @@
 // repetition by repetition, which the machine's load moves.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LabContext } from '../src/lab/context.js';
-import { OVERLAPPED, PAIRS, report } from '../src/lab/scenarios/protocols-report.js';
+import { OVERLAPPED, PAIRS, PULLED, report } from '../src/lab/scenarios/protocols-report.js';
 import type { Measured } from '../src/lab/scenarios/protocols-runs.js';
 import { tempDir } from './helpers/files.js';
 
@@ -78,6 +78,23 @@ describe('protocols report', () => {
     expect(rows.map((r) => [r[0], r[4], r[11]])).toEqual(['segmented', 'commitlog'].flatMap((e) => [[e, 'receive 1, alongside', '1.50×'], [e, 'receive 16, alongside', '1.50×']]));
     const note = out.notes!.find((n) => n.startsWith('With each AckMessage sent alongside'));
     expect(note).toContain('segmented receive 16: 1.50× (3.0 µs a message); commitlog receive 1: 1.50×');
+  });
+
+  it('shows the pulls against the same fetch and the judged receive, in the table and a note, without judging them', () => {
+    const runs: Measured[] = [];
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        runs.push(run(engine, 'Kafka', p.key, 0, 2));
+        runs.push(run(engine, 'RocketMQ', p.key, 0, p.direction === 'receive' ? 5 : 3));
+        if (p.direction === 'receive') runs.push({ ...run(engine, 'RocketMQ', p.key, 0, 2.5), client: PULLED, shape: `${p.key}, pulled` });
+      }
+    }
+    const out = report(new LabContext(tmp.dir, 'quick', null), runs, [], [], SETTINGS);
+    expect(out.verdict.held).toBe(false);
+    const rows = out.tables![0]!.rows.filter((r) => r[3] === PULLED);
+    expect(rows.map((r) => [r[0], r[4], r[11]])).toEqual(['segmented', 'commitlog'].flatMap((e) => [[e, 'receive 1, pulled', '1.25×'], [e, 'receive 16, pulled', '1.25×']]));
+    const note = out.notes!.find((n) => n.startsWith('Pulled instead'));
+    expect(note).toContain('segmented receive 1: 1.25× (2.5 µs a message, against 5.0 received and acked)');
   });
 
   it("sets the judged receives' client CPU beside each other", () => {

@@ -17,6 +17,8 @@ export const PAIRS: readonly { key: string; label: string; direction: 'send' | '
 
 /** The client of the receive runs whose acks go out alongside the next receive (RocketMQ's PushConsumer's shape): reported beside the judged pairs, not judged. */
 export const OVERLAPPED = 'lean gRPC, acks alongside';
+/** The client of the pull runs (PullMessage from offsets the client keeps): reported beside the judged pairs, not judged. */
+export const PULLED = 'lean gRPC, pull';
 
 export interface Probe {
   label: string;
@@ -123,7 +125,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
     tables,
     integrity,
     settings,
-    notes: [...notes(rows, latency, settings), ...[overlapNote(rows, kafkaOf)].filter((n) => n !== ''), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
+    notes: [...notes(rows, latency, settings), ...[overlapNote(rows, kafkaOf), pullNote(rows, kafkaOf)].filter((n) => n !== ''), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
   };
 }
 
@@ -148,6 +150,22 @@ function overlapNote(rows: readonly Row[], kafkaOf: (r: Row) => Row | undefined)
   }
   if (parts.length === 0) return '';
   return `With each AckMessage sent alongside the next ReceiveMessage, as RocketMQ's PushConsumer sends them (its ProcessQueue receives again as soon as a receive returns and acks as its listener finishes), where the judged runs wait for the ack first, as a SimpleConsumer that acks before receiving again does: the same messages, read by a group of their own, ${parts.join('; ')} of the plain fetch. Not judged: the broker's work per message is the same; an ack that arrives with a receive shares its wake-up and its socket reads, and so costs less where the broker would otherwise sleep between them.`;
+}
+
+/**
+ * The receive pairs again by pull: RocketMQ's protocol and encoding without
+ * pop's state per message and its ack, so the two parts of a receive's gap
+ * show apart.
+ */
+function pullNote(rows: readonly Row[], kafkaOf: (r: Row) => Row | undefined): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    const k = r.client === PULLED ? kafkaOf(r) : undefined;
+    const popped = k && rows.find((c) => judgedSide(c, r.engine, r.pair!, 'RocketMQ'));
+    if (k && popped) parts.push(`${r.engine} ${r.pair}: ${(r.brokerUsPerMessage / k.brokerUsPerMessage).toFixed(2)}× (${r.brokerUsPerMessage.toFixed(1)} µs a message, against ${popped.brokerUsPerMessage.toFixed(1)} received and acked)`);
+  }
+  if (parts.length === 0) return '';
+  return `Pulled instead (PullMessage from the offset the last pull answered, one at a time, as a Kafka consumer fetches a partition; no receipt handles, no state per message, no ack): ${parts.join('; ')} of the plain fetch. Not judged (Apache RocketMQ's proxy and clients have not merged pull consumption; its consumers pop), but it splits a receive's gap: what is left against the fetch is RocketMQ's protocol and encoding (each record decoded and written as a protobuf Message with its digest, where a fetch sends stored batches as they are); the rest of a receive's is pop's state and its ack.`;
 }
 
 /**

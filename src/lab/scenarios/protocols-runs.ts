@@ -5,6 +5,7 @@ import { consumeLoad } from '../../client/load/consumer.js';
 import { IntegrityTracker } from '../../client/load/integrity.js';
 import { produceLoad } from '../../client/load/producer.js';
 import { rocketReceiveLoad, rocketSendLoad } from '../../client/load/rocketmq.js';
+import { rocketPullLoad } from '../../client/load/rocketmq-pull.js';
 import { KEY_BYTES } from '../../client/load/stamped-batch.js';
 import { encodeBatch } from '../../records/index.js';
 import { cpuSecondsBetween, type BrokerProcess } from '../broker-process.js';
@@ -106,6 +107,14 @@ export async function kafkaReceive(b: BrokerProcess, topic: string, sent: Sent, 
   const integrity = c.integrity.report(run, new Map([[sent.producerId, sent.messages]]));
   const missing = c.received < sent.messages ? `received ${c.received} of ${sent.messages} records in ${maxMs} ms` : null;
   return { messages: c.received, requests: c.fetches + c.commits, seconds: c.seconds, errors: c.failedFetches + (missing ? 1 : 0), firstError: c.firstError ?? missing, integrity };
+}
+
+/** Pulls of all of `sent` from offset 0 (no ack: a pull takes nothing), one at a time. */
+export async function rocketPull(b: BrokerProcess, topic: string, sent: Sent, batch: number, maxMs: number, run: string): Promise<RunOutcome> {
+  const integrity = new IntegrityTracker();
+  const r = await rocketPullLoad({ endpoint: b.rocketmqEndpoint!, topic, group: `${topic}-pullers`, batch, expectMessages: sent.messages, maxMs, integrity });
+  const missing = r.received < sent.messages ? `pulled ${r.received} of ${sent.messages} messages in ${maxMs} ms` : null;
+  return { messages: r.received, requests: r.pulls, seconds: r.seconds, errors: r.errors + (missing ? 1 : 0), firstError: r.firstError ?? missing, integrity: integrity.report(run, new Map([[sent.producerId, sent.messages]])) };
 }
 
 /** Receive-and-ack loops taking all of `sent` as group `${topic}-readers` (or `-${o.readers}`); `o.overlapAcks`: each ack alongside the next receive (rocketReceiveLoad). */

@@ -15,8 +15,8 @@ import type { BrokerProcess } from '../broker-process.js';
 import type { LabContext } from '../context.js';
 import type { Scenario, ScenarioOutcome } from './common.js';
 import { grpcJsSequential, loadOfficialClient, officialConsumer, officialProducer } from './protocols-clients.js';
-import { OVERLAPPED, report, type Probe } from './protocols-report.js';
-import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketReceive, rocketSend, type Measured, type Sent } from './protocols-runs.js';
+import { OVERLAPPED, PULLED, report, type Probe } from './protocols-report.js';
+import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketPull, rocketReceive, rocketSend, type Measured, type Sent } from './protocols-runs.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 /** Kafka's usual batching here: the throughput scenario's 16 records per produce. */
@@ -122,6 +122,9 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}`, `${topic(`kafka-${perBatch}`)}-committers`)));
     step(`RocketMQ receive, ${stored}`);
     runs.push(await measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}`)));
+    // Not judged: the same messages pulled, from offsets the client keeps (no per-message state, no ack); warmed up as the judged runs are.
+    step(`RocketMQ pull, ${stored}`);
+    runs.push(await measure(b, label('RocketMQ', 'receive', PULLED, `${shape}, PullMessage from the offset the last answered (no ack)`, pair), () => rocketPull(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, MAX_MS, `RocketMQ pull, ${stored}, ${run}`)));
     // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
     if (!overlapped) continue;
     step(`RocketMQ receive, acks alongside, ${stored}`);
