@@ -18,6 +18,7 @@ import type { Broker } from '../../broker/broker.js';
 import { fromRecord } from '../../broker/rocketmq/message-record.js';
 import { pullRecords } from '../../broker/rocketmq/pull-read.js';
 import { retryOrigin } from '../../broker/rocketmq/retry-topic.js';
+import { KAFKA_RETRY_PREFIX } from '../../broker/rocketmq/system-topics.js';
 import { requireAccess, principalOf } from './auth.js';
 import { stored } from './convert.js';
 import { deliveriesSent, encodePulled } from './encode-received.js';
@@ -85,10 +86,11 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
     call.write({ status: status('MESSAGE_NOT_FOUND', got.nextOffset > offset ? `no message from offset ${offset} to ${got.nextOffset} matches the filter` : 'no new message') });
   } else {
     let held = 0;
-    // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1).
+    // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1); other records are not decoded for it.
+    const retries = topic.startsWith(KAFKA_RETRY_PREFIX);
     const attempts = got.records.map((s) => {
       held += s.bodyBytes;
-      return (retryOrigin(s.record)?.attempts ?? 0) + 1;
+      return retries ? (retryOrigin(s.record)?.attempts ?? 0) + 1 : 1;
     });
     // Counted until HTTP/2 has sent them (or the call is gone).
     ctx.unsent.add(connection, held);
