@@ -11,6 +11,9 @@ import service from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.
 import definition from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import duration from 'google-protobuf/google/protobuf/duration_pb.js';
 import { until } from './helpers/until.js';
+import { plainMessage } from './helpers/rocket-message.js';
+import { publish } from '../src/broker/rocketmq/publish.js';
+import { PULL_SCAN_BYTES } from '../src/broker/rocketmq/pull-read.js';
 import { appended } from './helpers/broker-events.js';
 import { rawClient, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 
@@ -125,6 +128,40 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       await broker.broker.deleteRecords('pulled', 0, 4n);
       const below = await pull(rpc, pullRequest('pullers', 'pulled', 2));
       expect([below.code, below.nextOffset]).toEqual([Code.ILLEGAL_OFFSET, 4]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it(`looks at no more than ${PULL_SCAN_BYTES / 1024 / 1024} MiB of log per pull (PULL_SCAN_BYTES): a filter that matches little answers how far it got, and the next pulls go on from there`, async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('wide', 1, { 'message.type': 'NORMAL' });
+    // 3 MiB of messages tagged A, 16 a batch, then one tagged Z.
+    const batches = Math.ceil((3 * PULL_SCAN_BYTES) / (16 * 1024));
+    for (let b = 0; b < batches; b++) await publish(broker.broker, 'wide', 0, Array.from({ length: 16 }, (_, i) => ({ ...plainMessage, messageId: `A${b}-${i}`, tag: 'A' })));
+    await publish(broker.broker, 'wide', 0, [{ ...plainMessage, messageId: 'Z', tag: 'Z', body: Buffer.from('the one') }]);
+    const end = batches * 16;
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const steps: number[] = [];
+      let offset = 0;
+      let found: Pulled | null = null;
+      while (found === null) {
+        const r = await pull(rpc, pullRequest('g', 'wide', offset, { tags: 'Z' }));
+        if (r.code === Code.OK) found = r;
+        else {
+          expect(r.code).toBe(Code.MESSAGE_NOT_FOUND);
+          expect(r.nextOffset!).toBeGreaterThan(offset);
+          steps.push(r.nextOffset! - offset);
+          offset = r.nextOffset!;
+        }
+      }
+      // Each pull that found nothing went about 1 MiB further (1 KiB messages, whole batches), so three or four of them.
+      expect(steps.length).toBeGreaterThanOrEqual(2);
+      expect(steps.length).toBeLessThanOrEqual(4);
+      for (const step of steps) expect(step).toBeLessThanOrEqual(PULL_SCAN_BYTES / 1024 + 16);
+      expect(found.messages.map((m) => [m.body.toString(), Number(m.offset)])).toEqual([['the one', end]]);
+      expect(found.nextOffset).toBe(end + 1);
     } finally {
       rpc.close();
     }

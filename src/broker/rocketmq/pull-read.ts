@@ -37,6 +37,9 @@ export type PullResult =
   /** What matched (maybe nothing: the poll ended, or the filter passed over all it looked at), and the offset after everything looked at. */
   | { kind: 'read'; records: StoredRecord[]; nextOffset: bigint };
 
+/** How far a filter's misses grow a read: up to this many times the records wanted. */
+const MAX_SPARSE = 8;
+
 /** About what a record's fields besides its body take in an answer (as encode-received.ts counts a delivery). */
 const HEAD_BYTES = 256;
 
@@ -65,11 +68,14 @@ function scan(broker: Broker, req: PullRead, from: number): PullResult & { kind:
   let scanned = 0;
   let held = 0;
   let bytesPerRecord = 0;
+  // Reads ask for about the records still wanted (what is read past them is read again by the next pull); a read the filter took nothing from doubles the next (a partial batch at a read's end is read again).
+  let sparse = 1;
   while (records.length < req.batchSize && scanned < PULL_SCAN_BYTES) {
-    const want = req.batchSize - records.length;
+    const want = (req.batchSize - records.length) * sparse;
     const read = readQueueRecords(broker.engine, tp, next, bytesPerRecord === 0 ? 1 : Math.min(PULL_SCAN_BYTES - scanned, want * bytesPerRecord), broker.transactions.partitions);
     scanned += read.bytesRead;
     if (read.bytesPerRecord > 0) bytesPerRecord = read.bytesPerRecord;
+    const before = records.length;
     for (const r of read.records) {
       if (r.offset < next) continue;
       if (storedMatches(req.filter, r)) {
@@ -84,6 +90,7 @@ function scan(broker: Broker, req: PullRead, from: number): PullResult & { kind:
     // Nothing more to read now (the end, or the last stable offset); an aborted run or a control batch moves `end` on with no record.
     if (read.records.length === 0 && read.end <= next) break;
     if (read.end > next) next = read.end;
+    sparse = records.length === before ? Math.min(sparse * 2, MAX_SPARSE) : 1;
   }
   return { kind: 'read', records, nextOffset: BigInt(next) };
 }
