@@ -162,6 +162,9 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       for (const step of steps) expect(step).toBeLessThanOrEqual(PULL_SCAN_BYTES / 1024 + 16);
       expect(found.messages.map((m) => [m.body.toString(), Number(m.offset)])).toEqual([['the one', end]]);
       expect(found.nextOffset).toBe(end + 1);
+      // At most 32 a pull, as RocketMQ's proxy, whatever the batch size asked.
+      const capped = await pull(rpc, pullRequest('g', 'wide', 0, { batch: 100 }));
+      expect([capped.messages.length, capped.nextOffset]).toEqual([32, 32]);
     } finally {
       rpc.close();
     }
