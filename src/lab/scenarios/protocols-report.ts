@@ -165,7 +165,7 @@ function pullNote(rows: readonly Row[], kafkaOf: (r: Row) => Row | undefined): s
     if (k && popped) parts.push(`${r.engine} ${r.pair}: ${(r.brokerUsPerMessage / k.brokerUsPerMessage).toFixed(2)}× (${r.brokerUsPerMessage.toFixed(1)} µs a message, against ${popped.brokerUsPerMessage.toFixed(1)} received and acked)`);
   }
   if (parts.length === 0) return '';
-  return `Pulled instead (PullMessage from the offset the last pull answered, one at a time, as a Kafka consumer fetches a partition; no receipt handles, no state per message, no ack): ${parts.join('; ')} of the plain fetch. Not judged (Apache RocketMQ's proxy and clients have not merged pull consumption; its consumers pop), but it splits a receive's gap: what is left against the fetch is RocketMQ's protocol and encoding (each record decoded and written as a protobuf Message with its digest, where a fetch sends stored batches as they are); the rest of a receive's is pop's state and its ack.`;
+  return `Pulled instead (PullMessage from the offset the last pull answered, one at a time, as a Kafka consumer fetches a partition; no receipt handles, no state per message, no ack): ${parts.join('; ')} of the plain fetch. Not judged (Apache RocketMQ's proxy and clients have not merged pull consumption; its consumers pop), but it splits a receive's gap: what is left against the fetch is RocketMQ's protocol and encoding (each record decoded and written as a protobuf Message with its digest, where a fetch sends stored batches as they are); what a receive costs past the pull is pop's state and its ack, less what its several loops save by sharing the broker's wake-ups (a pull, like a fetch, waits for its answer before the next).`;
 }
 
 /**
