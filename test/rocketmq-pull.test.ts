@@ -13,6 +13,7 @@ import duration from 'google-protobuf/google/protobuf/duration_pb.js';
 import { until } from './helpers/until.js';
 import { plainMessage } from './helpers/rocket-message.js';
 import { publish } from '../src/broker/rocketmq/publish.js';
+import { encodeBatch } from '../src/records/index.js';
 import { PULL_SCAN_BYTES } from '../src/broker/rocketmq/pull-read.js';
 import { appended } from './helpers/broker-events.js';
 import { rawClient, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
@@ -114,8 +115,9 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       const empty = await pull(rpc, pullRequest('pullers', 'pulled', 0).setMessageQueue(queue('pulled', 1)));
       expect([empty.code, empty.nextOffset]).toEqual([Code.MESSAGE_NOT_FOUND, 0]);
 
-      // Waits at the end until a message comes (sent after the pull started, or before it read: either way it is in the answer).
+      // Waits at the end until a message comes.
       const waiting = pull(rpc, pullRequest('pullers', 'pulled', 10, { pollMs: 15_000 }));
+      await until('the pull to wait in the broker', () => broker.rocketmq!.receiving() === 1);
       await producer.send({ topic: 'pulled', tag: 'A', body: Buffer.from('late') });
       const woke = await waiting;
       expect(woke.messages.map((m) => m.body.toString())).toEqual(['late']);
@@ -165,6 +167,23 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       // At most 32 a pull, as RocketMQ's proxy, whatever the batch size asked.
       const capped = await pull(rpc, pullRequest('g', 'wide', 0, { batch: 100 }));
       expect([capped.messages.length, capped.nextOffset]).toEqual([32, 32]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it("pulls a Kafka producer's records too, as RocketMQ messages (their ids derived, their bodies whole)", async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('from-kafka', 1);
+    const produced = await broker.broker.produce('from-kafka', 0, encodeBatch({ baseTimestamp: 1_764_000_000_000n, records: [{ key: Buffer.from('k1'), value: Buffer.from('from kafka'), headers: [{ key: 'app', value: Buffer.from('x') }] }, { key: null, value: Buffer.alloc(9000, 7), headers: [] }] }));
+    expect(produced.error).toBe('NONE');
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const got = await pull(rpc, pullRequest('g', 'from-kafka', 0));
+      expect(got.messages.map((m) => [m.body.length, m.corrupted ?? false, m.keys, m.properties.get('app'), Number(m.offset)])).toEqual([[10, false, ['k1'], 'x', 0], [9000, false, [], undefined, 1]]);
+      expect(got.messages[0]!.body.toString()).toBe('from kafka');
+      for (const m of got.messages) expect(m.messageId).toMatch(/^[0-9A-F]{32,}$/);
+      expect(got.nextOffset).toBe(2);
     } finally {
       rpc.close();
     }
@@ -239,6 +258,17 @@ describe('RocketMQ pull consumption: bad requests', () => {
       expect([first.messages.length, first.nextOffset]).toEqual([2, 2]);
       const rest = await pull(rpc, pullRequest('g', 'big', 2));
       expect(rest.messages.map((m) => Number(m.offset))).toEqual([2, 3]);
+      await until('the pulled bytes are sent', () => broker.rocketmq!.unsentBytes() === 0);
+
+      // Four pulls long-polling on one connection, woken by one append: each takes from the room the ones before left (the first two fit, the next goes one past), not all from the room they saw when they began.
+      broker.broker.createTopic('burst', 1, { 'message.type': 'NORMAL' });
+      const waiting = [0, 1, 2, 3].map((i) => pull(rpc, pullRequest(`g${i}`, 'burst', 0, { pollMs: 15_000 })));
+      await until('the four pulls to wait in the broker', () => broker.rocketmq!.receiving() === 4);
+      await publish(broker.broker, 'burst', 0, Array.from({ length: 6 }, (_, i) => ({ ...plainMessage, messageId: `B${i}`, body: Buffer.alloc(1000, i) })));
+      const answers = await Promise.all(waiting);
+      expect(answers.map((a) => a.messages.length).sort()).toEqual([0, 0, 1, 2]);
+      expect(answers.filter((a) => a.code === Code.TOO_MANY_REQUESTS)).toHaveLength(2);
+      await until('the pulled bytes are sent', () => broker.rocketmq!.unsentBytes() === 0);
     } finally {
       rpc.close();
     }

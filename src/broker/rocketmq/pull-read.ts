@@ -13,6 +13,7 @@ import type { Broker } from '../broker.js';
 import { readQueueRecords, type StoredRecord } from './queue-records.js';
 import { storedMatches, type TagFilter } from './tag-filter.js';
 import { MAX_OFFSET } from './queue-state.js';
+import { PopError } from './pop-error.js';
 
 /** Log bytes one pull looks at, at most: a filter that matches little is answered with how far it got, not a scan of the whole queue. */
 export const PULL_SCAN_BYTES = 1024 * 1024;
@@ -27,21 +28,28 @@ export interface PullRead {
   /** How long to wait for a record past the end. */
   pollMs: number;
   cancelled(): boolean;
-  /** Bytes the answer may still hold (the connection's unsent-bytes room): the read stops before passing it, after one record at least. */
-  room: number;
+  /**
+   * The connection's unsent-bytes bounds, asked when the records are taken
+   * (after any wait): the read stops before passing `room()`, after one
+   * record at least, and counts what it took with `hold()` at once, so
+   * pulls waking together do not all take the same room.
+   */
+  budget: { room(): number; hold(bytes: number): void };
 }
 
 export type PullResult =
   /** The offset lies outside the queue: `nextOffset` is the bound to go on from. */
   | { kind: 'illegal'; nextOffset: bigint; reason: string }
-  /** What matched (maybe nothing: the poll ended, or the filter passed over all it looked at), and the offset after everything looked at. */
-  | { kind: 'read'; records: StoredRecord[]; nextOffset: bigint };
+  /** The connection's unsent bytes were at their bound when the records were to be taken: none taken. */
+  | { kind: 'full' }
+  /** What matched (maybe nothing: the poll ended, or the filter passed over all it looked at), the offset after everything looked at, and the bytes held for it (budget.hold). */
+  | { kind: 'read'; records: StoredRecord[]; nextOffset: bigint; held: number };
 
 /** How far a filter's misses grow a read: up to this many times the records wanted. */
 const MAX_SPARSE = 8;
 
 /** About what a record's fields besides its body take in an answer (as encode-received.ts counts a delivery). */
-const HEAD_BYTES = 256;
+export const HEAD_BYTES = 256;
 
 export async function pullRecords(broker: Broker, req: PullRead): Promise<PullResult> {
   const tp = { topic: req.topic, partition: req.partition };
@@ -49,10 +57,13 @@ export async function pullRecords(broker: Broker, req: PullRead): Promise<PullRe
   for (;;) {
     const start = broker.engine.logStartOffset(tp);
     const end = broker.engine.highWatermark(tp);
+    // As pop's reads answer it (pop-reads.ts): no offset to go on from would be one this broker reads.
+    if (end > MAX_OFFSET) throw new PopError('UNSUPPORTED', `${req.topic}-${req.partition} has offsets past 2^53 - 1 (${end}): RocketMQ consumers read queues below that (Kafka consumers read all of it)`);
     if (req.offset < start) return { kind: 'illegal', nextOffset: start, reason: `offset ${req.offset} of ${req.topic}-${req.partition} is below its first, ${start} (removed by retention or deleted): go on from ${start}` };
     if (req.offset > end) return { kind: 'illegal', nextOffset: end, reason: `offset ${req.offset} of ${req.topic}-${req.partition} is past its end, ${end}` };
-    if (end > MAX_OFFSET) return { kind: 'illegal', nextOffset: end, reason: `${req.topic}-${req.partition} has offsets past 2^53 - 1: RocketMQ consumers read queues below that` };
+    if (req.budget.room() <= 0) return { kind: 'full' };
     const got = scan(broker, req, Number(req.offset));
+    if (got.held > 0) req.budget.hold(got.held);
     if (got.records.length > 0 || got.nextOffset > req.offset || req.cancelled()) return got;
     const remaining = pollUntil - Date.now();
     if (remaining <= 0) return got;
@@ -64,6 +75,7 @@ export async function pullRecords(broker: Broker, req: PullRead): Promise<PullRe
 function scan(broker: Broker, req: PullRead, from: number): PullResult & { kind: 'read' } {
   const tp = { topic: req.topic, partition: req.partition };
   const records: StoredRecord[] = [];
+  const room = req.budget.room();
   let next = from;
   let scanned = 0;
   let held = 0;
@@ -80,17 +92,17 @@ function scan(broker: Broker, req: PullRead, from: number): PullResult & { kind:
       if (r.offset < next) continue;
       if (storedMatches(req.filter, r)) {
         const bytes = r.bodyBytes + HEAD_BYTES;
-        if (records.length > 0 && held + bytes > req.room) return { kind: 'read', records, nextOffset: BigInt(next) };
+        if (records.length > 0 && held + bytes > room) return { kind: 'read', records, nextOffset: BigInt(next), held };
         records.push(r);
         held += bytes;
       }
       next = r.offset + 1;
-      if (records.length === req.batchSize) return { kind: 'read', records, nextOffset: BigInt(next) };
+      if (records.length === req.batchSize) return { kind: 'read', records, nextOffset: BigInt(next), held };
     }
     // Nothing more to read now (the end, or the last stable offset); an aborted run or a control batch moves `end` on with no record.
     if (read.records.length === 0 && read.end <= next) break;
     if (read.end > next) next = read.end;
     sparse = records.length === before ? Math.min(sparse * 2, MAX_SPARSE) : 1;
   }
-  return { kind: 'read', records, nextOffset: BigInt(next) };
+  return { kind: 'read', records, nextOffset: BigInt(next), held };
 }

@@ -146,9 +146,8 @@ function nativeDeliveries(popped: readonly Popped[]): Buffer | null {
   for (let i = 0; i < popped.length; i++) {
     const p = popped[i]!;
     const r = p.stored;
-    if (r === undefined || p.retry || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs) return null;
-    const b = tableRow(i, r, p.offset, p.attempt);
-    if (b < 0) return null;
+    const b = r === undefined || p.retry || p.token !== first.token || p.partition !== first.partition || p.invisibleMs !== first.invisibleMs ? -1 : tableRow(i, r, p.offset, p.attempt);
+    if (b < 0) return declined();
     bytes += b;
   }
   return encodeTable(popped.length, bytes, first.token, first.partition, first.invisibleMs);
@@ -169,7 +168,7 @@ export function encodePulled(records: readonly StoredRecord[], attempts: readonl
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const b = tableRow(i, r, r.offset, attempts[i]!);
-    if (b < 0) return null;
+    if (b < 0) return declined();
     bytes += b;
   }
   return encodeTable(records.length, bytes, '', partition, PULLED);
@@ -179,6 +178,12 @@ export function encodePulled(records: readonly StoredRecord[], attempts: readonl
 const PULLED = -1;
 /** The log buffers the table's rows point into (MAX_SOURCES at most). */
 const sources: Buffer[] = [];
+
+/** The JavaScript path's: the table's log buffers are let go (they may be mappings of log files), not kept until the next encoding. */
+function declined(): null {
+  sources.length = 0;
+  return null;
+}
 
 /** Row i of the addon's table for a record; its bytes, or -1 where the record needs the JavaScript path. */
 function tableRow(i: number, r: StoredRecord, offset: number, attempt: number): number {

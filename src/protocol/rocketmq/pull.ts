@@ -74,33 +74,38 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
   const batchSize = Number(r.batchSize ?? 0);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest('BAD_REQUEST', `batch size ${r.batchSize}: at least 1`);
   const pollMs = longPollingMs(r.longPollingTimeout, call);
-  // Bytes held for a client that does not read are bounded, as for receives.
+  // Bytes held for a client that does not read are bounded, as for receives: counted when the records are taken, until HTTP/2 has sent them or the call is gone.
   const connection = call.getPeer();
-  const room = ctx.unsent.room(connection);
-  if (room <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
-  const got = await pullRecords(ctx.broker, { topic, partition, offset, batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH), filter, pollMs, room, cancelled: () => call.cancelled });
-  if (call.cancelled) return;
+  if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
+  let held = 0;
+  const release = (): void => {
+    if (held > 0) ctx.unsent.release(connection, held);
+    held = 0;
+  };
+  const budget = { room: () => ctx.unsent.room(connection), hold: (bytes: number) => {
+    ctx.unsent.add(connection, bytes);
+    held += bytes;
+  } };
+  ctx.receiving++;
+  let got;
+  try {
+    got = await pullRecords(ctx.broker, { topic, partition, offset, batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH), filter, pollMs, budget, cancelled: () => call.cancelled });
+  } finally {
+    ctx.receiving--;
+  }
+  if (call.cancelled) return release();
+  // Others' answers on this connection took the room while this pull waited.
+  if (got.kind === 'full') throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
   if (got.kind === 'illegal') {
     call.write({ status: status('ILLEGAL_OFFSET', got.reason) });
   } else if (got.records.length === 0) {
     call.write({ status: status('MESSAGE_NOT_FOUND', got.nextOffset > offset ? `no message from offset ${offset} to ${got.nextOffset} matches the filter` : 'no new message') });
   } else {
-    let held = 0;
-    // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1); other records are not decoded for it.
-    const retries = topic.startsWith(KAFKA_RETRY_PREFIX);
-    const attempts = got.records.map((s) => {
-      held += s.bodyBytes;
-      return retries ? (retryOrigin(s.record)?.attempts ?? 0) + 1 : 1;
-    });
-    // Counted until HTTP/2 has sent them (or the call is gone).
-    ctx.unsent.add(connection, held);
-    let released = false;
-    const release = (): void => {
-      if (!released) ctx.unsent.release(connection, held);
-      released = true;
-    };
     call.once('close', release);
     call.once('cancelled', release);
+    // A retry's copy says how often it was delivered before (RocketMQ: delivery_attempt is reconsume times + 1); other records are not decoded for it.
+    const retries = topic.startsWith(KAFKA_RETRY_PREFIX);
+    const attempts = got.records.map((s) => (retries ? (retryOrigin(s.record)?.attempts ?? 0) + 1 : 1));
     call.write({ status: OK });
     const encoded = encodePulled(got.records, attempts, r.messageQueue.topic, storeHost, partition);
     if (encoded !== null) {

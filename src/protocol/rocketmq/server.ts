@@ -22,9 +22,9 @@ export const DEFAULT_ROCKETMQ_PORT = 8081;
 export interface RocketMqEndpoint {
   host: string;
   port: number;
-  /** ReceiveMessage calls being served now (long polls included). */
+  /** ReceiveMessage and PullMessage calls being served now (long polls included). */
   receiving(): number;
-  /** Bytes of received messages written to ReceiveMessage streams and not yet sent (what rocketmq.max.unsent.bytes bounds). */
+  /** Bytes of received and pulled messages written to their streams and not yet sent (what rocketmq.max.unsent.bytes bounds). */
   unsentBytes(): number;
   /** Transactions whose half message is stored and not yet ended (committed, rolled back or discarded). */
   openTransactions(): number;

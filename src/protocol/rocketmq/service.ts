@@ -47,7 +47,7 @@ export interface ServiceContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Open Telemetry streams, ended when the endpoint closes. */
   telemetry: Set<ServerCall>;
-  /** ReceiveMessage calls inside the broker now (long polls included): for stats and tests. */
+  /** ReceiveMessage and PullMessage calls inside the broker now (long polls included): for stats and tests. */
   receiving: number;
   /** Open Telemetry streams per client id: a client with one is connected (push consumers' deliveries are renewed meanwhile). */
   clients: Map<string, number>;
