@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilterExpression, type Producer, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startTestBroker, type TestBroker } from './helpers/broker.js';
-import { rawClient, rawReceive, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+import { rawClient, rawReceive, rawSettings, rawUnary, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 import { until } from './helpers/until.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
@@ -122,15 +122,7 @@ describe.each(ENGINES)('RocketMQ error statuses (%s)', (engine) => {
     expect((await rawUnary(raw, 'QueryAssignment', {})).status.code).toBe('ILLEGAL_TOPIC');
     expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'normal' } })).status.code).toBe('ILLEGAL_CONSUMER_GROUP');
     expect((await rawUnary(raw, 'QueryAssignment', { topic: { name: 'nope' }, group: { name: 'g' } })).status.code).toBe('TOPIC_NOT_FOUND');
-    const settings = await new Promise<any>((resolve, reject) => {
-      const call = raw.Telemetry();
-      call.on('data', (d: any) => {
-        resolve(d);
-        call.end();
-      });
-      call.on('error', reject);
-      call.write({ settings: { clientType: 'LITE_PUSH_CONSUMER' } });
-    });
+    const settings = await rawSettings(raw, { clientType: 'LITE_PUSH_CONSUMER' });
     expect(settings.status.code).toBe('NOT_IMPLEMENTED');
   });
 

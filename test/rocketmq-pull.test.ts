@@ -16,7 +16,7 @@ import { publish } from '../src/broker/rocketmq/publish.js';
 import { encodeBatch } from '../src/records/index.js';
 import { PULL_SCAN_BYTES } from '../src/broker/rocketmq/pull-read.js';
 import { appended } from './helpers/broker-events.js';
-import { rawClient, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
+import { rawClient, rawSettings, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 const Code = definition.Code;
@@ -300,15 +300,7 @@ describe('RocketMQ pull consumption: bad requests', () => {
       expect((await rawUnary(raw, 'UpdateOffset', { messageQueue: mq, offset: '1' })).status.code).toBe('ILLEGAL_CONSUMER_GROUP');
       expect((await rawUnary(raw, 'GetOffset', { group: { name: 'g' }, messageQueue: { topic: { name: 'nope' } } })).status.code).toBe('TOPIC_NOT_FOUND');
       // A pull consumer's settings are answered (its group back, and the long-polling timeout).
-      const settings = await new Promise<any>((resolve, reject) => {
-        const call = raw.Telemetry();
-        call.on('data', (d: any) => {
-          resolve(d);
-          call.end();
-        });
-        call.on('error', reject);
-        call.write({ settings: { clientType: 'PULL_CONSUMER', subscription: { group: { name: 'g' } } } });
-      });
+      const settings = await rawSettings(raw, { clientType: 'PULL_CONSUMER', subscription: { group: { name: 'g' } } });
       expect(settings.status.code).toBe('OK');
       expect(settings.settings.subscription.group.name).toBe('g');
       // Still serving.

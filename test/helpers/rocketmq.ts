@@ -107,3 +107,16 @@ export function rawReceive(client: RawClient, request: Record<string, any>): Pro
     call.on('error', reject);
   });
 }
+
+/** A Telemetry stream that sends `settings` and ends at the server's first answer (its Settings, or a status). */
+export function rawSettings(client: RawClient, settings: Record<string, any>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const call = client.Telemetry();
+    call.on('data', (d: any) => {
+      resolve(d);
+      call.end();
+    });
+    call.on('error', reject);
+    call.write({ settings });
+  });
+}

@@ -17,11 +17,11 @@ export interface Delivery {
   receiptHandle: Buffer;
 }
 
-/** Protobuf field numbers walked here (apache.rocketmq.v2). */
-const RESPONSE_STATUS = 1;
-const RESPONSE_MESSAGE = 2;
+/** Protobuf field numbers walked here (apache.rocketmq.v2; a PullMessageResponse's status and message are a ReceiveMessageResponse's). */
+export const RESPONSE_STATUS = 1;
+export const RESPONSE_MESSAGE = 2;
 const MESSAGE_SYSTEM_PROPERTIES = 3;
-const MESSAGE_BODY = 4;
+export const MESSAGE_BODY = 4;
 const SYSTEM_MESSAGE_ID = 3;
 const SYSTEM_RECEIPT_HANDLE = 12;
 

@@ -9,6 +9,7 @@ import { messagingService } from '../../protocol/rocketmq/proto.js';
 import { Writer } from '../../protocol/rocketmq/writer.js';
 import { GrpcSession, statusCodeIn, walkFields } from './grpc-wire.js';
 import { IntegrityTracker } from './integrity.js';
+import { MESSAGE_BODY, RESPONSE_MESSAGE, RESPONSE_STATUS } from './received.js';
 import { BODY_STAMP_BYTES, CODE_MESSAGE_NOT_FOUND, CODE_OK } from './rocketmq.js';
 import { nowMicros } from './stamped-batch.js';
 
@@ -33,11 +34,8 @@ export interface RocketPullResult {
   integrity: IntegrityTracker;
 }
 
-/** PullMessageResponse's fields, and the Message's body. */
-const STATUS = 1;
-const MESSAGE = 2;
+/** PullMessageResponse's next_offset (its status and message are as received.ts walks them). */
 const NEXT_OFFSET = 3;
-const MESSAGE_BODY = 4;
 const POLL_MS = 500;
 
 /** A PullMessageRequest from `offset`: the fixed fields around the offset's (protobuf fields may come in any order). */
@@ -66,9 +64,9 @@ export async function rocketPullLoad(o: RocketPullOptions): Promise<RocketPullRe
       let next = -1;
       await session.callEach('PullMessage', pullRequest(head, tail, offset), POLL_MS + 5_000, (a) => {
         walkFields(a, 0, a.length, (field, wire, s, e, v) => {
-          if (field === STATUS && wire === 2) code = statusCodeIn(a, s, e);
+          if (field === RESPONSE_STATUS && wire === 2) code = statusCodeIn(a, s, e);
           else if (field === NEXT_OFFSET && wire === 0) next = v;
-          else if (field === MESSAGE && wire === 2) {
+          else if (field === RESPONSE_MESSAGE && wire === 2) {
             r.received++;
             walkFields(a, s, e, (mf, mw, bs, be) => {
               if (mf === MESSAGE_BODY && mw === 2 && be - bs >= BODY_STAMP_BYTES) r.integrity.add(a.readBigInt64BE(bs), Number(a.readBigInt64BE(bs + 8)));

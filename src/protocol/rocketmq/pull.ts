@@ -22,9 +22,8 @@ import { KAFKA_RETRY_PREFIX } from '../../broker/rocketmq/system-topics.js';
 import { requireAccess, principalOf } from './auth.js';
 import { stored } from './convert.js';
 import { deliveriesSent, encodePulled } from './encode-received.js';
-import { longPollingMs } from './polling.js';
+import { takeLimits } from './polling.js';
 import { BadRequest, consumedTopic, existingTopic, groupName, tagFilter } from './resources.js';
-import { MAX_RECEIVE_BATCH } from './settings.js';
 import { OK, status } from './status.js';
 import type { ServiceContext } from './service.js';
 
@@ -61,22 +60,22 @@ function offsetOf(value: unknown): bigint {
   return offset;
 }
 
+/** The queue and offset a PullMessage or UpdateOffset names, once its caller may READ the topic and the group. */
+function readRequest(ctx: ServiceContext, call: ServerCall, r: Pb): { group: string; topic: string; partition: number; offset: bigint } {
+  const { group, topic } = namesOf(r);
+  requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
+  requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
+  return { group, topic, partition: queueIn(ctx.broker, topic, r), offset: offsetOf(r.offset) };
+}
+
 /** PullMessage: written to `call` and ended; a failure before the first answer is thrown (the caller answers its status). */
 export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: string): Promise<void> {
   principalOf(ctx.broker, call);
   const r = call.request as Pb;
-  const { group, topic } = namesOf(r);
-  requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
-  requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
-  const partition = queueIn(ctx.broker, topic, r);
-  const offset = offsetOf(r.offset);
+  const { topic, partition, offset } = readRequest(ctx, call, r);
   const filter = tagFilter(r.filterExpression);
-  const batchSize = Number(r.batchSize ?? 0);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest('BAD_REQUEST', `batch size ${r.batchSize}: at least 1`);
-  const pollMs = longPollingMs(r.longPollingTimeout, call);
+  const { batchSize, pollMs, connection } = takeLimits(r, call, ctx.unsent);
   // Bytes held for a client that does not read are bounded, as for receives: counted when the records are taken, until HTTP/2 has sent them or the call is gone.
-  const connection = call.getPeer();
-  if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
   let held = 0;
   const release = (): void => {
     if (held > 0) ctx.unsent.release(connection, held);
@@ -89,7 +88,7 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
   ctx.receiving++;
   let got;
   try {
-    got = await pullRecords(ctx.broker, { topic, partition, offset, batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH), filter, pollMs, budget, cancelled: () => call.cancelled });
+    got = await pullRecords(ctx.broker, { topic, partition, offset, batchSize, filter, pollMs, budget, cancelled: () => call.cancelled });
   } finally {
     ctx.receiving--;
   }
@@ -126,12 +125,7 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
 
 /** UpdateOffset: the group's offset of the queue, stored as given. */
 export async function updateOffset(ctx: ServiceContext, call: ServerCall): Promise<Pb> {
-  const r = call.request as Pb;
-  const { group, topic } = namesOf(r);
-  requireAccess(ctx.broker, call, 'READ', 'TOPIC', topic);
-  requireAccess(ctx.broker, call, 'READ', 'GROUP', group);
-  const partition = queueIn(ctx.broker, topic, r);
-  const offset = offsetOf(r.offset);
+  const { group, topic, partition, offset } = readRequest(ctx, call, call.request as Pb);
   const error = await ctx.broker.coordinator.commit(group, '', -1, [{ topic, partition, offset, metadata: null }]);
   // A Kafka consumer group with members commits its own offsets: Kafka refuses a commit from outside the group, and so does this.
   if (error !== 'NONE') throw new BadRequest('BAD_REQUEST', `group ${group} did not take the offset (${error}): it is a Kafka consumer group with members, whose offsets are theirs to commit`);

@@ -16,8 +16,7 @@ import { decodeSendRequest, SendRequest } from './decode-send.js';
 import { NativeSend } from './native-send.js';
 import { bytesHeld, deliveriesSent, encodeDeliveries } from './encode-received.js';
 import { sendBatch, sendEntries } from './send.js';
-import { MAX_RECEIVE_BATCH } from './settings.js';
-import { longPollingMs } from './polling.js';
+import { takeLimits } from './polling.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
 import { ackEcho, PlainAcks } from './decode-requests.js';
@@ -311,12 +310,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   if (invisibleMs === null || invisibleMs < MIN_INVISIBLE_MS || invisibleMs > MAX_INVISIBLE_MS) {
     throw new BadRequest('ILLEGAL_INVISIBLE_TIME', `invisible duration ${invisibleMs ?? 'missing'}${invisibleMs === null ? '' : ' ms'}: expected ${MIN_INVISIBLE_MS} ms to ${MAX_INVISIBLE_MS / 3600_000} h`);
   }
-  const batchSize = Number(r.batchSize ?? 0);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest('BAD_REQUEST', `batch size ${r.batchSize}: at least 1`);
-  const pollMs = longPollingMs(r.longPollingTimeout, call);
-  // Bytes held for a client that does not read are bounded: its receives are refused, the others' go on.
-  const connection = call.getPeer();
-  if (ctx.unsent.room(connection) <= 0) throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));
+  const { batchSize, pollMs, connection } = takeLimits(r, call, ctx.unsent);
   // Bytes counted against the bounds for this receive (held), and taken by the collect under way and not yet counted (taking).
   let held = 0;
   let taking = 0;
@@ -334,7 +328,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
       topic,
       partition: Number(mq?.id ?? 0),
       filter,
-      batchSize: Math.min(batchSize, MAX_RECEIVE_BATCH),
+      batchSize,
       invisibleMs,
       pollMs,
       cancelled: () => call.cancelled,
