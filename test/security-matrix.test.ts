@@ -140,6 +140,16 @@ describe('one authorizer, three protocols, one table', () => {
     return [answers.find((a) => a.status)?.status.code ?? 'OK', update.status.code];
   };
 
+  it("answers GetOffset to whoever may DESCRIBE the topic and the group (as Kafka's OffsetFetch), FORBIDDEN to others", async () => {
+    const get = async (user: User, topic: string): Promise<string> => {
+      const r = await new Promise<any>((resolve, reject) => rmq.GetOffset({ group: { name: `app-${user}` }, messageQueue: { topic: { name: topic }, id: 0 } }, signed(user), { deadline: Date.now() + 10_000 }, (err: Error | null, res: any) => (err ? reject(err) : resolve(res))));
+      return r.status.code;
+    };
+    // bob may only DESCRIBE orders: enough to read a group's offset, not to pull.
+    expect(await get('bob', 'orders')).toBe('OFFSET_NOT_FOUND');
+    expect(await get('carol', 'private')).toBe('FORBIDDEN');
+  });
+
   it.each(REQUESTS)('%s may %s %s: %s, over Kafka, HTTP and RocketMQ alike', async (user, verb, topic, allowed) => {
     const answers = { kafka: await viaKafka(user, verb, topic), http: await viaHttp(user, verb, topic), rocketmq: await viaRocketmq(user, verb, topic) };
     const pulled = verb === 'read' ? await viaRocketmqPull(user, topic) : null;
