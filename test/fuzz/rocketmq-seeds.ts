@@ -145,7 +145,7 @@ const BUILDERS: Record<string, Builder> = {
   },
   PullMessage: (rng, w) => {
     const t = topicOf(rng, w);
-    return [{ group: { name: rng.pick(w.groups) }, messageQueue: queue(rng, w, t), offset: String(rng.int(100)), batchSize: 32, filterExpression: filter(rng), longPollingTimeout: seconds(100) }];
+    return [{ group: { name: rng.pick(w.groups) }, messageQueue: queue(rng, w, t), offset: String(rng.int(100)), batchSize: rng.pick([1, 8, 32, 100]), filterExpression: filter(rng), longPollingTimeout: seconds(rng.pick([0, 100])) }];
   },
   UpdateOffset: (rng, w) => [{ group: { name: rng.pick(w.groups) }, messageQueue: queue(rng, w, topicOf(rng, w)), offset: String(rng.int(100)) }],
   GetOffset: (rng, w) => [{ group: { name: rng.pick(w.groups) }, messageQueue: queue(rng, w, topicOf(rng, w)) }],
@@ -184,7 +184,7 @@ const BUILDERS: Record<string, Builder> = {
 /** How often each RPC is drawn: the ones with the most to check more often. */
 const WEIGHTS: Record<string, number> = {
   SendMessage: 10, ReceiveMessage: 8, AckMessage: 6, ChangeInvisibleDuration: 5, Telemetry: 6, QueryRoute: 4, QueryAssignment: 3, QueryOffset: 4,
-  EndTransaction: 4, RecallMessage: 4, ForwardMessageToDeadLetterQueue: 3, Heartbeat: 2, NotifyClientTermination: 2, PullMessage: 1, UpdateOffset: 1, GetOffset: 1, SyncLiteSubscription: 1,
+  EndTransaction: 4, RecallMessage: 4, ForwardMessageToDeadLetterQueue: 3, Heartbeat: 2, NotifyClientTermination: 2, PullMessage: 4, UpdateOffset: 2, GetOffset: 2, SyncLiteSubscription: 1,
 };
 
 export function seedCall(rng: Prng, w: FuzzWorld): SeedCall {
