@@ -14,7 +14,7 @@ import { until } from './helpers/until.js';
 import { plainMessage } from './helpers/rocket-message.js';
 import { publish } from '../src/broker/rocketmq/publish.js';
 import { encodeBatch } from '../src/records/index.js';
-import { PULL_SCAN_BYTES } from '../src/broker/rocketmq/pull-read.js';
+import { PULL_SCAN_BYTES, PULL_SCAN_CODES } from '../src/broker/rocketmq/pull-read.js';
 import { appended } from './helpers/broker-events.js';
 import { rawClient, rawSettings, rawUnary, receiveUntil, rocketmqBrokerPerTest, startProducer, startSimpleConsumer, type RawClient } from './helpers/rocketmq.js';
 
@@ -137,7 +137,8 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
 
   it(`looks at no more than ${PULL_SCAN_BYTES / 1024 / 1024} MiB of log per pull (PULL_SCAN_BYTES): a filter that matches little answers how far it got, and the next pulls go on from there`, async () => {
     const broker = await rmq.start({ 'mqlab.storage.engine': engine });
-    broker.broker.createTopic('wide', 1, { 'message.type': 'NORMAL' });
+    // A topic with no message type: no tag index, so the filter reads the log.
+    broker.broker.createTopic('wide', 1);
     // 3 MiB of messages tagged A, 16 a batch, then one tagged Z.
     const batches = Math.ceil((3 * PULL_SCAN_BYTES) / (16 * 1024));
     for (let b = 0; b < batches; b++) await publish(broker.broker, 'wide', 0, Array.from({ length: 16 }, (_, i) => ({ ...plainMessage, messageId: `A${b}-${i}`, tag: 'A' })));
@@ -167,6 +168,30 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       // At most 32 a pull, as RocketMQ's proxy, whatever the batch size asked.
       const capped = await pull(rpc, pullRequest('g', 'wide', 0, { batch: 100 }));
       expect([capped.messages.length, capped.nextOffset]).toEqual([32, 32]);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it(`passes over records whose tag code cannot match in the tag index, unread (${PULL_SCAN_CODES} codes a pull at most), and checks the exact tag of those read`, async () => {
+    const broker = await rmq.start({ 'mqlab.storage.engine': engine });
+    broker.broker.createTopic('indexed', 1, { 'message.type': 'NORMAL' });
+    const batches = Math.ceil(PULL_SCAN_CODES / 16) + 100;
+    for (let b = 0; b < batches; b++) await publish(broker.broker, 'indexed', 0, Array.from({ length: 16 }, (_, i) => ({ ...plainMessage, messageId: `A${b}-${i}`, tag: 'A', body: Buffer.from('a') })));
+    await publish(broker.broker, 'indexed', 0, [{ ...plainMessage, messageId: 'Z', tag: 'Z', body: Buffer.from('the one') }]);
+    const end = batches * 16;
+    const rpc = new RpcClient(new Endpoints(broker.rocketmqEndpoint!), false);
+    try {
+      const before = broker.rocketmq!.logBytesRead();
+      const first = await pull(rpc, pullRequest('g', 'indexed', 0, { tags: 'Z' }));
+      expect([first.code, first.nextOffset]).toEqual([Code.MESSAGE_NOT_FOUND, PULL_SCAN_CODES]);
+      const second = await pull(rpc, pullRequest('g', 'indexed', PULL_SCAN_CODES, { tags: 'Z' }));
+      expect(second.messages.map((m) => [m.body.toString(), Number(m.offset)])).toEqual([['the one', end]]);
+      // Only the Z record's batch was read from the log.
+      expect(broker.rocketmq!.logBytesRead() - before).toBeLessThan(1024);
+      // What the index lets through is read and checked by its exact tag: A || Z from two before the end gives both A's and the Z.
+      const both = await pull(rpc, pullRequest('g', 'indexed', end - 2, { tags: 'A || Z' }));
+      expect(both.messages.map((m) => m.tag)).toEqual(['A', 'A', 'Z']);
     } finally {
       rpc.close();
     }

@@ -92,6 +92,7 @@ export async function pull(ctx: ServiceContext, call: ServerCall, storeHost: str
   } finally {
     ctx.receiving--;
   }
+  if (got.kind === 'read') ctx.pulledBytesRead += got.bytesRead;
   if (call.cancelled) return release();
   // Others' answers on this connection took the room while this pull waited.
   if (got.kind === 'full') throw new BadRequest('TOO_MANY_REQUESTS', ctx.unsent.reason(connection));

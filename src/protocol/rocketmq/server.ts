@@ -28,7 +28,7 @@ export interface RocketMqEndpoint {
   unsentBytes(): number;
   /** Transactions whose half message is stored and not yet ended (committed, rolled back or discarded). */
   openTransactions(): number;
-  /** Log bytes consumers' receives have read (tag filtering's cost shows here). */
+  /** Log bytes consumers' receives and pulls have read (tag filtering's cost shows here). */
   logBytesRead(): number;
   /** Consumer groups' queue states held (rocketmq.pop.state.idle.ms lets idle ones go). */
   popQueues(): number;
@@ -115,6 +115,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     log,
     telemetry: new Set(),
     receiving: 0,
+    pulledBytesRead: 0,
     clients,
     unsent: new UnsentBytes(limits.maxUnsentPerConnection, limits.maxUnsent),
     settingsEcho: new SettingsEcho(),
@@ -137,7 +138,7 @@ export async function startRocketMq(broker: Broker, o: RocketMqOptions): Promise
     receiving: () => ctx.receiving,
     unsentBytes: () => ctx.unsent.total,
     openTransactions: () => transactions.openCount(),
-    logBytesRead: () => ctx.pop.logBytesRead,
+    logBytesRead: () => ctx.pop.logBytesRead + ctx.pulledBytesRead,
     popQueues: () => ctx.pop.queueCount(),
     commitOffsets: () => ctx.pop.commitOffsets(),
     close: () =>

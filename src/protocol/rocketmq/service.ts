@@ -48,6 +48,8 @@ export interface ServiceContext {
   telemetry: Set<ServerCall>;
   /** ReceiveMessage and PullMessage calls inside the broker now (long polls included): for stats and tests. */
   receiving: number;
+  /** Log bytes pulls have read (receives' are the pop service's). */
+  pulledBytesRead: number;
   /** Open Telemetry streams per client id: a client with one is connected (push consumers' deliveries are renewed meanwhile). */
   clients: Map<string, number>;
   /** Received messages written and not yet sent (slow readers), bounded per connection and in all. */
