@@ -3,7 +3,9 @@
 // from the plain object (parsing int64 strings into Longs on the way) and
 // then encodes it: 15 µs of a receive's 40 per message in the broker's own
 // code. The fields are those convert.ts's outgoing() sets, with the same
-// values; the test decodes both encodings and compares them.
+// values; the test decodes both encodings and compares them. A pull's
+// messages (PullMessageResponse frames them alike) are encoded the same
+// way, without receipt handle and invisible duration (convert.ts stored()).
 import type { Popped } from '../../broker/rocketmq/delivery.js';
 import type { StoredRecord } from '../../broker/rocketmq/queue-records.js';
 import type { PbResource } from './convert.js';
