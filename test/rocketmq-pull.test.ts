@@ -4,6 +4,7 @@
 // the package has no PullConsumer class), its messages read by its
 // MessageView (which checks the body digest); errors through a raw client.
 import * as grpc from '@grpc/grpc-js';
+import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { Endpoints, MessageView } from 'rocketmq-client-nodejs';
 import { RpcClient } from 'rocketmq-client-nodejs/dist/client/RpcClient.js';
@@ -249,7 +250,15 @@ describe.each(ENGINES)('RocketMQ pull consumption (%s)', (engine) => {
       expect((await get('pullers', 0)).getStatus().getCode()).toBe(Code.OFFSET_NOT_FOUND);
       expect((await update('pullers', 1, 1_000)).getStatus().getCode()).toBe(Code.OK);
       expect((await get('pullers', 1)).getOffset()).toBe(1_000);
-      // A Kafka client's commit of the same group is the offset GetOffset answers.
+      // Kafka's OffsetFetch (kafkajs's admin) sees it; a Kafka client's commit of the same group is what GetOffset answers.
+      const admin = new Kafka({ clientId: 'pull-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const [fetched] = await admin.fetchOffsets({ groupId: 'pullers', topics: ['progress'] });
+        expect(fetched!.partitions.find((p) => p.partition === 1)?.offset).toBe('1000');
+      } finally {
+        await admin.disconnect();
+      }
       await broker.broker.coordinator.commit('pullers', '', -1, [{ topic: 'progress', partition: 0, offset: 3n, metadata: null }]);
       expect((await get('pullers', 0)).getOffset()).toBe(3);
       // Kept across a restart.
