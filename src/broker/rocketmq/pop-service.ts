@@ -15,6 +15,7 @@
 import type { Broker } from '../broker.js';
 import type { GroupSettings } from '../group-configs.js';
 import { CodeWindow } from './code-window.js';
+import { badQueueId } from './queue-id.js';
 import { Delivery, type Popped } from './delivery.js';
 import { recordMessageGroup } from './message-record.js';
 import { MESSAGE_TYPE_CONFIG, topicMessageType } from './message-type.js';
@@ -296,7 +297,8 @@ export class PopService {
   private checkQueue(topic: string, partition: number): void {
     const t = this.broker.topics.get(topic);
     if (!t || t.internal) throw new PopError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
-    if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PopError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
+    const bad = badQueueId(topic, t.partitions, partition);
+    if (bad !== null) throw new PopError('BAD_REQUEST', bad);
   }
 
   /** Synchronous from the state read to its update, so concurrent receives never take the same message (nor the same budget). */

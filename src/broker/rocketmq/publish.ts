@@ -7,6 +7,7 @@ import { encodeMessageBatch, propertyBytes } from './message-batch.js';
 import { RESERVED_PREFIX, type RocketMessage } from './message-record.js';
 import { rememberTagCodes } from './tag-code.js';
 import { STORED_MESSAGE_TYPES, topicMessageType, type MessageType } from './message-type.js';
+import { badQueueId } from './queue-id.js';
 
 export type PublishErrorCode =
   | 'TOPIC_NOT_FOUND'
@@ -114,7 +115,8 @@ export function takesBatch(broker: Broker, topic: string, partition: number, typ
 export async function publish(broker: Broker, topic: string, partition: number, messages: readonly RocketMessage[]): Promise<bigint> {
   const t = broker.topics.get(topic);
   if (!t) throw new PublishError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
-  if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
+  const bad = badQueueId(topic, t.partitions, partition);
+  if (bad !== null) throw new PublishError('BAD_REQUEST', bad);
   // The batch toRecord() and encodeBatch would make, written directly; its tag codes go to the index as they are.
   const { batch, tagCodes } = encodeMessageBatch(messages);
   return appendMessageBatch(broker, topic, partition, batch, tagCodes);

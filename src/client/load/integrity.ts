@@ -18,11 +18,11 @@ export class IntegrityTracker {
   /** Stamps no load tool writes (a sequence out of range): counted, not tracked, and not received. */
   foreign = 0;
 
-  /** Counts one sighting; false (and counted foreign) for a sequence no load tool sends. */
-  add(producerId: bigint, sequence: number): boolean {
+  /** Counts one sighting (as foreign, for a sequence no load tool sends). */
+  add(producerId: bigint, sequence: number): void {
     if (!Number.isInteger(sequence) || sequence < 0 || sequence > MAX_TRACKED_SEQUENCE) {
       this.foreign++;
-      return false;
+      return;
     }
     let bits = this.seen.get(producerId);
     if (!bits || bits.length * 8 <= sequence) {
@@ -38,7 +38,6 @@ export class IntegrityTracker {
       this.duplicated++;
       this.duplicatedBy.set(producerId, (this.duplicatedBy.get(producerId) ?? 0) + 1);
     } else bits[byte] = bits[byte]! | mask;
-    return true;
   }
 
   has(producerId: bigint, sequence: number): boolean {

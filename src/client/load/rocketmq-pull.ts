@@ -5,12 +5,11 @@
 // request is the group and queue's bytes, encoded once, then the offset's
 // field, then the batch, filter and polling fields; each answer is walked
 // by offsets (the bodies' stamps to the integrity tracker), not decoded.
-import { messagingService } from '../../protocol/rocketmq/proto.js';
 import { Writer } from '../../protocol/rocketmq/writer.js';
 import { GrpcSession, statusCodeIn, walkFields } from './grpc-wire.js';
 import { IntegrityTracker } from './integrity.js';
 import { MESSAGE_BODY, RESPONSE_MESSAGE, RESPONSE_STATUS } from './received.js';
-import { BODY_STAMP_BYTES, CODE_MESSAGE_NOT_FOUND, CODE_OK } from './rocketmq.js';
+import { CODE_MESSAGE_NOT_FOUND, CODE_OK, encode, trackStamp } from './rocketmq.js';
 import { nowMicros } from './stamped-batch.js';
 
 export interface RocketPullOptions {
@@ -39,8 +38,7 @@ const NEXT_OFFSET = 3;
 const POLL_MS = 500;
 
 /** A PullMessageRequest from `offset`: the fixed fields around the offset's (protobuf fields may come in any order). */
-function pullRequest(head: Buffer, tail: Buffer, offset: number): Buffer {
-  const w = new Writer();
+function pullRequest(w: Writer, head: Buffer, tail: Buffer, offset: number): Buffer {
   w.start(head.length + tail.length + 11);
   w.raw(head);
   w.number(3, offset);
@@ -50,9 +48,9 @@ function pullRequest(head: Buffer, tail: Buffer, offset: number): Buffer {
 
 export async function rocketPullLoad(o: RocketPullOptions): Promise<RocketPullResult> {
   const session = await GrpcSession.connect(o.endpoint);
-  const encode = (request: Record<string, unknown>): Buffer => messagingService().PullMessage!.requestSerialize(request);
-  const head = encode({ group: { name: o.group }, messageQueue: { topic: { name: o.topic }, id: 0, permission: 'READ_WRITE' } });
-  const tail = encode({ batchSize: o.batch, filterExpression: { type: 'TAG', expression: '*' }, longPollingTimeout: { seconds: '0', nanos: POLL_MS * 1e6 } });
+  const head = encode('PullMessage', { group: { name: o.group }, messageQueue: { topic: { name: o.topic }, id: 0, permission: 'READ_WRITE' } });
+  const tail = encode('PullMessage', { batchSize: o.batch, filterExpression: { type: 'TAG', expression: '*' }, longPollingTimeout: { seconds: '0', nanos: POLL_MS * 1e6 } });
+  const w = new Writer();
   const r: RocketPullResult = { received: 0, pulls: 0, errors: 0, firstError: null, seconds: 0, integrity: o.integrity ?? new IntegrityTracker() };
   const start = nowMicros();
   let end = 0;
@@ -62,14 +60,14 @@ export async function rocketPullLoad(o: RocketPullOptions): Promise<RocketPullRe
       r.pulls++;
       let code = -1;
       let next = -1;
-      await session.callEach('PullMessage', pullRequest(head, tail, offset), POLL_MS + 5_000, (a) => {
+      await session.callEach('PullMessage', pullRequest(w, head, tail, offset), POLL_MS + 5_000, (a) => {
         walkFields(a, 0, a.length, (field, wire, s, e, v) => {
           if (field === RESPONSE_STATUS && wire === 2) code = statusCodeIn(a, s, e);
           else if (field === NEXT_OFFSET && wire === 0) next = v;
           else if (field === RESPONSE_MESSAGE && wire === 2) {
             r.received++;
             walkFields(a, s, e, (mf, mw, bs, be) => {
-              if (mf === MESSAGE_BODY && mw === 2 && be - bs >= BODY_STAMP_BYTES) r.integrity.add(a.readBigInt64BE(bs), Number(a.readBigInt64BE(bs + 8)));
+              if (mf === MESSAGE_BODY && mw === 2) trackStamp(r.integrity, a, bs, be);
             });
           }
         });

@@ -40,7 +40,13 @@ export interface RocketSendResult {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader's plain objects */
-const encode = (method: string, request: Record<string, any>): Buffer => messagingService()[method]!.requestSerialize(request);
+/** A request of `method`, encoded by proto-loader (once per template, not per call). */
+export const encode = (method: string, request: Record<string, any>): Buffer => messagingService()[method]!.requestSerialize(request);
+
+/** The stamp (producer id, sequence) of the body in buf[at, end) to the tracker; a body too short for one is passed over. */
+export function trackStamp(tracker: IntegrityTracker, buf: Buffer, at: number, end: number): void {
+  if (end - at >= BODY_STAMP_BYTES) tracker.add(buf.readBigInt64BE(at), Number(buf.readBigInt64BE(at + 8)));
+}
 
 const slotMarker = (i: number): string => `@@mqlab${String(i).padStart(9, '0')}`;
 
@@ -193,7 +199,7 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   };
   /** Each body's stamp to the tracker. */
   const stamped = (body: Buffer | null): void => {
-    if (body && body.length >= BODY_STAMP_BYTES) r.integrity.add(body.readBigInt64BE(0), Number(body.readBigInt64BE(8)));
+    if (body) trackStamp(r.integrity, body, 0, body.length);
   };
   /** An ack's failure, or null. */
   const ack = async (request: Buffer): Promise<string | null> => {

@@ -7,7 +7,7 @@ import type { RecordableHistogram } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { IntegrityTracker } from '../../client/load/integrity.js';
 import { newLatencyHistogram, recordMicros } from '../../client/load/histogram.js';
-import { BODY_STAMP_BYTES } from '../../client/load/rocketmq.js';
+import { BODY_STAMP_BYTES, trackStamp } from '../../client/load/rocketmq.js';
 import { nowMicros } from '../../client/load/stamped-batch.js';
 import { messagingService } from '../../protocol/rocketmq/proto.js';
 import type { RunOutcome, Sent } from './protocols-runs.js';
@@ -93,7 +93,7 @@ export async function officialConsumer(client: Official, endpoint: string, topic
           try {
             out.requests++;
             const got = await c.receive(batch, 60_000);
-            for (const m of got) if (m.body.length >= BODY_STAMP_BYTES) integrity.add(m.body.readBigInt64BE(0), Number(m.body.readBigInt64BE(8)));
+            for (const m of got) trackStamp(integrity, m.body, 0, m.body.length);
             out.messages += got.length;
             if (out.messages >= sent.messages && end === 0) end = nowMicros();
             out.requests += got.length;

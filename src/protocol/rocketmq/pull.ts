@@ -26,6 +26,7 @@ import { takeLimits } from './polling.js';
 import { BadRequest, consumedTopic, existingTopic, groupName, tagFilter } from './resources.js';
 import { OK, status } from './status.js';
 import type { ServiceContext } from './service.js';
+import { badQueueId } from '../../broker/rocketmq/queue-id.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -43,8 +44,8 @@ function namesOf(r: Pb): { group: string; topic: string } {
 function queueIn(broker: Broker, topic: string, r: Pb): number {
   existingTopic(broker, topic);
   const partition = Number(r.messageQueue?.id ?? 0);
-  const queues = broker.topics.get(topic)!.partitions;
-  if (!Number.isInteger(partition) || partition < 0 || partition >= queues) throw new BadRequest('BAD_REQUEST', `topic "${topic}" has queues 0 to ${queues - 1}, not ${r.messageQueue?.id}`);
+  const bad = badQueueId(topic, broker.topics.get(topic)!.partitions, partition);
+  if (bad !== null) throw new BadRequest('BAD_REQUEST', bad);
   return partition;
 }
 

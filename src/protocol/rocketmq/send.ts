@@ -14,6 +14,7 @@ import type { ServiceContext } from './service.js';
 import type { NativeSend } from './native-send.js';
 import { SendAnswer } from './send-answer.js';
 import { statusOf } from './status.js';
+import { badQueueId } from '../../broker/rocketmq/queue-id.js';
 
 /** Offsets up to here, plus a request's messages, stay exact as numbers. */
 const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER - 1_000_000);
@@ -119,5 +120,6 @@ export async function sendEntries(ctx: ServiceContext, parsed: readonly ParsedSe
 
 function checkQueue(ctx: ServiceContext, topic: string, queueId: number): void {
   const t = ctx.broker.topics.get(topic)!;
-  if (!Number.isInteger(queueId) || queueId < 0 || queueId >= t.partitions) throw new PublishError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${queueId}`);
+  const bad = badQueueId(topic, t.partitions, queueId);
+  if (bad !== null) throw new PublishError('BAD_REQUEST', bad);
 }

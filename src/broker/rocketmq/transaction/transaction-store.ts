@@ -18,6 +18,7 @@ import { encodeBatch } from '../../../records/index.js';
 import { fromRecord, type RocketMessage } from '../message-record.js';
 import { readRecord, scanRecords } from './half-log-read.js';
 import { CHECK_MAX_TOPIC, HALF_TOPIC, halfBatch, opBatch, readEntry, realRecord, type OpKind } from './half-records.js';
+import { badQueueId } from '../queue-id.js';
 
 export interface TransactionSettings {
   timeoutMs: number;
@@ -116,7 +117,8 @@ export class TransactionStore {
   async prepare(topic: string, partition: number, m: RocketMessage, clientId: string): Promise<{ transactionId: string; halfOffset: bigint }> {
     const t = this.broker.topics.get(topic);
     if (!t) throw new TransactionError('TOPIC_NOT_FOUND', `no topic "${topic}"`);
-    if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) throw new TransactionError('BAD_REQUEST', `topic "${topic}" has queues 0 to ${t.partitions - 1}, not ${partition}`);
+    const bad = badQueueId(topic, t.partitions, partition);
+    if (bad !== null) throw new TransactionError('BAD_REQUEST', bad);
     if (this.open.size >= this.settings.maxPending) throw new TransactionError('TOO_MANY_REQUESTS', `${this.open.size} transactions are open, the most transaction.max.pending.messages allows`);
     const now = Date.now();
     const before = this.broker.engine.highWatermark(TP);
