@@ -3,18 +3,33 @@
 // or null where the caller reads them with pread instead: a region past the
 // end of the file, one that crosses a window, a failed mmap.
 //
+// mapChunk(fd, position, length) -> the ArrayBuffer of the 4 MiB chunk of
+// the window holding the region (chunks start at file offsets that are
+// multiples of mapChunkBytes), for the caller to view with
+// Buffer.from(chunk, position % mapChunkBytes, length); null where the
+// region crosses a chunk or mapRead would answer null. A chunk's
+// ArrayBuffer is made once and kept (the last kChunksMax used), so a read
+// costs a view: mapRead's Buffer with a finalizer of its own cost about
+// 4 µs a read (a weak handle, its finalizer's pass, the prototype set on a
+// new object), one read per receive.
+//
 // The RocketMQ receive path must look inside the records it delivers, so it
 // cannot send them with sendfile; it reads them as RocketMQ's broker does,
 // from a mapping, and copies each body once, into the answer. pread copied
 // every byte into a new buffer first (and was the largest single cost of a
-// receive in the broker's own code). The Buffer holds its window until the
-// Buffer is collected, so the bytes stay readable after the file is closed
-// or deleted; log files only shrink below what was read in recovery, before
-// any read. The window is PROT_READ: the caller never writes to it.
+// receive in the broker's own code). A Buffer or chunk holds its window
+// until collected, so the bytes stay readable after the file is closed or
+// deleted; log files only shrink below what was read in recovery, before
+// any read. The window is PROT_READ: the caller never writes to it. A chunk
+// may reach past the end of the file: only views checked against the
+// file's size (fstat, at each call) are made of it, and nothing reads a
+// chunk but through them.
 #include "mapped_read.h"
 
 #include <sys/stat.h>
 
+#include <iterator>
+#include <list>
 #include <memory>
 
 #include "map_cache.h"
@@ -23,35 +38,102 @@ namespace mqlab {
 
 namespace {
 
-void ReleaseWindow(Napi::Env, uint8_t*, std::shared_ptr<MapWindow>* window) { delete window; }
+constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
+constexpr size_t kChunksMax = 64;
+static_assert(kMapWindowBytes % kChunkBytes == 0, "chunks tile a window");
 
-Napi::Value MapRead(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+struct Chunk {
+  std::shared_ptr<MapWindow> window;
+  uint64_t index;  // chunk number within the window
+  napi_env env;
+  napi_ref buffer;  // strong: deleted only by Drop (never at thread exit, after the env is gone)
+};
+
+// The JavaScript thread's chunks, most recently used first (each env is a thread of its own).
+thread_local std::list<Chunk> t_chunks;
+
+void Drop(std::list<Chunk>::iterator it) {
+  napi_delete_reference(it->env, it->buffer);
+  t_chunks.erase(it);
+}
+
+void ReleaseWindow(Napi::Env, void*, std::shared_ptr<MapWindow>* window) { delete window; }
+
+void ReleaseBufferWindow(Napi::Env env, uint8_t* data, std::shared_ptr<MapWindow>* window) { ReleaseWindow(env, data, window); }
+
+/** The window holding [position, position + length) of fd, checked against the file's size; null where pread must read it. */
+std::shared_ptr<MapWindow> WindowOf(const Napi::CallbackInfo& info, const char* usage, uint64_t* pos, uint64_t* len) {
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "mapRead(fd, position, length)").ThrowAsJavaScriptException();
-    return env.Null();
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return nullptr;
   }
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const double position = info[1].As<Napi::Number>().DoubleValue();
   const double length = info[2].As<Napi::Number>().DoubleValue();
-  if (!(position >= 0 && length > 0 && position + length <= 9007199254740991.0)) return env.Null();
-  const uint64_t pos = static_cast<uint64_t>(position);
-  const uint64_t len = static_cast<uint64_t>(length);
+  if (!(position >= 0 && length > 0 && position + length <= 9007199254740991.0)) return nullptr;
+  *pos = static_cast<uint64_t>(position);
+  *len = static_cast<uint64_t>(length);
   struct stat st;
-  if (fstat(fd, &st) != 0 || pos + len > static_cast<uint64_t>(st.st_size)) return env.Null();
-  const uint64_t inWindow = pos % kMapWindowBytes;
-  if (inWindow + len > kMapWindowBytes) return env.Null();
+  if (fstat(fd, &st) != 0 || *pos + *len > static_cast<uint64_t>(st.st_size)) return nullptr;
+  if (*pos % kMapWindowBytes + *len > kMapWindowBytes) return nullptr;
   int err = 0;
-  std::shared_ptr<MapWindow> w = MapWindowFor(fd, st, pos, &err);
+  return MapWindowFor(fd, st, *pos, &err);
+}
+
+Napi::Value MapRead(const Napi::CallbackInfo& info) {
+  uint64_t pos = 0, len = 0;
+  std::shared_ptr<MapWindow> w = WindowOf(info, "mapRead(fd, position, length)", &pos, &len);
+  if (!w) return info.Env().Null();
+  uint8_t* bytes = const_cast<uint8_t*>(w->base + pos % kMapWindowBytes);
+  return Napi::Buffer<uint8_t>::New(info.Env(), bytes, static_cast<size_t>(len), ReleaseBufferWindow, new std::shared_ptr<MapWindow>(std::move(w)));
+}
+
+Napi::Value MapChunk(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t pos = 0, len = 0;
+  std::shared_ptr<MapWindow> w = WindowOf(info, "mapChunk(fd, position, length)", &pos, &len);
   if (!w) return env.Null();
-  uint8_t* bytes = const_cast<uint8_t*>(w->base + inWindow);
-  return Napi::Buffer<uint8_t>::New(env, bytes, static_cast<size_t>(len), ReleaseWindow, new std::shared_ptr<MapWindow>(std::move(w)));
+  const uint64_t inWindow = pos % kMapWindowBytes;
+  const uint64_t index = inWindow / kChunkBytes;
+  if ((inWindow + len - 1) / kChunkBytes != index) return env.Null();
+  for (auto it = t_chunks.begin(); it != t_chunks.end(); ++it) {
+    if (it->window == w && it->index == index) {
+      if (it != t_chunks.begin()) t_chunks.splice(t_chunks.begin(), t_chunks, it);
+      napi_value value = nullptr;
+      napi_get_reference_value(env, t_chunks.front().buffer, &value);
+      return Napi::Value(env, value);
+    }
+  }
+  void* base = const_cast<uint8_t*>(w->base + index * kChunkBytes);
+  Napi::ArrayBuffer chunk = Napi::ArrayBuffer::New(env, base, kChunkBytes, ReleaseWindow, new std::shared_ptr<MapWindow>(w));
+  napi_ref ref = nullptr;
+  if (napi_create_reference(env, chunk, 1, &ref) != napi_ok) return chunk;
+  t_chunks.push_front(Chunk{std::move(w), index, env, ref});
+  // Dropped from here, a chunk stays mapped while a view of it lives.
+  if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()));
+  return chunk;
 }
 
 }  // namespace
 
+void ForgetMappedChunks(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
+  for (auto it = t_chunks.begin(); it != t_chunks.end();) {
+    auto next = std::next(it);
+    if (it->window->dev == st.st_dev && it->window->ino == st.st_ino) Drop(it);
+    it = next;
+  }
+}
+
+void ClearMappedChunks() {
+  while (!t_chunks.empty()) Drop(t_chunks.begin());
+}
+
 void InitMappedRead(Napi::Env env, Napi::Object exports) {
   exports.Set("mapRead", Napi::Function::New(env, MapRead, "mapRead"));
+  exports.Set("mapChunk", Napi::Function::New(env, MapChunk, "mapChunk"));
+  exports.Set("mapChunkBytes", Napi::Number::New(env, static_cast<double>(kChunkBytes)));
 }
 
 }  // namespace mqlab

@@ -18,6 +18,7 @@
 
 #include "counters.h"
 #include "map_cache.h"
+#include "mapped_read.h"
 #include "send_job.h"
 
 namespace mqlab {
@@ -219,11 +220,14 @@ Napi::Value ResetCountersJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MapCacheForgetJs(const Napi::CallbackInfo& info) {
-  MapCacheForget(info[0].As<Napi::Number>().Int32Value());
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  ForgetMappedChunks(fd);
+  MapCacheForget(fd);
   return info.Env().Undefined();
 }
 
 Napi::Value MapCacheClearJs(const Napi::CallbackInfo& info) {
+  ClearMappedChunks();
   MapCacheClear();
   return info.Env().Undefined();
 }
@@ -234,6 +238,7 @@ Napi::Value MapCacheSizeJs(const Napi::CallbackInfo& info) {
 
 void CancelAllAtExit(void*) {
   while (!t_pending.empty()) Finish(t_pending.begin()->second, false);
+  ClearMappedChunks();
   MapCacheClear();
 }
 

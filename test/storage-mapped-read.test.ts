@@ -1,11 +1,14 @@
 // mappedBytesAt (read-bytes.ts, native/mapped_read.cc): the bytes of a log
 // read from the mmap strategy's mapping give what pread gives, on both
 // engines (reads of more than one region are pread's), after the partition
-// is deleted, and the addon refuses what it cannot map safely.
+// is deleted, and the addon refuses what it cannot map safely; reads within
+// one 4 MiB chunk are views of the chunk's kept ArrayBuffer (mapChunk), one
+// across chunks a Buffer of its own (mapRead).
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../src/native/addon.js';
+import { mappedView } from '../src/native/mapping.js';
 import { mappedBytesAt, readBytesAt } from '../src/storage/read-bytes.js';
 import type { StorageEngine } from '../src/storage/types.js';
 import { numberedBatch } from './helpers/batches.js';
@@ -31,7 +34,12 @@ describe.each(ENGINES)('$name engine: mappedBytesAt', (factory) => {
     const hw = engine.highWatermark(tp);
     // Counts the reads the mapping served (the others were pread's).
     let mapped = 0;
-    const mapRead = native.mapRead;
+    const { mapRead, mapChunk } = native;
+    native.mapChunk = (fd, position, length) => {
+      const b = mapChunk(fd, position, length);
+      if (b !== null) mapped++;
+      return b;
+    };
     native.mapRead = (fd, position, length) => {
       const b = mapRead(fd, position, length);
       if (b !== null) mapped++;
@@ -47,6 +55,7 @@ describe.each(ENGINES)('$name engine: mappedBytesAt', (factory) => {
       }
     }
     native.mapRead = mapRead;
+    native.mapChunk = mapChunk;
     // A segmented read never spans segments: all mapped. A commit-log read
     // of more than one batch is a region per batch (entry headers lie
     // between them): pread's.
@@ -81,5 +90,45 @@ describe('native.mapRead', () => {
       closeSync(fd);
     }
     expect(() => (native.mapRead as unknown as (...a: unknown[]) => unknown)('x', 0, 1)).toThrow(/mapRead\(fd, position, length\)/);
+  });
+});
+
+describe('mappedView', () => {
+  const tmp = tempDir('mqlab-mapped-view-');
+  afterEach(() => tmp.cleanup());
+  const CHUNK = native.mapChunkBytes;
+
+  it('views a kept chunk within one, makes a buffer of its own across two, and refuses what mapRead refuses', () => {
+    const fd = openSync(join(tmp.dir, 'f'), 'w+');
+    try {
+      const bytes = Buffer.alloc(2 * CHUNK + 100);
+      for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE(i, i);
+      writeSync(fd, bytes, 0, bytes.length, 0);
+      expect(CHUNK).toBe(4 * 1024 * 1024);
+      const a = mappedView(fd, 8, 4000)!;
+      const b = mappedView(fd, CHUNK - 4000, 4000)!;
+      expect(a.equals(bytes.subarray(8, 4008))).toBe(true);
+      expect(b.equals(bytes.subarray(CHUNK - 4000, CHUNK))).toBe(true);
+      // Both views of the first chunk, the same ArrayBuffer: made once.
+      expect(a.buffer).toBe(b.buffer);
+      expect(a.buffer.byteLength).toBe(CHUNK);
+      expect(native.mapChunk(fd, CHUNK - 2, 4)).toBeNull();
+      const across = mappedView(fd, CHUNK - 2, 4)!;
+      expect(across.equals(bytes.subarray(CHUNK - 2, CHUNK + 2))).toBe(true);
+      expect(across.buffer.byteLength).toBe(4);
+      // The last chunk reaches past the end of the file: views stop at it.
+      const tail = mappedView(fd, 2 * CHUNK, 100)!;
+      expect(tail.equals(bytes.subarray(2 * CHUNK))).toBe(true);
+      expect(mappedView(fd, 2 * CHUNK, 101)).toBeNull();
+      expect(native.mapChunk(fd, 0, 0)).toBeNull();
+      // Forgotten (the file is about to be deleted): the next read makes the chunk again, the views before read on.
+      native.mapCacheForget(fd);
+      const again = mappedView(fd, 8, 4000)!;
+      expect(again.buffer).not.toBe(a.buffer);
+      expect(again.equals(a)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    expect(() => (native.mapChunk as unknown as (...a: unknown[]) => unknown)('x', 0, 1)).toThrow(/mapChunk\(fd, position, length\)/);
   });
 });

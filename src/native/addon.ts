@@ -54,6 +54,9 @@ interface NativeAddon {
   mapCacheSize(): number;
   /** A log file's bytes from the mmap strategy's windows, held until collected; null where pread must read them (native/mapped_read.cc). */
   mapRead(fd: number, position: number, length: number): Buffer | null;
+  /** The kept ArrayBuffer of the mapping's chunk (mapChunkBytes, at a multiple of it in the file) holding a log file's bytes; null where they cross a chunk or mapRead answers null. */
+  mapChunk(fd: number, position: number, length: number): ArrayBuffer | null;
+  mapChunkBytes: number;
   map(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
   unmap(mapping: ArrayBuffer): void;
   msync(mapping: ArrayBuffer, offset: number, length: number): void;

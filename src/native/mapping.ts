@@ -18,3 +18,16 @@ export function unmapFile(mapping: ArrayBuffer): void {
 export function syncMapping(mapping: ArrayBuffer, offset: number, length: number): void {
   native.msync(mapping, offset, length);
 }
+
+/**
+ * `length` bytes of a log file at `position`, viewed in the mmap strategy's
+ * mapping of it (native/mapped_read.cc): in a kept 4 MiB chunk's
+ * ArrayBuffer where the bytes lie in one, else in a Buffer of their own;
+ * null where pread must read them (past the end of the file, a failed
+ * mmap). Read-only: writing to it faults.
+ */
+export function mappedView(fd: number, position: number, length: number): Buffer | null {
+  const chunk = native.mapChunk(fd, position, length);
+  if (chunk !== null) return Buffer.from(chunk, position % native.mapChunkBytes, length);
+  return native.mapRead(fd, position, length);
+}

@@ -1,5 +1,5 @@
 import { readSync } from 'node:fs';
-import { native } from '../native/addon.js';
+import { mappedView } from '../native/mapping.js';
 import { releaseRegions } from '../transfer/shared-file.js';
 import type { FileRegion } from '../transfer/types.js';
 import type { ReadOptions, StorageEngine, TopicPartition } from './types.js';
@@ -53,7 +53,7 @@ export function mappedBytesAt(engine: StorageEngine, tp: TopicPartition, offset:
 
 function mappedRegionBytes(regions: readonly FileRegion[]): Buffer {
   const r = regions.length === 1 ? regions[0]! : null;
-  return (r && native.mapRead(r.file.fd, r.position, r.length)) ?? readRegionBytes(regions);
+  return (r && mappedView(r.file.fd, r.position, r.length)) ?? readRegionBytes(regions);
 }
 
 function bytesOfRead(engine: StorageEngine, tp: TopicPartition, offset: bigint, maxBytes: number, options: ReadOptions | undefined, bytesOf: (regions: readonly FileRegion[]) => Buffer): Buffer {

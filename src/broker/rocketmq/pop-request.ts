@@ -1,6 +1,7 @@
 // What a receive asks of the pop service (pop-service.ts): the queue, the
 // group's filter and batch, the invisible time, how long to long-poll, and
 // the caller's bounds (gone, bytes it can still hold).
+import type { Backing } from './queue-records.js';
 import type { TagFilter } from './tag-filter.js';
 
 export interface PopRequest {
@@ -29,6 +30,6 @@ export interface PopRequest {
 export interface ByteBudget {
   room(): number;
   /** A taken message's body, its length and the buffer it lies in: returns the bytes sending it holds (counted against room). */
-  hold(bodyBytes: number, backing: ArrayBufferLike): number;
+  hold(bodyBytes: number, backing: Backing): number;
   settle(): void;
 }

@@ -20,6 +20,9 @@ import { PopError } from './pop-error.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Bytes a body lies in, told apart by identity. */
+export type Backing = { readonly byteLength: number };
+
 /**
  * A record read from a queue: its offset (a number: the pop state's, below
  * 2^53) and timestamp, its bytes where they lie, the record object made on
@@ -73,9 +76,13 @@ export class StoredRecord {
     return this.source === null || this.decoded !== null ? this.body.length : Math.max(0, this.valueLength);
   }
 
-  /** The memory its body lies in. */
-  get backing(): ArrayBufferLike {
-    return this.source === null ? this.body.buffer : this.source.buffer;
+  /**
+   * The memory its body lies in: the read's bytes (a view of the log's
+   * mapping, whose ArrayBuffer is a chunk of the file, not memory the read
+   * holds), or a decoded body's ArrayBuffer.
+   */
+  get backing(): Backing {
+    return this.source === null ? this.body.buffer : this.source;
   }
 
   /** Its value, the message body (empty for a null value). */

@@ -7,7 +7,7 @@
 // messages (PullMessageResponse frames them alike) are encoded the same
 // way, without receipt handle and invisible duration (convert.ts stored()).
 import type { Popped } from '../../broker/rocketmq/delivery.js';
-import type { StoredRecord } from '../../broker/rocketmq/queue-records.js';
+import type { Backing, StoredRecord } from '../../broker/rocketmq/queue-records.js';
 import type { PbResource } from './convert.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
@@ -66,7 +66,7 @@ const HEAD_BYTES = 256;
  * and its message's fields; for a large one, the buffer it was read into,
  * once per receive (`seen`).
  */
-export function bytesHeld(bodyBytes: number, backing: ArrayBufferLike, seen: Set<ArrayBufferLike>): number {
+export function bytesHeld(bodyBytes: number, backing: Backing, seen: Set<Backing>): number {
   if (bodyBytes < BODY_COPY_LIMIT) return bodyBytes + HEAD_BYTES;
   if (seen.has(backing)) return 0;
   seen.add(backing);

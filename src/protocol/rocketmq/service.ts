@@ -6,6 +6,7 @@ import type { StreamHandler, UnaryHandler } from '../grpc/server.js';
 import type { Broker } from '../../broker/broker.js';
 import { topicMessageType } from '../../broker/rocketmq/message-type.js';
 import type { Popped } from '../../broker/rocketmq/delivery.js';
+import type { Backing } from '../../broker/rocketmq/queue-records.js';
 import { PopError, type PopService } from '../../broker/rocketmq/pop-service.js';
 import { checkMessages, PublishError } from '../../broker/rocketmq/publish.js';
 import { TimerError, type TimerStore } from '../../broker/rocketmq/timer/timer-store.js';
@@ -316,7 +317,7 @@ async function receive(ctx: ServiceContext, call: ServerCall, storeHost: string)
   // Bytes counted against the bounds for this receive (held), and taken by the collect under way and not yet counted (taking).
   let held = 0;
   let taking = 0;
-  const seen = new Set<ArrayBufferLike>();
+  const seen = new Set<Backing>();
   // Counted until HTTP/2 has sent them all (finish, below), the call is gone, or the receive failed, whichever comes first.
   const release = (): void => {
     if (held > 0) ctx.unsent.release(connection, held);

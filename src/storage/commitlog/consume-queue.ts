@@ -16,7 +16,7 @@
 //
 // Derived data: recovery (recovery.ts) rebuilds it from the commit log.
 import { ftruncateSync, mkdirSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { native } from '../../native/addon.js';
+import { mappedView } from '../../native/mapping.js';
 import { preadFully } from '../read-bytes.js';
 import { join } from 'node:path';
 import type { SharedFile } from '../../transfer/shared-file.js';
@@ -262,7 +262,7 @@ export class ConsumeQueue {
     }
     const f = this.fileOf(offset);
     const n = Math.min(count, f.firstOffset + f.entries - offset);
-    const mapped = native.mapRead(f.fd, (offset - f.firstOffset) * CQ_ENTRY_BYTES, n * CQ_ENTRY_BYTES);
+    const mapped = mappedView(f.fd, (offset - f.firstOffset) * CQ_ENTRY_BYTES, n * CQ_ENTRY_BYTES);
     if (mapped === null) return this.read(offset, n, Buffer.allocUnsafe(n * CQ_ENTRY_BYTES));
     this.reads++;
     return mapped;
