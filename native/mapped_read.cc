@@ -42,24 +42,44 @@ constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
 constexpr size_t kChunksMax = 64;
 static_assert(kMapWindowBytes % kChunkBytes == 0, "chunks tile a window");
 
+// A chunk's ArrayBuffer's hold on its window, and whether V8 counts its bytes again.
+struct ChunkHold {
+  std::shared_ptr<MapWindow> window;
+  bool counted = false;
+};
+
+void Count(napi_env env, ChunkHold* hold) {
+  if (hold->counted) return;
+  hold->counted = true;
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(kChunkBytes), &ignored);
+}
+
+// V8 takes a freed ArrayBuffer's bytes off its count: what MapChunk took off is given back first, if not yet.
+void ReleaseChunk(Napi::Env env, void*, ChunkHold* hold) {
+  Count(env, hold);
+  delete hold;
+}
+
 struct Chunk {
   std::shared_ptr<MapWindow> window;
   uint64_t index;  // chunk number within the window
   napi_env env;
   napi_ref buffer;  // strong: deleted only by Drop (never at thread exit, after the env is gone)
+  ChunkHold* hold;  // the buffer's, alive while `buffer` holds it
 };
 
 // The JavaScript thread's chunks, most recently used first (each env is a thread of its own).
 thread_local std::list<Chunk> t_chunks;
 
-void Drop(std::list<Chunk>::iterator it) {
+/** Lets go of a kept chunk; `count`: V8 counts its bytes again at once, so that its collection, and its window's unmapping, come soon (its file is about to be deleted). */
+void Drop(std::list<Chunk>::iterator it, bool count) {
+  if (count) Count(it->env, it->hold);
   napi_delete_reference(it->env, it->buffer);
   t_chunks.erase(it);
 }
 
-void ReleaseWindow(Napi::Env, void*, std::shared_ptr<MapWindow>* window) { delete window; }
-
-void ReleaseBufferWindow(Napi::Env env, uint8_t* data, std::shared_ptr<MapWindow>* window) { ReleaseWindow(env, data, window); }
+void ReleaseBufferWindow(Napi::Env, uint8_t*, std::shared_ptr<MapWindow>* window) { delete window; }
 
 /** The window holding [position, position + length) of fd, checked against the file's size; null where pread must read it. */
 std::shared_ptr<MapWindow> WindowOf(const Napi::CallbackInfo& info, const char* usage, uint64_t* pos, uint64_t* len) {
@@ -105,12 +125,21 @@ Napi::Value MapChunk(const Napi::CallbackInfo& info) {
     }
   }
   void* base = const_cast<uint8_t*>(w->base + index * kChunkBytes);
-  Napi::ArrayBuffer chunk = Napi::ArrayBuffer::New(env, base, kChunkBytes, ReleaseWindow, new std::shared_ptr<MapWindow>(w));
+  auto* hold = new ChunkHold{w};
+  Napi::ArrayBuffer chunk = Napi::ArrayBuffer::New(env, base, kChunkBytes, ReleaseChunk, hold);
+  // V8 counts an ArrayBuffer's bytes as memory the process holds, and starts
+  // full collections as that count grows: a chunk is a file's pages in the
+  // page cache, not memory of ours, and kept chunks live long, so counted
+  // they made a mark-compact for every 64 MB read (sixteen chunks; about 5%
+  // of a receive's instructions, bench/storage/mapped-reads). Its bytes are
+  // counted again once its file is to be deleted (Drop) or it is freed.
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(kChunkBytes), &ignored);
   napi_ref ref = nullptr;
   if (napi_create_reference(env, chunk, 1, &ref) != napi_ok) return chunk;
-  t_chunks.push_front(Chunk{std::move(w), index, env, ref});
+  t_chunks.push_front(Chunk{std::move(w), index, env, ref, hold});
   // Dropped from here, a chunk stays mapped while a view of it lives.
-  if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()));
+  if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()), false);
   return chunk;
 }
 
@@ -121,13 +150,13 @@ void ForgetMappedChunks(int fd) {
   if (fstat(fd, &st) != 0) return;
   for (auto it = t_chunks.begin(); it != t_chunks.end();) {
     auto next = std::next(it);
-    if (it->window->dev == st.st_dev && it->window->ino == st.st_ino) Drop(it);
+    if (it->window->dev == st.st_dev && it->window->ino == st.st_ino) Drop(it, true);
     it = next;
   }
 }
 
 void ClearMappedChunks() {
-  while (!t_chunks.empty()) Drop(t_chunks.begin());
+  while (!t_chunks.empty()) Drop(t_chunks.begin(), true);
 }
 
 void InitMappedRead(Napi::Env env, Napi::Object exports) {
