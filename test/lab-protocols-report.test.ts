@@ -8,7 +8,7 @@ import { OVERLAPPED, PAIRS, PULLED, report } from '../src/lab/scenarios/protocol
 import type { Measured } from '../src/lab/scenarios/protocols-runs.js';
 import { tempDir } from './helpers/files.js';
 
-const SETTINGS = { valueBytes: 1024, single: 100, batched: 200, warmUp: 10, warmUpBatched: 20, official: 0, probes: 0, window: 64, receiveBatch: 32, receiveLoops: 4, batchedPerRequest: 16 };
+const SETTINGS = { valueBytes: 1024, single: 100, batched: 200, warmUp: 10, warmUpBatched: 20, official: 0, probes: 0, window: 64, receiveBatch: 32, receiveLoops: 4, batchedPerRequest: 16, receiveRounds: 1 };
 
 function run(engine: string, protocol: 'Kafka' | 'RocketMQ', pair: string, rep: number, us: number): Measured {
   const direction = pair.startsWith('send') ? 'send' : 'receive';
@@ -108,5 +108,30 @@ describe('protocols report', () => {
     const out = report(new LabContext(tmp.dir, 'quick', null), runs, [], [], SETTINGS);
     const note = out.notes!.find((n) => n.startsWith("The clients' own CPU a message"));
     expect(note).toContain('segmented receive 1: 4.0 against 2.5; segmented receive 16: 4.0 against 2.5; commitlog receive 1: 3.0 against 2.5; commitlog receive 16: 3.0 against 2.5 µs');
+  });
+
+  it('takes the medians of every round of every repetition, pairs each round with its own Kafka run in the note, and says how it measured', () => {
+    const runs: Measured[] = [];
+    // Two repetitions of three rounds; a receive's RocketMQ run 2× its round's Kafka run, but the machine's pace moves both: Kafka 1, 2, 3 µs over the rounds.
+    for (const engine of ['segmented', 'commitlog']) {
+      for (const p of PAIRS) {
+        for (const rep of [0, 1]) {
+          if (p.direction === 'send') {
+            runs.push(run(engine, 'Kafka', p.key, rep, 2), run(engine, 'RocketMQ', p.key, rep, 3));
+            continue;
+          }
+          for (const round of [1, 2, 3]) runs.push({ ...run(engine, 'Kafka', p.key, rep, round), round }, { ...run(engine, 'RocketMQ', p.key, rep, 2 * round), round });
+        }
+      }
+    }
+    const out = report(new LabContext(tmp.dir, 'full', null), runs, [], [], { ...SETTINGS, receiveRounds: 3 });
+    expect(out.verdict.measured).toContain('receive 1 per batch 2.00×/2.00×');
+    expect(out.tables![0]!.caption).toContain('Medians of 3 run(s) (of receives, 9: 3 rounds a run)');
+    // Paired by round, every ratio is 2×; paired with the repetition's first Kafka run, they would read 2–6×.
+    const note = out.notes!.find((n) => n.startsWith('Repetition by repetition, a receive round by round'));
+    expect(note).toContain('receive, from 1-message batches 2.00–2.00× / 2.00–2.00×');
+    expect(out.notes!.some((n) => n.startsWith('Each measured receive run reads the stored messages 3 times'))).toBe(true);
+    // One round: no such note.
+    expect(report(new LabContext(tmp.dir, 'full', null), runs, [], [], SETTINGS).notes!.some((n) => n.startsWith('Each measured receive run'))).toBe(false);
   });
 });

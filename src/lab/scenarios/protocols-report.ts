@@ -40,6 +40,8 @@ export type ProtocolSettings = {
   receiveBatch: number;
   receiveLoops: number;
   batchedPerRequest: number;
+  /** Times each measured receive run read the stored messages. */
+  receiveRounds: number;
 };
 
 interface Row extends Measured {
@@ -84,7 +86,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
 
   const table: ResultTable = {
     title: 'Send and receive through each protocol',
-    caption: `Medians of ${ctx.reps} run(s). Broker CPU: the broker process's user + system time over the run, per message; client CPU: the lab process's (the load tool or client). Mark-compacts: V8's full collections in the broker during the run, whichever run made their garbage (their marking runs on helper threads too, and counts in the broker's CPU). × Kafka: broker CPU per message against the Kafka run of the same pair on the same engine.`,
+    caption: `Medians of ${ctx.reps} run(s)${settings.receiveRounds > 1 ? ` (of receives, ${ctx.reps * settings.receiveRounds}: ${settings.receiveRounds} rounds a run)` : ''}. Broker CPU: the broker process's user + system time over the run, per message; client CPU: the lab process's (the load tool or client). Mark-compacts: V8's full collections in the broker during the run, whichever run made their garbage (their marking runs on helper threads too, and counts in the broker's CPU). × Kafka: broker CPU per message against the Kafka run of the same pair on the same engine.`,
     columns: ['engine', 'direction', 'protocol', 'client', 'how', 'messages', 'msg / request', 'msg/s', 'broker µs/msg', 'client µs/msg', 'mark-compacts', '× Kafka'],
     rows: rows.map((r) => {
       const v = ratio(r);
@@ -125,7 +127,7 @@ export function report(ctx: LabContext, runs: readonly Measured[], latency: read
     tables,
     integrity,
     settings,
-    notes: [...notes(rows, latency, settings), ...[overlapNote(rows, kafkaOf), pullNote(rows, kafkaOf)].filter((n) => n !== ''), ...(ctx.reps > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
+    notes: [...notes(rows, latency, settings), ...[overlapNote(rows, kafkaOf), pullNote(rows, kafkaOf)].filter((n) => n !== ''), ...(ctx.reps > 1 || settings.receiveRounds > 1 ? [repetitionNote(runs)] : []), ...extraNotes],
   };
 }
 
@@ -180,14 +182,15 @@ function repetitionNote(runs: readonly Measured[]): string {
       const ratios: number[] = [];
       for (const r of runs) {
         if (r.rep === undefined || !judgedSide(r, engine, p.key, 'RocketMQ')) continue;
-        const k = runs.find((c) => c.rep === r.rep && judgedSide(c, engine, p.key, 'Kafka'));
+        const k = runs.find((c) => c.rep === r.rep && c.round === r.round && judgedSide(c, engine, p.key, 'Kafka'));
         if (k) ratios.push(r.brokerUsPerMessage / k.brokerUsPerMessage);
       }
       return ratios.length === 0 ? '–' : `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
     });
     parts.push(`${p.label} ${ranges.join(' / ')}`);
   }
-  return `Repetition by repetition (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio (README, twelfth pass).`;
+  const rounds = runs.some((r) => r.round !== undefined && r.round > 1) ? ', a receive round by round' : '';
+  return `Repetition by repetition${rounds} (${engines.join(' / ')}), RocketMQ ÷ Kafka: ${parts.join('; ')}. Both protocols' costs rise with the machine's load by about the same µs a message, so a busier repetition reads a lower ratio (README, twelfth pass).`;
 }
 
 /**
@@ -238,6 +241,9 @@ function notes(rows: readonly Row[], latency: readonly Probe[], settings: Protoc
     `Each run goes three times on each broker, the first two with ${fmt(settings.warmUp)} messages (${fmt(settings.warmUpBatched)} batched: ${fmt(settings.warmUpBatched / settings.receiveBatch)} receive calls) not counted, each on topics, groups and connections of its own: V8 compiles a function only after hundreds to thousands of calls to it, so a fresh broker's first 5,000 SendMessage calls cost it about twice what later ones do, and a receive path warmed with a few hundred calls compiles dozens of its functions during the measured run; and code optimized while it has seen one queue is deoptimized when the next comes and compiled again (once: a broker serving many queues has long done it), which the second warm-up takes out of the measured run. The official client's sends are warmed up the same way; its receives are not.`,
     'RocketMQ topics declare message.type=NORMAL, as RocketMQ topics do, so their appends also feed the tag index; Kafka topics have none.',
   ];
+  if (settings.receiveRounds > 1) {
+    out.push(`Each measured receive run reads the stored messages ${settings.receiveRounds} times (Kafka from offset 0 again, RocketMQ as a group of its own each time), the runs of a round in turn and the order turned round every other round; rows are the medians. A receive run lasts tenths of a second (a Kafka fetch run of 30,000 messages about 60 ms of broker CPU) and the machine's pace moves over seconds: runs measured once each read the same pair anywhere from 1.7× to 4.6× (seeds 158–162). And the first run after the sends pays for what they left to collect: measured once, Kafka's fetch, which ran first, bore it (on one broker, Kafka's first read of 64,000 freshly sent messages cost it 1.3–2.6 µs a message where its third cost 0.9–1.0, four topics of five).`);
+  }
   const committed = commitNote(rows);
   if (committed) out.push(committed);
   const pace = paceNote(rows);

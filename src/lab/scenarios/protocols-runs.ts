@@ -27,6 +27,8 @@ export interface Measured {
   pair: string | null;
   /** Which repetition of the scenario's (each on a broker of its own), for the judged runs. */
   rep?: number;
+  /** Which reading of the stored messages within a repetition, for receive runs read more than once. */
+  round?: number;
   messages: number;
   requests: number;
   seconds: number;
@@ -109,10 +111,10 @@ export async function kafkaReceive(b: BrokerProcess, topic: string, sent: Sent, 
   return { messages: c.received, requests: c.fetches + c.commits, seconds: c.seconds, errors: c.failedFetches + (missing ? 1 : 0), firstError: c.firstError ?? missing, integrity };
 }
 
-/** Pulls of all of `sent` from offset 0 (no ack: a pull takes nothing), one at a time. */
-export async function rocketPull(b: BrokerProcess, topic: string, sent: Sent, batch: number, maxMs: number, run: string): Promise<RunOutcome> {
+/** Pulls of all of `sent` from offset 0 (no ack: a pull takes nothing), one at a time, as group `${topic}-${pullers}`. */
+export async function rocketPull(b: BrokerProcess, topic: string, sent: Sent, batch: number, maxMs: number, run: string, pullers = 'pullers'): Promise<RunOutcome> {
   const integrity = new IntegrityTracker();
-  const r = await rocketPullLoad({ endpoint: b.rocketmqEndpoint!, topic, group: `${topic}-pullers`, batch, expectMessages: sent.messages, maxMs, integrity });
+  const r = await rocketPullLoad({ endpoint: b.rocketmqEndpoint!, topic, group: `${topic}-${pullers}`, batch, expectMessages: sent.messages, maxMs, integrity });
   const missing = r.received < sent.messages ? `pulled ${r.received} of ${sent.messages} messages in ${maxMs} ms` : null;
   return { messages: r.received, requests: r.pulls, seconds: r.seconds, errors: r.errors + (missing ? 1 : 0), firstError: r.firstError ?? missing, integrity: integrity.report(run, new Map([[sent.producerId, sent.messages]])) };
 }

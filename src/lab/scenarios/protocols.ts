@@ -26,6 +26,8 @@ const RECEIVE_BATCH = 32;
 const WINDOW = 64;
 const RECEIVE_LOOPS = 4;
 const MAX_MS = 120_000;
+/** Times each measured receive run reads the stored messages (medians), alternating which protocol goes first. */
+const RECEIVE_ROUNDS = 3;
 /** Batched messages of the warm-up: 2,000 receive calls of RECEIVE_BATCH, 4,000 sends of BATCHED. */
 const WARM_BATCHED = 2_000 * RECEIVE_BATCH;
 
@@ -46,6 +48,7 @@ export const protocols: Scenario = {
     const warm = ctx.pick(5_000, 5_000, 100);
     const warmBatched = ctx.pick(WARM_BATCHED, WARM_BATCHED, 200);
     const probes = ctx.pick(200, 1_000, 20);
+    const rounds = ctx.pick(RECEIVE_ROUNDS, RECEIVE_ROUNDS, 1);
     const runs: Measured[] = [];
     const latency: Probe[] = [];
     const notes: string[] = [];
@@ -72,7 +75,7 @@ export const protocols: Scenario = {
           // The rows with acks alongside run the judged rows' code paths: the warm-ups leave them out.
           await pairedRuns(ctx, b, engine, `${run}, warm-up`, '-warm', warm, warmBatched, valueBytes, false);
           await pairedRuns(ctx, b, engine, `${run}, warm-up on other queues`, '-warm2', warm, warmBatched, valueBytes, false);
-          runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes, true)).map((r) => ({ ...r, rep })));
+          runs.push(...(await pairedRuns(ctx, b, engine, run, '', single, batched, valueBytes, true, rounds)).map((r) => ({ ...r, rep })));
           // What an application sees; the client's costs do not depend on the engine, so one engine is enough.
           if (engine === 'segmented') {
             if (typeof client !== 'string') runs.push(...(await officialRuns(ctx, b, client, official, valueBytes, run)));
@@ -83,12 +86,16 @@ export const protocols: Scenario = {
         }
       }
     }
-    return report(ctx, runs, latency, notes, { valueBytes, single, batched, warmUp: warm, warmUpBatched: warmBatched, official: typeof client === 'string' ? 0 : official, probes, window: WINDOW, receiveBatch: RECEIVE_BATCH, receiveLoops: RECEIVE_LOOPS, batchedPerRequest: BATCHED });
+    return report(ctx, runs, latency, notes, { valueBytes, single, batched, warmUp: warm, warmUpBatched: warmBatched, official: typeof client === 'string' ? 0 : official, probes, window: WINDOW, receiveBatch: RECEIVE_BATCH, receiveLoops: RECEIVE_LOOPS, batchedPerRequest: BATCHED, receiveRounds: rounds });
   },
 };
 
-/** The judged pairs, the 8 MiB fetch and the empty calls, on topics of their own (`suffix`); `overlapped`: the receives with acks alongside too. */
-async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run: string, suffix: string, single: number, batched: number, valueBytes: number, overlapped: boolean): Promise<Measured[]> {
+/**
+ * The judged pairs, the 8 MiB fetch and the empty calls, on topics of their
+ * own (`suffix`); `overlapped`: the receives with acks alongside too;
+ * `rounds`: how many times each receive run reads the stored messages.
+ */
+async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run: string, suffix: string, single: number, batched: number, valueBytes: number, overlapped: boolean, rounds = 1): Promise<Measured[]> {
   const runs: Measured[] = [];
   const step = (what: string): void => ctx.progress(`protocols: ${run}: ${what}`);
   const topic = (name: string): string => name + suffix;
@@ -114,21 +121,45 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     const stored = `stored ${perBatch} per batch`;
     const shape = `≤${RECEIVE_BATCH} per request, ${stored}`;
     const pair = `receive ${perBatch}`;
-    step(`Kafka receive, ${stored}`);
     const fetchBytes = (RECEIVE_BATCH / perBatch) * kafkaBatchBytes(perBatch, valueBytes);
-    runs.push(await measure(b, label('Kafka', 'receive', 'load tool', shape, pair), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch, ${stored}, ${run}`)));
-    // Not judged: a consumer that stores its progress after each batch, as a RocketMQ receive's AckMessage does.
-    step(`Kafka receive + OffsetCommit, ${stored}`);
-    runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, topic(`kafka-${perBatch}`), sent.get(`kafka-${perBatch}`)!, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}`, `${topic(`kafka-${perBatch}`)}-committers`)));
-    step(`RocketMQ receive, ${stored}`);
-    runs.push(await measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}`)));
-    // Not judged: the same messages pulled, from offsets the client keeps (no per-message state, no ack); warmed up as the judged runs are.
-    step(`RocketMQ pull, ${stored}`);
-    runs.push(await measure(b, label('RocketMQ', 'receive', PULLED, `${shape}, PullMessage from the offset the last answered (no ack)`, pair), () => rocketPull(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, MAX_MS, `RocketMQ pull, ${stored}, ${run}`)));
-    // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
-    if (!overlapped) continue;
-    step(`RocketMQ receive, acks alongside, ${stored}`);
-    runs.push(await measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, topic(`rmq-${perBatch}`), sent.get(`rmq-${perBatch}`)!, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}`, { readers: 'pushers', overlapAcks: true })));
+    const kafkaTopic = topic(`kafka-${perBatch}`);
+    const rmqTopic = topic(`rmq-${perBatch}`);
+    const kafkaSent = sent.get(`kafka-${perBatch}`)!;
+    const rmqSent = sent.get(`rmq-${perBatch}`)!;
+    // Each round reads all the stored messages again, Kafka from offset 0 and RocketMQ as groups of its own, the order
+    // turned round every other round: a run lasts tenths of a second, and the machine's pace changes over seconds.
+    for (let round = 1; round <= rounds; round++) {
+      const g = rounds === 1 ? '' : `-${round}`;
+      const at = rounds === 1 ? '' : `, round ${round}`;
+      const steps: Array<() => Promise<Measured>> = [
+        () => {
+          step(`Kafka receive, ${stored}${at}`);
+          return measure(b, label('Kafka', 'receive', 'load tool', shape, pair), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch, ${stored}, ${run}${at}`));
+        },
+        // Not judged: a consumer that stores its progress after each batch, as a RocketMQ receive's AckMessage does.
+        () => {
+          step(`Kafka receive + OffsetCommit, ${stored}${at}`);
+          return measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}${at}`, `${kafkaTopic}-committers${g}`));
+        },
+        () => {
+          step(`RocketMQ receive, ${stored}${at}`);
+          return measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}${at}`, { readers: `readers${g}` }));
+        },
+        // Not judged: the same messages pulled, from offsets the client keeps (no per-message state, no ack); warmed up as the judged runs are.
+        () => {
+          step(`RocketMQ pull, ${stored}${at}`);
+          return measure(b, label('RocketMQ', 'receive', PULLED, `${shape}, PullMessage from the offset the last answered (no ack)`, pair), () => rocketPull(b, rmqTopic, rmqSent, RECEIVE_BATCH, MAX_MS, `RocketMQ pull, ${stored}, ${run}${at}`, `pullers${g}`));
+        },
+      ];
+      // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
+      if (overlapped) {
+        steps.push(() => {
+          step(`RocketMQ receive, acks alongside, ${stored}${at}`);
+          return measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}${at}`, { readers: `pushers${g}`, overlapAcks: true }));
+        });
+      }
+      for (const s of round % 2 === 1 ? steps : [...steps].reverse()) runs.push({ ...(await s()), round });
+    }
   }
   step('Kafka receive, 8 MiB fetches');
   runs.push(await measure(b, label('Kafka', 'receive', 'load tool', `8 MiB fetches, stored ${BATCHED} per batch`, null), () => kafkaReceive(b, topic(`kafka-${BATCHED}`), sent.get(`kafka-${BATCHED}`)!, 8 * 1024 * 1024, MAX_MS, `Kafka 8 MiB fetch, ${run}`)));
