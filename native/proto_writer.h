@@ -46,20 +46,32 @@ struct Writer {
     VarU(n);
     Raw(p, n);
   }
+  /** A length-delimited field's tag and one byte for its length (End fills it in); returns where its content starts. */
   size_t Begin(int field) {
     Tag(field, 2);
+    if (!Room(1)) return pos;
+    b[pos++] = 0;
     return pos;
   }
-  /** Puts the length of what was written since `at` (and `tail` bytes to come) in front of it. */
+  /**
+   * Puts the length of what was written since `at` (and `tail` bytes to
+   * come) in Begin's byte in front of it: most fields (a digest, a
+   * timestamp, a handle) are under 128 bytes and move nothing; a longer
+   * one moves its content up by the length's extra bytes.
+   */
   void End(size_t at, size_t tail = 0) {
     if (over) return;
     const uint64_t length = (pos - at) + tail;
-    size_t lengthBytes = 1;
-    for (uint64_t x = length; x > 127; x >>= 7) lengthBytes++;
-    if (!Room(lengthBytes)) return;
-    std::memmove(b + at + lengthBytes, b + at, pos - at);
-    const size_t end = pos + lengthBytes;
-    pos = at;
+    if (length < 128) {
+      b[at - 1] = static_cast<uint8_t>(length);
+      return;
+    }
+    size_t extra = 0;
+    for (uint64_t x = length; x > 127; x >>= 7) extra++;
+    if (!Room(extra)) return;
+    std::memmove(b + at + extra, b + at, pos - at);
+    const size_t end = pos + extra;
+    pos = at - 1;
     VarU(length);
     pos = end;
   }
