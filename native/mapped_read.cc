@@ -22,8 +22,9 @@
 // deleted; log files only shrink below what was read in recovery, before
 // any read. The window is PROT_READ: the caller never writes to it. A chunk
 // may reach past the end of the file: only views checked against the
-// file's size (fstat, at each call) are made of it, and nothing reads a
-// chunk but through them.
+// file's size (fstat, at each call) are made of it: a view's `.buffer` is
+// the whole chunk, and reading, copying or transferring it whole would
+// fault (SIGBUS) past the end of the file (mapping.ts mappedView says so).
 #include "mapped_read.h"
 
 #include <sys/stat.h>
@@ -42,41 +43,52 @@ constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
 constexpr size_t kChunksMax = 64;
 static_assert(kMapWindowBytes % kChunkBytes == 0, "chunks tile a window");
 
-// A chunk's ArrayBuffer's hold on its window, and whether V8 counts its bytes again.
+/** What a chunk's ArrayBuffer holds: its window, until the buffer is freed. */
 struct ChunkHold {
   std::shared_ptr<MapWindow> window;
-  bool counted = false;
 };
-
-void Count(napi_env env, ChunkHold* hold) {
-  if (hold->counted) return;
-  hold->counted = true;
-  int64_t ignored = 0;
-  napi_adjust_external_memory(env, static_cast<int64_t>(kChunkBytes), &ignored);
-}
-
-// V8 takes a freed ArrayBuffer's bytes off its count: what MapChunk took off is given back first, if not yet.
-void ReleaseChunk(Napi::Env env, void*, ChunkHold* hold) {
-  Count(env, hold);
-  delete hold;
-}
 
 struct Chunk {
   std::shared_ptr<MapWindow> window;
   uint64_t index;  // chunk number within the window
   napi_env env;
-  napi_ref buffer;  // strong: deleted only by Drop (never at thread exit, after the env is gone)
-  ChunkHold* hold;  // the buffer's, alive while `buffer` holds it
+  napi_ref buffer;  // strong: the chunk is freed only once Drop (or the env's teardown) lets go of it
+  ChunkHold* hold;  // its buffer's: tells the finalizer which entry is its own
 };
 
 // The JavaScript thread's chunks, most recently used first (each env is a thread of its own).
 thread_local std::list<Chunk> t_chunks;
 
-/** Lets go of a kept chunk; `count`: V8 counts its bytes again at once, so that its collection, and its window's unmapping, come soon (its file is about to be deleted). */
-void Drop(std::list<Chunk>::iterator it, bool count) {
-  if (count) Count(it->env, it->hold);
+/**
+ * Lets go of a kept chunk. V8 counts its bytes again at once (MapChunk took
+ * them off), before the collector frees it and takes them off its count:
+ * given back only then, in the finalizer, the count would dip below what
+ * V8 holds (its count is unsigned: every allocation after would look like
+ * pressure) and a collection freeing more than sixteen dropped chunks
+ * would start another as the finalizers gave their bytes back.
+ */
+void Drop(std::list<Chunk>::iterator it) {
+  int64_t ignored = 0;
+  napi_adjust_external_memory(it->env, static_cast<int64_t>(kChunkBytes), &ignored);
   napi_delete_reference(it->env, it->buffer);
   t_chunks.erase(it);
+}
+
+/**
+ * A chunk's ArrayBuffer freed. One still kept is held strongly, so this
+ * meets one only at its env's teardown (Node frees its buffers before this
+ * addon's cleanup hook runs): its entry goes here, while the env lives,
+ * and the hook finds nothing of it.
+ */
+void ReleaseChunk(Napi::Env, void*, ChunkHold* hold) {
+  for (auto it = t_chunks.begin(); it != t_chunks.end(); ++it) {
+    if (it->hold == hold) {
+      napi_delete_reference(it->env, it->buffer);
+      t_chunks.erase(it);
+      break;
+    }
+  }
+  delete hold;
 }
 
 void ReleaseBufferWindow(Napi::Env, uint8_t*, std::shared_ptr<MapWindow>* window) { delete window; }
@@ -131,15 +143,15 @@ Napi::Value MapChunk(const Napi::CallbackInfo& info) {
   // full collections as that count grows: a chunk is a file's pages in the
   // page cache, not memory of ours, and kept chunks live long, so counted
   // they made a mark-compact for every 64 MB read (sixteen chunks; about 5%
-  // of a receive's instructions, bench/storage/mapped-reads). Its bytes are
-  // counted again once its file is to be deleted (Drop) or it is freed.
-  int64_t ignored = 0;
-  napi_adjust_external_memory(env, -static_cast<int64_t>(kChunkBytes), &ignored);
+  // of in-process receives' instructions under callgrind). Its bytes are
+  // counted again when it is let go of (Drop).
   napi_ref ref = nullptr;
   if (napi_create_reference(env, chunk, 1, &ref) != napi_ok) return chunk;
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(kChunkBytes), &ignored);
   t_chunks.push_front(Chunk{std::move(w), index, env, ref, hold});
   // Dropped from here, a chunk stays mapped while a view of it lives.
-  if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()), false);
+  if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()));
   return chunk;
 }
 
@@ -150,13 +162,13 @@ void ForgetMappedChunks(int fd) {
   if (fstat(fd, &st) != 0) return;
   for (auto it = t_chunks.begin(); it != t_chunks.end();) {
     auto next = std::next(it);
-    if (it->window->dev == st.st_dev && it->window->ino == st.st_ino) Drop(it, true);
+    if (it->window->dev == st.st_dev && it->window->ino == st.st_ino) Drop(it);
     it = next;
   }
 }
 
 void ClearMappedChunks() {
-  while (!t_chunks.empty()) Drop(t_chunks.begin(), true);
+  while (!t_chunks.empty()) Drop(t_chunks.begin());
 }
 
 void InitMappedRead(Napi::Env env, Napi::Object exports) {

@@ -9,6 +9,7 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { native } from '../src/native/addon.js';
+import { missing } from './helpers/requires.js';
 import { mappedView } from '../src/native/mapping.js';
 import { mappedBytesAt, readBytesAt } from '../src/storage/read-bytes.js';
 import type { StorageEngine } from '../src/storage/types.js';
@@ -155,4 +156,46 @@ describe('mappedView', () => {
     expect(markCompacts(`mappedView(fd, c * ${CHUNK} + 8, 4096)`)).toBe(0);
     expect(markCompacts(`native.mapRead(fd, c * ${CHUNK}, ${CHUNK})`)).toBeGreaterThan(0);
   });
+
+  it('views of chunks let go of (past the 64 kept) read the same after collections, and V8 counts what they hold again', () => {
+    const path = join(tmp.dir, 'long');
+    const fd = openSync(path, 'w+');
+    const chunks = 80;
+    // Each chunk's first bytes name it.
+    for (let c = 0; c < chunks; c++) {
+      const tag = Buffer.alloc(8);
+      tag.writeUInt32LE(c, 0);
+      writeSync(fd, tag, 0, 8, c * CHUNK);
+    }
+    ftruncateSync(fd, chunks * CHUNK);
+    closeSync(fd);
+    const mapping = resolve('dist/src/native/mapping.js');
+    const script = `const { mappedView } = await import(${JSON.stringify(mapping)}); const fs = await import('node:fs');
+      const fd = fs.openSync(${JSON.stringify(path)}, 'r'); const views = [];
+      for (let c = 0; c < ${chunks}; c++) views.push(mappedView(fd, c * ${CHUNK}, 8));
+      for (let i = 0; i < 3; i++) globalThis.gc();
+      console.log('same', views.every((v, c) => v.readUInt32LE(0) === c));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('same true');
+  });
+
+  const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+  it.skipIf(missing('valgrind', hasValgrind))('an env torn down with chunks kept (a worker thread, then the main one) touches no freed memory (valgrind)', () => {
+    const path = join(tmp.dir, 'kept');
+    const fd = openSync(path, 'w+');
+    ftruncateSync(fd, 3 * CHUNK);
+    closeSync(fd);
+    const mapping = resolve('dist/src/native/mapping.js');
+    const keep = `const { mappedView } = await import(${JSON.stringify(mapping)}); const fs = await import('node:fs'); const fd = fs.openSync(${JSON.stringify(path)}, 'r'); globalThis.kept = [0, 1, 2].map((c) => mappedView(fd, c * ${CHUNK} + 16, 64));`;
+    const script = `const { Worker } = await import('node:worker_threads');
+      const w = new Worker(${JSON.stringify(keep)}, { eval: true, type: 'module' });
+      await new Promise((r) => w.on('exit', r));
+      ${keep}
+      console.log('kept', globalThis.kept.length);`;
+    const r = spawnSync('valgrind', ['--error-exitcode=9', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toContain('kept 3');
+    expect(r.stderr).toContain('ERROR SUMMARY: 0 errors');
+    expect(r.status).toBe(0);
+  }, 150_000);
 });

@@ -24,7 +24,9 @@ export function syncMapping(mapping: ArrayBuffer, offset: number, length: number
  * mapping of it (native/mapped_read.cc): in a kept 4 MiB chunk's
  * ArrayBuffer where the bytes lie in one, else in a Buffer of their own;
  * null where pread must read them (past the end of the file, a failed
- * mmap). Read-only: writing to it faults.
+ * mmap). Read-only: writing to it faults. Read only the view: its
+ * `.buffer` is the whole chunk, which may reach past the end of the file,
+ * where reading it (a copy, structuredClone, postMessage) takes SIGBUS.
  */
 export function mappedView(fd: number, position: number, length: number): Buffer | null {
   const chunk = native.mapChunk(fd, position, length);
