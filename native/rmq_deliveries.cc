@@ -48,7 +48,30 @@ struct Delivery {
   double offset;
   double attempt;
   double timestampMs;
+  // As the scan found them (rmq_scan.cc), which checked the record as ReadRecord does.
+  double valueAt;
+  double valueLength;
+  double headersAt;
+  double headerCount;
 };
+
+/**
+ * The record's value and headers as the scan found them (not read again:
+ * that pass was about 660 instructions a delivery), checked to lie within
+ * the record; false sends the delivery to the JavaScript path.
+ */
+bool RecordOf(const Delivery& d, Record& r) {
+  const double start = static_cast<double>(d.start);
+  const double end = static_cast<double>(d.end);
+  if (!(d.headersAt > start && d.headersAt <= end && d.headerCount >= 0 && d.headerCount <= end - start)) return false;
+  if (!(d.valueLength >= -1 && d.valueAt > start && d.valueAt + (d.valueLength > 0 ? d.valueLength : 0) <= d.headersAt)) return false;
+  r.start = d.start;
+  r.end = d.end;
+  r.value = Span{static_cast<size_t>(d.valueAt), static_cast<int32_t>(d.valueLength)};
+  r.headersAt = static_cast<size_t>(d.headersAt);
+  r.headerCount = static_cast<int32_t>(d.headerCount);
+  return true;
+}
 
 enum Outcome { kWritten, kUnsupported };
 
@@ -60,9 +83,8 @@ enum Outcome { kWritten, kUnsupported };
  */
 Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, size_t topicLength, const uint8_t* storeField, size_t storeLength,
                       const uint8_t* token, size_t tokenLength, double partition, double invisibleMs) {
-  Cur c{d.src, d.start, d.end};
   Record r;
-  if (!ReadRecord(c, r) || r.end != d.end) return kUnsupported;
+  if (!RecordOf(d, r)) return kUnsupported;
   Field messageId, tag, group, deliveryTs, bornHost, trace;
   bool gzip = false;
   Slice keys[kMaxKeys];
@@ -72,9 +94,8 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
   int64_t deliveryMs = 0;
   Cur h{d.src, r.headersAt, r.end};
   for (int32_t i = 0; i < r.headerCount; i++) {
-    // ReadRecord checked these already.
     int32_t keyBytes;
-    if (!VarInt(h, keyBytes)) return kUnsupported;
+    if (!VarInt(h, keyBytes) || keyBytes < 0 || static_cast<size_t>(keyBytes) > h.end - h.pos) return kUnsupported;
     const uint8_t* key = d.src + h.pos;
     const size_t keyLength = static_cast<size_t>(keyBytes);
     h.pos += keyLength;
@@ -186,16 +207,17 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
   return kWritten;
 }
 
-constexpr size_t kDeliveryStride = 6;
+constexpr size_t kDeliveryStride = 10;
 
 /**
  * rmqEncodeDeliveries(out, sources, table, count, fixed, topicLength,
  * storeLength, partition, invisibleMs): the deliveries of one receive into
  * `out` (invisibleMs -1: a pull's messages, which carry no receipt handle
  * and no invisible duration, PullMessageResponse { message } being framed
- * as ReceiveMessageResponse's, field 2). Row i of `table` (6 per delivery): index into `sources` (the
+ * as ReceiveMessageResponse's, field 2). Row i of `table` (10 per delivery): index into `sources` (the
  * Buffers read from the log), record start, record end, offset, attempt,
- * timestamp ms. `fixed`: the encoded topic field, the encoded store host
+ * timestamp ms, value start and length, headers' start and count, as
+ * the scan found them (rmq_scan.cc). `fixed`: the encoded topic field, the encoded store host
  * field and the receipt handles' token, back to back. Returns the bytes
  * written; -1 if `out` is too small; -2 - i if delivery i is for the
  * JavaScript path.
@@ -242,7 +264,7 @@ napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
     if (!(source >= 0 && source < sourceCount)) return Fail(env, "rmqEncodeDeliveries: source index out of range");
     const size_t si = static_cast<size_t>(source);
     if (!(row[1] >= 0 && row[2] >= row[1] && row[2] <= static_cast<double>(sourceLengths[si]))) return Fail(env, "rmqEncodeDeliveries: record span out of its source");
-    const Delivery d{sources[si], static_cast<size_t>(row[1]), static_cast<size_t>(row[2]), row[3], row[4], row[5]};
+    const Delivery d{sources[si], static_cast<size_t>(row[1]), static_cast<size_t>(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9]};
     if (WriteDelivery(w, d, fixed, tl, fixed + tl, sl, fixed + tl + sl, fixedLength - tl - sl, partition, invisibleMs) == kUnsupported) {
       return Number(env, -2 - static_cast<double>(i));
     }

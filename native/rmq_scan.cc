@@ -17,13 +17,14 @@
 namespace mqlab {
 namespace {
 
-constexpr size_t kScanStride = 6;
+constexpr size_t kScanStride = 8;
 
 /**
  * The `count` records of buf[start, end), checked as decodeRecords and
  * checkOffsetDeltas check them, one row of `table` each: record start and
  * end, what `place` makes of the record's offset and timestamp, value start
- * and length (-1: null). False for anything the JavaScript decoder is to
+ * and length (-1: null), headers' start and count (the delivery encoder
+ * reads them from there without reading the record again). False for anything the JavaScript decoder is to
  * judge (or `place` refuses); the table room is the caller's.
  */
 template <typename Place>
@@ -41,6 +42,8 @@ bool ScanBatchRecords(const uint8_t* buf, size_t start, size_t end, size_t count
     row[1] = static_cast<double>(r.end);
     row[4] = static_cast<double>(r.value.at);
     row[5] = r.value.length;
+    row[6] = static_cast<double>(r.headersAt);
+    row[7] = r.headerCount;
   }
   return c.pos == c.end;
 }
@@ -48,9 +51,9 @@ bool ScanBatchRecords(const uint8_t* buf, size_t start, size_t end, size_t count
 /**
  * rmqScanRecords(buf, start, end, count, lastOffsetDelta, table): the
  * `count` records of buf[start, end), as decodeRecords and
- * checkOffsetDeltas would accept them. Row i of `table` (Float64Array, 6
+ * checkOffsetDeltas would accept them. Row i of `table` (Float64Array, 8
  * per record): record start, record end, offsetDelta, timestampDelta,
- * value start, value length (-1: null). Returns count, or -1 where the
+ * value start, value length (-1: null), headers' start and count. Returns count, or -1 where the
  * JavaScript decoder is to say what is wrong.
  */
 napi_value ScanRecords(napi_env env, napi_callback_info info) {

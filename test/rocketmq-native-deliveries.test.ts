@@ -312,5 +312,17 @@ describe('native deliveries', () => {
     // The plain message is the addon's.
     const r = scanned(encodeBatch({ baseOffset: 5n, baseTimestamp: 1n, records: [toRecord(plain)] }))![0]!;
     expect(encodeNatively([{ message: plain, partition: 0, offset: 5, attempt: 1, token: 't', invisibleMs: 1000, stored: r }], { name: 't' }, 'h:1')).not.toBeNull();
+    // The encoder reads the value and headers where the scan found them: spans outside the record, or none, are left to JavaScript.
+    expect(r.headersAt).toBeGreaterThan(r.valueAt);
+    const spans: Array<[string, number, number, number, number]> = [
+      ['headers past the record', r.valueAt, r.valueLength, r.end + 1, r.headerCount],
+      ['headers before the value', r.valueAt, r.valueLength, r.valueAt, r.headerCount],
+      ['value past its headers', r.headersAt, r.valueLength, r.headersAt, r.headerCount],
+      ['no headers found', r.valueAt, r.valueLength, -1, 0],
+    ];
+    for (const [name, valueAt, valueLength, headersAt, headerCount] of spans) {
+      const bad = new StoredRecord(r.offset, r.timestampMs, r.source, r.start, r.end, valueAt, valueLength, headersAt, headerCount);
+      expect(encodeNatively([{ message: plain, partition: 0, offset: 5, attempt: 1, token: 't', invisibleMs: 1000, stored: bad }], { name: 't' }, 'h:1'), name).toBeNull();
+    }
   });
 });

@@ -42,9 +42,13 @@ export class StoredRecord {
     /** Where the record (its length varint first) starts and ends in `source`. */
     readonly start: number,
     readonly end: number,
-    private readonly valueAt: number,
+    /** Where its value starts in `source`. */
+    readonly valueAt: number,
     /** Its value's length (-1: null). */
     readonly valueLength: number,
+    /** Where its headers start in `source` (after their count), and how many: what the delivery encoder reads (-1: no bytes kept). */
+    readonly headersAt: number,
+    readonly headerCount: number,
     decoded: KafkaRecord | null = null,
   ) {
     this.decoded = decoded;
@@ -58,7 +62,7 @@ export class StoredRecord {
   }
 
   static of(offset: bigint, timestampMs: bigint, record: KafkaRecord): StoredRecord {
-    return new StoredRecord(Number(offset), timestampMs, null, 0, 0, 0, record.value === null ? -1 : record.value.length, record);
+    return new StoredRecord(Number(offset), timestampMs, null, 0, 0, 0, record.value === null ? -1 : record.value.length, -1, 0, record);
   }
 
   /** Its timestamp in ms, exactly. */
@@ -133,7 +137,7 @@ export function batchRecords(bytes: Buffer, offset: bigint, committed: Committed
       const rows = native.rmqScanBatches(bytes, at, plainFrom, table, info);
       for (let i = 0; i < rows; i++) {
         const row = i * STRIDE;
-        records.push(new StoredRecord(table[row + 2]!, table[row + 3]!, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+        records.push(new StoredRecord(table[row + 2]!, table[row + 3]!, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!, table[row + 6]!, table[row + 7]!));
       }
       if (info[2]! >= 0) {
         end = BigInt(info[2]!);
@@ -165,8 +169,9 @@ export function batchRecords(bytes: Buffer, offset: bigint, committed: Committed
 }
 
 /** One row per record, reused: the scans fill it and the rows are read at once. */
-let table = new Float64Array(6 * 64);
-const STRIDE = 6;
+let table = new Float64Array(8 * 64);
+/** rmq_scan.cc's rows: record start and end, offset, timestamp, value start and length, headers' start and count. */
+const STRIDE = 8;
 /** rmqScanBatches's byte reached, rows, offset after and bytes per record of its last batch. */
 const info = new Float64Array(4);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -188,7 +193,7 @@ export function scanBatch(bytes: Buffer, at: number, h: BatchHeader, out: Stored
   for (let i = 0; i < n; i++) {
     const row = i * STRIDE;
     const timestampMs = appendTime ? h.maxTimestamp : h.baseTimestamp + BigInt(table[row + 3]!);
-    out.push(new StoredRecord(Number(h.baseOffset) + table[row + 2]!, timestampMs, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!));
+    out.push(new StoredRecord(Number(h.baseOffset) + table[row + 2]!, timestampMs, bytes, table[row]!, table[row + 1]!, table[row + 4]!, table[row + 5]!, table[row + 6]!, table[row + 7]!));
   }
   return true;
 }

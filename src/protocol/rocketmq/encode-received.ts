@@ -124,8 +124,8 @@ export function deliveriesSent(pieces: readonly Buffer[]): void {
   for (const piece of pieces) deliveryBuffers.giveBack(piece);
 }
 
-/** Rows of the native encoder's table (rmq_deliveries.cc): source, record start and end, offset, attempt, timestamp. */
-const STRIDE = 6;
+/** Rows of the native encoder's table (rmq_deliveries.cc): source, record start and end, offset, attempt, timestamp, value start and length, headers' start and count (as the scan found them). */
+const STRIDE = 10;
 let table = new Float64Array(STRIDE * 32);
 
 /**
@@ -189,7 +189,7 @@ function declined(): null {
 
 /** Row i of the addon's table for a record; its bytes, or -1 where the record needs the JavaScript path. */
 function tableRow(i: number, r: StoredRecord, offset: number, attempt: number): number {
-  if (r.source === null || r.valueLength >= BODY_COPY_LIMIT || Number.isNaN(r.timestampNumber)) return -1;
+  if (r.source === null || r.headersAt < 0 || r.valueLength >= BODY_COPY_LIMIT || Number.isNaN(r.timestampNumber)) return -1;
   // Records of one answer mostly come from one read: the source is looked for from the last.
   let source = sources.length - 1;
   while (source >= 0 && sources[source] !== r.source) source--;
@@ -204,6 +204,10 @@ function tableRow(i: number, r: StoredRecord, offset: number, attempt: number): 
   table[row + 3] = offset;
   table[row + 4] = attempt;
   table[row + 5] = r.timestampNumber;
+  table[row + 6] = r.valueAt;
+  table[row + 7] = r.valueLength;
+  table[row + 8] = r.headersAt;
+  table[row + 9] = r.headerCount;
   return r.end - r.start;
 }
 
