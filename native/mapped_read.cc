@@ -8,7 +8,7 @@
 // multiples of mapChunkBytes), for the caller to view with
 // Buffer.from(chunk, position % mapChunkBytes, length); null where the
 // region crosses a chunk or mapRead would answer null. A chunk's
-// ArrayBuffer is made once and kept (the last kChunksMax used), so a read
+// ArrayBuffer is made once and kept (the last 1,024 used), so a read
 // costs a view: mapRead's Buffer with a finalizer of its own cost about
 // 4 µs a read (a weak handle, its finalizer's pass, the prototype set on a
 // new object), one read per receive.
@@ -40,7 +40,13 @@ namespace mqlab {
 namespace {
 
 constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
-constexpr size_t kChunksMax = 64;
+// A chunk let go of is counted by V8 again (Drop), and V8 runs a
+// mark-compact for each 64 MiB of them: with 64 kept, a read going on past
+// 256 MiB let go of one chunk per 4 MiB read and so started a mark-compact
+// per 64 MiB (the protocols scenario's commit-log pulls of 264 MB, read
+// three times: 4 a run). 1,024 (4 GiB of a log's windows) are kept; a miss
+// looks through them all (a few µs, once per 4 MiB read).
+constexpr size_t kChunksMax = 1024;
 static_assert(kMapWindowBytes % kChunkBytes == 0, "chunks tile a window");
 
 /** What a chunk's ArrayBuffer holds: its window, until the buffer is freed. */
