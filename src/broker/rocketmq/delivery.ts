@@ -5,6 +5,9 @@
 import { fromRecord, type RocketMessage } from './message-record.js';
 import type { StoredRecord } from './queue-records.js';
 
+/** What a delivered message's fields besides its body take in an answer, about: receives and pulls count it against a slow reader's bound. */
+export const HEAD_BYTES = 256;
+
 export interface Popped {
   message: RocketMessage;
   partition: number;

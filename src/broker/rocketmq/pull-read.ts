@@ -16,6 +16,7 @@ import { CodeWindow } from './code-window.js';
 import { MESSAGE_TYPE_CONFIG } from './message-type.js';
 import { codeMayMatch, filterCodes } from './tag-code.js';
 import { MAX_OFFSET } from './queue-state.js';
+import { HEAD_BYTES } from './delivery.js';
 import { PopError } from './pop-error.js';
 
 /** Log bytes one pull looks at, at most: a filter that matches little is answered with how far it got, not a scan of the whole queue. */
@@ -53,8 +54,6 @@ export type PullResult =
 /** How far a filter's misses grow a read: up to this many times the records wanted. */
 const MAX_SPARSE = 8;
 
-/** About what a record's fields besides its body take in an answer (as encode-received.ts counts a delivery). */
-export const HEAD_BYTES = 256;
 
 export async function pullRecords(broker: Broker, req: PullRead): Promise<PullResult> {
   const tp = { topic: req.topic, partition: req.partition };

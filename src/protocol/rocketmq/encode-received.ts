@@ -6,7 +6,7 @@
 // values; the test decodes both encodings and compares them. A pull's
 // messages (PullMessageResponse frames them alike) are encoded the same
 // way, without receipt handle and invisible duration (convert.ts stored()).
-import type { Popped } from '../../broker/rocketmq/delivery.js';
+import { HEAD_BYTES, type Popped } from '../../broker/rocketmq/delivery.js';
 import type { Backing, StoredRecord } from '../../broker/rocketmq/queue-records.js';
 import type { PbResource } from './convert.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
@@ -57,8 +57,6 @@ function receiptHandle(p: Popped): void {
  * log was read into, not copied.
  */
 export const BODY_COPY_LIMIT = 8 * 1024;
-/** What a message's fields besides its body take in an answer, about (a slow reader's bound counts it). */
-const HEAD_BYTES = 256;
 
 /**
  * What sending a delivered body holds until it leaves (bytesHeld, counted
