@@ -32,6 +32,7 @@
 #include <iterator>
 #include <list>
 #include <memory>
+#include <unordered_map>
 
 #include "map_cache.h"
 
@@ -44,14 +45,16 @@ constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
 // mark-compact for each 64 MiB of them: with 64 kept, a read going on past
 // 256 MiB let go of one chunk per 4 MiB read and so started a mark-compact
 // per 64 MiB (the protocols scenario's commit-log pulls of 264 MB, read
-// three times: 4 a run). 1,024 (4 GiB of a log's windows) are kept; a miss
-// looks through them all (a few µs, once per 4 MiB read).
+// three times: 4 a run). 1,024 (4 GiB of a log's windows) are kept, found
+// through an index (a read of one of many queues found its chunk far down
+// the list).
 constexpr size_t kChunksMax = 1024;
 static_assert(kMapWindowBytes % kChunkBytes == 0, "chunks tile a window");
 
-/** What a chunk's ArrayBuffer holds: its window, until the buffer is freed. */
+/** What a chunk's ArrayBuffer holds: its window, until the buffer is freed; and which chunk of it it is. */
 struct ChunkHold {
   std::shared_ptr<MapWindow> window;
+  uint64_t index;
 };
 
 struct Chunk {
@@ -62,8 +65,26 @@ struct Chunk {
   ChunkHold* hold;  // its buffer's: tells the finalizer which entry is its own
 };
 
-// The JavaScript thread's chunks, most recently used first (each env is a thread of its own).
+struct ChunkKey {
+  const MapWindow* window;
+  uint64_t index;
+  bool operator==(const ChunkKey& o) const { return window == o.window && index == o.index; }
+};
+
+struct ChunkKeyHash {
+  size_t operator()(const ChunkKey& k) const { return std::hash<const void*>()(k.window) ^ (std::hash<uint64_t>()(k.index) * 0x9e3779b97f4a7c15ull); }
+};
+
+// The JavaScript thread's chunks, most recently used first, and where each
+// is in that list (each env is a thread of its own).
 thread_local std::list<Chunk> t_chunks;
+thread_local std::unordered_map<ChunkKey, std::list<Chunk>::iterator, ChunkKeyHash> t_index;
+
+/** Forgets a kept chunk's entry (its reference is the caller's to delete). */
+void Erase(std::list<Chunk>::iterator it) {
+  t_index.erase(ChunkKey{it->window.get(), it->index});
+  t_chunks.erase(it);
+}
 
 /**
  * Lets go of a kept chunk. V8 counts its bytes again at once (MapChunk took
@@ -77,7 +98,7 @@ void Drop(std::list<Chunk>::iterator it) {
   int64_t ignored = 0;
   napi_adjust_external_memory(it->env, static_cast<int64_t>(kChunkBytes), &ignored);
   napi_delete_reference(it->env, it->buffer);
-  t_chunks.erase(it);
+  Erase(it);
 }
 
 /**
@@ -87,12 +108,10 @@ void Drop(std::list<Chunk>::iterator it) {
  * and the hook finds nothing of it.
  */
 void ReleaseChunk(Napi::Env, void*, ChunkHold* hold) {
-  for (auto it = t_chunks.begin(); it != t_chunks.end(); ++it) {
-    if (it->hold == hold) {
-      napi_delete_reference(it->env, it->buffer);
-      t_chunks.erase(it);
-      break;
-    }
+  const auto found = t_index.find(ChunkKey{hold->window.get(), hold->index});
+  if (found != t_index.end() && found->second->hold == hold) {
+    napi_delete_reference(found->second->env, found->second->buffer);
+    Erase(found->second);
   }
   delete hold;
 }
@@ -134,16 +153,16 @@ Napi::Value MapChunk(const Napi::CallbackInfo& info) {
   const uint64_t inWindow = pos % kMapWindowBytes;
   const uint64_t index = inWindow / kChunkBytes;
   if ((inWindow + len - 1) / kChunkBytes != index) return env.Null();
-  for (auto it = t_chunks.begin(); it != t_chunks.end(); ++it) {
-    if (it->window == w && it->index == index) {
-      if (it != t_chunks.begin()) t_chunks.splice(t_chunks.begin(), t_chunks, it);
-      napi_value value = nullptr;
-      napi_get_reference_value(env, t_chunks.front().buffer, &value);
-      return Napi::Value(env, value);
-    }
+  const auto found = t_index.find(ChunkKey{w.get(), index});
+  if (found != t_index.end()) {
+    // Moved to the front: list iterators stay valid, so the index needs no change.
+    if (found->second != t_chunks.begin()) t_chunks.splice(t_chunks.begin(), t_chunks, found->second);
+    napi_value value = nullptr;
+    napi_get_reference_value(env, found->second->buffer, &value);
+    return Napi::Value(env, value);
   }
   void* base = const_cast<uint8_t*>(w->base + index * kChunkBytes);
-  auto* hold = new ChunkHold{w};
+  auto* hold = new ChunkHold{w, index};
   Napi::ArrayBuffer chunk = Napi::ArrayBuffer::New(env, base, kChunkBytes, ReleaseChunk, hold);
   // V8 counts an ArrayBuffer's bytes as memory the process holds, and starts
   // full collections as that count grows: a chunk is a file's pages in the
@@ -156,6 +175,7 @@ Napi::Value MapChunk(const Napi::CallbackInfo& info) {
   int64_t ignored = 0;
   napi_adjust_external_memory(env, -static_cast<int64_t>(kChunkBytes), &ignored);
   t_chunks.push_front(Chunk{std::move(w), index, env, ref, hold});
+  t_index.emplace(ChunkKey{t_chunks.front().window.get(), index}, t_chunks.begin());
   // Dropped from here, a chunk stays mapped while a view of it lives.
   if (t_chunks.size() > kChunksMax) Drop(std::prev(t_chunks.end()));
   return chunk;
