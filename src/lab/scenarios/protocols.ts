@@ -16,7 +16,7 @@ import type { LabContext } from '../context.js';
 import type { Scenario, ScenarioOutcome } from './common.js';
 import { grpcJsSequential, loadOfficialClient, officialConsumer, officialProducer } from './protocols-clients.js';
 import { OVERLAPPED, PULLED, report, type Probe } from './protocols-report.js';
-import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketPull, rocketReceive, rocketSend, type Measured, type Sent } from './protocols-runs.js';
+import { kafkaBatchBytes, kafkaReceive, kafkaSend, measure, rocketPull, rocketReceive, rocketSend, type Measured, type RunOutcome, type Sent } from './protocols-runs.js';
 
 const ENGINES = ['segmented', 'commitlog'] as const;
 /** Kafka's usual batching here: the throughput scenario's 16 records per produce. */
@@ -131,33 +131,20 @@ async function pairedRuns(ctx: LabContext, b: BrokerProcess, engine: string, run
     for (let round = 1; round <= rounds; round++) {
       const g = rounds === 1 ? '' : `-${round}`;
       const at = rounds === 1 ? '' : `, round ${round}`;
-      const steps: Array<() => Promise<Measured>> = [
-        () => {
-          step(`Kafka receive, ${stored}${at}`);
-          return measure(b, label('Kafka', 'receive', 'load tool', shape, pair), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch, ${stored}, ${run}${at}`));
-        },
+      const timed = (what: string, l: ReturnType<typeof label>, go: () => Promise<RunOutcome>) => (): Promise<Measured> => {
+        step(`${what}, ${stored}${at}`);
+        return measure(b, l, go);
+      };
+      const steps = [
+        timed('Kafka receive', label('Kafka', 'receive', 'load tool', shape, pair), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch, ${stored}, ${run}${at}`)),
         // Not judged: a consumer that stores its progress after each batch, as a RocketMQ receive's AckMessage does.
-        () => {
-          step(`Kafka receive + OffsetCommit, ${stored}${at}`);
-          return measure(b, label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}${at}`, `${kafkaTopic}-committers${g}`));
-        },
-        () => {
-          step(`RocketMQ receive, ${stored}${at}`);
-          return measure(b, label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}${at}`, { readers: `readers${g}` }));
-        },
+        timed('Kafka receive + OffsetCommit', label('Kafka', 'receive', 'load tool', `${shape}, + 1 OffsetCommit`, null), () => kafkaReceive(b, kafkaTopic, kafkaSent, fetchBytes, MAX_MS, `Kafka fetch + commit, ${stored}, ${run}${at}`, `${kafkaTopic}-committers${g}`)),
+        timed('RocketMQ receive', label('RocketMQ', 'receive', 'lean gRPC', `${shape}, + 1 AckMessage`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, ${stored}, ${run}${at}`, { readers: `readers${g}` })),
         // Not judged: the same messages pulled, from offsets the client keeps (no per-message state, no ack); warmed up as the judged runs are.
-        () => {
-          step(`RocketMQ pull, ${stored}${at}`);
-          return measure(b, label('RocketMQ', 'receive', PULLED, `${shape}, PullMessage from the offset the last answered (no ack)`, pair), () => rocketPull(b, rmqTopic, rmqSent, RECEIVE_BATCH, MAX_MS, `RocketMQ pull, ${stored}, ${run}${at}`, `pullers${g}`));
-        },
+        timed('RocketMQ pull', label('RocketMQ', 'receive', PULLED, `${shape}, PullMessage from the offset the last answered (no ack)`, pair), () => rocketPull(b, rmqTopic, rmqSent, RECEIVE_BATCH, MAX_MS, `RocketMQ pull, ${stored}, ${run}${at}`, `pullers${g}`)),
       ];
       // Not judged: the same messages read again by another group, each ack going out with the next receive, as RocketMQ's PushConsumer sends them.
-      if (overlapped) {
-        steps.push(() => {
-          step(`RocketMQ receive, acks alongside, ${stored}${at}`);
-          return measure(b, label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}${at}`, { readers: `pushers${g}`, overlapAcks: true }));
-        });
-      }
+      if (overlapped) steps.push(timed('RocketMQ receive, acks alongside', label('RocketMQ', 'receive', OVERLAPPED, `${shape}, + 1 AckMessage alongside the next receive`, pair), () => rocketReceive(b, rmqTopic, rmqSent, RECEIVE_BATCH, RECEIVE_LOOPS, MAX_MS, `RocketMQ receive, acks alongside, ${stored}, ${run}${at}`, { readers: `pushers${g}`, overlapAcks: true })));
       for (const s of round % 2 === 1 ? steps : [...steps].reverse()) runs.push({ ...(await s()), round });
     }
   }
