@@ -4,7 +4,7 @@
 // is deleted, and the addon refuses what it cannot map safely; reads within
 // one 4 MiB chunk are views of the chunk's kept ArrayBuffer (mapChunk), one
 // across chunks a Buffer of its own (mapRead).
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -100,6 +100,13 @@ describe('mappedView', () => {
   beforeEach(() => (tmp = tempDir('mqlab-mapped-view-')));
   afterEach(() => tmp.cleanup());
   const CHUNK = native.mapChunkBytes;
+  /** A Node process of its own (`command` before node's arguments, as valgrind), `fd` opened on `path` and the addon and mappedView imported for `body`. */
+  const child = (path: string, body: string, nodeArgs: string[] = [], command: string[] = []): SpawnSyncReturns<string> => {
+    const script = `const { native } = await import(${JSON.stringify(resolve('dist/src/native/addon.js'))}); const { mappedView } = await import(${JSON.stringify(resolve('dist/src/native/mapping.js'))});
+      const fs = await import('node:fs'); const fd = fs.openSync(${JSON.stringify(path)}, 'r'); ${body}`;
+    const [cmd, ...pre] = [...command, process.execPath];
+    return spawnSync(cmd!, [...pre, ...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  };
 
   it('views a kept chunk within one, makes a buffer of its own across two, and refuses what mapRead refuses', () => {
     const fd = openSync(join(tmp.dir, 'f'), 'w+');
@@ -141,14 +148,8 @@ describe('mappedView', () => {
     ftruncateSync(fd, 41 * CHUNK);
     closeSync(fd);
     // In a process of its own, so that nothing else there allocates; --trace-gc prints each collection.
-    const addon = resolve('dist/src/native/addon.js');
-    const mapping = resolve('dist/src/native/mapping.js');
     const markCompacts = (read: string): number => {
-      const script = `const { native } = await import(${JSON.stringify(addon)}); const { mappedView } = await import(${JSON.stringify(mapping)});
-        const fs = await import('node:fs'); const fd = fs.openSync(${JSON.stringify(path)}, 'r'); const kept = [];
-        for (let c = 0; c < 40; c++) kept.push(${read});
-        console.log('kept', kept.length, kept.every((b) => b !== null));`;
-      const r = spawnSync(process.execPath, ['--trace-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      const r = child(path, `const kept = []; for (let c = 0; c < 40; c++) kept.push(${read}); console.log('kept', kept.length, kept.every((b) => b !== null));`, ['--trace-gc']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('kept 40 true');
       return r.stdout.split('\n').filter((l) => l.includes('Mark-Compact')).length;
@@ -169,13 +170,9 @@ describe('mappedView', () => {
     }
     ftruncateSync(fd, chunks * CHUNK);
     closeSync(fd);
-    const mapping = resolve('dist/src/native/mapping.js');
-    const script = `const { mappedView } = await import(${JSON.stringify(mapping)}); const fs = await import('node:fs');
-      const fd = fs.openSync(${JSON.stringify(path)}, 'r'); const views = [];
-      for (let c = 0; c < ${chunks}; c++) views.push(mappedView(fd, c * ${CHUNK}, 8));
+    const r = child(path, `const views = []; for (let c = 0; c < ${chunks}; c++) views.push(mappedView(fd, c * ${CHUNK}, 8));
       for (let i = 0; i < 3; i++) globalThis.gc();
-      console.log('same', views.every((v, c) => v.readUInt32LE(0) === c));`;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      console.log('same', views.every((v, c) => v.readUInt32LE(0) === c));`, ['--expose-gc']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('same true');
   });
@@ -186,14 +183,15 @@ describe('mappedView', () => {
     const fd = openSync(path, 'w+');
     ftruncateSync(fd, 3 * CHUNK);
     closeSync(fd);
+    // The worker imports and opens as the main thread does (child() below), then keeps its chunks.
     const mapping = resolve('dist/src/native/mapping.js');
-    const keep = `const { mappedView } = await import(${JSON.stringify(mapping)}); const fs = await import('node:fs'); const fd = fs.openSync(${JSON.stringify(path)}, 'r'); globalThis.kept = [0, 1, 2].map((c) => mappedView(fd, c * ${CHUNK} + 16, 64));`;
-    const script = `const { Worker } = await import('node:worker_threads');
-      const w = new Worker(${JSON.stringify(keep)}, { eval: true, type: 'module' });
+    const keep = `globalThis.kept = [0, 1, 2].map((c) => mappedView(fd, c * ${CHUNK} + 16, 64));`;
+    const inWorker = `const { mappedView } = await import(${JSON.stringify(mapping)}); const fs = await import('node:fs'); const fd = fs.openSync(${JSON.stringify(path)}, 'r'); ${keep}`;
+    const r = child(path, `const { Worker } = await import('node:worker_threads');
+      const w = new Worker(${JSON.stringify(inWorker)}, { eval: true, type: 'module' });
       await new Promise((r) => w.on('exit', r));
       ${keep}
-      console.log('kept', globalThis.kept.length);`;
-    const r = spawnSync('valgrind', ['--error-exitcode=9', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+      console.log('kept', globalThis.kept.length);`, [], ['valgrind', '--error-exitcode=9']);
     expect(r.stdout).toContain('kept 3');
     expect(r.stderr).toContain('ERROR SUMMARY: 0 errors');
     expect(r.status).toBe(0);
