@@ -133,6 +133,21 @@ describe('native deliveries', () => {
     }
   });
 
+  it('scans the same rows however far ahead it asks for the bytes, and refuses a distance past 1 MiB', () => {
+    const p = new Prng(SEED + 5);
+    const log = Buffer.concat(Array.from({ length: 40 }, () => batchOf(p, Array.from({ length: 1 + p.int(3) }, () => record(p, message(p))))));
+    const scan = (...ahead: number[]): { rows: number; table: number[]; info: number[] } => {
+      const table = new Float64Array(8 * 200);
+      const info = new Float64Array(4);
+      const rows = native.rmqScanBatches(log, 0, 0, table, info, ...ahead);
+      return { rows, table: [...table.subarray(0, rows * 8)], info: [...info] };
+    };
+    const usual = scan();
+    expect(usual.info[0]).toBe(log.length);
+    for (const ahead of [0, 64, 4096, 1 << 20]) expect(scan(ahead)).toEqual(usual);
+    for (const ahead of [-1, (1 << 20) + 1, NaN]) expect(() => scan(ahead)).toThrow(/prefetchAhead must be 0 to 1 MiB/);
+  });
+
   it('refuses, as decodeBatch does, every mutated batch it cannot read, and reads the others as it does', () => {
     const p = new Prng(SEED + 2);
     let refused = 0;

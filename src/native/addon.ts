@@ -66,7 +66,7 @@ interface NativeAddon {
   /** CRC-32 (IEEE, node:zlib's), by PCLMULQDQ where the CPU has it (native/crc32.cc). */
   crc32(data: Uint8Array): number;
   rmqScanRecords(buf: Buffer, start: number, end: number, count: number, lastOffsetDelta: number, table: Float64Array): number;
-  rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array): number;
+  rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array, prefetchAhead?: number): number;
   rmqEncodeDeliveries(out: Buffer, sources: readonly Buffer[], table: Float64Array, count: number, fixed: Buffer, topicLength: number, storeLength: number, partition: number, invisibleMs: number): number;
   /** One non-blocking writev of `buffers` to a socket: the bytes written, or minus errno (native/socket_write.cc). */
   writeSome(fd: number, buffers: readonly Buffer[]): number;
