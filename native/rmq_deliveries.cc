@@ -75,6 +75,17 @@ bool RecordOf(const Delivery& d, Record& r) {
 
 enum Outcome { kWritten, kUnsupported };
 
+/** A CRC-32's decimal digits as bodyCrcText writes them (message-record.ts isBodyCrcText): 1 to 10, no leading zero, at most 2^32 - 1. */
+bool CrcDigits(const uint8_t* p, size_t n) {
+  if (n == 0 || n > 10 || (n > 1 && p[0] == '0')) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return false;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v <= 0xFFFFFFFFull;
+}
+
 /**
  * One ReceiveMessageResponse { message } with gRPC's 5-byte prefix, as
  * encode-received.ts writeMessage and fromRecord make it; kUnsupported for
@@ -85,7 +96,7 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
                       const uint8_t* token, size_t tokenLength, double partition, double invisibleMs) {
   Record r;
   if (!RecordOf(d, r)) return kUnsupported;
-  Field messageId, tag, group, deliveryTs, bornHost, trace;
+  Field messageId, tag, group, deliveryTs, bornHost, trace, bodyCrc;
   bool gzip = false;
   Slice keys[kMaxKeys];
   int keyCount = 0;
@@ -129,6 +140,7 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
     else if (Is(key, keyLength, "rmq.body.encoding")) {
       if (Is(value, valueLength, "GZIP")) gzip = true;
     } else if (Is(key, keyLength, "rmq.trace.context")) trace = f;
+    else if (Is(key, keyLength, "rmq.body.crc")) bodyCrc = CrcDigits(value, valueLength) ? f : Field{};
     else if (keyLength >= 4 && std::memcmp(key, "rmq.", 4) == 0) continue;
     else {
       // A Map keeps a repeated key at its first place with its last value: rare, left to the JavaScript path.
@@ -166,7 +178,9 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
   const size_t digest = w.Begin(4);
   w.Int(1, 1);  // CRC32
   const size_t crcAt = w.Begin(2);
-  w.Digits(Crc32(body, bodyLength));
+  // As stored with the message (message-record.ts H_BODY_CRC), else computed.
+  if (bodyCrc.set) w.Raw(bodyCrc.p, bodyCrc.n);
+  else w.Digits(Crc32(body, bodyLength));
   w.End(crcAt);
   w.End(digest);
   w.Int(5, gzip ? 2 : 1);

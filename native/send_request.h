@@ -27,8 +27,10 @@ struct Message {
   uint32_t queueId = 0;
   /** Into the request's keys (empty ones dropped, as decode-send.ts does) and user properties. */
   uint32_t keysFrom = 0, keysCount = 0, propsFrom = 0, propsCount = 0;
-  /** Filled in by rmq_send.cc as it sizes the batch. */
+  /** Filled in by rmq_send.cc as it sizes the batch: the body's CRC-32 as decimal digits (rmq.body.crc) among them. */
   uint32_t recordBody = 0, headerCount = 0;
+  char crcDigits[10] = {};
+  uint32_t crcLength = 0;
 };
 
 struct Request {

@@ -4,7 +4,7 @@
 // its CRC-32 is node:zlib's. Seeded: the seed is printed.
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fromRecord, toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
+import { fromRecord, H_BODY_CRC, toRecord, type RocketMessage } from '../src/broker/rocketmq/message-record.js';
 import type { Popped } from '../src/broker/rocketmq/delivery.js';
 import { batchRecords, scanBatch, StoredRecord } from '../src/broker/rocketmq/queue-records.js';
 import { native } from '../src/native/addon.js';
@@ -72,6 +72,11 @@ function record(p: Prng, m: RocketMessage): RecordInput {
       break;
     case 7: // a null value (empty body)
       return { ...r, value: null, headers };
+    case 8: // a body CRC that is not a CRC's digits (computed instead), or another CRC's (taken as stored), or two (the last counts)
+      headers.push({ key: 'rmq.body.crc', value: Buffer.from(p.pick(['007', '4294967296', '12a', '', '99999999999', '-1', '0', '4294967295', String(p.u32())])) });
+      break;
+    case 9: // none stored (written before the broker stored it)
+      return { ...r, headers: headers.filter((h) => h.key !== 'rmq.body.crc') };
   }
   return { ...r, headers };
 }
@@ -280,6 +285,27 @@ describe('native deliveries', () => {
     }
     expect(nativeCount).toBeGreaterThan(1000);
     expect(left).toBeGreaterThan(100);
+  });
+
+  it('answers the body digest stored with the message where it is a CRC-32\'s digits, else computes it', () => {
+    const service = messagingService();
+    const digestOf = (stored: string | null): string => {
+      const r = toRecord({ ...plain, body: Buffer.from('body') });
+      const headers = (r.headers ?? []).filter((h) => h.key !== H_BODY_CRC);
+      if (stored !== null) headers.push({ key: H_BODY_CRC, value: Buffer.from(stored) });
+      const [s] = scanned(batchOf(new Prng(SEED + 6), [{ ...r, headers }]))!;
+      const d: Popped = { message: fromRecord(s!.record, s!.timestampMs, { topic: 't', partition: 0, offset: s!.offset }), partition: 0, offset: s!.offset, attempt: 1, token: 'abcdef.1', invisibleMs: 1000, stored: s };
+      const bytes = encodeNatively([d], { name: 't' }, '127.0.0.1:8081');
+      expect(bytes).not.toBeNull();
+      const answer = service.ReceiveMessage!.responseDeserialize(bytes!.subarray(5)) as { message: { systemProperties: { bodyDigest: { checksum: string } } } };
+      return answer.message.systemProperties.bodyDigest.checksum;
+    };
+    const computed = String(crc32(Buffer.from('body')) >>> 0);
+    expect(digestOf(null)).toBe(computed);
+    expect(digestOf(computed)).toBe(computed);
+    // Another CRC's digits are taken as stored: the header is the broker's (a Kafka producer writing it writes the digest).
+    for (const v of ['0', '4294967295', '12345']) expect(digestOf(v)).toBe(v);
+    for (const v of ['007', '4294967296', '12a', '', ' 1', '-1', '1.0']) expect(digestOf(v)).toBe(computed);
   });
 
   it("encodes a pull's messages as PullMessageResponses carrying what convert.ts stored() sets: no receipt handle, no invisible duration", () => {

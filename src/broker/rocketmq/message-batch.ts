@@ -5,7 +5,7 @@
 // tag index, so the broker need not decode the batch again to find the
 // tags (tag-code.ts rememberTagCodes).
 import { writeBatchCrc, writeBatchHeader, MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORDS_AT, BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, sizeOfVarInt, sizeOfVarLong, writeVarInt, writeVarLong } from '../../records/index.js';
-import { H_BODY_ENCODING, H_BORN_HOST, H_DELIVERY_TS, H_KEY, H_MESSAGE_GROUP, H_MSG_ID, H_TAG, H_TRACE_CONTEXT, type RocketMessage } from './message-record.js';
+import { bodyCrcText, H_BODY_CRC, H_BODY_ENCODING, H_BORN_HOST, H_DELIVERY_TS, H_KEY, H_MESSAGE_GROUP, H_MSG_ID, H_TAG, H_TRACE_CONTEXT, type RocketMessage } from './message-record.js';
 import { tagCode } from './tag-code.js';
 
 const MAX_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
@@ -22,11 +22,13 @@ const DELIVERY_BYTES = bytesOf(H_DELIVERY_TS);
 const BORN_HOST_BYTES = bytesOf(H_BORN_HOST);
 const ENCODING_BYTES = bytesOf(H_BODY_ENCODING);
 const TRACE_BYTES = bytesOf(H_TRACE_CONTEXT);
+const BODY_CRC_BYTES = bytesOf(H_BODY_CRC);
 
 /**
  * What a message's properties take, bytes, as publish.ts's limit counts
  * them: its record's key, and each header (toRecord()'s) with its key and
- * value plus 10 bytes.
+ * value plus 10 bytes; not rmq.body.crc, which the broker adds (the 1 KiB
+ * publish.ts keeps beyond MAX_PROPERTY_BYTES holds it).
  */
 export function propertyBytes(m: RocketMessage): number {
   let n = m.keys.length > 0 ? Buffer.byteLength(m.keys[0]!) : 0;
@@ -130,6 +132,7 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
   const counts = new Array<number>(n);
   const deltas = new Array<number>(n);
   const deliveries = new Array<string | null>(n);
+  const crcs = new Array<string>(n);
   let size = BATCH_HEADER_BYTES;
   for (let i = 0; i < n; i++) {
     const m = messages[i]!;
@@ -188,6 +191,9 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
       body += systemHeader(lengths, TRACE_BYTES, m.traceContext);
       count++;
     }
+    crcs[i] = bodyCrcText(m.body);
+    body += systemHeader(lengths, BODY_CRC_BYTES, crcs[i]!);
+    count++;
     body += sizeOfVarInt(count);
     counts[i] = count;
     bodies[i] = body;
@@ -245,6 +251,7 @@ export function encodeMessageBatch(messages: readonly RocketMessage[]): { batch:
     if (m.bornHost) pos = writeHeader(buf, pos, BORN_HOST_BYTES, m.bornHost, lengths[l++]!);
     if (m.bodyEncoding === 'GZIP') pos = writeHeader(buf, pos, ENCODING_BYTES, GZIP, lengths[l++]!);
     if (m.traceContext !== null) pos = writeHeader(buf, pos, TRACE_BYTES, m.traceContext, lengths[l++]!);
+    pos = writeHeader(buf, pos, BODY_CRC_BYTES, crcs[i]!, lengths[l++]!);
     if (pos - bodyStart !== bodies[i]) throw new Error(`message batch: record at ${start} wrote ${pos - bodyStart} body bytes, sized ${bodies[i]}`);
     tagCodes[i] = storedTagCode(m.tag);
   }

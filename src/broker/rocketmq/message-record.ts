@@ -4,10 +4,13 @@
 //   key        the first key (null if none), so Kafka's key-based tools see it
 //   timestamp  the born timestamp
 //   headers    user properties as they are, then system properties under the
-//              reserved prefix `rmq.` (a user property may not use it)
+//              reserved prefix `rmq.` (a user property may not use it), the
+//              last the body's CRC-32, stored once so that no delivery
+//              computes it again (RocketMQ's broker stores a bodyCRC too)
 // A record a Kafka producer wrote has no `rmq.msg.id`: its message id is
 // derived from topic, partition and offset, so every delivery names it alike.
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { KafkaRecord, RecordHeader, RecordInput } from '../../records/index.js';
 
 export const RESERVED_PREFIX = 'rmq.';
@@ -22,6 +25,13 @@ export const H_BORN_HOST = 'rmq.born.host';
 /** Present only for GZIP: the body is stored as sent, never recompressed. */
 export const H_BODY_ENCODING = 'rmq.body.encoding';
 export const H_TRACE_CONTEXT = 'rmq.trace.context';
+/**
+ * The body's CRC-32 (IEEE) as unsigned decimal digits: the checksum of the
+ * CRC32 body digest every delivery carries, as written when the message
+ * was stored. Taken as it is where it is such digits (isBodyCrcText); else,
+ * and for a Kafka producer's record, computed from the body.
+ */
+export const H_BODY_CRC = 'rmq.body.crc';
 
 export interface RocketMessage {
   messageId: string;
@@ -35,6 +45,18 @@ export interface RocketMessage {
   bodyEncoding: 'IDENTITY' | 'GZIP';
   traceContext: string | null;
   userProperties: Map<string, string>;
+  /** The stored rmq.body.crc header (made from a record that has one); what is sent computes its own. */
+  bodyCrc?: string | null;
+}
+
+/** The decimal digits rmq.body.crc holds for a body (what the clients compute and compare). */
+export function bodyCrcText(body: Uint8Array): string {
+  return String(crc32(body) >>> 0);
+}
+
+/** Whether a header value is a CRC-32's digits as bodyCrcText writes them: 1 to 10 digits, no leading zero, at most 2^32 - 1 (rmq_deliveries.cc takes the same). */
+export function isBodyCrcText(v: string): boolean {
+  return /^(0|[1-9]\d{0,9})$/.test(v) && Number(v) <= 0xffffffff;
 }
 
 export function toRecord(m: RocketMessage): RecordInput {
@@ -51,6 +73,7 @@ export function toRecord(m: RocketMessage): RecordInput {
   if (m.bornHost) put(H_BORN_HOST, m.bornHost);
   if (m.bodyEncoding === 'GZIP') put(H_BODY_ENCODING, 'GZIP');
   if (m.traceContext !== null) put(H_TRACE_CONTEXT, m.traceContext);
+  put(H_BODY_CRC, bodyCrcText(m.body));
   return { key: m.keys.length > 0 ? Buffer.from(m.keys[0]!) : null, value: m.body, headers, timestamp: m.bornTimestampMs };
 }
 
@@ -100,6 +123,7 @@ export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: 
     bodyEncoding: 'IDENTITY',
     traceContext: null,
     userProperties: new Map(),
+    bodyCrc: null,
   };
   for (const h of r.headers) {
     if (h.value === null) continue;
@@ -113,6 +137,7 @@ export function fromRecord(r: KafkaRecord, timestampMs: bigint, where: { topic: 
       case H_BORN_HOST: m.bornHost = v; break;
       case H_BODY_ENCODING: if (v === 'GZIP') m.bodyEncoding = 'GZIP'; break;
       case H_TRACE_CONTEXT: m.traceContext = v; break;
+      case H_BODY_CRC: m.bodyCrc = isBodyCrcText(v) ? v : null; break;
       default:
         if (!h.key.startsWith(RESERVED_PREFIX)) m.userProperties.set(h.key, v);
     }

@@ -93,7 +93,8 @@ export function stored(m: RocketMessage, topic: PbResource, partition: number, o
   const sp: Pb = {
     keys: m.keys,
     messageId: m.messageId,
-    bodyDigest: bodyDigest(m.body),
+    // As stored with the message (rmq.body.crc), else computed: the native encoder does the same.
+    bodyDigest: m.bodyCrc != null ? { type: 'CRC32', checksum: m.bodyCrc } : bodyDigest(m.body),
     bodyEncoding: m.bodyEncoding,
     messageType: typeOf(m),
     bornTimestamp: toTimestamp(m.bornTimestampMs),

@@ -264,7 +264,9 @@ function writeMessage(p: Popped): void {
   w.string(3, m.messageId);
   const digest = w.begin(4);
   w.number(1, DIGEST_CRC32);
-  w.decimal(2, native.crc32(m.body)); // convert.ts bodyDigest: the CRC's decimal digits
+  // convert.ts stored(): the stored rmq.body.crc, else the CRC's decimal digits.
+  if (m.bodyCrc != null) w.string(2, m.bodyCrc);
+  else w.decimal(2, native.crc32(m.body));
   w.end(digest);
   w.number(5, ENCODING[m.bodyEncoding]);
   w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);
