@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitRmqDeliveries(env, exports);
   mqlab::InitRmqSend(env, exports);
   mqlab::InitRmqSendAnswer(env, exports);
+  mqlab::InitRmqHandles(env, exports);
   mqlab::InitSocketWrite(env, exports);
   return exports;
 }

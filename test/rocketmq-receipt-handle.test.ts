@@ -2,7 +2,8 @@
 // exactly what HANDLE matches, with the same parts, for issued handles and
 // for every kind of near miss.
 import { describe, expect, it } from 'vitest';
-import { HANDLE, handleOf, parseHandle, parseHandleAt, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+import { ackHandles, HANDLE, handleOf, parseHandle, parseHandleAt, ReceiptHandles } from '../src/broker/rocketmq/receipt-handle.js';
+import { native } from '../src/native/addon.js';
 
 /** parseHandleAt reads an ASCII handle from bytes (inside a larger buffer, as an ack request carries it) as parseHandle reads its text. */
 function agreesFromBytes(h: string, want: ReturnType<typeof parseHandle>): number {
@@ -94,5 +95,63 @@ describe('parseHandle', () => {
       agreesFromBytes(h, want);
     }
     expect(shared).toBeGreaterThan(10_000);
+  });
+
+  it('reads an ack\'s handles at once (the addon) as parseHandleAt reads each, on runs of mutated handles sharing tokens', () => {
+    const rand = lcg(13);
+    const alphabet = '0123456789abcdefz.-';
+    const handles = new ReceiptHandles();
+    let token = handles.token();
+    let read = 0;
+    let refused = 0;
+    for (let ack = 0; ack < 600; ack++) {
+      const texts: string[] = [];
+      const n = 1 + rand(40);
+      for (let i = 0; i < n; i++) {
+        if (rand(15) === 0) token = handles.token();
+        let h = handleOf(rand(20), rand(2) === 0 ? rand(1_000_000) : Number.MAX_SAFE_INTEGER - rand(3), token, rand(5) === 0);
+        if (rand(4) === 0) h = mutated(h, rand, alphabet);
+        if (rand(60) === 0) h = `1.0.${'9'.repeat(16 + rand(4))}.${token}`;
+        // Tokens cut short, even to nothing, first in the ack or not.
+        if (rand(40) === 0) h = `1.123456789.${'1234567890'.slice(0, 7 + rand(4))}.${token.slice(0, rand(5))}`;
+        texts.push(h);
+      }
+      // As an ack carries them: each behind its entry's bytes, a separator after it (what parseHandleAt must not read into).
+      const at: number[] = [];
+      const end: number[] = [];
+      let bytes = '';
+      for (const h of texts) {
+        bytes += '\x12\x05';
+        at.push(bytes.length);
+        bytes += h;
+        end.push(bytes.length);
+        bytes += '.';
+      }
+      const b = Buffer.from(bytes, 'latin1');
+      const handle = ackHandles(b, n, (i) => at[i]!, (i) => end[i]!);
+      for (let i = 0; i < n; i++) {
+        const got = handle(i);
+        const want = parseHandleAt(b, at[i]!, end[i]!);
+        expect(got === null ? null : { ...got }, JSON.stringify(texts[i])).toEqual(want);
+        if (want) read++;
+        else refused++;
+      }
+    }
+    expect(read).toBeGreaterThan(2000);
+    expect(refused).toBeGreaterThan(1000);
+  });
+
+  it('refuses tables too short for the count, and reads spans outside the buffer as no handle', () => {
+    const h = handleOf(1, 2, new ReceiptHandles().token());
+    const b = Buffer.from(h, 'latin1');
+    const rows = new Float64Array(8);
+    const tokens = new Float64Array(4);
+    expect(() => native.rmqParseHandles(b, new Float64Array(2), 2, rows, tokens)).toThrow(/count past spans, rows or tokens/);
+    expect(() => native.rmqParseHandles(b, new Float64Array(4), 2, new Float64Array(4), tokens)).toThrow(/count past spans, rows or tokens/);
+    expect(() => native.rmqParseHandles(b, new Float64Array(4), -1, rows, tokens)).toThrow(/count past spans, rows or tokens/);
+    expect(native.rmqParseHandles(b, Float64Array.from([0, b.length, 0, b.length + 1]), 2, rows, tokens)).toBe(1);
+    expect([...rows]).toEqual([0, 1, 2, 0, -1, 0, 0, 0].map((v, i) => (i >= 5 ? rows[i] : v)));
+    expect(native.rmqParseHandles(b, Float64Array.from([3, 1]), 1, rows, tokens)).toBe(0);
+    expect(rows[0]).toBe(-1);
   });
 });

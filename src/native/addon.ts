@@ -65,6 +65,8 @@ interface NativeAddon {
   crc32cHardware: boolean;
   /** CRC-32 (IEEE, node:zlib's), by PCLMULQDQ where the CPU has it (native/crc32.cc). */
   crc32(data: Uint8Array): number;
+  /** An ack's receipt handles (buf[spans[2i], spans[2i + 1])): per handle kind (-1 none, 0, 1 retry), queue, offset, token index into rows; each token's start and end into tokens; returns the tokens. */
+  rmqParseHandles(buf: Buffer, spans: Float64Array, count: number, rows: Float64Array, tokens: Float64Array): number;
   rmqScanRecords(buf: Buffer, start: number, end: number, count: number, lastOffsetDelta: number, table: Float64Array): number;
   rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array, prefetchAhead?: number): number;
   rmqEncodeDeliveries(out: Buffer, sources: readonly Buffer[], table: Float64Array, count: number, fixed: Buffer, topicLength: number, storeLength: number, partition: number, invisibleMs: number): number;

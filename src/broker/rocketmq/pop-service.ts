@@ -155,7 +155,7 @@ export class PopService {
     return this.ackEach(group, topic, handles.length, (i) => parseHandle(handles[i]!));
   }
 
-  /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts parseHandleAt). */
+  /** ackAll of the handles a request carries as bytes: `count` of them, parsed by `handle(i)` (receipt-handle.ts ackHandles; its answer is used before the next is asked for, never kept). */
   ackEach(group: string, topic: string, count: number, handle: (i: number) => ParsedHandle | null): { errors: Array<Error | null>; stored: Promise<void> | null } {
     const errors = new Array<Error | null>(count);
     // An ack's handles are mostly of one queue: it is looked up once, and marked for a commit once.

@@ -9,6 +9,7 @@
 // matching a later delivery of the same offset. Offsets are those of the
 // queue state: below 2^53 (a longer one is no handle this broker issues).
 import { randomBytes } from 'node:crypto';
+import { native } from '../../native/addon.js';
 
 export interface ParsedHandle {
   /** A delivery from the group's retry topic. */
@@ -111,6 +112,51 @@ export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle
   lastTokenText = b.latin1Slice(t, to);
   lastInstanceText = b.latin1Slice(t, iEnd);
   return { retry, partition, offset, instance: lastInstanceText, token: lastTokenText };
+}
+
+/** ackHandles's tables, kept from ack to ack (grown as needed). */
+let spans = new Float64Array(64);
+let rows = new Float64Array(128);
+let tokens = new Float64Array(64);
+const ROW = 4;
+
+/**
+ * The receipt handles of an ack's `count` entries, b[at(i), end(i)), read
+ * by the addon at once (native/rmq_handles.cc: what parseHandleAt reads,
+ * without its loops, and a token's texts made once for the handles that
+ * share it): handle(i) for PopService.ackEach. Each answer is the same
+ * object filled in again: read it before asking for the next, and before
+ * another ack is read.
+ */
+export function ackHandles(b: Buffer, count: number, at: (i: number) => number, end: (i: number) => number): (i: number) => ParsedHandle | null {
+  if (spans.length < 2 * count) {
+    spans = new Float64Array(2 * count);
+    rows = new Float64Array(ROW * count);
+    tokens = new Float64Array(2 * count);
+  }
+  for (let i = 0; i < count; i++) {
+    spans[2 * i] = at(i);
+    spans[2 * i + 1] = end(i);
+  }
+  const n = native.rmqParseHandles(b, spans, count, rows, tokens);
+  const texts = new Array<string>(n);
+  const instances = new Array<string>(n);
+  for (let k = 0; k < n; k++) {
+    texts[k] = b.latin1Slice(tokens[2 * k]!, tokens[2 * k + 1]!);
+    instances[k] = b.latin1Slice(tokens[2 * k]!, tokens[2 * k]! + 12);
+  }
+  const h: ParsedHandle = { retry: false, partition: 0, offset: 0, instance: '', token: '' };
+  return (i) => {
+    const r = ROW * i;
+    const kind = rows[r]!;
+    if (kind < 0) return null;
+    h.retry = kind === 1;
+    h.partition = rows[r + 1]!;
+    h.offset = rows[r + 2]!;
+    h.token = texts[rows[r + 3]!]!;
+    h.instance = instances[rows[r + 3]!]!;
+    return h;
+  };
 }
 
 declare global {

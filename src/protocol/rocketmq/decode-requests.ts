@@ -64,7 +64,7 @@ export function decodeAckMessageRequest(buf: Buffer): Pb | null {
  * An AckMessageRequest in its plainest shape, the one clients send: every
  * entry exactly a message id and a receipt handle (echoable below). Kept
  * as its bytes: the handles are parsed from them (receipt-handle.ts
- * parseHandleAt), and texts are made only for an answer with a failure.
+ * ackHandles), and texts are made only for an answer with a failure.
  */
 export class PlainAcks {
   constructor(

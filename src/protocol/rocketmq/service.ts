@@ -21,7 +21,7 @@ import { takeLimits } from './polling.js';
 import { notImplemented, OK, status, statusOf, type Status } from './status.js';
 import { undecodable } from './proto.js';
 import { ackEcho, PlainAcks } from './decode-requests.js';
-import { parseHandleAt } from '../../broker/rocketmq/receipt-handle.js';
+import { ackHandles } from '../../broker/rocketmq/receipt-handle.js';
 import { EchoedAcks } from './encode-answers.js';
 import { telemetryHandler } from './telemetry.js';
 import { getOffset, pull, updateOffset } from './pull.js';
@@ -177,7 +177,7 @@ export function messagingHandlers(ctx: ServiceContext): Record<string, UnaryHand
     let errors: Array<Error | null>;
     if (req instanceof PlainAcks) {
       // The usual request: handles read from its bytes, and if all are acked, its entries' bytes answered back with OK.
-      const acked = ctx.pop.ackEach(group, topic, req.count, (i) => parseHandleAt(req.bytes, req.handleAt(i), req.handleEnd(i)));
+      const acked = ctx.pop.ackEach(group, topic, req.count, ackHandles(req.bytes, req.count, (i) => req.handleAt(i), (i) => req.handleEnd(i)));
       if (acked.stored !== null) await acked.stored;
       errors = acked.errors;
       if (errors.every((e) => e === null)) return new EchoedAcks(req.echo);

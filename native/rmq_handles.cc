@@ -1,0 +1,129 @@
+// The receipt handles of an AckMessage's entries, read at once: what
+// receipt-handle.ts parseHandleAt reads from each (the same rules, tested
+// against it), without a call, a loop in JavaScript and an object per
+// handle. An ack's handles mostly share their receive's token, so each
+// distinct token is reported once and the handles name it by index.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "napi_args.h"
+
+namespace mqlab {
+namespace {
+
+constexpr size_t kRowStride = 4;
+constexpr double kMaxSafe = 9007199254740991.0;
+
+/** The end of a run of at most `max` decimal digits from `at`, before `to`. */
+size_t DigitsAt(const uint8_t* b, size_t at, size_t to, size_t max) {
+  size_t i = at;
+  while (i < to && i - at < max && b[i] >= '0' && b[i] <= '9') i++;
+  return i;
+}
+
+/** The number of digits b[from, to) (at most 19: no overflow of 64 bits). */
+uint64_t NumberIn(const uint8_t* b, size_t from, size_t to) {
+  uint64_t n = 0;
+  for (size_t i = from; i < to; i++) n = n * 10 + (b[i] - '0');
+  return n;
+}
+
+struct Parsed {
+  bool retry;
+  double partition;
+  double offset;
+  size_t token;  // where the token starts (it runs to the handle's end)
+};
+
+/**
+ * `1.<queue>.<offset>.<12 hex>.<1 to 13 of [0-9a-z]>` (or `2.`) in
+ * b[from, to), as receipt-handle.ts HANDLE; a token equal to b[known,
+ * knownEnd) (one read already) is not checked again.
+ */
+bool ParseHandle(const uint8_t* b, size_t from, size_t to, size_t known, size_t knownEnd, Parsed& p) {
+  if (to - from < 19 || (b[from] != '1' && b[from] != '2') || b[from + 1] != '.') return false;
+  const size_t pEnd = DigitsAt(b, from + 2, to, 9);
+  if (pEnd == from + 2 || pEnd >= to || b[pEnd] != '.') return false;
+  const size_t oEnd = DigitsAt(b, pEnd + 1, to, 19);
+  if (oEnd == pEnd + 1 || oEnd >= to || b[oEnd] != '.') return false;
+  const uint64_t offset = NumberIn(b, pEnd + 1, oEnd);
+  if (offset > static_cast<uint64_t>(kMaxSafe)) return false;
+  const size_t t = oEnd + 1;
+  p.retry = b[from] == '2';
+  p.partition = static_cast<double>(NumberIn(b, from + 2, pEnd));
+  p.offset = static_cast<double>(offset);
+  p.token = t;
+  if (knownEnd > known && knownEnd - known == to - t && std::memcmp(b + known, b + t, to - t) == 0) return true;
+  const size_t iEnd = t + 12;
+  if (iEnd >= to || b[iEnd] != '.') return false;
+  for (size_t i = t; i < iEnd; i++) {
+    const uint8_t c = b[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  const size_t rest = to - iEnd - 1;
+  if (rest < 1 || rest > 13) return false;
+  for (size_t i = iEnd + 1; i < to; i++) {
+    const uint8_t c = b[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+/**
+ * rmqParseHandles(buf, spans, count, rows, tokens) → the distinct tokens.
+ * spans: entry i's handle is buf[spans[2i], spans[2i + 1]). rows: per
+ * handle its kind (-1 no handle of this broker, 0 its topic's, 1 the
+ * retry topic's), queue, offset and token index; tokens: per token its
+ * start and end in buf (a token is reported again where a handle of
+ * another came between).
+ */
+napi_value ParseHandles(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!Args(env, info, argv)) return Fail(env, "rmqParseHandles(buf, spans, count, rows, tokens)");
+  uint8_t* b;
+  size_t length;
+  double* spans;
+  size_t spansLength;
+  double* rows;
+  size_t rowsLength;
+  double* tokens;
+  size_t tokensLength;
+  if (!BufferArg(env, argv[0], b, length)) return Fail(env, "rmqParseHandles: buf must be a Buffer");
+  if (!Float64Arg(env, argv[1], spans, spansLength) || !Float64Arg(env, argv[3], rows, rowsLength) || !Float64Arg(env, argv[4], tokens, tokensLength)) return Fail(env, "rmqParseHandles: spans, rows and tokens must be Float64Arrays");
+  const double countArg = NumberArg(env, argv[2]);
+  if (!(countArg >= 0 && countArg * 2 <= static_cast<double>(spansLength) && countArg * kRowStride <= static_cast<double>(rowsLength) && countArg * 2 <= static_cast<double>(tokensLength))) return Fail(env, "rmqParseHandles: count past spans, rows or tokens");
+  const size_t count = static_cast<size_t>(countArg);
+  size_t distinct = 0;
+  for (size_t i = 0; i < count; i++) {
+    double* row = rows + i * kRowStride;
+    row[0] = -1;
+    const double from = spans[2 * i], to = spans[2 * i + 1];
+    // The last token reported, most often the handle's (an ack's handles share their receive's); else a new one.
+    // Only the last is compared, so an ack of many tokens costs a comparison a handle, not one per token seen.
+    const size_t known = distinct > 0 ? static_cast<size_t>(tokens[2 * (distinct - 1)]) : 0;
+    const size_t knownEnd = distinct > 0 ? static_cast<size_t>(tokens[2 * (distinct - 1) + 1]) : 0;
+    Parsed p;
+    if (!(from >= 0 && to >= from && to <= static_cast<double>(length)) || !ParseHandle(b, static_cast<size_t>(from), static_cast<size_t>(to), known, knownEnd, p)) continue;
+    const size_t end = static_cast<size_t>(to);
+    size_t k = distinct;
+    if (distinct > 0 && knownEnd - known == end - p.token && std::memcmp(b + known, b + p.token, end - p.token) == 0) k = distinct - 1;
+    if (k == distinct) {
+      tokens[2 * k] = static_cast<double>(p.token);
+      tokens[2 * k + 1] = static_cast<double>(end);
+      distinct++;
+    }
+    row[0] = p.retry ? 1 : 0;
+    row[1] = p.partition;
+    row[2] = p.offset;
+    row[3] = static_cast<double>(k);
+  }
+  return Number(env, static_cast<double>(distinct));
+}
+
+}  // namespace
+
+void InitRmqHandles(napi_env env, napi_value exports) { Export(env, exports, "rmqParseHandles", ParseHandles); }
+
+}  // namespace mqlab
