@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "decimal.h"
+
 namespace mqlab {
 
 struct Writer {
@@ -76,14 +78,10 @@ struct Writer {
     pos = end;
   }
   void Digits(uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do {
-      tmp[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v > 0);
-    if (!Room(static_cast<size_t>(n))) return;
-    while (n > 0) b[pos++] = static_cast<uint8_t>(tmp[--n]);
+    const uint32_t n = DecimalLength(v);
+    if (!Room(n)) return;
+    WriteDecimal(v, b + pos, n);
+    pos += n;
   }
   /** google.protobuf.Timestamp or Duration of `ms` (seconds floored, nanos not negative). */
   void Time(int field, int64_t ms) {

@@ -18,6 +18,7 @@
 #include "batch_layout.h"
 #include "crc32.h"
 #include "crc32c.h"
+#include "decimal.h"
 #include "napi_args.h"
 #include "rmq_records.h"
 #include "send_request.h"
@@ -121,18 +122,6 @@ template <size_t N>
 uint8_t* Header(uint8_t* o, const char (&key)[N], const uint8_t* value, size_t n) {
   o = Bytes(o, reinterpret_cast<const uint8_t*>(key), N - 1);
   return Bytes(o, value, n);
-}
-
-/** `v` as decimal digits into `out` (room for 10); returns how many. */
-uint32_t Decimal(uint32_t v, char* out) {
-  char tmp[10];
-  uint32_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  for (uint32_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-  return n;
 }
 
 /** info's fixed fields, then each message id's start and end in the request. */
@@ -258,7 +247,9 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
     }
     if (props > maxProps) return none;
     // The body's CRC-32, last (toRecord's rmq.body.crc): not a property the producer sent, so not counted against maxProps.
-    m.crcLength = Decimal(Crc32(b + m.body.at, m.body.len), m.crcDigits);
+    const uint32_t crc = Crc32(b + m.body.at, m.body.len);
+    m.crcLength = DecimalLength(crc);
+    WriteDecimal(crc, m.crcDigits, m.crcLength);
     body += HeaderSize(Len(kBodyCrc), m.crcLength);
     headers++;
     body += ZigSize(headers);
@@ -316,7 +307,7 @@ napi_value EncodeSend(napi_env env, napi_callback_info info) {
     if (m.host.len > 0) w = Header(w, kBornHost, b + m.host.at, m.host.len);
     if (m.gzip) w = Header(w, kEncoding, reinterpret_cast<const uint8_t*>(kGzip_), Len(kGzip_));
     if (m.hasTrace) w = Header(w, kTrace, b + m.trace.at, m.trace.len);
-    w = Header(w, kBodyCrc, reinterpret_cast<const uint8_t*>(m.crcDigits), m.crcLength);
+    w = Header(w, kBodyCrc, m.crcDigits, m.crcLength);
     // tag-code.ts: Java's hash of the tag, or NO_TAG_CODE.
     tagCodes[i] = m.hasTag ? JavaHash(b + m.tag.at, m.tag.len) : INT64_MIN;
     out[kInfoFixed + 2 * i] = m.id.at;

@@ -29,7 +29,7 @@ struct Message {
   uint32_t keysFrom = 0, keysCount = 0, propsFrom = 0, propsCount = 0;
   /** Filled in by rmq_send.cc as it sizes the batch: the body's CRC-32 as decimal digits (rmq.body.crc) among them. */
   uint32_t recordBody = 0, headerCount = 0;
-  char crcDigits[10] = {};
+  uint8_t crcDigits[10] = {};
   uint32_t crcLength = 0;
 };
 
