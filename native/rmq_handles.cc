@@ -1,8 +1,9 @@
-// The receipt handles of an AckMessage's entries, read at once: what
-// receipt-handle.ts parseHandleAt reads from each (the same rules, tested
-// against it), without a call, a loop in JavaScript and an object per
-// handle. An ack's handles mostly share their receive's token, so each
-// distinct token is reported once and the handles name it by index.
+// Receipt handles read: an AckMessage's entries at once, or one text
+// (receipt-handle.ts ackHandles, parseHandle): exactly what its HANDLE
+// matches, with the same parts (tested against it), without a regular
+// expression, a loop in JavaScript or an object per handle. An ack's
+// handles mostly share their receive's token, so a token is reported once
+// for the handles in a row that carry it, and checked once.
 #include <node_api.h>
 
 #include <cstdint>

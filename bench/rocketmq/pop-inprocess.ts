@@ -3,7 +3,7 @@
 // files, real pop journal), 1 KiB messages stored `--per` to a batch, then
 // received 32 at a time as the endpoint does (PopService.pop), encoded as
 // the answer's bytes (encodeDeliveries) and acked from a request's bytes
-// (ackEach over parseHandleAt). Wall time per message of each step, after a
+// (ackEach over ackHandles). Wall time per message of each step, after a
 // warm-up on a topic of its own; the machine's noise moves network runs by
 // a fifth, and this by less, so compare builds with alternated runs of it.
 // `--batch 8` receives 8 at a time instead (at most 32, as the endpoint).
@@ -20,7 +20,7 @@ import { PopJournal } from '../../src/broker/rocketmq/pop-journal.js';
 import { PopService } from '../../src/broker/rocketmq/pop-service.js';
 import { publish } from '../../src/broker/rocketmq/publish.js';
 import type { RocketMessage } from '../../src/broker/rocketmq/message-record.js';
-import { handleOf, parseHandleAt } from '../../src/broker/rocketmq/receipt-handle.js';
+import { ackHandles, handleOf } from '../../src/broker/rocketmq/receipt-handle.js';
 import { answersLeave } from '../../src/protocol/before-answers.js';
 import { deliveriesSent, encodeDeliveries } from '../../src/protocol/rocketmq/encode-received.js';
 import { applyProperties, DEFAULT_SERVE_SETTINGS } from '../../src/server/settings.js';
@@ -78,7 +78,7 @@ async function drain(topic: string, n: number): Promise<{ pop: number; encode: n
     const at = [0];
     for (const h of handles) at.push(at.at(-1)! + h.length);
     const t3 = process.hrtime.bigint();
-    const acked = pop.ackEach('g', topic, handles.length, (i) => parseHandleAt(bytes, at[i]!, at[i + 1]!));
+    const acked = pop.ackEach('g', topic, handles.length, ackHandles(bytes, handles.length, (i) => at[i]!, (i) => at[i + 1]!));
     answersLeave();
     if (acked.stored !== null) await acked.stored;
     const t4 = process.hrtime.bigint();

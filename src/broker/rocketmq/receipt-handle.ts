@@ -40,78 +40,26 @@ export function tokenOf(handle: string): string {
   return parseHandle(handle)?.token ?? '';
 }
 
-/** What HANDLE matches, read without the regular expression (an ack's every entry comes here). */
+/** What a handle is; read without the regular expression (an ack's every entry comes to ackHandles). */
 export const HANDLE = /^[12]\.(\d{1,9})\.(\d{1,19})\.([0-9a-f]{12})\.[0-9a-z]{1,13}$/;
-
-const DOT = 46;
 
 /** Not ASCII: no handle (HANDLE matches ASCII only, and a latin1 copy of wider characters would lose their high bits). */
 const NOT_ASCII = /[^\x00-\x7f]/;
 
-/** The handle in a text (acks proto-loader decoded, ChangeInvisibleDuration, the journal), read from its bytes by parseHandleAt. */
+/** parseHandle's tables: its own, so that it may be called while an ack's handles are being read. */
+const oneSpan = new Float64Array(2);
+const oneRow = new Float64Array(4);
+const oneToken = new Float64Array(2);
+
+/** The handle in a text (acks proto-loader decoded, ChangeInvisibleDuration, the journal), read by the addon as ackHandles reads an ack's. */
 export function parseHandle(handle: string): ParsedHandle | null {
   if (handle.length < 19 || NOT_ASCII.test(handle)) return null;
-  return parseHandleAt(Buffer.from(handle, 'latin1'), 0, handle.length);
-}
-
-/** The token of the handle parsed last from bytes, as bytes and text, and its instance. */
-let lastTokenBytes = new Uint8Array(0);
-let lastTokenText = '';
-let lastInstanceText = '';
-
-/** The end of a run of at most `max` decimal digits in b from `at`, before `to`. */
-function digitsAt(b: Uint8Array, at: number, to: number, max: number): number {
-  let i = at;
-  while (i < to && i - at < max && b[i]! >= 48 && b[i]! <= 57) i++;
-  return i;
-}
-
-function numberIn(b: Uint8Array, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + (b[i]! - 48);
-  return n;
-}
-
-/**
- * The handle in the ASCII bytes b[from, to) (an ack's handle as its request
- * carries it), read without the regular expression and without making its
- * text: exactly what HANDLE matches, with the same parts. A handle whose
- * token is the one before's (an ack's handles share their receive's) is
- * not checked again.
- */
-export function parseHandleAt(b: Buffer, from: number, to: number): ParsedHandle | null {
-  if (to - from < 19 || (b[from] !== 49 && b[from] !== 50) || b[from + 1] !== DOT) return null;
-  const retry = b[from] === 50;
-  const pEnd = digitsAt(b, from + 2, to, 9);
-  if (pEnd === from + 2 || b[pEnd] !== DOT) return null;
-  const oEnd = digitsAt(b, pEnd + 1, to, 19);
-  if (oEnd === pEnd + 1 || b[oEnd] !== DOT) return null;
-  const partition = numberIn(b, from + 2, pEnd);
-  const offset = numberIn(b, pEnd + 1, oEnd);
-  if (offset > Number.MAX_SAFE_INTEGER) return null;
-  const t = oEnd + 1;
-  const last = lastTokenBytes;
-  if (last.length > 0 && to - t === last.length) {
-    let i = 0;
-    while (i < last.length && b[t + i] === last[i]) i++;
-    if (i === last.length) return { retry, partition, offset, instance: lastInstanceText, token: lastTokenText };
-  }
-  const iEnd = t + 12;
-  if (iEnd >= to || b[iEnd] !== DOT) return null;
-  for (let i = t; i < iEnd; i++) {
-    const c = b[i]!;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null;
-  }
-  const rest = to - iEnd - 1;
-  if (rest < 1 || rest > 13) return null;
-  for (let i = iEnd + 1; i < to; i++) {
-    const c = b[i]!;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return null;
-  }
-  lastTokenBytes = Uint8Array.from(b.subarray(t, to));
-  lastTokenText = b.latin1Slice(t, to);
-  lastInstanceText = b.latin1Slice(t, iEnd);
-  return { retry, partition, offset, instance: lastInstanceText, token: lastTokenText };
+  const b = Buffer.from(handle, 'latin1');
+  oneSpan[1] = b.length;
+  native.rmqParseHandles(b, oneSpan, 1, oneRow, oneToken);
+  if (oneRow[0]! < 0) return null;
+  const token = b.latin1Slice(oneToken[0]!, oneToken[1]!);
+  return { retry: oneRow[0] === 1, partition: oneRow[1]!, offset: oneRow[2]!, instance: token.slice(0, 12), token };
 }
 
 /** ackHandles's tables, kept from ack to ack (grown as needed). */
@@ -122,11 +70,11 @@ const ROW = 4;
 
 /**
  * The receipt handles of an ack's `count` entries, b[at(i), end(i)), read
- * by the addon at once (native/rmq_handles.cc: what parseHandleAt reads,
- * without its loops, and a token's texts made once for the handles that
- * share it): handle(i) for PopService.ackEach. Each answer is the same
- * object filled in again: read it before asking for the next, and before
- * another ack is read.
+ * by the addon at once (native/rmq_handles.cc: exactly what HANDLE
+ * matches, with the same parts, an offset past 2^53 - 1 refused; a token's
+ * texts made once for the handles that share it): handle(i) for
+ * PopService.ackEach. Each answer is the same object filled in again: read
+ * it before asking for the next, and before another ack is read.
  */
 export function ackHandles(b: Buffer, count: number, at: (i: number) => number, end: (i: number) => number): (i: number) => ParsedHandle | null {
   if (spans.length < 2 * count) {
