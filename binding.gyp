@@ -11,7 +11,7 @@
         "native/map_cache.cc",
         "native/mapped_read.cc",
         "native/rmq_deliveries.cc",
-        "native/rmq_handles.cc",
+        "native/rmq_acks.cc",
         "native/rmq_scan.cc",
         "native/rmq_send.cc",
         "native/rmq_send_answer.cc",

@@ -25,7 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mqlab::InitRmqDeliveries(env, exports);
   mqlab::InitRmqSend(env, exports);
   mqlab::InitRmqSendAnswer(env, exports);
-  mqlab::InitRmqHandles(env, exports);
+  mqlab::InitRmqAcks(env, exports);
   mqlab::InitSocketWrite(env, exports);
   return exports;
 }

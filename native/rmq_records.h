@@ -16,7 +16,7 @@ void InitRmqSend(napi_env env, napi_value exports);
 /** rmqStoredAnswer: the SendMessageResponse of messages all stored (rmq_send_answer.cc). */
 void InitRmqSendAnswer(napi_env env, napi_value exports);
 
-/** rmqParseHandles: an AckMessage's receipt handles read at once (rmq_handles.cc). */
-void InitRmqHandles(napi_env env, napi_value exports);
+/** rmqParseHandles and rmqAckEcho: an AckMessage's receipt handles read at once, its answer echoed (rmq_acks.cc). */
+void InitRmqAcks(napi_env env, napi_value exports);
 
 }  // namespace mqlab

@@ -15,6 +15,7 @@ import { LOADER_OPTIONS, messagingService, protoRoot, statusCodes } from '../src
 import { SendAnswer } from '../src/protocol/rocketmq/send-answer.js';
 import { OK as OK_STATUS } from '../src/protocol/rocketmq/status.js';
 import { Prng } from './helpers/prng.js';
+import { native } from '../src/native/addon.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto messages are loader objects */
 type Pb = Record<string, any>;
@@ -392,6 +393,21 @@ describe('SendMessageResponse and AckMessageResponse encoded by hand', () => {
       const answer = { status: OK, entries: plain.entries().map((e) => ({ ...e, status: OK })) };
       expect(encodeAckEcho(plain.echo, codes).toString('hex')).toBe(loader.AckMessage!.responseSerialize(answer).toString('hex'));
     }
+  });
+
+  it('echoes in the addon only what fits: -1 for a span outside the request or an answer larger than its buffer, errors for bad arguments', () => {
+    const bytes = Buffer.from('0123456789');
+    const ok = Uint8Array.from([8, 0]);
+    const spans = Float64Array.from([0, 4, 6, 10]);
+    const out = Buffer.alloc(64);
+    // 0a 02 ok, then each entry: 12 len entry 1a 02 ok.
+    expect(native.rmqAckEcho(out, bytes, spans, 2, ok)).toBe(4 + 2 * (2 + 4 + 4));
+    expect(out.subarray(0, 24).toString('hex')).toBe('0a020800' + '1208' + Buffer.from('0123').toString('hex') + '1a020800' + '1208' + Buffer.from('6789').toString('hex') + '1a020800');
+    expect(native.rmqAckEcho(Buffer.alloc(23), bytes, spans, 2, ok)).toBe(-1);
+    expect(native.rmqAckEcho(out, bytes, Float64Array.from([6, 11]), 1, ok)).toBe(-1);
+    expect(native.rmqAckEcho(out, bytes, Float64Array.from([5, 4]), 1, ok)).toBe(-1);
+    expect(() => native.rmqAckEcho(out, bytes, spans, 3, ok)).toThrow(/count past spans/);
+    expect(() => native.rmqAckEcho(out, bytes, spans, 1, new Uint8Array(128))).toThrow(/under 128 bytes/);
   });
 
   it('leaves to proto-loader what it does not know', () => {

@@ -67,6 +67,8 @@ interface NativeAddon {
   crc32(data: Uint8Array): number;
   /** An ack's receipt handles (buf[spans[2i], spans[2i + 1])): per handle kind (-1 none, 0, 1 retry), queue, offset, token index into rows; each token's start and end into tokens; returns the tokens. */
   rmqParseHandles(buf: Buffer, spans: Float64Array, count: number, rows: Float64Array, tokens: Float64Array): number;
+  /** An AckMessageResponse of status `ok` (its encoded fields) and each entry (bytes[spans[2i], spans[2i + 1])) echoed with it, into out; the bytes written, or -1 where it does not fit. */
+  rmqAckEcho(out: Buffer, bytes: Buffer, spans: Float64Array, count: number, ok: Uint8Array): number;
   rmqScanRecords(buf: Buffer, start: number, end: number, count: number, lastOffsetDelta: number, table: Float64Array): number;
   rmqScanBatches(buf: Buffer, at: number, minOffset: number, table: Float64Array, info: Float64Array, prefetchAhead?: number): number;
   rmqEncodeDeliveries(out: Buffer, sources: readonly Buffer[], table: Float64Array, count: number, fixed: Buffer, topicLength: number, storeLength: number, partition: number, invisibleMs: number): number;

@@ -231,60 +231,31 @@ export class EchoedAcks {
   constructor(readonly echo: AckEcho) {}
 }
 
-/** Bytes between adjacent request entries: the next one's tag and its length (under 2^14: two bytes). */
-const MAX_ENTRY_GAP = 3;
+/** encodeAckEcho's entry spans for the addon, kept from ack to ack. */
+let echoSpans = new Float64Array(64);
 
 /**
  * The AckMessageResponse of acks that all succeeded: OK, and per entry the
  * request's entry bytes (decode-requests.ts ackEcho) followed by OK: the
  * bytes encodeAckMessageResponse writes for { messageId, receiptHandle,
- * status: OK } entries, without a string or object per entry.
+ * status: OK } entries, without a string or object per entry, written by
+ * the addon (native/rmq_acks.cc rmqAckEcho) into a buffer of their size.
  */
 export function encodeAckEcho(echo: AckEcho, codes: ReadonlyMap<string, number>): Buffer {
   const ok = (okBytes ??= okStatusBytes(codes));
   const { bytes, spans } = echo;
-  // Sized first and written once into a buffer of that size: no writer
-  // growing and no copy out (an ack of 32 answers about 2 KB). Every
-  // length is known: an echoable entry's fields have one-byte lengths
-  // (decode-requests.ts), so an answer entry is under 2^14 bytes.
+  // Every length is known: an echoable entry's fields have one-byte lengths (decode-requests.ts), so an answer entry is under 2^14 bytes.
   const tail = 2 + ok.length;
   let size = 2 + ok.length;
-  // Entries one after another in the request (a tag and a length between them, as clients write them).
-  let adjacent = true;
+  if (echoSpans.length < spans.length) echoSpans = new Float64Array(spans.length);
   for (let i = 0; i < spans.length; i += 2) {
     const n = spans[i + 1]! - spans[i]! + tail;
     size += 1 + (n < 128 ? 1 : 2) + n;
-    if (i > 0 && spans[i]! - spans[i - 1]! > MAX_ENTRY_GAP) adjacent = false;
+    echoSpans[i] = spans[i]!;
+    echoSpans[i + 1] = spans[i + 1]!;
   }
   const out = Buffer.allocUnsafe(size);
-  // Adjacent entries are copied at once, from the first's start to the
-  // last's end, to the end of the answer, and each moved forward from there
-  // into place (copyWithin: no view made per entry, as Buffer.copy makes
-  // one). An answer entry is longer than its request entry and the gap
-  // after it, so none is overwritten before it is moved.
-  const first = spans[0]!;
-  const moved = adjacent ? size - (spans[spans.length - 1]! - first) : 0;
-  if (adjacent) out.set(bytes.subarray(first, spans[spans.length - 1]!), moved);
-  out[0] = 0x0a; // 1 status
-  out[1] = ok.length;
-  out.set(ok, 2);
-  let p = 2 + ok.length;
-  for (let i = 0; i < spans.length; i += 2) {
-    const from = spans[i]!;
-    const to = spans[i + 1]!;
-    const n = to - from + tail;
-    out[p++] = 0x12; // 2 entries
-    if (n < 128) out[p++] = n;
-    else {
-      out[p++] = (n & 127) | 128;
-      out[p++] = n >>> 7;
-    }
-    if (adjacent) out.copyWithin(p, moved + from - first, moved + to - first);
-    else bytes.copy(out, p, from, to);
-    p += to - from;
-    out[p++] = 0x1a; // 3 status
-    out[p++] = ok.length;
-    for (let k = 0; k < ok.length; k++) out[p++] = ok[k]!;
-  }
+  const written = native.rmqAckEcho(out, bytes, echoSpans, spans.length / 2, ok);
+  if (written !== size) throw new Error(`an ack's echo wrote ${written} bytes of ${size}`);
   return out;
 }

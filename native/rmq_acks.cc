@@ -1,9 +1,12 @@
-// Receipt handles read: an AckMessage's entries at once, or one text
-// (receipt-handle.ts ackHandles, parseHandle): exactly what its HANDLE
-// matches, with the same parts (tested against it), without a regular
-// expression, a loop in JavaScript or an object per handle. An ack's
-// handles mostly share their receive's token, so a token is reported once
-// for the handles in a row that carry it, and checked once.
+// An AckMessage's two halves in the addon. Receipt handles read: an ack's
+// entries at once, or one text (receipt-handle.ts ackHandles, parseHandle):
+// exactly what its HANDLE matches, with the same parts (tested against
+// it), without a regular expression, a loop in JavaScript or an object per
+// handle. An ack's handles mostly share their receive's token, so a token
+// is reported once for the handles in a row that carry it, and checked
+// once. And the answer of acks that all succeeded, the request's entries
+// each echoed with OK (encode-answers.ts encodeAckEcho), written in one
+// call where JavaScript made a copy call per entry.
 #include <node_api.h>
 
 #include <cstdint>
@@ -123,8 +126,70 @@ napi_value ParseHandles(napi_env env, napi_callback_info info) {
   return Number(env, static_cast<double>(distinct));
 }
 
+/**
+ * rmqAckEcho(out, bytes, spans, count, ok) → the bytes written to out, or
+ * -1 where they do not fit it or a span lies outside bytes: an
+ * AckMessageResponse { status: ok, entries: [entry i's bytes
+ * (bytes[spans[2i], spans[2i + 1])) and status ok] }, ok being an OK
+ * status's encoded fields (under 128 bytes), each entry under 2^14 bytes.
+ */
+napi_value AckEcho(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!Args(env, info, argv)) return Fail(env, "rmqAckEcho(out, bytes, spans, count, ok)");
+  uint8_t* out;
+  size_t outLength;
+  uint8_t* b;
+  size_t length;
+  double* spans;
+  size_t spansLength;
+  uint8_t* ok;
+  size_t okLength;
+  if (!BufferArg(env, argv[0], out, outLength) || !BufferArg(env, argv[1], b, length)) return Fail(env, "rmqAckEcho: out and bytes must be Buffers");
+  if (!Float64Arg(env, argv[2], spans, spansLength)) return Fail(env, "rmqAckEcho: spans must be a Float64Array");
+  napi_typedarray_type okType;
+  void* okData = nullptr;
+  napi_value okBuffer;
+  size_t okOffset;
+  if (napi_get_typedarray_info(env, argv[4], &okType, &okLength, &okData, &okBuffer, &okOffset) != napi_ok || okType != napi_uint8_array || okLength > 127) return Fail(env, "rmqAckEcho: ok must be a Uint8Array of under 128 bytes");
+  ok = static_cast<uint8_t*>(okData);
+  const double countArg = NumberArg(env, argv[3]);
+  if (!(countArg >= 0 && countArg * 2 <= static_cast<double>(spansLength))) return Fail(env, "rmqAckEcho: count past spans");
+  const size_t count = static_cast<size_t>(countArg);
+  size_t p = 0;
+  const auto put = [&](const uint8_t* from, size_t n) {
+    std::memcpy(out + p, from, n);
+    p += n;
+  };
+  if (2 + okLength > outLength) return Number(env, -1);
+  out[p++] = 0x0a;  // 1 status
+  out[p++] = static_cast<uint8_t>(okLength);
+  put(ok, okLength);
+  for (size_t i = 0; i < count; i++) {
+    const double from = spans[2 * i], to = spans[2 * i + 1];
+    if (!(from >= 0 && to >= from && to <= static_cast<double>(length))) return Number(env, -1);
+    const size_t entry = static_cast<size_t>(to - from);
+    const size_t n = entry + 2 + okLength;
+    if (n >= (1u << 14) || p + (n < 128 ? 2 : 3) + n > outLength) return Number(env, -1);
+    out[p++] = 0x12;  // 2 entries
+    if (n < 128) {
+      out[p++] = static_cast<uint8_t>(n);
+    } else {
+      out[p++] = static_cast<uint8_t>((n & 127) | 128);
+      out[p++] = static_cast<uint8_t>(n >> 7);
+    }
+    put(b + static_cast<size_t>(from), entry);
+    out[p++] = 0x1a;  // 3 status
+    out[p++] = static_cast<uint8_t>(okLength);
+    put(ok, okLength);
+  }
+  return Number(env, static_cast<double>(p));
+}
+
 }  // namespace
 
-void InitRmqHandles(napi_env env, napi_value exports) { Export(env, exports, "rmqParseHandles", ParseHandles); }
+void InitRmqAcks(napi_env env, napi_value exports) {
+  Export(env, exports, "rmqParseHandles", ParseHandles);
+  Export(env, exports, "rmqAckEcho", AckEcho);
+}
 
 }  // namespace mqlab
