@@ -70,7 +70,7 @@ const ROW = 4;
 
 /**
  * The receipt handles of an ack's `count` entries, b[at(i), end(i)), read
- * by the addon at once (native/rmq_handles.cc: exactly what HANDLE
+ * by the addon at once (native/rmq_acks.cc: exactly what HANDLE
  * matches, with the same parts, an offset past 2^53 - 1 refused; a token's
  * texts made once for the handles that share it): handle(i) for
  * PopService.ackEach. Each answer is the same object filled in again: read
