@@ -26,11 +26,15 @@ struct Writer {
   }
   void VarU(uint64_t v) {
     if (!Room(10)) return;
+    // Through a local pointer: a byte stored through b may alias the writer's own fields, so b[pos++] made the
+    // compiler load pos and b again after every byte.
+    uint8_t* p = b + pos;
     while (v > 127) {
-      b[pos++] = static_cast<uint8_t>((v & 127) | 128);
+      *p++ = static_cast<uint8_t>((v & 127) | 128);
       v >>= 7;
     }
-    b[pos++] = static_cast<uint8_t>(v);
+    *p++ = static_cast<uint8_t>(v);
+    pos = static_cast<size_t>(p - b);
   }
   void Tag(int field, int wire) { VarU(static_cast<uint64_t>(field) * 8 + wire); }
   /** An int64 field (negative: ten bytes, two's complement). */
