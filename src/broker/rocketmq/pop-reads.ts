@@ -3,7 +3,7 @@
 import type { Broker } from '../broker.js';
 import { PopError } from './pop-error.js';
 import type { Queue } from './pop-queues.js';
-import { readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
+import { bytesForRecords, readQueueRecords, type QueueRead, type StoredRecord } from './queue-records.js';
 import { MAX_OFFSET } from './queue-state.js';
 import type { TopicPartition } from '../../storage/types.js';
 
@@ -33,13 +33,13 @@ export class PopReads {
 
   /**
    * The next records of a scan, from `from`: as many bytes as the queue's
-   * batches so far suggest for `want` records; a short run (or no estimate
+   * batches so far suggest for `want` records (bytesForRecords); a short run (or no estimate
    * yet) reads exactly its first batch (the engine returns at least one
    * whole batch), so nothing past it is read.
    */
   scanStep(queue: Queue, from: number, want: number, shortRun = false): QueueRead {
     const { state } = queue;
-    const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, want * state.bytesPerRecord);
+    const readBytes = shortRun || state.bytesPerRecord === 0 ? 1 : Math.min(SCAN_BYTES, bytesForRecords(want, state.bytesPerRecord));
     const read = this.from(queue.tp, from, readBytes);
     if (read.bytesPerRecord > 0) state.bytesPerRecord = read.bytesPerRecord;
     return read;

@@ -10,7 +10,7 @@
 // RocketMQ's store does (OFFSET_TOO_SMALL: its min offset; past the end:
 // its max offset).
 import type { Broker } from '../broker.js';
-import { readQueueRecords, type StoredRecord } from './queue-records.js';
+import { bytesForRecords, readQueueRecords, type StoredRecord } from './queue-records.js';
 import { storedMatches, type TagFilter } from './tag-filter.js';
 import { CodeWindow } from './code-window.js';
 import { MESSAGE_TYPE_CONFIG } from './message-type.js';
@@ -114,7 +114,7 @@ function scan(broker: Broker, req: PullRead, from: number, end: bigint): PullRes
       // Only the run of records that may match.
       want = Math.min(want, window.runLength(BigInt(next), codesEnd, mayMatch));
     }
-    const read = readQueueRecords(broker.engine, tp, next, bytesPerRecord === 0 ? 1 : Math.min(PULL_SCAN_BYTES - scanned, want * bytesPerRecord), broker.transactions.partitions);
+    const read = readQueueRecords(broker.engine, tp, next, bytesPerRecord === 0 ? 1 : Math.min(PULL_SCAN_BYTES - scanned, bytesForRecords(want, bytesPerRecord)), broker.transactions.partitions);
     scanned += read.bytesRead;
     if (read.bytesPerRecord > 0) bytesPerRecord = read.bytesPerRecord;
     const before = records.length;
