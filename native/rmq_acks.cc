@@ -27,7 +27,7 @@ size_t DigitsAt(const uint8_t* b, size_t at, size_t to, size_t max) {
   return i;
 }
 
-/** The number of digits b[from, to) (at most 19: no overflow of 64 bits). */
+/** The number the digits b[from, to) spell (at most 19 of them: no overflow of 64 bits). */
 uint64_t NumberIn(const uint8_t* b, size_t from, size_t to) {
   uint64_t n = 0;
   for (size_t i = from; i < to; i++) n = n * 10 + (b[i] - '0');
