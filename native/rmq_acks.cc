@@ -100,14 +100,14 @@ napi_value ParseHandles(napi_env env, napi_callback_info info) {
   if (!(countArg >= 0 && countArg * 2 <= static_cast<double>(spansLength) && countArg * kRowStride <= static_cast<double>(rowsLength) && countArg * 2 <= static_cast<double>(tokensLength))) return Fail(env, "rmqParseHandles: count past spans, rows or tokens");
   const size_t count = static_cast<size_t>(countArg);
   size_t distinct = 0;
+  // The last token reported, most often the handle's (an ack's handles share their receive's); else a new one.
+  // Only the last is compared, so an ack of many tokens costs a comparison a handle, not one per token seen.
+  // Kept here, not read back from `tokens`: the caller's arrays are not trusted to be apart.
+  size_t known = 0, knownEnd = 0;
   for (size_t i = 0; i < count; i++) {
     double* row = rows + i * kRowStride;
-    row[0] = -1;
     const double from = spans[2 * i], to = spans[2 * i + 1];
-    // The last token reported, most often the handle's (an ack's handles share their receive's); else a new one.
-    // Only the last is compared, so an ack of many tokens costs a comparison a handle, not one per token seen.
-    const size_t known = distinct > 0 ? static_cast<size_t>(tokens[2 * (distinct - 1)]) : 0;
-    const size_t knownEnd = distinct > 0 ? static_cast<size_t>(tokens[2 * (distinct - 1) + 1]) : 0;
+    row[0] = -1;
     Parsed p;
     if (!(from >= 0 && to >= from && to <= static_cast<double>(length)) || !ParseHandle(b, static_cast<size_t>(from), static_cast<size_t>(to), known, knownEnd, p)) continue;
     const size_t end = static_cast<size_t>(to);
@@ -116,6 +116,8 @@ napi_value ParseHandles(napi_env env, napi_callback_info info) {
     if (k == distinct) {
       tokens[2 * k] = static_cast<double>(p.token);
       tokens[2 * k + 1] = static_cast<double>(end);
+      known = p.token;
+      knownEnd = end;
       distinct++;
     }
     row[0] = p.retry ? 1 : 0;

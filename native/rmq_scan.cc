@@ -133,7 +133,9 @@ napi_value ScanBatches(napi_env env, napi_callback_info info) {
   const double start = NumberArg(env, argv[1]);
   const double minOffset = NumberArg(env, argv[2]);
   if (!(start >= 0 && start <= static_cast<double>(length)) || !(minOffset >= 0 && minOffset <= kMaxSafe)) return Fail(env, "rmqScanBatches: at or minOffset out of range");
-  const double aheadArg = argc > 5 ? NumberArg(env, argv[5]) : kPrefetchAhead;
+  napi_valuetype aheadType = napi_undefined;
+  if (argc > 5) napi_typeof(env, argv[5], &aheadType);
+  const double aheadArg = aheadType == napi_undefined ? kPrefetchAhead : NumberArg(env, argv[5]);
   if (!(aheadArg >= 0 && aheadArg <= kPrefetchAheadMax)) return Fail(env, "rmqScanBatches: prefetchAhead must be 0 to 1 MiB");
   const size_t ahead = static_cast<size_t>(aheadArg);
   size_t at = static_cast<size_t>(start);
@@ -159,7 +161,8 @@ napi_value ScanBatches(napi_env env, napi_callback_info info) {
       if (h[kMagicAt] != 2 || size < kBatchHeaderBytes || (attributes & 0x07) != 0 || count < 0) break;
       if (rows + static_cast<size_t>(count) > maxRows) break;
       prefetched = std::max(prefetched, at);
-      for (const size_t until = std::min(at + size + ahead, length); ahead != 0 && prefetched < until; prefetched += kCacheLine) __builtin_prefetch(buf + prefetched);
+      // At most `ahead` of a large batch itself: its check walks it in order, and thousands of requests at once would overrun the CPU's.
+      for (const size_t until = std::min(at + std::min(size, ahead) + ahead, length); ahead != 0 && prefetched < until; prefetched += kCacheLine) __builtin_prefetch(buf + prefetched);
       const uint32_t crc = (static_cast<uint32_t>(h[kCrcAt]) << 24) | (static_cast<uint32_t>(h[kCrcAt + 1]) << 16) | (static_cast<uint32_t>(h[kCrcAt + 2]) << 8) | h[kCrcAt + 3];
       if (Crc32c(0, h + kAttributesAt, size - kAttributesAt) != crc) break;
       const bool appendTime = (attributes & 0x08) != 0;

@@ -150,6 +150,7 @@ describe('native deliveries', () => {
     const usual = scan();
     expect(usual.info[0]).toBe(log.length);
     for (const ahead of [0, 64, 4096, 1 << 20]) expect(scan(ahead)).toEqual(usual);
+    expect(scan(undefined as unknown as number)).toEqual(usual);
     for (const ahead of [-1, (1 << 20) + 1, NaN]) expect(() => scan(ahead)).toThrow(/prefetchAhead must be 0 to 1 MiB/);
   });
 
