@@ -54,6 +54,11 @@ export function bodyCrcText(body: Uint8Array): string {
   return String(native.crc32(body));
 }
 
+/** The checksum of a message's CRC32 body digest: as stored with it (rmq.body.crc), else computed (both encoders, and check-back). */
+export function bodyDigestText(m: Pick<RocketMessage, 'body' | 'bodyCrc'>): string {
+  return m.bodyCrc ?? bodyCrcText(m.body);
+}
+
 /** Whether a header value is a CRC-32's digits as bodyCrcText writes them: 1 to 10 digits, no leading zero, at most 2^32 - 1 (rmq_deliveries.cc takes the same). */
 export function isBodyCrcText(v: string): boolean {
   return /^(0|[1-9]\d{0,9})$/.test(v) && Number(v) <= 0xffffffff;

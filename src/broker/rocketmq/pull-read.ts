@@ -54,7 +54,6 @@ export type PullResult =
 /** How far a filter's misses grow a read: up to this many times the records wanted. */
 const MAX_SPARSE = 8;
 
-
 export async function pullRecords(broker: Broker, req: PullRead): Promise<PullResult> {
   const tp = { topic: req.topic, partition: req.partition };
   const pollUntil = Date.now() + req.pollMs;

@@ -1,7 +1,6 @@
 // Between the protos' plain objects (see proto.ts) and the broker's
 // RocketMessage: times, durations, and the two directions of a Message.
-import { crc32 } from 'node:zlib';
-import type { RocketMessage } from '../../broker/rocketmq/message-record.js';
+import { bodyDigestText, type RocketMessage } from '../../broker/rocketmq/message-record.js';
 import type { OutgoingMessage } from '../../broker/rocketmq/publish.js';
 import type { Popped } from '../../broker/rocketmq/delivery.js';
 import { handleOf } from '../../broker/rocketmq/receipt-handle.js';
@@ -65,9 +64,9 @@ export function incoming(m: Pb, nowMs = Date.now()): { topic: string; queueId: n
   };
 }
 
-/** CRC-32 (IEEE) as an unsigned decimal string: what the clients compute and compare. */
-export function bodyDigest(body: Buffer): { type: string; checksum: string } {
-  return { type: 'CRC32', checksum: String(crc32(body) >>> 0) };
+/** The body's CRC-32 (IEEE) as an unsigned decimal string, what the clients compute and compare: as stored with the message, else computed. */
+export function bodyDigest(m: RocketMessage): { type: string; checksum: string } {
+  return { type: 'CRC32', checksum: bodyDigestText(m) };
 }
 
 function typeOf(m: RocketMessage): string {
@@ -93,8 +92,7 @@ export function stored(m: RocketMessage, topic: PbResource, partition: number, o
   const sp: Pb = {
     keys: m.keys,
     messageId: m.messageId,
-    // As stored with the message (rmq.body.crc), else computed: the native encoder does the same.
-    bodyDigest: m.bodyCrc != null ? { type: 'CRC32', checksum: m.bodyCrc } : bodyDigest(m.body),
+    bodyDigest: bodyDigest(m),
     bodyEncoding: m.bodyEncoding,
     messageType: typeOf(m),
     bornTimestamp: toTimestamp(m.bornTimestampMs),

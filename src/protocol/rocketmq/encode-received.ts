@@ -8,6 +8,7 @@
 // way, without receipt handle and invisible duration (convert.ts stored()).
 import { HEAD_BYTES, type Popped } from '../../broker/rocketmq/delivery.js';
 import type { Backing, StoredRecord } from '../../broker/rocketmq/queue-records.js';
+import { bodyDigestText } from '../../broker/rocketmq/message-record.js';
 import type { PbResource } from './convert.js';
 import { MESSAGE_PREFIX_BYTES } from '../grpc/wire.js';
 import { Writer } from './writer.js';
@@ -264,9 +265,7 @@ function writeMessage(p: Popped): void {
   w.string(3, m.messageId);
   const digest = w.begin(4);
   w.number(1, DIGEST_CRC32);
-  // convert.ts stored(): the stored rmq.body.crc, else the CRC's decimal digits.
-  if (m.bodyCrc != null) w.string(2, m.bodyCrc);
-  else w.decimal(2, native.crc32(m.body));
+  w.string(2, bodyDigestText(m)); // as convert.ts stored() and the addon: stored, else computed
   w.end(digest);
   w.number(5, ENCODING[m.bodyEncoding]);
   w.number(6, MESSAGE_TYPE[m.messageGroup !== null ? 'FIFO' : m.deliveryTimestampMs !== null ? 'DELAY' : 'NORMAL']);

@@ -13,7 +13,7 @@ export function orphanCommand(c: CheckBack, storeHost: string): Pb {
   const sp: Pb = {
     keys: m.keys,
     messageId: m.messageId,
-    bodyDigest: bodyDigest(m.body),
+    bodyDigest: bodyDigest(m),
     bodyEncoding: m.bodyEncoding,
     messageType: 'TRANSACTION',
     bornTimestamp: toTimestamp(m.bornTimestampMs),

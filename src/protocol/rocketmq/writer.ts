@@ -146,15 +146,6 @@ export class Writer {
     this.buf.writeUInt32BE(v, at);
   }
 
-  /** A string field holding the decimal digits of `n` (an unsigned 32-bit integer), without making the string. */
-  decimal(field: number, n: number): void {
-    this.tag(field, 2);
-    this.room(1);
-    const at = this.pos++;
-    this.digits(n);
-    this.buf[at] = this.pos - at - 1;
-  }
-
   bytes(field: number, b: Buffer): void {
     this.tag(field, 2);
     this.varint(b.length);
