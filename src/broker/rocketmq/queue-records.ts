@@ -110,10 +110,8 @@ export interface QueueRead {
  * Bytes to read for `want` more records of a queue whose last batch held
  * `bytesPerRecord` a record: half a record more, so that records a few
  * bytes longer than the last (a body CRC of more digits) do not leave the
- * last one wanted to a second read (a quarter of the receives of 32
- * one-message batches of 1 KiB bodies read twice, and pop's work a message
- * in process was 1.28-1.77 us against 1.13-1.60 with a little more read).
- * What is read past them costs a view's bytes, not a copy.
+ * last one wanted to a second read and lookup (README, twenty-second
+ * pass). What is read past them costs a view's bytes, not a copy.
  */
 export function bytesForRecords(want: number, bytesPerRecord: number): number {
   return want * bytesPerRecord + Math.ceil(bytesPerRecord / 2);
