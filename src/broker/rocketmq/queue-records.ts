@@ -11,7 +11,7 @@
 // delivery encoder (rmqEncodeDeliveries) as they lie in the log: read from
 // the log file's mapping where the read is one file's (mappedBytesAt), not
 // copied into memory first.
-import { BATCH_HEADER_BYTES, CommittedFilter, LOG_OVERHEAD_BYTES, RECORDS_AT, batchCrcValid, compressionOf, decodeBatch, readBatchHeader, readRecord, recordOffset, recordTimestamp, timestampTypeOf, type BatchHeader, type KafkaRecord } from '../../records/index.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_AT, CommittedFilter, LOG_OVERHEAD_BYTES, RECORDS_AT, batchCrcValid, compressionOf, decodeBatch, readBatchHeader, readRecord, recordOffset, recordTimestamp, timestampTypeOf, type BatchHeader, type KafkaRecord } from '../../records/index.js';
 import { native } from '../../native/addon.js';
 import { mappedBytesAt } from '../../storage/read-bytes.js';
 import { tpKey, type StorageEngine, type TopicPartition } from '../../storage/types.js';
@@ -156,6 +156,9 @@ export function batchRecords(bytes: Buffer, offset: bigint, committed: Committed
       }
       at = info[0]!;
       if (at + BATCH_HEADER_BYTES > bytes.length) break;
+      // Where a read ends, mid-batch as a rule: that batch's length says so, without readBatchHeader's BigInts.
+      const length = bytes.readInt32BE(at + BATCH_LENGTH_AT);
+      if (length >= 0 && at + LOG_OVERHEAD_BYTES + length > bytes.length) break;
     }
     // A batch the addon leaves: transactional, a control batch, compressed, or one decodeBatch is to say what is wrong with.
     const h = readBatchHeader(bytes, at);

@@ -212,7 +212,7 @@ function tableRow(i: number, r: StoredRecord, offset: number, attempt: number): 
 
 /** The addon's encoding of the table's `count` rows, into a buffer of the pool; null where a row needs the JavaScript path. */
 function encodeTable(count: number, bytes: number, token: string, partition: number, invisibleMs: number): Buffer | null {
-  const fixed = Buffer.concat([topicField, storeHostField, Buffer.from(token)]);
+  const fixed = fixedFields(token);
   // What the fields take besides the record's own bytes, about; twice as much is tried if it does not do.
   let out = deliveryBuffers.lend(bytes + count * (HEAD_BYTES + fixed.length));
   try {
@@ -227,6 +227,18 @@ function encodeTable(count: number, bytes: number, token: string, partition: num
     // The log buffers are not kept past the answer's encoding.
     sources.length = 0;
   }
+}
+
+/** The topic and store host fields, then the receive's token, for the addon: in a buffer used again (a concat and a Buffer.from per receive cost about 1% of one). */
+let fixedScratch = Buffer.allocUnsafe(256);
+
+function fixedFields(token: string): Buffer {
+  const prefix = topicField.length + storeHostField.length;
+  const room = prefix + 3 * token.length;
+  if (fixedScratch.length < room) fixedScratch = Buffer.allocUnsafe(Math.max(room, 2 * fixedScratch.length));
+  fixedScratch.set(topicField, 0);
+  fixedScratch.set(storeHostField, topicField.length);
+  return fixedScratch.subarray(0, prefix + fixedScratch.utf8Write(token, prefix));
 }
 
 /** The topic resource and store host fields, encoded again only when they change (fieldBytes uses the writer: before an answer). */
