@@ -6,10 +6,10 @@
 // the client keeps to the server's windows and stream limit and gives its
 // own windows back as it reads.
 import { createHash } from 'node:crypto';
-import { createServer, type Http2Server } from 'node:http2';
+import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { H2ClientConnection } from '../src/client/load/h2-client.js';
+import { CancelledCall, H2ClientConnection } from '../src/client/load/h2-client.js';
 import { FLAG, FRAME, frame, headerBlock } from './fuzz/h2-frames.js';
 
 const REQUEST = { fields: [[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'test'], ['content-type', 'application/grpc'], ['te', 'trailers']] as Array<[string, string]> };
@@ -19,6 +19,39 @@ describe('H2ClientConnection', () => {
   afterEach(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
+  });
+
+  it('cancels the calls made with a tag, in flight (the server sees the reset) or waiting for a stream, and only those', async () => {
+    const held: Array<{ stream: ServerHttp2Stream; code: Promise<number> }> = [];
+    let bothArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (bothArrived = resolve));
+    server = createServer({ settings: { maxConcurrentStreams: 2 } });
+    server.on('stream', (stream) => {
+      // Held unanswered, as a long poll is; a client's reset closes the stream with its code.
+      held.push({ stream, code: new Promise((resolve) => stream.on('close', () => resolve(stream.rstCode))) });
+      if (held.length === 2) bothArrived();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const c = await H2ClientConnection.connect('127.0.0.1', (server.address() as AddressInfo).port);
+    try {
+      const tag = {};
+      const untagged = c.exchange(REQUEST, Buffer.from('kept'), Date.now() + 10_000);
+      // Two streams at once: the first tagged call is in flight, the second waits for a stream.
+      const tagged = [c.exchange(REQUEST, Buffer.from('a'), Date.now() + 10_000, null, tag), c.exchange(REQUEST, Buffer.from('b'), Date.now() + 10_000, null, tag)];
+      await arrived;
+      c.cancel(tag);
+      for (const t of tagged) await expect(t).rejects.toBeInstanceOf(CancelledCall);
+      expect(await held[1]!.code).toBe(8); // CANCEL
+      const kept = held[0]!.stream;
+      kept.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      kept.once('wantTrailers', () => kept.sendTrailers({ 'grpc-status': '0' }));
+      kept.end(Buffer.from('answer'));
+      expect(Buffer.concat((await untagged).data).toString()).toBe('answer');
+      // The waiting call never reached the server.
+      expect(held.length).toBe(2);
+    } finally {
+      c.close();
+    }
   });
 
   it('keeps to a strict server\'s windows and stream limit, and gives its own back', async () => {

@@ -42,13 +42,18 @@ export class GrpcSession {
    * reuses, or of a buffer a message split across reads is joined in):
    * a reader that copies what it keeps makes no garbage of the answer.
    */
-  async callEach(method: string, request: Buffer, timeoutMs: number, onMessage: (message: Buffer) => void, clientId = ''): Promise<void> {
+  async callEach(method: string, request: Buffer, timeoutMs: number, onMessage: (message: Buffer) => void, clientId = '', tag: object | null = null): Promise<void> {
     const reader = new GrpcMessageReader(onMessage);
-    await this.exchange(method, request, timeoutMs, clientId, (piece) => reader.push(piece));
+    await this.exchange(method, request, timeoutMs, clientId, (piece) => reader.push(piece), tag);
     reader.end();
   }
 
-  private async exchange(method: string, request: Buffer, timeoutMs: number, clientId: string, onData: ((piece: Buffer) => void) | null): Promise<Answer> {
+  /** Resets the calls made with `tag` still under way (callEach's): each rejects with CancelledCall. */
+  cancel(tag: object): void {
+    this.connection.cancel(tag);
+  }
+
+  private async exchange(method: string, request: Buffer, timeoutMs: number, clientId: string, onData: ((piece: Buffer) => void) | null, tag: object | null = null): Promise<Answer> {
     const timeout = `${Math.max(1, Math.round(timeoutMs))}m`;
     const key = `${method}\0${timeout}\0${clientId}`;
     let headers = this.headers.get(key);
@@ -62,7 +67,7 @@ export class GrpcSession {
     frame[0] = 0;
     frame.writeUInt32BE(request.length, 1);
     request.copy(frame, 5);
-    const answer = await this.connection.exchange(headers, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS, onData);
+    const answer = await this.connection.exchange(headers, frame, Date.now() + timeoutMs + DEADLINE_GRACE_MS, onData, tag);
     let status: string | undefined;
     let message = '';
     // A failing call may answer with headers only (no trailers); the last status given stands.

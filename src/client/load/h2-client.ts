@@ -53,6 +53,15 @@ interface Exchange extends ReceiveWindow {
   unsent: Buffer | null;
   sendWindow: number;
   deadline: number;
+  /** What cancel() knows the call by (null: none). */
+  tag: object | null;
+}
+
+/** A call ended by cancel() before its answer came. */
+export class CancelledCall extends Error {
+  constructor() {
+    super('the call was cancelled');
+  }
 }
 
 export class H2ClientConnection {
@@ -121,11 +130,11 @@ export class H2ClientConnection {
    * only during the call (a view of a read this connection reuses), and
    * the answer's `data` stays empty.
    */
-  exchange(headers: HeaderSet, body: Buffer, deadline: number, onData: ((payload: Buffer) => void) | null = null): Promise<Answer> {
+  exchange(headers: HeaderSet, body: Buffer, deadline: number, onData: ((payload: Buffer) => void) | null = null, tag: object | null = null): Promise<Answer> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.closing) return reject(new Error('the connection is closing'));
-      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], onData, dataError: null, unsent: body, sendWindow: 0, recvWindow: STREAM_WINDOW, recvUnacked: 0, deadline };
+      const ex: Exchange = { id: 0, resolve, reject, fields: [], data: [], onData, dataError: null, unsent: body, sendWindow: 0, recvWindow: STREAM_WINDOW, recvUnacked: 0, deadline, tag };
       if (this.open.size >= this.peerMaxStreams) this.waiting.push({ headers, ex });
       else this.start(headers, ex);
     });
@@ -325,6 +334,21 @@ export class H2ClientConnection {
   private drop(ex: Exchange, err: Error): void {
     this.open.delete(ex.id);
     ex.reject(err);
+  }
+
+  /** Resets the calls made with `tag` that are in flight or waiting for a stream: each rejects with CancelledCall. */
+  cancel(tag: object): void {
+    for (const ex of [...this.open.values()]) {
+      if (ex.tag !== tag) continue;
+      this.push(rstStreamFrame(ex.id, H2_ERROR.CANCEL));
+      this.drop(ex, new CancelledCall());
+    }
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      if (this.waiting[i]!.ex.tag !== tag) continue;
+      this.waiting.splice(i, 1)[0]!.ex.reject(new CancelledCall());
+    }
+    this.startWaiting();
+    this.endIfDone();
   }
 
   private expire(now: number): void {

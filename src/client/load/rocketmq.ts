@@ -7,6 +7,7 @@
 import type { RecordableHistogram } from 'node:perf_hooks';
 import { messagingService } from '../../protocol/rocketmq/proto.js';
 import { GrpcSession, statusCode } from './grpc-wire.js';
+import { CancelledCall } from './h2-client.js';
 import { AckBuilder, ackRequestHead, readAnswerInto, readReceived } from './received.js';
 import { newLatencyHistogram, recordMicros } from './histogram.js';
 import { IntegrityTracker } from './integrity.js';
@@ -190,6 +191,8 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
   const pollMs = 500;
   const receive = receiveRequest(o.group, o.topic, o.batch, 60, pollMs);
   const ackHead = ackRequestHead(o.group, o.topic);
+  /** What the receives in flight are cancelled by, once every message expected is in (acks are not cancelled). */
+  const receives = {};
   const r: RocketReceiveResult = { received: 0, receives: 0, acks: 0, errors: 0, firstError: null, seconds: 0, integrity: o.integrity ?? new IntegrityTracker() };
   const start = nowMicros();
   let end = 0;
@@ -224,14 +227,32 @@ export async function rocketReceiveLoad(o: RocketReceiveOptions): Promise<Rocket
         if (o.beforeReceive) await o.beforeReceive();
         r.receives++;
         let code = -1;
-        await session.callEach('ReceiveMessage', receive, pollMs + 5_000, (answer) => {
-          const c = readAnswerInto(answer, stamped, acks);
-          if (c !== -1) code = c;
-        });
+        try {
+          await session.callEach(
+            'ReceiveMessage',
+            receive,
+            pollMs + 5_000,
+            (answer) => {
+              const c = readAnswerInto(answer, stamped, acks);
+              if (c !== -1) code = c;
+            },
+            '',
+            receives,
+          );
+        } catch (err) {
+          // The run is over: the receives still waiting for messages were cancelled.
+          if (err instanceof CancelledCall) break;
+          throw err;
+        }
         if (code !== CODE_OK && code !== CODE_MESSAGE_NOT_FOUND) return fail(`ReceiveMessage answered status ${code}`);
         if (acks.count === 0) continue;
         r.received += acks.count;
-        if (r.received >= o.expectMessages) end = nowMicros();
+        if (r.received >= o.expectMessages) {
+          end = nowMicros();
+          // The other loops' receives would wait out their long poll for messages that are not coming: a run ends
+          // when its messages are in, as a Kafka consumer's does, and the broker's idle work meanwhile is no receive's.
+          session.cancel(receives);
+        }
         if (!(await settle())) return;
         r.acks++;
         acking = ack(acks.request());
