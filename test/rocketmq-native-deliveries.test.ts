@@ -77,6 +77,14 @@ function record(p: Prng, m: RocketMessage): RecordInput {
       break;
     case 9: // none stored (written before the broker stored it)
       return { ...r, headers: headers.filter((h) => h.key !== 'rmq.body.crc') };
+    case 10: {
+      // Values that are not UTF-8 in RocketMQ's own headers: the addon encodes those it reads as digits or passes
+      // over (as fromRecord reads them) and leaves a tag that is not UTF-8 to JavaScript.
+      const bad = Buffer.from([0x31, 0xff, 0xc3]);
+      const key = p.pick(['rmq.unknown', 'rmq.delivery.ts', 'rmq.body.crc', 'rmq.body.encoding', 'rmq.tag']);
+      headers.push({ key, value: bad });
+      break;
+    }
   }
   return { ...r, headers };
 }
