@@ -23,7 +23,7 @@ export function malformedRequest(headers: ReadonlyArray<[string, string]>): stri
 /**
  * Whether a header name has no upper-case letter. The few names a peer
  * sends are looked up, not walked a character at a time on every call
- * (a call's header check cost about 250 ns); at most NAMES_KEPT are kept.
+ * (a call's header check cost about 250 ns).
  */
 function lowerCase(name: string): boolean {
   if (lowerNames.has(name)) return true;
@@ -31,10 +31,13 @@ function lowerCase(name: string): boolean {
     const c = name.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) return false;
   }
+  if (name.length > NAME_KEPT_CHARS) return true;
   if (lowerNames.size >= NAMES_KEPT) lowerNames.clear();
   lowerNames.add(name);
   return true;
 }
 
+/** At most this many names are kept, none longer than NAME_KEPT_CHARS: a peer's odd names hold no more than 16 KiB. */
 const NAMES_KEPT = 256;
+const NAME_KEPT_CHARS = 64;
 const lowerNames = new Set<string>();
