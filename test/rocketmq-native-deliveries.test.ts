@@ -296,6 +296,25 @@ describe('native deliveries', () => {
     expect(left).toBeGreaterThan(100);
   });
 
+  it('writes a message\'s and its system properties\' lengths in one, two and three bytes as the JavaScript encoder does', () => {
+    // The writer leaves one byte for a length and moves the content up for a longer one (proto_writer.h End).
+    const short: RocketMessage = { ...plain, messageId: 'x', body: Buffer.alloc(0), tag: null, keys: [], bornHost: '', userProperties: new Map() };
+    const long: RocketMessage = { ...plain, body: Buffer.alloc(100, 7), userProperties: new Map(Array.from({ length: 12 }, (_, i) => [`k${i}`, 'v'.repeat(1500)])) };
+    const topic = { name: 't' };
+    for (const [m, lengthBytes] of [[short, 1], [long, 3]] as const) {
+      const bytes = encodeBatch({ baseOffset: 5n, baseTimestamp: 1_764_000_000_000n, records: [toRecord(m)] });
+      const r = scanned(bytes)![0]!;
+      const d: Popped = { message: fromRecord(r.record, r.timestampMs, { topic: 't', partition: 0, offset: r.offset }), partition: 0, offset: r.offset, attempt: 1, token: 't0', invisibleMs: 30_000, stored: r };
+      const one = encodeNatively([d], topic, '1.2.3.4:5');
+      expect(one).not.toBeNull();
+      expect(one!.equals(Buffer.concat(encodeDeliveries([{ ...d, stored: undefined }], topic, '1.2.3.4:5')))).toBe(true);
+      // ReceiveMessageResponse { message (2) }: gRPC's 5-byte prefix, the field's tag, then its length's varint.
+      let at = 6;
+      while (one![at]! >= 128) at++;
+      expect(at + 1 - 6).toBe(lengthBytes);
+    }
+  });
+
   it('answers the body digest stored with the message where it is a CRC-32\'s digits, else computes it', () => {
     const service = messagingService();
     const digestOf = (stored: string | null): string => {
