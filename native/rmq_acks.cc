@@ -148,12 +148,7 @@ napi_value AckEcho(napi_env env, napi_callback_info info) {
   size_t okLength;
   if (!BufferArg(env, argv[0], out, outLength) || !BufferArg(env, argv[1], b, length)) return Fail(env, "rmqAckEcho: out and bytes must be Buffers");
   if (!Float64Arg(env, argv[2], spans, spansLength)) return Fail(env, "rmqAckEcho: spans must be a Float64Array");
-  napi_typedarray_type okType;
-  void* okData = nullptr;
-  napi_value okBuffer;
-  size_t okOffset;
-  if (napi_get_typedarray_info(env, argv[4], &okType, &okLength, &okData, &okBuffer, &okOffset) != napi_ok || okType != napi_uint8_array || okLength > 127) return Fail(env, "rmqAckEcho: ok must be a Uint8Array of under 128 bytes");
-  ok = static_cast<uint8_t*>(okData);
+  if (!BufferArg(env, argv[4], ok, okLength) || okLength > 127) return Fail(env, "rmqAckEcho: ok must be a Uint8Array of under 128 bytes");
   const double countArg = NumberArg(env, argv[3]);
   if (!(countArg >= 0 && countArg * 2 <= static_cast<double>(spansLength))) return Fail(env, "rmqAckEcho: count past spans");
   const size_t count = static_cast<size_t>(countArg);

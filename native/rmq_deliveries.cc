@@ -92,39 +92,8 @@ bool CrcDigits(const uint8_t* p, size_t n) {
  * what only the JavaScript path does (a derived message id, strings that
  * are not UTF-8, repeated user properties, numbers past 2^53).
  */
-/**
- * What every delivery of one call writes alike, encoded once per call: the
- * receipt handle's "1.<queue>." and the queue id field; the invisible
- * duration field (empty for a pull's).
- */
-struct CallFields {
-  uint8_t handlePrefix[16];
-  size_t handlePrefixLength = 0;
-  uint8_t queueId[16];  // room for the writer's ten-byte varint check
-  size_t queueIdLength = 0;
-  uint8_t invisible[32];
-  size_t invisibleLength = 0;
-};
-
-void EncodeCallFields(CallFields& f, double partition, double invisibleMs) {
-  Writer h{f.handlePrefix, 0, sizeof f.handlePrefix};
-  h.Raw(reinterpret_cast<const uint8_t*>("1."), 2);
-  h.Digits(static_cast<uint64_t>(partition));
-  h.Raw(reinterpret_cast<const uint8_t*>("."), 1);
-  f.handlePrefixLength = h.pos;
-  Writer q{f.queueId, 0, sizeof f.queueId};
-  q.Int(13, static_cast<int64_t>(partition));
-  f.queueIdLength = q.pos;
-  // Written where End's move of a long field has room (GCC cannot tell that a duration is never one).
-  uint8_t duration[256];
-  Writer t{duration, 0, sizeof duration};
-  if (invisibleMs >= 0) t.Time(15, static_cast<int64_t>(invisibleMs));
-  f.invisibleLength = t.pos <= sizeof f.invisible ? t.pos : 0;
-  std::memcpy(f.invisible, duration, f.invisibleLength);
-}
-
 Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, size_t topicLength, const uint8_t* storeField, size_t storeLength,
-                      const uint8_t* token, size_t tokenLength, const CallFields& call, bool popped) {
+                      const uint8_t* token, size_t tokenLength, double partition, double invisibleMs) {
   Record r;
   if (!RecordOf(d, r)) return kUnsupported;
   Field messageId, tag, group, deliveryTs, bornHost, trace, bodyCrc;
@@ -229,17 +198,20 @@ Outcome WriteDelivery(Writer& w, const Delivery& d, const uint8_t* topicField, s
   w.Raw(storeField, storeLength);
   if (deliveryTs.set) w.Time(11, deliveryMs);
   // A pull (invisibleMs < 0) takes nothing: no receipt handle, no invisible duration.
+  const bool popped = invisibleMs >= 0;
   if (popped) {
     const size_t handle = w.Begin(12);
-    w.Raw(call.handlePrefix, call.handlePrefixLength);
+    w.Raw(reinterpret_cast<const uint8_t*>("1."), 2);
+    w.Digits(static_cast<uint64_t>(partition));
+    w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
     w.Digits(static_cast<uint64_t>(d.offset));
     w.Raw(reinterpret_cast<const uint8_t*>("."), 1);
     w.Raw(token, tokenLength);
     w.End(handle);
   }
-  w.Raw(call.queueId, call.queueIdLength);
+  w.Int(13, static_cast<int64_t>(partition));
   w.Int(14, static_cast<int64_t>(d.offset));
-  w.Raw(call.invisible, call.invisibleLength);
+  if (popped) w.Time(15, static_cast<int64_t>(invisibleMs));
   w.Int(16, static_cast<int64_t>(d.attempt));
   if (group.set) w.Str(17, group.p, group.n);
   if (trace.set) w.Str(18, trace.p, trace.n);
@@ -307,9 +279,6 @@ napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
   const size_t tl = static_cast<size_t>(topicLength);
   const size_t sl = static_cast<size_t>(storeLength);
   Writer w{out, 0, outLength};
-  CallFields call;
-  EncodeCallFields(call, partition, invisibleMs);
-  const bool popped = invisibleMs >= 0;
   const size_t n = static_cast<size_t>(count);
   for (size_t i = 0; i < n; i++) {
     const double* row = table + i * kDeliveryStride;
@@ -318,7 +287,7 @@ napi_value EncodeDeliveries(napi_env env, napi_callback_info info) {
     const size_t si = static_cast<size_t>(source);
     if (!(row[1] >= 0 && row[2] >= row[1] && row[2] <= static_cast<double>(sourceLengths[si]))) return Fail(env, "rmqEncodeDeliveries: record span out of its source");
     const Delivery d{sources[si], static_cast<size_t>(row[1]), static_cast<size_t>(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9]};
-    if (WriteDelivery(w, d, fixed, tl, fixed + tl, sl, fixed + tl + sl, fixedLength - tl - sl, call, popped) == kUnsupported) {
+    if (WriteDelivery(w, d, fixed, tl, fixed + tl, sl, fixed + tl + sl, fixedLength - tl - sl, partition, invisibleMs) == kUnsupported) {
       return Number(env, -2 - static_cast<double>(i));
     }
     if (w.over) return Number(env, -1);
